@@ -1,0 +1,42 @@
+"""ISO 4217 currency facts: minor units (exponent) and cash digits.
+
+Minor units come from the maintained ``iso4217`` data package; the cash-practice overrides below
+are the exceptions where marketplaces and banks book fewer digits than ISO publishes (IDR and TWD
+have 2 minor units in ISO 4217 but are settled in whole units; see reference/fx_settlement.md §2.1).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import iso4217
+
+#: Currencies whose cash / settlement practice uses fewer digits than ISO 4217 lists.
+CASH_DIGITS_OVERRIDES: dict[str, int] = {"IDR": 0, "TWD": 0}
+
+
+class UnknownCurrency(ValueError):
+    """Raised for a code that is not an active ISO 4217 currency."""
+
+
+@lru_cache(maxsize=None)
+def minor_units(code: str) -> int:
+    """The ISO 4217 exponent of ``code`` (e.g. 2 for USD, 0 for VND and JPY)."""
+    try:
+        currency = iso4217.Currency(code)
+    except (ValueError, KeyError) as exc:
+        raise UnknownCurrency(f"unknown currency code {code!r}") from exc
+    exponent = currency.exponent
+    return 0 if exponent is None else int(exponent)
+
+
+def cash_digits(code: str) -> int:
+    """Digits used when a marketplace or bank actually settles ``code`` in cash."""
+    return CASH_DIGITS_OVERRIDES.get(code, minor_units(code))
+
+
+def is_known(code: str) -> bool:
+    try:
+        minor_units(code)
+    except UnknownCurrency:
+        return False
+    return True

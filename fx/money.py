@@ -1,0 +1,122 @@
+"""Money: a Decimal amount with an ISO 4217 currency.
+
+Arithmetic refuses mixed currencies and floats. Amounts keep full precision until they are booked;
+``Money.round`` rounds to the currency's minor units with an explicit rounding mode (HALF_UP by
+default, the journal convention) and the caller records which mode it used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from fx.currencies import cash_digits, minor_units
+
+
+class CurrencyMismatch(ValueError):
+    """Raised when two amounts of different currencies meet in arithmetic or comparison."""
+
+
+def to_decimal(value: object) -> Decimal:
+    """Parse ``value`` as an exact Decimal; floats are refused (they are already inexact).
+
+    Strings and ints parse exactly. A JSON number must be decoded with ``parse_float=Decimal``
+    before it reaches here.
+    """
+    if isinstance(value, bool):
+        raise TypeError("a bool is not an amount")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "")
+        try:
+            result = Decimal(text)
+        except InvalidOperation as exc:
+            raise ValueError(f"not a decimal amount: {value!r}") from exc
+    elif isinstance(value, float):
+        raise TypeError("floats are not accepted for money; parse the source text with Decimal")
+    else:
+        raise TypeError(f"cannot make an amount from {type(value).__name__}")
+    if not result.is_finite():
+        raise ValueError(f"amount must be finite, got {value!r}")
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An exact amount in one currency."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            object.__setattr__(self, "amount", to_decimal(self.amount))
+        elif not self.amount.is_finite():
+            raise ValueError("amount must be finite")
+        code = self.currency
+        if not (isinstance(code, str) and len(code) == 3 and code.isascii() and code.isupper() and code.isalpha()):
+            raise ValueError(f"currency must be a 3-letter upper-case ISO 4217 code, got {code!r}")
+
+    @classmethod
+    def of(cls, amount: object, currency: str) -> "Money":
+        return cls(to_decimal(amount), currency.strip().upper())
+
+    @classmethod
+    def zero(cls, currency: str) -> "Money":
+        return cls(Decimal(0), currency)
+
+    def _same(self, other: "Money") -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"expected Money, got {type(other).__name__}")
+        if other.currency != self.currency:
+            raise CurrencyMismatch(f"{self.currency} and {other.currency} cannot be combined")
+
+    def __add__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: "Money") -> "Money":
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> "Money":
+        return Money(-self.amount, self.currency)
+
+    def __abs__(self) -> "Money":
+        return Money(abs(self.amount), self.currency)
+
+    def __mul__(self, factor: Decimal | int) -> "Money":
+        if isinstance(factor, (float, bool)) or not isinstance(factor, (Decimal, int)):
+            raise TypeError("Money can only be multiplied by a Decimal or an int")
+        return Money(self.amount * factor, self.currency)
+
+    __rmul__ = __mul__
+
+    def __lt__(self, other: "Money") -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: "Money") -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: "Money") -> bool:
+        self._same(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: "Money") -> bool:
+        self._same(other)
+        return self.amount >= other.amount
+
+    def is_zero(self) -> bool:
+        return self.amount == 0
+
+    def round(self, rounding: str = ROUND_HALF_UP, *, cash: bool = False) -> "Money":
+        """Round to the currency's minor units (or cash digits) with an explicit mode."""
+        digits = cash_digits(self.currency) if cash else minor_units(self.currency)
+        return Money(self.amount.quantize(Decimal(1).scaleb(-digits), rounding=rounding), self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"

@@ -1,0 +1,42 @@
+"""Canonical records: the contract between adapters and the application.
+
+Every record is an immutable, typed dataclass: ids are strings, money is ``fx.Money`` (Decimal +
+currency), times are timezone-aware. Mappers return records plus a list of ``Problem`` and never
+raise on bad data.
+"""
+from platform_adapters.canonical.common import Platform, Problem, Severity, MappingResult, aware_utc
+from platform_adapters.canonical.tenancy import Owner, Shop
+from platform_adapters.canonical.marketplace import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Package,
+    SettlementLine,
+)
+from platform_adapters.canonical.logistics import (
+    Container,
+    CustomsEntry,
+    CustomsEntryLine,
+    DocumentRef,
+    Endorsement,
+    TransportDocument,
+    TransportDocumentLine,
+    TransportEvent,
+)
+from platform_adapters.canonical.warehouse import (
+    StockSnapshot,
+    WarehouseReceipt,
+    WarehouseReceiptLine,
+    WarehouseShipment,
+    WarehouseShipmentLine,
+)
+
+__all__ = [
+    "Platform", "Problem", "Severity", "MappingResult", "aware_utc",
+    "Owner", "Shop",
+    "Order", "OrderLine", "OrderStatus", "Package", "SettlementLine",
+    "Container", "CustomsEntry", "CustomsEntryLine", "DocumentRef", "Endorsement",
+    "TransportDocument", "TransportDocumentLine", "TransportEvent",
+    "StockSnapshot", "WarehouseReceipt", "WarehouseReceiptLine", "WarehouseShipment",
+    "WarehouseShipmentLine",
+]

@@ -1,0 +1,119 @@
+"""Marketplace records: orders, their lines and packages, and settlement (payout) lines.
+
+The key of an order is (platform, shop_id, order_id): Lazada ids are only unique within a store.
+``updated_at`` is the source's own update time; the store never lets an older one overwrite a
+newer one.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fx.money import Money
+from platform_adapters.canonical.common import Platform, require_aware
+
+
+class OrderStatus(str, enum.Enum):
+    """The unified order status set every platform's raw statuses map onto."""
+
+    UNPAID = "UNPAID"
+    READY_TO_SHIP = "READY_TO_SHIP"
+    PROCESSING = "PROCESSING"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    RETURNED = "RETURNED"
+    UNKNOWN = "UNKNOWN"
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """A parcel of an order as the marketplace knows it (Shopee package_number, TikTok package id)."""
+
+    package_id: str
+    tracking_number: str | None = None
+    carrier: str | None = None
+    status: str | None = None
+    line_refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """One line of an order.
+
+    ``line_ref`` is the platform's line identity: Shopee ``item_id:model_id`` (plus a sequence when
+    the same model repeats), Lazada ``order_item_id`` (one per unit), TikTok line item id.
+    """
+
+    line_ref: str
+    seller_sku: str
+    quantity: int
+    unit_price: Money | None = None
+    paid_amount: Money | None = None
+    item_id: str | None = None
+    model_id: str | None = None
+    product_name: str = ""
+    status: OrderStatus | None = None
+    raw_status: str | None = None
+    package_id: str | None = None
+    tracking_number: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.quantity, bool) or not isinstance(self.quantity, int) or self.quantity < 0:
+            raise ValueError(f"quantity must be a non-negative int, got {self.quantity!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A marketplace order in the unified shape."""
+
+    platform: Platform
+    shop_id: str
+    order_id: str
+    status: OrderStatus
+    raw_status: str
+    created_at: datetime
+    updated_at: datetime
+    currency: str
+    total_amount: Money | None = None
+    paid_at: datetime | None = None
+    buyer_country: str | None = None
+    lines: tuple[OrderLine, ...] = ()
+    packages: tuple[Package, ...] = ()
+    shipping_fee: Money | None = None
+
+    def __post_init__(self) -> None:
+        require_aware(self, "created_at", "updated_at", "paid_at")
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.platform.value, self.shop_id, self.order_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementLine:
+    """One money movement a marketplace reports for a shop: order income, fee, adjustment, payout.
+
+    Key: (platform, shop_id, statement_id, transaction_id).
+    ``kind`` examples: ORDER_INCOME, COMMISSION, TRANSACTION_FEE, SHIPPING_FEE, VOUCHER, REFUND,
+    ADJUSTMENT, WITHHOLDING_TAX, PAYOUT.
+    """
+
+    platform: Platform
+    shop_id: str
+    statement_id: str
+    transaction_id: str
+    kind: str
+    amount: Money
+    occurred_at: datetime
+    order_id: str | None = None
+    payout_id: str | None = None
+    description: str = ""
+    raw_kind: str | None = None
+    updated_at: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require_aware(self, "occurred_at", "updated_at")
