@@ -1,0 +1,1 @@
+"""Lazada Open Platform (LazOP) adapter: signing, client, orders, mapping, statuses, auth, webhooks."""

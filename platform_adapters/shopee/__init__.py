@@ -1,0 +1,1 @@
+"""Shopee Open Platform v2 adapter: signing, client, orders, mapping, statuses, auth, webhooks."""
