@@ -1,0 +1,4 @@
+"""The `serve` verb: serve the REST API and web page."""
+from aggregator.cli.unavailable import unavailable_command
+
+command = unavailable_command("serve", "serve the REST API and web page")

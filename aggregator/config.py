@@ -1,0 +1,67 @@
+"""Configuration: environment variables prefixed ``AGGREGATOR_`` and an optional TOML file.
+
+Nothing is read at import time: call ``load_settings()`` where a command or a worker starts.
+Precedence: explicit keyword arguments > environment > TOML file > defaults.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+DEFAULT_DATA_DIR = Path(".data")
+
+
+class Settings(BaseSettings):
+    """Every knob of the application, with production-safe defaults for the embedded mode."""
+
+    model_config = SettingsConfigDict(env_prefix="AGGREGATOR_", extra="ignore", toml_file=None)
+
+    data_dir: Path = Field(default=DEFAULT_DATA_DIR, description="where the embedded SQLite file and reports live")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite under data_dir")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Fernet key (urlsafe base64, 32 bytes) encrypting credentials at rest"
+    )
+    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    inventory_mode: Literal["inventory-less", "core"] = "inventory-less"
+    inventory_core: str = "reference"
+    broker_url: str = "memory://"
+    result_backend: str | None = None
+    sync_lag_seconds: int = Field(default=60, description="stop windows this far before now (late writes)")
+    sync_initial_lookback_days: int = 30
+    http_timeout_seconds: float = 30.0
+    http_max_retries: int = 6
+    fx_max_rate_age_days: int = 7
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = os.environ.get("AGGREGATOR_CONFIG")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'aggregator.sqlite').resolve()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the configuration now (environment, ``$AGGREGATOR_CONFIG`` TOML file, overrides)."""
+    settings = Settings(**overrides)
+    if settings.database_url is None or settings.database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings

@@ -1,0 +1,34 @@
+"""Alembic environment: runs migrations on the engine handed over by ``aggregator.store.db``."""
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from aggregator.store import models  # noqa: F401  (registers every table on the metadata)
+from aggregator.store.base import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.begin() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+            user_module_prefix="aggregator.store.types.",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                      literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    run_migrations_online()

@@ -1,0 +1,12 @@
+"""All tables. Each area has its own module; importing this package registers them all."""
+from aggregator.store.models import audit, marketplace, sync, tenancy  # noqa: F401
+
+from aggregator.store.models.audit import AuditEntry
+from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow, SettlementLineRow
+from aggregator.store.models.sync import ExceptionItem, SyncCursor, SyncRun
+from aggregator.store.models.tenancy import OwnerRow, ShopCredential, ShopRow
+
+__all__ = [
+    "AuditEntry", "OrderLineRow", "OrderPackageRow", "OrderRow", "SettlementLineRow",
+    "ExceptionItem", "SyncCursor", "SyncRun", "OwnerRow", "ShopCredential", "ShopRow",
+]

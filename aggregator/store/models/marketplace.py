@@ -1,0 +1,92 @@
+"""Marketplace tables: orders (key platform + shop_id + order_id), lines, packages, settlement lines."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aggregator.store.base import Base
+from aggregator.store.models.common import created_at_column, updated_at_column
+from aggregator.store.types import ExactDecimal, UTCDateTime
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("platform", "shop_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    shop_id: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    raw_status: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    shipping_fee: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    buyer_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    ordered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    source_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    content_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = created_at_column()
+    stored_at: Mapped[datetime] = updated_at_column()
+
+
+class OrderLineRow(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (UniqueConstraint("order_pk", "line_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    line_ref: Mapped[str] = mapped_column(String(128))
+    seller_sku: Mapped[str] = mapped_column(String(128), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    unit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    paid_amount: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    item_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    model_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    product_name: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    raw_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    package_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tracking_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class OrderPackageRow(Base):
+    __tablename__ = "order_packages"
+    __table_args__ = (UniqueConstraint("order_pk", "package_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    package_id: Mapped[str] = mapped_column(String(64))
+    tracking_number: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    carrier: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    line_refs: Mapped[str] = mapped_column(Text, default="")  # space-separated line refs
+
+
+class SettlementLineRow(Base):
+    __tablename__ = "settlement_lines"
+    __table_args__ = (UniqueConstraint("platform", "shop_id", "statement_id", "transaction_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    shop_id: Mapped[str] = mapped_column(String(64))
+    statement_id: Mapped[str] = mapped_column(String(64))
+    transaction_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    raw_kind: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal())
+    currency: Mapped[str] = mapped_column(String(3))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    order_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    payout_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    source_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    stored_at: Mapped[datetime] = updated_at_column()

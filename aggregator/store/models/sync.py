@@ -1,0 +1,72 @@
+"""Sync state: cursors (with a lease so two workers never sync one shop-stream), runs, exceptions."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aggregator.store.base import Base
+from aggregator.store.models.common import created_at_column, updated_at_column
+from aggregator.store.types import JSONPayload, UTCDateTime
+
+
+class SyncCursor(Base):
+    __tablename__ = "sync_cursors"
+    __table_args__ = (UniqueConstraint("shop_pk", "stream"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_pk: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    stream: Mapped[str] = mapped_column(String(32))
+    position: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    token: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class SyncRun(Base):
+    """One run of one (shop, stream): counts, cursor before/after, outcome, request ids."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_pk: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    stream: Mapped[str] = mapped_column(String(32))
+    mode: Mapped[str] = mapped_column(String(16), default="incremental")
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running succeeded partial failed
+    started_at: Mapped[datetime] = created_at_column()
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    windows: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    stale: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    unknown_status: Mapped[int] = mapped_column(Integer, default=0)
+    cursor_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cursor_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    request_ids: Mapped[list[str] | None] = mapped_column(JSONPayload(), nullable=True)
+
+
+class ExceptionItem(Base):
+    """The exceptions queue: a record that could not be used, with its raw payload and why."""
+
+    __tablename__ = "exception_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    source: Mapped[str] = mapped_column(String(64))  # e.g. shopee:orders, import:outbound
+    kind: Mapped[str] = mapped_column(String(64))  # e.g. mapping_error, store_error, unknown_status
+    reason: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(Text, nullable=True)
+    record_key: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    raw_payload: Mapped[Any] = mapped_column(JSONPayload(), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open retried resolved
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"), nullable=True)
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = created_at_column()
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

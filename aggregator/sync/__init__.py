@@ -1,0 +1,1 @@
+"""Sync: pull changes from sources in bounded windows and store them idempotently."""

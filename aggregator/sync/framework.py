@@ -1,0 +1,229 @@
+"""The sync framework: one run of one (shop, stream).
+
+Flow (OCA's importer vocabulary): take the lease on the cursor → record a run → for each bounded
+window: pull → map (done by the puller) → upsert each record in its own SAVEPOINT (a bad record is
+parked in the exceptions queue, the window goes on) → advance the cursor and the run's counts in the
+same transaction as the data → commit. A failure before the commit leaves the cursor where it was;
+re-running is idempotent because every write is an upsert by natural key.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.orm import Session
+
+from platform_adapters.canonical import MappingResult, OrderStatus, Severity
+from aggregator.store.db import session_scope
+from aggregator.store.exceptions_queue import park
+from aggregator.store.models.sync import SyncCursor, SyncRun
+from aggregator.store.models.tenancy import ShopRow
+from aggregator.store.upsert import UpsertResult, insert_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Pulled:
+    """One record as pulled from a source: the raw payload, its mapping, and a key for parking."""
+
+    raw: Any
+    result: MappingResult[Any]
+    record_key: str
+
+
+class StreamPuller(Protocol):
+    """What an adapter offers the framework for one (shop, stream)."""
+
+    max_window: timedelta
+
+    def pull(self, window: Window) -> Iterator[Pulled]: ...
+
+    def request_ids(self) -> list[str]: ...
+
+
+RecordWriter = Callable[[Session, Any, str], UpsertResult]
+
+
+class SyncBusy(RuntimeError):
+    """Another worker holds the lease on this (shop, stream)."""
+
+
+@dataclass
+class SyncSummary:
+    run_id: int
+    platform: str
+    shop_id: str
+    stream: str
+    status: str = "running"
+    windows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    failed: int = 0
+    unknown_status: int = 0
+    cursor_before: datetime | None = None
+    cursor_after: datetime | None = None
+    error: str | None = None
+    request_ids: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (f"{self.platform}:{self.shop_id} {self.stream}: {self.status} — created {self.created}, "
+                f"updated {self.updated}, unchanged {self.unchanged}, stale {self.stale}, "
+                f"failed {self.failed}, unknown status {self.unknown_status}")
+
+
+def split_windows(start: datetime, end: datetime, max_window: timedelta) -> list[Window]:
+    """Cut [start, end) into consecutive windows no longer than ``max_window``."""
+    if max_window <= timedelta(0):
+        raise ValueError("max_window must be positive")
+    windows, cursor = [], start
+    while cursor < end:
+        nxt = min(cursor + max_window, end)
+        windows.append(Window(cursor, nxt))
+        cursor = nxt
+    return windows
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _acquire_lease(session: Session, shop_pk: int, stream: str, worker: str, now: datetime,
+                   lease: timedelta) -> SyncCursor:
+    cursor = session.scalars(select(SyncCursor).where(SyncCursor.shop_pk == shop_pk,
+                                                      SyncCursor.stream == stream)).first()
+    if cursor is None:
+        session.execute(insert_for(session, SyncCursor.__table__)
+                        .values(shop_pk=shop_pk, stream=stream, updated_at=now)
+                        .on_conflict_do_nothing(index_elements=["shop_pk", "stream"]))
+    taken = session.execute(
+        update(SyncCursor)
+        .where(SyncCursor.shop_pk == shop_pk, SyncCursor.stream == stream)
+        .where(or_(SyncCursor.lease_owner.is_(None), SyncCursor.lease_owner == worker,
+                   SyncCursor.lease_expires_at < now))
+        .values(lease_owner=worker, lease_expires_at=now + lease)
+    ).rowcount
+    if not taken:
+        raise SyncBusy(f"shop #{shop_pk} stream {stream} is being synced by another worker")
+    return session.scalars(select(SyncCursor).where(SyncCursor.shop_pk == shop_pk,
+                                                    SyncCursor.stream == stream)).one()
+
+
+def run_sync(
+    engine: Engine,
+    shop: ShopRow,
+    stream: str,
+    puller: StreamPuller,
+    writer: RecordWriter,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    now: datetime | None = None,
+    lag: timedelta = timedelta(seconds=60),
+    initial_lookback: timedelta = timedelta(days=30),
+    lease: timedelta = timedelta(minutes=30),
+    worker_id: str | None = None,
+    on_record: Callable[[], None] | None = None,
+) -> SyncSummary:
+    """Run one sync of ``stream`` for ``shop``; returns the run's summary (also stored as a row)."""
+    now = now or datetime.now(timezone.utc)
+    worker = worker_id or default_worker_id()
+    mode = "backfill" if since is not None else "incremental"
+    with session_scope(engine) as session:
+        cursor = _acquire_lease(session, shop.id, stream, worker, now, lease)
+        run = SyncRun(shop_pk=shop.id, stream=stream, mode=mode, status="running",
+                      started_at=now, cursor_before=cursor.position)
+        session.add(run)
+        session.flush()
+        summary = SyncSummary(run.id, shop.platform, shop.shop_id, stream, cursor_before=cursor.position)
+    start = since or summary.cursor_before or (now - initial_lookback)
+    end = until or (now - lag)
+    position = summary.cursor_before
+    try:
+        for window in split_windows(start, end, puller.max_window):
+            position = _sync_window(engine, shop, stream, puller, writer, window, summary, position,
+                                    on_record)
+        summary.status = "partial" if summary.failed else "succeeded"
+    except Exception as exc:  # the window's transaction rolled back; the cursor stays put
+        summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
+        log.warning("sync %s:%s %s failed: %s", shop.platform, shop.shop_id, stream, summary.error)
+    finally:
+        summary.request_ids = list(puller.request_ids())[-200:]
+        _finish(engine, shop.id, stream, worker, summary, position)
+    return summary
+
+
+def _sync_window(engine: Engine, shop: ShopRow, stream: str, puller: StreamPuller, writer: RecordWriter,
+                 window: Window, summary: SyncSummary, position: datetime | None,
+                 on_record: Callable[[], None] | None) -> datetime | None:
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "stale": 0, "failed": 0, "unknown_status": 0}
+    source = f"{shop.platform}:{stream}"
+    with session_scope(engine) as session:
+        for pulled in puller.pull(window):
+            if on_record:
+                on_record()
+            result = pulled.result
+            errors = [p for p in result.problems if p.severity is Severity.ERROR]
+            if result.record is None or errors:
+                park(session, owner_id=shop.owner_id, source=source, kind="mapping_error",
+                     reason="; ".join(p.describe() for p in errors) or "record could not be mapped",
+                     raw_payload=pulled.raw, record_key=f"{shop.shop_id}:{pulled.record_key}",
+                     run_id=summary.run_id)
+                counts["failed"] += 1
+                continue
+            if getattr(result.record, "status", None) is OrderStatus.UNKNOWN:
+                counts["unknown_status"] += 1
+            try:
+                with session.begin_nested():
+                    outcome = writer(session, result.record, shop.owner_id).outcome
+            except Exception as exc:  # one bad record never stops the window
+                park(session, owner_id=shop.owner_id, source=source, kind="store_error",
+                     reason=f"{type(exc).__name__}: {exc}", raw_payload=pulled.raw,
+                     record_key=f"{shop.shop_id}:{pulled.record_key}", run_id=summary.run_id)
+                counts["failed"] += 1
+                continue
+            counts[outcome.value] += 1
+        new_position = window.end if position is None else max(position, window.end)
+        session.execute(update(SyncCursor).where(SyncCursor.shop_pk == shop.id, SyncCursor.stream == stream)
+                        .values(position=new_position))
+        run = session.get(SyncRun, summary.run_id)
+        run.windows += 1
+        for name, value in counts.items():
+            setattr(run, name, getattr(run, name) + value)
+        run.cursor_after = new_position
+    # committed: only now does the summary reflect the window
+    summary.windows += 1
+    for name, value in counts.items():
+        setattr(summary, name, getattr(summary, name) + value)
+    summary.cursor_after = new_position
+    return new_position
+
+
+def _finish(engine: Engine, shop_pk: int, stream: str, worker: str, summary: SyncSummary,
+            position: datetime | None) -> None:
+    with session_scope(engine) as session:
+        run = session.get(SyncRun, summary.run_id)
+        run.status, run.error = summary.status, summary.error
+        run.finished_at = datetime.now(timezone.utc)
+        run.request_ids = summary.request_ids
+        if summary.cursor_after is None:
+            run.cursor_after = summary.cursor_before
+            summary.cursor_after = summary.cursor_before
+        session.execute(update(SyncCursor)
+                        .where(SyncCursor.shop_pk == shop_pk, SyncCursor.stream == stream,
+                               SyncCursor.lease_owner == worker)
+                        .values(lease_owner=None, lease_expires_at=None))
