@@ -68,9 +68,11 @@ class RedactingFilter(logging.Filter):
         for key, val in list(record.__dict__.items()):
             if key not in _STANDARD_ATTRS:
                 record.__dict__[key] = REDACTED if key.lower() in _SECRET_SET else redact(val)
-        if record.exc_info and not record.exc_text:
-            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
             record.exc_info = None
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
         return True
 
 
@@ -92,13 +94,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 
+class TextFormatter(logging.Formatter):
+    """Human-readable line followed by the record's extra fields as key=value pairs."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = [f"{k}={v}" for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS]
+        if not extras:
+            return line
+        head, sep, tail = line.partition("\n")
+        return f"{head} [{' '.join(extras)}]{sep}{tail}"
+
+
 def make_handler(stream: Any = None, fmt: str = "text") -> logging.Handler:
     handler = logging.StreamHandler(stream)
     handler.addFilter(RedactingFilter())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter())
     return handler
 
 

@@ -1,0 +1,77 @@
+"""The migrations give the same schema on SQLite and PostgreSQL, match the models, and reverse cleanly."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from aggregator.store.base import Base
+from aggregator.store.db import create_engine_for, current_revision, downgrade_schema, upgrade_schema
+
+TYPE_FAMILIES = {
+    "INTEGER": "int", "BIGINT": "int", "SMALLINT": "int", "VARCHAR": "text", "TEXT": "text",
+    "DATETIME": "time", "TIMESTAMP": "time", "NUMERIC": "decimal", "JSON": "json", "JSONB": "json",
+    "BOOLEAN": "bool", "DATE": "date", "FLOAT": "float", "DOUBLE_PRECISION": "float", "DOUBLE PRECISION": "float",
+}
+
+
+def describe(engine: Engine) -> dict:
+    insp = inspect(engine)
+    schema = {}
+    for table in sorted(insp.get_table_names()):
+        if table == "alembic_version":
+            continue
+        columns = {}
+        for col in insp.get_columns(table):
+            family = TYPE_FAMILIES.get(type(col["type"]).__name__.upper(), type(col["type"]).__name__)
+            if family in ("text", "decimal") and engine.dialect.name == "sqlite" and col["name"] in _decimal_columns(table):
+                family = "decimal"  # exact decimals are text on SQLite by design
+            columns[col["name"]] = (family, col["nullable"])
+        schema[table] = {
+            "columns": columns,
+            "pk": tuple(insp.get_pk_constraint(table)["constrained_columns"]),
+            "unique": sorted(tuple(u["column_names"]) for u in insp.get_unique_constraints(table)),
+            "fks": sorted((tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
+                          for f in insp.get_foreign_keys(table)),
+            "indexes": sorted((tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(table)
+                              if not i.get("duplicates_constraint")),
+        }
+    return schema
+
+
+def _decimal_columns(table: str) -> set[str]:
+    from aggregator.store.types import ExactDecimal
+
+    return {c.name for c in Base.metadata.tables[table].columns if isinstance(c.type, ExactDecimal)}
+
+
+def test_upgrade_gives_the_same_schema_on_sqlite_and_postgresql(tmp_path: Path,
+                                                              pg_database_factory: Callable[[], str]) -> None:
+    sqlite = create_engine_for(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    postgres = create_engine_for(pg_database_factory())
+    upgrade_schema(sqlite)
+    upgrade_schema(postgres)
+    left, right = describe(sqlite), describe(postgres)
+    assert set(left) == set(Base.metadata.tables)
+    assert left == right
+    for engine in (sqlite, postgres):
+        with engine.connect() as conn:
+            diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
+        assert diffs == [], f"models and migrations disagree on {engine.dialect.name}: {diffs}"
+    sqlite.dispose()
+    postgres.dispose()
+
+
+def test_migrations_are_reversible(tmp_path: Path, pg_database_factory: Callable[[], str]) -> None:
+    for engine in (create_engine_for(f"sqlite:///{tmp_path / 'rev.sqlite'}"), create_engine_for(pg_database_factory())):
+        upgrade_schema(engine)
+        assert current_revision(engine) is not None
+        downgrade_schema(engine, "base")
+        assert current_revision(engine) is None
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        upgrade_schema(engine)
+        assert set(inspect(engine).get_table_names()) - {"alembic_version"} == set(Base.metadata.tables)
+        engine.dispose()
