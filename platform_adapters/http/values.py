@@ -1,0 +1,127 @@
+"""Value parsers shared by the marketplace mappers: JSON with exact decimals, ids, amounts, times.
+
+Each parser raises ``ValueError`` with a short reason on bad input; mappers catch it and turn it
+into a ``Problem`` with the field name, so mapping never raises.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from dateutil import parser as date_parser
+
+from fx.money import Money, to_decimal
+
+# epoch values above this are milliseconds (1e11 s is the year 5138)
+_MS_THRESHOLD = 10**11
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def loads(raw: bytes | str) -> object:
+    """Decode JSON with every number that has a fraction or exponent as an exact ``Decimal``."""
+    return json.loads(raw, parse_float=Decimal)
+
+
+def id_str(value: object) -> str:
+    """An id as a string; ints (even > 2**53) are kept digit for digit; floats are refused."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError("missing id")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, Decimal) and value == value.to_integral_value() and "E" not in str(value).upper():
+        return str(int(value))
+    raise ValueError(f"not an id: {value!r}")
+
+
+def money(value: object, currency: str) -> Money:
+    """An amount from a decimal string, int or Decimal (JSON decoded with ``loads``)."""
+    if value is None or value == "":
+        raise ValueError("missing amount")
+    return Money(to_decimal(value), currency)
+
+
+def optional_money(value: object, currency: str) -> Money | None:
+    return None if value is None or value == "" else money(value, currency)
+
+
+def epoch(value: object) -> datetime:
+    """An aware UTC datetime from Unix seconds or milliseconds (int, digit string or Decimal)."""
+    if isinstance(value, bool) or value is None or value == "":
+        raise ValueError("missing time")
+    if isinstance(value, str):
+        if not value.strip().isdigit():
+            raise ValueError(f"not an epoch time: {value!r}")
+        value = int(value.strip())
+    if isinstance(value, Decimal):
+        value = int(value)
+    if not isinstance(value, int):
+        raise ValueError(f"not an epoch time: {value!r}")
+    if value <= 0:
+        raise ValueError(f"epoch time must be positive, got {value}")
+    if value >= _MS_THRESHOLD:
+        return _EPOCH + timedelta(milliseconds=value)
+    return _EPOCH + timedelta(seconds=value)
+
+
+def optional_epoch(value: object) -> datetime | None:
+    return None if value in (None, "", 0, "0") else epoch(value)
+
+
+def iso_time(value: object) -> datetime:
+    """An aware UTC datetime from ISO-8601 or 'YYYY-MM-DD HH:MM:SS +0800'; an offset is required."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("missing time")
+    try:
+        parsed = date_parser.isoparse(value.strip())
+    except ValueError:
+        try:
+            parsed = date_parser.parse(value.strip())
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"not a date-time: {value!r}") from exc
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(f"date-time without a UTC offset: {value!r}")
+    return parsed.astimezone(timezone.utc)
+
+
+def optional_iso_time(value: object) -> datetime | None:
+    return None if value in (None, "") else iso_time(value)
+
+
+def to_epoch_seconds(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return int(moment.timestamp())
+
+
+class Problems:
+    """Collects mapping problems; ``parse`` turns a parser's ``ValueError`` into a Problem."""
+
+    def __init__(self, location: str | None = None) -> None:
+        from platform_adapters.canonical import Problem, Severity
+
+        self._problem, self._severity = Problem, Severity
+        self.location = location
+        self.items: list = []
+
+    def parse(self, parser, value: object, field: str, *args, required: bool = True, code: str = "bad_value"):
+        """``parser(value, *args)``; on ``ValueError``/``TypeError`` record a problem (error when required)."""
+        try:
+            return parser(value, *args)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            self.add(code, str(exc), field=field, value=value,
+                     severity="error" if required else "warning")
+            return None
+
+    def add(self, code: str, message: str, *, field: str | None = None, value: object = None,
+            severity: str = "error") -> None:
+        self.items.append(self._problem(
+            code=code, message=message, severity=self._severity(severity), field=field,
+            value=None if value is None else str(value)[:200], location=self.location,
+        ))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity.value == "error" for p in self.items)

@@ -1,0 +1,49 @@
+"""The Shopee adapter object registered in ``platform_adapters.registry``."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from platform_adapters.auth import TokenProvider, TokenSet
+from platform_adapters.canonical import MappingResult, Order, Platform
+from platform_adapters.http.transport import Transport
+from platform_adapters.registry import ShopContext
+from platform_adapters.shopee import auth, mapping
+from platform_adapters.shopee.client import ShopeeClient
+from platform_adapters.shopee.orders import MAX_WINDOW, ShopeeOrderSource
+from platform_adapters.shopee.settings import ShopeeSettings
+
+
+class ShopeeAdapter:
+    platform = Platform.SHOPEE
+    max_window = MAX_WINDOW
+    calls_per_second = 10.0
+
+    def settings_for(self, *, app_key: str, app_secret: str, region: str, base_url: str | None,
+                     options: Mapping[str, str] | None = None) -> ShopeeSettings:
+        options = options or {}
+        return ShopeeSettings(partner_id=int(app_key), partner_key=app_secret,
+                              sandbox=str(options.get("sandbox", "")).lower() in ("1", "true", "yes"),
+                              host_region=options.get("host_region", "global"), base_url=base_url)
+
+    def order_source(self, settings: ShopeeSettings, shop: ShopContext, tokens: TokenProvider,
+                     transport: Transport, clock: Callable[[], datetime]) -> ShopeeOrderSource:
+        return ShopeeOrderSource(ShopeeClient(settings, shop.shop_id, tokens, transport, clock=clock))
+
+    def map_order(self, raw: Any, shop: ShopContext, settings: ShopeeSettings) -> MappingResult[Order]:
+        return mapping.map_order(raw, shop.shop_id)
+
+    def raw_order_key(self, raw: Any) -> str:
+        return mapping.raw_order_key(raw)
+
+    def authorization_url(self, settings: ShopeeSettings, redirect_url: str, now: datetime, state: str = "") -> str:
+        return auth.authorization_url(settings, redirect_url, now)
+
+    def exchange_code(self, settings: ShopeeSettings, transport: Transport, code: str, shop: ShopContext,
+                      clock: Callable[[], datetime]) -> TokenSet:
+        return auth.exchange_code(settings, transport, code, shop.shop_id, clock)
+
+    def refresh_tokens(self, settings: ShopeeSettings, transport: Transport, shop: ShopContext, tokens: TokenSet,
+                       clock: Callable[[], datetime]) -> TokenSet:
+        return auth.refresh_tokens(settings, transport, shop.shop_id, tokens, clock)

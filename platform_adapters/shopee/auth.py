@@ -1,0 +1,82 @@
+"""Shopee authorization: the partner link, code → token, and refresh (Public API sign).
+
+Token responses carry ``expire_in`` as a duration (seconds); it is stored as an absolute UTC time.
+Refresh tokens live 30 days and work once, so the caller must persist the returned pair atomically.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from platform_adapters.auth import TokenSet
+from platform_adapters.http.errors import ErrorKind, PlatformError
+from platform_adapters.http.transport import Transport
+from platform_adapters.shopee.client import _request_id, read_envelope
+from platform_adapters.shopee.settings import ShopeeSettings
+from platform_adapters.shopee.signing import sign_request
+
+AUTH_LINK_PATH = "/api/v2/shop/auth_partner"
+TOKEN_PATH = "/api/v2/auth/token/get"
+REFRESH_PATH = "/api/v2/auth/access_token/get"
+REFRESH_TOKEN_LIFETIME = timedelta(days=30)
+
+
+def authorization_url(settings: ShopeeSettings, redirect_url: str, now: datetime) -> str:
+    """The link a seller opens to authorize the app (valid 5 minutes: it carries a signed timestamp)."""
+    timestamp = int(now.timestamp())
+    sig = sign_request(settings.partner_id, settings.partner_key, AUTH_LINK_PATH, timestamp)
+    query = urlencode({"partner_id": settings.partner_id, "timestamp": timestamp, "sign": sig.sign,
+                       "redirect": redirect_url})
+    return f"{settings.host}{AUTH_LINK_PATH}?{query}"
+
+
+def _public_post(settings: ShopeeSettings, transport: Transport, path: str, body: dict[str, Any],
+                 clock) -> dict[str, Any]:
+    payload = json.dumps(body, separators=(",", ":")).encode()
+
+    def build() -> httpx.Request:
+        timestamp = int(clock().timestamp())
+        sig = sign_request(settings.partner_id, settings.partner_key, path, timestamp)
+        return httpx.Request("POST", settings.host + path, content=payload,
+                             params={"partner_id": str(settings.partner_id), "timestamp": str(timestamp),
+                                     "sign": sig.sign},
+                             headers={"Content-Type": "application/json"})
+
+    return transport.send(build, lambda r: read_envelope(r, path), limiter_key=("shopee", "auth"),
+                          request_id_of=_request_id)
+
+
+def _token_set(body: dict[str, Any], now: datetime, path: str) -> TokenSet:
+    try:
+        access, refresh, expire_in = body["access_token"], body["refresh_token"], int(body["expire_in"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlatformError(ErrorKind.FATAL, "bad_token_response", f"missing {exc}", platform="shopee",
+                            request_id=body.get("request_id"), path=path) from exc
+    extra = {k: ",".join(str(v) for v in body[k]) for k in ("shop_id_list", "merchant_id_list")
+             if isinstance(body.get(k), list) and body[k]}
+    return TokenSet(access_token=str(access), refresh_token=str(refresh),
+                    access_expires_at=now + timedelta(seconds=expire_in),
+                    refresh_expires_at=now + REFRESH_TOKEN_LIFETIME, extra=extra)
+
+
+def exchange_code(settings: ShopeeSettings, transport: Transport, code: str, shop_id: str,
+                  clock) -> TokenSet:
+    """``/auth/token/get``: a one-use code (10 minutes) → access + refresh token for ``shop_id``."""
+    now = clock()
+    body = _public_post(settings, transport, TOKEN_PATH,
+                        {"code": code, "partner_id": settings.partner_id, "shop_id": int(shop_id)}, clock)
+    return _token_set(body, now, TOKEN_PATH)
+
+
+def refresh_tokens(settings: ShopeeSettings, transport: Transport, shop_id: str, tokens: TokenSet,
+                   clock) -> TokenSet:
+    """``/auth/access_token/get``: spends the refresh token, returns the new pair."""
+    now = clock()
+    body = _public_post(settings, transport, REFRESH_PATH,
+                        {"refresh_token": tokens.refresh_token, "partner_id": settings.partner_id,
+                         "shop_id": int(shop_id)}, clock)
+    return _token_set(body, now, REFRESH_PATH)

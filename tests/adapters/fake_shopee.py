@@ -1,0 +1,119 @@
+"""An in-memory Shopee Open Platform (order list/detail, token refresh) for respx-mocked tests.
+
+It checks every request's sign like the real server, serves scripted list pages, and can be told
+to fail: ``failures`` is a queue of responses served before the normal answer of a path.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from collections import defaultdict, deque
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import respx
+
+from platform_adapters.shopee.signing import is_public_path, sign_request
+
+HOST = "https://shopee.test"
+PARTNER_ID = 2001887
+PARTNER_KEY = "test-partner-key"
+SHOP_ID = "900719925474099312"  # > 2**53
+
+
+def _dumps(value: Any) -> bytes:
+    def default(o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return float(o)
+        raise TypeError(type(o))
+
+    # floats the way Shopee sends them; exact digits come from the fixture text through repr
+    return json.dumps(value, default=default, separators=(",", ":")).encode()
+
+
+def detail(order_sn: str, *, update_time: int = 1732410000, status: str = "READY_TO_SHIP", **overrides: Any) -> dict:
+    from tests.adapters.helpers import fixture_json
+
+    base = fixture_json("shopee", "order_detail.json")
+    base.update(order_sn=order_sn, update_time=update_time, order_status=status, **overrides)
+    return base
+
+
+class FakeShopee:
+    def __init__(self) -> None:
+        self.orders: dict[str, dict] = {}
+        self.pages: list[dict] = []  # list responses in order, cursor "" → pages[0], "p1" → pages[1] ...
+        self.failures: dict[str, deque[httpx.Response]] = defaultdict(deque)
+        self.valid_tokens = {"access-1"}
+        self.refresh_tokens = {"refresh-1": ("access-2", "refresh-2")}
+        self.list_calls: list[dict[str, str]] = []
+        self.detail_calls: list[list[str]] = []
+        self.refresh_calls: list[dict] = []
+        self.bad_signs = 0
+
+    def set_pages(self, *pages: list[str], more_on_last: bool = False) -> None:
+        self.pages = []
+        for index, sns in enumerate(pages):
+            last = index == len(pages) - 1
+            self.pages.append({"more": (not last) or more_on_last, "next_cursor": "" if last else f"p{index + 1}",
+                               "order_list": [{"order_sn": sn, "order_status": "READY_TO_SHIP"} for sn in sns]})
+
+    def envelope(self, response: Any = None, error: str = "", message: str = "", request_id: str = "r") -> httpx.Response:
+        body: dict[str, Any] = {"request_id": request_id, "error": error, "message": message}
+        if response is not None:
+            body["response"] = response
+        return httpx.Response(200, content=_dumps(body), headers={"content-type": "application/json"})
+
+    def _check_sign(self, request: httpx.Request) -> httpx.Response | None:
+        q = dict(request.url.params)
+        path = request.url.path
+        if is_public_path(path):
+            expected = sign_request(PARTNER_ID, PARTNER_KEY, path, int(q["timestamp"]))
+        else:
+            expected = sign_request(PARTNER_ID, PARTNER_KEY, path, int(q["timestamp"]), q.get("access_token"),
+                                    q.get("shop_id"))
+        if q.get("sign") != expected.sign:
+            self.bad_signs += 1
+            return self.envelope(error="error_sign", message="Wrong sign.")
+        if not is_public_path(path) and q.get("access_token") not in self.valid_tokens:
+            return self.envelope(error="invalid_acceess_token", message="Invalid access_token.")
+        return None
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if self.failures[path]:
+            return self.failures[path].popleft()
+        rejected = self._check_sign(request)
+        if rejected is not None:
+            return rejected
+        q = dict(request.url.params)
+        if path.endswith("/order/get_order_list"):
+            self.list_calls.append(q)
+            if int(q["time_to"]) - int(q["time_from"]) > 15 * 86400:
+                return self.envelope(error="order.order_list_invalid_time",
+                                     message="Start time must be earlier than end time and diff in 15days.")
+            index = 0 if q["cursor"] == "" else int(q["cursor"][1:])
+            page = self.pages[index] if index < len(self.pages) else {"more": False, "next_cursor": "", "order_list": []}
+            return self.envelope(page, request_id=f"list-{len(self.list_calls)}")
+        if path.endswith("/order/get_order_detail"):
+            sns = q["order_sn_list"].split(",")
+            self.detail_calls.append(sns)
+            if len(sns) > 50:
+                return self.envelope(error="error_param", message="order_sn_list too long")
+            found = [copy.deepcopy(self.orders[sn]) for sn in sns if sn in self.orders]
+            return self.envelope({"order_list": found}, request_id=f"detail-{len(self.detail_calls)}")
+        if path.endswith("/auth/access_token/get"):
+            body = json.loads(request.content)
+            self.refresh_calls.append(body)
+            pair = self.refresh_tokens.pop(body["refresh_token"], None)
+            if pair is None:
+                return self.envelope(error="error_shop_refresh_token", message="refresh token invalid")
+            self.valid_tokens = {pair[0]}
+            resp = {"request_id": "refresh", "error": "", "message": "", "access_token": pair[0],
+                    "refresh_token": pair[1], "expire_in": 14400, "partner_id": PARTNER_ID, "shop_id": int(SHOP_ID)}
+            return httpx.Response(200, json=resp)
+        return httpx.Response(404, json={"error": "error_not_found", "message": path})
+
+    def mount(self, router: respx.MockRouter) -> None:
+        router.route(host="shopee.test").mock(side_effect=self.handle)
