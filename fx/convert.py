@@ -1,0 +1,216 @@
+"""Currency conversion over a book of published rates: direct, inverse or cross, path recorded.
+
+Rules (reference/fx_settlement.md §4.4, §6.3):
+
+* A path is direct (A/B), inverse (B/A, divided at use time) or a cross through one pivot
+  (EUR, USD, CNY by default). A cross uses ONE source and ONE date for both legs.
+* Legs are applied to the amount one after the other (``amount ÷ EUR/IDR × EUR/CNY``); rates are
+  never multiplied together first and never rounded, so the result is as exact as the decimal
+  context allows. The result is NOT rounded: ``Conversion.booked()`` rounds with an explicit mode.
+* A date without a rate is an error unless the caller allows falling back to the last published
+  rate before it; the conversion then says so (``fell_back``). A fallback older than the policy's
+  ``max_age_days`` is a ``StaleRate`` error. Nothing is ever interpolated.
+"""
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from fx.money import Money
+from fx.rates import Rate, Side
+
+SeriesKey = tuple[str, str, str, Side]  # (source, base, quote, side)
+
+
+class RateNotFound(LookupError):
+    """No usable rate for the pair on the date (and no allowed fallback)."""
+
+
+class StaleRate(RateNotFound):
+    """The last published rate is older than the configured maximum age."""
+
+
+class RateBook:
+    """An in-memory, append-only index of rates by (source, base, quote, side) and date."""
+
+    def __init__(self, rates: Iterable[Rate] = ()) -> None:
+        self._series: dict[SeriesKey, dict[date, Rate]] = {}
+        self._dates: dict[SeriesKey, list[date]] = {}
+        self.add_all(rates)
+
+    def add(self, rate: Rate) -> None:
+        key = (rate.source, rate.base, rate.quote, rate.side)
+        series = self._series.setdefault(key, {})
+        if rate.on not in series:
+            bisect.insort(self._dates.setdefault(key, []), rate.on)
+        series[rate.on] = rate
+
+    def add_all(self, rates: Iterable[Rate]) -> None:
+        for rate in rates:
+            self.add(rate)
+
+    def __len__(self) -> int:
+        return sum(len(s) for s in self._series.values())
+
+    def sources(self) -> list[str]:
+        return sorted({key[0] for key in self._series})
+
+    def get(self, key: SeriesKey, on: date) -> Rate | None:
+        return self._series.get(key, {}).get(on)
+
+    def latest_on_or_before(self, key: SeriesKey, on: date) -> date | None:
+        dates = self._dates.get(key)
+        if not dates:
+            return None
+        index = bisect.bisect_right(dates, on)
+        return dates[index - 1] if index else None
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One step of a path: a published rate, used as published or inverted."""
+
+    rate: Rate
+    inverted: bool
+
+    @property
+    def from_currency(self) -> str:
+        return self.rate.quote if self.inverted else self.rate.base
+
+    @property
+    def to_currency(self) -> str:
+        return self.rate.base if self.inverted else self.rate.quote
+
+    def apply(self, amount: Decimal) -> Decimal:
+        return self.rate.apply_inverse(amount) if self.inverted else self.rate.apply(amount)
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """The unrounded result of a conversion and everything needed to audit it."""
+
+    original: Money
+    result: Money
+    legs: tuple[Leg, ...]
+    requested_on: date
+    rate_date: date
+
+    @property
+    def fell_back(self) -> bool:
+        return self.rate_date != self.requested_on
+
+    @property
+    def source(self) -> str:
+        return self.legs[0].rate.source if self.legs else "IDENTITY"
+
+    @property
+    def path(self) -> str:
+        if not self.legs:
+            return self.original.currency
+        return "→".join([self.legs[0].from_currency, *(leg.to_currency for leg in self.legs)])
+
+    @property
+    def rate(self) -> Decimal:
+        """Units of the target currency per 1 unit of the original (derived for display and audit)."""
+        value = Decimal(1)
+        for leg in self.legs:
+            value = leg.apply(value)
+        return value
+
+    def booked(self, rounding: str = ROUND_HALF_UP, *, cash: bool = False) -> Money:
+        return self.result.round(rounding, cash=cash)
+
+    def explain(self) -> str:
+        legs = "; ".join(("inverse of " if leg.inverted else "") + leg.rate.describe() for leg in self.legs)
+        note = f" (no rate on {self.requested_on}; used last published {self.rate_date})" if self.fell_back else ""
+        return f"{self.original} = {self.result} via {self.path} [{legs}]{note}"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionPolicy:
+    """How to look rates up: side, fallback, maximum age, pivots and source preference."""
+
+    side: Side = Side.MID
+    allow_fallback: bool = False
+    max_age_days: int = 7
+    pivots: tuple[str, ...] = ("EUR", "USD", "CNY")
+    sources: tuple[str, ...] | None = None  # preference order; None = every source, by name
+
+
+PathSpec = tuple[tuple[SeriesKey, bool], ...]
+
+
+class Converter:
+    """Converts money with a ``RateBook`` under a ``ConversionPolicy``."""
+
+    def __init__(self, book: RateBook, policy: ConversionPolicy | None = None) -> None:
+        self.book = book
+        self.policy = policy or ConversionPolicy()
+
+    def _paths(self, source: str, frm: str, to: str, side: Side) -> list[PathSpec]:
+        def options(a: str, b: str) -> list[tuple[SeriesKey, bool]]:
+            return [((source, a, b, side), False), ((source, b, a, side), True)]
+
+        paths: list[PathSpec] = [(option,) for option in options(frm, to)]
+        for pivot in self.policy.pivots:
+            if pivot in (frm, to):
+                continue
+            paths.extend((first, second) for first in options(frm, pivot) for second in options(pivot, to))
+        return paths
+
+    def _path_date(self, path: PathSpec, on: date, fallback: bool) -> date | None:
+        if not fallback:
+            return on if all(self.book.get(key, on) for key, _ in path) else None
+        candidate = on
+        while True:
+            found = [self.book.latest_on_or_before(key, candidate) for key, _ in path]
+            if any(d is None for d in found):
+                return None
+            earliest = min(found)  # type: ignore[type-var]
+            if all(d == earliest for d in found):
+                return earliest
+            candidate = earliest
+
+    def find_path(self, frm: str, to: str, on: date, *, allow_fallback: bool | None = None,
+                  side: Side | None = None) -> tuple[tuple[Leg, ...], date]:
+        """The legs to use and the date of their rates (the freshest path, then by preference)."""
+        fallback = self.policy.allow_fallback if allow_fallback is None else allow_fallback
+        side = side or self.policy.side
+        sources = self.policy.sources or tuple(self.book.sources())
+        best: tuple[date, PathSpec] | None = None
+        for source in sources:
+            for path in self._paths(source, frm, to, side):
+                found = self._path_date(path, on, fallback)
+                if found is not None and (best is None or found > best[0]):
+                    best = (found, path)
+        if best is None:
+            latest = None
+            if not fallback:
+                for source in sources:
+                    for path in self._paths(source, frm, to, side):
+                        d = self._path_date(path, on, True)
+                        if d is not None and (latest is None or d > latest):
+                            latest = d
+            hint = f"; last published {latest} (allow fallback to use it)" if latest else ""
+            raise RateNotFound(f"no {side.value} rate {frm}/{to} on {on} in sources {list(sources)}{hint}")
+        rate_date, path = best
+        age = (on - rate_date).days
+        if age > self.policy.max_age_days:
+            raise StaleRate(f"last published {frm}/{to} rate is from {rate_date}, {age} days before {on}; "
+                            f"the configured maximum age is {self.policy.max_age_days} days")
+        legs = tuple(Leg(self.book.get(key, rate_date), inverted) for key, inverted in path)  # type: ignore[arg-type]
+        return legs, rate_date
+
+    def convert(self, money: Money, to: str, on: date, *, allow_fallback: bool | None = None,
+                side: Side | None = None) -> Conversion:
+        """Convert ``money`` into ``to`` with the rates of ``on``; the result is not rounded."""
+        if money.currency == to:
+            return Conversion(money, money, (), on, on)
+        legs, rate_date = self.find_path(money.currency, to, on, allow_fallback=allow_fallback, side=side)
+        amount = money.amount
+        for leg in legs:
+            amount = leg.apply(amount)
+        return Conversion(money, Money(amount, to), legs, on, rate_date)
