@@ -1,0 +1,48 @@
+"""The Lazada adapter object registered in ``platform_adapters.registry``."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from platform_adapters.auth import TokenProvider, TokenSet
+from platform_adapters.canonical import MappingResult, Order, Platform
+from platform_adapters.http.transport import Transport
+from platform_adapters.lazada import auth, mapping
+from platform_adapters.lazada.client import LazadaClient
+from platform_adapters.lazada.orders import MAX_WINDOW, LazadaOrderSource
+from platform_adapters.lazada.settings import LazadaSettings
+from platform_adapters.registry import ShopContext
+
+
+class LazadaAdapter:
+    platform = Platform.LAZADA
+    max_window = MAX_WINDOW
+    calls_per_second = 10.0
+
+    def settings_for(self, *, app_key: str, app_secret: str, region: str, base_url: str | None,
+                     options: Mapping[str, str] | None = None) -> LazadaSettings:
+        options = options or {}
+        return LazadaSettings(app_key=app_key, app_secret=app_secret, country=region, base_url=base_url,
+                              auth_base_url=options.get("auth_base_url"))
+
+    def order_source(self, settings: LazadaSettings, shop: ShopContext, tokens: TokenProvider,
+                     transport: Transport, clock: Callable[[], datetime]) -> LazadaOrderSource:
+        return LazadaOrderSource(LazadaClient(settings, shop.shop_id, tokens, transport, clock=clock))
+
+    def map_order(self, raw: Any, shop: ShopContext, settings: LazadaSettings) -> MappingResult[Order]:
+        return mapping.map_order(raw, shop.shop_id, settings.country, settings.default_currency)
+
+    def raw_order_key(self, raw: Any) -> str:
+        return mapping.raw_order_key(raw)
+
+    def authorization_url(self, settings: LazadaSettings, redirect_url: str, now: datetime, state: str = "") -> str:
+        return auth.authorization_url(settings, redirect_url, state)
+
+    def exchange_code(self, settings: LazadaSettings, transport: Transport, code: str, shop: ShopContext,
+                      clock: Callable[[], datetime]) -> TokenSet:
+        return auth.exchange_code(settings, transport, code, clock)
+
+    def refresh_tokens(self, settings: LazadaSettings, transport: Transport, shop: ShopContext, tokens: TokenSet,
+                       clock: Callable[[], datetime]) -> TokenSet:
+        return auth.refresh_tokens(settings, transport, tokens, clock)
