@@ -1,0 +1,127 @@
+"""SKU crosswalk per owner: platform seller SKU <-> merchant SKU <-> warehouse SKU.
+
+Every SKU the engine sees is resolved to one *canonical* SKU per owner before joining: the merchant
+SKU when the row names one, else the warehouse SKU, else the platform SKU. A SKU that is in no row
+resolves to itself (normalised). Owners never share entries. Users load rows from a CSV file
+(columns ``owner_id, platform_sku, merchant_sku, warehouse_sku`` and optionally ``platform``,
+``hs_code``) and extend the crosswalk with more rows; a row whose alias already resolves to a
+different canonical SKU of the same owner is refused and reported (never silently overwritten).
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from matching.keys import codes, normalize_code, normalize_sku, skus
+
+CROSSWALK_COLUMNS = ("owner_id", "platform_sku", "merchant_sku", "warehouse_sku", "platform", "hs_code")
+
+
+@dataclass(frozen=True, slots=True)
+class CrosswalkRow:
+    owner_id: str
+    platform_sku: str | None = None
+    merchant_sku: str | None = None
+    warehouse_sku: str | None = None
+    platform: str | None = None
+    hs_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CrosswalkProblem:
+    """A refused crosswalk row: where it came from and why."""
+
+    location: str
+    reason: str
+
+
+@dataclass
+class SkuCrosswalk:
+    """Alias -> canonical SKU per owner, plus the HS code hint of a canonical SKU when known."""
+
+    _canonical: dict[tuple[str, str], str] = field(default_factory=dict)
+    _hs_codes: dict[tuple[str, str], str] = field(default_factory=dict)
+    rows: list[CrosswalkRow] = field(default_factory=list)
+
+    def extend(self, rows: list[CrosswalkRow], *, source: str = "rows") -> list[CrosswalkProblem]:
+        """Add rows; return the problems of the rows that were refused (the others are kept)."""
+        problems: list[CrosswalkProblem] = []
+        for index, row in enumerate(rows, start=1):
+            where = f"{source}:{index}"
+            owner = normalize_code(row.owner_id)
+            names = [normalize_sku(v) for v in (row.platform_sku, row.merchant_sku, row.warehouse_sku)]
+            if owner is None:
+                problems.append(CrosswalkProblem(where, "owner_id is empty"))
+                continue
+            canonical = names[1] or names[2] or names[0]
+            if canonical is None:
+                problems.append(CrosswalkProblem(where, "no SKU in the row"))
+                continue
+            aliases = [name for name in names if name is not None]
+            clash = next(
+                (a for a in aliases if self._canonical.get((owner, a), canonical) != canonical), None
+            )
+            if clash is not None:
+                problems.append(
+                    CrosswalkProblem(
+                        where,
+                        f"SKU {clash} already maps to {self._canonical[(owner, clash)]} for owner {owner}, "
+                        f"not {canonical}",
+                    )
+                )
+                continue
+            for alias in aliases:
+                self._canonical[(owner, alias)] = canonical
+            if row.hs_code:
+                self._hs_codes[(owner, canonical)] = str(row.hs_code).strip()
+            self.rows.append(row)
+        return problems
+
+    def load_csv(self, path: str | Path) -> list[CrosswalkProblem]:
+        """Read a crosswalk CSV (UTF-8, header row) and add its rows."""
+        path = Path(path)
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"owner_id"} - set(reader.fieldnames or ())
+            if missing:
+                return [CrosswalkProblem(f"{path.name}:1", f"missing column(s): {sorted(missing)}")]
+            rows = [
+                CrosswalkRow(**{name: (record.get(name) or None) for name in CROSSWALK_COLUMNS})
+                for record in reader
+            ]
+        return self.extend(rows, source=path.name)
+
+    def canonical(self, owner_id: str, sku: str | None) -> str | None:
+        """Canonical SKU of one raw SKU for one owner."""
+        normalised = normalize_sku(sku)
+        if normalised is None:
+            return None
+        return self._canonical.get((normalize_code(owner_id) or "", normalised), normalised)
+
+    def hs_code(self, owner_id: str, canonical_sku: str) -> str | None:
+        return self._hs_codes.get((normalize_code(owner_id) or "", canonical_sku))
+
+    def resolve(self, owner_ids: pd.Series, raw_skus: pd.Series) -> pd.Series:
+        """Vectorised :meth:`canonical` over aligned Series of owner ids and raw SKUs."""
+        normalised = skus(raw_skus)
+        if not self._canonical:
+            return normalised
+        table = pd.DataFrame(
+            [(o, a, c) for (o, a), c in self._canonical.items()], columns=["_o", "_a", "_c"]
+        ).astype("string")
+        probe = pd.DataFrame({"_o": codes(owner_ids).to_numpy(), "_a": normalised.to_numpy()})
+        probe = probe.astype("string")
+        joined = probe.merge(table, on=["_o", "_a"], how="left", validate="many_to_one")
+        result = joined["_c"].fillna(joined["_a"])
+        result.index = raw_skus.index
+        return result
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([_row_dict(r) for r in self.rows], columns=list(CROSSWALK_COLUMNS))
+
+
+def _row_dict(row: CrosswalkRow) -> dict[str, str | None]:
+    return {name: getattr(row, name) for name in CROSSWALK_COLUMNS}

@@ -1,0 +1,120 @@
+"""The matching run: prepare the frames, run every rung of the ladder, return links and exceptions.
+
+``match(MatchInput)`` is a pure function of its input: rows are de-duplicated and sorted by their
+keys (and a content hash for equal keys) before anything else, so the same input, in any row order,
+gives the same links and exceptions. ``matching.incremental`` runs it on changed partitions only.
+
+Links (one frame, ``linker.LINK_COLUMNS``): ``step`` is one of ``order_shipment``, ``shipment_lot``,
+``lot_receipt``, ``receipt_customs``, ``receipt_document``; ``left_key``/``right_key`` are the record
+keys built in ``matching.frames``; ``qty`` is the quantity the link carries (1 for document links).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from matching import checks, ladder, linker
+from matching.crosswalk import SkuCrosswalk
+from matching.exceptions import Reason, combine, make_exceptions
+from matching.frames import prepare
+
+STEPS = ("order_shipment", "shipment_lot", "lot_receipt", "receipt_customs", "receipt_document")
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    tolerance: ladder.Tolerance = field(default_factory=ladder.Tolerance)
+
+
+@dataclass
+class MatchInput:
+    """The frames of ``matching.frames`` (None = no rows of that kind) and the SKU crosswalk."""
+
+    order_lines: pd.DataFrame | None = None
+    shipment_lines: pd.DataFrame | None = None
+    receipt_lines: pd.DataFrame | None = None
+    lots: pd.DataFrame | None = None
+    document_lines: pd.DataFrame | None = None
+    customs_lines: pd.DataFrame | None = None
+    manual_links: pd.DataFrame | None = None
+    crosswalk: SkuCrosswalk | None = None
+
+
+@dataclass
+class Prepared:
+    orders: pd.DataFrame
+    shipments: pd.DataFrame
+    receipts: pd.DataFrame
+    lots: pd.DataFrame
+    documents: pd.DataFrame
+    customs: pd.DataFrame
+    manual: pd.DataFrame
+    duplicates: pd.DataFrame
+
+
+@dataclass
+class MatchResult:
+    links: pd.DataFrame
+    exceptions: pd.DataFrame
+    rematched: tuple[str, ...] = ()
+    fingerprints: dict[str, str] = field(default_factory=dict)
+
+
+def _canonical_order(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sort by key (content hash breaks ties) and drop repeated keys; return (rows, duplicates)."""
+    if frame.empty:
+        return frame, frame.iloc[0:0].assign(kind=kind)
+    content = pd.util.hash_pandas_object(frame.astype("string"), index=False)
+    ordered = frame.assign(_h=content.to_numpy()).sort_values(["key", "_h"], kind="mergesort")
+    dup = ordered.duplicated("key", keep="first")
+    return (ordered[~dup].drop(columns="_h").reset_index(drop=True),
+            ordered[dup].drop(columns="_h").assign(kind=kind).reset_index(drop=True))
+
+
+def prepare_input(inp: MatchInput) -> Prepared:
+    cross = inp.crosswalk or SkuCrosswalk()
+    orders = prepare("order_lines", inp.order_lines, cross)
+    content = pd.util.hash_pandas_object(orders.astype("string"), index=False) if not orders.empty else None
+    if content is not None:
+        orders = orders.assign(_h=content.to_numpy()).sort_values(["key", "_h"], kind="mergesort").drop(
+            columns="_h").reset_index(drop=True)
+    dups = []
+    shipments, d = _canonical_order(prepare("shipment_lines", inp.shipment_lines, cross), "shipment_line")
+    dups.append(d)
+    receipts, d = _canonical_order(prepare("receipt_lines", inp.receipt_lines, cross), "receipt_line")
+    dups.append(d)
+    documents, d = _canonical_order(prepare("document_lines", inp.document_lines, cross), "document_line")
+    customs, d = _canonical_order(prepare("customs_lines", inp.customs_lines, cross), "customs_line")
+    lots = prepare("lots", inp.lots, cross).sort_values("key", kind="mergesort").drop_duplicates("key")
+    manual = prepare("manual_links", inp.manual_links).sort_values(
+        ["step", "left_key", "right_key"], kind="mergesort").drop_duplicates(["step", "left_key", "right_key"])
+    dup_frame = pd.concat([x for x in dups if not x.empty], ignore_index=True) if any(
+        not x.empty for x in dups) else pd.DataFrame(columns=["key", "owner_id", "partition", "kind"])
+    return Prepared(orders, shipments, receipts, lots.reset_index(drop=True), documents, customs,
+                    manual.reset_index(drop=True), dup_frame)
+
+
+def match(inp: MatchInput, settings: MatchSettings | None = None) -> MatchResult:
+    return match_prepared(prepare_input(inp), settings)
+
+
+def match_prepared(p: Prepared, settings: MatchSettings | None = None) -> MatchResult:
+    settings = settings or MatchSettings()
+    order_links, order_exc = linker.link_orders(p.orders, p.shipments, p.manual)
+    r, lot_table = ladder.build_lots(p.receipts, p.lots)
+    lot_links = ladder._links("lot_receipt", r, "lot_key", "key", "lot_qty", r["lot_method"])
+    ship_links, ship_exc = ladder.link_shipments_to_lots(p.shipments, lot_table, p.manual)
+    customs_links, customs_hit = ladder.link_receipts_to_customs(r, p.customs)
+    doc_links, doc_hit, doc_exc = ladder.link_receipts_to_documents(r, p.documents, customs_hit)
+    qty_exc = checks.quantity_checks(r, customs_hit, doc_hit, p.documents, settings.tolerance)
+    time_exc = checks.timeline_checks(r, customs_hit, doc_hit, p.documents)
+    dup_exc = make_exceptions(p.duplicates, reason=Reason.DUPLICATE, step="input", record_kind="record",
+                              record_key="key", related="kind",
+                              detail="{kind} {key} was delivered more than once; the first copy is used")
+    frames = [f for f in (order_links, lot_links, ship_links, customs_links, doc_links) if not f.empty]
+    links = pd.concat(frames, ignore_index=True) if frames else linker.empty_links()
+    links = links.sort_values(["step", "partition", "left_key", "right_key"], kind="mergesort").reset_index(
+        drop=True)
+    exceptions = combine([order_exc, ship_exc, doc_exc, qty_exc, time_exc, dup_exc])
+    return MatchResult(links=links, exceptions=exceptions)

@@ -1,0 +1,179 @@
+"""The column contract of the DataFrames the linker takes, and their preparation (checks + key columns).
+
+One frame per record kind. Required columns must be present (``FrameContractError`` names the frame
+and the missing columns); optional columns are added as empty when absent. Times are tz-aware UTC
+(``datetime64[ns, UTC]``); quantities are integers. Container and document numbers are normalised
+with the adapters' own functions (``platform_adapters.canonical.identifiers``), so both sides of a
+join agree with what the importers stored. Order ids, line refs, tracking numbers and SKUs are normalised here
+(``matching.keys``) into ``*_n`` columns; SKUs are resolved through the owner's crosswalk into
+``sku_c`` (canonical SKU).
+
+``order_lines``      owner_id, platform, shop_id, order_id, line_ref, sku, qty
+                     [order_status, ordered_at, paid_at, package_id, tracking_number, country]
+``shipment_lines``   owner_id, warehouse_code, wms_outbound_no, line_no, sku, qty
+                     [platform, shop_id, order_id, order_line_ref, package_id, tracking_number, lot_id,
+                      status, created_at, shipped_at, delivered_at, returned_at]
+``receipt_lines``    owner_id, warehouse_code, asn_no, line_no, sku, planned_qty
+                     [received_good_qty, received_damaged_qty, arrived_at, received_at, mbl_no, hbl_no,
+                      awb_no, container_no, customs_declaration_no, po_number, lot_id]
+``lots``             owner_id, warehouse_code, lot_id, sku  [asn_no, unit_cost, cost_currency]
+``document_lines``   owner_id, doc_number, line_no
+                     [master_doc_number, doc_type, doc_level, mode, is_to_order, release_type,
+                      container_no, po_number, hs_code, packages, quantity, shipper, consignee,
+                      incoterm, shipped_on_board_at, eta]
+``customs_lines``    owner_id, declaration_no, line_no
+                     [country, mbl_no, hbl_no, awb_no, container_no, po_number, sku_group, hs_code, qty,
+                      customs_value, currency, submitted_at, released_at, arrival_date]
+``manual_links``     step, left_key, right_key, qty  [note]
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from matching import keys
+from platform_adapters.canonical import identifiers
+from matching.crosswalk import SkuCrosswalk
+
+CONTRACT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "order_lines": (
+        ("owner_id", "platform", "shop_id", "order_id", "line_ref", "sku", "qty"),
+        ("order_status", "ordered_at", "paid_at", "package_id", "tracking_number", "country"),
+    ),
+    "shipment_lines": (
+        ("owner_id", "warehouse_code", "wms_outbound_no", "line_no", "sku", "qty"),
+        ("platform", "shop_id", "order_id", "order_line_ref", "package_id", "tracking_number", "lot_id",
+         "status", "created_at", "shipped_at", "delivered_at", "returned_at"),
+    ),
+    "receipt_lines": (
+        ("owner_id", "warehouse_code", "asn_no", "line_no", "sku", "planned_qty"),
+        ("received_good_qty", "received_damaged_qty", "arrived_at", "received_at", "mbl_no", "hbl_no",
+         "awb_no", "container_no", "customs_declaration_no", "po_number", "lot_id"),
+    ),
+    "lots": (
+        ("owner_id", "warehouse_code", "lot_id", "sku"),
+        ("asn_no", "unit_cost", "cost_currency"),
+    ),
+    "document_lines": (
+        ("owner_id", "doc_number", "line_no"),
+        ("master_doc_number", "doc_type", "doc_level", "mode", "is_to_order", "release_type",
+         "container_no", "po_number", "hs_code", "packages", "quantity", "shipper", "consignee",
+         "incoterm", "shipped_on_board_at", "eta"),
+    ),
+    "customs_lines": (
+        ("owner_id", "declaration_no", "line_no"),
+        ("country", "mbl_no", "hbl_no", "awb_no", "container_no", "po_number", "sku_group", "hs_code",
+         "qty", "customs_value", "currency", "submitted_at", "released_at", "arrival_date"),
+    ),
+    "manual_links": (("step", "left_key", "right_key", "qty"), ("note",)),
+}
+
+TIME_COLUMNS = {
+    "ordered_at", "paid_at", "created_at", "shipped_at", "delivered_at", "returned_at", "arrived_at",
+    "received_at", "shipped_on_board_at", "eta", "submitted_at", "released_at", "arrival_date",
+}
+INT_COLUMNS = {"qty", "planned_qty", "received_good_qty", "received_damaged_qty", "line_no", "packages",
+               "quantity"}
+_CODE_COLUMNS = {"owner_id", "platform", "shop_id", "warehouse_code", "wms_outbound_no", "asn_no",
+                 "lot_id", "po_number", "package_id", "status", "order_status", "doc_type", "doc_level", "mode",
+                 "release_type"}
+_DOCUMENT_COLUMNS = {"mbl_no", "hbl_no", "awb_no", "doc_number", "master_doc_number", "customs_declaration_no",
+                     "declaration_no"}
+
+
+def _map_unique(series: pd.Series, function) -> pd.Series:
+    """Apply a scalar normaliser once per distinct value; empty results become missing."""
+    codes_, uniques = pd.factorize(series.astype("string"), use_na_sentinel=True)
+    mapped = pd.array([function(str(u)) or pd.NA for u in uniques], dtype="string")
+    out = pd.Series(pd.NA, index=series.index, dtype="string")
+    present = codes_ >= 0
+    out[present] = mapped[codes_[present]]
+    return out
+
+
+class FrameContractError(ValueError):
+    """A frame handed to the engine does not follow the contract (which frame, which columns)."""
+
+
+def empty(kind: str) -> pd.DataFrame:
+    required, optional = CONTRACT[kind]
+    return conform(kind, pd.DataFrame(columns=[*required, *optional]))
+
+
+def conform(kind: str, frame: pd.DataFrame | None) -> pd.DataFrame:
+    """Check required columns, add missing optional ones, coerce types; returns a new frame."""
+    required, optional = CONTRACT[kind]
+    if frame is None:
+        frame = pd.DataFrame(columns=list(required))
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise FrameContractError(f"frame {kind!r} lacks required column(s) {missing}")
+    out = frame.copy()
+    for column in optional:
+        if column not in out.columns:
+            out[column] = pd.NA
+    for column in out.columns:
+        if column in TIME_COLUMNS:
+            out[column] = pd.to_datetime(out[column], utc=True, errors="coerce")
+        elif column in INT_COLUMNS:
+            out[column] = pd.to_numeric(out[column], errors="coerce").fillna(0).astype("int64")
+        elif column in _DOCUMENT_COLUMNS:
+            out[column] = _map_unique(out[column], identifiers.normalize_document_number)
+        elif column == "container_no":
+            out[column] = _map_unique(out[column], identifiers.normalize_container_number)
+        elif column in _CODE_COLUMNS:
+            out[column] = keys.codes(out[column])
+        elif column in ("left_key", "right_key", "step", "sku", "sku_group", "hs_code", "line_ref",
+                        "order_id", "order_line_ref", "tracking_number", "shipper", "consignee",
+                        "incoterm", "currency", "country"):
+            out[column] = out[column].astype("string")
+    return out.reset_index(drop=True)
+
+
+def prepare(kind: str, frame: pd.DataFrame | None, crosswalk: SkuCrosswalk | None = None) -> pd.DataFrame:
+    """``conform`` plus the normalised key columns the linker joins on."""
+    out = conform(kind, frame)
+    cross = crosswalk or SkuCrosswalk()
+    if "order_id" in out.columns:
+        out["order_id_n"] = keys.order_ids(out["order_id"])
+    if kind == "order_lines":
+        out["line_ref_n"] = keys.line_refs(out["line_ref"])
+    if kind == "shipment_lines":
+        out["line_ref_n"] = keys.line_refs(out["order_line_ref"])
+    if "tracking_number" in out.columns:
+        out["tracking_n"] = keys.tracking_numbers(out["tracking_number"])
+    if "sku" in out.columns:
+        out["sku_c"] = cross.resolve(out["owner_id"], out["sku"])
+    _add_keys(kind, out)
+    return out
+
+
+def join_key(*parts: pd.Series) -> pd.Series:
+    """``a|b|c`` from aligned Series (empty string for missing parts)."""
+    result = parts[0].astype("string").fillna("")
+    for part in parts[1:]:
+        result = result + "|" + part.astype("string").fillna("")
+    return result
+
+
+def _add_keys(kind: str, out: pd.DataFrame) -> None:
+    """Stable string keys of each record and the partition (owner x warehouse, or owner x shop)."""
+    if kind == "order_lines":
+        out["order_key"] = join_key(out["platform"], out["shop_id"], out["order_id_n"])
+        out["key"] = join_key(out["order_key"], out["line_ref_n"])
+        out["partition"] = "shop|" + join_key(out["owner_id"], out["platform"], out["shop_id"])
+    elif kind == "shipment_lines":
+        out["key"] = join_key(out["owner_id"], out["warehouse_code"], out["wms_outbound_no"],
+                              out["line_no"].astype("string"))
+        out["partition"] = "wh|" + join_key(out["owner_id"], out["warehouse_code"])
+        out["shop_partition"] = "shop|" + join_key(out["owner_id"], out["platform"], out["shop_id"])
+    elif kind == "receipt_lines":
+        out["key"] = join_key(out["owner_id"], out["warehouse_code"], out["asn_no"],
+                              out["line_no"].astype("string"))
+        out["partition"] = "wh|" + join_key(out["owner_id"], out["warehouse_code"])
+    elif kind == "lots":
+        out["key"] = join_key(out["owner_id"], out["warehouse_code"], out["lot_id"])
+        out["partition"] = "wh|" + join_key(out["owner_id"], out["warehouse_code"])
+    elif kind == "document_lines":
+        out["key"] = join_key(out["owner_id"], out["doc_number"], out["line_no"].astype("string"))
+    elif kind == "customs_lines":
+        out["key"] = join_key(out["owner_id"], out["declaration_no"], out["line_no"].astype("string"))

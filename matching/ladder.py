@@ -1,0 +1,254 @@
+"""The warehouse side of the ladder: shipment line -> lot -> receipt line -> transport document line and
+customs entry line, with quantity and timeline checks. Everything here stays inside one owner x
+warehouse (the partition); FIFO never crosses owners or warehouses.
+
+Steps and methods:
+
+* ``lot_receipt``: the lot the receipt line names (``exact``), else the lot the lot list names for
+  the same ASN and SKU (``exact``), else one lot per receipt line ``LOT-<asn>-<line>``
+  (``rule:receipt_line``).
+* ``shipment_lot``: the lot the 3PL names on the shipment line (``exact``), else FIFO by receipt time
+  per owner x warehouse x SKU over what is left (``rule:fifo``, 0.9); ``manual`` links first.
+* ``receipt_customs``: declaration number on the ASN + SKU matching the line's ``sku_group``
+  (``exact`` when equal, ``rule:sku_group`` for a pattern such as ``LMN-PC-*``), else container /
+  document + PO (``rule:container_po``).
+* ``receipt_document``: house bill, then AWB, then master bill named on the ASN, with container and
+  PO agreeing when both sides give them (``exact`` when one candidate is left, ``rule:hs_code`` when
+  the HS code of the customs line picks one), else container + PO (``rule:container_po``).
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+import pandas as pd
+
+from matching.allocation import allocate_fifo
+from matching.exceptions import Reason, combine, make_exceptions
+from matching.frames import join_key
+from matching.keys import skus
+from matching.linker import LINK_COLUMNS, active_shipments, empty_links
+
+CONFIDENCE = {"exact": 1.0, "manual": 1.0, "rule:receipt_line": 1.0, "rule:fifo": 0.9,
+              "rule:sku_group": 0.95, "rule:hs_code": 0.9, "rule:container_po": 0.8}
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Quantity variance allowed at each step before it is an exception (units and fraction)."""
+
+    units: int = 0
+    fraction: float = 0.0
+
+    def exceeded(self, diff: pd.Series, base: pd.Series) -> pd.Series:
+        allowed = (base.abs() * self.fraction).clip(lower=self.units)
+        return diff.abs() > allowed
+
+
+def _links(step: str, frame: pd.DataFrame, left: str, right: str, qty: str, method: str | pd.Series,
+           partition: str = "partition") -> pd.DataFrame:
+    if frame.empty:
+        return empty_links()
+    out = pd.DataFrame({
+        "step": step, "owner_id": frame["owner_id"].astype("string"),
+        "partition": frame[partition].astype("string"),
+        "left_key": frame[left].astype("string"), "right_key": frame[right].astype("string"),
+        "qty": pd.to_numeric(frame[qty]).fillna(0).astype("int64"), "method": method,
+    })
+    out["confidence"] = out["method"].map(CONFIDENCE).astype("float64")
+    return out[LINK_COLUMNS]
+
+
+def build_lots(receipts: pd.DataFrame, lots: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Name the lot of every receipt line; return ``(receipts with lot columns, lot table)``."""
+    r = receipts.copy()
+    named = lots[lots["asn_no"].notna()][["owner_id", "warehouse_code", "asn_no", "sku_c", "lot_id"]]
+    named = named.drop_duplicates().drop_duplicates(["owner_id", "warehouse_code", "asn_no", "sku_c"],
+                                                     keep=False)
+    r = r.merge(named.rename(columns={"lot_id": "listed_lot"}),
+                on=["owner_id", "warehouse_code", "asn_no", "sku_c"], how="left")
+    derived = "LOT-" + r["asn_no"].fillna("") + "-" + r["line_no"].astype("string")
+    r["lot_id"] = r["lot_id"].fillna(r["listed_lot"]).fillna(derived)
+    r["lot_method"] = "exact"
+    r.loc[r["listed_lot"].isna() & receipts["lot_id"].isna().to_numpy(), "lot_method"] = "rule:receipt_line"
+    r["lot_key"] = join_key(r["owner_id"], r["warehouse_code"], r["lot_id"])
+    received = r["received_at"].notna()
+    r["good"] = r["received_good_qty"].where(received, 0)
+    r["lot_qty"] = (r["received_good_qty"] + r["received_damaged_qty"]).where(received, r["planned_qty"])
+    table = (r.sort_values(["lot_key", "line_no"], kind="mergesort")
+             .groupby("lot_key", sort=True)
+             .agg(owner_id=("owner_id", "first"), warehouse_code=("warehouse_code", "first"),
+                  partition=("partition", "first"), lot_id=("lot_id", "first"), sku_c=("sku_c", "first"),
+                  received_at=("received_at", "min"), capacity=("good", "sum"), planned=("planned_qty", "sum"),
+                  receipt_key=("key", "first"))
+             .reset_index())
+    return r, table
+
+
+def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: pd.DataFrame
+                           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    step = "shipment_lot"
+    s = active_shipments(ship).copy()
+    s["ship_time"] = s["shipped_at"].fillna(s["created_at"])
+    man = manual[manual["step"] == step]
+    man_links = pd.DataFrame()
+    if not man.empty:
+        man_links = man.assign(owner_id=man["right_key"].str.split("|").str[0],
+                               partition="wh|" + man["right_key"].str.split("|").str[:2].str.join("|"))
+        man_links = _links(step, man_links, "left_key", "right_key", "qty", "manual")
+    s = s[~s["key"].isin(man["left_key"])]
+
+    lots_by_id = lot_table[["owner_id", "warehouse_code", "lot_id", "lot_key", "sku_c", "received_at"]]
+    named = s[s["lot_id"].notna()].merge(lots_by_id.rename(columns={"sku_c": "lot_sku",
+                                                                     "received_at": "lot_received_at"}),
+                                         on=["owner_id", "warehouse_code", "lot_id"], how="left")
+    good = named["lot_key"].notna() & (named["lot_sku"] == named["sku_c"]).fillna(False).astype(bool)
+    named_ok = named[good]
+    bad_named = named[~good]
+    named_links = _links(step, named_ok, "key", "lot_key", "qty", "exact")
+
+    drawn = pd.concat([named_links[["right_key", "qty"]], man_links[["right_key", "qty"]]
+                       if not man_links.empty else None]).groupby("right_key")["qty"].sum()
+    lots = lot_table.copy()
+    lots["drawn"] = lots["lot_key"].map(drawn).fillna(0).astype("int64")
+    lots["left"] = (lots["capacity"] - lots["drawn"]).clip(lower=0)
+    over_named = lots[lots["drawn"] > lots["capacity"]].assign(excess=lambda f: f["drawn"] - f["capacity"])
+
+    demand = s[~s["key"].isin(named_ok["key"])]
+    alloc, short = allocate_fifo(
+        demand[["owner_id", "warehouse_code", "sku_c", "key", "ship_time", "qty", "partition"]],
+        lots[["owner_id", "warehouse_code", "sku_c", "lot_key", "received_at", "left"]],
+        group=["owner_id", "warehouse_code", "sku_c"], demand_id="key", supply_id="lot_key",
+        demand_order=["ship_time"], supply_order=["received_at"], supply_qty="left")
+    alloc["partition"] = "wh|" + join_key(alloc["owner_id"], alloc["warehouse_code"])
+    fifo_links = _links(step, alloc, "key", "lot_key", "qty", "rule:fifo")
+    links = pd.concat([x for x in (man_links, named_links, fifo_links) if not x.empty] or [empty_links()],
+                      ignore_index=True)
+
+    short = short.merge(s[["key", "wms_outbound_no", "line_no", "sku", "partition"]], on="key", how="left")
+    lot_times = lot_table.set_index("lot_key")["received_at"]
+    ship_times = s.set_index("key")["ship_time"]
+    timeline = links[["owner_id", "partition", "left_key", "right_key"]].copy()
+    timeline["shipped"] = timeline["left_key"].map(ship_times)
+    timeline["received"] = timeline["right_key"].map(lot_times)
+    timeline = timeline[timeline["shipped"] < timeline["received"]]
+    exceptions = combine([
+        make_exceptions(bad_named, reason=Reason.CONFLICTING_REFERENCE, step=step, record_kind="shipment_line",
+                        record_key="key", related="lot_id", qty="qty",
+                        detail="outbound {wms_outbound_no} line {line_no} names lot {lot_id} which is not a "
+                               "received lot of {sku} in {warehouse_code}; allocated FIFO instead"),
+        make_exceptions(over_named, reason=Reason.OVER_ALLOCATION, step=step, record_kind="lot",
+                        record_key="lot_key", qty="excess",
+                        detail="lot {lot_id}: the 3PL names {drawn} unit(s) shipped, {capacity} received good"),
+        make_exceptions(short, reason=Reason.OVER_ALLOCATION, step=step, record_kind="shipment_line",
+                        record_key="key", qty="short",
+                        detail="outbound {wms_outbound_no} line {line_no}: {short} unit(s) of {sku} shipped "
+                               "beyond what was received in the warehouse"),
+        make_exceptions(timeline, reason=Reason.TIMELINE_VIOLATION, step=step, record_kind="shipment_line",
+                        record_key="left_key", related="right_key",
+                        detail="shipped {shipped} before lot {right_key} was received {received}"),
+    ])
+    return links, exceptions
+
+
+def _match_pattern(sku: object, pattern: object) -> str | None:
+    """``exact`` / ``pattern`` / None: how a SKU fits a customs line's sku group."""
+    if pattern is None or pattern is pd.NA:
+        return "pattern"
+    if sku == pattern:
+        return "exact"
+    return "pattern" if fnmatch.fnmatchcase(str(sku), str(pattern)) else None
+
+
+def link_receipts_to_customs(r: pd.DataFrame, customs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    step = "receipt_customs"
+    c = customs.copy()
+    c["group_n"] = skus(c["sku_group"])
+    c = c.rename(columns={"key": "customs_key", "po_number": "c_po", "container_no": "c_container",
+                          "hs_code": "c_hs", "qty": "c_qty"})
+    ccols = ["owner_id", "declaration_no", "customs_key", "group_n", "c_po", "c_container", "c_hs", "c_qty",
+             "released_at", "mbl_no", "hbl_no", "awb_no"]
+    rc = r[["owner_id", "partition", "key", "sku_c", "po_number", "container_no", "customs_declaration_no",
+            "mbl_no", "hbl_no", "awb_no"]]
+    by_decl = rc[rc["customs_declaration_no"].notna()].merge(
+        c[ccols].drop(columns=["mbl_no", "hbl_no", "awb_no"]),
+        left_on=["owner_id", "customs_declaration_no"], right_on=["owner_id", "declaration_no"])
+    by_decl["via"] = "declaration"
+    rest = rc[~rc["key"].isin(by_decl["key"])]
+    by_container = rest[rest["container_no"].notna()].merge(
+        c[ccols].drop(columns=["mbl_no", "hbl_no", "awb_no"]),
+        left_on=["owner_id", "container_no"], right_on=["owner_id", "c_container"])
+    by_container["via"] = "container"
+    cand = pd.concat([by_decl, by_container], ignore_index=True)
+    cand["fit"] = [_match_pattern(s, p) for s, p in zip(cand["sku_c"], cand["group_n"])]
+    po_ok = cand["po_number"].isna() | cand["c_po"].isna() | (cand["po_number"] == cand["c_po"])
+    cand = cand[cand["fit"].notna() & po_ok.fillna(False).astype(bool)]
+    if cand.empty:
+        return empty_links(), cand
+    cand["rank"] = (cand["fit"] == "exact").astype(int) * 1000 + cand["group_n"].fillna("").str.len()
+    best = cand[cand["rank"] == cand.groupby("key")["rank"].transform("max")]
+    count = best.groupby("key")["customs_key"].transform("nunique")
+    chosen = best[count == 1].drop_duplicates("key")
+    method = pd.Series("rule:container_po", index=chosen.index)
+    method[(chosen["via"] == "declaration") & (chosen["fit"] == "exact")] = "exact"
+    method[(chosen["via"] == "declaration") & (chosen["fit"] == "pattern")] = "rule:sku_group"
+    chosen = chosen.assign(one=1)
+    links = _links(step, chosen, "key", "customs_key", "one", method)
+    return links, chosen
+
+
+def link_receipts_to_documents(r: pd.DataFrame, docs: pd.DataFrame, customs_hit: pd.DataFrame
+                               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    step = "receipt_document"
+    d = docs.rename(columns={"key": "doc_key", "po_number": "d_po", "container_no": "d_container",
+                             "hs_code": "d_hs"})
+    dcols = ["owner_id", "doc_number", "master_doc_number", "doc_key", "d_po", "d_container", "d_hs"]
+    hs_of = customs_hit.drop_duplicates("key").set_index("key")["c_hs"] if not customs_hit.empty else pd.Series(
+        dtype="string")
+    rc = r[["owner_id", "partition", "key", "po_number", "container_no", "mbl_no", "hbl_no", "awb_no", "asn_no",
+            "line_no", "sku"]].copy()
+    rc["hs"] = rc["key"].map(hs_of)
+    chosen_parts, conflicts = [], []
+    remaining = rc
+    for ref in ("hbl_no", "awb_no", "mbl_no", "container"):
+        todo = remaining[remaining[ref if ref != "container" else "container_no"].notna()]
+        if ref == "container":
+            cand = todo.merge(d[dcols], left_on=["owner_id", "container_no"], right_on=["owner_id", "d_container"])
+            cand = cand[(cand["po_number"] == cand["d_po"]).fillna(False).astype(bool)]
+        else:
+            cand = todo.merge(d[dcols], left_on=["owner_id", ref], right_on=["owner_id", "doc_number"])
+            same_box = cand["container_no"].isna() | cand["d_container"].isna() | (
+                cand["container_no"] == cand["d_container"])
+            same_po = cand["po_number"].isna() | cand["d_po"].isna() | (cand["po_number"] == cand["d_po"])
+            cand = cand[(same_box & same_po).fillna(False).astype(bool)]
+        if cand.empty:
+            continue
+        n = cand.groupby("key")["doc_key"].transform("nunique")
+        single = cand[n == 1].assign(method="exact" if ref != "container" else "rule:container_po")
+        multi = cand[n > 1]
+        by_hs = multi[(multi["hs"].notna() & (multi["hs"] == multi["d_hs"])).fillna(False).astype(bool)]
+        by_hs = by_hs[by_hs.groupby("key")["doc_key"].transform("nunique") == 1].assign(method="rule:hs_code")
+        picked = pd.concat([single, by_hs], ignore_index=True).drop_duplicates("key")
+        chosen_parts.append(picked)
+        if ref == "hbl_no":
+            clash = picked[picked["mbl_no"].notna() & picked["master_doc_number"].notna()
+                           & (picked["mbl_no"] != picked["master_doc_number"])]
+            conflicts.append(clash)
+        remaining = remaining[~remaining["key"].isin(picked["key"])]
+    chosen = pd.concat(chosen_parts, ignore_index=True) if chosen_parts else rc.iloc[0:0].assign(
+        doc_key=pd.Series(dtype="string"), method=pd.Series(dtype="string"))
+    links = _links(step, chosen.assign(one=1), "key", "doc_key", "one", chosen["method"]) if not chosen.empty \
+        else empty_links()
+    unlinked = remaining
+    clash = pd.concat(conflicts, ignore_index=True) if conflicts else rc.iloc[0:0]
+    exceptions = combine([
+        make_exceptions(unlinked, reason=Reason.UNLINKED_RECEIPT, step=step, record_kind="receipt_line",
+                        record_key="key",
+                        detail="ASN {asn_no} line {line_no} ({sku}): no transport document line matches "
+                               "MBL {mbl_no} / HBL {hbl_no} / AWB {awb_no} / container {container_no}"),
+        make_exceptions(clash, reason=Reason.CONFLICTING_REFERENCE, step=step, record_kind="receipt_line",
+                        record_key="key", related="doc_key",
+                        detail="ASN {asn_no} names MBL {mbl_no} but house bill {hbl_no} sits under "
+                               "{master_doc_number}"),
+    ])
+    return links, chosen, exceptions

@@ -1,0 +1,233 @@
+"""First rung of the ladder: marketplace order lines <-> warehouse shipment lines.
+
+For each shipment line the order is found by, in this order: its order id (platform + shop +
+normalised order id), the package id, the tracking number, and last a fuzzy order id (one edit away,
+same shop, same SKU, only among orders no shipment names, and only when exactly one candidate
+exists). Inside the order the line is found by the order line ref when the 3PL gives one, else by
+canonical SKU, quantities spread over same-SKU lines in line order (``allocate_fifo``). Methods and
+confidences:
+
+``exact`` 1.0 (order id + line ref) · ``rule:order_sku`` 0.95 · ``rule:package`` / ``rule:package_sku``
+0.9 · ``rule:tracking`` / ``rule:tracking_sku`` 0.9 · ``fuzzy`` 0.75 · ``manual`` 1.0.
+
+Manual links (step ``order_shipment``) take the shipment line out of automatic matching, so they
+survive every re-match. Cancelled shipments are not linked.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from matching.allocation import allocate_fifo
+from matching.exceptions import Reason, combine, make_exceptions
+
+LINK_COLUMNS = ["step", "owner_id", "partition", "left_key", "right_key", "qty", "method", "confidence"]
+STEP = "order_shipment"
+CONFIDENCE = {
+    "exact": 1.0, "manual": 1.0, "rule:order_sku": 0.95, "rule:package": 0.9, "rule:package_sku": 0.9,
+    "rule:tracking": 0.9, "rule:tracking_sku": 0.9, "fuzzy": 0.75,
+}
+CANCELLED = {"CANCELLED", "CANCELED"}
+SHIPPED_ORDER_STATUSES = {"SHIPPED", "DELIVERED", "COMPLETED", "RETURNED"}
+_ORDER_COLS = ["owner_id", "platform", "shop_id", "order_key"]
+
+
+def empty_links() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="float64" if c == "confidence" else
+                                      ("int64" if c == "qty" else "string")) for c in LINK_COLUMNS})
+
+
+def active_shipments(shipments: pd.DataFrame) -> pd.DataFrame:
+    return shipments[~shipments["status"].isin(CANCELLED).fillna(False).astype(bool)]
+
+
+def link_orders(orders: pd.DataFrame, shipments: pd.DataFrame, manual: pd.DataFrame
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return ``(links, exceptions)`` of the order -> shipment step (prepared frames in)."""
+    ship = active_shipments(shipments)
+    manual_step = manual[manual["step"] == STEP]
+    order_part = orders.drop_duplicates("key").set_index("key")["partition"]
+    manual_links = _manual_links(manual_step, order_part, ship)
+    auto = ship[~ship["key"].isin(manual_step["right_key"])]
+
+    resolved = _resolve_orders(orders, auto)
+    links, leftovers = _link_lines(orders, resolved, manual_links)
+    links = pd.concat([l for l in (manual_links, links) if not l.empty] or [empty_links()],
+                      ignore_index=True)
+    exceptions = _exceptions(orders, ship, links, leftovers)
+    links = links.sort_values(["partition", "left_key", "right_key"], kind="mergesort")
+    return links[LINK_COLUMNS].reset_index(drop=True), exceptions
+
+
+def _manual_links(manual: pd.DataFrame, order_part: pd.Series, ship: pd.DataFrame) -> pd.DataFrame:
+    if manual.empty:
+        return empty_links()
+    owner = ship.drop_duplicates("key").set_index("key")["owner_id"]
+    out = pd.DataFrame({
+        "step": STEP,
+        "owner_id": manual["right_key"].map(owner).fillna(manual["right_key"].str.split("|").str[0]),
+        "partition": manual["left_key"].map(order_part).fillna("shop|?"),
+        "left_key": manual["left_key"], "right_key": manual["right_key"],
+        "qty": manual["qty"].astype("int64"), "method": "manual", "confidence": 1.0,
+    })
+    return out
+
+
+def _resolve_orders(orders: pd.DataFrame, ship: pd.DataFrame) -> pd.DataFrame:
+    """Add ``order_key`` and ``via`` (order_id, package, tracking, fuzzy) to each shipment line."""
+    ship = ship.copy()
+    ship["order_key"] = pd.Series(pd.NA, index=ship.index, dtype="string")
+    ship["via"] = pd.Series(pd.NA, index=ship.index, dtype="string")
+    known = orders[["owner_id", "order_key"]].drop_duplicates()
+
+    direct_key = (ship["platform"].fillna("") + "|" + ship["shop_id"].fillna("") + "|"
+                  + ship["order_id_n"].fillna("")).astype("string")
+    hit = pd.MultiIndex.from_arrays([ship["owner_id"], direct_key]).isin(
+        pd.MultiIndex.from_frame(known)) & ship["order_id_n"].notna()
+    ship.loc[hit, "order_key"] = direct_key[hit]
+    ship.loc[hit, "via"] = "order_id"
+
+    for column, order_column, via in (("package_id", "package_id", "package"),
+                                      ("tracking_n", "tracking_n", "tracking")):
+        todo = ship["order_key"].isna() & ship[column].notna()
+        if not todo.any():
+            continue
+        index = orders[orders[order_column].notna()][["owner_id", order_column, "order_key"]].drop_duplicates()
+        unique = index.drop_duplicates(["owner_id", order_column], keep=False)
+        probe = ship.loc[todo, ["owner_id", column]].rename(columns={column: order_column})
+        found = probe.reset_index().merge(unique, on=["owner_id", order_column], how="inner").set_index("index")
+        ship.loc[found.index, "order_key"] = found["order_key"]
+        ship.loc[found.index, "via"] = via
+
+    todo = ship["order_key"].isna() & ship["order_id_n"].notna()
+    if todo.any():
+        fuzzy = _fuzzy_orders(orders, ship, ship[todo])
+        ship.loc[fuzzy.index, "order_key"] = fuzzy
+        ship.loc[fuzzy.index, "via"] = "fuzzy"
+    return ship
+
+
+def _deletions(text: str) -> set[str]:
+    return {text} | {text[:i] + text[i + 1:] for i in range(len(text))}
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def _fuzzy_orders(orders: pd.DataFrame, ship: pd.DataFrame, todo: pd.DataFrame) -> pd.Series:
+    """Order key for shipment lines whose order id is one edit from exactly one unnamed order."""
+    named = set(ship["order_key"].dropna())
+    shops = set(zip(todo["owner_id"], todo["platform"].fillna(""), todo["shop_id"].fillna("")))
+    pool = orders[~orders["order_key"].isin(named)]
+    pool = pool[[(o, p, s) in shops for o, p, s in
+                 zip(pool["owner_id"], pool["platform"].fillna(""), pool["shop_id"].fillna(""))]]
+    index: dict[tuple[str, str, str, str], set[str]] = {}
+    skus_of: dict[str, set[str]] = {}
+    for owner, platform, shop, oid, okey, sku in zip(pool["owner_id"], pool["platform"].fillna(""),
+                                                     pool["shop_id"].fillna(""), pool["order_id_n"],
+                                                     pool["order_key"], pool["sku_c"]):
+        if oid is pd.NA or oid is None:
+            continue
+        skus_of.setdefault(okey, set()).add(sku)
+        for variant in _deletions(oid):
+            index.setdefault((owner, platform, shop, variant), set()).add(okey)
+    found: dict[object, str] = {}
+    for idx, owner, platform, shop, oid, sku in zip(todo.index, todo["owner_id"], todo["platform"].fillna(""),
+                                                    todo["shop_id"].fillna(""), todo["order_id_n"], todo["sku_c"]):
+        candidates: set[str] = set()
+        for variant in _deletions(oid):
+            candidates |= index.get((owner, platform, shop, variant), set())
+        candidates = {c for c in candidates
+                      if sku in skus_of.get(c, ()) and _within_one_edit(c.rsplit("|", 1)[-1], oid)}
+        if len(candidates) == 1:
+            found[idx] = candidates.pop()
+    return pd.Series(found, dtype="string")
+
+
+def _link_lines(orders: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Link resolved shipment lines to order lines; return links and shipment lines left unlinked."""
+    resolved = ship[ship["order_key"].notna()]
+    unresolved = ship[ship["order_key"].isna()]
+    ol = orders.drop_duplicates("key")
+    by_ref = resolved[resolved["line_ref_n"].notna()].merge(
+        ol[["order_key", "line_ref_n", "key", "partition"]].rename(
+            columns={"key": "left_key", "partition": "o_partition"}),
+        on=["order_key", "line_ref_n"], how="inner")
+    exact = pd.DataFrame({
+        "step": STEP, "owner_id": by_ref["owner_id"], "partition": by_ref["o_partition"],
+        "left_key": by_ref["left_key"], "right_key": by_ref["key"], "qty": by_ref["qty"].astype("int64"),
+        "method": by_ref["via"].map({"order_id": "exact", "package": "rule:package",
+                                     "tracking": "rule:tracking", "fuzzy": "fuzzy"}),
+    })
+    rest = resolved[~resolved["key"].isin(by_ref["key"])]
+
+    used = pd.concat([exact[["left_key", "qty"]], manual_links[["left_key", "qty"]]])
+    used = used.groupby("left_key")["qty"].sum()
+    supply = ol[["owner_id", "order_key", "sku_c", "key", "line_ref_n", "qty"]].copy()
+    supply["cap"] = (supply["qty"] - supply["key"].map(used).fillna(0).astype("int64")).clip(lower=0)
+    alloc, short = allocate_fifo(
+        rest[["owner_id", "order_key", "sku_c", "key", "line_no", "wms_outbound_no", "qty"]],
+        supply.rename(columns={"key": "left_key"}),
+        group=["owner_id", "order_key", "sku_c"], demand_id="key", supply_id="left_key",
+        demand_order=["wms_outbound_no", "line_no"], supply_order=["line_ref_n"], supply_qty="cap")
+    via = rest.set_index("key")["via"]
+    by_sku = pd.DataFrame({
+        "step": STEP, "owner_id": alloc["owner_id"],
+        "partition": alloc["left_key"].map(ol.set_index("key")["partition"]),
+        "left_key": alloc["left_key"], "right_key": alloc["key"], "qty": alloc["qty"].astype("int64"),
+        "method": alloc["key"].map(via).map({"order_id": "rule:order_sku", "package": "rule:package_sku",
+                                             "tracking": "rule:tracking_sku", "fuzzy": "fuzzy"}),
+    })
+    links = pd.concat([exact, by_sku], ignore_index=True)
+    links["confidence"] = links["method"].map(CONFIDENCE).astype("float64")
+    links = links.groupby(["step", "owner_id", "partition", "left_key", "right_key", "method", "confidence"],
+                          as_index=False, sort=True)["qty"].sum()
+    over = short.rename(columns={"key": "shipment_key"})
+    leftovers = pd.concat([unresolved.assign(short=unresolved["qty"], reason="no_order"),
+                           rest[rest["key"].isin(over["shipment_key"])].assign(
+                               short=lambda f: f["key"].map(over.set_index("shipment_key")["short"]),
+                               reason="over")], ignore_index=True)
+    return links, leftovers
+
+
+def _exceptions(orders: pd.DataFrame, ship: pd.DataFrame, links: pd.DataFrame, leftovers: pd.DataFrame
+                ) -> pd.DataFrame:
+    linked = links.groupby("left_key")["qty"].sum()
+    ol = orders.drop_duplicates("key").copy()
+    ol["linked"] = ol["key"].map(linked).fillna(0).astype("int64")
+    shipped_status = ol["order_status"].isin(SHIPPED_ORDER_STATUSES).fillna(False).astype(bool)
+    missing = ol[shipped_status & (ol["linked"] == 0)]
+    over_order = ol[ol["linked"] > ol["qty"]].assign(excess=lambda f: f["linked"] - f["qty"])
+    dup = orders[orders.duplicated("key", keep="first")]
+    no_order = leftovers[leftovers["reason"] == "no_order"]
+    over_ship = leftovers[leftovers["reason"] == "over"]
+    return combine([
+        make_exceptions(missing, reason=Reason.ORDER_WITHOUT_SHIPMENT, step=STEP, record_kind="order_line",
+                        record_key="key", qty="qty",
+                        detail="order {order_id} line {line_ref} ({sku} x{qty}) is {order_status} but no "
+                               "warehouse shipment names it"),
+        make_exceptions(no_order, reason=Reason.SHIPMENT_WITHOUT_ORDER, step=STEP,
+                        record_kind="shipment_line", record_key="key", qty="qty", partition="shop_partition",
+                        detail="outbound {wms_outbound_no} line {line_no} ({sku} x{qty}) names order "
+                               "{order_id} / package {package_id} / tracking {tracking_number}: no such order"),
+        make_exceptions(over_ship, reason=Reason.OVER_SHIPPED, step=STEP, record_kind="shipment_line",
+                        record_key="key", related="order_key", qty="short", partition="shop_partition",
+                        detail="outbound {wms_outbound_no} line {line_no} ships {short} unit(s) of {sku} more "
+                               "than order {order_id} still has open"),
+        make_exceptions(over_order, reason=Reason.OVER_SHIPPED, step=STEP, record_kind="order_line",
+                        record_key="key", qty="excess",
+                        detail="order line {line_ref} of {order_id}: {linked} shipped for {qty} ordered"),
+        make_exceptions(dup, reason=Reason.DUPLICATE, step=STEP, record_kind="order_line", record_key="key",
+                        qty="qty", detail="order line {line_ref} of {order_id} appears more than once"),
+    ])
