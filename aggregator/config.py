@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None, description="Fernet key (urlsafe base64, 32 bytes) encrypting credentials at rest"
     )
+    operator_api_key: SecretStr | None = Field(
+        default=None, description="API key that may act for any owner (?owner=…); unset = no operator"
+    )
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     inventory_mode: Literal["inventory-less", "core"] = "inventory-less"

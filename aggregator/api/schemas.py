@@ -1,0 +1,88 @@
+"""Response models of the REST API. Amounts are exact decimal strings; times are ISO 8601 UTC."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, PlainSerializer
+
+DecimalStr = Annotated[Decimal, PlainSerializer(lambda v: format(v, "f"), return_type=str)]
+
+
+class OrderLineOut(BaseModel):
+    line_ref: str
+    seller_sku: str
+    quantity: int
+    currency: str | None
+    unit_price: DecimalStr | None
+    paid_amount: DecimalStr | None
+    status: str | None
+    package_id: str | None
+    tracking_number: str | None
+
+
+class OrderOut(BaseModel):
+    platform: str
+    shop_id: str
+    order_id: str
+    status: str
+    raw_status: str
+    currency: str
+    total_amount: DecimalStr | None
+    buyer_country: str | None
+    ordered_at: datetime
+    paid_at: datetime | None
+    source_updated_at: datetime
+
+
+class OrderDetailOut(OrderOut):
+    lines: list[OrderLineOut]
+    packages: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
+
+
+class Page(BaseModel):
+    items: list[Any]
+    total: int
+    limit: int
+    offset: int
+
+
+class ShopOut(BaseModel):
+    platform: str
+    shop_id: str
+    region: str
+    name: str
+    status: str
+    status_reason: str | None
+
+
+class RunOut(BaseModel):
+    id: int
+    platform: str
+    shop_id: str
+    stream: str
+    mode: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    created: int
+    updated: int
+    unchanged: int
+    stale: int
+    failed: int
+    unknown_status: int
+    cursor_after: datetime | None
+    error: str | None
+
+
+class ExceptionOut(BaseModel):
+    id: int
+    source: str
+    kind: str
+    reason: str
+    location: str | None
+    record_key: str | None
+    status: str
+    created_at: datetime

@@ -1,0 +1,1 @@
+"""The web page (static HTML + JS over the REST API): orders, timelines, exceptions, runs, shops."""
