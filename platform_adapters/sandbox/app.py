@@ -1,0 +1,166 @@
+"""The sandbox ASGI app: all three marketplaces on one port, plus ``/_sandbox`` control endpoints.
+
+Marketplace routes live in ``shopee.py`` (``/api/v2/...``), ``lazada.py`` (``/rest/...``) and
+``tiktok.py`` (``/order/...``, ``/finance/...``, ``/authorization/...``, ``/api/v2/token/...``).
+The ``/_sandbox`` endpoints are the test harness, never faulted:
+
+* ``GET /_sandbox/shops``: apps, shops, a fresh authorization code and the initial token pair each;
+* ``POST /_sandbox/shops/{platform}/{shop_id}/token``: issue a fresh token pair;
+* ``GET /_sandbox/truth/orders`` and ``/_sandbox/truth/settlements``: the ground truth now;
+* ``GET /_sandbox/clock``, ``POST /_sandbox/clock/advance?seconds=N``: the simulated clock;
+* ``POST /_sandbox/webhooks`` (``{"url", "duplicate_rate", "out_of_order", "platforms"}``, loopback
+  URLs only) and ``GET /_sandbox/webhooks/deliveries``;
+* ``GET``/``POST /_sandbox/faults``: injected-fault counts / replace the plan (``{"spec": "429=0.1"}``);
+* ``GET /_sandbox/logistics/{name}.csv``: the logistics files of the same world.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from platform_adapters.sandbox.faults import FaultInjector, FaultSpecError, parse_faults
+from platform_adapters.sandbox.lazada import LazadaApi
+from platform_adapters.sandbox.logistics import LOGISTICS_FILES, render_logistics
+from platform_adapters.sandbox.shopee import ShopeeApi
+from platform_adapters.sandbox.snapshot import settlement_of
+from platform_adapters.sandbox.state import SandboxState, json_reply
+from platform_adapters.sandbox.tiktok import TikTokApi
+from platform_adapters.sandbox.webhooks import WebhookPusher
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _pair(pair) -> dict:
+    return {"access_token": pair.access_token, "refresh_token": pair.refresh_token,
+            "access_expires_at": pair.access_expires_at, "refresh_expires_at": pair.refresh_expires_at}
+
+
+def truth_orders(state: SandboxState, platform: str | None = None, shop_id: str | None = None) -> list[dict]:
+    """Every order that exists at the simulated now, as the platforms currently show it."""
+    snap = state.snapshot()
+    out = []
+    for shop in state.world.shops:
+        if (platform and shop.platform != platform) or (shop_id and shop.shop_id != shop_id):
+            continue
+        for s in snap.view(shop).all_states():
+            order = s.order
+            out.append({
+                "platform": shop.platform, "shop_id": shop.shop_id, "owner_id": shop.owner_id,
+                "order_id": order.order_id, "raw_status": s.raw_status, "stage": s.stage,
+                "created_at": order.created_at, "update_time": s.update_time, "currency": shop.currency,
+                "total_amount": str(order.total), "shipping_fee": str(order.shipping_fee),
+                "lines": [{"line_ref": line.line_ref, "seller_sku": line.sku.seller_sku, "quantity": line.quantity,
+                           "unit_price": str(line.unit_price)} for line in order.lines],
+                "packages": [{"package_id": p.package_id,
+                              "tracking_number": p.tracking_number if s.shipped else None} for p in order.packages],
+            })
+    return out
+
+
+def truth_settlements(state: SandboxState, platform: str | None = None) -> list[dict]:
+    """Net money released per settled order (the sum of that order's finance lines on every platform)."""
+    snap = state.snapshot()
+    out = []
+    for shop in state.world.shops:
+        if platform and shop.platform != platform:
+            continue
+        for order in snap.view(shop).settled:
+            s = settlement_of(order)
+            out.append({"platform": shop.platform, "shop_id": shop.shop_id, "order_id": order.order_id,
+                        "currency": shop.currency, "settled_at": order.settled_at, "net_amount": str(s.net),
+                        "revenue": str(s.revenue), "fees": str(s.commission + s.service_fee + s.transaction_fee)})
+    return out
+
+
+def build_app(state: SandboxState) -> Starlette:
+    WebhookPusher(state)
+
+    async def shops(request: Request) -> Response:
+        apps = {name: {"app_key": a.app_key, "app_secret": a.app_secret} for name, a in state.world.apps.items()}
+        rows = [{"platform": s.platform, "shop_id": s.shop_id, "owner_id": s.owner_id, "region": s.region,
+                 "currency": s.currency, "name": s.name, "shop_cipher": s.cipher, "warehouse_code": s.warehouse_code,
+                 "auth_code": state.tokens.new_code(s.platform, s.shop_id),
+                 "initial_tokens": _pair(state.initial_tokens[(s.platform, s.shop_id)])}
+                for s in state.world.shops]
+        owners = [{"owner_id": o, "name": n} for o, n in state.world.owners]
+        return json_reply({"seed": state.world.seed, "apps": apps, "owners": owners, "shops": rows})
+
+    async def new_token(request: Request) -> Response:
+        platform, shop_id = request.path_params["platform"], request.path_params["shop_id"]
+        if state.shop(platform, shop_id) is None:
+            return json_reply({"error": f"no shop {platform}/{shop_id}"}, 404)
+        return json_reply(_pair(state.tokens.issue(platform, shop_id)))
+
+    async def orders(request: Request) -> Response:
+        q = request.query_params
+        return json_reply({"now": state.now, "orders": truth_orders(state, q.get("platform"), q.get("shop_id"))})
+
+    async def settlements(request: Request) -> Response:
+        return json_reply({"now": state.now, "settlements": truth_settlements(state, request.query_params.get("platform"))})
+
+    async def clock(request: Request) -> Response:
+        return json_reply({"now": state.now, "anchor": state.world.anchor})
+
+    async def advance(request: Request) -> Response:
+        raw = request.query_params.get("seconds", "")
+        if not raw.isdigit():
+            return json_reply({"error": "seconds must be a non-negative integer"}, 400)
+        before, after = await asyncio.to_thread(state.advance, int(raw))
+        return json_reply({"before": before, "now": after})
+
+    async def webhooks(request: Request) -> Response:
+        try:
+            config = json.loads(await request.body() or b"{}")
+            url = config.get("url")
+            if url is not None and urlsplit(url).hostname not in LOOPBACK_HOSTS:
+                raise ValueError("webhook URL must be on loopback (127.0.0.1, localhost, ::1)")
+            rate = float(config.get("duplicate_rate", 0.0))
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError("duplicate_rate must be within [0, 1]")
+            platforms = tuple(config.get("platforms") or ("shopee", "lazada", "tiktok"))
+        except (ValueError, AttributeError, TypeError) as exc:
+            return json_reply({"error": str(exc)}, 400)
+        settings = state.webhooks
+        settings.url, settings.duplicate_rate = url, rate
+        settings.out_of_order, settings.platforms = bool(config.get("out_of_order")), platforms
+        return json_reply({"url": url, "duplicate_rate": rate, "out_of_order": settings.out_of_order})
+
+    async def deliveries(request: Request) -> Response:
+        return json_reply({"deliveries": state.webhooks.deliveries})
+
+    async def faults(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                plan = parse_faults(json.loads(await request.body() or b"{}").get("spec", ""))
+            except (FaultSpecError, ValueError, AttributeError) as exc:
+                return json_reply({"error": str(exc)}, 400)
+            state.faults = FaultInjector(plan, state.world.seed)
+        return json_reply({"injected": state.faults.injected, "requests": state.request_counts})
+
+    async def logistics(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in LOGISTICS_FILES:
+            return json_reply({"error": f"unknown file {name!r}; known: {sorted(LOGISTICS_FILES)}"}, 404)
+        return PlainTextResponse(render_logistics(state.world, state.now)[name], media_type="text/csv")
+
+    control = [
+        Route("/_sandbox/health", lambda r: json_reply({"ok": True}), methods=["GET"]),
+        Route("/_sandbox/shops", shops, methods=["GET"]),
+        Route("/_sandbox/shops/{platform}/{shop_id}/token", new_token, methods=["POST"]),
+        Route("/_sandbox/truth/orders", orders, methods=["GET"]),
+        Route("/_sandbox/truth/settlements", settlements, methods=["GET"]),
+        Route("/_sandbox/clock", clock, methods=["GET"]),
+        Route("/_sandbox/clock/advance", advance, methods=["POST"]),
+        Route("/_sandbox/webhooks", webhooks, methods=["POST"]),
+        Route("/_sandbox/webhooks/deliveries", deliveries, methods=["GET"]),
+        Route("/_sandbox/faults", faults, methods=["GET", "POST"]),
+        Route("/_sandbox/logistics/{name}", logistics, methods=["GET"]),
+    ]
+    routes = control + ShopeeApi(state).routes() + LazadaApi(state).routes() + TikTokApi(state).routes()
+    return Starlette(routes=routes)

@@ -1,0 +1,81 @@
+"""Run the sandbox: in-process on a free loopback port (tests), or in the foreground (CLI).
+
+``with running_sandbox(seed=1, orders=200, faults="429=0.05") as sb: sb.base_url`` starts uvicorn
+in a daemon thread on 127.0.0.1 with an OS-chosen port and stops it on exit. The server never
+binds anything but loopback.
+"""
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from platform_adapters.sandbox.app import build_app
+from platform_adapters.sandbox.faults import parse_faults
+from platform_adapters.sandbox.state import SandboxState
+from platform_adapters.sandbox.world import generate_world
+
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass
+class RunningSandbox:
+    base_url: str
+    state: SandboxState
+
+    @property
+    def lazada_base_url(self) -> str:
+        """The Lazada gateway (and auth) base, ``/rest`` included, as the Lazada settings expect it."""
+        return self.base_url + "/rest"
+
+
+def default_anchor() -> int:
+    """Simulated 'now' at start: one day before the wall clock, so advancing up to a day stays in the past."""
+    return int(time.time()) // 60 * 60 - 86400
+
+
+def make_state(seed: int = 1, orders: int = 200, faults: str | None = None, anchor: int | None = None,
+               days: int = 30) -> SandboxState:
+    world = generate_world(seed=seed, orders=orders, anchor=default_anchor() if anchor is None else anchor, days=days)
+    return SandboxState(world, parse_faults(faults))
+
+
+def _server(state: SandboxState) -> uvicorn.Server:
+    config = uvicorn.Config(build_app(state), log_level="warning", access_log=False, lifespan="off")
+    return uvicorn.Server(config)
+
+
+@contextlib.contextmanager
+def running_sandbox(seed: int = 1, orders: int = 200, faults: str | None = None, anchor: int | None = None,
+                    days: int = 30, state: SandboxState | None = None) -> Iterator[RunningSandbox]:
+    """Serve a sandbox on a free loopback port for the duration of the ``with`` block."""
+    state = state or make_state(seed, orders, faults, anchor, days)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOOPBACK, 0))
+    port = sock.getsockname()[1]
+    server = _server(state)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="sandbox")
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the sandbox server did not start")
+        time.sleep(0.01)
+    try:
+        yield RunningSandbox(f"http://{LOOPBACK}:{port}", state)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def serve_forever(state: SandboxState, port: int) -> None:
+    """Serve in the foreground on 127.0.0.1:``port`` until interrupted (the CLI verb)."""
+    config = uvicorn.Config(build_app(state), host=LOOPBACK, port=port, log_level="info", lifespan="off")
+    uvicorn.Server(config).run()

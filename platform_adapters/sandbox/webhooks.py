@@ -1,0 +1,97 @@
+"""Signed order-status webhooks pushed by the sandbox when its simulated clock moves.
+
+Each platform's real payload and signature: Shopee push code 3 (``ordersn``; ``Authorization`` =
+HMAC(partner_key, url + "|" + body)), Lazada trade-order message per order item (HMAC(app_secret,
+app_key + body)), TikTok type 1 (``CANCEL`` instead of ``CANCELLED``; HMAC(app_secret, app_key +
+body)). Signing reuses the adapters' push signers. On request, some messages are sent twice
+(``duplicate_rate``, seeded) and neighbouring messages are swapped (``out_of_order``), as real
+at-least-once delivery does. Deliveries are recorded for tests.
+"""
+from __future__ import annotations
+
+import json
+import random
+import uuid
+
+import httpx
+
+from platform_adapters.lazada.signing import sign_push as lazada_sign
+from platform_adapters.sandbox.state import SandboxState
+from platform_adapters.sandbox.world import WorldOrder
+from platform_adapters.shopee.signing import sign_push as shopee_sign
+from platform_adapters.tiktok.signing import sign_webhook as tiktok_sign
+
+LAZADA_SITE = {"SG": "lazada_sg", "MY": "lazada_my", "TH": "lazada_th", "PH": "lazada_ph", "ID": "lazada_id",
+               "VN": "lazada_vn"}
+
+
+def status_messages(state: SandboxState, order: WorldOrder, raw_status: str, at: int) -> list[dict]:
+    """The JSON bodies one status change produces (Lazada: one per order item)."""
+    shop = order.shop
+    if shop.platform == "shopee":
+        return [{"data": {"items": [], "ordersn": order.order_id, "status": raw_status, "completed_scenario": "",
+                          "update_time": at}, "shop_id": int(shop.shop_id), "code": 3, "timestamp": at}]
+    if shop.platform == "lazada":
+        return [{"seller_id": shop.shop_id, "message_type": 0, "data": {
+            "order_status": raw_status, "status_update_time": at, "trade_order_id": order.order_id,
+            "trade_order_line_id": line.line_ref}, "timestamp": at * 1000, "site": LAZADA_SITE[shop.region]}
+            for line in order.lines]
+    return [{"type": 1, "tts_notification_id": uuid.uuid5(uuid.NAMESPACE_OID, f"{order.order_id}:{raw_status}").hex,
+             "shop_id": shop.shop_id, "timestamp": at, "data": {
+                 "order_id": order.order_id, "order_status": "CANCEL" if raw_status == "CANCELLED" else raw_status,
+                 "is_on_hold_order": False, "update_time": at}}]
+
+
+def sign_message(state: SandboxState, platform: str, url: str, body: bytes) -> str:
+    app = state.world.apps[platform]
+    if platform == "shopee":
+        return shopee_sign(app.app_secret, url, body).sign
+    if platform == "lazada":
+        return lazada_sign(app.app_key, app.app_secret, body).sign
+    return tiktok_sign(app.app_key, app.app_secret, body).sign
+
+
+class WebhookPusher:
+    """Listens to clock advances and delivers the status changes in between to the configured URL."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self._rng = random.Random(state.world.seed * 31 + 5)
+        state.on_advance.append(self.on_advance)
+
+    def changes(self, before: int, after: int) -> list[tuple[WorldOrder, str, int]]:
+        out = []
+        for order in self.state.world.orders:
+            if order.shop.platform not in self.state.webhooks.platforms:
+                continue
+            for raw, at in order.raw_events:
+                if before < at <= after:
+                    out.append((order, raw, at))
+        out.sort(key=lambda change: (change[2], change[0].order_id))
+        return out
+
+    def on_advance(self, before: int, after: int) -> None:
+        settings = self.state.webhooks
+        if not settings.url:
+            return
+        queue: list[tuple[str, str, str, bytes, bool]] = []
+        for order, raw, at in self.changes(before, after):
+            for message in status_messages(self.state, order, raw, at):
+                body = json.dumps(message, separators=(",", ":")).encode()
+                queue.append((order.shop.platform, order.order_id, raw, body, False))
+                if settings.duplicate_rate and self._rng.random() < settings.duplicate_rate:
+                    queue.append((order.shop.platform, order.order_id, raw, body, True))
+        if settings.out_of_order:
+            for i in range(0, len(queue) - 1, 2):
+                if self._rng.random() < 0.5:
+                    queue[i], queue[i + 1] = queue[i + 1], queue[i]
+        with httpx.Client(timeout=10.0) as client:
+            for platform, order_id, raw, body, duplicate in queue:
+                headers = {"Content-Type": "application/json",
+                           "Authorization": sign_message(self.state, platform, settings.url, body)}
+                try:
+                    status = client.post(settings.url, content=body, headers=headers).status_code
+                except httpx.HTTPError as exc:
+                    status = f"error: {type(exc).__name__}"
+                settings.deliveries.append({"platform": platform, "order_id": order_id, "status": raw,
+                                            "duplicate": duplicate, "http_status": status})
