@@ -1,0 +1,49 @@
+"""The TikTok Shop adapter object registered in ``platform_adapters.registry``."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from platform_adapters.auth import TokenProvider, TokenSet
+from platform_adapters.canonical import MappingResult, Order, Platform
+from platform_adapters.http.transport import Transport
+from platform_adapters.registry import ShopContext
+from platform_adapters.tiktok import auth, mapping
+from platform_adapters.tiktok.client import TikTokClient
+from platform_adapters.tiktok.orders import MAX_WINDOW, TikTokOrderSource
+from platform_adapters.tiktok.settings import TikTokSettings
+
+
+class TikTokAdapter:
+    platform = Platform.TIKTOK
+    max_window = MAX_WINDOW
+    calls_per_second = 20.0
+
+    def settings_for(self, *, app_key: str, app_secret: str, region: str, base_url: str | None,
+                     options: Mapping[str, str] | None = None) -> TikTokSettings:
+        options = options or {}
+        return TikTokSettings(app_key=app_key, app_secret=app_secret, service_id=options.get("service_id", ""),
+                              region=region, base_url=base_url, auth_base_url=options.get("auth_base_url"))
+
+    def order_source(self, settings: TikTokSettings, shop: ShopContext, tokens: TokenProvider,
+                     transport: Transport, clock: Callable[[], datetime]) -> TikTokOrderSource:
+        return TikTokOrderSource(TikTokClient(settings, shop.shop_id, tokens, transport,
+                                              shop_cipher=shop.shop_cipher, clock=clock))
+
+    def map_order(self, raw: Any, shop: ShopContext, settings: TikTokSettings) -> MappingResult[Order]:
+        return mapping.map_order(raw, shop.shop_id)
+
+    def raw_order_key(self, raw: Any) -> str:
+        return mapping.raw_order_key(raw)
+
+    def authorization_url(self, settings: TikTokSettings, redirect_url: str, now: datetime, state: str = "") -> str:
+        return auth.authorization_url(settings, state)  # the redirect is registered with the service
+
+    def exchange_code(self, settings: TikTokSettings, transport: Transport, code: str, shop: ShopContext,
+                      clock: Callable[[], datetime]) -> TokenSet:
+        return auth.exchange_code(settings, transport, code)
+
+    def refresh_tokens(self, settings: TikTokSettings, transport: Transport, shop: ShopContext, tokens: TokenSet,
+                       clock: Callable[[], datetime]) -> TokenSet:
+        return auth.refresh_tokens(settings, transport, tokens)
