@@ -29,6 +29,7 @@ _SEP_RE = re.compile(_SEPARATORS)
 _SKU_SEP_RE = re.compile(_SKU_SEPARATORS)
 _ORDER_PREFIX_RE = re.compile(_ORDER_PREFIX)
 _DASHES_RE = re.compile(r"-{2,}")
+_PY_STRING = pd.StringDtype("python")
 
 
 def _base(value: object) -> str | None:
@@ -36,8 +37,13 @@ def _base(value: object) -> str | None:
         return None
     if value is pd.NA:
         return None
-    text = unicodedata.normalize("NFKC", str(value)).strip().upper()
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", str(value)).upper()).strip()
     return text or None
+
+
+def _recompose(text: str) -> str:
+    """Removing separators can put a base letter next to a combining mark: compose them again."""
+    return unicodedata.normalize("NFKC", text)
 
 
 def _strip_numeric_zeros(text: str) -> str:
@@ -54,7 +60,7 @@ def normalize_order_id(value: object) -> str | None:
         return None
     text = _SEP_RE.sub("", text)
     text = _ORDER_PREFIX_RE.sub("", text)
-    text = _strip_numeric_zeros(text)
+    text = _strip_numeric_zeros(_recompose(text))
     return text or None
 
 
@@ -64,7 +70,7 @@ def normalize_tracking(value: object) -> str | None:
     if text is None:
         return None
     text = _SEP_RE.sub("", text)
-    text = _strip_numeric_zeros(text)
+    text = _strip_numeric_zeros(_recompose(text))
     return text or None
 
 
@@ -74,7 +80,7 @@ def normalize_line_ref(value: object) -> str | None:
     if text is None:
         return None
     text = _SEP_RE.sub("", text)
-    text = _strip_numeric_zeros(text)
+    text = _strip_numeric_zeros(_recompose(text))
     return text or None
 
 
@@ -84,7 +90,7 @@ def normalize_sku(value: object) -> str | None:
     if text is None:
         return None
     text = _SKU_SEP_RE.sub("-", text)
-    text = _DASHES_RE.sub("-", text).strip("-")
+    text = _recompose(_DASHES_RE.sub("-", text).strip("-"))
     return text or None
 
 
@@ -93,15 +99,16 @@ def normalize_code(value: object) -> str | None:
     text = _base(value)
     if text is None:
         return None
-    return re.sub(r"\s+", "", text) or None
+    return _recompose(re.sub(r"\s+", "", text)) or None
 
 
 # ---------------------------------------------------------------- vectorised versions
 
 
 def _series_base(series: pd.Series) -> pd.Series:
-    text = series.astype("string")
-    text = text.str.normalize("NFKC").str.strip().str.upper()
+    # Python string storage: the same Unicode rules as the scalar functions (``str.upper``, ``re``).
+    text = series.astype(_PY_STRING)
+    text = text.str.normalize("NFKC").str.upper().str.normalize("NFKC").str.strip()
     return text.mask(text == "")
 
 
@@ -116,14 +123,14 @@ def order_ids(series: pd.Series) -> pd.Series:
     """Vectorised :func:`normalize_order_id`."""
     text = _series_base(series).str.replace(_SEPARATORS, "", regex=True)
     text = text.str.replace(_ORDER_PREFIX, "", regex=True)
-    text = _series_strip_zeros(text)
+    text = _series_strip_zeros(text.str.normalize("NFKC"))
     return text.mask(text == "")
 
 
 def tracking_numbers(series: pd.Series) -> pd.Series:
     """Vectorised :func:`normalize_tracking`."""
     text = _series_base(series).str.replace(_SEPARATORS, "", regex=True)
-    text = _series_strip_zeros(text)
+    text = _series_strip_zeros(text.str.normalize("NFKC"))
     return text.mask(text == "")
 
 
@@ -135,11 +142,11 @@ def line_refs(series: pd.Series) -> pd.Series:
 def skus(series: pd.Series) -> pd.Series:
     """Vectorised :func:`normalize_sku`."""
     text = _series_base(series).str.replace(_SKU_SEPARATORS, "-", regex=True)
-    text = text.str.replace(r"-{2,}", "-", regex=True).str.strip("-")
+    text = text.str.replace(r"-{2,}", "-", regex=True).str.strip("-").str.normalize("NFKC")
     return text.mask(text == "")
 
 
 def codes(series: pd.Series) -> pd.Series:
     """Vectorised :func:`normalize_code`."""
-    text = _series_base(series).str.replace(r"\s+", "", regex=True)
+    text = _series_base(series).str.replace(r"\s+", "", regex=True).str.normalize("NFKC")
     return text.mask(text == "")

@@ -1,0 +1,77 @@
+"""Synthetic worlds: precision/recall at the default noise, determinism, manual links."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from matching.engine import MatchInput, match
+from matching.synthetic import Noise, generate, precision_recall
+from tests.matching import story
+
+
+@pytest.fixture(scope="module")
+def world():
+    return generate(size=20_000, seed=11)
+
+
+def test_precision_and_recall_at_default_noise(world):
+    result = match(world.input)
+    scores = precision_recall(result.links, world.truth)
+    for step, (precision, recall) in scores.items():
+        assert precision >= 0.99, (step, scores)
+        assert recall >= 0.99, (step, scores)
+    reasons = set(result.exceptions["reason"])
+    # the injected noise shows up as exceptions, not as wrong links
+    assert {"order_without_shipment", "shipment_without_order", "duplicate"} <= reasons
+
+
+def test_noise_free_world_is_linked_perfectly():
+    clean = generate(size=3_000, seed=5, noise=Noise(0, 0, 0, 0, 0, 0.05, 0, 0.3))
+    scores = precision_recall(match(clean.input).links, clean.truth)
+    assert scores["all"] == (1.0, 1.0)
+
+
+def test_fuzzy_rung_finds_typoed_order_ids():
+    noisy = generate(size=5_000, seed=3, noise=Noise(typos=0.02))
+    links = match(noisy.input).links
+    fuzzy = links[links["method"] == "fuzzy"]
+    assert len(fuzzy) > 20
+    truth = set(map(tuple, noisy.truth[["left_key", "right_key"]].to_numpy()))
+    assert sum((a, b) in truth for a, b in zip(fuzzy["left_key"], fuzzy["right_key"])) >= 0.99 * len(fuzzy)
+
+
+def _shuffled(inp: MatchInput, seed: int) -> MatchInput:
+    def mix(frame):
+        return None if frame is None else frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    return MatchInput(order_lines=mix(inp.order_lines), shipment_lines=mix(inp.shipment_lines),
+                      receipt_lines=mix(inp.receipt_lines), lots=mix(inp.lots),
+                      document_lines=mix(inp.document_lines), customs_lines=mix(inp.customs_lines),
+                      manual_links=mix(inp.manual_links), crosswalk=inp.crosswalk)
+
+
+def test_same_input_in_any_row_order_gives_the_same_links_and_exceptions():
+    small = generate(size=4_000, seed=2)
+    first = match(small.input)
+    again = match(small.input)
+    shuffled = match(_shuffled(small.input, seed=99))
+    pd.testing.assert_frame_equal(first.links, again.links)
+    pd.testing.assert_frame_equal(first.links, shuffled.links)
+    pd.testing.assert_frame_equal(first.exceptions, shuffled.exceptions)
+
+
+def test_manual_link_survives_rematching_with_new_data():
+    # the Shopee outbound OC...01 is re-pointed by hand to the other Shopee order's line
+    manual = pd.DataFrame([{
+        "step": "order_shipment",
+        "left_key": "SHOPEE|SHOPEE-MY-480012345|260315AB7KXQ9T|29000010013002",
+        "right_key": "LUMINA-HK|MYPKG-WH01|OC900260315000001|1", "qty": 1, "note": "ops ticket 17"}])
+    first = match(story.story_input(manual_links=manual)).links
+    more_orders = pd.concat([story.order_lines(), pd.DataFrame([{
+        "owner_id": "LUMINA-HK", "platform": "SHOPEE", "shop_id": "SHOPEE-MY-480012345",
+        "order_id": "260320ZZ0001AA", "line_ref": "1:1", "sku": "LMN-EB-BT53-BLK", "qty": 1,
+        "order_status": "READY_TO_SHIP"}])], ignore_index=True)
+    second = match(story.story_input(manual_links=manual, order_lines=more_orders)).links
+    for links in (first, second):
+        mine = links[links["right_key"] == "LUMINA-HK|MYPKG-WH01|OC900260315000001|1"]
+        assert mine[["left_key", "method", "qty"]].values.tolist() == [
+            ["SHOPEE|SHOPEE-MY-480012345|260315AB7KXQ9T|29000010013002", "manual", 1]]
