@@ -9,12 +9,12 @@ import click
 
 from aggregator import __version__
 from aggregator.cli import (
-    beat, db, demo, exceptions, export, fx, importing, match, owners, runs, sandbox, serve, shops, sync,
-    title, worker,
+    beat, db, demo, exceptions, export, fx, importing, inventory, match, owners, runs, sandbox, serve, shops,
+    sync, title, worker,
 )
 from aggregator.cli.context import AppContext
 
-VERB_MODULES = (db, owners, shops, sync, importing, match, title, fx, export, runs, exceptions,
+VERB_MODULES = (db, owners, shops, sync, importing, match, title, fx, export, inventory, runs, exceptions,
                 serve, worker, beat, sandbox, demo)
 
 

@@ -91,8 +91,9 @@ def upsert(
         query = query.with_for_update()
     existing = session.execute(query).mappings().one()
 
-    incoming_time = values.get(source_updated_col) if source_updated_col in table.c else None
-    stored_time = existing[source_updated_col] if source_updated_col in table.c else None
+    tracks_time = source_updated_col is not None and source_updated_col in table.c
+    incoming_time = values.get(source_updated_col) if tracks_time else None
+    stored_time = existing[source_updated_col] if tracks_time else None
     if incoming_time is not None and stored_time is not None and incoming_time < stored_time:
         return UpsertResult(UpsertOutcome.STALE, existing["id"])
 

@@ -1,0 +1,58 @@
+"""The ``inventory`` verb: the optional full-inventory mode (feed the core, ask availability)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from aggregator.cli.context import AppContext, pass_app
+
+
+@click.group(name="inventory", help="Optional inventory core: mode, feed, availability.")
+def command() -> None:
+    pass
+
+
+@command.command(help="Show the configured mode and core.")
+@pass_app
+def mode(app: AppContext) -> None:
+    from aggregator.inventory.loader import core_for
+
+    click.echo(f"mode: {app.settings.inventory_mode}; core: {core_for(app.settings, app.engine).name}")
+
+
+@command.command(help="Feed movements derived from stored warehouse receipts and shipments into the core.")
+@click.option("--owner", default=None)
+@pass_app
+def feed(app: AppContext, owner: str | None) -> None:
+    from aggregator.inventory.feed import feed_inventory
+    from aggregator.inventory.loader import core_for
+
+    engine = app.ready_engine()
+    summary = feed_inventory(engine, core_for(app.settings, engine), owner)
+    r = summary.recorded
+    click.echo(f"{summary.movements} movements: created {r.created}, updated {r.updated}, "
+               f"unchanged {r.unchanged}; retracted {summary.retracted}")
+
+
+@command.command(help="On hand, allocated and available for one SKU in one warehouse.")
+@click.option("--owner", required=True)
+@click.option("--warehouse", required=True)
+@click.option("--sku", required=True)
+@click.option("--at", "at", default=None, help="ISO time with offset (default: now)")
+@pass_app
+def availability(app: AppContext, owner: str, warehouse: str, sku: str, at: str | None) -> None:
+    from aggregator.inventory.loader import core_for
+    from aggregator.inventory.port import InventoryModeError
+
+    instant = None
+    if at:
+        instant = datetime.fromisoformat(at)
+        if instant.tzinfo is None:
+            raise click.BadParameter("give a UTC offset, e.g. 2026-03-16T23:59:59+08:00", param_hint="--at")
+    try:
+        result = core_for(app.settings, app.ready_engine()).availability(owner, warehouse, sku, instant)
+    except InventoryModeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{owner} {warehouse} {sku}: on hand {result.on_hand}, allocated {result.allocated}, "
+               f"available {result.available}")
