@@ -31,6 +31,59 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_log_entity_key'), ['entity_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_owner_id'), ['owner_id'], unique=False)
 
+    op.create_table('customs_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('declaration_no', sa.String(length=64), nullable=False),
+    sa.Column('regime', sa.String(length=64), nullable=True),
+    sa.Column('form', sa.String(length=16), nullable=True),
+    sa.Column('declaration_type', sa.String(length=32), nullable=True),
+    sa.Column('status', sa.String(length=32), nullable=True),
+    sa.Column('importer_of_record', sa.Text(), nullable=True),
+    sa.Column('customs_agent', sa.Text(), nullable=True),
+    sa.Column('submitted_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('released_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('arrival_date', sa.Date(), nullable=True),
+    sa.Column('port_of_discharge', sa.String(length=64), nullable=True),
+    sa.Column('transport_doc_refs', sa.Text(), nullable=False),
+    sa.Column('container_nos', sa.Text(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.Column('source_updated_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('first_seen_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customs_entries')),
+    sa.UniqueConstraint('owner_id', 'country', 'declaration_no', name=op.f('uq_customs_entries_owner_id_country_declaration_no'))
+    )
+    with op.batch_alter_table('customs_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customs_entries_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('import_files',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('file_name', sa.Text(), nullable=False),
+    sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('profile', sa.String(length=128), nullable=True),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('rows_read', sa.Integer(), nullable=False),
+    sa.Column('rows_rejected', sa.Integer(), nullable=False),
+    sa.Column('warnings', sa.Integer(), nullable=False),
+    sa.Column('records_created', sa.Integer(), nullable=False),
+    sa.Column('records_updated', sa.Integer(), nullable=False),
+    sa.Column('records_unchanged', sa.Integer(), nullable=False),
+    sa.Column('records_stale', sa.Integer(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('started_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_files')),
+    sa.UniqueConstraint('owner_id', 'kind', 'content_hash', name=op.f('uq_import_files_owner_id_kind_content_hash'))
+    )
+    with op.batch_alter_table('import_files', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_files_owner_id'), ['owner_id'], unique=False)
+
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.String(length=64), nullable=False),
@@ -91,6 +144,252 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_settlement_lines_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_settlement_lines_owner_id'), ['owner_id'], unique=False)
 
+    op.create_table('stock_snapshots',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('snapshot_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lot_or_sku', sa.String(length=128), nullable=False),
+    sa.Column('warehouse_code', sa.String(length=64), nullable=False),
+    sa.Column('sku', sa.String(length=128), nullable=False),
+    sa.Column('lot_id', sa.String(length=128), nullable=True),
+    sa.Column('title_holder', sa.String(length=128), nullable=True),
+    sa.Column('risk_bearer', sa.String(length=128), nullable=True),
+    sa.Column('custodian', sa.String(length=128), nullable=True),
+    sa.Column('title_state', sa.String(length=48), nullable=True),
+    sa.Column('location_state', sa.String(length=48), nullable=True),
+    sa.Column('source_doc_kind', sa.String(length=16), nullable=True),
+    sa.Column('source_doc_no', sa.String(length=64), nullable=True),
+    sa.Column('container_no', sa.String(length=16), nullable=True),
+    sa.Column('customs_declaration_no', sa.String(length=64), nullable=True),
+    sa.Column('asn_no', sa.String(length=64), nullable=True),
+    sa.Column('received_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('qty_expected', sa.Integer(), nullable=False),
+    sa.Column('qty_in_receiving', sa.Integer(), nullable=False),
+    sa.Column('qty_available', sa.Integer(), nullable=False),
+    sa.Column('qty_allocated', sa.Integer(), nullable=False),
+    sa.Column('qty_in_last_mile', sa.Integer(), nullable=False),
+    sa.Column('qty_delivered', sa.Integer(), nullable=False),
+    sa.Column('qty_defective', sa.Integer(), nullable=False),
+    sa.Column('qty_box_damaged', sa.Integer(), nullable=False),
+    sa.Column('unit_landed_cost', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('cost_currency', sa.String(length=3), nullable=True),
+    sa.Column('cost_basis_note', sa.Text(), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_snapshots')),
+    sa.UniqueConstraint('owner_id', 'snapshot_at', 'lot_or_sku', 'warehouse_code', name=op.f('uq_stock_snapshots_owner_id_snapshot_at_lot_or_sku_warehouse_code'))
+    )
+    with op.batch_alter_table('stock_snapshots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stock_snapshots_lot_id'), ['lot_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_stock_snapshots_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_stock_snapshots_sku'), ['sku'], unique=False)
+
+    op.create_table('transport_documents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('doc_number', sa.String(length=64), nullable=False),
+    sa.Column('doc_type', sa.String(length=16), nullable=False),
+    sa.Column('mode', sa.String(length=8), nullable=False),
+    sa.Column('doc_level', sa.String(length=8), nullable=False),
+    sa.Column('master_doc_number', sa.String(length=64), nullable=True),
+    sa.Column('doc_number_valid', sa.Boolean(), nullable=True),
+    sa.Column('carrier_code', sa.String(length=16), nullable=True),
+    sa.Column('booking_ref', sa.String(length=64), nullable=True),
+    sa.Column('is_to_order', sa.Boolean(), nullable=False),
+    sa.Column('is_electronic', sa.Boolean(), nullable=False),
+    sa.Column('release_type', sa.String(length=32), nullable=True),
+    sa.Column('status', sa.String(length=48), nullable=True),
+    sa.Column('shipper', sa.Text(), nullable=True),
+    sa.Column('consignee', sa.Text(), nullable=True),
+    sa.Column('notify_party', sa.Text(), nullable=True),
+    sa.Column('place_of_receipt', sa.String(length=64), nullable=True),
+    sa.Column('port_of_loading', sa.String(length=64), nullable=True),
+    sa.Column('port_of_discharge', sa.String(length=64), nullable=True),
+    sa.Column('place_of_delivery', sa.String(length=64), nullable=True),
+    sa.Column('vessel_or_flight', sa.String(length=128), nullable=True),
+    sa.Column('voyage', sa.String(length=32), nullable=True),
+    sa.Column('incoterm', sa.String(length=8), nullable=True),
+    sa.Column('incoterm_place', sa.String(length=128), nullable=True),
+    sa.Column('freight_term', sa.String(length=8), nullable=True),
+    sa.Column('issue_date', sa.Date(), nullable=True),
+    sa.Column('etd', sa.Date(), nullable=True),
+    sa.Column('eta', sa.Date(), nullable=True),
+    sa.Column('shipped_on_board_date', sa.Date(), nullable=True),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('source_updated_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('first_seen_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transport_documents')),
+    sa.UniqueConstraint('owner_id', 'doc_number', name=op.f('uq_transport_documents_owner_id_doc_number'))
+    )
+    with op.batch_alter_table('transport_documents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_transport_documents_booking_ref'), ['booking_ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transport_documents_master_doc_number'), ['master_doc_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transport_documents_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('transport_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('event_id', sa.String(length=128), nullable=False),
+    sa.Column('event_type', sa.String(length=16), nullable=False),
+    sa.Column('classifier', sa.String(length=8), nullable=False),
+    sa.Column('code', sa.String(length=16), nullable=False),
+    sa.Column('event_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('location', sa.String(length=64), nullable=True),
+    sa.Column('facility_code', sa.String(length=32), nullable=True),
+    sa.Column('equipment_no', sa.String(length=16), nullable=True),
+    sa.Column('empty_indicator', sa.String(length=8), nullable=True),
+    sa.Column('vessel_or_flight', sa.String(length=128), nullable=True),
+    sa.Column('voyage', sa.String(length=32), nullable=True),
+    sa.Column('document_refs', sa.Text(), nullable=False),
+    sa.Column('publisher', sa.String(length=128), nullable=True),
+    sa.Column('publisher_created_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('milestone_key', sa.String(length=512), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transport_events')),
+    sa.UniqueConstraint('owner_id', 'event_id', name=op.f('uq_transport_events_owner_id_event_id'))
+    )
+    with op.batch_alter_table('transport_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_transport_events_equipment_no'), ['equipment_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transport_events_milestone_key'), ['milestone_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transport_events_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('transport_milestones',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('milestone_key', sa.String(length=512), nullable=False),
+    sa.Column('event_type', sa.String(length=16), nullable=False),
+    sa.Column('code', sa.String(length=16), nullable=False),
+    sa.Column('classifier', sa.String(length=8), nullable=False),
+    sa.Column('event_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('event_id', sa.String(length=128), nullable=False),
+    sa.Column('equipment_no', sa.String(length=16), nullable=True),
+    sa.Column('location', sa.String(length=64), nullable=True),
+    sa.Column('document_refs', sa.Text(), nullable=False),
+    sa.Column('source_updated_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transport_milestones')),
+    sa.UniqueConstraint('owner_id', 'milestone_key', name=op.f('uq_transport_milestones_owner_id_milestone_key'))
+    )
+    with op.batch_alter_table('transport_milestones', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_transport_milestones_equipment_no'), ['equipment_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transport_milestones_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('warehouse_receipts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('warehouse_code', sa.String(length=64), nullable=False),
+    sa.Column('asn_no', sa.String(length=64), nullable=False),
+    sa.Column('wms_receipt_no', sa.String(length=64), nullable=True),
+    sa.Column('inbound_type', sa.String(length=16), nullable=True),
+    sa.Column('status', sa.String(length=24), nullable=True),
+    sa.Column('raw_status', sa.String(length=64), nullable=True),
+    sa.Column('importer_of_record', sa.Text(), nullable=True),
+    sa.Column('mbl_no', sa.String(length=64), nullable=True),
+    sa.Column('hbl_no', sa.String(length=64), nullable=True),
+    sa.Column('awb_no', sa.String(length=64), nullable=True),
+    sa.Column('container_no', sa.String(length=16), nullable=True),
+    sa.Column('container_no_valid', sa.Boolean(), nullable=True),
+    sa.Column('seal_no', sa.String(length=32), nullable=True),
+    sa.Column('customs_declaration_no', sa.String(length=64), nullable=True),
+    sa.Column('expected_arrival', sa.Date(), nullable=True),
+    sa.Column('arrived_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('putaway_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('is_final', sa.Boolean(), nullable=False),
+    sa.Column('source_updated_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('first_seen_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_receipts')),
+    sa.UniqueConstraint('owner_id', 'warehouse_code', 'asn_no', name=op.f('uq_warehouse_receipts_owner_id_warehouse_code_asn_no'))
+    )
+    with op.batch_alter_table('warehouse_receipts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_warehouse_receipts_container_no'), ['container_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_warehouse_receipts_hbl_no'), ['hbl_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_warehouse_receipts_mbl_no'), ['mbl_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_warehouse_receipts_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('warehouse_shipments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('warehouse_code', sa.String(length=64), nullable=False),
+    sa.Column('wms_outbound_no', sa.String(length=64), nullable=False),
+    sa.Column('outbound_type', sa.String(length=16), nullable=True),
+    sa.Column('status', sa.String(length=24), nullable=True),
+    sa.Column('raw_status', sa.String(length=64), nullable=True),
+    sa.Column('platform', sa.String(length=16), nullable=True),
+    sa.Column('shop_id', sa.String(length=64), nullable=True),
+    sa.Column('order_id', sa.String(length=64), nullable=True),
+    sa.Column('package_id', sa.String(length=64), nullable=True),
+    sa.Column('carrier_code', sa.String(length=32), nullable=True),
+    sa.Column('tracking_number', sa.String(length=64), nullable=True),
+    sa.Column('first_mile_tracking_number', sa.String(length=64), nullable=True),
+    sa.Column('wms_created_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('shipped_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('delivered_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('returned_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('weight_g', sa.Integer(), nullable=True),
+    sa.Column('remark', sa.Text(), nullable=True),
+    sa.Column('source_updated_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('first_seen_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_shipments')),
+    sa.UniqueConstraint('owner_id', 'warehouse_code', 'wms_outbound_no', name=op.f('uq_warehouse_shipments_owner_id_warehouse_code_wms_outbound_no'))
+    )
+    with op.batch_alter_table('warehouse_shipments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_warehouse_shipments_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_warehouse_shipments_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_warehouse_shipments_tracking_number'), ['tracking_number'], unique=False)
+
+    op.create_table('customs_entry_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('entry_pk', sa.Integer(), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('hs_code', sa.String(length=16), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('origin_country', sa.String(length=2), nullable=True),
+    sa.Column('quantity', sa.Integer(), nullable=True),
+    sa.Column('uom', sa.String(length=8), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.Column('customs_value', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('duty', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('tax', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('invoice_currency', sa.String(length=3), nullable=True),
+    sa.Column('invoice_value', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('duty_rate', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('tax_rate', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('po_number', sa.String(length=64), nullable=True),
+    sa.Column('sku_group', sa.String(length=128), nullable=True),
+    sa.Column('container_no', sa.String(length=16), nullable=True),
+    sa.Column('preference_scheme', sa.String(length=32), nullable=True),
+    sa.ForeignKeyConstraint(['entry_pk'], ['customs_entries.id'], name=op.f('fk_customs_entry_lines_entry_pk_customs_entries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customs_entry_lines')),
+    sa.UniqueConstraint('entry_pk', 'line_no', name=op.f('uq_customs_entry_lines_entry_pk_line_no'))
+    )
+    with op.batch_alter_table('customs_entry_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customs_entry_lines_entry_pk'), ['entry_pk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customs_entry_lines_po_number'), ['po_number'], unique=False)
+
+    op.create_table('import_rejects',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('import_file_pk', sa.Integer(), nullable=False),
+    sa.Column('severity', sa.String(length=8), nullable=False),
+    sa.Column('line', sa.Integer(), nullable=True),
+    sa.Column('column', sa.Text(), nullable=True),
+    sa.Column('value', sa.Text(), nullable=True),
+    sa.Column('code', sa.String(length=48), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('raw_row', aggregator.store.types.JSONPayload(), nullable=True),
+    sa.ForeignKeyConstraint(['import_file_pk'], ['import_files.id'], name=op.f('fk_import_rejects_import_file_pk_import_files'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_rejects'))
+    )
+    with op.batch_alter_table('import_rejects', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_rejects_import_file_pk'), ['import_file_pk'], unique=False)
+
     op.create_table('order_lines',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_pk', sa.Integer(), nullable=False),
@@ -149,6 +448,116 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('shops', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_shops_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('transport_document_containers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('document_pk', sa.Integer(), nullable=False),
+    sa.Column('container_no', sa.String(length=16), nullable=False),
+    sa.Column('iso_type', sa.String(length=8), nullable=True),
+    sa.Column('seals', sa.Text(), nullable=False),
+    sa.Column('check_digit_valid', sa.Boolean(), nullable=True),
+    sa.ForeignKeyConstraint(['document_pk'], ['transport_documents.id'], name=op.f('fk_transport_document_containers_document_pk_transport_documents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transport_document_containers')),
+    sa.UniqueConstraint('document_pk', 'container_no', name=op.f('uq_transport_document_containers_document_pk_container_no'))
+    )
+    with op.batch_alter_table('transport_document_containers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_transport_document_containers_container_no'), ['container_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transport_document_containers_document_pk'), ['document_pk'], unique=False)
+
+    op.create_table('transport_document_endorsements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('document_pk', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('action_code', sa.String(length=32), nullable=False),
+    sa.Column('actor', sa.Text(), nullable=True),
+    sa.Column('recipient', sa.Text(), nullable=True),
+    sa.Column('action_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reference', sa.String(length=128), nullable=True),
+    sa.Column('platform', sa.String(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['document_pk'], ['transport_documents.id'], name=op.f('fk_transport_document_endorsements_document_pk_transport_documents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transport_document_endorsements')),
+    sa.UniqueConstraint('document_pk', 'seq', name=op.f('uq_transport_document_endorsements_document_pk_seq'))
+    )
+    with op.batch_alter_table('transport_document_endorsements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_transport_document_endorsements_document_pk'), ['document_pk'], unique=False)
+
+    op.create_table('transport_document_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('document_pk', sa.Integer(), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('container_no', sa.String(length=16), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('hs_code', sa.String(length=16), nullable=True),
+    sa.Column('packages', sa.Integer(), nullable=True),
+    sa.Column('package_code', sa.String(length=8), nullable=True),
+    sa.Column('quantity', sa.Integer(), nullable=True),
+    sa.Column('sku', sa.String(length=128), nullable=True),
+    sa.Column('gross_weight_kg', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('volume_cbm', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('po_numbers', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['document_pk'], ['transport_documents.id'], name=op.f('fk_transport_document_lines_document_pk_transport_documents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transport_document_lines')),
+    sa.UniqueConstraint('document_pk', 'line_no', name=op.f('uq_transport_document_lines_document_pk_line_no'))
+    )
+    with op.batch_alter_table('transport_document_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_transport_document_lines_container_no'), ['container_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transport_document_lines_document_pk'), ['document_pk'], unique=False)
+
+    op.create_table('transport_document_references',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('document_pk', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('value', sa.String(length=128), nullable=False),
+    sa.ForeignKeyConstraint(['document_pk'], ['transport_documents.id'], name=op.f('fk_transport_document_references_document_pk_transport_documents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transport_document_references')),
+    sa.UniqueConstraint('document_pk', 'kind', 'value', name=op.f('uq_transport_document_references_document_pk_kind_value'))
+    )
+    with op.batch_alter_table('transport_document_references', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_transport_document_references_document_pk'), ['document_pk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transport_document_references_value'), ['value'], unique=False)
+
+    op.create_table('warehouse_receipt_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('receipt_pk', sa.Integer(), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('sku', sa.String(length=128), nullable=False),
+    sa.Column('planned_qty', sa.Integer(), nullable=False),
+    sa.Column('received_good_qty', sa.Integer(), nullable=False),
+    sa.Column('received_damaged_qty', sa.Integer(), nullable=False),
+    sa.Column('putaway_qty', sa.Integer(), nullable=False),
+    sa.Column('barcode', sa.String(length=64), nullable=True),
+    sa.Column('batch_no', sa.String(length=64), nullable=True),
+    sa.Column('po_number', sa.String(length=64), nullable=True),
+    sa.Column('lot_id', sa.String(length=128), nullable=True),
+    sa.Column('damage_type', sa.String(length=16), nullable=True),
+    sa.Column('box_range', sa.String(length=64), nullable=True),
+    sa.Column('remark', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['receipt_pk'], ['warehouse_receipts.id'], name=op.f('fk_warehouse_receipt_lines_receipt_pk_warehouse_receipts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_receipt_lines')),
+    sa.UniqueConstraint('receipt_pk', 'line_no', name=op.f('uq_warehouse_receipt_lines_receipt_pk_line_no'))
+    )
+    with op.batch_alter_table('warehouse_receipt_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_po_number'), ['po_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_receipt_pk'), ['receipt_pk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_sku'), ['sku'], unique=False)
+
+    op.create_table('warehouse_shipment_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('shipment_pk', sa.Integer(), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('sku', sa.String(length=128), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('order_line_ref', sa.String(length=128), nullable=True),
+    sa.Column('lot_id', sa.String(length=128), nullable=True),
+    sa.Column('batch_no', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['shipment_pk'], ['warehouse_shipments.id'], name=op.f('fk_warehouse_shipment_lines_shipment_pk_warehouse_shipments'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_shipment_lines')),
+    sa.UniqueConstraint('shipment_pk', 'line_no', name=op.f('uq_warehouse_shipment_lines_shipment_pk_line_no'))
+    )
+    with op.batch_alter_table('warehouse_shipment_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_warehouse_shipment_lines_lot_id'), ['lot_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_warehouse_shipment_lines_shipment_pk'), ['shipment_pk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_warehouse_shipment_lines_sku'), ['sku'], unique=False)
 
     op.create_table('shop_credentials',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -243,6 +652,37 @@ def downgrade() -> None:
     op.drop_table('sync_runs')
     op.drop_table('sync_cursors')
     op.drop_table('shop_credentials')
+    with op.batch_alter_table('warehouse_shipment_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_warehouse_shipment_lines_sku'))
+        batch_op.drop_index(batch_op.f('ix_warehouse_shipment_lines_shipment_pk'))
+        batch_op.drop_index(batch_op.f('ix_warehouse_shipment_lines_lot_id'))
+
+    op.drop_table('warehouse_shipment_lines')
+    with op.batch_alter_table('warehouse_receipt_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_sku'))
+        batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_receipt_pk'))
+        batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_po_number'))
+
+    op.drop_table('warehouse_receipt_lines')
+    with op.batch_alter_table('transport_document_references', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_transport_document_references_value'))
+        batch_op.drop_index(batch_op.f('ix_transport_document_references_document_pk'))
+
+    op.drop_table('transport_document_references')
+    with op.batch_alter_table('transport_document_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_transport_document_lines_document_pk'))
+        batch_op.drop_index(batch_op.f('ix_transport_document_lines_container_no'))
+
+    op.drop_table('transport_document_lines')
+    with op.batch_alter_table('transport_document_endorsements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_transport_document_endorsements_document_pk'))
+
+    op.drop_table('transport_document_endorsements')
+    with op.batch_alter_table('transport_document_containers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_transport_document_containers_document_pk'))
+        batch_op.drop_index(batch_op.f('ix_transport_document_containers_container_no'))
+
+    op.drop_table('transport_document_containers')
     with op.batch_alter_table('shops', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shops_owner_id'))
 
@@ -257,6 +697,51 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_order_lines_order_pk'))
 
     op.drop_table('order_lines')
+    with op.batch_alter_table('import_rejects', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_rejects_import_file_pk'))
+
+    op.drop_table('import_rejects')
+    with op.batch_alter_table('customs_entry_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customs_entry_lines_po_number'))
+        batch_op.drop_index(batch_op.f('ix_customs_entry_lines_entry_pk'))
+
+    op.drop_table('customs_entry_lines')
+    with op.batch_alter_table('warehouse_shipments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_warehouse_shipments_tracking_number'))
+        batch_op.drop_index(batch_op.f('ix_warehouse_shipments_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_warehouse_shipments_order_id'))
+
+    op.drop_table('warehouse_shipments')
+    with op.batch_alter_table('warehouse_receipts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_warehouse_receipts_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_warehouse_receipts_mbl_no'))
+        batch_op.drop_index(batch_op.f('ix_warehouse_receipts_hbl_no'))
+        batch_op.drop_index(batch_op.f('ix_warehouse_receipts_container_no'))
+
+    op.drop_table('warehouse_receipts')
+    with op.batch_alter_table('transport_milestones', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_transport_milestones_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_transport_milestones_equipment_no'))
+
+    op.drop_table('transport_milestones')
+    with op.batch_alter_table('transport_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_transport_events_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_transport_events_milestone_key'))
+        batch_op.drop_index(batch_op.f('ix_transport_events_equipment_no'))
+
+    op.drop_table('transport_events')
+    with op.batch_alter_table('transport_documents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_transport_documents_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_transport_documents_master_doc_number'))
+        batch_op.drop_index(batch_op.f('ix_transport_documents_booking_ref'))
+
+    op.drop_table('transport_documents')
+    with op.batch_alter_table('stock_snapshots', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stock_snapshots_sku'))
+        batch_op.drop_index(batch_op.f('ix_stock_snapshots_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_stock_snapshots_lot_id'))
+
+    op.drop_table('stock_snapshots')
     with op.batch_alter_table('settlement_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_settlement_lines_owner_id'))
         batch_op.drop_index(batch_op.f('ix_settlement_lines_order_id'))
@@ -268,6 +753,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_orders_owner_id'))
 
     op.drop_table('orders')
+    with op.batch_alter_table('import_files', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_files_owner_id'))
+
+    op.drop_table('import_files')
+    with op.batch_alter_table('customs_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customs_entries_owner_id'))
+
+    op.drop_table('customs_entries')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_owner_id'))
         batch_op.drop_index(batch_op.f('ix_audit_log_entity_key'))

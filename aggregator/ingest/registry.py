@@ -1,0 +1,40 @@
+"""Which pure mapper and which writer serve each tabular import kind (one line per kind)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Callable
+
+from aggregator.ingest import writers
+from aggregator.store.models.logistics import (
+    CustomsEntryLineRow, CustomsEntryRow, TransportDocumentLineRow, TransportDocumentRow,
+)
+from aggregator.store.models.warehouse import (
+    WarehouseReceiptLineRow, WarehouseReceiptRow, WarehouseShipmentLineRow, WarehouseShipmentRow,
+)
+from platform_adapters.customs import mapping as customs_mapping
+from platform_adapters.logistics import bl_report
+from platform_adapters.warehouse import inbound, outbound, stock
+
+
+@dataclass(frozen=True)
+class TabularKindHandler:
+    mapper: ModuleType  # has owner_for(values, options), record_key(values, owner), map_rows(rows, options, offset)
+    write: Callable
+    key_columns: tuple[str, ...]
+    # (line model, parent column, header model) to continue line numbers when a group is met again; None:
+    # the kind has one row per record, so meeting its key again is a duplicate.
+    lines: tuple | None
+
+
+TABULAR: dict[str, TabularKindHandler] = {
+    "bl": TabularKindHandler(bl_report, writers.write_transport_document, ("owner_id", "doc_number"),
+                             (TransportDocumentLineRow, "document_pk", TransportDocumentRow)),
+    "customs": TabularKindHandler(customs_mapping, writers.write_customs_entry, ("owner_id", "country", "declaration_no"),
+                                  (CustomsEntryLineRow, "entry_pk", CustomsEntryRow)),
+    "inbound": TabularKindHandler(inbound, writers.write_receipt, ("owner_id", "warehouse_code", "asn_no"),
+                                  (WarehouseReceiptLineRow, "receipt_pk", WarehouseReceiptRow)),
+    "outbound": TabularKindHandler(outbound, writers.write_shipment, ("owner_id", "warehouse_code", "wms_outbound_no"),
+                                   (WarehouseShipmentLineRow, "shipment_pk", WarehouseShipmentRow)),
+    "stock": TabularKindHandler(stock, writers.write_stock_snapshot, (), None),
+}

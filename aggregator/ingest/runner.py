@@ -1,0 +1,122 @@
+"""The import runner: one file of one kind for one owner, end to end.
+
+Content hash first (same content already imported for this owner and kind → nothing to do), then an
+``import_files`` row, then the kind's importer, then the final counts and status; rejects are in
+``import_rejects`` and, when asked, written to a CSV report. File-level problems (wrong encoding,
+missing columns, empty file, not JSON) mark the import FAILED with the reason and store nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from aggregator.ingest.json_import import import_dcsa
+from aggregator.ingest.report import write_report
+from aggregator.ingest.summary import ImportSummary
+from aggregator.ingest.tabular_import import import_tabular
+from aggregator.store.db import session_factory
+from aggregator.store.models.logistics import ImportFileRow
+from platform_adapters.profiles import ALL_KINDS, JSON_KINDS, Profile, ProfileError, load_profile, standard_profile
+from platform_adapters.tabular.errors import TabularError
+
+DONE = ("COMPLETED", "COMPLETED_WITH_REJECTS")
+DEFAULT_OWNER = "default"
+
+
+def file_digest(path: Path) -> tuple[str, int, int]:
+    """sha256 of the content, its size and its number of newlines (for progress)."""
+    digest, size, lines = hashlib.sha256(), 0, 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+            lines += block.count(b"\n")
+    return digest.hexdigest(), size, lines
+
+
+def resolve_profile(kind: str, profile: str | Profile | None, encoding: str | None, tz: str | None) -> Profile:
+    if isinstance(profile, Profile):
+        chosen = profile
+    elif profile:
+        chosen = load_profile(profile)
+    else:
+        chosen = standard_profile(kind)
+    if chosen.kind != kind:
+        raise ProfileError(f"profile {chosen.name!r} is for kind {chosen.kind!r}, not {kind!r}")
+    return chosen.with_overrides(encoding=encoding, timezone=tz)
+
+
+def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | None = None,
+                profile: str | Profile | None = None, encoding: str | None = None, timezone_name: str | None = None,
+                report_path: str | Path | None = None, chunk_rows: int = 10_000,
+                progress: Callable[[int, int], None] | None = None) -> ImportSummary:
+    """Import ``path`` as ``kind``. Raises ValueError/ProfileError for usage errors only."""
+    if kind not in ALL_KINDS:
+        raise ValueError(f"unknown kind {kind!r}; kinds are {', '.join(ALL_KINDS)}")
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    chosen = None if kind in JSON_KINDS else resolve_profile(kind, profile, encoding, timezone_name)
+    owner_key = owner_id or DEFAULT_OWNER
+    summary = ImportSummary(file=str(path), kind=kind, owner_id=owner_key, profile=chosen.name if chosen else None)
+    digest, size, total_lines = file_digest(path)
+
+    session = session_factory(engine)()
+    try:
+        existing = session.execute(select(ImportFileRow).where(
+            ImportFileRow.owner_id == owner_key, ImportFileRow.kind == kind,
+            ImportFileRow.content_hash == digest)).scalar_one_or_none()
+        if existing is not None and existing.status in DONE:
+            summary.status, summary.import_id = "ALREADY_IMPORTED", existing.id
+            return summary
+        if existing is None:
+            existing = ImportFileRow(owner_id=owner_key, kind=kind, content_hash=digest, file_name=str(path),
+                                     size_bytes=size, profile=summary.profile, status="RUNNING")
+            session.add(existing)
+        else:  # an earlier attempt failed: run again on the same row, forgetting its rejects
+            from sqlalchemy import delete
+            from aggregator.store.models.logistics import ImportRejectRow
+
+            session.execute(delete(ImportRejectRow).where(ImportRejectRow.import_file_pk == existing.id))
+            existing.status, existing.error, existing.profile = "RUNNING", None, summary.profile
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            summary.status, summary.error = "FAILED", "the same content is being imported by another run"
+            return summary
+        summary.import_id = import_pk = existing.id
+
+        def tick(rows: int) -> None:
+            if progress:
+                progress(rows, total_lines)
+
+        try:
+            if kind in JSON_KINDS:
+                import_dcsa(session, import_pk=import_pk, path=path, kind=kind, owner_id=owner_key,
+                            encoding=encoding or "utf-8", summary=summary)
+            else:
+                import_tabular(session, import_pk=import_pk, path=path, kind=kind, profile=chosen, owner_id=owner_id,
+                               summary=summary, chunk_rows=chunk_rows, progress=tick)
+            summary.status = "COMPLETED_WITH_REJECTS" if summary.rows_rejected else "COMPLETED"
+        except (TabularError, ProfileError) as exc:
+            session.rollback()
+            summary.status, summary.error = "FAILED", str(exc)
+            summary.problem_counts[getattr(exc, "code", "profile")] += 1
+        row = session.get(ImportFileRow, import_pk)
+        row.status, row.error = summary.status, summary.error
+        row.rows_read, row.rows_rejected, row.warnings = summary.rows_read, summary.rows_rejected, summary.warnings
+        row.records_created, row.records_updated = summary.created, summary.updated
+        row.records_unchanged, row.records_stale = summary.unchanged, summary.stale
+        row.finished_at = datetime.now(timezone.utc)
+        session.commit()
+        if report_path is not None and (summary.rows_rejected or summary.warnings or summary.error):
+            summary.report_path = write_report(session, import_pk, Path(report_path), summary)
+        return summary
+    finally:
+        session.close()

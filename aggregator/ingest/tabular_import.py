@@ -1,0 +1,165 @@
+"""Import one tabular file (CSV/XLSX) of one kind: read in chunks, group, map, validate, store.
+
+Rows of one record (one document, declaration, ASN or outbound) are grouped while they are
+contiguous; a group is carried across chunk boundaries. Each record is written in its own SAVEPOINT
+and each chunk commits, so memory stays bounded by the chunk size and a bad record never takes the
+rest down. A key met again later in the same file is merged into the stored record (lines appended)
+and flagged; for one-row-per-record kinds it is a duplicate and rejected.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from aggregator.ingest.registry import TABULAR, TabularKindHandler
+from aggregator.ingest.summary import ImportSummary
+from aggregator.ingest.writers import next_line_no
+from aggregator.store.models.logistics import ImportRejectRow
+from platform_adapters.canonical.common import Problem, Severity
+from platform_adapters.profiles import KINDS, Profile, guess_kind
+from platform_adapters.tabular import open_table
+from platform_adapters.tabular.columns import ColumnMap
+from platform_adapters.tabular.rows import CanonicalRow, ReadOptions
+
+SAMPLE_PROBLEMS = 20
+
+
+def _key_hash(key: tuple[str, ...]) -> int:
+    # 8-byte digest: bounded memory for the "met before in this file" set (collision odds ~1e-8 at 1M keys).
+    return int.from_bytes(hashlib.blake2b("\x1f".join(key).encode(), digest_size=8).digest(), "big")
+
+
+class _ChunkSink:
+    """Collects the problems of one chunk and writes them with the chunk's transaction."""
+
+    def __init__(self, import_pk: int, summary: ImportSummary) -> None:
+        self.import_pk = import_pk
+        self.summary = summary
+        self.rows: list[dict] = []
+
+    def add(self, problems, raw_by_line: dict[int, dict] | None = None) -> None:
+        rejected_lines = set()
+        for problem in problems:
+            line = _line_of(problem.location)
+            error = problem.severity is Severity.ERROR
+            if error:
+                if line not in rejected_lines:
+                    rejected_lines.add(line)
+            else:
+                self.summary.warnings += 1
+            self.summary.problem_counts[problem.code] += 1
+            if len(self.summary.sample_problems) < SAMPLE_PROBLEMS:
+                self.summary.sample_problems.append(problem)
+            self.rows.append({
+                "import_file_pk": self.import_pk, "severity": problem.severity.value, "line": line,
+                "column": problem.field, "value": (problem.value or "")[:500] if problem.value is not None else None,
+                "code": problem.code, "reason": problem.message,
+                "raw_row": (raw_by_line or {}).get(line) if error else None,
+            })
+        self.summary.rows_rejected += len(rejected_lines)
+
+    def flush(self, session: Session) -> None:
+        if self.rows:
+            session.execute(insert(ImportRejectRow), self.rows)
+            self.rows = []
+
+
+def _line_of(location: str | None) -> int | None:
+    if location and ":" in location:
+        tail = location.rsplit(":", 1)[1]
+        if tail.isdigit():
+            return int(tail)
+    return None
+
+
+def _truncated(values: dict[str, str], limit: int = 2000) -> dict[str, str]:
+    return {k: (v if len(v) <= limit else v[:limit] + f"… ({len(v)} chars)") for k, v in values.items() if v}
+
+
+def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, profile: Profile,
+                   owner_id: str | None, summary: ImportSummary, chunk_rows: int = 10_000,
+                   progress: Callable[[int], None] | None = None) -> None:
+    """Read, map and store ``path``. Raises TabularError for file-level problems (nothing stored then)."""
+    handler: TabularKindHandler = TABULAR[kind]
+    spec = KINDS[kind]
+    reader = open_table(path, profile.layout, chunk_rows)
+    columns = ColumnMap.build(reader.header, known=spec.all_columns, required=spec.required,
+                              mapping=profile.columns, defaults=profile.defaults, location=path.name,
+                              guess=guess_kind)
+    options = ReadOptions(filename=path.name, timezone=profile.timezone, date_formats=profile.date_formats,
+                          datetime_formats=profile.datetime_formats, true_values=profile.true_values,
+                          false_values=profile.false_values, owner_id=owner_id, source_name=columns.source_name)
+    max_chars = profile.max_field_chars
+    seen: set[int] = set()
+    sink = _ChunkSink(import_pk, summary)
+
+    def flush_group(key: tuple[str, ...] | None, rows: list[CanonicalRow]) -> None:
+        raw_by_line = {row.line: _truncated(row.values) for row in rows}
+        append, offset, extra = False, 0, []
+        if key is not None:
+            digest = _key_hash(key)
+            if digest in seen:
+                if handler.lines is None:
+                    sink.add([Problem("duplicate_key", "same record key as an earlier row of this file",
+                                      location=f"{path.name}:{row.line}") for row in rows], raw_by_line)
+                    return
+                append = True
+                model, parent_col, header_model = handler.lines
+                offset = next_line_no(session, model, parent_col, header_model,
+                                      dict(zip(handler.key_columns, key)))
+                extra.append(Problem("rows_not_contiguous", "rows of this record are not contiguous in the file; "
+                                     "merged with the rows met earlier", Severity.WARNING,
+                                     location=f"{path.name}:{rows[0].line}"))
+            seen.add(digest)
+        result = handler.mapper.map_rows(rows, options, offset)
+        problems = list(result.problems) + extra
+        if result.record is not None:
+            try:
+                with session.begin_nested():
+                    outcome = handler.write(session, result.record, append=append)
+                summary.count(outcome.outcome.value)
+            except (SQLAlchemyError, ValueError, TypeError) as exc:
+                reason = f"could not be stored: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+                problems.extend(Problem("store_failed", reason, location=f"{path.name}:{line}")
+                                for line in result.accepted_lines)
+        sink.add(problems, raw_by_line)
+
+    pending_key: tuple[str, ...] | None = None
+    pending: list[CanonicalRow] = []
+    for chunk in reader.chunks():
+        for source_row in chunk:
+            summary.rows_read += 1
+            values = columns.row(source_row.cells)
+            row = CanonicalRow(source_row.line, values)
+            too_long = [c for c, v in values.items() if len(v) > max_chars]
+            if too_long:
+                sink.add([Problem("field_too_long", f"field has {len(values[c])} characters (limit {max_chars})",
+                                  field=columns.source_name(c), value=values[c][:80] + "…",
+                                  location=f"{path.name}:{row.line}") for c in too_long],
+                         {row.line: _truncated(values)})
+                continue
+            owner = handler.mapper.owner_for(values, options)
+            key = handler.mapper.record_key(values, owner)
+            if key is not None and key == pending_key:
+                pending.append(row)
+                continue
+            if pending:
+                flush_group(pending_key, pending)
+            if key is None:
+                flush_group(None, [row])  # the mapper explains which key value is missing
+                pending_key, pending = None, []
+            else:
+                pending_key, pending = key, [row]
+        sink.flush(session)
+        session.commit()
+        if progress:
+            progress(summary.rows_read)
+    if pending:
+        flush_group(pending_key, pending)
+    sink.flush(session)
+    session.commit()

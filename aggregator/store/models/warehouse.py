@@ -1,0 +1,150 @@
+"""Overseas-warehouse (3PL) tables: receipts (+ lines), shipments (+ lines) and stock snapshots.
+
+Keys: receipts (owner_id, warehouse_code, asn_no); shipments (owner_id, warehouse_code,
+wms_outbound_no); snapshots (owner_id, snapshot_at, lot_or_sku, warehouse_code). Headers carry a
+``content_hash`` of the whole canonical record; lines are replaced when it changes.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aggregator.store.base import Base
+from aggregator.store.models.common import created_at_column, updated_at_column
+from aggregator.store.types import ExactDecimal, UTCDateTime
+
+
+class WarehouseReceiptRow(Base):
+    __tablename__ = "warehouse_receipts"
+    __table_args__ = (UniqueConstraint("owner_id", "warehouse_code", "asn_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    warehouse_code: Mapped[str] = mapped_column(String(64))
+    asn_no: Mapped[str] = mapped_column(String(64))
+    wms_receipt_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    inbound_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    status: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    raw_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    importer_of_record: Mapped[str | None] = mapped_column(Text, nullable=True)
+    mbl_no: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    hbl_no: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    awb_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    container_no: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    container_no_valid: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    seal_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    customs_declaration_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    expected_arrival: Mapped[date | None] = mapped_column(Date, nullable=True)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    putaway_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    is_final: Mapped[bool] = mapped_column(Boolean, default=True)
+    source_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = created_at_column()
+    stored_at: Mapped[datetime] = updated_at_column()
+
+
+class WarehouseReceiptLineRow(Base):
+    __tablename__ = "warehouse_receipt_lines"
+    __table_args__ = (UniqueConstraint("receipt_pk", "line_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_pk: Mapped[int] = mapped_column(ForeignKey("warehouse_receipts.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(128), index=True)
+    planned_qty: Mapped[int] = mapped_column(Integer)
+    received_good_qty: Mapped[int] = mapped_column(Integer, default=0)
+    received_damaged_qty: Mapped[int] = mapped_column(Integer, default=0)
+    putaway_qty: Mapped[int] = mapped_column(Integer, default=0)
+    barcode: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    batch_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    po_number: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    lot_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    damage_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    box_range: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    remark: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class WarehouseShipmentRow(Base):
+    __tablename__ = "warehouse_shipments"
+    __table_args__ = (UniqueConstraint("owner_id", "warehouse_code", "wms_outbound_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    warehouse_code: Mapped[str] = mapped_column(String(64))
+    wms_outbound_no: Mapped[str] = mapped_column(String(64))
+    outbound_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    status: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    raw_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    platform: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    shop_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    order_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    package_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    carrier_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    tracking_number: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    first_mile_tracking_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    wms_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    weight_g: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    remark: Mapped[str | None] = mapped_column(Text, nullable=True)
+    source_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = created_at_column()
+    stored_at: Mapped[datetime] = updated_at_column()
+
+
+class WarehouseShipmentLineRow(Base):
+    __tablename__ = "warehouse_shipment_lines"
+    __table_args__ = (UniqueConstraint("shipment_pk", "line_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_pk: Mapped[int] = mapped_column(ForeignKey("warehouse_shipments.id", ondelete="CASCADE"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(128), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    order_line_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lot_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    batch_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class StockSnapshotRow(Base):
+    __tablename__ = "stock_snapshots"
+    __table_args__ = (UniqueConstraint("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    snapshot_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lot_or_sku: Mapped[str] = mapped_column(String(128))
+    warehouse_code: Mapped[str] = mapped_column(String(64), default="")  # '' while in transit
+    sku: Mapped[str] = mapped_column(String(128), index=True)
+    lot_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    title_holder: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    risk_bearer: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    custodian: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    title_state: Mapped[str | None] = mapped_column(String(48), nullable=True)
+    location_state: Mapped[str | None] = mapped_column(String(48), nullable=True)
+    source_doc_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    source_doc_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    container_no: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    customs_declaration_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    asn_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    qty_expected: Mapped[int] = mapped_column(Integer, default=0)
+    qty_in_receiving: Mapped[int] = mapped_column(Integer, default=0)
+    qty_available: Mapped[int] = mapped_column(Integer, default=0)
+    qty_allocated: Mapped[int] = mapped_column(Integer, default=0)
+    qty_in_last_mile: Mapped[int] = mapped_column(Integer, default=0)
+    qty_delivered: Mapped[int] = mapped_column(Integer, default=0)
+    qty_defective: Mapped[int] = mapped_column(Integer, default=0)
+    qty_box_damaged: Mapped[int] = mapped_column(Integer, default=0)
+    unit_landed_cost: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    cost_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    cost_basis_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    stored_at: Mapped[datetime] = updated_at_column()

@@ -1,0 +1,1 @@
+"""Customs import declarations (SG/MY/TH/ID style lines) → ``CustomsEntry`` records (pure mapping)."""

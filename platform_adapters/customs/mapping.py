@@ -1,0 +1,125 @@
+"""Declaration-line rows → ``CustomsEntry``: one record per (country, declaration no.).
+
+Amounts: ``invoice_value`` is in ``invoice_currency``; customs value, duty and tax columns of the
+standard (Malaysian K1) layout are in the local currency, which is ``local_currency`` when given,
+otherwise the country's currency. A declaration line number repeated with other content is rejected.
+"""
+from __future__ import annotations
+
+
+from fx.money import Money
+from platform_adapters.canonical.common import Problem, Severity
+from platform_adapters.canonical.identifiers import clean_text, normalize_document_number
+from platform_adapters.canonical.logistics import CustomsEntry, CustomsEntryLine, DocumentRef
+from platform_adapters.tabular.rows import (
+    CanonicalRow, GroupResult, ReadOptions, RowView, build_group, header_value,
+)
+
+KIND = "customs"
+LOCAL_CURRENCY = {"SG": "SGD", "MY": "MYR", "TH": "THB", "ID": "IDR", "PH": "PHP", "VN": "VND", "CN": "CNY"}
+
+
+def owner_for(values: dict[str, str], options: ReadOptions) -> str:
+    return options.owner_id or "default"
+
+
+def record_key(values: dict[str, str], owner_id: str) -> tuple[str, ...] | None:
+    country = clean_text(values.get("country")).upper()
+    number = normalize_document_number(values.get("declaration_no"))
+    if not country or not number:
+        return None
+    return (owner_id, country, number)
+
+
+def _money(view: RowView, column: str, currency: str | None) -> Money | None:
+    amount = view.decimal(column)
+    if amount is None:
+        return None
+    if not currency:
+        view.problem(column, "missing_currency", "an amount without a currency")
+        return None
+    try:
+        return Money(amount, currency)
+    except ValueError as exc:
+        view.problem(column, "bad_currency", str(exc))
+        return None
+
+
+def _read(view: RowView) -> dict:
+    country = view.upper("country")
+    if country is None:
+        view.problem("country", "missing_value", "a value is required")
+    elif len(country) != 2 or not country.isalpha():
+        view.problem("country", "bad_country", "expected an ISO 3166 alpha-2 country code")
+    local = view.upper("local_currency") or LOCAL_CURRENCY.get(country or "")
+    invoice_currency = view.upper("invoice_currency")
+    refs = []
+    for column, kind in (("mbl_no", "MBL"), ("hbl_no", "HBL"), ("awb_no", "AWB")):
+        value = view.doc(column)
+        if value:
+            refs.append(DocumentRef(kind, value))
+    container, _ = view.container("container_no")
+    return {
+        "country": country, "declaration_no": view.doc("declaration_no", required=True),
+        "regime": view.upper("regime"), "form": view.upper("form"),
+        "declaration_type": view.upper("declaration_type"), "status": view.upper("status"),
+        "importer_of_record": view.text("importer_of_record"), "customs_agent": view.text("customs_agent"),
+        "submitted_at": view.datetime("submitted_at"), "released_at": view.datetime("released_at"),
+        "arrival_date": view.date("arrival_date"), "port_of_discharge": view.unlocode("port_of_discharge"),
+        "refs": tuple(refs), "container_no": container, "currency": local,
+        "source_updated_at": view.datetime("source_updated_at"),
+        "line_no": view.quantity("line_no"), "hs_code": view.text("hs_code"),
+        "description": view.text("description") or "", "origin_country": view.upper("origin_country"),
+        "qty": view.quantity("qty"), "uom": view.upper("uom"),
+        "invoice_value": _money(view, "invoice_value", invoice_currency),
+        "customs_value": _money(view, "customs_value_myr", local),
+        "duty": _money(view, "import_duty_myr", local), "tax": _money(view, "sales_tax_myr", local),
+        "duty_rate": view.decimal("import_duty_rate"), "tax_rate": view.decimal("sales_tax_rate"),
+        "preference_scheme": view.upper("preference_scheme"), "po_number": view.text("po_number"),
+        "sku_group": view.text("sku_group"),
+    }
+
+
+def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 0) -> GroupResult[CustomsEntry]:
+    def build(accepted: list[tuple[RowView, dict]]):
+        problems: list[Problem] = []
+
+        def head(name):
+            return header_value(accepted, name)
+
+        refs: dict[tuple[str, str], DocumentRef] = {}
+        containers: dict[str, None] = {}
+        lines = []
+        seen: dict[int, int] = {}
+        for index, (view, data) in enumerate(accepted, start=1):
+            for ref in data["refs"]:
+                refs.setdefault((ref.kind, ref.value), ref)
+            if data["container_no"]:
+                containers.setdefault(data["container_no"])
+            line_no = data["line_no"] if data["line_no"] is not None else line_offset + index
+            if line_no in seen:
+                problems.append(Problem("duplicate_line_no", f"declaration line {line_no} repeats line {seen[line_no]}",
+                                        Severity.ERROR, options.source_name("line_no"), str(line_no), view.location))
+                continue
+            seen[line_no] = view.row.line
+            lines.append(CustomsEntryLine(
+                line_no=line_no, hs_code=data["hs_code"], description=data["description"],
+                origin_country=data["origin_country"], quantity=data["qty"], uom=data["uom"],
+                customs_value=data["customs_value"], invoice_value=data["invoice_value"], duty=data["duty"],
+                tax=data["tax"], duty_rate=data["duty_rate"], tax_rate=data["tax_rate"],
+                po_number=data["po_number"], sku_group=data["sku_group"], container_no=data["container_no"],
+                preference_scheme=data["preference_scheme"]))
+        record = CustomsEntry(
+            owner_id=options.owner_id or "default", country=head("country"), declaration_no=head("declaration_no"),
+            regime=head("regime"), form=head("form"), declaration_type=head("declaration_type"),
+            status=head("status"), importer_of_record=head("importer_of_record"),
+            customs_agent=head("customs_agent"), submitted_at=head("submitted_at"), released_at=head("released_at"),
+            arrival_date=head("arrival_date"), port_of_discharge=head("port_of_discharge"),
+            transport_doc_refs=tuple(refs.values()), container_nos=tuple(containers), currency=head("currency"),
+            lines=tuple(lines), source_updated_at=head("source_updated_at"),
+        )
+        return record, problems
+
+    return build_group(rows, options, _read, build)
+
+

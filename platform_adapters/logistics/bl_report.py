@@ -1,0 +1,129 @@
+"""Forwarder BL report rows → ``TransportDocument``: one record per document number.
+
+A report row is one document × container × goods line (MBL/HBL, MAWB/HAWB, sea waybills, telex
+releases). Header fields repeat on every row; containers are collected with their seals and ISO 6346
+validity; goods lines keep packages, weights, HS code and PO numbers. An air waybill number with a
+wrong mod-7 check digit, a container with a wrong check digit or a port that is not a UN/LOCODE is
+flagged (WARNING), never dropped.
+"""
+from __future__ import annotations
+
+from platform_adapters.canonical.common import Problem, Severity
+from platform_adapters.canonical.identifiers import is_valid_awb, looks_like_awb, normalize_document_number
+from platform_adapters.canonical.logistics import Container, DocumentRef, TransportDocument, TransportDocumentLine
+from platform_adapters.tabular.rows import (
+    CanonicalRow, GroupResult, ReadOptions, RowView, build_group, header_value,
+)
+
+KIND = "bl"
+_AIR_TYPES = {"MAWB", "HAWB", "AWB"}
+_MODES = {"OCEAN", "AIR", "RAIL", "ROAD"}
+
+
+def owner_for(values: dict[str, str], options: ReadOptions) -> str:
+    return options.owner_id or "default"
+
+
+def record_key(values: dict[str, str], owner_id: str) -> tuple[str, ...] | None:
+    number = normalize_document_number(values.get("doc_number"))
+    return (owner_id, number) if number else None
+
+
+def _read(view: RowView) -> dict:
+    doc_type = view.upper("doc_type")
+    mode = view.upper("record_type")
+    if mode is None:
+        mode = "AIR" if doc_type in _AIR_TYPES else "OCEAN"
+    elif mode not in _MODES:
+        view.problem("record_type", "bad_mode", f"transport mode must be one of {', '.join(sorted(_MODES))}")
+    master = view.doc("master_doc_number")
+    level = view.upper("doc_level") or ("HOUSE" if master else "MASTER")
+    if level not in ("MASTER", "HOUSE"):
+        view.problem("doc_level", "bad_doc_level", "doc_level must be MASTER or HOUSE")
+    container, container_valid = view.container("container_no")
+    seals = view.docs("seal_no")
+    data = {
+        "doc_number": view.doc("doc_number", required=True), "doc_type": doc_type, "mode": mode, "doc_level": level,
+        "master_doc_number": master, "is_to_order": view.boolean("is_to_order"),
+        "is_electronic": view.boolean("is_electronic"), "release_type": view.upper("release_type"),
+        "status": view.upper("status"), "carrier_code": view.upper("carrier_scac"),
+        "booking_ref": view.doc("carrier_booking_ref"), "shipper": view.text("shipper"),
+        "consignee": view.text("consignee"), "notify_party": view.text("notify_party"),
+        "place_of_receipt": view.unlocode("place_of_receipt"), "port_of_loading": view.unlocode("port_of_loading"),
+        "port_of_discharge": view.unlocode("port_of_discharge"),
+        "place_of_delivery": view.unlocode("place_of_delivery"),
+        "vessel_or_flight": view.text("vessel_or_flight"), "voyage": view.text("voyage"),
+        "issue_date": view.date("issue_date"), "etd": view.date("etd"), "eta": view.date("eta"),
+        "shipped_on_board_date": view.date("shipped_on_board_date"), "incoterm": view.upper("incoterm"),
+        "incoterm_place": view.text("incoterm_place"), "freight_term": view.upper("freight_term"),
+        "source_updated_at": view.datetime("source_updated_at"),
+        "container_no": container, "container_valid": container_valid, "iso_type": view.upper("iso_equipment_code"),
+        "seals": seals, "packages": view.quantity("packages"), "package_code": view.upper("package_code"),
+        "quantity": view.quantity("quantity"), "sku": view.text("sku"),
+        "gross_weight_kg": view.decimal("gross_weight_kg"), "volume_cbm": view.decimal("volume_cbm"),
+        "description": view.text("description_of_goods") or "", "hs_code": view.text("hs_code"),
+        "po_numbers": view.refs("po_number"),
+    }
+    for column in ("gross_weight_kg", "volume_cbm"):
+        if data[column] is not None and data[column] < 0:
+            view.problem(column, "negative_measure", "must not be negative")
+    return data
+
+
+def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 0) -> GroupResult[TransportDocument]:
+    def build(accepted: list[tuple[RowView, dict]]):
+        problems: list[Problem] = []
+        first_view = accepted[0][0]
+
+        def head(name):
+            return header_value(accepted, name)
+
+        doc_number, doc_type, mode = head("doc_number"), head("doc_type"), head("mode")
+        for number, column in ((doc_number, "doc_number"), (head("master_doc_number"), "master_doc_number")):
+            air = mode == "AIR" or doc_type in _AIR_TYPES
+            if number and air and looks_like_awb(number) and not is_valid_awb(number):
+                problems.append(Problem("awb_check_digit", "air waybill mod-7 check digit is wrong; kept and flagged",
+                                        Severity.WARNING, options.source_name(column), number, first_view.location))
+        containers: dict[str, Container] = {}
+        lines = []
+        for index, (_, data) in enumerate(accepted, start=1):
+            number = data["container_no"]
+            if number:
+                known = containers.get(number)
+                seals = tuple(dict.fromkeys((known.seals if known else ()) + data["seals"]))
+                containers[number] = Container(number, (known.iso_type if known else None) or data["iso_type"], seals,
+                                               data["container_valid"])
+            if data["description"] or data["packages"] is not None or data["hs_code"] or data["sku"]:
+                lines.append(TransportDocumentLine(
+                    line_no=line_offset + len(lines) + 1, container_no=number, description=data["description"],
+                    hs_code=data["hs_code"], packages=data["packages"], package_code=data["package_code"],
+                    quantity=data["quantity"], sku=data["sku"], gross_weight_kg=data["gross_weight_kg"],
+                    volume_cbm=data["volume_cbm"], po_numbers=data["po_numbers"]))
+        refs: dict[tuple[str, str], DocumentRef] = {}
+        master = head("master_doc_number")
+        if master:
+            refs[("MASTER", master)] = DocumentRef("MAWB" if mode == "AIR" else "MBL", master)
+        for _, data in accepted:
+            if data["booking_ref"]:
+                refs.setdefault(("BKG", data["booking_ref"]), DocumentRef("BKG", data["booking_ref"]))
+            for po in data["po_numbers"]:
+                refs.setdefault(("PO", po), DocumentRef("PO", po))
+        release = head("release_type")
+        record = TransportDocument(
+            owner_id=options.owner_id or "default", doc_number=doc_number, doc_type=doc_type or "BOL", mode=mode,
+            doc_level=head("doc_level"), master_doc_number=master, carrier_code=head("carrier_code"),
+            booking_ref=head("booking_ref"), is_to_order=bool(head("is_to_order")),
+            is_electronic=bool(head("is_electronic")), release_type=release,
+            status=head("status"),
+            shipper=head("shipper"), consignee=head("consignee"), notify_party=head("notify_party"),
+            place_of_receipt=head("place_of_receipt"), port_of_loading=head("port_of_loading"),
+            port_of_discharge=head("port_of_discharge"), place_of_delivery=head("place_of_delivery"),
+            vessel_or_flight=head("vessel_or_flight"), voyage=head("voyage"), incoterm=head("incoterm"),
+            incoterm_place=head("incoterm_place"), freight_term=head("freight_term"), issue_date=head("issue_date"),
+            etd=head("etd"), eta=head("eta"), shipped_on_board_date=head("shipped_on_board_date"),
+            lines=tuple(lines), containers=tuple(containers.values()), references=tuple(refs.values()),
+            source_updated_at=head("source_updated_at"), source="bl-report",
+        )
+        return record, problems
+
+    return build_group(rows, options, _read, build)

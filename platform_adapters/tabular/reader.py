@@ -1,0 +1,210 @@
+"""Streaming reader: CSV or XLSX rows in bounded chunks, with physical line numbers.
+
+The encoding of a CSV is checked over the whole file before the first row is handed out, so a
+wrongly declared encoding fails the file with the byte offset and line of the first bad byte instead
+of importing half of it. Rows are yielded as lists of strings in chunks of ``chunk_rows``; at no
+point does the reader hold more than one chunk.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator
+
+from platform_adapters.tabular.errors import TabularError
+from platform_adapters.tabular.header import build_header
+from platform_adapters.tabular.layout import TableLayout, codec_for
+
+# The csv module refuses fields over 128 KiB; lift that limit so a huge field becomes a row-level
+# rejection with its line number (see ``row_checks``) instead of aborting the whole file.
+_CSV_FIELD_LIMIT = 64 * 1024 * 1024
+_ENCODING_CHECK_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One data row: its 1-based physical line (CSV) or row number (XLSX) and its cell texts."""
+
+    line: int
+    cells: tuple[str, ...]
+
+
+def check_encoding(path: Path, encoding: str) -> None:
+    """Decode the whole file incrementally; raise TabularError naming the first undecodable byte."""
+    codec = codec_for(encoding)
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    offset = 0
+    lines_before = 0
+    with path.open("rb") as handle:
+        while True:
+            block = handle.read(_ENCODING_CHECK_BLOCK)
+            final = not block
+            try:
+                decoder.decode(block, final=final)
+            except UnicodeDecodeError as exc:
+                bad_at = offset + exc.start
+                line = lines_before + block[: exc.start].count(b"\n") + 1
+                hint = _encoding_hint(path, encoding)
+                raise TabularError(
+                    f"{path.name}:{line}",
+                    f"not valid {encoding} (byte 0x{block[exc.start]:02x} at offset {bad_at}){hint}",
+                    code="wrong_encoding",
+                ) from None
+            if final:
+                return
+            offset += len(block)
+            lines_before += block.count(b"\n")
+
+
+def _encoding_hint(path: Path, encoding: str) -> str:
+    with path.open("rb") as handle:
+        sample = handle.read(_ENCODING_CHECK_BLOCK)
+    for candidate in ("utf-8", "gbk"):
+        if codec_for(candidate) == codec_for(encoding):
+            continue
+        try:
+            sample.decode(codec_for(candidate))
+        except UnicodeDecodeError:
+            continue
+        return f"; it decodes as {candidate}: pass --encoding {candidate} or use a profile that declares it"
+    return ""
+
+
+def _cell_text(value: object) -> str:
+    """Text of an XLSX cell value. Excel numbers are floats: integral ones lose the '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return str(Decimal(repr(value)))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+class TableReader:
+    """An opened tabular file: ``header`` (joined header names) and ``chunks()`` of data rows."""
+
+    def __init__(self, path: Path, layout: TableLayout, chunk_rows: int = 10_000) -> None:
+        self.path = Path(path)
+        self.layout = layout
+        self.chunk_rows = max(1, chunk_rows)
+        self.format = layout.resolved_format(self.path.name)
+        self._rows: Iterator[SourceRow] | None = None
+        self._closers: list = []
+        self.header: tuple[str, ...] = ()
+        self._open()
+
+    # -- opening -----------------------------------------------------------------------------------
+    def _open(self) -> None:
+        if not self.path.exists():
+            raise TabularError(str(self.path), "file not found", code="not_found")
+        if self.path.stat().st_size == 0:
+            raise TabularError(self.path.name, "the file is empty (no header row)", code="empty")
+        rows = self._csv_rows() if self.format == "csv" else self._xlsx_rows()
+        header_rows: list[SourceRow] = []
+        for row in rows:
+            if row.line < self.layout.header_row:
+                continue
+            header_rows.append(row)
+            if len(header_rows) == self.layout.header_rows:
+                break
+        if len(header_rows) < self.layout.header_rows or not any(any(c.strip() for c in r.cells) for r in header_rows):
+            raise TabularError(self.path.name, f"no header row found at row {self.layout.header_row}", code="empty")
+        self.header = build_header([r.cells for r in header_rows], self.layout.header_joiner)
+        self.header_line = header_rows[-1].line
+        self._rows = rows
+
+    def _csv_rows(self) -> Iterator[SourceRow]:
+        check_encoding(self.path, self.layout.encoding)
+        if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+            csv.field_size_limit(_CSV_FIELD_LIMIT)
+        handle = self.path.open("r", encoding=codec_for(self.layout.encoding), newline="")
+        self._closers.append(handle)
+        reader = csv.reader(handle, delimiter=self.layout.delimiter)
+        return self._csv_iter(reader)
+
+    def _csv_iter(self, reader) -> Iterator[SourceRow]:
+        start = 1
+        try:
+            for cells in reader:
+                yield SourceRow(start, tuple(cells))
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise TabularError(f"{self.path.name}:{reader.line_num}", f"CSV syntax error: {exc}",
+                               code="csv_syntax") from None
+
+    def _xlsx_rows(self) -> Iterator[SourceRow]:
+        import openpyxl  # imported lazily: CSV imports never pay for it
+        from zipfile import BadZipFile
+
+        try:
+            workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        except (BadZipFile, OSError, KeyError, ValueError) as exc:
+            raise TabularError(self.path.name, f"not a readable XLSX workbook ({exc})", code="bad_workbook") from None
+        self._closers.append(workbook)
+        if self.layout.sheet:
+            if self.layout.sheet not in workbook.sheetnames:
+                raise TabularError(self.path.name, f"no sheet named {self.layout.sheet!r}; sheets are "
+                                   f"{', '.join(workbook.sheetnames)}", code="no_sheet")
+            sheet = workbook[self.layout.sheet]
+        else:
+            sheet = workbook.worksheets[0]
+
+        def rows() -> Iterator[SourceRow]:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield SourceRow(number, tuple(_cell_text(v) for v in values))
+
+        return rows()
+
+    # -- reading -----------------------------------------------------------------------------------
+    def chunks(self) -> Iterator[list[SourceRow]]:
+        """Data rows after the header, blank rows skipped, in lists of at most ``chunk_rows``."""
+        assert self._rows is not None
+        chunk: list[SourceRow] = []
+        try:
+            for row in self._rows:
+                if not any(cell.strip() for cell in row.cells):
+                    continue
+                chunk.append(row)
+                if len(chunk) >= self.chunk_rows:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for closer in self._closers:
+            try:
+                closer.close()
+            except Exception:  # closing is best effort; the data has been read
+                pass
+        self._closers.clear()
+
+    def __enter__(self) -> "TableReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_table(path: str | Path, layout: TableLayout | None = None, chunk_rows: int = 10_000) -> TableReader:
+    """Open ``path`` with ``layout`` (defaults: CSV/XLSX by extension, UTF-8, header on row 1)."""
+    return TableReader(Path(path), layout or TableLayout(), chunk_rows)
+
+
+def read_text_sample(data: bytes, encoding: str) -> str:
+    """Decode bytes with the codec of a declared encoding (used for small in-memory checks)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding=codec_for(encoding)).read()

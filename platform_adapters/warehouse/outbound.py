@@ -1,0 +1,101 @@
+"""Outbound (fulfilment) rows → ``WarehouseShipment``: one record per (warehouse, WMS outbound no.).
+
+One row per outbound line. Rows of one outbound are expected to be contiguous in the file (the
+import runner merges a late group with an earlier one and says so).
+"""
+from __future__ import annotations
+
+from platform_adapters.canonical.common import Platform, Problem, Severity
+from platform_adapters.canonical.identifiers import clean_text
+from platform_adapters.canonical.warehouse import WarehouseShipment, WarehouseShipmentLine
+from platform_adapters.tabular.rows import (
+    CanonicalRow, GroupResult, ReadOptions, RowView, build_group, header_value,
+)
+from platform_adapters.warehouse.statuses import SHIPMENT_STATUSES, normalise_status
+
+KIND = "outbound"
+
+
+def owner_for(values: dict[str, str], options: ReadOptions) -> str:
+    return options.owner_id or "default"
+
+
+def record_key(values: dict[str, str], owner_id: str) -> tuple[str, ...] | None:
+    warehouse, number = clean_text(values.get("warehouse_code")), clean_text(values.get("wms_outbound_no"))
+    if not warehouse or not number:
+        return None
+    return (owner_id, warehouse, number)
+
+
+def _read(view: RowView) -> dict:
+    platform_raw = view.text("platform")
+    platform = None
+    if platform_raw:
+        try:
+            platform = Platform.parse(platform_raw).value
+        except ValueError:
+            platform = platform_raw.lower()
+            view.problem("platform", "unknown_platform", "not a known marketplace; kept as written", Severity.WARNING)
+    return {
+        "wms_outbound_no": view.text("wms_outbound_no", required=True),
+        "warehouse_code": view.text("warehouse_code", required=True),
+        "outbound_type": view.upper("outbound_type"),
+        "raw_status": view.text("status"),
+        "platform": platform,
+        "shop_id": view.text("shop_id"),
+        "order_id": view.text("marketplace_order_id"),
+        "package_id": view.text("package_id"),
+        "carrier_code": view.text("carrier_code"),
+        "tracking_number": view.text("tracking_number"),
+        "first_mile_tracking_number": view.text("first_mile_tracking_number"),
+        "created_at": view.datetime("created_at"),
+        "shipped_at": view.datetime("shipped_at"),
+        "delivered_at": view.datetime("delivered_at"),
+        "returned_at": view.datetime("returned_at"),
+        "weight_g": view.quantity("weight_g"),
+        "remark": view.text("remark"),
+        "sku": view.text("sku", required=True),
+        "qty": view.quantity("qty", required=True),
+        "order_line_ref": view.text("order_line_ref"),
+        "lot_id": view.text("stock_lot_id"),
+        "batch_no": view.text("batch_no"),
+        "source_updated_at": view.datetime("source_updated_at"),
+    }
+
+
+def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 0) -> GroupResult[WarehouseShipment]:
+    """Map the rows of one outbound. ``line_offset`` numbers lines after ones already stored."""
+
+    def build(accepted: list[tuple[RowView, dict]]):
+        problems: list[Problem] = []
+        first_view = accepted[0][0]
+
+        def head(name):
+            return header_value(accepted, name)
+
+        raw_status = head("raw_status")
+        status = normalise_status(raw_status, SHIPMENT_STATUSES)
+        if status == "UNKNOWN":
+            problems.append(Problem("unknown_status", "status not in the outbound status table; stored as UNKNOWN",
+                                    Severity.WARNING, options.source_name("status"), raw_status,
+                                    first_view.location))
+        weights = [data["weight_g"] for _, data in accepted if data["weight_g"] is not None]
+        lines = tuple(
+            WarehouseShipmentLine(line_no=line_offset + index, sku=data["sku"], quantity=data["qty"],
+                                  order_line_ref=data["order_line_ref"], lot_id=data["lot_id"],
+                                  batch_no=data["batch_no"])
+            for index, (_, data) in enumerate(accepted, start=1)
+        )
+        record = WarehouseShipment(
+            owner_id=options.owner_id or "default", warehouse_code=head("warehouse_code"),
+            wms_outbound_no=head("wms_outbound_no"), outbound_type=head("outbound_type"), status=status,
+            raw_status=raw_status, platform=head("platform"), shop_id=head("shop_id"), order_id=head("order_id"),
+            package_id=head("package_id"), carrier_code=head("carrier_code"), tracking_number=head("tracking_number"),
+            first_mile_tracking_number=head("first_mile_tracking_number"), created_at=head("created_at"),
+            shipped_at=head("shipped_at"), delivered_at=head("delivered_at"), returned_at=head("returned_at"),
+            weight_g=sum(weights) if weights else None, remark=head("remark"), lines=lines,
+            source_updated_at=head("source_updated_at"),
+        )
+        return record, problems
+
+    return build_group(rows, options, _read, build)

@@ -1,0 +1,65 @@
+"""Stock snapshot rows → ``StockSnapshot``: one record per row, title / risk / custody kept apart.
+
+Key: (owner, snapshot instant, lot id or SKU, warehouse). The landed cost column of the standard
+layout is in MYR (``unit_landed_cost_myr``); ``unit_landed_cost_currency`` overrides the currency.
+"""
+from __future__ import annotations
+
+from platform_adapters.canonical.common import Problem
+from platform_adapters.canonical.identifiers import clean_text
+from platform_adapters.canonical.warehouse import StockSnapshot
+from platform_adapters.tabular.rows import CanonicalRow, GroupResult, ReadOptions, RowView, build_group
+from fx.money import Money
+
+KIND = "stock"
+_QUANTITIES = ("qty_expected", "qty_in_receiving", "qty_available", "qty_allocated", "qty_in_last_mile",
+               "qty_delivered", "qty_defective", "qty_box_damaged")
+
+
+def owner_for(values: dict[str, str], options: ReadOptions) -> str:
+    return options.owner_id or "default"
+
+
+def record_key(values: dict[str, str], owner_id: str) -> tuple[str, ...] | None:
+    """Grouping key from the cell texts (the stored key uses the parsed instant)."""
+    sku, instant = clean_text(values.get("sku")), clean_text(values.get("snapshot_at"))
+    if not sku or not instant:
+        return None
+    return (owner_id, instant, clean_text(values.get("lot_id")) or sku, clean_text(values.get("warehouse_code")))
+
+
+def _read(view: RowView) -> dict:
+    data = {
+        "snapshot_at": view.datetime("snapshot_at", required=True),
+        "sku": view.text("sku", required=True),
+        "lot_id": view.text("lot_id"), "warehouse_code": view.text("warehouse_code"),
+        "title_holder": view.text("title_holder"), "risk_bearer": view.text("risk_bearer"),
+        "custodian": view.text("custodian"), "title_state": view.upper("title_state"),
+        "location_state": view.upper("location_state"), "source_doc_kind": view.upper("source_doc_kind"),
+        "source_doc_no": view.doc("source_doc_no"), "container_no": view.container("container_no")[0],
+        "customs_declaration_no": view.doc("customs_declaration_no"), "asn_no": view.text("asn_no"),
+        "received_at": view.datetime("received_at"), "cost_basis_note": view.text("cost_basis_note"),
+    }
+    for name in _QUANTITIES:
+        data[name] = view.quantity(name) or 0
+    cost = view.decimal("unit_landed_cost_myr")
+    currency = (view.text("unit_landed_cost_currency") or "MYR").upper()
+    data["unit_landed_cost"] = None
+    if cost is not None:
+        try:
+            data["unit_landed_cost"] = Money(cost, currency)
+        except ValueError as exc:
+            view.problem("unit_landed_cost_currency", "bad_currency", str(exc))
+    return data
+
+
+def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 0) -> GroupResult[StockSnapshot]:
+    def build(accepted: list[tuple[RowView, dict]]):
+        problems: list[Problem] = []
+        _, data = accepted[0]
+        for view, _ in accepted[1:]:
+            problems.append(Problem("duplicate_key", f"same snapshot, lot/SKU and warehouse as line "
+                                    f"{accepted[0][0].row.line}", location=view.location))
+        return StockSnapshot(owner_id=options.owner_id or "default", **data), problems
+
+    return build_group(rows, options, _read, build)
