@@ -144,6 +144,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_settlement_lines_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_settlement_lines_owner_id'), ['owner_id'], unique=False)
 
+    op.create_table('stock_movements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('movement_id', sa.String(length=255), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('warehouse_code', sa.String(length=64), nullable=False),
+    sa.Column('sku', sa.String(length=128), nullable=False),
+    sa.Column('lot_id', sa.String(length=128), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('occurred_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reference', sa.String(length=128), nullable=True),
+    sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_movements')),
+    sa.UniqueConstraint('movement_id', name=op.f('uq_stock_movements_movement_id'))
+    )
+    with op.batch_alter_table('stock_movements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stock_movements_owner_id_warehouse_code_sku'), ['owner_id', 'warehouse_code', 'sku'], unique=False)
+
     op.create_table('stock_snapshots',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.String(length=64), nullable=False),
@@ -742,6 +760,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_stock_snapshots_lot_id'))
 
     op.drop_table('stock_snapshots')
+    with op.batch_alter_table('stock_movements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stock_movements_owner_id_warehouse_code_sku'))
+
+    op.drop_table('stock_movements')
     with op.batch_alter_table('settlement_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_settlement_lines_owner_id'))
         batch_op.drop_index(batch_op.f('ix_settlement_lines_order_id'))
