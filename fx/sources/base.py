@@ -18,6 +18,7 @@ class ParseProblem:
     location: str
     message: str
     raw: str | None = None
+    skipped_by_design: bool = False  # e.g. a withdrawn currency column: reported, not an error
 
     def describe(self) -> str:
         raw = f" (raw {self.raw!r})" if self.raw is not None else ""

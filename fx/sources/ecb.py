@@ -127,7 +127,8 @@ def parse_csv(text: str, *, reference: str) -> ParsedRates:
                 result.rates.append(rate)
     for code, count in sorted(legacy_seen.items()):
         result.problems.append(ParseProblem(
-            f"column {code}", f"not a current ISO 4217 currency; {count} value(s) skipped"))
+            f"column {code}", f"not a current ISO 4217 currency; {count} value(s) skipped",
+            skipped_by_design=True))
     return result
 
 
@@ -142,7 +143,8 @@ def parse_zip(payload: bytes, *, reference: str | None = None) -> ParsedRates:
     for name in archive.namelist():
         part = parse_csv(archive.read(name).decode("utf-8-sig"), reference=reference)
         result.rates.extend(part.rates)
-        result.problems.extend(ParseProblem(f"{name} {p.location}", p.message, p.raw) for p in part.problems)
+        result.problems.extend(ParseProblem(f"{name} {p.location}", p.message, p.raw, p.skipped_by_design)
+                               for p in part.problems)
     return result
 
 

@@ -1,6 +1,7 @@
 """All tables. Each area has its own module; importing this package registers them all."""
 from aggregator.store.models import audit, marketplace, sync, tenancy  # noqa: F401
 from aggregator.store.models import logistics, warehouse  # noqa: F401  (ingestion: documents, customs, 3PL, imports)
+from aggregator.store.models import fx  # noqa: F401  (rates with provenance, locks, open items, revaluation, FX journals)
 from aggregator.store.models import inventory  # noqa: F401  (reference inventory core ledger)
 
 from aggregator.store.models.audit import AuditEntry

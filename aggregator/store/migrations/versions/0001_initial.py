@@ -59,6 +59,85 @@ def upgrade() -> None:
     with op.batch_alter_table('customs_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customs_entries_owner_id'), ['owner_id'], unique=False)
 
+    op.create_table('fx_locks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('lock_id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('provider', sa.String(length=64), nullable=False),
+    sa.Column('reference', sa.String(length=128), nullable=True),
+    sa.Column('sell_currency', sa.String(length=3), nullable=False),
+    sa.Column('buy_currency', sa.String(length=3), nullable=False),
+    sa.Column('client_rate', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('mid_rate', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('notional_amount', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('notional_currency', sa.String(length=3), nullable=False),
+    sa.Column('tolerance', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('usage', sa.String(length=16), nullable=False),
+    sa.Column('valid_from', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_to', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('cancelled_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('used_amount', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_locks')),
+    sa.UniqueConstraint('owner_id', 'lock_id', name=op.f('uq_fx_locks_owner_id_lock_id'))
+    )
+    with op.batch_alter_table('fx_locks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fx_locks_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('fx_open_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('item_id', sa.String(length=128), nullable=False),
+    sa.Column('account', sa.String(length=64), nullable=False),
+    sa.Column('original_amount', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('original_currency', sa.String(length=3), nullable=False),
+    sa.Column('carrying_amount', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('book_currency', sa.String(length=3), nullable=False),
+    sa.Column('carrying_rate', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('recognised_on', sa.Date(), nullable=False),
+    sa.Column('rate_source', sa.String(length=64), nullable=False),
+    sa.Column('rate_ref', sa.String(length=255), nullable=True),
+    sa.Column('settled_on', sa.Date(), nullable=True),
+    sa.Column('created_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_open_items')),
+    sa.UniqueConstraint('owner_id', 'item_id', name=op.f('uq_fx_open_items_owner_id_item_id'))
+    )
+    with op.batch_alter_table('fx_open_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fx_open_items_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('fx_rate_imports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('origin', sa.Text(), nullable=False),
+    sa.Column('content_sha256', sa.String(length=64), nullable=False),
+    sa.Column('rates_read', sa.Integer(), nullable=False),
+    sa.Column('rates_created', sa.Integer(), nullable=False),
+    sa.Column('rates_revised', sa.Integer(), nullable=False),
+    sa.Column('problems', aggregator.store.types.JSONPayload(), nullable=False),
+    sa.Column('imported_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_rate_imports')),
+    sa.UniqueConstraint('source', 'content_sha256', name=op.f('uq_fx_rate_imports_source_content_sha256'))
+    )
+    op.create_table('fx_revaluation_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('book_currency', sa.String(length=3), nullable=False),
+    sa.Column('rounding', sa.String(length=16), nullable=False),
+    sa.Column('items_count', sa.Integer(), nullable=False),
+    sa.Column('total_unrealized', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('details', aggregator.store.types.JSONPayload(), nullable=False),
+    sa.Column('created_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_revaluation_runs')),
+    sa.UniqueConstraint('owner_id', 'period', 'book_currency', name=op.f('uq_fx_revaluation_runs_owner_id_period_book_currency'))
+    )
+    with op.batch_alter_table('fx_revaluation_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fx_revaluation_runs_owner_id'), ['owner_id'], unique=False)
+
     op.create_table('import_files',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.String(length=64), nullable=False),
@@ -392,6 +471,74 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_customs_entry_lines_entry_pk'), ['entry_pk'], unique=False)
         batch_op.create_index(batch_op.f('ix_customs_entry_lines_po_number'), ['po_number'], unique=False)
 
+    op.create_table('fx_journal_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('journal_id', sa.String(length=128), nullable=False),
+    sa.Column('journal_date', sa.Date(), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('account', sa.String(length=64), nullable=False),
+    sa.Column('book_currency', sa.String(length=3), nullable=False),
+    sa.Column('amount', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('line_type', sa.String(length=32), nullable=False),
+    sa.Column('original_amount', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('original_currency', sa.String(length=3), nullable=True),
+    sa.Column('rate', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('rate_source', sa.String(length=64), nullable=True),
+    sa.Column('rate_ref', sa.String(length=255), nullable=True),
+    sa.Column('rounding', sa.String(length=16), nullable=False),
+    sa.Column('memo', sa.Text(), nullable=False),
+    sa.Column('idem_key', sa.String(length=255), nullable=False),
+    sa.Column('revaluation_run_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['revaluation_run_id'], ['fx_revaluation_runs.id'], name=op.f('fk_fx_journal_lines_revaluation_run_id_fx_revaluation_runs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_journal_lines')),
+    sa.UniqueConstraint('owner_id', 'idem_key', name=op.f('uq_fx_journal_lines_owner_id_idem_key'))
+    )
+    with op.batch_alter_table('fx_journal_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fx_journal_lines_journal_id'), ['journal_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fx_journal_lines_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fx_journal_lines_revaluation_run_id'), ['revaluation_run_id'], unique=False)
+
+    op.create_table('fx_lock_utilisations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lock_pk', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=255), nullable=False),
+    sa.Column('dealt_amount', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('dealt_currency', sa.String(length=3), nullable=False),
+    sa.Column('counter_amount', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('counter_currency', sa.String(length=3), nullable=False),
+    sa.Column('utilised_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reference', sa.String(length=255), nullable=True),
+    sa.ForeignKeyConstraint(['lock_pk'], ['fx_locks.id'], name=op.f('fk_fx_lock_utilisations_lock_pk_fx_locks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_lock_utilisations')),
+    sa.UniqueConstraint('lock_pk', 'idempotency_key', name=op.f('uq_fx_lock_utilisations_lock_pk_idempotency_key'))
+    )
+    with op.batch_alter_table('fx_lock_utilisations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fx_lock_utilisations_lock_pk'), ['lock_pk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fx_lock_utilisations_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('fx_rates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('base', sa.String(length=3), nullable=False),
+    sa.Column('quote', sa.String(length=3), nullable=False),
+    sa.Column('side', sa.String(length=8), nullable=False),
+    sa.Column('rate_date', sa.Date(), nullable=False),
+    sa.Column('value', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('unit', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=255), nullable=True),
+    sa.Column('published_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('import_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['import_id'], ['fx_rate_imports.id'], name=op.f('fk_fx_rates_import_id_fx_rate_imports'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_rates')),
+    sa.UniqueConstraint('source', 'base', 'quote', 'side', 'rate_date', name=op.f('uq_fx_rates_source_base_quote_side_rate_date'))
+    )
+    with op.batch_alter_table('fx_rates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fx_rates_rate_date'), ['rate_date'], unique=False)
+
     op.create_table('import_rejects',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('import_file_pk', sa.Integer(), nullable=False),
@@ -719,6 +866,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_import_rejects_import_file_pk'))
 
     op.drop_table('import_rejects')
+    with op.batch_alter_table('fx_rates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fx_rates_rate_date'))
+
+    op.drop_table('fx_rates')
+    with op.batch_alter_table('fx_lock_utilisations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fx_lock_utilisations_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_fx_lock_utilisations_lock_pk'))
+
+    op.drop_table('fx_lock_utilisations')
+    with op.batch_alter_table('fx_journal_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fx_journal_lines_revaluation_run_id'))
+        batch_op.drop_index(batch_op.f('ix_fx_journal_lines_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_fx_journal_lines_journal_id'))
+
+    op.drop_table('fx_journal_lines')
     with op.batch_alter_table('customs_entry_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customs_entry_lines_po_number'))
         batch_op.drop_index(batch_op.f('ix_customs_entry_lines_entry_pk'))
@@ -779,6 +941,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_import_files_owner_id'))
 
     op.drop_table('import_files')
+    with op.batch_alter_table('fx_revaluation_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fx_revaluation_runs_owner_id'))
+
+    op.drop_table('fx_revaluation_runs')
+    op.drop_table('fx_rate_imports')
+    with op.batch_alter_table('fx_open_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fx_open_items_owner_id'))
+
+    op.drop_table('fx_open_items')
+    with op.batch_alter_table('fx_locks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fx_locks_owner_id'))
+
+    op.drop_table('fx_locks')
     with op.batch_alter_table('customs_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customs_entries_owner_id'))
 

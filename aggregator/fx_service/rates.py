@@ -1,0 +1,134 @@
+"""Persisting parsed rates with provenance, and loading them back as an ``fx.convert.RateBook``.
+
+An import is keyed by (source, sha256 of the payload): importing the same file twice is a no-op.
+New rates are inserted in bulk (``ON CONFLICT DO NOTHING`` so concurrent imports never collide);
+a rate the publisher revised (same key, different value) is updated and written to the audit log;
+each problem the parser reported is parked in the exceptions queue with its location and raw text.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator.store.exceptions_queue import park
+from aggregator.store.models.fx import FxRateImport, FxRateRow
+from aggregator.store.upsert import insert_for, write_audit
+from fx.convert import RateBook
+from fx.rates import Rate, Side
+from fx.sources.base import ParsedRates
+
+RateKey = tuple[str, str, str, str, date]  # source, base, quote, side, date
+CHUNK = 2000
+
+
+@dataclass(slots=True)
+class ImportReport:
+    source: str
+    origin: str
+    sha256: str
+    read: int = 0
+    created: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    duplicate_file: bool = False
+    problems: list[str] = field(default_factory=list)
+    import_id: int | None = None
+
+    def summary(self) -> str:
+        if self.duplicate_file:
+            return f"{self.origin}: already imported (import #{self.import_id}); nothing to do"
+        return (f"{self.origin}: {self.read} rates read, {self.created} new, {self.revised} revised, "
+                f"{self.unchanged} unchanged, {len(self.problems)} problem(s)")
+
+
+def _key(rate: Rate) -> RateKey:
+    return (rate.source, rate.base, rate.quote, rate.side.value, rate.on)
+
+
+def import_rates(session: Session, parsed: ParsedRates, *, payload: bytes, origin: str) -> ImportReport:
+    """Store ``parsed`` (read from ``payload``) idempotently; the caller commits."""
+    digest = hashlib.sha256(payload).hexdigest()
+    report = ImportReport(parsed.source, origin, digest, read=len(parsed.rates))
+    previous = session.scalars(select(FxRateImport).where(
+        FxRateImport.source == parsed.source, FxRateImport.content_sha256 == digest)).first()
+    if previous is not None:
+        report.duplicate_file, report.import_id = True, previous.id
+        return report
+
+    report.problems = [p.describe() for p in parsed.problems]
+    record = FxRateImport(source=parsed.source, origin=origin, content_sha256=digest, rates_read=len(parsed.rates),
+                          problems=report.problems)
+    session.add(record)
+    session.flush()
+    report.import_id = record.id
+
+    incoming: dict[RateKey, Rate] = {}
+    for rate in parsed.rates:
+        incoming.setdefault(_key(rate), rate)
+    existing = _existing(session, incoming.values())
+    new_rows = []
+    for key, rate in incoming.items():
+        stored = existing.get(key)
+        if stored is None:
+            new_rows.append({"source": rate.source, "base": rate.base, "quote": rate.quote, "side": rate.side.value,
+                             "rate_date": rate.on, "value": rate.value, "unit": rate.unit,
+                             "reference": rate.reference, "published_at": rate.published_at,
+                             "import_id": record.id})
+        elif stored.value != rate.value or stored.unit != rate.unit:
+            write_audit(session, entity="fx_rates", key="|".join(map(str, key)), action="update", owner_id=None,
+                        changes={"value": [str(stored.value), str(rate.value)], "unit": [stored.unit, rate.unit],
+                                 "import_id": [stored.import_id, record.id]})
+            stored.value, stored.unit, stored.reference = rate.value, rate.unit, rate.reference
+            stored.import_id = record.id
+            report.revised += 1
+        else:
+            report.unchanged += 1
+    statement = insert_for(session, FxRateRow.__table__).on_conflict_do_nothing(
+        index_elements=["source", "base", "quote", "side", "rate_date"]).returning(FxRateRow.id)
+    for start in range(0, len(new_rows), CHUNK):
+        report.created += len(session.execute(statement, new_rows[start:start + CHUNK]).all())
+    report.unchanged += len(new_rows) - report.created  # inserted meanwhile by a concurrent import
+
+    for problem in parsed.problems:
+        if problem.skipped_by_design:
+            continue
+        park(session, owner_id=None, source=f"fx:{parsed.source.lower()}", kind="fx_rate",
+             reason=problem.message, raw_payload={"raw": problem.raw, "origin": origin},
+             location=f"{origin} {problem.location}", record_key=f"{digest[:16]}:{problem.location}")
+    record.rates_created, record.rates_revised = report.created, report.revised
+    session.flush()
+    return report
+
+
+def _existing(session: Session, rates: Iterable[Rate]) -> dict[RateKey, FxRateRow]:
+    rates = list(rates)
+    if not rates:
+        return {}
+    sources = {r.source for r in rates}
+    first, last = min(r.on for r in rates), max(r.on for r in rates)
+    rows = session.scalars(select(FxRateRow).where(
+        FxRateRow.source.in_(sources), FxRateRow.rate_date >= first, FxRateRow.rate_date <= last))
+    return {(row.source, row.base, row.quote, row.side, row.rate_date): row for row in rows}
+
+
+def to_rate(row: FxRateRow) -> Rate:
+    return Rate(row.base, row.quote, row.value, row.rate_date, row.source, Side(row.side), row.unit,
+                row.reference, row.published_at)
+
+
+def load_rate_book(session: Session, *, since: date | None = None, until: date | None = None,
+                   sources: Iterable[str] | None = None) -> RateBook:
+    """The stored rates between ``since`` and ``until`` (inclusive) as a ``RateBook``."""
+    query = select(FxRateRow)
+    if since is not None:
+        query = query.where(FxRateRow.rate_date >= since)
+    if until is not None:
+        query = query.where(FxRateRow.rate_date <= until)
+    if sources is not None:
+        query = query.where(FxRateRow.source.in_(list(sources)))
+    return RateBook(to_rate(row) for row in session.scalars(query))
