@@ -12,10 +12,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from platform_adapters.http.redaction import SECRET_HEADERS, SECRET_PARAMS
+
 REDACTED = "***"
 
-#: Field names whose values are secrets wherever they appear (query strings, JSON, dicts, headers).
-SECRET_NAMES = (
+#: Field names whose values are secrets wherever they appear (query strings, JSON, dicts, headers):
+#: the adapters' own list (``platform_adapters.http.redaction``) plus the application's.
+SECRET_NAMES = tuple(sorted(SECRET_PARAMS | SECRET_HEADERS | {
+    "app_key_secret", "secret", "signature", "password", "api_key", "apikey", "token", "secret_key",
+    "operator_api_key",
+}))
+_NAMES = (
     "access_token", "refresh_token", "partner_key", "app_secret", "app_key_secret", "client_secret",
     "secret", "sign", "signature", "authorization", "x-tts-access-token", "password", "api_key",
     "apikey", "token", "code", "secret_key", "cookie", "set-cookie",
