@@ -1,0 +1,129 @@
+"""Marketplace shops: register (with app credentials encrypted at rest), list, remove, authorize.
+
+Authorization stores the token pair from a code exchange (or from a manual token import) and puts
+the shop back to ``active``. A TikTok shop also needs its ``shop_cipher``, looked up with the new
+token.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator.auth.token_store import write_tokens
+from aggregator.store.models.tenancy import ShopCredential, ShopRow
+from aggregator.store.upsert import write_audit
+from aggregator.store.vault import Vault
+from aggregator.tenancy import TenancyError, get_owner
+from platform_adapters.auth import TokenSet
+from platform_adapters.canonical import Platform
+from platform_adapters.registry import ShopContext, get_adapter
+
+REGIONS = frozenset({"SG", "MY", "TH", "ID", "PH", "VN", "US", "GB", "BR", "MX", "JP", "CN", "TW"})
+SHOP_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def add_shop(session: Session, vault: Vault, *, platform: str, owner_id: str, shop_id: str, region: str,
+             app_key: str, app_secret: str, name: str = "", base_url: str | None = None) -> ShopRow:
+    """Register a shop; the app credentials are validated by building the adapter's settings."""
+    try:
+        platform_name = Platform.parse(platform).value
+    except ValueError as exc:
+        raise TenancyError(f"unknown platform {platform!r}; use shopee, lazada or tiktok") from exc
+    region = region.strip().upper()
+    if region not in REGIONS:
+        raise TenancyError(f"unknown region {region!r}; use one of {', '.join(sorted(REGIONS))}")
+    if not SHOP_ID_PATTERN.match(shop_id):
+        raise TenancyError(f"shop id {shop_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    if not app_key or not app_secret:
+        raise TenancyError("the app key (partner_id) and app secret (partner_key) are required")
+    get_owner(session, owner_id)
+    adapter = get_adapter(platform_name)
+    try:
+        adapter.settings_for(app_key=app_key, app_secret=app_secret, region=region, base_url=base_url)
+    except ValueError as exc:
+        raise TenancyError(f"invalid {platform_name} settings: {exc}") from exc
+    exists = session.scalars(select(ShopRow).where(ShopRow.platform == platform_name,
+                                                   ShopRow.shop_id == shop_id)).first()
+    if exists:
+        raise TenancyError(f"{platform_name} shop {shop_id} is already registered (owner {exists.owner_id})")
+    shop = ShopRow(owner_id=owner_id, platform=platform_name, shop_id=shop_id, region=region, name=name,
+                   base_url=base_url, status="needs_reauth", status_reason="not authorized yet")
+    session.add(shop)
+    session.flush()
+    session.add(ShopCredential(shop_pk=shop.id, app_key=app_key, app_secret_enc=vault.encrypt(app_secret)))
+    write_audit(session, entity="shops", key=f"{platform_name}:{shop_id}", action="create", owner_id=owner_id,
+                changes={"region": region, "base_url": base_url, "name": name})
+    session.flush()
+    return shop
+
+
+def list_shops(session: Session, owner_id: str | None = None) -> list[ShopRow]:
+    stmt = select(ShopRow).order_by(ShopRow.platform, ShopRow.shop_id)
+    if owner_id:
+        stmt = stmt.where(ShopRow.owner_id == owner_id)
+    return list(session.scalars(stmt))
+
+
+def find_shop(session: Session, shop_id: str, platform: str | None = None) -> ShopRow:
+    stmt = select(ShopRow).where(ShopRow.shop_id == shop_id)
+    if platform:
+        stmt = stmt.where(ShopRow.platform == Platform.parse(platform).value)
+    rows = list(session.scalars(stmt))
+    if not rows:
+        raise TenancyError(f"no shop {shop_id!r}" + (f" on {platform}" if platform else ""))
+    if len(rows) > 1:
+        raise TenancyError(f"shop id {shop_id!r} exists on several platforms; pass --platform")
+    return rows[0]
+
+
+def remove_shop(session: Session, shop: ShopRow) -> None:
+    write_audit(session, entity="shops", key=f"{shop.platform}:{shop.shop_id}", action="delete",
+                owner_id=shop.owner_id, changes=None)
+    session.delete(shop)
+
+
+def credential_of(session: Session, shop: ShopRow) -> ShopCredential:
+    row = session.scalars(select(ShopCredential).where(ShopCredential.shop_pk == shop.id)).first()
+    if row is None or not row.app_key:
+        raise TenancyError(f"{shop.platform} shop {shop.shop_id} has no app credentials")
+    return row
+
+
+def adapter_settings(shop: ShopRow, credential: ShopCredential, vault: Vault, options: dict | None = None):
+    adapter = get_adapter(shop.platform)
+    return adapter.settings_for(app_key=credential.app_key, app_secret=vault.decrypt(credential.app_secret_enc) or "",
+                                region=shop.region, base_url=shop.base_url, options=options)
+
+
+def shop_context(shop: ShopRow, credential: ShopCredential | None) -> ShopContext:
+    return ShopContext(shop_id=shop.shop_id, region=shop.region,
+                       shop_cipher=credential.shop_cipher if credential is not None else None)
+
+
+def store_authorization(session: Session, vault: Vault, shop: ShopRow, tokens: TokenSet, *,
+                        shop_cipher: str | None = None, actor: str = "cli") -> None:
+    """Keep a freshly obtained token pair and mark the shop active again."""
+    credential = credential_of(session, shop)
+    write_tokens(session, credential, tokens, vault, actor=actor)
+    if shop_cipher:
+        credential.shop_cipher = shop_cipher
+    account = tokens.extra.get("seller_name") or tokens.extra.get("account")
+    if account:
+        credential.seller_account = account
+    shop.status, shop.status_reason = "active", None
+    write_audit(session, entity="shops", key=f"{shop.platform}:{shop.shop_id}", action="authorized",
+                owner_id=shop.owner_id, changes={"access_expires_at": tokens.access_expires_at}, actor=actor)
+
+
+def tiktok_cipher(settings, transport, tokens: TokenSet, shop_id: str, clock: Callable[[], datetime]) -> str | None:
+    """The cipher of ``shop_id`` among the shops a TikTok token may act for (None when not listed)."""
+    from platform_adapters.tiktok.auth import authorized_shops
+
+    for entry in authorized_shops(settings, transport, tokens, clock):
+        if str(entry.get("id")) == str(shop_id) or str(entry.get("code")) == str(shop_id):
+            return str(entry.get("cipher") or "") or None
+    return None

@@ -1,0 +1,138 @@
+"""Marketplace orders bound to the sync framework: each shop's adapter becomes a ``StreamPuller``.
+
+``sync_shop_orders`` builds, for one shop, the adapter settings from its stored credentials, the
+database token provider (single-flight refresh), one HTTP transport with the shared retry policy
+and a per-shop rate limiter, and runs ``run_sync`` for the ``orders`` stream with the order writer.
+A shop needing re-authorization is not synced and says so; an authorization lost during the run
+marks the shop ``needs_reauth``.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
+
+from aggregator.auth.shops import adapter_settings, credential_of, shop_context
+from aggregator.auth.token_store import DatabaseTokenProvider
+from aggregator.store.db import session_scope
+from aggregator.store.marketplace_writer import write_order
+from aggregator.store.models.tenancy import ShopRow
+from aggregator.store.upsert import write_audit
+from aggregator.store.vault import Vault
+from aggregator.sync.framework import Pulled, SyncSummary, Window, run_sync
+from platform_adapters.auth import AuthorizationRevoked, utc_now
+from platform_adapters.http.ratelimit import RateLimiter
+from platform_adapters.http.retry import RetryPolicy
+from platform_adapters.http.transport import Transport
+from platform_adapters.registry import MarketplaceAdapter, OrderSource, ShopContext, get_adapter
+
+log = logging.getLogger(__name__)
+STREAMS = ("orders",)
+_LIMITERS: dict[str, RateLimiter] = {}
+
+
+def limiter_for(adapter: MarketplaceAdapter) -> RateLimiter:
+    """One limiter per platform per process, keyed inside by shop."""
+    name = adapter.platform.value
+    if name not in _LIMITERS:
+        _LIMITERS[name] = RateLimiter(rate=adapter.calls_per_second, burst=max(1, int(adapter.calls_per_second)))
+    return _LIMITERS[name]
+
+
+@dataclass
+class OrderPuller:
+    """``StreamPuller`` for the ``orders`` stream of one shop: pull raw orders, map each one."""
+
+    adapter: MarketplaceAdapter
+    settings: Any
+    shop: ShopContext
+    source: OrderSource
+
+    @property
+    def max_window(self):
+        return self.source.max_window
+
+    def pull(self, window: Window) -> Iterator[Pulled]:
+        for raw in self.source.iter_orders(window.start, window.end):
+            result = self.adapter.map_order(raw, self.shop, self.settings)
+            yield Pulled(raw=raw, result=result, record_key=self.adapter.raw_order_key(raw))
+
+    def request_ids(self) -> list[str]:
+        return list(self.source.request_ids())
+
+
+class ShopNotReady(RuntimeError):
+    """The shop cannot be synced now (needs re-authorization, disabled); the message says why."""
+
+
+def make_transport(platform: str, *, retries: int = 6, timeout: float = 30.0) -> Transport:
+    """The production transport: timeouts, the shared retry policy, the platform's per-shop limiter."""
+    adapter = get_adapter(platform)
+    return Transport(httpx.Client(timeout=httpx.Timeout(timeout, connect=min(10.0, timeout))),
+                     retry=RetryPolicy(max_attempts=retries), limiter=limiter_for(adapter), platform=platform)
+
+
+def build_order_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transport, *,
+                       clock: Callable[[], datetime] = utc_now) -> tuple[OrderPuller, DatabaseTokenProvider]:
+    adapter = get_adapter(shop.platform)
+    with Session(engine) as session:
+        credential = credential_of(session, shop)
+        settings = adapter_settings(shop, credential, vault)
+        context = shop_context(shop, credential)
+
+    def refresher(stale):
+        return adapter.refresh_tokens(settings, transport, context, stale, clock)
+
+    tokens = DatabaseTokenProvider(engine, shop.id, shop.shop_id, vault, refresher, clock=clock)
+    source = adapter.order_source(settings, context, tokens, transport, clock)
+    return OrderPuller(adapter, settings, context, source), tokens
+
+
+class _RevocationWatch:
+    """Wraps a puller so an ``AuthorizationRevoked`` raised mid-pull marks the shop before it propagates."""
+
+    def __init__(self, engine: Engine, shop: ShopRow, puller: OrderPuller) -> None:
+        self.engine, self.shop, self.puller = engine, shop, puller
+        self.max_window = puller.max_window
+
+    def pull(self, window: Window) -> Iterator[Pulled]:
+        try:
+            yield from self.puller.pull(window)
+        except AuthorizationRevoked as exc:
+            with session_scope(self.engine) as session:
+                session.execute(update(ShopRow).where(ShopRow.id == self.shop.id)
+                                .values(status="needs_reauth", status_reason=exc.reason[:1000]))
+                write_audit(session, entity="shops", key=f"{self.shop.platform}:{self.shop.shop_id}",
+                            action="needs_reauth", owner_id=self.shop.owner_id, changes={"reason": exc.reason})
+            raise
+
+    def request_ids(self) -> list[str]:
+        return self.puller.request_ids()
+
+
+def sync_shop_orders(engine: Engine, shop: ShopRow, vault: Vault, *, since: datetime | None = None,
+                     until: datetime | None = None, transport: Transport | None = None,
+                     clock: Callable[[], datetime] = utc_now, now: datetime | None = None,
+                     on_record: Callable[[], None] | None = None, retries: int = 6,
+                     timeout: float = 30.0, **run_options: Any) -> SyncSummary:
+    """One run of the ``orders`` stream for ``shop`` (backfill when ``since`` is given)."""
+    if shop.status != "active":
+        raise ShopNotReady(f"{shop.platform}:{shop.shop_id} is {shop.status}"
+                           + (f" ({shop.status_reason})" if shop.status_reason else "")
+                           + ("; run: aggregator shops authorize" if shop.status == "needs_reauth" else ""))
+    owned = transport is None
+    transport = transport or make_transport(shop.platform, retries=retries, timeout=timeout)
+    try:
+        puller, _ = build_order_puller(engine, shop, vault, transport, clock=clock)
+        watched = _RevocationWatch(engine, shop, puller)
+        return run_sync(engine, shop, "orders", watched, write_order, since=since, until=until, now=now,
+                        on_record=on_record, **run_options)
+    finally:
+        if owned:
+            transport.close()
