@@ -86,7 +86,7 @@ class _Shipment:
 def _shipped_lines(world: World) -> dict[tuple[str, str], dict[WorldSku, int]]:
     demand: dict[tuple[str, str], dict[WorldSku, int]] = {}
     for order in world.orders:
-        if order.stage_time(SHIPPED) is None:
+        if order.stage_time("PAID") is None:  # stock is allocated at payment (cancellations included)
             continue
         bucket = demand.setdefault((order.shop.owner_id, order.shop.warehouse_code), {})
         for line in order.lines:

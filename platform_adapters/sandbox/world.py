@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 UNPAID, PAID, PACKED, SHIPPED, DELIVERED, COMPLETED, CANCELLED, RETURNED = (
     "UNPAID", "PAID", "PACKED", "SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED", "RETURNED",
 )
+STAGE_NAMES = (UNPAID, PAID, PACKED, SHIPPED, DELIVERED, COMPLETED, CANCELLED, RETURNED)
 
 # Raw status each platform shows for a stage (None: the platform shows no change at that stage).
 RAW_STATUS: dict[str, dict[str, str | None]] = {
