@@ -1,4 +1,58 @@
-"""The `sandbox` verb: run the local sandbox marketplaces."""
-from aggregator.cli.unavailable import unavailable_command
+"""The `sandbox` verb: run the local Shopee, Lazada and TikTok Shop servers on loopback.
 
-command = unavailable_command("sandbox", "run the local sandbox marketplaces")
+``aggregator sandbox --port 8088 --seed 1 --orders 1000 --faults "429=0.05,5xx=0.05,expire=once"``
+serves all three platforms on 127.0.0.1 only; ``--write-logistics DIR`` writes the matching
+forwarder, customs and warehouse files of the same world instead and exits.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import click
+
+
+def _anchor(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither Unix seconds nor an ISO-8601 time") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("the anchor needs a UTC offset, e.g. 2026-03-15T00:00:00+00:00")
+    return int(moment.astimezone(timezone.utc).timestamp())
+
+
+@click.command(name="sandbox", help="Run the local sandbox marketplaces (Shopee, Lazada, TikTok Shop) on 127.0.0.1.")
+@click.option("--port", default=8088, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--seed", default=1, show_default=True, type=int, help="World seed (same seed, same world).")
+@click.option("--orders", default=1000, show_default=True, type=click.IntRange(0, 2_000_000))
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 365),
+              help="Days of order history before the anchor.")
+@click.option("--anchor", default=None, help="Simulated 'now' at start (Unix seconds or ISO-8601); "
+              "default: one day before the wall clock.")
+@click.option("--faults", default=None, help='e.g. "429=0.05,5xx=0.05,slow=0.01,expire=once,truncate=0.01"')
+@click.option("--write-logistics", "logistics_dir", default=None, type=click.Path(file_okay=False),
+              help="Write the world's logistics CSVs into this folder and exit.")
+def command(port: int, seed: int, orders: int, days: int, anchor: str | None, faults: str | None,
+            logistics_dir: str | None) -> None:
+    from platform_adapters.sandbox.faults import FaultSpecError
+    from platform_adapters.sandbox.logistics import write_logistics
+    from platform_adapters.sandbox.server import LOOPBACK, make_state, serve_forever
+
+    try:
+        state = make_state(seed=seed, orders=orders, faults=faults, anchor=_anchor(anchor), days=days)
+    except FaultSpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="--faults") from None
+    if logistics_dir:
+        for path in write_logistics(state.world, state.now, logistics_dir):
+            click.echo(path)
+        return
+    base = f"http://{LOOPBACK}:{port}"
+    click.echo(f"sandbox: seed {seed}, {len(state.world.orders)} orders in {len(state.world.shops)} shops, "
+               f"faults: {faults or 'none'}")
+    click.echo(f"  Shopee and TikTok base URL: {base}    Lazada base URL: {base}/rest")
+    click.echo(f"  shops, app keys and tokens: {base}/_sandbox/shops    ground truth: {base}/_sandbox/truth/orders")
+    serve_forever(state, port)

@@ -1,0 +1,55 @@
+"""The `aggregator sandbox` verb: writes the logistics files, refuses bad fault plans, serves on loopback."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from click.testing import CliRunner
+
+from aggregator.cli.main import cli
+
+
+def test_write_logistics_writes_the_five_files(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["sandbox", "--orders", "40", "--seed", "3", "--write-logistics",
+                                      str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["customs_entries.csv", "forwarder_bl.csv", "stock_lots_snapshot.csv",
+                     "warehouse_inbound.csv", "warehouse_outbound.csv"]
+
+
+def test_bad_fault_plan_is_refused_with_the_reason() -> None:
+    result = CliRunner().invoke(cli, ["sandbox", "--faults", "429=3"])
+    assert result.exit_code == 2
+    assert "outside [0, 1]" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serves_on_loopback_until_stopped() -> None:
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "aggregator.cli.main", "sandbox", "--port", str(port),
+                                "--orders", "30"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                reply = httpx.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, "sandbox did not start"
+                time.sleep(0.1)
+        assert reply.json() == {"ok": True}
+        shops = httpx.get(f"http://127.0.0.1:{port}/_sandbox/shops").json()["shops"]
+        assert len(shops) == 15
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
