@@ -85,10 +85,15 @@ def prepare_input(inp: MatchInput) -> Prepared:
     receipts, d = _canonical_order(prepare("receipt_lines", inp.receipt_lines, cross), "receipt_line")
     dups.append(d)
     documents, d = _canonical_order(prepare("document_lines", inp.document_lines, cross), "document_line")
+    dups.append(d)
     customs, d = _canonical_order(prepare("customs_lines", inp.customs_lines, cross), "customs_line")
     lots = prepare("lots", inp.lots, cross).sort_values("key", kind="mergesort").drop_duplicates("key")
     manual = prepare("manual_links", inp.manual_links).sort_values(
         ["step", "left_key", "right_key"], kind="mergesort").drop_duplicates(["step", "left_key", "right_key"])
+    dups.append(d)
+    for frame in dups:
+        if not frame.empty and "partition" not in frame.columns:
+            frame["partition"] = "doc|" + frame["owner_id"].fillna("")
     dup_frame = pd.concat([x for x in dups if not x.empty], ignore_index=True) if any(
         not x.empty for x in dups) else pd.DataFrame(columns=["key", "owner_id", "partition", "kind"])
     return Prepared(orders, shipments, receipts, lots.reset_index(drop=True), documents, customs,

@@ -15,6 +15,7 @@ survive every re-match. Cancelled shipments are not linked.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from matching.allocation import allocate_fifo
@@ -91,12 +92,18 @@ def _resolve_orders(orders: pd.DataFrame, ship: pd.DataFrame) -> pd.DataFrame:
         todo = ship["order_key"].isna() & ship[column].notna()
         if not todo.any():
             continue
-        index = orders[orders[order_column].notna()][["owner_id", order_column, "order_key"]].drop_duplicates()
-        unique = index.drop_duplicates(["owner_id", order_column], keep=False)
-        probe = ship.loc[todo, ["owner_id", column]].rename(columns={column: order_column})
-        found = probe.reset_index().merge(unique, on=["owner_id", order_column], how="inner").set_index("index")
-        ship.loc[found.index, "order_key"] = found["order_key"]
-        ship.loc[found.index, "via"] = via
+        # within the shipment's shop when it names one, else anywhere in the owner's shops
+        for scope in (["owner_id", "platform", "shop_id"], ["owner_id"]):
+            named_shop = ship["platform"].notna() & ship["shop_id"].notna()
+            rows = todo & (named_shop if len(scope) == 3 else ~named_shop)
+            if not rows.any():
+                continue
+            index = orders[orders[order_column].notna()][[*scope, order_column, "order_key"]].drop_duplicates()
+            unique = index.drop_duplicates([*scope, order_column], keep=False)
+            probe = ship.loc[rows, [*scope, column]].rename(columns={column: order_column})
+            found = probe.reset_index().merge(unique, on=[*scope, order_column], how="inner").set_index("index")
+            ship.loc[found.index, "order_key"] = found["order_key"]
+            ship.loc[found.index, "via"] = via
 
     todo = ship["order_key"].isna() & ship["order_id_n"].notna()
     if todo.any():
@@ -129,8 +136,10 @@ def _fuzzy_orders(orders: pd.DataFrame, ship: pd.DataFrame, todo: pd.DataFrame) 
     named = set(ship["order_key"].dropna())
     shops = set(zip(todo["owner_id"], todo["platform"].fillna(""), todo["shop_id"].fillna("")))
     pool = orders[~orders["order_key"].isin(named)]
-    pool = pool[[(o, p, s) in shops for o, p, s in
-                 zip(pool["owner_id"], pool["platform"].fillna(""), pool["shop_id"].fillna(""))]]
+    in_shops = np.fromiter(((o, p, s) in shops for o, p, s in
+                            zip(pool["owner_id"], pool["platform"].fillna(""), pool["shop_id"].fillna(""))),
+                           dtype=bool, count=len(pool))
+    pool = pool[in_shops]
     index: dict[tuple[str, str, str, str], set[str]] = {}
     skus_of: dict[str, set[str]] = {}
     for owner, platform, shop, oid, okey, sku in zip(pool["owner_id"], pool["platform"].fillna(""),
