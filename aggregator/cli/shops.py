@@ -1,4 +1,149 @@
-"""The `shops` verb: manage marketplace shops and their authorization."""
-from aggregator.cli.unavailable import unavailable_command
+"""The ``shops`` verb: register marketplace shops, list and remove them, and authorize them.
 
-command = unavailable_command("shops", "manage marketplace shops and their authorization")
+``authorize`` without ``--code`` prints the platform's authorization link; with ``--code`` (from the
+redirect after the seller consents) it exchanges the code for tokens and stores them encrypted.
+"""
+from __future__ import annotations
+
+import click
+
+from aggregator.cli.context import AppContext, pass_app
+
+PLATFORMS = click.Choice(["shopee", "lazada", "tiktok"], case_sensitive=False)
+
+
+@click.group(name="shops", help="Marketplace shops: add, list, remove, authorize.")
+def command() -> None:
+    pass
+
+
+@command.command(help="Register a shop with its app credentials (stored encrypted).")
+@click.option("--platform", required=True, type=PLATFORMS)
+@click.option("--owner", "owner_id", required=True, help="Owner (brand) id.")
+@click.option("--shop-id", required=True, help="The marketplace's shop id (Lazada: seller id).")
+@click.option("--region", required=True, help="Country of the shop: SG MY TH ID PH VN (Lazada: the venture).")
+@click.option("--app-key", envvar="AGGREGATOR_APP_KEY", required=True,
+              help="Shopee partner_id / Lazada and TikTok app_key.")
+@click.option("--app-secret", envvar="AGGREGATOR_APP_SECRET", required=True, prompt=True, hide_input=True,
+              help="Shopee partner_key / app_secret (prompted when absent; or AGGREGATOR_APP_SECRET).")
+@click.option("--name", default="")
+@click.option("--base-url", default=None, help="Explicit API base URL (sandbox, tests); Lazada: including /rest.")
+@pass_app
+def add(app: AppContext, platform: str, owner_id: str, shop_id: str, region: str, app_key: str, app_secret: str,
+        name: str, base_url: str | None) -> None:
+    from aggregator.auth.shops import add_shop
+    from aggregator.store.db import session_scope
+    from aggregator.store.vault import Vault
+    from aggregator.tenancy import TenancyError
+
+    vault = Vault.from_settings(app.settings)
+    try:
+        with session_scope(app.ready_engine()) as session:
+            shop = add_shop(session, vault, platform=platform, owner_id=owner_id, shop_id=shop_id, region=region,
+                            app_key=app_key, app_secret=app_secret, name=name, base_url=base_url)
+            key = f"{shop.platform}:{shop.shop_id}"
+    except TenancyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"shop {key} added for owner {owner_id}; next: aggregator shops authorize {shop_id} "
+               f"--platform {platform.lower()}")
+
+
+@command.command(name="list", help="List shops with their authorization state.")
+@click.option("--owner", "owner_id", default=None)
+@pass_app
+def list_(app: AppContext, owner_id: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from aggregator.auth.shops import list_shops
+    from aggregator.store.db import session_scope
+    from aggregator.store.models import ShopCredential
+
+    table = Table("platform", "shop", "owner", "region", "status", "token expires", "base url", "reason")
+    with session_scope(app.ready_engine()) as session:
+        for shop in list_shops(session, owner_id):
+            cred = session.scalars(select(ShopCredential).where(ShopCredential.shop_pk == shop.id)).first()
+            expires = cred.access_expires_at.isoformat(timespec="minutes") if cred and cred.access_expires_at else ""
+            table.add_row(shop.platform, shop.shop_id, shop.owner_id, shop.region, shop.status, expires,
+                          shop.base_url or "", (shop.status_reason or "")[:60])
+    Console().print(table)
+
+
+@command.command(help="Remove a shop and its credentials (its orders stay).")
+@click.argument("shop_id")
+@click.option("--platform", type=PLATFORMS, default=None)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def remove(app: AppContext, shop_id: str, platform: str | None, yes: bool) -> None:
+    from aggregator.auth.shops import find_shop, remove_shop
+    from aggregator.store.db import session_scope
+    from aggregator.tenancy import TenancyError
+
+    try:
+        with session_scope(app.ready_engine()) as session:
+            shop = find_shop(session, shop_id, platform)
+            key = f"{shop.platform}:{shop.shop_id}"
+            if not yes:
+                click.confirm(f"remove {key} and its credentials?", abort=True)
+            remove_shop(session, shop)
+    except TenancyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"shop {key} removed")
+
+
+@command.command(help="Print the authorization link, or exchange the code from the redirect for tokens.")
+@click.argument("shop_id")
+@click.option("--platform", type=PLATFORMS, default=None)
+@click.option("--redirect-url", default="", help="Where the platform sends the seller back (Shopee, Lazada).")
+@click.option("--code", default=None, help="The code from the redirect: exchange it for tokens.")
+@click.option("--service-id", default="", help="TikTok: the app's service id for the authorization link.")
+@click.option("--state", default="", help="Opaque state echoed back by Lazada/TikTok.")
+@pass_app
+def authorize(app: AppContext, shop_id: str, platform: str | None, redirect_url: str, code: str | None,
+              service_id: str, state: str) -> None:
+    from datetime import datetime, timezone
+
+    from aggregator.auth.shops import (adapter_settings, credential_of, find_shop, shop_context,
+                                       store_authorization, tiktok_cipher)
+    from aggregator.store.db import session_scope
+    from aggregator.store.vault import Vault
+    from aggregator.sync.marketplace import make_transport
+    from aggregator.tenancy import TenancyError
+    from platform_adapters.http.errors import PlatformError
+    from platform_adapters.registry import get_adapter
+
+    vault = Vault.from_settings(app.settings)
+    engine = app.ready_engine()
+    try:
+        with session_scope(engine) as session:
+            shop = find_shop(session, shop_id, platform)
+            credential = credential_of(session, shop)
+            settings = adapter_settings(shop, credential, vault, {"service_id": service_id} if service_id else None)
+            context = shop_context(shop, credential)
+            adapter = get_adapter(shop.platform)
+            if code is None:
+                if shop.platform != "tiktok" and not redirect_url:
+                    raise click.UsageError("--redirect-url is required to build the link")
+                if shop.platform == "tiktok" and not service_id:
+                    raise click.UsageError("--service-id is required to build the TikTok link")
+                click.echo(adapter.authorization_url(settings, redirect_url, datetime.now(timezone.utc), state))
+                return
+            clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+            transport = make_transport(shop.platform, retries=app.settings.http_max_retries,
+                                       timeout=app.settings.http_timeout_seconds)
+            try:
+                tokens = adapter.exchange_code(settings, transport, code, context, clock)
+                cipher = tiktok_cipher(settings, transport, tokens, shop.shop_id, clock) \
+                    if shop.platform == "tiktok" else None
+            finally:
+                transport.close()
+            if shop.platform == "tiktok" and not cipher:
+                raise click.ClickException(f"the token does not list TikTok shop {shop.shop_id}; check the shop id")
+            store_authorization(session, vault, shop, tokens, shop_cipher=cipher)
+            key, expires = f"{shop.platform}:{shop.shop_id}", tokens.access_expires_at
+    except TenancyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except PlatformError as exc:
+        raise click.ClickException(f"authorization failed: {exc}") from exc
+    click.echo(f"shop {key} authorized; access token valid until {expires.isoformat(timespec='minutes')}")

@@ -1,4 +1,95 @@
-"""The `sync` verb: pull orders from marketplace shops."""
-from aggregator.cli.unavailable import unavailable_command
+"""The ``sync`` verb: pull marketplace changes for one shop or all active shops, with progress.
 
-command = unavailable_command("sync", "pull orders from marketplace shops")
+Backfill with ``--since`` (and ``--until``); without them each shop continues from its cursor.
+Each shop ends with one summary line (created/updated/unchanged/stale/failed/unknown status).
+Exit status 1 when a shop's run failed or a shop needs re-authorization.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import click
+
+from aggregator.cli.context import AppContext, pass_app
+
+
+def parse_instant(value: str | None) -> datetime | None:
+    """ISO-8601 date or date-time; a value without an offset is taken as UTC (said in --help)."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO-8601 date or date-time: {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+@click.command(name="sync", help="Pull orders from the marketplaces (one shop or every active shop).")
+@click.option("--shop", "shop_id", default=None, help="Only this shop id.")
+@click.option("--platform", type=click.Choice(["shopee", "lazada", "tiktok"]), default=None)
+@click.option("--owner", "owner_id", default=None, help="Only this owner's shops.")
+@click.option("--stream", default="orders", type=click.Choice(["orders"]), show_default=True)
+@click.option("--since", default=None, help="Backfill from this instant (ISO-8601; no offset means UTC).")
+@click.option("--until", default=None, help="Stop at this instant (default: now minus the sync lag).")
+@pass_app
+def command(app: AppContext, shop_id: str | None, platform: str | None, owner_id: str | None, stream: str,
+            since: str | None, until: str | None) -> None:
+    from datetime import timedelta
+
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from sqlalchemy import select
+
+    from aggregator.store.db import session_scope
+    from aggregator.store.models import ShopRow
+    from aggregator.store.vault import Vault
+    from aggregator.sync.framework import SyncBusy
+    from aggregator.sync.marketplace import ShopNotReady, sync_shop_orders
+
+    start, end = parse_instant(since), parse_instant(until)
+    if start and end and start >= end:
+        raise click.BadParameter("--since must be before --until")
+    engine = app.ready_engine()
+    vault = Vault.from_settings(app.settings)
+    with session_scope(engine) as session:
+        query = select(ShopRow).order_by(ShopRow.platform, ShopRow.shop_id)
+        if shop_id:
+            query = query.where(ShopRow.shop_id == shop_id)
+        if platform:
+            query = query.where(ShopRow.platform == platform)
+        if owner_id:
+            query = query.where(ShopRow.owner_id == owner_id)
+        shops = list(session.scalars(query))
+    if not shops:
+        raise click.ClickException("no matching shop; add one with: aggregator shops add …")
+    if not shop_id:
+        shops = [s for s in shops if s.status != "disabled"]
+    console = Console(stderr=True)
+    ok = True
+    lines: list[str] = []
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} records"),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        for shop in shops:
+            key = f"{shop.platform}:{shop.shop_id}"
+            task = progress.add_task(f"{key} {stream}", total=None)
+            try:
+                summary = sync_shop_orders(
+                    engine, shop, vault, since=start, until=end, retries=app.settings.http_max_retries,
+                    timeout=app.settings.http_timeout_seconds, lag=timedelta(seconds=app.settings.sync_lag_seconds),
+                    initial_lookback=timedelta(days=app.settings.sync_initial_lookback_days),
+                    on_record=lambda t=task: progress.advance(t))
+            except (ShopNotReady, SyncBusy) as exc:
+                ok = False
+                lines.append(f"{key} {stream}: skipped — {exc}")
+                progress.update(task, description=f"{key} {stream}: skipped")
+                continue
+            ok = ok and summary.status in ("succeeded", "partial")
+            line = summary.line() + (f" — {summary.error}" if summary.error else "")
+            lines.append(line)
+            progress.update(task, description=f"{key} {stream}: {summary.status}")
+    for line in lines:
+        click.echo(line)
+    if not ok:
+        raise SystemExit(1)

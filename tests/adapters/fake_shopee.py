@@ -103,6 +103,13 @@ class FakeShopee:
                 return self.envelope(error="error_param", message="order_sn_list too long")
             found = [copy.deepcopy(self.orders[sn]) for sn in sns if sn in self.orders]
             return self.envelope({"order_list": found}, request_id=f"detail-{len(self.detail_calls)}")
+        if path.endswith("/auth/token/get"):
+            body = json.loads(request.content)
+            if body.get("code") != "good-code" or str(body.get("shop_id")) != SHOP_ID:
+                return self.envelope(error="invalid_code", message="code is invalid")
+            return httpx.Response(200, json={"request_id": "token", "error": "", "message": "",
+                                             "access_token": "access-1", "refresh_token": "refresh-1",
+                                             "expire_in": 14400, "shop_id_list": [int(SHOP_ID)]})
         if path.endswith("/auth/access_token/get"):
             body = json.loads(request.content)
             self.refresh_calls.append(body)

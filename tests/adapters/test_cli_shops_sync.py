@@ -1,0 +1,77 @@
+"""``aggregator shops …`` and ``aggregator sync`` end to end against a respx-mocked Shopee."""
+from __future__ import annotations
+
+import httpx
+import pytest
+import respx
+from click.testing import CliRunner
+from cryptography.fernet import Fernet
+
+from aggregator.cli.main import cli
+from aggregator.cli.sync import parse_instant
+from tests.adapters import fake_shopee
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    monkeypatch.setenv("AGGREGATOR_SECRET_KEY", Fernet.generate_key().decode())
+    monkeypatch.setenv("AGGREGATOR_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    monkeypatch.setenv("AGGREGATOR_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AGGREGATOR_APP_SECRET", raising=False)
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, *args: str):
+    result = runner.invoke(cli, list(args), catch_exceptions=False)
+    return result
+
+
+def test_add_authorize_sync_list(runner):
+    fake = fake_shopee.FakeShopee()
+    fake.orders = {sn: fake_shopee.detail(sn) for sn in ("X1", "X2")}
+    fake.set_pages(["X1", "X2"], [])
+    shop = fake_shopee.SHOP_ID
+    with respx.mock(assert_all_called=False) as router:
+        fake.mount(router)
+        assert invoke(runner, "owners", "add", "brand-a", "--name", "Brand A").exit_code == 0
+        added = invoke(runner, "shops", "add", "--platform", "shopee", "--owner", "brand-a", "--shop-id", shop,
+                       "--region", "MY", "--app-key", str(fake_shopee.PARTNER_ID), "--app-secret",
+                       fake_shopee.PARTNER_KEY, "--base-url", fake_shopee.HOST)
+        assert added.exit_code == 0, added.output
+        not_yet = invoke(runner, "sync", "--shop", shop, "--since", "2024-11-24", "--until", "2024-11-25")
+        assert not_yet.exit_code == 1 and "needs_reauth" in not_yet.output
+
+        link = invoke(runner, "shops", "authorize", shop, "--redirect-url", "https://app.example/cb")
+        params = dict(httpx.URL(link.output.strip()).params)
+        assert link.output.startswith(fake_shopee.HOST + "/api/v2/shop/auth_partner") and params["sign"]
+
+        bad = invoke(runner, "shops", "authorize", shop, "--code", "wrong")
+        assert bad.exit_code != 0 and "invalid_code" in bad.output
+        good = invoke(runner, "shops", "authorize", shop, "--code", "good-code")
+        assert good.exit_code == 0 and "authorized" in good.output
+
+        first = invoke(runner, "sync", "--shop", shop, "--since", "2024-11-24", "--until", "2024-11-25")
+        assert first.exit_code == 0, first.output
+        assert f"shopee:{shop} orders: succeeded — created 2, updated 0, unchanged 0" in first.output
+        again = invoke(runner, "sync", "--shop", shop, "--since", "2024-11-24", "--until", "2024-11-25")
+        assert "created 0, updated 0, unchanged 2" in again.output
+
+        listing = invoke(runner, "shops", "list")
+        assert "active" in listing.output and fake_shopee.PARTNER_KEY not in listing.output
+        removed = invoke(runner, "shops", "remove", shop, "--yes")
+        assert removed.exit_code == 0 and "removed" in removed.output
+
+
+def test_add_refuses_unknown_region_and_duplicate(runner):
+    assert invoke(runner, "owners", "add", "brand-a", "--name", "A").exit_code == 0
+    base = ["shops", "add", "--platform", "lazada", "--owner", "brand-a", "--shop-id", "1", "--app-key", "k",
+            "--app-secret", "s"]
+    assert "unknown region" in invoke(runner, *base, "--region", "XX").output
+    assert invoke(runner, *base, "--region", "SG").exit_code == 0
+    assert "already registered" in invoke(runner, *base, "--region", "SG").output
+
+
+def test_parse_instant():
+    assert parse_instant("2024-11-24").isoformat() == "2024-11-24T00:00:00+00:00"
+    assert parse_instant("2024-11-24T08:00:00+08:00").isoformat() == "2024-11-24T00:00:00+00:00"
+    assert parse_instant(None) is None
