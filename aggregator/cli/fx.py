@@ -1,4 +1,329 @@
-"""The `fx` verb: FX rates, conversion, rate locks and revaluation."""
-from aggregator.cli.unavailable import unavailable_command
+"""The ``fx`` verb: import and fetch rates, convert amounts, manage rate locks, revalue a month."""
+from __future__ import annotations
 
-command = unavailable_command("fx", "FX rates, conversion, rate locks and revaluation")
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import click
+
+from aggregator.cli.context import AppContext, pass_app
+
+SOURCE_CHOICES = ["ecb", "mas", "json", "bank-csv"]
+
+
+def _aware(text: str, what: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{what} must be an ISO date-time, got {text!r}") from exc
+    if moment.utcoffset() is None:
+        raise click.BadParameter(f"{what} needs a time zone, e.g. 2026-12-01T00:00:00+08:00 or …Z")
+    return moment.astimezone(timezone.utc)
+
+
+def _day(text: str | None) -> date:
+    if text is None:
+        return datetime.now(timezone.utc).date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"expected YYYY-MM-DD, got {text!r}") from exc
+
+
+def _owner_currency(session, owner_id: str) -> str:  # noqa: ANN001 - a SQLAlchemy Session
+    from sqlalchemy import select
+
+    from aggregator.store.models import OwnerRow
+
+    owner = session.scalars(select(OwnerRow).where(OwnerRow.owner_id == owner_id)).first()
+    if owner is None:
+        raise click.ClickException(f"unknown owner {owner_id!r} (add it with `aggregator owners add`)")
+    return owner.base_currency
+
+
+@click.group(name="fx", help="FX: rates with provenance, conversion, rate locks and month-end revaluation.")
+def command() -> None:
+    pass
+
+
+# -- rates --------------------------------------------------------------------------------------
+@command.group(help="Exchange rates: import files, fetch from the publishers.")
+def rates() -> None:
+    pass
+
+
+def _store(app: AppContext, kind: str, payload: bytes, origin: str, options: dict) -> None:
+    from aggregator.fx_service.rates import import_rates
+    from aggregator.store.db import session_scope
+    from fx.sources.base import SourceFormatError
+    from fx.sources.registry import parse
+
+    try:
+        parsed = parse(kind, payload, **options)
+    except SourceFormatError as exc:
+        raise click.ClickException(f"{origin}: not a {kind} rate file: {exc}") from exc
+    with session_scope(app.ready_engine()) as session:
+        report = import_rates(session, parsed, payload=payload, origin=origin)
+    click.echo(report.summary())
+    for problem in report.problems[:20]:
+        click.echo(f"  problem: {problem}")
+    if len(report.problems) > 20:
+        click.echo(f"  … and {len(report.problems) - 20} more (all parked in the exceptions queue)")
+
+
+@rates.command(name="import", help="Import a rate file (ECB XML/CSV/zip, MAS CSV, Frankfurter JSON, bank CSV).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", "kind", type=click.Choice(SOURCE_CHOICES), default=None,
+              help="Parser to use (guessed from the file when omitted).")
+@click.option("--home-currency", default="CNY", show_default=True, help="bank-csv: the bank's own currency.")
+@click.option("--source-name", default=None, help="json/bank-csv: name recorded as the rates' source.")
+@click.option("--on", "on", default=None, help="bank-csv without a date column: the board date.")
+@pass_app
+def import_(app: AppContext, file: Path, kind: str | None, home_currency: str, source_name: str | None,
+            on: str | None) -> None:
+    from fx.sources.registry import guess_kind
+
+    payload = file.read_bytes()
+    kind = kind or guess_kind(file.name, payload)
+    options: dict = {}
+    if kind == "bank-csv":
+        options = {"home_currency": home_currency.upper(), "on": _day(on) if on else None}
+    if kind in ("bank-csv", "json") and source_name:
+        options["source"] = source_name.upper()
+    _store(app, kind, payload, file.name, options)
+
+
+@rates.command(help="Download rates from a publisher and import them (needs network access).")
+@click.option("--source", "kind", type=click.Choice(["ecb", "mas", "json"]), default="ecb", show_default=True)
+@click.option("--file", "ecb_file", type=click.Choice(["daily", "90d", "hist", "daily-csv", "hist-csv"]),
+              default="daily", show_default=True, help="ecb: which file.")
+@click.option("--url", default=None, help="json: base URL of a Frankfurter-compatible server.")
+@click.option("--base", default="EUR", show_default=True, help="json: base currency.")
+@click.option("--start", default=None, help="mas: first day (YYYY-MM-DD; default 7 days ago).")
+@click.option("--end", default=None, help="mas: last day (default today).")
+@pass_app
+def fetch(app: AppContext, kind: str, ecb_file: str, url: str | None, base: str, start: str | None,
+          end: str | None) -> None:
+    from fx.sources import ecb, json_provider, mas
+    from fx.sources.http import FetchError
+
+    options = {"attempts": app.settings.http_max_retries}
+    try:
+        if kind == "ecb":
+            payload, origin = ecb.fetch(ecb_file, **options), ecb.URLS[ecb_file]
+        elif kind == "mas":
+            last = _day(end)
+            first = _day(start) if start else last - timedelta(days=7)
+            payload, origin = mas.fetch(first, last, **options), mas.URL
+        else:
+            target = url or json_provider.DEFAULT_URL
+            payload, origin = json_provider.fetch(base=base.upper(), url=target, **options), target
+    except FetchError as exc:
+        raise click.ClickException(f"could not fetch {kind} rates: {exc}") from exc
+    _store(app, kind, payload, origin, {})
+
+
+# -- convert ------------------------------------------------------------------------------------
+@command.command(help="Convert an amount with the stored rates; prints the result, the rate and its path.")
+@click.argument("amount")
+@click.argument("from_currency")
+@click.argument("to_currency")
+@click.option("--on", "on", default=None, help="Rate date (YYYY-MM-DD; default today).")
+@click.option("--allow-fallback", is_flag=True, help="Use the last published rate before --on if none on it.")
+@click.option("--side", type=click.Choice(["mid", "bid", "ask"]), default="mid", show_default=True)
+@click.option("--prefer", multiple=True, help="Source preference, e.g. --prefer ECB --prefer MAS.")
+@pass_app
+def convert(app: AppContext, amount: str, from_currency: str, to_currency: str, on: str | None,
+            allow_fallback: bool, side: str, prefer: tuple[str, ...]) -> None:
+    from aggregator.fx_service.rates import load_rate_book
+    from aggregator.store.db import session_scope
+    from fx.convert import ConversionPolicy, Converter, RateNotFound
+    from fx.money import Money
+    from fx.rates import Side
+
+    day = _day(on)
+    try:
+        money = Money.of(amount, from_currency)
+    except (ValueError, TypeError) as exc:
+        raise click.BadParameter(str(exc)) from exc
+    max_age = app.settings.fx_max_rate_age_days
+    with session_scope(app.ready_engine()) as session:
+        book = load_rate_book(session, since=day - timedelta(days=max_age), until=day)
+    policy = ConversionPolicy(side=Side(side), allow_fallback=allow_fallback, max_age_days=max_age,
+                              sources=tuple(p.upper() for p in prefer) or None)
+    try:
+        result = Converter(book, policy).convert(money, to_currency.strip().upper(), day)
+    except RateNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{result.original} = {result.booked()} (unrounded {result.result.amount})")
+    click.echo(f"rate: 1 {money.currency} = {result.rate} {result.result.currency}")
+    click.echo(f"path: {result.path} via {result.source} on {result.rate_date}")
+    for leg in result.legs:
+        click.echo(f"  {'inverse of ' if leg.inverted else ''}{leg.rate.describe()}")
+    if result.fell_back:
+        click.echo(f"note: no rate on {day}; used the last published rate of {result.rate_date}")
+
+
+# -- locks --------------------------------------------------------------------------------------
+@command.group(help="Rate locks: provider quotes and manual forwards.")
+def lock() -> None:
+    pass
+
+
+owner_option = click.option("--owner", "owner_id", required=True, help="Owner (tenant) id.")
+
+
+def _describe_lock(rate_lock, now: datetime) -> list[str]:  # noqa: ANN001 - fx.locks.RateLock
+    state = rate_lock.state_at(now).value
+    lines = [
+        f"lock {rate_lock.lock_id} ({rate_lock.kind.value}, {rate_lock.usage.value}) from {rate_lock.provider}"
+        + (f" ref {rate_lock.reference}" if rate_lock.reference else ""),
+        f"  sell {rate_lock.sell_currency} buy {rate_lock.buy_currency} at {rate_lock.client_rate}"
+        + (f" (mid {rate_lock.mid_rate}, margin {rate_lock.margin_bp:.1f} bp)" if rate_lock.mid_rate else ""),
+        f"  valid {rate_lock.valid_from.isoformat()} .. {rate_lock.valid_to.isoformat()}  state {state}",
+        f"  notional {rate_lock.notional}  used {rate_lock.used}  remaining {rate_lock.remaining}"
+        f"  unhedged {rate_lock.unhedged_exposure(now)}",
+    ]
+    lines += [f"  - {u.key}: {u.dealt} = {u.counter} at {u.at.isoformat()}" for u in rate_lock.utilisations]
+    return lines
+
+
+@lock.command(name="create", help="Create a lock from a provider quote (--kind quote) or a manual forward.")
+@owner_option
+@click.argument("lock_id")
+@click.option("--kind", type=click.Choice(["forward", "quote"]), default="forward", show_default=True)
+@click.option("--provider", required=True, help="Bank / provider / counterparty.")
+@click.option("--reference", default=None, help="Provider quote id or contract number.")
+@click.option("--sell", "sell_currency", required=True)
+@click.option("--buy", "buy_currency", required=True)
+@click.option("--rate", required=True, help="Client rate: units of --buy per 1 unit of --sell.")
+@click.option("--mid", "mid_rate", default=None, help="Mid rate at dealing time (for the margin).")
+@click.option("--notional", required=True, help="Amount of the dealt currency.")
+@click.option("--dealt", default=None, help="Dealt currency (default: the --sell currency).")
+@click.option("--valid-from", "valid_from", required=True, help="ISO date-time with zone.")
+@click.option("--valid-to", "valid_to", required=True, help="ISO date-time with zone (exclusive).")
+@click.option("--tolerance", default="0", show_default=True, help="Allowed over-use as a fraction (0.15 = 115 %).")
+@click.option("--usage", type=click.Choice(["single", "multi"]), default=None,
+              help="Default: single for quotes, multi for forwards.")
+@pass_app
+def lock_create(app: AppContext, owner_id: str, lock_id: str, kind: str, provider: str, reference: str | None,
+                sell_currency: str, buy_currency: str, rate: str, mid_rate: str | None, notional: str,
+                dealt: str | None, valid_from: str, valid_to: str, tolerance: str, usage: str | None) -> None:
+    from aggregator.fx_service.locks import create_lock
+    from aggregator.store.db import session_scope
+    from fx.locks import LockError, LockUsage, create_forward, create_from_quote
+    from fx.money import Money
+
+    sell, buy = sell_currency.upper(), buy_currency.upper()
+    lock_usage = {"single": LockUsage.SINGLE_USE, "multi": LockUsage.MULTI_USE}.get(usage or "")
+    try:
+        amount = Money.of(notional, (dealt or sell).upper())
+        window = {"valid_from": _aware(valid_from, "--valid-from"), "valid_to": _aware(valid_to, "--valid-to")}
+        if kind == "quote":
+            new_lock = create_from_quote(lock_id, provider=provider, quote_id=reference or lock_id, sell_currency=sell,
+                                         buy_currency=buy, client_rate=rate, notional=amount, mid_rate=mid_rate,
+                                         usage=lock_usage or LockUsage.SINGLE_USE, tolerance=tolerance, **window)
+        else:
+            new_lock = create_forward(lock_id, counterparty=provider, sell_currency=sell, buy_currency=buy, rate=rate,
+                                      notional=amount, reference=reference, mid_rate=mid_rate, tolerance=tolerance,
+                                      usage=lock_usage or LockUsage.MULTI_USE, **window)
+        with session_scope(app.ready_engine()) as session:
+            _owner_currency(session, owner_id)
+            create_lock(session, owner_id, new_lock, actor="cli")
+    except (LockError, ValueError, TypeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("\n".join(_describe_lock(new_lock, datetime.now(timezone.utc))))
+
+
+@lock.command(name="list", help="List an owner's locks with state, remaining and unhedged exposure.")
+@owner_option
+@click.option("--at", "at", default=None, help="Evaluate states at this ISO date-time (default now).")
+@pass_app
+def lock_list(app: AppContext, owner_id: str, at: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from aggregator.fx_service.locks import list_locks
+    from aggregator.store.db import session_scope
+
+    now = _aware(at, "--at") if at else datetime.now(timezone.utc)
+    table = Table("lock", "kind", "pair", "rate", "valid to", "state", "notional", "used", "remaining", "unhedged")
+    with session_scope(app.ready_engine()) as session:
+        for item in list_locks(session, owner_id):
+            table.add_row(item.lock_id, item.kind.value, item.pair, str(item.client_rate), item.valid_to.isoformat(),
+                          item.state_at(now).value, str(item.notional), str(item.used.amount),
+                          str(item.remaining.amount), str(item.unhedged_exposure(now).amount))
+    Console(width=200).print(table)
+
+
+@lock.command(name="show", help="Show one lock and its utilisations.")
+@owner_option
+@click.argument("lock_id")
+@pass_app
+def lock_show(app: AppContext, owner_id: str, lock_id: str) -> None:
+    from aggregator.fx_service.locks import LockNotFound, get_lock
+    from aggregator.store.db import session_scope
+
+    try:
+        with session_scope(app.ready_engine()) as session:
+            found = get_lock(session, owner_id, lock_id)
+    except LockNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("\n".join(_describe_lock(found, datetime.now(timezone.utc))))
+
+
+@lock.command(name="cancel", help="Cancel what is left of a lock (the rest becomes unhedged exposure).")
+@owner_option
+@click.argument("lock_id")
+@pass_app
+def lock_cancel(app: AppContext, owner_id: str, lock_id: str) -> None:
+    from aggregator.fx_service.locks import LockNotFound, cancel_lock
+    from aggregator.store.db import session_scope
+    from fx.locks import LockError
+
+    now = datetime.now(timezone.utc)
+    try:
+        with session_scope(app.ready_engine()) as session:
+            cancelled = cancel_lock(session, owner_id, lock_id, now, actor="cli")
+    except (LockNotFound, LockError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"lock {lock_id} cancelled; unhedged exposure {cancelled.unhedged_exposure(now)}")
+
+
+# -- revaluation --------------------------------------------------------------------------------
+@command.command(help="Month-end revaluation of open FX receivables at the closing rate (with reversal).")
+@owner_option
+@click.option("--period", required=True, help="YYYY-MM")
+@click.option("--book-currency", default=None, help="Default: the owner's base currency.")
+@pass_app
+def revalue(app: AppContext, owner_id: str, period: str, book_currency: str | None) -> None:
+    from aggregator.fx_service.rates import load_rate_book
+    from aggregator.fx_service.receivables import revalue_period
+    from aggregator.store.db import session_scope
+    from fx.convert import ConversionPolicy, Converter, RateNotFound
+    from fx.gains import period_bounds
+
+    try:
+        _, period_end = period_bounds(period)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    max_age = app.settings.fx_max_rate_age_days
+    try:
+        with session_scope(app.ready_engine()) as session:
+            book_ccy = (book_currency or _owner_currency(session, owner_id)).upper()
+            if book_currency:
+                _owner_currency(session, owner_id)
+            book = load_rate_book(session, since=period_end - timedelta(days=max_age), until=period_end)
+            converter = Converter(book, ConversionPolicy(max_age_days=max_age))
+            outcome = revalue_period(session, owner_id, period, book_currency=book_ccy, converter=converter)
+            run = outcome.run
+            total, items = run.total_unrealized, run.items_count
+            details = list(run.details or [])
+    except RateNotFound as exc:
+        raise click.ClickException(f"no closing rate: {exc}") from exc
+    verb = "revalued" if outcome.created else "already revalued (nothing booked again)"
+    click.echo(f"{period} {book_ccy}: {verb}; {items} open item(s); unrealized {Decimal(total):+} {book_ccy}")
+    for entry in details:
+        click.echo(f"  {entry['item_id']}: {entry['original']} carried {entry['carrying']} -> {entry['revalued']}"
+                   f" ({entry['unrealized']}) at {entry['closing_rate']} of {entry['rate_date']} via {entry['path']}")

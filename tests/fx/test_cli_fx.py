@@ -1,0 +1,105 @@
+"""The ``aggregator fx`` verb end to end on a fresh SQLite data dir (network mocked with respx)."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import httpx
+import respx
+from click.testing import CliRunner
+
+from aggregator.cli.main import cli
+from aggregator.config import load_settings
+from aggregator.fx_service.rates import load_rate_book
+from aggregator.fx_service.receivables import recognise_receivable
+from aggregator.store.db import create_engine_for, session_scope
+from fx.convert import Converter
+from fx.money import Money
+from fx.sources import ecb
+from tests.fx.helpers import FX_FIXTURES, fixture_bytes
+
+
+def run(data: Path, *args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(cli, ["--data-dir", str(data), "fx", *args], env=env)
+
+
+def test_rates_import_and_convert(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = run(data, "rates", "import", str(FX_FIXTURES / "eurofxref-hist-90d.sample.xml"))
+    assert first.exit_code == 0, first.output
+    assert "145 rates read, 145 new" in first.output
+    again = run(data, "rates", "import", str(FX_FIXTURES / "eurofxref-hist-90d.sample.xml"))
+    assert again.exit_code == 0 and "already imported" in again.output
+    board = run(data, "rates", "import", str(FX_FIXTURES / "bank_board_boc.sample.csv"), "--source", "bank-csv",
+                "--source-name", "boc")
+    assert board.exit_code == 0 and "1 problem(s)" in board.output and "line 6 bid" in board.output
+
+    converted = run(data, "convert", "12500000", "IDR", "CNY", "--on", "2026-12-29")
+    assert converted.exit_code == 0, converted.output
+    assert "= 4576.23 CNY" in converted.output and "path: IDR→EUR→CNY via ECB on 2026-12-29" in converted.output
+    direct = run(data, "convert", "100", "USD", "CNY", "--on", "2026-11-13", "--prefer", "BOC")
+    assert direct.exit_code == 0 and "path: USD→CNY via BOC" in direct.output and "= 666.01 CNY" in direct.output
+
+    holiday = run(data, "convert", "100", "SGD", "CNY", "--on", "2026-12-26")
+    assert holiday.exit_code == 1 and "last published 2026-12-24" in holiday.output
+    fallback = run(data, "convert", "100", "SGD", "CNY", "--on", "2026-12-26", "--allow-fallback")
+    assert fallback.exit_code == 0 and "used the last published rate of 2026-12-24" in fallback.output
+    bad = run(data, "convert", "1.5e", "SGD", "CNY")
+    assert bad.exit_code == 2
+
+
+@respx.mock
+def test_rates_fetch_imports_or_fails_clearly(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {"AGGREGATOR_HTTP_MAX_RETRIES": "1"}
+    respx.get(ecb.URLS["daily"]).mock(return_value=httpx.Response(200, content=fixture_bytes(
+        "eurofxref-daily.sample.xml")))
+    fetched = run(data, "rates", "fetch", "--source", "ecb", env=env)
+    assert fetched.exit_code == 0 and "29 rates read, 29 new" in fetched.output
+    respx.get(ecb.URLS["90d"]).mock(side_effect=httpx.ConnectError("no route to host"))
+    offline = run(data, "rates", "fetch", "--file", "90d", env=env)
+    assert offline.exit_code == 1 and "could not fetch ecb rates" in offline.output and "ConnectError" in offline.output
+
+
+def test_lock_lifecycle_and_revalue(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--data-dir", str(data), "owners", "add", "LUMINA", "--name", "Lumina"]).exit_code == 0
+    missing = run(data, "lock", "create", "L1", "--owner", "NOBODY", "--provider", "BANK", "--sell", "THB", "--buy",
+                  "CNY", "--rate", "0.2101", "--notional", "50000", "--valid-from", "2026-11-01T00:00:00Z",
+                  "--valid-to", "2099-01-01T00:00:00Z")
+    assert missing.exit_code == 1 and "unknown owner" in missing.output
+    naive = run(data, "lock", "create", "L1", "--owner", "LUMINA", "--provider", "BANK", "--sell", "THB", "--buy",
+                "CNY", "--rate", "0.2101", "--notional", "50000", "--valid-from", "2026-11-01T00:00:00",
+                "--valid-to", "2099-01-01T00:00:00Z")
+    assert naive.exit_code == 2 and "needs a time zone" in naive.output
+    created = run(data, "lock", "create", "L1", "--owner", "LUMINA", "--provider", "BANK", "--sell", "THB",
+                  "--buy", "CNY", "--rate", "0.2101", "--mid", "0.2109", "--notional", "50000",
+                  "--valid-from", "2026-11-01T00:00:00+08:00", "--valid-to", "2099-01-01T00:00:00Z")
+    assert created.exit_code == 0, created.output
+    assert "margin 37.9 bp" in created.output and "state active" in created.output
+    listed = run(data, "lock", "list", "--owner", "LUMINA")
+    assert listed.exit_code == 0 and "L1" in listed.output and "active" in listed.output
+    expired = run(data, "lock", "list", "--owner", "LUMINA", "--at", "2099-01-01T00:00:00Z")
+    assert "expired" in expired.output and "50000" in expired.output
+    cancelled = run(data, "lock", "cancel", "--owner", "LUMINA", "L1")
+    assert cancelled.exit_code == 0 and "unhedged exposure 50000 THB" in cancelled.output
+    shown = run(data, "lock", "show", "--owner", "LUMINA", "L1")
+    assert shown.exit_code == 0 and "state cancelled" in shown.output
+    assert run(data, "lock", "show", "--owner", "LUMINA", "NOPE").exit_code == 1
+
+    assert run(data, "rates", "import", str(FX_FIXTURES / "eurofxref-hist-90d.sample.xml")).exit_code == 0
+    engine = create_engine_for(load_settings(data_dir=data).effective_database_url)
+    with session_scope(engine) as session:
+        recognise_receivable(session, "LUMINA", "SHOPEE:SG1:9", Money.of("1000.00", "SGD"), book_currency="CNY",
+                             on=date(2026, 12, 22), account="1122.SG",
+                             converter=Converter(load_rate_book(session)))
+    engine.dispose()
+    revalued = run(data, "revalue", "--owner", "LUMINA", "--period", "2026-12")
+    assert revalued.exit_code == 0, revalued.output
+    # carried 1000 / 1.4303 * 7.4757 = 5226.67; closing 1000 / 1.4280 * 7.4354 = 5206.86
+    assert "1 open item(s); unrealized -19.81 CNY" in revalued.output
+    assert "SHOPEE:SG1:9" in revalued.output and "of 2026-12-29 via SGD→EUR→CNY" in revalued.output
+    twice = run(data, "revalue", "--owner", "LUMINA", "--period", "2026-12")
+    assert "already revalued" in twice.output
+    assert run(data, "revalue", "--owner", "LUMINA", "--period", "2026-13").exit_code == 2
