@@ -1,6 +1,7 @@
 """The import runner: one file of one kind for one owner, end to end.
 
-Content hash first (same content already imported for this owner and kind → nothing to do), then an
+Content hash first (same content already imported for this owner and kind, read with the same
+profile, encoding and zone → nothing to do), then an
 ``import_files`` row, then the kind's importer, then the final counts and status; rejects are in
 ``import_rejects`` and, when asked, written to a CSV report. File-level problems (wrong encoding,
 missing columns, empty file, not JSON) mark the import FAILED with the reason and store nothing.
@@ -65,17 +66,22 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
     owner_key = owner_id or DEFAULT_OWNER
     summary = ImportSummary(file=str(path), kind=kind, owner_id=owner_key, profile=chosen.name if chosen else None)
     digest, size, total_lines = file_digest(path)
+    if chosen is None:
+        read_options = f"encoding={encoding or 'utf-8'}"
+    else:
+        read_options = f"profile={chosen.name};encoding={chosen.encoding};timezone={chosen.timezone or ''}"
 
     session = session_factory(engine)()
     try:
         existing = session.execute(select(ImportFileRow).where(
             ImportFileRow.owner_id == owner_key, ImportFileRow.kind == kind,
-            ImportFileRow.content_hash == digest)).scalar_one_or_none()
+            ImportFileRow.content_hash == digest, ImportFileRow.read_options == read_options)).scalar_one_or_none()
         if existing is not None and existing.status in DONE:
             summary.status, summary.import_id = "ALREADY_IMPORTED", existing.id
             return summary
         if existing is None:
-            existing = ImportFileRow(owner_id=owner_key, kind=kind, content_hash=digest, file_name=str(path),
+            existing = ImportFileRow(owner_id=owner_key, kind=kind, content_hash=digest, read_options=read_options,
+                                     file_name=str(path),
                                      size_bytes=size, profile=summary.profile, status="RUNNING")
             session.add(existing)
         else:  # an earlier attempt failed: run again on the same row, forgetting its rejects

@@ -223,15 +223,19 @@ class CustomsEntryLineRow(Base):
 
 
 class ImportFileRow(Base):
-    """One import of one file's content for one owner and kind; the content hash makes re-imports no-ops."""
+    """One import of one file's content for one owner and kind, read one way (profile, encoding, zone).
+
+    The same content read the same way again is a no-op; read with another zone or profile it is a new import.
+    """
 
     __tablename__ = "import_files"
-    __table_args__ = (UniqueConstraint("owner_id", "kind", "content_hash"),)
+    __table_args__ = (UniqueConstraint("owner_id", "kind", "content_hash", "read_options"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64))
+    read_options: Mapped[str] = mapped_column(String(255), default="")
     file_name: Mapped[str] = mapped_column(Text)
     size_bytes: Mapped[int] = mapped_column(Integer)
     profile: Mapped[str | None] = _opt(128)

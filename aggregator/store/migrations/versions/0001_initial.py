@@ -143,6 +143,7 @@ def upgrade() -> None:
     sa.Column('owner_id', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('read_options', sa.String(length=255), nullable=False),
     sa.Column('file_name', sa.Text(), nullable=False),
     sa.Column('size_bytes', sa.Integer(), nullable=False),
     sa.Column('profile', sa.String(length=128), nullable=True),
@@ -158,7 +159,7 @@ def upgrade() -> None:
     sa.Column('started_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_files')),
-    sa.UniqueConstraint('owner_id', 'kind', 'content_hash', name=op.f('uq_import_files_owner_id_kind_content_hash'))
+    sa.UniqueConstraint('owner_id', 'kind', 'content_hash', 'read_options', name=op.f('uq_import_files_owner_id_kind_content_hash_read_options'))
     )
     with op.batch_alter_table('import_files', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_import_files_owner_id'), ['owner_id'], unique=False)
