@@ -31,6 +31,29 @@ class ShopContext:
     shop_cipher: str | None = None  # TikTok
 
 
+class WebhookError(ValueError):
+    """A push/webhook body that cannot be understood (where + why); the raw body is kept by the caller."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """A verified push from a marketplace, reduced to what the application acts on.
+
+    ``event_id`` is stable for the same notification (dedupe key); ``source_updated_at`` lets a late,
+    older notification be recognised as stale. ``kind``: ORDER_STATUS, AUTH_REVOKED, AUTH_EXPIRING
+    or OTHER (kept, not acted on).
+    """
+
+    platform: Platform
+    event_id: str
+    kind: str
+    shop_id: str | None
+    order_id: str | None = None
+    raw_status: str | None = None
+    source_updated_at: datetime | None = None
+    raw: Any = None
+
+
 class OrderSource(Protocol):
     max_window: timedelta
 
