@@ -12,7 +12,7 @@ join agree with what the importers stored. Order ids, line refs, tracking number
                      [order_status, ordered_at, paid_at, package_id, tracking_number, country]
 ``shipment_lines``   owner_id, warehouse_code, wms_outbound_no, line_no, sku, qty
                      [platform, shop_id, order_id, order_line_ref, package_id, tracking_number, lot_id,
-                      status, created_at, shipped_at, delivered_at, returned_at]
+                      status, created_at, shipped_at, delivered_at, returned_at, carrier_code]
 ``receipt_lines``    owner_id, warehouse_code, asn_no, line_no, sku, planned_qty
                      [received_good_qty, received_damaged_qty, arrived_at, received_at, mbl_no, hbl_no,
                       awb_no, container_no, customs_declaration_no, po_number, lot_id]
@@ -42,7 +42,7 @@ CONTRACT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "shipment_lines": (
         ("owner_id", "warehouse_code", "wms_outbound_no", "line_no", "sku", "qty"),
         ("platform", "shop_id", "order_id", "order_line_ref", "package_id", "tracking_number", "lot_id",
-         "status", "created_at", "shipped_at", "delivered_at", "returned_at"),
+         "status", "created_at", "shipped_at", "delivered_at", "returned_at", "carrier_code"),
     ),
     "receipt_lines": (
         ("owner_id", "warehouse_code", "asn_no", "line_no", "sku", "planned_qty"),
@@ -75,7 +75,7 @@ INT_COLUMNS = {"qty", "planned_qty", "received_good_qty", "received_damaged_qty"
                "quantity"}
 _CODE_COLUMNS = {"owner_id", "platform", "shop_id", "warehouse_code", "wms_outbound_no", "asn_no",
                  "lot_id", "po_number", "package_id", "status", "order_status", "doc_type", "doc_level", "mode",
-                 "release_type"}
+                 "release_type", "carrier_code"}
 _DOCUMENT_COLUMNS = {"mbl_no", "hbl_no", "awb_no", "doc_number", "master_doc_number", "customs_declaration_no",
                      "declaration_no"}
 

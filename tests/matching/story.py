@@ -39,6 +39,7 @@ def shipment_lines() -> pd.DataFrame:
         "platform": raw["platform"], "shop_id": raw["shop_id"], "order_id": raw["marketplace_order_id"],
         "order_line_ref": raw["order_line_ref"], "package_id": raw["package_id"],
         "tracking_number": raw["tracking_number"], "lot_id": raw["stock_lot_id"], "status": raw["status"],
+        "carrier_code": raw["carrier_code"],
         "created_at": raw["created_at"], "shipped_at": raw["shipped_at"], "delivered_at": raw["delivered_at"],
         "returned_at": pd.Series([pd.NA] * len(raw)).mask(raw["status"] == "RETURNED",
                                                            "2026-03-21T10:00:00+08:00"),

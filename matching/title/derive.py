@@ -1,0 +1,291 @@
+"""Derive title events for lots and allocations from documents, endorsements, customs, receipts and shipments.
+
+Per lot (through its receipt line's links to a transport document line and a customs line):
+
+* ``SHIPPED_ON_BOARD`` (document on-board date): risk passes per the Incoterm; on a to-order bill title
+  stays with the shipper until endorsement; on a straight bill / waybill it follows the policy;
+* endorsement chain (``ISSUE`` -> ``BL_ISSUED``, ``ENDORSE``/``ENDORSE_TO_ORDER``/``BLANK_ENDORSE`` ->
+  ``ENDORSED``, ``TRANSFER`` -> ``TRANSFERRED`` (title passes to the endorsee with possession),
+  ``SURRENDER_FOR_DELIVERY`` -> ``SURRENDER_REQUESTED``, ``SURRENDERED`` -> carrier holds the document);
+* ``TELEX_RELEASED`` for telex / express releases (the source gives no time: placed at arrival,
+  confidence INFERRED); ``ARRIVED`` (declared arrival date, else the document's ETA, INFERRED);
+* ``CUSTOMS_LODGED`` / ``CUSTOMS_RELEASED`` (custody and control, never title);
+* ``ARRIVED_AT_WAREHOUSE`` / ``RECEIVED_AT_WAREHOUSE`` (the 3PL becomes custodian as bailee).
+
+Per allocation (shipment line x lot): ``ALLOCATED``, ``DISPATCHED``, ``DELIVERED`` (title and risk to the
+consumer per policy), ``RETURN_RECEIVED`` (back in the warehouse; title never left on a failed delivery).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from matching.engine import Prepared
+from matching.title import events as ev
+from matching.title.events import LEDGER_COLUMNS, TitleEvent
+from matching.title.policy import PolicyBook
+
+PHASES = ["TRANSIT", "DESTINATION", "RELEASED", "CUSTOMS", "CLEARED", "WAREHOUSE"]
+_OWNER_STATE = dict(zip(PHASES, [ev.SELLER_TITLE_IN_TRANSIT, ev.SELLER_TITLE_AT_DESTINATION, ev.RELEASED_BY_CARRIER,
+                                 ev.UNDER_CUSTOMS_CONTROL, ev.CLEARED, ev.OWNED_IN_WAREHOUSE]))
+_RANK = {"SHIPPED_ON_BOARD": 0, "BL_ISSUED": 1, "ENDORSED": 2, "TRANSFERRED": 3, "ARRIVED": 4,
+         "SURRENDER_REQUESTED": 5, "SURRENDERED": 6, "TELEX_RELEASED": 6, "CUSTOMS_LODGED": 7,
+         "CUSTOMS_RELEASED": 8, "ARRIVED_AT_WAREHOUSE": 9, "RECEIVED_AT_WAREHOUSE": 10}
+_ENDORSEMENT_KIND = {"ISSUE": "BL_ISSUED", "ENDORSE": "ENDORSED", "ENDORSE_TO_ORDER": "ENDORSED",
+                     "BLANK_ENDORSE": "ENDORSED", "TRANSFER": "TRANSFERRED",
+                     "SURRENDER_FOR_DELIVERY": "SURRENDER_REQUESTED", "SURRENDERED": "SURRENDERED"}
+
+
+def _t(value) -> datetime | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value) or pd.isna(value):
+        return None
+    return pd.Timestamp(value).to_pydatetime()
+
+
+def _s(value) -> str | None:
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
+
+
+class _Subject:
+    """Carries the four facts of one subject forward and emits an event at each change."""
+
+    def __init__(self, owner: str, kind: str, key: str, parent: str | None, qty: int, **state: str | None):
+        self.owner, self.kind, self.key, self.parent, self.qty = owner, kind, key, parent, qty
+        self.state = dict(state)
+        self.phase = "TRANSIT"
+        self.out: list[TitleEvent] = []
+
+    def title_state(self) -> str:
+        if self.state["title_holder"] == self.owner:
+            return _OWNER_STATE[self.phase]
+        return "SUPPLIER_TITLE_IN_WAREHOUSE" if self.phase == "WAREHOUSE" else ev.SUPPLIER_TITLE_IN_TRANSIT
+
+    def emit(self, kind: str, at: datetime, basis: str, note: str, evidence: str, confidence: str,
+             phase: str | None = None, title_state: str | None = None, **changes: str | None) -> None:
+        self.state.update({k: v for k, v in changes.items()})
+        if phase is not None:
+            self.phase = max(self.phase, phase, key=PHASES.index)
+        self.out.append(TitleEvent(
+            owner_id=self.owner, subject_kind=self.kind, subject_key=self.key, parent_key=self.parent, qty=self.qty,
+            kind=kind, effective_at=at, title_holder=self.state["title_holder"],
+            risk_bearer=self.state["risk_bearer"], document_holder=self.state["document_holder"],
+            custodian=self.state["custodian"], title_state=title_state or self.title_state(),
+            location_state=self.state["location_state"], basis=basis, basis_note=note, evidence=evidence,
+            confidence=confidence))
+
+
+def _lot_frame(p: Prepared, links: pd.DataFrame) -> pd.DataFrame:
+    lr = links[links["step"] == "lot_receipt"].sort_values(["left_key", "right_key"])
+    lots = lr.groupby("left_key", as_index=False).agg(owner_id=("owner_id", "first"), receipt=("right_key", "first"),
+                                                      qty=("qty", "sum"))
+    rd = links[links["step"] == "receipt_document"].drop_duplicates("left_key").set_index("left_key")["right_key"]
+    rc = links[links["step"] == "receipt_customs"].drop_duplicates("left_key").set_index("left_key")["right_key"]
+    lots["document"] = lots["receipt"].map(rd)
+    lots["customs"] = lots["receipt"].map(rc)
+    rec = p.receipts.set_index("key")
+    for column in ("warehouse_code", "arrived_at", "received_at", "asn_no"):
+        lots[column] = lots["receipt"].map(rec[column])
+    docs = p.documents.set_index("key")
+    for column in ("doc_number", "master_doc_number", "doc_type", "mode", "is_to_order", "release_type", "shipper",
+                   "consignee", "incoterm", "shipped_on_board_at", "eta"):
+        lots[f"d_{column}"] = lots["document"].map(docs[column])
+    customs = p.customs.set_index("key")
+    for column in ("declaration_no", "submitted_at", "released_at", "arrival_date", "country"):
+        lots[f"c_{column}"] = lots["customs"].map(customs[column])
+    return lots.sort_values("left_key").reset_index(drop=True)
+
+
+def _is_true(value) -> bool:
+    return str(value).strip().lower() in {"true", "1", "yes", "y"}
+
+
+def _lot_events(row, book: PolicyBook, chains: dict[str, list[dict]]) -> list[TitleEvent]:
+    owner = row.owner_id
+    policy = book.lookup(owner, None, _s(row.c_country))
+    shipper = _s(row.d_shipper) or "SUPPLIER"
+    doc = _s(row.d_doc_number)
+    to_order = _is_true(row.d_is_to_order) and _s(row.d_doc_type) in ("BOL", None)
+    incoterm = _s(row.d_incoterm)
+    mode = "AIR" if _s(row.d_mode) == "AIR" else "OCEAN"
+    carrier = f"CARRIER ({_s(row.d_master_doc_number) or doc})"
+    subject = _Subject(owner, "LOT", row.left_key, None, int(row.qty), title_holder=shipper, risk_bearer=shipper,
+                       document_holder=shipper, custodian=carrier, location_state=f"IN_TRANSIT_{mode}")
+    steps: list[tuple[datetime, int, str, dict]] = []
+
+    def add(at, kind, **kw):
+        if at is not None:
+            steps.append((at, _RANK[kind], kind, kw))
+
+    on_board = _t(row.d_shipped_on_board_at)
+    add(on_board, "SHIPPED_ON_BOARD")
+    chain = chains.get(doc or "", [])
+    for link in chain:
+        add(link["action_at"], _ENDORSEMENT_KIND.get(link["action_code"], "ENDORSED"), link=link)
+    arrival = _t(row.c_arrival_date)
+    add(arrival or _t(row.d_eta), "ARRIVED", inferred=arrival is None)
+    if _s(row.d_release_type) == "TELEX_RELEASE" and not chain:
+        add(arrival or _t(row.d_eta), "TELEX_RELEASED")
+    add(_t(row.c_submitted_at), "CUSTOMS_LODGED")
+    add(_t(row.c_released_at), "CUSTOMS_RELEASED")
+    add(_t(row.arrived_at), "ARRIVED_AT_WAREHOUSE")
+    add(_t(row.received_at), "RECEIVED_AT_WAREHOUSE")
+    straight = book.lookup(owner).straight_trigger(incoterm) if not to_order else None
+    risk_point = policy.risk_point(incoterm, policy.default_incoterm)
+    pending_endorsee: str | None = None
+    wh = _s(row.warehouse_code)
+    for at, _rank, kind, kw in sorted(steps, key=lambda s: (s[0], s[1])):
+        if kind == "SHIPPED_ON_BOARD":
+            changes = {}
+            note = [f"{incoterm or policy.default_incoterm}: risk passes "
+                    + ("on board / to the first carrier" if risk_point == "ON_SHIPMENT" else "later")]
+            if risk_point == "ON_SHIPMENT":
+                changes["risk_bearer"] = owner
+            if to_order:
+                note.append("to-order bill: title moves only by endorsement and transfer")
+                basis = "INCOTERM"
+            elif straight == "ON_SHIPMENT":
+                changes["title_holder"] = owner
+                note.append(f"{_s(row.d_doc_type) or 'document'} is no document of title: title follows the "
+                            "contract's delivery point (policy default)")
+                basis = "POLICY_DEFAULT"
+            else:
+                basis = "INCOTERM"
+            subject.emit(kind, at, basis, "; ".join(note), f"document {doc} on board {at.date()}", "DERIVED",
+                         phase="TRANSIT", **changes)
+        elif kind in ("BL_ISSUED", "ENDORSED", "TRANSFERRED", "SURRENDER_REQUESTED", "SURRENDERED"):
+            link = kw["link"]
+            recipient = book.party(owner, link["recipient"])
+            actor = book.party(owner, link["actor"])
+            evidence = f"endorsement chain {link['reference'] or ''} ({link['action_code']})".strip()
+            if kind == "BL_ISSUED":
+                subject.emit(kind, at, "BL_ENDORSEMENT", "carrier issued the bill to the first holder", evidence,
+                             "ASSERTED", document_holder=recipient)
+            elif kind == "ENDORSED":
+                pending_endorsee = recipient or "BLANK"
+                subject.emit(kind, at, "BL_ENDORSEMENT", f"endorsed to {pending_endorsee}; title passes with "
+                             "possession", evidence, "ASSERTED")
+            elif kind == "TRANSFERRED":
+                changes = {"document_holder": recipient}
+                if pending_endorsee in (recipient, "BLANK"):
+                    changes["title_holder"] = recipient
+                subject.emit(kind, at, "BL_ENDORSEMENT", "possession of the endorsed bill transferred", evidence,
+                             "ASSERTED", **changes)
+            elif kind == "SURRENDER_REQUESTED":
+                subject.emit(kind, at, "BL_ENDORSEMENT", f"{actor} surrendered the bill for delivery", evidence,
+                             "ASSERTED")
+            else:
+                subject.emit(kind, at, "BL_ENDORSEMENT", "carrier confirmed surrender: document-of-title "
+                             "function ends", evidence, "ASSERTED", phase="RELEASED",
+                             document_holder=actor or carrier)
+        elif kind == "ARRIVED":
+            changes = {"location_state": "AT_DESTINATION", "custodian": "DESTINATION TERMINAL"}
+            if risk_point == "ON_ARRIVAL":
+                changes["risk_bearer"] = owner
+            if straight == "ON_ARRIVAL":
+                changes["title_holder"] = owner
+            subject.emit(kind, at, "INCOTERM" if changes.keys() - {"location_state", "custodian"} else "CONTRACT",
+                         "goods at the port / airport of discharge",
+                         "declared arrival date" if not kw["inferred"] else f"document {doc} ETA",
+                         "INFERRED" if kw["inferred"] else "DERIVED", phase="DESTINATION", **changes)
+        elif kind == "TELEX_RELEASED":
+            consignee = book.party(owner, _s(row.d_consignee))
+            subject.emit(kind, at, "CONTRACT", "telex release: originals surrendered at origin, the carrier "
+                         "releases to the named consignee; documentary control has left the shipper",
+                         f"document {doc} release_type=TELEX_RELEASE", "INFERRED", phase="RELEASED",
+                         document_holder=consignee)
+        elif kind == "CUSTOMS_LODGED":
+            subject.emit(kind, at, "STATUTE", "customs restricts custody, never title",
+                         f"declaration {_s(row.c_declaration_no)}", "DERIVED", phase="CUSTOMS",
+                         location_state="UNDER_CUSTOMS_CONTROL")
+        elif kind == "CUSTOMS_RELEASED":
+            subject.emit(kind, at, "STATUTE", "released by customs (custody, not title)",
+                         f"declaration {_s(row.c_declaration_no)}", "DERIVED", phase="CLEARED",
+                         location_state="CLEARED")
+        else:
+            changes = {"custodian": wh, "location_state": "IN_RECEIVING" if kind == "ARRIVED_AT_WAREHOUSE"
+                       else "AVAILABLE"}
+            if kind == "RECEIVED_AT_WAREHOUSE" and straight == "ON_RECEIPT":
+                changes["title_holder"] = owner
+            if kind == "RECEIVED_AT_WAREHOUSE" and risk_point == "ON_RECEIPT":
+                changes["risk_bearer"] = owner
+            subject.emit(kind, at, "CONTRACT", "3PL holds the goods as bailee for the owner",
+                         f"ASN {_s(row.asn_no)}", "DERIVED", phase="WAREHOUSE", **changes)
+    return subject.out
+
+
+def _allocation_events(row, book: PolicyBook) -> list[TitleEvent]:
+    owner = row.owner_id
+    policy = book.lookup(owner, _s(row.platform), _s(row.country))
+    consumer = "CONSUMER"  # the buyer of the order named in the evidence
+    order = f"order {_s(row.platform) or ''}|{_s(row.shop_id) or ''}|{_s(row.order_id) or ''}"
+    wh = _s(row.warehouse_code)
+    subject = _Subject(owner, "ALLOCATION", f"{row.left_key}>{row.right_key}", row.right_key, int(row.qty),
+                       title_holder=owner, risk_bearer=owner, document_holder=None, custodian=wh,
+                       location_state="ALLOCATED")
+    outbound = f"{order} outbound {_s(row.wms_outbound_no)}"
+    created, shipped = _t(row.created_at), _t(row.shipped_at)
+    delivered, returned = _t(row.delivered_at), _t(row.returned_at)
+    if created or shipped:
+        subject.emit("ALLOCATED", created or shipped, "CONTRACT", "stock reserved for a marketplace order "
+                     "(still the seller's)", outbound, "DERIVED", title_state=ev.ALLOCATED)
+    if shipped:
+        to_consumer = policy.consumer_title_on == "DISPATCH"
+        subject.emit("DISPATCHED", shipped, "PLATFORM_TC" if to_consumer else "POLICY_DEFAULT",
+                     "handed to the last-mile carrier" + ("; title passes on dispatch (policy)" if to_consumer
+                                                          else "; title stays with the seller until delivery"),
+                     f"{outbound} tracking {_s(row.tracking_number) or '-'}", "DERIVED",
+                     title_state=ev.CONSUMER_OWNED if to_consumer else ev.IN_LAST_MILE,
+                     custodian=f"CARRIER {_s(row.carrier_code) or ''}".strip(), location_state="IN_LAST_MILE",
+                     **({"title_holder": consumer} if to_consumer else {}),
+                     **({"risk_bearer": consumer} if policy.consumer_risk_on == "DISPATCH" else {}))
+    if delivered:
+        subject.emit("DELIVERED", delivered, "POLICY_DEFAULT", "delivered: title and risk pass to the consumer "
+                     "(policy default: on delivery)", f"{outbound} delivered", "DERIVED",
+                     title_state=ev.CONSUMER_OWNED, title_holder=consumer, risk_bearer=consumer, custodian=consumer,
+                     location_state="DELIVERED")
+    if returned:
+        note = ("returned after delivery: title back to the seller" if delivered else
+                "failed delivery returned: title never left the seller")
+        subject.emit("RETURN_RECEIVED", returned, "CONTRACT", note + "; re-inspect before restock",
+                     f"{outbound} returned", "DERIVED", title_state=ev.OWNED_IN_WAREHOUSE, title_holder=owner,
+                     risk_bearer=owner, custodian=wh, location_state="RETURNED_PENDING_QC")
+    return subject.out
+
+
+def derive_title_events(p: Prepared, links: pd.DataFrame, book: PolicyBook | None = None,
+                        endorsements: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The title ledger (``LEDGER_COLUMNS`` plus ``seq``) for every lot and allocation in ``links``.
+
+    ``endorsements``: owner_id, doc_number, seq, action_code, actor, recipient, action_at, reference.
+    """
+    book = book or PolicyBook()
+    chains: dict[str, list[dict]] = {}
+    if endorsements is not None and not endorsements.empty:
+        from platform_adapters.canonical.identifiers import normalize_document_number
+        frame = endorsements.copy()
+        frame["action_at"] = pd.to_datetime(frame["action_at"], utc=True)
+        frame = frame.sort_values(["doc_number", "action_at", "seq"], kind="mergesort")
+        for record in frame.to_dict("records"):
+            record["action_at"] = _t(record["action_at"])
+            record = {k: (_s(v) if k not in ("action_at", "seq") else v) for k, v in record.items()}
+            chains.setdefault(normalize_document_number(record["doc_number"]), []).append(record)
+    out: list[TitleEvent] = []
+    for row in _lot_frame(p, links).itertuples(index=False):
+        out.extend(_lot_events(row, book, chains))
+    alloc = links[links["step"] == "shipment_lot"].sort_values(["left_key", "right_key"])
+    ship = p.shipments.set_index("key")
+    country = pd.Series(dtype="string")
+    os_ = links[links["step"] == "order_shipment"].drop_duplicates("right_key")
+    if not os_.empty:
+        country = os_.set_index("right_key")["left_key"].map(p.orders.drop_duplicates("key").set_index("key")["country"])
+    frame = alloc.assign(country=alloc["left_key"].map(country))
+    for column in ("platform", "shop_id", "order_id", "warehouse_code", "wms_outbound_no", "tracking_number",
+                   "created_at", "shipped_at", "delivered_at", "returned_at"):
+        frame[column] = frame["left_key"].map(ship[column])
+    frame["carrier_code"] = frame["left_key"].map(ship["carrier_code"]) if "carrier_code" in ship else pd.NA
+    for row in frame.itertuples(index=False):
+        out.extend(_allocation_events(row, book))
+    ledger = pd.DataFrame([e.row() for e in out], columns=LEDGER_COLUMNS)
+    ledger["seq"] = ledger.groupby("subject_key").cumcount() + 1
+    return ledger

@@ -1,0 +1,62 @@
+"""Title events: one fact about a lot or an allocation at one instant, with its basis and evidence.
+
+Every event carries the full state *after* it (title holder, risk bearer, document holder, custodian,
+title state, location state), so the position at an instant is the latest event of each subject.
+``event_id`` is a stable hash of (subject, kind, effective time, evidence): deriving twice gives the
+same ids, so the store appends only ids it has not seen (the ledger is append-only).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+LEDGER_COLUMNS = [
+    "event_id", "owner_id", "subject_kind", "subject_key", "parent_key", "qty", "kind", "effective_at",
+    "title_holder", "risk_bearer", "document_holder", "custodian", "title_state", "location_state",
+    "basis", "basis_note", "evidence", "confidence",
+]
+
+# title states (reference §3.4) and the bases of §7.1
+SUPPLIER_TITLE_IN_TRANSIT = "SUPPLIER_TITLE_IN_TRANSIT"
+SELLER_TITLE_IN_TRANSIT = "SELLER_TITLE_IN_TRANSIT"
+SELLER_TITLE_AT_DESTINATION = "SELLER_TITLE_AT_DESTINATION"
+RELEASED_BY_CARRIER = "RELEASED_BY_CARRIER"
+UNDER_CUSTOMS_CONTROL = "UNDER_CUSTOMS_CONTROL"
+CLEARED = "CLEARED"
+OWNED_IN_WAREHOUSE = "OWNED_IN_WAREHOUSE"
+ALLOCATED = "ALLOCATED"
+IN_LAST_MILE = "IN_LAST_MILE"
+CONSUMER_OWNED = "CONSUMER_OWNED"
+
+
+@dataclass(frozen=True, slots=True)
+class TitleEvent:
+    owner_id: str
+    subject_kind: str  # LOT or ALLOCATION
+    subject_key: str
+    parent_key: str | None  # the lot of an allocation
+    qty: int
+    kind: str  # SHIPPED_ON_BOARD, BL_ISSUED, ENDORSED, SURRENDERED, TELEX_RELEASED, ARRIVED, ...
+    effective_at: datetime
+    title_holder: str
+    risk_bearer: str
+    document_holder: str | None
+    custodian: str
+    title_state: str
+    location_state: str
+    basis: str  # CONTRACT, INCOTERM, BL_ENDORSEMENT, STATUTE, PLATFORM_TC, POLICY_DEFAULT
+    basis_note: str
+    evidence: str
+    confidence: str  # ASSERTED, DERIVED, INFERRED
+
+    @property
+    def event_id(self) -> str:
+        text = "\x1f".join([self.subject_kind, self.subject_key, self.kind, self.effective_at.isoformat(),
+                            self.evidence])
+        return hashlib.sha1(text.encode()).hexdigest()[:24]
+
+    def row(self) -> dict[str, object]:
+        values = asdict(self)
+        values["event_id"] = self.event_id
+        return values

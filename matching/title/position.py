@@ -1,0 +1,85 @@
+"""The title position at an instant: a fold of the ledger (latest event per subject at or before it).
+
+A lot's units that sit in allocations active at the instant are counted under the allocation's
+state; the rest under the lot's state. The result is quantity and value by owner x title holder x
+title state x location state (e.g. value on the water per owner: ``location_state ==
+'IN_TRANSIT_OCEAN'``). Values are exact Decimals (quantity x unit value of the lot), never rounded
+here; lots with no unit value count in ``qty`` and ``unvalued_qty``.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+
+from matching.engine import Prepared
+
+POSITION_COLUMNS = ["owner_id", "title_holder", "title_state", "location_state", "qty", "value", "currency",
+                    "unvalued_qty"]
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def lot_unit_values(p: Prepared, links: pd.DataFrame) -> dict[str, tuple[Decimal, str]]:
+    """lot key -> (unit value, currency): the lot list's landed cost, else customs value / declared qty."""
+    values: dict[str, tuple[Decimal, str]] = {}
+    customs = p.customs.set_index("key")
+    rc = links[links["step"] == "receipt_customs"].drop_duplicates("left_key").set_index("left_key")["right_key"]
+    lr = links[links["step"] == "lot_receipt"].sort_values("right_key").drop_duplicates("left_key")
+    for lot_key, receipt in zip(lr["left_key"], lr["right_key"]):
+        line = rc.get(receipt)
+        if line is None or line not in customs.index:
+            continue
+        total, qty = _decimal(customs.at[line, "customs_value"]), _decimal(customs.at[line, "qty"])
+        currency = customs.at[line, "currency"]
+        if total is not None and qty and not pd.isna(currency):
+            values[lot_key] = (total / qty, str(currency))
+    for key, cost, currency in zip(p.lots["key"], p.lots["unit_cost"], p.lots["cost_currency"]):
+        amount = _decimal(cost)
+        if amount is not None and not pd.isna(currency):
+            values[key] = (amount, str(currency))
+    return values
+
+
+def state_at(ledger: pd.DataFrame, at) -> pd.DataFrame:
+    """The latest event of every subject at or before ``at``."""
+    when = pd.Timestamp(at)
+    if when.tzinfo is None:
+        raise ValueError("the instant must be timezone-aware")
+    frame = ledger.assign(_at=pd.to_datetime(ledger["effective_at"], utc=True))
+    frame = frame[frame["_at"] <= when]
+    frame = frame.sort_values(["subject_key", "_at", "seq"], kind="mergesort")
+    return frame.drop_duplicates("subject_key", keep="last").drop(columns="_at")
+
+
+def title_position(ledger: pd.DataFrame, at, *, owner_id: str | None = None,
+                   unit_values: dict[str, tuple[Decimal, str]] | None = None) -> pd.DataFrame:
+    current = state_at(ledger if owner_id is None else ledger[ledger["owner_id"] == owner_id], at)
+    unit_values = unit_values or {}
+    allocs = current[current["subject_kind"] == "ALLOCATION"]
+    taken = allocs.groupby("parent_key")["qty"].sum()
+    lots = current[current["subject_kind"] == "LOT"].copy()
+    lots["qty"] = lots["qty"] - lots["subject_key"].map(taken).fillna(0).astype("int64")
+    lots["lot"] = lots["subject_key"]
+    allocs = allocs.assign(lot=allocs["parent_key"])
+    rows = pd.concat([lots, allocs], ignore_index=True)
+    rows = rows[rows["qty"] > 0]
+    if rows.empty:
+        return pd.DataFrame(columns=POSITION_COLUMNS)
+    units = rows["lot"].map(lambda k: unit_values.get(k, (None, None)))
+    rows["unit"] = [u for u, _ in units]
+    rows["currency"] = [c for _, c in units]
+    rows["value"] = [u * q if u is not None else Decimal(0) for u, q in zip(rows["unit"], rows["qty"])]
+    rows["unvalued_qty"] = rows["qty"].where(rows["unit"].isna(), 0)
+    rows["currency"] = rows["currency"].fillna("")
+    keys = ["owner_id", "title_holder", "title_state", "location_state", "currency"]
+    out = rows.groupby(keys, as_index=False, sort=True).agg(
+        qty=("qty", "sum"), value=("value", lambda v: sum(v, Decimal(0))), unvalued_qty=("unvalued_qty", "sum"))
+    return out[POSITION_COLUMNS].reset_index(drop=True)
