@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from fx.money import Money
@@ -203,6 +203,34 @@ class Converter:
                             f"the configured maximum age is {self.policy.max_age_days} days")
         legs = tuple(Leg(self.book.get(key, rate_date), inverted) for key, inverted in path)  # type: ignore[arg-type]
         return legs, rate_date
+
+    def period_average(self, frm: str, to: str, start: date, end: date, *, side: Side | None = None) -> Rate:
+        """Mean of the effective ``frm``→``to`` rates published on the days of ``start``..``end``.
+
+        For recognition at a period average (IAS 21 ¶22 / CAS 19 approximate rate). Only days
+        with a published rate count; nothing is filled in. The result is a derived, unrounded rate.
+        """
+        side = side or self.policy.side
+        daily: list[Decimal] = []
+        sources: set[str] = set()
+        day = start
+        while day <= end:
+            try:
+                legs, _ = self.find_path(frm, to, day, allow_fallback=False, side=side)
+            except RateNotFound:
+                legs = ()
+            if legs:
+                value = Decimal(1)
+                for leg in legs:
+                    value = leg.apply(value)
+                daily.append(value)
+                sources.add(legs[0].rate.source)
+            day += timedelta(days=1)
+        if not daily:
+            raise RateNotFound(f"no {side.value} rate {frm}/{to} published between {start} and {end}")
+        mean = sum(daily, Decimal(0)) / len(daily)
+        return Rate(frm, to, mean, end, "+".join(sorted(sources)) + "-AVG", side, 1,
+                    f"mean of {len(daily)} daily rates {start}..{end}")
 
     def convert(self, money: Money, to: str, on: date, *, allow_fallback: bool | None = None,
                 side: Side | None = None) -> Conversion:

@@ -34,6 +34,11 @@ def cash_digits(code: str) -> int:
     return CASH_DIGITS_OVERRIDES.get(code, minor_units(code))
 
 
+def table_published() -> str:
+    """Publication date of the ISO 4217 table the minor units come from (e.g. ``2026-01-01``)."""
+    return str(iso4217.raw_xml.attrib.get("Pblshd", "unknown"))
+
+
 def is_known(code: str) -> bool:
     try:
         minor_units(code)

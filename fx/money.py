@@ -118,5 +118,25 @@ class Money:
         digits = cash_digits(self.currency) if cash else minor_units(self.currency)
         return Money(self.amount.quantize(Decimal(1).scaleb(-digits), rounding=rounding), self.currency)
 
+    def digits(self, *, cash: bool = False) -> int:
+        return cash_digits(self.currency) if cash else minor_units(self.currency)
+
+    def fits(self, *, cash: bool = False) -> bool:
+        """True when the amount has no more decimals than the currency allows (flag, don't fix)."""
+        return self.amount == self.amount.quantize(Decimal(1).scaleb(-self.digits(cash=cash)))
+
+    def to_minor(self, *, cash: bool = False) -> int:
+        """The amount in minor units (cents, sen…); refuses an amount finer than the currency allows."""
+        if not self.fits(cash=cash):
+            raise ValueError(f"{self} has more than {self.digits(cash=cash)} decimals; round it explicitly first")
+        return int(self.amount.scaleb(self.digits(cash=cash)))
+
+    @classmethod
+    def from_minor(cls, units: int, currency: str, *, cash: bool = False) -> "Money":
+        if isinstance(units, bool) or not isinstance(units, int):
+            raise TypeError("minor units must be an int")
+        digits = cash_digits(currency) if cash else minor_units(currency)
+        return cls(Decimal(units).scaleb(-digits), currency)
+
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"

@@ -15,7 +15,9 @@ from aggregator.fx_service.locks import utilise_lock
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow, FxRevaluationRun
 from aggregator.store.upsert import insert_for
 from fx.convert import Converter
-from fx.gains import FxAccounts, OpenItem, Revaluation, Settlement, period_bounds, recognise, revalue, settle
+from fx.gains import (
+    FxAccounts, OpenItem, Revaluation, Settlement, period_bounds, recognise, recognise_at_rate, revalue, settle,
+)
 from fx.journal import Journal
 from fx.money import Money
 
@@ -47,14 +49,20 @@ def to_open_item(row: FxOpenItemRow) -> OpenItem:
 
 
 def recognise_receivable(session: Session, owner_id: str, item_id: str, amount: Money, *, book_currency: str,
-                         on: date, account: str, converter: Converter,
+                         on: date, account: str, converter: Converter, average_over: tuple[date, date] | None = None,
                          rounding: str = ROUND_HALF_UP) -> FxOpenItemRow:
-    """Book a receivable at the rate of its transaction date; recognising it again returns the stored one."""
+    """Book a receivable at the rate of its transaction date, or at the average of ``average_over``
+    (first, last day) when the entity recognises at a period average; recognising it again returns
+    the stored one."""
     existing = session.scalars(select(FxOpenItemRow).where(FxOpenItemRow.owner_id == owner_id,
                                                            FxOpenItemRow.item_id == item_id)).first()
     if existing is not None:
         return existing
-    item = recognise(item_id, converter.convert(amount, book_currency, on), account=account, rounding=rounding)
+    if average_over is not None:
+        average = converter.period_average(amount.currency, book_currency, *average_over)
+        item = recognise_at_rate(item_id, amount, average, account=account, rounding=rounding)
+    else:
+        item = recognise(item_id, converter.convert(amount, book_currency, on), account=account, rounding=rounding)
     row = FxOpenItemRow(owner_id=owner_id, item_id=item.item_id, account=item.account,
                         original_amount=item.original.amount, original_currency=item.original.currency,
                         carrying_amount=item.carrying.amount, book_currency=item.carrying.currency,
@@ -79,6 +87,24 @@ def settle_with_lock(session: Session, owner_id: str, item_id: str, lock_id: str
                     idem_prefix=key, rate_source="LOCK", rate_ref=lock_id, accounts=accounts, rounding=rounding)
     save_journal(session, owner_id, result.journal)
     row.settled_on = now.date()
+    session.flush()
+    return result
+
+
+def settle_at_actual(session: Session, owner_id: str, item_id: str, cash: Money, *, on: date, reference: str,
+                     rate_source: str = "ACTUAL", accounts: FxAccounts = FxAccounts(),
+                     rounding: str = ROUND_HALF_UP) -> Settlement:
+    """Settle the whole open item at the rate actually obtained (``cash`` received in book currency)."""
+    row = session.scalars(select(FxOpenItemRow).where(
+        FxOpenItemRow.owner_id == owner_id, FxOpenItemRow.item_id == item_id).with_for_update()).first()
+    if row is None or row.settled_on is not None:
+        raise ItemNotOpen(f"receivable {item_id!r} of {owner_id!r} is not open")
+    item = to_open_item(row)
+    key = f"{reference}:{item_id}"
+    result = settle(item, item.original, cash, on=on, journal_id=f"FX-{key}", idem_prefix=key,
+                    rate_source=rate_source, rate_ref=reference, accounts=accounts, rounding=rounding)
+    save_journal(session, owner_id, result.journal)
+    row.settled_on = on
     session.flush()
     return result
 

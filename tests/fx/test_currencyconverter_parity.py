@@ -15,15 +15,14 @@ from currency_converter import CurrencyConverter, RateNotFoundError
 
 from fx.convert import Converter, RateBook, RateNotFound
 from fx.money import Money
-from fx.sources import ecb
 
 # Our marketplace and book currencies that the ECB list covers (VND and TWD are not in it).
 COVERED = ["SGD", "MYR", "THB", "IDR", "PHP", "CNY", "USD", "HKD", "JPY", "KRW", "EUR"]
 
 
 @pytest.fixture(scope="module")
-def both(ecb_history_zip: bytes) -> tuple[Converter, CurrencyConverter, list[date]]:
-    parsed = ecb.parse(ecb_history_zip)
+def both(ecb_history) -> tuple[Converter, CurrencyConverter, list[date]]:
+    parsed = ecb_history
     ours = Converter(RateBook(parsed.rates))
     theirs = CurrencyConverter(decimal=True, fallback_on_missing_rate=False, fallback_on_wrong_date=False)
     full_days = sorted({r.on for r in parsed.rates if r.quote == "PHP"})  # days all of COVERED exist

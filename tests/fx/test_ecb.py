@@ -78,8 +78,8 @@ def test_not_an_ecb_file_is_a_format_error() -> None:
         ecb.parse(b"Currency,Rate\nUSD,1.1\n")
 
 
-def test_real_history_zip(ecb_history_zip: bytes) -> None:
-    parsed = ecb.parse(ecb_history_zip)
+def test_real_history_zip(ecb_history) -> None:
+    parsed = ecb_history
     days = parsed.dates()
     assert days[0] == date(1999, 1, 4)
     assert len(days) > 7000

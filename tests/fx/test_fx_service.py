@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +11,9 @@ from aggregator.fx_service.locks import (
     LockExists, LockNotFound, cancel_lock, create_lock, get_lock, list_locks, utilise_lock,
 )
 from aggregator.fx_service.rates import import_rates, load_rate_book
-from aggregator.fx_service.receivables import ItemNotOpen, recognise_receivable, revalue_period, settle_with_lock
+from aggregator.fx_service.receivables import (
+    ItemNotOpen, recognise_receivable, revalue_period, settle_at_actual, settle_with_lock,
+)
 from aggregator.store.models import AuditEntry, ExceptionItem
 from aggregator.store.models.fx import FxJournalLineRow, FxLockUtilisationRow, FxRateRow
 from fx.convert import Converter
@@ -122,3 +124,20 @@ def test_month_end_revaluation_is_booked_once_with_its_reversal(session) -> None
     again = revalue_period(session, "OWN-1", "2026-12", book_currency="CNY", converter=converter)
     assert not again.created and again.run.id == outcome.run.id
     assert session.scalar(select(func.count()).select_from(FxJournalLineRow)) == 8
+
+
+def test_recognition_at_period_average_and_settlement_at_the_actual_rate(session) -> None:
+    _import(session, "eurofxref-hist-90d.sample.xml")
+    converter = Converter(load_rate_book(session))
+    row = recognise_receivable(session, "OWN-1", "TIKTOK:MY1:7", Money.of("1000.00", "MYR"), book_currency="CNY",
+                               on=date(2026, 12, 29), account="1122.MY", converter=converter,
+                               average_over=(date(2026, 12, 1), date(2026, 12, 31)))
+    average = converter.period_average("MYR", "CNY", date(2026, 12, 1), date(2026, 12, 31))
+    assert row.rate_source == "ECB-AVG" and row.carrying_rate == average.value
+    assert row.carrying_amount == (Decimal(1000) * average.value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    result = settle_at_actual(session, "OWN-1", "TIKTOK:MY1:7", Money.of("1650.00", "CNY"), on=date(2027, 1, 8),
+                              reference="PINGPONG-TX-88")
+    assert result.realized == Money.of("1650.00", "CNY") - Money(row.carrying_amount, "CNY")
+    keys = set(session.scalars(select(FxJournalLineRow.idem_key)))
+    assert keys == {"PINGPONG-TX-88:TIKTOK:MY1:7:CASH", "PINGPONG-TX-88:TIKTOK:MY1:7:AR",
+                    "PINGPONG-TX-88:TIKTOK:MY1:7:FX"}

@@ -1,6 +1,7 @@
 """Money refuses floats and mixed currencies; allocation always sums to the whole."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fx.allocation import AllocationError, allocate
-from fx.currencies import minor_units
+from fx.currencies import minor_units, table_published
 from fx.money import CurrencyMismatch, Money, to_decimal
 from fx.rates import Rate
 
@@ -74,3 +75,21 @@ def test_allocation_parts_sum_to_the_whole(currency: str, minor: int, weights: l
         assert abs(part.amount - exact) < unit  # never more than one minor unit from the exact share
         if weight == 0:
             assert part.amount == 0
+
+
+@given(currency=st.sampled_from(CURRENCIES), units=st.integers(min_value=-10**15, max_value=10**15),
+       cash=st.booleans())
+def test_minor_units_round_trip(currency: str, units: int, cash: bool) -> None:
+    money = Money.from_minor(units, currency, cash=cash)
+    assert money.fits(cash=cash)
+    assert money.to_minor(cash=cash) == units
+
+
+def test_fractional_idr_is_flagged_not_fixed() -> None:
+    payout = Money.of("150000.50", "IDR")
+    assert payout.fits() and not payout.fits(cash=True)  # ISO says 2 decimals, cash practice 0
+    with pytest.raises(ValueError):
+        payout.to_minor(cash=True)
+    assert Money.of("150000", "IDR").to_minor(cash=True) == 150000
+    assert Money.of("1.005", "USD").round().amount == Decimal("1.01")  # HALF_UP is the default mode
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", table_published())
