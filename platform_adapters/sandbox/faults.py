@@ -7,7 +7,7 @@ A plan is written like ``"429=0.05,5xx=0.05,slow=0.01,expire=once,truncate=0.01"
 * ``slow``: the reply is delayed by ``slow_seconds`` (default 1.5, set with ``slow_seconds=…``);
 * ``truncate``: a 200 reply whose JSON body is cut short (never on token endpoints);
 * ``expire``: token expiry mid-run: ``once`` expires each shop's access token once, on a seeded
-  call number between 2 and 8; a number is a per-call probability.
+  call number, 2 or 3; a number is a per-call probability.
 
 Decisions come from one ``random.Random(seed)``, so a single-threaded client sees the same faults
 on every run. Faults are decided before a request is handled and never change world state.
@@ -115,7 +115,7 @@ class FaultInjector:
         with self._lock:
             calls = self._calls_per_shop[shop_key] = self._calls_per_shop.get(shop_key, 0) + 1
             if self.plan.expire_once:
-                target = self._expire_at.setdefault(shop_key, self._rng.randint(2, 8))
+                target = self._expire_at.setdefault(shop_key, self._rng.randint(2, 3))
                 if calls == target:
                     self._count("expire")
                     return True
