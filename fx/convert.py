@@ -186,6 +186,10 @@ class Converter:
                 found = self._path_date(path, on, fallback)
                 if found is not None and (best is None or found > best[0]):
                     best = (found, path)
+                    if found == on:
+                        break  # nothing can be fresher than the requested day: keep the preferred path
+            if best is not None and best[0] == on:
+                break
         if best is None:
             latest = None
             if not fallback:

@@ -125,10 +125,7 @@ class RateLock:
 
     @property
     def used(self) -> Money:
-        total = Money.zero(self.dealt_currency)
-        for utilisation in self.utilisations:
-            total = total + utilisation.dealt
-        return total
+        return Money(sum((u.dealt.amount for u in self.utilisations), Decimal(0)), self.dealt_currency)
 
     @property
     def cap(self) -> Money:
