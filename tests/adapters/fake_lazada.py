@@ -57,6 +57,13 @@ class FakeLazada:
         if params.get("sign") != sign_request(APP_SECRET, api_path, params).sign or params.get("app_key") != APP_KEY:
             self.bad_signs += 1
             return self.error("IncompleteSignature", "The request signature does not conform to platform standards")
+        if api_path == "/auth/token/create":
+            if params.get("code") != "good-code":
+                return self.error("InvalidCode", "Invalid authorization code")
+            return httpx.Response(200, json={"code": "0", "request_id": "c", "access_token": "access-1",
+                                             "refresh_token": "refresh-1", "expires_in": 2592000,
+                                             "refresh_expires_in": 0, "country": "sg", "account": "a@b.c",
+                                             "country_user_info": [{"country": "sg", "seller_id": "1001"}]})
         if api_path == "/auth/token/refresh":
             pair = self.refresh_tokens.pop(params.get("refresh_token"), None)
             if pair is None:

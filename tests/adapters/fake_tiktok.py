@@ -49,6 +49,13 @@ class FakeTikTok:
         if self.failures[path]:
             return self.failures[path].popleft()
         query = dict(request.url.params)
+        if path == "/api/v2/token/get":
+            if query.get("auth_code") != "good-code" or query.get("grant_type") != "authorized_code":
+                return self.error(36004005, "can not find related auth record")
+            base = int(T0.timestamp())
+            return self.ok({"access_token": "access-1", "refresh_token": "refresh-1",
+                            "access_token_expire_in": base + 7 * 86400, "refresh_token_expire_in": base + 365 * 86400,
+                            "open_id": "oid", "seller_name": "Shop TH", "seller_base_region": "TH"})
         if path == "/api/v2/token/refresh":
             if query.get("app_secret") != APP_SECRET:
                 return self.error(36004004, "invalid app")

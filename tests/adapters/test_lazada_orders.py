@@ -195,3 +195,13 @@ def test_hosts_and_authorization_link():
     assert link.startswith("https://auth.lazada.com/oauth/authorize?response_type=code&force_auth=true")
     assert "client_id=k" in link and "country=th" in link
     assert "s3cr3t-value" not in repr(LazadaSettings("k", "s3cr3t-value", "SG"))
+
+
+def test_code_exchange_stores_durations_as_absolute_times_and_zero_refresh_means_not_refreshable(fake):
+    clock = Clock(T0)
+    got = lazada_auth.exchange_code(SETTINGS, make_transport("lazada"), "good-code", clock)
+    assert got.access_expires_at == T0 + timedelta(days=30)
+    assert got.refresh_expired(T0)  # refresh_expires_in = 0: cannot be refreshed
+    assert got.extra["seller_ids"] == "1001"
+    with pytest.raises(Exception, match="InvalidCode"):
+        lazada_auth.exchange_code(SETTINGS, make_transport("lazada"), "bad", clock)

@@ -197,3 +197,18 @@ def test_provider_without_tokens_says_not_authorized(engine, vault):
     provider = DatabaseTokenProvider(engine, shop_pk, "9", vault, lambda t: t, clock=Clock(NOW))
     with pytest.raises(AuthorizationRevoked, match="not been authorized"):
         provider.current()
+
+
+def test_token_near_expiry_is_refreshed_before_use_and_persisted(engine, vault):
+    with session_scope(engine) as session:
+        add_owner(session, "brand-a", "Brand A")
+        shop = add_shop(session, vault, platform="tiktok", owner_id="brand-a", shop_id="7", region="TH",
+                        app_key="1", app_secret="k")
+        store_authorization(session, vault, shop, tokens(now=NOW, expires_in=timedelta(minutes=3)))
+        shop_pk = shop.id
+    provider = DatabaseTokenProvider(engine, shop_pk, "7", vault,
+                                     lambda stale: tokens("access-B", "refresh-B", now=NOW), clock=Clock(NOW))
+    assert provider.current().access_token == "access-B"
+    assert provider.current().access_token == "access-B" and provider.refreshes == 1  # no second refresh
+    with Session(engine) as session:
+        assert read_tokens(session.scalars(select(ShopCredential)).one(), vault).refresh_token == "refresh-B"

@@ -178,3 +178,10 @@ def test_hosts_and_authorization_link():
         "https://services.tiktokshop.com/open/authorize?service_id=70")
     assert "services.tiktokshops.us" in TikTokSettings("k", "s", region="US").authorize_page
     assert "s3cr3t" not in repr(TikTokSettings("k", "s3cr3t"))
+
+
+def test_code_exchange_keeps_absolute_expiry(fake):
+    got = tiktok_auth.exchange_code(SETTINGS, make_transport("tiktok"), "good-code")
+    assert got.access_expires_at == T0 + timedelta(days=7) and got.extra["seller_name"] == "Shop TH"
+    with pytest.raises(PlatformError, match="36004005"):
+        tiktok_auth.exchange_code(SETTINGS, make_transport("tiktok"), "used-code")
