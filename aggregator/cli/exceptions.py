@@ -53,8 +53,29 @@ def resolve(app: AppContext, item_id: int, note: str) -> None:
     click.echo(f"exception #{item_id} resolved")
 
 
-@command.command(help="Replay open exceptions through their source's mapper and store (not available yet).")
+@command.command(help="Replay parked marketplace records (all open ones, or the IDs given) through their "
+                       "adapter's mapper and the store.")
 @click.argument("item_ids", type=int, nargs=-1)
-def retry(item_ids: tuple[int, ...]) -> None:
-    click.echo("aggregator exceptions retry: not available yet (replay of parked payloads).", err=True)
-    raise SystemExit(2)
+@pass_app
+def retry(app: AppContext, item_ids: tuple[int, ...]) -> None:
+    from sqlalchemy import select
+
+    from aggregator.replay import replay_exception
+    from aggregator.store.db import session_scope
+    from aggregator.store.models import ExceptionItem
+    from aggregator.store.vault import Vault
+
+    vault = Vault.from_settings(app.settings)
+    failed = 0
+    with session_scope(app.ready_engine()) as session:
+        ids = item_ids or tuple(session.scalars(select(ExceptionItem.id).where(ExceptionItem.status == "open")
+                                                .order_by(ExceptionItem.id)))
+        for item_id in ids:
+            try:
+                outcome = replay_exception(session, vault, item_id)
+            except LookupError as exc:
+                raise click.ClickException(str(exc)) from exc
+            failed += not outcome.replayed
+            click.echo(f"#{item_id}: {'replayed' if outcome.replayed else 'still open'} — {outcome.detail}")
+    if failed:
+        raise SystemExit(1)
