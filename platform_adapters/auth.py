@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Protocol, TypeVar, runtime_checkable
 
 from platform_adapters.canonical.common import aware_utc
+from platform_adapters.http.errors import ErrorKind, PlatformError
 
 T = TypeVar("T")
 
@@ -131,8 +132,6 @@ def call_with_token(provider: TokenProvider, shop_id: str, call: Callable[[Token
 
     A second expired-token error, or an auth-revoked error, raises ``AuthorizationRevoked``.
     """
-    from platform_adapters.http.errors import ErrorKind, PlatformError
-
     tokens = provider.current()
     try:
         return call(tokens)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from dateutil import parser as date_parser
 
 from fx.money import Money, to_decimal
+from platform_adapters.canonical.common import Problem, Severity
 
 # epoch values above this are milliseconds (1e11 s is the year 5138)
 _MS_THRESHOLD = 10**11
@@ -100,11 +101,8 @@ class Problems:
     """Collects mapping problems; ``parse`` turns a parser's ``ValueError`` into a Problem."""
 
     def __init__(self, location: str | None = None) -> None:
-        from platform_adapters.canonical import Problem, Severity
-
-        self._problem, self._severity = Problem, Severity
         self.location = location
-        self.items: list = []
+        self.items: list[Problem] = []
 
     def parse(self, parser, value: object, field: str, *args, required: bool = True, code: str = "bad_value"):
         """``parser(value, *args)``; on ``ValueError``/``TypeError`` record a problem (error when required)."""
@@ -117,11 +115,11 @@ class Problems:
 
     def add(self, code: str, message: str, *, field: str | None = None, value: object = None,
             severity: str = "error") -> None:
-        self.items.append(self._problem(
-            code=code, message=message, severity=self._severity(severity), field=field,
+        self.items.append(Problem(
+            code=code, message=message, severity=Severity(severity), field=field,
             value=None if value is None else str(value)[:200], location=self.location,
         ))
 
     @property
     def has_errors(self) -> bool:
-        return any(p.severity.value == "error" for p in self.items)
+        return any(p.severity is Severity.ERROR for p in self.items)
