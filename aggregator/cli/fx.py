@@ -70,6 +70,8 @@ def _store(app: AppContext, kind: str, payload: bytes, origin: str, options: dic
         click.echo(f"  problem: {problem}")
     if len(report.problems) > 20:
         click.echo(f"  … and {len(report.problems) - 20} more (all parked in the exceptions queue)")
+    for jump in report.jumps:
+        click.echo(f"  check: {jump} (stored; parked for review)")
 
 
 @rates.command(name="import", help="Import a rate file (ECB XML/CSV/zip, MAS CSV, Frankfurter JSON, bank CSV).")

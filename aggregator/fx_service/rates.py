@@ -4,6 +4,8 @@ An import is keyed by (source, sha256 of the payload): importing the same file t
 New rates are inserted in bulk (``ON CONFLICT DO NOTHING`` so concurrent imports never collide);
 a rate the publisher revised (same key, different value) is updated and written to the audit log;
 each problem the parser reported is parked in the exceptions queue with its location and raw text.
+A rate that jumps more than ``jump_threshold`` from the fixing before it (in the payload or already
+stored) is stored but also parked as a warning for a person to check.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +22,7 @@ from aggregator.store.exceptions_queue import park
 from aggregator.store.models.fx import FxRateImport, FxRateRow
 from aggregator.store.upsert import insert_for, write_audit
 from fx.convert import RateBook
+from fx.rate_checks import DEFAULT_THRESHOLD, SeriesKey, large_moves, series_key
 from fx.rates import Rate, Side
 from fx.sources.base import ParsedRates
 
@@ -37,20 +41,22 @@ class ImportReport:
     unchanged: int = 0
     duplicate_file: bool = False
     problems: list[str] = field(default_factory=list)
+    jumps: list[str] = field(default_factory=list)
     import_id: int | None = None
 
     def summary(self) -> str:
         if self.duplicate_file:
             return f"{self.origin}: already imported (import #{self.import_id}); nothing to do"
         return (f"{self.origin}: {self.read} rates read, {self.created} new, {self.revised} revised, "
-                f"{self.unchanged} unchanged, {len(self.problems)} problem(s)")
+                f"{self.unchanged} unchanged, {len(self.problems)} problem(s), {len(self.jumps)} suspicious jump(s)")
 
 
 def _key(rate: Rate) -> RateKey:
     return (rate.source, rate.base, rate.quote, rate.side.value, rate.on)
 
 
-def import_rates(session: Session, parsed: ParsedRates, *, payload: bytes, origin: str) -> ImportReport:
+def import_rates(session: Session, parsed: ParsedRates, *, payload: bytes, origin: str,
+                 jump_threshold: Decimal = DEFAULT_THRESHOLD) -> ImportReport:
     """Store ``parsed`` (read from ``payload``) idempotently; the caller commits."""
     digest = hashlib.sha256(payload).hexdigest()
     report = ImportReport(parsed.source, origin, digest, read=len(parsed.rates))
@@ -100,6 +106,13 @@ def import_rates(session: Session, parsed: ParsedRates, *, payload: bytes, origi
         park(session, owner_id=None, source=f"fx:{parsed.source.lower()}", kind="fx_rate",
              reason=problem.message, raw_payload={"raw": problem.raw, "origin": origin},
              location=f"{origin} {problem.location}", record_key=f"{digest[:16]}:{problem.location}")
+    for jump in large_moves(incoming.values(), previous=_previous(session, incoming.values()),
+                            threshold=jump_threshold):
+        report.jumps.append(jump.describe())
+        park(session, owner_id=None, source=f"fx:{parsed.source.lower()}", kind="fx_rate_jump",
+             reason=jump.describe(), raw_payload={"value": str(jump.current.value), "origin": origin},
+             location=f"{origin} {jump.current.on} {jump.current.pair}",
+             record_key=f"jump:{'|'.join(map(str, series_key(jump.current)))}|{jump.current.on}")
     record.rates_created, record.rates_revised = report.created, report.revised
     session.flush()
     return report
@@ -114,6 +127,22 @@ def _existing(session: Session, rates: Iterable[Rate]) -> dict[RateKey, FxRateRo
     rows = session.scalars(select(FxRateRow).where(
         FxRateRow.source.in_(sources), FxRateRow.rate_date >= first, FxRateRow.rate_date <= last))
     return {(row.source, row.base, row.quote, row.side, row.rate_date): row for row in rows}
+
+
+def _previous(session: Session, rates: Iterable[Rate]) -> dict[SeriesKey, Rate]:
+    """For each series in ``rates``, the stored fixing just before the series' first date here."""
+    first_day: dict[SeriesKey, date] = {}
+    for rate in rates:
+        key = series_key(rate)
+        first_day[key] = min(first_day.get(key, rate.on), rate.on)
+    previous: dict[SeriesKey, Rate] = {}
+    for (source, base, quote, side, unit), day in first_day.items():
+        row = session.scalars(select(FxRateRow).where(
+            FxRateRow.source == source, FxRateRow.base == base, FxRateRow.quote == quote, FxRateRow.side == side,
+            FxRateRow.unit == unit, FxRateRow.rate_date < day).order_by(FxRateRow.rate_date.desc()).limit(1)).first()
+        if row is not None:
+            previous[(source, base, quote, side, unit)] = to_rate(row)
+    return previous
 
 
 def to_rate(row: FxRateRow) -> Rate:

@@ -70,6 +70,8 @@ def _make_rate(code: str, raw: str, day: date, reference: str, location: str,
 def parse_xml(payload: bytes, *, reference: str | None = None) -> ParsedRates:
     """Parse any of the ECB XML files (one or many ``Cube time`` blocks)."""
     reference = reference or payload_reference(payload)
+    if b"<!DOCTYPE" in payload:  # entities can only be declared in a DOCTYPE (XML is case-sensitive)
+        raise SourceFormatError("ECB XML never declares a DOCTYPE or entities; refusing this payload")
     try:
         root = ElementTree.fromstring(payload)
     except ElementTree.ParseError as exc:

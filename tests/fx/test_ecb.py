@@ -92,3 +92,10 @@ def test_real_history_zip(ecb_history) -> None:
     assert "VND" not in coverage and "TWD" not in coverage
     # Withdrawn currencies are reported once per column, not silently dropped.
     assert {p.location.split()[-1] for p in parsed.problems} >= {"CYP", "HRK", "BGN"}
+
+
+def test_xml_with_entities_is_refused_before_parsing() -> None:
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+            b'<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01">&lol2;</gesmes:Envelope>')
+    with pytest.raises(SourceFormatError, match="DOCTYPE"):
+        ecb.parse(bomb)

@@ -141,3 +141,12 @@ def test_recognition_at_period_average_and_settlement_at_the_actual_rate(session
     keys = set(session.scalars(select(FxJournalLineRow.idem_key)))
     assert keys == {"PINGPONG-TX-88:TIKTOK:MY1:7:CASH", "PINGPONG-TX-88:TIKTOK:MY1:7:AR",
                     "PINGPONG-TX-88:TIKTOK:MY1:7:FX"}
+
+
+def test_a_suspicious_jump_is_stored_and_parked_for_review(session) -> None:
+    _import(session, "eurofxref-hist-90d.sample.xml")
+    typo = b"Date, USD, IDR, \n30 December 2026, 1.1130, 2030.98, \n"
+    report = import_rates(session, ecb.parse(typo), payload=typo, origin="typo.csv")
+    assert report.created == 2 and len(report.jumps) == 1 and "EUR/IDR moved -90.0%" in report.jumps[0]
+    parked = session.scalars(select(ExceptionItem).where(ExceptionItem.kind == "fx_rate_jump")).one()
+    assert "2026-12-29" in parked.reason and parked.location == "typo.csv 2026-12-30 EUR/IDR"
