@@ -34,18 +34,30 @@ def _anchor(value: str | None) -> int | None:
 @click.option("--anchor", default=None, help="Simulated 'now' at start (Unix seconds or ISO-8601); "
               "default: one day before the wall clock.")
 @click.option("--faults", default=None, help='e.g. "429=0.05,5xx=0.05,slow=0.01,expire=once,truncate=0.01"')
+@click.option("--speed", default=0.0, show_default=True, type=click.FloatRange(0, 1e6),
+              help="Simulated seconds per wall second (0: the clock moves only via POST /_sandbox/clock/advance).")
+@click.option("--webhook-url", default=None, help="Loopback URL to push signed order-status webhooks to.")
+@click.option("--webhook-duplicates", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of webhooks sent twice.")
+@click.option("--webhook-out-of-order", is_flag=True, help="Swap neighbouring webhook deliveries at random.")
 @click.option("--write-logistics", "logistics_dir", default=None, type=click.Path(file_okay=False),
               help="Write the world's logistics CSVs into this folder and exit.")
-def command(port: int, seed: int, orders: int, days: int, anchor: str | None, faults: str | None,
+def command(port: int, seed: int, orders: int, days: int, anchor: str | None, faults: str | None, speed: float,
+            webhook_url: str | None, webhook_duplicates: float, webhook_out_of_order: bool,
             logistics_dir: str | None) -> None:
     from platform_adapters.sandbox.faults import FaultSpecError
     from platform_adapters.sandbox.logistics import write_logistics
     from platform_adapters.sandbox.server import LOOPBACK, make_state, serve_forever
+    from platform_adapters.sandbox.webhooks import configure_webhooks
 
     try:
         state = make_state(seed=seed, orders=orders, faults=faults, anchor=_anchor(anchor), days=days)
     except FaultSpecError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from None
+    try:
+        configure_webhooks(state, webhook_url, webhook_duplicates, webhook_out_of_order)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--webhook-url") from None
     if logistics_dir:
         for path in write_logistics(state.world, state.now, logistics_dir):
             click.echo(path)
@@ -55,4 +67,4 @@ def command(port: int, seed: int, orders: int, days: int, anchor: str | None, fa
                f"faults: {faults or 'none'}")
     click.echo(f"  Shopee and TikTok base URL: {base}    Lazada base URL: {base}/rest")
     click.echo(f"  shops, app keys and tokens: {base}/_sandbox/shops    ground truth: {base}/_sandbox/truth/orders")
-    serve_forever(state, port)
+    serve_forever(state, port, speed)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,9 +30,7 @@ from platform_adapters.sandbox.shopee import ShopeeApi
 from platform_adapters.sandbox.snapshot import settlement_of
 from platform_adapters.sandbox.state import SandboxState, json_reply
 from platform_adapters.sandbox.tiktok import TikTokApi
-from platform_adapters.sandbox.webhooks import WebhookPusher
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+from platform_adapters.sandbox.webhooks import PLATFORMS, WebhookPusher, configure_webhooks
 
 
 def _pair(pair) -> dict:
@@ -117,19 +114,13 @@ def build_app(state: SandboxState) -> Starlette:
     async def webhooks(request: Request) -> Response:
         try:
             config = json.loads(await request.body() or b"{}")
-            url = config.get("url")
-            if url is not None and urlsplit(url).hostname not in LOOPBACK_HOSTS:
-                raise ValueError("webhook URL must be on loopback (127.0.0.1, localhost, ::1)")
-            rate = float(config.get("duplicate_rate", 0.0))
-            if not 0.0 <= rate <= 1.0:
-                raise ValueError("duplicate_rate must be within [0, 1]")
-            platforms = tuple(config.get("platforms") or ("shopee", "lazada", "tiktok"))
+            configure_webhooks(state, config.get("url"), config.get("duplicate_rate", 0.0),
+                               config.get("out_of_order", False), config.get("platforms") or PLATFORMS)
         except (ValueError, AttributeError, TypeError) as exc:
             return json_reply({"error": str(exc)}, 400)
         settings = state.webhooks
-        settings.url, settings.duplicate_rate = url, rate
-        settings.out_of_order, settings.platforms = bool(config.get("out_of_order")), platforms
-        return json_reply({"url": url, "duplicate_rate": rate, "out_of_order": settings.out_of_order})
+        return json_reply({"url": settings.url, "duplicate_rate": settings.duplicate_rate,
+                           "out_of_order": settings.out_of_order, "platforms": list(settings.platforms)})
 
     async def deliveries(request: Request) -> Response:
         return json_reply({"deliveries": state.webhooks.deliveries})

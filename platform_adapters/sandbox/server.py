@@ -75,7 +75,27 @@ def running_sandbox(seed: int = 1, orders: int = 200, faults: str | None = None,
         sock.close()
 
 
-def serve_forever(state: SandboxState, port: int) -> None:
-    """Serve in the foreground on 127.0.0.1:``port`` until interrupted (the CLI verb)."""
+def run_clock(state: SandboxState, speed: float, stop: threading.Event, tick: float = 1.0) -> None:
+    """Advance the simulated clock by ``speed`` simulated seconds per wall second until ``stop`` is set."""
+    owed, last = 0.0, time.monotonic()
+    while not stop.wait(tick):
+        now = time.monotonic()
+        owed += (now - last) * speed
+        last = now
+        whole = int(owed)
+        if whole:
+            owed -= whole
+            state.advance(whole)
+
+
+def serve_forever(state: SandboxState, port: int, speed: float = 0.0) -> None:
+    """Serve in the foreground on 127.0.0.1:``port`` until interrupted (the CLI verb); with ``speed``
+    the simulated clock moves on its own (statuses advance, webhooks fire)."""
     config = uvicorn.Config(build_app(state), host=LOOPBACK, port=port, log_level="info", lifespan="off")
-    uvicorn.Server(config).run()
+    stop = threading.Event()
+    if speed > 0:
+        threading.Thread(target=run_clock, args=(state, speed, stop), daemon=True, name="sandbox-clock").start()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        stop.set()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -21,8 +22,25 @@ from platform_adapters.sandbox.world import WorldOrder
 from platform_adapters.shopee.signing import sign_push as shopee_sign
 from platform_adapters.tiktok.signing import sign_webhook as tiktok_sign
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+PLATFORMS = ("shopee", "lazada", "tiktok")
 LAZADA_SITE = {"SG": "lazada_sg", "MY": "lazada_my", "TH": "lazada_th", "PH": "lazada_ph", "ID": "lazada_id",
                "VN": "lazada_vn"}
+
+
+def configure_webhooks(state: SandboxState, url: str | None, duplicate_rate: float = 0.0,
+                       out_of_order: bool = False, platforms=PLATFORMS) -> None:
+    """Set where pushes go; refuses anything but a loopback URL and rates outside [0, 1] (ValueError)."""
+    if url is not None and urlsplit(url).hostname not in LOOPBACK_HOSTS:
+        raise ValueError("webhook URL must be on loopback (127.0.0.1, localhost, ::1)")
+    if not 0.0 <= float(duplicate_rate) <= 1.0:
+        raise ValueError("duplicate_rate must be within [0, 1]")
+    unknown = set(platforms) - set(PLATFORMS)
+    if unknown:
+        raise ValueError(f"unknown platforms: {sorted(unknown)}")
+    settings = state.webhooks
+    settings.url, settings.duplicate_rate = url, float(duplicate_rate)
+    settings.out_of_order, settings.platforms = bool(out_of_order), tuple(platforms)
 
 
 def status_messages(state: SandboxState, order: WorldOrder, raw_status: str, at: int) -> list[dict]:

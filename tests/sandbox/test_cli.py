@@ -53,3 +53,27 @@ def test_serves_on_loopback_until_stopped() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_webhook_url_must_be_loopback() -> None:
+    result = CliRunner().invoke(cli, ["sandbox", "--orders", "5", "--webhook-url", "https://example.com/hook"])
+    assert result.exit_code == 2
+    assert "loopback" in result.output
+
+
+def test_clock_runs_on_its_own_with_speed() -> None:
+    import threading
+
+    from platform_adapters.sandbox.server import make_state, run_clock
+
+    state = make_state(seed=1, orders=20, anchor=1_773_532_800)
+    stop = threading.Event()
+    thread = threading.Thread(target=run_clock, args=(state, 3600.0, stop, 0.01), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while state.now == 1_773_532_800 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    thread.join(timeout=5)
+    assert state.now > 1_773_532_800
+    assert not thread.is_alive()

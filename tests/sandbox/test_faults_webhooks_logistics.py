@@ -167,3 +167,15 @@ def test_logistics_files_use_the_sample_layouts_and_reference_real_orders():
     assert {r["mbl_no"] for r in inbound} == {r["doc_number"] for r in bls}
     customs = list(csv.DictReader(io.StringIO(files["customs_entries.csv"])))
     assert {r["declaration_no"] for r in customs} == {r["customs_declaration_no"] for r in inbound}
+
+
+def test_slow_fault_delays_but_answers():
+    with running_sandbox(seed=2, orders=20, faults="slow=1.0,slow_seconds=0.01") as sb, \
+            httpx.Client(base_url=sb.base_url) as client:
+        shops = client.get("/_sandbox/shops").json()
+        shop = first_shop(shops, "tiktok")
+        token = fresh_tokens(client, shop)["access_token"]
+        reply = tiktok_call(client, shops, "POST", "/order/202309/orders/search",
+                            {"page_size": 5, "shop_cipher": shop["shop_cipher"]}, token, body={})
+        assert reply.json()["code"] == 0
+        assert client.get("/_sandbox/faults").json()["injected"] == {"slow": 1}
