@@ -11,7 +11,7 @@ The ``/_sandbox`` endpoints are the test harness, never faulted:
 * ``POST /_sandbox/webhooks`` (``{"url", "duplicate_rate", "out_of_order", "platforms"}``, loopback
   URLs only) and ``GET /_sandbox/webhooks/deliveries``;
 * ``GET``/``POST /_sandbox/faults``: injected-fault counts / replace the plan (``{"spec": "429=0.1"}``);
-* ``GET /_sandbox/logistics/{name}.csv``: the logistics files of the same world.
+* ``GET /_sandbox/logistics/{name}.csv[?owner_id=…]``: the logistics files of the same world.
 """
 from __future__ import annotations
 
@@ -138,7 +138,10 @@ def build_app(state: SandboxState) -> Starlette:
         name = request.path_params["name"]
         if name not in LOGISTICS_FILES:
             return json_reply({"error": f"unknown file {name!r}; known: {sorted(LOGISTICS_FILES)}"}, 404)
-        return PlainTextResponse(render_logistics(state.world, state.now)[name], media_type="text/csv")
+        owner = request.query_params.get("owner_id")
+        if owner is not None and owner not in dict(state.world.owners):
+            return json_reply({"error": f"unknown owner {owner!r}"}, 404)
+        return PlainTextResponse(render_logistics(state.world, state.now, owner)[name], media_type="text/csv")
 
     control = [
         Route("/_sandbox/health", lambda r: json_reply({"ok": True}), methods=["GET"]),

@@ -4,7 +4,8 @@ For every owner and destination warehouse the world's orders draw from, one FCL 
 Yantian brings each SKU sold there (quantity = demand plus a buffer) before the first order; it is
 declared on one import entry, received on one ASN into one lot per SKU, and every order line that
 has shipped by the simulated ``now`` appears as an outbound row naming the real marketplace order
-(platform, shop id, order id, line ref, package, tracking number) and its lot. The CSVs use the exact
+(platform, shop id, order id, line ref, package, tracking number) and its lot. Files can be
+rendered for one owner (as a 3PL or forwarder sends them) or for all. The CSVs use the exact
 column layouts of the shared sample files (the ingestion "standard" profiles). Columns the sample
 names for Malaysia (``*_myr``) are filled for MY entries only and left empty elsewhere.
 """
@@ -153,7 +154,6 @@ def _inbound_rows(s: _Shipment) -> list[list]:
 
 def _outbound_rows(world: World, now: int, lots: dict[tuple[str, str], _Shipment]) -> tuple[list[list], dict]:
     rows, moved = [], {}
-    counter = 0
     for order in world.orders:
         state = state_at(order, now)
         if state is None or order.stage_time("PAID") is None or order.stage_time("PAID") > now:
@@ -172,14 +172,14 @@ def _outbound_rows(world: World, now: int, lots: dict[tuple[str, str], _Shipment
             lines = [line for line in order.lines if line.package_index == package_index]
             if not lines:
                 continue
-            counter += 1
             for line in lines:
                 lot = shipment.lot_id(line.sku)
                 if not cancelled:
                     key = (lot, "returned" if status == "RETURNED" else "delivered" if status == "DELIVERED"
                            else "last_mile")
                     moved[key] = moved.get(key, 0) + line.quantity
-                rows.append([f"OC9{shop.region}{counter:010d}", "JYCK", status, shop.platform.upper(), shop.shop_id,
+                # stable across renders and over time, so re-importing a later file updates the same outbound
+                rows.append([f"OC-{shop.platform[:2].upper()}{package.package_id}", "JYCK", status, shop.platform.upper(), shop.shop_id,
                              order.order_id, line.line_ref, "" if cancelled else package.package_id,
                              line.sku.seller_sku, line.quantity, lot, shop.warehouse_code, package.carrier,
                              "" if cancelled else package.tracking_number, "",
@@ -216,9 +216,9 @@ def _csv(columns: list[str], rows: list[list]) -> str:
     return buffer.getvalue()
 
 
-def render_logistics(world: World, now: int) -> dict[str, str]:
-    """All logistics files of ``world`` as CSV texts, keyed by file name."""
-    shipments = build_shipments(world)
+def render_logistics(world: World, now: int, owner_id: str | None = None) -> dict[str, str]:
+    """All logistics files of ``world`` (or of one owner) as CSV texts, keyed by file name."""
+    shipments = [s for s in build_shipments(world) if owner_id is None or s.owner_id == owner_id]
     by_key = {(s.owner_id, s.warehouse): s for s in shipments}
     outbound, moved = _outbound_rows(world, now, by_key)
     return {
@@ -231,13 +231,13 @@ def render_logistics(world: World, now: int) -> dict[str, str]:
 
 
 def write_logistics(world: World, now: int, directory: str | Path) -> list[str]:
-    """Write the logistics files into ``directory``; returns the paths written."""
-    target = Path(directory)
-    target.mkdir(parents=True, exist_ok=True)
+    """Write each owner's logistics files into ``directory/<owner_id>/``; returns the paths written."""
     paths = []
-    for name, text in render_logistics(world, now).items():
-        path = target / name
-        path.write_text(text, encoding="utf-8")
-        paths.append(str(path))
+    for owner_id, _name in world.owners:
+        target = Path(directory) / owner_id
+        target.mkdir(parents=True, exist_ok=True)
+        for name, text in render_logistics(world, now, owner_id).items():
+            path = target / name
+            path.write_text(text, encoding="utf-8")
+            paths.append(str(path))
     return paths
-

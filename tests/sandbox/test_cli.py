@@ -17,7 +17,9 @@ def test_write_logistics_writes_the_five_files(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["sandbox", "--orders", "40", "--seed", "3", "--write-logistics",
                                       str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    owners = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert owners == ["KAIYUE", "LUMINA-HK", "TROPIKA"]
+    names = sorted(p.name for p in (tmp_path / "out" / "KAIYUE").iterdir())
     assert names == ["customs_entries.csv", "forwarder_bl.csv", "stock_lots_snapshot.csv",
                      "warehouse_inbound.csv", "warehouse_outbound.csv"]
 
