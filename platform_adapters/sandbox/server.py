@@ -91,7 +91,9 @@ def run_clock(state: SandboxState, speed: float, stop: threading.Event, tick: fl
 def serve_forever(state: SandboxState, port: int, speed: float = 0.0) -> None:
     """Serve in the foreground on 127.0.0.1:``port`` until interrupted (the CLI verb); with ``speed``
     the simulated clock moves on its own (statuses advance, webhooks fire)."""
-    config = uvicorn.Config(build_app(state), host=LOOPBACK, port=port, log_level="info", lifespan="off")
+    # no access log: query strings carry access tokens and signs, which are never logged
+    config = uvicorn.Config(build_app(state), host=LOOPBACK, port=port, log_level="info", access_log=False,
+                            lifespan="off")
     stop = threading.Event()
     if speed > 0:
         threading.Thread(target=run_clock, args=(state, speed, stop), daemon=True, name="sandbox-clock").start()
