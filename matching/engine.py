@@ -65,7 +65,7 @@ def _canonical_order(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, pd.D
     """Sort by key (content hash breaks ties) and drop repeated keys; return (rows, duplicates)."""
     if frame.empty:
         return frame, frame.iloc[0:0].assign(kind=kind)
-    content = pd.util.hash_pandas_object(frame.astype("string"), index=False)
+    content = pd.util.hash_pandas_object(frame, index=False)
     ordered = frame.assign(_h=content.to_numpy()).sort_values(["key", "_h"], kind="mergesort")
     dup = ordered.duplicated("key", keep="first")
     return (ordered[~dup].drop(columns="_h").reset_index(drop=True),
@@ -75,7 +75,7 @@ def _canonical_order(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, pd.D
 def prepare_input(inp: MatchInput) -> Prepared:
     cross = inp.crosswalk or SkuCrosswalk()
     orders = prepare("order_lines", inp.order_lines, cross)
-    content = pd.util.hash_pandas_object(orders.astype("string"), index=False) if not orders.empty else None
+    content = pd.util.hash_pandas_object(orders, index=False) if not orders.empty else None
     if content is not None:
         orders = orders.assign(_h=content.to_numpy()).sort_values(["key", "_h"], kind="mergesort").drop(
             columns="_h").reset_index(drop=True)

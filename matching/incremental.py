@@ -30,7 +30,7 @@ def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
     if frame.empty:
         return np.zeros(0, dtype=np.uint64)
     columns = sorted(c for c in frame.columns if not c.startswith("_"))
-    return pd.util.hash_pandas_object(frame[columns].astype("string"), index=False).to_numpy(np.uint64)
+    return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy(np.uint64)
 
 
 def _doc_refs(receipts: pd.DataFrame) -> pd.DataFrame:

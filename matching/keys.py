@@ -29,7 +29,6 @@ _SEP_RE = re.compile(_SEPARATORS)
 _SKU_SEP_RE = re.compile(_SKU_SEPARATORS)
 _ORDER_PREFIX_RE = re.compile(_ORDER_PREFIX)
 _DASHES_RE = re.compile(r"-{2,}")
-_PY_STRING = pd.StringDtype("python")
 
 
 def _base(value: object) -> str | None:
@@ -103,50 +102,81 @@ def normalize_code(value: object) -> str | None:
 
 
 # ---------------------------------------------------------------- vectorised versions
+#
+# Values made only of printable ASCII (the bulk of real keys) take a fast path on the default
+# (Arrow) string storage, where upper-casing, NFKC and whitespace rules coincide with Python's;
+# any other value goes through the scalar function above, once per distinct value. Both paths are
+# property-tested to agree with the scalar functions.
+
+_PRINTABLE_ASCII = r"[\x20-\x7e]*"
 
 
-def _series_base(series: pd.Series) -> pd.Series:
-    # Python string storage: the same Unicode rules as the scalar functions (``str.upper``, ``re``).
-    text = series.astype(_PY_STRING)
-    text = text.str.normalize("NFKC").str.upper().str.normalize("NFKC").str.strip()
-    return text.mask(text == "")
+def _vectorise(series: pd.Series, fast, scalar) -> pd.Series:
+    text = series.astype("string")
+    out = pd.Series(pd.NA, index=series.index, dtype="string")
+    present = text.notna().to_numpy()
+    safe = text.str.fullmatch(_PRINTABLE_ASCII).fillna(False).astype(bool).to_numpy()
+    quick = present & safe
+    if quick.any():
+        done = fast(text[quick].str.upper().str.strip(" "))
+        out[quick] = done.mask(done == "")
+    slow = present & ~safe
+    if slow.any():
+        rest = text[slow]
+        codes_, uniques = pd.factorize(rest)
+        mapped = pd.array([scalar(u) for u in uniques], dtype="string")
+        out[slow] = mapped[codes_]
+    return out
 
 
-def _series_strip_zeros(text: pd.Series) -> pd.Series:
-    numeric = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
+def _fast_strip_zeros(text: pd.Series) -> pd.Series:
+    numeric = text.str.fullmatch(r"[0-9]+").fillna(False).astype(bool)
     stripped = text.str.lstrip("0")
     stripped = stripped.mask(stripped == "", "0")
     return text.mask(numeric, stripped)
 
 
+def _fast_order_id(text: pd.Series) -> pd.Series:
+    text = text.str.replace(r"[ \-_./#:]+", "", regex=True)
+    prefixed = text.str.match(r"(?:ORDER(?:NO|ID)?|NO)[0-9]").fillna(False).astype(bool)
+    if prefixed.any():
+        text = text.mask(prefixed, text.str.replace(r"^(?:ORDERNO|ORDERID|ORDER|NO)", "", regex=True))
+    return _fast_strip_zeros(text)
+
+
+def _fast_tracking(text: pd.Series) -> pd.Series:
+    return _fast_strip_zeros(text.str.replace(r"[ \-_./#:]+", "", regex=True))
+
+
+def _fast_sku(text: pd.Series) -> pd.Series:
+    text = text.str.replace(r"[ _./\\:]+", "-", regex=True)
+    return text.str.replace(r"-{2,}", "-", regex=True).str.strip("-")
+
+
+def _fast_code(text: pd.Series) -> pd.Series:
+    return text.str.replace(" ", "", regex=False)
+
+
 def order_ids(series: pd.Series) -> pd.Series:
     """Vectorised :func:`normalize_order_id`."""
-    text = _series_base(series).str.replace(_SEPARATORS, "", regex=True)
-    text = text.str.replace(_ORDER_PREFIX, "", regex=True)
-    text = _series_strip_zeros(text.str.normalize("NFKC"))
-    return text.mask(text == "")
+    return _vectorise(series, _fast_order_id, normalize_order_id)
 
 
 def tracking_numbers(series: pd.Series) -> pd.Series:
     """Vectorised :func:`normalize_tracking`."""
-    text = _series_base(series).str.replace(_SEPARATORS, "", regex=True)
-    text = _series_strip_zeros(text.str.normalize("NFKC"))
-    return text.mask(text == "")
+    return _vectorise(series, _fast_tracking, normalize_tracking)
 
 
 def line_refs(series: pd.Series) -> pd.Series:
     """Vectorised :func:`normalize_line_ref`."""
-    return tracking_numbers(series)
+    return _vectorise(series, _fast_tracking, normalize_line_ref)
 
 
 def skus(series: pd.Series) -> pd.Series:
     """Vectorised :func:`normalize_sku`."""
-    text = _series_base(series).str.replace(_SKU_SEPARATORS, "-", regex=True)
-    text = text.str.replace(r"-{2,}", "-", regex=True).str.strip("-").str.normalize("NFKC")
-    return text.mask(text == "")
+    return _vectorise(series, _fast_sku, normalize_sku)
 
 
 def codes(series: pd.Series) -> pd.Series:
     """Vectorised :func:`normalize_code`."""
-    text = _series_base(series).str.replace(r"\s+", "", regex=True).str.normalize("NFKC")
-    return text.mask(text == "")
+    return _vectorise(series, _fast_code, normalize_code)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from matching.allocation import allocate_fifo
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import join_key
+from matching.frames import join_key, member
 from matching.keys import skus
 from matching.linker import LINK_COLUMNS, active_shipments, empty_links
 
@@ -96,7 +96,7 @@ def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: 
         man_links = man.assign(owner_id=man["right_key"].str.split("|").str[0],
                                partition="wh|" + man["right_key"].str.split("|").str[:2].str.join("|"))
         man_links = _links(step, man_links, "left_key", "right_key", "qty", "manual")
-    s = s[~s["key"].isin(man["left_key"])]
+    s = s[~member(s["key"], man["left_key"])]
 
     lots_by_id = lot_table[["owner_id", "warehouse_code", "lot_id", "lot_key", "sku_c", "received_at"]]
     named = s[s["lot_id"].notna()].merge(lots_by_id.rename(columns={"sku_c": "lot_sku",
@@ -114,7 +114,7 @@ def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: 
     lots["left"] = (lots["capacity"] - lots["drawn"]).clip(lower=0)
     over_named = lots[lots["drawn"] > lots["capacity"]].assign(excess=lambda f: f["drawn"] - f["capacity"])
 
-    demand = s[~s["key"].isin(named_ok["key"])]
+    demand = s[~member(s["key"], named_ok["key"])]
     alloc, short = allocate_fifo(
         demand[["owner_id", "warehouse_code", "sku_c", "key", "ship_time", "qty", "partition"]],
         lots[["owner_id", "warehouse_code", "sku_c", "lot_key", "received_at", "left"]],
@@ -174,7 +174,7 @@ def link_receipts_to_customs(r: pd.DataFrame, customs: pd.DataFrame) -> tuple[pd
         c[ccols].drop(columns=["mbl_no", "hbl_no", "awb_no"]),
         left_on=["owner_id", "customs_declaration_no"], right_on=["owner_id", "declaration_no"])
     by_decl["via"] = "declaration"
-    rest = rc[~rc["key"].isin(by_decl["key"])]
+    rest = rc[~member(rc["key"], by_decl["key"])]
     by_container = rest[rest["container_no"].notna()].merge(
         c[ccols].drop(columns=["mbl_no", "hbl_no", "awb_no"]),
         left_on=["owner_id", "container_no"], right_on=["owner_id", "c_container"])
@@ -234,7 +234,7 @@ def link_receipts_to_documents(r: pd.DataFrame, docs: pd.DataFrame, customs_hit:
             clash = picked[picked["mbl_no"].notna() & picked["master_doc_number"].notna()
                            & (picked["mbl_no"] != picked["master_doc_number"])]
             conflicts.append(clash)
-        remaining = remaining[~remaining["key"].isin(picked["key"])]
+        remaining = remaining[~member(remaining["key"], picked["key"])]
     chosen = pd.concat(chosen_parts, ignore_index=True) if chosen_parts else rc.iloc[0:0].assign(
         doc_key=pd.Series(dtype="string"), method=pd.Series(dtype="string"))
     links = _links(step, chosen.assign(one=1), "key", "doc_key", "one", chosen["method"]) if not chosen.empty \

@@ -20,6 +20,7 @@ import pandas as pd
 
 from matching.allocation import allocate_fifo
 from matching.exceptions import Reason, combine, make_exceptions
+from matching.frames import member
 
 LINK_COLUMNS = ["step", "owner_id", "partition", "left_key", "right_key", "qty", "method", "confidence"]
 STEP = "order_shipment"
@@ -48,7 +49,7 @@ def link_orders(orders: pd.DataFrame, shipments: pd.DataFrame, manual: pd.DataFr
     manual_step = manual[manual["step"] == STEP]
     order_part = orders.drop_duplicates("key").set_index("key")["partition"]
     manual_links = _manual_links(manual_step, order_part, ship)
-    auto = ship[~ship["key"].isin(manual_step["right_key"])]
+    auto = ship[~member(ship["key"], manual_step["right_key"])]
 
     resolved = _resolve_orders(orders, auto)
     links, leftovers = _link_lines(orders, resolved, manual_links)
@@ -82,8 +83,8 @@ def _resolve_orders(orders: pd.DataFrame, ship: pd.DataFrame) -> pd.DataFrame:
 
     direct_key = (ship["platform"].fillna("") + "|" + ship["shop_id"].fillna("") + "|"
                   + ship["order_id_n"].fillna("")).astype("string")
-    hit = pd.MultiIndex.from_arrays([ship["owner_id"], direct_key]).isin(
-        pd.MultiIndex.from_frame(known)) & ship["order_id_n"].notna()
+    hit = member(ship["owner_id"] + "|" + direct_key, known["owner_id"] + "|" + known["order_key"]) & ship[
+        "order_id_n"].notna()
     ship.loc[hit, "order_key"] = direct_key[hit]
     ship.loc[hit, "via"] = "order_id"
 
@@ -135,7 +136,7 @@ def _fuzzy_orders(orders: pd.DataFrame, ship: pd.DataFrame, todo: pd.DataFrame) 
     """Order key for shipment lines whose order id is one edit from exactly one unnamed order."""
     named = set(ship["order_key"].dropna())
     shops = set(zip(todo["owner_id"], todo["platform"].fillna(""), todo["shop_id"].fillna("")))
-    pool = orders[~orders["order_key"].isin(named)]
+    pool = orders[~member(orders["order_key"], sorted(named))]
     in_shops = np.fromiter(((o, p, s) in shops for o, p, s in
                             zip(pool["owner_id"], pool["platform"].fillna(""), pool["shop_id"].fillna(""))),
                            dtype=bool, count=len(pool))
@@ -179,7 +180,7 @@ def _link_lines(orders: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataF
         "method": by_ref["via"].map({"order_id": "exact", "package": "rule:package",
                                      "tracking": "rule:tracking", "fuzzy": "fuzzy"}),
     })
-    rest = resolved[~resolved["key"].isin(by_ref["key"])]
+    rest = resolved[~member(resolved["key"], by_ref["key"])]
 
     used = pd.concat([exact[["left_key", "qty"]], manual_links[["left_key", "qty"]]])
     used = used.groupby("left_key")["qty"].sum()
@@ -204,7 +205,7 @@ def _link_lines(orders: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataF
                           as_index=False, sort=True)["qty"].sum()
     over = short.rename(columns={"key": "shipment_key"})
     leftovers = pd.concat([unresolved.assign(short=unresolved["qty"], reason="no_order"),
-                           rest[rest["key"].isin(over["shipment_key"])].assign(
+                           rest[member(rest["key"], over["shipment_key"])].assign(
                                short=lambda f: f["key"].map(over.set_index("shipment_key")["short"]),
                                reason="over")], ignore_index=True)
     return links, leftovers

@@ -11,6 +11,7 @@ import pandas as pd
 
 from matching import keys
 from matching.engine import Prepared
+from matching.frames import member
 
 TIMELINE_COLUMNS = ["step", "at", "source", "record", "detail"]
 _RANK = {s: i for i, s in enumerate(["ordered", "paid", "on_board", "arrived", "customs_released", "received",
@@ -32,9 +33,9 @@ def order_timeline(p: Prepared, links: pd.DataFrame, *, platform: str, shop_id: 
     for line in lines.drop_duplicates("order_key").itertuples(index=False):
         add("ordered", line.ordered_at, "marketplace", order_key, f"{line.platform} order {line.order_id}")
         add("paid", line.paid_at, "marketplace", order_key, "buyer paid")
-    os_ = links[(links["step"] == "order_shipment") & links["left_key"].isin(lines["key"])]
+    os_ = links[(links["step"] == "order_shipment") & member(links["left_key"], lines["key"])]
     ships = p.shipments.set_index("key")
-    sl = links[(links["step"] == "shipment_lot") & links["left_key"].isin(os_["right_key"])]
+    sl = links[(links["step"] == "shipment_lot") & member(links["left_key"], os_["right_key"])]
     lr = links[links["step"] == "lot_receipt"].sort_values("right_key").drop_duplicates("left_key")
     receipt_of = lr.set_index("left_key")["right_key"]
     rd = links[links["step"] == "receipt_document"].drop_duplicates("left_key").set_index("left_key")["right_key"]

@@ -1,0 +1,126 @@
+"""Benchmark of the matching engine on a synthetic world, next to a plain pandas merge of the exact keys.
+
+    .venv/bin/python bench/bench_matching.py            # 100k order lines (default, about a minute)
+    .venv/bin/python bench/bench_matching.py --full     # 1M order lines, ~1M outbound lines,
+                                                        # 100k receipt lines, 20k BL lines
+    .venv/bin/python bench/bench_matching.py --size 300000
+
+Prints the machine context, then for the same data in the same run: the baseline (``pandas.merge`` of
+the raw exact keys, order line -> outbound line, no normalisation, no FIFO), the full match (all
+rungs, exceptions), its peak memory, precision/recall against the ground truth, and an incremental
+run after 10k new orders of one owner (prepare + fingerprint all partitions, re-match the changed
+ones). Memory: peak resident set size of the process (``resource.getrusage``) before and after the
+match; the difference bounds what the match added at its peak. Timings are wall-clock, one run each.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from matching.engine import MatchInput  # noqa: E402
+from matching.incremental import match_full, match_incremental  # noqa: E402
+from matching.synthetic import generate, precision_recall  # noqa: E402
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor() or cpu
+    return (f"{cpu}; {os.cpu_count()} logical cores; Python {platform.python_version()}; "
+            f"pandas {pd.__version__}; numpy {np.__version__}; {platform.system()} {platform.release()}")
+
+
+def peak_rss_mib() -> float:
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib / 1024 if sys.platform != "darwin" else kib / 1024 / 1024
+
+
+def timed(label: str, fn):
+    start = time.perf_counter()
+    value = fn()
+    elapsed = time.perf_counter() - start
+    print(f"  {label:<48} {elapsed:9.2f} s")
+    return value, elapsed
+
+
+def baseline_merge(inp: MatchInput) -> pd.DataFrame:
+    """What a plain pandas user would do: join on the raw keys as written."""
+    orders, ships = inp.order_lines, inp.shipment_lines
+    by_ref = orders.merge(ships, left_on=["platform", "shop_id", "order_id", "line_ref"],
+                          right_on=["platform", "shop_id", "order_id", "order_line_ref"], how="inner")
+    no_ref = ships[ships["order_line_ref"].isna()]
+    by_sku = orders.merge(no_ref, on=["platform", "shop_id", "order_id", "sku"], how="inner")
+    return pd.concat([by_ref, by_sku], ignore_index=True)
+
+
+def without_new_orders(inp: MatchInput, owner: str, count: int) -> MatchInput:
+    orders = inp.order_lines
+    mine = orders.loc[orders["owner_id"] == owner, "order_id"].drop_duplicates()
+    new = set(mine.iloc[-count:])
+    ship_ids = inp.shipment_lines["order_id"].str.strip().str.upper()
+    return MatchInput(order_lines=orders[~orders["order_id"].isin(new)],
+                      shipment_lines=inp.shipment_lines[~ship_ids.isin(new)], receipt_lines=inp.receipt_lines,
+                      document_lines=inp.document_lines, customs_lines=inp.customs_lines, crosswalk=inp.crosswalk)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=100_000, help="order lines (default 100k)")
+    parser.add_argument("--full", action="store_true", help="the issue's full size: 1M order lines")
+    parser.add_argument("--new-orders", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    size = 1_000_000 if args.full else args.size
+
+    print(f"machine: {machine()}")
+    world, _ = timed(f"generate synthetic world ({size:,} order lines)",
+                     lambda: generate(size=size, seed=args.seed, owners=10, warehouses=2, receipt_ratio=0.1,
+                                      lines_per_bl=5))
+    print("  sizes: " + ", ".join(f"{k}={v:,}" for k, v in world.sizes.items()))
+
+    base, t_base = timed("baseline: pandas.merge on raw exact keys", lambda: baseline_merge(world.input))
+    truth_os = world.truth[world.truth["step"] == "order_shipment"]
+    print(f"  baseline links found: {len(base):,} of {len(truth_os):,} true order->shipment links "
+          f"(no key normalisation, no crosswalk, no lots)")
+
+    rss_before = peak_rss_mib()
+    result, t_full = timed("full match (all rungs + exceptions + fingerprints)", lambda: match_full(world.input))
+    rss_after = peak_rss_mib()
+    scores = precision_recall(result.links, world.truth)
+    print(f"  links {len(result.links):,}, exceptions {len(result.exceptions):,}, "
+          f"partitions {len(result.fingerprints)}")
+    print("  precision / recall: " + ", ".join(f"{k} {p:.4f}/{r:.4f}" for k, (p, r) in scores.items()))
+    print(f"  peak RSS before match {rss_before:,.0f} MiB, after {rss_after:,.0f} MiB "
+          f"(match added at most {rss_after - rss_before:,.0f} MiB)")
+
+    before = without_new_orders(world.input, "OWNER00", args.new_orders)
+    previous, t_prev = timed(f"full match without the last {args.new_orders:,} orders of OWNER00",
+                             lambda: match_full(before))
+    incremental, t_inc = timed(f"incremental run after {args.new_orders:,} new orders",
+                               lambda: match_incremental(world.input, previous))
+    same = (incremental.links.reset_index(drop=True).astype(str)
+            .equals(result.links.reset_index(drop=True).astype(str)))
+    print(f"  re-matched {len(incremental.rematched)} of {len(incremental.fingerprints)} partitions; "
+          f"links equal to the full run: {same}")
+    print()
+    print(f"summary ({size:,} order lines): baseline merge {t_base:.2f} s | full match {t_full:.2f} s | "
+          f"incremental {t_inc:.2f} s | peak RSS {rss_after:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
