@@ -3,7 +3,8 @@
 Each aggregate's header is upserted by natural key (``aggregator.store.upsert``: stale guard, audit
 entry for every create and change); it carries the ``content_hash`` of the whole canonical record,
 so a changed line makes the header UPDATED, and then the child rows are replaced as a whole. With
-``append=True`` (rows of the same document met again later in one file) lines are added instead.
+``append=True`` (rows of the same document met again later in one file) lines are added instead and
+fields that sum over lines (weight, reference lists) are left as they are.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def _refs_text(refs) -> str:
 
 def _replace_children(session: Session, result: UpsertResult, append: bool, children) -> None:
     """``children``: (model, parent column, rows). Replace (or, appending, add to) the child rows."""
-    if result.outcome not in _WRITTEN and not append:
+    if result.outcome is UpsertOutcome.STALE or (result.outcome not in _WRITTEN and not append):
         return
     for model, parent_col, rows in children:
         if result.outcome is UpsertOutcome.UPDATED and not append:
@@ -69,8 +70,6 @@ def write_transport_document(session: Session, doc: TransportDocument, append: b
         "etd": doc.etd, "eta": doc.eta, "shipped_on_board_date": doc.shipped_on_board_date, "source": doc.source,
         "source_updated_at": doc.source_updated_at, "content_hash": content_hash(doc),
     }
-    if append:
-        values.pop("content_hash")
     result = upsert(session, TransportDocumentRow, values, ("owner_id", "doc_number"))
     if append and result.outcome is not UpsertOutcome.STALE:
         stored = {row[0] for row in session.execute(select(TransportContainerRow.container_no)
@@ -110,7 +109,7 @@ def write_customs_entry(session: Session, entry: CustomsEntry, append: bool = Fa
         "source_updated_at": entry.source_updated_at, "content_hash": content_hash(entry),
     }
     if append:
-        for name in ("content_hash", "transport_doc_refs", "container_nos"):
+        for name in ("transport_doc_refs", "container_nos"):
             values.pop(name)
     result = upsert(session, CustomsEntryRow, values, ("owner_id", "country", "declaration_no"))
 
@@ -142,8 +141,6 @@ def write_receipt(session: Session, receipt: WarehouseReceipt, append: bool = Fa
         "received_at": receipt.received_at, "putaway_at": receipt.putaway_at, "is_final": receipt.is_final,
         "source_updated_at": receipt.source_updated_at, "content_hash": content_hash(receipt),
     }
-    if append:
-        values.pop("content_hash")
     result = upsert(session, WarehouseReceiptRow, values, ("owner_id", "warehouse_code", "asn_no"))
     _replace_children(session, result, append, [(WarehouseReceiptLineRow, "receipt_pk", [
         {"line_no": ln.line_no, "sku": ln.sku, "planned_qty": ln.planned_qty,
@@ -167,8 +164,7 @@ def write_shipment(session: Session, shipment: WarehouseShipment, append: bool =
         "source_updated_at": shipment.source_updated_at, "content_hash": content_hash(shipment),
     }
     if append:
-        for name in ("content_hash", "weight_g"):
-            values.pop(name)
+        values.pop("weight_g")
     result = upsert(session, WarehouseShipmentRow, values, ("owner_id", "warehouse_code", "wms_outbound_no"))
     _replace_children(session, result, append, [(WarehouseShipmentLineRow, "shipment_pk", [
         {"line_no": ln.line_no, "sku": ln.sku, "quantity": ln.quantity, "order_line_ref": ln.order_line_ref,

@@ -1,0 +1,114 @@
+"""Newer versions replace older ones by natural key with an audit entry; events keep ACT over EST;
+chunk boundaries and non-contiguous rows never lose or duplicate lines."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from aggregator.ingest import import_file
+from aggregator.store.db import session_factory
+from aggregator.store.models.audit import AuditEntry
+from aggregator.store.models.logistics import TransportMilestoneRow
+from aggregator.store.models.warehouse import WarehouseShipmentLineRow, WarehouseShipmentRow
+
+
+def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1:]
+
+
+def write_rows(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def lines_of(engine, outbound_no: str) -> list[tuple]:
+    with session_factory(engine)() as s:
+        pk = s.execute(select(WarehouseShipmentRow.id).where(WarehouseShipmentRow.wms_outbound_no == outbound_no)).scalar_one()
+        return s.execute(select(WarehouseShipmentLineRow.line_no, WarehouseShipmentLineRow.sku, WarehouseShipmentLineRow.quantity,
+                                WarehouseShipmentLineRow.lot_id).where(WarehouseShipmentLineRow.shipment_pk == pk)
+                         .order_by(WarehouseShipmentLineRow.line_no)).all()
+
+
+def test_newer_version_replaces_older_with_an_audit_entry(engine, samples, tmp_path):
+    header, rows = read_rows(samples / "warehouse_outbound.csv")
+    col = {n: i for i, n in enumerate(header)}
+    import_file(engine, "outbound", samples / "warehouse_outbound.csv", owner_id="L")
+    # version 2: the shipped Shopee package is now delivered; the TikTok outbound lost its second lot line
+    v2 = [list(r) for r in rows]
+    v2[2][col["status"]], v2[2][col["delivered_at"]] = "DELIVERED", "2026-03-18T09:00:00+08:00"
+    v2 = v2[:7] + v2[8:]
+    v2[6][col["qty"]] = "3"
+    summary = import_file(engine, "outbound", write_rows(tmp_path / "v2.csv", header, v2), owner_id="L")
+    assert (summary.created, summary.updated, summary.unchanged) == (0, 2, 5)
+    with session_factory(engine)() as s:
+        shipped = s.execute(select(WarehouseShipmentRow).where(WarehouseShipmentRow.wms_outbound_no == "OC900260315000003")).scalar_one()
+        assert shipped.status == "DELIVERED"
+        entry = s.execute(select(AuditEntry).where(AuditEntry.entity == "warehouse_shipments", AuditEntry.action == "update",
+                                                   AuditEntry.entity_key == "L|MYPKG-WH01|OC900260315000003")).scalar_one()
+        assert entry.changes["status"] == ["SHIPPED", "DELIVERED"] and "content_hash" in entry.changes
+    assert lines_of(engine, "OC900260315000005") == [(1, "LMN-EB-BT53-BLK", 3, "LOT-SZXAIR260305-EBB")]
+
+
+def test_chunk_boundaries_do_not_split_records(engine, samples):
+    summary = import_file(engine, "outbound", samples / "warehouse_outbound.csv", owner_id="L", chunk_rows=2)
+    assert (summary.rows_read, summary.created, summary.rows_rejected) == (10, 7, 0)
+    assert [ln[1] for ln in lines_of(engine, "OC900260315000004")] == ["LMN-PC-IP15-CLR", "LMN-PC-IP15-CLR", "LMN-PC-IP15-BLK"]
+
+
+def test_non_contiguous_rows_of_one_record_are_merged_and_flagged(engine, samples, tmp_path):
+    header, rows = read_rows(samples / "warehouse_outbound.csv")
+    shuffled = [rows[3], rows[0], rows[4], rows[1], rows[5]] + rows[6:] + [rows[2]]
+    summary = import_file(engine, "outbound", write_rows(tmp_path / "s.csv", header, shuffled), owner_id="L", chunk_rows=3)
+    assert summary.rows_rejected == 0 and summary.problem_counts["rows_not_contiguous"] == 2
+    assert [ln[0] for ln in lines_of(engine, "OC900260315000004")] == [1, 2, 3]
+    with session_factory(engine)() as s:
+        assert s.execute(select(func.count()).select_from(WarehouseShipmentLineRow)).scalar_one() == 10
+
+
+def _event(event_id: str, classifier: str, at: str, created: str) -> dict:
+    return {"metadata": {"eventID": event_id, "eventCreatedDateTime": created, "eventType": "TRANSPORT"},
+            "payload": {"eventType": "TRANSPORT", "eventClassifierCode": classifier, "eventDateTime": at,
+                        "transportEventTypeCode": "ARRI",
+                        "transportCall": {"transportCallReference": "TC-MYPKG-1", "location": {"UNLocationCode": "MYPKG"}}}}
+
+
+def milestone(engine) -> tuple[str, str]:
+    with session_factory(engine)() as s:
+        row = s.execute(select(TransportMilestoneRow)).scalar_one()
+        return row.classifier, row.event_id
+
+
+def test_est_replaces_earlier_est_and_act_is_never_overwritten_by_est(engine, tmp_path):
+    def feed(name: str, *events: dict):
+        path = tmp_path / name
+        path.write_text(json.dumps({"events": list(events)}), encoding="utf-8")
+        return import_file(engine, "dcsa-events", path, owner_id="L")
+
+    feed("1.json", _event("e1", "EST", "2026-03-09T07:00:00+08:00", "2026-03-05T00:00:00+08:00"))
+    assert milestone(engine) == ("EST", "e1")
+    feed("2.json", _event("e2", "EST", "2026-03-09T09:00:00+08:00", "2026-03-07T00:00:00+08:00"))
+    assert milestone(engine) == ("EST", "e2")
+    feed("3.json", _event("e0", "EST", "2026-03-08T00:00:00+08:00", "2026-03-01T00:00:00+08:00"))  # older estimate, late
+    assert milestone(engine) == ("EST", "e2")
+    feed("4.json", _event("a1", "ACT", "2026-03-09T07:42:00+08:00", "2026-03-09T07:48:00+08:00"))
+    assert milestone(engine) == ("ACT", "a1")
+    summary = feed("5.json", _event("e3", "EST", "2026-03-10T00:00:00+08:00", "2026-03-09T12:00:00+08:00"))
+    assert summary.created == 1 and milestone(engine) == ("ACT", "a1")  # the event is kept, the actual stays
+
+
+def test_bad_event_is_reported_and_the_others_kept(engine, tmp_path):
+    bad = _event("x", "MAYBE", "not a time", "2026-03-01T00:00:00Z")
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps([_event("ok", "ACT", "2026-03-09T07:42:00+08:00", "2026-03-09T07:48:00+08:00"), bad]))
+    summary = import_file(engine, "dcsa-events", path, owner_id="L")
+    assert summary.created == 1 and summary.rows_rejected == 1
+    assert summary.problem_counts["bad_classifier"] == 1 and summary.problem_counts["bad_datetime"] == 1
+    assert {p.field for p in summary.sample_problems} == {"[1].eventClassifierCode", "[1].eventDateTime"}
