@@ -5,6 +5,11 @@ database token provider (single-flight refresh), one HTTP transport with the sha
 and a per-shop rate limiter, and runs ``run_sync`` for the ``orders`` stream with the order writer.
 A shop needing re-authorization is not synced and says so; an authorization lost during the run
 marks the shop ``needs_reauth``.
+
+On SQLite a window's records are pulled completely before they are handed to the framework: the
+framework writes each window in one transaction, and SQLite has one writer, so a token refresh
+(which writes the new pair under ``BEGIN IMMEDIATE``) in the middle of a half-written window would
+wait on its own process. Memory is bounded by one window of raw orders.
 """
 from __future__ import annotations
 
@@ -53,12 +58,21 @@ class OrderPuller:
     settings: Any
     shop: ShopContext
     source: OrderSource
+    buffer_window: bool = False
 
     @property
     def max_window(self):
         return self.source.max_window
 
     def pull(self, window: Window) -> Iterator[Pulled]:
+        records = self._pull(window)
+        if self.buffer_window:
+            # SQLite: finish every HTTP call (and any token refresh, which needs the database write
+            # lock) before the framework's window transaction makes its first write and takes it.
+            records = iter(list(records))
+        yield from records
+
+    def _pull(self, window: Window) -> Iterator[Pulled]:
         for raw in self.source.iter_orders(window.start, window.end):
             result = self.adapter.map_order(raw, self.shop, self.settings)
             yield Pulled(raw=raw, result=result, record_key=self.adapter.raw_order_key(raw))
@@ -91,7 +105,7 @@ def build_order_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: T
 
     tokens = DatabaseTokenProvider(engine, shop.id, shop.shop_id, vault, refresher, clock=clock)
     source = adapter.order_source(settings, context, tokens, transport, clock)
-    return OrderPuller(adapter, settings, context, source), tokens
+    return OrderPuller(adapter, settings, context, source, buffer_window=engine.dialect.name == "sqlite"), tokens
 
 
 class _RevocationWatch:

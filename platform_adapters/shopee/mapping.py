@@ -125,7 +125,7 @@ def _packages(raw_packages: Any, problems: Problems) -> list[Package]:
             if isinstance(it, Mapping) and it.get("item_id") is not None
         )
         packages.append(Package(
-            package_id=str(pkg["package_number"]), tracking_number=None,
+            package_id=str(pkg["package_number"]), tracking_number=str(pkg.get("tracking_number") or "") or None,
             carrier=str(pkg.get("shipping_carrier") or "") or None,
             status=str(pkg.get("logistics_status") or "") or None, line_refs=refs,
         ))
@@ -133,12 +133,12 @@ def _packages(raw_packages: Any, problems: Problems) -> list[Package]:
 
 
 def _link_packages(lines: list[OrderLine], packages: list[Package]) -> None:
-    """Tell each line its package (first package naming its item:model)."""
-    owner = {}
+    """Tell each line its package and tracking number (first package naming its item:model)."""
+    owner: dict[str, Package] = {}
     for pkg in packages:
         for ref in pkg.line_refs:
-            owner.setdefault(ref, pkg.package_id)
+            owner.setdefault(ref, pkg)
     for index, line in enumerate(lines):
-        base_ref = line.line_ref.split("#", 1)[0]
-        if base_ref in owner:
-            lines[index] = replace(line, package_id=owner[base_ref])
+        pkg = owner.get(line.line_ref.split("#", 1)[0])
+        if pkg is not None:
+            lines[index] = replace(line, package_id=pkg.package_id, tracking_number=pkg.tracking_number)

@@ -1,5 +1,9 @@
 """Shopee order listing: ``get_order_list`` by update time in ≤ 15-day windows, cursor pagination to
 the true end, then ``get_order_detail`` in batches of ≤ 50 order_sn with the optional fields asked for.
+
+The order detail has no tracking numbers: for orders past arrangement of shipment, each package's
+number comes from ``logistics/get_tracking_number`` and is written into the raw package as
+``tracking_number`` (empty numbers are left out; a logistics error on one package is logged, not fatal).
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ log = logging.getLogger(__name__)
 
 LIST_PATH = "/api/v2/order/get_order_list"
 DETAIL_PATH = "/api/v2/order/get_order_detail"
+TRACKING_PATH = "/api/v2/logistics/get_tracking_number"
+TRACKED_STATUSES = frozenset({"PROCESSED", "RETRY_SHIP", "SHIPPED", "TO_CONFIRM_RECEIVE", "COMPLETED", "TO_RETURN"})
 MAX_WINDOW = timedelta(days=15)
 DETAIL_FIELDS = (
     "buyer_user_id,item_list,total_amount,pay_time,package_list,recipient_address,estimated_shipping_fee,"
@@ -105,4 +111,27 @@ class ShopeeOrderSource:
         if missing:
             log.warning("shopee get_order_detail did not return %d of %d orders: %s", len(missing), len(sns),
                         ",".join(missing[:10]))
-        yield from details
+        for detail in details:
+            if self.client.settings.fetch_tracking:
+                self.add_tracking_numbers(detail)
+            yield detail
+
+    def add_tracking_numbers(self, detail: dict[str, Any]) -> None:
+        """Fill ``tracking_number`` into the packages of a shipped order (in place)."""
+        if str(detail.get("order_status") or "") not in TRACKED_STATUSES:
+            return
+        for package in detail.get("package_list") or []:
+            if not isinstance(package, dict) or not package.get("package_number") or package.get("tracking_number"):
+                continue
+            try:
+                response = self.client.call("GET", TRACKING_PATH, {"order_sn": detail.get("order_sn"),
+                                                                   "package_number": package["package_number"]})
+            except PlatformError as exc:
+                if exc.kind is not ErrorKind.FATAL:
+                    raise
+                log.warning("shopee tracking number of %s/%s: %s", detail.get("order_sn"),
+                            package["package_number"], exc)
+                continue
+            number = str(response.get("tracking_number") or "").strip()
+            if number:
+                package["tracking_number"] = number

@@ -28,6 +28,7 @@ class ShopeeSettings:
     page_size: int = 100
     detail_batch_size: int = 50
     calls_per_second: float = 10.0
+    fetch_tracking: bool = True  # one get_tracking_number call per package of a shipped order
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= 100:

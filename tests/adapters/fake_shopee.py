@@ -50,6 +50,9 @@ class FakeShopee:
         self.list_calls: list[dict[str, str]] = []
         self.detail_calls: list[list[str]] = []
         self.refresh_calls: list[dict] = []
+        self.tracking: dict[tuple[str, str], str] = {}  # (order_sn, package_number) -> number
+        self.tracking_calls: list[tuple[str, str]] = []
+        self.expire_after_detail_calls: int | None = None  # the access token dies after that many
         self.bad_signs = 0
 
     def set_pages(self, *pages: list[str], more_on_last: bool = False) -> None:
@@ -102,7 +105,15 @@ class FakeShopee:
             if len(sns) > 50:
                 return self.envelope(error="error_param", message="order_sn_list too long")
             found = [copy.deepcopy(self.orders[sn]) for sn in sns if sn in self.orders]
+            if self.expire_after_detail_calls == len(self.detail_calls):
+                self.valid_tokens = set()
             return self.envelope({"order_list": found}, request_id=f"detail-{len(self.detail_calls)}")
+        if path.endswith("/logistics/get_tracking_number"):
+            key = (q["order_sn"], q["package_number"])
+            self.tracking_calls.append(key)
+            if key not in self.tracking:
+                return self.envelope(error="logistics.package_not_found", message="Package not found.")
+            return self.envelope({"tracking_number": self.tracking[key], "first_mile_tracking_number": ""})
         if path.endswith("/auth/token/get"):
             body = json.loads(request.content)
             if body.get("code") != "good-code" or str(body.get("shop_id")) != SHOP_ID:

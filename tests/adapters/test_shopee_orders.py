@@ -229,3 +229,18 @@ def test_authorization_link_is_publicly_signed():
     assert params["sign"] == sign_request(PARTNER_ID, PARTNER_KEY, "/api/v2/shop/auth_partner",
                                           int(T0.timestamp())).sign
     assert params["redirect"] == "https://app.example/cb"
+
+
+def test_tracking_numbers_are_fetched_for_shipped_orders_only(fake):
+    fake.orders["T1"] = detail("T1", status="SHIPPED")
+    fake.orders["T2"] = detail("T2", status="READY_TO_SHIP")
+    fake.orders["T3"] = detail("T3", status="COMPLETED")
+    fake.tracking[("T1", "OFG1732406400123")] = "SPXMY0123456789"  # T3's package is unknown to logistics
+    fake.set_pages(["T1", "T2", "T3"])
+    source, _, _ = make_source()
+    got = {o["order_sn"]: o for o in run(source)}
+    assert sorted(fake.tracking_calls) == [("T1", "OFG1732406400123"), ("T3", "OFG1732406400123")]
+    shipped = map_order(got["T1"], SHOP_ID).record
+    assert shipped.packages[0].tracking_number == "SPXMY0123456789"
+    assert {line.tracking_number for line in shipped.lines} == {"SPXMY0123456789"}
+    assert map_order(got["T3"], SHOP_ID).record.packages[0].tracking_number is None  # error logged, order kept

@@ -212,3 +212,18 @@ def test_token_near_expiry_is_refreshed_before_use_and_persisted(engine, vault):
     assert provider.current().access_token == "access-B" and provider.refreshes == 1  # no second refresh
     with Session(engine) as session:
         assert read_tokens(session.scalars(select(ShopCredential)).one(), vault).refresh_token == "refresh-B"
+
+
+def test_token_expiring_in_the_middle_of_a_window_is_refreshed_without_deadlock(engine, vault, shopee_world):
+    """The refresh writes the new pair while a window is being synced (SQLite has a single writer)."""
+    fake = shopee_world
+    sns = [f"M{i:03d}" for i in range(120)]
+    for sn in sns:
+        fake.orders[sn] = fake_shopee.detail(sn)
+    fake.set_pages(sns, [])
+    fake.expire_after_detail_calls = 1  # dies after the first batch of 50 was served
+    shop = register(engine, vault, "shopee", fake_shopee.SHOP_ID, str(fake_shopee.PARTNER_ID),
+                    fake_shopee.PARTNER_KEY, fake_shopee.HOST, "MY")
+    summary = sync(engine, vault, shop, "shopee")
+    assert (summary.status, summary.created, summary.error) == ("succeeded", 120, None)
+    assert len(fake.refresh_calls) == 1
