@@ -20,7 +20,8 @@ from platform_adapters.warehouse import inbound, outbound, stock
 @dataclass(frozen=True)
 class TabularKindHandler:
     mapper: ModuleType  # has owner_for(values, options), record_key(values, owner), map_rows(rows, options, offset)
-    write: Callable
+    write: Callable  # (session, record, append) -> UpsertResult: the one-record path (also for appended groups)
+    aggregate: Callable  # record -> writers.Aggregate: the batch path for records met once
     key_columns: tuple[str, ...]
     # (line model, parent column, header model) to continue line numbers when a group is met again; None:
     # the kind has one row per record, so meeting its key again is a duplicate.
@@ -28,13 +29,18 @@ class TabularKindHandler:
 
 
 TABULAR: dict[str, TabularKindHandler] = {
-    "bl": TabularKindHandler(bl_report, writers.write_transport_document, ("owner_id", "doc_number"),
-                             (TransportDocumentLineRow, "document_pk", TransportDocumentRow)),
-    "customs": TabularKindHandler(customs_mapping, writers.write_customs_entry, ("owner_id", "country", "declaration_no"),
-                                  (CustomsEntryLineRow, "entry_pk", CustomsEntryRow)),
-    "inbound": TabularKindHandler(inbound, writers.write_receipt, ("owner_id", "warehouse_code", "asn_no"),
-                                  (WarehouseReceiptLineRow, "receipt_pk", WarehouseReceiptRow)),
-    "outbound": TabularKindHandler(outbound, writers.write_shipment, ("owner_id", "warehouse_code", "wms_outbound_no"),
-                                   (WarehouseShipmentLineRow, "shipment_pk", WarehouseShipmentRow)),
-    "stock": TabularKindHandler(stock, writers.write_stock_snapshot, (), None),
+    "bl": TabularKindHandler(
+        bl_report, writers.write_transport_document, writers.transport_document_aggregate,
+        ("owner_id", "doc_number"), (TransportDocumentLineRow, "document_pk", TransportDocumentRow)),
+    "customs": TabularKindHandler(
+        customs_mapping, writers.write_customs_entry, writers.customs_entry_aggregate,
+        ("owner_id", "country", "declaration_no"), (CustomsEntryLineRow, "entry_pk", CustomsEntryRow)),
+    "inbound": TabularKindHandler(
+        inbound, writers.write_receipt, writers.receipt_aggregate,
+        ("owner_id", "warehouse_code", "asn_no"), (WarehouseReceiptLineRow, "receipt_pk", WarehouseReceiptRow)),
+    "outbound": TabularKindHandler(
+        outbound, writers.write_shipment, writers.shipment_aggregate,
+        ("owner_id", "warehouse_code", "wms_outbound_no"),
+        (WarehouseShipmentLineRow, "shipment_pk", WarehouseShipmentRow)),
+    "stock": TabularKindHandler(stock, writers.write_stock_snapshot, writers.stock_snapshot_aggregate, (), None),
 }

@@ -3,7 +3,7 @@
 Rows of one record (one document, declaration, ASN or outbound) are grouped while they are
 contiguous; a group is carried across chunk boundaries. Each record is written in its own SAVEPOINT
 and each chunk commits, so memory stays bounded by the chunk size and a bad record never takes the
-rest down. A key met again later in the same file is merged into the stored record (lines appended)
+rest down; records met once are written in batches (``aggregator.ingest.bulk``). A key met again later in the same file is merged into the stored record (lines appended)
 and flagged; for one-row-per-record kinds it is a duplicate and rejected.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from aggregator.ingest.bulk import write_batch
 from aggregator.ingest.registry import TABULAR, TabularKindHandler
 from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.writers import next_line_no
@@ -98,6 +99,28 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
     seen: set[int] = set()
     sink = _ChunkSink(import_pk, summary)
 
+    batch: list[tuple] = []  # (aggregate, accepted lines, problems, raw rows) of records met once so far
+
+    def flush_batch() -> None:
+        """Write the batched records (one multi-row insert for the new ones) and report their problems."""
+        if not batch:
+            return
+        store_errors: dict[int, str] = {}
+
+        def on_result(index: int, outcome, error: str | None) -> None:
+            if outcome is not None:
+                summary.count(outcome.value)
+            else:
+                store_errors[index] = error
+
+        write_batch(session, [item[0] for item in batch], on_result)
+        for index, (_, lines, problems, raw_by_line) in enumerate(batch):
+            if index in store_errors:
+                problems = problems + [Problem("store_failed", f"could not be stored: {store_errors[index]}",
+                                               location=f"{path.name}:{line}") for line in lines]
+            sink.add(problems, raw_by_line)
+        batch.clear()
+
     def flush_group(key: tuple[str, ...] | None, rows: list[CanonicalRow]) -> None:
         raw_by_line = {row.line: _truncated(row.values) for row in rows}
         append, offset, extra = False, 0, []
@@ -108,6 +131,7 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
                     sink.add([Problem("duplicate_key", "same record key as an earlier row of this file",
                                       location=f"{path.name}:{row.line}") for row in rows], raw_by_line)
                     return
+                flush_batch()  # the earlier rows of this record must be stored before lines are added
                 append = True
                 model, parent_col, header_model = handler.lines
                 offset = next_line_no(session, model, parent_col, header_model,
@@ -118,16 +142,20 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
             seen.add(digest)
         result = handler.mapper.map_rows(rows, options, offset)
         problems = list(result.problems) + extra
-        if result.record is not None:
+        if result.record is None:
+            sink.add(problems, raw_by_line)
+        elif not append:
+            batch.append((handler.aggregate(result.record), result.accepted_lines, problems, raw_by_line))
+        else:
             try:
                 with session.begin_nested():
-                    outcome = handler.write(session, result.record, append=append)
+                    outcome = handler.write(session, result.record, append=True)
                 summary.count(outcome.outcome.value)
             except (SQLAlchemyError, ValueError, TypeError) as exc:
                 reason = f"could not be stored: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
                 problems.extend(Problem("store_failed", reason, location=f"{path.name}:{line}")
                                 for line in result.accepted_lines)
-        sink.add(problems, raw_by_line)
+            sink.add(problems, raw_by_line)
 
     pending_key: tuple[str, ...] | None = None
     pending: list[CanonicalRow] = []
@@ -155,11 +183,13 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
                 pending_key, pending = None, []
             else:
                 pending_key, pending = key, [row]
+        flush_batch()
         sink.flush(session)
         session.commit()
         if progress:
             progress(summary.rows_read)
     if pending:
         flush_group(pending_key, pending)
+    flush_batch()
     sink.flush(session)
     session.commit()

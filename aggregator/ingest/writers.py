@@ -1,17 +1,22 @@
 """Write canonical logistics and warehouse records into their tables.
 
-Each aggregate's header is upserted by natural key (``aggregator.store.upsert``: stale guard, audit
-entry for every create and change); it carries the ``content_hash`` of the whole canonical record,
-so a changed line makes the header UPDATED, and then the child rows are replaced as a whole. With
-``append=True`` (rows of the same document met again later in one file) lines are added instead and
-fields that sum over lines (weight, reference lists) are left as they are.
+Each record becomes an ``Aggregate``: header values keyed by natural key plus child rows. The header
+is upserted (``aggregator.store.upsert``: stale guard, audit entry for every create and change); it
+carries a ``content_hash`` of all its rows (header and children), so a changed line makes the header
+UPDATED, and then the child rows are replaced as a whole. With ``append=True`` (rows of the same
+document met again later in one file) lines are added instead and fields that sum over lines
+(weight, reference lists) are left as they are. ``aggregator.ingest.bulk`` writes batches of new
+aggregates with the same values and the same audit entries.
 """
 from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from aggregator.store.fingerprint import content_hash
 from aggregator.store.models.logistics import (
     CustomsEntryLineRow, CustomsEntryRow, TransportContainerRow, TransportDocumentLineRow, TransportDocumentRow,
     TransportEndorsementRow, TransportReferenceRow,
@@ -20,31 +25,58 @@ from aggregator.store.models.warehouse import (
     StockSnapshotRow, WarehouseReceiptLineRow, WarehouseReceiptRow, WarehouseShipmentLineRow, WarehouseShipmentRow,
 )
 from aggregator.store.upsert import UpsertOutcome, UpsertResult, upsert
-
-# ``upsert`` compares the source time of the column it is given; a name that is not a column turns the
-# stale check off (snapshots have no source time; milestones apply their own ACT/EST rule first).
-NO_STALE_CHECK = ""
 from platform_adapters.canonical import (
     CustomsEntry, StockSnapshot, TransportDocument, WarehouseReceipt, WarehouseShipment,
 )
 from platform_adapters.canonical.identifiers import is_valid_awb, is_valid_container_number, looks_like_awb
 
+# ``upsert`` compares the source time of the column it is given; a name that is not a column turns the
+# stale check off (snapshots have no source time; milestones apply their own ACT/EST rule first).
+NO_STALE_CHECK = ""
 _WRITTEN = (UpsertOutcome.CREATED, UpsertOutcome.UPDATED)
+
+
+@dataclass
+class Aggregate:
+    """One record as rows: the header (``model``/``key``/``values``) and ``children`` (model, parent column, rows)."""
+
+    model: Any
+    key: tuple[str, ...]
+    values: dict[str, Any]
+    children: list[tuple[Any, str, list[dict[str, Any]]]] = field(default_factory=list)
+    stale_col: str = "source_updated_at"
+
+    def __post_init__(self) -> None:
+        """``content_hash``: sha256 of the header values and child rows (the whole record as stored)."""
+        self.values.pop("content_hash", None)
+        children = [(model.__tablename__, rows) for model, _, rows in self.children]
+        self.values["content_hash"] = hashlib.sha256(
+            repr((sorted(self.values.items()), children)).encode("utf-8")).hexdigest()
+
+    @property
+    def key_values(self) -> tuple:
+        return tuple(self.values[k] for k in self.key)
 
 
 def _refs_text(refs) -> str:
     return " ".join(f"{r.kind}:{r.value}" for r in refs)
 
 
-def _replace_children(session: Session, result: UpsertResult, append: bool, children) -> None:
-    """``children``: (model, parent column, rows). Replace (or, appending, add to) the child rows."""
+def _amount(money):
+    return money.amount if money is not None else None
+
+
+def write_aggregate(session: Session, agg: Aggregate, append: bool = False) -> UpsertResult:
+    result = upsert(session, agg.model, agg.values, agg.key, source_updated_col=agg.stale_col)
     if result.outcome is UpsertOutcome.STALE or (result.outcome not in _WRITTEN and not append):
-        return
-    for model, parent_col, rows in children:
+        return result
+    connection = session.connection()
+    for model, parent_col, rows in agg.children:
         if result.outcome is UpsertOutcome.UPDATED and not append:
-            session.execute(delete(model).where(getattr(model, parent_col) == result.pk))
+            connection.execute(delete(model.__table__).where(model.__table__.c[parent_col] == result.pk))
         if rows:
-            session.execute(insert(model), [{parent_col: result.pk, **row} for row in rows])
+            connection.execute(insert(model.__table__), [{parent_col: result.pk, **row} for row in rows])
+    return result
 
 
 def next_line_no(session: Session, model, parent_col: str, key_model, key: dict) -> int:
@@ -54,7 +86,9 @@ def next_line_no(session: Session, model, parent_col: str, key_model, key: dict)
                            .where(getattr(model, parent_col) == parent)).scalar_one()
 
 
-def write_transport_document(session: Session, doc: TransportDocument, append: bool = False) -> UpsertResult:
+# -- record → aggregate ---------------------------------------------------------------------------
+
+def transport_document_aggregate(doc: TransportDocument) -> Aggregate:
     air = doc.mode == "AIR" or doc.doc_type in ("MAWB", "HAWB", "AWB")
     values = {
         "owner_id": doc.owner_id, "doc_number": doc.doc_number, "doc_type": doc.doc_type, "mode": doc.mode,
@@ -68,19 +102,9 @@ def write_transport_document(session: Session, doc: TransportDocument, append: b
         "vessel_or_flight": doc.vessel_or_flight, "voyage": doc.voyage, "incoterm": doc.incoterm,
         "incoterm_place": doc.incoterm_place, "freight_term": doc.freight_term, "issue_date": doc.issue_date,
         "etd": doc.etd, "eta": doc.eta, "shipped_on_board_date": doc.shipped_on_board_date, "source": doc.source,
-        "source_updated_at": doc.source_updated_at, "content_hash": content_hash(doc),
+        "source_updated_at": doc.source_updated_at,
     }
-    result = upsert(session, TransportDocumentRow, values, ("owner_id", "doc_number"))
-    if append and result.outcome is not UpsertOutcome.STALE:
-        stored = {row[0] for row in session.execute(select(TransportContainerRow.container_no)
-                                                    .where(TransportContainerRow.document_pk == result.pk))}
-        containers = [c for c in doc.containers if c.container_no not in stored]
-        stored_refs = {(k, v) for k, v in session.execute(select(TransportReferenceRow.kind, TransportReferenceRow.value)
-                                                          .where(TransportReferenceRow.document_pk == result.pk))}
-        refs = [r for r in doc.references if (r.kind, r.value) not in stored_refs]
-    else:
-        containers, refs = list(doc.containers), list(doc.references)
-    _replace_children(session, result, append, [
+    return Aggregate(TransportDocumentRow, ("owner_id", "doc_number"), values, [
         (TransportDocumentLineRow, "document_pk", [
             {"line_no": ln.line_no, "container_no": ln.container_no, "description": ln.description,
              "hs_code": ln.hs_code, "packages": ln.packages, "package_code": ln.package_code,
@@ -88,17 +112,15 @@ def write_transport_document(session: Session, doc: TransportDocument, append: b
              "volume_cbm": ln.volume_cbm, "po_numbers": " ".join(ln.po_numbers)} for ln in doc.lines]),
         (TransportContainerRow, "document_pk", [
             {"container_no": c.container_no, "iso_type": c.iso_type, "seals": " ".join(c.seals),
-             "check_digit_valid": c.check_digit_valid} for c in containers]),
+             "check_digit_valid": c.check_digit_valid} for c in doc.containers]),
         (TransportEndorsementRow, "document_pk", [
             {"seq": e.seq, "action_code": e.action_code, "actor": e.actor, "recipient": e.recipient,
-             "action_at": e.action_at, "reference": e.reference, "platform": e.platform}
-            for e in ([] if append else doc.endorsements)]),
-        (TransportReferenceRow, "document_pk", [{"kind": r.kind, "value": r.value} for r in refs]),
+             "action_at": e.action_at, "reference": e.reference, "platform": e.platform} for e in doc.endorsements]),
+        (TransportReferenceRow, "document_pk", [{"kind": r.kind, "value": r.value} for r in doc.references]),
     ])
-    return result
 
 
-def write_customs_entry(session: Session, entry: CustomsEntry, append: bool = False) -> UpsertResult:
+def customs_entry_aggregate(entry: CustomsEntry) -> Aggregate:
     values = {
         "owner_id": entry.owner_id, "country": entry.country, "declaration_no": entry.declaration_no,
         "regime": entry.regime, "form": entry.form, "declaration_type": entry.declaration_type,
@@ -106,29 +128,20 @@ def write_customs_entry(session: Session, entry: CustomsEntry, append: bool = Fa
         "submitted_at": entry.submitted_at, "released_at": entry.released_at, "arrival_date": entry.arrival_date,
         "port_of_discharge": entry.port_of_discharge, "transport_doc_refs": _refs_text(entry.transport_doc_refs),
         "container_nos": " ".join(entry.container_nos), "currency": entry.currency,
-        "source_updated_at": entry.source_updated_at, "content_hash": content_hash(entry),
+        "source_updated_at": entry.source_updated_at,
     }
-    if append:
-        for name in ("transport_doc_refs", "container_nos"):
-            values.pop(name)
-    result = upsert(session, CustomsEntryRow, values, ("owner_id", "country", "declaration_no"))
-
-    def amount(money):
-        return money.amount if money is not None else None
-
-    _replace_children(session, result, append, [(CustomsEntryLineRow, "entry_pk", [
+    return Aggregate(CustomsEntryRow, ("owner_id", "country", "declaration_no"), values, [(CustomsEntryLineRow, "entry_pk", [
         {"line_no": ln.line_no, "hs_code": ln.hs_code, "description": ln.description,
          "origin_country": ln.origin_country, "quantity": ln.quantity, "uom": ln.uom,
          "currency": next((m.currency for m in (ln.customs_value, ln.duty, ln.tax) if m is not None), entry.currency),
-         "customs_value": amount(ln.customs_value), "duty": amount(ln.duty), "tax": amount(ln.tax),
+         "customs_value": _amount(ln.customs_value), "duty": _amount(ln.duty), "tax": _amount(ln.tax),
          "invoice_currency": ln.invoice_value.currency if ln.invoice_value else None,
-         "invoice_value": amount(ln.invoice_value), "duty_rate": ln.duty_rate, "tax_rate": ln.tax_rate,
+         "invoice_value": _amount(ln.invoice_value), "duty_rate": ln.duty_rate, "tax_rate": ln.tax_rate,
          "po_number": ln.po_number, "sku_group": ln.sku_group, "container_no": ln.container_no,
          "preference_scheme": ln.preference_scheme} for ln in entry.lines])])
-    return result
 
 
-def write_receipt(session: Session, receipt: WarehouseReceipt, append: bool = False) -> UpsertResult:
+def receipt_aggregate(receipt: WarehouseReceipt) -> Aggregate:
     values = {
         "owner_id": receipt.owner_id, "warehouse_code": receipt.warehouse_code, "asn_no": receipt.asn_no,
         "wms_receipt_no": receipt.wms_receipt_no, "inbound_type": receipt.inbound_type, "status": receipt.status,
@@ -139,19 +152,17 @@ def write_receipt(session: Session, receipt: WarehouseReceipt, append: bool = Fa
         "seal_no": receipt.seal_no, "customs_declaration_no": receipt.customs_declaration_no,
         "expected_arrival": receipt.expected_arrival, "arrived_at": receipt.arrived_at,
         "received_at": receipt.received_at, "putaway_at": receipt.putaway_at, "is_final": receipt.is_final,
-        "source_updated_at": receipt.source_updated_at, "content_hash": content_hash(receipt),
+        "source_updated_at": receipt.source_updated_at,
     }
-    result = upsert(session, WarehouseReceiptRow, values, ("owner_id", "warehouse_code", "asn_no"))
-    _replace_children(session, result, append, [(WarehouseReceiptLineRow, "receipt_pk", [
+    return Aggregate(WarehouseReceiptRow, ("owner_id", "warehouse_code", "asn_no"), values, [(WarehouseReceiptLineRow, "receipt_pk", [
         {"line_no": ln.line_no, "sku": ln.sku, "planned_qty": ln.planned_qty,
          "received_good_qty": ln.received_good_qty, "received_damaged_qty": ln.received_damaged_qty,
          "putaway_qty": ln.putaway_qty, "barcode": ln.barcode, "batch_no": ln.batch_no, "po_number": ln.po_number,
          "lot_id": ln.lot_id, "damage_type": ln.damage_type, "box_range": ln.box_range, "remark": ln.remark}
         for ln in receipt.lines])])
-    return result
 
 
-def write_shipment(session: Session, shipment: WarehouseShipment, append: bool = False) -> UpsertResult:
+def shipment_aggregate(shipment: WarehouseShipment) -> Aggregate:
     values = {
         "owner_id": shipment.owner_id, "warehouse_code": shipment.warehouse_code,
         "wms_outbound_no": shipment.wms_outbound_no, "outbound_type": shipment.outbound_type,
@@ -161,18 +172,14 @@ def write_shipment(session: Session, shipment: WarehouseShipment, append: bool =
         "first_mile_tracking_number": shipment.first_mile_tracking_number, "wms_created_at": shipment.created_at,
         "shipped_at": shipment.shipped_at, "delivered_at": shipment.delivered_at,
         "returned_at": shipment.returned_at, "weight_g": shipment.weight_g, "remark": shipment.remark,
-        "source_updated_at": shipment.source_updated_at, "content_hash": content_hash(shipment),
+        "source_updated_at": shipment.source_updated_at,
     }
-    if append:
-        values.pop("weight_g")
-    result = upsert(session, WarehouseShipmentRow, values, ("owner_id", "warehouse_code", "wms_outbound_no"))
-    _replace_children(session, result, append, [(WarehouseShipmentLineRow, "shipment_pk", [
+    return Aggregate(WarehouseShipmentRow, ("owner_id", "warehouse_code", "wms_outbound_no"), values, [(WarehouseShipmentLineRow, "shipment_pk", [
         {"line_no": ln.line_no, "sku": ln.sku, "quantity": ln.quantity, "order_line_ref": ln.order_line_ref,
          "lot_id": ln.lot_id, "batch_no": ln.batch_no} for ln in shipment.lines])])
-    return result
 
 
-def write_stock_snapshot(session: Session, snap: StockSnapshot, append: bool = False) -> UpsertResult:
+def stock_snapshot_aggregate(snap: StockSnapshot) -> Aggregate:
     values = {
         "owner_id": snap.owner_id, "snapshot_at": snap.snapshot_at, "lot_or_sku": snap.lot_id or snap.sku,
         "warehouse_code": snap.warehouse_code or "", "sku": snap.sku, "lot_id": snap.lot_id,
@@ -184,10 +191,51 @@ def write_stock_snapshot(session: Session, snap: StockSnapshot, append: bool = F
         "qty_in_receiving": snap.qty_in_receiving, "qty_available": snap.qty_available,
         "qty_allocated": snap.qty_allocated, "qty_in_last_mile": snap.qty_in_last_mile,
         "qty_delivered": snap.qty_delivered, "qty_defective": snap.qty_defective,
-        "qty_box_damaged": snap.qty_box_damaged,
-        "unit_landed_cost": snap.unit_landed_cost.amount if snap.unit_landed_cost else None,
+        "qty_box_damaged": snap.qty_box_damaged, "unit_landed_cost": _amount(snap.unit_landed_cost),
         "cost_currency": snap.unit_landed_cost.currency if snap.unit_landed_cost else None,
-        "cost_basis_note": snap.cost_basis_note, "content_hash": content_hash(snap),
+        "cost_basis_note": snap.cost_basis_note,
     }
-    return upsert(session, StockSnapshotRow, values, ("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code"),
-                  source_updated_col=NO_STALE_CHECK)
+    return Aggregate(StockSnapshotRow, ("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code"), values,
+                     stale_col=NO_STALE_CHECK)
+
+
+# -- the writers the registry uses ------------------------------------------------------------------
+
+def write_transport_document(session: Session, doc: TransportDocument, append: bool = False) -> UpsertResult:
+    agg = transport_document_aggregate(doc)
+    if append:
+        # rows met again later in the file: add lines; containers and references only when new
+        existing = session.execute(select(TransportDocumentRow.id).where(
+            TransportDocumentRow.owner_id == doc.owner_id, TransportDocumentRow.doc_number == doc.doc_number)).scalar()
+        stored_containers = set(session.execute(select(TransportContainerRow.container_no).where(
+            TransportContainerRow.document_pk == existing)).scalars())
+        stored_refs = set(session.execute(select(TransportReferenceRow.kind, TransportReferenceRow.value).where(
+            TransportReferenceRow.document_pk == existing)).all())
+        lines, containers, _, refs = agg.children
+        agg.children = [lines,
+                        (containers[0], containers[1], [c for c in containers[2] if c["container_no"] not in stored_containers]),
+                        (refs[0], refs[1], [r for r in refs[2] if (r["kind"], r["value"]) not in stored_refs])]
+    return write_aggregate(session, agg, append)
+
+
+def write_customs_entry(session: Session, entry: CustomsEntry, append: bool = False) -> UpsertResult:
+    agg = customs_entry_aggregate(entry)
+    if append:
+        for name in ("transport_doc_refs", "container_nos"):
+            agg.values.pop(name)
+    return write_aggregate(session, agg, append)
+
+
+def write_receipt(session: Session, receipt: WarehouseReceipt, append: bool = False) -> UpsertResult:
+    return write_aggregate(session, receipt_aggregate(receipt), append)
+
+
+def write_shipment(session: Session, shipment: WarehouseShipment, append: bool = False) -> UpsertResult:
+    agg = shipment_aggregate(shipment)
+    if append:
+        agg.values.pop("weight_g")
+    return write_aggregate(session, agg, append)
+
+
+def write_stock_snapshot(session: Session, snap: StockSnapshot, append: bool = False) -> UpsertResult:
+    return write_aggregate(session, stock_snapshot_aggregate(snap), append)

@@ -1,0 +1,135 @@
+"""Benchmark: rows/s importing a generated outbound (3PL fulfilment) CSV into SQLite and PostgreSQL,
+next to a bare ``pandas.read_csv`` of the same file measured in the same run.
+
+    .venv/bin/python bench/bench_import.py                 # 100k rows (default)
+    .venv/bin/python bench/bench_import.py --rows 1000000  # the issue's figure
+    .venv/bin/python bench/bench_import.py --skip-pg       # SQLite only
+
+PostgreSQL: ``--pg-url`` or ``AGGREGATOR_TEST_PG_URL`` (default postgresql://postgres@127.0.0.1:5432/test);
+a scratch database is created and dropped. The import is the real one (``aggregator.ingest.import_file``:
+chunked read, profile, mapping, validation, per-record upsert with audit log, lines), so the figure
+is end to end; pandas only parses text.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import sqlite3
+import tempfile
+import time
+import uuid
+from importlib.metadata import version
+from pathlib import Path
+
+HEADER = ["wms_outbound_no", "outbound_type", "status", "platform", "shop_id", "marketplace_order_id",
+          "order_line_ref", "package_id", "sku", "qty", "stock_lot_id", "warehouse_code", "carrier_code",
+          "tracking_number", "first_mile_tracking_number", "created_at", "shipped_at", "delivered_at", "weight_g",
+          "remark"]
+PLATFORMS = (("SHOPEE", "SHOPEE-MY-480012345", "SPX_MY"), ("LAZADA", "LAZADA-MY-100987", "LEX_MY"),
+             ("TIKTOK", "TTS-MY-7300000001", "JNT_MY"))
+
+
+def generate(path: Path, rows: int) -> None:
+    """Deterministic outbound file: outbounds of 1-3 lines, all three platforms, every status column filled."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        written, outbound = 0, 0
+        while written < rows:
+            outbound += 1
+            name, shop, carrier = PLATFORMS[outbound % 3]
+            lines = 1 + outbound % 3
+            day = 1 + outbound % 28
+            for line in range(min(lines, rows - written)):
+                writer.writerow([
+                    f"OC9{outbound:011d}", "JYCK", ("DELIVERED", "SHIPPED", "CANCELED")[outbound % 3], name, shop,
+                    f"2603{outbound:010d}", f"{outbound}-{line}", f"PKG-{outbound}", f"SKU-{(outbound + line) % 5000:05d}",
+                    str(1 + line), f"LOT-{outbound % 97:03d}", "MYPKG-WH01", carrier, f"TRK{outbound:012d}", "",
+                    f"2026-03-{day:02d}T08:00:00+08:00", f"2026-03-{day:02d}T16:00:00+08:00", "", "180", ""])
+                written += 1
+
+
+def machine() -> list[str]:
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    libs = ", ".join(f"{name} {version(name)}" for name in ("pandas", "SQLAlchemy", "psycopg", "openpyxl"))
+    return [f"CPU: {cpu}; cores: {os.cpu_count()}", f"Python {platform.python_version()} on {platform.system()} "
+            f"{platform.release()}", f"{libs}, sqlite {sqlite3.sqlite_version}"]
+
+
+def time_pandas(path: Path) -> float:
+    import pandas as pd
+
+    started = time.perf_counter()
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    elapsed = time.perf_counter() - started
+    assert len(frame) > 0
+    return elapsed
+
+
+def time_import(url: str, path: Path, chunk_rows: int) -> tuple[float, object]:
+    from aggregator.ingest import import_file
+    from aggregator.store.db import create_engine_for, upgrade_schema
+
+    engine = create_engine_for(url)
+    upgrade_schema(engine)
+    started = time.perf_counter()
+    summary = import_file(engine, "outbound", path, owner_id="BENCH", chunk_rows=chunk_rows)
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    if summary.status != "COMPLETED":
+        raise SystemExit(f"import did not complete cleanly: {summary.describe()}")
+    return elapsed, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="rows in the generated file (default 100000)")
+    parser.add_argument("--full", action="store_true", help="the issue's size: 1,000,000 rows")
+    parser.add_argument("--chunk-rows", type=int, default=10_000)
+    parser.add_argument("--skip-pg", action="store_true", help="measure SQLite only")
+    parser.add_argument("--pg-url", default=os.environ.get("AGGREGATOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+    rows = 1_000_000 if args.full else args.rows
+
+    print("\n".join(machine()))
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
+        path = Path(tmp) / "outbound.csv"
+        generate(path, rows)
+        print(f"file: {rows} rows, {path.stat().st_size / 1e6:.1f} MB, chunk {args.chunk_rows} rows")
+        results: list[tuple[str, float]] = [("pandas.read_csv (baseline, parse only)", time_pandas(path))]
+        elapsed, summary = time_import(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", path, args.chunk_rows)
+        results.append((f"import → SQLite ({summary.created} outbounds)", elapsed))
+        if not args.skip_pg:
+            from sqlalchemy import create_engine, text
+
+            from aggregator.store.db import normalise_url
+
+            admin_url = normalise_url(args.pg_url)
+            name = f"bench_import_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                elapsed, summary = time_import(admin_url.rsplit("/", 1)[0] + "/" + name, path, args.chunk_rows)
+                results.append((f"import → PostgreSQL ({summary.created} outbounds)", elapsed))
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+    baseline = results[0][1]
+    print(f"{'what':52} {'seconds':>9} {'rows/s':>11} {'x baseline':>11}")
+    for label, seconds in results:
+        print(f"{label:52} {seconds:9.2f} {rows / seconds:11,.0f} {seconds / baseline:11.1f}")
+
+
+if __name__ == "__main__":
+    main()
