@@ -112,3 +112,25 @@ def test_bad_event_is_reported_and_the_others_kept(engine, tmp_path):
     assert summary.created == 1 and summary.rows_rejected == 1
     assert summary.problem_counts["bad_classifier"] == 1 and summary.problem_counts["bad_datetime"] == 1
     assert {p.field for p in summary.sample_problems} == {"[1].eventClassifierCode", "[1].eventDateTime"}
+
+
+def test_a_batch_that_fails_falls_back_to_one_record_at_a_time(engine, samples, monkeypatch):
+    from aggregator.ingest import bulk
+
+    def refuse(*args, **kwargs):
+        raise ValueError("batch refused")
+
+    monkeypatch.setattr(bulk, "_insert_new", refuse)
+    summary = import_file(engine, "outbound", samples / "warehouse_outbound.csv", owner_id="L")
+    assert (summary.status, summary.created) == ("COMPLETED", 7)
+    with session_factory(engine)() as s:
+        assert s.execute(select(func.count()).select_from(WarehouseShipmentLineRow)).scalar_one() == 10
+        assert s.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "create")).scalar_one() == 7
+
+
+def test_a_value_the_database_refuses_rejects_only_its_record(pg_engine, samples, tmp_path):
+    header, rows = read_rows(samples / "warehouse_outbound.csv")
+    rows[0][header.index("wms_outbound_no")] = "OC" + "9" * 80  # longer than the column allows
+    summary = import_file(pg_engine, "outbound", write_rows(tmp_path / "long.csv", header, rows), owner_id="L")
+    assert summary.created == 6 and summary.rows_rejected == 1
+    assert summary.problem_counts["store_failed"] == 1
