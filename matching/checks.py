@@ -18,7 +18,7 @@ from matching.exceptions import Reason, combine, make_exceptions
 
 def quantity_checks(r: pd.DataFrame, customs_hit: pd.DataFrame, doc_hit: pd.DataFrame, docs: pd.DataFrame,
                     tolerance) -> pd.DataFrame:
-    received = r[r["received_at"].notna()].copy()
+    received = r[r["line_received"]].copy()
     received["got"] = received["received_good_qty"] + received["received_damaged_qty"]
     received["diff"] = received["got"] - received["planned_qty"]
     short = received[tolerance.exceeded(received["diff"], received["planned_qty"])]
@@ -59,7 +59,7 @@ def quantity_checks(r: pd.DataFrame, customs_hit: pd.DataFrame, doc_hit: pd.Data
 def timeline_checks(r: pd.DataFrame, customs_hit: pd.DataFrame, doc_hit: pd.DataFrame, docs: pd.DataFrame
                     ) -> pd.DataFrame:
     frames = []
-    rec = r.set_index("key")["received_at"]
+    rec = r.set_index("key")["received_at"].where(r.set_index("key")["line_received"])
     if not customs_hit.empty:
         c = customs_hit[["owner_id", "partition", "key", "customs_key", "released_at"]].copy()
         c["received_at"] = c["key"].map(rec)

@@ -15,7 +15,9 @@ join agree with what the importers stored. Order ids, line refs, tracking number
                       status, created_at, shipped_at, delivered_at, returned_at, carrier_code]
 ``receipt_lines``    owner_id, warehouse_code, asn_no, line_no, sku, planned_qty
                      [received_good_qty, received_damaged_qty, arrived_at, received_at, mbl_no, hbl_no,
-                      awb_no, container_no, customs_declaration_no, po_number, lot_id]
+                      awb_no, container_no, customs_declaration_no, po_number, lot_id, status]
+                     (a line counts as received when the receipt has a receipt time, unless it has no
+                     quantity yet while the receipt is still partial: ``line_received``)
 ``lots``             owner_id, warehouse_code, lot_id, sku  [asn_no, unit_cost, cost_currency]
 ``document_lines``   owner_id, doc_number, line_no
                      [master_doc_number, doc_type, doc_level, mode, is_to_order, release_type,
@@ -49,7 +51,7 @@ CONTRACT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "receipt_lines": (
         ("owner_id", "warehouse_code", "asn_no", "line_no", "sku", "planned_qty"),
         ("received_good_qty", "received_damaged_qty", "arrived_at", "received_at", "mbl_no", "hbl_no",
-         "awb_no", "container_no", "customs_declaration_no", "po_number", "lot_id"),
+         "awb_no", "container_no", "customs_declaration_no", "po_number", "lot_id", "status"),
     ),
     "lots": (
         ("owner_id", "warehouse_code", "lot_id", "sku"),
@@ -90,6 +92,11 @@ def _map_unique(series: pd.Series, function) -> pd.Series:
     present = codes_ >= 0
     out[present] = mapped[codes_[present]]
     return out
+
+
+# receipt statuses (normalised by the warehouse adapters, or the 3PL's raw Qimen ones) of a receipt
+# whose counting is not finished
+RECEIPT_IN_PROGRESS = ("PARTIALLY_RECEIVED", "RECEIVING", "ARRIVED", "IN_TRANSIT", "CREATED", "PARTFULFILLED")
 
 
 class FrameContractError(ValueError):
@@ -141,6 +148,10 @@ def prepare(kind: str, frame: pd.DataFrame | None, crosswalk: SkuCrosswalk | Non
         out["line_ref_n"] = keys.line_refs(out["line_ref"])
     if kind == "shipment_lines":
         out["line_ref_n"] = keys.line_refs(out["order_line_ref"])
+    if kind == "receipt_lines":
+        nothing_yet = (out["received_good_qty"] + out["received_damaged_qty"]) == 0
+        partial = out["status"].isin(RECEIPT_IN_PROGRESS).fillna(False).astype(bool)
+        out["line_received"] = out["received_at"].notna() & ~(nothing_yet & partial)
     if "tracking_number" in out.columns:
         out["tracking_n"] = keys.tracking_numbers(out["tracking_number"])
     if "sku" in out.columns:

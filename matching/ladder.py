@@ -72,14 +72,15 @@ def build_lots(receipts: pd.DataFrame, lots: pd.DataFrame) -> tuple[pd.DataFrame
     r["lot_method"] = "exact"
     r.loc[r["listed_lot"].isna() & receipts["lot_id"].isna().to_numpy(), "lot_method"] = "rule:receipt_line"
     r["lot_key"] = join_key(r["owner_id"], r["warehouse_code"], r["lot_id"])
-    received = r["received_at"].notna()
+    r["received_time"] = r["received_at"].where(r["line_received"])
+    received = r["line_received"]
     r["good"] = r["received_good_qty"].where(received, 0)
     r["lot_qty"] = (r["received_good_qty"] + r["received_damaged_qty"]).where(received, r["planned_qty"])
     table = (r.sort_values(["lot_key", "line_no"], kind="mergesort")
              .groupby("lot_key", sort=True)
              .agg(owner_id=("owner_id", "first"), warehouse_code=("warehouse_code", "first"),
                   partition=("partition", "first"), lot_id=("lot_id", "first"), sku_c=("sku_c", "first"),
-                  received_at=("received_at", "min"), capacity=("good", "sum"), planned=("planned_qty", "sum"),
+                  received_at=("received_time", "min"), capacity=("good", "sum"), planned=("planned_qty", "sum"),
                   receipt_key=("key", "first"))
              .reset_index())
     return r, table
@@ -90,6 +91,7 @@ def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: 
     step = "shipment_lot"
     s = active_shipments(ship).copy()
     s["ship_time"] = s["shipped_at"].fillna(s["created_at"])
+    ship_times = s.set_index("key")["ship_time"]
     man = manual[manual["step"] == step]
     man_links = pd.DataFrame()
     if not man.empty:
@@ -126,12 +128,14 @@ def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: 
                       ignore_index=True)
 
     short = short.merge(s[["key", "wms_outbound_no", "line_no", "sku", "partition"]], on="key", how="left")
-    lot_times = lot_table.set_index("lot_key")["received_at"]
-    ship_times = s.set_index("key")["ship_time"]
     timeline = links[["owner_id", "partition", "left_key", "right_key"]].copy()
-    timeline["shipped"] = timeline["left_key"].map(ship_times)
-    timeline["received"] = timeline["right_key"].map(lot_times)
-    timeline = timeline[timeline["shipped"] < timeline["received"]]
+    if not timeline.empty and not lot_table.empty:
+        lot_times = pd.to_datetime(lot_table.set_index("lot_key")["received_at"], utc=True)
+        timeline["shipped"] = pd.to_datetime(timeline["left_key"].map(ship_times), utc=True)
+        timeline["received"] = pd.to_datetime(timeline["right_key"].map(lot_times), utc=True)
+        timeline = timeline[timeline["shipped"] < timeline["received"]]
+    else:
+        timeline = timeline.iloc[0:0].assign(shipped=None, received=None)
     exceptions = combine([
         make_exceptions(bad_named, reason=Reason.CONFLICTING_REFERENCE, step=step, record_kind="shipment_line",
                         record_key="key", related="lot_id", qty="qty",

@@ -59,7 +59,8 @@ def order_timeline(p: Prepared, links: pd.DataFrame, *, platform: str, shop_id: 
         if receipt is None:
             continue
         r = rec.loc[receipt]
-        add("received", r["received_at"], "warehouse", f"ASN {r['asn_no']}", f"lot {lot_id} received")
+        if r["line_received"]:
+            add("received", r["received_at"], "warehouse", f"ASN {r['asn_no']}", f"lot {lot_id} received")
         doc = rd.get(receipt)
         if doc is not None:
             d = docs.loc[doc]

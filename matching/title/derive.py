@@ -84,8 +84,9 @@ def _lot_frame(p: Prepared, links: pd.DataFrame) -> pd.DataFrame:
     lots["document"] = lots["receipt"].map(rd)
     lots["customs"] = lots["receipt"].map(rc)
     rec = p.receipts.set_index("key")
-    for column in ("warehouse_code", "arrived_at", "received_at", "asn_no"):
+    for column in ("warehouse_code", "arrived_at", "received_at", "asn_no", "line_received"):
         lots[column] = lots["receipt"].map(rec[column])
+    lots["received_at"] = lots["received_at"].where(lots["line_received"].fillna(False).astype(bool))
     docs = p.documents.set_index("key")
     for column in ("doc_number", "master_doc_number", "doc_type", "mode", "is_to_order", "release_type", "shipper",
                    "consignee", "incoterm", "shipped_on_board_at", "eta"):

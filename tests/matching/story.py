@@ -55,7 +55,9 @@ def receipt_lines() -> pd.DataFrame:
         "arrived_at": raw["arrived_at"], "received_at": raw["received_at"], "mbl_no": raw["mbl_no"],
         "hbl_no": raw["hbl_no"], "awb_no": raw["awb_no"], "container_no": raw["container_no"],
         "customs_declaration_no": raw["customs_declaration_no"], "po_number": raw["po_number"],
-    })
+        # the ASN is one receipt: its receipt time is the header's (first received line), status as the 3PL says
+        "status": raw["status"],
+    }).assign(received_at=lambda f: f.groupby("asn_no")["received_at"].transform("first"))
 
 
 def lots() -> pd.DataFrame:

@@ -3,6 +3,7 @@ from aggregator.store.models import audit, marketplace, sync, tenancy  # noqa: F
 from aggregator.store.models import logistics, warehouse  # noqa: F401  (ingestion: documents, customs, 3PL, imports)
 from aggregator.store.models import fx  # noqa: F401  (rates with provenance, locks, open items, revaluation, FX journals)
 from aggregator.store.models import inventory  # noqa: F401  (reference inventory core ledger)
+from aggregator.store.models import matching  # noqa: F401  (links, match exceptions, manual links, title ledger)
 
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow, SettlementLineRow

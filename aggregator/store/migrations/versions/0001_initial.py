@@ -68,6 +68,7 @@ def upgrade() -> None:
     sa.Column('reference', sa.String(length=128), nullable=True),
     sa.Column('sell_currency', sa.String(length=3), nullable=False),
     sa.Column('buy_currency', sa.String(length=3), nullable=False),
+    sa.Column('rate_base', sa.String(length=3), nullable=False),
     sa.Column('client_rate', aggregator.store.types.ExactDecimal(), nullable=False),
     sa.Column('mid_rate', aggregator.store.types.ExactDecimal(), nullable=True),
     sa.Column('notional_amount', aggregator.store.types.ExactDecimal(), nullable=False),
@@ -164,6 +165,96 @@ def upgrade() -> None:
     with op.batch_alter_table('import_files', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_import_files_owner_id'), ['owner_id'], unique=False)
 
+    op.create_table('lot_values',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('lot_key', sa.String(length=400), nullable=False),
+    sa.Column('unit_value', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lot_values')),
+    sa.UniqueConstraint('lot_key', name=op.f('uq_lot_values_lot_key'))
+    )
+    with op.batch_alter_table('lot_values', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lot_values_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('manual_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('step', sa.String(length=32), nullable=False),
+    sa.Column('left_key', sa.String(length=400), nullable=False),
+    sa.Column('right_key', sa.String(length=400), nullable=False),
+    sa.Column('qty', sa.Integer(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('resolves_exception_id', sa.String(length=40), nullable=True),
+    sa.Column('created_by', sa.String(length=128), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_manual_links')),
+    sa.UniqueConstraint('owner_id', 'step', 'left_key', 'right_key', name=op.f('uq_manual_links_owner_id_step_left_key_right_key'))
+    )
+    with op.batch_alter_table('manual_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_manual_links_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('match_exceptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('exception_id', sa.String(length=40), nullable=False),
+    sa.Column('partition', sa.String(length=200), nullable=False),
+    sa.Column('reason', sa.String(length=40), nullable=False),
+    sa.Column('step', sa.String(length=32), nullable=False),
+    sa.Column('record_kind', sa.String(length=32), nullable=False),
+    sa.Column('record_key', sa.String(length=400), nullable=False),
+    sa.Column('related_keys', sa.Text(), nullable=False),
+    sa.Column('qty', sa.Integer(), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('resolution', sa.Text(), nullable=True),
+    sa.Column('resolved_by', sa.String(length=128), nullable=True),
+    sa.Column('resolved_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_seen_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_match_exceptions')),
+    sa.UniqueConstraint('owner_id', 'exception_id', name=op.f('uq_match_exceptions_owner_id_exception_id'))
+    )
+    with op.batch_alter_table('match_exceptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_match_exceptions_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_match_exceptions_partition'), ['partition'], unique=False)
+        batch_op.create_index(batch_op.f('ix_match_exceptions_reason'), ['reason'], unique=False)
+
+    op.create_table('match_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('partition', sa.String(length=200), nullable=False),
+    sa.Column('step', sa.String(length=32), nullable=False),
+    sa.Column('left_key', sa.String(length=400), nullable=False),
+    sa.Column('right_key', sa.String(length=400), nullable=False),
+    sa.Column('qty', sa.Integer(), nullable=False),
+    sa.Column('method', sa.String(length=32), nullable=False),
+    sa.Column('confidence', sa.Float(), nullable=False),
+    sa.Column('matched_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_match_links')),
+    sa.UniqueConstraint('step', 'left_key', 'right_key', name=op.f('uq_match_links_step_left_key_right_key'))
+    )
+    with op.batch_alter_table('match_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_match_links_left_key'), ['left_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_match_links_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_match_links_partition'), ['partition'], unique=False)
+        batch_op.create_index(batch_op.f('ix_match_links_right_key'), ['right_key'], unique=False)
+
+    op.create_table('match_partitions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('partition', sa.String(length=200), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('links', sa.Integer(), nullable=False),
+    sa.Column('exceptions', sa.Integer(), nullable=False),
+    sa.Column('matched_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_match_partitions')),
+    sa.UniqueConstraint('partition', name=op.f('uq_match_partitions_partition'))
+    )
+    with op.batch_alter_table('match_partitions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_match_partitions_owner_id'), ['owner_id'], unique=False)
+
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.String(length=64), nullable=False),
@@ -224,6 +315,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_settlement_lines_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_settlement_lines_owner_id'), ['owner_id'], unique=False)
 
+    op.create_table('sku_crosswalk',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('platform_sku', sa.String(length=128), nullable=False),
+    sa.Column('merchant_sku', sa.String(length=128), nullable=False),
+    sa.Column('warehouse_sku', sa.String(length=128), nullable=False),
+    sa.Column('hs_code', sa.String(length=16), nullable=True),
+    sa.Column('created_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sku_crosswalk')),
+    sa.UniqueConstraint('owner_id', 'platform', 'platform_sku', 'merchant_sku', 'warehouse_sku', name=op.f('uq_sku_crosswalk_owner_id_platform_platform_sku_merchant_sku_warehouse_sku'))
+    )
+    with op.batch_alter_table('sku_crosswalk', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sku_crosswalk_owner_id'), ['owner_id'], unique=False)
+
     op.create_table('stock_movements',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('movement_id', sa.String(length=255), nullable=False),
@@ -281,6 +387,37 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_stock_snapshots_lot_id'), ['lot_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_stock_snapshots_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_stock_snapshots_sku'), ['sku'], unique=False)
+
+    op.create_table('title_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.String(length=40), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('subject_kind', sa.String(length=16), nullable=False),
+    sa.Column('subject_key', sa.String(length=600), nullable=False),
+    sa.Column('parent_key', sa.String(length=400), nullable=True),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('qty', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('effective_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('title_holder', sa.String(length=200), nullable=False),
+    sa.Column('risk_bearer', sa.String(length=200), nullable=False),
+    sa.Column('document_holder', sa.String(length=200), nullable=True),
+    sa.Column('custodian', sa.String(length=200), nullable=False),
+    sa.Column('title_state', sa.String(length=48), nullable=False),
+    sa.Column('location_state', sa.String(length=48), nullable=False),
+    sa.Column('basis', sa.String(length=24), nullable=False),
+    sa.Column('basis_note', sa.Text(), nullable=False),
+    sa.Column('evidence', sa.Text(), nullable=False),
+    sa.Column('confidence', sa.String(length=16), nullable=False),
+    sa.Column('recorded_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('retracted_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_title_events')),
+    sa.UniqueConstraint('event_id', name=op.f('uq_title_events_event_id'))
+    )
+    with op.batch_alter_table('title_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_title_events_effective_at'), ['effective_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_title_events_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_title_events_subject_key'), ['subject_key'], unique=False)
 
     op.create_table('transport_documents',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -917,6 +1054,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_transport_documents_booking_ref'))
 
     op.drop_table('transport_documents')
+    with op.batch_alter_table('title_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_title_events_subject_key'))
+        batch_op.drop_index(batch_op.f('ix_title_events_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_title_events_effective_at'))
+
+    op.drop_table('title_events')
     with op.batch_alter_table('stock_snapshots', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stock_snapshots_sku'))
         batch_op.drop_index(batch_op.f('ix_stock_snapshots_owner_id'))
@@ -927,6 +1070,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_stock_movements_owner_id_warehouse_code_sku'))
 
     op.drop_table('stock_movements')
+    with op.batch_alter_table('sku_crosswalk', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sku_crosswalk_owner_id'))
+
+    op.drop_table('sku_crosswalk')
     with op.batch_alter_table('settlement_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_settlement_lines_owner_id'))
         batch_op.drop_index(batch_op.f('ix_settlement_lines_order_id'))
@@ -938,6 +1085,31 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_orders_owner_id'))
 
     op.drop_table('orders')
+    with op.batch_alter_table('match_partitions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_match_partitions_owner_id'))
+
+    op.drop_table('match_partitions')
+    with op.batch_alter_table('match_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_match_links_right_key'))
+        batch_op.drop_index(batch_op.f('ix_match_links_partition'))
+        batch_op.drop_index(batch_op.f('ix_match_links_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_match_links_left_key'))
+
+    op.drop_table('match_links')
+    with op.batch_alter_table('match_exceptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_match_exceptions_reason'))
+        batch_op.drop_index(batch_op.f('ix_match_exceptions_partition'))
+        batch_op.drop_index(batch_op.f('ix_match_exceptions_owner_id'))
+
+    op.drop_table('match_exceptions')
+    with op.batch_alter_table('manual_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_manual_links_owner_id'))
+
+    op.drop_table('manual_links')
+    with op.batch_alter_table('lot_values', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lot_values_owner_id'))
+
+    op.drop_table('lot_values')
     with op.batch_alter_table('import_files', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_import_files_owner_id'))
 

@@ -1,0 +1,130 @@
+"""Load the engine's input frames (``matching.frames`` contract) from the store's tables.
+
+Reads only: orders + order lines (marketplace), warehouse shipments / receipts (+ lines), the latest
+stock snapshot row per lot (lot names and landed costs), transport documents (+ lines, endorsements),
+customs entries (+ lines), manual links and the SKU crosswalk. ``owner_id`` restricts every frame to
+one tenant.
+"""
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from aggregator.store.models.logistics import (
+    CustomsEntryLineRow, CustomsEntryRow, TransportDocumentLineRow, TransportDocumentRow, TransportEndorsementRow,
+)
+from aggregator.store.models.marketplace import OrderLineRow, OrderRow
+from aggregator.store.models.matching import ManualLinkRow, SkuCrosswalkRow
+from aggregator.store.models.warehouse import (
+    StockSnapshotRow, WarehouseReceiptLineRow, WarehouseReceiptRow, WarehouseShipmentLineRow, WarehouseShipmentRow,
+)
+from matching.crosswalk import CrosswalkRow, SkuCrosswalk
+from matching.engine import MatchInput
+
+
+def _frame(session: Session, query: Select) -> pd.DataFrame:
+    result = session.execute(query)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def _owned(query: Select, column, owner_id: str | None) -> Select:
+    return query if owner_id is None else query.where(column == owner_id)
+
+
+def load_order_lines(session: Session, owner_id: str | None = None) -> pd.DataFrame:
+    q = (select(OrderRow.owner_id, OrderRow.platform, OrderRow.shop_id, OrderRow.order_id, OrderLineRow.line_ref,
+                OrderLineRow.seller_sku.label("sku"), OrderLineRow.quantity.label("qty"),
+                OrderRow.status.label("order_status"), OrderRow.ordered_at, OrderRow.paid_at, OrderLineRow.package_id,
+                OrderLineRow.tracking_number, OrderRow.buyer_country.label("country"))
+         .join(OrderLineRow, OrderLineRow.order_pk == OrderRow.id))
+    return _frame(session, _owned(q, OrderRow.owner_id, owner_id))
+
+
+def load_shipment_lines(session: Session, owner_id: str | None = None) -> pd.DataFrame:
+    s, ln = WarehouseShipmentRow, WarehouseShipmentLineRow
+    q = select(s.owner_id, s.warehouse_code, s.wms_outbound_no, ln.line_no, ln.sku, ln.quantity.label("qty"),
+               s.platform, s.shop_id, s.order_id, ln.order_line_ref, s.package_id, s.tracking_number, ln.lot_id,
+               s.status, s.wms_created_at.label("created_at"), s.shipped_at, s.delivered_at, s.returned_at,
+               s.carrier_code).join(ln, ln.shipment_pk == s.id)
+    return _frame(session, _owned(q, s.owner_id, owner_id))
+
+
+def load_receipt_lines(session: Session, owner_id: str | None = None) -> pd.DataFrame:
+    r, ln = WarehouseReceiptRow, WarehouseReceiptLineRow
+    q = select(r.owner_id, r.warehouse_code, r.asn_no, ln.line_no, ln.sku, ln.planned_qty, ln.received_good_qty,
+               ln.received_damaged_qty, r.arrived_at, r.received_at, r.mbl_no, r.hbl_no, r.awb_no, r.container_no,
+               r.customs_declaration_no, ln.po_number, ln.lot_id, r.status).join(ln, ln.receipt_pk == r.id)
+    return _frame(session, _owned(q, r.owner_id, owner_id))
+
+
+def load_lots(session: Session, owner_id: str | None = None) -> pd.DataFrame:
+    """The latest snapshot row of every named lot (its ASN, SKU and landed cost)."""
+    s = StockSnapshotRow
+    latest = (select(s.owner_id, s.lot_id, func.max(s.snapshot_at).label("at"))
+              .where(s.lot_id.is_not(None)).group_by(s.owner_id, s.lot_id).subquery())
+    q = (select(s.owner_id, s.warehouse_code, s.lot_id, s.sku, s.asn_no, s.unit_landed_cost.label("unit_cost"),
+                s.cost_currency)
+         .join(latest, (latest.c.owner_id == s.owner_id) & (latest.c.lot_id == s.lot_id)
+               & (latest.c.at == s.snapshot_at)))
+    frame = _frame(session, _owned(q, s.owner_id, owner_id))
+    frame = frame[frame["warehouse_code"].fillna("") != ""]
+    return frame.astype({"unit_cost": "string"})
+
+
+def load_document_lines(session: Session, owner_id: str | None = None) -> pd.DataFrame:
+    d, ln = TransportDocumentRow, TransportDocumentLineRow
+    q = select(d.owner_id, d.doc_number, ln.line_no, d.master_doc_number, d.doc_type, d.doc_level, d.mode,
+               d.is_to_order, d.release_type, ln.container_no, ln.po_numbers, ln.hs_code, ln.packages, ln.quantity,
+               d.shipper, d.consignee, d.incoterm, d.shipped_on_board_date.label("shipped_on_board_at"),
+               d.eta).join(ln, ln.document_pk == d.id)
+    frame = _frame(session, _owned(q, d.owner_id, owner_id))
+    frame["po_number"] = frame["po_numbers"].fillna("").str.split().str[0]
+    frame["is_to_order"] = frame["is_to_order"].map({True: "true", False: "false"})
+    return frame.drop(columns="po_numbers")
+
+
+def load_customs_lines(session: Session, owner_id: str | None = None) -> pd.DataFrame:
+    e, ln = CustomsEntryRow, CustomsEntryLineRow
+    q = select(e.owner_id, e.declaration_no, ln.line_no, e.country, e.transport_doc_refs, e.container_nos,
+               ln.container_no, ln.po_number, ln.sku_group, ln.hs_code, ln.quantity.label("qty"), ln.customs_value,
+               ln.currency, e.submitted_at, e.released_at, e.arrival_date).join(ln, ln.entry_pk == e.id)
+    frame = _frame(session, _owned(q, e.owner_id, owner_id))
+    refs = frame["transport_doc_refs"].fillna("").str.split()
+    for kind, column in (("MBL", "mbl_no"), ("HBL", "hbl_no"), ("AWB", "awb_no")):
+        frame[column] = refs.map(lambda items, k=kind: next((i.split(":", 1)[1] for i in items
+                                                             if i.startswith(k + ":")), None))
+    frame["container_no"] = frame["container_no"].fillna(frame["container_nos"].fillna("").str.split().str[0])
+    frame["customs_value"] = frame["customs_value"].astype("string")
+    return frame.drop(columns=["transport_doc_refs", "container_nos"])
+
+
+def load_endorsements(session: Session, owner_id: str | None = None) -> pd.DataFrame:
+    d, en = TransportDocumentRow, TransportEndorsementRow
+    q = select(d.owner_id, d.doc_number, en.seq, en.action_code, en.actor, en.recipient, en.action_at,
+               en.reference).join(en, en.document_pk == d.id)
+    return _frame(session, _owned(q, d.owner_id, owner_id))
+
+
+def load_manual_links(session: Session, owner_id: str | None = None) -> pd.DataFrame:
+    m = ManualLinkRow
+    q = select(m.step, m.left_key, m.right_key, m.qty, m.note).where(m.active.is_(True))
+    return _frame(session, _owned(q, m.owner_id, owner_id))
+
+
+def load_crosswalk(session: Session, owner_id: str | None = None) -> SkuCrosswalk:
+    c = SkuCrosswalkRow
+    rows = session.execute(_owned(select(c).order_by(c.id), c.owner_id, owner_id)).scalars().all()
+    cross = SkuCrosswalk()
+    cross.extend([CrosswalkRow(owner_id=r.owner_id, platform_sku=r.platform_sku or None,
+                               merchant_sku=r.merchant_sku or None, warehouse_sku=r.warehouse_sku or None,
+                               platform=r.platform or None, hs_code=r.hs_code) for r in rows], source="sku_crosswalk")
+    return cross
+
+
+def load_input(session: Session, owner_id: str | None = None) -> MatchInput:
+    return MatchInput(
+        order_lines=load_order_lines(session, owner_id), shipment_lines=load_shipment_lines(session, owner_id),
+        receipt_lines=load_receipt_lines(session, owner_id), lots=load_lots(session, owner_id),
+        document_lines=load_document_lines(session, owner_id), customs_lines=load_customs_lines(session, owner_id),
+        manual_links=load_manual_links(session, owner_id), crosswalk=load_crosswalk(session, owner_id))

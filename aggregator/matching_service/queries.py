@@ -1,0 +1,70 @@
+"""Read-side of matching for the CLI, API and exports: title positions, link chains, exceptions, timelines."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from aggregator.matching_service.loader import load_input
+from aggregator.matching_service.service import load_previous
+from aggregator.store.db import session_scope
+from aggregator.store.models.marketplace import SettlementLineRow
+from aggregator.store.models.matching import LotValueRow, MatchExceptionRow, TitleEventRow
+from matching.chains import build_chains
+from matching.engine import prepare_input
+from matching.exceptions import EXCEPTION_COLUMNS
+from matching.timeline import order_timeline
+from matching.title.events import LEDGER_COLUMNS
+from matching.title.position import title_position
+
+
+def _owned(query, column, owner_id):
+    return query if owner_id is None else query.where(column == owner_id)
+
+
+def position_at(engine: Engine, at, owner_id: str | None = None) -> pd.DataFrame:
+    """Quantity and value by owner x title holder x title state x location at ``at`` (aware)."""
+    columns = [*LEDGER_COLUMNS, "seq"]
+    with session_scope(engine) as session:
+        rows = session.execute(_owned(select(*[getattr(TitleEventRow, c) for c in columns]).where(
+            TitleEventRow.retracted_at.is_(None)), TitleEventRow.owner_id, owner_id)).all()
+        values = {k: (Decimal(v), c) for k, v, c in session.execute(_owned(
+            select(LotValueRow.lot_key, LotValueRow.unit_value, LotValueRow.currency), LotValueRow.owner_id,
+            owner_id)).all()}
+    ledger = pd.DataFrame(rows, columns=columns)
+    return title_position(ledger, at, owner_id=owner_id, unit_values=values)
+
+
+def link_chains(engine: Engine, owner_id: str | None = None) -> pd.DataFrame:
+    """One row per (order line, lot) with the whole chain (``matching.chains.CHAIN_COLUMNS``)."""
+    with session_scope(engine) as session:
+        prepared = prepare_input(load_input(session, owner_id))
+        links = load_previous(session, owner_id).links
+    return build_chains(links, prepared)
+
+
+def exceptions(engine: Engine, owner_id: str | None = None, status: str | None = None) -> pd.DataFrame:
+    columns = [*EXCEPTION_COLUMNS, "status", "resolution", "first_seen_at", "last_seen_at"]
+    with session_scope(engine) as session:
+        query = _owned(select(*[getattr(MatchExceptionRow, c) for c in columns]), MatchExceptionRow.owner_id,
+                       owner_id)
+        if status:
+            query = query.where(MatchExceptionRow.status == status.upper())
+        rows = session.execute(query.order_by(MatchExceptionRow.partition, MatchExceptionRow.step,
+                                              MatchExceptionRow.reason, MatchExceptionRow.record_key)).all()
+    return pd.DataFrame(rows, columns=columns)
+
+
+def timeline(engine: Engine, *, platform: str, shop_id: str, order_id: str) -> pd.DataFrame:
+    with session_scope(engine) as session:
+        prepared = prepare_input(load_input(session))
+        links = load_previous(session).links
+        s = SettlementLineRow
+        settle = session.execute(select(s.platform, s.shop_id, s.order_id, s.occurred_at, s.kind, s.amount,
+                                        s.currency).where(s.order_id.is_not(None))).all()
+    settlements = pd.DataFrame(settle, columns=["platform", "shop_id", "order_id", "occurred_at", "kind", "amount",
+                                                "currency"])
+    return order_timeline(prepared, links, platform=platform, shop_id=shop_id, order_id=order_id,
+                          settlements=settlements)

@@ -1,0 +1,168 @@
+"""Match the database: load frames, match changed partitions (or all with ``full``), store the results.
+
+One transaction per run: links of re-matched partitions are replaced; exceptions keep their stable id,
+status and resolution (found again -> last seen updated, a GONE one re-opens; not found again -> an
+OPEN one becomes GONE); partition fingerprints are updated; title events are appended by id and
+events no longer derived are marked retracted; lot unit values are refreshed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from aggregator.matching_service.loader import load_endorsements, load_input
+from aggregator.matching_service.policy_file import load_policy_book
+from aggregator.store.db import session_scope
+from aggregator.store.models.tenancy import OwnerRow
+from aggregator.store.models.matching import (
+    LotValueRow, MatchExceptionRow, MatchLinkRow, MatchPartitionRow, TitleEventRow,
+)
+from matching.engine import MatchResult, prepare_input
+from matching.exceptions import EXCEPTION_COLUMNS
+from matching.incremental import match_full, match_incremental
+from matching.linker import LINK_COLUMNS
+from matching.title import derive_title_events
+from matching.title.events import LEDGER_COLUMNS
+from matching.title.position import lot_unit_values
+
+_BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class MatchSummary:
+    partitions: int
+    rematched: int
+    links: int
+    exceptions: int
+    title_events_added: int
+    title_events_retracted: int
+
+    def describe(self) -> str:
+        return (f"matched {self.rematched} of {self.partitions} partition(s): {self.links} link(s), "
+                f"{self.exceptions} exception(s), {self.title_events_added} title event(s) added, "
+                f"{self.title_events_retracted} retracted")
+
+
+def _owner_filter(query, column, owner_id: str | None):
+    return query if owner_id is None else query.where(column == owner_id)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _insert(session: Session, model, rows: list[dict]) -> None:
+    for start in range(0, len(rows), _BATCH):
+        session.execute(insert(model), rows[start:start + _BATCH])
+
+
+def load_previous(session: Session, owner_id: str | None = None) -> MatchResult:
+    links = pd.DataFrame(session.execute(_owner_filter(
+        select(*[getattr(MatchLinkRow, c) for c in LINK_COLUMNS]), MatchLinkRow.owner_id, owner_id)).all(),
+        columns=LINK_COLUMNS)
+    exc = pd.DataFrame(session.execute(_owner_filter(
+        select(*[getattr(MatchExceptionRow, c) for c in EXCEPTION_COLUMNS]).where(
+            MatchExceptionRow.status != "GONE"), MatchExceptionRow.owner_id, owner_id)).all(),
+        columns=EXCEPTION_COLUMNS)
+    parts = session.execute(_owner_filter(select(MatchPartitionRow.partition, MatchPartitionRow.fingerprint),
+                                          MatchPartitionRow.owner_id, owner_id)).all()
+    return MatchResult(links=links, exceptions=exc, fingerprints=dict(parts))
+
+
+def _store_links(session: Session, result: MatchResult, redo: set[str], owner_id: str | None) -> None:
+    stale = delete(MatchLinkRow).where(MatchLinkRow.partition.in_(redo)) if redo else None
+    if stale is not None:
+        session.execute(_owner_filter(stale, MatchLinkRow.owner_id, owner_id))
+    fresh = result.links[result.links["partition"].isin(redo)]
+    _insert(session, MatchLinkRow, _records(fresh[LINK_COLUMNS]))
+
+
+def _store_exceptions(session: Session, result: MatchResult, redo: set[str], now: datetime) -> None:
+    fresh = result.exceptions[result.exceptions["partition"].isin(redo)]
+    existing = {(o, e): (pk, status) for pk, o, e, status in session.execute(
+        select(MatchExceptionRow.id, MatchExceptionRow.owner_id, MatchExceptionRow.exception_id,
+               MatchExceptionRow.status).where(MatchExceptionRow.partition.in_(redo))).all()} if redo else {}
+    seen: set[int] = set()
+    new_rows = []
+    for row in _records(fresh[EXCEPTION_COLUMNS]):
+        found = existing.get((row["owner_id"], row["exception_id"]))
+        if found is None:
+            new_rows.append({**row, "status": "OPEN"})
+            continue
+        pk, status = found
+        seen.add(pk)
+        session.execute(update(MatchExceptionRow).where(MatchExceptionRow.id == pk).values(
+            detail=row["detail"], qty=row["qty"], last_seen_at=now,
+            status="OPEN" if status == "GONE" else status))
+    _insert(session, MatchExceptionRow, new_rows)
+    gone = [pk for (pk, status) in existing.values() if pk not in seen and status == "OPEN"]
+    for start in range(0, len(gone), _BATCH):
+        session.execute(update(MatchExceptionRow).where(MatchExceptionRow.id.in_(gone[start:start + _BATCH]))
+                        .values(status="GONE", last_seen_at=now))
+
+
+def _store_partitions(session: Session, result: MatchResult, previous: MatchResult, redo: set[str]) -> None:
+    vanished = set(previous.fingerprints) - set(result.fingerprints)
+    if vanished:
+        session.execute(delete(MatchPartitionRow).where(MatchPartitionRow.partition.in_(vanished)))
+    links = result.links.groupby("partition").size()
+    exc = result.exceptions.groupby("partition").size()
+    changed = [p for p in result.fingerprints if p in redo]
+    if changed:
+        session.execute(delete(MatchPartitionRow).where(MatchPartitionRow.partition.in_(changed)))
+    _insert(session, MatchPartitionRow, [
+        {"owner_id": p.split("|")[1], "partition": p, "fingerprint": result.fingerprints[p],
+         "links": int(links.get(p, 0)), "exceptions": int(exc.get(p, 0))} for p in changed])
+
+
+def _store_title(session: Session, ledger: pd.DataFrame, owner_id: str | None, now: datetime) -> tuple[int, int]:
+    stored = dict(session.execute(_owner_filter(select(TitleEventRow.event_id, TitleEventRow.retracted_at),
+                                                TitleEventRow.owner_id, owner_id)).all())
+    current = set(ledger["event_id"])
+    new = ledger[~ledger["event_id"].isin(list(stored))]
+    _insert(session, TitleEventRow, _records(new[[*LEDGER_COLUMNS, "seq"]]))
+    back = [e for e, retracted in stored.items() if e in current and retracted is not None]
+    gone = [e for e, retracted in stored.items() if e not in current and retracted is None]
+    for ids, value in ((back, None), (gone, now)):
+        for start in range(0, len(ids), _BATCH):
+            session.execute(update(TitleEventRow).where(TitleEventRow.event_id.in_(ids[start:start + _BATCH]))
+                            .values(retracted_at=value))
+    return len(new), len(gone)
+
+
+def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None,
+              policy_path: Path | None = None) -> MatchSummary:
+    """Match (incrementally unless ``full``) and store; ``policy_path`` is the title policy TOML, if any."""
+    now = datetime.now(timezone.utc)
+    with session_scope(engine) as session:
+        names = dict(session.execute(select(OwnerRow.owner_id, OwnerRow.name)).all())
+        policy = load_policy_book(policy_path, names)
+        inp = load_input(session, owner_id)
+        previous = load_previous(session, owner_id)
+        if full or not previous.fingerprints:
+            result = match_full(inp)
+            redo = set(result.fingerprints) | set(previous.fingerprints) | set(result.links["partition"]) | set(
+                result.exceptions["partition"])
+        else:
+            result = match_incremental(inp, previous)
+            redo = set(result.rematched)
+        _store_links(session, result, redo, owner_id)
+        _store_exceptions(session, result, redo, now)
+        _store_partitions(session, result, previous, redo)
+        prepared = prepare_input(inp)
+        ledger = derive_title_events(prepared, result.links, policy, load_endorsements(session, owner_id))
+        added, retracted = _store_title(session, ledger, owner_id, now)
+        stale_values = delete(LotValueRow)
+        session.execute(_owner_filter(stale_values, LotValueRow.owner_id, owner_id))
+        values = lot_unit_values(prepared, result.links)
+        _insert(session, LotValueRow, [{"owner_id": k.split("|")[0], "lot_key": k, "unit_value": v, "currency": c}
+                                       for k, (v, c) in sorted(values.items())])
+        return MatchSummary(partitions=len(result.fingerprints), rematched=len(result.rematched),
+                            links=len(result.links), exceptions=len(result.exceptions), title_events_added=added,
+                            title_events_retracted=retracted)

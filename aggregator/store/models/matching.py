@@ -1,0 +1,160 @@
+"""Matching tables: links per ladder step, match exceptions (status + manual resolution), manual links that
+survive re-matching, partition fingerprints, the append-only title ledger, lot unit values and the SKU
+crosswalk.
+
+Links and exceptions are derived data, re-written per partition by ``aggregator.matching_service``;
+manual links and crosswalk rows are user data the matcher only reads; title events are appended (a
+new derivation adds only event ids not stored yet) and only ever marked retracted, never rewritten.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aggregator.store.base import Base
+from aggregator.store.models.common import created_at_column, updated_at_column
+from aggregator.store.types import ExactDecimal, UTCDateTime
+
+
+class MatchLinkRow(Base):
+    """One link of one rung (order_shipment, shipment_lot, lot_receipt, receipt_customs, receipt_document)."""
+
+    __tablename__ = "match_links"
+    __table_args__ = (UniqueConstraint("step", "left_key", "right_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    partition: Mapped[str] = mapped_column(String(200), index=True)
+    step: Mapped[str] = mapped_column(String(32))
+    left_key: Mapped[str] = mapped_column(String(400), index=True)
+    right_key: Mapped[str] = mapped_column(String(400), index=True)
+    qty: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(32))
+    confidence: Mapped[float] = mapped_column(Float)
+    matched_at: Mapped[datetime] = updated_at_column()
+
+
+class MatchExceptionRow(Base):
+    """A problem the matcher found; keeps its status and resolution across re-matches (stable id)."""
+
+    __tablename__ = "match_exceptions"
+    __table_args__ = (UniqueConstraint("owner_id", "exception_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    exception_id: Mapped[str] = mapped_column(String(40))
+    partition: Mapped[str] = mapped_column(String(200), index=True)
+    reason: Mapped[str] = mapped_column(String(40), index=True)
+    step: Mapped[str] = mapped_column(String(32))
+    record_kind: Mapped[str] = mapped_column(String(32))
+    record_key: Mapped[str] = mapped_column(String(400))
+    related_keys: Mapped[str] = mapped_column(Text, default="")
+    qty: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="OPEN")  # OPEN RESOLVED IGNORED GONE
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    first_seen_at: Mapped[datetime] = created_at_column()
+    last_seen_at: Mapped[datetime] = updated_at_column()
+
+
+class ManualLinkRow(Base):
+    """A link a person made; the matcher applies it before its own rules on every run."""
+
+    __tablename__ = "manual_links"
+    __table_args__ = (UniqueConstraint("owner_id", "step", "left_key", "right_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    step: Mapped[str] = mapped_column(String(32))
+    left_key: Mapped[str] = mapped_column(String(400))
+    right_key: Mapped[str] = mapped_column(String(400))
+    qty: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    resolves_exception_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class MatchPartitionRow(Base):
+    """The fingerprint of a partition's inputs at its last match (what incremental runs compare)."""
+
+    __tablename__ = "match_partitions"
+    __table_args__ = (UniqueConstraint("partition"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    partition: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    links: Mapped[int] = mapped_column(Integer, default=0)
+    exceptions: Mapped[int] = mapped_column(Integer, default=0)
+    matched_at: Mapped[datetime] = updated_at_column()
+
+
+class TitleEventRow(Base):
+    """One title event: the four facts after it, basis, evidence and confidence.
+
+    Rows are never changed or deleted; when a later derivation no longer supports an event (the data
+    behind it changed) it is marked with ``retracted_at`` and positions ignore it; if the data comes
+    back, the mark is cleared.
+    """
+
+    __tablename__ = "title_events"
+    __table_args__ = (UniqueConstraint("event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(40))
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_key: Mapped[str] = mapped_column(String(600), index=True)
+    parent_key: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    qty: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    title_holder: Mapped[str] = mapped_column(String(200))
+    risk_bearer: Mapped[str] = mapped_column(String(200))
+    document_holder: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    custodian: Mapped[str] = mapped_column(String(200))
+    title_state: Mapped[str] = mapped_column(String(48))
+    location_state: Mapped[str] = mapped_column(String(48))
+    basis: Mapped[str] = mapped_column(String(24))
+    basis_note: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    confidence: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime] = created_at_column()
+    retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LotValueRow(Base):
+    """Unit value of a lot (landed cost, else customs value / quantity), for title positions in money."""
+
+    __tablename__ = "lot_values"
+    __table_args__ = (UniqueConstraint("lot_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    lot_key: Mapped[str] = mapped_column(String(400))
+    unit_value: Mapped[Decimal] = mapped_column(ExactDecimal())
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class SkuCrosswalkRow(Base):
+    """Platform seller SKU <-> merchant SKU <-> warehouse SKU of one owner (user data)."""
+
+    __tablename__ = "sku_crosswalk"
+    __table_args__ = (UniqueConstraint("owner_id", "platform", "platform_sku", "merchant_sku", "warehouse_sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    platform: Mapped[str] = mapped_column(String(16), default="")
+    platform_sku: Mapped[str] = mapped_column(String(128), default="")
+    merchant_sku: Mapped[str] = mapped_column(String(128), default="")
+    warehouse_sku: Mapped[str] = mapped_column(String(128), default="")
+    hs_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,104 @@
+"""The sample story through the store: ``aggregator import`` the files, write the orders, ``aggregator match``,
+export links / exceptions / timeline, ``aggregator title position``; manual links survive re-matching."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from aggregator.store.db import session_scope
+from aggregator.store.models.matching import ManualLinkRow, MatchExceptionRow, MatchLinkRow, TitleEventRow
+from tests.matching.db_story import cli_run, load_story
+from tests.matching.story import FIXTURES
+from tests.matching.test_story_links import EXPECTED_CHAINS, chain_rows
+
+POLICY = str(FIXTURES / "matching" / "story_title_policy.toml")
+W = "LUMINA-HK|MYPKG-WH01|"
+
+
+@pytest.fixture
+def story_db(engine, tmp_path):
+    load_story(engine, tmp_path)
+    result = cli_run(engine, tmp_path, "match", "--policy", POLICY)
+    assert result.exit_code == 0, result.output
+    assert "matched 5 of 5 partition(s): 39 link(s), 1 exception(s), 84 title event(s) added" in result.output
+    return engine
+
+
+def read_csv(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_exported_links_are_the_story_chains(story_db, tmp_path):
+    out = tmp_path / "links.csv"
+    result = cli_run(story_db, tmp_path, "export", "links", "--format", "csv", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False).replace("", None)
+    assert list(frame.columns) == ["platform", "shop_id", "order_id", "order_line_ref", "sku", "qty", "lot_id",
+                                   "warehouse_code", "asn_no", "container_no", "transport_document_no",
+                                   "customs_declaration_no", "method", "confidence"]
+    frame["qty"] = frame["qty"].astype(int)
+    assert chain_rows(frame) == EXPECTED_CHAINS
+
+
+def test_exceptions_incremental_rerun_and_title_position(story_db, tmp_path):
+    exported = read_csv(cli_run(story_db, tmp_path, "export", "exceptions").output)
+    assert [(e["reason"], e["record_key"], e["qty"], e["status"]) for e in exported] == [
+        ("quantity_variance", W + "ASN-LMN-260310-02|1", "-20", "OPEN")]
+    again = cli_run(story_db, tmp_path, "match", "--policy", POLICY)
+    assert "matched 0 of 5 partition(s)" in again.output and "0 title event(s) added" in again.output
+    position = cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-03T08:00:00+08:00",
+                       "--format", "csv")
+    assert position.exit_code == 0, position.output
+    assert [(r["title_holder"], r["title_state"], r["location_state"], r["qty"], r["value"])
+            for r in read_csv(position.output)] == [
+        ("LUMINA-HK", "SELLER_TITLE_IN_TRANSIT", "IN_TRANSIT_OCEAN", "6980", "40553.80"),
+        ("Shenzhen Brightway Electronics Co. Ltd.", "SUPPLIER_TITLE_IN_TRANSIT", "IN_TRANSIT_OCEAN", "18260",
+         "548275.20")]
+    owned = read_csv(cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-16T00:00:00Z",
+                             "--owner", "LUMINA-HK", "--format", "csv").output)
+    assert {r["title_holder"] for r in owned} == {"LUMINA-HK"}
+    assert cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-16").exit_code == 2
+
+
+def test_timeline_export(story_db, tmp_path):
+    result = cli_run(story_db, tmp_path, "export", "timeline", "--order", "578000000000000001", "--platform",
+                     "tiktok", "--shop", "TTS-MY-7300000001")
+    assert result.exit_code == 0, result.output
+    steps = [r["step"] for r in read_csv(result.output)]
+    assert steps[:2] == ["on_board", "on_board"] and steps[-2:] == ["delivered", "delivered"]
+    missing = cli_run(story_db, tmp_path, "export", "timeline", "--order", "NOPE", "--platform", "tiktok",
+                      "--shop", "TTS-MY-7300000001")
+    assert missing.exit_code == 1 and "no order" in missing.output
+
+
+def test_manual_link_survives_incremental_and_full_rematching(story_db, tmp_path):
+    shipment = W + "OC900260315000001|1"
+    target = "SHOPEE|SHOPEE-MY-480012345|260315AB7KXQ9T|29000010013002"
+    with session_scope(story_db) as session:
+        session.add(ManualLinkRow(owner_id="LUMINA-HK", step="order_shipment", left_key=target,
+                                  right_key=shipment, qty=1, note="ops ticket 17"))
+    for args in (["match"], ["match"], ["match", "--full"]):
+        assert cli_run(story_db, tmp_path, *args, "--policy", POLICY).exit_code == 0
+        with session_scope(story_db) as session:
+            rows = session.execute(select(MatchLinkRow.left_key, MatchLinkRow.method).where(
+                MatchLinkRow.right_key == shipment, MatchLinkRow.step == "order_shipment")).all()
+            assert rows == [(target, "manual")], args
+            statuses = dict(session.execute(select(MatchExceptionRow.reason, MatchExceptionRow.status)).all())
+            assert statuses["over_shipped"] == "OPEN"  # the other package now overfills that line
+
+
+def test_changed_data_retracts_title_events_instead_of_rewriting_them(story_db, tmp_path):
+    with session_scope(story_db) as session:
+        before = session.execute(select(TitleEventRow.event_id)).scalars().all()
+        session.add(ManualLinkRow(owner_id="LUMINA-HK", step="shipment_lot", left_key=W + "OC900260315000002|1",
+                                  right_key=W + "LOT-TCLU6543214-EBB", qty=1, note="picked from the wrong lot"))
+    result = cli_run(story_db, tmp_path, "match", "--policy", POLICY)
+    assert "retracted" in result.output and " 0 retracted" not in result.output
+    with session_scope(story_db) as session:
+        after = dict(session.execute(select(TitleEventRow.event_id, TitleEventRow.retracted_at)).all())
+    assert set(before) <= set(after)  # nothing deleted
+    assert any(after[e] is not None for e in before)
