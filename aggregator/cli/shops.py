@@ -104,8 +104,14 @@ def authorize(app: AppContext, shop_id: str, platform: str | None, redirect_url:
               service_id: str, state: str) -> None:
     from datetime import datetime, timezone
 
-    from aggregator.auth.shops import (adapter_settings, credential_of, find_shop, shop_context,
-                                       store_authorization, tiktok_cipher)
+    from aggregator.auth.shops import (
+        adapter_settings,
+        credential_of,
+        find_shop,
+        shop_context,
+        store_authorization,
+        tiktok_cipher,
+    )
     from aggregator.store.db import session_scope
     from aggregator.store.vault import Vault
     from aggregator.sync.marketplace import make_transport

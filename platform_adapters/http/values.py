@@ -123,3 +123,8 @@ class Problems:
     @property
     def has_errors(self) -> bool:
         return any(p.severity is Severity.ERROR for p in self.items)
+
+
+def as_list(value: object) -> list:
+    """``value`` when it is a JSON array, else an empty list (a wrong shape is never iterated)."""
+    return value if isinstance(value, list) else []

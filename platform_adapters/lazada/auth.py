@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from platform_adapters.auth import TokenSet
 from platform_adapters.http.errors import ErrorKind, PlatformError
 from platform_adapters.http.transport import Transport
+from platform_adapters.http.values import as_list
 from platform_adapters.lazada.client import _request_id, build_request, read_envelope
 from platform_adapters.lazada.settings import LazadaSettings
 
@@ -43,7 +44,7 @@ def _token_set(body: dict[str, Any], now: datetime, path: str) -> TokenSet:
     except (KeyError, TypeError, ValueError) as exc:
         raise PlatformError(ErrorKind.FATAL, "bad_token_response", f"missing or bad {exc}", platform="lazada",
                             request_id=body.get("request_id"), path=path) from exc
-    users = body.get("country_user_info") or body.get("country_user_info_list") or []
+    users = as_list(body.get("country_user_info") or body.get("country_user_info_list"))
     extra = {"country": str(body.get("country") or "").upper(), "account": str(body.get("account") or "")}
     sellers = [str(u.get("seller_id")) for u in users if isinstance(u, dict) and u.get("seller_id")]
     if sellers:

@@ -13,7 +13,7 @@ from typing import Any
 
 from fx.money import Money
 from platform_adapters.canonical import MappingResult, Order, OrderLine, OrderStatus, Package, Platform
-from platform_adapters.http.values import Problems, id_str, iso_time, optional_money
+from platform_adapters.http.values import Problems, as_list, id_str, iso_time, optional_money
 from platform_adapters.lazada.statuses import order_status, unified_status
 
 
@@ -41,7 +41,7 @@ def map_order(raw: Any, shop_id: str, country: str, default_currency: str | None
     currency = _currency(items, default_currency, problems)
     raw_statuses = [str(i.get("status")) for i in items if isinstance(i, Mapping) and i.get("status")]
     if not raw_statuses:
-        raw_statuses = [str(s) for s in raw.get("statuses") or []]
+        raw_statuses = [str(s) for s in as_list(raw.get("statuses"))]
     status = order_status(raw_statuses)
     raw_status = ",".join(sorted(set(raw_statuses)))
     if status is OrderStatus.UNKNOWN:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from platform_adapters.http.errors import ErrorKind, PlatformError
+from platform_adapters.http.values import as_list
 from platform_adapters.lazada.client import LazadaClient
 
 LIST_PATH = "/orders/get"
@@ -64,8 +65,13 @@ class LazadaOrderSource:
             data = self.client.call("GET", LIST_PATH, {
                 "update_after": iso(start), "update_before": iso(end), "sort_by": "updated_at",
                 "sort_direction": "ASC", "offset": offset, "limit": limit,
-            }) or {}
-            orders = [o for o in data.get("orders") or [] if isinstance(o, dict)]
+            })
+            if data is None:
+                data = {}
+            if not isinstance(data, dict) or not isinstance(data.get("orders", []), list):
+                raise PlatformError(ErrorKind.FATAL, "bad_response", "/orders/get data is not {orders: [...]}",
+                                    platform="lazada", path=LIST_PATH)
+            orders = [o for o in as_list(data.get("orders")) if isinstance(o, dict)]
             total = _int(data.get("countTotal"))
             yield orders
             shrink = 0
@@ -88,11 +94,14 @@ class LazadaOrderSource:
         """Items of up to 50 orders: order_id → its ``order_items``."""
         if not 1 <= len(order_ids) <= self.client.settings.items_batch_size:
             raise ValueError("/orders/items/get takes 1..50 order ids")
-        data = self.client.call("GET", ITEMS_PATH, {"order_ids": "[" + ",".join(order_ids) + "]"}) or []
+        data = self.client.call("GET", ITEMS_PATH, {"order_ids": "[" + ",".join(order_ids) + "]"})
+        if data is not None and not isinstance(data, list):
+            raise PlatformError(ErrorKind.FATAL, "bad_response", "/orders/items/get data is not a list",
+                                platform="lazada", path=ITEMS_PATH)
         found: dict[str, list[dict[str, Any]]] = {}
-        for entry in data if isinstance(data, list) else []:
+        for entry in data or []:
             if isinstance(entry, dict) and entry.get("order_id") is not None:
-                found[str(entry["order_id"])] = [i for i in entry.get("order_items") or [] if isinstance(i, dict)]
+                found[str(entry["order_id"])] = [i for i in as_list(entry.get("order_items")) if isinstance(i, dict)]
         return found
 
     def _with_items(self, headers: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:

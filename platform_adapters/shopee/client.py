@@ -71,7 +71,12 @@ class ShopeeClient:
         """Call ``path`` and return the envelope's ``response`` object ({} when absent)."""
         envelope = call_with_token(self.tokens, self.shop_id, lambda t: self._send(method, path, params, body, t))
         response = envelope.get("response")
-        return response if isinstance(response, dict) else {}
+        if response is None:
+            return {}
+        if not isinstance(response, dict):
+            raise PlatformError(ErrorKind.FATAL, "bad_response", f"'response' is {type(response).__name__}, not an object",
+                                platform=PLATFORM, request_id=envelope.get("request_id"), path=path)
+        return response
 
     def _send(self, method: str, path: str, params: Mapping[str, Any] | None, body: Mapping[str, Any] | None,
               tokens: TokenSet) -> dict[str, Any]:

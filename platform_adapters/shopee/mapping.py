@@ -12,7 +12,14 @@ from dataclasses import replace
 from typing import Any
 
 from platform_adapters.canonical import MappingResult, Order, OrderLine, OrderStatus, Package, Platform
-from platform_adapters.http.values import Problems, epoch, id_str, money, optional_epoch, optional_money
+from platform_adapters.http.values import (
+    Problems,
+    as_list,
+    epoch,
+    id_str,
+    optional_epoch,
+    optional_money,
+)
 from platform_adapters.shopee.statuses import unified_status
 
 
@@ -121,7 +128,7 @@ def _packages(raw_packages: Any, problems: Problems) -> list[Package]:
                          severity="warning")
             continue
         refs = tuple(
-            f"{it.get('item_id')}:{it.get('model_id', 0)}" for it in pkg.get("item_list") or []
+            f"{it.get('item_id')}:{it.get('model_id', 0)}" for it in as_list(pkg.get("item_list"))
             if isinstance(it, Mapping) and it.get("item_id") is not None
         )
         packages.append(Package(

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from platform_adapters.http.errors import ErrorKind, PlatformError
-from platform_adapters.http.values import to_epoch_seconds
+from platform_adapters.http.values import as_list, to_epoch_seconds
 from platform_adapters.shopee.client import ShopeeClient
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class ShopeeOrderSource:
                 "page_size": self.client.settings.page_size, "cursor": cursor,
                 "response_optional_fields": "order_status",
             })
-            sns = [str(o["order_sn"]) for o in page.get("order_list") or [] if isinstance(o, dict) and o.get("order_sn")]
+            sns = [str(o["order_sn"]) for o in as_list(page.get("order_list")) if isinstance(o, dict) and o.get("order_sn")]
             yield sns
             next_cursor = str(page.get("next_cursor") or "")
             if not page.get("more") or not next_cursor:
@@ -87,7 +87,7 @@ class ShopeeOrderSource:
         response = self.client.call("GET", DETAIL_PATH, {
             "order_sn_list": ",".join(order_sns), "response_optional_fields": DETAIL_FIELDS,
         })
-        return [o for o in response.get("order_list") or [] if isinstance(o, dict)]
+        return [o for o in as_list(response.get("order_list")) if isinstance(o, dict)]
 
     def _window(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
         seen: set[str] = set()
@@ -120,7 +120,7 @@ class ShopeeOrderSource:
         """Fill ``tracking_number`` into the packages of a shipped order (in place)."""
         if str(detail.get("order_status") or "") not in TRACKED_STATUSES:
             return
-        for package in detail.get("package_list") or []:
+        for package in as_list(detail.get("package_list")):
             if not isinstance(package, dict) or not package.get("package_number") or package.get("tracking_number"):
                 continue
             try:

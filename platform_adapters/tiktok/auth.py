@@ -16,7 +16,7 @@ import httpx
 from platform_adapters.auth import StaticTokenProvider, TokenSet
 from platform_adapters.http.errors import ErrorKind, PlatformError
 from platform_adapters.http.transport import Transport
-from platform_adapters.http.values import epoch
+from platform_adapters.http.values import as_list, epoch
 from platform_adapters.tiktok.client import TikTokClient, _request_id, read_envelope
 from platform_adapters.tiktok.settings import TikTokSettings
 
@@ -66,4 +66,4 @@ def authorized_shops(settings: TikTokSettings, transport: Transport, tokens: Tok
     client = TikTokClient(settings, "authorization", StaticTokenProvider("authorization", tokens), transport,
                           clock=clock)
     data = client.call("GET", SHOPS_PATH, with_cipher=False)
-    return [s for s in data.get("shops") or [] if isinstance(s, dict)]
+    return [s for s in as_list(data.get("shops")) if isinstance(s, dict)]

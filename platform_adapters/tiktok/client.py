@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from platform_adapters.auth import TokenProvider, TokenSet, call_with_token, utc_now
-from platform_adapters.http.errors import PlatformError
+from platform_adapters.http.errors import ErrorKind, PlatformError
 from platform_adapters.http.transport import Transport
 from platform_adapters.http.values import loads
 from platform_adapters.tiktok.errors import classify
@@ -81,7 +81,12 @@ class TikTokClient:
         envelope = call_with_token(self.tokens, self.shop_id,
                                    lambda t: self._send(method, path, query or {}, body, t, cipher))
         data = envelope.get("data")
-        return data if isinstance(data, dict) else {}
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise PlatformError(ErrorKind.FATAL, "bad_response", f"'data' is {type(data).__name__}, not an object",
+                                platform=PLATFORM, request_id=envelope.get("request_id"), path=path)
+        return data
 
     def _send(self, method: str, path: str, query: Mapping[str, Any], body: Mapping[str, Any] | None,
               tokens: TokenSet, cipher: str | None) -> dict[str, Any]:

@@ -95,8 +95,12 @@ def _lines(items: Any, currency: str, problems: Problems) -> list[OrderLine]:
     return lines
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _packages(raw: Mapping, lines: list[OrderLine]) -> list[Package]:
-    ids = [str(p.get("id")) for p in raw.get("packages") or [] if isinstance(p, Mapping) and p.get("id")]
+    ids = [str(p.get("id")) for p in _list(raw.get("packages")) if isinstance(p, Mapping) and p.get("id")]
     for line in lines:
         if line.package_id and line.package_id not in ids:
             ids.append(line.package_id)
@@ -104,7 +108,7 @@ def _packages(raw: Mapping, lines: list[OrderLine]) -> list[Package]:
     for package_id in ids:
         members = [line for line in lines if line.package_id == package_id]
         tracking = next((line.tracking_number for line in members if line.tracking_number), None)
-        carrier = next((str(i.get("shipping_provider_name")) for i in raw.get("line_items") or []
+        carrier = next((str(i.get("shipping_provider_name")) for i in _list(raw.get("line_items"))
                         if isinstance(i, Mapping) and str(i.get("package_id") or "") == package_id
                         and i.get("shipping_provider_name")), None) or (str(raw.get("shipping_provider") or "") or None)
         packages.append(Package(package_id=package_id, tracking_number=tracking, carrier=carrier,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from platform_adapters.http.errors import ErrorKind, PlatformError
-from platform_adapters.http.values import to_epoch_seconds
+from platform_adapters.http.values import as_list, to_epoch_seconds
 from platform_adapters.tiktok.client import TikTokClient
 
 MAX_WINDOW = timedelta(days=30)  # none documented; bounded windows keep runs resumable
@@ -57,7 +57,7 @@ class TikTokOrderSource:
                 "page_size": self.client.settings.page_size, "page_token": token,
                 "sort_field": "update_time", "sort_order": "ASC",
             }, body)
-            yield [o for o in data.get("orders") or [] if isinstance(o, dict)]
+            yield [o for o in as_list(data.get("orders")) if isinstance(o, dict)]
             token = str(data.get("next_page_token") or "")
             if not token:
                 return
@@ -74,5 +74,5 @@ class TikTokOrderSource:
         found: list[dict[str, Any]] = []
         for i in range(0, len(order_ids), size):
             data = self.client.call("GET", self.detail_path, {"ids": ",".join(order_ids[i:i + size])})
-            found.extend(o for o in data.get("orders") or [] if isinstance(o, dict))
+            found.extend(o for o in as_list(data.get("orders")) if isinstance(o, dict))
         return found

@@ -9,7 +9,8 @@ from decimal import Decimal
 import httpx
 import pytest
 import respx
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from platform_adapters.auth import AuthorizationRevoked, StaticTokenProvider, TokenSet
 from platform_adapters.http import values

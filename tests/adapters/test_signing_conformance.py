@@ -13,7 +13,8 @@ import sys
 import types
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from platform_adapters.lazada import signing as lazada_signing
 from platform_adapters.shopee import signing as shopee_signing

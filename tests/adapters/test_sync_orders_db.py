@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 from aggregator.auth.shops import add_shop, store_authorization
 from aggregator.auth.token_store import DatabaseTokenProvider, read_tokens
 from aggregator.store.db import session_scope
-from aggregator.store.models import ExceptionItem, OrderLineRow, OrderRow, ShopCredential, ShopRow, SyncCursor, SyncRun
+from aggregator.store.models import (
+    ExceptionItem,
+    OrderLineRow,
+    OrderRow,
+    ShopCredential,
+    ShopRow,
+    SyncCursor,
+    SyncRun,
+)
 from aggregator.store.vault import Vault
 from aggregator.sync.marketplace import ShopNotReady, sync_shop_orders
 from aggregator.tenancy import add_owner
