@@ -75,7 +75,11 @@ class Utilisation:
 
 @dataclass(frozen=True, slots=True)
 class RateLock:
-    """``client_rate`` = units of ``buy_currency`` per 1 ``sell_currency``; notional in the dealt currency."""
+    """A lock on ``sell_currency``→``buy_currency``; the notional is in the dealt currency.
+
+    ``client_rate`` is quoted the way the provider quotes the pair: units of the other currency per
+    1 ``rate_base`` (default: per 1 ``sell_currency``). It is never inverted and stored rounded.
+    """
 
     lock_id: str
     kind: LockKind
@@ -92,8 +96,14 @@ class RateLock:
     reference: str | None = None  # provider quote id / forward contract number
     utilisations: tuple[Utilisation, ...] = ()
     cancelled_at: datetime | None = None
+    rate_base: str = ""  # the pair's base currency; "" means sell_currency
 
     def __post_init__(self) -> None:
+        if not self.rate_base:
+            object.__setattr__(self, "rate_base", self.sell_currency)
+        if self.rate_base not in (self.sell_currency, self.buy_currency):
+            raise LockError(f"lock {self.lock_id}: rate base {self.rate_base} is neither "
+                            f"{self.sell_currency} nor {self.buy_currency}")
         object.__setattr__(self, "client_rate", to_decimal(self.client_rate))
         object.__setattr__(self, "tolerance", to_decimal(self.tolerance))
         if self.mid_rate is not None:
@@ -121,7 +131,17 @@ class RateLock:
 
     @property
     def pair(self) -> str:
-        return f"{self.sell_currency}/{self.buy_currency}"
+        """The quoted pair, base first (``USD/CNY`` = CNY per 1 USD)."""
+        return f"{self.rate_base}/{self.rate_quote}"
+
+    @property
+    def rate_quote(self) -> str:
+        return self.buy_currency if self.rate_base == self.sell_currency else self.sell_currency
+
+    @property
+    def dealt_side(self) -> str:
+        """``SELL`` when the notional is in the currency sold, ``BUY`` when in the currency bought."""
+        return "SELL" if self.dealt_currency == self.sell_currency else "BUY"
 
     @property
     def used(self) -> Money:
@@ -138,22 +158,25 @@ class RateLock:
 
     @property
     def margin_bp(self) -> Decimal | None:
-        """Spread of the client rate under mid, in basis points (seller of ``sell_currency``)."""
+        """What the client rate costs against mid, in basis points (positive = worse than mid)."""
         if self.mid_rate is None:
             return None
-        return (self.mid_rate - self.client_rate) / self.mid_rate * 10000
+        spread = self.mid_rate - self.client_rate if self.rate_base == self.sell_currency \
+            else self.client_rate - self.mid_rate  # per 1 bought: paying more sold units is worse
+        return spread / self.mid_rate * 10000
 
     def as_rate(self) -> Rate:
-        return Rate(self.sell_currency, self.buy_currency, self.client_rate, self.valid_from.date(),
+        return Rate(self.rate_base, self.rate_quote, self.client_rate, self.valid_from.date(),
                     f"LOCK:{self.provider}", Side.CLIENT, 1, self.lock_id)
 
     def counter_amount(self, dealt: Money) -> Money:
         """What ``dealt`` is worth on the other side at the client rate (unrounded)."""
-        if dealt.currency == self.sell_currency:
-            return Money(dealt.amount * self.client_rate, self.buy_currency)
-        if dealt.currency == self.buy_currency:
-            return Money(dealt.amount / self.client_rate, self.sell_currency)
-        raise CurrencyMismatch(f"lock {self.lock_id} is {self.pair}; cannot use {dealt.currency}")
+        if dealt.currency not in (self.sell_currency, self.buy_currency):
+            raise CurrencyMismatch(f"lock {self.lock_id} is {self.pair}; cannot use {dealt.currency}")
+        other = self.buy_currency if dealt.currency == self.sell_currency else self.sell_currency
+        if dealt.currency == self.rate_base:
+            return Money(dealt.amount * self.client_rate, other)
+        return Money(dealt.amount / self.client_rate, other)
 
     def find(self, key: str) -> Utilisation | None:
         return next((u for u in self.utilisations if u.key == key), None)
@@ -187,21 +210,22 @@ class UtilisationOutcome:
 def create_from_quote(lock_id: str, *, provider: str, quote_id: str, sell_currency: str, buy_currency: str,
                       client_rate: Decimal | str, notional: Money, valid_from: datetime, valid_to: datetime,
                       mid_rate: Decimal | str | None = None, usage: LockUsage = LockUsage.SINGLE_USE,
-                      tolerance: Decimal | str = Decimal(0)) -> RateLock:
+                      tolerance: Decimal | str = Decimal(0), rate_base: str | None = None) -> RateLock:
     """A lock from an executable provider quote (single use unless the provider says otherwise)."""
     return RateLock(lock_id, LockKind.QUOTE, provider, sell_currency, buy_currency, to_decimal(client_rate),
                     notional, valid_from, valid_to, usage, to_decimal(tolerance),
-                    None if mid_rate is None else to_decimal(mid_rate), quote_id)
+                    None if mid_rate is None else to_decimal(mid_rate), quote_id, rate_base=rate_base or "")
 
 
 def create_forward(lock_id: str, *, counterparty: str, sell_currency: str, buy_currency: str,
                    rate: Decimal | str, notional: Money, valid_from: datetime, valid_to: datetime,
                    reference: str | None = None, mid_rate: Decimal | str | None = None,
-                   tolerance: Decimal | str = Decimal(0), usage: LockUsage = LockUsage.MULTI_USE) -> RateLock:
+                   tolerance: Decimal | str = Decimal(0), usage: LockUsage = LockUsage.MULTI_USE,
+                   rate_base: str | None = None) -> RateLock:
     """A manually entered forward or reservation (multi use by default)."""
     return RateLock(lock_id, LockKind.FORWARD, counterparty, sell_currency, buy_currency, to_decimal(rate),
                     notional, valid_from, valid_to, usage, to_decimal(tolerance),
-                    None if mid_rate is None else to_decimal(mid_rate), reference)
+                    None if mid_rate is None else to_decimal(mid_rate), reference, rate_base=rate_base or "")
 
 
 def utilise(lock: RateLock, amount: Money, key: str, now: datetime, *, reference: str | None = None) -> UtilisationOutcome:

@@ -181,7 +181,8 @@ def _describe_lock(rate_lock, now: datetime) -> list[str]:  # noqa: ANN001 - fx.
     lines = [
         f"lock {rate_lock.lock_id} ({rate_lock.kind.value}, {rate_lock.usage.value}) from {rate_lock.provider}"
         + (f" ref {rate_lock.reference}" if rate_lock.reference else ""),
-        f"  sell {rate_lock.sell_currency} buy {rate_lock.buy_currency} at {rate_lock.client_rate}"
+        f"  sell {rate_lock.sell_currency} buy {rate_lock.buy_currency} (dealt {rate_lock.dealt_side}) at "
+        f"{rate_lock.client_rate} {rate_lock.pair}"
         + (f" (mid {rate_lock.mid_rate}, margin {rate_lock.margin_bp:.1f} bp)" if rate_lock.mid_rate else ""),
         f"  valid {rate_lock.valid_from.isoformat()} .. {rate_lock.valid_to.isoformat()}  state {state}",
         f"  notional {rate_lock.notional}  used {rate_lock.used}  remaining {rate_lock.remaining}"
@@ -191,45 +192,61 @@ def _describe_lock(rate_lock, now: datetime) -> list[str]:  # noqa: ANN001 - fx.
     return lines
 
 
-@lock.command(name="create", help="Create a lock from a provider quote (--kind quote) or a manual forward.")
+@lock.command(name="create", help="Create a lock: a manual forward, a quote typed in (--kind quote), or a "
+              "provider quote JSON (--from-quote FILE, Airwallex-style fields).")
 @owner_option
-@click.argument("lock_id")
+@click.argument("lock_id", required=False)
+@click.option("--from-quote", "quote_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Provider quote JSON; the other terms come from it.")
 @click.option("--kind", type=click.Choice(["forward", "quote"]), default="forward", show_default=True)
-@click.option("--provider", required=True, help="Bank / provider / counterparty.")
+@click.option("--provider", default=None, help="Bank / provider / counterparty (AIRWALLEX for --from-quote).")
 @click.option("--reference", default=None, help="Provider quote id or contract number.")
-@click.option("--sell", "sell_currency", required=True)
-@click.option("--buy", "buy_currency", required=True)
-@click.option("--rate", required=True, help="Client rate: units of --buy per 1 unit of --sell.")
-@click.option("--mid", "mid_rate", default=None, help="Mid rate at dealing time (for the margin).")
-@click.option("--notional", required=True, help="Amount of the dealt currency.")
+@click.option("--sell", "sell_currency", default=None)
+@click.option("--buy", "buy_currency", default=None)
+@click.option("--rate", default=None, help="Client rate: units of the other currency per 1 --rate-base.")
+@click.option("--rate-base", default=None, help="The pair's base currency (default: the --sell currency).")
+@click.option("--mid", "mid_rate", default=None, help="Mid rate at dealing time, same direction (for the margin).")
+@click.option("--notional", default=None, help="Amount of the dealt currency.")
 @click.option("--dealt", default=None, help="Dealt currency (default: the --sell currency).")
-@click.option("--valid-from", "valid_from", required=True, help="ISO date-time with zone.")
-@click.option("--valid-to", "valid_to", required=True, help="ISO date-time with zone (exclusive).")
+@click.option("--valid-from", "valid_from", default=None, help="ISO date-time with zone.")
+@click.option("--valid-to", "valid_to", default=None, help="ISO date-time with zone (exclusive).")
 @click.option("--tolerance", default="0", show_default=True, help="Allowed over-use as a fraction (0.15 = 115 %).")
 @click.option("--usage", type=click.Choice(["single", "multi"]), default=None,
               help="Default: single for quotes, multi for forwards.")
 @pass_app
-def lock_create(app: AppContext, owner_id: str, lock_id: str, kind: str, provider: str, reference: str | None,
-                sell_currency: str, buy_currency: str, rate: str, mid_rate: str | None, notional: str,
-                dealt: str | None, valid_from: str, valid_to: str, tolerance: str, usage: str | None) -> None:
+def lock_create(app: AppContext, owner_id: str, lock_id: str | None, quote_file: Path | None, kind: str,
+                provider: str | None, reference: str | None, sell_currency: str | None, buy_currency: str | None,
+                rate: str | None, rate_base: str | None, mid_rate: str | None, notional: str | None,
+                dealt: str | None, valid_from: str | None, valid_to: str | None, tolerance: str,
+                usage: str | None) -> None:
     from aggregator.fx_service.locks import create_lock
     from aggregator.store.db import session_scope
     from fx.locks import LockError, LockUsage, create_forward, create_from_quote
     from fx.money import Money
+    from fx.quotes import lock_from_quote_json
 
-    sell, buy = sell_currency.upper(), buy_currency.upper()
     lock_usage = {"single": LockUsage.SINGLE_USE, "multi": LockUsage.MULTI_USE}.get(usage or "")
     try:
-        amount = Money.of(notional, (dealt or sell).upper())
-        window = {"valid_from": _aware(valid_from, "--valid-from"), "valid_to": _aware(valid_to, "--valid-to")}
-        if kind == "quote":
-            new_lock = create_from_quote(lock_id, provider=provider, quote_id=reference or lock_id, sell_currency=sell,
-                                         buy_currency=buy, client_rate=rate, notional=amount, mid_rate=mid_rate,
-                                         usage=lock_usage or LockUsage.SINGLE_USE, tolerance=tolerance, **window)
+        if quote_file is not None:
+            new_lock = lock_from_quote_json(quote_file.read_bytes(), lock_id=lock_id,
+                                            provider=(provider or "AIRWALLEX").upper(), tolerance=tolerance)
         else:
-            new_lock = create_forward(lock_id, counterparty=provider, sell_currency=sell, buy_currency=buy, rate=rate,
-                                      notional=amount, reference=reference, mid_rate=mid_rate, tolerance=tolerance,
-                                      usage=lock_usage or LockUsage.MULTI_USE, **window)
+            required = {"LOCK_ID": lock_id, "--provider": provider, "--sell": sell_currency, "--buy": buy_currency,
+                        "--rate": rate, "--notional": notional, "--valid-from": valid_from, "--valid-to": valid_to}
+            missing = [name for name, value in required.items() if not value]
+            if missing:
+                raise click.UsageError(f"without --from-quote these are required: {', '.join(missing)}")
+            sell, buy = sell_currency.upper(), buy_currency.upper()  # type: ignore[union-attr]
+            amount = Money.of(notional, (dealt or sell).upper())
+            terms = {"valid_from": _aware(valid_from, "--valid-from"), "valid_to": _aware(valid_to, "--valid-to"),
+                     "sell_currency": sell, "buy_currency": buy, "notional": amount, "mid_rate": mid_rate,
+                     "tolerance": tolerance, "rate_base": rate_base.upper() if rate_base else None}
+            if kind == "quote":
+                new_lock = create_from_quote(lock_id, provider=provider, quote_id=reference or lock_id,
+                                             client_rate=rate, usage=lock_usage or LockUsage.SINGLE_USE, **terms)
+            else:
+                new_lock = create_forward(lock_id, counterparty=provider, rate=rate, reference=reference,
+                                          usage=lock_usage or LockUsage.MULTI_USE, **terms)
         with session_scope(app.ready_engine()) as session:
             _owner_currency(session, owner_id)
             create_lock(session, owner_id, new_lock, actor="cli")

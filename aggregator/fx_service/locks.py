@@ -35,7 +35,7 @@ def _terms(lock: RateLock) -> dict:
     return {
         "kind": lock.kind.value, "provider": lock.provider, "reference": lock.reference,
         "sell_currency": lock.sell_currency, "buy_currency": lock.buy_currency,
-        "client_rate": lock.client_rate, "mid_rate": lock.mid_rate, "notional_amount": lock.notional.amount,
+        "rate_base": lock.rate_base, "client_rate": lock.client_rate, "mid_rate": lock.mid_rate, "notional_amount": lock.notional.amount,
         "notional_currency": lock.notional.currency, "tolerance": lock.tolerance, "usage": lock.usage.value,
         "valid_from": lock.valid_from, "valid_to": lock.valid_to,
     }
@@ -70,7 +70,7 @@ def to_domain(session: Session, row: FxLockRow) -> RateLock:
     return RateLock(row.lock_id, LockKind(row.kind), row.provider, row.sell_currency, row.buy_currency,
                     row.client_rate, Money(row.notional_amount, row.notional_currency), row.valid_from,
                     row.valid_to, LockUsage(row.usage), row.tolerance, row.mid_rate, row.reference,
-                    _utilisations(session, row.id), row.cancelled_at)
+                    _utilisations(session, row.id), row.cancelled_at, row.rate_base)
 
 
 def _row(session: Session, owner_id: str, lock_id: str, *, for_update: bool) -> FxLockRow:

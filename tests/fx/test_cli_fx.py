@@ -103,3 +103,18 @@ def test_lock_lifecycle_and_revalue(tmp_path: Path) -> None:
     twice = run(data, "revalue", "--owner", "LUMINA", "--period", "2026-12")
     assert "already revalued" in twice.output
     assert run(data, "revalue", "--owner", "LUMINA", "--period", "2026-13").exit_code == 2
+
+
+def test_lock_from_a_provider_quote_file(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--data-dir", str(data), "owners", "add", "LUMINA", "--name", "Lumina"]).exit_code == 0
+    created = run(data, "lock", "create", "--owner", "LUMINA", "--from-quote",
+                  str(FX_FIXTURES / "airwallex_quote.sample.json"))
+    assert created.exit_code == 0, created.output
+    assert "lock 6c1a2b9e-7f3c-4d2a-9b1e-0a7f3c2a9100 (quote, multi_use) from AIRWALLEX" in created.output
+    assert "sell CNY buy USD (dealt BUY) at 7.1532 USD/CNY" in created.output and "margin 32.5 bp" in created.output
+    shown = run(data, "lock", "show", "--owner", "LUMINA", "6c1a2b9e-7f3c-4d2a-9b1e-0a7f3c2a9100")
+    assert "7.1532 USD/CNY" in shown.output and "notional 10000.00 USD" in shown.output
+    incomplete = run(data, "lock", "create", "L9", "--owner", "LUMINA", "--provider", "BANK")
+    assert incomplete.exit_code == 2 and "--sell" in incomplete.output

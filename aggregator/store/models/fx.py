@@ -70,6 +70,7 @@ class FxLockRow(Base):
     reference: Mapped[str | None] = mapped_column(String(128), nullable=True)
     sell_currency: Mapped[str] = mapped_column(String(3))
     buy_currency: Mapped[str] = mapped_column(String(3))
+    rate_base: Mapped[str] = mapped_column(String(3))  # client_rate = other currency per 1 rate_base
     client_rate: Mapped[Decimal] = mapped_column(ExactDecimal())
     mid_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
     notional_amount: Mapped[Decimal] = mapped_column(ExactDecimal())
