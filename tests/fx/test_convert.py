@@ -111,10 +111,12 @@ RATE = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("30000"), plac
 
 @settings(max_examples=200)
 @given(eur_a=RATE, eur_b=RATE, units=st.integers(min_value=1, max_value=10**12),
-       currencies=st.sampled_from([("IDR", "CNY"), ("THB", "USD"), ("VND", "SGD"), ("PHP", "MYR")]))
-def test_round_trip_within_the_precision_of_the_rates(eur_a, eur_b, units, currencies) -> None:
+       currencies=st.sampled_from([("IDR", "CNY"), ("THB", "USD"), ("VND", "SGD"), ("PHP", "MYR")]),
+       rate_units=st.tuples(st.sampled_from([1, 100, 10000]), st.sampled_from([1, 100])))
+def test_round_trip_within_the_precision_of_the_rates(eur_a, eur_b, units, currencies, rate_units) -> None:
     a, b = currencies
-    book = RateBook([Rate("EUR", a, eur_a, DAY, "ECB"), Rate("EUR", b, eur_b, DAY, "ECB")])
+    book = RateBook([Rate("EUR", a, eur_a, DAY, "ECB", unit=rate_units[0]),
+                     Rate("EUR", b, eur_b, DAY, "ECB", unit=rate_units[1])])
     converter = Converter(book)
     original = Money(Decimal(units).scaleb(-2), a)
     there = converter.convert(original, b, DAY)
