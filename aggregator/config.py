@@ -34,8 +34,14 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     inventory_mode: Literal["inventory-less", "core"] = "inventory-less"
     inventory_core: str = "reference"
-    broker_url: str = "memory://"
+    jobs_mode: Literal["in-process", "celery"] = Field(
+        default="in-process", description="in-process: jobs run inside the command (embedded default)"
+    )
+    broker_url: str = Field(default="redis://127.0.0.1:6379/0", description="Celery broker (Redis or RabbitMQ)")
     result_backend: str | None = None
+    task_queue: str = "aggregator"
+    sync_interval_seconds: int = Field(default=300, description="how often every active shop is synced")
+    match_interval_seconds: int = Field(default=900, description="how often matching runs for every owner")
     sync_lag_seconds: int = Field(default=60, description="stop windows this far before now (late writes)")
     sync_initial_lookback_days: int = 30
     http_timeout_seconds: float = 30.0

@@ -127,3 +127,35 @@ def tiktok_cipher(settings, transport, tokens: TokenSet, shop_id: str, clock: Ca
         if str(entry.get("id")) == str(shop_id) or str(entry.get("code")) == str(shop_id):
             return str(entry.get("cipher") or "") or None
     return None
+
+
+class AuthorizationFailed(TenancyError):
+    """The platform did not grant the authorization (the message says why)."""
+
+
+def authorize_with_code(session: Session, vault: Vault, shop: ShopRow, code: str, *,
+                        clock: Callable[[], datetime], transport=None, options: dict | None = None,
+                        retries: int = 6, timeout: float = 30.0) -> TokenSet:
+    """Exchange the redirect's one-time ``code`` for tokens through the shop's adapter and keep them.
+
+    TikTok shops also get their ``shop_cipher`` from the token's authorized-shops list; a token that
+    does not list the shop is refused.
+    """
+    owned = transport is None
+    if owned:
+        from aggregator.sync.marketplace import make_transport  # the sync module imports this one
+
+        transport = make_transport(shop.platform, retries=retries, timeout=timeout)
+    credential = credential_of(session, shop)
+    settings = adapter_settings(shop, credential, vault, options)
+    adapter = get_adapter(shop.platform)
+    try:
+        tokens = adapter.exchange_code(settings, transport, code, shop_context(shop, credential), clock)
+        cipher = tiktok_cipher(settings, transport, tokens, shop.shop_id, clock) if shop.platform == "tiktok" else None
+    finally:
+        if owned:
+            transport.close()
+    if shop.platform == "tiktok" and not cipher:
+        raise AuthorizationFailed(f"the token does not list TikTok shop {shop.shop_id}; check the shop id")
+    store_authorization(session, vault, shop, tokens, shop_cipher=cipher)
+    return tokens

@@ -1,4 +1,20 @@
-"""The `beat` verb: run the Celery beat scheduler."""
-from aggregator.cli.unavailable import unavailable_command
+"""The ``beat`` verb: the Celery scheduler that enqueues the periodic jobs."""
+from __future__ import annotations
 
-command = unavailable_command("beat", "run the Celery beat scheduler")
+import click
+
+from aggregator.cli.context import AppContext, pass_app
+
+
+@click.command(name="beat", help="Run Celery beat (AGGREGATOR_JOBS_MODE=celery): enqueue a sync of every "
+                                  "active shop each AGGREGATOR_SYNC_INTERVAL_SECONDS.")
+@pass_app
+def command(app: AppContext) -> None:
+    settings = app.settings
+    if settings.jobs_mode != "celery":
+        raise click.ClickException("beat needs a broker: set AGGREGATOR_JOBS_MODE=celery and AGGREGATOR_BROKER_URL; "
+                                   "the embedded default schedules inside `aggregator worker`")
+    from aggregator.jobs.celery_app import make_celery
+
+    schedule = settings.data_dir / "celerybeat-schedule"
+    make_celery(settings).start(["beat", "--loglevel=INFO", f"--schedule={schedule}"])

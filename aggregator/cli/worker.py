@@ -1,4 +1,26 @@
-"""The `worker` verb: run a Celery worker."""
-from aggregator.cli.unavailable import unavailable_command
+"""The ``worker`` verb: run jobs — a Celery worker, or the embedded scheduler in this process."""
+from __future__ import annotations
 
-command = unavailable_command("worker", "run a Celery worker")
+import click
+
+from aggregator.cli.context import AppContext, pass_app
+
+
+@click.command(name="worker", help="Run jobs: a Celery worker (AGGREGATOR_JOBS_MODE=celery) or, by default, "
+                                    "the embedded scheduler that syncs every active shop each interval.")
+@click.option("--concurrency", default=2, show_default=True, type=int, help="Celery worker processes.")
+@click.option("--once", is_flag=True, help="Embedded mode: run one tick and exit.")
+@pass_app
+def command(app: AppContext, concurrency: int, once: bool) -> None:
+    settings = app.settings
+    app.ready_engine()
+    if settings.jobs_mode == "in-process":
+        from aggregator.jobs.embedded import run_forever
+
+        run_forever(settings, once=once)
+        return
+    from aggregator.jobs.celery_app import make_celery
+
+    celery = make_celery(settings)
+    celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
+                        f"--queues={settings.task_queue}", "--without-gossip", "--without-mingle"])

@@ -1,0 +1,43 @@
+"""The Celery application: tasks wrapping the job bodies, and the beat schedule.
+
+``make_celery(settings)`` builds the app (no configuration is read at import time). Task messages
+carry ids only. A shop another worker is syncing (``SyncBusy``) is retried later with a delay, so
+many workers on many machines never double-sync a shop.
+"""
+from __future__ import annotations
+
+from celery import Celery
+
+from aggregator.config import Settings
+from aggregator.jobs import work
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("aggregator", broker=settings.broker_url, backend=settings.result_backend)
+    app.conf.update(
+        task_serializer="json", result_serializer="json", accept_content=["json"],
+        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+        task_default_queue=settings.task_queue, timezone="UTC", enable_utc=True,
+        broker_connection_retry_on_startup=True,
+        task_always_eager=settings.jobs_mode == "in-process",
+        beat_schedule={
+            "sync-due-shops": {"task": "aggregator.sync_due", "schedule": float(settings.sync_interval_seconds)},
+        },
+    )
+
+    @app.task(name="aggregator.sync_shop", bind=True, max_retries=20)
+    def sync_shop_task(task, shop_pk: int, stream: str = "orders", since: str | None = None,
+                       until: str | None = None) -> dict:
+        try:
+            return work.sync_shop(settings, shop_pk, stream, since, until)
+        except work.SyncBusy as exc:
+            raise task.retry(exc=exc, countdown=min(300, 5 * 2 ** task.request.retries))
+
+    @app.task(name="aggregator.sync_due")
+    def sync_due_task() -> int:
+        jobs = work.due_syncs(settings)
+        for shop_pk, stream in jobs:
+            sync_shop_task.delay(shop_pk, stream)
+        return len(jobs)
+
+    return app

@@ -1,0 +1,53 @@
+"""Connects a running sandbox to the database: its owners and shops registered and authorized.
+
+Used by the demo, the end-to-end tests and the load benchmark: every shop goes through the same
+steps a real one does (``shops add`` with the app credentials, then the code → token exchange
+through its adapter), only the authorization code comes from the sandbox instead of a seller's
+browser.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import httpx
+from sqlalchemy import Engine, select
+
+from aggregator.auth.shops import add_shop, authorize_with_code
+from aggregator.store.db import session_scope
+from aggregator.store.models.tenancy import OwnerRow, ShopRow
+from aggregator.store.vault import Vault
+from aggregator.tenancy import add_owner
+
+
+def sandbox_directory(base_url: str) -> dict:
+    """The sandbox's apps, owners and shops (with a fresh one-time authorization code each)."""
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        reply = client.get("/_sandbox/shops")
+        reply.raise_for_status()
+        return reply.json()
+
+
+def connect_sandbox(engine: Engine, vault: Vault, base_url: str) -> list[int]:
+    """Register and authorize every sandbox shop; returns their row ids. Idempotent per shop."""
+    directory = sandbox_directory(base_url)
+    with session_scope(engine) as session:
+        known = set(session.scalars(select(OwnerRow.owner_id)))
+        for owner in directory["owners"]:
+            if owner["owner_id"] not in known:
+                add_owner(session, owner["owner_id"], owner["name"])
+    shop_ids = []
+    for entry in directory["shops"]:
+        platform, app = entry["platform"], directory["apps"][entry["platform"]]
+        with session_scope(engine) as session:
+            shop = session.scalars(select(ShopRow).where(ShopRow.platform == platform,
+                                                         ShopRow.shop_id == entry["shop_id"])).first()
+            if shop is None:
+                shop = add_shop(session, vault, platform=platform, owner_id=entry["owner_id"],
+                                shop_id=entry["shop_id"], region=entry["region"], app_key=app["app_key"],
+                                app_secret=app["app_secret"], name=entry["name"],
+                                base_url=base_url + "/rest" if platform == "lazada" else base_url)
+            if shop.status != "active":
+                authorize_with_code(session, vault, shop, entry["auth_code"],
+                                    clock=lambda: datetime.now(timezone.utc))
+            shop_ids.append(shop.id)
+    return shop_ids
