@@ -107,20 +107,13 @@ def import_(app: AppContext, file: Path, kind: str | None, home_currency: str, s
 @pass_app
 def fetch(app: AppContext, kind: str, ecb_file: str, url: str | None, base: str, start: str | None,
           end: str | None) -> None:
-    from fx.sources import ecb, json_provider, mas
+    from aggregator.fx_service.rates import fetch_payload
     from fx.sources.http import FetchError
 
-    options = {"attempts": app.settings.http_max_retries}
     try:
-        if kind == "ecb":
-            payload, origin = ecb.fetch(ecb_file, **options), ecb.URLS[ecb_file]
-        elif kind == "mas":
-            last = _day(end)
-            first = _day(start) if start else last - timedelta(days=7)
-            payload, origin = mas.fetch(first, last, **options), mas.URL
-        else:
-            target = url or json_provider.DEFAULT_URL
-            payload, origin = json_provider.fetch(base=base.upper(), url=target, **options), target
+        payload, origin = fetch_payload(kind, attempts=app.settings.http_max_retries, ecb_file=ecb_file, url=url,
+                                        base=base.upper(), start=_day(start) if start else None,
+                                        end=_day(end) if end else None)
     except FetchError as exc:
         raise click.ClickException(f"could not fetch {kind} rates: {exc}") from exc
     _store(app, kind, payload, origin, {})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -161,3 +161,32 @@ def load_rate_book(session: Session, *, since: date | None = None, until: date |
     if sources is not None:
         query = query.where(FxRateRow.source.in_(list(sources)))
     return RateBook(to_rate(row) for row in session.scalars(query))
+
+
+def fetch_payload(kind: str, *, attempts: int = 3, ecb_file: str = "daily", url: str | None = None,
+                  base: str = "EUR", start: date | None = None, end: date | None = None) -> tuple[bytes, str]:
+    """Download one payload from a publisher (``ecb``, ``mas`` or ``json``); returns (bytes, origin).
+
+    Raises ``fx.sources.http.FetchError`` (offline, HTTP error) with the source and the reason. The
+    body of the CLI's ``fx rates fetch`` and of a scheduled daily job.
+    """
+    from fx.sources import ecb, json_provider, mas
+
+    if kind == "ecb":
+        return ecb.fetch(ecb_file, attempts=attempts), ecb.URLS[ecb_file]
+    if kind == "mas":
+        last = end or date.today()
+        first = start or last - timedelta(days=7)
+        return mas.fetch(first, last, attempts=attempts), mas.URL
+    if kind == "json":
+        target = url or json_provider.DEFAULT_URL
+        return json_provider.fetch(base=base, url=target, attempts=attempts), target
+    raise ValueError(f"cannot fetch {kind!r}; fetchable sources are ecb, mas, json")
+
+
+def fetch_and_import(session: Session, kind: str, **options: object) -> ImportReport:
+    """Fetch one payload and import it (idempotent: the same payload twice is a no-op)."""
+    from fx.sources.registry import parse
+
+    payload, origin = fetch_payload(kind, **options)  # type: ignore[arg-type]
+    return import_rates(session, parse(kind, payload), payload=payload, origin=origin)

@@ -4,13 +4,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
+import httpx
 import pytest
+import respx
 from sqlalchemy import func, select
 
 from aggregator.fx_service.locks import (
     LockExists, LockNotFound, cancel_lock, create_lock, get_lock, list_locks, utilise_lock,
 )
-from aggregator.fx_service.rates import import_rates, load_rate_book
+from aggregator.fx_service.rates import fetch_and_import, import_rates, load_rate_book
 from aggregator.fx_service.receivables import (
     ItemNotOpen, recognise_receivable, revalue_period, settle_at_actual, settle_with_lock,
 )
@@ -20,6 +22,7 @@ from fx.convert import Converter
 from fx.locks import IdempotencyConflict, LockState, OverUtilisation, create_forward
 from fx.money import Money
 from fx.sources import ecb
+from fx.sources.http import FetchError
 from tests.fx.helpers import fixture_bytes
 
 T0 = datetime(2026, 12, 1, 8, tzinfo=timezone.utc)
@@ -150,3 +153,17 @@ def test_a_suspicious_jump_is_stored_and_parked_for_review(session) -> None:
     assert report.created == 2 and len(report.jumps) == 1 and "EUR/IDR moved -90.0%" in report.jumps[0]
     parked = session.scalars(select(ExceptionItem).where(ExceptionItem.kind == "fx_rate_jump")).one()
     assert "2026-12-29" in parked.reason and parked.location == "typo.csv 2026-12-30 EUR/IDR"
+
+
+@respx.mock
+def test_fetch_and_import_is_the_daily_job_body(session) -> None:
+    respx.get(ecb.URLS["daily"]).mock(return_value=httpx.Response(200, content=fixture_bytes(
+        "eurofxref-daily.sample.xml")))
+    first = fetch_and_import(session, "ecb", attempts=1)
+    assert (first.created, first.origin) == (29, ecb.URLS["daily"])
+    assert fetch_and_import(session, "ecb", attempts=1).duplicate_file  # same publication twice: no-op
+    respx.get(ecb.URLS["90d"]).mock(return_value=httpx.Response(503))
+    with pytest.raises(FetchError, match="HTTP 503"):
+        fetch_and_import(session, "ecb", attempts=1, ecb_file="90d")
+    with pytest.raises(ValueError):
+        fetch_and_import(session, "bank-csv")
