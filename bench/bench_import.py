@@ -61,8 +61,8 @@ def machine() -> list[str]:
     except OSError:
         pass
     libs = ", ".join(f"{name} {version(name)}" for name in ("pandas", "SQLAlchemy", "psycopg", "openpyxl"))
-    return [f"CPU: {cpu}; cores: {os.cpu_count()}", f"Python {platform.python_version()} on {platform.system()} "
-            f"{platform.release()}", f"{libs}, sqlite {sqlite3.sqlite_version}"]
+    system = f"Python {platform.python_version()} on {platform.system()} {platform.release()}"
+    return [f"CPU: {cpu}; cores: {os.cpu_count()}", system, f"{libs}, sqlite {sqlite3.sqlite_version}"]
 
 
 def time_pandas(path: Path) -> float:

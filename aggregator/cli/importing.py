@@ -6,7 +6,7 @@ was rejected, 2 on usage errors (unknown kind or profile, missing file, bad opti
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -34,10 +34,8 @@ PROGRESS_MIN_BYTES = 5 * 1024 * 1024
 def command(app: AppContext, kind: str, files: tuple[str, ...], profile_name: str | None, owner_id: str | None,
             encoding: str | None, timezone_name: str | None, report_path: str | None, chunk_rows: int) -> None:
     """Import logistics and warehouse files of one KIND."""
-    from platform_adapters.profiles import ProfileError
-
-    from aggregator.ingest import import_file
     from aggregator.ingest.runner import resolve_profile
+    from platform_adapters.profiles import ProfileError
 
     missing = [f for f in files if not Path(f).is_file()]
     if missing:
@@ -50,7 +48,7 @@ def command(app: AppContext, kind: str, files: tuple[str, ...], profile_name: st
     elif profile_name:
         raise click.UsageError(f"kind {kind!r} reads DCSA JSON and takes no --profile")
     if report_path is None:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         report = app.settings.data_dir / "reports" / f"import-{kind}-{stamp}.csv"
     else:
         report = Path(report_path)

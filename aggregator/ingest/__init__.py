@@ -6,4 +6,4 @@ mapping is pure and lives in ``platform_adapters``; here are the I/O, the databa
 from aggregator.ingest.runner import import_file
 from aggregator.ingest.summary import ImportSummary
 
-__all__ = ["import_file", "ImportSummary"]
+__all__ = ["ImportSummary", "import_file"]

@@ -8,7 +8,8 @@ is isolated exactly as on the slow path.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError

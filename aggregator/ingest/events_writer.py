@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aggregator.ingest.writers import NO_STALE_CHECK
 from aggregator.store.fingerprint import content_hash
 from aggregator.store.models.logistics import TransportEventRow, TransportMilestoneRow
-from aggregator.ingest.writers import NO_STALE_CHECK
 from aggregator.store.upsert import UpsertOutcome, UpsertResult, upsert
 from platform_adapters.canonical import TransportEvent
 

@@ -17,7 +17,7 @@ from aggregator.ingest.events_writer import write_event
 from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.tabular_import import _ChunkSink
 from aggregator.ingest.writers import write_transport_document
-from platform_adapters.canonical.common import Problem, Severity
+from platform_adapters.canonical.common import Problem
 from platform_adapters.logistics import dcsa_ebl, dcsa_events
 from platform_adapters.tabular.errors import TabularError
 from platform_adapters.tabular.layout import codec_for
@@ -56,7 +56,7 @@ def import_dcsa(session: Session, *, import_pk: int, path: Path, kind: str, owne
             result = dcsa_ebl.map_transport_document(doc, chain, owner_id, location)
             problems = _located(result.problems, path.name)
             if result.record is not None:
-                problems += _store(session, summary, lambda: write_transport_document(session, result.record),
+                problems += _store(session, summary, write_transport_document, (session, result.record),
                                    path.name, location)
             sink.add(problems, {None: {"location": location}})
     else:
@@ -71,17 +71,20 @@ def import_dcsa(session: Session, *, import_pk: int, path: Path, kind: str, owne
             problems = _located(result.problems, path.name)
             if result.record is not None:
                 key = dcsa_events.milestone_key(result.record, call)
-                problems += _store(session, summary, lambda: write_event(session, result.record, owner_id, key)[0],
+                problems += _store(session, summary, write_event, (session, result.record, owner_id, key),
                                    path.name, location)
             sink.add(problems)
     sink.flush(session)
     session.commit()
 
 
-def _store(session: Session, summary: ImportSummary, write, filename: str, location: str) -> list[Problem]:
+def _store(session: Session, summary: ImportSummary, write, args: tuple, filename: str,
+           location: str) -> list[Problem]:
     try:
         with session.begin_nested():
-            outcome = write()
+            outcome = write(*args)
+            if isinstance(outcome, tuple):  # write_event also says what happened to the milestone
+                outcome = outcome[0]
         summary.count(outcome.outcome.value)
         return []
     except (SQLAlchemyError, ValueError, TypeError) as exc:

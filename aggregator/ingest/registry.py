@@ -1,16 +1,22 @@
 """Which pure mapper and which writer serve each tabular import kind (one line per kind)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Callable
 
 from aggregator.ingest import writers
 from aggregator.store.models.logistics import (
-    CustomsEntryLineRow, CustomsEntryRow, TransportDocumentLineRow, TransportDocumentRow,
+    CustomsEntryLineRow,
+    CustomsEntryRow,
+    TransportDocumentLineRow,
+    TransportDocumentRow,
 )
 from aggregator.store.models.warehouse import (
-    WarehouseReceiptLineRow, WarehouseReceiptRow, WarehouseShipmentLineRow, WarehouseShipmentRow,
+    WarehouseReceiptLineRow,
+    WarehouseReceiptRow,
+    WarehouseShipmentLineRow,
+    WarehouseShipmentRow,
 )
 from platform_adapters.customs import mapping as customs_mapping
 from platform_adapters.logistics import bl_report

@@ -9,9 +9,9 @@ missing columns, empty file, not JSON) mark the import FAILED with the reason an
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +22,14 @@ from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.tabular_import import import_tabular
 from aggregator.store.db import session_factory
 from aggregator.store.models.logistics import ImportFileRow
-from platform_adapters.profiles import ALL_KINDS, JSON_KINDS, Profile, ProfileError, load_profile, standard_profile
+from platform_adapters.profiles import (
+    ALL_KINDS,
+    JSON_KINDS,
+    Profile,
+    ProfileError,
+    load_profile,
+    standard_profile,
+)
 from platform_adapters.tabular.errors import TabularError
 
 DONE = ("COMPLETED", "COMPLETED_WITH_REJECTS")
@@ -86,6 +93,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
             session.add(existing)
         else:  # an earlier attempt failed: run again on the same row, forgetting its rejects
             from sqlalchemy import delete
+
             from aggregator.store.models.logistics import ImportRejectRow
 
             session.execute(delete(ImportRejectRow).where(ImportRejectRow.import_file_pk == existing.id))
@@ -119,7 +127,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
         row.rows_read, row.rows_rejected, row.warnings = summary.rows_read, summary.rows_rejected, summary.warnings
         row.records_created, row.records_updated = summary.created, summary.updated
         row.records_unchanged, row.records_stale = summary.unchanged, summary.stale
-        row.finished_at = datetime.now(timezone.utc)
+        row.finished_at = datetime.now(UTC)
         session.commit()
         if report_path is not None and (summary.rows_rejected or summary.warnings or summary.error):
             summary.report_path = write_report(session, import_pk, Path(report_path), summary)

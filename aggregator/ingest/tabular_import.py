@@ -9,8 +9,8 @@ and flagged; for one-row-per-record kinds it is a duplicate and rejected.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError

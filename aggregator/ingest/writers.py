@@ -18,15 +18,28 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from aggregator.store.models.logistics import (
-    CustomsEntryLineRow, CustomsEntryRow, TransportContainerRow, TransportDocumentLineRow, TransportDocumentRow,
-    TransportEndorsementRow, TransportReferenceRow,
+    CustomsEntryLineRow,
+    CustomsEntryRow,
+    TransportContainerRow,
+    TransportDocumentLineRow,
+    TransportDocumentRow,
+    TransportEndorsementRow,
+    TransportReferenceRow,
 )
 from aggregator.store.models.warehouse import (
-    StockSnapshotRow, WarehouseReceiptLineRow, WarehouseReceiptRow, WarehouseShipmentLineRow, WarehouseShipmentRow,
+    StockSnapshotRow,
+    WarehouseReceiptLineRow,
+    WarehouseReceiptRow,
+    WarehouseShipmentLineRow,
+    WarehouseShipmentRow,
 )
 from aggregator.store.upsert import UpsertOutcome, UpsertResult, upsert
 from platform_adapters.canonical import (
-    CustomsEntry, StockSnapshot, TransportDocument, WarehouseReceipt, WarehouseShipment,
+    CustomsEntry,
+    StockSnapshot,
+    TransportDocument,
+    WarehouseReceipt,
+    WarehouseShipment,
 )
 from platform_adapters.canonical.identifiers import is_valid_awb, is_valid_container_number, looks_like_awb
 

@@ -6,13 +6,17 @@ otherwise the country's currency. A declaration line number repeated with other 
 """
 from __future__ import annotations
 
-
 from fx.money import Money
 from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.canonical.identifiers import clean_text, normalize_document_number
 from platform_adapters.canonical.logistics import CustomsEntry, CustomsEntryLine, DocumentRef
 from platform_adapters.tabular.rows import (
-    CanonicalRow, GroupResult, ReadOptions, RowView, build_group, header_value,
+    CanonicalRow,
+    GroupResult,
+    ReadOptions,
+    RowView,
+    build_group,
+    header_value,
 )
 
 KIND = "customs"

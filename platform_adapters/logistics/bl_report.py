@@ -10,9 +10,19 @@ from __future__ import annotations
 
 from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.canonical.identifiers import is_valid_awb, looks_like_awb, normalize_document_number
-from platform_adapters.canonical.logistics import Container, DocumentRef, TransportDocument, TransportDocumentLine
+from platform_adapters.canonical.logistics import (
+    Container,
+    DocumentRef,
+    TransportDocument,
+    TransportDocumentLine,
+)
 from platform_adapters.tabular.rows import (
-    CanonicalRow, GroupResult, ReadOptions, RowView, build_group, header_value,
+    CanonicalRow,
+    GroupResult,
+    ReadOptions,
+    RowView,
+    build_group,
+    header_value,
 )
 
 KIND = "bl"

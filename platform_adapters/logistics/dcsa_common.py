@@ -34,7 +34,7 @@ def parse_instant(value: Any) -> dt.datetime:
     parsed = dt.datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith("Z") else raw)
     if parsed.tzinfo is None:
         raise ValueError("date-time without an offset")
-    return parsed.astimezone(dt.timezone.utc)
+    return parsed.astimezone(dt.UTC)
 
 
 def parse_local_date(value: Any) -> dt.date | None:

@@ -13,11 +13,19 @@ from typing import Any
 
 from platform_adapters.canonical.common import MappingResult, Problem, Severity
 from platform_adapters.canonical.identifiers import (
-    clean_text, is_valid_container_number, is_valid_unlocode, normalize_container_number,
-    normalize_document_number, normalize_unlocode,
+    clean_text,
+    is_valid_container_number,
+    is_valid_unlocode,
+    normalize_container_number,
+    normalize_document_number,
+    normalize_unlocode,
 )
 from platform_adapters.canonical.logistics import (
-    Container, DocumentRef, Endorsement, TransportDocument, TransportDocumentLine,
+    Container,
+    DocumentRef,
+    Endorsement,
+    TransportDocument,
+    TransportDocumentLine,
 )
 from platform_adapters.logistics.dcsa_common import dig, parse_instant, parse_local_date, text
 

@@ -13,7 +13,10 @@ from typing import Any
 
 from platform_adapters.canonical.common import MappingResult, Problem, Severity
 from platform_adapters.canonical.identifiers import (
-    is_valid_container_number, is_valid_unlocode, normalize_container_number, normalize_document_number,
+    is_valid_container_number,
+    is_valid_unlocode,
+    normalize_container_number,
+    normalize_document_number,
     normalize_unlocode,
 )
 from platform_adapters.canonical.logistics import DocumentRef, TransportEvent

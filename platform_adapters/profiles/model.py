@@ -48,7 +48,7 @@ class Profile:
                            header_row=self.header_row, header_rows=self.header_rows,
                            header_joiner=self.header_joiner, max_field_chars=self.max_field_chars)
 
-    def with_overrides(self, *, encoding: str | None = None, timezone: str | None = None) -> "Profile":
+    def with_overrides(self, *, encoding: str | None = None, timezone: str | None = None) -> Profile:
         """A copy with the command line's ``--encoding`` / ``--timezone`` applied, validated again."""
         changed = replace(self, encoding=encoding or self.encoding, timezone=timezone or self.timezone)
         validate(changed, source="command line")

@@ -7,4 +7,4 @@ from platform_adapters.tabular.errors import TabularError
 from platform_adapters.tabular.layout import TableLayout
 from platform_adapters.tabular.reader import SourceRow, TableReader, open_table
 
-__all__ = ["TabularError", "TableLayout", "SourceRow", "TableReader", "open_table"]
+__all__ = ["SourceRow", "TableLayout", "TableReader", "TabularError", "open_table"]

@@ -19,7 +19,7 @@ class ColumnMap:
     @classmethod
     def build(cls, header: tuple[str, ...], *, known: tuple[str, ...], required: tuple[str, ...],
               mapping: dict[str, str], defaults: dict[str, str], location: str,
-              guess=None) -> "ColumnMap":
+              guess=None) -> ColumnMap:
         """Match ``header`` to the canonical columns; TabularError listing what is missing.
 
         A canonical column is found under the source header the profile maps it to, otherwise under

@@ -11,10 +11,11 @@ import codecs
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
+from typing import Self
 
 from platform_adapters.tabular.errors import TabularError
 from platform_adapters.tabular.header import build_header
@@ -145,8 +146,9 @@ class TableReader:
                                code="csv_syntax") from None
 
     def _xlsx_rows(self) -> Iterator[SourceRow]:
-        import openpyxl  # imported lazily: CSV imports never pay for it
         from zipfile import BadZipFile
+
+        import openpyxl  # imported lazily: CSV imports never pay for it
 
         try:
             workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
@@ -189,11 +191,11 @@ class TableReader:
         for closer in self._closers:
             try:
                 closer.close()
-            except Exception:  # closing is best effort; the data has been read
-                pass
+            except (OSError, ValueError, AttributeError):  # closing is best effort; the data has been read
+                continue
         self._closers.clear()
 
-    def __enter__(self) -> "TableReader":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -7,9 +7,10 @@ Mappers read fields through ``RowView``: every failed parse becomes a ``Problem`
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.canonical.identifiers import (

@@ -115,4 +115,4 @@ def parse_datetime(text: str, formats: tuple[str, ...] = (), timezone: str | Non
         if not timezone:
             raise ValueError("local time without a time zone: declare one with --timezone or the profile's timezone")
         value = value.replace(tzinfo=ZoneInfo(timezone))
-    return value.astimezone(dt.timezone.utc)
+    return value.astimezone(dt.UTC)

@@ -10,7 +10,12 @@ from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.canonical.identifiers import clean_text
 from platform_adapters.canonical.warehouse import WarehouseReceipt, WarehouseReceiptLine
 from platform_adapters.tabular.rows import (
-    CanonicalRow, GroupResult, ReadOptions, RowView, build_group, header_value,
+    CanonicalRow,
+    GroupResult,
+    ReadOptions,
+    RowView,
+    build_group,
+    header_value,
 )
 from platform_adapters.warehouse.statuses import RECEIPT_STATUSES, normalise_status
 

@@ -5,11 +5,11 @@ layout is in MYR (``unit_landed_cost_myr``); ``unit_landed_cost_currency`` overr
 """
 from __future__ import annotations
 
+from fx.money import Money
 from platform_adapters.canonical.common import Problem
 from platform_adapters.canonical.identifiers import clean_text
 from platform_adapters.canonical.warehouse import StockSnapshot
 from platform_adapters.tabular.rows import CanonicalRow, GroupResult, ReadOptions, RowView, build_group
-from fx.money import Money
 
 KIND = "stock"
 _QUANTITIES = ("qty_expected", "qty_in_receiving", "qty_available", "qty_allocated", "qty_in_last_mile",

@@ -4,7 +4,8 @@ from __future__ import annotations
 import string
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from stdnum import iso6346 as stdnum_iso6346
 
 from platform_adapters.canonical.identifiers import (

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +10,11 @@ from sqlalchemy import func, select
 from aggregator.ingest import import_file
 from aggregator.store.db import session_factory
 from aggregator.store.models.logistics import ImportFileRow, ImportRejectRow
-from aggregator.store.models.warehouse import WarehouseReceiptRow, WarehouseShipmentLineRow, WarehouseShipmentRow
+from aggregator.store.models.warehouse import (
+    WarehouseReceiptRow,
+    WarehouseShipmentLineRow,
+    WarehouseShipmentRow,
+)
 
 
 def rejects(engine, severity="error"):
@@ -43,7 +47,7 @@ def test_bad_values_reject_only_their_rows(engine, ingest_fixtures, tmp_path):
 
 def test_a_rejected_row_keeps_its_raw_values_for_the_fix(engine, ingest_fixtures):
     import_file(engine, "outbound", ingest_fixtures / "broken" / "outbound_bad_values.csv", owner_id="LUMINA")
-    negative = [r for r in rejects(engine) if r.line == 3][0]
+    negative = next(r for r in rejects(engine) if r.line == 3)
     assert negative.raw_row["qty"] == "-1" and negative.raw_row["wms_outbound_no"] == "OC900260315000002"
 
 
@@ -111,7 +115,7 @@ def test_local_times_need_a_declared_zone(engine, ingest_fixtures):
     with session_factory(engine)() as s:
         created = s.execute(select(WarehouseShipmentRow.wms_created_at).where(
             WarehouseShipmentRow.wms_outbound_no == "OC900260315000001")).scalar_one()
-    assert created == datetime(2026, 3, 14, 16, 5, 12, tzinfo=timezone.utc)
+    assert created == datetime(2026, 3, 14, 16, 5, 12, tzinfo=UTC)
 
 
 def test_bad_container_check_digit_is_flagged_not_dropped(engine, ingest_fixtures):

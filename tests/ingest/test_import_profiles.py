@@ -8,7 +8,12 @@ from sqlalchemy import select
 
 from aggregator.ingest import import_file
 from aggregator.store.db import session_factory
-from aggregator.store.models.logistics import ImportRejectRow, TransportContainerRow, TransportDocumentLineRow, TransportDocumentRow
+from aggregator.store.models.logistics import (
+    ImportRejectRow,
+    TransportContainerRow,
+    TransportDocumentLineRow,
+    TransportDocumentRow,
+)
 from platform_adapters.profiles import ProfileError, available_profiles, load_profile
 from platform_adapters.profiles.loader import load_profile_file
 from platform_adapters.tabular import TabularError, open_table
@@ -33,7 +38,7 @@ def test_gbk_chinese_header_export(engine, ingest_fixtures):
         lines = s.execute(select(TransportDocumentLineRow).where(TransportDocumentLineRow.document_pk == master.id)
                           .order_by(TransportDocumentLineRow.line_no)).scalars().all()
         assert [(ln.packages, ln.gross_weight_kg, ln.description) for ln in lines] == [
-            (600, Decimal("4500.5"), "无线耳机 蓝牙5.3"), (200, Decimal("1600"), "LED台灯 USB-C")]
+            (600, Decimal("4500.5"), "无线耳机 蓝牙5.3"), (200, Decimal(1600), "LED台灯 USB-C")]
         house = s.execute(select(TransportDocumentRow).where(TransportDocumentRow.doc_number == "SZXFWD2603110")).scalar_one()
         assert (house.doc_level, house.master_doc_number, house.is_to_order) == ("HOUSE", "ZCRU260311880", True)
         # full-width container number normalised; a wrong check digit is kept and flagged
@@ -66,7 +71,7 @@ def test_xlsx_with_title_row_and_merged_group_headers(engine, ingest_fixtures):
         assert (swb.doc_type, swb.etd.isoformat(), swb.shipped_on_board_date.isoformat()) == ("SWB", "2026-03-18", "2026-03-19")
         weights = s.execute(select(TransportDocumentLineRow.gross_weight_kg).where(
             TransportDocumentLineRow.document_pk == swb.id).order_by(TransportDocumentLineRow.line_no)).scalars().all()
-        assert weights == [Decimal("1450.25"), Decimal("990")]
+        assert weights == [Decimal("1450.25"), Decimal(990)]
         air = s.execute(select(TransportDocumentRow).where(TransportDocumentRow.mode == "AIR")).scalar_one()
         assert (air.doc_number, air.doc_number_valid) == ("61850123463", True)
 

@@ -1,7 +1,7 @@
 """Every kind imports its standard sample as it is, on SQLite and PostgreSQL; re-import is a no-op."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,11 +11,23 @@ from aggregator.ingest import import_file
 from aggregator.store.db import session_factory
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.models.logistics import (
-    CustomsEntryLineRow, CustomsEntryRow, ImportFileRow, TransportContainerRow, TransportDocumentLineRow,
-    TransportDocumentRow, TransportEndorsementRow, TransportEventRow, TransportMilestoneRow, TransportReferenceRow,
+    CustomsEntryLineRow,
+    CustomsEntryRow,
+    ImportFileRow,
+    TransportContainerRow,
+    TransportDocumentLineRow,
+    TransportDocumentRow,
+    TransportEndorsementRow,
+    TransportEventRow,
+    TransportMilestoneRow,
+    TransportReferenceRow,
 )
 from aggregator.store.models.warehouse import (
-    StockSnapshotRow, WarehouseReceiptLineRow, WarehouseReceiptRow, WarehouseShipmentLineRow, WarehouseShipmentRow,
+    StockSnapshotRow,
+    WarehouseReceiptLineRow,
+    WarehouseReceiptRow,
+    WarehouseShipmentLineRow,
+    WarehouseShipmentRow,
 )
 
 SAMPLE_FILES = {
@@ -78,7 +90,7 @@ def test_customs_entry_keeps_money_exact_and_references(engine, samples):
     import_file(engine, "customs", samples / "customs_entry_my_k1.csv", owner_id="LUMINA")
     with session_factory(engine)() as s:
         entry = s.execute(select(CustomsEntryRow).where(CustomsEntryRow.declaration_no == "K1PLACEHOLDER0001")).scalar_one()
-        assert entry.released_at == datetime(2026, 3, 11, 2, 50, tzinfo=timezone.utc)
+        assert entry.released_at == datetime(2026, 3, 11, 2, 50, tzinfo=UTC)
         assert entry.transport_doc_refs == "MBL:ZCRU260301234" and entry.container_nos == "TCLU6543214"
         lines = s.execute(select(CustomsEntryLineRow).where(CustomsEntryLineRow.entry_pk == entry.id)
                           .order_by(CustomsEntryLineRow.line_no)).scalars().all()

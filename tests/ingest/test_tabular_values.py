@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from platform_adapters.canonical.identifiers import to_fullwidth
 from platform_adapters.tabular import TableLayout, TabularError, open_table
 from platform_adapters.tabular.header import build_header
 from platform_adapters.tabular.values import (
-    parse_bool, parse_date, parse_datetime, parse_decimal, parse_quantity,
+    parse_bool,
+    parse_date,
+    parse_datetime,
+    parse_decimal,
+    parse_quantity,
 )
 
 
@@ -50,7 +54,7 @@ def test_offset_datetimes_become_the_same_instant_in_utc(value):
 
 
 def test_local_time_uses_the_declared_zone_and_never_guesses():
-    assert parse_datetime("2026-03-15 09:12:00", timezone="Asia/Kuala_Lumpur") == dt.datetime(2026, 3, 15, 1, 12, tzinfo=dt.timezone.utc)
+    assert parse_datetime("2026-03-15 09:12:00", timezone="Asia/Kuala_Lumpur") == dt.datetime(2026, 3, 15, 1, 12, tzinfo=dt.UTC)
     assert parse_datetime("15/03/2026 09:12", ("%d/%m/%Y %H:%M",), "Asia/Shanghai").hour == 1
     with pytest.raises(ValueError, match="without a time zone"):
         parse_datetime("2026-03-15 09:12:00")
