@@ -339,3 +339,65 @@ def revalue(app: AppContext, owner_id: str, period: str, book_currency: str | No
     for entry in details:
         click.echo(f"  {entry['item_id']}: {entry['original']} carried {entry['carrying']} -> {entry['revalued']}"
                    f" ({entry['unrealized']}) at {entry['closing_rate']} of {entry['rate_date']} via {entry['path']}")
+
+
+# -- receivables --------------------------------------------------------------------------------
+@command.group(help="FX receivables: recognise a marketplace statement, settle it under a lock.")
+def receivable() -> None:
+    pass
+
+
+@receivable.command(name="recognise", help="Book a statement's net as a receivable at the statement-date rate.")
+@owner_option
+@click.option("--platform", required=True)
+@click.option("--shop", "shop_id", required=True)
+@click.option("--statement", "statement_id", required=True)
+@click.option("--book-currency", default=None, help="Default: the owner's base currency.")
+@click.option("--allow-fallback", is_flag=True, help="Use the last published rate before the statement date.")
+@pass_app
+def receivable_recognise(app: AppContext, owner_id: str, platform: str, shop_id: str, statement_id: str,
+                         book_currency: str | None, allow_fallback: bool) -> None:
+    from aggregator.fx_service.rates import load_rate_book
+    from aggregator.fx_service.statements import StatementChanged, StatementNotFound, recognise_statement
+    from aggregator.store.db import session_scope
+    from fx.convert import ConversionPolicy, Converter, RateNotFound
+
+    max_age = app.settings.fx_max_rate_age_days
+    try:
+        with session_scope(app.ready_engine()) as session:
+            book_ccy = (book_currency or _owner_currency(session, owner_id)).upper()
+            converter = Converter(load_rate_book(session), ConversionPolicy(allow_fallback=allow_fallback,
+                                                                            max_age_days=max_age))
+            item, new_lines = recognise_statement(session, owner_id, platform=platform, shop_id=shop_id,
+                                                  statement_id=statement_id, book_currency=book_ccy,
+                                                  converter=converter)
+            summary = (f"{item.item_id}: {item.original_amount} {item.original_currency} carried at "
+                       f"{item.carrying_amount} {item.book_currency} (rate {item.carrying_rate}, {item.rate_source}, "
+                       f"{item.recognised_on}); {new_lines} new journal line(s)")
+    except (StatementNotFound, StatementChanged, RateNotFound) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary)
+
+
+@receivable.command(name="settle", help="Settle an open receivable by utilising a lock; books the realized FX.")
+@owner_option
+@click.argument("item_id")
+@click.option("--lock", "lock_id", required=True)
+@click.option("--at", "at", default=None, help="ISO date-time with zone (default now).")
+@pass_app
+def receivable_settle(app: AppContext, owner_id: str, item_id: str, lock_id: str, at: str | None) -> None:
+    from aggregator.fx_service.locks import LockNotFound
+    from aggregator.fx_service.receivables import ItemNotOpen, settle_with_lock
+    from aggregator.store.db import session_scope
+    from fx.locks import LockError
+
+    now = _aware(at, "--at") if at else datetime.now(timezone.utc)
+    try:
+        with session_scope(app.ready_engine()) as session:
+            result = settle_with_lock(session, owner_id, item_id, lock_id, now=now)
+    except (ItemNotOpen, LockNotFound, LockError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    kind = "gain" if result.realized.amount > 0 else "loss" if result.realized.amount < 0 else "no difference"
+    click.echo(f"{item_id} settled under {lock_id}: cleared {result.cleared}, realized {kind} {abs(result.realized)}")
+    for line in result.journal.lines:
+        click.echo(f"  {line.account:<12} {line.amount.amount:>14} {line.line_type}")

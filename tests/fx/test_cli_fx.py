@@ -1,7 +1,9 @@
 """The ``aggregator fx`` verb end to end on a fresh SQLite data dir (network mocked with respx)."""
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -13,6 +15,7 @@ from aggregator.config import load_settings
 from aggregator.fx_service.rates import load_rate_book
 from aggregator.fx_service.receivables import recognise_receivable
 from aggregator.store.db import create_engine_for, session_scope
+from aggregator.store.models import SettlementLineRow
 from fx.convert import Converter
 from fx.money import Money
 from fx.sources import ecb
@@ -118,3 +121,35 @@ def test_lock_from_a_provider_quote_file(tmp_path: Path) -> None:
     assert "7.1532 USD/CNY" in shown.output and "notional 10000.00 USD" in shown.output
     incomplete = run(data, "lock", "create", "L9", "--owner", "LUMINA", "--provider", "BANK")
     assert incomplete.exit_code == 2 and "--sell" in incomplete.output
+
+
+def test_receivable_recognise_and_settle(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--data-dir", str(data), "owners", "add", "LUMINA", "--name", "Lumina"]).exit_code == 0
+    assert run(data, "rates", "import", str(FX_FIXTURES / "eurofxref-hist-90d.sample.xml")).exit_code == 0
+    engine = create_engine_for(load_settings(data_dir=data).effective_database_url)
+    at = datetime(2026, 12, 26, 3, tzinfo=timezone.utc)  # a TARGET holiday: no ECB rate that day
+    with session_scope(engine) as session:
+        for tid, kind, amount in (("T1", "ORDER_INCOME", "250.00"), ("T2", "COMMISSION", "-12.50")):
+            session.add(SettlementLineRow(owner_id="LUMINA", platform="shopee", shop_id="SG1", statement_id="S1",
+                                          transaction_id=tid, kind=kind, amount=Decimal(amount), currency="SGD",
+                                          occurred_at=at, content_hash=hashlib.sha256(tid.encode()).hexdigest()))
+    engine.dispose()
+    args = ["receivable", "recognise", "--owner", "LUMINA", "--platform", "shopee", "--shop", "SG1",
+            "--statement", "S1"]
+    refused = run(data, *args)
+    assert refused.exit_code == 1 and "last published 2026-12-24" in refused.output
+    recognised = run(data, *args, "--allow-fallback")
+    assert recognised.exit_code == 0, recognised.output
+    assert "shopee:SG1:S1: 237.50 SGD carried at 1227.59 CNY" in recognised.output  # 237.50 / 1.4319 * 7.4012
+    assert "3 new journal line(s)" in recognised.output
+    assert run(data, "lock", "create", "FWD-SG", "--owner", "LUMINA", "--provider", "BANK", "--sell", "SGD",
+               "--buy", "CNY", "--rate", "5.25", "--notional", "1000", "--valid-from", "2026-12-01T00:00:00Z",
+               "--valid-to", "2027-01-31T00:00:00Z").exit_code == 0
+    settled = run(data, "receivable", "settle", "--owner", "LUMINA", "shopee:SG1:S1", "--lock", "FWD-SG",
+                  "--at", "2027-01-05T02:00:00Z")
+    assert settled.exit_code == 0, settled.output
+    assert "realized gain 19.29 CNY" in settled.output  # 237.50 * 5.25 = 1246.875 -> 1246.88 - 1227.59
+    again = run(data, "receivable", "settle", "--owner", "LUMINA", "shopee:SG1:S1", "--lock", "FWD-SG")
+    assert again.exit_code == 1 and "not open" in again.output
