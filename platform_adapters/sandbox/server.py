@@ -55,7 +55,9 @@ def running_sandbox(seed: int = 1, orders: int = 200, faults: str | None = None,
                     days: int = 30, state: SandboxState | None = None) -> Iterator[RunningSandbox]:
     """Serve a sandbox on a free loopback port for the duration of the ``with`` block."""
     state = state or make_state(seed, orders, faults, anchor, days)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets of a TCP-protocol listener;
+    # without it every keep-alive reply stalls ~40 ms on Nagle + delayed ACK
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOOPBACK, 0))
     port = sock.getsockname()[1]
