@@ -104,51 +104,32 @@ def authorize(app: AppContext, shop_id: str, platform: str | None, redirect_url:
               service_id: str, state: str) -> None:
     from datetime import datetime, timezone
 
-    from aggregator.auth.shops import (
-        adapter_settings,
-        credential_of,
-        find_shop,
-        shop_context,
-        store_authorization,
-        tiktok_cipher,
-    )
+    from aggregator.auth.shops import adapter_settings, authorize_with_code, credential_of, find_shop
     from aggregator.store.db import session_scope
     from aggregator.store.vault import Vault
-    from aggregator.sync.marketplace import make_transport
     from aggregator.tenancy import TenancyError
     from platform_adapters.http.errors import PlatformError
     from platform_adapters.registry import get_adapter
 
     vault = Vault.from_settings(app.settings)
-    engine = app.ready_engine()
+    options = {"service_id": service_id} if service_id else None
     try:
-        with session_scope(engine) as session:
+        with session_scope(app.ready_engine()) as session:
             shop = find_shop(session, shop_id, platform)
-            credential = credential_of(session, shop)
-            settings = adapter_settings(shop, credential, vault, {"service_id": service_id} if service_id else None)
-            context = shop_context(shop, credential)
-            adapter = get_adapter(shop.platform)
             if code is None:
                 if shop.platform != "tiktok" and not redirect_url:
                     raise click.UsageError("--redirect-url is required to build the link")
                 if shop.platform == "tiktok" and not service_id:
                     raise click.UsageError("--service-id is required to build the TikTok link")
-                click.echo(adapter.authorization_url(settings, redirect_url, datetime.now(timezone.utc), state))
+                settings = adapter_settings(shop, credential_of(session, shop), vault, options)
+                click.echo(get_adapter(shop.platform).authorization_url(settings, redirect_url,
+                                                                        datetime.now(timezone.utc), state))
                 return
-            clock = lambda: datetime.now(timezone.utc)  # noqa: E731
-            transport = make_transport(shop.platform, retries=app.settings.http_max_retries,
-                                       timeout=app.settings.http_timeout_seconds)
-            try:
-                tokens = adapter.exchange_code(settings, transport, code, context, clock)
-                cipher = tiktok_cipher(settings, transport, tokens, shop.shop_id, clock) \
-                    if shop.platform == "tiktok" else None
-            finally:
-                transport.close()
-            if shop.platform == "tiktok" and not cipher:
-                raise click.ClickException(f"the token does not list TikTok shop {shop.shop_id}; check the shop id")
-            store_authorization(session, vault, shop, tokens, shop_cipher=cipher)
+            tokens = authorize_with_code(session, vault, shop, code, clock=lambda: datetime.now(timezone.utc),
+                                         options=options, retries=app.settings.http_max_retries,
+                                         timeout=app.settings.http_timeout_seconds)
             key, expires = f"{shop.platform}:{shop.shop_id}", tokens.access_expires_at
-    except TenancyError as exc:
+    except TenancyError as exc:  # includes AuthorizationFailed
         raise click.ClickException(str(exc)) from exc
     except PlatformError as exc:
         raise click.ClickException(f"authorization failed: {exc}") from exc

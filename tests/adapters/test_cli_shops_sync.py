@@ -75,3 +75,32 @@ def test_parse_instant():
     assert parse_instant("2024-11-24").isoformat() == "2024-11-24T00:00:00+00:00"
     assert parse_instant("2024-11-24T08:00:00+08:00").isoformat() == "2024-11-24T00:00:00+00:00"
     assert parse_instant(None) is None
+
+
+def test_tiktok_authorize_stores_the_shop_cipher_and_refuses_an_unlisted_shop(runner, tmp_path):
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from aggregator.store.db import create_engine_for
+    from aggregator.store.models import ShopCredential
+    from tests.adapters import fake_tiktok
+
+    fake = fake_tiktok.FakeTikTok()
+    with respx.mock(assert_all_called=False) as router:
+        fake.mount(router)
+        assert invoke(runner, "owners", "add", "brand-a", "--name", "A").exit_code == 0
+        for shop in ("7494", "8888"):
+            assert invoke(runner, "shops", "add", "--platform", "tiktok", "--owner", "brand-a", "--shop-id", shop,
+                          "--region", "TH", "--app-key", fake_tiktok.APP_KEY, "--app-secret", fake_tiktok.APP_SECRET,
+                          "--base-url", fake_tiktok.HOST).exit_code == 0
+        link = invoke(runner, "shops", "authorize", "7494", "--service-id", "7001")
+        assert "/open/authorize?service_id=7001" in link.output
+        ok = invoke(runner, "shops", "authorize", "7494", "--code", "good-code")
+        assert ok.exit_code == 0, ok.output
+        unlisted = invoke(runner, "shops", "authorize", "8888", "--code", "good-code")
+        assert unlisted.exit_code != 0 and "does not list" in unlisted.output
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    with Session(engine) as session:
+        ciphers = sorted(str(c.shop_cipher) for c in session.scalars(select(ShopCredential)))
+    engine.dispose()
+    assert ciphers == sorted([fake_tiktok.CIPHER, "None"])
