@@ -104,7 +104,7 @@ def test_cancel() -> None:
         cancel(full, T0)
 
 
-@settings(max_examples=150)
+@settings(deadline=None, max_examples=150)
 @given(
     requests=st.lists(
         st.tuples(st.integers(min_value=0, max_value=8),  # key index: repeats exercise idempotency

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fx.allocation import AllocationError, allocate
@@ -17,6 +17,7 @@ from fx.rates import Rate
 CURRENCIES = ["CNY", "USD", "SGD", "MYR", "THB", "PHP", "IDR", "VND", "JPY"]
 
 
+@settings(deadline=None)
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_no_float_reaches_a_money_path(value: float) -> None:
     with pytest.raises(TypeError):
@@ -55,6 +56,7 @@ def test_allocation_refuses_bad_input() -> None:
         allocate(Money.of("1", "USD"), [])
 
 
+@settings(deadline=None)
 @given(
     currency=st.sampled_from(CURRENCIES),
     minor=st.integers(min_value=-10**12, max_value=10**12),
@@ -77,6 +79,7 @@ def test_allocation_parts_sum_to_the_whole(currency: str, minor: int, weights: l
             assert part.amount == 0
 
 
+@settings(deadline=None)
 @given(currency=st.sampled_from(CURRENCIES), units=st.integers(min_value=-10**15, max_value=10**15),
        cash=st.booleans())
 def test_minor_units_round_trip(currency: str, units: int, cash: bool) -> None:

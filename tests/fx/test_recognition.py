@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fx.gains import recognise_at_rate
@@ -42,6 +42,7 @@ def test_mixed_or_mismatched_statements_are_refused() -> None:
         net_of([])
 
 
+@settings(deadline=None)
 @given(st.lists(st.integers(min_value=-10**7, max_value=10**8), min_size=1, max_size=12),
        st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("30"), places=10))
 def test_recognition_journal_always_balances(cents: list[int], per_thb: Decimal) -> None:
