@@ -3,7 +3,8 @@
 Content hash first (same content already imported for this owner and kind, read with the same
 profile, encoding and zone → nothing to do), then an
 ``import_files`` row, then the kind's importer, then the final counts and status; rejects are in
-``import_rejects`` and, when asked, written to a CSV report. File-level problems (wrong encoding,
+``import_rejects`` and, when asked, written to a CSV report; an import that lost rows or failed parks one
+item in the exceptions queue for operations to resolve. File-level problems (wrong encoding,
 missing columns, empty file, not JSON) mark the import FAILED with the reason and store nothing.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aggregator.ingest.report import write_report
 from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.tabular_import import import_tabular
 from aggregator.store.db import session_factory
+from aggregator.store.exceptions_queue import park
 from aggregator.store.models.logistics import ImportFileRow
 from platform_adapters.profiles import (
     ALL_KINDS,
@@ -57,6 +59,18 @@ def resolve_profile(kind: str, profile: str | Profile | None, encoding: str | No
     if chosen.kind != kind:
         raise ProfileError(f"profile {chosen.name!r} is for kind {chosen.kind!r}, not {kind!r}")
     return chosen.with_overrides(encoding=encoding, timezone=tz)
+
+
+def _park(session, summary: ImportSummary, import_pk: int) -> None:
+    """One open exception per import that lost rows or failed, pointing at its rejects (not one per row)."""
+    if summary.status == "FAILED":
+        reason = f"file rejected: {summary.error}"
+    else:
+        reason = f"{summary.rows_rejected} row(s) rejected; see import_rejects for import #{import_pk}"
+    park(session, owner_id=summary.owner_id, source=f"import:{summary.kind}", kind="import_rejects", reason=reason,
+         raw_payload={"import_id": import_pk, "file": summary.file, "profile": summary.profile,
+                      "problems": [p.describe() for p in summary.sample_problems]},
+         location=summary.file, record_key=f"import_files:{import_pk}")
 
 
 def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | None = None,
@@ -128,6 +142,8 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
         row.records_created, row.records_updated = summary.created, summary.updated
         row.records_unchanged, row.records_stale = summary.unchanged, summary.stale
         row.finished_at = datetime.now(UTC)
+        if summary.status in ("FAILED", "COMPLETED_WITH_REJECTS"):
+            _park(session, summary, import_pk)
         session.commit()
         if report_path is not None and (summary.rows_rejected or summary.warnings or summary.error):
             summary.report_path = write_report(session, import_pk, Path(report_path), summary)

@@ -125,3 +125,14 @@ def test_bad_container_check_digit_is_flagged_not_dropped(engine, ingest_fixture
     with session_factory(engine)() as s:
         receipt = s.execute(select(WarehouseReceiptRow).where(WarehouseReceiptRow.asn_no == "ASN-LMN-260310-01")).scalar_one()
     assert (receipt.container_no, receipt.container_no_valid) == ("TCLU6543215", False)
+
+
+def test_an_import_with_rejects_parks_one_exception_for_operations(engine, ingest_fixtures):
+    from aggregator.store.models.sync import ExceptionItem
+
+    summary = import_file(engine, "outbound", ingest_fixtures / "broken" / "outbound_bad_values.csv", owner_id="L")
+    with session_factory(engine)() as s:
+        item = s.execute(select(ExceptionItem)).scalar_one()
+    assert (item.source, item.kind, item.status, item.owner_id) == ("import:outbound", "import_rejects", "open", "L")
+    assert item.record_key == f"import_files:{summary.import_id}" and "3 row(s) rejected" in item.reason
+    assert len(item.raw_payload["problems"]) == 3
