@@ -8,6 +8,7 @@ browser.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine, select
@@ -51,3 +52,22 @@ def connect_sandbox(engine: Engine, vault: Vault, base_url: str) -> list[int]:
                                     clock=lambda: datetime.now(timezone.utc))
             shop_ids.append(shop.id)
     return shop_ids
+
+
+#: The sandbox's logistics files and the import kind (standard profile) each one is.
+LOGISTICS_KINDS = {"forwarder_bl.csv": "bl", "customs_entries.csv": "customs", "warehouse_inbound.csv": "inbound",
+                   "warehouse_outbound.csv": "outbound", "stock_lots_snapshot.csv": "stock"}
+
+
+def import_logistics_dir(engine: Engine, directory: Path, *, reports: Path | None = None) -> list:
+    """Import ``directory/<owner_id>/<file>.csv`` (as the sandbox writes them) in dependency order."""
+    from aggregator.ingest import import_file
+
+    summaries = []
+    for owner_dir in sorted(p for p in Path(directory).iterdir() if p.is_dir()):
+        for name, kind in LOGISTICS_KINDS.items():
+            path = owner_dir / name
+            if path.exists():
+                report = (reports / f"rejects-{owner_dir.name}-{kind}.csv") if reports else None
+                summaries.append(import_file(engine, kind, path, owner_id=owner_dir.name, report_path=report))
+    return summaries

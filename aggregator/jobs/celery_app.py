@@ -7,6 +7,7 @@ many workers on many machines never double-sync a shop.
 from __future__ import annotations
 
 from celery import Celery
+from celery.schedules import crontab
 
 from aggregator.config import Settings
 from aggregator.jobs import work
@@ -22,6 +23,10 @@ def make_celery(settings: Settings) -> Celery:
         task_always_eager=settings.jobs_mode == "in-process",
         beat_schedule={
             "sync-due-shops": {"task": "aggregator.sync_due", "schedule": float(settings.sync_interval_seconds)},
+            "match-owners": {"task": "aggregator.match_due", "schedule": float(settings.match_interval_seconds)},
+            # ECB publishes around 16:00 CET; fetch after it, and again later in case of a late publication.
+            "fx-ecb-daily": {"task": "aggregator.fetch_rates", "schedule": crontab(minute=30, hour="15,18"),
+                             "args": ("ecb",)},
         },
     )
 
@@ -32,6 +37,26 @@ def make_celery(settings: Settings) -> Celery:
             return work.sync_shop(settings, shop_pk, stream, since, until)
         except work.SyncBusy as exc:
             raise task.retry(exc=exc, countdown=min(300, 5 * 2 ** task.request.retries))
+
+    @app.task(name="aggregator.fetch_rates", autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+    def fetch_rates_task(source: str = "ecb") -> dict:
+        return work.fetch_rates(settings, source)
+
+    @app.task(name="aggregator.match_owner", bind=True, max_retries=20)
+    def match_owner_task(task, owner_id: str, full: bool = False) -> dict:
+        from aggregator.jobs.lease import LeaseHeld
+
+        try:
+            return work.match_owner(settings, owner_id, full)
+        except LeaseHeld as exc:
+            raise task.retry(exc=exc, countdown=min(300, 10 * 2 ** task.request.retries))
+
+    @app.task(name="aggregator.match_due")
+    def match_due_task() -> int:
+        owners = work.owners_to_match(settings)
+        for owner_id in owners:
+            match_owner_task.delay(owner_id)
+        return len(owners)
 
     @app.task(name="aggregator.sync_due")
     def sync_due_task() -> int:

@@ -12,13 +12,20 @@ log = logging.getLogger(__name__)
 
 
 def run_tick(settings: Settings) -> list[dict]:
-    """One scheduling tick: sync every active shop once, in turn."""
+    """One scheduling tick: sync every active shop once, then match every owner."""
+    from aggregator.jobs.lease import LeaseHeld
+
     results = []
     for shop_pk, stream in work.due_syncs(settings):
         try:
             results.append(work.sync_shop(settings, shop_pk, stream))
         except work.SyncBusy as exc:  # another process is on it: its run will do
             results.append({"shop_pk": shop_pk, "status": "busy", "reason": str(exc)})
+    for owner_id in work.owners_to_match(settings):
+        try:
+            results.append(work.match_owner(settings, owner_id))
+        except LeaseHeld as exc:
+            results.append({"owner_id": owner_id, "status": "busy", "reason": str(exc)})
     return results
 
 
@@ -26,7 +33,7 @@ def run_forever(settings: Settings, *, once: bool = False, sleep: Callable[[floa
     while True:
         started = time.monotonic()
         results = run_tick(settings)
-        log.info("embedded tick: %d shop syncs", len(results))
+        log.info("embedded tick: %d jobs", len(results))
         if once:
             return
         sleep(max(0.0, settings.sync_interval_seconds - (time.monotonic() - started)))

@@ -64,4 +64,35 @@ def due_syncs(settings: Settings) -> list[tuple[int, str]]:
     return [(shop_pk, stream) for shop_pk in shops for stream in STREAMS]
 
 
-__all__ = ["SyncBusy", "due_syncs", "engine_for", "sync_shop"]
+def owners_to_match(settings: Settings) -> list[str]:
+    from aggregator.store.models.tenancy import OwnerRow
+
+    with Session(engine_for(settings.effective_database_url)) as session:
+        return list(session.scalars(select(OwnerRow.owner_id).order_by(OwnerRow.owner_id)))
+
+
+def match_owner(settings: Settings, owner_id: str, full: bool = False) -> dict[str, Any]:
+    """Match one owner's data (incrementally unless ``full``); one worker per owner at a time."""
+    from aggregator.jobs.lease import job_lease
+    from aggregator.matching_service.service import run_match
+    from aggregator.sync.framework import default_worker_id
+
+    engine = engine_for(settings.effective_database_url)
+    with job_lease(engine, f"match:{owner_id}", default_worker_id()):
+        summary = run_match(engine, full=full, owner_id=owner_id)
+    log.info("match %s: %s", owner_id, summary.describe())
+    return {"owner_id": owner_id, "links": summary.links, "exceptions": summary.exceptions,
+            "rematched": summary.rematched}
+
+
+def fetch_rates(settings: Settings, source: str = "ecb") -> dict[str, Any]:
+    """Fetch the day's rates from ``source`` and import them (idempotent: same payload, no change)."""
+    from aggregator.fx_service.rates import fetch_and_import
+    from aggregator.store.db import session_scope
+
+    with session_scope(engine_for(settings.effective_database_url)) as session:
+        report = fetch_and_import(session, source)
+    return {"source": source, "report": str(report)}
+
+
+__all__ = ["SyncBusy", "due_syncs", "engine_for", "fetch_rates", "match_owner", "owners_to_match", "sync_shop"]

@@ -165,6 +165,14 @@ def upgrade() -> None:
     with op.batch_alter_table('import_files', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_import_files_owner_id'), ['owner_id'], unique=False)
 
+    op.create_table('job_leases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('holder', sa.String(length=128), nullable=True),
+    sa.Column('expires_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_leases')),
+    sa.UniqueConstraint('name', name=op.f('uq_job_leases_name'))
+    )
     op.create_table('lot_values',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.String(length=64), nullable=False),
@@ -1110,6 +1118,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_lot_values_owner_id'))
 
     op.drop_table('lot_values')
+    op.drop_table('job_leases')
     with op.batch_alter_table('import_files', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_import_files_owner_id'))
 
