@@ -185,3 +185,35 @@ def test_expire_once_hits_each_shop_exactly_once():
     hits = {shop: sum(injector.should_expire(shop) for _ in range(20)) for shop in ("a", "b", "c")}
     assert hits == {"a": 1, "b": 1, "c": 1}
     assert injector.injected["expire"] == 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(rates=st.dictionaries(st.sampled_from(["429", "5xx", "slow", "truncate"]),
+                             st.integers(0, 25).map(lambda n: n / 100), max_size=4),
+       once=st.booleans())
+def test_fault_plan_round_trips(rates, once):
+    text = ",".join([f"{k}={v}" for k, v in rates.items()] + (["expire=once"] if once else []))
+    plan = parse_faults(text)
+    assert plan.rates == rates and plan.expire_once == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=40))
+def test_fault_parser_only_ever_raises_its_own_error(text):
+    try:
+        parse_faults(text)
+    except FaultSpecError:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=40))
+def test_lazada_date_parser_returns_seconds_or_e017(text):
+    from platform_adapters.sandbox.lazada import LazadaError, _parse_iso
+
+    try:
+        value = _parse_iso(text, "update_after")
+    except LazadaError as exc:
+        assert exc.code == "E017"
+    else:
+        assert value is None if text == "" else isinstance(value, int)
