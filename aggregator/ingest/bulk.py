@@ -9,8 +9,10 @@ is isolated exactly as on the slow path.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -21,7 +23,18 @@ from aggregator.store.models.audit import AuditEntry
 from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome, entity_key
 
 KEY_LOOKUP_BATCH = 500
-StoreError = (SQLAlchemyError, ValueError, TypeError)
+StoreError = (SQLAlchemyError, psycopg.Error, ValueError, TypeError)
+
+
+def _python_defaults(table, given) -> dict[str, Any]:
+    """Values of the columns ``given`` leaves out that have a Python-side default (e.g. first_seen_at)."""
+    values = {}
+    for column in table.columns:
+        default = column.default
+        if column.name in given or default is None or column.primary_key:
+            continue
+        values[column.name] = default.arg(None) if default.is_callable else default.arg
+    return values
 
 
 def existing_keys(session: Session, model: Any, key: tuple[str, ...], keys: list[tuple]) -> set[tuple]:
@@ -34,7 +47,55 @@ def existing_keys(session: Session, model: Any, key: tuple[str, ...], keys: list
     return found
 
 
+def _audit_rows(table, aggs: list[Aggregate], actor: str) -> list[dict]:
+    return [{"entity": table.name, "entity_key": entity_key(a.values, a.key), "action": "create",
+             "owner_id": a.values.get("owner_id"), "actor": actor,
+             "changes": to_jsonable({k: v for k, v in a.values.items() if k not in BOOKKEEPING})} for a in aggs]
+
+
+def _insert_new_postgresql(session: Session, aggs: list[Aggregate], actor: str) -> None:
+    """The same rows through psycopg's pipelined ``executemany``: one prepared statement per table
+    instead of SQLAlchemy's long multi-VALUES statements, which psycopg must re-parse every time.
+    Values are already what the column types bind on PostgreSQL (aware datetimes, Decimals, dates)."""
+    from psycopg.types.json import Jsonb
+
+    raw = session.connection().connection.driver_connection
+    quote = session.get_bind().dialect.identifier_preparer.quote
+
+    def statement(table_name: str, columns: list[str], returning: bool = False) -> str:
+        return (f"INSERT INTO {quote(table_name)} ({', '.join(quote(c) for c in columns)}) "
+                f"VALUES ({', '.join(['%s'] * len(columns))})" + (" RETURNING id" if returning else ""))
+
+    first = aggs[0]
+    table = first.model.__table__
+    defaults = _python_defaults(table, first.values)
+    columns = [*first.values, *defaults]
+    with raw.cursor() as cursor:
+        cursor.executemany(statement(table.name, columns, returning=True),
+                           [tuple({**a.values, **defaults}[c] for c in columns) for a in aggs], returning=True)
+        ids = []
+        while True:
+            ids.append(cursor.fetchone()[0])
+            if not cursor.nextset():
+                break
+        for index, (child_model, parent_col, _) in enumerate(first.children):
+            rows = [(pk, row) for pk, agg in zip(ids, aggs, strict=True) for row in agg.children[index][2]]
+            if rows:
+                child_defaults = _python_defaults(child_model.__table__, {parent_col, *rows[0][1]})
+                child_columns = [parent_col, *rows[0][1], *child_defaults]
+                cursor.executemany(statement(child_model.__tablename__, child_columns),
+                                   [(pk, *row.values(), *child_defaults.values()) for pk, row in rows])
+        audit = _audit_rows(table, aggs, actor)
+        now = datetime.now(UTC)
+        audit_columns = ["at", *audit[0]]
+        cursor.executemany(statement(AuditEntry.__tablename__, audit_columns),
+                           [(now, *(Jsonb(v) if k == "changes" else v for k, v in row.items())) for row in audit])
+
+
 def _insert_new(session: Session, aggs: list[Aggregate], actor: str) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        _insert_new_postgresql(session, aggs, actor)
+        return
     connection = session.connection()
     first = aggs[0]
     table = first.model.__table__
@@ -44,11 +105,7 @@ def _insert_new(session: Session, aggs: list[Aggregate], actor: str) -> None:
         rows = [{parent_col: pk, **row} for pk, agg in zip(ids, aggs) for row in agg.children[index][2]]
         if rows:
             connection.execute(insert(child_model.__table__), rows)
-    connection.execute(insert(AuditEntry.__table__), [
-        {"entity": table.name, "entity_key": entity_key(a.values, a.key), "action": "create",
-         "owner_id": a.values.get("owner_id"), "actor": actor,
-         "changes": to_jsonable({k: v for k, v in a.values.items() if k not in BOOKKEEPING})}
-        for a in aggs])
+    connection.execute(insert(AuditEntry.__table__), _audit_rows(table, aggs, actor))
 
 
 def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[int, UpsertOutcome | None, str | None], None],

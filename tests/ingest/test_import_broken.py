@@ -136,3 +136,18 @@ def test_an_import_with_rejects_parks_one_exception_for_operations(engine, inges
     assert (item.source, item.kind, item.status, item.owner_id) == ("import:outbound", "import_rejects", "open", "L")
     assert item.record_key == f"import_files:{summary.import_id}" and "3 row(s) rejected" in item.reason
     assert len(item.raw_payload["problems"]) == 3
+
+
+def test_bad_awb_check_digit_and_non_unlocode_port_are_flagged_not_dropped(engine, samples, tmp_path):
+    text = (samples / "forwarder_bl.csv").read_text(encoding="utf-8")
+    broken = tmp_path / "bl.csv"
+    broken.write_text(text.replace("AIR,MASTER,618-50123452", "AIR,MASTER,618-50123453")
+                      .replace("CNSZX,CNSZX,MYKUL,MYKUL", "CNSZX,CNSZX,KUALA LUMPUR,MYKUL"), encoding="utf-8")
+    summary = import_file(engine, "bl", broken, owner_id="L")
+    assert summary.status == "COMPLETED" and summary.created == 6 and summary.rows_rejected == 0
+    assert summary.problem_counts["awb_check_digit"] == 1 and summary.problem_counts["unlocode_pattern"] == 2
+    with session_factory(engine)() as s:
+        from aggregator.store.models.logistics import TransportDocumentRow
+
+        mawb = s.execute(select(TransportDocumentRow).where(TransportDocumentRow.doc_number == "61850123453")).scalar_one()
+    assert (mawb.doc_number_valid, mawb.port_of_discharge) == (False, "KUALA LUMPUR")
