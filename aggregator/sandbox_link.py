@@ -28,14 +28,20 @@ def sandbox_directory(base_url: str) -> dict:
         return reply.json()
 
 
-def connect_sandbox(engine: Engine, vault: Vault, base_url: str) -> list[int]:
-    """Register and authorize every sandbox shop; returns their row ids. Idempotent per shop."""
+def connect_sandbox(engine: Engine, vault: Vault, base_url: str,
+                    api_keys: dict[str, str] | None = None) -> list[int]:
+    """Register and authorize every sandbox shop; returns their row ids. Idempotent per shop.
+
+    New owners' API keys (shown once) are put in ``api_keys`` when a dict is given.
+    """
     directory = sandbox_directory(base_url)
     with session_scope(engine) as session:
         known = set(session.scalars(select(OwnerRow.owner_id)))
         for owner in directory["owners"]:
             if owner["owner_id"] not in known:
-                add_owner(session, owner["owner_id"], owner["name"])
+                _, key = add_owner(session, owner["owner_id"], owner["name"])
+                if api_keys is not None:
+                    api_keys[owner["owner_id"]] = key
     shop_ids = []
     for entry in directory["shops"]:
         platform, app = entry["platform"], directory["apps"][entry["platform"]]

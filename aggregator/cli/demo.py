@@ -1,4 +1,23 @@
-"""The `demo` verb: run the whole chain on the embedded default."""
-from aggregator.cli.unavailable import unavailable_command
+"""The ``demo`` verb: the whole chain on the embedded default, in one command."""
+from __future__ import annotations
 
-command = unavailable_command("demo", "run the whole chain on the embedded default")
+import click
+
+from aggregator.cli.context import AppContext, pass_app
+
+
+@click.command(name="demo", help="Run the whole chain on the embedded default: a fresh SQLite database, the sandbox "
+                                  "marketplaces on loopback, signed order syncs, logistics imports, matching, "
+                                  "title position and FX. The database in --data-dir is recreated.")
+@click.option("--seed", default=42, show_default=True, help="Seed of the sandbox world.")
+@click.option("--orders", default=300, show_default=True, help="Orders in the sandbox world.")
+@click.option("--faults", default="429=0.02,5xx=0.02", show_default=True,
+              help="Faults the sandbox injects (see aggregator sandbox --help).")
+@pass_app
+def command(app: AppContext, seed: int, orders: int, faults: str) -> None:
+    from aggregator.demo.runner import run_demo
+
+    report = run_demo(app.settings, seed=seed, orders=orders, faults=faults)
+    if report.orders_stored != report.orders_in_sandbox:
+        raise click.ClickException(f"synced {report.orders_stored} orders but the sandbox has "
+                                   f"{report.orders_in_sandbox}")
