@@ -17,7 +17,7 @@ import pandas as pd
 from matching import checks, ladder, linker
 from matching.crosswalk import SkuCrosswalk
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import prepare
+from matching.frames import CONTRACT, prepare
 
 STEPS = ("order_shipment", "shipment_lot", "lot_receipt", "receipt_customs", "receipt_document")
 
@@ -61,11 +61,20 @@ class MatchResult:
     fingerprints: dict[str, str] = field(default_factory=dict)
 
 
+_CONTRACT_OF = {"order_line": "order_lines", "shipment_line": "shipment_lines", "receipt_line": "receipt_lines",
+                "document_line": "document_lines", "customs_line": "customs_lines"}
+
+
+def _source_columns(frame: pd.DataFrame, kind: str) -> list[str]:
+    required, optional = CONTRACT[_CONTRACT_OF[kind]]
+    return [c for c in (*required, *optional, "sku_c") if c in frame.columns]
+
+
 def _canonical_order(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sort by key (content hash breaks ties) and drop repeated keys; return (rows, duplicates)."""
     if frame.empty:
         return frame, frame.iloc[0:0].assign(kind=kind)
-    content = pd.util.hash_pandas_object(frame, index=False)
+    content = pd.util.hash_pandas_object(frame[_source_columns(frame, kind)], index=False)
     ordered = frame.assign(_h=content.to_numpy()).sort_values(["key", "_h"], kind="mergesort")
     dup = ordered.duplicated("key", keep="first")
     return (ordered[~dup].drop(columns="_h").reset_index(drop=True),
@@ -75,7 +84,8 @@ def _canonical_order(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, pd.D
 def prepare_input(inp: MatchInput) -> Prepared:
     cross = inp.crosswalk or SkuCrosswalk()
     orders = prepare("order_lines", inp.order_lines, cross)
-    content = pd.util.hash_pandas_object(orders, index=False) if not orders.empty else None
+    content = pd.util.hash_pandas_object(orders[_source_columns(orders, "order_line")], index=False) if not \
+        orders.empty else None
     if content is not None:
         orders = orders.assign(_h=content.to_numpy()).sort_values(["key", "_h"], kind="mergesort").drop(
             columns="_h").reset_index(drop=True)

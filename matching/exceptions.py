@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import string
 
 import pandas as pd
 
@@ -66,7 +67,8 @@ def make_exceptions(
         "related_keys": rows[related].astype("string").fillna("") if related else "",
         "qty": pd.to_numeric(rows[qty]).fillna(0).astype("int64") if qty else 0,
     })
-    records = rows.to_dict("records")
+    fields = sorted({name for _, name, _, _ in string.Formatter().parse(detail) if name} & set(rows.columns))
+    records = rows[fields].to_dict("records") if fields else [{}] * len(rows)
     out["detail"] = [detail.format_map(_Blank(r)) for r in records]
     out["exception_id"] = [
         exception_id(reason.value, step, k, rel)

@@ -22,15 +22,26 @@ import numpy as np
 import pandas as pd
 
 from matching.engine import MatchInput, MatchResult, MatchSettings, Prepared, match_prepared, prepare_input
+from matching.frames import CONTRACT
 
 _HASH_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
-def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
+def _row_hashes(frame: pd.DataFrame, kind: str | None) -> np.ndarray:
+    """Content hash of each row over its source columns (derived key columns follow from them), plus the
+    canonical SKU (which also depends on the crosswalk)."""
     if frame.empty:
         return np.zeros(0, dtype=np.uint64)
-    columns = sorted(c for c in frame.columns if not c.startswith("_"))
+    if kind is None:
+        columns = ["key", "kind"]
+    else:
+        required, optional = CONTRACT[kind]
+        columns = [c for c in (*required, *optional, "sku_c") if c in frame.columns]
     return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy(np.uint64)
+
+
+_KINDS = {"orders": "order_lines", "shipments": "shipment_lines", "receipts": "receipt_lines", "lots": "lots",
+          "documents": "document_lines", "customs": "customs_lines", "manual": "manual_links", "duplicates": None}
 
 
 def _doc_refs(receipts: pd.DataFrame) -> pd.DataFrame:
@@ -51,8 +62,8 @@ def _owned(frame: pd.DataFrame, refs: pd.DataFrame, columns: tuple[str, ...]) ->
     return pd.concat(hits, ignore_index=True).drop_duplicates()
 
 
-def membership(p: Prepared) -> dict[str, list[tuple[pd.Series, pd.DataFrame]]]:
-    """For each prepared frame: rows assigned to partitions, as (partition per member, frame rows)."""
+def membership(p: Prepared) -> dict[str, tuple[pd.DataFrame, list[tuple[np.ndarray, np.ndarray]]]]:
+    """For each prepared frame: (the frame, [(partition of each member row, row positions), ...])."""
     refs = _doc_refs(p.receipts)
     docs = _owned(p.documents, refs, ("doc_number", "container_no"))
     customs = _owned(p.customs, refs, ("declaration_no", "container_no"))
@@ -64,58 +75,72 @@ def membership(p: Prepared) -> dict[str, list[tuple[pd.Series, pd.DataFrame]]]:
     manual_part = p.manual["left_key"].map(p.orders.drop_duplicates("key").set_index("key")["partition"])
     manual_part = manual_part.where(p.manual["step"] == "order_shipment",
                                     "wh|" + p.manual["right_key"].str.split("|").str[:2].str.join("|"))
+
+    def whole(frame: pd.DataFrame, partitions) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(partitions, dtype=object), np.arange(len(frame))
+
+    def some(partitions: pd.Series, rows: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(partitions, dtype=object), rows.to_numpy(np.int64)
+
     return {
-        "orders": [(p.orders["partition"], p.orders),
-                   (orders_wide["partition"], p.orders.iloc[orders_wide["row"].to_numpy()])],
-        "shipments": [(p.shipments["partition"], p.shipments), (p.shipments["shop_partition"], p.shipments)],
-        "receipts": [(p.receipts["partition"], p.receipts)],
-        "lots": [(p.lots["partition"], p.lots)],
-        "documents": [(docs["partition"], p.documents.iloc[docs["row"].to_numpy()]),
-                      ("doc|" + p.documents["owner_id"].fillna(""), p.documents)],
-        "customs": [(customs["partition"], p.customs.iloc[customs["row"].to_numpy()]),
-                    ("doc|" + p.customs["owner_id"].fillna(""), p.customs)],
-        "manual": [(manual_part, p.manual)],
-        "duplicates": [(p.duplicates["partition"], p.duplicates)],
+        "orders": (p.orders, [whole(p.orders, p.orders["partition"]),
+                              some(orders_wide["partition"], orders_wide["row"])]),
+        "shipments": (p.shipments, [whole(p.shipments, p.shipments["partition"]),
+                                    whole(p.shipments, p.shipments["shop_partition"])]),
+        "receipts": (p.receipts, [whole(p.receipts, p.receipts["partition"])]),
+        "lots": (p.lots, [whole(p.lots, p.lots["partition"])]),
+        "documents": (p.documents, [some(docs["partition"], docs["row"]),
+                                    whole(p.documents, "doc|" + p.documents["owner_id"].fillna(""))]),
+        "customs": (p.customs, [some(customs["partition"], customs["row"]),
+                                whole(p.customs, "doc|" + p.customs["owner_id"].fillna(""))]),
+        "manual": (p.manual, [whole(p.manual, manual_part)]),
+        "duplicates": (p.duplicates, [whole(p.duplicates, p.duplicates["partition"])]),
     }
 
 
-def fingerprints(p: Prepared, settings: MatchSettings | None = None) -> dict[str, str]:
+def fingerprints(p: Prepared, settings: MatchSettings | None = None, members=None) -> dict[str, str]:
     """Partition -> fingerprint (hex)."""
     salt = np.uint64(int.from_bytes(hashlib.sha256(repr(settings or MatchSettings()).encode()).digest()[:8],
                                     "little"))
     totals: dict[str, list[int]] = {}
-    for name, members in membership(p).items():
-        for partitions, frame in members:
-            if len(frame) == 0:
+    for name, (frame, parts_list) in (members or membership(p)).items():
+        if frame.empty:
+            continue
+        base = (_row_hashes(frame.reset_index(drop=True), _KINDS[name]) ^ salt) * np.uint64(0x9E3779B97F4A7C15)
+        base = base + np.uint64(len(name))
+        for partitions, positions in parts_list:
+            if len(positions) == 0:
                 continue
-            parts = pd.Series(np.asarray(partitions, dtype=object)).astype("string")
-            hashes = _row_hashes(frame) ^ salt
-            hashes = hashes * np.uint64(0x9E3779B97F4A7C15) + np.uint64(len(name))
-            grouped = pd.DataFrame({"p": parts.to_numpy(), "h": hashes}).groupby("p", sort=True)["h"]
-            for part, values in grouped:
-                entry = totals.setdefault(part, [0, 0])
-                entry[0] = (entry[0] + int(np.sum(values.to_numpy(np.uint64), dtype=np.uint64))) & int(_HASH_MASK)
-                entry[1] += len(values)
+            codes, uniques = pd.factorize(pd.Series(partitions, dtype=object), use_na_sentinel=True)
+            ok = codes >= 0
+            hashes = base[positions[ok]]
+            sums = np.zeros(len(uniques), dtype=np.uint64)
+            np.add.at(sums, codes[ok], hashes)
+            counts = np.bincount(codes[ok], minlength=len(uniques))
+            for part, total, count in zip(uniques, sums, counts):
+                entry = totals.setdefault(str(part), [0, 0])
+                entry[0] = (entry[0] + int(total)) & int(_HASH_MASK)
+                entry[1] += int(count)
     return {part: f"{s:016x}-{n}" for part, (s, n) in sorted(totals.items())}
 
 
-def restrict(p: Prepared, partitions: set[str]) -> Prepared:
+def restrict(p: Prepared, partitions: set[str], members=None) -> Prepared:
     """The rows of ``p`` that belong to any of ``partitions``."""
-    members = membership(p)
+    members = members or membership(p)
+    wanted = sorted(partitions)
 
-    def rows(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    def rows(name: str) -> pd.DataFrame:
+        frame, parts_list = members[name]
         keep = np.zeros(len(frame), dtype=bool)
-        position = pd.Series(np.arange(len(frame)), index=frame.index)
-        for parts, sub in members[name]:
-            mask = pd.Series(np.asarray(parts, dtype=object)).isin(partitions).to_numpy()
-            keep[position.loc[sub.index[mask]].to_numpy()] = True
+        for parts, positions in parts_list:
+            mask = pd.Series(parts, dtype=object).isin(wanted).to_numpy()
+            keep[positions[mask]] = True
         return frame[keep]
 
     return Prepared(
-        orders=rows("orders", p.orders), shipments=rows("shipments", p.shipments),
-        receipts=rows("receipts", p.receipts), lots=rows("lots", p.lots), documents=rows("documents", p.documents),
-        customs=rows("customs", p.customs), manual=rows("manual", p.manual),
-        duplicates=rows("duplicates", p.duplicates))
+        orders=rows("orders"), shipments=rows("shipments"), receipts=rows("receipts"), lots=rows("lots"),
+        documents=rows("documents"), customs=rows("customs"), manual=rows("manual"),
+        duplicates=rows("duplicates"))
 
 
 def match_full(inp: MatchInput, settings: MatchSettings | None = None) -> MatchResult:
@@ -131,13 +156,14 @@ def match_incremental(inp: MatchInput, previous: MatchResult, settings: MatchSet
                       ) -> MatchResult:
     """Re-match only the partitions whose fingerprint differs from ``previous``."""
     prepared = prepare_input(inp)
-    current = fingerprints(prepared, settings)
+    members = membership(prepared)
+    current = fingerprints(prepared, settings, members)
     changed = {part for part, fp in current.items() if previous.fingerprints.get(part) != fp}
     vanished = set(previous.fingerprints) - set(current)
     redo = changed | vanished
     if not redo:
         return MatchResult(previous.links, previous.exceptions, (), current)
-    fresh = match_prepared(restrict(prepared, changed), settings)
+    fresh = match_prepared(restrict(prepared, changed, members), settings)
     links = pd.concat([previous.links[~previous.links["partition"].isin(redo)],
                        fresh.links[fresh.links["partition"].isin(changed)]], ignore_index=True)
     exceptions = pd.concat([previous.exceptions[~previous.exceptions["partition"].isin(redo)],
