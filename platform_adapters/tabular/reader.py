@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -205,8 +204,3 @@ class TableReader:
 def open_table(path: str | Path, layout: TableLayout | None = None, chunk_rows: int = 10_000) -> TableReader:
     """Open ``path`` with ``layout`` (defaults: CSV/XLSX by extension, UTF-8, header on row 1)."""
     return TableReader(Path(path), layout or TableLayout(), chunk_rows)
-
-
-def read_text_sample(data: bytes, encoding: str) -> str:
-    """Decode bytes with the codec of a declared encoding (used for small in-memory checks)."""
-    return io.TextIOWrapper(io.BytesIO(data), encoding=codec_for(encoding)).read()

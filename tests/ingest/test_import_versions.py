@@ -134,3 +134,18 @@ def test_a_value_the_database_refuses_rejects_only_its_record(pg_engine, samples
     summary = import_file(pg_engine, "outbound", write_rows(tmp_path / "long.csv", header, rows), owner_id="L")
     assert summary.created == 6 and summary.rows_rejected == 1
     assert summary.problem_counts["store_failed"] == 1
+
+
+def test_an_older_version_never_overwrites_a_newer_one(engine, samples, tmp_path):
+    header, rows = read_rows(samples / "warehouse_outbound.csv")
+    header = [*header, "source_updated_at"]
+    newer = [[*r, "2026-03-20T00:00:00Z"] for r in rows[:2]]
+    older = [[*r, "2026-03-16T00:00:00Z"] for r in rows[:2]]
+    older[0][header.index("status")] = "PICKED"
+    import_file(engine, "outbound", write_rows(tmp_path / "newer.csv", header, newer), owner_id="L")
+    summary = import_file(engine, "outbound", write_rows(tmp_path / "older.csv", header, older), owner_id="L")
+    assert (summary.stale, summary.updated) == (2, 0)
+    with session_factory(engine)() as s:
+        status = s.execute(select(WarehouseShipmentRow.status).where(
+            WarehouseShipmentRow.wms_outbound_no == "OC900260315000001")).scalar_one()
+    assert status == "DELIVERED"
