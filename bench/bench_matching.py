@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from matching import keys  # noqa: E402
 from matching.engine import MatchInput  # noqa: E402
 from matching.incremental import match_full, match_incremental  # noqa: E402
 from matching.synthetic import generate, precision_recall  # noqa: E402
@@ -69,12 +70,14 @@ def baseline_merge(inp: MatchInput) -> pd.DataFrame:
 
 
 def without_new_orders(inp: MatchInput, owner: str, count: int) -> MatchInput:
+    """The input as it was before the last ``count`` orders of ``owner`` (and their shipments) arrived."""
     orders = inp.order_lines
     mine = orders.loc[orders["owner_id"] == owner, "order_id"].drop_duplicates()
-    new = set(mine.iloc[-count:])
-    ship_ids = inp.shipment_lines["order_id"].str.strip().str.upper()
+    new = list(mine.iloc[-count:])
+    ships = inp.shipment_lines
+    late = (ships["owner_id"] == owner).to_numpy() & keys.order_ids(ships["order_id"]).isin(new).to_numpy()
     return MatchInput(order_lines=orders[~orders["order_id"].isin(new)],
-                      shipment_lines=inp.shipment_lines[~ship_ids.isin(new)], receipt_lines=inp.receipt_lines,
+                      shipment_lines=ships[~late], receipt_lines=inp.receipt_lines,
                       document_lines=inp.document_lines, customs_lines=inp.customs_lines, crosswalk=inp.crosswalk)
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from matching import checks, ladder, linker
 from matching.crosswalk import SkuCrosswalk
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import CONTRACT, prepare
+from matching.frames import CONTRACT, member, prepare
 
 STEPS = ("order_shipment", "shipment_lot", "lot_receipt", "receipt_customs", "receipt_document")
 
@@ -114,9 +114,15 @@ def match(inp: MatchInput, settings: MatchSettings | None = None) -> MatchResult
     return match_prepared(prepare_input(inp), settings)
 
 
-def match_prepared(p: Prepared, settings: MatchSettings | None = None) -> MatchResult:
+def match_prepared(p: Prepared, settings: MatchSettings | None = None,
+                   partitions: set[str] | None = None) -> MatchResult:
+    """Run every rung; with ``partitions`` the order rung only links shipment lines of those shop partitions
+    (the incremental runner passes the changed ones)."""
     settings = settings or MatchSettings()
-    order_links, order_exc = linker.link_orders(p.orders, p.shipments, p.manual)
+    ships = p.shipments
+    if partitions is not None:
+        ships = ships[member(ships["shop_partition"], sorted(partitions))]
+    order_links, order_exc = linker.link_orders(p.orders, ships, p.manual)
     r, lot_table = ladder.build_lots(p.receipts, p.lots)
     lot_links = ladder._links("lot_receipt", r, "lot_key", "key", "lot_qty", r["lot_method"])
     ship_links, ship_exc = ladder.link_shipments_to_lots(p.shipments, lot_table, p.manual)

@@ -163,7 +163,7 @@ def match_incremental(inp: MatchInput, previous: MatchResult, settings: MatchSet
     redo = changed | vanished
     if not redo:
         return MatchResult(previous.links, previous.exceptions, (), current)
-    fresh = match_prepared(restrict(prepared, changed, members), settings)
+    fresh = match_prepared(restrict(prepared, changed, members), settings, partitions=changed)
     links = pd.concat([previous.links[~previous.links["partition"].isin(redo)],
                        fresh.links[fresh.links["partition"].isin(changed)]], ignore_index=True)
     exceptions = pd.concat([previous.exceptions[~previous.exceptions["partition"].isin(redo)],
