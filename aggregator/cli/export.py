@@ -4,11 +4,15 @@ from __future__ import annotations
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.export_finance import journal
 
 
 @click.group(name="export", help="Export links, exceptions and order timelines.")
 def command() -> None:
     pass
+
+
+command.add_command(journal)
 
 
 def _write(frame, out: str | None) -> None:

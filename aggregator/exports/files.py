@@ -1,0 +1,72 @@
+"""Export an owner's journals of a date range to files in one layout.
+
+Reads the rows (``source``), refuses the whole export if any journal does not balance
+(``balance``), renders the layout (pure), then writes each file through a temporary file and an
+atomic rename, so a refused or failed export never leaves a partial file behind. The same
+period exported twice gives byte-identical files.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from aggregator.exports.balance import JournalTotals, check_balanced
+from aggregator.exports.canonical import canonical_csv, sha256_of
+from aggregator.exports.registry import LayoutOptions, layout_named
+from aggregator.exports.source import load_export_rows
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    files: tuple[Path, ...]
+    sha256: tuple[str, ...]
+    journals: tuple[JournalTotals, ...]
+    lines: int
+
+    @property
+    def rounding_modes(self) -> tuple[str, ...]:
+        return tuple(sorted({j.rounding for j in self.journals}))
+
+
+def part_paths(out: Path, count: int) -> list[Path]:
+    """``out`` itself for one file; ``name-001.ext``, ``name-002.ext``… for several."""
+    if count == 1:
+        return [out]
+    return [out.with_name(f"{out.stem}-{n:03d}{out.suffix}") for n in range(1, count + 1)]
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def export_journals(session: Session, owner_id: str, layout_name: str, first: date, last: date, out: Path, *,
+                    entity: str | None = None, options: LayoutOptions | None = None) -> ExportResult:
+    """Write the owner's balanced journals dated ``first``..``last`` to ``out`` (or numbered parts)."""
+    layout = layout_named(layout_name)
+    rows = load_export_rows(session, owner_id, first, last, entity=entity)
+    totals = check_balanced(rows)  # raises before anything is written
+    about = {
+        "owner": owner_id, "entity": entity or owner_id, "from": first.isoformat(), "to": last.isoformat(),
+        "journals": str(len(totals)), "lines": str(len(rows)),
+        "rounding": ",".join(sorted({t.rounding for t in totals})) or "-",
+        "canonical_csv_sha256": sha256_of(canonical_csv(rows)),
+    }
+    options = replace(options or LayoutOptions(stamp_day=last), stamp_day=last, about=about)
+    payloads = layout.render(rows, options)
+    paths = part_paths(out, len(payloads))
+    for path, data in zip(paths, payloads):
+        write_atomically(path, data)
+    return ExportResult(tuple(paths), tuple(sha256_of(p) for p in payloads), tuple(totals), len(rows))
