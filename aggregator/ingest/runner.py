@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from aggregator.ingest.json_import import import_dcsa
@@ -23,7 +23,7 @@ from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.tabular_import import import_tabular
 from aggregator.store.db import session_factory
 from aggregator.store.exceptions_queue import park
-from aggregator.store.models.logistics import ImportFileRow
+from aggregator.store.models.logistics import ImportFileRow, ImportRejectRow
 from platform_adapters.profiles import (
     ALL_KINDS,
     JSON_KINDS,
@@ -102,14 +102,10 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
             return summary
         if existing is None:
             existing = ImportFileRow(owner_id=owner_key, kind=kind, content_hash=digest, read_options=read_options,
-                                     file_name=str(path),
-                                     size_bytes=size, profile=summary.profile, status="RUNNING")
+                                     file_name=str(path), size_bytes=size, profile=summary.profile,
+                                     status="RUNNING")
             session.add(existing)
         else:  # an earlier attempt failed: run again on the same row, forgetting its rejects
-            from sqlalchemy import delete
-
-            from aggregator.store.models.logistics import ImportRejectRow
-
             session.execute(delete(ImportRejectRow).where(ImportRejectRow.import_file_pk == existing.id))
             existing.status, existing.error, existing.profile = "RUNNING", None, summary.profile
         try:

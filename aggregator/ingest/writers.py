@@ -138,6 +138,7 @@ def customs_entry_aggregate(entry: CustomsEntry) -> Aggregate:
         "owner_id": entry.owner_id, "country": entry.country, "declaration_no": entry.declaration_no,
         "regime": entry.regime, "form": entry.form, "declaration_type": entry.declaration_type,
         "status": entry.status, "importer_of_record": entry.importer_of_record, "customs_agent": entry.customs_agent,
+        "importer_registration_no": entry.importer_registration_no, "vessel_or_flight": entry.vessel_or_flight,
         "submitted_at": entry.submitted_at, "released_at": entry.released_at, "arrival_date": entry.arrival_date,
         "port_of_discharge": entry.port_of_discharge, "transport_doc_refs": _refs_text(entry.transport_doc_refs),
         "container_nos": " ".join(entry.container_nos), "currency": entry.currency,
@@ -151,7 +152,8 @@ def customs_entry_aggregate(entry: CustomsEntry) -> Aggregate:
          "invoice_currency": ln.invoice_value.currency if ln.invoice_value else None,
          "invoice_value": _amount(ln.invoice_value), "duty_rate": ln.duty_rate, "tax_rate": ln.tax_rate,
          "po_number": ln.po_number, "sku_group": ln.sku_group, "container_no": ln.container_no,
-         "preference_scheme": ln.preference_scheme} for ln in entry.lines])])
+         "preference_scheme": ln.preference_scheme, "preference_doc_no": ln.preference_doc_no,
+         "valuation_basis": ln.valuation_basis, "fx_rate": ln.fx_rate} for ln in entry.lines])])
 
 
 def receipt_aggregate(receipt: WarehouseReceipt) -> Aggregate:

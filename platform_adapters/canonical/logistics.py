@@ -152,6 +152,9 @@ class CustomsEntryLine:
     sku_group: str | None = None
     container_no: str | None = None
     preference_scheme: str | None = None
+    preference_doc_no: str | None = None  # e.g. the ACFTA Form E number
+    valuation_basis: str | None = None  # CIF, FOB…
+    fx_rate: Decimal | None = None  # invoice currency → local currency rate the declaration used
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +179,8 @@ class CustomsEntry:
     currency: str | None = None
     lines: tuple[CustomsEntryLine, ...] = ()
     source_updated_at: datetime | None = None
+    importer_registration_no: str | None = None
+    vessel_or_flight: str | None = None
 
     def __post_init__(self) -> None:
         require_aware(self, "submitted_at", "released_at", "source_updated_at")

@@ -68,6 +68,9 @@ def _read(view: RowView) -> dict:
         "regime": view.upper("regime"), "form": view.upper("form"),
         "declaration_type": view.upper("declaration_type"), "status": view.upper("status"),
         "importer_of_record": view.text("importer_of_record"), "customs_agent": view.text("customs_agent"),
+        "importer_registration_no": view.text("importer_registration_no"),
+        "vessel_or_flight": view.text("vessel_or_flight"), "valuation_basis": view.upper("valuation_basis"),
+        "fx_rate": view.decimal("fx_rate_to_myr"), "preference_doc_no": view.text("preference_doc_no"),
         "submitted_at": view.datetime("submitted_at"), "released_at": view.datetime("released_at"),
         "arrival_date": view.date("arrival_date"), "port_of_discharge": view.unlocode("port_of_discharge"),
         "refs": tuple(refs), "container_no": container, "currency": local,
@@ -112,11 +115,13 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
                 customs_value=data["customs_value"], invoice_value=data["invoice_value"], duty=data["duty"],
                 tax=data["tax"], duty_rate=data["duty_rate"], tax_rate=data["tax_rate"],
                 po_number=data["po_number"], sku_group=data["sku_group"], container_no=data["container_no"],
-                preference_scheme=data["preference_scheme"]))
+                preference_scheme=data["preference_scheme"], preference_doc_no=data["preference_doc_no"],
+                valuation_basis=data["valuation_basis"], fx_rate=data["fx_rate"]))
         record = CustomsEntry(
             owner_id=options.owner_id or "default", country=head("country"), declaration_no=head("declaration_no"),
             regime=head("regime"), form=head("form"), declaration_type=head("declaration_type"),
             status=head("status"), importer_of_record=head("importer_of_record"),
+            importer_registration_no=head("importer_registration_no"), vessel_or_flight=head("vessel_or_flight"),
             customs_agent=head("customs_agent"), submitted_at=head("submitted_at"), released_at=head("released_at"),
             arrival_date=head("arrival_date"), port_of_discharge=head("port_of_discharge"),
             transport_doc_refs=tuple(refs.values()), container_nos=tuple(containers), currency=head("currency"),

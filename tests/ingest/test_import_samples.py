@@ -92,12 +92,15 @@ def test_customs_entry_keeps_money_exact_and_references(engine, samples):
         entry = s.execute(select(CustomsEntryRow).where(CustomsEntryRow.declaration_no == "K1PLACEHOLDER0001")).scalar_one()
         assert entry.released_at == datetime(2026, 3, 11, 2, 50, tzinfo=UTC)
         assert entry.transport_doc_refs == "MBL:ZCRU260301234" and entry.container_nos == "TCLU6543214"
+        assert (entry.importer_registration_no, entry.vessel_or_flight) == ("BRN-PLACEHOLDER-0001", "ZC HARMONY 2609W")
         lines = s.execute(select(CustomsEntryLineRow).where(CustomsEntryLineRow.entry_pk == entry.id)
                           .order_by(CustomsEntryLineRow.line_no)).scalars().all()
         assert [(ln.quantity, ln.customs_value, ln.currency, ln.tax, ln.invoice_value, ln.invoice_currency)
                 for ln in lines] == [
             (16400, Decimal("438000.00"), "MYR", Decimal("43800.00"), Decimal("98400.00"), "USD"),
             (1860, Decimal("65472.00"), "MYR", Decimal("6547.20"), Decimal("14880.00"), "USD")]
+        assert [(ln.fx_rate, ln.valuation_basis, ln.preference_doc_no) for ln in lines] == [
+            (Decimal("4.4000"), "CIF", "FORM-E-PLACEHOLDER-01")] * 2
 
 
 def test_inbound_receipts_with_partial_confirmation(engine, samples):

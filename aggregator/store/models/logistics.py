@@ -182,7 +182,9 @@ class CustomsEntryRow(Base):
     declaration_type: Mapped[str | None] = _opt(32)
     status: Mapped[str | None] = _opt(32)
     importer_of_record: Mapped[str | None] = _opt(None)
+    importer_registration_no: Mapped[str | None] = _opt(64)
     customs_agent: Mapped[str | None] = _opt(None)
+    vessel_or_flight: Mapped[str | None] = _opt(128)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     arrival_date: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -220,6 +222,9 @@ class CustomsEntryLineRow(Base):
     sku_group: Mapped[str | None] = _opt(128)
     container_no: Mapped[str | None] = _opt(16)
     preference_scheme: Mapped[str | None] = _opt(32)
+    preference_doc_no: Mapped[str | None] = _opt(64)
+    valuation_basis: Mapped[str | None] = _opt(8)
+    fx_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
 
 
 class ImportFileRow(Base):
