@@ -174,6 +174,11 @@ def _digits(rng: random.Random, n: int, first: str = "123456789") -> str:
     return rng.choice(first) + str(rng.randrange(10 ** (n - 1))).zfill(n - 1)
 
 
+def lazada_id(rng: random.Random) -> str:
+    """A 16-digit Lazada id above 2**53 (a JSON double would corrupt it: ids travel as strings)."""
+    return "9" + _digits(rng, 15, "123456789")
+
+
 def _unique(rng: random.Random, seen: set[str], make) -> str:
     while True:
         value = make(rng)
@@ -257,7 +262,7 @@ def _order_id(rng: random.Random, platform: str, created: int) -> str:
         day = time.strftime("%y%m%d", time.gmtime(created + 8 * 3600))
         return day + "".join(rng.choice(string.digits + string.ascii_uppercase) for _ in range(8))
     if platform == "lazada":
-        return _digits(rng, 15, "3456789")
+        return lazada_id(rng)
     return "57" + _digits(rng, 16, string.digits)
 
 
@@ -279,7 +284,7 @@ def _make_order(rng: random.Random, shop: WorldShop, skus: list[WorldSku], creat
             lines.append(WorldLine(f"{sku.item_id}:{sku.model_id}", sku, qty, price, package_index))
         else:
             for _ in range(qty):
-                line_id = _unique(rng, seen, lambda r: _digits(r, 15, "3456789") if platform == "lazada"
+                line_id = _unique(rng, seen, lambda r: lazada_id(r) if platform == "lazada"
                                   else "57" + _digits(r, 16, string.digits))
                 lines.append(WorldLine(line_id, sku, 1, price, package_index))
     packages = []

@@ -40,8 +40,8 @@ def test_ids_look_like_the_platforms_ids():
             assert len(order.order_id) == 18 and int(order.order_id) > 2**53
             assert all(int(line.line_ref) > 2**53 and line.quantity == 1 for line in order.lines)
         else:
-            assert order.order_id.isdigit() and len(order.order_id) == 15
-            assert all(line.quantity == 1 for line in order.lines)  # one order item per unit
+            assert order.order_id.isdigit() and len(order.order_id) == 16 and int(order.order_id) > 2**53
+            assert all(line.quantity == 1 and int(line.line_ref) > 2**53 for line in order.lines)  # item per unit
 
 
 def test_lazada_order_ids_are_only_unique_within_a_store():
