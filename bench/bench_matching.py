@@ -24,13 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from matching import keys  # noqa: E402
-from matching.engine import MatchInput  # noqa: E402
-from matching.incremental import match_full, match_incremental  # noqa: E402
-from matching.synthetic import generate, precision_recall  # noqa: E402
+from matching import keys
+from matching.engine import MatchInput
+from matching.incremental import match_full, match_incremental
+from matching.synthetic import generate, precision_recall
 
 
 def machine() -> str:
@@ -112,7 +112,7 @@ def main() -> None:
           f"(match added at most {rss_after - rss_before:,.0f} MiB)")
 
     before = without_new_orders(world.input, "OWNER00", args.new_orders)
-    previous, t_prev = timed(f"full match without the last {args.new_orders:,} orders of OWNER00",
+    previous, _ = timed(f"full match without the last {args.new_orders:,} orders of OWNER00",
                              lambda: match_full(before))
     incremental, t_inc = timed(f"incremental run after {args.new_orders:,} new orders",
                                lambda: match_incremental(world.input, previous))

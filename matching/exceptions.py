@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import math
 import string
 
 import pandas as pd
@@ -83,7 +84,7 @@ class _Blank(dict):
 
     def __getitem__(self, key: str) -> object:
         value = super().__getitem__(key) if key in self else ""
-        return "" if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
+        return "" if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def empty_exceptions() -> pd.DataFrame:

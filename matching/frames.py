@@ -35,8 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from matching import keys
-from platform_adapters.canonical import identifiers
 from matching.crosswalk import SkuCrosswalk
+from platform_adapters.canonical import identifiers
 
 CONTRACT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "order_lines": (

@@ -17,6 +17,7 @@ re-implemented here.
 """
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
@@ -32,7 +33,7 @@ _DASHES_RE = re.compile(r"-{2,}")
 
 
 def _base(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if value is pd.NA:
         return None

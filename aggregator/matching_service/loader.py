@@ -12,12 +12,20 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from aggregator.store.models.logistics import (
-    CustomsEntryLineRow, CustomsEntryRow, TransportDocumentLineRow, TransportDocumentRow, TransportEndorsementRow,
+    CustomsEntryLineRow,
+    CustomsEntryRow,
+    TransportDocumentLineRow,
+    TransportDocumentRow,
+    TransportEndorsementRow,
 )
 from aggregator.store.models.marketplace import OrderLineRow, OrderRow
 from aggregator.store.models.matching import ManualLinkRow, SkuCrosswalkRow
 from aggregator.store.models.warehouse import (
-    StockSnapshotRow, WarehouseReceiptLineRow, WarehouseReceiptRow, WarehouseShipmentLineRow, WarehouseShipmentRow,
+    StockSnapshotRow,
+    WarehouseReceiptLineRow,
+    WarehouseReceiptRow,
+    WarehouseShipmentLineRow,
+    WarehouseShipmentRow,
 )
 from matching.crosswalk import CrosswalkRow, SkuCrosswalk
 from matching.engine import MatchInput

@@ -8,7 +8,7 @@ events no longer derived are marked retracted; lot unit values are refreshed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -19,10 +19,14 @@ from sqlalchemy.orm import Session
 from aggregator.matching_service.loader import load_endorsements, load_input
 from aggregator.matching_service.policy_file import load_policy_book
 from aggregator.store.db import session_scope
-from aggregator.store.models.tenancy import OwnerRow
 from aggregator.store.models.matching import (
-    LotValueRow, MatchExceptionRow, MatchLinkRow, MatchPartitionRow, TitleEventRow,
+    LotValueRow,
+    MatchExceptionRow,
+    MatchLinkRow,
+    MatchPartitionRow,
+    TitleEventRow,
 )
+from aggregator.store.models.tenancy import OwnerRow
 from matching.engine import MatchResult, prepare_input
 from matching.exceptions import EXCEPTION_COLUMNS
 from matching.incremental import match_full, match_incremental
@@ -139,7 +143,7 @@ def _store_title(session: Session, ledger: pd.DataFrame, owner_id: str | None, n
 def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None,
               policy_path: Path | None = None) -> MatchSummary:
     """Match (incrementally unless ``full``) and store; ``policy_path`` is the title policy TOML, if any."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with session_scope(engine) as session:
         names = dict(session.execute(select(OwnerRow.owner_id, OwnerRow.name)).all())
         policy = load_policy_book(policy_path, names)

@@ -17,6 +17,7 @@ consumer per policy), ``RETURN_RECEIVED`` (back in the warehouse; title never le
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 import pandas as pd
@@ -38,13 +39,13 @@ _ENDORSEMENT_KIND = {"ISSUE": "BL_ISSUED", "ENDORSE": "ENDORSED", "ENDORSE_TO_OR
 
 
 def _t(value) -> datetime | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value) or pd.isna(value):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return None
     return pd.Timestamp(value).to_pydatetime()
 
 
 def _s(value) -> str | None:
-    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
+    return None if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 class _Subject:

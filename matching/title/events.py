@@ -52,8 +52,8 @@ class TitleEvent:
 
     @property
     def event_id(self) -> str:
-        text = "\x1f".join([self.subject_kind, self.subject_key, self.kind, self.effective_at.isoformat(),
-                            self.evidence])
+        text = (f"{self.subject_kind}\x1f{self.subject_key}\x1f{self.kind}\x1f{self.effective_at.isoformat()}"
+                f"\x1f{self.evidence}")
         return hashlib.sha1(text.encode()).hexdigest()[:24]
 
     def row(self) -> dict[str, object]:

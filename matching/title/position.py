@@ -8,6 +8,7 @@ here; lots with no unit value count in ``qty`` and ``unvalued_qty``.
 """
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
@@ -19,7 +20,7 @@ POSITION_COLUMNS = ["owner_id", "title_holder", "title_state", "location_state",
 
 
 def _decimal(value) -> Decimal | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     try:
         return Decimal(str(value))

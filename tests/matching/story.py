@@ -101,8 +101,8 @@ def crosswalk() -> SkuCrosswalk:
 
 
 def story_input(**overrides) -> MatchInput:
-    values = dict(order_lines=order_lines(), shipment_lines=shipment_lines(), receipt_lines=receipt_lines(),
-                  lots=lots(), document_lines=document_lines(), customs_lines=customs_lines(),
-                  crosswalk=crosswalk())
+    values = {"order_lines": order_lines(), "shipment_lines": shipment_lines(), "receipt_lines": receipt_lines(),
+              "lots": lots(), "document_lines": document_lines(), "customs_lines": customs_lines(),
+              "crosswalk": crosswalk()}
     values.update(overrides)
     return MatchInput(**values)
