@@ -5,7 +5,8 @@ and are unverified [U] — check against the target system's own import template
 
 One record per journal line: date and period, voucher word (凭证字, ``记``), voucher number per
 period in export order, entry number, summary, account code, currency (``RMB`` for CNY), the
-exchange rate, direction, original amount and the debit/credit in book currency. A line with no
+exchange rate, direction, original amount and the debit/credit in book currency (lines of zero
+book amount are left out, as in the Xero and QuickBooks layouts). A line with no
 foreign amount (FX difference, rounding) is a book-currency line at rate 1; a revaluation line
 moves no foreign amount (原币 0). FEXCHRATE is a fixed-point field: the rate is written with 12
 decimals (HALF_UP) — the only place an export rounds a rate, because the field cannot hold more.
@@ -46,7 +47,8 @@ def kingdee_records(rows: Sequence[ExportRow], *, voucher_word: str = "记",
     next_number: dict[tuple[int, int], int] = {}
     entry_in_voucher: dict[str, int] = {}
     records: list[dict[str, object]] = []
-    for serial, row in enumerate(rows, start=1):
+    booked = [row for row in rows if row.book_amount != 0]  # a zero line moves nothing in the books
+    for serial, row in enumerate(booked, start=1):
         period = (row.journal_date.year, row.journal_date.month)
         if row.journal_id not in numbers:
             next_number[period] = next_number.get(period, 0) + 1
