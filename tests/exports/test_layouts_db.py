@@ -16,7 +16,7 @@ from aggregator.exports.files import export_journals
 from aggregator.exports.rows import COLUMNS
 from aggregator.exports.source import load_export_rows
 from aggregator.store.models.fx import FxJournalLineRow
-from tests.conftest import SAMPLES
+from tests.conftest import FIXTURES, SAMPLES
 from tests.exports.readers import read_csv, read_dbf, sums_by
 from tests.exports.scenario import ORDER_W51, OTHER, OWNER, book_december
 
@@ -79,6 +79,8 @@ def test_canonical_csv_rows_from_the_fx_service(session, booked) -> None:
 def test_canonical_csv_file(session, booked, tmp_path: Path) -> None:
     result = _export(session, "csv", tmp_path / "journals.csv")
     assert result.files[0].read_bytes() == canonical_csv(load_export_rows(session, OWNER, *DEC))
+    # The same bytes on SQLite and PostgreSQL, and as reviewed (a changed layout or journal shows up here).
+    assert result.files[0].read_bytes() == (FIXTURES / "exports" / "lumina_2026-12.csv").read_bytes()
     assert len(result.journals) == 6 and result.lines == 19
 
 
