@@ -111,3 +111,20 @@ def test_not_a_workbook(tmp_path):
     path.write_text("this is not a zip", encoding="utf-8")
     with pytest.raises(TabularError, match="not a readable XLSX workbook"):
         open_table(path)
+
+
+@given(st.permutations(list(range(20))), st.sampled_from(["upper", "fullwidth", "spaced"]))
+def test_profile_application_ignores_column_order_case_and_width(order, style):
+    from platform_adapters.profiles import KINDS
+    from platform_adapters.tabular.columns import ColumnMap
+
+    kind = KINDS["outbound"]
+    names = list(kind.standard_columns)
+    cells = tuple(f"v{i}" for i in range(len(names)))
+    styled = {"upper": str.upper, "fullwidth": to_fullwidth, "spaced": lambda n: f"  {n} "}[style]
+    header = tuple(styled(names[i]) for i in order)
+    shuffled = tuple(cells[i] for i in order)
+    columns = ColumnMap.build(header, known=kind.all_columns, required=kind.required, mapping={}, defaults={},
+                              location="x.csv")
+    row = columns.row(shuffled)
+    assert {name: row[name] for name in names} == dict(zip(names, cells, strict=True))
