@@ -2,13 +2,17 @@
 Xero file splitting, QuickBooks journal numbers."""
 from __future__ import annotations
 
+import io
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aggregator.exports.canonical import canonical_xlsx
 from aggregator.exports.dbase import DbfField, DbfValueError, dbf_bytes
 from aggregator.exports.quickbooks import QuickBooksLayoutError, journal_no, quickbooks_file
 from aggregator.exports.rows import ExportRow, format_amount, format_rate
@@ -94,3 +98,11 @@ def test_quickbooks_journal_numbers_and_account_names() -> None:
         ("Bank:PingPong CNY", "5.00", ""), ("Bank:PingPong CNY", "", "5.00")]
     with pytest.raises(QuickBooksLayoutError, match="home currency"):
         quickbooks_file([_row("J1", 1, "5.00"), _row("J2", 1, "5.00", "USD")])
+
+
+def test_xlsx_text_that_looks_like_a_formula_stays_text() -> None:
+    row = replace(_row("J1", 1, "0.00"), source_label="=HYPERLINK(\"http://x\")", order_id="1118594800859773")
+    sheet = openpyxl.load_workbook(io.BytesIO(canonical_xlsx([row], {}, stamp_day=date(2026, 11, 30))))["journal_lines"]
+    values = {c.value: v for c, v in zip(sheet[1], sheet[2])}
+    assert values["source_label"].data_type == "s" and values["source_label"].value.startswith("=HYPERLINK")
+    assert values["order_id"].value == "1118594800859773"
