@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 from typing import Any, Protocol
 
 from platform_adapters.auth import TokenProvider, TokenSet
-from platform_adapters.canonical import MappingResult, Order, Platform
+from platform_adapters.canonical import MappingResult, Order, Platform, SettlementLine, Severity
 from platform_adapters.http.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,22 @@ class OrderSource(Protocol):
     def request_ids(self) -> list[str]: ...
 
 
+class SettlementSource(Protocol):
+    max_window: timedelta
+
+    def iter_settlements(self, start: datetime, end: datetime) -> Iterator[Any]: ...
+
+    def request_ids(self) -> list[str]: ...
+
+
+def settlement_results(lines: list[SettlementLine], problems: list) -> list[MappingResult[SettlementLine]]:
+    """One raw settlement record's lines as mapping results (an unusable record: one result, no line)."""
+    found = tuple(problems)
+    if any(p.severity is Severity.ERROR for p in found) or (not lines and found):
+        return [MappingResult(None, found)]
+    return [MappingResult(line, found) for line in lines]
+
+
 class MarketplaceAdapter(Protocol):
     platform: Platform
     max_window: timedelta
@@ -76,6 +92,13 @@ class MarketplaceAdapter(Protocol):
     def map_order(self, raw: Any, shop: ShopContext, settings: Any) -> MappingResult[Order]: ...
 
     def raw_order_key(self, raw: Any) -> str: ...
+
+    def settlement_source(self, settings: Any, shop: ShopContext, tokens: TokenProvider, transport: Transport,
+                          clock: Callable[[], datetime]) -> SettlementSource: ...
+
+    def map_settlement(self, raw: Any, shop: ShopContext, settings: Any) -> list[MappingResult[SettlementLine]]: ...
+
+    def raw_settlement_key(self, raw: Any) -> str: ...
 
     def authorization_url(self, settings: Any, redirect_url: str, now: datetime, state: str = "") -> str: ...
 

@@ -1,4 +1,4 @@
-"""The ``sync`` verb: pull marketplace changes for one shop or all active shops, with progress.
+"""The ``sync`` verb: pull marketplace orders or settlements for one shop or all active shops.
 
 Backfill with ``--since`` (and ``--until``); without them each shop continues from its cursor.
 Each shop ends with one summary line (created/updated/unchanged/stale/failed/unknown status).
@@ -26,11 +26,12 @@ def parse_instant(value: str | None) -> datetime | None:
     return parsed.astimezone(timezone.utc)
 
 
-@click.command(name="sync", help="Pull orders from the marketplaces (one shop or every active shop).")
+@click.command(name="sync", help="Pull orders or settlements from the marketplaces (one shop or every active shop).")
 @click.option("--shop", "shop_id", default=None, help="Only this shop id.")
 @click.option("--platform", type=click.Choice(["shopee", "lazada", "tiktok"]), default=None)
 @click.option("--owner", "owner_id", default=None, help="Only this owner's shops.")
-@click.option("--stream", default="orders", type=click.Choice(["orders"]), show_default=True)
+@click.option("--stream", default="orders", type=click.Choice(["orders", "settlements"]), show_default=True,
+              help="orders, or settlements (payout/fee lines from the finance APIs).")
 @click.option("--since", default=None, help="Backfill from this instant (ISO-8601; no offset means UTC).")
 @click.option("--until", default=None, help="Stop at this instant (default: now minus the sync lag).")
 @pass_app
@@ -46,7 +47,7 @@ def command(app: AppContext, shop_id: str | None, platform: str | None, owner_id
     from aggregator.store.models import ShopRow
     from aggregator.store.vault import Vault
     from aggregator.sync.framework import SyncBusy
-    from aggregator.sync.marketplace import ShopNotReady, sync_shop_orders
+    from aggregator.sync.marketplace import ShopNotReady, sync_shop
 
     start, end = parse_instant(since), parse_instant(until)
     if start and end and start >= end:
@@ -75,8 +76,8 @@ def command(app: AppContext, shop_id: str | None, platform: str | None, owner_id
             key = f"{shop.platform}:{shop.shop_id}"
             task = progress.add_task(f"{key} {stream}", total=None)
             try:
-                summary = sync_shop_orders(
-                    engine, shop, vault, since=start, until=end, retries=app.settings.http_max_retries,
+                summary = sync_shop(
+                    engine, shop, vault, stream, since=start, until=end, retries=app.settings.http_max_retries,
                     timeout=app.settings.http_timeout_seconds, lag=timedelta(seconds=app.settings.sync_lag_seconds),
                     initial_lookback=timedelta(days=app.settings.sync_initial_lookback_days),
                     on_record=lambda t=task: progress.advance(t))

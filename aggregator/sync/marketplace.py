@@ -1,8 +1,9 @@
-"""Marketplace orders bound to the sync framework: each shop's adapter becomes a ``StreamPuller``.
+"""Marketplace streams bound to the sync framework: each shop's adapter becomes a ``StreamPuller``.
 
-``sync_shop_orders`` builds, for one shop, the adapter settings from its stored credentials, the
+Streams: ``orders`` (order headers, lines, packages) and ``settlements`` (settlement lines from the
+platforms' finance APIs). ``sync_shop`` builds, for one shop, the adapter settings from its stored credentials, the
 database token provider (single-flight refresh), one HTTP transport with the shared retry policy
-and a per-shop rate limiter, and runs ``run_sync`` for the ``orders`` stream with the order writer.
+and a per-shop rate limiter, and runs ``run_sync`` for the stream with its writer.
 A shop needing re-authorization is not synced and says so; an authorization lost during the run
 marks the shop ``needs_reauth``.
 
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 from aggregator.auth.shops import adapter_settings, credential_of, shop_context
 from aggregator.auth.token_store import DatabaseTokenProvider
 from aggregator.store.db import session_scope
-from aggregator.store.marketplace_writer import write_order
+from aggregator.store.marketplace_writer import write_order, write_settlement_line
 from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.upsert import write_audit
 from aggregator.store.vault import Vault
@@ -38,7 +39,7 @@ from platform_adapters.http.transport import Transport
 from platform_adapters.registry import MarketplaceAdapter, OrderSource, ShopContext, get_adapter
 
 log = logging.getLogger(__name__)
-STREAMS = ("orders",)
+STREAMS = ("orders", "settlements")
 _LIMITERS: dict[str, RateLimiter] = {}
 
 
@@ -81,6 +82,37 @@ class OrderPuller:
         return list(self.source.request_ids())
 
 
+@dataclass
+class SettlementPuller:
+    """``StreamPuller`` for the ``settlements`` stream: one raw finance record can give several lines."""
+
+    adapter: MarketplaceAdapter
+    settings: Any
+    shop: ShopContext
+    source: Any  # SettlementSource
+    buffer_window: bool = False
+
+    @property
+    def max_window(self):
+        return self.source.max_window
+
+    def pull(self, window: Window) -> Iterator[Pulled]:
+        records = self._pull(window)
+        if self.buffer_window:  # see OrderPuller.pull
+            records = iter(list(records))
+        yield from records
+
+    def _pull(self, window: Window) -> Iterator[Pulled]:
+        for raw in self.source.iter_settlements(window.start, window.end):
+            key = self.adapter.raw_settlement_key(raw)
+            for result in self.adapter.map_settlement(raw, self.shop, self.settings):
+                line_key = f"{key}:{result.record.transaction_id}" if result.record is not None else key
+                yield Pulled(raw=raw, result=result, record_key=line_key)
+
+    def request_ids(self) -> list[str]:
+        return list(self.source.request_ids())
+
+
 class ShopNotReady(RuntimeError):
     """The shop cannot be synced now (needs re-authorization, disabled); the message says why."""
 
@@ -92,8 +124,11 @@ def make_transport(platform: str, *, retries: int = 6, timeout: float = 30.0) ->
                      retry=RetryPolicy(max_attempts=retries), limiter=limiter_for(adapter), platform=platform)
 
 
-def build_order_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transport, *,
-                       clock: Callable[[], datetime] = utc_now) -> tuple[OrderPuller, DatabaseTokenProvider]:
+def build_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transport, stream: str = "orders", *,
+                 clock: Callable[[], datetime] = utc_now) -> tuple[OrderPuller | SettlementPuller, DatabaseTokenProvider]:
+    """The puller of ``stream`` for ``shop`` and the token provider it uses."""
+    if stream not in STREAMS:
+        raise ValueError(f"unknown stream {stream!r}; known: {', '.join(STREAMS)}")
     adapter = get_adapter(shop.platform)
     with Session(engine) as session:
         credential = credential_of(session, shop)
@@ -104,14 +139,23 @@ def build_order_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: T
         return adapter.refresh_tokens(settings, transport, context, stale, clock)
 
     tokens = DatabaseTokenProvider(engine, shop.id, shop.shop_id, vault, refresher, clock=clock)
+    buffer = engine.dialect.name == "sqlite"
+    if stream == "settlements":
+        source = adapter.settlement_source(settings, context, tokens, transport, clock)
+        return SettlementPuller(adapter, settings, context, source, buffer_window=buffer), tokens
     source = adapter.order_source(settings, context, tokens, transport, clock)
-    return OrderPuller(adapter, settings, context, source, buffer_window=engine.dialect.name == "sqlite"), tokens
+    return OrderPuller(adapter, settings, context, source, buffer_window=buffer), tokens
+
+
+def build_order_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transport, *,
+                       clock: Callable[[], datetime] = utc_now) -> tuple[OrderPuller, DatabaseTokenProvider]:
+    return build_puller(engine, shop, vault, transport, "orders", clock=clock)  # type: ignore[return-value]
 
 
 class _RevocationWatch:
     """Wraps a puller so an ``AuthorizationRevoked`` raised mid-pull marks the shop before it propagates."""
 
-    def __init__(self, engine: Engine, shop: ShopRow, puller: OrderPuller) -> None:
+    def __init__(self, engine: Engine, shop: ShopRow, puller: OrderPuller | SettlementPuller) -> None:
         self.engine, self.shop, self.puller = engine, shop, puller
         self.max_window = puller.max_window
 
@@ -130,23 +174,31 @@ class _RevocationWatch:
         return self.puller.request_ids()
 
 
-def sync_shop_orders(engine: Engine, shop: ShopRow, vault: Vault, *, since: datetime | None = None,
-                     until: datetime | None = None, transport: Transport | None = None,
-                     clock: Callable[[], datetime] = utc_now, now: datetime | None = None,
-                     on_record: Callable[[], None] | None = None, retries: int = 6,
-                     timeout: float = 30.0, **run_options: Any) -> SyncSummary:
-    """One run of the ``orders`` stream for ``shop`` (backfill when ``since`` is given)."""
+def sync_shop(engine: Engine, shop: ShopRow, vault: Vault, stream: str = "orders", *,
+              since: datetime | None = None, until: datetime | None = None, transport: Transport | None = None,
+              clock: Callable[[], datetime] = utc_now, now: datetime | None = None,
+              on_record: Callable[[], None] | None = None, retries: int = 6, timeout: float = 30.0,
+              **run_options: Any) -> SyncSummary:
+    """One run of ``stream`` for ``shop`` (backfill when ``since`` is given)."""
+    if stream not in STREAMS:
+        raise ValueError(f"unknown stream {stream!r}; known: {', '.join(STREAMS)}")
     if shop.status != "active":
         raise ShopNotReady(f"{shop.platform}:{shop.shop_id} is {shop.status}"
                            + (f" ({shop.status_reason})" if shop.status_reason else "")
                            + ("; run: aggregator shops authorize" if shop.status == "needs_reauth" else ""))
     owned = transport is None
     transport = transport or make_transport(shop.platform, retries=retries, timeout=timeout)
+    writer = write_settlement_line if stream == "settlements" else write_order
     try:
-        puller, _ = build_order_puller(engine, shop, vault, transport, clock=clock)
+        puller, _ = build_puller(engine, shop, vault, transport, stream, clock=clock)
         watched = _RevocationWatch(engine, shop, puller)
-        return run_sync(engine, shop, "orders", watched, write_order, since=since, until=until, now=now,
+        return run_sync(engine, shop, stream, watched, writer, since=since, until=until, now=now,
                         on_record=on_record, **run_options)
     finally:
         if owned:
             transport.close()
+
+
+def sync_shop_orders(engine: Engine, shop: ShopRow, vault: Vault, **options: Any) -> SyncSummary:
+    """One run of the ``orders`` stream for ``shop`` (see ``sync_shop``)."""
+    return sync_shop(engine, shop, vault, "orders", **options)

@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from platform_adapters.auth import TokenProvider, TokenSet
-from platform_adapters.canonical import MappingResult, Order, Platform
+from platform_adapters.canonical import MappingResult, Order, Platform, SettlementLine
 from platform_adapters.http.transport import Transport
-from platform_adapters.lazada import auth, mapping
+from platform_adapters.lazada import auth, mapping, settlement_mapping
 from platform_adapters.lazada.client import LazadaClient
+from platform_adapters.lazada.finance import LazadaSettlementSource
 from platform_adapters.lazada.orders import MAX_WINDOW, LazadaOrderSource
 from platform_adapters.lazada.settings import LazadaSettings
-from platform_adapters.registry import ShopContext
+from platform_adapters.registry import ShopContext, settlement_results
 
 
 class LazadaAdapter:
@@ -35,6 +36,18 @@ class LazadaAdapter:
 
     def raw_order_key(self, raw: Any) -> str:
         return mapping.raw_order_key(raw)
+
+    def settlement_source(self, settings: LazadaSettings, shop: ShopContext, tokens: TokenProvider,
+                          transport: Transport, clock: Callable[[], datetime]) -> LazadaSettlementSource:
+        return LazadaSettlementSource(LazadaClient(settings, shop.shop_id, tokens, transport, clock=clock))
+
+    def map_settlement(self, raw: Any, shop: ShopContext,
+                       settings: LazadaSettings) -> list[MappingResult[SettlementLine]]:
+        return settlement_results(*settlement_mapping.map_row(raw, shop.shop_id, settings.default_currency,
+                                                              settings.utc_offset_hours))
+
+    def raw_settlement_key(self, raw: Any) -> str:
+        return settlement_mapping.raw_settlement_key(raw)
 
     def authorization_url(self, settings: LazadaSettings, redirect_url: str, now: datetime, state: str = "") -> str:
         return auth.authorization_url(settings, redirect_url, state)

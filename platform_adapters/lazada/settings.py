@@ -18,6 +18,8 @@ GATEWAYS = {
     "ID": "https://api.lazada.co.id/rest",
     "VN": "https://api.lazada.vn/rest",
 }
+#: Venture → UTC offset (hours) of its local dates (finance dates are local calendar days).
+VENTURE_UTC_OFFSET = {"SG": 8, "MY": 8, "PH": 8, "TH": 7, "VN": 7, "ID": 7}
 VENTURE_CURRENCY = {"SG": "SGD", "MY": "MYR", "TH": "THB", "PH": "PHP", "ID": "IDR", "VN": "VND"}
 AUTH_API = "https://auth.lazada.com/rest"
 AUTHORIZE_PAGE = "https://auth.lazada.com/oauth/authorize"
@@ -55,6 +57,10 @@ class LazadaSettings:
     def authorize_page(self) -> str:
         base = self.auth_base_url or self.base_url
         return base.rstrip("/") + "/oauth/authorize" if base else AUTHORIZE_PAGE
+
+    @property
+    def utc_offset_hours(self) -> int:
+        return VENTURE_UTC_OFFSET.get(self.country, 8)
 
     @property
     def default_currency(self) -> str | None:

@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from platform_adapters.auth import TokenProvider, TokenSet
-from platform_adapters.canonical import MappingResult, Order, Platform
+from platform_adapters.canonical import MappingResult, Order, Platform, SettlementLine
 from platform_adapters.http.transport import Transport
-from platform_adapters.registry import ShopContext
-from platform_adapters.shopee import auth, mapping
+from platform_adapters.registry import ShopContext, settlement_results
+from platform_adapters.shopee import auth, mapping, settlement_mapping
 from platform_adapters.shopee.client import ShopeeClient
+from platform_adapters.shopee.finance import ShopeeSettlementSource
 from platform_adapters.shopee.orders import MAX_WINDOW, ShopeeOrderSource
-from platform_adapters.shopee.settings import ShopeeSettings
+from platform_adapters.shopee.settings import REGION_CURRENCY, ShopeeSettings
 
 
 class ShopeeAdapter:
@@ -36,6 +37,18 @@ class ShopeeAdapter:
 
     def raw_order_key(self, raw: Any) -> str:
         return mapping.raw_order_key(raw)
+
+    def settlement_source(self, settings: ShopeeSettings, shop: ShopContext, tokens: TokenProvider,
+                          transport: Transport, clock: Callable[[], datetime]) -> ShopeeSettlementSource:
+        return ShopeeSettlementSource(ShopeeClient(settings, shop.shop_id, tokens, transport, clock=clock))
+
+    def map_settlement(self, raw: Any, shop: ShopContext,
+                       settings: ShopeeSettings) -> list[MappingResult[SettlementLine]]:
+        return settlement_results(*settlement_mapping.map_escrow(raw, shop.shop_id,
+                                                                 REGION_CURRENCY.get(shop.region.upper())))
+
+    def raw_settlement_key(self, raw: Any) -> str:
+        return settlement_mapping.raw_settlement_key(raw)
 
     def authorization_url(self, settings: ShopeeSettings, redirect_url: str, now: datetime, state: str = "") -> str:
         return auth.authorization_url(settings, redirect_url, now)

@@ -16,6 +16,11 @@ SANDBOX_HOSTS = {
 }
 
 
+#: Shop region → the currency Shopee books it in (escrow details of local shops carry no currency).
+REGION_CURRENCY = {"SG": "SGD", "MY": "MYR", "TH": "THB", "PH": "PHP", "ID": "IDR", "VN": "VND", "TW": "TWD",
+                   "BR": "BRL", "MX": "MXN", "CO": "COP", "CL": "CLP"}
+
+
 @dataclass(frozen=True)
 class ShopeeSettings:
     """``partner_id``/``partner_key`` of the app; a test partner id only works on a sandbox host."""

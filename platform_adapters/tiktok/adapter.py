@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from platform_adapters.auth import TokenProvider, TokenSet
-from platform_adapters.canonical import MappingResult, Order, Platform
+from platform_adapters.canonical import MappingResult, Order, Platform, SettlementLine
 from platform_adapters.http.transport import Transport
-from platform_adapters.registry import ShopContext
-from platform_adapters.tiktok import auth, mapping
+from platform_adapters.registry import ShopContext, settlement_results
+from platform_adapters.tiktok import auth, mapping, settlement_mapping
 from platform_adapters.tiktok.client import TikTokClient
+from platform_adapters.tiktok.finance import TikTokSettlementSource
 from platform_adapters.tiktok.orders import MAX_WINDOW, TikTokOrderSource
 from platform_adapters.tiktok.settings import TikTokSettings
 
@@ -36,6 +37,18 @@ class TikTokAdapter:
 
     def raw_order_key(self, raw: Any) -> str:
         return mapping.raw_order_key(raw)
+
+    def settlement_source(self, settings: TikTokSettings, shop: ShopContext, tokens: TokenProvider,
+                          transport: Transport, clock: Callable[[], datetime]) -> TikTokSettlementSource:
+        return TikTokSettlementSource(TikTokClient(settings, shop.shop_id, tokens, transport,
+                                                   shop_cipher=shop.shop_cipher, clock=clock))
+
+    def map_settlement(self, raw: Any, shop: ShopContext,
+                       settings: TikTokSettings) -> list[MappingResult[SettlementLine]]:
+        return settlement_results(*settlement_mapping.map_transaction(raw, shop.shop_id))
+
+    def raw_settlement_key(self, raw: Any) -> str:
+        return settlement_mapping.raw_settlement_key(raw)
 
     def authorization_url(self, settings: TikTokSettings, redirect_url: str, now: datetime, state: str = "") -> str:
         return auth.authorization_url(settings, state)  # the redirect is registered with the service

@@ -93,3 +93,31 @@ def test_mappers_accept_any_top_level_value(value):
     for result in (map_shopee(value, "1"), map_lazada(value, "1", "SG", "SGD"), map_tiktok(value, "1")):
         assert isinstance(result, MappingResult)
         assert result.record is None or isinstance(value, dict)
+
+
+SHOPEE_ESCROW = fixture_json("shopee", "escrow_detail.json")
+TIKTOK_TX = fixture_json("tiktok", "statement_transaction.json")
+LAZADA_ROW = fixture_json("lazada", "transaction_details.json")[0]
+
+
+def check_settlement(lines, problems):
+    from platform_adapters.canonical import SettlementLine
+
+    assert isinstance(lines, list) and isinstance(problems, list)
+    if lines:
+        assert not any(p.severity is Severity.ERROR for p in problems)
+    for line in lines:
+        assert isinstance(line, SettlementLine) and isinstance(line.amount.amount, Decimal)
+        assert line.occurred_at.tzinfo is not None and line.transaction_id
+
+
+@settings(max_examples=100, deadline=None)
+@given(escrow=mutated(SHOPEE_ESCROW), tx=mutated(TIKTOK_TX), row=mutated(LAZADA_ROW))
+def test_settlement_mappers_are_total(escrow, tx, row):
+    from platform_adapters.lazada.settlement_mapping import map_row
+    from platform_adapters.shopee.settlement_mapping import map_escrow
+    from platform_adapters.tiktok.settlement_mapping import map_transaction
+
+    check_settlement(*map_escrow(escrow, "1", "MYR"))
+    check_settlement(*map_transaction(tx, "1"))
+    check_settlement(*map_row(row, "1", "SGD", 8))

@@ -1,0 +1,50 @@
+"""Lazada settlements: ``/finance/transaction/details/get`` rows between two local dates.
+
+Finance dates are the venture's calendar days (``YYYY-MM-DD``, window < 180 days); the window
+[start, end) is widened to the local days it touches, so rows at its edges may be read twice (the
+upsert makes that harmless). Paging is offset/limit (≤ 500) to an empty or short page.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from platform_adapters.http.errors import ErrorKind, PlatformError
+from platform_adapters.lazada.client import LazadaClient
+
+DETAILS_PATH = "/finance/transaction/details/get"
+MAX_WINDOW = timedelta(days=30)
+PAGE = 500
+MAX_PAGES = 10_000
+
+
+class LazadaSettlementSource:
+    max_window = MAX_WINDOW
+
+    def __init__(self, client: LazadaClient) -> None:
+        self.client = client
+
+    def request_ids(self) -> list[str]:
+        return self.client.transport.request_ids
+
+    def iter_settlements(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+        zone = timezone(timedelta(hours=self.client.settings.utc_offset_hours))
+        first = start.astimezone(zone).date()
+        last = (end - timedelta(seconds=1)).astimezone(zone).date()
+        offset = 0
+        for _ in range(MAX_PAGES):
+            data = self.client.call("GET", DETAILS_PATH, {
+                "start_time": first.isoformat(), "end_time": max(first, last).isoformat(),
+                "offset": offset, "limit": PAGE})
+            if data is None:
+                data = []
+            if not isinstance(data, list):
+                raise PlatformError(ErrorKind.FATAL, "bad_response", "transaction details data is not a list",
+                                    platform="lazada", path=DETAILS_PATH)
+            yield from data
+            if len(data) < PAGE:
+                return
+            offset += len(data)
+        raise PlatformError(ErrorKind.FATAL, "too_many_pages", f"more than {MAX_PAGES} pages", platform="lazada",
+                            path=DETAILS_PATH)
