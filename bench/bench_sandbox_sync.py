@@ -49,8 +49,9 @@ def machine_context() -> list[str]:
     except OSError:
         pass
     libs = ", ".join(f"{name} {version(name)}" for name in ("httpx", "starlette", "uvicorn", "SQLAlchemy", "tenacity"))
-    return [f"CPU: {model}; cores: {os.cpu_count()}", f"Python {platform.python_version()} on {platform.platform()}",
-            f"libraries: {libs}"]
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [f"CPU: {model}; cores: {os.cpu_count()}; load average at start: {load}",
+            f"Python {platform.python_version()} on {platform.platform()}", f"libraries: {libs}"]
 
 
 def child_cpu_seconds(pid: int) -> float:
@@ -244,6 +245,7 @@ def main() -> None:
     stored = runs[1][1][1]
     print(f"\n  database: {stored} orders stored, ground truth {expected}: {'OK' if stored == expected else 'MISMATCH'}")
     print(f"  database URL kind: {database_url.split(':', 1)[0]} (a database server's own CPU is not counted)")
+    print(f"  load average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())} (other processes share the cores)")
 
 
 if __name__ == "__main__":
