@@ -87,7 +87,7 @@ def contexts_for(session: Session, owner_id: str, records: Sequence[JournalLineR
         order = ""
         statement = statements.get(item) if item else None
         if (statement is not None and record.journal_id == RECOGNITION_PREFIX + item
-                and record.line_type not in FX_LINE_TYPES):
+                and record.line_type not in FX_LINE_TYPES and record.idem_key.startswith(item + ":")):
             if statement not in orders_by_statement:
                 orders_by_statement[statement] = _orders(session, owner_id, statement)
             order = orders_by_statement[statement].get(record.idem_key[len(item) + 1:], "")
