@@ -65,6 +65,14 @@ def machine() -> list[str]:
     return [f"CPU: {cpu}; cores: {os.cpu_count()}", system, f"{libs}, sqlite {sqlite3.sqlite_version}"]
 
 
+def rss_mb() -> int:
+    """Resident memory of this process now (Linux), in MB; 0 where /proc is not available."""
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 2**20
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def time_pandas(path: Path) -> float:
     import pandas as pd
 
@@ -105,9 +113,9 @@ def main() -> None:
         path = Path(tmp) / "outbound.csv"
         generate(path, rows)
         print(f"file: {rows} rows, {path.stat().st_size / 1e6:.1f} MB, chunk {args.chunk_rows} rows")
-        results: list[tuple[str, float]] = [("pandas.read_csv (baseline, parse only)", time_pandas(path))]
+        results: list[tuple[str, float, int]] = []
         elapsed, summary = time_import(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", path, args.chunk_rows)
-        results.append((f"import → SQLite ({summary.created} outbounds)", elapsed))
+        results.append((f"import → SQLite ({summary.created} outbounds)", elapsed, rss_mb()))
         if not args.skip_pg:
             from sqlalchemy import create_engine, text
 
@@ -120,15 +128,17 @@ def main() -> None:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             try:
                 elapsed, summary = time_import(admin_url.rsplit("/", 1)[0] + "/" + name, path, args.chunk_rows)
-                results.append((f"import → PostgreSQL ({summary.created} outbounds)", elapsed))
+                results.append((f"import → PostgreSQL ({summary.created} outbounds)", elapsed, rss_mb()))
             finally:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
+        # last, because pandas holds the whole frame: the RSS column shows the imports stay bounded
+        results.insert(0, ("pandas.read_csv (baseline, parse only)", time_pandas(path), rss_mb()))
     baseline = results[0][1]
-    print(f"{'what':52} {'seconds':>9} {'rows/s':>11} {'x baseline':>11}")
-    for label, seconds in results:
-        print(f"{label:52} {seconds:9.2f} {rows / seconds:11,.0f} {seconds / baseline:11.1f}")
+    print(f"{'what':52} {'seconds':>9} {'rows/s':>11} {'x baseline':>11} {'RSS MB after':>13}")
+    for label, seconds, rss in results:
+        print(f"{label:52} {seconds:9.2f} {rows / seconds:11,.0f} {seconds / baseline:11.1f} {rss:13}")
 
 
 if __name__ == "__main__":
