@@ -1,16 +1,16 @@
 """Marketplace streams bound to the sync framework: each shop's adapter becomes a ``StreamPuller``.
 
 Streams: ``orders`` (order headers, lines, packages) and ``settlements`` (settlement lines from the
-platforms' finance APIs). ``sync_shop`` builds, for one shop, the adapter settings from its stored credentials, the
-database token provider (single-flight refresh), one HTTP transport with the shared retry policy
-and a per-shop rate limiter, and runs ``run_sync`` for the stream with its writer.
+platforms' finance APIs). ``sync_shop`` builds, for one shop, the adapter settings from its stored
+credentials, the database token provider (single-flight refresh), one HTTP transport with the shared
+retry policy and a per-shop rate limiter, and runs ``run_sync`` for the stream with its writer.
 A shop needing re-authorization is not synced and says so; an authorization lost during the run
 marks the shop ``needs_reauth``.
 
 On SQLite a window's records are pulled completely before they are handed to the framework: the
 framework writes each window in one transaction, and SQLite has one writer, so a token refresh
 (which writes the new pair under ``BEGIN IMMEDIATE``) in the middle of a half-written window would
-wait on its own process. Memory is bounded by one window of raw orders.
+wait on its own process. Memory is bounded by one window of raw records.
 """
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Lazada Open Platform (LazOP) adapter: signing, client, orders, mapping, statuses, auth, webhooks."""
+"""Lazada Open Platform (LazOP) adapter: signing, client, orders, finance, mappings, statuses, auth, webhooks."""

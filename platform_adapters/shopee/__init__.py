@@ -1,1 +1,1 @@
-"""Shopee Open Platform v2 adapter: signing, client, orders, mapping, statuses, auth, webhooks."""
+"""Shopee Open Platform v2 adapter: signing, client, orders, finance, mappings, statuses, auth, webhooks."""

@@ -1,1 +1,1 @@
-"""TikTok Shop Open API (202309+) adapter: signing, client, orders, mapping, statuses, auth, webhooks."""
+"""TikTok Shop Open API (202309+) adapter: signing, client, orders, finance, mappings, statuses, auth, webhooks."""
