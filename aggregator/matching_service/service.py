@@ -21,6 +21,7 @@ from aggregator.matching_service.policy_file import load_policy_book
 from aggregator.store.db import session_scope
 from aggregator.store.models.matching import (
     LotValueRow,
+    ManualLinkRow,
     MatchExceptionRow,
     MatchLinkRow,
     MatchPartitionRow,
@@ -111,6 +112,28 @@ def _store_exceptions(session: Session, result: MatchResult, redo: set[str], now
                         .values(status="GONE", last_seen_at=now))
 
 
+def _resolve_by_manual_links(session: Session, owner_id: str | None, now: datetime) -> None:
+    """Exceptions named by an active manual link are RESOLVED, with the link's note as the resolution."""
+    rows = session.execute(_owner_filter(select(ManualLinkRow.owner_id, ManualLinkRow.resolves_exception_id,
+                                                ManualLinkRow.note, ManualLinkRow.created_by)
+                                         .where(ManualLinkRow.active.is_(True),
+                                                ManualLinkRow.resolves_exception_id.is_not(None)),
+                                         ManualLinkRow.owner_id, owner_id)).all()
+    for owner, exception_id, note, who in rows:
+        session.execute(update(MatchExceptionRow).where(
+            MatchExceptionRow.owner_id == owner, MatchExceptionRow.exception_id == exception_id,
+            MatchExceptionRow.status != "RESOLVED").values(
+            status="RESOLVED", resolution=f"manual link: {note}".strip(), resolved_by=who, resolved_at=now))
+
+
+def add_manual_link(engine: Engine, *, owner_id: str, step: str, left_key: str, right_key: str, qty: int,
+                    note: str = "", resolves: str | None = None, created_by: str | None = None) -> None:
+    """Record a manual link (user data; the matcher applies it on every run)."""
+    with session_scope(engine) as session:
+        session.add(ManualLinkRow(owner_id=owner_id, step=step, left_key=left_key, right_key=right_key, qty=qty,
+                                  note=note, resolves_exception_id=resolves, created_by=created_by))
+
+
 def _store_partitions(session: Session, result: MatchResult, previous: MatchResult, redo: set[str]) -> None:
     vanished = set(previous.fingerprints) - set(result.fingerprints)
     if vanished:
@@ -158,6 +181,7 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
             redo = set(result.rematched)
         _store_links(session, result, redo, owner_id)
         _store_exceptions(session, result, redo, now)
+        _resolve_by_manual_links(session, owner_id, now)
         _store_partitions(session, result, previous, redo)
         prepared = prepare_input(inp)
         ledger = derive_title_events(prepared, result.links, policy, load_endorsements(session, owner_id))

@@ -40,7 +40,7 @@ def frames(demand_rows, supply_rows):
     return demand, supply, d, s
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(demand_rows, supply_rows)
 def test_allocation_equals_plain_fifo_loop_and_balances(demand_rows, supply_rows):
     demand, supply, d, s = frames(demand_rows, supply_rows)
@@ -66,7 +66,7 @@ def test_allocation_equals_plain_fifo_loop_and_balances(demand_rows, supply_rows
         assert sum(v for (did, _), v in got.items() if group_of_d[did] == g) == min(total_d, total_s)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(demand_rows, supply_rows)
 def test_fifo_order_no_later_demand_gets_an_older_lot(demand_rows, supply_rows):
     demand, supply, d, s = frames(demand_rows, supply_rows)

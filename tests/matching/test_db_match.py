@@ -44,7 +44,7 @@ def test_exported_links_are_the_story_chains(story_db, tmp_path):
     assert chain_rows(frame) == EXPECTED_CHAINS
 
 
-def test_exceptions_incremental_rerun_and_title_position(story_db, tmp_path):
+def test_exceptions_incremental_rerun_title_position_and_timeline(story_db, tmp_path):
     exported = read_csv(cli_run(story_db, tmp_path, "export", "exceptions").output)
     assert [(e["reason"], e["record_key"], e["qty"], e["status"]) for e in exported] == [
         ("quantity_variance", W + "ASN-LMN-260310-02|1", "-20", "OPEN")]
@@ -62,9 +62,6 @@ def test_exceptions_incremental_rerun_and_title_position(story_db, tmp_path):
                              "--owner", "LUMINA-HK", "--format", "csv").output)
     assert {r["title_holder"] for r in owned} == {"LUMINA-HK"}
     assert cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-16").exit_code == 2
-
-
-def test_timeline_export(story_db, tmp_path):
     result = cli_run(story_db, tmp_path, "export", "timeline", "--order", "578000000000000001", "--platform",
                      "tiktok", "--shop", "TTS-MY-7300000001")
     assert result.exit_code == 0, result.output
@@ -75,20 +72,33 @@ def test_timeline_export(story_db, tmp_path):
     assert missing.exit_code == 1 and "no order" in missing.output
 
 
-def test_manual_link_survives_incremental_and_full_rematching(story_db, tmp_path):
-    shipment = W + "OC900260315000001|1"
-    target = "SHOPEE|SHOPEE-MY-480012345|260315AB7KXQ9T|29000010013002"
+def test_manual_link_resolves_an_exception_and_survives_incremental_and_full_rematching(story_db, tmp_path):
+    """The Lazada returned order's outbound was reported without its order id: link it by hand."""
     with session_scope(story_db) as session:
-        session.add(ManualLinkRow(owner_id="LUMINA-HK", step="order_shipment", left_key=target,
-                                  right_key=shipment, qty=1, note="ops ticket 17"))
+        from aggregator.store.models.warehouse import WarehouseShipmentRow
+        row = session.execute(select(WarehouseShipmentRow).where(
+            WarehouseShipmentRow.wms_outbound_no == "OC900260315000007")).scalar_one()
+        row.order_id, row.package_id, row.tracking_number = None, None, None
+    assert cli_run(story_db, tmp_path, "match", "--policy", POLICY).exit_code == 0
+    open_ = read_csv(cli_run(story_db, tmp_path, "export", "exceptions", "--status", "OPEN").output)
+    missing = next(e for e in open_ if e["reason"] == "shipment_without_order")
+    shipment = W + "OC900260315000007|1"
+    assert missing["record_key"] == shipment
+    target = "LAZADA|LAZADA-MY-100987|8812345679999|8812345679901"
+    linked = cli_run(story_db, tmp_path, "match", "link", "--owner", "LUMINA-HK", "--step", "order_shipment",
+                     "--left", target, "--right", shipment, "--qty", "1", "--note", "ops ticket 17",
+                     "--resolves", missing["exception_id"])
+    assert linked.exit_code == 0, linked.output
     for args in (["match"], ["match"], ["match", "--full"]):
         assert cli_run(story_db, tmp_path, *args, "--policy", POLICY).exit_code == 0
         with session_scope(story_db) as session:
             rows = session.execute(select(MatchLinkRow.left_key, MatchLinkRow.method).where(
                 MatchLinkRow.right_key == shipment, MatchLinkRow.step == "order_shipment")).all()
             assert rows == [(target, "manual")], args
-            statuses = dict(session.execute(select(MatchExceptionRow.reason, MatchExceptionRow.status)).all())
-            assert statuses["over_shipped"] == "OPEN"  # the other package now overfills that line
+            status, resolution = session.execute(select(MatchExceptionRow.status, MatchExceptionRow.resolution)
+                                                 .where(MatchExceptionRow.exception_id == missing["exception_id"])
+                                                 ).one()
+            assert (status, resolution) == ("RESOLVED", "manual link: ops ticket 17"), args
 
 
 def test_changed_data_retracts_title_events_instead_of_rewriting_them(story_db, tmp_path):

@@ -22,7 +22,7 @@ ids = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=1, max_siz
 FULL = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(any_text, max_size=12))
 def test_scalar_and_vectorised_agree_and_are_idempotent(values):
     series = pd.Series(values, dtype=object)
