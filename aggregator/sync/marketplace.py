@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from aggregator.auth.shops import adapter_settings, credential_of, shop_context
 from aggregator.auth.token_store import DatabaseTokenProvider
 from aggregator.store.db import session_scope
+from aggregator.store.exceptions_queue import park
 from aggregator.store.marketplace_writer import write_order, write_settlement_line
 from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.upsert import write_audit
@@ -202,3 +203,47 @@ def sync_shop(engine: Engine, shop: ShopRow, vault: Vault, stream: str = "orders
 def sync_shop_orders(engine: Engine, shop: ShopRow, vault: Vault, **options: Any) -> SyncSummary:
     """One run of the ``orders`` stream for ``shop`` (see ``sync_shop``)."""
     return sync_shop(engine, shop, vault, "orders", **options)
+
+
+@dataclass
+class RefreshOutcome:
+    """Counts of a by-id refresh (webhook or re-read): outcome name → number of orders."""
+
+    counts: dict[str, int]
+    not_found: list[str]
+
+
+def refresh_orders(engine: Engine, shop: ShopRow, vault: Vault, order_ids: list[str], *,
+                   transport: Transport | None = None, clock: Callable[[], datetime] = utc_now) -> RefreshOutcome:
+    """Fetch the current state of ``order_ids`` and upsert them (no cursor, no run row).
+
+    For pushes/webhooks and re-reads: the upsert's source-time guard keeps an older state from
+    overwriting a newer one, so late or repeated notifications are harmless. Unmappable orders are
+    parked like in a sync.
+    """
+    if shop.status != "active":
+        raise ShopNotReady(f"{shop.platform}:{shop.shop_id} is {shop.status}")
+    owned = transport is None
+    transport = transport or make_transport(shop.platform)
+    counts: dict[str, int] = {"created": 0, "updated": 0, "unchanged": 0, "stale": 0, "failed": 0}
+    try:
+        puller, _ = build_puller(engine, shop, vault, transport, "orders", clock=clock)
+        raws = puller.source.fetch_orders(order_ids)  # all HTTP before the write transaction
+        found: set[str] = set()
+        with session_scope(engine) as session:
+            for raw in raws:
+                key = puller.adapter.raw_order_key(raw)
+                found.add(key)
+                result = puller.adapter.map_order(raw, puller.shop, puller.settings)
+                if not result.ok:
+                    park(session, owner_id=shop.owner_id, source=f"{shop.platform}:orders", kind="mapping_error",
+                         reason="; ".join(p.describe() for p in result.problems if p.severity.value == "error")
+                         or "record could not be mapped", raw_payload=raw, record_key=f"{shop.shop_id}:{key}")
+                    counts["failed"] += 1
+                    continue
+                with session.begin_nested():
+                    counts[write_order(session, result.record, shop.owner_id).outcome.value] += 1
+    finally:
+        if owned:
+            transport.close()
+    return RefreshOutcome(counts, [i for i in dict.fromkeys(map(str, order_ids)) if i not in found])

@@ -19,6 +19,7 @@ from platform_adapters.lazada.client import LazadaClient
 
 LIST_PATH = "/orders/get"
 ITEMS_PATH = "/orders/items/get"
+ORDER_PATH = "/order/get"
 MAX_WINDOW = timedelta(days=30)  # none documented; bounded windows keep runs resumable
 MAX_PAGES_PER_WINDOW = 10_000
 
@@ -89,6 +90,16 @@ class LazadaOrderSource:
             offset += len(orders)
         raise PlatformError(ErrorKind.FATAL, "too_many_pages", f"more than {MAX_PAGES_PER_WINDOW} pages",
                             platform="lazada", path=LIST_PATH)
+
+    def fetch_orders(self, order_ids: list[str]) -> list[dict[str, Any]]:
+        """Current header + items of the given orders (``/order/get`` each, items in batches)."""
+        headers = []
+        for order_id in dict.fromkeys(str(i) for i in order_ids):
+            data = self.client.call("GET", ORDER_PATH, {"order_id": order_id})
+            if isinstance(data, dict) and data:
+                headers.append(data)
+        batch = self.client.settings.items_batch_size
+        return [o for i in range(0, len(headers), batch) for o in self._with_items(headers[i:i + batch])]
 
     def fetch_items(self, order_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         """Items of up to 50 orders: order_id → its ``order_items``."""

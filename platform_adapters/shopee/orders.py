@@ -89,6 +89,12 @@ class ShopeeOrderSource:
         })
         return [o for o in as_list(response.get("order_list")) if isinstance(o, dict)]
 
+    def fetch_orders(self, order_ids: list[str]) -> list[dict[str, Any]]:
+        """Current details (with tracking numbers) of the given orders, ≤ 50 per call (webhooks, re-reads)."""
+        batch = self.client.settings.detail_batch_size
+        wanted = list(dict.fromkeys(str(i) for i in order_ids))
+        return [d for i in range(0, len(wanted), batch) for d in self._details(wanted[i:i + batch])]
+
     def _window(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
         seen: set[str] = set()
         pending: list[str] = []

@@ -68,6 +68,10 @@ class TikTokOrderSource:
         raise PlatformError(ErrorKind.FATAL, "too_many_pages", f"more than {MAX_PAGES_PER_WINDOW} pages",
                             platform="tiktok", path=self.search_path)
 
+    def fetch_orders(self, order_ids: list[str]) -> list[dict[str, Any]]:
+        """Current state of the given orders (webhooks, re-reads)."""
+        return self.fetch_details(list(dict.fromkeys(str(i) for i in order_ids)))
+
     def fetch_details(self, order_ids: list[str]) -> list[dict[str, Any]]:
         """Orders by id, ≤ 50 per call (more ids are split into several calls)."""
         size = self.client.settings.detail_batch_size

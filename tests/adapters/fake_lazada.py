@@ -87,6 +87,12 @@ class FakeLazada:
             if self.after_list_call:
                 self.after_list_call(self, len(self.list_calls))
             return response
+        if api_path == "/order/get":
+            by_id = {str(o["order_id"]): o for o in self.orders}
+            found = by_id.get(params.get("order_id", ""))
+            if found is None:
+                return self.error("E016", "Invalid Order ID")
+            return self.ok({k: v for k, v in copy.deepcopy(found).items() if k != "order_items"})
         if api_path == "/orders/items/get":
             ids = params["order_ids"].strip("[]").split(",")
             self.items_calls.append(ids)

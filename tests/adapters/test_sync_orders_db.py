@@ -235,3 +235,39 @@ def test_token_expiring_in_the_middle_of_a_window_is_refreshed_without_deadlock(
     summary = sync(engine, vault, shop, "shopee")
     assert (summary.status, summary.created, summary.error) == ("succeeded", 120, None)
     assert len(fake.refresh_calls) == 1
+
+
+def test_refresh_orders_by_id_for_webhooks_on_every_platform(engine, vault):
+    from aggregator.sync.marketplace import refresh_orders
+
+    shp, laz, tik = fake_shopee.FakeShopee(), fake_lazada.FakeLazada(), fake_tiktok.FakeTikTok()
+    shp.orders = {"W1": fake_shopee.detail("W1", status="SHIPPED"), "W2": fake_shopee.detail("W2", create_time=None)}
+    shp.tracking[("W1", "OFG1732406400123")] = "SPX123"
+    laz.orders = [fake_lazada.order("260000000000000077")]
+    tik.orders = {"577000000000000077": fake_tiktok.order("577000000000000077")}
+    with respx.mock(assert_all_called=False) as router:
+        for fake in (shp, laz, tik):
+            fake.mount(router)
+        shops = [register(engine, vault, "shopee", fake_shopee.SHOP_ID, str(fake_shopee.PARTNER_ID),
+                          fake_shopee.PARTNER_KEY, fake_shopee.HOST, "MY"),
+                 register(engine, vault, "lazada", "1001", fake_lazada.APP_KEY, fake_lazada.APP_SECRET,
+                          fake_lazada.GATEWAY, "SG"),
+                 register(engine, vault, "tiktok", "7494", fake_tiktok.APP_KEY, fake_tiktok.APP_SECRET,
+                          fake_tiktok.HOST, "TH", cipher=fake_tiktok.CIPHER)]
+        clock = Clock(NOW)
+        got = [refresh_orders(engine, shops[0], vault, ["W1", "W2", "W9"], transport=make_transport("shopee"),
+                              clock=clock),
+               refresh_orders(engine, shops[1], vault, ["260000000000000077"], transport=make_transport("lazada"),
+                              clock=clock),
+               refresh_orders(engine, shops[2], vault, ["577000000000000077"], transport=make_transport("tiktok"),
+                              clock=clock)]
+        again = refresh_orders(engine, shops[2], vault, ["577000000000000077"], transport=make_transport("tiktok"),
+                               clock=clock)
+    assert got[0].counts["created"] == 1 and got[0].counts["failed"] == 1 and got[0].not_found == ["W9"]
+    assert got[1].counts["created"] == 1 and got[2].counts["created"] == 1
+    assert again.counts["unchanged"] == 1
+    with Session(engine) as session:
+        w1 = session.scalars(select(OrderRow).where(OrderRow.order_id == "W1")).one()
+        assert session.scalar(select(OrderLineRow.tracking_number).where(OrderLineRow.order_pk == w1.id).limit(1)) \
+            == "SPX123"
+        assert session.scalars(select(ExceptionItem)).one().record_key.endswith(":W2")
