@@ -80,6 +80,20 @@ def load_lots(session: Session, owner_id: str | None = None) -> pd.DataFrame:
     return frame.astype({"unit_cost": "string"})
 
 
+def load_transit_lots(session: Session, owner_id: str | None = None) -> pd.DataFrame:
+    """Lots the latest snapshot reports in transit (no warehouse yet), with their title facts."""
+    s = StockSnapshotRow
+    latest = (select(s.owner_id, s.lot_id, func.max(s.snapshot_at).label("at"))
+              .where(s.lot_id.is_not(None)).group_by(s.owner_id, s.lot_id).subquery())
+    q = (select(s.owner_id, s.lot_id, s.sku, s.qty_expected.label("qty"), s.snapshot_at.label("as_of"),
+                s.title_holder, s.risk_bearer, s.custodian, s.title_state, s.location_state, s.source_doc_no,
+                s.warehouse_code)
+         .join(latest, (latest.c.owner_id == s.owner_id) & (latest.c.lot_id == s.lot_id)
+               & (latest.c.at == s.snapshot_at)))
+    frame = _frame(session, _owned(q, s.owner_id, owner_id))
+    return frame[frame["warehouse_code"].fillna("") == ""].drop(columns="warehouse_code")
+
+
 def load_document_lines(session: Session, owner_id: str | None = None) -> pd.DataFrame:
     d, ln = TransportDocumentRow, TransportDocumentLineRow
     q = select(d.owner_id, d.doc_number, ln.line_no, d.master_doc_number, d.doc_type, d.doc_level, d.mode,

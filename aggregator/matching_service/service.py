@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from aggregator.matching_service.loader import load_endorsements, load_input
+from aggregator.matching_service.loader import load_endorsements, load_input, load_transit_lots
 from aggregator.matching_service.policy_file import load_policy_book
 from aggregator.store.db import session_scope
 from aggregator.store.models.matching import (
@@ -184,7 +184,8 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
         _resolve_by_manual_links(session, owner_id, now)
         _store_partitions(session, result, previous, redo)
         prepared = prepare_input(inp)
-        ledger = derive_title_events(prepared, result.links, policy, load_endorsements(session, owner_id))
+        ledger = derive_title_events(prepared, result.links, policy, load_endorsements(session, owner_id),
+                                     load_transit_lots(session, owner_id))
         added, retracted = _store_title(session, ledger, owner_id, now)
         stale_values = delete(LotValueRow)
         session.execute(_owner_filter(stale_values, LotValueRow.owner_id, owner_id))

@@ -255,11 +255,34 @@ def _allocation_events(row, book: PolicyBook) -> list[TitleEvent]:
     return subject.out
 
 
+def _transit_events(frame: pd.DataFrame) -> list[TitleEvent]:
+    """Lots a stock snapshot reports in transit (no receipt yet): one ASSERTED event each, as reported."""
+    out = []
+    ordered = frame.sort_values(["owner_id", "lot_id", "as_of"], kind="mergesort")
+    for row in ordered.itertuples(index=False):
+        at = _t(row.as_of)
+        if at is None or _s(row.lot_id) is None:
+            continue
+        out.append(TitleEvent(
+            owner_id=row.owner_id, subject_kind="LOT", subject_key=f"{row.owner_id}||{row.lot_id}", parent_key=None,
+            qty=int(row.qty), kind="REPORTED_IN_TRANSIT", effective_at=at,
+            title_holder=_s(row.title_holder) or "UNKNOWN", risk_bearer=_s(row.risk_bearer) or "UNKNOWN",
+            document_holder=None, custodian=_s(row.custodian) or "UNKNOWN",
+            title_state=_s(row.title_state) or "UNKNOWN", location_state=_s(row.location_state) or "UNKNOWN",
+            basis="CONTRACT", basis_note="as the stock snapshot reports it (goods not received yet)",
+            evidence=f"stock snapshot {at.isoformat()} lot {row.lot_id} document {_s(row.source_doc_no) or '-'}",
+            confidence="ASSERTED"))
+    return out
+
+
 def derive_title_events(p: Prepared, links: pd.DataFrame, book: PolicyBook | None = None,
-                        endorsements: pd.DataFrame | None = None) -> pd.DataFrame:
+                        endorsements: pd.DataFrame | None = None,
+                        transit_lots: pd.DataFrame | None = None) -> pd.DataFrame:
     """The title ledger (``LEDGER_COLUMNS`` plus ``seq``) for every lot and allocation in ``links``.
 
     ``endorsements``: owner_id, doc_number, seq, action_code, actor, recipient, action_at, reference.
+    ``transit_lots``: lots reported in transit before any receipt (owner_id, lot_id, qty, as_of, title_holder,
+    risk_bearer, custodian, title_state, location_state, source_doc_no).
     """
     book = book or PolicyBook()
     chains: dict[str, list[dict]] = {}
@@ -273,6 +296,8 @@ def derive_title_events(p: Prepared, links: pd.DataFrame, book: PolicyBook | Non
             record = {k: (_s(v) if k not in ("action_at", "seq") else v) for k, v in record.items()}
             chains.setdefault(normalize_document_number(record["doc_number"]), []).append(record)
     out: list[TitleEvent] = []
+    if transit_lots is not None and not transit_lots.empty:
+        out.extend(_transit_events(transit_lots))
     for row in _lot_frame(p, links).itertuples(index=False):
         out.extend(_lot_events(row, book, chains))
     alloc = links[links["step"] == "shipment_lot"].sort_values(["left_key", "right_key"])

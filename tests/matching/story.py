@@ -106,3 +106,15 @@ def story_input(**overrides) -> MatchInput:
               "crosswalk": crosswalk()}
     values.update(overrides)
     return MatchInput(**values)
+
+
+def transit_lots() -> pd.DataFrame:
+    """Lots the snapshot reports on the water (no warehouse yet)."""
+    raw = _csv("stock_lots_snapshot.csv")
+    raw = raw[raw["warehouse_code"].isna()]
+    return pd.DataFrame({
+        "owner_id": OWNER, "lot_id": raw["lot_id"], "sku": raw["sku"], "qty": raw["qty_expected"].astype(int),
+        "as_of": raw["snapshot_at"], "title_holder": raw["title_holder"], "risk_bearer": raw["risk_bearer"],
+        "custodian": raw["custodian"], "title_state": raw["title_state"], "location_state": raw["location_state"],
+        "source_doc_no": raw["source_doc_no"],
+    })

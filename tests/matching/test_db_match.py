@@ -24,7 +24,7 @@ def story_db(engine, tmp_path):
     load_story(engine, tmp_path)
     result = cli_run(engine, tmp_path, "match", "--policy", POLICY)
     assert result.exit_code == 0, result.output
-    assert "matched 5 of 5 partition(s): 39 link(s), 1 exception(s), 84 title event(s) added" in result.output
+    assert "matched 5 of 5 partition(s): 39 link(s), 1 exception(s), 85 title event(s) added" in result.output
     return engine
 
 
@@ -61,6 +61,10 @@ def test_exceptions_incremental_rerun_title_position_and_timeline(story_db, tmp_
     owned = read_csv(cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-16T00:00:00Z",
                              "--owner", "LUMINA-HK", "--format", "csv").output)
     assert {r["title_holder"] for r in owned} == {"LUMINA-HK"}
+    later = read_csv(cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-17T00:00:00Z",
+                             "--format", "csv").output)
+    assert [(r["title_holder"], r["qty"], r["unvalued_qty"]) for r in later
+            if r["location_state"] == "IN_TRANSIT_OCEAN"] == [("SUPPLIER-BRIGHTWAY", "8000", "8000")]
     assert cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-16").exit_code == 2
     result = cli_run(story_db, tmp_path, "export", "timeline", "--order", "578000000000000001", "--platform",
                      "tiktok", "--shop", "TTS-MY-7300000001")

@@ -141,3 +141,18 @@ def test_ledger_is_reproducible_with_stable_unique_ids(ledger, matched):
 def test_naive_instant_is_refused(ledger):
     with pytest.raises(ValueError, match="timezone-aware"):
         title_position(ledger, pd.Timestamp("2026-03-03T00:00:00"))
+
+
+def test_lots_reported_on_the_water_count_in_the_position(matched):
+    prepared, links = matched
+    ledger = derive_title_events(prepared, links, policy_book(), endorsements(), story.transit_lots())
+    pos = title_position(ledger, pd.Timestamp("2026-03-17T00:00:00Z"),
+                         unit_values=lot_unit_values(prepared, links))
+    water = pos[pos["location_state"] == "IN_TRANSIT_OCEAN"]
+    assert water[["title_holder", "title_state", "qty", "unvalued_qty"]].values.tolist() == [
+        ["SUPPLIER-BRIGHTWAY", "SUPPLIER_TITLE_IN_TRANSIT", 8000, 8000]]
+    before = title_position(ledger, pd.Timestamp("2026-03-16T00:00:00Z"))
+    assert "IN_TRANSIT_OCEAN" not in set(before["location_state"])  # reported only from the snapshot on
+    event = ledger[ledger["subject_key"] == "LUMINA-HK||LOT-MSMU7300156-EBB"]
+    assert event[["kind", "risk_bearer", "confidence"]].values.tolist() == [
+        ["REPORTED_IN_TRANSIT", "LUMINA-HK", "ASSERTED"]]
