@@ -105,3 +105,21 @@ def test_json_profile_files_load_too(tmp_path):
     path.write_text('{"name": "j", "kind": "outbound", "columns": {"qty": "Menge"}, "timezone": "Asia/Bangkok"}')
     profile = load_profile(str(path))
     assert profile.columns == {"qty": "Menge"} and profile.timezone == "Asia/Bangkok"
+
+
+def test_standard_layout_in_an_xlsx_file_imports_like_the_csv(engine, samples, tmp_path):
+    import csv
+
+    from openpyxl import Workbook
+
+    with (samples / "warehouse_outbound.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    workbook = Workbook()
+    sheet = workbook.active
+    numeric = {rows[0].index("qty"), rows[0].index("weight_g")}
+    for index, row in enumerate(rows):
+        sheet.append([int(v) if index and col in numeric and v else v for col, v in enumerate(row)])
+    path = tmp_path / "outbound.xlsx"
+    workbook.save(path)
+    summary = import_file(engine, "outbound", path, owner_id="LUMINA")
+    assert (summary.status, summary.rows_read, summary.created) == ("COMPLETED", 10, 7)
