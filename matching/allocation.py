@@ -47,7 +47,10 @@ def allocate_fifo(
     s["_q"] = pd.to_numeric(s[supply_qty]).clip(lower=0).astype("int64")
 
     keys = pd.concat([d[group], s[group]], ignore_index=True)
-    gid_all, _ = pd.factorize(pd.MultiIndex.from_frame(keys.astype("string").fillna("\x00")), sort=True)
+    # group id: factorize each column (sorted, so ids follow the values, not the row order), then the tuples
+    codes = pd.DataFrame({i: pd.factorize(keys[c].astype("string"), sort=True, use_na_sentinel=False)[0]
+                          for i, c in enumerate(group)})
+    gid_all = codes.groupby(list(codes.columns), sort=True).ngroup().to_numpy()
     d["_g"] = gid_all[: len(d)]
     s["_g"] = gid_all[len(d):]
 

@@ -184,7 +184,8 @@ def _link_lines(orders: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataF
 
     used = pd.concat([exact[["left_key", "qty"]], manual_links[["left_key", "qty"]]])
     used = used.groupby("left_key")["qty"].sum()
-    supply = ol[["owner_id", "order_key", "sku_c", "key", "line_ref_n", "qty"]].copy()
+    wanted = ol[member(ol["order_key"], rest["order_key"])]  # only orders a shipment line still needs
+    supply = wanted[["owner_id", "order_key", "sku_c", "key", "line_ref_n", "qty"]].copy()
     supply["cap"] = (supply["qty"] - supply["key"].map(used).fillna(0).astype("int64")).clip(lower=0)
     alloc, short = allocate_fifo(
         rest[["owner_id", "order_key", "sku_c", "key", "line_no", "wms_outbound_no", "qty"]],
@@ -201,8 +202,9 @@ def _link_lines(orders: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataF
     })
     links = pd.concat([exact, by_sku], ignore_index=True)
     links["confidence"] = links["method"].map(CONFIDENCE).astype("float64")
-    links = links.groupby(["step", "owner_id", "partition", "left_key", "right_key", "method", "confidence"],
-                          as_index=False, sort=True)["qty"].sum()
+    # pairs are unique: a shipment line is linked either by its line ref or by SKU, and the allocation
+    # already sums each (shipment line, order line) pair
+    links = links.sort_values(["partition", "left_key", "right_key"], kind="mergesort")
     over = short.rename(columns={"key": "shipment_key"})
     leftovers = pd.concat([unresolved.assign(short=unresolved["qty"], reason="no_order"),
                            rest[member(rest["key"], over["shipment_key"])].assign(
