@@ -59,6 +59,7 @@ class MatchResult:
     exceptions: pd.DataFrame
     rematched: tuple[str, ...] = ()
     fingerprints: dict[str, str] = field(default_factory=dict)
+    prepared: Prepared | None = None  # the whole prepared input (incremental runners set it for callers)
 
 
 _CONTRACT_OF = {"order_line": "order_lines", "shipment_line": "shipment_lines", "receipt_line": "receipt_lines",

@@ -149,6 +149,7 @@ def match_full(inp: MatchInput, settings: MatchSettings | None = None) -> MatchR
     result = match_prepared(prepared, settings)
     result.fingerprints = fingerprints(prepared, settings)
     result.rematched = tuple(result.fingerprints)
+    result.prepared = prepared
     return result
 
 
@@ -162,7 +163,7 @@ def match_incremental(inp: MatchInput, previous: MatchResult, settings: MatchSet
     vanished = set(previous.fingerprints) - set(current)
     redo = changed | vanished
     if not redo:
-        return MatchResult(previous.links, previous.exceptions, (), current)
+        return MatchResult(previous.links, previous.exceptions, (), current, prepared)
     fresh = match_prepared(restrict(prepared, changed, members), settings, partitions=changed)
     links = pd.concat([previous.links[~previous.links["partition"].isin(redo)],
                        fresh.links[fresh.links["partition"].isin(changed)]], ignore_index=True)
@@ -172,4 +173,4 @@ def match_incremental(inp: MatchInput, previous: MatchResult, settings: MatchSet
     exceptions = exceptions.sort_values(["partition", "step", "reason", "record_key", "exception_id"],
                                         kind="mergesort")
     return MatchResult(links.reset_index(drop=True), exceptions.reset_index(drop=True),
-                       tuple(sorted(redo)), current)
+                       tuple(sorted(redo)), current, prepared)

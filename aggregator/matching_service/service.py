@@ -183,7 +183,7 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
         _store_exceptions(session, result, redo, now)
         _resolve_by_manual_links(session, owner_id, now)
         _store_partitions(session, result, previous, redo)
-        prepared = prepare_input(inp)
+        prepared = result.prepared or prepare_input(inp)
         ledger = derive_title_events(prepared, result.links, policy, load_endorsements(session, owner_id),
                                      load_transit_lots(session, owner_id))
         added, retracted = _store_title(session, ledger, owner_id, now)
