@@ -1,4 +1,4 @@
-"""The ``export`` verb: export links, exceptions and order timelines (CSV)."""
+"""The ``export`` verb: export links, exceptions, open lots / documents and order timelines (CSV)."""
 from __future__ import annotations
 
 import click
@@ -7,7 +7,7 @@ from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.export_finance import journal
 
 
-@click.group(name="export", help="Export links, exceptions and order timelines.")
+@click.group(name="export", help="Export links, exceptions, open lots and documents, and order timelines.")
 def command() -> None:
     pass
 
@@ -44,6 +44,26 @@ def exceptions(app: AppContext, fmt: str, out: str | None, owner_id: str | None,
     from aggregator.matching_service.queries import exceptions as load
 
     _write(load(app.ready_engine(), owner_id, status), out)
+
+
+@command.command(name="lots", help="Lots with planned, received, shipped, returned and open quantities.")
+@click.option("--out", default=None, help="File to write (default: standard output).")
+@click.option("--owner", "owner_id", default=None)
+@pass_app
+def lots(app: AppContext, out: str | None, owner_id: str | None) -> None:
+    from aggregator.matching_service.queries import open_quantities
+
+    _write(open_quantities(app.ready_engine(), "lots", owner_id), out)
+
+
+@command.command(name="documents", help="Transport document lines with declared, received and open quantities.")
+@click.option("--out", default=None, help="File to write (default: standard output).")
+@click.option("--owner", "owner_id", default=None)
+@pass_app
+def documents(app: AppContext, out: str | None, owner_id: str | None) -> None:
+    from aggregator.matching_service.queries import open_quantities
+
+    _write(open_quantities(app.ready_engine(), "documents", owner_id), out)
 
 
 @command.command(name="timeline", help="An order's timeline from the bill of lading to settlement.")

@@ -15,6 +15,7 @@ from aggregator.store.models.matching import LotValueRow, MatchExceptionRow, Tit
 from matching.chains import build_chains
 from matching.engine import prepare_input
 from matching.exceptions import EXCEPTION_COLUMNS
+from matching.open_quantities import open_documents, open_lots
 from matching.timeline import order_timeline
 from matching.title.events import LEDGER_COLUMNS
 from matching.title.position import title_position
@@ -43,6 +44,14 @@ def link_chains(engine: Engine, owner_id: str | None = None) -> pd.DataFrame:
         prepared = prepare_input(load_input(session, owner_id))
         links = load_previous(session, owner_id).links
     return build_chains(links, prepared)
+
+
+def open_quantities(engine: Engine, what: str, owner_id: str | None = None) -> pd.DataFrame:
+    """``lots`` or ``documents`` with their open quantities (``matching.open_quantities``)."""
+    with session_scope(engine) as session:
+        prepared = prepare_input(load_input(session, owner_id))
+        links = load_previous(session, owner_id).links
+    return open_lots(prepared, links) if what == "lots" else open_documents(prepared, links)
 
 
 def exceptions(engine: Engine, owner_id: str | None = None, status: str | None = None) -> pd.DataFrame:

@@ -71,6 +71,10 @@ def test_exceptions_incremental_rerun_title_position_and_timeline(story_db, tmp_
     assert result.exit_code == 0, result.output
     steps = [r["step"] for r in read_csv(result.output)]
     assert steps[:2] == ["on_board", "on_board"] and steps[-2:] == ["delivered", "delivered"]
+    lots = {r["lot_id"]: r["open"] for r in read_csv(cli_run(story_db, tmp_path, "export", "lots").output)}
+    assert lots["LOT-SZXAIR260305-EBB"] == "237" and lots["LOT-SEGU4812090-PCC"] == "2978"
+    docs = read_csv(cli_run(story_db, tmp_path, "export", "documents", "--owner", "LUMINA-HK").output)
+    assert [d["open_qty"] for d in docs if d["doc_number"] == "SZXFWD2603001"] == ["1520"]
     missing = cli_run(story_db, tmp_path, "export", "timeline", "--order", "NOPE", "--platform", "tiktok",
                       "--shop", "TTS-MY-7300000001")
     assert missing.exit_code == 1 and "no order" in missing.output

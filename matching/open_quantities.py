@@ -1,0 +1,73 @@
+"""Lots and transport documents with their open quantities, from the links of a run.
+
+Lots: planned, received good / damaged, shipped (every outbound line drawn from the lot), returned,
+open = received good - shipped + returned, and still in receiving (planned on lines not counted yet).
+Document lines: the units the document gives (when it does), the customs declared quantity and the ASN
+planned / received quantities reached through its receipts; open = what is expected (units on the
+document, else declared, else planned) - received. Every document line appears, linked or not.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from matching.engine import Prepared
+
+LOT_COLUMNS = ["owner_id", "warehouse_code", "lot_id", "sku", "planned", "received_good", "received_damaged",
+               "in_receiving", "shipped", "returned", "open"]
+DOCUMENT_COLUMNS = ["owner_id", "doc_number", "line_no", "container_no", "po_number", "units_on_document",
+                    "declared_qty", "planned_qty", "received_qty", "open_qty"]
+
+
+def _step(links: pd.DataFrame, name: str) -> pd.DataFrame:
+    return links[links["step"] == name]
+
+
+def open_lots(p: Prepared, links: pd.DataFrame) -> pd.DataFrame:
+    lr = _step(links, "lot_receipt")[["left_key", "right_key"]].rename(columns={"left_key": "lot",
+                                                                               "right_key": "key"})
+    rec = lr.merge(p.receipts[["key", "owner_id", "warehouse_code", "sku_c", "planned_qty", "received_good_qty",
+                               "received_damaged_qty", "line_received"]], on="key", how="left")
+    received = rec["line_received"].fillna(False).astype(bool)
+    rec["good"] = rec["received_good_qty"].where(received, 0)
+    rec["damaged"] = rec["received_damaged_qty"].where(received, 0)
+    rec["waiting"] = rec["planned_qty"].where(~received, 0)
+    lots = rec.groupby("lot", as_index=False, sort=True).agg(
+        owner_id=("owner_id", "first"), warehouse_code=("warehouse_code", "first"), sku=("sku_c", "first"),
+        planned=("planned_qty", "sum"), received_good=("good", "sum"), received_damaged=("damaged", "sum"),
+        in_receiving=("waiting", "sum"))
+    sl = _step(links, "shipment_lot")
+    ships = p.shipments.set_index("key")
+    returned_flag = ships["returned_at"].notna() | (ships["status"] == "RETURNED").fillna(False)
+    sl = sl.assign(returned=sl["left_key"].map(returned_flag).fillna(False).astype(bool))
+    shipped = sl.groupby("right_key")["qty"].sum()
+    returned = sl[sl["returned"]].groupby("right_key")["qty"].sum()
+    lots["shipped"] = lots["lot"].map(shipped).fillna(0).astype("int64")
+    lots["returned"] = lots["lot"].map(returned).fillna(0).astype("int64")
+    lots["open"] = lots["received_good"] - lots["shipped"] + lots["returned"]
+    lots["lot_id"] = lots["lot"].str.split("|").str[2]
+    return lots[LOT_COLUMNS].reset_index(drop=True)
+
+
+def open_documents(p: Prepared, links: pd.DataFrame) -> pd.DataFrame:
+    docs = p.documents[["key", "owner_id", "doc_number", "line_no", "container_no", "po_number", "quantity"]]
+    rd = _step(links, "receipt_document")[["left_key", "right_key"]].rename(
+        columns={"left_key": "receipt", "right_key": "key"})
+    rec = p.receipts.set_index("key")
+    got = rec["received_good_qty"] + rec["received_damaged_qty"]
+    rd = rd.assign(planned=rd["receipt"].map(rec["planned_qty"]),
+                   received=rd["receipt"].map(got.where(rec["line_received"], 0)))
+    per_doc = rd.groupby("key").agg(planned_qty=("planned", "sum"), received_qty=("received", "sum"))
+    rc = _step(links, "receipt_customs")[["left_key", "right_key"]].rename(
+        columns={"left_key": "receipt", "right_key": "customs"})
+    declared = rd[["receipt", "key"]].merge(rc, on="receipt").drop_duplicates(["key", "customs"])
+    declared["qty"] = declared["customs"].map(p.customs.set_index("key")["qty"])
+    declared = declared.groupby("key")["qty"].sum()
+    out = docs.rename(columns={"quantity": "units_on_document"}).copy()
+    out["declared_qty"] = out["key"].map(declared).fillna(0).astype("int64")
+    out["planned_qty"] = out["key"].map(per_doc["planned_qty"]).fillna(0).astype("int64")
+    out["received_qty"] = out["key"].map(per_doc["received_qty"]).fillna(0).astype("int64")
+    expected = out["units_on_document"].where(out["units_on_document"] > 0, out["declared_qty"])
+    expected = expected.where(expected > 0, out["planned_qty"])
+    out["open_qty"] = (expected - out["received_qty"]).astype("int64")
+    out = out.sort_values(["owner_id", "doc_number", "line_no"], kind="mergesort")
+    return out[DOCUMENT_COLUMNS].reset_index(drop=True)
