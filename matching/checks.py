@@ -7,7 +7,8 @@ Each check returns exception rows (``matching.exceptions``); nothing here links 
   linked to it (within the partition);
 * ``document_vs_customs``: units on a transport document line (when the source gives units) vs the
   customs lines reached through its receipts;
-* timeline: a receipt before the customs release of its entry, or before its document's on-board date.
+* timeline: a receipt before the customs release of its entry, more than a day before the declared
+  arrival, or before its document's on-board date.
 """
 from __future__ import annotations
 
@@ -67,6 +68,14 @@ def timeline_checks(r: pd.DataFrame, customs_hit: pd.DataFrame, doc_hit: pd.Data
         frames.append(make_exceptions(bad, reason=Reason.TIMELINE_VIOLATION, step="receipt_customs",
                                       record_kind="receipt_line", record_key="key", related="customs_key",
                                       detail="received {received_at} before customs release {released_at}"))
+        # the declared arrival is a local date: a receipt more than a day before it cannot be right
+        arrival = customs_hit[["owner_id", "partition", "key", "customs_key", "arrival_date"]].copy()
+        arrival["received_at"] = arrival["key"].map(rec)
+        early = (arrival["received_at"] < arrival["arrival_date"] - pd.Timedelta(days=1)).fillna(False)
+        frames.append(make_exceptions(arrival[early.astype(bool)], reason=Reason.TIMELINE_VIOLATION,
+                                      step="arrival", record_kind="receipt_line", record_key="key",
+                                      related="customs_key",
+                                      detail="received {received_at} before the declared arrival {arrival_date}"))
     if not doc_hit.empty:
         d = doc_hit[["owner_id", "partition", "key", "doc_key"]].copy()
         d["received_at"] = d["key"].map(rec)

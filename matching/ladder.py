@@ -171,7 +171,7 @@ def link_receipts_to_customs(r: pd.DataFrame, customs: pd.DataFrame) -> tuple[pd
     c = c.rename(columns={"key": "customs_key", "po_number": "c_po", "container_no": "c_container",
                           "hs_code": "c_hs", "qty": "c_qty"})
     ccols = ["owner_id", "declaration_no", "customs_key", "group_n", "c_po", "c_container", "c_hs", "c_qty",
-             "released_at", "mbl_no", "hbl_no", "awb_no"]
+             "released_at", "arrival_date", "mbl_no", "hbl_no", "awb_no"]
     rc = r[["owner_id", "partition", "key", "sku_c", "po_number", "container_no", "customs_declaration_no",
             "mbl_no", "hbl_no", "awb_no"]]
     by_decl = rc[rc["customs_declaration_no"].notna()].merge(

@@ -69,3 +69,10 @@ def test_house_bill_under_another_master_is_a_conflicting_reference():
     result = match(story.story_input(receipt_lines=receipts))
     got = reasons(result, "conflicting_reference")
     assert got == [("receipt_document", W + f"ASN-LMN-260310-02|{n}", 0) for n in (1, 2, 3)]
+
+
+def test_received_before_the_declared_arrival():
+    customs = story.customs_lines()
+    customs.loc[customs["declaration_no"] == "K1-PLACEHOLDER-0003", "arrival_date"] = "2026-03-10"
+    result = match(story.story_input(customs_lines=customs))
+    assert reasons(result, "timeline_violation") == [("arrival", W + "ASN-LMN-260305-03|1", 0)]
