@@ -198,15 +198,18 @@ class LazadaApi:
         if direction not in ("ASC", "DESC"):
             raise LazadaError("E075", "Invalid sort_direction")
         view = self.state.snapshot().view(shop)
-        if update_after is not None:
-            before = _parse_iso(params.get("update_before"), "update_before")
-            rows = view.window("update_time", update_after, before if before is not None else 2**40)
-        else:
-            before = _parse_iso(params.get("created_before"), "created_before")
-            rows = view.window("create_time", created_after, before if before is not None else 2**40)
-        if update_after is not None and created_after is not None:
-            rows = [r for r in rows if r.order.created_at >= created_after]
+        field, lower = ("update_time", update_after) if update_after is not None else ("create_time", created_after)
+        before = _parse_iso(params.get("update_before" if field == "update_time" else "created_before"),
+                            "update_before" if field == "update_time" else "created_before")
+        upper = before if before is not None else 2**40
         status = params.get("status")
+        both = update_after is not None and created_after is not None
+        if not status and not both and sort_by == ("updated_at" if field == "update_time" else "created_at"):
+            page, total = view.page(field, lower, upper, True, direction == "DESC", offset, limit)
+            return _ok({"count": len(page), "countTotal": total, "orders": [self._header(r) for r in page]})
+        rows = view.window(field, lower, upper)
+        if both:
+            rows = [r for r in rows if r.order.created_at >= created_after]
         if status:
             rows = [r for r in rows if r.raw_status == status]
         key = (lambda r: (r.update_time, r.order.order_id)) if sort_by == "updated_at" else \

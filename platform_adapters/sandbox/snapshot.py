@@ -121,15 +121,30 @@ class ShopView:
         self.settled = sorted(settled, key=lambda o: (o.settled_at, o.order_id))
         self._settled_keys = [o.settled_at for o in self.settled]
 
-    def window(self, field: str, start: int, end: int, inclusive_end: bool = True) -> list[OrderState]:
-        """Orders whose ``field`` (update_time or create_time) lies in [start, end] (or [start, end))."""
+    def _bounds(self, field: str, start: int, end: int, inclusive_end: bool) -> tuple[list[OrderState], int, int]:
         if field == "update_time":
             rows, keys = self._by_update, self._update_keys
         else:
             rows, keys = self._by_create, self._create_keys
         lo = bisect.bisect_left(keys, start)
         hi = bisect.bisect_right(keys, end) if inclusive_end else bisect.bisect_left(keys, end)
+        return rows, lo, max(lo, hi)
+
+    def window(self, field: str, start: int, end: int, inclusive_end: bool = True) -> list[OrderState]:
+        """Orders whose ``field`` (update_time or create_time) lies in [start, end] (or [start, end)),
+        sorted by (that field, order id)."""
+        rows, lo, hi = self._bounds(field, start, end, inclusive_end)
         return rows[lo:hi]
+
+    def page(self, field: str, start: int, end: int, inclusive_end: bool, descending: bool, offset: int,
+             limit: int) -> tuple[list[OrderState], int]:
+        """One page of :meth:`window` in ascending or descending order, and the window's size, without
+        copying or sorting the whole window (list calls page through shops of any size)."""
+        rows, lo, hi = self._bounds(field, start, end, inclusive_end)
+        if descending:
+            top = hi - offset
+            return (rows[max(lo, top - limit):top][::-1] if top > lo else []), hi - lo
+        return rows[lo + offset:min(hi, lo + offset + limit)], hi - lo
 
     def settled_between(self, start: int, end: int) -> list[WorldOrder]:
         """Orders settled in [start, end)."""

@@ -205,10 +205,19 @@ class TikTokApi:
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                 raise TikTokError(36009004, f"{name} must be Unix seconds.")
             bounds[name] = value
-        if bounds["update_time_ge"] is not None or bounds["update_time_lt"] is not None:
-            rows = view.window("update_time", bounds["update_time_ge"] or 0, bounds["update_time_lt"] or 2**40, False)
-        else:
-            rows = view.window("create_time", bounds["create_time_ge"] or 0, bounds["create_time_lt"] or 2**40, False)
+        by_update = bounds["update_time_ge"] is not None or bounds["update_time_lt"] is not None
+        field = "update_time" if by_update else "create_time"
+        lower = (bounds["update_time_ge"] if by_update else bounds["create_time_ge"]) or 0
+        upper = bounds["update_time_lt"] if by_update else bounds["create_time_lt"]
+        upper = 2**40 if upper is None else upper
+        extra = (by_update and (bounds["create_time_ge"] is not None or bounds["create_time_lt"] is not None)) \
+            or filters.get("order_status")
+        if not extra and sort_field == field:
+            page, total = view.page(field, lower, upper, False, sort_order == "DESC", offset, page_size)
+            more = offset + page_size < total
+            return _ok({"next_page_token": _encode_token(offset + page_size) if more else "",
+                        "total_count": total, "orders": [self._order(r) for r in page]})
+        rows = view.window(field, lower, upper, False)
         if bounds["create_time_ge"] is not None:
             rows = [r for r in rows if r.order.created_at >= bounds["create_time_ge"]]
         if bounds["create_time_lt"] is not None:

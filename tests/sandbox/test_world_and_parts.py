@@ -217,3 +217,20 @@ def test_lazada_date_parser_returns_seconds_or_e017(text):
         assert exc.code == "E017"
     else:
         assert value is None if text == "" else isinstance(value, int)
+
+
+_PAGE_WORLD = generate_world(9, 300, ANCHOR)
+
+
+@settings(max_examples=200, deadline=None)
+@given(shop_index=st.integers(0, 14), field=st.sampled_from(["update_time", "create_time"]),
+       start=st.integers(ANCHOR - 35 * 86400, ANCHOR), span=st.integers(0, 40 * 86400),
+       inclusive=st.booleans(), descending=st.booleans(), offset=st.integers(0, 40), limit=st.integers(1, 30))
+def test_page_equals_a_slice_of_the_sorted_window(shop_index, field, start, span, inclusive, descending, offset,
+                                                  limit):
+    view = Snapshot(_PAGE_WORLD, ANCHOR).view(_PAGE_WORLD.shops[shop_index])
+    window = view.window(field, start, start + span, inclusive)
+    ordered = list(reversed(window)) if descending else window
+    page, total = view.page(field, start, start + span, inclusive, descending, offset, limit)
+    assert total == len(window)
+    assert page == ordered[offset:offset + limit]
