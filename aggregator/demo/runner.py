@@ -3,7 +3,8 @@
 1. a fresh SQLite database under the data directory;
 2. the sandbox marketplaces on loopback (seeded world, a few injected 429/5xx faults);
 3. every sandbox shop registered and authorized through its adapter (code → token exchange);
-4. every shop's orders synced through the signed APIs (progress bar, one summary line per shop);
+4. every shop's orders and settlement lines synced through the signed APIs (progress bar, one
+   summary line per shop and stream);
 5. the same world's forwarder BLs, customs entries and 3PL files imported with the standard profiles;
 6. matching (order line → shipment → lot → receipt → BL/container → customs) and the title ledger;
 7. the title position now, per owner;
@@ -98,7 +99,7 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
         console.print(f"{report.shops} shops of {report.owners} owners authorized through their adapters")
         step("authorize")
 
-        console.rule("[bold]3. Sync orders")
+        console.rule("[bold]3. Sync orders and settlements")
         _sync_all(engine, vault, shops, settings, report, console)
         report.orders_in_sandbox = len(truth_orders(sandbox.state))
         step("sync")
@@ -153,18 +154,18 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
 
 def _sync_all(engine, vault: Vault, shops: list[ShopRow], settings: Settings, report: DemoReport,
               console: Console) -> None:
-    from aggregator.sync.marketplace import sync_shop_orders
+    from aggregator.sync.marketplace import STREAMS, sync_shop
 
     now = datetime.now(timezone.utc)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         for shop in shops:
-            task = progress.add_task(f"{shop.platform}:{shop.shop_id}", total=None)
-            summary = sync_shop_orders(engine, shop, vault, since=now - timedelta(days=60), now=now,
-                                       on_record=lambda t=task: progress.advance(t),
-                                       lag=timedelta(seconds=0))
-            report.sync_lines.append(summary.line())
-            console.print(summary.line())
+            for stream in STREAMS:
+                task = progress.add_task(f"{shop.platform}:{shop.shop_id} {stream}", total=None)
+                summary = sync_shop(engine, shop, vault, stream, since=now - timedelta(days=60), now=now,
+                                    on_record=lambda t=task: progress.advance(t), lag=timedelta(seconds=0))
+                report.sync_lines.append(summary.line())
+                console.print(summary.line())
 
 
 def _fx(engine, console: Console) -> None:

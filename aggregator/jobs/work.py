@@ -20,7 +20,6 @@ from aggregator.store.vault import Vault
 from aggregator.sync.framework import SyncBusy
 
 log = logging.getLogger(__name__)
-STREAMS = ("orders",)
 
 
 @lru_cache(maxsize=8)
@@ -31,18 +30,16 @@ def engine_for(url: str) -> Engine:
 def sync_shop(settings: Settings, shop_pk: int, stream: str = "orders", since: str | None = None,
               until: str | None = None) -> dict[str, Any]:
     """Sync one (shop, stream). Raises ``SyncBusy`` when another worker holds it (retry later)."""
-    from aggregator.sync.marketplace import ShopNotReady, sync_shop_orders
+    from aggregator.sync.marketplace import ShopNotReady, sync_shop as sync_stream
 
-    if stream not in STREAMS:
-        raise ValueError(f"unknown stream {stream!r}; known: {', '.join(STREAMS)}")
     engine = engine_for(settings.effective_database_url)
     with Session(engine) as session:
         shop = session.get(ShopRow, shop_pk)
     if shop is None:
         return {"shop_pk": shop_pk, "status": "skipped", "reason": "shop no longer exists"}
     try:
-        summary = sync_shop_orders(
-            engine, shop, Vault.from_settings(settings),
+        summary = sync_stream(
+            engine, shop, Vault.from_settings(settings), stream,
             since=datetime.fromisoformat(since) if since else None,
             until=datetime.fromisoformat(until) if until else None,
             retries=settings.http_max_retries, timeout=settings.http_timeout_seconds,
@@ -58,6 +55,8 @@ def sync_shop(settings: Settings, shop_pk: int, stream: str = "orders", since: s
 
 def due_syncs(settings: Settings) -> list[tuple[int, str]]:
     """Every active shop × stream: what one scheduling tick asks for."""
+    from aggregator.sync.marketplace import STREAMS
+
     engine = engine_for(settings.effective_database_url)
     with Session(engine) as session:
         shops = session.scalars(select(ShopRow.id).where(ShopRow.status == "active").order_by(ShopRow.id)).all()

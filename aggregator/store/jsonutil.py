@@ -28,6 +28,24 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def _default(value: Any) -> Any:
+    """The ``json`` encoder's fallback: the same conversions as ``to_jsonable``, one level at a time
+    (the C encoder does the recursion)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
 def dumps(value: Any) -> str:
     """Compact, key-sorted JSON (stable across runs: usable for hashing)."""
-    return json.dumps(to_jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(value, default=_default, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -5,13 +5,15 @@ check; when it was created or changed, its lines and packages are replaced as a 
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, insert
+from collections.abc import Sequence
+
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from platform_adapters.canonical import Order, SettlementLine
 from aggregator.store.fingerprint import content_hash
 from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow, SettlementLineRow
-from aggregator.store.upsert import UpsertOutcome, UpsertResult, upsert
+from aggregator.store.upsert import UpsertOutcome, UpsertResult, upsert_many
 
 
 def order_values(order: Order, owner_id: str) -> dict:
@@ -33,50 +35,64 @@ def order_values(order: Order, owner_id: str) -> dict:
     }
 
 
+ORDER_KEY = ("platform", "shop_id", "order_id")
+SETTLEMENT_KEY = ("platform", "shop_id", "statement_id", "transaction_id")
+
+
 def write_order(session: Session, order: Order, owner_id: str) -> UpsertResult:
-    result = upsert(session, OrderRow, order_values(order, owner_id), ("platform", "shop_id", "order_id"))
-    if result.outcome in (UpsertOutcome.CREATED, UpsertOutcome.UPDATED):
-        if result.outcome is UpsertOutcome.UPDATED:
-            session.execute(delete(OrderLineRow).where(OrderLineRow.order_pk == result.pk))
-            session.execute(delete(OrderPackageRow).where(OrderPackageRow.order_pk == result.pk))
-        if order.lines:
-            session.execute(insert(OrderLineRow), [
-                {
-                    "order_pk": result.pk,
-                    "line_ref": line.line_ref,
-                    "seller_sku": line.seller_sku,
-                    "quantity": line.quantity,
-                    "currency": (line.unit_price or line.paid_amount).currency
-                    if (line.unit_price or line.paid_amount) else order.currency,
-                    "unit_price": line.unit_price.amount if line.unit_price else None,
-                    "paid_amount": line.paid_amount.amount if line.paid_amount else None,
-                    "item_id": line.item_id,
-                    "model_id": line.model_id,
-                    "product_name": line.product_name,
-                    "status": line.status.value if line.status else None,
-                    "raw_status": line.raw_status,
-                    "package_id": line.package_id,
-                    "tracking_number": line.tracking_number,
-                }
-                for line in order.lines
-            ])
-        if order.packages:
-            session.execute(insert(OrderPackageRow), [
-                {
-                    "order_pk": result.pk,
-                    "package_id": pkg.package_id,
-                    "tracking_number": pkg.tracking_number,
-                    "carrier": pkg.carrier,
-                    "status": pkg.status,
-                    "line_refs": " ".join(pkg.line_refs),
-                }
-                for pkg in order.packages
-            ])
-    return result
+    return write_orders(session, [order], owner_id)[0]
+
+
+def write_orders(session: Session, orders: Sequence[Order], owner_id: str) -> list[UpsertResult]:
+    """Upsert many orders; lines and packages of created or changed orders are replaced as a whole."""
+    results = upsert_many(session, OrderRow, [order_values(o, owner_id) for o in orders], ORDER_KEY)
+    changed = [r.pk for r in results if r.outcome is UpsertOutcome.UPDATED]
+    if changed:
+        session.execute(delete(OrderLineRow).where(OrderLineRow.order_pk.in_(changed)))
+        session.execute(delete(OrderPackageRow).where(OrderPackageRow.order_pk.in_(changed)))
+    written = {r.pk: o for o, r in zip(orders, results) if r.outcome in (UpsertOutcome.CREATED, UpsertOutcome.UPDATED)}
+    lines = [row for pk, order in written.items() for row in _line_rows(pk, order)]
+    packages = [row for pk, order in written.items() for row in _package_rows(pk, order)]
+    if lines:  # Core executemany: one cached statement, no ORM bookkeeping
+        session.execute(OrderLineRow.__table__.insert(), lines)
+    if packages:
+        session.execute(OrderPackageRow.__table__.insert(), packages)
+    return results
+
+
+def _line_rows(pk: int, order: Order) -> list[dict]:
+    rows = []
+    for line in order.lines:
+        priced = line.unit_price or line.paid_amount
+        rows.append({
+            "order_pk": pk, "line_ref": line.line_ref, "seller_sku": line.seller_sku, "quantity": line.quantity,
+            "currency": priced.currency if priced else order.currency,
+            "unit_price": line.unit_price.amount if line.unit_price else None,
+            "paid_amount": line.paid_amount.amount if line.paid_amount else None,
+            "item_id": line.item_id, "model_id": line.model_id, "product_name": line.product_name,
+            "status": line.status.value if line.status else None, "raw_status": line.raw_status,
+            "package_id": line.package_id, "tracking_number": line.tracking_number,
+        })
+    return rows
+
+
+def _package_rows(pk: int, order: Order) -> list[dict]:
+    return [{"order_pk": pk, "package_id": pkg.package_id, "tracking_number": pkg.tracking_number,
+             "carrier": pkg.carrier, "status": pkg.status, "line_refs": " ".join(pkg.line_refs)}
+            for pkg in order.packages]
 
 
 def write_settlement_line(session: Session, line: SettlementLine, owner_id: str) -> UpsertResult:
-    values = {
+    return write_settlement_lines(session, [line], owner_id)[0]
+
+
+def write_settlement_lines(session: Session, lines: Sequence[SettlementLine], owner_id: str) -> list[UpsertResult]:
+    return upsert_many(session, SettlementLineRow, [settlement_values(line, owner_id) for line in lines],
+                       SETTLEMENT_KEY)
+
+
+def settlement_values(line: SettlementLine, owner_id: str) -> dict:
+    return {
         "owner_id": owner_id,
         "platform": line.platform.value,
         "shop_id": line.shop_id,
@@ -93,4 +109,3 @@ def write_settlement_line(session: Session, line: SettlementLine, owner_id: str)
         "source_updated_at": line.updated_at,
         "content_hash": content_hash(line),
     }
-    return upsert(session, SettlementLineRow, values, ("platform", "shop_id", "statement_id", "transaction_id"))

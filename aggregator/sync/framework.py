@@ -1,10 +1,12 @@
 """The sync framework: one run of one (shop, stream).
 
 Flow (OCA's importer vocabulary): take the lease on the cursor → record a run → for each bounded
-window: pull → map (done by the puller) → upsert each record in its own SAVEPOINT (a bad record is
-parked in the exceptions queue, the window goes on) → advance the cursor and the run's counts in the
-same transaction as the data → commit. A failure before the commit leaves the cursor where it was;
-re-running is idempotent because every write is an upsert by natural key.
+window: pull → map (done by the puller) → write in batches (a batch writer when given, else each
+record in its own SAVEPOINT; a bad record is parked in the exceptions queue, the window goes on) →
+the window's last batch commits together with the cursor and the run's counts. A failure before that
+commit leaves the cursor where it was; re-running is idempotent because every write is an upsert by
+natural key. No transaction is open while the puller talks to the source, so a token refresh (or
+any other writer) never waits on the sync, even on SQLite's single writer.
 """
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ class StreamPuller(Protocol):
 
 
 RecordWriter = Callable[[Session, Any, str], UpsertResult]
+BatchWriter = Callable[[Session, list[Any], str], list[UpsertResult]]
 
 
 class SyncBusy(RuntimeError):
@@ -138,8 +141,14 @@ def run_sync(
     lease: timedelta = timedelta(minutes=30),
     worker_id: str | None = None,
     on_record: Callable[[], None] | None = None,
+    batch_writer: BatchWriter | None = None,
+    batch_size: int = 500,
 ) -> SyncSummary:
-    """Run one sync of ``stream`` for ``shop``; returns the run's summary (also stored as a row)."""
+    """Run one sync of ``stream`` for ``shop``; returns the run's summary (also stored as a row).
+
+    ``batch_writer`` (optional) writes ``batch_size`` records in one go; when it fails, the batch is
+    written again record by record so that only the culprit is parked.
+    """
     now = now or datetime.now(timezone.utc)
     worker = worker_id or default_worker_id()
     mode = "backfill" if since is not None else "incremental"
@@ -155,8 +164,8 @@ def run_sync(
     position = summary.cursor_before
     try:
         for window in split_windows(start, end, puller.max_window):
-            position = _sync_window(engine, shop, stream, puller, writer, window, summary, position,
-                                    on_record)
+            position = _sync_window(engine, shop, stream, puller, writer, batch_writer, batch_size, window,
+                                    summary, position, on_record)
         summary.status = "partial" if summary.failed else "succeeded"
     except Exception as exc:  # the window's transaction rolled back; the cursor stays put
         summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
@@ -168,49 +177,81 @@ def run_sync(
 
 
 def _sync_window(engine: Engine, shop: ShopRow, stream: str, puller: StreamPuller, writer: RecordWriter,
-                 window: Window, summary: SyncSummary, position: datetime | None,
-                 on_record: Callable[[], None] | None) -> datetime | None:
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "stale": 0, "failed": 0, "unknown_status": 0}
-    source = f"{shop.platform}:{stream}"
+                 batch_writer: BatchWriter | None, batch_size: int, window: Window, summary: SyncSummary,
+                 position: datetime | None, on_record: Callable[[], None] | None) -> datetime | None:
+    """Write the window in batches; the last batch commits with the cursor. No transaction is open
+    while the puller is fetching (the generator is suspended during each write)."""
+    batch: list[Pulled] = []
+    for pulled in puller.pull(window):
+        if on_record:
+            on_record()
+        batch.append(pulled)
+        if len(batch) >= batch_size:
+            _commit_batch(engine, shop, stream, writer, batch_writer, batch, summary, cursor=None)
+            batch = []
+    new_position = window.end if position is None else max(position, window.end)
+    _commit_batch(engine, shop, stream, writer, batch_writer, batch, summary, cursor=new_position)
+    return new_position
+
+
+def _commit_batch(engine: Engine, shop: ShopRow, stream: str, writer: RecordWriter,
+                  batch_writer: BatchWriter | None, batch: list[Pulled], summary: SyncSummary,
+                  cursor: datetime | None) -> None:
+    counts = dict.fromkeys(("created", "updated", "unchanged", "stale", "failed", "unknown_status"), 0)
     with session_scope(engine) as session:
-        for pulled in puller.pull(window):
-            if on_record:
-                on_record()
-            result = pulled.result
-            errors = [p for p in result.problems if p.severity is Severity.ERROR]
-            if result.record is None or errors:
-                park(session, owner_id=shop.owner_id, source=source, kind="mapping_error",
-                     reason="; ".join(p.describe() for p in errors) or "record could not be mapped",
-                     raw_payload=pulled.raw, record_key=f"{shop.shop_id}:{pulled.record_key}",
-                     run_id=summary.run_id)
-                counts["failed"] += 1
-                continue
-            if getattr(result.record, "status", None) is OrderStatus.UNKNOWN:
-                counts["unknown_status"] += 1
-            try:
-                with session.begin_nested():
-                    outcome = writer(session, result.record, shop.owner_id).outcome
-            except Exception as exc:  # one bad record never stops the window
-                park(session, owner_id=shop.owner_id, source=source, kind="store_error",
-                     reason=f"{type(exc).__name__}: {exc}", raw_payload=pulled.raw,
-                     record_key=f"{shop.shop_id}:{pulled.record_key}", run_id=summary.run_id)
-                counts["failed"] += 1
-                continue
-            counts[outcome.value] += 1
-        new_position = window.end if position is None else max(position, window.end)
-        session.execute(update(SyncCursor).where(SyncCursor.shop_pk == shop.id, SyncCursor.stream == stream)
-                        .values(position=new_position))
+        _write_batch(session, shop, f"{shop.platform}:{stream}", writer, batch_writer, batch, summary.run_id, counts)
         run = session.get(SyncRun, summary.run_id)
-        run.windows += 1
         for name, value in counts.items():
             setattr(run, name, getattr(run, name) + value)
-        run.cursor_after = new_position
-    # committed: only now does the summary reflect the window
-    summary.windows += 1
+        if cursor is not None:
+            session.execute(update(SyncCursor).where(SyncCursor.shop_pk == shop.id, SyncCursor.stream == stream)
+                            .values(position=cursor))
+            run.windows += 1
+            run.cursor_after = cursor
+    # committed: only now does the summary reflect it
     for name, value in counts.items():
         setattr(summary, name, getattr(summary, name) + value)
-    summary.cursor_after = new_position
-    return new_position
+    if cursor is not None:
+        summary.windows += 1
+        summary.cursor_after = cursor
+
+
+def _write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWriter,
+                 batch_writer: BatchWriter | None, batch: list[Pulled], run_id: int, counts: dict[str, int]) -> None:
+    usable: list[Pulled] = []
+    for pulled in batch:
+        result = pulled.result
+        errors = [p for p in result.problems if p.severity is Severity.ERROR]
+        if result.record is None or errors:
+            park(session, owner_id=shop.owner_id, source=source, kind="mapping_error",
+                 reason="; ".join(p.describe() for p in errors) or "record could not be mapped",
+                 raw_payload=pulled.raw, record_key=f"{shop.shop_id}:{pulled.record_key}", run_id=run_id)
+            counts["failed"] += 1
+            continue
+        if getattr(result.record, "status", None) is OrderStatus.UNKNOWN:
+            counts["unknown_status"] += 1
+        usable.append(pulled)
+    if batch_writer is not None and usable:
+        try:
+            with session.begin_nested():
+                outcomes = batch_writer(session, [p.result.record for p in usable], shop.owner_id)
+        except Exception as exc:  # find the culprit record by record below
+            log.info("batch write of %d %s records failed (%s); retrying one by one", len(usable), source, exc)
+        else:
+            for outcome in outcomes:
+                counts[outcome.outcome.value] += 1
+            return
+    for pulled in usable:
+        try:
+            with session.begin_nested():
+                outcome = writer(session, pulled.result.record, shop.owner_id).outcome
+        except Exception as exc:  # one bad record never stops the batch
+            park(session, owner_id=shop.owner_id, source=source, kind="store_error",
+                 reason=f"{type(exc).__name__}: {exc}", raw_payload=pulled.raw,
+                 record_key=f"{shop.shop_id}:{pulled.record_key}", run_id=run_id)
+            counts["failed"] += 1
+            continue
+        counts[outcome.value] += 1
 
 
 def _finish(engine: Engine, shop_pk: int, stream: str, worker: str, summary: SyncSummary,

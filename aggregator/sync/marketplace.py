@@ -7,10 +7,9 @@ retry policy and a per-shop rate limiter, and runs ``run_sync`` for the stream w
 A shop needing re-authorization is not synced and says so; an authorization lost during the run
 marks the shop ``needs_reauth``.
 
-On SQLite a window's records are pulled completely before they are handed to the framework: the
-framework writes each window in one transaction, and SQLite has one writer, so a token refresh
-(which writes the new pair under ``BEGIN IMMEDIATE``) in the middle of a half-written window would
-wait on its own process. Memory is bounded by one window of raw records.
+Records are written in batches by the framework (``write_orders`` / ``write_settlement_lines``),
+which holds no transaction while the puller fetches, so a token refresh mid-window never waits on
+the sync's own write lock (SQLite has one writer).
 """
 from __future__ import annotations
 
@@ -28,7 +27,7 @@ from aggregator.auth.shops import adapter_settings, credential_of, shop_context
 from aggregator.auth.token_store import DatabaseTokenProvider
 from aggregator.store.db import session_scope
 from aggregator.store.exceptions_queue import park
-from aggregator.store.marketplace_writer import write_order, write_settlement_line
+from aggregator.store.marketplace_writer import write_order, write_orders, write_settlement_line, write_settlement_lines
 from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.upsert import write_audit
 from aggregator.store.vault import Vault
@@ -40,7 +39,9 @@ from platform_adapters.http.transport import Transport
 from platform_adapters.registry import MarketplaceAdapter, OrderSource, ShopContext, get_adapter
 
 log = logging.getLogger(__name__)
-STREAMS = ("orders", "settlements")
+WRITERS = {"orders": (write_order, write_orders),
+           "settlements": (write_settlement_line, write_settlement_lines)}
+STREAMS = tuple(WRITERS)
 _LIMITERS: dict[str, RateLimiter] = {}
 
 
@@ -60,21 +61,12 @@ class OrderPuller:
     settings: Any
     shop: ShopContext
     source: OrderSource
-    buffer_window: bool = False
 
     @property
     def max_window(self):
         return self.source.max_window
 
     def pull(self, window: Window) -> Iterator[Pulled]:
-        records = self._pull(window)
-        if self.buffer_window:
-            # SQLite: finish every HTTP call (and any token refresh, which needs the database write
-            # lock) before the framework's window transaction makes its first write and takes it.
-            records = iter(list(records))
-        yield from records
-
-    def _pull(self, window: Window) -> Iterator[Pulled]:
         for raw in self.source.iter_orders(window.start, window.end):
             result = self.adapter.map_order(raw, self.shop, self.settings)
             yield Pulled(raw=raw, result=result, record_key=self.adapter.raw_order_key(raw))
@@ -91,19 +83,12 @@ class SettlementPuller:
     settings: Any
     shop: ShopContext
     source: Any  # SettlementSource
-    buffer_window: bool = False
 
     @property
     def max_window(self):
         return self.source.max_window
 
     def pull(self, window: Window) -> Iterator[Pulled]:
-        records = self._pull(window)
-        if self.buffer_window:  # see OrderPuller.pull
-            records = iter(list(records))
-        yield from records
-
-    def _pull(self, window: Window) -> Iterator[Pulled]:
         for raw in self.source.iter_settlements(window.start, window.end):
             key = self.adapter.raw_settlement_key(raw)
             for result in self.adapter.map_settlement(raw, self.shop, self.settings):
@@ -140,12 +125,11 @@ def build_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transpo
         return adapter.refresh_tokens(settings, transport, context, stale, clock)
 
     tokens = DatabaseTokenProvider(engine, shop.id, shop.shop_id, vault, refresher, clock=clock)
-    buffer = engine.dialect.name == "sqlite"
     if stream == "settlements":
         source = adapter.settlement_source(settings, context, tokens, transport, clock)
-        return SettlementPuller(adapter, settings, context, source, buffer_window=buffer), tokens
+        return SettlementPuller(adapter, settings, context, source), tokens
     source = adapter.order_source(settings, context, tokens, transport, clock)
-    return OrderPuller(adapter, settings, context, source, buffer_window=buffer), tokens
+    return OrderPuller(adapter, settings, context, source), tokens
 
 
 def build_order_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transport, *,
@@ -189,12 +173,12 @@ def sync_shop(engine: Engine, shop: ShopRow, vault: Vault, stream: str = "orders
                            + ("; run: aggregator shops authorize" if shop.status == "needs_reauth" else ""))
     owned = transport is None
     transport = transport or make_transport(shop.platform, retries=retries, timeout=timeout)
-    writer = write_settlement_line if stream == "settlements" else write_order
+    writer, batch_writer = WRITERS[stream]
     try:
         puller, _ = build_puller(engine, shop, vault, transport, stream, clock=clock)
         watched = _RevocationWatch(engine, shop, puller)
-        return run_sync(engine, shop, stream, watched, writer, since=since, until=until, now=now,
-                        on_record=on_record, **run_options)
+        return run_sync(engine, shop, stream, watched, writer, batch_writer=batch_writer, since=since, until=until,
+                        now=now, on_record=on_record, **run_options)
     finally:
         if owned:
             transport.close()

@@ -22,6 +22,7 @@ from aggregator.sandbox_link import connect_sandbox
 from aggregator.store.db import create_engine_for, upgrade_schema
 from aggregator.store.models import OrderRow, SyncRun
 from aggregator.store.vault import Vault
+from aggregator.sync.marketplace import STREAMS
 from platform_adapters.sandbox import running_sandbox
 
 BROKERS = {
@@ -45,8 +46,9 @@ def test_worker_syncs_every_shop_once(broker: str, pg_database_factory, tmp_path
     with running_sandbox(seed=5, orders=80) as sandbox:
         shop_ids = connect_sandbox(engine, Vault.from_settings(settings), sandbox.base_url)
         truth = httpx.get(sandbox.base_url + "/_sandbox/truth/orders", timeout=30).json()
+        log = (tmp_path / "worker.log").open("w+")  # a file, not a pipe: a chatty worker must never block
         worker = subprocess.Popen([sys.executable, "-m", "aggregator.cli.main", "worker", "--concurrency", "2"],
-                                  env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                  env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
         try:
             celery = make_celery(settings)
             celery.send_task("aggregator.sync_due", queue=settings.task_queue)
@@ -54,19 +56,23 @@ def test_worker_syncs_every_shop_once(broker: str, pg_database_factory, tmp_path
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 with Session(engine) as session:
-                    finished = session.execute(select(SyncRun.shop_pk, func.count()).where(
-                        SyncRun.status.in_(["succeeded", "partial"])).group_by(SyncRun.shop_pk)).all()
-                if {shop for shop, _ in finished} == set(shop_ids) and dict(finished)[shop_ids[0]] >= 2:
+                    finished = {(shop, stream): n for shop, stream, n in session.execute(
+                        select(SyncRun.shop_pk, SyncRun.stream, func.count())
+                        .where(SyncRun.status.in_(["succeeded", "partial"]))
+                        .group_by(SyncRun.shop_pk, SyncRun.stream))}
+                every = {(shop, stream) for shop in shop_ids for stream in STREAMS}
+                if set(finished) == every and finished[(shop_ids[0], "orders")] >= 2:
                     break
-                assert worker.poll() is None, worker.stdout.read().decode()[-3000:]
+                assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
                 time.sleep(0.5)
             else:
                 worker.terminate()
-                pytest.fail("the worker did not sync every shop in time:\n" + worker.stdout.read().decode()[-3000:])
+                pytest.fail("the worker did not sync every shop in time:\n" + (tmp_path / "worker.log").read_text()[-3000:])
         finally:
             if worker.poll() is None:
                 worker.terminate()
                 worker.wait(timeout=30)
+            log.close()
     with Session(engine) as session:
         stored = session.execute(select(OrderRow.platform, OrderRow.shop_id, OrderRow.order_id)).all()
         runs = session.scalars(select(SyncRun)).all()

@@ -153,3 +153,26 @@ def test_a_held_lease_refuses_a_second_worker(engine, shop) -> None:
     summary = run_sync(engine, shop, "orders", Reentrant([good("A", 1)]), write_order,
                        since=START, until=START + timedelta(hours=2), now=NOW, worker_id="me")
     assert summary.status == "succeeded" and summary.created == 1
+
+
+def test_batches_write_in_one_go_and_fall_back_to_find_the_culprit(engine, shop) -> None:
+    from aggregator.store.marketplace_writer import write_orders
+
+    def picky_batch(session: Session, orders, owner_id: str):
+        if any(o.order_id == "B" for o in orders):
+            raise ValueError("refused by the store")
+        return write_orders(session, orders, owner_id)
+
+    def picky_one(session: Session, order, owner_id: str):
+        return picky_batch(session, [order], owner_id)[0]
+
+    records = [good("A", 1), good("B", 2), good("C", 3), good("D", 4), good("A", 5, OrderStatus.SHIPPED)]
+    summary = run_sync(engine, shop, "orders", ListPuller(records), picky_one, batch_writer=picky_batch,
+                       batch_size=2, since=START, until=START + timedelta(days=1), now=NOW)
+    assert (summary.created, summary.updated, summary.failed) == (3, 1, 1)
+    with session_scope(engine) as session:
+        assert dict(session.execute(select(OrderRow.order_id, OrderRow.status)).all()) == {
+            "A": "SHIPPED", "C": "READY_TO_SHIP", "D": "READY_TO_SHIP"}
+        assert session.scalars(select(ExceptionItem.record_key)).all() == ["480012345:B"]
+        run = session.get(SyncRun, summary.run_id)
+        assert (run.created, run.updated, run.failed, run.windows) == (3, 1, 1, 1)
