@@ -14,6 +14,7 @@ import pandas as pd
 
 from matching.allocation import allocate_fifo
 from matching.engine import Prepared
+from matching.frames import lookup
 
 CHAIN_COLUMNS = ["platform", "shop_id", "order_id", "order_line_ref", "sku", "qty", "lot_id", "warehouse_code",
                  "asn_no", "container_no", "transport_document_no", "customs_declaration_no", "method",
@@ -62,18 +63,19 @@ def build_chains(links: pd.DataFrame, p: Prepared) -> pd.DataFrame:
     docs = p.documents.set_index("key")
     customs = p.customs.set_index("key")
     out = pd.DataFrame({
-        "platform": rows["order_line"].map(ol["platform"]),
-        "shop_id": rows["order_line"].map(ol["shop_id"]),
-        "order_id": rows["order_line"].map(ol["order_id"]),
-        "order_line_ref": rows["order_line"].map(ol["line_ref"]),
-        "sku": rows["order_line"].map(ol["sku_c"]),
+        "platform": lookup(rows["order_line"], ol["platform"]),
+        "shop_id": lookup(rows["order_line"], ol["shop_id"]),
+        "order_id": lookup(rows["order_line"], ol["order_id"]),
+        "order_line_ref": lookup(rows["order_line"], ol["line_ref"]),
+        "sku": lookup(rows["order_line"], ol["sku_c"]),
         "qty": rows["qty"].astype("int64"),
-        "lot_id": rows["lot"].str.split("|").str[2],
-        "warehouse_code": rows["shipment"].str.split("|").str[1],
-        "asn_no": rows["receipt"].map(rec["asn_no"]),
-        "container_no": rows["document"].map(docs["container_no"]).fillna(rows["receipt"].map(rec["container_no"])),
-        "transport_document_no": rows["document"].map(docs["doc_number"]),
-        "customs_declaration_no": rows["customs"].map(customs["declaration_no"]),
+        "lot_id": rows["lot"].astype("string").str.split("|").str[2],
+        "warehouse_code": rows["shipment"].astype("string").str.split("|").str[1],
+        "asn_no": lookup(rows["receipt"], rec["asn_no"]),
+        "container_no": lookup(rows["document"], docs["container_no"]).fillna(
+            lookup(rows["receipt"], rec["container_no"])),
+        "transport_document_no": lookup(rows["document"], docs["doc_number"]),
+        "customs_declaration_no": lookup(rows["customs"], customs["declaration_no"]),
     })
     methods = rows[["m1", "m2", "m3", "m5", "m4"]].to_numpy()
     confs = rows[["c1", "c2", "c3", "c5", "c4"]].fillna(2.0).to_numpy()

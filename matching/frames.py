@@ -30,6 +30,7 @@ join agree with what the importers stored. Order ids, line refs, tracking number
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -168,6 +169,21 @@ def member(series: pd.Series, values) -> pd.Series:
     right = pa.array(pd.Series(values).astype("string").dropna().unique())
     found = pc.is_in(left, value_set=right).to_numpy(zero_copy_only=False)
     return pd.Series(found.astype(bool), index=series.index)
+
+
+def lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
+    """``table[key]`` for every key (missing keys and missing values give NA), in the table's dtype.
+
+    Unlike ``Series.map`` this works when ``keys`` is empty or all-missing (float NaN) and ``table`` holds
+    datetimes. ``table`` must have a unique index."""
+    positions = table.index.get_indexer(pd.Index(keys.astype(object)))
+    found = positions >= 0
+    if len(table) == 0:
+        return pd.Series(pd.NA, index=keys.index).astype(table.dtype)
+    values = table.iloc[np.where(found, positions, 0)].reset_index(drop=True)
+    values = values.where(pd.Series(found))
+    values.index = keys.index
+    return values
 
 
 def join_key(*parts: pd.Series) -> pd.Series:

@@ -23,6 +23,7 @@ from datetime import datetime
 import pandas as pd
 
 from matching.engine import Prepared
+from matching.frames import lookup
 from matching.title import events as ev
 from matching.title.events import LEDGER_COLUMNS, TitleEvent
 from matching.title.policy import PolicyBook
@@ -78,23 +79,25 @@ class _Subject:
 
 def _lot_frame(p: Prepared, links: pd.DataFrame) -> pd.DataFrame:
     lr = links[links["step"] == "lot_receipt"].sort_values(["left_key", "right_key"])
+    if lr.empty:
+        return pd.DataFrame()
     lots = lr.groupby("left_key", as_index=False).agg(owner_id=("owner_id", "first"), receipt=("right_key", "first"),
                                                       qty=("qty", "sum"))
     rd = links[links["step"] == "receipt_document"].drop_duplicates("left_key").set_index("left_key")["right_key"]
     rc = links[links["step"] == "receipt_customs"].drop_duplicates("left_key").set_index("left_key")["right_key"]
-    lots["document"] = lots["receipt"].map(rd)
-    lots["customs"] = lots["receipt"].map(rc)
+    lots["document"] = lookup(lots["receipt"], rd)
+    lots["customs"] = lookup(lots["receipt"], rc)
     rec = p.receipts.set_index("key")
     for column in ("warehouse_code", "arrived_at", "received_at", "asn_no", "line_received"):
-        lots[column] = lots["receipt"].map(rec[column])
+        lots[column] = lookup(lots["receipt"], rec[column])
     lots["received_at"] = lots["received_at"].where(lots["line_received"].fillna(False).astype(bool))
     docs = p.documents.set_index("key")
     for column in ("doc_number", "master_doc_number", "doc_type", "mode", "is_to_order", "release_type", "shipper",
                    "consignee", "incoterm", "shipped_on_board_at", "eta"):
-        lots[f"d_{column}"] = lots["document"].map(docs[column])
+        lots[f"d_{column}"] = lookup(lots["document"], docs[column])
     customs = p.customs.set_index("key")
     for column in ("declaration_no", "submitted_at", "released_at", "arrival_date", "country"):
-        lots[f"c_{column}"] = lots["customs"].map(customs[column])
+        lots[f"c_{column}"] = lookup(lots["customs"], customs[column])
     return lots.sort_values("left_key").reset_index(drop=True)
 
 
@@ -301,6 +304,8 @@ def derive_title_events(p: Prepared, links: pd.DataFrame, book: PolicyBook | Non
     for row in _lot_frame(p, links).itertuples(index=False):
         out.extend(_lot_events(row, book, chains))
     alloc = links[links["step"] == "shipment_lot"].sort_values(["left_key", "right_key"])
+    if alloc.empty:
+        return _ledger(out)
     ship = p.shipments.set_index("key")
     country = pd.Series(dtype="string")
     os_ = links[links["step"] == "order_shipment"].drop_duplicates("right_key")
@@ -309,10 +314,14 @@ def derive_title_events(p: Prepared, links: pd.DataFrame, book: PolicyBook | Non
     frame = alloc.assign(country=alloc["left_key"].map(country))
     for column in ("platform", "shop_id", "order_id", "warehouse_code", "wms_outbound_no", "tracking_number",
                    "created_at", "shipped_at", "delivered_at", "returned_at"):
-        frame[column] = frame["left_key"].map(ship[column])
+        frame[column] = lookup(frame["left_key"], ship[column])
     frame["carrier_code"] = frame["left_key"].map(ship["carrier_code"]) if "carrier_code" in ship else pd.NA
     for row in frame.itertuples(index=False):
         out.extend(_allocation_events(row, book))
-    ledger = pd.DataFrame([e.row() for e in out], columns=LEDGER_COLUMNS)
-    ledger["seq"] = ledger.groupby("subject_key").cumcount() + 1
+    return _ledger(out)
+
+
+def _ledger(events: list[TitleEvent]) -> pd.DataFrame:
+    ledger = pd.DataFrame([e.row() for e in events], columns=LEDGER_COLUMNS)
+    ledger["seq"] = (ledger.groupby("subject_key").cumcount() + 1).astype("int64")
     return ledger

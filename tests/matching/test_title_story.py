@@ -156,3 +156,12 @@ def test_lots_reported_on_the_water_count_in_the_position(matched):
     event = ledger[ledger["subject_key"] == "LUMINA-HK||LOT-MSMU7300156-EBB"]
     assert event[["kind", "risk_bearer", "confidence"]].values.tolist() == [
         ["REPORTED_IN_TRANSIT", "LUMINA-HK", "ASSERTED"]]
+
+
+def test_empty_input_gives_an_empty_ledger_and_position():
+    from matching.engine import MatchInput
+
+    prepared = prepare_input(MatchInput())
+    ledger = derive_title_events(prepared, match_prepared(prepared).links)
+    assert ledger.empty and "seq" in ledger.columns
+    assert title_position(ledger, pd.Timestamp("2026-03-05T00:00:00Z")).empty
