@@ -120,3 +120,10 @@ def test_changed_data_retracts_title_events_instead_of_rewriting_them(story_db, 
         after = dict(session.execute(select(TitleEventRow.event_id, TitleEventRow.retracted_at)).all())
     assert set(before) <= set(after)  # nothing deleted
     assert any(after[e] is not None for e in before)
+
+
+def test_match_on_an_empty_store(engine, tmp_path):
+    result = cli_run(engine, tmp_path, "match")
+    assert result.exit_code == 0, result.output
+    assert "matched 0 of 0 partition(s): 0 link(s), 0 exception(s), 0 title event(s) added" in result.output
+    assert cli_run(engine, tmp_path, "export", "links").output.startswith("platform,shop_id,order_id")
