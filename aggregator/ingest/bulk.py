@@ -1,8 +1,9 @@
 """Batch writing of new aggregates, with the same rows and audit entries as the per-record upsert.
 
-One SELECT finds which keys of the batch already exist; the new headers go in one multi-row INSERT …
-RETURNING id, their children and their ``create`` audit entries in one executemany each, all inside
-one SAVEPOINT. Existing keys, and every record of a batch whose bulk insert fails (a value the
+On SQLite one SELECT finds which keys of the batch already exist and the new headers go in one
+multi-row INSERT … RETURNING id; on PostgreSQL the headers go in through a pipelined executemany with
+ON CONFLICT DO NOTHING RETURNING id. Their children and ``create`` audit entries follow in one
+executemany each, all inside one SAVEPOINT. Existing keys, and every record of a batch whose bulk insert fails (a value the
 database refuses), go through ``write_aggregate`` one by one in their own SAVEPOINT, so a bad record
 is isolated exactly as on the slow path.
 """
@@ -62,31 +63,44 @@ def _audit_rows(table, aggs: list[Aggregate], actor: str) -> list[dict]:
              "changes": to_jsonable({k: v for k, v in a.values.items() if k not in BOOKKEEPING})} for a in aggs]
 
 
-def _insert_new_postgresql(session: Session, aggs: list[Aggregate], actor: str) -> None:
+def _insert_new_postgresql(session: Session, aggs: list[Aggregate], actor: str) -> list[int]:
     """The same rows through psycopg's pipelined ``executemany``: one prepared statement per table
     instead of SQLAlchemy's long multi-VALUES statements, which psycopg must re-parse every time.
-    Values are already what the column types bind on PostgreSQL (aware datetimes, Decimals, dates)."""
+    Values are already what the column types bind on PostgreSQL (aware datetimes, Decimals, dates).
+    Headers go in with ``ON CONFLICT DO NOTHING``: the positions that returned an id are the created
+    ones (children and audit entries are written for those); the others already exist."""
     from psycopg.types.json import Jsonb
 
     raw = session.connection().connection.driver_connection
     quote = session.get_bind().dialect.identifier_preparer.quote
 
-    def statement(table_name: str, columns: list[str], returning: bool = False) -> str:
-        return (f"INSERT INTO {quote(table_name)} ({', '.join(quote(c) for c in columns)}) "
-                f"VALUES ({', '.join(['%s'] * len(columns))})" + (" RETURNING id" if returning else ""))
+    def statement(table_name: str, columns: list[str], conflict: tuple[str, ...] = ()) -> str:
+        text = (f"INSERT INTO {quote(table_name)} ({', '.join(quote(c) for c in columns)}) "
+                f"VALUES ({', '.join(['%s'] * len(columns))})")
+        if conflict:
+            text += f" ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO NOTHING RETURNING id"
+        return text
 
     first = aggs[0]
     table = first.model.__table__
     defaults = _python_defaults(table, first.values)
     columns = [*first.values, *defaults]
     with raw.cursor() as cursor:
-        cursor.executemany(statement(table.name, columns, returning=True),
+        cursor.executemany(statement(table.name, columns, conflict=first.key),
                            [tuple({**a.values, **defaults}[c] for c in columns) for a in aggs], returning=True)
-        ids = []
+        created: list[tuple[int, int]] = []  # (position in aggs, new id)
+        position = 0
         while True:
-            ids.append(cursor.fetchone()[0])
+            row = cursor.fetchone()
+            if row is not None:
+                created.append((position, row[0]))
+            position += 1
             if not cursor.nextset():
                 break
+        if not created:
+            return []
+        ids = [pk for _, pk in created]
+        aggs = [aggs[i] for i, _ in created]
         for index, (child_model, parent_col, _) in enumerate(first.children):
             rows = [(pk, row) for pk, agg in zip(ids, aggs, strict=True) for row in agg.children[index][2]]
             if rows:
@@ -99,12 +113,13 @@ def _insert_new_postgresql(session: Session, aggs: list[Aggregate], actor: str) 
         audit_columns = ["at", *audit[0]]
         cursor.executemany(statement(AuditEntry.__tablename__, audit_columns),
                            [(now, *(Jsonb(v) if k == "changes" else v for k, v in row.items())) for row in audit])
+    return [i for i, _ in created]
 
 
-def _insert_new(session: Session, aggs: list[Aggregate], actor: str) -> None:
+def _insert_new(session: Session, aggs: list[Aggregate], actor: str) -> list[int]:
+    """Insert ``aggs`` (keys checked absent, or left to ON CONFLICT on PostgreSQL); positions created."""
     if session.get_bind().dialect.name == "postgresql":
-        _insert_new_postgresql(session, aggs, actor)
-        return
+        return _insert_new_postgresql(session, aggs, actor)
     connection = session.connection()
     first = aggs[0]
     table = first.model.__table__
@@ -115,6 +130,7 @@ def _insert_new(session: Session, aggs: list[Aggregate], actor: str) -> None:
         if rows:
             connection.execute(insert(child_model.__table__), rows)
     connection.execute(insert(AuditEntry.__table__), _audit_rows(table, aggs, actor))
+    return list(range(len(aggs)))
 
 
 def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[int, UpsertOutcome | None, str | None], None],
@@ -123,17 +139,21 @@ def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[in
     if not aggs:
         return
     first = aggs[0]
-    present = existing_keys(session, first.model, first.key, [a.key_values for a in aggs])
-    new = [i for i, a in enumerate(aggs) if a.key_values not in present]
-    one_by_one = [i for i, a in enumerate(aggs) if a.key_values in present]
-    if new:
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = list(range(len(aggs)))  # ON CONFLICT sorts out the existing ones
+    else:
+        present = existing_keys(session, first.model, first.key, [a.key_values for a in aggs])
+        candidates = [i for i, a in enumerate(aggs) if a.key_values not in present]
+    one_by_one = sorted(set(range(len(aggs))) - set(candidates))
+    if candidates:
         try:
             with session.begin_nested():
-                _insert_new(session, [aggs[i] for i in new], actor)
-            for i in new:
+                created = {candidates[j] for j in _insert_new(session, [aggs[i] for i in candidates], actor)}
+            for i in sorted(created):
                 on_result(i, UpsertOutcome.CREATED, None)
+            one_by_one = sorted(set(one_by_one) | (set(candidates) - created))
         except StoreError:
-            one_by_one = sorted(one_by_one + new)
+            one_by_one = list(range(len(aggs)))
     for i in one_by_one:
         try:
             with session.begin_nested():
