@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     operator_api_key: SecretStr | None = Field(
         default=None, description="API key that may act for any owner (?owner=…); unset = no operator"
     )
+    public_base_url: str | None = Field(
+        default=None, description="the URL marketplaces reach this server at (Shopee signs the callback URL)"
+    )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     log_level: str = "INFO"

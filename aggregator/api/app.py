@@ -1,6 +1,7 @@
 """Builds the FastAPI application: API routers, the static web page, health check."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -9,19 +10,29 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
 from aggregator import __version__
-from aggregator.api.routes import operations, orders
+from aggregator.api.routes import operations, orders, webhooks
 from aggregator.store.db import session_factory
+from aggregator.store.vault import Vault
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
 
-def create_app(engine: Engine, operator_key: str | None = None) -> FastAPI:
+def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault | None = None,
+               public_base_url: str | None = None,
+               enqueue_webhook: Callable[[int], None] | None = None) -> FastAPI:
+    """``vault`` enables the webhook endpoints (they verify with each shop's app secret);
+    ``enqueue_webhook`` hands stored events to Celery instead of this process's background."""
     app = FastAPI(title="Cross-border aggregator", version=__version__, docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None)
+    app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.operator_key = operator_key
+    app.state.vault = vault
+    app.state.public_base_url = public_base_url
+    app.state.enqueue_webhook = enqueue_webhook
     app.include_router(orders.router)
     app.include_router(operations.router)
+    app.include_router(webhooks.router)
 
     @app.get("/healthz", tags=["health"])
     def health() -> dict[str, str]:

@@ -62,22 +62,16 @@ def mark_needs_reauth(session: Session, shop_pk: int, reason: str) -> None:
 def locked_credential(engine: Engine, shop_pk: int) -> Iterator[tuple[Session, ShopCredential]]:
     """A transaction holding the write lock on the shop's credential row (commits on success)."""
     with engine.connect() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            conn.info["immediate"] = True
-        try:
-            with conn.begin():
-                session = Session(bind=conn)
-                stmt = select(ShopCredential).where(ShopCredential.shop_pk == shop_pk)
-                if not sqlite:
-                    stmt = stmt.with_for_update()
-                row = session.scalars(stmt).first()
-                if row is None:
-                    raise AuthorizationRevoked(str(shop_pk), "the shop has no stored credentials")
-                yield session, row
-                session.flush()
-        finally:
-            conn.info.pop("immediate", None)
+        with conn.begin():  # SQLite: BEGIN IMMEDIATE (aggregator.store.db) holds the write lock
+            session = Session(bind=conn)
+            stmt = select(ShopCredential).where(ShopCredential.shop_pk == shop_pk)
+            if conn.dialect.name != "sqlite":
+                stmt = stmt.with_for_update()
+            row = session.scalars(stmt).first()
+            if row is None:
+                raise AuthorizationRevoked(str(shop_pk), "the shop has no stored credentials")
+            yield session, row
+            session.flush()
 
 
 class DatabaseTokenProvider:

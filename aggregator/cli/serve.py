@@ -15,7 +15,19 @@ def command(app: AppContext, host: str | None, port: int | None) -> None:
 
     from aggregator.api.app import create_app
 
+    from aggregator.store.vault import Vault
+
     settings = app.settings
     operator = settings.operator_api_key.get_secret_value() if settings.operator_api_key else None
-    api = create_app(app.ready_engine(), operator_key=operator)
+    enqueue = None
+    if settings.jobs_mode == "celery":
+        from aggregator.jobs.celery_app import make_celery
+
+        celery = make_celery(settings)
+
+        def enqueue(event_pk: int) -> None:
+            celery.send_task("aggregator.apply_webhook", args=[event_pk], queue=settings.task_queue)
+
+    api = create_app(app.ready_engine(), operator_key=operator, vault=Vault.from_settings(settings),
+                     public_base_url=settings.public_base_url, enqueue_webhook=enqueue)
     uvicorn.run(api, host=host or settings.api_host, port=port or settings.api_port, log_config=None)

@@ -49,7 +49,10 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
+            # IMMEDIATE: take the write lock when the transaction starts, waiting (busy timeout) for
+            # another writer. A deferred transaction that reads and then writes would instead fail at
+            # once with "database is locked" whenever another writer committed in between.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

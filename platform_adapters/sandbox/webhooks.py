@@ -30,7 +30,8 @@ LAZADA_SITE = {"SG": "lazada_sg", "MY": "lazada_my", "TH": "lazada_th", "PH": "l
 
 def configure_webhooks(state: SandboxState, url: str | None, duplicate_rate: float = 0.0,
                        out_of_order: bool = False, platforms=PLATFORMS) -> None:
-    """Set where pushes go; refuses anything but a loopback URL and rates outside [0, 1] (ValueError)."""
+    """Set where pushes go (``{platform}`` in the URL is replaced by shopee/lazada/tiktok, as each platform
+    has its own registered callback URL); refuses anything but a loopback URL and rates outside [0, 1]."""
     if url is not None and urlsplit(url).hostname not in LOOPBACK_HOSTS:
         raise ValueError("webhook URL must be on loopback (127.0.0.1, localhost, ::1)")
     if not 0.0 <= float(duplicate_rate) <= 1.0:
@@ -105,10 +106,11 @@ class WebhookPusher:
                     queue[i], queue[i + 1] = queue[i + 1], queue[i]
         with httpx.Client(timeout=10.0) as client:
             for platform, order_id, raw, body, duplicate in queue:
+                url = settings.url.replace("{platform}", platform)  # one callback URL per platform, as registered
                 headers = {"Content-Type": "application/json",
-                           "Authorization": sign_message(self.state, platform, settings.url, body)}
+                           "Authorization": sign_message(self.state, platform, url, body)}
                 try:
-                    status = client.post(settings.url, content=body, headers=headers).status_code
+                    status = client.post(url, content=body, headers=headers).status_code
                 except httpx.HTTPError as exc:
                     status = f"error: {type(exc).__name__}"
                 settings.deliveries.append({"platform": platform, "order_id": order_id, "status": raw,

@@ -2,7 +2,7 @@
 from aggregator.store.models import audit, marketplace, sync, tenancy  # noqa: F401
 from aggregator.store.models import logistics, warehouse  # noqa: F401  (ingestion: documents, customs, 3PL, imports)
 from aggregator.store.models import fx  # noqa: F401  (rates with provenance, locks, open items, revaluation, FX journals)
-from aggregator.store.models import inventory, jobs  # noqa: F401  (inventory core ledger, job leases)
+from aggregator.store.models import inventory, jobs, webhooks  # noqa: F401  (inventory core, job leases, webhooks)
 from aggregator.store.models import matching  # noqa: F401  (links, match exceptions, manual links, title ledger)
 
 from aggregator.store.models.audit import AuditEntry

@@ -590,6 +590,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_warehouse_shipments_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_shipments_tracking_number'), ['tracking_number'], unique=False)
 
+    op.create_table('webhook_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('event_id', sa.String(length=255), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=True),
+    sa.Column('shop_id', sa.String(length=64), nullable=True),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('order_id', sa.String(length=64), nullable=True),
+    sa.Column('raw_status', sa.String(length=64), nullable=True),
+    sa.Column('source_updated_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=True),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_events')),
+    sa.UniqueConstraint('platform', 'event_id', name=op.f('uq_webhook_events_platform_event_id'))
+    )
+    with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_events_owner_id'), ['owner_id'], unique=False)
+
     op.create_table('customs_entry_lines',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('entry_pk', sa.Integer(), nullable=False),
@@ -1037,6 +1057,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_customs_entry_lines_entry_pk'))
 
     op.drop_table('customs_entry_lines')
+    with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_events_owner_id'))
+
+    op.drop_table('webhook_events')
     with op.batch_alter_table('warehouse_shipments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_warehouse_shipments_tracking_number'))
         batch_op.drop_index(batch_op.f('ix_warehouse_shipments_owner_id'))
