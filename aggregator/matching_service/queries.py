@@ -66,13 +66,17 @@ def exceptions(engine: Engine, owner_id: str | None = None, status: str | None =
     return pd.DataFrame(rows, columns=columns)
 
 
-def timeline(engine: Engine, *, platform: str, shop_id: str, order_id: str) -> pd.DataFrame:
+def timeline(engine: Engine, *, platform: str, shop_id: str, order_id: str,
+             owner_id: str | None = None) -> pd.DataFrame:
+    """The order's timeline; ``owner_id`` limits what is read to that owner's data. ``engine`` may be a
+    connection already in a transaction (the reads then join it)."""
     with session_scope(engine) as session:
-        prepared = prepare_input(load_input(session))
-        links = load_previous(session).links
+        prepared = prepare_input(load_input(session, owner_id))
+        links = load_previous(session, owner_id).links
         s = SettlementLineRow
-        settle = session.execute(select(s.platform, s.shop_id, s.order_id, s.occurred_at, s.kind, s.amount,
-                                        s.currency).where(s.order_id.is_not(None))).all()
+        settle = session.execute(_owned(select(s.platform, s.shop_id, s.order_id, s.occurred_at, s.kind, s.amount,
+                                               s.currency).where(s.order_id.is_not(None)), s.owner_id,
+                                        owner_id)).all()
     settlements = pd.DataFrame(settle, columns=["platform", "shop_id", "order_id", "occurred_at", "kind", "amount",
                                                 "currency"])
     return order_timeline(prepared, links, platform=platform, shop_id=shop_id, order_id=order_id,

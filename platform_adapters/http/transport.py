@@ -103,8 +103,10 @@ class Transport:
                 raise
             except ValueError as exc:  # body was not the envelope (HTML error page, truncated JSON)
                 self._note(request_id)
+                # a 2xx whose body cannot be read was cut off or garbled in transit: ask again
+                unreadable_kind = ErrorKind.RETRYABLE if 200 <= response.status_code < 300 else ErrorKind.FATAL
                 raise PlatformError(
-                    status_kind or ErrorKind.FATAL, f"HTTP {response.status_code}",
+                    status_kind or unreadable_kind, f"HTTP {response.status_code}",
                     f"unreadable response body: {exc}", platform=self.platform, request_id=request_id,
                     http_status=response.status_code, path=request.url.path,
                     retry_after=parse_retry_after(response.headers.get("retry-after")),

@@ -66,6 +66,22 @@ def test_connection_errors_are_retried_then_surface_as_platform_error():
     assert route.call_count == 3 and len(sleeps) == 2 and info.value.kind is ErrorKind.RETRYABLE
 
 
+def test_a_truncated_success_body_is_retried_but_an_unreadable_client_error_is_not():
+    sleeps = Sleeps()
+    with respx.mock() as router:
+        route = router.get("https://h.test/x").mock(side_effect=[
+            httpx.Response(200, content=b'{"response": {"order_list": [{"order_sn": "26'),
+            httpx.Response(200, json={"response": {"order_list": []}}),
+        ])
+        transport = Transport(httpx.Client(), retry=RetryPolicy(max_attempts=3, sleep=sleeps))
+        body = transport.send(lambda: httpx.Request("GET", "https://h.test/x"), lambda r: r.json())
+        assert body == {"response": {"order_list": []}} and route.call_count == 2 and len(sleeps) == 1
+        router.get("https://h.test/y").mock(return_value=httpx.Response(400, content=b"<html>bad</html>"))
+        with pytest.raises(PlatformError) as info:
+            transport.send(lambda: httpx.Request("GET", "https://h.test/y"), lambda r: r.json())
+    assert info.value.kind is ErrorKind.FATAL and len(sleeps) == 1
+
+
 def test_rate_limiter_is_per_key_and_waits_for_tokens():
     now = [0.0]
     slept: list[float] = []

@@ -24,7 +24,7 @@ from platform_adapters.http.transport import Transport
 from platform_adapters.registry import get_adapter
 from platform_adapters.sandbox import running_sandbox
 
-FAULTS = "429=0.02,5xx=0.08,expire=once"
+FAULTS = "429=0.02,5xx=0.06,truncate=0.02,expire=once"  # 10% faulty responses
 
 
 def _at(epoch: int) -> datetime:
