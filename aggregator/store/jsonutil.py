@@ -11,21 +11,18 @@ from typing import Any
 
 def to_jsonable(value: Any) -> Any:
     """Turn records and their parts into plain JSON values (Decimals become exact strings)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
+        return to_jsonable(value.value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
+    try:
+        return to_jsonable(_default(value))
+    except TypeError:
+        return value  # left to the JSON encoder of the caller (which may know the type)
 
 
 def _default(value: Any) -> Any:
@@ -40,7 +37,7 @@ def _default(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (set, frozenset)):
-        return sorted(value, key=repr)
+        return sorted(value, key=repr)  # stable order, for hashing
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
