@@ -40,20 +40,14 @@ from platform_adapters.http.values import loads  # noqa: E402
 from platform_adapters.lazada.mapping import map_order as map_lazada  # noqa: E402
 from platform_adapters.shopee.mapping import map_order as map_shopee  # noqa: E402
 from platform_adapters.tiktok.mapping import map_order as map_tiktok  # noqa: E402
+from context import cpu_model  # noqa: E402  (bench/ is the script's own folder)
 
 FIXTURES = REPO / "tests" / "fixtures" / "marketplace"
 COMMIT_EVERY = 1000
 
 
 def machine() -> str:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor() or "unknown"
+    cpu = cpu_model()
     import sqlite3
 
     libs = ", ".join(f"{n} {version(n)}" for n in ("SQLAlchemy", "psycopg", "httpx"))

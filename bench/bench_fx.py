@@ -32,19 +32,13 @@ from fx.convert import Converter, RateBook  # noqa: E402
 from fx.locks import create_forward, utilise  # noqa: E402
 from fx.money import Money  # noqa: E402
 from fx.sources import ecb  # noqa: E402
+from context import cpu_model  # noqa: E402  (bench/ is the script's own folder)
 
 CURRENCIES = ["SGD", "MYR", "THB", "IDR", "PHP", "CNY", "USD", "HKD", "JPY", "KRW", "EUR"]
 
 
 def machine() -> str:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     libs = ", ".join(f"{n} {version(n)}" for n in ("CurrencyConverter", "iso4217"))
     return f"CPU: {cpu}; cores: {os.cpu_count()}; Python {platform.python_version()} ({platform.machine()}); {libs}"
 

@@ -22,6 +22,7 @@ import time
 import uuid
 from importlib.metadata import version
 from pathlib import Path
+from context import cpu_model  # noqa: E402  (bench/ is the script's own folder)
 
 HEADER = ["wms_outbound_no", "outbound_type", "status", "platform", "shop_id", "marketplace_order_id",
           "order_line_ref", "package_id", "sku", "qty", "stock_lot_id", "warehouse_code", "carrier_code",
@@ -52,14 +53,7 @@ def generate(path: Path, rows: int) -> None:
 
 
 def machine() -> list[str]:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     libs = ", ".join(f"{name} {version(name)}" for name in ("pandas", "SQLAlchemy", "psycopg", "openpyxl"))
     system = f"Python {platform.python_version()} on {platform.system()} {platform.release()}"
     return [f"CPU: {cpu}; cores: {os.cpu_count()}", system, f"{libs}, sqlite {sqlite3.sqlite_version}"]

@@ -31,17 +31,11 @@ from matching import keys
 from matching.engine import MatchInput
 from matching.incremental import match_full, match_incremental
 from matching.synthetic import generate, precision_recall
+from context import cpu_model  # noqa: E402  (bench/ is the script's own folder)
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor() or cpu
+    cpu = cpu_model()
     return (f"{cpu}; {os.cpu_count()} logical cores; Python {platform.python_version()}; "
             f"pandas {pd.__version__}; numpy {np.__version__}; {platform.system()} {platform.release()}")
 

@@ -32,6 +32,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import httpx
+from context import cpu_model  # noqa: E402  (bench/ is the script's own folder)
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -40,14 +41,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def machine_context() -> list[str]:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     libs = ", ".join(f"{name} {version(name)}" for name in ("httpx", "starlette", "uvicorn", "SQLAlchemy", "tenacity"))
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return [f"CPU: {model}; cores: {os.cpu_count()}; load average at start: {load}",
