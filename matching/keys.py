@@ -64,24 +64,24 @@ def normalize_order_id(value: object) -> str | None:
     return text or None
 
 
-def normalize_tracking(value: object) -> str | None:
-    """Normalise a courier tracking number (``'spxmy 0000-0001'`` -> ``'SPXMY00000001'``)."""
+def _compact_code(value: object) -> str | None:
+    """Upper case, separators removed, leading zeros of an all-digit code stripped."""
     text = _base(value)
     if text is None:
         return None
     text = _SEP_RE.sub("", text)
     text = _strip_numeric_zeros(_recompose(text))
     return text or None
+
+
+def normalize_tracking(value: object) -> str | None:
+    """Normalise a courier tracking number (``'spxmy 0000-0001'`` -> ``'SPXMY00000001'``)."""
+    return _compact_code(value)
 
 
 def normalize_line_ref(value: object) -> str | None:
     """Normalise an order line reference (Lazada order_item_id, TikTok line id, Shopee item:model)."""
-    text = _base(value)
-    if text is None:
-        return None
-    text = _SEP_RE.sub("", text)
-    text = _strip_numeric_zeros(_recompose(text))
-    return text or None
+    return _compact_code(value)
 
 
 def normalize_sku(value: object) -> str | None:
