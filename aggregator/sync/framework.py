@@ -22,6 +22,7 @@ from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
 from platform_adapters.canonical import MappingResult, OrderStatus, Severity
+from aggregator.logging_setup import redact_text
 from aggregator.store.db import session_scope
 from aggregator.store.exceptions_queue import park
 from aggregator.store.models.sync import SyncCursor, SyncRun
@@ -165,10 +166,10 @@ def run_sync(
     try:
         for window in split_windows(start, end, puller.max_window):
             position = _sync_window(engine, shop, stream, puller, writer, batch_writer, batch_size, window,
-                                    summary, position, on_record)
+                                    summary, position, on_record, _Lease(worker, lease))
         summary.status = "partial" if summary.failed else "succeeded"
     except Exception as exc:  # the window's transaction rolled back; the cursor stays put
-        summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
+        summary.status, summary.error = "failed", redact_text(f"{type(exc).__name__}: {exc}")
         log.warning("sync %s:%s %s failed: %s", shop.platform, shop.shop_id, stream, summary.error)
     finally:
         summary.request_ids = list(puller.request_ids())[-200:]
@@ -176,9 +177,15 @@ def run_sync(
     return summary
 
 
+@dataclass(frozen=True, slots=True)
+class _Lease:
+    holder: str
+    duration: timedelta
+
+
 def _sync_window(engine: Engine, shop: ShopRow, stream: str, puller: StreamPuller, writer: RecordWriter,
                  batch_writer: BatchWriter | None, batch_size: int, window: Window, summary: SyncSummary,
-                 position: datetime | None, on_record: Callable[[], None] | None) -> datetime | None:
+                 position: datetime | None, on_record: Callable[[], None] | None, lease: _Lease) -> datetime | None:
     """Write the window in batches; the last batch commits with the cursor. No transaction is open
     while the puller is fetching (the generator is suspended during each write)."""
     batch: list[Pulled] = []
@@ -187,18 +194,26 @@ def _sync_window(engine: Engine, shop: ShopRow, stream: str, puller: StreamPulle
             on_record()
         batch.append(pulled)
         if len(batch) >= batch_size:
-            _commit_batch(engine, shop, stream, writer, batch_writer, batch, summary, cursor=None)
+            _commit_batch(engine, shop, stream, writer, batch_writer, batch, summary, lease, cursor=None)
             batch = []
     new_position = window.end if position is None else max(position, window.end)
-    _commit_batch(engine, shop, stream, writer, batch_writer, batch, summary, cursor=new_position)
+    _commit_batch(engine, shop, stream, writer, batch_writer, batch, summary, lease, cursor=new_position)
     return new_position
 
 
 def _commit_batch(engine: Engine, shop: ShopRow, stream: str, writer: RecordWriter,
-                  batch_writer: BatchWriter | None, batch: list[Pulled], summary: SyncSummary,
+                  batch_writer: BatchWriter | None, batch: list[Pulled], summary: SyncSummary, lease: _Lease,
                   cursor: datetime | None) -> None:
     counts = dict.fromkeys(("created", "updated", "unchanged", "stale", "failed", "unknown_status"), 0)
     with session_scope(engine) as session:
+        # Renew the lease with every batch; a worker whose lease lapsed and was taken over stops here
+        # (the batch rolls back) instead of writing beside the new holder or moving its cursor back.
+        renewed = session.execute(
+            update(SyncCursor).where(SyncCursor.shop_pk == shop.id, SyncCursor.stream == stream,
+                                     SyncCursor.lease_owner == lease.holder)
+            .values(lease_expires_at=datetime.now(timezone.utc) + lease.duration)).rowcount
+        if not renewed:
+            raise SyncBusy(f"lost the lease on {shop.platform}:{shop.shop_id} {stream} to another worker")
         _write_batch(session, shop, f"{shop.platform}:{stream}", writer, batch_writer, batch, summary.run_id, counts)
         run = session.get(SyncRun, summary.run_id)
         for name, value in counts.items():
@@ -247,7 +262,7 @@ def _write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWri
                 outcome = writer(session, pulled.result.record, shop.owner_id).outcome
         except Exception as exc:  # one bad record never stops the batch
             park(session, owner_id=shop.owner_id, source=source, kind="store_error",
-                 reason=f"{type(exc).__name__}: {exc}", raw_payload=pulled.raw,
+                 reason=redact_text(f"{type(exc).__name__}: {exc}"), raw_payload=pulled.raw,
                  record_key=f"{shop.shop_id}:{pulled.record_key}", run_id=run_id)
             counts["failed"] += 1
             continue

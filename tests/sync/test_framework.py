@@ -176,3 +176,19 @@ def test_batches_write_in_one_go_and_fall_back_to_find_the_culprit(engine, shop)
         assert session.scalars(select(ExceptionItem.record_key)).all() == ["480012345:B"]
         run = session.get(SyncRun, summary.run_id)
         assert (run.created, run.updated, run.failed, run.windows) == (3, 1, 1, 1)
+
+
+def test_a_worker_whose_lease_was_taken_over_stops_without_writing(engine, shop) -> None:
+    class Usurped(ListPuller):
+        def pull(self, window: Window) -> Iterator[Pulled]:
+            with session_scope(engine) as session:  # the lease lapsed and another worker took it
+                session.execute(SyncCursor.__table__.update().values(lease_owner="other-worker"))
+            yield from super().pull(window)
+
+    summary = run_sync(engine, shop, "orders", Usurped([good("A", 1)]), write_order, since=START,
+                       until=START + timedelta(hours=2), now=NOW, worker_id="me")
+    assert summary.status == "failed" and "lost the lease" in summary.error
+    with session_scope(engine) as session:
+        assert session.scalars(select(OrderRow)).all() == []
+        cursor = session.scalars(select(SyncCursor)).one()
+        assert cursor.position is None and cursor.lease_owner == "other-worker"
