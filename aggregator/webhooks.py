@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from aggregator.auth.shops import credential_of
+from aggregator.logging_setup import redact_text
 from aggregator.store.db import session_scope
 from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.models.webhooks import WebhookEventRow
@@ -83,6 +84,8 @@ def apply(engine: Engine, vault: Vault, event_pk: int) -> str:
 
     with Session(engine) as session:
         event = session.get(WebhookEventRow, event_pk)
+        if event is None:
+            return "failed"
         shop = session.scalars(select(ShopRow).where(ShopRow.platform == event.platform,
                                                      ShopRow.shop_id == event.shop_id)).first()
     status, detail = "ignored", None
@@ -92,8 +95,12 @@ def apply(engine: Engine, vault: Vault, event_pk: int) -> str:
         elif event.kind == "ORDER_STATUS" and event.order_id:
             outcome = refresh_orders(engine, shop, vault, [event.order_id])
             changed = outcome.counts.get("created", 0) + outcome.counts.get("updated", 0)
-            status = "applied" if changed else ("failed" if outcome.counts.get("failed") or outcome.not_found
-                                                else "stale")
+            if changed:
+                status = "applied"
+            elif outcome.counts.get("failed") or outcome.not_found:
+                status = "failed"
+            else:  # the order already held this state (or a newer one)
+                status = "stale" if outcome.counts.get("stale") else "unchanged"
             detail = ", ".join(f"{k} {v}" for k, v in outcome.counts.items() if v) or None
             if outcome.not_found:
                 detail = f"not found upstream: {', '.join(outcome.not_found)}"
@@ -109,7 +116,7 @@ def apply(engine: Engine, vault: Vault, event_pk: int) -> str:
         status, detail = "failed", str(exc)
     except Exception as exc:  # noqa: BLE001 - kept on the event for the operator, never lost
         log.warning("applying webhook event %s failed: %s", event_pk, exc)
-        status, detail = "failed", f"{type(exc).__name__}: {exc}"
+        status, detail = "failed", redact_text(f"{type(exc).__name__}: {exc}")
     with session_scope(engine) as session:
         session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_pk)
                         .values(status=status, detail=detail))

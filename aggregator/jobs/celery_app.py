@@ -20,6 +20,7 @@ def make_celery(settings: Settings) -> Celery:
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         task_default_queue=settings.task_queue, timezone="UTC", enable_utc=True,
         broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,  # keep our redacting handler (Celery would replace it)
         task_always_eager=settings.jobs_mode == "in-process",
         beat_schedule={
             "sync-due-shops": {"task": "aggregator.sync_due", "schedule": float(settings.sync_interval_seconds)},
@@ -31,10 +32,9 @@ def make_celery(settings: Settings) -> Celery:
     )
 
     @app.task(name="aggregator.sync_shop", bind=True, max_retries=20)
-    def sync_shop_task(task, shop_pk: int, stream: str = "orders", since: str | None = None,
-                       until: str | None = None) -> dict:
+    def sync_shop_task(task, shop_pk: int, stream: str = "orders") -> dict:
         try:
-            return work.sync_shop(settings, shop_pk, stream, since, until)
+            return work.sync_shop(settings, shop_pk, stream)
         except work.SyncBusy as exc:
             raise task.retry(exc=exc, countdown=min(300, 5 * 2 ** task.request.retries))
 

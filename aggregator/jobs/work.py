@@ -6,7 +6,7 @@ message carries only ids, never secrets.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -27,9 +27,8 @@ def engine_for(url: str) -> Engine:
     return create_engine_for(url)
 
 
-def sync_shop(settings: Settings, shop_pk: int, stream: str = "orders", since: str | None = None,
-              until: str | None = None) -> dict[str, Any]:
-    """Sync one (shop, stream). Raises ``SyncBusy`` when another worker holds it (retry later)."""
+def sync_shop(settings: Settings, shop_pk: int, stream: str = "orders") -> dict[str, Any]:
+    """Sync one (shop, stream) from its cursor. Raises ``SyncBusy`` when another worker holds it."""
     from aggregator.sync.marketplace import ShopNotReady, sync_shop as sync_stream
 
     engine = engine_for(settings.effective_database_url)
@@ -40,8 +39,6 @@ def sync_shop(settings: Settings, shop_pk: int, stream: str = "orders", since: s
     try:
         summary = sync_stream(
             engine, shop, Vault.from_settings(settings), stream,
-            since=datetime.fromisoformat(since) if since else None,
-            until=datetime.fromisoformat(until) if until else None,
             retries=settings.http_max_retries, timeout=settings.http_timeout_seconds,
             lag=timedelta(seconds=settings.sync_lag_seconds),
             initial_lookback=timedelta(days=settings.sync_initial_lookback_days),

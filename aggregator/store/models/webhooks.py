@@ -25,6 +25,6 @@ class WebhookEventRow(Base):
     raw_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
     source_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     received_at: Mapped[datetime] = created_at_column()
-    status: Mapped[str] = mapped_column(String(16), default="received")  # received applied stale ignored failed
+    status: Mapped[str] = mapped_column(String(16), default="received")  # received applied unchanged stale ignored failed
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     body: Mapped[str] = mapped_column(Text)
