@@ -22,11 +22,6 @@ SECRET_NAMES = tuple(sorted(SECRET_PARAMS | SECRET_HEADERS | {
     "app_key_secret", "secret", "signature", "password", "api_key", "apikey", "token", "secret_key",
     "operator_api_key",
 }))
-_NAMES = (
-    "access_token", "refresh_token", "partner_key", "app_secret", "app_key_secret", "client_secret",
-    "secret", "sign", "signature", "authorization", "x-tts-access-token", "password", "api_key",
-    "apikey", "token", "code", "secret_key", "cookie", "set-cookie",
-)
 _NAMES = "|".join(sorted((re.escape(n) for n in SECRET_NAMES), key=len, reverse=True))
 # key=value in query strings / form bodies / plain text
 _KV = re.compile(rf"(?i)(?<![\w-])({_NAMES})=([^&\s\"',;]+)")

@@ -119,9 +119,5 @@ class SkuCrosswalk:
         result.index = raw_skus.index
         return result
 
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([_row_dict(r) for r in self.rows], columns=list(CROSSWALK_COLUMNS))
-
-
 def _row_dict(row: CrosswalkRow) -> dict[str, str | None]:
     return {name: getattr(row, name) for name in CROSSWALK_COLUMNS}

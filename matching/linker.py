@@ -30,7 +30,6 @@ CONFIDENCE = {
 }
 CANCELLED = {"CANCELLED", "CANCELED"}
 SHIPPED_ORDER_STATUSES = {"SHIPPED", "DELIVERED", "COMPLETED", "RETURNED"}
-_ORDER_COLS = ["owner_id", "platform", "shop_id", "order_key"]
 
 
 def empty_links() -> pd.DataFrame:

@@ -13,10 +13,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 
 from aggregator.store.base import Base
 from aggregator.store.db import create_engine_for, normalise_url, session_factory, upgrade_schema
+
+# No per-example deadline: on a loaded 2-core machine a slow example is not a failure.
+hypothesis_settings.register_profile("aggregator", deadline=None)
+hypothesis_settings.load_profile("aggregator")
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"

@@ -132,11 +132,6 @@ def build_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transpo
     return OrderPuller(adapter, settings, context, source), tokens
 
 
-def build_order_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transport, *,
-                       clock: Callable[[], datetime] = utc_now) -> tuple[OrderPuller, DatabaseTokenProvider]:
-    return build_puller(engine, shop, vault, transport, "orders", clock=clock)  # type: ignore[return-value]
-
-
 class _RevocationWatch:
     """Wraps a puller so an ``AuthorizationRevoked`` raised mid-pull marks the shop before it propagates."""
 

@@ -25,11 +25,6 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: (MASK if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
 
 
-def redact_mapping(values: Mapping[str, object]) -> dict[str, object]:
-    """A copy of a parameter or token mapping with secret keys masked."""
-    return {k: (MASK if k.lower() in SECRET_PARAMS or "secret" in k.lower() else v) for k, v in values.items()}
-
-
 def mask(secret: str | None) -> str:
     """How a secret shows in a repr: its presence, never its value."""
     return MASK if secret else "''"

@@ -87,10 +87,6 @@ def iso_time(value: object) -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
-def optional_iso_time(value: object) -> datetime | None:
-    return None if value in (None, "") else iso_time(value)
-
-
 def to_epoch_seconds(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("naive datetime")

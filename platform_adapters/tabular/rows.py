@@ -170,15 +170,6 @@ class RowView:
                             required, "bad_datetime")
 
 
-def first_present(views: list[RowView], read: Callable[[RowView], T | None]) -> T | None:
-    """The first non-empty value a reader returns across a group's rows (header fields repeat per row)."""
-    for view in views:
-        value = read(view)
-        if value not in (None, "", ()):
-            return value
-    return None
-
-
 def reject_duplicates(views: list[RowView]) -> None:
     """Mark rows identical to an earlier row of the same group as rejected duplicates."""
     seen: dict[tuple, int] = {}

@@ -36,6 +36,7 @@ def api(sqlite_engine) -> Iterator[tuple[str, Vault]]:
     deadline = time.monotonic() + 10
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
     yield f"http://127.0.0.1:{port}", vault
     server.should_exit = True
     thread.join(timeout=10)

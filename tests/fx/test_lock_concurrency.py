@@ -40,7 +40,7 @@ def _race(engine: Engine, requests: list[tuple[str, Decimal]]) -> list[str]:
     def work(index: int, key: str, amount: Decimal) -> None:
         with session_factory(engine)() as session:
             session.connection()  # open the connection and transaction before the race
-            barrier.wait()
+            barrier.wait(timeout=60)
             try:
                 outcome = utilise_lock(session, "OWN-C", "FWD-C", Money(amount, "USD"), key, NOW)
                 session.commit()
