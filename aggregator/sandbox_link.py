@@ -53,10 +53,10 @@ def connect_sandbox(engine: Engine, vault: Vault, base_url: str,
                                 shop_id=entry["shop_id"], region=entry["region"], app_key=app["app_key"],
                                 app_secret=app["app_secret"], name=entry["name"],
                                 base_url=base_url + "/rest" if platform == "lazada" else base_url)
-            if shop.status != "active":
-                authorize_with_code(session, vault, shop, entry["auth_code"],
-                                    clock=lambda: datetime.now(timezone.utc))
-            shop_ids.append(shop.id)
+            shop_pk, active = shop.id, shop.status == "active"
+        if not active:
+            authorize_with_code(engine, vault, shop_pk, entry["auth_code"], clock=lambda: datetime.now(timezone.utc))
+        shop_ids.append(shop_pk)
     return shop_ids
 
 

@@ -10,10 +10,11 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from aggregator.auth.token_store import write_tokens
+from aggregator.store.db import session_scope
 from aggregator.store.models.tenancy import ShopCredential, ShopRow
 from aggregator.store.upsert import write_audit
 from aggregator.store.vault import Vault
@@ -133,29 +134,37 @@ class AuthorizationFailed(TenancyError):
     """The platform did not grant the authorization (the message says why)."""
 
 
-def authorize_with_code(session: Session, vault: Vault, shop: ShopRow, code: str, *,
+def authorize_with_code(engine: Engine, vault: Vault, shop_pk: int, code: str, *,
                         clock: Callable[[], datetime], transport=None, options: dict | None = None,
                         retries: int = 6, timeout: float = 30.0) -> TokenSet:
     """Exchange the redirect's one-time ``code`` for tokens through the shop's adapter and keep them.
 
     TikTok shops also get their ``shop_cipher`` from the token's authorized-shops list; a token that
-    does not list the shop is refused.
+    does not list the shop is refused. No transaction is open during the HTTP calls (on SQLite it
+    would hold the only write lock for as long as the platform takes to answer).
     """
+    with Session(engine) as session:
+        shop = session.get(ShopRow, shop_pk)
+        if shop is None:
+            raise TenancyError(f"no shop #{shop_pk}")
+        credential = credential_of(session, shop)
+        settings = adapter_settings(shop, credential, vault, options)
+        context = shop_context(shop, credential)
+        platform, shop_id = shop.platform, shop.shop_id
     owned = transport is None
     if owned:
         from aggregator.sync.marketplace import make_transport  # the sync module imports this one
 
-        transport = make_transport(shop.platform, retries=retries, timeout=timeout)
-    credential = credential_of(session, shop)
-    settings = adapter_settings(shop, credential, vault, options)
-    adapter = get_adapter(shop.platform)
+        transport = make_transport(platform, retries=retries, timeout=timeout)
+    adapter = get_adapter(platform)
     try:
-        tokens = adapter.exchange_code(settings, transport, code, shop_context(shop, credential), clock)
-        cipher = tiktok_cipher(settings, transport, tokens, shop.shop_id, clock) if shop.platform == "tiktok" else None
+        tokens = adapter.exchange_code(settings, transport, code, context, clock)
+        cipher = tiktok_cipher(settings, transport, tokens, shop_id, clock) if platform == "tiktok" else None
     finally:
         if owned:
             transport.close()
-    if shop.platform == "tiktok" and not cipher:
-        raise AuthorizationFailed(f"the token does not list TikTok shop {shop.shop_id}; check the shop id")
-    store_authorization(session, vault, shop, tokens, shop_cipher=cipher)
+    if platform == "tiktok" and not cipher:
+        raise AuthorizationFailed(f"the token does not list TikTok shop {shop_id}; check the shop id")
+    with session_scope(engine) as session:
+        store_authorization(session, vault, session.get(ShopRow, shop_pk), tokens, shop_cipher=cipher)
     return tokens

@@ -113,9 +113,11 @@ def authorize(app: AppContext, shop_id: str, platform: str | None, redirect_url:
 
     vault = Vault.from_settings(app.settings)
     options = {"service_id": service_id} if service_id else None
+    engine = app.ready_engine()
     try:
-        with session_scope(app.ready_engine()) as session:
+        with session_scope(engine) as session:
             shop = find_shop(session, shop_id, platform)
+            shop_pk, key = shop.id, f"{shop.platform}:{shop.shop_id}"
             if code is None:
                 if shop.platform != "tiktok" and not redirect_url:
                     raise click.UsageError("--redirect-url is required to build the link")
@@ -125,10 +127,10 @@ def authorize(app: AppContext, shop_id: str, platform: str | None, redirect_url:
                 click.echo(get_adapter(shop.platform).authorization_url(settings, redirect_url,
                                                                         datetime.now(timezone.utc), state))
                 return
-            tokens = authorize_with_code(session, vault, shop, code, clock=lambda: datetime.now(timezone.utc),
-                                         options=options, retries=app.settings.http_max_retries,
-                                         timeout=app.settings.http_timeout_seconds)
-            key, expires = f"{shop.platform}:{shop.shop_id}", tokens.access_expires_at
+        tokens = authorize_with_code(engine, vault, shop_pk, code, clock=lambda: datetime.now(timezone.utc),
+                                     options=options, retries=app.settings.http_max_retries,
+                                     timeout=app.settings.http_timeout_seconds)
+        expires = tokens.access_expires_at
     except TenancyError as exc:  # includes AuthorizationFailed
         raise click.ClickException(str(exc)) from exc
     except PlatformError as exc:

@@ -15,12 +15,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aggregator.auth.shops import add_shop, authorize_with_code
-from aggregator.store.db import session_scope
+from aggregator.sandbox_link import connect_sandbox
 from aggregator.store.models import SettlementLineRow, ShopRow
 from aggregator.store.vault import Vault
 from aggregator.sync.marketplace import sync_shop
-from aggregator.tenancy import add_owner
 from platform_adapters.sandbox import running_sandbox
 
 
@@ -31,20 +29,7 @@ def _at(epoch: int) -> datetime:
 def test_settlements_of_every_shop_sum_to_the_released_net(sqlite_engine):
     engine, vault = sqlite_engine, Vault(Fernet.generate_key())
     with running_sandbox(seed=5, orders=120) as sb, httpx.Client(base_url=sb.base_url, timeout=30) as control:
-        info = control.get("/_sandbox/shops").json()
-        with session_scope(engine) as session:
-            for owner in info["owners"]:
-                add_owner(session, owner["owner_id"], owner["name"])
-        ids = []
-        for entry in info["shops"]:
-            app = info["apps"][entry["platform"]]
-            with session_scope(engine) as session:
-                shop = add_shop(session, vault, platform=entry["platform"], owner_id=entry["owner_id"],
-                                shop_id=entry["shop_id"], region=entry["region"], app_key=app["app_key"],
-                                app_secret=app["app_secret"],
-                                base_url=sb.base_url + ("/rest" if entry["platform"] == "lazada" else ""))
-                authorize_with_code(session, vault, shop, entry["auth_code"], clock=lambda: datetime.now(timezone.utc))
-                ids.append(shop.id)
+        ids = connect_sandbox(engine, vault, sb.base_url)
         anchor = control.get("/_sandbox/clock").json()["now"]
         truth = control.get("/_sandbox/truth/settlements").json()["settlements"]
 

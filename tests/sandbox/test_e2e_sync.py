@@ -12,13 +12,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aggregator.auth.shops import add_shop, adapter_settings, credential_of, shop_context, store_authorization, \
-    tiktok_cipher
-from aggregator.store.db import session_scope
-from aggregator.store.models import OrderLineRow, OrderPackageRow, OrderRow, ShopRow, SyncRun
+from aggregator.sandbox_link import connect_sandbox
+from aggregator.store.models import OrderLineRow, OrderPackageRow, OrderRow, ShopCredential, ShopRow, SyncRun
 from aggregator.store.vault import Vault
-from aggregator.sync.marketplace import limiter_for, make_transport, sync_shop_orders
-from aggregator.tenancy import add_owner
+from aggregator.sync.marketplace import limiter_for, sync_shop_orders
 from platform_adapters.http.retry import RetryPolicy
 from platform_adapters.http.transport import Transport
 from platform_adapters.registry import get_adapter
@@ -32,34 +29,16 @@ def _at(epoch: int) -> datetime:
 
 
 def _authorize_all(engine, vault: Vault, base_url: str, info: dict) -> list[int]:
-    """Register owners and shops, exchange each shop's one-time code for tokens through its adapter."""
-    ids = []
-    with session_scope(engine) as session:
-        for owner in info["owners"]:
-            add_owner(session, owner["owner_id"], owner["name"])
+    """Register owners and shops and exchange each shop's one-time code through its adapter (the
+    production path); TikTok shops must end with the cipher the sandbox issued them."""
+    ids = connect_sandbox(engine, vault, base_url)
+    with Session(engine) as session:
+        ciphers = {c.shop_pk: c.shop_cipher for c in session.scalars(select(ShopCredential))}
+        shops = {s.id: s for s in session.scalars(select(ShopRow))}
     for entry in info["shops"]:
-        platform, app = entry["platform"], info["apps"][entry["platform"]]
-        url = base_url + "/rest" if platform == "lazada" else base_url
-        with session_scope(engine) as session:
-            shop = add_shop(session, vault, platform=platform, owner_id=entry["owner_id"], shop_id=entry["shop_id"],
-                            region=entry["region"], app_key=app["app_key"], app_secret=app["app_secret"],
-                            base_url=url, name=entry["name"])
-            session.flush()
-            settings = adapter_settings(shop, credential_of(session, shop), vault)
-            transport = make_transport(platform)
-            try:
-                adapter = get_adapter(platform)
-                tokens = adapter.exchange_code(settings, transport, entry["auth_code"], shop_context(shop, None),
-                                               lambda: datetime.now(timezone.utc))
-                cipher = None
-                if platform == "tiktok":
-                    cipher = tiktok_cipher(settings, transport, tokens, entry["shop_id"],
-                                           lambda: datetime.now(timezone.utc))
-                    assert cipher == entry["shop_cipher"]
-            finally:
-                transport.close()
-            store_authorization(session, vault, shop, tokens, shop_cipher=cipher)
-            ids.append(shop.id)
+        if entry["platform"] == "tiktok":
+            pk = next(k for k, s in shops.items() if s.platform == "tiktok" and s.shop_id == entry["shop_id"])
+            assert ciphers[pk] == entry["shop_cipher"]
     return ids
 
 
