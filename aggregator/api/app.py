@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 
 from aggregator import __version__
 from aggregator.api.routes import operations, orders, webhooks
-from aggregator.store.db import session_factory
+from aggregator.store.db import read_only_engine, session_factory
 from aggregator.store.vault import Vault
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -25,7 +25,8 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
     app = FastAPI(title="Cross-border aggregator", version=__version__, docs_url="/api/docs",
                   openapi_url="/api/openapi.json", redoc_url=None)
     app.state.engine = engine
-    app.state.sessions = session_factory(engine)
+    app.state.sessions = session_factory(engine)  # writes (webhooks)
+    app.state.read_sessions = session_factory(read_only_engine(engine))  # every GET
     app.state.operator_key = operator_key
     app.state.vault = vault
     app.state.public_base_url = public_base_url

@@ -22,7 +22,8 @@ class Principal:
 
 
 def get_session(request: Request):
-    session = request.app.state.sessions()
+    """A read session (routes using it only read; on SQLite it never blocks a writer)."""
+    session = request.app.state.read_sessions()
     try:
         yield session
     finally:

@@ -51,12 +51,22 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
         def _sqlite_begin(conn: Any) -> None:
             # IMMEDIATE: take the write lock when the transaction starts, waiting (busy timeout) for
             # another writer. A deferred transaction that reads and then writes would instead fail at
-            # once with "database is locked" whenever another writer committed in between.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # once with "database is locked" whenever another writer committed in between. Read-only
+            # work (``read_only_engine``) begins deferred and never blocks a writer (WAL).
+            read_only = conn.get_execution_options().get(READ_ONLY_OPTION)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, json_serializer=_json_serializer, **kwargs)
+
+
+READ_ONLY_OPTION = "aggregator_read_only"
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """The same engine for work that only reads (API GETs): on SQLite its transactions begin deferred."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

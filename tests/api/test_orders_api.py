@@ -57,3 +57,19 @@ def test_openapi_lists_the_routes(world: World) -> None:
     spec = world.client.get("/api/openapi.json").json()
     assert {"/api/v1/orders", "/api/v1/orders/{platform}/{shop_id}/{order_id}", "/api/v1/shops"} <= set(spec["paths"])
     assert world.client.get("/healthz").json()["status"] == "ok"
+
+
+def test_reads_do_not_wait_for_a_writer_on_sqlite(sqlite_engine) -> None:
+    from fastapi.testclient import TestClient
+
+    from aggregator.api.app import create_app
+    from tests.api.conftest import seed
+
+    key_a, _ = seed(sqlite_engine)
+    client = TestClient(create_app(sqlite_engine))
+    with sqlite_engine.connect() as writer:
+        writer.begin()  # BEGIN IMMEDIATE: this connection now holds SQLite's write lock
+        writer.exec_driver_sql("UPDATE orders SET raw_status = raw_status")
+        reply = client.get("/api/v1/orders", headers=auth(key_a))  # a deferred read runs beside it
+        assert reply.status_code == 200 and reply.json()["total"] == 3
+        writer.rollback()

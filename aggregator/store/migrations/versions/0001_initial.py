@@ -298,6 +298,7 @@ def upgrade() -> None:
     sa.Column('api_key_hash', sa.String(length=128), nullable=True),
     sa.Column('created_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_owners')),
+    sa.UniqueConstraint('api_key_hash', name=op.f('uq_owners_api_key_hash')),
     sa.UniqueConstraint('owner_id', name=op.f('uq_owners_owner_id'))
     )
     op.create_table('settlement_lines',
