@@ -214,7 +214,7 @@ def _commit_batch(engine: Engine, shop: ShopRow, stream: str, writer: RecordWrit
             .values(lease_expires_at=datetime.now(timezone.utc) + lease.duration)).rowcount
         if not renewed:
             raise SyncBusy(f"lost the lease on {shop.platform}:{shop.shop_id} {stream} to another worker")
-        _write_batch(session, shop, f"{shop.platform}:{stream}", writer, batch_writer, batch, summary.run_id, counts)
+        write_batch(session, shop, f"{shop.platform}:{stream}", writer, batch_writer, batch, summary.run_id, counts)
         run = session.get(SyncRun, summary.run_id)
         for name, value in counts.items():
             setattr(run, name, getattr(run, name) + value)
@@ -231,8 +231,12 @@ def _commit_batch(engine: Engine, shop: ShopRow, stream: str, writer: RecordWrit
         summary.cursor_after = cursor
 
 
-def _write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWriter,
-                 batch_writer: BatchWriter | None, batch: list[Pulled], run_id: int, counts: dict[str, int]) -> None:
+def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWriter,
+                batch_writer: BatchWriter | None, batch: list[Pulled], run_id: int | None,
+                counts: dict[str, int]) -> None:
+    """Store pulled records in ``session``: unmappable ones parked, the rest written (in one go when a
+    batch writer is given, else, or when that fails, one SAVEPOINT each so only a culprit is parked);
+    outcomes are added to ``counts`` (created, updated, unchanged, stale, failed, unknown_status)."""
     usable: list[Pulled] = []
     for pulled in batch:
         result = pulled.result

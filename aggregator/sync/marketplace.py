@@ -26,12 +26,11 @@ from sqlalchemy.orm import Session
 from aggregator.auth.shops import adapter_settings, credential_of, shop_context
 from aggregator.auth.token_store import DatabaseTokenProvider
 from aggregator.store.db import session_scope
-from aggregator.store.exceptions_queue import park
 from aggregator.store.marketplace_writer import write_order, write_orders, write_settlement_line, write_settlement_lines
 from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.upsert import write_audit
 from aggregator.store.vault import Vault
-from aggregator.sync.framework import Pulled, SyncSummary, Window, run_sync
+from aggregator.sync.framework import Pulled, SyncSummary, Window, run_sync, write_batch
 from platform_adapters.auth import AuthorizationRevoked, utc_now
 from platform_adapters.http.ratelimit import RateLimiter
 from platform_adapters.http.retry import RetryPolicy
@@ -204,24 +203,15 @@ def refresh_orders(engine: Engine, shop: ShopRow, vault: Vault, order_ids: list[
         raise ShopNotReady(f"{shop.platform}:{shop.shop_id} is {shop.status}")
     owned = transport is None
     transport = transport or make_transport(shop.platform)
-    counts: dict[str, int] = {"created": 0, "updated": 0, "unchanged": 0, "stale": 0, "failed": 0}
+    counts = dict.fromkeys(("created", "updated", "unchanged", "stale", "failed", "unknown_status"), 0)
     try:
         puller, _ = build_puller(engine, shop, vault, transport, "orders", clock=clock)
         raws = puller.source.fetch_orders(order_ids)  # all HTTP before the write transaction
-        found: set[str] = set()
-        with session_scope(engine) as session:
-            for raw in raws:
-                key = puller.adapter.raw_order_key(raw)
-                found.add(key)
-                result = puller.adapter.map_order(raw, puller.shop, puller.settings)
-                if not result.ok:
-                    park(session, owner_id=shop.owner_id, source=f"{shop.platform}:orders", kind="mapping_error",
-                         reason="; ".join(p.describe() for p in result.problems if p.severity.value == "error")
-                         or "record could not be mapped", raw_payload=raw, record_key=f"{shop.shop_id}:{key}")
-                    counts["failed"] += 1
-                    continue
-                with session.begin_nested():
-                    counts[write_order(session, result.record, shop.owner_id).outcome.value] += 1
+        pulled = [Pulled(raw=raw, result=puller.adapter.map_order(raw, puller.shop, puller.settings),
+                         record_key=puller.adapter.raw_order_key(raw)) for raw in raws]
+        with session_scope(engine) as session:  # the same parking and isolation as a sync
+            write_batch(session, shop, f"{shop.platform}:orders", write_order, write_orders, pulled, None, counts)
+        found = {p.record_key for p in pulled}
     finally:
         if owned:
             transport.close()
