@@ -178,9 +178,11 @@ def test_refresh_is_single_flight_across_workers(engine, vault):
 
     stale = tokens(now=NOW)
     results: list[object] = []
+    start = threading.Barrier(3)  # all three ask at once: without the lock each would spend the token
 
     def worker() -> None:
         provider = DatabaseTokenProvider(engine, shop_pk, "42", vault, refresher, clock=Clock(NOW))
+        start.wait(timeout=30)
         try:
             results.append(provider.refresh(stale).access_token)
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
