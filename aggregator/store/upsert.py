@@ -91,7 +91,13 @@ def upsert(
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     existing = session.execute(query).mappings().one()
+    return _apply_to_existing(session, table, values, key, existing, source_updated_col, audit, actor)
 
+
+def _apply_to_existing(session: Session, table: Any, values: Mapping[str, Any], key: tuple[str, ...],
+                       existing: Mapping[str, Any], source_updated_col: str | None, audit: bool,
+                       actor: str) -> UpsertResult:
+    """Decide STALE / UNCHANGED / UPDATED against the stored row and apply a guarded update."""
     tracks_time = source_updated_col is not None and source_updated_col in table.c
     incoming_time = values.get(source_updated_col) if tracks_time else None
     stored_time = existing[source_updated_col] if tracks_time else None
@@ -106,15 +112,17 @@ def upsert(
     if not changes:
         return UpsertResult(UpsertOutcome.UNCHANGED, existing["id"])
 
+    key_clause = and_(*(table.c[k] == values[k] for k in key))
     statement = update(table).where(key_clause).values(**{c: v[1] for c, v in changes.items()})
-    if incoming_time is not None:
+    if incoming_time is not None:  # re-checked in SQL: a newer row written meanwhile wins
         column = table.c[source_updated_col]
         statement = statement.where(or_(column.is_(None), column <= incoming_time))
     if session.execute(statement).rowcount == 0:
         return UpsertResult(UpsertOutcome.STALE, existing["id"])
     if audit:
-        write_audit(session, entity=table.name, key=ekey, action="update", owner_id=owner_id,
-                    changes={c: [old, new] for c, (old, new) in changes.items()}, actor=actor)
+        write_audit(session, entity=table.name, key=entity_key(values, key), action="update",
+                    owner_id=values.get("owner_id"), changes={c: [old, new] for c, (old, new) in changes.items()},
+                    actor=actor)
     return UpsertResult(UpsertOutcome.UPDATED, existing["id"], changes)
 
 
@@ -162,26 +170,14 @@ def _upsert_round(session: Session, model: Any, rows: list[Mapping[str, Any]], i
             [k[0] for k in chunk]))
         for row in session.execute(query).mappings():
             existing[tuple(row[c] for c in key)] = row
-    tracks_time = source_updated_col is not None and source_updated_col in table.c
     new, audits = [], []
     for index, k in zip(indexes, wanted):
-        values = dict(rows[index])
         current = existing.get(k)
         if current is None:
             new.append(index)
             continue
-        incoming_time = values.get(source_updated_col) if tracks_time else None
-        stored_time = current[source_updated_col] if tracks_time else None
-        if incoming_time is not None and stored_time is not None and incoming_time < stored_time:
-            results[index] = UpsertResult(UpsertOutcome.STALE, current["id"])
-            continue
-        changes = {col: (current[col], v) for col, v in values.items()
-                   if col not in key and col not in BOOKKEEPING and current[col] != v}
-        if not changes:
-            results[index] = UpsertResult(UpsertOutcome.UNCHANGED, current["id"])
-            continue
-        results[index] = upsert(session, model, values, key, source_updated_col=source_updated_col,
-                                audit=audit, actor=actor)
+        results[index] = _apply_to_existing(session, table, rows[index], key, current, source_updated_col,
+                                            audit, actor)
     if new:
         # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs with a cached statement
         inserted = session.execute(
