@@ -38,6 +38,11 @@ def _describe(exc: BaseException | None) -> str:
     return f"{type(exc).__name__}: {exc}" if exc is not None else "unknown error"
 
 
+def new_client() -> httpx.Client:
+    """The client every fetcher uses: timeouts, our User-Agent, redirects followed."""
+    return httpx.Client(timeout=DEFAULT_TIMEOUT, headers={"User-Agent": USER_AGENT}, follow_redirects=True)
+
+
 def request_bytes(
     method: str,
     url: str,
@@ -49,8 +54,7 @@ def request_bytes(
 ) -> httpx.Response:
     """Send one request (retried when transient) and return the successful response."""
     own_client = client is None
-    http = client or httpx.Client(timeout=DEFAULT_TIMEOUT, headers={"User-Agent": USER_AGENT},
-                                  follow_redirects=True)
+    http = client or new_client()
 
     @retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(attempts),
            wait=wait_exponential(multiplier=backoff_seconds, max=30), reraise=False)

@@ -109,15 +109,11 @@ def fetch(start: date, end: date, *, client: "httpx.Client | None" = None, **htt
 
     One client carries the session cookies from the GET to the POST.
     """
-    import httpx
-
-    from fx.sources.http import DEFAULT_TIMEOUT, USER_AGENT
+    from fx.sources.http import new_client, request_bytes
 
     if client is None:
-        with httpx.Client(timeout=DEFAULT_TIMEOUT, headers={"User-Agent": USER_AGENT},
-                          follow_redirects=True) as own:
+        with new_client() as own:
             return fetch(start, end, client=own, **http_options)
-    from fx.sources.http import request_bytes
 
     page = request_bytes("GET", URL, client=client, **http_options)
     form: dict[str, str] = {}
