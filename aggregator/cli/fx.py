@@ -8,18 +8,13 @@ from pathlib import Path
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.instants import parse_instant
 
 SOURCE_CHOICES = ["ecb", "mas", "json", "bank-csv"]
 
 
 def _aware(text: str, what: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise click.BadParameter(f"{what} must be an ISO date-time, got {text!r}") from exc
-    if moment.utcoffset() is None:
-        raise click.BadParameter(f"{what} needs a time zone, e.g. 2026-12-01T00:00:00+08:00 or …Z")
-    return moment.astimezone(timezone.utc)
+    return parse_instant(text, what)
 
 
 def _day(text: str | None) -> date:

@@ -1,8 +1,6 @@
 """The ``inventory`` verb: the optional full-inventory mode (feed the core, ask availability)."""
 from __future__ import annotations
 
-from datetime import datetime
-
 import click
 
 from aggregator.cli.context import AppContext, pass_app
@@ -45,11 +43,9 @@ def availability(app: AppContext, owner: str, warehouse: str, sku: str, at: str 
     from aggregator.inventory.loader import core_for
     from aggregator.inventory.port import InventoryModeError
 
-    instant = None
-    if at:
-        instant = datetime.fromisoformat(at)
-        if instant.tzinfo is None:
-            raise click.BadParameter("give a UTC offset, e.g. 2026-03-16T23:59:59+08:00", param_hint="--at")
+    from aggregator.cli.instants import parse_instant
+
+    instant = parse_instant(at, "--at") if at else None
     try:
         result = core_for(app.settings, app.ready_engine()).availability(owner, warehouse, sku, instant)
     except InventoryModeError as exc:

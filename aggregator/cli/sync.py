@@ -6,24 +6,17 @@ Exit status 1 when a shop's run failed or a shop needs re-authorization.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.instants import parse_instant as parse_aware
 
 
 def parse_instant(value: str | None) -> datetime | None:
     """ISO-8601 date or date-time; a value without an offset is taken as UTC (said in --help)."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise click.BadParameter(f"not an ISO-8601 date or date-time: {value!r}") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    return None if value is None else parse_aware(value, naive_is_utc=True)
 
 
 @click.command(name="sync", help="Pull orders or settlements from the marketplaces (one shop or every active shop).")
