@@ -11,10 +11,8 @@ partner key is used as its UTF-8 bytes, never hex-decoded.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 
-from platform_adapters.signature import Signature, signs_equal
+from platform_adapters.signature import Signature, hmac_sha256_hex, verify_authorization
 
 PUBLIC_PATH_PREFIXES = ("/api/v2/public/", "/api/v2/push/")
 PUBLIC_PATHS = frozenset({"/api/v2/shop/auth_partner", "/api/v2/auth/token/get", "/api/v2/auth/access_token/get"})
@@ -23,10 +21,6 @@ PUBLIC_PATHS = frozenset({"/api/v2/shop/auth_partner", "/api/v2/auth/token/get",
 def is_public_path(path: str) -> bool:
     """Whether ``path`` is signed with the short (Public API) base string."""
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PATH_PREFIXES)
-
-
-def _hmac_hex(key: str, message: str) -> str:
-    return hmac.new(key.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def sign_request(
@@ -51,21 +45,15 @@ def sign_request(
         if (shop_id is None) == (merchant_id is None):
             raise ValueError("a Shop/Merchant API sign needs exactly one of shop_id or merchant_id")
         base += f"{access_token}{shop_id if shop_id is not None else merchant_id}"
-    return Signature(base_string=base, sign=_hmac_hex(partner_key, base))
+    return Signature(base_string=base, sign=hmac_sha256_hex(partner_key, base))
 
 
 def sign_push(partner_key: str, callback_url: str, raw_body: bytes) -> Signature:
     """Push (webhook) sign: HMAC-SHA256(partner_key, callback_url + "|" + raw body), lower hex."""
     base = callback_url + "|" + raw_body.decode("utf-8")
-    return Signature(base_string=base, sign=_hmac_hex(partner_key, base))
+    return Signature(base_string=base, sign=hmac_sha256_hex(partner_key, base))
 
 
 def verify_push(partner_key: str, callback_url: str, raw_body: bytes, authorization: str | None) -> bool:
     """Constant-time check of a push's ``Authorization`` header against the registered URL and raw body."""
-    if not authorization:
-        return False
-    try:
-        expected = sign_push(partner_key, callback_url, raw_body).sign
-    except UnicodeDecodeError:
-        return False
-    return signs_equal(expected, authorization.strip())
+    return verify_authorization(lambda: sign_push(partner_key, callback_url, raw_body), authorization)

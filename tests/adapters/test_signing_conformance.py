@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from platform_adapters.signature import signs_equal
 from platform_adapters.lazada import signing as lazada_signing
 from platform_adapters.shopee import signing as shopee_signing
 from platform_adapters.tiktok import signing as tiktok_signing
@@ -92,7 +93,7 @@ def test_shopee_public_sign_for_refresh_has_no_shop_id():
 def test_shopee_negative_variants():
     base = shopee_signing.sign_request(1000, "abcdef0123", "/api/v2/order/get_order_list", 1700000000, "tok", 42)
     upper = base.sign.upper()
-    assert not shopee_signing.signs_equal(base.sign, upper)
+    assert not signs_equal(base.sign, upper)
     stray = shopee_signing.sign_request(1000, "abcdef0123", "/api/v2/order/get_order_list/", 1700000000, "tok", 42)
     assert stray.sign != base.sign
     hex_decoded_key = hmac.new(bytes.fromhex("abcdef0123"), base.base_string.encode(), hashlib.sha256).hexdigest()
