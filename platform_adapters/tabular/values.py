@@ -16,17 +16,25 @@ TRUE_WORDS = {"true", "t", "yes", "y", "1", "是", "有"}
 FALSE_WORDS = {"false", "f", "no", "n", "0", "否", "无"}
 
 
-def parse_quantity(text: str) -> int | None:
-    """A non-negative whole number ("1,200" and "12.0" accepted; "-3", "1.5", "abc" refused)."""
+def _number(text: str, not_a_number: str) -> Decimal | None:
+    """The cell as an exact finite Decimal (full-width digits and thousands commas accepted)."""
     text = to_halfwidth(text).strip().replace(",", "")
     if not text:
         return None
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise ValueError("not a number") from None
+        raise ValueError(not_a_number) from None
     if not number.is_finite():
         raise ValueError("not a finite number")
+    return number
+
+
+def parse_quantity(text: str) -> int | None:
+    """A non-negative whole number ("1,200" and "12.0" accepted; "-3", "1.5", "abc" refused)."""
+    number = _number(text, "not a number")
+    if number is None:
+        return None
     if number != number.to_integral_value():
         raise ValueError("not a whole number")
     if number < 0:
@@ -38,30 +46,17 @@ def parse_quantity(text: str) -> int | None:
 
 def parse_signed_int(text: str) -> int | None:
     """A whole number that may be negative (variance columns)."""
-    text = to_halfwidth(text).strip().replace(",", "")
-    if not text:
+    number = _number(text, "not a number")
+    if number is None:
         return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValueError("not a number") from None
-    if not number.is_finite() or number != number.to_integral_value() or abs(number) > 10**15:
+    if number != number.to_integral_value() or abs(number) > 10**15:
         raise ValueError("not a whole number")
     return int(number)
 
 
 def parse_decimal(text: str) -> Decimal | None:
     """An exact decimal (thousands commas removed)."""
-    text = to_halfwidth(text).strip().replace(",", "")
-    if not text:
-        return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValueError("not a decimal number") from None
-    if not number.is_finite():
-        raise ValueError("not a finite number")
-    return number
+    return _number(text, "not a decimal number")
 
 
 def parse_bool(text: str, true_values: tuple[str, ...] = (), false_values: tuple[str, ...] = ()) -> bool | None:
