@@ -17,7 +17,7 @@ from platform_adapters.tabular.rows import (
     build_group,
     header_value,
 )
-from platform_adapters.warehouse.statuses import RECEIPT_STATUSES, normalise_status
+from platform_adapters.warehouse.statuses import RECEIPT_STATUSES, status_or_unknown
 
 KIND = "inbound"
 _PARTIAL = {"PARTIALLY_RECEIVED", "RECEIVING", "ARRIVED", "IN_TRANSIT", "CREATED"}
@@ -79,10 +79,8 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
             return header_value(accepted, name)
 
         raw_status = head("raw_status")
-        status = normalise_status(raw_status, RECEIPT_STATUSES)
-        if status == "UNKNOWN":
-            problems.append(Problem("unknown_status", "status not in the receipt status table; stored as UNKNOWN",
-                                    Severity.WARNING, options.source_name("status"), raw_status, first_view.location))
+        status = status_or_unknown(raw_status, RECEIPT_STATUSES, "receipt", options.source_name("status"),
+                                   first_view.location, problems)
         confirm_type = head("confirm_type")
         is_final = confirm_type != "1" if confirm_type is not None else status not in _PARTIAL
         seen_line_nos: dict[int, int] = {}

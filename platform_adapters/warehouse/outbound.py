@@ -16,7 +16,7 @@ from platform_adapters.tabular.rows import (
     build_group,
     header_value,
 )
-from platform_adapters.warehouse.statuses import SHIPMENT_STATUSES, normalise_status
+from platform_adapters.warehouse.statuses import SHIPMENT_STATUSES, status_or_unknown
 
 KIND = "outbound"
 
@@ -79,11 +79,8 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
             return header_value(accepted, name)
 
         raw_status = head("raw_status")
-        status = normalise_status(raw_status, SHIPMENT_STATUSES)
-        if status == "UNKNOWN":
-            problems.append(Problem("unknown_status", "status not in the outbound status table; stored as UNKNOWN",
-                                    Severity.WARNING, options.source_name("status"), raw_status,
-                                    first_view.location))
+        status = status_or_unknown(raw_status, SHIPMENT_STATUSES, "outbound", options.source_name("status"),
+                                   first_view.location, problems)
         weights = [data["weight_g"] for _, data in accepted if data["weight_g"] is not None]
         lines = tuple(
             WarehouseShipmentLine(line_no=line_offset + index, sku=data["sku"], quantity=data["qty"],

@@ -5,6 +5,8 @@ never guessed.
 """
 from __future__ import annotations
 
+from platform_adapters.canonical.common import Problem, Severity
+
 RECEIPT_STATUSES = {
     # canonical values pass through
     **{s: s for s in ("CREATED", "IN_TRANSIT", "ARRIVED", "RECEIVING", "PARTIALLY_RECEIVED", "RECEIVED",
@@ -33,3 +35,13 @@ def normalise_status(raw: str | None, table: dict[str, str]) -> str | None:
         return None
     key = raw.strip().upper().replace("-", "_")
     return table.get(key) or table.get(key.replace("_", "")) or "UNKNOWN"
+
+
+def status_or_unknown(raw: str | None, table: dict[str, str], what: str, column: str, location: str | None,
+                      problems: list[Problem]) -> str | None:
+    """``normalise_status`` that also reports an unknown raw status (kept as UNKNOWN, never guessed)."""
+    status = normalise_status(raw, table)
+    if status == "UNKNOWN":
+        problems.append(Problem("unknown_status", f"status not in the {what} status table; stored as UNKNOWN",
+                                Severity.WARNING, column, raw, location))
+    return status
