@@ -29,7 +29,7 @@ CONFIDENCE = {
     "rule:tracking": 0.9, "rule:tracking_sku": 0.9, "fuzzy": 0.75,
 }
 CANCELLED = {"CANCELLED", "CANCELED"}
-SHIPPED_ORDER_STATUSES = {"SHIPPED", "DELIVERED", "COMPLETED", "RETURNED"}
+SHIPPED_ORDER_STATUSES = {"SHIPPED", "DELIVERED", "COMPLETED", "RETURNING", "RETURNED", "LOST"}  # goods left the warehouse
 
 
 def empty_links() -> pd.DataFrame:

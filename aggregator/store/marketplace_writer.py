@@ -72,6 +72,7 @@ def _line_rows(pk: int, order: Order) -> list[dict]:
             "item_id": line.item_id, "model_id": line.model_id, "product_name": line.product_name,
             "status": line.status.value if line.status else None, "raw_status": line.raw_status,
             "package_id": line.package_id, "tracking_number": line.tracking_number,
+            "bundle_ref": line.bundle_ref, "bundle_sku": line.bundle_sku,
         })
     return rows
 

@@ -15,7 +15,15 @@ from platform_adapters.canonical.common import Platform, require_aware
 
 
 class OrderStatus(str, enum.Enum):
-    """The unified order status set every platform's raw statuses map onto."""
+    """The unified order status set every platform's raw statuses map onto.
+
+    ``CANCELLING`` (a cancellation was requested and is not decided yet: Shopee ``IN_CANCEL``,
+    TikTok ``is_buyer_request_cancel``) and ``RETURNING`` (a return or failed delivery is on its way
+    back: Shopee ``TO_RETURN``, Lazada ``failed_delivery``/``shipped_back``) are states of their
+    own, never folded into CANCELLED/RETURNED: the goods are still out and the money is not final.
+    ``LOST`` is a last-mile loss or scrapping the marketplace reports (Lazada ``lost_by_3pl``,
+    ``damaged_by_3pl``, ``package_scrapped``).
+    """
 
     UNPAID = "UNPAID"
     READY_TO_SHIP = "READY_TO_SHIP"
@@ -23,8 +31,11 @@ class OrderStatus(str, enum.Enum):
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
     COMPLETED = "COMPLETED"
+    CANCELLING = "CANCELLING"
     CANCELLED = "CANCELLED"
+    RETURNING = "RETURNING"
     RETURNED = "RETURNED"
+    LOST = "LOST"
     UNKNOWN = "UNKNOWN"
 
 
@@ -44,7 +55,9 @@ class OrderLine:
     """One line of an order.
 
     ``line_ref`` is the platform's line identity: Shopee ``item_id:model_id`` (plus a sequence when
-    the same model repeats), Lazada ``order_item_id`` (one per unit), TikTok line item id.
+    the same model repeats), Lazada ``order_item_id`` (one per unit), TikTok line item id. A
+    component of a virtual bundle (TikTok ``combined_listing_skus``) is a line of its own with
+    ``bundle_ref`` = the bundle's line identity and ``bundle_sku`` = the bundle's seller SKU.
     """
 
     line_ref: str
@@ -59,6 +72,8 @@ class OrderLine:
     raw_status: str | None = None
     package_id: str | None = None
     tracking_number: str | None = None
+    bundle_ref: str | None = None
+    bundle_sku: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.quantity, bool) or not isinstance(self.quantity, int) or self.quantity < 0:

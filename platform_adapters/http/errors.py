@@ -9,15 +9,24 @@ class ErrorKind(str, enum.Enum):
 
     RETRYABLE: transient (5xx, gateway timeouts, connection errors): retry with backoff.
     THROTTLE: rate limited (HTTP 429 or a platform throttle code): wait (Retry-After) and retry.
-    EXPIRED_TOKEN: the access token expired: refresh once and replay.
+    EXPIRED_TOKEN: the access token expired or is invalid: refresh once and replay. Only this kind
+        ever triggers a refresh.
     AUTH_REVOKED: the authorization is gone (revoked, refresh token expired): the shop needs re-auth.
-    FATAL: anything else (bad parameters, wrong sign, permissions): stop and report.
+    DENIED: the platform refused for a reason a new token does not fix (a missing API permission or
+        scope, an invalid partner, an IP not allow-listed, a banned or upgrading shop): the reason
+        is shown on the shop, the authorization is kept.
+    UNCERTAIN: a non-idempotent call (a single-use token refresh) whose outcome is unknown: the
+        request may have reached the platform (read timeout, 5xx, unreadable answer). Never retried
+        blindly; the caller re-reads what it stored and decides.
+    FATAL: anything else (bad parameters, wrong sign): stop and report.
     """
 
     RETRYABLE = "retryable"
     THROTTLE = "throttle"
     EXPIRED_TOKEN = "expired_token"
     AUTH_REVOKED = "auth_revoked"
+    DENIED = "denied"
+    UNCERTAIN = "uncertain"
     FATAL = "fatal"
 
 

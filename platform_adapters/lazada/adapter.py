@@ -32,7 +32,8 @@ class LazadaAdapter:
         return LazadaOrderSource(LazadaClient(settings, shop.shop_id, tokens, transport, clock=clock))
 
     def map_order(self, raw: Any, shop: ShopContext, settings: LazadaSettings) -> MappingResult[Order]:
-        return mapping.map_order(raw, shop.shop_id, settings.country, settings.default_currency)
+        return mapping.map_order(raw, shop.shop_id, settings.country, settings.default_currency,
+                                 settings.utc_offset_hours)
 
     def raw_order_key(self, raw: Any) -> str:
         return mapping.raw_order_key(raw)

@@ -4,16 +4,19 @@ Lazada has no currency on the order header: it comes from the items (all must ag
 the venture's currency is used and a warning says so. Amounts are decimal strings; ids are strings
 of 15+ digits; each order item is one unit (one line per ``order_item_id``). Times are ISO-8601 or
 ``YYYY-MM-DD HH:MM:SS +0800`` and must carry an offset. ``total_amount`` is what the buyer paid:
-the items' ``paid_price`` plus the header ``shipping_fee``.
+the items' ``paid_price`` plus the header ``shipping_fee``. ``paid_at`` is the earliest item
+``payment_time``, which GetOrderItems documents as "payment time in milliseconds, local time": the
+venture's wall clock written as epoch milliseconds, so the venture's UTC offset is taken off.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from fx.money import Money
 from platform_adapters.canonical import MappingResult, Order, OrderLine, OrderStatus, Package, Platform
-from platform_adapters.http.values import Problems, as_list, id_str, iso_time, optional_money
+from platform_adapters.http.values import Problems, as_list, epoch, id_str, iso_time, optional_money
 from platform_adapters.lazada.statuses import order_status, unified_status
 
 
@@ -23,7 +26,8 @@ def raw_order_key(raw: Any) -> str:
     return "?"
 
 
-def map_order(raw: Any, shop_id: str, country: str, default_currency: str | None) -> MappingResult[Order]:
+def map_order(raw: Any, shop_id: str, country: str, default_currency: str | None,
+              utc_offset_hours: int = 8) -> MappingResult[Order]:
     problems = Problems(location=f"order {raw_order_key(raw)}")
     if not isinstance(raw, Mapping):
         problems.add("not_an_object", f"order payload is {type(raw).__name__}, not an object")
@@ -42,7 +46,7 @@ def map_order(raw: Any, shop_id: str, country: str, default_currency: str | None
     raw_statuses = [str(i.get("status")) for i in items if isinstance(i, Mapping) and i.get("status")]
     if not raw_statuses:
         raw_statuses = [str(s) for s in as_list(raw.get("statuses"))]
-    status = order_status(raw_statuses)
+    status = order_status(raw_statuses, cancel_pending=raw.get("is_cancel_pending") in (True, "true", 1, "1"))
     raw_status = ",".join(sorted(set(raw_statuses)))
     if status is OrderStatus.UNKNOWN:
         problems.add("unknown_status", "status not in the Lazada status table", field="statuses", value=raw_status,
@@ -58,11 +62,24 @@ def map_order(raw: Any, shop_id: str, country: str, default_currency: str | None
         return MappingResult(None, tuple(problems.items))
     order = Order(
         platform=Platform.LAZADA, shop_id=str(shop_id), order_id=order_id, status=status, raw_status=raw_status,
-        created_at=created_at, updated_at=updated_at, currency=currency, total_amount=total, paid_at=None,
+        created_at=created_at, updated_at=updated_at, currency=currency, total_amount=total,
+        paid_at=_paid_at(items, utc_offset_hours, problems),
         buyer_country=country.upper() if country else None, lines=tuple(lines), packages=tuple(packages),
         shipping_fee=shipping,
     )
     return MappingResult(order, tuple(problems.items))
+
+
+def _paid_at(items: list, utc_offset_hours: int, problems: Problems) -> datetime | None:
+    """The earliest item ``payment_time`` (local-time epoch ms) as aware UTC; None when unpaid."""
+    times = []
+    for index, item in enumerate(items):
+        if isinstance(item, Mapping) and item.get("payment_time") not in (None, "", 0, "0"):
+            local = problems.parse(epoch, item.get("payment_time"), f"order_items[{index}].payment_time",
+                                   required=False)
+            if local is not None:
+                times.append(local - timedelta(hours=utc_offset_hours))
+    return min(times) if times else None
 
 
 def _currency(items: list, default: str | None, problems: Problems) -> str | None:

@@ -100,7 +100,7 @@ class ShopeeApi:
             raise ShopeeError("error_auth", "Invalid access_token.") from None
         shop = self.state.shop("shopee", shop_id)
         if shop is None or owner != shop_id:
-            raise ShopeeError("error_auth", "Invalid access_token or shop_id: no permission.")
+            raise ShopeeError("error_auth", "Invalid partner_id or shopid.")
         if self.state.faults.should_expire(f"shopee:{shop_id}"):
             self.state.tokens.expire_access(token)
             raise ShopeeError("invalid_acceess_token", "Invalid access_token.")

@@ -19,7 +19,7 @@ COMMISSION_RATE = Decimal("0.06")
 SERVICE_RATE = Decimal("0.02")
 TRANSACTION_RATE = Decimal("0.02")
 
-STAGE_ORDER = ("UNPAID", "PAID", "PACKED", "SHIPPED", "DELIVERED", "COMPLETED", "RETURNED", "CANCELLED")
+STAGE_ORDER = ("UNPAID", "PAID", "PACKED", "SHIPPED", "DELIVERED", "COMPLETED", "LOST", "RETURNED", "CANCELLED")
 
 
 def round_money(value: Decimal, currency: str) -> Decimal:

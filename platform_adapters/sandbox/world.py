@@ -13,25 +13,17 @@ import time
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from platform_adapters.sandbox.status_paths import with_documented_paths
+
 # Life-cycle stages every order walks through (a subset of them), in platform-neutral words.
 UNPAID, PAID, PACKED, SHIPPED, DELIVERED, COMPLETED, CANCELLED, RETURNED = (
     "UNPAID", "PAID", "PACKED", "SHIPPED", "DELIVERED", "COMPLETED", "CANCELLED", "RETURNED",
 )
-STAGE_NAMES = (UNPAID, PAID, PACKED, SHIPPED, DELIVERED, COMPLETED, CANCELLED, RETURNED)
+LOST = "LOST"  # a last-mile loss (platform_adapters.sandbox.status_paths)
+STAGE_NAMES = (UNPAID, PAID, PACKED, SHIPPED, DELIVERED, COMPLETED, CANCELLED, RETURNED, LOST)
 
-# Raw status each platform shows for a stage (None: the platform shows no change at that stage).
-RAW_STATUS: dict[str, dict[str, str | None]] = {
-    "shopee": {UNPAID: "UNPAID", PAID: "READY_TO_SHIP", PACKED: "PROCESSED", SHIPPED: "SHIPPED",
-               DELIVERED: "TO_CONFIRM_RECEIVE", COMPLETED: "COMPLETED", CANCELLED: "CANCELLED",
-               RETURNED: "TO_RETURN"},
-    # Lazada statuses are per order item; its life cycle ends at delivered (no "completed").
-    "lazada": {UNPAID: "unpaid", PAID: "pending", PACKED: "packed", SHIPPED: "shipped",
-               DELIVERED: "delivered", COMPLETED: None, CANCELLED: "canceled", RETURNED: "returned"},
-    # TikTok keeps returns in the reverse-order API; the order itself keeps its last status.
-    "tiktok": {UNPAID: "UNPAID", PAID: "AWAITING_SHIPMENT", PACKED: "AWAITING_COLLECTION",
-               SHIPPED: "IN_TRANSIT", DELIVERED: "DELIVERED", COMPLETED: "COMPLETED",
-               CANCELLED: "CANCELLED", RETURNED: None},
-}
+# The raw statuses each platform shows along the stages (its documented detours included) come from
+# platform_adapters.sandbox.status_paths.
 
 REGION_CURRENCY = {"SG": "SGD", "MY": "MYR", "TH": "THB", "PH": "PHP", "ID": "IDR", "VN": "VND"}
 # Local units per USD used to price the catalogue (illustrative, fixed so the world is stable).
@@ -248,15 +240,6 @@ def _timeline(rng: random.Random, created: int) -> tuple[tuple[tuple[str, int], 
     return tuple(stages), t + rng.randint(day, 3 * day)
 
 
-def _raw_events(platform: str, stages) -> tuple[tuple[str, int], ...]:
-    events: list[tuple[str, int]] = []
-    for stage, at in stages:
-        raw = RAW_STATUS[platform][stage]
-        if raw is not None and (not events or events[-1][0] != raw):
-            events.append((raw, at))
-    return tuple(events)
-
-
 def _order_id(rng: random.Random, platform: str, created: int) -> str:
     if platform == "shopee":
         day = time.strftime("%y%m%d", time.gmtime(created + 8 * 3600))
@@ -299,7 +282,7 @@ def _make_order(rng: random.Random, shop: WorldShop, skus: list[WorldSku], creat
         packages.append(WorldPackage(pkg_id, tracking, f"{CARRIER[platform]}_{region}"))
     stages, settled = _timeline(rng, created)
     fee = local_price(Decimal(rng.choice(("0.90", "1.50", "2.20"))), region) if rng.random() < 0.5 else Decimal(0)
-    return WorldOrder(shop, order_id, created, stages, _raw_events(platform, stages), tuple(lines),
+    return WorldOrder(shop, order_id, created, stages, (), tuple(lines),  # raw events: status_paths
                       tuple(packages), fee, settled)
 
 
@@ -323,6 +306,7 @@ def generate_world(seed: int = 1, orders: int = 200, anchor: int = 1_773_532_800
         seen = seen_ids.setdefault((shop.platform, shop.shop_id), set())
         result.append(_make_order(rng, shop, skus_by_owner[shop.owner_id], created, seen))
     _share_lazada_order_id(result)
+    result = with_documented_paths(result, seed)
     result.sort(key=lambda o: (o.created_at, o.order_id))
     return World(seed, anchor, apps, owners, shops, skus, tuple(result))
 

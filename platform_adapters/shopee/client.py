@@ -31,7 +31,8 @@ def read_envelope(response: httpx.Response, path: str = "") -> dict[str, Any]:
         raise ValueError("response body is not a JSON object")
     error = body.get("error") or ""
     if error:
-        raise PlatformError(classify(str(error)), str(error), str(body.get("message") or ""), platform=PLATFORM,
+        raise PlatformError(classify(str(error), str(body.get("message") or "")), str(error),
+                            str(body.get("message") or ""), platform=PLATFORM,
                             request_id=body.get("request_id"), http_status=response.status_code, path=path)
     if response.status_code >= 400:
         raise PlatformError(ErrorKind.FATAL, f"HTTP {response.status_code}", "error status without error name",

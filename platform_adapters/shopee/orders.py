@@ -1,9 +1,14 @@
 """Shopee order listing: ``get_order_list`` by update time in ≤ 15-day windows, cursor pagination to
 the true end, then ``get_order_detail`` in batches of ≤ 50 order_sn with the optional fields asked for.
 
-The order detail has no tracking numbers: for orders past arrangement of shipment, each package's
-number comes from ``logistics/get_tracking_number`` and is written into the raw package as
-``tracking_number`` (empty numbers are left out; a logistics error on one package is logged, not fatal).
+The order detail has no tracking numbers: for orders past arrangement of shipment, the numbers of
+all their packages come from ``order/get_package_detail`` (``package_number_list``, 1–50 per call:
+one call per detail batch, not one per package) and are written into the raw packages as
+``tracking_number``. The other batch call, ``logistics/get_mass_tracking_number``, only answers for
+packages shipped through ``mass_ship_order`` on one fulfilment channel ("Package is not under the
+specified fulfilment channel"), so it is not used. When the batch call is refused (say the app lacks
+the permission: DENIED, or another FATAL error) the numbers come from ``logistics/get_tracking_number``
+one package at a time; empty numbers are left out and a logistics error on one package is logged.
 """
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ log = logging.getLogger(__name__)
 LIST_PATH = "/api/v2/order/get_order_list"
 DETAIL_PATH = "/api/v2/order/get_order_detail"
 TRACKING_PATH = "/api/v2/logistics/get_tracking_number"
+PACKAGE_DETAIL_PATH = "/api/v2/order/get_package_detail"
+PACKAGE_BATCH = 50
 TRACKED_STATUSES = frozenset({"PROCESSED", "RETRY_SHIP", "SHIPPED", "TO_CONFIRM_RECEIVE", "COMPLETED", "TO_RETURN"})
 MAX_WINDOW = timedelta(days=15)
 DETAIL_FIELDS = (
@@ -117,27 +124,54 @@ class ShopeeOrderSource:
         if missing:
             log.warning("shopee get_order_detail did not return %d of %d orders: %s", len(missing), len(sns),
                         ",".join(missing[:10]))
-        for detail in details:
-            if self.client.settings.fetch_tracking:
-                self.add_tracking_numbers(detail)
-            yield detail
+        if self.client.settings.fetch_tracking:
+            self.add_tracking_numbers(details)
+        yield from details
 
-    def add_tracking_numbers(self, detail: dict[str, Any]) -> None:
-        """Fill ``tracking_number`` into the packages of a shipped order (in place)."""
-        if str(detail.get("order_status") or "") not in TRACKED_STATUSES:
-            return
-        for package in as_list(detail.get("package_list")):
-            if not isinstance(package, dict) or not package.get("package_number") or package.get("tracking_number"):
-                continue
+    def add_tracking_numbers(self, details: list[dict[str, Any]]) -> None:
+        """Fill ``tracking_number`` into the packages of the shipped orders among ``details`` (in place)."""
+        waiting = [(detail, package) for detail in details
+                   if str(detail.get("order_status") or "") in TRACKED_STATUSES
+                   for package in as_list(detail.get("package_list"))
+                   if isinstance(package, dict) and package.get("package_number") and not package.get("tracking_number")]
+        for start in range(0, len(waiting), PACKAGE_BATCH):
+            chunk = waiting[start:start + PACKAGE_BATCH]
             try:
-                response = self.client.call("GET", TRACKING_PATH, {"order_sn": detail.get("order_sn"),
-                                                                   "package_number": package["package_number"]})
+                numbers = self.package_tracking_numbers([str(p["package_number"]) for _, p in chunk])
             except PlatformError as exc:
-                if exc.kind is not ErrorKind.FATAL:
+                if exc.kind not in (ErrorKind.FATAL, ErrorKind.DENIED):
                     raise
-                log.warning("shopee tracking number of %s/%s: %s", detail.get("order_sn"),
-                            package["package_number"], exc)
+                log.warning("shopee get_package_detail refused (%s); asking package by package", exc)
+                for detail, package in chunk:
+                    self._single_tracking_number(detail, package)
                 continue
-            number = str(response.get("tracking_number") or "").strip()
-            if number:
-                package["tracking_number"] = number
+            for _, package in chunk:
+                number = numbers.get(str(package["package_number"]))
+                if number:
+                    package["tracking_number"] = number
+
+    def package_tracking_numbers(self, package_numbers: list[str]) -> dict[str, str]:
+        """package_number → tracking number (non-empty ones) for 1..50 packages, in one call."""
+        if not 1 <= len(package_numbers) <= PACKAGE_BATCH:
+            raise ValueError("get_package_detail takes 1..50 package numbers")
+        response = self.client.call("GET", PACKAGE_DETAIL_PATH, {"package_number_list": ",".join(package_numbers)})
+        found = {}
+        for entry in as_list(response.get("package_list")):
+            if isinstance(entry, dict) and entry.get("package_number"):
+                number = str(entry.get("tracking_number") or "").strip()
+                if number:
+                    found[str(entry["package_number"])] = number
+        return found
+
+    def _single_tracking_number(self, detail: dict[str, Any], package: dict[str, Any]) -> None:
+        try:
+            response = self.client.call("GET", TRACKING_PATH, {"order_sn": detail.get("order_sn"),
+                                                               "package_number": package["package_number"]})
+        except PlatformError as exc:
+            if exc.kind is not ErrorKind.FATAL:
+                raise
+            log.warning("shopee tracking number of %s/%s: %s", detail.get("order_sn"), package["package_number"], exc)
+            return
+        number = str(response.get("tracking_number") or "").strip()
+        if number:
+            package["tracking_number"] = number

@@ -33,7 +33,7 @@ class ShopeeSettings:
     page_size: int = 100
     detail_batch_size: int = 50
     calls_per_second: float = 10.0
-    fetch_tracking: bool = True  # one get_tracking_number call per package of a shipped order
+    fetch_tracking: bool = True  # tracking numbers of shipped orders (get_package_detail, ≤ 50 packages a call)
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= 100:

@@ -1,4 +1,13 @@
-"""Shopee raw order statuses → the unified ``OrderStatus`` (unknown → UNKNOWN, raw value kept)."""
+"""Shopee raw order statuses → the unified ``OrderStatus`` (unknown → UNKNOWN, raw value kept).
+
+The table holds every value of Shopee's ``OrderStatus`` data definition (Open Platform v2 "Data
+Definition": UNPAID, READY_TO_SHIP, PROCESSED, RETRY_SHIP, SHIPPED, TO_CONFIRM_RECEIVE, IN_CANCEL,
+CANCELLED, TO_RETURN, COMPLETED) plus the two the order API also returns (``INVOICE_PENDING`` in BR,
+the opt-in ``PENDING``). ``IN_CANCEL`` is "the order's cancellation is under processing" and
+``TO_RETURN`` "the buyer requested to return the order and the order's return is processing": both
+are in-progress states (CANCELLING, RETURNING), not outcomes. ``RETRY_SHIP`` (3PL pickup failed,
+shipment to be re-arranged) is back to ready-to-ship.
+"""
 from __future__ import annotations
 
 from platform_adapters.canonical import OrderStatus
@@ -12,11 +21,14 @@ STATUS_TABLE: dict[str, OrderStatus] = {
     "PROCESSED": OrderStatus.PROCESSING,
     "SHIPPED": OrderStatus.SHIPPED,
     "TO_CONFIRM_RECEIVE": OrderStatus.DELIVERED,
-    "IN_CANCEL": OrderStatus.PROCESSING,  # cancellation requested, not yet decided
+    "IN_CANCEL": OrderStatus.CANCELLING,
     "CANCELLED": OrderStatus.CANCELLED,
-    "TO_RETURN": OrderStatus.RETURNED,
+    "TO_RETURN": OrderStatus.RETURNING,
     "COMPLETED": OrderStatus.COMPLETED,
 }
+
+#: Every raw status Shopee documents (the sandbox serves each one).
+DOCUMENTED = tuple(STATUS_TABLE)
 
 
 def unified_status(raw: object) -> OrderStatus:

@@ -1,16 +1,25 @@
 """Pure mapping of a TikTok Shop order (search or detail object) to the canonical ``Order``.
 
 Ids are strings of 18–19 digits; amounts are decimal strings in ``payment``; times are Unix seconds.
+A virtual bundle line (``combined_listing_skus``: "for a virtual bundle SKU, an array of related
+product SKUs that compose the virtual bundle SKU", each with ``sku_id``, ``seller_sku``,
+``sku_count``; Get Order Detail 202309+) becomes one line per component SKU, ``line_ref``
+``<line id>+<component sku_id>``, quantity ``sku_count``, keeping the bundle's line id in
+``bundle_ref``; the bundle's price is split over the components by largest remainder weighted by
+their unit counts (``fx.allocation.allocate``), so the components sum exactly to what was paid.
 A line item is one unit (TikTok has no quantity field), so each becomes a line of quantity 1.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from platform_adapters.canonical import MappingResult, Order, OrderLine, OrderStatus, Package, Platform
 from platform_adapters.http.values import Problems, epoch, id_str, optional_epoch, optional_money
-from platform_adapters.tiktok.statuses import unified_status
+from fx.allocation import AllocationError, allocate
+from fx.money import Money
+from platform_adapters.tiktok.statuses import order_status, unified_status
 
 
 def raw_order_key(raw: Any) -> str:
@@ -30,7 +39,7 @@ def map_order(raw: Any, shop_id: str) -> MappingResult[Order]:
                      field="payment.currency", value=payment.get("currency"))
         currency = None
     raw_status = str(raw.get("status") or "")
-    status = unified_status(raw.get("status"))
+    status = order_status(raw.get("status"), raw.get("is_buyer_request_cancel") is True)
     if status is OrderStatus.UNKNOWN:
         problems.add("unknown_status", "status not in the TikTok status table", field="status", value=raw_status,
                      severity="warning")
@@ -83,7 +92,7 @@ def _lines(items: Any, currency: str, problems: Problems) -> list[OrderLine]:
             problems.add("missing_sku", "no seller_sku: the line cannot be matched by SKU", field=f"{field}.seller_sku",
                          severity="warning")
         raw_status = str(item.get("display_status") or "") or None
-        lines.append(OrderLine(
+        line = OrderLine(
             line_ref=line_ref, seller_sku=sku, quantity=1, unit_price=price, paid_amount=price,
             item_id=str(item["product_id"]) if item.get("product_id") not in (None, "") else None,
             model_id=str(item["sku_id"]) if item.get("sku_id") not in (None, "") else None,
@@ -91,8 +100,59 @@ def _lines(items: Any, currency: str, problems: Problems) -> list[OrderLine]:
             status=unified_status(raw_status) if raw_status else None, raw_status=raw_status,
             package_id=str(item.get("package_id") or "") or None,
             tracking_number=str(item.get("tracking_number") or "") or None,  # empty until shipped
-        ))
+        )
+        components = item.get("combined_listing_skus")
+        if components:
+            lines.extend(_bundle_components(line, components, f"{field}.combined_listing_skus", problems))
+        else:
+            lines.append(line)
     return lines
+
+
+def _bundle_components(bundle: OrderLine, components: Any, field: str, problems: Problems) -> list[OrderLine]:
+    """The component lines of a virtual bundle line (the bundle line itself when they are unusable)."""
+    parts: list[tuple[str, str, int, str | None]] = []
+    for index, entry in enumerate(components if isinstance(components, list) else [None]):
+        where = f"{field}[{index}]"
+        if not isinstance(entry, Mapping):
+            problems.add("bad_bundle", "bundle component is not an object; the bundle line is kept", field=where,
+                         severity="warning")
+            return [bundle]
+        sku_id = problems.parse(id_str, entry.get("sku_id"), f"{where}.sku_id", required=False, code="bad_bundle")
+        count = entry.get("sku_count")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            problems.add("bad_bundle", "sku_count must be a positive integer; the bundle line is kept",
+                         field=f"{where}.sku_count", value=count, severity="warning")
+            return [bundle]
+        seller_sku = str(entry.get("seller_sku") or "").strip()
+        if sku_id is None:
+            return [bundle]
+        if not seller_sku:
+            problems.add("missing_sku", "bundle component without seller_sku: it cannot be matched by SKU",
+                         field=f"{where}.seller_sku", severity="warning")
+        product = str(entry["product_id"]) if entry.get("product_id") not in (None, "") else None
+        parts.append((sku_id, seller_sku, count, product))
+    try:
+        paid = allocate(bundle.paid_amount, [count for _, _, count, _ in parts]) if bundle.paid_amount \
+            else [None] * len(parts)
+    except AllocationError as exc:
+        problems.add("bad_bundle", f"bundle price cannot be split: {exc}", field=field, severity="warning")
+        paid = [None] * len(parts)
+    out = []
+    for (sku_id, seller_sku, count, product), share in zip(parts, paid):
+        unit = _exact_unit(share, count)
+        out.append(replace(bundle, line_ref=f"{bundle.line_ref}+{sku_id}", seller_sku=seller_sku, quantity=count,
+                           unit_price=unit, paid_amount=share, item_id=product, model_id=sku_id,
+                           bundle_ref=bundle.line_ref, bundle_sku=bundle.seller_sku or None))
+    return out
+
+
+def _exact_unit(share: Money | None, count: int) -> Money | None:
+    """``share / count`` when it is a whole number of minor units (else None: only the total is exact)."""
+    if share is None:
+        return None
+    unit = Money(share.amount / count, share.currency)
+    return unit if unit.fits() and unit * count == share else None
 
 
 def _list(value: Any) -> list:

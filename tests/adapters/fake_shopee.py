@@ -52,6 +52,8 @@ class FakeShopee:
         self.refresh_calls: list[dict] = []
         self.tracking: dict[tuple[str, str], str] = {}  # (order_sn, package_number) -> number
         self.tracking_calls: list[tuple[str, str]] = []
+        self.package_detail_calls: list[list[str]] = []
+        self.package_detail_refused = False  # answer get_package_detail with "No permission to current api."
         self.expire_after_detail_calls: int | None = None  # the access token dies after that many
         self.bad_signs = 0
 
@@ -108,6 +110,16 @@ class FakeShopee:
             if self.expire_after_detail_calls == len(self.detail_calls):
                 self.valid_tokens = set()
             return self.envelope({"order_list": found}, request_id=f"detail-{len(self.detail_calls)}")
+        if path.endswith("/order/get_package_detail"):
+            numbers = q["package_number_list"].split(",")
+            self.package_detail_calls.append(numbers)
+            if self.package_detail_refused:
+                return self.envelope(error="error_auth", message="No permission to current api.")
+            if not 1 <= len(numbers) <= 50:
+                return self.envelope(error="error_param", message="package_number_list must hold 1 to 50 numbers")
+            found = [{"order_sn": sn, "package_number": pkg, "tracking_number": number}
+                     for (sn, pkg), number in self.tracking.items() if pkg in numbers]
+            return self.envelope({"package_list": found})
         if path.endswith("/logistics/get_tracking_number"):
             key = (q["order_sn"], q["package_number"])
             self.tracking_calls.append(key)

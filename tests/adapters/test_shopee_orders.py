@@ -231,7 +231,30 @@ def test_authorization_link_is_publicly_signed():
     assert params["redirect"] == "https://app.example/cb"
 
 
-def test_tracking_numbers_are_fetched_for_shipped_orders_only(fake):
+def _packaged(order_sn: str, package_number: str, status: str) -> dict:
+    order = detail(order_sn, status=status)
+    order["package_list"][0]["package_number"] = package_number
+    return order
+
+
+def test_tracking_numbers_of_a_detail_batch_come_from_one_package_detail_call(fake):
+    fake.orders["T1"] = _packaged("T1", "OFG1", "SHIPPED")
+    fake.orders["T2"] = _packaged("T2", "OFG2", "READY_TO_SHIP")
+    fake.orders["T3"] = _packaged("T3", "OFG3", "COMPLETED")
+    fake.tracking[("T1", "OFG1")] = "SPXMY0123456789"  # T3's package has no number yet
+    fake.set_pages(["T1", "T2", "T3"])
+    source, _, _ = make_source()
+    got = {o["order_sn"]: o for o in run(source)}
+    assert fake.package_detail_calls == [["OFG1", "OFG3"]]  # shipped orders only, one call for the batch
+    assert fake.tracking_calls == []
+    shipped = map_order(got["T1"], SHOP_ID).record
+    assert shipped.packages[0].tracking_number == "SPXMY0123456789"
+    assert {line.tracking_number for line in shipped.lines} == {"SPXMY0123456789"}
+    assert map_order(got["T3"], SHOP_ID).record.packages[0].tracking_number is None
+
+
+def test_tracking_numbers_fall_back_to_one_call_per_package_when_the_batch_is_refused(fake):
+    fake.package_detail_refused = True
     fake.orders["T1"] = detail("T1", status="SHIPPED")
     fake.orders["T2"] = detail("T2", status="READY_TO_SHIP")
     fake.orders["T3"] = detail("T3", status="COMPLETED")

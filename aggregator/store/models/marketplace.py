@@ -54,6 +54,8 @@ class OrderLineRow(Base):
     raw_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
     package_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     tracking_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    bundle_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)  # the bundle line it expands
+    bundle_sku: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 class OrderPackageRow(Base):

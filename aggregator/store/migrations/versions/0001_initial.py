@@ -743,6 +743,8 @@ def upgrade() -> None:
     sa.Column('raw_status', sa.String(length=64), nullable=True),
     sa.Column('package_id', sa.String(length=64), nullable=True),
     sa.Column('tracking_number', sa.String(length=64), nullable=True),
+    sa.Column('bundle_ref', sa.String(length=128), nullable=True),
+    sa.Column('bundle_sku', sa.String(length=128), nullable=True),
     sa.ForeignKeyConstraint(['order_pk'], ['orders.id'], name=op.f('fk_order_lines_order_pk_orders'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_lines')),
     sa.UniqueConstraint('order_pk', 'line_ref', name=op.f('uq_order_lines_order_pk_line_ref'))
