@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.output import format_option, render
 
 
 @click.group(name="exceptions", help="Parked records: list, retry, resolve.")
@@ -14,27 +15,24 @@ def command() -> None:
 @command.command(name="list", help="List exceptions (open by default).")
 @click.option("--status", default="open", type=click.Choice(["open", "retried", "resolved", "all"]))
 @click.option("--owner", default=None)
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1_000_000))
+@format_option()
 @pass_app
-def list_(app: AppContext, status: str, owner: str | None, limit: int) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def list_(app: AppContext, status: str, owner: str | None, limit: int, fmt: str) -> None:
     from sqlalchemy import select
 
     from aggregator.store.db import session_scope
     from aggregator.store.models import ExceptionItem
 
-    table = Table("id", "owner", "source", "kind", "key", "location", "reason", "created")
     with session_scope(app.ready_engine()) as session:
         query = select(ExceptionItem).order_by(ExceptionItem.id.desc()).limit(limit)
         if status != "all":
             query = query.where(ExceptionItem.status == status)
         if owner:
             query = query.where(ExceptionItem.owner_id == owner)
-        for item in session.scalars(query):
-            table.add_row(str(item.id), item.owner_id or "", item.source, item.kind, item.record_key or "",
-                          item.location or "", item.reason[:80], item.created_at.isoformat(timespec="seconds"))
-    Console().print(table)
+        rows = [(item.id, item.owner_id or "", item.source, item.kind, item.record_key or "", item.location or "",
+                 item.reason, item.created_at.isoformat(timespec="seconds")) for item in session.scalars(query)]
+    render(rows, ("id", "owner", "source", "kind", "key", "location", "reason", "created"), fmt)
 
 
 @command.command(help="Mark exception ID resolved with a note (kept in the audit log).")

@@ -5,6 +5,7 @@ import click
 
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.export_finance import journal
+from aggregator.cli.output import format_option, open_out, render_frame
 
 
 @click.group(name="export", help="Export links, exceptions, open lots and documents, and order timelines.")
@@ -15,27 +16,31 @@ def command() -> None:
 command.add_command(journal)
 
 
-def _write(frame, out: str | None) -> None:
-    if out is None or out == "-":
-        click.echo(frame.to_csv(index=False), nl=False)
-    else:
-        frame.to_csv(out, index=False)
-        click.echo(f"wrote {len(frame)} row(s) to {out}", err=True)
+def _write(frame, out: str | None, fmt: str = "csv") -> None:
+    """The frame as spreadsheet-safe CSV (or JSON) to ``--out`` or standard output."""
+    with open_out(out) as handle:
+        count = render_frame(frame, fmt, handle)
+    if out is not None and out != "-":
+        click.echo(f"wrote {count} row(s) to {out}", err=True)
+
+
+def export_format():
+    return format_option(default="csv", formats=("csv", "json"))
 
 
 @command.command(name="links", help="One row per (order line, lot) link with its whole chain.")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@export_format()
 @click.option("--out", default=None, help="File to write (default: standard output).")
 @click.option("--owner", "owner_id", default=None)
 @pass_app
 def links(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> None:
     from aggregator.matching_service.queries import link_chains
 
-    _write(link_chains(app.ready_engine(), owner_id), out)
+    _write(link_chains(app.ready_engine(), owner_id), out, fmt)
 
 
 @command.command(name="exceptions", help="Match exceptions with reason, records involved and status.")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@export_format()
 @click.option("--out", default=None, help="File to write (default: standard output).")
 @click.option("--owner", "owner_id", default=None)
 @click.option("--status", default=None, help="OPEN, RESOLVED, IGNORED or GONE.")
@@ -43,34 +48,36 @@ def links(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> N
 def exceptions(app: AppContext, fmt: str, out: str | None, owner_id: str | None, status: str | None) -> None:
     from aggregator.matching_service.queries import exceptions as load
 
-    _write(load(app.ready_engine(), owner_id, status), out)
+    _write(load(app.ready_engine(), owner_id, status), out, fmt)
 
 
 @command.command(name="lots", help="Lots with planned, received, shipped, returned and open quantities.")
+@export_format()
 @click.option("--out", default=None, help="File to write (default: standard output).")
 @click.option("--owner", "owner_id", default=None)
 @pass_app
-def lots(app: AppContext, out: str | None, owner_id: str | None) -> None:
+def lots(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> None:
     from aggregator.matching_service.queries import open_quantities
 
-    _write(open_quantities(app.ready_engine(), "lots", owner_id), out)
+    _write(open_quantities(app.ready_engine(), "lots", owner_id), out, fmt)
 
 
 @command.command(name="documents", help="Transport document lines with declared, received and open quantities.")
+@export_format()
 @click.option("--out", default=None, help="File to write (default: standard output).")
 @click.option("--owner", "owner_id", default=None)
 @pass_app
-def documents(app: AppContext, out: str | None, owner_id: str | None) -> None:
+def documents(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> None:
     from aggregator.matching_service.queries import open_quantities
 
-    _write(open_quantities(app.ready_engine(), "documents", owner_id), out)
+    _write(open_quantities(app.ready_engine(), "documents", owner_id), out, fmt)
 
 
 @command.command(name="timeline", help="An order's timeline from the bill of lading to settlement.")
 @click.option("--order", "order_id", required=True, help="Marketplace order id.")
 @click.option("--platform", required=True, help="shopee, lazada or tiktok.")
 @click.option("--shop", "shop_id", required=True, help="Shop id (Lazada order ids are only unique per shop).")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@export_format()
 @click.option("--out", default=None, help="File to write (default: standard output).")
 @pass_app
 def timeline(app: AppContext, order_id: str, platform: str, shop_id: str, fmt: str, out: str | None) -> None:
@@ -79,4 +86,4 @@ def timeline(app: AppContext, order_id: str, platform: str, shop_id: str, fmt: s
     frame = load(app.ready_engine(), platform=platform, shop_id=shop_id, order_id=order_id)
     if frame.empty:
         raise click.ClickException(f"no order {platform}/{shop_id}/{order_id} in the store")
-    _write(frame, out)
+    _write(frame, out, fmt)

@@ -50,7 +50,7 @@ def _account_names(path: Path | None) -> dict[str, str]:
 @click.option("--period", default=None, help="YYYY-MM (the whole month).")
 @click.option("--from", "first", default=None, help="First journal date, YYYY-MM-DD.")
 @click.option("--to", "last", default=None, help="Last journal date, YYYY-MM-DD (inclusive).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", required=True,
               help="File to write (Xero exports over 300 lines become FILE-001, FILE-002, …).")
 @click.option("--entity", default=None, help="Booking entity written on every row (default: the owner id).")
 @click.option("--xero-tax-rate", default="Tax Exempt", show_default=True,
@@ -60,7 +60,7 @@ def _account_names(path: Path | None) -> dict[str, str]:
 @click.option("--preparer", default="aggregator", show_default=True, help="Kingdee: 制单人 (FPREPARE).")
 @pass_app
 def journal(app: AppContext, owner_id: str, fmt: str, period: str | None, first: str | None, last: str | None,
-            out: Path, entity: str | None, xero_tax_rate: str, account_names: Path | None, preparer: str) -> None:
+            out: str, entity: str | None, xero_tax_rate: str, account_names: Path | None, preparer: str) -> None:
     from aggregator.exports.balance import UnbalancedJournalError
     from aggregator.exports.dbase import DbfValueError
     from aggregator.exports.files import export_journals
@@ -69,12 +69,15 @@ def journal(app: AppContext, owner_id: str, fmt: str, period: str | None, first:
     from aggregator.exports.xero import XeroLayoutError
     from aggregator.store.db import session_scope
 
+    from aggregator.cli.output import check_out_path
+
+    target = check_out_path(out)
     start, end = _range(period, first, last)
     options = LayoutOptions(stamp_day=end, xero_tax_rate=xero_tax_rate, account_names=_account_names(account_names),
                             kingdee_preparer=preparer)
     try:
         with session_scope(app.ready_engine()) as session:
-            result = export_journals(session, owner_id, fmt, start, end, out, entity=entity, options=options)
+            result = export_journals(session, owner_id, fmt, start, end, target, entity=entity, options=options)
     except (UnbalancedJournalError, XeroLayoutError, QuickBooksLayoutError, DbfValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     for path, digest in zip(result.files, result.sha256):

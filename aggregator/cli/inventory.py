@@ -1,9 +1,12 @@
 """The ``inventory`` verb: the optional full-inventory mode (feed the core, ask availability)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.instants import INSTANT
 
 
 @click.group(name="inventory", help="Optional inventory core: mode, feed, availability.")
@@ -37,17 +40,14 @@ def feed(app: AppContext, owner: str | None) -> None:
 @click.option("--owner", required=True)
 @click.option("--warehouse", required=True)
 @click.option("--sku", required=True)
-@click.option("--at", "at", default=None, help="ISO time with offset (default: now)")
+@click.option("--at", "at", type=INSTANT, default=None, help="ISO 8601 instant with a time zone (default: now).")
 @pass_app
-def availability(app: AppContext, owner: str, warehouse: str, sku: str, at: str | None) -> None:
+def availability(app: AppContext, owner: str, warehouse: str, sku: str, at: datetime | None) -> None:
     from aggregator.inventory.loader import core_for
     from aggregator.inventory.port import InventoryModeError
 
-    from aggregator.cli.instants import parse_instant
-
-    instant = parse_instant(at, "--at") if at else None
     try:
-        result = core_for(app.settings, app.ready_engine()).availability(owner, warehouse, sku, instant)
+        result = core_for(app.settings, app.ready_engine()).availability(owner, warehouse, sku, at)
     except InventoryModeError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{owner} {warehouse} {sku}: on hand {result.on_hand}, allocated {result.allocated}, "

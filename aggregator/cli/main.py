@@ -13,12 +13,13 @@ from aggregator.cli import (
     sync, title, worker,
 )
 from aggregator.cli.context import AppContext
+from aggregator.cli.errors import HandledGroup
 
 VERB_MODULES = (db, owners, shops, sync, importing, match, title, fx, export, inventory, runs, exceptions,
                 serve, worker, beat, sandbox, demo)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=HandledGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="aggregator")
 @click.option("--database-url", envvar="AGGREGATOR_DATABASE_URL", default=None,
               help="SQLAlchemy URL (default: SQLite under --data-dir).")

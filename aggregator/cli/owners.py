@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.output import format_option, render
 
 
 @click.group(name="owners", help="Brand owners (tenants): add, list.")
@@ -29,16 +30,13 @@ def add(app: AppContext, owner_id: str, name: str, base_currency: str) -> None:
 
 
 @command.command(name="list", help="List owners.")
+@format_option()
 @pass_app
-def list_(app: AppContext) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+def list_(app: AppContext, fmt: str) -> None:
     from aggregator.store.db import session_scope
     from aggregator.tenancy import list_owners
 
-    table = Table("owner", "name", "base currency", "created")
     with session_scope(app.ready_engine()) as session:
-        for row in list_owners(session):
-            table.add_row(row.owner_id, row.name, row.base_currency, row.created_at.isoformat(timespec="seconds"))
-    Console().print(table)
+        rows = [(row.owner_id, row.name, row.base_currency, row.created_at.isoformat(timespec="seconds"))
+                for row in list_owners(session)]
+    render(rows, ("owner", "name", "base currency", "created"), fmt)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.output import format_option, render
 
 PLATFORMS = click.Choice(["shopee", "lazada", "tiktok"], case_sensitive=False)
 
@@ -50,24 +51,23 @@ def add(app: AppContext, platform: str, owner_id: str, shop_id: str, region: str
 
 @command.command(name="list", help="List shops with their authorization state.")
 @click.option("--owner", "owner_id", default=None)
+@format_option()
 @pass_app
-def list_(app: AppContext, owner_id: str | None) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def list_(app: AppContext, owner_id: str | None, fmt: str) -> None:
     from sqlalchemy import select
 
     from aggregator.auth.shops import list_shops
     from aggregator.store.db import session_scope
     from aggregator.store.models import ShopCredential
 
-    table = Table("platform", "shop", "owner", "region", "status", "token expires", "base url", "reason")
+    rows = []
     with session_scope(app.ready_engine()) as session:
         for shop in list_shops(session, owner_id):
             cred = session.scalars(select(ShopCredential).where(ShopCredential.shop_pk == shop.id)).first()
             expires = cred.access_expires_at.isoformat(timespec="minutes") if cred and cred.access_expires_at else ""
-            table.add_row(shop.platform, shop.shop_id, shop.owner_id, shop.region, shop.status, expires,
-                          shop.base_url or "", (shop.status_reason or "")[:60])
-    Console().print(table)
+            rows.append((shop.platform, shop.shop_id, shop.owner_id, shop.region, shop.status, expires,
+                         shop.base_url or "", shop.status_reason or ""))
+    render(rows, ("platform", "shop", "owner", "region", "status", "token expires", "base url", "reason"), fmt)
 
 
 @command.command(help="Remove a shop and its credentials (its orders stay).")

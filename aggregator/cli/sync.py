@@ -11,12 +11,7 @@ from datetime import datetime
 import click
 
 from aggregator.cli.context import AppContext, pass_app
-from aggregator.cli.instants import parse_instant as parse_aware
-
-
-def parse_instant(value: str | None) -> datetime | None:
-    """ISO-8601 date or date-time; a value without an offset is taken as UTC (said in --help)."""
-    return None if value is None else parse_aware(value, naive_is_utc=True)
+from aggregator.cli.instants import INSTANT
 
 
 @click.command(name="sync", help="Pull orders or settlements from the marketplaces (one shop or every active shop).")
@@ -25,11 +20,13 @@ def parse_instant(value: str | None) -> datetime | None:
 @click.option("--owner", "owner_id", default=None, help="Only this owner's shops.")
 @click.option("--stream", default="orders", type=click.Choice(["orders", "settlements"]), show_default=True,
               help="orders, or settlements (payout/fee lines from the finance APIs).")
-@click.option("--since", default=None, help="Backfill from this instant (ISO-8601; no offset means UTC).")
-@click.option("--until", default=None, help="Stop at this instant (default: now minus the sync lag).")
+@click.option("--since", type=INSTANT, default=None,
+              help="Backfill from this instant (ISO 8601 with a time zone, e.g. 2026-10-01T00:00:00+08:00).")
+@click.option("--until", type=INSTANT, default=None,
+              help="Stop at this instant (ISO 8601 with a time zone; default: now minus the sync lag).")
 @pass_app
 def command(app: AppContext, shop_id: str | None, platform: str | None, owner_id: str | None, stream: str,
-            since: str | None, until: str | None) -> None:
+            since: datetime | None, until: datetime | None) -> None:
     from datetime import timedelta
 
     from rich.console import Console
@@ -42,7 +39,7 @@ def command(app: AppContext, shop_id: str | None, platform: str | None, owner_id
     from aggregator.sync.framework import SyncBusy
     from aggregator.sync.marketplace import ShopNotReady, sync_shop
 
-    start, end = parse_instant(since), parse_instant(until)
+    start, end = since, until
     if start and end and start >= end:
         raise click.BadParameter("--since must be before --until")
     engine = app.ready_engine()

@@ -10,7 +10,6 @@ otherwise, and for every rate and id, the cell is text, so no digit is ever lost
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 from collections.abc import Mapping, Sequence
@@ -20,6 +19,7 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from aggregator.exports.csv_safe import safe_writer
 from aggregator.exports.rows import COLUMNS, ExportRow, currency_digits, format_amount
 from aggregator.exports.xlsx_bytes import workbook_bytes
 
@@ -28,9 +28,10 @@ DOUBLE_SAFE_DIGITS = 15
 
 
 def csv_bytes(header: Sequence[str], lines: Sequence[Sequence[str]], *, encoding: str = "utf-8") -> bytes:
-    """A CSV file with ``\\n`` line ends and minimal quoting (shared by the CSV layouts)."""
+    """A CSV file with ``\\n`` line ends and minimal quoting (shared by the CSV layouts); every cell
+    spreadsheet-safe (``csv_safe``: a formula-like text gets a leading ``'``, signed amounts stay)."""
     text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
+    writer = safe_writer(text, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(lines)
     return text.getvalue().encode(encoding)

@@ -1,12 +1,13 @@
-"""The rejects report: one CSV line per problem of an import (file, line, column, value, reason)."""
+"""The rejects report: one CSV line per problem of an import (file, line, column, value, reason); every
+cell spreadsheet-safe (``aggregator.exports.csv_safe``), since the values are whatever the file held."""
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aggregator.exports.csv_safe import safe_writer
 from aggregator.ingest.summary import ImportSummary
 from aggregator.store.models.logistics import ImportRejectRow
 
@@ -18,7 +19,7 @@ def write_report(session: Session, import_pk: int, path: Path, summary: ImportSu
     path.parent.mkdir(parents=True, exist_ok=True)
     new = not path.exists() or path.stat().st_size == 0
     with path.open("a", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = safe_writer(handle)  # values come from the imported file: neutralised for spreadsheets
         if new:
             writer.writerow(HEADER)
         if summary.error:

@@ -43,9 +43,9 @@ def story_orders() -> list[Order]:
     return orders
 
 
-def load_story(engine: Engine, tmp_path) -> None:
+def load_story(engine: Engine, tmp_path, samples=SAMPLES) -> None:
     for kind, name in IMPORTS:
-        result = cli_run(engine, tmp_path, "import", kind, str(SAMPLES / name), "--owner", OWNER)
+        result = cli_run(engine, tmp_path, "import", kind, str(samples / name), "--owner", OWNER)
         assert result.exit_code == 0, (kind, result.output)
     crosswalk = pd.read_csv(FIXTURES / "matching" / "story_crosswalk.csv", dtype=str, keep_default_na=False)
     with session_scope(engine) as session:

@@ -1,0 +1,150 @@
+"""How every list verb prints rows: ``--format table|csv|json``, never cutting an identifier.
+
+* ``table`` (default): aligned columns for a person. The table is as wide as its widest row needs
+  (the terminal wraps long lines); no cell is ever shortened or folded, so an id can be copied as is.
+* ``csv``: a header and one line per row, every cell spreadsheet-safe (``aggregator.exports.csv_safe``).
+* ``json``: one array of objects keyed by column (Decimals as exact strings, instants ISO 8601).
+
+A verb declares ``@format_option()`` and calls ``render(rows, columns, fmt)``; rows are mappings
+(keyed by column) or sequences (in column order). ``--out FILE`` verbs open it with ``open_out``,
+which turns a missing folder, an empty name or a refused write into a clear ``UserError``.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from aggregator.cli.errors import UserError
+from aggregator.exports.csv_safe import cell_text, safe_writer
+
+FORMATS: tuple[str, ...] = ("table", "csv", "json")
+
+
+def format_option(default: str = "table", formats: Sequence[str] = FORMATS) -> Callable[[Any], Any]:
+    """The ``--format`` option of a list verb (parameter name ``fmt``)."""
+    return click.option("--format", "fmt", type=click.Choice(list(formats)), default=default, show_default=True,
+                        help="table for people; csv (spreadsheet-safe) or json for programs.")
+
+
+def _as_dicts(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        if isinstance(row, Mapping):
+            yield {column: row.get(column) for column in columns}
+        else:
+            values = list(row)
+            if len(values) != len(columns):
+                raise ValueError(f"row has {len(values)} values for {len(columns)} columns")
+            yield dict(zip(columns, values))
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON value for a cell: numbers stay numbers, Decimals exact strings, instants ISO 8601."""
+    from aggregator.store.jsonutil import to_jsonable
+
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()  # numpy scalars from a frame
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return None if value != value else value
+    if cell_text(value) == "":
+        return None  # pandas NaT / NA
+    converted = to_jsonable(value)
+    return converted if isinstance(converted, (str, int, float, bool, list, dict)) else str(value)
+
+
+def render(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str], fmt: str,
+           out: TextIO | None = None) -> int:
+    """Print ``rows`` in ``fmt`` to ``out`` (standard output by default); returns the row count."""
+    stream = out if out is not None else sys.stdout
+    records = list(_as_dicts(rows, columns))
+    if fmt == "csv":
+        writer = safe_writer(stream, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([record[c] for c in columns] for record in records)
+    elif fmt == "json":
+        stream.write(json.dumps([{c: _json_value(r[c]) for c in columns} for r in records], ensure_ascii=False,
+                                indent=1))
+        stream.write("\n")
+    elif fmt == "table":
+        stream.write(table_text(records, columns))
+    else:
+        raise ValueError(f"unknown output format {fmt!r}; known: {', '.join(FORMATS)}")
+    stream.flush()
+    return len(records)
+
+
+def render_frame(frame: Any, fmt: str, out: TextIO | None = None) -> int:
+    """``render`` for a pandas DataFrame (its columns in order)."""
+    columns = [str(c) for c in frame.columns]
+    return render((dict(zip(columns, row)) for row in frame.itertuples(index=False, name=None)), columns, fmt, out)
+
+
+def table_text(records: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """A rich table wide enough for its widest cell in every column (nothing cut, nothing folded)."""
+    from rich import box
+    from rich.cells import cell_len
+    from rich.console import Console
+    from rich.table import Table
+
+    if not records:
+        return "(no rows)\n"
+    texts = [[cell_text(record[c]) for c in columns] for record in records]
+    widths = [max([cell_len(c)] + [max((cell_len(line) for line in row[i].splitlines()), default=0)
+                                   for row in texts]) for i, c in enumerate(columns)]
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column, width in zip(columns, widths):
+        table.add_column(column, no_wrap=True, overflow="ignore", min_width=width)
+    for row in texts:
+        table.add_row(*row)
+    total = sum(widths) + 3 * len(columns) + 2
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=max(total, 20), no_color=True, highlight=False, soft_wrap=False,
+                      emoji=False, markup=False)
+    console.print(table)
+    return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def open_out(path: str | Path | None, *, binary: bool = False, encoding: str = "utf-8") -> Iterator[Any]:
+    """The file an ``--out`` option names, or standard output for none / ``-``.
+
+    A missing folder is created; an empty name, a folder given as the file, a file in the way of the
+    folder or a refused write becomes a ``UserError`` naming the path and the reason."""
+    if path is None or str(path) == "-":
+        yield sys.stdout.buffer if binary else sys.stdout
+        return
+    target = check_out_path(path)
+    try:
+        handle = target.open("wb") if binary else target.open("w", encoding=encoding, newline="")
+    except OSError as exc:
+        raise UserError(f"cannot write --out {str(path)!r}: {exc.strerror or exc}") from exc
+    with handle:
+        yield handle
+
+
+def check_out_path(path: str | Path) -> Path:
+    """``path`` as a file that can be written, its folder created if missing (as ``export journal`` and
+    ``import --report`` always did); refused with the reason when it cannot be."""
+    text = str(path)
+    if not text.strip():
+        raise UserError("--out needs a file name (got an empty one)")
+    target = Path(text)
+    if target.is_dir():
+        raise UserError(f"--out {text!r} is a folder; give a file name inside it")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UserError(f"cannot write --out {text!r}: a part of {str(target.parent)!r} is a file, not a folder") \
+            from None
+    except OSError as exc:
+        raise UserError(f"cannot write --out {text!r}: cannot create the folder {str(target.parent)!r}: "
+                        f"{exc.strerror or exc}") from exc
+    return target

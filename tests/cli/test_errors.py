@@ -1,0 +1,92 @@
+"""Every CLI failure is one clear message and a non-zero exit, never a traceback."""
+from __future__ import annotations
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from aggregator.cli.errors import INTERNAL_ERROR_EXIT, HandledGroup, UserError
+from aggregator.cli.main import cli
+
+
+def _run(tmp_path, *argv: str):
+    return CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), *argv])
+
+
+def _clean(result) -> str:
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result.output
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["export", "links", "--out", "{tmp}/afile/links.csv"], "is a file, not a folder"),
+    (["export", "documents", "--out", ""], "needs a file name"),
+    (["export", "lots", "--out", "{tmp}"], "is a folder"),
+    (["export", "journal", "--owner", "X", "--format", "csv", "--period", "2026-12", "--out",
+      "{tmp}/afile/j.csv"], "is a file, not a folder"),
+    (["export", "journal", "--owner", "X", "--format", "csv", "--period", "2026-12", "--out", ""],
+     "needs a file name"),
+])
+def test_bad_out_is_a_clear_refusal(tmp_path, argv, message) -> None:
+    (tmp_path / "afile").write_text("in the way")
+    result = _run(tmp_path, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert result.exit_code == 1
+    assert message in _clean(result)
+
+
+def test_a_missing_folder_is_created(tmp_path) -> None:
+    out = tmp_path / "new" / "deeper" / "links.csv"
+    result = _run(tmp_path, "export", "links", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("platform,shop_id,order_id")
+
+
+def test_unwritable_out(tmp_path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = _run(tmp_path, "export", "links", "--out", str(locked / "links.csv"))
+    finally:
+        locked.chmod(0o700)
+    import os
+
+    if os.geteuid() == 0:  # root writes anywhere; the refusal path is the OSError one below
+        assert result.exit_code == 0
+    else:
+        assert result.exit_code == 1 and "cannot write" in _clean(result)
+
+
+def test_unreachable_database_is_named_not_dumped(tmp_path) -> None:
+    result = CliRunner().invoke(cli, ["--database-url", "postgresql+psycopg://u:s3cret@127.0.0.1:1/none",
+                                      "owners", "list"])
+    assert result.exit_code == 1
+    output = _clean(result)
+    assert "the database did not answer" in output and "s3cret" not in output
+
+
+def test_a_bug_is_one_line_and_exit_70() -> None:
+    @click.group(cls=HandledGroup)
+    def group() -> None:
+        pass
+
+    @group.command()
+    def boom() -> None:
+        raise RuntimeError("kaput")
+
+    @group.command()
+    def refuse() -> None:
+        raise UserError("no such thing")
+
+    @group.command()
+    def missing() -> None:
+        open("/nonexistent/folder/file")  # noqa: SIM115
+
+    result = CliRunner().invoke(group, ["boom"])
+    assert result.exit_code == INTERNAL_ERROR_EXIT
+    assert "internal error (RuntimeError): kaput" in _clean(result)
+    result = CliRunner().invoke(group, ["refuse"])
+    assert result.exit_code == 1 and "Error: no such thing" in _clean(result)
+    result = CliRunner().invoke(group, ["missing"])
+    assert result.exit_code == 1 and "/nonexistent/folder/file: No such file or directory" in _clean(result)
