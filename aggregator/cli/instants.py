@@ -26,7 +26,7 @@ def parse_instant(value: str, what: str = "time") -> datetime:
     except ValueError as exc:
         raise click.BadParameter(f"{what}: not an ISO 8601 date-time: {value!r} (e.g. {EXAMPLE})") from exc
     if parsed.utcoffset() is None:
-        raise click.BadParameter(f"{what}: {value!r} has no time zone; give one, e.g. {EXAMPLE}")
+        raise click.BadParameter(f"{what}: {value!r} needs a time zone, e.g. {EXAMPLE}")
     return parsed.astimezone(timezone.utc)
 
 
