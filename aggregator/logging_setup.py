@@ -20,7 +20,7 @@ REDACTED = "***"
 #: the adapters' own list (``platform_adapters.http.redaction``) plus the application's.
 SECRET_NAMES = tuple(sorted(SECRET_PARAMS | SECRET_HEADERS | {
     "app_key_secret", "secret", "signature", "password", "api_key", "apikey", "token", "secret_key",
-    "operator_api_key",
+    "operator_api_key", "key", "api-key", "auth", "bearer",  # API key names refused in query strings
 }))
 _NAMES = "|".join(sorted((re.escape(n) for n in SECRET_NAMES), key=len, reverse=True))
 # key=value in query strings / form bodies / plain text

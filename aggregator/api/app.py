@@ -1,4 +1,5 @@
-"""Builds the FastAPI application: API routers, the static web page, health check."""
+"""Builds the FastAPI application: API routers, problem+json errors, the input guard, offline docs,
+the static web page and the health check."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,11 +11,14 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
 from aggregator import __version__
+from aggregator.api import docs, problems
+from aggregator.api.bounds import InputGuard
 from aggregator.api.routes import operations, orders, webhooks
 from aggregator.store.db import read_only_engine, session_factory
 from aggregator.store.vault import Vault
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+OPENAPI_URL = "/api/openapi.json"
 
 
 def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault | None = None,
@@ -22,8 +26,10 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
                enqueue_webhook: Callable[[int], None] | None = None) -> FastAPI:
     """``vault`` enables the webhook endpoints (they verify with each shop's app secret);
     ``enqueue_webhook`` hands stored events to Celery instead of this process's background."""
-    app = FastAPI(title="Cross-border aggregator", version=__version__, docs_url="/api/docs",
-                  openapi_url="/api/openapi.json", redoc_url=None)
+    app = FastAPI(title="Cross-border aggregator", version=__version__, docs_url=None,
+                  openapi_url=OPENAPI_URL, redoc_url=None,
+                  description="Orders linked to lots, containers, bills of lading, customs entries and title, "
+                              "for the owner of the API key. Errors are RFC 9457 problem+json.")
     app.state.engine = engine
     app.state.sessions = session_factory(engine)  # writes (webhooks)
     app.state.read_sessions = session_factory(read_only_engine(engine))  # every GET
@@ -31,9 +37,12 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
     app.state.vault = vault
     app.state.public_base_url = public_base_url
     app.state.enqueue_webhook = enqueue_webhook
+    problems.install(app)
+    app.add_middleware(InputGuard)
     app.include_router(orders.router)
     app.include_router(operations.router)
     app.include_router(webhooks.router)
+    docs.install(app, OPENAPI_URL)
 
     @app.get("/healthz", tags=["health"])
     def health() -> dict[str, str]:

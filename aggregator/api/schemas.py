@@ -23,6 +23,7 @@ class OrderLineOut(BaseModel):
 
 
 class OrderOut(BaseModel):
+    owner_id: str
     platform: str
     shop_id: str
     order_id: str
@@ -42,14 +43,8 @@ class OrderDetailOut(OrderOut):
     timeline: list[dict[str, Any]]
 
 
-class Page(BaseModel):
-    items: list[Any]
-    total: int
-    limit: int
-    offset: int
-
-
 class ShopOut(BaseModel):
+    owner_id: str
     platform: str
     shop_id: str
     region: str
@@ -60,6 +55,7 @@ class ShopOut(BaseModel):
 
 class RunOut(BaseModel):
     id: int
+    owner_id: str
     platform: str
     shop_id: str
     stream: str
@@ -79,6 +75,7 @@ class RunOut(BaseModel):
 
 class ExceptionOut(BaseModel):
     id: int
+    owner_id: str | None
     source: str
     kind: str
     reason: str

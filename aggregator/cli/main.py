@@ -9,13 +9,13 @@ import click
 
 from aggregator import __version__
 from aggregator.cli import (
-    beat, db, demo, exceptions, export, fx, importing, inventory, match, owners, runs, sandbox, serve, shops,
+    beat, db, demo, exceptions, export, fx, importing, inventory, keys, match, owners, runs, sandbox, serve, shops,
     sync, title, worker,
 )
 from aggregator.cli.context import AppContext
 from aggregator.cli.errors import HandledGroup
 
-VERB_MODULES = (db, owners, shops, sync, importing, match, title, fx, export, inventory, runs, exceptions,
+VERB_MODULES = (db, owners, keys, shops, sync, importing, match, title, fx, export, inventory, runs, exceptions,
                 serve, worker, beat, sandbox, demo)
 
 

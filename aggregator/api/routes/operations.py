@@ -1,44 +1,128 @@
-"""The caller's shops, sync runs and open exceptions."""
+"""Owners, shops (authorization and sync health per stream), sync runs and parked records, as the
+caller may see them."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
+from pydantic import BaseModel
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aggregator.api.auth import Principal, get_principal, get_session
+from aggregator.api.auth import Principal, get_session, reader
+from aggregator.api.bounds import Ident, Limit
+from aggregator.api.pagination import CursorPage, after, bounded_count, decode_cursor, encode_cursor, filters_fingerprint
 from aggregator.api.schemas import ExceptionOut, RunOut, ShopOut
-from aggregator.store.models import ExceptionItem, ShopRow, SyncRun
+from aggregator.store.models import ExceptionItem, OwnerRow, ShopCredential, ShopRow, SyncCursor, SyncRun
 
 router = APIRouter(prefix="/api/v1", tags=["operations"])
 
-
-@router.get("/shops", response_model=list[ShopOut])
-def list_shops(principal: Principal = Depends(get_principal),
-               session: Session = Depends(get_session)) -> list[ShopOut]:
-    rows = session.scalars(select(ShopRow).where(ShopRow.owner_id == principal.owner_id)
-                           .order_by(ShopRow.platform, ShopRow.shop_id))
-    return [ShopOut.model_validate(r, from_attributes=True) for r in rows]
+RunStatus = Literal["running", "succeeded", "partial", "failed", "abandoned"]
+ParkedStatus = Literal["open", "retried", "resolved"]
+Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 
 
-@router.get("/runs", response_model=list[RunOut])
-def list_runs(principal: Principal = Depends(get_principal), session: Session = Depends(get_session),
-              limit: int = Query(default=50, ge=1, le=500)) -> list[RunOut]:
-    query = (select(SyncRun, ShopRow).join(ShopRow, ShopRow.id == SyncRun.shop_pk)
-             .where(ShopRow.owner_id == principal.owner_id).order_by(SyncRun.id.desc()).limit(limit))
-    return [
-        RunOut(id=run.id, platform=shop.platform, shop_id=shop.shop_id, stream=run.stream, mode=run.mode,
-               status=run.status, started_at=run.started_at, finished_at=run.finished_at, created=run.created,
-               updated=run.updated, unchanged=run.unchanged, stale=run.stale, failed=run.failed,
+class OwnerOut(BaseModel):
+    owner_id: str
+    name: str
+    base_currency: str
+    created_at: datetime
+
+
+class StreamHealth(BaseModel):
+    stream: str
+    cursor: datetime | None
+    lag_seconds: int | None
+    last_run_id: int | None
+    last_run_status: str | None
+    last_run_finished_at: datetime | None
+    last_run_error: str | None
+
+
+class ShopHealthOut(ShopOut):
+    authorized: bool
+    needs_reauthorization: bool
+    access_token_expires_at: datetime | None
+    refresh_token_expires_at: datetime | None
+    streams: list[StreamHealth]
+
+
+@router.get("/owners", response_model=list[OwnerOut])
+def list_owners(principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> list[OwnerOut]:
+    rows = session.scalars(principal.scope(select(OwnerRow), OwnerRow.owner_id).order_by(OwnerRow.owner_id))
+    return [OwnerOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.get("/shops", response_model=list[ShopHealthOut])
+def list_shops(principal: Principal = Depends(reader), session: Session = Depends(get_session)
+               ) -> list[ShopHealthOut]:
+    """Each shop with its authorization state, token expiry, and per stream its cursor, lag and last run."""
+    now = datetime.now(timezone.utc)
+    shops = list(session.scalars(principal.scope(select(ShopRow), ShopRow.owner_id)
+                                 .order_by(ShopRow.owner_id, ShopRow.platform, ShopRow.shop_id)))
+    pks = [s.id for s in shops]
+    creds = {c.shop_pk: c for c in session.scalars(select(ShopCredential).where(ShopCredential.shop_pk.in_(pks)))}
+    cursors = {(c.shop_pk, c.stream): c for c in session.scalars(select(SyncCursor).where(SyncCursor.shop_pk.in_(pks)))}
+    last_ids = select(func.max(SyncRun.id)).where(SyncRun.shop_pk.in_(pks)).group_by(SyncRun.shop_pk, SyncRun.stream)
+    runs = {(r.shop_pk, r.stream): r for r in session.scalars(select(SyncRun).where(SyncRun.id.in_(last_ids)))}
+    out = []
+    for shop in shops:
+        cred = creds.get(shop.id)
+        streams = sorted({s for (pk, s) in [*cursors, *runs] if pk == shop.id})
+        health = []
+        for stream in streams:
+            cur, run = cursors.get((shop.id, stream)), runs.get((shop.id, stream))
+            position = cur.position if cur else None
+            health.append(StreamHealth(
+                stream=stream, cursor=position,
+                lag_seconds=int((now - position).total_seconds()) if position else None,
+                last_run_id=run.id if run else None, last_run_status=run.status if run else None,
+                last_run_finished_at=run.finished_at if run else None, last_run_error=run.error if run else None))
+        out.append(ShopHealthOut(
+            **ShopOut.model_validate(shop, from_attributes=True).model_dump(),
+            authorized=bool(cred and cred.access_token_enc), needs_reauthorization=shop.status == "needs_reauth",
+            access_token_expires_at=cred.access_expires_at if cred else None,
+            refresh_token_expires_at=cred.refresh_expires_at if cred else None, streams=health))
+    return out
+
+
+@router.get("/runs", response_model=CursorPage[RunOut])
+def list_runs(principal: Principal = Depends(reader), session: Session = Depends(get_session),
+              shop_id: Ident = None, stream: Annotated[Literal["orders", "settlements", "returns"] | None, Query()] = None,
+              status: RunStatus | None = None, cursor: Cursor = None, limit: Limit = 50) -> CursorPage[RunOut]:
+    query = principal.scope(select(SyncRun, ShopRow).join(ShopRow, ShopRow.id == SyncRun.shop_pk), ShopRow.owner_id)
+    if shop_id:
+        query = query.where(ShopRow.shop_id == shop_id)
+    if stream:
+        query = query.where(SyncRun.stream == stream)
+    if status:
+        query = query.where(SyncRun.status == status)
+    fingerprint = filters_fingerprint({"o": principal.owner_id, "shop": shop_id, "stream": stream, "status": status})
+    count, exact = bounded_count(session, query)
+    if cursor:
+        query = query.where(after([SyncRun.id], decode_cursor(cursor, (int,), fingerprint)))
+    rows = session.execute(query.order_by(SyncRun.id.desc()).limit(limit + 1)).all()
+    items = [
+        RunOut(id=run.id, owner_id=shop.owner_id, platform=shop.platform, shop_id=shop.shop_id, stream=run.stream,
+               mode=run.mode, status=run.status, started_at=run.started_at, finished_at=run.finished_at,
+               created=run.created, updated=run.updated, unchanged=run.unchanged, stale=run.stale, failed=run.failed,
                unknown_status=run.unknown_status, cursor_after=run.cursor_after, error=run.error)
-        for run, shop in session.execute(query)
-    ]
+        for run, shop in rows[:limit]]
+    next_cursor = encode_cursor([items[-1].id], fingerprint) if len(rows) > limit else None
+    return CursorPage[RunOut](items=items, next_cursor=next_cursor, count=count, count_exact=exact, limit=limit)
 
 
-@router.get("/exceptions", response_model=list[ExceptionOut])
-def list_exceptions(principal: Principal = Depends(get_principal), session: Session = Depends(get_session),
-                    status: str = Query(default="open", pattern="^(open|retried|resolved)$"),
-                    limit: int = Query(default=100, ge=1, le=1000)) -> list[ExceptionOut]:
-    rows = session.scalars(select(ExceptionItem).where(ExceptionItem.owner_id == principal.owner_id,
-                                                       ExceptionItem.status == status)
-                           .order_by(ExceptionItem.id.desc()).limit(limit))
-    return [ExceptionOut.model_validate(r, from_attributes=True) for r in rows]
+@router.get("/exceptions", response_model=CursorPage[ExceptionOut])
+def list_exceptions(principal: Principal = Depends(reader), session: Session = Depends(get_session),
+                status: ParkedStatus = "open", cursor: Cursor = None, limit: Limit = 100) -> CursorPage[ExceptionOut]:
+    """Records a sync or import could not use, kept with their raw payload and the reason."""
+    query = principal.scope(select(ExceptionItem).where(ExceptionItem.status == status), ExceptionItem.owner_id)
+    fingerprint = filters_fingerprint({"o": principal.owner_id, "status": status})
+    count, exact = bounded_count(session, query)
+    if cursor:
+        query = query.where(after([ExceptionItem.id], decode_cursor(cursor, (int,), fingerprint)))
+    rows = list(session.scalars(query.order_by(ExceptionItem.id.desc()).limit(limit + 1)))
+    items = [ExceptionOut.model_validate(r, from_attributes=True) for r in rows[:limit]]
+    next_cursor = encode_cursor([items[-1].id], fingerprint) if len(rows) > limit else None
+    return CursorPage[ExceptionOut](items=items, next_cursor=next_cursor, count=count, count_exact=exact, limit=limit)

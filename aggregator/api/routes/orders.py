@@ -1,71 +1,116 @@
-"""Orders of the caller's owner: list with filters, and one order with lines, packages and timeline."""
+"""Orders visible to the caller: a keyset-paged list with filters and identifier search, and one order
+with its lines, packages and timeline (ETag'd)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from sqlalchemy import func, select
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
-from aggregator.api.auth import Principal, get_principal, get_session
-from aggregator.api.schemas import OrderDetailOut, OrderLineOut, OrderOut, Page
+from aggregator.api.auth import Principal, get_session, reader
+from aggregator.api.bounds import Ident, Limit, PathIdent, Text
+from aggregator.api.etag import tagged
+from aggregator.api.pagination import (
+    CursorPage, after, bounded_count, decode_cursor, encode_cursor, filters_fingerprint,
+)
+from aggregator.api.schemas import OrderDetailOut, OrderLineOut, OrderOut
+from aggregator.api.search import orders_matching
 from aggregator.api.timeline import order_timeline
-from aggregator.store.models import OrderLineRow, OrderPackageRow, OrderRow
+from aggregator.store.models import OrderLineRow, OrderPackageRow, OrderRow, ShopRow
+from platform_adapters.canonical import OrderStatus, Platform
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
+
+StatusName = Literal[tuple(s.value for s in OrderStatus)]  # type: ignore[valid-type]
+PlatformName = Literal[tuple(p.value for p in Platform)]  # type: ignore[valid-type]
+Instant = Annotated[datetime | None, Query(description="ISO 8601 with a UTC offset")]
 
 
 def order_out(row: OrderRow) -> OrderOut:
     return OrderOut.model_validate(row, from_attributes=True)
 
 
-@router.get("", response_model=Page)
+def _aware(name: str, value: datetime | None) -> datetime | None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise HTTPException(422, f"{name} must carry a UTC offset (e.g. 2026-11-01T00:00:00+00:00)")
+    if value is not None and not 1970 <= value.year <= 9998:
+        raise HTTPException(422, f"{name} is out of range")
+    return value
+
+
+@router.get("", response_model=CursorPage[OrderOut])
 def list_orders(
-    principal: Principal = Depends(get_principal),
+    principal: Principal = Depends(reader),
     session: Session = Depends(get_session),
-    status: str | None = Query(default=None, description="unified status, e.g. SHIPPED"),
-    platform: str | None = None,
-    shop_id: str | None = None,
-    q: str | None = Query(default=None, description="order id prefix"),
-    updated_since: datetime | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
-) -> Page:
-    query = select(OrderRow).where(OrderRow.owner_id == principal.owner_id)
+    status: Annotated[StatusName | None, Query(description="unified status")] = None,
+    platform: PlatformName | None = None,
+    shop_id: Ident = None,
+    sku: Annotated[str | None, Query(min_length=1, max_length=128, description="a seller SKU on a line")] = None,
+    q: Annotated[Text, Query(description="any identifier the order touches: order id, line ref, package, "
+                                         "tracking number (and, once matched, container, BL, customs, ASN, lot)")] = None,
+    ordered_from: Instant = None,
+    ordered_to: Instant = None,
+    updated_since: Instant = None,
+    cursor: Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")] = None,
+    limit: Limit = 50,
+) -> CursorPage[OrderOut]:
+    filters = {"owner": principal.owner_id, "status": status, "platform": platform, "shop_id": shop_id,
+               "sku": sku, "q": q, "from": ordered_from, "to": ordered_to, "since": updated_since}
+    query = principal.scope(select(OrderRow), OrderRow.owner_id)
     if status:
-        query = query.where(OrderRow.status == status.upper())
+        query = query.where(OrderRow.status == status)
     if platform:
-        query = query.where(OrderRow.platform == platform.lower())
+        query = query.where(OrderRow.platform == platform)
     if shop_id:
+        shops = principal.scope(select(ShopRow.platform).where(ShopRow.shop_id == shop_id), ShopRow.owner_id)
+        if platform:
+            shops = shops.where(ShopRow.platform == platform)
+        if session.scalars(shops.limit(1)).first() is None:
+            raise HTTPException(422, f"unknown shop {shop_id!r}")
         query = query.where(OrderRow.shop_id == shop_id)
+    if sku:
+        query = query.where(exists().where(OrderLineRow.order_pk == OrderRow.id, OrderLineRow.seller_sku == sku))
     if q:
-        query = query.where(OrderRow.order_id.startswith(q.strip(), autoescape=True))
-    if updated_since:
-        if updated_since.tzinfo is None:
-            raise HTTPException(422, "updated_since must carry a UTC offset")
+        query = query.where(OrderRow.id.in_(orders_matching(q.strip())))
+    if _aware("ordered_from", ordered_from):
+        query = query.where(OrderRow.ordered_at >= ordered_from)
+    if _aware("ordered_to", ordered_to):
+        query = query.where(OrderRow.ordered_at < ordered_to)
+    if _aware("updated_since", updated_since):
         query = query.where(OrderRow.source_updated_at >= updated_since)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(OrderRow.source_updated_at.desc(), OrderRow.id.desc())
-                           .limit(limit).offset(offset))
-    return Page(items=[order_out(r) for r in rows], total=total or 0, limit=limit, offset=offset)
+    count, exact = bounded_count(session, query)
+    fingerprint = filters_fingerprint(filters)
+    order = [OrderRow.source_updated_at, OrderRow.id]
+    if cursor:
+        query = query.where(after(order, decode_cursor(cursor, (datetime, int), fingerprint)))
+    rows = list(session.scalars(query.order_by(*(c.desc() for c in order)).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor([rows[-1].source_updated_at, rows[-1].id], fingerprint) if more else None
+    return CursorPage[OrderOut](items=[order_out(r) for r in rows], next_cursor=next_cursor, count=count,
+                                count_exact=exact, limit=limit)
 
 
-@router.get("/{platform}/{shop_id}/{order_id}", response_model=OrderDetailOut)
-def get_order(platform: str, shop_id: str, order_id: str,
-              principal: Principal = Depends(get_principal),
-              session: Session = Depends(get_session)) -> OrderDetailOut:
-    row = session.scalars(select(OrderRow).where(
-        OrderRow.owner_id == principal.owner_id, OrderRow.platform == platform.lower(),
-        OrderRow.shop_id == shop_id, OrderRow.order_id == order_id)).first()
+@router.get("/{platform}/{shop_id}/{order_id}", response_model=OrderDetailOut,
+            responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}})
+def get_order(platform: PlatformName, shop_id: PathIdent, order_id: PathIdent, request: Request,
+              principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> Response:
+    row = session.scalars(principal.scope(select(OrderRow).where(
+        OrderRow.platform == platform, OrderRow.shop_id == shop_id, OrderRow.order_id == order_id),
+        OrderRow.owner_id)).first()
     if row is None:  # another owner's order is indistinguishable from a missing one
         raise HTTPException(404, "order not found")
     lines = session.scalars(select(OrderLineRow).where(OrderLineRow.order_pk == row.id).order_by(OrderLineRow.id))
     packages = session.scalars(select(OrderPackageRow).where(OrderPackageRow.order_pk == row.id)
                                .order_by(OrderPackageRow.id))
-    return OrderDetailOut(
+    detail = OrderDetailOut(
         **order_out(row).model_dump(),
         lines=[OrderLineOut.model_validate(line, from_attributes=True) for line in lines],
         packages=[{"package_id": p.package_id, "tracking_number": p.tracking_number, "carrier": p.carrier,
                    "status": p.status, "line_refs": p.line_refs.split()} for p in packages],
         timeline=order_timeline(session, row),
     )
+    return tagged(request, detail)

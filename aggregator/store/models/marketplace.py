@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aggregator.store.base import Base
@@ -13,8 +13,17 @@ from aggregator.store.types import ExactDecimal, UTCDateTime
 
 
 class OrderRow(Base):
+    """An order header. The composite indexes serve the API's keyset pages (newest update first) per
+    owner, per owner and status, and per shop; ``order_id`` alone serves search by identifier."""
+
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("platform", "shop_id", "order_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "shop_id", "order_id"),
+        Index("ix_orders_owner_page", "owner_id", "source_updated_at", "id"),
+        Index("ix_orders_owner_status_page", "owner_id", "status", "source_updated_at", "id"),
+        Index("ix_orders_shop_page", "platform", "shop_id", "source_updated_at", "id"),
+        Index("ix_orders_order_id", "order_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -41,7 +50,7 @@ class OrderLineRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    line_ref: Mapped[str] = mapped_column(String(128))
+    line_ref: Mapped[str] = mapped_column(String(128), index=True)
     seller_sku: Mapped[str] = mapped_column(String(128), index=True)
     quantity: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
@@ -53,7 +62,7 @@ class OrderLineRow(Base):
     status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     raw_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
     package_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    tracking_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tracking_number: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     bundle_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)  # the bundle line it expands
     bundle_sku: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
@@ -64,7 +73,7 @@ class OrderPackageRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    package_id: Mapped[str] = mapped_column(String(64))
+    package_id: Mapped[str] = mapped_column(String(64), index=True)
     tracking_number: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     carrier: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -18,7 +18,6 @@ class OwnerRow(Base):
     owner_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(255))
     base_currency: Mapped[str] = mapped_column(String(3), default="CNY")
-    api_key_hash: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
     created_at: Mapped[datetime] = created_at_column()
 
 

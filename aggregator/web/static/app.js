@@ -22,7 +22,10 @@ async function api(path) {
     error.signedOut = true;
     throw error;
   }
-  if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({}));  // RFC 9457 problem+json
+    throw new Error(`${response.status} ${problem.detail || problem.title || ""}`);
+  }
   return response.json();
 }
 
@@ -61,7 +64,7 @@ async function loadOrders() {
     row.addEventListener("click", () => loadOrder(row.dataset.order).catch(fail));
     body.appendChild(row);
   }
-  $("#order-count").textContent = `${page.items.length} of ${page.total} orders`;
+  $("#order-count").textContent = `${page.items.length} of ${page.count}${page.count_exact ? "" : "+"} orders`;
 }
 
 async function loadOrder(path) {
@@ -97,10 +100,10 @@ async function fillTable(section, rows, columns) {
 }
 
 async function loadExceptions() {
-  fillTable("exceptions", await api("/api/v1/exceptions"), ["id", "source", "kind", "record_key", "reason", "created_at"]);
+  fillTable("exceptions", (await api("/api/v1/exceptions")).items, ["id", "source", "kind", "record_key", "reason", "created_at"]);
 }
 async function loadRuns() {
-  fillTable("runs", await api("/api/v1/runs"), ["id", (r) => `${r.platform}:${r.shop_id}`, "stream", "status",
+  fillTable("runs", (await api("/api/v1/runs")).items, ["id", (r) => `${r.platform}:${r.shop_id}`, "stream", "status",
     "created", "updated", "unchanged", "failed", "cursor_after"]);
 }
 async function loadShops() {
