@@ -2,7 +2,8 @@
 the static web page and the health check."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,7 +14,7 @@ from sqlalchemy import Engine, text
 from aggregator import __version__
 from aggregator.api import docs, problems
 from aggregator.api.bounds import InputGuard
-from aggregator.api.routes import operations, orders, webhooks
+from aggregator.api.routes import events, operations, orders, webhooks
 from aggregator.store.db import read_only_engine, session_factory
 from aggregator.store.vault import Vault
 
@@ -26,7 +27,13 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
                enqueue_webhook: Callable[[int], None] | None = None) -> FastAPI:
     """``vault`` enables the webhook endpoints (they verify with each shop's app secret);
     ``enqueue_webhook`` hands stored events to Celery instead of this process's background."""
-    app = FastAPI(title="Cross-border aggregator", version=__version__, docs_url=None,
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if getattr(app.state, "outbox_watcher", None) is not None:
+            app.state.outbox_watcher.close()
+
+    app = FastAPI(title="Cross-border aggregator", version=__version__, docs_url=None, lifespan=lifespan,
                   openapi_url=OPENAPI_URL, redoc_url=None,
                   description="Orders linked to lots, containers, bills of lading, customs entries and title, "
                               "for the owner of the API key. Errors are RFC 9457 problem+json.")
@@ -41,6 +48,7 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
     app.add_middleware(InputGuard)
     app.include_router(orders.router)
     app.include_router(operations.router)
+    app.include_router(events.router)
     app.include_router(webhooks.router)
     docs.install(app, OPENAPI_URL)
 

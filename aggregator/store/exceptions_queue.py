@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aggregator.events.emitters import parked_exception
 from aggregator.logging_setup import redact
 from aggregator.store.jsonutil import to_jsonable
 from aggregator.store.models.sync import ExceptionItem
@@ -51,6 +52,7 @@ def park(
                          raw_payload=payload, location=location, record_key=record_key, run_id=run_id)
     session.add(item)
     session.flush()
+    parked_exception(session, item)
     return item
 
 
@@ -62,4 +64,5 @@ def resolve(session: Session, item_id: int, *, note: str, actor: str = "cli") ->
     item.resolved_at = datetime.now(timezone.utc)
     write_audit(session, entity="exception_items", key=str(item_id), action="resolve",
                 owner_id=item.owner_id, changes={"note": note}, actor=actor)
+    parked_exception(session, item, resolved=True)
     return item

@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from platform_adapters.canonical import Order, SettlementLine
+from aggregator.events.emitters import order_changes
 from aggregator.store.fingerprint import content_hash
 from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow, SettlementLineRow
 from aggregator.store.upsert import UpsertOutcome, UpsertResult, upsert_many
@@ -45,7 +46,9 @@ def write_order(session: Session, order: Order, owner_id: str) -> UpsertResult:
 
 def write_orders(session: Session, orders: Sequence[Order], owner_id: str) -> list[UpsertResult]:
     """Upsert many orders; lines and packages of created or changed orders are replaced as a whole."""
-    results = upsert_many(session, OrderRow, [order_values(o, owner_id) for o in orders], ORDER_KEY)
+    values = [order_values(o, owner_id) for o in orders]
+    results = upsert_many(session, OrderRow, values, ORDER_KEY)
+    order_changes(session, owner_id, values, results)  # live events, in this same transaction
     changed = [r.pk for r in results if r.outcome is UpsertOutcome.UPDATED]
     if changed:
         session.execute(delete(OrderLineRow).where(OrderLineRow.order_pk.in_(changed)))

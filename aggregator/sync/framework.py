@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from platform_adapters.canonical import MappingResult, OrderStatus, Severity
 from aggregator.logging_setup import redact_text
+from aggregator.events.emitters import run_finished
 from aggregator.store.db import session_scope
 from aggregator.store.exceptions_queue import park
 from aggregator.store.models.sync import SyncCursor, SyncRun
@@ -283,6 +284,7 @@ def _finish(engine: Engine, shop_pk: int, stream: str, worker: str, summary: Syn
         if summary.cursor_after is None:
             run.cursor_after = summary.cursor_before
             summary.cursor_after = summary.cursor_before
+        run_finished(session, run)
         session.execute(update(SyncCursor)
                         .where(SyncCursor.shop_pk == shop_pk, SyncCursor.stream == stream,
                                SyncCursor.lease_owner == worker)

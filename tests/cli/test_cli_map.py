@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from aggregator.cli.main import VERB_MODULES, cli
 
-VERBS = {"db", "owners", "shops", "sync", "import", "match", "title", "fx", "export", "runs", "exceptions",
+VERBS = {"db", "owners", "keys", "shops", "sync", "import", "match", "title", "fx", "export", "runs", "exceptions",
          "serve", "worker", "beat", "sandbox", "demo", "inventory"}
 
 

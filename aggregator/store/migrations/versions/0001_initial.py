@@ -313,6 +313,7 @@ def upgrade() -> None:
 
     op.create_table('outbox_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('position', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('owner_id', sa.String(length=64), nullable=False),
     sa.Column('topic', sa.String(length=32), nullable=False),
     sa.Column('key', sa.String(length=600), nullable=False),
@@ -321,7 +322,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_events'))
     )
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_events_owner_id_id', ['owner_id', 'id'], unique=False)
+        batch_op.create_index('ix_outbox_events_owner_id_position', ['owner_id', 'position'], unique=False)
+        batch_op.create_index('ix_outbox_events_position', ['position'], unique=True)
 
     op.create_table('owners',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1158,7 +1160,8 @@ def downgrade() -> None:
     op.drop_table('settlement_lines')
     op.drop_table('owners')
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_events_owner_id_id')
+        batch_op.drop_index('ix_outbox_events_position')
+        batch_op.drop_index('ix_outbox_events_owner_id_position')
 
     op.drop_table('outbox_events')
     with op.batch_alter_table('orders', schema=None) as batch_op:

@@ -1,0 +1,87 @@
+"""GET /api/v1/events: Server-Sent Events of the key's owner only, live from another process's writes
+(a commit on its own connection) and resumable with Last-Event-ID."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from aggregator.api.app import create_app
+from aggregator.store.db import session_scope
+from aggregator.store.marketplace_writer import write_order
+from platform_adapters.canonical import OrderStatus
+from tests.api.conftest import World, seed
+from tests.api.server import serving
+from tests.store.factories import T0, make_order
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def parse(lines) -> list[dict]:
+    """SSE events (id, event, data) from an iterator of lines; stops at the first empty line after data."""
+    event: dict = {}
+    for line in lines:
+        if not line:
+            if "data" in event:
+                yield event
+            event = {}
+        elif not line.startswith(":"):
+            field, _, value = line.partition(":")
+            event[field] = value.lstrip(" ")
+
+
+def test_catch_up_read_is_scoped_and_resumable(world: World) -> None:
+    page = world.client.get("/api/v1/events?after=0&follow=false", headers=auth(world.key_a))
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/event-stream")
+    events = list(parse(page.text.splitlines()))
+    assert [json.loads(e["data"])["key"] for e in events] == ["shopee|111|A0", "shopee|111|A1", "shopee|111|A2"]
+    assert {json.loads(e["data"])["owner_id"] for e in events} == {"BRAND-A"}
+    rest = world.client.get("/api/v1/events?follow=false", headers={**auth(world.key_a),
+                                                                      "Last-Event-ID": events[0]["id"]})
+    assert [e["id"] for e in parse(rest.text.splitlines())] == [e["id"] for e in events[1:]]
+    b = list(parse(world.client.get("/api/v1/events?after=0&follow=false", headers=auth(world.key_b)).text.splitlines()))
+    assert [json.loads(e["data"])["key"] for e in b] == ["shopee|222|B0"]
+
+
+@pytest.mark.parametrize("query,headers", [("topics=order.exploded", {}), ("after=-1", {}),
+                                           ("", {"Last-Event-ID": "abc"}), ("", {"Last-Event-ID": "9" * 30})])
+def test_bad_stream_requests_are_422(world: World, query: str, headers: dict) -> None:
+    reply = world.client.get(f"/api/v1/events?follow=false&{query}", headers={**auth(world.key_a), **headers})
+    assert reply.status_code == 422 and reply.headers["content-type"] == "application/problem+json"
+
+
+def test_live_events_arrive_from_another_connection_for_the_owner_only(engine) -> None:
+    key_a, _ = seed(engine)
+    app = create_app(engine)
+    received: list[dict] = []
+    with serving(app) as base, httpx.Client(base_url=base, timeout=20) as client:
+        connected = threading.Event()
+
+        def write_later() -> None:
+            connected.wait(10)
+            time.sleep(0.2)
+            with session_scope(engine) as session:  # another owner first, then ours
+                write_order(session, make_order("B0", shop_id="222", updated=T0 + timedelta(days=1),
+                                                status=OrderStatus.SHIPPED), "BRAND-B")
+            with session_scope(engine) as session:
+                write_order(session, make_order("A9", shop_id="111"), "BRAND-A")
+
+        writer = threading.Thread(target=write_later)
+        writer.start()
+        started = time.monotonic()
+        with client.stream("GET", "/api/v1/events", headers=auth(key_a)) as stream:
+            assert stream.status_code == 200
+            connected.set()
+            for event in parse(stream.iter_lines()):
+                received.append(event)
+                break
+        writer.join()
+    assert time.monotonic() - started < 10
+    data = json.loads(received[0]["data"])
+    assert received[0]["event"] == "order.created" and data["key"] == "shopee|111|A9" and data["owner_id"] == "BRAND-A"
