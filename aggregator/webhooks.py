@@ -1,8 +1,12 @@
 """Marketplace webhooks: verify, store once, apply.
 
-``receive`` parses the push to find its shop, verifies the platform's signature with that shop's app
-secret (constant time), and stores the event once per (platform, event_id): a duplicate delivery is
-acknowledged and ignored. ``apply`` acts on a stored event: an order status change re-reads the order
+``receive`` verifies the platform's signature over the raw bytes first (constant time, against the
+platform's registered apps: the signature is keyed by the app, and nothing is decoded before it
+verifies), then decodes the body within bounds (``platform_adapters.webhook_json``), finds the shop it
+names (which must belong to the app that signed) and stores the event once per (platform, event_id):
+a duplicate delivery is acknowledged and ignored. Every refusal is a ``WebhookRejected`` carrying its
+4xx status; the HTTP edge (``api/routes/webhooks.py``) also refuses a body over the size limit while
+reading it (413). ``apply`` acts on a stored event: an order status change re-reads the order
 by id and upserts it, so a late, older notification can never overwrite a newer state (the upsert's
 source-time guard); a revoked authorization marks the shop ``needs_reauth``.
 """
@@ -12,13 +16,13 @@ import importlib
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from aggregator.auth.shops import credential_of
 from aggregator.logging_setup import redact_text
 from aggregator.store.db import session_scope
-from aggregator.store.models.tenancy import ShopRow
+from aggregator.store.models.tenancy import ShopCredential, ShopRow
 from aggregator.store.models.webhooks import WebhookEventRow
 from aggregator.store.upsert import insert_for, write_audit
 from aggregator.store.vault import Vault
@@ -29,7 +33,21 @@ log = logging.getLogger(__name__)
 
 
 class WebhookRejected(ValueError):
-    """Not a push this application accepts (unknown shop, bad signature, unreadable body)."""
+    """Not a push this application accepts; ``status`` is the HTTP answer (always a 4xx)."""
+
+    status = 400
+
+
+class WebhookUnauthorized(WebhookRejected):
+    """No signature, or one that no registered app of the platform made (or not the shop's app)."""
+
+    status = 401
+
+
+class WebhookUnknownShop(WebhookRejected):
+    """A verified push for a shop that is not registered here."""
+
+    status = 422
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,37 +58,78 @@ class Received:
 
 
 def _module(platform: str):
-    return importlib.import_module(f"platform_adapters.{Platform.parse(platform).value}.webhooks")
+    return importlib.import_module(f"platform_adapters.{platform}.webhooks")
 
 
-def _verify(platform: str, shop: ShopRow, session: Session, vault: Vault, callback_url: str, body: bytes,
-            authorization: str | None) -> bool:
-    credential = credential_of(session, shop)
-    secret = vault.decrypt(credential.app_secret_enc) or ""
-    if platform == "shopee":
-        return _module(platform).verify(secret, callback_url, body, authorization)
-    return _module(platform).verify(credential.app_key or "", secret, body, authorization)
+def _apps(session: Session, platform: str) -> list[tuple[str, str | None]]:
+    """(app key, encrypted secret) of every app registered for ``platform``: one row per app key, the
+    newest credential's secret (an app has one secret; a rotated one is written on the newest row)."""
+    newest = (select(func.max(ShopCredential.id)).join(ShopRow, ShopRow.id == ShopCredential.shop_pk)
+              .where(ShopRow.platform == platform, ShopCredential.app_key.is_not(None))
+              .group_by(ShopCredential.app_key))
+    return [(key, secret) for key, secret in session.execute(
+        select(ShopCredential.app_key, ShopCredential.app_secret_enc)
+        .where(ShopCredential.id.in_(newest)).order_by(ShopCredential.app_key))]
+
+
+def verified_apps(session: Session, vault: Vault, platform: str, body: bytes, authorization: str | None,
+                  callback_url: str) -> set[str]:
+    """The app keys whose secret signed ``body`` (raw bytes, nothing decoded).
+
+    Each platform keys its push signature by the *app*, not the shop (Shopee: HMAC(partner_key,
+    url|body); Lazada and TikTok: HMAC(app_secret, app_key + body); reference/marketplace_apis.md §1,
+    §2.7, which also notes Shopee's warning not to parse the JSON before checking), and names the
+    shop only inside the body. So the least parsing there is is none: the signature is checked
+    against each app registered for the platform (usually one), in constant time, before a byte of
+    the body is decoded."""
+    if not authorization or not authorization.strip():
+        return set()
+    module = _module(platform)
+    matches = set()
+    for app_key, secret_enc in _apps(session, platform):
+        secret = vault.decrypt(secret_enc) or ""
+        if not secret:
+            continue
+        ok = (module.verify(secret, callback_url, body, authorization) if platform == "shopee"
+              else module.verify(app_key or "", secret, body, authorization))
+        if ok:
+            matches.add(app_key)
+    return matches
 
 
 def receive(session: Session, vault: Vault, platform: str, body: bytes, authorization: str | None,
             callback_url: str) -> Received:
+    """Verify ``body`` over its raw bytes, then decode it (bounded), find its shop and store it once.
+
+    Order of work, so that an outsider's bytes cost little and can break nothing: (1) the signature
+    against the platform's registered apps, (2) bounded decoding (``platform_adapters.webhook_json``),
+    (3) the shop named inside, which must belong to an app that signed, (4) insert once per event id."""
     try:
         platform = Platform.parse(platform).value
+    except ValueError as exc:
+        raise WebhookRejected(f"unknown platform {platform[:20]!r}") from exc
+    apps = verified_apps(session, vault, platform, body, authorization, callback_url)
+    if not apps:
+        raise WebhookUnauthorized(f"{platform} push signature does not verify" if authorization
+                                  else f"{platform} push without an Authorization signature")
+    try:
         event: WebhookEvent = _module(platform).parse(body)
     except (ValueError, WebhookError) as exc:
         raise WebhookRejected(f"unreadable {platform} push: {exc}") from exc
+    if not event.shop_id:
+        raise WebhookRejected(f"{platform} push names no shop")
     shop = session.scalars(select(ShopRow).where(ShopRow.platform == platform,
-                                                 ShopRow.shop_id == (event.shop_id or ""))).first()
+                                                 ShopRow.shop_id == event.shop_id)).first()
     if shop is None:
-        raise WebhookRejected(f"{platform} push for unknown shop {event.shop_id!r}")
-    if not _verify(platform, shop, session, vault, callback_url, body, authorization):
-        raise WebhookRejected(f"{platform} push signature does not verify")
+        raise WebhookUnknownShop(f"{platform} push for unknown shop {event.shop_id!r}")
+    if credential_of(session, shop).app_key not in apps:
+        raise WebhookUnauthorized(f"{platform} push signature does not verify for shop {event.shop_id!r}")
     inserted = session.execute(
         insert_for(session, WebhookEventRow.__table__).values(
             platform=platform, event_id=event.event_id, owner_id=shop.owner_id, shop_id=shop.shop_id,
             kind=event.kind, order_id=event.order_id, raw_status=event.raw_status,
             source_updated_at=event.source_updated_at, status="received",
-            body=body.decode("utf-8", "replace"))
+            body=body.decode("utf-8"))
         .on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(WebhookEventRow.id)
     ).first()
     if inserted is None:

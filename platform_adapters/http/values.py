@@ -6,6 +6,7 @@ into a ``Problem`` with the field name, so mapping never raises.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -16,6 +17,11 @@ from platform_adapters.canonical.common import Problem, Severity
 
 # epoch values above this are milliseconds (1e11 s is the year 5138)
 _MS_THRESHOLD = 10**11
+# the last millisecond a datetime holds (9999-12-31T23:59:59.999Z); beyond it is not a time
+_MS_MAX = 253_402_300_799_999
+#: The longest id any of the platforms sends is a few dozen characters; beyond this it is not an id.
+MAX_ID_CHARS = 128
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -25,16 +31,24 @@ def loads(raw: bytes | str) -> object:
 
 
 def id_str(value: object) -> str:
-    """An id as a string; ints (even > 2**53) are kept digit for digit; floats are refused."""
+    """An id as a string; ints (even > 2**53) are kept digit for digit; floats are refused, and so is
+    text with a control character (a NUL cannot even be stored in PostgreSQL) or longer than
+    ``MAX_ID_CHARS``."""
     if isinstance(value, bool) or value is None:
         raise ValueError("missing id")
     if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    if isinstance(value, Decimal) and value == value.to_integral_value() and "E" not in str(value).upper():
-        return str(int(value))
-    raise ValueError(f"not an id: {value!r}")
+        text = str(value)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        if _CONTROL.search(text):
+            raise ValueError(f"id holds a control character: {text[:40]!r}")
+    elif isinstance(value, Decimal) and value == value.to_integral_value() and "E" not in str(value).upper():
+        text = str(int(value))
+    else:
+        raise ValueError(f"not an id: {str(value)[:40]!r}")
+    if len(text) > MAX_ID_CHARS:
+        raise ValueError(f"id longer than {MAX_ID_CHARS} characters")
+    return text
 
 
 def money(value: object, currency: str) -> Money:
@@ -57,11 +71,15 @@ def epoch(value: object) -> datetime:
             raise ValueError(f"not an epoch time: {value!r}")
         value = int(value.strip())
     if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value.adjusted()) > 20:
+            raise ValueError(f"epoch time out of range: {str(value)[:40]}")
         value = int(value)
     if not isinstance(value, int):
-        raise ValueError(f"not an epoch time: {value!r}")
+        raise ValueError(f"not an epoch time: {str(value)[:40]!r}")
     if value <= 0:
-        raise ValueError(f"epoch time must be positive, got {value}")
+        raise ValueError(f"epoch time must be positive, got {str(value)[:40]}")
+    if value > _MS_MAX:
+        raise ValueError(f"epoch time out of range: {str(value)[:40]}")
     if value >= _MS_THRESHOLD:
         return _EPOCH + timedelta(milliseconds=value)
     return _EPOCH + timedelta(seconds=value)

@@ -6,12 +6,11 @@ status and status time.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from platform_adapters.canonical import Platform
-from platform_adapters.http.values import epoch, id_str, loads
+from platform_adapters.http.values import epoch
 from platform_adapters.lazada.signing import verify_push
 from platform_adapters.registry import WebhookError, WebhookEvent
+from platform_adapters.webhook_json import child, event_key, id_of, push_object, shop_of, text_of
 
 
 def verify(app_key: str, app_secret: str, raw_body: bytes, authorization: str | None) -> bool:
@@ -19,23 +18,25 @@ def verify(app_key: str, app_secret: str, raw_body: bytes, authorization: str | 
 
 
 def parse(raw_body: bytes) -> WebhookEvent:
-    try:
-        body = loads(raw_body)
-    except ValueError as exc:
-        raise WebhookError(f"lazada push: body is not JSON: {exc}") from exc
-    if not isinstance(body, Mapping) or "message_type" not in body:
-        raise WebhookError("lazada push: no 'message_type'")
-    data = body.get("data") if isinstance(body.get("data"), Mapping) else {}
-    seller = str(body["seller_id"]) if body.get("seller_id") is not None else None
-    if body.get("message_type") != 0:
-        return WebhookEvent(Platform.LAZADA, f"lazada:{seller}:{body.get('message_type')}:{body.get('timestamp')}",
+    """The event of a verified push (bounded decoding: ``platform_adapters.webhook_json``)."""
+    what = "lazada push"
+    body = push_object(raw_body, what)
+    if "message_type" not in body:
+        raise WebhookError(f"{what}: no 'message_type'")
+    data = child(body, "data")
+    seller = shop_of(body, "seller_id", what)
+    message_type = body.get("message_type")
+    if message_type != 0 or isinstance(message_type, bool):
+        return WebhookEvent(Platform.LAZADA, event_key("lazada", seller, text_of(message_type, "message_type", what),
+                                                       text_of(body.get("timestamp"), "timestamp", what)),
                             "OTHER", seller, raw=body)
+    what = "lazada trade order message"
+    order_id = id_of(data.get("trade_order_id"), "data.trade_order_id", what)
     try:
-        order_id = id_str(data.get("trade_order_id"))
         updated = epoch(data.get("status_update_time"))
     except ValueError as exc:
-        raise WebhookError(f"lazada trade order message: {exc}") from exc
-    line = str(data.get("trade_order_line_id") or "")
-    status = str(data.get("order_status") or "") or None
-    event_id = f"lazada:{seller}:{order_id}:{line}:{status or ''}:{data.get('status_update_time')}"
+        raise WebhookError(f"{what}: data.status_update_time: {exc}") from exc
+    line = id_of(data.get("trade_order_line_id"), "data.trade_order_line_id", what, required=False) or ""
+    status = text_of(data.get("order_status"), "data.order_status", what)
+    event_id = event_key("lazada", seller, order_id, line, status or "", data.get("status_update_time"))
     return WebhookEvent(Platform.LAZADA, event_id, "ORDER_STATUS", seller, order_id, status, updated, body)

@@ -5,12 +5,11 @@ Shopee pushes have no id, so the dedupe id is built from shop, code, order, stat
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from platform_adapters.canonical import Platform
-from platform_adapters.http.values import epoch, id_str, loads
+from platform_adapters.http.values import epoch
 from platform_adapters.registry import WebhookError, WebhookEvent
 from platform_adapters.shopee.signing import verify_push
+from platform_adapters.webhook_json import child, event_key, id_of, push_object, shop_of, text_of
 
 KINDS = {3: "ORDER_STATUS", 2: "AUTH_REVOKED", 12: "AUTH_EXPIRING"}
 
@@ -21,27 +20,23 @@ def verify(partner_key: str, callback_url: str, raw_body: bytes, authorization: 
 
 
 def parse(raw_body: bytes) -> WebhookEvent:
-    try:
-        body = loads(raw_body)
-    except ValueError as exc:
-        raise WebhookError(f"shopee push: body is not JSON: {exc}") from exc
-    if not isinstance(body, Mapping) or not isinstance(body.get("code"), int):
-        raise WebhookError("shopee push: no integer 'code'")
-    code = body["code"]
-    data = body.get("data") if isinstance(body.get("data"), Mapping) else {}
-    shop_id = str(body["shop_id"]) if body.get("shop_id") is not None else None
+    """The event of a verified push (bounded decoding: ``platform_adapters.webhook_json``)."""
+    what = "shopee push"
+    body = push_object(raw_body, what)
+    code = body.get("code")
+    if not isinstance(code, int) or isinstance(code, bool):
+        raise WebhookError(f"{what}: no integer 'code'")
+    data = child(body, "data")
+    shop_id = shop_of(body, "shop_id", what)
     kind = KINDS.get(code, "OTHER")
     order_id = status = updated = None
     if kind == "ORDER_STATUS":
-        try:
-            order_id = id_str(data.get("ordersn"))
-        except ValueError as exc:
-            raise WebhookError(f"shopee push code 3: data.ordersn: {exc}") from exc
+        order_id = id_of(data.get("ordersn"), "data.ordersn", f"{what} code 3")
         try:
             updated = epoch(data.get("update_time"))
         except ValueError as exc:
-            raise WebhookError(f"shopee push code 3: data.update_time: {exc}") from exc
-        status = str(data.get("status") or "") or None
+            raise WebhookError(f"{what} code 3: data.update_time: {exc}") from exc
+        status = text_of(data.get("status"), "data.status", what)
     stamp = data.get("update_time") or body.get("timestamp") or ""
-    event_id = f"shopee:{shop_id}:{code}:{order_id or ''}:{status or ''}:{stamp}"
+    event_id = event_key("shopee", shop_id, code, order_id or "", status or "", stamp)
     return WebhookEvent(Platform.SHOPEE, event_id, kind, shop_id, order_id, status, updated, body)

@@ -1,25 +1,52 @@
 """Marketplace push endpoints: ``POST /webhooks/{platform}``, authenticated by the platform's signature.
 
-The event is verified and stored before the answer (so a 200 means it is kept), then applied after
-the response: in a Celery task when jobs run on Celery, else in this process's background.
+The body is read up to ``MAX_BODY_BYTES`` and no further: a larger declared ``Content-Length`` is
+answered 413 before reading, a stream that goes past the limit is cut off with 413 as soon as it
+does (never buffered whole). Then ``aggregator.webhooks.receive`` verifies the signature over the raw
+bytes, decodes within bounds and stores the event once; every refusal is its 4xx (400 unreadable,
+401 unsigned / bad signature, 413 too large, 422 unknown shop), never a 5xx. The event is stored
+before the answer (so a 200 means it is kept), then applied after the response: in a Celery task
+when jobs run on Celery, else in this process's background.
 """
 from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 
 from aggregator.webhooks import WebhookRejected, apply, receive
+from platform_adapters.http.safe_json import WEBHOOK_LIMITS
 
 router = APIRouter(tags=["webhooks"])
+
+#: Marketplace pushes are a few hundred bytes; the bounded decoder takes no more either.
+MAX_BODY_BYTES = WEBHOOK_LIMITS.max_bytes
+
+
+async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            raise HTTPException(400, "Content-Length is not a number")
+        if int(declared) > limit:
+            raise HTTPException(413, f"push body of {int(declared)} bytes; at most {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"push body over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @router.post("/webhooks/{platform}")
 async def push(platform: str, request: Request, background: BackgroundTasks) -> dict:
     if platform not in ("shopee", "lazada", "tiktok"):
         raise HTTPException(404, "unknown platform")
-    body = await request.body()
     state = request.app.state
     if state.vault is None:
         raise HTTPException(503, "webhooks are not configured on this server")
+    body = await read_limited(request)
     # Shopee signs the callback URL as registered: the public URL when behind a proxy, else this one.
     callback_url = (state.public_base_url.rstrip("/") + request.url.path) if state.public_base_url \
         else str(request.url.replace(query=""))
@@ -29,7 +56,7 @@ async def push(platform: str, request: Request, background: BackgroundTasks) -> 
         session.commit()
     except WebhookRejected as exc:
         session.rollback()
-        raise HTTPException(401 if "signature" in str(exc) else 400, str(exc)) from exc
+        raise HTTPException(exc.status, str(exc)) from exc
     finally:
         session.close()
     if received.event_pk is not None:
