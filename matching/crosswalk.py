@@ -104,6 +104,10 @@ class SkuCrosswalk:
     def hs_code(self, owner_id: str, canonical_sku: str) -> str | None:
         return self._hs_codes.get((normalize_code(owner_id) or "", canonical_sku))
 
+    def hs_hints(self) -> dict[tuple[str, str], str]:
+        """(owner, canonical SKU) -> HS code, for every SKU the crosswalk gives one."""
+        return dict(self._hs_codes)
+
     def resolve(self, owner_ids: pd.Series, raw_skus: pd.Series) -> pd.Series:
         """Vectorised :meth:`canonical` over aligned Series of owner ids and raw SKUs."""
         normalised = skus(raw_skus)

@@ -4,9 +4,10 @@
 keys (and a content hash for equal keys) before anything else, so the same input, in any row order,
 gives the same links and exceptions. ``matching.incremental`` runs it on changed partitions only.
 
-Links (one frame, ``linker.LINK_COLUMNS``): ``step`` is one of ``order_shipment``, ``shipment_lot``,
-``lot_receipt``, ``receipt_customs``, ``receipt_document``; ``left_key``/``right_key`` are the record
-keys built in ``matching.frames``; ``qty`` is the quantity the link carries (1 for document links).
+Links (one frame, ``linker.LINK_COLUMNS``): ``step`` is one of ``STEPS``; ``left_key``/``right_key`` are
+the record keys built in ``matching.frames`` (documents ``owner|doc_number``, customs entries
+``owner|declaration_no``, their lines with ``|line_no``); ``qty`` is the quantity the link carries (for
+the receipt's document links: the receipt line's planned units).
 """
 from __future__ import annotations
 
@@ -14,17 +15,19 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from matching import checks, ladder, linker
+from matching import checks, documents, ladder, linker
 from matching.crosswalk import SkuCrosswalk
 from matching.exceptions import Reason, combine, make_exceptions
 from matching.frames import CONTRACT, member, prepare
+from matching.sku_facts import empty_facts, sku_facts
 
-STEPS = ("order_shipment", "shipment_lot", "lot_receipt", "receipt_customs", "receipt_document")
+STEPS = ("order_shipment", "shipment_lot", "lot_receipt", *documents.RECEIPT_STEPS)
 
 
 @dataclass(frozen=True)
 class MatchSettings:
     tolerance: ladder.Tolerance = field(default_factory=ladder.Tolerance)
+    window_days: int = 180  # a container alone links a document on board at most this long before receipt
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Prepared:
     customs: pd.DataFrame
     manual: pd.DataFrame
     duplicates: pd.DataFrame
+    skus: pd.DataFrame = field(default_factory=empty_facts)  # ``matching.sku_facts``
 
 
 @dataclass
@@ -95,7 +99,7 @@ def prepare_input(inp: MatchInput) -> Prepared:
     dups.append(d)
     receipts, d = _canonical_order(prepare("receipt_lines", inp.receipt_lines, cross), "receipt_line")
     dups.append(d)
-    documents, d = _canonical_order(prepare("document_lines", inp.document_lines, cross), "document_line")
+    documents_, d = _canonical_order(prepare("document_lines", inp.document_lines, cross), "document_line")
     dups.append(d)
     customs, d = _canonical_order(prepare("customs_lines", inp.customs_lines, cross), "customs_line")
     lots = prepare("lots", inp.lots, cross).sort_values("key", kind="mergesort").drop_duplicates("key")
@@ -107,8 +111,9 @@ def prepare_input(inp: MatchInput) -> Prepared:
             frame["partition"] = "doc|" + frame["owner_id"].fillna("")
     dup_frame = pd.concat([x for x in dups if not x.empty], ignore_index=True) if any(
         not x.empty for x in dups) else pd.DataFrame(columns=["key", "owner_id", "partition", "kind"])
-    return Prepared(orders, shipments, receipts, lots.reset_index(drop=True), documents, customs,
-                    manual.reset_index(drop=True), dup_frame)
+    facts = sku_facts(orders, receipts, cross)
+    return Prepared(orders, shipments, receipts, lots.reset_index(drop=True), documents_, customs,
+                    manual.reset_index(drop=True), dup_frame, facts)
 
 
 def match(inp: MatchInput, settings: MatchSettings | None = None) -> MatchResult:
@@ -127,16 +132,15 @@ def match_prepared(p: Prepared, settings: MatchSettings | None = None,
     r, lot_table = ladder.build_lots(p.receipts, p.lots)
     lot_links = ladder._links("lot_receipt", r, "lot_key", "key", "lot_qty", r["lot_method"])
     ship_links, ship_exc = ladder.link_shipments_to_lots(p.shipments, lot_table, p.manual)
-    customs_links, customs_hit = ladder.link_receipts_to_customs(r, p.customs)
-    doc_links, doc_hit, doc_exc = ladder.link_receipts_to_documents(r, p.documents, customs_hit)
-    qty_exc = checks.quantity_checks(r, customs_hit, doc_hit, p.documents, settings.tolerance)
-    time_exc = checks.timeline_checks(r, customs_hit, doc_hit, p.documents)
+    docs = documents.link_receipts(r, p.documents, p.customs, p.skus, p.manual, settings.window_days)
+    qty_exc = checks.quantity_checks(r, docs, p.documents, settings.tolerance)
+    time_exc = checks.timeline_checks(r, docs, p.documents, p.customs)
     dup_exc = make_exceptions(p.duplicates, reason=Reason.DUPLICATE, step="input", record_kind="record",
                               record_key="key", related="kind",
                               detail="{kind} {key} was delivered more than once; the first copy is used")
-    frames = [f for f in (order_links, lot_links, ship_links, customs_links, doc_links) if not f.empty]
+    frames = [f for f in (order_links, lot_links, ship_links, docs.links) if not f.empty]
     links = pd.concat(frames, ignore_index=True) if frames else linker.empty_links()
     links = links.sort_values(["step", "partition", "left_key", "right_key"], kind="mergesort").reset_index(
         drop=True)
-    exceptions = combine([order_exc, ship_exc, doc_exc, qty_exc, time_exc, dup_exc])
+    exceptions = combine([order_exc, ship_exc, docs.exceptions, qty_exc, time_exc, dup_exc])
     return MatchResult(links=links, exceptions=exceptions)

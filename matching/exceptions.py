@@ -30,7 +30,8 @@ class Reason(str, enum.Enum):
     CONFLICTING_REFERENCE = "conflicting_reference"
     AMBIGUOUS = "ambiguous"  # several equally good candidates: not linked
     TIMELINE_VIOLATION = "timeline_violation"
-    UNLINKED_RECEIPT = "unlinked_receipt"  # receipt line with no transport document / customs line
+    UNLINKED_RECEIPT = "unlinked_receipt"  # receipt with no transport document / customs entry at all
+    UNMATCHED_LINE = "unmatched_line"  # receipt linked to a document / entry, but no line of it fits
 
 
 def exception_id(reason: str, step: str, record_key: str, related: str) -> str:

@@ -9,23 +9,26 @@ join agree with what the importers stored. Order ids, line refs, tracking number
 ``sku_c`` (canonical SKU).
 
 ``order_lines``      owner_id, platform, shop_id, order_id, line_ref, sku, qty
-                     [order_status, ordered_at, paid_at, package_id, tracking_number, country]
+                     [order_status, ordered_at, paid_at, package_id, tracking_number, country, product_name]
 ``shipment_lines``   owner_id, warehouse_code, wms_outbound_no, line_no, sku, qty
                      [platform, shop_id, order_id, order_line_ref, package_id, tracking_number, lot_id,
                       status, created_at, shipped_at, delivered_at, returned_at, carrier_code]
 ``receipt_lines``    owner_id, warehouse_code, asn_no, line_no, sku, planned_qty
                      [received_good_qty, received_damaged_qty, arrived_at, received_at, mbl_no, hbl_no,
-                      awb_no, container_no, customs_declaration_no, po_number, lot_id, status]
+                      awb_no, container_no, customs_declaration_no, po_number, lot_id, status, box_range]
                      (a line counts as received when the receipt has a receipt time, unless it has no
                      quantity yet while the receipt is still partial: ``line_received``)
 ``lots``             owner_id, warehouse_code, lot_id, sku  [asn_no, unit_cost, cost_currency]
 ``document_lines``   owner_id, doc_number, line_no
                      [master_doc_number, doc_type, doc_level, mode, is_to_order, release_type,
-                      container_no, po_number, hs_code, packages, quantity, shipper, consignee,
-                      incoterm, shipped_on_board_at, eta]
+                      container_no, po_number, po_numbers, hs_code, packages, quantity, shipper, consignee,
+                      incoterm, shipped_on_board_at, eta, description, sku]
+                     (``po_numbers``: every PO of the line, space-separated; ``po_number`` alone counts
+                     when it is not given)
 ``customs_lines``    owner_id, declaration_no, line_no
                      [country, mbl_no, hbl_no, awb_no, container_no, po_number, sku_group, hs_code, qty,
-                      customs_value, currency, submitted_at, released_at, arrival_date]
+                      customs_value, currency, submitted_at, released_at, arrival_date, description,
+                      invoice_value, invoice_currency]
 ``manual_links``     step, left_key, right_key, qty  [note]
 """
 from __future__ import annotations
@@ -37,12 +40,13 @@ import pyarrow.compute as pc
 
 from matching import keys
 from matching.crosswalk import SkuCrosswalk
+from matching.descriptions import carton_counts
 from platform_adapters.canonical import identifiers
 
 CONTRACT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "order_lines": (
         ("owner_id", "platform", "shop_id", "order_id", "line_ref", "sku", "qty"),
-        ("order_status", "ordered_at", "paid_at", "package_id", "tracking_number", "country"),
+        ("order_status", "ordered_at", "paid_at", "package_id", "tracking_number", "country", "product_name"),
     ),
     "shipment_lines": (
         ("owner_id", "warehouse_code", "wms_outbound_no", "line_no", "sku", "qty"),
@@ -52,7 +56,7 @@ CONTRACT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "receipt_lines": (
         ("owner_id", "warehouse_code", "asn_no", "line_no", "sku", "planned_qty"),
         ("received_good_qty", "received_damaged_qty", "arrived_at", "received_at", "mbl_no", "hbl_no",
-         "awb_no", "container_no", "customs_declaration_no", "po_number", "lot_id", "status"),
+         "awb_no", "container_no", "customs_declaration_no", "po_number", "lot_id", "status", "box_range"),
     ),
     "lots": (
         ("owner_id", "warehouse_code", "lot_id", "sku"),
@@ -61,13 +65,14 @@ CONTRACT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "document_lines": (
         ("owner_id", "doc_number", "line_no"),
         ("master_doc_number", "doc_type", "doc_level", "mode", "is_to_order", "release_type",
-         "container_no", "po_number", "hs_code", "packages", "quantity", "shipper", "consignee",
-         "incoterm", "shipped_on_board_at", "eta"),
+         "container_no", "po_number", "po_numbers", "hs_code", "packages", "quantity", "shipper", "consignee",
+         "incoterm", "shipped_on_board_at", "eta", "description", "sku"),
     ),
     "customs_lines": (
         ("owner_id", "declaration_no", "line_no"),
         ("country", "mbl_no", "hbl_no", "awb_no", "container_no", "po_number", "sku_group", "hs_code",
-         "qty", "customs_value", "currency", "submitted_at", "released_at", "arrival_date"),
+         "qty", "customs_value", "currency", "submitted_at", "released_at", "arrival_date", "description",
+         "invoice_value", "invoice_currency"),
     ),
     "manual_links": (("step", "left_key", "right_key", "qty"), ("note",)),
 }
@@ -132,9 +137,12 @@ def conform(kind: str, frame: pd.DataFrame | None) -> pd.DataFrame:
             out[column] = _map_unique(out[column], identifiers.normalize_container_number)
         elif column in _CODE_COLUMNS:
             out[column] = keys.codes(out[column])
+        elif column == "po_numbers":
+            out[column] = _po_lists(out[column])
         elif column in ("left_key", "right_key", "step", "sku", "sku_group", "hs_code", "line_ref",
                         "order_id", "order_line_ref", "tracking_number", "shipper", "consignee",
-                        "incoterm", "currency", "country"):
+                        "incoterm", "currency", "country", "product_name", "description", "box_range",
+                        "invoice_value", "invoice_currency"):
             out[column] = out[column].astype("string")
     return out.reset_index(drop=True)
 
@@ -153,12 +161,30 @@ def prepare(kind: str, frame: pd.DataFrame | None, crosswalk: SkuCrosswalk | Non
         nothing_yet = (out["received_good_qty"] + out["received_damaged_qty"]) == 0
         partial = out["status"].isin(RECEIPT_IN_PROGRESS).fillna(False).astype(bool)
         out["line_received"] = out["received_at"].notna() & ~(nothing_yet & partial)
+        out["cartons"] = carton_counts(out["box_range"])
     if "tracking_number" in out.columns:
         out["tracking_n"] = keys.tracking_numbers(out["tracking_number"])
     if "sku" in out.columns:
         out["sku_c"] = cross.resolve(out["owner_id"], out["sku"])
     _add_keys(kind, out)
     return out
+
+
+def _po_lists(series: pd.Series) -> pd.Series:
+    """Space-separated PO lists with each PO normalised like ``po_number`` (``;``, ``|`` and ``,`` also split)."""
+    def one(text: str) -> str | None:
+        parts = [keys.normalize_code(p) for p in text.replace(";", " ").replace("|", " ").replace(",", " ").split()]
+        return " ".join(sorted({p for p in parts if p})) or None
+    return _map_unique(series, one)
+
+
+def po_table(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Long table ``(key, po)``: every PO of each row of a document frame (``po_numbers``, else ``po_number``)."""
+    lists = frame["po_numbers"].fillna(frame["po_number"]) if "po_numbers" in frame else frame["po_number"]
+    long = pd.DataFrame({key: frame[key].to_numpy(), "po": lists.astype("string").str.split(" ").to_numpy()})
+    long = long.explode("po").dropna(subset=["po"])
+    long = long[long["po"] != ""]
+    return long.astype({"po": "string"}).drop_duplicates().reset_index(drop=True)
 
 
 def member(series: pd.Series, values) -> pd.Series:
@@ -179,7 +205,8 @@ def lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
     positions = table.index.get_indexer(pd.Index(keys.astype(object)))
     found = positions >= 0
     if len(table) == 0:
-        return pd.Series(pd.NA, index=keys.index).astype(table.dtype)
+        dtype = "Int64" if pd.api.types.is_integer_dtype(table.dtype) else table.dtype
+        return pd.Series(pd.NA, index=keys.index).astype(dtype)
     values = table.iloc[np.where(found, positions, 0)].reset_index(drop=True)
     values = values.where(pd.Series(found))
     values.index = keys.index
@@ -208,11 +235,14 @@ def _add_keys(kind: str, out: pd.DataFrame) -> None:
     elif kind == "receipt_lines":
         out["key"] = join_key(out["owner_id"], out["warehouse_code"], out["asn_no"],
                               out["line_no"].astype("string"))
+        out["receipt_key"] = join_key(out["owner_id"], out["warehouse_code"], out["asn_no"])
         out["partition"] = "wh|" + join_key(out["owner_id"], out["warehouse_code"])
     elif kind == "lots":
         out["key"] = join_key(out["owner_id"], out["warehouse_code"], out["lot_id"])
         out["partition"] = "wh|" + join_key(out["owner_id"], out["warehouse_code"])
     elif kind == "document_lines":
         out["key"] = join_key(out["owner_id"], out["doc_number"], out["line_no"].astype("string"))
+        out["doc_key"] = join_key(out["owner_id"], out["doc_number"])
     elif kind == "customs_lines":
         out["key"] = join_key(out["owner_id"], out["declaration_no"], out["line_no"].astype("string"))
+        out["entry_key"] = join_key(out["owner_id"], out["declaration_no"])

@@ -8,6 +8,11 @@ Partitions:
   that shop (``shop|<owner>||`` holds shipment lines naming no shop; it sees all the owner's orders);
 * ``doc|<owner>`` — the owner's document and customs lines (only their duplicate checks live here).
 
+A warehouse partition also holds the documents, house bills and customs entries its receipts name
+(or share a container or a document reference with), and the facts of the SKUs it received
+(``matching.sku_facts``: product names from orders, crosswalk HS hints), since line-level document
+links depend on them.
+
 A partition's fingerprint is the sum (mod 2^64) of the 64-bit content hashes of its rows plus the
 row count: it ignores row order and changes when any row, the crosswalk result (canonical SKUs are
 part of the rows) or the settings change. ``match_incremental`` keeps the previous links and
@@ -23,6 +28,7 @@ import pandas as pd
 
 from matching.engine import MatchInput, MatchResult, MatchSettings, Prepared, match_prepared, prepare_input
 from matching.frames import CONTRACT
+from matching.sku_facts import SKU_FACT_COLUMNS
 
 _HASH_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
@@ -34,6 +40,8 @@ def _row_hashes(frame: pd.DataFrame, kind: str | None) -> np.ndarray:
         return np.zeros(0, dtype=np.uint64)
     if kind is None:
         columns = ["key", "kind"]
+    elif kind == "skus":
+        columns = list(SKU_FACT_COLUMNS)
     else:
         required, optional = CONTRACT[kind]
         columns = [c for c in (*required, *optional, "sku_c") if c in frame.columns]
@@ -41,7 +49,8 @@ def _row_hashes(frame: pd.DataFrame, kind: str | None) -> np.ndarray:
 
 
 _KINDS = {"orders": "order_lines", "shipments": "shipment_lines", "receipts": "receipt_lines", "lots": "lots",
-          "documents": "document_lines", "customs": "customs_lines", "manual": "manual_links", "duplicates": None}
+          "documents": "document_lines", "customs": "customs_lines", "manual": "manual_links", "duplicates": None,
+          "skus": "skus"}
 
 
 def _doc_refs(receipts: pd.DataFrame) -> pd.DataFrame:
@@ -65,16 +74,22 @@ def _owned(frame: pd.DataFrame, refs: pd.DataFrame, columns: tuple[str, ...]) ->
 def membership(p: Prepared) -> dict[str, tuple[pd.DataFrame, list[tuple[np.ndarray, np.ndarray]]]]:
     """For each prepared frame: (the frame, [(partition of each member row, row positions), ...])."""
     refs = _doc_refs(p.receipts)
-    docs = _owned(p.documents, refs, ("doc_number", "container_no"))
-    customs = _owned(p.customs, refs, ("declaration_no", "container_no"))
+    docs = _owned(p.documents, refs, ("doc_number", "master_doc_number", "container_no"))
+    customs = _owned(p.customs, refs, ("declaration_no", "container_no", "mbl_no", "hbl_no", "awb_no"))
+    # what is known about a SKU (product names from orders, crosswalk HS hints) counts in every warehouse
+    # partition that received it
+    facts = p.skus.reset_index(drop=True).assign(row=lambda f: np.arange(len(f))).merge(
+        p.receipts[["owner_id", "sku_c", "partition"]].drop_duplicates(), on=["owner_id", "sku_c"])
     owner_wide = p.shipments.loc[p.shipments["platform"].isna() | p.shipments["shop_id"].isna(), "shop_partition"]
     wide = pd.DataFrame({"partition": owner_wide.unique()})
     wide["owner_id"] = wide["partition"].str.split("|").str[1]
     orders_wide = p.orders.reset_index(drop=True).assign(row=lambda f: np.arange(len(f))).merge(
         wide, on="owner_id", suffixes=("_own", ""))
     manual_part = p.manual["left_key"].map(p.orders.drop_duplicates("key").set_index("key")["partition"])
+    warehouse_side = p.manual["right_key"].where(~p.manual["step"].str.startswith("receipt_").fillna(False),
+                                                 p.manual["left_key"])
     manual_part = manual_part.where(p.manual["step"] == "order_shipment",
-                                    "wh|" + p.manual["right_key"].str.split("|").str[:2].str.join("|"))
+                                    "wh|" + warehouse_side.str.split("|").str[:2].str.join("|"))
 
     def whole(frame: pd.DataFrame, partitions) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(partitions, dtype=object), np.arange(len(frame))
@@ -95,6 +110,7 @@ def membership(p: Prepared) -> dict[str, tuple[pd.DataFrame, list[tuple[np.ndarr
                                 whole(p.customs, "doc|" + p.customs["owner_id"].fillna(""))]),
         "manual": (p.manual, [whole(p.manual, manual_part)]),
         "duplicates": (p.duplicates, [whole(p.duplicates, p.duplicates["partition"])]),
+        "skus": (p.skus, [some(facts["partition"], facts["row"])]),
     }
 
 
@@ -140,7 +156,7 @@ def restrict(p: Prepared, partitions: set[str], members=None) -> Prepared:
     return Prepared(
         orders=rows("orders"), shipments=rows("shipments"), receipts=rows("receipts"), lots=rows("lots"),
         documents=rows("documents"), customs=rows("customs"), manual=rows("manual"),
-        duplicates=rows("duplicates"))
+        duplicates=rows("duplicates"), skus=rows("skus"))
 
 
 def match_full(inp: MatchInput, settings: MatchSettings | None = None) -> MatchResult:

@@ -1,6 +1,6 @@
-"""The warehouse side of the ladder: shipment line -> lot -> receipt line -> transport document line and
-customs entry line, with quantity and timeline checks. Everything here stays inside one owner x
-warehouse (the partition); FIFO never crosses owners or warehouses.
+"""The warehouse side of the ladder: shipment line -> lot -> receipt line. Everything here stays inside
+one owner x warehouse (the partition); FIFO never crosses owners or warehouses. The receipt's links to
+transport documents and customs entries are in ``matching.documents``.
 
 Steps and methods:
 
@@ -9,16 +9,9 @@ Steps and methods:
   (``rule:receipt_line``).
 * ``shipment_lot``: the lot the 3PL names on the shipment line (``exact``), else FIFO by receipt time
   per owner x warehouse x SKU over what is left (``rule:fifo``, 0.9); ``manual`` links first.
-* ``receipt_customs``: declaration number on the ASN + SKU matching the line's ``sku_group``
-  (``exact`` when equal, ``rule:sku_group`` for a pattern such as ``LMN-PC-*``), else container /
-  document + PO (``rule:container_po``).
-* ``receipt_document``: house bill, then AWB, then master bill named on the ASN, with container and
-  PO agreeing when both sides give them (``exact`` when one candidate is left, ``rule:hs_code`` when
-  the HS code of the customs line picks one), else container + PO (``rule:container_po``).
 """
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass
 
 import pandas as pd
@@ -26,11 +19,9 @@ import pandas as pd
 from matching.allocation import allocate_fifo
 from matching.exceptions import Reason, combine, make_exceptions
 from matching.frames import join_key, member
-from matching.keys import skus
 from matching.linker import LINK_COLUMNS, active_shipments, empty_links
 
-CONFIDENCE = {"exact": 1.0, "manual": 1.0, "rule:receipt_line": 1.0, "rule:fifo": 0.9,
-              "rule:sku_group": 0.95, "rule:hs_code": 0.9, "rule:container_po": 0.8}
+CONFIDENCE = {"exact": 1.0, "manual": 1.0, "rule:receipt_line": 1.0, "rule:fifo": 0.9}
 
 
 @dataclass(frozen=True)
@@ -153,106 +144,3 @@ def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: 
                         detail="shipped {shipped} before lot {right_key} was received {received}"),
     ])
     return links, exceptions
-
-
-def _match_pattern(sku: object, pattern: object) -> str | None:
-    """``exact`` / ``pattern`` / None: how a SKU fits a customs line's sku group."""
-    if pattern is None or pattern is pd.NA:
-        return "pattern"
-    if sku == pattern:
-        return "exact"
-    return "pattern" if fnmatch.fnmatchcase(str(sku), str(pattern)) else None
-
-
-def link_receipts_to_customs(r: pd.DataFrame, customs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    step = "receipt_customs"
-    c = customs.copy()
-    c["group_n"] = skus(c["sku_group"])
-    c = c.rename(columns={"key": "customs_key", "po_number": "c_po", "container_no": "c_container",
-                          "hs_code": "c_hs", "qty": "c_qty"})
-    ccols = ["owner_id", "declaration_no", "customs_key", "group_n", "c_po", "c_container", "c_hs", "c_qty",
-             "released_at", "arrival_date", "mbl_no", "hbl_no", "awb_no"]
-    rc = r[["owner_id", "partition", "key", "sku_c", "po_number", "container_no", "customs_declaration_no",
-            "mbl_no", "hbl_no", "awb_no"]]
-    by_decl = rc[rc["customs_declaration_no"].notna()].merge(
-        c[ccols].drop(columns=["mbl_no", "hbl_no", "awb_no"]),
-        left_on=["owner_id", "customs_declaration_no"], right_on=["owner_id", "declaration_no"])
-    by_decl["via"] = "declaration"
-    rest = rc[~member(rc["key"], by_decl["key"])]
-    by_container = rest[rest["container_no"].notna()].merge(
-        c[ccols].drop(columns=["mbl_no", "hbl_no", "awb_no"]),
-        left_on=["owner_id", "container_no"], right_on=["owner_id", "c_container"])
-    by_container["via"] = "container"
-    cand = pd.concat([by_decl, by_container], ignore_index=True)
-    cand["fit"] = [_match_pattern(s, p) for s, p in zip(cand["sku_c"], cand["group_n"])]
-    po_ok = cand["po_number"].isna() | cand["c_po"].isna() | (cand["po_number"] == cand["c_po"])
-    cand = cand[cand["fit"].notna() & po_ok.fillna(False).astype(bool)]
-    if cand.empty:
-        return empty_links(), cand
-    cand["rank"] = (cand["fit"] == "exact").astype(int) * 1000 + cand["group_n"].fillna("").str.len()
-    best = cand[cand["rank"] == cand.groupby("key")["rank"].transform("max")]
-    count = best.groupby("key")["customs_key"].transform("nunique")
-    chosen = best[count == 1].drop_duplicates("key")
-    method = pd.Series("rule:container_po", index=chosen.index)
-    method[(chosen["via"] == "declaration") & (chosen["fit"] == "exact")] = "exact"
-    method[(chosen["via"] == "declaration") & (chosen["fit"] == "pattern")] = "rule:sku_group"
-    chosen = chosen.assign(one=1)
-    links = _links(step, chosen, "key", "customs_key", "one", method)
-    return links, chosen
-
-
-def link_receipts_to_documents(r: pd.DataFrame, docs: pd.DataFrame, customs_hit: pd.DataFrame
-                               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    step = "receipt_document"
-    d = docs.rename(columns={"key": "doc_key", "po_number": "d_po", "container_no": "d_container",
-                             "hs_code": "d_hs"})
-    dcols = ["owner_id", "doc_number", "master_doc_number", "doc_key", "d_po", "d_container", "d_hs"]
-    hs_of = customs_hit.drop_duplicates("key").set_index("key")["c_hs"] if not customs_hit.empty else pd.Series(
-        dtype="string")
-    rc = r[["owner_id", "partition", "key", "po_number", "container_no", "mbl_no", "hbl_no", "awb_no", "asn_no",
-            "line_no", "sku"]].copy()
-    rc["hs"] = rc["key"].map(hs_of)
-    chosen_parts, conflicts = [], []
-    remaining = rc
-    for ref in ("hbl_no", "awb_no", "mbl_no", "container"):
-        todo = remaining[remaining[ref if ref != "container" else "container_no"].notna()]
-        if ref == "container":
-            cand = todo.merge(d[dcols], left_on=["owner_id", "container_no"], right_on=["owner_id", "d_container"])
-            cand = cand[(cand["po_number"] == cand["d_po"]).fillna(False).astype(bool)]
-        else:
-            cand = todo.merge(d[dcols], left_on=["owner_id", ref], right_on=["owner_id", "doc_number"])
-            same_box = cand["container_no"].isna() | cand["d_container"].isna() | (
-                cand["container_no"] == cand["d_container"])
-            same_po = cand["po_number"].isna() | cand["d_po"].isna() | (cand["po_number"] == cand["d_po"])
-            cand = cand[(same_box & same_po).fillna(False).astype(bool)]
-        if cand.empty:
-            continue
-        n = cand.groupby("key")["doc_key"].transform("nunique")
-        single = cand[n == 1].assign(method="exact" if ref != "container" else "rule:container_po")
-        multi = cand[n > 1]
-        by_hs = multi[(multi["hs"].notna() & (multi["hs"] == multi["d_hs"])).fillna(False).astype(bool)]
-        by_hs = by_hs[by_hs.groupby("key")["doc_key"].transform("nunique") == 1].assign(method="rule:hs_code")
-        picked = pd.concat([single, by_hs], ignore_index=True).drop_duplicates("key")
-        chosen_parts.append(picked)
-        if ref == "hbl_no":
-            clash = picked[picked["mbl_no"].notna() & picked["master_doc_number"].notna()
-                           & (picked["mbl_no"] != picked["master_doc_number"])]
-            conflicts.append(clash)
-        remaining = remaining[~member(remaining["key"], picked["key"])]
-    chosen = pd.concat(chosen_parts, ignore_index=True) if chosen_parts else rc.iloc[0:0].assign(
-        doc_key=pd.Series(dtype="string"), method=pd.Series(dtype="string"))
-    links = _links(step, chosen.assign(one=1), "key", "doc_key", "one", chosen["method"]) if not chosen.empty \
-        else empty_links()
-    unlinked = remaining
-    clash = pd.concat(conflicts, ignore_index=True) if conflicts else rc.iloc[0:0]
-    exceptions = combine([
-        make_exceptions(unlinked, reason=Reason.UNLINKED_RECEIPT, step=step, record_kind="receipt_line",
-                        record_key="key",
-                        detail="ASN {asn_no} line {line_no} ({sku}): no transport document line matches "
-                               "MBL {mbl_no} / HBL {hbl_no} / AWB {awb_no} / container {container_no}"),
-        make_exceptions(clash, reason=Reason.CONFLICTING_REFERENCE, step=step, record_kind="receipt_line",
-                        record_key="key", related="doc_key",
-                        detail="ASN {asn_no} names MBL {mbl_no} but house bill {hbl_no} sits under "
-                               "{master_doc_number}"),
-    ])
-    return links, chosen, exceptions

@@ -38,8 +38,19 @@ def order_timeline(p: Prepared, links: pd.DataFrame, *, platform: str, shop_id: 
     sl = links[(links["step"] == "shipment_lot") & member(links["left_key"], os_["right_key"])]
     lr = links[links["step"] == "lot_receipt"].sort_values("right_key").drop_duplicates("left_key")
     receipt_of = lr.set_index("left_key")["right_key"]
-    rd = links[links["step"] == "receipt_document"].drop_duplicates("left_key").set_index("left_key")["right_key"]
-    rc = links[links["step"] == "receipt_customs"].drop_duplicates("left_key").set_index("left_key")["right_key"]
+    def per_receipt(step: str) -> pd.Series:
+        rows = links[links["step"] == step].sort_values(["left_key", "right_key"], kind="mergesort")
+        return rows.drop_duplicates("left_key").set_index("left_key")["right_key"]
+
+    # a document / customs row per receipt line: the linked line, else the first line of the document or
+    # entry linked at document level (the header facts used here are the same on every line)
+    rd, rc = per_receipt("receipt_document"), per_receipt("receipt_customs")
+    first_doc_line = p.documents.sort_values("key").drop_duplicates("doc_key").set_index("doc_key")["key"]
+    first_customs_line = p.customs.sort_values("key").drop_duplicates("entry_key").set_index("entry_key")["key"]
+    rd = pd.concat([rd, per_receipt("receipt_transport_doc").map(first_doc_line).dropna()])
+    rd = rd[~rd.index.duplicated(keep="first")]
+    rc = pd.concat([rc, per_receipt("receipt_customs_entry").map(first_customs_line).dropna()])
+    rc = rc[~rc.index.duplicated(keep="first")]
     rec, docs, customs = (p.receipts.set_index("key"), p.documents.set_index("key"), p.customs.set_index("key"))
 
     for shipment in sorted(set(os_["right_key"])):

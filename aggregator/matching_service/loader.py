@@ -44,7 +44,7 @@ def load_order_lines(session: Session, owner_id: str | None = None) -> pd.DataFr
     q = (select(OrderRow.owner_id, OrderRow.platform, OrderRow.shop_id, OrderRow.order_id, OrderLineRow.line_ref,
                 OrderLineRow.seller_sku.label("sku"), OrderLineRow.quantity.label("qty"),
                 OrderRow.status.label("order_status"), OrderRow.ordered_at, OrderRow.paid_at, OrderLineRow.package_id,
-                OrderLineRow.tracking_number, OrderRow.buyer_country.label("country"))
+                OrderLineRow.tracking_number, OrderRow.buyer_country.label("country"), OrderLineRow.product_name)
          .join(OrderLineRow, OrderLineRow.order_pk == OrderRow.id))
     return _frame(session, _owned(q, OrderRow.owner_id, owner_id))
 
@@ -62,7 +62,7 @@ def load_receipt_lines(session: Session, owner_id: str | None = None) -> pd.Data
     r, ln = WarehouseReceiptRow, WarehouseReceiptLineRow
     q = select(r.owner_id, r.warehouse_code, r.asn_no, ln.line_no, ln.sku, ln.planned_qty, ln.received_good_qty,
                ln.received_damaged_qty, r.arrived_at, r.received_at, r.mbl_no, r.hbl_no, r.awb_no, r.container_no,
-               r.customs_declaration_no, ln.po_number, ln.lot_id, r.status).join(ln, ln.receipt_pk == r.id)
+               r.customs_declaration_no, ln.po_number, ln.lot_id, r.status, ln.box_range).join(ln, ln.receipt_pk == r.id)
     return _frame(session, _owned(q, r.owner_id, owner_id))
 
 
@@ -99,18 +99,19 @@ def load_document_lines(session: Session, owner_id: str | None = None) -> pd.Dat
     q = select(d.owner_id, d.doc_number, ln.line_no, d.master_doc_number, d.doc_type, d.doc_level, d.mode,
                d.is_to_order, d.release_type, ln.container_no, ln.po_numbers, ln.hs_code, ln.packages, ln.quantity,
                d.shipper, d.consignee, d.incoterm, d.shipped_on_board_date.label("shipped_on_board_at"),
-               d.eta).join(ln, ln.document_pk == d.id)
+               d.eta, ln.description, ln.sku).join(ln, ln.document_pk == d.id)
     frame = _frame(session, _owned(q, d.owner_id, owner_id))
     frame["po_number"] = frame["po_numbers"].fillna("").str.split().str[0]
     frame["is_to_order"] = frame["is_to_order"].map({True: "true", False: "false"})
-    return frame.drop(columns="po_numbers")
+    return frame
 
 
 def load_customs_lines(session: Session, owner_id: str | None = None) -> pd.DataFrame:
     e, ln = CustomsEntryRow, CustomsEntryLineRow
     q = select(e.owner_id, e.declaration_no, ln.line_no, e.country, e.transport_doc_refs, e.container_nos,
                ln.container_no, ln.po_number, ln.sku_group, ln.hs_code, ln.quantity.label("qty"), ln.customs_value,
-               ln.currency, e.submitted_at, e.released_at, e.arrival_date).join(ln, ln.entry_pk == e.id)
+               ln.currency, e.submitted_at, e.released_at, e.arrival_date, ln.description, ln.invoice_value,
+               ln.invoice_currency).join(ln, ln.entry_pk == e.id)
     frame = _frame(session, _owned(q, e.owner_id, owner_id))
     refs = frame["transport_doc_refs"].fillna("").str.split()
     for kind, column in (("MBL", "mbl_no"), ("HBL", "hbl_no"), ("AWB", "awb_no")):
@@ -118,6 +119,7 @@ def load_customs_lines(session: Session, owner_id: str | None = None) -> pd.Data
                                                              if i.startswith(k + ":")), None))
     frame["container_no"] = frame["container_no"].fillna(frame["container_nos"].fillna("").str.split().str[0])
     frame["customs_value"] = frame["customs_value"].astype("string")
+    frame["invoice_value"] = frame["invoice_value"].astype("string")
     return frame.drop(columns=["transport_doc_refs", "container_nos"])
 
 

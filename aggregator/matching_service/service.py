@@ -190,8 +190,8 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
         stale_values = delete(LotValueRow)
         session.execute(_owner_filter(stale_values, LotValueRow.owner_id, owner_id))
         values = lot_unit_values(prepared, result.links)
-        _insert(session, LotValueRow, [{"owner_id": k.split("|")[0], "lot_key": k, "unit_value": v, "currency": c}
-                                       for k, (v, c) in sorted(values.items())])
+        _insert(session, LotValueRow, [{"owner_id": k.split("|")[0], "lot_key": k, "unit_value": v, "currency": c,
+                                        "basis": b} for k, (v, c, b) in sorted(values.items())])
         return MatchSummary(partitions=len(result.fingerprints), rematched=len(result.rematched),
                             links=len(result.links), exceptions=len(result.exceptions), title_events_added=added,
                             title_events_retracted=retracted)

@@ -83,19 +83,27 @@ def _lot_frame(p: Prepared, links: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     lots = lr.groupby("left_key", as_index=False).agg(owner_id=("owner_id", "first"), receipt=("right_key", "first"),
                                                       qty=("qty", "sum"))
-    rd = links[links["step"] == "receipt_document"].drop_duplicates("left_key").set_index("left_key")["right_key"]
-    rc = links[links["step"] == "receipt_customs"].drop_duplicates("left_key").set_index("left_key")["right_key"]
-    lots["document"] = lookup(lots["receipt"], rd)
-    lots["customs"] = lookup(lots["receipt"], rc)
+    def per_receipt(step: str) -> pd.Series:
+        rows = links[links["step"] == step].sort_values(["left_key", "right_key"], kind="mergesort")
+        return rows.drop_duplicates("left_key").set_index("left_key")["right_key"]
+
+    # the document a lot travelled on: the line-level link's (a house bill under the master), else the
+    # receipt's document-level link; the customs entry likewise
+    doc_of_line = p.documents.set_index("key")["doc_key"] if not p.documents.empty else pd.Series(dtype="string")
+    entry_of_line = p.customs.set_index("key")["entry_key"] if not p.customs.empty else pd.Series(dtype="string")
+    lots["document"] = lookup(lookup(lots["receipt"], per_receipt("receipt_document")), doc_of_line).fillna(
+        lookup(lots["receipt"], per_receipt("receipt_transport_doc")))
+    lots["customs"] = lookup(lookup(lots["receipt"], per_receipt("receipt_customs")), entry_of_line).fillna(
+        lookup(lots["receipt"], per_receipt("receipt_customs_entry")))
     rec = p.receipts.set_index("key")
     for column in ("warehouse_code", "arrived_at", "received_at", "asn_no", "line_received"):
         lots[column] = lookup(lots["receipt"], rec[column])
     lots["received_at"] = lots["received_at"].where(lots["line_received"].fillna(False).astype(bool))
-    docs = p.documents.set_index("key")
+    docs = p.documents.drop_duplicates("doc_key").set_index("doc_key")
     for column in ("doc_number", "master_doc_number", "doc_type", "mode", "is_to_order", "release_type", "shipper",
                    "consignee", "incoterm", "shipped_on_board_at", "eta"):
         lots[f"d_{column}"] = lookup(lots["document"], docs[column])
-    customs = p.customs.set_index("key")
+    customs = p.customs.drop_duplicates("entry_key").set_index("entry_key")
     for column in ("declaration_no", "submitted_at", "released_at", "arrival_date", "country"):
         lots[f"c_{column}"] = lookup(lots["customs"], customs[column])
     return lots.sort_values("left_key").reset_index(drop=True)

@@ -28,24 +28,33 @@ def _decimal(value) -> Decimal | None:
         return None
 
 
-def lot_unit_values(p: Prepared, links: pd.DataFrame) -> dict[str, tuple[Decimal, str]]:
-    """lot key -> (unit value, currency): the lot list's landed cost, else customs value / declared qty."""
-    values: dict[str, tuple[Decimal, str]] = {}
+def lot_unit_values(p: Prepared, links: pd.DataFrame) -> dict[str, tuple[Decimal, str, str]]:
+    """lot key -> (unit cost, currency, basis). Basis, first that exists: ``LANDED`` (the lot list's landed
+    cost), ``INVOICE`` (invoice value / declared units of the customs line the lot's receipt line is linked
+    to), ``CUSTOMS_VALUE`` (that line's customs value / declared units). A lot with none is unvalued."""
+    values: dict[str, tuple[Decimal, str, str]] = {}
     customs = p.customs.set_index("key")
-    rc = links[links["step"] == "receipt_customs"].drop_duplicates("left_key").set_index("left_key")["right_key"]
-    lr = links[links["step"] == "lot_receipt"].sort_values("right_key").drop_duplicates("left_key")
+    rc = links[links["step"] == "receipt_customs"].sort_values(["left_key", "right_key"], kind="mergesort")
+    rc = rc.drop_duplicates("left_key").set_index("left_key")["right_key"]
+    lr = links[links["step"] == "lot_receipt"].sort_values(["left_key", "right_key"], kind="mergesort")
+    lr = lr.drop_duplicates("left_key")
     for lot_key, receipt in zip(lr["left_key"], lr["right_key"]):
         line = rc.get(receipt)
         if line is None or line not in customs.index:
             continue
-        total, qty = _decimal(customs.at[line, "customs_value"]), _decimal(customs.at[line, "qty"])
-        currency = customs.at[line, "currency"]
-        if total is not None and qty and not pd.isna(currency):
-            values[lot_key] = (total / qty, str(currency))
+        qty = _decimal(customs.at[line, "qty"])
+        if not qty:
+            continue
+        for amount_column, currency_column, basis in (("invoice_value", "invoice_currency", "INVOICE"),
+                                                      ("customs_value", "currency", "CUSTOMS_VALUE")):
+            total, currency = _decimal(customs.at[line, amount_column]), customs.at[line, currency_column]
+            if total is not None and not pd.isna(currency):
+                values[lot_key] = (total / qty, str(currency), basis)
+                break
     for key, cost, currency in zip(p.lots["key"], p.lots["unit_cost"], p.lots["cost_currency"]):
         amount = _decimal(cost)
         if amount is not None and not pd.isna(currency):
-            values[key] = (amount, str(currency))
+            values[key] = (amount, str(currency), "LANDED")
     return values
 
 
@@ -61,7 +70,7 @@ def state_at(ledger: pd.DataFrame, at) -> pd.DataFrame:
 
 
 def title_position(ledger: pd.DataFrame, at, *, owner_id: str | None = None,
-                   unit_values: dict[str, tuple[Decimal, str]] | None = None) -> pd.DataFrame:
+                   unit_values: dict[str, tuple] | None = None) -> pd.DataFrame:
     current = state_at(ledger if owner_id is None else ledger[ledger["owner_id"] == owner_id], at)
     unit_values = unit_values or {}
     allocs = current[current["subject_kind"] == "ALLOCATION"]
@@ -74,7 +83,7 @@ def title_position(ledger: pd.DataFrame, at, *, owner_id: str | None = None,
     rows = rows[rows["qty"] > 0]
     if rows.empty:
         return pd.DataFrame(columns=POSITION_COLUMNS)
-    units = rows["lot"].map(lambda k: unit_values.get(k, (None, None)))
+    units = rows["lot"].map(lambda k: unit_values.get(k, (None, None))[:2])
     rows["unit"] = [u for u, _ in units]
     rows["currency"] = [c for _, c in units]
     rows["value"] = [u * q if u is not None else Decimal(0) for u, q in zip(rows["unit"], rows["qty"])]

@@ -55,6 +55,7 @@ def receipt_lines() -> pd.DataFrame:
         "arrived_at": raw["arrived_at"], "received_at": raw["received_at"], "mbl_no": raw["mbl_no"],
         "hbl_no": raw["hbl_no"], "awb_no": raw["awb_no"], "container_no": raw["container_no"],
         "customs_declaration_no": raw["customs_declaration_no"], "po_number": raw["po_number"],
+        "box_range": raw["box_range"],
         # the ASN is one receipt: its receipt time is the header's (first received line), status as the 3PL says
         "status": raw["status"],
     }).assign(received_at=lambda f: f.groupby("asn_no")["received_at"].transform("first"))
@@ -78,6 +79,7 @@ def document_lines() -> pd.DataFrame:
         "hs_code": raw["hs_code"], "packages": raw["packages"], "shipper": raw["shipper"],
         "consignee": raw["consignee"], "incoterm": raw["incoterm"],
         "shipped_on_board_at": raw["shipped_on_board_date"], "eta": raw["eta"],
+        "description": raw["description_of_goods"],
     })
 
 
@@ -89,7 +91,8 @@ def customs_lines() -> pd.DataFrame:
         "container_no": raw["container_no"], "po_number": raw["po_number"], "sku_group": raw["sku_group"],
         "hs_code": raw["hs_code"], "qty": raw["qty"], "customs_value": raw["customs_value_myr"],
         "currency": "MYR", "submitted_at": raw["submitted_at"], "released_at": raw["released_at"],
-        "arrival_date": raw["arrival_date"],
+        "arrival_date": raw["arrival_date"], "description": raw["description"],
+        "invoice_value": raw["invoice_value"], "invoice_currency": raw["invoice_currency"],
     })
 
 

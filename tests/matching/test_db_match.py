@@ -24,7 +24,7 @@ def story_db(engine, tmp_path):
     load_story(engine, tmp_path)
     result = cli_run(engine, tmp_path, "match", "--policy", POLICY)
     assert result.exit_code == 0, result.output
-    assert "matched 5 of 5 partition(s): 39 link(s), 1 exception(s), 85 title event(s) added" in result.output
+    assert "matched 5 of 5 partition(s): 53 link(s), 1 exception(s), 85 title event(s) added" in result.output
     return engine
 
 
@@ -39,7 +39,8 @@ def test_exported_links_are_the_story_chains(story_db, tmp_path):
     frame = pd.read_csv(out, dtype=str, keep_default_na=False).replace("", None)
     assert list(frame.columns) == ["platform", "shop_id", "order_id", "order_line_ref", "sku", "qty", "lot_id",
                                    "warehouse_code", "asn_no", "container_no", "transport_document_no",
-                                   "customs_declaration_no", "method", "confidence"]
+                                   "customs_declaration_no", "method", "confidence", "transport_document_line",
+                                   "customs_line"]
     frame["qty"] = frame["qty"].astype(int)
     assert chain_rows(frame) == EXPECTED_CHAINS
 

@@ -68,7 +68,7 @@ def test_house_bill_under_another_master_is_a_conflicting_reference():
     receipts.loc[receipts["asn_no"] == "ASN-LMN-260310-02", "mbl_no"] = "ZCRU260301234"
     result = match(story.story_input(receipt_lines=receipts))
     got = reasons(result, "conflicting_reference")
-    assert got == [("receipt_document", W + f"ASN-LMN-260310-02|{n}", 0) for n in (1, 2, 3)]
+    assert got == [("receipt_transport_doc", W + "ASN-LMN-260310-02", 0)]
 
 
 def test_received_before_the_declared_arrival():

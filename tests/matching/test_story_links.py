@@ -25,28 +25,29 @@ def chain_rows(chains: pd.DataFrame) -> list[tuple]:
 
 
 EXPECTED_CHAINS = [
-        # Lazada: one order_item_id per unit, two identical cases -> two lines, exact by order_item_id
+        # Lazada: one order_item_id per unit, two identical cases -> two lines, exact by order_item_id;
+        # the house bill line found by PO + HS code (the customs line's), inside house bill SZXFWD2603001
         ("LAZADA", "8812345670001", "8812345670101", "LMN-PC-IP15-CLR", 1, "LOT-SEGU4812090-PCC",
-         "ASN-LMN-260310-02", "SEGU4812090", "SZXFWD2603001", "K1PLACEHOLDER0002", "rule:sku_group"),
+         "ASN-LMN-260310-02", "SEGU4812090", "SZXFWD2603001", "K1PLACEHOLDER0002", "rule:po_hs"),
         ("LAZADA", "8812345670001", "8812345670102", "LMN-PC-IP15-BLK", 1, "LOT-SEGU4812090-PCB",
-         "ASN-LMN-260310-02", "SEGU4812090", "SZXFWD2603001", "K1PLACEHOLDER0002", "rule:sku_group"),
+         "ASN-LMN-260310-02", "SEGU4812090", "SZXFWD2603001", "K1PLACEHOLDER0002", "rule:po_hs"),
         ("LAZADA", "8812345670001", "8812345670103", "LMN-PC-IP15-CLR", 1, "LOT-SEGU4812090-PCC",
-         "ASN-LMN-260310-02", "SEGU4812090", "SZXFWD2603001", "K1PLACEHOLDER0002", "rule:sku_group"),
+         "ASN-LMN-260310-02", "SEGU4812090", "SZXFWD2603001", "K1PLACEHOLDER0002", "rule:po_hs"),
         # failed delivery returned: still linked to the lot it left
         ("LAZADA", "8812345679999", "8812345679901", "LMN-LMP-USBC-WHT", 1, "LOT-TCLU6543214-LMP",
-         "ASN-LMN-260310-01", "TCLU6543214", "ZCRU260301234", "K1PLACEHOLDER0001", "rule:hs_code"),
+         "ASN-LMN-260310-01", "TCLU6543214", "ZCRU260301234", "K1PLACEHOLDER0001", "rule:po_hs"),
         # Shopee: split order -> two packages, lines found by order id + SKU
         ("SHOPEE", "260315AB7KXQ2M", "2900001001:3001", "LMN-EB-BT53-BLK", 1, "LOT-SZXAIR260305-EBB",
          "ASN-LMN-260305-03", None, "SZXAIR260305", "K1PLACEHOLDER0003", "rule:order_sku"),
         ("SHOPEE", "260315AB7KXQ9T", "2900001001:3002", "LMN-EB-BT53-WHT", 1, "LOT-TCLU6543214-EBW",
-         "ASN-LMN-260310-01", "TCLU6543214", "ZCRU260301234", "K1PLACEHOLDER0001", "rule:hs_code"),
+         "ASN-LMN-260310-01", "TCLU6543214", "ZCRU260301234", "K1PLACEHOLDER0001", "rule:order_sku"),
         ("SHOPEE", "260315AB7KXQ9T", "2900002002:4001", "LMN-LMP-USBC-WHT", 1, "LOT-TCLU6543214-LMP",
-         "ASN-LMN-260310-01", "TCLU6543214", "ZCRU260301234", "K1PLACEHOLDER0001", "rule:hs_code"),
+         "ASN-LMN-260310-01", "TCLU6543214", "ZCRU260301234", "K1PLACEHOLDER0001", "rule:order_sku"),
         # TikTok: one line drawn from the air lot and the sea lot; seller SKU via the crosswalk
         ("TIKTOK", "578000000000000001", "578000000000000001-L1", "LMN-EB-BT53-BLK", 2, "LOT-SZXAIR260305-EBB",
-         "ASN-LMN-260305-03", None, "SZXAIR260305", "K1PLACEHOLDER0003", "exact"),
+         "ASN-LMN-260305-03", None, "SZXAIR260305", "K1PLACEHOLDER0003", "rule:po_hs"),
         ("TIKTOK", "578000000000000001", "578000000000000001-L1", "LMN-EB-BT53-BLK", 1, "LOT-TCLU6543214-EBB",
-         "ASN-LMN-260310-01", "TCLU6543214", "ZCRU260301234", "K1PLACEHOLDER0001", "rule:hs_code"),
+         "ASN-LMN-260310-01", "TCLU6543214", "ZCRU260301234", "K1PLACEHOLDER0001", "rule:po_hs"),
     ]
 
 
@@ -77,6 +78,50 @@ def test_order_to_shipment_methods(result):
     ])
     # the cancelled outbound (buyer cancelled before pick) links nothing
     assert not links["right_key"].str.contains("OC900260315000006").any()
+
+
+def test_receipts_link_to_their_document_and_entry_at_both_levels(result):
+    _, outcome, chains = result
+    links = outcome.links
+
+    def step(name):
+        rows = links[links["step"] == name]
+        return sorted(zip(rows["left_key"].str.replace(W, ""), rows["right_key"].str.replace("LUMINA-HK|", ""),
+                          rows["qty"], rows["method"]))
+
+    assert step("receipt_transport_doc") == [
+        ("ASN-LMN-260305-03|1", "SZXAIR260305", 240, "exact:document"),  # the house air waybill it names
+        ("ASN-LMN-260310-01|1", "ZCRU260301234", 10000, "exact:document"),
+        ("ASN-LMN-260310-01|2", "ZCRU260301234", 6400, "exact:document"),
+        ("ASN-LMN-260310-01|3", "ZCRU260301234", 1860, "exact:document"),
+        ("ASN-LMN-260310-02|1", "SZXFWD2603001", 3000, "exact:document"),  # house bill, not the master SWB
+        ("ASN-LMN-260310-02|2", "SZXFWD2603001", 2500, "exact:document"),
+        ("ASN-LMN-260310-02|3", "SZXFWD2603001", 1500, "exact:document")]
+    assert {(k, v, m) for k, v, _, m in step("receipt_customs_entry")} == {
+        ("ASN-LMN-260305-03|1", "K1PLACEHOLDER0003", "exact:declaration"),
+        *{(f"ASN-LMN-260310-01|{n}", "K1PLACEHOLDER0001", "exact:declaration") for n in (1, 2, 3)},
+        *{(f"ASN-LMN-260310-02|{n}", "K1PLACEHOLDER0002", "exact:declaration") for n in (1, 2, 3)}}
+    # BL lines carry no SKU: description, HS code, PO and cartons; earbuds BLK + WHT share one BL line of
+    # 820 cartons (box ranges C0001-C0500 + C0501-C0820), the lamps have their own (HS 940521)
+    assert step("receipt_document") == [
+        ("ASN-LMN-260305-03|1", "SZXAIR260305|1", 240, "rule:po_hs"),
+        ("ASN-LMN-260310-01|1", "ZCRU260301234|1", 10000, "rule:po_hs"),
+        ("ASN-LMN-260310-01|2", "ZCRU260301234|1", 6400, "rule:po_hs"),
+        ("ASN-LMN-260310-01|3", "ZCRU260301234|2", 1860, "rule:po_hs"),
+        ("ASN-LMN-260310-02|1", "SZXFWD2603001|1", 3000, "rule:po_hs"),
+        ("ASN-LMN-260310-02|2", "SZXFWD2603001|1", 2500, "rule:po_hs"),
+        ("ASN-LMN-260310-02|3", "SZXFWD2603001|1", 1500, "rule:po_hs")]
+    # customs lines by SKU pattern (LMN-EB-BT53-* covers both earbud colours) or the exact SKU
+    assert step("receipt_customs") == [
+        ("ASN-LMN-260305-03|1", "K1PLACEHOLDER0003|1", 240, "exact"),
+        ("ASN-LMN-260310-01|1", "K1PLACEHOLDER0001|1", 10000, "rule:sku_group"),
+        ("ASN-LMN-260310-01|2", "K1PLACEHOLDER0001|1", 6400, "rule:sku_group"),
+        ("ASN-LMN-260310-01|3", "K1PLACEHOLDER0001|2", 1860, "rule:sku_group"),
+        ("ASN-LMN-260310-02|1", "K1PLACEHOLDER0002|1", 3000, "rule:sku_group"),
+        ("ASN-LMN-260310-02|2", "K1PLACEHOLDER0002|1", 2500, "rule:sku_group"),
+        ("ASN-LMN-260310-02|3", "K1PLACEHOLDER0002|1", 1500, "rule:sku_group")]
+    assert chains[["transport_document_line", "customs_line"]].astype(int).values.tolist() == [
+        [1, 1], [1, 1], [1, 1], [2, 2], [1, 1], [1, 1], [2, 2], [1, 1], [1, 1]]
 
 
 def test_lots_and_consol_house_bill(result):

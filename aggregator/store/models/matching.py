@@ -132,7 +132,8 @@ class TitleEventRow(Base):
 
 
 class LotValueRow(Base):
-    """Unit value of a lot (landed cost, else customs value / quantity), for title positions in money."""
+    """Unit cost of a lot (landed cost, else invoice value / quantity, else customs value / quantity) with its
+    basis (LANDED, INVOICE, CUSTOMS_VALUE), in the currency it was given in, for title positions in money."""
 
     __tablename__ = "lot_values"
     __table_args__ = (UniqueConstraint("lot_key"),)
@@ -142,6 +143,7 @@ class LotValueRow(Base):
     lot_key: Mapped[str] = mapped_column(String(400))
     unit_value: Mapped[Decimal] = mapped_column(ExactDecimal())
     currency: Mapped[str] = mapped_column(String(3))
+    basis: Mapped[str] = mapped_column(String(16), default="")
 
 
 class SkuCrosswalkRow(Base):

@@ -198,6 +198,7 @@ def upgrade() -> None:
     sa.Column('lot_key', sa.String(length=400), nullable=False),
     sa.Column('unit_value', aggregator.store.types.ExactDecimal(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('basis', sa.String(length=16), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lot_values')),
     sa.UniqueConstraint('lot_key', name=op.f('uq_lot_values_lot_key'))
     )
