@@ -7,7 +7,8 @@
 
 Prints the machine context, then for the same data in the same run: the baseline (``pandas.merge`` of
 the raw exact keys, order line -> outbound line, no normalisation, no FIFO), the full match (all
-rungs, exceptions), its peak memory, precision/recall against the ground truth, and an incremental
+rungs, exceptions), its peak memory, precision/recall against the ground truth per step and at full
+depth (order line -> lot -> container -> bill of lading -> customs entry, in units), and an incremental
 run after 10k new orders of one owner (prepare + fingerprint all partitions, re-match the changed
 ones). Memory: peak resident set size of the process (``resource.getrusage``) before and after the
 match; the difference bounds what the match added at its peak. Timings are wall-clock, one run each.
@@ -28,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from matching import keys
-from matching.engine import MatchInput
+from matching.engine import STEPS, MatchInput
 from matching.incremental import match_full, match_incremental
+from matching.quality import full_depth, unit_scores
 from matching.synthetic import generate, precision_recall
 from context import cpu_model  # noqa: E402  (bench/ is the script's own folder)
 
@@ -69,7 +71,8 @@ def without_new_orders(inp: MatchInput, owner: str, count: int) -> MatchInput:
     mine = orders.loc[orders["owner_id"] == owner, "order_id"].drop_duplicates()
     new = list(mine.iloc[-count:])
     ships = inp.shipment_lines
-    late = (ships["owner_id"] == owner).to_numpy() & keys.order_ids(ships["order_id"]).isin(new).to_numpy()
+    late = (ships["owner_id"] == owner).to_numpy() & keys.order_ids(ships["order_id"]).isin(
+        keys.order_ids(pd.Series(new))).to_numpy()
     return MatchInput(order_lines=orders[~orders["order_id"].isin(new)],
                       shipment_lines=ships[~late], receipt_lines=inp.receipt_lines,
                       document_lines=inp.document_lines, customs_lines=inp.customs_lines, crosswalk=inp.crosswalk)
@@ -98,10 +101,13 @@ def main() -> None:
     rss_before = peak_rss_mib()
     result, t_full = timed("full match (all rungs + exceptions + fingerprints)", lambda: match_full(world.input))
     rss_after = peak_rss_mib()
-    scores = precision_recall(result.links, world.truth)
+    scores = precision_recall(result.links, world.truth, steps=STEPS)
     print(f"  links {len(result.links):,}, exceptions {len(result.exceptions):,}, "
           f"partitions {len(result.fingerprints)}")
-    print("  precision / recall: " + ", ".join(f"{k} {p:.4f}/{r:.4f}" for k, (p, r) in scores.items()))
+    print("  precision / recall per step: " + ", ".join(f"{k} {p:.4f}/{r:.4f}" for k, (p, r) in scores.items()))
+    (deep_p, deep_r), t_deep = timed("full depth (chains: order line -> lot -> BL -> customs entry)",
+                                     lambda: unit_scores(full_depth(result.links, result.prepared), world.full_depth))
+    print(f"  precision / recall at full depth, in units: {deep_p:.4f}/{deep_r:.4f}")
     print(f"  peak RSS before match {rss_before:,.0f} MiB, after {rss_after:,.0f} MiB "
           f"(match added at most {rss_after - rss_before:,.0f} MiB)")
 
@@ -116,7 +122,8 @@ def main() -> None:
           f"links equal to the full run: {same}")
     print()
     print(f"summary ({size:,} order lines): baseline merge {t_base:.2f} s | full match {t_full:.2f} s | "
-          f"incremental {t_inc:.2f} s | peak RSS {rss_after:,.0f} MiB")
+          f"incremental {t_inc:.2f} s | peak RSS {rss_after:,.0f} MiB | full-depth precision/recall "
+          f"{deep_p:.4f}/{deep_r:.4f}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import pandas as pd
 from matching.allocation import allocate_fifo
 from matching.crosswalk import CrosswalkRow, SkuCrosswalk
 from matching.engine import MatchInput
+from matching.synthetic_inbound import InboundNoise, build_inbound, product_name, sku_code
 
 PLATFORMS = np.array(["SHOPEE", "LAZADA", "TIKTOK"])
 T0 = pd.Timestamp("2026-01-01", tz="UTC")
@@ -42,6 +43,7 @@ class Noise:
     splits: float = 0.05
     typos: float = 0.002
     named_lots: float = 0.30
+    inbound: InboundNoise = field(default_factory=InboundNoise)
 
 
 @dataclass
@@ -49,6 +51,7 @@ class World:
     input: MatchInput
     truth: pd.DataFrame  # step, left_key, right_key, qty
     sizes: dict[str, int] = field(default_factory=dict)
+    full_depth: pd.DataFrame | None = None  # order_line, lot, container, document, entry, qty (``matching.quality``)
 
 
 def _variant(ids: pd.Series, rng: np.random.Generator, rate: float) -> pd.Series:
@@ -95,7 +98,7 @@ def generate(size: int = 20_000, noise: Noise | None = None, seed: int = 7, *, o
     line_in_order = pd.Series(order_no).groupby(order_no).cumcount().to_numpy()
     sku_no = (rng.integers(0, skus_per_owner, n) + line_in_order * 7) % skus_per_owner
     owner_s = pd.Series(owner).map(lambda o: f"OWNER{o:02d}").astype("string")
-    sku = ("SKU-" + owner_s.str[-2:] + "-" + pd.Series(sku_no).astype("string").str.zfill(4)).astype("string")
+    sku = sku_code(owner_s, sku_no)
     order_id = pd.Series(np.where(platform == "SHOPEE",
                                   [f"26{x:010d}SP" for x in order_no],
                                   [f"7{x:012d}" for x in order_no]), dtype="string")
@@ -108,6 +111,7 @@ def generate(size: int = 20_000, noise: Noise | None = None, seed: int = 7, *, o
     orders = pd.DataFrame({
         "owner_id": owner_s, "platform": platform, "shop_id": shop, "order_id": order_id, "line_ref": line_ref,
         "sku": sku, "qty": qty, "order_status": "SHIPPED", "ordered_at": ordered_at,
+        "product_name": product_name(sku),
     })
     order_key = (orders["platform"] + "|" + orders["shop_id"] + "|" + orders["order_id"] + "|"
                  + orders["line_ref"].str.replace("-", "", regex=False))
@@ -144,44 +148,37 @@ def generate(size: int = 20_000, noise: Noise | None = None, seed: int = 7, *, o
     demand = groups.set_index(["owner_id", "warehouse_code", "sku"])["qty"]
     need = demand.reindex(pd.MultiIndex.from_frame(rec)).to_numpy()
     rec["planned_qty"] = (np.ceil(need / per_group * 1.25) + 5).astype("int64")
-    rec["received_good_qty"] = rec["planned_qty"]
-    rec = rec.sort_values(["owner_id", "warehouse_code"], kind="mergesort").reset_index(drop=True)
-    rec["asn_no"] = pd.Series([f"ASN{i // lines_per_bl:08d}" for i in range(len(rec))], dtype="string")
-    rec["line_no"] = rec.groupby("asn_no").cumcount() + 1
-    asn_index = rec["asn_no"].str[3:].astype("int64").to_numpy()
-    rec["received_at"] = T0 - pd.Timedelta(days=30) + pd.to_timedelta(
-        rng.integers(0, 40 * 86_400, len(rec)), unit="s")
-    rec["received_at"] = rec.groupby("asn_no")["received_at"].transform("min")
-    rec["mbl_no"] = pd.Series([f"ZCRU{i:09d}" for i in asn_index], dtype="string")
-    rec["container_no"] = pd.Series([f"TCLU{i:07d}" for i in asn_index], dtype="string")
-    rec["po_number"] = pd.Series([f"PO-{i:08d}" for i in asn_index], dtype="string")
-    rec["customs_declaration_no"] = pd.Series([f"K1-{i:08d}" for i in asn_index], dtype="string")
-    rec["key"] = rec["owner_id"] + "|" + rec["warehouse_code"] + "|" + rec["asn_no"] + "|" + rec["line_no"].astype(
-        "string")
-    rec["lot_id"] = "LOT-" + rec["asn_no"] + "-" + rec["line_no"].astype("string")
-    rec["lot_key"] = rec["owner_id"] + "|" + rec["warehouse_code"] + "|" + rec["lot_id"]
-    first = rec.drop_duplicates("asn_no")
-    docs = pd.DataFrame({"owner_id": first["owner_id"], "doc_number": first["mbl_no"], "line_no": 1,
-                         "container_no": first["container_no"], "po_number": first["po_number"],
-                         "doc_type": "BOL", "doc_level": "MASTER", "mode": "OCEAN",
-                         "shipped_on_board_at": first["received_at"] - pd.Timedelta(days=12)})
-    customs = pd.DataFrame({"owner_id": rec["owner_id"], "declaration_no": rec["customs_declaration_no"],
-                            "line_no": rec["line_no"], "sku_group": rec["sku"], "po_number": rec["po_number"],
-                            "qty": rec["planned_qty"], "container_no": rec["container_no"],
-                            "released_at": rec["received_at"] - pd.Timedelta(days=1)})
+    inbound = build_inbound(rec, rng, noise.inbound, T0, lines_per_asn=lines_per_bl)
+    receipts, docs, customs = inbound["receipts"], inbound["documents"], inbound["customs"]
+    lot_supply = inbound["lots"]
+    doc_truth = inbound["truth"]
 
     # --- truth: order line -> shipment line, shipment line -> lot (FIFO over what was shipped)
-    alloc, _ = allocate_fifo(shipments, rec, group=["owner_id", "warehouse_code", "sku"], demand_id="key",
+    alloc, _ = allocate_fifo(shipments, lot_supply, group=["owner_id", "warehouse_code", "sku"], demand_id="key",
                              supply_id="lot_key", demand_order=["shipped_at"], supply_order=["received_at"],
                              supply_qty="received_good_qty")
     lost_orders = np.unique(order_no[rng.random(n) < noise.missing_order])
     missing_order = shipments["truth_order_key"].isin(order_key[np.isin(order_no, lost_orders)])
+    receipt_steps = [pd.DataFrame({"step": step, "left_key": doc_truth["key"], "right_key": doc_truth[column],
+                                   "qty": doc_truth["qty"]}).dropna(subset=["right_key"])
+                     for step, column in (("lot_receipt", "lot_key"), ("receipt_transport_doc", "document"),
+                                          ("receipt_document", "document_line"), ("receipt_customs_entry", "entry"),
+                                          ("receipt_customs", "customs_line"))]
+    lot_receipt = receipt_steps[0]
+    receipt_steps[0] = pd.DataFrame({"step": "lot_receipt", "left_key": lot_receipt["right_key"],
+                                     "right_key": lot_receipt["left_key"], "qty": doc_truth["received"]})
     truth = pd.concat([
         pd.DataFrame({"step": "order_shipment", "left_key": shipments.loc[~missing_order, "truth_order_key"],
                       "right_key": shipments.loc[~missing_order, "key"], "qty": shipments.loc[~missing_order, "qty"]}),
         pd.DataFrame({"step": "shipment_lot", "left_key": alloc["key"], "right_key": alloc["lot_key"],
                       "qty": alloc["qty"]}),
+        *receipt_steps,
     ], ignore_index=True)
+    # full depth: order line -> lot -> container -> transport document -> customs entry, in units
+    served = shipments.loc[~missing_order, ["key", "truth_order_key"]].rename(columns={"truth_order_key": "order_line"})
+    deep = alloc.merge(served, on="key").merge(
+        doc_truth.drop(columns=["key", "qty"]).rename(columns={"lot_key": "lot"}), left_on="lot_key", right_on="lot")
+    full_depth = deep[["order_line", "lot", "container", "document", "entry", "qty"]].reset_index(drop=True)
     orders = orders[~np.isin(order_no, lost_orders)].reset_index(drop=True)
 
     # --- noise on what the engine sees
@@ -207,12 +204,11 @@ def generate(size: int = 20_000, noise: Noise | None = None, seed: int = 7, *, o
     cross.extend([CrosswalkRow(owner_id=o, platform=p, platform_sku=f"{p[:2]}{s}", merchant_sku=s)
                   for o, p, s in aliased.itertuples(index=False)])
     orders.loc[alias, "sku"] = orders.loc[alias, "platform"].str[:2] + orders.loc[alias, "sku"]
-    receipts = rec.drop(columns=["key", "lot_key"])
     world_input = MatchInput(order_lines=orders, shipment_lines=seen, receipt_lines=receipts,
                              document_lines=docs.reset_index(drop=True), customs_lines=customs, crosswalk=cross)
     sizes = {"order_lines": len(orders), "shipment_lines": len(seen), "receipt_lines": len(receipts),
              "document_lines": len(docs), "customs_lines": len(customs)}
-    return World(input=world_input, truth=truth.reset_index(drop=True), sizes=sizes)
+    return World(input=world_input, truth=truth.reset_index(drop=True), sizes=sizes, full_depth=full_depth)
 
 
 def precision_recall(predicted: pd.DataFrame, truth: pd.DataFrame, steps=("order_shipment", "shipment_lot")

@@ -4,8 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from matching.engine import MatchInput, match
+from matching.engine import STEPS, MatchInput, match, match_prepared, prepare_input
+from matching.quality import full_depth, unit_scores
 from matching.synthetic import Noise, generate, precision_recall
+from matching.synthetic_inbound import InboundNoise
 from tests.matching import story
 
 
@@ -15,20 +17,45 @@ def world():
 
 
 def test_precision_and_recall_at_default_noise(world):
-    result = match(world.input)
-    scores = precision_recall(result.links, world.truth)
+    prepared = prepare_input(world.input)
+    result = match_prepared(prepared)
+    scores = precision_recall(result.links, world.truth, steps=STEPS)
     for step, (precision, recall) in scores.items():
         assert precision >= 0.99, (step, scores)
         assert recall >= 0.99, (step, scores)
+    # the whole chain an export row states: order line -> lot -> container -> BL -> customs entry, in units
+    precision, recall = unit_scores(full_depth(result.links, prepared), world.full_depth)
+    assert precision >= 0.995 and recall >= 0.995, (precision, recall)
     reasons = set(result.exceptions["reason"])
-    # the injected noise shows up as exceptions, not as wrong links
-    assert {"order_without_shipment", "shipment_without_order", "duplicate"} <= reasons
+    # the injected noise shows up as exceptions, not as wrong links: lost and unknown orders, duplicates,
+    # short receipts, customs entries missing a line
+    assert {"order_without_shipment", "shipment_without_order", "duplicate", "quantity_variance",
+            "unmatched_line"} <= reasons
+    assert "ambiguous" not in reasons and "unlinked_receipt" not in reasons
+
+
+def test_the_world_looks_like_real_documents(world):
+    docs, customs, receipts = (world.input.document_lines, world.input.customs_lines, world.input.receipt_lines)
+    assert "sku" not in docs.columns and docs["packages"].dropna().gt(0).all()  # BL lines: cartons, no SKU
+    assert docs["master_doc_number"].notna().any()  # house bills under consolidations' masters
+    assert customs["sku_group"].str.endswith("-*").any() and customs["sku_group"].isna().any()
+    assert receipts["box_range"].str.match(r"^C\d{4}-C\d{4}$").all()
+    split = receipts.groupby(receipts["asn_no"].str[:10])["container_no"].nunique()
+    assert (split > 1).any()  # one PO over two containers
+    links = match(world.input).links
+    methods = set(links.loc[links["step"] == "receipt_transport_doc", "method"])
+    assert {"exact:document", "rule:master_house_po"} <= methods  # the house bill of a consolidation by PO
 
 
 def test_noise_free_world_is_linked_perfectly():
-    clean = generate(size=3_000, seed=5, noise=Noise(0, 0, 0, 0, 0, 0.05, 0, 0.3))
-    scores = precision_recall(match(clean.input).links, clean.truth)
+    quiet = InboundNoise(0.1, 0.3, 0.7, 0, 0, 0, 0, 0)
+    clean = generate(size=3_000, seed=5, noise=Noise(0, 0, 0, 0, 0, 0.05, 0, 0.3, inbound=quiet))
+    prepared = prepare_input(clean.input)
+    result = match_prepared(prepared)
+    scores = precision_recall(result.links, clean.truth, steps=STEPS)
     assert scores["all"] == (1.0, 1.0)
+    assert unit_scores(full_depth(result.links, prepared), clean.full_depth) == (1.0, 1.0)
+    assert result.exceptions.empty, result.exceptions[["reason", "step", "detail"]].head()
 
 
 def test_fuzzy_rung_finds_typoed_order_ids():
