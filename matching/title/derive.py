@@ -216,6 +216,8 @@ def _lot_events(row, book: PolicyBook, chains: dict[str, list[dict]]) -> list[Ti
                          f"declaration {_s(row.c_declaration_no)}", "DERIVED", phase="CLEARED",
                          location_state="CLEARED")
         else:
+            if subject.state["title_holder"] != owner and (doc is None or (to_order and not chain)):
+                _infer_title(subject, at, owner, incoterm or policy.default_incoterm, doc)
             changes = {"custodian": wh, "location_state": "IN_RECEIVING" if kind == "ARRIVED_AT_WAREHOUSE"
                        else "AVAILABLE"}
             if kind == "RECEIVED_AT_WAREHOUSE" and straight == "ON_RECEIPT":
@@ -225,6 +227,24 @@ def _lot_events(row, book: PolicyBook, chains: dict[str, list[dict]]) -> list[Ti
             subject.emit(kind, at, "CONTRACT", "3PL holds the goods as bailee for the owner",
                          f"ASN {_s(row.asn_no)}", "DERIVED", phase="WAREHOUSE", **changes)
     return subject.out
+
+
+def _infer_title(subject: _Subject, at: datetime, owner: str, incoterm: str, doc: str | None) -> None:
+    """Goods reached the owner's warehouse while the ledger still shows the shipper as title holder.
+
+    With no transport document linked, the contract's delivery point (the Incoterm's, by policy) lay
+    before the goods reached the owner's 3PL; a to-order bill with no endorsement record was endorsed to
+    whoever took delivery (the carrier releases only against the endorsed original). Title, and risk,
+    are the owner's from here; the event says it was inferred."""
+    if doc is None:
+        basis, note = "POLICY_DEFAULT", (f"no transport document linked: the {incoterm} delivery point lies before "
+                                         "the goods reached the owner's warehouse")
+        evidence = "goods received under the owner's 3PL account"
+    else:
+        basis, note = "BL_ENDORSEMENT", ("to-order bill with no endorsement record: delivery was taken against the "
+                                         "endorsed original, so the owner held it")
+        evidence = f"document {doc} delivered to the owner's warehouse"
+    subject.emit("TITLE_PASSED", at, basis, note, evidence, "INFERRED", title_holder=owner, risk_bearer=owner)
 
 
 def _allocation_events(row, book: PolicyBook) -> list[TitleEvent]:

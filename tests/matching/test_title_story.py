@@ -165,3 +165,27 @@ def test_empty_input_gives_an_empty_ledger_and_position():
     ledger = derive_title_events(prepared, match_prepared(prepared).links)
     assert ledger.empty and "seq" in ledger.columns
     assert title_position(ledger, pd.Timestamp("2026-03-05T00:00:00Z")).empty
+
+
+def test_lot_without_a_document_is_the_owners_once_in_its_warehouse(matched):
+    receipts = story.receipt_lines()  # the 3PL's ASN for the air restock names no waybill
+    receipts.loc[receipts["asn_no"] == "ASN-LMN-260305-03", ["mbl_no", "hbl_no", "awb_no"]] = pd.NA
+    prepared = prepare_input(story.story_input(receipt_lines=receipts))
+    ledger = derive_title_events(prepared, match_prepared(prepared).links, policy_book(), endorsements())
+    rows = ledger[ledger["subject_key"] == W + "LOT-SZXAIR260305-EBB"].sort_values("seq")
+    assert rows["kind"].tolist() == ["ARRIVED", "CUSTOMS_LODGED", "CUSTOMS_RELEASED", "TITLE_PASSED",
+                                     "ARRIVED_AT_WAREHOUSE", "RECEIVED_AT_WAREHOUSE"]
+    passed = rows[rows["kind"] == "TITLE_PASSED"].iloc[0]
+    assert (passed["title_holder"], passed["risk_bearer"], passed["basis"], passed["confidence"]) == (
+        "LUMINA-HK", "LUMINA-HK", "POLICY_DEFAULT", "INFERRED")
+    assert rows.iloc[-1]["title_state"] == "OWNED_IN_WAREHOUSE"
+
+
+def test_to_order_bill_without_an_endorsement_record_passes_title_on_delivery(matched):
+    prepared, links = matched
+    ledger = derive_title_events(prepared, links, policy_book())  # the eBL's chain was never loaded
+    rows = ledger[ledger["subject_key"] == W + "LOT-TCLU6543214-EBB"].set_index("kind")
+    assert rows.loc["SHIPPED_ON_BOARD", "title_holder"] == SUPPLIER  # a to-order bill: not on board
+    assert (rows.loc["TITLE_PASSED", "title_holder"], rows.loc["TITLE_PASSED", "basis"]) == (
+        "LUMINA-HK", "BL_ENDORSEMENT")
+    assert rows.loc["RECEIVED_AT_WAREHOUSE", "title_state"] == "OWNED_IN_WAREHOUSE"
