@@ -229,18 +229,23 @@ def _entry_level(h: pd.DataFrame, doc_level: pd.DataFrame, docs: pd.DataFrame, c
     chosen.append(hit.assign(method="exact:declaration")[out_cols])
     todo = h[~member(h["receipt_key"], hit["receipt_key"])]
 
-    # entries naming the receipt's document (the one linked, or any the ASN names)
-    refs = [todo[["receipt_key", "owner_id", c]].rename(columns={c: "ref"}) for c in ("hbl_no", "awb_no", "mbl_no")]
-    if not doc_level.empty and not docs.empty:
-        numbers = docs.drop_duplicates("doc_key").set_index("doc_key")["doc_number"]
-        linked = doc_level[member(doc_level["receipt_key"], todo["receipt_key"])]
-        refs.append(pd.DataFrame({"receipt_key": linked["receipt_key"].to_numpy(),
-                                  "owner_id": linked["doc_key"].str.split("|").str[0].to_numpy(),
-                                  "ref": linked["doc_key"].map(numbers).to_numpy()}))
-    rref = pd.concat(refs, ignore_index=True).dropna().drop_duplicates()
+    # entries naming the receipt's document: the one linked (a house bill is the most specific), else any
+    # number the ASN names (a master bill is shared by the house bills under it)
     eref = pd.concat([customs[["owner_id", "entry_key", c]].rename(columns={c: "ref"})
                       for c in ("mbl_no", "hbl_no", "awb_no")], ignore_index=True).dropna().drop_duplicates()
-    cand = rref.merge(eref, on=["owner_id", "ref"])[["receipt_key", "entry_key"]].drop_duplicates()
+    linked_refs = pd.DataFrame(columns=["receipt_key", "owner_id", "ref"])
+    if not doc_level.empty and not docs.empty:
+        numbers = docs.drop_duplicates("doc_key").set_index("doc_key")["doc_number"]
+        linked = doc_level[member(doc_level["receipt_key"], todo["receipt_key"])].dropna()
+        linked_refs = pd.DataFrame({"receipt_key": linked["receipt_key"].to_numpy(),
+                                    "owner_id": linked["doc_key"].str.split("|").str[0].to_numpy(),
+                                    "ref": linked["doc_key"].map(numbers).to_numpy()})
+    named_refs = pd.concat([todo[["receipt_key", "owner_id", c]].rename(columns={c: "ref"})
+                            for c in ("hbl_no", "awb_no", "mbl_no")], ignore_index=True)
+    first = linked_refs.dropna().merge(eref, on=["owner_id", "ref"])[["receipt_key", "entry_key"]]
+    second = named_refs.dropna().merge(eref, on=["owner_id", "ref"])[["receipt_key", "entry_key"]]
+    second = second[~member(second["receipt_key"], first["receipt_key"])]
+    cand = pd.concat([first, second], ignore_index=True).drop_duplicates()
     econt = customs[["owner_id", "entry_key", "container_no"]].dropna().drop_duplicates()
     if not cand.empty:
         box = todo.set_index("receipt_key")["container_no"]
@@ -292,12 +297,26 @@ def _fit(sku: pd.Series, group: pd.Series) -> pd.Series:
     return out
 
 
-def _says_something(texts: pd.Series, hs: pd.Series) -> pd.Series:
-    """Whether a document line has an HS code or a description with comparable words."""
+def _worded(texts: pd.Series) -> pd.Series:
+    """Whether each text has comparable words (``matching.descriptions.tokens``)."""
     table = token_table(texts)
     worded = set(table["text"].dropna()) if not table.empty else set()
-    has_words = texts.astype("string").isin(worded) if worded else pd.Series(False, index=texts.index)
-    return (_true(has_words) | hs.notna()).astype(bool)
+    if not worded:
+        return pd.Series(False, index=texts.index)
+    return _true(texts.astype("string").isin(worded))
+
+
+def _acceptable(*, strong: pd.Series, weak: pd.Series, tok: pd.Series, words: pd.Series, hs: pd.Series) -> np.ndarray:
+    """Which candidate lines may be linked at all.
+
+    Strong evidence (the SKU or its pattern, the HS code) always counts. Otherwise the line's description
+    decides: shared words are evidence; a description with words but none in common rules the line out,
+    whatever the PO or the units say (every line of an entry shares its PO). A line that says nothing
+    (no words, no HS code) may be taken on weak evidence or as the only line."""
+    described = words.to_numpy()
+    shares = (tok > 0).to_numpy()
+    mute = ~described & hs.isna().to_numpy()
+    return (strong.to_numpy() | shares | (~described & (weak.to_numpy() | mute))).astype(bool)
 
 
 def _choose(pairs: pd.DataFrame, right: str, labels: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -360,10 +379,10 @@ def _customs_lines(lines: pd.DataFrame, customs: pd.DataFrame) -> tuple[pd.DataF
     qty_eq = _true(pd.to_numeric(pairs["c_qty"]) == pd.to_numeric(pairs["planned_qty"]))
     fit_rank = pairs["fit"].map({"exact": 3, "pattern": 2, "open": 1}).astype("int64")
     spec = skus(pairs["sku_group"]).str.len().fillna(0).astype("int64").clip(upper=999)
-    evidence = po_eq | hs_eq | (tok > 0) | qty_eq | (fit_rank > 1)
-    mute = ~_says_something(pairs["c_desc"], pairs["c_hs"])
-    pairs = pairs[(evidence | mute).to_numpy()].reset_index(drop=True)
-    hs_eq, po_eq, tok, qty_eq, fit_rank, spec = (x[(evidence | mute).to_numpy()].reset_index(drop=True)
+    ok = _acceptable(strong=(fit_rank > 1) | hs_eq, weak=po_eq | qty_eq, tok=tok,
+                     words=_worded(pairs["c_desc"]), hs=pairs["c_hs"])
+    pairs = pairs[ok].reset_index(drop=True)
+    hs_eq, po_eq, tok, qty_eq, fit_rank, spec = (x[ok].reset_index(drop=True)
                                                  for x in (hs_eq, po_eq, tok, qty_eq, fit_rank, spec))
     pairs["score"] = (fit_rank * 10**7 + spec * 10**4 + po_eq.astype(int) * 1000 + hs_eq.astype(int) * 100
                       + tok.clip(upper=9) * 10 + qty_eq.astype(int))
@@ -405,9 +424,7 @@ def _document_lines(lines: pd.DataFrame, docs: pd.DataFrame) -> tuple[pd.DataFra
         sku_eq[keep].reset_index(drop=True)
     hs_eq = _true(hs_agree(pairs["hs"], pairs["d_hs"]))
     tok = overlap(pairs["descriptor"], pairs["d_desc"])
-    evidence = po_hit | hs_eq | (tok > 0) | sku_eq
-    mute = ~_says_something(pairs["d_desc"], pairs["d_hs"])
-    ok = (evidence | mute).to_numpy()
+    ok = _acceptable(strong=sku_eq | hs_eq, weak=po_hit, tok=tok, words=_worded(pairs["d_desc"]), hs=pairs["d_hs"])
     pairs, po_hit, sku_eq, hs_eq, tok = (x[ok].reset_index(drop=True) for x in (pairs, po_hit, sku_eq, hs_eq, tok))
     pairs["score"] = (sku_eq.astype(int) * 10**6 + po_hit.astype(int) * 1000 + hs_eq.astype(int) * 100
                       + tok.clip(upper=9) * 10)
