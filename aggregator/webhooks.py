@@ -26,6 +26,7 @@ from aggregator.store.models.tenancy import ShopCredential, ShopRow
 from aggregator.store.models.webhooks import WebhookEventRow
 from aggregator.store.upsert import insert_for, write_audit
 from aggregator.store.vault import Vault
+from aggregator.transport_pool import TransportPool
 from platform_adapters.canonical import Platform
 from platform_adapters.registry import WebhookError, WebhookEvent
 
@@ -137,8 +138,9 @@ def receive(session: Session, vault: Vault, platform: str, body: bytes, authoriz
     return Received(inserted[0], False, event.kind)
 
 
-def apply(engine: Engine, vault: Vault, event_pk: int) -> str:
-    """Act on a stored event; returns (and stores) its new status."""
+def apply(engine: Engine, vault: Vault, event_pk: int, transports: TransportPool | None = None) -> str:
+    """Act on a stored event; returns (and stores) its new status. ``transports``: the process's pool of
+    long-lived clients (re-reading an order then reuses a kept-alive connection)."""
     from aggregator.sync.marketplace import ShopNotReady, refresh_orders
 
     with Session(engine) as session:
@@ -152,7 +154,8 @@ def apply(engine: Engine, vault: Vault, event_pk: int) -> str:
         if shop is None:
             status, detail = "failed", "shop no longer registered"
         elif event.kind == "ORDER_STATUS" and event.order_id:
-            outcome = refresh_orders(engine, shop, vault, [event.order_id])
+            transport = transports.transport(shop.platform) if transports is not None else None
+            outcome = refresh_orders(engine, shop, vault, [event.order_id], transport=transport)
             changed = outcome.counts.get("created", 0) + outcome.counts.get("updated", 0)
             if changed:
                 status = "applied"

@@ -22,6 +22,8 @@ BENCHMARKS = {
     "bench_matching.py": ["--full"],
     "bench_sandbox_sync.py": ["--orders", "100000"],
     "bench_fx.py": [],
+    "bench_api.py": ["--full"],
+    "bench_webhooks.py": ["--pushes", "300"],
 }
 
 

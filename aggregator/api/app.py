@@ -17,6 +17,7 @@ from aggregator.api.bounds import InputGuard
 from aggregator.api.routes import events, operations, orders, webhooks
 from aggregator.store.db import read_only_engine, session_factory
 from aggregator.store.vault import Vault
+from aggregator.transport_pool import TransportPool
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 OPENAPI_URL = "/api/openapi.json"
@@ -32,6 +33,7 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
         yield
         if getattr(app.state, "outbox_watcher", None) is not None:
             app.state.outbox_watcher.close()
+        app.state.transports.close()
 
     app = FastAPI(title="Cross-border aggregator", version=__version__, docs_url=None, lifespan=lifespan,
                   openapi_url=OPENAPI_URL, redoc_url=None,
@@ -44,6 +46,7 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
     app.state.vault = vault
     app.state.public_base_url = public_base_url
     app.state.enqueue_webhook = enqueue_webhook
+    app.state.transports = TransportPool()  # long-lived marketplace clients for applying pushes
     problems.install(app)
     app.add_middleware(InputGuard)
     app.include_router(orders.router)

@@ -103,6 +103,7 @@ DOCUMENTED = {
     "401": "Missing, unknown, expired or revoked API key",
     "403": "The key's role or owner does not allow this",
     "404": "Not found, or not visible to this key's owner",
+    "414": "Query string too long",
     "422": "Invalid input: out-of-range number, control character, unknown filter value or reference",
 }
 
@@ -120,7 +121,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            statuses = ("400", "401", "403", "404", "422") if path.startswith("/api/") else ("422",)
+            statuses = ("400", "401", "403", "404", "414", "422") if path.startswith("/api/") else ("422",)
             for status in statuses:
                 entry = responses.setdefault(status, {"description": DOCUMENTED[status]})
                 entry["content"] = ref

@@ -37,10 +37,34 @@ class OrderOut(BaseModel):
     source_updated_at: datetime
 
 
+class TimelineStep(BaseModel):
+    step: str
+    at: datetime
+    source: str
+    record: str
+    detail: str
+
+
+class ChainLink(BaseModel):
+    """One (order line, lot) of the order's chain, with the records upstream of the lot."""
+
+    order_line_ref: str | None
+    lot_id: str
+    qty: int
+    method: str
+    confidence: float
+    warehouse_code: str | None
+    asn_no: str | None
+    container_no: str | None
+    transport_document_no: str | None
+    customs_declaration_no: str | None
+
+
 class OrderDetailOut(OrderOut):
     lines: list[OrderLineOut]
     packages: list[dict[str, Any]]
-    timeline: list[dict[str, Any]]
+    timeline: list[TimelineStep]
+    chain: list[ChainLink]
 
 
 class ShopOut(BaseModel):

@@ -61,9 +61,11 @@ def make_celery(settings: Settings) -> Celery:
     @app.task(name="aggregator.apply_webhook", autoretry_for=(OSError,), retry_backoff=5, max_retries=5)
     def apply_webhook_task(event_pk: int) -> str:
         from aggregator.store.vault import Vault
+        from aggregator.transport_pool import shared_pool
         from aggregator.webhooks import apply
 
-        return apply(work.engine_for(settings.effective_database_url), Vault.from_settings(settings), event_pk)
+        return apply(work.engine_for(settings.effective_database_url), Vault.from_settings(settings), event_pk,
+                     shared_pool())
 
     @app.task(name="aggregator.sync_due")
     def sync_due_task() -> int:

@@ -102,11 +102,13 @@ class ShopNotReady(RuntimeError):
     """The shop cannot be synced now (needs re-authorization, disabled); the message says why."""
 
 
-def make_transport(platform: str, *, retries: int = 6, timeout: float = 30.0) -> Transport:
-    """The production transport: timeouts, the shared retry policy, the platform's per-shop limiter."""
+def make_transport(platform: str, *, retries: int = 6, timeout: float = 30.0,
+                   client: httpx.Client | None = None) -> Transport:
+    """The production transport: timeouts, the shared retry policy, the platform's per-shop limiter.
+    ``client``: a long-lived client to reuse (``aggregator.transport_pool``); else a new one."""
     adapter = get_adapter(platform)
-    return Transport(httpx.Client(timeout=httpx.Timeout(timeout, connect=min(10.0, timeout))),
-                     retry=RetryPolicy(max_attempts=retries), limiter=limiter_for(adapter), platform=platform)
+    client = client or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)))
+    return Transport(client, retry=RetryPolicy(max_attempts=retries), limiter=limiter_for(adapter), platform=platform)
 
 
 def build_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transport, stream: str = "orders", *,

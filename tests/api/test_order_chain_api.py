@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.api.app import create_app
+from aggregator.matching_service.queries import timeline
 from aggregator.matching_service.service import run_match
 from aggregator.sandbox_link import connect_sandbox, import_logistics_dir
 from aggregator.store.models import OrderRow, ShopRow
@@ -40,6 +41,13 @@ def test_order_detail_carries_the_matched_chain(sqlite_engine, tmp_path: Path) -
     steps = [s["step"] for s in body["timeline"]]
     assert {"ordered", "lot", "received", "dispatched", "delivered"} <= set(steps), steps
     assert steps.index("received") < steps.index("dispatched") < steps.index("delivered")
+    engine_view = timeline(sqlite_engine, platform=order.platform, shop_id=order.shop_id, order_id=order.order_id,
+                           owner_id=order.owner_id)  # the matching engine's whole-frame timeline: same facts
+    # (the engine repeats dispatch and delivery once per outbound line; the API tells each once)
+    assert {(s["step"], s["at"]) for s in body["timeline"]} == {
+        (r.step, r.at.isoformat().replace("+00:00", "Z")) for r in engine_view.itertuples()}
+    assert len([s for s in body["timeline"] if s["step"] == "dispatched"]) == 1
+    assert body["chain"] and all(link["lot_id"] and link["asn_no"] for link in body["chain"])
     other = next(k for owner, k in keys.items() if owner != order.owner_id)
     assert client.get(f"/api/v1/orders/{order.platform}/{order.shop_id}/{order.order_id}",
                       headers={"Authorization": f"Bearer {other}"}).status_code == 404

@@ -1,5 +1,5 @@
 """Orders visible to the caller: a keyset-paged list with filters and identifier search, and one order
-with its lines, packages and timeline (ETag'd)."""
+with its lines, packages, chain and timeline (ETag'd), read by indexed lookups (``api/chain.py``)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,7 +18,7 @@ from aggregator.api.pagination import (
 )
 from aggregator.api.schemas import OrderDetailOut, OrderLineOut, OrderOut
 from aggregator.api.search import orders_matching
-from aggregator.api.timeline import order_timeline
+from aggregator.api.chain import order_chain
 from aggregator.store.models import OrderLineRow, OrderPackageRow, OrderRow, ShopRow
 from platform_adapters.canonical import OrderStatus, Platform
 
@@ -103,7 +103,9 @@ def get_order(platform: PlatformName, shop_id: PathIdent, order_id: PathIdent, r
         OrderRow.owner_id)).first()
     if row is None:  # another owner's order is indistinguishable from a missing one
         raise HTTPException(404, "order not found")
-    lines = session.scalars(select(OrderLineRow).where(OrderLineRow.order_pk == row.id).order_by(OrderLineRow.id))
+    lines = list(session.scalars(select(OrderLineRow).where(OrderLineRow.order_pk == row.id)
+                                 .order_by(OrderLineRow.id)))
+    chain = order_chain(session, row, lines)
     packages = session.scalars(select(OrderPackageRow).where(OrderPackageRow.order_pk == row.id)
                                .order_by(OrderPackageRow.id))
     detail = OrderDetailOut(
@@ -111,6 +113,7 @@ def get_order(platform: PlatformName, shop_id: PathIdent, order_id: PathIdent, r
         lines=[OrderLineOut.model_validate(line, from_attributes=True) for line in lines],
         packages=[{"package_id": p.package_id, "tracking_number": p.tracking_number, "carrier": p.carrier,
                    "status": p.status, "line_refs": p.line_refs.split()} for p in packages],
-        timeline=order_timeline(session, row),
+        timeline=chain.timeline,
+        chain=chain.links,
     )
     return tagged(request, detail)

@@ -39,7 +39,9 @@ async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/webhooks/{platform}")
+@router.post("/webhooks/{platform}", responses={
+    400: {"description": "Unreadable push"}, 401: {"description": "Signature does not verify"},
+    404: {"description": "Unknown platform"}, 413: {"description": "Body too large"}})
 async def push(platform: str, request: Request, background: BackgroundTasks) -> dict:
     if platform not in ("shopee", "lazada", "tiktok"):
         raise HTTPException(404, "unknown platform")
@@ -63,5 +65,5 @@ async def push(platform: str, request: Request, background: BackgroundTasks) -> 
         if state.enqueue_webhook is not None:
             state.enqueue_webhook(received.event_pk)
         else:
-            background.add_task(apply, state.engine, state.vault, received.event_pk)
+            background.add_task(apply, state.engine, state.vault, received.event_pk, state.transports)
     return {"received": True, "duplicate": received.duplicate}
