@@ -54,6 +54,28 @@ def add_owner(session: Session, owner_id: str, name: str, base_currency: str = "
     return row, api_key
 
 
+def set_owner(session: Session, owner_id: str, *, base_currency: str | None = None, name: str | None = None,
+              actor: str = "cli") -> OwnerRow:
+    """Change an owner's base currency (ISO 4217, refused when unknown) and/or name; audited."""
+    row = require_owner(session, owner_id)
+    changes: dict[str, str] = {}
+    if base_currency is not None:
+        code = base_currency.strip().upper()
+        if not is_known(code):
+            raise TenancyError(f"unknown currency {base_currency!r} (an ISO 4217 code such as CNY, USD, MYR)")
+        if code != row.base_currency:
+            changes["base_currency"] = code
+    if name is not None and name.strip() and name.strip() != row.name:
+        changes["name"] = name.strip()
+    for field, value in changes.items():
+        setattr(row, field, value)
+    if changes:
+        session.flush()
+        write_audit(session, entity="owners", key=owner_id, action="update", owner_id=owner_id, changes=changes,
+                    actor=actor)
+    return row
+
+
 #: the older name of ``require_owner``
 get_owner = require_owner
 

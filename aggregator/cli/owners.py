@@ -29,6 +29,23 @@ def add(app: AppContext, owner_id: str, name: str, base_currency: str) -> None:
     click.echo(f"owner {owner_id} added; API key (shown once): {api_key}")
 
 
+@command.command(name="set", help="Change an owner's base currency (the currency its title position is valued "
+                                   "in; an ISO 4217 code) or name.")
+@click.argument("owner_id")
+@click.option("--base-currency", default=None, help="ISO 4217 code, e.g. CNY, USD, MYR.")
+@click.option("--name", default=None)
+@pass_app
+def set_(app: AppContext, owner_id: str, base_currency: str | None, name: str | None) -> None:
+    from aggregator.store.db import session_scope
+    from aggregator.tenancy import set_owner
+
+    if base_currency is None and name is None:
+        raise click.UsageError("nothing to change: give --base-currency and/or --name")
+    with session_scope(app.ready_engine()) as session:
+        row = set_owner(session, owner_id, base_currency=base_currency, name=name)
+        click.echo(f"owner {row.owner_id}: name {row.name!r}, base currency {row.base_currency}")
+
+
 @command.command(name="list", help="List owners.")
 @format_option()
 @pass_app

@@ -7,6 +7,7 @@ import click
 
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.instants import INSTANT
+from aggregator.cli.errors import UserError
 from aggregator.cli.output import format_option, render_frame
 
 
@@ -15,15 +16,45 @@ def command() -> None:
     pass
 
 
-@command.command(name="position", help="Quantity and value by owner x title holder x title state x location.")
+@command.command(name="position", help="Goods on the water, at port / in customs, in warehouse, in last mile and "
+                                        "delivered, per owner and title holder, with each owner's total: quantity "
+                                        "and value at cost in the owner's base currency (rates of the instant's "
+                                        "date, path shown). Values print rounded half-up to the currency's minor "
+                                        "units; units with no cost count as unvalued.")
 @click.option("--at", "at", type=INSTANT, required=True,
               help="ISO 8601 instant with a time zone, e.g. 2026-03-05T00:00:00+08:00.")
 @click.option("--owner", "owner_id", default=None, help="Only this owner (brand).")
+@click.option("--detail", is_flag=True, help="Split each stage by title state and location state.")
 @format_option()
 @pass_app
-def position(app: AppContext, at: datetime, owner_id: str | None, fmt: str) -> None:
+def position(app: AppContext, at: datetime, owner_id: str | None, detail: bool, fmt: str) -> None:
     import pandas as pd
 
-    from aggregator.matching_service.queries import position_at
+    from aggregator.matching_service.queries import valued_position_at
+    from aggregator.matching_service.valuation import MissingBaseCurrency
+    from fx.money import Money
 
-    render_frame(position_at(app.ready_engine(), pd.Timestamp(at), owner_id), fmt)
+    engine = app.ready_engine()
+    if owner_id is not None:
+        from aggregator.store.db import session_scope
+        from aggregator.tenancy import require_owner
+
+        with session_scope(engine) as session:
+            require_owner(session, owner_id)
+    try:
+        frame = valued_position_at(engine, pd.Timestamp(at), owner_id, detail=detail)
+    except MissingBaseCurrency as exc:
+        raise UserError(str(exc)) from exc
+    shown = frame.copy()
+    shown["value"] = [str(Money(v, c).round().amount) if c else str(v) for v, c in zip(frame["value"],
+                                                                                      frame["currency"])]
+    render_frame(shown, fmt)
+    if fmt == "table":
+        totals = frame[frame["stage"] == "TOTAL"]
+        for row in frame.groupby("owner_id", sort=True).agg(unvalued=("unvalued_qty", "sum"),
+                                                            failed=("unconverted", lambda u: sum(bool(x) for x in u)))\
+                .itertuples():
+            held = totals[totals["owner_id"] == row.Index]
+            total = f"{Money(held['value'].iloc[0], held['currency'].iloc[0]).round()}" if not held.empty else "nothing"
+            click.echo(f"{row.Index}: holds title to {total} at cost; {row.unvalued} unit(s) without a cost; "
+                       f"{row.failed} value(s) not converted")

@@ -1,6 +1,7 @@
 """Read-side of matching for the CLI, API and exports: title positions, link chains, exceptions, timelines."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -36,6 +37,25 @@ def position_at(engine: Engine, at, owner_id: str | None = None) -> pd.DataFrame
             owner_id)).all()}
     ledger = pd.DataFrame(rows, columns=columns)
     return title_position(ledger, at, owner_id=owner_id, unit_values=values)
+
+
+def valued_position_at(engine: Engine, at, owner_id: str | None = None, *, detail: bool = False) -> pd.DataFrame:
+    """The title position per owner and stage (``valuation.value_position``): each lot at its cost, in its
+    owner's base currency at the rates of ``at``'s date (the last published within the converter's maximum
+    age), with the rate path of every conversion."""
+    from aggregator.fx_service.rates import load_rate_book
+    from aggregator.matching_service.valuation import value_position
+    from aggregator.store.models.tenancy import OwnerRow
+    from fx.convert import ConversionPolicy, Converter
+
+    policy = ConversionPolicy(allow_fallback=True)
+    day = pd.Timestamp(at).tz_convert("UTC").date()
+    with session_scope(engine) as session:
+        bases = dict(session.execute(_owned(select(OwnerRow.owner_id, OwnerRow.base_currency), OwnerRow.owner_id,
+                                            owner_id)).all())
+        book = load_rate_book(session, since=day - timedelta(days=policy.max_age_days), until=day)
+    position = position_at(engine, at, owner_id)
+    return value_position(position, bases, Converter(book, policy), day, detail=detail)
 
 
 def link_chains(engine: Engine, owner_id: str | None = None) -> pd.DataFrame:

@@ -9,7 +9,8 @@ Per lot (through its receipt line's links to a transport document line and a cus
   ``SURRENDER_FOR_DELIVERY`` -> ``SURRENDER_REQUESTED``, ``SURRENDERED`` -> carrier holds the document);
 * ``TELEX_RELEASED`` for telex / express releases (the source gives no time: placed at arrival,
   confidence INFERRED); ``ARRIVED`` (declared arrival date, else the document's ETA, INFERRED);
-* ``CUSTOMS_LODGED`` / ``CUSTOMS_RELEASED`` (custody and control, never title);
+* ``CUSTOMS_LODGED`` / ``CUSTOMS_RELEASED`` (custody and control, never title; a declaration lodged before
+  arrival takes effect on arrival);
 * ``ARRIVED_AT_WAREHOUSE`` / ``RECEIVED_AT_WAREHOUSE`` (the 3PL becomes custodian as bailee).
 
 Per allocation (shipment line x lot): ``ALLOCATED``, ``DISPATCHED``, ``DELIVERED`` (title and risk to the
@@ -139,7 +140,10 @@ def _lot_events(row, book: PolicyBook, chains: dict[str, list[dict]]) -> list[Ti
     add(arrival or _t(row.d_eta), "ARRIVED", inferred=arrival is None)
     if _s(row.d_release_type) == "TELEX_RELEASE" and not chain:
         add(arrival or _t(row.d_eta), "TELEX_RELEASED")
-    add(_t(row.c_submitted_at), "CUSTOMS_LODGED")
+    # a declaration lodged before arrival (pre-arrival processing) puts nothing under customs control
+    # until the goods arrive
+    lodged, landed = _t(row.c_submitted_at), arrival or _t(row.d_eta)
+    add(max(lodged, landed) if lodged and landed else lodged, "CUSTOMS_LODGED")
     add(_t(row.c_released_at), "CUSTOMS_RELEASED")
     add(_t(row.arrived_at), "ARRIVED_AT_WAREHOUSE")
     add(_t(row.received_at), "RECEIVED_AT_WAREHOUSE")

@@ -44,6 +44,7 @@ def story_orders() -> list[Order]:
 
 
 def load_story(engine: Engine, tmp_path, samples=SAMPLES) -> None:
+    assert cli_run(engine, tmp_path, "owners", "add", OWNER, "--name", OWNER).exit_code == 0
     for kind, name in IMPORTS:
         result = cli_run(engine, tmp_path, "import", kind, str(samples / name), "--owner", OWNER)
         assert result.exit_code == 0, (kind, result.output)

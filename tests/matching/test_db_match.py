@@ -51,21 +51,24 @@ def test_exceptions_incremental_rerun_title_position_and_timeline(story_db, tmp_
         ("quantity_variance", W + "ASN-LMN-260310-02|1", "-20", "OPEN")]
     again = cli_run(story_db, tmp_path, "match", "--policy", POLICY)
     assert "matched 0 of 5 partition(s)" in again.output and "0 title event(s) added" in again.output
-    position = cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-03T08:00:00+08:00",
+    position = cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-03T08:00:00+08:00", "--detail",
                        "--format", "csv")
     assert position.exit_code == 0, position.output
-    assert [(r["title_holder"], r["title_state"], r["location_state"], r["qty"], r["value"])
+    # the owner books in CNY (the default) and no rates are loaded: the values stay unconverted, and say so
+    assert [(r["title_holder"], r["title_state"], r["location_state"], r["qty"], r["value"], r["currency"])
             for r in read_csv(position.output)] == [
-        ("LUMINA-HK", "SELLER_TITLE_IN_TRANSIT", "IN_TRANSIT_OCEAN", "6980", "40553.80"),
+        ("LUMINA-HK", "SELLER_TITLE_IN_TRANSIT", "IN_TRANSIT_OCEAN", "6980", "0.00", "CNY"),
         ("Shenzhen Brightway Electronics Co. Ltd.", "SUPPLIER_TITLE_IN_TRANSIT", "IN_TRANSIT_OCEAN", "18260",
-         "548275.20")]
+         "0.00", "CNY"),
+        ("LUMINA-HK", "", "", "6980", "0.00", "CNY")]
+    assert "40553.80 MYR not converted" in read_csv(position.output)[0]["unconverted"]
     owned = read_csv(cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-16T00:00:00Z",
                              "--owner", "LUMINA-HK", "--format", "csv").output)
     assert {r["title_holder"] for r in owned} == {"LUMINA-HK"}
     later = read_csv(cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-17T00:00:00Z",
                              "--format", "csv").output)
     assert [(r["title_holder"], r["qty"], r["unvalued_qty"]) for r in later
-            if r["location_state"] == "IN_TRANSIT_OCEAN"] == [("SUPPLIER-BRIGHTWAY", "8000", "8000")]
+            if r["stage"] == "ON_THE_WATER"] == [("SUPPLIER-BRIGHTWAY", "8000", "8000")]
     assert cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-16").exit_code == 2
     result = cli_run(story_db, tmp_path, "export", "timeline", "--order", "578000000000000001", "--platform",
                      "tiktok", "--shop", "TTS-MY-7300000001")
@@ -121,6 +124,35 @@ def test_changed_data_retracts_title_events_instead_of_rewriting_them(story_db, 
         after = dict(session.execute(select(TitleEventRow.event_id, TitleEventRow.retracted_at)).all())
     assert set(before) <= set(after)  # nothing deleted
     assert any(after[e] is not None for e in before)
+
+
+def test_title_position_in_the_owners_base_currency_with_the_rate_path(story_db, tmp_path):
+    rates = tmp_path / "rates.json"
+    rates.write_text('{"amount": 1, "base": "EUR", "date": "2026-03-02", "rates": {"MYR": 5.0, "CNY": 8.0}}')
+    imported = cli_run(story_db, tmp_path, "fx", "rates", "import", str(rates), "--source", "json",
+                       "--source-name", "TESTBANK")
+    assert imported.exit_code == 0, imported.output
+    shown = cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-03T08:00:00+08:00")
+    assert shown.exit_code == 0, shown.output
+    assert "LUMINA-HK: holds title to 64886.08 CNY at cost; 0 unit(s) without a cost; 0 value(s) not converted" \
+        in shown.output  # 40553.80 MYR / 5 x 8
+    rows = read_csv(cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-03T08:00:00+08:00",
+                            "--format", "csv").output)
+    assert [(r["stage"], r["title_holder"], r["qty"], r["value"], r["currency"], r["rate_path"]) for r in rows] == [
+        ("ON_THE_WATER", "LUMINA-HK", "6980", "64886.08", "CNY", "MYR→EUR→CNY (TESTBANK 2026-03-02)"),
+        ("ON_THE_WATER", "Shenzhen Brightway Electronics Co. Ltd.", "18260", "877240.32", "CNY",
+         "MYR→EUR→CNY (TESTBANK 2026-03-02)"),
+        ("TOTAL", "LUMINA-HK", "6980", "64886.08", "CNY", "MYR→EUR→CNY (TESTBANK 2026-03-02)")]
+    changed = cli_run(story_db, tmp_path, "owners", "set", "LUMINA-HK", "--base-currency", "myr")
+    assert changed.exit_code == 0 and "base currency MYR" in changed.output
+    rows = read_csv(cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-03T08:00:00+08:00",
+                            "--format", "csv").output)
+    assert [(r["value"], r["currency"], r["rate_path"]) for r in rows][0] == ("40553.80", "MYR", "")
+    refused = cli_run(story_db, tmp_path, "owners", "set", "LUMINA-HK", "--base-currency", "XYZ")
+    assert refused.exit_code == 1 and "unknown currency 'XYZ'" in refused.output
+    assert cli_run(story_db, tmp_path, "owners", "set", "NOPE", "--base-currency", "USD").exit_code == 1
+    unknown = cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-03T00:00:00Z", "--owner", "NOPE")
+    assert unknown.exit_code == 1 and "no owner 'NOPE'" in unknown.output
 
 
 def test_match_on_an_empty_store(engine, tmp_path):
