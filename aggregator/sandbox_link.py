@@ -1,9 +1,12 @@
-"""Connects a running sandbox to the database: its owners and shops registered and authorized.
+"""Connects a running sandbox to the database: its owners (with their aliases) and shops registered
+and authorized, and its logistics files imported as a user would.
 
 Used by the demo, the end-to-end tests and the load benchmark: every shop goes through the same
 steps a real one does (``shops add`` with the app credentials, then the code → token exchange
 through its adapter), only the authorization code comes from the sandbox instead of a seller's
-browser.
+browser. Each owner's aliases (3PL owner codes, legal names, registration numbers: what the world
+publishes about what its files call the owner) are registered as ``aggregator owners alias add``
+would; the files are then imported without ``--owner``: each row's owner comes from the row.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import httpx
 from sqlalchemy import Engine, select
 
 from aggregator.auth.shops import add_shop, authorize_with_code
+from aggregator.owners.aliases import add_alias
 from aggregator.store.db import session_scope
 from aggregator.store.models.tenancy import OwnerRow, ShopRow
 from aggregator.store.vault import Vault
@@ -35,13 +39,7 @@ def connect_sandbox(engine: Engine, vault: Vault, base_url: str,
     New owners' API keys (shown once) are put in ``api_keys`` when a dict is given.
     """
     directory = sandbox_directory(base_url)
-    with session_scope(engine) as session:
-        known = set(session.scalars(select(OwnerRow.owner_id)))
-        for owner in directory["owners"]:
-            if owner["owner_id"] not in known:
-                _, key = add_owner(session, owner["owner_id"], owner["name"])
-                if api_keys is not None:
-                    api_keys[owner["owner_id"]] = key
+    register_owners(engine, directory["owners"], api_keys)
     shop_ids = []
     for entry in directory["shops"]:
         platform, app = entry["platform"], directory["apps"][entry["platform"]]
@@ -60,20 +58,49 @@ def connect_sandbox(engine: Engine, vault: Vault, base_url: str,
     return shop_ids
 
 
-#: The sandbox's logistics files and the import kind (standard profile) each one is.
-LOGISTICS_KINDS = {"forwarder_bl.csv": "bl", "customs_entries.csv": "customs", "warehouse_inbound.csv": "inbound",
-                   "warehouse_outbound.csv": "outbound", "stock_lots_snapshot.csv": "stock"}
+def register_owners(engine: Engine, owners: list[dict], api_keys: dict[str, str] | None = None) -> None:
+    """Add the owners not registered yet and every alias they publish (``{"owner_id", "name",
+    "aliases": [{"kind", "value", "scope"}]}``). Idempotent: known owners and aliases are left as they are.
+
+    New owners' API keys (shown once) are put in ``api_keys`` when a dict is given.
+    """
+    with session_scope(engine) as session:
+        known = set(session.scalars(select(OwnerRow.owner_id)))
+        for owner in owners:
+            if owner["owner_id"] not in known:
+                _, key = add_owner(session, owner["owner_id"], owner["name"])
+                if api_keys is not None:
+                    api_keys[owner["owner_id"]] = key
+            for alias in owner.get("aliases", ()):
+                add_alias(session, owner["owner_id"], alias["kind"], alias["value"], alias.get("scope") or None,
+                          actor="sandbox")
+
+
+#: The sandbox's logistics files by name prefix, in the order they depend on each other (stock rows name
+#: the receipts they came in on), with the import kind (standard profile) of each.
+LOGISTICS_KINDS = {"forwarder_bl": "bl", "customs_entries": "customs", "warehouse_inbound": "inbound",
+                   "warehouse_outbound": "outbound", "stock_lots_snapshot": "stock"}
+
+
+def logistics_kind(path: Path) -> str | None:
+    """The import kind of a sandbox logistics file (``forwarder_bl.csv``, ``warehouse_inbound-MYPKG-WH01.csv``…)."""
+    return next((kind for prefix, kind in LOGISTICS_KINDS.items()
+                 if path.suffix == ".csv" and path.stem.startswith(prefix)), None)
 
 
 def import_logistics_dir(engine: Engine, directory: Path, *, reports: Path | None = None) -> list:
-    """Import ``directory/<owner_id>/<file>.csv`` (as the sandbox writes them) in dependency order."""
+    """Import every logistics file under ``directory`` (any layout: one folder per forwarder, 3PL,
+    warehouse or owner) in dependency order, without ``--owner``: each row's owner comes from the row."""
     from aggregator.ingest import import_file
 
+    order = list(LOGISTICS_KINDS.values())
+    files = sorted(((logistics_kind(p), p) for p in Path(directory).rglob("*.csv") if logistics_kind(p)),
+                   key=lambda kp: (order.index(kp[0]), str(kp[1])))
     summaries = []
-    for owner_dir in sorted(p for p in Path(directory).iterdir() if p.is_dir()):
-        for name, kind in LOGISTICS_KINDS.items():
-            path = owner_dir / name
-            if path.exists():
-                report = (reports / f"rejects-{owner_dir.name}-{kind}.csv") if reports else None
-                summaries.append(import_file(engine, kind, path, owner_id=owner_dir.name, report_path=report))
+    for kind, path in files:
+        report = None
+        if reports is not None:
+            where = path.relative_to(directory).with_suffix("").as_posix().replace("/", "-")
+            report = reports / f"rejects-{where}.csv"
+        summaries.append(import_file(engine, kind, path, report_path=report))
     return summaries

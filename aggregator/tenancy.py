@@ -1,5 +1,10 @@
-"""Owners (brands): create, list, look up (``require_owner``). Shops are managed by ``aggregator.shops``;
-API keys by ``aggregator.api.keys``."""
+"""Owners (brands): create, list, look up (``require_owner``). Shops are managed by ``aggregator.auth.shops``;
+API keys by ``aggregator.api.keys``; aliases (what files call an owner) by ``aggregator.owners``.
+
+``require_owner`` is the one way to resolve an owner id named by a user (any CLI verb, API filter or
+service entry point): an unknown id raises ``UnknownOwner`` with a clear message, never a silent
+empty result or rows stored under an owner that does not exist.
+"""
 from __future__ import annotations
 
 import re
@@ -19,15 +24,24 @@ class TenancyError(ValueError):
 
 
 class UnknownOwner(TenancyError):
-    """An owner id that names no owner."""
+    """An owner id that names no owner (the message names a few known ones, for the operator)."""
+
+    def __init__(self, owner_id: str, known: list[str] | None = None) -> None:
+        self.owner_id = owner_id
+        hint = ""
+        if known:
+            shown = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
+            hint = f"; known owners: {shown}"
+        super().__init__(f"no owner {owner_id!r}{hint} (see: aggregator owners list; create it with: "
+                         f"aggregator owners add {owner_id} --name …)")
 
 
 def require_owner(session: Session, owner_id: str) -> OwnerRow:
     """The owner named ``owner_id``; an unknown id is refused (``UnknownOwner``), never defaulted."""
     row = session.scalars(select(OwnerRow).where(OwnerRow.owner_id == owner_id)).first()
     if row is None:
-        raise UnknownOwner(f"no owner {owner_id!r} (see: aggregator owners list; create it with: "
-                           f"aggregator owners add {owner_id} --name …)")
+        known = list(session.scalars(select(OwnerRow.owner_id).order_by(OwnerRow.owner_id).limit(11)))
+        raise UnknownOwner(owner_id, known)
     return row
 
 
@@ -74,10 +88,6 @@ def set_owner(session: Session, owner_id: str, *, base_currency: str | None = No
         write_audit(session, entity="owners", key=owner_id, action="update", owner_id=owner_id, changes=changes,
                     actor=actor)
     return row
-
-
-#: the older name of ``require_owner``
-get_owner = require_owner
 
 
 def list_owners(session: Session) -> list[OwnerRow]:

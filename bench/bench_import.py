@@ -79,10 +79,13 @@ def time_pandas(path: Path) -> float:
 
 def time_import(url: str, path: Path, chunk_rows: int) -> tuple[float, object]:
     from aggregator.ingest import import_file
-    from aggregator.store.db import create_engine_for, upgrade_schema
+    from aggregator.store.db import create_engine_for, session_scope, upgrade_schema
+    from aggregator.tenancy import add_owner
 
     engine = create_engine_for(url)
     upgrade_schema(engine)
+    with session_scope(engine) as session:
+        add_owner(session, "BENCH", "Bench")
     started = time.perf_counter()
     summary = import_file(engine, "outbound", path, owner_id="BENCH", chunk_rows=chunk_rows)
     elapsed = time.perf_counter() - started

@@ -18,7 +18,7 @@ from aggregator.store.db import session_scope
 from aggregator.store.models.tenancy import ShopCredential, ShopRow
 from aggregator.store.upsert import write_audit
 from aggregator.store.vault import Vault
-from aggregator.tenancy import TenancyError, get_owner
+from aggregator.tenancy import TenancyError, require_owner
 from platform_adapters.auth import TokenSet
 from platform_adapters.canonical import Platform
 from platform_adapters.registry import ShopContext, get_adapter
@@ -41,7 +41,7 @@ def add_shop(session: Session, vault: Vault, *, platform: str, owner_id: str, sh
         raise TenancyError(f"shop id {shop_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
     if not app_key or not app_secret:
         raise TenancyError("the app key (partner_id) and app secret (partner_key) are required")
-    get_owner(session, owner_id)
+    require_owner(session, owner_id)
     adapter = get_adapter(platform_name)
     try:
         adapter.settings_for(app_key=app_key, app_secret=app_secret, region=region, base_url=base_url)

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.owner_option import owner_option
 
 KINDS = ("bl", "dcsa-ebl", "dcsa-events", "customs", "inbound", "outbound", "stock")
 PROGRESS_MIN_BYTES = 5 * 1024 * 1024
@@ -22,7 +23,8 @@ PROGRESS_MIN_BYTES = 5 * 1024 * 1024
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--profile", "profile_name", default=None,
               help="Bundled profile name (see docs/formats.md) or path of a .toml/.json profile file.")
-@click.option("--owner", "owner_id", default=None, help="Owner (brand) the records belong to.")
+@owner_option(help="Every row is this owner's. Default: each row's owner comes from the row (owner aliases, the "
+                   "registered shop, the stored record it names); a row naming no known owner is rejected.")
 @click.option("--encoding", default=None, help="Override the profile's encoding: utf-8, utf-8-sig, gbk, gb18030.")
 @click.option("--timezone", "timezone_name", default=None,
               help="IANA zone for local date-times without an offset (e.g. Asia/Kuala_Lumpur).")

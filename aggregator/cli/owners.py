@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import click
 
+from aggregator.cli import owner_aliases
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.output import format_option, render
 
 
-@click.group(name="owners", help="Brand owners (tenants): add, list.")
+@click.group(name="owners", help="Brand owners (tenants): add, list; their aliases in files (alias add|list|remove).")
 def command() -> None:
     pass
 
@@ -57,3 +58,6 @@ def list_(app: AppContext, fmt: str) -> None:
         rows = [(row.owner_id, row.name, row.base_currency, row.created_at.isoformat(timespec="seconds"))
                 for row in list_owners(session)]
     render(rows, ("owner", "name", "base currency", "created"), fmt)
+
+
+command.add_command(owner_aliases.alias)

@@ -3,10 +3,17 @@
 The file is decoded strictly (declared encoding, UTF-8 by default) and parsed with
 ``parse_float=Decimal``; each document or event is mapped and stored on its own (SAVEPOINT), so a
 bad one is reported with its JSON path and the others are kept.
+
+Owners (unless ``--owner``): a transport document is its consignee's or notify party's (owner
+aliases), else, for a master, the owners' of its stored house documents (one copy each); an event is
+stored for every owner whose stored documents it names (document reference, booking, container); a
+vessel event naming none of them belongs to the owners of the file's other events at the same
+transport call. An item that names no owner is rejected with its JSON path.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +24,11 @@ from aggregator.ingest.events_writer import write_event
 from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.tabular_import import _ChunkSink
 from aggregator.ingest.writers import write_transport_document
+from aggregator.owners.attribution import Attribution, OwnerResolver
 from platform_adapters.canonical.common import Problem
+from platform_adapters.canonical.logistics import TransportDocument, TransportEvent
+from platform_adapters.canonical.tenancy import OwnerClaim
+from platform_adapters.logistics.bl_report import is_to_order
 from platform_adapters.logistics import dcsa_ebl, dcsa_events
 from platform_adapters.tabular.errors import TabularError
 from platform_adapters.tabular.layout import codec_for
@@ -41,10 +52,32 @@ def _located(problems, filename: str):
                     filename) for p in problems]
 
 
-def import_dcsa(session: Session, *, import_pk: int, path: Path, kind: str, owner_id: str,
+def document_claims(doc: TransportDocument) -> tuple[OwnerClaim, ...]:
+    consignee = "" if doc.is_to_order or is_to_order(doc.consignee) else (doc.consignee or "")
+    claims = [OwnerClaim("legal_name", "consignee", consignee),
+              OwnerClaim("legal_name", "notify_party", doc.notify_party or "")]
+    if doc.doc_level != "HOUSE":
+        claims.append(OwnerClaim("houses_of", "transportDocumentReference", doc.doc_number))
+    return tuple(claims)
+
+
+def event_claims(event: TransportEvent) -> tuple[OwnerClaim, ...]:
+    claims = [OwnerClaim("booking" if ref.kind == "BKG" else "document", "documentReference", ref.value)
+              for ref in event.document_refs]
+    claims.append(OwnerClaim("container", "equipmentReference", event.equipment_no or ""))
+    return tuple(claims)
+
+
+def _unowned(attribution: Attribution, filename: str, location: str) -> Problem:
+    return Problem(attribution.code, attribution.reason, field=f"{location}.{attribution.column}",
+                   value=attribution.value, location=filename)
+
+
+def import_dcsa(session: Session, *, import_pk: int, path: Path, kind: str, owner_id: str | None,
                 encoding: str, summary: ImportSummary) -> None:
     payload = load_json(path, encoding)
     sink = _ChunkSink(import_pk, summary)
+    resolver = OwnerResolver(session, override=owner_id)
     if kind == "dcsa-ebl":
         documents = dcsa_ebl.split_documents(payload)
         if not documents:
@@ -53,39 +86,63 @@ def import_dcsa(session: Session, *, import_pk: int, path: Path, kind: str, owne
                                code="missing_columns")
         for location, doc, chain in documents:
             summary.rows_read += 1
-            result = dcsa_ebl.map_transport_document(doc, chain, owner_id, location)
+            result = dcsa_ebl.map_transport_document(doc, chain, owner_id or "", location)
             problems = _located(result.problems, path.name)
+            owners: tuple[str, ...] = ()
             if result.record is not None:
-                problems += _store(session, summary, write_transport_document, (session, result.record),
-                                   path.name, location)
-            sink.add(problems, {None: {"location": location}})
+                attribution = resolver.resolve(document_claims(result.record))
+                owners = attribution.owners
+                if not owners:
+                    problems.append(_unowned(attribution, path.name, location))
+                for owner in owners:
+                    problems += _store(session, summary, write_transport_document,
+                                       (session, replace(result.record, owner_id=owner)), path.name, location, owner)
+            sink.add(problems, {None: {"location": location}}, owners[0] if len(owners) == 1 else None)
     else:
         events = dcsa_events.split_events(payload)
         if events == [("$", payload)] and not (isinstance(payload, dict) and "payload" in payload
                                                 or isinstance(payload, dict) and "eventType" in payload):
             raise TabularError(path.name, "no DCSA events found (expected a list, {'events': [...]} or one event)"
                                + _other_kind_hint(payload), code="missing_columns")
+        mapped = []
+        by_call: dict[str, set[str]] = {}
         for location, raw in events:
             summary.rows_read += 1
             result, call = dcsa_events.map_event(raw, owner_id, location)
-            problems = _located(result.problems, path.name)
+            attribution = None
             if result.record is not None:
+                attribution = resolver.resolve(event_claims(result.record), every=True)
+                if call:
+                    by_call.setdefault(call, set()).update(attribution.owners)
+            mapped.append((location, result, call, attribution))
+        for location, result, call, attribution in mapped:
+            problems = _located(result.problems, path.name)
+            owners = ()
+            if result.record is not None:
+                # A vessel event names no document or container: it is about the shipments of the other
+                # events of this file at the same transport call.
+                owners = attribution.owners or tuple(sorted(by_call.get(call, ())))
+                if not owners:
+                    problems.append(_unowned(attribution, path.name, location))
                 key = dcsa_events.milestone_key(result.record, call)
-                problems += _store(session, summary, write_event, (session, result.record, owner_id, key),
-                                   path.name, location)
-            sink.add(problems)
+                for owner in owners:
+                    problems += _store(session, summary, write_event,
+                                       (session, replace(result.record, owner_id=owner), owner, key),
+                                       path.name, location, owner)
+            sink.add(problems, owner_id=owners[0] if len(owners) == 1 else None)
     sink.flush(session)
     session.commit()
 
 
 def _store(session: Session, summary: ImportSummary, write, args: tuple, filename: str,
-           location: str) -> list[Problem]:
+           location: str, owner_id: str) -> list[Problem]:
     try:
         with session.begin_nested():
             outcome = write(*args)
             if isinstance(outcome, tuple):  # write_event also says what happened to the milestone
                 outcome = outcome[0]
         summary.count(outcome.outcome.value)
+        summary.owners[owner_id] += 1
         return []
     except (SQLAlchemyError, ValueError, TypeError) as exc:
         return [Problem("store_failed", f"could not be stored: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}",

@@ -25,7 +25,9 @@ from platform_adapters.warehouse import inbound, outbound, stock
 
 @dataclass(frozen=True)
 class TabularKindHandler:
-    mapper: ModuleType  # has owner_for(values, options), record_key(values, owner), map_rows(rows, options, offset)
+    # has owner_claims(values) (pure: what in the row names its owner), record_key(values, owner) and
+    # map_rows(rows, options, offset) (the owner is options.owner_id)
+    mapper: ModuleType
     write: Callable  # (session, record, append) -> UpsertResult: the one-record path (also for appended groups)
     aggregate: Callable  # record -> writers.Aggregate: the batch path for records met once
     key_columns: tuple[str, ...]

@@ -1,7 +1,9 @@
-"""The import runner: one file of one kind for one owner, end to end.
+"""The import runner: one file of one kind, end to end.
 
-Content hash first (same content already imported for this owner and kind, read with the same
-profile, encoding and zone → nothing to do), then an
+Each row's owner comes from the row (owner aliases, the registered shop, the stored record it names:
+``aggregator.owners.attribution``) unless ``owner_id`` (``--owner``, an existing owner) is given.
+Content hash first (same content of the same kind already imported, read with the same profile,
+encoding, zone and owner → nothing to do), then an
 ``import_files`` row, then the kind's importer, then the final counts and status; rejects are in
 ``import_rejects`` and, when asked, written to a CSV report; an import that lost rows or failed parks one
 item in the exceptions queue for operations to resolve. File-level problems (wrong encoding,
@@ -24,6 +26,7 @@ from aggregator.ingest.tabular_import import import_tabular
 from aggregator.store.db import session_factory
 from aggregator.store.exceptions_queue import park
 from aggregator.store.models.logistics import ImportFileRow, ImportRejectRow
+from aggregator.tenancy import require_owner
 from platform_adapters.profiles import (
     ALL_KINDS,
     JSON_KINDS,
@@ -34,8 +37,10 @@ from platform_adapters.profiles import (
 )
 from platform_adapters.tabular.errors import TabularError
 
-DONE = ("COMPLETED", "COMPLETED_WITH_REJECTS")
-DEFAULT_OWNER = "default"
+#: An import in this state is not run again for the same content; one that rejected rows is (an alias or
+#: a shop added since, or the file the rows refer to imported since, may let them in; stored rows are
+#: unchanged).
+DONE = ("COMPLETED",)
 
 
 def file_digest(path: Path) -> tuple[str, int, int]:
@@ -77,35 +82,38 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
                 profile: str | Profile | None = None, encoding: str | None = None, timezone_name: str | None = None,
                 report_path: str | Path | None = None, chunk_rows: int = 10_000,
                 progress: Callable[[int, int], None] | None = None) -> ImportSummary:
-    """Import ``path`` as ``kind``. Raises ValueError/ProfileError for usage errors only."""
+    """Import ``path`` as ``kind``. Raises ValueError/ProfileError for usage errors only (``UnknownOwner``,
+    a ValueError, when ``owner_id`` names no owner)."""
     if kind not in ALL_KINDS:
         raise ValueError(f"unknown kind {kind!r}; kinds are {', '.join(ALL_KINDS)}")
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     chosen = None if kind in JSON_KINDS else resolve_profile(kind, profile, encoding, timezone_name)
-    owner_key = owner_id or DEFAULT_OWNER
-    summary = ImportSummary(file=str(path), kind=kind, owner_id=owner_key, profile=chosen.name if chosen else None)
+    summary = ImportSummary(file=str(path), kind=kind, owner_id=owner_id, profile=chosen.name if chosen else None)
     digest, size, total_lines = file_digest(path)
     if chosen is None:
         read_options = f"encoding={encoding or 'utf-8'}"
     else:
         read_options = f"profile={chosen.name};encoding={chosen.encoding};timezone={chosen.timezone or ''}"
+    read_options += f";owner={owner_id}" if owner_id else ";owner=per-row"
 
     session = session_factory(engine)()
     try:
+        if owner_id is not None:
+            require_owner(session, owner_id)
         existing = session.execute(select(ImportFileRow).where(
-            ImportFileRow.owner_id == owner_key, ImportFileRow.kind == kind,
-            ImportFileRow.content_hash == digest, ImportFileRow.read_options == read_options)).scalar_one_or_none()
+            ImportFileRow.kind == kind, ImportFileRow.content_hash == digest,
+            ImportFileRow.read_options == read_options)).scalar_one_or_none()
         if existing is not None and existing.status in DONE:
             summary.status, summary.import_id = "ALREADY_IMPORTED", existing.id
             return summary
         if existing is None:
-            existing = ImportFileRow(owner_id=owner_key, kind=kind, content_hash=digest, read_options=read_options,
+            existing = ImportFileRow(owner_id=owner_id, kind=kind, content_hash=digest, read_options=read_options,
                                      file_name=str(path), size_bytes=size, profile=summary.profile,
                                      status="RUNNING")
             session.add(existing)
-        else:  # an earlier attempt failed: run again on the same row, forgetting its rejects
+        else:  # an earlier attempt failed or rejected rows: run again on the same row, forgetting its rejects
             session.execute(delete(ImportRejectRow).where(ImportRejectRow.import_file_pk == existing.id))
             existing.status, existing.error, existing.profile = "RUNNING", None, summary.profile
         try:
@@ -122,7 +130,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
 
         try:
             if kind in JSON_KINDS:
-                import_dcsa(session, import_pk=import_pk, path=path, kind=kind, owner_id=owner_key,
+                import_dcsa(session, import_pk=import_pk, path=path, kind=kind, owner_id=owner_id,
                             encoding=encoding or "utf-8", summary=summary)
             else:
                 import_tabular(session, import_pk=import_pk, path=path, kind=kind, profile=chosen, owner_id=owner_id,

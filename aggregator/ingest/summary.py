@@ -12,7 +12,7 @@ from platform_adapters.canonical.common import Problem
 class ImportSummary:
     file: str
     kind: str
-    owner_id: str
+    owner_id: str | None  # the --owner given; None: each row's owner came from the row
     status: str = "RUNNING"  # COMPLETED, COMPLETED_WITH_REJECTS, FAILED, ALREADY_IMPORTED
     import_id: int | None = None
     profile: str | None = None
@@ -27,6 +27,7 @@ class ImportSummary:
     problem_counts: Counter = field(default_factory=Counter)
     sample_problems: list[Problem] = field(default_factory=list)
     report_path: Path | None = None
+    owners: Counter = field(default_factory=Counter)  # records stored per owner
 
     @property
     def records(self) -> int:
@@ -48,6 +49,8 @@ class ImportSummary:
         text = (f"{self.file} [{self.kind}]: {self.rows_read} rows, {self.records} records "
                 f"({self.created} new, {self.updated} updated, {self.unchanged} unchanged, {self.stale} stale), "
                 f"{self.rows_rejected} rows rejected, {self.warnings} warnings")
+        if self.owners and (self.owner_id is None or len(self.owners) > 1):
+            text += "; records by owner: " + ", ".join(f"{o} {n}" for o, n in sorted(self.owners.items()))
         if self.problem_counts:
             text += " — " + ", ".join(f"{code}: {n}" for code, n in self.problem_counts.most_common())
         return text

@@ -1,4 +1,10 @@
-"""Import one tabular file (CSV/XLSX) of one kind: read in chunks, group, map, validate, store.
+"""Import one tabular file (CSV/XLSX) of one kind: read in chunks, attribute, group, map, validate, store.
+
+Each row's owner comes from the row itself (``aggregator.owners.attribution``: what the kind's mapper
+finds in ``owner_claims``) unless ``--owner`` names one; a row whose owner cannot be determined is
+rejected with the column, value and reason and never stored. A master document that names no owner
+(a consolidation consigned to the forwarder's agent) waits for a second pass over the file, after
+the house documents naming it are stored, and is stored once for each of their owners.
 
 Rows of one record (one document, declaration, ASN or outbound) are grouped while they are
 contiguous; a group is carried across chunk boundaries. Each record is written in its own SAVEPOINT
@@ -10,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -20,6 +27,7 @@ from aggregator.ingest.bulk import write_batch
 from aggregator.ingest.registry import TABULAR, TabularKindHandler
 from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.writers import next_line_no
+from aggregator.owners.attribution import Attribution, OwnerResolver
 from aggregator.store.models.logistics import ImportRejectRow
 from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.profiles import KINDS, Profile, guess_kind
@@ -43,7 +51,7 @@ class _ChunkSink:
         self.summary = summary
         self.rows: list[dict] = []
 
-    def add(self, problems, raw_by_line: dict[int, dict] | None = None) -> None:
+    def add(self, problems, raw_by_line: dict[int, dict] | None = None, owner_id: str | None = None) -> None:
         rejected_lines = set()
         for problem in problems:
             line = _line_of(problem.location)
@@ -60,7 +68,7 @@ class _ChunkSink:
                 "import_file_pk": self.import_pk, "severity": problem.severity.value, "line": line,
                 "column": problem.field, "value": (problem.value or "")[:500] if problem.value is not None else None,
                 "code": problem.code, "reason": problem.message,
-                "raw_row": (raw_by_line or {}).get(line) if error else None,
+                "raw_row": (raw_by_line or {}).get(line) if error else None, "owner_id": owner_id,
             })
         self.summary.rows_rejected += len(rejected_lines)
 
@@ -82,19 +90,36 @@ def _truncated(values: dict[str, str], limit: int = 2000) -> dict[str, str]:
     return {k: (v if len(v) <= limit else v[:limit] + f"… ({len(v)} chars)") for k, v in values.items() if v}
 
 
+def _unattributed(attribution: Attribution, columns: ColumnMap, location: str) -> Problem:
+    return Problem(attribution.code, attribution.reason,
+                   field=columns.source_name(attribution.column) if attribution.column else None,
+                   value=attribution.value, location=location)
+
+
 def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, profile: Profile,
                    owner_id: str | None, summary: ImportSummary, chunk_rows: int = 10_000,
                    progress: Callable[[int], None] | None = None) -> None:
-    """Read, map and store ``path``. Raises TabularError for file-level problems (nothing stored then)."""
+    """Read, map and store ``path``. Raises TabularError for file-level problems (nothing stored then).
+
+    ``owner_id``: every row is that owner's (checked to exist); None: each row's owner comes from the row.
+    """
     handler: TabularKindHandler = TABULAR[kind]
     spec = KINDS[kind]
     reader = open_table(path, profile.layout, chunk_rows)
     columns = ColumnMap.build(reader.header, known=spec.all_columns, required=spec.required,
                               mapping=profile.columns, defaults=profile.defaults, location=path.name,
                               guess=guess_kind)
-    options = ReadOptions(filename=path.name, timezone=profile.timezone, date_formats=profile.date_formats,
-                          datetime_formats=profile.datetime_formats, true_values=profile.true_values,
-                          false_values=profile.false_values, owner_id=owner_id, source_name=columns.source_name)
+    base_options = ReadOptions(filename=path.name, timezone=profile.timezone, date_formats=profile.date_formats,
+                               datetime_formats=profile.datetime_formats, true_values=profile.true_values,
+                               false_values=profile.false_values, owner_id=None, source_name=columns.source_name)
+    per_owner: dict[str, ReadOptions] = {}
+
+    def options_for(owner: str) -> ReadOptions:
+        if owner not in per_owner:
+            per_owner[owner] = replace(base_options, owner_id=owner)
+        return per_owner[owner]
+
+    resolver = OwnerResolver(session, override=owner_id)
     max_chars = profile.max_field_chars
     seen: set[int] = set()
     sink = _ChunkSink(import_pk, summary)
@@ -114,14 +139,16 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
                 store_errors[index] = error
 
         write_batch(session, [item[0] for item in batch], on_result)
-        for index, (_, lines, problems, raw_by_line) in enumerate(batch):
+        for index, (agg, lines, problems, raw_by_line) in enumerate(batch):
             if index in store_errors:
                 problems = problems + [Problem("store_failed", f"could not be stored: {store_errors[index]}",
                                                location=f"{path.name}:{line}") for line in lines]
-            sink.add(problems, raw_by_line)
+            else:
+                summary.owners[agg.values["owner_id"]] += 1
+            sink.add(problems, raw_by_line, agg.values["owner_id"])
         batch.clear()
 
-    def flush_group(key: tuple[str, ...] | None, rows: list[CanonicalRow]) -> None:
+    def flush_group(key: tuple[str, ...] | None, rows: list[CanonicalRow], owner: str) -> None:
         raw_by_line = {row.line: _truncated(row.values) for row in rows}
         append, offset, extra = False, 0, []
         if key is not None:
@@ -129,7 +156,7 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
             if digest in seen:
                 if handler.lines is None:
                     sink.add([Problem("duplicate_key", "same record key as an earlier row of this file",
-                                      location=f"{path.name}:{row.line}") for row in rows], raw_by_line)
+                                      location=f"{path.name}:{row.line}") for row in rows], raw_by_line, owner)
                     return
                 flush_batch()  # the earlier rows of this record must be stored before lines are added
                 append = True
@@ -140,10 +167,10 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
                                      "merged with the rows met earlier", Severity.WARNING,
                                      location=f"{path.name}:{rows[0].line}"))
             seen.add(digest)
-        result = handler.mapper.map_rows(rows, options, offset)
+        result = handler.mapper.map_rows(rows, options_for(owner), offset)
         problems = list(result.problems) + extra
         if result.record is None:
-            sink.add(problems, raw_by_line)
+            sink.add(problems, raw_by_line, owner)
         elif not append:
             batch.append((handler.aggregate(result.record), result.accepted_lines, problems, raw_by_line))
         else:
@@ -151,14 +178,42 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
                 with session.begin_nested():
                     outcome = handler.write(session, result.record, append=True)
                 summary.count(outcome.outcome.value)
+                summary.owners[owner] += 1
             except (SQLAlchemyError, ValueError, TypeError) as exc:
                 reason = f"could not be stored: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
                 problems.extend(Problem("store_failed", reason, location=f"{path.name}:{line}")
                                 for line in result.accepted_lines)
-            sink.add(problems, raw_by_line)
+            sink.add(problems, raw_by_line, owner)
 
-    pending_key: tuple[str, ...] | None = None
     pending: list[CanonicalRow] = []
+    pending_key: tuple[str, ...] | None = None
+    pending_owner = ""
+
+    def feed(row: CanonicalRow, owner: str) -> None:
+        """Group contiguous rows of one record (same key, hence same owner) and flush each group."""
+        nonlocal pending, pending_key, pending_owner
+        key = handler.mapper.record_key(row.values, owner)
+        if key is not None and key == pending_key:
+            pending.append(row)
+            return
+        if pending:
+            flush_group(pending_key, pending, pending_owner)
+        if key is None:
+            flush_group(None, [row], owner)  # the mapper explains which key value is missing
+            pending, pending_key = [], None
+        else:
+            pending, pending_key, pending_owner = [row], key, owner
+
+    def finish_pending() -> None:
+        nonlocal pending, pending_key
+        if pending:
+            flush_group(pending_key, pending, pending_owner)
+        pending, pending_key = [], None
+        flush_batch()
+        sink.flush(session)
+        session.commit()
+
+    deferred: set[int] = set()
     for chunk in reader.chunks():
         for source_row in chunk:
             summary.rows_read += 1
@@ -171,25 +226,42 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
                                   location=f"{path.name}:{row.line}") for c in too_long],
                          {row.line: _truncated(values)})
                 continue
-            owner = handler.mapper.owner_for(values, options)
-            key = handler.mapper.record_key(values, owner)
-            if key is not None and key == pending_key:
-                pending.append(row)
-                continue
-            if pending:
-                flush_group(pending_key, pending)
-            if key is None:
-                flush_group(None, [row])  # the mapper explains which key value is missing
-                pending_key, pending = None, []
+            attribution = resolver.resolve(handler.mapper.owner_claims(values), final=False)
+            if attribution.deferred:
+                deferred.add(row.line)
+            elif not attribution.owners:
+                sink.add([_unattributed(attribution, columns, f"{path.name}:{row.line}")],
+                         {row.line: _truncated(values)})
             else:
-                pending_key, pending = key, [row]
+                feed(row, attribution.owners[0])
         flush_batch()
         sink.flush(session)
         session.commit()
         if progress:
             progress(summary.rows_read)
-    if pending:
-        flush_group(pending_key, pending)
-    flush_batch()
-    sink.flush(session)
-    session.commit()
+    finish_pending()
+    if deferred:
+        _second_pass(path, profile, columns, deferred, resolver, handler, sink, feed, finish_pending, chunk_rows)
+
+
+def _second_pass(path: Path, profile: Profile, columns: ColumnMap, lines: set[int], resolver: OwnerResolver,
+                 handler: TabularKindHandler, sink: _ChunkSink, feed, finish_pending, chunk_rows: int) -> None:
+    """Rows whose owners are those of the house documents stored in the first pass: each is stored once
+    per owner (rows regrouped per owner so that a record's rows stay contiguous), or rejected."""
+    by_owner: dict[str, list[CanonicalRow]] = {}
+    for chunk in open_table(path, profile.layout, chunk_rows).chunks():
+        for source_row in chunk:
+            if source_row.line not in lines:
+                continue
+            values = columns.row(source_row.cells)
+            row = CanonicalRow(source_row.line, values)
+            attribution = resolver.resolve(handler.mapper.owner_claims(values), final=True)
+            if not attribution.owners:
+                sink.add([_unattributed(attribution, columns, f"{path.name}:{row.line}")],
+                         {row.line: _truncated(values)})
+            for owner in attribution.owners:
+                by_owner.setdefault(owner, []).append(row)
+    for owner, rows in by_owner.items():
+        for row in rows:
+            feed(row, owner)
+    finish_pending()

@@ -5,7 +5,7 @@ currency), times are timezone-aware. Mappers return records plus a list of ``Pro
 raise on bad data.
 """
 from platform_adapters.canonical.common import Platform, Problem, Severity, MappingResult, aware_utc
-from platform_adapters.canonical.tenancy import Owner, Shop
+from platform_adapters.canonical.tenancy import Owner, OwnerClaim, Shop
 from platform_adapters.canonical.marketplace import (
     Order,
     OrderLine,
@@ -33,7 +33,7 @@ from platform_adapters.canonical.warehouse import (
 
 __all__ = [
     "Platform", "Problem", "Severity", "MappingResult", "aware_utc",
-    "Owner", "Shop",
+    "Owner", "OwnerClaim", "Shop",
     "Order", "OrderLine", "OrderStatus", "Package", "SettlementLine",
     "Container", "CustomsEntry", "CustomsEntryLine", "DocumentRef", "Endorsement",
     "TransportDocument", "TransportDocumentLine", "TransportEvent",

@@ -10,12 +10,14 @@ from fx.money import Money
 from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.canonical.identifiers import clean_text, normalize_document_number
 from platform_adapters.canonical.logistics import CustomsEntry, CustomsEntryLine, DocumentRef
+from platform_adapters.canonical.tenancy import OwnerClaim
 from platform_adapters.tabular.rows import (
     CanonicalRow,
     GroupResult,
     ReadOptions,
     RowView,
     build_group,
+    claim,
     header_value,
 )
 
@@ -23,8 +25,10 @@ KIND = "customs"
 LOCAL_CURRENCY = {"SG": "SGD", "MY": "MYR", "TH": "THB", "ID": "IDR", "PH": "PHP", "VN": "VND", "CN": "CNY"}
 
 
-def owner_for(values: dict[str, str], options: ReadOptions) -> str:
-    return options.owner_id or "default"
+def owner_claims(values: dict[str, str]) -> tuple[OwnerClaim, ...]:
+    """The importer's registration number (per country), else the importer of record's legal name."""
+    return (claim(values, "registration_no", "importer_registration_no", "country"),
+            claim(values, "legal_name", "importer_of_record"))
 
 
 def record_key(values: dict[str, str], owner_id: str) -> tuple[str, ...] | None:
@@ -118,7 +122,7 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
                 preference_scheme=data["preference_scheme"], preference_doc_no=data["preference_doc_no"],
                 valuation_basis=data["valuation_basis"], fx_rate=data["fx_rate"]))
         record = CustomsEntry(
-            owner_id=options.owner_id or "default", country=head("country"), declaration_no=head("declaration_no"),
+            owner_id=options.owner_id, country=head("country"), declaration_no=head("declaration_no"),
             regime=head("regime"), form=head("form"), declaration_type=head("declaration_type"),
             status=head("status"), importer_of_record=head("importer_of_record"),
             importer_registration_no=head("importer_registration_no"), vessel_or_flight=head("vessel_or_flight"),

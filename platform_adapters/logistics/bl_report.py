@@ -8,30 +8,55 @@ flagged (WARNING), never dropped.
 """
 from __future__ import annotations
 
+import re
+
 from platform_adapters.canonical.common import Problem, Severity
-from platform_adapters.canonical.identifiers import is_valid_awb, looks_like_awb, normalize_document_number
+from platform_adapters.canonical.identifiers import (
+    clean_text,
+    is_valid_awb,
+    looks_like_awb,
+    normalize_document_number,
+)
 from platform_adapters.canonical.logistics import (
     Container,
     DocumentRef,
     TransportDocument,
     TransportDocumentLine,
 )
+from platform_adapters.canonical.tenancy import OwnerClaim
 from platform_adapters.tabular.rows import (
     CanonicalRow,
     GroupResult,
     ReadOptions,
     RowView,
     build_group,
+    claim,
     header_value,
 )
 
 KIND = "bl"
 _AIR_TYPES = {"MAWB", "HAWB", "AWB"}
 _MODES = {"OCEAN", "AIR", "RAIL", "ROAD"}
+_TO_ORDER = re.compile(r"^TO (THE )?ORDER\b")
 
 
-def owner_for(values: dict[str, str], options: ReadOptions) -> str:
-    return options.owner_id or "default"
+def is_to_order(party: str | None) -> bool:
+    """A consignee written as an instruction (``TO ORDER``, ``To the order of …``) names no party."""
+    return bool(party and _TO_ORDER.match(" ".join(party.replace(".", " ").split()).upper()))
+
+
+def owner_claims(values: dict[str, str]) -> tuple[OwnerClaim, ...]:
+    """Consignee and notify party (legal names; a to-order consignee claims nothing). A master
+    document whose parties name no owner (a consolidation consigned to the forwarder's agent)
+    belongs to the owners of its house documents."""
+    consignee = claim(values, "legal_name", "consignee")
+    if is_to_order(consignee.value):
+        consignee = OwnerClaim("legal_name", "consignee", "")
+    claims = [consignee, claim(values, "legal_name", "notify_party")]
+    level = clean_text(values.get("doc_level", "")).upper()
+    if level == "MASTER" or (not level and not clean_text(values.get("master_doc_number", ""))):
+        claims.append(OwnerClaim("houses_of", "doc_number", normalize_document_number(values.get("doc_number"))))
+    return tuple(claims)
 
 
 def record_key(values: dict[str, str], owner_id: str) -> tuple[str, ...] | None:
@@ -120,7 +145,7 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
                 refs.setdefault(("PO", po), DocumentRef("PO", po))
         release = head("release_type")
         record = TransportDocument(
-            owner_id=options.owner_id or "default", doc_number=doc_number, doc_type=doc_type or "BOL", mode=mode,
+            owner_id=options.owner_id, doc_number=doc_number, doc_type=doc_type or "BOL", mode=mode,
             doc_level=head("doc_level"), master_doc_number=master, carrier_code=head("carrier_code"),
             booking_ref=head("booking_ref"), is_to_order=bool(head("is_to_order")),
             is_electronic=bool(head("is_electronic")), release_type=release,

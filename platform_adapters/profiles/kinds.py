@@ -70,7 +70,7 @@ KINDS: dict[str, TabularKind] = {
               "package_id,sku,qty,stock_lot_id,warehouse_code,carrier_code,tracking_number,"
               "first_mile_tracking_number,created_at,shipped_at,delivered_at,weight_g,remark"),
         required=("wms_outbound_no", "warehouse_code", "sku", "qty"),
-        optional_columns=("returned_at", "batch_no", "source_updated_at"),
+        optional_columns=("returned_at", "batch_no", "owner_code", "source_updated_at"),
     ),
     "stock": TabularKind(
         "stock",
@@ -80,7 +80,7 @@ KINDS: dict[str, TabularKind] = {
               "received_at,qty_expected,qty_in_receiving,qty_available,qty_allocated,qty_in_last_mile,"
               "qty_delivered,qty_defective,qty_box_damaged,unit_landed_cost_myr,cost_basis_note"),
         required=("snapshot_at", "sku"),
-        optional_columns=("unit_landed_cost_currency",),
+        optional_columns=("unit_landed_cost_currency", "owner_code"),
     ),
 }
 

@@ -4,7 +4,8 @@ Marketplace routes live in ``shopee.py`` (``/api/v2/...``), ``lazada.py`` (``/re
 ``tiktok.py`` (``/order/...``, ``/finance/...``, ``/authorization/...``, ``/api/v2/token/...``).
 The ``/_sandbox`` endpoints are the test harness, never faulted:
 
-* ``GET /_sandbox/shops``: apps, shops, a fresh authorization code and the initial token pair each;
+* ``GET /_sandbox/shops``: apps, owners (with the aliases their logistics files use), shops, a fresh
+  authorization code and the initial token pair each;
 * ``POST /_sandbox/shops/{platform}/{shop_id}/token``: issue a fresh token pair;
 * ``GET /_sandbox/truth/orders`` and ``/_sandbox/truth/settlements``: the ground truth now;
 * ``GET /_sandbox/clock``, ``POST /_sandbox/clock/advance?seconds=N``: the simulated clock;
@@ -25,7 +26,7 @@ from starlette.routing import Route
 
 from platform_adapters.sandbox.faults import FaultInjector, FaultSpecError, parse_faults
 from platform_adapters.sandbox.lazada import LazadaApi
-from platform_adapters.sandbox.logistics import LOGISTICS_FILES, render_logistics
+from platform_adapters.sandbox.logistics import LOGISTICS_FILES, owner_identities, render_logistics
 from platform_adapters.sandbox.shopee import ShopeeApi
 from platform_adapters.sandbox.snapshot import settlement_of
 from platform_adapters.sandbox.state import SandboxState, json_reply
@@ -85,7 +86,7 @@ def build_app(state: SandboxState) -> Starlette:
                  "auth_code": state.tokens.new_code(s.platform, s.shop_id),
                  "initial_tokens": _pair(state.initial_tokens[(s.platform, s.shop_id)])}
                 for s in state.world.shops]
-        owners = [{"owner_id": o, "name": n} for o, n in state.world.owners]
+        owners = owner_identities(state.world)  # owner_id, name and the aliases its files use
         return json_reply({"seed": state.world.seed, "apps": apps, "owners": owners, "shops": rows})
 
     async def new_token(request: Request) -> Response:

@@ -50,6 +50,40 @@ def _day(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).date().isoformat()
 
 
+def legal_name(owner_name: str, region: str) -> str:
+    """The owner's importing entity in ``region``: consignee, notify party and importer of record."""
+    return f"{owner_name} ({region}) Pte Ltd"
+
+
+def registration_no(owner_id: str) -> str:
+    """The owner's importer registration number on customs entries."""
+    return f"BRN-SBX-{owner_id[:3]}"
+
+
+def owner_code(owner_id: str) -> str:
+    """The code the 3PL files the owner's goods under (``owner_code`` of the inbound file)."""
+    return owner_id
+
+
+def owner_identities(world: World) -> list[dict]:
+    """What the world's files call each owner, as a user would register it (``aggregator owners alias``):
+    the 3PL owner code at each of its warehouses, its importing entities' legal names and its
+    registration number in each country it imports into."""
+    places: dict[str, set[tuple[str, str]]] = {}
+    for shop in world.shops:
+        places.setdefault(shop.owner_id, set()).add((shop.warehouse_code, shop.region))
+    out = []
+    for owner_id, name in world.owners:
+        mine = sorted(places.get(owner_id, ()))
+        aliases = [{"kind": "owner_code", "value": owner_code(owner_id), "scope": warehouse}
+                   for warehouse in sorted({w for w, _ in mine})]
+        for region in sorted({r for _, r in mine}):
+            aliases.append({"kind": "legal_name", "value": legal_name(name, region), "scope": ""})
+            aliases.append({"kind": "registration_no", "value": registration_no(owner_id), "scope": region})
+        out.append({"owner_id": owner_id, "name": name, "aliases": aliases})
+    return out
+
+
 def container_number(rng: random.Random, owner_code: str) -> str:
     first_ten = owner_code + "U" + str(rng.randrange(10**6)).zfill(6)
     return first_ten + str(iso6346_check_digit(first_ten))
@@ -109,7 +143,7 @@ def build_shipments(world: World) -> list[_Shipment]:
 
 
 def _bl_rows(s: _Shipment) -> list[list]:
-    consignee = f"{s.owner_name} ({s.region}) Pte Ltd"
+    consignee = legal_name(s.owner_name, s.region)
     return [["OCEAN", "MASTER", s.mbl, "", "BOL", "false", "false", "TELEX_RELEASE", "ZCRU", s.booking, SUPPLIER,
              consignee, consignee, "CNSZX", "CNYTN", REGION_PORT[s.region], REGION_PORT[s.region], "ZC HARMONY",
              "2609W", _day(s.etd), _day(s.etd + 86400), _day(s.eta), s.container, "42G1", s.seal, "CAR",
@@ -127,7 +161,7 @@ def _customs_rows(s: _Shipment) -> list[list]:
         customs_myr = (value * USD_TO_MYR).quantize(Decimal("0.01"))
         rows.append([s.region, "IMPORT_FOR_HOME_CONSUMPTION", CUSTOMS_FORM[s.region], s.declaration, "IMPORT",
                      _local(s.submitted, s.region), _local(s.released, s.region), "RELEASED",
-                     f"{s.owner_name} ({s.region}) Pte Ltd", f"BRN-SBX-{s.owner_id[:3]}", "Sandbox Customs Brokerage",
+                     legal_name(s.owner_name, s.region), registration_no(s.owner_id), "Sandbox Customs Brokerage",
                      s.mbl, "", "", s.container, "ZC HARMONY 2609W", REGION_PORT[s.region], _day(s.eta), line_no,
                      sku.hs_code, f"{sku.name.upper()} {sku.model_name}", "CN", planned, "PCE", "CIF", "USD",
                      f"{value:.2f}", f"{USD_TO_MYR:.4f}" if myr else "", f"{customs_myr:.2f}" if myr else "",
@@ -142,7 +176,7 @@ def _inbound_rows(s: _Shipment) -> list[list]:
     for line_no, (sku, planned, damaged) in enumerate(s.lines, start=1):
         boxes = math.ceil(planned / 20)
         good = planned - damaged
-        rows.append([s.asn, s.receipt, s.warehouse, s.owner_id, f"{s.owner_name} ({s.region}) Pte Ltd", "CGRK",
+        rows.append([s.asn, s.receipt, s.warehouse, owner_code(s.owner_id), legal_name(s.owner_name, s.region), "CGRK",
                      "FULFILLED", s.mbl, "", "", s.container, s.seal, s.declaration, _day(s.arrived),
                      _local(s.arrived, s.region), _local(s.received, s.region), _local(s.putaway, s.region),
                      line_no, f"C{box:04d}-C{box + boxes - 1:04d}", sku.seller_sku, f"69{sku.model_id[:11]}",

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 
 from platform_adapters.canonical.common import Problem, Severity
+from platform_adapters.canonical.tenancy import OwnerClaim
 from platform_adapters.canonical.identifiers import (
     clean_text,
     is_valid_container_number,
@@ -168,6 +169,14 @@ class RowView:
         opts = self.options
         return self._parsed(column, lambda t: parse.parse_datetime(t, opts.datetime_formats, opts.timezone),
                             required, "bad_datetime")
+
+
+def claim(values: dict[str, str], via: str, column: str, scope_column: str | None = None,
+          scope: str = "") -> OwnerClaim:
+    """An ``OwnerClaim`` from a row's cell texts (the value may be empty: then it claims nothing)."""
+    if scope_column is not None:
+        scope = clean_text(values.get(scope_column, ""))
+    return OwnerClaim(via, column, clean_text(values.get(column, "")), scope)
 
 
 def reject_duplicates(views: list[RowView]) -> None:

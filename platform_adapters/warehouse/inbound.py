@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.canonical.identifiers import clean_text
+from platform_adapters.canonical.tenancy import OwnerClaim
 from platform_adapters.canonical.warehouse import WarehouseReceipt, WarehouseReceiptLine
 from platform_adapters.tabular.rows import (
     CanonicalRow,
@@ -15,6 +16,7 @@ from platform_adapters.tabular.rows import (
     ReadOptions,
     RowView,
     build_group,
+    claim,
     header_value,
 )
 from platform_adapters.warehouse.statuses import RECEIPT_STATUSES, status_or_unknown
@@ -23,8 +25,10 @@ KIND = "inbound"
 _PARTIAL = {"PARTIALLY_RECEIVED", "RECEIVING", "ARRIVED", "IN_TRANSIT", "CREATED"}
 
 
-def owner_for(values: dict[str, str], options: ReadOptions) -> str:
-    return options.owner_id or clean_text(values.get("owner_code")) or "default"
+def owner_claims(values: dict[str, str]) -> tuple[OwnerClaim, ...]:
+    """The 3PL's owner code (per warehouse), else the importer of record's legal name."""
+    return (claim(values, "owner_code", "owner_code", "warehouse_code"),
+            claim(values, "legal_name", "importer_of_record"))
 
 
 def record_key(values: dict[str, str], owner_id: str) -> tuple[str, ...] | None:
@@ -99,7 +103,7 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
                 po_number=data["po_number"], lot_id=data["lot_id"], damage_type=data["damage_type"],
                 box_range=data["box_range"], remark=data["remark"]))
         record = WarehouseReceipt(
-            owner_id=options.owner_id or head("owner_code") or "default", warehouse_code=head("warehouse_code"),
+            owner_id=options.owner_id, warehouse_code=head("warehouse_code"),
             asn_no=head("asn_no"), wms_receipt_no=head("wms_receipt_no"), inbound_type=head("inbound_type"),
             status=status, raw_status=raw_status, importer_of_record=head("importer_of_record"),
             mbl_no=head("mbl_no"), hbl_no=head("hbl_no"), awb_no=head("awb_no"), container_no=head("container_no"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from platform_adapters.canonical.common import Platform, Problem, Severity
 from platform_adapters.canonical.identifiers import clean_text
+from platform_adapters.canonical.tenancy import OwnerClaim
 from platform_adapters.canonical.warehouse import WarehouseShipment, WarehouseShipmentLine
 from platform_adapters.tabular.rows import (
     CanonicalRow,
@@ -14,6 +15,7 @@ from platform_adapters.tabular.rows import (
     ReadOptions,
     RowView,
     build_group,
+    claim,
     header_value,
 )
 from platform_adapters.warehouse.statuses import SHIPMENT_STATUSES, status_or_unknown
@@ -21,8 +23,16 @@ from platform_adapters.warehouse.statuses import SHIPMENT_STATUSES, status_or_un
 KIND = "outbound"
 
 
-def owner_for(values: dict[str, str], options: ReadOptions) -> str:
-    return options.owner_id or "default"
+def owner_claims(values: dict[str, str]) -> tuple[OwnerClaim, ...]:
+    """The registered shop (platform, shop id) the package was sold in, and the 3PL's owner code when
+    the layout has one (B2B and transfer outbounds name no shop)."""
+    platform = clean_text(values.get("platform", ""))
+    try:
+        platform = Platform.parse(platform).value if platform else ""
+    except ValueError:
+        platform = platform.lower()
+    return (claim(values, "shop", "shop_id", scope=platform),
+            claim(values, "owner_code", "owner_code", "warehouse_code"))
 
 
 def record_key(values: dict[str, str], owner_id: str) -> tuple[str, ...] | None:
@@ -89,7 +99,7 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
             for index, (_, data) in enumerate(accepted, start=1)
         )
         record = WarehouseShipment(
-            owner_id=options.owner_id or "default", warehouse_code=head("warehouse_code"),
+            owner_id=options.owner_id, warehouse_code=head("warehouse_code"),
             wms_outbound_no=head("wms_outbound_no"), outbound_type=head("outbound_type"), status=status,
             raw_status=raw_status, platform=head("platform"), shop_id=head("shop_id"), order_id=head("order_id"),
             package_id=head("package_id"), carrier_code=head("carrier_code"), tracking_number=head("tracking_number"),

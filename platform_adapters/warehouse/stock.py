@@ -9,15 +9,24 @@ from fx.money import Money
 from platform_adapters.canonical.common import Problem
 from platform_adapters.canonical.identifiers import clean_text
 from platform_adapters.canonical.warehouse import StockSnapshot
-from platform_adapters.tabular.rows import CanonicalRow, GroupResult, ReadOptions, RowView, build_group
+from platform_adapters.canonical.tenancy import OwnerClaim
+from platform_adapters.tabular.rows import CanonicalRow, GroupResult, ReadOptions, RowView, build_group, claim
 
 KIND = "stock"
 _QUANTITIES = ("qty_expected", "qty_in_receiving", "qty_available", "qty_allocated", "qty_in_last_mile",
                "qty_delivered", "qty_defective", "qty_box_damaged")
 
 
-def owner_for(values: dict[str, str], options: ReadOptions) -> str:
-    return options.owner_id or "default"
+def owner_claims(values: dict[str, str]) -> tuple[OwnerClaim, ...]:
+    """The 3PL's owner code (its own column, or the party codes of risk and title), else the owner of
+    the source documents the lot came in with: the receipt (ASN in that warehouse), the transport
+    document, the customs entry."""
+    return (claim(values, "owner_code", "owner_code", "warehouse_code"),
+            claim(values, "owner_code", "risk_bearer", "warehouse_code"),
+            claim(values, "owner_code", "title_holder", "warehouse_code"),
+            claim(values, "receipt", "asn_no", "warehouse_code"),
+            claim(values, "document", "source_doc_no"),
+            claim(values, "customs_entry", "customs_declaration_no"))
 
 
 def record_key(values: dict[str, str], owner_id: str) -> tuple[str, ...] | None:
@@ -60,6 +69,6 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
         for view, _ in accepted[1:]:
             problems.append(Problem("duplicate_key", f"same snapshot, lot/SKU and warehouse as line "
                                     f"{accepted[0][0].row.line}", location=view.location))
-        return StockSnapshot(owner_id=options.owner_id or "default", **data), problems
+        return StockSnapshot(owner_id=options.owner_id, **data), problems
 
     return build_group(rows, options, _read, build)

@@ -10,7 +10,11 @@ from aggregator.cli.main import cli
 
 def run(tmp_path, *args: str):
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    return CliRunner().invoke(cli, ["--database-url", url, "--data-dir", str(tmp_path / "data"), "import", *args])
+    base = ["--database-url", url, "--data-dir", str(tmp_path / "data")]
+    if not (tmp_path / "cli.sqlite").exists():
+        for owner in ("L", "LUMINA"):
+            assert CliRunner().invoke(cli, [*base, "owners", "add", owner, "--name", owner]).exit_code == 0
+    return CliRunner().invoke(cli, [*base, "import", *args])
 
 
 def test_clean_import_exits_0_and_reimport_is_a_noop(tmp_path, samples):
@@ -33,7 +37,7 @@ def test_rejects_exit_1_and_go_to_the_report(tmp_path, ingest_fixtures):
 
 def test_several_files_with_a_profile_and_a_failed_file(tmp_path, ingest_fixtures, samples):
     result = run(tmp_path, "bl", str(ingest_fixtures / "forwarder_cn_gbk.csv"), str(samples / "warehouse_inbound.csv"),
-                 "--profile", "forwarder-cn-gbk")
+                 "--profile", "forwarder-cn-gbk", "--owner", "LUMINA")
     assert result.exit_code == 1
     assert "forwarder_cn_gbk.csv [bl]: 4 rows, 3 records" in result.output
     assert "FAILED" in result.output and "missing required column(s): doc_number (as '提单号')" in result.output

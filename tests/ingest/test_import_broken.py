@@ -119,7 +119,8 @@ def test_local_times_need_a_declared_zone(engine, ingest_fixtures):
 
 
 def test_bad_container_check_digit_is_flagged_not_dropped(engine, ingest_fixtures):
-    summary = import_file(engine, "inbound", ingest_fixtures / "broken" / "inbound_bad_check_digit.csv")
+    summary = import_file(engine, "inbound", ingest_fixtures / "broken" / "inbound_bad_check_digit.csv",
+                          owner_id="LUMINA-HK")
     assert summary.status == "COMPLETED" and summary.rows_rejected == 0
     assert summary.warnings == 3 and summary.problem_counts == {"container_check_digit": 3}
     with session_factory(engine)() as s:

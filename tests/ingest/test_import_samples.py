@@ -104,6 +104,11 @@ def test_customs_entry_keeps_money_exact_and_references(engine, samples):
 
 
 def test_inbound_receipts_with_partial_confirmation(engine, samples):
+    from aggregator.owners.aliases import add_alias
+    from aggregator.store.db import session_scope
+
+    with session_scope(engine) as session:
+        add_alias(session, "LUMINA-HK", "owner_code", "LUMINA-HK")
     import_file(engine, "inbound", samples / "warehouse_inbound.csv")  # owner from owner_code
     with session_factory(engine)() as s:
         partial = s.execute(select(WarehouseReceiptRow).where(WarehouseReceiptRow.asn_no == "ASN-LMN-260310-02")).scalar_one()

@@ -125,7 +125,8 @@ def test_a_batch_that_fails_falls_back_to_one_record_at_a_time(engine, samples, 
     assert (summary.status, summary.created) == ("COMPLETED", 7)
     with session_factory(engine)() as s:
         assert s.execute(select(func.count()).select_from(WarehouseShipmentLineRow)).scalar_one() == 10
-        assert s.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "create")).scalar_one() == 7
+        assert s.execute(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "create", AuditEntry.entity == "warehouse_shipments")).scalar_one() == 7
 
 
 def test_a_value_the_database_refuses_rejects_only_its_record(pg_engine, samples, tmp_path):

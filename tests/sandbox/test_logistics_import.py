@@ -1,39 +1,51 @@
 """The sandbox's logistics files import cleanly through the ingestion runner with the standard profiles,
-and a later render of the same world (clock moved on) re-imports as updates, not duplicates."""
+without ``--owner`` (each row's owner from the row, through the aliases the world publishes and the
+registered shops), and a later render of the same world (clock moved on) re-imports as updates, not
+duplicates."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from aggregator.ingest import import_file
+from aggregator.auth.shops import add_shop
+from aggregator.sandbox_link import import_logistics_dir, register_owners
+from aggregator.store.db import session_scope
 from aggregator.store.models.warehouse import WarehouseShipmentRow
-from platform_adapters.sandbox.logistics import write_logistics
+from aggregator.store.vault import Vault
+from platform_adapters.sandbox.logistics import owner_identities, write_logistics
 from platform_adapters.sandbox.server import make_state
 
-KINDS = {"forwarder_bl.csv": "bl", "customs_entries.csv": "customs", "warehouse_inbound.csv": "inbound",
-         "warehouse_outbound.csv": "outbound", "stock_lots_snapshot.csv": "stock"}
+
+def _register(engine, world) -> None:
+    register_owners(engine, owner_identities(world))
+    vault = Vault(Fernet.generate_key())
+    with session_scope(engine) as session:
+        for shop in world.shops:
+            app = world.apps[shop.platform]
+            add_shop(session, vault, platform=shop.platform, owner_id=shop.owner_id, shop_id=shop.shop_id,
+                     region=shop.region, app_key=app.app_key, app_secret=app.app_secret)
 
 
 def _import_all(engine, directory: Path) -> dict[str, object]:
-    results = {}
-    for owner_dir in sorted(directory.iterdir()):
-        for name, kind in KINDS.items():
-            summary = import_file(engine, kind, owner_dir / name, owner_id=owner_dir.name,
-                                  report_path=directory.parent / f"report-{owner_dir.name}-{kind}.csv")
-            results[f"{owner_dir.name}/{name}"] = summary
-    return results
+    return {str(Path(s.file).relative_to(directory)): s
+            for s in import_logistics_dir(engine, directory, reports=directory.parent / "reports")}
 
 
 def test_logistics_files_import_without_rejects(sqlite_engine, tmp_path: Path) -> None:
     state = make_state(seed=8, orders=150, anchor=1_773_532_800)
+    _register(sqlite_engine, state.world)
+    register_owners(sqlite_engine, owner_identities(state.world))  # registering again changes nothing
     write_logistics(state.world, state.now, tmp_path / "first")
     first = _import_all(sqlite_engine, tmp_path / "first")
+    assert len(first) == 5 * len(state.world.owners)
     for name, summary in first.items():
         assert summary.status == "COMPLETED", (name, summary.status, summary.error,
                                                [p.describe() for p in summary.sample_problems])
-        assert summary.rows_rejected == 0 and summary.records > 0, name
+        assert summary.rows_rejected == 0 and summary.records > 0 and summary.owner_id is None, name
+        assert set(summary.owners) == {name.split("/")[0]}, name  # the world writes one folder per owner
     with Session(sqlite_engine) as session:
         shipments = session.scalar(select(func.count()).select_from(WarehouseShipmentRow))
     state.advance(3 * 86400)

@@ -228,16 +228,18 @@ class CustomsEntryLineRow(Base):
 
 
 class ImportFileRow(Base):
-    """One import of one file's content for one owner and kind, read one way (profile, encoding, zone).
+    """One import of one file's content of one kind, read one way (profile, encoding, zone, owner).
 
-    The same content read the same way again is a no-op; read with another zone or profile it is a new import.
+    The same content read the same way again is a no-op; read with another zone, profile or ``--owner``
+    it is a new import. ``owner_id`` is the owner given with ``--owner``; None when each row's owner
+    came from the row (a forwarder's or 3PL's file covers many owners).
     """
 
     __tablename__ = "import_files"
-    __table_args__ = (UniqueConstraint("owner_id", "kind", "content_hash", "read_options"),)
+    __table_args__ = (UniqueConstraint("kind", "content_hash", "read_options"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    owner_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     kind: Mapped[str] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64))
     read_options: Mapped[str] = mapped_column(String(255), default="")
@@ -258,12 +260,16 @@ class ImportFileRow(Base):
 
 
 class ImportRejectRow(Base):
-    """A row (or file) problem of an import: ERROR rows were not stored, WARNING values were stored flagged."""
+    """A row (or file) problem of an import: ERROR rows were not stored, WARNING values were stored flagged.
+
+    ``owner_id``: the row's owner when it could be determined (None: the row named no known owner).
+    """
 
     __tablename__ = "import_rejects"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     import_file_pk: Mapped[int] = mapped_column(ForeignKey("import_files.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
     severity: Mapped[str] = mapped_column(String(8))
     line: Mapped[int | None] = mapped_column(Integer, nullable=True)
     column: Mapped[str | None] = _opt(None)

@@ -21,6 +21,29 @@ class OwnerRow(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
+class OwnerAliasRow(Base):
+    """A value that names an owner in other people's files (``aggregator.owners``).
+
+    ``kind``: ``owner_code`` (a 3PL's code for the brand; ``scope`` = warehouse code, or "" for every
+    warehouse), ``legal_name`` (consignee / notify party / importer of record; ``scope`` "") or
+    ``registration_no`` (importer registration number; ``scope`` = country, or "" for every country).
+    ``normalized`` is the value as compared (exact after normalisation, never fuzzy); a normalised
+    value names at most one owner wherever it applies (the service refuses overlapping scopes).
+    """
+
+    __tablename__ = "owner_aliases"
+    __table_args__ = (UniqueConstraint("kind", "scope", "normalized"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("owners.owner_id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    scope: Mapped[str] = mapped_column(String(64), default="")
+    value: Mapped[str] = mapped_column(String(255))
+    normalized: Mapped[str] = mapped_column(String(255))
+    created_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+
 class ShopRow(Base):
     """A marketplace shop. ``status`` is ``active``, ``needs_reauth`` (visible, not silent) or ``disabled``."""
 

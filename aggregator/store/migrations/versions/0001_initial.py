@@ -160,7 +160,7 @@ def upgrade() -> None:
 
     op.create_table('import_files',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=True),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('read_options', sa.String(length=255), nullable=False),
@@ -179,7 +179,7 @@ def upgrade() -> None:
     sa.Column('started_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_files')),
-    sa.UniqueConstraint('owner_id', 'kind', 'content_hash', 'read_options', name=op.f('uq_import_files_owner_id_kind_content_hash_read_options'))
+    sa.UniqueConstraint('kind', 'content_hash', 'read_options', name=op.f('uq_import_files_kind_content_hash_read_options'))
     )
     with op.batch_alter_table('import_files', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_import_files_owner_id'), ['owner_id'], unique=False)
@@ -748,6 +748,7 @@ def upgrade() -> None:
     op.create_table('import_rejects',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('import_file_pk', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=True),
     sa.Column('severity', sa.String(length=8), nullable=False),
     sa.Column('line', sa.Integer(), nullable=True),
     sa.Column('column', sa.Text(), nullable=True),
@@ -760,6 +761,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('import_rejects', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_import_rejects_import_file_pk'), ['import_file_pk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_rejects_owner_id'), ['owner_id'], unique=False)
 
     op.create_table('order_lines',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -805,6 +807,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_order_packages_order_pk'), ['order_pk'], unique=False)
         batch_op.create_index(batch_op.f('ix_order_packages_package_id'), ['package_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_order_packages_tracking_number'), ['tracking_number'], unique=False)
+
+    op.create_table('owner_aliases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('scope', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.String(length=255), nullable=False),
+    sa.Column('normalized', sa.String(length=255), nullable=False),
+    sa.Column('created_by', sa.String(length=128), nullable=True),
+    sa.Column('created_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['owner_id'], ['owners.owner_id'], name=op.f('fk_owner_aliases_owner_id_owners'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_owner_aliases')),
+    sa.UniqueConstraint('kind', 'scope', 'normalized', name=op.f('uq_owner_aliases_kind_scope_normalized'))
+    )
+    with op.batch_alter_table('owner_aliases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_owner_aliases_owner_id'), ['owner_id'], unique=False)
 
     op.create_table('shops',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1063,6 +1081,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_shops_owner_id'))
 
     op.drop_table('shops')
+    with op.batch_alter_table('owner_aliases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_owner_aliases_owner_id'))
+
+    op.drop_table('owner_aliases')
     with op.batch_alter_table('order_packages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_order_packages_tracking_number'))
         batch_op.drop_index(batch_op.f('ix_order_packages_package_id'))
@@ -1077,6 +1099,7 @@ def downgrade() -> None:
 
     op.drop_table('order_lines')
     with op.batch_alter_table('import_rejects', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_rejects_owner_id'))
         batch_op.drop_index(batch_op.f('ix_import_rejects_import_file_pk'))
 
     op.drop_table('import_rejects')

@@ -1,0 +1,192 @@
+"""Per-row owner attribution: the claims a mapper finds in a row → the owner, or why there is none.
+
+A forwarder's or a 3PL's file covers many brands, so the owner of each row comes from the row:
+owner aliases (3PL owner codes per warehouse, legal names, registration numbers per country), the
+registered shop (platform, shop id), or the stored record the row refers to (receipt, transport
+document, customs entry, or the house documents of a master). Every claim with a value is looked
+up; the row's owner is the one owner they name. No owner → rejected, with the column, the value and
+the command that would fix it; two owners → rejected as a conflict. Nothing is guessed and nothing
+is stored under a made-up owner.
+
+``--owner`` (``override``) attributes every row to that (existing) owner without looking.
+
+Aliases and shops are read once per import (a few thousand rows at most); lookups of stored records
+are indexed queries, cached per value for the file.
+"""
+from __future__ import annotations
+
+import shlex
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator.owners.normalise import ALIAS_KINDS, normalise, normalise_scope
+from aggregator.store.models.logistics import CustomsEntryRow, TransportContainerRow, TransportDocumentRow
+from aggregator.store.models.tenancy import OwnerAliasRow, ShopRow
+from aggregator.store.models.warehouse import WarehouseReceiptRow
+from aggregator.tenancy import require_owner
+from platform_adapters.canonical.identifiers import normalize_document_number
+from platform_adapters.canonical.tenancy import OwnerClaim
+
+_CACHE_LIMIT = 100_000
+#: How a person names each alias kind on the command line.
+CLI_KIND = {"owner_code": "owner-code", "legal_name": "legal-name", "registration_no": "registration-no"}
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The owners a row belongs to (one, or several for a master shared by several owners' houses),
+    or the reason there is none (``column``/``value`` point at the cell to fix). ``deferred``: only
+    the file's own later rows can tell (a master whose houses come later)."""
+
+    owners: tuple[str, ...] = ()
+    code: str = ""
+    reason: str = ""
+    column: str | None = None
+    value: str | None = None
+    deferred: bool = False
+
+
+def _label(column: str) -> str:
+    return column.replace("_", " ")
+
+
+class OwnerResolver:
+    """Resolves ``OwnerClaim``s within one session (one import)."""
+
+    def __init__(self, session: Session, override: str | None = None) -> None:
+        self.session = session
+        self.override = override
+        self._cache: dict[tuple, Attribution] = {}
+        self._records: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        self._aliases: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        self._shops: dict[tuple[str, str], str] = {}
+        if override is not None:
+            require_owner(session, override)
+            return
+        for kind, scope, normalized, owner in session.execute(
+                select(OwnerAliasRow.kind, OwnerAliasRow.scope, OwnerAliasRow.normalized, OwnerAliasRow.owner_id)):
+            self._aliases[(kind, normalized)].append((scope, owner))
+        for platform, shop_id, owner in session.execute(select(ShopRow.platform, ShopRow.shop_id, ShopRow.owner_id)):
+            self._shops[(platform, shop_id)] = owner
+
+    # -- one claim ---------------------------------------------------------------------------------
+
+    def _alias_owners(self, claim: OwnerClaim) -> set[str]:
+        scope = normalise_scope(claim.via, claim.scope)
+        entries = self._aliases.get((claim.via, normalise(claim.via, claim.value)), ())
+        return {owner for alias_scope, owner in entries if not alias_scope or alias_scope == scope}
+
+    def _stored_owners(self, via: str, value: str, scope: str) -> tuple[str, ...]:
+        """Owners of the stored receipt / document / customs entry / houses of a master named ``value``."""
+        key = (via, value, scope)
+        if key not in self._records:
+            if via == "receipt":
+                query = select(WarehouseReceiptRow.owner_id).where(WarehouseReceiptRow.asn_no == value)
+                if scope:
+                    query = query.where(WarehouseReceiptRow.warehouse_code == scope)
+            elif via == "document":
+                query = select(TransportDocumentRow.owner_id).where(
+                    TransportDocumentRow.doc_number == normalize_document_number(value))
+            elif via == "customs_entry":
+                query = select(CustomsEntryRow.owner_id).where(
+                    CustomsEntryRow.declaration_no == normalize_document_number(value))
+            elif via == "booking":
+                query = select(TransportDocumentRow.owner_id).where(TransportDocumentRow.booking_ref == value)
+            elif via == "container":
+                query = select(TransportDocumentRow.owner_id).join(
+                    TransportContainerRow, TransportContainerRow.document_pk == TransportDocumentRow.id).where(
+                    TransportContainerRow.container_no == value)
+            else:  # houses_of
+                query = select(TransportDocumentRow.owner_id).where(
+                    TransportDocumentRow.master_doc_number == normalize_document_number(value))
+            if len(self._records) >= _CACHE_LIMIT:
+                self._records.clear()
+            self._records[key] = tuple(sorted(set(self.session.scalars(query.distinct()))))
+        return self._records[key]
+
+    def _owners_of(self, claim: OwnerClaim) -> set[str]:
+        if claim.via in ALIAS_KINDS:
+            return self._alias_owners(claim)
+        if claim.via == "shop":
+            owner = self._shops.get((claim.scope, claim.value))
+            return {owner} if owner else set()
+        return set(self._stored_owners(claim.via, claim.value, claim.scope))
+
+    # -- a row -------------------------------------------------------------------------------------
+
+    def resolve(self, claims: tuple[OwnerClaim, ...], *, final: bool = True, every: bool = False) -> Attribution:
+        """The row's owner from its ``claims``. ``final=False`` (first pass over a file): a master
+        that names no owner is ``deferred`` until the file's house documents are stored.
+        ``every``: the row belongs to every owner its claims name (a carrier's event about a
+        container or booking several owners share), instead of two owners being a conflict."""
+        if self.override is not None:
+            return Attribution((self.override,))
+        key = (claims, final, every)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._resolve(claims, final, every)
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = found
+        return found
+
+    def _resolve(self, claims: tuple[OwnerClaim, ...], final: bool, every: bool) -> Attribution:
+        named: dict[str, list[OwnerClaim]] = {}
+        houses = None
+        for claim in claims:
+            if not claim.value:
+                continue
+            if claim.via == "houses_of":
+                houses = claim
+                continue
+            for owner in self._owners_of(claim):
+                named.setdefault(owner, []).append(claim)
+        if len(named) == 1 or (named and every):
+            return Attribution(tuple(sorted(named)))
+        if len(named) > 1:
+            said = "; ".join(f"{_label(c[0].column)} {c[0].value!r} names {owner!r}" for owner, c in sorted(named.items()))
+            first = next(iter(named.values()))[0]
+            return Attribution(code="owner_conflict", reason=f"the row names two owners: {said}",
+                               column=first.column, value=first.value)
+        if houses is not None:
+            if not final:
+                return Attribution(deferred=True)
+            owners = self._stored_owners("houses_of", houses.value, "")
+            if owners:
+                return Attribution(owners)
+        return self._unattributed(claims, houses)
+
+    def _unattributed(self, claims: tuple[OwnerClaim, ...], houses: OwnerClaim | None) -> Attribution:
+        given = [c for c in claims if c.value and c.via != "houses_of"]
+        if not given:
+            columns = ", ".join(dict.fromkeys(c.column for c in claims if c.via != "houses_of"))
+            first = next((c.column for c in claims if c.via != "houses_of"), None)
+            return Attribution(code="owner_unknown", column=first, value="",
+                               reason=f"no owner: {columns} {'is' if ',' not in columns else 'are'} empty"
+                                      + (" and no house document names this master" if houses else "")
+                                      + "; fill the column or import the file with --owner")
+        parts = [self._why_not(c) for c in given]
+        if houses is not None:
+            parts.append(f"no house document names master {houses.value!r}")
+        first = given[0]
+        return Attribution(code="owner_unknown", reason="; ".join(parts), column=first.column, value=first.value)
+
+    def _why_not(self, claim: OwnerClaim) -> str:
+        label, value = _label(claim.column), claim.value
+        if claim.via in ALIAS_KINDS:
+            scope = f" --scope {shlex.quote(claim.scope)}" if claim.scope and claim.via != "legal_name" else ""
+            where = f" at {claim.scope}" if claim.scope and claim.via == "owner_code" else ""
+            return (f"no owner alias for {label} {value!r}{where}; add one with `aggregator owners alias add OWNER "
+                    f"--kind {CLI_KIND[claim.via]} --value {shlex.quote(value)}{scope}`")
+        if claim.via == "shop":
+            platform = claim.scope or "(no platform)"
+            return (f"no registered shop {platform}/{value}; register it with `aggregator shops add --platform "
+                    f"{claim.scope or 'PLATFORM'} --shop-id {shlex.quote(value)} --owner OWNER …`")
+        what = {"receipt": "receipt (ASN)", "document": "transport document", "customs_entry": "customs entry",
+                "booking": "transport document with booking", "container": "transport document with container"}[
+            claim.via]
+        where = f" at {claim.scope}" if claim.scope else ""
+        return f"no stored {what} {value!r}{where} (import that file first)"

@@ -1,0 +1,215 @@
+"""The owner of every imported row comes from the row (aliases, registered shop, stored records), never
+a default: multi-owner 3PL and forwarder files land per owner; a row naming no known owner is rejected
+with file, line, column, value and reason and nothing of it is stored."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from aggregator.auth.shops import add_shop
+from aggregator.ingest import import_file
+from aggregator.owners.aliases import add_alias
+from aggregator.store.db import session_factory, session_scope
+from aggregator.store.models.logistics import (
+    CustomsEntryRow,
+    ImportRejectRow,
+    TransportDocumentRow,
+    TransportEventRow,
+)
+from aggregator.store.models.warehouse import StockSnapshotRow, WarehouseReceiptRow, WarehouseShipmentRow
+from aggregator.store.vault import Vault
+
+LUMINA_NAME, TROPIKA_NAME = "Lumina Commerce (M) Sdn Bhd", "Tropika Living Sdn Bhd"
+
+
+def aliases(engine, *entries) -> None:
+    with session_scope(engine) as session:
+        for owner, kind, value, *scope in entries:
+            add_alias(session, owner, kind, value, scope[0] if scope else None)
+
+
+def shops(engine, *entries) -> None:
+    vault = Vault(Fernet.generate_key())
+    with session_scope(engine) as session:
+        for platform, shop_id, owner in entries:
+            add_shop(session, vault, platform=platform, owner_id=owner, shop_id=shop_id, region="MY",
+                     app_key="2001234" if platform == "shopee" else "100001", app_secret="secret-value")
+
+
+def rejects(engine, import_id: int) -> list[tuple]:
+    with session_factory(engine)() as s:
+        return [(r.line, r.column, r.value, r.code, r.reason, r.owner_id) for r in s.scalars(
+            select(ImportRejectRow).where(ImportRejectRow.import_file_pk == import_id,
+                                          ImportRejectRow.severity == "error").order_by(ImportRejectRow.id))]
+
+
+def stored(engine, model, *columns) -> list[tuple]:
+    with session_factory(engine)() as s:
+        return sorted(tuple(row) for row in s.execute(select(*[getattr(model, c) for c in columns])))
+
+
+def with_rows(source: Path, target: Path, edit=None, extra: list[dict] | None = None) -> Path:
+    """A copy of ``source`` with rows changed by ``edit(row)`` and ``extra`` rows appended."""
+    with source.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, rows = reader.fieldnames, list(reader)
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, header, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(edit(row) if edit else row)
+        for row in extra or []:
+            writer.writerow({**rows[-1], **row})
+    return target
+
+
+def test_a_3pl_outbound_file_lands_per_shop_owner_and_an_unregistered_shop_is_rejected(engine, samples):
+    shops(engine, ("shopee", "SHOPEE-MY-480012345", "LUMINA-HK"), ("lazada", "LAZADA-MY-100987", "TROPIKA"))
+    summary = import_file(engine, "outbound", samples / "warehouse_outbound.csv")
+
+    assert summary.status == "COMPLETED_WITH_REJECTS" and summary.owner_id is None
+    assert dict(summary.owners) == {"LUMINA-HK": 4, "TROPIKA": 2} and summary.rows_rejected == 2
+    assert stored(engine, WarehouseShipmentRow, "owner_id", "wms_outbound_no") == [
+        ("LUMINA-HK", "OC900260315000001"), ("LUMINA-HK", "OC900260315000002"), ("LUMINA-HK", "OC900260315000003"),
+        ("LUMINA-HK", "OC900260315000006"), ("TROPIKA", "OC900260315000004"), ("TROPIKA", "OC900260315000007")]
+    reason = ("no registered shop tiktok/TTS-MY-7300000001; register it with `aggregator shops add --platform "
+              "tiktok --shop-id TTS-MY-7300000001 --owner OWNER …`")
+    assert rejects(engine, summary.import_id) == [
+        (8, "shop_id", "TTS-MY-7300000001", "owner_unknown", reason, None),
+        (9, "shop_id", "TTS-MY-7300000001", "owner_unknown", reason, None)]
+
+
+def test_a_forwarder_bl_file_lands_per_consignee_and_an_unknown_consignee_is_rejected(engine, samples, tmp_path):
+    aliases(engine, ("LUMINA-HK", "legal_name", "LUMINA COMMERCE (M) SDN. BHD."),
+            ("TROPIKA", "legal_name", TROPIKA_NAME))
+    path = with_rows(samples / "forwarder_bl.csv", tmp_path / "bl.csv", extra=[
+        {"doc_level": "HOUSE", "doc_number": "SZXFWD2603099", "master_doc_number": "ZCRU260304417",
+         "consignee": "Nobody Trading Co., Ltd.", "notify_party": ""}])
+    summary = import_file(engine, "bl", path)
+
+    # The consolidation master (consigned to the forwarder's agent) belongs to the owners of its houses:
+    # one copy each; the to-order master is its notify party's; the MAWB its house's.
+    assert stored(engine, TransportDocumentRow, "owner_id", "doc_number") == [
+        ("LUMINA-HK", "61850123452"), ("LUMINA-HK", "SZXAIR260305"), ("LUMINA-HK", "SZXFWD2603001"),
+        ("LUMINA-HK", "ZCRU260301234"), ("LUMINA-HK", "ZCRU260304417"),
+        ("TROPIKA", "SZXFWD2603002"), ("TROPIKA", "ZCRU260304417")]
+    assert dict(summary.owners) == {"LUMINA-HK": 5, "TROPIKA": 2}
+    assert rejects(engine, summary.import_id) == [
+        (9, "consignee", "Nobody Trading Co., Ltd.", "owner_unknown",
+         "no owner alias for consignee 'Nobody Trading Co., Ltd.'; add one with `aggregator owners alias add "
+         "OWNER --kind legal-name --value 'Nobody Trading Co., Ltd.'`", None)]
+    with session_factory(engine)() as s:
+        assert s.scalars(select(TransportDocumentRow).where(
+            TransportDocumentRow.doc_number == "SZXFWD2603099")).first() is None
+
+
+def test_a_master_whose_houses_name_nobody_is_rejected_with_both_reasons(engine, samples, tmp_path):
+    path = with_rows(samples / "forwarder_bl.csv", tmp_path / "bl.csv")
+    summary = import_file(engine, "bl", path)
+    assert summary.records == 0 and summary.rows_rejected == 7
+    first = next(r for r in rejects(engine, summary.import_id) if r[0] == 2)
+    assert first[:4] == (2, "notify_party", LUMINA_NAME, "owner_unknown")
+    assert first[4].endswith("; no house document names master 'ZCRU260301234'")
+
+
+def test_rows_naming_two_owners_are_a_conflict(engine, samples, tmp_path):
+    aliases(engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"), ("TROPIKA", "legal_name", LUMINA_NAME))
+    summary = import_file(engine, "inbound", samples / "warehouse_inbound.csv")
+    assert summary.records == 0 and summary.rows_rejected == 7
+    line, column, value, code, reason, _ = rejects(engine, summary.import_id)[0]
+    assert (line, column, value, code) == (2, "owner_code", "LUMINA-HK", "owner_conflict")
+    assert reason == (f"the row names two owners: owner code 'LUMINA-HK' names 'LUMINA-HK'; "
+                      f"importer of record '{LUMINA_NAME}' names 'TROPIKA'")
+
+
+def test_owner_codes_are_scoped_per_warehouse(engine, samples, tmp_path):
+    aliases(engine, ("LUMINA-HK", "owner_code", "lumina-hk", "MYPKG-WH01"), ("TROPIKA", "owner_code", "LUMINA-HK",
+                                                                            "SGSIN-WH02"))
+    other = with_rows(samples / "warehouse_inbound.csv", tmp_path / "wh02.csv",
+                      edit=lambda row: {**row, "warehouse_code": "SGSIN-WH02", "importer_of_record": ""})
+    assert import_file(engine, "inbound", samples / "warehouse_inbound.csv").owners == {"LUMINA-HK": 3}
+    assert import_file(engine, "inbound", other).owners == {"TROPIKA": 3}
+    assert stored(engine, WarehouseReceiptRow, "owner_id", "warehouse_code", "asn_no")[0] == (
+        "LUMINA-HK", "MYPKG-WH01", "ASN-LMN-260305-03")
+
+
+def test_stock_rows_by_their_receipt_and_customs_rows_by_registration_number(engine, samples, tmp_path):
+    aliases(engine, ("LUMINA-HK", "registration_no", "brn placeholder 0001", "MY"),
+            ("LUMINA-HK", "owner_code", "LUMINA-HK"))
+    # The stock file names no owner column (nor party codes here): its lots are the owner's of the
+    # receipt (ASN) or document they came in with, once that is stored.
+    stock = with_rows(samples / "stock_lots_snapshot.csv", tmp_path / "stock.csv",
+                      edit=lambda row: {**row, "title_holder": "", "risk_bearer": ""})
+    before = import_file(engine, "stock", stock)
+    assert before.records == 0 and before.rows_rejected == 8
+    assert rejects(engine, before.import_id)[0][:4] == (2, "asn_no", "ASN-LMN-260305-03", "owner_unknown")
+    assert "no stored receipt (ASN) 'ASN-LMN-260305-03' at MYPKG-WH01 (import that file first)" in (
+        rejects(engine, before.import_id)[0][4])
+
+    import_file(engine, "inbound", samples / "warehouse_inbound.csv")
+    after = import_file(engine, "stock", stock)  # the same file again: its rejected rows are read again
+    assert after.import_id == before.import_id
+    assert after.owners == {"LUMINA-HK": 7} and after.rows_rejected == 1  # the lot still at sea
+    assert rejects(engine, after.import_id)[0][:4] == (9, "source_doc_no", "ZCRU260314001", "owner_unknown")
+    assert {o for o, in stored(engine, StockSnapshotRow, "owner_id")} == {"LUMINA-HK"}
+
+    assert import_file(engine, "customs", samples / "customs_entry_my_k1.csv").owners == {"LUMINA-HK": 3}
+    assert {o for o, in stored(engine, CustomsEntryRow, "owner_id")} == {"LUMINA-HK"}
+
+
+def test_owner_override_takes_every_row_and_dcsa_files_attribute_through_documents(engine, samples, tmp_path):
+    aliases(engine, ("LUMINA-HK", "legal_name", LUMINA_NAME))
+    ebl = import_file(engine, "dcsa-ebl", samples / "ebl_dcsa_v3.json")
+    assert ebl.owners == {"LUMINA-HK": 1}
+    events = import_file(engine, "dcsa-events", samples / "ebl_dcsa_v3.json")
+    assert events.owners == {"LUMINA-HK": 11} and events.rows_rejected == 0
+    assert {o for o, in stored(engine, TransportEventRow, "owner_id")} == {"LUMINA-HK"}
+
+    payload = json.loads((samples / "ebl_dcsa_v3.json").read_text())
+    payload["transportDocument"]["documentParties"]["notifyParties"][0]["partyName"] = "Someone Else Ltd"
+    payload["transportDocument"]["transportDocumentReference"] = "OTHER0001"
+    unknown = tmp_path / "other.json"
+    unknown.write_text(json.dumps(payload))
+    refused = import_file(engine, "dcsa-ebl", unknown)
+    assert refused.records == 0 and refused.rows_rejected == 1
+    assert rejects(engine, refused.import_id)[0][3] == "owner_unknown"
+
+    forced = import_file(engine, "dcsa-ebl", unknown, owner_id="TROPIKA")
+    assert forced.owners == {"TROPIKA": 1} and forced.owner_id == "TROPIKA"
+
+
+def test_an_unknown_owner_override_is_refused_and_nothing_is_stored(engine, samples):
+    import pytest
+
+    from aggregator.tenancy import UnknownOwner
+
+    with pytest.raises(UnknownOwner, match="no owner 'NOPE'; known owners: L, LUMINA, LUMINA-HK, TROPIKA"):
+        import_file(engine, "outbound", samples / "warehouse_outbound.csv", owner_id="NOPE")
+    assert stored(engine, WarehouseShipmentRow, "owner_id") == []
+
+
+def test_the_cli_imports_a_multi_owner_file_and_reports_the_rejected_row(tmp_path, samples):
+    from click.testing import CliRunner
+
+    from aggregator.cli.main import cli
+
+    base = ["--database-url", f"sqlite:///{tmp_path / 'cli.sqlite'}", "--data-dir", str(tmp_path / "data")]
+
+    def run(*args):
+        return CliRunner().invoke(cli, [*base, *args])
+
+    for owner in ("LUMINA-HK", "TROPIKA"):
+        assert run("owners", "add", owner, "--name", owner).exit_code == 0
+    assert run("owners", "alias", "add", "LUMINA-HK", "--kind", "legal-name", "--value", LUMINA_NAME).exit_code == 0
+    report = tmp_path / "rejects.csv"
+    source = shutil.copy(samples / "customs_entry_my_k1.csv", tmp_path / "customs.csv")
+    result = run("import", "customs", str(source), "--report", str(report))
+    assert result.exit_code == 0, result.output
+    assert "records by owner: LUMINA-HK 3" in result.output
+    refused = run("import", "customs", str(source), "--owner", "NOPE")
+    assert refused.exit_code == 2 and "no owner 'NOPE'; known owners: LUMINA-HK, TROPIKA" in refused.output
