@@ -97,6 +97,7 @@ def test_import_rejects_report_is_neutralised(sqlite_engine, tmp_path) -> None:
     bl = "\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n"
     bad.write_text(bl, encoding="utf-8")
     report = tmp_path / "rejects.csv"
+    assert cli_run(sqlite_engine, tmp_path, "owners", "add", "LUMINA-HK", "--name", "Lumina").exit_code == 0
     result = cli_run(sqlite_engine, tmp_path, "import", "bl", str(bad), "--owner", "LUMINA-HK",
                      "--report", str(report))
     assert report.exists(), result.output
