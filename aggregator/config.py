@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     http_timeout_seconds: float = 30.0
     http_max_retries: int = 6
     fx_max_rate_age_days: int = 7
+    fx_rate_sources: str = Field(default="ECB,MAS,BANK_CSV,DEMO_BOARD", description=(
+        "rate sources for booking, in order of preference (comma list; a lock the statement uses comes first; "
+        "a source with no imported rates is simply not found)"))
+    booking_interval_seconds: int = Field(default=3600, description="how often new statements are booked")
 
     @classmethod
     def settings_customise_sources(

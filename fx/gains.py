@@ -43,9 +43,10 @@ class OpenItem:
     original: Money
     carrying: Money
     carrying_rate: Decimal
-    recognised_on: date
+    recognised_on: date  # the transaction's own date (the journal date)
     rate_source: str
     rate_ref: str | None = None
+    rate_date: date | None = None  # the date of the rate used (earlier than recognised_on on a fallback)
 
 
 def period_average(rates: Sequence[Rate]) -> Rate:
@@ -64,23 +65,26 @@ def period_average(rates: Sequence[Rate]) -> Rate:
 
 
 def recognise(item_id: str, conversion: Conversion, *, account: str, rounding: str = ROUND_HALF_UP) -> OpenItem:
-    """Book a receivable at the rate of the given conversion (transaction date or period average)."""
+    """Book a receivable at the rate of the given conversion, dated on the transaction's own date (the
+    conversion's requested day); a fallback rate's earlier date is recorded as ``rate_date``, never
+    substituted for the transaction's."""
     return OpenItem(item_id, account, conversion.original, conversion.booked(rounding), conversion.rate,
-                    conversion.rate_date, conversion.source,
-                    ";".join(leg.rate.reference or "" for leg in conversion.legs) or None)
+                    conversion.requested_on, conversion.source,
+                    ";".join(leg.rate.reference or "" for leg in conversion.legs) or None, conversion.rate_date)
 
 
 def recognise_at_rate(item_id: str, amount: Money, rate: Rate, *, account: str,
-                      rounding: str = ROUND_HALF_UP) -> OpenItem:
-    """Book a receivable with one published rate (either direction of ``rate``)."""
+                      rounding: str = ROUND_HALF_UP, on: date | None = None) -> OpenItem:
+    """Book a receivable with one rate (either direction of ``rate``): a published or average rate, or a
+    lock's client rate; ``on`` is the transaction's date (default: the rate's)."""
     if rate.base == amount.currency:
         book_amount, book_ccy, per_one = rate.apply(amount.amount), rate.quote, rate.per_unit()
     elif rate.quote == amount.currency:
         book_amount, book_ccy, per_one = rate.apply_inverse(amount.amount), rate.base, rate.apply_inverse(Decimal(1))
     else:
         raise CurrencyMismatch(f"rate {rate.pair} cannot convert {amount.currency}")
-    return OpenItem(item_id, account, amount, Money(book_amount, book_ccy).round(rounding), per_one, rate.on,
-                    rate.source, rate.reference)
+    return OpenItem(item_id, account, amount, Money(book_amount, book_ccy).round(rounding), per_one, on or rate.on,
+                    rate.source, rate.reference, rate.on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +162,11 @@ class Revaluation:
 
 
 def revalue(items: Sequence[OpenItem], converter: Converter, *, period: str, book_currency: str,
-            accounts: FxAccounts = FxAccounts(), rounding: str = ROUND_HALF_UP) -> Revaluation:
-    """Month-end unrealized revaluation of open items at the closing rate, plus its reversal."""
+            accounts: FxAccounts = FxAccounts(), rounding: str = ROUND_HALF_UP, sequence: int = 1) -> Revaluation:
+    """Month-end unrealized revaluation of open items at the closing rate, plus its reversal.
+
+    ``sequence`` numbers a later run of the same period (items recognised after the first run):
+    its journals are ``REVAL-{period}-{sequence}`` and ``…-REV``; line keys are per item either way."""
     _, period_end = period_bounds(period)
     revalued_items: list[RevaluedItem] = []
     lines: list[JournalLine] = []
@@ -180,8 +187,9 @@ def revalue(items: Sequence[OpenItem], converter: Converter, *, period: str, boo
                                  "DERIVED", ref, "unrealized exchange difference (credit = gain)"))
     if not lines:
         return Revaluation(period, tuple(revalued_items), None, None)
-    journal = Journal(f"REVAL-{period}", period_end, book_currency, tuple(lines), rounding,
+    name = f"REVAL-{period}" if sequence == 1 else f"REVAL-{period}-{sequence}"
+    journal = Journal(name, period_end, book_currency, tuple(lines), rounding,
                       f"month-end FX revaluation {period}")
-    reversal = journal.reversed(f"REVAL-{period}-REV", period_end + timedelta(days=1),
+    reversal = journal.reversed(f"{name}-REV", period_end + timedelta(days=1),
                                 f"reversal of month-end FX revaluation {period}")
     return Revaluation(period, tuple(revalued_items), journal, reversal)

@@ -16,6 +16,48 @@ def command() -> None:
 command.add_command(journal)
 
 
+@command.command(name="settlement", help="One row per order of an owner's statements issued in a period: original "
+                 "amounts, fees by category, rate and its source, book amounts, realized FX, reconciliation status.")
+@click.option("--owner", "owner_id", required=True, help="Owner (tenant) id: only its statements are exported.")
+@click.option("--period", required=True, help="YYYY-MM: statements issued in this month.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@pass_app
+def settlement(app: AppContext, owner_id: str, period: str, fmt: str, out: str) -> None:
+    from pathlib import Path
+
+    from aggregator.exports import settlement as layout
+    from aggregator.exports.canonical import sha256_of
+    from aggregator.exports.files import write_atomically
+    from aggregator.store.db import session_scope
+    from aggregator.tenancy import TenancyError, get_owner
+    from fx.gains import period_bounds
+
+    try:
+        first, last = period_bounds(period)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from exc
+    with session_scope(app.ready_engine()) as session:
+        try:
+            get_owner(session, owner_id)
+        except TenancyError as exc:
+            raise click.ClickException(str(exc)) from exc
+        rows = layout.load(session, owner_id, first, last)
+    csv_data = layout.csv_bytes(rows)
+    if fmt == "csv":
+        data = csv_data
+    else:
+        about = {"owner": owner_id, "period": period, "rows": str(len(rows)), "csv_sha256": sha256_of(csv_data)}
+        data = layout.xlsx_bytes(rows, about, stamp_day=last)
+    target = Path(out)
+    if target.is_dir():
+        raise click.ClickException(f"--out {out!r} is a folder, not a file")
+    write_atomically(target, data)
+    booked = sum(1 for r in rows if r.book_amount is not None)
+    click.echo(f"wrote {out} sha256 {sha256_of(data)}")
+    click.echo(f"{len(rows)} row(s) ({booked} booked), statements issued {first}..{last}, owner {owner_id}")
+
+
 def _write(frame, out: str | None, fmt: str = "csv") -> None:
     """The frame as spreadsheet-safe CSV (or JSON) to ``--out`` or standard output."""
     with open_out(out) as handle:

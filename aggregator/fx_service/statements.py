@@ -18,6 +18,7 @@ from aggregator.store.models.fx import FxOpenItemRow
 from aggregator.store.models.marketplace import SettlementLineRow
 from fx.convert import Converter
 from fx.money import Money
+from fx.rates import Rate
 from fx.recognition import RecognitionAccounts, StatementPart, net_of, recognition_journal
 
 PAYOUT_KINDS = frozenset({"PAYOUT"})
@@ -35,8 +36,10 @@ def recognise_statement(session: Session, owner_id: str, *, platform: str, shop_
                         book_currency: str, converter: Converter, receivable_account: str | None = None,
                         accounts: RecognitionAccounts = RecognitionAccounts(),
                         average_over: tuple[date, date] | None = None,
-                        rounding: str = ROUND_HALF_UP) -> tuple[FxOpenItemRow, int]:
-    """Recognise one statement; returns the open item and how many journal lines were new."""
+                        rounding: str = ROUND_HALF_UP, on: date | None = None,
+                        at_rate: Rate | None = None) -> tuple[FxOpenItemRow, int]:
+    """Recognise one statement on ``on`` (default: its last line's day) at ``at_rate`` (a lock's client
+    rate) or at the converter's rate; returns the open item and how many journal lines were new."""
     rows = session.scalars(select(SettlementLineRow).where(
         SettlementLineRow.owner_id == owner_id, SettlementLineRow.platform == platform,
         SettlementLineRow.shop_id == shop_id, SettlementLineRow.statement_id == statement_id,
@@ -48,11 +51,11 @@ def recognise_statement(session: Session, owner_id: str, *, platform: str, shop_
                            r.transaction_id) for r in rows]
     net = net_of(parts)
     item_id = f"{platform}:{shop_id}:{statement_id}"
-    on = max(r.occurred_at for r in rows).date()
+    on = on or max(r.occurred_at for r in rows).date()
     item_row = recognise_receivable(
         session, owner_id, item_id, net, book_currency=book_currency, on=on,
         account=receivable_account or f"1122.{platform.upper()}-{shop_id}", converter=converter,
-        average_over=average_over, rounding=rounding)
+        average_over=average_over, rounding=rounding, at_rate=at_rate)
     item = to_open_item(item_row)
     if item.original != net:
         raise StatementChanged(f"{item_id} was recognised as {item.original} but its lines now sum to {net}; "

@@ -25,6 +25,7 @@ def make_celery(settings: Settings) -> Celery:
         beat_schedule={
             "sync-due-shops": {"task": "aggregator.sync_due", "schedule": float(settings.sync_interval_seconds)},
             "match-owners": {"task": "aggregator.match_due", "schedule": float(settings.match_interval_seconds)},
+            "book-settlements": {"task": "aggregator.book_due", "schedule": float(settings.booking_interval_seconds)},
             # ECB publishes around 16:00 CET; fetch after it, and again later in case of a late publication.
             "fx-ecb-daily": {"task": "aggregator.fetch_rates", "schedule": crontab(minute=30, hour="15,18"),
                              "args": ("ecb",)},
@@ -56,6 +57,17 @@ def make_celery(settings: Settings) -> Celery:
         owners = work.owners_to_match(settings)
         for owner_id in owners:
             match_owner_task.delay(owner_id)
+        return len(owners)
+
+    @app.task(name="aggregator.book_settlements")
+    def book_settlements_task(owner_id: str) -> dict:
+        return work.book_settlements(settings, owner_id)
+
+    @app.task(name="aggregator.book_due")
+    def book_due_task() -> int:
+        owners = work.owners_to_match(settings)
+        for owner_id in owners:
+            book_settlements_task.delay(owner_id)
         return len(owners)
 
     @app.task(name="aggregator.apply_webhook", autoretry_for=(OSError,), retry_backoff=5, max_retries=5)

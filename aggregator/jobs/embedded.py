@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 
 def run_tick(settings: Settings) -> list[dict]:
-    """One scheduling tick: sync every active shop once, then match every owner."""
+    """One scheduling tick: sync every active shop once, then match and book every owner."""
     from aggregator.jobs.lease import LeaseHeld
 
     results = []
@@ -26,6 +26,8 @@ def run_tick(settings: Settings) -> list[dict]:
             results.append(work.match_owner(settings, owner_id))
         except LeaseHeld as exc:
             results.append({"owner_id": owner_id, "status": "busy", "reason": str(exc)})
+    for owner_id in work.owners_to_match(settings):  # book what the syncs brought (also done per sync)
+        results.append(work.book_settlements(settings, owner_id))
     return results
 
 

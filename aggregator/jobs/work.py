@@ -46,8 +46,32 @@ def sync_shop(settings: Settings, shop_pk: int, stream: str = "orders") -> dict[
     except ShopNotReady as exc:
         return {"shop_pk": shop_pk, "status": "skipped", "reason": str(exc)}
     log.info("%s", summary.line())
-    return {"shop_pk": shop_pk, "run_id": summary.run_id, "status": summary.status, "created": summary.created,
-            "updated": summary.updated, "unchanged": summary.unchanged, "failed": summary.failed}
+    result = {"shop_pk": shop_pk, "run_id": summary.run_id, "status": summary.status, "created": summary.created,
+              "updated": summary.updated, "unchanged": summary.unchanged, "failed": summary.failed}
+    if stream == "settlements" and summary.status in ("succeeded", "partial"):
+        result["booking"] = book_settlements(settings, shop.owner_id)  # journals exist after every sync
+    return result
+
+
+def book_settlements(settings: Settings, owner_id: str) -> dict[str, Any]:
+    """Reconcile the owner's changed orders and statements and book its new statements (one worker per
+    owner: lease ``book:<owner>``; a held lease means another worker is booking it now)."""
+    from aggregator.jobs.lease import LeaseHeld, job_lease
+    from aggregator.settlement.cycle import rate_sources, settle_owners
+    from aggregator.sync.framework import default_worker_id
+
+    engine = engine_for(settings.effective_database_url)
+    try:
+        with job_lease(engine, f"book:{owner_id}", default_worker_id()):
+            (result,) = settle_owners(engine, [owner_id], sources=rate_sources(settings.fx_rate_sources),
+                                      max_age_days=settings.fx_max_rate_age_days)
+    except LeaseHeld as exc:
+        return {"owner_id": owner_id, "status": "busy", "reason": str(exc)}
+    for line in result.lines():
+        log.info("book %s", line)
+    return {"owner_id": owner_id, "status": "done", "recognised": result.booking.recognised,
+            "settled": result.booking.settled, "journal_lines": result.booking.journal_lines,
+            "by_status": dict(result.reconcile.by_status)}
 
 
 def due_syncs(settings: Settings) -> list[tuple[int, str]]:
@@ -91,4 +115,4 @@ def fetch_rates(settings: Settings, source: str = "ecb") -> dict[str, Any]:
     return {"source": source, "report": str(report)}
 
 
-__all__ = ["SyncBusy", "due_syncs", "engine_for", "fetch_rates", "match_owner", "owners_to_match", "sync_shop"]
+__all__ = ["SyncBusy", "book_settlements", "due_syncs", "engine_for", "fetch_rates", "match_owner", "owners_to_match", "sync_shop"]

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from aggregator.auth.shops import adapter_settings, credential_of, shop_context
 from aggregator.auth.token_store import DatabaseTokenProvider
 from aggregator.store.db import session_scope
-from aggregator.store.marketplace_writer import write_order, write_orders, write_settlement_line, write_settlement_lines
+from aggregator.settlement.writer import write_settlement_record, write_settlement_records
+from aggregator.store.marketplace_writer import write_order, write_orders
 from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.upsert import write_audit
 from aggregator.store.vault import Vault
@@ -39,7 +40,7 @@ from platform_adapters.registry import MarketplaceAdapter, OrderSource, ShopCont
 
 log = logging.getLogger(__name__)
 WRITERS = {"orders": (write_order, write_orders),
-           "settlements": (write_settlement_line, write_settlement_lines)}
+           "settlements": (write_settlement_record, write_settlement_records)}
 STREAMS = tuple(WRITERS)
 _LIMITERS: dict[str, RateLimiter] = {}
 
@@ -91,7 +92,8 @@ class SettlementPuller:
         for raw in self.source.iter_settlements(window.start, window.end):
             key = self.adapter.raw_settlement_key(raw)
             for result in self.adapter.map_settlement(raw, self.shop, self.settings):
-                line_key = f"{key}:{result.record.transaction_id}" if result.record is not None else key
+                record = result.record
+                line_key = f"{key}:{getattr(record, 'transaction_id', None) or 'statement'}" if record is not None else key
                 yield Pulled(raw=raw, result=result, record_key=line_key)
 
     def request_ids(self) -> list[str]:

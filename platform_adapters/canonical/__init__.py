@@ -13,6 +13,7 @@ from platform_adapters.canonical.marketplace import (
     Package,
     SettlementLine,
 )
+from platform_adapters.canonical.settlement import FeeCategory, Statement
 from platform_adapters.canonical.logistics import (
     Container,
     CustomsEntry,
@@ -34,7 +35,7 @@ from platform_adapters.canonical.warehouse import (
 __all__ = [
     "Platform", "Problem", "Severity", "MappingResult", "aware_utc",
     "Owner", "OwnerClaim", "Shop",
-    "Order", "OrderLine", "OrderStatus", "Package", "SettlementLine",
+    "Order", "OrderLine", "OrderStatus", "Package", "SettlementLine", "FeeCategory", "Statement",
     "Container", "CustomsEntry", "CustomsEntryLine", "DocumentRef", "Endorsement",
     "TransportDocument", "TransportDocumentLine", "TransportEvent",
     "StockSnapshot", "WarehouseReceipt", "WarehouseReceiptLine", "WarehouseShipment",

@@ -112,8 +112,8 @@ class SettlementLine:
     """One money movement a marketplace reports for a shop: order income, fee, adjustment, payout.
 
     Key: (platform, shop_id, statement_id, transaction_id).
-    ``kind`` examples: ORDER_INCOME, COMMISSION, TRANSACTION_FEE, SHIPPING_FEE, VOUCHER, REFUND,
-    ADJUSTMENT, WITHHOLDING_TAX, PAYOUT.
+    ``kind`` is a ``canonical.settlement.FeeCategory`` value (REVENUE, COMMISSION, …, OTHER); the
+    platform's own fee name is ``raw_kind`` / ``description``.
     """
 
     platform: Platform

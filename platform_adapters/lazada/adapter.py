@@ -44,6 +44,8 @@ class LazadaAdapter:
 
     def map_settlement(self, raw: Any, shop: ShopContext,
                        settings: LazadaSettings) -> list[MappingResult[SettlementLine]]:
+        if isinstance(raw, Mapping) and "_payout" in raw:
+            return settlement_results(*settlement_mapping.map_payout(raw, shop.shop_id, settings.default_currency))
         return settlement_results(*settlement_mapping.map_row(raw, shop.shop_id, settings.default_currency,
                                                               settings.utc_offset_hours))
 

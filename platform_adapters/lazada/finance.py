@@ -1,4 +1,6 @@
-"""Lazada settlements: ``/finance/transaction/details/get`` rows between two local dates.
+"""Lazada settlements: ``/finance/transaction/details/get`` rows between two local dates, then the
+statements created since the window's first day (``/finance/payout/status/get?created_after=``), each
+yielded as ``{"_payout": entry}``.
 
 Finance dates are the venture's calendar days (``YYYY-MM-DD``, window < 180 days); the window
 [start, end) is widened to the local days it touches, so rows at its edges may be read twice (the
@@ -14,6 +16,7 @@ from platform_adapters.http.errors import ErrorKind, PlatformError
 from platform_adapters.lazada.client import LazadaClient
 
 DETAILS_PATH = "/finance/transaction/details/get"
+PAYOUT_PATH = "/finance/payout/status/get"
 MAX_WINDOW = timedelta(days=30)
 PAGE = 500
 MAX_PAGES = 10_000
@@ -44,7 +47,16 @@ class LazadaSettlementSource:
                                     platform="lazada", path=DETAILS_PATH)
             yield from data
             if len(data) < PAGE:
-                return
+                break
             offset += len(data)
-        raise PlatformError(ErrorKind.FATAL, "too_many_pages", f"more than {MAX_PAGES} pages", platform="lazada",
-                            path=DETAILS_PATH)
+        else:
+            raise PlatformError(ErrorKind.FATAL, "too_many_pages", f"more than {MAX_PAGES} pages", platform="lazada",
+                                path=DETAILS_PATH)
+        payouts = self.client.call("GET", PAYOUT_PATH, {"created_after": first.isoformat()})
+        if payouts is None:
+            payouts = []
+        if not isinstance(payouts, list):
+            raise PlatformError(ErrorKind.FATAL, "bad_response", "payout status data is not a list",
+                                platform="lazada", path=PAYOUT_PATH)
+        for entry in payouts:
+            yield {"_payout": entry}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from decimal import Decimal
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -62,7 +63,13 @@ def truth_orders(state: SandboxState, platform: str | None = None, shop_id: str 
 
 
 def truth_settlements(state: SandboxState, platform: str | None = None) -> list[dict]:
-    """Net money released per settled order (the sum of that order's finance lines on every platform)."""
+    """Money released per settled order as every platform's finance lines add up at the simulated now:
+    the net (refunds and adjustments included; a TikTok reserve counts while withheld and comes back
+    when its release statement is out), its parts, and the reconciliation status a correct client
+    reaches (``refunded`` when a unit was refunded, ``partially_settled`` while a reserve is held,
+    else ``settled``)."""
+    from platform_adapters.sandbox.tiktok import DAY, RESERVE_DAYS
+
     snap = state.snapshot()
     out = []
     for shop in state.world.shops:
@@ -70,9 +77,21 @@ def truth_settlements(state: SandboxState, platform: str | None = None) -> list[
             continue
         for order in snap.view(shop).settled:
             s = settlement_of(order)
+            net, held = s.net, Decimal(0)
+            if s.reserve:
+                day = order.settled_at // DAY
+                if (day + 1) * DAY <= state.now:
+                    held = s.reserve
+                if (day + RESERVE_DAYS + 1) * DAY <= state.now:
+                    held = Decimal(0)
+            status = "refunded" if s.refund else "partially_settled" if held else "settled"
             out.append({"platform": shop.platform, "shop_id": shop.shop_id, "order_id": order.order_id,
-                        "currency": shop.currency, "settled_at": order.settled_at, "net_amount": str(s.net),
-                        "revenue": str(s.revenue), "fees": str(s.commission + s.service_fee + s.transaction_fee)})
+                        "owner_id": shop.owner_id, "currency": shop.currency, "settled_at": order.settled_at,
+                        "net_amount": str(net - held), "revenue": str(s.revenue),
+                        "fees": str(s.commission + s.service_fee + s.transaction_fee), "refund": str(s.refund),
+                        "adjustments": str(sum((a for a, _ in s.adjustments), Decimal(0))),
+                        "bundle_discount": str(s.bundle_discount), "reserve_held": str(held),
+                        "buyer_total": str(order.total), "expected_status": status})
     return out
 
 

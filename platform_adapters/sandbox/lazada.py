@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from platform_adapters.lazada.signing import sign_request
-from platform_adapters.sandbox.snapshot import OrderState, line_fees
+from platform_adapters.sandbox.snapshot import OrderState, line_fees, settlement_of
 from platform_adapters.sandbox.state import SandboxState, json_reply, request_id, with_faults
 from platform_adapters.sandbox.tokens import TokenError
 from platform_adapters.sandbox.world import WorldOrder, WorldShop
@@ -150,6 +150,7 @@ class LazadaApi:
             self._route("/order/items/get", self.order_items_get),
             self._route("/orders/items/get", self.orders_items_get),
             self._route("/finance/transaction/details/get", self.transaction_details),
+            self._route("/finance/payout/status/get", self.payout_status),
         ]
 
     # -- auth ---------------------------------------------------------------------------------
@@ -289,6 +290,35 @@ class LazadaApi:
         return _ok(out)
 
     # -- finance ------------------------------------------------------------------------------
+    def payout_status(self, params: dict, shop: WorldShop) -> Response:
+        """Weekly statements created after a date: every row of the week, opening balance 0."""
+        try:
+            after = date.fromisoformat(params.get("created_after", ""))
+        except ValueError:
+            raise LazadaError("MissingParameter", "created_after must be a YYYY-MM-DD date.") from None
+        zone = timezone(timedelta(hours=REGION_OFFSET_HOURS[shop.region]))
+        now = datetime.fromtimestamp(self.state.now, zone)
+        weeks: dict[str, _Week] = {}
+        for order in self.state.snapshot().view(shop).settled:
+            for row in finance_rows(order, zone):
+                number, issued = statement_of(datetime.fromtimestamp(order.settled_at, zone))
+                week = weeks.setdefault(number, _Week(number, issued))
+                week.add(row["fee_type"], Decimal(row["amount"]))
+        out = []
+        for week in sorted(weeks.values(), key=lambda w: w.issued):
+            if week.issued.date() < after or week.issued > now:
+                continue
+            paid = week.issued + timedelta(days=3) <= now
+            out.append({"statement_number": week.number, "created_at": week.issued.isoformat(),
+                        "updated_at": (week.issued + timedelta(days=3) if paid else week.issued).isoformat(),
+                        "paid": "1" if paid else "0", "opening_balance": "0", "closing_balance": str(week.total),
+                        "payout": str(week.total), "item_revenue": str(week.items), "refunds": str(-week.refunds),
+                        "fees_total": str(-week.fees), "other_revenue_total": str(week.other),
+                        "subtotal1": str(week.items + week.other + week.fees),
+                        "subtotal2": str(week.items + week.other + week.fees + week.refunds),
+                        "guarantee_deposit": "0"})
+        return _ok(out)
+
     def transaction_details(self, params: dict, shop: WorldShop) -> Response:
         try:
             start = date.fromisoformat(params.get("start_time", ""))
@@ -313,14 +343,34 @@ class LazadaApi:
         return _ok(rows[offset: offset + limit])
 
 
+class _Week:
+    """One weekly statement being summed: opening 0 (paid out every week), closing = its rows."""
+
+    def __init__(self, number: str, issued: datetime) -> None:
+        self.number, self.issued, self.total = number, issued, Decimal(0)
+        self.items = self.fees = self.refunds = self.other = Decimal(0)
+
+    def add(self, fee_type: str, amount: Decimal) -> None:
+        self.total += amount
+        if fee_type == "13":
+            self.items += amount
+        elif fee_type == "14":
+            self.refunds += amount
+        elif amount < 0:
+            self.fees += amount
+        else:
+            self.other += amount
+
+
 FEE_NAMES = {"13": "Item Price Credit", "16": "Commission", "3": "Payment Fee",
-             "8": "Shipping Fee (Paid By Customer)", "7": "Shipping Fee Paid by Seller"}
+             "8": "Shipping Fee (Paid By Customer)", "7": "Shipping Fee Paid by Seller",
+             "14": "Reversal Item Price", "81": "Adjustments Penalty", "140": "Shipping Fee Claims"}
 
 
 def finance_rows(order: WorldOrder, zone: timezone) -> list[dict]:
     """The transaction-detail rows of one settled order (amounts signed, as strings)."""
     when = datetime.fromtimestamp(order.settled_at, zone)
-    statement = f"{when.isocalendar().year}-W{when.isocalendar().week:02d}"
+    statement, _issued = statement_of(when)
     rows = []
 
     def row(fee_type: str, amount: Decimal, number: str, line=None) -> None:
@@ -341,4 +391,16 @@ def finance_rows(order: WorldOrder, zone: timezone) -> list[dict]:
     if order.shipping_fee:
         row("8", order.shipping_fee, f"{order.order_id}08")
         row("7", -order.shipping_fee, f"{order.order_id}07")
+    s = settlement_of(order)
+    if s.refund:
+        row("14", s.refund, f"{order.lines[0].line_ref}14", order.lines[0])
+    for index, (amount, _reason) in enumerate(s.adjustments):
+        row("81" if amount < 0 else "140", amount, f"{order.order_id}A{index}")
     return rows
+
+
+def statement_of(when: datetime) -> tuple[str, datetime]:
+    """The weekly statement a local transaction time falls in, and when it is issued (the next Monday)."""
+    year, week, weekday = when.isocalendar()
+    monday = (when - timedelta(days=weekday - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return f"{year}-W{week:02d}", monday + timedelta(days=7)

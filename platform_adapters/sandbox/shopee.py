@@ -21,7 +21,7 @@ from starlette.routing import Route
 from platform_adapters.sandbox.snapshot import OrderState, settlement_of
 from platform_adapters.sandbox.state import SandboxState, json_reply, request_id, with_faults
 from platform_adapters.sandbox.tokens import TokenError
-from platform_adapters.sandbox.world import CANCELLED, RETURNED, UNPAID, WorldOrder, WorldShop
+from platform_adapters.sandbox.world import CANCELLED, RETURNED, UNPAID, WorldOrder, WorldShop, bundle_discount
 from platform_adapters.shopee.signing import is_public_path, sign_request
 from platform_adapters.signature import signs_equal
 
@@ -236,14 +236,18 @@ class ShopeeApi:
                "update_time": state.update_time, "days_to_ship": 3, "ship_by_date": order.created_at + 3 * 86400,
                "message_to_seller": ""}
         paid = order.stage_time("PAID")
+        bundle = bool(bundle_discount(order))
         if "item_list" in optional:
             out["item_list"] = [{
                 "item_id": int(line.sku.item_id), "item_name": line.sku.name,
                 "item_sku": line.sku.seller_sku.rsplit("-", 1)[0], "model_id": int(line.sku.model_id),
                 "model_name": line.sku.model_name, "model_sku": line.sku.seller_sku,
                 "model_quantity_purchased": line.quantity, "model_original_price": _money(line.unit_price),
-                "model_discounted_price": _money(line.unit_price), "weight": line.sku.weight_g / 1000,
-                "promotion_type": "", "promotion_id": 0, "add_on_deal": False, "main_item": False,
+                # bundle-deal items are listed with a discounted price of 0 (the deal is order-level)
+                "model_discounted_price": 0.0 if bundle else _money(line.unit_price),
+                "weight": line.sku.weight_g / 1000,
+                "promotion_type": "bundle_deal" if bundle else "", "promotion_id": _bundle_id(order) if bundle else 0,
+                "add_on_deal": False, "main_item": False,
                 "product_location_id": [shop.warehouse_code], "is_b2c_owned_item": False,
             } for line in order.lines]
         if "total_amount" in optional:
@@ -289,33 +293,46 @@ class ShopeeApi:
         return _ok(self._escrow(state))
 
     def _escrow(self, state: OrderState) -> dict:
+        """``get_escrow_detail``: every term of Shopee's escrow formula that this world uses, the order's
+        adjustments, and the items (bundle-deal items carry ``activity_type`` ``bundle_deal``)."""
         order = state.order
         s = settlement_of(order)
         void = state.stage in (UNPAID, CANCELLED, RETURNED)
         zero = Decimal(0)
+        adjustments = [] if void else [
+            {"amount": _money(amount), "date": order.settled_at or self.state.now, "currency": order.shop.currency,
+             "adjustment_reason": reason} for amount, reason in s.adjustments]
+        adjustment_total = sum((amount for amount, _ in s.adjustments), zero) if not void else zero
+        goods = s.revenue
         income = {
-            "escrow_amount": _money(zero if void else s.net),
+            "escrow_amount": _money(zero if void else s.escrow),
             "buyer_total_amount": _money(zero if state.stage in (UNPAID, CANCELLED) else order.total),
-            "original_price": _money(s.revenue), "order_original_price": _money(s.revenue),
-            "order_selling_price": _money(s.revenue), "order_discounted_price": _money(s.revenue),
-            "original_cost_of_goods_sold": _money(s.revenue), "cost_of_goods_sold": _money(s.revenue),
-            "seller_discount": 0.0, "shopee_discount": 0.0, "voucher_from_seller": 0.0, "voucher_from_shopee": 0.0,
+            "original_price": _money(order.subtotal), "order_original_price": _money(order.subtotal),
+            "order_selling_price": _money(order.subtotal), "order_discounted_price": _money(goods),
+            "order_seller_discount": _money(s.bundle_discount),
+            "original_cost_of_goods_sold": _money(goods), "cost_of_goods_sold": _money(goods + s.refund),
+            "seller_discount": _money(s.bundle_discount), "shopee_discount": 0.0, "original_shopee_discount": 0.0,
+            "voucher_from_seller": 0.0, "voucher_from_shopee": 0.0,
             "coins": 0.0, "buyer_paid_shipping_fee": _money(s.shipping_fee),
             "actual_shipping_fee": _money(-s.shipping_cost), "estimated_shipping_fee": _money(s.shipping_fee),
             "final_shipping_fee": _money(-s.shipping_cost), "shopee_shipping_rebate": 0.0,
             "commission_fee": _money(-s.commission), "service_fee": _money(-s.service_fee),
             "seller_transaction_fee": _money(-s.transaction_fee), "escrow_tax": 0.0,
-            "seller_return_refund": _money(-s.revenue if state.stage == RETURNED else zero),
-            "reverse_shipping_fee": 0.0, "order_adjustment": [], "total_adjustment_amount": 0.0,
+            "seller_return_refund": _money(s.refund), "drc_adjustable_refund": _money(-s.refund),
+            "reverse_shipping_fee": 0.0, "order_adjustment": adjustments,
+            "total_adjustment_amount": _money(adjustment_total),
+            "escrow_amount_after_adjustment": _money(zero if void else s.net),
             "items": [{"item_id": int(line.sku.item_id), "item_sku": line.sku.seller_sku.rsplit("-", 1)[0],
                        "model_id": int(line.sku.model_id), "model_sku": line.sku.seller_sku,
                        "original_price": _money(line.unit_price * line.quantity),
                        "selling_price": _money(line.unit_price * line.quantity),
                        "discounted_price": _money(line.unit_price * line.quantity),
+                       "activity_type": "bundle_deal" if s.bundle_discount else "",
+                       "activity_id": _bundle_id(order) if s.bundle_discount else 0,
                        "quantity_purchased": line.quantity} for line in order.lines],
         }
         return {"order_sn": order.order_id, "buyer_user_name": "buyer" + order.order_id[-5:].lower(),
-                "return_order_sn_list": [], "order_income": income}
+                "return_order_sn_list": [f"RR{order.order_id}"] if s.refund else [], "order_income": income}
 
     def _paging(self, q) -> tuple[int, int]:
         page_size = _int_param(q, "page_size", required=False, default=40)
@@ -356,6 +373,10 @@ class ShopeeApi:
                 payouts.append(_payout(shop, payout_time, escrows))
         page = payouts[(page_no - 1) * page_size: page_no * page_size]
         return _ok({"payout_list": page, "more": page_no * page_size < len(payouts)})
+
+
+def _bundle_id(order: WorldOrder) -> int:
+    return 10_000 + int(order.shop.shop_id[-4:])
 
 
 def _next_monday(after: int) -> int:

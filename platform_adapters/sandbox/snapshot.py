@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from platform_adapters.sandbox.world import (
-    CANCELLED, PACKED, SHIPPED, ZERO_DECIMAL_CURRENCIES, World, WorldOrder, WorldShop,
+    CANCELLED, PACKED, SHIPPED, ZERO_DECIMAL_CURRENCIES, World, WorldOrder, WorldShop, bundle_discount, money_roll,
 )
 
 COMMISSION_RATE = Decimal("0.06")
@@ -29,7 +29,13 @@ def round_money(value: Decimal, currency: str) -> Decimal:
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
-    """The money a marketplace releases for one order (all amounts signed, in the shop currency)."""
+    """The money a marketplace releases for one order (all amounts signed, in the shop currency).
+
+    ``revenue`` is the items as the buyer paid them (after a Shopee bundle deal, ``bundle_discount``);
+    ``refund`` a unit refunded after a partial return (negative); ``adjustments`` later corrections
+    (amount, reason) booked with the release; ``reserve`` what TikTok withholds under its reserve
+    policy at the order's statement and releases a week later (not part of ``net``).
+    """
 
     revenue: Decimal  # item subtotal paid by the buyer
     shipping_fee: Decimal  # paid by the buyer, passed to the seller, then charged by the carrier
@@ -37,16 +43,42 @@ class Settlement:
     service_fee: Decimal  # negative
     transaction_fee: Decimal  # negative
     shipping_cost: Decimal  # negative (carrier charge equal to the buyer-paid fee)
+    bundle_discount: Decimal = Decimal(0)
+    refund: Decimal = Decimal(0)
+    adjustments: tuple[tuple[Decimal, str], ...] = ()
+    reserve: Decimal = Decimal(0)  # positive amount withheld, then released
+
+    @property
+    def escrow(self) -> Decimal:
+        """Released before adjustments (Shopee ``escrow_amount``)."""
+        return (self.revenue + self.shipping_fee + self.commission + self.service_fee
+                + self.transaction_fee + self.shipping_cost + self.refund)
 
     @property
     def net(self) -> Decimal:
-        return (self.revenue + self.shipping_fee + self.commission + self.service_fee
-                + self.transaction_fee + self.shipping_cost)
+        """Everything the order finally pays the seller (reserves come back, so they are not in it)."""
+        return self.escrow + sum((amount for amount, _ in self.adjustments), Decimal(0))
+
+
+ADJUSTMENT_REASONS = ("logistic issue deduction", "logistic issue compensation")
 
 
 def settlement_of(order: WorldOrder) -> Settlement:
     currency = order.shop.currency
-    revenue = order.subtotal
+    bundle = bundle_discount(order)
+    revenue = order.subtotal - bundle
+    refund = Decimal(0)
+    units = sum(line.quantity for line in order.lines)
+    if units >= 2 and not bundle and money_roll(order.order_id, "refund") < 8:
+        refund = -order.lines[0].unit_price  # one unit returned and refunded after completion
+    adjustments: tuple[tuple[Decimal, str], ...] = ()
+    roll = money_roll(order.order_id, "adjust")
+    if roll < 14:
+        amount = round_money(revenue * Decimal("0.03"), currency) or Decimal(1)
+        adjustments = ((-amount if roll % 2 == 0 else amount, ADJUSTMENT_REASONS[roll % 2]),)
+    reserve = Decimal(0)
+    if order.shop.platform == "tiktok" and money_roll(order.order_id, "reserve") < 25:
+        reserve = round_money(revenue * Decimal("0.05"), currency)
     return Settlement(
         revenue=revenue,
         shipping_fee=order.shipping_fee,
@@ -54,6 +86,7 @@ def settlement_of(order: WorldOrder) -> Settlement:
         service_fee=-round_money(revenue * SERVICE_RATE, currency),
         transaction_fee=-round_money((revenue + order.shipping_fee) * TRANSACTION_RATE, currency),
         shipping_cost=-order.shipping_fee,
+        bundle_discount=bundle, refund=refund, adjustments=adjustments, reserve=reserve,
     )
 
 

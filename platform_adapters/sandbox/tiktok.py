@@ -273,6 +273,23 @@ class TikTokApi:
         return out
 
     # -- finance ------------------------------------------------------------------------------
+    def _day_transactions(self, shop: WorldShop, day: int) -> list[dict]:
+        """Every transaction of the statement of UTC day ``day``: the orders settled that day, their
+        adjustments, reserves collected on them, and reserves collected a week earlier released now."""
+        view = self.state.snapshot().view(shop)
+        out: list[dict] = []
+        for order in sorted(view.settled_between(day * DAY, (day + 1) * DAY), key=lambda o: (o.created_at, o.order_id)):
+            s = settlement_of(order)
+            out.append(transaction(order))
+            out.extend(adjustment_transaction(order, index, amount, reason)
+                       for index, (amount, reason) in enumerate(s.adjustments))
+            if s.reserve:
+                out.append(reserve_transaction(order, "COLLECTED", day))
+        for order in view.settled_between((day - RESERVE_DAYS) * DAY, (day - RESERVE_DAYS + 1) * DAY):
+            if settlement_of(order).reserve:
+                out.append(reserve_transaction(order, "RELEASED", day))
+        return out
+
     def _statement_days(self, shop: WorldShop, start: int, end: int) -> list[int]:
         """UTC day numbers whose statements (issued at 00:00 UTC the next day) fall in [start, end)."""
         view = self.state.snapshot().view(shop)
@@ -282,23 +299,29 @@ class TikTokApi:
         days = []
         for day in range(max(first, start // DAY - 1), min(end, self.state.now + 1) // DAY + 1):
             statement_time = (day + 1) * DAY
-            if start <= statement_time < end and statement_time <= self.state.now and \
-                    view.settled_between(day * DAY, (day + 1) * DAY):
+            if start <= statement_time < end and statement_time <= self.state.now and (
+                    view.settled_between(day * DAY, (day + 1) * DAY)
+                    or any(settlement_of(o).reserve for o in view.settled_between(
+                        (day - RESERVE_DAYS) * DAY, (day - RESERVE_DAYS + 1) * DAY))):
                 days.append(day)
         return days
 
     def _statement(self, shop: WorldShop, day: int) -> dict:
-        orders = self.state.snapshot().view(shop).settled_between(day * DAY, (day + 1) * DAY)
-        sums = [settlement_of(o) for o in orders]
-        revenue = sum((s.revenue + s.shipping_fee for s in sums), Decimal(0))
-        fees = sum((s.commission + s.service_fee + s.transaction_fee for s in sums), Decimal(0))
-        shipping = sum((s.shipping_cost for s in sums), Decimal(0))
+        txs = self._day_transactions(shop, day)
+        settled = [t for t in txs if t["type"] != "RESERVE"]
+        revenue = sum((Decimal(t["revenue_amount"]) for t in settled), Decimal(0))
+        fees = sum((Decimal(t["fee_tax_amount"]) for t in settled), Decimal(0))
+        shipping = sum((Decimal(t["shipping_cost_amount"]) for t in settled), Decimal(0))
+        adjustments = sum((Decimal(t["adjustment_amount"]) for t in settled), Decimal(0))
+        reserve = sum((Decimal(t["reserve_amount"]) for t in txs if t["type"] == "RESERVE"), Decimal(0))
+        settlement = revenue + fees + shipping + adjustments
         paid = (day + 2) * DAY <= self.state.now
         return {"id": statement_id(shop, day), "statement_time": (day + 1) * DAY, "currency": shop.currency,
-                "settlement_amount": str(revenue + fees + shipping), "revenue_amount": str(revenue),
-                "fee_amount": str(fees), "adjustment_amount": "0", "shipping_cost_amount": str(shipping),
+                "settlement_amount": str(settlement), "revenue_amount": str(revenue),
+                "fee_amount": str(fees), "adjustment_amount": str(adjustments), "shipping_cost_amount": str(shipping),
                 "net_sales_amount": str(revenue), "payment_status": "PAID" if paid else "PROCESSING",
-                "payment_id": "P" + statement_id(shop, day)[1:] if paid else ""}
+                "payment_id": "P" + statement_id(shop, day)[1:] if paid else "",
+                "_reserve": str(reserve), "_payable": str(settlement + reserve)}
 
     def statements(self, request: Request, _body, shop: WorldShop) -> Response:
         q = request.query_params
@@ -311,7 +334,8 @@ class TikTokApi:
             end = int(q.get("statement_time_lt") or 2**40)
         except ValueError:
             raise TikTokError(36009004, "statement_time_ge / statement_time_lt must be Unix seconds.") from None
-        rows = [self._statement(shop, day) for day in self._statement_days(shop, start, end)]
+        rows = [{k: v for k, v in self._statement(shop, day).items() if not k.startswith("_")}
+                for day in self._statement_days(shop, start, end)]
         if q.get("payment_status"):
             rows = [r for r in rows if r["payment_status"] == q["payment_status"]]
         if (q.get("sort_order") or "ASC").upper() == "DESC":
@@ -332,20 +356,20 @@ class TikTokApi:
                 int(day_text) not in self._statement_days(shop, 0, 2**40):
             raise TikTokError(36009004, f"Statement {wanted} not found.")
         statement = self._statement(shop, int(day_text))
-        orders = sorted(self.state.snapshot().view(shop).settled_between(int(day_text) * DAY, (int(day_text) + 1) * DAY),
-                        key=lambda o: (o.created_at, o.order_id))
-        page = orders[offset: offset + page_size]
-        more = offset + page_size < len(orders)
-        return _ok({"id": wanted, "statement_time": statement["statement_time"], "status": "SETTLED",
+        txs = self._day_transactions(shop, int(day_text))
+        page = txs[offset: offset + page_size]
+        more = offset + page_size < len(txs)
+        return _ok({"id": wanted, "create_time": statement["statement_time"], "status": "SETTLED",
                     "currency": shop.currency, "total_settlement_amount": statement["settlement_amount"],
-                    "payable_amount": statement["settlement_amount"], "total_reserve_amount": "0",
+                    "payable_amount": statement["_payable"], "total_reserve_amount": statement["_reserve"],
                     "total_settlement_breakdown": {
                         "total_revenue_amount": statement["revenue_amount"],
                         "total_shipping_cost_amount": statement["shipping_cost_amount"],
-                        "total_fee_tax_amount": statement["fee_amount"], "total_adjustment_amount": "0"},
-                    "transactions": [transaction(o) for o in page],
+                        "total_fee_tax_amount": statement["fee_amount"],
+                        "total_adjustment_amount": statement["adjustment_amount"]},
+                    "transactions": page,
                     "next_page_token": _encode_token(offset + page_size) if more else "",
-                    "total_count": len(orders)})
+                    "total_count": len(txs)})
 
     def order_transactions(self, request: Request, _body, shop: WorldShop) -> Response:
         order_id = request.path_params["order_id"]
@@ -360,20 +384,50 @@ class TikTokApi:
                     "statement_id": statement_id(order.shop, order.settled_at // DAY)})
 
 
+RESERVE_DAYS = 7
+
+
 def transaction(order: WorldOrder) -> dict:
     """The statement transaction of one settled order (negative fees, settlement = sum)."""
     s = settlement_of(order)
     fees = s.commission + s.service_fee + s.transaction_fee
+    revenue = s.revenue + s.refund
     return {"id": "8" + order.order_id[1:], "type": "ORDER", "order_id": order.order_id,
             "order_create_time": order.created_at, "currency": order.shop.currency,
             "adjustment_id": "", "adjustment_order_id": "", "adjustment_amount": "0",
-            "settlement_amount": str(s.net), "revenue_amount": str(s.revenue + s.shipping_fee),
+            "settlement_amount": str(revenue + s.shipping_cost + s.shipping_fee + fees), "revenue_amount": str(revenue),
             "revenue_breakdown": {"subtotal_before_discount_amount": str(s.revenue),
-                                  "shipping_fee_amount": str(s.shipping_fee)},
-            "shipping_cost_amount": str(s.shipping_cost),
-            "shipping_cost_breakdown": {"actual_shipping_fee_amount": str(s.shipping_cost)},
+                                  "refund_subtotal_before_discount_amount": str(s.refund),
+                                  "seller_discount_amount": "0"},
+            "shipping_cost_amount": str(s.shipping_cost + s.shipping_fee),
+            "shipping_cost_breakdown": {"actual_shipping_fee_amount": str(s.shipping_cost),
+                                        "customer_paid_shipping_fee_amount": str(s.shipping_fee),
+                                        "supplementary_component": {"fbm_shipping_cost_amount": str(-s.shipping_fee)}},
             "fee_tax_amount": str(fees),
             "fee_tax_breakdown": {"fee": {"platform_commission_amount": str(s.commission),
                                           "transaction_fee_amount": str(s.transaction_fee),
                                           "sfp_service_fee_amount": str(s.service_fee)},
-                                  "tax": {"vat_amount": "0"}}}
+                                  "tax": {"vat_amount": "0"}},
+            "supplementary_component": {"customer_payment_amount": str(order.total)}}
+
+
+def adjustment_transaction(order: WorldOrder, index: int, amount: Decimal, reason: str) -> dict:
+    """A logistics adjustment on an order (``SHIPPING_FEE_ADJUSTMENT`` / ``LOGISTICS_REIMBURSEMENT``)."""
+    kind = "SHIPPING_FEE_ADJUSTMENT" if amount < 0 else "LOGISTICS_REIMBURSEMENT"
+    return {"id": "81" + order.order_id[2:-1] + str(index), "type": kind, "order_id": "",
+            "order_create_time": order.created_at, "currency": order.shop.currency,
+            "adjustment_id": "75" + order.order_id[2:-1] + str(index), "adjustment_order_id": order.order_id,
+            "adjustment_amount": str(amount), "settlement_amount": str(amount), "revenue_amount": "0",
+            "shipping_cost_amount": "0", "fee_tax_amount": "0"}
+
+
+def reserve_transaction(order: WorldOrder, status: str, day: int) -> dict:
+    """Reserve funds withheld from an order's settlement, or released a week later."""
+    held = settlement_of(order).reserve
+    return {"id": ("82" if status == "COLLECTED" else "83") + order.order_id[2:], "type": "RESERVE",
+            "order_id": "", "order_create_time": order.created_at, "currency": order.shop.currency,
+            "reserve_id": "56" + order.order_id[2:], "associated_order_id": order.order_id,
+            "reserve_amount": str(-held if status == "COLLECTED" else held), "reserve_status": status,
+            "estimated_release_time": (day + RESERVE_DAYS + 1) * DAY if status == "COLLECTED" else "",
+            "settlement_amount": "0", "revenue_amount": "0", "shipping_cost_amount": "0", "fee_tax_amount": "0",
+            "adjustment_amount": "0"}

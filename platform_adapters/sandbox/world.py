@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import string
 import time
+import zlib
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -127,7 +128,8 @@ class WorldOrder:
 
     @property
     def total(self) -> Decimal:
-        return self.subtotal + self.shipping_fee
+        """What the buyer pays: items after any bundle deal, plus shipping."""
+        return self.subtotal - bundle_discount(self) + self.shipping_fee
 
     def stage_time(self, stage: str) -> int | None:
         for name, at in self.stages:
@@ -151,6 +153,21 @@ class World:
             if shop.platform == platform and shop.shop_id == shop_id:
                 return shop
         return None
+
+
+def money_roll(order_id: str, purpose: str) -> int:
+    """A stable 0–99 draw for one money feature of one order (independent of the world's RNG, so adding
+    money features never changes which orders, lines or timelines a seed gives)."""
+    return zlib.crc32(f"{order_id}:{purpose}".encode()) % 100
+
+
+def bundle_discount(order: "WorldOrder") -> Decimal:
+    """Shopee bundle deal: a third of the Shopee orders with two or more lines get 10 % off their items
+    (Shopee then lists the bundle lines with ``model_discounted_price`` 0)."""
+    if order.shop.platform != "shopee" or len(order.lines) < 2 or money_roll(order.order_id, "bundle") >= 33:
+        return Decimal(0)
+    unit = Decimal(1) if order.shop.currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
+    return (order.subtotal * Decimal("0.10")).quantize(unit, rounding=ROUND_HALF_UP)
 
 
 def local_price(usd: Decimal, region: str) -> Decimal:

@@ -44,8 +44,10 @@ class ShopeeAdapter:
 
     def map_settlement(self, raw: Any, shop: ShopContext,
                        settings: ShopeeSettings) -> list[MappingResult[SettlementLine]]:
-        return settlement_results(*settlement_mapping.map_escrow(raw, shop.shop_id,
-                                                                 REGION_CURRENCY.get(shop.region.upper())))
+        currency = REGION_CURRENCY.get(shop.region.upper())
+        if isinstance(raw, Mapping) and "_statement" in raw:
+            return settlement_results(*settlement_mapping.map_release_day(raw, shop.shop_id, currency))
+        return settlement_results(*settlement_mapping.map_escrow(raw, shop.shop_id, currency))
 
     def raw_settlement_key(self, raw: Any) -> str:
         return settlement_mapping.raw_settlement_key(raw)

@@ -1,11 +1,13 @@
 """Shopee settlements: escrows released in a window (``payment/get_escrow_list``, ≤ 15 days, page
 numbers), each with its ``payment/get_escrow_detail``. Each raw record yielded is the escrow detail
-with the list entry under ``"_release"`` (order_sn, payout_amount, escrow_release_time).
+with the list entry under ``"_release"`` (order_sn, payout_amount, escrow_release_time), then, per
+UTC day of release the window touches, ``{"_statement": {"day", "escrow_list"}}`` with every release
+of that whole day (the list is read for whole days, so a window edge never splits a statement).
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from platform_adapters.http.errors import ErrorKind, PlatformError
@@ -44,9 +46,19 @@ class ShopeeSettlementSource:
                                     platform="shopee", path=ESCROW_LIST_PATH)
 
     def iter_settlements(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+        first_day = datetime.combine(start.astimezone(timezone.utc).date(), time(), timezone.utc)
+        last = (end - timedelta(microseconds=1)).astimezone(timezone.utc).date()
+        after_last = datetime.combine(last + timedelta(days=1), time(), timezone.utc)
         seen: set[str] = set()
-        for entry in self.released(start, end):
+        days: dict[str, list[dict[str, Any]]] = {}
+        for entry in self.released(first_day, after_last):
             order_sn = str(entry.get("order_sn") or "")
+            released = entry.get("escrow_release_time")
+            at = datetime.fromtimestamp(int(released), timezone.utc) if str(released or "").isdigit() else None
+            if at is not None:
+                days.setdefault(at.strftime("%Y-%m-%d"), []).append(entry)
+            if at is not None and not start <= at < end:
+                continue  # read for its day's statement only
             if not order_sn or order_sn in seen:
                 if not order_sn:
                     yield {"_release": entry}  # mapped as a problem, parked
@@ -54,3 +66,5 @@ class ShopeeSettlementSource:
             seen.add(order_sn)
             detail = self.client.call("GET", ESCROW_DETAIL_PATH, {"order_sn": order_sn})
             yield {**detail, "_release": entry}
+        for day, entries in sorted(days.items()):
+            yield {"_statement": {"day": day, "escrow_list": entries}}

@@ -3,14 +3,25 @@
 Amounts are JSON floats in Shopee's payloads: they must reach here as ``Decimal`` (the client decodes
 with ``parse_float=Decimal``); a float is refused as a problem, never rounded. Times are Unix seconds.
 Lines are keyed ``item_id:model_id`` with ``#n`` appended when the same model repeats in one order.
+
+Money the order detail does not carry: ``get_order_detail`` has no buyer-paid shipping fee (its
+``estimated_shipping_fee`` / ``actual_shipping_fee`` are the carrier's cost), and bundle-deal items
+are listed with ``model_discounted_price`` 0 because the deal is order-level (schema
+``v2.order.get_order_detail``). So ``shipping_fee`` is left unknown here, and a line's ``paid_amount``
+starts at its listed price; when the escrow arrives, ``allocate_lines`` spreads the goods total the
+buyer paid (``original_cost_of_goods_sold``) over the lines by largest remainder so that they sum to
+it, and the buyer-paid shipping fee (``buyer_paid_shipping_fee``) becomes the order's ``shipping_fee``
+(``aggregator.settlement.order_money``).
 """
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from fx.allocation import allocate
+from fx.money import Money
 from platform_adapters.canonical import MappingResult, Order, OrderLine, OrderStatus, Package, Platform
 from platform_adapters.http.values import (
     Problems,
@@ -43,14 +54,11 @@ def map_order(raw: Any, shop_id: str) -> MappingResult[Order]:
     created_at = problems.parse(epoch, raw.get("create_time"), "create_time")
     updated_at = problems.parse(epoch, raw.get("update_time"), "update_time")
     paid_at = problems.parse(optional_epoch, raw.get("pay_time"), "pay_time", required=False)
-    total = shipping = None
+    total = None
     lines: list[OrderLine] = []
     packages: list[Package] = []
     if currency:
         total = problems.parse(optional_money, raw.get("total_amount"), "total_amount", currency)
-        fee = raw.get("actual_shipping_fee") if raw.get("actual_shipping_fee") not in (None, "") else raw.get(
-            "estimated_shipping_fee")
-        shipping = problems.parse(optional_money, fee, "actual_shipping_fee", currency, required=False)
         lines = _lines(raw.get("item_list"), currency, status, raw_status, problems)
     packages = _packages(raw.get("package_list"), problems)
     _link_packages(lines, packages)
@@ -63,7 +71,7 @@ def map_order(raw: Any, shop_id: str) -> MappingResult[Order]:
         platform=Platform.SHOPEE, shop_id=str(shop_id), order_id=order_sn, status=status, raw_status=raw_status,
         created_at=created_at, updated_at=updated_at, currency=currency, total_amount=total, paid_at=paid_at,
         buyer_country=str(country).upper()[:2] if country else None, lines=tuple(lines),
-        packages=tuple(packages), shipping_fee=shipping,
+        packages=tuple(packages), shipping_fee=None,
     )
     return MappingResult(order, tuple(problems.items))
 
@@ -149,3 +157,17 @@ def _link_packages(lines: list[OrderLine], packages: list[Package]) -> None:
         pkg = owner.get(line.line_ref.split("#", 1)[0])
         if pkg is not None:
             lines[index] = replace(line, package_id=pkg.package_id, tracking_number=pkg.tracking_number)
+
+
+def allocate_lines(lines: Sequence[OrderLine], goods: Money) -> list[OrderLine]:
+    """The lines with ``paid_amount`` re-spread so they sum exactly to ``goods`` (what the buyer paid
+    for the items): largest remainder over each line's listed amount (``unit_price × quantity``; a
+    bundle item's listed price is its original price). Lines without a price keep theirs."""
+    priced = [i for i, line in enumerate(lines) if line.unit_price is not None and line.quantity > 0]
+    weights = [lines[i].unit_price.amount * lines[i].quantity for i in priced]  # type: ignore[union-attr]
+    out = list(lines)
+    if not priced or sum(weights) <= 0:
+        return out
+    for index, part in zip(priced, allocate(goods, weights)):
+        out[index] = replace(lines[index], paid_amount=part)
+    return out

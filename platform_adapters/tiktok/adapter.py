@@ -45,7 +45,7 @@ class TikTokAdapter:
 
     def map_settlement(self, raw: Any, shop: ShopContext,
                        settings: TikTokSettings) -> list[MappingResult[SettlementLine]]:
-        return settlement_results(*settlement_mapping.map_transaction(raw, shop.shop_id))
+        return settlement_results(*settlement_mapping.map_record(raw, shop.shop_id))
 
     def raw_settlement_key(self, raw: Any) -> str:
         return settlement_mapping.raw_settlement_key(raw)

@@ -2,8 +2,10 @@
 
 ``GET /finance/202309/statements`` (page tokens) lists the daily statements in a window; for each,
 ``GET /finance/202501/statements/{id}/statement_transactions`` (page tokens) lists its order and
-adjustment transactions (the 202309 transaction endpoints are retired). Each raw record yielded is
-``{"statement": {...}, "transaction": {...}}``.
+adjustment and reserve transactions (the 202309 transaction endpoints are retired). Each raw record
+yielded is ``{"statement": {...}, "transaction": {...}}``, and once per statement
+``{"statement": {...}, "summary": {...}}`` with the transactions' page header (``payable_amount``,
+``total_reserve_amount``, ``total_settlement_amount`` and its breakdown) for the statement record.
 """
 from __future__ import annotations
 
@@ -30,11 +32,11 @@ class TikTokSettlementSource:
     def request_ids(self) -> list[str]:
         return self.client.transport.request_ids
 
-    def _pages(self, path: str, query: dict[str, Any], key: str) -> Iterator[list[dict[str, Any]]]:
+    def _pages(self, path: str, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
         token, used = "", set()
         for _ in range(MAX_PAGES):
             data = self.client.call("GET", path, {**query, "page_size": 100, "page_token": token})
-            yield [row for row in as_list(data.get(key)) if isinstance(row, dict)]
+            yield data
             token = str(data.get("next_page_token") or "")
             if not token:
                 return
@@ -45,11 +47,15 @@ class TikTokSettlementSource:
         raise PlatformError(ErrorKind.FATAL, "too_many_pages", f"more than {MAX_PAGES} pages", platform="tiktok",
                             path=path)
 
+    @staticmethod
+    def _rows(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+        return [row for row in as_list(data.get(key)) if isinstance(row, dict)]
+
     def statements(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
         query = {"sort_field": "statement_time", "sort_order": "ASC",
                  "statement_time_ge": to_epoch_seconds(start), "statement_time_lt": to_epoch_seconds(end)}
-        for page in self._pages(STATEMENTS_PATH, query, "statements"):
-            yield from page
+        for page in self._pages(STATEMENTS_PATH, query):
+            yield from self._rows(page, "statements")
 
     def iter_settlements(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
         for statement in self.statements(start, end):
@@ -58,6 +64,10 @@ class TikTokSettlementSource:
                 yield {"statement": statement, "transaction": None}  # mapped as a problem, parked
                 continue
             path = TRANSACTIONS_PATH.format(statement_id=statement_id)
-            for page in self._pages(path, {"sort_field": "order_create_time"}, "transactions"):
-                for transaction in page:
+            summary = None
+            for page in self._pages(path, {"sort_field": "order_create_time"}):
+                if summary is None:
+                    summary = {k: v for k, v in page.items() if k not in ("transactions", "next_page_token")}
+                for transaction in self._rows(page, "transactions"):
                     yield {"statement": statement, "transaction": transaction}
+            yield {"statement": statement, "summary": summary or {}}

@@ -23,6 +23,11 @@ def test_demo_syncs_imports_matches_and_converts(tmp_path: Path) -> None:
     assert report.links > 0 and report.title_rows > 0
     text = console.export_text()
     assert "→EUR→CNY" in text and "agk_" in text
+    # settlements: journals for every owner with no manual step, statuses counted, money equal to the truth
+    assert set(report.journals) == set(report.reconciliation) and len(report.journals) == report.owners
+    assert all(count > 0 for count in report.journals.values()), report.journals
+    assert all(counts.get("settled", 0) > 0 for counts in report.reconciliation.values())
+    assert report.money_mismatches == [] and "reconciliation: orders by status" in text
     rerun = run_demo(settings, seed=3, orders=40, faults="", console=Console(file=open("/dev/null", "w")))
     assert rerun.orders_stored == report.orders_stored  # a fresh database each time, not an accumulation
 

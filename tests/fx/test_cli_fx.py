@@ -104,7 +104,7 @@ def test_lock_lifecycle_and_revalue(tmp_path: Path) -> None:
     assert "1 open item(s); unrealized -19.81 CNY" in revalued.output
     assert "SHOPEE:SG1:9" in revalued.output and "of 2026-12-29 via SGD→EUR→CNY" in revalued.output
     twice = run(data, "revalue", "--owner", "LUMINA", "--period", "2026-12")
-    assert "already revalued" in twice.output
+    assert "nothing new to revalue" in twice.output
     assert run(data, "revalue", "--owner", "LUMINA", "--period", "2026-13").exit_code == 2
 
 

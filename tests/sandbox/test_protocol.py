@@ -237,7 +237,7 @@ def test_tiktok_statements_add_up_to_truth(control, shops):
     statements = tiktok_call(control, shops, "GET", "/finance/202309/statements", q, token).json()["data"]["statements"]
     seen: dict[str, Decimal] = {}
     for statement in statements:
-        token_page, total = "", Decimal(0)
+        token_page, total, reserve = "", Decimal(0), Decimal(0)
         while True:
             query = {"sort_field": "order_create_time", "page_size": 3, "shop_cipher": shop["shop_cipher"]}
             if token_page:
@@ -245,11 +245,15 @@ def test_tiktok_statements_add_up_to_truth(control, shops):
             data = tiktok_call(control, shops, "GET",
                                f"/finance/202501/statements/{statement['id']}/statement_transactions", query,
                                token).json()["data"]
-            for t in data["transactions"]:
-                seen[t["order_id"]] = Decimal(t["settlement_amount"])
+            for t in data["transactions"]:  # orders, adjustments on them, reserves withheld or released
+                order_id = t["order_id"] or t.get("adjustment_order_id") or t.get("associated_order_id")
+                seen[order_id] = seen.get(order_id, Decimal(0)) + Decimal(t["settlement_amount"]) \
+                    + Decimal(t.get("reserve_amount") or 0)
                 total += Decimal(t["settlement_amount"])
+                reserve += Decimal(t.get("reserve_amount") or 0)
+            payable = Decimal(data["payable_amount"])
             token_page = data["next_page_token"]
             if not token_page:
                 break
-        assert total == Decimal(statement["settlement_amount"])
+        assert total == Decimal(statement["settlement_amount"]) and payable == total + reserve
     assert seen == settled

@@ -119,7 +119,8 @@ class FxOpenItemRow(Base):
     carrying_amount: Mapped[Decimal] = mapped_column(ExactDecimal())
     book_currency: Mapped[str] = mapped_column(String(3))
     carrying_rate: Mapped[Decimal] = mapped_column(ExactDecimal())
-    recognised_on: Mapped[date] = mapped_column(Date)
+    recognised_on: Mapped[date] = mapped_column(Date)  # the transaction's (statement's) own date
+    rate_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # the rate's date (earlier on fallback)
     rate_source: Mapped[str] = mapped_column(String(64))
     rate_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
     settled_on: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -128,15 +129,17 @@ class FxOpenItemRow(Base):
 
 
 class FxRevaluationRun(Base):
-    """One month-end revaluation of one owner's open items in one book currency."""
+    """One month-end revaluation run of one owner's open items in one book currency. A period can have
+    several runs (``sequence`` 1, 2, …): a later run revalues only items no earlier run of the period did."""
 
     __tablename__ = "fx_revaluation_runs"
-    __table_args__ = (UniqueConstraint("owner_id", "period", "book_currency"),)
+    __table_args__ = (UniqueConstraint("owner_id", "period", "book_currency", "sequence"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
     period: Mapped[str] = mapped_column(String(7))
     book_currency: Mapped[str] = mapped_column(String(3))
+    sequence: Mapped[int] = mapped_column(Integer, default=1)
     rounding: Mapped[str] = mapped_column(String(16))
     items_count: Mapped[int] = mapped_column(Integer, default=0)
     total_unrealized: Mapped[Decimal] = mapped_column(ExactDecimal())

@@ -118,6 +118,7 @@ def upgrade() -> None:
     sa.Column('book_currency', sa.String(length=3), nullable=False),
     sa.Column('carrying_rate', aggregator.store.types.ExactDecimal(), nullable=False),
     sa.Column('recognised_on', sa.Date(), nullable=False),
+    sa.Column('rate_date', sa.Date(), nullable=True),
     sa.Column('rate_source', sa.String(length=64), nullable=False),
     sa.Column('rate_ref', sa.String(length=255), nullable=True),
     sa.Column('settled_on', sa.Date(), nullable=True),
@@ -147,13 +148,14 @@ def upgrade() -> None:
     sa.Column('owner_id', sa.String(length=64), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('book_currency', sa.String(length=3), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('rounding', sa.String(length=16), nullable=False),
     sa.Column('items_count', sa.Integer(), nullable=False),
     sa.Column('total_unrealized', aggregator.store.types.ExactDecimal(), nullable=False),
     sa.Column('details', aggregator.store.types.JSONPayload(), nullable=False),
     sa.Column('created_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fx_revaluation_runs')),
-    sa.UniqueConstraint('owner_id', 'period', 'book_currency', name=op.f('uq_fx_revaluation_runs_owner_id_period_book_currency'))
+    sa.UniqueConstraint('owner_id', 'period', 'book_currency', 'sequence', name=op.f('uq_fx_revaluation_runs_owner_id_period_book_currency_sequence'))
     )
     with op.batch_alter_table('fx_revaluation_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fx_revaluation_runs_owner_id'), ['owner_id'], unique=False)
@@ -359,6 +361,61 @@ def upgrade() -> None:
     with op.batch_alter_table('settlement_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_settlement_lines_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_settlement_lines_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('settlement_reconciliations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('shop_id', sa.String(length=64), nullable=False),
+    sa.Column('order_id', sa.String(length=64), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('order_gross', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('deductions', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('expected_net', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('settled', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('difference', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('by_category', aggregator.store.types.JSONPayload(), nullable=False),
+    sa.Column('statements', sa.String(length=512), nullable=False),
+    sa.Column('last_settled_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('computed_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_settlement_reconciliations')),
+    sa.UniqueConstraint('platform', 'shop_id', 'order_id', name=op.f('uq_settlement_reconciliations_platform_shop_id_order_id'))
+    )
+    with op.batch_alter_table('settlement_reconciliations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_settlement_reconciliations_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_settlement_reconciliations_status'), ['status'], unique=False)
+
+    op.create_table('settlement_statements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('shop_id', sa.String(length=64), nullable=False),
+    sa.Column('statement_id', sa.String(length=64), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('issued_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('declared_total', aggregator.store.types.ExactDecimal(), nullable=False),
+    sa.Column('payout', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('reserve', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('payment_status', sa.String(length=32), nullable=True),
+    sa.Column('payout_id', sa.String(length=64), nullable=True),
+    sa.Column('paid_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('breakdown', aggregator.store.types.JSONPayload(), nullable=False),
+    sa.Column('source_updated_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('lines_total', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('lines_count', sa.Integer(), nullable=True),
+    sa.Column('difference', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('check_status', sa.String(length=16), nullable=True),
+    sa.Column('checked_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_settlement_statements')),
+    sa.UniqueConstraint('platform', 'shop_id', 'statement_id', name=op.f('uq_settlement_statements_platform_shop_id_statement_id'))
+    )
+    with op.batch_alter_table('settlement_statements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_settlement_statements_issued_at'), ['issued_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_settlement_statements_owner_id'), ['owner_id'], unique=False)
 
     op.create_table('sku_crosswalk',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1177,6 +1234,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sku_crosswalk_owner_id'))
 
     op.drop_table('sku_crosswalk')
+    with op.batch_alter_table('settlement_statements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_settlement_statements_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_settlement_statements_issued_at'))
+
+    op.drop_table('settlement_statements')
+    with op.batch_alter_table('settlement_reconciliations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_settlement_reconciliations_status'))
+        batch_op.drop_index(batch_op.f('ix_settlement_reconciliations_owner_id'))
+
+    op.drop_table('settlement_reconciliations')
     with op.batch_alter_table('settlement_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_settlement_lines_owner_id'))
         batch_op.drop_index(batch_op.f('ix_settlement_lines_order_id'))

@@ -1,0 +1,165 @@
+"""Booking without manual steps: every new, balanced statement becomes an FX receivable with its
+recognition journal, and a paid statement clears it (realized FX) — run after every settlement sync
+and by the scheduled booking job.
+
+* **Date.** A statement is recognised on its own date (the day the platform issued it). When the rate
+  source has no rate that day, the last one published before it is used (within
+  ``fx_max_rate_age_days``); that rate's date is recorded on the item (``rate_date``) and in the
+  journal's rate reference, never substituted for the statement's date.
+* **Rate.** The lock it uses — the owner's lock selling the statement currency for the book currency,
+  valid on the statement date, not cancelled, with notional left — else the configured rate sources
+  (``fx_rate_sources``, in order of preference).
+* **Payout.** A statement the platform reports paid is settled on its payment day: under the lock when
+  one was used (utilised for the receivable, idempotent), else at the rate source's rate of that day;
+  the difference to the carrying amount is the realized gain or loss.
+* Statements whose lines do not balance (an open ``statement_mismatch`` exception), or whose net is
+  zero, are not booked; each skip is counted with its reason. Re-running books nothing twice (every
+  item and journal line has a stable key).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator.fx_service.locks import list_locks
+from aggregator.fx_service.rates import load_rate_book
+from aggregator.fx_service.receivables import ItemNotOpen, settle_at_actual, settle_with_lock
+from aggregator.fx_service.statements import StatementChanged, recognise_statement
+from aggregator.store.models.fx import FxOpenItemRow
+from aggregator.store.models.settlement import StatementRow
+from aggregator.store.models.tenancy import OwnerRow
+from fx.convert import ConversionPolicy, Converter, RateNotFound
+from fx.locks import LockError, RateLock
+from fx.money import Money
+from fx.rates import Rate, Side
+
+
+@dataclass
+class BookingSummary:
+    owner_id: str
+    book_currency: str = ""
+    recognised: int = 0
+    settled: int = 0
+    journal_lines: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        skipped = ", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items()))
+        return (f"{self.owner_id}: {self.recognised} statement(s) recognised, {self.settled} payout(s) settled, "
+                f"{self.journal_lines} journal line(s) in {self.book_currency}"
+                + (f"; not booked: {skipped}" if skipped else ""))
+
+
+def item_id_of(row: StatementRow) -> str:
+    return f"{row.platform}:{row.shop_id}:{row.statement_id}"
+
+
+def _policy(sources: tuple[str, ...], max_age: int, *, fallback: bool) -> ConversionPolicy:
+    return ConversionPolicy(allow_fallback=fallback, max_age_days=max_age, sources=sources or None)
+
+
+def lock_for(locks: list[RateLock], currency: str, book_currency: str, on: datetime,
+             amount: Money) -> RateLock | None:
+    """The lock a statement uses: sells its currency for the book currency, valid at ``on``, enough left."""
+    for lock in sorted(locks, key=lambda lk: (lk.valid_from, lk.lock_id)):
+        if (lock.sell_currency, lock.buy_currency) != (currency, book_currency) or lock.cancelled_at is not None:
+            continue
+        if not lock.valid_from <= on < lock.valid_to:
+            continue
+        if lock.dealt_currency == currency and lock.remaining < amount:
+            continue
+        return lock
+    return None
+
+
+def lock_rate(lock: RateLock, on: date) -> Rate:
+    """The lock's client rate as a rate (kept in the provider's direction, never inverted here)."""
+    return Rate(lock.rate_base, lock.rate_quote, lock.client_rate, on, "LOCK", Side.CLIENT, 1, lock.lock_id)
+
+
+def book_owner(session: Session, owner_id: str, *, sources: tuple[str, ...] = (), max_age_days: int = 7,
+               now: datetime | None = None) -> BookingSummary:
+    """Recognise the owner's new balanced statements and settle the paid ones; the caller commits."""
+    now = now or datetime.now(timezone.utc)
+    owner = session.scalars(select(OwnerRow).where(OwnerRow.owner_id == owner_id)).first()
+    if owner is None:
+        raise LookupError(f"unknown owner {owner_id!r}")
+    summary = BookingSummary(owner_id, owner.base_currency)
+    statements = session.scalars(select(StatementRow).where(StatementRow.owner_id == owner_id)
+                                 .order_by(StatementRow.issued_at, StatementRow.id)).all()
+    if not statements:
+        return summary
+    items = {row.item_id: row for row in session.scalars(select(FxOpenItemRow).where(
+        FxOpenItemRow.owner_id == owner_id, FxOpenItemRow.item_id.in_([item_id_of(s) for s in statements])))}
+    first = min(s.issued_at for s in statements).date() - timedelta(days=max_age_days)
+    book = load_rate_book(session, since=first, until=now.date())
+    spot = Converter(book, _policy(sources, max_age_days, fallback=True))
+    locks = list_locks(session, owner_id)
+    for row in statements:
+        item = items.get(item_id_of(row))
+        if item is None:
+            item = _recognise(session, owner_id, row, owner.base_currency, spot, locks, summary)
+        if item is not None and item.settled_on is None and row.payment_status == "PAID" and row.paid_at:
+            _settle(session, owner_id, row, item, spot, summary)
+    return summary
+
+
+def _recognise(session: Session, owner_id: str, row: StatementRow, book_currency: str, spot: Converter,
+               locks: list[RateLock], summary: BookingSummary) -> FxOpenItemRow | None:
+    if row.check_status != "balanced":
+        summary.skipped["unbalanced" if row.check_status == "mismatch" else "not checked yet"] += 1
+        return None
+    if row.lines_total is None or row.lines_total == 0:
+        summary.skipped["nothing to book (net 0)"] += 1
+        return None
+    on = row.issued_at.date()
+    net = Money(row.lines_total, row.currency)
+    lock = lock_for(locks, row.currency, book_currency, row.issued_at, abs(net)) if net.amount > 0 else None
+    try:
+        with session.begin_nested():
+            item, new_lines = recognise_statement(
+                session, owner_id, platform=row.platform, shop_id=row.shop_id, statement_id=row.statement_id,
+                book_currency=book_currency, converter=spot, on=on,
+                at_rate=lock_rate(lock, on) if lock is not None else None)
+    except RateNotFound as exc:
+        summary.skipped["no rate"] += 1
+        summary.problems.append(f"{item_id_of(row)}: {exc}")
+        return None
+    except (StatementChanged, ValueError) as exc:
+        summary.skipped["refused"] += 1
+        summary.problems.append(f"{item_id_of(row)}: {exc}")
+        return None
+    summary.recognised += 1
+    summary.journal_lines += new_lines
+    return item
+
+
+def _settle(session: Session, owner_id: str, row: StatementRow, item: FxOpenItemRow, spot: Converter,
+            summary: BookingSummary) -> None:
+    paid_on = row.paid_at.date()  # type: ignore[union-attr]
+    original = Money(item.original_amount, item.original_currency)
+    if original.amount <= 0:
+        summary.skipped["negative statement (payable by the seller)"] += 1
+        return
+    try:
+        with session.begin_nested():
+            if item.rate_source == "LOCK" and item.rate_ref:
+                at = datetime.combine(paid_on, time(12), timezone.utc)
+                result = settle_with_lock(session, owner_id, item.item_id, item.rate_ref, now=at)
+            else:
+                cash = spot.convert(original, item.book_currency, paid_on)
+                reference = f"PAYOUT:{row.payout_id or row.statement_id}"
+                result = settle_at_actual(session, owner_id, item.item_id, cash.result, on=paid_on,
+                                          reference=reference, rate_source=cash.source)
+    except (RateNotFound, ItemNotOpen, LockError) as exc:
+        summary.skipped["payout not settled"] += 1
+        summary.problems.append(f"{item.item_id} payout: {exc}")
+        return
+    summary.settled += 1
+    summary.journal_lines += len(result.journal.lines)
+
