@@ -5,8 +5,8 @@ Each row: the original amounts (order gross, what was settled, by fee category i
 taxonomy), the reconciliation status and difference, and the booking: book currency, the rate the
 statement was recognised at (its source, reference and date), the book amount and the realized FX
 gain or loss. A statement is booked as one receivable; its book amount and realized difference are
-spread over its rows by largest remainder in proportion to each row's original net, so the rows of a
-statement sum exactly to its journals. A statement not booked yet shows empty booking cells.
+spread over its rows in proportion to each row's original net (rounded per row, the rounding residue
+on the largest row), so the rows of a statement sum exactly to its journals. A statement not booked yet shows empty booking cells.
 
 Pure: ``build_rows`` turns loaded records into rows; ``csv_bytes`` / ``xlsx_bytes`` render them
 (spreadsheet-safe CSV via ``csv_safe``, byte-identical on re-export; XLSX with fixed zip times and
@@ -28,7 +28,6 @@ from aggregator.exports.rows import format_amount, format_rate
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow
 from aggregator.store.models.marketplace import SettlementLineRow
 from aggregator.store.models.settlement import ReconciliationRow, StatementRow
-from fx.allocation import allocate
 from fx.money import Money
 from platform_adapters.canonical.settlement import FeeCategory
 
@@ -133,11 +132,18 @@ def build_rows(owner_id: str, statements: dict[tuple[str, str, str], date], line
 
 
 def _spread(total: Decimal, currency: str, weights: Sequence[Decimal]) -> list[Decimal]:
-    """``total`` over rows in proportion to their (signed) net: largest remainder on the magnitudes."""
-    magnitudes = [abs(w) for w in weights]
-    if total == 0 or not any(magnitudes):
+    """``total`` over rows in proportion to their signed net (a fee-only row gets a negative share):
+    each share rounded half-up to the currency's minor unit, what rounding leaves going to the row of
+    largest net, so the shares sum exactly to ``total``."""
+    net = sum(weights, Decimal(0))
+    if total == 0 or net == 0:
         return [Decimal(0)] * len(weights)
-    return [part.amount for part in allocate(Money(total, currency), magnitudes)]
+    shares = [Money(total * w / net, currency).round().amount for w in weights]
+    residue = total - sum(shares, Decimal(0))
+    if residue:
+        biggest = max(range(len(weights)), key=lambda i: (abs(weights[i]), -i))
+        shares[biggest] += residue
+    return shares
 
 
 def row_values(row: OrderRow) -> list[str]:
