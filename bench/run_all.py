@@ -24,6 +24,7 @@ BENCHMARKS = {
     "bench_fx.py": [],
     "bench_api.py": ["--full"],
     "bench_webhooks.py": ["--pushes", "300"],
+    "bench_settlement_export.py": ["--lines", "1000000"],
 }
 
 

@@ -9,8 +9,8 @@ spread over its rows in proportion to each row's original net (rounded per row, 
 on the largest row), so the rows of a statement sum exactly to its journals. A statement not booked yet shows empty booking cells.
 
 Pure: ``build_rows`` turns loaded records into rows; ``csv_bytes`` / ``xlsx_bytes`` render them
-(spreadsheet-safe CSV via ``csv_safe``, byte-identical on re-export; XLSX with fixed zip times and
-amounts as numbers only when a double shows them exactly). ``load`` is the only database reader.
+(spreadsheet-safe CSV via ``csv_safe``; XLSX streamed by XlsxWriter with fixed zip times, amounts as
+numbers only when a double shows them exactly; both byte-identical on re-export). ``load`` is the only database reader.
 """
 from __future__ import annotations
 
@@ -184,39 +184,48 @@ BOOK_COLUMNS = frozenset({"book_amount", "realized_fx"})
 
 
 def xlsx_bytes(rows: Iterable[OrderRow], about: dict[str, str], *, stamp_day: date) -> bytes:
-    """Sheet ``settlement`` (the same columns; amounts as numbers when a double holds them exactly, ids
-    and rates as text) and sheet ``export``; streamed (openpyxl write-only), fixed timestamps."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    """Sheet ``settlement`` (the same columns; amounts as numbers with their currency's decimals when a
+    double holds them exactly, ids and rates as text) and sheet ``export``.
+
+    Written with XlsxWriter in constant-memory mode (rows streamed to disk as they come: a million
+    lines never sit in memory as cell objects); its zip entries carry a fixed time and the document
+    the given creation day, so the same rows give the same bytes."""
+    import xlsxwriter
 
     from aggregator.exports.canonical import DOUBLE_SAFE_DIGITS
-    from aggregator.exports.xlsx_bytes import workbook_bytes
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("settlement")
-    sheet.append(list(COLUMNS))
-
-    def cell(value: str, column: str, currency: str) -> object:
-        if (column in AMOUNT_COLUMNS or column in BOOK_COLUMNS) and value:
-            exact = Decimal(value)
-            digits = -exact.as_tuple().exponent
-            if len(exact.as_tuple().digits) <= DOUBLE_SAFE_DIGITS and digits >= 0:
-                out = WriteOnlyCell(sheet, value=exact)
-                out.number_format = "0" if digits == 0 else "0." + "0" * digits
-                return out
-        out = WriteOnlyCell(sheet, value=value)
-        out.data_type = "s"
-        return out
-
-    for row in rows:
-        values = row_values(row)
-        sheet.append([cell(v, c, row.book_currency if c in BOOK_COLUMNS else row.currency)
-                      for v, c in zip(values, COLUMNS)])
-    info = workbook.create_sheet("export")
-    info.append(["key", "value"])
-    for key, value in about.items():
-        info.append([key, value])
-    return workbook_bytes(workbook, datetime.combine(stamp_day, time()))
+    out = io.BytesIO()
+    workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_numbers": False,
+                                         "strings_to_formulas": False, "strings_to_urls": False})
+    workbook.set_properties({"author": "aggregator", "created": datetime.combine(stamp_day, time())})
+    sheet = workbook.add_worksheet("settlement")
+    formats: dict[int, object] = {}
+    bold = workbook.add_format({"bold": True})
+    for column, name in enumerate(COLUMNS):
+        sheet.write_string(0, column, name, bold)
+    numeric = [name in AMOUNT_COLUMNS or name in BOOK_COLUMNS for name in COLUMNS]
+    for number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row_values(row)):
+            if numeric[column] and value:
+                exact = Decimal(value)
+                digits = -exact.as_tuple().exponent
+                if len(exact.as_tuple().digits) <= DOUBLE_SAFE_DIGITS and digits >= 0:
+                    style = formats.get(digits)
+                    if style is None:
+                        style = formats[digits] = workbook.add_format(
+                            {"num_format": "0" if digits == 0 else "0." + "0" * digits})
+                    sheet.write_number(number, column, float(exact), style)
+                    continue
+            if value:
+                sheet.write_string(number, column, value)
+    info = workbook.add_worksheet("export")
+    info.write_string(0, 0, "key")
+    info.write_string(0, 1, "value")
+    for number, (key, value) in enumerate(about.items(), start=1):
+        info.write_string(number, 0, key)
+        info.write_string(number, 1, value)
+    workbook.close()
+    return out.getvalue()
 
 
 # -- the database side ----------------------------------------------------------------------------
