@@ -36,8 +36,11 @@ def test_one_tick_syncs_every_shop_and_matches_every_owner(tmp_path: Path) -> No
     syncs = [r for r in results if "shop_pk" in r]
     assert sorted(r["shop_pk"] for r in syncs) == sorted(shop_ids * 2)  # orders and settlements
     assert all(r["status"] == "succeeded" for r in syncs), syncs
-    matches = [r for r in results if "owner_id" in r]
+    matches = [r for r in results if "owner_id" in r and "links" in r]
     assert {m["owner_id"] for m in matches} == {o["owner_id"] for o in truth} and sum(m["links"] for m in matches) > 0
+    booked = [r for r in results if "owner_id" in r and "recognised" in r]  # booking after the syncs, per owner
+    assert {b["owner_id"] for b in booked} == {o["owner_id"] for o in truth}
+    assert all(b["status"] == "done" for b in booked), booked
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(OrderRow)) == len(truth)
         assert session.scalar(select(func.count()).select_from(SyncRun)) == 2 * len(shop_ids)
