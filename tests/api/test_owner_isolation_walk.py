@@ -58,8 +58,29 @@ def build_world(engine) -> dict[str, str]:
             park(session, owner_id="ALPHA" if shop_id.startswith("ALPHA") else "BRAVO-CO", source="shopee:orders",
                  kind="mapping_error", reason=f"bad record of {shop_id}", raw_payload={"shop": shop_id},
                  record_key=f"{shop_id}:REC")
+        _settlements(session)
         _, viewer = create_key(session, role="owner-viewer", owner_id="ALPHA")
     return {"viewer": viewer}
+
+
+def _settlements(session) -> None:
+    """A statement with one line per owner, reconciled (settlement routes)."""
+    from decimal import Decimal
+
+    from aggregator.settlement.service import reconcile_owner
+    from aggregator.store.models import SettlementLineRow
+    from aggregator.store.models.settlement import StatementRow
+
+    for owner, side in (("ALPHA", "ALPHA"), ("BRAVO-CO", "BRAVO")):
+        session.add(StatementRow(owner_id=owner, platform="shopee", shop_id=f"{side}-SHOP", statement_id=f"{side}-STMT",
+                                 currency="MYR", issued_at=T0, declared_total=Decimal("9.00"), breakdown={},
+                                 source_updated_at=T0, content_hash=side))
+        session.add(SettlementLineRow(owner_id=owner, platform="shopee", shop_id=f"{side}-SHOP",
+                                      statement_id=f"{side}-STMT", transaction_id=f"{side}-1:REV", kind="REVENUE",
+                                      amount=Decimal("9.00"), currency="MYR", occurred_at=T0, order_id=f"{side}-1",
+                                      content_hash=side, raw_kind="original_cost_of_goods_sold"))
+        session.flush()
+        reconcile_owner(session, owner, now=T0)
 
 
 #: a value of ALPHA and one of BRAVO for every path parameter
@@ -67,6 +88,7 @@ PATH_VALUES = {
     "platform": ("shopee", "shopee"),
     "shop_id": ("ALPHA-SHOP", "BRAVO-SHOP"),
     "order_id": ("ALPHA-1", "BRAVO-1"),
+    "statement_id": ("ALPHA-STMT", "BRAVO-STMT"),
 }
 #: BRAVO values for every query parameter ("ALPHA-OK" = a parameter that names nothing of an owner)
 QUERY_VALUES = {
@@ -75,6 +97,8 @@ QUERY_VALUES = {
     "ordered_from": ["2000-01-01T00:00:00Z"], "ordered_to": ["2100-01-01T00:00:00Z"],
     "updated_since": ["2000-01-01T00:00:00Z"], "cursor": [None], "stream": ["orders"], "after": ["0"],
     "follow": ["false"], "topics": [None],
+    "check": ["balanced", "mismatch"], "issued_since": ["2000-01-01T00:00:00Z"],
+    "issued_before": ["2100-01-01T00:00:00Z"], "offset": ["0"],
 }
 #: parameters every call of an operation carries (a live stream is read in its catch-up form)
 ALWAYS = {"/api/v1/events": {"follow": "false", "after": "0"}}
