@@ -30,7 +30,7 @@ def settlement(app: AppContext, owner_id: str, period: str, fmt: str, out: str) 
     from aggregator.exports.canonical import sha256_of
     from aggregator.exports.files import write_atomically
     from aggregator.store.db import session_scope
-    from aggregator.tenancy import TenancyError, get_owner
+    from aggregator.tenancy import TenancyError, require_owner
     from fx.gains import period_bounds
 
     try:
@@ -39,7 +39,7 @@ def settlement(app: AppContext, owner_id: str, period: str, fmt: str, out: str) 
         raise click.BadParameter(str(exc), param_hint="--period") from exc
     with session_scope(app.ready_engine()) as session:
         try:
-            get_owner(session, owner_id)
+            require_owner(session, owner_id)
         except TenancyError as exc:
             raise click.ClickException(str(exc)) from exc
         rows = layout.load(session, owner_id, first, last)

@@ -20,10 +20,10 @@ owner_option = click.option("--owner", "owner_id", required=True, help="Owner (t
 
 
 def _require_owner(session, owner_id: str) -> str:  # noqa: ANN001 - a SQLAlchemy Session
-    from aggregator.tenancy import TenancyError, get_owner
+    from aggregator.tenancy import TenancyError, require_owner
 
     try:
-        return get_owner(session, owner_id).owner_id
+        return require_owner(session, owner_id).owner_id
     except TenancyError as exc:
         raise click.ClickException(str(exc)) from exc
 

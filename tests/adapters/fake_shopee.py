@@ -56,6 +56,7 @@ class FakeShopee:
         self.package_detail_refused = False  # answer get_package_detail with "No permission to current api."
         self.expire_after_detail_calls: int | None = None  # the access token dies after that many
         self.bad_signs = 0
+        self.escrows: dict[str, dict] = {}  # order_sn -> get_escrow_detail response (with "_release" entry)
 
     def set_pages(self, *pages: list[str], more_on_last: bool = False) -> None:
         self.pages = []
@@ -126,6 +127,16 @@ class FakeShopee:
             if key not in self.tracking:
                 return self.envelope(error="logistics.package_not_found", message="Package not found.")
             return self.envelope({"tracking_number": self.tracking[key], "first_mile_tracking_number": ""})
+        if path.endswith("/payment/get_escrow_list"):
+            lo, hi = int(q["release_time_from"]), int(q["release_time_to"])
+            entries = [e["_release"] for e in self.escrows.values()
+                       if lo <= int(e["_release"]["escrow_release_time"]) <= hi]
+            return self.envelope({"escrow_list": entries, "more": False})
+        if path.endswith("/payment/get_escrow_detail"):
+            found = self.escrows.get(q["order_sn"])
+            if found is None:
+                return self.envelope(error="error_not_found", message="order not found")
+            return self.envelope({k: v for k, v in copy.deepcopy(found).items() if k != "_release"})
         if path.endswith("/auth/token/get"):
             body = json.loads(request.content)
             if body.get("code") != "good-code" or str(body.get("shop_id")) != SHOP_ID:

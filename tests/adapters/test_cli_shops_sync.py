@@ -8,7 +8,11 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
 from aggregator.cli.main import cli
+import os
+from pathlib import Path
+
 from tests.adapters import fake_shopee
+from tests.adapters.helpers import fixture_json
 
 
 @pytest.fixture
@@ -54,6 +58,22 @@ def test_add_authorize_sync_list(runner):
         assert f"shopee:{shop} orders: succeeded — created 2, updated 0, unchanged 0" in first.output
         again = invoke(runner, "sync", "--shop", shop, "--since", "2024-11-24T00:00:00Z", "--until", "2024-11-25T00:00:00Z")
         assert "created 0, updated 0, unchanged 2" in again.output
+
+        # settlements: the escrow of X1 (released 1 Dec 2024), then booking with no manual step
+        escrow = fixture_json("shopee", "escrow_detail.json")
+        escrow["order_sn"] = escrow["_release"]["order_sn"] = "X1"
+        fake.escrows = {"X1": escrow}
+        board = Path(os.environ["AGGREGATOR_DATA_DIR"]) / "board.csv"
+        board.write_text("date,currency,unit,mid\n2024-12-01,MYR,100,161.50\n")
+        assert invoke(runner, "fx", "rates", "import", str(board), "--source", "bank-csv").exit_code == 0
+        settled = invoke(runner, "sync", "--shop", shop, "--stream", "settlements", "--since", "2024-11-30T00:00:00Z",
+                         "--until", "2024-12-02T00:00:00Z")
+        assert settled.exit_code == 0, settled.output
+        assert "brand-a: 1 statement(s) checked (0 mismatched)" in settled.output
+        # 131.36 MYR at 1.6150 CNY per MYR = 212.1464 -> 212.15 CNY on the statement's own day
+        assert "brand-a: 1 statement(s) recognised" in settled.output
+        shown = invoke(runner, "settlements", "statements", "show", "--owner", "brand-a", f"shopee:{shop}:escrow-2024-12-01")
+        assert "carried at 212.15 CNY, rate 1.615 BANK_CSV" in shown.output and "recognised 2024-12-01" in shown.output
 
         listing = invoke(runner, "shops", "list")
         assert "active" in listing.output and fake_shopee.PARTNER_KEY not in listing.output
