@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import json
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from fastapi import HTTPException
@@ -85,3 +86,22 @@ def bounded_count(session: Session, query: Any, cap: int = COUNT_CAP) -> tuple[i
     capped = query.with_only_columns(literal(1)).order_by(None).limit(cap + 1).subquery()
     n = session.scalar(select(func.count()).select_from(capped)) or 0
     return (cap, False) if n > cap else (n, True)
+
+
+def keyset_page(session: Session, query: Any, *, order: list[Any], kinds: tuple[type, ...], cursor: str | None,
+                limit: int, filters: dict[str, Any], out: Callable[[Any], Any], descending: bool = True) -> CursorPage:
+    """One page of ``query`` (a select of one ORM entity) in ``order`` (unique, one direction), after
+    ``cursor``; ``out`` turns a row into its response model; the count is bounded (``bounded_count``)."""
+    fingerprint = filters_fingerprint(filters)
+    count, exact = bounded_count(session, query)
+    if cursor:
+        query = query.where(after(order, decode_cursor(cursor, kinds, fingerprint), descending=descending))
+    rows = list(session.scalars(query.order_by(*(c.desc() if descending else c.asc() for c in order))
+                                .limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more:
+        next_cursor = encode_cursor([getattr(rows[-1], c.key) for c in order], fingerprint)
+    return CursorPage(items=[out(r) for r in rows], next_cursor=next_cursor, count=count, count_exact=exact,
+                      limit=limit)

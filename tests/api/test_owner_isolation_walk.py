@@ -20,6 +20,10 @@ from aggregator.store.db import session_scope
 from aggregator.store.exceptions_queue import park
 from aggregator.store.marketplace_writer import write_order
 from aggregator.store.models import ShopRow, SyncRun
+from aggregator.store.models.logistics import (
+    CustomsEntryRow, TransportContainerRow, TransportDocumentLineRow, TransportDocumentRow, TransportMilestoneRow,
+)
+from aggregator.store.models.warehouse import WarehouseReceiptLineRow, WarehouseReceiptRow
 from aggregator.tenancy import add_owner
 from platform_adapters.canonical import Order, OrderLine, OrderStatus, Package, Platform
 from fx.money import Money
@@ -59,6 +63,8 @@ def build_world(engine) -> dict[str, str]:
                  kind="mapping_error", reason=f"bad record of {shop_id}", raw_payload={"shop": shop_id},
                  record_key=f"{shop_id}:REC")
         _settlements(session)
+        for owner, tag in (("ALPHA", "ALPHA"), ("BRAVO-CO", "BRAVO")):
+            logistics(session, owner, tag)
         _, viewer = create_key(session, role="owner-viewer", owner_id="ALPHA")
     return {"viewer": viewer}
 
@@ -81,6 +87,27 @@ def _settlements(session) -> None:
                                       content_hash=side, raw_kind="original_cost_of_goods_sold"))
         session.flush()
         reconcile_owner(session, owner, now=T0)
+def logistics(session, owner: str, tag: str) -> None:
+    """A bill of lading with its container and milestone, a receipt and a customs entry of one owner."""
+    doc = TransportDocumentRow(owner_id=owner, doc_number=f"{tag}-BL1", doc_type="BL", mode="SEA", doc_level="MASTER",
+                               content_hash="x", vessel_or_flight=f"{tag} STAR")
+    session.add(doc)
+    session.flush()
+    container = f"{tag}U0000001"
+    session.add_all([
+        TransportDocumentLineRow(document_pk=doc.id, line_no=1, container_no=container, description=f"{tag} goods"),
+        TransportContainerRow(document_pk=doc.id, container_no=container),
+        TransportMilestoneRow(owner_id=owner, milestone_key=f"{tag}-LOAD", event_type="EQUIPMENT", code="LOAD",
+                              classifier="ACT", event_at=T0, event_id=f"{tag}-EV1", equipment_no=container),
+        CustomsEntryRow(owner_id=owner, country="MY", declaration_no=f"{tag}-DECL1", content_hash="x",
+                        importer_of_record=f"{tag} importer"),
+    ])
+    receipt = WarehouseReceiptRow(owner_id=owner, warehouse_code="WH1", asn_no=f"{tag}-ASN1", container_no=container,
+                                  content_hash="x", is_final=True, received_at=T0)
+    session.add(receipt)
+    session.flush()
+    session.add(WarehouseReceiptLineRow(receipt_pk=receipt.id, line_no=1, sku=f"SKU-{tag}", planned_qty=5,
+                                        lot_id=f"{tag}-LOT1"))
 
 
 #: a value of ALPHA and one of BRAVO for every path parameter
@@ -89,6 +116,13 @@ PATH_VALUES = {
     "shop_id": ("ALPHA-SHOP", "BRAVO-SHOP"),
     "order_id": ("ALPHA-1", "BRAVO-1"),
     "statement_id": ("ALPHA-STMT", "BRAVO-STMT"),
+    "owner_id": ("ALPHA", "BRAVO-CO"),
+    "doc_number": ("ALPHA-BL1", "BRAVO-BL1"),
+    "container_no": ("ALPHAU0000001", "BRAVOU0000001"),
+    "warehouse_code": ("WH1", "WH1"),
+    "asn_no": ("ALPHA-ASN1", "BRAVO-ASN1"),
+    "country": ("MY", "MY"),
+    "declaration_no": ("ALPHA-DECL1", "BRAVO-DECL1"),
 }
 #: BRAVO values for every query parameter ("ALPHA-OK" = a parameter that names nothing of an owner)
 QUERY_VALUES = {
@@ -98,10 +132,12 @@ QUERY_VALUES = {
     "updated_since": ["2000-01-01T00:00:00Z"], "cursor": [None], "stream": ["orders"], "after": ["0"],
     "follow": ["false"], "topics": [None],
     "check": ["balanced", "mismatch"], "issued_since": ["2000-01-01T00:00:00Z"],
-    "issued_before": ["2100-01-01T00:00:00Z"], "offset": ["0"],
+    "issued_before": ["2100-01-01T00:00:00Z"], "offset": ["0"], "doc_type": ["BL"], "warehouse_code": ["WH1"],
+    "country": ["MY"], "entity": ["orders"], "record": ["shopee|BRAVO-SHOP|BRAVO-1"],
 }
 #: parameters every call of an operation carries (a live stream is read in its catch-up form)
-ALWAYS = {"/api/v1/events": {"follow": "false", "after": "0"}}
+ALWAYS = {"/api/v1/events": {"follow": "false", "after": "0"},
+          "/api/v1/audit": {"entity": "orders", "record": "shopee|ALPHA-SHOP|ALPHA-1"}}
 
 
 @pytest.fixture
@@ -159,3 +195,7 @@ def test_the_walk_sees_alpha_data_so_it_would_see_a_leak(walk: TestClient) -> No
     events = walk.get("/api/v1/events", params={"follow": "false", "after": "0"}).text
     assert "ALPHA-0" in events and LEAK not in events
     assert walk.get("/api/v1/exceptions").json()["count"] == 1
+    container = walk.get("/api/v1/containers/ALPHAU0000001").json()
+    assert [d["doc_number"] for d in container["documents"]] == ["ALPHA-BL1"] and container["milestones"]
+    audit = walk.get("/api/v1/audit", params={"entity": "orders", "record": "shopee|ALPHA-SHOP|ALPHA-1"}).json()
+    assert audit["items"] and audit["items"][0]["action"] == "create"

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from aggregator.api.auth import Principal, get_session, reader
 from aggregator.api.bounds import Ident, Limit
-from aggregator.api.pagination import CursorPage, after, bounded_count, decode_cursor, encode_cursor, filters_fingerprint
+from aggregator.api.pagination import (
+    CursorPage, after, bounded_count, decode_cursor, encode_cursor, filters_fingerprint, keyset_page,
+)
 from aggregator.api.schemas import ExceptionOut, RunOut, ShopOut
 from aggregator.store.models import ExceptionItem, OwnerRow, ShopCredential, ShopRow, SyncCursor, SyncRun
 
@@ -118,11 +120,6 @@ def list_exceptions(principal: Principal = Depends(reader), session: Session = D
                 status: ParkedStatus = "open", cursor: Cursor = None, limit: Limit = 100) -> CursorPage[ExceptionOut]:
     """Records a sync or import could not use, kept with their raw payload and the reason."""
     query = principal.scope(select(ExceptionItem).where(ExceptionItem.status == status), ExceptionItem.owner_id)
-    fingerprint = filters_fingerprint({"o": principal.owner_id, "status": status})
-    count, exact = bounded_count(session, query)
-    if cursor:
-        query = query.where(after([ExceptionItem.id], decode_cursor(cursor, (int,), fingerprint)))
-    rows = list(session.scalars(query.order_by(ExceptionItem.id.desc()).limit(limit + 1)))
-    items = [ExceptionOut.model_validate(r, from_attributes=True) for r in rows[:limit]]
-    next_cursor = encode_cursor([items[-1].id], fingerprint) if len(rows) > limit else None
-    return CursorPage[ExceptionOut](items=items, next_cursor=next_cursor, count=count, count_exact=exact, limit=limit)
+    return keyset_page(session, query, order=[ExceptionItem.id], kinds=(int,), cursor=cursor, limit=limit,
+                       filters={"o": principal.owner_id, "status": status},
+                       out=lambda r: ExceptionOut.model_validate(r, from_attributes=True))

@@ -105,7 +105,7 @@ def get_order(platform: PlatformName, shop_id: PathIdent, order_id: PathIdent, r
         raise HTTPException(404, "order not found")
     lines = list(session.scalars(select(OrderLineRow).where(OrderLineRow.order_pk == row.id)
                                  .order_by(OrderLineRow.id)))
-    chain = order_chain(session, row, lines)
+    chain = order_chain(session, row, [line.line_ref for line in lines])
     packages = session.scalars(select(OrderPackageRow).where(OrderPackageRow.order_pk == row.id)
                                .order_by(OrderPackageRow.id))
     detail = OrderDetailOut(
