@@ -1,25 +1,22 @@
 """Builds the FastAPI application: API routers, problem+json errors, the input guard, offline docs,
-the static web page and the health check."""
+the web app (``aggregator.web.pages``) and the health check."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
 from aggregator import __version__
 from aggregator.api import docs, problems
 from aggregator.api.bounds import InputGuard
-from aggregator.api.routes import events, logistics, operations, orders, settlements, webhooks
+from aggregator.api.routes import events, logistics, operations, orders, session, settlements, webhooks
 from aggregator.store.db import read_only_engine, session_factory
 from aggregator.store.vault import Vault
 from aggregator.transport_pool import TransportPool
+from aggregator.web import pages
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 OPENAPI_URL = "/api/openapi.json"
 
 
@@ -54,6 +51,7 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
     app.include_router(logistics.router)
     app.include_router(events.router)
     app.include_router(settlements.router)
+    app.include_router(session.router)
     app.include_router(webhooks.router)
     docs.install(app, OPENAPI_URL)
 
@@ -63,10 +61,5 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
             conn.execute(text("select 1"))
         return {"status": "ok", "version": __version__}
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html")
-
+    pages.install(app)  # the web app: / and /static (aggregator/web/)
     return app

@@ -83,7 +83,8 @@ def after(columns: list[Any], values: list[Any], *, descending: bool = True) -> 
 
 def bounded_count(session: Session, query: Any, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """How many rows ``query`` matches, counting at most ``cap`` (then ``exact`` is False)."""
-    capped = query.with_only_columns(literal(1)).order_by(None).limit(cap + 1).subquery()
+    # maintain_column_froms: an unfiltered query's FROM would otherwise go with its columns (SELECT 1)
+    capped = query.with_only_columns(literal(1), maintain_column_froms=True).order_by(None).limit(cap + 1).subquery()
     n = session.scalar(select(func.count()).select_from(capped)) or 0
     return (cap, False) if n > cap else (n, True)
 

@@ -1,1 +1,1 @@
-"""The web page (static HTML + JS over the REST API): orders, timelines, exceptions, runs, shops."""
+"""The web app: static ES modules served by the API process itself (``aggregator.web.pages``)."""

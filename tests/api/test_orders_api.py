@@ -28,6 +28,13 @@ def test_an_owner_sees_only_its_own_orders(world: World) -> None:
     assert [s["shop_id"] for s in shops] == ["222"]
 
 
+def test_an_unscoped_staff_key_counts_every_owners_rows(world: World) -> None:
+    page = world.client.get("/api/v1/orders?limit=2", headers=auth(OPERATOR_KEY)).json()
+    assert page["count"] == 4 and page["count_exact"] and len(page["items"]) == 2 and page["next_cursor"]
+    runs = world.client.get("/api/v1/runs", headers=auth(OPERATOR_KEY)).json()
+    assert runs["count"] == len(runs["items"])
+
+
 def test_order_detail_has_exact_amounts_lines_and_timeline(world: World) -> None:
     body = world.client.get("/api/v1/orders/shopee/222/B0", headers=auth(world.key_b)).json()
     assert body["total_amount"] == "7.10" and body["currency"] == "MYR"

@@ -22,7 +22,7 @@ from aggregator.store.models.webhooks import WebhookEventRow
 from aggregator.store.vault import Vault
 from aggregator.sync.marketplace import sync_shop
 from platform_adapters.sandbox import running_sandbox
-from tests.api.test_web_page import free_port
+from tests.api.server import free_port
 
 
 @pytest.fixture

@@ -1,0 +1,7 @@
+// Every page of the app, in the order of the navigation.
+import "./search.js";
+import "./orders.js";
+import "./order.js";
+import "./exceptions.js";
+import "./shops.js";
+import "./runs.js";

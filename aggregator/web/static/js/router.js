@@ -1,0 +1,84 @@
+// Hash routes: "#/orders/shopee/111/A0?x=1" → the page whose pattern matches, with its parameters.
+// A page is {pattern, nav?, permission, render(view, params, query) → cleanup?}. Leaving a page calls
+// its cleanup (to stop live listeners and observers). Pages the key's role may not open are refused.
+import { session } from "./api.js";
+import { fill, h } from "./dom.js";
+import { t } from "./i18n.js";
+
+const routes = [];
+let cleanup = null;
+let renderId = 0;
+
+/** pattern: "/orders/:platform/:shop/:order" */
+export function route(page) {
+  const names = [];
+  const source = page.pattern.replace(/:(\w+)/g, (m, name) => { names.push(name); return "([^/]+)"; });
+  routes.push({ ...page, regex: new RegExp(`^${source}$`), names });
+}
+
+export function pages() { return routes; }
+
+export function parse(hash = location.hash) {
+  const text = hash.replace(/^#/, "") || "/";
+  const [path, queryText] = text.split("?", 2);
+  return { path: path || "/", query: new URLSearchParams(queryText || "") };
+}
+
+export function go(hash) {
+  if (location.hash === hash) render(); else location.hash = hash;
+}
+
+/** Replace the query of the current hash without a new history entry or a re-render. */
+export function setQuery(params) {
+  const { path } = parse();
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") query.set(k, v);
+  const text = query.toString();
+  history.replaceState(null, "", `#${path}${text ? `?${text}` : ""}`);
+}
+
+export async function render() {
+  const view = document.getElementById("view");
+  if (cleanup) {
+    try { cleanup(); } catch { /* a page's cleanup never blocks the next page */ }
+    cleanup = null;
+  }
+  if (!session.me) return;
+  const { path, query } = parse();
+  const current = ++renderId;
+  let found = null;
+  let params = {};
+  for (const r of routes) {
+    const m = r.regex.exec(path);
+    if (m) {
+      found = r;
+      r.names.forEach((name, i) => { params[name] = decodeURIComponent(m[i + 1]); });
+      break;
+    }
+  }
+  if (!found) {
+    const first = routes.find((r) => r.nav && session.can(r.permission));
+    if (path === "/" && first) { go(`#${first.pattern}`); return; }
+    fill(view, h("h1", { tabindex: "-1" }, t("page.notfound")));
+    return;
+  }
+  document.dispatchEvent(new CustomEvent("routechange", { detail: { page: found, path } }));
+  if (!session.can(found.permission)) {
+    fill(view, h("h1", { tabindex: "-1" }, t("error.forbidden")));
+    return;
+  }
+  fill(view);
+  const result = await found.render(view, params, query, () => current === renderId);
+  if (current === renderId) {
+    cleanup = typeof result === "function" ? result : null;
+    const heading = view.querySelector("h1");
+    if (heading && !view.contains(document.activeElement)) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus({ preventScroll: true });
+    }
+  } else if (typeof result === "function") {
+    result();
+  }
+}
+
+window.addEventListener("hashchange", () => render());

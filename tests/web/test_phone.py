@@ -1,0 +1,34 @@
+"""The app on a 375-px phone: nothing wider than the screen, navigation reachable, lists and an
+order's chain readable (its lanes stacked, one under the other)."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.phone]
+
+
+def page_width(web) -> int:
+    return web.evaluate("() => document.documentElement.scrollWidth")
+
+
+def test_the_phone_layout(web) -> None:
+    web.sign_in("admin", "#/orders")
+    web.wait_for_selector("#view tbody tr")
+    assert web.viewport_size["width"] == 375
+    assert page_width(web) <= 375
+    assert web.is_visible("#search-box") and web.is_visible("#nav")
+    for column in ("Platform", "Shop", "Owner", "Ordered"):  # the optional columns give way
+        assert not web.locator(f"#view tbody td[data-label='{column}']").first.is_visible()
+    web.shot("orders")
+    web.locator("#view tbody tr a").first.click()
+    web.wait_for_selector(".chain .lane")
+    expect(web.locator(".ribbon")).to_be_visible()
+    lane = web.locator(".chain .lane").first.bounding_box()
+    assert lane["width"] > 300  # a lane takes the phone's width
+    assert page_width(web) <= 375
+    web.shot("order")
+    web.click("#nav a[href='#/shops']")
+    web.wait_for_selector(".shop")
+    assert page_width(web) <= 375
+    assert web.locator(".shop").first.bounding_box()["width"] > 300
