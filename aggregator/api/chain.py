@@ -39,8 +39,9 @@ _SHIPMENT_COLUMNS = (S.id, S.wms_outbound_no, S.carrier_code, S.tracking_number,
                      S.delivered_at, S.returned_at)
 _SHIPMENT = select(*_SHIPMENT_COLUMNS).where(S.owner_id == bindparam("owner"), S.warehouse_code == bindparam("wh"),
                                              S.wms_outbound_no == bindparam("no")).limit(1)
-_SHIPMENTS_OF_ORDER = select(*_SHIPMENT_COLUMNS).where(S.order_id == bindparam("order_id"),
-                                                       S.owner_id == bindparam("owner"))
+# by order id alone (its own index); the owner is checked on the few rows found (a second equality on
+# the low-selectivity owner index could make SQLite's planner scan the whole owner instead)
+_SHIPMENTS_OF_ORDER = select(*_SHIPMENT_COLUMNS, S.owner_id).where(S.order_id == bindparam("order_id"))
 _RECEIPT = select(R.id, R.asn_no, R.status, R.received_at, R.container_no).where(
     R.owner_id == bindparam("owner"), R.warehouse_code == bindparam("wh"), R.asn_no == bindparam("asn")).limit(1)
 _RECEIPT_LINE = select(RL.received_good_qty, RL.received_damaged_qty).where(
@@ -111,7 +112,7 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
             row = run(_SHIPMENT, {"owner": parts[0], "wh": parts[1], "no": parts[2]}).first()
             if row is not None:
                 shipments[link.right_key] = row
-    direct = run(_SHIPMENTS_OF_ORDER, {"order_id": order.order_id, "owner": order.owner_id}).all()
+    direct = [s for s in run(_SHIPMENTS_OF_ORDER, {"order_id": order.order_id}) if s.owner_id == order.owner_id]
     told = set()
     for s in [*shipments.values(), *direct]:
         if s.id in told:
