@@ -3,7 +3,8 @@
 The cost is that of the order's own chain (one index probe per step and record), never the owner's
 whole matching input: order lines → ``order_shipment`` links (by the lines' normalised keys) →
 warehouse shipment lines → ``shipment_lot`` links → lots → ``lot_receipt`` → receipt lines →
-``receipt_document`` / ``receipt_customs`` → transport document and customs lines. Warehouse
+``receipt_document`` / ``receipt_customs`` (else the document-level ``receipt_transport_doc`` /
+``receipt_customs_entry``) → transport document and customs lines. Warehouse
 shipments that name the order and its settlement lines are read by the order id directly, so
 dispatch, delivery and payout show before any matching run. Steps and their order follow
 ``matching.timeline`` (the same facts as the engine's whole-frame timeline; tested).
@@ -81,6 +82,14 @@ def _parts(key: str | None, n: int) -> list[str] | None:
     return parts if len(parts) == n else None
 
 
+def _document_parts(key: str | None) -> list[str] | None:
+    """[owner, number, line no or ''] of a document / customs key (``owner|number`` or ``owner|number|line``)."""
+    parts = (key or "").split("|")
+    if len(parts) == 2:
+        return [*parts, ""]
+    return parts if len(parts) == 3 else None
+
+
 def _line_no(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) < 10 else None
 
@@ -128,12 +137,14 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
     for link in links("lot_receipt", [link.right_key for link in sl_links]):
         receipt_of.setdefault(link.left_key, link.right_key)
     receipts = set(receipt_of.values())
+    # the line-level link when there is one, else the receipt's document-level link (``owner|number``): a
+    # receipt linked at either level carries its bill of lading and customs entry
     doc_of: dict[str, str] = {}
-    for link in links("receipt_document", receipts):
-        doc_of.setdefault(link.left_key, link.right_key)
     customs_of: dict[str, str] = {}
-    for link in links("receipt_customs", receipts):
-        customs_of.setdefault(link.left_key, link.right_key)
+    for target, step in ((doc_of, "receipt_document"), (doc_of, "receipt_transport_doc"),
+                         (customs_of, "receipt_customs"), (customs_of, "receipt_customs_entry")):
+        for link in links(step, receipts):
+            target.setdefault(link.left_key, link.right_key)
     upstream_of = {link.right_key: link for link in os_links}
 
     for link in sl_links:
@@ -162,7 +173,7 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
             nothing_yet = rline is not None and rline.received_good_qty + rline.received_damaged_qty == 0
             if header.received_at is not None and not (nothing_yet and (header.status or "") in _IN_PROGRESS):
                 add("received", header.received_at, "warehouse", f"ASN {header.asn_no}", f"lot {lot_id} received")
-        doc_parts, doc = _parts(doc_of.get(receipt), 3), None
+        doc_parts, doc = _document_parts(doc_of.get(receipt)), None
         if doc_parts:
             doc = run(_DOCUMENT, {"owner": doc_parts[0], "no": doc_parts[1]}).first()
         if doc is not None:
@@ -171,7 +182,7 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
             chain["transport_document_no"], chain["container_no"] = doc.doc_number, container
             add("on_board", doc.shipped_on_board_date, "forwarder", f"{doc.doc_type} {doc.doc_number}",
                 f"lot {lot_id} on board" + (f", container {container}" if container else ""))
-        customs_parts, entry = _parts(customs_of.get(receipt), 3), None
+        customs_parts, entry = _document_parts(customs_of.get(receipt)), None
         if customs_parts:
             entry = run(_CUSTOMS, {"owner": customs_parts[0], "no": customs_parts[1]}).first()
         if entry is not None:

@@ -160,3 +160,30 @@ def test_match_on_an_empty_store(engine, tmp_path):
     assert result.exit_code == 0, result.output
     assert "matched 0 of 0 partition(s): 0 link(s), 0 exception(s), 0 title event(s) added" in result.output
     assert cli_run(engine, tmp_path, "export", "links").output.startswith("platform,shop_id,order_id")
+
+
+def test_order_chain_carries_the_bill_when_only_the_document_level_links(engine, tmp_path):
+    """No BL line of ZCRU260301234 fits (another PO): the receipt is still linked to the bill, and the order's
+    chain read from the stored links (the API's) carries it."""
+    from aggregator.api.chain import order_chain
+    from aggregator.store.models.logistics import TransportDocumentLineRow, TransportDocumentRow
+    from aggregator.store.models.marketplace import OrderLineRow, OrderRow
+
+    load_story(engine, tmp_path)
+    with session_scope(engine) as session:
+        doc = session.execute(select(TransportDocumentRow).where(
+            TransportDocumentRow.doc_number == "ZCRU260301234")).scalar_one()
+        for line in session.execute(select(TransportDocumentLineRow).where(
+                TransportDocumentLineRow.document_pk == doc.id)).scalars():
+            line.po_numbers = "PO-SOMEONE-ELSE"
+    assert cli_run(engine, tmp_path, "match", "--policy", POLICY).exit_code == 0
+    with session_scope(engine) as session:
+        assert session.execute(select(MatchLinkRow.method).where(
+            MatchLinkRow.step == "receipt_transport_doc", MatchLinkRow.left_key == W + "ASN-LMN-260310-01|3")
+        ).scalar_one() == "exact:document"
+        order = session.execute(select(OrderRow).where(OrderRow.order_id == "8812345679999")).scalar_one()
+        lines = list(session.execute(select(OrderLineRow).where(OrderLineRow.order_pk == order.id)).scalars())
+        chain = order_chain(session, order, [line.line_ref for line in lines])
+    assert [(c["lot_id"], c["container_no"], c["transport_document_no"], c["customs_declaration_no"])
+            for c in chain.links] == [("LOT-TCLU6543214-LMP", "TCLU6543214", "ZCRU260301234", "K1PLACEHOLDER0001")]
+    assert "on_board" in [s["step"] for s in chain.timeline]
