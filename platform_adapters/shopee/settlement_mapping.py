@@ -134,6 +134,8 @@ def map_escrow(raw: Any, shop_id: str, currency: str | None) -> tuple[list[Settl
     lines = [_line(shop_id, statement_id, order_sn, f"{order_sn}:{name}", category, name, amount, released_at)
              for category, name, amount in terms]
     lines += _adjustments(income, shop_id, statement_id, order_sn, currency, released_at, escrow, problems)
+    if problems.has_errors:  # an unreadable adjustment amount: the escrow is parked whole, never half-stored
+        return [], problems.items
     return lines, problems.items
 
 
