@@ -8,15 +8,19 @@ from __future__ import annotations
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.owner_option import owner_option
 
-STEPS = ("order_shipment", "shipment_lot", "lot_receipt", "receipt_customs", "receipt_document")
+# the steps the matcher takes manual links for (``matching.manual.MANUAL_STEPS``; kept literal so that
+# ``aggregator --help`` does not import pandas)
+STEPS = ("order_shipment", "shipment_lot", "receipt_transport_doc", "receipt_customs_entry", "receipt_document",
+         "receipt_customs")
 
 
 @click.group(name="match", invoke_without_command=True,
              help="Link order lines to shipments, lots, receipts, documents and customs entries; derive title "
                   "events. Only changed partitions are re-matched unless --full.")
 @click.option("--full", is_flag=True, help="Re-match every partition.")
-@click.option("--owner", "owner_id", default=None, help="Only this owner (brand).")
+@owner_option(help="Only this owner (brand); an unknown id is refused.")
 @click.option("--policy", "policy_path", default=None, type=click.Path(dir_okay=False, exists=True),
               help="Title policy TOML (default: title_policy.toml in the data dir, if present).")
 @click.pass_context
@@ -37,19 +41,27 @@ def command(ctx: click.Context, full: bool, owner_id: str | None, policy_path: s
     click.echo(summary.describe())
 
 
-@command.command(name="link", help="Record a manual link (keys as in 'export links' / match exceptions).")
-@click.option("--owner", "owner_id", required=True)
+@command.command(name="link", help="Record a manual link (keys as in 'export links' / match exceptions). Both "
+                                    "keys must name records of the owner, of the kinds the step joins; --resolves "
+                                    "must name an open match exception this link resolves. Anything else is "
+                                    "refused and nothing is written.")
+@owner_option(required=True)
 @click.option("--step", type=click.Choice(STEPS), required=True)
 @click.option("--left", "left_key", required=True, help="e.g. an order line key PLATFORM|SHOP|ORDER|LINE.")
 @click.option("--right", "right_key", required=True, help="e.g. a shipment line key OWNER|WH|OUTBOUND|LINE.")
-@click.option("--qty", type=click.IntRange(0), required=True)
+@click.option("--qty", type=click.IntRange(1), required=True, help="Units the link carries.")
 @click.option("--note", default="", help="Why (ticket, who agreed).")
 @click.option("--resolves", "exception_id", default=None, help="The match exception this link resolves.")
 @pass_app
 def link(app: AppContext, owner_id: str, step: str, left_key: str, right_key: str, qty: int, note: str,
          exception_id: str | None) -> None:
-    from aggregator.matching_service.service import add_manual_link
+    from aggregator.cli.errors import UserError
+    from aggregator.matching_service.manual_links import ManualLinkRefused, add_manual_link
 
-    add_manual_link(app.ready_engine(), owner_id=owner_id, step=step, left_key=left_key, right_key=right_key,
-                    qty=qty, note=note, resolves=exception_id)
-    click.echo("manual link recorded; it applies from the next 'aggregator match'")
+    try:
+        row = add_manual_link(app.ready_engine(), owner_id=owner_id, step=step, left_key=left_key,
+                              right_key=right_key, qty=qty, note=note, resolves=exception_id)
+    except ManualLinkRefused as exc:
+        raise UserError(f"manual link refused: {exc}") from exc
+    click.echo(f"manual link #{row.id} recorded; it applies from the next 'aggregator match'"
+               + (f", which closes match exception {exception_id}" if exception_id else ""))

@@ -28,6 +28,7 @@ from aggregator.store.models.matching import (
     TitleEventRow,
 )
 from aggregator.store.models.tenancy import OwnerRow
+from aggregator.tenancy import require_owner
 from matching.engine import MatchResult, prepare_input
 from matching.exceptions import EXCEPTION_COLUMNS
 from matching.incremental import match_full, match_incremental
@@ -126,14 +127,6 @@ def _resolve_by_manual_links(session: Session, owner_id: str | None, now: dateti
             status="RESOLVED", resolution=f"manual link: {note}".strip(), resolved_by=who, resolved_at=now))
 
 
-def add_manual_link(engine: Engine, *, owner_id: str, step: str, left_key: str, right_key: str, qty: int,
-                    note: str = "", resolves: str | None = None, created_by: str | None = None) -> None:
-    """Record a manual link (user data; the matcher applies it on every run)."""
-    with session_scope(engine) as session:
-        session.add(ManualLinkRow(owner_id=owner_id, step=step, left_key=left_key, right_key=right_key, qty=qty,
-                                  note=note, resolves_exception_id=resolves, created_by=created_by))
-
-
 def _store_partitions(session: Session, result: MatchResult, previous: MatchResult, redo: set[str]) -> None:
     vanished = set(previous.fingerprints) - set(result.fingerprints)
     if vanished:
@@ -168,6 +161,8 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
     """Match (incrementally unless ``full``) and store; ``policy_path`` is the title policy TOML, if any."""
     now = datetime.now(UTC)
     with session_scope(engine) as session:
+        if owner_id is not None:
+            require_owner(session, owner_id)
         names = dict(session.execute(select(OwnerRow.owner_id, OwnerRow.name)).all())
         policy = load_policy_book(policy_path, names)
         inp = load_input(session, owner_id)
