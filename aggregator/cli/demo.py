@@ -18,6 +18,9 @@ def command(app: AppContext, seed: int, orders: int, faults: str) -> None:
     from aggregator.demo.runner import run_demo
 
     report = run_demo(app.settings, seed=seed, orders=orders, faults=faults)
+    from aggregator.cli.report import print_cash_cycle_summary
+
+    print_cash_cycle_summary(report.database_url)
     if report.orders_stored != report.orders_in_sandbox:
         raise click.ClickException(f"synced {report.orders_stored} orders but the sandbox has "
                                    f"{report.orders_in_sandbox}")

@@ -9,14 +9,14 @@ import click
 
 from aggregator import __version__
 from aggregator.cli import (
-    beat, db, demo, exceptions, export, fx, importing, inventory, keys, match, owners, runs, sandbox, serve,
-    settlements, shops, sync, title, worker,
+    beat, db, demo, exceptions, export, fx, importing, inventory, keys, match, owners, report, runs, sandbox,
+    serve, settlements, shops, sync, title, worker,
 )
 from aggregator.cli.context import AppContext
 from aggregator.cli.errors import HandledGroup
 
-VERB_MODULES = (db, owners, keys, shops, sync, importing, match, title, fx, settlements, export, inventory, runs,
-                exceptions, serve, worker, beat, sandbox, demo)
+VERB_MODULES = (db, owners, keys, shops, sync, importing, match, title, fx, settlements, export, report, inventory,
+                runs, exceptions, serve, worker, beat, sandbox, demo)
 
 
 @click.group(cls=HandledGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from aggregator.cli.main import VERB_MODULES, cli
 
 VERBS = {"db", "owners", "keys", "shops", "sync", "import", "match", "title", "fx", "export", "runs", "exceptions",
-         "serve", "worker", "beat", "sandbox", "demo", "inventory", "settlements"}
+         "serve", "worker", "beat", "sandbox", "demo", "inventory", "settlements", "report"}
 
 
 def test_help_lists_the_whole_map() -> None:

@@ -36,3 +36,4 @@ def test_demo_command_exits_zero(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "demo", "--orders", "30", "--faults", ""])
     assert result.exit_code == 0, result.output
     assert "Done" in result.output
+    assert "cash cycle (aggregator report cash-cycle" in result.output and "order → cash p50" in result.output

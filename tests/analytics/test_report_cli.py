@@ -1,0 +1,52 @@
+"""``aggregator report``: table, spreadsheet-safe CSV with the durations in ``…_days`` columns, XLSX with
+every table as a sheet, and refusals (unknown owner, bad period, xlsx without a file, unknown table)."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from aggregator.cli.main import cli
+
+
+def _run(world, *args: str):
+    url = world.engine.url.render_as_string(hide_password=False)
+    return CliRunner().invoke(cli, ["--database-url", url, "report", *args])
+
+
+def test_cash_cycle_csv_table_and_xlsx(analytics_world, tmp_path: Path) -> None:
+    owner = analytics_world.world.owners[0][0]
+    result = _run(analytics_world, "cash-cycle", "--owner", owner, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert rows and {"mean_days", "p50_days", "p90_days", "std_days"} <= set(rows[0])
+    assert {r["leg"] for r in rows} >= {"order_to_dispatch", "dispatch_to_delivery", "delivery_to_payout",
+                                        "order_to_cash", "on_board_to_arrival", "arrival_to_release",
+                                        "release_to_receipt"}
+    per_order = _run(analytics_world, "cash-cycle", "--owner", owner, "--format", "csv", "--table", "orders")
+    header = next(csv.reader(io.StringIO(per_order.output)))
+    assert [c for c in header if "_to_" in c] and all(c.endswith("_days") for c in header if "_to_" in c)
+    table = _run(analytics_world, "cash-cycle", "--owner", owner, "--by", "month")
+    assert table.exit_code == 0 and f"{owner}: " in table.output and "cash-cycle: distribution" in table.output
+    out = tmp_path / "cash.xlsx"
+    written = _run(analytics_world, "cash-cycle", "--owner", owner, "--format", "xlsx", "--out", str(out))
+    assert written.exit_code == 0, written.output
+    book = load_workbook(out, read_only=True)
+    assert book.sheetnames == ["distribution", "orders", "export"]
+    first = next(book["distribution"].iter_rows(min_row=2, max_row=2, values_only=True))
+    assert first[0] == "owner" and isinstance(first[3], int) and isinstance(first[5], (int, float))
+
+
+def test_refusals(analytics_world) -> None:
+    owner = analytics_world.world.owners[0][0]
+    unknown = _run(analytics_world, "cash-cycle", "--owner", "NOBODY")
+    assert unknown.exit_code == 2 and "no owner 'NOBODY'" in unknown.output
+    period = _run(analytics_world, "cash-cycle", "--owner", owner, "--period", "2026-13")
+    assert period.exit_code == 2 and "period must be YYYY-MM" in period.output
+    xlsx = _run(analytics_world, "cash-cycle", "--owner", owner, "--format", "xlsx")
+    assert xlsx.exit_code == 1 and "needs --out" in xlsx.output
+    table = _run(analytics_world, "cash-cycle", "--owner", owner, "--table", "nope")
+    assert table.exit_code == 1 and "no table 'nope'" in table.output
