@@ -22,10 +22,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from aggregator.store.models.logistics import CustomsEntryRow, TransportDocumentLineRow, TransportDocumentRow
-from aggregator.store.models.marketplace import OrderRow, SettlementLineRow
+from aggregator.store.models.marketplace import OrderRow, SettlementLineRow, order_key
 from aggregator.store.models.matching import MatchLinkRow
 from aggregator.store.models.warehouse import WarehouseReceiptLineRow, WarehouseReceiptRow, WarehouseShipmentRow
 from matching import keys
+from matching.frames import RECEIPT_IN_PROGRESS
 from matching.timeline import _RANK  # the engine's order of steps at one instant (one copy)
 
 L, S, R, RL = MatchLinkRow.__table__.c, WarehouseShipmentRow.__table__.c, WarehouseReceiptRow.__table__.c, \
@@ -55,7 +56,6 @@ _CUSTOMS = select(C.declaration_no, C.arrival_date, C.released_at).where(
 _SETTLEMENTS = (select(SET.kind, SET.amount, SET.currency, SET.occurred_at)
                 .where(SET.order_id == bindparam("order_id"), SET.platform == bindparam("platform"),
                        SET.shop_id == bindparam("shop_id")).order_by(SET.id))
-_IN_PROGRESS = ("RECEIVING", "PARTIAL")
 
 
 @dataclass
@@ -72,9 +72,7 @@ def _instant(value: datetime | date | None) -> datetime | None:
 
 def line_key(order: Any, line_ref: str) -> str:
     """The key matching stores an order line's links under (``matching.frames``: platform|shop|order|line)."""
-    return "|".join(part or "" for part in (keys.normalize_code(order.platform), keys.normalize_code(order.shop_id),
-                                            keys.normalize_order_id(order.order_id),
-                                            keys.normalize_line_ref(line_ref)))
+    return f"{order_key(order.platform, order.shop_id, order.order_id)}|{keys.normalize_line_ref(line_ref) or ''}"
 
 
 def _parts(key: str | None, n: int) -> list[str] | None:
@@ -171,7 +169,7 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
             chain["container_no"] = header.container_no
             rline = run(_RECEIPT_LINE, {"pk": header.id, "line": _line_no(parts[3])}).first()
             nothing_yet = rline is not None and rline.received_good_qty + rline.received_damaged_qty == 0
-            if header.received_at is not None and not (nothing_yet and (header.status or "") in _IN_PROGRESS):
+            if header.received_at is not None and not (nothing_yet and (header.status or "") in RECEIPT_IN_PROGRESS):
                 add("received", header.received_at, "warehouse", f"ASN {header.asn_no}", f"lot {lot_id} received")
         doc_parts, doc = _document_parts(doc_of.get(receipt)), None
         if doc_parts:

@@ -23,6 +23,7 @@ from aggregator.store.models import ShopRow, SyncRun
 from aggregator.store.models.logistics import (
     CustomsEntryRow, TransportContainerRow, TransportDocumentLineRow, TransportDocumentRow, TransportMilestoneRow,
 )
+from aggregator.store.models.matching import MatchLinkRow
 from aggregator.store.models.warehouse import WarehouseReceiptLineRow, WarehouseReceiptRow
 from aggregator.tenancy import add_owner
 from platform_adapters.canonical import Order, OrderLine, OrderStatus, Package, Platform
@@ -108,6 +109,20 @@ def logistics(session, owner: str, tag: str) -> None:
     session.flush()
     session.add(WarehouseReceiptLineRow(receipt_pk=receipt.id, line_no=1, sku=f"SKU-{tag}", planned_qty=5,
                                         lot_id=f"{tag}-LOT1"))
+    matched(session, owner, tag)
+
+
+def matched(session, owner: str, tag: str) -> None:
+    """The links a matching run would store: order line 1 → outbound → lot → receipt → bill line and entry."""
+    lot, receipt_line = f"{owner}|WH1|{tag}-LOT1", f"{owner}|WH1|{tag}-ASN1|1"
+    outbound = f"{owner}|WH1|OUT-{tag}|1"
+    order_line = f"SHOPEE|{tag}-SHOP|{tag}1|{tag}1L1"  # platform|shop|order|line in key form (matching.keys)
+    links = [("order_shipment", order_line, outbound), ("shipment_lot", outbound, lot),
+             ("lot_receipt", lot, receipt_line), ("receipt_document", receipt_line, f"{owner}|{tag}BL1|1"),
+             ("receipt_customs_entry", receipt_line, f"{owner}|{tag}DECL1")]
+    session.add_all([MatchLinkRow(owner_id=owner, partition=f"wh|{owner}|WH1", step=step, left_key=left,
+                                  right_key=right, qty=2, method="exact", confidence=1.0)
+                     for step, left, right in links])
 
 
 #: a value of ALPHA and one of BRAVO for every path parameter
@@ -123,10 +138,12 @@ PATH_VALUES = {
     "asn_no": ("ALPHA-ASN1", "BRAVO-ASN1"),
     "country": ("MY", "MY"),
     "declaration_no": ("ALPHA-DECL1", "BRAVO-DECL1"),
+    "lot_id": ("ALPHA-LOT1", "BRAVO-LOT1"),
 }
 #: BRAVO values for every query parameter ("ALPHA-OK" = a parameter that names nothing of an owner)
 QUERY_VALUES = {
-    "owner": ["BRAVO-CO"], "shop_id": ["BRAVO-SHOP"], "q": ["BRAVO-1", "TRK-BRAVO-1", "BRAVO-1-PKG", "BRAVO-1-L1"],
+    "owner": ["BRAVO-CO"], "shop_id": ["BRAVO-SHOP"], "q": ["BRAVO-1", "TRK-BRAVO-1", "BRAVO-1-PKG", "BRAVO-1-L1", "BRAVOU0000001",
+                                                            "BRAVO-BL1", "BRAVO-DECL1", "BRAVO-ASN1", "BRAVO-LOT1"],
     "sku": ["SKU-BRAVO"], "status": ["SHIPPED"], "platform": ["shopee"], "limit": ["500"],
     "ordered_from": ["2000-01-01T00:00:00Z"], "ordered_to": ["2100-01-01T00:00:00Z"],
     "updated_since": ["2000-01-01T00:00:00Z"], "cursor": [None], "stream": ["orders"], "after": ["0"],
@@ -199,3 +216,18 @@ def test_the_walk_sees_alpha_data_so_it_would_see_a_leak(walk: TestClient) -> No
     assert [d["doc_number"] for d in container["documents"]] == ["ALPHA-BL1"] and container["milestones"]
     audit = walk.get("/api/v1/audit", params={"entity": "orders", "record": "shopee|ALPHA-SHOP|ALPHA-1"}).json()
     assert audit["items"] and audit["items"][0]["action"] == "create"
+
+
+def test_upstream_identifiers_find_the_orders_they_fed(walk: TestClient) -> None:
+    for q in ("ALPHAU0000001", "ALPHA-BL1", "ALPHA-DECL1", "ALPHA-ASN1", "ALPHA-LOT1"):
+        body = walk.get("/api/v1/orders", params={"q": q}).json()
+        assert [o["order_id"] for o in body["items"]] == ["ALPHA-1"], (q, body)
+    lot = walk.get("/api/v1/lots/ALPHA/WH1/ALPHA-LOT1").json()
+    assert (lot["planned"], lot["shipped"], lot["in_receiving"]) == (5, 2, 0) and lot["received_good"] == 0
+    assert [o["order_id"] for o in lot["orders"]] == ["ALPHA-1"]
+    for path in ("/api/v1/containers/ALPHAU0000001/orders", "/api/v1/documents/ALPHA/ALPHA-BL1/orders",
+                 "/api/v1/customs-entries/ALPHA/MY/ALPHA-DECL1/orders"):
+        fed = walk.get(path).json()
+        assert [(x["lot_id"], x["units_in"]) for x in fed["lots"]] == [("ALPHA-LOT1", 2)], (path, fed)
+        assert [o["order_id"] for o in fed["orders"]["items"]] == ["ALPHA-1"], path
+    assert [x["lot_id"] for x in walk.get("/api/v1/lots").json()["items"]] == ["ALPHA-LOT1"]

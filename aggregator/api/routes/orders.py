@@ -17,7 +17,7 @@ from aggregator.api.pagination import (
     CursorPage, after, bounded_count, decode_cursor, encode_cursor, filters_fingerprint,
 )
 from aggregator.api.schemas import OrderDetailOut, OrderLineOut, OrderOut
-from aggregator.api.search import orders_matching
+from aggregator.api.search import order_ids_matching
 from aggregator.api.chain import order_chain
 from aggregator.store.models import OrderLineRow, OrderPackageRow, OrderRow, ShopRow
 from platform_adapters.canonical import OrderStatus, Platform
@@ -49,8 +49,9 @@ def list_orders(
     platform: PlatformName | None = None,
     shop_id: Ident = None,
     sku: Annotated[str | None, Query(min_length=1, max_length=128, description="a seller SKU on a line")] = None,
-    q: Annotated[Text, Query(description="any identifier the order touches: order id, line ref, package, "
-                                         "tracking number (and, once matched, container, BL, customs, ASN, lot)")] = None,
+    q: Annotated[Text, Query(description="any identifier the order touches: order id, order line ref, package, "
+                                         "tracking number, and (once matched) container, BL/HBL/AWB, customs "
+                                         "declaration, ASN, lot")] = None,
     ordered_from: Instant = None,
     ordered_to: Instant = None,
     updated_since: Instant = None,
@@ -74,7 +75,7 @@ def list_orders(
     if sku:
         query = query.where(exists().where(OrderLineRow.order_pk == OrderRow.id, OrderLineRow.seller_sku == sku))
     if q:  # the few matching ids first: as a subquery the planner may walk the owner's whole page index
-        query = query.where(OrderRow.id.in_(list(session.scalars(orders_matching(q.strip()).limit(1000)))))
+        query = query.where(OrderRow.id.in_(order_ids_matching(session, principal.owner_id, q)))
     if _aware("ordered_from", ordered_from):
         query = query.where(OrderRow.ordered_at >= ordered_from)
     if _aware("ordered_to", ordered_to):

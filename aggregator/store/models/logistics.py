@@ -30,7 +30,7 @@ class TransportDocumentRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
-    doc_number: Mapped[str] = mapped_column(String(64))
+    doc_number: Mapped[str] = mapped_column(String(64), index=True)  # the API's q finds a bill by its number
     doc_type: Mapped[str] = mapped_column(String(16))
     mode: Mapped[str] = mapped_column(String(8))
     doc_level: Mapped[str] = mapped_column(String(8))
@@ -176,7 +176,7 @@ class CustomsEntryRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
     country: Mapped[str] = mapped_column(String(2))
-    declaration_no: Mapped[str] = mapped_column(String(64))
+    declaration_no: Mapped[str] = mapped_column(String(64), index=True)  # the API's q finds an entry by number
     regime: Mapped[str | None] = _opt(64)
     form: Mapped[str | None] = _opt(16)
     declaration_type: Mapped[str | None] = _opt(32)

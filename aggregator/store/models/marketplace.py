@@ -10,11 +10,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 from aggregator.store.base import Base
 from aggregator.store.models.common import created_at_column, updated_at_column
 from aggregator.store.types import ExactDecimal, UTCDateTime
+from matching import keys
+
+
+def order_key(platform: str, shop_id: str, order_id: str) -> str:
+    """An order in the key form matching stores its lines' links under (``matching.frames``: platform|shop|order,
+    normalised by ``matching.keys``): the key order lines' links start with."""
+    return "|".join((keys.normalize_code(platform) or "", keys.normalize_code(shop_id) or "",
+                     keys.normalize_order_id(order_id) or ""))
+
+
+def _order_key_default(context) -> str:
+    values = context.get_current_parameters()
+    return order_key(values["platform"], values["shop_id"], values["order_id"])
 
 
 class OrderRow(Base):
     """An order header. The composite indexes serve the API's keyset pages (newest update first) per
-    owner, per owner and status, and per shop; ``order_id`` alone serves search by identifier."""
+    owner, per owner and status, and per shop; ``order_id`` alone serves search by identifier and
+    ``order_key`` (filled on insert, whichever writer inserts) the walk from matched links back to orders."""
 
     __tablename__ = "orders"
     __table_args__ = (
@@ -30,6 +44,7 @@ class OrderRow(Base):
     platform: Mapped[str] = mapped_column(String(16))
     shop_id: Mapped[str] = mapped_column(String(64))
     order_id: Mapped[str] = mapped_column(String(64))
+    order_key: Mapped[str] = mapped_column(String(160), index=True, default=_order_key_default)
     status: Mapped[str] = mapped_column(String(16), index=True)
     raw_status: Mapped[str] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3))

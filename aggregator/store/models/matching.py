@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aggregator.store.base import Base
@@ -23,7 +23,9 @@ class MatchLinkRow(Base):
     """One link of one rung (order_shipment, shipment_lot, lot_receipt, receipt_customs, receipt_document)."""
 
     __tablename__ = "match_links"
-    __table_args__ = (UniqueConstraint("step", "left_key", "right_key"),)
+    # (owner, step, left_key): an owner's lots in key order (the API's lot list), without walking others'
+    __table_args__ = (UniqueConstraint("step", "left_key", "right_key"),
+                      Index("ix_match_links_owner_step_left", "owner_id", "step", "left_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)

@@ -76,6 +76,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('owner_id', 'country', 'declaration_no', name=op.f('uq_customs_entries_owner_id_country_declaration_no'))
     )
     with op.batch_alter_table('customs_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customs_entries_declaration_no'), ['declaration_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_customs_entries_owner_id'), ['owner_id'], unique=False)
 
     op.create_table('fx_locks',
@@ -268,6 +269,7 @@ def upgrade() -> None:
     with op.batch_alter_table('match_links', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_match_links_left_key'), ['left_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_match_links_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index('ix_match_links_owner_step_left', ['owner_id', 'step', 'left_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_match_links_partition'), ['partition'], unique=False)
         batch_op.create_index(batch_op.f('ix_match_links_right_key'), ['right_key'], unique=False)
 
@@ -291,6 +293,7 @@ def upgrade() -> None:
     sa.Column('platform', sa.String(length=16), nullable=False),
     sa.Column('shop_id', sa.String(length=64), nullable=False),
     sa.Column('order_id', sa.String(length=64), nullable=False),
+    sa.Column('order_key', sa.String(length=160), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('raw_status', sa.String(length=64), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
@@ -308,6 +311,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index('ix_orders_order_id', ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_order_key'), ['order_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index('ix_orders_owner_page', ['owner_id', 'source_updated_at', 'id'], unique=False)
         batch_op.create_index('ix_orders_owner_status_page', ['owner_id', 'status', 'source_updated_at', 'id'], unique=False)
@@ -562,6 +566,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('transport_documents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_transport_documents_booking_ref'), ['booking_ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transport_documents_doc_number'), ['doc_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_transport_documents_master_doc_number'), ['master_doc_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_transport_documents_owner_id'), ['owner_id'], unique=False)
 
@@ -644,7 +649,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('owner_id', 'warehouse_code', 'asn_no', name=op.f('uq_warehouse_receipts_owner_id_warehouse_code_asn_no'))
     )
     with op.batch_alter_table('warehouse_receipts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_warehouse_receipts_asn_no'), ['asn_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_warehouse_receipts_awb_no'), ['awb_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_receipts_container_no'), ['container_no'], unique=False)
+        batch_op.create_index(batch_op.f('ix_warehouse_receipts_customs_declaration_no'), ['customs_declaration_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_receipts_hbl_no'), ['hbl_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_receipts_mbl_no'), ['mbl_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_receipts_owner_id'), ['owner_id'], unique=False)
@@ -988,6 +996,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('receipt_pk', 'line_no', name=op.f('uq_warehouse_receipt_lines_receipt_pk_line_no'))
     )
     with op.batch_alter_table('warehouse_receipt_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_lot_id'), ['lot_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_po_number'), ['po_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_receipt_pk'), ['receipt_pk'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_sku'), ['sku'], unique=False)
@@ -1113,6 +1122,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_sku'))
         batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_receipt_pk'))
         batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_po_number'))
+        batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_lot_id'))
 
     op.drop_table('warehouse_receipt_lines')
     with op.batch_alter_table('transport_document_references', schema=None) as batch_op:
@@ -1194,7 +1204,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_warehouse_receipts_owner_id'))
         batch_op.drop_index(batch_op.f('ix_warehouse_receipts_mbl_no'))
         batch_op.drop_index(batch_op.f('ix_warehouse_receipts_hbl_no'))
+        batch_op.drop_index(batch_op.f('ix_warehouse_receipts_customs_declaration_no'))
         batch_op.drop_index(batch_op.f('ix_warehouse_receipts_container_no'))
+        batch_op.drop_index(batch_op.f('ix_warehouse_receipts_awb_no'))
+        batch_op.drop_index(batch_op.f('ix_warehouse_receipts_asn_no'))
 
     op.drop_table('warehouse_receipts')
     with op.batch_alter_table('transport_milestones', schema=None) as batch_op:
@@ -1211,6 +1224,7 @@ def downgrade() -> None:
     with op.batch_alter_table('transport_documents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_transport_documents_owner_id'))
         batch_op.drop_index(batch_op.f('ix_transport_documents_master_doc_number'))
+        batch_op.drop_index(batch_op.f('ix_transport_documents_doc_number'))
         batch_op.drop_index(batch_op.f('ix_transport_documents_booking_ref'))
 
     op.drop_table('transport_documents')
@@ -1261,6 +1275,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_orders_owner_status_page')
         batch_op.drop_index('ix_orders_owner_page')
         batch_op.drop_index(batch_op.f('ix_orders_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_orders_order_key'))
         batch_op.drop_index('ix_orders_order_id')
 
     op.drop_table('orders')
@@ -1271,6 +1286,7 @@ def downgrade() -> None:
     with op.batch_alter_table('match_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_match_links_right_key'))
         batch_op.drop_index(batch_op.f('ix_match_links_partition'))
+        batch_op.drop_index('ix_match_links_owner_step_left')
         batch_op.drop_index(batch_op.f('ix_match_links_owner_id'))
         batch_op.drop_index(batch_op.f('ix_match_links_left_key'))
 
@@ -1309,6 +1325,7 @@ def downgrade() -> None:
     op.drop_table('fx_locks')
     with op.batch_alter_table('customs_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customs_entries_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_customs_entries_declaration_no'))
 
     op.drop_table('customs_entries')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:

@@ -1,0 +1,138 @@
+"""Lots with their open quantities, read from the stored links of the lots asked for only.
+
+The same quantities as ``matching.open_quantities.open_lots`` (which the ``export lots`` verb computes
+over an owner's whole frames; a test holds the two equal): per lot, over its ``lot_receipt`` links,
+planned units, good and damaged units received (counted once the receipt line is received:
+``matching.frames.RECEIPT_IN_PROGRESS``), units still in receiving; over its ``shipment_lot`` links,
+units shipped and units of returned outbounds; open = received good − shipped + returned.
+
+Cost: a few statements per page of lots, each an index probe per key (``match_links.right_key`` /
+``left_key``, the receipts' and outbounds' natural keys), proportional to the page's lots and their
+links, not to the owner's data.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy.orm import Session
+
+from aggregator.store.models.matching import MatchLinkRow
+from aggregator.store.models.warehouse import WarehouseReceiptLineRow, WarehouseReceiptRow, WarehouseShipmentRow
+from matching.frames import RECEIPT_IN_PROGRESS
+
+L, R, RL, S = (MatchLinkRow.__table__.c, WarehouseReceiptRow.__table__.c, WarehouseReceiptLineRow.__table__.c,
+               WarehouseShipmentRow.__table__.c)
+_BATCH = 900  # keys per statement (SQLite's default bound-parameter limit is 999)
+
+_LINKS_BY_LEFT = select(L.left_key, L.right_key, L.qty).where(
+    L.step == bindparam("step"), L.left_key.in_(bindparam("keys", expanding=True)))
+_LINKS_BY_RIGHT = select(L.left_key, L.right_key, L.qty).where(
+    L.step == bindparam("step"), L.right_key.in_(bindparam("keys", expanding=True)))
+
+
+@dataclass
+class LotQuantities:
+    owner_id: str
+    warehouse_code: str
+    lot_id: str
+    sku: str | None = None
+    planned: int = 0
+    received_good: int = 0
+    received_damaged: int = 0
+    in_receiving: int = 0
+    shipped: int = 0
+    returned: int = 0
+    receipts: list[dict] = field(default_factory=list)  # asn_no, line_no, qty linked
+
+    @property
+    def open(self) -> int:
+        return self.received_good - self.shipped + self.returned
+
+
+def split_lot_key(key: str) -> tuple[str, str, str] | None:
+    parts = key.split("|")
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else None
+
+
+def _links(session: Session, statement, step: str, keys: Iterable[str]) -> list:
+    keys = sorted(set(keys))
+    rows: list = []
+    for start in range(0, len(keys), _BATCH):
+        rows += session.execute(statement, {"step": step, "keys": keys[start:start + _BATCH]}).all()
+    return rows
+
+
+def _in_batches(session: Session, columns: tuple, wanted: list[tuple], *selected) -> list:
+    rows: list = []
+    for start in range(0, len(wanted), _BATCH // len(columns)):
+        chunk = wanted[start:start + _BATCH // len(columns)]
+        rows += session.execute(select(*selected).where(tuple_(*columns).in_(chunk))).all()
+    return rows
+
+
+def _receipt_rows_join(query):
+    return query.join_from(WarehouseReceiptRow.__table__, WarehouseReceiptLineRow.__table__, RL.receipt_pk == R.id)
+
+
+def _returned_outbounds(session: Session, line_keys: Iterable[str]) -> set[tuple[str, str, str]]:
+    """(owner, warehouse, outbound no) of the outbound lines' shipments that came back."""
+    wanted = sorted({tuple(k.split("|")[:3]) for k in line_keys if k.count("|") == 3})
+    if not wanted:
+        return set()
+    rows = _in_batches(session, (S.owner_id, S.warehouse_code, S.wms_outbound_no), wanted,
+                       S.owner_id, S.warehouse_code, S.wms_outbound_no, S.status, S.returned_at)
+    return {(r.owner_id, r.warehouse_code, r.wms_outbound_no) for r in rows
+            if r.returned_at is not None or r.status == "RETURNED"}
+
+
+def lot_quantities(session: Session, lot_keys: list[str]) -> dict[str, LotQuantities]:
+    """Open quantities of the given lots (``owner|warehouse|lot`` keys), in the keys' order."""
+    out = {}
+    for key in lot_keys:
+        parts = split_lot_key(key)
+        if parts:
+            out[key] = LotQuantities(*parts)
+    inbound = _links(session, _LINKS_BY_LEFT, "lot_receipt", out)
+    lines = _receipt_lines_joined(session, [link.right_key for link in inbound])
+    for link in inbound:
+        lot, line = out[link.left_key], lines.get(link.right_key)
+        if line is None:
+            continue
+        received = line.received_at is not None and not (
+            line.received_good_qty + line.received_damaged_qty == 0 and (line.status or "") in RECEIPT_IN_PROGRESS)
+        lot.sku = lot.sku or line.sku
+        lot.planned += line.planned_qty
+        lot.received_good += line.received_good_qty if received else 0
+        lot.received_damaged += line.received_damaged_qty if received else 0
+        lot.in_receiving += 0 if received else line.planned_qty
+        lot.receipts.append({"asn_no": line.asn_no, "line_no": line.line_no, "planned": line.planned_qty,
+                             "received": received})
+    outbound = _links(session, _LINKS_BY_RIGHT, "shipment_lot", out)
+    returned = _returned_outbounds(session, [link.left_key for link in outbound])
+    for link in outbound:
+        lot = out[link.right_key]
+        lot.shipped += link.qty
+        if tuple(link.left_key.split("|")[:3]) in returned:
+            lot.returned += link.qty
+    return out
+
+
+def _receipt_lines_joined(session: Session, keys: Iterable[str]) -> dict[str, object]:
+    wanted: dict[tuple, list[str]] = defaultdict(list)
+    for key in keys:
+        parts = key.split("|")
+        if len(parts) == 4 and parts[3].isdigit():
+            wanted[(parts[0], parts[1], parts[2])].append(key)
+    rows: list = []
+    headers = list(wanted)
+    columns = (R.owner_id, R.warehouse_code, R.asn_no)
+    step = _BATCH // len(columns)
+    for start in range(0, len(headers), step):
+        rows += session.execute(_receipt_rows_join(select(
+            R.owner_id, R.warehouse_code, R.asn_no, R.status, R.received_at, RL.line_no, RL.sku, RL.planned_qty,
+            RL.received_good_qty, RL.received_damaged_qty)).where(tuple_(*columns).in_(headers[start:start + step]))
+        ).all()
+    return {f"{r.owner_id}|{r.warehouse_code}|{r.asn_no}|{r.line_no}": r for r in rows}

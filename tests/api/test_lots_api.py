@@ -1,0 +1,94 @@
+"""Lots, the orders upstream records fed, and ``q`` by upstream identifiers, over a matched sandbox world:
+the API's indexed answers equal what the matching engine derives from the owner's whole frames
+(``open_lots`` for quantities, ``link_chains`` for which orders a container, bill, entry, ASN or lot fed)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator.api.app import create_app
+from aggregator.matching_service.queries import link_chains, open_quantities
+from aggregator.matching_service.service import run_match
+from aggregator.sandbox_link import connect_sandbox, import_logistics_dir
+from aggregator.store.models import ShopRow
+from aggregator.store.models.logistics import TransportDocumentRow
+from aggregator.store.vault import Vault
+from aggregator.sync.marketplace import sync_shop
+from platform_adapters.sandbox import running_sandbox
+from platform_adapters.sandbox.logistics import write_logistics
+
+
+def _world(engine, tmp_path: Path) -> dict[str, str]:
+    vault = Vault(Fernet.generate_key())
+    keys: dict[str, str] = {}
+    with running_sandbox(seed=9, orders=40) as sandbox:
+        connect_sandbox(engine, vault, sandbox.base_url, keys)
+        with Session(engine) as session:
+            shops = session.scalars(select(ShopRow)).all()
+        for shop in shops:
+            sync_shop(engine, shop, vault, "orders")
+        write_logistics(sandbox.state.world, sandbox.state.now, tmp_path / "files")
+        import_logistics_dir(engine, tmp_path / "files")
+    run_match(engine, full=True)
+    return keys
+
+
+def _all(client: TestClient, path: str, headers: dict, **params) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        body = client.get(path, headers=headers, params={**params, "limit": 7, **({"cursor": cursor} if cursor else {})}
+                          ).json()
+        items += body["items"]
+        cursor = body["next_cursor"]
+        if not cursor:
+            return items
+
+
+def test_lots_orders_fed_and_upstream_search_agree_with_the_engine(sqlite_engine, tmp_path: Path) -> None:
+    keys = _world(sqlite_engine, tmp_path)
+    client = TestClient(create_app(sqlite_engine))
+    owner = sorted(keys)[0]
+    auth = {"Authorization": f"Bearer {keys[owner]}"}
+
+    expected = open_quantities(sqlite_engine, "lots", owner)
+    columns = ["planned", "received_good", "received_damaged", "in_receiving", "shipped", "returned", "open"]
+    want = {(r.warehouse_code, r.lot_id): tuple(int(getattr(r, c)) for c in columns) for r in expected.itertuples()}
+    lots = _all(client, "/api/v1/lots", auth)  # paged across several pages
+    assert want and {(x["warehouse_code"], x["lot_id"]): tuple(x[c] for c in columns) for x in lots} == want
+    assert all(x["owner_id"] == owner.upper() for x in lots)
+
+    chains = link_chains(sqlite_engine, owner)
+    fed: dict[tuple[str, str], set[str]] = {}
+    for row in chains.itertuples():
+        for kind in ("container_no", "transport_document_no", "customs_declaration_no", "asn_no", "lot_id"):
+            value = getattr(row, kind)
+            if isinstance(value, str) and value:
+                fed.setdefault((kind, value), set()).add(row.order_id)
+    assert {kind for kind, _ in fed} == {"container_no", "transport_document_no", "customs_declaration_no",
+                                         "asn_no", "lot_id"}
+    for (kind, value), orders in sorted(fed.items())[:40]:
+        found = {o["order_id"] for o in _all(client, "/api/v1/orders", auth, q=value)}
+        assert orders <= found, (kind, value)
+
+    one_lot = lots[0]
+    detail = client.get(f"/api/v1/lots/{owner}/{one_lot['warehouse_code']}/{one_lot['lot_id']}", headers=auth).json()
+    assert {o["order_id"] for o in detail["orders"]} == {r.order_id for r in chains.itertuples()
+                                                         if r.lot_id == one_lot["lot_id"]
+                                                         and r.warehouse_code == one_lot["warehouse_code"]}
+    container, its_orders = next((v, o) for (k, v), o in sorted(fed.items()) if k == "container_no")
+    body = client.get(f"/api/v1/containers/{container}/orders", headers=auth).json()
+    assert {o["order_id"] for o in body["orders"]["items"]} >= its_orders and body["lots"]
+    with Session(sqlite_engine) as session:
+        bill = session.scalars(select(TransportDocumentRow.doc_number).where(
+            TransportDocumentRow.owner_id == owner, TransportDocumentRow.doc_number.in_(
+                [v for k, v in fed if k == "transport_document_no"]))).first()
+    body = client.get(f"/api/v1/documents/{owner}/{bill}/orders", headers=auth).json()
+    assert {o["order_id"] for o in body["orders"]["items"]} >= fed[("transport_document_no", bill)]
+
+    other = next(k for o, k in keys.items() if o != owner)
+    assert client.get(f"/api/v1/lots/{owner}/{one_lot['warehouse_code']}/{one_lot['lot_id']}",
+                      headers={"Authorization": f"Bearer {other}"}).status_code == 404
