@@ -5,6 +5,7 @@ import click
 
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.output import format_option, render
+from aggregator.cli.owner_option import owner_option
 
 
 @click.group(name="exceptions", help="Parked records: list, retry, resolve.")
@@ -14,7 +15,7 @@ def command() -> None:
 
 @command.command(name="list", help="List exceptions (open by default).")
 @click.option("--status", default="open", type=click.Choice(["open", "retried", "resolved", "all"]))
-@click.option("--owner", default=None)
+@owner_option(name="owner")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1_000_000))
 @format_option()
 @pass_app

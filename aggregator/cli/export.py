@@ -6,6 +6,7 @@ import click
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.export_finance import journal
 from aggregator.cli.output import format_option, open_out, render_frame
+from aggregator.cli.owner_option import owner_option
 
 
 @click.group(name="export", help="Export links, exceptions, open lots and documents, and order timelines.")
@@ -18,7 +19,7 @@ command.add_command(journal)
 
 @command.command(name="settlement", help="One row per order of an owner's statements issued in a period: original "
                  "amounts, fees by category, rate and its source, book amounts, realized FX, reconciliation status.")
-@click.option("--owner", "owner_id", required=True, help="Owner (tenant) id: only its statements are exported.")
+@owner_option(required=True, help="Owner (tenant) id: only its statements are exported.")
 @click.option("--period", required=True, help="YYYY-MM: statements issued in this month.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
@@ -30,7 +31,6 @@ def settlement(app: AppContext, owner_id: str, period: str, fmt: str, out: str) 
     from aggregator.exports.canonical import sha256_of
     from aggregator.exports.files import write_atomically
     from aggregator.store.db import session_scope
-    from aggregator.tenancy import TenancyError, require_owner
     from fx.gains import period_bounds
 
     try:
@@ -38,10 +38,6 @@ def settlement(app: AppContext, owner_id: str, period: str, fmt: str, out: str) 
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from exc
     with session_scope(app.ready_engine()) as session:
-        try:
-            require_owner(session, owner_id)
-        except TenancyError as exc:
-            raise click.ClickException(str(exc)) from exc
         rows = layout.load(session, owner_id, first, last)
     csv_data = layout.csv_bytes(rows)
     if fmt == "csv":
@@ -73,7 +69,7 @@ def export_format():
 @command.command(name="links", help="One row per (order line, lot) link with its whole chain.")
 @export_format()
 @click.option("--out", default=None, help="File to write (default: standard output).")
-@click.option("--owner", "owner_id", default=None)
+@owner_option()
 @pass_app
 def links(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> None:
     from aggregator.matching_service.queries import link_chains
@@ -84,7 +80,7 @@ def links(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> N
 @command.command(name="exceptions", help="Match exceptions with reason, records involved and status.")
 @export_format()
 @click.option("--out", default=None, help="File to write (default: standard output).")
-@click.option("--owner", "owner_id", default=None)
+@owner_option()
 @click.option("--status", default=None, help="OPEN, RESOLVED, IGNORED or GONE.")
 @pass_app
 def exceptions(app: AppContext, fmt: str, out: str | None, owner_id: str | None, status: str | None) -> None:
@@ -96,7 +92,7 @@ def exceptions(app: AppContext, fmt: str, out: str | None, owner_id: str | None,
 @command.command(name="lots", help="Lots with planned, received, shipped, returned and open quantities.")
 @export_format()
 @click.option("--out", default=None, help="File to write (default: standard output).")
-@click.option("--owner", "owner_id", default=None)
+@owner_option()
 @pass_app
 def lots(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> None:
     from aggregator.matching_service.queries import open_quantities
@@ -107,7 +103,7 @@ def lots(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> No
 @command.command(name="documents", help="Transport document lines with declared, received and open quantities.")
 @export_format()
 @click.option("--out", default=None, help="File to write (default: standard output).")
-@click.option("--owner", "owner_id", default=None)
+@owner_option()
 @pass_app
 def documents(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> None:
     from aggregator.matching_service.queries import open_quantities

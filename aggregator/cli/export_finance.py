@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.owner_option import owner_option
 
 
 def _range(period: str | None, first: str | None, last: str | None) -> tuple[date, date]:
@@ -44,7 +45,7 @@ def _account_names(path: Path | None) -> dict[str, str]:
 
 
 @click.command(name="journal", help="Export an owner's balanced FX journals of a period for finance import.")
-@click.option("--owner", "owner_id", required=True, help="Owner (tenant) id: only its journals are exported.")
+@owner_option(required=True, help="Owner (tenant) id: only its journals are exported.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "xero", "quickbooks", "kingdee"]),
               required=True)
 @click.option("--period", default=None, help="YYYY-MM (the whole month).")

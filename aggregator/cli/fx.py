@@ -9,6 +9,7 @@ import click
 
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.instants import parse_instant
+from aggregator.cli.owner_option import owner_option
 
 SOURCE_CHOICES = ["ecb", "mas", "json", "bank-csv"]
 
@@ -27,14 +28,9 @@ def _day(text: str | None) -> date:
 
 
 def _owner_currency(session, owner_id: str) -> str:  # noqa: ANN001 - a SQLAlchemy Session
-    from sqlalchemy import select
+    from aggregator.tenancy import require_owner
 
-    from aggregator.store.models import OwnerRow
-
-    owner = session.scalars(select(OwnerRow).where(OwnerRow.owner_id == owner_id)).first()
-    if owner is None:
-        raise click.ClickException(f"unknown owner {owner_id!r} (add it with `aggregator owners add`)")
-    return owner.base_currency
+    return require_owner(session, owner_id).base_currency
 
 
 @click.group(name="fx", help="FX: rates with provenance, conversion, rate locks and month-end revaluation.")
@@ -183,7 +179,7 @@ def lock() -> None:
     pass
 
 
-owner_option = click.option("--owner", "owner_id", required=True, help="Owner (tenant) id.")
+required_owner = owner_option(required=True, help="Owner (tenant) id; an unknown id is refused.")
 
 
 def _describe_lock(rate_lock, now: datetime) -> list[str]:  # noqa: ANN001 - fx.locks.RateLock
@@ -204,7 +200,7 @@ def _describe_lock(rate_lock, now: datetime) -> list[str]:  # noqa: ANN001 - fx.
 
 @lock.command(name="create", help="Create a lock: a manual forward, a quote typed in (--kind quote), or a "
               "provider quote JSON (--from-quote FILE, Airwallex-style fields).")
-@owner_option
+@required_owner
 @click.argument("lock_id", required=False)
 @click.option("--from-quote", "quote_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Provider quote JSON; the other terms come from it.")
@@ -266,7 +262,7 @@ def lock_create(app: AppContext, owner_id: str, lock_id: str | None, quote_file:
 
 
 @lock.command(name="list", help="List an owner's locks with state, remaining and unhedged exposure.")
-@owner_option
+@required_owner
 @click.option("--at", "at", default=None, help="Evaluate states at this ISO date-time (default now).")
 @pass_app
 def lock_list(app: AppContext, owner_id: str, at: str | None) -> None:
@@ -287,7 +283,7 @@ def lock_list(app: AppContext, owner_id: str, at: str | None) -> None:
 
 
 @lock.command(name="show", help="Show one lock and its utilisations.")
-@owner_option
+@required_owner
 @click.argument("lock_id")
 @pass_app
 def lock_show(app: AppContext, owner_id: str, lock_id: str) -> None:
@@ -303,7 +299,7 @@ def lock_show(app: AppContext, owner_id: str, lock_id: str) -> None:
 
 
 @lock.command(name="cancel", help="Cancel what is left of a lock (the rest becomes unhedged exposure).")
-@owner_option
+@required_owner
 @click.argument("lock_id")
 @pass_app
 def lock_cancel(app: AppContext, owner_id: str, lock_id: str) -> None:
@@ -323,7 +319,7 @@ def lock_cancel(app: AppContext, owner_id: str, lock_id: str) -> None:
 # -- revaluation --------------------------------------------------------------------------------
 @command.command(help="Month-end revaluation of open FX receivables at the closing rate (with reversal). Run "
                  "again for a period, it books only items recognised since; --redo rebuilds the period.")
-@owner_option
+@required_owner
 @click.option("--period", required=True, help="YYYY-MM")
 @click.option("--book-currency", default=None, help="Default: the owner's base currency.")
 @click.option("--redo", is_flag=True, help="Delete the period's revaluation runs and journals and revalue anew.")
@@ -374,7 +370,7 @@ def receivable() -> None:
 
 
 @receivable.command(name="recognise", help="Book a statement's net as a receivable at the statement-date rate.")
-@owner_option
+@required_owner
 @click.option("--platform", required=True)
 @click.option("--shop", "shop_id", required=True)
 @click.option("--statement", "statement_id", required=True)
@@ -410,7 +406,7 @@ def receivable_recognise(app: AppContext, owner_id: str, platform: str, shop_id:
 
 
 @receivable.command(name="settle", help="Settle an open receivable by utilising a lock; books the realized FX.")
-@owner_option
+@required_owner
 @click.argument("item_id")
 @click.option("--lock", "lock_id", required=True)
 @click.option("--at", "at", default=None, help="ISO date-time with zone (default now).")

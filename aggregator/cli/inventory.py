@@ -7,6 +7,7 @@ import click
 
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.instants import INSTANT
+from aggregator.cli.owner_option import owner_option
 
 
 @click.group(name="inventory", help="Optional inventory core: mode, feed, availability.")
@@ -23,7 +24,7 @@ def mode(app: AppContext) -> None:
 
 
 @command.command(help="Feed movements derived from stored warehouse receipts and shipments into the core.")
-@click.option("--owner", default=None)
+@owner_option(name="owner")
 @pass_app
 def feed(app: AppContext, owner: str | None) -> None:
     from aggregator.inventory.feed import feed_inventory
@@ -37,7 +38,7 @@ def feed(app: AppContext, owner: str | None) -> None:
 
 
 @command.command(help="On hand, allocated and available for one SKU in one warehouse.")
-@click.option("--owner", required=True)
+@owner_option(required=True, name="owner")
 @click.option("--warehouse", required=True)
 @click.option("--sku", required=True)
 @click.option("--at", "at", type=INSTANT, default=None, help="ISO 8601 instant with a time zone (default: now).")

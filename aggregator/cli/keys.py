@@ -5,6 +5,7 @@ import click
 
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.output import format_option, render
+from aggregator.cli.owner_option import owner_option
 
 ROLES = ("admin", "operations", "finance", "owner-viewer")
 
@@ -18,7 +19,7 @@ def command() -> None:
 @click.option("--role", required=True, type=click.Choice(ROLES),
               help="admin: everything; operations: the chain and exceptions; finance: the chain and the money; "
                    "owner-viewer: read-only, one owner.")
-@click.option("--owner", "owner_id", default=None, help="Bind the key to this owner (required for owner-viewer).")
+@owner_option(help="Bind the key to this owner (required for owner-viewer).")
 @click.option("--name", default="", help="A label to recognise the key by (who or what uses it).")
 @click.option("--expires-in-days", default=365, show_default=True, type=click.IntRange(1, 3650))
 @pass_app
@@ -41,7 +42,7 @@ def create(app: AppContext, role: str, owner_id: str | None, name: str, expires_
 
 
 @command.command(name="list", help="List keys (never the keys themselves: their first characters).")
-@click.option("--owner", "owner_id", default=None, help="Only keys bound to this owner.")
+@owner_option(help="Only keys bound to this owner.")
 @format_option()
 @pass_app
 def list_(app: AppContext, owner_id: str | None, fmt: str) -> None:

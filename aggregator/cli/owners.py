@@ -6,6 +6,7 @@ import click
 from aggregator.cli import owner_aliases
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.output import format_option, render
+from aggregator.cli.owner_option import check_owner
 
 
 @click.group(name="owners", help="Brand owners (tenants): add, list; their aliases in files (alias add|list|remove).")
@@ -32,7 +33,7 @@ def add(app: AppContext, owner_id: str, name: str, base_currency: str) -> None:
 
 @command.command(name="set", help="Change an owner's base currency (the currency its title position is valued "
                                    "in; an ISO 4217 code) or name.")
-@click.argument("owner_id")
+@click.argument("owner_id", callback=check_owner)
 @click.option("--base-currency", default=None, help="ISO 4217 code, e.g. CNY, USD, MYR.")
 @click.option("--name", default=None)
 @pass_app

@@ -13,19 +13,11 @@ import click
 
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.output import format_option, render
+from aggregator.cli.owner_option import owner_option
 
 STATUSES = ("unsettled", "partially_settled", "settled", "over_paid", "under_paid", "settled_without_order",
             "refunded")
-owner_option = click.option("--owner", "owner_id", required=True, help="Owner (tenant) id.")
-
-
-def _require_owner(session, owner_id: str) -> str:  # noqa: ANN001 - a SQLAlchemy Session
-    from aggregator.tenancy import TenancyError, require_owner
-
-    try:
-        return require_owner(session, owner_id).owner_id
-    except TenancyError as exc:
-        raise click.ClickException(str(exc)) from exc
+required_owner = owner_option(required=True, help="Owner (tenant) id; an unknown id is refused.")
 
 
 @click.group(name="settlements", help="Marketplace statements, per-order reconciliation and automatic booking.")
@@ -39,7 +31,7 @@ def statements() -> None:
 
 
 @statements.command(name="list", help="List an owner's statements: declared total, lines, difference, booking.")
-@owner_option
+@required_owner
 @click.option("--platform", type=click.Choice(["shopee", "lazada", "tiktok"]), default=None)
 @click.option("--shop", "shop_id", default=None)
 @click.option("--check", type=click.Choice(["balanced", "mismatch"]), default=None)
@@ -52,13 +44,12 @@ def statements_list(app: AppContext, owner_id: str, platform: str | None, shop_i
     from aggregator.store.db import session_scope
 
     with session_scope(app.ready_engine()) as session:
-        _require_owner(session, owner_id)
         rows = list_statements(session, owner_id, platform=platform, shop_id=shop_id, check=check, limit=limit)
     render(rows, STATEMENT_COLUMNS, fmt)
 
 
 @statements.command(name="show", help="One statement: totals, lines by category, its lines, booking and journals.")
-@owner_option
+@required_owner
 @click.argument("ref", metavar="PLATFORM:SHOP:STATEMENT")
 @format_option(formats=("table", "json"))
 @pass_app
@@ -70,7 +61,6 @@ def statements_show(app: AppContext, owner_id: str, ref: str, fmt: str) -> None:
     from aggregator.store.jsonutil import to_jsonable
 
     with session_scope(app.ready_engine()) as session:
-        _require_owner(session, owner_id)
         try:
             detail = get_statement(session, owner_id, ref)
         except StatementNotFound as exc:
@@ -105,7 +95,7 @@ def statements_show(app: AppContext, owner_id: str, ref: str, fmt: str) -> None:
 
 
 @command.command(name="orders", help="Per-order reconciliation: expected net against what was settled.")
-@owner_option
+@required_owner
 @click.option("--status", type=click.Choice(STATUSES), default=None)
 @click.option("--platform", type=click.Choice(["shopee", "lazada", "tiktok"]), default=None)
 @click.option("--shop", "shop_id", default=None)
@@ -118,14 +108,13 @@ def orders(app: AppContext, owner_id: str, status: str | None, platform: str | N
     from aggregator.store.db import session_scope
 
     with session_scope(app.ready_engine()) as session:
-        _require_owner(session, owner_id)
         rows = list_reconciliations(session, owner_id, status=status, platform=platform, shop_id=shop_id,
                                     limit=limit)
     render(rows, RECON_COLUMNS, fmt)
 
 
 @command.command(name="reconcile", help="Reconcile an owner's changed orders and statements (no booking).")
-@owner_option
+@required_owner
 @click.option("--full", is_flag=True, help="Recompute every order and statement, not only what changed.")
 @pass_app
 def reconcile(app: AppContext, owner_id: str, full: bool) -> None:
@@ -134,7 +123,6 @@ def reconcile(app: AppContext, owner_id: str, full: bool) -> None:
     from aggregator.store.db import session_scope
 
     with session_scope(app.ready_engine()) as session:
-        _require_owner(session, owner_id)
         summary = reconcile_owner(session, owner_id, full=full)
     click.echo(summary.describe())
     with session_scope(app.engine) as session:
@@ -144,16 +132,12 @@ def reconcile(app: AppContext, owner_id: str, full: bool) -> None:
 
 @command.command(name="book", help="Reconcile, then book every new balanced statement (recognition at its own "
                  "date, at its lock or the configured rate sources) and settle paid ones.")
-@click.option("--owner", "owner_id", default=None, help="Only this owner (default: every owner).")
+@owner_option(help="Only this owner (default: every owner).")
 @pass_app
 def book(app: AppContext, owner_id: str | None) -> None:
     from aggregator.settlement.cycle import rate_sources, settle_owners
-    from aggregator.store.db import session_scope
 
     engine = app.ready_engine()
-    if owner_id:
-        with session_scope(engine) as session:
-            _require_owner(session, owner_id)
     results = settle_owners(engine, [owner_id] if owner_id else None,
                             sources=rate_sources(app.settings.fx_rate_sources),
                             max_age_days=app.settings.fx_max_rate_age_days)

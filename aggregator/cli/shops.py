@@ -9,6 +9,7 @@ import click
 
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.output import format_option, render
+from aggregator.cli.owner_option import owner_option
 
 PLATFORMS = click.Choice(["shopee", "lazada", "tiktok"], case_sensitive=False)
 
@@ -20,7 +21,7 @@ def command() -> None:
 
 @command.command(help="Register a shop with its app credentials (stored encrypted).")
 @click.option("--platform", required=True, type=PLATFORMS)
-@click.option("--owner", "owner_id", required=True, help="Owner (brand) id.")
+@owner_option(required=True, help="Owner (brand) id.")
 @click.option("--shop-id", required=True, help="The marketplace's shop id (Lazada: seller id).")
 @click.option("--region", required=True, help="Country of the shop: SG MY TH ID PH VN (Lazada: the venture).")
 @click.option("--app-key", envvar="AGGREGATOR_APP_KEY", required=True,
@@ -50,7 +51,7 @@ def add(app: AppContext, platform: str, owner_id: str, shop_id: str, region: str
 
 
 @command.command(name="list", help="List shops with their authorization state.")
-@click.option("--owner", "owner_id", default=None)
+@owner_option()
 @format_option()
 @pass_app
 def list_(app: AppContext, owner_id: str | None, fmt: str) -> None:

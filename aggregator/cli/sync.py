@@ -12,12 +12,13 @@ import click
 
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.instants import INSTANT
+from aggregator.cli.owner_option import owner_option
 
 
 @click.command(name="sync", help="Pull orders or settlements from the marketplaces (one shop or every active shop).")
 @click.option("--shop", "shop_id", default=None, help="Only this shop id.")
 @click.option("--platform", type=click.Choice(["shopee", "lazada", "tiktok"]), default=None)
-@click.option("--owner", "owner_id", default=None, help="Only this owner's shops.")
+@owner_option(help="Only this owner's shops.")
 @click.option("--stream", default="orders", type=click.Choice(["orders", "settlements"]), show_default=True,
               help="orders, or settlements (payout/fee lines from the finance APIs).")
 @click.option("--since", type=INSTANT, default=None,

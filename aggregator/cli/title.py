@@ -9,6 +9,7 @@ from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.instants import INSTANT
 from aggregator.cli.errors import UserError
 from aggregator.cli.output import format_option, render_frame
+from aggregator.cli.owner_option import owner_option
 
 
 @click.group(name="title", help="Title to goods in transit: positions from the title ledger.")
@@ -23,7 +24,7 @@ def command() -> None:
                                         "units; units with no cost count as unvalued.")
 @click.option("--at", "at", type=INSTANT, required=True,
               help="ISO 8601 instant with a time zone, e.g. 2026-03-05T00:00:00+08:00.")
-@click.option("--owner", "owner_id", default=None, help="Only this owner (brand).")
+@owner_option(help="Only this owner (brand).")
 @click.option("--detail", is_flag=True, help="Split each stage by title state and location state.")
 @format_option()
 @pass_app
@@ -35,12 +36,6 @@ def position(app: AppContext, at: datetime, owner_id: str | None, detail: bool, 
     from fx.money import Money
 
     engine = app.ready_engine()
-    if owner_id is not None:
-        from aggregator.store.db import session_scope
-        from aggregator.tenancy import require_owner
-
-        with session_scope(engine) as session:
-            require_owner(session, owner_id)
     try:
         frame = valued_position_at(engine, pd.Timestamp(at), owner_id, detail=detail)
     except MissingBaseCurrency as exc:

@@ -31,7 +31,7 @@ from aggregator.fx_service.receivables import ItemNotOpen, settle_at_actual, set
 from aggregator.fx_service.statements import StatementChanged, recognise_statement
 from aggregator.store.models.fx import FxOpenItemRow
 from aggregator.store.models.settlement import StatementRow
-from aggregator.store.models.tenancy import OwnerRow
+from aggregator.tenancy import require_owner
 from fx.convert import ConversionPolicy, Converter, RateNotFound
 from fx.locks import LockError, RateLock
 from fx.money import Money
@@ -86,9 +86,7 @@ def book_owner(session: Session, owner_id: str, *, sources: tuple[str, ...] = ()
                now: datetime | None = None) -> BookingSummary:
     """Recognise the owner's new balanced statements and settle the paid ones; the caller commits."""
     now = now or datetime.now(timezone.utc)
-    owner = session.scalars(select(OwnerRow).where(OwnerRow.owner_id == owner_id)).first()
-    if owner is None:
-        raise LookupError(f"unknown owner {owner_id!r}")
+    owner = require_owner(session, owner_id)
     summary = BookingSummary(owner_id, owner.base_currency)
     statements = session.scalars(select(StatementRow).where(StatementRow.owner_id == owner_id)
                                  .order_by(StatementRow.issued_at, StatementRow.id)).all()

@@ -30,6 +30,7 @@ def _clean(result) -> str:
 ])
 def test_bad_out_is_a_clear_refusal(tmp_path, argv, message) -> None:
     (tmp_path / "afile").write_text("in the way")
+    assert _run(tmp_path, "owners", "add", "X", "--name", "X").exit_code == 0  # an unknown owner is refused first
     result = _run(tmp_path, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
     assert result.exit_code == 1
     assert message in _clean(result)

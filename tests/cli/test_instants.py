@@ -34,7 +34,7 @@ def test_garbage_is_refused() -> None:
     ["sync", "--since", "2026-03-16T00:00:00"],
     ["sync", "--until", "2026-03-16"],
     ["title", "position", "--at", "2026-03-16T00:00:00"],
-    ["inventory", "availability", "--owner", "o", "--warehouse", "w", "--sku", "s", "--at", "2026-03-16T00:00:00"],
+    ["inventory", "availability", "--at", "2026-03-16T00:00:00", "--owner", "o", "--warehouse", "w", "--sku", "s"],
 ])
 def test_every_verb_refuses_the_same_offset_less_instant(tmp_path, argv) -> None:
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), *argv])

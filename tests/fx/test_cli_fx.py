@@ -71,7 +71,7 @@ def test_lock_lifecycle_and_revalue(tmp_path: Path) -> None:
     missing = run(data, "lock", "create", "L1", "--owner", "NOBODY", "--provider", "BANK", "--sell", "THB", "--buy",
                   "CNY", "--rate", "0.2101", "--notional", "50000", "--valid-from", "2026-11-01T00:00:00Z",
                   "--valid-to", "2099-01-01T00:00:00Z")
-    assert missing.exit_code == 1 and "unknown owner" in missing.output
+    assert missing.exit_code == 2 and "no owner 'NOBODY'" in missing.output
     naive = run(data, "lock", "create", "L1", "--owner", "LUMINA", "--provider", "BANK", "--sell", "THB", "--buy",
                 "CNY", "--rate", "0.2101", "--notional", "50000", "--valid-from", "2026-11-01T00:00:00",
                 "--valid-to", "2099-01-01T00:00:00Z")

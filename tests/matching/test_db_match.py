@@ -150,9 +150,9 @@ def test_title_position_in_the_owners_base_currency_with_the_rate_path(story_db,
     assert [(r["value"], r["currency"], r["rate_path"]) for r in rows][0] == ("40553.80", "MYR", "")
     refused = cli_run(story_db, tmp_path, "owners", "set", "LUMINA-HK", "--base-currency", "XYZ")
     assert refused.exit_code == 1 and "unknown currency 'XYZ'" in refused.output
-    assert cli_run(story_db, tmp_path, "owners", "set", "NOPE", "--base-currency", "USD").exit_code == 1
+    assert cli_run(story_db, tmp_path, "owners", "set", "NOPE", "--base-currency", "USD").exit_code == 2
     unknown = cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-03T00:00:00Z", "--owner", "NOPE")
-    assert unknown.exit_code == 1 and "no owner 'NOPE'" in unknown.output
+    assert unknown.exit_code == 2 and "no owner 'NOPE'" in unknown.output
 
 
 def test_match_on_an_empty_store(engine, tmp_path):
