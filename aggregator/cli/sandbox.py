@@ -2,11 +2,14 @@
 
 ``aggregator sandbox --port 8088 --seed 1 --orders 1000 --faults "429=0.05,5xx=0.05,expire=once"``
 serves all three platforms on 127.0.0.1 only; ``--write-logistics DIR`` writes the matching
-forwarder, customs and warehouse files of the same world instead and exits.
+forwarder, customs and warehouse files of the same world (as their senders send them: one forwarder
+file, one broker file per country, one inbound, outbound and stock file per 3PL warehouse) and the
+chain's ground truth (``ground_truth.json``) instead and exits.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import click
 
@@ -41,12 +44,14 @@ def _anchor(value: str | None) -> int | None:
               help="Share of webhooks sent twice.")
 @click.option("--webhook-out-of-order", is_flag=True, help="Swap neighbouring webhook deliveries at random.")
 @click.option("--write-logistics", "logistics_dir", default=None, type=click.Path(file_okay=False),
-              help="Write the world's logistics CSVs into this folder and exit.")
+              help="Write the world's logistics CSVs and their ground truth (ground_truth.json) into this "
+                   "folder and exit.")
 def command(port: int, seed: int, orders: int, days: int, anchor: str | None, faults: str | None, speed: float,
             webhook_url: str | None, webhook_duplicates: float, webhook_out_of_order: bool,
             logistics_dir: str | None) -> None:
     from platform_adapters.sandbox.faults import FaultSpecError
     from platform_adapters.sandbox.logistics import write_logistics
+    from platform_adapters.sandbox.truth import TRUTH_FILE, write_truth
     from platform_adapters.sandbox.server import LOOPBACK, make_state, serve_forever
     from platform_adapters.sandbox.webhooks import configure_webhooks
 
@@ -61,6 +66,7 @@ def command(port: int, seed: int, orders: int, days: int, anchor: str | None, fa
     if logistics_dir:
         for path in write_logistics(state.world, state.now, logistics_dir):
             click.echo(path)
+        click.echo(write_truth(state.world, state.now, Path(logistics_dir) / TRUTH_FILE))
         return
     base = f"http://{LOOPBACK}:{port}"
     click.echo(f"sandbox: seed {seed}, {len(state.world.orders)} orders in {len(state.world.shops)} shops, "

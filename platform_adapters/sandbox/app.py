@@ -8,11 +8,15 @@ The ``/_sandbox`` endpoints are the test harness, never faulted:
   authorization code and the initial token pair each;
 * ``POST /_sandbox/shops/{platform}/{shop_id}/token``: issue a fresh token pair;
 * ``GET /_sandbox/truth/orders`` and ``/_sandbox/truth/settlements``: the ground truth now;
+* ``GET /_sandbox/truth/logistics``: the logistics chain's truth now (``truth.logistics_truth``: every
+  order line -> lot -> receipt -> container -> bill of lading -> customs entry with its units, and every
+  lot's units by title holder, title state and location);
 * ``GET /_sandbox/clock``, ``POST /_sandbox/clock/advance?seconds=N``: the simulated clock;
 * ``POST /_sandbox/webhooks`` (``{"url", "duplicate_rate", "out_of_order", "platforms"}``, loopback
   URLs only) and ``GET /_sandbox/webhooks/deliveries``;
 * ``GET``/``POST /_sandbox/faults``: injected-fault counts / replace the plan (``{"spec": "429=0.1"}``);
-* ``GET /_sandbox/logistics/{name}.csv[?owner_id=…]``: the logistics files of the same world.
+* ``GET /_sandbox/logistics/{name}.csv[?owner_id=…][&warehouse=…]``: the logistics files of the same world
+  (all rows, or one owner's or one warehouse's).
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from platform_adapters.sandbox.shopee import ShopeeApi
 from platform_adapters.sandbox.snapshot import settlement_of
 from platform_adapters.sandbox.state import SandboxState, json_reply
 from platform_adapters.sandbox.tiktok import TikTokApi
+from platform_adapters.sandbox.truth import logistics_truth
 from platform_adapters.sandbox.webhooks import PLATFORMS, WebhookPusher, configure_webhooks
 
 
@@ -158,10 +163,17 @@ def build_app(state: SandboxState) -> Starlette:
         name = request.path_params["name"]
         if name not in LOGISTICS_FILES:
             return json_reply({"error": f"unknown file {name!r}; known: {sorted(LOGISTICS_FILES)}"}, 404)
-        owner = request.query_params.get("owner_id")
+        owner, warehouse = request.query_params.get("owner_id"), request.query_params.get("warehouse")
         if owner is not None and owner not in dict(state.world.owners):
             return json_reply({"error": f"unknown owner {owner!r}"}, 404)
-        return PlainTextResponse(render_logistics(state.world, state.now, owner)[name], media_type="text/csv")
+        warehouses = sorted({s.warehouse_code for s in state.world.shops})
+        if warehouse is not None and warehouse not in warehouses:
+            return json_reply({"error": f"unknown warehouse {warehouse!r}; known: {warehouses}"}, 404)
+        return PlainTextResponse(render_logistics(state.world, state.now, owner, warehouse)[name],
+                                 media_type="text/csv")
+
+    async def logistics_truth_now(request: Request) -> Response:
+        return json_reply(await asyncio.to_thread(logistics_truth, state.world, state.now))
 
     control = [
         Route("/_sandbox/health", lambda r: json_reply({"ok": True}), methods=["GET"]),
@@ -169,6 +181,7 @@ def build_app(state: SandboxState) -> Starlette:
         Route("/_sandbox/shops/{platform}/{shop_id}/token", new_token, methods=["POST"]),
         Route("/_sandbox/truth/orders", orders, methods=["GET"]),
         Route("/_sandbox/truth/settlements", settlements, methods=["GET"]),
+        Route("/_sandbox/truth/logistics", logistics_truth_now, methods=["GET"]),
         Route("/_sandbox/clock", clock, methods=["GET"]),
         Route("/_sandbox/clock/advance", advance, methods=["POST"]),
         Route("/_sandbox/webhooks", webhooks, methods=["POST"]),

@@ -206,9 +206,15 @@ def _make_apps(rng: random.Random) -> dict[str, AppCredentials]:
     }
 
 
+def warehouse_of(region: str) -> str:
+    """The 3PL warehouse serving ``region``: one per country, shared by every owner selling there (a 3PL's
+    files cover every brand it serves)."""
+    return f"{REGION_PORT[region]}-WH01"
+
+
 def _make_shops(rng: random.Random) -> tuple[tuple[tuple[str, str], ...], tuple[WorldShop, ...]]:
     owners, shops, seen = [], [], set()
-    for index, (owner_id, name, _code, plan) in enumerate(OWNER_PLAN):
+    for owner_id, name, _code, plan in OWNER_PLAN:
         owners.append((owner_id, name))
         for platform, region in plan:
             if platform == "shopee":
@@ -221,7 +227,7 @@ def _make_shops(rng: random.Random) -> tuple[tuple[tuple[str, str], ...], tuple[
             if platform == "tiktok":
                 cipher = "ROW_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(22))
             shops.append(WorldShop(platform, shop_id, owner_id, region, REGION_CURRENCY[region],
-                                   f"{name} {region} ({platform})", f"{REGION_PORT[region]}-WH0{index + 1}", cipher))
+                                   f"{name} {region} ({platform})", warehouse_of(region), cipher))
     return tuple(owners), tuple(shops)
 
 

@@ -13,15 +13,20 @@ from click.testing import CliRunner
 from aggregator.cli.main import cli
 
 
-def test_write_logistics_writes_the_five_files(tmp_path: Path) -> None:
+def test_write_logistics_writes_the_files_as_their_senders_send_them(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["sandbox", "--orders", "40", "--seed", "3", "--write-logistics",
                                       str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    owners = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert owners == ["KAIYUE", "LUMINA-HK", "TROPIKA"]
-    names = sorted(p.name for p in (tmp_path / "out" / "KAIYUE").iterdir())
-    assert names == ["customs_entries.csv", "forwarder_bl.csv", "stock_lots_snapshot.csv",
-                     "warehouse_inbound.csv", "warehouse_outbound.csv"]
+    out = tmp_path / "out"
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    warehouses = sorted(p.name.removeprefix("3pl-") for p in out.glob("3pl-*"))
+    assert warehouses and "forwarder/forwarder_bl.csv" in written and "ground_truth.json" in written
+    for warehouse in warehouses:  # one inbound, one outbound and one stock file per warehouse
+        for kind in ("warehouse_inbound", "warehouse_outbound", "stock_lots_snapshot"):
+            assert f"3pl-{warehouse}/{kind}-{warehouse}.csv" in written
+    assert all(name.startswith(("forwarder/", "broker/customs_entries-", "3pl-", "ground_truth"))
+               for name in written), written
+    assert sorted(Path(line).relative_to(out).as_posix() for line in result.output.split()) == written
 
 
 def test_bad_fault_plan_is_refused_with_the_reason() -> None:

@@ -40,20 +40,28 @@ def test_logistics_files_import_without_rejects(sqlite_engine, tmp_path: Path) -
     register_owners(sqlite_engine, owner_identities(state.world))  # registering again changes nothing
     write_logistics(state.world, state.now, tmp_path / "first")
     first = _import_all(sqlite_engine, tmp_path / "first")
-    assert len(first) == 5 * len(state.world.owners)
+    warehouses = {shop.warehouse_code for shop in state.world.shops}
+    countries = {shop.region for shop in state.world.shops}
+    assert len(first) == 1 + len(countries) + 3 * len(warehouses)  # forwarder, brokers, 3PL warehouses
     for name, summary in first.items():
         assert summary.status == "COMPLETED", (name, summary.status, summary.error,
                                                [p.describe() for p in summary.sample_problems])
         assert summary.rows_rejected == 0 and summary.records > 0 and summary.owner_id is None, name
-        assert set(summary.owners) == {name.split("/")[0]}, name  # the world writes one folder per owner
+    owners_of = {name: set(summary.owners) for name, summary in first.items()}
+    assert owners_of["forwarder/forwarder_bl.csv"] == set(dict(state.world.owners))  # one file, every brand
+    serving = {w: {s.owner_id for s in state.world.shops if s.warehouse_code == w} for w in warehouses}
+    for warehouse, owners in serving.items():  # each 3PL file covers every owner the warehouse serves
+        for kind in ("warehouse_inbound", "warehouse_outbound", "stock_lots_snapshot"):
+            assert owners_of[f"3pl-{warehouse}/{kind}-{warehouse}.csv"] == owners, (warehouse, kind)
+    assert max(len(owners) for owners in serving.values()) >= 3
     with Session(sqlite_engine) as session:
         shipments = session.scalar(select(func.count()).select_from(WarehouseShipmentRow))
     state.advance(3 * 86400)
     write_logistics(state.world, state.now, tmp_path / "later")
     later = _import_all(sqlite_engine, tmp_path / "later")
-    outbound = [s for n, s in later.items() if n.endswith("warehouse_outbound.csv")]
+    outbound = [s for n, s in later.items() if "/warehouse_outbound-" in n]
     assert sum(s.updated for s in outbound) > 0
     with Session(sqlite_engine) as session:
         assert session.scalar(select(func.count()).select_from(WarehouseShipmentRow)) >= shipments
-        created = [s.created for run in (first, later) for n, s in run.items() if n.endswith("warehouse_outbound.csv")]
+        created = [s.created for run in (first, later) for n, s in run.items() if "/warehouse_outbound-" in n]
         assert session.scalar(select(func.count()).select_from(WarehouseShipmentRow)) == sum(created)

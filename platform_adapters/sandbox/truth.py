@@ -1,0 +1,99 @@
+"""The ground truth of a sandbox world's logistics chain at a simulated instant, for verdicts.
+
+``chain_truth``: one row per order line x lot with the units that really went that way — order line
+(platform, shop id, order id, line ref) → lot → receipt (warehouse, ASN, line) → container → bill of
+lading → customs entry — for every outbound line that is not cancelled (allocated, shipped, delivered
+or returned). Identifiers are as the documents state them (the 3PL may type them differently).
+
+``title_truth``: every lot's units by who holds title and where they are at the instant, the way
+``../shared/reference/logistics_title.md`` reads the world's documents (FOB Yantian, telex release, the
+3PL as bailee; the consumer's title on delivery): units still in the warehouse are the owner's
+``OWNED_IN_WAREHOUSE`` (``AVAILABLE``; a return waits for inspection, ``RETURNED_PENDING_QC``),
+allocated ones ``ALLOCATED``, shipped ones ``IN_LAST_MILE`` (title still the owner's), delivered ones the
+consumer's (``CONSUMER_OWNED``, ``DELIVERED``). Units received damaged stay the owner's in the warehouse
+(location ``DEFECTIVE``).
+
+Both are served at ``GET /_sandbox/truth/logistics`` and written by ``write_truth``.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from platform_adapters.sandbox.fulfilment import outbound_lines
+from platform_adapters.sandbox.shipments import REALISTIC, LogisticsNoise, Shipment, build_shipments
+from platform_adapters.sandbox.world import World
+
+CHAIN_FIELDS = ["owner_id", "platform", "shop_id", "order_id", "order_line_ref", "sku", "lot_id", "warehouse_code",
+                "asn_no", "receipt_line", "container_no", "transport_document_no", "customs_declaration_no", "qty"]
+TITLE_FIELDS = ["owner_id", "lot_id", "warehouse_code", "title_holder", "title_state", "location_state", "qty"]
+CONSUMER = "CONSUMER"
+TRUTH_FILE = "ground_truth.json"  # beside the logistics files (``aggregator sandbox --write-logistics``)
+
+_STATE_OF = {  # outbound status -> (title holder is the consumer, title state, location state)
+    "NEW": (False, "ALLOCATED", "ALLOCATED"),
+    "SHIPPED": (False, "IN_LAST_MILE", "IN_LAST_MILE"),
+    "DELIVERED": (True, "CONSUMER_OWNED", "DELIVERED"),
+    "RETURNED": (False, "OWNED_IN_WAREHOUSE", "RETURNED_PENDING_QC"),
+}
+
+
+def _receipt_line(s: Shipment, lot_id: str) -> int:
+    box = next(line.box for line in s.lines if s.lot_id(line) == lot_id)
+    mine = [s.lot_id(line) for line in s.lines if line.box == box]
+    return mine.index(lot_id) + 1
+
+
+def chain_truth(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> list[dict]:
+    """Every (order line, lot) chain at ``now`` with its units (``CHAIN_FIELDS``)."""
+    units: dict[tuple, int] = defaultdict(int)
+    for o in outbound_lines(world, now, build_shipments(world, noise)):
+        if o.status == "CANCELED":
+            continue
+        s, shop = o.shipment, o.order.shop
+        box = s.boxes[o.ship_line.box]
+        key = (s.owner_id, shop.platform, shop.shop_id, o.order.order_id, o.line.line_ref, o.line.sku.seller_sku,
+               o.lot_id, s.warehouse, box.asn, _receipt_line(s, o.lot_id), box.container, s.mbl, s.declaration)
+        units[key] += o.line.quantity
+    return [dict(zip(CHAIN_FIELDS, (*key, qty))) for key, qty in sorted(units.items())]
+
+
+def title_truth(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> list[dict]:
+    """Every lot's units by title holder, title state and location at ``now`` (``TITLE_FIELDS``); only
+    lots received by ``now``."""
+    shipments = build_shipments(world, noise)
+    moved: dict[tuple[str, str], int] = defaultdict(int)
+    for o in outbound_lines(world, now, shipments):
+        if o.status != "CANCELED":
+            moved[(o.lot_id, o.status)] += o.line.quantity
+    rows = []
+    for s in shipments:
+        for line in s.lines:
+            if s.boxes[line.box].received > now:
+                continue
+            lot = s.lot_id(line)
+            left = line.good - sum(moved[(lot, status)] for status in _STATE_OF)
+            states = [(False, "OWNED_IN_WAREHOUSE", "AVAILABLE", left),
+                      (False, "OWNED_IN_WAREHOUSE", "DEFECTIVE", line.damaged)]
+            states += [(*_STATE_OF[status], moved[(lot, status)]) for status in _STATE_OF]
+            for consumer, title_state, location, qty in states:
+                if qty:
+                    rows.append(dict(zip(TITLE_FIELDS, (s.owner_id, lot, s.warehouse,
+                                                        CONSUMER if consumer else s.owner_id, title_state, location,
+                                                        qty))))
+    return rows
+
+
+def logistics_truth(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> dict:
+    """The document served at ``/_sandbox/truth/logistics`` and written by ``write_truth``."""
+    return {"now": now, "seed": world.seed, "chains": chain_truth(world, now, noise),
+            "title": title_truth(world, now, noise)}
+
+
+def write_truth(world: World, now: int, path: str | Path, noise: LogisticsNoise = REALISTIC) -> Path:
+    """Write ``logistics_truth`` as JSON to ``path``; returns it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(logistics_truth(world, now, noise), indent=1), encoding="utf-8")
+    return path

@@ -1,0 +1,105 @@
+"""The sandbox's logistics files follow real practice, and its ground truth of the chain is published at an
+endpoint and as a file, consistent with the files."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+import pytest
+
+from platform_adapters.canonical.identifiers import normalize_document_number
+from platform_adapters.sandbox import running_sandbox
+from platform_adapters.sandbox.logistics import render_files
+from platform_adapters.sandbox.server import make_state
+from platform_adapters.sandbox.shipments import CLEAN, build_shipments
+from platform_adapters.sandbox.truth import logistics_truth, write_truth
+
+ANCHOR = 1_773_532_800
+
+
+def _rows(files: dict[str, str], prefix: str) -> list[dict]:
+    return [row for name, text in files.items() if prefix in name for row in csv.DictReader(io.StringIO(text))]
+
+
+@pytest.fixture(scope="module")
+def state():
+    return make_state(seed=42, orders=300, anchor=ANCHOR)
+
+
+def test_files_are_written_as_forwarders_brokers_and_3pls_write_them(state) -> None:
+    files = render_files(state.world, state.now)
+    bl, customs = _rows(files, "forwarder_bl"), _rows(files, "customs_entries")
+    inbound, outbound = _rows(files, "warehouse_inbound"), _rows(files, "warehouse_outbound")
+    skus = {sku.seller_sku for sku in state.world.skus}
+    # BL lines carry no SKU: description, HS code, PO and cartons
+    assert not any(sku in files["forwarder/forwarder_bl.csv"] for sku in skus)
+    assert all(row["description_of_goods"] and row["hs_code"] and row["po_number"] and int(row["packages"]) > 0
+               and row["package_code"] == "CT" for row in bl)
+    # customs lines declare a product (all its variants) with a SKU pattern
+    assert all(row["sku_group"].endswith("-*") and row["sku_group"] not in skus for row in customs)
+    assert any(row["sku_group"] == "LMN-EB-BT53-*" for row in customs)
+    # one PO over two containers: two ASNs, two containers on one bill
+    containers = defaultdict(set)
+    for row in bl:
+        containers[row["doc_number"]].add(row["container_no"])
+    assert any(len(boxes) == 2 for boxes in containers.values())
+    asns = defaultdict(set)
+    for row in inbound:
+        asns[row["po_number"]].add(row["asn_no"])
+    assert any(len(names) == 2 for names in asns.values())
+    # key variants: the 3PL types some references its own way; they name the same documents once normalised
+    documents = {row["doc_number"] for row in bl} | {row["container_no"] for row in bl}
+    typed = {row["mbl_no"] for row in inbound} | {row["container_no"] for row in inbound}
+    assert typed - documents and {normalize_document_number(v) for v in typed} == documents
+    assert any(row["owner_code"].islower() for row in inbound)
+    # short receipts: fewer units arrived than the ASN planned, no damage to explain it
+    assert any(int(r["received_good_qty"]) + int(r["received_damaged_qty"]) < int(r["planned_qty"])
+               for r in inbound)
+    # a customs entry listed without one of its lines
+    lines = defaultdict(list)
+    for row in customs:
+        lines[row["declaration_no"]].append(int(row["line_no"]))
+    assert any(numbers != list(range(1, len(numbers) + 1)) for numbers in lines.values())
+    # one outbound file per warehouse; rows name their owner by the shop, and every status a 3PL reports
+    assert {row["status"] for row in outbound} >= {"NEW", "SHIPPED", "DELIVERED", "CANCELED", "RETURNED"}
+
+
+def test_the_clean_world_has_none_of_the_noise(state) -> None:
+    files = render_files(state.world, state.now, CLEAN)
+    inbound, customs = _rows(files, "warehouse_inbound"), _rows(files, "customs_entries")
+    assert all(r["mbl_no"] == normalize_document_number(r["mbl_no"]) for r in inbound)
+    assert all(int(r["variance_qty"]) == 0 for r in inbound)
+    assert all(len(s.boxes) == 1 and s.missing_product is None for s in build_shipments(state.world, CLEAN))
+    assert len({r["declaration_no"] + r["line_no"] for r in customs}) == len(customs)
+
+
+def test_truth_is_served_and_written_and_agrees_with_the_files(tmp_path: Path) -> None:
+    with running_sandbox(seed=5, orders=120, anchor=ANCHOR) as sb, httpx.Client(base_url=sb.base_url) as client:
+        served = client.get("/_sandbox/truth/logistics").json()
+        files = {name: client.get(f"/_sandbox/logistics/{name}").text
+                 for name in ("warehouse_outbound.csv", "warehouse_inbound.csv")}
+        one = client.get("/_sandbox/logistics/warehouse_inbound.csv", params={"warehouse": "THLCH-WH01"}).text
+        assert client.get("/_sandbox/logistics/warehouse_inbound.csv", params={"warehouse": "NOPE"}).status_code == 404
+        path = write_truth(sb.state.world, sb.state.now, tmp_path / "ground_truth.json")
+        expected = logistics_truth(sb.state.world, sb.state.now)
+    assert served == json.loads(path.read_text()) == json.loads(json.dumps(expected))
+    assert {r["warehouse_code"] for r in csv.DictReader(io.StringIO(one))} == {"THLCH-WH01"}
+    outbound = list(csv.DictReader(io.StringIO(files["warehouse_outbound.csv"])))
+    inbound = list(csv.DictReader(io.StringIO(files["warehouse_inbound.csv"])))
+    # every unit the 3PL allocated or shipped is in one chain, at full depth
+    units = sum(int(r["qty"]) for r in outbound if r["status"] != "CANCELED")
+    assert sum(c["qty"] for c in served["chains"]) == units > 0
+    assert all(c["transport_document_no"] and c["customs_declaration_no"] and c["container_no"]
+               for c in served["chains"])
+    chained = {(c["platform"].upper(), c["shop_id"], c["order_id"], c["order_line_ref"]) for c in served["chains"]}
+    assert chained == {(r["platform"], r["shop_id"], r["marketplace_order_id"], r["order_line_ref"])
+                       for r in outbound if r["status"] != "CANCELED"}
+    # every unit received is in the title truth exactly once
+    received = sum(int(r["received_good_qty"]) + int(r["received_damaged_qty"]) for r in inbound)
+    assert sum(t["qty"] for t in served["title"]) == received
+    states = {(t["title_holder"] == "CONSUMER", t["title_state"]) for t in served["title"]}
+    assert (True, "CONSUMER_OWNED") in states and (False, "OWNED_IN_WAREHOUSE") in states
