@@ -142,8 +142,9 @@ PATH_VALUES = {
 }
 #: BRAVO values for every query parameter ("ALPHA-OK" = a parameter that names nothing of an owner)
 QUERY_VALUES = {
-    "owner": ["BRAVO-CO"], "shop_id": ["BRAVO-SHOP"], "q": ["BRAVO-1", "TRK-BRAVO-1", "BRAVO-1-PKG", "BRAVO-1-L1", "BRAVOU0000001",
-                                                            "BRAVO-BL1", "BRAVO-DECL1", "BRAVO-ASN1", "BRAVO-LOT1"],
+    "owner": ["BRAVO-CO"], "shop_id": ["BRAVO-SHOP"], "q": ["BRAVO-1", "TRK-BRAVO-1", "BRAVO-1-PKG", "BRAVO-1-L1",
+                                             "BRAVOU0000001", "BRAVO-BL1", "BRAVO-DECL1", "BRAVO-ASN1", "BRAVO-LOT1",
+                                             "SKU-BRAVO"],
     "sku": ["SKU-BRAVO"], "status": ["SHIPPED"], "platform": ["shopee"], "limit": ["500"],
     "ordered_from": ["2000-01-01T00:00:00Z"], "ordered_to": ["2100-01-01T00:00:00Z"],
     "updated_since": ["2000-01-01T00:00:00Z"], "cursor": [None], "stream": ["orders"], "after": ["0"],
@@ -154,7 +155,8 @@ QUERY_VALUES = {
 }
 #: parameters every call of an operation carries (a live stream is read in its catch-up form)
 ALWAYS = {"/api/v1/events": {"follow": "false", "after": "0"},
-          "/api/v1/audit": {"entity": "orders", "record": "shopee|ALPHA-SHOP|ALPHA-1"}}
+          "/api/v1/audit": {"entity": "orders", "record": "shopee|ALPHA-SHOP|ALPHA-1"},
+          "/api/v1/lookup": {"q": "ALPHA-BL1"}}
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@
 // {step, record, href?, at?, source?, method?, confidence?, title?, risk?, custody?, facts: [[label, value]]}.
 import { fill, h, time } from "./dom.js";
 import { code, t } from "./i18n.js";
+import { containerHref, documentHref, receiptHref, searchHref } from "./records.js";
 
 export const STEPS = ["order", "lines", "package", "shipment", "lot", "receipt", "container", "document", "customs",
   "delivery", "payout"];
-
-const searchHref = (q) => `#/search?q=${encodeURIComponent(q)}`;
 
 /** The model from an order detail (lines, packages, chain links, timeline). */
 export function modelFromDetail(o) {
@@ -47,15 +46,18 @@ export function modelFromDetail(o) {
       if (l) {
         const method = l.method;
         const confidence = l.confidence;
-        nodes.push({ step: "lot", record: l.lot_id, href: searchHref(l.lot_id), method, confidence, source: "matching",
+        nodes.push({ step: "lot", record: l.lot_id,
+          href: l.asn_no ? receiptHref(o.owner_id, l.warehouse_code, l.asn_no, l.lot_id) : searchHref(l.lot_id),
+          method, confidence, source: "matching",
           facts: [[t("col.qty"), l.qty], ["WH", l.warehouse_code || t("none")]] });
         const received = steps("received").find((s) => s.record === `ASN ${l.asn_no}`);
-        nodes.push(l.asn_no ? { step: "receipt", record: l.asn_no, href: searchHref(l.asn_no), at: received && received.at,
+        nodes.push(l.asn_no ? { step: "receipt", record: l.asn_no,
+          href: receiptHref(o.owner_id, l.warehouse_code, l.asn_no), at: received && received.at,
           source: "warehouse" } : null);
-        nodes.push(l.container_no ? { step: "container", record: l.container_no, href: searchHref(l.container_no) } : null);
+        nodes.push(l.container_no ? { step: "container", record: l.container_no, href: containerHref(l.container_no) } : null);
         const board = steps("on_board").find((s) => l.transport_document_no && s.record.endsWith(l.transport_document_no));
         nodes.push(l.transport_document_no ? { step: "document", record: l.transport_document_no,
-          href: searchHref(l.transport_document_no), at: board && board.at, source: "forwarder" } : null);
+          href: documentHref(o.owner_id, l.transport_document_no), at: board && board.at, source: "forwarder" } : null);
         const released = steps("customs_released").find((s) => s.record.endsWith(l.customs_declaration_no || "\u0000"));
         nodes.push(l.customs_declaration_no ? { step: "customs", record: l.customs_declaration_no,
           href: searchHref(l.customs_declaration_no), at: released && released.at, source: "customs" } : null);

@@ -28,6 +28,13 @@ export function go(hash) {
   if (location.hash === hash) render(); else location.hash = hash;
 }
 
+/** Show hash instead of the current entry (no new history entry): a search that found exactly one
+ * record opens it, and Back returns to the page before the search. */
+export function replace(hash) {
+  history.replaceState(null, "", hash);
+  render();
+}
+
 /** Replace the query of the current hash without a new history entry or a re-render. */
 export function setQuery(params) {
   const { path } = parse();

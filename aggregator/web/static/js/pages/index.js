@@ -2,6 +2,8 @@
 import "./search.js";
 import "./orders.js";
 import "./order.js";
+import "./container.js";
+import "./documents.js";
 import "./exceptions.js";
 import "./shops.js";
 import "./runs.js";

@@ -1,0 +1,64 @@
+"""Search anything and the logistics pages: a container number typed in the header's box opens the
+container (its bills of lading, what it carried, where it was unloaded, its milestones); from there
+the bill of lading's own page, and from an order's chain back to the same bill and its customs entry."""
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def fully_linked_order(world) -> dict:
+    """An order of the world whose chain reaches a container, a bill of lading and a customs entry."""
+    auth = {"Authorization": f"Bearer {world.keys['admin']}"}
+    with httpx.Client(base_url=world.base, headers=auth, timeout=30) as api:
+        page = api.get("/api/v1/orders", params={"limit": 200}).json()
+        for o in page["items"]:
+            detail = api.get(f"/api/v1/orders/{o['platform']}/{o['shop_id']}/{o['order_id']}").json()
+            for link in detail["chain"]:
+                if link["container_no"] and link["transport_document_no"] and link["customs_declaration_no"]:
+                    return {"order": detail, "link": link}
+    raise AssertionError("no order of the web world reaches a bill of lading and a customs entry")
+
+
+def search(web, q: str) -> None:
+    web.fill("#search-box", q)
+    web.press("#search-box", "Enter")
+
+
+def test_a_container_leads_to_its_bill_of_lading_and_an_order_back_to_both(web, web_world) -> None:
+    found = fully_linked_order(web_world)
+    link, order = found["link"], found["order"]
+    web.sign_in("operations")
+    search(web, link["container_no"].lower())  # typed as a person would; the container is found all the same
+    expect(web.locator("#view h1")).to_have_text(f"Container {link['container_no']}")
+    expect(web.locator("#view")).to_contain_text(f"Owner {order['owner_id']}")
+    bl = web.locator(f"#view a[href*='/documents/'][href$='/{link['transport_document_no']}']").first
+    expect(bl).to_be_visible()
+    expect(web.locator("#view section", has_text="Unloaded into")).to_contain_text(link["asn_no"])
+    web.shot("container")
+
+    bl.click()
+    expect(web.locator("#view h1")).to_contain_text(link["transport_document_no"])
+    expect(web.locator("#view .chips")).to_contain_text(link["container_no"])
+    web.shot("bill-of-lading")
+
+    # the order's chain names the same bill and customs entry, each a link to its page
+    search(web, order["order_id"])
+    web.wait_for_selector(".chain .lane")
+    chain = web.locator(".chain")
+    expect(chain.locator(".step-document .node-record")).to_contain_text([link["transport_document_no"]])
+    expect(chain.locator(".step-customs .node-record")).to_contain_text([link["customs_declaration_no"]])
+    web.shot("order-chain")
+    chain.locator(".step-customs .node-record a").first.click()
+    expect(web.locator("#view h1")).to_have_text(f"Customs entry {link['customs_declaration_no']}")
+    web.go_back()
+    web.wait_for_selector(".chain .lane")  # Back returns to the order, not to a search that redirects again
+
+
+def test_nothing_found_says_so(web) -> None:
+    web.sign_in("operations")
+    search(web, "NO-SUCH-IDENTIFIER-42")
+    expect(web.locator("#view .message")).to_have_text("Nothing of yours carries “NO-SUCH-IDENTIFIER-42”.")
