@@ -1,6 +1,7 @@
 """Search anything and the logistics pages: a container number typed in the header's box opens the
-container (its bills of lading, what it carried, where it was unloaded, its milestones); from there
-the bill of lading's own page, and from an order's chain back to the same bill and its customs entry."""
+container (its bills of lading, what it carried, where it was unloaded, its milestones, the orders it
+fed); one of those orders shows its chain with the container, bill of lading and customs entry, each
+a link to its own page."""
 from __future__ import annotations
 
 import httpx
@@ -28,31 +29,35 @@ def search(web, q: str) -> None:
     web.press("#search-box", "Enter")
 
 
-def test_a_container_leads_to_its_bill_of_lading_and_an_order_back_to_both(web, web_world) -> None:
+def test_a_container_leads_to_its_orders_and_an_order_to_its_bill_and_customs_entry(web, web_world) -> None:
     found = fully_linked_order(web_world)
     link, order = found["link"], found["order"]
     web.sign_in("operations")
     search(web, link["container_no"].lower())  # typed as a person would; the container is found all the same
     expect(web.locator("#view h1")).to_have_text(f"Container {link['container_no']}")
     expect(web.locator("#view")).to_contain_text(f"Owner {order['owner_id']}")
-    bl = web.locator(f"#view a[href*='/documents/'][href$='/{link['transport_document_no']}']").first
-    expect(bl).to_be_visible()
+    expect(web.locator(f"#view a[href*='/documents/'][href$='/{link['transport_document_no']}']").first).to_be_visible()
     expect(web.locator("#view section", has_text="Unloaded into")).to_contain_text(link["asn_no"])
+    fed = web.locator("#view section", has_text="Orders it fed")
+    the_order = fed.locator(f"a[href$='/{order['order_id']}']")
+    expect(the_order).to_be_visible()
     web.shot("container")
 
-    bl.click()
-    expect(web.locator("#view h1")).to_contain_text(link["transport_document_no"])
-    expect(web.locator("#view .chips")).to_contain_text(link["container_no"])
-    web.shot("bill-of-lading")
-
-    # the order's chain names the same bill and customs entry, each a link to its page
-    search(web, order["order_id"])
+    the_order.click()  # the order's chain names the bill and the customs entry, each a link to its page
     web.wait_for_selector(".chain .lane")
     chain = web.locator(".chain")
-    expect(chain.locator(".step-document .node-record")).to_contain_text([link["transport_document_no"]])
-    expect(chain.locator(".step-customs .node-record")).to_contain_text([link["customs_declaration_no"]])
+    expect(chain.locator(".step-container .node-record").first).to_have_text(link["container_no"])
+    expect(chain.locator(".step-document .node-record").first).to_have_text(link["transport_document_no"])
+    expect(chain.locator(".step-customs .node-record").first).to_have_text(link["customs_declaration_no"])
     web.shot("order-chain")
-    chain.locator(".step-customs .node-record a").first.click()
+
+    chain.locator(".step-document .node-record a").first.click()
+    expect(web.locator("#view h1")).to_contain_text(link["transport_document_no"])
+    expect(web.locator("#view .chips")).to_contain_text(link["container_no"])
+    expect(web.locator("#view section", has_text="Orders it fed")).to_contain_text(order["order_id"])
+    web.shot("bill-of-lading")
+    web.go_back()
+    chain.locator(".step-customs .node-record a").first.click()  # found by its number: one entry opens
     expect(web.locator("#view h1")).to_have_text(f"Customs entry {link['customs_declaration_no']}")
     web.go_back()
     web.wait_for_selector(".chain .lane")  # Back returns to the order, not to a search that redirects again
