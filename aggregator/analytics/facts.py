@@ -248,3 +248,57 @@ def _actual(milestones: dict, code: str, document: dict[str, Any], port: str | N
     seen = [at for subject in (document["number"], *sorted(document["containers"]))
             for at, location in milestones.get((code, subject), ()) if not port or not location or location == port]
     return min(seen) if seen else None
+
+
+# -- stock ----------------------------------------------------------------------------------------
+def stock_picture(session: Session, owner_id: str, as_of: datetime) -> tuple[pd.DataFrame, datetime | None]:
+    """The owner's lots on hand per warehouse at its latest stock snapshot at or before ``as_of`` (a snapshot
+    file is the 3PL's whole picture of the warehouse at that instant), as ``ageing.LOT_COLUMNS`` plus the
+    snapshot's quantities; and the latest snapshot instant used (None: no snapshot)."""
+    from aggregator.analytics.ageing import LOT_COLUMNS as AGEING_LOT_COLUMNS
+    from aggregator.store.models.matching import LotValueRow
+    from aggregator.store.models.warehouse import StockSnapshotRow as K
+    from matching.keys import normalize_code
+
+    latest = (select(K.warehouse_code, func.max(K.snapshot_at).label("at"))
+              .where(K.owner_id == owner_id, K.snapshot_at <= as_of, K.warehouse_code != "")
+              .group_by(K.warehouse_code).subquery())
+    rows = session.execute(
+        select(K.warehouse_code, K.lot_id, K.lot_or_sku, K.sku, K.received_at, K.snapshot_at, K.qty_in_receiving,
+               K.qty_available, K.qty_allocated, K.qty_in_last_mile, K.qty_expected, K.unit_landed_cost,
+               K.cost_currency)
+        .join(latest, (latest.c.warehouse_code == K.warehouse_code) & (latest.c.at == K.snapshot_at))
+        .where(K.owner_id == owner_id).order_by(K.warehouse_code, K.lot_or_sku)).all()
+    values = {key: (unit, currency) for key, unit, currency in session.execute(
+        select(LotValueRow.lot_key, LotValueRow.unit_value, LotValueRow.currency)
+        .where(LotValueRow.owner_id == owner_id))}
+    records, used = [], None
+    for r in rows:
+        unit, currency = r.unit_landed_cost, r.cost_currency
+        if unit is None:
+            unit, currency = values.get(f"{owner_id}|{normalize_code(r.warehouse_code)}|"
+                                        f"{normalize_code(r.lot_id or r.lot_or_sku)}", (None, None))
+        records.append({"warehouse_code": r.warehouse_code, "lot_id": r.lot_id or r.lot_or_sku, "sku": r.sku,
+                        "received_at": r.received_at,
+                        "on_hand": r.qty_in_receiving + r.qty_available + r.qty_allocated,
+                        "in_last_mile": r.qty_in_last_mile, "expected": r.qty_expected,
+                        "unit_cost": unit, "currency": currency or ""})
+        used = max(used, r.snapshot_at) if used else r.snapshot_at
+    columns = [*AGEING_LOT_COLUMNS, "in_last_mile", "expected"]
+    return pd.DataFrame(records, columns=columns), used
+
+
+def lot_sales(session: Session, owner_id: str, since: datetime, until: datetime) -> pd.DataFrame:
+    """Units dispatched per outbound line naming its lot (the 3PL's ``stock_lot_id``) with ``since`` <
+    shipped_at <= ``until``; cancelled and returned shipments (a return time or status) left out (``ageing.SOLD_COLUMNS`` + ``sku``)."""
+    from aggregator.store.models.warehouse import WarehouseShipmentLineRow as SL
+
+    S = WarehouseShipmentRow
+    rows = session.execute(
+        select(S.warehouse_code, SL.lot_id, SL.sku, SL.quantity, S.shipped_at)
+        .join(SL, SL.shipment_pk == S.id)
+        .where(S.owner_id == owner_id, S.shipped_at > since, S.shipped_at <= until, S.returned_at.is_(None),
+               func.upper(func.coalesce(S.status, "")).not_in(("CANCELLED", "RETURNED")))).all()
+    return pd.DataFrame([{"warehouse_code": r.warehouse_code, "lot_id": r.lot_id or "", "sku": r.sku,
+                          "qty": r.quantity, "shipped_at": r.shipped_at} for r in rows],
+                        columns=["warehouse_code", "lot_id", "sku", "qty", "shipped_at"])

@@ -129,3 +129,29 @@ def print_cash_cycle_summary(database_url: str) -> None:
     click.echo("cash cycle (aggregator report cash-cycle --owner ID): p50 / p90 in days, orders measured")
     for line in lines:
         click.echo("  " + line)
+
+
+@command.command(name="in-transit", help="Units and value at cost by title state and stage, one row per day "
+                 "(the period's days, or the last 90), from the title ledger.")
+@report_options
+@pass_app
+def in_transit(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None,
+               out: str | None) -> None:
+    from aggregator.analytics.in_transit import in_transit as make
+
+    emit(build(app, make, owner_id, period), fmt, out, table_name)
+
+
+@command.command(name="ageing", help="Lots on hand at the latest stock snapshot: days in warehouse, units sold over "
+                 "the window, turnover, slow-moving share.")
+@report_options
+@click.option("--window-days", default=90, show_default=True, type=click.IntRange(1, 3660),
+              help="Sales window before the snapshot (turnover, days of supply).")
+@click.option("--slow-days", default=90, show_default=True, type=click.IntRange(0, 3660),
+              help="A lot older than this (days in warehouse) is slow-moving.")
+@pass_app
+def ageing(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None, out: str | None,
+           window_days: int, slow_days: int) -> None:
+    from aggregator.analytics.stock_ageing import ageing as make
+
+    emit(build(app, make, owner_id, period, window_days=window_days, slow_days=slow_days), fmt, out, table_name)

@@ -26,16 +26,21 @@ def _owned(query, column, owner_id):
     return query if owner_id is None else query.where(column == owner_id)
 
 
+def load_ledger(session, owner_id: str | None = None) -> tuple[pd.DataFrame, dict[str, tuple[Decimal, str]]]:
+    """The title ledger (unretracted events, ``LEDGER_COLUMNS`` + ``seq``) and the lots' unit values."""
+    columns = [*LEDGER_COLUMNS, "seq"]
+    rows = session.execute(_owned(select(*[getattr(TitleEventRow, c) for c in columns]).where(
+        TitleEventRow.retracted_at.is_(None)), TitleEventRow.owner_id, owner_id)).all()
+    values = {k: (Decimal(v), c) for k, v, c in session.execute(_owned(
+        select(LotValueRow.lot_key, LotValueRow.unit_value, LotValueRow.currency), LotValueRow.owner_id,
+        owner_id)).all()}
+    return pd.DataFrame(rows, columns=columns), values
+
+
 def position_at(engine: Engine, at, owner_id: str | None = None) -> pd.DataFrame:
     """Quantity and value by owner x title holder x title state x location at ``at`` (aware)."""
-    columns = [*LEDGER_COLUMNS, "seq"]
     with session_scope(engine) as session:
-        rows = session.execute(_owned(select(*[getattr(TitleEventRow, c) for c in columns]).where(
-            TitleEventRow.retracted_at.is_(None)), TitleEventRow.owner_id, owner_id)).all()
-        values = {k: (Decimal(v), c) for k, v, c in session.execute(_owned(
-            select(LotValueRow.lot_key, LotValueRow.unit_value, LotValueRow.currency), LotValueRow.owner_id,
-            owner_id)).all()}
-    ledger = pd.DataFrame(rows, columns=columns)
+        ledger, values = load_ledger(session, owner_id)
     return title_position(ledger, at, owner_id=owner_id, unit_values=values)
 
 

@@ -50,3 +50,14 @@ def test_refusals(analytics_world) -> None:
     assert xlsx.exit_code == 1 and "needs --out" in xlsx.output
     table = _run(analytics_world, "cash-cycle", "--owner", owner, "--table", "nope")
     assert table.exit_code == 1 and "no table 'nope'" in table.output
+
+
+def test_every_report_verb_writes_csv_and_xlsx(analytics_world, tmp_path: Path) -> None:
+    owner = analytics_world.world.owners[1][0]
+    for verb in ("cash-cycle", "in-transit", "ageing"):
+        result = _run(analytics_world, verb, "--owner", owner, "--format", "csv")
+        assert result.exit_code == 0, (verb, result.output)
+        assert len(list(csv.reader(io.StringIO(result.output)))) > 1, verb
+        out = tmp_path / f"{verb}.xlsx"
+        assert _run(analytics_world, verb, "--owner", owner, "--format", "xlsx", "--out", str(out)).exit_code == 0
+        assert load_workbook(out, read_only=True).sheetnames[-1] == "export"
