@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     http_timeout_seconds: float = 30.0
     http_max_retries: int = 6
     fx_max_rate_age_days: int = 7
-    fx_rate_sources: str = Field(default="ECB,MAS,BANK_CSV,DEMO_BOARD", description=(
+    fx_rate_sources: str = Field(default="ECB,NBP,MAS,BANK_CSV", description=(
         "rate sources for booking, in order of preference (comma list; a lock the statement uses comes first; "
         "a source with no imported rates is simply not found)"))
     booking_interval_seconds: int = Field(default=3600, description="how often new statements are booked")

@@ -2,8 +2,11 @@
 
 Rules (reference/fx_settlement.md §4.4, §6.3):
 
-* A path is direct (A/B), inverse (B/A, divided at use time) or a cross through one pivot
-  (EUR, USD, CNY by default). A cross uses ONE source and ONE date for both legs.
+* A path is direct (A/B), inverse (B/A, divided at use time) or a cross through one pivot: the
+  policy's (EUR, USD, CNY by default) or the source's home currency — the currency every series of
+  that source shares (EUR for the ECB, PLN for the NBP, SGD for MAS), found from the rates themselves.
+  A cross uses ONE source and ONE date for both legs; the path (``VND→PLN→CNY``) is kept with the
+  result and in its ``reference``.
 * Legs are applied to the amount one after the other (``amount ÷ EUR/IDR × EUR/CNY``); rates are
   never multiplied together first and never rounded, so the result is as exact as the decimal
   context allows. The result is NOT rounded: ``Conversion.booked()`` rounds with an explicit mode.
@@ -39,10 +42,13 @@ class RateBook:
     def __init__(self, rates: Iterable[Rate] = ()) -> None:
         self._series: dict[SeriesKey, dict[date, Rate]] = {}
         self._dates: dict[SeriesKey, list[date]] = {}
+        self._homes: dict[str, tuple[str, ...]] = {}
         self.add_all(rates)
 
     def add(self, rate: Rate) -> None:
         key = (rate.source, rate.base, rate.quote, rate.side)
+        if key not in self._series:
+            self._homes.pop(rate.source, None)
         series = self._series.setdefault(key, {})
         if rate.on not in series:
             bisect.insort(self._dates.setdefault(key, []), rate.on)
@@ -57,6 +63,17 @@ class RateBook:
 
     def sources(self) -> list[str]:
         return sorted({key[0] for key in self._series})
+
+    def homes(self, source: str) -> tuple[str, ...]:
+        """The currencies every series of ``source`` has on one side: its home (EUR for the ECB, PLN for
+        the NBP). A source with one series has both of its currencies here; one with none, nothing."""
+        if source not in self._homes:
+            shared: set[str] | None = None
+            for key in self._series:
+                if key[0] == source:
+                    shared = {key[1], key[2]} if shared is None else shared & {key[1], key[2]}
+            self._homes[source] = tuple(sorted(shared or ()))
+        return self._homes[source]
 
     def get(self, key: SeriesKey, on: date) -> Rate | None:
         return self._series.get(key, {}).get(on)
@@ -113,6 +130,17 @@ class Conversion:
         return "→".join([self.legs[0].from_currency, *(leg.to_currency for leg in self.legs)])
 
     @property
+    def reference(self) -> str | None:
+        """The publishers' references of the legs; a cross also names its path (``VND→PLN→CNY: …``)."""
+        refs: list[str] = []
+        for leg in self.legs:
+            if leg.rate.reference and leg.rate.reference not in refs:
+                refs.append(leg.rate.reference)
+        if len(self.legs) > 1:
+            return f"{self.path}: {';'.join(refs)}" if refs else self.path
+        return ";".join(refs) or None
+
+    @property
     def rate(self) -> Decimal:
         """Units of the target currency per 1 unit of the original (derived for display and audit)."""
         value = Decimal(1)
@@ -136,7 +164,7 @@ class ConversionPolicy:
     side: Side = Side.MID
     allow_fallback: bool = False
     max_age_days: int = 7
-    pivots: tuple[str, ...] = ("EUR", "USD", "CNY")
+    pivots: tuple[str, ...] = ("EUR", "USD", "CNY")  # tried first; then each source's home currency
     sources: tuple[str, ...] | None = None  # preference order; None = every source, by name
 
 
@@ -155,7 +183,8 @@ class Converter:
             return [((source, a, b, side), False), ((source, b, a, side), True)]
 
         paths: list[PathSpec] = [(option,) for option in options(frm, to)]
-        for pivot in self.policy.pivots:
+        homes = tuple(home for home in self.book.homes(source) if home not in self.policy.pivots)
+        for pivot in (*self.policy.pivots, *homes):
             if pivot in (frm, to):
                 continue
             paths.extend((first, second) for first in options(frm, pivot) for second in options(pivot, to))

@@ -69,8 +69,7 @@ def recognise(item_id: str, conversion: Conversion, *, account: str, rounding: s
     conversion's requested day); a fallback rate's earlier date is recorded as ``rate_date``, never
     substituted for the transaction's."""
     return OpenItem(item_id, account, conversion.original, conversion.booked(rounding), conversion.rate,
-                    conversion.requested_on, conversion.source,
-                    ";".join(leg.rate.reference or "" for leg in conversion.legs) or None, conversion.rate_date)
+                    conversion.requested_on, conversion.source, conversion.reference, conversion.rate_date)
 
 
 def recognise_at_rate(item_id: str, amount: Money, rate: Rate, *, account: str,
@@ -179,7 +178,7 @@ def revalue(items: Sequence[OpenItem], converter: Converter, *, period: str, boo
         revalued_items.append(RevaluedItem(item, closing, revalued, difference))
         if difference.is_zero():
             continue
-        ref = ";".join(leg.rate.reference or "" for leg in closing.legs) or None
+        ref = closing.reference
         key = f"REVAL:{period}:{item.item_id}"
         lines.append(JournalLine(item.account, difference, "RECEIVABLE_REVALUE", f"{key}:AR", item.original,
                                  closing.rate, closing.source, ref, f"revalue at closing rate {closing.rate_date}"))

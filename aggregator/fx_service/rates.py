@@ -165,12 +165,12 @@ def load_rate_book(session: Session, *, since: date | None = None, until: date |
 
 def fetch_payload(kind: str, *, attempts: int = 3, ecb_file: str = "daily", url: str | None = None,
                   base: str = "EUR", start: date | None = None, end: date | None = None) -> tuple[bytes, str]:
-    """Download one payload from a publisher (``ecb``, ``mas`` or ``json``); returns (bytes, origin).
+    """Download one payload from a publisher (``ecb``, ``nbp``, ``mas`` or ``json``); returns (bytes, origin).
 
     Raises ``fx.sources.http.FetchError`` (offline, HTTP error) with the source and the reason. The
     body of the CLI's ``fx rates fetch`` and of a scheduled daily job.
     """
-    from fx.sources import ecb, json_provider, mas
+    from fx.sources import ecb, json_provider, mas, nbp
 
     if kind == "ecb":
         return ecb.fetch(ecb_file, attempts=attempts), ecb.URLS[ecb_file]
@@ -178,10 +178,15 @@ def fetch_payload(kind: str, *, attempts: int = 3, ecb_file: str = "daily", url:
         last = end or date.today()
         first = start or last - timedelta(days=7)
         return mas.fetch(first, last, attempts=attempts), mas.URL
+    if kind == "nbp":
+        last = end or date.today()
+        first = start or last - timedelta(days=7)
+        return (nbp.fetch(first, last, attempts=attempts),
+                f"{nbp.API.split('{', 1)[0]}{{a,b}}/{first}/{last}/ ({len(list(nbp.windows(first, last)))} window(s))")
     if kind == "json":
         target = url or json_provider.DEFAULT_URL
         return json_provider.fetch(base=base, url=target, attempts=attempts), target
-    raise ValueError(f"cannot fetch {kind!r}; fetchable sources are ecb, mas, json")
+    raise ValueError(f"cannot fetch {kind!r}; fetchable sources are ecb, nbp, mas, json")
 
 
 def fetch_and_import(session: Session, kind: str, **options: object) -> ImportReport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fx.sources import bank_csv, ecb, json_provider, mas
+from fx.sources import bank_csv, ecb, json_provider, mas, nbp
 from fx.sources.base import ParsedRates
 
 PARSERS: dict[str, Callable[..., ParsedRates]] = {
@@ -12,6 +12,7 @@ PARSERS: dict[str, Callable[..., ParsedRates]] = {
     "mas": mas.parse,
     "json": json_provider.parse,
     "bank-csv": bank_csv.parse,
+    "nbp": nbp.parse,
 }
 
 
@@ -25,10 +26,11 @@ def parse(kind: str, payload: bytes, **options: Any) -> ParsedRates:
 
 
 def guess_kind(file_name: str, payload: bytes) -> str:
-    """A best guess from the name and first bytes: ECB XML/zip/CSV, MAS CSV, JSON; else bank CSV."""
+    """A best guess from the name and first bytes: ECB XML/zip/CSV, MAS CSV, NBP or Frankfurter JSON; else
+    bank CSV."""
     head = payload.lstrip(b"\xef\xbb\xbf \t\r\n")[:4096]
     if head.startswith((b"{", b"[")):
-        return "json"
+        return "nbp" if b'"effectiveDate"' in head and b'"table"' in head else "json"
     first_line = [cell.strip() for cell in head.split(b"\n", 1)[0].decode("utf-8", "replace").split(",")]
     ecb_csv = len(first_line) > 1 and first_line[0].lower() == "date" and len(first_line[1]) == 3 \
         and first_line[1].isupper()
