@@ -10,6 +10,7 @@ from aggregator.api.app import create_app
 from aggregator.api.keys import create_key
 from aggregator.store.db import session_scope
 from aggregator.store.models.logistics import TransportDocumentRow
+from aggregator.store.models.warehouse import WarehouseShipmentLineRow, WarehouseShipmentRow
 from tests.api.test_owner_isolation_walk import build_world
 
 
@@ -19,6 +20,11 @@ def client(engine):
     with session_scope(engine) as session:
         session.add(TransportDocumentRow(owner_id="ALPHA", doc_number="ALPHA-HBL7", doc_type="BL", mode="SEA",
                                          doc_level="HOUSE", master_doc_number="ALPHA-BL1", content_hash="x"))
+        shipment = WarehouseShipmentRow(owner_id="ALPHA", warehouse_code="WH2", wms_outbound_no="OUT-1", content_hash="x")
+        session.add(shipment)
+        session.flush()
+        session.add(WarehouseShipmentLineRow(shipment_pk=shipment.id, line_no=1, sku="SKU-ALPHA", quantity=1,
+                                             lot_id="ALPHA-LOT-OUT"))
         keys["admin"] = create_key(session, role="admin")[1]
     c = TestClient(create_app(engine))
     c.keys = keys
@@ -38,7 +44,8 @@ def test_every_kind_of_identifier_finds_its_record(client: TestClient) -> None:
                                          ("transport_document", "ALPHA", ("ALPHA", "ALPHA-HBL7"))]
     assert hits(client, "ALPHA-DECL1") == [("customs_entry", "ALPHA", ("ALPHA", "MY", "ALPHA-DECL1"))]
     assert hits(client, "ALPHA-ASN1") == [("receipt", "ALPHA", ("ALPHA", "WH1", "ALPHA-ASN1"))]
-    assert hits(client, "ALPHA-LOT1") == [("lot", "ALPHA", ("ALPHA", "WH1", "ALPHA-ASN1"))]
+    assert hits(client, "ALPHA-LOT1") == [("lot", "ALPHA", ("ALPHA", "WH1", "ALPHA-LOT1"))]
+    assert hits(client, "ALPHA-LOT-OUT") == [("lot", "ALPHA", ("ALPHA", "WH2", "ALPHA-LOT-OUT"))]  # seen leaving only
     assert hits(client, "SKU-ALPHA") == [("sku", "ALPHA", ("ALPHA", "SKU-ALPHA"))]
     assert hits(client, "  BRAVO-BL1 ") == [("transport_document", "BRAVO-CO", ("BRAVO-CO", "BRAVO-BL1"))]
     assert hits(client, "NOTHING-CARRIES-THIS") == []
@@ -47,7 +54,7 @@ def test_every_kind_of_identifier_finds_its_record(client: TestClient) -> None:
 def test_an_owner_viewer_finds_only_its_own(client: TestClient) -> None:
     assert hits(client, "BRAVO-BL1", "viewer") == []
     assert hits(client, "BRAVOU0000001", "viewer") == []
-    assert hits(client, "ALPHA-LOT1", "viewer") == [("lot", "ALPHA", ("ALPHA", "WH1", "ALPHA-ASN1"))]
+    assert hits(client, "ALPHA-LOT1", "viewer") == [("lot", "ALPHA", ("ALPHA", "WH1", "ALPHA-LOT1"))]
 
 
 def test_a_missing_or_blank_identifier_is_refused_or_empty(client: TestClient) -> None:

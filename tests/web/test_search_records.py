@@ -39,6 +39,7 @@ def test_a_container_leads_to_its_orders_and_an_order_to_its_bill_and_customs_en
     expect(web.locator(f"#view a[href*='/documents/'][href$='/{link['transport_document_no']}']").first).to_be_visible()
     expect(web.locator("#view section", has_text="Unloaded into")).to_contain_text(link["asn_no"])
     fed = web.locator("#view section", has_text="Orders it fed")
+    expect(fed.locator("table").first).to_contain_text(link["lot_id"])  # the lots it brought in
     the_order = fed.locator(f"a[href$='/{order['order_id']}']")
     expect(the_order).to_be_visible()
     web.shot("container")
@@ -56,6 +57,10 @@ def test_a_container_leads_to_its_orders_and_an_order_to_its_bill_and_customs_en
     expect(web.locator("#view .chips")).to_contain_text(link["container_no"])
     expect(web.locator("#view section", has_text="Orders it fed")).to_contain_text(order["order_id"])
     web.shot("bill-of-lading")
+    web.go_back()
+    chain.locator(".step-lot .node-record a").first.click()
+    expect(web.locator("#view h1")).to_have_text(f"Lot {link['lot_id']}")
+    expect(web.locator("#view section", has_text="Orders it fed")).to_contain_text(order["order_id"])
     web.go_back()
     chain.locator(".step-customs .node-record a").first.click()  # found by its number: one entry opens
     expect(web.locator("#view h1")).to_have_text(f"Customs entry {link['customs_declaration_no']}")

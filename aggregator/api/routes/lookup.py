@@ -23,7 +23,9 @@ from aggregator.store.models import OrderLineRow, OrderRow, OwnerRow
 from aggregator.store.models.logistics import (
     CustomsEntryRow, TransportContainerRow, TransportDocumentLineRow, TransportDocumentRow, TransportMilestoneRow,
 )
-from aggregator.store.models.warehouse import WarehouseReceiptLineRow, WarehouseReceiptRow
+from aggregator.store.models.warehouse import (
+    WarehouseReceiptLineRow, WarehouseReceiptRow, WarehouseShipmentLineRow, WarehouseShipmentRow,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
@@ -103,12 +105,15 @@ def _receipts(session: Session, owners: list[str], q: str) -> list[LookupHit]:
 
 
 def _lots(session: Session, principal: Principal, q: str) -> list[LookupHit]:
-    R, RL = WarehouseReceiptRow, WarehouseReceiptLineRow
-    rows = session.execute(principal.scope(
-        select(R.owner_id, R.warehouse_code, R.asn_no, RL.sku, RL.received_good_qty)
-        .join(R, R.id == RL.receipt_pk).where(RL.lot_id == q), R.owner_id).limit(PER_KIND)).all()
-    return [LookupHit(kind="lot", owner_id=r.owner_id, key=[r.owner_id, r.warehouse_code, r.asn_no], label="lot",
-                      detail=f"SKU {r.sku}, {r.received_good_qty} received in ASN {r.asn_no}") for r in rows]
+    """A lot where its id is written: the receipt lines it came in on, the outbound lines it left on."""
+    R, RL, S, SL = WarehouseReceiptRow, WarehouseReceiptLineRow, WarehouseShipmentRow, WarehouseShipmentLineRow
+    received = principal.scope(select(R.owner_id, R.warehouse_code).join(RL, RL.receipt_pk == R.id)
+                               .where(RL.lot_id == q), R.owner_id)
+    shipped = principal.scope(select(S.owner_id, S.warehouse_code).join(SL, SL.shipment_pk == S.id)
+                              .where(SL.lot_id == q), S.owner_id)
+    places = sorted(set(session.execute(received.limit(PER_KIND)).all()) | set(session.execute(shipped.limit(PER_KIND)).all()))
+    return [LookupHit(kind="lot", owner_id=owner, key=[owner, warehouse, q], label="lot", detail=f"warehouse {warehouse}")
+            for owner, warehouse in places[:PER_KIND]]
 
 
 def _skus(session: Session, principal: Principal, q: str) -> list[LookupHit]:

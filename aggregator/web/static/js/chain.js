@@ -7,7 +7,7 @@
 // {step, record, href?, at?, source?, method?, confidence?, title?, risk?, custody?, facts: [[label, value]]}.
 import { fill, h, time } from "./dom.js";
 import { code, t } from "./i18n.js";
-import { containerHref, documentHref, receiptHref, searchHref } from "./records.js";
+import { containerHref, documentHref, lotHref, receiptHref, searchHref } from "./records.js";
 
 export const STEPS = ["order", "lines", "package", "shipment", "lot", "receipt", "container", "document", "customs",
   "delivery", "payout"];
@@ -47,7 +47,7 @@ export function modelFromDetail(o) {
         const method = l.method;
         const confidence = l.confidence;
         nodes.push({ step: "lot", record: l.lot_id,
-          href: l.asn_no ? receiptHref(o.owner_id, l.warehouse_code, l.asn_no, l.lot_id) : searchHref(l.lot_id),
+          href: l.warehouse_code ? lotHref(o.owner_id, l.warehouse_code, l.lot_id) : searchHref(l.lot_id),
           method, confidence, source: "matching",
           facts: [[t("col.qty"), l.qty], ["WH", l.warehouse_code || t("none")]] });
         const received = steps("received").find((s) => s.record === `ASN ${l.asn_no}`);

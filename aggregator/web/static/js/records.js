@@ -8,6 +8,7 @@ export function customsHref(owner, country, no) { return `#/customs/${enc([owner
 export function receiptHref(owner, warehouse, asn, lot) {
   return `#/receipts/${enc([owner, warehouse, asn])}${lot ? `?lot=${encodeURIComponent(lot)}` : ""}`;
 }
+export function lotHref(owner, warehouse, lot) { return `#/lots/${enc([owner, warehouse, lot])}`; }
 export function searchHref(q) { return `#/search?q=${encodeURIComponent(q)}`; }
 
 /** The page of a lookup hit. */
@@ -18,7 +19,7 @@ export function hitHref(hit, q) {
     case "transport_document": return documentHref(k[0], k[1]);
     case "customs_entry": return customsHref(k[0], k[1], k[2]);
     case "receipt": return receiptHref(k[0], k[1], k[2]);
-    case "lot": return receiptHref(k[0], k[1], k[2], q);
+    case "lot": return lotHref(k[0], k[1], k[2]);
     case "sku": return `#/orders?sku=${encodeURIComponent(k[1])}`;
     default: return searchHref(q);
   }
@@ -32,7 +33,7 @@ export function hitRecord(hit, q) {
     case "transport_document": return k[1];
     case "customs_entry": return `${k[1]} ${k[2]}`;
     case "receipt": return `${k[1]} · ${k[2]}`;
-    case "lot": return `${q} (${k[1]} · ${k[2]})`;
+    case "lot": return `${k[2]} (${k[1]})`;
     default: return k[k.length - 1];
   }
 }

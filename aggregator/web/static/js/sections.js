@@ -1,10 +1,11 @@
 // Sections the logistics pages share: a record's milestones, the orders a record fed (the orders list
 // asked for the record's identifier, keyset-paged), and a definition list of a record's facts.
 import { api } from "./api.js";
-import { h, table, time } from "./dom.js";
+import { fill, h, table, time } from "./dom.js";
 import { add, t } from "./i18n.js";
 import { showList } from "./paged.js";
 import { orderColumns } from "./pages/orders.js";
+import { lotHref } from "./records.js";
 
 add({
   en: {
@@ -12,12 +13,14 @@ add({
     "ms.classifier": "Actual / estimated", "ms.location": "Location", "ms.equipment": "Container",
     "ms.ACT": "actual", "ms.EST": "estimated", "ms.PLN": "planned",
     "fed.title": "Orders it fed", "fed.intro": "Orders whose goods came through {id} (from the stored links).",
+    "fed.lots": "Lots it brought in", "fed.in": "Units in", "fed.shipped": "Shipped", "fed.open": "Open",
   },
   zh: {
     "ms.title": "节点", "ms.none": "尚未收到任何节点。", "ms.event": "事件", "ms.code": "代码",
     "ms.classifier": "实际 / 预计", "ms.location": "地点", "ms.equipment": "集装箱",
     "ms.ACT": "实际", "ms.EST": "预计", "ms.PLN": "计划",
     "fed.title": "供货的订单", "fed.intro": "货物经由 {id} 的订单（依据已保存的关联）。",
+    "fed.lots": "带入的批次", "fed.in": "入库件数", "fed.shipped": "已出库", "fed.open": "结余",
   },
 });
 
@@ -34,15 +37,37 @@ export function milestones(rows, { equipment = false } = {}) {
   ].filter(Boolean), rows, { caption: t("ms.title") });
 }
 
-/** A section listing the orders that touch identifier id, one keyset page at a time. */
-export function ordersFed(id) {
+/** The lots an upstream record brought in (FedOut.lots of GET …/orders): units in, open now. */
+export function lotsTable(lots) {
+  return table([
+    { label: t("rc.lot"), cell: (l) => h("a", { href: lotHref(l.owner_id, l.warehouse_code, l.lot_id) }, l.lot_id), cls: "id" },
+    { label: t("rc.warehouse"), cell: (l) => l.warehouse_code },
+    { label: t("col.sku"), cell: (l) => l.sku || t("none") },
+    { label: t("fed.in"), cell: (l) => (l.units_in ?? l.planned), cls: "num" },
+    { label: t("fed.shipped"), cell: (l) => l.shipped, cls: "num opt" },
+    { label: t("fed.open"), cell: (l) => l.open, cls: "num" },
+  ], lots, { caption: t("fed.lots") });
+}
+
+/**
+ * A section with the orders a record fed, one keyset page at a time: from the record's own
+ * "…/orders" route (its lots first, then the orders they fed) when it has one, else from the orders
+ * list asked for the record's identifier.
+ */
+export function ordersFed(id, fedPath) {
   const holder = h("div");
+  const lots = h("div");
   const message = h("p", { class: "message", role: "alert" });
   const section = h("section", { aria: { labelledby: "s-fed" } },
-    h("h2", { id: "s-fed" }, t("fed.title")), h("p", { class: "intro" }, t("fed.intro", { id })), message, holder);
+    h("h2", { id: "s-fed" }, t("fed.title")), h("p", { class: "intro" }, t("fed.intro", { id })), message, lots, holder);
   const list = showList(holder, null, message, {
     caption: t("fed.title"), columns: orderColumns(),
-    fetchPage: (cursor) => api("/api/v1/orders", { params: { q: id, cursor, limit: 50 } }),
+    fetchPage: async (cursor) => {
+      if (!fedPath) return api("/api/v1/orders", { params: { q: id, cursor, limit: 50 } });
+      const fed = await api(fedPath, { params: { cursor, limit: 50 } });
+      if (!cursor && fed.lots.length) fill(lots, h("h3", {}, t("fed.lots")), lotsTable(fed.lots));
+      return fed.orders;
+    },
   });
   return { section, list };
 }

@@ -117,7 +117,7 @@ async function renderContainer(view, { no }, query, current) {
   const blocks = await Promise.all(owners.map((owner) => ownerSection(owner,
     c.documents.filter((d) => d.owner_id === owner), c.receipts.filter((r) => r.owner_id === owner), c.container_no)));
   if (!current()) return;
-  const fed = ordersFed(c.container_no);
+  const fed = ordersFed(c.container_no, `/api/v1/containers/${encodeURIComponent(c.container_no)}/orders`);
   fill(body, blocks,
     h("section", { aria: { labelledby: "s-ms" } }, h("h2", { id: "s-ms" }, t("ms.title")), milestones(c.milestones)),
     fed.section);

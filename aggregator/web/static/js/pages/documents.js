@@ -1,13 +1,14 @@
-// A bill of lading or air waybill, a customs entry and a warehouse receipt (ASN), each with what it
-// declared line by line, the records it points to, its milestones where it has them, and the orders
-// its goods fed. Each is read by its owner-scoped key from the API (another owner's answers 404).
+// A bill of lading or air waybill, a customs entry, a warehouse receipt (ASN) and a lot, each with
+// what it declared line by line, the records it points to, its milestones where it has them, the lots
+// it brought in and the orders its goods fed. Each is read by its owner-scoped key from the API (another owner's answers 404).
 import { ApiError, api } from "../api.js";
 import { day, fill, h, money, table, time } from "../dom.js";
 import { add, t } from "../i18n.js";
-import { containerHref, searchHref } from "../records.js";
+import { containerHref, receiptHref, searchHref } from "../records.js";
 import { route } from "../router.js";
 import { facts, milestones, ordersFed } from "../sections.js";
 import { documentLines, portRoute, receiptLines } from "./container.js";
+import { orderColumns } from "./orders.js";
 
 add({
   en: {
@@ -17,6 +18,8 @@ add({
     "customs.arrival": "Arrival", "customs.value": "Customs value", "customs.duty": "Duty", "customs.tax": "Tax",
     "receipt.title": "Receipt {asn}", "receipt.mbl": "Master BL", "receipt.hbl": "House BL",
     "receipt.customs": "Customs declaration", "receipt.lines": "Lines counted",
+    "lot.title": "Lot {lot}", "lot.receiving": "Being received", "lot.returned": "Returned",
+    "lot.receipts": "Came in on", "lot.counted": "Counted", "lot.truncated": "The 500 newest orders are shown.",
   },
   zh: {
     "document.title": "{type} {no}", "document.containers": "集装箱", "document.lines": "明细",
@@ -25,6 +28,8 @@ add({
     "customs.arrival": "到港", "customs.value": "完税价格", "customs.duty": "关税", "customs.tax": "税",
     "receipt.title": "入库单 {asn}", "receipt.mbl": "主提单", "receipt.hbl": "分提单",
     "receipt.customs": "报关单号", "receipt.lines": "清点明细",
+    "lot.title": "批次 {lot}", "lot.receiving": "收货中", "lot.returned": "退回",
+    "lot.receipts": "入库来源", "lot.counted": "已清点", "lot.truncated": "仅显示最新的 500 个订单。",
   },
 });
 
@@ -52,7 +57,7 @@ async function renderDocument(view, { owner, no }, query, current) {
   const d = await load(body, `/api/v1/documents/${path(owner, no)}`);
   if (!d || !current()) return;
   heading.textContent = t("document.title", { type: d.doc_type, no: d.doc_number });
-  const fed = ordersFed(d.doc_number);
+  const fed = ordersFed(d.doc_number, `/api/v1/documents/${path(d.owner_id, d.doc_number)}/orders`);
   fill(body,
     facts([
       [t("col.owner"), d.owner_id], [t("doc.level"), `${d.mode} · ${d.doc_level}`],
@@ -75,7 +80,7 @@ async function renderCustoms(view, { owner, country, no }, query, current) {
   fill(view, h("h1", {}, t("customs.title", { no })), body);
   const c = await load(body, `/api/v1/customs-entries/${path(owner, country, no)}`);
   if (!c || !current()) return;
-  const fed = ordersFed(c.declaration_no);
+  const fed = ordersFed(c.declaration_no, `/api/v1/customs-entries/${path(c.owner_id, c.country, c.declaration_no)}/orders`);
   fill(body,
     facts([
       [t("col.owner"), c.owner_id], [t("customs.country"), c.country], [t("customs.regime"), c.regime],
@@ -105,7 +110,7 @@ async function renderReceipt(view, { owner, warehouse, asn }, query, current) {
   const r = await load(body, `/api/v1/receipts/${path(owner, warehouse, asn)}`);
   if (!r || !current()) return;
   const lot = query.get("lot") || "";
-  const fed = ordersFed(lot || r.asn_no);
+  const fed = ordersFed(r.asn_no);
   fill(body,
     facts([
       [t("col.owner"), r.owner_id], [t("rc.warehouse"), r.warehouse_code], [t("col.status"), r.status],
@@ -119,6 +124,29 @@ async function renderReceipt(view, { owner, warehouse, asn }, query, current) {
   return () => fed.list.stop();
 }
 
+async function renderLot(view, { owner, warehouse, lot }, query, current) {
+  const body = h("div");
+  fill(view, h("h1", {}, t("lot.title", { lot })), body);
+  const l = await load(body, `/api/v1/lots/${path(owner, warehouse, lot)}`);
+  if (!l || !current()) return;
+  fill(body,
+    facts([
+      [t("col.owner"), l.owner_id], [t("rc.warehouse"), l.warehouse_code], [t("col.sku"), l.sku],
+      [t("rc.planned"), l.planned], [t("rc.good"), l.received_good], [t("rc.damaged"), l.received_damaged],
+      [t("lot.receiving"), l.in_receiving], [t("fed.shipped"), l.shipped], [t("lot.returned"), l.returned],
+      [t("fed.open"), h("strong", {}, l.open)]]),
+    section("s-rc", t("lot.receipts"), table([
+      { label: t("rc.asn"), cell: (r) => h("a", { href: receiptHref(owner, warehouse, r.asn_no, lot) }, r.asn_no), cls: "id" },
+      { label: t("col.line"), cell: (r) => r.line_no, cls: "num" },
+      { label: t("rc.planned"), cell: (r) => r.planned, cls: "num" },
+      { label: t("lot.counted"), cell: (r) => t(r.received ? "yes" : "no") },
+    ], l.receipts, { caption: t("lot.receipts") })),
+    section("s-fed", t("fed.title"), l.orders.length
+      ? table(orderColumns(), l.orders, { caption: t("fed.title") }) : h("p", { class: "muted" }, t("list.empty")),
+    l.orders_truncated ? h("p", { class: "muted" }, t("lot.truncated")) : null));
+}
+
 route({ pattern: "/documents/:owner/:no", permission: "read", render: renderDocument });
 route({ pattern: "/customs/:owner/:country/:no", permission: "read", render: renderCustoms });
 route({ pattern: "/receipts/:owner/:warehouse/:asn", permission: "read", render: renderReceipt });
+route({ pattern: "/lots/:owner/:warehouse/:lot", permission: "read", render: renderLot });
