@@ -2,6 +2,7 @@
 BL / customs / 3PL files, matching links), equals the duration in the sandbox world's own timelines."""
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, time, timedelta, timezone
 
 import pandas as pd
@@ -11,7 +12,9 @@ from sqlalchemy.orm import Session
 from aggregator.analytics.cash_cycle import cash_cycle, owner_legs
 from aggregator.analytics.legs import LEG_NAMES, LEGS
 from aggregator.tenancy import UnknownOwner
-from platform_adapters.sandbox.logistics import OFFSET, build_shipments
+from platform_adapters.sandbox.fulfilment import outbound_lines
+from platform_adapters.sandbox.logistics import OFFSET
+from platform_adapters.sandbox.shipments import build_shipments
 from platform_adapters.sandbox.world import DELIVERED, SHIPPED
 from platform_adapters.sandbox.snapshot import state_at
 
@@ -43,29 +46,46 @@ def _paid_out(order, now: int) -> datetime | None:
 
 
 def _truth(world, now: int) -> dict[str, dict[str, float]]:
-    """Each stored order's legs in seconds from the world's timelines (``None``: not measurable yet)."""
-    shipments = {(s.owner_id, s.warehouse): s for s in build_shipments(world)}
+    """Each stored order's legs in seconds from the world's timelines (``None``: not measurable yet). The
+    lots an order drew from are its 3PL outbound lines' (``fulfilment``), each with its shipment's and
+    container's instants; a lot leg is the unit-weighted mean over the order's lots."""
+    lots: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for o in outbound_lines(world, now, build_shipments(world)):
+        if o.status == "CANCELED":
+            continue
+        s, box = o.shipment, o.shipment.boxes[o.ship_line.box]
+        key = f"{o.order.shop.platform}|{o.order.shop.shop_id}|{o.order.order_id}"
+        lots[key][o.lot_id].append((o.line.quantity, {"on_board_at": _day_start(s.etd + 86400),
+                                                      "arrived_at": _day_start(s.eta),
+                                                      "released_at": _utc(s.released),
+                                                      "received_at": _utc(box.received)}))
     out = {}
     for order in world.orders:
         if order.created_at > now:
             continue
         shop = order.shop
+        key = f"{shop.platform}|{shop.shop_id}|{order.order_id}"
         state = state_at(order, now)
         shipped, delivered = order.stage_time(SHIPPED), order.stage_time(DELIVERED)
         dispatched = _utc(shipped) if shipped is not None and shipped <= now and state.stage != "CANCELLED" else None
-        delivered_at = _utc(delivered) if dispatched and delivered is not None and delivered <= now \
-            and state.stage not in ("RETURNED",) else None
+        delivered_at = _utc(delivered) if dispatched and delivered is not None and delivered <= now else None
         facts = {"ordered_at": _utc(order.created_at), "dispatched_at": dispatched, "delivered_at": delivered_at,
                  "paid_out_at": _paid_out(order, now)}
-        s = shipments.get((shop.owner_id, shop.warehouse_code))
-        if dispatched is not None and s is not None:  # the lots are known once the 3PL's outbound names them
-            facts.update(on_board_at=_day_start(s.etd + 86400), arrived_at=_day_start(s.eta),
-                         released_at=_utc(s.released), received_at=_utc(s.received))
         legs = {}
         for leg in LEGS:
-            start, end = facts.get(leg.start), facts.get(leg.end)
-            legs[leg.name] = (end - start).total_seconds() if start is not None and end is not None else None
-        out[f"{shop.platform}|{shop.shop_id}|{order.order_id}"] = legs
+            if leg.per_lot:
+                weighted, weight = 0.0, 0
+                for entries in lots[key].values():
+                    units = sum(q for q, _ in entries)
+                    lot = {**entries[0][1], **facts}
+                    if lot.get(leg.start) is not None and lot.get(leg.end) is not None:
+                        weighted += (lot[leg.end] - lot[leg.start]).total_seconds() * units
+                        weight += units
+                legs[leg.name] = weighted / weight if weight else None
+            else:
+                start, end = facts.get(leg.start), facts.get(leg.end)
+                legs[leg.name] = (end - start).total_seconds() if start is not None and end is not None else None
+        out[key] = legs
     return out
 
 
