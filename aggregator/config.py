@@ -54,6 +54,11 @@ class Settings(BaseSettings):
         "rate sources for booking, in order of preference (comma list; a lock the statement uses comes first; "
         "a source with no imported rates is simply not found)"))
     booking_interval_seconds: int = Field(default=3600, description="how often new statements are booked")
+    lease_ttl_seconds: float = Field(default=30.0, gt=0, le=600, description=(
+        "time-to-live of a job's lease; a heartbeat renews it every third of it, so a dead worker's lease "
+        "lapses within this time (at once when the dead worker was on this host)"))
+    db_retry_seconds: float = Field(default=60.0, ge=0, le=3600, description=(
+        "how long a sync rides out a database outage (retrying its commit and the closing of its run)"))
 
     @classmethod
     def settings_customise_sources(

@@ -2,7 +2,9 @@
 
 Backfill with ``--since`` (and ``--until``); without them each shop continues from its cursor.
 Each shop ends with one summary line (created/updated/unchanged/stale/failed/unknown status).
-Exit status 1 when a shop's run failed or a shop needs re-authorization.
+Exit status 1 when a shop's run failed or a shop needs re-authorization. Runs left ``running`` by a
+dead worker are closed as ``abandoned`` first (the reaper); a shop whose run cannot be started or
+closed (the database away longer than the retry allows) is reported and the next shop goes on.
 """
 from __future__ import annotations
 
@@ -33,12 +35,15 @@ def command(app: AppContext, shop_id: str | None, platform: str | None, owner_id
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
 
     from aggregator.store.db import session_scope
     from aggregator.store.models import ShopRow
     from aggregator.store.vault import Vault
-    from aggregator.sync.framework import SyncBusy
+    from aggregator.logging_setup import redact_text
+    from aggregator.sync.framework import RunNotClosed, SyncBusy
     from aggregator.sync.marketplace import ShopNotReady, sync_shop
+    from aggregator.sync.reaper import reap_abandoned_runs
 
     start, end = since, until
     if start and end and start >= end:
@@ -60,7 +65,7 @@ def command(app: AppContext, shop_id: str | None, platform: str | None, owner_id
         shops = [s for s in shops if s.status != "disabled"]
     console = Console(stderr=True)
     ok = True
-    lines: list[str] = []
+    lines: list[str] = [reaped.line() for reaped in reap_abandoned_runs(engine)]
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} records"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         for shop in shops:
@@ -71,11 +76,25 @@ def command(app: AppContext, shop_id: str | None, platform: str | None, owner_id
                     engine, shop, vault, stream, since=start, until=end, retries=app.settings.http_max_retries,
                     timeout=app.settings.http_timeout_seconds, lag=timedelta(seconds=app.settings.sync_lag_seconds),
                     initial_lookback=timedelta(days=app.settings.sync_initial_lookback_days),
+                    lease=timedelta(seconds=app.settings.lease_ttl_seconds),
+                    db_retry_seconds=app.settings.db_retry_seconds,
                     on_record=lambda t=task: progress.advance(t))
             except (ShopNotReady, SyncBusy) as exc:
                 ok = False
                 lines.append(f"{key} {stream}: skipped — {exc}")
                 progress.update(task, description=f"{key} {stream}: skipped")
+                continue
+            except RunNotClosed as exc:
+                ok = False
+                lines.append(f"{exc.summary.line()} — {exc}")
+                progress.update(task, description=f"{key} {stream}: not closed")
+                continue
+            except SQLAlchemyError as exc:  # the database stayed away: say so and go on with the next shop
+                ok = False
+                cause = getattr(exc, "orig", None) or exc
+                lines.append(f"{key} {stream}: error — database unavailable: "
+                             + redact_text(f"{type(cause).__name__}: {cause}".strip()))
+                progress.update(task, description=f"{key} {stream}: error")
                 continue
             ok = ok and summary.status in ("succeeded", "partial")
             line = summary.line() + (f" — {summary.error}" if summary.error else "")

@@ -42,6 +42,7 @@ def sync_shop(settings: Settings, shop_pk: int, stream: str = "orders") -> dict[
             retries=settings.http_max_retries, timeout=settings.http_timeout_seconds,
             lag=timedelta(seconds=settings.sync_lag_seconds),
             initial_lookback=timedelta(days=settings.sync_initial_lookback_days),
+            lease=timedelta(seconds=settings.lease_ttl_seconds), db_retry_seconds=settings.db_retry_seconds,
         )
     except ShopNotReady as exc:
         return {"shop_pk": shop_pk, "status": "skipped", "reason": str(exc)}
@@ -58,11 +59,10 @@ def book_settlements(settings: Settings, owner_id: str) -> dict[str, Any]:
     owner: lease ``book:<owner>``; a held lease means another worker is booking it now)."""
     from aggregator.jobs.lease import LeaseHeld, job_lease
     from aggregator.settlement.cycle import rate_sources, settle_owners
-    from aggregator.sync.framework import default_worker_id
 
     engine = engine_for(settings.effective_database_url)
     try:
-        with job_lease(engine, f"book:{owner_id}", default_worker_id()):
+        with job_lease(engine, f"book:{owner_id}"):
             (result,) = settle_owners(engine, [owner_id], sources=rate_sources(settings.fx_rate_sources),
                                       max_age_days=settings.fx_max_rate_age_days)
     except LeaseHeld as exc:
@@ -95,10 +95,9 @@ def match_owner(settings: Settings, owner_id: str, full: bool = False) -> dict[s
     """Match one owner's data (incrementally unless ``full``); one worker per owner at a time."""
     from aggregator.jobs.lease import job_lease
     from aggregator.matching_service.service import run_match
-    from aggregator.sync.framework import default_worker_id
 
     engine = engine_for(settings.effective_database_url)
-    with job_lease(engine, f"match:{owner_id}", default_worker_id()):
+    with job_lease(engine, f"match:{owner_id}"):
         summary = run_match(engine, full=full, owner_id=owner_id)
     log.info("match %s: %s", owner_id, summary.describe())
     return {"owner_id": owner_id, "links": summary.links, "exceptions": summary.exceptions,

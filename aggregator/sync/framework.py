@@ -1,6 +1,6 @@
 """The sync framework: one run of one (shop, stream).
 
-Flow (OCA's importer vocabulary): take the lease on the cursor → record a run → for each bounded
+Flow (OCA's importer vocabulary): close the shop-stream's dead runs, take its lease → record a run → for each bounded
 window: pull → map (done by the puller) → write in batches (a batch writer when given, else each
 record in its own SAVEPOINT; a bad record is parked in the exceptions queue, the window goes on) →
 the window's last batch commits together with the cursor and the run's counts. A failure before that
@@ -11,24 +11,25 @@ any other writer) never waits on the sync, even on SQLite's single writer.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from platform_adapters.canonical import MappingResult, OrderStatus, Severity
 from aggregator.logging_setup import redact_text
 from aggregator.events.emitters import run_finished
+from aggregator.jobs.lease import DEFAULT_TTL, Lease, LeaseHeld, LeaseLost, holder_id, take
 from aggregator.store.db import session_scope
 from aggregator.store.exceptions_queue import park
 from aggregator.store.models.sync import SyncCursor, SyncRun
 from aggregator.store.models.tenancy import ShopRow
+from aggregator.store.retry import DEFAULT_RETRY_SECONDS, with_db_retry
 from aggregator.store.upsert import UpsertResult, insert_for
+from aggregator.sync.reaper import reap_in, sync_lease_name
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ RecordWriter = Callable[[Session, Any, str], UpsertResult]
 BatchWriter = Callable[[Session, list[Any], str], list[UpsertResult]]
 
 
-class SyncBusy(RuntimeError):
+class SyncBusy(LeaseHeld):
     """Another worker holds the lease on this (shop, stream)."""
 
 
@@ -104,28 +105,39 @@ def split_windows(start: datetime, end: datetime, max_window: timedelta) -> list
 
 
 def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process as a lease holder (``host:pid:start``)."""
+    return holder_id()
 
 
-def _acquire_lease(session: Session, shop_pk: int, stream: str, worker: str, now: datetime,
-                   lease: timedelta) -> SyncCursor:
+class RunNotClosed(RuntimeError):
+    """The run's work is over but the database stayed away while closing it; the reaper closes it
+    (``abandoned``) once its lease expires. ``summary`` is what the run did."""
+
+    def __init__(self, summary: SyncSummary, cause: BaseException) -> None:
+        super().__init__(f"run #{summary.run_id} ({summary.platform}:{summary.shop_id} {summary.stream}) could not "
+                         f"be closed: database unavailable ({type(cause).__name__}); the reaper closes it once its "
+                         f"lease expires")
+        self.summary = summary
+
+
+def _start_run(session: Session, shop_pk: int, stream: str, worker: str, mode: str, now: datetime,
+               ttl: timedelta) -> tuple[SyncRun, int]:
+    """Close this shop-stream's dead runs, take its lease, make sure the cursor row exists, open the run."""
+    reap_in(session, shop_pk=shop_pk, stream=stream)
+    try:
+        token = take(session, sync_lease_name(shop_pk, stream), worker, ttl)
+    except LeaseHeld as exc:
+        raise SyncBusy(f"shop #{shop_pk} stream {stream} is being synced by another worker ({exc})") from None
+    session.execute(insert_for(session, SyncCursor.__table__)
+                    .values(shop_pk=shop_pk, stream=stream, updated_at=now)
+                    .on_conflict_do_nothing(index_elements=["shop_pk", "stream"]))
     cursor = session.scalars(select(SyncCursor).where(SyncCursor.shop_pk == shop_pk,
-                                                      SyncCursor.stream == stream)).first()
-    if cursor is None:
-        session.execute(insert_for(session, SyncCursor.__table__)
-                        .values(shop_pk=shop_pk, stream=stream, updated_at=now)
-                        .on_conflict_do_nothing(index_elements=["shop_pk", "stream"]))
-    taken = session.execute(
-        update(SyncCursor)
-        .where(SyncCursor.shop_pk == shop_pk, SyncCursor.stream == stream)
-        .where(or_(SyncCursor.lease_owner.is_(None), SyncCursor.lease_owner == worker,
-                   SyncCursor.lease_expires_at < now))
-        .values(lease_owner=worker, lease_expires_at=now + lease)
-    ).rowcount
-    if not taken:
-        raise SyncBusy(f"shop #{shop_pk} stream {stream} is being synced by another worker")
-    return session.scalars(select(SyncCursor).where(SyncCursor.shop_pk == shop_pk,
-                                                    SyncCursor.stream == stream)).one()
+                                                      SyncCursor.stream == stream)).one()
+    run = SyncRun(shop_pk=shop_pk, stream=stream, mode=mode, status="running", started_at=now,
+                  cursor_before=cursor.position, worker=worker, lease_token=token)
+    session.add(run)
+    session.flush()
+    return run, token
 
 
 def run_sync(
@@ -140,8 +152,9 @@ def run_sync(
     now: datetime | None = None,
     lag: timedelta = timedelta(seconds=60),
     initial_lookback: timedelta = timedelta(days=30),
-    lease: timedelta = timedelta(minutes=30),
+    lease: timedelta = DEFAULT_TTL,
     worker_id: str | None = None,
+    db_retry_seconds: float = DEFAULT_RETRY_SECONDS,
     on_record: Callable[[], None] | None = None,
     batch_writer: BatchWriter | None = None,
     batch_size: int = 500,
@@ -154,39 +167,43 @@ def run_sync(
     now = now or datetime.now(timezone.utc)
     worker = worker_id or default_worker_id()
     mode = "backfill" if since is not None else "incremental"
-    with session_scope(engine) as session:
-        cursor = _acquire_lease(session, shop.id, stream, worker, now, lease)
-        run = SyncRun(shop_pk=shop.id, stream=stream, mode=mode, status="running",
-                      started_at=now, cursor_before=cursor.position)
-        session.add(run)
-        session.flush()
-        summary = SyncSummary(run.id, shop.platform, shop.shop_id, stream, cursor_before=cursor.position)
-    start = since or summary.cursor_before or (now - initial_lookback)
+
+    def start() -> tuple[SyncRun, int]:
+        with session_scope(engine) as session:
+            return _start_run(session, shop.id, stream, worker, mode, now, lease)
+
+    run, token = with_db_retry(start, db_retry_seconds, f"starting {shop.platform}:{shop.shop_id} {stream}")
+    held = Lease(engine, sync_lease_name(shop.id, stream), worker, token, lease)
+    held.start_heartbeat()
+    summary = SyncSummary(run.id, shop.platform, shop.shop_id, stream, cursor_before=run.cursor_before)
+    start_at = since or summary.cursor_before or (now - initial_lookback)
     end = until or (now - lag)
     position = summary.cursor_before
     try:
-        for window in split_windows(start, end, puller.max_window):
+        for window in split_windows(start_at, end, puller.max_window):
             position = _sync_window(engine, shop, stream, puller, writer, batch_writer, batch_size, window,
-                                    summary, position, on_record, _Lease(worker, lease))
+                                    summary, position, on_record, held, db_retry_seconds)
         summary.status = "partial" if summary.failed else "succeeded"
     except Exception as exc:  # the window's transaction rolled back; the cursor stays put
         summary.status, summary.error = "failed", redact_text(f"{type(exc).__name__}: {exc}")
         log.warning("sync %s:%s %s failed: %s", shop.platform, shop.shop_id, stream, summary.error)
     finally:
+        held.stop_heartbeat()
         summary.request_ids = list(puller.request_ids())[-200:]
-        _finish(engine, shop.id, stream, worker, summary, position)
+        try:
+            with_db_retry(lambda: _finish(engine, held, summary), db_retry_seconds,
+                          f"closing run #{summary.run_id}")
+        except Exception as exc:  # the database stayed away: the lease lapses, the reaper closes the run
+            log.error("sync %s:%s %s: run #%s not closed: %s: %s", shop.platform, shop.shop_id, stream,
+                      summary.run_id, type(exc).__name__, exc)
+            raise RunNotClosed(summary, exc) from exc
     return summary
-
-
-@dataclass(frozen=True, slots=True)
-class _Lease:
-    holder: str
-    duration: timedelta
 
 
 def _sync_window(engine: Engine, shop: ShopRow, stream: str, puller: StreamPuller, writer: RecordWriter,
                  batch_writer: BatchWriter | None, batch_size: int, window: Window, summary: SyncSummary,
-                 position: datetime | None, on_record: Callable[[], None] | None, lease: _Lease) -> datetime | None:
+                 position: datetime | None, on_record: Callable[[], None] | None, lease: Lease,
+                 db_retry_seconds: float) -> datetime | None:
     """Write the window in batches; the last batch commits with the cursor. No transaction is open
     while the puller is fetching (the generator is suspended during each write)."""
     batch: list[Pulled] = []
@@ -195,26 +212,35 @@ def _sync_window(engine: Engine, shop: ShopRow, stream: str, puller: StreamPulle
             on_record()
         batch.append(pulled)
         if len(batch) >= batch_size:
-            _commit_batch(engine, shop, stream, writer, batch_writer, batch, summary, lease, cursor=None)
+            _commit_with_retry(engine, shop, stream, writer, batch_writer, batch, summary, lease, None,
+                               db_retry_seconds)
             batch = []
     new_position = window.end if position is None else max(position, window.end)
-    _commit_batch(engine, shop, stream, writer, batch_writer, batch, summary, lease, cursor=new_position)
+    _commit_with_retry(engine, shop, stream, writer, batch_writer, batch, summary, lease, new_position,
+                       db_retry_seconds)
     return new_position
 
 
+def _commit_with_retry(engine: Engine, shop: ShopRow, stream: str, writer: RecordWriter,
+                       batch_writer: BatchWriter | None, batch: list[Pulled], summary: SyncSummary, lease: Lease,
+                       cursor: datetime | None, db_retry_seconds: float) -> None:
+    """Commit one batch, again while the database is briefly away (a killed connection, a restart):
+    the batch is in memory and its transaction rolled back whole, so writing it again is safe."""
+    with_db_retry(lambda: _commit_batch(engine, shop, stream, writer, batch_writer, batch, summary, lease, cursor),
+                  db_retry_seconds, f"writing {shop.platform}:{shop.shop_id} {stream}")
+
+
 def _commit_batch(engine: Engine, shop: ShopRow, stream: str, writer: RecordWriter,
-                  batch_writer: BatchWriter | None, batch: list[Pulled], summary: SyncSummary, lease: _Lease,
+                  batch_writer: BatchWriter | None, batch: list[Pulled], summary: SyncSummary, lease: Lease,
                   cursor: datetime | None) -> None:
     counts = dict.fromkeys(("created", "updated", "unchanged", "stale", "failed", "unknown_status"), 0)
     with session_scope(engine) as session:
-        # Renew the lease with every batch; a worker whose lease lapsed and was taken over stops here
-        # (the batch rolls back) instead of writing beside the new holder or moving its cursor back.
-        renewed = session.execute(
-            update(SyncCursor).where(SyncCursor.shop_pk == shop.id, SyncCursor.stream == stream,
-                                     SyncCursor.lease_owner == lease.holder)
-            .values(lease_expires_at=datetime.now(timezone.utc) + lease.duration)).rowcount
-        if not renewed:
-            raise SyncBusy(f"lost the lease on {shop.platform}:{shop.shop_id} {stream} to another worker")
+        # Fencing: renew the lease with every commit; a worker whose lease lapsed and was taken over stops
+        # here (the batch rolls back) instead of writing beside the new holder or moving its cursor back.
+        try:
+            lease.check(session)
+        except LeaseLost as exc:
+            raise SyncBusy(f"{shop.platform}:{shop.shop_id} {stream}: {exc}") from None
         write_batch(session, shop, f"{shop.platform}:{stream}", writer, batch_writer, batch, summary.run_id, counts)
         run = session.get(SyncRun, summary.run_id)
         for name, value in counts.items():
@@ -274,10 +300,12 @@ def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWrit
         counts[outcome.value] += 1
 
 
-def _finish(engine: Engine, shop_pk: int, stream: str, worker: str, summary: SyncSummary,
-            position: datetime | None) -> None:
+def _finish(engine: Engine, lease: Lease, summary: SyncSummary) -> None:
+    """Close the run (status, error, request ids, ``run.finished``) and free its lease, in one transaction."""
     with session_scope(engine) as session:
         run = session.get(SyncRun, summary.run_id)
+        if run.status != "running":  # the reaper closed it meanwhile (our lease had lapsed): say what we did
+            summary.error = (summary.error + "; " if summary.error else "") + f"run was closed as {run.status}"
         run.status, run.error = summary.status, summary.error
         run.finished_at = datetime.now(timezone.utc)
         run.request_ids = summary.request_ids
@@ -285,7 +313,4 @@ def _finish(engine: Engine, shop_pk: int, stream: str, worker: str, summary: Syn
             run.cursor_after = summary.cursor_before
             summary.cursor_after = summary.cursor_before
         run_finished(session, run)
-        session.execute(update(SyncCursor)
-                        .where(SyncCursor.shop_pk == shop_pk, SyncCursor.stream == stream,
-                               SyncCursor.lease_owner == worker)
-                        .values(lease_owner=None, lease_expires_at=None))
+        lease.release_in(session)

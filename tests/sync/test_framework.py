@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from aggregator.store.db import session_scope
 from aggregator.store.marketplace_writer import write_order
 from aggregator.store.models import ExceptionItem, OrderRow, SyncCursor, SyncRun
+from aggregator.store.models.jobs import JobLease
 from aggregator.sync.framework import Pulled, SyncBusy, Window, run_sync, split_windows
 from platform_adapters.canonical import MappingResult, OrderStatus, Problem
 from tests.store.factories import make_order, make_shop
@@ -108,7 +109,7 @@ def test_failure_mid_run_keeps_cursor_at_last_committed_window(engine, shop) -> 
     with session_scope(engine) as session:
         assert session.scalars(select(SyncCursor.position)).one() == START + timedelta(days=1)
         assert session.scalars(select(OrderRow.order_id)).all() == ["A"]
-        assert session.scalars(select(SyncCursor.lease_owner)).one() is None
+        assert session.scalars(select(JobLease.holder)).one() is None  # the lease is free again
 
 
 def test_cursor_not_advanced_when_the_commit_fails(engine, shop) -> None:
@@ -182,7 +183,7 @@ def test_a_worker_whose_lease_was_taken_over_stops_without_writing(engine, shop)
     class Usurped(ListPuller):
         def pull(self, window: Window) -> Iterator[Pulled]:
             with session_scope(engine) as session:  # the lease lapsed and another worker took it
-                session.execute(SyncCursor.__table__.update().values(lease_owner="other-worker"))
+                session.execute(JobLease.__table__.update().values(holder="other-worker", token=JobLease.token + 1))
             yield from super().pull(window)
 
     summary = run_sync(engine, shop, "orders", Usurped([good("A", 1)]), write_order, since=START,
@@ -191,4 +192,4 @@ def test_a_worker_whose_lease_was_taken_over_stops_without_writing(engine, shop)
     with session_scope(engine) as session:
         assert session.scalars(select(OrderRow)).all() == []
         cursor = session.scalars(select(SyncCursor)).one()
-        assert cursor.position is None and cursor.lease_owner == "other-worker"
+        assert cursor.position is None and session.scalars(select(JobLease.holder)).one() == "other-worker"

@@ -1,4 +1,6 @@
-"""Sync state: cursors (with a lease so two workers never sync one shop-stream), runs, exceptions."""
+"""Sync state: cursors, runs, exceptions. Two workers never sync one shop-stream: the run holds the
+lease ``sync:<shop_pk>:<stream>`` in ``job_leases``; its fencing token is stored on the run so the
+reaper can tell a run whose worker died (``abandoned``) from one still going."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,8 +23,6 @@ class SyncCursor(Base):
     stream: Mapped[str] = mapped_column(String(32))
     position: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     token: Mapped[str | None] = mapped_column(Text, nullable=True)
-    lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = updated_at_column()
 
 
@@ -35,7 +35,8 @@ class SyncRun(Base):
     shop_pk: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     stream: Mapped[str] = mapped_column(String(32))
     mode: Mapped[str] = mapped_column(String(16), default="incremental")
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running succeeded partial failed
+    # running succeeded partial failed abandoned (its worker died; the reaper closed it, ``error`` says why)
+    status: Mapped[str] = mapped_column(String(16), default="running")
     started_at: Mapped[datetime] = created_at_column()
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     windows: Mapped[int] = mapped_column(Integer, default=0)
@@ -49,6 +50,8 @@ class SyncRun(Base):
     cursor_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     request_ids: Mapped[list[str] | None] = mapped_column(JSONPayload(), nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(128), nullable=True)  # host:pid:start of the process
+    lease_token: Mapped[int | None] = mapped_column(Integer, nullable=True)  # fencing token of its lease
 
 
 class ExceptionItem(Base):

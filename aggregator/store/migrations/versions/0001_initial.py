@@ -191,6 +191,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=255), nullable=False),
     sa.Column('holder', sa.String(length=128), nullable=True),
+    sa.Column('token', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('acquired_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('expires_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_leases')),
     sa.UniqueConstraint('name', name=op.f('uq_job_leases_name'))
@@ -1042,8 +1044,6 @@ def upgrade() -> None:
     sa.Column('stream', sa.String(length=32), nullable=False),
     sa.Column('position', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('token', sa.Text(), nullable=True),
-    sa.Column('lease_owner', sa.String(length=128), nullable=True),
-    sa.Column('lease_expires_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['shop_pk'], ['shops.id'], name=op.f('fk_sync_cursors_shop_pk_shops'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_cursors')),
@@ -1068,6 +1068,8 @@ def upgrade() -> None:
     sa.Column('cursor_after', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('request_ids', aggregator.store.types.JSONPayload(), nullable=True),
+    sa.Column('worker', sa.String(length=128), nullable=True),
+    sa.Column('lease_token', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['shop_pk'], ['shops.id'], name=op.f('fk_sync_runs_shop_pk_shops'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_runs'))
     )
