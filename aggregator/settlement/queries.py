@@ -1,5 +1,10 @@
 """Statements and reconciliation results as plain rows, scoped to one owner, for the CLI, the API and
-the exports. Every query filters by ``owner_id``: another owner's statement is simply not found."""
+the exports. Every query filters by ``owner_id``: another owner's statement is simply not found. (Only
+the API passes ``owner_id=None``, for an unbound staff key that named no owner: every owner's rows.)
+
+``statements_query`` / ``reconciliations_query`` are the filtered selects (the CLI pages them by
+offset in issue order, the API by keyset newest first); ``statement_dicts`` turns a page into rows with
+their booking state."""
 from __future__ import annotations
 
 from collections import Counter
@@ -8,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow
@@ -43,16 +48,23 @@ def _booking(session: Session, owner_id: str, refs: list[str]) -> dict[str, FxOp
         FxOpenItemRow.owner_id == owner_id, FxOpenItemRow.item_id.in_(refs)))}
 
 
-def _booked_text(item: FxOpenItemRow | None) -> str:
-    if item is None:
-        return "no"
-    return f"settled {item.settled_on}" if item.settled_on else f"recognised {item.recognised_on}"
+def statement_dicts(session: Session, rows: list[StatementRow]) -> list[dict[str, Any]]:
+    """``rows`` as plain dicts with their booking state (one lookup per owner on the page)."""
+    owners: dict[str, list[str]] = {}
+    for row in rows:
+        owners.setdefault(row.owner_id, []).append(statement_ref(row))
+    booked = {(owner, ref): item for owner, refs in owners.items()
+              for ref, item in _booking(session, owner, refs).items()}
+    return [statement_dict(r, booked.get((r.owner_id, statement_ref(r)))) for r in rows]
 
 
-def list_statements(session: Session, owner_id: str, *, platform: str | None = None, shop_id: str | None = None,
-                    check: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                    limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
-    query = select(StatementRow).where(StatementRow.owner_id == owner_id)
+def statements_query(owner_id: str | None, *, platform: str | None = None, shop_id: str | None = None,
+                     check: str | None = None, since: datetime | None = None,
+                     until: datetime | None = None) -> Select:
+    """The owner's statements matching the filters (issued in ``since``..``until``, end excluded)."""
+    query = select(StatementRow)
+    if owner_id is not None:
+        query = query.where(StatementRow.owner_id == owner_id)
     if platform:
         query = query.where(StatementRow.platform == platform)
     if shop_id:
@@ -63,10 +75,22 @@ def list_statements(session: Session, owner_id: str, *, platform: str | None = N
         query = query.where(StatementRow.issued_at >= since)
     if until:
         query = query.where(StatementRow.issued_at < until)
+    return query
+
+
+def _booked_text(item: FxOpenItemRow | None) -> str:
+    if item is None:
+        return "no"
+    return f"settled {item.settled_on}" if item.settled_on else f"recognised {item.recognised_on}"
+
+
+def list_statements(session: Session, owner_id: str, *, platform: str | None = None, shop_id: str | None = None,
+                    check: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                    limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
+    query = statements_query(owner_id, platform=platform, shop_id=shop_id, check=check, since=since, until=until)
     rows = session.scalars(query.order_by(StatementRow.issued_at, StatementRow.platform, StatementRow.shop_id,
                                           StatementRow.statement_id).limit(limit).offset(offset)).all()
-    items = _booking(session, owner_id, [statement_ref(r) for r in rows])
-    return [statement_dict(r, items.get(statement_ref(r))) for r in rows]
+    return statement_dicts(session, list(rows))
 
 
 def statement_dict(row: StatementRow, item: FxOpenItemRow | None) -> dict[str, Any]:
@@ -88,13 +112,13 @@ class StatementDetail:
     journals: list[dict[str, Any]]
 
 
-def get_statement(session: Session, owner_id: str, ref: str) -> StatementDetail:
+def get_statement(session: Session, owner_id: str | None, ref: str) -> StatementDetail:
     platform, shop_id, statement_id = parse_ref(ref)
-    row = session.scalars(select(StatementRow).where(
-        StatementRow.owner_id == owner_id, StatementRow.platform == platform, StatementRow.shop_id == shop_id,
+    row = session.scalars(statements_query(owner_id, platform=platform, shop_id=shop_id).where(
         StatementRow.statement_id == statement_id)).first()
     if row is None:
         raise StatementNotFound(f"no statement {ref!r} for owner {owner_id!r}")
+    owner_id = row.owner_id
     lines = session.scalars(select(SettlementLineRow).where(
         SettlementLineRow.owner_id == owner_id, SettlementLineRow.platform == platform,
         SettlementLineRow.shop_id == shop_id, SettlementLineRow.statement_id == statement_id)
@@ -128,18 +152,31 @@ RECON_COLUMNS = ("platform", "shop_id", "order_id", "status", "currency", "order
                  "settled", "difference", "statements")
 
 
-def list_reconciliations(session: Session, owner_id: str, *, status: str | None = None, platform: str | None = None,
-                         shop_id: str | None = None, limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
-    query = select(ReconciliationRow).where(ReconciliationRow.owner_id == owner_id)
+def reconciliations_query(owner_id: str | None, *, status: str | None = None, platform: str | None = None,
+                          shop_id: str | None = None) -> Select:
+    """The owner's per-order verdicts matching the filters."""
+    query = select(ReconciliationRow)
+    if owner_id is not None:
+        query = query.where(ReconciliationRow.owner_id == owner_id)
     if status:
         query = query.where(ReconciliationRow.status == status)
     if platform:
         query = query.where(ReconciliationRow.platform == platform)
     if shop_id:
         query = query.where(ReconciliationRow.shop_id == shop_id)
+    return query
+
+
+def reconciliation_dict(row: ReconciliationRow) -> dict[str, Any]:
+    return {c: getattr(row, c) for c in RECON_COLUMNS} | {"by_category": row.by_category}
+
+
+def list_reconciliations(session: Session, owner_id: str, *, status: str | None = None, platform: str | None = None,
+                         shop_id: str | None = None, limit: int = 500, offset: int = 0) -> list[dict[str, Any]]:
+    query = reconciliations_query(owner_id, status=status, platform=platform, shop_id=shop_id)
     rows = session.scalars(query.order_by(ReconciliationRow.platform, ReconciliationRow.shop_id,
                                           ReconciliationRow.order_id).limit(limit).offset(offset)).all()
-    return [{c: getattr(r, c) for c in RECON_COLUMNS} | {"by_category": r.by_category} for r in rows]
+    return [reconciliation_dict(r) for r in rows]
 
 
 def status_counts(session: Session, owner_id: str | None = None) -> dict[str, dict[str, int]]:

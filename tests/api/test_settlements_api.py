@@ -57,3 +57,91 @@ def test_an_owner_sees_only_its_statements_and_verdicts(world: World, engine) ->
     assert world.client.get("/api/v1/settlements/statements?platform=ebay", headers=auth(world.key_a)).status_code == 422
     assert world.client.get("/api/v1/settlements/statements?issued_since=2026-10-01T00:00:00",
                             headers=auth(world.key_a)).status_code == 422
+
+
+def _seed_many(engine, n: int) -> None:
+    """``n`` statements of BRAND-A on shop 111, one a day, each paying one order (A0, A1, … and unknowns)."""
+    from datetime import timedelta
+
+    with session_scope(engine) as session:
+        for i in range(n):
+            at = AT + timedelta(days=i)
+            statement = f"escrow-{at.date()}"
+            session.add(StatementRow(owner_id="BRAND-A", platform="shopee", shop_id="111", statement_id=statement,
+                                     currency="MYR", issued_at=at, declared_total=Decimal("10.00"), breakdown={},
+                                     source_updated_at=at, content_hash=statement))
+            session.add(SettlementLineRow(owner_id="BRAND-A", platform="shopee", shop_id="111", statement_id=statement,
+                                          transaction_id=f"T{i}", kind="REVENUE", amount=Decimal("10.00"),
+                                          currency="MYR", occurred_at=at, order_id=f"A{i}", content_hash=statement,
+                                          raw_kind="original_cost_of_goods_sold"))
+        session.flush()
+        reconcile_owner(session, "BRAND-A", now=AT + timedelta(days=n))
+
+
+def _walk(world: World, path: str, key: str) -> tuple[list[dict], list[dict]]:
+    pages, items, cursor = [], [], None
+    while True:
+        url = path + ("&" if "?" in path else "?") + "limit=3" + (f"&cursor={cursor}" if cursor else "")
+        response = world.client.get(url, headers=auth(key))
+        assert response.status_code == 200, response.text
+        page = response.json()
+        pages.append(page)
+        items.extend(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return pages, items
+
+
+def test_statement_and_verdict_lists_page_by_keyset_newest_first(world: World, engine) -> None:
+    _seed_many(engine, 8)
+    pages, items = _walk(world, "/api/v1/settlements/statements", world.key_a)
+    assert [len(p["items"]) for p in pages] == [3, 3, 2] and all(p["count"] == 8 and p["count_exact"] for p in pages)
+    issued = [s["issued_at"] for s in items]
+    assert issued == sorted(issued, reverse=True) and len({s["statement"] for s in items}) == 8
+    assert items[0]["statement"] == "shopee:111:escrow-2026-10-27" and items[0]["check"] == "balanced"
+    # a statement written between two pages never shifts the next page (it is newer than the cursor)
+    first = world.client.get("/api/v1/settlements/statements?limit=3", headers=auth(world.key_a)).json()
+    _seed_late(engine)
+    second = world.client.get(f"/api/v1/settlements/statements?limit=3&cursor={first['next_cursor']}",
+                              headers=auth(world.key_a)).json()
+    assert [s["statement"] for s in second["items"]] == [s["statement"] for s in items[3:6]]
+    filtered, _ = _walk(world, "/api/v1/settlements/statements?shop_id=111&check=balanced", world.key_a)
+    assert sum(len(p["items"]) for p in filtered) == 9
+    _, verdicts = _walk(world, "/api/v1/settlements/orders", world.key_a)
+    assert len(verdicts) == len({(v["shop_id"], v["order_id"]) for v in verdicts}) == 9  # A0…A7 + the late one
+    counts = world.client.get("/api/v1/settlements/orders", headers=auth(world.key_a)).json()["counts"]
+    assert sum(counts.values()) == 9
+    for status, n in counts.items():
+        pages, verdicts = _walk(world, f"/api/v1/settlements/orders?status={status}", world.key_a)
+        assert pages[0]["count"] == len(verdicts) == n and {v["status"] for v in verdicts} == {status}
+    other = world.client.get("/api/v1/settlements/statements", headers=auth(world.key_b)).json()
+    assert other["items"] == [] and other["count"] == 0 and other["next_cursor"] is None
+
+
+def _seed_late(engine) -> None:
+    with session_scope(engine) as session:
+        at = datetime(2026, 12, 1, tzinfo=timezone.utc)
+        session.add(StatementRow(owner_id="BRAND-A", platform="shopee", shop_id="111", statement_id="escrow-late",
+                                 currency="MYR", issued_at=at, declared_total=Decimal("1.00"), breakdown={},
+                                 source_updated_at=at, content_hash="late"))
+        session.add(SettlementLineRow(owner_id="BRAND-A", platform="shopee", shop_id="111", statement_id="escrow-late",
+                                      transaction_id="TL", kind="REVENUE", amount=Decimal("1.00"), currency="MYR",
+                                      occurred_at=at, order_id="LATE", content_hash="late",
+                                      raw_kind="original_cost_of_goods_sold"))
+        session.flush()
+        reconcile_owner(session, "BRAND-A", now=at)
+
+
+def test_list_cursors_are_checked_and_unknown_shops_refused(world: World, engine) -> None:
+    _seed_many(engine, 4)
+    first = world.client.get("/api/v1/settlements/statements?limit=2", headers=auth(world.key_a)).json()
+    other_filters = world.client.get(f"/api/v1/settlements/statements?limit=2&check=mismatch&cursor="
+                                     f"{first['next_cursor']}", headers=auth(world.key_a))
+    assert other_filters.status_code == 422 and "invalid cursor" in other_filters.text
+    for path in ("/api/v1/settlements/statements?cursor=bm90LWEtY3Vyc29y", "/api/v1/settlements/orders?cursor=!!"):
+        assert world.client.get(path, headers=auth(world.key_a)).status_code == 422
+    for path in ("/api/v1/settlements/statements?shop_id=222", "/api/v1/settlements/orders?shop_id=999",
+                 "/api/v1/settlements/statements?shop_id=111&platform=lazada"):
+        response = world.client.get(path, headers=auth(world.key_a))
+        assert response.status_code == 422 and "unknown shop" in response.text, path
+    assert world.client.get("/api/v1/settlements/orders?limit=0", headers=auth(world.key_a)).status_code == 422

@@ -1,26 +1,36 @@
-"""Settlements of the caller's owner: statements (list, one with its lines and booking) and per-order
-reconciliation. Every route needs the ``read_money`` permission (``money_reader``: finance, admin and
-owner-viewer keys) and filters by the principal's owner; another owner's statement answers 404 like a
-missing one. (The API conventions — problem+json, pagination helpers —
-come with the API issue.)"""
+"""Settlements of the caller's owner: statements (keyset-paged list, one with its lines and booking) and
+per-order reconciliation (keyset-paged, with the counts by status). Every route needs the ``read_money``
+permission (``money_reader``: finance, admin and owner-viewer keys) and filters by the principal's owner;
+another owner's statement answers 404 like a missing one.
+
+Lists page like the orders list (``api/pagination.py``): newest first — statements by (issued_at, id),
+verdicts by id — each page's ``next_cursor`` carries the last row's ordering values and is valid only
+with the filters it was made under; ``count`` is bounded. An unknown shop is a 422, never an empty page."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.api.auth import Principal, get_session, money_reader
+from aggregator.api.bounds import Ident, Limit
+from aggregator.api.pagination import keyset_page
 from aggregator.settlement.queries import (
-    StatementNotFound, get_statement, list_reconciliations, list_statements, status_counts,
+    StatementNotFound, get_statement, reconciliation_dict, reconciliations_query, statement_dicts, statements_query,
+    status_counts,
 )
 from aggregator.store.jsonutil import to_jsonable
+from aggregator.store.models import ShopRow
+from aggregator.store.models.settlement import ReconciliationRow, StatementRow
 
 router = APIRouter(prefix="/api/v1/settlements", tags=["settlements"])
 PLATFORMS = ("shopee", "lazada", "tiktok")
 STATUSES = ("unsettled", "partially_settled", "settled", "over_paid", "under_paid", "settled_without_order",
             "refunded")
+Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
@@ -35,16 +45,36 @@ def _platform(value: str | None) -> str | None:
     return value.lower() if value else None
 
 
+def _known_shop(session: Session, principal: Principal, platform: str | None, shop_id: str | None) -> None:
+    if not shop_id:
+        return
+    shops = principal.scope(select(ShopRow.id).where(ShopRow.shop_id == shop_id), ShopRow.owner_id)
+    if platform:
+        shops = shops.where(ShopRow.platform == platform)
+    if session.scalars(shops.limit(1)).first() is None:
+        raise HTTPException(422, f"unknown shop {shop_id!r}")
+
+
+def _page(page: Any, items: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return to_jsonable({"items": items, "next_cursor": page.next_cursor, "count": page.count,
+                        "count_exact": page.count_exact, "limit": page.limit, **extra})
+
+
 @router.get("/statements")
 def statements(principal: Principal = Depends(money_reader), session: Session = Depends(get_session),
-               platform: str | None = None, shop_id: str | None = Query(default=None, max_length=64),
-               check: str | None = Query(default=None, pattern="^(balanced|mismatch)$"),
+               platform: str | None = None, shop_id: Ident = None,
+               check: Literal["balanced", "mismatch"] | None = None,
                issued_since: datetime | None = None, issued_before: datetime | None = None,
-               limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0)) -> dict[str, Any]:
-    rows = list_statements(session, principal.owner_id, platform=_platform(platform), shop_id=shop_id, check=check,
-                           since=_aware(issued_since, "issued_since"), until=_aware(issued_before, "issued_before"),
-                           limit=limit, offset=offset)
-    return to_jsonable({"items": rows, "limit": limit, "offset": offset})
+               cursor: Cursor = None, limit: Limit = 50) -> dict[str, Any]:
+    platform = _platform(platform)
+    _known_shop(session, principal, platform, shop_id)
+    query = statements_query(principal.owner_id, platform=platform, shop_id=shop_id, check=check,
+                             since=_aware(issued_since, "issued_since"), until=_aware(issued_before, "issued_before"))
+    filters = {"owner": principal.owner_id, "platform": platform, "shop_id": shop_id, "check": check,
+               "since": issued_since, "before": issued_before}
+    page = keyset_page(session, query, order=[StatementRow.issued_at, StatementRow.id], kinds=(datetime, int),
+                       cursor=cursor, limit=limit, filters=filters, out=lambda row: row)
+    return _page(page, statement_dicts(session, page.items))
 
 
 @router.get("/statements/{platform}/{shop_id}/{statement_id}")
@@ -61,12 +91,18 @@ def statement(platform: str, shop_id: str, statement_id: str, principal: Princip
 
 @router.get("/orders")
 def reconciliation(principal: Principal = Depends(money_reader), session: Session = Depends(get_session),
-                   status: str | None = None, platform: str | None = None,
-                   shop_id: str | None = Query(default=None, max_length=64),
-                   limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0)) -> dict[str, Any]:
+                   status: str | None = None, platform: str | None = None, shop_id: Ident = None,
+                   cursor: Cursor = None, limit: Limit = 50) -> dict[str, Any]:
     if status is not None and status not in STATUSES:
         raise HTTPException(422, f"status must be one of {', '.join(STATUSES)}")
-    rows = list_reconciliations(session, principal.owner_id, status=status, platform=_platform(platform),
-                                shop_id=shop_id, limit=limit, offset=offset)
-    counts = status_counts(session, principal.owner_id).get(principal.owner_id, {})
-    return to_jsonable({"items": rows, "counts": counts, "limit": limit, "offset": offset})
+    platform = _platform(platform)
+    _known_shop(session, principal, platform, shop_id)
+    query = reconciliations_query(principal.owner_id, status=status, platform=platform, shop_id=shop_id)
+    filters = {"owner": principal.owner_id, "status": status, "platform": platform, "shop_id": shop_id}
+    page = keyset_page(session, query, order=[ReconciliationRow.id], kinds=(int,), cursor=cursor, limit=limit,
+                       filters=filters, out=reconciliation_dict)
+    counts: dict[str, int] = {}
+    for by_status in status_counts(session, principal.owner_id).values():
+        for name, n in by_status.items():
+            counts[name] = counts.get(name, 0) + n
+    return _page(page, page.items, counts=counts)

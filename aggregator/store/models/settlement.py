@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aggregator.store.base import Base
@@ -21,7 +21,8 @@ from aggregator.store.types import ExactDecimal, JSONPayload, UTCDateTime
 
 class StatementRow(Base):
     __tablename__ = "settlement_statements"
-    __table_args__ = (UniqueConstraint("platform", "shop_id", "statement_id"),)
+    __table_args__ = (UniqueConstraint("platform", "shop_id", "statement_id"),
+                      Index("ix_settlement_statements_owner_page", "owner_id", "issued_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -50,7 +51,9 @@ class StatementRow(Base):
 
 class ReconciliationRow(Base):
     __tablename__ = "settlement_reconciliations"
-    __table_args__ = (UniqueConstraint("platform", "shop_id", "order_id"),)
+    __table_args__ = (UniqueConstraint("platform", "shop_id", "order_id"),
+                      Index("ix_settlement_reconciliations_owner_page", "owner_id", "id"),
+                      Index("ix_settlement_reconciliations_owner_status_page", "owner_id", "status", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)

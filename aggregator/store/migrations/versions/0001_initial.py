@@ -391,6 +391,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('settlement_reconciliations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_settlement_reconciliations_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index('ix_settlement_reconciliations_owner_page', ['owner_id', 'id'], unique=False)
+        batch_op.create_index('ix_settlement_reconciliations_owner_status_page', ['owner_id', 'status', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_settlement_reconciliations_status'), ['status'], unique=False)
 
     op.create_table('settlement_statements',
@@ -422,6 +424,7 @@ def upgrade() -> None:
     with op.batch_alter_table('settlement_statements', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_settlement_statements_issued_at'), ['issued_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_settlement_statements_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index('ix_settlement_statements_owner_page', ['owner_id', 'issued_at', 'id'], unique=False)
 
     op.create_table('sku_crosswalk',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1251,12 +1254,15 @@ def downgrade() -> None:
 
     op.drop_table('sku_crosswalk')
     with op.batch_alter_table('settlement_statements', schema=None) as batch_op:
+        batch_op.drop_index('ix_settlement_statements_owner_page')
         batch_op.drop_index(batch_op.f('ix_settlement_statements_owner_id'))
         batch_op.drop_index(batch_op.f('ix_settlement_statements_issued_at'))
 
     op.drop_table('settlement_statements')
     with op.batch_alter_table('settlement_reconciliations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_settlement_reconciliations_status'))
+        batch_op.drop_index('ix_settlement_reconciliations_owner_status_page')
+        batch_op.drop_index('ix_settlement_reconciliations_owner_page')
         batch_op.drop_index(batch_op.f('ix_settlement_reconciliations_owner_id'))
 
     op.drop_table('settlement_reconciliations')
