@@ -3,7 +3,8 @@ built once per test session the way a user's installation gets its data:
 
 * the sandbox marketplaces on loopback (kept running, so webhook pushes can be triggered later);
 * every sandbox shop registered and authorized through its adapter, orders and settlements synced
-  through the signed APIs;
+  through the signed APIs, then statements checked, orders reconciled and booked at the rates of the
+  bundled ECB/NBP histories (as the settlements cycle does after every sync);
 * the same world's forwarder BLs, customs entries and 3PL files imported with the standard profiles;
 * matching and the title ledger;
 * one API key per role (admin, operations, finance) and an owner-viewer key per owner;
@@ -30,6 +31,8 @@ from sqlalchemy.orm import Session
 
 from aggregator.api.app import create_app
 from aggregator.api.keys import create_key
+from aggregator.fx_service.offline import import_bundled
+from aggregator.settlement.cycle import settle_owners
 from aggregator.matching_service.service import run_match
 from aggregator.sandbox_link import connect_sandbox, import_logistics_dir
 from aggregator.store.db import create_engine_for, session_scope
@@ -80,9 +83,13 @@ def web_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) 
         with Session(engine) as session:
             shops = session.scalars(select(ShopRow).where(ShopRow.id.in_(shop_ids)).order_by(ShopRow.id)).all()
         now = datetime.now(timezone.utc)
+        with session_scope(engine) as session:  # the rate histories that ship with the install
+            for name in ("ecb-history", "nbp-history"):
+                import_bundled(session, name, since=now.date() - timedelta(days=120), until=now.date())
         for shop in shops:
             for stream in ("orders", "settlements"):
                 sync_shop(engine, shop, vault, stream, since=now - timedelta(days=60), now=now, lag=timedelta(0))
+        settle_owners(engine)  # what every settlements sync does next: check, reconcile, book
         write_logistics(sandbox.state.world, sandbox.state.now, root / "logistics")
         import_logistics_dir(engine, root / "logistics")
         run_match(engine, full=True)

@@ -92,6 +92,23 @@ export function decimal(value) {
   return (negative ? "-" : "") + grouped + (fraction !== undefined ? `.${fraction}` : "");
 }
 
+/** The exact sum of decimal strings ("1.10" + "-0.005" → "1.095"), through BigInt, never a float. */
+export function sumDecimals(values) {
+  const parts = values.filter((v) => v !== null && v !== undefined && v !== "").map(String);
+  const scale = Math.max(0, ...parts.map((v) => (v.split(".")[1] || "").length));
+  let total = 0n;
+  for (const v of parts) {
+    const negative = v.startsWith("-");
+    const [whole, fraction = ""] = v.replace(/^[-+]/, "").split(".");
+    const units = BigInt(whole || "0") * 10n ** BigInt(scale) + BigInt((fraction.padEnd(scale, "0")) || "0");
+    total += negative ? -units : units;
+  }
+  const negative = total < 0n;
+  const digits = (negative ? -total : total).toString().padStart(scale + 1, "0");
+  const text = scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+  return negative ? `-${text}` : text;
+}
+
 export function money(amount, currency) {
   if (amount === null || amount === undefined) return h("span", { class: "muted" }, t("none"));
   return h("span", { class: "money" }, decimal(amount), " ", h("abbr", { class: "ccy" }, currency || ""));

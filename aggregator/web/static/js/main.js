@@ -113,6 +113,7 @@ session.addEventListener("signedout", (e) => {
 
 session.addEventListener("owner", () => {
   if (!session.me) return;
+  $("owner-pick").value = session.owner; // the choice may come from a page (finance asks for one)
   live.start();
   render();
 });

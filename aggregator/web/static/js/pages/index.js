@@ -7,3 +7,4 @@ import "./documents.js";
 import "./exceptions.js";
 import "./shops.js";
 import "./runs.js";
+import "./finance.js";
