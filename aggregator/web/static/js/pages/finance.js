@@ -67,14 +67,12 @@ const RECON = ["unsettled", "partially_settled", "settled", "over_paid", "under_
 const PAGE = 50;
 const enc = (...parts) => parts.map(encodeURIComponent).join("/");
 
-/** An offset-paged settlements list as keyset pages for PagedTable (the cursor is the next offset). */
-function offsetPages(path, params, pick = (answer) => answer.items) {
+/** A keyset-paged settlements list; `seen(answer)` sees each whole answer (the reconciliation counts). */
+function pages(path, params, seen = () => {}) {
   return async (cursor) => {
-    const offset = Number(cursor || 0);
-    const answer = await api(path, { params: { ...params, limit: PAGE, offset } });
-    const items = pick(answer);
-    const more = items.length === PAGE;
-    return { items, next_cursor: more ? String(offset + PAGE) : null, count: offset + items.length, count_exact: !more };
+    const answer = await api(path, { params: { ...params, cursor, limit: PAGE } });
+    seen(answer);
+    return answer;
   };
 }
 
@@ -253,7 +251,7 @@ async function renderFinance(view, params, query) {
     stList = showList(statements, stList, message, {
       caption: t("fin.statements"), columns: statementColumns(),
       rowAttrs: (s) => ({ class: s.check === "mismatch" ? "row-bad" : null }),
-      fetchPage: offsetPages("/api/v1/settlements/statements", { check: values.check || undefined }),
+      fetchPage: pages("/api/v1/settlements/statements", { check: values.check || undefined }),
     });
     return stList.ready;
   };
@@ -261,7 +259,7 @@ async function renderFinance(view, params, query) {
     rcList = showList(recon, rcList, message, {
       caption: t("fin.recon"), columns: reconColumns(),
       rowAttrs: (r) => ({ class: ["over_paid", "under_paid"].includes(r.status) ? "row-bad" : null }),
-      fetchPage: offsetPages("/api/v1/settlements/orders", { status: values.recon || undefined }, (answer) => {
+      fetchPage: pages("/api/v1/settlements/orders", { status: values.recon || undefined }, (answer) => {
         fill(counts, h("ul", { class: "chips" }, ["", ...RECON].map((s) => {
           const n = s ? answer.counts[s] || 0 : Object.values(answer.counts).reduce((a, b) => a + b, 0);
           return h("li", {}, h("button", { type: "button", class: s === values.recon ? "" : "secondary",
@@ -269,7 +267,6 @@ async function renderFinance(view, params, query) {
             onclick: () => { values.recon = s; setQuery(values); showRecon(); } },
           `${s ? t(`recon.${s}`) : t("orders.filter.any")} · ${n}`));
         })));
-        return answer.items;
       }),
     });
     return rcList.ready;
