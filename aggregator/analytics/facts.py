@@ -302,3 +302,39 @@ def lot_sales(session: Session, owner_id: str, since: datetime, until: datetime)
     return pd.DataFrame([{"warehouse_code": r.warehouse_code, "lot_id": r.lot_id or "", "sku": r.sku,
                           "qty": r.quantity, "shipped_at": r.shipped_at} for r in rows],
                         columns=["warehouse_code", "lot_id", "sku", "qty", "shipped_at"])
+
+
+def outbound_sales(session: Session, owner_id: str, since: datetime | None, until: datetime) -> pd.DataFrame:
+    """Units of the owner's outbound lines (cancelled ones left out) at their allocation (the 3PL's creation
+    time, else the dispatch), ``since`` < at <= ``until`` (``demand.SALES_COLUMNS``)."""
+    from aggregator.store.models.warehouse import WarehouseShipmentLineRow as SL
+
+    S = WarehouseShipmentRow
+    at = func.coalesce(S.wms_created_at, S.shipped_at)
+    query = (select(S.warehouse_code, SL.sku, SL.quantity, S.wms_created_at, S.shipped_at)
+             .join(SL, SL.shipment_pk == S.id)
+             .where(S.owner_id == owner_id, at.is_not(None), at <= until,
+                    func.upper(func.coalesce(S.status, "")) != "CANCELLED"))
+    if since is not None:
+        query = query.where(at > since)
+    rows = session.execute(query).all()
+    return pd.DataFrame([{"warehouse_code": r.warehouse_code, "sku": r.sku, "qty": r.quantity,
+                          "at": r.wms_created_at or r.shipped_at} for r in rows],
+                        columns=["warehouse_code", "sku", "qty", "at"])
+
+
+def inbound_open(session: Session, owner_id: str) -> pd.DataFrame:
+    """Units announced to the owner's warehouses and not received yet, per warehouse and SKU: each ASN line's
+    planned units less those received good or damaged, on ASNs not received in full (``is_final`` false or
+    no receipt time)."""
+    from aggregator.store.models.warehouse import WarehouseReceiptLineRow as RL
+
+    R = WarehouseReceiptRow
+    rows = session.execute(
+        select(R.warehouse_code, RL.sku, RL.planned_qty, RL.received_good_qty, RL.received_damaged_qty)
+        .join(RL, RL.receipt_pk == R.id)
+        .where(R.owner_id == owner_id, (R.received_at.is_(None)) | (R.is_final.is_(False)))).all()
+    frame = pd.DataFrame([{"warehouse_code": r.warehouse_code, "sku": r.sku,
+                           "in_transit": max(0, r.planned_qty - r.received_good_qty - r.received_damaged_qty)}
+                          for r in rows], columns=["warehouse_code", "sku", "in_transit"])
+    return frame.groupby(["warehouse_code", "sku"], as_index=False)["in_transit"].sum()

@@ -155,3 +155,22 @@ def ageing(app: AppContext, owner_id: str, period: str | None, fmt: str, table_n
     from aggregator.analytics.stock_ageing import ageing as make
 
     emit(build(app, make, owner_id, period, window_days=window_days, slow_days=slow_days), fmt, out, table_name)
+
+
+@command.command(name="demand", help="Weekly sales per SKU × warehouse, an exponential-smoothing forecast, its rolling "
+                 "3-month WAPE, days of cover (on hand + in transit) and the reorder signal.")
+@report_options
+@click.option("--lead-days", type=click.FloatRange(0, 3660), default=None,
+              help="Supply lead time in days (default: the owner's measured p90 on board → receipt).")
+@click.option("--safety-days", type=click.FloatRange(0, 3660), default=14, show_default=True,
+              help="Safety days added to the lead time for the reorder point.")
+@pass_app
+def demand(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None, out: str | None,
+           lead_days: float | None, safety_days: float) -> None:
+    from aggregator.analytics.demand_report import NoLeadTime, demand as make
+
+    try:
+        report = build(app, make, owner_id, period, lead_days=lead_days, safety_days=safety_days)
+    except NoLeadTime as exc:
+        raise UserError(str(exc)) from exc
+    emit(report, fmt, out, table_name)
