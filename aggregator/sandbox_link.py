@@ -32,6 +32,14 @@ def sandbox_directory(base_url: str) -> dict:
         return reply.json()
 
 
+def sandbox_truth(base_url: str) -> dict:
+    """The logistics chain's ground truth the sandbox publishes now (``GET /_sandbox/truth/logistics``)."""
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        reply = client.get("/_sandbox/truth/logistics")
+        reply.raise_for_status()
+        return reply.json()
+
+
 def connect_sandbox(engine: Engine, vault: Vault, base_url: str,
                     api_keys: dict[str, str] | None = None) -> list[int]:
     """Register and authorize every sandbox shop; returns their row ids. Idempotent per shop.

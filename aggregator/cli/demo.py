@@ -21,6 +21,11 @@ def command(app: AppContext, seed: int, orders: int, faults: str) -> None:
     from aggregator.cli.report import print_cash_cycle_summary
 
     print_cash_cycle_summary(report.database_url)
+    problems = report.chain.failures() if report.chain is not None else ["no chain verdict"]
+    if report.open_exceptions.get("unlinked_receipt"):
+        problems.append(f"{report.open_exceptions['unlinked_receipt']} receipt(s) linked to no document")
+    if problems:
+        raise click.ClickException("the chain differs from the sandbox's ground truth: " + "; ".join(problems))
     if report.orders_stored != report.orders_in_sandbox:
         raise click.ClickException(f"synced {report.orders_stored} orders but the sandbox has "
                                    f"{report.orders_in_sandbox}")

@@ -7,7 +7,10 @@
    summary line per shop and stream);
 5. the same world's forwarder BLs, customs entries and 3PL files imported with the standard profiles;
 6. matching (order line → shipment → lot → receipt → BL/container → customs) and the title ledger;
-7. the title position now, per owner;
+7. the title position at the sandbox's instant, per owner, and the chain verdict (``_chain_verdict``): the
+   sandbox's ground truth fetched from ``/_sandbox/truth/logistics`` (and written beside the files), links
+   compared at every depth up to the customs entry and the title position per owner and state, in units
+   (``aggregator.demo.verdict``), open match exceptions counted by reason;
 8. ECB reference rates imported and each owner's order value converted to CNY, with the path;
 9. settlements (``_settlements``): the ECB and NBP (tables A/B: VND, TWD…) histories for the demo's
    period (bundled in packages, no download) imported before the sync, every owner's statements reconciled
@@ -30,6 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aggregator.config import Settings
+from aggregator.demo.verdict import ChainVerdict
 from aggregator.store.db import create_engine_for, session_scope, upgrade_schema
 from aggregator.store.models import OrderRow, ShopRow
 from aggregator.store.vault import Vault
@@ -58,6 +62,8 @@ class DemoReport:
     reconciliation: dict[str, dict[str, int]] = field(default_factory=dict)
     journals: dict[str, int] = field(default_factory=dict)
     money_mismatches: list[str] = field(default_factory=list)
+    chain: ChainVerdict | None = None  # links and title against the sandbox's logistics truth
+    open_exceptions: dict[str, int] = field(default_factory=dict)  # open match exceptions by reason
 
 
 def _fresh_database(settings: Settings) -> str:
@@ -72,7 +78,8 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
     from platform_adapters.sandbox import running_sandbox
     from platform_adapters.sandbox.app import truth_orders
     from platform_adapters.sandbox.logistics import write_logistics
-    from aggregator.sandbox_link import connect_sandbox, import_logistics_dir
+    from platform_adapters.sandbox.truth import TRUTH_FILE, write_truth
+    from aggregator.sandbox_link import connect_sandbox, import_logistics_dir, sandbox_truth
 
     console = console or Console()
     report = DemoReport()
@@ -120,9 +127,14 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
         for summary in summaries:
             report.imports[summary.kind] = report.imports.get(summary.kind, 0) + summary.records
             report.import_rejects += summary.rows_rejected
-        console.print(f"{len(files)} files written under {settings.data_dir / 'logistics'}; imported: "
+        console.print(f"{len(files)} files written under {settings.data_dir / 'logistics'} (one forwarder file, "
+                      "one broker file per country, one inbound/outbound/stock file per 3PL warehouse), each "
+                      "imported once without --owner; imported: "
                       + ", ".join(f"{kind} {count}" for kind, count in report.imports.items())
                       + f"; rows rejected {report.import_rejects}")
+        truth = sandbox_truth(sandbox.base_url)  # what really happened, from the sandbox's endpoint
+        truth_at = datetime.fromtimestamp(truth["now"], timezone.utc)
+        write_truth(sandbox.state.world, sandbox.state.now, settings.data_dir / "logistics" / TRUTH_FILE)
         step("import")
 
     console.rule("[bold]5. Matching and title")
@@ -132,17 +144,18 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
     summary = run_match(engine, full=True)
     report.match, report.links = summary.describe(), summary.links
     console.print(report.match)
-    position = position_at(engine, datetime.now(timezone.utc))
+    position = position_at(engine, truth_at)
     report.title_rows = len(position)
     if len(position):
         table = Table("owner", "title holder", "title state", "location", "qty", "value",
-                      title="title position now (value at landed cost where known)")
+                      title=f"title position at {truth_at:%Y-%m-%d %H:%M} UTC (value at landed cost where known)")
         for row in position.head(30).itertuples(index=False):
             value = f"{row.value} {row.currency}" if row.currency else ""
             if row.unvalued_qty:
                 value = (value + " + " if value else "") + f"{row.unvalued_qty} unvalued"
             table.add_row(row.owner_id, row.title_holder, row.title_state, row.location_state, str(row.qty), value)
         console.print(table)
+    _chain_verdict(engine, truth, position, report, console)
     step("match")
 
     console.rule("[bold]6. FX")
@@ -160,6 +173,30 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
                       f"http://127.0.0.1:{settings.api_port}/ with {owner}'s API key {key}")
     engine.dispose()
     return report
+
+
+def _chain_verdict(engine, truth: dict, position, report: DemoReport, console: Console) -> None:
+    """Links at every depth and the title position against the sandbox's logistics truth, printed."""
+    from aggregator.demo.verdict import THRESHOLD, chain_verdict, title_verdict
+    from aggregator.matching_service.queries import exceptions, link_chains
+
+    verdict = title_verdict(chain_verdict(link_chains(engine), truth), position, truth)
+    report.chain = verdict
+    open_now = exceptions(engine, status="OPEN")
+    report.open_exceptions = {str(k): int(v) for k, v in open_now["reason"].value_counts().sort_index().items()}
+    table = Table("depth", "precision", "recall", title=f"links vs the sandbox's ground truth, in units "
+                  f"({verdict.true_units} true, {verdict.linked_units} linked)")
+    for name, (precision, recall) in verdict.depths.items():
+        table.add_row(name, f"{precision:.4f}", f"{recall:.4f}")
+    table.add_row("title position (owner × holder × state)", f"{verdict.title[0]:.4f}", f"{verdict.title[1]:.4f}")
+    console.print(table)
+    unlinked = report.open_exceptions.get("unlinked_receipt", 0)
+    console.print("open match exceptions: " + (", ".join(f"{k} {v}" for k, v in report.open_exceptions.items())
+                                               or "none") + f" (unlinked receipts: {unlinked})")
+    failures = verdict.failures()
+    console.print("chain verdict against the sandbox's ground truth: " + (
+        f"links at full depth and the title position at or above {THRESHOLD}" if not failures
+        else "; ".join(failures)))
 
 
 def _sync_all(engine, vault: Vault, shops: list[ShopRow], settings: Settings, report: DemoReport,

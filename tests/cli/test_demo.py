@@ -1,6 +1,7 @@
 """The demo runs the whole chain on a fresh embedded database and ends equal to the sandbox."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -21,8 +22,17 @@ def test_demo_syncs_imports_matches_and_converts(tmp_path: Path) -> None:
     assert all(": succeeded" in line for line in report.sync_lines), report.sync_lines
     assert set(report.imports) == {"bl", "customs", "inbound", "outbound", "stock"} and report.import_rejects == 0
     assert report.links > 0 and report.title_rows > 0
+    # the chain against the sandbox's ground truth: every depth and the title position, in units
+    verdict = report.chain
+    assert verdict is not None and verdict.true_units > 0 and verdict.failures() == []
+    assert list(verdict.depths)[-1] == "→ customs entry (full depth)" and verdict.full_depth == (1.0, 1.0)
+    assert verdict.linked_units == verdict.true_units and verdict.title == (1.0, 1.0)
+    assert report.open_exceptions.get("unlinked_receipt", 0) == 0
+    truth = json.loads((tmp_path / "logistics" / "ground_truth.json").read_text())
+    assert sum(row["qty"] for row in truth["chains"]) == verdict.true_units
     text = console.export_text()
     assert "→EUR→CNY" in text and "agk_" in text
+    assert "links vs the sandbox's ground truth" in text and "(unlinked receipts: 0)" in text
     # settlements: journals for every owner with no manual step, statuses counted, money equal to the truth
     assert set(report.journals) == set(report.reconciliation) and len(report.journals) == report.owners
     assert all(count > 0 for count in report.journals.values()), report.journals
@@ -36,4 +46,5 @@ def test_demo_command_exits_zero(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "demo", "--orders", "30", "--faults", ""])
     assert result.exit_code == 0, result.output
     assert "Done" in result.output
+    assert "title position (owner × holder × state) │ 1.0000    │ 1.0000" in result.output
     assert "cash cycle (aggregator report cash-cycle" in result.output and "order → cash p50" in result.output

@@ -1,0 +1,91 @@
+"""The demo's verdict on the logistics chain: what the store linked and the title position, against the
+sandbox's published ground truth (``GET /_sandbox/truth/logistics``), in units.
+
+Links are compared at every depth of the chain an export row states — order line → lot, then → container,
+→ bill of lading, → customs entry — as precision and recall in units (``matching.quality.unit_scores``:
+per distinct key tuple the units both sides agree on; a chain whose lot, container, bill or entry is
+missing or wrong counts as wrong in all its units). Identifiers are compared in key form (platform upper
+case; document, container and lot numbers normalised as the engine does), since the 3PL types some of
+them its own way. The title position is compared per owner x title holder x title state in units.
+Pure: frames and lists in, numbers out; fetching the truth is ``aggregator.sandbox_link.sandbox_truth``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from matching.quality import unit_scores
+from platform_adapters.canonical.identifiers import normalize_document_number
+
+THRESHOLD = 0.995
+DEPTHS = {  # name -> the key columns that must all agree
+    "order line → lot": ["platform", "shop_id", "order_id", "order_line_ref", "lot_id"],
+    "→ container": ["container_no"],
+    "→ bill of lading": ["transport_document_no"],
+    "→ customs entry (full depth)": ["customs_declaration_no"],
+}
+TITLE_KEYS = ["owner_id", "title_holder", "title_state"]
+_DOCUMENT_KEYS = ("lot_id", "container_no", "transport_document_no", "customs_declaration_no")
+
+
+@dataclass
+class ChainVerdict:
+    """Precision and recall in units at each depth, the units on each side, and the title comparison."""
+
+    depths: dict[str, tuple[float, float]] = field(default_factory=dict)
+    true_units: int = 0
+    linked_units: int = 0
+    title: tuple[float, float] = (0.0, 0.0)
+    title_units: int = 0
+    title_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def full_depth(self) -> tuple[float, float]:
+        return list(self.depths.values())[-1] if self.depths else (0.0, 0.0)
+
+    def failures(self, threshold: float = THRESHOLD) -> list[str]:
+        """What falls below ``threshold`` (empty: the chain and the title are true)."""
+        out = []
+        (p, r), (tp, tr) = self.full_depth, self.title
+        if p < threshold or r < threshold:
+            out.append(f"links at full depth: precision {p:.4f}, recall {r:.4f} (below {threshold})")
+        if tp < threshold or tr < threshold:
+            out.append(f"title position: precision {tp:.4f}, recall {tr:.4f} (below {threshold})")
+        return out
+
+
+def _key_form(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["platform"] = out["platform"].astype("string").str.upper()
+    for column in ("shop_id", "order_id", "order_line_ref"):
+        out[column] = out[column].astype("string").str.strip()
+    for column in _DOCUMENT_KEYS:
+        out[column] = out[column].map(lambda v: normalize_document_number(v) if isinstance(v, str) else "")
+    return out
+
+
+def chain_verdict(stored_chains: pd.DataFrame, truth: dict) -> ChainVerdict:
+    """Compare the store's chains (``matching_service.queries.link_chains``: one row per order line x lot)
+    with the truth document's ``chains`` at every depth."""
+    verdict = ChainVerdict()
+    true = _key_form(pd.DataFrame(truth["chains"]))
+    linked = _key_form(stored_chains) if len(stored_chains) else true.iloc[0:0]
+    verdict.true_units, verdict.linked_units = int(true["qty"].sum()), int(linked["qty"].sum())
+    keys: list[str] = []
+    for name, more in DEPTHS.items():
+        keys = keys + more
+        verdict.depths[name] = unit_scores(linked[keys + ["qty"]], true[keys + ["qty"]], keys)
+    return verdict
+
+
+def title_verdict(verdict: ChainVerdict, position: pd.DataFrame, truth: dict) -> ChainVerdict:
+    """Add the title position's comparison with the truth (per owner x title holder x title state)."""
+    true = pd.DataFrame(truth["title"]).groupby(TITLE_KEYS, as_index=False)["qty"].sum()
+    mine = (position.groupby(TITLE_KEYS, as_index=False)["qty"].sum() if len(position)
+            else true.iloc[0:0])
+    mine = mine.assign(qty=mine["qty"].astype("int64"))
+    verdict.title = unit_scores(mine, true, TITLE_KEYS)
+    verdict.title_units = int(true["qty"].sum())
+    verdict.title_table = true.merge(mine, on=TITLE_KEYS, how="outer", suffixes=("_truth", "_position")).fillna(0)
+    return verdict

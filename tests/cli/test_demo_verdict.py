@@ -1,0 +1,65 @@
+"""The demo's chain verdict: links compared with the truth at every depth in units, identifiers in key
+form, and a wrong bill, entry or lot (or a missing chain) pulls the verdict below the threshold."""
+from __future__ import annotations
+
+import pandas as pd
+
+from aggregator.demo.verdict import THRESHOLD, chain_verdict, title_verdict
+
+
+def _truth(n: int = 200) -> dict:
+    chains = [{"owner_id": "A", "platform": "lazada", "shop_id": "100", "order_id": f"{9000 + i}",
+               "order_line_ref": f"L{i}", "sku": "LMN-EB-BT53-BLK", "lot_id": "LOT-TCLU1234567-LMN-EB-BT53-BLK",
+               "warehouse_code": "MYPKG-WH01", "asn_no": "ASN-1", "receipt_line": 1, "container_no": "TCLU1234567",
+               "transport_document_no": "ZCRU260000001", "customs_declaration_no": "K1-SBX-0001", "qty": 1 + i % 3}
+              for i in range(n)]
+    title = [{"owner_id": "A", "lot_id": "LOT-1", "warehouse_code": "MYPKG-WH01", "title_holder": "A",
+              "title_state": "OWNED_IN_WAREHOUSE", "location_state": "AVAILABLE", "qty": 500},
+             {"owner_id": "A", "lot_id": "LOT-1", "warehouse_code": "MYPKG-WH01", "title_holder": "CONSUMER",
+              "title_state": "CONSUMER_OWNED", "location_state": "DELIVERED", "qty": 100}]
+    return {"now": 0, "chains": chains, "title": title}
+
+
+def _stored(truth: dict) -> pd.DataFrame:
+    """What link_chains gives: normalised document keys, upper-case platform."""
+    frame = pd.DataFrame(truth["chains"]).drop(columns=["owner_id", "receipt_line"])
+    frame["platform"] = frame["platform"].str.upper()
+    frame["customs_declaration_no"] = "K1SBX0001"
+    return frame
+
+
+def _position() -> pd.DataFrame:
+    return pd.DataFrame({"owner_id": ["A", "A", "A"], "title_holder": ["A", "A", "CONSUMER"],
+                         "title_state": ["OWNED_IN_WAREHOUSE"] * 2 + ["CONSUMER_OWNED"],
+                         "location_state": ["AVAILABLE"] * 2 + ["DELIVERED"], "qty": [300, 200, 100]})
+
+
+def test_a_true_chain_scores_one_at_every_depth_whatever_the_spelling() -> None:
+    truth = _truth()
+    verdict = title_verdict(chain_verdict(_stored(truth), truth), _position(), truth)
+    assert all(scores == (1.0, 1.0) for scores in verdict.depths.values()) and verdict.title == (1.0, 1.0)
+    assert verdict.failures() == [] and verdict.true_units == verdict.linked_units == 399
+
+
+def test_a_wrong_bill_is_wrong_from_that_depth_on_and_fails_the_verdict() -> None:
+    truth = _truth()
+    stored = _stored(truth)
+    stored.loc[:9, "transport_document_no"] = "ZCRU269999999"  # 10 chains, 19 units on another bill
+    verdict = title_verdict(chain_verdict(stored, truth), _position(), truth)
+    assert verdict.depths["→ container"] == (1.0, 1.0)
+    precision, recall = verdict.depths["→ bill of lading"]
+    assert precision == recall == (399 - 19) / 399 < THRESHOLD
+    assert verdict.full_depth == (precision, recall)
+    assert verdict.failures() == [f"links at full depth: precision {precision:.4f}, recall {recall:.4f} "
+                                  f"(below {THRESHOLD})"]
+
+
+def test_missing_chains_lower_recall_and_a_wrong_title_state_fails() -> None:
+    truth = _truth()
+    stored = _stored(truth).iloc[10:]
+    position = _position()
+    position.loc[2, "title_state"] = "IN_LAST_MILE"  # delivered units still shown in the last mile
+    verdict = title_verdict(chain_verdict(stored, truth), position, truth)
+    precision, recall = verdict.full_depth
+    assert precision == 1.0 and recall < THRESHOLD
+    assert verdict.title == (500 / 600, 500 / 600) and len(verdict.failures()) == 2
