@@ -34,6 +34,22 @@ def test_precision_and_recall_at_default_noise(world):
     assert "ambiguous" not in reasons and "unlinked_receipt" not in reasons
 
 
+def test_full_depth_holds_under_heavy_inbound_noise():
+    """Every real-practice option of the inbound side raised well above its default at once (half the POs
+    split over two containers, half on house bills, half the ASNs naming only the master or typing their
+    references sloppily, a fifth naming no declaration, short or missing a customs line): the chain an
+    export row states stays right in at least 99.5 % of the units both ways, and what cannot be linked is
+    an exception, never a guess."""
+    heavy = InboundNoise(split_containers=0.5, house_bills=0.5, sku_groups=0.5, doc_key_variants=0.5,
+                         master_only=0.5, no_declaration=0.2, missing_customs_lines=0.2, short_receipts=0.2)
+    noisy = generate(size=5_000, seed=13, noise=Noise(inbound=heavy))
+    prepared = prepare_input(noisy.input)
+    result = match_prepared(prepared)
+    precision, recall = unit_scores(full_depth(result.links, prepared), noisy.full_depth)
+    assert precision >= 0.995 and recall >= 0.995, (precision, recall)
+    assert {"quantity_variance", "unmatched_line"} <= set(result.exceptions["reason"])
+
+
 def test_the_world_looks_like_real_documents(world):
     docs, customs, receipts = (world.input.document_lines, world.input.customs_lines, world.input.receipt_lines)
     assert "sku" not in docs.columns and docs["packages"].dropna().gt(0).all()  # BL lines: cartons, no SKU
