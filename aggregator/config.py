@@ -59,6 +59,9 @@ class Settings(BaseSettings):
         "lapses within this time (at once when the dead worker was on this host)"))
     db_retry_seconds: float = Field(default=60.0, ge=0, le=3600, description=(
         "how long a sync rides out a database outage (retrying its commit and the closing of its run)"))
+    outbox_retention_days: int = Field(default=7, ge=1, description=(
+        "live events delivered (positioned) longer ago than this are pruned; a client resuming from before "
+        "then starts over"))
 
     @classmethod
     def settings_customise_sources(

@@ -11,7 +11,9 @@ from sqlalchemy import Engine, text
 from aggregator import __version__
 from aggregator.api import docs, problems
 from aggregator.api.bounds import InputGuard
-from aggregator.api.routes import events, logistics, lookup, lots, operations, orders, session, settlements, webhooks
+from aggregator.api.routes import (
+    events, exports, fx, logistics, lookup, lots, operations, orders, session, settlements, title, webhooks,
+)
 from aggregator.store.db import read_only_engine, session_factory
 from aggregator.store.vault import Vault
 from aggregator.transport_pool import TransportPool
@@ -51,6 +53,9 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
     app.include_router(logistics.router)
     app.include_router(lots.router)
     app.include_router(lookup.router)
+    app.include_router(title.router)
+    app.include_router(fx.router)
+    app.include_router(exports.router)
     app.include_router(events.router)
     app.include_router(settlements.router)
     app.include_router(session.router)

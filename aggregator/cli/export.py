@@ -39,12 +39,7 @@ def settlement(app: AppContext, owner_id: str, period: str, fmt: str, out: str) 
         raise click.BadParameter(str(exc), param_hint="--period") from exc
     with session_scope(app.ready_engine()) as session:
         rows = layout.load(session, owner_id, first, last)
-    csv_data = layout.csv_bytes(rows)
-    if fmt == "csv":
-        data = csv_data
-    else:
-        about = {"owner": owner_id, "period": period, "rows": str(len(rows)), "csv_sha256": sha256_of(csv_data)}
-        data = layout.xlsx_bytes(rows, about, stamp_day=last)
+    data = layout.export_file(rows, fmt, owner_id=owner_id, period=period, last=last)
     target = Path(out)
     if target.is_dir():
         raise click.ClickException(f"--out {out!r} is a folder, not a file")

@@ -48,3 +48,54 @@ def parked_exception(session: Session, item: ExceptionItem, *, resolved: bool = 
         emit(session, owner_id=item.owner_id, topic="exception.resolved" if resolved else "exception.opened",
              key=str(item.id), data={"id": item.id, "queue": "parked", "source": item.source, "kind": item.kind,
                                      "reason": item.reason[:500], "record_key": item.record_key, "status": item.status})
+
+
+class OwnerOfKey:
+    """The owner id as stored for an owner in key form (matching upper-cases owner ids in its keys and
+    rows): events name the owner a stream is scoped to."""
+
+    def __init__(self, session: Session) -> None:
+        from aggregator.store.models.tenancy import OwnerRow
+        from matching import keys
+
+        self._normalise = keys.normalize_code
+        self._owners = {keys.normalize_code(o): o for o in session.scalars(select(OwnerRow.owner_id))}
+
+    def __call__(self, owner: str | None) -> str | None:
+        return self._owners.get(self._normalise(owner) or "") if owner else None
+
+
+def links_added(session: Session, links: Sequence[dict[str, Any]], owner_of: OwnerOfKey) -> int:
+    """``link.added`` for each link a matching run stored that the previous run had not."""
+    return emit_many(session, [{
+        "owner_id": owner_of(link["owner_id"]), "topic": "link.added",
+        "key": f"{link['step']}|{link['left_key']}|{link['right_key']}",
+        "data": {"step": link["step"], "left_key": link["left_key"], "right_key": link["right_key"],
+                 "qty": link["qty"], "method": link["method"], "confidence": link["confidence"]}} for link in links])
+
+
+def title_events(session: Session, events: Sequence[dict[str, Any]], owner_of: OwnerOfKey, *,
+                 retracted: Sequence[dict[str, Any]] = ()) -> int:
+    """``title.event`` for each title event appended to the ledger (``action`` added) or no longer
+    supported by the data (``action`` retracted)."""
+    fields = ("subject_kind", "subject_key", "qty", "kind", "effective_at", "title_holder", "risk_bearer",
+              "custodian", "title_state", "location_state", "basis", "confidence")
+    out = []
+    for action, rows in (("added", events), ("retracted", retracted)):
+        for event in rows:
+            out.append({"owner_id": owner_of(event["owner_id"]), "topic": "title.event", "key": event["event_id"],
+                        "data": {"event_id": event["event_id"], "action": action,
+                                 **{f: event.get(f) for f in fields if f in event}}})
+    return emit_many(session, out)
+
+
+def match_exceptions(session: Session, rows: Sequence[dict[str, Any]], owner_of: OwnerOfKey, *,
+                     resolved: bool) -> int:
+    """``exception.opened`` (found, or found again after it had gone) or ``exception.resolved`` (resolved
+    by a manual link, or gone: the data no longer shows it) for matching exceptions."""
+    return emit_many(session, [{
+        "owner_id": owner_of(row["owner_id"]), "topic": "exception.resolved" if resolved else "exception.opened",
+        "key": f"matching:{row['exception_id']}",
+        "data": {"queue": "matching", "exception_id": row["exception_id"], "reason": row.get("reason"),
+                 "step": row.get("step"), "record_key": row.get("record_key"), "status": row.get("status"),
+                 "resolution": row.get("resolution")}} for row in rows])

@@ -109,6 +109,16 @@ def latest_position(session: Session) -> int:
     return session.scalar(select(func.max(OutboxEventRow.position))) or 0
 
 
-def prune(session: Session, older_than: datetime) -> int:
-    """Delete events created before ``older_than`` (a client resuming from before then starts over)."""
-    return session.execute(delete(OutboxEventRow).where(OutboxEventRow.created_at < older_than)).rowcount or 0
+def prune(session: Session, older_than: datetime, *, batch: int = 10_000) -> int:
+    """Delete delivered events (given a position) created before ``older_than``; returns how many. A client
+    resuming from before then starts over. Events still waiting for a position are kept, and so is the
+    latest positioned one: positions continue from it, never restart. Batched (``created_at`` index)."""
+    latest = latest_position(session)
+    removed = 0
+    while True:
+        ids = list(session.scalars(select(OutboxEventRow.id).where(
+            OutboxEventRow.created_at < older_than, OutboxEventRow.position.is_not(None),
+            OutboxEventRow.position < latest).order_by(OutboxEventRow.created_at).limit(batch)))
+        if not ids:
+            return removed
+        removed += session.execute(delete(OutboxEventRow).where(OutboxEventRow.id.in_(ids))).rowcount or 0

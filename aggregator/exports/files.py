@@ -52,12 +52,22 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def export_journals(session: Session, owner_id: str, layout_name: str, first: date, last: date, out: Path, *,
-                    entity: str | None = None, options: LayoutOptions | None = None) -> ExportResult:
-    """Write the owner's balanced journals dated ``first``..``last`` to ``out`` (or numbered parts)."""
+@dataclass(frozen=True, slots=True)
+class RenderedJournals:
+    """An export in memory: the layout's file(s), the journals' totals and the number of lines."""
+
+    payloads: tuple[bytes, ...]
+    journals: tuple[JournalTotals, ...]
+    lines: int
+
+
+def render_journals(session: Session, owner_id: str, layout_name: str, first: date, last: date, *,
+                    entity: str | None = None, options: LayoutOptions | None = None) -> RenderedJournals:
+    """The owner's balanced journals dated ``first``..``last`` rendered in a layout (one or more files);
+    an unbalanced journal raises ``UnbalancedJournalError`` before anything is rendered."""
     layout = layout_named(layout_name)
     rows = load_export_rows(session, owner_id, first, last, entity=entity)
-    totals = check_balanced(rows)  # raises before anything is written
+    totals = check_balanced(rows)
     about = {
         "owner": owner_id, "entity": entity or owner_id, "from": first.isoformat(), "to": last.isoformat(),
         "journals": str(len(totals)), "lines": str(len(rows)),
@@ -65,8 +75,15 @@ def export_journals(session: Session, owner_id: str, layout_name: str, first: da
         "canonical_csv_sha256": sha256_of(canonical_csv(rows)),
     }
     options = replace(options or LayoutOptions(stamp_day=last), stamp_day=last, about=about)
-    payloads = layout.render(rows, options)
-    paths = part_paths(out, len(payloads))
-    for path, data in zip(paths, payloads):
+    return RenderedJournals(tuple(layout.render(rows, options)), tuple(totals), len(rows))
+
+
+def export_journals(session: Session, owner_id: str, layout_name: str, first: date, last: date, out: Path, *,
+                    entity: str | None = None, options: LayoutOptions | None = None) -> ExportResult:
+    """Write the owner's balanced journals dated ``first``..``last`` to ``out`` (or numbered parts)."""
+    rendered = render_journals(session, owner_id, layout_name, first, last, entity=entity, options=options)
+    paths = part_paths(out, len(rendered.payloads))
+    for path, data in zip(paths, rendered.payloads):
         write_atomically(path, data)
-    return ExportResult(tuple(paths), tuple(sha256_of(p) for p in payloads), tuple(totals), len(rows))
+    return ExportResult(tuple(paths), tuple(sha256_of(p) for p in rendered.payloads), rendered.journals,
+                        rendered.lines)

@@ -277,3 +277,17 @@ def _bookings(session: Session, owner_id: str, statements: dict) -> dict[tuple[s
     return {ids[item_id]: Booking(row.book_currency, row.carrying_amount, row.carrying_rate, row.rate_source,
                                   row.rate_ref, row.rate_date or row.recognised_on, realized.get(item_id, Decimal(0)))
             for item_id, row in items.items()}
+
+
+def export_file(rows: list[OrderRow], fmt: str, *, owner_id: str, period: str, last: date) -> bytes:
+    """The export of ``rows`` (one owner's ``period``) as ``csv`` or ``xlsx`` (its ``export`` sheet names the
+    owner, the period, the row count and the CSV's digest)."""
+    from aggregator.exports.canonical import sha256_of
+
+    data = csv_bytes(rows)
+    if fmt == "csv":
+        return data
+    if fmt != "xlsx":
+        raise ValueError(f"unknown settlement export format {fmt!r}; csv or xlsx")
+    about = {"owner": owner_id, "period": period, "rows": str(len(rows)), "csv_sha256": sha256_of(data)}
+    return xlsx_bytes(rows, about, stamp_day=last)

@@ -27,6 +27,7 @@ def make_celery(settings: Settings) -> Celery:
             "match-owners": {"task": "aggregator.match_due", "schedule": float(settings.match_interval_seconds)},
             "book-settlements": {"task": "aggregator.book_due", "schedule": float(settings.booking_interval_seconds)},
             # ECB publishes around 16:00 CET; fetch after it, and again later in case of a late publication.
+            "prune-outbox": {"task": "aggregator.prune_outbox", "schedule": crontab(minute=10, hour=3)},
             "fx-ecb-daily": {"task": "aggregator.fetch_rates", "schedule": crontab(minute=30, hour="15,18"),
                              "args": ("ecb",)},
         },
@@ -42,6 +43,10 @@ def make_celery(settings: Settings) -> Celery:
     @app.task(name="aggregator.fetch_rates", autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
     def fetch_rates_task(source: str = "ecb") -> dict:
         return work.fetch_rates(settings, source)
+
+    @app.task(name="aggregator.prune_outbox")
+    def prune_outbox_task() -> dict:
+        return work.prune_outbox(settings)
 
     @app.task(name="aggregator.match_owner", bind=True, max_retries=20)
     def match_owner_task(task, owner_id: str, full: bool = False) -> dict:

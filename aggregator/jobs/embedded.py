@@ -28,6 +28,7 @@ def run_tick(settings: Settings) -> list[dict]:
             results.append({"owner_id": owner_id, "status": "busy", "reason": str(exc)})
     for owner_id in work.owners_to_match(settings):  # book what the syncs brought (also done per sync)
         results.append(work.book_settlements(settings, owner_id))
+    results.append(work.prune_outbox(settings))  # an index range: nothing to do most ticks
     return results
 
 

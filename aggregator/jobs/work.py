@@ -114,4 +114,19 @@ def fetch_rates(settings: Settings, source: str = "ecb") -> dict[str, Any]:
     return {"source": source, "report": str(report)}
 
 
-__all__ = ["SyncBusy", "book_settlements", "due_syncs", "engine_for", "fetch_rates", "match_owner", "owners_to_match", "sync_shop"]
+def prune_outbox(settings: Settings) -> dict[str, Any]:
+    """Delete live events delivered more than ``outbox_retention_days`` ago (``events.outbox.prune``)."""
+    from datetime import datetime, timezone
+
+    from aggregator.events.outbox import prune
+    from aggregator.store.db import session_scope
+
+    cutoff = datetime.now(timezone.utc) - timedelta(days=settings.outbox_retention_days)
+    with session_scope(engine_for(settings.effective_database_url)) as session:
+        removed = prune(session, cutoff)
+    log.info("outbox: pruned %d event(s) delivered before %s", removed, cutoff.isoformat())
+    return {"job": "prune-outbox", "pruned": removed, "before": cutoff.isoformat()}
+
+
+__all__ = ["SyncBusy", "book_settlements", "due_syncs", "engine_for", "fetch_rates", "match_owner", "owners_to_match", "prune_outbox",
+           "sync_shop"]

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from aggregator.matching_service.loader import load_input
 from aggregator.matching_service.service import load_previous
@@ -44,23 +45,33 @@ def position_at(engine: Engine, at, owner_id: str | None = None) -> pd.DataFrame
     return title_position(ledger, at, owner_id=owner_id, unit_values=values)
 
 
-def valued_position_at(engine: Engine, at, owner_id: str | None = None, *, detail: bool = False) -> pd.DataFrame:
-    """The title position per owner and stage (``valuation.value_position``): each lot at its cost, in its
-    owner's base currency at the rates of ``at``'s date (the last published within the converter's maximum
-    age), with the rate path of every conversion."""
+def valued_positions(session: Session, instants: list, owner_id: str | None = None, *,
+                     detail: bool = False) -> list[pd.DataFrame]:
+    """The title position per owner and stage at each of ``instants`` (aware), read once: each lot at its
+    cost, in its owner's base currency at the rates of the instant's date (the last published within the
+    converter's maximum age), with the rate path of every conversion (``valuation.value_position``)."""
     from aggregator.fx_service.rates import load_rate_book
     from aggregator.matching_service.valuation import value_position
     from aggregator.store.models.tenancy import OwnerRow
     from fx.convert import ConversionPolicy, Converter
 
     policy = ConversionPolicy(allow_fallback=True)
-    day = pd.Timestamp(at).tz_convert("UTC").date()
+    days = [pd.Timestamp(at).tz_convert("UTC").date() for at in instants]
+    if not days:
+        return []
+    bases = dict(session.execute(_owned(select(OwnerRow.owner_id, OwnerRow.base_currency), OwnerRow.owner_id,
+                                        owner_id)).all())
+    converter = Converter(load_rate_book(session, since=min(days) - timedelta(days=policy.max_age_days),
+                                         until=max(days)), policy)
+    ledger, values = load_ledger(session, owner_id)
+    return [value_position(title_position(ledger, at, owner_id=owner_id, unit_values=values), bases, converter, day,
+                           detail=detail) for at, day in zip(instants, days)]
+
+
+def valued_position_at(engine: Engine, at, owner_id: str | None = None, *, detail: bool = False) -> pd.DataFrame:
+    """``valued_positions`` at one instant."""
     with session_scope(engine) as session:
-        bases = dict(session.execute(_owned(select(OwnerRow.owner_id, OwnerRow.base_currency), OwnerRow.owner_id,
-                                            owner_id)).all())
-        book = load_rate_book(session, since=day - timedelta(days=policy.max_age_days), until=day)
-    position = position_at(engine, at, owner_id)
-    return value_position(position, bases, Converter(book, policy), day, detail=detail)
+        return valued_positions(session, [at], owner_id, detail=detail)[0]
 
 
 def link_chains(engine: Engine, owner_id: str | None = None) -> pd.DataFrame:

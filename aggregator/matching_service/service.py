@@ -16,6 +16,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from aggregator.events import emitters
 from aggregator.matching_service.loader import load_endorsements, load_input, load_transit_lots
 from aggregator.matching_service.policy_file import load_policy_book
 from aggregator.store.db import session_scope
@@ -81,50 +82,69 @@ def load_previous(session: Session, owner_id: str | None = None) -> MatchResult:
     return MatchResult(links=links, exceptions=exc, fingerprints=dict(parts))
 
 
-def _store_links(session: Session, result: MatchResult, redo: set[str], owner_id: str | None) -> None:
+def _store_links(session: Session, result: MatchResult, previous: MatchResult, redo: set[str],
+                 owner_id: str | None) -> list[dict]:
+    """Replace the links of re-matched partitions; returns the links the previous run did not have."""
     stale = delete(MatchLinkRow).where(MatchLinkRow.partition.in_(redo)) if redo else None
     if stale is not None:
         session.execute(_owner_filter(stale, MatchLinkRow.owner_id, owner_id))
-    fresh = result.links[result.links["partition"].isin(redo)]
-    _insert(session, MatchLinkRow, _records(fresh[LINK_COLUMNS]))
+    fresh = _records(result.links[result.links["partition"].isin(redo)][LINK_COLUMNS])
+    _insert(session, MatchLinkRow, fresh)
+    before = previous.links[previous.links["partition"].isin(redo)]
+    known = set(zip(before["step"], before["left_key"], before["right_key"]))
+    return [link for link in fresh if (link["step"], link["left_key"], link["right_key"]) not in known]
 
 
-def _store_exceptions(session: Session, result: MatchResult, redo: set[str], now: datetime) -> None:
+def _store_exceptions(session: Session, result: MatchResult, redo: set[str], now: datetime
+                      ) -> tuple[list[dict], list[dict]]:
+    """Store the re-matched partitions' exceptions; returns (opened: new or back after gone, gone: open
+    ones the data no longer shows)."""
     fresh = result.exceptions[result.exceptions["partition"].isin(redo)]
-    existing = {(o, e): (pk, status) for pk, o, e, status in session.execute(
+    existing = {(r.owner_id, r.exception_id): r for r in session.execute(
         select(MatchExceptionRow.id, MatchExceptionRow.owner_id, MatchExceptionRow.exception_id,
-               MatchExceptionRow.status).where(MatchExceptionRow.partition.in_(redo))).all()} if redo else {}
+               MatchExceptionRow.status, MatchExceptionRow.reason, MatchExceptionRow.step,
+               MatchExceptionRow.record_key).where(MatchExceptionRow.partition.in_(redo))).all()} if redo else {}
     seen: set[int] = set()
-    new_rows = []
+    new_rows, opened = [], []
     for row in _records(fresh[EXCEPTION_COLUMNS]):
         found = existing.get((row["owner_id"], row["exception_id"]))
         if found is None:
             new_rows.append({**row, "status": "OPEN"})
             continue
-        pk, status = found
-        seen.add(pk)
-        session.execute(update(MatchExceptionRow).where(MatchExceptionRow.id == pk).values(
+        seen.add(found.id)
+        if found.status == "GONE":
+            opened.append({**row, "status": "OPEN"})
+        session.execute(update(MatchExceptionRow).where(MatchExceptionRow.id == found.id).values(
             detail=row["detail"], qty=row["qty"], last_seen_at=now,
-            status="OPEN" if status == "GONE" else status))
+            status="OPEN" if found.status == "GONE" else found.status))
     _insert(session, MatchExceptionRow, new_rows)
-    gone = [pk for (pk, status) in existing.values() if pk not in seen and status == "OPEN"]
+    gone = [r for r in existing.values() if r.id not in seen and r.status == "OPEN"]
     for start in range(0, len(gone), _BATCH):
-        session.execute(update(MatchExceptionRow).where(MatchExceptionRow.id.in_(gone[start:start + _BATCH]))
-                        .values(status="GONE", last_seen_at=now))
+        session.execute(update(MatchExceptionRow).where(
+            MatchExceptionRow.id.in_([r.id for r in gone[start:start + _BATCH]])).values(status="GONE",
+                                                                                        last_seen_at=now))
+    return new_rows + opened, [{**r._asdict(), "status": "GONE"} for r in gone]
 
 
-def _resolve_by_manual_links(session: Session, owner_id: str | None, now: datetime) -> None:
-    """Exceptions named by an active manual link are RESOLVED, with the link's note as the resolution."""
+def _resolve_by_manual_links(session: Session, owner_id: str | None, now: datetime) -> list[dict]:
+    """Exceptions named by an active manual link are RESOLVED, with the link's note as the resolution;
+    returns those resolved now."""
     rows = session.execute(_owner_filter(select(ManualLinkRow.owner_id, ManualLinkRow.resolves_exception_id,
                                                 ManualLinkRow.note, ManualLinkRow.created_by)
                                          .where(ManualLinkRow.active.is_(True),
                                                 ManualLinkRow.resolves_exception_id.is_not(None)),
                                          ManualLinkRow.owner_id, owner_id)).all()
+    resolved = []
     for owner, exception_id, note, who in rows:
-        session.execute(update(MatchExceptionRow).where(
+        resolution = f"manual link: {note}".strip()
+        changed = session.execute(update(MatchExceptionRow).where(
             MatchExceptionRow.owner_id == owner, MatchExceptionRow.exception_id == exception_id,
             MatchExceptionRow.status != "RESOLVED").values(
-            status="RESOLVED", resolution=f"manual link: {note}".strip(), resolved_by=who, resolved_at=now))
+            status="RESOLVED", resolution=resolution, resolved_by=who, resolved_at=now)).rowcount
+        if changed:
+            resolved.append({"owner_id": owner, "exception_id": exception_id, "status": "RESOLVED",
+                             "resolution": resolution})
+    return resolved
 
 
 def _store_partitions(session: Session, result: MatchResult, previous: MatchResult, redo: set[str]) -> None:
@@ -141,19 +161,26 @@ def _store_partitions(session: Session, result: MatchResult, previous: MatchResu
          "links": int(links.get(p, 0)), "exceptions": int(exc.get(p, 0))} for p in changed])
 
 
-def _store_title(session: Session, ledger: pd.DataFrame, owner_id: str | None, now: datetime) -> tuple[int, int]:
+def _store_title(session: Session, ledger: pd.DataFrame, owner_id: str | None, now: datetime
+                 ) -> tuple[list[dict], list[dict]]:
+    """Append new title events, mark unsupported ones retracted (and clear the mark of returning ones);
+    returns (added, retracted)."""
     stored = dict(session.execute(_owner_filter(select(TitleEventRow.event_id, TitleEventRow.retracted_at),
                                                 TitleEventRow.owner_id, owner_id)).all())
     current = set(ledger["event_id"])
-    new = ledger[~ledger["event_id"].isin(list(stored))]
-    _insert(session, TitleEventRow, _records(new[[*LEDGER_COLUMNS, "seq"]]))
+    new = _records(ledger[~ledger["event_id"].isin(list(stored))][[*LEDGER_COLUMNS, "seq"]])
+    _insert(session, TitleEventRow, new)
     back = [e for e, retracted in stored.items() if e in current and retracted is not None]
     gone = [e for e, retracted in stored.items() if e not in current and retracted is None]
     for ids, value in ((back, None), (gone, now)):
         for start in range(0, len(ids), _BATCH):
             session.execute(update(TitleEventRow).where(TitleEventRow.event_id.in_(ids[start:start + _BATCH]))
                             .values(retracted_at=value))
-    return len(new), len(gone)
+    retracted = [{"event_id": e, "owner_id": o, "subject_key": k} for start in range(0, len(gone), _BATCH)
+                 for e, o, k in session.execute(select(TitleEventRow.event_id, TitleEventRow.owner_id,
+                                                       TitleEventRow.subject_key)
+                                                .where(TitleEventRow.event_id.in_(gone[start:start + _BATCH])))]
+    return new, retracted
 
 
 def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None,
@@ -174,19 +201,23 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
         else:
             result = match_incremental(inp, previous)
             redo = set(result.rematched)
-        _store_links(session, result, redo, owner_id)
-        _store_exceptions(session, result, redo, now)
-        _resolve_by_manual_links(session, owner_id, now)
+        owner_of = emitters.OwnerOfKey(session)  # live events, in this same transaction
+        emitters.links_added(session, _store_links(session, result, previous, redo, owner_id), owner_of)
+        opened, gone = _store_exceptions(session, result, redo, now)
+        emitters.match_exceptions(session, opened, owner_of, resolved=False)
+        emitters.match_exceptions(session, gone + _resolve_by_manual_links(session, owner_id, now), owner_of,
+                                  resolved=True)
         _store_partitions(session, result, previous, redo)
         prepared = result.prepared or prepare_input(inp)
         ledger = derive_title_events(prepared, result.links, policy, load_endorsements(session, owner_id),
                                      load_transit_lots(session, owner_id))
         added, retracted = _store_title(session, ledger, owner_id, now)
+        emitters.title_events(session, added, owner_of, retracted=retracted)
         stale_values = delete(LotValueRow)
         session.execute(_owner_filter(stale_values, LotValueRow.owner_id, owner_id))
         values = lot_unit_values(prepared, result.links)
         _insert(session, LotValueRow, [{"owner_id": k.split("|")[0], "lot_key": k, "unit_value": v, "currency": c,
                                         "basis": b} for k, (v, c, b) in sorted(values.items())])
         return MatchSummary(partitions=len(result.fingerprints), rematched=len(result.rematched),
-                            links=len(result.links), exceptions=len(result.exceptions), title_events_added=added,
-                            title_events_retracted=retracted)
+                            links=len(result.links), exceptions=len(result.exceptions), title_events_added=len(added),
+                            title_events_retracted=len(retracted))

@@ -3,7 +3,10 @@ the API's indexed answers equal what the matching engine derives from the owner'
 (``open_lots`` for quantities, ``link_chains`` for which orders a container, bill, entry, ASN or lot fed)."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+import pandas as pd
 
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
@@ -11,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.api.app import create_app
-from aggregator.matching_service.queries import link_chains, open_quantities
+from aggregator.matching_service.queries import link_chains, open_quantities, valued_position_at
 from aggregator.matching_service.service import run_match
 from aggregator.sandbox_link import connect_sandbox, import_logistics_dir
 from aggregator.store.models import ShopRow
@@ -92,3 +95,17 @@ def test_lots_orders_fed_and_upstream_search_agree_with_the_engine(sqlite_engine
     other = next(k for o, k in keys.items() if o != owner)
     assert client.get(f"/api/v1/lots/{owner}/{one_lot['warehouse_code']}/{one_lot['lot_id']}",
                       headers={"Authorization": f"Bearer {other}"}).status_code == 404
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    position = client.get("/api/v1/title/position", params={"at": now.isoformat()}, headers=auth).json()
+    frame = valued_position_at(sqlite_engine, pd.Timestamp(now), owner)
+    assert position["rows"] and [(r["stage"], r["title_holder"], r["qty"], r["value"], r["currency"])
+                                 for r in position["rows"]] == [
+        (r.stage, r.title_holder, int(r.qty), format(r.value, "f"), r.currency) for r in frame.itertuples()]
+    series = client.get("/api/v1/title/series", headers=auth, params={
+        "from": (now - timedelta(days=65)).isoformat(), "to": now.isoformat(), "step": "month"}).json()
+    assert [p["at"] for p in series["points"]][-1] <= now.isoformat().replace("+00:00", "Z")
+    assert len(series["points"]) == 3 and series["points"][-1]["rows"]
+    too_long = client.get("/api/v1/title/series", headers=auth, params={
+        "from": "2000-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z", "step": "day"})
+    assert too_long.status_code == 422

@@ -66,6 +66,7 @@ def build_world(engine) -> dict[str, str]:
         _settlements(session)
         for owner, tag in (("ALPHA", "ALPHA"), ("BRAVO-CO", "BRAVO")):
             logistics(session, owner, tag)
+            money_and_title(session, owner, tag)
         _, viewer = create_key(session, role="owner-viewer", owner_id="ALPHA")
     return {"viewer": viewer}
 
@@ -125,6 +126,30 @@ def matched(session, owner: str, tag: str) -> None:
                      for step, left, right in links])
 
 
+def money_and_title(session, owner: str, tag: str) -> None:
+    """A rate lock, an FX receivable and a lot held in transit (title ledger + unit cost) of one owner."""
+    from decimal import Decimal
+
+    from aggregator.store.models.fx import FxLockRow, FxOpenItemRow
+    from aggregator.store.models.matching import LotValueRow, TitleEventRow
+
+    session.add_all([
+        FxLockRow(owner_id=owner, lock_id=f"{tag}-LOCK", kind="forward", provider=f"{tag} bank", sell_currency="MYR",
+                  buy_currency="CNY", rate_base="MYR", client_rate=Decimal("1.52"), notional_amount=Decimal("1000"),
+                  notional_currency="MYR", tolerance=Decimal("0"), usage="multi_use", valid_from=T0,
+                  valid_to=T0 + timedelta(days=30), used_amount=Decimal("0")),
+        FxOpenItemRow(owner_id=owner, item_id=f"{tag}-ITEM", account="1200", original_amount=Decimal("9.00"),
+                      original_currency="MYR", carrying_amount=Decimal("13.68"), book_currency="CNY",
+                      carrying_rate=Decimal("1.52"), recognised_on=T0.date(), rate_source=f"{tag}-RATES"),
+        TitleEventRow(event_id=f"{tag}-TE1", owner_id=owner, subject_kind="LOT", subject_key=f"{owner}|WH1|{tag}-LOT1",
+                      seq=1, qty=5, kind="SHIPPED_ON_BOARD", effective_at=T0, title_holder=owner,
+                      risk_bearer=owner, custodian=f"{tag} carrier", title_state="OWNER_IN_TRANSIT",
+                      location_state="IN_TRANSIT_OCEAN", basis="INCOTERM", confidence="HIGH"),
+        LotValueRow(owner_id=owner, lot_key=f"{owner}|WH1|{tag}-LOT1", unit_value=Decimal("2.50"), currency="CNY",
+                    basis="INVOICE"),
+    ])
+
+
 #: a value of ALPHA and one of BRAVO for every path parameter
 PATH_VALUES = {
     "platform": ("shopee", "shopee"),
@@ -139,6 +164,7 @@ PATH_VALUES = {
     "country": ("MY", "MY"),
     "declaration_no": ("ALPHA-DECL1", "BRAVO-DECL1"),
     "lot_id": ("ALPHA-LOT1", "BRAVO-LOT1"),
+    "lock_id": ("ALPHA-LOCK", "BRAVO-LOCK"),
 }
 #: BRAVO values for every query parameter ("ALPHA-OK" = a parameter that names nothing of an owner)
 QUERY_VALUES = {
@@ -152,11 +178,19 @@ QUERY_VALUES = {
     "check": ["balanced", "mismatch"], "issued_since": ["2000-01-01T00:00:00Z"],
     "issued_before": ["2100-01-01T00:00:00Z"], "offset": ["0"], "doc_type": ["BL"], "warehouse_code": ["WH1"],
     "country": ["MY"], "entity": ["orders"], "record": ["shopee|BRAVO-SHOP|BRAVO-1"],
+    "at": ["2100-01-01T00:00:00Z"], "detail": ["true"], "from": ["2000-01-01T00:00:00Z"],
+    "to": ["2000-03-01T00:00:00Z"], "step": ["month"], "base": ["MYR"], "quote": ["CNY"], "source": ["BRAVO-RATES"],
+    "since": ["2000-01-01"], "until": ["2100-01-01"], "layout": ["csv", "xero"], "period": ["2026-11"],
+    "format": ["csv"],
 }
 #: parameters every call of an operation carries (a live stream is read in its catch-up form)
 ALWAYS = {"/api/v1/events": {"follow": "false", "after": "0"},
           "/api/v1/audit": {"entity": "orders", "record": "shopee|ALPHA-SHOP|ALPHA-1"},
-          "/api/v1/lookup": {"q": "ALPHA-BL1"}}
+          "/api/v1/lookup": {"q": "ALPHA-BL1"},
+          "/api/v1/title/position": {"at": "2100-01-01T00:00:00Z"},
+          "/api/v1/title/series": {"from": "2026-01-01T00:00:00Z", "to": "2026-12-31T00:00:00Z", "step": "month"},
+          "/api/v1/exports/journals": {"layout": "csv", "from": "2026-01-01", "to": "2026-12-31"},
+          "/api/v1/exports/settlement": {"period": "2026-11", "format": "csv"}}
 
 
 @pytest.fixture
@@ -233,3 +267,11 @@ def test_upstream_identifiers_find_the_orders_they_fed(walk: TestClient) -> None
         assert [(x["lot_id"], x["units_in"]) for x in fed["lots"]] == [("ALPHA-LOT1", 2)], (path, fed)
         assert [o["order_id"] for o in fed["orders"]["items"]] == ["ALPHA-1"], path
     assert [x["lot_id"] for x in walk.get("/api/v1/lots").json()["items"]] == ["ALPHA-LOT1"]
+
+
+def test_the_walk_sees_alpha_money_and_title(walk: TestClient) -> None:
+    position = walk.get("/api/v1/title/position", params={"at": "2100-01-01T00:00:00Z"}).json()
+    total = next(r for r in position["rows"] if r["stage"] == "TOTAL")
+    assert (total["owner_id"], total["qty"], total["value"], total["currency"]) == ("ALPHA", 5, "12.50", "CNY")
+    assert [x["lock_id"] for x in walk.get("/api/v1/fx/locks").json()["items"]] == ["ALPHA-LOCK"]
+    assert [x["item_id"] for x in walk.get("/api/v1/fx/receivables").json()["items"]] == ["ALPHA-ITEM"]

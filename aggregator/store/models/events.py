@@ -28,6 +28,7 @@ class OutboxEventRow(Base):
     __table_args__ = (
         Index("ix_outbox_events_owner_id_position", "owner_id", "position"),
         Index("ix_outbox_events_position", "position", unique=True),
+        Index("ix_outbox_events_created_at", "created_at"),  # retention: prune by age
     )
 
     id: Mapped[int] = mapped_column(_BIG, primary_key=True)

@@ -331,6 +331,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_events'))
     )
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_events_created_at', ['created_at'], unique=False)
         batch_op.create_index('ix_outbox_events_owner_id_position', ['owner_id', 'position'], unique=False)
         batch_op.create_index('ix_outbox_events_position', ['position'], unique=True)
 
@@ -1275,6 +1276,7 @@ def downgrade() -> None:
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_events_position')
         batch_op.drop_index('ix_outbox_events_owner_id_position')
+        batch_op.drop_index('ix_outbox_events_created_at')
 
     op.drop_table('outbox_events')
     with op.batch_alter_table('orders', schema=None) as batch_op:
