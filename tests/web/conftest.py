@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, select
@@ -103,6 +104,20 @@ def web_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) 
             world.base = base
             yield world
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def linked(web_world: WebWorld) -> dict:
+    """An order of the world whose chain reaches a container, a bill of lading and a customs entry, read
+    through the API as the page reads it: {"order": detail, "link": one chain link}."""
+    auth = {"Authorization": f"Bearer {web_world.keys['admin']}"}
+    with httpx.Client(base_url=web_world.base, headers=auth, timeout=30) as api:
+        for o in api.get("/api/v1/orders", params={"limit": 200}).json()["items"]:
+            detail = api.get(f"/api/v1/orders/{o['platform']}/{o['shop_id']}/{o['order_id']}").json()
+            for link in detail["chain"]:
+                if link["container_no"] and link["transport_document_no"] and link["customs_declaration_no"]:
+                    return {"order": detail, "link": link}
+    raise AssertionError("no order of the web world reaches a bill of lading and a customs entry")
 
 
 @pytest.fixture(scope="session")

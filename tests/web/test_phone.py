@@ -12,7 +12,7 @@ def page_width(web) -> int:
     return web.evaluate("() => document.documentElement.scrollWidth")
 
 
-def test_the_phone_layout(web) -> None:
+def test_the_phone_layout(web, linked) -> None:
     web.sign_in("admin", "#/orders")
     web.wait_for_selector("#view tbody tr")
     assert web.viewport_size["width"] == 375
@@ -28,6 +28,15 @@ def test_the_phone_layout(web) -> None:
     assert lane["width"] > 300  # a lane takes the phone's width
     assert page_width(web) <= 375
     web.shot("order")
+    web.fill("#search-box", linked["link"]["container_no"])  # a container: tables scroll inside themselves
+    web.press("#search-box", "Enter")
+    web.wait_for_selector("#view section h2")
+    assert page_width(web) <= 375
+    web.shot("container")
+    web.click("#nav a[href='#/exceptions']")
+    web.wait_for_selector("#view .filters")
+    assert page_width(web) <= 375
+    web.shot("exceptions")
     web.click("#nav a[href='#/shops']")
     web.wait_for_selector(".shop")
     assert page_width(web) <= 375

@@ -4,24 +4,10 @@ fed); one of those orders shows its chain with the container, bill of lading and
 a link to its own page."""
 from __future__ import annotations
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-
-
-def fully_linked_order(world) -> dict:
-    """An order of the world whose chain reaches a container, a bill of lading and a customs entry."""
-    auth = {"Authorization": f"Bearer {world.keys['admin']}"}
-    with httpx.Client(base_url=world.base, headers=auth, timeout=30) as api:
-        page = api.get("/api/v1/orders", params={"limit": 200}).json()
-        for o in page["items"]:
-            detail = api.get(f"/api/v1/orders/{o['platform']}/{o['shop_id']}/{o['order_id']}").json()
-            for link in detail["chain"]:
-                if link["container_no"] and link["transport_document_no"] and link["customs_declaration_no"]:
-                    return {"order": detail, "link": link}
-    raise AssertionError("no order of the web world reaches a bill of lading and a customs entry")
 
 
 def search(web, q: str) -> None:
@@ -29,9 +15,8 @@ def search(web, q: str) -> None:
     web.press("#search-box", "Enter")
 
 
-def test_a_container_leads_to_its_orders_and_an_order_to_its_bill_and_customs_entry(web, web_world) -> None:
-    found = fully_linked_order(web_world)
-    link, order = found["link"], found["order"]
+def test_a_container_leads_to_its_orders_and_an_order_to_its_bill_and_customs_entry(web, linked) -> None:
+    link, order = linked["link"], linked["order"]
     web.sign_in("operations")
     search(web, link["container_no"].lower())  # typed as a person would; the container is found all the same
     expect(web.locator("#view h1")).to_have_text(f"Container {link['container_no']}")
