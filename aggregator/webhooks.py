@@ -8,7 +8,9 @@ a duplicate delivery is acknowledged and ignored. Every refusal is a ``WebhookRe
 4xx status; the HTTP edge (``api/routes/webhooks.py``) also refuses a body over the size limit while
 reading it (413). ``apply`` acts on a stored event: an order status change re-reads the order
 by id and upserts it, so a late, older notification can never overwrite a newer state (the upsert's
-source-time guard); a revoked authorization marks the shop ``needs_reauth``.
+source-time guard); a return or cancellation change (TikTok types 11/12, Lazada reverse orders)
+re-reads the order's after-sales cases and the order; a revoked authorization marks the shop
+``needs_reauth``.
 """
 from __future__ import annotations
 
@@ -141,7 +143,7 @@ def receive(session: Session, vault: Vault, platform: str, body: bytes, authoriz
 def apply(engine: Engine, vault: Vault, event_pk: int, transports: TransportPool | None = None) -> str:
     """Act on a stored event; returns (and stores) its new status. ``transports``: the process's pool of
     long-lived clients (re-reading an order then reuses a kept-alive connection)."""
-    from aggregator.sync.marketplace import ShopNotReady, refresh_orders
+    from aggregator.sync.marketplace import ShopNotReady, refresh_orders, refresh_returns
 
     with Session(engine) as session:
         event = session.get(WebhookEventRow, event_pk)
@@ -166,6 +168,15 @@ def apply(engine: Engine, vault: Vault, event_pk: int, transports: TransportPool
             detail = ", ".join(f"{k} {v}" for k, v in outcome.counts.items() if v) or None
             if outcome.not_found:
                 detail = f"not found upstream: {', '.join(outcome.not_found)}"
+        elif event.kind == "RETURN_STATUS" and event.order_id:
+            transport = transports.transport(shop.platform) if transports is not None else None
+            counts = refresh_returns(engine, shop, vault, [event.order_id], transport=transport)
+            orders = refresh_orders(engine, shop, vault, [event.order_id], transport=transport)
+            for name, value in orders.counts.items():
+                counts[f"order {name}"] = value
+            changed = counts["created"] + counts["updated"] + counts["order created"] + counts["order updated"]
+            status = "applied" if changed else "failed" if counts["failed"] else "unchanged"
+            detail = ", ".join(f"{k} {v}" for k, v in counts.items() if v) or None
         elif event.kind == "AUTH_REVOKED":
             with session_scope(engine) as session:
                 session.execute(update(ShopRow).where(ShopRow.id == shop.id)

@@ -40,8 +40,9 @@ class WebhookEvent:
     """A verified push from a marketplace, reduced to what the application acts on.
 
     ``event_id`` is stable for the same notification (dedupe key); ``source_updated_at`` lets a late,
-    older notification be recognised as stale. ``kind``: ORDER_STATUS, AUTH_REVOKED, AUTH_EXPIRING
-    or OTHER (kept, not acted on).
+    older notification be recognised as stale. ``kind``: ORDER_STATUS, RETURN_STATUS (a return,
+    refund or cancellation of ``order_id`` changed), AUTH_REVOKED, AUTH_EXPIRING or OTHER (kept, not
+    acted on).
     """
 
     platform: Platform
@@ -60,6 +61,17 @@ class OrderSource(Protocol):
     def iter_orders(self, start: datetime, end: datetime) -> Iterator[Any]: ...
 
     def fetch_orders(self, order_ids: list[str]) -> list[Any]: ...
+
+    def request_ids(self) -> list[str]: ...
+
+
+class ReturnSource(Protocol):
+    """After-sales cases (returns, refunds, cancellations); ``fetch_for_orders`` where the platform can
+    search them by order (webhooks re-read an order's cases)."""
+
+    max_window: timedelta
+
+    def iter_returns(self, start: datetime, end: datetime) -> Iterator[Any]: ...
 
     def request_ids(self) -> list[str]: ...
 

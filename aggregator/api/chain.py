@@ -6,7 +6,8 @@ warehouse shipment lines → ``shipment_lot`` links → lots → ``lot_receipt``
 ``receipt_document`` / ``receipt_customs`` (else the document-level ``receipt_transport_doc`` /
 ``receipt_customs_entry``) → transport document and customs lines. Warehouse
 shipments that name the order and its settlement lines are read by the order id directly, so
-dispatch, delivery and payout show before any matching run. Steps and their order follow
+dispatch, delivery and payout show before any matching run; so are its returns, refunds and
+cancellations (``returns`` by ``ix_returns_order``): the request, then the state it reached. Steps and their order follow
 ``matching.timeline`` (the same facts as the engine's whole-frame timeline; tested).
 
 Statements are built once, with bound parameters (``expanding`` for key lists), and read as rows, not
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from aggregator.store.models.logistics import CustomsEntryRow, TransportDocumentLineRow, TransportDocumentRow
 from aggregator.store.models.marketplace import OrderRow, SettlementLineRow, order_key
 from aggregator.store.models.matching import MatchLinkRow
+from aggregator.store.models.returns import ReturnLineRow, ReturnRow
 from aggregator.store.models.warehouse import WarehouseReceiptLineRow, WarehouseReceiptRow, WarehouseShipmentRow
 from matching import keys
 from matching.frames import RECEIPT_IN_PROGRESS
@@ -56,6 +58,12 @@ _CUSTOMS = select(C.declaration_no, C.arrival_date, C.released_at).where(
 _SETTLEMENTS = (select(SET.kind, SET.amount, SET.currency, SET.occurred_at)
                 .where(SET.order_id == bindparam("order_id"), SET.platform == bindparam("platform"),
                        SET.shop_id == bindparam("shop_id")).order_by(SET.id))
+RET, RETL = ReturnRow.__table__.c, ReturnLineRow.__table__.c
+_RETURNS = (select(RET.id, RET.kind, RET.return_id, RET.status, RET.raw_status, RET.requested_at,
+                   RET.source_updated_at, RET.refund_amount, RET.currency, RET.disposition)
+            .where(RET.platform == bindparam("platform"), RET.shop_id == bindparam("shop_id"),
+                   RET.order_id == bindparam("order_id")).order_by(RET.requested_at, RET.id))
+_RETURN_UNITS = select(RETL.return_pk, RETL.quantity).where(RETL.return_pk.in_(bindparam("pks", expanding=True)))
 
 
 @dataclass
@@ -194,6 +202,19 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
 
     for s in run(_SETTLEMENTS, {"order_id": order.order_id, "platform": order.platform, "shop_id": order.shop_id}):
         add("settled", s.occurred_at, "marketplace", f"settlement {s.kind}", f"{format(s.amount, 'f')} {s.currency}")
+
+    returns = run(_RETURNS, {"platform": order.platform, "shop_id": order.shop_id, "order_id": order.order_id}).all()
+    units: dict[int, int] = {}
+    for pk, quantity in (run(_RETURN_UNITS, {"pks": [r.id for r in returns]}) if returns else []):
+        units[pk] = units.get(pk, 0) + quantity
+    for r in returns:
+        record, what = f"{r.kind.lower()} {r.return_id}", "cancellation" if r.kind == "CANCELLATION" else "return"
+        add(f"{what}_requested", r.requested_at, "marketplace", record, f"{units.get(r.id, 0)} unit(s)")
+        money = f", {format(r.refund_amount, 'f')} {r.currency} refund" if r.refund_amount is not None else ""
+        goods = f", goods {r.disposition.lower()}" if r.disposition else ""
+        if r.status != "REQUESTED":
+            add(f"{what}_{r.status.lower()}", r.source_updated_at, "marketplace", record,
+                f"{r.raw_status}{money}{goods}")
 
     unique = {(s["step"], s["at"], s["record"], s["detail"]): s for s in steps}
     out.timeline = sorted(unique.values(), key=lambda s: (s["at"], _RANK.get(s["step"], 99), s["record"], s["detail"]))

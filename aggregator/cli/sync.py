@@ -17,12 +17,12 @@ from aggregator.cli.instants import INSTANT
 from aggregator.cli.owner_option import owner_option
 
 
-@click.command(name="sync", help="Pull orders or settlements from the marketplaces (one shop or every active shop).")
+@click.command(name="sync", help="Pull orders, settlements or returns from the marketplaces (one shop or every active shop).")
 @click.option("--shop", "shop_id", default=None, help="Only this shop id.")
 @click.option("--platform", type=click.Choice(["shopee", "lazada", "tiktok"]), default=None)
 @owner_option(help="Only this owner's shops.")
-@click.option("--stream", default="orders", type=click.Choice(["orders", "settlements"]), show_default=True,
-              help="orders, or settlements (payout/fee lines from the finance APIs).")
+@click.option("--stream", default="orders", type=click.Choice(["orders", "settlements", "returns"]), show_default=True,
+              help="orders, settlements (payout/fee lines from the finance APIs) or returns (returns, refunds, cancellations).")
 @click.option("--since", type=INSTANT, default=None,
               help="Backfill from this instant (ISO 8601 with a time zone, e.g. 2026-10-01T00:00:00+08:00).")
 @click.option("--until", type=INSTANT, default=None,

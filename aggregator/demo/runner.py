@@ -201,13 +201,14 @@ def _chain_verdict(engine, truth: dict, position, report: DemoReport, console: C
 
 def _sync_all(engine, vault: Vault, shops: list[ShopRow], settings: Settings, report: DemoReport,
               console: Console, now: datetime | None = None) -> None:
-    from aggregator.sync.marketplace import STREAMS, sync_shop
+    from aggregator.sync.marketplace import streams_of, sync_shop
+    from platform_adapters.registry import get_adapter
 
     now = now or datetime.now(timezone.utc)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
         for shop in shops:
-            for stream in STREAMS:
+            for stream in streams_of(get_adapter(shop.platform)):
                 task = progress.add_task(f"{shop.platform}:{shop.shop_id} {stream}", total=None)
                 summary = sync_shop(engine, shop, vault, stream, since=now - timedelta(days=60), now=now,
                                     on_record=lambda t=task: progress.advance(t), lag=timedelta(seconds=0))

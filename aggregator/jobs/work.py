@@ -76,12 +76,14 @@ def book_settlements(settings: Settings, owner_id: str) -> dict[str, Any]:
 
 def due_syncs(settings: Settings) -> list[tuple[int, str]]:
     """Every active shop × stream: what one scheduling tick asks for."""
-    from aggregator.sync.marketplace import STREAMS
+    from aggregator.sync.marketplace import streams_of
+    from platform_adapters.registry import get_adapter
 
     engine = engine_for(settings.effective_database_url)
     with Session(engine) as session:
-        shops = session.scalars(select(ShopRow.id).where(ShopRow.status == "active").order_by(ShopRow.id)).all()
-    return [(shop_pk, stream) for shop_pk in shops for stream in STREAMS]
+        shops = session.execute(select(ShopRow.id, ShopRow.platform).where(ShopRow.status == "active")
+                                .order_by(ShopRow.id)).all()
+    return [(shop_pk, stream) for shop_pk, platform in shops for stream in streams_of(get_adapter(platform))]
 
 
 def owners_to_match(settings: Settings) -> list[str]:

@@ -274,7 +274,7 @@ def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWrit
                  raw_payload=pulled.raw, record_key=f"{shop.shop_id}:{pulled.record_key}", run_id=run_id)
             counts["failed"] += 1
             continue
-        if getattr(result.record, "status", None) is OrderStatus.UNKNOWN:
+        if getattr(getattr(result.record, "status", None), "value", None) == OrderStatus.UNKNOWN.value:
             counts["unknown_status"] += 1
         usable.append(pulled)
     if batch_writer is not None and usable:

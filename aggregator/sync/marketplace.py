@@ -1,7 +1,8 @@
 """Marketplace streams bound to the sync framework: each shop's adapter becomes a ``StreamPuller``.
 
-Streams: ``orders`` (order headers, lines, packages) and ``settlements`` (settlement lines from the
-platforms' finance APIs). ``sync_shop`` builds, for one shop, the adapter settings from its stored
+Streams: ``orders`` (order headers, lines, packages), ``settlements`` (settlement lines from the
+platforms' finance APIs) and ``returns`` (returns, refunds and cancellations from the platforms'
+after-sales APIs, for adapters that offer ``return_source``). ``sync_shop`` builds, for one shop, the adapter settings from its stored
 credentials, the database token provider (single-flight refresh), one HTTP transport with the shared
 retry policy and a per-shop rate limiter, and runs ``run_sync`` for the stream with its writer.
 A shop needing re-authorization is not synced and says so; an authorization lost during the run
@@ -28,6 +29,7 @@ from aggregator.auth.token_store import DatabaseTokenProvider
 from aggregator.store.db import session_scope
 from aggregator.settlement.writer import write_settlement_record, write_settlement_records
 from aggregator.store.marketplace_writer import write_order, write_orders
+from aggregator.store.returns_writer import write_return, write_returns
 from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.upsert import write_audit
 from aggregator.store.vault import Vault
@@ -40,8 +42,14 @@ from platform_adapters.registry import MarketplaceAdapter, OrderSource, ShopCont
 
 log = logging.getLogger(__name__)
 WRITERS = {"orders": (write_order, write_orders),
-           "settlements": (write_settlement_record, write_settlement_records)}
+           "settlements": (write_settlement_record, write_settlement_records),
+           "returns": (write_return, write_returns)}
 STREAMS = tuple(WRITERS)
+
+
+def streams_of(adapter: MarketplaceAdapter) -> tuple[str, ...]:
+    """The streams ``adapter`` offers: orders and settlements always, returns when it has a source."""
+    return tuple(s for s in STREAMS if s != "returns" or hasattr(adapter, "return_source"))
 _LIMITERS: dict[str, RateLimiter] = {}
 
 
@@ -70,6 +78,31 @@ class OrderPuller:
         for raw in self.source.iter_orders(window.start, window.end):
             result = self.adapter.map_order(raw, self.shop, self.settings)
             yield Pulled(raw=raw, result=result, record_key=self.adapter.raw_order_key(raw))
+
+    def request_ids(self) -> list[str]:
+        return list(self.source.request_ids())
+
+
+@dataclass
+class ReturnPuller:
+    """``StreamPuller`` for the ``returns`` stream: raw after-sales cases, each mapped to one record."""
+
+    adapter: MarketplaceAdapter
+    settings: Any
+    shop: ShopContext
+    source: Any  # ReturnSource
+
+    @property
+    def max_window(self):
+        return self.source.max_window
+
+    def pull(self, window: Window) -> Iterator[Pulled]:
+        for raw in self.source.iter_returns(window.start, window.end):
+            yield self.pulled(raw)
+
+    def pulled(self, raw: Any) -> Pulled:
+        return Pulled(raw=raw, result=self.adapter.map_return(raw, self.shop, self.settings),
+                      record_key=self.adapter.raw_return_key(raw))
 
     def request_ids(self) -> list[str]:
         return list(self.source.request_ids())
@@ -114,11 +147,12 @@ def make_transport(platform: str, *, retries: int = 6, timeout: float = 30.0,
 
 
 def build_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transport, stream: str = "orders", *,
-                 clock: Callable[[], datetime] = utc_now) -> tuple[OrderPuller | SettlementPuller, DatabaseTokenProvider]:
+                 clock: Callable[[], datetime] = utc_now
+                 ) -> tuple[OrderPuller | SettlementPuller | ReturnPuller, DatabaseTokenProvider]:
     """The puller of ``stream`` for ``shop`` and the token provider it uses."""
-    if stream not in STREAMS:
-        raise ValueError(f"unknown stream {stream!r}; known: {', '.join(STREAMS)}")
     adapter = get_adapter(shop.platform)
+    if stream not in streams_of(adapter):
+        raise ValueError(f"unknown stream {stream!r} for {shop.platform}; known: {', '.join(streams_of(adapter))}")
     with Session(engine) as session:
         credential = credential_of(session, shop)
         settings = adapter_settings(shop, credential, vault)
@@ -131,6 +165,9 @@ def build_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transpo
     if stream == "settlements":
         source = adapter.settlement_source(settings, context, tokens, transport, clock)
         return SettlementPuller(adapter, settings, context, source), tokens
+    if stream == "returns":
+        source = adapter.return_source(settings, context, tokens, transport, clock)
+        return ReturnPuller(adapter, settings, context, source), tokens
     source = adapter.order_source(settings, context, tokens, transport, clock)
     return OrderPuller(adapter, settings, context, source), tokens
 
@@ -163,8 +200,9 @@ def sync_shop(engine: Engine, shop: ShopRow, vault: Vault, stream: str = "orders
               on_record: Callable[[], None] | None = None, retries: int = 6, timeout: float = 30.0,
               **run_options: Any) -> SyncSummary:
     """One run of ``stream`` for ``shop`` (backfill when ``since`` is given)."""
-    if stream not in STREAMS:
-        raise ValueError(f"unknown stream {stream!r}; known: {', '.join(STREAMS)}")
+    if stream not in streams_of(get_adapter(shop.platform)):
+        raise ValueError(f"unknown stream {stream!r} for {shop.platform}; "
+                         f"known: {', '.join(streams_of(get_adapter(shop.platform)))}")
     if shop.status != "active":
         raise ShopNotReady(f"{shop.platform}:{shop.shop_id} is {shop.status}"
                            + (f" ({shop.status_reason})" if shop.status_reason else "")
@@ -220,3 +258,26 @@ def refresh_orders(engine: Engine, shop: ShopRow, vault: Vault, order_ids: list[
         if owned:
             transport.close()
     return RefreshOutcome(counts, [i for i in dict.fromkeys(map(str, order_ids)) if i not in found])
+
+
+def refresh_returns(engine: Engine, shop: ShopRow, vault: Vault, order_ids: list[str], *,
+                    transport: Transport | None = None, clock: Callable[[], datetime] = utc_now) -> dict[str, int]:
+    """Re-read every return and cancellation of ``order_ids`` and upsert them (webhooks: TikTok types
+    11 and 12, Lazada reverse-order messages). Needs an adapter whose return source can search by
+    order (``fetch_for_orders``); counts per outcome."""
+    if shop.status != "active":
+        raise ShopNotReady(f"{shop.platform}:{shop.shop_id} is {shop.status}")
+    owned = transport is None
+    transport = transport or make_transport(shop.platform)
+    counts = dict.fromkeys(("created", "updated", "unchanged", "stale", "failed", "unknown_status"), 0)
+    try:
+        puller, _ = build_puller(engine, shop, vault, transport, "returns", clock=clock)
+        if not hasattr(puller.source, "fetch_for_orders"):
+            raise ValueError(f"{shop.platform} returns cannot be looked up by order")
+        pulled = [puller.pulled(raw) for raw in puller.source.fetch_for_orders(order_ids)]
+        with session_scope(engine) as session:
+            write_batch(session, shop, f"{shop.platform}:returns", write_return, write_returns, pulled, None, counts)
+    finally:
+        if owned:
+            transport.close()
+    return counts

@@ -14,6 +14,7 @@ from platform_adapters.canonical.marketplace import (
     SettlementLine,
 )
 from platform_adapters.canonical.settlement import FeeCategory, Statement
+from platform_adapters.canonical.returns import Disposition, ReturnKind, ReturnLine, ReturnRecord, ReturnStatus
 from platform_adapters.canonical.logistics import (
     Container,
     CustomsEntry,
@@ -36,6 +37,7 @@ __all__ = [
     "Platform", "Problem", "Severity", "MappingResult", "aware_utc",
     "Owner", "OwnerClaim", "Shop",
     "Order", "OrderLine", "OrderStatus", "Package", "SettlementLine", "FeeCategory", "Statement",
+    "Disposition", "ReturnKind", "ReturnLine", "ReturnRecord", "ReturnStatus",
     "Container", "CustomsEntry", "CustomsEntryLine", "DocumentRef", "Endorsement",
     "TransportDocument", "TransportDocumentLine", "TransportEvent",
     "StockSnapshot", "WarehouseReceipt", "WarehouseReceiptLine", "WarehouseShipment",

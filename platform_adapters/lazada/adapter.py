@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from platform_adapters.auth import TokenProvider, TokenSet
-from platform_adapters.canonical import MappingResult, Order, Platform, SettlementLine
+from platform_adapters.canonical import MappingResult, Order, Platform, ReturnRecord, SettlementLine
 from platform_adapters.http.transport import Transport
 from platform_adapters.lazada import auth, mapping, settlement_mapping
+from platform_adapters.lazada import return_mapping
+from platform_adapters.lazada.returns import LazadaReturnSource
 from platform_adapters.lazada.client import LazadaClient
 from platform_adapters.lazada.finance import LazadaSettlementSource
 from platform_adapters.lazada.orders import MAX_WINDOW, LazadaOrderSource
@@ -51,6 +53,16 @@ class LazadaAdapter:
 
     def raw_settlement_key(self, raw: Any) -> str:
         return settlement_mapping.raw_settlement_key(raw)
+
+    def return_source(self, settings: LazadaSettings, shop: ShopContext, tokens: TokenProvider,
+                      transport: Transport, clock: Callable[[], datetime]) -> LazadaReturnSource:
+        return LazadaReturnSource(LazadaClient(settings, shop.shop_id, tokens, transport, clock=clock))
+
+    def map_return(self, raw: Any, shop: ShopContext, settings: LazadaSettings) -> MappingResult[ReturnRecord]:
+        return return_mapping.map_return(raw, shop.shop_id, settings.default_currency, settings.country)
+
+    def raw_return_key(self, raw: Any) -> str:
+        return return_mapping.raw_return_key(raw)
 
     def authorization_url(self, settings: LazadaSettings, redirect_url: str, now: datetime, state: str = "") -> str:
         return auth.authorization_url(settings, redirect_url, state)

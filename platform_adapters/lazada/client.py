@@ -78,10 +78,11 @@ class LazadaClient:
         self.transport = transport
         self.clock = clock
 
-    def call(self, method: str, api_path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """Call ``api_path``; returns the envelope's ``data``."""
+    def call(self, method: str, api_path: str, params: Mapping[str, Any] | None = None, *, part: str = "data") -> Any:
+        """Call ``api_path``; returns the envelope's ``part``: ``data`` for most APIs, ``result`` for the
+        reverse-order list (``/reverse/getreverseordersforseller`` answers ``{code, result}``)."""
         envelope = call_with_token(self.tokens, self.shop_id, lambda t: self._send(method, api_path, params or {}, t))
-        return envelope.get("data")
+        return envelope.get(part)
 
     def _send(self, method: str, api_path: str, params: Mapping[str, Any], tokens: TokenSet) -> dict[str, Any]:
         return self.transport.send(

@@ -1,8 +1,10 @@
 """Lazada push: verify ``Authorization`` (lower hex HMAC over app_key + raw body), parse to an event.
 
 Trade order messages (``message_type`` 0) name one order line: two messages with the same order
-but different lines are distinct. Delivery is at least once; the dedupe id covers order, line,
-status and status time.
+but different lines are distinct. Reverse order messages (``message_type`` 10, "Webhook API -
+Reverse order": ``data {reverse_order_id, reverse_order_line_id, trade_order_id, trade_order_line_id,
+reverse_status, status_update_time}``) become ``RETURN_STATUS`` events that re-read the order's
+reverse orders. Delivery is at least once; the dedupe id covers order, line, status and status time.
 """
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ from platform_adapters.http.values import epoch
 from platform_adapters.lazada.signing import verify_push
 from platform_adapters.registry import WebhookError, WebhookEvent
 from platform_adapters.webhook_json import child, event_key, id_of, push_object, shop_of, text_of
+
+
+REVERSE_ORDER = 10
 
 
 def verify(app_key: str, app_secret: str, raw_body: bytes, authorization: str | None) -> bool:
@@ -26,6 +31,8 @@ def parse(raw_body: bytes) -> WebhookEvent:
     data = child(body, "data")
     seller = shop_of(body, "seller_id", what)
     message_type = body.get("message_type")
+    if message_type == REVERSE_ORDER and not isinstance(message_type, bool):
+        return _reverse(body, data, seller)
     if message_type != 0 or isinstance(message_type, bool):
         return WebhookEvent(Platform.LAZADA, event_key("lazada", seller, text_of(message_type, "message_type", what),
                                                        text_of(body.get("timestamp"), "timestamp", what)),
@@ -40,3 +47,17 @@ def parse(raw_body: bytes) -> WebhookEvent:
     status = text_of(data.get("order_status"), "data.order_status", what)
     event_id = event_key("lazada", seller, order_id, line, status or "", data.get("status_update_time"))
     return WebhookEvent(Platform.LAZADA, event_id, "ORDER_STATUS", seller, order_id, status, updated, body)
+
+
+def _reverse(body, data, seller: str | None) -> WebhookEvent:
+    what = "lazada reverse order message"
+    order_id = id_of(data.get("trade_order_id"), "data.trade_order_id", what)
+    reverse_id = id_of(data.get("reverse_order_id"), "data.reverse_order_id", what)
+    line = id_of(data.get("reverse_order_line_id"), "data.reverse_order_line_id", what, required=False) or ""
+    try:
+        updated = epoch(data.get("status_update_time"))
+    except ValueError as exc:
+        raise WebhookError(f"{what}: data.status_update_time: {exc}") from exc
+    status = text_of(data.get("reverse_status"), "data.reverse_status", what)
+    event_id = event_key("lazada", seller, "reverse", reverse_id, line, status or "", data.get("status_update_time"))
+    return WebhookEvent(Platform.LAZADA, event_id, "RETURN_STATUS", seller, order_id, status, updated, body)

@@ -7,7 +7,8 @@ The ``/_sandbox`` endpoints are the test harness, never faulted:
 * ``GET /_sandbox/shops``: apps, owners (with the aliases their logistics files use), shops, a fresh
   authorization code and the initial token pair each;
 * ``POST /_sandbox/shops/{platform}/{shop_id}/token``: issue a fresh token pair;
-* ``GET /_sandbox/truth/orders`` and ``/_sandbox/truth/settlements``: the ground truth now;
+* ``GET /_sandbox/truth/orders``, ``/_sandbox/truth/settlements`` and ``/_sandbox/truth/returns``:
+  the ground truth now;
 * ``GET /_sandbox/truth/logistics``: the logistics chain's truth now (``truth.logistics_truth``: every
   order line -> lot -> receipt -> container -> bill of lading -> customs entry with its units, and every
   lot's units by title holder, title state and location);
@@ -100,6 +101,27 @@ def truth_settlements(state: SandboxState, platform: str | None = None) -> list[
     return out
 
 
+def truth_returns(state: SandboxState, platform: str | None = None) -> list[dict]:
+    """Every after-sales case visible at the simulated now: the unified state a correct client reaches
+    (the step reached; Shopee has no in-transit return status, so its returns stay APPROVED until the
+    warehouse checks the parcel in), the units it takes back per order line, and what became of the
+    goods once they were received (Shopee and Lazada say so; TikTok's return APIs do not)."""
+    out = []
+    for shop in state.world.shops:
+        if platform and shop.platform != platform:
+            continue
+        for case, step, updated in state.returns.visible(shop.platform, shop.shop_id, state.now):
+            out.append({"platform": shop.platform, "shop_id": shop.shop_id, "owner_id": shop.owner_id,
+                        "return_id": case.return_id, "order_id": case.order.order_id, "kind": case.kind,
+                        "status": "APPROVED" if (shop.platform, step) == ("shopee", "IN_TRANSIT") else step,
+                        "updated_at": updated, "refund": str(case.refund), "currency": shop.currency,
+                        "disposition": case.disposition if step in ("RECEIVED", "REFUNDED")
+                        and shop.platform != "tiktok" else None,
+                        "lines": [{"order_line_ref": line.line_ref, "seller_sku": line.sku.seller_sku,
+                                   "units": units} for line, units in case.lines]})
+    return out
+
+
 def build_app(state: SandboxState) -> Starlette:
     WebhookPusher(state)
 
@@ -125,6 +147,9 @@ def build_app(state: SandboxState) -> Starlette:
 
     async def settlements(request: Request) -> Response:
         return json_reply({"now": state.now, "settlements": truth_settlements(state, request.query_params.get("platform"))})
+
+    async def returns(request: Request) -> Response:
+        return json_reply({"now": state.now, "returns": truth_returns(state, request.query_params.get("platform"))})
 
     async def clock(request: Request) -> Response:
         return json_reply({"now": state.now, "anchor": state.world.anchor})
@@ -182,6 +207,7 @@ def build_app(state: SandboxState) -> Starlette:
         Route("/_sandbox/truth/orders", orders, methods=["GET"]),
         Route("/_sandbox/truth/settlements", settlements, methods=["GET"]),
         Route("/_sandbox/truth/logistics", logistics_truth_now, methods=["GET"]),
+        Route("/_sandbox/truth/returns", returns, methods=["GET"]),
         Route("/_sandbox/clock", clock, methods=["GET"]),
         Route("/_sandbox/clock/advance", advance, methods=["POST"]),
         Route("/_sandbox/webhooks", webhooks, methods=["POST"]),

@@ -151,6 +151,8 @@ class LazadaApi:
             self._route("/orders/items/get", self.orders_items_get),
             self._route("/finance/transaction/details/get", self.transaction_details),
             self._route("/finance/payout/status/get", self.payout_status),
+            self._route("/reverse/getreverseordersforseller", self.reverse_orders),
+            self._route("/order/reverse/return/detail/list", self.reverse_order_detail),
         ]
 
     # -- auth ---------------------------------------------------------------------------------
@@ -289,6 +291,31 @@ class LazadaApi:
                             "order_items": self._items(state)})
         return _ok(out)
 
+    # -- reverse orders -----------------------------------------------------------------------
+    def reverse_orders(self, params: dict, shop: WorldShop) -> Response:
+        """``GetReverseOrdersForSeller``: ``{code, result: {page_no, page_size, total, items}}``."""
+        page_no = _int(params, "page_no", 0, "MissingParameter")
+        page_size = _int(params, "page_size", 0, "MissingParameter")
+        if page_no < 1 or page_size < 1:
+            raise LazadaError("MissingParameter", "page_no and page_size are mandatory and positive.")
+        start = int(params.get("ReverseOrderLineModifiedTimeRangeStart") or 0) // 1000
+        end_ms = params.get("ReverseOrderLineModifiedTimeRangeEnd")
+        end = int(end_ms) // 1000 if end_ms else self.state.now
+        rows = self.state.returns.updated_between("lazada", shop.shop_id, self.state.now, start, end)
+        if params.get("trade_order_id"):
+            rows = [r for r in rows if r[0].order.order_id == params["trade_order_id"]]
+        page = rows[(page_no - 1) * page_size: page_no * page_size]
+        return json_reply({"code": "0", "request_id": request_id(), "result": {
+            "page_no": page_no, "page_size": page_size, "total": len(rows), "success": True,
+            "items": [lazada_reverse_order(*r, "reverse_order_lines") for r in page]}})
+
+    def reverse_order_detail(self, params: dict, shop: WorldShop) -> Response:
+        wanted = params.get("reverse_order_id") or ""
+        for case, step, updated in self.state.returns.visible("lazada", shop.shop_id, self.state.now):
+            if case.return_id == wanted:
+                return _ok(lazada_reverse_order(case, step, updated, "reverseOrderLineDTOList"))
+        raise LazadaError("E0001", f"Reverse order {wanted} not found")
+
     # -- finance ------------------------------------------------------------------------------
     def payout_status(self, params: dict, shop: WorldShop) -> Response:
         """Weekly statements created after a date: every row of the week, opening balance 0."""
@@ -404,3 +431,36 @@ def statement_of(when: datetime) -> tuple[str, datetime]:
     year, week, weekday = when.isocalendar()
     monday = (when - timedelta(days=weekday - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return f"{year}-W{week:02d}", monday + timedelta(days=7)
+
+
+LAZADA_REVERSE_STATUS = {
+    "RETURN": {"REQUESTED": "REQUEST_INITIATE", "APPROVED": "REQUEST_INITIATE", "IN_TRANSIT": "RTM_SHIPPING_BACK",
+               "RECEIVED": "RTM_RECEIVE_ITEM", "REFUNDED": "REFUND_SUCCESS"},
+    "CANCELLATION": {"REQUESTED": "CANCEL_INIT", "APPROVED": "CANCEL_INIT", "REFUNDED": "CANCEL_SUCCESS"},
+}
+QC_DECISION = {"RESTOCK": "return_to_warehouse", "SCRAP": "scrap"}
+
+
+def _cents(value: Decimal, region: str) -> str:
+    """Reverse-order amounts are in cents, except in Vietnam (GetReverseOrdersForSeller)."""
+    return str(int(value if region == "VN" else value * 100))
+
+
+def lazada_reverse_order(case, step: str, updated: int, lines_key: str) -> dict:
+    order, region = case.order, case.order.shop.region
+    checked = step in ("RECEIVED", "REFUNDED") and case.disposition is not None
+    return {"reverse_order_id": case.return_id, "trade_order_id": order.order_id,
+            "request_type": "CANCEL" if case.kind == "CANCELLATION" else "RETURN", "is_rtm": True,
+            "shipping_type": "DROP_OFF", lines_key: [{
+                "reverse_order_line_id": "7" + line.line_ref[1:], "trade_order_line_id": line.line_ref,
+                "reverse_status": LAZADA_REVERSE_STATUS[case.kind][step], "ofc_status": "",
+                "seller_sku_id": line.sku.seller_sku, "platform_sku_id": f"{line.sku.item_id}_{region}",
+                "product": {"product_id": line.sku.item_id, "product_sku": line.sku.model_id},
+                "refund_amount": _cents(line.unit_price, region), "item_unit_price": _cents(line.unit_price, region),
+                "reason_text": "Change of mind", "reason_code": 100, "refund_payment_method": "MIXEDCARD",
+                "whqc_decision": QC_DECISION[case.disposition] if checked else "",
+                "tracking_number": f"RT{order.order_id[-10:]}" if case.kind == "RETURN" else "",
+                "return_order_line_gmt_create": case.created_at * 1000,
+                "return_order_line_gmt_modified": updated * 1000, "is_dispute": False, "is_need_refund": True,
+                "trade_order_gmt_create": order.created_at * 1000, "buyer": {"buyer_id": 0}}
+                for line, units in case.lines for _ in range(units)]}

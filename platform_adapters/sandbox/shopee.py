@@ -130,6 +130,8 @@ class ShopeeApi:
             self._route("/payment/get_escrow_detail", self.escrow_detail),
             self._route("/payment/get_escrow_list", self.escrow_list),
             self._route("/payment/get_payout_detail", self.payout_detail),
+            self._route("/returns/get_return_list", self.return_list),
+            self._route("/returns/get_return_detail", self.return_detail),
         ]
 
     # -- auth ---------------------------------------------------------------------------------
@@ -355,6 +357,31 @@ class ShopeeApi:
                                      "escrow_release_time": o.settled_at} for o in page],
                     "more": page_no * page_size < len(orders)})
 
+    # -- returns ------------------------------------------------------------------------------
+    async def return_list(self, request: Request, shop: WorldShop) -> Response:
+        q = request.query_params
+        page_size, page_no = self._paging(q)
+        start = _int_param(q, "update_time_from", required=False)
+        end = _int_param(q, "update_time_to", required=False)
+        if start is None or end is None:
+            start, end = 0, self.state.now
+        elif start > end:
+            raise ShopeeError("error_param", "The update_time_to should be later than update_time_from.")
+        elif end - start > MAX_WINDOW:
+            raise ShopeeError("error_param",
+                              "The period between update_time_from and update_time_to must not more than 15 days.")
+        rows = [r for r in self.state.returns.updated_between("shopee", shop.shop_id, self.state.now, start, end)
+                if r[0].kind == "RETURN"]
+        page = rows[(page_no - 1) * page_size: page_no * page_size]
+        return _ok({"more": page_no * page_size < len(rows), "return": [shopee_return(*r) for r in page]})
+
+    async def return_detail(self, request: Request, shop: WorldShop) -> Response:
+        wanted = request.query_params.get("return_sn") or ""
+        for case, step, updated in self.state.returns.visible("shopee", shop.shop_id, self.state.now):
+            if case.return_id == wanted:
+                return _ok(shopee_return(case, step, updated))
+        raise ShopeeError("error_data", "The return you queried doesn't exist.")
+
     async def payout_detail(self, request: Request, shop: WorldShop) -> Response:
         """Cross-border payouts: every Monday 00:00 UTC the week's released escrows are paid in USD."""
         q = request.query_params
@@ -373,6 +400,33 @@ class ShopeeApi:
                 payouts.append(_payout(shop, payout_time, escrows))
         page = payouts[(page_no - 1) * page_size: page_no * page_size]
         return _ok({"payout_list": page, "more": page_no * page_size < len(payouts)})
+
+
+SHOPEE_RETURN_STATUS = {"REQUESTED": "REQUESTED", "APPROVED": "ACCEPTED", "IN_TRANSIT": "ACCEPTED",
+                        "RECEIVED": "PROCESSING", "REFUNDED": "REFUND_PAID"}
+FOLLOW_UP_STATUS = {"RESTOCK": 7, "SCRAP": 1}
+
+
+def shopee_return(case, step: str, updated: int) -> dict:
+    """A ``get_return_list`` / ``get_return_detail`` return object (schema ``v2.returns.get_return_list``):
+    warehouse-validated, with the warehouse's handling of each item once it checked the parcel in."""
+    order = case.order
+    checked_in = step in ("RECEIVED", "REFUNDED")
+    out = {"return_sn": case.return_id, "order_sn": order.order_id, "status": SHOPEE_RETURN_STATUS[step],
+           "reason": "NOT_AS_DESCRIBED", "text_reason": "not as described", "refund_amount": _money(case.refund),
+           "currency": order.shop.currency, "create_time": case.created_at, "update_time": updated,
+           "due_date": case.created_at + 3 * 86400, "tracking_number": f"RN{order.order_id[-10:]}",
+           "needs_logistics": True, "amount_before_discount": _money(case.refund), "return_solution": 0,
+           "validation_type": "warehouse_validation", "is_arrived_at_warehouse": 3 if checked_in else 1,
+           "item": [{"item_id": int(line.sku.item_id), "model_id": int(line.sku.model_id), "name": line.sku.name,
+                     "amount": units, "item_price": _money(line.unit_price), "is_add_on_deal": False,
+                     "is_main_item": False, "add_on_deal_id": 0, "item_sku": line.sku.seller_sku.rsplit("-", 1)[0],
+                     "variation_sku": line.sku.seller_sku} for line, units in case.lines],
+           "follow_up_action_list": [{"item_id": int(line.sku.item_id), "model_id": int(line.sku.model_id),
+                                      "qty": units, "current_status": FOLLOW_UP_STATUS[case.disposition],
+                                      "related_order_sn_list": [], "resell_failed_next_step": ""}
+                                     for line, units in case.lines] if checked_in else []}
+    return out
 
 
 def _bundle_id(order: WorldOrder) -> int:

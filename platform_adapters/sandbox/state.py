@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from platform_adapters.sandbox.faults import FaultInjector, FaultPlan
+from platform_adapters.sandbox.returns import ReturnBook
 from platform_adapters.sandbox.snapshot import Snapshot, group_by_shop
 from platform_adapters.sandbox.tokens import TokenPair, TokenStore
 from platform_adapters.sandbox.world import World, WorldShop
@@ -43,6 +44,7 @@ class SandboxState:
         self.faults = FaultInjector(faults or FaultPlan(), world.seed)
         self.webhooks = WebhookSettings()
         self._orders_by_shop = group_by_shop(world)
+        self.returns = ReturnBook(self._orders_by_shop)
         self._lock = threading.Lock()
         self._now = world.anchor
         self._snapshot: Snapshot | None = None

@@ -141,6 +141,8 @@ class TikTokApi:
             self._route("/finance/202501/statements/{statement_id}/statement_transactions",
                         self.statement_transactions),
             self._route("/finance/202501/orders/{order_id}/statement_transactions", self.order_transactions),
+            self._route("/return_refund/202309/returns/search", self.returns_search, "POST"),
+            self._route("/return_refund/202309/cancellations/search", self.cancellations_search, "POST"),
         ]
 
     # -- tokens (auth host) -------------------------------------------------------------------
@@ -271,6 +273,48 @@ class TikTokApi:
             if at is not None and at <= self.state.now:
                 out[name] = at
         return out
+
+    # -- returns and cancellations ------------------------------------------------------------
+    def returns_search(self, request: Request, body: bytes, shop: WorldShop) -> Response:
+        page, token, total = self._after_sales(request, body, shop, "RETURN", "return_ids")
+        return _ok({"return_orders": [tiktok_return(*row) for row in page], "next_page_token": token,
+                    "total_count": total})
+
+    def cancellations_search(self, request: Request, body: bytes, shop: WorldShop) -> Response:
+        page, token, total = self._after_sales(request, body, shop, "CANCELLATION", "cancel_ids")
+        return _ok({"cancellations": [tiktok_cancellation(*row) for row in page], "next_page_token": token,
+                    "total_count": total})
+
+    def _after_sales(self, request: Request, body: bytes, shop: WorldShop, kind: str, ids_key: str):
+        """Search Returns / Search Cancellations: filters in the body, paging in the query (10-50)."""
+        q = request.query_params
+        page_size = _page_size(q, default=10)
+        if not 10 <= page_size <= 50:
+            raise TikTokError(36009004, "Invalid page_size: valid range is [10-50].")
+        offset = _decode_token(q.get("page_token"))
+        try:
+            filters = json.loads(body or b"{}")
+        except ValueError:
+            raise TikTokError(36009004, "Request body is not valid JSON.") from None
+        if not isinstance(filters, dict):
+            raise TikTokError(36009004, "Request body must be a JSON object.")
+        lower, upper = filters.get("update_time_ge") or 0, filters.get("update_time_lt")
+        for value in (lower, upper):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise TikTokError(36009004, "update_time_ge / update_time_lt must be Unix seconds.")
+        upper = self.state.now + 1 if upper is None else upper
+        rows = self.state.returns.updated_between("tiktok", shop.shop_id, self.state.now, lower, upper - 1, kind)
+        if filters.get("order_ids"):
+            wanted = {str(i) for i in filters["order_ids"]}
+            rows = [r for r in rows if r[0].order.order_id in wanted]
+        if filters.get(ids_key):
+            wanted = {str(i) for i in filters[ids_key]}
+            rows = [r for r in rows if r[0].return_id in wanted]
+        if (q.get("sort_order") or "ASC").upper() == "DESC":
+            rows = rows[::-1]
+        page = rows[offset: offset + page_size]
+        more = offset + page_size < len(rows)
+        return page, _encode_token(offset + page_size) if more else "", len(rows)
 
     # -- finance ------------------------------------------------------------------------------
     def _day_transactions(self, shop: WorldShop, day: int) -> list[dict]:
@@ -431,3 +475,43 @@ def reserve_transaction(order: WorldOrder, status: str, day: int) -> dict:
             "estimated_release_time": (day + RESERVE_DAYS + 1) * DAY if status == "COLLECTED" else "",
             "settlement_amount": "0", "revenue_amount": "0", "shipping_cost_amount": "0", "fee_tax_amount": "0",
             "adjustment_amount": "0"}
+
+
+TIKTOK_RETURN_STATUS = {"REQUESTED": "RETURN_OR_REFUND_REQUEST_PENDING", "APPROVED": "AWAITING_BUYER_SHIP",
+                        "IN_TRANSIT": "BUYER_SHIPPED_ITEM", "RECEIVED": "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                        "REFUNDED": "RETURN_OR_REFUND_REQUEST_COMPLETE"}
+TIKTOK_CANCEL_STATUS = {"REQUESTED": "CANCELLATION_REQUEST_PENDING", "APPROVED": "CANCELLATION_REQUEST_SUCCESS",
+                        "REFUNDED": "CANCELLATION_REQUEST_COMPLETE"}
+
+
+def _refund(currency: str, amount) -> dict:
+    return {"currency": currency, "refund_total": str(amount), "refund_subtotal": str(amount),
+            "refund_shipping_fee": "0", "refund_tax": "0"}
+
+
+def _after_sales_lines(case, prefix: str) -> list[dict]:
+    currency = case.order.shop.currency
+    return [{f"{prefix}_line_item_id": ("6" if prefix == "return" else "5") + line.line_ref[1:],
+             "order_line_item_id": line.line_ref, "sku_id": line.sku.model_id, "sku_name": line.sku.model_name,
+             "product_name": line.sku.name, "seller_sku": line.sku.seller_sku,
+             "refund_amount": _refund(currency, line.unit_price)} for line, _ in case.lines]
+
+
+def tiktok_return(case, step: str, updated: int) -> dict:
+    order = case.order
+    return {"return_id": case.return_id, "order_id": order.order_id, "return_type": "RETURN_AND_REFUND",
+            "return_status": TIKTOK_RETURN_STATUS[step], "role": "BUYER", "return_reason": "ecom_order_delivered_refund_and_return_reason_not_as_described",
+            "return_reason_text": "Not as described", "shipment_type": "PLATFORM", "handover_method": "DROP_OFF",
+            "return_tracking_number": f"RT{order.order_id[-12:]}", "create_time": case.created_at, "update_time": updated,
+            "refund_amount": _refund(order.shop.currency, case.refund),
+            "return_line_items": _after_sales_lines(case, "return")}
+
+
+def tiktok_cancellation(case, step: str, updated: int) -> dict:
+    order = case.order
+    return {"cancel_id": case.return_id, "order_id": order.order_id, "cancel_type": "BUYER_CANCEL",
+            "cancel_status": TIKTOK_CANCEL_STATUS[step], "role": "BUYER",
+            "cancel_reason": "ecom_order_to_ship_canceled_reason_created_by_mistakes",
+            "cancel_reason_text": "Created by mistake", "create_time": case.created_at, "update_time": updated,
+            "refund_amount": _refund(order.shop.currency, case.refund),
+            "cancel_line_items": _after_sales_lines(case, "cancel")}

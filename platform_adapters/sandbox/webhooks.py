@@ -3,7 +3,9 @@
 Each platform's real payload and signature: Shopee push code 3 (``ordersn``; ``Authorization`` =
 HMAC(partner_key, url + "|" + body)), Lazada trade-order message per order item (HMAC(app_secret,
 app_key + body)), TikTok type 1 (``CANCEL`` instead of ``CANCELLED``; HMAC(app_secret, app_key +
-body)). Signing reuses the adapters' push signers. On request, some messages are sent twice
+body)). After-sales cases push too: TikTok types 11 (cancellation status) and 12 (return status),
+Lazada reverse-order messages (``message_type`` 10, one per reverse-order line); Shopee has no return
+push. Signing reuses the adapters' push signers. On request, some messages are sent twice
 (``duplicate_rate``, seeded) and neighbouring messages are swapped (``out_of_order``), as real
 at-least-once delivery does. Deliveries are recorded for tests.
 """
@@ -61,6 +63,39 @@ def status_messages(state: SandboxState, order: WorldOrder, raw_status: str, at:
                  "is_on_hold_order": False, "update_time": at}}]
 
 
+TIKTOK_CASE_STATUS = {"RETURN": {"REQUESTED": "RETURN_OR_REFUND_REQUEST_PENDING", "APPROVED": "AWAITING_BUYER_SHIP",
+                                  "IN_TRANSIT": "BUYER_SHIPPED_ITEM", "RECEIVED": "RETURN_OR_REFUND_REQUEST_SUCCESS",
+                                  "REFUNDED": "RETURN_OR_REFUND_REQUEST_COMPLETE"},
+                      "CANCELLATION": {"REQUESTED": "CANCELLATION_REQUEST_PENDING",
+                                       "APPROVED": "CANCELLATION_REQUEST_SUCCESS",
+                                       "REFUNDED": "CANCELLATION_REQUEST_COMPLETE"}}
+
+
+def case_messages(case, step: str, at: int) -> list[dict]:
+    """The JSON bodies one step of an after-sales case produces (none on Shopee)."""
+    from platform_adapters.sandbox.lazada import LAZADA_REVERSE_STATUS
+
+    order, shop = case.order, case.order.shop
+    if shop.platform == "lazada":
+        return [{"seller_id": shop.shop_id, "message_type": 10, "data": {
+            "reverse_order_id": case.return_id, "reverse_status": LAZADA_REVERSE_STATUS[case.kind][step],
+            "trade_order_id": order.order_id, "trade_order_line_id": line.line_ref, "extraParams": {},
+            "reverse_order_line_id": "7" + line.line_ref[1:], "status_update_time": at},
+            "timestamp": at, "site": LAZADA_SITE[shop.region]} for line, _ in case.lines]
+    if shop.platform == "tiktok":
+        status = TIKTOK_CASE_STATUS[case.kind][step]
+        notification = uuid.uuid5(uuid.NAMESPACE_OID, f"{case.return_id}:{status}").hex
+        if case.kind == "CANCELLATION":
+            return [{"type": 11, "tts_notification_id": notification, "shop_id": shop.shop_id, "timestamp": at,
+                     "data": {"order_id": order.order_id, "cancellations_role": "BUYER", "cancel_status": status,
+                              "cancel_id": case.return_id, "create_time": case.created_at}}]
+        return [{"type": 12, "tts_notification_id": notification, "shop_id": shop.shop_id, "timestamp": at,
+                 "data": {"order_id": order.order_id, "return_role": "BUYER", "return_type": "RETURN_AND_REFUND",
+                          "return_status": status, "return_id": case.return_id, "create_time": case.created_at,
+                          "update_time": at}}]
+    return []
+
+
 def sign_message(state: SandboxState, platform: str, url: str, body: bytes) -> str:
     app = state.world.apps[platform]
     if platform == "shopee":
@@ -89,13 +124,27 @@ class WebhookPusher:
         out.sort(key=lambda change: (change[2], change[0].order_id))
         return out
 
+    def case_changes(self, before: int, after: int) -> list[tuple[WorldOrder, str, int, list[dict]]]:
+        out = []
+        for (platform, _), cases in self.state.returns.by_shop.items():
+            if platform not in self.state.webhooks.platforms:
+                continue
+            for case in cases:
+                for step, at in case.steps:
+                    if before < at <= after:
+                        out.append((case.order, f"{case.kind}:{step}", at, case_messages(case, step, at)))
+        return out
+
     def on_advance(self, before: int, after: int) -> None:
         settings = self.state.webhooks
         if not settings.url:
             return
         queue: list[tuple[str, str, str, bytes, bool]] = []
-        for order, raw, at in self.changes(before, after):
-            for message in status_messages(self.state, order, raw, at):
+        changes = [(order, raw, at, status_messages(self.state, order, raw, at))
+                   for order, raw, at in self.changes(before, after)] + self.case_changes(before, after)
+        changes.sort(key=lambda change: (change[2], change[0].order_id, change[1]))
+        for order, raw, at, messages in changes:
+            for message in messages:
                 body = json.dumps(message, separators=(",", ":")).encode()
                 queue.append((order.shop.platform, order.order_id, raw, body, False))
                 if settings.duplicate_rate and self._rng.random() < settings.duplicate_rate:

@@ -6,10 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from platform_adapters.auth import TokenProvider, TokenSet
-from platform_adapters.canonical import MappingResult, Order, Platform, SettlementLine
+from platform_adapters.canonical import MappingResult, Order, Platform, ReturnRecord, SettlementLine
 from platform_adapters.http.transport import Transport
 from platform_adapters.registry import ShopContext, settlement_results
 from platform_adapters.shopee import auth, mapping, settlement_mapping
+from platform_adapters.shopee import return_mapping
+from platform_adapters.shopee.returns import ShopeeReturnSource
 from platform_adapters.shopee.client import ShopeeClient
 from platform_adapters.shopee.finance import ShopeeSettlementSource
 from platform_adapters.shopee.orders import MAX_WINDOW, ShopeeOrderSource
@@ -51,6 +53,16 @@ class ShopeeAdapter:
 
     def raw_settlement_key(self, raw: Any) -> str:
         return settlement_mapping.raw_settlement_key(raw)
+
+    def return_source(self, settings: ShopeeSettings, shop: ShopContext, tokens: TokenProvider,
+                      transport: Transport, clock: Callable[[], datetime]) -> ShopeeReturnSource:
+        return ShopeeReturnSource(ShopeeClient(settings, shop.shop_id, tokens, transport, clock=clock))
+
+    def map_return(self, raw: Any, shop: ShopContext, settings: ShopeeSettings) -> MappingResult[ReturnRecord]:
+        return return_mapping.map_return(raw, shop.shop_id)
+
+    def raw_return_key(self, raw: Any) -> str:
+        return return_mapping.raw_return_key(raw)
 
     def authorization_url(self, settings: ShopeeSettings, redirect_url: str, now: datetime, state: str = "") -> str:
         return auth.authorization_url(settings, redirect_url, now)

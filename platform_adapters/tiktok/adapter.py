@@ -6,10 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from platform_adapters.auth import TokenProvider, TokenSet
-from platform_adapters.canonical import MappingResult, Order, Platform, SettlementLine
+from platform_adapters.canonical import MappingResult, Order, Platform, ReturnRecord, SettlementLine
 from platform_adapters.http.transport import Transport
 from platform_adapters.registry import ShopContext, settlement_results
 from platform_adapters.tiktok import auth, mapping, settlement_mapping
+from platform_adapters.tiktok import return_mapping
+from platform_adapters.tiktok.returns import TikTokReturnSource
 from platform_adapters.tiktok.client import TikTokClient
 from platform_adapters.tiktok.finance import TikTokSettlementSource
 from platform_adapters.tiktok.orders import MAX_WINDOW, TikTokOrderSource
@@ -49,6 +51,17 @@ class TikTokAdapter:
 
     def raw_settlement_key(self, raw: Any) -> str:
         return settlement_mapping.raw_settlement_key(raw)
+
+    def return_source(self, settings: TikTokSettings, shop: ShopContext, tokens: TokenProvider,
+                      transport: Transport, clock: Callable[[], datetime]) -> TikTokReturnSource:
+        return TikTokReturnSource(TikTokClient(settings, shop.shop_id, tokens, transport,
+                                               shop_cipher=shop.shop_cipher, clock=clock))
+
+    def map_return(self, raw: Any, shop: ShopContext, settings: TikTokSettings) -> MappingResult[ReturnRecord]:
+        return return_mapping.map_return(raw, shop.shop_id)
+
+    def raw_return_key(self, raw: Any) -> str:
+        return return_mapping.raw_return_key(raw)
 
     def authorization_url(self, settings: TikTokSettings, redirect_url: str, now: datetime, state: str = "") -> str:
         return auth.authorization_url(settings, state)  # the redirect is registered with the service

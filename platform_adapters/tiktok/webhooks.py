@@ -1,7 +1,12 @@
 """TikTok Shop webhooks: verify ``Authorization`` (lower hex HMAC over app_key + raw body), parse.
 
 ``tts_notification_id`` is the dedupe id. Type 1 is an order status change (``CANCEL`` where the
-API says ``CANCELLED``), 6 seller deauthorization, 7 authorization expiring soon.
+API says ``CANCELLED``), 6 seller deauthorization, 7 authorization expiring soon, 11 cancellation
+status change (``data {order_id, cancel_id, cancel_status, cancellations_role, create_time}``) and 12
+return status change (``data {order_id, return_id, return_type, return_status, return_role,
+create_time, update_time}``): both become ``RETURN_STATUS`` events that re-read the order's
+after-sales cases (TikTok Shop webhooks "(11) Cancellation status change", "(12) Return status
+change").
 """
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from platform_adapters.registry import WebhookError, WebhookEvent
 from platform_adapters.tiktok.signing import verify_webhook
 from platform_adapters.webhook_json import child, event_key, id_of, push_object, shop_of, text_of
 
-KINDS = {1: "ORDER_STATUS", 6: "AUTH_REVOKED", 7: "AUTH_EXPIRING"}
+KINDS = {1: "ORDER_STATUS", 6: "AUTH_REVOKED", 7: "AUTH_EXPIRING", 11: "RETURN_STATUS", 12: "RETURN_STATUS"}
 
 
 def verify(app_key: str, app_secret: str, raw_body: bytes, authorization: str | None) -> bool:
@@ -40,5 +45,16 @@ def parse(raw_body: bytes) -> WebhookEvent:
         except ValueError as exc:
             raise WebhookError(f"{what}: data.update_time: {exc}") from exc
         status = text_of(data.get("order_status"), "data.order_status", what)
+    elif kind == "RETURN_STATUS":
+        prefix = "cancel" if kind_code == 11 else "return"
+        what = f"tiktok {prefix} status webhook"
+        order_id = id_of(data.get("order_id"), "data.order_id", what)
+        id_of(data.get(f"{prefix}_id"), f"data.{prefix}_id", what)
+        status = text_of(data.get(f"{prefix}_status"), f"data.{prefix}_status", what)
+        stamp = data.get("update_time") or data.get("create_time") or body.get("timestamp")
+        try:
+            updated = epoch(stamp)
+        except ValueError as exc:
+            raise WebhookError(f"{what}: update_time: {exc}") from exc
     return WebhookEvent(Platform.TIKTOK, event_key("tiktok", notification), kind, shop_id, order_id, status, updated,
                         body)

@@ -18,7 +18,7 @@ def test_demo_syncs_imports_matches_and_converts(tmp_path: Path) -> None:
     console = Console(record=True, width=140)
     report = run_demo(settings, seed=3, orders=40, faults="429=0.05", console=console)
     assert report.orders_stored == report.orders_in_sandbox > 0
-    assert report.shops >= 3 and report.owners >= 2 and len(report.sync_lines) == 2 * report.shops
+    assert report.shops >= 3 and report.owners >= 2 and len(report.sync_lines) == 3 * report.shops  # orders, settlements, returns
     assert all(": succeeded" in line for line in report.sync_lines), report.sync_lines
     assert set(report.imports) == {"bl", "customs", "inbound", "outbound", "stock"} and report.import_rejects == 0
     assert report.links > 0 and report.title_rows > 0

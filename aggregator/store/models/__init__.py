@@ -6,6 +6,7 @@ from aggregator.store.models import inventory, jobs, webhooks  # noqa: F401  (in
 from aggregator.store.models import matching  # noqa: F401  (links, match exceptions, manual links, title ledger)
 from aggregator.store.models import access, events  # noqa: F401  (API keys and roles, the events outbox)
 from aggregator.store.models import settlement  # noqa: F401  (statements, per-order reconciliation)
+from aggregator.store.models import returns  # noqa: F401  (returns, refunds and cancellations)
 
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow, SettlementLineRow

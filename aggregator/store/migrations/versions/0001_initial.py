@@ -344,6 +344,34 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_owners')),
     sa.UniqueConstraint('owner_id', name=op.f('uq_owners_owner_id'))
     )
+    op.create_table('returns',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('shop_id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('return_id', sa.String(length=128), nullable=False),
+    sa.Column('order_id', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('raw_status', sa.String(length=128), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.Column('refund_amount', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('tracking_number', sa.String(length=64), nullable=True),
+    sa.Column('disposition', sa.String(length=16), nullable=True),
+    sa.Column('requested_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('source_updated_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('first_seen_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_returns')),
+    sa.UniqueConstraint('platform', 'shop_id', 'kind', 'return_id', name=op.f('uq_returns_platform_shop_id_kind_return_id'))
+    )
+    with op.batch_alter_table('returns', schema=None) as batch_op:
+        batch_op.create_index('ix_returns_order', ['platform', 'shop_id', 'order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_returns_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index('ix_returns_owner_page', ['owner_id', 'source_updated_at', 'id'], unique=False)
+
     op.create_table('settlement_lines',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.String(length=64), nullable=False),
@@ -895,6 +923,23 @@ def upgrade() -> None:
     with op.batch_alter_table('owner_aliases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_owner_aliases_owner_id'), ['owner_id'], unique=False)
 
+    op.create_table('return_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('return_pk', sa.Integer(), nullable=False),
+    sa.Column('line_ref', sa.String(length=128), nullable=False),
+    sa.Column('order_line_ref', sa.String(length=128), nullable=True),
+    sa.Column('seller_sku', sa.String(length=128), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.Column('refund_amount', aggregator.store.types.ExactDecimal(), nullable=True),
+    sa.Column('disposition', sa.String(length=16), nullable=True),
+    sa.ForeignKeyConstraint(['return_pk'], ['returns.id'], name=op.f('fk_return_lines_return_pk_returns'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_lines')),
+    sa.UniqueConstraint('return_pk', 'line_ref', name=op.f('uq_return_lines_return_pk_line_ref'))
+    )
+    with op.batch_alter_table('return_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_return_lines_return_pk'), ['return_pk'], unique=False)
+
     op.create_table('shops',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.String(length=64), nullable=False),
@@ -1154,6 +1199,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_shops_owner_id'))
 
     op.drop_table('shops')
+    with op.batch_alter_table('return_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_return_lines_return_pk'))
+
+    op.drop_table('return_lines')
     with op.batch_alter_table('owner_aliases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_owner_aliases_owner_id'))
 
@@ -1272,6 +1321,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_settlement_lines_order_id'))
 
     op.drop_table('settlement_lines')
+    with op.batch_alter_table('returns', schema=None) as batch_op:
+        batch_op.drop_index('ix_returns_owner_page')
+        batch_op.drop_index(batch_op.f('ix_returns_owner_id'))
+        batch_op.drop_index('ix_returns_order')
+
+    op.drop_table('returns')
     op.drop_table('owners')
     with op.batch_alter_table('outbox_events', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_events_position')
