@@ -338,3 +338,38 @@ def inbound_open(session: Session, owner_id: str) -> pd.DataFrame:
                            "in_transit": max(0, r.planned_qty - r.received_good_qty - r.received_damaged_qty)}
                           for r in rows], columns=["warehouse_code", "sku", "in_transit"])
     return frame.groupby(["warehouse_code", "sku"], as_index=False)["in_transit"].sum()
+
+
+# -- exceptions -----------------------------------------------------------------------------------
+def exception_facts(session: Session, owner_id: str, since: datetime | None = None,
+                    until: datetime | None = None) -> pd.DataFrame:
+    """The owner's exceptions first seen before ``until`` that were open at some time after ``since``
+    (``collaboration.EXCEPTION_COLUMNS``): match exceptions and parked records, a resolution after ``until``
+    read as still open then."""
+    from aggregator.store.models.matching import MatchExceptionRow as M
+    from aggregator.store.models.sync import ExceptionItem as E
+
+    records = []
+    for row in session.execute(select(M.reason, M.status, M.first_seen_at, M.resolved_at, M.last_seen_at)
+                               .where(M.owner_id == owner_id)):
+        done = row.resolved_at if row.status in ("RESOLVED", "IGNORED") else \
+            row.last_seen_at if row.status == "GONE" else None
+        records.append({"queue": "match", "kind": f"match:{row.reason}", "first_seen_at": row.first_seen_at,
+                        "resolved_at": done})
+    for row in session.execute(select(E.source, E.kind, E.created_at, E.resolved_at, E.status)
+                               .where(E.owner_id == owner_id)):
+        records.append({"queue": "queue", "kind": f"{row.source}:{row.kind}", "first_seen_at": row.created_at,
+                        "resolved_at": row.resolved_at if row.status == "resolved" else None})
+    frame = pd.DataFrame(records, columns=["queue", "kind", "first_seen_at", "resolved_at"])
+    if frame.empty:
+        return frame
+    first = pd.to_datetime(frame["first_seen_at"], utc=True)
+    done = pd.to_datetime(frame["resolved_at"], utc=True)
+    if until is not None:
+        frame = frame[first < pd.Timestamp(until)]
+        done = done[frame.index]
+        frame = frame.assign(resolved_at=done.where(done < pd.Timestamp(until)))
+        done = pd.to_datetime(frame["resolved_at"], utc=True)
+    if since is not None:
+        frame = frame[done.isna() | (done >= pd.Timestamp(since))]
+    return frame.reset_index(drop=True)

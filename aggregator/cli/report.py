@@ -174,3 +174,31 @@ def demand(app: AppContext, owner_id: str, period: str | None, fmt: str, table_n
     except NoLeadTime as exc:
         raise UserError(str(exc)) from exc
     emit(report, fmt, out, table_name)
+
+
+@command.command(name="collaboration", help="Exception resolution times (first seen → resolved) by kind: match "
+                 "exceptions and parked records.")
+@report_options
+@pass_app
+def collaboration(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None,
+                  out: str | None) -> None:
+    from aggregator.analytics.collaboration_report import collaboration as make
+
+    emit(build(app, make, owner_id, period), fmt, out, table_name)
+
+
+@command.command(name="resilience", help="The resilience index (0–100) and its four parts: delivery-cycle "
+                 "elasticity, inventory health, demand-sensing accuracy, collaboration; with the owner's own history.")
+@report_options
+@click.option("--turnover-target", type=click.FloatRange(0.1, 365), default=6.0, show_default=True,
+              help="Turns a year that score full marks in inventory health.")
+@click.option("--resolution-days", type=click.FloatRange(0.01, 365), default=2.0, show_default=True,
+              help="Mean exception resolution time (days) that scores 50 in collaboration.")
+@pass_app
+def resilience(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None,
+               out: str | None, turnover_target: float, resolution_days: float) -> None:
+    from aggregator.analytics.resilience import Parameters
+    from aggregator.analytics.resilience_report import resilience as make
+
+    emit(build(app, make, owner_id, period, params=Parameters(turnover_target, resolution_days)), fmt, out,
+         table_name)
