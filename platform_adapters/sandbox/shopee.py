@@ -126,6 +126,7 @@ class ShopeeApi:
             self._route("/shop/get_shop_info", self.shop_info),
             self._route("/order/get_order_list", self.order_list),
             self._route("/order/get_order_detail", self.order_detail),
+            self._route("/order/get_package_detail", self.package_detail),
             self._route("/logistics/get_tracking_number", self.tracking_number),
             self._route("/payment/get_escrow_detail", self.escrow_detail),
             self._route("/payment/get_escrow_list", self.escrow_list),
@@ -272,6 +273,34 @@ class ShopeeApi:
                               for line in order.lines if line.package_index == index],
             } for index, package in enumerate(order.packages)]
         return out
+
+    async def package_detail(self, request: Request, shop: WorldShop) -> Response:
+        """``order/get_package_detail``: 1-50 package numbers in ``package_number_list``; each known one
+        with its order, logistics status, carrier, items and tracking number (empty until packed)."""
+        numbers = [n for n in (request.query_params.get("package_number_list") or "").split(",") if n]
+        if not 1 <= len(numbers) <= 50:
+            raise ShopeeError("error_param", "package_number_list must hold 1 to 50 package numbers.")
+        view = self.state.snapshot().view(shop)
+        found, missing = [], []
+        for number in numbers:
+            state = view.by_package.get(number)
+            if state is None:
+                missing.append(number)
+                continue
+            order = state.order
+            index = next(i for i, p in enumerate(order.packages) if p.package_id == number)
+            package = order.packages[index]
+            found.append({"order_sn": order.order_id, "package_number": number,
+                          "logistics_status": _logistics_status(state), "shipping_carrier": package.carrier,
+                          "tracking_number": package.tracking_number if state.packed else "",
+                          "item_list": [{"item_id": int(line.sku.item_id), "model_id": int(line.sku.model_id),
+                                         "model_quantity": line.quantity}
+                                        for line in order.lines if line.package_index == index]})
+        reply = {"package_list": found}
+        if missing:
+            return json_reply({"request_id": request_id(), "error": "", "message": "", "response": reply,
+                               "warning": [f"package_number not found: {', '.join(missing)}"]})
+        return _ok(reply)
 
     async def tracking_number(self, request: Request, shop: WorldShop) -> Response:
         q = request.query_params

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from platform_adapters.sandbox.world import (
     CANCELLED, PACKED, SHIPPED, ZERO_DECIMAL_CURRENCIES, World, WorldOrder, WorldShop, bundle_discount, money_roll,
@@ -153,6 +154,11 @@ class ShopView:
         settled = [o for o in orders if o.settled_at is not None and o.settled_at <= now]
         self.settled = sorted(settled, key=lambda o: (o.settled_at, o.order_id))
         self._settled_keys = [o.settled_at for o in self.settled]
+
+    @cached_property
+    def by_package(self) -> dict[str, OrderState]:
+        """Package number -> the visible order it belongs to (Shopee's ``get_package_detail``)."""
+        return {p.package_id: s for s in self.by_id.values() for p in s.order.packages}
 
     def _bounds(self, field: str, start: int, end: int, inclusive_end: bool) -> tuple[list[OrderState], int, int]:
         if field == "update_time":

@@ -113,6 +113,19 @@ def test_shopee_detail_tracking_and_escrow_agree_with_truth(control, shops):
         tracking = shopee_get(control, shops, shop, "/api/v2/logistics/get_tracking_number",
                               {"order_sn": order["order_id"]}, token).json()["response"]
         assert tracking["tracking_number"] == order["packages"][0]["tracking_number"]
+    # the batch call: every package of the sample at once, an unknown number named in the warning
+    packages = [p["package_id"] for o in sample for p in o["packages"]]
+    batch = shopee_get(control, shops, shop, "/api/v2/order/get_package_detail",
+                       {"package_number_list": ",".join(packages + ["OFG000000000000000"])}, token).json()
+    listed = {p["package_number"]: p for p in batch["response"]["package_list"]}
+    assert set(listed) == set(packages) and "OFG000000000000000" in batch["warning"][0]
+    for order in sample:
+        for package in order["packages"]:
+            assert listed[package["package_id"]]["order_sn"] == order["order_id"]
+            assert listed[package["package_id"]]["tracking_number"] == package["tracking_number"]
+    too_many = shopee_get(control, shops, shop, "/api/v2/order/get_package_detail",
+                          {"package_number_list": ",".join(["OFG1"] * 51)}, token).json()
+    assert too_many["error"] == "error_param"
 
 
 # --- Lazada -------------------------------------------------------------------------------------------
