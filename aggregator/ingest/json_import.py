@@ -30,6 +30,7 @@ from platform_adapters.canonical.logistics import TransportDocument, TransportEv
 from platform_adapters.canonical.tenancy import OwnerClaim
 from platform_adapters.logistics.bl_report import is_to_order
 from platform_adapters.logistics import dcsa_ebl, dcsa_events
+from platform_adapters.tabular.control import describe_control, find_control
 from platform_adapters.tabular.errors import TabularError
 from platform_adapters.tabular.layout import codec_for
 from platform_adapters.tabular.reader import check_encoding
@@ -86,6 +87,10 @@ def import_dcsa(session: Session, *, import_pk: int, path: Path, kind: str, owne
                                code="missing_columns")
         for location, doc, chain in documents:
             summary.rows_read += 1
+            damaged = _control_problem(doc, location, path.name)
+            if damaged is not None:
+                sink.add([damaged], {None: {"location": location}})
+                continue
             result = dcsa_ebl.map_transport_document(doc, chain, owner_id or "", location)
             problems = _located(result.problems, path.name)
             owners: tuple[str, ...] = ()
@@ -108,6 +113,10 @@ def import_dcsa(session: Session, *, import_pk: int, path: Path, kind: str, owne
         by_call: dict[str, set[str]] = {}
         for location, raw in events:
             summary.rows_read += 1
+            damaged = _control_problem(raw, location, path.name)
+            if damaged is not None:
+                sink.add([damaged])
+                continue
             result, call = dcsa_events.map_event(raw, owner_id, location)
             attribution = None
             if result.record is not None:
@@ -132,6 +141,16 @@ def import_dcsa(session: Session, *, import_pk: int, path: Path, kind: str, owne
             sink.add(problems, owner_id=owners[0] if len(owners) == 1 else None)
     sink.flush(session)
     session.commit()
+
+
+def _control_problem(raw: object, location: str, filename: str) -> Problem | None:
+    """A record holding a control character other than tab/LF/CR in any string is rejected (not stored)."""
+    found = find_control(raw, location)
+    if found is None:
+        return None
+    where, char, text = found
+    return Problem("control_character", f"holds the control character {describe_control(char)} (a damaged or "
+                   "broken export); the record is not stored", field=where, value=text[:200], location=filename)
 
 
 def _store(session: Session, summary: ImportSummary, write, args: tuple, filename: str,

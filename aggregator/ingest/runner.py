@@ -7,11 +7,13 @@ encoding, zone and owner → nothing to do), then an
 ``import_files`` row, then the kind's importer, then the final counts and status; rejects are in
 ``import_rejects`` and, when asked, written to a CSV report; an import that lost rows or failed parks one
 item in the exceptions queue for operations to resolve. File-level problems (wrong encoding,
-missing columns, empty file, not JSON) mark the import FAILED with the reason and store nothing.
+missing columns, empty file, not JSON) mark the import FAILED with the reason and store nothing; so
+does any other error (the database refusing or losing the connection): an import never stays RUNNING.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +25,9 @@ from aggregator.ingest.json_import import import_dcsa
 from aggregator.ingest.report import write_report
 from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.tabular_import import import_tabular
+from aggregator.logging_setup import redact_text
 from aggregator.store.db import session_factory
+from aggregator.store.retry import with_db_retry
 from aggregator.store.exceptions_queue import park
 from aggregator.store.models.logistics import ImportFileRow, ImportRejectRow
 from aggregator.tenancy import require_owner
@@ -35,7 +39,10 @@ from platform_adapters.profiles import (
     load_profile,
     standard_profile,
 )
+from platform_adapters.tabular.control import visible
 from platform_adapters.tabular.errors import TabularError
+
+log = logging.getLogger(__name__)
 
 #: An import in this state is not run again for the same content; one that rejected rows is (an alias or
 #: a shop added since, or the file the rows refer to imported since, may let them in; stored rows are
@@ -76,6 +83,23 @@ def _park(session, summary: ImportSummary, import_pk: int) -> None:
          raw_payload={"import_id": import_pk, "file": summary.file, "profile": summary.profile,
                       "problems": [p.describe() for p in summary.sample_problems]},
          location=summary.file, record_key=f"import_files:{import_pk}")
+
+
+def _close(session, summary: ImportSummary, import_pk: int) -> None:
+    """Write the import's final status and counts (and its exception item) in one transaction."""
+    try:
+        row = session.get(ImportFileRow, import_pk)
+        row.status, row.error = summary.status, summary.error
+        row.rows_read, row.rows_rejected, row.warnings = summary.rows_read, summary.rows_rejected, summary.warnings
+        row.records_created, row.records_updated = summary.created, summary.updated
+        row.records_unchanged, row.records_stale = summary.unchanged, summary.stale
+        row.finished_at = datetime.now(UTC)
+        if summary.status in ("FAILED", "COMPLETED_WITH_REJECTS"):
+            _park(session, summary, import_pk)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | None = None,
@@ -138,17 +162,16 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
             summary.status = "COMPLETED_WITH_REJECTS" if summary.rows_rejected else "COMPLETED"
         except (TabularError, ProfileError) as exc:
             session.rollback()
-            summary.status, summary.error = "FAILED", str(exc)
+            summary.status, summary.error = "FAILED", visible(str(exc))
             summary.problem_counts[getattr(exc, "code", "profile")] += 1
-        row = session.get(ImportFileRow, import_pk)
-        row.status, row.error = summary.status, summary.error
-        row.rows_read, row.rows_rejected, row.warnings = summary.rows_read, summary.rows_rejected, summary.warnings
-        row.records_created, row.records_updated = summary.created, summary.updated
-        row.records_unchanged, row.records_stale = summary.unchanged, summary.stale
-        row.finished_at = datetime.now(UTC)
-        if summary.status in ("FAILED", "COMPLETED_WITH_REJECTS"):
-            _park(session, summary, import_pk)
-        session.commit()
+        except Exception as exc:  # anything else (the database refusing a value, going away): FAILED, said why
+            session.rollback()
+            summary.status = "FAILED"
+            summary.error = visible(redact_text(f"import stopped by {type(exc).__name__}: "
+                                                f"{str(exc).splitlines()[0][:500] if str(exc) else ''}"))
+            summary.problem_counts["internal_error"] += 1
+            log.error("import #%s of %s failed: %s", import_pk, path.name, summary.error)
+        with_db_retry(lambda: _close(session, summary, import_pk), what=f"closing import #{import_pk}")
         if report_path is not None and (summary.rows_rejected or summary.warnings or summary.error):
             summary.report_path = write_report(session, import_pk, Path(report_path), summary)
         return summary

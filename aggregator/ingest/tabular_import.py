@@ -11,6 +11,13 @@ contiguous; a group is carried across chunk boundaries. Each record is written i
 and each chunk commits, so memory stays bounded by the chunk size and a bad record never takes the
 rest down; records met once are written in batches (``aggregator.ingest.bulk``). A key met again later in the same file is merged into the stored record (lines appended)
 and flagged; for one-row-per-record kinds it is a duplicate and rejected.
+
+Hostile or damaged files: a row holding a control character other than tab, LF or CR (NUL, ESC, …)
+is rejected naming the column and the character; a row that repeats the row before it exactly is a
+``duplicate_row``, one reject per run of repeats ("lines 12–500011 (…) are duplicates of line 11"),
+so a file of one line repeated is read in bounded memory and counted, never stored; a record's group
+of rows is written in parts of at most ``chunk_rows``. Everything stored about a rejected row shows
+its control characters as ``\\xNN`` (``platform_adapters.tabular.control``), which every database accepts.
 """
 from __future__ import annotations
 
@@ -33,6 +40,7 @@ from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.profiles import KINDS, Profile, guess_kind
 from platform_adapters.tabular import open_table
 from platform_adapters.tabular.columns import ColumnMap
+from platform_adapters.tabular.control import describe_control, first_control, visible
 from platform_adapters.tabular.rows import CanonicalRow, ReadOptions
 
 SAMPLE_PROBLEMS = 20
@@ -66,8 +74,9 @@ class _ChunkSink:
                 self.summary.sample_problems.append(problem)
             self.rows.append({
                 "import_file_pk": self.import_pk, "severity": problem.severity.value, "line": line,
-                "column": problem.field, "value": (problem.value or "")[:500] if problem.value is not None else None,
-                "code": problem.code, "reason": problem.message,
+                "column": visible(problem.field) if problem.field is not None else None,
+                "value": visible(problem.value)[:500] if problem.value is not None else None,
+                "code": problem.code, "reason": visible(problem.message),
                 "raw_row": (raw_by_line or {}).get(line) if error else None, "owner_id": owner_id,
             })
         self.summary.rows_rejected += len(rejected_lines)
@@ -87,7 +96,8 @@ def _line_of(location: str | None) -> int | None:
 
 
 def _truncated(values: dict[str, str], limit: int = 2000) -> dict[str, str]:
-    return {k: (v if len(v) <= limit else v[:limit] + f"… ({len(v)} chars)") for k, v in values.items() if v}
+    return {visible(k): visible(v if len(v) <= limit else v[:limit] + f"… ({len(v)} chars)")
+            for k, v in values.items() if v}
 
 
 def _unattributed(attribution: Attribution, columns: ColumnMap, location: str) -> Problem:
@@ -148,12 +158,14 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
             sink.add(problems, raw_by_line, agg.values["owner_id"])
         batch.clear()
 
-    def flush_group(key: tuple[str, ...] | None, rows: list[CanonicalRow], owner: str) -> None:
+    def flush_group(key: tuple[str, ...] | None, rows: list[CanonicalRow], owner: str,
+                    continued: bool = False) -> None:
+        """Map and store one record's rows (``continued``: more rows of the record just written in part)."""
         raw_by_line = {row.line: _truncated(row.values) for row in rows}
         append, offset, extra = False, 0, []
         if key is not None:
             digest = _key_hash(key)
-            if digest in seen:
+            if digest in seen or continued:
                 if handler.lines is None:
                     sink.add([Problem("duplicate_key", "same record key as an earlier row of this file",
                                       location=f"{path.name}:{row.line}") for row in rows], raw_by_line, owner)
@@ -163,9 +175,10 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
                 model, parent_col, header_model = handler.lines
                 offset = next_line_no(session, model, parent_col, header_model,
                                       dict(zip(handler.key_columns, key)))
-                extra.append(Problem("rows_not_contiguous", "rows of this record are not contiguous in the file; "
-                                     "merged with the rows met earlier", Severity.WARNING,
-                                     location=f"{path.name}:{rows[0].line}"))
+                if not continued:
+                    extra.append(Problem("rows_not_contiguous", "rows of this record are not contiguous in the "
+                                         "file; merged with the rows met earlier", Severity.WARNING,
+                                         location=f"{path.name}:{rows[0].line}"))
             seen.add(digest)
         result = handler.mapper.map_rows(rows, options_for(owner), offset)
         problems = list(result.problems) + extra
@@ -188,16 +201,23 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
     pending: list[CanonicalRow] = []
     pending_key: tuple[str, ...] | None = None
     pending_owner = ""
+    pending_continued = False  # part of the pending record is already written
 
     def feed(row: CanonicalRow, owner: str) -> None:
-        """Group contiguous rows of one record (same key, hence same owner) and flush each group."""
-        nonlocal pending, pending_key, pending_owner
+        """Group contiguous rows of one record (same key, hence same owner) and flush each group; a group
+        longer than a chunk is written in parts (memory stays bounded by the chunk size)."""
+        nonlocal pending, pending_key, pending_owner, pending_continued
         key = handler.mapper.record_key(row.values, owner)
         if key is not None and key == pending_key:
+            if len(pending) >= chunk_rows:
+                flush_group(pending_key, pending, pending_owner, pending_continued)
+                flush_batch()
+                pending, pending_continued = [], True
             pending.append(row)
             return
         if pending:
-            flush_group(pending_key, pending, pending_owner)
+            flush_group(pending_key, pending, pending_owner, pending_continued)
+        pending_continued = False
         if key is None:
             flush_group(None, [row], owner)  # the mapper explains which key value is missing
             pending, pending_key = [], None
@@ -205,18 +225,21 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
             pending, pending_key, pending_owner = [row], key, owner
 
     def finish_pending() -> None:
-        nonlocal pending, pending_key
+        nonlocal pending, pending_key, pending_continued
         if pending:
-            flush_group(pending_key, pending, pending_owner)
-        pending, pending_key = [], None
+            flush_group(pending_key, pending, pending_owner, pending_continued)
+        pending, pending_key, pending_continued = [], None, False
         flush_batch()
         sink.flush(session)
         session.commit()
 
     deferred: set[int] = set()
+    repeats = _Repeats(path.name, sink, summary)
     for chunk in reader.chunks():
         for source_row in chunk:
             summary.rows_read += 1
+            if repeats.seen(source_row.line, source_row.cells):
+                continue
             values = columns.row(source_row.cells)
             row = CanonicalRow(source_row.line, values)
             too_long = [c for c, v in values.items() if len(v) > max_chars]
@@ -224,6 +247,14 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
                 sink.add([Problem("field_too_long", f"field has {len(values[c])} characters (limit {max_chars})",
                                   field=columns.source_name(c), value=values[c][:80] + "…",
                                   location=f"{path.name}:{row.line}") for c in too_long],
+                         {row.line: _truncated(values)})
+                continue
+            controls = [(c, char) for c, v in values.items() if (char := first_control(v)) is not None]
+            if controls:
+                sink.add([Problem("control_character", f"holds the control character {describe_control(char)} "
+                                  "(a damaged or broken export); the row is not stored",
+                                  field=columns.source_name(c), value=values[c][:200],
+                                  location=f"{path.name}:{row.line}") for c, char in controls],
                          {row.line: _truncated(values)})
                 continue
             attribution = resolver.resolve(handler.mapper.owner_claims(values), final=False)
@@ -234,6 +265,7 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
                          {row.line: _truncated(values)})
             else:
                 feed(row, attribution.owners[0])
+        repeats.close()  # a run of repeats is reported with the chunk it ends in
         flush_batch()
         sink.flush(session)
         session.commit()
@@ -242,6 +274,39 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
     finish_pending()
     if deferred:
         _second_pass(path, profile, columns, deferred, resolver, handler, sink, feed, finish_pending, chunk_rows)
+
+
+class _Repeats:
+    """Rows that repeat the row before them exactly: ``duplicate_row``, one reject per run of repeats."""
+
+    def __init__(self, filename: str, sink: _ChunkSink, summary: ImportSummary) -> None:
+        self.filename, self.sink, self.summary = filename, sink, summary
+        self.previous: tuple[str, ...] | None = None
+        self.original = self.first = self.last = self.count = 0
+
+    def seen(self, line: int, cells: tuple[str, ...]) -> bool:
+        """True when this row repeats the one before (it is then counted, not processed)."""
+        if cells == self.previous:
+            if not self.count:
+                self.first = line
+            self.last, self.count = line, self.count + 1
+            return True
+        self.close()
+        self.previous, self.original = cells, line
+        return False
+
+    def close(self) -> None:
+        """Report the run of repeats seen so far, if any (a run continuing past a chunk is reported in parts)."""
+        if not self.count:
+            return
+        if self.count == 1:
+            message = f"duplicate of line {self.original}"
+        else:
+            message = f"lines {self.first}–{self.last} ({self.count} rows) are duplicates of line {self.original}"
+        self.sink.add([Problem("duplicate_row", message, location=f"{self.filename}:{self.first}")])
+        self.summary.rows_rejected += self.count - 1  # the reject above counted one row
+        self.summary.problem_counts["duplicate_row"] += self.count - 1
+        self.count = 0
 
 
 def _second_pass(path: Path, profile: Profile, columns: ColumnMap, lines: set[int], resolver: OwnerResolver,

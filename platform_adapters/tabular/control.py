@@ -1,0 +1,54 @@
+"""Control characters in cell text: found, named and made visible (pure).
+
+A cell may hold tab, line feed and carriage return (a quoted CSV field spans lines; a description
+keeps its tabs). Any other C0 control (NUL, BEL, ESC, …), DEL or a C1 control means the file was
+damaged or produced by a broken export: the row's meaning cannot be trusted, and PostgreSQL cannot
+store NUL in text at all. Such a row is rejected naming the column and the character
+(``aggregator.ingest.tabular_import``); what is stored about it (the reject's value and raw row) has
+its control characters written as visible ``\\xNN`` escapes, so nothing is lost and every database
+accepts it.
+"""
+from __future__ import annotations
+
+import re
+
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def first_control(text: str) -> str | None:
+    """The first forbidden control character of ``text``, or None."""
+    found = CONTROL_RE.search(text)
+    return found.group() if found else None
+
+
+def describe_control(char: str) -> str:
+    """``U+0000 (NUL)`` style name of a control character."""
+    names = {0: "NUL", 7: "BEL", 8: "BS", 0x0B: "VT", 0x0C: "FF", 0x1B: "ESC", 0x7F: "DEL"}
+    code = ord(char)
+    return f"U+{code:04X}" + (f" ({names[code]})" if code in names else "")
+
+
+def visible(text: str) -> str:
+    """``text`` with every forbidden control character written as a ``\\xNN`` escape."""
+    return CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def find_control(value: object, path: str = "$") -> tuple[str, str, str] | None:
+    """In a decoded JSON value, the first string (key or value) holding a forbidden control character:
+    ``(json path, the character, the string)``; None when there is none."""
+    stack: list[tuple[str, object]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            char = first_control(item)
+            if char is not None:
+                return where, char, item
+        elif isinstance(item, dict):
+            for key, inner in reversed(list(item.items())):
+                char = first_control(str(key))
+                if char is not None:
+                    return f"{where}.{visible(str(key))}", char, str(key)
+                stack.append((f"{where}.{key}", inner))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{index}]", inner) for index, inner in reversed(list(enumerate(item))))
+    return None
