@@ -19,6 +19,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from aggregator.settlement.exceptions import clear_finding, raise_finding
+from aggregator.settlement.payouts import mark_paid_by_payouts
 from aggregator.settlement.reconcile import (
     LineFacts, OrderFacts, ReconStatus, reconcile_order, reconcile_statement,
 )
@@ -40,14 +41,16 @@ CHUNK = 500
 class ReconcileSummary:
     owner_id: str
     statements_checked: int = 0
+    statements_paid: int = 0  # marked paid by a separate payout batch (``payouts.mark_paid_by_payouts``)
     statements_mismatched: int = 0
     orders_checked: int = 0
     by_status: Counter = field(default_factory=Counter)
 
     def describe(self) -> str:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(self.by_status.items())) or "nothing new"
+        paid = f", {self.statements_paid} paid by a payout batch" if self.statements_paid else ""
         return (f"{self.owner_id}: {self.statements_checked} statement(s) checked "
-                f"({self.statements_mismatched} mismatched), {self.orders_checked} order(s): {counts}")
+                f"({self.statements_mismatched} mismatched){paid}, {self.orders_checked} order(s): {counts}")
 
 
 def reconcile_owner(session: Session, owner_id: str, *, full: bool = False,
@@ -56,6 +59,7 @@ def reconcile_owner(session: Session, owner_id: str, *, full: bool = False,
     now = now or datetime.now(timezone.utc)
     summary = ReconcileSummary(owner_id)
     _check_statements(session, owner_id, full, now, summary)
+    summary.statements_paid = mark_paid_by_payouts(session, owner_id)
     keys = _changed_orders(session, owner_id, full)
     for start in range(0, len(keys), CHUNK):
         _reconcile_orders(session, owner_id, keys[start:start + CHUNK], now, summary)

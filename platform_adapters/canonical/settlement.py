@@ -8,8 +8,10 @@ tables do not know becomes ``OTHER`` and is counted as a warning, never dropped.
 A ``Statement`` is the platform's own grouping of lines with the total it declares for them
 (TikTok ``payable_amount``; Lazada ``closing_balance − opening_balance`` of
 ``/finance/payout/status/get``; Shopee: the sum of the ``payout_amount`` of one UTC day's escrow
-releases, since Shopee publishes no statement per release). The lines of a statement must sum to its
-``declared_total``; a difference is a reconciliation exception.
+releases, since Shopee publishes no statement per release, and each cross-border payout batch of
+``payment.get_payout_detail`` as a paid ``payout-…`` statement whose PAYOUT lines name the orders it
+paid). The lines of a statement must sum to its ``declared_total``; a difference is a reconciliation
+exception.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from platform_adapters.auth import TokenProvider, TokenSet
 from platform_adapters.canonical import MappingResult, Order, Platform, ReturnRecord, SettlementLine
 from platform_adapters.http.transport import Transport
 from platform_adapters.registry import ShopContext, settlement_results
-from platform_adapters.shopee import auth, mapping, settlement_mapping
+from platform_adapters.shopee import auth, mapping, payout_mapping, settlement_mapping
 from platform_adapters.shopee import return_mapping
 from platform_adapters.shopee.returns import ShopeeReturnSource
 from platform_adapters.shopee.client import ShopeeClient
@@ -49,9 +49,13 @@ class ShopeeAdapter:
         currency = REGION_CURRENCY.get(shop.region.upper())
         if isinstance(raw, Mapping) and "_statement" in raw:
             return settlement_results(*settlement_mapping.map_release_day(raw, shop.shop_id, currency))
+        if isinstance(raw, Mapping) and "_payout" in raw:
+            return settlement_results(*payout_mapping.map_payout(raw, shop.shop_id))
         return settlement_results(*settlement_mapping.map_escrow(raw, shop.shop_id, currency))
 
     def raw_settlement_key(self, raw: Any) -> str:
+        if isinstance(raw, Mapping) and "_payout" in raw:
+            return payout_mapping.raw_payout_key(raw)
         return settlement_mapping.raw_settlement_key(raw)
 
     def return_source(self, settings: ShopeeSettings, shop: ShopContext, tokens: TokenProvider,

@@ -3,6 +3,11 @@ numbers), each with its ``payment/get_escrow_detail``. Each raw record yielded i
 with the list entry under ``"_release"`` (order_sn, payout_amount, escrow_release_time), then, per
 UTC day of release the window touches, ``{"_statement": {"day", "escrow_list"}}`` with every release
 of that whole day (the list is read for whole days, so a window edge never splits a statement).
+
+Then the cross-border payout batches paid in the window (``payment/get_payout_detail``, ≤ 15 days,
+page numbers, ``more``), each as ``{"_payout": payout_list entry}``. The API serves cross-border
+shops only; a local shop's documented refusal ("This payment API is only applicable for cross
+boarder shop") means it has no such batches (its payouts are wallet withdrawals), nothing else does.
 """
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from platform_adapters.shopee.orders import MAX_WINDOW, windows
 
 ESCROW_LIST_PATH = "/api/v2/payment/get_escrow_list"
 ESCROW_DETAIL_PATH = "/api/v2/payment/get_escrow_detail"
+PAYOUT_DETAIL_PATH = "/api/v2/payment/get_payout_detail"
+NOT_CROSS_BORDER = "only applicable for cross boarder shop"  # sic: Shopee's documented message
 MAX_PAGES = 10_000
 
 
@@ -29,21 +36,35 @@ class ShopeeSettlementSource:
     def request_ids(self) -> list[str]:
         return self.client.transport.request_ids
 
-    def released(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
-        """Escrow list entries released in [start, end), in ≤ 15-day calls."""
+    def _pages(self, path: str, names: tuple[str, str], listed: str, start: datetime,
+               end: datetime) -> Iterator[dict[str, Any]]:
+        """The ``listed`` entries of ``path`` for [start, end), in ≤ 15-day calls of numbered pages."""
         for lower, upper in windows(start, end):
             time_from = to_epoch_seconds(lower)
             time_to = max(time_from, to_epoch_seconds(upper) - 1)
             for page_no in range(1, MAX_PAGES + 1):
-                response = self.client.call("GET", ESCROW_LIST_PATH, {
-                    "release_time_from": time_from, "release_time_to": time_to, "page_size": 100,
-                    "page_no": page_no})
-                yield from (e for e in as_list(response.get("escrow_list")) if isinstance(e, dict))
+                response = self.client.call("GET", path, {
+                    names[0]: time_from, names[1]: time_to, "page_size": 100, "page_no": page_no})
+                yield from (e for e in as_list(response.get(listed)) if isinstance(e, dict))
                 if not response.get("more"):
                     break
             else:
                 raise PlatformError(ErrorKind.FATAL, "too_many_pages", f"more than {MAX_PAGES} pages",
-                                    platform="shopee", path=ESCROW_LIST_PATH)
+                                    platform="shopee", path=path)
+
+    def released(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+        """Escrow list entries released in [start, end), in ≤ 15-day calls."""
+        return self._pages(ESCROW_LIST_PATH, ("release_time_from", "release_time_to"), "escrow_list", start, end)
+
+    def payouts(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+        """Cross-border payout batches paid in [start, end); none for a local shop (documented refusal)."""
+        try:
+            yield from self._pages(PAYOUT_DETAIL_PATH, ("payout_time_from", "payout_time_to"), "payout_list",
+                                   start, end)
+        except PlatformError as exc:
+            if exc.code == "error_param" and NOT_CROSS_BORDER in (exc.message or ""):
+                return
+            raise
 
     def iter_settlements(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
         first_day = datetime.combine(start.astimezone(timezone.utc).date(), time(), timezone.utc)
@@ -68,3 +89,5 @@ class ShopeeSettlementSource:
             yield {**detail, "_release": entry}
         for day, entries in sorted(days.items()):
             yield {"_statement": {"day": day, "escrow_list": entries}}
+        for payout in self.payouts(start, end):
+            yield {"_payout": payout}

@@ -57,6 +57,9 @@ class FakeShopee:
         self.expire_after_detail_calls: int | None = None  # the access token dies after that many
         self.bad_signs = 0
         self.escrows: dict[str, dict] = {}  # order_sn -> get_escrow_detail response (with "_release" entry)
+        self.payouts: list[dict] = []  # get_payout_detail payout_list entries (cross-border shops)
+        self.cross_border = True  # False: get_payout_detail answers the documented refusal for local shops
+        self.payout_calls: list[dict[str, str]] = []
 
     def set_pages(self, *pages: list[str], more_on_last: bool = False) -> None:
         self.pages = []
@@ -132,6 +135,18 @@ class FakeShopee:
             entries = [e["_release"] for e in self.escrows.values()
                        if lo <= int(e["_release"]["escrow_release_time"]) <= hi]
             return self.envelope({"escrow_list": entries, "more": False})
+        if path.endswith("/payment/get_payout_detail"):
+            self.payout_calls.append(q)
+            if not self.cross_border:
+                return self.envelope(error="error_param",
+                                     message="This payment API is only applicable for cross boarder shop")
+            lo, hi = int(q["payout_time_from"]), int(q["payout_time_to"])
+            if hi - lo > 15 * 86400:
+                return self.envelope(error="error_param", message="Wrong parameters, detail: time range > 15 days.")
+            size, number = int(q["page_size"]), int(q["page_no"])
+            found = [p for p in self.payouts if lo <= int(p["payout_info"]["payout_time"]) <= hi]
+            return self.envelope({"more": number * size < len(found),
+                                  "payout_list": found[(number - 1) * size: number * size]})
         if path.endswith("/payment/get_escrow_detail"):
             found = self.escrows.get(q["order_sn"])
             if found is None:

@@ -53,6 +53,8 @@ def test_settlements_of_every_shop_sum_to_the_released_net(sqlite_engine):
         rows = session.scalars(select(SettlementLineRow)).all()
     net: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
     currency: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    payout_lines = [row for row in rows if row.kind == "PAYOUT"]  # money leaving the balance, not income
+    rows = [row for row in rows if row.kind != "PAYOUT"]
     for row in rows:
         key = (row.platform, row.shop_id, row.order_id)
         net[key] += row.amount
@@ -80,3 +82,11 @@ def test_settlements_of_every_shop_sum_to_the_released_net(sqlite_engine):
         by_statement[(row.platform, row.shop_id, row.statement_id)] += row.amount
     for st in statements:
         assert by_statement[(st.platform, st.shop_id, st.statement_id)] == st.declared_total, st.statement_id
+    # Shopee's cross-border payout batches (every Monday in the sandbox): each pays out exactly its escrows,
+    # and every escrow paid out is one the sandbox released
+    batches = [st for st in statements if st.platform == "shopee" and st.statement_id.startswith("payout-")]
+    assert batches and all(st.payment_status == "PAID" and st.paid_at == st.issued_at for st in batches)
+    for st in batches:
+        paid = [row for row in payout_lines if (row.shop_id, row.statement_id) == (st.shop_id, st.statement_id)]
+        assert -sum(row.amount for row in paid) == st.payout and all(row.order_id for row in paid)
+        assert all(expected[("shopee", row.shop_id, row.order_id)] == -row.amount for row in paid)

@@ -1,0 +1,68 @@
+"""Statements paid by a separate payout batch: a statement the platform gives no payment status for
+(Shopee's release-day ``escrow-YYYY-MM-DD``) is paid once every order on it has left the marketplace
+balance in a paid batch — a ``PAYOUT`` line on that order in another, paid statement (Shopee's
+``payout-…`` statements from ``payment.get_payout_detail``).
+
+It is then marked ``PAID`` at the latest of those batches' payment times, with their ids, so booking
+settles its receivable on that day (realized FX). A statement with a status of the platform's own
+(TikTok, Lazada) is never touched, and neither is one with an order no batch has paid yet. Only
+unpaid statements are read: the cost follows what is still open, not the history.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from aggregator.store.models.marketplace import SettlementLineRow
+from aggregator.store.models.settlement import StatementRow
+
+PAYOUT = "PAYOUT"
+CHUNK = 500
+
+
+def mark_paid_by_payouts(session: Session, owner_id: str) -> int:
+    """Mark the owner's status-less statements whose every order a paid batch paid out; returns how many."""
+    open_rows = session.scalars(select(StatementRow).where(
+        StatementRow.owner_id == owner_id, StatementRow.payment_status.is_(None))).all()
+    if not open_rows:
+        return 0
+    by_key = {(r.platform, r.shop_id, r.statement_id): r for r in open_rows}
+    orders: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for platform, shop_id, statement_id, order_id in session.execute(
+            select(SettlementLineRow.platform, SettlementLineRow.shop_id, SettlementLineRow.statement_id,
+                   SettlementLineRow.order_id)
+            .where(SettlementLineRow.owner_id == owner_id, SettlementLineRow.kind != PAYOUT,
+                   SettlementLineRow.order_id.is_not(None),
+                   tuple_(SettlementLineRow.platform, SettlementLineRow.shop_id, SettlementLineRow.statement_id)
+                   .in_(list(by_key)))).all():
+        orders[(platform, shop_id, statement_id)].add(order_id)
+    wanted = sorted({(key[0], key[1], order) for key, found in orders.items() for order in found})
+    paid: dict[tuple[str, str, str], list[tuple[datetime, str]]] = defaultdict(list)
+    for start in range(0, len(wanted), CHUNK):
+        for platform, shop_id, order_id, statement_id, paid_at in session.execute(
+                select(SettlementLineRow.platform, SettlementLineRow.shop_id, SettlementLineRow.order_id,
+                       StatementRow.statement_id, StatementRow.paid_at)
+                .join(StatementRow, (StatementRow.platform == SettlementLineRow.platform)
+                      & (StatementRow.shop_id == SettlementLineRow.shop_id)
+                      & (StatementRow.statement_id == SettlementLineRow.statement_id))
+                .where(SettlementLineRow.owner_id == owner_id, SettlementLineRow.kind == PAYOUT,
+                       StatementRow.payment_status == "PAID", StatementRow.paid_at.is_not(None),
+                       tuple_(SettlementLineRow.platform, SettlementLineRow.shop_id, SettlementLineRow.order_id)
+                       .in_(wanted[start:start + CHUNK]))).all():
+            paid[(platform, shop_id, order_id)].append((paid_at, statement_id))
+    marked = 0
+    for key, found in orders.items():
+        per_order = [[b for b in paid.get((key[0], key[1], order), []) if b[1] != key[2]] for order in found]
+        if not all(per_order):
+            continue
+        batches = [batch for found_batches in per_order for batch in found_batches]
+        row = by_key[key]
+        row.payment_status = "PAID"
+        row.paid_at = max(at for at, _ in batches)
+        row.payout_id = ",".join(sorted({sid for _, sid in batches}))[:64]
+        marked += 1
+    session.flush()
+    return marked
