@@ -1,5 +1,6 @@
 """Finance, per owner: the statements the sandbox paid out with whether their lines add up, the orders
-reconciled by status, FX locks and exposure, and downloads; a statement's own page with its lines."""
+reconciled by status, FX locks and exposure, a journal downloaded in a layout the API declares; a
+statement's own page with its lines."""
 from __future__ import annotations
 
 import pytest
@@ -21,6 +22,18 @@ def test_statements_and_reconciliation_of_an_owner(web, web_world) -> None:
     recon = web.locator("#view section", has_text="Orders reconciled")
     expect(recon.locator("tbody tr").first).to_be_visible()
     expect(recon.locator(".chips button").first).to_contain_text("any · ")
+    fx = web.locator("#view section", has_text="FX locks and exposure")
+    expect(fx.locator("h3", has_text="Rate locks")).to_be_visible()
+    assert "does not offer" not in fx.inner_text()
+    journals = web.locator("#view form[aria-label='Journal']")
+    layouts = journals.locator("select[name=layout] option").all_inner_texts()
+    assert "xero" in layouts, layouts  # the layouts the API declares
+    journals.locator("select[name=layout]").select_option("xero")
+    with web.expect_download() as got:
+        journals.get_by_role("button", name="Download").click()
+    download = got.value
+    assert download.suggested_filename.endswith((".csv", ".zip")), download.suggested_filename
+    assert download.path().stat().st_size > 0
     web.shot("finance")
     first = statements.locator("tbody tr a").first
     statement_id = first.inner_text()

@@ -35,7 +35,7 @@ def test_nothing_shows_before_sign_in_or_after_a_rejected_key(web) -> None:
 
 def test_navigation_follows_the_role(web) -> None:
     web.sign_in("operations")
-    assert nav(web) == ["Orders", "Exceptions", "Shops", "Sync runs"]
+    assert nav(web) == ["Orders", "Exceptions", "Title in transit", "Shops", "Sync runs"]
     assert web.is_visible(".owner-pick")  # an unbound staff key chooses among every owner
     web.click("#logout")
     web.wait_for_selector("#signin:not([hidden])")

@@ -5,6 +5,7 @@ import "./order.js";
 import "./container.js";
 import "./documents.js";
 import "./exceptions.js";
+import "./title.js";
 import "./shops.js";
 import "./runs.js";
 import "./finance.js";

@@ -1,0 +1,206 @@
+// Title in transit: what each owner holds title to, by stage of the journey (on the water, at port and
+// in customs, in warehouse, in last mile), valued at cost in the owner's base currency — now, as a table
+// owner × stage, and over time, as a chart per owner (chart.js). A stage's cell opens its detail: the
+// title and location states behind it, who holds title, the rate path, and the lots the owner holds.
+// Reads GET /api/v1/title/position (at, detail) and GET /api/v1/title/series (from, to, step).
+import { api } from "../api.js";
+import { decimal, fill, h, money, table } from "../dom.js";
+import { add, t } from "../i18n.js";
+import { on } from "../live.js";
+import { route, setQuery } from "../router.js";
+import { dayText, timeChart } from "../chart.js";
+
+export const STAGES = ["ON_THE_WATER", "AT_PORT_AND_CUSTOMS", "IN_WAREHOUSE", "IN_LAST_MILE", "DELIVERED", "OTHER"];
+const HELD = ["ON_THE_WATER", "AT_PORT_AND_CUSTOMS", "IN_WAREHOUSE", "IN_LAST_MILE", "OTHER"];
+export const STAGE_COLOR = { ON_THE_WATER: "#1d5fa8", AT_PORT_AND_CUSTOMS: "#9a5b00", IN_WAREHOUSE: "#0f766e",
+  IN_LAST_MILE: "#6d3fb0", DELIVERED: "#146c2e", OTHER: "#55606b" };
+const STEPS = ["day", "week", "month"];
+
+add({
+  en: {
+    "title.intro": "Goods each owner holds title to, by stage of the journey, valued at cost in the owner's base currency at the rate of the day. Choose a cell to see what is behind it.",
+    "title.at": "Position at", "title.from": "Series from", "title.to": "to", "title.step": "Every",
+    "title.step.day": "day", "title.step.week": "week", "title.step.month": "month", "title.show": "Show",
+    "title.now": "Position", "title.over": "Over time", "title.owner": "Owner", "title.total": "Total held",
+    "title.others": "Held by others", "title.unvalued": "{n} unit(s) without a cost",
+    "title.units": "{n} units", "title.chart": "Title held by {owner} ({ccy})",
+    "title.chart.summary": "Value held by {owner} per stage from {from} to {to}; last point: {last} {ccy} in total.",
+    "title.empty": "No title events at this instant (matching has not run, or nothing was shipped yet).",
+    "title.detail": "{owner} · {stage}", "title.detail.close": "Close",
+    "title.holder": "Title holder", "title.state": "Title state", "title.location": "Location",
+    "title.rate": "Rate path", "title.unconverted": "Not converted",
+    "title.unconverted.short": "part not converted (no rate)",
+    "stage.ON_THE_WATER": "On the water", "stage.AT_PORT_AND_CUSTOMS": "At port / customs",
+    "stage.IN_WAREHOUSE": "In warehouse", "stage.IN_LAST_MILE": "In last mile", "stage.DELIVERED": "Delivered",
+    "stage.OTHER": "Other", "stage.TOTAL": "Total",
+    "chart.date": "Date",
+  },
+  zh: {
+    "title.intro": "各货主拥有所有权的货物，按运输阶段、以成本按当日汇率折算为货主记账本位币。点击单元格查看明细。",
+    "title.at": "时点", "title.from": "序列自", "title.to": "至", "title.step": "间隔",
+    "title.step.day": "天", "title.step.week": "周", "title.step.month": "月", "title.show": "显示",
+    "title.now": "头寸", "title.over": "走势", "title.owner": "货主", "title.total": "所有权合计",
+    "title.others": "他人持有", "title.unvalued": "{n} 件无成本",
+    "title.units": "{n} 件", "title.chart": "{owner} 持有的货值（{ccy}）",
+    "title.chart.summary": "{owner} 自 {from} 至 {to} 各阶段的货值；最后一点合计 {last} {ccy}。",
+    "title.empty": "该时点没有所有权事件（尚未匹配，或尚未发货）。",
+    "title.detail": "{owner} · {stage}", "title.detail.close": "关闭",
+    "title.holder": "所有权人", "title.state": "所有权状态", "title.location": "位置",
+    "title.rate": "汇率路径", "title.unconverted": "未折算",
+    "title.unconverted.short": "部分未折算（无汇率）",
+    "stage.ON_THE_WATER": "海上 / 空中", "stage.AT_PORT_AND_CUSTOMS": "港口 / 海关",
+    "stage.IN_WAREHOUSE": "在仓", "stage.IN_LAST_MILE": "末端配送", "stage.DELIVERED": "已妥投",
+    "stage.OTHER": "其他", "stage.TOTAL": "合计",
+    "chart.date": "日期",
+  },
+});
+
+const DAY = 86400000;
+const isoDay = (d) => dayText(d);
+
+/** The end of a YYYY-MM-DD day in the browser's zone, as an instant with an offset (for the API). */
+function endOfDay(text) {
+  const d = new Date(`${text}T23:59:59`);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+function startOfDay(text) {
+  const d = new Date(`${text}T00:00:00`);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+function owners(rows) { return [...new Set(rows.map((r) => r.owner_id))].sort(); }
+
+/** owner × stage: the value the owner holds title to; others' holdings in a row of their own. */
+function positionTable(rows, choose) {
+  const held = (o, s) => rows.find((r) => r.owner_id === o && r.stage === s && r.title_holder === o);
+  const cell = (o, s) => {
+    const r = held(o, s);
+    if (!r) return h("span", { class: "muted" }, t("none"));
+    return h("button", { type: "button", class: "cell-link", onclick: () => choose(o, s),
+      aria: { label: `${o} · ${t(`stage.${s}`)}: ${decimal(r.value)} ${r.currency}` } },
+    money(r.value, r.currency), h("small", { class: "muted" }, ` ${t("title.units", { n: r.qty })}`),
+    r.unvalued_qty ? h("small", { class: "warn-text" }, ` · ${t("title.unvalued", { n: r.unvalued_qty })}`) : null,
+    r.unconverted ? h("small", { class: "warn-text", title: r.unconverted }, ` · ${t("title.unconverted.short")}`) : null);
+  };
+  const others = (o) => rows.filter((r) => r.owner_id === o && r.title_holder !== o && r.stage !== "TOTAL");
+  return table([
+    { label: t("title.owner"), cell: (o) => h("strong", {}, o) },
+    ...HELD.map((s) => ({ label: t(`stage.${s}`), cell: (o) => cell(o, s), cls: "num" })),
+    { label: t("stage.TOTAL"), cell: (o) => cell(o, "TOTAL"), cls: "num" },
+    { label: t("title.others"), cell: (o) => (others(o).length ? h("ul", { class: "plain" }, others(o).map((r) =>
+      h("li", {}, h("button", { type: "button", class: "cell-link", onclick: () => choose(o, r.stage) },
+        `${r.title_holder} · ${t(`stage.${r.stage}`)}: `, money(r.value, r.currency))))) : t("none")), cls: "opt" },
+  ], owners(rows), { caption: t("title.now"), rowAttrs: (o) => ({ dataset: { owner: o } }) });
+}
+
+function detailTable(rows) {
+  return table([
+    { label: t("title.holder"), cell: (r) => r.title_holder },
+    { label: t("title.state"), cell: (r) => r.title_state || t("none") },
+    { label: t("title.location"), cell: (r) => r.location_state || t("none") },
+    { label: t("col.qty"), cell: (r) => r.qty, cls: "num" },
+    { label: t("col.total"), cell: (r) => money(r.value, r.currency), cls: "num" },
+    { label: t("title.rate"), cell: (r) => r.rate_path || t("none"), cls: "wrap opt" },
+    { label: t("title.unconverted"), cell: (r) => r.unconverted || t("none"), cls: "opt" },
+  ], rows, { caption: t("title.detail", { owner: rows[0]?.owner_id || "", stage: "" }) });
+}
+
+/** One chart per owner: the value it holds in each stage, stacked, at every point of the series. */
+function charts(points, from, to) {
+  const all = points.flatMap((p) => p.rows);
+  return owners(all).map((owner) => {
+    const mine = (p, s) => p.rows.find((r) => r.owner_id === owner && r.stage === s && r.title_holder === owner);
+    const ccy = (all.find((r) => r.owner_id === owner) || {}).currency || "";
+    const series = HELD.filter((s) => points.some((p) => mine(p, s))).map((s) => ({
+      name: t(`stage.${s}`), color: STAGE_COLOR[s],
+      points: points.map((p) => ({ x: new Date(p.at), y: mine(p, s)?.value ?? "0",
+        note: mine(p, s)?.unconverted ? t("title.unconverted.short") : undefined })),
+    }));
+    const last = mine(points[points.length - 1], "TOTAL");
+    return h("div", { class: "chart-owner", dataset: { owner } }, timeChart({
+      title: t("title.chart", { owner, ccy }),
+      summary: t("title.chart.summary", { owner, from, to, last: last ? decimal(last.value) : "0", ccy }),
+      series, stacked: true, format: (v) => decimal(roundText(v)), yLabel: ccy,
+    }));
+  });
+}
+
+/** A decimal string cut to at most 2 decimals for axis labels and tooltips (the table keeps them all). */
+function roundText(v) {
+  const text = String(v);
+  const [whole, fraction] = text.split(".");
+  return fraction && fraction.length > 2 ? `${whole}.${fraction.slice(0, 2)}` : text;
+}
+
+async function renderTitle(view, params, query, current) {
+  const today = new Date();
+  const values = {
+    at: query.get("at") || isoDay(today),
+    from: query.get("from") || isoDay(new Date(today.getTime() - 90 * DAY)),
+    to: query.get("to") || isoDay(today),
+    step: STEPS.includes(query.get("step")) ? query.get("step") : "week",
+  };
+  const message = h("p", { class: "message", role: "alert" });
+  const now = h("div");
+  const detail = h("div", { class: "drill", aria: { live: "polite" } });
+  const over = h("div", { class: "charts" });
+  const input = (name, type = "date") => h("input", { id: `t-${name}`, name, type, value: values[name], required: true });
+  const form = h("form", { class: "filters" },
+    h("div", { class: "field" }, h("label", { for: "t-at" }, t("title.at")), input("at")),
+    h("div", { class: "field" }, h("label", { for: "t-from" }, t("title.from")), input("from")),
+    h("div", { class: "field" }, h("label", { for: "t-to" }, t("title.to")), input("to")),
+    h("div", { class: "field" }, h("label", { for: "t-step" }, t("title.step")),
+      h("select", { id: "t-step", name: "step" }, STEPS.map((s) => h("option", { value: s, selected: s === values.step }, t(`title.step.${s}`))))),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, t("title.show"))));
+  fill(view, h("h1", {}, t("title.title")), h("p", { class: "intro" }, t("title.intro")), form, message,
+    h("section", { aria: { labelledby: "s-now" } }, h("h2", { id: "s-now" }, t("title.now")), now, detail),
+    h("section", { aria: { labelledby: "s-over" } }, h("h2", { id: "s-over" }, t("title.over")), over));
+
+  const choose = async (owner, stage) => {
+    const at = endOfDay(values.at);
+    try {
+      const answer = await api("/api/v1/title/position", { params: { at, detail: "true" }, owner: owner });
+      const rows = answer.rows.filter((r) => r.owner_id === owner && r.stage === stage);
+      const close = h("button", { type: "button", class: "secondary", onclick: () => fill(detail) }, t("title.detail.close"));
+      fill(detail, h("h3", { tabindex: "-1" }, t("title.detail", { owner, stage: t(`stage.${stage}`) })), detailTable(rows), close);
+      detail.querySelector("h3").focus();
+    } catch (error) {
+      message.textContent = t("error.load", { detail: error.message });
+    }
+  };
+
+  const load = async () => {
+    message.textContent = "";
+    const at = endOfDay(values.at);
+    const from = startOfDay(values.from);
+    const to = endOfDay(values.to);
+    if (!at || !from || !to) { message.textContent = t("error.load", { detail: "date" }); return; }
+    try {
+      const [position, series] = await Promise.all([
+        api("/api/v1/title/position", { params: { at } }),
+        api("/api/v1/title/series", { params: { from, to, step: values.step } }),
+      ]);
+      if (!current()) return;
+      fill(now, position.rows.length ? positionTable(position.rows, choose) : h("p", { class: "muted" }, t("title.empty")));
+      fill(detail);
+      fill(over, series.points.some((p) => p.rows.length) ? charts(series.points, values.from, values.to)
+        : h("p", { class: "muted" }, t("title.empty")));
+    } catch (error) {
+      message.textContent = t("error.load", { detail: error.message });
+    }
+  };
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    Object.assign(values, Object.fromEntries(new FormData(form).entries()));
+    setQuery(values);
+    load();
+  });
+  await load();
+  // a new title event (goods on board, released, received, dispatched) moves the position: read it again
+  let timer = null;
+  const off = on("title.event", () => { clearTimeout(timer); timer = setTimeout(load, 500); });
+  return () => { off(); clearTimeout(timer); };
+}
+
+route({ pattern: "/title", nav: "nav.title", permission: "read", render: renderTitle });
