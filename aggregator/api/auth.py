@@ -15,13 +15,14 @@ answered 404, exactly like a missing one.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from aggregator.api.keys import KeyIdentity, identify
 from aggregator.api.roles import Permission, Role, allows
@@ -57,13 +58,16 @@ class Principal:
         return self.owner_id is None or owner_id == self.owner_id
 
 
-def get_session(request: Request):
-    """A read session (routes using it only read; on SQLite it never blocks a writer)."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A read session (routes using it only read; on SQLite it never blocks a writer).
+
+    Async, so that opening it costs no trip to the thread pool (a session connects lazily, on its first
+    statement, in the route's own thread); closing it (a rollback on its connection) takes one."""
     session = request.app.state.read_sessions()
     try:
         yield session
     finally:
-        session.close()
+        await run_in_threadpool(session.close)
 
 
 OwnerParam = Annotated[str | None, Query(
@@ -107,7 +111,7 @@ def _identify(request: Request, session: Session, key: str) -> KeyIdentity:
 def requires(permission: Permission) -> Callable[..., Principal]:
     """A dependency: the principal, if its role grants ``permission`` (else 403)."""
 
-    def dependency(principal: Principal = Depends(get_principal)) -> Principal:
+    async def dependency(principal: Principal = Depends(get_principal)) -> Principal:  # pure: no thread hop
         if not principal.allows(permission):
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 f"the {principal.role.value} role may not {_VERBS[permission]}")

@@ -39,20 +39,28 @@ D, DL, C, SET = TransportDocumentRow.__table__.c, TransportDocumentLineRow.__tab
 _LINKS = (select(L.left_key, L.right_key, L.qty, L.method, L.confidence)
           .where(L.step == bindparam("step"), L.left_key.in_(bindparam("lefts", expanding=True)))
           .order_by(L.left_key, L.right_key))
+# a receipt's bill and customs entry: line-level and document-level links in one round trip
+_UPSTREAM_STEPS = ("receipt_document", "receipt_transport_doc", "receipt_customs", "receipt_customs_entry")
+_UPSTREAM = (select(L.step, L.left_key, L.right_key)
+             .where(L.step.in_(_UPSTREAM_STEPS), L.left_key.in_(bindparam("lefts", expanding=True)))
+             .order_by(L.left_key, L.right_key))
 _SHIPMENT_COLUMNS = (S.id, S.wms_outbound_no, S.carrier_code, S.tracking_number, S.wms_created_at, S.shipped_at,
                      S.delivered_at, S.returned_at)
 _SHIPMENT = select(*_SHIPMENT_COLUMNS).where(S.owner_id == bindparam("owner"), S.warehouse_code == bindparam("wh"),
                                              S.wms_outbound_no == bindparam("no")).limit(1)
 # by order id alone (its own index); the owner is checked on the few rows found (a second equality on
 # the low-selectivity owner index could make SQLite's planner scan the whole owner instead)
-_SHIPMENTS_OF_ORDER = select(*_SHIPMENT_COLUMNS, S.owner_id).where(S.order_id == bindparam("order_id"))
-_RECEIPT = select(R.id, R.asn_no, R.status, R.received_at, R.container_no).where(
-    R.owner_id == bindparam("owner"), R.warehouse_code == bindparam("wh"), R.asn_no == bindparam("asn")).limit(1)
-_RECEIPT_LINE = select(RL.received_good_qty, RL.received_damaged_qty).where(
-    RL.receipt_pk == bindparam("pk"), RL.line_no == bindparam("line")).limit(1)
-_DOCUMENT = select(D.id, D.doc_type, D.doc_number, D.shipped_on_board_date, D.eta).where(
-    D.owner_id == bindparam("owner"), D.doc_number == bindparam("no")).limit(1)
-_DOCUMENT_LINE = select(DL.container_no).where(DL.document_pk == bindparam("pk"), DL.line_no == bindparam("line")).limit(1)
+_SHIPMENTS_OF_ORDER = select(*_SHIPMENT_COLUMNS, S.owner_id, S.warehouse_code).where(S.order_id == bindparam("order_id"))
+# a receipt with its line (outer join: a header without that line still tells its container and time)
+_RECEIPT = (select(R.asn_no, R.status, R.received_at, R.container_no, RL.received_good_qty, RL.received_damaged_qty)
+            .outerjoin_from(WarehouseReceiptRow.__table__, WarehouseReceiptLineRow.__table__,
+                            (RL.receipt_pk == R.id) & (RL.line_no == bindparam("line")))
+            .where(R.owner_id == bindparam("owner"), R.warehouse_code == bindparam("wh"), R.asn_no == bindparam("asn"))
+            .limit(1))
+_DOCUMENT = (select(D.doc_type, D.doc_number, D.shipped_on_board_date, D.eta, DL.container_no)
+             .outerjoin_from(TransportDocumentRow.__table__, TransportDocumentLineRow.__table__,
+                             (DL.document_pk == D.id) & (DL.line_no == bindparam("line")))
+             .where(D.owner_id == bindparam("owner"), D.doc_number == bindparam("no")).limit(1))
 _CUSTOMS = select(C.declaration_no, C.arrival_date, C.released_at).where(
     C.owner_id == bindparam("owner"), C.declaration_no == bindparam("no")).limit(1)
 _SETTLEMENTS = (select(SET.kind, SET.amount, SET.currency, SET.occurred_at)
@@ -101,7 +109,7 @@ def _line_no(text: str) -> int | None:
 
 
 def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> OrderChain:
-    run = session.execute
+    run = session.connection().execute  # Core statements on the session's connection: no ORM execution layer
     out = OrderChain()
     steps: list[dict[str, Any]] = []
 
@@ -120,14 +128,18 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
 
     ref_of = {line_key(order, ref): ref for ref in line_refs}
     os_links = links("order_shipment", ref_of)
+    direct = [s for s in run(_SHIPMENTS_OF_ORDER, {"order_id": order.order_id}) if s.owner_id == order.owner_id]
+    # an outbound that names the order is already read; only one linked without naming it costs a probe
+    named = {(keys.normalize_code(s.owner_id), keys.normalize_code(s.warehouse_code),
+              keys.normalize_code(s.wms_outbound_no)): s for s in direct}
     shipments: dict[str, Any] = {}
     for link in os_links:
         parts = _parts(link.right_key, 4)
         if parts and link.right_key not in shipments:
-            row = run(_SHIPMENT, {"owner": parts[0], "wh": parts[1], "no": parts[2]}).first()
+            row = named.get(tuple(parts[:3])) or run(
+                _SHIPMENT, {"owner": parts[0], "wh": parts[1], "no": parts[2]}).first()
             if row is not None:
                 shipments[link.right_key] = row
-    direct = [s for s in run(_SHIPMENTS_OF_ORDER, {"order_id": order.order_id}) if s.owner_id == order.owner_id]
     told = set()
     for s in [*shipments.values(), *direct]:
         if s.id in told:
@@ -147,10 +159,12 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
     # receipt linked at either level carries its bill of lading and customs entry
     doc_of: dict[str, str] = {}
     customs_of: dict[str, str] = {}
-    for target, step in ((doc_of, "receipt_document"), (doc_of, "receipt_transport_doc"),
-                         (customs_of, "receipt_customs"), (customs_of, "receipt_customs_entry")):
-        for link in links(step, receipts):
-            target.setdefault(link.left_key, link.right_key)
+    receipt_links = run(_UPSTREAM, {"lefts": sorted(receipts)}).all() if receipts else []
+    for step in _UPSTREAM_STEPS:  # the order of preference: line level first
+        target = doc_of if step in ("receipt_document", "receipt_transport_doc") else customs_of
+        for link in receipt_links:
+            if link.step == step:
+                target.setdefault(link.left_key, link.right_key)
     upstream_of = {link.right_key: link for link in os_links}
 
     for link in sl_links:
@@ -172,19 +186,18 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
         if not parts:
             continue
         chain["warehouse_code"], chain["asn_no"] = parts[1], parts[2]
-        header = run(_RECEIPT, {"owner": parts[0], "wh": parts[1], "asn": parts[2]}).first()
+        header = run(_RECEIPT, {"owner": parts[0], "wh": parts[1], "asn": parts[2], "line": _line_no(parts[3])}).first()
         if header is not None:
             chain["container_no"] = header.container_no
-            rline = run(_RECEIPT_LINE, {"pk": header.id, "line": _line_no(parts[3])}).first()
-            nothing_yet = rline is not None and rline.received_good_qty + rline.received_damaged_qty == 0
+            nothing_yet = header.received_good_qty is not None and \
+                header.received_good_qty + header.received_damaged_qty == 0
             if header.received_at is not None and not (nothing_yet and (header.status or "") in RECEIPT_IN_PROGRESS):
                 add("received", header.received_at, "warehouse", f"ASN {header.asn_no}", f"lot {lot_id} received")
         doc_parts, doc = _document_parts(doc_of.get(receipt)), None
         if doc_parts:
-            doc = run(_DOCUMENT, {"owner": doc_parts[0], "no": doc_parts[1]}).first()
+            doc = run(_DOCUMENT, {"owner": doc_parts[0], "no": doc_parts[1], "line": _line_no(doc_parts[2])}).first()
         if doc is not None:
-            dline = run(_DOCUMENT_LINE, {"pk": doc.id, "line": _line_no(doc_parts[2])}).first()
-            container = (dline.container_no if dline else None) or chain["container_no"]
+            container = doc.container_no or chain["container_no"]
             chain["transport_document_no"], chain["container_no"] = doc.doc_number, container
             add("on_board", doc.shipped_on_board_date, "forwarder", f"{doc.doc_type} {doc.doc_number}",
                 f"lot {lot_id} on board" + (f", container {container}" if container else ""))

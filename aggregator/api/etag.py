@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel
 from starlette.responses import Response
 
 #: authorised answers: caches may keep them for this client only and must revalidate each time
@@ -17,7 +18,10 @@ CACHE_CONTROL = "private, no-cache"
 def tagged(request: Request, payload: Any) -> Response:
     """``payload`` (a pydantic model or plain data) as JSON with a strong ETag, or a 304 when the client
     already holds this exact body."""
-    body = json.dumps(jsonable_encoder(payload), ensure_ascii=False, separators=(",", ":")).encode()
+    if isinstance(payload, BaseModel):  # serialised by pydantic's core: the same JSON, without a Python walk
+        body = payload.model_dump_json().encode()
+    else:
+        body = json.dumps(jsonable_encoder(payload), ensure_ascii=False, separators=(",", ":")).encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     presented = request.headers.get("if-none-match", "")

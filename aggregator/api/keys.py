@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from aggregator.api.roles import OWNER_BOUND, Role, parse_role
@@ -97,11 +97,15 @@ def key_state(row: ApiKeyRow, now: datetime | None = None) -> str:
     return "expired" if row.expires_at <= now else "active"
 
 
+_K = ApiKeyRow.__table__.c
+_BY_HASH = select(_K.id, _K.role, _K.owner_id, _K.expires_at, _K.revoked_at).where(_K.key_hash == bindparam("hash"))
+
+
 def identify(session: Session, key: str, now: datetime | None = None) -> KeyIdentity | str:
     """The identity behind ``key``, or why it is refused (unknown, expired, revoked)."""
     if not key.startswith(KEY_PREFIX) or len(key) > 128:
         return "unknown key"
-    row = session.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(key))).first()
+    row = session.execute(_BY_HASH, {"hash": hash_key(key)}).first()  # a prebuilt statement, read as a row
     if row is None:
         return "unknown key"
     state = key_state(row, now)

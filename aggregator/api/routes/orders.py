@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -95,26 +95,31 @@ def list_orders(
                                 count_exact=exact, limit=limit)
 
 
+_O, _L, _P = OrderRow.__table__.c, OrderLineRow.__table__.c, OrderPackageRow.__table__.c
+_ORDER_FIELDS = tuple(OrderOut.model_fields)
+_LINE_FIELDS = tuple(OrderLineOut.model_fields)
+# prebuilt, cached statements read as rows: the hot path builds no statement and hydrates no ORM object
+_ORDER = select(_O.id, *(_O[f] for f in _ORDER_FIELDS)).where(
+    _O.platform == bindparam("platform"), _O.shop_id == bindparam("shop_id"), _O.order_id == bindparam("order_id"))
+_LINES = select(*(_L[f] for f in _LINE_FIELDS)).where(_L.order_pk == bindparam("pk")).order_by(_L.id)
+_PACKAGES = select(_P.package_id, _P.tracking_number, _P.carrier, _P.status, _P.line_refs).where(
+    _P.order_pk == bindparam("pk")).order_by(_P.id)
+
+
 @router.get("/{platform}/{shop_id}/{order_id}", response_model=OrderDetailOut,
             responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}})
 def get_order(platform: PlatformName, shop_id: PathIdent, order_id: PathIdent, request: Request,
               principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> Response:
-    row = session.scalars(principal.scope(select(OrderRow).where(
-        OrderRow.platform == platform, OrderRow.shop_id == shop_id, OrderRow.order_id == order_id),
-        OrderRow.owner_id)).first()
-    if row is None:  # another owner's order is indistinguishable from a missing one
+    run = session.connection().execute  # Core statements on the session's connection: no ORM execution layer
+    row = run(_ORDER, {"platform": platform, "shop_id": shop_id, "order_id": order_id}).first()
+    if row is None or not principal.sees(row.owner_id):  # another owner's order answers like a missing one
         raise HTTPException(404, "order not found")
-    lines = list(session.scalars(select(OrderLineRow).where(OrderLineRow.order_pk == row.id)
-                                 .order_by(OrderLineRow.id)))
+    lines = run(_LINES, {"pk": row.id}).all()
     chain = order_chain(session, row, [line.line_ref for line in lines])
-    packages = session.scalars(select(OrderPackageRow).where(OrderPackageRow.order_pk == row.id)
-                               .order_by(OrderPackageRow.id))
-    detail = OrderDetailOut(
-        **order_out(row).model_dump(),
-        lines=[OrderLineOut.model_validate(line, from_attributes=True) for line in lines],
-        packages=[{"package_id": p.package_id, "tracking_number": p.tracking_number, "carrier": p.carrier,
-                   "status": p.status, "line_refs": p.line_refs.split()} for p in packages],
-        timeline=chain.timeline,
-        chain=chain.links,
-    )
+    detail = OrderDetailOut.model_validate({
+        **{f: getattr(row, f) for f in _ORDER_FIELDS},
+        "lines": [line._asdict() for line in lines],
+        "packages": [{"package_id": p.package_id, "tracking_number": p.tracking_number, "carrier": p.carrier,
+                      "status": p.status, "line_refs": p.line_refs.split()} for p in run(_PACKAGES, {"pk": row.id})],
+        "timeline": chain.timeline, "chain": chain.links})
     return tagged(request, detail)
