@@ -189,7 +189,10 @@ def _chain_verdict(engine, truth: dict, position, report: DemoReport, console: C
     for name, (precision, recall) in verdict.depths.items():
         table.add_row(name, f"{precision:.4f}", f"{recall:.4f}")
     table.add_row("title position (owner × holder × state)", f"{verdict.title[0]:.4f}", f"{verdict.title[1]:.4f}")
+    table.add_row("title position at cost (× currency)", f"{verdict.value[0]:.4f}", f"{verdict.value[1]:.4f}")
     console.print(table)
+    console.print(f"units with no cost on any document (no landed cost, customs line missing): "
+                  f"{verdict.unvalued[1]} in the position, {verdict.unvalued[0]} in the truth")
     unlinked = report.open_exceptions.get("unlinked_receipt", 0)
     console.print("open match exceptions: " + (", ".join(f"{k} {v}" for k, v in report.open_exceptions.items())
                                                or "none") + f" (unlinked receipts: {unlinked})")

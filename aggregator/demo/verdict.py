@@ -6,12 +6,16 @@ Links are compared at every depth of the chain an export row states — order li
 per distinct key tuple the units both sides agree on; a chain whose lot, container, bill or entry is
 missing or wrong counts as wrong in all its units). Identifiers are compared in key form (platform upper
 case; document, container and lot numbers normalised as the engine does), since the 3PL types some of
-them its own way. The title position is compared per owner x title holder x title state in units.
+them its own way. The title position is compared per owner x title holder x title state in units, and at
+cost (each lot's units x the unit cost its documents state, in that cost's currency: the stock snapshot's
+landed cost, else the customs line's invoice value per unit) per currency too, with the units that have no
+cost counted on both sides.
 Pure: frames and lists in, numbers out; fetching the truth is ``aggregator.sandbox_link.sandbox_truth``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -39,6 +43,8 @@ class ChainVerdict:
     title: tuple[float, float] = (0.0, 0.0)
     title_units: int = 0
     title_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    value: tuple[float, float] = (0.0, 0.0)  # title position at cost, per owner x holder x state x currency
+    unvalued: tuple[int, int] = (0, 0)  # units with no cost: (truth, position)
 
     @property
     def full_depth(self) -> tuple[float, float]:
@@ -52,6 +58,11 @@ class ChainVerdict:
             out.append(f"links at full depth: precision {p:.4f}, recall {r:.4f} (below {threshold})")
         if tp < threshold or tr < threshold:
             out.append(f"title position: precision {tp:.4f}, recall {tr:.4f} (below {threshold})")
+        vp, vr = self.value
+        if vp < threshold or vr < threshold:
+            out.append(f"title position at cost: precision {vp:.4f}, recall {vr:.4f} (below {threshold})")
+        if self.unvalued[0] != self.unvalued[1]:
+            out.append(f"unvalued units: {self.unvalued[1]} in the position, {self.unvalued[0]} in the truth")
         return out
 
 
@@ -88,4 +99,26 @@ def title_verdict(verdict: ChainVerdict, position: pd.DataFrame, truth: dict) ->
     verdict.title = unit_scores(mine, true, TITLE_KEYS)
     verdict.title_units = int(true["qty"].sum())
     verdict.title_table = true.merge(mine, on=TITLE_KEYS, how="outer", suffixes=("_truth", "_position")).fillna(0)
+    _value_verdict(verdict, position, pd.DataFrame(truth["title"]))
     return verdict
+
+
+def _milli(values: pd.Series) -> pd.Series:
+    """Money as whole thousandths of its unit (an exact Decimal sum compared at that grain)."""
+    return values.map(lambda v: int((Decimal(str(v)) * 1000).to_integral_value(ROUND_HALF_UP)))
+
+
+def _value_verdict(verdict: ChainVerdict, position: pd.DataFrame, true: pd.DataFrame) -> None:
+    """The position's value at cost (each lot's units x its unit cost, in the cost's currency) against the
+    truth's, per owner x title holder x title state x currency, and the units with no cost on each side."""
+    keys = [*TITLE_KEYS, "currency"]
+    costed = true[true["unit_cost"].notna()]
+    true_value = costed.assign(currency=costed["cost_currency"], qty=_milli(pd.Series(
+        [Decimal(str(q)) * Decimal(c) for q, c in zip(costed["qty"], costed["unit_cost"])], index=costed.index,
+        dtype=object)))
+    valued = position[position["currency"].notna() & (position["currency"] != "")] if len(position) else position
+    mine = (valued.assign(qty=_milli(pd.Series(list(valued["value"]), index=valued.index, dtype=object)))
+            if len(valued) else true_value.iloc[0:0])
+    verdict.value = unit_scores(mine[keys + ["qty"]], true_value[keys + ["qty"]], keys)
+    verdict.unvalued = (int(true.loc[true["unit_cost"].isna(), "qty"].sum()),
+                        int(position["unvalued_qty"].sum()) if len(position) else 0)

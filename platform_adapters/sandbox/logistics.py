@@ -29,7 +29,8 @@ from pathlib import Path
 
 from platform_adapters.sandbox.fulfilment import OutboundLine, outbound_lines
 from platform_adapters.sandbox.shipments import (
-    CUSTOMS_FORM, REALISTIC, LogisticsNoise, Shipment, build_shipments, owner_code, product_code, roll,
+    CUSTOMS_FORM, REALISTIC, USD_TO_MYR, LogisticsNoise, Shipment, build_shipments, invoice_value,
+    landed_cost_myr, owner_code, product_code, roll,
 )
 from platform_adapters.sandbox.world import REGION_PORT, World
 
@@ -47,7 +48,6 @@ LOGISTICS_FILES = {"forwarder_bl.csv": BL_COLUMNS, "customs_entries.csv": CUSTOM
 OFFSET = {"SG": 8, "MY": 8, "PH": 8, "TH": 7, "VN": 7, "ID": 7}
 SALES_TAX = {"MY": Decimal("0.10"), "SG": Decimal("0.09"), "TH": Decimal("0.07"), "ID": Decimal("0.11"),
              "PH": Decimal("0.12"), "VN": Decimal("0.10")}
-USD_TO_MYR = Decimal("4.40")
 SUPPLIER = "Shenzhen Brightway Electronics Co. Ltd."
 
 __all__ = ["CUSTOMS_FORM", "LOGISTICS_FILES", "LogisticsNoise", "legal_name", "owner_identities",
@@ -129,8 +129,7 @@ def _customs_rows(s: Shipment) -> list[list]:
     for line_no, (product, lines) in enumerate(by_product.items(), start=1):
         if product == s.missing_product:
             continue  # the broker's file lists the entry without this line
-        sku, units = lines[0].sku, sum(line.planned for line in lines)
-        value = (sku.usd_price * units * Decimal("0.55")).quantize(Decimal("0.01"))
+        sku, units, value = lines[0].sku, sum(line.planned for line in lines), invoice_value(lines)
         customs_myr = (value * USD_TO_MYR).quantize(Decimal("0.01"))
         rows.append([s.region, "IMPORT_FOR_HOME_CONSUMPTION", CUSTOMS_FORM[s.region], s.declaration, "IMPORT",
                      _local(s.submitted, s.region), _local(s.released, s.region), "RELEASED",
@@ -202,7 +201,7 @@ def _stock_rows(shipments: list[Shipment], lines: list[OutboundLine], now: int) 
             allocated, last_mile = moved[(lot, "NEW")], moved[(lot, "SHIPPED")]
             delivered = moved[(lot, "DELIVERED")]
             available = line.good - allocated - last_mile - delivered
-            landed = (line.sku.usd_price * USD_TO_MYR * Decimal("0.6")).quantize(Decimal("0.01"))
+            landed = landed_cost_myr(line.sku)
             rows.append([_local(now, s.region), lot, line.sku.seller_sku, code, code, s.warehouse,
                          "OWNED_IN_WAREHOUSE", "AVAILABLE", s.warehouse, "MBL", s.mbl, box.container, s.declaration,
                          box.asn, _local(box.received, s.region), line.planned, 0, available, allocated, last_mile,

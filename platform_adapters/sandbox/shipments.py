@@ -22,6 +22,7 @@ import math
 import random
 import zlib
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from platform_adapters.canonical.identifiers import iso6346_check_digit
 from platform_adapters.sandbox.world import OWNER_PLAN, World, WorldSku
@@ -130,6 +131,33 @@ class Shipment:
 
     def products(self) -> list[str]:
         return list(dict.fromkeys(product_code(line.sku) for line in self.lines))
+
+
+USD_TO_MYR = Decimal("4.40")  # the broker's declared rate on MY entries (illustrative)
+
+
+def invoice_value(lines: list[ShipLine]) -> Decimal:
+    """The supplier's invoice value in USD of one customs line (a product: all its variants' units)."""
+    units = sum(line.planned for line in lines)
+    return (lines[0].sku.usd_price * units * Decimal("0.55")).quantize(Decimal("0.01"))
+
+
+def landed_cost_myr(sku: WorldSku) -> Decimal:
+    """Unit landed cost in MYR that the MY 3PL's stock snapshot states (CIF + sales tax, illustrative)."""
+    return (sku.usd_price * USD_TO_MYR * Decimal("0.6")).quantize(Decimal("0.01"))
+
+
+def unit_cost(s: Shipment, line: ShipLine) -> tuple[Decimal, str] | None:
+    """What a lot's unit cost is, from the documents that state one: the landed cost of the stock snapshot
+    (MY), else the invoice value of its customs line over the line's units (USD); ``None`` when the
+    broker's file lacks that line and no landed cost exists."""
+    if s.region == "MY":
+        return landed_cost_myr(line.sku), "MYR"
+    product = product_code(line.sku)
+    if product == s.missing_product:
+        return None
+    lines = [other for other in s.lines if product_code(other.sku) == product]
+    return invoice_value(lines) / sum(other.planned for other in lines), "USD"
 
 
 def _shipment(rng: random.Random, index: int, owner_id: str, owner_name: str, region: str, warehouse: str,

@@ -11,7 +11,9 @@ or returned). Identifiers are as the documents state them (the 3PL may type them
 ``OWNED_IN_WAREHOUSE`` (``AVAILABLE``; a return waits for inspection, ``RETURNED_PENDING_QC``),
 allocated ones ``ALLOCATED``, shipped ones ``IN_LAST_MILE`` (title still the owner's), delivered ones the
 consumer's (``CONSUMER_OWNED``, ``DELIVERED``). Units received damaged stay the owner's in the warehouse
-(location ``DEFECTIVE``).
+(location ``DEFECTIVE``). Each row carries the lot's unit cost as the documents state it
+(``shipments.unit_cost``: the MY stock snapshot's landed cost in MYR, else the customs line's invoice value
+per unit in USD; none when the broker's file lacks the line).
 
 Both are served at ``GET /_sandbox/truth/logistics`` and written by ``write_truth``.
 """
@@ -22,12 +24,13 @@ from collections import defaultdict
 from pathlib import Path
 
 from platform_adapters.sandbox.fulfilment import outbound_lines
-from platform_adapters.sandbox.shipments import REALISTIC, LogisticsNoise, Shipment, build_shipments
+from platform_adapters.sandbox.shipments import REALISTIC, LogisticsNoise, Shipment, build_shipments, unit_cost
 from platform_adapters.sandbox.world import World
 
 CHAIN_FIELDS = ["owner_id", "platform", "shop_id", "order_id", "order_line_ref", "sku", "lot_id", "warehouse_code",
                 "asn_no", "receipt_line", "container_no", "transport_document_no", "customs_declaration_no", "qty"]
-TITLE_FIELDS = ["owner_id", "lot_id", "warehouse_code", "title_holder", "title_state", "location_state", "qty"]
+TITLE_FIELDS = ["owner_id", "lot_id", "warehouse_code", "title_holder", "title_state", "location_state", "qty",
+                "unit_cost", "cost_currency"]
 CONSUMER = "CONSUMER"
 TRUTH_FILE = "ground_truth.json"  # beside the logistics files (``aggregator sandbox --write-logistics``)
 
@@ -77,11 +80,13 @@ def title_truth(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> li
             states = [(False, "OWNED_IN_WAREHOUSE", "AVAILABLE", left),
                       (False, "OWNED_IN_WAREHOUSE", "DEFECTIVE", line.damaged)]
             states += [(*_STATE_OF[status], moved[(lot, status)]) for status in _STATE_OF]
+            cost = unit_cost(s, line)
             for consumer, title_state, location, qty in states:
                 if qty:
                     rows.append(dict(zip(TITLE_FIELDS, (s.owner_id, lot, s.warehouse,
                                                         CONSUMER if consumer else s.owner_id, title_state, location,
-                                                        qty))))
+                                                        qty, str(cost[0]) if cost else None,
+                                                        cost[1] if cost else None))))
     return rows
 
 

@@ -27,6 +27,7 @@ def test_demo_syncs_imports_matches_and_converts(tmp_path: Path) -> None:
     assert verdict is not None and verdict.true_units > 0 and verdict.failures() == []
     assert list(verdict.depths)[-1] == "→ customs entry (full depth)" and verdict.full_depth == (1.0, 1.0)
     assert verdict.linked_units == verdict.true_units and verdict.title == (1.0, 1.0)
+    assert verdict.value == (1.0, 1.0) and verdict.unvalued[0] == verdict.unvalued[1]
     assert report.open_exceptions.get("unlinked_receipt", 0) == 0
     truth = json.loads((tmp_path / "logistics" / "ground_truth.json").read_text())
     assert sum(row["qty"] for row in truth["chains"]) == verdict.true_units

@@ -2,6 +2,8 @@
 form, and a wrong bill, entry or lot (or a missing chain) pulls the verdict below the threshold."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pandas as pd
 
 from aggregator.demo.verdict import THRESHOLD, chain_verdict, title_verdict
@@ -13,10 +15,14 @@ def _truth(n: int = 200) -> dict:
                "warehouse_code": "MYPKG-WH01", "asn_no": "ASN-1", "receipt_line": 1, "container_no": "TCLU1234567",
                "transport_document_no": "ZCRU260000001", "customs_declaration_no": "K1-SBX-0001", "qty": 1 + i % 3}
               for i in range(n)]
-    title = [{"owner_id": "A", "lot_id": "LOT-1", "warehouse_code": "MYPKG-WH01", "title_holder": "A",
-              "title_state": "OWNED_IN_WAREHOUSE", "location_state": "AVAILABLE", "qty": 500},
-             {"owner_id": "A", "lot_id": "LOT-1", "warehouse_code": "MYPKG-WH01", "title_holder": "CONSUMER",
-              "title_state": "CONSUMER_OWNED", "location_state": "DELIVERED", "qty": 100}]
+    lot = {"owner_id": "A", "lot_id": "LOT-1", "warehouse_code": "MYPKG-WH01", "unit_cost": "20.86",
+           "cost_currency": "MYR"}
+    title = [{**lot, "title_holder": "A", "title_state": "OWNED_IN_WAREHOUSE", "location_state": "AVAILABLE",
+              "qty": 500},
+             {**lot, "title_holder": "CONSUMER", "title_state": "CONSUMER_OWNED", "location_state": "DELIVERED",
+              "qty": 100},
+             {**lot, "lot_id": "LOT-2", "unit_cost": None, "cost_currency": None, "title_holder": "A",
+              "title_state": "OWNED_IN_WAREHOUSE", "location_state": "AVAILABLE", "qty": 7}]
     return {"now": 0, "chains": chains, "title": title}
 
 
@@ -29,9 +35,13 @@ def _stored(truth: dict) -> pd.DataFrame:
 
 
 def _position() -> pd.DataFrame:
-    return pd.DataFrame({"owner_id": ["A", "A", "A"], "title_holder": ["A", "A", "CONSUMER"],
-                         "title_state": ["OWNED_IN_WAREHOUSE"] * 2 + ["CONSUMER_OWNED"],
-                         "location_state": ["AVAILABLE"] * 2 + ["DELIVERED"], "qty": [300, 200, 100]})
+    """What position_at gives: valued rows per currency, unvalued units apart."""
+    return pd.DataFrame({"owner_id": ["A"] * 4, "title_holder": ["A", "A", "CONSUMER", "A"],
+                         "title_state": ["OWNED_IN_WAREHOUSE"] * 2 + ["CONSUMER_OWNED", "OWNED_IN_WAREHOUSE"],
+                         "location_state": ["AVAILABLE"] * 2 + ["DELIVERED", "AVAILABLE"],
+                         "qty": [300, 200, 100, 7],
+                         "value": [Decimal("6258.00"), Decimal("4172.00"), Decimal("2086.00"), None],
+                         "currency": ["MYR", "MYR", "MYR", None], "unvalued_qty": [0, 0, 0, 7]})
 
 
 def test_a_true_chain_scores_one_at_every_depth_whatever_the_spelling() -> None:
@@ -39,6 +49,17 @@ def test_a_true_chain_scores_one_at_every_depth_whatever_the_spelling() -> None:
     verdict = title_verdict(chain_verdict(_stored(truth), truth), _position(), truth)
     assert all(scores == (1.0, 1.0) for scores in verdict.depths.values()) and verdict.title == (1.0, 1.0)
     assert verdict.failures() == [] and verdict.true_units == verdict.linked_units == 399
+    assert verdict.value == (1.0, 1.0) and verdict.unvalued == (7, 7)
+
+
+def test_a_wrong_cost_or_an_unvalued_lot_fails_the_value_verdict() -> None:
+    truth = _truth()
+    position = _position()
+    position.loc[0, "value"] = Decimal("6000.00")  # 300 units at a wrong cost
+    position.loc[3, "unvalued_qty"] = 0  # and a lot valued from nowhere
+    verdict = title_verdict(chain_verdict(_stored(truth), truth), position, truth)
+    assert verdict.title == (1.0, 1.0) and verdict.value[1] == (12516 - 258) / 12516 < THRESHOLD
+    assert any("unvalued units: 0 in the position, 7 in the truth" in f for f in verdict.failures())
 
 
 def test_a_wrong_bill_is_wrong_from_that_depth_on_and_fails_the_verdict() -> None:
@@ -62,4 +83,4 @@ def test_missing_chains_lower_recall_and_a_wrong_title_state_fails() -> None:
     verdict = title_verdict(chain_verdict(stored, truth), position, truth)
     precision, recall = verdict.full_depth
     assert precision == 1.0 and recall < THRESHOLD
-    assert verdict.title == (500 / 600, 500 / 600) and len(verdict.failures()) == 2
+    assert verdict.title == (507 / 607, 507 / 607) and any("title position:" in f for f in verdict.failures())
