@@ -12,7 +12,8 @@ from aggregator import __version__
 from aggregator.api import docs, problems
 from aggregator.api.bounds import InputGuard
 from aggregator.api.routes import (
-    events, exports, fx, logistics, lookup, lots, operations, orders, session, settlements, title, webhooks,
+    events, exports, fx, logistics, lookup, lots, operations, orders, session, settlements, title, title_holdings,
+    webhooks,
 )
 from aggregator.store.db import read_only_engine, session_factory
 from aggregator.store.vault import Vault
@@ -53,6 +54,7 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
     app.include_router(logistics.router)
     app.include_router(lots.router)
     app.include_router(lookup.router)
+    app.include_router(title_holdings.router)
     app.include_router(title.router)
     app.include_router(fx.router)
     app.include_router(exports.router)

@@ -69,10 +69,11 @@ def state_at(ledger: pd.DataFrame, at) -> pd.DataFrame:
     return frame.drop_duplicates("subject_key", keep="last").drop(columns="_at")
 
 
-def title_position(ledger: pd.DataFrame, at, *, owner_id: str | None = None,
-                   unit_values: dict[str, tuple] | None = None) -> pd.DataFrame:
+def holdings_at(ledger: pd.DataFrame, at, *, owner_id: str | None = None) -> pd.DataFrame:
+    """What each subject holds at ``at``: one row per lot (its units not in an active allocation) and per
+    allocation, with ``lot`` (the lot's key), ``qty`` > 0 and the subject's latest event (title holder,
+    states, basis, evidence). ``title_position`` sums these; a drill-down lists them."""
     current = state_at(ledger if owner_id is None else ledger[ledger["owner_id"] == owner_id], at)
-    unit_values = unit_values or {}
     allocs = current[current["subject_kind"] == "ALLOCATION"]
     taken = allocs.groupby("parent_key")["qty"].sum()
     lots = current[current["subject_kind"] == "LOT"].copy()
@@ -80,9 +81,16 @@ def title_position(ledger: pd.DataFrame, at, *, owner_id: str | None = None,
     lots["lot"] = lots["subject_key"]
     allocs = allocs.assign(lot=allocs["parent_key"])
     rows = pd.concat([lots, allocs], ignore_index=True)
-    rows = rows[rows["qty"] > 0]
+    return rows[rows["qty"] > 0]
+
+
+def title_position(ledger: pd.DataFrame, at, *, owner_id: str | None = None,
+                   unit_values: dict[str, tuple] | None = None) -> pd.DataFrame:
+    rows = holdings_at(ledger, at, owner_id=owner_id)
+    unit_values = unit_values or {}
     if rows.empty:
         return pd.DataFrame(columns=POSITION_COLUMNS)
+    rows = rows.copy()
     units = rows["lot"].map(lambda k: unit_values.get(k, (None, None))[:2])
     rows["unit"] = [u for u, _ in units]
     rows["currency"] = [c for _, c in units]

@@ -1,6 +1,6 @@
 """Title in transit: the position owner × stage now, valued in each owner's base currency, and its
 course over time drawn as a chart per owner (inline SVG from js/chart.js) with the same figures as a
-table; a stage's cell opens what is behind it."""
+table; a stage's cell opens what is behind it: the lots, adding up to the cell, each a link to its page."""
 from __future__ import annotations
 
 import httpx
@@ -35,7 +35,17 @@ def test_the_title_chart_renders_with_data(web, web_world) -> None:
     expect(chart.locator(".chart-table tbody tr").first).to_be_visible()
     assert not svg.is_visible()
 
-    cell = table.locator("button.cell-link").first  # a stage's value opens what is behind it
+    cell = table.locator("td[data-label='In warehouse'] button.cell-link").first  # a stage's value opens what is behind it
+    units = int(cell.locator("small").first.inner_text().split()[0])
     cell.click()
-    expect(web.locator(".drill h3")).to_be_focused()
-    expect(web.locator(".drill tbody tr").first).to_be_visible()
+    drill = web.locator(".drill")
+    expect(drill.locator("h3")).to_be_focused()
+    lots = drill.locator("table").nth(1)  # the title/location states, then the lots behind them
+    expect(lots.locator("tbody tr").first).to_be_visible()
+    quantities = lots.locator("td[data-label='Qty']").all_inner_texts()
+    assert sum(int(q) for q in quantities) == units  # the lots add up to the cell
+    web.shot("title-drill")
+    lot = lots.locator("a").first
+    lot_id = lot.inner_text()
+    lot.click()
+    expect(web.locator("#view h1")).to_have_text(f"Lot {lot_id}")

@@ -1,14 +1,16 @@
 // Title in transit: what each owner holds title to, by stage of the journey (on the water, at port and
 // in customs, in warehouse, in last mile), valued at cost in the owner's base currency — now, as a table
 // owner × stage, and over time, as a chart per owner (chart.js). A stage's cell opens its detail: the
-// title and location states behind it, who holds title, the rate path, and the lots the owner holds.
-// Reads GET /api/v1/title/position (at, detail) and GET /api/v1/title/series (from, to, step).
+// title and location states behind it, who holds title, the rate path, and the lots (and allocations)
+// behind it, each a link to its lot page (its receipts, and from there its container and bill of lading).
+// Reads GET /api/v1/title/position (at, detail), /title/series (from, to, step) and /title/holdings.
 import { api } from "../api.js";
-import { decimal, fill, h, money, table } from "../dom.js";
+import { decimal, fill, h, money, table, time } from "../dom.js";
 import { add, t } from "../i18n.js";
 import { on } from "../live.js";
 import { route, setQuery } from "../router.js";
 import { dayText, timeChart } from "../chart.js";
+import { lotHref } from "../records.js";
 
 export const STAGES = ["ON_THE_WATER", "AT_PORT_AND_CUSTOMS", "IN_WAREHOUSE", "IN_LAST_MILE", "DELIVERED", "OTHER"];
 const HELD = ["ON_THE_WATER", "AT_PORT_AND_CUSTOMS", "IN_WAREHOUSE", "IN_LAST_MILE", "OTHER"];
@@ -30,6 +32,9 @@ add({
     "title.holder": "Title holder", "title.state": "Title state", "title.location": "Location",
     "title.rate": "Rate path", "title.unconverted": "Not converted",
     "title.unconverted.short": "part not converted (no rate)",
+    "title.lots": "Lots behind it", "title.lots.cut": "The {n} largest are shown.", "title.subject": "Held as",
+    "title.subject.LOT": "lot stock", "title.subject.ALLOCATION": "allocated to an order", "title.unit": "Unit cost",
+    "title.evidence": "Basis and evidence", "title.since": "Since",
     "stage.ON_THE_WATER": "On the water", "stage.AT_PORT_AND_CUSTOMS": "At port / customs",
     "stage.IN_WAREHOUSE": "In warehouse", "stage.IN_LAST_MILE": "In last mile", "stage.DELIVERED": "Delivered",
     "stage.OTHER": "Other", "stage.TOTAL": "Total",
@@ -48,6 +53,9 @@ add({
     "title.holder": "所有权人", "title.state": "所有权状态", "title.location": "位置",
     "title.rate": "汇率路径", "title.unconverted": "未折算",
     "title.unconverted.short": "部分未折算（无汇率）",
+    "title.lots": "对应批次", "title.lots.cut": "仅显示数量最大的 {n} 项。", "title.subject": "形态",
+    "title.subject.LOT": "批次库存", "title.subject.ALLOCATION": "已分配给订单", "title.unit": "单位成本",
+    "title.evidence": "依据与证据", "title.since": "起始",
     "stage.ON_THE_WATER": "海上 / 空中", "stage.AT_PORT_AND_CUSTOMS": "港口 / 海关",
     "stage.IN_WAREHOUSE": "在仓", "stage.IN_LAST_MILE": "末端配送", "stage.DELIVERED": "已妥投",
     "stage.OTHER": "其他", "stage.TOTAL": "合计",
@@ -106,6 +114,21 @@ function detailTable(rows) {
   ], rows, { caption: t("title.detail", { owner: rows[0]?.owner_id || "", stage: "" }) });
 }
 
+/** The lots (and allocations) behind a cell: where each is, who holds title, why, and its unit cost. */
+function holdingsTable(items) {
+  return table([
+    { label: t("rc.lot"), cell: (x) => (x.warehouse_code
+      ? h("a", { href: lotHref(x.owner_id, x.warehouse_code, x.lot_id) }, x.lot_id) : x.lot_id), cls: "id" },
+    { label: t("title.subject"), cell: (x) => t(`title.subject.${x.subject_kind}`), cls: "opt" },
+    { label: t("col.qty"), cell: (x) => x.qty, cls: "num" },
+    { label: t("title.holder"), cell: (x) => x.title_holder },
+    { label: t("title.location"), cell: (x) => x.location_state },
+    { label: t("title.unit"), cell: (x) => (x.unit_value === null ? t("none") : money(x.unit_value, x.currency)), cls: "num" },
+    { label: t("title.evidence"), cell: (x) => [x.basis, x.evidence ? h("small", { class: "muted" }, ` ${x.evidence}`) : null], cls: "wrap opt" },
+    { label: t("title.since"), cell: (x) => time(x.effective_at), cls: "opt" },
+  ], items, { caption: t("title.lots") });
+}
+
 /** One chart per owner: the value it holds in each stage, stacked, at every point of the series. */
 function charts(points, from, to) {
   const all = points.flatMap((p) => p.rows);
@@ -159,11 +182,21 @@ async function renderTitle(view, params, query, current) {
 
   const choose = async (owner, stage) => {
     const at = endOfDay(values.at);
+    const scope = { owner };
     try {
-      const answer = await api("/api/v1/title/position", { params: { at, detail: "true" }, owner: owner });
-      const rows = answer.rows.filter((r) => r.owner_id === owner && r.stage === stage);
+      const [answer, behind] = await Promise.all([
+        api("/api/v1/title/position", { params: { at, detail: "true" }, ...scope }),
+        api("/api/v1/title/holdings", { params: { at, stage: stage === "TOTAL" ? undefined : stage, limit: 500 }, ...scope }),
+      ]);
+      const rows = answer.rows.filter((r) => r.owner_id === owner && (stage === "TOTAL"
+        ? r.stage !== "TOTAL" && r.title_holder === owner : r.stage === stage));
+      const lots = behind.items.filter((x) => x.owner_id === owner && (stage !== "TOTAL" || x.title_holder === owner));
       const close = h("button", { type: "button", class: "secondary", onclick: () => fill(detail) }, t("title.detail.close"));
-      fill(detail, h("h3", { tabindex: "-1" }, t("title.detail", { owner, stage: t(`stage.${stage}`) })), detailTable(rows), close);
+      fill(detail, h("h3", { tabindex: "-1" }, t("title.detail", { owner, stage: t(`stage.${stage}`) })),
+        detailTable(rows),
+        h("h4", {}, t("title.lots")), lots.length ? holdingsTable(lots) : h("p", { class: "muted" }, t("list.empty")),
+        behind.truncated ? h("p", { class: "muted" }, t("title.lots.cut", { n: behind.items.length })) : null,
+        close);
       detail.querySelector("h3").focus();
     } catch (error) {
       message.textContent = t("error.load", { detail: error.message });

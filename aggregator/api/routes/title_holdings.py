@@ -1,0 +1,89 @@
+"""What is behind a cell of the title position: the lots (and allocations of lots to orders) an owner's
+goods sit in at an instant, each with its stage, who holds title, the title and location states, the
+basis and evidence of its latest title event, and its unit cost (``GET /api/v1/title/holdings``).
+
+The same fold of the title ledger as the position (``matching.title.position.holdings_at``: a lot's units
+in an active allocation count under the allocation), so the rows of a stage add up to the position's
+quantity for it. Scoped to the caller's owner; the cost is that of reading the owner's ledger once, as
+for the position itself. At most ``limit`` rows (largest quantities first), flagged when cut.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from aggregator.api.auth import Principal, get_session, reader
+from aggregator.api.bounds import Limit
+from aggregator.api.schemas import DecimalStr
+from aggregator.matching_service.queries import load_ledger
+from aggregator.matching_service.valuation import STAGE_OF_LOCATION, STAGES
+from matching.title.position import holdings_at
+
+router = APIRouter(prefix="/api/v1/title", tags=["title"])
+StageName = Literal[STAGES]  # type: ignore[valid-type]
+
+
+class HoldingOut(BaseModel):
+    owner_id: str
+    stage: str
+    subject_kind: str = Field(description="LOT (units not allocated) or ALLOCATION (units allocated to an order)")
+    subject_key: str
+    lot_key: str = Field(description="owner|warehouse|lot, as matching keys it")
+    warehouse_code: str | None
+    lot_id: str
+    qty: int
+    title_holder: str
+    title_state: str
+    location_state: str
+    basis: str
+    evidence: str
+    effective_at: datetime = Field(description="when its latest title event took effect")
+    unit_value: DecimalStr | None = Field(description="the lot's unit cost, in its own currency (None: no cost known)")
+    currency: str | None
+
+
+class HoldingsOut(BaseModel):
+    at: datetime
+    items: list[HoldingOut]
+    truncated: bool
+
+
+def _lot_parts(key: str) -> tuple[str | None, str]:
+    parts = key.split("|")
+    if len(parts) == 3:
+        return parts[1] or None, parts[2]
+    return None, key
+
+
+@router.get("/holdings", response_model=HoldingsOut)
+def holdings(at: Annotated[datetime, Query(description="ISO 8601 instant with a UTC offset")],
+             stage: Annotated[StageName | None, Query(description="only this stage")] = None,
+             principal: Principal = Depends(reader), session: Session = Depends(get_session),
+             limit: Limit = 200) -> HoldingsOut:
+    """The lots and allocations behind the title position at ``at`` (one stage, or every stage)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise HTTPException(422, "at must carry a UTC offset (e.g. 2026-11-01T00:00:00+00:00)")
+    if not 1971 <= at.year <= 9998:
+        raise HTTPException(422, "at is out of range")
+    ledger, values = load_ledger(session, principal.owner_id)
+    rows = holdings_at(ledger, at, owner_id=principal.owner_id) if not ledger.empty else ledger
+    items: list[HoldingOut] = []
+    for row in rows.itertuples(index=False):
+        where = STAGE_OF_LOCATION.get(row.location_state, "OTHER")
+        if stage is not None and where != stage:
+            continue
+        warehouse, lot_id = _lot_parts(row.lot)
+        unit, currency = values.get(row.lot, (None, None))
+        items.append(HoldingOut(
+            owner_id=row.owner_id, stage=where, subject_kind=row.subject_kind, subject_key=row.subject_key,
+            lot_key=row.lot, warehouse_code=warehouse, lot_id=lot_id, qty=int(row.qty), title_holder=row.title_holder,
+            title_state=row.title_state, location_state=row.location_state, basis=row.basis,
+            evidence=row.evidence or "", effective_at=row.effective_at,
+            unit_value=Decimal(unit) if unit is not None else None, currency=currency))
+    items.sort(key=lambda h: (-h.qty, h.owner_id, h.lot_key, h.subject_key))
+    return HoldingsOut(at=at, items=items[:limit], truncated=len(items) > limit)
