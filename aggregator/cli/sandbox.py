@@ -46,17 +46,22 @@ def _anchor(value: str | None) -> int | None:
 @click.option("--write-logistics", "logistics_dir", default=None, type=click.Path(file_okay=False),
               help="Write the world's logistics CSVs and their ground truth (ground_truth.json) into this "
                    "folder and exit.")
+@click.option("--logistics-noise", type=click.Choice(["realistic", "clean"]), default="realistic",
+              show_default=True, help="realistic: POs split over two containers, references typed the 3PL's way, "
+                                      "short receipts, customs lines missing; clean: none of it.")
 def command(port: int, seed: int, orders: int, days: int, anchor: str | None, faults: str | None, speed: float,
             webhook_url: str | None, webhook_duplicates: float, webhook_out_of_order: bool,
-            logistics_dir: str | None) -> None:
+            logistics_dir: str | None, logistics_noise: str) -> None:
     from platform_adapters.sandbox.faults import FaultSpecError
     from platform_adapters.sandbox.logistics import write_logistics
+    from platform_adapters.sandbox.shipments import CLEAN, REALISTIC
     from platform_adapters.sandbox.truth import TRUTH_FILE, write_truth
     from platform_adapters.sandbox.server import LOOPBACK, make_state, serve_forever
     from platform_adapters.sandbox.webhooks import configure_webhooks
 
     try:
-        state = make_state(seed=seed, orders=orders, faults=faults, anchor=_anchor(anchor), days=days)
+        state = make_state(seed=seed, orders=orders, faults=faults, anchor=_anchor(anchor), days=days,
+                           logistics_noise=CLEAN if logistics_noise == "clean" else REALISTIC)
     except FaultSpecError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from None
     try:
@@ -64,9 +69,9 @@ def command(port: int, seed: int, orders: int, days: int, anchor: str | None, fa
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--webhook-url") from None
     if logistics_dir:
-        for path in write_logistics(state.world, state.now, logistics_dir):
+        for path in write_logistics(state.world, state.now, logistics_dir, state.logistics_noise):
             click.echo(path)
-        click.echo(write_truth(state.world, state.now, Path(logistics_dir) / TRUTH_FILE))
+        click.echo(write_truth(state.world, state.now, Path(logistics_dir) / TRUTH_FILE, state.logistics_noise))
         return
     base = f"http://{LOOPBACK}:{port}"
     click.echo(f"sandbox: seed {seed}, {len(state.world.orders)} orders in {len(state.world.shops)} shops, "

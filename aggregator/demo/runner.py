@@ -122,7 +122,8 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
         step("sync")
 
         console.rule("[bold]4. Logistics files (forwarder BL, customs, 3PL inbound/outbound, stock)")
-        files = write_logistics(sandbox.state.world, sandbox.state.now, settings.data_dir / "logistics")
+        files = write_logistics(sandbox.state.world, sandbox.state.now, settings.data_dir / "logistics",
+                                sandbox.state.logistics_noise)
         summaries = import_logistics_dir(engine, settings.data_dir / "logistics", reports=settings.data_dir)
         for summary in summaries:
             report.imports[summary.kind] = report.imports.get(summary.kind, 0) + summary.records
@@ -134,7 +135,8 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
                       + f"; rows rejected {report.import_rejects}")
         truth = sandbox_truth(sandbox.base_url)  # what really happened, from the sandbox's endpoint
         truth_at = datetime.fromtimestamp(truth["now"], timezone.utc)
-        write_truth(sandbox.state.world, sandbox.state.now, settings.data_dir / "logistics" / TRUTH_FILE)
+        write_truth(sandbox.state.world, sandbox.state.now, settings.data_dir / "logistics" / TRUTH_FILE,
+                    sandbox.state.logistics_noise)
         step("import")
 
     console.rule("[bold]5. Matching and title")

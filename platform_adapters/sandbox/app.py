@@ -194,11 +194,11 @@ def build_app(state: SandboxState) -> Starlette:
         warehouses = sorted({s.warehouse_code for s in state.world.shops})
         if warehouse is not None and warehouse not in warehouses:
             return json_reply({"error": f"unknown warehouse {warehouse!r}; known: {warehouses}"}, 404)
-        return PlainTextResponse(render_logistics(state.world, state.now, owner, warehouse)[name],
-                                 media_type="text/csv")
+        return PlainTextResponse(render_logistics(state.world, state.now, owner, warehouse,
+                                                  state.logistics_noise)[name], media_type="text/csv")
 
     async def logistics_truth_now(request: Request) -> Response:
-        return json_reply(await asyncio.to_thread(logistics_truth, state.world, state.now))
+        return json_reply(await asyncio.to_thread(logistics_truth, state.world, state.now, state.logistics_noise))
 
     control = [
         Route("/_sandbox/health", lambda r: json_reply({"ok": True}), methods=["GET"]),

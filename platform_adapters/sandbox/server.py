@@ -17,6 +17,7 @@ import uvicorn
 
 from platform_adapters.sandbox.app import build_app
 from platform_adapters.sandbox.faults import parse_faults
+from platform_adapters.sandbox.shipments import REALISTIC, LogisticsNoise
 from platform_adapters.sandbox.state import SandboxState
 from platform_adapters.sandbox.world import generate_world
 
@@ -40,9 +41,9 @@ def default_anchor() -> int:
 
 
 def make_state(seed: int = 1, orders: int = 200, faults: str | None = None, anchor: int | None = None,
-               days: int = 30) -> SandboxState:
+               days: int = 30, logistics_noise: LogisticsNoise = REALISTIC) -> SandboxState:
     world = generate_world(seed=seed, orders=orders, anchor=default_anchor() if anchor is None else anchor, days=days)
-    return SandboxState(world, parse_faults(faults))
+    return SandboxState(world, parse_faults(faults), logistics_noise=logistics_noise)
 
 
 def _server(state: SandboxState) -> uvicorn.Server:

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from platform_adapters.sandbox.faults import FaultInjector, FaultPlan
 from platform_adapters.sandbox.returns import ReturnBook
+from platform_adapters.sandbox.shipments import REALISTIC, LogisticsNoise
 from platform_adapters.sandbox.snapshot import Snapshot, group_by_shop
 from platform_adapters.sandbox.tokens import TokenPair, TokenStore
 from platform_adapters.sandbox.world import World, WorldShop
@@ -38,8 +39,9 @@ class WebhookSettings:
 
 class SandboxState:
     def __init__(self, world: World, faults: FaultPlan | None = None,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 wall_clock: Callable[[], float] = time.time, logistics_noise: LogisticsNoise = REALISTIC) -> None:
         self.world = world
+        self.logistics_noise = logistics_noise  # how the logistics files (and their truth) are written
         self.tokens = TokenStore(wall_clock)
         self.faults = FaultInjector(faults or FaultPlan(), world.seed)
         self.webhooks = WebhookSettings()

@@ -1,6 +1,7 @@
 """The `aggregator sandbox` verb: writes the logistics files, refuses bad fault plans, serves on loopback."""
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -27,6 +28,19 @@ def test_write_logistics_writes_the_files_as_their_senders_send_them(tmp_path: P
     assert all(name.startswith(("forwarder/", "broker/customs_entries-", "3pl-", "ground_truth"))
                for name in written), written
     assert sorted(Path(line).relative_to(out).as_posix() for line in result.output.split()) == written
+
+
+def test_the_clean_world_is_written_on_request(tmp_path: Path) -> None:
+    args = ["sandbox", "--orders", "60", "--seed", "42", "--write-logistics"]
+    clean = CliRunner().invoke(cli, [*args, str(tmp_path / "clean"), "--logistics-noise", "clean"])
+    noisy = CliRunner().invoke(cli, [*args, str(tmp_path / "noisy")])
+    assert clean.exit_code == noisy.exit_code == 0, (clean.output, noisy.output)
+
+    def variances(root: Path) -> set[str]:
+        return {row.split(",")[26] for path in root.glob("3pl-*/warehouse_inbound-*.csv")
+                for row in path.read_text().splitlines()[1:]}
+    assert variances(tmp_path / "clean") == {"0"} and variances(tmp_path / "noisy") != {"0"}
+    assert json.loads((tmp_path / "clean" / "ground_truth.json").read_text())["chains"]
 
 
 def test_bad_fault_plan_is_refused_with_the_reason() -> None:
