@@ -163,9 +163,13 @@ class Page:
         self.page.click("#signin-form button[type=submit]")
         self.page.wait_for_selector("#nav:not([hidden]) a")
 
-    def shot(self, label: str) -> Path:
+    def shot(self, label: str, selector: str | None = None) -> Path:
+        """A screenshot of the whole page, or of the element ``selector`` only."""
         path = self.artifacts / f"{self.name}-{label}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        if selector:
+            self.page.locator(selector).first.screenshot(path=str(path))
+        else:
+            self.page.screenshot(path=str(path), full_page=True)
         return path
 
 

@@ -36,6 +36,7 @@ def test_a_container_leads_to_its_orders_and_an_order_to_its_bill_and_customs_en
     expect(chain.locator(".step-document .node-record").first).to_have_text(link["transport_document_no"])
     expect(chain.locator(".step-customs .node-record").first).to_have_text(link["customs_declaration_no"])
     web.shot("order-chain")
+    web.shot("chain-picture", "#view section:has(.chain-box)")  # the picture alone (docs/web-order-chain.png)
 
     chain.locator(".step-document .node-record a").first.click()
     expect(web.locator("#view h1")).to_contain_text(link["transport_document_no"])
