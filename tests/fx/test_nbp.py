@@ -221,3 +221,21 @@ def test_cli_imports_a_window_of_the_nbp_history_and_refuses_none(tmp_path) -> N
     converted = runner.invoke(cli, ["--data-dir", data, "fx", "convert", "25000000", "VND", "CNY", "--on", "2026-10-21"])
     assert converted.exit_code == 0, converted.output
     assert "= 6451.75 CNY" in converted.output and "path: VND→PLN→CNY via NBP on 2026-10-21" in converted.output
+
+
+@respx.mock
+def test_cli_fetches_nbp_tables_and_imports_them_once(tmp_path) -> None:
+    body = fixture_bytes("nbp_tables_ab.sample.json")
+    tables = json.loads(body)
+    route = respx.get(url__startswith="https://api.nbp.pl/api/exchangerates/tables/").mock(side_effect=lambda r: (
+        httpx.Response(200, text=json.dumps([t for t in tables if f"/tables/{t['table'].lower()}/" in r.url.path]))))
+    runner = CliRunner()
+    args = ["--data-dir", str(tmp_path / "data"), "fx", "rates", "fetch", "--source", "nbp", "--start", "2026-10-19",
+            "--end", "2026-10-23"]
+    fetched = runner.invoke(cli, args, env={"AGGREGATOR_HTTP_MAX_RETRIES": "1"})
+    assert fetched.exit_code == 0, fetched.output
+    assert "12 rates read, 12 new" in fetched.output and route.call_count == 2
+    assert "already imported" in runner.invoke(cli, args).output
+    route.mock(side_effect=httpx.ConnectError("no route to host"))
+    offline = runner.invoke(cli, args, env={"AGGREGATOR_HTTP_MAX_RETRIES": "1"})
+    assert offline.exit_code == 1 and "could not fetch nbp rates" in offline.output
