@@ -10,8 +10,10 @@ and by the scheduled booking job.
   valid on the statement date, not cancelled, with notional left — else the configured rate sources
   (``fx_rate_sources``, in order of preference).
 * **Payout.** A statement the platform reports paid is settled on its payment day: under the lock when
-  one was used (utilised for the receivable, idempotent), else at the rate source's rate of that day;
-  the difference to the carrying amount is the realized gain or loss.
+  one was used (utilised for the receivable, idempotent), else at what payout batches actually paid
+  for it when batches paid it (Shopee cross-border: their own conversion into the payout currency,
+  then the rate source's rate of the day if that is not the book currency), else at the rate source's
+  rate of that day; the difference to the carrying amount is the realized gain or loss.
 * Statements whose lines do not balance (an open ``statement_mismatch`` exception), or whose net is
   zero, are not booked; each skip is counted with its reason. Re-running books nothing twice (every
   item and journal line has a stable key).
@@ -29,6 +31,7 @@ from aggregator.fx_service.locks import list_locks
 from aggregator.fx_service.rates import load_rate_book
 from aggregator.fx_service.receivables import ItemNotOpen, settle_at_actual, settle_with_lock
 from aggregator.fx_service.statements import StatementChanged, recognise_statement
+from aggregator.settlement.payouts import payout_received
 from aggregator.store.models.fx import FxOpenItemRow
 from aggregator.store.models.settlement import StatementRow
 from aggregator.tenancy import require_owner
@@ -137,6 +140,22 @@ def _recognise(session: Session, owner_id: str, row: StatementRow, book_currency
     return item
 
 
+def _cash_in(session: Session, row: StatementRow, original: Money, book_currency: str, paid_on: date,
+             spot: Converter) -> tuple[Money, str]:
+    """The book-currency cash a payout brought in, and where its rate came from: what the payout batches
+    actually paid (``payouts.payout_received``, source ``PAYOUT``; converted on at the rate source's rate
+    of the day when the batches paid another currency, ``PAYOUT+ECB``…), else the statement's amount at
+    the rate source's rate of the payment day."""
+    received = payout_received(session, row, original)
+    if received is None:
+        cash = spot.convert(original, book_currency, paid_on)
+        return cash.result, cash.source
+    if received.currency == book_currency:
+        return received, "PAYOUT"
+    onward = spot.convert(received, book_currency, paid_on)
+    return onward.result, f"PAYOUT+{onward.source}"
+
+
 def _settle(session: Session, owner_id: str, row: StatementRow, item: FxOpenItemRow, spot: Converter,
             summary: BookingSummary) -> None:
     paid_on = row.paid_at.date()  # type: ignore[union-attr]
@@ -150,10 +169,10 @@ def _settle(session: Session, owner_id: str, row: StatementRow, item: FxOpenItem
                 at = datetime.combine(paid_on, time(12), timezone.utc)
                 result = settle_with_lock(session, owner_id, item.item_id, item.rate_ref, now=at)
             else:
-                cash = spot.convert(original, item.book_currency, paid_on)
                 reference = f"PAYOUT:{row.payout_id or row.statement_id}"
-                result = settle_at_actual(session, owner_id, item.item_id, cash.result, on=paid_on,
-                                          reference=reference, rate_source=cash.source)
+                amount, source = _cash_in(session, row, original, item.book_currency, paid_on, spot)
+                result = settle_at_actual(session, owner_id, item.item_id, amount, on=paid_on,
+                                          reference=reference, rate_source=source)
     except (RateNotFound, ItemNotOpen, LockError) as exc:
         summary.skipped["payout not settled"] += 1
         summary.problems.append(f"{item.item_id} payout: {exc}")

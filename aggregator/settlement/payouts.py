@@ -4,7 +4,8 @@ balance in a paid batch — a ``PAYOUT`` line on that order in another, paid sta
 ``payout-…`` statements from ``payment.get_payout_detail``).
 
 It is then marked ``PAID`` at the latest of those batches' payment times, with their ids, so booking
-settles its receivable on that day (realized FX). A statement with a status of the platform's own
+settles its receivable on that day (realized FX) at what the batches actually paid for it
+(``payout_received``: the batches' own conversion into their payout currency). A statement with a status of the platform's own
 (TikTok, Lazada) is never touched, and neither is one with an order no batch has paid yet. Only
 unpaid statements are read: the cost follows what is still open, not the history.
 """
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from aggregator.store.models.marketplace import SettlementLineRow
 from aggregator.store.models.settlement import StatementRow
+from fx.money import Money
 
 PAYOUT = "PAYOUT"
 CHUNK = 500
@@ -66,3 +69,46 @@ def mark_paid_by_payouts(session: Session, owner_id: str) -> int:
         marked += 1
     session.flush()
     return marked
+
+
+def payout_received(session: Session, row: StatementRow, original: Money) -> Money | None:
+    """What a statement paid by payout batches brought in, in the batches' payout currency.
+
+    Each batch that paid orders of ``row`` converted its settlement currency at its own ratio
+    (``payout_amount ÷ from_amount``, kept in its breakdown; Shopee's ``exchange_rate`` text can read
+    "0.00"); ``original`` is spread over the batches by what each paid of the statement's orders, so
+    the result is exact whatever the batches' sizes. None when the statement was not paid by batches,
+    a batch lacks those figures, or the batches paid in different currencies (then the rate source's
+    rate of the payment day is used, as for any payout)."""
+    if not row.payout_id or row.payout_id == row.statement_id:
+        return None
+    batch_ids = [part for part in row.payout_id.split(",") if part]
+    batches = {b.statement_id: b for b in session.scalars(select(StatementRow).where(
+        StatementRow.owner_id == row.owner_id, StatementRow.platform == row.platform,
+        StatementRow.shop_id == row.shop_id, StatementRow.statement_id.in_(batch_ids),
+        StatementRow.payment_status == "PAID"))}
+    orders = select(SettlementLineRow.order_id).where(
+        SettlementLineRow.owner_id == row.owner_id, SettlementLineRow.platform == row.platform,
+        SettlementLineRow.shop_id == row.shop_id, SettlementLineRow.statement_id == row.statement_id,
+        SettlementLineRow.kind != PAYOUT, SettlementLineRow.order_id.is_not(None))
+    paid: dict[str, Decimal] = defaultdict(Decimal)
+    for statement_id, amount in session.execute(
+            select(SettlementLineRow.statement_id, SettlementLineRow.amount).where(
+                SettlementLineRow.owner_id == row.owner_id, SettlementLineRow.platform == row.platform,
+                SettlementLineRow.shop_id == row.shop_id, SettlementLineRow.kind == PAYOUT,
+                SettlementLineRow.statement_id.in_(list(batches)), SettlementLineRow.order_id.in_(orders))).all():
+        paid[statement_id] -= amount
+    currencies: set[str] = set()
+    weighted, total = Decimal(0), Decimal(0)
+    for statement_id, amount in paid.items():
+        figures = batches[statement_id].breakdown or {}
+        try:
+            ratio = Decimal(str(figures["payout_amount"])) / Decimal(str(figures["from_amount"]))
+            currencies.add(str(figures["payout_currency"]).upper())
+        except (KeyError, ArithmeticError, ValueError):
+            return None
+        weighted += amount * ratio
+        total += amount
+    if len(currencies) != 1 or total == 0:
+        return None
+    return Money(original.amount * weighted / total, currencies.pop())

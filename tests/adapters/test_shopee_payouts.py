@@ -190,3 +190,19 @@ def test_release_statements_are_paid_by_the_batches_that_pay_all_their_orders_th
             FxJournalLineRow.owner_id == "CB", FxJournalLineRow.line_type == "FX_REALIZED")).all()
         assert [r.amount for r in realized] == [Decimal("0.11")]
         assert mark_paid_by_payouts(session, "CB") == 0  # nothing new: no re-marking
+        # a batch paid in CNY (LianLian): the cash is what Shopee's own conversion paid, not a reference rate
+        write_settlement_records(session, [
+            _statement("payout-3", "0", monday, payment_status="PAID", payout_id="payout-3", paid_at=monday,
+                       breakdown={"from_amount": "50000", "payout_currency": "CNY", "payout_amount": "12.75",
+                                  "exchange_rate": "0.000255", "pay_service": "lianlian"}),
+            _line("payout-3", "C", "-50000", monday, FeeCategory.PAYOUT)], "CB")
+        session.flush()
+        assert reconcile_owner(session, "CB", now=monday + timedelta(hours=2)).statements_paid == 1
+        assert book_owner(session, "CB", sources=("NBP",), now=monday + timedelta(hours=2)).settled == 1
+        lines = session.scalars(select(FxJournalLineRow).where(
+            FxJournalLineRow.owner_id == "CB", FxJournalLineRow.idem_key.like("%escrow-2026-10-20%"))).all()
+        by_type = {line.line_type: line for line in lines}
+        # by hand: carried at 14 Oct's rates: 50,000 × 0.00015075 = 7.5375 PLN ÷ 0.5833 = 12.9221… → 12.92 CNY;
+        # received 12.75 CNY; realized −0.17 CNY
+        assert (by_type["CASH_IN"].amount, by_type["CASH_IN"].rate_source) == (Decimal("12.75"), "PAYOUT")
+        assert by_type["FX_REALIZED"].amount == Decimal("0.17")
