@@ -1,22 +1,21 @@
 """Replays parked marketplace records: the stored raw payload goes through the adapter's mapper and
 the store again (after a mapper fix, or once the problem upstream is corrected).
 
-A replay that now stores the record marks the exception ``retried`` (with the outcome, audited);
-one that still fails stays ``open`` with the new reason and one more attempt counted.
+A replay that now stores the record closes the item ``retried`` (with the outcome, audited, told to live
+clients); one that still fails stays ``open`` with the new reason and one more attempt counted.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.auth.shops import adapter_settings, credential_of, shop_context
 from aggregator.store.marketplace_writer import write_order
-from aggregator.store.models.sync import ExceptionItem
+from aggregator.exceptions_queue.writes import close
+from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.tenancy import ShopRow
-from aggregator.store.upsert import write_audit
 from aggregator.store.vault import Vault
 from platform_adapters.canonical import Severity
 from platform_adapters.registry import get_adapter
@@ -55,8 +54,5 @@ def replay_exception(session: Session, vault: Vault, item_id: int, *, actor: str
         return ReplayOutcome(item_id, False, item.reason)
     with session.begin_nested():
         outcome = write_order(session, result.record, shop.owner_id).outcome.value
-    item.status, item.resolution = "retried", f"replayed: {outcome}"
-    item.resolved_at = datetime.now(timezone.utc)
-    write_audit(session, entity="exception_items", key=str(item_id), action="retry", owner_id=item.owner_id,
-                changes={"outcome": outcome}, actor=actor)
+    close(session, item, note=f"replayed: {outcome}", actor=actor, status="retried", action="retry")
     return ReplayOutcome(item_id, True, outcome)

@@ -115,7 +115,7 @@ def why_not_resolved(exception: Mapping[str, object], step: str, left_key: str, 
     None when it does: the exception is open, about the same step, and about a record the link names
     (either key, or the receipt whose line is the left key)."""
     ident = exception["exception_id"]
-    if exception["status"] != "OPEN":
+    if str(exception["status"]).lower() != "open":
         return f"match exception {ident} is {str(exception['status']).lower()}, not open"
     if exception["step"] != step:
         hint = (" (link the records at that step)" if exception["step"] in MANUAL_STEPS else

@@ -346,20 +346,18 @@ def exception_facts(session: Session, owner_id: str, since: datetime | None = No
     """The owner's exceptions first seen before ``until`` that were open at some time after ``since``
     (``collaboration.EXCEPTION_COLUMNS``): match exceptions and parked records, a resolution after ``until``
     read as still open then."""
-    from aggregator.store.models.matching import MatchExceptionRow as M
-    from aggregator.store.models.sync import ExceptionItem as E
+    from aggregator.store.models.exceptions import ExceptionItem as E
 
     records = []
-    for row in session.execute(select(M.reason, M.status, M.first_seen_at, M.resolved_at, M.last_seen_at)
-                               .where(M.owner_id == owner_id)):
-        done = row.resolved_at if row.status in ("RESOLVED", "IGNORED") else \
-            row.last_seen_at if row.status == "GONE" else None
-        records.append({"queue": "match", "kind": f"match:{row.reason}", "first_seen_at": row.first_seen_at,
-                        "resolved_at": done})
-    for row in session.execute(select(E.source, E.kind, E.created_at, E.resolved_at, E.status)
-                               .where(E.owner_id == owner_id)):
-        records.append({"queue": "queue", "kind": f"{row.source}:{row.kind}", "first_seen_at": row.created_at,
-                        "resolved_at": row.resolved_at if row.status == "resolved" else None})
+    for row in session.execute(select(E.queue, E.source, E.kind, E.status, E.created_at, E.resolved_at,
+                                      E.last_seen_at).where(E.owner_id == owner_id)):
+        if row.queue == "match":
+            done = row.resolved_at if row.status == "resolved" else row.last_seen_at if row.status == "gone" else None
+            records.append({"queue": "match", "kind": f"match:{row.kind}", "first_seen_at": row.created_at,
+                            "resolved_at": done})
+        else:
+            records.append({"queue": "queue", "kind": f"{row.source}:{row.kind}", "first_seen_at": row.created_at,
+                            "resolved_at": row.resolved_at if row.status == "resolved" else None})
     frame = pd.DataFrame(records, columns=["queue", "kind", "first_seen_at", "resolved_at"])
     if frame.empty:
         return frame

@@ -95,15 +95,3 @@ class RunOut(BaseModel):
     unknown_status: int
     cursor_after: datetime | None
     error: str | None
-
-
-class ExceptionOut(BaseModel):
-    id: int
-    owner_id: str | None
-    source: str
-    kind: str
-    reason: str
-    location: str | None
-    record_key: str | None
-    status: str
-    created_at: datetime

@@ -5,7 +5,8 @@ import click
 
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.export_finance import journal
-from aggregator.cli.output import format_option, open_out, render_frame
+from aggregator.cli.exceptions import filter_options, make_filters
+from aggregator.cli.output import format_option, open_out, render, render_frame
 from aggregator.cli.owner_option import owner_option
 
 
@@ -51,8 +52,12 @@ def settlement(app: AppContext, owner_id: str, period: str, fmt: str, out: str) 
 
 def _write(frame, out: str | None, fmt: str = "csv") -> None:
     """The frame as spreadsheet-safe CSV (or JSON) to ``--out`` or standard output."""
+    _write_with(out, lambda handle: render_frame(frame, fmt, handle))
+
+
+def _write_with(out: str | None, write) -> None:  # noqa: ANN001 - (handle) -> rows written
     with open_out(out) as handle:
-        count = render_frame(frame, fmt, handle)
+        count = write(handle)
     if out is not None and out != "-":
         click.echo(f"wrote {count} row(s) to {out}", err=True)
 
@@ -72,16 +77,21 @@ def links(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> N
     _write(link_chains(app.ready_engine(), owner_id), out, fmt)
 
 
-@command.command(name="exceptions", help="Match exceptions with reason, records involved and status.")
+@command.command(name="exceptions", help="Items of the exceptions queue (every field; open ones by default): "
+                                         "the same filters as 'aggregator exceptions list', no row limit.")
 @export_format()
 @click.option("--out", default=None, help="File to write (default: standard output).")
-@owner_option()
-@click.option("--status", default=None, help="OPEN, RESOLVED, IGNORED or GONE.")
+@filter_options
 @pass_app
-def exceptions(app: AppContext, fmt: str, out: str | None, owner_id: str | None, status: str | None) -> None:
-    from aggregator.matching_service.queries import exceptions as load
+def exceptions(app: AppContext, fmt: str, out: str | None, kind: str | None, owner_id: str | None, status: str,
+               older_than, newer_than) -> None:  # noqa: ANN001 - timedelta | None
+    from aggregator.exceptions_queue.queries import COLUMNS, as_row, list_items
+    from aggregator.store.db import session_scope
 
-    _write(load(app.ready_engine(), owner_id, status), out, fmt)
+    filters = make_filters(owner_id, kind, status, older_than, newer_than)
+    with session_scope(app.ready_engine()) as session:
+        rows = [as_row(item) for item in list_items(session, filters, limit=10**12)]
+    _write_with(out, lambda handle: render(rows, COLUMNS, fmt, handle))
 
 
 @command.command(name="lots", help="Lots with planned, received, shipped, returned and open quantities.")

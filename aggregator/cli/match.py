@@ -51,7 +51,9 @@ def command(ctx: click.Context, full: bool, owner_id: str | None, policy_path: s
 @click.option("--right", "right_key", required=True, help="e.g. a shipment line key OWNER|WH|OUTBOUND|LINE.")
 @click.option("--qty", type=click.IntRange(1), required=True, help="Units the link carries.")
 @click.option("--note", default="", help="Why (ticket, who agreed).")
-@click.option("--resolves", "exception_id", default=None, help="The match exception this link resolves.")
+@click.option("--resolves", "exception_id", default=None,
+              help="The match exception this link resolves: its id in 'aggregator exceptions list', or the "
+                   "matcher's stable id (ref).")
 @pass_app
 def link(app: AppContext, owner_id: str, step: str, left_key: str, right_key: str, qty: int, note: str,
          exception_id: str | None) -> None:
@@ -59,9 +61,9 @@ def link(app: AppContext, owner_id: str, step: str, left_key: str, right_key: st
     from aggregator.matching_service.manual_links import ManualLinkRefused, add_manual_link
 
     try:
-        row = add_manual_link(app.ready_engine(), owner_id=owner_id, step=step, left_key=left_key,
-                              right_key=right_key, qty=qty, note=note, resolves=exception_id)
+        row, resolved = add_manual_link(app.ready_engine(), owner_id=owner_id, step=step, left_key=left_key,
+                                        right_key=right_key, qty=qty, note=note, resolves=exception_id)
     except ManualLinkRefused as exc:
         raise UserError(f"manual link refused: {exc}") from exc
     click.echo(f"manual link #{row.id} recorded; it applies from the next 'aggregator match'"
-               + (f", which closes match exception {exception_id}" if exception_id else ""))
+               + (f"; exception #{resolved.id} ({resolved.kind}) resolved" if resolved is not None else ""))

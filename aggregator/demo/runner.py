@@ -180,12 +180,13 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
 def _chain_verdict(engine, truth: dict, position, report: DemoReport, console: Console) -> None:
     """Links at every depth and the title position against the sandbox's logistics truth, printed."""
     from aggregator.demo.verdict import THRESHOLD, chain_verdict, title_verdict
-    from aggregator.matching_service.queries import exceptions, link_chains
+    from aggregator.exceptions_queue.queries import Filters, count_by_kind
+    from aggregator.matching_service.queries import link_chains
 
     verdict = title_verdict(chain_verdict(link_chains(engine), truth), position, truth)
     report.chain = verdict
-    open_now = exceptions(engine, status="OPEN")
-    report.open_exceptions = {str(k): int(v) for k, v in open_now["reason"].value_counts().sort_index().items()}
+    with session_scope(engine) as session:
+        report.open_exceptions = count_by_kind(session, Filters(kind="match", status="open"))
     table = Table("depth", "precision", "recall", title=f"links vs the sandbox's ground truth, in units "
                   f"({verdict.true_units} true, {verdict.linked_units} linked)")
     for name, (precision, recall) in verdict.depths.items():

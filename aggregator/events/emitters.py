@@ -2,14 +2,15 @@
 makes the change, inside its transaction (so each write site gains one line)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.events.outbox import emit, emit_many
-from aggregator.store.models.sync import ExceptionItem, SyncRun
+from aggregator.store.models.exceptions import ExceptionItem
+from aggregator.store.models.sync import SyncRun
 from aggregator.store.models.tenancy import ShopRow
 
 
@@ -43,11 +44,21 @@ def run_finished(session: Session, run: SyncRun) -> None:
         "error": run.error})
 
 
-def parked_exception(session: Session, item: ExceptionItem, *, resolved: bool = False) -> None:
-    if item.owner_id:
-        emit(session, owner_id=item.owner_id, topic="exception.resolved" if resolved else "exception.opened",
-             key=str(item.id), data={"id": item.id, "queue": "parked", "source": item.source, "kind": item.kind,
-                                     "reason": item.reason[:500], "record_key": item.record_key, "status": item.status})
+def exception_changes(session: Session, items: Iterable[ExceptionItem | Mapping[str, Any]], *,
+                      resolved: bool = False) -> None:
+    """``exception.opened`` (or ``exception.resolved``) for each item of the exceptions queue (ORM rows or
+    dicts with the same fields; an item with no owner tells no client). The key is the item's id, the one
+    id the CLI and the API know it by."""
+    events = []
+    for item in items:
+        get = item.get if isinstance(item, Mapping) else lambda name, it=item: getattr(it, name)
+        events.append({"owner_id": get("owner_id"), "topic": "exception.resolved" if resolved else "exception.opened",
+                       "key": str(get("id")),
+                       "data": {"id": get("id"), "queue": get("queue"), "source": get("source"), "kind": get("kind"),
+                                "reason": (get("reason") or "")[:500], "record_key": get("record_key"),
+                                "step": get("step"), "ref": get("ref"), "status": get("status"),
+                                "resolution": get("resolution")}})
+    emit_many(session, events)
 
 
 class OwnerOfKey:
@@ -87,15 +98,3 @@ def title_events(session: Session, events: Sequence[dict[str, Any]], owner_of: O
                         "data": {"event_id": event["event_id"], "action": action,
                                  **{f: event.get(f) for f in fields if f in event}}})
     return emit_many(session, out)
-
-
-def match_exceptions(session: Session, rows: Sequence[dict[str, Any]], owner_of: OwnerOfKey, *,
-                     resolved: bool) -> int:
-    """``exception.opened`` (found, or found again after it had gone) or ``exception.resolved`` (resolved
-    by a manual link, or gone: the data no longer shows it) for matching exceptions."""
-    return emit_many(session, [{
-        "owner_id": owner_of(row["owner_id"]), "topic": "exception.resolved" if resolved else "exception.opened",
-        "key": f"matching:{row['exception_id']}",
-        "data": {"queue": "matching", "exception_id": row["exception_id"], "reason": row.get("reason"),
-                 "step": row.get("step"), "record_key": row.get("record_key"), "status": row.get("status"),
-                 "resolution": row.get("resolution")}} for row in rows])

@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aggregator.store.exceptions_queue import park
+from aggregator.exceptions_queue.writes import park
 from aggregator.store.models.fx import FxRateImport, FxRateRow
 from aggregator.store.upsert import insert_for, write_audit
 from fx.convert import RateBook

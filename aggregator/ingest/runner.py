@@ -27,8 +27,8 @@ from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.tabular_import import import_tabular
 from aggregator.logging_setup import redact_text
 from aggregator.store.db import session_factory
+from aggregator.exceptions_queue.writes import park
 from aggregator.store.retry import with_db_retry
-from aggregator.store.exceptions_queue import park
 from aggregator.store.models.logistics import ImportFileRow, ImportRejectRow
 from aggregator.tenancy import require_owner
 from platform_adapters.profiles import (

@@ -1,7 +1,8 @@
-"""Record a manual link, checked first: the owner exists, the step is one the matcher takes manual links
-for, both keys name records of that owner, and ``resolves`` (if given) names an open match exception of
-that owner which this link actually resolves (``matching.manual``). Anything else is refused with the
-reason (``ManualLinkRefused``) and nothing is written.
+"""Record manual links, checked first: the owner exists, the step is one the matcher takes manual links for,
+both keys name records of that owner, and the match exception they resolve (if any) is an open one of
+that owner which these links actually resolve (``matching.manual``). Anything else is refused with the
+reason (``ManualLinkRefused``) and nothing is written. A link that resolves an exception closes it in
+the same transaction (``aggregator.exceptions_queue``).
 
 The keys are looked up among the owner's records of the two kinds the step joins (only those frames
 are read), keyed exactly as the matcher keys them, so a key copied from 'aggregator export links' or a
@@ -9,13 +10,17 @@ match exception is found, and one with a typo is not.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from aggregator.exceptions_queue.writes import close
 from aggregator.matching_service import loader
 from aggregator.store.db import session_scope
-from aggregator.store.models.matching import ManualLinkRow, MatchExceptionRow
+from aggregator.store.models.exceptions import ExceptionItem
+from aggregator.store.models.matching import ManualLinkRow
 from aggregator.store.upsert import write_audit
 from aggregator.tenancy import TenancyError, require_owner
 from matching.engine import MatchInput, prepare_input
@@ -33,47 +38,66 @@ class ManualLinkRefused(TenancyError):
     """A manual link that cannot be recorded, with the reason (nothing was written)."""
 
 
-def check_manual_link(session: Session, *, owner_id: str, step: str, left_key: str, right_key: str, qty: int,
-                      resolves: str | None = None) -> MatchExceptionRow | None:
-    """Refuse (``ManualLinkRefused`` / ``UnknownOwner``) a link that cannot be recorded; return the match
-    exception it resolves, if one is named."""
+def find_match_exception(session: Session, owner_id: str, ident: str) -> ExceptionItem:
+    """The owner's match exception named by its queue id (digits) or the matcher's stable id."""
+    query = select(ExceptionItem).where(ExceptionItem.queue == "match", ExceptionItem.owner_id == owner_id)
+    column = ExceptionItem.id if ident.isdigit() else ExceptionItem.ref
+    item = session.scalars(query.where(column == (int(ident) if ident.isdigit() else ident))).first()
+    if item is None:
+        raise ManualLinkRefused(f"--resolves {ident!r} names no match exception of owner {owner_id!r} "
+                                f"(see: aggregator exceptions list --kind match --owner {owner_id})")
+    return item
+
+
+def _check(session: Session, *, owner_id: str, step: str, pairs: Sequence[tuple[str, str, int]],
+           resolves: ExceptionItem | None) -> None:
     require_owner(session, owner_id)
     if step not in MANUAL_STEPS:
         raise ManualLinkRefused(f"step {step!r} takes no manual link; one of: {', '.join(MANUAL_STEPS)}")
-    if qty <= 0:
-        raise ManualLinkRefused(f"a manual link carries a positive quantity, not {qty}")
-    inp = MatchInput(**{name: _LOADERS[name](session, owner_id) for name in frames_needed(step)})
-    problems = [p for p in (c.problem(owner_id) for c in check_keys(prepare_input(inp), step, left_key, right_key))
-                if p]
+    for _, _, qty in pairs:
+        if qty <= 0:
+            raise ManualLinkRefused(f"a manual link carries a positive quantity, not {qty}")
+    prepared = prepare_input(MatchInput(**{name: _LOADERS[name](session, owner_id) for name in frames_needed(step)}))
+    problems = [p for left, right, _ in pairs for c in check_keys(prepared, step, left, right)
+                if (p := c.problem(owner_id))]
     if problems:
-        raise ManualLinkRefused("; ".join(problems))
+        raise ManualLinkRefused("; ".join(dict.fromkeys(problems)))
     if resolves is None:
-        return None
-    exception = session.scalars(select(MatchExceptionRow).where(
-        MatchExceptionRow.owner_id == owner_id, MatchExceptionRow.exception_id == resolves)).first()
-    if exception is None:
-        raise ManualLinkRefused(f"--resolves {resolves!r} names no match exception of owner {owner_id!r} "
-                                "(see: aggregator exceptions list --kind match --owner …)")
-    why = why_not_resolved({c: getattr(exception, c) for c in ("exception_id", "reason", "step", "record_kind",
-                                                               "record_key", "status")},
-                           step, left_key, right_key)
-    if why:
-        raise ManualLinkRefused(why)
-    return exception
+        return
+    fields = {"exception_id": resolves.ref or str(resolves.id), "reason": resolves.kind, "step": resolves.step,
+              "record_kind": resolves.record_kind, "record_key": resolves.record_key, "status": resolves.status}
+    for left, right, _ in pairs:
+        if why := why_not_resolved(fields, step, left, right):
+            raise ManualLinkRefused(why)
+
+
+def record_manual_links(session: Session, *, owner_id: str, step: str, pairs: Sequence[tuple[str, str, int]],
+                        note: str, resolves: ExceptionItem | None, actor: str) -> list[ManualLinkRow]:
+    """Check and record manual links of one step ((left key, right key, qty) each), audited; close the match
+    exception ``resolves`` if given. The matcher applies the links on every run from the next one."""
+    _check(session, owner_id=owner_id, step=step, pairs=pairs, resolves=resolves)
+    rows = [ManualLinkRow(owner_id=owner_id, step=step, left_key=left, right_key=right, qty=qty, note=note,
+                          resolves_exception_id=resolves.ref if resolves is not None else None, created_by=actor)
+            for left, right, qty in pairs]
+    session.add_all(rows)
+    session.flush()
+    for row in rows:
+        write_audit(session, entity="manual_links", key=str(row.id), action="create", owner_id=owner_id,
+                    changes={"step": step, "left_key": row.left_key, "right_key": row.right_key, "qty": row.qty,
+                             "note": note, "resolves": resolves.id if resolves is not None else None}, actor=actor)
+    if resolves is not None:
+        close(session, resolves, note=f"manual link: {note}".strip(), actor=actor)
+    return rows
 
 
 def add_manual_link(engine: Engine, *, owner_id: str, step: str, left_key: str, right_key: str, qty: int,
-                    note: str = "", resolves: str | None = None, created_by: str | None = None) -> ManualLinkRow:
-    """Check and record a manual link (user data; the matcher applies it on every run, and the exception it
-    resolves is closed at the next run). Audited."""
+                    note: str = "", resolves: str | None = None, created_by: str = "cli"
+                    ) -> tuple[ManualLinkRow, ExceptionItem | None]:
+    """``aggregator match link``: one checked manual link, optionally resolving the match exception named by
+    its queue id or stable id."""
     with session_scope(engine) as session:
-        check_manual_link(session, owner_id=owner_id, step=step, left_key=left_key, right_key=right_key, qty=qty,
-                          resolves=resolves)
-        row = ManualLinkRow(owner_id=owner_id, step=step, left_key=left_key, right_key=right_key, qty=qty,
-                            note=note, resolves_exception_id=resolves, created_by=created_by)
-        session.add(row)
-        session.flush()
-        write_audit(session, entity="manual_links", key=str(row.id), action="create", owner_id=owner_id,
-                    changes={"step": step, "left_key": left_key, "right_key": right_key, "qty": qty, "note": note,
-                             "resolves": resolves}, actor=created_by or "cli")
-        return row
+        require_owner(session, owner_id)
+        item = find_match_exception(session, owner_id, resolves) if resolves else None
+        rows = record_manual_links(session, owner_id=owner_id, step=step, pairs=[(left_key, right_key, qty)],
+                                   note=note, resolves=item, actor=created_by)
+        return rows[0], item

@@ -1,4 +1,5 @@
-"""Read-side of matching for the CLI, API and exports: title positions, link chains, exceptions, timelines."""
+"""Read-side of matching for the CLI, API and exports: title positions, link chains, open quantities, timelines
+(match exceptions are read through the exceptions queue, ``aggregator.exceptions_queue.queries``)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,10 +14,9 @@ from aggregator.matching_service.loader import load_input
 from aggregator.matching_service.service import load_previous
 from aggregator.store.db import session_scope
 from aggregator.store.models.marketplace import SettlementLineRow
-from aggregator.store.models.matching import LotValueRow, MatchExceptionRow, TitleEventRow
+from aggregator.store.models.matching import LotValueRow, TitleEventRow
 from matching.chains import build_chains
 from matching.engine import prepare_input
-from matching.exceptions import EXCEPTION_COLUMNS
 from matching.open_quantities import open_documents, open_lots
 from matching.timeline import order_timeline
 from matching.title.events import LEDGER_COLUMNS
@@ -88,18 +88,6 @@ def open_quantities(engine: Engine, what: str, owner_id: str | None = None) -> p
         prepared = prepare_input(load_input(session, owner_id))
         links = load_previous(session, owner_id).links
     return open_lots(prepared, links) if what == "lots" else open_documents(prepared, links)
-
-
-def exceptions(engine: Engine, owner_id: str | None = None, status: str | None = None) -> pd.DataFrame:
-    columns = [*EXCEPTION_COLUMNS, "status", "resolution", "first_seen_at", "last_seen_at"]
-    with session_scope(engine) as session:
-        query = _owned(select(*[getattr(MatchExceptionRow, c) for c in columns]), MatchExceptionRow.owner_id,
-                       owner_id)
-        if status:
-            query = query.where(MatchExceptionRow.status == status.upper())
-        rows = session.execute(query.order_by(MatchExceptionRow.partition, MatchExceptionRow.step,
-                                              MatchExceptionRow.reason, MatchExceptionRow.record_key)).all()
-    return pd.DataFrame(rows, columns=columns)
 
 
 def timeline(engine: Engine, *, platform: str, shop_id: str, order_id: str,

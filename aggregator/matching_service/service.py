@@ -1,9 +1,11 @@
 """Match the database: load frames, match changed partitions (or all with ``full``), store the results.
 
-One transaction per run: links of re-matched partitions are replaced; exceptions keep their stable id,
-status and resolution (found again -> last seen updated, a GONE one re-opens; not found again -> an
-OPEN one becomes GONE); partition fingerprints are updated; title events are appended by id and
-events no longer derived are marked retracted; lot unit values are refreshed.
+One transaction per run: links of re-matched partitions are replaced; exceptions go to the exceptions queue
+(``aggregator.exceptions_queue.writes.store_match_exceptions``: they keep their row, status and resolution
+across runs, a gone one re-opens when found again, an open one not found again becomes gone); partition
+fingerprints are updated; title events are appended by id and events no longer derived are marked
+retracted; lot unit values are refreshed. Manual links (``manual_links``) close the exception they
+resolve when they are recorded. Live events go out in the same transaction (``aggregator.events``).
 """
 from __future__ import annotations
 
@@ -17,17 +19,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from aggregator.events import emitters
+from aggregator.exceptions_queue.writes import MATCH_COLUMNS, match_exception_columns, store_match_exceptions
 from aggregator.matching_service.loader import load_endorsements, load_input, load_transit_lots
 from aggregator.matching_service.policy_file import load_policy_book
 from aggregator.store.db import session_scope
 from aggregator.store.models.matching import (
     LotValueRow,
-    ManualLinkRow,
-    MatchExceptionRow,
     MatchLinkRow,
     MatchPartitionRow,
     TitleEventRow,
 )
+from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.tenancy import OwnerRow
 from aggregator.tenancy import require_owner
 from matching.engine import MatchResult, prepare_input
@@ -74,9 +76,8 @@ def load_previous(session: Session, owner_id: str | None = None) -> MatchResult:
         select(*[getattr(MatchLinkRow, c) for c in LINK_COLUMNS]), MatchLinkRow.owner_id, owner_id)).all(),
         columns=LINK_COLUMNS)
     exc = pd.DataFrame(session.execute(_owner_filter(
-        select(*[getattr(MatchExceptionRow, c) for c in EXCEPTION_COLUMNS]).where(
-            MatchExceptionRow.status != "GONE"), MatchExceptionRow.owner_id, owner_id)).all(),
-        columns=EXCEPTION_COLUMNS)
+        select(*match_exception_columns()).where(ExceptionItem.queue == "match", ExceptionItem.status != "gone"),
+        ExceptionItem.owner_id, owner_id)).all(), columns=list(MATCH_COLUMNS))[EXCEPTION_COLUMNS]
     parts = session.execute(_owner_filter(select(MatchPartitionRow.partition, MatchPartitionRow.fingerprint),
                                           MatchPartitionRow.owner_id, owner_id)).all()
     return MatchResult(links=links, exceptions=exc, fingerprints=dict(parts))
@@ -93,58 +94,6 @@ def _store_links(session: Session, result: MatchResult, previous: MatchResult, r
     before = previous.links[previous.links["partition"].isin(redo)]
     known = set(zip(before["step"], before["left_key"], before["right_key"]))
     return [link for link in fresh if (link["step"], link["left_key"], link["right_key"]) not in known]
-
-
-def _store_exceptions(session: Session, result: MatchResult, redo: set[str], now: datetime
-                      ) -> tuple[list[dict], list[dict]]:
-    """Store the re-matched partitions' exceptions; returns (opened: new or back after gone, gone: open
-    ones the data no longer shows)."""
-    fresh = result.exceptions[result.exceptions["partition"].isin(redo)]
-    existing = {(r.owner_id, r.exception_id): r for r in session.execute(
-        select(MatchExceptionRow.id, MatchExceptionRow.owner_id, MatchExceptionRow.exception_id,
-               MatchExceptionRow.status, MatchExceptionRow.reason, MatchExceptionRow.step,
-               MatchExceptionRow.record_key).where(MatchExceptionRow.partition.in_(redo))).all()} if redo else {}
-    seen: set[int] = set()
-    new_rows, opened = [], []
-    for row in _records(fresh[EXCEPTION_COLUMNS]):
-        found = existing.get((row["owner_id"], row["exception_id"]))
-        if found is None:
-            new_rows.append({**row, "status": "OPEN"})
-            continue
-        seen.add(found.id)
-        if found.status == "GONE":
-            opened.append({**row, "status": "OPEN"})
-        session.execute(update(MatchExceptionRow).where(MatchExceptionRow.id == found.id).values(
-            detail=row["detail"], qty=row["qty"], last_seen_at=now,
-            status="OPEN" if found.status == "GONE" else found.status))
-    _insert(session, MatchExceptionRow, new_rows)
-    gone = [r for r in existing.values() if r.id not in seen and r.status == "OPEN"]
-    for start in range(0, len(gone), _BATCH):
-        session.execute(update(MatchExceptionRow).where(
-            MatchExceptionRow.id.in_([r.id for r in gone[start:start + _BATCH]])).values(status="GONE",
-                                                                                        last_seen_at=now))
-    return new_rows + opened, [{**r._asdict(), "status": "GONE"} for r in gone]
-
-
-def _resolve_by_manual_links(session: Session, owner_id: str | None, now: datetime) -> list[dict]:
-    """Exceptions named by an active manual link are RESOLVED, with the link's note as the resolution;
-    returns those resolved now."""
-    rows = session.execute(_owner_filter(select(ManualLinkRow.owner_id, ManualLinkRow.resolves_exception_id,
-                                                ManualLinkRow.note, ManualLinkRow.created_by)
-                                         .where(ManualLinkRow.active.is_(True),
-                                                ManualLinkRow.resolves_exception_id.is_not(None)),
-                                         ManualLinkRow.owner_id, owner_id)).all()
-    resolved = []
-    for owner, exception_id, note, who in rows:
-        resolution = f"manual link: {note}".strip()
-        changed = session.execute(update(MatchExceptionRow).where(
-            MatchExceptionRow.owner_id == owner, MatchExceptionRow.exception_id == exception_id,
-            MatchExceptionRow.status != "RESOLVED").values(
-            status="RESOLVED", resolution=resolution, resolved_by=who, resolved_at=now)).rowcount
-        if changed:
-            resolved.append({"owner_id": owner, "exception_id": exception_id, "status": "RESOLVED",
-                             "resolution": resolution})
-    return resolved
 
 
 def _store_partitions(session: Session, result: MatchResult, previous: MatchResult, redo: set[str]) -> None:
@@ -203,10 +152,8 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
             redo = set(result.rematched)
         owner_of = emitters.OwnerOfKey(session)  # live events, in this same transaction
         emitters.links_added(session, _store_links(session, result, previous, redo, owner_id), owner_of)
-        opened, gone = _store_exceptions(session, result, redo, now)
-        emitters.match_exceptions(session, opened, owner_of, resolved=False)
-        emitters.match_exceptions(session, gone + _resolve_by_manual_links(session, owner_id, now), owner_of,
-                                  resolved=True)
+        store_match_exceptions(session, result.exceptions[result.exceptions["partition"].isin(redo)], redo, now,
+                               owner_of)
         _store_partitions(session, result, previous, redo)
         prepared = result.prepared or prepare_input(inp)
         ledger = derive_title_events(prepared, result.links, policy, load_endorsements(session, owner_id),

@@ -24,7 +24,7 @@ from aggregator.logging_setup import redact_text
 from aggregator.events.emitters import run_finished
 from aggregator.jobs.lease import DEFAULT_TTL, Lease, LeaseHeld, LeaseLost, holder_id, take
 from aggregator.store.db import session_scope
-from aggregator.store.exceptions_queue import park
+from aggregator.exceptions_queue.writes import park
 from aggregator.store.models.sync import SyncCursor, SyncRun
 from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.retry import DEFAULT_RETRY_SECONDS, with_db_retry

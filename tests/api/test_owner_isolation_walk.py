@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from aggregator.api.app import create_app
 from aggregator.api.keys import create_key
 from aggregator.store.db import session_scope
-from aggregator.store.exceptions_queue import park
+from aggregator.exceptions_queue.writes import park
 from aggregator.store.marketplace_writer import write_order
 from aggregator.store.models import ShopRow, SyncRun
 from aggregator.store.models.logistics import (
@@ -165,6 +165,7 @@ PATH_VALUES = {
     "declaration_no": ("ALPHA-DECL1", "BRAVO-DECL1"),
     "lot_id": ("ALPHA-LOT1", "BRAVO-LOT1"),
     "lock_id": ("ALPHA-LOCK", "BRAVO-LOCK"),
+    "exception_id": ("1", "2"),  # the parked records of build_world, ALPHA's first
 }
 #: BRAVO values for every query parameter ("ALPHA-OK" = a parameter that names nothing of an owner)
 QUERY_VALUES = {
@@ -174,7 +175,8 @@ QUERY_VALUES = {
     "sku": ["SKU-BRAVO"], "status": ["SHIPPED"], "platform": ["shopee"], "limit": ["500"],
     "ordered_from": ["2000-01-01T00:00:00Z"], "ordered_to": ["2100-01-01T00:00:00Z"],
     "updated_since": ["2000-01-01T00:00:00Z"], "cursor": [None], "stream": ["orders"], "after": ["0"],
-    "follow": ["false"], "topics": [None],
+    "follow": ["false"], "topics": [None], "kind": ["parked", "mapping_error"], "older_than": ["1s"],
+    "newer_than": ["2w"],
     "check": ["balanced", "mismatch"], "issued_since": ["2000-01-01T00:00:00Z"],
     "issued_before": ["2100-01-01T00:00:00Z"], "offset": ["0"], "doc_type": ["BL"], "warehouse_code": ["WH1"],
     "country": ["MY"], "entity": ["orders"], "record": ["shopee|BRAVO-SHOP|BRAVO-1"],

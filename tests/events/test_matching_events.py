@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from aggregator.events.outbox import latest_position, prune, read_after, sequence
 from aggregator.store.db import session_scope
 from aggregator.store.models.events import OutboxEventRow
-from aggregator.store.models.matching import MatchExceptionRow, MatchLinkRow, TitleEventRow
+from aggregator.store.models.exceptions import ExceptionItem
+from aggregator.store.models.matching import MatchLinkRow, TitleEventRow
 from aggregator.store.models.warehouse import WarehouseShipmentRow
 from tests.matching.db_story import cli_run, load_story
 from tests.matching.story import FIXTURES
@@ -39,7 +40,7 @@ def test_a_matching_run_emits_its_links_title_events_and_exceptions(engine, tmp_
     with session_scope(engine) as session:
         links = session.scalar(select(func.count()).select_from(MatchLinkRow))
         title = session.scalar(select(func.count()).select_from(TitleEventRow))
-        opened = session.scalar(select(func.count()).select_from(MatchExceptionRow))
+        opened = session.scalar(select(func.count()).select_from(ExceptionItem).where(ExceptionItem.queue == "match"))
     assert (counts["link.added"], counts["title.event"], counts["exception.opened"]) == (links, title, opened)
     assert {r.owner_id for r in rows} == {"LUMINA-HK"}
     link = next(r for r in rows if r.topic == "link.added")
@@ -57,19 +58,20 @@ def test_a_matching_run_emits_its_links_title_events_and_exceptions(engine, tmp_
     assert cli_run(engine, tmp_path, "match", "--policy", POLICY).exit_code == 0
     counts, rows = _topics(engine, last)
     opened = [r for r in rows if r.topic == "exception.opened"]
-    assert sorted(r.data["reason"] for r in opened) == ["order_without_shipment", "shipment_without_order"]
+    assert sorted(r.data["kind"] for r in opened) == ["order_without_shipment", "shipment_without_order"]
+    assert {r.data["queue"] for r in opened} == {"match"}
     assert any(r.data["action"] == "retracted" for r in rows if r.topic == "title.event")
     last = rows[-1].position
-    exception_id = next(r.data["exception_id"] for r in opened if r.data["reason"] == "shipment_without_order")
+    exception_id = next(r.data["id"] for r in opened if r.data["kind"] == "shipment_without_order")
     target = "LAZADA|LAZADA-MY-100987|8812345679999|8812345679901"
     assert cli_run(engine, tmp_path, "match", "link", "--owner", "LUMINA-HK", "--step", "order_shipment",
                    "--left", target, "--right", W + "OC900260315000007|1", "--qty", "1", "--note", "ticket 17",
-                   "--resolves", exception_id).exit_code == 0
+                   "--resolves", str(exception_id)).exit_code == 0
     assert cli_run(engine, tmp_path, "match", "--policy", POLICY).exit_code == 0
     counts, rows = _topics(engine, last)
     resolved = {r.key: r.data["status"] for r in rows if r.topic == "exception.resolved"}
-    assert resolved[f"matching:{exception_id}"] == "RESOLVED"  # by the manual link
-    assert "GONE" in resolved.values()  # the order's own exception: the link gave it its shipment
+    assert resolved[str(exception_id)] == "resolved"  # by the manual link, when it was recorded
+    assert "gone" in resolved.values()  # the order's own exception: the link gave it its shipment
     assert any(r.topic == "link.added" and r.data["method"] == "manual" for r in rows)
 
 

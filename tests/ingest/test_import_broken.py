@@ -129,7 +129,7 @@ def test_bad_container_check_digit_is_flagged_not_dropped(engine, ingest_fixture
 
 
 def test_an_import_with_rejects_parks_one_exception_for_operations(engine, ingest_fixtures):
-    from aggregator.store.models.sync import ExceptionItem
+    from aggregator.store.models.exceptions import ExceptionItem
 
     summary = import_file(engine, "outbound", ingest_fixtures / "broken" / "outbound_bad_values.csv", owner_id="L")
     with session_factory(engine)() as s:

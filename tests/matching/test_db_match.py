@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from aggregator.store.db import session_scope
-from aggregator.store.models.matching import ManualLinkRow, MatchExceptionRow, MatchLinkRow, TitleEventRow
+from aggregator.store.models.exceptions import ExceptionItem
+from aggregator.store.models.matching import ManualLinkRow, MatchLinkRow, TitleEventRow
 from tests.matching.db_story import cli_run, load_story
 from tests.matching.story import FIXTURES
 from tests.matching.test_story_links import EXPECTED_CHAINS, chain_rows
@@ -47,8 +48,8 @@ def test_exported_links_are_the_story_chains(story_db, tmp_path):
 
 def test_exceptions_incremental_rerun_title_position_and_timeline(story_db, tmp_path):
     exported = read_csv(cli_run(story_db, tmp_path, "export", "exceptions").output)
-    assert [(e["reason"], e["record_key"], e["qty"], e["status"]) for e in exported] == [
-        ("quantity_variance", W + "ASN-LMN-260310-02|1", "-20", "OPEN")]
+    assert [(e["queue"], e["kind"], e["record_key"], e["qty"], e["status"]) for e in exported] == [
+        ("match", "quantity_variance", W + "ASN-LMN-260310-02|1", "-20", "open")]
     again = cli_run(story_db, tmp_path, "match", "--policy", POLICY)
     assert "matched 0 of 5 partition(s)" in again.output and "0 title event(s) added" in again.output
     position = cli_run(story_db, tmp_path, "title", "position", "--at", "2026-03-03T08:00:00+08:00", "--detail",
@@ -92,14 +93,14 @@ def test_manual_link_resolves_an_exception_and_survives_incremental_and_full_rem
             WarehouseShipmentRow.wms_outbound_no == "OC900260315000007")).scalar_one()
         row.order_id, row.package_id, row.tracking_number = None, None, None
     assert cli_run(story_db, tmp_path, "match", "--policy", POLICY).exit_code == 0
-    open_ = read_csv(cli_run(story_db, tmp_path, "export", "exceptions", "--status", "OPEN").output)
-    missing = next(e for e in open_ if e["reason"] == "shipment_without_order")
+    open_ = read_csv(cli_run(story_db, tmp_path, "export", "exceptions", "--kind", "match").output)
+    missing = next(e for e in open_ if e["kind"] == "shipment_without_order")
     shipment = W + "OC900260315000007|1"
     assert missing["record_key"] == shipment
     target = "LAZADA|LAZADA-MY-100987|8812345679999|8812345679901"
     linked = cli_run(story_db, tmp_path, "match", "link", "--owner", "LUMINA-HK", "--step", "order_shipment",
                      "--left", target, "--right", shipment, "--qty", "1", "--note", "ops ticket 17",
-                     "--resolves", missing["exception_id"])
+                     "--resolves", missing["ref"])
     assert linked.exit_code == 0, linked.output
     for args in (["match"], ["match"], ["match", "--full"]):
         assert cli_run(story_db, tmp_path, *args, "--policy", POLICY).exit_code == 0
@@ -107,10 +108,9 @@ def test_manual_link_resolves_an_exception_and_survives_incremental_and_full_rem
             rows = session.execute(select(MatchLinkRow.left_key, MatchLinkRow.method).where(
                 MatchLinkRow.right_key == shipment, MatchLinkRow.step == "order_shipment")).all()
             assert rows == [(target, "manual")], args
-            status, resolution = session.execute(select(MatchExceptionRow.status, MatchExceptionRow.resolution)
-                                                 .where(MatchExceptionRow.exception_id == missing["exception_id"])
-                                                 ).one()
-            assert (status, resolution) == ("RESOLVED", "manual link: ops ticket 17"), args
+            status, resolution = session.execute(select(ExceptionItem.status, ExceptionItem.resolution)
+                                                 .where(ExceptionItem.ref == missing["ref"])).one()
+            assert (status, resolution) == ("resolved", "manual link: ops ticket 17"), args
 
 
 def test_changed_data_retracts_title_events_instead_of_rewriting_them(story_db, tmp_path):

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from aggregator.cli.match import STEPS
 from aggregator.store.db import session_scope
 from aggregator.store.models.audit import AuditEntry
-from aggregator.store.models.matching import ManualLinkRow, MatchExceptionRow
+from aggregator.store.models.exceptions import ExceptionItem
+from aggregator.store.models.matching import ManualLinkRow
 from aggregator.store.models.warehouse import WarehouseShipmentRow
 from matching.manual import MANUAL_STEPS
 from tests.matching.db_story import cli_run, load_story
@@ -31,10 +32,9 @@ def orphan(engine, tmp_path):
         row.order_id, row.package_id, row.tracking_number = None, None, None
     assert cli_run(engine, tmp_path, "match", "--policy", POLICY).exit_code == 0
     with session_scope(engine) as session:
-        exception_id = session.scalars(select(MatchExceptionRow.exception_id).where(
-            MatchExceptionRow.reason == "shipment_without_order", MatchExceptionRow.record_key == SHIPMENT)).one()
-        variance = session.scalars(select(MatchExceptionRow.exception_id).where(
-            MatchExceptionRow.reason == "quantity_variance")).one()
+        exception_id = session.scalars(select(ExceptionItem.ref).where(
+            ExceptionItem.kind == "shipment_without_order", ExceptionItem.record_key == SHIPMENT)).one()
+        variance = session.scalars(select(ExceptionItem.ref).where(ExceptionItem.kind == "quantity_variance")).one()
     return engine, exception_id, variance
 
 
@@ -95,12 +95,11 @@ def test_a_valid_link_is_recorded_audited_and_closes_its_exception_at_the_next_r
     engine, exception_id, _ = orphan
     result = _link(engine, tmp_path, resolves=exception_id)
     assert result.exit_code == 0, result.output
-    assert f"closes match exception {exception_id}" in result.output
+    assert "(shipment_without_order) resolved" in result.output
     assert _written(engine) == (1, 1)
     assert cli_run(engine, tmp_path, "match", "--policy", POLICY).exit_code == 0
     with session_scope(engine) as session:
-        status = session.scalars(select(MatchExceptionRow.status).where(
-            MatchExceptionRow.exception_id == exception_id)).one()
-    assert status == "RESOLVED"
+        status = session.scalars(select(ExceptionItem.status).where(ExceptionItem.ref == exception_id)).one()
+    assert status == "resolved"
     again = _link(engine, tmp_path, resolves=exception_id)  # resolved now: naming it again is refused
     assert again.exit_code != 0 and f"match exception {exception_id} is resolved, not open" in again.output

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aggregator.auth.shops import add_shop
-from aggregator.matching_service.queries import exceptions, link_chains
+from aggregator.exceptions_queue.queries import Filters, count_by_kind
+from aggregator.matching_service.queries import link_chains
 from aggregator.matching_service.service import load_previous, run_match
 from aggregator.sandbox_link import import_logistics_dir, register_owners
 from aggregator.store.db import session_scope
@@ -81,7 +82,8 @@ def test_every_receipt_links_to_its_bill_and_entry(sqlite_engine, tmp_path: Path
     write_logistics(state.world, state.now, tmp_path / "files", noise)
     assert all(s.rows_rejected == 0 for s in _import_all(sqlite_engine, tmp_path / "files").values())
     run_match(sqlite_engine, full=True)
-    reasons = set(exceptions(sqlite_engine, status="OPEN")["reason"])
+    with Session(sqlite_engine) as session:
+        reasons = set(count_by_kind(session, Filters(kind="match", status="open")))
     assert "unlinked_receipt" not in reasons and "ambiguous" not in reasons
     with Session(sqlite_engine) as session:
         links = load_previous(session).links

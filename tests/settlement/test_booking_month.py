@@ -23,7 +23,7 @@ from aggregator.settlement.service import reconcile_owner
 from aggregator.store.models import OwnerRow, SettlementLineRow
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow
 from aggregator.store.models.settlement import StatementRow
-from aggregator.store.models.sync import ExceptionItem
+from aggregator.store.models.exceptions import ExceptionItem
 from fx.convert import Converter
 from fx.locks import create_forward
 from fx.money import Money

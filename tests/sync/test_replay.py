@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from aggregator.auth.shops import add_shop
 from aggregator.replay import replay_exception
-from aggregator.store.exceptions_queue import park
+from aggregator.exceptions_queue.writes import park
 from aggregator.store.models import AuditEntry, ExceptionItem, OrderRow
 from aggregator.store.vault import Vault
 from aggregator.tenancy import add_owner

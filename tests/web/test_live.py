@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.store.db import session_scope
-from aggregator.store.exceptions_queue import park
+from aggregator.exceptions_queue.writes import park
 from aggregator.store.models import OrderRow
 
 pytestmark = pytest.mark.browser

@@ -1,5 +1,5 @@
-"""Owners, shops (authorization and sync health per stream), sync runs and parked records, as the
-caller may see them."""
+"""Owners, shops (authorization and sync health per stream) and sync runs, as the caller may see them (the
+exceptions queue: ``routes/exceptions.py``)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -13,15 +13,14 @@ from sqlalchemy.orm import Session
 from aggregator.api.auth import Principal, get_session, reader
 from aggregator.api.bounds import Ident, Limit
 from aggregator.api.pagination import (
-    CursorPage, after, bounded_count, decode_cursor, encode_cursor, filters_fingerprint, keyset_page,
+    CursorPage, after, bounded_count, decode_cursor, encode_cursor, filters_fingerprint,
 )
-from aggregator.api.schemas import ExceptionOut, RunOut, ShopOut
-from aggregator.store.models import ExceptionItem, OwnerRow, ShopCredential, ShopRow, SyncCursor, SyncRun
+from aggregator.api.schemas import RunOut, ShopOut
+from aggregator.store.models import OwnerRow, ShopCredential, ShopRow, SyncCursor, SyncRun
 
 router = APIRouter(prefix="/api/v1", tags=["operations"])
 
 RunStatus = Literal["running", "succeeded", "partial", "failed", "abandoned"]
-ParkedStatus = Literal["open", "retried", "resolved"]
 Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 
 
@@ -113,13 +112,3 @@ def list_runs(principal: Principal = Depends(reader), session: Session = Depends
         for run, shop in rows[:limit]]
     next_cursor = encode_cursor([items[-1].id], fingerprint) if len(rows) > limit else None
     return CursorPage[RunOut](items=items, next_cursor=next_cursor, count=count, count_exact=exact, limit=limit)
-
-
-@router.get("/exceptions", response_model=CursorPage[ExceptionOut])
-def list_exceptions(principal: Principal = Depends(reader), session: Session = Depends(get_session),
-                status: ParkedStatus = "open", cursor: Cursor = None, limit: Limit = 100) -> CursorPage[ExceptionOut]:
-    """Records a sync or import could not use, kept with their raw payload and the reason."""
-    query = principal.scope(select(ExceptionItem).where(ExceptionItem.status == status), ExceptionItem.owner_id)
-    return keyset_page(session, query, order=[ExceptionItem.id], kinds=(int,), cursor=cursor, limit=limit,
-                       filters={"o": principal.owner_id, "status": status},
-                       out=lambda r: ExceptionOut.model_validate(r, from_attributes=True))

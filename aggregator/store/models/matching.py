@@ -1,8 +1,9 @@
-"""Matching tables: links per ladder step, match exceptions (status + manual resolution), manual links that
+"""Matching tables: links per ladder step, manual links that
 survive re-matching, partition fingerprints, the append-only title ledger, lot unit values and the SKU
 crosswalk.
 
-Links and exceptions are derived data, re-written per partition by ``aggregator.matching_service``;
+Links are derived data, re-written per partition by ``aggregator.matching_service`` (match exceptions live
+in the exceptions queue, ``aggregator.store.models.exceptions``);
 manual links and crosswalk rows are user data the matcher only reads; title events are appended (a
 new derivation adds only event ids not stored yet) and only ever marked retracted, never rewritten.
 """
@@ -37,31 +38,6 @@ class MatchLinkRow(Base):
     method: Mapped[str] = mapped_column(String(32))
     confidence: Mapped[float] = mapped_column(Float)
     matched_at: Mapped[datetime] = updated_at_column()
-
-
-class MatchExceptionRow(Base):
-    """A problem the matcher found; keeps its status and resolution across re-matches (stable id)."""
-
-    __tablename__ = "match_exceptions"
-    __table_args__ = (UniqueConstraint("owner_id", "exception_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[str] = mapped_column(String(64), index=True)
-    exception_id: Mapped[str] = mapped_column(String(40))
-    partition: Mapped[str] = mapped_column(String(200), index=True)
-    reason: Mapped[str] = mapped_column(String(40), index=True)
-    step: Mapped[str] = mapped_column(String(32))
-    record_kind: Mapped[str] = mapped_column(String(32))
-    record_key: Mapped[str] = mapped_column(String(400))
-    related_keys: Mapped[str] = mapped_column(Text, default="")
-    qty: Mapped[int] = mapped_column(Integer, default=0)
-    detail: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="OPEN")  # OPEN RESOLVED IGNORED GONE
-    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
-    resolved_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    first_seen_at: Mapped[datetime] = created_at_column()
-    last_seen_at: Mapped[datetime] = updated_at_column()
 
 
 class ManualLinkRow(Base):

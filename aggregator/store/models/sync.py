@@ -1,10 +1,10 @@
-"""Sync state: cursors, runs, exceptions. Two workers never sync one shop-stream: the run holds the
+"""Sync state: cursors and runs (parked records are in the exceptions queue,
+``aggregator.store.models.exceptions``). Two workers never sync one shop-stream: the run holds the
 lease ``sync:<shop_pk>:<stream>`` in ``job_leases``; its fencing token is stored on the run so the
 reaper can tell a run whose worker died (``abandoned``) from one still going."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -52,24 +52,3 @@ class SyncRun(Base):
     request_ids: Mapped[list[str] | None] = mapped_column(JSONPayload(), nullable=True)
     worker: Mapped[str | None] = mapped_column(String(128), nullable=True)  # host:pid:start of the process
     lease_token: Mapped[int | None] = mapped_column(Integer, nullable=True)  # fencing token of its lease
-
-
-class ExceptionItem(Base):
-    """The exceptions queue: a record that could not be used, with its raw payload and why."""
-
-    __tablename__ = "exception_items"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
-    source: Mapped[str] = mapped_column(String(64))  # e.g. shopee:orders, import:outbound
-    kind: Mapped[str] = mapped_column(String(64))  # e.g. mapping_error, store_error, unknown_status
-    reason: Mapped[str] = mapped_column(Text)
-    location: Mapped[str | None] = mapped_column(Text, nullable=True)
-    record_key: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
-    raw_payload: Mapped[Any] = mapped_column(JSONPayload(), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open retried resolved
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id", ondelete="SET NULL"), nullable=True)
-    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = created_at_column()
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

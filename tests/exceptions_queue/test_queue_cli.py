@@ -1,0 +1,56 @@
+"""``aggregator exceptions list|show|resolve|retry`` on the sample story: a match exception is listed beside
+the other queues, shown, and resolved with the manual link that fixes it (checked like 'match link'; a bad
+one refused with nothing written); the next match applies the link and the item stays resolved."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from aggregator.store.db import session_scope
+from aggregator.store.models.exceptions import ExceptionItem
+from aggregator.store.models.matching import ManualLinkRow, MatchLinkRow
+from tests.matching.db_story import cli_run
+from tests.matching.test_manual_links import ORDER_LINE, POLICY, SHIPMENT, orphan  # noqa: F401 - the fixture
+
+
+def test_list_show_resolve_with_a_link_and_retry(orphan, tmp_path) -> None:  # noqa: F811
+    engine, ref, _ = orphan
+    listed = json.loads(cli_run(engine, tmp_path, "exceptions", "list", "--kind", "match", "--format", "json").output)
+    assert sorted(i["kind"] for i in listed) == ["order_without_shipment", "quantity_variance",
+                                                 "shipment_without_order"]
+    item = next(i for i in listed if i["ref"] == ref)
+    assert (item["queue"], item["record_key"], item["status"], item["step"]) == (
+        "match", SHIPMENT, "open", "order_shipment")
+    assert json.loads(cli_run(engine, tmp_path, "exceptions", "list", "--kind", "shipment_without_order",
+                              "--older-than", "1h", "--format", "json").output) == []
+    shown = cli_run(engine, tmp_path, "exceptions", "show", str(item["id"]))
+    assert shown.exit_code == 0 and SHIPMENT in shown.output and "shipment_without_order" in shown.output
+
+    bogus = cli_run(engine, tmp_path, "exceptions", "resolve", str(item["id"]), "--link", "LAZADA|NOPE|1|1",
+                    "--note", "ops ticket 18")
+    assert bogus.exit_code == 1 and "names no order line of owner 'LUMINA-HK'" in bogus.output and "Traceback" not in bogus.output
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(ManualLinkRow)) == 0
+        assert session.get(ExceptionItem, item["id"]).status == "open"
+
+    done = cli_run(engine, tmp_path, "exceptions", "resolve", str(item["id"]), "--link", ORDER_LINE,
+                   "--note", "ops ticket 17")
+    assert done.exit_code == 0, done.output
+    assert f"exception #{item['id']} (match shipment_without_order) resolved: manual link: ops ticket 17" in done.output
+    again = cli_run(engine, tmp_path, "exceptions", "resolve", str(item["id"]), "--note", "twice")
+    assert again.exit_code == 1 and "already resolved" in again.output
+
+    assert cli_run(engine, tmp_path, "match", "--policy", POLICY).exit_code == 0
+    with session_scope(engine) as session:
+        assert session.execute(select(MatchLinkRow.left_key, MatchLinkRow.method).where(
+            MatchLinkRow.right_key == SHIPMENT, MatchLinkRow.step == "order_shipment")).all() == [(ORDER_LINE, "manual")]
+        assert session.get(ExceptionItem, item["id"]).status == "resolved"
+        # the order line's own exception is no longer found: gone, by itself
+        orphan_line = next(i for i in listed if i["kind"] == "order_without_shipment")
+        assert session.get(ExceptionItem, orphan_line["id"]).status == "gone"
+    variance = next(i for i in listed if i["kind"] == "quantity_variance")
+    refused = cli_run(engine, tmp_path, "exceptions", "retry", str(variance["id"]))
+    assert refused.exit_code == 1 and "the next 'aggregator match --owner LUMINA-HK' checks it again" in refused.output
+    unknown = cli_run(engine, tmp_path, "exceptions", "show", "999999")
+    assert unknown.exit_code == 1 and "no exception #999999" in unknown.output
