@@ -87,7 +87,7 @@ def import_(app: AppContext, file: Path | None, kind: str | None, home_currency:
     if bundled:
         if file is not None:
             raise click.UsageError("give a FILE or --bundled, not both")
-        from aggregator.fx_service.offline import NEEDS_WINDOW, import_bundled
+        from aggregator.fx_service.offline import NEEDS_WINDOW, bundled_last_day, import_bundled
         from aggregator.store.db import session_scope
 
         if bundled in NEEDS_WINDOW and not (since and until):
@@ -99,6 +99,10 @@ def import_(app: AppContext, file: Path | None, kind: str | None, home_currency:
             report = import_bundled(session, bundled, since=_day(since) if since else None,
                                     until=_day(until) if until else None)
         click.echo(report.summary())
+        last = bundled_last_day(bundled)
+        if until and _day(until) > last:
+            click.echo(f"  note: the shipped {bundled} ends on {last}; later days need `aggregator fx rates fetch "
+                       f"--source {bundled.split('-')[0]}` (network) or a newer package release")
         return
     if file is None:
         raise click.UsageError("give a rate FILE or --bundled NAME")

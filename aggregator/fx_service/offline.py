@@ -75,11 +75,20 @@ def import_bundled(session: Session, name: str, *, since: date | None = None,
     return import_rates(session, parsed, payload=digest_input, origin=origin)
 
 
-def latest_bundled_day() -> date:
-    """The last day both bundled histories (ECB and NBP) have rates for."""
+def bundled_last_day(name: str) -> date:
+    """The last day the named bundled history has rates for."""
     from fx.sources import nbp
 
-    return min(latest_ecb_day(), nbp.bundled_last_day())
+    if name == "nbp-history":
+        return nbp.bundled_last_day()
+    if name == "ecb-history":
+        return latest_ecb_day()
+    raise LookupError(f"no bundled rate file {name!r}; known: {', '.join(BUNDLED)}")
+
+
+def latest_bundled_day() -> date:
+    """The last day both bundled histories (ECB and NBP) have rates for."""
+    return min(bundled_last_day(name) for name in BUNDLED)
 
 
 def latest_ecb_day() -> date:

@@ -218,6 +218,9 @@ def test_cli_imports_a_window_of_the_nbp_history_and_refuses_none(tmp_path) -> N
     first = runner.invoke(cli, args)
     assert first.exit_code == 0 and "0 problem(s)" in first.output and " new," in first.output, first.output
     assert "already imported" in runner.invoke(cli, args).output
+    beyond = runner.invoke(cli, [*args[:-1], "2099-01-01"])
+    assert beyond.exit_code == 0 and f"the shipped nbp-history ends on {nbp.bundled_last_day()}" in beyond.output
+    assert "fx rates fetch --source nbp" in beyond.output
     converted = runner.invoke(cli, ["--data-dir", data, "fx", "convert", "25000000", "VND", "CNY", "--on", "2026-10-21"])
     assert converted.exit_code == 0, converted.output
     assert "= 6451.75 CNY" in converted.output and "path: VND→PLN→CNY via NBP on 2026-10-21" in converted.output
