@@ -111,6 +111,7 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
             shops = session.scalars(select(ShopRow).where(ShopRow.id.in_(shop_ids)).order_by(ShopRow.id)).all()
         report.shops, report.owners = len(shops), len({s.owner_id for s in shops})
         console.print(f"{report.shops} shops of {report.owners} owners authorized through their adapters")
+        _print_aliases(engine, console)
         step("authorize")
 
         console.rule("[bold]3. Sync orders and settlements")
@@ -175,6 +176,21 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
                       f"http://127.0.0.1:{settings.api_port}/ with {owner}'s API key {key}")
     engine.dispose()
     return report
+
+
+def _print_aliases(engine, console: Console) -> None:
+    """What the owners' aliases say (registered as ``aggregator owners alias add`` does): how the logistics
+    files name each owner, so their rows find their owner without ``--owner``."""
+    from aggregator.owners.aliases import list_aliases
+
+    with Session(engine) as session:
+        rows = [(a.owner_id, a.kind) for a in list_aliases(session)]
+    kinds = defaultdict(int)
+    for _owner, kind in rows:
+        kinds[kind] += 1
+    console.print(f"{len(rows)} owner aliases registered for the logistics files ("
+                  + ", ".join(f"{kind.replace('_', '-')} {count}" for kind, count in sorted(kinds.items()))
+                  + "): the 3PLs' owner codes per warehouse, the importing entities' legal names, registration numbers")
 
 
 def _chain_verdict(engine, truth: dict, position, report: DemoReport, console: Console) -> None:
