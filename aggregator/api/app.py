@@ -12,9 +12,8 @@ from aggregator import __version__
 from aggregator.api import docs, problems
 from aggregator.api.bounds import InputGuard
 from aggregator.api.routes import (
-    events, exceptions, exports, fx, logistics, lookup, lots, operations, orders, session, settlements, title,
-    title_holdings,
-    webhooks,
+    events, exceptions, exports, fx, jobs, logistics, lookup, lots, operations, orders, session, settlements, title,
+    title_holdings, webhooks,
 )
 from aggregator.store.db import read_only_engine, session_factory
 from aggregator.store.vault import Vault
@@ -53,6 +52,7 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
     app.include_router(orders.router)
     app.include_router(operations.router)
     app.include_router(exceptions.router)
+    app.include_router(jobs.router)
     app.include_router(logistics.router)
     app.include_router(lots.router)
     app.include_router(lookup.router)

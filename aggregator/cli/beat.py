@@ -1,4 +1,4 @@
-"""The ``beat`` verb: the Celery scheduler that enqueues the periodic jobs."""
+"""The ``beat`` verb: the Celery scheduler that enqueues the periodic jobs of ``aggregator.jobs.schedule``."""
 from __future__ import annotations
 
 import click
@@ -6,8 +6,9 @@ import click
 from aggregator.cli.context import AppContext, pass_app
 
 
-@click.command(name="beat", help="Run Celery beat (AGGREGATOR_JOBS_MODE=celery): enqueue a sync of every "
-                                  "active shop each AGGREGATOR_SYNC_INTERVAL_SECONDS.")
+@click.command(name="beat", help="Run Celery beat (AGGREGATOR_JOBS_MODE=celery): enqueue the jobs of the job "
+                                  "table (aggregator/jobs/schedule.py) at their times: syncs, matching, booking, "
+                                  "rate fetches, reaping of abandoned runs, outbox pruning.")
 @pass_app
 def command(app: AppContext) -> None:
     settings = app.settings

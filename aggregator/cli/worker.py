@@ -7,7 +7,7 @@ from aggregator.cli.context import AppContext, pass_app
 
 
 @click.command(name="worker", help="Run jobs: a Celery worker (AGGREGATOR_JOBS_MODE=celery) or, by default, "
-                                    "the embedded scheduler that syncs every active shop each interval.")
+                                    "the embedded scheduler running the job table (the same jobs and times as beat).")
 @click.option("--concurrency", default=2, show_default=True, type=int, help="Celery worker processes.")
 @click.option("--once", is_flag=True, help="Embedded mode: run one tick and exit.")
 @pass_app

@@ -1,5 +1,7 @@
 """Scheduled jobs: the same job bodies run in-process (embedded default) or on Celery workers.
 
-``work`` holds the job bodies (plain functions of the settings), ``celery_app`` wraps them as Celery
-tasks with a beat schedule, ``embedded`` runs the schedule inside one process without a broker.
+``work`` holds the job bodies (plain functions of the settings), ``schedule`` is the one job table
+(what runs when, retried on which errors), ``celery_app`` wraps the bodies as Celery tasks with the
+table as beat's schedule, ``embedded`` runs the same table inside one process without a broker,
+``history`` records every execution, ``lease`` keeps one worker per job.
 """

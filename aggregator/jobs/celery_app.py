@@ -1,16 +1,33 @@
-"""The Celery application: tasks wrapping the job bodies, and the beat schedule.
+"""The Celery application: tasks wrapping the job bodies; beat's schedule is the job table.
 
 ``make_celery(settings)`` builds the app (no configuration is read at import time). Task messages
-carry ids only. A shop another worker is syncing (``SyncBusy``) is retried later with a delay, so
-many workers on many machines never double-sync a shop.
+carry ids only. The schedule comes from ``aggregator.jobs.schedule.JOBS`` (the embedded scheduler
+reads the same table). A task that fails with an error that really occurs and passes
+(``schedule.transient``: a platform or rate publisher unreachable or throttling, the database away,
+another worker holding the lease) is retried with backoff; every execution of a scheduled job is
+recorded in ``job_runs``.
 """
 from __future__ import annotations
 
-from celery import Celery
-from celery.schedules import crontab
+from collections.abc import Callable
+from typing import Any
+
+from celery import Celery, Task
 
 from aggregator.config import Settings
 from aggregator.jobs import work
+from aggregator.jobs.history import record_failure, recorded
+from aggregator.jobs.schedule import beat_schedule, job_named, retry_delay, transient
+
+
+def _retrying(task: Task, body: Callable[[], Any], base: float = 30.0) -> Any:
+    """Run ``body``; a transient error is retried with backoff while retries remain, anything else raised."""
+    try:
+        return body()
+    except Exception as exc:
+        if transient(exc) and task.request.retries < task.max_retries:
+            raise task.retry(exc=exc, countdown=retry_delay(task.request.retries + 1, base)) from None
+        raise
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -22,73 +39,84 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,  # keep our redacting handler (Celery would replace it)
         task_always_eager=settings.jobs_mode == "in-process",
-        beat_schedule={
-            "sync-due-shops": {"task": "aggregator.sync_due", "schedule": float(settings.sync_interval_seconds)},
-            "match-owners": {"task": "aggregator.match_due", "schedule": float(settings.match_interval_seconds)},
-            "book-settlements": {"task": "aggregator.book_due", "schedule": float(settings.booking_interval_seconds)},
-            # ECB publishes around 16:00 CET; fetch after it, and again later in case of a late publication.
-            "prune-outbox": {"task": "aggregator.prune_outbox", "schedule": crontab(minute=10, hour=3)},
-            "fx-ecb-daily": {"task": "aggregator.fetch_rates", "schedule": crontab(minute=30, hour="15,18"),
-                             "args": ("ecb",)},
-        },
+        beat_schedule=beat_schedule(settings),
     )
 
-    @app.task(name="aggregator.sync_shop", bind=True, max_retries=20)
+    def engine():
+        return work.engine_for(settings.effective_database_url)
+
+    def task_named(name: str, **options: Any):
+        """A task of this app only (``shared=False``: two apps built in one process never collide)."""
+        return app.task(name=name, bind=True, shared=False, **options)
+
+    def attempt(task: Task) -> int:
+        return task.request.retries + 1
+
+    @task_named("aggregator.sync_shop", max_retries=20)
     def sync_shop_task(task, shop_pk: int, stream: str = "orders") -> dict:
-        try:
-            return work.sync_shop(settings, shop_pk, stream)
-        except work.SyncBusy as exc:
-            raise task.retry(exc=exc, countdown=min(300, 5 * 2 ** task.request.retries))
+        def body() -> dict:
+            try:
+                return work.sync_shop(settings, shop_pk, stream)
+            except work.SyncBusy:
+                raise
+            except Exception as exc:  # the run's own row says what it did; record what escaped it
+                record_failure(engine(), "sync-due-shops", exc, target=f"shop#{shop_pk} {stream}",
+                               attempt=attempt(task))
+                raise
 
-    @app.task(name="aggregator.fetch_rates", autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
-    def fetch_rates_task(source: str = "ecb") -> dict:
-        return work.fetch_rates(settings, source)
+        return _retrying(task, body, base=5.0)
 
-    @app.task(name="aggregator.prune_outbox")
-    def prune_outbox_task() -> dict:
-        return work.prune_outbox(settings)
+    @task_named("aggregator.sync_due", max_retries=job_named("sync-due-shops").max_retries)
+    def sync_due_task(task) -> int:
+        def fan_out() -> int:
+            jobs = work.due_syncs(settings)
+            for shop_pk, stream in jobs:
+                sync_shop_task.delay(shop_pk, stream)
+            return len(jobs)
 
-    @app.task(name="aggregator.match_owner", bind=True, max_retries=20)
-    def match_owner_task(task, owner_id: str, full: bool = False) -> dict:
-        from aggregator.jobs.lease import LeaseHeld
+        return _retrying(task, lambda: recorded(engine(), "sync-due-shops", fan_out, attempt=attempt(task)))
 
-        try:
-            return work.match_owner(settings, owner_id, full)
-        except LeaseHeld as exc:
-            raise task.retry(exc=exc, countdown=min(300, 10 * 2 ** task.request.retries))
+    def owner_tasks(job: str, task_name: str, fan_out_name: str) -> None:
+        @task_named(task_name, max_retries=20)
+        def unit(task, owner_id: str) -> dict:
+            return _retrying(task, lambda: work.run_owner_unit(settings, job, owner_id, attempt(task)), base=10.0)
 
-    @app.task(name="aggregator.match_due")
-    def match_due_task() -> int:
-        owners = work.owners_to_match(settings)
-        for owner_id in owners:
-            match_owner_task.delay(owner_id)
-        return len(owners)
+        @task_named(fan_out_name, max_retries=job_named(job).max_retries)
+        def fan_out(task) -> int:
+            def body() -> int:
+                owners = work.owners_to_match(settings)
+                for owner_id in owners:
+                    unit.delay(owner_id)
+                return len(owners)
 
-    @app.task(name="aggregator.book_settlements")
-    def book_settlements_task(owner_id: str) -> dict:
-        return work.book_settlements(settings, owner_id)
+            return _retrying(task, lambda: recorded(engine(), job, body, attempt=attempt(task)))
 
-    @app.task(name="aggregator.book_due")
-    def book_due_task() -> int:
-        owners = work.owners_to_match(settings)
-        for owner_id in owners:
-            book_settlements_task.delay(owner_id)
-        return len(owners)
+    owner_tasks("match-owners", "aggregator.match_owner", "aggregator.match_due")
+    owner_tasks("book-settlements", "aggregator.book_settlements", "aggregator.book_due")
 
-    @app.task(name="aggregator.apply_webhook", autoretry_for=(OSError,), retry_backoff=5, max_retries=5)
-    def apply_webhook_task(event_pk: int) -> str:
+    @task_named("aggregator.fetch_rates", max_retries=job_named("fx-ecb-daily").max_retries)
+    def fetch_rates_task(task, source: str = "ecb", **options: Any) -> dict:
+        return _retrying(task, lambda: recorded(engine(), "fx-ecb-daily" if source == "ecb" else f"fx-{source}",
+                                                lambda: work.fetch_rates(settings, source, **options),
+                                                target=source, attempt=attempt(task)), base=60.0)
+
+    @task_named("aggregator.reap_runs", max_retries=job_named("reap-runs").max_retries)
+    def reap_runs_task(task) -> dict:
+        return _retrying(task, lambda: recorded(engine(), "reap-runs", lambda: work.reap_runs(settings),
+                                                attempt=attempt(task)), base=10.0)
+
+    @task_named("aggregator.prune_outbox", max_retries=job_named("prune-outbox").max_retries)
+    def prune_outbox_task(task) -> dict:
+        return _retrying(task, lambda: recorded(engine(), "prune-outbox", lambda: work.prune_outbox(settings),
+                                                attempt=attempt(task)))
+
+    @task_named("aggregator.apply_webhook", max_retries=5)
+    def apply_webhook_task(task, event_pk: int) -> str:
         from aggregator.store.vault import Vault
         from aggregator.transport_pool import shared_pool
         from aggregator.webhooks import apply
 
-        return apply(work.engine_for(settings.effective_database_url), Vault.from_settings(settings), event_pk,
-                     shared_pool())
-
-    @app.task(name="aggregator.sync_due")
-    def sync_due_task() -> int:
-        jobs = work.due_syncs(settings)
-        for shop_pk, stream in jobs:
-            sync_shop_task.delay(shop_pk, stream)
-        return len(jobs)
+        return _retrying(task, lambda: apply(engine(), Vault.from_settings(settings), event_pk, shared_pool()),
+                         base=5.0)
 
     return app

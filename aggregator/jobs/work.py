@@ -106,14 +106,73 @@ def match_owner(settings: Settings, owner_id: str, full: bool = False) -> dict[s
             "rematched": summary.rematched}
 
 
-def fetch_rates(settings: Settings, source: str = "ecb") -> dict[str, Any]:
-    """Fetch the day's rates from ``source`` and import them (idempotent: same payload, no change)."""
+def fetch_rates(settings: Settings, source: str = "ecb", **options: Any) -> dict[str, Any]:
+    """Fetch the day's rates from ``source`` and import them (idempotent: same payload, no change).
+    ``options`` go to ``fx_service.rates.fetch_payload`` (e.g. ``url`` of a JSON provider)."""
     from aggregator.fx_service.rates import fetch_and_import
     from aggregator.store.db import session_scope
 
-    with session_scope(engine_for(settings.effective_database_url)) as session:
-        report = fetch_and_import(session, source)
+    with session_scope(engine_for(settings.effective_database_url)) as session:  # no statement before the download
+        report = fetch_and_import(session, source, **options)
     return {"source": source, "report": str(report)}
+
+
+def reap_runs(settings: Settings) -> dict[str, Any]:
+    """Close sync runs whose worker died as ``abandoned`` (``aggregator.sync.reaper``)."""
+    from aggregator.sync.reaper import reap_abandoned_runs
+
+    closed = reap_abandoned_runs(engine_for(settings.effective_database_url))
+    for item in closed:
+        log.warning("%s", item.line())
+    return {"job": "reap-runs", "abandoned": [item.run_id for item in closed]}
+
+
+def run_due_syncs(settings: Settings) -> list[dict[str, Any]]:
+    """The ``sync-due-shops`` job in this process: every due (shop, stream) one after the other; a shop
+    that fails is recorded and the next one goes on."""
+    from aggregator.jobs.history import record_failure
+
+    results = []
+    for shop_pk, stream in due_syncs(settings):
+        try:
+            results.append(sync_shop(settings, shop_pk, stream))
+        except SyncBusy as exc:  # another process is on it: its run will do
+            results.append({"shop_pk": shop_pk, "stream": stream, "status": "busy", "reason": str(exc)})
+        except Exception as exc:
+            record_failure(engine_for(settings.effective_database_url), "sync-due-shops", exc,
+                           target=f"shop#{shop_pk} {stream}")
+            results.append({"shop_pk": shop_pk, "stream": stream, "status": "error",
+                            "reason": f"{type(exc).__name__}: {exc}"})
+    return results
+
+
+#: The per-owner unit of each per-owner job.
+OWNER_UNITS = {"match-owners": lambda settings, owner_id: match_owner(settings, owner_id),
+               "book-settlements": lambda settings, owner_id: book_settlements(settings, owner_id)}
+
+
+def run_owner_unit(settings: Settings, job: str, owner_id: str, attempt: int = 1) -> dict[str, Any]:
+    """One owner's unit of ``job``, recorded in ``job_runs`` (raises as the unit does)."""
+    from aggregator.jobs.history import recorded
+
+    return recorded(engine_for(settings.effective_database_url), job,
+                    lambda: OWNER_UNITS[job](settings, owner_id), target=owner_id, owner_id=owner_id,
+                    attempt=attempt)
+
+
+def run_for_owners(settings: Settings, job: str) -> list[dict[str, Any]]:
+    """A per-owner job in this process: each owner's unit in turn; a failing owner never stops the rest."""
+    from aggregator.jobs.lease import LeaseHeld
+
+    results = []
+    for owner_id in owners_to_match(settings):
+        try:
+            results.append(run_owner_unit(settings, job, owner_id))
+        except LeaseHeld as exc:
+            results.append({"owner_id": owner_id, "status": "busy", "reason": str(exc)})
+        except Exception as exc:
+            results.append({"owner_id": owner_id, "status": "error", "reason": f"{type(exc).__name__}: {exc}"})
+    return results
 
 
 def prune_outbox(settings: Settings) -> dict[str, Any]:
@@ -130,5 +189,5 @@ def prune_outbox(settings: Settings) -> dict[str, Any]:
     return {"job": "prune-outbox", "pruned": removed, "before": cutoff.isoformat()}
 
 
-__all__ = ["SyncBusy", "book_settlements", "due_syncs", "engine_for", "fetch_rates", "match_owner", "owners_to_match", "prune_outbox",
-           "sync_shop"]
+__all__ = ["SyncBusy", "book_settlements", "due_syncs", "engine_for", "fetch_rates", "match_owner", "owners_to_match",
+           "prune_outbox", "reap_runs", "run_due_syncs", "run_for_owners", "run_owner_unit", "sync_shop"]

@@ -197,6 +197,24 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_leases')),
     sa.UniqueConstraint('name', name=op.f('uq_job_leases_name'))
     )
+    op.create_table('job_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job', sa.String(length=64), nullable=False),
+    sa.Column('target', sa.String(length=128), server_default='', nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempt', sa.Integer(), nullable=False),
+    sa.Column('worker', sa.String(length=128), nullable=True),
+    sa.Column('started_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('result', aggregator.store.types.JSONPayload(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_runs'))
+    )
+    with op.batch_alter_table('job_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_job_runs_job_target_id', ['job', 'target', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_job_runs_owner_id'), ['owner_id'], unique=False)
+
     op.create_table('lot_values',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.String(length=64), nullable=False),
@@ -1354,6 +1372,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_lot_values_owner_id'))
 
     op.drop_table('lot_values')
+    with op.batch_alter_table('job_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_job_runs_owner_id'))
+        batch_op.drop_index('ix_job_runs_job_target_id')
+
+    op.drop_table('job_runs')
     op.drop_table('job_leases')
     with op.batch_alter_table('import_files', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_import_files_owner_id'))
