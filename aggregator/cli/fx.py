@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from aggregator.cli.context import AppContext, pass_app
-from aggregator.cli.instants import parse_instant
+from aggregator.cli.instants import INSTANT, parse_instant
+from aggregator.cli.output import format_option, render
 from aggregator.cli.owner_option import owner_option
 
 SOURCE_CHOICES = ["ecb", "nbp", "mas", "json", "bank-csv"]
@@ -273,23 +274,21 @@ def lock_create(app: AppContext, owner_id: str, lock_id: str | None, quote_file:
 
 @lock.command(name="list", help="List an owner's locks with state, remaining and unhedged exposure.")
 @required_owner
-@click.option("--at", "at", default=None, help="Evaluate states at this ISO date-time (default now).")
+@click.option("--at", "at", type=INSTANT, default=None,
+              help="Evaluate states at this instant (ISO 8601 with a time zone; default now).")
+@format_option()
 @pass_app
-def lock_list(app: AppContext, owner_id: str, at: str | None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+def lock_list(app: AppContext, owner_id: str, at: datetime | None, fmt: str) -> None:
     from aggregator.fx_service.locks import list_locks
     from aggregator.store.db import session_scope
 
-    now = _aware(at, "--at") if at else datetime.now(timezone.utc)
-    table = Table("lock", "kind", "pair", "rate", "valid to", "state", "notional", "used", "remaining", "unhedged")
+    now = at or datetime.now(timezone.utc)
     with session_scope(app.ready_engine()) as session:
-        for item in list_locks(session, owner_id):
-            table.add_row(item.lock_id, item.kind.value, item.pair, str(item.client_rate), item.valid_to.isoformat(),
-                          item.state_at(now).value, str(item.notional), str(item.used.amount),
-                          str(item.remaining.amount), str(item.unhedged_exposure(now).amount))
-    Console(width=200).print(table)
+        rows = [(item.lock_id, item.kind.value, item.pair, item.client_rate, item.valid_to.isoformat(),
+                 item.state_at(now).value, item.notional, item.used.amount, item.remaining.amount,
+                 item.unhedged_exposure(now).amount) for item in list_locks(session, owner_id)]
+    render(rows, ("lock", "kind", "pair", "rate", "valid to", "state", "notional", "used", "remaining", "unhedged"),
+           fmt)
 
 
 @lock.command(name="show", help="Show one lock and its utilisations.")

@@ -172,10 +172,31 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
                   + ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items()))
     owner, key = next(iter(sorted(report.api_keys.items())), ("", ""))
     if key:
-        console.print(f"Browse it: aggregator --data-dir {settings.data_dir} serve, then open "
+        console.print(f"Browse it: {command_path()} --data-dir {settings.data_dir} serve, then open "
                       f"http://127.0.0.1:{settings.api_port}/ with {owner}'s API key {key}")
     engine.dispose()
     return report
+
+
+def command_path() -> str:
+    """How to type ``aggregator`` so that it runs: the script beside this Python (``.venv/bin/aggregator``
+    after ``make demo``), shown relative to the working folder when it is inside it, else as is when it
+    is on the PATH."""
+    import os
+    import shutil
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("aggregator")
+    if not script.exists():
+        return "python -m aggregator.cli.main"
+    on_path = shutil.which("aggregator")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "aggregator"
+    try:
+        return os.path.relpath(script)
+    except ValueError:  # another drive (Windows)
+        return str(script)
 
 
 def _print_aliases(engine, console: Console) -> None:
