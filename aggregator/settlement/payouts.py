@@ -80,8 +80,11 @@ def payout_received(session: Session, row: StatementRow, original: Money) -> Mon
     the result is exact whatever the batches' sizes. None when the statement was not paid by batches,
     a batch lacks those figures, or the batches paid in different currencies (then the rate source's
     rate of the payment day is used, as for any payout)."""
-    if not row.payout_id or row.payout_id == row.statement_id:
+    if not row.payout_id:
         return None
+    if row.payout_id == row.statement_id:  # a batch itself (its own offline adjustments): its own ratio
+        own = _ratio(row.breakdown or {})
+        return None if own is None else Money(original.amount * own[0], own[1])
     batch_ids = [part for part in row.payout_id.split(",") if part]
     batches = {b.statement_id: b for b in session.scalars(select(StatementRow).where(
         StatementRow.owner_id == row.owner_id, StatementRow.platform == row.platform,
@@ -101,14 +104,21 @@ def payout_received(session: Session, row: StatementRow, original: Money) -> Mon
     currencies: set[str] = set()
     weighted, total = Decimal(0), Decimal(0)
     for statement_id, amount in paid.items():
-        figures = batches[statement_id].breakdown or {}
-        try:
-            ratio = Decimal(str(figures["payout_amount"])) / Decimal(str(figures["from_amount"]))
-            currencies.add(str(figures["payout_currency"]).upper())
-        except (KeyError, ArithmeticError, ValueError):
+        found = _ratio(batches[statement_id].breakdown or {})
+        if found is None:
             return None
-        weighted += amount * ratio
+        currencies.add(found[1])
+        weighted += amount * found[0]
         total += amount
     if len(currencies) != 1 or total == 0:
         return None
     return Money(original.amount * weighted / total, currencies.pop())
+
+
+def _ratio(figures: dict) -> tuple[Decimal, str] | None:
+    """A batch's payout_amount ÷ from_amount and its payout currency (None when not both given)."""
+    try:
+        return (Decimal(str(figures["payout_amount"])) / Decimal(str(figures["from_amount"])),
+                str(figures["payout_currency"]).upper())
+    except (KeyError, ArithmeticError, ValueError):
+        return None

@@ -206,3 +206,18 @@ def test_release_statements_are_paid_by_the_batches_that_pay_all_their_orders_th
         # received 12.75 CNY; realized −0.17 CNY
         assert (by_type["CASH_IN"].amount, by_type["CASH_IN"].rate_source) == (Decimal("12.75"), "PAYOUT")
         assert by_type["FX_REALIZED"].amount == Decimal("0.17")
+        # a batch's own offline adjustments are paid at the batch's own conversion
+        write_settlement_records(session, [
+            _statement("payout-4", "20000", monday, payment_status="PAID", payout_id="payout-4", paid_at=monday,
+                       breakdown={"from_amount": "20000", "payout_currency": "CNY", "payout_amount": "5.10"}),
+            SettlementLine(platform=Platform.SHOPEE, shop_id="S1", statement_id="payout-4",
+                           transaction_id="payout-4:adjustment-0", kind="ADJUSTMENT", amount=Money.of("20000", "VND"),
+                           occurred_at=monday, updated_at=monday)], "CB")
+        session.flush()
+        reconcile_owner(session, "CB", now=monday + timedelta(hours=3))
+        booked = book_owner(session, "CB", sources=("NBP",), now=monday + timedelta(hours=3))
+        assert (booked.recognised, booked.settled) == (1, 1), booked.describe()
+        own = {line.line_type: line for line in session.scalars(select(FxJournalLineRow).where(
+            FxJournalLineRow.owner_id == "CB", FxJournalLineRow.idem_key.like("%payout-4%")))}
+        # carried: 20,000 × 0.00015030 = 3.006 PLN ÷ 0.5824 = 5.1614… → 5.16 CNY; received 5.10; realized −0.06
+        assert (own["CASH_IN"].amount, own["FX_REALIZED"].amount) == (Decimal("5.10"), Decimal("0.06"))
