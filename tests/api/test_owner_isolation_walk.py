@@ -183,7 +183,7 @@ QUERY_VALUES = {
     "at": ["2100-01-01T00:00:00Z"], "detail": ["true"], "stage": ["ON_THE_WATER", "IN_WAREHOUSE"], "from": ["2000-01-01T00:00:00Z"],
     "to": ["2000-03-01T00:00:00Z"], "step": ["month"], "base": ["MYR"], "quote": ["CNY"], "source": ["BRAVO-RATES"],
     "since": ["2000-01-01"], "until": ["2100-01-01"], "layout": ["csv", "xero"], "period": ["2026-11"],
-    "format": ["csv"], "job": ["match-owners", "book-settlements"],
+    "format": ["csv"], "job": ["match-owners", "book-settlements"], "lead_days": ["10"],
 }
 #: parameters every call of an operation carries (a live stream is read in its catch-up form)
 ALWAYS = {"/api/v1/events": {"follow": "false", "after": "0"},
@@ -193,7 +193,8 @@ ALWAYS = {"/api/v1/events": {"follow": "false", "after": "0"},
           "/api/v1/title/holdings": {"at": "2100-01-01T00:00:00Z"},
           "/api/v1/title/series": {"from": "2026-01-01T00:00:00Z", "to": "2026-12-31T00:00:00Z", "step": "month"},
           "/api/v1/exports/journals": {"layout": "csv", "from": "2026-01-01", "to": "2026-12-31"},
-          "/api/v1/exports/settlement": {"period": "2026-11", "format": "csv"}}
+          "/api/v1/exports/settlement": {"period": "2026-11", "format": "csv"},
+          "/api/v1/analytics/demand": {"lead_days": "10"}}
 
 
 @pytest.fixture

@@ -9,3 +9,4 @@ import "./title.js";
 import "./shops.js";
 import "./runs.js";
 import "./finance.js";
+import "./analytics.js";
