@@ -48,6 +48,7 @@ function legend(svg, names, height) {
 export function fmt(value) {
   if (value === null || value === undefined || Number.isNaN(value)) return "–";
   const abs = Math.abs(value);
+  if (abs === 0) return "0";
   return abs >= 1000 ? Math.round(value).toLocaleString("en") : abs >= 10 ? value.toFixed(0) : value.toFixed(abs >= 1 ? 1 : 2);
 }
 
@@ -99,7 +100,8 @@ export function lineChart({ title, labels, series, unit, label, max: fixedMax })
   const every = Math.max(1, Math.ceil(labels.length / 8));
   labels.forEach((text, i) => {
     if (i % every && i !== labels.length - 1) return;
-    svg.append(h("svg:text", { x: x(i), y: PAD.top + inner + 14, "text-anchor": "middle", fill: "#4a5568", "font-size": 10 }, text));
+    const anchor = labels.length > 1 && i === labels.length - 1 ? "end" : labels.length > 1 && i === 0 ? "start" : "middle";
+    svg.append(h("svg:text", { x: x(i), y: PAD.top + inner + 14, "text-anchor": anchor, fill: "#4a5568", "font-size": 10 }, text));
   });
   legend(svg, series.map((s) => s.name), height);
   return svg;
