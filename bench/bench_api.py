@@ -160,6 +160,13 @@ class Server:
             self.proc.kill()
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) the process has used: what a request costs the server, which
+    a machine shared with other work does not inflate the way it inflates wall-clock latency."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(client: httpx.Client, path: str, n: int, make_path=None) -> list[float]:
     out = []
     for k in range(n):
@@ -181,7 +188,9 @@ def measure(engine, url: str, n: int, requests: int, label: str) -> dict:
         with httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
             sample = [rng.randrange(n) for _ in range(requests)]
             timed(client, "", 20, lambda k: f"/api/v1/orders/shopee/5001/O{sample[k]:09d}")  # warm up
+            cpu = cpu_seconds(server.proc.pid)
             detail = timed(client, "", requests, lambda k: f"/api/v1/orders/shopee/5001/O{sample[k]:09d}")
+            detail_cpu = (cpu_seconds(server.proc.pid) - cpu) / requests
             body = client.get(f"/api/v1/orders/shopee/5001/O{sample[0]:09d}").json()
             steps = [s["step"] for s in body["timeline"]]
             first = timed(client, "/api/v1/orders?limit=50", requests // 3)
@@ -202,8 +211,8 @@ def measure(engine, url: str, n: int, requests: int, label: str) -> dict:
                 baseline.append(time.perf_counter() - start)
     finally:
         server.stop()
-    print(f"  [{label} {n:,} orders] order detail {ms(detail)} (timeline steps: {', '.join(steps)}); "
-          f"baseline bare row lookup {ms(baseline)}")
+    print(f"  [{label} {n:,} orders] order detail {ms(detail)}, server CPU {detail_cpu * 1000:.2f} ms per request "
+          f"(timeline steps: {', '.join(steps)}); baseline bare row lookup {ms(baseline)}")
     print(f"  [{label} {n:,} orders] list first page {ms(first)}; later pages by cursor {ms(deep)}; "
           f"q=tracking number {ms(search)}; count {page['count']}{'' if page['count_exact'] else '+'}")
     print(f"  [{label} {n:,} orders] event delivery (commit -> SSE client) {ms(events)}")

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from aggregator.store.jsonutil import to_jsonable
@@ -31,6 +31,7 @@ CHANNEL = "aggregator_outbox"
 TOPICS = ("order.created", "order.status_changed", "run.finished", "exception.opened", "exception.resolved",
           "link.added", "title.event")
 _NOTIFIED = "aggregator_outbox_notified"
+_INSERT = OutboxEventRow.__table__.insert()
 
 
 def emit(session: Session, *, owner_id: str, topic: str, key: str, data: Mapping[str, Any] | None = None) -> None:
@@ -49,7 +50,7 @@ def emit_many(session: Session, events: Iterable[Mapping[str, Any]]) -> int:
                      "data": to_jsonable(event.get("data"))})
     if not rows:
         return 0
-    session.execute(insert(OutboxEventRow), rows)
+    session.execute(_INSERT, rows)  # Core executemany: no ORM bulk-insert bookkeeping on every write path
     _notify_at_commit(session)
     return len(rows)
 
