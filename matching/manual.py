@@ -129,3 +129,108 @@ def why_not_resolved(exception: Mapping[str, object], step: str, left_key: str, 
         return (f"match exception {ident} ({exception['reason']}) is about {exception['record_kind']} {record!r}; "
                 f"this link names neither it nor one of its lines ({left_key!r} -> {right_key!r})")
     return None
+
+
+# ------------------------------------------------------------------ candidates for an exception
+
+MAX_CANDIDATES = 10
+
+
+def candidate_frames(exception: Mapping[str, object]) -> set[str]:
+    """The ``MatchInput`` fields ``candidates`` needs for this exception (empty: it lists none)."""
+    step, reason = exception["step"], exception["reason"]
+    if step not in MANUAL_STEPS or reason not in _FINDERS:
+        return set()
+    return frames_needed(str(step))
+
+
+def candidates(p: Prepared | None, links: pd.DataFrame | None, exception: Mapping[str, object]
+               ) -> list[dict[str, str]]:
+    """Records a match exception could be linked to (``key``, ``kind``, ``why``), best first, at most
+    ``MAX_CANDIDATES``: the engine's own list for an ``ambiguous`` one; for an unlinked order line or shipment
+    line the other side's unlinked lines of the same shop and SKU, nearest in time; for an unlinked receipt the
+    documents / customs entries that carry one of its containers, POs or bills; for an unmatched receipt line
+    the lines of the document or entry it is linked to. ``p`` holds ``candidate_frames(exception)`` and ``links``
+the stored links of the exception's step (both may be None when that set is empty)."""
+    step, reason = str(exception["step"]), str(exception["reason"])
+    if step not in MANUAL_STEPS:
+        return []
+    kind = MANUAL_STEPS[step][1] if exception["record_kind"] != MANUAL_STEPS[step][1] else MANUAL_STEPS[step][0]
+    if reason == "ambiguous":
+        keys = dict.fromkeys(str(exception.get("related_keys") or "").split())
+        return [{"key": k, "kind": kind, "why": "fits equally (the matcher would not choose)"} for k in keys]
+    finder = _FINDERS.get(reason)
+    if finder is None or p is None or links is None:
+        return []
+    found = finder(p, links, exception, step)
+    return [{"key": str(k), "kind": kind, "why": str(w)} for k, w in found[:MAX_CANDIDATES]]
+
+
+def _by_time(frame: pd.DataFrame, column: str, at: object) -> pd.DataFrame:
+    if pd.isna(at) or frame.empty:
+        return frame
+    return frame.assign(_d=(frame[column] - at).abs()).sort_values(["_d", "key"], kind="mergesort", na_position="last")
+
+
+def _unlinked_orders(p: Prepared, links: pd.DataFrame, exception: Mapping[str, object], step: str) -> list:
+    ship = p.shipments[p.shipments["key"] == exception["record_key"]]
+    if ship.empty:
+        return []
+    s = ship.iloc[0]
+    o = p.orders
+    pool = o[(o["platform"] == s["platform"]) & (o["shop_id"] == s["shop_id"]) & (o["sku_c"] == s["sku_c"])
+             & ~o["key"].isin(set(links["left_key"]))]
+    pool = _by_time(pool, "ordered_at", s["created_at"])
+    return [(k, f"same shop and SKU, ordered {t}, not linked to a shipment")
+            for k, t in zip(pool["key"], pool["ordered_at"])]
+
+
+def _unlinked_shipments(p: Prepared, links: pd.DataFrame, exception: Mapping[str, object], step: str) -> list:
+    order = p.orders[p.orders["key"] == exception["record_key"]]
+    if order.empty:
+        return []
+    o = order.iloc[0]
+    s = p.shipments
+    pool = s[(s["platform"] == o["platform"]) & (s["shop_id"] == o["shop_id"]) & (s["sku_c"] == o["sku_c"])
+             & ~s["key"].isin(set(links["right_key"]))]
+    pool = _by_time(pool, "created_at", o["ordered_at"])
+    return [(k, f"same shop and SKU, outbound created {t}, not linked to an order")
+            for k, t in zip(pool["key"], pool["created_at"])]
+
+
+def _documents_for_receipt(p: Prepared, links: pd.DataFrame, exception: Mapping[str, object], step: str) -> list:
+    lines = p.receipts[p.receipts["receipt_key"] == exception["record_key"]]
+    if lines.empty:
+        return []
+    entry = step == documents.ENTRY_STEP
+    frame, key = (p.customs, "entry_key") if entry else (p.documents, "doc_key")
+    frame = frame[frame["owner_id"] == lines["owner_id"].iloc[0]]
+    found: dict[str, str] = {}
+    for column, what in (("mbl_no", "bill"), ("hbl_no", "bill"), ("container_no", "container"),
+                         ("po_number", "PO")):
+        values = set(lines[column].dropna()) if column in lines else set()
+        targets = ["mbl_no", "hbl_no"] if entry and what == "bill" else (
+            ["doc_number", "master_doc_number"] if what == "bill" else [column])
+        for target in targets:
+            if target not in frame or not values:
+                continue
+            hit = frame[frame[target].isin(values)]
+            for k, v in zip(hit[key], hit[target]):
+                found.setdefault(str(k), f"carries {what} {v} named by the receipt")
+    return sorted(found.items())
+
+
+def _lines_of_anchor(p: Prepared, links: pd.DataFrame, exception: Mapping[str, object], step: str) -> list:
+    anchor = str(exception.get("related_keys") or "")
+    frame, column = (p.customs, "entry_key") if step == documents.CUSTOMS_LINE_STEP else (p.documents, "doc_key")
+    lines = frame[frame[column] == anchor]
+    return [(k, f"line of {anchor}: {d or ''} HS {h or '-'}".strip())
+            for k, d, h in zip(lines["key"], lines["description"], lines["hs_code"])]
+
+
+_FINDERS = {
+    "shipment_without_order": _unlinked_orders,
+    "order_without_shipment": _unlinked_shipments,
+    "unlinked_receipt": _documents_for_receipt,
+    "unmatched_line": _lines_of_anchor,
+}

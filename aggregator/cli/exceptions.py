@@ -1,5 +1,5 @@
 """The ``exceptions`` verb: the one exceptions queue (parked records, match exceptions, settlement findings):
-``list`` (filters by kind, owner, status, age), ``show`` (with a match exception's candidates),
+``list`` (filters by kind, owner, status, age), ``show`` (with the records a match exception could be linked to),
 ``resolve`` (a note, or the manual link that fixes a match exception) and ``retry`` (parked records)."""
 from __future__ import annotations
 
@@ -72,8 +72,8 @@ def list_(app: AppContext, kind: str | None, owner_id: str | None, status: str, 
     render(rows, TABLE_COLUMNS if fmt == "table" else COLUMNS, fmt)
 
 
-@command.command(help="One item with every field, its raw payload and, for an ambiguous match exception, the "
-                      "candidates it can be resolved with.")
+@command.command(help="One item with every field, its raw payload and, for a match exception, the records it "
+                      "could be linked to (candidates, best first, with why).")
 @click.argument("item_id", type=click.IntRange(1))
 @format_option(formats=("table", "json"))
 @pass_app
@@ -86,7 +86,7 @@ def show(app: AppContext, item_id: int, fmt: str) -> None:
 
     with session_scope(app.ready_engine()) as session:
         item = get_item(session, item_id)
-        row, options, payload = as_row(item), candidates(item), item.raw_payload
+        row, options, payload = as_row(item), candidates(session, item), item.raw_payload
     if fmt == "json":
         click.echo(json.dumps(to_jsonable({**row, "candidates": options, "raw_payload": payload}), ensure_ascii=False,
                               indent=1))
@@ -95,7 +95,7 @@ def show(app: AppContext, item_id: int, fmt: str) -> None:
     if options:
         click.echo("candidates (resolve with one: aggregator exceptions resolve "
                    f"{item_id} --link KEY --note …):")
-        render(options, ("key", "kind"), "table")
+        render(options, ("key", "kind", "why"), "table")
     if payload is not None:
         click.echo("raw payload:")
         click.echo(json.dumps(to_jsonable(payload), ensure_ascii=False, indent=1))

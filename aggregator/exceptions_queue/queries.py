@@ -1,5 +1,5 @@
 """Reading the exceptions queue: one filter set (kind, owner, status, age) for the CLI, the API and the
-export; one item by id; the public shape of an item; the candidates a match exception lists.
+export; one item by id; the public shape of an item; the records a match exception could be linked to.
 
 ``kind`` filters either a whole queue (``parked``, ``match``, ``settlement``) or one kind of item
 (``unlinked_receipt``, ``mapping_error``, ``statement_mismatch``, …). Age is measured from when the item
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -106,11 +107,24 @@ def as_row(item: ExceptionItem) -> dict[str, Any]:
     return {column: getattr(item, column) for column in COLUMNS}
 
 
-def candidates(item: ExceptionItem) -> list[dict[str, str]]:
-    """The records a match exception lists as equally good (``related_keys`` of an ``ambiguous`` one), each
-    with the kind of record it is; resolving with one of them records the manual link(s) the matcher then
-    applies (``actions.resolve``). Other items list none."""
-    if item.queue != "match" or item.kind != "ambiguous" or not item.related_keys or item.step not in MANUAL_STEPS:
+def candidates(session: Session, item: ExceptionItem) -> list[dict[str, str]]:
+    """The records a match exception could be linked to (``matching.manual.candidates``: key, kind, why), read
+    from the owner's records of the step's two kinds and the step's stored links; other items list none.
+    Resolving with one (``actions.resolve`` with ``link``) records the manual link(s) the matcher applies."""
+    if item.queue != "match" or item.step not in MANUAL_STEPS or not item.owner_id:
         return []
-    _, right_kind = MANUAL_STEPS[item.step]
-    return [{"key": key, "kind": right_kind} for key in dict.fromkeys(item.related_keys.split())]
+    from aggregator.matching_service.loader import load_frames
+    from aggregator.store.models.matching import MatchLinkRow
+    from matching.engine import prepare_input
+    from matching.keys import normalize_code
+    from matching.manual import candidate_frames
+    from matching.manual import candidates as find
+
+    exception = {"step": item.step, "reason": item.kind, "record_kind": item.record_kind,
+                 "record_key": item.record_key, "related_keys": item.related_keys}
+    needed = candidate_frames(exception)
+    prepared = prepare_input(load_frames(session, item.owner_id, needed)) if needed else None
+    links = pd.DataFrame(session.execute(select(MatchLinkRow.left_key, MatchLinkRow.right_key).where(
+        MatchLinkRow.owner_id.in_({item.owner_id, normalize_code(item.owner_id)}),
+        MatchLinkRow.step == item.step)).all(), columns=["left_key", "right_key"]) if needed else None
+    return find(prepared, links, exception)

@@ -152,3 +152,16 @@ def load_input(session: Session, owner_id: str | None = None) -> MatchInput:
         receipt_lines=load_receipt_lines(session, owner_id), lots=load_lots(session, owner_id),
         document_lines=load_document_lines(session, owner_id), customs_lines=load_customs_lines(session, owner_id),
         manual_links=load_manual_links(session, owner_id), crosswalk=load_crosswalk(session, owner_id))
+
+
+#: ``MatchInput`` field -> its loader (``load_frames`` reads only the fields asked for)
+FRAME_LOADERS = {
+    "order_lines": load_order_lines, "shipment_lines": load_shipment_lines, "receipt_lines": load_receipt_lines,
+    "lots": load_lots, "document_lines": load_document_lines, "customs_lines": load_customs_lines,
+    "manual_links": load_manual_links, "crosswalk": load_crosswalk,
+}
+
+
+def load_frames(session: Session, owner_id: str, names: set[str]) -> MatchInput:
+    """A ``MatchInput`` of one owner holding only the frames ``names`` (the rest empty)."""
+    return MatchInput(**{name: FRAME_LOADERS[name](session, owner_id) for name in sorted(names)})

@@ -17,22 +17,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from aggregator.exceptions_queue.writes import close
-from aggregator.matching_service import loader
+from aggregator.matching_service.loader import load_frames
 from aggregator.store.db import session_scope
 from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.matching import ManualLinkRow
 from aggregator.store.upsert import write_audit
 from aggregator.tenancy import TenancyError, require_owner
-from matching.engine import MatchInput, prepare_input
+from matching.engine import prepare_input
 from matching.manual import MANUAL_STEPS, check_keys, frames_needed, why_not_resolved
-
-_LOADERS = {
-    "order_lines": loader.load_order_lines, "shipment_lines": loader.load_shipment_lines,
-    "receipt_lines": loader.load_receipt_lines, "lots": loader.load_lots,
-    "document_lines": loader.load_document_lines, "customs_lines": loader.load_customs_lines,
-    "crosswalk": loader.load_crosswalk,
-}
-
 
 class ManualLinkRefused(TenancyError):
     """A manual link that cannot be recorded, with the reason (nothing was written)."""
@@ -57,7 +49,7 @@ def _check(session: Session, *, owner_id: str, step: str, pairs: Sequence[tuple[
     for _, _, qty in pairs:
         if qty <= 0:
             raise ManualLinkRefused(f"a manual link carries a positive quantity, not {qty}")
-    prepared = prepare_input(MatchInput(**{name: _LOADERS[name](session, owner_id) for name in frames_needed(step)}))
+    prepared = prepare_input(load_frames(session, owner_id, frames_needed(step)))
     problems = [p for left, right, _ in pairs for c in check_keys(prepared, step, left, right)
                 if (p := c.problem(owner_id))]
     if problems:

@@ -87,8 +87,11 @@ def test_one_list_with_filters_and_keyset_pages(world: World, queue) -> None:
 def test_show_has_the_candidates_and_the_redacted_payload_and_hides_other_owners(world: World, queue) -> None:
     client = world.client
     shown = client.get(f"/api/v1/exceptions/{queue['ambiguous']}", **viewer(world)).json()
-    assert shown["candidates"] == [{"key": f"{A}|HBL1", "kind": "transport_document"},
-                                   {"key": f"{A}|HBL2", "kind": "transport_document"}]
+    why = "fits equally (the matcher would not choose)"
+    assert shown["candidates"] == [{"key": f"{A}|HBL1", "kind": "transport_document", "why": why},
+                                   {"key": f"{A}|HBL2", "kind": "transport_document", "why": why}]
+    unlinked = client.get(f"/api/v1/exceptions/{queue['unlinked_receipt']}", **viewer(world)).json()
+    assert unlinked["candidates"] == []  # its receipt is not in the store: nothing to compare with
     assert shown["ref"] == "amb1" and shown["step"] == "receipt_transport_doc"
     parked = client.get(f"/api/v1/exceptions/{queue['parked']}", **viewer(world)).json()
     assert parked["candidates"] == [] and "secret-token" not in str(parked) and parked["raw_payload"]["order_sn"] == "A9"

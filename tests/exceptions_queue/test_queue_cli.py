@@ -26,6 +26,13 @@ def test_list_show_resolve_with_a_link_and_retry(orphan, tmp_path) -> None:  # n
                               "--older-than", "1h", "--format", "json").output) == []
     shown = cli_run(engine, tmp_path, "exceptions", "show", str(item["id"]))
     assert shown.exit_code == 0 and SHIPMENT in shown.output and "shipment_without_order" in shown.output
+    # the order line the outbound lost: same shop and SKU, not linked to any shipment, so the first candidate
+    detail = json.loads(cli_run(engine, tmp_path, "exceptions", "show", str(item["id"]), "--format", "json").output)
+    assert detail["candidates"][0]["key"] == ORDER_LINE and detail["candidates"][0]["kind"] == "order_line"
+    assert detail["candidates"][0]["why"].startswith("same shop and SKU, ordered 2026-")
+    line = next(i for i in listed if i["kind"] == "order_without_shipment")
+    back = json.loads(cli_run(engine, tmp_path, "exceptions", "show", str(line["id"]), "--format", "json").output)
+    assert [c["key"] for c in back["candidates"]][:1] == [SHIPMENT]  # and the other way round
 
     bogus = cli_run(engine, tmp_path, "exceptions", "resolve", str(item["id"]), "--link", "LAZADA|NOPE|1|1",
                     "--note", "ops ticket 18")

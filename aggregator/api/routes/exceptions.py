@@ -1,5 +1,5 @@
 """The exceptions queue over HTTP, owner-scoped: list (keyset pages, filters kind / status / age), one item
-(with an ambiguous match exception's candidates), resolve (a note, or the manual link that fixes a match
+(with the records a match exception could be linked to), resolve (a note, or the manual link that fixes a match
 exception) and retry (a parked record). Reading needs ``read``; resolving and retrying ``operate``.
 
 Another owner's item answers 404, like a missing one. Refusals are problem+json: an item already closed or
@@ -59,6 +59,7 @@ class ExceptionOut(BaseModel):
 class Candidate(BaseModel):
     key: str
     kind: str
+    why: str
 
 
 class ExceptionDetailOut(ExceptionOut):
@@ -86,11 +87,11 @@ def _out(item: ExceptionItem) -> ExceptionOut:
     return ExceptionOut.model_validate(item, from_attributes=True)
 
 
-def _detail(item: ExceptionItem) -> ExceptionDetailOut:
+def _detail(session: Session, item: ExceptionItem) -> ExceptionDetailOut:
     from aggregator.exceptions_queue.queries import candidates
 
     return ExceptionDetailOut(**_out(item).model_dump(), related_keys=(item.related_keys or "").split(),
-                              candidates=[Candidate(**c) for c in candidates(item)], raw_payload=item.raw_payload)
+                              candidates=[Candidate(**c) for c in candidates(session, item)], raw_payload=item.raw_payload)
 
 
 def _found(session: Session, principal: Principal, item_id: int) -> ExceptionItem:
@@ -131,8 +132,8 @@ def list_exceptions(principal: Principal = Depends(reader), session: Session = D
             responses={304: {"description": "Not modified"}})
 def get_exception(exception_id: ItemId, request: Request, principal: Principal = Depends(reader),
                   session: Session = Depends(get_session)) -> Response:
-    """One item: every field, its raw payload, and an ambiguous match exception's candidates."""
-    return tagged(request, _detail(_found(session, principal, exception_id)))
+    """One item: every field, its raw payload, and the records a match exception could be linked to."""
+    return tagged(request, _detail(session, _found(session, principal, exception_id)))
 
 
 @router.post("/exceptions/{exception_id}/resolve", response_model=ExceptionDetailOut)
@@ -150,7 +151,7 @@ def resolve_exception(exception_id: ItemId, body: ResolveIn, principal: Principa
         raise HTTPException(409, str(exc)) from None
     except ManualLinkRefused as exc:
         raise HTTPException(422, f"manual link refused: {exc}") from None
-    return _detail(item)
+    return _detail(session, item)
 
 
 @router.post("/exceptions/{exception_id}/retry", response_model=RetryOut)
