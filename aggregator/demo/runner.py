@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -150,14 +151,7 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
     position = position_at(engine, truth_at)
     report.title_rows = len(position)
     if len(position):
-        table = Table("owner", "title holder", "title state", "location", "qty", "value",
-                      title=f"title position at {truth_at:%Y-%m-%d %H:%M} UTC (value at landed cost where known)")
-        for row in position.head(30).itertuples(index=False):
-            value = f"{row.value} {row.currency}" if row.currency else ""
-            if row.unvalued_qty:
-                value = (value + " + " if value else "") + f"{row.unvalued_qty} unvalued"
-            table.add_row(row.owner_id, row.title_holder, row.title_state, row.location_state, str(row.qty), value)
-        console.print(table)
+        _print_valued_position(engine, truth_at, console)
     _chain_verdict(engine, truth, position, report, console)
     step("match")
 
@@ -197,6 +191,24 @@ def command_path() -> str:
         return os.path.relpath(script)
     except ValueError:  # another drive (Windows)
         return str(script)
+
+
+def _print_valued_position(engine, at: datetime, console: Console) -> None:
+    """The title position per owner and stage, each lot at its cost in the owner's base currency at the
+    rates of the instant, with the rate paths (what ``aggregator title position`` prints)."""
+    from aggregator.matching_service.queries import valued_position_at
+
+    valued = valued_position_at(engine, at)
+    table = Table("owner", "stage", "holder", "qty", "value", "unvalued", "rate path",
+                  title=f"title position at {at:%Y-%m-%d %H:%M} UTC, at cost in each owner's base currency")
+    for row in valued.itertuples(index=False):
+        value = (f"{Decimal(row.value).quantize(Decimal('0.01'))} {row.currency}"  # exact in the store; cents here
+                 if row.value is not None and not pd.isna(row.value) else "")
+        if row.unconverted:
+            value = (value + "; " if value else "") + str(row.unconverted)
+        table.add_row(row.owner_id, row.stage, row.title_holder, str(row.qty), value,
+                      str(row.unvalued_qty or ""), str(row.rate_path or ""))
+    console.print(table)
 
 
 def _print_aliases(engine, console: Console) -> None:
