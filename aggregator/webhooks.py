@@ -14,7 +14,6 @@ re-reads the order's after-sales cases and the order; a revoked authorization ma
 """
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 
@@ -29,8 +28,7 @@ from aggregator.store.models.webhooks import WebhookEventRow
 from aggregator.store.upsert import insert_for, write_audit
 from aggregator.store.vault import Vault
 from aggregator.transport_pool import TransportPool
-from platform_adapters.canonical import Platform
-from platform_adapters.registry import WebhookError, WebhookEvent
+from platform_adapters.registry import UnknownPlatform, WebhookError, WebhookEvent, get_adapter, require_platform
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +58,6 @@ class Received:
     kind: str
 
 
-def _module(platform: str):
-    return importlib.import_module(f"platform_adapters.{platform}.webhooks")
-
-
 def _apps(session: Session, platform: str) -> list[tuple[str, str | None]]:
     """(app key, encrypted secret) of every app registered for ``platform``: one row per app key, the
     newest credential's secret (an app has one secret; a rotated one is written on the newest row)."""
@@ -87,15 +81,13 @@ def verified_apps(session: Session, vault: Vault, platform: str, body: bytes, au
     the body is decoded."""
     if not authorization or not authorization.strip():
         return set()
-    module = _module(platform)
+    adapter = get_adapter(platform)
     matches = set()
     for app_key, secret_enc in _apps(session, platform):
         secret = vault.decrypt(secret_enc) or ""
         if not secret:
             continue
-        ok = (module.verify(secret, callback_url, body, authorization) if platform == "shopee"
-              else module.verify(app_key or "", secret, body, authorization))
-        if ok:
+        if adapter.webhook_verify(app_key or "", secret, callback_url, body, authorization):
             matches.add(app_key)
     return matches
 
@@ -108,15 +100,15 @@ def receive(session: Session, vault: Vault, platform: str, body: bytes, authoriz
     against the platform's registered apps, (2) bounded decoding (``platform_adapters.webhook_json``),
     (3) the shop named inside, which must belong to an app that signed, (4) insert once per event id."""
     try:
-        platform = Platform.parse(platform).value
-    except ValueError as exc:
-        raise WebhookRejected(f"unknown platform {platform[:20]!r}") from exc
+        platform = require_platform(platform)
+    except UnknownPlatform as exc:
+        raise WebhookRejected(str(exc)[:200]) from exc
     apps = verified_apps(session, vault, platform, body, authorization, callback_url)
     if not apps:
         raise WebhookUnauthorized(f"{platform} push signature does not verify" if authorization
                                   else f"{platform} push without an Authorization signature")
     try:
-        event: WebhookEvent = _module(platform).parse(body)
+        event: WebhookEvent = get_adapter(platform).webhook_parse(body)
     except (ValueError, WebhookError) as exc:
         raise WebhookRejected(f"unreadable {platform} push: {exc}") from exc
     if not event.shop_id:

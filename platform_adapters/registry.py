@@ -1,8 +1,13 @@
 """The marketplace adapter registry: platform name → adapter object.
 
-A new marketplace is a new folder with an ``adapter.py`` plus one line in ``ADAPTERS`` (or an entry
-point in the ``aggregator.platform_adapters`` group naming an adapter object). The protocol below
-is everything the application uses of an adapter.
+A platform is a registered name (``canonical.Platform``), never a closed set: the three built-in
+adapters are listed in ``BUILTIN``, and any installed distribution can add one through an entry point
+in the ``aggregator.platform_adapters`` group (``acme = acme_market:AcmeAdapter``), found at run time
+with ``importlib.metadata``. Everything the application needs of a marketplace comes from its adapter:
+the CLI's platform choices and the webhook routes (``known_platforms``), webhook verification and
+parsing (``webhook_verify`` / ``webhook_parse``), the authorization hook that says which shops a token
+covers (``authorized_shops``) and the streams it offers (``order_source`` always; ``settlement_source``
+and ``return_source`` when it has them). The protocol below is everything the application uses.
 """
 from __future__ import annotations
 
@@ -122,6 +127,30 @@ class MarketplaceAdapter(Protocol):
     def refresh_tokens(self, settings: Any, transport: Transport, shop: ShopContext, tokens: TokenSet,
                        clock: Callable[[], datetime]) -> TokenSet: ...
 
+    def authorized_shops(self, settings: Any, transport: Transport, tokens: TokenSet,
+                         clock: Callable[[], datetime]) -> list["AuthorizedShop"]:
+        """The shops a freshly granted token covers (empty: the token names none, it is the shop's own)."""
+        ...
+
+    def webhook_verify(self, app_key: str, app_secret: str, callback_url: str, raw_body: bytes,
+                       authorization: str | None) -> bool:
+        """Constant-time check of a push's signature over its raw bytes (before any decoding)."""
+        ...
+
+    def webhook_parse(self, raw_body: bytes) -> WebhookEvent: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizedShop:
+    """A shop a token may act for, as the platform lists it: its id, region (ISO country or venture),
+    name, TikTok's ``shop_cipher`` and what else the platform says (``extra``)."""
+
+    shop_id: str
+    region: str | None = None
+    name: str = ""
+    cipher: str | None = None
+    extra: Mapping[str, str] | None = None
+
 
 #: Built-in adapters: platform → "module:class" (imported when first asked for).
 BUILTIN: dict[str, str] = {
@@ -145,14 +174,35 @@ def _plugins() -> dict[str, str]:
 
 
 def known_platforms() -> list[str]:
-    return sorted(set(BUILTIN) | set(_plugins()))
+    """Every registered platform name: the built-ins and the installed entry points."""
+    return sorted(set(BUILTIN) | set(_plugins()) | set(ADAPTERS))
+
+
+class UnknownPlatform(KeyError):
+    """No adapter is registered under the name (the message lists the known ones)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown platform"
+
+
+def require_platform(name: str | Platform) -> str:
+    """``name`` as a registered platform name; refuses an unknown one with the known names."""
+    try:
+        platform = Platform.parse(str(name))
+    except ValueError as exc:
+        raise UnknownPlatform(f"{exc}; known: {', '.join(known_platforms())}") from exc
+    if platform.value not in known_platforms():
+        raise UnknownPlatform(f"unknown platform {platform.value!r}; known: {', '.join(known_platforms())}")
+    return platform.value
+
+
+def register(name: str, adapter: MarketplaceAdapter) -> None:
+    """Register an adapter object in this process (what an entry point does for an installed plug-in)."""
+    ADAPTERS[Platform(name).value] = adapter
 
 
 def get_adapter(platform: str | Platform) -> MarketplaceAdapter:
-    name = platform.value if isinstance(platform, Platform) else str(platform).strip().lower()
+    name = require_platform(platform)
     if name not in ADAPTERS:
-        target = BUILTIN.get(name) or _plugins().get(name)
-        if target is None:
-            raise KeyError(f"no marketplace adapter for {name!r}; known: {', '.join(known_platforms())}")
-        ADAPTERS[name] = _load(target)
+        ADAPTERS[name] = _load(BUILTIN.get(name) or _plugins()[name])
     return ADAPTERS[name]

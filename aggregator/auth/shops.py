@@ -20,8 +20,7 @@ from aggregator.store.upsert import write_audit
 from aggregator.store.vault import Vault
 from aggregator.tenancy import TenancyError, require_owner
 from platform_adapters.auth import TokenSet
-from platform_adapters.canonical import Platform
-from platform_adapters.registry import ShopContext, get_adapter
+from platform_adapters.registry import AuthorizedShop, ShopContext, UnknownPlatform, get_adapter, require_platform
 
 REGIONS = frozenset({"SG", "MY", "TH", "ID", "PH", "VN", "US", "GB", "BR", "MX", "JP", "CN", "TW"})
 SHOP_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -31,9 +30,9 @@ def add_shop(session: Session, vault: Vault, *, platform: str, owner_id: str, sh
              app_key: str, app_secret: str, name: str = "", base_url: str | None = None) -> ShopRow:
     """Register a shop; the app credentials are validated by building the adapter's settings."""
     try:
-        platform_name = Platform.parse(platform).value
-    except ValueError as exc:
-        raise TenancyError(f"unknown platform {platform!r}; use shopee, lazada or tiktok") from exc
+        platform_name = require_platform(platform)
+    except UnknownPlatform as exc:
+        raise TenancyError(str(exc)) from exc
     region = region.strip().upper()
     if region not in REGIONS:
         raise TenancyError(f"unknown region {region!r}; use one of {', '.join(sorted(REGIONS))}")
@@ -72,7 +71,10 @@ def list_shops(session: Session, owner_id: str | None = None) -> list[ShopRow]:
 def find_shop(session: Session, shop_id: str, platform: str | None = None) -> ShopRow:
     stmt = select(ShopRow).where(ShopRow.shop_id == shop_id)
     if platform:
-        stmt = stmt.where(ShopRow.platform == Platform.parse(platform).value)
+        try:
+            stmt = stmt.where(ShopRow.platform == require_platform(platform))
+        except UnknownPlatform as exc:
+            raise TenancyError(str(exc)) from exc
     rows = list(session.scalars(stmt))
     if not rows:
         raise TenancyError(f"no shop {shop_id!r}" + (f" on {platform}" if platform else ""))
@@ -120,13 +122,11 @@ def store_authorization(session: Session, vault: Vault, shop: ShopRow, tokens: T
                 owner_id=shop.owner_id, changes={"access_expires_at": tokens.access_expires_at}, actor=actor)
 
 
-def tiktok_cipher(settings, transport, tokens: TokenSet, shop_id: str, clock: Callable[[], datetime]) -> str | None:
-    """The cipher of ``shop_id`` among the shops a TikTok token may act for (None when not listed)."""
-    from platform_adapters.tiktok.auth import authorized_shops
-
-    for entry in authorized_shops(settings, transport, tokens, clock):
-        if str(entry.get("id")) == str(shop_id) or str(entry.get("code")) == str(shop_id):
-            return str(entry.get("cipher") or "") or None
+def listed_shop(listed: list[AuthorizedShop], shop_id: str) -> AuthorizedShop | None:
+    """The entry of ``shop_id`` among the shops a token covers (by id, or TikTok's shop code)."""
+    for entry in listed:
+        if entry.shop_id == str(shop_id) or (entry.extra or {}).get("code") == str(shop_id):
+            return entry
     return None
 
 
@@ -139,9 +139,11 @@ def authorize_with_code(engine: Engine, vault: Vault, shop_pk: int, code: str, *
                         retries: int = 6, timeout: float = 30.0) -> TokenSet:
     """Exchange the redirect's one-time ``code`` for tokens through the shop's adapter and keep them.
 
-    TikTok shops also get their ``shop_cipher`` from the token's authorized-shops list; a token that
-    does not list the shop is refused. No transaction is open during the HTTP calls (on SQLite it
-    would hold the only write lock for as long as the platform takes to answer).
+    The adapter's authorization hook (``authorized_shops``) says which shops the token covers (Shopee
+    ``shop_id_list``, Lazada ``country_user_info``, TikTok Get Authorized Shops); a token that lists
+    shops but not this one is refused, and the shop's entry gives it its ``shop_cipher`` (TikTok). No
+    transaction is open during the HTTP calls (on SQLite it would hold the only write lock for as long
+    as the platform takes to answer).
     """
     with Session(engine) as session:
         shop = session.get(ShopRow, shop_pk)
@@ -159,12 +161,15 @@ def authorize_with_code(engine: Engine, vault: Vault, shop_pk: int, code: str, *
     adapter = get_adapter(platform)
     try:
         tokens = adapter.exchange_code(settings, transport, code, context, clock)
-        cipher = tiktok_cipher(settings, transport, tokens, shop_id, clock) if platform == "tiktok" else None
+        listed = adapter.authorized_shops(settings, transport, tokens, clock)
     finally:
         if owned:
             transport.close()
-    if platform == "tiktok" and not cipher:
-        raise AuthorizationFailed(f"the token does not list TikTok shop {shop_id}; check the shop id")
+    own = listed_shop(listed, shop_id)
+    if own is None and (listed or getattr(adapter, "token_lists_shops", False)):
+        raise AuthorizationFailed(f"the token does not list {platform} shop {shop_id}; it covers "
+                                  f"{', '.join(e.shop_id for e in listed)}; check the shop id")
     with session_scope(engine) as session:
-        store_authorization(session, vault, session.get(ShopRow, shop_pk), tokens, shop_cipher=cipher)
+        store_authorization(session, vault, session.get(ShopRow, shop_pk), tokens,
+                            shop_cipher=own.cipher if own is not None else None)
     return tokens

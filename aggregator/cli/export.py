@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.platforms import PLATFORM
 from aggregator.cli.export_finance import journal
 from aggregator.cli.exceptions import filter_options, make_filters
 from aggregator.cli.output import format_option, open_out, render, render_frame
@@ -118,7 +119,7 @@ def documents(app: AppContext, fmt: str, out: str | None, owner_id: str | None) 
 
 @command.command(name="timeline", help="An order's timeline from the bill of lading to settlement.")
 @click.option("--order", "order_id", required=True, help="Marketplace order id.")
-@click.option("--platform", required=True, help="shopee, lazada or tiktok.")
+@click.option("--platform", required=True, type=PLATFORM)
 @click.option("--shop", "shop_id", required=True, help="Shop id (Lazada order ids are only unique per shop).")
 @export_format()
 @click.option("--out", default=None, help="File to write (default: standard output).")

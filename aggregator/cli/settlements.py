@@ -12,6 +12,7 @@ from __future__ import annotations
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.platforms import PLATFORM
 from aggregator.cli.output import format_option, render
 from aggregator.cli.owner_option import owner_option
 
@@ -32,7 +33,7 @@ def statements() -> None:
 
 @statements.command(name="list", help="List an owner's statements: declared total, lines, difference, booking.")
 @required_owner
-@click.option("--platform", type=click.Choice(["shopee", "lazada", "tiktok"]), default=None)
+@click.option("--platform", type=PLATFORM, default=None)
 @click.option("--shop", "shop_id", default=None)
 @click.option("--check", type=click.Choice(["balanced", "mismatch"]), default=None)
 @click.option("--limit", type=click.IntRange(1, 100_000), default=500, show_default=True)
@@ -97,7 +98,7 @@ def statements_show(app: AppContext, owner_id: str, ref: str, fmt: str) -> None:
 @command.command(name="orders", help="Per-order reconciliation: expected net against what was settled.")
 @required_owner
 @click.option("--status", type=click.Choice(STATUSES), default=None)
-@click.option("--platform", type=click.Choice(["shopee", "lazada", "tiktok"]), default=None)
+@click.option("--platform", type=PLATFORM, default=None)
 @click.option("--shop", "shop_id", default=None)
 @click.option("--limit", type=click.IntRange(1, 1_000_000), default=500, show_default=True)
 @format_option()

@@ -8,10 +8,10 @@ from __future__ import annotations
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.platforms import PLATFORM
 from aggregator.cli.output import format_option, render
 from aggregator.cli.owner_option import owner_option
 
-PLATFORMS = click.Choice(["shopee", "lazada", "tiktok"], case_sensitive=False)
 
 
 @click.group(name="shops", help="Marketplace shops: add, list, remove, authorize.")
@@ -20,7 +20,7 @@ def command() -> None:
 
 
 @command.command(help="Register a shop with its app credentials (stored encrypted).")
-@click.option("--platform", required=True, type=PLATFORMS)
+@click.option("--platform", required=True, type=PLATFORM)
 @owner_option(required=True, help="Owner (brand) id.")
 @click.option("--shop-id", required=True, help="The marketplace's shop id (Lazada: seller id).")
 @click.option("--region", required=True, help="Country of the shop: SG MY TH ID PH VN (Lazada: the venture).")
@@ -73,7 +73,7 @@ def list_(app: AppContext, owner_id: str | None, fmt: str) -> None:
 
 @command.command(help="Remove a shop and its credentials (its orders stay).")
 @click.argument("shop_id")
-@click.option("--platform", type=PLATFORMS, default=None)
+@click.option("--platform", type=PLATFORM, default=None)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 def remove(app: AppContext, shop_id: str, platform: str | None, yes: bool) -> None:
@@ -95,7 +95,7 @@ def remove(app: AppContext, shop_id: str, platform: str | None, yes: bool) -> No
 
 @command.command(help="Print the authorization link, or exchange the code from the redirect for tokens.")
 @click.argument("shop_id")
-@click.option("--platform", type=PLATFORMS, default=None)
+@click.option("--platform", type=PLATFORM, default=None)
 @click.option("--redirect-url", default="", help="Where the platform sends the seller back (Shopee, Lazada).")
 @click.option("--code", default=None, help="The code from the redirect: exchange it for tokens.")
 @click.option("--service-id", default="", help="TikTok: the app's service id for the authorization link.")
@@ -120,10 +120,11 @@ def authorize(app: AppContext, shop_id: str, platform: str | None, redirect_url:
             shop = find_shop(session, shop_id, platform)
             shop_pk, key = shop.id, f"{shop.platform}:{shop.shop_id}"
             if code is None:
-                if shop.platform != "tiktok" and not redirect_url:
-                    raise click.UsageError("--redirect-url is required to build the link")
-                if shop.platform == "tiktok" and not service_id:
-                    raise click.UsageError("--service-id is required to build the TikTok link")
+                given = {"redirect_url": redirect_url, "service_id": service_id}
+                for need in getattr(get_adapter(shop.platform), "authorization_link_needs", ("redirect_url",)):
+                    if not given.get(need):
+                        raise click.UsageError(f"--{need.replace('_', '-')} is required to build the "
+                                               f"{shop.platform} link")
                 settings = adapter_settings(shop, credential_of(session, shop), vault, options)
                 click.echo(get_adapter(shop.platform).authorization_url(settings, redirect_url,
                                                                         datetime.now(timezone.utc), state))

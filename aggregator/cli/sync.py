@@ -13,13 +13,14 @@ from datetime import datetime
 import click
 
 from aggregator.cli.context import AppContext, pass_app
+from aggregator.cli.platforms import PLATFORM
 from aggregator.cli.instants import INSTANT
 from aggregator.cli.owner_option import owner_option
 
 
 @click.command(name="sync", help="Pull orders, settlements or returns from the marketplaces (one shop or every active shop).")
 @click.option("--shop", "shop_id", default=None, help="Only this shop id.")
-@click.option("--platform", type=click.Choice(["shopee", "lazada", "tiktok"]), default=None)
+@click.option("--platform", type=PLATFORM, default=None)
 @owner_option(help="Only this owner's shops.")
 @click.option("--stream", default="orders", type=click.Choice(["orders", "settlements", "returns"]), show_default=True,
               help="orders, settlements (payout/fee lines from the finance APIs) or returns (returns, refunds, cancellations).")

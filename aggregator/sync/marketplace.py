@@ -47,9 +47,13 @@ WRITERS = {"orders": (write_order, write_orders),
 STREAMS = tuple(WRITERS)
 
 
+#: The adapter method that makes each optional stream available.
+OPTIONAL_STREAMS = {"settlements": "settlement_source", "returns": "return_source"}
+
+
 def streams_of(adapter: MarketplaceAdapter) -> tuple[str, ...]:
-    """The streams ``adapter`` offers: orders and settlements always, returns when it has a source."""
-    return tuple(s for s in STREAMS if s != "returns" or hasattr(adapter, "return_source"))
+    """The streams ``adapter`` offers: orders always, settlements and returns when it has their source."""
+    return tuple(s for s in STREAMS if s not in OPTIONAL_STREAMS or hasattr(adapter, OPTIONAL_STREAMS[s]))
 _LIMITERS: dict[str, RateLimiter] = {}
 
 

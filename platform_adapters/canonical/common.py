@@ -4,21 +4,49 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Generic, TypeVar
+import re
+from typing import ClassVar, Generic, TypeVar
 
 T = TypeVar("T")
 
 
-class Platform(str, enum.Enum):
-    SHOPEE = "shopee"
-    LAZADA = "lazada"
-    TIKTOK = "tiktok"
+class Platform(str):
+    """A marketplace's registered name (``shopee``, ``lazada``, ``tiktok`` or a plug-in's, see
+    ``platform_adapters.registry``): an open set, not an enum. A ``Platform`` is the plain lower-case
+    name (it equals and hashes as that string); ``value`` gives it as ``str``. Whether an adapter is
+    registered under the name is the registry's question (``registry.get_adapter`` refuses unknown
+    names with the known ones); here only the form is checked.
+    """
+
+    __slots__ = ()
+    NAME = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+    ALIASES = {"tiktokshop": "tiktok", "tts": "tiktok"}
+    SHOPEE: ClassVar["Platform"]
+    LAZADA: ClassVar["Platform"]
+    TIKTOK: ClassVar["Platform"]
+
+    def __new__(cls, value: object) -> "Platform":
+        text = str(value).strip().lower() if isinstance(value, str) else None
+        if text is None or not cls.NAME.match(text):
+            raise ValueError(f"not a platform name: {str(value)[:40]!r} (lower-case letters, digits, '_')")
+        return super().__new__(cls, text)
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"Platform({self.value!r})"
 
     @classmethod
     def parse(cls, value: str) -> "Platform":
-        key = value.strip().lower().replace(" ", "").replace("_", "")
-        aliases = {"tiktokshop": "tiktok", "tts": "tiktok"}
-        return cls(aliases.get(key, key))
+        key = str(value).strip().lower().replace(" ", "").replace("-", "_")
+        return cls(cls.ALIASES.get(key.replace("_", ""), key))
+
+
+Platform.SHOPEE = Platform("shopee")
+Platform.LAZADA = Platform("lazada")
+Platform.TIKTOK = Platform("tiktok")
 
 
 class Severity(str, enum.Enum):

@@ -8,14 +8,14 @@ from typing import Any
 from platform_adapters.auth import TokenProvider, TokenSet
 from platform_adapters.canonical import MappingResult, Order, Platform, ReturnRecord, SettlementLine
 from platform_adapters.http.transport import Transport
-from platform_adapters.lazada import auth, mapping, settlement_mapping
+from platform_adapters.lazada import auth, mapping, settlement_mapping, webhooks
 from platform_adapters.lazada import return_mapping
 from platform_adapters.lazada.returns import LazadaReturnSource
 from platform_adapters.lazada.client import LazadaClient
 from platform_adapters.lazada.finance import LazadaSettlementSource
 from platform_adapters.lazada.orders import MAX_WINDOW, LazadaOrderSource
 from platform_adapters.lazada.settings import LazadaSettings
-from platform_adapters.registry import ShopContext, settlement_results
+from platform_adapters.registry import AuthorizedShop, ShopContext, WebhookEvent, settlement_results
 
 
 class LazadaAdapter:
@@ -74,3 +74,14 @@ class LazadaAdapter:
     def refresh_tokens(self, settings: LazadaSettings, transport: Transport, shop: ShopContext, tokens: TokenSet,
                        clock: Callable[[], datetime]) -> TokenSet:
         return auth.refresh_tokens(settings, transport, tokens, clock)
+
+    def authorized_shops(self, settings: LazadaSettings, transport: Transport, tokens: TokenSet,
+                         clock: Callable[[], datetime]) -> list[AuthorizedShop]:
+        return auth.authorized_shops(tokens)
+
+    def webhook_verify(self, app_key: str, app_secret: str, callback_url: str, raw_body: bytes,
+                       authorization: str | None) -> bool:
+        return webhooks.verify(app_key, app_secret, raw_body, authorization)
+
+    def webhook_parse(self, raw_body: bytes) -> WebhookEvent:
+        return webhooks.parse(raw_body)

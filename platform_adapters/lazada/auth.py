@@ -49,6 +49,10 @@ def _token_set(body: dict[str, Any], now: datetime, path: str) -> TokenSet:
     sellers = [str(u.get("seller_id")) for u in users if isinstance(u, dict) and u.get("seller_id")]
     if sellers:
         extra["seller_ids"] = ",".join(sellers)
+        # one venture shop per entry (a cross-border token, country "cb", lists several):
+        # country:seller_id:short_code, comma-separated
+        extra["ventures"] = ",".join(f"{str(u.get('country') or '').upper()}:{u.get('seller_id')}:{u.get('short_code') or ''}"
+                                     for u in users if isinstance(u, dict) and u.get("seller_id"))
     return TokenSet(access_token=access, refresh_token=refresh, access_expires_at=now + timedelta(seconds=expires_in),
                     refresh_expires_at=now + timedelta(seconds=refresh_in), extra=extra)
 
@@ -63,3 +67,19 @@ def refresh_tokens(settings: LazadaSettings, transport: Transport, tokens: Token
     now = clock()
     body = _token_call(settings, transport, REFRESH_PATH, {"refresh_token": tokens.refresh_token}, clock)
     return _token_set(body, now, REFRESH_PATH)
+
+
+def authorized_shops(tokens: TokenSet) -> list:
+    """The venture shops a token covers, from its ``country_user_info`` entries (kept as
+    ``extra["ventures"]``): one for a local seller, several for a cross-border seller (``country``
+    ``cb``), each ``{country, seller_id, user_id, short_code}`` (Lazada "Seller authorization
+    introduction"; the token APIs GenerateAccessToken / RefreshAccessToken)."""
+    from platform_adapters.registry import AuthorizedShop
+
+    out = []
+    for entry in [e for e in str(tokens.extra.get("ventures") or "").split(",") if e]:
+        country, seller_id, short_code = (entry.split(":") + ["", ""])[:3]
+        out.append(AuthorizedShop(shop_id=seller_id, region=country or None, name=short_code,
+                                  extra={"short_code": short_code, "cross_border": str(
+                                      tokens.extra.get("country", "").lower() == "cb").lower()}))
+    return out

@@ -8,8 +8,8 @@ from typing import Any
 from platform_adapters.auth import TokenProvider, TokenSet
 from platform_adapters.canonical import MappingResult, Order, Platform, ReturnRecord, SettlementLine
 from platform_adapters.http.transport import Transport
-from platform_adapters.registry import ShopContext, settlement_results
-from platform_adapters.shopee import auth, mapping, payout_mapping, settlement_mapping
+from platform_adapters.registry import AuthorizedShop, ShopContext, WebhookEvent, settlement_results
+from platform_adapters.shopee import auth, mapping, payout_mapping, settlement_mapping, webhooks
 from platform_adapters.shopee import return_mapping
 from platform_adapters.shopee.returns import ShopeeReturnSource
 from platform_adapters.shopee.client import ShopeeClient
@@ -78,3 +78,14 @@ class ShopeeAdapter:
     def refresh_tokens(self, settings: ShopeeSettings, transport: Transport, shop: ShopContext, tokens: TokenSet,
                        clock: Callable[[], datetime]) -> TokenSet:
         return auth.refresh_tokens(settings, transport, shop.shop_id, tokens, clock)
+
+    def authorized_shops(self, settings: ShopeeSettings, transport: Transport, tokens: TokenSet,
+                         clock: Callable[[], datetime]) -> list[AuthorizedShop]:
+        return auth.authorized_shops(tokens)
+
+    def webhook_verify(self, app_key: str, app_secret: str, callback_url: str, raw_body: bytes,
+                       authorization: str | None) -> bool:
+        return webhooks.verify(app_secret, callback_url, raw_body, authorization)  # keyed by the partner key
+
+    def webhook_parse(self, raw_body: bytes) -> WebhookEvent:
+        return webhooks.parse(raw_body)

@@ -80,3 +80,26 @@ def refresh_tokens(settings: ShopeeSettings, transport: Transport, shop_id: str,
                         {"refresh_token": tokens.refresh_token, "partner_id": settings.partner_id,
                          "shop_id": int(shop_id)}, clock)
     return _token_set(body, now, REFRESH_PATH)
+
+
+
+SHOP_INFO_PATH = "/api/v2/shop/get_shop_info"
+
+
+def authorized_shops(tokens: TokenSet) -> list:
+    """The shops a token covers: ``shop_id_list`` of the token response (one shop for a shop
+    authorization, every shop of the account for a main-account one; ``merchant_id_list`` names the
+    account's merchants, which are not shops)."""
+    from platform_adapters.registry import AuthorizedShop
+
+    return [AuthorizedShop(shop_id=s) for s in str(tokens.extra.get("shop_id_list") or "").split(",") if s]
+
+
+def shop_info(settings: ShopeeSettings, transport: Transport, tokens: TokenSet, shop_id: str, clock) -> dict[str, Any]:
+    """``/api/v2/shop/get_shop_info`` for one shop the token covers (Shop API, signed with the shop id):
+    ``shop_name``, ``region``, ``status``, ``is_cb`` … at the envelope's top level."""
+    from platform_adapters.auth import StaticTokenProvider
+    from platform_adapters.shopee.client import ShopeeClient
+
+    return ShopeeClient(settings, shop_id, StaticTokenProvider(shop_id, tokens), transport,
+                        clock=clock).call_top("GET", SHOP_INFO_PATH)

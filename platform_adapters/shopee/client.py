@@ -79,6 +79,11 @@ class ShopeeClient:
                                 platform=PLATFORM, request_id=envelope.get("request_id"), path=path)
         return response
 
+    def call_top(self, method: str, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Call an API that answers at the envelope's top level (``v2.shop.get_shop_info``: ``shop_name``,
+        ``region``, ``status`` … beside ``request_id``/``error``); returns the whole envelope."""
+        return call_with_token(self.tokens, self.shop_id, lambda t: self._send(method, path, params, None, t))
+
     def _send(self, method: str, path: str, params: Mapping[str, Any] | None, body: Mapping[str, Any] | None,
               tokens: TokenSet) -> dict[str, Any]:
         payload = json.dumps(body, separators=(",", ":")).encode() if body is not None else None

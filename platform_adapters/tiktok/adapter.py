@@ -8,8 +8,8 @@ from typing import Any
 from platform_adapters.auth import TokenProvider, TokenSet
 from platform_adapters.canonical import MappingResult, Order, Platform, ReturnRecord, SettlementLine
 from platform_adapters.http.transport import Transport
-from platform_adapters.registry import ShopContext, settlement_results
-from platform_adapters.tiktok import auth, mapping, settlement_mapping
+from platform_adapters.registry import AuthorizedShop, ShopContext, WebhookEvent, settlement_results
+from platform_adapters.tiktok import auth, mapping, settlement_mapping, webhooks
 from platform_adapters.tiktok import return_mapping
 from platform_adapters.tiktok.returns import TikTokReturnSource
 from platform_adapters.tiktok.client import TikTokClient
@@ -19,6 +19,8 @@ from platform_adapters.tiktok.settings import TikTokSettings
 
 
 class TikTokAdapter:
+    token_lists_shops = True  # a token acts for the shops Get Authorized Shops lists (with their ciphers)
+    authorization_link_needs = ("service_id",)  # the redirect is registered with the service
     platform = Platform.TIKTOK
     max_window = MAX_WINDOW
     calls_per_second = 20.0
@@ -73,3 +75,17 @@ class TikTokAdapter:
     def refresh_tokens(self, settings: TikTokSettings, transport: Transport, shop: ShopContext, tokens: TokenSet,
                        clock: Callable[[], datetime]) -> TokenSet:
         return auth.refresh_tokens(settings, transport, tokens)
+
+    def authorized_shops(self, settings: TikTokSettings, transport: Transport, tokens: TokenSet,
+                         clock: Callable[[], datetime]) -> list[AuthorizedShop]:
+        return [AuthorizedShop(shop_id=str(s.get("id")), region=str(s.get("region") or "") or None,
+                               name=str(s.get("name") or ""), cipher=str(s.get("cipher") or "") or None,
+                               extra={"code": str(s.get("code") or ""), "seller_type": str(s.get("seller_type") or "")})
+                for s in auth.authorized_shops(settings, transport, tokens, clock) if s.get("id")]
+
+    def webhook_verify(self, app_key: str, app_secret: str, callback_url: str, raw_body: bytes,
+                       authorization: str | None) -> bool:
+        return webhooks.verify(app_key, app_secret, raw_body, authorization)
+
+    def webhook_parse(self, raw_body: bytes) -> WebhookEvent:
+        return webhooks.parse(raw_body)

@@ -20,12 +20,12 @@ from aggregator.api.schemas import OrderDetailOut, OrderLineOut, OrderOut
 from aggregator.api.search import order_ids_matching
 from aggregator.api.chain import order_chain
 from aggregator.store.models import OrderLineRow, OrderPackageRow, OrderRow, ShopRow
-from platform_adapters.canonical import OrderStatus, Platform
+from aggregator.api.platforms import PlatformParam, PlatformPath, checked_platform
+from platform_adapters.canonical import OrderStatus
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
 StatusName = Literal[tuple(s.value for s in OrderStatus)]  # type: ignore[valid-type]
-PlatformName = Literal[tuple(p.value for p in Platform)]  # type: ignore[valid-type]
 Instant = Annotated[datetime | None, Query(description="ISO 8601 with a UTC offset")]
 
 
@@ -46,7 +46,7 @@ def list_orders(
     principal: Principal = Depends(reader),
     session: Session = Depends(get_session),
     status: Annotated[StatusName | None, Query(description="unified status")] = None,
-    platform: PlatformName | None = None,
+    platform: PlatformParam = None,
     shop_id: Ident = None,
     sku: Annotated[str | None, Query(min_length=1, max_length=128, description="a seller SKU on a line")] = None,
     q: Annotated[Text, Query(description="any identifier the order touches: order id, order line ref, package, "
@@ -58,6 +58,7 @@ def list_orders(
     cursor: Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")] = None,
     limit: Limit = 50,
 ) -> CursorPage[OrderOut]:
+    platform = checked_platform(platform)
     filters = {"owner": principal.owner_id, "status": status, "platform": platform, "shop_id": shop_id,
                "sku": sku, "q": q, "from": ordered_from, "to": ordered_to, "since": updated_since}
     query = principal.scope(select(OrderRow), OrderRow.owner_id)
@@ -108,8 +109,9 @@ _PACKAGES = select(_P.package_id, _P.tracking_number, _P.carrier, _P.status, _P.
 
 @router.get("/{platform}/{shop_id}/{order_id}", response_model=OrderDetailOut,
             responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}})
-def get_order(platform: PlatformName, shop_id: PathIdent, order_id: PathIdent, request: Request,
+def get_order(platform: PlatformPath, shop_id: PathIdent, order_id: PathIdent, request: Request,
               principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> Response:
+    platform = checked_platform(platform)
     run = session.connection().execute  # Core statements on the session's connection: no ORM execution layer
     row = run(_ORDER, {"platform": platform, "shop_id": shop_id, "order_id": order_id}).first()
     if row is None or not principal.sees(row.owner_id):  # another owner's order answers like a missing one

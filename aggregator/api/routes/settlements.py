@@ -22,12 +22,12 @@ from aggregator.settlement.queries import (
     StatementNotFound, get_statement, reconciliation_dict, reconciliations_query, statement_dicts, statements_query,
     status_counts,
 )
+from aggregator.api.platforms import checked_platform
 from aggregator.store.jsonutil import to_jsonable
 from aggregator.store.models import ShopRow
 from aggregator.store.models.settlement import ReconciliationRow, StatementRow
 
 router = APIRouter(prefix="/api/v1/settlements", tags=["settlements"])
-PLATFORMS = ("shopee", "lazada", "tiktok")
 STATUSES = ("unsettled", "partially_settled", "settled", "over_paid", "under_paid", "settled_without_order",
             "refunded")
 Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
@@ -40,9 +40,7 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
 
 
 def _platform(value: str | None) -> str | None:
-    if value is not None and value.lower() not in PLATFORMS:
-        raise HTTPException(422, f"platform must be one of {', '.join(PLATFORMS)}")
-    return value.lower() if value else None
+    return checked_platform(value.lower() if value else None)
 
 
 def _known_shop(session: Session, principal: Principal, platform: str | None, shop_id: str | None) -> None:

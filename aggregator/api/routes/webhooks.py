@@ -13,6 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 
 from aggregator.webhooks import WebhookRejected, apply, receive
+from platform_adapters.registry import known_platforms
 from platform_adapters.http.safe_json import WEBHOOK_LIMITS
 
 router = APIRouter(tags=["webhooks"])
@@ -43,7 +44,7 @@ async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     400: {"description": "Unreadable push"}, 401: {"description": "Signature does not verify"},
     404: {"description": "Unknown platform"}, 413: {"description": "Body too large"}})
 async def push(platform: str, request: Request, background: BackgroundTasks) -> dict:
-    if platform not in ("shopee", "lazada", "tiktok"):
+    if platform not in known_platforms():  # every registered adapter has its route
         raise HTTPException(404, "unknown platform")
     state = request.app.state
     if state.vault is None:
