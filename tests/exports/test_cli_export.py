@@ -12,6 +12,7 @@ from aggregator.cli.main import cli
 from aggregator.exports.canonical import canonical_csv
 from aggregator.exports.source import load_export_rows
 from aggregator.store.db import create_engine_for, session_scope, upgrade_schema
+from aggregator.store.models import OwnerRow
 from aggregator.store.models.fx import FxJournalLineRow
 from tests.exports.readers import read_csv, read_dbf
 from tests.exports.scenario import OWNER, book_december
@@ -56,11 +57,18 @@ def test_export_journal_writes_each_format(tmp_path: Path) -> None:
 
     nobody = _run(data, "--owner", "NOBODY", "--format", "xero", "--period", "2026-12", "--out",
                   str(tmp_path / "out" / "nobody.csv"))
-    assert nobody.exit_code == 0 and read_csv((tmp_path / "out" / "nobody.csv").read_bytes())[1] == []
+    assert nobody.exit_code == 2 and "no owner 'NOBODY'" in nobody.output
+    assert not (tmp_path / "out" / "nobody.csv").exists()
 
 
 def test_export_journal_refusals(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    data.mkdir()
+    engine = create_engine_for(f"sqlite:///{data / 'aggregator.sqlite'}")
+    upgrade_schema(engine)
+    with session_scope(engine) as session:
+        session.add(OwnerRow(owner_id=OWNER, name="Lumina Beauty", base_currency="CNY"))
+    engine.dispose()
     both = _run(data, "--owner", OWNER, "--format", "csv", "--period", "2026-12", "--from", "2026-12-01",
                 "--out", str(tmp_path / "x.csv"))
     assert both.exit_code == 2 and "either --period or --from/--to" in both.output
