@@ -39,7 +39,7 @@ class Abandoned:
     reason: str
 
     def line(self) -> str:
-        return f"run #{self.run_id} (shop #{self.shop_pk} {self.stream}) closed as abandoned: {self.reason}"
+        return f"run #{self.run_id} (shop #{self.shop_pk} {self.stream}) closed as {self.reason}"
 
 
 def _why_dead(run: SyncRun, lease: JobLease | None, now: datetime) -> str | None:

@@ -47,12 +47,17 @@ def check_encoding(path: Path, encoding: str) -> None:
             try:
                 decoder.decode(block, final=final)
             except UnicodeDecodeError as exc:
-                bad_at = offset + exc.start
-                line = lines_before + block[: exc.start].count(b"\n") + 1
+                # exc.object is what the decoder held back from the previous block (an unfinished
+                # multi-byte character, never a newline) followed by this block; at the end of the file
+                # the block is empty and the unfinished character is the culprit.
+                held = len(exc.object) - len(block)
+                bad_at = offset - held + exc.start
+                line = lines_before + exc.object[: exc.start].count(b"\n") + 1
                 hint = _encoding_hint(path, encoding)
+                ending = " (the file ends inside a character)" if final else ""
                 raise TabularError(
                     f"{path.name}:{line}",
-                    f"not valid {encoding} (byte 0x{block[exc.start]:02x} at offset {bad_at}){hint}",
+                    f"not valid {encoding} (byte 0x{exc.object[exc.start]:02x} at offset {bad_at}){ending}{hint}",
                     code="wrong_encoding",
                 ) from None
             if final:

@@ -29,7 +29,6 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from aggregator.sandbox_link import connect_sandbox
-from aggregator.store.db import create_engine_for, upgrade_schema
 from aggregator.store.models import OrderRow, SyncRun
 from aggregator.store.vault import Vault
 from platform_adapters.sandbox import running_sandbox
@@ -57,7 +56,7 @@ class World:
     def env(self, url: str | None = None) -> dict[str, str]:
         return dict(os.environ, AGGREGATOR_DATABASE_URL=url or self.url, AGGREGATOR_SECRET_KEY=self.key,
                     AGGREGATOR_DATA_DIR=str(self.data_dir), AGGREGATOR_SYNC_INITIAL_LOOKBACK_DAYS="60",
-                    AGGREGATOR_SYNC_LAG_SECONDS="0", AGGREGATOR_LEASE_TTL_SECONDS="6",
+                    AGGREGATOR_SYNC_LAG_SECONDS="0",
                     AGGREGATOR_DB_RETRY_SECONDS=str(max(30.0, OUTAGE_SECONDS * 3)))
 
     def start_sync(self, url: str | None = None) -> subprocess.Popen:
@@ -90,17 +89,15 @@ class World:
 
 
 @pytest.fixture
-def world(pg_database_factory, tmp_path: Path) -> Iterator[World]:
-    url = pg_database_factory()
-    engine = create_engine_for(url)
-    upgrade_schema(engine)
+def world(pg_engine: Engine, tmp_path: Path) -> Iterator[World]:
+    """The session's PostgreSQL database (emptied), the sandbox's shops connected to it."""
+    url = pg_engine.url.render_as_string(hide_password=False)
     key = Fernet.generate_key().decode()
     # every reply 'slow' (0.25 s) stretches the run to a few seconds so it can be hurt in its middle
-    with running_sandbox(seed=23, orders=60, faults="slow=1,slow_seconds=0.25") as sandbox:
-        shops = connect_sandbox(engine, Vault(key.encode()), sandbox.base_url)
+    with running_sandbox(seed=23, orders=40, faults="slow=1,slow_seconds=0.25") as sandbox:
+        shops = connect_sandbox(pg_engine, Vault(key.encode()), sandbox.base_url)
         truth = httpx.get(sandbox.base_url + "/_sandbox/truth/orders", timeout=30).json()["orders"]
-        yield World(engine, url, key, tmp_path, shops, truth, sandbox.base_url)
-    engine.dispose()
+        yield World(pg_engine, url, key, tmp_path, shops, truth, sandbox.base_url)
 
 
 def _finish(process: subprocess.Popen) -> tuple[int, str]:

@@ -153,3 +153,29 @@ def test_fuzzed_rows_never_crash_an_import(engine, tmp_path_factory, rows) -> No
     with session_factory(engine)() as session:
         assert session.scalar(select(func.count()).select_from(ImportFileRow)
                               .where(ImportFileRow.status == "RUNNING")) == 0
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(raw=st.one_of(st.binary(max_size=400),
+                     st.lists(st.sampled_from([HEADER.encode(), FIRST.encode(), b"\x00", b"\"", b",", b"\r\n", b"\n",
+                                               b"=HYPERLINK(\"x\")", "件数".encode("gbk"), b"\xff\xfe", b"[{", b"}]",
+                                               b'"eventType": "EQUIPMENT"']), max_size=40).map(b"".join)),
+       kind=st.sampled_from(["outbound", "stock", "dcsa-events", "dcsa-ebl"]))
+def test_fuzzed_bytes_never_crash_an_import(sqlite_engine, tmp_path_factory, raw: bytes, kind: str) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / ("file.json" if kind.startswith("dcsa") else "file.csv")
+    path.write_bytes(raw)
+    summary = import_file(sqlite_engine, kind, path, owner_id="LUMINA")
+    assert summary.status in ("COMPLETED", "COMPLETED_WITH_REJECTS", "FAILED")
+    assert "import stopped by" not in (summary.error or ""), summary.error  # only file-level refusals fail it
+    with session_factory(sqlite_engine)() as session:
+        assert session.scalar(select(func.count()).select_from(ImportFileRow)
+                              .where(ImportFileRow.status == "RUNNING")) == 0
+
+
+@pytest.mark.parametrize("kind", ["outbound", "dcsa-events"])
+def test_a_file_ending_inside_a_character_is_refused_with_where(sqlite_engine, tmp_path, kind: str) -> None:
+    path = tmp_path / ("cut.json" if kind.startswith("dcsa") else "cut.csv")
+    path.write_bytes((HEADER + "\n").encode() + "件".encode()[:2])  # a UTF-8 character cut short
+    summary = import_file(sqlite_engine, kind, path, owner_id="LUMINA")
+    assert summary.status == "FAILED" and "the file ends inside a character" in summary.error
+    assert f"offset {len(HEADER) + 1}" in summary.error
