@@ -5,9 +5,10 @@ balance in a paid batch — a ``PAYOUT`` line on that order in another, paid sta
 
 It is then marked ``PAID`` at the latest of those batches' payment times, with their ids, so booking
 settles its receivable on that day (realized FX) at what the batches actually paid for it
-(``payout_received``: the batches' own conversion into their payout currency). A statement with a status of the platform's own
-(TikTok, Lazada) is never touched, and neither is one with an order no batch has paid yet. Only
-unpaid statements are read: the cost follows what is still open, not the history.
+(``payout_received``: the batches' own conversion into their payout currency). A statement with a
+status of the platform's own (TikTok, Lazada) is never touched, and neither is one with an order no
+batch has paid yet. Given ``since`` (the last run), only the status-less statements stored or given
+lines since, or with an order some batch paid since, are looked at: the cost follows what changed.
 """
 from __future__ import annotations
 
@@ -26,22 +27,43 @@ PAYOUT = "PAYOUT"
 CHUNK = 500
 
 
-def mark_paid_by_payouts(session: Session, owner_id: str) -> int:
-    """Mark the owner's status-less statements whose every order a paid batch paid out; returns how many."""
-    open_rows = session.scalars(select(StatementRow).where(
-        StatementRow.owner_id == owner_id, StatementRow.payment_status.is_(None))).all()
+def _touched_since(owner_id: str, since: datetime):
+    """Keys of statements that changed since ``since``: stored, given lines, or an order paid out since."""
+    key = (SettlementLineRow.platform, SettlementLineRow.shop_id, SettlementLineRow.statement_id)
+    paid_out = select(SettlementLineRow.platform, SettlementLineRow.shop_id, SettlementLineRow.order_id).where(
+        SettlementLineRow.owner_id == owner_id, SettlementLineRow.kind == PAYOUT, SettlementLineRow.stored_at > since)
+    lines = select(*key).where(SettlementLineRow.owner_id == owner_id, SettlementLineRow.kind != PAYOUT, (
+        SettlementLineRow.stored_at > since) | tuple_(
+        SettlementLineRow.platform, SettlementLineRow.shop_id, SettlementLineRow.order_id).in_(paid_out))
+    stored = select(StatementRow.platform, StatementRow.shop_id, StatementRow.statement_id).where(
+        StatementRow.owner_id == owner_id, StatementRow.stored_at > since)
+    return lines.union(stored)
+
+
+def mark_paid_by_payouts(session: Session, owner_id: str, *, since: datetime | None = None) -> int:
+    """Mark the owner's status-less statements whose every order a paid batch paid out; returns how many.
+    ``since``: only those that changed since then (see the module's docstring); None: all of them."""
+    query = select(StatementRow).where(StatementRow.owner_id == owner_id, StatementRow.payment_status.is_(None))
+    if since is None:
+        open_rows = list(session.scalars(query))
+    else:
+        touched = [tuple(k) for k in session.execute(_touched_since(owner_id, since)).all()]
+        statement_key = tuple_(StatementRow.platform, StatementRow.shop_id, StatementRow.statement_id)
+        open_rows = [row for start in range(0, len(touched), CHUNK) for row in session.scalars(
+            query.where(statement_key.in_(touched[start:start + CHUNK])))]
     if not open_rows:
         return 0
     by_key = {(r.platform, r.shop_id, r.statement_id): r for r in open_rows}
     orders: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for platform, shop_id, statement_id, order_id in session.execute(
-            select(SettlementLineRow.platform, SettlementLineRow.shop_id, SettlementLineRow.statement_id,
-                   SettlementLineRow.order_id)
-            .where(SettlementLineRow.owner_id == owner_id, SettlementLineRow.kind != PAYOUT,
-                   SettlementLineRow.order_id.is_not(None),
-                   tuple_(SettlementLineRow.platform, SettlementLineRow.shop_id, SettlementLineRow.statement_id)
-                   .in_(list(by_key)))).all():
-        orders[(platform, shop_id, statement_id)].add(order_id)
+    keys = list(by_key)
+    line_key = tuple_(SettlementLineRow.platform, SettlementLineRow.shop_id, SettlementLineRow.statement_id)
+    for start in range(0, len(keys), CHUNK):
+        for platform, shop_id, statement_id, order_id in session.execute(
+                select(SettlementLineRow.platform, SettlementLineRow.shop_id, SettlementLineRow.statement_id,
+                       SettlementLineRow.order_id)
+                .where(SettlementLineRow.owner_id == owner_id, SettlementLineRow.kind != PAYOUT,
+                       SettlementLineRow.order_id.is_not(None), line_key.in_(keys[start:start + CHUNK]))).all():
+            orders[(platform, shop_id, statement_id)].add(order_id)
     wanted = sorted({(key[0], key[1], order) for key, found in orders.items() for order in found})
     paid: dict[tuple[str, str, str], list[tuple[datetime, str]]] = defaultdict(list)
     for start in range(0, len(wanted), CHUNK):

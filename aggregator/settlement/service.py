@@ -59,8 +59,9 @@ def reconcile_owner(session: Session, owner_id: str, *, full: bool = False,
     now = now or datetime.now(timezone.utc)
     summary = ReconcileSummary(owner_id)
     _check_statements(session, owner_id, full, now, summary)
-    summary.statements_paid = mark_paid_by_payouts(session, owner_id)
-    keys = _changed_orders(session, owner_id, full)
+    since = _since_last_run(session, owner_id, full)
+    summary.statements_paid = mark_paid_by_payouts(session, owner_id, since=since)
+    keys = _changed_orders(session, owner_id, since)
     for start in range(0, len(keys), CHUNK):
         _reconcile_orders(session, owner_id, keys[start:start + CHUNK], now, summary)
     return summary
@@ -110,14 +111,18 @@ def _latest_line_per_statement(session: Session, owner_id: str) -> dict[tuple[st
 
 
 # -- orders ---------------------------------------------------------------------------------------
-def _changed_orders(session: Session, owner_id: str, full: bool) -> list[OrderKey]:
+def _since_last_run(session: Session, owner_id: str, full: bool) -> datetime | None:
+    """When the owner's last verdicts were written, less ``SAFETY`` (None: a full or first run)."""
     watermark = None if full else session.scalar(
         select(func.max(ReconciliationRow.updated_at)).where(ReconciliationRow.owner_id == owner_id))
+    return None if watermark is None else watermark - SAFETY
+
+
+def _changed_orders(session: Session, owner_id: str, since: datetime | None) -> list[OrderKey]:
     order_q = select(OrderRow.platform, OrderRow.shop_id, OrderRow.order_id).where(OrderRow.owner_id == owner_id)
     line_q = select(SettlementLineRow.platform, SettlementLineRow.shop_id, SettlementLineRow.order_id).where(
         SettlementLineRow.owner_id == owner_id, SettlementLineRow.order_id.is_not(None)).distinct()
-    if watermark is not None:
-        since = watermark - SAFETY
+    if since is not None:
         order_q = order_q.where(OrderRow.stored_at > since)
         line_q = line_q.where(SettlementLineRow.stored_at > since)
     keys = {tuple(k) for k in session.execute(order_q).all()} | {tuple(k) for k in session.execute(line_q).all()}

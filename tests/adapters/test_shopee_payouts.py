@@ -167,6 +167,8 @@ def test_release_statements_are_paid_by_the_batches_that_pay_all_their_orders_th
             _statement("payout-2", "0", monday, payment_status="PAID", payout_id="payout-2", paid_at=monday),
             _line("payout-2", "B", "-200000", monday, FeeCategory.PAYOUT)], "CB")
         session.flush()
+        later = datetime.now(timezone.utc) + timedelta(days=1)
+        assert mark_paid_by_payouts(session, "CB", since=later) == 0  # nothing changed since: nothing is read
         summary = reconcile_owner(session, "CB", now=monday + timedelta(hours=1))
         assert summary.statements_paid == 1 and "1 paid by a payout batch" in summary.describe()
         rows = {r.statement_id: r for r in session.scalars(select(StatementRow).where(StatementRow.owner_id == "CB"))}
