@@ -17,7 +17,7 @@ from celery import Celery, Task
 from aggregator.config import Settings
 from aggregator.jobs import work
 from aggregator.jobs.history import record_failure, recorded
-from aggregator.jobs.schedule import beat_schedule, job_named, retry_delay, transient
+from aggregator.jobs.schedule import JOBS, beat_schedule, job_named, retry_delay, transient
 
 
 def _retrying(task: Task, body: Callable[[], Any], base: float = 30.0) -> Any:
@@ -94,9 +94,16 @@ def make_celery(settings: Settings) -> Celery:
     owner_tasks("match-owners", "aggregator.match_owner", "aggregator.match_due")
     owner_tasks("book-settlements", "aggregator.book_settlements", "aggregator.book_due")
 
+    def rates_job(source: str) -> str:
+        """The table's job fetching ``source`` (fx-ecb-daily, fx-nbp-daily, …)."""
+        for job in JOBS:
+            if job.task == "aggregator.fetch_rates" and job.args[:1] == (source,):
+                return job.name
+        return f"fx-{source}"
+
     @task_named("aggregator.fetch_rates", max_retries=job_named("fx-ecb-daily").max_retries)
     def fetch_rates_task(task, source: str = "ecb", **options: Any) -> dict:
-        return _retrying(task, lambda: recorded(engine(), "fx-ecb-daily" if source == "ecb" else f"fx-{source}",
+        return _retrying(task, lambda: recorded(engine(), rates_job(source),
                                                 lambda: work.fetch_rates(settings, source, **options),
                                                 target=source, attempt=attempt(task)), base=60.0)
 
