@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.events.outbox import emit, emit_many
+from aggregator.owners.key_form import OwnerOfKey
 from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.sync import SyncRun
 from aggregator.store.models.tenancy import ShopRow
@@ -59,21 +60,6 @@ def exception_changes(session: Session, items: Iterable[ExceptionItem | Mapping[
                                 "step": get("step"), "ref": get("ref"), "status": get("status"),
                                 "resolution": get("resolution")}})
     emit_many(session, events)
-
-
-class OwnerOfKey:
-    """The owner id as stored for an owner in key form (matching upper-cases owner ids in its keys and
-    rows): events name the owner a stream is scoped to."""
-
-    def __init__(self, session: Session) -> None:
-        from aggregator.store.models.tenancy import OwnerRow
-        from matching import keys
-
-        self._normalise = keys.normalize_code
-        self._owners = {keys.normalize_code(o): o for o in session.scalars(select(OwnerRow.owner_id))}
-
-    def __call__(self, owner: str | None) -> str | None:
-        return self._owners.get(self._normalise(owner) or "") if owner else None
 
 
 def links_added(session: Session, links: Sequence[dict[str, Any]], owner_of: OwnerOfKey) -> int:

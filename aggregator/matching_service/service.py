@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from aggregator.events import emitters
+from aggregator.owners.key_form import OwnerOfKey
 from aggregator.exceptions_queue.writes import MATCH_COLUMNS, match_exception_columns, store_match_exceptions
 from aggregator.matching_service.loader import load_endorsements, load_input, load_transit_lots
 from aggregator.matching_service.policy_file import load_policy_book
@@ -150,7 +151,7 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
         else:
             result = match_incremental(inp, previous)
             redo = set(result.rematched)
-        owner_of = emitters.OwnerOfKey(session)  # live events, in this same transaction
+        owner_of = OwnerOfKey(session)  # live events, in this same transaction
         emitters.links_added(session, _store_links(session, result, previous, redo, owner_id), owner_of)
         store_match_exceptions(session, result.exceptions[result.exceptions["partition"].isin(redo)], redo, now,
                                owner_of)

@@ -26,6 +26,7 @@ from aggregator.api.pagination import (
 )
 from aggregator.api.routes.orders import order_out
 from aggregator.api.schemas import OrderOut
+from aggregator.owners.key_form import OwnerOfKey
 from aggregator.store.models.logistics import CustomsEntryRow, TransportDocumentRow
 from aggregator.store.models.marketplace import OrderRow
 from aggregator.store.models.matching import MatchLinkRow
@@ -43,7 +44,7 @@ class LotReceiptOut(BaseModel):
 
 
 class LotOut(BaseModel):
-    owner_id: str = Field(description="the owner in key form (upper case)")
+    owner_id: str
     warehouse_code: str
     lot_id: str
     sku: str | None
@@ -74,8 +75,9 @@ class FedOut(BaseModel):
     truncated: bool = Field(description="the record touches more than the walk follows in one answer")
 
 
-def lot_out(q: LotQuantities) -> LotOut:
-    return LotOut(owner_id=q.owner_id, warehouse_code=q.warehouse_code, lot_id=q.lot_id, sku=q.sku, planned=q.planned,
+def lot_out(q: LotQuantities, owner_of: OwnerOfKey) -> LotOut:
+    """``q`` as answered; its owner (in key form in the links) as registered."""
+    return LotOut(owner_id=owner_of(q.owner_id) or q.owner_id, warehouse_code=q.warehouse_code, lot_id=q.lot_id, sku=q.sku, planned=q.planned,
                   received_good=q.received_good, received_damaged=q.received_damaged, in_receiving=q.in_receiving,
                   shipped=q.shipped, returned=q.returned, open=q.open)
 
@@ -101,7 +103,8 @@ def list_lots(principal: Principal = Depends(reader), session: Session = Depends
     more = len(page) > limit
     page = page[:limit]
     quantities = lot_quantities(session, page)
-    return CursorPage[LotOut](items=[lot_out(quantities[k]) for k in page if k in quantities],
+    owner_of = OwnerOfKey(session)
+    return CursorPage[LotOut](items=[lot_out(quantities[k], owner_of) for k in page if k in quantities],
                               next_cursor=encode_cursor([page[-1]], fingerprint) if more else None,
                               count=min(counted, COUNT_CAP), count_exact=counted <= COUNT_CAP, limit=limit)
 
@@ -119,7 +122,7 @@ def get_lot(owner_id: PathIdent, warehouse_code: PathIdent, lot_id: PathIdent, r
     shown = ids[-500:]
     orders = session.scalars(select(OrderRow).where(OrderRow.id.in_(shown))
                              .order_by(OrderRow.source_updated_at.desc(), OrderRow.id.desc())) if shown else []
-    return tagged(request, LotDetailOut(**lot_out(found).model_dump(),
+    return tagged(request, LotDetailOut(**lot_out(found, OwnerOfKey(session)).model_dump(),
                                         receipts=[LotReceiptOut(**r) for r in found.receipts],
                                         orders=[order_out(o) for o in orders], orders_truncated=len(ids) > 500))
 
@@ -127,7 +130,8 @@ def get_lot(owner_id: PathIdent, warehouse_code: PathIdent, lot_id: PathIdent, r
 def _fed(session: Session, principal: Principal, found: reach.Reach, cursor: str | None, limit: int,
          scope: str) -> FedOut:
     quantities = lot_quantities(session, sorted(found.lots))
-    lots = [FedLotOut(**lot_out(q).model_dump(), units_in=found.lots[k]) for k, q in quantities.items()]
+    owner_of = OwnerOfKey(session)
+    lots = [FedLotOut(**lot_out(q, owner_of).model_dump(), units_in=found.lots[k]) for k, q in quantities.items()]
     query = select(OrderRow).where(OrderRow.id.in_(found.order_ids))
     orders = keyset_page(session, query, order=[OrderRow.id], kinds=(int,), cursor=cursor, limit=limit,
                          filters={"o": principal.owner_id, "of": scope}, out=order_out)

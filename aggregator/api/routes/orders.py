@@ -27,9 +27,11 @@ router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
 StatusName = Literal[tuple(s.value for s in OrderStatus)]  # type: ignore[valid-type]
 Instant = Annotated[datetime | None, Query(description="ISO 8601 with a UTC offset")]
+_PAGE_COLUMNS = tuple(getattr(OrderRow, f) for f in OrderOut.model_fields if f != "id")
 
 
-def order_out(row: OrderRow) -> OrderOut:
+def order_out(row) -> OrderOut:
+    """An order as answered, from its ORM row or a row of its columns."""
     return OrderOut.model_validate(row, from_attributes=True)
 
 
@@ -61,7 +63,8 @@ def list_orders(
     platform = checked_platform(platform)
     filters = {"owner": principal.owner_id, "status": status, "platform": platform, "shop_id": shop_id,
                "sku": sku, "q": q, "from": ordered_from, "to": ordered_to, "since": updated_since}
-    query = principal.scope(select(OrderRow), OrderRow.owner_id)
+    # the page's columns as rows (no ORM objects); id for the cursor
+    query = principal.scope(select(OrderRow.id, *_PAGE_COLUMNS), OrderRow.owner_id)
     if status:
         query = query.where(OrderRow.status == status)
     if platform:
@@ -88,7 +91,7 @@ def list_orders(
     order = [OrderRow.source_updated_at, OrderRow.id]
     if cursor:
         query = query.where(after(order, decode_cursor(cursor, (datetime, int), fingerprint)))
-    rows = list(session.scalars(query.order_by(*(c.desc() for c in order)).limit(limit + 1)))
+    rows = session.execute(query.order_by(*(c.desc() for c in order)).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor([rows[-1].source_updated_at, rows[-1].id], fingerprint) if more else None
