@@ -254,7 +254,8 @@ def _actual(milestones: dict, code: str, document: dict[str, Any], port: str | N
 def stock_picture(session: Session, owner_id: str, as_of: datetime) -> tuple[pd.DataFrame, datetime | None]:
     """The owner's lots on hand per warehouse at its latest stock snapshot at or before ``as_of`` (a snapshot
     file is the 3PL's whole picture of the warehouse at that instant), as ``ageing.LOT_COLUMNS`` plus the
-    snapshot's quantities; and the latest snapshot instant used (None: no snapshot)."""
+    snapshot's quantities, batch and expiry date (the snapshot's, else the lot's receipt line's); and the
+    latest snapshot instant used (None: no snapshot)."""
     from aggregator.analytics.ageing import LOT_COLUMNS as AGEING_LOT_COLUMNS
     from aggregator.store.models.matching import LotValueRow
     from aggregator.store.models.warehouse import StockSnapshotRow as K
@@ -266,7 +267,7 @@ def stock_picture(session: Session, owner_id: str, as_of: datetime) -> tuple[pd.
     rows = session.execute(
         select(K.warehouse_code, K.lot_id, K.lot_or_sku, K.sku, K.received_at, K.snapshot_at, K.qty_in_receiving,
                K.qty_available, K.qty_allocated, K.qty_in_last_mile, K.qty_expected, K.unit_landed_cost,
-               K.cost_currency)
+               K.cost_currency, K.batch_no, K.expiry_date)
         .join(latest, (latest.c.warehouse_code == K.warehouse_code) & (latest.c.at == K.snapshot_at))
         .where(K.owner_id == owner_id).order_by(K.warehouse_code, K.lot_or_sku)).all()
     values = {key: (unit, currency) for key, unit, currency in session.execute(
@@ -282,10 +283,35 @@ def stock_picture(session: Session, owner_id: str, as_of: datetime) -> tuple[pd.
                         "received_at": r.received_at,
                         "on_hand": r.qty_in_receiving + r.qty_available + r.qty_allocated,
                         "in_last_mile": r.qty_in_last_mile, "expected": r.qty_expected,
-                        "unit_cost": unit, "currency": currency or ""})
+                        "unit_cost": unit, "currency": currency or "", "batch_no": r.batch_no,
+                        "expiry_date": r.expiry_date})
         used = max(used, r.snapshot_at) if used else r.snapshot_at
-    columns = [*AGEING_LOT_COLUMNS, "in_last_mile", "expected"]
-    return pd.DataFrame(records, columns=columns), used
+    columns = [*AGEING_LOT_COLUMNS, "in_last_mile", "expected", "batch_no", "expiry_date"]
+    frame = pd.DataFrame(records, columns=columns)
+    _receipt_expiry(session, owner_id, frame)
+    return frame, used
+
+
+def _receipt_expiry(session: Session, owner_id: str, frame: pd.DataFrame) -> None:
+    """A lot the snapshot gives no expiry (or batch) for takes its receipt line's (same warehouse and lot)."""
+    from aggregator.store.models.warehouse import WarehouseReceiptLineRow as RL
+
+    missing = frame[frame["expiry_date"].isna()]
+    if missing.empty:
+        return
+    R = WarehouseReceiptRow
+    found: dict[tuple[str, str], tuple[Any, Any]] = {}
+    for part in chunks(missing["lot_id"]):
+        for wh, lot, expiry, batch in session.execute(
+                select(R.warehouse_code, RL.lot_id, RL.expiry_date, RL.batch_no).join(RL, RL.receipt_pk == R.id)
+                .where(R.owner_id == owner_id, RL.lot_id.in_(part), RL.expiry_date.is_not(None))):
+            found.setdefault((wh, lot), (expiry, batch))
+    for index in missing.index:
+        hit = found.get((frame.at[index, "warehouse_code"], frame.at[index, "lot_id"]))
+        if hit is not None:
+            frame.at[index, "expiry_date"] = hit[0]
+            if pd.isna(frame.at[index, "batch_no"]):
+                frame.at[index, "batch_no"] = hit[1]
 
 
 def lot_sales(session: Session, owner_id: str, since: datetime, until: datetime) -> pd.DataFrame:

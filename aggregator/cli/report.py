@@ -202,3 +202,16 @@ def resilience(app: AppContext, owner_id: str, period: str | None, fmt: str, tab
 
     emit(build(app, make, owner_id, period, params=Parameters(turnover_target, resolution_days)), fmt, out,
          table_name)
+
+
+@command.command(name="expiry", help="Lots with expiry dates sold first-expiry-first-out at the forecast demand: "
+                 "days to expiry against days of cover, units and value that will expire unsold.")
+@report_options
+@click.option("--near-days", type=click.IntRange(0, 3660), default=30, show_default=True,
+              help="A lot expiring within this many days is NEAR_EXPIRY even when it sells in time.")
+@pass_app
+def expiry(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None, out: str | None,
+           near_days: int) -> None:
+    from aggregator.analytics.expiry_report import expiry as make
+
+    emit(build(app, make, owner_id, period, near_days=near_days), fmt, out, table_name)

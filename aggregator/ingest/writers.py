@@ -173,7 +173,8 @@ def receipt_aggregate(receipt: WarehouseReceipt) -> Aggregate:
         {"line_no": ln.line_no, "sku": ln.sku, "planned_qty": ln.planned_qty,
          "received_good_qty": ln.received_good_qty, "received_damaged_qty": ln.received_damaged_qty,
          "putaway_qty": ln.putaway_qty, "barcode": ln.barcode, "batch_no": ln.batch_no, "po_number": ln.po_number,
-         "lot_id": ln.lot_id, "damage_type": ln.damage_type, "box_range": ln.box_range, "remark": ln.remark}
+         "lot_id": ln.lot_id, "damage_type": ln.damage_type, "box_range": ln.box_range, "remark": ln.remark,
+         "expiry_date": ln.expiry_date}
         for ln in receipt.lines])])
 
 
@@ -208,7 +209,7 @@ def stock_snapshot_aggregate(snap: StockSnapshot) -> Aggregate:
         "qty_delivered": snap.qty_delivered, "qty_defective": snap.qty_defective,
         "qty_box_damaged": snap.qty_box_damaged, "unit_landed_cost": _amount(snap.unit_landed_cost),
         "cost_currency": snap.unit_landed_cost.currency if snap.unit_landed_cost else None,
-        "cost_basis_note": snap.cost_basis_note,
+        "cost_basis_note": snap.cost_basis_note, "batch_no": snap.batch_no, "expiry_date": snap.expiry_date,
     }
     return Aggregate(StockSnapshotRow, ("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code"), values,
                      stale_col=NO_STALE_CHECK)

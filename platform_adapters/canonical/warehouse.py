@@ -25,6 +25,7 @@ class WarehouseReceiptLine:
     damage_type: str | None = None
     box_range: str | None = None
     remark: str | None = None
+    expiry_date: date | None = None  # best-before / expiry of the batch, when the 3PL or supplier gives it
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,8 @@ class StockSnapshot:
     qty_box_damaged: int = 0
     unit_landed_cost: Money | None = None
     cost_basis_note: str | None = None
+    batch_no: str | None = None
+    expiry_date: date | None = None  # best-before / expiry of the lot, when the 3PL gives it
 
     def __post_init__(self) -> None:
         require_aware(self, "snapshot_at", "received_at")

@@ -61,7 +61,7 @@ KINDS: dict[str, TabularKind] = {
               "received_at,putaway_at,line_no,box_range,sku,barcode,planned_qty,received_good_qty,"
               "received_damaged_qty,damage_type,putaway_qty,variance_qty,batch_no,po_number,remark"),
         required=("asn_no", "warehouse_code", "sku", "planned_qty"),
-        optional_columns=("confirm_type", "lot_id", "source_updated_at"),
+        optional_columns=("confirm_type", "lot_id", "expiry_date", "source_updated_at"),
     ),
     "outbound": TabularKind(
         "outbound",
@@ -80,7 +80,7 @@ KINDS: dict[str, TabularKind] = {
               "received_at,qty_expected,qty_in_receiving,qty_available,qty_allocated,qty_in_last_mile,"
               "qty_delivered,qty_defective,qty_box_damaged,unit_landed_cost_myr,cost_basis_note"),
         required=("snapshot_at", "sku"),
-        optional_columns=("unit_landed_cost_currency", "owner_code"),
+        optional_columns=("unit_landed_cost_currency", "owner_code", "batch_no", "expiry_date"),
     ),
 }
 

@@ -1,6 +1,7 @@
 """Inbound rows (ASN + receipt confirmation) → ``WarehouseReceipt``: one per (warehouse, ASN no.).
 
-One row per ASN line with planned / good / damaged / put-away quantities. A stated ``variance_qty``
+One row per ASN line with planned / good / damaged / put-away quantities, and the batch's expiry date when
+the 3PL gives it (``expiry_date``; a date before the receipt is flagged ``expired_on_receipt``). A stated ``variance_qty``
 that disagrees with good − planned is flagged. ``confirm_type`` 1 (Qimen intermediate) or a partial
 status marks the receipt as not final.
 """
@@ -65,7 +66,13 @@ def _read(view: RowView) -> dict:
         "barcode": view.text("barcode"), "batch_no": view.text("batch_no"), "po_number": view.text("po_number"),
         "lot_id": view.text("lot_id"), "damage_type": view.upper("damage_type"), "box_range": view.text("box_range"),
         "remark": view.text("remark"), "source_updated_at": view.datetime("source_updated_at"),
+        "expiry_date": view.date("expiry_date"),
     }
+    expiry, received = data["expiry_date"], data["received_at"]
+    if expiry is not None and received is not None and expiry < received.date():
+        view.problem("expiry_date", "expired_on_receipt",
+                     f"expiry {expiry.isoformat()} is before the receipt on {received.date().isoformat()}",
+                     Severity.WARNING)
     good, planned, stated = data["received_good_qty"], data["planned_qty"], data["variance_qty"]
     if stated is not None and good is not None and planned is not None and stated != good - planned:
         view.problem("variance_qty", "variance_mismatch",
@@ -101,7 +108,7 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
                 received_good_qty=data["received_good_qty"] or 0, received_damaged_qty=data["received_damaged_qty"] or 0,
                 putaway_qty=data["putaway_qty"] or 0, barcode=data["barcode"], batch_no=data["batch_no"],
                 po_number=data["po_number"], lot_id=data["lot_id"], damage_type=data["damage_type"],
-                box_range=data["box_range"], remark=data["remark"]))
+                box_range=data["box_range"], remark=data["remark"], expiry_date=data["expiry_date"]))
         record = WarehouseReceipt(
             owner_id=options.owner_id, warehouse_code=head("warehouse_code"),
             asn_no=head("asn_no"), wms_receipt_no=head("wms_receipt_no"), inbound_type=head("inbound_type"),

@@ -1,12 +1,14 @@
 """Stock snapshot rows → ``StockSnapshot``: one record per row, title / risk / custody kept apart.
 
 Key: (owner, snapshot instant, lot id or SKU, warehouse). The landed cost column of the standard
-layout is in MYR (``unit_landed_cost_myr``); ``unit_landed_cost_currency`` overrides the currency.
+layout is in MYR (``unit_landed_cost_myr``); ``unit_landed_cost_currency`` overrides the currency. A lot's
+``batch_no`` and ``expiry_date`` are kept when the 3PL gives them (an expiry before the snapshot's day is
+flagged ``expired_in_stock``).
 """
 from __future__ import annotations
 
 from fx.money import Money
-from platform_adapters.canonical.common import Problem
+from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.canonical.identifiers import clean_text
 from platform_adapters.canonical.warehouse import StockSnapshot
 from platform_adapters.canonical.tenancy import OwnerClaim
@@ -48,7 +50,12 @@ def _read(view: RowView) -> dict:
         "source_doc_no": view.doc("source_doc_no"), "container_no": view.container("container_no")[0],
         "customs_declaration_no": view.doc("customs_declaration_no"), "asn_no": view.text("asn_no"),
         "received_at": view.datetime("received_at"), "cost_basis_note": view.text("cost_basis_note"),
+        "batch_no": view.text("batch_no"), "expiry_date": view.date("expiry_date"),
     }
+    expiry, at = data["expiry_date"], data["snapshot_at"]
+    if expiry is not None and at is not None and expiry < at.date():
+        view.problem("expiry_date", "expired_in_stock",
+                     f"expiry {expiry.isoformat()} is before the snapshot on {at.date().isoformat()}", Severity.WARNING)
     for name in _QUANTITIES:
         data[name] = view.quantity(name) or 0
     cost = view.decimal("unit_landed_cost_myr")

@@ -54,7 +54,7 @@ def test_refusals(analytics_world) -> None:
 
 def test_every_report_verb_writes_csv_and_xlsx(analytics_world, tmp_path: Path) -> None:
     owner = analytics_world.world.owners[1][0]
-    for verb in ("cash-cycle", "in-transit", "ageing", "demand", "collaboration", "resilience"):
+    for verb in ("cash-cycle", "in-transit", "ageing", "expiry", "demand", "collaboration", "resilience"):
         result = _run(analytics_world, verb, "--owner", owner, "--format", "csv")
         assert result.exit_code == 0, (verb, result.output)
         assert len(list(csv.reader(io.StringIO(result.output)))) > 1, verb

@@ -1,10 +1,10 @@
 """Analytics of the caller's owner (``aggregator.analytics``): the same reports as ``aggregator report``,
 as JSON tables. An owner-bound key reads its owner; an unbound staff key names one with ``?owner=``.
 
-``GET /api/v1/analytics/{cash-cycle|in-transit|ageing|demand|collaboration|resilience}[?period=YYYY-MM]``
+``GET /api/v1/analytics/{cash-cycle|in-transit|ageing|expiry|demand|collaboration|resilience}[?period=YYYY-MM]``
 answers ``{report, owner_id, period, notes, tables: {name: {columns, rows}}}``: every duration column is
 named ``…_days``, money values at cost are exact decimal strings, a value not measured is ``null``. Values
-at cost (in transit, ageing) need ``read_money``; the others ``read``.
+at cost (in transit, ageing, expiry) need ``read_money``; the others ``read``.
 """
 from __future__ import annotations
 
@@ -106,6 +106,16 @@ def demand(principal: Principal = Depends(reader), session: Session = Depends(ge
     from aggregator.analytics.demand_report import demand as make
 
     return _answer(make, session, principal, period, lead_days=lead_days)
+
+
+@router.get("/expiry", response_model=ReportOut)
+def expiry(principal: Principal = Depends(money_reader), session: Session = Depends(get_session),
+           period: Period = None) -> ReportOut:
+    """Lots with expiry dates sold first-expiry-first-out at the forecast demand: units and value that will
+    expire unsold (``lots``, ``summary``)."""
+    from aggregator.analytics.expiry_report import expiry as make
+
+    return _answer(make, session, principal, period)
 
 
 @router.get("/collaboration", response_model=ReportOut)

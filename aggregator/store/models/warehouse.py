@@ -67,6 +67,7 @@ class WarehouseReceiptLineRow(Base):
     damage_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
     box_range: Mapped[str | None] = mapped_column(String(64), nullable=True)
     remark: Mapped[str | None] = mapped_column(Text, nullable=True)
+    expiry_date: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class WarehouseShipmentRow(Base):
@@ -146,5 +147,7 @@ class StockSnapshotRow(Base):
     unit_landed_cost: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
     cost_currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     cost_basis_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    batch_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    expiry_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     stored_at: Mapped[datetime] = updated_at_column()

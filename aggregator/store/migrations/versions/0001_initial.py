@@ -510,6 +510,8 @@ def upgrade() -> None:
     sa.Column('unit_landed_cost', aggregator.store.types.ExactDecimal(), nullable=True),
     sa.Column('cost_currency', sa.String(length=3), nullable=True),
     sa.Column('cost_basis_note', sa.Text(), nullable=True),
+    sa.Column('batch_no', sa.String(length=64), nullable=True),
+    sa.Column('expiry_date', sa.Date(), nullable=True),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_snapshots')),
@@ -1034,6 +1036,7 @@ def upgrade() -> None:
     sa.Column('damage_type', sa.String(length=16), nullable=True),
     sa.Column('box_range', sa.String(length=64), nullable=True),
     sa.Column('remark', sa.Text(), nullable=True),
+    sa.Column('expiry_date', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['receipt_pk'], ['warehouse_receipts.id'], name=op.f('fk_warehouse_receipt_lines_receipt_pk_warehouse_receipts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_receipt_lines')),
     sa.UniqueConstraint('receipt_pk', 'line_no', name=op.f('uq_warehouse_receipt_lines_receipt_pk_line_no'))

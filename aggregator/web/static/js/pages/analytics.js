@@ -14,6 +14,7 @@ add({
     "an.svg": "Save SVG", "an.png": "Save PNG", "an.loading": "Loading…", "an.none": "Nothing to show yet.",
     "an.cash": "Cash cycle: days per leg", "an.transit": "Units in transit and in all, per day",
     "an.ageing": "Stock on hand and slow-moving units per warehouse", "an.demand": "Days of cover per SKU",
+    "an.expiry": "Units per lot that will expire unsold", "an.at_risk": "expire unsold",
     "an.collab": "Exception resolution, mean days by kind", "an.resilience": "Resilience index and its parts",
     "an.history": "Resilience index per month", "an.days": "days", "an.units": "units", "an.score": "score",
     "an.p50": "p50", "an.p90": "p90", "an.in_transit": "in transit", "an.total": "in all", "an.on_hand": "on hand",
@@ -27,6 +28,7 @@ add({
     "an.svg": "保存 SVG", "an.png": "保存 PNG", "an.loading": "加载中…", "an.none": "暂无数据。",
     "an.cash": "回款周期：各环节天数", "an.transit": "每日在途与总件数",
     "an.ageing": "各仓在库与滞销件数", "an.demand": "各 SKU 可售天数",
+    "an.expiry": "各批次临期未售件数", "an.at_risk": "临期未售",
     "an.collab": "异常处理：各类平均天数", "an.resilience": "业务韧性指数及其构成",
     "an.history": "每月业务韧性指数", "an.days": "天", "an.units": "件", "an.score": "得分",
     "an.p50": "中位数", "an.p90": "P90", "an.in_transit": "在途", "an.total": "合计", "an.on_hand": "在库",
@@ -72,6 +74,13 @@ const CHARTS = [
     return barChart({ title: t("an.ageing"), unit: t("an.units"), labels: wh.map((r) => r.warehouse_code),
       series: [{ name: t("an.on_hand"), values: wh.map((r) => num(r.on_hand)) },
         { name: t("an.slow"), values: wh.map((r) => num(r.slow_units)) }] });
+  } },
+  { id: "expiry", title: "an.expiry", chart(report) {
+    const dated = rows(report, "lots").filter((r) => r.status !== "NO_DATE").slice(0, 20);
+    if (!dated.length) return null;
+    return barChart({ title: t("an.expiry"), unit: t("an.units"), labels: dated.map((r) => r.lot_id),
+      series: [{ name: t("an.on_hand"), values: dated.map((r) => num(r.on_hand)) },
+        { name: t("an.at_risk"), values: dated.map((r) => num(r.at_risk)) }] });
   } },
   { id: "demand", title: "an.demand", chart(report) {
     const sold = rows(report, "demand").filter((r) => num(r.days_of_cover) !== null).slice(0, 24);
