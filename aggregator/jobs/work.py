@@ -99,8 +99,8 @@ def match_owner(settings: Settings, owner_id: str, full: bool = False) -> dict[s
     from aggregator.matching_service.service import run_match
 
     engine = engine_for(settings.effective_database_url)
-    with job_lease(engine, f"match:{owner_id}"):
-        summary = run_match(engine, full=full, owner_id=owner_id)
+    with job_lease(engine, f"match:{owner_id}") as lease:
+        summary = run_match(engine, full=full, owner_id=owner_id, fence=lease.check)
     log.info("match %s: %s", owner_id, summary.describe())
     return {"owner_id": owner_id, "links": summary.links, "exceptions": summary.exceptions,
             "rematched": summary.rematched}

@@ -9,6 +9,7 @@ resolve when they are recorded. Live events go out in the same transaction (``ag
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,8 +135,11 @@ def _store_title(session: Session, ledger: pd.DataFrame, owner_id: str | None, n
 
 
 def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None,
-              policy_path: Path | None = None) -> MatchSummary:
-    """Match (incrementally unless ``full``) and store; ``policy_path`` is the title policy TOML, if any."""
+              policy_path: Path | None = None, fence: Callable[[Session], None] | None = None) -> MatchSummary:
+    """Match (incrementally unless ``full``) and store; ``policy_path`` is the title policy TOML, if any.
+
+    ``fence``: called inside the transaction just before it commits (a job lease's ``check``): it raises
+    when this worker's lease was taken over meanwhile, and then nothing of this run is stored."""
     now = datetime.now(UTC)
     with session_scope(engine) as session:
         if owner_id is not None:
@@ -166,6 +170,8 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
         values = lot_unit_values(prepared, result.links)
         _insert(session, LotValueRow, [{"owner_id": k.split("|")[0], "lot_key": k, "unit_value": v, "currency": c,
                                         "basis": b} for k, (v, c, b) in sorted(values.items())])
+        if fence is not None:
+            fence(session)
         return MatchSummary(partitions=len(result.fingerprints), rematched=len(result.rematched),
                             links=len(result.links), exceptions=len(result.exceptions), title_events_added=len(added),
                             title_events_retracted=len(retracted))

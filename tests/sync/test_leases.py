@@ -173,3 +173,20 @@ def test_named_job_leases_follow_the_process(engine) -> None:
                                                 expires_at=datetime.now(timezone.utc) + timedelta(minutes=5)))
     with pytest.raises(LeaseHeld):
         acquire(engine, "match:BRAND", "worker-2")
+
+
+def test_a_matcher_whose_lease_was_taken_over_stores_nothing(engine) -> None:
+    from aggregator.jobs.lease import LeaseLost
+    from aggregator.matching_service.service import run_match
+    from aggregator.tenancy import add_owner
+
+    with session_scope(engine) as session:
+        add_owner(session, "BRAND", "Brand")
+    with job_lease(engine, "match:BRAND") as lease:
+        run_match(engine, owner_id="BRAND", fence=lease.check)  # still ours: commits
+        with session_scope(engine) as session:  # it stalled past its lease and another worker took it
+            session.execute(update(JobLease).values(holder="worker-b.internal:1:1", token=JobLease.token + 1))
+        with pytest.raises(LeaseLost):
+            run_match(engine, owner_id="BRAND", fence=lease.check)
+    with session_scope(engine) as session:
+        assert session.scalars(select(JobLease.holder)).one() == "worker-b.internal:1:1"  # not released by us
