@@ -5,7 +5,9 @@ built once per test session the way a user's installation gets its data:
 * every sandbox shop registered and authorized through its adapter, orders and settlements synced
   through the signed APIs, then statements checked, orders reconciled and booked at the rates of the
   bundled ECB/NBP histories (as the settlements cycle does after every sync);
-* the same world's forwarder BLs, customs entries and 3PL files imported with the standard profiles;
+* the same world's forwarder BLs, customs entries and 3PL files imported with the standard profiles,
+  plus a consolidated container (a second bill for a box already on a bill, and an ASN naming only
+  the box: an ambiguous match for a person to resolve);
 * matching and the title ledger;
 * one API key per role (admin, operations, finance) and an owner-viewer key per owner;
 * one uvicorn server (the real app, webhooks enabled) and one browser for the whole session; each
@@ -16,6 +18,7 @@ Screenshots are test artifacts: under the session's pytest tmp dir, or under
 """
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import time
@@ -54,6 +57,55 @@ LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 375, "height": 812}
 
 
+def consolidated_container(logistics: Path, out: Path) -> dict[str, str]:
+    """Files of a consolidated container, written as a forwarder and a 3PL write them: a second bill of
+    lading carrying a container already on one of the world's bills (same goods and PO: two shippers'
+    cargo in one box), and a receipt naming that container only, as many 3PL ASNs do. The matcher cannot
+    tell which bill the receipt came under, so it links neither and asks a person: an ``ambiguous``
+    exception whose candidates are the two bills."""
+    bl_file = next(logistics.rglob("forwarder_bl*.csv"))
+    with bl_file.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        bl_header, bl_rows = reader.fieldnames, list(reader)
+    inbound = {}
+    for path in sorted(logistics.rglob("warehouse_inbound*.csv")):
+        with path.open(encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            inbound[path] = (reader.fieldnames, list(reader))
+    carriers: dict[str, set[str]] = {}
+    for row in bl_rows:
+        if row["container_no"]:
+            carriers.setdefault(row["container_no"], set()).add(row["doc_number"])
+    for path, (header, rows) in inbound.items():
+        for row in rows:
+            docs = carriers.get(row["container_no"], set())
+            if len(docs) == 1 and row["mbl_no"] in docs:
+                container, doc = row["container_no"], row["mbl_no"]
+                break
+        else:
+            continue
+        break
+    else:
+        raise AssertionError("no receipt of the world names a container carried under one bill")
+    second = f"{doc}C"
+    (out / "forwarder").mkdir(parents=True)
+    with (out / "forwarder" / "forwarder_bl-consolidated.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, bl_header)
+        writer.writeheader()
+        writer.writerows({**r, "doc_number": second, "carrier_booking_ref": f"{r['carrier_booking_ref']}C"}
+                         for r in bl_rows if r["doc_number"] == doc and r["container_no"] == container)
+    header, rows = inbound[path]
+    asn = next(r["asn_no"] for r in rows if r["container_no"] == container)
+    (out / "3pl").mkdir(parents=True)
+    with (out / "3pl" / f"{path.stem}-consolidated.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, header)
+        writer.writeheader()
+        writer.writerows({**r, "asn_no": f"{asn}-C", "wms_receipt_no": f"{r['wms_receipt_no']}C", "mbl_no": "",
+                          "hbl_no": "", "awb_no": "", "customs_declaration_no": ""}
+                         for r in rows if r["asn_no"] == asn)
+    return {"container": container, "bills": f"{doc} {second}", "asn": f"{asn}-C"}
+
+
 @dataclass
 class WebWorld:
     engine: Engine
@@ -62,6 +114,7 @@ class WebWorld:
     base: str
     keys: dict[str, str] = field(default_factory=dict)  # role or "viewer:<owner>" → key
     owners: list[str] = field(default_factory=list)
+    consolidated: dict[str, str] = field(default_factory=dict)  # the ambiguous receipt's container, bills, ASN
 
 
 def chromium_path() -> str:
@@ -93,8 +146,10 @@ def web_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) 
         settle_owners(engine)  # what every settlements sync does next: check, reconcile, book
         write_logistics(sandbox.state.world, sandbox.state.now, root / "logistics")
         import_logistics_dir(engine, root / "logistics")
+        consolidated = consolidated_container(root / "logistics", root / "consolidated")
+        import_logistics_dir(engine, root / "consolidated")
         run_match(engine, full=True)
-        world = WebWorld(engine, vault, sandbox.base_url, "", owners=sorted(owner_keys))
+        world = WebWorld(engine, vault, sandbox.base_url, "", owners=sorted(owner_keys), consolidated=consolidated)
         with session_scope(engine) as session:
             for role in ("admin", "operations", "finance"):
                 world.keys[role] = create_key(session, role=role, name=f"web test {role}")[1]
