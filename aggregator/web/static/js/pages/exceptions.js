@@ -55,6 +55,9 @@ add({
 });
 
 const toast = (text) => window.dispatchEvent(new CustomEvent("toast", { detail: text }));
+// items this tab closed: the open list leaves them out even if a read right after the action still
+// sees them open
+const closed = new Set();
 const itemHref = (x) => `#/exceptions/${x.id}`;
 
 function columns(selection) {
@@ -143,16 +146,21 @@ async function renderExceptions(view, params, query) {
     h("div", { class: "field inline" }, h("label", { for: "bulk-note" }, t("exceptions.bulk.note")), note),
     h("button", { type: "button", disabled: true, onclick: async () => {
       if (!note.value.trim()) { message.textContent = t("exceptions.note.hint"); note.focus(); return; }
-      report(await act(picked(), (id) => api(`/api/v1/exceptions/${id}/resolve`, { method: "POST",
-        body: { note: note.value.trim() } })));
+      report(await act(picked(), async (id) => {
+        await api(`/api/v1/exceptions/${id}/resolve`, { method: "POST", body: { note: note.value.trim() } });
+        closed.add(id);
+      }));
     } }, t("exceptions.bulk.resolve")));
   let list;
   const start = () => {
     list = showList(holder, list, message, {
       caption: t("exceptions.title"), columns: columns(selection), key: (x) => String(x.id),
       rowAttrs: (x) => ({ dataset: { id: String(x.id) } }),
-      fetchPage: (cursor) => api("/api/v1/exceptions", { params: {
-        status: values.status, kind: values.kind, older_than: values.older, cursor, limit: 50 } }),
+      fetchPage: async (cursor) => {
+        const page = await api("/api/v1/exceptions", { params: {
+          status: values.status, kind: values.kind, older_than: values.older, cursor, limit: 50 } });
+        return values.status === "open" ? { ...page, items: page.items.filter((x) => !closed.has(x.id)) } : page;
+      },
     });
     if (selection) list.ready.then(selection.changed);
     return list.ready;
@@ -207,7 +215,8 @@ function resolveForm(item, after) {
     candidates.length ? h("fieldset", {}, h("legend", {}, t("exceptions.choose")),
       candidates.map((c, i) => h("div", { class: "candidate" },
         h("input", { type: "radio", name: "link", id: `cand-${i}`, value: c.key, required: true, checked: i === 0 }),
-        h("label", { for: `cand-${i}` }, h("code", {}, c.key), " ", h("span", { class: "pill" }, c.kind)),
+        h("label", { for: `cand-${i}` }, h("code", {}, c.key), " ", h("span", { class: "pill" }, c.kind),
+          c.why ? h("small", { class: "muted" }, ` ${c.why}`) : null),
         candidateLink(c))),
       h("div", { class: "candidate" },
         h("input", { type: "radio", name: "link", id: "cand-none", value: "" }),
@@ -229,6 +238,7 @@ function resolveForm(item, after) {
     form.querySelector("button[type=submit]").disabled = true;
     try {
       await api(`/api/v1/exceptions/${item.id}/resolve`, { method: "POST", body });
+      closed.add(item.id);
       toast(t("exceptions.resolved", { id: item.id }));
       after();
     } catch (error) {
@@ -243,10 +253,13 @@ async function renderItem(view, { id }, query, current) {
   const body = h("div");
   fill(view, h("p", {}, h("a", { href: "#/exceptions" }, t("exceptions.back"))),
     h("h1", {}, t("exceptions.detail", { id })), body);
-  const load = async () => {
+  // after an action, `changed` is the item as the action's answer gave it: authoritative for what the
+  // action changed, even if a read right after it still sees the item as before
+  const load = async (changed = null) => {
     let x;
     try {
       x = await api(`/api/v1/exceptions/${encodeURIComponent(id)}`);
+      if (changed && changed.attempts >= x.attempts) x = { ...x, ...changed };
     } catch (error) {
       fill(body, h("p", { class: "message", role: "alert" },
         error instanceof ApiError && error.status === 404 ? t("error.notfound") : t("error.load", { detail: error.message })));
@@ -258,7 +271,7 @@ async function renderItem(view, { id }, query, current) {
       try {
         const outcome = await api(`/api/v1/exceptions/${x.id}/retry`, { method: "POST" });
         toast(t("exceptions.retried", { id: x.id, detail: outcome.detail }));
-        load();
+        load(outcome.item);
       } catch (error) { toast(t("exceptions.refused", { detail: error.message })); }
     } }, t("exceptions.retry")) : null;
     fill(body,
@@ -274,7 +287,8 @@ async function renderItem(view, { id }, query, current) {
         x.candidates.length ? t("exceptions.candidates") : t("exceptions.resolve")),
       resolveForm(x, () => go("#/exceptions")), retry) : null,
       !operate && x.candidates.length ? h("section", {}, h("h2", {}, t("exceptions.candidates")),
-        h("ul", { class: "plain" }, x.candidates.map((c) => h("li", {}, h("code", {}, c.key), " ", c.kind)))) : null,
+        h("ul", { class: "plain" }, x.candidates.map((c) => h("li", {}, h("code", {}, c.key), " ", c.kind,
+          c.why ? h("small", { class: "muted" }, ` ${c.why}`) : null)))) : null,
       x.raw_payload !== null && x.raw_payload !== undefined ? h("section", { aria: { labelledby: "s-raw" } },
         h("h2", { id: "s-raw" }, t("exceptions.records")),
         h("pre", { class: "payload", tabindex: "0" }, JSON.stringify(x.raw_payload, null, 2))) : null);
