@@ -25,6 +25,7 @@ BENCHMARKS = {
     "bench_api.py": ["--full"],
     "bench_webhooks.py": ["--pushes", "300"],
     "bench_settlement_export.py": ["--lines", "1000000"],
+    "bench_exceptions_queue.py": ["--sizes", "20000", "1000000"],
 }
 
 

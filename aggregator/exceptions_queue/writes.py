@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from aggregator.events.emitters import exception_changes
@@ -100,7 +100,7 @@ def store_match_exceptions(session: Session, fresh: pd.DataFrame, redo: set[str]
             select(ExceptionItem.id, ExceptionItem.owner_id, ExceptionItem.ref, ExceptionItem.status).where(
                 ExceptionItem.queue == "match", ExceptionItem.partition.in_(chunk))).all()})
     seen: set[int] = set()
-    new_rows, reopened = [], []
+    new_rows, again, reopened = [], [], []
     for row in fresh.astype(object).where(fresh.notna(), None).to_dict("records"):
         if owner_of is not None:
             row["owner_id"] = owner_of(row["owner_id"]) or row["owner_id"]
@@ -112,15 +112,21 @@ def store_match_exceptions(session: Session, fresh: pd.DataFrame, redo: set[str]
             continue
         pk, status = found
         seen.add(pk)
-        session.execute(update(ExceptionItem).where(ExceptionItem.id == pk).values(
-            reason=values["reason"], qty=values["qty"], last_seen_at=now,
-            status="open" if status == "gone" else status))
+        again.append({"pk": pk, "r": values["reason"], "q": values["qty"], "t": now,
+                      "s": "open" if status == "gone" else status})
         if status == "gone":
             reopened.append(pk)
-    for chunk in _chunks(new_rows):
-        ids = session.scalars(insert(ExceptionItem).returning(ExceptionItem.id, sort_by_parameter_order=True),
-                              chunk).all()
-        exception_changes(session, [{**r, "id": i} for r, i in zip(chunk, ids)])
+    table = ExceptionItem.__table__
+    seen_again = update(table).where(table.c.id == bindparam("pk")).values(
+        reason=bindparam("r"), qty=bindparam("q"), last_seen_at=bindparam("t"), status=bindparam("s"))
+    for chunk in _chunks(again):  # found again: a bare executemany UPDATE by id
+        session.execute(seen_again, chunk)
+    for chunk in _chunks(new_rows):  # a bare executemany, then the new ids by (owner, ref) for the events
+        session.execute(insert(table), chunk)
+        ids = {(o, r): i for i, o, r in session.execute(select(table.c.id, table.c.owner_id, table.c.ref).where(
+            table.c.queue == "match", table.c.owner_id.in_({r["owner_id"] for r in chunk}),
+            table.c.ref.in_([r["ref"] for r in chunk])))}
+        exception_changes(session, [{**r, "id": ids[(r["owner_id"], r["ref"])]} for r in chunk])
     gone = [pk for (pk, status) in existing.values() if pk not in seen and status == "open"]
     for chunk in _chunks(gone):
         session.execute(update(ExceptionItem).where(ExceptionItem.id.in_(chunk)).values(status="gone",
