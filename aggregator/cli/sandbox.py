@@ -8,6 +8,7 @@ chain's ground truth (``ground_truth.json``) instead and exits.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -49,9 +50,11 @@ def _anchor(value: str | None) -> int | None:
 @click.option("--logistics-noise", type=click.Choice(["realistic", "clean"]), default="realistic",
               show_default=True, help="realistic: POs split over two containers, references typed the 3PL's way, "
                                       "short receipts, customs lines missing; clean: none of it.")
+@click.option("--at-sea", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Share of owner x warehouse pairs with a replenishment on the water at the start (the demo: 0.5).")
 def command(port: int, seed: int, orders: int, days: int, anchor: str | None, faults: str | None, speed: float,
             webhook_url: str | None, webhook_duplicates: float, webhook_out_of_order: bool,
-            logistics_dir: str | None, logistics_noise: str) -> None:
+            logistics_dir: str | None, logistics_noise: str, at_sea: float) -> None:
     from platform_adapters.sandbox.faults import FaultSpecError
     from platform_adapters.sandbox.logistics import write_logistics
     from platform_adapters.sandbox.shipments import CLEAN, REALISTIC
@@ -61,7 +64,7 @@ def command(port: int, seed: int, orders: int, days: int, anchor: str | None, fa
 
     try:
         state = make_state(seed=seed, orders=orders, faults=faults, anchor=_anchor(anchor), days=days,
-                           logistics_noise=CLEAN if logistics_noise == "clean" else REALISTIC)
+                           logistics_noise=replace(CLEAN if logistics_noise == "clean" else REALISTIC, at_sea=at_sea))
     except FaultSpecError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from None
     try:

@@ -79,6 +79,7 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
     from platform_adapters.sandbox import running_sandbox
     from platform_adapters.sandbox.app import truth_orders
     from platform_adapters.sandbox.logistics import write_logistics
+    from platform_adapters.sandbox.shipments import DEMO as DEMO_LOGISTICS
     from platform_adapters.sandbox.truth import TRUTH_FILE, write_truth
     from aggregator.sandbox_link import connect_sandbox, import_logistics_dir, sandbox_truth
 
@@ -104,7 +105,8 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
     step("database")
 
     console.rule("[bold]2. Sandbox marketplaces")
-    with running_sandbox(seed=seed, orders=orders, faults=faults, anchor=_demo_anchor()) as sandbox:
+    with running_sandbox(seed=seed, orders=orders, faults=faults, anchor=_demo_anchor(),
+                         logistics_noise=DEMO_LOGISTICS) as sandbox:
         console.print(f"Shopee, Lazada and TikTok Shop seller APIs on {sandbox.base_url} "
                       f"(seed {seed}, {orders} orders, faults {faults})")
         shop_ids = connect_sandbox(engine, vault, sandbox.base_url, report.api_keys)

@@ -119,7 +119,9 @@ def _bl_rows(s: Shipment) -> list[list]:
     return rows
 
 
-def _customs_rows(s: Shipment) -> list[list]:
+def _customs_rows(s: Shipment, now: int) -> list[list]:
+    if s.submitted > now:
+        return []  # the broker lodges the entry once the goods arrive
     by_product: dict[str, list] = {}
     for line in s.lines:
         by_product.setdefault(product_code(line.sku), []).append(line)
@@ -132,7 +134,8 @@ def _customs_rows(s: Shipment) -> list[list]:
         sku, units, value = lines[0].sku, sum(line.planned for line in lines), invoice_value(lines)
         customs_myr = (value * USD_TO_MYR).quantize(Decimal("0.01"))
         rows.append([s.region, "IMPORT_FOR_HOME_CONSUMPTION", CUSTOMS_FORM[s.region], s.declaration, "IMPORT",
-                     _local(s.submitted, s.region), _local(s.released, s.region), "RELEASED",
+                     _local(s.submitted, s.region), _local(s.released, s.region) if s.released <= now else "",
+                     "RELEASED" if s.released <= now else "SUBMITTED",
                      legal_name(s.owner_name, s.region), registration_no(s.owner_id), "Sandbox Customs Brokerage",
                      s.mbl, "", "", container, "ZC HARMONY 2609W", REGION_PORT[s.region], _day(s.eta), line_no,
                      sku.hs_code, sku.name.upper(), "CN", units, "PCE", "CIF", "USD", f"{value:.2f}",
@@ -143,27 +146,31 @@ def _customs_rows(s: Shipment) -> list[list]:
     return rows
 
 
-def _inbound_rows(s: Shipment) -> list[list]:
+def _inbound_rows(s: Shipment, now: int) -> list[list]:
+    """The ASN lines of each container: received ones in full, an announced one (not received by ``now``)
+    with its plan only."""
     rows = []
     for box_index, box in enumerate(s.boxes):
         first_carton = 1
+        done = box.received <= now
         mbl, container, declaration, code = s.mbl, box.container, s.declaration, owner_code(s.owner_id)
         if s.sloppy:
             mbl, container = _as_typed(mbl, "mbl"), _as_typed(container, "container")
             declaration, code = _as_typed(declaration, "declaration"), code.lower()
         lines = [line for line in s.lines if line.box == box_index]
         for line_no, line in enumerate(lines, start=1):
-            sku, received = line.sku, line.good + line.damaged
-            remark = "; ".join(filter(None, (f"{line.damaged} units cosmetic defect" if line.damaged else "",
-                                             f"{line.short} units short on arrival" if line.short else "")))
-            rows.append([box.asn, box.receipt, s.warehouse, code, legal_name(s.owner_name, s.region), "CGRK",
-                         "FULFILLED", mbl, "", "", container, box.seal, declaration, _day(box.arrived),
-                         _local(box.arrived, s.region), _local(box.received, s.region),
-                         _local(box.putaway, s.region), line_no,
+            sku = line.sku
+            good, damaged = (line.good, line.damaged) if done else (0, 0)
+            remark = "; ".join(filter(None, (f"{damaged} units cosmetic defect" if damaged else "",
+                                             f"{line.short} units short on arrival" if done and line.short else "")))
+            rows.append([box.asn, box.receipt if done else "", s.warehouse, code, legal_name(s.owner_name, s.region),
+                         "CGRK", "FULFILLED" if done else "NEW", mbl, "", "", container, box.seal,
+                         declaration if s.submitted <= now else "", _day(box.arrived),
+                         *((_local(box.arrived, s.region), _local(box.received, s.region),
+                            _local(box.putaway, s.region)) if done else ("", "", "")), line_no,
                          f"C{first_carton:04d}-C{first_carton + line.cartons - 1:04d}", sku.seller_sku,
-                         f"69{sku.model_id[:11]}", line.planned, line.good, line.damaged,
-                         "CC" if line.damaged else "", line.good, received - line.planned, f"B26-{sku.seller_sku}",
-                         s.po, remark])
+                         f"69{sku.model_id[:11]}", line.planned, good, damaged, "CC" if damaged else "", good,
+                         good + damaged - line.planned if done else 0, f"B26-{sku.seller_sku}", s.po, remark])
             first_carton += line.cartons
     return rows
 
@@ -198,6 +205,8 @@ def _stock_rows(shipments: list[Shipment], lines: list[OutboundLine], now: int) 
         for line in s.lines:
             lot = s.lot_id(line)
             box = s.boxes[line.box]
+            if box.received > now:
+                continue  # not in the warehouse yet
             allocated, last_mile = moved[(lot, "NEW")], moved[(lot, "SHIPPED")]
             delivered = moved[(lot, "DELIVERED")]
             available = line.good - allocated - last_mile - delivered
@@ -229,8 +238,8 @@ def render_logistics(world: World, now: int, owner_id: str | None = None, wareho
                 and warehouse in (None, o.shipment.warehouse)]
     return {
         "forwarder_bl.csv": _csv(BL_COLUMNS, [r for s in shipments for r in _bl_rows(s)]),
-        "customs_entries.csv": _csv(CUSTOMS_COLUMNS, [r for s in shipments for r in _customs_rows(s)]),
-        "warehouse_inbound.csv": _csv(INBOUND_COLUMNS, [r for s in shipments for r in _inbound_rows(s)]),
+        "customs_entries.csv": _csv(CUSTOMS_COLUMNS, [r for s in shipments for r in _customs_rows(s, now)]),
+        "warehouse_inbound.csv": _csv(INBOUND_COLUMNS, [r for s in shipments for r in _inbound_rows(s, now)]),
         "warehouse_outbound.csv": _csv(OUTBOUND_COLUMNS, _outbound_rows(outbound)),
         "stock_lots_snapshot.csv": _csv(STOCK_COLUMNS, _stock_rows(shipments, outbound, now)),
     }
@@ -245,13 +254,13 @@ def render_files(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> d
     files = {"forwarder/forwarder_bl.csv": _csv(BL_COLUMNS, [r for s in shipments for r in _bl_rows(s)])}
     for country in sorted({s.region for s in shipments}):
         files[f"broker/customs_entries-{country}.csv"] = _csv(
-            CUSTOMS_COLUMNS, [r for s in shipments if s.region == country for r in _customs_rows(s)])
+            CUSTOMS_COLUMNS, [r for s in shipments if s.region == country for r in _customs_rows(s, now)])
     for warehouse in sorted({s.warehouse for s in shipments}):
         mine = [s for s in shipments if s.warehouse == warehouse]
         out = [o for o in outbound if o.shipment.warehouse == warehouse]
         folder = f"3pl-{warehouse}"
         files[f"{folder}/warehouse_inbound-{warehouse}.csv"] = _csv(
-            INBOUND_COLUMNS, [r for s in mine for r in _inbound_rows(s)])
+            INBOUND_COLUMNS, [r for s in mine for r in _inbound_rows(s, now)])
         files[f"{folder}/warehouse_outbound-{warehouse}.csv"] = _csv(OUTBOUND_COLUMNS, _outbound_rows(out))
         files[f"{folder}/stock_lots_snapshot-{warehouse}.csv"] = _csv(STOCK_COLUMNS, _stock_rows(mine, out, now))
     return files

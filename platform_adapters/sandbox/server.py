@@ -53,9 +53,10 @@ def _server(state: SandboxState) -> uvicorn.Server:
 
 @contextlib.contextmanager
 def running_sandbox(seed: int = 1, orders: int = 200, faults: str | None = None, anchor: int | None = None,
-                    days: int = 30, state: SandboxState | None = None) -> Iterator[RunningSandbox]:
+                    days: int = 30, state: SandboxState | None = None,
+                    logistics_noise: LogisticsNoise = REALISTIC) -> Iterator[RunningSandbox]:
     """Serve a sandbox on a free loopback port for the duration of the ``with`` block."""
-    state = state or make_state(seed, orders, faults, anchor, days)
+    state = state or make_state(seed, orders, faults, anchor, days, logistics_noise)
     # proto IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets of a TCP-protocol listener;
     # without it every keep-alive reply stalls ~40 ms on Nagle + delayed ACK
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)

@@ -12,7 +12,10 @@ world):
 * ``key_variants``: the 3PL writes the ASN's bill, container and declaration numbers and its owner code
   as people do (lower case, spaces, dashes);
 * ``short_receipts``: receipt lines a few units short of the ASN (no damage);
-* ``missing_customs_lines``: the broker's file lists the entry without one of its lines.
+* ``missing_customs_lines``: the broker's file lists the entry without one of its lines;
+* ``at_sea`` (off unless asked for; ``DEMO`` asks for half): a replenishment per owner x warehouse sailing
+  3 days before the world's anchor — its bill issued, its ASN announced with nothing received, its
+  customs entry lodged on arrival, received 4 days after arrival; no outbound line draws from it.
 
 Nothing here renders files (``logistics``) or states the truth (``truth``); both read these shipments.
 """
@@ -41,10 +44,14 @@ class LogisticsNoise:
     key_variants: float = 0.30
     short_receipts: float = 0.10
     missing_customs_lines: float = 0.25
+    # owner x warehouse pairs with a replenishment on the water at the world's anchor (sailed 3 days before,
+    # arriving 4 days after; its ASN announced, nothing received, no customs entry lodged yet)
+    at_sea: float = 0.0
 
 
 REALISTIC = LogisticsNoise()
 CLEAN = LogisticsNoise(split_containers=0.0, key_variants=0.0, short_receipts=0.0, missing_customs_lines=0.0)
+DEMO = LogisticsNoise(at_sea=0.5)  # the demo's world: realistic, and half the pairs with goods on the water
 
 
 def roll(*parts: object) -> float:
@@ -125,6 +132,7 @@ class Shipment:
     lines: list[ShipLine] = field(default_factory=list)
     sloppy: bool = False
     missing_product: str | None = None
+    replenishment: bool = False  # a later shipment no outbound line draws from (see ``LogisticsNoise.at_sea``)
 
     def lot_id(self, line: ShipLine) -> str:
         return f"LOT-{self.boxes[line.box].container}-{line.sku.seller_sku}"
@@ -147,14 +155,15 @@ def landed_cost_myr(sku: WorldSku) -> Decimal:
     return (sku.usd_price * USD_TO_MYR * Decimal("0.6")).quantize(Decimal("0.01"))
 
 
-def unit_cost(s: Shipment, line: ShipLine) -> tuple[Decimal, str] | None:
-    """What a lot's unit cost is, from the documents that state one: the landed cost of the stock snapshot
-    (MY), else the invoice value of its customs line over the line's units (USD); ``None`` when the
-    broker's file lacks that line and no landed cost exists."""
-    if s.region == "MY":
+def unit_cost(s: Shipment, line: ShipLine, now: int) -> tuple[Decimal, str] | None:
+    """What a lot's unit cost is at ``now``, from the documents that state one: the landed cost of the
+    stock snapshot (MY, once received), else the invoice value of its customs line over the line's units
+    (USD, once the entry is lodged); ``None`` when no document states one (the broker's file lacks the
+    line, or nothing is filed yet)."""
+    if s.region == "MY" and s.boxes[line.box].received <= now:
         return landed_cost_myr(line.sku), "MYR"
     product = product_code(line.sku)
-    if product == s.missing_product:
+    if product == s.missing_product or s.submitted > now:
         return None
     lines = [other for other in s.lines if product_code(other.sku) == product]
     return invoice_value(lines) / sum(other.planned for other in lines), "USD"
@@ -206,17 +215,28 @@ def demand_of(world: World) -> dict[tuple[str, str], dict[WorldSku, int]]:
 
 
 def build_shipments(world: World, noise: LogisticsNoise = REALISTIC) -> list[Shipment]:
-    """The world's shipments, one per owner x warehouse its orders draw from, in a stable order."""
+    """The world's shipments, one per owner x warehouse its orders draw from, in a stable order, then the
+    replenishments on the water at the anchor (``noise.at_sea``)."""
     rng = random.Random(world.seed * 101 + 3)
     names = dict(world.owners)
     regions = {s.warehouse_code: s.region for s in world.shops}
     first_order = min((o.created_at for o in world.orders), default=world.anchor)
-    return [_shipment(rng, index, owner_id, names[owner_id], regions[warehouse], warehouse, demand, first_order,
-                      noise)
-            for index, ((owner_id, warehouse), demand) in enumerate(sorted(demand_of(world).items(),
-                                                                           key=lambda kv: kv[0]))]
+    pairs = sorted(demand_of(world).items(), key=lambda kv: kv[0])
+    out = [_shipment(rng, index, owner_id, names[owner_id], regions[warehouse], warehouse, demand, first_order, noise)
+           for index, ((owner_id, warehouse), demand) in enumerate(pairs)]
+    later = [(owner_id, warehouse, demand) for (owner_id, warehouse), demand in pairs
+             if roll(owner_id, warehouse, "at sea") < noise.at_sea]
+    for number, (owner_id, warehouse, demand) in enumerate(later, start=len(out)):
+        # sailed 3 days before the anchor: etd = arrive_before - 20 days
+        s = _shipment(rng, number, owner_id, names[owner_id], regions[warehouse], warehouse,
+                      {sku: max(1, units // 2) for sku, units in demand.items()}, world.anchor + 17 * 86400, noise)
+        s.replenishment = True
+        out.append(s)
+    return out
 
 
 def lot_of(shipments: list[Shipment]) -> dict[tuple[str, str, str], tuple[Shipment, ShipLine]]:
-    """(owner, warehouse, seller SKU) -> the shipment and line its stock came in on."""
-    return {(s.owner_id, s.warehouse, line.sku.seller_sku): (s, line) for s in shipments for line in s.lines}
+    """(owner, warehouse, seller SKU) -> the shipment and line its stock came in on (never a replenishment:
+    the first shipment holds enough for every order of the world)."""
+    return {(s.owner_id, s.warehouse, line.sku.seller_sku): (s, line) for s in shipments if not s.replenishment
+            for line in s.lines}

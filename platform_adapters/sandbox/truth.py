@@ -73,14 +73,15 @@ def title_truth(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> li
     rows = []
     for s in shipments:
         for line in s.lines:
-            if s.boxes[line.box].received > now:
-                continue
             lot = s.lot_id(line)
+            if s.boxes[line.box].received > now:
+                rows.extend(_before_receipt(s, line, lot, now))
+                continue
             left = line.good - sum(moved[(lot, status)] for status in _STATE_OF)
             states = [(False, "OWNED_IN_WAREHOUSE", "AVAILABLE", left),
                       (False, "OWNED_IN_WAREHOUSE", "DEFECTIVE", line.damaged)]
             states += [(*_STATE_OF[status], moved[(lot, status)]) for status in _STATE_OF]
-            cost = unit_cost(s, line)
+            cost = unit_cost(s, line, now)
             for consumer, title_state, location, qty in states:
                 if qty:
                     rows.append(dict(zip(TITLE_FIELDS, (s.owner_id, lot, s.warehouse,
@@ -88,6 +89,28 @@ def title_truth(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> li
                                                         qty, str(cost[0]) if cost else None,
                                                         cost[1] if cost else None))))
     return rows
+
+
+def _midnight(epoch: int) -> int:
+    return epoch // 86400 * 86400
+
+
+def _before_receipt(s: Shipment, line, lot: str, now: int) -> list[dict]:
+    """A replenishment's lot before the 3PL receives it, read as the reference reads its documents (FOB
+    Yantian, telex release, dates on the bill are days): nobody's before loading is reported here; the
+    owner's on the water from the on-board day (``SELLER_TITLE_IN_TRANSIT``); at the ETA day the carrier
+    releases to the consignee (``RELEASED_BY_CARRIER``, at destination); under customs control from the
+    lodging of the entry; cleared from its release until the 3PL receives the goods."""
+    phases = [(_midnight(s.etd + 86400), "SELLER_TITLE_IN_TRANSIT", "IN_TRANSIT_OCEAN"),
+              (_midnight(s.eta), "RELEASED_BY_CARRIER", "AT_DESTINATION"),
+              (s.submitted, "UNDER_CUSTOMS_CONTROL", "UNDER_CUSTOMS_CONTROL"),
+              (s.released, "CLEARED", "CLEARED")]
+    reached = [(state, location) for at, state, location in phases if at <= now]
+    if not reached:
+        return []
+    cost = unit_cost(s, line, now)
+    return [dict(zip(TITLE_FIELDS, (s.owner_id, lot, s.warehouse, s.owner_id, *reached[-1], line.planned,
+                                    str(cost[0]) if cost else None, cost[1] if cost else None)))]
 
 
 def logistics_truth(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> dict:

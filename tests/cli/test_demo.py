@@ -28,6 +28,8 @@ def test_demo_syncs_imports_matches_and_converts(tmp_path: Path) -> None:
     assert list(verdict.depths)[-1] == "→ customs entry (full depth)" and verdict.full_depth == (1.0, 1.0)
     assert verdict.linked_units == verdict.true_units and verdict.title == (1.0, 1.0)
     assert verdict.value == (1.0, 1.0) and verdict.unvalued[0] == verdict.unvalued[1]
+    at_sea = verdict.title_table[verdict.title_table["title_state"] == "SELLER_TITLE_IN_TRANSIT"]
+    assert at_sea["qty_truth"].sum() > 0 and (at_sea["qty_truth"] == at_sea["qty_position"]).all()  # FOB: owner's
     assert report.open_exceptions.get("unlinked_receipt", 0) == 0
     truth = json.loads((tmp_path / "logistics" / "ground_truth.json").read_text())
     assert sum(row["qty"] for row in truth["chains"]) == verdict.true_units

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -103,3 +104,64 @@ def test_truth_is_served_and_written_and_agrees_with_the_files(tmp_path: Path) -
     assert sum(t["qty"] for t in served["title"]) == received
     states = {(t["title_holder"] == "CONSUMER", t["title_state"]) for t in served["title"]}
     assert (True, "CONSUMER_OWNED") in states and (False, "OWNED_IN_WAREHOUSE") in states
+
+
+def _title_of_store(state, noise, root: Path, template: Path):
+    """The store's title position after importing the world's files as they stand now (fresh database)."""
+    from datetime import datetime, timezone
+
+    from cryptography.fernet import Fernet
+
+    from aggregator.auth.shops import add_shop
+    from aggregator.matching_service.queries import position_at
+    from aggregator.matching_service.service import run_match
+    from aggregator.sandbox_link import import_logistics_dir, register_owners
+    from aggregator.store.db import create_engine_for, session_scope
+    from aggregator.store.vault import Vault
+    from platform_adapters.sandbox.logistics import owner_identities, write_logistics
+
+    shutil.copy(template, root / "store.sqlite")  # a database at head (tests/conftest.py)
+    engine = create_engine_for(f"sqlite:///{root / 'store.sqlite'}")
+    register_owners(engine, owner_identities(state.world))
+    vault = Vault(Fernet.generate_key())
+    with session_scope(engine) as session:
+        for shop in state.world.shops:
+            app = state.world.apps[shop.platform]
+            add_shop(session, vault, platform=shop.platform, owner_id=shop.owner_id, shop_id=shop.shop_id,
+                     region=shop.region, app_key=app.app_key, app_secret=app.app_secret)
+    write_logistics(state.world, state.now, root / "files", noise)
+    assert all(s.rows_rejected == 0 for s in import_logistics_dir(engine, root / "files"))
+    run_match(engine, full=True)
+    position = position_at(engine, datetime.fromtimestamp(state.now, timezone.utc))
+    engine.dispose()
+    return position
+
+
+@pytest.mark.slow
+def test_a_replenishment_on_the_water_then_at_port_in_customs_cleared_and_received(tmp_path: Path,
+                                                                                   _sqlite_template: Path) -> None:
+    """Goods at sea are the owner's from loading (FOB), released by the carrier at the ETA day (telex),
+    under customs control once lodged, cleared, then in the warehouse: the store, fed only the files of
+    each instant, says what the truth says, in units and at cost."""
+    from dataclasses import replace
+
+    from aggregator.demo.verdict import ChainVerdict, title_verdict
+    from platform_adapters.sandbox.shipments import REALISTIC
+
+    noise = replace(REALISTIC, at_sea=1.0)
+    first = make_state(seed=5, orders=30, anchor=ANCHOR, logistics_noise=noise)
+    sea = next(s for s in build_shipments(first.world, noise) if s.replenishment)
+    instants = {"SELLER_TITLE_IN_TRANSIT": first.now, "RELEASED_BY_CARRIER": sea.eta + 3600,
+                "UNDER_CUSTOMS_CONTROL": sea.submitted + 3600, "CLEARED": sea.released + 3600,
+                "OWNED_IN_WAREHOUSE": sea.boxes[0].received + 3600}
+    for expected, at in instants.items():
+        state = make_state(seed=5, orders=30, anchor=ANCHOR, logistics_noise=noise)
+        state.advance(at - state.now)
+        truth = logistics_truth(state.world, state.now, noise)
+        lots = {sea.lot_id(line) for line in sea.lines}
+        assert {t["title_state"] for t in truth["title"] if t["lot_id"] in lots} >= {expected}, expected
+        (tmp_path / expected).mkdir()
+        position = _title_of_store(state, noise, tmp_path / expected, _sqlite_template)
+        verdict = title_verdict(ChainVerdict(), position, truth)
+        assert verdict.title == (1.0, 1.0) and verdict.value == (1.0, 1.0), (expected, verdict.title_table)
+        assert verdict.unvalued[0] == verdict.unvalued[1], expected
