@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     match_interval_seconds: int = Field(default=900, description="how often matching runs for every owner")
     sync_lag_seconds: int = Field(default=60, description="stop windows this far before now (late writes)")
     sync_initial_lookback_days: int = 30
+    reconcile_lookback_hours: int = Field(default=72, gt=0, le=24 * 30, description=(
+        "the daily reconciliation sync re-reads every shop's streams over this many hours before now "
+        "(pushes lost or missed by the cursor, late updates); cursors never move back"))
+    lost_push_interval_seconds: int = Field(default=900, gt=0, description=(
+        "how often undelivered marketplace pushes are fetched back (Shopee keeps them 3 days)"))
     http_timeout_seconds: float = 30.0
     http_max_retries: int = 6
     fx_max_rate_age_days: int = 7

@@ -53,9 +53,14 @@ class WebhookUnknownShop(WebhookRejected):
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    event_pk: int | None  # None for a duplicate
+    event_pk: int | None  # None for a duplicate (or a partner-level push naming no shop of ours)
     duplicate: bool
     kind: str
+    event_pks: tuple[int, ...] = ()  # every stored event to apply (a partner-level push: one per shop)
+
+    @property
+    def to_apply(self) -> tuple[int, ...]:
+        return self.event_pks or ((self.event_pk,) if self.event_pk is not None else ())
 
 
 def _apps(session: Session, platform: str) -> list[tuple[str, str | None]]:
@@ -111,25 +116,56 @@ def receive(session: Session, vault: Vault, platform: str, body: bytes, authoriz
         event: WebhookEvent = get_adapter(platform).webhook_parse(body)
     except (ValueError, WebhookError) as exc:
         raise WebhookRejected(f"unreadable {platform} push: {exc}") from exc
-    if not event.shop_id:
+    return store_event(session, platform, event, body.decode("utf-8"), apps)
+
+
+def store_event(session: Session, platform: str, event: WebhookEvent, body: str, apps: set[str] | None) -> Received:
+    """Store a decoded event once per event id (``apps``: the app keys that signed it; None when it came
+    from an authenticated API call instead, such as Shopee's lost-push list).
+
+    A shop-level event must name a registered shop of an app that signed. A partner-level event (Shopee
+    codes 1, 2, 12: ``shop_ids``, no ``shop_id``) is stored once per registered shop it names, each
+    under its own id (``<event id>:<shop>``), and applied per shop; the shops it names that are not
+    registered here are other sellers of the same app. When it names none registered here it is kept
+    once, ``ignored``, with the shops it named, so nothing is lost."""
+    if not event.shop_id and not event.shop_ids:
         raise WebhookRejected(f"{platform} push names no shop")
-    shop = session.scalars(select(ShopRow).where(ShopRow.platform == platform,
-                                                 ShopRow.shop_id == event.shop_id)).first()
-    if shop is None:
-        raise WebhookUnknownShop(f"{platform} push for unknown shop {event.shop_id!r}")
-    if credential_of(session, shop).app_key not in apps:
-        raise WebhookUnauthorized(f"{platform} push signature does not verify for shop {event.shop_id!r}")
-    inserted = session.execute(
+    if event.shop_id:
+        shop = session.scalars(select(ShopRow).where(ShopRow.platform == platform,
+                                                     ShopRow.shop_id == event.shop_id)).first()
+        if shop is None:
+            raise WebhookUnknownShop(f"{platform} push for unknown shop {event.shop_id!r}")
+        if apps is not None and credential_of(session, shop).app_key not in apps:
+            raise WebhookUnauthorized(f"{platform} push signature does not verify for shop {event.shop_id!r}")
+        targets = [(event.event_id, shop)]
+    else:
+        shops = session.scalars(select(ShopRow).where(ShopRow.platform == platform,
+                                                      ShopRow.shop_id.in_(event.shop_ids))
+                                .order_by(ShopRow.shop_id)).all()
+        targets = [(f"{event.event_id}:{shop.shop_id}", shop) for shop in shops
+                   if apps is None or credential_of(session, shop).app_key in apps]
+    if not targets:
+        inserted = _insert(session, platform, event, event.event_id, None, body, "ignored",
+                           f"names no shop registered here: {', '.join(event.shop_ids)[:900]}")
+        return Received(None, inserted is None, event.kind)
+    pks = []
+    for event_id, shop in targets:
+        inserted = _insert(session, platform, event, event_id, shop, body, "received", None)
+        if inserted is not None:
+            pks.append(inserted[0])
+    return Received(pks[0] if pks else None, not pks, event.kind, tuple(pks))
+
+
+def _insert(session: Session, platform: str, event: WebhookEvent, event_id: str, shop: ShopRow | None, body: str,
+            status: str, detail: str | None):
+    return session.execute(
         insert_for(session, WebhookEventRow.__table__).values(
-            platform=platform, event_id=event.event_id, owner_id=shop.owner_id, shop_id=shop.shop_id,
-            kind=event.kind, order_id=event.order_id, raw_status=event.raw_status,
-            source_updated_at=event.source_updated_at, status="received",
-            body=body.decode("utf-8"))
+            platform=platform, event_id=event_id[:255], owner_id=shop.owner_id if shop else None,
+            shop_id=shop.shop_id if shop else None, kind=event.kind, order_id=event.order_id,
+            raw_status=(event.raw_status or "")[:64] or None, source_updated_at=event.source_updated_at,
+            status=status, detail=detail, body=body)
         .on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(WebhookEventRow.id)
     ).first()
-    if inserted is None:
-        return Received(None, True, event.kind)
-    return Received(inserted[0], False, event.kind)
 
 
 def apply(engine: Engine, vault: Vault, event_pk: int, transports: TransportPool | None = None) -> str:
@@ -160,6 +196,22 @@ def apply(engine: Engine, vault: Vault, event_pk: int, transports: TransportPool
             detail = ", ".join(f"{k} {v}" for k, v in outcome.counts.items() if v) or None
             if outcome.not_found:
                 detail = f"not found upstream: {', '.join(outcome.not_found)}"
+        elif event.kind == "TRACKING_NUMBER" and event.order_id:
+            # the push only says a package got its number: re-read the order (numbers in one batch call)
+            transport = transports.transport(shop.platform) if transports is not None else None
+            outcome = refresh_orders(engine, shop, vault, [event.order_id], transport=transport)
+            changed = outcome.counts.get("created", 0) + outcome.counts.get("updated", 0)
+            status = "applied" if changed else "failed" if outcome.counts.get("failed") or outcome.not_found \
+                else "unchanged"
+            detail = ", ".join(f"{k} {v}" for k, v in outcome.counts.items() if v) or None
+        elif event.kind == "AUTH_EXPIRING":
+            until = event.source_updated_at.isoformat(timespec="minutes") if event.source_updated_at else "soon"
+            reason = f"authorization expires before {until}; authorize the shop again"
+            with session_scope(engine) as session:
+                session.execute(update(ShopRow).where(ShopRow.id == shop.id).values(status_reason=reason))
+                write_audit(session, entity="shops", key=f"{shop.platform}:{shop.shop_id}", action="auth_expiring",
+                            owner_id=shop.owner_id, changes={"reason": reason}, actor="webhook")
+            status, detail = "applied", reason
         elif event.kind == "RETURN_STATUS" and event.order_id:
             transport = transports.transport(shop.platform) if transports is not None else None
             counts = refresh_returns(engine, shop, vault, [event.order_id], transport=transport)

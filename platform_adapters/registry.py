@@ -45,9 +45,11 @@ class WebhookEvent:
     """A verified push from a marketplace, reduced to what the application acts on.
 
     ``event_id`` is stable for the same notification (dedupe key); ``source_updated_at`` lets a late,
-    older notification be recognised as stale. ``kind``: ORDER_STATUS, RETURN_STATUS (a return,
-    refund or cancellation of ``order_id`` changed), AUTH_REVOKED, AUTH_EXPIRING or OTHER (kept, not
-    acted on).
+    older notification be recognised as stale. ``kind``: ORDER_STATUS, TRACKING_NUMBER (a package of
+    ``order_id`` got its number), RETURN_STATUS (a return, refund or cancellation of ``order_id``
+    changed), AUTH_GRANTED, AUTH_REVOKED, AUTH_EXPIRING or OTHER (kept, not acted on).
+    A partner-level push (Shopee codes 1, 2, 12) names no single shop: ``shop_id`` is None and
+    ``shop_ids`` lists the shops it is about; the application processes it once per registered shop.
     """
 
     platform: Platform
@@ -58,6 +60,7 @@ class WebhookEvent:
     raw_status: str | None = None
     source_updated_at: datetime | None = None
     raw: Any = None
+    shop_ids: tuple[str, ...] = ()
 
 
 class OrderSource(Protocol):

@@ -53,10 +53,10 @@ def make_celery(settings: Settings) -> Celery:
         return task.request.retries + 1
 
     @task_named("aggregator.sync_shop", max_retries=20)
-    def sync_shop_task(task, shop_pk: int, stream: str = "orders") -> dict:
+    def sync_shop_task(task, shop_pk: int, stream: str = "orders", reconcile: bool = False) -> dict:
         def body() -> dict:
             try:
-                return work.sync_shop(settings, shop_pk, stream)
+                return work.sync_shop(settings, shop_pk, stream, reconcile=reconcile)
             except work.SyncBusy:
                 raise
             except Exception as exc:  # the run's own row says what it did; record what escaped it
@@ -75,6 +75,22 @@ def make_celery(settings: Settings) -> Celery:
             return len(jobs)
 
         return _retrying(task, lambda: recorded(engine(), "sync-due-shops", fan_out, attempt=attempt(task)))
+
+    @task_named("aggregator.reconcile_due", max_retries=job_named("reconcile-syncs").max_retries)
+    def reconcile_due_task(task) -> int:
+        def fan_out() -> int:
+            jobs = work.due_syncs(settings)
+            for shop_pk, stream in jobs:
+                sync_shop_task.delay(shop_pk, stream, True)
+            return len(jobs)
+
+        return _retrying(task, lambda: recorded(engine(), "reconcile-syncs", fan_out, attempt=attempt(task)))
+
+    @task_named("aggregator.recover_lost_pushes", max_retries=job_named("recover-lost-pushes").max_retries)
+    def recover_lost_pushes_task(task) -> dict:
+        return _retrying(task, lambda: recorded(engine(), "recover-lost-pushes",
+                                                lambda: work.recover_lost_pushes(settings), attempt=attempt(task)),
+                         base=30.0)
 
     def owner_tasks(job: str, task_name: str, fan_out_name: str) -> None:
         @task_named(task_name, max_retries=20)

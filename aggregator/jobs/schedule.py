@@ -120,6 +120,13 @@ JOBS: tuple[Job, ...] = (
     Job("sync-due-shops", "aggregator.sync_due", Every(setting="sync_interval_seconds"),
         lambda s: _work().run_due_syncs(s),
         "sync every active shop's streams from their cursors"),
+    # a second net under pushes and cursors: re-read the last reconcile_lookback_hours of every stream
+    Job("reconcile-syncs", "aggregator.reconcile_due", DailyAt(hours=(2,), minute=40),
+        lambda s: _work().run_due_syncs(s, reconcile=True),
+        "re-read every active shop's streams over the reconciliation window (missed pushes, late updates)"),
+    Job("recover-lost-pushes", "aggregator.recover_lost_pushes", Every(setting="lost_push_interval_seconds"),
+        lambda s: [_work().recover_lost_pushes(s)],
+        "fetch back, store and apply the pushes a marketplace could not deliver (Shopee lost pushes)"),
     Job("match-owners", "aggregator.match_due", Every(setting="match_interval_seconds"),
         lambda s: _work().run_for_owners(s, "match-owners"),
         "match every owner's changed data (links, exceptions, title)"),

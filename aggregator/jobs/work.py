@@ -6,7 +6,7 @@ message carries only ids, never secrets.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -27,8 +27,10 @@ def engine_for(url: str) -> Engine:
     return create_engine_for(url)
 
 
-def sync_shop(settings: Settings, shop_pk: int, stream: str = "orders") -> dict[str, Any]:
-    """Sync one (shop, stream) from its cursor. Raises ``SyncBusy`` when another worker holds it."""
+def sync_shop(settings: Settings, shop_pk: int, stream: str = "orders", reconcile: bool = False) -> dict[str, Any]:
+    """Sync one (shop, stream) from its cursor; ``reconcile``: re-read the last
+    ``reconcile_lookback_hours`` whatever the cursor says (the cursor never moves back; every write is an
+    upsert, so what was already stored is unchanged). Raises ``SyncBusy`` when another worker holds it."""
     from aggregator.sync.marketplace import ShopNotReady, sync_shop as sync_stream
 
     engine = engine_for(settings.effective_database_url)
@@ -37,8 +39,9 @@ def sync_shop(settings: Settings, shop_pk: int, stream: str = "orders") -> dict[
     if shop is None:
         return {"shop_pk": shop_pk, "status": "skipped", "reason": "shop no longer exists"}
     try:
+        since = (datetime.now(timezone.utc) - timedelta(hours=settings.reconcile_lookback_hours)) if reconcile else None
         summary = sync_stream(
-            engine, shop, Vault.from_settings(settings), stream,
+            engine, shop, Vault.from_settings(settings), stream, since=since,
             retries=settings.http_max_retries, timeout=settings.http_timeout_seconds,
             lag=timedelta(seconds=settings.sync_lag_seconds),
             initial_lookback=timedelta(days=settings.sync_initial_lookback_days),
@@ -52,6 +55,18 @@ def sync_shop(settings: Settings, shop_pk: int, stream: str = "orders") -> dict[
     if stream == "settlements" and summary.status in ("succeeded", "partial"):
         result["booking"] = book_settlements(settings, shop.owner_id)  # journals exist after every sync
     return result
+
+
+def recover_lost_pushes(settings: Settings) -> dict[str, Any]:
+    """Fetch back, store, confirm and apply the pushes the marketplaces could not deliver
+    (``aggregator.push_recovery``; Shopee's lost-push list)."""
+    from aggregator.push_recovery import recover_lost_pushes as recover
+
+    reports = recover(engine_for(settings.effective_database_url), Vault.from_settings(settings))
+    for report in reports:
+        log.info("lost pushes: %s", report.line())
+    return {"apps": len(reports), "stored": sum(r.stored for r in reports),
+            "unreadable": sum(r.unreadable for r in reports), "lines": [r.line() for r in reports]}
 
 
 def book_settlements(settings: Settings, owner_id: str) -> dict[str, Any]:
@@ -127,20 +142,20 @@ def reap_runs(settings: Settings) -> dict[str, Any]:
     return {"job": "reap-runs", "abandoned": [item.run_id for item in closed]}
 
 
-def run_due_syncs(settings: Settings) -> list[dict[str, Any]]:
-    """The ``sync-due-shops`` job in this process: every due (shop, stream) one after the other; a shop
-    that fails is recorded and the next one goes on."""
+def run_due_syncs(settings: Settings, reconcile: bool = False) -> list[dict[str, Any]]:
+    """The ``sync-due-shops`` job in this process (``reconcile-syncs`` with ``reconcile``): every due
+    (shop, stream) one after the other; a shop that fails is recorded and the next one goes on."""
     from aggregator.jobs.history import record_failure
 
+    job = "reconcile-syncs" if reconcile else "sync-due-shops"
     results = []
     for shop_pk, stream in due_syncs(settings):
         try:
-            results.append(sync_shop(settings, shop_pk, stream))
+            results.append(sync_shop(settings, shop_pk, stream, reconcile=reconcile))
         except SyncBusy as exc:  # another process is on it: its run will do
             results.append({"shop_pk": shop_pk, "stream": stream, "status": "busy", "reason": str(exc)})
         except Exception as exc:
-            record_failure(engine_for(settings.effective_database_url), "sync-due-shops", exc,
-                           target=f"shop#{shop_pk} {stream}")
+            record_failure(engine_for(settings.effective_database_url), job, exc, target=f"shop#{shop_pk} {stream}")
             results.append({"shop_pk": shop_pk, "stream": stream, "status": "error",
                             "reason": f"{type(exc).__name__}: {exc}"})
     return results

@@ -13,8 +13,10 @@ The ``/_sandbox`` endpoints are the test harness, never faulted:
   order line -> lot -> receipt -> container -> bill of lading -> customs entry with its units, and every
   lot's units by title holder, title state and location);
 * ``GET /_sandbox/clock``, ``POST /_sandbox/clock/advance?seconds=N``: the simulated clock;
-* ``POST /_sandbox/webhooks`` (``{"url", "duplicate_rate", "out_of_order", "platforms"}``, loopback
-  URLs only) and ``GET /_sandbox/webhooks/deliveries``;
+* ``POST /_sandbox/webhooks`` (``{"url", "duplicate_rate", "out_of_order", "platforms", "lose_rate"}``,
+  loopback URLs only) and ``GET /_sandbox/webhooks/deliveries``; ``POST /_sandbox/push/partner``
+  (``{"code": 1|2|12, "shop_ids": [...]}``) sends a Shopee partner-level push now; a Shopee push lost
+  (``lose_rate``) or not answered 200 is served back by ``/api/v2/push/get_lost_push_message``;
 * ``GET``/``POST /_sandbox/faults``: injected-fault counts / replace the plan (``{"spec": "429=0.1"}``);
 * ``GET /_sandbox/logistics/{name}.csv[?owner_id=…][&warehouse=…]``: the logistics files of the same world
   (all rows, or one owner's or one warehouse's).
@@ -123,7 +125,7 @@ def truth_returns(state: SandboxState, platform: str | None = None) -> list[dict
 
 
 def build_app(state: SandboxState) -> Starlette:
-    WebhookPusher(state)
+    pusher = WebhookPusher(state)
 
     async def shops(request: Request) -> Response:
         apps = {name: {"app_key": a.app_key, "app_secret": a.app_secret} for name, a in state.world.apps.items()}
@@ -165,12 +167,24 @@ def build_app(state: SandboxState) -> Starlette:
         try:
             config = json.loads(await request.body() or b"{}")
             configure_webhooks(state, config.get("url"), config.get("duplicate_rate", 0.0),
-                               config.get("out_of_order", False), config.get("platforms") or PLATFORMS)
+                               config.get("out_of_order", False), config.get("platforms") or PLATFORMS,
+                               config.get("lose_rate", 0.0))
         except (ValueError, AttributeError, TypeError) as exc:
             return json_reply({"error": str(exc)}, 400)
         settings = state.webhooks
         return json_reply({"url": settings.url, "duplicate_rate": settings.duplicate_rate,
                            "out_of_order": settings.out_of_order, "platforms": list(settings.platforms)})
+
+    async def partner_push(request: Request) -> Response:
+        try:
+            config = json.loads(await request.body() or b"{}")
+            code, shop_ids = int(config["code"]), [str(s) for s in config["shop_ids"]]
+            if code not in (1, 2, 12) or not shop_ids or any(state.shop("shopee", s) is None for s in shop_ids):
+                raise ValueError("code must be 1, 2 or 12 and shop_ids the sandbox's Shopee shops")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return json_reply({"error": str(exc)}, 400)
+        pusher.push_partner(code, shop_ids)
+        return json_reply({"pushed": code, "shop_ids": shop_ids})
 
     async def deliveries(request: Request) -> Response:
         return json_reply({"deliveries": state.webhooks.deliveries})
@@ -212,6 +226,7 @@ def build_app(state: SandboxState) -> Starlette:
         Route("/_sandbox/clock/advance", advance, methods=["POST"]),
         Route("/_sandbox/webhooks", webhooks, methods=["POST"]),
         Route("/_sandbox/webhooks/deliveries", deliveries, methods=["GET"]),
+        Route("/_sandbox/push/partner", partner_push, methods=["POST"]),
         Route("/_sandbox/faults", faults, methods=["GET", "POST"]),
         Route("/_sandbox/logistics/{name}", logistics, methods=["GET"]),
     ]

@@ -131,6 +131,9 @@ class ShopeeApi:
             self._route("/payment/get_escrow_detail", self.escrow_detail),
             self._route("/payment/get_escrow_list", self.escrow_list),
             self._route("/payment/get_payout_detail", self.payout_detail),
+            self._route("/push/get_lost_push_message", self.lost_push_messages),
+            self._route("/push/confirm_consumed_lost_push_message", self.confirm_lost_pushes, ("POST",),
+                        allow_truncate=False),
             self._route("/returns/get_return_list", self.return_list),
             self._route("/returns/get_return_detail", self.return_detail),
         ]
@@ -385,6 +388,33 @@ class ShopeeApi:
         return _ok({"escrow_list": [{"order_sn": o.order_id, "payout_amount": _money(settlement_of(o).net),
                                      "escrow_release_time": o.settled_at} for o in page],
                     "more": page_no * page_size < len(orders)})
+
+    # -- lost pushes --------------------------------------------------------------------------
+    async def lost_push_messages(self, request: Request, _shop) -> Response:
+        """The earliest 100 lost pushes not confirmed consumed (``v2.push.get_lost_push_message``)."""
+        hooks = self.state.webhooks
+        waiting = [(mid, m) for mid, m in hooks.lost if mid > hooks.lost_confirmed]
+        page = waiting[:100]
+        return _ok({"push_message_list": [m for _, m in page], "has_next_page": len(waiting) > 100,
+                    "last_message_id": page[-1][0] if page else hooks.lost_confirmed})
+
+    async def confirm_lost_pushes(self, request: Request, _shop) -> Response:
+        body = await self._body_any(request)
+        last = body.get("last_message_id")
+        if isinstance(last, bool) or not isinstance(last, int):
+            raise ShopeeError("error_param", "last_message_id is required.")
+        hooks = self.state.webhooks
+        hooks.lost_confirmed = max(hooks.lost_confirmed, last)
+        return json_reply({"request_id": request_id(), "error": "", "message": ""})
+
+    async def _body_any(self, request: Request) -> dict:
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            raise ShopeeError("error_param", "Body is not valid JSON.") from None
+        if not isinstance(body, dict):
+            raise ShopeeError("error_param", "Body must be a JSON object.")
+        return body
 
     # -- returns ------------------------------------------------------------------------------
     async def return_list(self, request: Request, shop: WorldShop) -> Response:

@@ -35,6 +35,9 @@ class WebhookSettings:
     out_of_order: bool = False
     platforms: tuple[str, ...] = ("shopee", "lazada", "tiktok")
     deliveries: list[dict] = field(default_factory=list)
+    lose_rate: float = 0.0  # share of pushes never delivered (Shopee lists them as lost pushes)
+    lost: list[tuple[int, dict]] = field(default_factory=list)  # Shopee (message id, lost push message)
+    lost_confirmed: int = 0  # confirm_consumed_lost_push_message's last_message_id
 
 
 class SandboxState:

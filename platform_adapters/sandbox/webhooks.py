@@ -31,27 +31,33 @@ LAZADA_SITE = {"SG": "lazada_sg", "MY": "lazada_my", "TH": "lazada_th", "PH": "l
 
 
 def configure_webhooks(state: SandboxState, url: str | None, duplicate_rate: float = 0.0,
-                       out_of_order: bool = False, platforms=PLATFORMS) -> None:
+                       out_of_order: bool = False, platforms=PLATFORMS, lose_rate: float = 0.0) -> None:
     """Set where pushes go (``{platform}`` in the URL is replaced by shopee/lazada/tiktok, as each platform
     has its own registered callback URL); refuses anything but a loopback URL and rates outside [0, 1]."""
     if url is not None and urlsplit(url).hostname not in LOOPBACK_HOSTS:
         raise ValueError("webhook URL must be on loopback (127.0.0.1, localhost, ::1)")
-    if not 0.0 <= float(duplicate_rate) <= 1.0:
-        raise ValueError("duplicate_rate must be within [0, 1]")
+    if not 0.0 <= float(duplicate_rate) <= 1.0 or not 0.0 <= float(lose_rate) <= 1.0:
+        raise ValueError("duplicate_rate and lose_rate must be within [0, 1]")
     unknown = set(platforms) - set(PLATFORMS)
     if unknown:
         raise ValueError(f"unknown platforms: {sorted(unknown)}")
     settings = state.webhooks
     settings.url, settings.duplicate_rate = url, float(duplicate_rate)
     settings.out_of_order, settings.platforms = bool(out_of_order), tuple(platforms)
+    settings.lose_rate = float(lose_rate)
 
 
 def status_messages(state: SandboxState, order: WorldOrder, raw_status: str, at: int) -> list[dict]:
     """The JSON bodies one status change produces (Lazada: one per order item)."""
     shop = order.shop
     if shop.platform == "shopee":
-        return [{"data": {"items": [], "ordersn": order.order_id, "status": raw_status, "completed_scenario": "",
-                          "update_time": at}, "shop_id": int(shop.shop_id), "code": 3, "timestamp": at}]
+        out = [{"data": {"items": [], "ordersn": order.order_id, "status": raw_status, "completed_scenario": "",
+                         "update_time": at}, "shop_id": int(shop.shop_id), "code": 3, "timestamp": at}]
+        if raw_status == "PROCESSED":  # the packages got their tracking numbers (order_trackingno_push)
+            out += [{"data": {"ordersn": order.order_id, "forder_id": "", "package_number": package.package_id,
+                              "tracking_no": package.tracking_number}, "shop_id": int(shop.shop_id), "code": 4,
+                     "timestamp": at} for package in order.packages]
+        return out
     if shop.platform == "lazada":
         return [{"seller_id": shop.shop_id, "message_type": 0, "data": {
             "order_status": raw_status, "status_update_time": at, "trade_order_id": order.order_id,
@@ -94,6 +100,21 @@ def case_messages(case, step: str, at: int) -> list[dict]:
                           "return_status": status, "return_id": case.return_id, "create_time": case.created_at,
                           "update_time": at}}]
     return []
+
+
+def partner_message(state: SandboxState, code: int, shop_ids: list[str], at: int) -> dict:
+    """A Shopee partner-level push (no top-level shop): 1 shop authorization, 2 authorization
+    cancelled (a main account's ``shop_id_list``), 12 authorizations expiring within a week."""
+    ids = [int(s) for s in shop_ids]
+    if code == 12:
+        return {"code": 12, "timestamp": at, "data": {"merchant_expire_soon": [], "shop_expire_soon": ids,
+                                                      "user_expire_soon": [], "expire_before": at + 7 * 86400,
+                                                      "page_no": 1, "total_page": 1}}
+    words = {1: ("shop authorization by user", "authorized successfully"),
+             2: ("user cancel shop authorization", "cancelled its authorization")}[code]
+    data = {"authorize_type": words[0], "success": 1, "extra": f"shops have been {words[1]}"}
+    data.update({"shop_id": ids[0]} if len(ids) == 1 else {"shop_id_list": ids, "main_account_id": 68272})
+    return {"data": data, "partner_id": int(state.world.apps["shopee"].app_key), "code": code, "timestamp": at}
 
 
 def sign_message(state: SandboxState, platform: str, url: str, body: bytes) -> str:
@@ -153,8 +174,19 @@ class WebhookPusher:
             for i in range(0, len(queue) - 1, 2):
                 if self._rng.random() < 0.5:
                     queue[i], queue[i + 1] = queue[i + 1], queue[i]
+        self.deliver(queue)
+
+    def deliver(self, queue: list[tuple[str, str, str, bytes, bool]]) -> None:
+        """POST each signed push; one the sandbox "loses" (``lose_rate``) or that is not answered 200 is,
+        for Shopee, kept as a lost push (``get_lost_push_message``)."""
+        settings = self.state.webhooks
         with httpx.Client(timeout=10.0) as client:
             for platform, order_id, raw, body, duplicate in queue:
+                if settings.lose_rate and self._rng.random() < settings.lose_rate:
+                    self._lost(platform, body)
+                    settings.deliveries.append({"platform": platform, "order_id": order_id, "status": raw,
+                                                "duplicate": duplicate, "http_status": "lost"})
+                    continue
                 url = settings.url.replace("{platform}", platform)  # one callback URL per platform, as registered
                 headers = {"Content-Type": "application/json",
                            "Authorization": sign_message(self.state, platform, url, body)}
@@ -162,5 +194,24 @@ class WebhookPusher:
                     status = client.post(url, content=body, headers=headers).status_code
                 except httpx.HTTPError as exc:
                     status = f"error: {type(exc).__name__}"
+                if status != 200:
+                    self._lost(platform, body)
                 settings.deliveries.append({"platform": platform, "order_id": order_id, "status": raw,
                                             "duplicate": duplicate, "http_status": status})
+
+    def _lost(self, platform: str, body: bytes) -> None:
+        if platform != "shopee":
+            return
+        message = json.loads(body)
+        settings = self.state.webhooks
+        entry = {"code": message["code"], "timestamp": self.state.tokens.now(), "data": body.decode()}
+        if "shop_id" in message:  # a partner-level push has none
+            entry["shop_id"] = message["shop_id"]
+        settings.lost.append((len(settings.lost) + 176610, entry))
+
+    def push_partner(self, code: int, shop_ids: list[str]) -> None:
+        """Send a Shopee partner-level push now (at the simulated clock)."""
+        if self.state.webhooks.url:
+            body = json.dumps(partner_message(self.state, code, shop_ids, self.state.now),
+                              separators=(",", ":")).encode()
+            self.deliver([("shopee", "", f"code {code}", body, False)])

@@ -10,7 +10,7 @@ from platform_adapters.canonical import MappingResult, Order, Platform, ReturnRe
 from platform_adapters.http.transport import Transport
 from platform_adapters.registry import AuthorizedShop, ShopContext, WebhookEvent, settlement_results
 from platform_adapters.shopee import auth, mapping, payout_mapping, settlement_mapping, webhooks
-from platform_adapters.shopee import return_mapping
+from platform_adapters.shopee import push, return_mapping
 from platform_adapters.shopee.returns import ShopeeReturnSource
 from platform_adapters.shopee.client import ShopeeClient
 from platform_adapters.shopee.finance import ShopeeSettlementSource
@@ -89,3 +89,11 @@ class ShopeeAdapter:
 
     def webhook_parse(self, raw_body: bytes) -> WebhookEvent:
         return webhooks.parse(raw_body)
+
+    def lost_pushes(self, settings: ShopeeSettings, transport: Transport, clock: Callable[[], datetime]):
+        """The next page of pushes Shopee could not deliver (``shopee.push``)."""
+        return push.lost_pushes(settings, transport, clock)
+
+    def confirm_lost_pushes(self, settings: ShopeeSettings, transport: Transport, marker: int,
+                            clock: Callable[[], datetime]) -> None:
+        push.confirm_consumed(settings, transport, marker, clock)

@@ -62,9 +62,9 @@ async def push(platform: str, request: Request, background: BackgroundTasks) -> 
         raise HTTPException(exc.status, str(exc)) from exc
     finally:
         session.close()
-    if received.event_pk is not None:
+    for event_pk in received.to_apply:  # a partner-level push: one event per registered shop it names
         if state.enqueue_webhook is not None:
-            state.enqueue_webhook(received.event_pk)
+            state.enqueue_webhook(event_pk)
         else:
-            background.add_task(apply, state.engine, state.vault, received.event_pk, state.transports)
+            background.add_task(apply, state.engine, state.vault, event_pk, state.transports)
     return {"received": True, "duplicate": received.duplicate}
