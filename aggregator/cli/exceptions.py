@@ -116,7 +116,8 @@ def resolve(app: AppContext, item_id: int, note: str, link: str | None, qty: int
     from aggregator.store.db import session_scope
 
     with session_scope(app.ready_engine()) as session:
-        item = resolve_item(session, get_item(session, item_id), note=note, actor="cli", link=link, qty=qty)
+        item = get_item(session, item_id, for_update=True)
+        resolve_item(session, item, note=note, actor="cli", link=link, qty=qty)
         described = f"exception #{item.id} ({item.queue} {item.kind}) resolved: {item.resolution}"
     click.echo(described)
 
@@ -135,7 +136,7 @@ def retry(app: AppContext, item_ids: tuple[int, ...], owner_id: str | None) -> N
     vault = Vault.from_settings(app.settings)
     failed = 0
     with session_scope(app.ready_engine()) as session:
-        items = ([get_item(session, i, owner_id) for i in item_ids] if item_ids else
+        items = ([get_item(session, i, owner_id, for_update=True) for i in item_ids] if item_ids else
                  list_items(session, Filters(owner_id=owner_id, kind="parked"), limit=1_000_000))
         for item in sorted(items, key=lambda i: i.id):
             outcome = retry_item(session, vault, item, actor="cli")

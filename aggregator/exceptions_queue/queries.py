@@ -93,9 +93,12 @@ def count_by_kind(session: Session, filters: Filters) -> dict[str, int]:
     return {str(kind): int(n) for kind, n in session.execute(query.order_by(ExceptionItem.kind)).all()}
 
 
-def get_item(session: Session, item_id: int, owner_id: str | None = None) -> ExceptionItem:
-    """The item ``item_id`` (of ``owner_id`` when given: another owner's item is "not found" too)."""
-    item = session.get(ExceptionItem, item_id)
+def get_item(session: Session, item_id: int, owner_id: str | None = None, *, for_update: bool = False
+             ) -> ExceptionItem:
+    """The item ``item_id`` (of ``owner_id`` when given: another owner's item is "not found" too). With
+    ``for_update`` the row is locked for this transaction and read afresh, so two people resolving or retrying
+    the same item act one after the other and the second sees the first's outcome."""
+    item = session.get(ExceptionItem, item_id, with_for_update=for_update or None, populate_existing=for_update)
     if item is None or (owner_id is not None and item.owner_id != owner_id):
         whose = f" of owner {owner_id!r}" if owner_id is not None else ""
         raise ExceptionNotFound(f"no exception #{item_id}{whose} (see: aggregator exceptions list)")

@@ -144,3 +144,39 @@ def test_the_matchers_exceptions_keep_their_row_go_and_come_back_and_tell_live_c
     assert [e for e in events if e.key in (amb, unl, fin)] == [
         ("exception.opened", fin), ("exception.opened", amb), ("exception.opened", unl),
         ("exception.resolved", amb), ("exception.resolved", fin), ("exception.opened", amb)]
+
+
+def test_two_people_resolving_one_item_act_one_after_the_other(pg_engine) -> None:
+    """On PostgreSQL the second resolver waits for the first's commit, then sees it closed and is refused."""
+    import threading
+
+    from aggregator.exceptions_queue.actions import QueueRefusal, resolve
+    from aggregator.exceptions_queue.queries import get_item
+    from aggregator.store.db import session_factory
+
+    with session_scope(pg_engine) as session:
+        item_id = park(session, owner_id=None, source="import:outbound", kind="mapping_error", reason="bad row",
+                       raw_payload={}).id
+    first = session_factory(pg_engine)()
+    resolve(first, get_item(first, item_id, for_update=True), note="first", actor="ana")  # holds the row lock
+    outcome: list[str] = []
+
+    def second() -> None:
+        with session_scope(pg_engine) as session:
+            try:
+                resolve(session, get_item(session, item_id, for_update=True), note="second", actor="ben")
+                outcome.append("resolved")
+            except QueueRefusal as exc:
+                outcome.append(str(exc))
+
+    waiting = threading.Thread(target=second)
+    waiting.start()
+    waiting.join(timeout=1.0)
+    assert waiting.is_alive()  # blocked on the first resolver's lock
+    first.commit()
+    first.close()
+    waiting.join(timeout=30)
+    assert outcome == [f"exception #{item_id} is already resolved (first)"]
+    with session_scope(pg_engine) as session:
+        assert (session.get(ExceptionItem, item_id).resolved_by,
+                session.get(ExceptionItem, item_id).resolution) == ("ana", "first")

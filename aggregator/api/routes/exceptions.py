@@ -94,9 +94,9 @@ def _detail(session: Session, item: ExceptionItem) -> ExceptionDetailOut:
                               candidates=[Candidate(**c) for c in candidates(session, item)], raw_payload=item.raw_payload)
 
 
-def _found(session: Session, principal: Principal, item_id: int) -> ExceptionItem:
+def _found(session: Session, principal: Principal, item_id: int, *, for_update: bool = False) -> ExceptionItem:
     try:
-        item = get_item(session, item_id)
+        item = get_item(session, item_id, for_update=for_update)
     except ExceptionNotFound:
         raise HTTPException(404, "exception not found") from None
     if not principal.sees(item.owner_id):  # another owner's item (or an unattributed one) is not found either
@@ -144,7 +144,7 @@ def resolve_exception(exception_id: ItemId, body: ResolveIn, principal: Principa
     from aggregator.exceptions_queue.actions import resolve
     from aggregator.matching_service.manual_links import ManualLinkRefused
 
-    item = _found(session, principal, exception_id)
+    item = _found(session, principal, exception_id, for_update=True)
     try:
         resolve(session, item, note=body.note, actor=principal.actor, link=body.link, qty=body.qty)
     except QueueRefusal as exc:
@@ -160,7 +160,7 @@ def retry_exception(exception_id: ItemId, request: Request, principal: Principal
     """Replay a parked record through its adapter's mapper and the store (still open if it fails again)."""
     from aggregator.exceptions_queue.actions import retry
 
-    item = _found(session, principal, exception_id)
+    item = _found(session, principal, exception_id, for_update=True)
     vault = request.app.state.vault
     if vault is None and item.queue == "parked" and item.status == "open":
         raise HTTPException(503, "parked records cannot be replayed on this server (no vault configured)")
