@@ -26,6 +26,7 @@ BENCHMARKS = {
     "bench_webhooks.py": ["--pushes", "300"],
     "bench_settlement_export.py": ["--lines", "1000000"],
     "bench_exceptions_queue.py": ["--sizes", "20000", "1000000"],
+    "bench_analytics.py": ["--orders", "1000000", "--series", "1000"],
 }
 
 

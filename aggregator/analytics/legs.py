@@ -53,35 +53,42 @@ _DIMENSION_COLUMN = {"owner": "owner_id", "platform": "platform", "shop": "shop"
 
 
 def _seconds(end: pd.Series, start: pd.Series) -> pd.Series:
-    return (pd.to_datetime(end, utc=True) - pd.to_datetime(start, utc=True)).dt.total_seconds()
+    return (end - start).dt.total_seconds()
+
+
+def _instants(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with ``columns`` as aware UTC datetimes (converted once)."""
+    return frame.assign(**{c: pd.to_datetime(frame[c], utc=True) for c in columns})
 
 
 def order_legs(orders: pd.DataFrame, lots: pd.DataFrame) -> pd.DataFrame:
     """One row per order: its dimensions, ``month`` (of ``ordered_at``, UTC), each leg in seconds (column
     named as the leg) and in days (``<leg>_days``)."""
-    out = orders[ORDER_COLUMNS].copy().reset_index(drop=True)
-    ordered = pd.to_datetime(out["ordered_at"], utc=True)
-    out["month"] = ordered.dt.strftime("%Y-%m")
+    out = _instants(orders[ORDER_COLUMNS].reset_index(drop=True), ORDER_COLUMNS[5:])
+    out["month"] = out["ordered_at"].dt.strftime("%Y-%m")
     out["shop"] = out["platform"].astype(str) + ":" + out["shop_id"].astype(str)
-    per_lot = lots[LOT_COLUMNS].merge(out[["order_key", "ordered_at", "paid_out_at"]], on="order_key", how="inner")
-    weighted: dict[str, pd.Series] = {}
-    if not per_lot.empty:
+    per_lot = _instants(lots[LOT_COLUMNS], LOT_COLUMNS[3:]).merge(
+        out[["order_key", "ordered_at", "paid_out_at"]], on="order_key", how="inner")
+    lot_legs = [leg for leg in LEGS if leg.per_lot]
+    sums = None
+    if not per_lot.empty:  # Σ units × seconds and Σ units per order and leg, over the lots with both ends known
         units = per_lot["units"].astype(float)
-        for leg in LEGS:
-            if not leg.per_lot:
-                continue
+        parts = {"order_key": per_lot["order_key"]}
+        for leg in lot_legs:
             seconds = _seconds(per_lot[leg.end], per_lot[leg.start])
             known = seconds.notna()
-            frame = pd.DataFrame({"order_key": per_lot["order_key"], "w": units.where(known, 0.0),
-                                  "wx": (seconds * units).where(known, 0.0)})
-            sums = frame.groupby("order_key")[["w", "wx"]].sum()
-            weighted[leg.name] = (sums["wx"] / sums["w"]).where(sums["w"] > 0)
+            parts[f"{leg.name}__w"] = units.where(known, 0.0)
+            parts[f"{leg.name}__wx"] = (seconds * units).where(known, 0.0)
+        sums = pd.DataFrame(parts).groupby("order_key", sort=False).sum()
+    joined = out[["order_key"]].join(sums, on="order_key") if sums is not None else None
     for leg in LEGS:
-        if leg.per_lot:
-            series = weighted.get(leg.name)
-            out[leg.name] = out["order_key"].map(series) if series is not None else np.nan
-        else:
+        if not leg.per_lot:
             out[leg.name] = _seconds(out[leg.end], out[leg.start])
+        elif joined is None:
+            out[leg.name] = np.nan
+        else:
+            weight = joined[f"{leg.name}__w"]
+            out[leg.name] = (joined[f"{leg.name}__wx"] / weight).where(weight > 0)
         out[leg.name] = out[leg.name].astype(float)
         out[f"{leg.name}_days"] = out[leg.name] / DAY_SECONDS
     return out
@@ -104,12 +111,12 @@ def leg_distributions(legs: pd.DataFrame, dimensions: tuple[str, ...] = DIMENSIO
     if table.empty:
         return table.assign(inconsistent=pd.Series(dtype=int))
     flags = pd.DataFrame({column: negative[column] for column in days})
-    flags = pd.concat([renamed[list(dimensions)], flags], axis=1)
-    counts = []
-    for row in table.itertuples(index=False):
-        part = flags[flags[row.dimension].astype(str) == row.group] if row.group else \
-            flags[flags[row.dimension].isna()]
-        counts.append(int(part[row.leg].sum()))
+    per_group = {}
+    for dimension in dimensions:
+        groups = renamed[dimension].map(lambda v: "" if pd.isna(v) else str(v))
+        for group, sums in flags.groupby(groups.to_numpy(), sort=False).sum().iterrows():
+            per_group[(dimension, group)] = sums
+    counts = [int(per_group[(row.dimension, row.group)][row.leg]) for row in table.itertuples(index=False)]
     table["leg"] = table["leg"].str.removesuffix("_days")
     table["inconsistent"] = counts
     return table[["dimension", "group", "leg", *SUMMARY_COLUMNS, "inconsistent"]]
