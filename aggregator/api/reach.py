@@ -55,7 +55,7 @@ _DOC_LINES_OF_CONTAINER = (select(D.owner_id, D.doc_number, DL.line_no)
 _DOCS_OF_CONTAINER = (select(D.id, D.owner_id, D.doc_number)
                       .join_from(TransportContainerRow.__table__, TransportDocumentRow.__table__, DC.document_pk == D.id)
                       .where(DC.container_no == bindparam("no")))
-_ENTRIES = select(C.id, C.owner_id, C.declaration_no).where(C.declaration_no == bindparam("no"))
+_ENTRIES = select(C.id, C.owner_id, C.declaration_no).where(C.declaration_no.in_(bindparam("numbers", expanding=True)))
 _ENTRY_LINES = select(CL.entry_pk, CL.line_no).where(CL.entry_pk.in_(bindparam("pks", expanding=True)))
 # where a lot id is written: receipt lines, outbound lines and stock snapshots (each indexed on lot_id)
 _LOT_PLACES = (
@@ -113,6 +113,12 @@ def _lefts(session: Session, steps: tuple[str, ...], rights: Iterable[str]) -> l
     return rows
 
 
+def _spellings(number: str) -> list[str]:
+    """A document or declaration number as typed and in the key form importers store it in
+    (``"ZCRU-2603 01234"`` → also ``"ZCRU260301234"``)."""
+    return sorted({number, normalize_document_number(number)} - {""})
+
+
 def receipt_lines_of_receipts(session: Session, owner_id: str | None, where) -> set[str]:
     query = _RECEIPT_LINE_KEYS.where(where).limit(CAP)
     if owner_id is not None:
@@ -135,12 +141,13 @@ def _documents(session: Session, owner_id: str | None, docs: list) -> set[str]:
 
 def receipt_lines_of_document(session: Session, owner_id: str | None, number: str) -> set[str]:
     """A bill of lading (master or house) or air waybill: its own receipt lines and its house bills'."""
-    docs = session.execute(_DOCS_BY_NUMBER, {"numbers": [number]}).all()
+    numbers = _spellings(number)
+    docs = session.execute(_DOCS_BY_NUMBER, {"numbers": numbers}).all()
     masters = [d.doc_number for d in docs]
     houses = session.execute(_HOUSES_OF, {"numbers": masters}).all() if masters else []
     found = _documents(session, owner_id, [*docs, *houses])
-    return found | receipt_lines_of_receipts(session, owner_id, (R.mbl_no == number) | (R.hbl_no == number)
-                                             | (R.awb_no == number))
+    return found | receipt_lines_of_receipts(session, owner_id, R.mbl_no.in_(numbers) | R.hbl_no.in_(numbers)
+                                             | R.awb_no.in_(numbers))
 
 
 def receipt_lines_of_container(session: Session, owner_id: str | None, container_no: str) -> set[str]:
@@ -154,7 +161,8 @@ def receipt_lines_of_container(session: Session, owner_id: str | None, container
 
 
 def receipt_lines_of_declaration(session: Session, owner_id: str | None, number: str) -> set[str]:
-    entries = [e for e in session.execute(_ENTRIES, {"no": number}) if _owned(owner_id, e.owner_id)]
+    numbers = _spellings(number)
+    entries = [e for e in session.execute(_ENTRIES, {"numbers": numbers}) if _owned(owner_id, e.owner_id)]
     if not entries:
         return set()
     by_pk = {e.id: e for e in entries}
@@ -163,7 +171,7 @@ def receipt_lines_of_declaration(session: Session, owner_id: str | None, number:
         entry = by_pk[line.entry_pk]
         rights.add(document_key(entry.owner_id, entry.declaration_no, line.line_no))
     found = {r.left_key for r in _lefts(session, ("receipt_customs_entry", "receipt_customs"), rights)}
-    return found | receipt_lines_of_receipts(session, owner_id, R.customs_declaration_no == number)
+    return found | receipt_lines_of_receipts(session, owner_id, R.customs_declaration_no.in_(numbers))
 
 
 def lots_named(session: Session, owner_id: str | None, lot_id: str) -> set[str]:

@@ -91,6 +91,8 @@ def test_lots_orders_fed_and_upstream_search_agree_with_the_engine(sqlite_engine
                 [v for k, v in fed if k == "transport_document_no"]))).first()
     body = client.get(f"/api/v1/documents/{owner}/{bill}/orders", headers=auth).json()
     assert {o["order_id"] for o in body["orders"]["items"]} >= fed[("transport_document_no", bill)]
+    typed = f" {bill[:4].lower()}-{bill[4:]} "  # as a person types it: case, a dash, spaces
+    assert {o["order_id"] for o in _all(client, "/api/v1/orders", auth, q=typed)} >= fed[("transport_document_no", bill)]
 
     other = next(k for o, k in keys.items() if o != owner)
     assert client.get(f"/api/v1/lots/{owner}/{one_lot['warehouse_code']}/{one_lot['lot_id']}",
