@@ -16,7 +16,24 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def _json_serializer(value: Any) -> str:
-    return json.dumps(to_jsonable(value), ensure_ascii=False)
+    """JSON columns: records and their parts as plain JSON. A NUL character in a string (a hostile or
+    broken payload kept for the exceptions queue) is written as the visible text ``\\x00``: PostgreSQL's
+    JSONB refuses ``\\u0000``, and what is kept must be kept on every database."""
+    plain = to_jsonable(value)
+    text = json.dumps(plain, ensure_ascii=False)
+    if "\\u0000" in text:
+        text = json.dumps(_nul_visible(plain), ensure_ascii=False)
+    return text
+
+
+def _nul_visible(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00")
+    if isinstance(value, dict):
+        return {_nul_visible(k): _nul_visible(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nul_visible(v) for v in value]
+    return value
 
 
 def normalise_url(url: str) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from platform_adapters.canonical import MappingResult, OrderStatus, Severity
+from platform_adapters.tabular.control import NUL_RE, find_control, visible
 from aggregator.logging_setup import redact_text
 from aggregator.events.emitters import run_finished
 from aggregator.jobs.lease import DEFAULT_TTL, Lease, LeaseHeld, LeaseLost, holder_id, take
@@ -270,8 +271,15 @@ def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWrit
         errors = [p for p in result.problems if p.severity is Severity.ERROR]
         if result.record is None or errors:
             park(session, owner_id=shop.owner_id, source=source, kind="mapping_error",
-                 reason="; ".join(p.describe() for p in errors) or "record could not be mapped",
-                 raw_payload=pulled.raw, record_key=f"{shop.shop_id}:{pulled.record_key}", run_id=run_id)
+                 reason=visible("; ".join(p.describe() for p in errors) or "record could not be mapped"),
+                 raw_payload=pulled.raw, record_key=visible(f"{shop.shop_id}:{pulled.record_key}"), run_id=run_id)
+            counts["failed"] += 1
+            continue
+        damaged = find_control(result.record, "record", NUL_RE)
+        if damaged is not None:  # no database column can hold it: parked whole, the batch goes on
+            park(session, owner_id=shop.owner_id, source=source, kind="control_character",
+                 reason=f"{damaged[0]} holds a NUL character (U+0000), which cannot be stored; the record is parked",
+                 raw_payload=pulled.raw, record_key=visible(f"{shop.shop_id}:{pulled.record_key}"), run_id=run_id)
             counts["failed"] += 1
             continue
         if getattr(getattr(result.record, "status", None), "value", None) == OrderStatus.UNKNOWN.value:
@@ -293,8 +301,8 @@ def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWrit
                 outcome = writer(session, pulled.result.record, shop.owner_id).outcome
         except Exception as exc:  # one bad record never stops the batch
             park(session, owner_id=shop.owner_id, source=source, kind="store_error",
-                 reason=redact_text(f"{type(exc).__name__}: {exc}"), raw_payload=pulled.raw,
-                 record_key=f"{shop.shop_id}:{pulled.record_key}", run_id=run_id)
+                 reason=visible(redact_text(f"{type(exc).__name__}: {exc}")), raw_payload=pulled.raw,
+                 record_key=visible(f"{shop.shop_id}:{pulled.record_key}"), run_id=run_id)
             counts["failed"] += 1
             continue
         counts[outcome.value] += 1

@@ -10,14 +10,17 @@ accepts it.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: NUL alone: what no database text column can hold (records from marketplaces keep other controls)
+NUL_RE = re.compile("\x00")
 
 
-def first_control(text: str) -> str | None:
+def first_control(text: str, pattern: re.Pattern[str] = CONTROL_RE) -> str | None:
     """The first forbidden control character of ``text``, or None."""
-    found = CONTROL_RE.search(text)
+    found = pattern.search(text)
     return found.group() if found else None
 
 
@@ -33,22 +36,25 @@ def visible(text: str) -> str:
     return CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def find_control(value: object, path: str = "$") -> tuple[str, str, str] | None:
-    """In a decoded JSON value, the first string (key or value) holding a forbidden control character:
-    ``(json path, the character, the string)``; None when there is none."""
+def find_control(value: object, path: str = "$",
+                 pattern: re.Pattern[str] = CONTROL_RE) -> tuple[str, str, str] | None:
+    """In a decoded JSON value or a record (dataclass), the first string (key or value) holding a
+    character of ``pattern``: ``(path, the character, the string)``; None when there is none."""
     stack: list[tuple[str, object]] = [(path, value)]
     while stack:
         where, item = stack.pop()
         if isinstance(item, str):
-            char = first_control(item)
+            char = first_control(item, pattern)
             if char is not None:
                 return where, char, item
         elif isinstance(item, dict):
             for key, inner in reversed(list(item.items())):
-                char = first_control(str(key))
+                char = first_control(str(key), pattern)
                 if char is not None:
                     return f"{where}.{visible(str(key))}", char, str(key)
                 stack.append((f"{where}.{key}", inner))
-        elif isinstance(item, list):
+        elif isinstance(item, (list, tuple)):
             stack.extend((f"{where}[{index}]", inner) for index, inner in reversed(list(enumerate(item))))
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack.extend((f"{where}.{f.name}", getattr(item, f.name)) for f in reversed(dataclasses.fields(item)))
     return None
