@@ -136,7 +136,10 @@ def get_exception(exception_id: ItemId, request: Request, principal: Principal =
     return tagged(request, _detail(session, _found(session, principal, exception_id)))
 
 
-@router.post("/exceptions/{exception_id}/resolve", response_model=ExceptionDetailOut)
+CLOSED = {409: {"description": "The item is already closed, or does not allow this action (the reason says why)"}}
+
+
+@router.post("/exceptions/{exception_id}/resolve", response_model=ExceptionDetailOut, responses=CLOSED)
 def resolve_exception(exception_id: ItemId, body: ResolveIn, principal: Principal = Depends(operator),
                       session: Session = Depends(_write_session)) -> ExceptionDetailOut:
     """Close an open item with a note; with ``link``, first record (checked) the manual link that fixes a match
@@ -154,7 +157,8 @@ def resolve_exception(exception_id: ItemId, body: ResolveIn, principal: Principa
     return _detail(session, item)
 
 
-@router.post("/exceptions/{exception_id}/retry", response_model=RetryOut)
+@router.post("/exceptions/{exception_id}/retry", response_model=RetryOut, responses={
+    **CLOSED, 503: {"description": "This server has no vault to replay parked records with"}})
 def retry_exception(exception_id: ItemId, request: Request, principal: Principal = Depends(operator),
                     session: Session = Depends(_write_session)) -> RetryOut:
     """Replay a parked record through its adapter's mapper and the store (still open if it fails again)."""
