@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, select
@@ -134,16 +135,38 @@ class AuthorizationFailed(TenancyError):
     """The platform did not grant the authorization (the message says why)."""
 
 
+@dataclass
+class Authorization:
+    """What one authorization did: the token, and every shop it covers, linked or registered."""
+
+    tokens: TokenSet
+    authorized: str  # platform:shop of the shop the code was exchanged for
+    linked: list[str] = field(default_factory=list)  # already registered for the owner: tokens stored
+    registered: list[str] = field(default_factory=list)  # new shops registered for the owner, tokens stored
+    refused: list[str] = field(default_factory=list)  # covered shops that could not be linked, with why
+
+    def lines(self) -> list[str]:
+        return ([f"{key}: registered and authorized by the same token" for key in self.registered]
+                + [f"{key}: linked to the same token" for key in self.linked]
+                + [f"not linked: {why}" for why in self.refused])
+
+
 def authorize_with_code(engine: Engine, vault: Vault, shop_pk: int, code: str, *,
                         clock: Callable[[], datetime], transport=None, options: dict | None = None,
-                        retries: int = 6, timeout: float = 30.0) -> TokenSet:
-    """Exchange the redirect's one-time ``code`` for tokens through the shop's adapter and keep them.
+                        retries: int = 6, timeout: float = 30.0, main_account_id: str | None = None
+                        ) -> Authorization:
+    """Exchange the redirect's one-time ``code`` for tokens through the shop's adapter and keep them, for
+    this shop and every other shop the same token covers.
 
     The adapter's authorization hook (``authorized_shops``) says which shops the token covers (Shopee
-    ``shop_id_list``, Lazada ``country_user_info``, TikTok Get Authorized Shops); a token that lists
-    shops but not this one is refused, and the shop's entry gives it its ``shop_cipher`` (TikTok). No
-    transaction is open during the HTTP calls (on SQLite it would hold the only write lock for as long
-    as the platform takes to answer).
+    ``shop_id_list``, the shops of a main account when ``main_account_id`` came back in the redirect;
+    Lazada ``country_user_info``, one venture each, several for a cross-border ``cb`` seller; TikTok Get
+    Authorized Shops). A token that lists shops but not this one is refused; this shop's entry gives it
+    its ``shop_cipher`` (TikTok). Each other covered shop is linked (registered for the same owner: its
+    tokens are stored) or registered for this shop's owner with the same app credentials and base URL
+    (its region from the listing, or the adapter's ``describe_shop``); one registered for another owner
+    is never touched and is reported. No transaction is open during the HTTP calls (on SQLite it would
+    hold the only write lock for as long as the platform takes to answer).
     """
     with Session(engine) as session:
         shop = session.get(ShopRow, shop_pk)
@@ -152,7 +175,9 @@ def authorize_with_code(engine: Engine, vault: Vault, shop_pk: int, code: str, *
         credential = credential_of(session, shop)
         settings = adapter_settings(shop, credential, vault, options)
         context = shop_context(shop, credential)
-        platform, shop_id = shop.platform, shop.shop_id
+        platform, shop_id, owner_id = shop.platform, shop.shop_id, shop.owner_id
+        app_key, app_secret = credential.app_key, vault.decrypt(credential.app_secret_enc) or ""
+        base_url, region = shop.base_url, shop.region
     owned = transport is None
     if owned:
         from aggregator.sync.marketplace import make_transport  # the sync module imports this one
@@ -160,16 +185,62 @@ def authorize_with_code(engine: Engine, vault: Vault, shop_pk: int, code: str, *
         transport = make_transport(platform, retries=retries, timeout=timeout)
     adapter = get_adapter(platform)
     try:
-        tokens = adapter.exchange_code(settings, transport, code, context, clock)
+        if main_account_id:
+            if not hasattr(adapter, "exchange_main_account_code"):
+                raise AuthorizationFailed(f"{platform} has no main-account authorization")
+            tokens = adapter.exchange_main_account_code(settings, transport, code, main_account_id, clock)
+        else:
+            tokens = adapter.exchange_code(settings, transport, code, context, clock)
         listed = adapter.authorized_shops(settings, transport, tokens, clock)
+        own = listed_shop(listed, shop_id)
+        if own is None and (listed or getattr(adapter, "token_lists_shops", False)):
+            raise AuthorizationFailed(f"the token does not list {platform} shop {shop_id}; it covers "
+                                      f"{', '.join(e.shop_id for e in listed) or 'no shop'}; check the shop id")
+        others = [e for e in listed if e is not own]
+        with Session(engine) as session:
+            known = {row.shop_id: row.owner_id for row in session.scalars(
+                select(ShopRow).where(ShopRow.platform == platform, ShopRow.shop_id.in_([e.shop_id for e in others])))}
+        described = {}
+        for entry in others:  # look up what a new shop needs before any transaction is open
+            if entry.shop_id not in known and not entry.region and hasattr(adapter, "describe_shop"):
+                try:
+                    described[entry.shop_id] = adapter.describe_shop(settings, transport, tokens, entry.shop_id, clock)
+                except Exception as exc:  # noqa: BLE001 - reported per shop, the authorization stands
+                    described[entry.shop_id] = exc
     finally:
         if owned:
             transport.close()
-    own = listed_shop(listed, shop_id)
-    if own is None and (listed or getattr(adapter, "token_lists_shops", False)):
-        raise AuthorizationFailed(f"the token does not list {platform} shop {shop_id}; it covers "
-                                  f"{', '.join(e.shop_id for e in listed)}; check the shop id")
+    result = Authorization(tokens, f"{platform}:{shop_id}")
     with session_scope(engine) as session:
         store_authorization(session, vault, session.get(ShopRow, shop_pk), tokens,
                             shop_cipher=own.cipher if own is not None else None)
-    return tokens
+        for entry in others:
+            key = f"{platform}:{entry.shop_id}"
+            if entry.shop_id in known:
+                if known[entry.shop_id] != owner_id:
+                    result.refused.append(f"{key} is registered for another owner; authorize it there")
+                    continue
+                row = session.scalars(select(ShopRow).where(ShopRow.platform == platform,
+                                                            ShopRow.shop_id == entry.shop_id)).one()
+                store_authorization(session, vault, row, tokens, shop_cipher=entry.cipher)
+                result.linked.append(key)
+                continue
+            info = described.get(entry.shop_id)
+            if isinstance(info, Exception):
+                result.refused.append(f"{key}: its region could not be read ({info}); add it with shops add")
+                continue
+            venture = (entry.region or (info.region if info is not None else None) or "").upper()
+            if not venture:
+                result.refused.append(f"{key}: the platform gives no region; add it with shops add")
+                continue
+            try:
+                with session.begin_nested():
+                    row = add_shop(session, vault, platform=platform, owner_id=owner_id, shop_id=entry.shop_id,
+                                   region=venture, app_key=app_key, app_secret=app_secret,
+                                   name=entry.name or (info.name if info is not None else ""), base_url=base_url)
+                    store_authorization(session, vault, row, tokens, shop_cipher=entry.cipher)
+            except TenancyError as exc:
+                result.refused.append(f"{key}: {exc}")
+                continue
+            result.registered.append(key)
+    return result

@@ -100,9 +100,13 @@ def remove(app: AppContext, shop_id: str, platform: str | None, yes: bool) -> No
 @click.option("--code", default=None, help="The code from the redirect: exchange it for tokens.")
 @click.option("--service-id", default="", help="TikTok: the app's service id for the authorization link.")
 @click.option("--state", default="", help="Opaque state echoed back by Lazada/TikTok.")
+@click.option("--main-account-id", default=None,
+              help="Shopee: the main_account_id of the redirect (a main account authorized all its shops).")
 @pass_app
 def authorize(app: AppContext, shop_id: str, platform: str | None, redirect_url: str, code: str | None,
-              service_id: str, state: str) -> None:
+              service_id: str, state: str, main_account_id: str | None) -> None:
+    """Every shop the same token covers (a Shopee main account's shops, a Lazada cross-border seller's
+    ventures, the shops of a TikTok authorization) is linked too, or registered for the same owner."""
     from datetime import datetime, timezone
 
     from aggregator.auth.shops import adapter_settings, authorize_with_code, credential_of, find_shop
@@ -129,12 +133,16 @@ def authorize(app: AppContext, shop_id: str, platform: str | None, redirect_url:
                 click.echo(get_adapter(shop.platform).authorization_url(settings, redirect_url,
                                                                         datetime.now(timezone.utc), state))
                 return
-        tokens = authorize_with_code(engine, vault, shop_pk, code, clock=lambda: datetime.now(timezone.utc),
+        if main_account_id is not None and not main_account_id.isdigit():
+            raise click.BadParameter("the main account id is a number", param_hint="--main-account-id")
+        result = authorize_with_code(engine, vault, shop_pk, code, clock=lambda: datetime.now(timezone.utc),
                                      options=options, retries=app.settings.http_max_retries,
-                                     timeout=app.settings.http_timeout_seconds)
-        expires = tokens.access_expires_at
+                                     timeout=app.settings.http_timeout_seconds, main_account_id=main_account_id)
+        expires = result.tokens.access_expires_at
     except TenancyError as exc:  # includes AuthorizationFailed
         raise click.ClickException(str(exc)) from exc
     except PlatformError as exc:
         raise click.ClickException(f"authorization failed: {exc}") from exc
     click.echo(f"shop {key} authorized; access token valid until {expires.isoformat(timespec='minutes')}")
+    for line in result.lines():
+        click.echo(line)

@@ -97,3 +97,15 @@ class ShopeeAdapter:
     def confirm_lost_pushes(self, settings: ShopeeSettings, transport: Transport, marker: int,
                             clock: Callable[[], datetime]) -> None:
         push.confirm_consumed(settings, transport, marker, clock)
+
+    def exchange_main_account_code(self, settings: ShopeeSettings, transport: Transport, code: str,
+                                   main_account_id: str, clock: Callable[[], datetime]) -> TokenSet:
+        """A main-account authorization: one token for every shop of the account (``shop_id_list``)."""
+        return auth.exchange_code(settings, transport, code, "", clock, main_account_id=main_account_id)
+
+    def describe_shop(self, settings: ShopeeSettings, transport: Transport, tokens: TokenSet, shop_id: str,
+                      clock: Callable[[], datetime]) -> AuthorizedShop:
+        """Region and name of a shop the token covers (``v2.shop.get_shop_info``), to register it."""
+        info = auth.shop_info(settings, transport, tokens, shop_id, clock)
+        return AuthorizedShop(shop_id=shop_id, region=str(info.get("region") or "").upper() or None,
+                              name=str(info.get("shop_name") or ""))

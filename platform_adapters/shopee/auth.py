@@ -64,11 +64,16 @@ def _token_set(body: dict[str, Any], now: datetime, path: str) -> TokenSet:
 
 
 def exchange_code(settings: ShopeeSettings, transport: Transport, code: str, shop_id: str,
-                  clock) -> TokenSet:
-    """``/auth/token/get``: a one-use code (10 minutes) → access + refresh token for ``shop_id``."""
+                  clock, *, main_account_id: str | None = None) -> TokenSet:
+    """``/auth/token/get``: a one-use code (10 minutes) → access + refresh token for ``shop_id``, or,
+    when the seller authorized with a main account (the redirect carries ``main_account_id`` instead of
+    ``shop_id``: cross-border CNSC/KRSC sellers), one token for every shop of that account: the body is
+    ``{code, partner_id, main_account_id}`` and the answer lists them in ``shop_id_list`` (and the
+    merchants in ``merchant_id_list``) (schema ``v2.public.get_access_token``)."""
     now = clock()
-    body = _public_post(settings, transport, TOKEN_PATH,
-                        {"code": code, "partner_id": settings.partner_id, "shop_id": int(shop_id)}, clock)
+    who = {"main_account_id": int(main_account_id)} if main_account_id else {"shop_id": int(shop_id)}
+    body = _public_post(settings, transport, TOKEN_PATH, {"code": code, "partner_id": settings.partner_id, **who},
+                        clock)
     return _token_set(body, now, TOKEN_PATH)
 
 
