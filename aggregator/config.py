@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     lease_ttl_seconds: float = Field(default=30.0, gt=0, le=600, description=(
         "time-to-live of a job's lease; a heartbeat renews it every third of it, so a dead worker's lease "
         "lapses within this time (at once when the dead worker was on this host)"))
+    job_runs_retention_days: int = Field(default=30, ge=1, description=(
+        "finished executions of scheduled jobs (job_runs) older than this are deleted by the prune-job-runs job"))
     db_retry_seconds: float = Field(default=60.0, ge=0, le=3600, description=(
         "how long a sync rides out a database outage (retrying its commit and the closing of its run)"))
     outbox_retention_days: int = Field(default=7, ge=1, description=(

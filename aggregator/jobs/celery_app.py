@@ -133,6 +133,11 @@ def make_celery(settings: Settings) -> Celery:
         return _retrying(task, lambda: recorded(engine(), "prune-outbox", lambda: work.prune_outbox(settings),
                                                 attempt=attempt(task)))
 
+    @task_named("aggregator.prune_job_runs", max_retries=job_named("prune-job-runs").max_retries)
+    def prune_job_runs_task(task) -> dict:
+        return _retrying(task, lambda: recorded(engine(), "prune-job-runs", lambda: work.prune_job_runs(settings),
+                                                attempt=attempt(task)))
+
     @task_named("aggregator.apply_webhook", max_retries=5)
     def apply_webhook_task(task, event_pk: int) -> str:
         from aggregator.store.vault import Vault

@@ -85,6 +85,14 @@ def record_failure(engine: Engine, job: str, exc: BaseException, *, target: str 
     _end(engine, run_id, "failed", redact_text(f"{type(exc).__name__}: {exc}")[:2000], None)
 
 
+def prune(session: Session, before: datetime) -> int:
+    """Delete finished executions started before ``before``; returns how many."""
+    from sqlalchemy import delete
+
+    return session.execute(delete(JobRun).where(JobRun.started_at < before, JobRun.finished_at.is_not(None))
+                           .execution_options(synchronize_session=False)).rowcount
+
+
 @dataclass(frozen=True, slots=True)
 class Failing:
     """A job (for a target) whose latest executions failed: how many since its last success, the last error."""

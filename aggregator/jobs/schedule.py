@@ -136,6 +136,9 @@ JOBS: tuple[Job, ...] = (
     Job("prune-outbox", "aggregator.prune_outbox", DailyAt(hours=(3,), minute=10),
         lambda s: [_work().prune_outbox(s)],
         "delete live events delivered more than outbox_retention_days ago"),
+    Job("prune-job-runs", "aggregator.prune_job_runs", DailyAt(hours=(3,), minute=20),
+        lambda s: [_work().prune_job_runs(s)],
+        "delete scheduled-job executions finished more than job_runs_retention_days ago"),
     # ECB publishes around 16:00 CET; fetch after it, and again later in case of a late publication.
     Job("fx-ecb-daily", "aggregator.fetch_rates", DailyAt(hours=(15, 18), minute=30),
         lambda s, *a, **k: [_work().fetch_rates(s, *a, **k)],

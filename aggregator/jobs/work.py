@@ -190,6 +190,19 @@ def run_for_owners(settings: Settings, job: str) -> list[dict[str, Any]]:
     return results
 
 
+def prune_job_runs(settings: Settings) -> dict[str, Any]:
+    """Delete scheduled-job executions finished more than ``job_runs_retention_days`` ago."""
+    from datetime import datetime, timezone
+
+    from aggregator.jobs.history import prune
+    from aggregator.store.db import session_scope
+
+    cutoff = datetime.now(timezone.utc) - timedelta(days=settings.job_runs_retention_days)
+    with session_scope(engine_for(settings.effective_database_url)) as session:
+        removed = prune(session, cutoff)
+    return {"job": "prune-job-runs", "pruned": removed, "before": cutoff.isoformat()}
+
+
 def prune_outbox(settings: Settings) -> dict[str, Any]:
     """Delete live events delivered more than ``outbox_retention_days`` ago (``events.outbox.prune``)."""
     from datetime import datetime, timezone
@@ -205,4 +218,4 @@ def prune_outbox(settings: Settings) -> dict[str, Any]:
 
 
 __all__ = ["SyncBusy", "book_settlements", "due_syncs", "engine_for", "fetch_rates", "match_owner", "owners_to_match",
-           "prune_outbox", "reap_runs", "run_due_syncs", "run_for_owners", "run_owner_unit", "sync_shop"]
+           "prune_job_runs", "prune_outbox", "reap_runs", "run_due_syncs", "run_for_owners", "run_owner_unit", "sync_shop"]

@@ -107,3 +107,22 @@ def test_a_job_that_keeps_failing_shows_in_runs_list_and_the_api(tmp_path: Path)
     assert page.status_code == 200 and len(page.json()["items"]) == 3
     assert client.get("/api/v1/job-runs", params={"job": "NOPE"}, headers=headers).status_code == 422
     engine.dispose()
+
+
+def test_old_job_runs_are_pruned_and_recent_ones_kept(tmp_path: Path) -> None:
+    from aggregator.jobs.work import prune_job_runs
+    from aggregator.store.models.jobs import JobRun
+
+    settings = load_settings(data_dir=tmp_path, job_runs_retention_days=30)
+    engine = create_engine_for(settings.effective_database_url)
+    upgrade_schema(engine)
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        for age, finished in ((40, True), (40, False), (5, True)):
+            started = now - timedelta(days=age)
+            session.add(JobRun(job="match-owners", target="BRAND", status="succeeded" if finished else "running",
+                               started_at=started, finished_at=started if finished else None))
+    assert prune_job_runs(settings)["pruned"] == 1
+    with session_scope(engine) as session:
+        assert session.query(JobRun).count() == 2
+    engine.dispose()
