@@ -201,16 +201,18 @@ def _print_valued_position(engine, at: datetime, console: Console) -> None:
     from aggregator.matching_service.queries import valued_position_at
 
     valued = valued_position_at(engine, at)
-    table = Table("owner", "stage", "holder", "qty", "value", "unvalued", "rate path",
+    table = Table("owner", "stage", "holder", "qty", "value", "unvalued",
                   title=f"title position at {at:%Y-%m-%d %H:%M} UTC, at cost in each owner's base currency")
+    paths: set[str] = set()
     for row in valued.itertuples(index=False):
         value = (f"{Decimal(row.value).quantize(Decimal('0.01'))} {row.currency}"  # exact in the store; cents here
                  if row.value is not None and not pd.isna(row.value) else "")
         if row.unconverted:
             value = (value + "; " if value else "") + str(row.unconverted)
-        table.add_row(row.owner_id, row.stage, row.title_holder, str(row.qty), value,
-                      str(row.unvalued_qty or ""), str(row.rate_path or ""))
+        paths.update(p for p in str(row.rate_path or "").split("; ") if p)
+        table.add_row(row.owner_id, row.stage, row.title_holder, str(row.qty), value, str(row.unvalued_qty or ""))
     console.print(table)
+    console.print("rate paths: " + ("; ".join(sorted(paths)) or "none (every cost in the owner's currency)"))
 
 
 def _print_aliases(engine, console: Console) -> None:
