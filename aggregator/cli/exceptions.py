@@ -63,11 +63,12 @@ def command() -> None:
 @pass_app
 def list_(app: AppContext, kind: str | None, owner_id: str | None, status: str, older_than: timedelta | None,
           newer_than: timedelta | None, limit: int, fmt: str) -> None:
-    from aggregator.exceptions_queue.queries import COLUMNS, as_row, list_items
+    from aggregator.exceptions_queue.queries import COLUMNS, as_row, check_kind, list_items
     from aggregator.store.db import session_scope
 
     filters = make_filters(owner_id, kind, status, older_than, newer_than)
     with session_scope(app.ready_engine()) as session:
+        check_kind(session, kind, owner_id)
         rows = [as_row(item) for item in list_items(session, filters, limit=limit)]
     render(rows, TABLE_COLUMNS if fmt == "table" else COLUMNS, fmt)
 

@@ -86,11 +86,12 @@ def links(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> N
 @pass_app
 def exceptions(app: AppContext, fmt: str, out: str | None, kind: str | None, owner_id: str | None, status: str,
                older_than, newer_than) -> None:  # noqa: ANN001 - timedelta | None
-    from aggregator.exceptions_queue.queries import COLUMNS, as_row, list_items
+    from aggregator.exceptions_queue.queries import COLUMNS, as_row, check_kind, list_items
     from aggregator.store.db import session_scope
 
     filters = make_filters(owner_id, kind, status, older_than, newer_than)
     with session_scope(app.ready_engine()) as session:
+        check_kind(session, kind, owner_id)
         rows = [as_row(item) for item in list_items(session, filters, limit=10**12)]
     _write_with(out, lambda handle: render(rows, COLUMNS, fmt, handle))
 

@@ -78,6 +78,21 @@ class Filters:
                 "newer": self.newer_than and self.newer_than.total_seconds()}
 
 
+def check_kind(session: Session, kind: str | None, owner_id: str | None = None) -> None:
+    """Refuse (``BadFilter``) a kind that is neither a queue, a matcher reason, nor the kind of any stored item
+    (of ``owner_id``, when given): a typo gets the kinds there are, never a silently empty list."""
+    from matching.exceptions import Reason
+
+    if kind is None or kind in QUEUES or kind in {r.value for r in Reason}:
+        return
+    mine = Filters(owner_id=owner_id, status=None)
+    if session.scalar(mine.apply(select(ExceptionItem.id).where(ExceptionItem.kind == kind)).limit(1)) is not None:
+        return
+    present = sorted(session.scalars(mine.apply(select(ExceptionItem.kind).distinct())))
+    raise BadFilter(f"no item has kind {kind!r}; queues: {', '.join(QUEUES)}; kinds in the queue: "
+                    f"{', '.join(present) or 'none'}")
+
+
 def list_items(session: Session, filters: Filters, *, limit: int, before_id: int | None = None
                ) -> list[ExceptionItem]:
     """Up to ``limit`` items matching ``filters``, newest first, with ids below ``before_id`` if given."""

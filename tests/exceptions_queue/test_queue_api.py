@@ -74,6 +74,9 @@ def test_one_list_with_filters_and_keyset_pages(world: World, queue) -> None:
     assert kinds["unlinked_receipt"] == ["unlinked_receipt"]
     assert client.get("/api/v1/exceptions", **viewer(world, older_than="1h")).json()["count"] == 0
     assert client.get("/api/v1/exceptions", **viewer(world, newer_than="1h")).json()["count"] == 4
+    typo = client.get("/api/v1/exceptions", **viewer(world, kind="maping_error"))
+    assert typo.status_code == 422 and "no item has kind 'maping_error'" in typo.text
+    assert "kinds in the queue: ambiguous, mapping_error, statement_mismatch, unlinked_receipt" in typo.text
     bad = client.get("/api/v1/exceptions", **viewer(world, older_than="soon"))
     assert bad.status_code == 422 and "e.g. 90s, 15m, 6h, 3d or 2w" in bad.text
     first = client.get("/api/v1/exceptions", **viewer(world, limit=3)).json()

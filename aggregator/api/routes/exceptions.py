@@ -22,7 +22,9 @@ from aggregator.api.bounds import Limit
 from aggregator.api.etag import tagged
 from aggregator.api.pagination import CursorPage, keyset_page
 from aggregator.exceptions_queue.actions import QueueRefusal
-from aggregator.exceptions_queue.queries import BadFilter, ExceptionNotFound, Filters, get_item, parse_age
+from aggregator.exceptions_queue.queries import (
+    BadFilter, ExceptionNotFound, Filters, check_kind, get_item, parse_age,
+)
 from aggregator.store.db import session_scope
 from aggregator.store.models.exceptions import ExceptionItem
 
@@ -118,6 +120,7 @@ def list_exceptions(principal: Principal = Depends(reader), session: Session = D
                     limit: Limit = 100) -> CursorPage[ExceptionOut]:
     """Parked records, match exceptions and settlement findings, newest first."""
     try:
+        check_kind(session, kind, principal.owner_id)
         filters = Filters(owner_id=principal.owner_id, kind=kind, status=None if status == "all" else status,
                           older_than=parse_age(older_than) if older_than else None,
                           newer_than=parse_age(newer_than) if newer_than else None)
