@@ -36,3 +36,11 @@ def test_bad_instants_and_stages_are_refused(viewer: TestClient) -> None:
     assert viewer.get("/api/v1/title/holdings", params={"at": "2100-01-01T00:00:00"}).status_code == 422
     assert viewer.get("/api/v1/title/holdings", params={"at": AT, "stage": "ON_THE_MOON"}).status_code == 422
     assert viewer.get("/api/v1/title/holdings", params={"at": "1900-01-01T00:00:00Z"}).status_code == 422
+
+
+def test_a_lots_title_events_in_order(viewer: TestClient) -> None:
+    events = viewer.get("/api/v1/title/lots/ALPHA/WH1/ALPHA-LOT1/events").json()
+    assert [(e["kind"], e["title_holder"], e["risk_bearer"], e["custodian"], e["stage"]) for e in events] == [
+        ("SHIPPED_ON_BOARD", "ALPHA", "ALPHA", "ALPHA carrier", "ON_THE_WATER")]
+    assert viewer.get("/api/v1/title/lots/BRAVO-CO/WH1/BRAVO-LOT1/events").status_code == 404
+    assert viewer.get("/api/v1/title/lots/ALPHA/WH1/NO-SUCH-LOT/events").status_code == 404

@@ -35,6 +35,10 @@ def test_a_container_leads_to_its_orders_and_an_order_to_its_bill_and_customs_en
     expect(chain.locator(".step-container .node-record").first).to_have_text(link["container_no"])
     expect(chain.locator(".step-document .node-record").first).to_have_text(link["transport_document_no"])
     expect(chain.locator(".step-customs .node-record").first).to_have_text(link["customs_declaration_no"])
+    # who held title, bore the risk and had custody there, from the lot's title events
+    holders = chain.locator(".step-document .holders").first
+    expect(holders).to_be_visible()
+    expect(chain.locator(".step-receipt .holders .holder.custody").first).not_to_be_empty()
     web.shot("order-chain")
     web.shot("chain-picture", "#view section:has(.chain-box)")  # the picture alone (docs/web-order-chain.png)
 

@@ -1,6 +1,9 @@
 """What is behind a cell of the title position: the lots (and allocations of lots to orders) an owner's
 goods sit in at an instant, each with its stage, who holds title, the title and location states, the
-basis and evidence of its latest title event, and its unit cost (``GET /api/v1/title/holdings``).
+basis and evidence of its latest title event, and its unit cost (``GET /api/v1/title/holdings``); and
+one lot's title events in order — who held title, bore the risk and had custody after each, and why
+(``GET /api/v1/title/lots/{owner}/{warehouse}/{lot}/events``: one index probe on the lot's key; the
+order page draws them on its chain).
 
 The same fold of the title ledger as the position (``matching.title.position.holdings_at``: a lot's units
 in an active allocation count under the allocation), so the rows of a stage add up to the position's
@@ -15,13 +18,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.api.auth import Principal, get_session, reader
-from aggregator.api.bounds import Limit
+from aggregator.api.bounds import Limit, PathIdent
+from aggregator.api.reach import lot_key
 from aggregator.api.schemas import DecimalStr
 from aggregator.matching_service.queries import load_ledger
 from aggregator.matching_service.valuation import STAGE_OF_LOCATION, STAGES
+from aggregator.store.models.matching import TitleEventRow
 from matching.title.position import holdings_at
 
 router = APIRouter(prefix="/api/v1/title", tags=["title"])
@@ -87,3 +93,38 @@ def holdings(at: Annotated[datetime, Query(description="ISO 8601 instant with a 
             unit_value=Decimal(unit) if unit is not None else None, currency=currency))
     items.sort(key=lambda h: (-h.qty, h.owner_id, h.lot_key, h.subject_key))
     return HoldingsOut(at=at, items=items[:limit], truncated=len(items) > limit)
+
+
+class TitleEventOut(BaseModel):
+    kind: str
+    effective_at: datetime
+    qty: int
+    title_holder: str
+    risk_bearer: str
+    custodian: str
+    document_holder: str | None
+    title_state: str
+    location_state: str
+    stage: str
+    basis: str
+    basis_note: str
+    evidence: str
+    confidence: str
+
+
+@router.get("/lots/{owner_id}/{warehouse_code}/{lot_id}/events", response_model=list[TitleEventOut])
+def lot_events(owner_id: PathIdent, warehouse_code: PathIdent, lot_id: PathIdent,
+               principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> list[TitleEventOut]:
+    """The lot's title events (not retracted), oldest first; an unknown lot or another owner's is 404."""
+    key = lot_key(owner_id, warehouse_code, lot_id)
+    rows = [] if not principal.sees(owner_id) else session.scalars(
+        select(TitleEventRow).where(TitleEventRow.subject_key == key, TitleEventRow.retracted_at.is_(None))
+        .order_by(TitleEventRow.effective_at, TitleEventRow.seq)).all()
+    if not rows:
+        raise HTTPException(404, "no title events for this lot (unknown lot, or matching has not reached it)")
+    return [TitleEventOut(kind=r.kind, effective_at=r.effective_at, qty=r.qty, title_holder=r.title_holder,
+                          risk_bearer=r.risk_bearer, custodian=r.custodian, document_holder=r.document_holder,
+                          title_state=r.title_state, location_state=r.location_state,
+                          stage=STAGE_OF_LOCATION.get(r.location_state, "OTHER"), basis=r.basis,
+                          basis_note=r.basis_note or "", evidence=r.evidence or "", confidence=r.confidence)
+            for r in rows]

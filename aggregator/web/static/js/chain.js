@@ -6,6 +6,7 @@
 // The model: {steps: [code…], head: [node], lanes: [{label, nodes: [node]}], tail: [node]}; a node is
 // {step, record, href?, at?, source?, method?, confidence?, title?, risk?, custody?, facts: [[label, value]]}.
 import { fill, h, time } from "./dom.js";
+import { api } from "./api.js";
 import { code, t } from "./i18n.js";
 import { containerHref, documentHref, lotHref, receiptHref, searchHref } from "./records.js";
 
@@ -67,6 +68,7 @@ export function modelFromDetail(o) {
       const delivered = first("delivered");
       nodes.push(delivered ? { step: "delivery", record: delivered.record, at: delivered.at, source: delivered.source } : null);
       lanes.push({
+        link: l,
         label: l ? t("chain.lane", { line: line.line_ref, lot: l.lot_id }) : t("chain.lane.unlinked", { line: line.line_ref }),
         nodes: nodes.map((n, i) => n || { step: STEPS[i + 1], missing: true }),
       });
@@ -112,7 +114,7 @@ function card(node) {
   add(t("chain.method"), node.method);
   add(t("chain.confidence"), confidenceText(node.confidence));
   for (const [label, value] of node.facts || []) add(label, value);
-  const holders = node.title || node.risk || node.custody ? h("p", { class: "holders" },
+  const holders = node.title || node.risk || node.custody ? h("p", { class: "holders", title: node.titleNote || null },
     h("span", { class: "holder title" }, h("abbr", { title: t("chain.title") }, "T"), " ", node.title || t("none")),
     h("span", { class: "holder risk" }, h("abbr", { title: t("chain.risk") }, "R"), " ", node.risk || t("none")),
     h("span", { class: "holder custody" }, h("abbr", { title: t("chain.custody") }, "C"), " ", node.custody || t("none")))
@@ -125,9 +127,41 @@ function card(node) {
     holders);
 }
 
+// Which of a lot's title events speaks for a step: the last one whose location is the step's.
+const STEP_LOCATIONS = {
+  container: ["IN_TRANSIT_OCEAN", "IN_TRANSIT_AIR"],
+  document: ["IN_TRANSIT_OCEAN", "IN_TRANSIT_AIR"],
+  customs: ["AT_DESTINATION", "UNDER_CUSTOMS_CONTROL", "CLEARED"],
+  receipt: ["IN_RECEIVING", "AVAILABLE"],
+  lot: ["IN_RECEIVING", "AVAILABLE", "ALLOCATED", "RETURNED_PENDING_QC"],
+};
+
+/** Title, risk and custody on each step of the lanes, from each lot's title events (one request per lot). */
+async function addHolders(model, o) {
+  const lots = new Map();
+  for (const lane of model.lanes) {
+    const l = lane.link;
+    if (!l || !l.warehouse_code) continue;
+    const path = `/api/v1/title/lots/${[o.owner_id, l.warehouse_code, l.lot_id].map(encodeURIComponent).join("/")}/events`;
+    if (!lots.has(path)) lots.set(path, api(path).catch(() => []));
+    lane.events = lots.get(path);
+  }
+  for (const lane of model.lanes) {
+    const events = lane.events ? await lane.events : [];
+    for (const node of lane.nodes) {
+      const places = STEP_LOCATIONS[node.step];
+      const event = places && !node.missing ? [...events].reverse().find((e) => places.includes(e.location_state)) : null;
+      if (!event) continue;
+      Object.assign(node, { title: event.title_holder, risk: event.risk_bearer, custody: event.custodian,
+        titleState: event.title_state, titleNote: `${event.kind} · ${event.basis}: ${event.basis_note}` });
+    }
+  }
+}
+
 /** Draw the chain of order o into box. */
 export async function drawChain(box, o) {
   const model = modelFromDetail(o);
+  await addHolders(model, o);
   const label = t("chain.picture.label", { id: o.order_id });
   fill(box,
     ribbon(model, label),
