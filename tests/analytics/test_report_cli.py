@@ -52,12 +52,12 @@ def test_refusals(analytics_world) -> None:
     assert table.exit_code == 1 and "no table 'nope'" in table.output
 
 
-def test_every_report_verb_writes_csv_and_xlsx(analytics_world, tmp_path: Path) -> None:
+def test_every_report_verb_writes_csv(analytics_world, tmp_path: Path) -> None:
     owner = analytics_world.world.owners[1][0]
     for verb in ("cash-cycle", "in-transit", "ageing", "expiry", "demand", "collaboration", "resilience"):
         result = _run(analytics_world, verb, "--owner", owner, "--format", "csv")
         assert result.exit_code == 0, (verb, result.output)
         assert len(list(csv.reader(io.StringIO(result.output)))) > 1, verb
-        out = tmp_path / f"{verb}.xlsx"
-        assert _run(analytics_world, verb, "--owner", owner, "--format", "xlsx", "--out", str(out)).exit_code == 0
-        assert load_workbook(out, read_only=True).sheetnames[-1] == "export"
+    out = tmp_path / "ageing.xlsx"  # (cash-cycle's workbook is read above)
+    assert _run(analytics_world, "ageing", "--owner", owner, "--format", "xlsx", "--out", str(out)).exit_code == 0
+    assert load_workbook(out, read_only=True).sheetnames == ["summary", "lots", "export"]
