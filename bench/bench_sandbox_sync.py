@@ -140,18 +140,14 @@ def _windows(since: datetime, until: datetime, size: timedelta):
         cursor = upper
 
 
-def full_sync(control: httpx.Client, base: str, info: dict, database_url: str, since: datetime,
-              until: datetime) -> tuple[int, int]:
-    """The real path into a fresh database; returns (orders written, orders stored)."""
+def prepare_database(control: httpx.Client, base: str, info: dict, database_url: str):
+    """A fresh database with the sandbox's owners and shops registered and authorized:
+    (engine, vault, shop primary keys)."""
     from cryptography.fernet import Fernet
-    from sqlalchemy import func, select
-    from sqlalchemy.orm import Session
 
     from aggregator.auth.shops import add_shop, store_authorization
     from aggregator.store.db import create_engine_for, session_scope, upgrade_schema
-    from aggregator.store.models import OrderRow, ShopRow
     from aggregator.store.vault import Vault
-    from aggregator.sync.marketplace import sync_shop_orders
     from aggregator.tenancy import add_owner
 
     engine = create_engine_for(database_url)
@@ -170,11 +166,27 @@ def full_sync(control: httpx.Client, base: str, info: dict, database_url: str, s
             store_authorization(session, vault, row, token_set(fresh_pair(control, shop)),
                                 shop_cipher=shop["shop_cipher"])
             shop_pks.append(row.id)
-    written = 0
-    for pk in shop_pks:
+    return engine, vault, shop_pks
+
+
+def full_sync(control: httpx.Client, base: str, info: dict, database_url: str, since: datetime,
+              until: datetime, *, workers: int = 1, limiter: bool = False) -> tuple[int, int]:
+    """The real path into a fresh database, ``workers`` shops at a time (``aggregator.sync.pool``);
+    ``limiter``: each shop's production rate limiter on (off: the bare transport). Returns (orders
+    written, orders stored)."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from aggregator.store.models import OrderRow, ShopRow
+    from aggregator.sync.marketplace import make_transport, sync_shop_orders
+    from aggregator.sync.pool import run_pooled
+
+    engine, vault, shop_pks = prepare_database(control, base, info, database_url)
+
+    def one(pk: int) -> int:
         with Session(engine) as session:
             row = session.get(ShopRow, pk)
-        transport = bare_transport(row.platform)
+        transport = make_transport(row.platform) if limiter else bare_transport(row.platform)
         try:
             summary = sync_shop_orders(engine, row, vault, since=since, until=until, transport=transport,
                                        now=until + timedelta(minutes=1))
@@ -182,7 +194,13 @@ def full_sync(control: httpx.Client, base: str, info: dict, database_url: str, s
             transport.close()
         if summary.status != "succeeded":
             raise SystemExit(f"sync of {row.platform}:{row.shop_id} ended {summary.status}: {summary.error}")
-        written += summary.created + summary.updated + summary.unchanged
+        return summary.created + summary.updated + summary.unchanged
+
+    written = 0
+    for outcome in run_pooled(shop_pks, one, workers=workers):
+        if outcome.error is not None:
+            raise outcome.error
+        written += outcome.value
     with Session(engine) as session:
         stored = session.scalar(select(func.count()).select_from(OrderRow))
     engine.dispose()
@@ -202,6 +220,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--faults", default=None, help='fault plan for the sandbox, e.g. "429=0.01,5xx=0.01"')
     parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: a temporary SQLite file)")
+    parser.add_argument("--workers", type=int, default=8,
+                        help="shops at once in the pooled phases (the product's sync_concurrency default)")
     args = parser.parse_args()
 
     print("bench_sandbox_sync")
@@ -225,6 +245,11 @@ def main() -> None:
             runs = [measure("baseline pull+map", process.pid, lambda: (pull_and_map(control, base, info, since, until),)),
                     measure("sync into database", process.pid,
                             lambda: full_sync(control, base, info, database_url, since, until))]
+            pooled = []
+            for label, workers in (("limited, 1 at a time", 1), (f"limited, {args.workers} at once", args.workers)):
+                url = f"sqlite:///{tmp.name}/pooled-{workers}.sqlite"  # a fresh SQLite file per phase
+                pooled.append(measure(label, process.pid, lambda u=url, w=workers: full_sync(
+                    control, base, info, u, since, until, workers=w, limiter=True)))
             tmp.cleanup()
     finally:
         process.terminate()
@@ -236,6 +261,13 @@ def main() -> None:
         share = child / (cpu + child) if cpu + child else 0.0
         print(f"  {label:<20}{n:>9}{wall:>9.2f}{n / wall:>10.0f}{cpu * 1000 / n:>21.3f}{child * 1000 / n:>22.3f}"
               f"{share:>14.0%}")
+    print("\n  the product's path with each shop's rate limiter on (as in production), shops one after another "
+          "and through the pool (aggregator.sync.pool):")
+    for label, result, wall, cpu, child in pooled:
+        n = result[0]
+        print(f"  {label:<24}{n:>9} orders {wall:>9.2f} s wall {n / wall:>8.0f} orders/s  "
+              f"stored {result[1]} ({'OK' if result[1] == expected else 'MISMATCH'})")
+    print(f"  pooled speed-up: {pooled[0][2] / pooled[1][2]:.1f}x ({args.workers} at once vs one after another)")
     stored = runs[1][1][1]
     print(f"\n  database: {stored} orders stored, ground truth {expected}: {'OK' if stored == expected else 'MISMATCH'}")
     print(f"  database URL kind: {database_url.split(':', 1)[0]} (a database server's own CPU is not counted)")

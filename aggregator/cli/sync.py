@@ -2,7 +2,8 @@
 
 Backfill with ``--since`` (and ``--until``); without them each shop continues from its cursor.
 Each shop ends with one summary line (created/updated/unchanged/stale/failed/unknown status).
-Exit status 1 when a shop's run failed or a shop needs re-authorization. Runs left ``running`` by a
+Shops run side by side (``sync_concurrency`` at a time, each within its own rate limit); their
+lines are printed in shop order. Exit status 1 when a shop's run failed or a shop needs re-authorization. Runs left ``running`` by a
 dead worker are closed as ``abandoned`` first (the reaper); a shop whose run cannot be started or
 closed (the database away longer than the retry allows) is reported and the next shop goes on.
 """
@@ -44,6 +45,7 @@ def command(app: AppContext, shop_id: str | None, platform: str | None, owner_id
     from aggregator.logging_setup import redact_text
     from aggregator.sync.framework import RunNotClosed, SyncBusy
     from aggregator.sync.marketplace import ShopNotReady, sync_shop
+    from aggregator.sync.pool import run_pooled
     from aggregator.sync.reaper import reap_abandoned_runs
 
     start, end = since, until
@@ -67,40 +69,46 @@ def command(app: AppContext, shop_id: str | None, platform: str | None, owner_id
     console = Console(stderr=True)
     ok = True
     lines: list[str] = [reaped.line() for reaped in reap_abandoned_runs(engine)]
+    options = dict(since=start, until=end, retries=app.settings.http_max_retries,
+                   timeout=app.settings.http_timeout_seconds, lag=timedelta(seconds=app.settings.sync_lag_seconds),
+                   initial_lookback=timedelta(days=app.settings.sync_initial_lookback_days),
+                   lease=timedelta(seconds=app.settings.lease_ttl_seconds),
+                   db_retry_seconds=app.settings.db_retry_seconds)
+
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} records"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
-        for shop in shops:
-            key = f"{shop.platform}:{shop.shop_id}"
-            task = progress.add_task(f"{key} {stream}", total=None)
+        tasks = {shop.id: progress.add_task(f"{shop.platform}:{shop.shop_id} {stream}", total=None) for shop in shops}
+
+        def run_one(shop: ShopRow) -> tuple[bool, str]:
+            """One shop's run: (succeeded, its summary line); every expected failure is a line."""
+            key, task = f"{shop.platform}:{shop.shop_id}", tasks[shop.id]
             try:
-                summary = sync_shop(
-                    engine, shop, vault, stream, since=start, until=end, retries=app.settings.http_max_retries,
-                    timeout=app.settings.http_timeout_seconds, lag=timedelta(seconds=app.settings.sync_lag_seconds),
-                    initial_lookback=timedelta(days=app.settings.sync_initial_lookback_days),
-                    lease=timedelta(seconds=app.settings.lease_ttl_seconds),
-                    db_retry_seconds=app.settings.db_retry_seconds,
-                    on_record=lambda t=task: progress.advance(t))
+                summary = sync_shop(engine, shop, vault, stream, on_record=lambda: progress.advance(task), **options)
             except (ShopNotReady, SyncBusy) as exc:
-                ok = False
-                lines.append(f"{key} {stream}: skipped — {exc}")
                 progress.update(task, description=f"{key} {stream}: skipped")
-                continue
+                return False, f"{key} {stream}: skipped — {exc}"
             except RunNotClosed as exc:
-                ok = False
-                lines.append(f"{exc.summary.line()} — {exc}")
                 progress.update(task, description=f"{key} {stream}: not closed")
-                continue
+                return False, f"{exc.summary.line()} — {exc}"
             except SQLAlchemyError as exc:  # the database stayed away: say so and go on with the next shop
-                ok = False
                 cause = getattr(exc, "orig", None) or exc
-                lines.append(f"{key} {stream}: error — database unavailable: "
-                             + redact_text(f"{type(cause).__name__}: {cause}".strip()))
                 progress.update(task, description=f"{key} {stream}: error")
-                continue
-            ok = ok and summary.status in ("succeeded", "partial")
-            line = summary.line() + (f" — {summary.error}" if summary.error else "")
-            lines.append(line)
+                return False, (f"{key} {stream}: error — database unavailable: "
+                               + redact_text(f"{type(cause).__name__}: {cause}".strip()))
             progress.update(task, description=f"{key} {stream}: {summary.status}")
+            return (summary.status in ("succeeded", "partial"),
+                    summary.line() + (f" — {summary.error}" if summary.error else ""))
+
+        for outcome in run_pooled(shops, run_one, workers=app.settings.sync_concurrency):
+            if outcome.error is not None:  # not a failure sync knows: reported, the other shops went on
+                ok = False
+                shop = outcome.task
+                lines.append(f"{shop.platform}:{shop.shop_id} {stream}: error — "
+                             + redact_text(f"{type(outcome.error).__name__}: {outcome.error}"))
+                continue
+            succeeded, line = outcome.value
+            ok = ok and succeeded
+            lines.append(line)
     for line in lines:
         click.echo(line)
     if stream == "settlements":

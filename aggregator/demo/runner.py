@@ -261,18 +261,30 @@ def _chain_verdict(engine, truth: dict, position, report: DemoReport, console: C
 def _sync_all(engine, vault: Vault, shops: list[ShopRow], settings: Settings, report: DemoReport,
               console: Console, now: datetime | None = None) -> None:
     from aggregator.sync.marketplace import streams_of, sync_shop
+    from aggregator.sync.pool import run_pooled
     from platform_adapters.registry import get_adapter
 
     now = now or datetime.now(timezone.utc)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
-        for shop in shops:
+
+        def run_shop(shop: ShopRow) -> list[str]:
+            """Every stream of one shop, in order (orders first): its summary lines."""
+            lines = []
             for stream in streams_of(get_adapter(shop.platform)):
                 task = progress.add_task(f"{shop.platform}:{shop.shop_id} {stream}", total=None)
                 summary = sync_shop(engine, shop, vault, stream, since=now - timedelta(days=60), now=now,
                                     on_record=lambda t=task: progress.advance(t), lag=timedelta(seconds=0))
-                report.sync_lines.append(summary.line())
-                console.print(summary.line())
+                progress.remove_task(task)
+                lines.append(summary.line())
+            return lines
+
+        for outcome in run_pooled(shops, run_shop, workers=settings.sync_concurrency):
+            if outcome.error is not None:
+                raise outcome.error
+            for line in outcome.value:
+                report.sync_lines.append(line)
+                console.print(line)
 
 
 def _fx(engine, console: Console) -> None:

@@ -144,21 +144,33 @@ def reap_runs(settings: Settings) -> dict[str, Any]:
 
 def run_due_syncs(settings: Settings, reconcile: bool = False) -> list[dict[str, Any]]:
     """The ``sync-due-shops`` job in this process (``reconcile-syncs`` with ``reconcile``): every due
-    (shop, stream) one after the other; a shop that fails is recorded and the next one goes on."""
+    (shop, stream), ``sync_concurrency`` shops at a time (a shop's streams in order, one after the
+    other); a shop that fails is recorded and the others go on."""
     from aggregator.jobs.history import record_failure
+    from aggregator.sync.pool import run_pooled
 
     job = "reconcile-syncs" if reconcile else "sync-due-shops"
-    results = []
+
+    def run_streams(item: tuple[int, list[str]]) -> list[dict[str, Any]]:
+        shop_pk, streams = item
+        results = []
+        for stream in streams:
+            try:
+                results.append(sync_shop(settings, shop_pk, stream, reconcile=reconcile))
+            except SyncBusy as exc:  # another process is on it: its run will do
+                results.append({"shop_pk": shop_pk, "stream": stream, "status": "busy", "reason": str(exc)})
+            except Exception as exc:
+                record_failure(engine_for(settings.effective_database_url), job, exc,
+                               target=f"shop#{shop_pk} {stream}")
+                results.append({"shop_pk": shop_pk, "stream": stream, "status": "error",
+                                "reason": f"{type(exc).__name__}: {exc}"})
+        return results
+
+    by_shop: dict[int, list[str]] = {}
     for shop_pk, stream in due_syncs(settings):
-        try:
-            results.append(sync_shop(settings, shop_pk, stream, reconcile=reconcile))
-        except SyncBusy as exc:  # another process is on it: its run will do
-            results.append({"shop_pk": shop_pk, "stream": stream, "status": "busy", "reason": str(exc)})
-        except Exception as exc:
-            record_failure(engine_for(settings.effective_database_url), job, exc, target=f"shop#{shop_pk} {stream}")
-            results.append({"shop_pk": shop_pk, "stream": stream, "status": "error",
-                            "reason": f"{type(exc).__name__}: {exc}"})
-    return results
+        by_shop.setdefault(shop_pk, []).append(stream)
+    outcomes = run_pooled(list(by_shop.items()), run_streams, workers=settings.sync_concurrency)
+    return [result for outcome in outcomes for result in (outcome.value or [])]
 
 
 #: The per-owner unit of each per-owner job.
