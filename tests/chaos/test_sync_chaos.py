@@ -100,8 +100,11 @@ def world(pg_engine: Engine, tmp_path: Path) -> Iterator[World]:
         yield World(pg_engine, url, key, tmp_path, shops, truth, sandbox.base_url)
 
 
-def _finish(process: subprocess.Popen) -> tuple[int, str]:
+def _finish(process: subprocess.Popen, shops: int) -> tuple[int, str]:
+    """Wait for the hurt sync; it must have said something of every shop (none left unattempted)."""
     out, err = process.communicate(timeout=300)
+    reported = [line for line in out.splitlines() if " orders: " in line]
+    assert len(reported) == shops, out + err
     return process.returncode, out + err
 
 
@@ -130,7 +133,7 @@ def test_killed_database_connections_mid_sync(world: World) -> None:
                                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
     assert killed >= 1
     world.calm()
-    code, output = _finish(process)
+    code, output = _finish(process, len(world.shops))
     assert "Traceback" not in output and code in (0, 1), output
     assert world.runs().get("running", 0) == 0, world.runs()
     rerun = world.sync()
@@ -148,7 +151,7 @@ def test_a_database_outage_through_a_tcp_proxy_mid_sync(world: World) -> None:
         started = time.monotonic()
         proxy.outage(OUTAGE_SECONDS)
         world.calm()
-        code, output = _finish(process)
+        code, output = _finish(process, len(world.shops))
     assert proxy.cut >= 1 and time.monotonic() - started >= OUTAGE_SECONDS * 0.9
     assert "Traceback" not in output and code in (0, 1), output
     assert world.runs().get("running", 0) == 0, world.runs()  # every run closed once the database answered
