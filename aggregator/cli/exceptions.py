@@ -139,6 +139,8 @@ def retry(app: AppContext, item_ids: tuple[int, ...], owner_id: str | None) -> N
     with session_scope(app.ready_engine()) as session:
         items = ([get_item(session, i, owner_id, for_update=True) for i in item_ids] if item_ids else
                  list_items(session, Filters(owner_id=owner_id, kind="parked"), limit=1_000_000))
+        if not items:
+            click.echo("no open parked records" + (f" of {owner_id}" if owner_id else "") + " to replay")
         for item in sorted(items, key=lambda i: i.id):
             outcome = retry_item(session, vault, item, actor="cli")
             failed += not outcome.replayed
