@@ -6,6 +6,7 @@ before 23:59:59.999999 UTC, ``matching.title.position.title_position``), summed 
 warehouse, in last mile, delivered) and cost currency: units, value at cost (landed, else invoice, else
 customs value per unit; exact Decimals) and the units with no known cost. ``in_transit`` marks the stages
 between the supplier and the buyer outside the warehouse (on the water, at port and customs, last mile).
+The position is recomputed only on the days an event takes effect; other days repeat the day before.
 """
 from __future__ import annotations
 
@@ -30,15 +31,22 @@ def daily_series(ledger: pd.DataFrame, unit_values: dict, owner_id: str, days: I
     """``SERIES_COLUMNS``, one row per day × title state × stage × cost currency holding units."""
     frames = []
     mine = ledger[ledger["owner_id"] == owner_id]
+    changed = set(pd.to_datetime(mine["effective_at"], utc=True).dt.date)  # days on which an event takes effect
+    previous: pd.DataFrame | None = None
     for day in days:
+        if previous is not None and day not in changed:  # nothing took effect that day: yesterday's position
+            if not previous.empty:
+                frames.append(previous.assign(day=day.isoformat()))
+            continue
         position = title_position(mine, end_of_day(day), owner_id=owner_id, unit_values=unit_values)
         if position.empty:
+            previous = position
             continue
         position = position.assign(day=day.isoformat(),
                                    stage=position["location_state"].map(STAGE_OF_LOCATION).fillna("OTHER"))
-        grouped = position.groupby(["day", "title_state", "stage", "currency"], as_index=False, sort=True).agg(
+        previous = position.groupby(["day", "title_state", "stage", "currency"], as_index=False, sort=True).agg(
             qty=("qty", "sum"), value=("value", lambda v: sum(v, Decimal(0))), unvalued_qty=("unvalued_qty", "sum"))
-        frames.append(grouped)
+        frames.append(previous)
     if not frames:
         return pd.DataFrame(columns=SERIES_COLUMNS)
     out = pd.concat(frames, ignore_index=True)
