@@ -202,7 +202,7 @@ def _print_valued_position(engine, at: datetime, console: Console) -> None:
 
     valued = valued_position_at(engine, at)
     table = Table("owner", "stage", "holder", "qty", "value", "unvalued",
-                  title=f"title position at {at:%Y-%m-%d %H:%M} UTC, at cost in each owner's base currency")
+                  title=f"title position {at:%Y-%m-%d %H:%M} UTC, at cost in base currency")
     paths: set[str] = set()
     for row in valued.itertuples(index=False):
         value = (f"{Decimal(row.value).quantize(Decimal('0.01'))} {row.currency}"  # exact in the store; cents here

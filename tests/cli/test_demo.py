@@ -37,7 +37,7 @@ def test_demo_syncs_imports_matches_and_converts(tmp_path: Path) -> None:
     assert "→EUR→CNY" in text and "agk_" in text
     assert "links vs the sandbox's ground truth" in text and "(unlinked receipts: 0)" in text
     assert "owner aliases registered for the logistics files (legal-name" in text
-    assert "at cost in each owner's base currency" in text and "USD→EUR→CNY (ECB" in text  # owners book in CNY
+    assert "at cost in base currency" in text and "USD→EUR→CNY (ECB" in text  # owners book in CNY
     # settlements: journals for every owner with no manual step, statuses counted, money equal to the truth
     assert set(report.journals) == set(report.reconciliation) and len(report.journals) == report.owners
     assert all(count > 0 for count in report.journals.values()), report.journals
