@@ -77,9 +77,9 @@ def book_settlements(settings: Settings, owner_id: str) -> dict[str, Any]:
 
     engine = engine_for(settings.effective_database_url)
     try:
-        with job_lease(engine, f"book:{owner_id}"):
+        with job_lease(engine, f"book:{owner_id}") as lease:
             (result,) = settle_owners(engine, [owner_id], sources=rate_sources(settings.fx_rate_sources),
-                                      max_age_days=settings.fx_max_rate_age_days)
+                                      max_age_days=settings.fx_max_rate_age_days, fence=lease.check)
     except LeaseHeld as exc:
         return {"owner_id": owner_id, "status": "busy", "reason": str(exc)}
     for line in result.lines():

@@ -190,3 +190,18 @@ def test_a_matcher_whose_lease_was_taken_over_stores_nothing(engine) -> None:
             run_match(engine, owner_id="BRAND", fence=lease.check)
     with session_scope(engine) as session:
         assert session.scalars(select(JobLease.holder)).one() == "worker-b.internal:1:1"  # not released by us
+
+
+def test_a_booker_whose_lease_was_taken_over_stops_before_committing(engine) -> None:
+    from aggregator.jobs.lease import LeaseLost
+    from aggregator.settlement.cycle import settle_owners
+    from aggregator.tenancy import add_owner
+
+    with session_scope(engine) as session:
+        add_owner(session, "BRAND", "Brand")
+    with job_lease(engine, "book:BRAND") as lease:
+        (done,) = settle_owners(engine, ["BRAND"], fence=lease.check)  # still ours
+        with session_scope(engine) as session:
+            session.execute(update(JobLease).values(holder="worker-b.internal:1:1", token=JobLease.token + 1))
+        with pytest.raises(LeaseLost):
+            settle_owners(engine, ["BRAND"], fence=lease.check)
