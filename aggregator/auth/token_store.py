@@ -1,18 +1,31 @@
-"""The database-backed token provider: one shop's tokens, refreshed single-flight across processes.
+"""The database-backed token provider: one shop's tokens, refreshed single-flight across processes,
+with no HTTP call inside a database transaction.
 
-Refresh takes a lock on the shop's credential row — ``SELECT … FOR UPDATE`` on PostgreSQL,
-``BEGIN IMMEDIATE`` (the database write lock) on SQLite — then re-reads it: if another worker already
-refreshed (the stored access token is no longer the stale one, or no longer near expiry) that token
-is used; otherwise the refresh call is made *under the lock* and the new pair is written in the same
-transaction, with ``version`` incremented. Shopee refresh tokens work once, so two workers must
-never spend the same one; holding the lock across the call is what guarantees it.
+A refresh (1) takes the shop's *refresh lease* in a short transaction (``SELECT … FOR UPDATE`` on
+PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite): if another worker already refreshed, its token is used;
+if another worker holds a live lease, this one waits for it and uses what it wrote; (2) calls the
+platform with no transaction open (on SQLite a transaction would hold the only write lock while the
+platform answers); (3) writes the new pair in another short transaction, ``version`` incremented, and
+releases the lease.
 
-A rejected refresh (revoked, expired) marks the shop ``needs_reauth`` with the reason and raises
-``AuthorizationRevoked``; syncs of that shop stop visibly until it is authorized again.
+Refresh tokens are single-use (Shopee: "can be used once"), so the call is sent ``once``
+(``Transport.single_use``): retried only when it provably never reached the platform. When the outcome
+is unknown (``ErrorKind.UNCERTAIN``: read timeout, 5xx, an answer lost or cut off) the token may be
+spent and the new pair lost; the stored credential is read again and, while its access token has not
+expired (refreshes start ``REFRESH_MARGIN`` early), it is used and the shop stays authorized; only a
+refresh the platform answers with a rejection (revoked, expired) marks the shop ``needs_reauth``.
+
+A rejected refresh marks the shop ``needs_reauth`` with the reason and raises ``AuthorizationRevoked``;
+syncs of that shop stop visibly until it is authorized again.
 """
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -29,6 +42,8 @@ from platform_adapters.http.errors import ErrorKind, PlatformError
 log = logging.getLogger(__name__)
 
 Refresher = Callable[[TokenSet], TokenSet]
+#: How long a refresh lease holds when its worker never releases it (dies mid-call).
+LEASE = timedelta(seconds=60)
 
 
 def read_tokens(row: ShopCredential, vault: Vault) -> TokenSet | None:
@@ -102,31 +117,85 @@ class DatabaseTokenProvider:
         return self._refresh(stale_access=stale.access_token)
 
     def _refresh(self, stale_access: str | None) -> TokenSet:
-        revoked: str | None = None
+        holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
+        deadline = time.monotonic() + LEASE.total_seconds() * 2
+        while True:
+            decision, tokens = self._take_lease(stale_access, holder)
+            if decision == "use":
+                return tokens
+            if decision == "refresh":
+                break
+            if time.monotonic() > deadline:  # the holder died without releasing: its lease has lapsed by now
+                raise PlatformError(ErrorKind.RETRYABLE, "refresh_busy", "another worker is refreshing the "
+                                    "tokens; try again", platform="token-store")
+            time.sleep(0.2)  # another worker holds the lease: wait for what it writes
+        try:
+            fresh = self.refresher(tokens)
+        except AuthorizationRevoked as exc:
+            return self._give_up(holder, exc.reason)
+        except PlatformError as exc:
+            if exc.kind in (ErrorKind.AUTH_REVOKED, ErrorKind.EXPIRED_TOKEN):
+                return self._give_up(holder, f"refresh rejected: {exc.code}: {exc.message}")
+            if exc.kind is ErrorKind.UNCERTAIN:
+                return self._after_uncertain(holder, tokens, exc)
+            self._release(holder)
+            raise
+        except BaseException:
+            self._release(holder)
+            raise
+        with locked_credential(self.engine, self.shop_pk) as (session, row):
+            write_tokens(session, row, fresh, self.vault, actor="token-refresh")
+            row.refresh_lease_owner, row.refresh_lease_until = None, None
+            self.refreshes += 1
+            log.info("refreshed tokens of shop %s (version %s)", self.shop_id, row.version)
+        return fresh
+
+    def _take_lease(self, stale_access: str | None, holder: str) -> tuple[str, TokenSet | None]:
+        """("use", tokens) when no refresh is needed (any more); ("refresh", stored) with the lease taken;
+        ("wait", None) while another worker holds a live lease."""
+        revoked = None
         with locked_credential(self.engine, self.shop_pk) as (session, row):
             stored = read_tokens(row, self.vault)
             if stored is None:
                 raise AuthorizationRevoked(self.shop_id, "the shop has not been authorized (no access token)")
             now = self.clock()
             if stale_access is not None and stored.access_token != stale_access:
-                return stored  # another worker refreshed while we waited for the lock
+                return "use", stored  # another worker refreshed while we waited
             if stale_access is None and not stored.expires_within(self.margin, now):
-                return stored
+                return "use", stored
+            wall = utc_now()
+            if row.refresh_lease_owner and row.refresh_lease_until and row.refresh_lease_until > wall:
+                return "wait", None
             if stored.refresh_expired(now) or not stored.refresh_token:
                 revoked = "refresh token expired; authorize the shop again"
+                mark_needs_reauth(session, self.shop_pk, revoked)
             else:
-                try:
-                    fresh = self.refresher(stored)
-                except AuthorizationRevoked as exc:
-                    revoked = exc.reason
-                except PlatformError as exc:
-                    if exc.kind not in (ErrorKind.AUTH_REVOKED, ErrorKind.EXPIRED_TOKEN):
-                        raise
-                    revoked = f"refresh rejected: {exc.code}: {exc.message}"
-                else:
-                    write_tokens(session, row, fresh, self.vault, actor="token-refresh")
-                    self.refreshes += 1
-                    log.info("refreshed tokens of shop %s (version %s)", self.shop_id, row.version)
-                    return fresh
-            mark_needs_reauth(session, self.shop_pk, revoked)
+                row.refresh_lease_owner, row.refresh_lease_until = holder, wall + LEASE
+                return "refresh", stored
         raise AuthorizationRevoked(self.shop_id, revoked)
+
+    def _release(self, holder: str) -> None:
+        with locked_credential(self.engine, self.shop_pk) as (session, row):
+            if row.refresh_lease_owner == holder:
+                row.refresh_lease_owner, row.refresh_lease_until = None, None
+
+    def _give_up(self, holder: str, reason: str) -> TokenSet:
+        with locked_credential(self.engine, self.shop_pk) as (session, row):
+            if row.refresh_lease_owner == holder:
+                row.refresh_lease_owner, row.refresh_lease_until = None, None
+            mark_needs_reauth(session, self.shop_pk, reason)
+        raise AuthorizationRevoked(self.shop_id, reason)
+
+    def _after_uncertain(self, holder: str, sent: TokenSet, exc: PlatformError) -> TokenSet:
+        """The refresh may have been processed and its answer lost: never send the (maybe spent) refresh
+        token again blindly; use the stored access token while it lasts and keep the shop authorized."""
+        self._release(holder)
+        with Session(self.engine) as session:
+            row = session.scalars(select(ShopCredential).where(ShopCredential.shop_pk == self.shop_pk)).first()
+            stored = read_tokens(row, self.vault) if row is not None else None
+        log.warning("refresh of shop %s had an unknown outcome (%s); keeping the stored token", self.shop_id, exc)
+        if stored is not None and stored.access_token != sent.access_token:
+            return stored  # another worker did refresh meanwhile
+        if stored is not None and stored.access_expires_at > self.clock():
+            return stored
+        raise exc

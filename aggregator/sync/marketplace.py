@@ -162,8 +162,8 @@ def build_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transpo
         settings = adapter_settings(shop, credential, vault)
         context = shop_context(shop, credential)
 
-    def refresher(stale):
-        return adapter.refresh_tokens(settings, transport, context, stale, clock)
+    def refresher(stale):  # refresh tokens work once: sent once, never retried after it may have arrived
+        return adapter.refresh_tokens(settings, transport.single_use(), context, stale, clock)
 
     tokens = DatabaseTokenProvider(engine, shop.id, shop.shop_id, vault, refresher, clock=clock)
     if stream == "settlements":

@@ -74,8 +74,17 @@ class Transport:
         *,
         limiter_key: Hashable = None,
         request_id_of: Callable[[httpx.Response], str | None] = lambda r: None,
+        once: bool = False,
     ) -> T:
-        """Send with retries; returns ``read(response)`` or raises the last ``PlatformError``."""
+        """Send with retries; returns ``read(response)`` or raises the last ``PlatformError``.
+
+        ``once``: the call is not idempotent (a single-use refresh token is spent by the platform when
+        it processes the call), so it is retried only when the request provably never reached the
+        platform: the connection was never made (connect error or timeout, no pooled connection) or the
+        platform throttled it (a 429 / throttle code refuses before processing). Any other transient
+        failure (read timeout, 5xx, an unreadable 2xx) may have been processed: it is raised at once as
+        ``ErrorKind.UNCERTAIN`` for the caller to decide (as Stripe's client treats non-idempotent
+        requests without an idempotency key)."""
 
         def attempt() -> T:
             if self.limiter is not None:
@@ -118,7 +127,20 @@ class Transport:
             self.retries += 1
             log.info("%s retry in %.2fs after %s", self.platform, delay, exc)
 
-        return self.retry.call(attempt, on_retry=on_retry)
+        def attempt_once() -> T:
+            try:
+                return attempt()
+            except PlatformError as exc:
+                if exc.kind is ErrorKind.RETRYABLE and not isinstance(exc.__cause__, NEVER_SENT):
+                    exc.kind = ErrorKind.UNCERTAIN  # never retried: the platform may have processed it
+                raise
+
+        return self.retry.call(attempt_once if once else attempt, on_retry=on_retry)
+
+    def single_use(self) -> "SingleUseTransport":
+        """This transport for non-idempotent calls (every ``send`` with ``once=True``)."""
+        return SingleUseTransport(self)
+
 
     def _note(self, request_id: str | None) -> None:
         if request_id:
@@ -130,3 +152,21 @@ def _safe(fn: Callable[[httpx.Response], str | None], response: httpx.Response) 
         return fn(response)
     except Exception:  # noqa: BLE001 - a request id is best effort
         return None
+
+
+#: Transport errors raised before a byte of the request left: the platform cannot have processed it.
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class SingleUseTransport:
+    """A view of a ``Transport`` whose every call is sent ``once`` (token refresh: single-use tokens)."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    @property
+    def request_ids(self) -> list[str]:
+        return self.transport.request_ids
+
+    def send(self, build, read, **options):  # noqa: ANN001 - Transport.send's signature
+        return self.transport.send(build, read, **{**options, "once": True})

@@ -83,4 +83,8 @@ class ShopCredential(Base):
     shop_cipher: Mapped[str | None] = mapped_column(String(255), nullable=True)  # TikTok
     seller_account: Mapped[str | None] = mapped_column(String(255), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # the refresh lease: who is refreshing this shop's tokens now, and until when (no row lock is held
+    # while the platform answers; another worker waits for the lease instead of spending the token too)
+    refresh_lease_owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    refresh_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = updated_at_column()

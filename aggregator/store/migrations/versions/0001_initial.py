@@ -1077,6 +1077,8 @@ def upgrade() -> None:
     sa.Column('shop_cipher', sa.String(length=255), nullable=True),
     sa.Column('seller_account', sa.String(length=255), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('refresh_lease_owner', sa.String(length=128), nullable=True),
+    sa.Column('refresh_lease_until', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['shop_pk'], ['shops.id'], name=op.f('fk_shop_credentials_shop_pk_shops'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shop_credentials')),
