@@ -11,7 +11,9 @@ and ``return_source`` when it has them). The protocol below is everything the ap
 """
 from __future__ import annotations
 
+import functools
 import logging
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -173,6 +175,14 @@ def _load(target: str) -> MarketplaceAdapter:
 
 
 def _plugins() -> dict[str, str]:
+    """Installed plugin adapters (entry point name → ``module:Class``), scanned once per ``sys.path``: reading
+    every installed distribution's metadata costs milliseconds, too much for each API request that checks a
+    platform name; a distribution put on a path added later (a plugin folder, a test) is still seen."""
+    return _scan_plugins(tuple(sys.path))
+
+
+@functools.lru_cache(maxsize=8)
+def _scan_plugins(path: tuple[str, ...]) -> dict[str, str]:
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
