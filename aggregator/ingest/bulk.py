@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from aggregator.ingest.writers import Aggregate, write_aggregate
-from aggregator.store.jsonutil import to_jsonable
+from aggregator.store.jsonutil import encode_columns
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome, entity_key
 
@@ -58,9 +58,10 @@ def existing_keys(session: Session, model: Any, key: tuple[str, ...], keys: list
 
 
 def _audit_rows(table, aggs: list[Aggregate], actor: str) -> list[dict]:
+    """The ``create`` entries, their changes serialised once (the text the per-record upsert stores)."""
     return [{"entity": table.name, "entity_key": entity_key(a.values, a.key), "action": "create",
              "owner_id": a.values.get("owner_id"), "actor": actor,
-             "changes": to_jsonable({k: v for k, v in a.values.items() if k not in BOOKKEEPING})} for a in aggs]
+             "changes": encode_columns({k: v for k, v in a.values.items() if k not in BOOKKEEPING})} for a in aggs]
 
 
 def _insert_new_postgresql(session: Session, aggs: list[Aggregate], actor: str) -> list[int]:
@@ -112,7 +113,7 @@ def _insert_new_postgresql(session: Session, aggs: list[Aggregate], actor: str) 
         now = datetime.now(UTC)
         audit_columns = ["at", *audit[0]]
         cursor.executemany(statement(AuditEntry.__tablename__, audit_columns),
-                           [(now, *(Jsonb(v) if k == "changes" else v for k, v in row.items())) for row in audit])
+                           [(now, *(Jsonb(v, dumps=str) if k == "changes" else v for k, v in row.items())) for row in audit])
     return [i for i, _ in created]
 
 
@@ -134,12 +135,17 @@ def _insert_new(session: Session, aggs: list[Aggregate], actor: str) -> list[int
 
 
 def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[int, UpsertOutcome | None, str | None], None],
-                actor: str = "system") -> None:
-    """Write ``aggs`` (one model, distinct keys); ``on_result(index, outcome, error)`` for each."""
+                actor: str = "system", bulk: bool = True) -> None:
+    """Write ``aggs`` (one model, distinct keys); ``on_result(index, outcome, error)`` for each.
+
+    ``bulk=False`` writes every record through the per-record upsert: the reference the bulk path is
+    checked against (same rows, audit entries and rejects)."""
     if not aggs:
         return
     first = aggs[0]
-    if session.get_bind().dialect.name == "postgresql":
+    if not bulk:
+        candidates: list[int] = []
+    elif session.get_bind().dialect.name == "postgresql":
         candidates = list(range(len(aggs)))  # ON CONFLICT sorts out the existing ones
     else:
         present = existing_keys(session, first.model, first.key, [a.key_values for a in aggs])

@@ -105,7 +105,7 @@ def _close(session, summary: ImportSummary, import_pk: int) -> None:
 def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | None = None,
                 profile: str | Profile | None = None, encoding: str | None = None, timezone_name: str | None = None,
                 report_path: str | Path | None = None, chunk_rows: int = 10_000,
-                progress: Callable[[int, int], None] | None = None) -> ImportSummary:
+                progress: Callable[[int, int], None] | None = None, bulk: bool = True) -> ImportSummary:
     """Import ``path`` as ``kind``. Raises ValueError/ProfileError for usage errors only (``UnknownOwner``,
     a ValueError, when ``owner_id`` names no owner)."""
     if kind not in ALL_KINDS:
@@ -158,7 +158,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
                             encoding=encoding or "utf-8", summary=summary)
             else:
                 import_tabular(session, import_pk=import_pk, path=path, kind=kind, profile=chosen, owner_id=owner_id,
-                               summary=summary, chunk_rows=chunk_rows, progress=tick)
+                               summary=summary, chunk_rows=chunk_rows, progress=tick, bulk=bulk)
             summary.status = "COMPLETED_WITH_REJECTS" if summary.rows_rejected else "COMPLETED"
         except (TabularError, ProfileError) as exc:
             session.rollback()

@@ -60,6 +60,7 @@ class _ChunkSink:
         self.rows: list[dict] = []
 
     def add(self, problems, raw_by_line: dict[int, dict] | None = None, owner_id: str | None = None) -> None:
+        """``raw_by_line``: each line's cell texts as read; what is stored of a rejected one is cut and made visible."""
         rejected_lines = set()
         for problem in problems:
             line = _line_of(problem.location)
@@ -77,7 +78,7 @@ class _ChunkSink:
                 "column": visible(problem.field) if problem.field is not None else None,
                 "value": visible(problem.value)[:500] if problem.value is not None else None,
                 "code": problem.code, "reason": visible(problem.message),
-                "raw_row": (raw_by_line or {}).get(line) if error else None, "owner_id": owner_id,
+                "raw_row": _truncated((raw_by_line or {}).get(line)) if error else None, "owner_id": owner_id,
             })
         self.summary.rows_rejected += len(rejected_lines)
 
@@ -95,7 +96,9 @@ def _line_of(location: str | None) -> int | None:
     return None
 
 
-def _truncated(values: dict[str, str], limit: int = 2000) -> dict[str, str]:
+def _truncated(values: dict[str, str] | None, limit: int = 2000) -> dict[str, str] | None:
+    if values is None:
+        return None
     return {visible(k): visible(v if len(v) <= limit else v[:limit] + f"… ({len(v)} chars)")
             for k, v in values.items() if v}
 
@@ -108,10 +111,11 @@ def _unattributed(attribution: Attribution, columns: ColumnMap, location: str) -
 
 def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, profile: Profile,
                    owner_id: str | None, summary: ImportSummary, chunk_rows: int = 10_000,
-                   progress: Callable[[int], None] | None = None) -> None:
+                   progress: Callable[[int], None] | None = None, bulk: bool = True) -> None:
     """Read, map and store ``path``. Raises TabularError for file-level problems (nothing stored then).
 
     ``owner_id``: every row is that owner's (checked to exist); None: each row's owner comes from the row.
+    ``bulk=False``: every record through the per-record upsert (``aggregator.ingest.bulk.write_batch``).
     """
     handler: TabularKindHandler = TABULAR[kind]
     spec = KINDS[kind]
@@ -148,7 +152,7 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
             else:
                 store_errors[index] = error
 
-        write_batch(session, [item[0] for item in batch], on_result)
+        write_batch(session, [item[0] for item in batch], on_result, bulk=bulk)
         for index, (agg, lines, problems, raw_by_line) in enumerate(batch):
             if index in store_errors:
                 problems = problems + [Problem("store_failed", f"could not be stored: {store_errors[index]}",
@@ -161,7 +165,7 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
     def flush_group(key: tuple[str, ...] | None, rows: list[CanonicalRow], owner: str,
                     continued: bool = False) -> None:
         """Map and store one record's rows (``continued``: more rows of the record just written in part)."""
-        raw_by_line = {row.line: _truncated(row.values) for row in rows}
+        raw_by_line = {row.line: row.values for row in rows}  # cut only for the rows rejected
         append, offset, extra = False, 0, []
         if key is not None:
             digest = _key_hash(key)
@@ -247,22 +251,23 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
                 sink.add([Problem("field_too_long", f"field has {len(values[c])} characters (limit {max_chars})",
                                   field=columns.source_name(c), value=values[c][:80] + "…",
                                   location=f"{path.name}:{row.line}") for c in too_long],
-                         {row.line: _truncated(values)})
+                         {row.line: values})
                 continue
-            controls = [(c, char) for c, v in values.items() if (char := first_control(v)) is not None]
+            controls = [(c, char) for c, v in values.items() if (char := first_control(v)) is not None] \
+                if first_control("".join(values.values())) is not None else []  # one search for a clean row
             if controls:
                 sink.add([Problem("control_character", f"holds the control character {describe_control(char)} "
                                   "(a damaged or broken export); the row is not stored",
                                   field=columns.source_name(c), value=values[c][:200],
                                   location=f"{path.name}:{row.line}") for c, char in controls],
-                         {row.line: _truncated(values)})
+                         {row.line: values})
                 continue
             attribution = resolver.resolve(handler.mapper.owner_claims(values), final=False)
             if attribution.deferred:
                 deferred.add(row.line)
             elif not attribution.owners:
                 sink.add([_unattributed(attribution, columns, f"{path.name}:{row.line}")],
-                         {row.line: _truncated(values)})
+                         {row.line: values})
             else:
                 feed(row, attribution.owners[0])
         repeats.close()  # a run of repeats is reported with the chunk it ends in
@@ -323,7 +328,7 @@ def _second_pass(path: Path, profile: Profile, columns: ColumnMap, lines: set[in
             attribution = resolver.resolve(handler.mapper.owner_claims(values), final=True)
             if not attribution.owners:
                 sink.add([_unattributed(attribution, columns, f"{path.name}:{row.line}")],
-                         {row.line: _truncated(values)})
+                         {row.line: values})
             for owner in attribution.owners:
                 by_owner.setdefault(owner, []).append(row)
     for owner, rows in by_owner.items():

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator.store.jsonutil import to_jsonable
+from aggregator.store.jsonutil import EncodedJSON, to_jsonable
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -19,6 +19,10 @@ def _json_serializer(value: Any) -> str:
     """JSON columns: records and their parts as plain JSON. A NUL character in a string (a hostile or
     broken payload kept for the exceptions queue) is written as the visible text ``\\x00``: PostgreSQL's
     JSONB refuses ``\\u0000``, and what is kept must be kept on every database."""
+    if isinstance(value, EncodedJSON):  # serialised once by a bulk writer (``aggregator.store.jsonutil``)
+        if "\\u0000" not in value:
+            return value
+        value = json.loads(value)
     plain = to_jsonable(value)
     text = json.dumps(plain, ensure_ascii=False)
     if "\\u0000" in text:

@@ -1,4 +1,8 @@
-"""JSON encoding for payloads and fingerprints: Decimal, datetime, date, enum and dataclasses."""
+"""JSON encoding for payloads and fingerprints: Decimal, datetime, date, enum and dataclasses.
+
+``encode_columns`` serialises a row of column values in one pass of the C encoder (the bulk writers'
+audit entries); the result is an ``EncodedJSON``, which the engines' serializer stores as it is.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -46,3 +50,13 @@ def _default(value: Any) -> Any:
 def dumps(value: Any) -> str:
     """Compact, key-sorted JSON (stable across runs: usable for hashing)."""
     return json.dumps(value, default=_default, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class EncodedJSON(str):
+    """JSON text already serialised: stored as it is by the engines' JSON serializer (``aggregator.store.db``)."""
+
+
+def encode_columns(values: dict[str, Any]) -> EncodedJSON:
+    """A row of column values (str keys; str, int, bool, Decimal, date, datetime, enum values) as the
+    same JSON text ``json.dumps(to_jsonable(values), ensure_ascii=False)`` gives, in one pass."""
+    return EncodedJSON(json.dumps(values, default=_default, ensure_ascii=False))

@@ -59,6 +59,8 @@ def to_fullwidth(text: str) -> str:
 
 def clean_text(text: str | None) -> str:
     """Half-width, trimmed, inner whitespace collapsed to one space. Case is kept (SKUs, names)."""
+    if text and text.isascii() and text.isprintable() and "  " not in text:
+        return text.strip()  # printable ASCII: nothing full-width, spaces the only whitespace (most cells)
     return _WHITESPACE_RE.sub(" ", to_halfwidth(text)).strip()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from platform_adapters.canonical.identifiers import to_halfwidth
@@ -88,8 +89,12 @@ def parse_date(text: str, formats: tuple[str, ...] = ()) -> dt.date | None:
     raise ValueError(f"not a date (expected YYYY-MM-DD{hint})")
 
 
+@lru_cache(maxsize=8192)
 def parse_datetime(text: str, formats: tuple[str, ...] = (), timezone: str | None = None) -> dt.datetime | None:
-    """An instant as aware UTC. Offsets in the text win; otherwise the declared ``timezone`` applies."""
+    """An instant as aware UTC. Offsets in the text win; otherwise the declared ``timezone`` applies.
+
+    Each distinct (text, formats, zone) is parsed once (a bounded cache): a file repeats its header
+    times on every line of a record and many records share a time, and the result is immutable."""
     text = to_halfwidth(text).strip()
     if not text:
         return None
