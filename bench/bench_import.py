@@ -67,17 +67,19 @@ def rss_mb() -> int:
         return 0
 
 
-def time_pandas(path: Path) -> float:
+def time_pandas(path: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of a bare ``read_csv``."""
     import pandas as pd
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert len(frame) > 0
-    return elapsed
+    return elapsed, cpu
 
 
-def time_import(url: str, path: Path, chunk_rows: int) -> tuple[float, object]:
+def time_import(url: str, path: Path, chunk_rows: int) -> tuple[float, float, object]:
+    """(wall, CPU of this process, summary) of the import (PostgreSQL's own CPU is not in the CPU figure)."""
     from aggregator.ingest import import_file
     from aggregator.store.db import create_engine_for, session_scope, upgrade_schema
     from aggregator.tenancy import add_owner
@@ -86,13 +88,13 @@ def time_import(url: str, path: Path, chunk_rows: int) -> tuple[float, object]:
     upgrade_schema(engine)
     with session_scope(engine) as session:
         add_owner(session, "BENCH", "Bench")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     summary = import_file(engine, "outbound", path, owner_id="BENCH", chunk_rows=chunk_rows)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()
     if summary.status != "COMPLETED":
         raise SystemExit(f"import did not complete cleanly: {summary.describe()}")
-    return elapsed, summary
+    return elapsed, cpu, summary
 
 
 def main() -> None:
@@ -110,9 +112,9 @@ def main() -> None:
         path = Path(tmp) / "outbound.csv"
         generate(path, rows)
         print(f"file: {rows} rows, {path.stat().st_size / 1e6:.1f} MB, chunk {args.chunk_rows} rows")
-        results: list[tuple[str, float, int]] = []
-        elapsed, summary = time_import(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", path, args.chunk_rows)
-        results.append((f"import → SQLite ({summary.created} outbounds)", elapsed, rss_mb()))
+        results: list[tuple[str, float, float, int]] = []
+        elapsed, cpu, summary = time_import(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", path, args.chunk_rows)
+        results.append((f"import → SQLite ({summary.created} outbounds)", elapsed, cpu, rss_mb()))
         if not args.skip_pg:
             from sqlalchemy import create_engine, text
 
@@ -124,18 +126,21 @@ def main() -> None:
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             try:
-                elapsed, summary = time_import(admin_url.rsplit("/", 1)[0] + "/" + name, path, args.chunk_rows)
-                results.append((f"import → PostgreSQL ({summary.created} outbounds)", elapsed, rss_mb()))
+                elapsed, cpu, summary = time_import(admin_url.rsplit("/", 1)[0] + "/" + name, path, args.chunk_rows)
+                results.append((f"import → PostgreSQL ({summary.created} outbounds)", elapsed, cpu, rss_mb()))
             finally:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
         # last, because pandas holds the whole frame: the RSS column shows the imports stay bounded
-        results.insert(0, ("pandas.read_csv (baseline, parse only)", time_pandas(path), rss_mb()))
-    baseline = results[0][1]
-    print(f"{'what':52} {'seconds':>9} {'rows/s':>11} {'x baseline':>11} {'RSS MB after':>13}")
-    for label, seconds, rss in results:
-        print(f"{label:52} {seconds:9.2f} {rows / seconds:11,.0f} {seconds / baseline:11.1f} {rss:13}")
+        results.insert(0, ("pandas.read_csv (baseline, parse only)", *time_pandas(path), rss_mb()))
+    baseline, baseline_cpu = results[0][1], results[0][2]
+    print(f"load average (1/5/15 min) at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    print(f"{'what':52} {'seconds':>9} {'rows/s':>11} {'x baseline':>11} {'CPU s':>8} {'CPU x':>7} {'RSS MB after':>13}")
+    for label, seconds, cpu, rss in results:
+        print(f"{label:52} {seconds:9.2f} {rows / seconds:11,.0f} {seconds / baseline:11.1f} {cpu:8.2f} "
+              f"{cpu / baseline_cpu:7.1f} {rss:13}")
+    print("CPU: this process only (PostgreSQL's server CPU is not counted); on a loaded machine prefer the CPU ratio.")
 
 
 if __name__ == "__main__":

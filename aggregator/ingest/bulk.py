@@ -1,21 +1,23 @@
 """Batch writing of new aggregates, with the same rows and audit entries as the per-record upsert.
 
-On SQLite one SELECT finds which keys of the batch already exist and the new headers go in one
-multi-row INSERT … RETURNING id; on PostgreSQL the headers go in through a pipelined executemany with
-ON CONFLICT DO NOTHING RETURNING id. Their children and ``create`` audit entries follow in one
-executemany each, all inside one SAVEPOINT. Existing keys, and every record of a batch whose bulk insert fails (a value the
-database refuses), go through ``write_aggregate`` one by one in their own SAVEPOINT, so a bad record
-is isolated exactly as on the slow path.
+On SQLite one SELECT finds which keys of the batch already exist and the new headers, their children
+and audit entries go in through sqlite3's prepared ``executemany`` of typed tuples; on PostgreSQL the
+headers go in through psycopg's pipelined executemany with ON CONFLICT DO NOTHING RETURNING id, their
+children and ``create`` audit entries in one executemany each; all inside one SAVEPOINT. Existing
+keys, and every record of a batch whose bulk insert fails (a value the database refuses), go through
+``write_aggregate`` one by one in their own SAVEPOINT, so a bad record is isolated exactly as on the
+slow path.
 """
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -25,7 +27,7 @@ from aggregator.store.models.audit import AuditEntry
 from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome, entity_key
 
 KEY_LOOKUP_BATCH = 500
-StoreError = (SQLAlchemyError, psycopg.Error, ValueError, TypeError)
+StoreError = (SQLAlchemyError, psycopg.Error, sqlite3.Error, ValueError, TypeError)
 
 
 def _python_defaults(table, given) -> dict[str, Any]:
@@ -121,16 +123,67 @@ def _insert_new(session: Session, aggs: list[Aggregate], actor: str) -> list[int
     """Insert ``aggs`` (keys checked absent, or left to ON CONFLICT on PostgreSQL); positions created."""
     if session.get_bind().dialect.name == "postgresql":
         return _insert_new_postgresql(session, aggs, actor)
-    connection = session.connection()
-    first = aggs[0]
-    table = first.model.__table__
-    ids = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                             [a.values for a in aggs]).scalars().all()
-    for index, (child_model, parent_col, _) in enumerate(first.children):
-        rows = [{parent_col: pk, **row} for pk, agg in zip(ids, aggs) for row in agg.children[index][2]]
-        if rows:
-            connection.execute(insert(child_model.__table__), rows)
-    connection.execute(insert(AuditEntry.__table__), _audit_rows(table, aggs, actor))
+    return _insert_new_sqlite(session, aggs, actor)
+
+
+class _ConcurrentWrite(ValueError):
+    """Another connection added rows to the table while the batch went in: the batch is written again
+    record by record (``write_batch`` rolls its SAVEPOINT back)."""
+
+
+def _executemany_sqlite(cursor, dialect, table, columns: list[str], rows: list[tuple]) -> None:
+    """One prepared INSERT for ``rows`` (values in ``columns`` order) through sqlite3's ``executemany``:
+    each value goes through its column type's bind processor (UTC text, exact decimal text, JSON),
+    the conversion SQLAlchemy applies, without its per-statement bookkeeping."""
+    quote = dialect.identifier_preparer.quote
+    processors = [(i, p) for i, p in enumerate(table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+                                               for c in columns) if p is not None]
+    if processors:
+        converted = []
+        for row in rows:
+            row = list(row)
+            for i, process in processors:
+                row[i] = process(row[i])
+            converted.append(row)
+        rows = converted
+    cursor.executemany(f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+                       f"VALUES ({', '.join('?' * len(columns))})", rows)
+
+
+def _insert_new_sqlite(session: Session, aggs: list[Aggregate], actor: str) -> list[int]:
+    """Headers, children and audit entries of ``aggs`` (keys checked absent) through sqlite3's
+    ``executemany``. The headers' ids are the rows above the table's highest id before the insert, in
+    insertion order: write transactions begin IMMEDIATE (``aggregator.store.db``), so no other
+    connection writes meanwhile; should rows of another be among them, ``_ConcurrentWrite`` sends the
+    batch through the per-record path."""
+    dialect = session.get_bind().dialect
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        first = aggs[0]
+        table = first.model.__table__
+        quote = dialect.identifier_preparer.quote
+        defaults = _python_defaults(table, first.values)
+        columns = [*first.values, *defaults]
+        before = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quote(table.name)}").fetchone()[0]
+        _executemany_sqlite(cursor, dialect, table, columns,
+                            [(*a.values.values(), *defaults.values()) for a in aggs])
+        ids = [row[0] for row in cursor.execute(
+            f"SELECT id FROM {quote(table.name)} WHERE id > ? ORDER BY id", (before,))]
+        if len(ids) != len(aggs):
+            raise _ConcurrentWrite(f"{len(ids) - len(aggs)} rows written to {table.name} meanwhile")
+        for index, (child_model, parent_col, _) in enumerate(first.children):
+            rows = [(pk, row) for pk, agg in zip(ids, aggs, strict=True) for row in agg.children[index][2]]
+            if rows:
+                child_table = child_model.__table__
+                child_defaults = _python_defaults(child_table, {parent_col, *rows[0][1]})
+                _executemany_sqlite(cursor, dialect, child_table, [parent_col, *rows[0][1], *child_defaults],
+                                    [(pk, *row.values(), *child_defaults.values()) for pk, row in rows])
+        audit = _audit_rows(table, aggs, actor)
+        now = datetime.now(UTC)
+        _executemany_sqlite(cursor, dialect, AuditEntry.__table__, ["at", *audit[0]],
+                            [(now, *row.values()) for row in audit])
+    finally:
+        cursor.close()
     return list(range(len(aggs)))
 
 

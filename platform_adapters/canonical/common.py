@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 import re
 from typing import ClassVar, Generic, TypeVar
 
@@ -40,8 +41,14 @@ class Platform(str):
 
     @classmethod
     def parse(cls, value: str) -> "Platform":
-        key = str(value).strip().lower().replace(" ", "").replace("-", "_")
-        return cls(cls.ALIASES.get(key.replace("_", ""), key))
+        """A platform name as users write it ("TikTok Shop", "tiktok-shop", "TTS"); each text parsed once."""
+        return _parse_platform(cls, str(value))
+
+
+@lru_cache(maxsize=1024)
+def _parse_platform(cls: type[Platform], text: str) -> Platform:
+    key = text.strip().lower().replace(" ", "").replace("-", "_")
+    return cls(cls.ALIASES.get(key.replace("_", ""), key))
 
 
 Platform.SHOPEE = Platform("shopee")
@@ -89,6 +96,8 @@ def aware_utc(value: datetime | None, name: str = "datetime") -> datetime | None
     """Return ``value`` converted to UTC; refuse naive datetimes."""
     if value is None:
         return None
+    if value.tzinfo is timezone.utc:
+        return value  # already UTC (what the parsers return): no copy
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got naive {value.isoformat()}")
     return value.astimezone(timezone.utc)

@@ -31,8 +31,10 @@ def _number(text: str, not_a_number: str) -> Decimal | None:
     return number
 
 
+@lru_cache(maxsize=4096)
 def parse_quantity(text: str) -> int | None:
-    """A non-negative whole number ("1,200" and "12.0" accepted; "-3", "1.5", "abc" refused)."""
+    """A non-negative whole number ("1,200" and "12.0" accepted; "-3", "1.5", "abc" refused); each distinct
+    text parsed once."""
     number = _number(text, "not a number")
     if number is None:
         return None
