@@ -1,5 +1,6 @@
 """The app on a 375-px phone: nothing wider than the screen, navigation reachable, lists and an
-order's chain readable (its lanes stacked, one under the other)."""
+order's chain readable (its lanes stacked, one under the other), a container's page, the exceptions
+queue and the title chart within the screen."""
 from __future__ import annotations
 
 import pytest
@@ -37,6 +38,12 @@ def test_the_phone_layout(web, linked) -> None:
     web.wait_for_selector("#view .filters")
     assert page_width(web) <= 375
     web.shot("exceptions")
+    web.click("#nav a[href='#/title']")  # the chart shrinks to the screen, the position table scrolls
+    chart = web.locator(".chart-owner svg").first
+    expect(chart).to_be_visible()
+    assert chart.bounding_box()["width"] <= 375
+    assert page_width(web) <= 375
+    web.shot("title")
     web.click("#nav a[href='#/shops']")
     web.wait_for_selector(".shop")
     assert page_width(web) <= 375
