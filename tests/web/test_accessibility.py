@@ -36,11 +36,21 @@ def test_every_page_passes_axe(web, linked) -> None:
         "title": ("#/title?step=week", ".chart-owner svg"),
         "shops": ("#/shops", ".shop"),
         "runs": ("#/runs", "#view tbody tr"),
-        "finance": (f"#/finance", "#view h1"),
+        "finance": ("#/finance", "#view h1"),
+        "bill of lading": (f"#/documents/{order['owner_id']}/{linked['link']['transport_document_no']}", "#s-fed"),
+        "lot": (f"#/lots/{order['owner_id']}/{linked['link']['warehouse_code']}/{linked['link']['lot_id']}", "#s-fed"),
+        "ambiguous exception": (f"#/exceptions?kind=ambiguous", "#view tbody tr"),
     }
     for name, (hash_, ready) in pages.items():
         web.evaluate(f"location.hash = {hash_!r}")
         web.wait_for_selector(ready)
         web.wait_for_timeout(300)
         problems[name] = violations(web)
+    web.locator("#view tbody tr a").first.click()  # an item with its candidates and the resolve form
+    web.wait_for_selector("fieldset .candidate")
+    problems["exception with candidates"] = violations(web)
+    web.evaluate(f"sessionStorage.setItem('aggregatorOwner', {order['owner_id']!r}); location.hash = '#/finance'")
+    web.reload()
+    web.wait_for_selector("#view form[aria-label='Journal']")
+    problems["finance of an owner"] = violations(web)
     assert not any(problems.values()), {k: v for k, v in problems.items() if v}
