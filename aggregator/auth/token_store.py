@@ -116,7 +116,7 @@ class DatabaseTokenProvider:
     def refresh(self, stale: TokenSet) -> TokenSet:
         return self._refresh(stale_access=stale.access_token)
 
-    def _refresh(self, stale_access: str | None) -> TokenSet:
+    def _refresh(self, stale_access: str | None, second_try: bool = False) -> TokenSet:
         holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
         deadline = time.monotonic() + LEASE.total_seconds() * 2
         while True:
@@ -137,7 +137,7 @@ class DatabaseTokenProvider:
             if exc.kind in (ErrorKind.AUTH_REVOKED, ErrorKind.EXPIRED_TOKEN):
                 return self._give_up(holder, f"refresh rejected: {exc.code}: {exc.message}")
             if exc.kind is ErrorKind.UNCERTAIN:
-                return self._after_uncertain(holder, tokens, exc)
+                return self._after_uncertain(holder, tokens, exc, stale_access, second_try)
             self._release(holder)
             raise
         except BaseException:
@@ -186,16 +186,25 @@ class DatabaseTokenProvider:
             mark_needs_reauth(session, self.shop_pk, reason)
         raise AuthorizationRevoked(self.shop_id, reason)
 
-    def _after_uncertain(self, holder: str, sent: TokenSet, exc: PlatformError) -> TokenSet:
-        """The refresh may have been processed and its answer lost: never send the (maybe spent) refresh
-        token again blindly; use the stored access token while it lasts and keep the shop authorized."""
+    def _after_uncertain(self, holder: str, sent: TokenSet, exc: PlatformError, stale_access: str | None,
+                         second_try: bool) -> TokenSet:
+        """The refresh may have been processed and its answer lost: the (maybe spent) refresh token is not
+        re-sent blindly. The stored credential is read again: a newer one (another worker) is used; an
+        access token the platform has not rejected and that has not expired is used, and the shop stays
+        authorized. Only when the platform already rejected the stored access token is the refresh tried
+        once more (if the first one was processed, its new pair is lost and the platform will say so; if
+        it was not, this one recovers); an unknown outcome again fails the run, never the authorization."""
         self._release(holder)
         with Session(self.engine) as session:
             row = session.scalars(select(ShopCredential).where(ShopCredential.shop_pk == self.shop_pk)).first()
             stored = read_tokens(row, self.vault) if row is not None else None
-        log.warning("refresh of shop %s had an unknown outcome (%s); keeping the stored token", self.shop_id, exc)
+        log.warning("refresh of shop %s had an unknown outcome (%s); re-reading the stored token", self.shop_id, exc)
         if stored is not None and stored.access_token != sent.access_token:
             return stored  # another worker did refresh meanwhile
-        if stored is not None and stored.access_expires_at > self.clock():
+        rejected = stale_access is not None and stored is not None and stored.access_token == stale_access
+        if stored is not None and not rejected and stored.access_expires_at > self.clock():
             return stored
+        if rejected and not second_try:
+            return self._refresh(stale_access, second_try=True)
+        exc.kind = ErrorKind.RETRYABLE  # the run fails and is retried later; the authorization stands
         raise exc

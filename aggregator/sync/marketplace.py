@@ -162,8 +162,10 @@ def build_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transpo
         settings = adapter_settings(shop, credential, vault)
         context = shop_context(shop, credential)
 
-    def refresher(stale):  # refresh tokens work once: sent once, never retried after it may have arrived
-        return adapter.refresh_tokens(settings, transport.single_use(), context, stale, clock)
+    once = getattr(adapter, "refresh_single_use", False)  # Shopee: a refresh token "can be used once"
+
+    def refresher(stale):  # a single-use refresh is sent once, never retried after it may have arrived
+        return adapter.refresh_tokens(settings, transport.single_use() if once else transport, context, stale, clock)
 
     tokens = DatabaseTokenProvider(engine, shop.id, shop.shop_id, vault, refresher, clock=clock)
     if stream == "settlements":

@@ -7,6 +7,8 @@ The ``/_sandbox`` endpoints are the test harness, never faulted:
 * ``GET /_sandbox/shops``: apps, owners (with the aliases their logistics files use), shops, a fresh
   authorization code and the initial token pair each;
 * ``POST /_sandbox/shops/{platform}/{shop_id}/token``: issue a fresh token pair;
+* ``POST /_sandbox/owners/{owner_id}/{platform}/account_code``: an authorization code whose token covers
+  every Shopee or TikTok shop of the owner (Shopee: with the owner's ``main_account_id``);
 * ``GET /_sandbox/truth/orders``, ``/_sandbox/truth/settlements`` and ``/_sandbox/truth/returns``:
   the ground truth now;
 * ``GET /_sandbox/truth/logistics``: the logistics chain's truth now (``truth.logistics_truth``: every
@@ -175,6 +177,20 @@ def build_app(state: SandboxState) -> Starlette:
         return json_reply({"url": settings.url, "duplicate_rate": settings.duplicate_rate,
                            "out_of_order": settings.out_of_order, "platforms": list(settings.platforms)})
 
+    async def account_code(request: Request) -> Response:
+        """One authorization covering every shop of an owner on a platform: Shopee's main account (the
+        redirect's ``main_account_id``), TikTok's authorization of several shops."""
+        from platform_adapters.sandbox.shopee import main_account_id
+
+        owner, platform = request.path_params["owner_id"], request.path_params["platform"]
+        shops = [s.shop_id for s in state.world.shops if s.owner_id == owner and s.platform == platform]
+        if platform not in ("shopee", "tiktok") or not shops:
+            return json_reply({"error": f"no {platform} shops of owner {owner!r} (shopee or tiktok)"}, 404)
+        body = {"code": state.tokens.new_account_code(platform, shops), "shop_ids": shops}
+        if platform == "shopee":
+            body["main_account_id"] = main_account_id(owner)
+        return json_reply(body)
+
     async def partner_push(request: Request) -> Response:
         try:
             config = json.loads(await request.body() or b"{}")
@@ -227,6 +243,7 @@ def build_app(state: SandboxState) -> Starlette:
         Route("/_sandbox/webhooks", webhooks, methods=["POST"]),
         Route("/_sandbox/webhooks/deliveries", deliveries, methods=["GET"]),
         Route("/_sandbox/push/partner", partner_push, methods=["POST"]),
+        Route("/_sandbox/owners/{owner_id}/{platform}/account_code", account_code, methods=["POST"]),
         Route("/_sandbox/faults", faults, methods=["GET", "POST"]),
         Route("/_sandbox/logistics/{name}", logistics, methods=["GET"]),
     ]

@@ -12,6 +12,7 @@ as Shopee does.
 from __future__ import annotations
 
 import json
+import zlib
 from decimal import Decimal
 
 from starlette.requests import Request
@@ -99,7 +100,7 @@ class ShopeeApi:
                 raise ShopeeError("invalid_acceess_token", "Invalid access_token.") from None
             raise ShopeeError("error_auth", "Invalid access_token.") from None
         shop = self.state.shop("shopee", shop_id)
-        if shop is None or owner != shop_id:
+        if shop is None or not self.state.tokens.covers("shopee", token, shop_id):
             raise ShopeeError("error_auth", "Invalid partner_id or shopid.")
         if self.state.faults.should_expire(f"shopee:{shop_id}"):
             self.state.tokens.expire_access(token)
@@ -155,7 +156,8 @@ class ShopeeApi:
             "request_id": request_id(), "error": "", "message": "",
             "access_token": pair.access_token, "refresh_token": pair.refresh_token,
             "expire_in": pair.access_expires_at - self.state.tokens.now(),
-            "shop_id": int(pair.shop_id), "shop_id_list": [int(pair.shop_id)], "merchant_id_list": [],
+            "shop_id": int(pair.shop_id), "shop_id_list": [int(s) for s in pair.covers or (pair.shop_id,)],
+            "merchant_id_list": [],
             "supplier_id_list": [], "user_id_list": [], "principal_id_list": [],
         })
 
@@ -165,7 +167,10 @@ class ShopeeApi:
             pair = self.state.tokens.exchange_code("shopee", str(body.get("code", "")))
         except TokenError:
             return _fail("invalid_code", "Invalid code.")
-        if str(body.get("shop_id")) != pair.shop_id:
+        if body.get("main_account_id") is not None:  # a main account authorized all its shops
+            if str(body["main_account_id"]) != main_account_id(self.state.shop("shopee", pair.shop_id).owner_id):
+                return _fail("invalid_main_account_id", "Invalid main_account_id.")
+        elif str(body.get("shop_id")) != pair.shop_id:
             return _fail("invalid_shop_id", "Invalid shop_id.")
         return self._token_reply(pair)
 
@@ -486,6 +491,11 @@ def shopee_return(case, step: str, updated: int) -> dict:
                                       "related_order_sn_list": [], "resell_failed_next_step": ""}
                                      for line, units in case.lines] if checked_in else []}
     return out
+
+
+def main_account_id(owner_id: str) -> str:
+    """The sandbox's Shopee main account of an owner (one per owner: its Shopee shops)."""
+    return str(60000 + zlib.crc32(owner_id.encode()) % 10000)
 
 
 def _bundle_id(order: WorldOrder) -> int:

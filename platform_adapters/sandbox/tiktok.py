@@ -106,7 +106,7 @@ class TikTokApi:
         if not cipher:
             raise TikTokError(106013, "shop_cipher is required.")
         shop = self.state.tiktok_by_cipher.get(cipher)
-        if shop is None or shop.shop_id != token_shop:
+        if shop is None or not self.state.tokens.covers("tiktok", token, shop.shop_id):
             raise TikTokError(101000, "The access token does not match the shop_cipher.")
         if self.state.faults.should_expire(f"tiktok:{shop.shop_id}"):
             self.state.tokens.expire_access(token)
@@ -181,9 +181,12 @@ class TikTokApi:
             raise TikTokError(36004005, "can not find related auth record") from None
 
     def shops(self, request: Request, _body, shop: WorldShop) -> Response:
-        return _ok({"shops": [{"id": shop.shop_id, "name": shop.name, "region": shop.region,
-                               "seller_type": "CROSS_BORDER", "cipher": shop.cipher,
-                               "code": shop.region + shop.shop_id[-8:]}]})
+        """Get Authorized Shops: every shop the token's authorization covers, each with its cipher."""
+        token = request.headers.get("x-tts-access-token")
+        covered = [s for s in self.state.world.shops
+                   if s.platform == "tiktok" and self.state.tokens.covers("tiktok", token, s.shop_id)]
+        return _ok({"shops": [{"id": s.shop_id, "name": s.name, "region": s.region, "seller_type": "CROSS_BORDER",
+                               "cipher": s.cipher, "code": s.region + s.shop_id[-8:]} for s in covered]})
 
     # -- orders -------------------------------------------------------------------------------
     def orders_search(self, request: Request, body: bytes, shop: WorldShop) -> Response:

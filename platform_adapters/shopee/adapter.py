@@ -19,6 +19,7 @@ from platform_adapters.shopee.settings import REGION_CURRENCY, ShopeeSettings
 
 
 class ShopeeAdapter:
+    refresh_single_use = True  # "refresh_token … can be used once" (v2.public.refresh_access_token)
     platform = Platform.SHOPEE
     max_window = MAX_WINDOW
     calls_per_second = 10.0

@@ -121,3 +121,24 @@ def test_a_rejected_refresh_asks_for_re_authorization(shop):
             _provider(engine, vault, shop_row).current()
     status, stored, lease = _stored(engine, vault, shop_row.id)
     assert (status, stored.access_token, lease) == ("needs_reauth", "old-access", None)
+
+
+def test_when_the_platform_already_rejected_the_token_an_unknown_refresh_is_tried_once_more(shop):
+    engine, vault, shop_row = shop
+    provider = _provider(engine, vault, shop_row)
+    with Session(engine) as session:
+        cred = session.scalars(select(ShopCredential).where(ShopCredential.shop_pk == shop_row.id)).one()
+        rejected = read_tokens(cred, vault)
+    with respx.mock() as router:  # a 502 the platform sent before processing: the second try recovers
+        route = router.post(REFRESH).mock(side_effect=[httpx.Response(502, text="<html>bad gateway</html>"),
+                                                       _answer("new-access", "new-refresh")])
+        assert provider.refresh(rejected).access_token == "new-access"
+    assert route.call_count == 2
+    with respx.mock() as router:  # unknown twice: the run fails, the authorization stands
+        router.post(REFRESH).mock(side_effect=httpx.ReadTimeout("lost"))
+        fresh = _stored(engine, vault, shop_row.id)[1]
+        from platform_adapters.http.errors import PlatformError
+
+        with pytest.raises(PlatformError):
+            provider.refresh(fresh)
+    assert _stored(engine, vault, shop_row.id)[0] == "active"
