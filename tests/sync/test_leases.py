@@ -7,6 +7,7 @@ one that lasts is reported (``RunNotClosed``) with the run closed later by the r
 """
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 import time
@@ -38,8 +39,10 @@ def shop(engine):
         return make_shop(session)
 
 
+@functools.lru_cache(maxsize=1)
 def _dead_holder() -> str:
-    """The holder id a process of this host had, the process now gone (as after ``kill -9``)."""
+    """The holder id a process of this host had, the process now gone (as after ``kill -9``); one such
+    process serves every test."""
     child = subprocess.run([sys.executable, "-c", "from aggregator.jobs.lease import holder_id; print(holder_id())"],
                            capture_output=True, text=True, check=True)
     return child.stdout.strip()
