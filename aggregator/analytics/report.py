@@ -46,6 +46,8 @@ def scope(session: Session, owner_id: str, period: str | None) -> Scope:
     if period is None:
         return Scope(owner_id, None, None, None)
     first, last = period_bounds(period)
+    if not 1971 <= first.year <= 9998:
+        raise ValueError(f"period must be YYYY-MM between 1971-01 and 9998-12, got {period!r}")
     return Scope(owner_id, period, first, last)
 
 
