@@ -25,10 +25,10 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from context import cpu_model  # noqa: E402  (bench/ is the script's own folder)
+from context import cpu_model
 
-from aggregator.analytics.demand import demand_table  # noqa: E402
-from aggregator.analytics.legs import leg_distributions, order_legs  # noqa: E402
+from aggregator.analytics.demand import demand_table
+from aggregator.analytics.legs import leg_distributions, order_legs
 
 
 def legs_input(orders: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -115,7 +115,7 @@ def main() -> None:
           f"baseline bare pandas groupby {base:.2f} s ({args.orders / base:,.0f} orders/s)")
     weekly = demand_input(args.series)
     cover = pd.DataFrame({"warehouse_code": "WH1", "sku": sorted(set(weekly["sku"])), "on_hand": 100, "in_transit": 0})
-    ours, table = timed(lambda: demand_table(weekly, cover, lead_days=20, safety_days=14))
+    ours, _table = timed(lambda: demand_table(weekly, cover, lead_days=20, safety_days=14))
     base, fitted = timed(baseline_demand, weekly)
     print(f"demand, {args.series:,} series × 26 weeks: ours {ours:.2f} s ({ours / args.series * 1000:.0f} ms/series, "
           f"forecast + 13-week backtest); baseline one statsmodels fit per series {base:.2f} s "

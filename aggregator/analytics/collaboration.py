@@ -1,8 +1,8 @@
 """Collaboration: how long exceptions take from first seen to resolved, by kind (pure).
 
-Two queues feed it (``facts.exception_facts``): match exceptions (kind ``match:<reason>``; resolved when a
-person resolved or ignored it, ``resolved_at``, or when new data cleared it, ``GONE`` at its last sighting)
-and the exceptions queue of parked records (kind ``<source>:<kind>``; ``resolved_at``). Per kind: resolved
+The one exceptions queue feeds it (``facts.exception_facts``): match exceptions (kind ``match:<reason>``;
+resolved when a person resolved it, ``resolved_at``, or when new data cleared it, ``gone``, at its last
+sighting), parked records and settlement findings (kind ``<source>:<kind>``; ``resolved_at``). Per kind: resolved
 count with mean, p50 and p90 days, open count and the p50 age of the open ones at ``as_of``.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The collaboration report: exception resolution times by kind for one owner (``collaboration``)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,7 @@ from aggregator.analytics.report import Report, rounded, scope
 def collaboration(session: Session, owner_id: str, period: str | None = None, *,
                   now: datetime | None = None) -> Report:
     where = scope(session, owner_id, period)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     start, end = period_range(where.first, where.last)
     as_of = min(end, now) if end is not None else now
     table = resolution_times(exception_facts(session, owner_id, start, as_of), as_of)

@@ -8,7 +8,7 @@ report is refused (never a made-up lead time).
 Tables: ``demand`` (per warehouse × SKU) and ``weekly`` (the weekly sales series)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -38,7 +38,7 @@ def supply_lead_days(session: Session, owner_id: str) -> float | None:
 def demand(session: Session, owner_id: str, period: str | None = None, *, lead_days: float | None = None,
            safety_days: float = SAFETY_DAYS, now: datetime | None = None) -> Report:
     where = scope(session, owner_id, period)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     _, end = period_range(where.first, where.last)
     as_of = min(end, now) if end is not None else now
     basis = "given"

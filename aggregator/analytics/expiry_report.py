@@ -3,7 +3,7 @@ first-out at each SKU's forecast demand (the demand report's), and which units w
 (``expiry``). Tables: ``lots`` (most urgent first) and ``summary`` (per status: lots, units, units at risk)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from aggregator.analytics.report import Report, rounded, scope
 def expiry(session: Session, owner_id: str, period: str | None = None, *, near_days: int = NEAR_DAYS,
            now: datetime | None = None) -> Report:
     where = scope(session, owner_id, period)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     _, end = period_range(where.first, where.last)
     as_of = min(end, now) if end is not None else now
     lots, at = stock_picture(session, owner_id, as_of)

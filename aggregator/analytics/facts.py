@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pandas as pd
@@ -30,7 +30,10 @@ from sqlalchemy.orm import Session
 from aggregator.analytics.legs import LOT_COLUMNS, ORDER_COLUMNS
 from aggregator.api.chain import line_key
 from aggregator.store.models.logistics import (
-    CustomsEntryRow, TransportDocumentLineRow, TransportDocumentRow, TransportMilestoneRow,
+    CustomsEntryRow,
+    TransportDocumentLineRow,
+    TransportDocumentRow,
+    TransportMilestoneRow,
 )
 from aggregator.store.models.marketplace import OrderLineRow, OrderRow, SettlementLineRow
 from aggregator.store.models.matching import MatchLinkRow
@@ -53,7 +56,7 @@ def day_start(value: date | datetime | None) -> datetime | None:
     """A date as 00:00 UTC of that day; an instant as it is."""
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.combine(value, time(), tzinfo=timezone.utc)
+    return datetime.combine(value, time(), tzinfo=UTC)
 
 
 def period_range(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
@@ -129,7 +132,7 @@ def _aware(value: datetime | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value
 
 

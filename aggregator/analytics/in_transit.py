@@ -5,7 +5,7 @@ Tables: ``totals`` (per day and cost currency: in transit and in all) and ``seri
 stage and cost currency)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ def report_days(first: date | None, last: date | None, today: date) -> list[date
 
 def in_transit(session: Session, owner_id: str, period: str | None = None, *, today: date | None = None) -> Report:
     where = scope(session, owner_id, period)
-    days = report_days(where.first, where.last, today or datetime.now(timezone.utc).date())
+    days = report_days(where.first, where.last, today or datetime.now(UTC).date())
     ledger, values = load_ledger(session, owner_id)
     series = daily_series(ledger, values, owner_id, days)
     totals = daily_totals(series)

@@ -9,7 +9,7 @@ their measures)."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -58,7 +58,7 @@ def month_inputs(session: Session, owner_id: str, month: str, now: datetime) -> 
 def resilience(session: Session, owner_id: str, period: str | None = None, *, now: datetime | None = None,
                params: Parameters = Parameters()) -> Report:
     scope(session, owner_id, period)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     month = period or now.strftime("%Y-%m")
     months = _months_back(month, HISTORY_MONTHS)
     first_order = session.scalar(select(func.min(OrderRow.ordered_at)).where(OrderRow.owner_id == owner_id))

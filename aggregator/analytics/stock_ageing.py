@@ -5,7 +5,7 @@ Tables: ``summary`` (per warehouse and ALL: lots, units, slow-moving units and s
 ``lots`` (one row per lot, oldest first)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ WINDOW_DAYS, SLOW_DAYS = 90, 90
 def ageing(session: Session, owner_id: str, period: str | None = None, *, window_days: int = WINDOW_DAYS,
            slow_days: int = SLOW_DAYS, now: datetime | None = None) -> Report:
     where = scope(session, owner_id, period)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     _, end = period_range(where.first, where.last)
     limit = min(end, now) if end is not None else now
     lots, as_of = stock_picture(session, owner_id, limit)

@@ -11,7 +11,7 @@ The position is recomputed only on the days an event takes effect; other days re
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -24,7 +24,7 @@ IN_TRANSIT_STAGES = frozenset({"ON_THE_WATER", "AT_PORT_AND_CUSTOMS", "IN_LAST_M
 
 
 def end_of_day(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(), timezone.utc) - timedelta(microseconds=1)
+    return datetime.combine(day + timedelta(days=1), time(), UTC) - timedelta(microseconds=1)
 
 
 def daily_series(ledger: pd.DataFrame, unit_values: dict, owner_id: str, days: Iterable[date]) -> pd.DataFrame:

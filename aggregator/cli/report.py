@@ -10,7 +10,7 @@ one unless ``--table`` names another; csv cells spreadsheet-safe, duration colum
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from typing import Any
 
 import click
@@ -86,7 +86,7 @@ def _write_xlsx(report, out: str | None) -> None:
     target = check_out_path(out)
     sheets = [SheetTable(name, [str(c) for c in frame.columns], frame.itertuples(index=False, name=None))
               for name, frame in report.tables.items()]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     about = {"report": report.name, "owner": report.owner_id, "period": report.period or "everything stored",
              "generated_at": now.isoformat(timespec="seconds"), **{f"note {i + 1}": n for i, n in enumerate(report.notes)}}
     data = tables_xlsx_bytes(sheets, about, stamp=datetime.combine(now.date(), time()))
@@ -167,7 +167,8 @@ def ageing(app: AppContext, owner_id: str, period: str | None, fmt: str, table_n
 @pass_app
 def demand(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None, out: str | None,
            lead_days: float | None, safety_days: float) -> None:
-    from aggregator.analytics.demand_report import NoLeadTime, demand as make
+    from aggregator.analytics.demand_report import NoLeadTime
+    from aggregator.analytics.demand_report import demand as make
 
     try:
         report = build(app, make, owner_id, period, lead_days=lead_days, safety_days=safety_days)

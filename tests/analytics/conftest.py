@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,7 @@ def analytics_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: 
         connect_sandbox(engine, vault, sandbox.base_url, keys)
         with Session(engine) as session:
             shops = session.scalars(select(ShopRow).order_by(ShopRow.id)).all()
-        now = datetime.fromtimestamp(sandbox.state.now, timezone.utc)
+        now = datetime.fromtimestamp(sandbox.state.now, UTC)
         for shop in shops:
             for stream in ("orders", "settlements"):
                 sync_shop(engine, shop, vault, stream, since=now - timedelta(days=60), now=now, lag=timedelta(0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from platform_adapters.sandbox.logistics import render_logistics
 
 
 def test_weekly_sales_fill_empty_weeks_and_leave_the_current_week_out() -> None:
-    monday = datetime(2026, 6, 1, tzinfo=timezone.utc)  # a Monday
+    monday = datetime(2026, 6, 1, tzinfo=UTC)  # a Monday
     sales = pd.DataFrame([
         {"warehouse_code": "W", "sku": "A", "qty": 2, "at": monday + timedelta(days=1)},
         {"warehouse_code": "W", "sku": "A", "qty": 3, "at": monday + timedelta(days=6, hours=23)},
@@ -69,7 +69,7 @@ def test_days_of_cover_and_signals() -> None:
 def test_weekly_sales_of_the_world_equal_the_3pl_outbound_file(analytics_world) -> None:
     world, now = analytics_world.world, analytics_world.now
     rows = list(csv.DictReader(io.StringIO(render_logistics(world, now)["warehouse_outbound.csv"])))
-    as_of = datetime.fromtimestamp(now, timezone.utc)
+    as_of = datetime.fromtimestamp(now, UTC)
     this_week = (as_of - timedelta(days=as_of.weekday())).date()
     owner = world.owners[0][0]
     with Session(analytics_world.engine) as session:
@@ -89,7 +89,7 @@ def test_weekly_sales_of_the_world_equal_the_3pl_outbound_file(analytics_world) 
     expected: dict[tuple[str, str], int] = {}
     for r in rows:
         at = datetime.fromisoformat(r["created_at"])
-        if r["status"] != "CANCELED" and r["sku"] in skus and at.astimezone(timezone.utc).date() < this_week:
+        if r["status"] != "CANCELED" and r["sku"] in skus and at.astimezone(UTC).date() < this_week:
             expected[(r["warehouse_code"], r["sku"])] = expected.get((r["warehouse_code"], r["sku"]), 0) + int(r["qty"])
     got = weekly.groupby(["warehouse_code", "sku"])["qty"].sum().to_dict()
     assert {k: v for k, v in got.items() if v} == expected

@@ -2,7 +2,7 @@
 sold first-expiry-first-out show which units will expire before they sell."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from aggregator.store.models.logistics import ImportRejectRow
 from aggregator.store.models.warehouse import StockSnapshotRow, WarehouseReceiptLineRow
 from aggregator.tenancy import add_owner
 
-AS_OF = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
+AS_OF = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
 
 def _lot(lot_id: str, days: int | None, units: int, sku: str = "A", cost: str | None = "2.00") -> dict:

@@ -3,7 +3,7 @@ BL / customs / 3PL files, matching links), equals the duration in the sandbox wo
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 
 import pandas as pd
 import pytest
@@ -15,16 +15,16 @@ from aggregator.tenancy import UnknownOwner
 from platform_adapters.sandbox.fulfilment import outbound_lines
 from platform_adapters.sandbox.logistics import OFFSET
 from platform_adapters.sandbox.shipments import build_shipments
-from platform_adapters.sandbox.world import DELIVERED, SHIPPED
 from platform_adapters.sandbox.snapshot import state_at
+from platform_adapters.sandbox.world import DELIVERED, SHIPPED
 
 
 def _utc(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, timezone.utc)
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 def _day_start(epoch: int) -> datetime:
-    return datetime.combine(_utc(epoch).date(), time(), timezone.utc)
+    return datetime.combine(_utc(epoch).date(), time(), UTC)
 
 
 def _paid_out(order, now: int) -> datetime | None:
@@ -38,7 +38,7 @@ def _paid_out(order, now: int) -> datetime | None:
     if platform == "lazada":
         zone = timezone(timedelta(hours=OFFSET[order.shop.region]))
         local = datetime.fromtimestamp(settled, zone)
-        return datetime.combine(local.date(), time(), zone).astimezone(timezone.utc)
+        return datetime.combine(local.date(), time(), zone).astimezone(UTC)
     if platform == "tiktok":
         statement_time = (settled // 86400 + 1) * 86400
         return _utc(statement_time) if statement_time <= now else None

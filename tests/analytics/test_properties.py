@@ -2,7 +2,7 @@
 invents a unit, and never puts more at risk when demand is higher."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from aggregator.analytics.expiry import expiry_risk
 from aggregator.analytics.legs import order_legs
 
-T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
 gap = st.integers(min_value=0, max_value=40 * 86_400)
 
 

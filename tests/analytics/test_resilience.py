@@ -3,7 +3,7 @@ on the sandbox world."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -35,7 +35,7 @@ def test_index_of_a_hand_built_owner() -> None:
 
 
 def test_resolution_times_by_kind() -> None:
-    t0 = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
     frame = pd.DataFrame([
         {"queue": "match", "kind": "match:unknown_order", "first_seen_at": t0, "resolved_at": t0 + timedelta(days=1)},
         {"queue": "match", "kind": "match:unknown_order", "first_seen_at": t0, "resolved_at": t0 + timedelta(days=3)},
@@ -50,7 +50,7 @@ def test_resolution_times_by_kind() -> None:
 
 def test_resilience_report_on_the_world(analytics_world) -> None:
     owner = analytics_world.world.owners[0][0]
-    now = datetime.fromtimestamp(analytics_world.now, timezone.utc)
+    now = datetime.fromtimestamp(analytics_world.now, UTC)
     with Session(analytics_world.engine) as session:
         report = resilience(session, owner, now=now)
     history, parts = report.tables["history"], report.tables["parts"]

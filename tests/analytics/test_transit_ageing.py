@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -21,7 +21,7 @@ from platform_adapters.sandbox.shipments import build_shipments, owner_code
 
 
 def _utc(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, timezone.utc)
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 def test_units_on_the_water_then_in_the_warehouse(analytics_world) -> None:
@@ -73,7 +73,7 @@ def test_lot_ages_units_and_sales_match_the_3pl_files(analytics_world) -> None:
 
 
 def test_ageing_arithmetic_on_a_hand_built_case() -> None:
-    as_of = datetime(2026, 6, 30, tzinfo=timezone.utc)
+    as_of = datetime(2026, 6, 30, tzinfo=UTC)
     lots = pd.DataFrame([
         {"warehouse_code": "W1", "lot_id": "OLD", "sku": "A", "received_at": as_of - timedelta(days=200),
          "on_hand": 60, "unit_cost": Decimal("2.50"), "currency": "USD"},

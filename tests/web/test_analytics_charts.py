@@ -24,7 +24,8 @@ def test_charts_render_with_data_and_export(web, web_world) -> None:
     with web.expect_download() as svg_download:
         web.locator("#chart-cash-cycle button", has_text="Save SVG").click()
     svg_path = svg_download.value.path()
-    text = open(svg_path, encoding="utf-8").read()
+    with open(svg_path, encoding="utf-8") as handle:
+        text = handle.read()
     assert text.startswith("<?xml") and "<svg" in text and 'class="bar"' in text
     with web.expect_download() as png_download:
         web.locator("#chart-cash-cycle button", has_text="Save PNG").click()
