@@ -141,12 +141,7 @@ class ShopeeApi:
 
     # -- auth ---------------------------------------------------------------------------------
     async def _body(self, request: Request) -> dict:
-        try:
-            body = json.loads(await request.body() or b"{}")
-        except ValueError:
-            raise ShopeeError("error_param", "Body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise ShopeeError("error_param", "Body must be a JSON object.")
+        body = await self._body_any(request)
         if str(body.get("partner_id")) != self.app.app_key:
             raise ShopeeError("error_param", "partner_id in body does not match.")
         return body

@@ -49,6 +49,17 @@ def _page_size(q, default: int | None = None) -> int:
     return int(raw)
 
 
+def _filters(body: bytes) -> dict:
+    """A search's JSON body filters (an object)."""
+    try:
+        filters = json.loads(body or b"{}")
+    except ValueError:
+        raise TikTokError(36009004, "Request body is not valid JSON.") from None
+    if not isinstance(filters, dict):
+        raise TikTokError(36009004, "Request body must be a JSON object.")
+    return filters
+
+
 def _encode_token(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode() if offset else ""
 
@@ -197,12 +208,7 @@ class TikTokApi:
         sort_order = (q.get("sort_order") or "DESC").upper()
         if sort_field not in ("create_time", "update_time") or sort_order not in ("ASC", "DESC"):
             raise TikTokError(36009004, "Invalid sort_field or sort_order.")
-        try:
-            filters = json.loads(body or b"{}")
-        except ValueError:
-            raise TikTokError(36009004, "Request body is not valid JSON.") from None
-        if not isinstance(filters, dict):
-            raise TikTokError(36009004, "Request body must be a JSON object.")
+        filters = _filters(body)
         view = self.state.snapshot().view(shop)
         bounds = {}
         for name in ("create_time_ge", "create_time_lt", "update_time_ge", "update_time_lt"):
@@ -295,12 +301,7 @@ class TikTokApi:
         if not 10 <= page_size <= 50:
             raise TikTokError(36009004, "Invalid page_size: valid range is [10-50].")
         offset = _decode_token(q.get("page_token"))
-        try:
-            filters = json.loads(body or b"{}")
-        except ValueError:
-            raise TikTokError(36009004, "Request body is not valid JSON.") from None
-        if not isinstance(filters, dict):
-            raise TikTokError(36009004, "Request body must be a JSON object.")
+        filters = _filters(body)
         lower, upper = filters.get("update_time_ge") or 0, filters.get("update_time_lt")
         for value in (lower, upper):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
