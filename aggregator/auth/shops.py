@@ -177,7 +177,7 @@ def authorize_with_code(engine: Engine, vault: Vault, shop_pk: int, code: str, *
         context = shop_context(shop, credential)
         platform, shop_id, owner_id = shop.platform, shop.shop_id, shop.owner_id
         app_key, app_secret = credential.app_key, vault.decrypt(credential.app_secret_enc) or ""
-        base_url, region = shop.base_url, shop.region
+        base_url = shop.base_url
     owned = transport is None
     if owned:
         from aggregator.sync.marketplace import make_transport  # the sync module imports this one

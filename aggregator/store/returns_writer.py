@@ -43,7 +43,7 @@ def write_returns(session: Session, records: Sequence[ReturnRecord], owner_id: s
     changed = [r.pk for r in results if r.outcome is UpsertOutcome.UPDATED]
     if changed:
         session.execute(delete(ReturnLineRow).where(ReturnLineRow.return_pk.in_(changed)))
-    written = {r.pk: rec for rec, r in zip(records, results)
+    written = {r.pk: rec for rec, r in zip(records, results, strict=True)
                if r.outcome in (UpsertOutcome.CREATED, UpsertOutcome.UPDATED)}
     lines = [{"return_pk": pk, "line_ref": line.line_ref, "order_line_ref": line.order_line_ref,
               "seller_sku": line.seller_sku, "quantity": line.quantity,

@@ -94,7 +94,7 @@ class ShopeeApi:
         if not signs_equal(expected.sign, q["sign"]):
             raise ShopeeError("error_sign", "Wrong sign.")
         try:
-            owner = self.state.tokens.shop_for_access("shopee", token)
+            self.state.tokens.shop_for_access("shopee", token)  # valid and not expired
         except TokenError as exc:
             if exc.reason == "expired":
                 raise ShopeeError("invalid_acceess_token", "Invalid access_token.") from None

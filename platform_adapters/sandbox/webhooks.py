@@ -164,7 +164,7 @@ class WebhookPusher:
         changes = [(order, raw, at, status_messages(self.state, order, raw, at))
                    for order, raw, at in self.changes(before, after)] + self.case_changes(before, after)
         changes.sort(key=lambda change: (change[2], change[0].order_id, change[1]))
-        for order, raw, at, messages in changes:
+        for order, raw, _at, messages in changes:
             for message in messages:
                 body = json.dumps(message, separators=(",", ":")).encode()
                 queue.append((order.shop.platform, order.order_id, raw, body, False))

@@ -13,7 +13,7 @@ Shopee ``get_shop_info``), and never touches another owner's shop.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import httpx
 import respx
