@@ -45,11 +45,24 @@ def position(app: AppContext, at: datetime, owner_id: str | None, detail: bool, 
                                                                                       frame["currency"])]
     render_frame(shown, fmt)
     if fmt == "table":
-        totals = frame[frame["stage"] == "TOTAL"]
-        for row in frame.groupby("owner_id", sort=True).agg(unvalued=("unvalued_qty", "sum"),
-                                                            failed=("unconverted", lambda u: sum(bool(x) for x in u)))\
-                .itertuples():
-            held = totals[totals["owner_id"] == row.Index]
-            total = f"{Money(held['value'].iloc[0], held['currency'].iloc[0]).round()}" if not held.empty else "nothing"
-            click.echo(f"{row.Index}: holds title to {total} at cost; {row.unvalued} unit(s) without a cost; "
-                       f"{row.failed} value(s) not converted")
+        for line in position_summary(frame):
+            click.echo(line)
+
+
+def position_summary(frame) -> list[str]:
+    """One line per owner: the value it holds title to (its ``TOTAL`` row), the units of the position with no
+    cost and the values not converted, each counted once (the ``TOTAL`` row repeats its stages, so it is left
+    out of the counts)."""
+    from fx.money import Money
+
+    lines = []
+    totals = frame[frame["stage"] == "TOTAL"]
+    stages = frame[frame["stage"] != "TOTAL"]
+    for owner_id, rows in stages.groupby("owner_id", sort=True):
+        held = totals[totals["owner_id"] == owner_id]
+        total = f"{Money(held['value'].iloc[0], held['currency'].iloc[0]).round()}" if not held.empty else "nothing"
+        unvalued = int(rows["unvalued_qty"].sum())
+        failed = sum(bool(x) for x in rows["unconverted"])
+        lines.append(f"{owner_id}: holds title to {total} at cost; {unvalued} unit(s) without a cost; "
+                     f"{failed} value(s) not converted")
+    return lines

@@ -74,7 +74,8 @@ def value_position(position: pd.DataFrame, base_currency: dict[str, str], conver
     keys = ["owner_id", "stage", "title_holder", *(["title_state", "location_state"] if detail else [])]
 
     def joined(values: pd.Series) -> str:
-        return "; ".join(sorted({v for v in values if v}))
+        # a TOTAL row joins already-joined cells: split them so each path or problem is listed once
+        return "; ".join(sorted({part for v in values if v for part in v.split("; ")}))
 
     out = rows.groupby(keys, as_index=False, sort=False).agg(
         qty=("qty", "sum"), value=("value_base", lambda v: sum(v, Decimal(0))), currency=("base", "first"),

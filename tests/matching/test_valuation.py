@@ -9,6 +9,7 @@ import pytest
 
 from aggregator.matching_service.valuation import MissingBaseCurrency, value_position
 from fx.convert import Converter, RateBook
+from fx.money import Money
 from fx.rates import Rate
 from matching.engine import match_prepared, prepare_input
 from matching.title import derive_title_events, title_position
@@ -69,3 +70,26 @@ def test_no_rate_leaves_the_value_unconverted_and_says_why(position):
 def test_an_owner_without_a_base_currency_is_refused(position):
     with pytest.raises(MissingBaseCurrency, match="LUMINA-HK"):
         value_position(position("2026-03-22T00:00:00Z"), {}, book(date(2026, 3, 20)), date(2026, 3, 22))
+
+
+def test_total_row_lists_each_rate_path_once_and_the_summary_counts_each_unit_once():
+    from aggregator.cli.title import position_summary
+
+    position = pd.DataFrame([
+        # owner, holder, title state, location, qty, value, currency, unvalued
+        ("LUMINA-HK", "LUMINA-HK", "SELLER_TITLE_IN_TRANSIT", "IN_TRANSIT_OCEAN", 10, Decimal(0), "", 10),
+        ("LUMINA-HK", "LUMINA-HK", "OWNED_IN_WAREHOUSE", "AVAILABLE", 5, Decimal("50"), "MYR", 0),
+        ("LUMINA-HK", "LUMINA-HK", "OWNED_IN_WAREHOUSE", "AVAILABLE", 4, Decimal("40"), "EUR", 1),
+        ("LUMINA-HK", "LUMINA-HK", "IN_LAST_MILE", "IN_LAST_MILE", 2, Decimal("20"), "MYR", 2),
+        ("LUMINA-HK", "CONSUMER", "CONSUMER_OWNED", "DELIVERED", 3, Decimal("30"), "MYR", 3),
+    ], columns=["owner_id", "title_holder", "title_state", "location_state", "qty", "value", "currency",
+                "unvalued_qty"])
+    out = value_position(position, {"LUMINA-HK": "CNY"}, book(date(2026, 3, 20)), date(2026, 3, 20))
+    total = out[out["stage"] == "TOTAL"].iloc[0]
+    paths = total["rate_path"].split("; ")
+    assert sorted(paths) == ["EUR→CNY (TESTBANK 2026-03-20)", "MYR→EUR→CNY (TESTBANK 2026-03-20)"]
+    assert (total["qty"], total["unvalued_qty"]) == (21, 13)
+    # 10 + 1 + 2 held by the owner, 3 delivered: 16 units without a cost, not 16 + the TOTAL row's 13
+    assert position_summary(out) == [
+        f"LUMINA-HK: holds title to {Money(total['value'], 'CNY').round()} at cost; 16 unit(s) without a cost; "
+        "0 value(s) not converted"]
