@@ -12,8 +12,8 @@ from aggregator import __version__
 from aggregator.api import docs, problems
 from aggregator.api.bounds import InputGuard
 from aggregator.api.routes import (
-    analytics, events, exceptions, exports, fx, jobs, logistics, lookup, lots, operations, orders, session,
-    settlements, title, title_holdings, webhooks,
+    analytics, events, exceptions, exports, fx, fx_revaluations, jobs, logistics, lookup, lots, operations, orders,
+    session, settlements, title, title_holdings, webhooks,
 )
 from aggregator.store.db import read_only_engine, session_factory
 from aggregator.store.vault import Vault
@@ -59,6 +59,7 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
     app.include_router(title_holdings.router)
     app.include_router(title.router)
     app.include_router(fx.router)
+    app.include_router(fx_revaluations.router)
     app.include_router(exports.router)
     app.include_router(events.router)
     app.include_router(settlements.router)

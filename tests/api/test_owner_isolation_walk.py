@@ -130,7 +130,7 @@ def money_and_title(session, owner: str, tag: str) -> None:
     """A rate lock, an FX receivable and a lot held in transit (title ledger + unit cost) of one owner."""
     from decimal import Decimal
 
-    from aggregator.store.models.fx import FxLockRow, FxOpenItemRow
+    from aggregator.store.models.fx import FxLockRow, FxOpenItemRow, FxRevaluationRun
     from aggregator.store.models.matching import LotValueRow, TitleEventRow
 
     session.add_all([
@@ -147,6 +147,9 @@ def money_and_title(session, owner: str, tag: str) -> None:
                       location_state="IN_TRANSIT_OCEAN", basis="INCOTERM", confidence="HIGH"),
         LotValueRow(owner_id=owner, lot_key=f"{owner}|WH1|{tag}-LOT1", unit_value=Decimal("2.50"), currency="CNY",
                     basis="INVOICE"),
+        FxRevaluationRun(owner_id=owner, period="2026-11", book_currency="CNY", sequence=1, rounding="HALF_UP",
+                         items_count=1, total_unrealized=Decimal("0.42"),
+                         details=[{"item_id": f"{tag}-ITEM", "unrealized": "0.42"}]),
     ])
 
 
@@ -180,7 +183,8 @@ QUERY_VALUES = {
     "check": ["balanced", "mismatch"], "issued_since": ["2000-01-01T00:00:00Z"],
     "issued_before": ["2100-01-01T00:00:00Z"], "offset": ["0"], "doc_type": ["BL"], "warehouse_code": ["WH1"],
     "country": ["MY"], "entity": ["orders"], "record": ["shopee|BRAVO-SHOP|BRAVO-1"],
-    "at": ["2100-01-01T00:00:00Z"], "detail": ["true"], "stage": ["ON_THE_WATER", "IN_WAREHOUSE"], "from": ["2000-01-01T00:00:00Z"],
+    "at": ["2100-01-01T00:00:00Z"], "detail": ["true"], "details": ["true"],
+    "stage": ["ON_THE_WATER", "IN_WAREHOUSE"], "from": ["2000-01-01T00:00:00Z"],
     "to": ["2000-03-01T00:00:00Z"], "step": ["month"], "base": ["MYR"], "quote": ["CNY"], "source": ["BRAVO-RATES"],
     "since": ["2000-01-01"], "until": ["2100-01-01"], "layout": ["csv", "xero"], "period": ["2026-11"],
     "format": ["csv"], "job": ["match-owners", "book-settlements"], "lead_days": ["10"],

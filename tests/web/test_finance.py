@@ -24,6 +24,7 @@ def test_statements_and_reconciliation_of_an_owner(web, web_world) -> None:
     expect(recon.locator(".chips button").first).to_contain_text("any · ")
     fx = web.locator("#view section", has_text="FX locks and exposure")
     expect(fx.locator("h3", has_text="Rate locks")).to_be_visible()
+    expect(fx.locator("h3", has_text="Month-end revaluations")).to_be_visible()
     assert "does not offer" not in fx.inner_text()
     journals = web.locator("#view form[aria-label='Journal']")
     layouts = journals.locator("select[name=layout] option").all_inner_texts()

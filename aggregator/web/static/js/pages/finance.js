@@ -1,8 +1,9 @@
 // Finance, one owner at a time (statements, locks and journals are an owner's books): the marketplace
 // statements with whether their lines add up to what was declared and whether they are booked; the
-// per-order reconciliation by status; FX rate locks (used, left, state) and the exposure of open
-// foreign-currency receivables; journal and settlement downloads in every layout the API offers.
-// Reads /api/v1/settlements/…, /api/v1/fx/locks, /api/v1/fx/receivables, /api/v1/exports/….
+// per-order reconciliation by status; FX rate locks (used, left, state), the exposure of open
+// foreign-currency receivables and the month-end revaluations; journal and settlement downloads in every
+// layout the API offers. Reads /api/v1/settlements/…, /api/v1/fx/locks, /receivables, /revaluations,
+// /api/v1/exports/….
 import { ApiError, api, download, session } from "../api.js";
 import { day, decimal, fill, h, link, money, orderHref, pill, sumDecimals, table, time } from "../dom.js";
 import { add, t } from "../i18n.js";
@@ -28,6 +29,8 @@ add({
     "fin.valid": "Valid", "fin.state": "State",
     "fin.exposure": "Open receivables by currency", "fin.exposure.none": "No open foreign-currency receivable.",
     "fin.original": "Original", "fin.carrying": "Carrying", "fin.items": "Items",
+    "fin.revaluations": "Month-end revaluations", "fin.revaluations.none": "No revaluation run yet (aggregator fx revalue).",
+    "fin.run": "Run", "fin.unrealized": "Unrealized gain (+) / loss (−)",
     "fin.layout": "Layout", "fin.from": "From", "fin.to": "To", "fin.entity": "Entity (optional)",
     "fin.download": "Download", "fin.downloaded": "Downloaded {name}", "fin.period": "Month", "fin.format": "Format",
     "fin.journal.title": "Journal", "fin.settlement.title": "Settlement per order",
@@ -53,6 +56,8 @@ add({
     "fin.valid": "有效期", "fin.state": "状态",
     "fin.exposure": "按币种的未结应收", "fin.exposure.none": "没有未结外币应收。",
     "fin.original": "原币", "fin.carrying": "账面", "fin.items": "笔数",
+    "fin.revaluations": "月末重估", "fin.revaluations.none": "尚未重估（aggregator fx revalue）。",
+    "fin.run": "批次", "fin.unrealized": "未实现汇兑损益",
     "fin.layout": "格式", "fin.from": "自", "fin.to": "至", "fin.entity": "主体（可选）",
     "fin.download": "下载", "fin.downloaded": "已下载 {name}", "fin.period": "月份", "fin.format": "文件格式",
     "fin.journal.title": "会计凭证", "fin.settlement.title": "逐单结算",
@@ -150,7 +155,19 @@ function unavailable(error, box) {
 async function fxSection(box) {
   const locks = h("div");
   const open = h("div");
-  fill(box, h("h3", {}, t("fin.locks")), locks, h("h3", {}, t("fin.exposure")), open);
+  const revalued = h("div");
+  fill(box, h("h3", {}, t("fin.locks")), locks, h("h3", {}, t("fin.exposure")), open,
+    h("h3", {}, t("fin.revaluations")), revalued);
+  try {
+    const page = await api("/api/v1/fx/revaluations", { params: { limit: 24 } });
+    fill(revalued, page.items.length ? table([
+      { label: t("fin.period"), cell: (r) => r.period },
+      { label: t("fin.run"), cell: (r) => r.sequence, cls: "num" },
+      { label: t("fin.items"), cell: (r) => r.items_count, cls: "num" },
+      { label: t("fin.unrealized"), cell: (r) => money(r.total_unrealized, r.book_currency), cls: "num" },
+      { label: t("col.when"), cell: (r) => time(r.created_at), cls: "opt" },
+    ], page.items, { caption: t("fin.revaluations") }) : h("p", { class: "muted" }, t("fin.revaluations.none")));
+  } catch (error) { unavailable(error, revalued); }
   try {
     const page = await api("/api/v1/fx/locks", { params: { limit: 100 } });
     fill(locks, page.items.length ? table(lockColumns(), page.items, { caption: t("fin.locks") })
