@@ -14,6 +14,7 @@ from aggregator.cli.owner_option import owner_option
 #: what ``list`` shows in a table (csv and json carry every public field)
 TABLE_COLUMNS = ("id", "queue", "owner_id", "kind", "status", "record_key", "reason", "created_at")
 _STATUSES = ("open", "retried", "resolved", "gone", "all")
+ITEM_ID = click.IntRange(1, 2**31 - 1)  # the id column's range (a larger number names no item)
 
 
 def _age(ctx: click.Context, param: click.Parameter, value: str | None) -> timedelta | None:
@@ -75,7 +76,7 @@ def list_(app: AppContext, kind: str | None, owner_id: str | None, status: str, 
 
 @command.command(help="One item with every field, its raw payload and, for a match exception, the records it "
                       "could be linked to (candidates, best first, with why).")
-@click.argument("item_id", type=click.IntRange(1))
+@click.argument("item_id", type=ITEM_ID)
 @format_option(formats=("table", "json"))
 @pass_app
 def show(app: AppContext, item_id: int, fmt: str) -> None:
@@ -105,10 +106,10 @@ def show(app: AppContext, item_id: int, fmt: str) -> None:
 @command.command(help="Close item ID with a note (kept in the audit log). For a match exception, --link KEY "
                       "records the manual link that fixes it (KEY: the record on the other side of its step, e.g. "
                       "one of its candidates), checked like 'aggregator match link'.")
-@click.argument("item_id", type=click.IntRange(1))
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--note", required=True, help="Why (ticket, who agreed).")
 @click.option("--link", default=None, help="Key of the record to link the exception's record to.")
-@click.option("--qty", type=click.IntRange(1), default=None,
+@click.option("--qty", type=click.IntRange(1, 2**31 - 1), default=None,
               help="Units the link carries (default: the exception's quantity; a receipt: each line's planned).")
 @pass_app
 def resolve(app: AppContext, item_id: int, note: str, link: str | None, qty: int | None) -> None:
@@ -125,7 +126,7 @@ def resolve(app: AppContext, item_id: int, note: str, link: str | None, qty: int
 
 @command.command(help="Replay parked records (the IDs given, or every open parked record, of one owner with "
                       "--owner) through their adapter's mapper and the store.")
-@click.argument("item_ids", type=click.IntRange(1), nargs=-1)
+@click.argument("item_ids", type=ITEM_ID, nargs=-1)
 @owner_option(help="Only this owner's parked records (without IDs).")
 @pass_app
 def retry(app: AppContext, item_ids: tuple[int, ...], owner_id: str | None) -> None:

@@ -49,7 +49,7 @@ def command(ctx: click.Context, full: bool, owner_id: str | None, policy_path: s
 @click.option("--step", type=click.Choice(STEPS), required=True)
 @click.option("--left", "left_key", required=True, help="e.g. an order line key PLATFORM|SHOP|ORDER|LINE.")
 @click.option("--right", "right_key", required=True, help="e.g. a shipment line key OWNER|WH|OUTBOUND|LINE.")
-@click.option("--qty", type=click.IntRange(1), required=True, help="Units the link carries.")
+@click.option("--qty", type=click.IntRange(1, 2**31 - 1), required=True, help="Units the link carries.")
 @click.option("--note", default="", help="Why (ticket, who agreed).")
 @click.option("--resolves", "exception_id", default=None,
               help="The match exception this link resolves: its id in 'aggregator exceptions list', or the "

@@ -33,9 +33,9 @@ class ManualLinkRefused(TenancyError):
 def find_match_exception(session: Session, owner_id: str, ident: str) -> ExceptionItem:
     """The owner's match exception named by its queue id (digits) or the matcher's stable id."""
     query = select(ExceptionItem).where(ExceptionItem.queue == "match", ExceptionItem.owner_id == owner_id)
-    column = ExceptionItem.id if ident.isdigit() else ExceptionItem.ref
-    item = session.scalars(query.where(column == (int(ident) if ident.isdigit() else ident))
-                           .with_for_update()).first()
+    by_id = ident.isdigit() and int(ident) < 2**31  # the id column's range; longer digits can only be a ref
+    column = ExceptionItem.id if by_id else ExceptionItem.ref
+    item = session.scalars(query.where(column == (int(ident) if by_id else ident)).with_for_update()).first()
     if item is None:
         raise ManualLinkRefused(f"--resolves {ident!r} names no match exception of owner {owner_id!r} "
                                 f"(see: aggregator exceptions list --kind match --owner {owner_id})")

@@ -33,7 +33,7 @@ router = APIRouter(prefix="/api/v1", tags=["exceptions"])
 Status = Literal["open", "retried", "resolved", "gone", "all"]
 Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 Age = Annotated[str | None, Query(max_length=12, description="a duration: 90s, 15m, 6h, 3d or 2w")]
-ItemId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+ItemId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the item's id (aggregator exceptions list)")]
 
 
 class ExceptionOut(BaseModel):
