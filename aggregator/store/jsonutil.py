@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,7 +34,7 @@ def _default(value: Any) -> Any:
     """The ``json`` encoder's fallback: the same conversions as ``to_jsonable``, one level at a time
     (the C encoder does the recursion)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return {name: getattr(value, name) for name in _field_names(type(value))}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Decimal):
@@ -45,6 +46,11 @@ def _default(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+@functools.lru_cache(maxsize=256)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def dumps(value: Any) -> str:

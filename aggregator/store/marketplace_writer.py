@@ -47,7 +47,7 @@ def write_order(session: Session, order: Order, owner_id: str) -> UpsertResult:
 def write_orders(session: Session, orders: Sequence[Order], owner_id: str) -> list[UpsertResult]:
     """Upsert many orders; lines and packages of created or changed orders are replaced as a whole."""
     values = [order_values(o, owner_id) for o in orders]
-    results = upsert_many(session, OrderRow, values, ORDER_KEY)
+    results = upsert_many(session, OrderRow, values, ORDER_KEY, hashed=True)
     order_changes(session, owner_id, values, results)  # live events, in this same transaction
     changed = [r.pk for r in results if r.outcome is UpsertOutcome.UPDATED]
     if changed:
@@ -92,7 +92,7 @@ def write_settlement_line(session: Session, line: SettlementLine, owner_id: str)
 
 def write_settlement_lines(session: Session, lines: Sequence[SettlementLine], owner_id: str) -> list[UpsertResult]:
     return upsert_many(session, SettlementLineRow, [settlement_values(line, owner_id) for line in lines],
-                       SETTLEMENT_KEY)
+                       SETTLEMENT_KEY, hashed=True)
 
 
 def settlement_values(line: SettlementLine, owner_id: str) -> dict:

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from aggregator.store.jsonutil import to_jsonable
+from aggregator.store.jsonutil import encode_columns, to_jsonable
 from aggregator.store.models.audit import AuditEntry
 
 #: Bookkeeping columns never compared or audited.
@@ -126,6 +126,18 @@ def _apply_to_existing(session: Session, table: Any, values: Mapping[str, Any], 
     return UpsertResult(UpsertOutcome.UPDATED, existing["id"], changes)
 
 
+def _rows_by_key(session: Session, table: Any, key: tuple[str, ...], key_cols: list, wanted: list[tuple],
+                 columns: list) -> list[tuple[tuple, Mapping[str, Any]]]:
+    """(key, stored row with ``columns``) for the ``wanted`` keys that exist, 500 keys per SELECT."""
+    found = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        query = select(*columns).where(tuple_(*key_cols).in_(chunk) if len(key) > 1 else key_cols[0].in_(
+            [k[0] for k in chunk]))
+        found.extend((tuple(row[c] for c in key), row) for row in session.execute(query).mappings())
+    return found
+
+
 def upsert_many(
     session: Session,
     model: Any,
@@ -135,8 +147,13 @@ def upsert_many(
     source_updated_col: str | None = "source_updated_at",
     audit: bool = True,
     actor: str = "system",
+    hashed: bool = False,
 ) -> list[UpsertResult]:
     """``upsert`` for many rows at once: same outcomes, a handful of statements instead of several per row.
+
+    ``hashed``: every column but ``owner_id`` is derived from the record its ``content_hash`` covers, so
+    a stored row with the same hash, owner and source time is UNCHANGED without reading its other
+    columns; only rows that differ are read in full and compared column by column.
 
     One SELECT finds the existing rows, one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING``
     adds the new ones, changed rows get the same guarded UPDATE as ``upsert``, and the audit entries
@@ -152,32 +169,44 @@ def upsert_many(
             k = tuple(rows[index][c] for c in key)
             (later if k in seen else this_round).append(index)
             seen.add(k)
-        _upsert_round(session, model, rows, this_round, key, source_updated_col, audit, actor, results)
+        _upsert_round(session, model, rows, this_round, key, source_updated_col, audit, actor, results, hashed)
         pending = later
     return results  # type: ignore[return-value]
 
 
 def _upsert_round(session: Session, model: Any, rows: list[Mapping[str, Any]], indexes: list[int],
                   key: tuple[str, ...], source_updated_col: str | None, audit: bool, actor: str,
-                  results: list[UpsertResult | None]) -> None:
+                  results: list[UpsertResult | None], hashed: bool = False) -> None:
     table = model.__table__
     key_cols = [table.c[c] for c in key]
     wanted = [tuple(rows[i][c] for c in key) for i in indexes]
-    existing: dict[tuple, Mapping[str, Any]] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        query = select(table).where(tuple_(*key_cols).in_(chunk) if len(key) > 1 else key_cols[0].in_(
-            [k[0] for k in chunk]))
-        for row in session.execute(query).mappings():
-            existing[tuple(row[c] for c in key)] = row
+    by_key = dict(zip(wanted, indexes))
+    tracks_time = source_updated_col is not None and source_updated_col in table.c
+    if hashed:  # (id, hash, owner, source time) first; the full row only where they differ
+        light = [table.c.id, *key_cols, table.c.content_hash, table.c.owner_id,
+                 *([table.c[source_updated_col]] if tracks_time else [])]
+        differ = []
+        for found in _rows_by_key(session, table, key, key_cols, wanted, light):
+            values = rows[by_key[found[0]]]
+            row = found[1]
+            same_time = not tracks_time or row[source_updated_col] == values.get(source_updated_col)
+            if same_time and row["content_hash"] == values["content_hash"] and row["owner_id"] == values["owner_id"]:
+                results[by_key[found[0]]] = UpsertResult(UpsertOutcome.UNCHANGED, row["id"])
+            else:
+                differ.append(found[0])
+        existing = dict(_rows_by_key(session, table, key, key_cols, differ, [table]))
+        present = {k for k in wanted if results[by_key[k]] is not None} | set(existing)
+    else:
+        existing = dict(_rows_by_key(session, table, key, key_cols, wanted, [table]))
+        present = set(existing)
     new, audits = [], []
     for index, k in zip(indexes, wanted):
-        current = existing.get(k)
-        if current is None:
+        if k not in present:
             new.append(index)
             continue
-        results[index] = _apply_to_existing(session, table, rows[index], key, current, source_updated_col,
-                                            audit, actor)
+        if k in existing:
+            results[index] = _apply_to_existing(session, table, rows[index], key, existing[k], source_updated_col,
+                                                audit, actor)
     if new:
         # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs with a cached statement
         inserted = session.execute(
@@ -193,7 +222,7 @@ def _upsert_round(session: Session, model: Any, rows: list[Mapping[str, Any]], i
                 if audit:
                     audits.append({"entity": table.name, "entity_key": entity_key(values, key), "action": "create",
                                    "owner_id": values.get("owner_id"), "actor": actor,
-                                   "changes": to_jsonable({c: v for c, v in values.items() if c not in BOOKKEEPING})})
+                                   "changes": encode_columns({c: v for c, v in values.items() if c not in BOOKKEEPING})})
             else:  # a concurrent writer inserted it first: decide like a single upsert
                 results[index] = upsert(session, model, values, key, source_updated_col=source_updated_col,
                                         audit=audit, actor=actor)

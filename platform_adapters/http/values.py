@@ -23,6 +23,9 @@ _MS_MAX = 253_402_300_799_999
 MAX_ID_CHARS = 128
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# The shapes the marketplaces send ("2026-03-15T09:12:00Z", "2026-03-15 09:12:00 +0800"): read by
+# ``datetime.fromisoformat`` once the space before the offset is dropped; anything else goes to dateutil.
+_PLAIN_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?) ?(Z|[+-]\d{2}:?\d{2})")
 
 
 def loads(raw: bytes | str) -> object:
@@ -93,6 +96,12 @@ def iso_time(value: object) -> datetime:
     """An aware UTC datetime from ISO-8601 or 'YYYY-MM-DD HH:MM:SS +0800'; an offset is required."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError("missing time")
+    plain = _PLAIN_TIME.fullmatch(value.strip())
+    if plain is not None:
+        try:
+            return datetime.fromisoformat(plain[1] + ("+00:00" if plain[2] == "Z" else plain[2])).astimezone(timezone.utc)
+        except ValueError:
+            pass  # e.g. month 13: dateutil says why below
     try:
         parsed = date_parser.isoparse(value.strip())
     except ValueError:

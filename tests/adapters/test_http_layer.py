@@ -140,6 +140,21 @@ def test_epoch_seconds_and_milliseconds_agree(seconds):
     assert values.epoch(seconds).tzinfo is not None
 
 
+@given(st.datetimes(min_value=datetime(1971, 1, 2), max_value=datetime(9998, 12, 30)),
+       st.integers(min_value=-14 * 60, max_value=14 * 60), st.sampled_from(["{d} {t} {o}", "{d}T{t}{o}", "{d} {t}{o}"]),
+       st.booleans(), st.booleans())
+def test_iso_time_reads_every_marketplace_shape_as_dateutil_does(moment, offset_minutes, shape, colon, fraction):
+    from dateutil import parser as date_parser
+
+    sign = "-" if offset_minutes < 0 else "+"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    offset = "Z" if offset_minutes == 0 and colon else f"{sign}{hours:02d}{':' if colon else ''}{minutes:02d}"
+    clock = moment.strftime("%H:%M:%S") + (f".{moment.microsecond:06d}" if fraction else "")
+    text = shape.format(d=moment.strftime("%Y-%m-%d"), t=clock, o=offset)
+    expected = date_parser.parse(text).astimezone(timezone.utc)
+    assert values.iso_time(text) == expected and values.iso_time(text).tzinfo is timezone.utc
+
+
 def test_iso_times_need_an_offset():
     assert values.iso_time("2024-11-24 08:15:30 +0800").isoformat() == "2024-11-24T00:15:30+00:00"
     assert values.iso_time("2024-11-24T08:15:30+08:00") == values.iso_time("2024-11-24T00:15:30Z")
