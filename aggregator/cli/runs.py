@@ -2,7 +2,8 @@
 
 ``runs list`` lists sync runs (``--kind sync``, the default) or scheduled job executions
 (``--kind job``: reaping, matching, booking, rate fetches, …). Whatever is listed, a job that keeps
-failing (its newest executions failed) is named on standard error, so it is never missed.
+failing (its two or more newest executions failed; a shop-stream whose newest sync runs failed or were
+abandoned counts as the sync job's) is named on standard error, so it is never missed.
 """
 from __future__ import annotations
 
@@ -68,4 +69,6 @@ def list_(app: AppContext, kind: str, limit: int, shop_id: str | None, job_name:
         troubled = failing(session)
     render(rows, JOB_COLUMNS if kind == "job" else COLUMNS, fmt)
     for item in troubled:
+        if item.failures < 2:  # once is an incident; twice in a row is a job that keeps failing
+            continue
         click.echo(f"warning: {item.line()} (see: aggregator runs list --kind job --job {item.job})", err=True)

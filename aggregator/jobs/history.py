@@ -135,4 +135,28 @@ def failing(session: Session, owner_ids: list[str] | None = None) -> list[Failin
     found = [Failing(job, target, streak[0].owner_id, len(streak), streak[-1].started_at, streak[0].error,
                      successes.get((job, target)))
              for (job, target), streak in streaks.items()]
-    return sorted(found, key=lambda f: (-f.failures, f.job, f.target))
+    return sorted(found + _failing_syncs(session, owner_ids), key=lambda f: (-f.failures, f.job, f.target))
+
+
+def _failing_syncs(session: Session, owner_ids: list[str] | None) -> list[Failing]:
+    """Shop-streams whose newest sync runs failed or were abandoned (the sync-due-shops job's units)."""
+    from aggregator.store.models.sync import SyncRun
+    from aggregator.store.models.tenancy import ShopRow
+
+    query = (select(SyncRun.status, SyncRun.started_at, SyncRun.error, SyncRun.stream, ShopRow.platform,
+                    ShopRow.shop_id, ShopRow.owner_id)
+             .join(ShopRow, ShopRow.id == SyncRun.shop_pk).where(SyncRun.status != "running"))
+    if owner_ids is not None:
+        query = query.where(ShopRow.owner_id.in_(owner_ids))
+    streaks: dict[str, list] = {}
+    closed: dict[str, datetime | None] = {}
+    for run in session.execute(query.order_by(SyncRun.id.desc()).limit(RECENT)):
+        target = f"{run.platform}:{run.shop_id} {run.stream}"
+        if target in closed:
+            continue
+        if run.status in ("succeeded", "partial"):
+            closed[target] = run.started_at
+            continue
+        streaks.setdefault(target, []).append(run)
+    return [Failing("sync-due-shops", target, runs[0].owner_id, len(runs), runs[-1].started_at, runs[0].error,
+                    closed.get(target)) for target, runs in streaks.items()]

@@ -126,3 +126,25 @@ def test_old_job_runs_are_pruned_and_recent_ones_kept(tmp_path: Path) -> None:
     with session_scope(engine) as session:
         assert session.query(JobRun).count() == 2
     engine.dispose()
+
+
+def test_a_shop_whose_syncs_keep_failing_is_named_too(tmp_path: Path) -> None:
+    from aggregator.store.models import SyncRun
+    from tests.store.factories import make_shop
+
+    engine = create_engine_for(load_settings(data_dir=tmp_path).effective_database_url)
+    upgrade_schema(engine)
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        shop = make_shop(session)
+        for minutes, status, error in ((30, "succeeded", None), (20, "failed", "PlatformError: 5xx"),
+                                       (10, "abandoned", "abandoned: worker process gone")):
+            session.add(SyncRun(shop_pk=shop.id, stream="orders", status=status, error=error,
+                                started_at=now - timedelta(minutes=minutes), finished_at=now))
+    with session_scope(engine) as session:
+        (stuck,) = failing(session)
+    assert (stuck.job, stuck.target, stuck.failures) == ("sync-due-shops", "shopee:480012345 orders", 2)
+    assert stuck.last_error.startswith("abandoned") and stuck.last_success == now - timedelta(minutes=30)
+    listed = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "runs", "list", "--format", "json"])
+    assert "sync-due-shops (shopee:480012345 orders) keeps failing: 2 failure(s)" in listed.stderr
+    engine.dispose()
