@@ -172,9 +172,16 @@ def convert(app: AppContext, amount: str, from_currency: str, to_currency: str, 
         result = Converter(book, policy).convert(money, to_currency.strip().upper(), day)
     except RateNotFound as exc:
         raise click.ClickException(str(exc)) from exc
+    from decimal import InvalidOperation
+
     from fx.display import rate_text
 
-    click.echo(f"{result.original} = {result.booked()} (unrounded {result.result.amount})")
+    try:
+        booked = result.booked()
+    except InvalidOperation:
+        raise click.ClickException(f"{result.result.amount} {result.result.currency} cannot be rounded to its "
+                                   "minor units: amounts are exact to 28 significant digits") from None
+    click.echo(f"{result.original} = {booked} (unrounded {result.result.amount})")
     click.echo(f"rate: 1 {money.currency} = {rate_text(result.rate)} {result.result.currency} "
                "(shown to 10 significant digits; the exact rate is used and stored)")
     click.echo(f"path: {result.path} via {result.source} on {result.rate_date}")

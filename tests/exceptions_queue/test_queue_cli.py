@@ -34,6 +34,10 @@ def test_list_show_resolve_with_a_link_and_retry(orphan, tmp_path) -> None:  # n
     back = json.loads(cli_run(engine, tmp_path, "exceptions", "show", str(line["id"]), "--format", "json").output)
     assert [c["key"] for c in back["candidates"]][:1] == [SHIPMENT]  # and the other way round
 
+    for verb in ("show", "resolve", "retry"):  # beyond a database id: refused as input, never sent to the database
+        huge = cli_run(engine, tmp_path, "exceptions", verb, "9" * 23, *(["--note", "x"] if verb == "resolve" else []))
+        assert huge.exit_code == 2 and "is not in the range" in huge.output and "internal error" not in huge.output
+
     bogus = cli_run(engine, tmp_path, "exceptions", "resolve", str(item["id"]), "--link", "LAZADA|NOPE|1|1",
                     "--note", "ops ticket 18")
     assert bogus.exit_code == 1 and "names no order line of owner 'LUMINA-HK'" in bogus.output and "Traceback" not in bogus.output

@@ -49,6 +49,9 @@ def test_rates_import_and_convert(tmp_path: Path) -> None:
     assert fallback.exit_code == 0 and "used the last published rate of 2026-12-24" in fallback.output
     bad = run(data, "convert", "1.5e", "SGD", "CNY")
     assert bad.exit_code == 2
+    huge = run(data, "convert", "1e400", "IDR", "CNY", "--on", "2026-12-29")  # parses, cannot be rounded
+    assert huge.exit_code == 1 and "cannot be rounded to its minor units" in huge.output
+    assert "internal error" not in huge.output
 
 
 @respx.mock
