@@ -12,7 +12,6 @@ links, not to the owner's data.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -65,16 +64,19 @@ def _links(session: Session, statement, step: str, keys: Iterable[str]) -> list:
     return rows
 
 
-def _in_batches(session: Session, columns: tuple, wanted: list[tuple], *selected) -> list:
+def _in_batches(session: Session, query, columns: tuple, wanted: list[tuple]) -> list:
+    """Rows of ``query`` whose ``columns`` are one of the ``wanted`` tuples (a natural-key probe each)."""
     rows: list = []
-    for start in range(0, len(wanted), _BATCH // len(columns)):
-        chunk = wanted[start:start + _BATCH // len(columns)]
-        rows += session.execute(select(*selected).where(tuple_(*columns).in_(chunk))).all()
+    step = _BATCH // len(columns)
+    for start in range(0, len(wanted), step):
+        rows += session.execute(query.where(tuple_(*columns).in_(wanted[start:start + step]))).all()
     return rows
 
 
-def _receipt_rows_join(query):
-    return query.join_from(WarehouseReceiptRow.__table__, WarehouseReceiptLineRow.__table__, RL.receipt_pk == R.id)
+_RECEIPT_LINES = (select(R.owner_id, R.warehouse_code, R.asn_no, R.status, R.received_at, RL.line_no, RL.sku,
+                         RL.planned_qty, RL.received_good_qty, RL.received_damaged_qty)
+                  .join_from(WarehouseReceiptRow.__table__, WarehouseReceiptLineRow.__table__, RL.receipt_pk == R.id))
+_OUTBOUNDS = select(S.owner_id, S.warehouse_code, S.wms_outbound_no, S.status, S.returned_at)
 
 
 def _returned_outbounds(session: Session, line_keys: Iterable[str]) -> set[tuple[str, str, str]]:
@@ -82,8 +84,7 @@ def _returned_outbounds(session: Session, line_keys: Iterable[str]) -> set[tuple
     wanted = sorted({tuple(k.split("|")[:3]) for k in line_keys if k.count("|") == 3})
     if not wanted:
         return set()
-    rows = _in_batches(session, (S.owner_id, S.warehouse_code, S.wms_outbound_no), wanted,
-                       S.owner_id, S.warehouse_code, S.wms_outbound_no, S.status, S.returned_at)
+    rows = _in_batches(session, _OUTBOUNDS, (S.owner_id, S.warehouse_code, S.wms_outbound_no), wanted)
     return {(r.owner_id, r.warehouse_code, r.wms_outbound_no) for r in rows
             if r.returned_at is not None or r.status == "RETURNED"}
 
@@ -121,18 +122,7 @@ def lot_quantities(session: Session, lot_keys: list[str]) -> dict[str, LotQuanti
 
 
 def _receipt_lines_joined(session: Session, keys: Iterable[str]) -> dict[str, object]:
-    wanted: dict[tuple, list[str]] = defaultdict(list)
-    for key in keys:
-        parts = key.split("|")
-        if len(parts) == 4 and parts[3].isdigit():
-            wanted[(parts[0], parts[1], parts[2])].append(key)
-    rows: list = []
-    headers = list(wanted)
-    columns = (R.owner_id, R.warehouse_code, R.asn_no)
-    step = _BATCH // len(columns)
-    for start in range(0, len(headers), step):
-        rows += session.execute(_receipt_rows_join(select(
-            R.owner_id, R.warehouse_code, R.asn_no, R.status, R.received_at, RL.line_no, RL.sku, RL.planned_qty,
-            RL.received_good_qty, RL.received_damaged_qty)).where(tuple_(*columns).in_(headers[start:start + step]))
-        ).all()
+    """Receipt line key (``owner|warehouse|asn|line``) → its row (quantities, header status and time)."""
+    headers = sorted({tuple(k.split("|")[:3]) for k in keys if k.count("|") == 3 and k.rsplit("|", 1)[1].isdigit()})
+    rows = _in_batches(session, _RECEIPT_LINES, (R.owner_id, R.warehouse_code, R.asn_no), headers)
     return {f"{r.owner_id}|{r.warehouse_code}|{r.asn_no}|{r.line_no}": r for r in rows}
