@@ -31,6 +31,13 @@ def test_the_title_chart_renders_with_data(web, web_world) -> None:
     assert min(heights) < 250, "every point sits on the zero line: the chart has no value"
     web.shot("title-chart")
 
+    with web.expect_download() as svg_file:  # saved as a standalone picture, in both formats
+        chart.get_by_role("button", name="Download SVG").click()
+    assert b"<svg" in svg_file.value.path().read_bytes()
+    with web.expect_download() as png_file:
+        chart.get_by_role("button", name="Download PNG").click()
+    assert png_file.value.path().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
     chart.get_by_role("button", name="Show as a table").click()  # the same figures for those who cannot see it
     expect(chart.locator(".chart-table tbody tr").first).to_be_visible()
     assert not svg.is_visible()

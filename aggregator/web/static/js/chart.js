@@ -1,7 +1,7 @@
-// Small charts drawn as inline SVG from data, with no library: a time series (lines or stacked areas)
-// and horizontal bars. Every chart comes with what a person who cannot see it needs (role="img", a
-// title and a summary, the same figures as a table behind "Show as a table") and can be downloaded as
-// SVG or PNG (a PNG is the SVG drawn on a canvas in the browser; nothing leaves the page).
+// A time series drawn as inline SVG from data, with no library: lines or stacked areas, with what a
+// person who cannot see it needs (role="img", a title and a summary, the same figures as a table behind
+// "Show as a table"), saved as SVG or PNG by charts.js's exportSvg / exportPng (the analytics charts'
+// module: bars and simple lines; this one adds stacking, exact decimal labels, notes and the table).
 //
 // Values arrive as the API's exact decimal strings; they become numbers only to place pixels. Every
 // text a person reads (axis ticks, tooltips, the table) is formatted by the caller's format(value),
@@ -10,7 +10,7 @@
 //   timeChart({title, summary, series: [{name, color, points: [{x: Date, y: "123.45", note?}]}], stacked,
 //              format, yLabel}) → element   (a point with a note is drawn hollow, the note in its tooltip
 //              and in the table)
-//   barChart({title, summary, bars: [{label, value, color}], format}) → element
+import { exportPng, exportSvg } from "./charts.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
@@ -64,47 +64,9 @@ function frame(title, summary, body, table) {
   });
   const name = title.replace(/[^\w\u4e00-\u9fff-]+/g, "_").slice(0, 60) || "chart";
   const tools = h("div", { class: "chart-tools" }, toggle,
-    h("button", { type: "button", class: "secondary", onclick: () => downloadSvg(picture, name) }, t("export.svg")),
-    h("button", { type: "button", class: "secondary", onclick: () => downloadPng(picture, name) }, t("export.png")));
+    h("button", { type: "button", class: "secondary", onclick: () => exportSvg(picture, name) }, t("export.svg")),
+    h("button", { type: "button", class: "secondary", onclick: () => exportPng(picture, name) }, t("export.png")));
   return h("figure", { class: "chart" }, h("figcaption", {}, title), picture, tableBox, tools);
-}
-
-function serialise(picture) {
-  return new XMLSerializer().serializeToString(picture);
-}
-
-function save(href, name) {
-  const a = h("a", { href, download: name });
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-}
-
-export function downloadSvg(picture, name) {
-  const url = URL.createObjectURL(new Blob([serialise(picture)], { type: "image/svg+xml" }));
-  save(url, `${name}.svg`);
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-export function downloadPng(picture, name, scale = 2) {
-  const { width: w, height: ht } = picture.viewBox.baseVal;
-  const url = URL.createObjectURL(new Blob([serialise(picture)], { type: "image/svg+xml" }));
-  const img = new Image();
-  img.onload = () => {
-    const canvas = document.createElement("canvas");
-    canvas.width = w * scale;
-    canvas.height = ht * scale;
-    const ctx = canvas.getContext("2d");
-    ctx.scale(scale, scale);
-    ctx.drawImage(img, 0, 0, w, ht);
-    URL.revokeObjectURL(url);
-    canvas.toBlob((blob) => {
-      const png = URL.createObjectURL(blob);
-      save(png, `${name}.png`);
-      setTimeout(() => URL.revokeObjectURL(png), 10_000);
-    }, "image/png");
-  };
-  img.src = url;
 }
 
 function yAxis(ticks, y, format, label) {
@@ -179,36 +141,4 @@ function legendSvg(series) {
     at += 24 + s.name.length * 7;
     return g;
   }));
-}
-
-/** Horizontal bars, one per label (values may be negative). */
-export function barChart({ title, summary, bars, format = (v) => v }) {
-  const rowH = 26;
-  const height = PAD.top + bars.length * rowH + 28;
-  const values = bars.map((b) => Number(b.value));
-  const ticks = niceTicks(Math.min(0, ...values), Math.max(0, ...values) || 1, 4);
-  const [v0, v1] = [ticks[0], ticks[ticks.length - 1]];
-  const left = 170;
-  const x = (v) => left + ((v - v0) / (v1 - v0)) * (W - left - PAD.right);
-  const body = [
-    ticks.map((v) => svg("g", {},
-      svg("line", { x1: x(v), x2: x(v), y1: PAD.top, y2: height - 24, stroke: "#d5dde5" }),
-      svg("text", { x: x(v), y: height - 8, "text-anchor": "middle", fill: "#4d5b69" }, format(String(v))))),
-    bars.map((b, i) => {
-      const v = Number(b.value);
-      const y = PAD.top + i * rowH;
-      return svg("g", {},
-        svg("text", { x: left - 8, y: y + 16, "text-anchor": "end", fill: "#17212b" }, b.label),
-        svg("rect", { x: Math.min(x(0), x(v)), y: y + 4, width: Math.max(1, Math.abs(x(v) - x(0))), height: rowH - 8,
-          fill: b.color || PALETTE[i % PALETTE.length] }, svg("title", {}, `${b.label}: ${format(b.value)}`)));
-    }),
-  ];
-  const table = h("table", {}, h("caption", { class: "sr-only" }, title),
-    h("tbody", {}, bars.map((b) => h("tr", {}, h("th", { scope: "row" }, b.label), h("td", { class: "num" }, format(b.value))))));
-  const figure = frame(title, summary, body, h("div", { class: "table-wrap" }, table));
-  const picture = figure.querySelector("svg");
-  picture.setAttribute("viewBox", `0 0 ${W} ${height}`);
-  picture.setAttribute("height", height);
-  picture.querySelector("rect").setAttribute("height", height);
-  return figure;
 }

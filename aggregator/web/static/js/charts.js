@@ -128,7 +128,8 @@ export function pngBlob(svg) {
     const image = new Image();
     const source = URL.createObjectURL(new Blob([svgText(svg)], { type: "image/svg+xml" }));
     image.onload = () => {
-      const canvas = h("canvas", { width: W * 2, height: Number(svg.getAttribute("height")) * 2 });
+      const canvas = h("canvas", { width: Number(svg.getAttribute("width") || W) * 2,
+        height: Number(svg.getAttribute("height")) * 2 });
       const context = canvas.getContext("2d");
       context.scale(2, 2);
       context.drawImage(image, 0, 0);
