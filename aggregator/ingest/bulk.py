@@ -24,21 +24,11 @@ from sqlalchemy.orm import Session
 from aggregator.ingest.writers import Aggregate, write_aggregate
 from aggregator.store.jsonutil import encode_columns
 from aggregator.store.models.audit import AuditEntry
+from aggregator.store.prepared_insert import executemany_sqlite, python_defaults
 from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome, entity_key
 
 KEY_LOOKUP_BATCH = 500
 StoreError = (SQLAlchemyError, psycopg.Error, sqlite3.Error, ValueError, TypeError)
-
-
-def _python_defaults(table, given) -> dict[str, Any]:
-    """Values of the columns ``given`` leaves out that have a Python-side default (e.g. first_seen_at)."""
-    values = {}
-    for column in table.columns:
-        default = column.default
-        if column.name in given or default is None or column.primary_key:
-            continue
-        values[column.name] = default.arg(None) if default.is_callable else default.arg
-    return values
 
 
 def existing_keys(session: Session, model: Any, key: tuple[str, ...], keys: list[tuple]) -> set[tuple]:
@@ -86,7 +76,7 @@ def _insert_new_postgresql(session: Session, aggs: list[Aggregate], actor: str) 
 
     first = aggs[0]
     table = first.model.__table__
-    defaults = _python_defaults(table, first.values)
+    defaults = python_defaults(table, first.values)
     columns = [*first.values, *defaults]
     with raw.cursor() as cursor:
         cursor.executemany(statement(table.name, columns, conflict=first.key),
@@ -107,7 +97,7 @@ def _insert_new_postgresql(session: Session, aggs: list[Aggregate], actor: str) 
         for index, (child_model, parent_col, _) in enumerate(first.children):
             rows = [(pk, row) for pk, agg in zip(ids, aggs, strict=True) for row in agg.children[index][2]]
             if rows:
-                child_defaults = _python_defaults(child_model.__table__, {parent_col, *rows[0][1]})
+                child_defaults = python_defaults(child_model.__table__, {parent_col, *rows[0][1]})
                 child_columns = [parent_col, *rows[0][1], *child_defaults]
                 cursor.executemany(statement(child_model.__tablename__, child_columns),
                                    [(pk, *row.values(), *child_defaults.values()) for pk, row in rows])
@@ -131,25 +121,6 @@ class _ConcurrentWrite(ValueError):
     record by record (``write_batch`` rolls its SAVEPOINT back)."""
 
 
-def _executemany_sqlite(cursor, dialect, table, columns: list[str], rows: list[tuple]) -> None:
-    """One prepared INSERT for ``rows`` (values in ``columns`` order) through sqlite3's ``executemany``:
-    each value goes through its column type's bind processor (UTC text, exact decimal text, JSON),
-    the conversion SQLAlchemy applies, without its per-statement bookkeeping."""
-    quote = dialect.identifier_preparer.quote
-    processors = [(i, p) for i, p in enumerate(table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
-                                               for c in columns) if p is not None]
-    if processors:
-        converted = []
-        for row in rows:
-            row = list(row)
-            for i, process in processors:
-                row[i] = process(row[i])
-            converted.append(row)
-        rows = converted
-    cursor.executemany(f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-                       f"VALUES ({', '.join('?' * len(columns))})", rows)
-
-
 def _insert_new_sqlite(session: Session, aggs: list[Aggregate], actor: str) -> list[int]:
     """Headers, children and audit entries of ``aggs`` (keys checked absent) through sqlite3's
     ``executemany``. The headers' ids are the rows above the table's highest id before the insert, in
@@ -162,10 +133,10 @@ def _insert_new_sqlite(session: Session, aggs: list[Aggregate], actor: str) -> l
         first = aggs[0]
         table = first.model.__table__
         quote = dialect.identifier_preparer.quote
-        defaults = _python_defaults(table, first.values)
+        defaults = python_defaults(table, first.values)
         columns = [*first.values, *defaults]
         before = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quote(table.name)}").fetchone()[0]
-        _executemany_sqlite(cursor, dialect, table, columns,
+        executemany_sqlite(cursor, dialect, table, columns,
                             [(*a.values.values(), *defaults.values()) for a in aggs])
         ids = [row[0] for row in cursor.execute(
             f"SELECT id FROM {quote(table.name)} WHERE id > ? ORDER BY id", (before,))]
@@ -175,12 +146,12 @@ def _insert_new_sqlite(session: Session, aggs: list[Aggregate], actor: str) -> l
             rows = [(pk, row) for pk, agg in zip(ids, aggs, strict=True) for row in agg.children[index][2]]
             if rows:
                 child_table = child_model.__table__
-                child_defaults = _python_defaults(child_table, {parent_col, *rows[0][1]})
-                _executemany_sqlite(cursor, dialect, child_table, [parent_col, *rows[0][1], *child_defaults],
+                child_defaults = python_defaults(child_table, {parent_col, *rows[0][1]})
+                executemany_sqlite(cursor, dialect, child_table, [parent_col, *rows[0][1], *child_defaults],
                                     [(pk, *row.values(), *child_defaults.values()) for pk, row in rows])
         audit = _audit_rows(table, aggs, actor)
         now = datetime.now(UTC)
-        _executemany_sqlite(cursor, dialect, AuditEntry.__table__, ["at", *audit[0]],
+        executemany_sqlite(cursor, dialect, AuditEntry.__table__, ["at", *audit[0]],
                             [(now, *row.values()) for row in audit])
     finally:
         cursor.close()

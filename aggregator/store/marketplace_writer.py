@@ -14,6 +14,7 @@ from platform_adapters.canonical import Order, SettlementLine
 from aggregator.events.emitters import order_changes
 from aggregator.store.fingerprint import content_hash
 from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow, SettlementLineRow
+from aggregator.store.prepared_insert import insert_rows
 from aggregator.store.upsert import UpsertOutcome, UpsertResult, upsert_many
 
 
@@ -56,10 +57,8 @@ def write_orders(session: Session, orders: Sequence[Order], owner_id: str) -> li
     written = {r.pk: o for o, r in zip(orders, results) if r.outcome in (UpsertOutcome.CREATED, UpsertOutcome.UPDATED)}
     lines = [row for pk, order in written.items() for row in _line_rows(pk, order)]
     packages = [row for pk, order in written.items() for row in _package_rows(pk, order)]
-    if lines:  # Core executemany: one cached statement, no ORM bookkeeping
-        session.execute(OrderLineRow.__table__.insert(), lines)
-    if packages:
-        session.execute(OrderPackageRow.__table__.insert(), packages)
+    insert_rows(session, OrderLineRow.__table__, lines)  # one prepared statement, no ORM bookkeeping
+    insert_rows(session, OrderPackageRow.__table__, packages)
     return results
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.store.jsonutil import encode_columns, to_jsonable
 from aggregator.store.models.audit import AuditEntry
+from aggregator.store.prepared_insert import insert_rows
 
 #: Bookkeeping columns never compared or audited.
 BOOKKEEPING = frozenset({"id", "first_seen_at", "stored_at", "created_at", "updated_at"})
@@ -228,4 +229,4 @@ def _upsert_round(session: Session, model: Any, rows: list[Mapping[str, Any]], i
                                         audit=audit, actor=actor)
     if audits:
         now = datetime.now(timezone.utc)
-        session.execute(AuditEntry.__table__.insert(), [dict(a, at=now) for a in audits])
+        insert_rows(session, AuditEntry.__table__, [dict(a, at=now) for a in audits])
