@@ -36,6 +36,9 @@ def test_control_characters_and_bad_utf8_are_422(world: World, url: str) -> None
     "/api/v1/orders?cursor=garbage", "/api/v1/orders?updated_since=2026-11-01T00:00:00",
     "/api/v1/orders?updated_since=99999-01-01T00:00:00Z", "/api/v1/runs?status=sleeping",
     "/api/v1/orders?q=" + "x" * 201,
+    # free-text filters that name nothing stored: refused, not an empty page that reads as "nothing there"
+    "/api/v1/runs?shop_id=999", "/api/v1/documents?doc_type=BOGUS", "/api/v1/fx/rates?source=BOGUS",
+    "/api/v1/audit?entity=bogus&record=1",
 ])
 def test_out_of_range_and_unknown_filter_values_are_422(world: World, url: str) -> None:
     body = problem(world.client.get(url, headers=auth(world.key_a)), 422)

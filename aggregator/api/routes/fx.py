@@ -18,6 +18,7 @@ from starlette.responses import Response
 from aggregator.api.auth import Principal, get_session, money_reader
 from aggregator.api.bounds import Limit, PathIdent
 from aggregator.api.etag import tagged
+from aggregator.api.filters import known_value
 from aggregator.api.pagination import CursorPage, keyset_page
 from aggregator.api.schemas import DecimalStr
 from aggregator.fx_service.locks import to_domain
@@ -114,6 +115,7 @@ def rates(principal: Principal = Depends(money_reader), session: Session = Depen
           until: Annotated[date | None, Query(description="last rate date")] = None,
           cursor: Cursor = None, limit: Limit = 100) -> CursorPage[RateOut]:
     """Published rates with their source, newest stored first."""
+    known_value(session, FxRateRow.source, source, "rate source")
     query = select(FxRateRow)
     for column, value in ((FxRateRow.base, base), (FxRateRow.quote, quote), (FxRateRow.source, source)):
         if value:

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from aggregator.api.auth import Principal, get_session, reader
 from aggregator.api.bounds import Ident, Limit, PathIdent
 from aggregator.api.etag import tagged
+from aggregator.api.filters import known_audit_entity, known_value
 from aggregator.api.pagination import CursorPage, keyset_page
 from aggregator.api.schemas import DecimalStr
 from aggregator.store.models.audit import AuditEntry
@@ -177,6 +178,8 @@ def list_documents(principal: Principal = Depends(reader), session: Session = De
     """Bills of lading and air waybills, newest first."""
     query = principal.scope(select(TransportDocumentRow), TransportDocumentRow.owner_id)
     if doc_type:
+        known_value(session, TransportDocumentRow.doc_type, doc_type.upper(), "document type",
+                    scope=lambda q: principal.scope(q, TransportDocumentRow.owner_id))
         query = query.where(TransportDocumentRow.doc_type == doc_type.upper())
     return keyset_page(session, query, order=[TransportDocumentRow.id], kinds=(int,), cursor=cursor, limit=limit,
                        filters={"o": principal.owner_id, "t": doc_type}, out=_document)
@@ -289,6 +292,7 @@ def audit_trail(entity: Annotated[str, Query(min_length=1, max_length=64, descri
                 principal: Principal = Depends(reader), session: Session = Depends(get_session),
                 cursor: Cursor = None, limit: Limit = 100) -> CursorPage[AuditOut]:
     """Every create, update and resolution of one record, newest first (of the caller's owners only)."""
+    known_audit_entity(entity)
     query = principal.scope(select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_key == record),
                             AuditEntry.owner_id)
     return keyset_page(session, query, order=[AuditEntry.id], kinds=(int,), cursor=cursor, limit=limit,

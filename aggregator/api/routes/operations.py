@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.api.auth import Principal, get_session, reader
 from aggregator.api.bounds import Ident, Limit
+from aggregator.api.filters import known_shop
 from aggregator.api.pagination import (
     CursorPage, after, bounded_count, decode_cursor, encode_cursor, filters_fingerprint,
 )
@@ -94,6 +95,7 @@ def list_runs(principal: Principal = Depends(reader), session: Session = Depends
               status: RunStatus | None = None, cursor: Cursor = None, limit: Limit = 50) -> CursorPage[RunOut]:
     query = principal.scope(select(SyncRun, ShopRow).join(ShopRow, ShopRow.id == SyncRun.shop_pk), ShopRow.owner_id)
     if shop_id:
+        known_shop(session, principal, None, shop_id)
         query = query.where(ShopRow.shop_id == shop_id)
     if stream:
         query = query.where(SyncRun.stream == stream)

@@ -13,13 +13,14 @@ from starlette.responses import Response
 from aggregator.api.auth import Principal, get_session, reader
 from aggregator.api.bounds import Ident, Limit, PathIdent, Text
 from aggregator.api.etag import tagged
+from aggregator.api.filters import known_shop
 from aggregator.api.pagination import (
     CursorPage, after, bounded_count, decode_cursor, encode_cursor, filters_fingerprint,
 )
 from aggregator.api.schemas import OrderDetailOut, OrderLineOut, OrderOut
 from aggregator.api.search import order_ids_matching
 from aggregator.api.chain import order_chain
-from aggregator.store.models import OrderLineRow, OrderPackageRow, OrderRow, ShopRow
+from aggregator.store.models import OrderLineRow, OrderPackageRow, OrderRow
 from aggregator.api.platforms import PlatformParam, PlatformPath, checked_platform
 from platform_adapters.canonical import OrderStatus
 
@@ -70,11 +71,7 @@ def list_orders(
     if platform:
         query = query.where(OrderRow.platform == platform)
     if shop_id:
-        shops = principal.scope(select(ShopRow.platform).where(ShopRow.shop_id == shop_id), ShopRow.owner_id)
-        if platform:
-            shops = shops.where(ShopRow.platform == platform)
-        if session.scalars(shops.limit(1)).first() is None:
-            raise HTTPException(422, f"unknown shop {shop_id!r}")
+        known_shop(session, principal, platform, shop_id)
         query = query.where(OrderRow.shop_id == shop_id)
     if sku:
         query = query.where(exists().where(OrderLineRow.order_pk == OrderRow.id, OrderLineRow.seller_sku == sku))

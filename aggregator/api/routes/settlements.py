@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.api.auth import Principal, get_session, money_reader
 from aggregator.api.bounds import Ident, Limit
+from aggregator.api.filters import known_shop
 from aggregator.api.pagination import keyset_page
 from aggregator.settlement.queries import (
     StatementNotFound, get_statement, reconciliation_dict, reconciliations_query, statement_dicts, statements_query,
@@ -24,7 +25,6 @@ from aggregator.settlement.queries import (
 )
 from aggregator.api.platforms import checked_platform
 from aggregator.store.jsonutil import to_jsonable
-from aggregator.store.models import ShopRow
 from aggregator.store.models.settlement import ReconciliationRow, StatementRow
 
 router = APIRouter(prefix="/api/v1/settlements", tags=["settlements"])
@@ -43,16 +43,6 @@ def _platform(value: str | None) -> str | None:
     return checked_platform(value.lower() if value else None)
 
 
-def _known_shop(session: Session, principal: Principal, platform: str | None, shop_id: str | None) -> None:
-    if not shop_id:
-        return
-    shops = principal.scope(select(ShopRow.id).where(ShopRow.shop_id == shop_id), ShopRow.owner_id)
-    if platform:
-        shops = shops.where(ShopRow.platform == platform)
-    if session.scalars(shops.limit(1)).first() is None:
-        raise HTTPException(422, f"unknown shop {shop_id!r}")
-
-
 def _page(page: Any, items: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     return to_jsonable({"items": items, "next_cursor": page.next_cursor, "count": page.count,
                         "count_exact": page.count_exact, "limit": page.limit, **extra})
@@ -65,7 +55,7 @@ def statements(principal: Principal = Depends(money_reader), session: Session = 
                issued_since: datetime | None = None, issued_before: datetime | None = None,
                cursor: Cursor = None, limit: Limit = 50) -> dict[str, Any]:
     platform = _platform(platform)
-    _known_shop(session, principal, platform, shop_id)
+    known_shop(session, principal, platform, shop_id)
     query = statements_query(principal.owner_id, platform=platform, shop_id=shop_id, check=check,
                              since=_aware(issued_since, "issued_since"), until=_aware(issued_before, "issued_before"))
     filters = {"owner": principal.owner_id, "platform": platform, "shop_id": shop_id, "check": check,
@@ -94,7 +84,7 @@ def reconciliation(principal: Principal = Depends(money_reader), session: Sessio
     if status is not None and status not in STATUSES:
         raise HTTPException(422, f"status must be one of {', '.join(STATUSES)}")
     platform = _platform(platform)
-    _known_shop(session, principal, platform, shop_id)
+    known_shop(session, principal, platform, shop_id)
     query = reconciliations_query(principal.owner_id, status=status, platform=platform, shop_id=shop_id)
     filters = {"owner": principal.owner_id, "status": status, "platform": platform, "shop_id": shop_id}
     page = keyset_page(session, query, order=[ReconciliationRow.id], kinds=(int,), cursor=cursor, limit=limit,
