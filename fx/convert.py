@@ -228,6 +228,9 @@ class Converter:
                         if d is not None and (latest is None or d > latest):
                             latest = d
             hint = f"; last published {latest} (allow fallback to use it)" if latest else ""
+            if not sources:  # nothing loaded for the day (callers load the day and the maximum age before it)
+                raise RateNotFound(f"no {side.value} rate {frm}/{to} on {on}: no rate of any source was found in "
+                                   "the days searched (aggregator fx rates import or fetch adds rates)")
             raise RateNotFound(f"no {side.value} rate {frm}/{to} on {on} in sources {list(sources)}{hint}")
         rate_date, path = best
         age = (on - rate_date).days

@@ -136,3 +136,9 @@ def test_period_average_uses_published_days_only() -> None:
     assert (average.base, average.quote, average.on) == ("THB", "CNY", date(2026, 12, 31))
     with pytest.raises(RateNotFound):
         Converter(book).period_average("THB", "CNY", date(2026, 12, 25), date(2026, 12, 27))
+
+
+def test_an_empty_book_says_no_rates_were_found_not_an_empty_source_list() -> None:
+    with pytest.raises(RateNotFound, match="no rate of any source was found") as caught:
+        Converter(RateBook([])).convert(Money.of("10", "IDR"), "CNY", date(2026, 10, 30))
+    assert "sources []" not in str(caught.value)
