@@ -57,6 +57,11 @@ def _store(app: AppContext, kind: str, payload: bytes, origin: str, options: dic
         raise click.ClickException(f"{origin}: not a {kind} rate file: {exc}") from exc
     with session_scope(app.ready_engine()) as session:
         report = import_rates(session, parsed, payload=payload, origin=origin)
+    _echo_report(report)
+
+
+def _echo_report(report) -> None:
+    """An import's summary, then its problems (the first 20) and suspicious jumps, so a count never stands alone."""
     click.echo(report.summary())
     for problem in report.problems[:20]:
         click.echo(f"  problem: {problem}")
@@ -99,7 +104,7 @@ def import_(app: AppContext, file: Path | None, kind: str | None, home_currency:
         with session_scope(app.ready_engine()) as session:
             report = import_bundled(session, bundled, since=_day(since) if since else None,
                                     until=_day(until) if until else None)
-        click.echo(report.summary())
+        _echo_report(report)
         last = bundled_last_day(bundled)
         if until and _day(until) > last:
             click.echo(f"  note: the shipped {bundled} ends on {last}; later days need `aggregator fx rates fetch "

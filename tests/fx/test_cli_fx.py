@@ -156,3 +156,11 @@ def test_receivable_recognise_and_settle(tmp_path: Path) -> None:
     assert "realized gain 19.29 CNY" in settled.output  # 237.50 * 5.25 = 1246.875 -> 1246.88 - 1227.59
     again = run(data, "receivable", "settle", "--owner", "LUMINA", "shopee:SG1:S1", "--lock", "FWD-SG")
     assert again.exit_code == 1 and "not open" in again.output
+
+
+def test_bundled_import_lists_its_problems_not_only_their_count(tmp_path: Path) -> None:
+    imported = run(tmp_path / "data", "rates", "import", "--bundled", "ecb-history", "--since", "2026-10-20")
+    assert imported.exit_code == 0, imported.output
+    counted = int(imported.output.split(" problem(s)")[0].rsplit(" ", 1)[1])
+    listed = [line for line in imported.output.splitlines() if line.startswith("  problem: ")]
+    assert counted > 0 and len(listed) == min(counted, 20)  # e.g. the ECB history's retired currencies
