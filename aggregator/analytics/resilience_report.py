@@ -60,6 +60,9 @@ def resilience(session: Session, owner_id: str, period: str | None = None, *, no
     scope(session, owner_id, period)
     now = now or datetime.now(UTC)
     month = period or now.strftime("%Y-%m")
+    if month > now.strftime("%Y-%m"):  # its inputs would be today's, labelled with a month still to come
+        raise ValueError(f"period {month} has not begun (now is {now:%Y-%m-%d}); the index of a month is "
+                         "measured from what happened in it")
     months = _months_back(month, HISTORY_MONTHS)
     first_order = session.scalar(select(func.min(OrderRow.ordered_at)).where(OrderRow.owner_id == owner_id))
     if first_order is not None:

@@ -61,3 +61,6 @@ def test_resilience_report_on_the_world(analytics_world) -> None:
     assert last["index"] == pytest.approx(measured.mean(), abs=0.01)
     assert parts.loc[parts["score"].notna(), "weight"].sum() == pytest.approx(1.0, abs=1e-3)
     assert report.notes[0].startswith(f"{owner}: resilience index ")
+    next_month = (now.replace(day=1) + timedelta(days=32)).strftime("%Y-%m")
+    with Session(analytics_world.engine) as session, pytest.raises(ValueError, match=f"period {next_month} has not"):
+        resilience(session, owner, next_month, now=now)  # today's inputs are not next month's index
