@@ -183,3 +183,24 @@ def test_two_people_resolving_one_item_act_one_after_the_other(pg_engine) -> Non
     with session_scope(pg_engine) as session:
         assert (session.get(ExceptionItem, item_id).resolved_by,
                 session.get(ExceptionItem, item_id).resolution) == ("ana", "first")
+
+
+def test_a_resolution_is_committed_before_it_is_answered(world: World, queue, engine) -> None:
+    """The resolve answer comes after its commit: a commit that fails is never answered 'resolved'."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    def refuse_commit(session: Session) -> None:
+        raise RuntimeError("the database went away at commit")
+
+    client = TestClient(world.client.app, raise_server_exceptions=False)
+    event.listen(Session, "before_commit", refuse_commit)
+    try:
+        answer = client.post(f"/api/v1/exceptions/{queue['statement_mismatch']}/resolve",
+                             json={"note": "checked"}, **admin(world))
+    finally:
+        event.remove(Session, "before_commit", refuse_commit)
+    assert answer.status_code == 500 and "resolved" not in answer.text
+    with session_scope(engine) as session:
+        assert session.get(ExceptionItem, queue["statement_mismatch"]).status == "open"

@@ -107,7 +107,11 @@ def _found(session: Session, principal: Principal, item_id: int, *, for_update: 
 
 
 def _write_session(request: Request) -> Iterator[Session]:
-    """A session that commits when the route succeeds and rolls back when it refuses."""
+    """A session that commits when the route succeeds and rolls back when it refuses.
+
+    Used with ``scope="function"``: the commit runs when the route returns, before the answer is
+    sent (FastAPI's default runs a yield dependency's exit after the response: a client could then
+    read the old state, or be told "resolved" for a commit that failed)."""
     with session_scope(request.app.state.engine) as session:
         yield session
 
@@ -144,7 +148,7 @@ CLOSED = {409: {"description": "The item is already closed, or does not allow th
 
 @router.post("/exceptions/{exception_id}/resolve", response_model=ExceptionDetailOut, responses=CLOSED)
 def resolve_exception(exception_id: ItemId, body: ResolveIn, principal: Principal = Depends(operator),
-                      session: Session = Depends(_write_session)) -> ExceptionDetailOut:
+                      session: Session = Depends(_write_session, scope="function")) -> ExceptionDetailOut:
     """Close an open item with a note; with ``link``, first record (checked) the manual link that fixes a match
     exception."""
     from aggregator.exceptions_queue.actions import resolve
@@ -163,7 +167,7 @@ def resolve_exception(exception_id: ItemId, body: ResolveIn, principal: Principa
 @router.post("/exceptions/{exception_id}/retry", response_model=RetryOut, responses={
     **CLOSED, 503: {"description": "This server has no vault to replay parked records with"}})
 def retry_exception(exception_id: ItemId, request: Request, principal: Principal = Depends(operator),
-                    session: Session = Depends(_write_session)) -> RetryOut:
+                    session: Session = Depends(_write_session, scope="function")) -> RetryOut:
     """Replay a parked record through its adapter's mapper and the store (still open if it fails again)."""
     from aggregator.exceptions_queue.actions import retry
 
