@@ -29,5 +29,11 @@ def check_owner(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 def owner_option(*, required: bool = False, name: str = "owner_id",
                  help: str = "Owner (brand) id; an unknown id is refused.") -> Callable[[Any], Any]:
-    """The ``--owner`` option, checked against the store (parameter ``name``, default ``owner_id``)."""
-    return click.option("--owner", name, default=None, required=required, callback=check_owner, help=help)
+    """The ``--owner`` option, checked against the store (parameter ``name``, default ``owner_id``).
+
+    A required one is given no default at all: under click 8.2+ an explicit ``default=None`` counts as a
+    value, so ``required=True`` was never enforced and a verb ran for owner ``None`` (``export journal``
+    without ``--owner`` wrote an empty journal and exited 0)."""
+    if required:
+        return click.option("--owner", name, required=True, callback=check_owner, help=help)
+    return click.option("--owner", name, default=None, callback=check_owner, help=help)

@@ -79,3 +79,26 @@ def test_an_unknown_owner_is_refused(data, path: tuple[str, ...], param: click.P
     assert "no owner 'NOPE'; known owners: LUMINA-HK" in result.output, result.output
     assert "Traceback" not in result.output
     assert _row_counts(url) == before
+
+
+REQUIRED = [(path, param) for path, param in VERBS if isinstance(param, click.Option) and param.required]
+
+
+def test_a_required_owner_is_required():
+    # under click 8.2+ an explicit default=None made required=True a no-op: `export journal` without
+    # --owner wrote an empty journal for owner None and exited 0
+    assert {" ".join(p) for p, _ in REQUIRED} >= {"export journal", "fx revalue", "fx lock show"}
+    for path, param in REQUIRED:
+        ctx = click.Context(click.Command(" ".join(path)))
+        with pytest.raises(click.MissingParameter):
+            param.process_value(ctx, param.get_default(ctx) if param.default is not None else None)
+
+
+@pytest.mark.parametrize("verb", [["export", "journal", "--format", "xero", "--period", "2026-10", "--out", "j.csv"],
+                                  ["fx", "revalue", "--period", "2026-11"], ["fx", "lock", "show", "L1"]])
+def test_a_verb_that_needs_an_owner_does_not_run_without_one(data, verb: list[str]) -> None:
+    url, folder = data
+    result = CliRunner().invoke(cli, ["--database-url", url, "--data-dir", str(folder), *verb],
+                                catch_exceptions=False)
+    assert result.exit_code == 2 and "Missing option '--owner'" in result.output, result.output
+    assert "None" not in result.output
