@@ -9,7 +9,10 @@ join agree with what the importers stored. Order ids, line refs, tracking number
 ``sku_c`` (canonical SKU).
 
 ``order_lines``      owner_id, platform, shop_id, order_id, line_ref, sku, qty
-                     [order_status, ordered_at, paid_at, package_id, tracking_number, country, product_name]
+                     [order_status, ordered_at, paid_at, package_id, tracking_number, country, product_name,
+                      returned_qty, written_off_qty]
+                     (``returned_qty``: units the marketplace's return records say came back, received;
+                     ``written_off_qty``: those of them its warehouse disposed of)
 ``shipment_lines``   owner_id, warehouse_code, wms_outbound_no, line_no, sku, qty
                      [platform, shop_id, order_id, order_line_ref, package_id, tracking_number, lot_id,
                       status, created_at, shipped_at, delivered_at, returned_at, carrier_code]
@@ -46,7 +49,8 @@ from platform_adapters.canonical import identifiers
 CONTRACT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "order_lines": (
         ("owner_id", "platform", "shop_id", "order_id", "line_ref", "sku", "qty"),
-        ("order_status", "ordered_at", "paid_at", "package_id", "tracking_number", "country", "product_name"),
+        ("order_status", "ordered_at", "paid_at", "package_id", "tracking_number", "country", "product_name",
+         "returned_qty", "written_off_qty"),
     ),
     "shipment_lines": (
         ("owner_id", "warehouse_code", "wms_outbound_no", "line_no", "sku", "qty"),
@@ -82,7 +86,7 @@ TIME_COLUMNS = {
     "received_at", "shipped_on_board_at", "eta", "submitted_at", "released_at", "arrival_date",
 }
 INT_COLUMNS = {"qty", "planned_qty", "received_good_qty", "received_damaged_qty", "line_no", "packages",
-               "quantity"}
+               "quantity", "returned_qty", "written_off_qty"}
 _CODE_COLUMNS = {"owner_id", "platform", "shop_id", "warehouse_code", "wms_outbound_no", "asn_no",
                  "lot_id", "po_number", "package_id", "status", "order_status", "doc_type", "doc_level", "mode",
                  "release_type", "carrier_code"}

@@ -1,7 +1,12 @@
 """Lots and transport documents with their open quantities, from the links of a run.
 
 Lots: planned, received good / damaged, shipped (every outbound line drawn from the lot), returned,
-open = received good - shipped + returned, and still in receiving (planned on lines not counted yet).
+written off, open = received good - shipped + returned - written off, and still in receiving (planned on
+lines not counted yet). Returned units come from the 3PL's outbound record (a shipment marked returned)
+or, when it says nothing, from the marketplace's return records of the order line (``returned_qty``:
+received back), whichever is larger; written off are those the marketplace's warehouse disposed of
+(``written_off_qty``). A shipment line drawn from several lots gives its returned units to its lots in
+order, never more than each link's quantity.
 Document lines: the units the document gives (when it does), the customs declared quantity and the ASN
 planned / received quantities reached through its receipts; open = what is expected (units on the
 document, else declared, else planned) - received. Every document line appears, linked or not.
@@ -13,7 +18,7 @@ import pandas as pd
 from matching.engine import Prepared
 
 LOT_COLUMNS = ["owner_id", "warehouse_code", "lot_id", "sku", "planned", "received_good", "received_damaged",
-               "in_receiving", "shipped", "returned", "open"]
+               "in_receiving", "shipped", "returned", "written_off", "open"]
 DOCUMENT_COLUMNS = ["owner_id", "doc_number", "line_no", "container_no", "po_number", "units_on_document",
                     "declared_qty", "planned_qty", "received_qty", "open_qty"]
 
@@ -40,12 +45,39 @@ def open_lots(p: Prepared, links: pd.DataFrame) -> pd.DataFrame:
     returned_flag = ships["returned_at"].notna() | (ships["status"] == "RETURNED").fillna(False)
     sl = sl.assign(returned=sl["left_key"].map(returned_flag).fillna(False).astype(bool))
     shipped = sl.groupby("right_key")["qty"].sum()
-    returned = sl[sl["returned"]].groupby("right_key")["qty"].sum()
+    back, off = _marketplace_returns(p, links, sl)
+    sl = sl.assign(back=sl["qty"].where(sl["returned"], 0).clip(lower=back), off=off)
+    sl = sl.assign(off=sl["off"].clip(upper=sl["back"]))
     lots["shipped"] = lots["lot"].map(shipped).fillna(0).astype("int64")
-    lots["returned"] = lots["lot"].map(returned).fillna(0).astype("int64")
-    lots["open"] = lots["received_good"] - lots["shipped"] + lots["returned"]
+    lots["returned"] = lots["lot"].map(sl.groupby("right_key")["back"].sum()).fillna(0).astype("int64")
+    lots["written_off"] = lots["lot"].map(sl.groupby("right_key")["off"].sum()).fillna(0).astype("int64")
+    lots["open"] = lots["received_good"] - lots["shipped"] + lots["returned"] - lots["written_off"]
     lots["lot_id"] = lots["lot"].str.split("|").str[2]
     return lots[LOT_COLUMNS].reset_index(drop=True)
+
+
+def _marketplace_returns(p: Prepared, links: pd.DataFrame, sl: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per shipment_lot link (aligned with ``sl``): units the marketplace's return records bring back to
+    its lot and units written off, spread over the links of each shipment line in order."""
+    zero = pd.Series(0, index=sl.index, dtype="int64")
+    orders = p.orders
+    if sl.empty or "returned_qty" not in orders or not (orders["returned_qty"] > 0).any():
+        return zero, zero
+    per_line = orders.set_index("key")[["returned_qty", "written_off_qty"]]
+    os_ = _step(links, "order_shipment")[["left_key", "right_key", "qty"]]
+    os_ = os_.join(per_line, on="left_key", how="inner")
+    # a shipment line gets at most its own quantity of its order line's returned units
+    os_ = os_.assign(back=os_[["returned_qty", "qty"]].min(axis=1), off=os_[["written_off_qty", "qty"]].min(axis=1))
+    per_shipment = os_.groupby("right_key")[["back", "off"]].sum()
+    if per_shipment.empty:
+        return zero, zero
+    ordered = sl.sort_values(["left_key", "right_key"], kind="stable")
+    before = ordered.groupby("left_key")["qty"].cumsum() - ordered["qty"]
+    out = []
+    for column in ("back", "off"):
+        units = ordered["left_key"].map(per_shipment[column]).fillna(0)
+        out.append((units - before).clip(lower=0).clip(upper=ordered["qty"]).reindex(sl.index).astype("int64"))
+    return out[0], out[1]
 
 
 def open_documents(p: Prepared, links: pd.DataFrame) -> pd.DataFrame:

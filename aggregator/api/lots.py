@@ -4,7 +4,9 @@ The same quantities as ``matching.open_quantities.open_lots`` (which the ``expor
 over an owner's whole frames; a test holds the two equal): per lot, over its ``lot_receipt`` links,
 planned units, good and damaged units received (counted once the receipt line is received:
 ``matching.frames.RECEIPT_IN_PROGRESS``), units still in receiving; over its ``shipment_lot`` links,
-units shipped and units of returned outbounds; open = received good − shipped + returned.
+units shipped, units returned (of returned outbounds, or, when the 3PL says nothing, what the
+marketplace's return records of the order line say came back) and written off (those its warehouse
+disposed of); open = received good − shipped + returned − written off.
 
 Cost: a few statements per page of lots, each an index probe per key (``match_links.right_key`` /
 ``left_key``, the receipts' and outbounds' natural keys), proportional to the page's lots and their
@@ -44,11 +46,12 @@ class LotQuantities:
     in_receiving: int = 0
     shipped: int = 0
     returned: int = 0
+    written_off: int = 0
     receipts: list[dict] = field(default_factory=list)  # asn_no, line_no, qty linked
 
     @property
     def open(self) -> int:
-        return self.received_good - self.shipped + self.returned
+        return self.received_good - self.shipped + self.returned - self.written_off
 
 
 def split_lot_key(key: str) -> tuple[str, str, str] | None:
@@ -113,11 +116,54 @@ def lot_quantities(session: Session, lot_keys: list[str]) -> dict[str, LotQuanti
                              "received": received})
     outbound = _links(session, _LINKS_BY_RIGHT, "shipment_lot", out)
     returned = _returned_outbounds(session, [link.left_key for link in outbound])
-    for link in outbound:
+    back = _marketplace_returns(session, [link.left_key for link in outbound])
+    given: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # per shipment line: units given to its lots
+    for link in sorted(outbound, key=lambda link: (link.left_key, link.right_key)):
         lot = out[link.right_key]
         lot.shipped += link.qty
-        if tuple(link.left_key.split("|")[:3]) in returned:
-            lot.returned += link.qty
+        units, off = back.get(link.left_key, (0, 0))
+        done = given[link.left_key]
+        mine = max(0, min(link.qty, units - done[0]))
+        mine_off = max(0, min(link.qty, off - done[1]))
+        done[0], done[1] = done[0] + mine, done[1] + mine_off
+        by_3pl = link.qty if tuple(link.left_key.split("|")[:3]) in returned else 0
+        lot.returned += max(by_3pl, mine)
+        lot.written_off += min(mine_off, max(by_3pl, mine))
+    return out
+
+
+def _marketplace_returns(session: Session, shipment_line_keys: list[str]) -> dict[str, tuple[int, int]]:
+    """Per shipment line: (units back, units written off) from the marketplace's return records of the
+    order lines it serves (received or refunded returns of goods; disposition SCRAP written off), each
+    capped by the shipment line's own quantity. Returns are looked up by the order ids of the lines'
+    keys (the few orders of this page)."""
+    from aggregator.api.chain import line_key
+    from aggregator.store.models.returns import ReturnLineRow, ReturnRow
+
+    if not shipment_line_keys:
+        return {}
+    serving = _links(session, _LINKS_BY_RIGHT, "order_shipment", shipment_line_keys)
+    order_ids = sorted({link.left_key.split("|")[2] for link in serving if link.left_key.count("|") == 3})
+    if not order_ids:
+        return {}
+    r, ln = ReturnRow, ReturnLineRow
+    units: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for start in range(0, len(order_ids), _BATCH):
+        for row in session.execute(
+                select(r.platform, r.shop_id, r.order_id, r.disposition, ln.order_line_ref, ln.quantity,
+                       ln.disposition.label("line_disposition")).join(ln, ln.return_pk == r.id)
+                .where(r.order_id.in_(order_ids[start:start + _BATCH]), r.kind == "RETURN",
+                       r.status.in_(("RECEIVED", "REFUNDED")), ln.order_line_ref.is_not(None))):
+            key = line_key(row, row.order_line_ref)
+            units[key][0] += row.quantity
+            if (row.line_disposition or row.disposition) == "SCRAP":
+                units[key][1] += row.quantity
+    out: dict[str, tuple[int, int]] = {}
+    for link in serving:
+        if link.left_key in units:
+            back, off = units[link.left_key]
+            had = out.get(link.right_key, (0, 0))
+            out[link.right_key] = (had[0] + min(back, link.qty), had[1] + min(off, link.qty))
     return out
 
 

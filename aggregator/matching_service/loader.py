@@ -8,7 +8,7 @@ one tenant.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from aggregator.store.models.logistics import (
@@ -19,6 +19,7 @@ from aggregator.store.models.logistics import (
     TransportEndorsementRow,
 )
 from aggregator.store.models.marketplace import OrderLineRow, OrderRow
+from aggregator.store.models.returns import ReturnLineRow, ReturnRow
 from aggregator.store.models.matching import ManualLinkRow, SkuCrosswalkRow
 from aggregator.store.models.warehouse import (
     StockSnapshotRow,
@@ -46,7 +47,25 @@ def load_order_lines(session: Session, owner_id: str | None = None) -> pd.DataFr
                 OrderRow.status.label("order_status"), OrderRow.ordered_at, OrderRow.paid_at, OrderLineRow.package_id,
                 OrderLineRow.tracking_number, OrderRow.buyer_country.label("country"), OrderLineRow.product_name)
          .join(OrderLineRow, OrderLineRow.order_pk == OrderRow.id))
-    return _frame(session, _owned(q, OrderRow.owner_id, owner_id))
+    lines = _frame(session, _owned(q, OrderRow.owner_id, owner_id))
+    back = _returned_units(session, owner_id)
+    key = ["platform", "shop_id", "order_id", "line_ref"]
+    if back.empty:
+        return lines.assign(returned_qty=0, written_off_qty=0)
+    return lines.merge(back, on=key, how="left").fillna({"returned_qty": 0, "written_off_qty": 0})
+
+
+def _returned_units(session: Session, owner_id: str | None) -> pd.DataFrame:
+    """Per order line, the units the marketplace's return records say came back (received or refunded
+    returns of goods) and those of them its warehouse disposed of (disposition SCRAP)."""
+    r, ln = ReturnRow, ReturnLineRow
+    scrapped = case((func.coalesce(ln.disposition, r.disposition) == "SCRAP", ln.quantity), else_=0)
+    q = (select(r.platform, r.shop_id, r.order_id, ln.order_line_ref.label("line_ref"),
+                func.sum(ln.quantity).label("returned_qty"), func.sum(scrapped).label("written_off_qty"))
+         .join(ln, ln.return_pk == r.id)
+         .where(r.kind == "RETURN", r.status.in_(("RECEIVED", "REFUNDED")), ln.order_line_ref.is_not(None))
+         .group_by(r.platform, r.shop_id, r.order_id, ln.order_line_ref))
+    return _frame(session, _owned(q, r.owner_id, owner_id))
 
 
 def load_shipment_lines(session: Session, owner_id: str | None = None) -> pd.DataFrame:

@@ -54,7 +54,8 @@ class LotOut(BaseModel):
     in_receiving: int = Field(description="planned units on receipt lines not counted yet")
     shipped: int
     returned: int
-    open: int = Field(description="received good − shipped + returned")
+    written_off: int = Field(default=0, description="returned units the marketplace's warehouse disposed of")
+    open: int = Field(description="received good − shipped + returned − written off")
 
 
 class LotDetailOut(LotOut):
@@ -79,7 +80,7 @@ def lot_out(q: LotQuantities, owner_of: OwnerOfKey) -> LotOut:
     """``q`` as answered; its owner (in key form in the links) as registered."""
     return LotOut(owner_id=owner_of(q.owner_id) or q.owner_id, warehouse_code=q.warehouse_code, lot_id=q.lot_id, sku=q.sku, planned=q.planned,
                   received_good=q.received_good, received_damaged=q.received_damaged, in_receiving=q.in_receiving,
-                  shipped=q.shipped, returned=q.returned, open=q.open)
+                  shipped=q.shipped, returned=q.returned, written_off=q.written_off, open=q.open)
 
 
 def _lot_keys(principal: Principal):
