@@ -14,6 +14,7 @@ links, not to the owner's data.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
