@@ -164,9 +164,10 @@ def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[in
                 actor: str = "system", bulk: bool = True) -> None:
     """Write ``aggs`` (one model, distinct keys); ``on_result(index, outcome, error)`` for each.
 
-    On SQLite a stored record with the same ``content_hash`` (which covers every header value, the
-    owner and the source time among them, and every child row) is UNCHANGED, as the per-record upsert
-    would find it, without a SAVEPOINT of its own: re-importing a cumulative file costs one lookup per batch.
+    A stored record with the same ``content_hash`` (which covers every header value, the owner and the
+    source time among them, and every child row) is UNCHANGED, as the per-record upsert would find it,
+    without a SAVEPOINT of its own: re-importing a cumulative file costs one lookup per batch (on
+    PostgreSQL only for the keys ON CONFLICT found stored).
     ``bulk=False`` writes every record through the per-record upsert: the reference the bulk path is
     checked against (same rows, audit entries and rejects)."""
     if not aggs:
@@ -195,6 +196,14 @@ def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[in
             one_by_one = sorted(set(one_by_one) | (set(candidates) - created))
         except StoreError:
             one_by_one = sorted(set(range(len(aggs))) - unchanged)
+        else:
+            if one_by_one and session.get_bind().dialect.name == "postgresql":
+                # keys ON CONFLICT found stored (none on a first import): their stored hashes in one lookup
+                stored = stored_hashes(session, first.model, first.key, [aggs[i].key_values for i in one_by_one])
+                same = {i for i in one_by_one if stored.get(aggs[i].key_values) == aggs[i].values["content_hash"]}
+                for i in sorted(same):
+                    on_result(i, UpsertOutcome.UNCHANGED, None)
+                one_by_one = [i for i in one_by_one if i not in same]
     for i in one_by_one:
         try:
             with session.begin_nested():
