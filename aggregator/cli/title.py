@@ -33,7 +33,6 @@ def position(app: AppContext, at: datetime, owner_id: str | None, detail: bool, 
 
     from aggregator.matching_service.queries import valued_position_at
     from aggregator.matching_service.valuation import MissingBaseCurrency
-    from fx.money import Money
 
     engine = app.ready_engine()
     try:
@@ -41,12 +40,20 @@ def position(app: AppContext, at: datetime, owner_id: str | None, detail: bool, 
     except MissingBaseCurrency as exc:
         raise UserError(str(exc)) from exc
     shown = frame.copy()
-    shown["value"] = [str(Money(v, c).round().amount) if c else str(v) for v, c in zip(frame["value"],
-                                                                                      frame["currency"])]
+    shown["value"] = shown_values(frame, blank_unvalued=fmt == "table")
     render_frame(shown, fmt)
     if fmt == "table":
         for line in position_summary(frame):
             click.echo(line)
+
+
+def shown_values(frame, *, blank_unvalued: bool) -> list[str]:
+    """Each row's value rounded to its currency's minor units; with ``blank_unvalued`` (the table for people) a
+    row none of whose units has a cost shows "—", not a value of 0.00 that reads as "worth nothing"."""
+    from fx.money import Money
+
+    return ["—" if blank_unvalued and q and q == u else str(Money(v, c).round().amount) if c else str(v)
+            for v, c, q, u in zip(frame["value"], frame["currency"], frame["qty"], frame["unvalued_qty"])]
 
 
 def position_summary(frame) -> list[str]:

@@ -73,7 +73,7 @@ def test_an_owner_without_a_base_currency_is_refused(position):
 
 
 def test_total_row_lists_each_rate_path_once_and_the_summary_counts_each_unit_once():
-    from aggregator.cli.title import position_summary
+    from aggregator.cli.title import position_summary, shown_values
 
     position = pd.DataFrame([
         # owner, holder, title state, location, qty, value, currency, unvalued
@@ -93,3 +93,7 @@ def test_total_row_lists_each_rate_path_once_and_the_summary_counts_each_unit_on
     assert position_summary(out) == [
         f"LUMINA-HK: holds title to {Money(total['value'], 'CNY').round()} at cost; 16 unit(s) without a cost; "
         "0 value(s) not converted"]
+    # the table for people: a stage none of whose units has a cost is "—", not 0.00; csv / json keep the number
+    shown = dict(zip(out["stage"], shown_values(out, blank_unvalued=True)))
+    assert shown["ON_THE_WATER"] == "—" and shown["TOTAL"] != "—"
+    assert dict(zip(out["stage"], shown_values(out, blank_unvalued=False)))["ON_THE_WATER"] == "0.00"
