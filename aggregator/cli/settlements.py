@@ -76,7 +76,7 @@ def statements_show(app: AppContext, owner_id: str, ref: str, fmt: str) -> None:
     click.echo(f"statement {s['statement']} issued {s['issued_at'].isoformat()} in {s['currency']}")
     click.echo(f"  declared {s['declared_total']}  lines {s['lines_total']}  difference {s['difference']}  "
                f"check {s['check']}")
-    click.echo(f"  payout {s['payout']}  reserve {s['reserve']}  status {s['payment_status']}  "
+    click.echo(f"  payout {s['payout']}  reserve {s['reserve'] if s['reserve'] is not None else '—'}  status {s['payment_status']}  "
                f"payout id {s['payout_id'] or '-'}")
     if detail.breakdown:
         click.echo("  platform totals: " + ", ".join(f"{k} {v}" for k, v in sorted(detail.breakdown.items())))

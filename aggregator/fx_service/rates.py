@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -175,11 +175,11 @@ def fetch_payload(kind: str, *, attempts: int = 3, ecb_file: str = "daily", url:
     if kind == "ecb":
         return ecb.fetch(ecb_file, attempts=attempts), ecb.URLS[ecb_file]
     if kind == "mas":
-        last = end or date.today()
+        last = end or datetime.now(timezone.utc).date()  # never the server's local day
         first = start or last - timedelta(days=7)
         return mas.fetch(first, last, attempts=attempts), mas.URL
     if kind == "nbp":
-        last = end or date.today()
+        last = end or datetime.now(timezone.utc).date()  # never the server's local day
         first = start or last - timedelta(days=7)
         return (nbp.fetch(first, last, attempts=attempts),
                 f"{nbp.API.split('{', 1)[0]}{{a,b}}/{first}/{last}/ ({len(list(nbp.windows(first, last)))} window(s))")
