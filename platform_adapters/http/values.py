@@ -13,7 +13,7 @@ from decimal import Decimal
 from dateutil import parser as date_parser
 
 from fx.money import Money, to_decimal
-from platform_adapters.canonical.common import Problem, Severity
+from platform_adapters.canonical.common import MappingResult, Problem, Severity
 
 # epoch values above this are milliseconds (1e11 s is the year 5138)
 _MS_THRESHOLD = 10**11
@@ -151,3 +151,11 @@ class Problems:
 def as_list(value: object) -> list:
     """``value`` when it is a JSON array, else an empty list (a wrong shape is never iterated)."""
     return value if isinstance(value, list) else []
+
+
+def not_an_object(what: str, raw: object, location: str | None = None) -> MappingResult:
+    """What a mapper answers for a payload that is not a JSON object: no record, one problem saying what
+    ``what`` (e.g. "order payload") was instead."""
+    problems = Problems(location)
+    problems.add("not_an_object", f"{what} is {type(raw).__name__}, not an object")
+    return MappingResult(None, tuple(problems.items))

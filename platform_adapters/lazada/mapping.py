@@ -16,7 +16,7 @@ from typing import Any
 
 from fx.money import Money
 from platform_adapters.canonical import MappingResult, Order, OrderLine, OrderStatus, Package, Platform
-from platform_adapters.http.values import Problems, as_list, epoch, id_str, iso_time, optional_money
+from platform_adapters.http.values import Problems, as_list, epoch, id_str, iso_time, optional_money, not_an_object
 from platform_adapters.lazada.statuses import order_status, unified_status
 
 
@@ -30,8 +30,7 @@ def map_order(raw: Any, shop_id: str, country: str, default_currency: str | None
               utc_offset_hours: int = 8) -> MappingResult[Order]:
     problems = Problems(location=f"order {raw_order_key(raw)}")
     if not isinstance(raw, Mapping):
-        problems.add("not_an_object", f"order payload is {type(raw).__name__}, not an object")
-        return MappingResult(None, tuple(problems.items))
+        return not_an_object("order payload", raw, problems.location)
     order_id = problems.parse(id_str, raw.get("order_id") or raw.get("order_number"), "order_id")
     created_at = problems.parse(iso_time, raw.get("created_at"), "created_at")
     updated_at = problems.parse(iso_time, raw.get("updated_at"), "updated_at")

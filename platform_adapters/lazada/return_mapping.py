@@ -27,7 +27,7 @@ from platform_adapters.canonical import MappingResult, Platform
 from platform_adapters.canonical.returns import (
     Disposition, ReturnKind, ReturnLine, ReturnRecord, ReturnStatus, overall_status,
 )
-from platform_adapters.http.values import Problems, as_list, epoch, id_str
+from platform_adapters.http.values import Problems, as_list, epoch, id_str, not_an_object
 
 STATUS_TABLE: dict[str, ReturnStatus] = {
     # GetReverseOrderDetail reverse_status
@@ -77,9 +77,7 @@ def cents(value: Any, currency: str, country: str) -> Money:
 
 def map_return(raw: Any, shop_id: str, currency: str | None, country: str) -> MappingResult[ReturnRecord]:
     if not isinstance(raw, Mapping):
-        problems = Problems()
-        problems.add("not_an_object", f"reverse order is {type(raw).__name__}, not an object")
-        return MappingResult(None, tuple(problems.items))
+        return not_an_object("reverse order", raw)
     problems = Problems(location=f"reverse order {raw_return_key(raw)}")
     reverse_id = problems.parse(id_str, raw.get("reverse_order_id"), "reverse_order_id")
     order_id = problems.parse(id_str, raw.get("trade_order_id"), "trade_order_id")

@@ -24,6 +24,7 @@ from fx.allocation import allocate
 from fx.money import Money
 from platform_adapters.canonical import MappingResult, Order, OrderLine, OrderStatus, Package, Platform
 from platform_adapters.http.values import (
+    not_an_object,
     Problems,
     as_list,
     epoch,
@@ -40,9 +41,7 @@ def raw_order_key(raw: Any) -> str:
 
 def map_order(raw: Any, shop_id: str) -> MappingResult[Order]:
     if not isinstance(raw, Mapping):
-        p = Problems()
-        p.add("not_an_object", f"order payload is {type(raw).__name__}, not an object")
-        return MappingResult(None, tuple(p.items))
+        return not_an_object("order payload", raw)
     problems = Problems(location=f"order {raw_order_key(raw)}")
     order_sn = problems.parse(id_str, raw.get("order_sn"), "order_sn")
     currency = problems.parse(_currency, raw.get("currency"), "currency")

@@ -22,7 +22,7 @@ from typing import Any
 
 from platform_adapters.canonical import MappingResult, Platform
 from platform_adapters.canonical.returns import Disposition, ReturnKind, ReturnLine, ReturnRecord, ReturnStatus
-from platform_adapters.http.values import Problems, as_list, epoch, id_str, optional_money
+from platform_adapters.http.values import Problems, as_list, epoch, id_str, optional_money, not_an_object
 
 STATUS_TABLE: dict[str, ReturnStatus] = {
     "REQUESTED": ReturnStatus.REQUESTED,
@@ -46,9 +46,7 @@ def raw_return_key(raw: Any) -> str:
 
 def map_return(raw: Any, shop_id: str) -> MappingResult[ReturnRecord]:
     if not isinstance(raw, Mapping):
-        problems = Problems()
-        problems.add("not_an_object", f"return payload is {type(raw).__name__}, not an object")
-        return MappingResult(None, tuple(problems.items))
+        return not_an_object("return payload", raw)
     problems = Problems(location=f"return {raw_return_key(raw)}")
     return_sn = problems.parse(id_str, raw.get("return_sn"), "return_sn")
     order_sn = problems.parse(id_str, raw.get("order_sn"), "order_sn")

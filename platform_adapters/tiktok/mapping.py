@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from platform_adapters.canonical import MappingResult, Order, OrderLine, OrderStatus, Package, Platform
-from platform_adapters.http.values import Problems, epoch, id_str, optional_epoch, optional_money
+from platform_adapters.http.values import Problems, epoch, id_str, optional_epoch, optional_money, not_an_object
 from fx.allocation import AllocationError, allocate
 from fx.money import Money
 from platform_adapters.tiktok.statuses import order_status, unified_status
@@ -29,8 +29,7 @@ def raw_order_key(raw: Any) -> str:
 def map_order(raw: Any, shop_id: str) -> MappingResult[Order]:
     problems = Problems(location=f"order {raw_order_key(raw)}")
     if not isinstance(raw, Mapping):
-        problems.add("not_an_object", f"order payload is {type(raw).__name__}, not an object")
-        return MappingResult(None, tuple(problems.items))
+        return not_an_object("order payload", raw, problems.location)
     order_id = problems.parse(id_str, raw.get("id"), "id")
     payment = raw.get("payment") if isinstance(raw.get("payment"), Mapping) else {}
     currency = str(payment.get("currency") or "").strip().upper()

@@ -25,7 +25,7 @@ from typing import Any
 
 from platform_adapters.canonical import MappingResult, Platform
 from platform_adapters.canonical.returns import ReturnKind, ReturnLine, ReturnRecord, ReturnStatus
-from platform_adapters.http.values import Problems, as_list, epoch, id_str, optional_money
+from platform_adapters.http.values import Problems, as_list, epoch, id_str, optional_money, not_an_object
 
 #: Marks a raw record the cancellation search returned (the return search's records carry none).
 CANCELLATION_TAG = "_cancellation"
@@ -66,9 +66,7 @@ def raw_return_key(raw: Any) -> str:
 
 def map_return(raw: Any, shop_id: str) -> MappingResult[ReturnRecord]:
     if not isinstance(raw, Mapping):
-        problems = Problems()
-        problems.add("not_an_object", f"return payload is {type(raw).__name__}, not an object")
-        return MappingResult(None, tuple(problems.items))
+        return not_an_object("return payload", raw)
     cancellation = is_cancellation(raw)
     prefix = "cancel" if cancellation else "return"
     problems = Problems(location=f"tiktok {raw_return_key(raw)}")
