@@ -8,7 +8,6 @@ Lists are keyset pages (newest first); details carry an ETag.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -240,18 +239,26 @@ def list_receipts(principal: Principal = Depends(reader), session: Session = Dep
             responses={304: {"description": "Not modified"}})
 def get_receipt(owner_id: PathIdent, warehouse_code: PathIdent, asn_no: PathIdent, request: Request,
                 principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> Response:
-    row = None
-    if principal.sees(owner_id):
-        row = session.scalars(select(WarehouseReceiptRow).where(
-            WarehouseReceiptRow.owner_id == owner_id, WarehouseReceiptRow.warehouse_code == warehouse_code,
-            WarehouseReceiptRow.asn_no == asn_no)).first()
+    return _header_with_lines(
+        request, session, principal, owner_id, "receipt",
+        select(WarehouseReceiptRow).where(WarehouseReceiptRow.owner_id == owner_id,
+                                          WarehouseReceiptRow.warehouse_code == warehouse_code,
+                                          WarehouseReceiptRow.asn_no == asn_no),
+        lambda pk: select(WarehouseReceiptLineRow).where(WarehouseReceiptLineRow.receipt_pk == pk)
+        .order_by(WarehouseReceiptLineRow.line_no),
+        ReceiptOut, ReceiptDetailOut, ReceiptLineOut)
+
+
+def _header_with_lines(request: Request, session: Session, principal: Principal, owner_id: str, what: str,
+                       header_query, lines_query, header_out, detail_out, line_out) -> Response:  # noqa: ANN001
+    """One owner-scoped record (receipt, customs entry) with its lines, tagged; 404 when the caller does
+    not see the owner or no such record exists."""
+    row = session.scalars(header_query).first() if principal.sees(owner_id) else None
     if row is None:
-        raise HTTPException(404, "receipt not found")
-    lines = session.scalars(select(WarehouseReceiptLineRow).where(WarehouseReceiptLineRow.receipt_pk == row.id)
-                            .order_by(WarehouseReceiptLineRow.line_no))
-    return tagged(request, ReceiptDetailOut(**ReceiptOut.model_validate(row, from_attributes=True).model_dump(),
-                                            lines=[ReceiptLineOut.model_validate(ln, from_attributes=True)
-                                                   for ln in lines]))
+        raise HTTPException(404, f"{what} not found")
+    lines = session.scalars(lines_query(row.id))
+    return tagged(request, detail_out(**header_out.model_validate(row, from_attributes=True).model_dump(),
+                                      lines=[line_out.model_validate(ln, from_attributes=True) for ln in lines]))
 
 
 @router.get("/customs-entries", response_model=CursorPage[CustomsOut])
@@ -271,18 +278,13 @@ def list_customs(principal: Principal = Depends(reader), session: Session = Depe
             responses={304: {"description": "Not modified"}})
 def get_customs(owner_id: PathIdent, country: PathIdent, declaration_no: PathIdent, request: Request,
                 principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> Response:
-    row = None
-    if principal.sees(owner_id):
-        row = session.scalars(select(CustomsEntryRow).where(
-            CustomsEntryRow.owner_id == owner_id, CustomsEntryRow.country == country,
-            CustomsEntryRow.declaration_no == declaration_no)).first()
-    if row is None:
-        raise HTTPException(404, "customs entry not found")
-    lines = session.scalars(select(CustomsEntryLineRow).where(CustomsEntryLineRow.entry_pk == row.id)
-                            .order_by(CustomsEntryLineRow.line_no))
-    return tagged(request, CustomsDetailOut(**CustomsOut.model_validate(row, from_attributes=True).model_dump(),
-                                            lines=[CustomsLineOut.model_validate(ln, from_attributes=True)
-                                                   for ln in lines]))
+    return _header_with_lines(
+        request, session, principal, owner_id, "customs entry",
+        select(CustomsEntryRow).where(CustomsEntryRow.owner_id == owner_id, CustomsEntryRow.country == country,
+                                      CustomsEntryRow.declaration_no == declaration_no),
+        lambda pk: select(CustomsEntryLineRow).where(CustomsEntryLineRow.entry_pk == pk)
+        .order_by(CustomsEntryLineRow.line_no),
+        CustomsOut, CustomsDetailOut, CustomsLineOut)
 
 
 @router.get("/audit", response_model=CursorPage[AuditOut])
