@@ -32,10 +32,13 @@ def sandbox_directory(base_url: str) -> dict:
         return reply.json()
 
 
-def sandbox_truth(base_url: str) -> dict:
-    """The logistics chain's ground truth the sandbox publishes now (``GET /_sandbox/truth/logistics``)."""
+def sandbox_truth(base_url: str, what: str = "logistics") -> dict:
+    """A ground truth the sandbox publishes now: the logistics chain (``GET /_sandbox/truth/logistics``),
+    or ``orders``, ``settlements``, ``returns``."""
+    if what not in ("logistics", "orders", "settlements", "returns"):
+        raise ValueError(f"the sandbox publishes no truth named {what!r}")
     with httpx.Client(base_url=base_url, timeout=60) as client:
-        reply = client.get("/_sandbox/truth/logistics")
+        reply = client.get(f"/_sandbox/truth/{what}")
         reply.raise_for_status()
         return reply.json()
 

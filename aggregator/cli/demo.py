@@ -22,10 +22,13 @@ def command(app: AppContext, seed: int, orders: int, faults: str) -> None:
 
     print_cash_cycle_summary(report.database_url)
     problems = report.chain.failures() if report.chain is not None else ["no chain verdict"]
+    problems += report.returns.failures() if report.returns is not None else ["no returns verdict"]
+    if report.money_mismatches:
+        problems.append(f"{len(report.money_mismatches)} settled order(s) differ in money or status")
     if report.open_exceptions.get("unlinked_receipt"):
         problems.append(f"{report.open_exceptions['unlinked_receipt']} receipt(s) linked to no document")
     if problems:
-        raise click.ClickException("the chain differs from the sandbox's ground truth: " + "; ".join(problems))
+        raise click.ClickException("the demo differs from the sandbox's ground truth: " + "; ".join(problems))
     if report.orders_stored != report.orders_in_sandbox:
         raise click.ClickException(f"synced {report.orders_stored} orders but the sandbox has "
                                    f"{report.orders_in_sandbox}")

@@ -15,7 +15,9 @@
 9. settlements (``_settlements``): the ECB and NBP (tables A/B: VND, TWD…) histories for the demo's
    period (bundled in packages, no download) imported before the sync, every owner's statements reconciled
    and booked right after it, reconciliation counts by status and journals per owner printed, and the
-   per-order money and statuses checked against the sandbox's ground truth.
+   per-order money and statuses checked against the sandbox's ground truth; every stored return and
+   cancellation (status, units per order line, refund, disposition) checked against
+   ``/_sandbox/truth/returns`` (``_returns_verdict``).
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aggregator.config import Settings
-from aggregator.demo.verdict import ChainVerdict
+from aggregator.demo.verdict import ChainVerdict, ReturnsVerdict
 from aggregator.store.db import create_engine_for, session_scope, upgrade_schema
 from aggregator.store.models import OrderRow, ShopRow
 from aggregator.store.vault import Vault
@@ -63,6 +65,7 @@ class DemoReport:
     reconciliation: dict[str, dict[str, int]] = field(default_factory=dict)
     journals: dict[str, int] = field(default_factory=dict)
     money_mismatches: list[str] = field(default_factory=list)
+    returns: ReturnsVerdict | None = None  # stored returns and cancellations against the sandbox's truth
     chain: ChainVerdict | None = None  # links and title against the sandbox's logistics truth
     open_exceptions: dict[str, int] = field(default_factory=dict)  # open match exceptions by reason
 
@@ -123,6 +126,7 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
                   now=datetime.fromtimestamp(sandbox.state.now, timezone.utc))
         report.orders_in_sandbox = len(truth_orders(sandbox.state))
         _settlements(engine, settings, sandbox.state, report, console)
+        _returns_verdict(engine, sandbox_truth(sandbox.base_url, "returns")["returns"], report, console)
         step("sync")
 
         console.rule("[bold]4. Logistics files (forwarder BL, customs, 3PL inbound/outbound, stock)")
@@ -375,3 +379,36 @@ def _settlements(engine, settings: Settings, state, report: DemoReport, console:
     verdict = "every settled order's money and status match" if not report.money_mismatches else (
         f"{len(report.money_mismatches)} order(s) differ from the truth: " + "; ".join(report.money_mismatches[:5]))
     console.print(f"settlement verdict against the sandbox's ground truth: {verdict}")
+
+
+def _stored_returns(engine) -> list[dict]:
+    """Every stored return and cancellation in the shape of ``/_sandbox/truth/returns``."""
+    from aggregator.store.models.returns import ReturnLineRow, ReturnRow
+
+    with session_scope(engine) as session:
+        cases = {row.id: {"platform": row.platform, "shop_id": row.shop_id, "owner_id": row.owner_id,
+                          "return_id": row.return_id, "order_id": row.order_id, "kind": row.kind,
+                          "status": row.status, "currency": row.currency, "disposition": row.disposition,
+                          "refund": row.refund_amount, "lines": []}
+                 for row in session.scalars(select(ReturnRow))}
+        for pk, ref, qty in session.execute(select(ReturnLineRow.return_pk, ReturnLineRow.order_line_ref,
+                                                   ReturnLineRow.quantity)):
+            cases[pk]["lines"].append({"order_line_ref": ref, "units": qty})
+    return list(cases.values())
+
+
+def _returns_verdict(engine, truth: list[dict], report: DemoReport, console: Console) -> None:
+    """Every stored return and cancellation against the sandbox's ``/_sandbox/truth/returns``, printed."""
+    from aggregator.demo.verdict import RETURN_ASPECTS, THRESHOLD, returns_verdict
+
+    verdict = report.returns = returns_verdict(_stored_returns(engine), truth)
+    table = Table("returns and cancellations", "agree", "of", title=f"returns vs the sandbox's ground truth, in "
+                  f"cases ({verdict.true_cases} true, {verdict.stored_cases} stored)")
+    for aspect in RETURN_ASPECTS:
+        table.add_row(aspect, str(verdict.aspects[aspect]), str(verdict.true_cases))
+    precision, recall = verdict.scores
+    table.add_row("whole case (precision / recall)", f"{precision:.4f}", f"{recall:.4f}")
+    console.print(table)
+    failures = verdict.failures()
+    console.print("returns verdict against the sandbox's ground truth: " + (
+        f"cases agreeing: precision and recall at or above {THRESHOLD}" if not failures else "; ".join(failures)))

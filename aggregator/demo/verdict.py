@@ -10,6 +10,11 @@ them its own way. The title position is compared per owner x title holder x titl
 cost (each lot's units x the unit cost its documents state, in that cost's currency: the stock snapshot's
 landed cost, else the customs line's invoice value per unit) per currency too, with the units that have no
 cost counted on both sides.
+
+Returns and cancellations are compared case by case with ``GET /_sandbox/truth/returns``
+(``returns_verdict``): a stored case agrees when its kind, order, status, units per order line, refund
+(amount and currency) and disposition all equal the truth's; precision is the agreeing share of the stored
+cases, recall of the true ones.
 Pure: frames and lists in, numbers out; fetching the truth is ``aggregator.sandbox_link.sandbox_truth``.
 """
 from __future__ import annotations
@@ -122,3 +127,71 @@ def _value_verdict(verdict: ChainVerdict, position: pd.DataFrame, true: pd.DataF
     verdict.value = unit_scores(mine[keys + ["qty"]], true_value[keys + ["qty"]], keys)
     verdict.unvalued = (int(true.loc[true["unit_cost"].isna(), "qty"].sum()),
                         int(position["unvalued_qty"].sum()) if len(position) else 0)
+
+
+#: What a stored return case is compared on, each a function of the case (stored and true alike, in the
+#: shape of ``/_sandbox/truth/returns``: ``lines`` as ``{order_line_ref: units}`` once normalised).
+RETURN_ASPECTS = ("kind and order", "status", "lines and quantities", "refund", "disposition")
+
+
+@dataclass
+class ReturnsVerdict:
+    """Stored returns and cancellations against the truth, case by case."""
+
+    true_cases: int = 0
+    stored_cases: int = 0
+    agreeing: int = 0
+    aspects: dict[str, int] = field(default_factory=dict)  # aspect -> true cases stored with it right
+    differences: list[str] = field(default_factory=list)  # one line per case that differs or is missing
+
+    @property
+    def scores(self) -> tuple[float, float]:
+        """(precision, recall) in cases; both 1.0 when neither side has any."""
+        precision = self.agreeing / self.stored_cases if self.stored_cases else float(not self.true_cases)
+        recall = self.agreeing / self.true_cases if self.true_cases else float(not self.stored_cases)
+        return precision, recall
+
+    def failures(self, threshold: float = THRESHOLD) -> list[str]:
+        precision, recall = self.scores
+        if precision >= threshold and recall >= threshold:
+            return []
+        return [f"returns: precision {precision:.4f}, recall {recall:.4f} in cases (below {threshold}); "
+                + "; ".join(self.differences[:5])]
+
+
+def _return_facets(case: dict) -> dict[str, object]:
+    units: dict[str, int] = {}
+    for line in case["lines"]:
+        units[line["order_line_ref"]] = units.get(line["order_line_ref"], 0) + int(line["units"])
+    refund = Decimal(str(case["refund"])) if case.get("refund") is not None else None
+    return {"kind and order": (case["kind"], case["order_id"], case["owner_id"]), "status": case["status"],
+            "lines and quantities": units, "refund": (refund, case.get("currency") if refund is not None else None),
+            "disposition": case.get("disposition")}
+
+
+def returns_verdict(stored: list[dict], truth: list[dict]) -> ReturnsVerdict:
+    """Compare the store's return cases with the truth's (both in the shape of ``/_sandbox/truth/returns``,
+    keyed by platform, shop and return id)."""
+    def key(case: dict) -> tuple[str, str, str]:
+        return case["platform"].lower(), str(case["shop_id"]), str(case["return_id"])
+
+    mine = {key(c): _return_facets(c) for c in stored}
+    verdict = ReturnsVerdict(true_cases=len(truth), stored_cases=len(mine),
+                             aspects=dict.fromkeys(RETURN_ASPECTS, 0))
+    true_keys = set()
+    for case in truth:
+        true_keys.add(key(case))
+        want, got = _return_facets(case), mine.get(key(case))
+        if got is None:
+            verdict.differences.append(f"{':'.join(key(case))} not stored")
+            continue
+        wrong = [aspect for aspect in RETURN_ASPECTS if got[aspect] != want[aspect]]
+        for aspect in RETURN_ASPECTS:
+            verdict.aspects[aspect] += aspect not in wrong
+        if wrong:
+            verdict.differences.append(f"{':'.join(key(case))} " + ", ".join(
+                f"{aspect} {got[aspect]} (truth {want[aspect]})" for aspect in wrong))
+        else:
+            verdict.agreeing += 1
+    verdict.differences += [f"{':'.join(k)} stored but not in the truth" for k in sorted(set(mine) - true_keys)]
+    return verdict

@@ -43,6 +43,10 @@ def test_demo_syncs_imports_matches_and_converts(tmp_path: Path) -> None:
     assert all(count > 0 for count in report.journals.values()), report.journals
     assert all(counts.get("settled", 0) > 0 for counts in report.reconciliation.values())
     assert report.money_mismatches == [] and "reconciliation: orders by status" in text
+    # returns and cancellations: every stored case equal to /_sandbox/truth/returns
+    assert report.returns is not None and report.returns.true_cases > 0 and report.returns.failures() == []
+    assert report.returns.scores == (1.0, 1.0) and report.returns.stored_cases == report.returns.true_cases
+    assert "returns vs the sandbox's ground truth" in text and "lines and quantities" in text
     rerun = run_demo(settings, seed=3, orders=40, faults="", console=Console(file=open("/dev/null", "w")))
     assert rerun.orders_stored == report.orders_stored  # a fresh database each time, not an accumulation
 

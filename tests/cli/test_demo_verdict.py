@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from aggregator.demo.verdict import THRESHOLD, chain_verdict, title_verdict
+from aggregator.demo.verdict import RETURN_ASPECTS, THRESHOLD, chain_verdict, returns_verdict, title_verdict
 
 
 def _truth(n: int = 200) -> dict:
@@ -84,3 +84,39 @@ def test_missing_chains_lower_recall_and_a_wrong_title_state_fails() -> None:
     precision, recall = verdict.full_depth
     assert precision == 1.0 and recall < THRESHOLD
     assert verdict.title == (507 / 607, 507 / 607) and any("title position:" in f for f in verdict.failures())
+
+
+def _cases(n: int = 400) -> list[dict]:
+    return [{"platform": "shopee", "shop_id": "100", "owner_id": "A", "return_id": f"R{i}", "order_id": f"O{i}",
+             "kind": "RETURN" if i % 2 else "CANCELLATION", "status": "REFUNDED", "refund": "12.50",
+             "currency": "MYR", "disposition": "RESTOCKED" if i % 2 else None,
+             "lines": [{"order_line_ref": "L1", "units": 1}, {"order_line_ref": "L2", "units": 2}]}
+            for i in range(n)]
+
+
+def test_returns_equal_to_the_truth_agree_whatever_the_line_split_or_the_refund_spelling() -> None:
+    truth = _cases()
+    stored = [{**case, "platform": "SHOPEE", "refund": Decimal("12.5"),
+               "lines": [{"order_line_ref": "L2", "units": 1}, {"order_line_ref": "L1", "units": 1},
+                         {"order_line_ref": "L2", "units": 1}]} for case in truth]
+    verdict = returns_verdict(stored, truth)
+    assert verdict.scores == (1.0, 1.0) and verdict.failures() == [] and verdict.differences == []
+    assert verdict.aspects == dict.fromkeys(RETURN_ASPECTS, 400)
+    assert returns_verdict([], []).scores == (1.0, 1.0)
+
+
+def test_a_wrong_status_quantity_or_refund_or_a_missing_case_fails_the_returns_verdict() -> None:
+    truth = _cases()
+    stored = [dict(case) for case in truth[1:]]  # R0 never stored
+    stored[0]["status"] = "APPROVED"  # R1 stuck before its refund
+    stored[1]["lines"] = [{"order_line_ref": "L1", "units": 1}, {"order_line_ref": "L2", "units": 1}]  # R2
+    stored[2]["refund"], stored[3]["currency"] = "12.49", "SGD"  # R3, R4 refunded other money
+    stored.append({**truth[5], "return_id": "R-extra"})  # a case the marketplace never had
+    verdict = returns_verdict(stored, truth)
+    assert verdict.agreeing == 400 - 5 and verdict.scores == (395 / 400, 395 / 400)
+    assert verdict.aspects["status"] == 398 and verdict.aspects["lines and quantities"] == 398
+    assert verdict.aspects["refund"] == 397
+    (failure,) = verdict.failures()
+    assert failure.startswith(f"returns: precision {395 / 400:.4f}, recall {395 / 400:.4f} in cases (below {THRESHOLD})")
+    assert "shopee:100:R0 not stored" in failure and "shopee:100:R1 status APPROVED (truth REFUNDED)" in failure
+    assert "shopee:100:R-extra stored but not in the truth" in verdict.differences
