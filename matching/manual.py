@@ -83,18 +83,19 @@ class KeyCheck:
     key: str
     owner: str | None  # the record's owner, None when no record has this key
 
-    def problem(self, owner_id: str) -> str | None:
-        """Why this key cannot be used in a link of ``owner_id`` (None when it can)."""
+    def problem(self, owner_id: str) -> tuple[str, str] | None:
+        """Why this key cannot be used in a link of ``owner_id`` (None when it can): the side, and the
+        sentence that follows the name the caller gives that side (a CLI flag, an API field)."""
         what = self.kind.replace("_", " ")
         if self.owner is None:
             prefix = self.key.split("|", 1)[0]
             hint = (f"; its key names owner {prefix!r}: a link joins records of one owner"
                     if self.kind != "order_line" and prefix and prefix != owner_id else "")
-            return (f"--{self.side} {self.key!r} names no {what} of owner {owner_id!r} (a {what} key is written "
-                    f"{KEY_SHAPES[self.kind]}, as 'aggregator export links' and the match exceptions show it{hint})")
+            return self.side, (f"{self.key!r} names no {what} of owner {owner_id!r} (a {what} key is written "
+                               f"{KEY_SHAPES[self.kind]}, as the links export and the match exceptions show it{hint})")
         if self.owner != owner_id:
-            return (f"--{self.side} {self.key!r} ({what}) belongs to owner {self.owner!r}, not {owner_id!r}: "
-                    "a link joins records of one owner")
+            return self.side, (f"{self.key!r} ({what}) belongs to owner {self.owner!r}, not {owner_id!r}: "
+                               "a link joins records of one owner")
         return None
 
 

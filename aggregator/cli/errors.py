@@ -6,7 +6,8 @@
   ``click`` error there:
 
   - the product's own refusals (unknown owner or shop, a bad profile or file, an unbalanced journal,
-    a platform's refusal, …: ``USER_FACING``) → their message, exit 1;
+    a platform's refusal, …: ``USER_FACING``) → their message, exit 1 (a ``FieldRefusal`` names the
+    inputs by their flags);
   - a file the system refuses (``OSError``: missing folder, permission, disk full) → the path and the
     reason, exit 1;
   - a database that does not answer → "the database did not answer", the URL's password redacted,
@@ -105,7 +106,10 @@ def as_click_error(exc: BaseException) -> BaseException:
     if isinstance(exc, (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt)):
         return exc
     if _is_user_facing(exc):
-        return UserError(_redacted(str(exc)) or type(exc).__name__)
+        from aggregator.refusals import FieldRefusal, cli_flag
+
+        text = exc.render(cli_flag) if isinstance(exc, FieldRefusal) else str(exc)  # inputs named by their flags
+        return UserError(_redacted(text) or type(exc).__name__)
     if _database_error(exc):
         orig = getattr(exc, "orig", None) or exc
         lines = str(orig).strip().splitlines()

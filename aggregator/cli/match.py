@@ -59,11 +59,12 @@ def link(app: AppContext, owner_id: str, step: str, left_key: str, right_key: st
          exception_id: str | None) -> None:
     from aggregator.cli.errors import UserError
     from aggregator.matching_service.manual_links import ManualLinkRefused, add_manual_link
+    from aggregator.refusals import cli_flag
 
     try:
         row, resolved = add_manual_link(app.ready_engine(), owner_id=owner_id, step=step, left_key=left_key,
                                         right_key=right_key, qty=qty, note=note, resolves=exception_id)
     except ManualLinkRefused as exc:
-        raise UserError(f"manual link refused: {exc}") from exc
+        raise UserError(f"manual link refused: {exc.render(cli_flag)}") from exc
     click.echo(f"manual link #{row.id} recorded; it applies from the next 'aggregator match'"
                + (f"; exception #{resolved.id} ({resolved.kind}) resolved" if resolved is not None else ""))

@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from aggregator.exceptions_queue.writes import close
+from aggregator.refusals import FieldRefusal
 from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.vault import Vault
 from matching.manual import MANUAL_STEPS
 
 
-class QueueRefusal(ValueError):
-    """An action the item does not allow (already closed, a link on a parked record, …), with the reason."""
+class QueueRefusal(FieldRefusal):
+    """An action the item does not allow (already closed, a link on a parked record, …), with the reason
+    naming the inputs in the caller's terms (``FieldRefusal``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +47,15 @@ def resolve(session: Session, item: ExceptionItem, *, note: str, actor: str, lin
     _require_open(item)
     note = (note or "").strip()
     if not note:
-        raise QueueRefusal("a resolution needs a note (why, ticket, who agreed)")
+        raise QueueRefusal(("note", "is needed: a resolution says why (ticket, who agreed)"))
     if link is None:
         return close(session, item, note=note, actor=actor)
     from aggregator.matching_service.manual_links import record_manual_links
 
     step, pairs = _link_pairs(session, item, link.strip(), qty)
+    link_side = "right" if item.record_kind != MANUAL_STEPS[step][1] else "left"
     record_manual_links(session, owner_id=item.owner_id or "", step=step, pairs=pairs, note=note, resolves=item,
-                        actor=actor)
+                        actor=actor, sides={link_side: "link"})
     return item
 
 
@@ -85,7 +88,7 @@ def _quantity(item: ExceptionItem, qty: int | None) -> int:
         return qty
     if item.qty and item.qty > 0:
         return abs(item.qty)
-    raise QueueRefusal(f"exception #{item.id} names no quantity: give the units the link carries (--qty)")
+    raise QueueRefusal(("qty", f"is needed: exception #{item.id} names no quantity; give the units the link carries"))
 
 
 def _receipt_lines(session: Session, owner_id: str, receipt_key: str) -> list[tuple[str, int]]:

@@ -1,7 +1,8 @@
 """Record manual links, checked first: the owner exists, the step is one the matcher takes manual links for,
 both keys name records of that owner, and the match exception they resolve (if any) is an open one of
 that owner which these links actually resolve (``matching.manual``). Anything else is refused with the
-reason (``ManualLinkRefused``) and nothing is written. A link that resolves an exception closes it in
+reason (``ManualLinkRefused``, a ``FieldRefusal``: the CLI names the inputs by its flags, the API by its
+fields) and nothing is written. A link that resolves an exception closes it in
 the same transaction (``aggregator.exceptions_queue``).
 
 The keys are looked up among the owner's records of the two kinds the step joins (only those frames
@@ -10,7 +11,7 @@ match exception is found, and one with a typo is not.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.exceptions_queue.writes import close
 from aggregator.matching_service.loader import load_frames
+from aggregator.refusals import FieldRefusal
 from aggregator.store.db import session_scope
 from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.matching import ManualLinkRow
@@ -26,8 +28,9 @@ from aggregator.tenancy import TenancyError, require_owner
 from matching.engine import prepare_input
 from matching.manual import MANUAL_STEPS, check_keys, frames_needed, why_not_resolved
 
-class ManualLinkRefused(TenancyError):
-    """A manual link that cannot be recorded, with the reason (nothing was written)."""
+
+class ManualLinkRefused(TenancyError, FieldRefusal):
+    """A manual link that cannot be recorded, with the reason naming the inputs (nothing was written)."""
 
 
 def find_match_exception(session: Session, owner_id: str, ident: str) -> ExceptionItem:
@@ -37,24 +40,30 @@ def find_match_exception(session: Session, owner_id: str, ident: str) -> Excepti
     column = ExceptionItem.id if by_id else ExceptionItem.ref
     item = session.scalars(query.where(column == (int(ident) if by_id else ident)).with_for_update()).first()
     if item is None:
-        raise ManualLinkRefused(f"--resolves {ident!r} names no match exception of owner {owner_id!r} "
-                                f"(see: aggregator exceptions list --kind match --owner {owner_id})")
+        raise ManualLinkRefused(("resolves", f"{ident!r} names no match exception of owner {owner_id!r} (the "
+                                             "open ones are listed under exceptions of kind 'match')"))
     return item
 
 
+#: how the inputs of a link are named: its sides as given to ``aggregator match link`` (``--left``, ``--right``)
+SIDES = {"left": "left", "right": "right"}
+
+
 def _check(session: Session, *, owner_id: str, step: str, pairs: Sequence[tuple[str, str, int]],
-           resolves: ExceptionItem | None) -> None:
+           resolves: ExceptionItem | None, sides: Mapping[str, str | None]) -> None:
     require_owner(session, owner_id)
     if step not in MANUAL_STEPS:
-        raise ManualLinkRefused(f"step {step!r} takes no manual link; one of: {', '.join(MANUAL_STEPS)}")
+        raise ManualLinkRefused(("step", f"{step!r} takes no manual link; one of: {', '.join(MANUAL_STEPS)}"))
     for _, _, qty in pairs:
         if qty <= 0:
-            raise ManualLinkRefused(f"a manual link carries a positive quantity, not {qty}")
+            raise ManualLinkRefused(("qty", f"must be a positive number of units, not {qty}"))
     prepared = prepare_input(load_frames(session, owner_id, frames_needed(step)))
     problems = [p for left, right, _ in pairs for c in check_keys(prepared, step, left, right)
                 if (p := c.problem(owner_id))]
     if problems:
-        raise ManualLinkRefused("; ".join(dict.fromkeys(problems)))
+        raise ManualLinkRefused(*(
+            (sides[side], text) if sides.get(side) else f"the exception's record {text}"
+            for side, text in dict.fromkeys(problems)))
     if resolves is None:
         return
     fields = {"exception_id": resolves.ref or str(resolves.id), "reason": resolves.kind, "step": resolves.step,
@@ -65,10 +74,12 @@ def _check(session: Session, *, owner_id: str, step: str, pairs: Sequence[tuple[
 
 
 def record_manual_links(session: Session, *, owner_id: str, step: str, pairs: Sequence[tuple[str, str, int]],
-                        note: str, resolves: ExceptionItem | None, actor: str) -> list[ManualLinkRow]:
+                        note: str, resolves: ExceptionItem | None, actor: str,
+                        sides: Mapping[str, str | None] = SIDES) -> list[ManualLinkRow]:
     """Check and record manual links of one step ((left key, right key, qty) each), audited; close the match
-    exception ``resolves`` if given. The matcher applies the links on every run from the next one."""
-    _check(session, owner_id=owner_id, step=step, pairs=pairs, resolves=resolves)
+    exception ``resolves`` if given. The matcher applies the links on every run from the next one.
+    ``sides`` names the input each side's key came from in a refusal (None: the exception's own record)."""
+    _check(session, owner_id=owner_id, step=step, pairs=pairs, resolves=resolves, sides=sides)
     rows = [ManualLinkRow(owner_id=owner_id, step=step, left_key=left, right_key=right, qty=qty, note=note,
                           resolves_exception_id=resolves.ref if resolves is not None else None, created_by=actor)
             for left, right, qty in pairs]

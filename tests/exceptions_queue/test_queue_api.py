@@ -32,6 +32,9 @@ AMBIGUOUS = {"exception_id": "amb1", "reason": "ambiguous", "record_key": f"{A}|
 UNLINKED = {"exception_id": "unl1", "reason": "unlinked_receipt", "record_key": f"{A}|WH1|ASN2",
             "detail": "no transport document matches"}
 
+LINE = {"exception_id": "lin1", "reason": "unmatched_receipt_line", "record_kind": "receipt_line",
+        "record_key": f"{A}|WH1|ASN3|1", "detail": "no bill line carries it"}
+
 
 @pytest.fixture
 def queue(world: World, engine) -> dict[str, int]:
@@ -121,6 +124,20 @@ def test_resolve_and_retry_with_their_refusals(world: World, queue, engine) -> N
     bogus = client.post(f"/api/v1/exceptions/{queue['ambiguous']}/resolve",
                         json={"note": "x", "link": f"{A}|HBL1"}, **admin(world))
     assert bogus.status_code == 409 and "has no lines" in bogus.json()["detail"]  # the receipt is not in the store
+    # a refusal names the body's fields, never the CLI's flags
+    with session_scope(engine) as session:
+        store_match_exceptions(session, match_frame(AMBIGUOUS, UNLINKED, LINE), {PART}, datetime.now(timezone.utc))
+        queue = {**queue, "unmatched_receipt_line": session.scalar(
+            select(ExceptionItem.id).where(ExceptionItem.kind == "unmatched_receipt_line"))}
+    line = client.post(f"/api/v1/exceptions/{queue['unmatched_receipt_line']}/resolve",
+                       json={"note": "x", "link": f"{A}|HBL9"}, **admin(world))
+    assert line.status_code == 409 and line.json()["detail"].startswith("qty is needed: exception #")
+    line = client.post(f"/api/v1/exceptions/{queue['unmatched_receipt_line']}/resolve",
+                       json={"note": "x", "link": f"{A}|HBL9", "qty": 2}, **admin(world))
+    assert line.status_code == 422 and line.json()["detail"].startswith("manual link refused: "), line.text
+    assert f"; link '{A}|HBL9' names no transport document of owner '{A}'" in line.json()["detail"]
+    assert f"the exception's record '{A}|WH1|ASN3|1' names no receipt line" in line.json()["detail"]
+    assert "--" not in line.json()["detail"]
     retried = client.post(f"/api/v1/exceptions/{queue['unlinked_receipt']}/retry", **admin(world))
     assert retried.status_code == 409 and "aggregator match --owner BRAND-A" in retried.json()["detail"]
     with session_scope(engine) as session:

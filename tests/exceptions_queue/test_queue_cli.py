@@ -41,6 +41,7 @@ def test_list_show_resolve_with_a_link_and_retry(orphan, tmp_path) -> None:  # n
     bogus = cli_run(engine, tmp_path, "exceptions", "resolve", str(item["id"]), "--link", "LAZADA|NOPE|1|1",
                     "--note", "ops ticket 18")
     assert bogus.exit_code == 1 and "names no order line of owner 'LUMINA-HK'" in bogus.output and "Traceback" not in bogus.output
+    assert "--link 'LAZADA|NOPE|1|1' names no order line" in bogus.output  # the refusal names the CLI's flag
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(ManualLinkRow)) == 0
         assert session.get(ExceptionItem, item["id"]).status == "open"

@@ -22,6 +22,7 @@ from aggregator.api.bounds import Limit
 from aggregator.api.etag import tagged
 from aggregator.api.pagination import CursorPage, keyset_page
 from aggregator.exceptions_queue.actions import QueueRefusal
+from aggregator.refusals import api_field
 from aggregator.exceptions_queue.queries import (
     BadFilter, ExceptionNotFound, Filters, check_kind, get_item, parse_age,
 )
@@ -157,10 +158,10 @@ def resolve_exception(exception_id: ItemId, body: ResolveIn, principal: Principa
     item = _found(session, principal, exception_id, for_update=True)
     try:
         resolve(session, item, note=body.note, actor=principal.actor, link=body.link, qty=body.qty)
-    except QueueRefusal as exc:
-        raise HTTPException(409, str(exc)) from None
+    except QueueRefusal as exc:  # a refusal names the body's fields (``qty``, ``link``), never a CLI flag
+        raise HTTPException(409, exc.render(api_field)) from None
     except ManualLinkRefused as exc:
-        raise HTTPException(422, f"manual link refused: {exc}") from None
+        raise HTTPException(422, f"manual link refused: {exc.render(api_field)}") from None
     return _detail(session, item)
 
 
@@ -178,5 +179,5 @@ def retry_exception(exception_id: ItemId, request: Request, principal: Principal
     try:
         outcome = retry(session, vault, item, actor=principal.actor)
     except QueueRefusal as exc:
-        raise HTTPException(409, str(exc)) from None
+        raise HTTPException(409, exc.render(api_field)) from None
     return RetryOut(replayed=outcome.replayed, detail=outcome.detail, item=_out(item))
