@@ -7,7 +7,7 @@ from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.platforms import PLATFORM
 from aggregator.cli.export_finance import journal
 from aggregator.cli.exceptions import filter_options, make_filters
-from aggregator.cli.output import format_option, open_out, render, render_frame
+from aggregator.cli.output import check_out_path, format_option, open_out, render, render_frame
 from aggregator.cli.owner_option import owner_option
 
 
@@ -27,8 +27,6 @@ command.add_command(journal)
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @pass_app
 def settlement(app: AppContext, owner_id: str, period: str, fmt: str, out: str) -> None:
-    from pathlib import Path
-
     from aggregator.exports import settlement as layout
     from aggregator.exports.canonical import sha256_of
     from aggregator.exports.files import write_atomically
@@ -39,12 +37,10 @@ def settlement(app: AppContext, owner_id: str, period: str, fmt: str, out: str) 
         first, last = period_bounds(period)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from exc
+    target = check_out_path(out)
     with session_scope(app.ready_engine()) as session:
         rows = layout.load(session, owner_id, first, last)
     data = layout.export_file(rows, fmt, owner_id=owner_id, period=period, last=last)
-    target = Path(out)
-    if target.is_dir():
-        raise click.ClickException(f"--out {out!r} is a folder, not a file")
     write_atomically(target, data)
     booked = sum(1 for r in rows if r.book_amount is not None)
     click.echo(f"wrote {out} sha256 {sha256_of(data)}")

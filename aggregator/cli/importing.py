@@ -53,7 +53,9 @@ def command(app: AppContext, kind: str, files: tuple[str, ...], profile_name: st
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         report = app.settings.data_dir / "reports" / f"import-{kind}-{stamp}.csv"
     else:
-        report = Path(report_path)
+        from aggregator.cli.output import check_out_path
+
+        report = check_out_path(report_path, "--report")
     engine = app.ready_engine()
     all_clean = True
     for name in files:

@@ -6,8 +6,9 @@
 * ``json``: one array of objects keyed by column (Decimals as exact strings, instants ISO 8601).
 
 A verb declares ``@format_option()`` and calls ``render(rows, columns, fmt)``; rows are mappings
-(keyed by column) or sequences (in column order). ``--out FILE`` verbs open it with ``open_out``,
-which turns a missing folder, an empty name or a refused write into a clear ``UserError``.
+(keyed by column) or sequences (in column order). ``--out FILE`` verbs open it with ``open_out`` (or check
+it with ``check_out_path`` before their work): an empty name, a folder, or a folder that does not exist
+is refused as a bad ``--out`` (exit 2; no folder is created), a refused write as a ``UserError``.
 """
 from __future__ import annotations
 
@@ -116,8 +117,8 @@ def table_text(records: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> 
 def open_out(path: str | Path | None, *, binary: bool = False, encoding: str = "utf-8") -> Iterator[Any]:
     """The file an ``--out`` option names, or standard output for none / ``-``.
 
-    A missing folder is created; an empty name, a folder given as the file, a file in the way of the
-    folder or a refused write becomes a ``UserError`` naming the path and the reason."""
+    The name is checked first (``check_out_path``: a usage error, exit 2); a refused write becomes a
+    ``UserError`` naming the path and the reason."""
     if path is None or str(path) == "-":
         yield sys.stdout.buffer if binary else sys.stdout
         return
@@ -130,21 +131,23 @@ def open_out(path: str | Path | None, *, binary: bool = False, encoding: str = "
         yield handle
 
 
-def check_out_path(path: str | Path) -> Path:
-    """``path`` as a file that can be written, its folder created if missing (as ``export journal`` and
-    ``import --report`` always did); refused with the reason when it cannot be."""
+def check_out_path(path: str | Path, option: str = "--out") -> Path:
+    """``path`` as a file that can be written in a folder that exists. An empty name, a folder given as the
+    file, a missing folder or a file in the way of the folder is refused as a bad value of ``option``
+    (``click.BadParameter``: exit 2); no folder is ever created (a typo in a
+    folder name would otherwise leave the file where nobody looks)."""
     text = str(path)
     if not text.strip():
-        raise UserError("--out needs a file name (got an empty one)")
+        raise click.BadParameter("needs a file name (got an empty one)", param_hint=f"'{option}'")
     target = Path(text)
     if target.is_dir():
-        raise UserError(f"--out {text!r} is a folder; give a file name inside it")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise UserError(f"cannot write --out {text!r}: a part of {str(target.parent)!r} is a file, not a folder") \
-            from None
-    except OSError as exc:
-        raise UserError(f"cannot write --out {text!r}: cannot create the folder {str(target.parent)!r}: "
-                        f"{exc.strerror or exc}") from exc
+        raise click.BadParameter(f"{text!r} is a folder; give a file name inside it", param_hint=f"'{option}'")
+    folder = target.parent
+    if not folder.is_dir():
+        in_the_way = next((p for p in (folder, *folder.parents) if p.exists()), None)
+        if in_the_way is not None and not in_the_way.is_dir():
+            raise click.BadParameter(f"cannot write {text!r}: {str(in_the_way)!r} is a file, not a folder",
+                                     param_hint=f"'{option}'")
+        raise click.BadParameter(f"cannot write {text!r}: the folder {str(folder)!r} does not exist (create it "
+                                 "first, or name a file in a folder that exists)", param_hint=f"'{option}'")
     return target

@@ -19,25 +19,40 @@ def _clean(result) -> str:
     return result.output
 
 
+JOURNAL = ["export", "journal", "--owner", "X", "--format", "csv", "--period", "2026-12"]
+REPORT = ["report", "in-transit", "--owner", "X"]
+SETTLEMENT = ["export", "settlement", "--owner", "X", "--period", "2026-12", "--format", "csv"]
+
+
 @pytest.mark.parametrize("argv, message", [
-    (["export", "links", "--out", "{tmp}/afile/links.csv"], "is a file, not a folder"),
+    (["export", "links", "--out", "{tmp}/afile/links.csv"], "'{tmp}/afile' is a file, not a folder"),
     (["export", "documents", "--out", ""], "needs a file name"),
     (["export", "lots", "--out", "{tmp}"], "is a folder"),
-    (["export", "journal", "--owner", "X", "--format", "csv", "--period", "2026-12", "--out",
-      "{tmp}/afile/j.csv"], "is a file, not a folder"),
-    (["export", "journal", "--owner", "X", "--format", "csv", "--period", "2026-12", "--out", ""],
-     "needs a file name"),
+    ([*JOURNAL, "--out", "{tmp}/afile/j.csv"], "is a file, not a folder"),
+    ([*JOURNAL, "--out", ""], "needs a file name"),
+    # a folder that does not exist is refused, never created (every verb that writes a file a user names)
+    (["export", "links", "--out", "{tmp}/new/deeper/links.csv"], "the folder '{tmp}/new/deeper' does not exist"),
+    (["export", "exceptions", "--out", "{tmp}/new/x.csv"], "the folder '{tmp}/new' does not exist"),
+    ([*JOURNAL, "--out", "{tmp}/new/j.csv"], "the folder '{tmp}/new' does not exist"),
+    ([*SETTLEMENT, "--out", "{tmp}/new/s.csv"], "the folder '{tmp}/new' does not exist"),
+    ([*REPORT, "--out", "{tmp}/new/r.csv"], "the folder '{tmp}/new' does not exist"),
+    ([*REPORT, "--format", "xlsx", "--out", "{tmp}/new/r.xlsx"], "the folder '{tmp}/new' does not exist"),
+    (["import", "bl", "{tmp}/afile", "--report", "{tmp}/new/rejects.csv"],
+     "Invalid value for '--report': cannot write '{tmp}/new/rejects.csv': the folder '{tmp}/new' does not exist"),
 ])
-def test_bad_out_is_a_clear_refusal(tmp_path, argv, message) -> None:
+def test_bad_out_is_a_clear_usage_error(tmp_path, argv, message) -> None:
     (tmp_path / "afile").write_text("in the way")
     assert _run(tmp_path, "owners", "add", "X", "--name", "X").exit_code == 0  # an unknown owner is refused first
     result = _run(tmp_path, *[a.replace("{tmp}", str(tmp_path)) for a in argv])
-    assert result.exit_code == 1
-    assert message in _clean(result)
+    assert result.exit_code == 2, result.output
+    output = " ".join(_clean(result).split())  # click wraps long lines
+    assert message.replace("{tmp}", str(tmp_path)) in output
+    assert "--out" in output or "--report" in output
+    assert not (tmp_path / "new").exists()
 
 
-def test_a_missing_folder_is_created(tmp_path) -> None:
-    out = tmp_path / "new" / "deeper" / "links.csv"
+def test_an_existing_folder_is_written_into(tmp_path) -> None:
+    out = tmp_path / "links.csv"
     result = _run(tmp_path, "export", "links", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert out.read_text().startswith("platform,shop_id,order_id")

@@ -34,6 +34,7 @@ def test_export_journal_writes_each_format(tmp_path: Path) -> None:
     engine.dispose()
 
     out = tmp_path / "out" / "december.csv"
+    out.parent.mkdir()  # --out names a file in a folder that exists (tests/cli/test_errors.py)
     done = _run(data, "--owner", OWNER, "--format", "csv", "--period", "2026-12", "--out", str(out))
     assert done.exit_code == 0, done.output
     assert out.read_bytes() == expected
