@@ -9,13 +9,17 @@ Prints the machine context, then for the same data in the same run: the baseline
 the raw exact keys, order line -> outbound line, no normalisation, no FIFO), the full match (all
 rungs, exceptions), its peak memory, precision/recall against the ground truth per step and at full
 depth (order line -> lot -> container -> bill of lading -> customs entry, in units), and an incremental
-run after 10k new orders of one owner (prepare + fingerprint all partitions, re-match the changed
-ones). Memory: peak resident set size of the process (``resource.getrusage``) before and after the
-match; the difference bounds what the match added at its peak. Timings are wall-clock, one run each.
+run after 10k new orders of one owner: ``match_changes`` prepares only the new order and shipment
+lines, takes the other rows from the previous run's prepared state, fingerprints the partitions from
+the kept row hashes and re-matches the changed ones. Memory: the process's peak resident set size
+during the match (Linux: the high-water mark is reset after the world is generated, so it counts the
+input frames the match reads plus what the match adds; elsewhere the peak since the start).
+Timings: wall-clock and CPU time of this process (``time.process_time``), one run each.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import resource
@@ -30,7 +34,7 @@ import pandas as pd
 
 from matching import keys
 from matching.engine import STEPS, MatchInput
-from matching.incremental import match_full, match_incremental
+from matching.incremental import match_changes, match_full
 from matching.quality import full_depth, unit_scores
 from matching.synthetic import generate, precision_recall
 from context import cpu_model  # noqa: E402  (bench/ is the script's own folder)
@@ -43,16 +47,35 @@ def machine() -> str:
 
 
 def peak_rss_mib() -> float:
+    """Peak resident set size (since the last ``reset_peak_rss``, where the system allows resetting it)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kib / 1024 if sys.platform != "darwin" else kib / 1024 / 1024
 
 
+def reset_peak_rss() -> bool:
+    """Reset the peak to the current resident size (Linux ``clear_refs``); False where not possible."""
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def timed(label: str, fn):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     value = fn()
-    elapsed = time.perf_counter() - start
-    print(f"  {label:<48} {elapsed:9.2f} s")
-    return value, elapsed
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(f"  {label:<56} {elapsed:8.2f} s wall {cpu:8.2f} s CPU")
+    return value, (elapsed, cpu)
 
 
 def baseline_merge(inp: MatchInput) -> pd.DataFrame:
@@ -65,17 +88,20 @@ def baseline_merge(inp: MatchInput) -> pd.DataFrame:
     return pd.concat([by_ref, by_sku], ignore_index=True)
 
 
-def without_new_orders(inp: MatchInput, owner: str, count: int) -> MatchInput:
-    """The input as it was before the last ``count`` orders of ``owner`` (and their shipments) arrived."""
+def without_new_orders(inp: MatchInput, owner: str, count: int) -> tuple[MatchInput, MatchInput]:
+    """The input as it was before the last ``count`` orders of ``owner`` (and their shipments) arrived,
+    and those orders and shipments (the change)."""
     orders = inp.order_lines
     mine = orders.loc[orders["owner_id"] == owner, "order_id"].drop_duplicates()
     new = list(mine.iloc[-count:])
     ships = inp.shipment_lines
     late = (ships["owner_id"] == owner).to_numpy() & keys.order_ids(ships["order_id"]).isin(
         keys.order_ids(pd.Series(new))).to_numpy()
-    return MatchInput(order_lines=orders[~orders["order_id"].isin(new)],
-                      shipment_lines=ships[~late], receipt_lines=inp.receipt_lines,
-                      document_lines=inp.document_lines, customs_lines=inp.customs_lines, crosswalk=inp.crosswalk)
+    fresh = orders["order_id"].isin(new).to_numpy()
+    before = MatchInput(order_lines=orders[~fresh], shipment_lines=ships[~late], receipt_lines=inp.receipt_lines,
+                        lots=inp.lots, document_lines=inp.document_lines, customs_lines=inp.customs_lines,
+                        crosswalk=inp.crosswalk)
+    return before, MatchInput(order_lines=orders[fresh], shipment_lines=ships[late])
 
 
 def main() -> None:
@@ -97,33 +123,48 @@ def main() -> None:
     truth_os = world.truth[world.truth["step"] == "order_shipment"]
     print(f"  baseline links found: {len(base):,} of {len(truth_os):,} true order->shipment links "
           f"(no key normalisation, no crosswalk, no lots)")
+    del base
 
+    input_mib = sum(f.memory_usage(deep=True).sum() for f in (
+        world.input.order_lines, world.input.shipment_lines, world.input.receipt_lines, world.input.lots,
+        world.input.document_lines, world.input.customs_lines) if f is not None) / 2**20
+    reset = reset_peak_rss()
     rss_before = peak_rss_mib()
     result, t_full = timed("full match (all rungs + exceptions + fingerprints)", lambda: match_full(world.input))
-    rss_after = peak_rss_mib()
+    rss_peak = peak_rss_mib()
     scores = precision_recall(result.links, world.truth, steps=STEPS)
     print(f"  links {len(result.links):,}, exceptions {len(result.exceptions):,}, "
           f"partitions {len(result.fingerprints)}")
     print("  precision / recall per step: " + ", ".join(f"{k} {p:.4f}/{r:.4f}" for k, (p, r) in scores.items()))
-    (deep_p, deep_r), t_deep = timed("full depth (chains: order line -> lot -> BL -> customs entry)",
-                                     lambda: unit_scores(full_depth(result.links, result.prepared), world.full_depth))
+    (deep_p, deep_r), _ = timed("full depth (chains: order line -> lot -> BL -> customs entry)",
+                                lambda: unit_scores(full_depth(result.links, result.prepared), world.full_depth))
     print(f"  precision / recall at full depth, in units: {deep_p:.4f}/{deep_r:.4f}")
-    print(f"  peak RSS before match {rss_before:,.0f} MiB, after {rss_after:,.0f} MiB "
-          f"(match added at most {rss_after - rss_before:,.0f} MiB)")
+    print(f"  input frames {input_mib:,.0f} MiB; resident before the match {rss_before:,.0f} MiB, peak during "
+          f"the match {rss_peak:,.0f} MiB" + ("" if reset else " (peak since the process started: no reset here)"))
 
-    before = without_new_orders(world.input, "OWNER00", args.new_orders)
+    before, change = without_new_orders(world.input, "OWNER00", args.new_orders)
+    full_links, full_exceptions = result.links, result.exceptions
+    del result
     previous, _ = timed(f"full match without the last {args.new_orders:,} orders of OWNER00",
-                             lambda: match_full(before))
-    incremental, t_inc = timed(f"incremental run after {args.new_orders:,} new orders",
-                               lambda: match_incremental(world.input, previous))
+                        lambda: match_full(before))
+    previous.prepared = None  # an incremental run starts from the prepared state, not the assembled frames
+    del before
+    print(f"  change: {len(change.order_lines):,} order lines, {len(change.shipment_lines):,} shipment lines")
+    incremental, t_inc = timed(f"incremental run after {args.new_orders:,} new orders (match_changes)",
+                               lambda: match_changes(previous, change))
     same = (incremental.links.reset_index(drop=True).astype(str)
-            .equals(result.links.reset_index(drop=True).astype(str)))
+            .equals(full_links.reset_index(drop=True).astype(str))
+            and incremental.exceptions.reset_index(drop=True).astype(str)
+            .equals(full_exceptions.reset_index(drop=True).astype(str)))
     print(f"  re-matched {len(incremental.rematched)} of {len(incremental.fingerprints)} partitions; "
-          f"links equal to the full run: {same}")
+          f"links and exceptions equal to the full run: {same}")
     print()
-    print(f"summary ({size:,} order lines): baseline merge {t_base:.2f} s | full match {t_full:.2f} s | "
-          f"incremental {t_inc:.2f} s | peak RSS {rss_after:,.0f} MiB | full-depth precision/recall "
-          f"{deep_p:.4f}/{deep_r:.4f}")
+    print(f"summary ({size:,} order lines; load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}): "
+          f"baseline merge {t_base[0]:.2f} s wall / {t_base[1]:.2f} s CPU | "
+          f"full match {t_full[0]:.2f} s / {t_full[1]:.2f} s CPU ({t_full[0] / t_base[0]:.1f}x the merge, "
+          f"{t_full[1] / t_base[1]:.1f}x in CPU) | incremental {t_inc[0]:.2f} s / {t_inc[1]:.2f} s CPU "
+          f"({100 * t_inc[0] / t_full[0]:.0f}% of the full match, {100 * t_inc[1] / t_full[1]:.0f}% in CPU) | "
+          f"peak RSS during the match {rss_peak:,.0f} MiB | full-depth precision/recall {deep_p:.4f}/{deep_r:.4f}")
 
 
 if __name__ == "__main__":

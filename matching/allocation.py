@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from matching.frames import sort_rows
+
 
 def allocate_fifo(
     demand: pd.DataFrame,
@@ -54,8 +56,8 @@ def allocate_fifo(
     d["_g"] = gid_all[: len(d)]
     s["_g"] = gid_all[len(d):]
 
-    d = d.sort_values(["_g", *demand_order, demand_id], kind="mergesort", na_position="last")
-    s = s.sort_values(["_g", *supply_order, supply_id], kind="mergesort", na_position="last")
+    d = sort_rows(d, ["_g", *demand_order, demand_id])
+    s = sort_rows(s, ["_g", *supply_order, supply_id])
 
     n_groups = int(gid_all.max()) + 1 if len(gid_all) else 0
     d_tot = np.bincount(d["_g"].to_numpy(), weights=d["_q"].to_numpy(), minlength=n_groups).astype(np.int64)

@@ -18,7 +18,7 @@ import pandas as pd
 from matching import checks, documents, ladder, linker
 from matching.crosswalk import SkuCrosswalk
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import CONTRACT, member, prepare
+from matching.frames import member, prepare, sort_rows
 from matching.sku_facts import empty_facts, sku_facts
 
 STEPS = ("order_shipment", "shipment_lot", "lot_receipt", *documents.RECEIPT_STEPS)
@@ -63,57 +63,66 @@ class MatchResult:
     exceptions: pd.DataFrame
     rematched: tuple[str, ...] = ()
     fingerprints: dict[str, str] = field(default_factory=dict)
-    prepared: Prepared | None = None  # the whole prepared input (incremental runners set it for callers)
+    prepared: Prepared | None = None  # the whole prepared input, when the run built it (full runs)
+    state: object | None = None  # ``matching.state.PreparedState``: what the next incremental run starts from
 
 
-_CONTRACT_OF = {"order_line": "order_lines", "shipment_line": "shipment_lines", "receipt_line": "receipt_lines",
-                "document_line": "document_lines", "customs_line": "customs_lines"}
+FRAME_KINDS = ("order_lines", "shipment_lines", "receipt_lines", "lots", "document_lines", "customs_lines",
+               "manual_links")
+_INPUT_FIELD = {"order_lines": "order_lines", "shipment_lines": "shipment_lines", "receipt_lines": "receipt_lines",
+                "lots": "lots", "document_lines": "document_lines", "customs_lines": "customs_lines",
+                "manual_links": "manual_links"}
+_DUPLICATE_KIND = {"shipment_lines": "shipment_line", "receipt_lines": "receipt_line",
+                   "document_lines": "document_line", "customs_lines": "customs_line"}
 
 
-def _source_columns(frame: pd.DataFrame, kind: str) -> list[str]:
-    required, optional = CONTRACT[_CONTRACT_OF[kind]]
-    return [c for c in (*required, *optional, "sku_c") if c in frame.columns]
+def prepare_frames(inp: MatchInput) -> dict[str, pd.DataFrame]:
+    """Every frame of ``inp`` prepared (``matching.frames.prepare``: normalised keys, canonical SKU,
+    ``row_hash``), all rows kept in their given order."""
+    cross = inp.crosswalk or SkuCrosswalk()
+    return {kind: prepare(kind, getattr(inp, _INPUT_FIELD[kind]), cross) for kind in FRAME_KINDS}
 
 
 def _canonical_order(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sort by key (content hash breaks ties) and drop repeated keys; return (rows, duplicates)."""
     if frame.empty:
-        return frame, frame.iloc[0:0].assign(kind=kind)
-    content = pd.util.hash_pandas_object(frame[_source_columns(frame, kind)], index=False)
-    ordered = frame.assign(_h=content.to_numpy()).sort_values(["key", "_h"], kind="mergesort")
-    dup = ordered.duplicated("key", keep="first")
-    return (ordered[~dup].drop(columns="_h").reset_index(drop=True),
-            ordered[dup].drop(columns="_h").assign(kind=kind).reset_index(drop=True))
+        return frame.reset_index(drop=True), frame.iloc[0:0].assign(kind=kind)
+    ordered = sort_rows(frame, ["key", "row_hash"])
+    dup = ordered["key"].duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return ordered, ordered.iloc[0:0].assign(kind=kind)
+    return (ordered[~dup].reset_index(drop=True), ordered[dup].assign(kind=kind).reset_index(drop=True))
+
+
+def assemble(frames: dict[str, pd.DataFrame], crosswalk: SkuCrosswalk | None = None,
+             skus: pd.DataFrame | None = None) -> Prepared:
+    """The engine's input from prepared rows (``prepare_frames``, or rows stored with their normalised
+    keys and ``row_hash``): rows sorted by key and content hash, repeated keys moved to ``duplicates``
+    (the first copy in that order is used), and the SKU facts (``skus``: pass the facts of the whole input
+    when ``frames`` hold only some partitions). Any row order in gives the same ``Prepared``."""
+    cross = crosswalk or SkuCrosswalk()
+    orders = sort_rows(frames["order_lines"], ["key", "row_hash"])
+    dups = {}
+    canonical = {}
+    for kind, label in _DUPLICATE_KIND.items():
+        canonical[kind], dups[kind] = _canonical_order(frames[kind], label)
+    lots = sort_rows(frames["lots"], ["key", "row_hash"]).drop_duplicates("key").reset_index(drop=True)
+    manual = sort_rows(frames["manual_links"], ["step", "left_key", "right_key", "row_hash"]).drop_duplicates(
+        ["step", "left_key", "right_key"]).reset_index(drop=True)
+    for kind in ("document_lines", "customs_lines"):
+        frame = dups[kind]
+        if not frame.empty:
+            frame["partition"] = "doc|" + frame["owner_id"].fillna("")
+    found = [x for x in dups.values() if not x.empty]
+    dup_frame = pd.concat(found, ignore_index=True) if found else pd.DataFrame(
+        columns=["key", "owner_id", "partition", "kind"])
+    facts = skus if skus is not None else sku_facts(frames["order_lines"], frames["receipt_lines"], cross)
+    return Prepared(orders, canonical["shipment_lines"], canonical["receipt_lines"], lots,
+                    canonical["document_lines"], canonical["customs_lines"], manual, dup_frame, facts)
 
 
 def prepare_input(inp: MatchInput) -> Prepared:
-    cross = inp.crosswalk or SkuCrosswalk()
-    orders = prepare("order_lines", inp.order_lines, cross)
-    content = pd.util.hash_pandas_object(orders[_source_columns(orders, "order_line")], index=False) if not \
-        orders.empty else None
-    if content is not None:
-        orders = orders.assign(_h=content.to_numpy()).sort_values(["key", "_h"], kind="mergesort").drop(
-            columns="_h").reset_index(drop=True)
-    dups = []
-    shipments, d = _canonical_order(prepare("shipment_lines", inp.shipment_lines, cross), "shipment_line")
-    dups.append(d)
-    receipts, d = _canonical_order(prepare("receipt_lines", inp.receipt_lines, cross), "receipt_line")
-    dups.append(d)
-    documents_, d = _canonical_order(prepare("document_lines", inp.document_lines, cross), "document_line")
-    dups.append(d)
-    customs, d = _canonical_order(prepare("customs_lines", inp.customs_lines, cross), "customs_line")
-    lots = prepare("lots", inp.lots, cross).sort_values("key", kind="mergesort").drop_duplicates("key")
-    manual = prepare("manual_links", inp.manual_links).sort_values(
-        ["step", "left_key", "right_key"], kind="mergesort").drop_duplicates(["step", "left_key", "right_key"])
-    dups.append(d)
-    for frame in dups:
-        if not frame.empty and "partition" not in frame.columns:
-            frame["partition"] = "doc|" + frame["owner_id"].fillna("")
-    dup_frame = pd.concat([x for x in dups if not x.empty], ignore_index=True) if any(
-        not x.empty for x in dups) else pd.DataFrame(columns=["key", "owner_id", "partition", "kind"])
-    facts = sku_facts(orders, receipts, cross)
-    return Prepared(orders, shipments, receipts, lots.reset_index(drop=True), documents_, customs,
-                    manual.reset_index(drop=True), dup_frame, facts)
+    return assemble(prepare_frames(inp), inp.crosswalk)
 
 
 def match(inp: MatchInput, settings: MatchSettings | None = None) -> MatchResult:
@@ -140,7 +149,6 @@ def match_prepared(p: Prepared, settings: MatchSettings | None = None,
                               detail="{kind} {key} was delivered more than once; the first copy is used")
     frames = [f for f in (order_links, lot_links, ship_links, docs.links) if not f.empty]
     links = pd.concat(frames, ignore_index=True) if frames else linker.empty_links()
-    links = links.sort_values(["step", "partition", "left_key", "right_key"], kind="mergesort").reset_index(
-        drop=True)
+    links = sort_rows(links, ["step", "partition", "left_key", "right_key"])
     exceptions = combine([order_exc, ship_exc, docs.exceptions, qty_exc, time_exc, dup_exc])
     return MatchResult(links=links, exceptions=exceptions)

@@ -13,44 +13,40 @@ A warehouse partition also holds the documents, house bills and customs entries 
 (``matching.sku_facts``: product names from orders, crosswalk HS hints), since line-level document
 links depend on them.
 
-A partition's fingerprint is the sum (mod 2^64) of the 64-bit content hashes of its rows plus the
-row count: it ignores row order and changes when any row, the crosswalk result (canonical SKUs are
-part of the rows) or the settings change. ``match_incremental`` keeps the previous links and
-exceptions of unchanged partitions and replaces those of changed or vanished ones with a run over
-just the changed partitions' rows, so the result equals a full run (tested).
+A partition's fingerprint is the sum (mod 2^64) of the 64-bit content hashes of its rows (``row_hash``,
+computed once when a row is prepared) plus the row count: it ignores row order and changes when any
+row, the crosswalk result (canonical SKUs are part of the rows) or the settings change. A run keeps
+the previous links and exceptions of unchanged partitions and replaces those of changed or vanished
+ones with a run over just the changed partitions' rows, so the result equals a full run (tested).
+
+Entry points, each returning a ``MatchResult`` whose ``state`` is the next run's starting point:
+
+* ``match_full(inp)`` prepares every row and matches everything;
+* ``match_changes(previous, changes, removed)`` prepares only ``changes`` (new or changed raw rows) and
+  takes the rest from ``previous.state``: the cost follows the changes and the partitions they touch;
+* ``rematch(state, previous)`` starts from a state built elsewhere (prepared rows stored with the
+  records, ``matching.state.PreparedState``);
+* ``match_incremental(inp, previous)`` prepares the whole input again (``previous`` needs only its
+  links, exceptions and fingerprints).
 """
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from matching.engine import MatchInput, MatchResult, MatchSettings, Prepared, match_prepared, prepare_input
-from matching.frames import CONTRACT
-from matching.sku_facts import SKU_FACT_COLUMNS
+from matching.engine import MatchInput, MatchResult, MatchSettings, Prepared, assemble, match_prepared
+from matching.frames import member
+from matching.sku_facts import SKU_FACT_COLUMNS, sku_facts
+from matching.state import PreparedState, apply_changes, prepare_state
 
-_HASH_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
+_HASH_MASK = (1 << 64) - 1
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
-
-def _row_hashes(frame: pd.DataFrame, kind: str | None) -> np.ndarray:
-    """Content hash of each row over its source columns (derived key columns follow from them), plus the
-    canonical SKU (which also depends on the crosswalk)."""
-    if frame.empty:
-        return np.zeros(0, dtype=np.uint64)
-    if kind is None:
-        columns = ["key", "kind"]
-    elif kind == "skus":
-        columns = list(SKU_FACT_COLUMNS)
-    else:
-        required, optional = CONTRACT[kind]
-        columns = [c for c in (*required, *optional, "sku_c") if c in frame.columns]
-    return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy(np.uint64)
-
-
-_KINDS = {"orders": "order_lines", "shipments": "shipment_lines", "receipts": "receipt_lines", "lots": "lots",
-          "documents": "document_lines", "customs": "customs_lines", "manual": "manual_links", "duplicates": None,
-          "skus": "skus"}
+# a frame kind's rows and the partitions each belongs to: [(partition of each member, row positions), ...]
+Members = dict[str, tuple[pd.DataFrame, list[tuple[np.ndarray, np.ndarray]]]]
 
 
 def _doc_refs(receipts: pd.DataFrame) -> pd.DataFrame:
@@ -62,7 +58,7 @@ def _doc_refs(receipts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _owned(frame: pd.DataFrame, refs: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """(partition, row index) of the rows of ``frame`` a partition's receipts refer to."""
+    """(partition, row position) of the rows of ``frame`` a partition's receipts refer to."""
     if frame.empty or refs.empty:
         return pd.DataFrame({"partition": pd.Series(dtype="string"), "row": pd.Series(dtype="int64")})
     base = frame.reset_index(drop=True).assign(row=lambda f: np.arange(len(f)))
@@ -71,122 +67,182 @@ def _owned(frame: pd.DataFrame, refs: pd.DataFrame, columns: tuple[str, ...]) ->
     return pd.concat(hits, ignore_index=True).drop_duplicates()
 
 
-def membership(p: Prepared) -> dict[str, tuple[pd.DataFrame, list[tuple[np.ndarray, np.ndarray]]]]:
-    """For each prepared frame: (the frame, [(partition of each member row, row positions), ...])."""
-    refs = _doc_refs(p.receipts)
-    docs = _owned(p.documents, refs, ("doc_number", "master_doc_number", "container_no"))
-    customs = _owned(p.customs, refs, ("declaration_no", "container_no", "mbl_no", "hbl_no", "awb_no"))
+def _whole(frame: pd.DataFrame, partitions) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(partitions, dtype=object), np.arange(len(frame))
+
+
+def _some(partitions: pd.Series, rows) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(partitions, dtype=object), np.asarray(rows, dtype=np.int64)
+
+
+def _owner_wide(orders: pd.DataFrame, shipments: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Shipment lines naming no shop look among all their owner's orders: those orders also belong to the
+    owner's ``shop|<owner>||`` partition."""
+    wide = shipments.loc[shipments["platform"].isna() | shipments["shop_id"].isna(), "shop_partition"]
+    out = []
+    for part in sorted(set(wide.dropna())):
+        rows = np.flatnonzero(member(orders["owner_id"], [part.split("|")[1]]).to_numpy())
+        out.append((np.full(len(rows), part, dtype=object), rows))
+    return out
+
+
+def _manual_partitions(manual: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:
+    if manual.empty:
+        return pd.Series([], dtype="string")
+    named = orders[member(orders["key"], manual["left_key"])].drop_duplicates("key")
+    part = manual["left_key"].map(named.set_index("key")["partition"]).astype("string")
+    warehouse_side = manual["right_key"].where(~manual["step"].str.startswith("receipt_").fillna(False),
+                                               manual["left_key"])
+    return part.where(manual["step"] == "order_shipment",
+                      "wh|" + warehouse_side.str.split("|").str[:2].str.join("|"))
+
+
+def membership(state: PreparedState, facts: pd.DataFrame) -> Members:
+    """Which partitions each prepared row (every copy) belongs to; ``facts`` are the SKU facts of the whole
+    state (``matching.sku_facts``)."""
+    f = state.frames
+    orders, ships, receipts = f["order_lines"], f["shipment_lines"], f["receipt_lines"]
+    refs = _doc_refs(receipts)
+    docs = _owned(f["document_lines"], refs, ("doc_number", "master_doc_number", "container_no"))
+    customs = _owned(f["customs_lines"], refs, ("declaration_no", "container_no", "mbl_no", "hbl_no", "awb_no"))
     # what is known about a SKU (product names from orders, crosswalk HS hints) counts in every warehouse
     # partition that received it
-    facts = p.skus.reset_index(drop=True).assign(row=lambda f: np.arange(len(f))).merge(
-        p.receipts[["owner_id", "sku_c", "partition"]].drop_duplicates(), on=["owner_id", "sku_c"])
-    owner_wide = p.shipments.loc[p.shipments["platform"].isna() | p.shipments["shop_id"].isna(), "shop_partition"]
-    wide = pd.DataFrame({"partition": owner_wide.unique()})
-    wide["owner_id"] = wide["partition"].str.split("|").str[1]
-    orders_wide = p.orders.reset_index(drop=True).assign(row=lambda f: np.arange(len(f))).merge(
-        wide, on="owner_id", suffixes=("_own", ""))
-    manual_part = p.manual["left_key"].map(p.orders.drop_duplicates("key").set_index("key")["partition"])
-    warehouse_side = p.manual["right_key"].where(~p.manual["step"].str.startswith("receipt_").fillna(False),
-                                                 p.manual["left_key"])
-    manual_part = manual_part.where(p.manual["step"] == "order_shipment",
-                                    "wh|" + warehouse_side.str.split("|").str[:2].str.join("|"))
-
-    def whole(frame: pd.DataFrame, partitions) -> tuple[np.ndarray, np.ndarray]:
-        return np.asarray(partitions, dtype=object), np.arange(len(frame))
-
-    def some(partitions: pd.Series, rows: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        return np.asarray(partitions, dtype=object), rows.to_numpy(np.int64)
-
+    received = receipts[["owner_id", "sku_c", "partition"]].drop_duplicates()
+    skus = facts.reset_index(drop=True).assign(row=lambda x: np.arange(len(x))).merge(
+        received, on=["owner_id", "sku_c"])
     return {
-        "orders": (p.orders, [whole(p.orders, p.orders["partition"]),
-                              some(orders_wide["partition"], orders_wide["row"])]),
-        "shipments": (p.shipments, [whole(p.shipments, p.shipments["partition"]),
-                                    whole(p.shipments, p.shipments["shop_partition"])]),
-        "receipts": (p.receipts, [whole(p.receipts, p.receipts["partition"])]),
-        "lots": (p.lots, [whole(p.lots, p.lots["partition"])]),
-        "documents": (p.documents, [some(docs["partition"], docs["row"]),
-                                    whole(p.documents, "doc|" + p.documents["owner_id"].fillna(""))]),
-        "customs": (p.customs, [some(customs["partition"], customs["row"]),
-                                whole(p.customs, "doc|" + p.customs["owner_id"].fillna(""))]),
-        "manual": (p.manual, [whole(p.manual, manual_part)]),
-        "duplicates": (p.duplicates, [whole(p.duplicates, p.duplicates["partition"])]),
-        "skus": (p.skus, [some(facts["partition"], facts["row"])]),
+        "order_lines": (orders, [_whole(orders, orders["partition"]), *_owner_wide(orders, ships)]),
+        "shipment_lines": (ships, [_whole(ships, ships["partition"]), _whole(ships, ships["shop_partition"])]),
+        "receipt_lines": (receipts, [_whole(receipts, receipts["partition"])]),
+        "lots": (f["lots"], [_whole(f["lots"], f["lots"]["partition"])]),
+        "document_lines": (f["document_lines"], [
+            _some(docs["partition"], docs["row"]),
+            _whole(f["document_lines"], "doc|" + f["document_lines"]["owner_id"].fillna(""))]),
+        "customs_lines": (f["customs_lines"], [
+            _some(customs["partition"], customs["row"]),
+            _whole(f["customs_lines"], "doc|" + f["customs_lines"]["owner_id"].fillna(""))]),
+        "manual_links": (f["manual_links"], [_whole(f["manual_links"], _manual_partitions(f["manual_links"], orders))]),
+        "skus": (facts, [_some(skus["partition"], skus["row"])]),
     }
 
 
-def fingerprints(p: Prepared, settings: MatchSettings | None = None, members=None) -> dict[str, str]:
-    """Partition -> fingerprint (hex)."""
+def _hashes(name: str, frame: pd.DataFrame) -> np.ndarray:
+    if name == "skus":
+        return pd.util.hash_pandas_object(frame[SKU_FACT_COLUMNS], index=False).to_numpy(np.uint64)
+    return frame["row_hash"].to_numpy(np.uint64)
+
+
+def fingerprints(members: Members, settings: MatchSettings | None = None) -> dict[str, str]:
+    """Partition -> fingerprint (hex sum of the member rows' hashes, mixed with the frame kind and the
+    settings, and the member count)."""
     salt = np.uint64(int.from_bytes(hashlib.sha256(repr(settings or MatchSettings()).encode()).digest()[:8],
                                     "little"))
     totals: dict[str, list[int]] = {}
-    for name, (frame, parts_list) in (members or membership(p)).items():
+    for name, (frame, parts_list) in members.items():
         if frame.empty:
             continue
-        base = (_row_hashes(frame.reset_index(drop=True), _KINDS[name]) ^ salt) * np.uint64(0x9E3779B97F4A7C15)
-        base = base + np.uint64(len(name))
+        base = (_hashes(name, frame) ^ salt) * _MIX + np.uint64(len(name))
         for partitions, positions in parts_list:
             if len(positions) == 0:
                 continue
-            codes, uniques = pd.factorize(pd.Series(partitions, dtype=object), use_na_sentinel=True)
+            codes, uniques = pd.factorize(pd.Series(partitions, dtype="string"), use_na_sentinel=True)
             ok = codes >= 0
-            hashes = base[positions[ok]]
             sums = np.zeros(len(uniques), dtype=np.uint64)
-            np.add.at(sums, codes[ok], hashes)
+            np.add.at(sums, codes[ok], base[positions[ok]])
             counts = np.bincount(codes[ok], minlength=len(uniques))
             for part, total, count in zip(uniques, sums, counts):
+                if count == 0:
+                    continue
                 entry = totals.setdefault(str(part), [0, 0])
-                entry[0] = (entry[0] + int(total)) & int(_HASH_MASK)
+                entry[0] = (entry[0] + int(total)) & _HASH_MASK
                 entry[1] += int(count)
     return {part: f"{s:016x}-{n}" for part, (s, n) in sorted(totals.items())}
 
 
-def restrict(p: Prepared, partitions: set[str], members=None) -> Prepared:
-    """The rows of ``p`` that belong to any of ``partitions``."""
-    members = members or membership(p)
+_DEDUPLICATED = ("shipment_lines", "receipt_lines", "lots", "document_lines", "customs_lines")
+
+
+def restrict(state: PreparedState, members: Members, partitions: set[str]) -> Prepared:
+    """The engine's input for ``partitions`` only: their rows (with every copy of a key any of them holds,
+    so the copy a full run keeps is kept) and the SKU facts of the SKUs their receipts received."""
     wanted = sorted(partitions)
 
     def rows(name: str) -> pd.DataFrame:
         frame, parts_list = members[name]
         keep = np.zeros(len(frame), dtype=bool)
         for parts, positions in parts_list:
-            mask = pd.Series(parts, dtype=object).isin(wanted).to_numpy()
-            keep[positions[mask]] = True
-        return frame[keep]
+            if len(positions):
+                keep[positions[member(pd.Series(parts, dtype="string"), wanted).to_numpy()]] = True
+        picked = frame[keep]
+        if name in _DEDUPLICATED and not picked.empty:
+            picked = frame[keep | member(frame["key"], picked["key"]).to_numpy()]
+        return picked
 
-    return Prepared(
-        orders=rows("orders"), shipments=rows("shipments"), receipts=rows("receipts"), lots=rows("lots"),
-        documents=rows("documents"), customs=rows("customs"), manual=rows("manual"),
-        duplicates=rows("duplicates"), skus=rows("skus"))
+    frames = {kind: rows(kind) for kind in state.frames}
+    return assemble(frames, state.crosswalk, skus=rows("skus"))
+
+
+def _facts(state: PreparedState) -> pd.DataFrame:
+    return sku_facts(state.frames["order_lines"], state.frames["receipt_lines"], state.crosswalk)
+
+
+def _by_blocks(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rows ordered by ``columns`` only, keeping their order inside each block of equal values: the links
+    (exceptions) of one step and partition come from one run, already in the engine's order, so this is the
+    order a full run gives, without comparing the long keys."""
+    codes = []
+    for column in columns:
+        code, uniques = pd.factorize(frame[column], sort=True)
+        codes.append(np.where(code < 0, len(uniques), code))  # missing last
+    return frame.take(np.lexsort(codes[::-1])).reset_index(drop=True)
 
 
 def match_full(inp: MatchInput, settings: MatchSettings | None = None) -> MatchResult:
-    """A full run that also records the fingerprints (the starting point of incremental runs)."""
-    prepared = prepare_input(inp)
+    """A full run that also records the fingerprints and the prepared state (the start of incremental runs)."""
+    state = prepare_state(inp)
+    prepared = assemble(state.frames, state.crosswalk)
     result = match_prepared(prepared, settings)
-    result.fingerprints = fingerprints(prepared, settings)
+    result.fingerprints = fingerprints(membership(state, prepared.skus), settings)
     result.rematched = tuple(result.fingerprints)
     result.prepared = prepared
+    result.state = state
     return result
 
 
-def match_incremental(inp: MatchInput, previous: MatchResult, settings: MatchSettings | None = None
-                      ) -> MatchResult:
-    """Re-match only the partitions whose fingerprint differs from ``previous``."""
-    prepared = prepare_input(inp)
-    members = membership(prepared)
-    current = fingerprints(prepared, settings, members)
+def rematch(state: PreparedState, previous: MatchResult, settings: MatchSettings | None = None) -> MatchResult:
+    """Re-match only the partitions of ``state`` whose fingerprint differs from ``previous.fingerprints``;
+    the links and exceptions of the others are ``previous``'s."""
+    members = membership(state, _facts(state))
+    current = fingerprints(members, settings)
     changed = {part for part, fp in current.items() if previous.fingerprints.get(part) != fp}
     vanished = set(previous.fingerprints) - set(current)
     redo = changed | vanished
     if not redo:
-        return MatchResult(previous.links, previous.exceptions, (), current, prepared)
-    fresh = match_prepared(restrict(prepared, changed, members), settings, partitions=changed)
-    links = pd.concat([previous.links[~previous.links["partition"].isin(redo)],
-                       fresh.links[fresh.links["partition"].isin(changed)]], ignore_index=True)
-    exceptions = pd.concat([previous.exceptions[~previous.exceptions["partition"].isin(redo)],
-                            fresh.exceptions[fresh.exceptions["partition"].isin(changed)]], ignore_index=True)
-    links = links.sort_values(["step", "partition", "left_key", "right_key"], kind="mergesort")
-    exceptions = exceptions.sort_values(["partition", "step", "reason", "record_key", "exception_id"],
-                                        kind="mergesort")
-    return MatchResult(links.reset_index(drop=True), exceptions.reset_index(drop=True),
-                       tuple(sorted(redo)), current, prepared)
+        return MatchResult(previous.links, previous.exceptions, (), current, state=state)
+    fresh = match_prepared(restrict(state, members, changed), settings, partitions=changed)
+    links = pd.concat([previous.links[~member(previous.links["partition"], sorted(redo))],
+                       fresh.links[member(fresh.links["partition"], sorted(changed))]], ignore_index=True)
+    exceptions = pd.concat([previous.exceptions[~member(previous.exceptions["partition"], sorted(redo))],
+                            fresh.exceptions[member(fresh.exceptions["partition"], sorted(changed))]],
+                           ignore_index=True)
+    return MatchResult(_by_blocks(links, ["step", "partition"]), _by_blocks(exceptions, ["partition"]),
+                       tuple(sorted(redo)), current, state=state)
+
+
+def match_changes(previous: MatchResult, changes: MatchInput, removed: Mapping[str, Iterable[str]] | None = None,
+                  settings: MatchSettings | None = None) -> MatchResult:
+    """``previous`` (a result with a ``state``) after ``changes`` (raw rows that are new or changed; a row
+    replaces every row of its key) and ``removed`` (frame kind -> record keys deleted). Prepares only the
+    change rows; equals a full run over the input the state now holds (tested)."""
+    if previous.state is None:
+        raise ValueError("the previous result keeps no prepared state (it came from storage): use rematch "
+                         "with a state built from the stored prepared rows, or match_incremental")
+    state, _ = apply_changes(previous.state, changes, removed)
+    return rematch(state, previous, settings)
+
+
+def match_incremental(inp: MatchInput, previous: MatchResult, settings: MatchSettings | None = None
+                      ) -> MatchResult:
+    """Prepare the whole of ``inp`` and re-match only the partitions whose fingerprint differs from
+    ``previous`` (which needs only links, exceptions and fingerprints)."""
+    return rematch(prepare_state(inp), previous, settings)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from matching.allocation import allocate_fifo
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import member
+from matching.frames import member, sort_rows
 
 LINK_COLUMNS = ["step", "owner_id", "partition", "left_key", "right_key", "qty", "method", "confidence"]
 STEP = "order_shipment"
@@ -55,8 +55,7 @@ def link_orders(orders: pd.DataFrame, shipments: pd.DataFrame, manual: pd.DataFr
     links = pd.concat([l for l in (manual_links, links) if not l.empty] or [empty_links()],
                       ignore_index=True)
     exceptions = _exceptions(orders, ship, links, leftovers)
-    links = links.sort_values(["partition", "left_key", "right_key"], kind="mergesort")
-    return links[LINK_COLUMNS].reset_index(drop=True), exceptions
+    return sort_rows(links[LINK_COLUMNS], ["partition", "left_key", "right_key"]), exceptions
 
 
 def _manual_links(manual: pd.DataFrame, order_part: pd.Series, ship: pd.DataFrame) -> pd.DataFrame:
@@ -203,7 +202,7 @@ def _link_lines(orders: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataF
     links["confidence"] = links["method"].map(CONFIDENCE).astype("float64")
     # pairs are unique: a shipment line is linked either by its line ref or by SKU, and the allocation
     # already sums each (shipment line, order line) pair
-    links = links.sort_values(["partition", "left_key", "right_key"], kind="mergesort")
+    links = sort_rows(links, ["partition", "left_key", "right_key"])
     over = short.rename(columns={"key": "shipment_key"})
     leftovers = pd.concat([unresolved.assign(short=unresolved["qty"], reason="no_order"),
                            rest[member(rest["key"], over["shipment_key"])].assign(

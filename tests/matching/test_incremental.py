@@ -4,8 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from matching.engine import MatchInput, match
-from matching.incremental import match_full, match_incremental
+from matching.crosswalk import SkuCrosswalk
+from matching.engine import MatchInput, MatchResult, match
+from matching.incremental import match_changes, match_full, match_incremental
 from matching.synthetic import generate
 
 
@@ -64,3 +65,57 @@ def test_a_changed_receipt_rematches_its_warehouse_only(world):
     full = match(changed)
     pd.testing.assert_frame_equal(after.links, full.links, check_dtype=False)
     pd.testing.assert_frame_equal(after.exceptions, full.exceptions, check_dtype=False)
+
+
+def _late_rows(inp: MatchInput, owner: str, warehouse: str, count: int) -> MatchInput:
+    """The rows ``_without_late_orders`` leaves out: the change a later run brings."""
+    earlier = _without_late_orders(inp, owner, warehouse, count)
+    return MatchInput(order_lines=inp.order_lines.drop(earlier.order_lines.index),
+                      shipment_lines=inp.shipment_lines.drop(earlier.shipment_lines.index))
+
+
+def test_changes_alone_are_prepared_and_the_result_equals_a_full_run(world):
+    first = match_full(_without_late_orders(world.input, "OWNER01", "WH1", 60))
+    after = match_changes(first, _late_rows(world.input, "OWNER01", "WH1", 60))
+    assert "wh|OWNER01|WH1" in after.rematched
+    assert all(part.split("|")[1] == "OWNER01" for part in after.rematched)
+    full = match_full(world.input)
+    assert after.fingerprints == full.fingerprints
+    pd.testing.assert_frame_equal(after.links, full.links, check_dtype=False)
+    pd.testing.assert_frame_equal(after.exceptions, full.exceptions, check_dtype=False)
+    # the state carries on: nothing new, nothing re-matched
+    again = match_changes(after, MatchInput())
+    assert again.rematched == () and again.fingerprints == full.fingerprints
+
+
+def test_a_changed_row_replaces_its_key_and_a_removed_key_leaves(world):
+    first = match_full(world.input)
+    receipts = world.input.receipt_lines
+    row = receipts.index[(receipts["owner_id"] == "OWNER02") & (receipts["warehouse_code"] == "WH0")][0]
+    changed_row = receipts.loc[[row]].assign(received_good_qty=receipts.loc[row, "received_good_qty"] - 1)
+    ships = world.input.shipment_lines
+    gone = ships.index[(ships["owner_id"] == "OWNER00") & (ships["warehouse_code"] == "WH1")][:3]
+    gone_keys = first.state.frames["shipment_lines"].set_index(
+        first.state.frames["shipment_lines"]["wms_outbound_no"] + "#" +
+        first.state.frames["shipment_lines"]["line_no"].astype("string"))["key"]
+    removed = [gone_keys[f"{o}#{n}"] for o, n in zip(ships.loc[gone, "wms_outbound_no"], ships.loc[gone, "line_no"])]
+    after = match_changes(first, MatchInput(receipt_lines=changed_row), removed={"shipment_lines": removed})
+    assert set(after.rematched) >= {"wh|OWNER02|WH0", "wh|OWNER00|WH1"}
+    assert all(part.split("|")[1] in ("OWNER00", "OWNER02") for part in after.rematched)
+    now = MatchInput(order_lines=world.input.order_lines, shipment_lines=ships.drop(gone),
+                     receipt_lines=pd.concat([receipts.drop(row), changed_row]), lots=world.input.lots,
+                     document_lines=world.input.document_lines, customs_lines=world.input.customs_lines,
+                     crosswalk=world.input.crosswalk)
+    full = match(now)
+    pd.testing.assert_frame_equal(after.links, full.links, check_dtype=False)
+    pd.testing.assert_frame_equal(after.exceptions, full.exceptions, check_dtype=False)
+
+
+def test_changes_are_refused_with_another_crosswalk_or_an_unknown_kind(world):
+    first = match_full(world.input)
+    with pytest.raises(ValueError, match="crosswalk"):
+        match_changes(first, MatchInput(crosswalk=SkuCrosswalk()))
+    with pytest.raises(ValueError, match="unknown frame kind"):
+        match_changes(first, MatchInput(), removed={"orders": ["x"]})
+    with pytest.raises(ValueError, match="no prepared state"):
+        match_changes(MatchResult(first.links, first.exceptions, fingerprints=first.fingerprints), MatchInput())
