@@ -6,6 +6,7 @@ on SQLite and PostgreSQL, next to a baseline measured in the same run: bare ``js
     .venv/bin/python bench/bench_adapters.py                 # 10,000 orders, SQLite + PostgreSQL
     .venv/bin/python bench/bench_adapters.py --size 100000   # the issue's figure
     .venv/bin/python bench/bench_adapters.py --no-pg         # SQLite only
+    .venv/bin/python bench/bench_adapters.py --repeat 3      # least-CPU run of 3 (a shared machine)
 
 PostgreSQL: ``AGGREGATOR_BENCH_PG_URL`` or postgresql+psycopg://postgres@127.0.0.1:5432/test; the
 benchmark creates its own database there and drops it afterwards. Orders are a mix of Shopee
@@ -52,7 +53,11 @@ def machine() -> str:
 
     libs = ", ".join(f"{n} {version(n)}" for n in ("SQLAlchemy", "psycopg", "httpx"))
     return (f"CPU: {cpu}; cores: {os.cpu_count()}; Python {platform.python_version()} ({platform.machine()}); "
-            f"{libs}; sqlite {sqlite3.sqlite_version}")
+            f"{libs}; sqlite {sqlite3.sqlite_version}; load average {load()}")
+
+
+def load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def payloads(size: int, seed: int = 7) -> list[tuple[str, bytes]]:
@@ -165,24 +170,35 @@ def run_baseline(engine, data, rows) -> tuple[float, float]:
     return time.process_time() - cpu0, time.perf_counter() - wall0
 
 
-def measure(name: str, make_engine, data, rows) -> None:
+def measure(name: str, make_engine, data, rows, repeat: int = 1) -> None:
+    """Each figure is the run with the least CPU of ``repeat`` (baseline and ours taking turns, each into a
+    fresh database): on a shared machine the least disturbed run is the closest to the code's own cost."""
     size = len(data)
+    best: dict[str, tuple] = {}
+
+    def keep(label: str, figures: tuple) -> None:
+        if label not in best or figures[0] < best[label][0]:
+            best[label] = figures
+
+    for _ in range(repeat):
+        engine = make_engine()
+        try:
+            keep("base", run_baseline(engine, data, rows))
+        finally:
+            engine.dispose()
+        engine = make_engine()
+        try:
+            keep("new", run_ours(engine, data))
+            keep("again", run_ours(engine, data))  # the same orders again: all unchanged
+        finally:
+            engine.dispose()
     engine = make_engine()
     try:
-        base_cpu, base_wall = run_baseline(engine, data, rows)
+        keep("single", run_ours(engine, data, batched=False))
     finally:
         engine.dispose()
-    engine = make_engine()
-    try:
-        cpu, wall, created = run_ours(engine, data)
-        cpu2, wall2, created2 = run_ours(engine, data)  # the same orders again: all unchanged
-    finally:
-        engine.dispose()
-    engine = make_engine()
-    try:
-        cpu3, wall3, created3 = run_ours(engine, data, batched=False)
-    finally:
-        engine.dispose()
+    (base_cpu, base_wall), (cpu, wall, created) = best["base"], best["new"]
+    (cpu2, wall2, created2), (cpu3, wall3, created3) = best["again"], best["single"]
     us = lambda seconds: seconds / size * 1e6  # noqa: E731
     print(f"{name:10s} baseline json.loads+executemany : {us(base_cpu):8.1f} µs/order CPU  {us(base_wall):8.1f} µs wall")
     print(f"{name:10s} map + upsert (new orders)       : {us(cpu):8.1f} µs/order CPU  {us(wall):8.1f} µs wall"
@@ -210,6 +226,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=10_000, help="orders per run (issue figure: 100000)")
     parser.add_argument("--full", action="store_true", help="same as --size 100000")
     parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of the baseline and of the batched path; the least CPU of each is shown")
     args = parser.parse_args()
     size = 100_000 if args.full else args.size
     print(machine())
@@ -224,8 +242,9 @@ def main() -> None:
         map_one(kind, body)
     print(f"{'(pure)':10s} decode + map only               : {(time.process_time() - cpu0) / size * 1e6:8.1f} µs/order CPU")
     with tempfile.TemporaryDirectory() as tmp:
-        measure("sqlite", sqlite_factory(Path(tmp)), data, rows)
+        measure("sqlite", sqlite_factory(Path(tmp)), data, rows, args.repeat)
     if args.no_pg:
+        print(f"load average at end: {load()}")
         return
     admin_url = normalise_url(os.environ.get("AGGREGATOR_BENCH_PG_URL",
                                              "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
@@ -242,12 +261,13 @@ def main() -> None:
         return engine
 
     try:
-        measure("postgresql", make_pg, data, rows)
+        measure("postgresql", make_pg, data, rows, args.repeat)
     finally:
         with admin.connect() as conn:
             for name in names:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+    print(f"load average at end: {load()}")
 
 
 if __name__ == "__main__":

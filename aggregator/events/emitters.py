@@ -10,14 +10,17 @@ from sqlalchemy.orm import Session
 
 from aggregator.events.outbox import emit, emit_many
 from aggregator.owners.key_form import OwnerOfKey
+from aggregator.store.jsonutil import encode_columns
 from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.sync import SyncRun
 from aggregator.store.models.tenancy import ShopRow
 
 
-def order_changes(session: Session, owner_id: str, values: Sequence[dict[str, Any]], results: Sequence[Any]) -> None:
+def order_changes(session: Session, owner_id: str, values: Sequence[dict[str, Any]], results: Sequence[Any], *,
+                  prepared: bool = True) -> None:
     """``order.created`` for new orders, ``order.status_changed`` for a changed status (from ``upsert_many``'s
-    results, in the order of ``values``)."""
+    results, in the order of ``values``). Each event's data is serialised once, here (``prepared``: stored
+    through one prepared executemany, see ``emit_many``)."""
     events = []
     for row, result in zip(values, results):
         outcome = result.outcome.value
@@ -29,9 +32,10 @@ def order_changes(session: Session, owner_id: str, values: Sequence[dict[str, An
             continue
         events.append({"owner_id": owner_id, "topic": topic,
                        "key": f"{row['platform']}|{row['shop_id']}|{row['order_id']}",
-                       "data": {"platform": row["platform"], "shop_id": row["shop_id"], "order_id": row["order_id"],
-                                "status": row["status"], "source_updated_at": row["source_updated_at"], **extra}})
-    emit_many(session, events)
+                       "data": encode_columns({"platform": row["platform"], "shop_id": row["shop_id"],
+                                               "order_id": row["order_id"], "status": row["status"],
+                                               "source_updated_at": row["source_updated_at"], **extra})})
+    emit_many(session, events, prepared=prepared)
 
 
 def run_finished(session: Session, run: SyncRun) -> None:

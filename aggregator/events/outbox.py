@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.store.jsonutil import to_jsonable
 from aggregator.store.models.events import OutboxEventRow
+from aggregator.store.prepared_insert import insert_rows
 
 CHANNEL = "aggregator_outbox"
 TOPICS = ("order.created", "order.status_changed", "run.finished", "exception.opened", "exception.resolved",
@@ -38,8 +39,10 @@ def emit(session: Session, *, owner_id: str, topic: str, key: str, data: Mapping
     emit_many(session, [{"owner_id": owner_id, "topic": topic, "key": key, "data": data}])
 
 
-def emit_many(session: Session, events: Iterable[Mapping[str, Any]]) -> int:
-    """Add events (dicts of owner_id, topic, key, data) to the current transaction; returns how many."""
+def emit_many(session: Session, events: Iterable[Mapping[str, Any]], *, prepared: bool = False) -> int:
+    """Add events (dicts of owner_id, topic, key, data) to the current transaction; returns how many.
+    ``data`` may be JSON already serialised (``jsonutil.EncodedJSON``), stored as it is. ``prepared``: the
+    rows go in through one prepared executemany (``store.prepared_insert``; the sync's order writes)."""
     rows = []
     for event in events:
         if event["topic"] not in TOPICS:
@@ -50,7 +53,10 @@ def emit_many(session: Session, events: Iterable[Mapping[str, Any]]) -> int:
                      "data": to_jsonable(event.get("data"))})
     if not rows:
         return 0
-    session.execute(_INSERT, rows)  # Core executemany: no ORM bulk-insert bookkeeping on every write path
+    if prepared:
+        insert_rows(session, OutboxEventRow.__table__, rows)
+    else:
+        session.execute(_INSERT, rows)  # Core executemany: no ORM bulk-insert bookkeeping on every write path
     _notify_at_commit(session)
     return len(rows)
 

@@ -33,6 +33,11 @@ def to_jsonable(value: Any) -> Any:
 def _default(value: Any) -> Any:
     """The ``json`` encoder's fallback: the same conversions as ``to_jsonable``, one level at a time
     (the C encoder does the recursion)."""
+    kind = type(value)
+    if kind is datetime:  # the usual column values first
+        return value.isoformat()
+    if kind is Decimal:
+        return format(value, "f")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {name: getattr(value, name) for name in _field_names(type(value))}
     if isinstance(value, enum.Enum):
@@ -62,7 +67,10 @@ class EncodedJSON(str):
     """JSON text already serialised: stored as it is by the engines' JSON serializer (``aggregator.store.db``)."""
 
 
+_encode_row = json.JSONEncoder(default=_default, ensure_ascii=False).encode  # built once, not per call
+
+
 def encode_columns(values: dict[str, Any]) -> EncodedJSON:
     """A row of column values (str keys; str, int, bool, Decimal, date, datetime, enum values) as the
     same JSON text ``json.dumps(to_jsonable(values), ensure_ascii=False)`` gives, in one pass."""
-    return EncodedJSON(json.dumps(values, default=_default, ensure_ascii=False))
+    return EncodedJSON(_encode_row(values))

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from platform_adapters.canonical import Order, SettlementLine
 from aggregator.events.emitters import order_changes
-from aggregator.store.fingerprint import content_hash
-from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow, SettlementLineRow
+from aggregator.store.fingerprint import content_hash, record_hash
+from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow, SettlementLineRow, order_key
 from aggregator.store.prepared_insert import insert_rows
 from aggregator.store.upsert import UpsertOutcome, UpsertResult, upsert_many
 
@@ -33,7 +33,8 @@ def order_values(order: Order, owner_id: str) -> dict:
         "ordered_at": order.created_at,
         "paid_at": order.paid_at,
         "source_updated_at": order.updated_at,
-        "content_hash": content_hash(order),
+        "order_key": order_key(order.platform.value, order.shop_id, order.order_id),
+        "content_hash": record_hash(order),
     }
 
 
@@ -45,11 +46,14 @@ def write_order(session: Session, order: Order, owner_id: str) -> UpsertResult:
     return write_orders(session, [order], owner_id)[0]
 
 
-def write_orders(session: Session, orders: Sequence[Order], owner_id: str) -> list[UpsertResult]:
-    """Upsert many orders; lines and packages of created or changed orders are replaced as a whole."""
+def write_orders(session: Session, orders: Sequence[Order], owner_id: str, *, prepared: bool = True
+                 ) -> list[UpsertResult]:
+    """Upsert many orders; lines and packages of created or changed orders are replaced as a whole.
+    ``prepared=False``: every insert through SQLAlchemy's Core (the reference the fast path is tested against)."""
     values = [order_values(o, owner_id) for o in orders]
-    results = upsert_many(session, OrderRow, values, ORDER_KEY, hashed=True)
-    order_changes(session, owner_id, values, results)  # live events, in this same transaction
+    results = upsert_many(session, OrderRow, values, ORDER_KEY, hashed=True, prepared=prepared,
+                          legacy_hash=lambda i: content_hash(orders[i]))
+    order_changes(session, owner_id, values, results, prepared=prepared)  # live events, in this same transaction
     changed = [r.pk for r in results if r.outcome is UpsertOutcome.UPDATED]
     if changed:
         session.execute(delete(OrderLineRow).where(OrderLineRow.order_pk.in_(changed)))
@@ -57,8 +61,11 @@ def write_orders(session: Session, orders: Sequence[Order], owner_id: str) -> li
     written = {r.pk: o for o, r in zip(orders, results) if r.outcome in (UpsertOutcome.CREATED, UpsertOutcome.UPDATED)}
     lines = [row for pk, order in written.items() for row in _line_rows(pk, order)]
     packages = [row for pk, order in written.items() for row in _package_rows(pk, order)]
-    insert_rows(session, OrderLineRow.__table__, lines)  # one prepared statement, no ORM bookkeeping
-    insert_rows(session, OrderPackageRow.__table__, packages)
+    for table, rows in ((OrderLineRow.__table__, lines), (OrderPackageRow.__table__, packages)):
+        if prepared:
+            insert_rows(session, table, rows)  # one prepared statement, no ORM bookkeeping
+        elif rows:
+            session.execute(insert(table), rows)
     return results
 
 
@@ -91,7 +98,7 @@ def write_settlement_line(session: Session, line: SettlementLine, owner_id: str)
 
 def write_settlement_lines(session: Session, lines: Sequence[SettlementLine], owner_id: str) -> list[UpsertResult]:
     return upsert_many(session, SettlementLineRow, [settlement_values(line, owner_id) for line in lines],
-                       SETTLEMENT_KEY, hashed=True)
+                       SETTLEMENT_KEY, hashed=True, legacy_hash=lambda i: content_hash(lines[i]))
 
 
 def settlement_values(line: SettlementLine, owner_id: str) -> dict:
@@ -110,5 +117,5 @@ def settlement_values(line: SettlementLine, owner_id: str) -> dict:
         "payout_id": line.payout_id,
         "description": line.description,
         "source_updated_at": line.updated_at,
-        "content_hash": content_hash(line),
+        "content_hash": record_hash(line),
     }

@@ -1,17 +1,26 @@
 """Many rows into one table through one prepared INSERT, without SQLAlchemy's per-statement bookkeeping.
 
-``executemany_sqlite`` sends typed tuples through sqlite3's ``executemany``; each value goes through
-its column type's bind processor first (UTC text, exact decimal text, JSON), the conversion
-SQLAlchemy itself applies. ``insert_rows`` is Core's executemany on other databases (psycopg batches
-it itself). ``python_defaults`` fills the columns a row leaves out that have a Python-side default.
+``executemany_sqlite`` sends typed tuples through sqlite3's ``executemany`` and ``executemany_postgresql``
+through psycopg's (pipelined: one round trip for the lot, one server-side prepared statement); each value
+goes through its column type's bind processor first (UTC text, exact decimal text, JSON), the
+conversion SQLAlchemy itself applies. The usual values take a shortcut that gives the same result
+(``converters``: an aware UTC datetime, a finite Decimal). ``insert_rows`` inserts dicts with either;
+``insert_new`` inserts rows whose keys were found absent and answers each row's new id (None for a row
+another writer inserted meanwhile). ``python_defaults`` fills the columns a row leaves out that have a
+Python-side default.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
+
+from aggregator.store.types import ExactDecimal, UTCDateTime
+
+_UTC = timezone.utc
 
 
 def python_defaults(table: Any, given: Any) -> dict[str, Any]:
@@ -25,37 +34,142 @@ def python_defaults(table: Any, given: Any) -> dict[str, Any]:
     return values
 
 
+def _fast(column_type: Any, dialect_name: str, general: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``general`` (the column's bind processor) with a shortcut for the values the writers send."""
+    if isinstance(column_type, UTCDateTime):
+        if dialect_name == "sqlite":
+            def utc_text(value: Any) -> Any:
+                if type(value) is datetime and value.tzinfo is _UTC:
+                    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+                return None if value is None else general(value)
+            return utc_text
+
+        def utc(value: Any) -> Any:
+            return value if value is None or (type(value) is datetime and value.tzinfo is _UTC) else general(value)
+        return utc
+    if isinstance(column_type, ExactDecimal):
+        if dialect_name == "sqlite":
+            def decimal_text(value: Any) -> Any:
+                if type(value) is Decimal and value.is_finite():
+                    return format(value, "f")
+                return None if value is None else general(value)
+            return decimal_text
+
+        def decimal(value: Any) -> Any:
+            return value if value is None or (type(value) is Decimal and value.is_finite()) else general(value)
+        return decimal
+    return general
+
+
+def converters(dialect: Any, table: Any, columns: Sequence[str]) -> list[tuple[int, Callable[[Any], Any]]]:
+    """(position, conversion) for the ``columns`` of ``table`` whose type converts values on the way in."""
+    found = []
+    for index, name in enumerate(columns):
+        column_type = table.c[name].type
+        general = column_type.dialect_impl(dialect).bind_processor(dialect)
+        if general is not None:
+            found.append((index, _fast(column_type, dialect.name, general)))
+    return found
+
+
+def _converted(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list:
+    processors = converters(dialect, table, columns)
+    if not processors:
+        return list(rows)
+    converted = []
+    for row in rows:
+        row = list(row)
+        for i, process in processors:
+            row[i] = process(row[i])
+        converted.append(row)
+    return converted
+
+
+def _statement(dialect: Any, table: Any, columns: Sequence[str], placeholder: str, suffix: str = "") -> str:
+    quote = dialect.identifier_preparer.quote
+    return (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join([placeholder] * len(columns))}){suffix}")
+
+
 def executemany_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple]) -> None:
     """One prepared INSERT of ``rows`` (values in ``columns`` order) on a sqlite3 cursor."""
-    quote = dialect.identifier_preparer.quote
-    processors = [(i, p) for i, p in enumerate(table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
-                                               for c in columns) if p is not None]
-    if processors:
-        converted = []
-        for row in rows:
-            row = list(row)
-            for i, process in processors:
-                row[i] = process(row[i])
-            converted.append(row)
-        rows = converted
-    cursor.executemany(f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-                       f"VALUES ({', '.join('?' * len(columns))})", rows)
+    cursor.executemany(_statement(dialect, table, columns, "?"), _converted(dialect, table, columns, rows))
+
+
+def executemany_postgresql(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple]) -> None:
+    """One prepared INSERT of ``rows`` (values in ``columns`` order) on a psycopg cursor (pipelined)."""
+    cursor.executemany(_statement(dialect, table, columns, "%s"), _converted(dialect, table, columns, rows))
+
+
+def _with_defaults(table: Any, rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple]]:
+    defaults = python_defaults(table, rows[0])
+    columns = [*rows[0], *defaults]
+    extra = tuple(defaults.values())
+    return columns, [(*row.values(), *extra) for row in rows]
 
 
 def insert_rows(session: Session, table: Any, rows: list[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into ``table``: prepared executemany on SQLite,
-    Core executemany elsewhere. Same stored values and defaults either way."""
+    """Insert ``rows`` (dicts with the same keys, in the same order) into ``table`` through one prepared
+    executemany. Same stored values and defaults as SQLAlchemy's Core insert."""
     if not rows:
         return
     dialect = session.get_bind().dialect
-    if dialect.name != "sqlite":
-        session.execute(insert(table), list(rows))
-        return
     session.flush()  # rows the session holds go first, as they would before a Core statement
-    defaults = python_defaults(table, rows[0])
-    columns = [*rows[0], *defaults]
+    columns, tuples = _with_defaults(table, rows)
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        executemany_sqlite(cursor, dialect, table, columns, [(*row.values(), *defaults.values()) for row in rows])
+        if dialect.name == "sqlite":
+            executemany_sqlite(cursor, dialect, table, columns, tuples)
+        elif dialect.name == "postgresql":
+            executemany_postgresql(cursor, dialect, table, columns, tuples)
+        else:
+            raise NotImplementedError(f"prepared inserts are implemented for sqlite and postgresql, not {dialect.name}")
+    finally:
+        cursor.close()
+
+
+def insert_new(session: Session, table: Any, rows: list[Mapping[str, Any]], key: Sequence[str]) -> list[int | None]:
+    """Insert ``rows`` (dicts with the same keys, in the same order; keys found absent by the caller in
+    this transaction) with ``ON CONFLICT (key) DO NOTHING``; the new id of each row, None where the key
+    was there after all (another writer's row: the caller decides it like a single upsert).
+
+    PostgreSQL: psycopg's pipelined executemany ``RETURNING id``, one result per row. SQLite (whose
+    executemany returns no rows): the ids are read back by key from the rows above the table's highest
+    id before the insert (write transactions begin IMMEDIATE, so only this one adds rows meanwhile)."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect
+    session.flush()
+    quote = dialect.identifier_preparer.quote
+    columns, tuples = _with_defaults(table, rows)
+    conflict = f" ON CONFLICT ({', '.join(quote(c) for c in key)}) DO NOTHING"
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        if dialect.name == "postgresql":
+            cursor.executemany(_statement(dialect, table, columns, "%s", conflict + " RETURNING id"),
+                               _converted(dialect, table, columns, tuples), returning=True)
+            ids: list[int | None] = []
+            while True:
+                row = cursor.fetchone()
+                ids.append(None if row is None else row[0])
+                if not cursor.nextset():
+                    break
+            return ids
+        if dialect.name != "sqlite":
+            raise NotImplementedError(f"prepared inserts are implemented for sqlite and postgresql, not {dialect.name}")
+        before = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quote(table.name)}").fetchone()[0]
+        cursor.executemany(_statement(dialect, table, columns, "?", conflict), _converted(dialect, table, columns, tuples))
+        key_processors = converters(dialect, table, key)
+        found = {}
+        for row in cursor.execute(f"SELECT id, {', '.join(quote(c) for c in key)} FROM {quote(table.name)} "
+                                  f"WHERE id > ?", (before,)):
+            found[tuple(row[1:])] = row[0]
+        wanted = []
+        for row in rows:
+            values = [row[c] for c in key]
+            for i, process in key_processors:
+                values[i] = process(values[i])
+            wanted.append(found.get(tuple(values)))
+        return wanted
     finally:
         cursor.close()

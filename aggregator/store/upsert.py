@@ -9,19 +9,20 @@ cannot let the older one win. Creates and updates are written to the audit log.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from aggregator.store.jsonutil import encode_columns, to_jsonable
 from aggregator.store.models.audit import AuditEntry
-from aggregator.store.prepared_insert import insert_rows
+from aggregator.store.fingerprint import is_current
+from aggregator.store.prepared_insert import insert_new, insert_rows
 
 #: Bookkeeping columns never compared or audited.
 BOOKKEEPING = frozenset({"id", "first_seen_at", "stored_at", "created_at", "updated_at"})
@@ -149,12 +150,21 @@ def upsert_many(
     audit: bool = True,
     actor: str = "system",
     hashed: bool = False,
+    legacy_hash: Callable[[int], str] | None = None,
+    prepared: bool = True,
 ) -> list[UpsertResult]:
     """``upsert`` for many rows at once: same outcomes, a handful of statements instead of several per row.
 
     ``hashed``: every column but ``owner_id`` is derived from the record its ``content_hash`` covers, so
     a stored row with the same hash, owner and source time is UNCHANGED without reading its other
-    columns; only rows that differ are read in full and compared column by column.
+    columns; only rows that differ are read in full and compared column by column. ``legacy_hash(i)``
+    (optional) is row ``i``'s hash in the version before ``fingerprint.record_hash``: a stored hash of that
+    version equal to it (same owner and source time) is the same record, refreshed to the current
+    version without counting a change or writing an audit entry.
+
+    ``prepared`` (the default): new rows go in through one prepared executemany
+    (``prepared_insert.insert_new``); ``prepared=False`` through SQLAlchemy's Core insert, the reference
+    the tests hold the fast path to (same rows, ids, audit entries).
 
     One SELECT finds the existing rows, one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING``
     adds the new ones, changed rows get the same guarded UPDATE as ``upsert``, and the audit entries
@@ -170,14 +180,16 @@ def upsert_many(
             k = tuple(rows[index][c] for c in key)
             (later if k in seen else this_round).append(index)
             seen.add(k)
-        _upsert_round(session, model, rows, this_round, key, source_updated_col, audit, actor, results, hashed)
+        _upsert_round(session, model, rows, this_round, key, source_updated_col, audit, actor, results, hashed,
+                      legacy_hash, prepared)
         pending = later
     return results  # type: ignore[return-value]
 
 
 def _upsert_round(session: Session, model: Any, rows: list[Mapping[str, Any]], indexes: list[int],
                   key: tuple[str, ...], source_updated_col: str | None, audit: bool, actor: str,
-                  results: list[UpsertResult | None], hashed: bool = False) -> None:
+                  results: list[UpsertResult | None], hashed: bool = False,
+                  legacy_hash: Callable[[int], str] | None = None, prepared: bool = True) -> None:
     table = model.__table__
     key_cols = [table.c[c] for c in key]
     wanted = [tuple(rows[i][c] for c in key) for i in indexes]
@@ -186,15 +198,24 @@ def _upsert_round(session: Session, model: Any, rows: list[Mapping[str, Any]], i
     if hashed:  # (id, hash, owner, source time) first; the full row only where they differ
         light = [table.c.id, *key_cols, table.c.content_hash, table.c.owner_id,
                  *([table.c[source_updated_col]] if tracks_time else [])]
-        differ = []
+        differ, rehashed = [], []
         for found in _rows_by_key(session, table, key, key_cols, wanted, light):
-            values = rows[by_key[found[0]]]
+            index = by_key[found[0]]
+            values = rows[index]
             row = found[1]
-            same_time = not tracks_time or row[source_updated_col] == values.get(source_updated_col)
-            if same_time and row["content_hash"] == values["content_hash"] and row["owner_id"] == values["owner_id"]:
-                results[by_key[found[0]]] = UpsertResult(UpsertOutcome.UNCHANGED, row["id"])
+            same = ((not tracks_time or row[source_updated_col] == values.get(source_updated_col))
+                    and row["owner_id"] == values["owner_id"])
+            if same and row["content_hash"] == values["content_hash"]:
+                results[index] = UpsertResult(UpsertOutcome.UNCHANGED, row["id"])
+            elif (same and legacy_hash is not None and not is_current(row["content_hash"])
+                  and row["content_hash"] == legacy_hash(index)):
+                results[index] = UpsertResult(UpsertOutcome.UNCHANGED, row["id"])
+                rehashed.append({"pk": row["id"], "old": row["content_hash"], "new": values["content_hash"]})
             else:
                 differ.append(found[0])
+        if rehashed:  # the same record under an older hash version: only the hash is brought up to date
+            session.execute(update(table).where(table.c.id == bindparam("pk"), table.c.content_hash == bindparam("old"))
+                            .values(content_hash=bindparam("new")), rehashed)
         existing = dict(_rows_by_key(session, table, key, key_cols, differ, [table]))
         present = {k for k in wanted if results[by_key[k]] is not None} | set(existing)
     else:
@@ -209,17 +230,19 @@ def _upsert_round(session: Session, model: Any, rows: list[Mapping[str, Any]], i
             results[index] = _apply_to_existing(session, table, rows[index], key, existing[k], source_updated_col,
                                                 audit, actor)
     if new:
-        # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs with a cached statement
-        inserted = session.execute(
-            insert_for(session, table).on_conflict_do_nothing(index_elements=list(key))
-            .returning(table.c.id, *key_cols), [dict(rows[i]) for i in new]
-        ).all()
-        ids = {tuple(r[1:]): r[0] for r in inserted}
-        for index in new:
+        if prepared:  # one prepared executemany; None where another writer inserted the key meanwhile
+            new_ids = insert_new(session, table, [rows[i] for i in new], key)
+        else:  # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs
+            inserted = session.execute(
+                insert_for(session, table).on_conflict_do_nothing(index_elements=list(key))
+                .returning(table.c.id, *key_cols), [dict(rows[i]) for i in new]
+            ).all()
+            ids = {tuple(r[1:]): r[0] for r in inserted}
+            new_ids = [ids.get(tuple(rows[i][c] for c in key)) for i in new]
+        for index, pk in zip(new, new_ids):
             values = rows[index]
-            k = tuple(values[c] for c in key)
-            if k in ids:
-                results[index] = UpsertResult(UpsertOutcome.CREATED, ids[k])
+            if pk is not None:
+                results[index] = UpsertResult(UpsertOutcome.CREATED, pk)
                 if audit:
                     audits.append({"entity": table.name, "entity_key": entity_key(values, key), "action": "create",
                                    "owner_id": values.get("owner_id"), "actor": actor,
@@ -229,4 +252,8 @@ def _upsert_round(session: Session, model: Any, rows: list[Mapping[str, Any]], i
                                         audit=audit, actor=actor)
     if audits:
         now = datetime.now(timezone.utc)
-        insert_rows(session, AuditEntry.__table__, [dict(a, at=now) for a in audits])
+        rows_ = [dict(a, at=now) for a in audits]
+        if prepared:
+            insert_rows(session, AuditEntry.__table__, rows_)
+        else:
+            session.execute(insert(AuditEntry.__table__), rows_)

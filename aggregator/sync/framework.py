@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from platform_adapters.canonical import MappingResult, OrderStatus, Severity
-from platform_adapters.tabular.control import NUL_RE, find_control, visible
+from platform_adapters.tabular.control import NUL_RE, find_control, holds, visible
 from aggregator.logging_setup import redact_text
 from aggregator.events.emitters import run_finished
 from aggregator.jobs.lease import DEFAULT_TTL, Lease, LeaseHeld, LeaseLost, holder_id, take
@@ -275,7 +275,7 @@ def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWrit
                  raw_payload=pulled.raw, record_key=visible(f"{shop.shop_id}:{pulled.record_key}"), run_id=run_id)
             counts["failed"] += 1
             continue
-        damaged = find_control(result.record, "record", NUL_RE)
+        damaged = find_control(result.record, "record", NUL_RE) if holds(result.record, "\x00") else None
         if damaged is not None:  # no database column can hold it: parked whole, the batch goes on
             park(session, owner_id=shop.owner_id, source=source, kind="control_character",
                  reason=f"{damaged[0]} holds a NUL character (U+0000), which cannot be stored; the record is parked",

@@ -11,6 +11,7 @@ accepts it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -34,6 +35,41 @@ def describe_control(char: str) -> str:
 def visible(text: str) -> str:
     """``text`` with every forbidden control character written as a ``\\xNN`` escape."""
     return CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def holds(value: object, char: str) -> bool:
+    """Whether a string (key or value) anywhere in a decoded JSON value or a record holds ``char``: the
+    quick question asked of every record (no paths built); ``find_control`` then says where."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if char in item:
+                return True
+        elif kind is tuple or kind is list:
+            stack.extend(item)
+        elif kind is dict:
+            for key, inner in item.items():
+                if char in str(key):
+                    return True
+                stack.append(inner)
+        elif isinstance(item, str):
+            if char in item:
+                return True
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.items())
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack.extend(_fields_of(type(item))(item))
+    return False
+
+
+@functools.lru_cache(maxsize=256)
+def _fields_of(cls: type):
+    names = [f.name for f in dataclasses.fields(cls)]
+    return lambda record: [getattr(record, name) for name in names]
 
 
 def find_control(value: object, path: str = "$",

@@ -1,0 +1,122 @@
+"""The sync's order writes through prepared executemany store exactly what SQLAlchemy's Core inserts store:
+orders, lines, packages, audit entries and outbox events, on SQLite and PostgreSQL; a row stored under
+the previous content-hash version is recognised as the same record."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from aggregator.store.fingerprint import content_hash, is_current, record_hash
+from aggregator.store.marketplace_writer import write_orders
+from aggregator.store.models import AuditEntry, OrderLineRow, OrderPackageRow, OrderRow
+from aggregator.store.models.events import OutboxEventRow
+from aggregator.store.upsert import UpsertOutcome
+from platform_adapters.canonical import OrderStatus
+from platform_adapters.http.values import loads
+from platform_adapters.lazada.mapping import map_order as map_lazada
+from platform_adapters.shopee.mapping import map_order as map_shopee
+from platform_adapters.tiktok.mapping import map_order as map_tiktok
+from tests.store.factories import T0, make_order
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "marketplace"
+TABLES = (AuditEntry, OutboxEventRow, OrderLineRow, OrderPackageRow, OrderRow)
+
+
+def marketplace_orders() -> list:
+    """Orders of all three platforms, mapped from the recorded-style fixtures (lines, packages, NULLs)."""
+    shopee = map_shopee(loads((FIXTURES / "shopee" / "order_detail.json").read_bytes()), "900719925474099312").record
+    lazada = map_lazada(loads((FIXTURES / "lazada" / "order.json").read_bytes()), "1001", "SG", "SGD").record
+    tiktok = map_tiktok(loads((FIXTURES / "tiktok" / "order.json").read_bytes()), "7494").record
+    assert None not in (shopee, lazada, tiktok)
+    made = [make_order(f"A{n}", updated=T0 + timedelta(hours=n), qty=n + 1, price=f"{n}.50") for n in range(5)]
+    return [shopee, lazada, tiktok, *made]
+
+
+def snapshot(session: Session) -> dict:
+    """Everything the writes stored, minus surrogate ids and write times (lines by their order's key)."""
+    orders = {row.id: (row.platform, row.shop_id, row.order_id) for row in session.scalars(select(OrderRow))}
+    skip = {"id", "order_pk", "first_seen_at", "stored_at", "at", "created_at", "position"}
+
+    def rows(model):
+        out = []
+        for row in session.scalars(select(model)):
+            values = {c.name: getattr(row, c.key) for c in model.__table__.columns if c.name not in skip}
+            if "order_pk" in model.__table__.c:
+                values["order"] = orders[row.order_pk]
+            if "changes" in values or "data" in values:
+                values = {k: json.dumps(v, sort_keys=True) if k in ("changes", "data") else v for k, v in values.items()}
+            out.append(values)
+        return sorted(out, key=lambda v: json.dumps(v, sort_keys=True, default=str))
+
+    return {model.__tablename__: rows(model) for model in TABLES}
+
+
+def clear(session: Session) -> None:
+    for model in TABLES:
+        session.execute(delete(model))
+    session.commit()
+
+
+def scenario(session: Session, prepared: bool) -> list:
+    """New orders, then the same again with changes: unchanged, updated (status, lines), stale, new."""
+    first = marketplace_orders()
+    outcomes = [r.outcome for r in write_orders(session, first, "OWNER", prepared=prepared)]  # 8 new
+    session.commit()
+    later = first[0].updated_at + timedelta(minutes=5)
+    second = [
+        first[0],  # unchanged
+        replace(first[1], status=OrderStatus.CANCELLED, raw_status="canceled", updated_at=first[1].updated_at
+                + timedelta(hours=1)),  # status changed
+        replace(first[2], lines=first[2].lines[:1], updated_at=first[2].updated_at + timedelta(hours=1)),  # a line less
+        replace(first[3], status=OrderStatus.SHIPPED, updated_at=first[3].updated_at - timedelta(hours=1)),  # stale
+        make_order("NEW-1", updated=later), make_order("NEW-2", updated=later, qty=3),
+        make_order("NEW-1", updated=later + timedelta(hours=1), status=OrderStatus.SHIPPED),  # repeated key
+    ]
+    outcomes += [r.outcome for r in write_orders(session, second, "OWNER", prepared=prepared)]
+    session.commit()
+    return outcomes
+
+
+def test_prepared_writes_store_what_core_inserts_store(engine) -> None:
+    results, states = [], []
+    with Session(engine) as session:
+        for prepared in (True, False):
+            clear(session)
+            results.append(scenario(session, prepared))
+            states.append(snapshot(session))
+    assert results[0] == results[1]
+    assert results[0][:8] == [UpsertOutcome.CREATED] * 8
+    assert results[0][8:] == [UpsertOutcome.UNCHANGED, UpsertOutcome.UPDATED, UpsertOutcome.UPDATED,
+                              UpsertOutcome.STALE, UpsertOutcome.CREATED, UpsertOutcome.CREATED, UpsertOutcome.UPDATED]
+    assert states[0] == states[1]
+    assert states[0]["outbox_events"] and states[0]["audit_log"] and states[0]["order_packages"]
+
+
+def test_an_order_stored_under_the_previous_hash_version_is_unchanged(engine) -> None:
+    """A row written before ``record_hash`` (a version-1 sha256) is the same record when its version-1 hash
+    matches: UNCHANGED, no audit entry, no event, and the stored hash brought to the current version; a
+    record that differs is still UPDATED."""
+    orders = marketplace_orders()
+    with Session(engine) as session:
+        write_orders(session, orders, "OWNER")
+        for order in orders:  # as an older release stored them
+            session.execute(update(OrderRow).where(OrderRow.order_id == order.order_id)
+                            .values(content_hash=content_hash(order)))
+        session.commit()
+        audits = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
+        events = session.scalar(select(OutboxEventRow.id).order_by(OutboxEventRow.id.desc()).limit(1))
+        changed = replace(orders[-1], lines=orders[-1].lines[:0])  # same source time, a line less
+        outcomes = [r.outcome for r in write_orders(session, [*orders[:-1], changed], "OWNER")]
+        session.commit()
+        assert outcomes == [UpsertOutcome.UNCHANGED] * (len(orders) - 1) + [UpsertOutcome.UPDATED]
+        stored = dict(session.execute(select(OrderRow.order_id, OrderRow.content_hash)).all())
+        assert all(is_current(h) for h in stored.values())
+        assert stored[orders[0].order_id] == record_hash(orders[0])
+        new_audits = session.scalars(select(AuditEntry.entity_key).where(AuditEntry.id > audits)).all()
+        assert new_audits == [f"shopee|480012345|{changed.order_id}"]
+        assert session.scalar(select(OutboxEventRow.id).where(OutboxEventRow.id > (events or 0))) is None

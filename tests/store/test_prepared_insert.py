@@ -1,0 +1,50 @@
+"""The prepared inserts' shortcuts convert values exactly as the columns' own bind processors do."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+import pytest
+
+from aggregator.store.db import create_engine_for
+from aggregator.store.models import OrderRow
+from aggregator.store.prepared_insert import converters
+
+DIALECTS = {"sqlite": create_engine_for("sqlite://").dialect,
+            "postgresql": create_engine_for("postgresql+psycopg://postgres@127.0.0.1:5432/test").dialect}
+moments = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                       timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=8)),
+                                                  timezone(timedelta(hours=-5, minutes=-30))]))
+amounts = st.decimals(allow_nan=False, allow_infinity=False, min_value=Decimal("-1e15"), max_value=Decimal("1e15"))
+
+
+def general(dialect, column: str):
+    return OrderRow.__table__.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def fast(dialect, column: str):
+    [(_, process)] = converters(dialect, OrderRow.__table__, [column])
+    return process
+
+
+@pytest.mark.parametrize("name", sorted(DIALECTS))
+@given(moment=moments, amount=amounts)
+def test_shortcuts_equal_the_bind_processors(name, moment, amount) -> None:
+    dialect = DIALECTS[name]
+    for value in (moment, moment.astimezone(timezone.utc), None):
+        assert fast(dialect, "ordered_at")(value) == general(dialect, "ordered_at")(value)
+    for value in (amount, None, 7):
+        assert fast(dialect, "total_amount")(value) == general(dialect, "total_amount")(value)
+
+
+@pytest.mark.parametrize("name", sorted(DIALECTS))
+def test_shortcuts_refuse_what_the_columns_refuse(name) -> None:
+    dialect = DIALECTS[name]
+    with pytest.raises(ValueError):
+        fast(dialect, "ordered_at")(datetime(2026, 1, 1))
+    with pytest.raises(ValueError):
+        fast(dialect, "total_amount")(Decimal("NaN"))
+    with pytest.raises(TypeError):
+        fast(dialect, "total_amount")(1.5)
