@@ -41,7 +41,9 @@ class Settings(BaseSettings):
         default="in-process", description="in-process: jobs run inside the command (embedded default)"
     )
     broker_url: str = Field(default="redis://127.0.0.1:6379/0", description="Celery broker (Redis or RabbitMQ)")
-    result_backend: str | None = None
+    result_backend: str | None = Field(default=None, description=(
+        "Celery result backend (e.g. the Redis URL); with one, an owner's matching fans out over the workers "
+        "(one task per partition, a chord); without, each owner is matched whole on one worker"))
     task_queue: str = "aggregator"
     sync_interval_seconds: int = Field(default=300, description="how often every active shop is synced")
     match_interval_seconds: int = Field(default=900, description="how often matching runs for every owner")
@@ -65,6 +67,10 @@ class Settings(BaseSettings):
     lease_ttl_seconds: float = Field(default=30.0, gt=0, le=600, description=(
         "time-to-live of a job's lease; a heartbeat renews it every third of it, so a dead worker's lease "
         "lapses within this time (at once when the dead worker was on this host)"))
+    match_run_lease_seconds: float = Field(default=600.0, gt=0, le=86400, description=(
+        "under Celery with a result backend an owner's match fans out into one task per partition; the run "
+        "holds the owner's match lease this long between its tasks (each task renews it while it works), so a "
+        "run lost with its broker frees the owner within this time"))
     job_runs_retention_days: int = Field(default=30, ge=1, description=(
         "finished executions of scheduled jobs (job_runs) older than this are deleted by the prune-job-runs job"))
     db_retry_seconds: float = Field(default=60.0, ge=0, le=3600, description=(

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, chord
+from celery.exceptions import Retry
 
 from aggregator.config import Settings
-from aggregator.jobs import work
+from aggregator.jobs import match_fanout, work
 from aggregator.jobs.history import record_failure, recorded
 from aggregator.jobs.schedule import JOBS, beat_schedule, job_named, retry_delay, transient
 
@@ -92,11 +93,7 @@ def make_celery(settings: Settings) -> Celery:
                                                 lambda: work.recover_lost_pushes(settings), attempt=attempt(task)),
                          base=30.0)
 
-    def owner_tasks(job: str, task_name: str, fan_out_name: str) -> None:
-        @task_named(task_name, max_retries=20)
-        def unit(task, owner_id: str) -> dict:
-            return _retrying(task, lambda: work.run_owner_unit(settings, job, owner_id, attempt(task)), base=10.0)
-
+    def owners_fan_out(job: str, fan_out_name: str, unit: Task) -> None:
         @task_named(fan_out_name, max_retries=job_named(job).max_retries)
         def fan_out(task) -> int:
             def body() -> int:
@@ -107,8 +104,57 @@ def make_celery(settings: Settings) -> Celery:
 
             return _retrying(task, lambda: recorded(engine(), job, body, attempt=attempt(task)))
 
-    owner_tasks("match-owners", "aggregator.match_owner", "aggregator.match_due")
-    owner_tasks("book-settlements", "aggregator.book_settlements", "aggregator.book_due")
+    def run_step(task: Task, ticket: dict, step: str, body: Callable[[], Any]) -> Any:
+        """A step of a fanned-out match: transient errors retried per the job table, a step that gives up
+        fails the run (``match_fanout.fail``) and raises, so the chord's callback never runs."""
+        try:
+            return _retrying(task, body, base=10.0)
+        except Retry:
+            raise
+        except Exception as exc:
+            match_fanout.fail(settings, ticket, step, exc)
+            raise
+
+    match_retries = job_named(match_fanout.JOB).max_retries
+
+    @task_named("aggregator.match_partition", max_retries=match_retries)
+    def match_partition_task(task, ticket: dict, partitions: list[str]) -> dict:
+        return run_step(task, ticket, f"partition {', '.join(partitions)}",
+                        lambda: match_fanout.match_partition(settings, ticket, partitions))
+
+    @task_named("aggregator.finish_match", max_retries=match_retries)
+    def finish_match_task(task, outcomes: list[dict], ticket: dict) -> dict:
+        return run_step(task, ticket, "finalize", lambda: match_fanout.finish(settings, ticket, outcomes))
+
+    @task_named("aggregator.match_owner", max_retries=20)
+    def match_owner_task(task, owner_id: str, full: bool = False) -> dict:
+        """One owner's match: fanned out per partition (a chord) when results can be collected, else whole
+        on this worker (the embedded path's ``work.match_owner``)."""
+        if not settings.result_backend:
+            return _retrying(task, lambda: recorded(engine(), match_fanout.JOB,
+                                                    lambda: work.match_owner(settings, owner_id, full),
+                                                    target=owner_id, owner_id=owner_id, attempt=attempt(task)),
+                             base=10.0)
+        ticket = _retrying(task, lambda: match_fanout.begin(settings, owner_id, full=full, attempt=attempt(task)),
+                           base=10.0)
+        partitions = ticket["plan"]["partitions"]
+        if not partitions:  # nothing to re-match: the ledger is still brought in line, here
+            return run_step(task, ticket, "finalize", lambda: match_fanout.finish(settings, ticket, []))
+        try:
+            chord([match_partition_task.s(ticket, [p]) for p in partitions])(finish_match_task.s(ticket))
+        except Exception as exc:  # the broker refused the run's tasks: nothing of it will run
+            match_fanout.fail(settings, ticket, "dispatch", exc)
+            raise
+        return {"owner_id": owner_id, "status": "fanned out", "partitions": len(partitions),
+                "job_run": ticket["job_run"]}
+
+    @task_named("aggregator.book_settlements", max_retries=20)
+    def book_settlements_task(task, owner_id: str) -> dict:
+        return _retrying(task, lambda: work.run_owner_unit(settings, "book-settlements", owner_id, attempt(task)),
+                         base=10.0)
+
+    owners_fan_out(match_fanout.JOB, "aggregator.match_due", match_owner_task)
+    owners_fan_out("book-settlements", "aggregator.book_due", book_settlements_task)
 
     def rates_job(source: str) -> str:
         """The table's job fetching ``source`` (fx-ecb-daily, fx-nbp-daily, …)."""

@@ -3,7 +3,9 @@
 ``recorded(engine, job, target)`` wraps one execution (Celery task or embedded scheduler alike): a
 row ``running`` first, then ``succeeded`` with the job's result, ``busy`` when another worker held
 its lease, or ``failed`` with the error (secrets redacted). Recording never hides the job's own
-outcome: when the database is away the execution still runs and raises as it would.
+outcome: when the database is away the execution still runs and raises as it would. An execution
+that spans several tasks (a fanned-out match, ``match_fanout``) opens its row with ``start_run`` and
+closes it with ``end_run`` from whichever task ends it.
 
 ``failing(session)`` answers "which jobs keep failing": per (job, target) the failures since its
 last success, newest first; ``aggregator runs list`` warns about them and ``GET /api/v1/job-runs``
@@ -37,7 +39,8 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _start(engine: Engine, job: str, target: str, owner_id: str | None, attempt: int) -> int | None:
+def start_run(engine: Engine, job: str, target: str, owner_id: str | None, attempt: int) -> int | None:
+    """A ``running`` row for one execution of ``job``; its id (None when it could not be written)."""
     try:
         with session_scope(engine) as session:
             row = JobRun(job=job, target=target, owner_id=owner_id, status="running", attempt=attempt,
@@ -50,12 +53,14 @@ def _start(engine: Engine, job: str, target: str, owner_id: str | None, attempt:
         return None
 
 
-def _end(engine: Engine, run_id: int | None, status: str, error: str | None, result: Any) -> None:
+def end_run(engine: Engine, run_id: int | None, status: str, error: str | None, result: Any) -> None:
+    """Close execution ``run_id`` as ``status`` (``error_text`` makes the error of an exception); an
+    execution already closed keeps its outcome (the first task of a fanned-out run to fail names the error)."""
     if run_id is None:
         return
     try:
         with session_scope(engine) as session:
-            session.execute(update(JobRun).where(JobRun.id == run_id).values(
+            session.execute(update(JobRun).where(JobRun.id == run_id, JobRun.status == "running").values(
                 status=status, error=error, finished_at=_now(), result=to_jsonable(result) if result else None))
     except Exception as exc:
         log.warning("job run #%s: could not record its end (%s)", run_id, type(exc).__name__)
@@ -64,25 +69,30 @@ def _end(engine: Engine, run_id: int | None, status: str, error: str | None, res
 def recorded(engine: Engine, job: str, work: Callable[[], T], *, target: str = "", owner_id: str | None = None,
              attempt: int = 1) -> T:
     """Run ``work`` as one execution of ``job`` (for ``target``), recorded in ``job_runs``."""
-    run_id = _start(engine, job, target, owner_id, attempt)
+    run_id = start_run(engine, job, target, owner_id, attempt)
     try:
         result = work()
     except LeaseHeld as exc:
-        _end(engine, run_id, "busy", str(exc), None)
+        end_run(engine, run_id, "busy", str(exc), None)
         raise
     except Exception as exc:
-        _end(engine, run_id, "failed", redact_text(f"{type(exc).__name__}: {exc}")[:2000], None)
+        end_run(engine, run_id, "failed", error_text(exc), None)
         raise
     status = "busy" if isinstance(result, dict) and result.get("status") == "busy" else "succeeded"
-    _end(engine, run_id, status, None, result)
+    end_run(engine, run_id, status, None, result)
     return result
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception as ``job_runs.error`` stores it: its type and message, secrets redacted, bounded."""
+    return redact_text(f"{type(exc).__name__}: {exc}")[:2000]
 
 
 def record_failure(engine: Engine, job: str, exc: BaseException, *, target: str = "",
                    owner_id: str | None = None, attempt: int = 1) -> None:
     """Record a unit of ``job`` that failed outside ``recorded`` (a shop's sync that raised)."""
-    run_id = _start(engine, job, target, owner_id, attempt)
-    _end(engine, run_id, "failed", redact_text(f"{type(exc).__name__}: {exc}")[:2000], None)
+    run_id = start_run(engine, job, target, owner_id, attempt)
+    end_run(engine, run_id, "failed", error_text(exc), None)
 
 
 def prune(session: Session, before: datetime) -> int:

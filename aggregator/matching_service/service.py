@@ -34,9 +34,9 @@ from aggregator.store.models.matching import (
 from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.tenancy import OwnerRow
 from aggregator.tenancy import require_owner
-from matching.engine import MatchResult, prepare_input
+from matching.engine import MatchResult, match_prepared, prepare_input
 from matching.exceptions import EXCEPTION_COLUMNS
-from matching.incremental import match_full, match_incremental
+from matching.incremental import fingerprints, match_full, match_incremental, membership, restrict
 from matching.linker import LINK_COLUMNS
 from matching.title import derive_title_events
 from matching.title.events import LEDGER_COLUMNS
@@ -134,6 +134,21 @@ def _store_title(session: Session, ledger: pd.DataFrame, owner_id: str | None, n
     return new, retracted
 
 
+def _store_title_and_values(session: Session, prepared, links: pd.DataFrame, policy, owner_id: str | None,
+                            now: datetime, owner_of: OwnerOfKey) -> tuple[list[dict], list[dict]]:
+    """Derive the title ledger from ``links``, store it (with its live events) and replace the lots' unit
+    values; returns (added, retracted) events."""
+    ledger = derive_title_events(prepared, links, policy, load_endorsements(session, owner_id),
+                                 load_transit_lots(session, owner_id))
+    added, retracted = _store_title(session, ledger, owner_id, now)
+    emitters.title_events(session, added, owner_of, retracted=retracted)
+    session.execute(_owner_filter(delete(LotValueRow), LotValueRow.owner_id, owner_id))
+    values = lot_unit_values(prepared, links)
+    _insert(session, LotValueRow, [{"owner_id": k.split("|")[0], "lot_key": k, "unit_value": v, "currency": c,
+                                    "basis": b} for k, (v, c, b) in sorted(values.items())])
+    return added, retracted
+
+
 def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None,
               policy_path: Path | None = None, fence: Callable[[Session], None] | None = None) -> MatchSummary:
     """Match (incrementally unless ``full``) and store; ``policy_path`` is the title policy TOML, if any.
@@ -160,18 +175,94 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
         store_match_exceptions(session, result.exceptions[result.exceptions["partition"].isin(redo)], redo, now,
                                owner_of)
         _store_partitions(session, result, previous, redo)
-        prepared = result.prepared or prepare_input(inp)
-        ledger = derive_title_events(prepared, result.links, policy, load_endorsements(session, owner_id),
-                                     load_transit_lots(session, owner_id))
-        added, retracted = _store_title(session, ledger, owner_id, now)
-        emitters.title_events(session, added, owner_of, retracted=retracted)
-        stale_values = delete(LotValueRow)
-        session.execute(_owner_filter(stale_values, LotValueRow.owner_id, owner_id))
-        values = lot_unit_values(prepared, result.links)
-        _insert(session, LotValueRow, [{"owner_id": k.split("|")[0], "lot_key": k, "unit_value": v, "currency": c,
-                                        "basis": b} for k, (v, c, b) in sorted(values.items())])
+        added, retracted = _store_title_and_values(session, result.prepared or prepare_input(inp), result.links,
+                                                   policy, owner_id, now, owner_of)
         if fence is not None:
             fence(session)
         return MatchSummary(partitions=len(result.fingerprints), rematched=len(result.rematched),
                             links=len(result.links), exceptions=len(result.exceptions), title_events_added=len(added),
                             title_events_retracted=len(retracted))
+
+
+# --- one owner's run in steps that can run apart (``aggregator.jobs.match_fanout`` runs the partition
+# steps on several workers): plan -> match_partitions (disjoint sets, in parallel) -> finalize_match.
+@dataclass(frozen=True)
+class MatchPlan:
+    """What one owner's run re-matches: ``partitions`` (changed, new or vanished; every one with ``full``)."""
+
+    owner_id: str
+    partitions: tuple[str, ...]
+    started_at: datetime
+    full: bool = False
+    policy_hash: str = ""
+
+
+@dataclass(frozen=True)
+class PartitionOutcome:
+    partitions: tuple[str, ...]
+    rematched: tuple[str, ...]
+    links: int
+    exceptions: int
+
+
+def plan_match(engine: Engine, owner_id: str, *, full: bool = False, policy_path: Path | None = None) -> MatchPlan:
+    """The owner's partitions whose fingerprint differs from the stored one (all of them with ``full``)."""
+    started = datetime.now(UTC)
+    with session_scope(engine) as session:
+        require_owner(session, owner_id)
+        current = fingerprints(prepare_input(load_input(session, owner_id)))
+        stored = load_previous(session, owner_id).fingerprints
+    if full or not stored:
+        redo = set(current) | set(stored)
+    else:
+        redo = {p for p, fp in current.items() if stored.get(p) != fp} | (set(stored) - set(current))
+    return MatchPlan(owner_id, tuple(sorted(redo)), started, full)
+
+
+def match_partitions(engine: Engine, plan: MatchPlan, partitions, *,
+                     fence: Callable[[Session], None] | None = None) -> PartitionOutcome:
+    """Match ``partitions`` of ``plan``'s owner and replace their links, match exceptions and fingerprints,
+    in one transaction (``fence`` called before it commits); disjoint sets may run at the same time."""
+    wanted = set(partitions)
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        inp = load_input(session, plan.owner_id)
+        prepared = prepare_input(inp)
+        members = membership(prepared)
+        current = {p: fp for p, fp in fingerprints(prepared, None, members).items() if p in wanted}
+        present = set(current)
+        fresh = match_prepared(restrict(prepared, present, members), partitions=present)
+        result = MatchResult(fresh.links[fresh.links["partition"].isin(present)].reset_index(drop=True),
+                             fresh.exceptions[fresh.exceptions["partition"].isin(present)].reset_index(drop=True),
+                             tuple(sorted(wanted)), current)
+        previous = load_previous(session, plan.owner_id)
+        previous = MatchResult(previous.links, previous.exceptions,
+                               fingerprints={p: fp for p, fp in previous.fingerprints.items() if p in wanted})
+        owner_of = OwnerOfKey(session)
+        emitters.links_added(session, _store_links(session, result, previous, wanted, plan.owner_id), owner_of)
+        store_match_exceptions(session, result.exceptions, wanted, now, owner_of)
+        _store_partitions(session, result, previous, wanted)
+        if fence is not None:
+            fence(session)
+    return PartitionOutcome(tuple(sorted(wanted)), tuple(sorted(wanted)), len(result.links), len(result.exceptions))
+
+
+def finalize_match(engine: Engine, plan: MatchPlan, *, policy_path: Path | None = None,
+                   fence: Callable[[Session], None] | None = None) -> MatchSummary:
+    """The owner's title ledger and lot values from its stored links, in one transaction (``fence`` before
+    it commits); run once after every ``match_partitions`` of ``plan``."""
+    now = datetime.now(UTC)
+    owner_id = plan.owner_id
+    with session_scope(engine) as session:
+        names = dict(session.execute(select(OwnerRow.owner_id, OwnerRow.name)).all())
+        policy = load_policy_book(policy_path, names)
+        inp = load_input(session, owner_id)
+        stored = load_previous(session, owner_id)
+        prepared = prepare_input(inp)
+        added, retracted = _store_title_and_values(session, prepared, stored.links, policy, owner_id, now,
+                                                   OwnerOfKey(session))
+        if fence is not None:
+            fence(session)
+        return MatchSummary(partitions=len(stored.fingerprints), rematched=len(plan.partitions),
+                            links=len(stored.links), exceptions=len(stored.exceptions),
+                            title_events_added=len(added), title_events_retracted=len(retracted))

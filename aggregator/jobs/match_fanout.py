@@ -1,0 +1,146 @@
+"""One owner's matching fanned out over the workers: a plan, one task per partition, a finalizing callback.
+
+Under Celery with a result backend, the ``match-owners`` unit of an owner is a chord
+(``celery_app``): ``begin`` opens the run, ``match_partition`` runs in the chord's header once per
+partition of the plan, on any worker, and ``finish`` is its callback. The steps are the matching
+service's (``matching_service.service``: ``plan_match``, ``match_partitions``, ``finalize_match``);
+the embedded scheduler and a Celery deployment without a result backend run the same steps one after
+the other in one process (``work.match_owner`` → ``run_match``).
+
+One logical match per owner at a time: ``begin`` takes the owner's lease ``match:<owner>`` for the
+*run* (holder ``match-run:<id>``, not a process: its tasks run anywhere), for
+``match_run_lease_seconds`` between tasks; each task renews it at its start, keeps it alive with a
+heartbeat while it works and commits only while the run still holds it (fencing: a partition task of
+a run that was replaced rolls back, ``LeaseLost``). ``finish`` records the run as succeeded and frees
+the lease. A task that gives up (a non-transient error, or transient ones past the job table's
+retries) calls ``fail``: the run is recorded as failed, naming the partition and the error, and the
+lease is freed, so the run's other tasks commit nothing more and the next run starts at once; the
+chord's callback then never runs.
+
+A task message carries a ``ticket``: ids, the plan and the lease's name, holder and token, all JSON.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from aggregator.config import Settings
+from aggregator.jobs.history import end_run, error_text, start_run
+from aggregator.jobs.lease import Lease, LeaseHeld, acquire, holder_id
+from aggregator.matching_service.service import MatchPlan, finalize_match, match_partitions, plan_match
+
+log = logging.getLogger(__name__)
+
+JOB = "match-owners"
+
+
+def plan_to_json(plan: MatchPlan) -> dict[str, Any]:
+    """The plan as JSON values (datetimes as ISO 8601, tuples as lists)."""
+    return {f.name: _jsonable(getattr(plan, f.name)) for f in fields(plan)}
+
+
+def plan_from_json(data: dict[str, Any]) -> MatchPlan:
+    """``plan_to_json`` read back; a field the message lacks is refused by name (a worker of another version)."""
+    values = {}
+    for f in fields(MatchPlan):
+        if f.name not in data:
+            raise ValueError(f"match plan message lacks {f.name!r} (a worker of another version sent it?)")
+        value, kind = data[f.name], str(f.type)
+        if "datetime" in kind and isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        elif kind.startswith("tuple") and isinstance(value, list):
+            value = tuple(value)
+        values[f.name] = value
+    return MatchPlan(**values)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _engine(settings: Settings) -> Engine:
+    from aggregator.jobs.work import engine_for
+
+    return engine_for(settings.effective_database_url)
+
+
+def _lease(settings: Settings, ticket: dict[str, Any]) -> Lease:
+    """The run's lease as this task holds it (same name, holder and token as when the run began)."""
+    held = ticket["lease"]
+    return Lease(_engine(settings), held["name"], held["holder"], int(held["token"]),
+                 timedelta(seconds=float(held["ttl"])))
+
+
+def begin(settings: Settings, owner_id: str, *, full: bool = False, attempt: int = 1) -> dict[str, Any]:
+    """Open one owner's run: its ``job_runs`` row, the owner's match lease for the run, the plan.
+
+    Raises ``LeaseHeld`` (the row says ``busy``) while another run or worker matches the owner."""
+    engine = _engine(settings)
+    run_id = start_run(engine, JOB, owner_id, owner_id, attempt)
+    try:
+        lease = acquire(engine, f"match:{owner_id}", f"match-run:{uuid.uuid4().hex}",
+                        timedelta(seconds=settings.match_run_lease_seconds))
+    except LeaseHeld as exc:
+        end_run(engine, run_id, "busy", str(exc), None)
+        raise
+    ticket = {"owner_id": owner_id, "job_run": run_id,
+              "lease": {"name": lease.name, "holder": lease.holder, "token": lease.token,
+                        "ttl": lease.ttl.total_seconds()}}
+    try:
+        ticket["plan"] = plan_to_json(plan_match(engine, owner_id, full=full))
+    except Exception as exc:
+        fail(settings, ticket, "planning", exc)
+        raise
+    return ticket
+
+
+def match_partition(settings: Settings, ticket: dict[str, Any], partitions: list[str]) -> dict[str, Any]:
+    """Match ``partitions`` of the ticket's plan and store them, only while the run holds its lease."""
+    lease = _lease(settings, ticket)
+    lease.renew()  # LeaseLost at once when the run was replaced while this task waited in the queue
+    lease.start_heartbeat()
+    try:
+        outcome = match_partitions(lease.engine, plan_from_json(ticket["plan"]), partitions, fence=lease.check)
+    finally:
+        lease.stop_heartbeat()
+    return {"partitions": list(outcome.partitions), "rematched": list(outcome.rematched), "links": outcome.links,
+            "exceptions": outcome.exceptions, "worker": holder_id()}
+
+
+def finish(settings: Settings, ticket: dict[str, Any], outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chord's callback: title ledger, lot values and events of the run (fenced), the run recorded as
+    succeeded, the lease freed."""
+    lease = _lease(settings, ticket)
+    lease.renew()
+    lease.start_heartbeat()
+    try:
+        summary = finalize_match(lease.engine, plan_from_json(ticket["plan"]), fence=lease.check)
+    finally:
+        lease.stop_heartbeat()
+    result = {"owner_id": ticket["owner_id"], "partitions": len(outcomes),
+              "workers": sorted({o.get("worker", "") for o in outcomes}),
+              "links": summary.links, "exceptions": summary.exceptions, "rematched": summary.rematched,
+              "title_events_added": summary.title_events_added,
+              "title_events_retracted": summary.title_events_retracted, "fanned_out": True}
+    end_run(lease.engine, ticket.get("job_run"), "succeeded", None, result)
+    lease.release()
+    log.info("match %s: %s (%d partition task(s))", ticket["owner_id"], summary.describe(), len(outcomes))
+    return result
+
+
+def fail(settings: Settings, ticket: dict[str, Any], step: str, exc: BaseException) -> None:
+    """A step of the run gave up: the run is recorded as failed (which step, what error) and its lease
+    freed if the run still holds it (a run replaced meanwhile leaves its successor's lease alone)."""
+    lease = _lease(settings, ticket)
+    end_run(lease.engine, ticket.get("job_run"), "failed", f"{step}: {error_text(exc)}"[:2000], None)
+    lease.release()
+    log.warning("match %s failed at %s: %s", ticket["owner_id"], step, error_text(exc))
