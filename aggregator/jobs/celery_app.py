@@ -6,6 +6,10 @@ reads the same table). A task that fails with an error that really occurs and pa
 (``schedule.transient``: a platform or rate publisher unreachable or throttling, the database away,
 another worker holding the lease) is retried with backoff; every execution of a scheduled job is
 recorded in ``job_runs``.
+
+With a result backend, an owner's matching fans out: ``aggregator.match_owner`` plans the run and
+sends a chord of ``aggregator.match_partition`` (one per partition, on any worker) whose callback
+``aggregator.finish_match`` finalizes it (``match_fanout``); without one, the owner is matched whole.
 """
 from __future__ import annotations
 

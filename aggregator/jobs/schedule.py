@@ -3,7 +3,7 @@
 the same times, whichever runs them.
 
 A job has a Celery task (beat enqueues it; sync, matching and booking fan out into one task per shop
-or owner) and an inline body for the embedded scheduler (the same work, one unit after the other in
+or owner, and an owner's matching further into one task per partition, ``match_fanout``) and an inline body for the embedded scheduler (the same work, one unit after the other in
 this process). A unit that fails with an error that really occurs and passes (``transient``: a
 marketplace or rate publisher unreachable, throttling or answering 5xx, the database away, another
 worker holding the lease) is retried with backoff, ``max_retries`` times; anything else fails at
