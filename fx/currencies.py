@@ -29,6 +29,13 @@ def minor_units(code: str) -> int:
     return 0 if exponent is None else int(exponent)
 
 
+def minor_units_other_than_two() -> dict[str, int]:
+    """Every active ISO 4217 code whose minor units are not 2 (``VND``: 0, ``BHD``: 3): what a client needs
+    besides the default to write amounts as the server does (``fx.display.format_amount``)."""
+    table = {currency.code: minor_units(currency.code) for currency in iso4217.Currency}
+    return {code: digits for code, digits in sorted(table.items()) if digits != 2}
+
+
 def cash_digits(code: str) -> int:
     """Digits used when a marketplace or bank actually settles ``code`` in cash."""
     return CASH_DIGITS_OVERRIDES.get(code, minor_units(code))

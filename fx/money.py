@@ -2,7 +2,8 @@
 
 Arithmetic refuses mixed currencies and floats. Amounts keep full precision until they are booked;
 ``Money.round`` rounds to the currency's minor units with an explicit rounding mode (HALF_UP by
-default, the journal convention) and the caller records which mode it used.
+default, the journal convention) and the caller records which mode it used. ``format_amount`` is how an
+amount is printed anywhere (``str(Money)`` included) is ``fx.display.format_amount``.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from fx.currencies import cash_digits, minor_units
+from fx.display import format_amount
 
 
 class CurrencyMismatch(ValueError):
@@ -139,4 +141,4 @@ class Money:
         return cls(Decimal(units).scaleb(-digits), currency)
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
+        return f"{format_amount(self.amount, self.currency)} {self.currency}"

@@ -19,16 +19,20 @@ from decimal import Decimal
 
 import pandas as pd
 
+from fx.money import Money
+
 EXPIRY_COLUMNS = ["warehouse_code", "sku", "lot_id", "batch_no", "expiry_date", "days_to_expiry", "on_hand",
                   "daily_demand", "days_of_cover", "sold_before_expiry", "at_risk", "value_at_risk", "currency",
                   "status"]
 NEAR_DAYS = 30
 
 
-def _value(unit, qty: float) -> Decimal | None:
+def _value(unit, qty: float, currency: str | None) -> Decimal | None:
+    """The units' value at cost, to the cost currency's minor units (none without a unit cost)."""
     if unit is None or (isinstance(unit, float) and math.isnan(unit)):
         return None
-    return (Decimal(str(unit)) * Decimal(str(qty))).quantize(Decimal("0.01")) if qty else Decimal("0.00")
+    value = Decimal(str(unit)) * Decimal(str(qty))
+    return Money(value, currency).round().amount if isinstance(currency, str) and currency else value
 
 
 def expiry_risk(lots: pd.DataFrame, daily: dict[tuple[str, str], float], as_of: datetime, *,
@@ -57,7 +61,7 @@ def expiry_risk(lots: pd.DataFrame, daily: dict[tuple[str, str], float], as_of: 
                          "expiry_date": lot.expiry_date.isoformat(), "days_to_expiry": days, "on_hand": units,
                          "daily_demand": rate, "days_of_cover": cover if math.isfinite(cover) else float("nan"),
                          "sold_before_expiry": int(sold), "at_risk": units - int(sold),
-                         "value_at_risk": _value(lot.unit_cost, units - int(sold)), "currency": lot.currency or "",
+                         "value_at_risk": _value(lot.unit_cost, units - int(sold), lot.currency), "currency": lot.currency or "",
                          "status": status})
         for lot in part[part["expiry_date"].isna()].itertuples(index=False):
             rows.append({"warehouse_code": warehouse, "sku": sku, "lot_id": lot.lot_id, "batch_no": lot.batch_no,

@@ -6,7 +6,8 @@
 * ``json``: one array of objects keyed by column (Decimals as exact strings, instants ISO 8601).
 
 A verb declares ``@format_option()`` and calls ``render(rows, columns, fmt)``; rows are mappings
-(keyed by column) or sequences (in column order). ``--out FILE`` verbs open it with ``open_out`` (or check
+(keyed by column) or sequences (in column order); amounts are named with ``money=`` and printed with
+their currency's minor units (``fx.money.format_amount``). ``--out FILE`` verbs open it with ``open_out`` (or check
 it with ``check_out_path`` before their work): an empty name, a folder, or a folder that does not exist
 is refused as a bad ``--out`` (exit 2; no folder is created), a refused write as a ``UserError``.
 """
@@ -61,11 +62,27 @@ def _json_value(value: Any) -> Any:
     return converted if isinstance(converted, (str, int, float, bool, list, dict)) else str(value)
 
 
+def money_cells(records: list[dict[str, Any]], money: Mapping[str, str]) -> list[dict[str, Any]]:
+    """``records`` with each amount column (``money``: amount column -> its currency's column) printed with
+    its currency's minor units (``fx.money.format_amount``: 873000 VND, 12.50 USD; never rounded)."""
+    from fx.display import format_amount
+
+    for record in records:
+        for amount, currency in money.items():
+            value = record.get(amount)
+            if value is not None and cell_text(value) != "":
+                record[amount] = format_amount(value, record.get(currency) or None)
+    return records
+
+
 def render(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str], fmt: str,
-           out: TextIO | None = None) -> int:
-    """Print ``rows`` in ``fmt`` to ``out`` (standard output by default); returns the row count."""
+           out: TextIO | None = None, *, money: Mapping[str, str] | None = None) -> int:
+    """Print ``rows`` in ``fmt`` to ``out`` (standard output by default); returns the row count. ``money``
+    names the amount columns and the column holding each one's currency."""
     stream = out if out is not None else sys.stdout
     records = list(_as_dicts(rows, columns))
+    if money:
+        money_cells(records, money)
     if fmt == "csv":
         writer = safe_writer(stream, lineterminator="\n")
         writer.writerow(columns)

@@ -46,7 +46,8 @@ def statements_list(app: AppContext, owner_id: str, platform: str | None, shop_i
 
     with session_scope(app.ready_engine()) as session:
         rows = list_statements(session, owner_id, platform=platform, shop_id=shop_id, check=check, limit=limit)
-    render(rows, STATEMENT_COLUMNS, fmt)
+    render(rows, STATEMENT_COLUMNS, fmt, money=dict.fromkeys(("declared_total", "lines_total", "difference", "payout",
+                                                          "reserve"), "currency"))
 
 
 @statements.command(name="show", help="One statement: totals, lines by category, its lines, booking and journals.")
@@ -58,6 +59,7 @@ def statements_show(app: AppContext, owner_id: str, ref: str, fmt: str) -> None:
     import json
 
     from aggregator.settlement.queries import StatementNotFound, get_statement
+    from fx.display import format_amount
     from aggregator.store.db import session_scope
     from aggregator.store.jsonutil import to_jsonable
 
@@ -73,17 +75,27 @@ def statements_show(app: AppContext, owner_id: str, ref: str, fmt: str) -> None:
                               ensure_ascii=False, indent=1))
         return
     s = detail.statement
-    click.echo(f"statement {s['statement']} issued {s['issued_at'].isoformat()} in {s['currency']}")
-    click.echo(f"  declared {s['declared_total']}  lines {s['lines_total']}  difference {s['difference']}  "
-               f"check {s['check']}")
-    click.echo(f"  payout {s['payout']}  reserve {s['reserve'] if s['reserve'] is not None else '—'}  status {s['payment_status']}  "
+    ccy = s["currency"]
+
+    def amount(value) -> str:  # noqa: ANN001 - a Decimal, a text from the platform, or None
+        try:
+            return "—" if value is None else format_amount(value, ccy)
+        except ArithmeticError:  # a platform total that is not a number: as it came
+            return str(value)
+
+    click.echo(f"statement {s['statement']} issued {s['issued_at'].isoformat()} in {ccy}")
+    click.echo(f"  declared {amount(s['declared_total'])}  lines {amount(s['lines_total'])}  "
+               f"difference {amount(s['difference'])}  check {s['check']}")
+    click.echo(f"  payout {amount(s['payout'])}  reserve {amount(s['reserve'])}  status {s['payment_status']}  "
                f"payout id {s['payout_id'] or '-'}")
     if detail.breakdown:
-        click.echo("  platform totals: " + ", ".join(f"{k} {v}" for k, v in sorted(detail.breakdown.items())))
+        click.echo("  platform totals: " + ", ".join(f"{k} {amount(v)}" for k, v in sorted(detail.breakdown.items())))
     click.echo("by category:")
-    render([{"category": k, "amount": v} for k, v in detail.by_category.items()], ("category", "amount"), "table")
+    render([{"category": k, "amount": amount(v)} for k, v in detail.by_category.items()], ("category", "amount"),
+           "table")
     click.echo(f"lines ({len(detail.lines)}):")
-    render(detail.lines, ("order_id", "kind", "raw_kind", "amount", "description", "transaction_id"), "table")
+    render(detail.lines, ("order_id", "kind", "raw_kind", "amount", "currency", "description", "transaction_id"),
+           "table", money={"amount": "currency"})
     if detail.booking is None:
         click.echo("booking: not booked yet (aggregator settlements book)")
     else:
@@ -111,7 +123,8 @@ def orders(app: AppContext, owner_id: str, status: str | None, platform: str | N
     with session_scope(app.ready_engine()) as session:
         rows = list_reconciliations(session, owner_id, status=status, platform=platform, shop_id=shop_id,
                                     limit=limit)
-    render(rows, RECON_COLUMNS, fmt)
+    render(rows, RECON_COLUMNS, fmt, money=dict.fromkeys(("order_gross", "deductions", "expected_net", "settled",
+                                                       "difference"), "currency"))
 
 
 @command.command(name="reconcile", help="Reconcile an owner's changed orders and statements (no booking).")

@@ -203,13 +203,14 @@ def _print_valued_position(engine, at: datetime, console: Console) -> None:
     """The title position per owner and stage, each lot at its cost in the owner's base currency at the
     rates of the instant, with the rate paths (what ``aggregator title position`` prints)."""
     from aggregator.matching_service.queries import valued_position_at
+    from fx.money import Money
 
     valued = valued_position_at(engine, at)
     table = Table("owner", "stage", "holder", "qty", "value", "unvalued",
                   title=f"title position {at:%Y-%m-%d %H:%M} UTC, at cost in base currency")
     paths: set[str] = set()
     for row in valued.itertuples(index=False):
-        value = (f"{Decimal(row.value).quantize(Decimal('0.01'))} {row.currency}"  # exact in the store; cents here
+        value = (str(Money(Decimal(row.value), row.currency).round())  # exact in the store; minor units here
                  if row.value is not None and not pd.isna(row.value) else "")
         if row.unconverted:
             value = (value + "; " if value else "") + str(row.unconverted)

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from fx.currencies import UnknownCurrency, minor_units
+from fx.display import format_amount  # noqa: F401 - the one amount format, used by every layout
 from fx.journal import Journal
 
 #: The columns of the canonical export, in order (exactly those of the reference sample).
@@ -108,18 +109,6 @@ def currency_digits(currency: str) -> int | None:
         return minor_units(currency)
     except UnknownCurrency:
         return None
-
-
-def format_amount(value: Decimal, currency: str) -> str:
-    """``value`` with the currency's decimals (``-13990.00``); more digits are shown, never rounded away."""
-    digits = currency_digits(currency)
-    if value == 0:
-        value = abs(value)  # no "-0.00"
-    if digits is not None:
-        quantum = Decimal(1).scaleb(-digits)
-        if value == value.quantize(quantum):
-            return format(value.quantize(quantum), "f")
-    return format(value.normalize() if value != 0 else value, "f")
 
 
 def format_rate(rate: Decimal | None) -> str:

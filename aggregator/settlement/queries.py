@@ -20,6 +20,7 @@ from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow
 from aggregator.store.models.marketplace import SettlementLineRow
 from aggregator.store.models.settlement import ReconciliationRow, StatementRow
 from fx.display import rate_text
+from fx.money import Money
 
 STATEMENT_COLUMNS = ("statement", "platform", "shop_id", "statement_id", "issued_at", "currency", "declared_total",
                      "lines_total", "difference", "check", "payout", "reserve", "payment_status", "booked")
@@ -130,8 +131,8 @@ def get_statement(session: Session, owner_id: str | None, ref: str) -> Statement
     booking = None
     journals: list[dict[str, Any]] = []
     if item is not None:
-        booking = {"item_id": item.item_id, "original": f"{item.original_amount} {item.original_currency}",
-                   "carrying": f"{item.carrying_amount} {item.book_currency}", "rate": rate_text(item.carrying_rate),
+        booking = {"item_id": item.item_id, "original": str(Money(item.original_amount, item.original_currency)),
+                   "carrying": str(Money(item.carrying_amount, item.book_currency)), "rate": rate_text(item.carrying_rate),
                    "rate_source": item.rate_source, "rate_ref": item.rate_ref, "recognised_on": item.recognised_on,
                    "rate_date": item.rate_date, "settled_on": item.settled_on}
         journal_rows = session.execute(

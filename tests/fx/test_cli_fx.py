@@ -89,7 +89,7 @@ def test_lock_lifecycle_and_revalue(tmp_path: Path) -> None:
     expired = run(data, "lock", "list", "--owner", "LUMINA", "--at", "2099-01-01T00:00:00Z")
     assert "expired" in expired.output and "50000" in expired.output
     cancelled = run(data, "lock", "cancel", "--owner", "LUMINA", "L1")
-    assert cancelled.exit_code == 0 and "unhedged exposure 50000 THB" in cancelled.output
+    assert cancelled.exit_code == 0 and "unhedged exposure 50000.00 THB" in cancelled.output
     shown = run(data, "lock", "show", "--owner", "LUMINA", "L1")
     assert shown.exit_code == 0 and "state cancelled" in shown.output
     assert run(data, "lock", "show", "--owner", "LUMINA", "NOPE").exit_code == 1

@@ -48,3 +48,30 @@ def test_finance_is_not_offered_to_operations(web) -> None:
     web.sign_in("operations", "#/finance")
     expect(web.locator("#view h1")).to_have_text("Your role may not see this page.")
     assert "Finance" not in web.locator("#nav").inner_text()
+
+
+def test_amounts_are_written_with_their_currencys_minor_units(web, web_world) -> None:
+    """Every amount on the finance page has exactly its currency's ISO 4217 minor units (no "873000.0 VND",
+    no "12.5 USD"), more only when it carries finer non-zero digits; the browser's rule is the server's."""
+    from decimal import Decimal
+
+    from fx.currencies import minor_units
+    from fx.display import format_amount
+
+    cases = [("873000.0", "VND"), ("12.5", "USD"), ("-0.50", "JPY"), ("6663.1950", "USD"), ("2226780", "IDR"),
+             ("1000", "KRW"), ("1.000", "BHD"), ("7", None)]
+    web.sign_in("finance", "#/finance")
+    written = web.evaluate("async (cases) => { const dom = await import('/static/js/dom.js');"
+                           " return cases.map(([a, c]) => dom.amountText(a, c)); }", cases)
+    assert written == [format_amount(Decimal(a), c) for a, c in cases], written
+    seen = set()
+    for owner in web_world.owners:
+        web.locator("#owner-pick").select_option(owner)
+        recon = web.locator("#view section", has_text="Orders reconciled")
+        expect(recon.locator("tbody tr").first).to_be_visible()
+        for text in recon.locator(".money").all_inner_texts():
+            amount, _, currency = text.replace(",", "").replace("\u00a0", " ").rpartition(" ")
+            digits = len(amount.partition(".")[2])
+            assert digits == minor_units(currency) or (digits > minor_units(currency) and not amount.endswith("0")), text
+            seen.add(currency)
+    assert {"VND", "USD"} & seen and any(minor_units(c) == 0 for c in seen), seen  # a zero-decimal currency shown

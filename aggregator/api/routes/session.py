@@ -1,5 +1,5 @@
 """``GET /api/v1/me``: who the presented key is — its role, the owner it is bound to, what it may do and
-when it expires. The web app signs in with it (a rejected key is a 401 problem, nothing else) and
+when it expires, and the currencies' minor units amounts are written with. The web app signs in with it (a rejected key is a 401 problem, nothing else) and
 shows only the pages the role's permissions open (``aggregator.api.roles``)."""
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from aggregator.api.auth import Principal, get_session, reader
 from aggregator.api.roles import GRANTS
 from aggregator.store.models.access import ApiKeyRow
 from aggregator.store.models.tenancy import OwnerRow
+from fx.currencies import minor_units_other_than_two
 
 router = APIRouter(prefix="/api/v1", tags=["session"])
 
@@ -27,6 +28,8 @@ class MeOut(BaseModel):
     key_id: int | None = Field(description="the key's id (None for the operator key from the environment)")
     key_name: str | None
     expires_at: datetime | None
+    minor_units: dict[str, int] = Field(description="ISO 4217 minor units of every currency that has not 2 "
+                                                    "(VND 0, BHD 3): amounts are written with them")
 
 
 @router.get("/me", response_model=MeOut)
@@ -39,4 +42,4 @@ def me(principal: Principal = Depends(reader), session: Session = Depends(get_se
     return MeOut(role=identity.role.value, permissions=sorted(p.value for p in GRANTS[identity.role]),
                  bound_owner_id=identity.owner_id, owner_id=principal.owner_id, base_currency=currency,
                  key_id=identity.key_id, key_name=(row.name or None) if row else None,
-                 expires_at=row.expires_at if row else None)
+                 expires_at=row.expires_at if row else None, minor_units=minor_units_other_than_two())

@@ -4,6 +4,8 @@
 // session holds the key (sessionStorage: this tab only), the /me answer and the chosen owner. A 401 on
 // any call signs the tab out (the key expired or was revoked) through the "signedout" event.
 
+import { useMinorUnits } from "./dom.js";
+
 export class ApiError extends Error {
   constructor(status, problem) {
     super(problem?.detail || problem?.title || `HTTP ${status}`);
@@ -28,6 +30,7 @@ export const session = new (class extends EventTarget {
     this.key = key;
     try {
       this.me = await api("/api/v1/me", { owner: false });
+      useMinorUnits(this.me.minor_units);
     } catch (error) {
       this.key = "";
       this.me = null;

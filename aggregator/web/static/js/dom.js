@@ -109,9 +109,33 @@ export function sumDecimals(values) {
   return negative ? `-${text}` : text;
 }
 
+// ISO 4217 minor units of the currencies that have not 2, as the server knows them (/api/v1/me).
+let MINOR_UNITS = {};
+
+/** Take the server's table of minor units (``minor_units`` of /api/v1/me). */
+export function useMinorUnits(table) {
+  MINOR_UNITS = table || {};
+}
+
+function minorUnits(currency) {
+  return Object.hasOwn(MINOR_UNITS, currency) ? MINOR_UNITS[currency] : 2;
+}
+
+/** An exact amount written with its currency's minor units ("873000.0" VND → "873000", "12.5" USD → "12.50"):
+ * zeros past them dropped, missing ones added, finer non-zero digits kept — as the server's
+ * fx.display.format_amount does; never through a float. */
+export function amountText(amount, currency) {
+  const text = String(amount);
+  const digits = currency ? minorUnits(currency) : null;
+  if (digits === null || !/^[-+]?\d+(\.\d*)?$/.test(text)) return text;
+  const [whole, fraction = ""] = text.split(".");
+  const kept = fraction.replace(/0+$/, "").padEnd(digits, "0");
+  return kept ? `${whole}.${kept}` : whole;
+}
+
 export function money(amount, currency) {
   if (amount === null || amount === undefined) return h("span", { class: "muted" }, t("none"));
-  return h("span", { class: "money" }, decimal(amount), " ", h("abbr", { class: "ccy" }, currency || ""));
+  return h("span", { class: "money" }, decimal(amountText(amount, currency)), " ", h("abbr", { class: "ccy" }, currency || ""));
 }
 
 /** A status pill: its text translated, its code kept as a class (for colour) and a tooltip. */
