@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -130,13 +130,19 @@ def _apply_to_existing(session: Session, table: Any, values: Mapping[str, Any], 
 
 def _rows_by_key(session: Session, table: Any, key: tuple[str, ...], key_cols: list, wanted: list[tuple],
                  columns: list) -> list[tuple[tuple, Mapping[str, Any]]]:
-    """(key, stored row with ``columns``) for the ``wanted`` keys that exist, 500 keys per SELECT."""
+    """(key, stored row with ``columns``) for the ``wanted`` keys that exist, 500 keys per SELECT. Keys are
+    grouped by all but their last column and asked as ``a = … AND b = … AND c IN (…)``, which both
+    databases answer from the unique index (a row-value ``(a, b, c) IN (…)`` can make PostgreSQL filter
+    every row of the prefix)."""
+    by_prefix: dict[tuple, list] = {}
+    for value in wanted:
+        by_prefix.setdefault(value[:-1], []).append(value[-1])
     found = []
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        query = select(*columns).where(tuple_(*key_cols).in_(chunk) if len(key) > 1 else key_cols[0].in_(
-            [k[0] for k in chunk]))
-        found.extend((tuple(row[c] for c in key), row) for row in session.execute(query).mappings())
+    for prefix, lasts in by_prefix.items():
+        fixed = [column == value for column, value in zip(key_cols[:-1], prefix)]
+        for start in range(0, len(lasts), 500):
+            query = select(*columns).where(*fixed, key_cols[-1].in_(lasts[start:start + 500]))
+            found.extend((tuple(row[c] for c in key), row) for row in session.execute(query).mappings())
     return found
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from datetime import date, datetime
+from decimal import Decimal
 
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: NUL alone: what no database text column can hold (records from marketplaces keep other controls)
@@ -47,6 +49,8 @@ def holds(value: object, char: str) -> bool:
         if kind is str:
             if char in item:
                 return True
+        elif kind in _PLAIN or item is None:
+            continue
         elif kind is tuple or kind is list:
             stack.extend(item)
         elif kind is dict:
@@ -64,6 +68,9 @@ def holds(value: object, char: str) -> bool:
         elif dataclasses.is_dataclass(item) and not isinstance(item, type):
             stack.extend(_fields_of(type(item))(item))
     return False
+
+
+_PLAIN = frozenset({int, float, bool, Decimal, datetime, date})
 
 
 @functools.lru_cache(maxsize=256)
