@@ -59,6 +59,15 @@ def _write_with(out: str | None, write) -> None:  # noqa: ANN001 - (handle) -> r
         click.echo(f"wrote {count} row(s) to {out}", err=True)
 
 
+def _as_stored(app: AppContext, frame):  # noqa: ANN001, ANN202 - a DataFrame
+    """Matching's key forms (upper-cased platform, shop and owner) as the store names them."""
+    from aggregator.exports.stored_forms import as_stored
+    from aggregator.store.db import session_scope
+
+    with session_scope(app.ready_engine()) as session:
+        return as_stored(session, frame)
+
+
 def export_format():
     return format_option(default="csv", formats=("csv", "json"))
 
@@ -71,7 +80,7 @@ def export_format():
 def links(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> None:
     from aggregator.matching_service.queries import link_chains
 
-    _write(link_chains(app.ready_engine(), owner_id), out, fmt)
+    _write(_as_stored(app, link_chains(app.ready_engine(), owner_id)), out, fmt)
 
 
 @command.command(name="exceptions", help="Items of the exceptions queue (every field; open ones by default): "
@@ -100,7 +109,7 @@ def exceptions(app: AppContext, fmt: str, out: str | None, kind: str | None, own
 def lots(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> None:
     from aggregator.matching_service.queries import open_quantities
 
-    _write(open_quantities(app.ready_engine(), "lots", owner_id), out, fmt)
+    _write(_as_stored(app, open_quantities(app.ready_engine(), "lots", owner_id)), out, fmt)
 
 
 @command.command(name="documents", help="Transport document lines with declared, received and open quantities.")
@@ -111,7 +120,7 @@ def lots(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> No
 def documents(app: AppContext, fmt: str, out: str | None, owner_id: str | None) -> None:
     from aggregator.matching_service.queries import open_quantities
 
-    _write(open_quantities(app.ready_engine(), "documents", owner_id), out, fmt)
+    _write(_as_stored(app, open_quantities(app.ready_engine(), "documents", owner_id)), out, fmt)
 
 
 @command.command(name="timeline", help="An order's timeline from the bill of lading to settlement.")
