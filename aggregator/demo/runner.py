@@ -4,7 +4,8 @@
 2. the sandbox marketplaces on loopback (seeded world, a few injected 429/5xx faults);
 3. every sandbox shop registered and authorized through its adapter (code → token exchange);
 4. every shop's orders and settlement lines synced through the signed APIs (progress bar, one
-   summary line per shop and stream);
+   summary line per shop and stream); the transport's retries against the injected faults are written to
+   ``<data dir>/demo.log`` and counted, not interleaved with the report (``aggregator.demo.retry_log``);
 5. the same world's forwarder BLs, customs entries and 3PL files imported with the standard profiles;
 6. matching (order line → shipment → lot → receipt → BL/container → customs) and the title ledger;
 7. the title position at the sandbox's instant, per owner, and the chain verdict (``_chain_verdict``): the
@@ -36,6 +37,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aggregator.config import Settings
+from aggregator.demo.retry_log import RetryCount, retries_to_file
 from aggregator.demo.verdict import ChainVerdict, ReturnsVerdict
 from aggregator.store.db import create_engine_for, session_scope, upgrade_schema
 from aggregator.store.models import OrderRow, ShopRow
@@ -66,6 +68,7 @@ class DemoReport:
     journals: dict[str, int] = field(default_factory=dict)
     money_mismatches: list[str] = field(default_factory=list)
     returns: ReturnsVerdict | None = None  # stored returns and cancellations against the sandbox's truth
+    retries: RetryCount | None = None  # the transport's retries (in <data dir>/demo.log, not on the console)
     chain: ChainVerdict | None = None  # links and title against the sandbox's logistics truth
     open_exceptions: dict[str, int] = field(default_factory=dict)  # open match exceptions by reason
 
@@ -109,7 +112,8 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
 
     console.rule("[bold]2. Sandbox marketplaces")
     with running_sandbox(seed=seed, orders=orders, faults=faults, anchor=_demo_anchor(),
-                         logistics_noise=DEMO_LOGISTICS) as sandbox:
+                         logistics_noise=DEMO_LOGISTICS) as sandbox, \
+            retries_to_file(settings.data_dir / "demo.log") as retries:
         console.print(f"Shopee, Lazada and TikTok Shop seller APIs on {sandbox.base_url} "
                       f"(seed {seed}, {orders} orders, faults {faults})")
         shop_ids = connect_sandbox(engine, vault, sandbox.base_url, report.api_keys)
@@ -127,6 +131,8 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
         report.orders_in_sandbox = len(truth_orders(sandbox.state))
         _settlements(engine, settings, sandbox.state, report, console)
         _returns_verdict(engine, sandbox_truth(sandbox.base_url, "returns")["returns"], report, console)
+        report.retries = retries
+        console.print(retries.line())
         step("sync")
 
         console.rule("[bold]4. Logistics files (forwarder BL, customs, 3PL inbound/outbound, stock)")

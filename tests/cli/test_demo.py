@@ -35,6 +35,12 @@ def test_demo_syncs_imports_matches_and_converts(tmp_path: Path) -> None:
     assert sum(row["qty"] for row in truth["chains"]) == verdict.true_units
     text = console.export_text()
     assert "→EUR→CNY" in text and "agk_" in text
+    # the transport's retries against the injected 429s: counted and in the log file, not on the console
+    retries = report.retries
+    assert retries is not None and retries.total > 0 and set(retries.by_kind) <= {"HTTP 429", "throttle"}
+    assert f"transport retries: {retries.total} (" in text and str(tmp_path / "demo.log") in text
+    logged = (tmp_path / "demo.log").read_text()
+    assert logged.count(" retry in ") == retries.total and "access_token=" not in logged
     assert "links vs the sandbox's ground truth" in text and "(unlinked receipts: 0)" in text
     assert "owner aliases registered for the logistics files (legal-name" in text
     assert "at cost in base currency" in text and "USD→EUR→CNY (ECB" in text  # owners book in CNY
@@ -52,8 +58,9 @@ def test_demo_syncs_imports_matches_and_converts(tmp_path: Path) -> None:
 
 
 def test_demo_command_exits_zero(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "demo", "--orders", "30", "--faults", ""])
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "demo", "--orders", "30", "--faults", "5xx=0.05"])
     assert result.exit_code == 0, result.output
+    assert " retry in " not in result.output and "transport retries: " in result.output  # counted, not printed
     assert "Done" in result.output
     assert "title position (owner × holder × state) │ 1.0000    │ 1.0000" in result.output
     assert "cash cycle (aggregator report cash-cycle" in result.output and "order → cash p50" in result.output
