@@ -8,8 +8,10 @@ another worker holding the lease) is retried with backoff; every execution of a 
 recorded in ``job_runs``.
 
 With a result backend, an owner's matching fans out: ``aggregator.match_owner`` plans the run and
-sends a chord of ``aggregator.match_partition`` (one per partition, on any worker) whose callback
-``aggregator.finish_match`` finalizes it (``match_fanout``); without one, the owner is matched whole.
+sends a chord of ``aggregator.match_partition`` (one per shop or document partition, on any worker)
+whose callback ``aggregator.match_second_phase`` sends the warehouse partitions' chord, whose callback
+``aggregator.finish_match`` finalizes the run (``match_fanout``); without one, the owner is matched
+whole.
 """
 from __future__ import annotations
 
@@ -126,14 +128,27 @@ def make_celery(settings: Settings) -> Celery:
         return run_step(task, ticket, f"partition {', '.join(partitions)}",
                         lambda: match_fanout.match_partition(settings, ticket, partitions))
 
+    def send_second_phase(ticket: dict, first: list[dict]) -> dict:
+        """The warehouse partitions' chord (its callback finishes the run), or the finish itself."""
+        partitions = match_fanout.second_phase(ticket, first)
+        if not partitions:
+            return match_fanout.finish(settings, ticket, first)
+        chord([match_partition_task.s(ticket, [p]) for p in partitions])(finish_match_task.s(ticket, first))
+        return {"owner_id": ticket["owner_id"], "status": "second phase sent", "partitions": len(partitions)}
+
+    @task_named("aggregator.match_second_phase", max_retries=match_retries)
+    def match_second_phase_task(task, first: list[dict], ticket: dict) -> dict:
+        return run_step(task, ticket, "second phase", lambda: send_second_phase(ticket, first))
+
     @task_named("aggregator.finish_match", max_retries=match_retries)
-    def finish_match_task(task, outcomes: list[dict], ticket: dict) -> dict:
-        return run_step(task, ticket, "finalize", lambda: match_fanout.finish(settings, ticket, outcomes))
+    def finish_match_task(task, outcomes: list[dict], ticket: dict, first: list[dict] | None = None) -> dict:
+        return run_step(task, ticket, "finalize",
+                        lambda: match_fanout.finish(settings, ticket, [*(first or []), *outcomes]))
 
     @task_named("aggregator.match_owner", max_retries=20)
     def match_owner_task(task, owner_id: str, full: bool = False) -> dict:
-        """One owner's match: fanned out per partition (a chord) when results can be collected, else whole
-        on this worker (the embedded path's ``work.match_owner``)."""
+        """One owner's match: fanned out per partition (a chord per phase) when results can be collected,
+        else whole on this worker (the embedded path's ``work.match_owner``)."""
         if not settings.result_backend:
             return _retrying(task, lambda: recorded(engine(), match_fanout.JOB,
                                                     lambda: work.match_owner(settings, owner_id, full),
@@ -141,16 +156,15 @@ def make_celery(settings: Settings) -> Celery:
                              base=10.0)
         ticket = _retrying(task, lambda: match_fanout.begin(settings, owner_id, full=full, attempt=attempt(task)),
                            base=10.0)
-        partitions = ticket["plan"]["partitions"]
-        if not partitions:  # nothing to re-match: the ledger is still brought in line, here
-            return run_step(task, ticket, "finalize", lambda: match_fanout.finish(settings, ticket, []))
+        first = match_fanout.phases(ticket)[0]
+        if not first:  # no shop or document partition to match first
+            return run_step(task, ticket, "second phase", lambda: send_second_phase(ticket, []))
         try:
-            chord([match_partition_task.s(ticket, [p]) for p in partitions])(finish_match_task.s(ticket))
+            chord([match_partition_task.s(ticket, [p]) for p in first])(match_second_phase_task.s(ticket))
         except Exception as exc:  # the broker refused the run's tasks: nothing of it will run
             match_fanout.fail(settings, ticket, "dispatch", exc)
             raise
-        return {"owner_id": owner_id, "status": "fanned out", "partitions": len(partitions),
-                "job_run": ticket["job_run"]}
+        return {"owner_id": owner_id, "status": "fanned out", "partitions": len(first), "job_run": ticket["job_run"]}
 
     @task_named("aggregator.book_settlements", max_retries=20)
     def book_settlements_task(task, owner_id: str) -> dict:

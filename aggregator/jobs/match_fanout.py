@@ -1,8 +1,10 @@
 """One owner's matching fanned out over the workers: a plan, one task per partition, a finalizing callback.
 
-Under Celery with a result backend, the ``match-owners`` unit of an owner is a chord
-(``celery_app``): ``begin`` opens the run, ``match_partition`` runs in the chord's header once per
-partition of the plan, on any worker, and ``finish`` is its callback. The steps are the matching
+Under Celery with a result backend, the ``match-owners`` unit of an owner is two chords
+(``celery_app``): ``begin`` opens the run; ``match_partition`` runs once per partition of the plan's
+first phase (shop and document partitions), on any worker; the first chord's callback sends the
+second (``second_phase``: the warehouse partitions, which read what the shop partitions stored), whose
+callback is ``finish``. The steps are the matching
 service's (``matching_service.service``: ``plan_match``, ``match_partitions``, ``finalize_match``);
 the embedded scheduler and a Celery deployment without a result backend run the same steps one after
 the other in one process (``work.match_owner`` → ``run_match``).
@@ -103,6 +105,11 @@ def begin(settings: Settings, owner_id: str, *, full: bool = False, attempt: int
     return ticket
 
 
+def phases(ticket: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The plan's (first, second) phase: shop and document partitions, then warehouse partitions."""
+    return plan_from_json(ticket["plan"]).phases
+
+
 def match_partition(settings: Settings, ticket: dict[str, Any], partitions: list[str]) -> dict[str, Any]:
     """Match ``partitions`` of the ticket's plan and store them, only while the run holds its lease."""
     lease = _lease(settings, ticket)
@@ -112,8 +119,15 @@ def match_partition(settings: Settings, ticket: dict[str, Any], partitions: list
         outcome = match_partitions(lease.engine, plan_from_json(ticket["plan"]), partitions, fence=lease.check)
     finally:
         lease.stop_heartbeat()
-    return {"partitions": list(outcome.partitions), "rematched": list(outcome.rematched), "links": outcome.links,
-            "exceptions": outcome.exceptions, "worker": holder_id()}
+    return {"partitions": list(partitions), "rematched": list(outcome.rematched), "also": sorted(outcome.also),
+            "worker": holder_id()}
+
+
+def second_phase(ticket: dict[str, Any], first: list[dict[str, Any]]) -> list[str]:
+    """The warehouse partitions to match once the first phase is stored: the plan's, and those a changed
+    product name of the first phase concerns."""
+    also = {p for outcome in first for p in outcome.get("also", ())}
+    return sorted(set(phases(ticket)[1]) | also)
 
 
 def finish(settings: Settings, ticket: dict[str, Any], outcomes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -123,7 +137,8 @@ def finish(settings: Settings, ticket: dict[str, Any], outcomes: list[dict[str, 
     lease.renew()
     lease.start_heartbeat()
     try:
-        summary = finalize_match(lease.engine, plan_from_json(ticket["plan"]), fence=lease.check)
+        summary = finalize_match(lease.engine, plan_from_json(ticket["plan"]), fence=lease.check,
+                                 rematched=sum(len(o.get("rematched", ())) for o in outcomes))
     finally:
         lease.stop_heartbeat()
     result = {"owner_id": ticket["owner_id"], "partitions": len(outcomes),

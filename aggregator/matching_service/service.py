@@ -10,7 +10,7 @@ resolve when they are recorded. Live events go out in the same transaction (``ag
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +37,8 @@ from aggregator.tenancy import require_owner
 from matching.engine import MatchResult, match_prepared, prepare_input
 from matching.exceptions import EXCEPTION_COLUMNS
 from matching.incremental import fingerprints, match_full, match_incremental, membership, restrict
+from matching.sku_facts import sku_facts
+from matching.state import prepare_state
 from matching.linker import LINK_COLUMNS
 from matching.title import derive_title_events
 from matching.title.events import LEDGER_COLUMNS
@@ -196,13 +198,19 @@ class MatchPlan:
     full: bool = False
     policy_hash: str = ""
 
+    @property
+    def phases(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(shop and document partitions, warehouse partitions): match the first before the second."""
+        return (tuple(p for p in self.partitions if not p.startswith("wh|")),
+                tuple(p for p in self.partitions if p.startswith("wh|")))
 
-@dataclass(frozen=True)
+
+@dataclass
 class PartitionOutcome:
-    partitions: tuple[str, ...]
-    rematched: tuple[str, ...]
-    links: int
-    exceptions: int
+    """The partitions ``match_partitions`` re-matched; ``also``: warehouse partitions to match after them."""
+
+    rematched: list[str] = field(default_factory=list)
+    also: set[str] = field(default_factory=set)
 
 
 def plan_match(engine: Engine, owner_id: str, *, full: bool = False, policy_path: Path | None = None) -> MatchPlan:
@@ -210,13 +218,20 @@ def plan_match(engine: Engine, owner_id: str, *, full: bool = False, policy_path
     started = datetime.now(UTC)
     with session_scope(engine) as session:
         require_owner(session, owner_id)
-        current = fingerprints(prepare_input(load_input(session, owner_id)))
+        current = fingerprints(_owner_members(session, owner_id)[1])
         stored = load_previous(session, owner_id).fingerprints
     if full or not stored:
         redo = set(current) | set(stored)
     else:
         redo = {p for p, fp in current.items() if stored.get(p) != fp} | (set(stored) - set(current))
     return MatchPlan(owner_id, tuple(sorted(redo)), started, full)
+
+
+def _owner_members(session: Session, owner_id: str):
+    """The owner's prepared rows and which partitions each belongs to (``matching.incremental``)."""
+    state = prepare_state(load_input(session, owner_id))
+    f = state.frames
+    return state, membership(state, sku_facts(f["order_lines"], f["receipt_lines"], state.crosswalk))
 
 
 def match_partitions(engine: Engine, plan: MatchPlan, partitions, *,
@@ -226,12 +241,10 @@ def match_partitions(engine: Engine, plan: MatchPlan, partitions, *,
     wanted = set(partitions)
     now = datetime.now(UTC)
     with session_scope(engine) as session:
-        inp = load_input(session, plan.owner_id)
-        prepared = prepare_input(inp)
-        members = membership(prepared)
-        current = {p: fp for p, fp in fingerprints(prepared, None, members).items() if p in wanted}
+        state, members = _owner_members(session, plan.owner_id)
+        current = {p: fp for p, fp in fingerprints(members).items() if p in wanted}
         present = set(current)
-        fresh = match_prepared(restrict(prepared, present, members), partitions=present)
+        fresh = match_prepared(restrict(state, members, present), partitions=present)
         result = MatchResult(fresh.links[fresh.links["partition"].isin(present)].reset_index(drop=True),
                              fresh.exceptions[fresh.exceptions["partition"].isin(present)].reset_index(drop=True),
                              tuple(sorted(wanted)), current)
@@ -244,11 +257,11 @@ def match_partitions(engine: Engine, plan: MatchPlan, partitions, *,
         _store_partitions(session, result, previous, wanted)
         if fence is not None:
             fence(session)
-    return PartitionOutcome(tuple(sorted(wanted)), tuple(sorted(wanted)), len(result.links), len(result.exceptions))
+    return PartitionOutcome(sorted(wanted))
 
 
 def finalize_match(engine: Engine, plan: MatchPlan, *, policy_path: Path | None = None,
-                   fence: Callable[[Session], None] | None = None) -> MatchSummary:
+                   fence: Callable[[Session], None] | None = None, rematched: int = 0) -> MatchSummary:
     """The owner's title ledger and lot values from its stored links, in one transaction (``fence`` before
     it commits); run once after every ``match_partitions`` of ``plan``."""
     now = datetime.now(UTC)
@@ -263,6 +276,6 @@ def finalize_match(engine: Engine, plan: MatchPlan, *, policy_path: Path | None 
                                                    OwnerOfKey(session))
         if fence is not None:
             fence(session)
-        return MatchSummary(partitions=len(stored.fingerprints), rematched=len(plan.partitions),
+        return MatchSummary(partitions=len(stored.fingerprints), rematched=rematched,
                             links=len(stored.links), exceptions=len(stored.exceptions),
                             title_events_added=len(added), title_events_retracted=len(retracted))
