@@ -1,25 +1,27 @@
 """Value in transit as a daily series from the title ledger (pure).
 
 For each day, the title position at the end of that day (the last event of every lot and allocation at or
-before 23:59:59.999999 UTC, ``matching.title.position.title_position``), summed per title state and stage
-(``aggregator.matching_service.valuation.STAGE_OF_LOCATION``: on the water, at port and customs, in
-warehouse, in last mile, delivered) and cost currency: units, value at cost (landed, else invoice, else
-customs value per unit; exact Decimals) and the units with no known cost. ``in_transit`` marks the stages
-between the supplier and the buyer outside the warehouse (on the water, at port and customs, last mile).
-The position is recomputed only on the days an event takes effect; other days repeat the day before.
+before 23:59:59.999999 UTC, ``matching.title.position.title_position``; the last day at the report's as-of
+instant when that is earlier), valued by ``value`` (``aggregator.matching_service.valuation.value_position``
+with ``detail``: each lot at cost — landed, else invoice, else customs value per unit — converted into the
+owner's base currency, with the rate path), summed per title state and stage (``STAGE_OF_LOCATION``: on the
+water, at port and customs, in warehouse, in last mile, delivered): units, value, the units with no known
+cost and the values that could not be converted. ``in_transit`` marks the stages between the supplier and
+the buyer outside the warehouse (on the water, at port and customs, last mile). The position is recomputed
+only on the days an event takes effect (and on the as-of day); other days repeat the day before.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pandas as pd
 
-from aggregator.matching_service.valuation import STAGE_OF_LOCATION
 from matching.title.position import title_position
 
-SERIES_COLUMNS = ["day", "title_state", "stage", "in_transit", "qty", "value", "currency", "unvalued_qty"]
+SERIES_COLUMNS = ["day", "title_state", "stage", "in_transit", "qty", "value", "currency", "unvalued_qty",
+                  "rate_path", "unconverted"]
 IN_TRANSIT_STAGES = frozenset({"ON_THE_WATER", "AT_PORT_AND_CUSTOMS", "IN_LAST_MILE"})
 
 
@@ -27,25 +29,36 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), UTC) - timedelta(microseconds=1)
 
 
-def daily_series(ledger: pd.DataFrame, unit_values: dict, owner_id: str, days: Iterable[date]) -> pd.DataFrame:
-    """``SERIES_COLUMNS``, one row per day × title state × stage × cost currency holding units."""
+def _joined(values: pd.Series) -> str:
+    return "; ".join(sorted({part for v in values if v for part in str(v).split("; ")}))
+
+
+def daily_series(ledger: pd.DataFrame, unit_values: dict, owner_id: str, days: Iterable[date], *,
+                 value: Callable[[pd.DataFrame], pd.DataFrame], at: datetime | None = None) -> pd.DataFrame:
+    """``SERIES_COLUMNS``, one row per day × title state × stage holding units. ``value`` turns a
+    ``title_position`` frame into ``valuation.DETAIL_COLUMNS`` (values in one currency); ``at`` (aware)
+    ends the last day early."""
     frames = []
     mine = ledger[ledger["owner_id"] == owner_id]
     changed = set(pd.to_datetime(mine["effective_at"], utc=True).dt.date)  # days on which an event takes effect
     previous: pd.DataFrame | None = None
     for day in days:
-        if previous is not None and day not in changed:  # nothing took effect that day: yesterday's position
-            if not previous.empty:
+        instant = min(end_of_day(day), at) if at is not None else end_of_day(day)
+        if previous is not None and day not in changed and instant == end_of_day(day):
+            if not previous.empty:  # nothing took effect that day: yesterday's position
                 frames.append(previous.assign(day=day.isoformat()))
             continue
-        position = title_position(mine, end_of_day(day), owner_id=owner_id, unit_values=unit_values)
-        if position.empty:
-            previous = position
+        position = title_position(mine, instant, owner_id=owner_id, unit_values=unit_values)
+        valued = value(position) if not position.empty else position
+        valued = valued[valued["stage"] != "TOTAL"] if not valued.empty else valued
+        if valued.empty:
+            previous = valued
             continue
-        position = position.assign(day=day.isoformat(),
-                                   stage=position["location_state"].map(STAGE_OF_LOCATION).fillna("OTHER"))
-        previous = position.groupby(["day", "title_state", "stage", "currency"], as_index=False, sort=True).agg(
-            qty=("qty", "sum"), value=("value", lambda v: sum(v, Decimal(0))), unvalued_qty=("unvalued_qty", "sum"))
+        previous = valued.assign(day=day.isoformat()).groupby(["day", "title_state", "stage"], as_index=False,
+                                                              sort=True).agg(
+            qty=("qty", "sum"), value=("value", lambda v: sum(v, Decimal(0))), currency=("currency", "first"),
+            unvalued_qty=("unvalued_qty", "sum"), rate_path=("rate_path", _joined),
+            unconverted=("unconverted", _joined))
         frames.append(previous)
     if not frames:
         return pd.DataFrame(columns=SERIES_COLUMNS)
@@ -57,7 +70,8 @@ def daily_series(ledger: pd.DataFrame, unit_values: dict, owner_id: str, days: I
 
 
 def daily_totals(series: pd.DataFrame) -> pd.DataFrame:
-    """Per day and cost currency: units and value in transit, and units and value in all."""
+    """Per day (and currency: the owner's base currency): units and value in transit, and units and value in
+    all."""
     columns = ["day", "currency", "in_transit_qty", "in_transit_value", "total_qty", "total_value"]
     if series.empty:
         return pd.DataFrame(columns=columns)

@@ -17,6 +17,7 @@ import click
 
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.errors import UserError
+from aggregator.cli.instants import INSTANT
 from aggregator.cli.owner_option import owner_option
 
 REPORT_FORMATS = ("table", "csv", "json", "xlsx")
@@ -131,15 +132,23 @@ def print_cash_cycle_summary(database_url: str) -> None:
         click.echo("  " + line)
 
 
-@command.command(name="in-transit", help="Units and value at cost by title state and stage, one row per day "
-                 "(the period's days, or the last 90), from the title ledger.")
+@command.command(name="in-transit", help="Units and value at cost in the owner's base currency by title state and "
+                 "stage, one row per day up to the as-of instant (the period's days, or the 90 ending on it), from "
+                 "the title ledger; the instant and the rate paths are printed.")
 @report_options
+@click.option("--at", type=INSTANT, default=None,
+              help="The as-of instant, with a time zone (default: the data's end, when the last title event takes "
+                   "effect); values at the rates of its date.")
 @pass_app
 def in_transit(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None,
-               out: str | None) -> None:
+               out: str | None, at) -> None:  # noqa: ANN001 - datetime | None
     from aggregator.analytics.in_transit import in_transit as make
 
-    emit(build(app, make, owner_id, period), fmt, out, table_name)
+    report = build(app, make, owner_id, period, at=at)
+    if fmt != "table":
+        for note in report.notes:  # the instant and the rate paths, beside the file or the data
+            click.echo(note, err=True)
+    emit(report, fmt, out, table_name)
 
 
 @command.command(name="ageing", help="Lots on hand at the latest stock snapshot: days in warehouse, units sold over "

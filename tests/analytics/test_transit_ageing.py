@@ -26,14 +26,13 @@ def _utc(epoch: int) -> datetime:
 
 def test_units_on_the_water_then_in_the_warehouse(analytics_world) -> None:
     shipments = build_shipments(analytics_world.world)
-    today = _utc(analytics_world.now).date()
     for owner_id, _name in analytics_world.world.owners:
         mine = [s for s in shipments if s.owner_id == owner_id]
         # the ledger's lots carry the units received (a short receipt's missing units never became stock)
         planned = sum(line.good + line.damaged for s in mine for line in s.lines)
         sailing = _utc(mine[0].etd + 2 * 86400).date()  # on board the day after etd; arrives at eta
         with Session(analytics_world.engine) as session:
-            report = in_transit(session, owner_id, sailing.strftime("%Y-%m"), today=today)
+            report = in_transit(session, owner_id, sailing.strftime("%Y-%m"), at=_utc(analytics_world.now))
         series, totals = report.tables["series"], report.tables["totals"]
         on_day = series[series["day"] == sailing.isoformat()]
         assert set(on_day["title_state"]) == {"SELLER_TITLE_IN_TRANSIT"} and set(on_day["stage"]) == {"ON_THE_WATER"}
@@ -99,3 +98,52 @@ def test_ageing_arithmetic_on_a_hand_built_case() -> None:
     assert summary.loc["ALL", "slow_share"] == pytest.approx(0.6) and summary.loc["ALL", "on_hand"] == 100
     assert summary.loc["ALL", "mean_age_days"] == pytest.approx((200 * 60 + 10 * 40) / 100)
     assert summary.loc["ALL", "turnover"] == pytest.approx(50 / ((90 + 60 + 0 + 40) / 2) * 365 / 90)
+
+
+def test_in_transit_is_valued_like_the_title_position_at_one_explicit_instant(analytics_world, tmp_path) -> None:
+    """The as-of instant is the data's end (the last title event) unless given; the last day is that
+    instant's, and its value in the owner's base currency equals the title position valued at that instant
+    (same rates, same paths), named in the notes."""
+    from sqlalchemy import func, select
+
+    from aggregator.fx_service.rates import import_rates
+    from fx.rates import Rate
+    from fx.sources.base import ParsedRates
+    from aggregator.matching_service.queries import valued_position_at
+    from aggregator.store.db import create_engine_for, session_scope
+    from aggregator.store.models.matching import TitleEventRow
+    from fx.money import Money
+
+    import sqlite3
+
+    source = sqlite3.connect(analytics_world.engine.url.database)  # the shared world is left as it is
+    with sqlite3.connect(tmp_path / "copy.sqlite") as copy:
+        source.backup(copy)
+    source.close()
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'copy.sqlite'}")
+    owner_id = analytics_world.world.owners[0][0]
+    with session_scope(engine) as session:
+        last = session.scalar(select(func.max(TitleEventRow.effective_at)).where(
+            TitleEventRow.owner_id == owner_id, TitleEventRow.retracted_at.is_(None)))
+        day = last.date()
+        rates = [Rate("EUR", quote, Decimal(value), day, "ECB") for quote, value in
+                 (("CNY", "8.2530"), ("USD", "1.1612"), ("MYR", "4.9021"), ("SGD", "1.5088"), ("THB", "37.551"),
+                  ("PHP", "67.912"), ("IDR", "19350.12"), ("VND", "30551"))]
+        import_rates(session, ParsedRates("ECB", rates), payload=b"test rates", origin="test")
+    with Session(engine) as session:
+        report = in_transit(session, owner_id)
+    totals = report.tables["totals"]
+    assert totals["day"].max() == day.isoformat() and set(totals["currency"]) == {"CNY"}
+    assert report.notes[0].startswith(f"{owner_id}: as of {last.isoformat(timespec='seconds')} (the data's end")
+    assert "values at cost in CNY (the owner's base currency) at the rates of" in report.notes[2]
+    assert f"→EUR→CNY (ECB {day})" in report.notes[2] and "none needed" not in report.notes[2]
+    valued = valued_position_at(engine, last, owner_id)
+    valued = valued[valued["stage"] != "TOTAL"]
+    expected = Money(sum(valued["value"], Decimal(0)), "CNY").round().amount
+    assert totals.loc[totals["day"] == day.isoformat(), "total_value"].iloc[0] == expected > 0
+    assert int(totals.loc[totals["day"] == day.isoformat(), "total_qty"].iloc[0]) == int(valued["qty"].sum())
+    earlier = last - timedelta(days=20)
+    with Session(engine) as session:
+        given = in_transit(session, owner_id, at=earlier)
+    assert given.tables["totals"]["day"].max() == earlier.date().isoformat() and "(given)" in given.notes[0]
+    engine.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 import pandas as pd
@@ -79,11 +80,17 @@ def cash_cycle(principal: Principal = Depends(reader), session: Session = Depend
 
 @router.get("/in-transit", response_model=ReportOut)
 def in_transit(principal: Principal = Depends(money_reader), session: Session = Depends(get_session),
-               period: Period = None) -> ReportOut:
-    """Units and value at cost per day by title state and stage from the title ledger (``totals``, ``series``)."""
+               period: Period = None,
+               at: Annotated[datetime | None, Query(description="as-of instant, ISO 8601 with offset (default: the "
+                                                                "data's end, when the last title event takes effect)")]
+               = None) -> ReportOut:
+    """Units and value at cost in the owner's base currency per day by title state and stage from the title
+    ledger, up to the as-of instant (``totals``, ``series``; the notes name the instant and the rate paths)."""
     from aggregator.analytics.in_transit import in_transit as make
 
-    return _answer(make, session, principal, period)
+    if at is not None and at.utcoffset() is None:
+        raise HTTPException(422, "'at' needs a UTC offset, e.g. 2026-03-05T00:00:00+08:00")
+    return _answer(make, session, principal, period, at=at)
 
 
 @router.get("/ageing", response_model=ReportOut)
