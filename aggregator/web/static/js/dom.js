@@ -138,6 +138,16 @@ export function money(amount, currency) {
   return h("span", { class: "money" }, decimal(amountText(amount, currency)), " ", h("abbr", { class: "ccy" }, currency || ""));
 }
 
+/** A page section: its heading (id) labels it. */
+export function section(id, title, ...children) {
+  return h("section", { aria: { labelledby: id } }, h("h2", { id }, title), ...children);
+}
+
+/** A short message in the page's toast (shown by main.js). */
+export function toast(text) {
+  window.dispatchEvent(new CustomEvent("toast", { detail: text }));
+}
+
 /** A status pill: its text translated, its code kept as a class (for colour) and a tooltip. */
 export function pill(family, value, extra) {
   if (!value) return h("span", { class: "muted" }, t("none"));

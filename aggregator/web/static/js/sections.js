@@ -8,20 +8,22 @@ import { orderColumns } from "./pages/orders.js";
 import { lotHref } from "./records.js";
 
 add({
-  en: {
-    "ms.title": "Milestones", "ms.none": "No milestone received yet.", "ms.event": "Event", "ms.code": "Code",
-    "ms.classifier": "Actual / estimated", "ms.location": "Location", "ms.equipment": "Container",
-    "ms.ACT": "actual", "ms.EST": "estimated", "ms.PLN": "planned",
-    "fed.title": "Orders it fed", "fed.intro": "Orders whose goods came through {id} (from the stored links).",
-    "fed.lots": "Lots it brought in", "fed.in": "Units in", "fed.shipped": "Shipped", "fed.open": "Open",
-  },
-  zh: {
-    "ms.title": "节点", "ms.none": "尚未收到任何节点。", "ms.event": "事件", "ms.code": "代码",
-    "ms.classifier": "实际 / 预计", "ms.location": "地点", "ms.equipment": "集装箱",
-    "ms.ACT": "实际", "ms.EST": "预计", "ms.PLN": "计划",
-    "fed.title": "供货的订单", "fed.intro": "货物经由 {id} 的订单（依据已保存的关联）。",
-    "fed.lots": "带入的批次", "fed.in": "入库件数", "fed.shipped": "已出库", "fed.open": "结余",
-  },
+  "ms.title": ["Milestones", "节点"],
+  "ms.none": ["No milestone received yet.", "尚未收到任何节点。"],
+  "ms.event": ["Event", "事件"],
+  "ms.code": ["Code", "代码"],
+  "ms.classifier": ["Actual / estimated", "实际 / 预计"],
+  "ms.location": ["Location", "地点"],
+  "ms.equipment": ["Container", "集装箱"],
+  "ms.ACT": ["actual", "实际"],
+  "ms.EST": ["estimated", "预计"],
+  "ms.PLN": ["planned", "计划"],
+  "fed.title": ["Orders it fed", "供货的订单"],
+  "fed.intro": ["Orders whose goods came through {id} (from the stored links).", "货物经由 {id} 的订单（依据已保存的关联）。"],
+  "fed.lots": ["Lots it brought in", "带入的批次"],
+  "fed.in": ["Units in", "入库件数"],
+  "fed.shipped": ["Shipped", "已出库"],
+  "fed.open": ["Open", "结余"],
 });
 
 /** A table of milestones (DCSA-style events: type, code, ACT/EST/PLN, when, where). */

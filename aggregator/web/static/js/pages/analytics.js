@@ -5,37 +5,46 @@ import { ApiError, api, session } from "../api.js";
 import { barChart, exportPng, exportSvg, fmt, lineChart } from "../charts.js";
 import { fill, h } from "../dom.js";
 import { add, t } from "../i18n.js";
+import { pickOwner } from "../owner_pick.js";
 import { route, setQuery } from "../router.js";
 
 add({
-  en: {
-    "nav.analytics": "Analytics", "an.title": "Analytics", "an.intro": "Cash cycle, stock and demand of {owner}.",
-    "an.pick": "Analytics are kept per owner: choose one.", "an.period": "Month", "an.all": "everything stored",
-    "an.svg": "Save SVG", "an.png": "Save PNG", "an.loading": "Loading…", "an.none": "Nothing to show yet.",
-    "an.cash": "Cash cycle: days per leg", "an.transit": "Units in transit and in all, per day",
-    "an.ageing": "Stock on hand and slow-moving units per warehouse", "an.demand": "Days of cover per SKU",
-    "an.expiry": "Units per lot that will expire unsold", "an.at_risk": "expire unsold",
-    "an.collab": "Exception resolution, mean days by kind", "an.resilience": "Resilience index and its parts",
-    "an.history": "Resilience index per month", "an.days": "days", "an.units": "units", "an.score": "score",
-    "an.p50": "p50", "an.p90": "p90", "an.in_transit": "in transit", "an.total": "in all", "an.on_hand": "on hand",
-    "an.slow": "slow-moving", "an.cover": "days of cover", "an.point": "reorder point", "an.mean": "mean days",
-    "an.index": "index", "an.part.elasticity": "elasticity", "an.part.inventory_health": "inventory health",
-    "an.part.demand_sensing": "demand sensing", "an.part.collaboration": "collaboration",
-  },
-  zh: {
-    "nav.analytics": "分析", "an.title": "经营分析", "an.intro": "{owner} 的回款周期、库存与需求。",
-    "an.pick": "分析按货主进行：请选择货主。", "an.period": "月份", "an.all": "全部数据",
-    "an.svg": "保存 SVG", "an.png": "保存 PNG", "an.loading": "加载中…", "an.none": "暂无数据。",
-    "an.cash": "回款周期：各环节天数", "an.transit": "每日在途与总件数",
-    "an.ageing": "各仓在库与滞销件数", "an.demand": "各 SKU 可售天数",
-    "an.expiry": "各批次临期未售件数", "an.at_risk": "临期未售",
-    "an.collab": "异常处理：各类平均天数", "an.resilience": "业务韧性指数及其构成",
-    "an.history": "每月业务韧性指数", "an.days": "天", "an.units": "件", "an.score": "得分",
-    "an.p50": "中位数", "an.p90": "P90", "an.in_transit": "在途", "an.total": "合计", "an.on_hand": "在库",
-    "an.slow": "滞销", "an.cover": "可售天数", "an.point": "补货点", "an.mean": "平均天数",
-    "an.index": "指数", "an.part.elasticity": "供应链响应弹性", "an.part.inventory_health": "库存健康度",
-    "an.part.demand_sensing": "需求感知准确度", "an.part.collaboration": "协同效率",
-  },
+  "nav.analytics": ["Analytics", "分析"],
+  "an.title": ["Analytics", "经营分析"],
+  "an.intro": ["Cash cycle, stock and demand of {owner}.", "{owner} 的回款周期、库存与需求。"],
+  "an.pick": ["Analytics are kept per owner: choose one.", "分析按货主进行：请选择货主。"],
+  "an.period": ["Month", "月份"],
+  "an.all": ["everything stored", "全部数据"],
+  "an.svg": ["Save SVG", "保存 SVG"],
+  "an.png": ["Save PNG", "保存 PNG"],
+  "an.loading": ["Loading…", "加载中…"],
+  "an.none": ["Nothing to show yet.", "暂无数据。"],
+  "an.cash": ["Cash cycle: days per leg", "回款周期：各环节天数"],
+  "an.transit": ["Units in transit and in all, per day", "每日在途与总件数"],
+  "an.ageing": ["Stock on hand and slow-moving units per warehouse", "各仓在库与滞销件数"],
+  "an.demand": ["Days of cover per SKU", "各 SKU 可售天数"],
+  "an.expiry": ["Units per lot that will expire unsold", "各批次临期未售件数"],
+  "an.at_risk": ["expire unsold", "临期未售"],
+  "an.collab": ["Exception resolution, mean days by kind", "异常处理：各类平均天数"],
+  "an.resilience": ["Resilience index and its parts", "业务韧性指数及其构成"],
+  "an.history": ["Resilience index per month", "每月业务韧性指数"],
+  "an.days": ["days", "天"],
+  "an.units": ["units", "件"],
+  "an.score": ["score", "得分"],
+  "an.p50": ["p50", "中位数"],
+  "an.p90": ["p90", "P90"],
+  "an.in_transit": ["in transit", "在途"],
+  "an.total": ["in all", "合计"],
+  "an.on_hand": ["on hand", "在库"],
+  "an.slow": ["slow-moving", "滞销"],
+  "an.cover": ["days of cover", "可售天数"],
+  "an.point": ["reorder point", "补货点"],
+  "an.mean": ["mean days", "平均天数"],
+  "an.index": ["index", "指数"],
+  "an.part.elasticity": ["elasticity", "供应链响应弹性"],
+  "an.part.inventory_health": ["inventory health", "库存健康度"],
+  "an.part.demand_sensing": ["demand sensing", "需求感知准确度"],
+  "an.part.collaboration": ["collaboration", "协同效率"],
 });
 
 /** A report table as objects keyed by column. */
@@ -135,17 +144,10 @@ function card(spec, owner, period) {
   return holder;
 }
 
-function pickOwner(view) {
-  const list = h("ul", { class: "chips" });
-  fill(view, h("h1", {}, t("an.title")), h("p", { class: "intro" }, t("an.pick")), list);
-  api("/api/v1/owners", { owner: false }).then((owners) => fill(list, owners.map((o) => h("li", {},
-    h("button", { type: "button", class: "secondary", onclick: () => session.setOwner(o.owner_id) }, `${o.owner_id} · ${o.name}`)))))
-    .catch((error) => fill(list, h("li", { class: "message" }, t("error.load", { detail: error.message }))));
-}
 
 async function renderAnalytics(view, params, query) {
   const owner = session.scopeOwner();
-  if (!owner) { pickOwner(view); return; }
+  if (!owner) { pickOwner(view, t("an.title"), t("an.pick")); return; }
   const period = /^\d{4}-\d{2}$/.test(query.get("period") || "") ? query.get("period") : "";
   const month = h("input", { id: "f-period", name: "period", type: "month", value: period });
   const grid = h("div", { class: "chart-grid" });

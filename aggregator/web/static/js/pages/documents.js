@@ -2,7 +2,7 @@
 // what it declared line by line, the records it points to, its milestones where it has them, the lots
 // it brought in and the orders its goods fed. Each is read by its owner-scoped key from the API (another owner's answers 404).
 import { ApiError, api } from "../api.js";
-import { day, fill, h, money, table, time } from "../dom.js";
+import { day, fill, h, money, section, table, time } from "../dom.js";
 import { add, t } from "../i18n.js";
 import { containerHref, receiptHref, searchHref } from "../records.js";
 import { route } from "../router.js";
@@ -11,26 +11,30 @@ import { documentLines, portRoute, receiptLines } from "./container.js";
 import { orderColumns } from "./orders.js";
 
 add({
-  en: {
-    "document.title": "{type} {no}", "document.containers": "Containers", "document.lines": "Lines",
-    "customs.title": "Customs entry {no}", "customs.country": "Country", "customs.regime": "Regime",
-    "customs.importer": "Importer of record", "customs.submitted": "Lodged", "customs.released": "Released",
-    "customs.arrival": "Arrival", "customs.value": "Customs value", "customs.duty": "Duty", "customs.tax": "Tax",
-    "receipt.title": "Receipt {asn}", "receipt.mbl": "Master BL", "receipt.hbl": "House BL",
-    "receipt.customs": "Customs declaration", "receipt.lines": "Lines counted",
-    "lot.title": "Lot {lot}", "lot.receiving": "Being received", "lot.returned": "Returned",
-    "lot.receipts": "Came in on", "lot.counted": "Counted", "lot.truncated": "The 500 newest orders are shown.",
-  },
-  zh: {
-    "document.title": "{type} {no}", "document.containers": "集装箱", "document.lines": "明细",
-    "customs.title": "报关单 {no}", "customs.country": "国家", "customs.regime": "监管方式",
-    "customs.importer": "进口人", "customs.submitted": "申报", "customs.released": "放行",
-    "customs.arrival": "到港", "customs.value": "完税价格", "customs.duty": "关税", "customs.tax": "税",
-    "receipt.title": "入库单 {asn}", "receipt.mbl": "主提单", "receipt.hbl": "分提单",
-    "receipt.customs": "报关单号", "receipt.lines": "清点明细",
-    "lot.title": "批次 {lot}", "lot.receiving": "收货中", "lot.returned": "退回",
-    "lot.receipts": "入库来源", "lot.counted": "已清点", "lot.truncated": "仅显示最新的 500 个订单。",
-  },
+  "document.title": ["{type} {no}", "{type} {no}"],
+  "document.containers": ["Containers", "集装箱"],
+  "document.lines": ["Lines", "明细"],
+  "customs.title": ["Customs entry {no}", "报关单 {no}"],
+  "customs.country": ["Country", "国家"],
+  "customs.regime": ["Regime", "监管方式"],
+  "customs.importer": ["Importer of record", "进口人"],
+  "customs.submitted": ["Lodged", "申报"],
+  "customs.released": ["Released", "放行"],
+  "customs.arrival": ["Arrival", "到港"],
+  "customs.value": ["Customs value", "完税价格"],
+  "customs.duty": ["Duty", "关税"],
+  "customs.tax": ["Tax", "税"],
+  "receipt.title": ["Receipt {asn}", "入库单 {asn}"],
+  "receipt.mbl": ["Master BL", "主提单"],
+  "receipt.hbl": ["House BL", "分提单"],
+  "receipt.customs": ["Customs declaration", "报关单号"],
+  "receipt.lines": ["Lines counted", "清点明细"],
+  "lot.title": ["Lot {lot}", "批次 {lot}"],
+  "lot.receiving": ["Being received", "收货中"],
+  "lot.returned": ["Returned", "退回"],
+  "lot.receipts": ["Came in on", "入库来源"],
+  "lot.counted": ["Counted", "已清点"],
+  "lot.truncated": ["The 500 newest orders are shown.", "仅显示最新的 500 个订单。"],
 });
 
 const path = (...parts) => parts.map(encodeURIComponent).join("/");
@@ -44,10 +48,6 @@ async function load(body, url) {
       error instanceof ApiError && error.status === 404 ? t("error.notfound") : t("error.load", { detail: error.message })));
     return null;
   }
-}
-
-function section(id, title, ...children) {
-  return h("section", { aria: { labelledby: id } }, h("h2", { id }, title), ...children);
 }
 
 async function renderDocument(view, { owner, no }, query, current) {

@@ -5,7 +5,7 @@
 // manual link (checked by the API) and closes the item. Parked records can be retried. With "operate"
 // (operations, admin) rows can be selected and retried or resolved together.
 import { ApiError, api, session } from "../api.js";
-import { duration, fill, h, time } from "../dom.js";
+import { duration, fill, h, time, toast } from "../dom.js";
 import { add, t } from "../i18n.js";
 import { on } from "../live.js";
 import { showList } from "../paged.js";
@@ -20,41 +20,33 @@ const KINDS = ["unlinked_receipt", "ambiguous", "shipment_without_order", "order
 const AGES = ["", "1h", "1d", "7d", "30d"];
 
 add({
-  en: {
-    "exceptions.status.gone": "gone", "exceptions.status.all": "all",
-    "exceptions.age.30d": "30 days", "exceptions.kind.any": "any kind",
-    "exceptions.queue.parked": "parked records", "exceptions.queue.match": "matching", "exceptions.queue.settlement": "settlement",
-    "exceptions.owner": "Owner", "exceptions.open": "Open {id}",
-    "exceptions.where": "Found at", "exceptions.step": "Step", "exceptions.related": "Related records",
-    "exceptions.resolution": "Resolution", "exceptions.by": "by {who} at {at}",
-    "exceptions.choose": "Choose the right one", "exceptions.qty": "Units (optional)",
-    "exceptions.note.hint": "Why this one: a ticket, who agreed. Kept in the audit log.",
-    "exceptions.resolved": "Exception {id} resolved.", "exceptions.retried": "Exception {id}: {detail}",
-    "exceptions.refused": "Refused: {detail}", "exceptions.back": "← Exceptions",
-    "exceptions.link.none": "Resolve without a link (a note only)",
-    "exceptions.bulk.note": "Note for the selected",
-    "exceptions.records": "Raw record",
-    "exceptions.look": "look (new tab)",
-  },
-  zh: {
-    "exceptions.status.gone": "已消失", "exceptions.status.all": "全部",
-    "exceptions.age.30d": "30 天", "exceptions.kind.any": "任意类型",
-    "exceptions.queue.parked": "暂存记录", "exceptions.queue.match": "匹配", "exceptions.queue.settlement": "结算",
-    "exceptions.owner": "货主", "exceptions.open": "打开 {id}",
-    "exceptions.where": "发现位置", "exceptions.step": "环节", "exceptions.related": "相关记录",
-    "exceptions.resolution": "处理结果", "exceptions.by": "{who} 于 {at}",
-    "exceptions.choose": "选择正确的一项", "exceptions.qty": "数量（可选）",
-    "exceptions.note.hint": "选择理由：工单号、谁同意。记入审计日志。",
-    "exceptions.resolved": "异常 {id} 已处理。", "exceptions.retried": "异常 {id}：{detail}",
-    "exceptions.refused": "被拒绝：{detail}", "exceptions.back": "← 异常",
-    "exceptions.link.none": "不建立关联，仅填写说明",
-    "exceptions.bulk.note": "所选项的说明",
-    "exceptions.records": "原始记录",
-    "exceptions.look": "查看（新标签页）",
-  },
+  "exceptions.status.gone": ["gone", "已消失"],
+  "exceptions.status.all": ["all", "全部"],
+  "exceptions.age.30d": ["30 days", "30 天"],
+  "exceptions.kind.any": ["any kind", "任意类型"],
+  "exceptions.queue.parked": ["parked records", "暂存记录"],
+  "exceptions.queue.match": ["matching", "匹配"],
+  "exceptions.queue.settlement": ["settlement", "结算"],
+  "exceptions.owner": ["Owner", "货主"],
+  "exceptions.open": ["Open {id}", "打开 {id}"],
+  "exceptions.where": ["Found at", "发现位置"],
+  "exceptions.step": ["Step", "环节"],
+  "exceptions.related": ["Related records", "相关记录"],
+  "exceptions.resolution": ["Resolution", "处理结果"],
+  "exceptions.by": ["by {who} at {at}", "{who} 于 {at}"],
+  "exceptions.choose": ["Choose the right one", "选择正确的一项"],
+  "exceptions.qty": ["Units (optional)", "数量（可选）"],
+  "exceptions.note.hint": ["Why this one: a ticket, who agreed. Kept in the audit log.", "选择理由：工单号、谁同意。记入审计日志。"],
+  "exceptions.resolved": ["Exception {id} resolved.", "异常 {id} 已处理。"],
+  "exceptions.retried": ["Exception {id}: {detail}", "异常 {id}：{detail}"],
+  "exceptions.refused": ["Refused: {detail}", "被拒绝：{detail}"],
+  "exceptions.back": ["← Exceptions", "← 异常"],
+  "exceptions.link.none": ["Resolve without a link (a note only)", "不建立关联，仅填写说明"],
+  "exceptions.bulk.note": ["Note for the selected", "所选项的说明"],
+  "exceptions.records": ["Raw record", "原始记录"],
+  "exceptions.look": ["look (new tab)", "查看（新标签页）"],
 });
 
-const toast = (text) => window.dispatchEvent(new CustomEvent("toast", { detail: text }));
 // items this tab closed: the open list leaves them out even if a read right after the action still
 // sees them open
 const closed = new Set();

@@ -5,67 +5,80 @@
 // layout the API offers. Reads /api/v1/settlements/…, /api/v1/fx/locks, /receivables, /revaluations,
 // /api/v1/exports/….
 import { ApiError, api, download, session } from "../api.js";
-import { day, decimal, fill, h, link, money, orderHref, pill, sumDecimals, table, time } from "../dom.js";
+import { day, decimal, fill, h, link, money, orderHref, pill, section, sumDecimals, table, time, toast } from "../dom.js";
 import { add, t } from "../i18n.js";
 import { showList } from "../paged.js";
+import { pickOwner } from "../owner_pick.js";
 import { route, setQuery } from "../router.js";
 import { facts } from "../sections.js";
 
 add({
-  en: {
-    "fin.intro": "Statements, reconciliation, FX and journals of {owner}.",
-    "fin.pick": "Finance is kept per owner: choose one.",
-    "fin.statements": "Statements", "fin.recon": "Orders reconciled", "fin.fx": "FX locks and exposure",
-    "fin.downloads": "Journals and exports",
-    "fin.check": "Lines vs declared", "fin.check.balanced": "balanced", "fin.check.mismatch": "mismatch",
-    "fin.check.unchecked": "not checked", "fin.declared": "Declared", "fin.lines": "Lines", "fin.difference": "Difference",
-    "fin.payout": "Payout", "fin.payment": "Payment", "fin.booked": "Booked", "fin.issued": "Issued",
-    "fin.statement": "Statement {id}", "fin.breakdown": "Declared breakdown", "fin.categories": "By category",
-    "fin.booking": "Booking", "fin.journals": "Journals", "fin.notbooked": "Not booked yet.",
-    "fin.recon.status": "Status", "fin.expected": "Expected net", "fin.settled": "Settled", "fin.gross": "Order gross",
-    "fin.deductions": "Deductions",
-    "fin.locks": "Rate locks", "fin.lock": "Lock", "fin.pair": "Pair", "fin.rate": "Client rate", "fin.mid": "Mid",
-    "fin.margin": "Margin (bp)", "fin.notional": "Notional", "fin.used": "Used", "fin.left": "Left",
-    "fin.valid": "Valid", "fin.state": "State",
-    "fin.exposure": "Open receivables by currency", "fin.exposure.none": "No open foreign-currency receivable.",
-    "fin.original": "Original", "fin.carrying": "Carrying", "fin.items": "Items",
-    "fin.revaluations": "Month-end revaluations", "fin.revaluations.none": "No revaluation run yet (aggregator fx revalue).",
-    "fin.run": "Run", "fin.unrealized": "Unrealized gain (+) / loss (−)",
-    "fin.layout": "Layout", "fin.from": "From", "fin.to": "To", "fin.entity": "Entity (optional)",
-    "fin.download": "Download", "fin.downloaded": "Downloaded {name}", "fin.period": "Month", "fin.format": "Format",
-    "fin.journal.title": "Journal", "fin.settlement.title": "Settlement per order",
-    "fin.unavailable": "This server does not offer it yet.",
-    "recon.unsettled": "unsettled", "recon.partially_settled": "partly settled", "recon.settled": "settled",
-    "recon.over_paid": "over paid", "recon.under_paid": "under paid", "recon.settled_without_order": "no order",
-    "recon.refunded": "refunded",
-  },
-  zh: {
-    "fin.intro": "{owner} 的结算单、对账、汇率与凭证。",
-    "fin.pick": "财务按货主分账：请选择货主。",
-    "fin.statements": "结算单", "fin.recon": "订单对账", "fin.fx": "锁汇与敞口",
-    "fin.downloads": "凭证与导出",
-    "fin.check": "明细与申报", "fin.check.balanced": "一致", "fin.check.mismatch": "不一致",
-    "fin.check.unchecked": "未核对", "fin.declared": "申报", "fin.lines": "明细", "fin.difference": "差额",
-    "fin.payout": "打款", "fin.payment": "付款状态", "fin.booked": "入账", "fin.issued": "出具",
-    "fin.statement": "结算单 {id}", "fin.breakdown": "申报构成", "fin.categories": "按费用类别",
-    "fin.booking": "入账", "fin.journals": "凭证", "fin.notbooked": "尚未入账。",
-    "fin.recon.status": "状态", "fin.expected": "应收净额", "fin.settled": "已结算", "fin.gross": "订单金额",
-    "fin.deductions": "扣费",
-    "fin.locks": "锁汇", "fin.lock": "锁汇单", "fin.pair": "币对", "fin.rate": "成交汇率", "fin.mid": "中间价",
-    "fin.margin": "点差（基点）", "fin.notional": "名义金额", "fin.used": "已用", "fin.left": "剩余",
-    "fin.valid": "有效期", "fin.state": "状态",
-    "fin.exposure": "按币种的未结应收", "fin.exposure.none": "没有未结外币应收。",
-    "fin.original": "原币", "fin.carrying": "账面", "fin.items": "笔数",
-    "fin.revaluations": "月末重估", "fin.revaluations.none": "尚未重估（aggregator fx revalue）。",
-    "fin.run": "批次", "fin.unrealized": "未实现汇兑损益",
-    "fin.layout": "格式", "fin.from": "自", "fin.to": "至", "fin.entity": "主体（可选）",
-    "fin.download": "下载", "fin.downloaded": "已下载 {name}", "fin.period": "月份", "fin.format": "文件格式",
-    "fin.journal.title": "会计凭证", "fin.settlement.title": "逐单结算",
-    "fin.unavailable": "此服务器尚未提供。",
-    "recon.unsettled": "未结算", "recon.partially_settled": "部分结算", "recon.settled": "已结算",
-    "recon.over_paid": "多付", "recon.under_paid": "少付", "recon.settled_without_order": "无订单",
-    "recon.refunded": "已退款",
-  },
+  "fin.intro": ["Statements, reconciliation, FX and journals of {owner}.", "{owner} 的结算单、对账、汇率与凭证。"],
+  "fin.pick": ["Finance is kept per owner: choose one.", "财务按货主分账：请选择货主。"],
+  "fin.statements": ["Statements", "结算单"],
+  "fin.recon": ["Orders reconciled", "订单对账"],
+  "fin.fx": ["FX locks and exposure", "锁汇与敞口"],
+  "fin.downloads": ["Journals and exports", "凭证与导出"],
+  "fin.check": ["Lines vs declared", "明细与申报"],
+  "fin.check.balanced": ["balanced", "一致"],
+  "fin.check.mismatch": ["mismatch", "不一致"],
+  "fin.check.unchecked": ["not checked", "未核对"],
+  "fin.declared": ["Declared", "申报"],
+  "fin.lines": ["Lines", "明细"],
+  "fin.difference": ["Difference", "差额"],
+  "fin.payout": ["Payout", "打款"],
+  "fin.payment": ["Payment", "付款状态"],
+  "fin.booked": ["Booked", "入账"],
+  "fin.issued": ["Issued", "出具"],
+  "fin.statement": ["Statement {id}", "结算单 {id}"],
+  "fin.breakdown": ["Declared breakdown", "申报构成"],
+  "fin.categories": ["By category", "按费用类别"],
+  "fin.booking": ["Booking", "入账"],
+  "fin.journals": ["Journals", "凭证"],
+  "fin.notbooked": ["Not booked yet.", "尚未入账。"],
+  "fin.recon.status": ["Status", "状态"],
+  "fin.expected": ["Expected net", "应收净额"],
+  "fin.settled": ["Settled", "已结算"],
+  "fin.gross": ["Order gross", "订单金额"],
+  "fin.deductions": ["Deductions", "扣费"],
+  "fin.locks": ["Rate locks", "锁汇"],
+  "fin.lock": ["Lock", "锁汇单"],
+  "fin.pair": ["Pair", "币对"],
+  "fin.rate": ["Client rate", "成交汇率"],
+  "fin.mid": ["Mid", "中间价"],
+  "fin.margin": ["Margin (bp)", "点差（基点）"],
+  "fin.notional": ["Notional", "名义金额"],
+  "fin.used": ["Used", "已用"],
+  "fin.left": ["Left", "剩余"],
+  "fin.valid": ["Valid", "有效期"],
+  "fin.state": ["State", "状态"],
+  "fin.exposure": ["Open receivables by currency", "按币种的未结应收"],
+  "fin.exposure.none": ["No open foreign-currency receivable.", "没有未结外币应收。"],
+  "fin.original": ["Original", "原币"],
+  "fin.carrying": ["Carrying", "账面"],
+  "fin.items": ["Items", "笔数"],
+  "fin.revaluations": ["Month-end revaluations", "月末重估"],
+  "fin.revaluations.none": ["No revaluation run yet (aggregator fx revalue).", "尚未重估（aggregator fx revalue）。"],
+  "fin.run": ["Run", "批次"],
+  "fin.unrealized": ["Unrealized gain (+) / loss (−)", "未实现汇兑损益"],
+  "fin.layout": ["Layout", "格式"],
+  "fin.from": ["From", "自"],
+  "fin.to": ["To", "至"],
+  "fin.entity": ["Entity (optional)", "主体（可选）"],
+  "fin.download": ["Download", "下载"],
+  "fin.downloaded": ["Downloaded {name}", "已下载 {name}"],
+  "fin.period": ["Month", "月份"],
+  "fin.format": ["Format", "文件格式"],
+  "fin.journal.title": ["Journal", "会计凭证"],
+  "fin.settlement.title": ["Settlement per order", "逐单结算"],
+  "fin.unavailable": ["This server does not offer it yet.", "此服务器尚未提供。"],
+  "recon.unsettled": ["unsettled", "未结算"],
+  "recon.partially_settled": ["partly settled", "部分结算"],
+  "recon.settled": ["settled", "已结算"],
+  "recon.over_paid": ["over paid", "多付"],
+  "recon.under_paid": ["under paid", "少付"],
+  "recon.settled_without_order": ["no order", "无订单"],
+  "recon.refunded": ["refunded", "已退款"],
 });
 
 const RECON = ["unsettled", "partially_settled", "settled", "over_paid", "under_paid", "settled_without_order", "refunded"];
@@ -140,10 +153,6 @@ export function exposure(items) {
   }
   return [...groups.values()].map((g) => ({ ...g, items: g.originals.length, original: sumDecimals(g.originals),
     carrying_amount: sumDecimals(g.carrying) })).sort((a, b) => a.original_currency.localeCompare(b.original_currency));
-}
-
-function section(id, title, ...children) {
-  return h("section", { aria: { labelledby: id } }, h("h2", { id }, title), ...children);
 }
 
 function unavailable(error, box) {
@@ -231,19 +240,10 @@ async function downloadsSection(box, toast) {
   fill(box, h("h3", {}, t("fin.journal.title")), journal, h("h3", {}, t("fin.settlement.title")), settlement, message);
 }
 
-const toast = (text) => window.dispatchEvent(new CustomEvent("toast", { detail: text }));
-
-function pickOwner(view) {
-  const list = h("ul", { class: "chips" });
-  fill(view, h("h1", {}, t("finance.title")), h("p", { class: "intro" }, t("fin.pick")), list);
-  api("/api/v1/owners", { owner: false }).then((owners) => fill(list, owners.map((o) => h("li", {},
-    h("button", { type: "button", class: "secondary", onclick: () => session.setOwner(o.owner_id) }, `${o.owner_id} · ${o.name}`)))))
-    .catch((error) => fill(list, h("li", { class: "message" }, t("error.load", { detail: error.message }))));
-}
 
 async function renderFinance(view, params, query) {
   const owner = session.scopeOwner();
-  if (!owner) { pickOwner(view); return; }
+  if (!owner) { pickOwner(view, t("finance.title"), t("fin.pick")); return; }
   const values = { check: query.get("check") || "", recon: query.get("recon") || "" };
   const statements = h("div");
   const recon = h("div");
