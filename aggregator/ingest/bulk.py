@@ -1,9 +1,12 @@
 """Batch writing of new aggregates, with the same rows and audit entries as the per-record upsert.
 
-On SQLite one SELECT finds which keys of the batch already exist and the new headers, their children
-and audit entries go in through sqlite3's prepared ``executemany`` of typed tuples; on PostgreSQL the
-headers go in through psycopg's pipelined executemany with ON CONFLICT DO NOTHING RETURNING id, their
-children and ``create`` audit entries in one executemany each; all inside one SAVEPOINT. Existing
+A batch is ``NewRows``: header tuples, their child rows and their ``create`` audit entries (built from
+``Aggregate``s, or column-wise by the columnar import). On SQLite one SELECT finds which keys of the
+batch already exist and the new headers, their children and audit entries go in through sqlite3's
+prepared ``executemany`` of typed tuples; on PostgreSQL everything is COPied into temporary staging
+tables and one set-based statement inserts the headers (ON CONFLICT DO NOTHING), the children and
+audit entries of those it created, and names those already stored with the same content hash; all
+inside one SAVEPOINT. Existing
 keys, and every record of a batch whose bulk insert fails (a value the database refuses), go through
 ``write_aggregate`` one by one in their own SAVEPOINT, so a bad record is isolated exactly as on the
 slow path.
@@ -13,7 +16,9 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring  # the C encoder json.dumps uses with ensure_ascii=False
 from typing import Any
 
 import psycopg
@@ -22,10 +27,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from aggregator.ingest.writers import Aggregate, write_aggregate
-from aggregator.store.jsonutil import encode_columns
+from aggregator.store.jsonutil import EncodedJSON, encode_columns
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.prepared_insert import executemany_sqlite, python_defaults
-from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome, entity_key
+from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome
 
 KEY_LOOKUP_BATCH = 500
 StoreError = (SQLAlchemyError, psycopg.Error, sqlite3.Error, ValueError, TypeError)
@@ -51,71 +56,138 @@ def stored_hashes(session: Session, model: Any, key: tuple[str, ...], keys: list
     return found
 
 
-def _audit_rows(table, aggs: list[Aggregate], actor: str) -> list[dict]:
-    """The ``create`` entries, their changes serialised once (the text the per-record upsert stores)."""
-    return [{"entity": table.name, "entity_key": entity_key(a.values, a.key), "action": "create",
-             "owner_id": a.values.get("owner_id"), "actor": actor,
-             "changes": encode_columns({k: v for k, v in a.values.items() if k not in BOOKKEEPING})} for a in aggs]
+@dataclass
+class NewRows:
+    """New records of one table as rows: header tuples in ``columns`` order (the key and ``content_hash``
+    among them), each header's child rows per child table, and each header's ``create`` audit entry
+    (entity key, owner, the changes as JSON text: what the per-record upsert would store)."""
+
+    table: Any
+    key: tuple[str, ...]
+    columns: list[str]
+    rows: list[tuple]
+    children: list[tuple[Any, str, list[str], list[list[tuple]]]]  # (table, parent column, columns, per header)
+    audit: list[tuple[str, str | None, str]]
 
 
-def _insert_new_postgresql(session: Session, aggs: list[Aggregate], actor: str) -> list[int]:
-    """The same rows through psycopg's pipelined ``executemany``: one prepared statement per table
-    instead of SQLAlchemy's long multi-VALUES statements, which psycopg must re-parse every time.
-    Values are already what the column types bind on PostgreSQL (aware datetimes, Decimals, dates).
-    Headers go in with ``ON CONFLICT DO NOTHING``: the positions that returned an id are the created
-    ones (children and audit entries are written for those); the others already exist."""
-    from psycopg.types.json import Jsonb
+def audit_entries(columns: list[str], rows: list[tuple], key: tuple[str, ...]) -> list[tuple[str, str | None, str]]:
+    """The ``create`` audit entry of each new header row, as the per-record upsert writes it: (entity key,
+    owner, changes). Built column by column: each value's JSON text is made once per distinct date or
+    time and by the C string encoder otherwise, then joined per row into the text ``encode_columns``
+    gives for the row's values without the bookkeeping columns."""
+    if not rows:
+        return []
+    cells = list(zip(*rows))
+    fragments = [_fragments(name, cells[i]) for i, name in enumerate(columns) if name not in BOOKKEEPING]
+    changes = [EncodedJSON("{" + ", ".join(parts) + "}") for parts in zip(*fragments)]
+    # upsert.entity_key, column by column
+    keys = ["|".join(parts) for parts in zip(*(["" if v is None else str(v) for v in cells[columns.index(k)]]
+                                               for k in key))]
+    owners = cells[columns.index("owner_id")] if "owner_id" in columns else [None] * len(rows)
+    return list(zip(keys, owners, changes))
 
-    raw = session.connection().connection.driver_connection
-    quote = session.get_bind().dialect.identifier_preparer.quote
 
-    def statement(table_name: str, columns: list[str], conflict: tuple[str, ...] = ()) -> str:
-        text = (f"INSERT INTO {quote(table_name)} ({', '.join(quote(c) for c in columns)}) "
-                f"VALUES ({', '.join(['%s'] * len(columns))})")
-        if conflict:
-            text += f" ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO NOTHING RETURNING id"
-        return text
+def _fragments(name: str, values: tuple) -> list[str]:
+    """``"name": value`` as ``json.dumps`` writes it inside an object, for each of ``values``."""
+    prefix = encode_basestring(name) + ": "
+    kinds = set(map(type, values))
+    if kinds <= {str, type(None)}:
+        return [prefix + ("null" if v is None else encode_basestring(v)) for v in values]
+    if kinds <= {int, type(None)}:
+        return [prefix + ("null" if v is None else int.__repr__(v)) for v in values]
+    if kinds <= {datetime, type(None)}:  # equal instants at another offset write differently: keyed by offset
+        done = {(v, None if v is None else v.utcoffset()): prefix + ("null" if v is None else encode_basestring(v.isoformat()))
+                for v in set(values)}
+        return [done[(v, None if v is None else v.utcoffset())] for v in values]
+    return [encode_columns({name: v})[1:-1] for v in values]
 
+
+def _new_rows(aggs: list[Aggregate]) -> NewRows:
     first = aggs[0]
-    table = first.model.__table__
-    defaults = python_defaults(table, first.values)
-    columns = [*first.values, *defaults]
+    columns = list(first.values)
+    rows = [tuple(a.values.values()) for a in aggs]
+    children = []
+    for index, (model, parent_col, _) in enumerate(first.children):
+        child_columns = next((list(a.children[index][2][0]) for a in aggs if a.children[index][2]), [])
+        children.append((model.__table__, parent_col, child_columns,
+                         [[tuple(row.values()) for row in a.children[index][2]] for a in aggs]))
+    return NewRows(first.model.__table__, first.key, columns, rows, children, audit_entries(columns, rows, first.key))
+
+
+def _stage_columns(table: Any, dialect: Any) -> str:
+    quote = dialect.identifier_preparer.quote
+    return ", ".join(f"{quote(c.name)} {c.type.compile(dialect=dialect)}" for c in table.columns if not c.primary_key)
+
+
+def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[list[int], list[int]]:
+    """COPY the rows into temporary staging tables, then one statement: the headers ``INSERT … SELECT
+    … ON CONFLICT DO NOTHING RETURNING``, their children and ``create`` audit entries inserted from
+    what it returned, and which positions were created and which were already stored with the same
+    ``content_hash``; the other positions (stored, changed) are left to the per-record upsert.
+    (positions created, positions unchanged)"""
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    raw = session.connection().connection.driver_connection
+    table = new.table
+    stage = quote(f"_import_stage_{table.name}")
+    stages = [quote(f"_import_stage_{child.name}") for child, _, _, _ in new.children]
+    defaults = python_defaults(table, new.columns)
+    cols = ", ".join(quote(c) for c in new.columns)
+    matches = " AND ".join(f"s.{quote(k)} IS NOT DISTINCT FROM i.{quote(k)}" for k in new.key)
+    now = datetime.now(UTC)
     with raw.cursor() as cursor:
-        cursor.executemany(statement(table.name, columns, conflict=first.key),
-                           [tuple({**a.values, **defaults}[c] for c in columns) for a in aggs], returning=True)
-        created: list[tuple[int, int]] = []  # (position in aggs, new id)
-        position = 0
-        while True:
-            row = cursor.fetchone()
-            if row is not None:
-                created.append((position, row[0]))
-            position += 1
-            if not cursor.nextset():
-                break
-        if not created:
-            return []
-        ids = [pk for _, pk in created]
-        aggs = [aggs[i] for i, _ in created]
-        for index, (child_model, parent_col, _) in enumerate(first.children):
-            rows = [(pk, row) for pk, agg in zip(ids, aggs, strict=True) for row in agg.children[index][2]]
-            if rows:
-                child_defaults = python_defaults(child_model.__table__, {parent_col, *rows[0][1]})
-                child_columns = [parent_col, *rows[0][1], *child_defaults]
-                cursor.executemany(statement(child_model.__tablename__, child_columns),
-                                   [(pk, *row.values(), *child_defaults.values()) for pk, row in rows])
-        audit = _audit_rows(table, aggs, actor)
-        now = datetime.now(UTC)
-        audit_columns = ["at", *audit[0]]
-        cursor.executemany(statement(AuditEntry.__tablename__, audit_columns),
-                           [(now, *(Jsonb(v, dumps=str) if k == "changes" else v for k, v in row.items())) for row in audit])
-    return [i for i, _ in created]
+        for name, source in ((stage, table), *((s, c[0]) for s, c in zip(stages, new.children))):
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (_seq integer, _pos integer, "
+                           f"{_stage_columns(source, dialect)}, _entity_key text, _changes jsonb) ON COMMIT DELETE ROWS")
+            cursor.execute(f"TRUNCATE {name}")
+        with cursor.copy(f"COPY {stage} (_seq, {cols}, _entity_key, _changes) FROM STDIN") as copy:
+            for seq, (row, (key_text, _, changes)) in enumerate(zip(new.rows, new.audit, strict=True)):
+                copy.write_row((seq, *row, key_text, changes))
+        for name, (_, _, child_cols, per_header) in zip(stages, new.children):
+            if child_cols:
+                with cursor.copy(f"COPY {name} (_seq, _pos, {', '.join(quote(c) for c in child_cols)}) "
+                                 "FROM STDIN") as copy:
+                    for seq, rows in enumerate(per_header):
+                        for pos, row in enumerate(rows):
+                            copy.write_row((seq, pos, *row))
+        params: list[Any] = list(defaults.values())
+        parts = [f"ins AS (INSERT INTO {quote(table.name)} ({cols}{''.join(', ' + quote(c) for c in defaults)}) "
+                 f"SELECT {cols}{', %s' * len(defaults)} FROM {stage} ORDER BY _seq "
+                 f"ON CONFLICT ({', '.join(quote(k) for k in new.key)}) DO NOTHING "
+                 f"RETURNING id, {', '.join(quote(k) for k in new.key)})",
+                 f"created AS (SELECT i.id, s._seq, s._entity_key, s._changes, "
+                 f"{'s.owner_id' if 'owner_id' in new.columns else 'NULL'} AS owner_id "
+                 f"FROM ins i JOIN {stage} s ON {matches})"]
+        for number, (name, (child, parent_col, child_cols, _)) in enumerate(zip(stages, new.children)):
+            if not child_cols:
+                continue
+            child_defaults = python_defaults(child, {parent_col, *child_cols})
+            listed = ", ".join(quote(c) for c in child_cols)
+            parts.append(f"c{number} AS (INSERT INTO {quote(child.name)} ({quote(parent_col)}, {listed}"
+                         f"{''.join(', ' + quote(c) for c in child_defaults)}) "
+                         f"SELECT c.id, {', '.join('l.' + quote(c) for c in child_cols)}{', %s' * len(child_defaults)} "
+                         f"FROM created c JOIN {name} l ON l._seq = c._seq ORDER BY l._seq, l._pos)")
+            params.extend(child_defaults.values())
+        parts.append(f"audit AS (INSERT INTO {quote(AuditEntry.__tablename__)} "
+                     "(at, entity, entity_key, action, owner_id, actor, changes) "
+                     "SELECT %s, %s, _entity_key, 'create', owner_id, %s, _changes FROM created ORDER BY _seq)")
+        params.extend((now, table.name, actor))
+        hashes = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in new.key)
+        cursor.execute(f"WITH {', '.join(parts)} SELECT _seq, true FROM created UNION ALL "
+                       f"SELECT s._seq, false FROM {stage} s JOIN {quote(table.name)} t ON {hashes} "
+                       "WHERE t.content_hash = s.content_hash", params)
+        created, unchanged = [], []
+        for seq, was_created in cursor.fetchall():
+            (created if was_created else unchanged).append(seq)
+    return sorted(created), sorted(unchanged)
 
 
-def _insert_new(session: Session, aggs: list[Aggregate], actor: str) -> list[int]:
-    """Insert ``aggs`` (keys checked absent, or left to ON CONFLICT on PostgreSQL); positions created."""
+def insert_new(session: Session, new: NewRows, actor: str) -> tuple[list[int], list[int]]:
+    """Insert ``new`` (on SQLite its keys checked absent; on PostgreSQL ON CONFLICT sorts them out):
+    (positions created, positions found stored with the same content hash)."""
     if session.get_bind().dialect.name == "postgresql":
-        return _insert_new_postgresql(session, aggs, actor)
-    return _insert_new_sqlite(session, aggs, actor)
+        return _insert_new_postgresql(session, new, actor)
+    return _insert_new_sqlite(session, new, actor), []
 
 
 class _ConcurrentWrite(ValueError):
@@ -123,8 +195,8 @@ class _ConcurrentWrite(ValueError):
     record by record (``write_batch`` rolls its SAVEPOINT back)."""
 
 
-def _insert_new_sqlite(session: Session, aggs: list[Aggregate], actor: str) -> list[int]:
-    """Headers, children and audit entries of ``aggs`` (keys checked absent) through sqlite3's
+def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
+    """Headers, children and audit entries of ``new`` (keys checked absent) through sqlite3's
     ``executemany``. The headers' ids are the rows above the table's highest id before the insert, in
     insertion order: write transactions begin IMMEDIATE (``aggregator.store.db``), so no other
     connection writes meanwhile; should rows of another be among them, ``_ConcurrentWrite`` sends the
@@ -132,32 +204,30 @@ def _insert_new_sqlite(session: Session, aggs: list[Aggregate], actor: str) -> l
     dialect = session.get_bind().dialect
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        first = aggs[0]
-        table = first.model.__table__
+        table = new.table
         quote = dialect.identifier_preparer.quote
-        defaults = python_defaults(table, first.values)
-        columns = [*first.values, *defaults]
+        defaults = python_defaults(table, new.columns)
         before = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quote(table.name)}").fetchone()[0]
-        executemany_sqlite(cursor, dialect, table, columns,
-                            [(*a.values.values(), *defaults.values()) for a in aggs])
+        extra = tuple(defaults.values())
+        executemany_sqlite(cursor, dialect, table, [*new.columns, *defaults], [row + extra for row in new.rows])
         ids = [row[0] for row in cursor.execute(
             f"SELECT id FROM {quote(table.name)} WHERE id > ? ORDER BY id", (before,))]
-        if len(ids) != len(aggs):
-            raise _ConcurrentWrite(f"{len(ids) - len(aggs)} rows written to {table.name} meanwhile")
-        for index, (child_model, parent_col, _) in enumerate(first.children):
-            rows = [(pk, row) for pk, agg in zip(ids, aggs, strict=True) for row in agg.children[index][2]]
+        if len(ids) != len(new.rows):
+            raise _ConcurrentWrite(f"{len(ids) - len(new.rows)} rows written to {table.name} meanwhile")
+        for child, parent_col, child_cols, per_header in new.children:
+            rows = [(pk, *row) for pk, rows in zip(ids, per_header, strict=True) for row in rows]
             if rows:
-                child_table = child_model.__table__
-                child_defaults = python_defaults(child_table, {parent_col, *rows[0][1]})
-                executemany_sqlite(cursor, dialect, child_table, [parent_col, *rows[0][1], *child_defaults],
-                                    [(pk, *row.values(), *child_defaults.values()) for pk, row in rows])
-        audit = _audit_rows(table, aggs, actor)
+                child_defaults = python_defaults(child, {parent_col, *child_cols})
+                extra = tuple(child_defaults.values())
+                executemany_sqlite(cursor, dialect, child, [parent_col, *child_cols, *child_defaults],
+                                   [row + extra for row in rows])
         now = datetime.now(UTC)
-        executemany_sqlite(cursor, dialect, AuditEntry.__table__, ["at", *audit[0]],
-                            [(now, *row.values()) for row in audit])
+        executemany_sqlite(cursor, dialect, AuditEntry.__table__,
+                           ["at", "entity", "entity_key", "action", "owner_id", "actor", "changes"],
+                           [(now, table.name, key, "create", owner, actor, changes) for key, owner, changes in new.audit])
     finally:
         cursor.close()
-    return list(range(len(aggs)))
+    return list(range(len(new.rows)))
 
 
 def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[int, UpsertOutcome | None, str | None], None],
@@ -167,7 +237,7 @@ def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[in
     A stored record with the same ``content_hash`` (which covers every header value, the owner and the
     source time among them, and every child row) is UNCHANGED, as the per-record upsert would find it,
     without a SAVEPOINT of its own: re-importing a cumulative file costs one lookup per batch (on
-    PostgreSQL only for the keys ON CONFLICT found stored).
+    PostgreSQL found by the same statement that inserts the new ones).
     ``bulk=False`` writes every record through the per-record upsert: the reference the bulk path is
     checked against (same rows, audit entries and rejects)."""
     if not aggs:
@@ -177,33 +247,25 @@ def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[in
     if not bulk:
         candidates: list[int] = []
     elif session.get_bind().dialect.name == "postgresql":
-        # ON CONFLICT sorts out the existing ones (a key lookup first let the planner, on tables without
-        # statistics yet, scan the owner's whole index prefix); they go through the per-record upsert
-        candidates = list(range(len(aggs)))
+        candidates = list(range(len(aggs)))  # ON CONFLICT sorts out the stored ones
     else:
         stored = stored_hashes(session, first.model, first.key, [a.key_values for a in aggs])
         unchanged = {i for i, a in enumerate(aggs) if stored.get(a.key_values) == a.values["content_hash"]}
-        for i in sorted(unchanged):
-            on_result(i, UpsertOutcome.UNCHANGED, None)
         candidates = [i for i, a in enumerate(aggs) if a.key_values not in stored]
     one_by_one = sorted(set(range(len(aggs))) - set(candidates) - unchanged)
     if candidates:
         try:
             with session.begin_nested():
-                created = {candidates[j] for j in _insert_new(session, [aggs[i] for i in candidates], actor)}
+                created, same = insert_new(session, _new_rows([aggs[i] for i in candidates]), actor)
+            created = {candidates[j] for j in created}
+            unchanged |= {candidates[j] for j in same}
             for i in sorted(created):
                 on_result(i, UpsertOutcome.CREATED, None)
-            one_by_one = sorted(set(one_by_one) | (set(candidates) - created))
+            one_by_one = sorted(set(one_by_one) | (set(candidates) - created - unchanged))
         except StoreError:
             one_by_one = sorted(set(range(len(aggs))) - unchanged)
-        else:
-            if one_by_one and session.get_bind().dialect.name == "postgresql":
-                # keys ON CONFLICT found stored (none on a first import): their stored hashes in one lookup
-                stored = stored_hashes(session, first.model, first.key, [aggs[i].key_values for i in one_by_one])
-                same = {i for i in one_by_one if stored.get(aggs[i].key_values) == aggs[i].values["content_hash"]}
-                for i in sorted(same):
-                    on_result(i, UpsertOutcome.UNCHANGED, None)
-                one_by_one = [i for i in one_by_one if i not in same]
+    for i in sorted(unchanged):
+        on_result(i, UpsertOutcome.UNCHANGED, None)
     for i in one_by_one:
         try:
             with session.begin_nested():

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 from aggregator.ingest import writers
 from aggregator.store.models.logistics import (
@@ -20,7 +21,21 @@ from aggregator.store.models.warehouse import (
 )
 from platform_adapters.customs import mapping as customs_mapping
 from platform_adapters.logistics import bl_report
-from platform_adapters.warehouse import inbound, outbound, stock
+from platform_adapters.warehouse import inbound, outbound, outbound_columns, stock
+
+
+@dataclass(frozen=True)
+class ColumnarKind:
+    """How a kind is mapped a chunk at a time (``platform_adapters.<area>.<kind>_columns``: ``read_columns``
+    and ``build``) into one header table and one line table."""
+
+    mapper: ModuleType
+    model: Any
+    key: tuple[str, ...]
+    header: tuple[tuple[str, str], ...]  # (column, record field)
+    line_model: Any
+    parent_col: str
+    line: tuple[tuple[str, str], ...]  # (column, line field)
 
 
 @dataclass(frozen=True)
@@ -28,12 +43,13 @@ class TabularKindHandler:
     # has owner_claims(values) (pure: what in the row names its owner), record_key(values, owner) and
     # map_rows(rows, options, offset) (the owner is options.owner_id)
     mapper: ModuleType
-    write: Callable  # (session, record, append) -> UpsertResult: the one-record path (also for appended groups)
-    aggregate: Callable  # record -> writers.Aggregate: the batch path for records met once
+    write: Callable  # (session, record, append, raw_hash) -> UpsertResult: the one-record path (appended groups)
+    aggregate: Callable  # (record, raw_hash) -> writers.Aggregate: the batch path for records met once
     key_columns: tuple[str, ...]
     # (line model, parent column, header model) to continue line numbers when a group is met again; None:
     # the kind has one row per record, so meeting its key again is a duplicate.
     lines: tuple | None
+    columnar: ColumnarKind | None = None  # the chunk-at-a-time mapping, where the kind has one
 
 
 TABULAR: dict[str, TabularKindHandler] = {
@@ -48,7 +64,8 @@ TABULAR: dict[str, TabularKindHandler] = {
         ("owner_id", "warehouse_code", "asn_no"), (WarehouseReceiptLineRow, "receipt_pk", WarehouseReceiptRow)),
     "outbound": TabularKindHandler(
         outbound, writers.write_shipment, writers.shipment_aggregate,
-        ("owner_id", "warehouse_code", "wms_outbound_no"),
-        (WarehouseShipmentLineRow, "shipment_pk", WarehouseShipmentRow)),
+        writers.SHIPMENT_KEY, (WarehouseShipmentLineRow, "shipment_pk", WarehouseShipmentRow),
+        ColumnarKind(outbound_columns, WarehouseShipmentRow, writers.SHIPMENT_KEY, writers.SHIPMENT_HEADER,
+                     WarehouseShipmentLineRow, "shipment_pk", writers.SHIPMENT_LINE)),
     "stock": TabularKindHandler(stock, writers.write_stock_snapshot, writers.stock_snapshot_aggregate, (), None),
 }

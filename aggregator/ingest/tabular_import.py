@@ -21,7 +21,7 @@ its control characters as ``\\xNN`` (``platform_adapters.tabular.control``), whi
 """
 from __future__ import annotations
 
-import hashlib
+import operator
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +39,7 @@ from aggregator.store.models.logistics import ImportRejectRow
 from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.profiles import KINDS, Profile, guess_kind
 from platform_adapters.tabular import open_table
+from platform_adapters.tabular.columnar import hash_prefix, raw_hash
 from platform_adapters.tabular.columns import ColumnMap
 from platform_adapters.tabular.control import describe_control, first_control, visible
 from platform_adapters.tabular.rows import CanonicalRow, ReadOptions
@@ -47,8 +48,9 @@ SAMPLE_PROBLEMS = 20
 
 
 def _key_hash(key: tuple[str, ...]) -> int:
-    # 8-byte digest: bounded memory for the "met before in this file" set (collision odds ~1e-8 at 1M keys).
-    return int.from_bytes(hashlib.blake2b("\x1f".join(key).encode(), digest_size=8).digest(), "big")
+    # Python's 64-bit hash of the key tuple: bounded memory for the "met before in this file" set
+    # (collision odds ~3e-8 at 1M keys; a collision only sends a record through the merge path)
+    return hash(key)
 
 
 class _ChunkSink:
@@ -115,33 +117,87 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
     """Read, map and store ``path``. Raises TabularError for file-level problems (nothing stored then).
 
     ``owner_id``: every row is that owner's (checked to exist); None: each row's owner comes from the row.
-    ``bulk=False``: every record through the per-record upsert (``aggregator.ingest.bulk.write_batch``).
+    ``bulk=False``: every row through the per-row mapper and every record through the per-record upsert
+    (``aggregator.ingest.bulk.write_batch``): the reference the fast paths are checked against. With
+    ``bulk`` a kind that has a columnar mapper (``TabularKindHandler.columnar``) is read chunk by chunk,
+    column by column (``aggregator.ingest.columnar_import``).
     """
-    handler: TabularKindHandler = TABULAR[kind]
-    spec = KINDS[kind]
-    reader = open_table(path, profile.layout, chunk_rows)
-    columns = ColumnMap.build(reader.header, known=spec.all_columns, required=spec.required,
-                              mapping=profile.columns, defaults=profile.defaults, location=path.name,
-                              guess=guess_kind)
-    base_options = ReadOptions(filename=path.name, timezone=profile.timezone, date_formats=profile.date_formats,
-                               datetime_formats=profile.datetime_formats, true_values=profile.true_values,
-                               false_values=profile.false_values, owner_id=None, source_name=columns.source_name)
-    per_owner: dict[str, ReadOptions] = {}
+    run = TabularRun(session, import_pk=import_pk, path=path, kind=kind, profile=profile, owner_id=owner_id,
+                     summary=summary, chunk_rows=chunk_rows, bulk=bulk)
+    if bulk and run.handler.columnar is not None:
+        from aggregator.ingest.columnar_import import ColumnarReader
 
-    def options_for(owner: str) -> ReadOptions:
-        if owner not in per_owner:
-            per_owner[owner] = replace(base_options, owner_id=owner)
-        return per_owner[owner]
+        ColumnarReader(run).read(progress)
+    else:
+        run.read(progress)
+    if run.deferred:
+        _second_pass(path, profile, run.columns, run.deferred, run.resolver, run.handler, run.sink, run.feed,
+                     run.finish_pending, chunk_rows)
 
-    resolver = OwnerResolver(session, override=owner_id)
-    max_chars = profile.max_field_chars
-    seen: set[int] = set()
-    sink = _ChunkSink(import_pk, summary)
 
-    batch: list[tuple] = []  # (aggregate, accepted lines, problems, raw rows) of records met once so far
+class TabularRun:
+    """The state of one tabular import: reading options, owners, keys met, the batch of records met once,
+    the group of rows being gathered; and the per-row path through all of it."""
 
-    def flush_batch() -> None:
+    def __init__(self, session: Session, *, import_pk: int, path: Path, kind: str, profile: Profile,
+                 owner_id: str | None, summary: ImportSummary, chunk_rows: int, bulk: bool) -> None:
+        self.session, self.path, self.kind, self.summary = session, path, kind, summary
+        self.chunk_rows, self.bulk = chunk_rows, bulk
+        self.handler: TabularKindHandler = TABULAR[kind]
+        spec = KINDS[kind]
+        self.reader = open_table(path, profile.layout, chunk_rows)
+        self.columns = ColumnMap.build(self.reader.header, known=spec.all_columns, required=spec.required,
+                                       mapping=profile.columns, defaults=profile.defaults, location=path.name,
+                                       guess=guess_kind)
+        self.base_options = ReadOptions(
+            filename=path.name, timezone=profile.timezone, date_formats=profile.date_formats,
+            datetime_formats=profile.datetime_formats, true_values=profile.true_values,
+            false_values=profile.false_values, owner_id=None, source_name=self.columns.source_name)
+        self.per_owner: dict[str, ReadOptions] = {}
+        self.resolver = OwnerResolver(session, override=owner_id)
+        self.max_chars = profile.max_field_chars
+        self.seen: set[int] = set()
+        self.sink = _ChunkSink(import_pk, summary)
+        self.batch: list[tuple] = []  # (aggregate, accepted lines, problems, raw rows) of records met once so far
+        #: writes of records a faster path gathered (``flush_batch`` writes them first)
+        self.before_flush: list[Callable[[], None]] = []
+        self.deferred: set[int] = set()
+        self.repeats = _Repeats(path.name, self.sink, summary)
+        #: the canonical columns in a fixed order: what a record's source-row hash covers
+        self.hash_columns = tuple(sorted({*self.columns.indexes, *self.columns.defaults}))
+        self.version = getattr(self.handler.mapper, "MAPPING_VERSION", 1)
+        self._prefixes: dict[tuple[str, int], str] = {}
+        self.pending: list[CanonicalRow] = []
+        self.pending_key: tuple[str, ...] | None = None
+        self.pending_owner = ""
+        self.pending_continued = False  # part of the pending record is already written
+
+    def options_for(self, owner: str) -> ReadOptions:
+        if owner not in self.per_owner:
+            self.per_owner[owner] = replace(self.base_options, owner_id=owner)
+        return self.per_owner[owner]
+
+    def hash_prefix(self, owner: str, offset: int) -> str:
+        found = self._prefixes.get((owner, offset))
+        if found is None:
+            found = self._prefixes[(owner, offset)] = hash_prefix(
+                self.kind, self.version, self.base_options, owner, offset, self.hash_columns)
+        return found
+
+    def source_hash(self, rows: list[CanonicalRow], lines: tuple[int, ...], owner: str, offset: int) -> str:
+        """``raw_hash`` of the accepted ``lines`` of ``rows``."""
+        accepted = set(lines)
+        columns = self.hash_columns
+        return raw_hash(self.hash_prefix(owner, offset),
+                        (tuple(row.values.get(c, "") for c in columns) for row in rows if row.line in accepted))
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def flush_batch(self) -> None:
         """Write the batched records (one multi-row insert for the new ones) and report their problems."""
+        for write in self.before_flush:
+            write()
+        batch, summary, sink = self.batch, self.summary, self.sink
         if not batch:
             return
         store_errors: dict[int, str] = {}
@@ -152,133 +208,147 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
             else:
                 store_errors[index] = error
 
-        write_batch(session, [item[0] for item in batch], on_result, bulk=bulk)
+        write_batch(self.session, [item[0] for item in batch], on_result, bulk=self.bulk)
         for index, (agg, lines, problems, raw_by_line) in enumerate(batch):
             if index in store_errors:
                 problems = problems + [Problem("store_failed", f"could not be stored: {store_errors[index]}",
-                                               location=f"{path.name}:{line}") for line in lines]
+                                               location=f"{self.path.name}:{line}") for line in lines]
             else:
                 summary.owners[agg.values["owner_id"]] += 1
             sink.add(problems, raw_by_line, agg.values["owner_id"])
         batch.clear()
 
-    def flush_group(key: tuple[str, ...] | None, rows: list[CanonicalRow], owner: str,
+    def flush_group(self, key: tuple[str, ...] | None, rows: list[CanonicalRow], owner: str,
                     continued: bool = False) -> None:
         """Map and store one record's rows (``continued``: more rows of the record just written in part)."""
+        handler, sink, path = self.handler, self.sink, self.path
         raw_by_line = {row.line: row.values for row in rows}  # cut only for the rows rejected
         append, offset, extra = False, 0, []
         if key is not None:
             digest = _key_hash(key)
-            if digest in seen or continued:
+            if digest in self.seen or continued:
                 if handler.lines is None:
                     sink.add([Problem("duplicate_key", "same record key as an earlier row of this file",
                                       location=f"{path.name}:{row.line}") for row in rows], raw_by_line, owner)
                     return
-                flush_batch()  # the earlier rows of this record must be stored before lines are added
+                self.flush_batch()  # the earlier rows of this record must be stored before lines are added
                 append = True
                 model, parent_col, header_model = handler.lines
-                offset = next_line_no(session, model, parent_col, header_model,
+                offset = next_line_no(self.session, model, parent_col, header_model,
                                       dict(zip(handler.key_columns, key)))
                 if not continued:
                     extra.append(Problem("rows_not_contiguous", "rows of this record are not contiguous in the "
                                          "file; merged with the rows met earlier", Severity.WARNING,
                                          location=f"{path.name}:{rows[0].line}"))
-            seen.add(digest)
-        result = handler.mapper.map_rows(rows, options_for(owner), offset)
+            self.seen.add(digest)
+        result = handler.mapper.map_rows(rows, self.options_for(owner), offset)
         problems = list(result.problems) + extra
         if result.record is None:
             sink.add(problems, raw_by_line, owner)
-        elif not append:
-            batch.append((handler.aggregate(result.record), result.accepted_lines, problems, raw_by_line))
-        else:
-            try:
-                with session.begin_nested():
-                    outcome = handler.write(session, result.record, append=True)
-                summary.count(outcome.outcome.value)
-                summary.owners[owner] += 1
-            except (SQLAlchemyError, ValueError, TypeError) as exc:
-                reason = f"could not be stored: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
-                problems.extend(Problem("store_failed", reason, location=f"{path.name}:{line}")
-                                for line in result.accepted_lines)
-            sink.add(problems, raw_by_line, owner)
+            return
+        content = self.source_hash(rows, result.accepted_lines, owner, offset)
+        if not append:
+            self.batch.append((handler.aggregate(result.record, content), result.accepted_lines, problems,
+                               raw_by_line))
+            return
+        try:
+            with self.session.begin_nested():
+                outcome = handler.write(self.session, result.record, append=True, raw_hash=content)
+            self.summary.count(outcome.outcome.value)
+            self.summary.owners[owner] += 1
+        except (SQLAlchemyError, ValueError, TypeError) as exc:
+            reason = f"could not be stored: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+            problems.extend(Problem("store_failed", reason, location=f"{path.name}:{line}")
+                            for line in result.accepted_lines)
+        sink.add(problems, raw_by_line, owner)
 
-    pending: list[CanonicalRow] = []
-    pending_key: tuple[str, ...] | None = None
-    pending_owner = ""
-    pending_continued = False  # part of the pending record is already written
+    def end_chunk(self, progress: Callable[[int], None] | None) -> None:
+        self.repeats.close()  # a run of repeats is reported with the chunk it ends in
+        self.flush_batch()
+        self.sink.flush(self.session)
+        self.session.commit()
+        if progress:
+            progress(self.summary.rows_read)
 
-    def feed(row: CanonicalRow, owner: str) -> None:
+    # -- the per-row path -------------------------------------------------------------------------
+
+    def feed(self, row: CanonicalRow, owner: str) -> None:
         """Group contiguous rows of one record (same key, hence same owner) and flush each group; a group
         longer than a chunk is written in parts (memory stays bounded by the chunk size)."""
-        nonlocal pending, pending_key, pending_owner, pending_continued
-        key = handler.mapper.record_key(row.values, owner)
-        if key is not None and key == pending_key:
-            if len(pending) >= chunk_rows:
-                flush_group(pending_key, pending, pending_owner, pending_continued)
-                flush_batch()
-                pending, pending_continued = [], True
-            pending.append(row)
+        key = self.handler.mapper.record_key(row.values, owner)
+        if key is not None and key == self.pending_key:
+            if len(self.pending) >= self.chunk_rows:
+                self.flush_group(self.pending_key, self.pending, self.pending_owner, self.pending_continued)
+                self.flush_batch()
+                self.pending, self.pending_continued = [], True
+            self.pending.append(row)
             return
-        if pending:
-            flush_group(pending_key, pending, pending_owner, pending_continued)
-        pending_continued = False
+        if self.pending:
+            self.flush_group(self.pending_key, self.pending, self.pending_owner, self.pending_continued)
+        self.pending_continued = False
         if key is None:
-            flush_group(None, [row], owner)  # the mapper explains which key value is missing
-            pending, pending_key = [], None
+            self.flush_group(None, [row], owner)  # the mapper explains which key value is missing
+            self.pending, self.pending_key = [], None
         else:
-            pending, pending_key, pending_owner = [row], key, owner
+            self.pending, self.pending_key, self.pending_owner = [row], key, owner
 
-    def finish_pending() -> None:
-        nonlocal pending, pending_key, pending_continued
-        if pending:
-            flush_group(pending_key, pending, pending_owner, pending_continued)
-        pending, pending_key, pending_continued = [], None, False
-        flush_batch()
-        sink.flush(session)
-        session.commit()
+    def finish_pending(self) -> None:
+        if self.pending:
+            self.flush_group(self.pending_key, self.pending, self.pending_owner, self.pending_continued)
+        self.pending, self.pending_key, self.pending_continued = [], None, False
+        self.flush_batch()
+        self.sink.flush(self.session)
+        self.session.commit()
 
-    deferred: set[int] = set()
-    repeats = _Repeats(path.name, sink, summary)
-    for chunk in reader.chunks():
-        for source_row in chunk:
-            summary.rows_read += 1
-            if repeats.seen(source_row.line, source_row.cells):
-                continue
-            values = columns.row(source_row.cells)
-            row = CanonicalRow(source_row.line, values)
-            too_long = [c for c, v in values.items() if len(v) > max_chars]
-            if too_long:
-                sink.add([Problem("field_too_long", f"field has {len(values[c])} characters (limit {max_chars})",
-                                  field=columns.source_name(c), value=values[c][:80] + "…",
-                                  location=f"{path.name}:{row.line}") for c in too_long],
-                         {row.line: values})
-                continue
-            controls = [(c, char) for c, v in values.items() if (char := first_control(v)) is not None] \
-                if first_control("".join(values.values())) is not None else []  # one search for a clean row
-            if controls:
-                sink.add([Problem("control_character", f"holds the control character {describe_control(char)} "
-                                  "(a damaged or broken export); the row is not stored",
-                                  field=columns.source_name(c), value=values[c][:200],
-                                  location=f"{path.name}:{row.line}") for c, char in controls],
-                         {row.line: values})
-                continue
-            attribution = resolver.resolve(handler.mapper.owner_claims(values), final=False)
-            if attribution.deferred:
-                deferred.add(row.line)
-            elif not attribution.owners:
-                sink.add([_unattributed(attribution, columns, f"{path.name}:{row.line}")],
-                         {row.line: values})
-            else:
-                feed(row, attribution.owners[0])
-        repeats.close()  # a run of repeats is reported with the chunk it ends in
-        flush_batch()
-        sink.flush(session)
-        session.commit()
-        if progress:
-            progress(summary.rows_read)
-    finish_pending()
-    if deferred:
-        _second_pass(path, profile, columns, deferred, resolver, handler, sink, feed, finish_pending, chunk_rows)
+    def rejected_row(self, row: CanonicalRow) -> bool:
+        """A row with a field too long or a control character: rejected naming the columns (True)."""
+        values, path, columns, max_chars = row.values, self.path, self.columns, self.max_chars
+        too_long = [c for c, v in values.items() if len(v) > max_chars]
+        if too_long:
+            self.sink.add([Problem("field_too_long", f"field has {len(values[c])} characters (limit {max_chars})",
+                                   field=columns.source_name(c), value=values[c][:80] + "…",
+                                   location=f"{path.name}:{row.line}") for c in too_long],
+                          {row.line: values})
+            return True
+        controls = [(c, char) for c, v in values.items() if (char := first_control(v)) is not None] \
+            if first_control("".join(values.values())) is not None else []  # one search for a clean row
+        if controls:
+            self.sink.add([Problem("control_character", f"holds the control character {describe_control(char)} "
+                                   "(a damaged or broken export); the row is not stored",
+                                   field=columns.source_name(c), value=values[c][:200],
+                                   location=f"{path.name}:{row.line}") for c, char in controls],
+                          {row.line: values})
+            return True
+        return False
+
+    def attributed(self, row: CanonicalRow, attribution: Attribution) -> str | None:
+        """The row's owner; a row waiting for the second pass is noted, one without owner rejected (None)."""
+        if attribution.deferred:
+            self.deferred.add(row.line)
+        elif not attribution.owners:
+            self.sink.add([_unattributed(attribution, self.columns, f"{self.path.name}:{row.line}")],
+                          {row.line: row.values})
+        else:
+            return attribution.owners[0]
+        return None
+
+    def read(self, progress: Callable[[int], None] | None) -> None:
+        """The whole file, row by row."""
+        handler, columns = self.handler, self.columns
+        for chunk in self.reader.chunks():
+            for source_row in chunk:
+                self.summary.rows_read += 1
+                if self.repeats.seen(source_row.line, source_row.cells):
+                    continue
+                row = CanonicalRow(source_row.line, columns.row(source_row.cells))
+                if self.rejected_row(row):
+                    continue
+                owner = self.attributed(row, self.resolver.resolve(handler.mapper.owner_claims(row.values),
+                                                                   final=False))
+                if owner is not None:
+                    self.feed(row, owner)
+            self.end_chunk(progress)
+        self.finish_pending()
 
 
 class _Repeats:
@@ -299,6 +369,15 @@ class _Repeats:
         self.close()
         self.previous, self.original = cells, line
         return False
+
+    def kept(self, lines: list[int], cells: list[tuple[str, ...]]) -> list[int]:
+        """The positions of the rows that do not repeat the row before (``seen`` for each row, in one pass)."""
+        if not cells:
+            return []
+        if not self.count and not any(map(operator.eq, cells, [self.previous, *cells[:-1]])):
+            self.previous, self.original = cells[-1], lines[-1]
+            return list(range(len(cells)))
+        return [i for i, (line, row) in enumerate(zip(lines, cells)) if not self.seen(line, row)]
 
     def close(self) -> None:
         """Report the run of repeats seen so far, if any (a run continuing past a chunk is reported in parts)."""

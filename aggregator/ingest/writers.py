@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from aggregator.store.models.logistics import (
@@ -58,10 +58,16 @@ class Aggregate:
     values: dict[str, Any]
     children: list[tuple[Any, str, list[dict[str, Any]]]] = field(default_factory=list)
     stale_col: str = "source_updated_at"
+    #: the hash of the source rows the record was mapped from (``platform_adapters.tabular.columnar.raw_hash``,
+    #: versioned by the mapping); None: a hash of the header values and child rows is computed
+    raw_hash: str | None = None
 
     def __post_init__(self) -> None:
-        """``content_hash``: sha256 of the header values and child rows (the whole record as stored)."""
+        """``content_hash``: the source rows' hash when given, else sha256 of the header values and child rows."""
         self.values.pop("content_hash", None)
+        if self.raw_hash is not None:
+            self.values["content_hash"] = self.raw_hash
+            return
         children = [(model.__tablename__, rows) for model, _, rows in self.children]
         self.values["content_hash"] = hashlib.sha256(
             repr((sorted(self.values.items()), children)).encode("utf-8")).hexdigest()
@@ -79,8 +85,23 @@ def _amount(money):
     return money.amount if money is not None else None
 
 
-def write_aggregate(session: Session, agg: Aggregate, append: bool = False) -> UpsertResult:
-    result = upsert(session, agg.model, agg.values, agg.key, source_updated_col=agg.stale_col)
+def write_aggregate(session: Session, agg: Aggregate, append: bool = False,
+                  raw_hash: str | None = None) -> UpsertResult:
+    """Upsert the header and (re)write its children. For a record hashed from its source rows, a stored
+    row whose hash differs is compared on its values alone: when only the source text changed (or the
+    mapping's version) the outcome is UNCHANGED and the new hash is stored without an audit entry; when
+    values changed, the audit entry names them and the hash is stored with them."""
+    table = agg.model.__table__
+    values = agg.values
+    refresh = None
+    if agg.raw_hash is not None and not append:
+        stored = session.execute(select(table.c.content_hash).where(
+            *(table.c[k] == values[k] for k in agg.key))).scalar()
+        if stored is not None and stored != agg.raw_hash:
+            values, refresh = {**values, "content_hash": stored}, agg.raw_hash
+    result = upsert(session, agg.model, values, agg.key, source_updated_col=agg.stale_col)
+    if refresh is not None and result.outcome is not UpsertOutcome.STALE:
+        session.execute(update(table).where(table.c.id == result.pk).values(content_hash=refresh))
     if result.outcome is UpsertOutcome.STALE or (result.outcome not in _WRITTEN and not append):
         return result
     connection = session.connection()
@@ -101,7 +122,7 @@ def next_line_no(session: Session, model, parent_col: str, key_model, key: dict)
 
 # -- record → aggregate ---------------------------------------------------------------------------
 
-def transport_document_aggregate(doc: TransportDocument) -> Aggregate:
+def transport_document_aggregate(doc: TransportDocument, raw_hash: str | None = None) -> Aggregate:
     air = doc.mode == "AIR" or doc.doc_type in ("MAWB", "HAWB", "AWB")
     values = {
         "owner_id": doc.owner_id, "doc_number": doc.doc_number, "doc_type": doc.doc_type, "mode": doc.mode,
@@ -130,10 +151,10 @@ def transport_document_aggregate(doc: TransportDocument) -> Aggregate:
             {"seq": e.seq, "action_code": e.action_code, "actor": e.actor, "recipient": e.recipient,
              "action_at": e.action_at, "reference": e.reference, "platform": e.platform} for e in doc.endorsements]),
         (TransportReferenceRow, "document_pk", [{"kind": r.kind, "value": r.value} for r in doc.references]),
-    ])
+    ], raw_hash=raw_hash)
 
 
-def customs_entry_aggregate(entry: CustomsEntry) -> Aggregate:
+def customs_entry_aggregate(entry: CustomsEntry, raw_hash: str | None = None) -> Aggregate:
     values = {
         "owner_id": entry.owner_id, "country": entry.country, "declaration_no": entry.declaration_no,
         "regime": entry.regime, "form": entry.form, "declaration_type": entry.declaration_type,
@@ -153,10 +174,11 @@ def customs_entry_aggregate(entry: CustomsEntry) -> Aggregate:
          "invoice_value": _amount(ln.invoice_value), "duty_rate": ln.duty_rate, "tax_rate": ln.tax_rate,
          "po_number": ln.po_number, "sku_group": ln.sku_group, "container_no": ln.container_no,
          "preference_scheme": ln.preference_scheme, "preference_doc_no": ln.preference_doc_no,
-         "valuation_basis": ln.valuation_basis, "fx_rate": ln.fx_rate} for ln in entry.lines])])
+         "valuation_basis": ln.valuation_basis, "fx_rate": ln.fx_rate} for ln in entry.lines])],
+                     raw_hash=raw_hash)
 
 
-def receipt_aggregate(receipt: WarehouseReceipt) -> Aggregate:
+def receipt_aggregate(receipt: WarehouseReceipt, raw_hash: str | None = None) -> Aggregate:
     values = {
         "owner_id": receipt.owner_id, "warehouse_code": receipt.warehouse_code, "asn_no": receipt.asn_no,
         "wms_receipt_no": receipt.wms_receipt_no, "inbound_type": receipt.inbound_type, "status": receipt.status,
@@ -175,27 +197,33 @@ def receipt_aggregate(receipt: WarehouseReceipt) -> Aggregate:
          "putaway_qty": ln.putaway_qty, "barcode": ln.barcode, "batch_no": ln.batch_no, "po_number": ln.po_number,
          "lot_id": ln.lot_id, "damage_type": ln.damage_type, "box_range": ln.box_range, "remark": ln.remark,
          "expiry_date": ln.expiry_date}
-        for ln in receipt.lines])])
+        for ln in receipt.lines])], raw_hash=raw_hash)
 
 
-def shipment_aggregate(shipment: WarehouseShipment) -> Aggregate:
-    values = {
-        "owner_id": shipment.owner_id, "warehouse_code": shipment.warehouse_code,
-        "wms_outbound_no": shipment.wms_outbound_no, "outbound_type": shipment.outbound_type,
-        "status": shipment.status, "raw_status": shipment.raw_status, "platform": shipment.platform,
-        "shop_id": shipment.shop_id, "order_id": shipment.order_id, "package_id": shipment.package_id,
-        "carrier_code": shipment.carrier_code, "tracking_number": shipment.tracking_number,
-        "first_mile_tracking_number": shipment.first_mile_tracking_number, "wms_created_at": shipment.created_at,
-        "shipped_at": shipment.shipped_at, "delivered_at": shipment.delivered_at,
-        "returned_at": shipment.returned_at, "weight_g": shipment.weight_g, "remark": shipment.remark,
-        "source_updated_at": shipment.source_updated_at,
-    }
-    return Aggregate(WarehouseShipmentRow, ("owner_id", "warehouse_code", "wms_outbound_no"), values, [(WarehouseShipmentLineRow, "shipment_pk", [
-        {"line_no": ln.line_no, "sku": ln.sku, "quantity": ln.quantity, "order_line_ref": ln.order_line_ref,
-         "lot_id": ln.lot_id, "batch_no": ln.batch_no} for ln in shipment.lines])])
+#: (column, ``WarehouseShipment`` field) of a shipment's header and (column, line field) of its lines, in
+#: the order the rows are written; the columnar import builds the same tuples (``platform_adapters.
+#: warehouse.outbound_columns``)
+SHIPMENT_HEADER = (
+    ("owner_id", "owner_id"), ("warehouse_code", "warehouse_code"), ("wms_outbound_no", "wms_outbound_no"),
+    ("outbound_type", "outbound_type"), ("status", "status"), ("raw_status", "raw_status"), ("platform", "platform"),
+    ("shop_id", "shop_id"), ("order_id", "order_id"), ("package_id", "package_id"), ("carrier_code", "carrier_code"),
+    ("tracking_number", "tracking_number"), ("first_mile_tracking_number", "first_mile_tracking_number"),
+    ("wms_created_at", "created_at"), ("shipped_at", "shipped_at"), ("delivered_at", "delivered_at"),
+    ("returned_at", "returned_at"), ("weight_g", "weight_g"), ("remark", "remark"),
+    ("source_updated_at", "source_updated_at"))
+SHIPMENT_LINE = (("line_no", "line_no"), ("sku", "sku"), ("quantity", "quantity"),
+                 ("order_line_ref", "order_line_ref"), ("lot_id", "lot_id"), ("batch_no", "batch_no"))
+SHIPMENT_KEY = ("owner_id", "warehouse_code", "wms_outbound_no")
 
 
-def stock_snapshot_aggregate(snap: StockSnapshot) -> Aggregate:
+def shipment_aggregate(shipment: WarehouseShipment, raw_hash: str | None = None) -> Aggregate:
+    values = {column: getattr(shipment, name) for column, name in SHIPMENT_HEADER}
+    return Aggregate(WarehouseShipmentRow, SHIPMENT_KEY, values, [(WarehouseShipmentLineRow, "shipment_pk", [
+        {column: getattr(ln, name) for column, name in SHIPMENT_LINE} for ln in shipment.lines])],
+        raw_hash=raw_hash)
+
+
+def stock_snapshot_aggregate(snap: StockSnapshot, raw_hash: str | None = None) -> Aggregate:
     values = {
         "owner_id": snap.owner_id, "snapshot_at": snap.snapshot_at, "lot_or_sku": snap.lot_id or snap.sku,
         "warehouse_code": snap.warehouse_code or "", "sku": snap.sku, "lot_id": snap.lot_id,
@@ -212,13 +240,14 @@ def stock_snapshot_aggregate(snap: StockSnapshot) -> Aggregate:
         "cost_basis_note": snap.cost_basis_note, "batch_no": snap.batch_no, "expiry_date": snap.expiry_date,
     }
     return Aggregate(StockSnapshotRow, ("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code"), values,
-                     stale_col=NO_STALE_CHECK)
+                     stale_col=NO_STALE_CHECK, raw_hash=raw_hash)
 
 
 # -- the writers the registry uses ------------------------------------------------------------------
 
-def write_transport_document(session: Session, doc: TransportDocument, append: bool = False) -> UpsertResult:
-    agg = transport_document_aggregate(doc)
+def write_transport_document(session: Session, doc: TransportDocument, append: bool = False,
+                  raw_hash: str | None = None) -> UpsertResult:
+    agg = transport_document_aggregate(doc, raw_hash)
     if append:
         # rows met again later in the file: add lines; containers and references only when new
         existing = session.execute(select(TransportDocumentRow.id).where(
@@ -234,24 +263,28 @@ def write_transport_document(session: Session, doc: TransportDocument, append: b
     return write_aggregate(session, agg, append)
 
 
-def write_customs_entry(session: Session, entry: CustomsEntry, append: bool = False) -> UpsertResult:
-    agg = customs_entry_aggregate(entry)
+def write_customs_entry(session: Session, entry: CustomsEntry, append: bool = False,
+                  raw_hash: str | None = None) -> UpsertResult:
+    agg = customs_entry_aggregate(entry, raw_hash)
     if append:
         for name in ("transport_doc_refs", "container_nos"):
             agg.values.pop(name)
     return write_aggregate(session, agg, append)
 
 
-def write_receipt(session: Session, receipt: WarehouseReceipt, append: bool = False) -> UpsertResult:
-    return write_aggregate(session, receipt_aggregate(receipt), append)
+def write_receipt(session: Session, receipt: WarehouseReceipt, append: bool = False,
+                  raw_hash: str | None = None) -> UpsertResult:
+    return write_aggregate(session, receipt_aggregate(receipt, raw_hash), append)
 
 
-def write_shipment(session: Session, shipment: WarehouseShipment, append: bool = False) -> UpsertResult:
-    agg = shipment_aggregate(shipment)
+def write_shipment(session: Session, shipment: WarehouseShipment, append: bool = False,
+                  raw_hash: str | None = None) -> UpsertResult:
+    agg = shipment_aggregate(shipment, raw_hash)
     if append:
         agg.values.pop("weight_g")
     return write_aggregate(session, agg, append)
 
 
-def write_stock_snapshot(session: Session, snap: StockSnapshot, append: bool = False) -> UpsertResult:
-    return write_aggregate(session, stock_snapshot_aggregate(snap), append)
+def write_stock_snapshot(session: Session, snap: StockSnapshot, append: bool = False,
+                  raw_hash: str | None = None) -> UpsertResult:
+    return write_aggregate(session, stock_snapshot_aggregate(snap, raw_hash), append)

@@ -105,7 +105,7 @@ class TableReader:
         self.layout = layout
         self.chunk_rows = max(1, chunk_rows)
         self.format = layout.resolved_format(self.path.name)
-        self._rows: Iterator[SourceRow] | None = None
+        self._rows: Iterator[tuple[int, tuple[str, ...]]] | None = None  # (line, cells)
         self._closers: list = []
         self.header: tuple[str, ...] = ()
         self._open()
@@ -117,20 +117,20 @@ class TableReader:
         if self.path.stat().st_size == 0:
             raise TabularError(self.path.name, "the file is empty (no header row)", code="empty")
         rows = self._csv_rows() if self.format == "csv" else self._xlsx_rows()
-        header_rows: list[SourceRow] = []
-        for row in rows:
-            if row.line < self.layout.header_row:
+        header_rows: list[tuple[int, tuple[str, ...]]] = []
+        for line, cells in rows:
+            if line < self.layout.header_row:
                 continue
-            header_rows.append(row)
+            header_rows.append((line, cells))
             if len(header_rows) == self.layout.header_rows:
                 break
-        if len(header_rows) < self.layout.header_rows or not any(any(c.strip() for c in r.cells) for r in header_rows):
+        if len(header_rows) < self.layout.header_rows or not any(any(c.strip() for c in cells) for _, cells in header_rows):
             raise TabularError(self.path.name, f"no header row found at row {self.layout.header_row}", code="empty")
-        self.header = build_header([r.cells for r in header_rows], self.layout.header_joiner)
-        self.header_line = header_rows[-1].line
+        self.header = build_header([cells for _, cells in header_rows], self.layout.header_joiner)
+        self.header_line = header_rows[-1][0]
         self._rows = rows
 
-    def _csv_rows(self) -> Iterator[SourceRow]:
+    def _csv_rows(self) -> Iterator[tuple[int, tuple[str, ...]]]:
         check_encoding(self.path, self.layout.encoding)
         if csv.field_size_limit() < _CSV_FIELD_LIMIT:
             csv.field_size_limit(_CSV_FIELD_LIMIT)
@@ -139,17 +139,17 @@ class TableReader:
         reader = csv.reader(handle, delimiter=self.layout.delimiter)
         return self._csv_iter(reader)
 
-    def _csv_iter(self, reader) -> Iterator[SourceRow]:
+    def _csv_iter(self, reader) -> Iterator[tuple[int, tuple[str, ...]]]:
         start = 1
         try:
             for cells in reader:
-                yield SourceRow(start, tuple(cells))
+                yield start, tuple(cells)
                 start = reader.line_num + 1
         except csv.Error as exc:
             raise TabularError(f"{self.path.name}:{reader.line_num}", f"CSV syntax error: {exc}",
                                code="csv_syntax") from None
 
-    def _xlsx_rows(self) -> Iterator[SourceRow]:
+    def _xlsx_rows(self) -> Iterator[tuple[int, tuple[str, ...]]]:
         from zipfile import BadZipFile
 
         import openpyxl  # imported lazily: CSV imports never pay for it
@@ -167,27 +167,34 @@ class TableReader:
         else:
             sheet = workbook.worksheets[0]
 
-        def rows() -> Iterator[SourceRow]:
+        def rows() -> Iterator[tuple[int, tuple[str, ...]]]:
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield SourceRow(number, tuple(_cell_text(v) for v in values))
+                yield number, tuple(_cell_text(v) for v in values)
 
         return rows()
 
     # -- reading -----------------------------------------------------------------------------------
     def chunks(self) -> Iterator[list[SourceRow]]:
         """Data rows after the header, blank rows skipped, in lists of at most ``chunk_rows``."""
+        for lines, cells in self.row_chunks():
+            yield [SourceRow(line, row) for line, row in zip(lines, cells)]
+
+    def row_chunks(self) -> Iterator[tuple[list[int], list[tuple[str, ...]]]]:
+        """The rows of ``chunks()`` as two lists per chunk: their lines and their cells."""
         assert self._rows is not None
-        chunk: list[SourceRow] = []
+        lines: list[int] = []
+        cells: list[tuple[str, ...]] = []
         try:
-            for row in self._rows:
-                if not any(cell.strip() for cell in row.cells):
+            for line, row in self._rows:
+                if not "".join(row).strip():  # every cell blank (one call, not one per cell)
                     continue
-                chunk.append(row)
-                if len(chunk) >= self.chunk_rows:
-                    yield chunk
-                    chunk = []
-            if chunk:
-                yield chunk
+                lines.append(line)
+                cells.append(row)
+                if len(lines) >= self.chunk_rows:
+                    yield lines, cells
+                    lines, cells = [], []
+            if lines:
+                yield lines, cells
         finally:
             self.close()
 

@@ -21,6 +21,12 @@ from platform_adapters.tabular.rows import (
 from platform_adapters.warehouse.statuses import SHIPMENT_STATUSES, status_or_unknown
 
 KIND = "outbound"
+#: Part of every stored record's content hash: bump it when a change here maps the same rows differently.
+MAPPING_VERSION = 1
+#: The columns ``owner_claims`` reads (the import resolves each distinct combination of them once).
+OWNER_COLUMNS = ("platform", "shop_id", "owner_code", "warehouse_code")
+#: The columns ``record_key`` reads besides the owner.
+KEY_COLUMNS = ("warehouse_code", "wms_outbound_no")
 
 
 def owner_claims(values: dict[str, str]) -> tuple[OwnerClaim, ...]:

@@ -73,14 +73,14 @@ def test_an_import_that_fails_midway_ends_failed_and_runs_again(engine, tmp_path
 
     def failing_disk(*args, **kwargs):
         reader = real_open(*args, **kwargs)
-        chunks = reader.chunks
+        chunks = reader.row_chunks  # what both the per-row and the columnar path read through
 
         def broken_chunks():
             iterator = chunks()
             yield next(iterator)
             raise OSError(5, "Input/output error")  # the file's disk went away after the first chunk
 
-        reader.chunks = broken_chunks
+        reader.row_chunks = broken_chunks
         return reader
 
     monkeypatch.setattr(tabular_import, "open_table", failing_disk)

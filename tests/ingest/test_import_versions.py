@@ -41,6 +41,9 @@ def test_newer_version_replaces_older_with_an_audit_entry(engine, samples, tmp_p
     header, rows = read_rows(samples / "warehouse_outbound.csv")
     col = {n: i for i, n in enumerate(header)}
     import_file(engine, "outbound", samples / "warehouse_outbound.csv", owner_id="L")
+    with session_factory(engine)() as s:
+        first_hash = s.execute(select(WarehouseShipmentRow.content_hash).where(
+            WarehouseShipmentRow.wms_outbound_no == "OC900260315000003")).scalar_one()
     # version 2: the shipped Shopee package is now delivered; the TikTok outbound lost its second lot line
     v2 = [list(r) for r in rows]
     v2[2][col["status"]], v2[2][col["delivered_at"]] = "DELIVERED", "2026-03-18T09:00:00+08:00"
@@ -53,7 +56,10 @@ def test_newer_version_replaces_older_with_an_audit_entry(engine, samples, tmp_p
         assert shipped.status == "DELIVERED"
         entry = s.execute(select(AuditEntry).where(AuditEntry.entity == "warehouse_shipments", AuditEntry.action == "update",
                                                    AuditEntry.entity_key == "L|MYPKG-WH01|OC900260315000003")).scalar_one()
-        assert entry.changes["status"] == ["SHIPPED", "DELIVERED"] and "content_hash" in entry.changes
+        # the audit entry names the values that changed; the new source rows' hash is stored with them
+        assert entry.changes == {"status": ["SHIPPED", "DELIVERED"], "raw_status": ["SHIPPED", "DELIVERED"],
+                                 "delivered_at": [None, "2026-03-18T01:00:00+00:00"]}
+        assert shipped.content_hash != first_hash
     assert lines_of(engine, "OC900260315000005") == [(1, "LMN-EB-BT53-BLK", 3, "LOT-SZXAIR260305-EBB")]
 
 
@@ -120,7 +126,7 @@ def test_a_batch_that_fails_falls_back_to_one_record_at_a_time(engine, samples, 
     def refuse(*args, **kwargs):
         raise ValueError("batch refused")
 
-    monkeypatch.setattr(bulk, "_insert_new", refuse)
+    monkeypatch.setattr(bulk, "insert_new", refuse)  # the columnar and the Aggregate batches
     summary = import_file(engine, "outbound", samples / "warehouse_outbound.csv", owner_id="L")
     assert (summary.status, summary.created) == ("COMPLETED", 7)
     with session_factory(engine)() as s:

@@ -1,0 +1,245 @@
+"""The columnar path of a tabular import: a chunk at a time, column by column, for kinds that have a
+columnar mapper (``TabularKindHandler.columnar``), with the per-row path for anything out of the ordinary.
+
+Per chunk: exact repeats of the row before are counted (``duplicate_row``); the cells become one list
+per canonical column (``platform_adapters.tabular.columnar``); control characters and over-long fields
+are found with one search per column, and only the rows holding them go through the per-row checks,
+which reject them naming the column; each distinct combination of the columns that name a row's owner
+is attributed once; record keys are found per distinct value; then the kind's columnar mapper reads
+every field column-wise (parsers run once per distinct text) and marks each row it would report
+something about. Contiguous rows of one key form a record, as on the per-row path, and the last one is
+carried into the next chunk.
+
+A record whose rows are all clean, whose key is new in this file and that is not a continuation goes
+the fast way: its header and lines are built column-wise, hashed from its source rows, and written in
+one batch (``aggregator.ingest.bulk.insert_new``: prepared executemany on SQLite; COPY into staging
+tables and one set-based INSERT … ON CONFLICT on PostgreSQL, audit entries included); a record
+stored with the same hash is UNCHANGED without being mapped. Every other record — rows with a problem,
+a key met before, a record stored with other content, a batch the database refuses — is mapped by the
+per-row mapper and written by the per-record path (``TabularRun.flush_group`` / ``write_batch``), so
+rejects, warnings, merges and updates are exactly those of the per-row path
+(``tests/ingest/test_import_paths.py``).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aggregator.ingest import bulk
+from aggregator.ingest.bulk import NewRows, StoreError, audit_entries, stored_hashes
+from aggregator.ingest.tabular_import import TabularRun, _key_hash
+from platform_adapters.tabular.columnar import columns_of, flagged_rows, raw_hash
+from platform_adapters.tabular.rows import CanonicalRow
+
+
+@dataclass
+class _Rows:
+    """Rows of the chunk being mapped (those fed to records, the carried ones first): canonical columns,
+    physical lines, owners and record keys, with the columnar mapper's values once read."""
+
+    columns: dict[str, list[str]]
+    lines: list[int]
+    owners: list[str]
+    keys: list[tuple | None]
+    values: Any = None
+    hashed: list[tuple] | None = None  # each row's cells in the hash's column order
+
+
+class ColumnarReader:
+    """Reads ``run``'s file a chunk at a time, column by column."""
+
+    def __init__(self, run: TabularRun) -> None:
+        self.run = run
+        self.kind = run.handler.columnar
+        self.mapper = run.handler.mapper
+        self.row_order = list(dict.fromkeys([*run.columns.defaults, *run.columns.indexes]))
+        self.header_fields = [field for _, field in self.kind.header]
+        self.line_fields = [field for _, field in self.kind.line]
+        self.header_columns = [column for column, _ in self.kind.header] + ["content_hash"]
+        self.key_at = [self.header_columns.index(k) for k in self.kind.key]
+        self.carry: _Rows | None = None
+        self.carry_continued = False
+        #: records gathered the fast way, per chunk's rows: (start, end, content hash)
+        self.fast: list[tuple[_Rows, list[tuple[int, int, str]]]] = []
+        run.before_flush.append(self.write_fast)
+
+    def read(self, progress: Callable[[int], None] | None) -> None:
+        for lines, cells in self.run.reader.row_chunks():
+            self.chunk(lines, cells)
+            self.run.end_chunk(progress)
+        if self.carry is not None:
+            rows, self.carry = self.carry, None
+            self.records(rows, self.carry_continued, final=True)
+        self.run.finish_pending()
+
+    # -- one chunk --------------------------------------------------------------------------------
+
+    def row(self, columns: dict[str, list[str]], lines: list[int], i: int) -> CanonicalRow:
+        return CanonicalRow(lines[i], {c: columns[c][i] for c in self.row_order})
+
+    def chunk(self, lines: list[int], cells: list[tuple[str, ...]]) -> None:
+        run = self.run
+        run.summary.rows_read += len(lines)
+        kept = run.repeats.kept(lines, cells)
+        if len(kept) < len(lines):
+            lines, cells = [lines[i] for i in kept], [cells[i] for i in kept]
+        columns = columns_of(cells, run.columns.indexes, run.columns.defaults)
+        flagged = flagged_rows(columns.values(), run.max_chars)
+        fed, owners = self._attribute(columns, lines, flagged)
+        if len(fed) < len(lines):
+            columns = {c: [col[i] for i in fed] for c, col in columns.items()}
+            lines = [lines[i] for i in fed]
+        keys = self.kind.mapper.record_keys(columns, owners)
+        rows = _Rows(columns, lines, owners, keys)
+        continued = False
+        if self.carry is not None:
+            carry, self.carry = self.carry, None
+            rows = _Rows({c: carry.columns[c] + col for c, col in columns.items()}, carry.lines + lines,
+                         carry.owners + owners, carry.keys + keys)
+            continued = self.carry_continued
+        self.records(rows, continued, final=False)
+
+    def _attribute(self, columns: dict[str, list[str]], lines: list[int], flagged: set[int]) -> tuple[list[int], list[str]]:
+        """The rows fed to records and their owners; the others rejected (or deferred) as the per-row path does."""
+        run = self.run
+        count = len(lines)
+        fed: list[int] = []
+        owners: list[str] = []
+        if run.resolver.override is not None and not flagged:
+            return list(range(count)), [run.resolver.override] * count
+        names = self.mapper.OWNER_COLUMNS
+        empty = [""] * count
+        combos = list(zip(*(columns.get(c) or empty for c in names)))
+        found = {combo: run.resolver.resolve(self.mapper.owner_claims(dict(zip(names, combo))), final=False)
+                 for combo in set(combos)}
+        for i, combo in enumerate(combos):
+            if i in flagged and run.rejected_row(self.row(columns, lines, i)):
+                continue
+            attribution = found[combo]
+            if attribution.owners and not attribution.deferred:
+                fed.append(i)
+                owners.append(attribution.owners[0])
+            else:
+                run.attributed(self.row(columns, lines, i), attribution)
+        return fed, owners
+
+    # -- records ----------------------------------------------------------------------------------
+
+    def records(self, rows: _Rows, continued: bool, final: bool) -> None:
+        """The contiguous runs of one key in ``rows``, each in parts of at most a chunk; the last run is
+        carried to the next chunk unless ``final``. ``continued``: the first run continues a record
+        whose earlier part is written."""
+        run = self.run
+        keys, count, limit = rows.keys, len(rows.lines), run.chunk_rows
+        if count == 0:
+            return
+        rows.values = self.kind.mapper.read_columns(rows.columns, count, run.base_options)
+        rows.hashed = list(zip(*(rows.columns[c] for c in run.hash_columns)))
+        starts = [0, *(i for i, (a, b) in enumerate(zip(keys, keys[1:]), 1) if a != b or b is None), count]
+        for number in range(len(starts) - 1):
+            start, end = starts[number], starts[number + 1]
+            key = keys[start]
+            first_continued = continued and start == 0
+            if key is None:
+                run.flush_group(None, [self.row(rows.columns, rows.lines, start)], rows.owners[start])
+            elif end == count and not final:
+                parts = (end - start - 1) // limit
+                for part in range(parts):
+                    self.part(rows, start + part * limit, start + (part + 1) * limit, key,
+                              first_continued or part > 0)
+                tail = start + parts * limit
+                self.carry = _Rows({c: col[tail:end] for c, col in rows.columns.items()}, rows.lines[tail:end],
+                                   rows.owners[tail:end], rows.keys[tail:end])
+                self.carry_continued = first_continued or parts > 0
+            elif end - start <= limit and not first_continued:
+                self.part(rows, start, end, key, False)
+            else:
+                for part, at in enumerate(range(start, end, limit)):
+                    self.part(rows, at, min(at + limit, end), key, first_continued or part > 0)
+
+    def part(self, rows: _Rows, start: int, end: int, key: tuple, continued: bool) -> None:
+        """One record's rows: the fast way when they are clean and the key is new, else the per-row path."""
+        run = self.run
+        digest = _key_hash(key)
+        if continued or digest in run.seen or not (rows.values.ok[start] if end - start == 1 else (
+                all(rows.values.ok[start:end]) and len(set(rows.hashed[start:end])) == end - start)):
+            run.flush_group(key, [self.row(rows.columns, rows.lines, i) for i in range(start, end)],
+                            rows.owners[start], continued)
+            return
+        run.seen.add(digest)
+        if not self.fast or self.fast[-1][0] is not rows:  # (a merge may have written the ones before)
+            self.fast.append((rows, []))
+        self.fast[-1][1].append((start, end, raw_hash(run.hash_prefix(rows.owners[start], 0),
+                                                     rows.hashed[start:end])))
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def write_fast(self) -> None:
+        """Write the records gathered the fast way: stored with the same hash → UNCHANGED; new → one batch;
+        stored with other content, or refused by the database → the per-record path."""
+        run, kind = self.run, self.kind
+        gathered, self.fast = self.fast, []
+        items: list[tuple[_Rows, int, int, str]] = []
+        built: list[tuple[tuple, list[tuple]]] = []
+        for rows, fast in gathered:
+            if fast:
+                built.extend(kind.mapper.build(rows.values, rows.owners, [(s, e) for s, e, _ in fast],
+                                               self.header_fields, self.line_fields))
+                items.extend((rows, s, e, h) for s, e, h in fast)
+        if not items:
+            return
+        headers = [(*head, item[3]) for (head, _), item in zip(built, items, strict=True)]
+        key_at = self.key_at
+        keys = [tuple(head[i] for i in key_at) for head in headers]
+        session, summary = run.session, run.summary
+        unchanged: set[int] = set()
+        slow: set[int] = set()
+        if session.get_bind().dialect.name == "postgresql":
+            candidates = list(range(len(items)))  # ON CONFLICT sorts out the stored ones
+        else:
+            stored = stored_hashes(session, kind.model, kind.key, keys)
+            candidates = []
+            for i, key in enumerate(keys):
+                found = stored.get(key)
+                if found is None:
+                    candidates.append(i)
+                elif found == headers[i][-1]:
+                    unchanged.add(i)
+                else:
+                    slow.add(i)
+        created: set[int] = set()
+        if candidates:
+            new = [headers[i] for i in candidates] if len(candidates) < len(headers) else headers
+            try:
+                with session.begin_nested():
+                    made, same = bulk.insert_new(session, NewRows(
+                        kind.model.__table__, kind.key, self.header_columns, new,
+                        [(kind.line_model.__table__, kind.parent_col, [c for c, _ in kind.line],
+                          [built[i][1] for i in candidates])],
+                        audit_entries(self.header_columns, new, kind.key)), "system")
+                created = {candidates[j] for j in made}
+                unchanged |= {candidates[j] for j in same}
+            except StoreError:
+                pass
+        owners = summary.owners
+        summary.created += len(created)
+        summary.unchanged += len(unchanged)
+        for i, (rows, start, end, content_hash) in enumerate(items):
+            if i in created or i in unchanged:
+                owners[rows.owners[start]] += 1
+            else:
+                self._per_record(rows, start, end, content_hash)
+
+    def _per_record(self, rows: _Rows, start: int, end: int, content_hash: str) -> None:
+        """Map a record's rows with the per-row mapper into the run's batch (``write_batch`` decides)."""
+        run = self.run
+        owner = rows.owners[start]
+        canonical = [self.row(rows.columns, rows.lines, i) for i in range(start, end)]
+        result = run.handler.mapper.map_rows(canonical, run.options_for(owner), 0)
+        raw_by_line = {row.line: row.values for row in canonical}
+        if result.record is None:
+            run.sink.add(list(result.problems), raw_by_line, owner)
+            return
+        run.batch.append((run.handler.aggregate(result.record, content_hash), result.accepted_lines,
+                          list(result.problems), raw_by_line))

@@ -1,0 +1,128 @@
+"""Column-wise reading of a chunk of rows (pure): the per-cell rules of ``rows.RowView`` applied to whole
+columns, and the hash of a record's source rows.
+
+A chunk's cells are turned into one list per canonical column; cleaning, control-character and length
+checks, and value parsing then run per column: a column whose text is plain (printable ASCII, no
+doubled space) is kept as it is, and a parser runs once per distinct value of a column (a file repeats
+its statuses, times and quantities), so the cost follows the distinct values rather than the rows. Each
+function gives exactly what the per-row reader gives for every cell (``tests/ingest/
+test_columnar_properties.py`` checks it on arbitrary text); where a cell would raise a problem it is
+marked so the row can go through the per-row mapper, which reports it.
+
+``raw_hash`` fingerprints a record by the rows it was mapped from (their canonical cell texts), the
+owner, where its lines start, the reading options and the mapping's version: a record of a re-imported
+file is known unchanged before it is mapped, and a new mapping version makes every stored record be
+compared again.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from platform_adapters.canonical.identifiers import clean_text
+from platform_adapters.tabular.control import CONTROL_RE
+
+#: Bumped when the text the hash covers changes shape (each mapper also has its ``MAPPING_VERSION``).
+RAW_HASH_FORMAT = 1
+#: whitespace at a cell's edge in NUL-separated cells (``re``'s ``\s`` is exactly what ``str.strip`` removes)
+_EDGE_SPACE = re.compile(r"\x00\s|\s\x00")
+
+
+def columns_of(rows: Sequence[tuple[str, ...]], indexes: dict[str, int], defaults: dict[str, str]) -> dict[str, list[str]]:
+    """The canonical columns of ``rows`` (cell tuples as read): what ``ColumnMap.row`` gives for each
+    row, as one list per column (trimmed text; a column's default where its cell is empty or absent)."""
+    count = len(rows)
+    out: dict[str, list[str]] = {column: [value] * count for column, value in defaults.items()}
+    if not count:
+        return {**out, **{column: [] for column in indexes}}
+    width = min(map(len, rows))
+    cells = list(zip(*rows)) if width == max(map(len, rows)) else None
+    for column, index in indexes.items():
+        if index >= width:
+            texts: Sequence[str] = [row[index] if index < len(row) else "" for row in rows]
+        else:
+            texts = cells[index] if cells is not None else [row[index] for row in rows]
+        texts = _trimmed(texts)
+        default = defaults.get(column)
+        out[column] = [text or default for text in texts] if default else texts
+    return out
+
+
+def _trimmed(texts: Sequence[str]) -> list[str]:
+    """``[t.strip() for t in texts]``, found unnecessary with one search where no cell starts or ends
+    with whitespace."""
+    marked = "\x00" + "\x00".join(texts) + "\x00"
+    if _EDGE_SPACE.search(marked) is None:
+        return list(texts)
+    return [text.strip() for text in texts]
+
+
+def flagged_rows(columns: Iterable[Sequence[str]], max_chars: int) -> set[int]:
+    """Rows holding a control character (other than tab, LF, CR) or a cell longer than ``max_chars``:
+    one search over each column's joined text, row by row only where it finds something."""
+    flagged: set[int] = set()
+    for column in columns:
+        if not column:
+            continue
+        if CONTROL_RE.search("\n".join(column)) is not None:
+            flagged.update(i for i, text in enumerate(column) if CONTROL_RE.search(text) is not None)
+        if max(map(len, column)) > max_chars:
+            flagged.update(i for i, text in enumerate(column) if len(text) > max_chars)
+    return flagged
+
+
+def _plain(column: Sequence[str]) -> bool:
+    """Every cell is trimmed printable ASCII without a doubled space: ``clean_text`` leaves it as it is."""
+    joined = "".join(column)
+    if not (joined.isascii() and joined.isprintable() and "  " not in joined):
+        return False
+    marked = "\x00" + "\x00".join(column) + "\x00"  # a cell's edges (NUL is never printable)
+    return "\x00 " not in marked and " \x00" not in marked
+
+
+def clean_column(column: Sequence[str]) -> list[str | None]:
+    """``[clean_text(t) or None for t in column]``."""
+    if _plain(column):
+        return [text or None for text in column]
+    done = {text: clean_text(text) or None for text in set(column)}
+    return [done[text] for text in column]
+
+
+def upper_column(column: Sequence[str]) -> list[str | None]:
+    """``RowView.upper`` of each cell: cleaned, upper case, None when empty."""
+    done = {text: (clean_text(text).upper() or None) for text in set(column)}
+    return [done[text] for text in column]
+
+
+def parsed_column(column: Sequence[str], parse: Callable[[str], Any]) -> tuple[list[Any], set[int]]:
+    """``parse`` of each cell, once per distinct text; the rows whose cell it refuses (their value None)."""
+    done: dict[str, Any] = {}
+    refused: set[str] = set()
+    for text in set(column):
+        try:
+            done[text] = parse(text)
+        except ValueError:
+            done[text] = None
+            refused.add(text)
+    values = [done[text] for text in column]
+    if not refused:
+        return values, set()
+    return values, {i for i, text in enumerate(column) if text in refused}
+
+
+def hash_prefix(kind: str, version: int, options: Any, owner: str, offset: int, columns: Sequence[str]) -> str:
+    """What besides the rows decides a record: kind and mapping version, the profile's reading options
+    (zone, formats, yes/no words), the owner, the first line number and which columns the file has."""
+    read = (options.timezone or "", *options.date_formats, "\x1c", *options.datetime_formats, "\x1c",
+            *options.true_values, "\x1c", *options.false_values)
+    return "\x1d".join((f"{kind}/{RAW_HASH_FORMAT}.{version}", "\x1f".join(read), owner, str(offset),
+                        "\x1f".join(columns)))
+
+
+def raw_hash(prefix: str, rows: Iterable[Sequence[str]]) -> str:
+    """sha256 of ``prefix`` and the rows' canonical cell texts (controls other than tab/LF/CR never reach
+    here, so the separators are unambiguous)."""
+    text = prefix + "\x1d" + "\x1e".join("\x1f".join(row) for row in rows)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

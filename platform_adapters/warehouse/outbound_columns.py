@@ -1,0 +1,126 @@
+"""Outbound rows → shipment header and line values, a chunk at a time, column by column (pure).
+
+The same rules as ``outbound.map_rows`` (one record per contiguous group of rows of one outbound),
+applied to whole columns with ``platform_adapters.tabular.columnar``: texts cleaned per column, times,
+quantities, platforms and statuses parsed once per distinct value. A row that ``map_rows`` would report
+anything about (a value it refuses, a missing required value, an unknown platform or status) is marked
+not ``ok``; its group is then mapped by ``map_rows``, which reports it. For groups of ``ok`` rows the
+values are those of the ``WarehouseShipment`` ``map_rows`` builds (``tests/ingest/
+test_columnar_properties.py`` holds the two equal on arbitrary rows).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from platform_adapters.canonical.common import Platform
+from platform_adapters.tabular import values as parse
+from platform_adapters.tabular.columnar import clean_column, parsed_column, upper_column
+from platform_adapters.tabular.rows import ReadOptions
+from platform_adapters.warehouse.statuses import SHIPMENT_STATUSES, normalise_status
+
+#: record field → source column, for the fields read as cleaned text
+TEXTS = {"wms_outbound_no": "wms_outbound_no", "warehouse_code": "warehouse_code", "raw_status": "status",
+         "shop_id": "shop_id", "order_id": "marketplace_order_id", "package_id": "package_id",
+         "carrier_code": "carrier_code", "tracking_number": "tracking_number",
+         "first_mile_tracking_number": "first_mile_tracking_number", "remark": "remark", "sku": "sku",
+         "order_line_ref": "order_line_ref", "lot_id": "stock_lot_id", "batch_no": "batch_no"}
+TIMES = ("created_at", "shipped_at", "delivered_at", "returned_at", "source_updated_at")
+REQUIRED = ("wms_outbound_no", "warehouse_code", "sku", "qty")
+#: the line fields as ``WarehouseShipmentLine`` names them → the row field they come from
+LINE_SOURCES = {"sku": "sku", "quantity": "qty", "order_line_ref": "order_line_ref", "lot_id": "lot_id",
+                "batch_no": "batch_no"}
+
+
+@dataclass(frozen=True)
+class ChunkValues:
+    """Each row field as a list over the chunk's rows, and whether ``map_rows`` would report nothing."""
+
+    fields: dict[str, list[Any]]
+    ok: list[bool]
+
+
+def _platform(text: str | None) -> tuple[str | None, bool]:
+    if not text:
+        return None, True
+    try:
+        return Platform.parse(text).value, True
+    except ValueError:
+        return text.lower(), False
+
+
+def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions) -> ChunkValues:
+    """Every field ``outbound._read`` reads, for ``rows`` rows of canonical ``columns`` (absent: empty)."""
+    empty = [""] * rows
+
+    def column(name: str) -> list[str]:
+        return columns.get(name) or empty
+
+    fields: dict[str, list[Any]] = {name: clean_column(column(source)) for name, source in TEXTS.items()}
+    fields["outbound_type"] = upper_column(column("outbound_type"))
+    bad: set[int] = set()
+    for name in TIMES:
+        fields[name], refused = parsed_column(
+            column(name), lambda t: parse.parse_datetime(t, options.datetime_formats, options.timezone))
+        bad |= refused
+    for name in ("weight_g", "qty"):
+        fields[name], refused = parsed_column(column(name), parse.parse_quantity)
+        bad |= refused
+    fields_platform = clean_column(column("platform"))
+    platforms = {text: _platform(text) for text in set(fields_platform)}
+    fields["platform"] = [platforms[text][0] for text in fields_platform]
+    statuses = {raw: normalise_status(raw, SHIPMENT_STATUSES) for raw in set(fields["raw_status"])}
+    fields["status"] = [statuses[raw] for raw in fields["raw_status"]]
+    ok = [True] * rows
+    for i in bad:
+        ok[i] = False
+    for name in REQUIRED:
+        for i, value in enumerate(fields[name]):
+            if value is None:
+                ok[i] = False
+    if not all(known for _, known in platforms.values()):
+        for i, text in enumerate(fields_platform):
+            if not platforms[text][1]:
+                ok[i] = False
+    if "UNKNOWN" in statuses.values():
+        for i, status in enumerate(fields["status"]):
+            if status == "UNKNOWN":
+                ok[i] = False
+    return ChunkValues(fields, ok)
+
+
+def record_keys(columns: dict[str, list[str]], owners: list[str]) -> list[tuple[str, str, str] | None]:
+    """``outbound.record_key`` of each row (``owners``: each row's owner)."""
+    empty = [""] * len(owners)
+    warehouses = clean_column(columns.get("warehouse_code") or empty)
+    numbers = clean_column(columns.get("wms_outbound_no") or empty)
+    return [(owner, warehouse, number) if warehouse and number else None
+            for owner, warehouse, number in zip(owners, warehouses, numbers)]
+
+
+def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
+          line: Sequence[str]) -> list[tuple[tuple, list[tuple]]]:
+    """For each group ``(start, end)`` of ``ok`` rows (one outbound; ``owners``: each row's owner): the
+    header values in the order of ``header`` (``WarehouseShipment`` field names) and one tuple of line
+    values per row, numbered from 1, in the order of ``line`` (``WarehouseShipmentLine`` field names)."""
+    fields = values.fields
+    header_columns = [owners if name == "owner_id" else fields[name] for name in header]
+    heads = list(zip(*header_columns))  # a one-row group's header is its row's
+    weight_at = header.index("weight_g")
+    weights = fields["weight_g"]
+    numbers = [0] * len(owners)
+    for start, end in groups:
+        numbers[start:end] = range(1, end - start + 1)
+    lines = list(zip(*(numbers if name == "line_no" else fields[LINE_SOURCES[name]] for name in line)))
+    out = []
+    for start, end in groups:
+        if end - start == 1:
+            out.append((heads[start], lines[start:end]))
+            continue
+        head = [value if value is not None else next((v for v in column[start + 1:end] if v is not None), None)
+                for value, column in zip(heads[start], header_columns)]
+        present = [w for w in weights[start:end] if w is not None]
+        head[weight_at] = sum(present) if present else None
+        out.append((tuple(head), lines[start:end]))
+    return out

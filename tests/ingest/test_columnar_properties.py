@@ -1,0 +1,166 @@
+"""The column-wise readers agree with the per-row ones on arbitrary cells (property tests).
+
+``platform_adapters.tabular.columnar`` and ``platform_adapters.warehouse.outbound_columns`` must give,
+for every cell and every group of rows, what ``ColumnMap.row``, ``RowView`` and ``outbound.map_rows``
+give; a row the column-wise reader does not mark ``ok`` goes through the per-row mapper, so the
+property is: a group of ``ok`` rows maps to the same record, and ``map_rows`` reports nothing about it.
+The audit text built column-wise is the text ``encode_columns`` writes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aggregator.ingest.bulk import audit_entries
+from aggregator.ingest.writers import SHIPMENT_HEADER, SHIPMENT_LINE, shipment_aggregate
+from aggregator.store.jsonutil import encode_columns
+from aggregator.store.upsert import BOOKKEEPING, entity_key
+from platform_adapters.canonical.identifiers import clean_text
+from platform_adapters.tabular import values as parse
+from platform_adapters.tabular.columnar import clean_column, columns_of, flagged_rows, parsed_column, upper_column
+from platform_adapters.tabular.columns import ColumnMap
+from platform_adapters.tabular.control import first_control
+from platform_adapters.tabular.rows import CanonicalRow, ReadOptions, RowView
+from platform_adapters.warehouse import outbound, outbound_columns
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# text that exercises the rules: spaces inside and at the edges, full-width forms, the ideographic space,
+# tabs and newlines, controls, non-ASCII letters
+SPICY = st.text(alphabet=st.sampled_from(list("aZ9 -_.:+,/\t\n\r") + ["\u3000", "Ａ", "１", "－", "\x00", "\x1b",
+                                                                      "\x85", "\xa0", "é", "是", "\x1f"]),
+                max_size=12)
+CELL = st.one_of(SPICY, st.text(max_size=8))
+
+
+def _refused(parser, text):
+    try:
+        return parser(text), False
+    except ValueError:
+        return None, True
+
+
+@SETTINGS
+@given(st.lists(CELL, max_size=30))
+def test_clean_and_upper_columns_are_the_per_cell_rules(column: list[str]) -> None:
+    assert clean_column(column) == [clean_text(t) or None for t in column]
+    views = [RowView(CanonicalRow(1, {"c": t}), ReadOptions()) for t in column]
+    assert upper_column(column) == [view.upper("c") for view in views]
+
+
+DATETIMES = st.one_of(st.sampled_from(["", "2026-03-01T08:00:00+08:00", "2026-03-01 08:00", "2026-03-01T00:00:00Z",
+                                       "2026-03-01T08:00:00.250+08:00", "15/03/2026", "２０２６-03-01T08:00:00+08:00",
+                                       " 2026-03-02T01:02:03+00:00 ", "2026-02-30T00:00:00Z"]), CELL)
+QUANTITIES = st.one_of(st.sampled_from(["", "1", "1,200", "1.0", "-3", "1.5", "abc", "１", "1e3", "NaN",
+                                        "10000000000000000"]), CELL)
+
+
+@SETTINGS
+@given(st.lists(DATETIMES, max_size=20), st.lists(QUANTITIES, max_size=20),
+       st.sampled_from([None, "Asia/Kuala_Lumpur", "UTC"]), st.sampled_from([(), ("%d/%m/%Y",), ("%Y%m%d %H%M",)]))
+def test_parsed_columns_are_the_per_cell_parsers(times: list[str], quantities: list[str], zone, formats) -> None:
+    def at(text):
+        return parse.parse_datetime(text, formats, zone)
+
+    for column, parser in ((times, at), (quantities, parse.parse_quantity)):
+        values, refused = parsed_column(column, parser)
+        expected = [_refused(parser, text) for text in column]
+        assert values == [value for value, _ in expected]
+        assert refused == {i for i, (_, bad) in enumerate(expected) if bad}
+
+
+@SETTINGS
+@given(st.lists(st.lists(CELL, min_size=0, max_size=6), max_size=15),
+       st.dictionaries(st.sampled_from(["a", "b", "c", "d", "e"]), st.integers(0, 6), max_size=5),
+       st.dictionaries(st.sampled_from(["a", "c", "f"]), st.sampled_from(["", "X", "dflt"]), max_size=3),
+       st.integers(1, 10))
+def test_columns_and_flags_are_those_of_each_row(rows, indexes, defaults, max_chars) -> None:
+    rows = [tuple(r) for r in rows]
+    columns = ColumnMap(indexes, defaults, {}, ())
+    got = columns_of(rows, indexes, defaults)
+    expected = [columns.row(r) for r in rows]
+    assert set(got) == ({*indexes, *defaults} if rows else set(got))
+    for i, values in enumerate(expected):
+        assert {c: got[c][i] for c in values} == values
+    flagged = flagged_rows(got.values(), max_chars)
+    assert flagged == {i for i, values in enumerate(expected)
+                       if any(len(v) > max_chars or first_control(v) is not None for v in values.values())}
+
+
+# -- the outbound mapper ------------------------------------------------------------------------
+
+TEXTS = st.one_of(st.sampled_from(["", "SKU-1", " sku  2 ", "ＳＫＵ－３", "WH1", "OC-1", "LOT-9", "remark é"]), CELL)
+GOOD_TIMES = st.sampled_from(["", "2026-03-01T08:00:00+08:00", "2026-03-01T00:00:00Z", "2026-03-01 08:00:00+00:00",
+                              "２０２６-03-01T08:00:00+08:00", "2026-03-01T08:00:00.250+08:00"])
+GOOD_QUANTITIES = st.sampled_from(["1", "2", "1,200", "1.0", "１", "0"])
+
+
+def mostly(good, anything):
+    """Mostly values a clean file holds (so whole groups reach the comparison), sometimes anything."""
+    return st.integers(0, 11).flatmap(lambda n: anything if n == 0 else good)
+
+
+OUTBOUND_ROW = st.fixed_dictionaries({
+    "wms_outbound_no": mostly(st.sampled_from(["OC-1", " OC-1", "ＯＣ－１"]), st.just("")),
+    "warehouse_code": mostly(st.sampled_from(["WH1", "wh1"]), st.just("")),
+    "outbound_type": TEXTS,
+    "status": mostly(st.sampled_from(["", "SHIPPED", "delivered", "CANCELED", "on hold"]), st.just("weird")),
+    "platform": mostly(st.sampled_from(["", "SHOPEE", "Lazada", "tiktok", "TTS"]), st.just("nowhere")),
+    "shop_id": TEXTS, "marketplace_order_id": TEXTS, "package_id": TEXTS, "carrier_code": TEXTS,
+    "tracking_number": TEXTS, "first_mile_tracking_number": TEXTS, "created_at": mostly(GOOD_TIMES, DATETIMES),
+    "shipped_at": mostly(GOOD_TIMES, DATETIMES), "delivered_at": mostly(GOOD_TIMES, DATETIMES),
+    "weight_g": mostly(st.sampled_from(["", "180", "1,000"]), QUANTITIES), "remark": TEXTS,
+    "sku": mostly(st.sampled_from(["SKU-1", " sku  2 ", "ＳＫＵ－３"]), TEXTS),
+    "qty": mostly(GOOD_QUANTITIES, QUANTITIES), "order_line_ref": TEXTS, "stock_lot_id": TEXTS,
+    "source_updated_at": mostly(GOOD_TIMES, DATETIMES),
+})
+
+
+@SETTINGS
+@given(st.lists(OUTBOUND_ROW, min_size=1, max_size=4), st.sampled_from([None, "Asia/Kuala_Lumpur"]))
+def test_an_outbound_group_of_ok_rows_maps_as_map_rows_maps_it(rows: list[dict], zone) -> None:
+    options = ReadOptions(filename="f.csv", timezone=zone, owner_id="OWNER")
+    canonical = [CanonicalRow(line, {k: v.strip() for k, v in row.items()}) for line, row in enumerate(rows, 2)]
+    columns = {c: [r.values[c] for r in canonical] for c in canonical[0].values}
+    owners = ["OWNER"] * len(rows)
+    assert outbound_columns.record_keys(columns, owners) == [outbound.record_key(r.values, "OWNER") for r in canonical]
+    read = outbound_columns.read_columns(columns, len(rows), options)
+    for i, row in enumerate(canonical):  # a row marked ok: the per-row mapper reports nothing about it
+        if read.ok[i]:
+            assert outbound.map_rows([row], options).problems == ()
+    if not all(read.ok) or len({tuple(r.values.items()) for r in canonical}) < len(canonical):
+        return  # such a group goes through map_rows itself
+    result = outbound.map_rows(canonical, options)
+    assert result.problems == () and result.record is not None
+    aggregate = shipment_aggregate(result.record)
+    [(head, lines)] = outbound_columns.build(read, owners, [(0, len(rows))], [f for _, f in SHIPMENT_HEADER],
+                                             [f for _, f in SHIPMENT_LINE])
+    assert dict(zip([c for c, _ in SHIPMENT_HEADER], head)) == {
+        k: v for k, v in aggregate.values.items() if k != "content_hash"}
+    assert [dict(zip([c for c, _ in SHIPMENT_LINE], line)) for line in lines] == aggregate.children[0][2]
+
+
+# -- audit entries ------------------------------------------------------------------------------
+
+VALUES = st.one_of(st.none(), st.text(max_size=8), st.integers(-10**6, 10**6), st.booleans(),
+                   st.decimals(allow_nan=False, allow_infinity=False, places=3),
+                   st.datetimes(timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=8))])),
+                   st.dates())
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.text(max_size=6), VALUES, VALUES, st.sampled_from([None, Decimal("1.0"), Decimal("1")]),
+                          st.datetimes(timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=8))]))),
+                min_size=1, max_size=8))
+def test_audit_entries_are_what_the_per_record_upsert_writes(rows) -> None:
+    columns = ["owner_id", "a", "b", "c", "first_seen_at"]
+    key = ("owner_id", "a")
+    expected = []
+    for row in rows:
+        values = dict(zip(columns, row))
+        expected.append((entity_key(values, key), values["owner_id"],
+                         encode_columns({k: v for k, v in values.items() if k not in BOOKKEEPING})))
+    assert audit_entries(columns, rows, key) == expected
