@@ -4,7 +4,6 @@ of a run that was replaced commits nothing and the run is recorded as failed, na
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.jobs import match_fanout
 from aggregator.jobs.celery_app import make_celery
-from aggregator.matching_service.service import MatchPlan, run_match
+from aggregator.matching_service.service import plan_match, run_match
 from aggregator.store.db import create_engine_for, session_scope
 from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.jobs import JobLease, JobRun
@@ -116,11 +115,15 @@ def test_a_partition_task_of_a_replaced_run_commits_nothing_and_fails_the_run(
     engine.dispose()
 
 
-def test_a_plan_travels_as_json_and_back() -> None:
-    plan = MatchPlan("BRAND", ("shop|BRAND|SHOPEE|1", "wh|BRAND|WH1"), datetime(2026, 11, 29, 1, 2, 3, tzinfo=UTC),
-                     True, "abc")
+def test_a_plan_travels_as_json_and_back(sqlite_engine) -> None:
     import json
 
-    assert match_fanout.plan_from_json(json.loads(json.dumps(match_fanout.plan_to_json(plan)))) == plan
-    with pytest.raises(ValueError, match="lacks 'started_at'"):
-        match_fanout.plan_from_json({"owner_id": "BRAND", "partitions": []})
+    from aggregator.tenancy import add_owner
+
+    with session_scope(sqlite_engine) as session:
+        add_owner(session, "BRAND", "Brand")
+    for full in (False, True):
+        plan = plan_match(sqlite_engine, "BRAND", full=full)
+        assert match_fanout.plan_from_json(json.loads(json.dumps(match_fanout.plan_to_json(plan)))) == plan
+    with pytest.raises(ValueError, match="lacks 'partitions'"):
+        match_fanout.plan_from_json({"owner_id": "BRAND"})
