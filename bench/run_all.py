@@ -20,6 +20,7 @@ BENCHMARKS = {
     "bench_adapters.py": ["--size", "100000"],
     "bench_import.py": ["--full"],
     "bench_matching.py": ["--full"],
+    "bench_match_fanout.py": ["--orders", "20000"],
     "bench_sandbox_sync.py": ["--orders", "100000"],
     "bench_fx.py": [],
     "bench_api.py": ["--full"],
