@@ -39,12 +39,14 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def start_run(engine: Engine, job: str, target: str, owner_id: str | None, attempt: int) -> int | None:
-    """A ``running`` row for one execution of ``job``; its id (None when it could not be written)."""
+def start_run(engine: Engine, job: str, target: str, owner_id: str | None, attempt: int,
+              worker: str | None = None) -> int | None:
+    """A ``running`` row for one execution of ``job`` by ``worker`` (this process unless named); its id
+    (None when it could not be written)."""
     try:
         with session_scope(engine) as session:
             row = JobRun(job=job, target=target, owner_id=owner_id, status="running", attempt=attempt,
-                         worker=holder_id(), started_at=_now())
+                         worker=worker or holder_id(), started_at=_now())
             session.add(row)
             session.flush()
             return row.id

@@ -19,6 +19,10 @@ retries) calls ``fail``: the run is recorded as failed, naming the partition and
 lease is freed, so the run's other tasks commit nothing more and the next run starts at once; the
 chord's callback then never runs.
 
+A run lost before it finished (its chord gone with the broker, a message gone with its worker) stays
+``running`` until its lease lapses; the ``reap-runs`` job then closes it as failed
+(``reap_lost_runs``) and frees the expired lease, so a late task of it commits nothing.
+
 A task message carries a ``ticket``: ids, the plan and the lease's name, holder and token, all JSON.
 """
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import fields
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Engine
@@ -39,6 +43,7 @@ from aggregator.matching_service.service import MatchPlan, finalize_match, match
 log = logging.getLogger(__name__)
 
 JOB = "match-owners"
+RUN_HOLDER = "match-run:"  # a run's lease holder (and its job_runs.worker): this and the run's id
 
 
 def plan_to_json(plan: MatchPlan) -> dict[str, Any]:
@@ -87,10 +92,10 @@ def begin(settings: Settings, owner_id: str, *, full: bool = False, attempt: int
 
     Raises ``LeaseHeld`` (the row says ``busy``) while another run or worker matches the owner."""
     engine = _engine(settings)
-    run_id = start_run(engine, JOB, owner_id, owner_id, attempt)
+    holder = f"{RUN_HOLDER}{uuid.uuid4().hex}"
+    run_id = start_run(engine, JOB, owner_id, owner_id, attempt, worker=holder)
     try:
-        lease = acquire(engine, f"match:{owner_id}", f"match-run:{uuid.uuid4().hex}",
-                        timedelta(seconds=settings.match_run_lease_seconds))
+        lease = acquire(engine, f"match:{owner_id}", holder, timedelta(seconds=settings.match_run_lease_seconds))
     except LeaseHeld as exc:
         end_run(engine, run_id, "busy", str(exc), None)
         raise
@@ -159,3 +164,36 @@ def fail(settings: Settings, ticket: dict[str, Any], step: str, exc: BaseExcepti
     end_run(lease.engine, ticket.get("job_run"), "failed", f"{step}: {error_text(exc)}"[:2000], None)
     lease.release()
     log.warning("match %s failed at %s: %s", ticket["owner_id"], step, error_text(exc))
+
+
+def reap_lost_runs(engine: Engine) -> list[int]:
+    """Close as failed the fanned-out runs still ``running`` whose lease is gone (expired, taken by a newer
+    run or freed): a task or the chord was lost with its broker, or its worker with the message. Returns
+    the ``job_runs`` ids closed."""
+    from sqlalchemy import select, update
+
+    from aggregator.store.db import session_scope
+    from aggregator.store.models.jobs import JobLease, JobRun
+
+    now = datetime.now(timezone.utc)
+    with session_scope(engine) as session:
+        runs = session.execute(select(JobRun.id, JobRun.target, JobRun.worker).where(
+            JobRun.job == JOB, JobRun.status == "running", JobRun.worker.like(f"{RUN_HOLDER}%"))).all()
+        leases = {name: (holder, expires) for name, holder, expires in session.execute(
+            select(JobLease.name, JobLease.holder, JobLease.expires_at).where(
+                JobLease.name.in_({f"match:{r.target}" for r in runs})))} if runs else {}
+    closed = []
+    for run_id, target, holder in runs:
+        held_by, expires = leases.get(f"match:{target}", (None, None))
+        if held_by == holder and expires is not None and expires >= now:
+            continue
+        if held_by == holder:  # expired: freed, so that a late task of the run commits nothing either
+            with session_scope(engine) as session:
+                session.execute(update(JobLease).where(JobLease.name == f"match:{target}", JobLease.holder == holder,
+                                                       JobLease.expires_at < now).values(holder=None, expires_at=None))
+        why = ("its lease expired" if held_by == holder else
+               f"its lease passed to {held_by}" if held_by else "its lease was freed")
+        end_run(engine, run_id, "failed", f"abandoned: {why} before the run finished (a task or the chord "
+                                          f"was lost); the next run matches the owner again", None)
+        closed.append(run_id)
+    return closed

@@ -116,7 +116,8 @@ def _work() -> Any:
 JOBS: tuple[Job, ...] = (
     Job("reap-runs", "aggregator.reap_runs", Every(seconds=60),
         lambda s: [_work().reap_runs(s)],
-        "close sync runs whose worker died as abandoned, with the reason"),
+        "close sync runs whose worker died as abandoned, and fanned-out match runs whose lease lapsed as "
+        "failed, with the reason"),
     Job("sync-due-shops", "aggregator.sync_due", Every(setting="sync_interval_seconds"),
         lambda s: _work().run_due_syncs(s),
         "sync every active shop's streams from their cursors"),

@@ -133,13 +133,20 @@ def fetch_rates(settings: Settings, source: str = "ecb", **options: Any) -> dict
 
 
 def reap_runs(settings: Settings) -> dict[str, Any]:
-    """Close sync runs whose worker died as ``abandoned`` (``aggregator.sync.reaper``)."""
+    """Close sync runs whose worker died as ``abandoned`` (``aggregator.sync.reaper``) and fanned-out match
+    runs whose lease is gone as failed (``match_fanout.reap_lost_runs``)."""
+    from aggregator.jobs.match_fanout import reap_lost_runs
     from aggregator.sync.reaper import reap_abandoned_runs
 
-    closed = reap_abandoned_runs(engine_for(settings.effective_database_url))
+    engine = engine_for(settings.effective_database_url)
+    closed = reap_abandoned_runs(engine)
     for item in closed:
         log.warning("%s", item.line())
-    return {"job": "reap-runs", "abandoned": [item.run_id for item in closed]}
+    lost = reap_lost_runs(engine)
+    if lost:
+        log.warning("match runs lost before they finished, closed as failed: job run(s) %s",
+                    ", ".join(f"#{i}" for i in lost))
+    return {"job": "reap-runs", "abandoned": [item.run_id for item in closed], "match_runs_lost": lost}
 
 
 def run_due_syncs(settings: Settings, reconcile: bool = False) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ of a run that was replaced commits nothing and the run is recorded as failed, na
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.jobs import match_fanout
 from aggregator.jobs.celery_app import make_celery
+from aggregator.jobs.lease import acquire
 from aggregator.matching_service.service import plan_match, run_match
 from aggregator.store.db import create_engine_for, session_scope
 from aggregator.store.models.exceptions import ExceptionItem
@@ -127,3 +129,41 @@ def test_a_plan_travels_as_json_and_back(sqlite_engine) -> None:
         assert match_fanout.plan_from_json(json.loads(json.dumps(match_fanout.plan_to_json(plan)))) == plan
     with pytest.raises(ValueError, match="lacks 'partitions'"):
         match_fanout.plan_from_json({"owner_id": "BRAND"})
+
+
+def test_a_run_whose_lease_is_gone_is_closed_as_failed_by_the_reaper(engine) -> None:
+    """A fanned-out run still 'running' whose lease expired, passed on or was freed (its chord lost with
+    the broker) is closed as failed; a run holding a live lease is left alone; an expired lease is freed so
+    that a late task of the lost run commits nothing."""
+    from datetime import timedelta
+
+    from aggregator.jobs.history import start_run
+    from aggregator.jobs.lease import LeaseLost
+    from aggregator.tenancy import add_owner
+
+    with session_scope(engine) as session:
+        for owner in ("LIVE", "EXPIRED", "TAKEN"):
+            add_owner(session, owner, owner)
+    live = acquire(engine, "match:LIVE", "match-run:live", timedelta(minutes=10))
+    expired = acquire(engine, "match:EXPIRED", "match-run:expired", timedelta(minutes=10))
+    acquire(engine, "match:TAKEN", "match-run:old", timedelta(seconds=0.01))
+    time.sleep(0.05)
+    acquire(engine, "match:TAKEN", "match-run:new", timedelta(minutes=10))
+    with session_scope(engine) as session:
+        session.execute(update(JobLease).where(JobLease.name == "match:EXPIRED")
+                        .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    ids = {owner: start_run(engine, "match-owners", owner, owner, 1, worker=holder)
+           for owner, holder in (("LIVE", "match-run:live"), ("EXPIRED", "match-run:expired"),
+                                 ("TAKEN", "match-run:old"))}
+    assert sorted(match_fanout.reap_lost_runs(engine)) == sorted([ids["EXPIRED"], ids["TAKEN"]])
+    with Session(engine) as session:
+        runs = {r.target: r for r in session.scalars(select(JobRun))}
+        holders = dict(session.execute(select(JobLease.name, JobLease.holder)).all())
+    assert runs["LIVE"].status == "running"
+    assert runs["EXPIRED"].status == "failed" and runs["EXPIRED"].error.startswith("abandoned: its lease expired")
+    assert runs["TAKEN"].status == "failed" and "its lease passed to match-run:new" in runs["TAKEN"].error
+    assert holders == {"match:LIVE": "match-run:live", "match:EXPIRED": None, "match:TAKEN": "match-run:new"}
+    with pytest.raises(LeaseLost):  # a late task of the expired run
+        expired.renew()
+    live.renew()
+    assert match_fanout.reap_lost_runs(engine) == []
