@@ -10,7 +10,9 @@ that cannot be read is parked in the exceptions queue with its body; one for a s
 here is counted (another seller of the same app).
 
 Marketplaces without such an API (and every platform, as a second net) are covered by the
-reconciliation sync (``aggregator.jobs.work.reconcile_syncs``).
+reconciliation sync (``aggregator.jobs.work.reconcile_syncs``). The same job also re-reads the order
+pushes of every platform that were stored but whose worker died before re-reading them
+(``push_apply.resume_stalled``).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.auth.shops import adapter_settings
 from aggregator.exceptions_queue.writes import park
+from aggregator.push_apply import resume_stalled
 from aggregator.store.db import session_scope
 from aggregator.store.models.tenancy import ShopCredential, ShopRow
 from aggregator.store.vault import Vault
@@ -84,6 +87,9 @@ def recover_lost_pushes(engine: Engine, vault: Vault, *, transport_for: Callable
             finally:
                 if transport_for is None:
                     transport.close()
+    stalled = resume_stalled(engine, vault)
+    if stalled:
+        log.info("re-read %d batch(es) of order pushes whose worker had stopped", stalled)
     return reports
 
 

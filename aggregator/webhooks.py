@@ -6,9 +6,10 @@ verifies), then decodes the body within bounds (``platform_adapters.webhook_json
 names (which must belong to the app that signed) and stores the event once per (platform, event_id):
 a duplicate delivery is acknowledged and ignored. Every refusal is a ``WebhookRejected`` carrying its
 4xx status; the HTTP edge (``api/routes/webhooks.py``) also refuses a body over the size limit while
-reading it (413). ``apply`` acts on a stored event: an order status change re-reads the order
-by id and upserts it, so a late, older notification can never overwrite a newer state (the upsert's
-source-time guard); a return or cancellation change (TikTok types 11/12, Lazada reverse orders)
+reading it (413). ``apply`` acts on a stored event: an order status or tracking-number push is
+written from the push itself at once where it says enough, then the shop's pushed orders are
+re-read in batches (``aggregator/push_apply.py``); a late, older notification never overwrites a
+newer state (the source-time guards of the push and of the upsert); a return or cancellation change (TikTok types 11/12, Lazada reverse orders)
 re-reads the order's after-sales cases and the order; a revoked authorization marks the shop
 ``needs_reauth``.
 """
@@ -22,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from aggregator.auth.shops import credential_of
 from aggregator.logging_setup import redact_text
-from aggregator.store.db import session_scope
+from aggregator.push_apply import ORDER_KINDS, PushRef, drain, patch, patch_in
+from aggregator.store.db import read_only_engine, session_scope
 from aggregator.store.models.tenancy import ShopCredential, ShopRow
 from aggregator.store.models.webhooks import WebhookEventRow
 from aggregator.store.upsert import insert_for, write_audit
@@ -103,7 +105,9 @@ def receive(session: Session, vault: Vault, platform: str, body: bytes, authoriz
 
     Order of work, so that an outsider's bytes cost little and can break nothing: (1) the signature
     against the platform's registered apps, (2) bounded decoding (``platform_adapters.webhook_json``),
-    (3) the shop named inside, which must belong to an app that signed, (4) insert once per event id."""
+    (3) the shop named inside, which must belong to an app that signed, (4) insert once per event id,
+    (5) for an order push, what it says written into the stored order in the same transaction
+    (``push_apply.patch_in``); the re-read follows in ``apply``."""
     try:
         platform = require_platform(platform)
     except UnknownPlatform as exc:
@@ -116,7 +120,22 @@ def receive(session: Session, vault: Vault, platform: str, body: bytes, authoriz
         event: WebhookEvent = get_adapter(platform).webhook_parse(body)
     except (ValueError, WebhookError) as exc:
         raise WebhookRejected(f"unreadable {platform} push: {exc}") from exc
-    return store_event(session, platform, event, body.decode("utf-8"), apps)
+    received = store_event(session, platform, event, body.decode("utf-8"), apps)
+    if event.kind in ORDER_KINDS and event.order_id and event.shop_id and received.event_pk is not None:
+        _patch_at_once(session, platform, event, received.event_pk)
+    return received
+
+
+def _patch_at_once(session: Session, platform: str, event: WebhookEvent, event_pk: int) -> None:
+    """What an order push says, written in the push's own transaction (``push_apply.patch_in``), so the
+    change is visible when the push is answered; a failure leaves it to the re-read, never the push."""
+    owner = session.scalar(select(WebhookEventRow.owner_id).where(WebhookEventRow.id == event_pk))
+    ref = PushRef(event_pk, platform, event.shop_id, event.order_id, owner, event.source_updated_at)
+    try:
+        with session.begin_nested():
+            patch_in(session, ref, event)
+    except Exception as exc:  # noqa: BLE001 - the event is stored; the re-read brings the order
+        log.warning("writing %s push %s from its body failed: %s", platform, event_pk, exc)
 
 
 def store_event(session: Session, platform: str, event: WebhookEvent, body: str, apps: set[str] | None) -> Received:
@@ -170,10 +189,11 @@ def _insert(session: Session, platform: str, event: WebhookEvent, event_id: str,
 
 def apply(engine: Engine, vault: Vault, event_pk: int, transports: TransportPool | None = None) -> str:
     """Act on a stored event; returns (and stores) its new status. ``transports``: the process's pool of
-    long-lived clients (re-reading an order then reuses a kept-alive connection)."""
+    long-lived clients (re-reading an order then reuses a kept-alive connection). An order push
+    (``push_apply``) returns ``received`` while another worker's batch is still to re-read it."""
     from aggregator.sync.marketplace import ShopNotReady, refresh_orders, refresh_returns
 
-    with Session(engine) as session:
+    with Session(read_only_engine(engine)) as session:  # SQLite: no write lock for a read
         event = session.get(WebhookEventRow, event_pk)
         if event is None:
             return "failed"
@@ -183,27 +203,8 @@ def apply(engine: Engine, vault: Vault, event_pk: int, transports: TransportPool
     try:
         if shop is None:
             status, detail = "failed", "shop no longer registered"
-        elif event.kind == "ORDER_STATUS" and event.order_id:
-            transport = transports.transport(shop.platform) if transports is not None else None
-            outcome = refresh_orders(engine, shop, vault, [event.order_id], transport=transport)
-            changed = outcome.counts.get("created", 0) + outcome.counts.get("updated", 0)
-            if changed:
-                status = "applied"
-            elif outcome.counts.get("failed") or outcome.not_found:
-                status = "failed"
-            else:  # the order already held this state (or a newer one)
-                status = "stale" if outcome.counts.get("stale") else "unchanged"
-            detail = ", ".join(f"{k} {v}" for k, v in outcome.counts.items() if v) or None
-            if outcome.not_found:
-                detail = f"not found upstream: {', '.join(outcome.not_found)}"
-        elif event.kind == "TRACKING_NUMBER" and event.order_id:
-            # the push only says a package got its number: re-read the order (numbers in one batch call)
-            transport = transports.transport(shop.platform) if transports is not None else None
-            outcome = refresh_orders(engine, shop, vault, [event.order_id], transport=transport)
-            changed = outcome.counts.get("created", 0) + outcome.counts.get("updated", 0)
-            status = "applied" if changed else "failed" if outcome.counts.get("failed") or outcome.not_found \
-                else "unchanged"
-            detail = ", ".join(f"{k} {v}" for k, v in outcome.counts.items() if v) or None
+        elif event.kind in ORDER_KINDS and event.order_id:
+            return _apply_order_push(engine, vault, event, shop, transports)
         elif event.kind == "AUTH_EXPIRING":
             until = event.source_updated_at.isoformat(timespec="minutes") if event.source_updated_at else "soon"
             reason = f"authorization expires before {until}; authorize the shop again"
@@ -238,3 +239,17 @@ def apply(engine: Engine, vault: Vault, event_pk: int, transports: TransportPool
         session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_pk)
                         .values(status=status, detail=detail))
     return status
+
+
+def _apply_order_push(engine: Engine, vault: Vault, event_row: WebhookEventRow, shop: ShopRow,
+                      transports: TransportPool | None) -> str:
+    """An order status or tracking push: what it says (unless ``receive`` wrote it already, or a push
+    fetched back by the lost-push recovery), then the shop's batched re-read."""
+    if event_row.detail is None and event_row.status == "received":
+        try:
+            patch(engine, event_row, get_adapter(event_row.platform).webhook_parse(event_row.body.encode("utf-8")))
+        except Exception as exc:  # noqa: BLE001 - the re-read below still brings the order
+            log.warning("writing webhook event %s from its push failed: %s", event_row.id, exc)
+    drain(engine, vault, shop, transports)
+    with Session(read_only_engine(engine)) as session:
+        return session.scalar(select(WebhookEventRow.status).where(WebhookEventRow.id == event_row.id))

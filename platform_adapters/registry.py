@@ -22,7 +22,7 @@ from importlib.metadata import entry_points
 from typing import Any, Protocol
 
 from platform_adapters.auth import TokenProvider, TokenSet
-from platform_adapters.canonical import MappingResult, Order, Platform, SettlementLine, Severity
+from platform_adapters.canonical import MappingResult, Order, OrderStatus, Platform, SettlementLine, Severity
 from platform_adapters.http.transport import Transport
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,28 @@ class WebhookEvent:
     source_updated_at: datetime | None = None
     raw: Any = None
     shop_ids: tuple[str, ...] = ()
+    package_id: str | None = None  # TRACKING_NUMBER: the package that got ``raw_status`` as its number
+    line_ref: str | None = None  # a push about one order line (Lazada): that line
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOrderStatus:
+    """An order's status as stored here, for an adapter to tell what a status push makes of it:
+    ``lines`` maps each stored line's ref to its raw status."""
+
+    status: str
+    raw_status: str
+    lines: Mapping[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class PushedStatus:
+    """The order's status after a status push, when the push alone says it: the header's status and
+    raw status, and the new (status, raw status) of the lines it changes (by line ref)."""
+
+    status: OrderStatus
+    raw_status: str
+    lines: Mapping[str, tuple[OrderStatus, str]]
 
 
 class OrderSource(Protocol):
@@ -143,6 +165,10 @@ class MarketplaceAdapter(Protocol):
         ...
 
     def webhook_parse(self, raw_body: bytes) -> WebhookEvent: ...
+
+    # Optional: ``webhook_order_status(event, stored: StoredOrderStatus) -> PushedStatus | None`` says what
+    # an ORDER_STATUS push makes of the stored order when the push alone determines it (None: only a
+    # re-read of the order can tell); without it every status push waits for the re-read.
 
 
 @dataclass(frozen=True, slots=True)

@@ -261,10 +261,12 @@ def _commit_batch(engine: Engine, shop: ShopRow, stream: str, writer: RecordWrit
 
 def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWriter,
                 batch_writer: BatchWriter | None, batch: list[Pulled], run_id: int | None,
-                counts: dict[str, int]) -> None:
+                counts: dict[str, int], outcomes: dict[str, str] | None = None) -> None:
     """Store pulled records in ``session``: unmappable ones parked, the rest written (in one go when a
     batch writer is given, else, or when that fails, one SAVEPOINT each so only a culprit is parked);
-    outcomes are added to ``counts`` (created, updated, unchanged, stale, failed, unknown_status)."""
+    outcomes are added to ``counts`` (created, updated, unchanged, stale, failed, unknown_status) and,
+    when ``outcomes`` is given, recorded there per record key (the webhook re-read reports each order)."""
+    outcomes = {} if outcomes is None else outcomes
     usable: list[Pulled] = []
     for pulled in batch:
         result = pulled.result
@@ -274,6 +276,7 @@ def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWrit
                  reason=visible("; ".join(p.describe() for p in errors) or "record could not be mapped"),
                  raw_payload=pulled.raw, record_key=visible(f"{shop.shop_id}:{pulled.record_key}"), run_id=run_id)
             counts["failed"] += 1
+            outcomes[pulled.record_key] = "failed"
             continue
         damaged = find_control(result.record, "record", NUL_RE) if holds(result.record, "\x00") else None
         if damaged is not None:  # no database column can hold it: parked whole, the batch goes on
@@ -281,6 +284,7 @@ def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWrit
                  reason=f"{damaged[0]} holds a NUL character (U+0000), which cannot be stored; the record is parked",
                  raw_payload=pulled.raw, record_key=visible(f"{shop.shop_id}:{pulled.record_key}"), run_id=run_id)
             counts["failed"] += 1
+            outcomes[pulled.record_key] = "failed"
             continue
         if getattr(getattr(result.record, "status", None), "value", None) == OrderStatus.UNKNOWN.value:
             counts["unknown_status"] += 1
@@ -288,12 +292,13 @@ def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWrit
     if batch_writer is not None and usable:
         try:
             with session.begin_nested():
-                outcomes = batch_writer(session, [p.result.record for p in usable], shop.owner_id)
+                written = batch_writer(session, [p.result.record for p in usable], shop.owner_id)
         except Exception as exc:  # find the culprit record by record below
             log.info("batch write of %d %s records failed (%s); retrying one by one", len(usable), source, exc)
         else:
-            for outcome in outcomes:
-                counts[outcome.outcome.value] += 1
+            for pulled, result in zip(usable, written):
+                counts[result.outcome.value] += 1
+                outcomes[pulled.record_key] = result.outcome.value
             return
     for pulled in usable:
         try:
@@ -304,8 +309,10 @@ def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWrit
                  reason=visible(redact_text(f"{type(exc).__name__}: {exc}")), raw_payload=pulled.raw,
                  record_key=visible(f"{shop.shop_id}:{pulled.record_key}"), run_id=run_id)
             counts["failed"] += 1
+            outcomes[pulled.record_key] = "failed"
             continue
         counts[outcome.value] += 1
+        outcomes[pulled.record_key] = outcome.value
 
 
 def _finish(engine: Engine, lease: Lease, summary: SyncSummary) -> None:

@@ -250,26 +250,45 @@ class RefreshOutcome:
     not_found: list[str]
 
 
+def read_orders(engine: Engine, shop: ShopRow, vault: Vault, order_ids: list[str], transport: Transport, *,
+                clock: Callable[[], datetime] = utc_now) -> list[Pulled]:
+    """Fetch the current state of ``order_ids`` (the adapter's batch calls) and map each; nothing is
+    written and no transaction is open meanwhile."""
+    if shop.status != "active":
+        raise ShopNotReady(f"{shop.platform}:{shop.shop_id} is {shop.status}")
+    puller, _ = build_puller(engine, shop, vault, transport, "orders", clock=clock)
+    raws = puller.source.fetch_orders(order_ids)
+    return [Pulled(raw=raw, result=puller.adapter.map_order(raw, puller.shop, puller.settings),
+                   record_key=puller.adapter.raw_order_key(raw)) for raw in raws]
+
+
+def write_read_orders(session: Session, shop: ShopRow, pulled: list[Pulled], counts: dict[str, int],
+                      outcomes: dict[str, str] | None = None) -> None:
+    """Store what ``read_orders`` returned in ``session``, with the same parking and isolation as a sync
+    (``outcomes``: filled with each order id's outcome)."""
+    write_batch(session, shop, f"{shop.platform}:orders", write_order, write_orders, pulled, None, counts, outcomes)
+
+
+def refresh_counts() -> dict[str, int]:
+    return dict.fromkeys(("created", "updated", "unchanged", "stale", "failed", "unknown_status"), 0)
+
+
 def refresh_orders(engine: Engine, shop: ShopRow, vault: Vault, order_ids: list[str], *,
                    transport: Transport | None = None, clock: Callable[[], datetime] = utc_now) -> RefreshOutcome:
     """Fetch the current state of ``order_ids`` and upsert them (no cursor, no run row).
 
-    For pushes/webhooks and re-reads: the upsert's source-time guard keeps an older state from
-    overwriting a newer one, so late or repeated notifications are harmless. Unmappable orders are
-    parked like in a sync.
+    For re-reads: the upsert's source-time guard keeps an older state from overwriting a newer one,
+    so late or repeated notifications are harmless. Unmappable orders are parked like in a sync.
     """
     if shop.status != "active":
         raise ShopNotReady(f"{shop.platform}:{shop.shop_id} is {shop.status}")
     owned = transport is None
     transport = transport or make_transport(shop.platform)
-    counts = dict.fromkeys(("created", "updated", "unchanged", "stale", "failed", "unknown_status"), 0)
+    counts = refresh_counts()
     try:
-        puller, _ = build_puller(engine, shop, vault, transport, "orders", clock=clock)
-        raws = puller.source.fetch_orders(order_ids)  # all HTTP before the write transaction
-        pulled = [Pulled(raw=raw, result=puller.adapter.map_order(raw, puller.shop, puller.settings),
-                         record_key=puller.adapter.raw_order_key(raw)) for raw in raws]
-        with session_scope(engine) as session:  # the same parking and isolation as a sync
-            write_batch(session, shop, f"{shop.platform}:orders", write_order, write_orders, pulled, None, counts)
+        pulled = read_orders(engine, shop, vault, order_ids, transport, clock=clock)  # all HTTP first
+        with session_scope(engine) as session:
+            write_read_orders(session, shop, pulled, counts)
         found = {p.record_key for p in pulled}
     finally:
         if owned:
@@ -286,7 +305,7 @@ def refresh_returns(engine: Engine, shop: ShopRow, vault: Vault, order_ids: list
         raise ShopNotReady(f"{shop.platform}:{shop.shop_id} is {shop.status}")
     owned = transport is None
     transport = transport or make_transport(shop.platform)
-    counts = dict.fromkeys(("created", "updated", "unchanged", "stale", "failed", "unknown_status"), 0)
+    counts = refresh_counts()
     try:
         puller, _ = build_puller(engine, shop, vault, transport, "returns", clock=clock)
         if not hasattr(puller.source, "fetch_for_orders"):

@@ -15,7 +15,8 @@ from platform_adapters.lazada.client import LazadaClient
 from platform_adapters.lazada.finance import LazadaSettlementSource
 from platform_adapters.lazada.orders import MAX_WINDOW, LazadaOrderSource
 from platform_adapters.lazada.settings import LazadaSettings
-from platform_adapters.registry import AuthorizedShop, ShopContext, WebhookEvent, settlement_results
+from platform_adapters.registry import (AuthorizedShop, PushedStatus, ShopContext, StoredOrderStatus, WebhookEvent,
+                                         settlement_results)
 
 
 class LazadaAdapter:
@@ -85,3 +86,6 @@ class LazadaAdapter:
 
     def webhook_parse(self, raw_body: bytes) -> WebhookEvent:
         return webhooks.parse(raw_body)
+
+    def webhook_order_status(self, event: WebhookEvent, stored: StoredOrderStatus) -> PushedStatus | None:
+        return webhooks.order_status(event, stored)

@@ -8,7 +8,8 @@ from typing import Any
 from platform_adapters.auth import TokenProvider, TokenSet
 from platform_adapters.canonical import MappingResult, Order, Platform, ReturnRecord, SettlementLine
 from platform_adapters.http.transport import Transport
-from platform_adapters.registry import AuthorizedShop, ShopContext, WebhookEvent, settlement_results
+from platform_adapters.registry import (AuthorizedShop, PushedStatus, ShopContext, StoredOrderStatus, WebhookEvent,
+                                         settlement_results)
 from platform_adapters.shopee import auth, mapping, payout_mapping, settlement_mapping, webhooks
 from platform_adapters.shopee import push, return_mapping
 from platform_adapters.shopee.returns import ShopeeReturnSource
@@ -90,6 +91,9 @@ class ShopeeAdapter:
 
     def webhook_parse(self, raw_body: bytes) -> WebhookEvent:
         return webhooks.parse(raw_body)
+
+    def webhook_order_status(self, event: WebhookEvent, stored: StoredOrderStatus) -> PushedStatus | None:
+        return webhooks.order_status(event, stored)
 
     def lost_pushes(self, settings: ShopeeSettings, transport: Transport, clock: Callable[[], datetime]):
         """The next page of pushes Shopee could not deliver (``shopee.push``)."""

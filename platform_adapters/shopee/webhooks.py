@@ -5,7 +5,7 @@ Shopee's push pages ("Push Mechanism", Shopee Open Platform):
 * code 3 ``order_status_push``: top-level ``shop_id``, ``data {ordersn (not order_sn), status,
   completed_scenario, update_time}``;
 * code 4 ``order_trackingno_push``: top-level ``shop_id``, ``data {ordersn, package_number,
-  tracking_no}`` (the order is re-read, tracking numbers included);
+  tracking_no}``: the package's number, written into the stored package as it is (no call);
 * partner-level pushes name no top-level shop: code 1 ``shop_authorization_push`` and code 2
   ``shop_authorization_canceled_push`` carry ``data.shop_id`` or ``data.shop_id_list`` (a main
   account's shops), and in some documented samples only ``data.shopid`` or the ``extra`` text ("shop id
@@ -14,6 +14,8 @@ Shopee's push pages ("Push Mechanism", Shopee Open Platform):
   Their shops are ``WebhookEvent.shop_ids``.
 
 Shopee pushes have no id, so the dedupe id is built from shop(s), code, order, status and time.
+``order_status`` says what a code 3 push makes of the stored order: its status, on every line too
+(each line of a Shopee order carries the order's status).
 """
 from __future__ import annotations
 
@@ -21,8 +23,10 @@ import re
 
 from platform_adapters.canonical import Platform
 from platform_adapters.http.values import epoch
-from platform_adapters.registry import WebhookError, WebhookEvent
+from platform_adapters.canonical import OrderStatus
+from platform_adapters.registry import PushedStatus, StoredOrderStatus, WebhookError, WebhookEvent
 from platform_adapters.shopee.signing import verify_push
+from platform_adapters.shopee.statuses import unified_status
 from platform_adapters.webhook_json import child, event_key, id_of, push_object, shop_of, text_of
 
 KINDS = {3: "ORDER_STATUS", 4: "TRACKING_NUMBER", 1: "AUTH_GRANTED", 2: "AUTH_REVOKED", 12: "AUTH_EXPIRING"}
@@ -53,7 +57,8 @@ def parse(raw_body: bytes) -> WebhookEvent:
         status = text_of(data.get("tracking_no"), "data.tracking_no", what)
         package = id_of(data.get("package_number"), "data.package_number", what, required=False) or ""
         event_id = event_key("shopee", shop_id, code, order_id, package, status or "", body.get("timestamp") or "")
-        return WebhookEvent(Platform.SHOPEE, event_id, kind, shop_id, order_id, status, None, body)
+        return WebhookEvent(Platform.SHOPEE, event_id, kind, shop_id, order_id, status, None, body,
+                            package_id=package or None)
     if kind == "ORDER_STATUS":
         order_id = id_of(data.get("ordersn"), "data.ordersn", f"{what} code 3")
         try:
@@ -64,6 +69,16 @@ def parse(raw_body: bytes) -> WebhookEvent:
     stamp = data.get("update_time") or body.get("timestamp") or ""
     event_id = event_key("shopee", shop_id, code, order_id or "", status or "", stamp)
     return WebhookEvent(Platform.SHOPEE, event_id, kind, shop_id, order_id, status, updated, body)
+
+
+def order_status(event: WebhookEvent, stored: StoredOrderStatus) -> PushedStatus | None:
+    """The order after a code 3 push: the pushed status on the header and every line (None when the
+    status is not in the table: only the re-read can tell)."""
+    raw = (event.raw_status or "").strip()
+    status = unified_status(raw)
+    if event.kind != "ORDER_STATUS" or status is OrderStatus.UNKNOWN:
+        return None
+    return PushedStatus(status, raw, {ref: (status, raw) for ref in stored.lines})
 
 
 def _ids(value) -> list[str]:

@@ -8,7 +8,8 @@ from typing import Any
 from platform_adapters.auth import TokenProvider, TokenSet
 from platform_adapters.canonical import MappingResult, Order, Platform, ReturnRecord, SettlementLine
 from platform_adapters.http.transport import Transport
-from platform_adapters.registry import AuthorizedShop, ShopContext, WebhookEvent, settlement_results
+from platform_adapters.registry import (AuthorizedShop, PushedStatus, ShopContext, StoredOrderStatus, WebhookEvent,
+                                         settlement_results)
 from platform_adapters.tiktok import auth, mapping, settlement_mapping, webhooks
 from platform_adapters.tiktok import return_mapping
 from platform_adapters.tiktok.returns import TikTokReturnSource
@@ -89,3 +90,6 @@ class TikTokAdapter:
 
     def webhook_parse(self, raw_body: bytes) -> WebhookEvent:
         return webhooks.parse(raw_body)
+
+    def webhook_order_status(self, event: WebhookEvent, stored: StoredOrderStatus) -> PushedStatus | None:
+        return webhooks.order_status(event, stored)

@@ -6,14 +6,16 @@ status change (``data {order_id, cancel_id, cancel_status, cancellations_role, c
 return status change (``data {order_id, return_id, return_type, return_status, return_role,
 create_time, update_time}``): both become ``RETURN_STATUS`` events that re-read the order's
 after-sales cases (TikTok Shop webhooks "(11) Cancellation status change", "(12) Return status
-change").
+change"). ``order_status`` says what a type 1 webhook makes of the stored order.
 """
 from __future__ import annotations
 
 from platform_adapters.canonical import Platform
 from platform_adapters.http.values import epoch
-from platform_adapters.registry import WebhookError, WebhookEvent
+from platform_adapters.canonical import OrderStatus
+from platform_adapters.registry import PushedStatus, StoredOrderStatus, WebhookError, WebhookEvent
 from platform_adapters.tiktok.signing import verify_webhook
+from platform_adapters.tiktok.statuses import CANCELLABLE, unified_status
 from platform_adapters.webhook_json import child, event_key, id_of, push_object, shop_of, text_of
 
 KINDS = {1: "ORDER_STATUS", 6: "AUTH_REVOKED", 7: "AUTH_EXPIRING", 11: "RETURN_STATUS", 12: "RETURN_STATUS"}
@@ -58,3 +60,18 @@ def parse(raw_body: bytes) -> WebhookEvent:
             raise WebhookError(f"{what}: update_time: {exc}") from exc
     return WebhookEvent(Platform.TIKTOK, event_key("tiktok", notification), kind, shop_id, order_id, status, updated,
                         body)
+
+
+def order_status(event: WebhookEvent, stored: StoredOrderStatus) -> PushedStatus | None:
+    """The order after a type 1 webhook: its status in the API's spelling (``CANCEL`` is the API's
+    ``CANCELLED``); line statuses are the packages' own and stay. None when the status is unknown, or
+    when the stored order has a buyer's cancellation pending and the new status could still carry it
+    (the webhook does not say whether it does: the re-read tells)."""
+    raw = (event.raw_status or "").strip().upper()
+    raw = "CANCELLED" if raw == "CANCEL" else raw
+    status = unified_status(raw)
+    if event.kind != "ORDER_STATUS" or status is OrderStatus.UNKNOWN:
+        return None
+    if stored.status == OrderStatus.CANCELLING.value and status in CANCELLABLE:
+        return None
+    return PushedStatus(status, raw, {})

@@ -3,7 +3,8 @@
 * partner-level pushes (code 2 authorization cancelled for a main account's shops, code 12
   authorizations expiring) carry their shops inside ``data``: each is stored and applied once per
   registered shop it names (both shops need re-authorization; the expiring one says until when);
-* the tracking-number push (code 4) re-reads the order, whose packages then carry their numbers;
+* the tracking-number push (code 4) writes its number into the stored package (or, for a package not
+  stored yet, the order is re-read), so the packages carry their numbers;
 * pushes the sandbox "loses" are fetched back by the recovery job (``get_lost_push_message``), stored,
   confirmed consumed and applied: the orders end in the sandbox's truth; a second recovery finds none.
 """

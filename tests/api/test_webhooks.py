@@ -1,6 +1,7 @@
 """Webhooks end to end: the sandbox pushes signed order-status changes (with duplicates and swapped
-order) to a live API server; each event is verified, stored once and applied by re-reading the order,
-so the database ends with every pushed order's current status. Bad signatures and unknown shops are
+order) to a live API server; each event is verified, stored once, written from the push where it
+says enough and applied by the shop's batched re-read, so the database ends with every pushed
+order's current status. Bad signatures and unknown shops are
 refused (401: nothing is decoded before the signature verifies) and nothing is stored."""
 from __future__ import annotations
 

@@ -3,14 +3,16 @@
 The body is read up to ``MAX_BODY_BYTES`` and no further: a larger declared ``Content-Length`` is
 answered 413 before reading, a stream that goes past the limit is cut off with 413 as soon as it
 does (never buffered whole). Then ``aggregator.webhooks.receive`` verifies the signature over the raw
-bytes, decodes within bounds and stores the event once; every refusal is its 4xx (400 unreadable,
-401 unsigned / bad signature, 413 too large, 422 unknown shop), never a 5xx. The event is stored
-before the answer (so a 200 means it is kept), then applied after the response: in a Celery task
-when jobs run on Celery, else in this process's background.
+bytes, decodes within bounds and stores the event once (with what an order push says written into
+the stored order in the same transaction), off the event loop; every refusal is its 4xx (400
+unreadable, 401 unsigned / bad signature, 413 too large, 422 unknown shop), never a 5xx. The event
+is stored before the answer (so a 200 means it is kept), then applied after the response (the
+shop's batched re-read): in a Celery task when jobs run on Celery, else in this process's background.
 """
 from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from aggregator.webhooks import WebhookRejected, apply, receive
 from platform_adapters.registry import known_platforms
@@ -40,6 +42,20 @@ async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
+def _receive(state, platform: str, body: bytes, authorization: str | None, callback_url: str):
+    """``receive`` in a session of its own, committed (or rolled back when refused)."""
+    session = state.sessions()
+    try:
+        received = receive(session, state.vault, platform, body, authorization, callback_url)
+        session.commit()
+        return received
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
 @router.post("/webhooks/{platform}", responses={
     400: {"description": "Unreadable push"}, 401: {"description": "Signature does not verify"},
     404: {"description": "Unknown platform"}, 413: {"description": "Body too large"}})
@@ -53,15 +69,11 @@ async def push(platform: str, request: Request, background: BackgroundTasks) -> 
     # Shopee signs the callback URL as registered: the public URL when behind a proxy, else this one.
     callback_url = (state.public_base_url.rstrip("/") + request.url.path) if state.public_base_url \
         else str(request.url.replace(query=""))
-    session = state.sessions()
-    try:
-        received = receive(session, state.vault, platform, body, request.headers.get("authorization"), callback_url)
-        session.commit()
+    try:  # database work off the event loop: a push waiting for SQLite's write lock holds up no request
+        received = await run_in_threadpool(_receive, state, platform, body, request.headers.get("authorization"),
+                                           callback_url)
     except WebhookRejected as exc:
-        session.rollback()
         raise HTTPException(exc.status, str(exc)) from exc
-    finally:
-        session.close()
     for event_pk in received.to_apply:  # a partner-level push: one event per registered shop it names
         if state.enqueue_webhook is not None:
             state.enqueue_webhook(event_pk)

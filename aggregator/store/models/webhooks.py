@@ -1,9 +1,12 @@
-"""Webhook events as received: deduplicated by (platform, event_id), with what applying them did."""
+"""Webhook events as received: deduplicated by (platform, event_id), with what applying them did.
+
+Indexed for the push apply path (``aggregator/push_apply.py``): a shop's events still to re-read
+(platform, shop, status) and an order's other pushes (platform, shop, order)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aggregator.store.base import Base
@@ -13,7 +16,9 @@ from aggregator.store.types import UTCDateTime
 
 class WebhookEventRow(Base):
     __tablename__ = "webhook_events"
-    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+    __table_args__ = (UniqueConstraint("platform", "event_id"),
+                      Index("ix_webhook_events_shop_status", "platform", "shop_id", "status"),
+                      Index("ix_webhook_events_order", "platform", "shop_id", "order_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))

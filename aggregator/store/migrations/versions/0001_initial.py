@@ -736,7 +736,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('platform', 'event_id', name=op.f('uq_webhook_events_platform_event_id'))
     )
     with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_events_order', ['platform', 'shop_id', 'order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_events_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index('ix_webhook_events_shop_status', ['platform', 'shop_id', 'status'], unique=False)
 
     op.create_table('customs_entry_lines',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1259,7 +1261,9 @@ def downgrade() -> None:
 
     op.drop_table('customs_entry_lines')
     with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_events_shop_status')
         batch_op.drop_index(batch_op.f('ix_webhook_events_owner_id'))
+        batch_op.drop_index('ix_webhook_events_order')
 
     op.drop_table('webhook_events')
     with op.batch_alter_table('warehouse_shipments', schema=None) as batch_op:

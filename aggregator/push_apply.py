@@ -1,0 +1,329 @@
+"""Order pushes applied: what the push itself says at once, then one batched re-read per shop.
+
+A status push (Shopee code 3, a Lazada trade order message, TikTok type 1) names the order's new
+status and the time of the change; a tracking-number push (Shopee code 4) names a package and its
+number. ``patch`` writes that into the stored order in one transaction, with no call to the platform:
+
+* a status, when the push alone determines it (the adapter's ``webhook_order_status``: a Lazada line
+  status derives the order's from its stored lines again, a pending buyer cancellation is left to the
+  re-read) and the push is not older than what is stored: the order's source time, and every other
+  status push of the order stored here (so a late, older push never overwrites a newer push's status,
+  in whatever order they are applied). The order's ``content_hash`` is cleared, so the re-read that
+  follows compares the row in full; the change is audited and told (``order.status_changed``);
+* a tracking number, into the stored package and its lines; the event is then done (the push carries
+  all the change there is: no re-read).
+
+An order that is not stored, or a push the adapter cannot read alone, is left to the re-read.
+
+``drain`` then re-reads every order of the shop that has a push still ``received``: up to 50 orders per
+read (Shopee get_order_detail with 50 order_sn and get_package_detail with 50 packages, TikTok 50
+ids per call, Lazada /order/get per order and /orders/items/get for 50), under the shop's lease
+``push:<shop_pk>``, so one worker of all processes drains a shop at a time and the pushes arriving while
+it reads wait for its next batch instead of spending calls of their own: the shop's call budget
+(the per-shop rate limiter) is spent once per batch, not once per push. Each event gets its order's
+outcome (applied, unchanged, stale, failed). An order that got a new push while it was being read is
+left to the next batch (what was read may be older than what that push wrote). The drain looks again
+after releasing its lease, so a push that found the lease taken is never left behind; one whose
+worker died before its re-read is drained by ``resume_stalled`` (the ``recover-lost-pushes`` job).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from aggregator.events.emitters import order_changes
+from aggregator.jobs.lease import Lease, LeaseHeld, acquire
+from aggregator.logging_setup import redact_text
+from aggregator.store.db import read_only_engine, session_scope
+from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow
+from aggregator.store.models.tenancy import ShopRow
+from aggregator.store.models.webhooks import WebhookEventRow
+from aggregator.store.retry import with_db_retry
+from aggregator.store.upsert import UpsertOutcome, UpsertResult, write_audit
+from aggregator.store.vault import Vault
+from aggregator.transport_pool import TransportPool
+from platform_adapters.registry import StoredOrderStatus, WebhookEvent, get_adapter
+
+log = logging.getLogger(__name__)
+
+#: Push kinds whose order is re-read by ``drain``.
+ORDER_KINDS = ("ORDER_STATUS", "TRACKING_NUMBER")
+#: Orders per re-read: every platform's by-id order call takes up to 50.
+BATCH_ORDERS = 50
+#: Detail prefix of an event whose status was written from the push itself.
+FROM_PUSH = "status from the push"
+#: Detail of an event the push alone could not apply: the re-read will.
+LEFT_TO_REREAD = "left to the re-read"
+
+
+@dataclass(frozen=True, slots=True)
+class Patched:
+    """What ``patch`` did: ``done`` when the push needs no re-read (the event is closed)."""
+
+    outcome: str  # applied, unchanged, stale, deferred (left to the re-read)
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PushRef:
+    """The stored event a push became (``WebhookEventRow`` has these attributes too)."""
+
+    id: int
+    platform: str
+    shop_id: str
+    order_id: str
+    owner_id: str | None
+    source_updated_at: datetime | None
+
+
+def patch(engine: Engine, event_row: PushRef | WebhookEventRow, event: WebhookEvent) -> Patched:
+    """Write what the push says into the stored order (see the module text), in a transaction of its own."""
+    with session_scope(engine) as session:
+        return patch_in(session, event_row, event)
+
+
+def patch_in(session: Session, event_row: PushRef | WebhookEventRow, event: WebhookEvent) -> Patched:
+    """``patch`` inside the caller's transaction (``webhooks.receive``: the push's own). Every outcome
+    but a missing order leaves a note on the event, so ``apply`` knows the push was looked at."""
+    adapter = get_adapter(event_row.platform)
+    query = select(OrderRow.id, OrderRow.owner_id, OrderRow.status, OrderRow.raw_status,
+                   OrderRow.source_updated_at).where(OrderRow.platform == event_row.platform,
+                                                     OrderRow.shop_id == event_row.shop_id,
+                                                     OrderRow.order_id == event_row.order_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()  # one push at a time per order: the newer-push check holds
+    order = session.execute(query).first()
+    # this order's pushes: is this one still to apply, and is any status push of it newer?
+    pushes = session.execute(select(WebhookEventRow.id, WebhookEventRow.kind, WebhookEventRow.status,
+                                    WebhookEventRow.source_updated_at).where(
+        WebhookEventRow.platform == event_row.platform, WebhookEventRow.shop_id == event_row.shop_id,
+        WebhookEventRow.order_id == event_row.order_id)).all()
+    if order is None or any(p.id == event_row.id and p.status != "received" for p in pushes):
+        return Patched("deferred")  # not stored, or a re-read after this push's arrival wrote it
+    patched = _status(session, adapter, event_row, event, order, pushes)
+    if patched.outcome == "deferred":
+        _note(session, event_row.id, LEFT_TO_REREAD)
+    elif patched.outcome == "unchanged":
+        _note(session, event_row.id, "the stored order already has the pushed status")
+    return patched
+
+
+def _status(session: Session, adapter, event_row, event: WebhookEvent, order, pushes) -> Patched:
+    if event.kind == "TRACKING_NUMBER":
+        return _tracking(session, event_row, event, order.id)
+    if not hasattr(adapter, "webhook_order_status") or event_row.source_updated_at is None:
+        return Patched("deferred")
+    pushed_at = event_row.source_updated_at
+    if pushed_at < order.source_updated_at or any(
+            p.kind == "ORDER_STATUS" and p.source_updated_at is not None and p.source_updated_at > pushed_at
+            for p in pushes):
+        _note(session, event_row.id, "older than the stored order or another push of it")
+        return Patched("stale")
+    lines = dict(session.execute(select(OrderLineRow.line_ref, OrderLineRow.raw_status)
+                                 .where(OrderLineRow.order_pk == order.id)).all())
+    pushed = adapter.webhook_order_status(event, StoredOrderStatus(order.status, order.raw_status, lines))
+    if pushed is None:
+        return Patched("deferred")
+    if pushed.raw_status == order.raw_status and pushed.status.value == order.status:
+        return Patched("unchanged")
+    changed = session.execute(
+        update(OrderRow).where(OrderRow.id == order.id, OrderRow.raw_status == order.raw_status,
+                               OrderRow.source_updated_at <= pushed_at)
+        .values(status=pushed.status.value, raw_status=pushed.raw_status, content_hash="")).rowcount
+    if not changed:  # a writer got there between our read and our write: the re-read decides
+        return Patched("deferred")
+    _lines(session, order.id, pushed.lines, set(lines))
+    changes = {"status": (order.status, pushed.status.value), "raw_status": (order.raw_status, pushed.raw_status)}
+    key = f"{event_row.platform}|{event_row.shop_id}|{event_row.order_id}"
+    write_audit(session, entity="orders", key=key, action="update", owner_id=order.owner_id,
+                changes={name: list(pair) for name, pair in changes.items()}, actor="webhook")
+    if order.status != pushed.status.value:
+        order_changes(session, order.owner_id, [{
+            "platform": event_row.platform, "shop_id": event_row.shop_id, "order_id": event_row.order_id,
+            "status": pushed.status.value, "source_updated_at": order.source_updated_at}],
+            [UpsertResult(UpsertOutcome.UPDATED, order.id, changes)])
+    _note(session, event_row.id, f"{FROM_PUSH} ({order.raw_status} -> {pushed.raw_status})")
+    return Patched("applied")
+
+
+def _lines(session: Session, order_pk: int, changed: dict, stored: set[str]) -> None:
+    """The pushed line statuses: one statement when every line takes the same one (Shopee)."""
+    values = set(changed.values())
+    if changed and set(changed) == stored and len(values) == 1:
+        status, raw = values.pop()
+        session.execute(update(OrderLineRow).where(OrderLineRow.order_pk == order_pk)
+                        .values(status=status.value, raw_status=raw))
+        return
+    for ref, (status, raw) in changed.items():
+        session.execute(update(OrderLineRow).where(OrderLineRow.order_pk == order_pk, OrderLineRow.line_ref == ref)
+                        .values(status=status.value, raw_status=raw))
+
+
+def _tracking(session: Session, event_row: WebhookEventRow, event: WebhookEvent, order_pk: int) -> Patched:
+    """A package's tracking number from the push itself; done when the package is stored."""
+    number = (event.raw_status or "").strip()
+    package = event.package_id
+    if not number or not package:
+        return Patched("deferred")
+    stored = session.execute(select(OrderPackageRow.id, OrderPackageRow.tracking_number).where(
+        OrderPackageRow.order_pk == order_pk, OrderPackageRow.package_id == package)).first()
+    if stored is None:
+        return Patched("deferred")
+    outcome = "unchanged"
+    if stored.tracking_number != number:
+        session.execute(update(OrderPackageRow).where(OrderPackageRow.id == stored.id).values(tracking_number=number))
+        session.execute(update(OrderLineRow).where(OrderLineRow.order_pk == order_pk, OrderLineRow.package_id == package)
+                        .values(tracking_number=number))
+        session.execute(update(OrderRow).where(OrderRow.id == order_pk).values(content_hash=""))
+        write_audit(session, entity="order_packages", key=f"{event_row.platform}|{event_row.shop_id}|"
+                    f"{event_row.order_id}|{package}", action="update", owner_id=event_row.owner_id,
+                    changes={"tracking_number": [stored.tracking_number, number]}, actor="webhook")
+        outcome = "applied"
+    session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_row.id).values(
+        status=outcome, detail=f"tracking number of package {package} from the push"))
+    return Patched(outcome, done=True)
+
+
+def _note(session: Session, event_pk: int, detail: str) -> None:
+    session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_pk).values(detail=detail[:1000]))
+
+
+# --------------------------------------------------------------------------------------- the re-read
+
+def _pending(engine: Engine, shop: ShopRow, limit: int) -> list[tuple[int, str]]:
+    """(event id, order id) of the shop's order pushes still to re-read, oldest first, covering at most
+    ``limit`` orders."""
+    with Session(read_only_engine(engine)) as session:  # SQLite: a read that takes no write lock
+        rows = session.execute(
+            select(WebhookEventRow.id, WebhookEventRow.order_id)
+            .where(WebhookEventRow.platform == shop.platform, WebhookEventRow.shop_id == shop.shop_id,
+                   WebhookEventRow.status == "received", WebhookEventRow.kind.in_(ORDER_KINDS),
+                   WebhookEventRow.order_id.is_not(None))
+            .order_by(WebhookEventRow.id).limit(limit * 20)).all()
+    orders: dict[str, None] = {}
+    batch = []
+    for event_pk, order_id in rows:
+        if order_id not in orders and len(orders) == limit:
+            continue
+        orders[order_id] = None
+        batch.append((event_pk, order_id))
+    return batch
+
+
+#: Shops this process is draining now: a push of one of them leaves its re-read to that drain without
+#: a database lease attempt (the drain looks for pending pushes again after it stops).
+_draining: set[int] = set()
+_draining_lock = threading.Lock()
+
+
+def drain(engine: Engine, vault: Vault, shop: ShopRow, transports: TransportPool | None = None) -> int:
+    """Re-read the shop's pushed orders in batches until none is left (see the module text); returns the
+    number of re-reads (batches) this call made. Returns at once when another worker drains the shop."""
+    reads = 0
+    while _pending(engine, shop, 1):
+        with _draining_lock:
+            if shop.id in _draining:
+                return reads  # this process's drain of the shop looks again after it stops
+            _draining.add(shop.id)
+        try:
+            try:
+                lease = acquire(engine, f"push:{shop.id}")
+            except LeaseHeld:
+                return reads  # its holder looks again after releasing: these events are in its next batch
+            lease.start_heartbeat()
+            try:
+                while batch := _pending(engine, shop, BATCH_ORDERS):
+                    _reread(engine, vault, shop, batch, lease, transports)
+                    reads += 1
+            finally:
+                lease.release()
+        finally:
+            with _draining_lock:
+                _draining.discard(shop.id)
+    return reads
+
+
+#: An order push still waiting for its re-read this long after it arrived lost its worker.
+STALLED_AFTER = timedelta(minutes=1)
+
+
+def resume_stalled(engine: Engine, vault: Vault, transports: TransportPool | None = None, *,
+                   now: datetime | None = None) -> int:
+    """Drain every shop with an order push still waiting for its re-read ``STALLED_AFTER`` after it
+    arrived (its worker died between storing and re-reading it); returns the re-reads made."""
+    cutoff = (now or datetime.now(timezone.utc)) - STALLED_AFTER
+    with Session(read_only_engine(engine)) as session:
+        shops = session.scalars(select(ShopRow).where(select(WebhookEventRow.id).where(
+            WebhookEventRow.platform == ShopRow.platform, WebhookEventRow.shop_id == ShopRow.shop_id,
+            WebhookEventRow.status == "received", WebhookEventRow.kind.in_(ORDER_KINDS),
+            WebhookEventRow.received_at < cutoff).exists()).order_by(ShopRow.id)).all()
+    return sum(drain(engine, vault, shop, transports) for shop in shops)
+
+
+def _reread(engine: Engine, vault: Vault, shop: ShopRow, batch: list[tuple[int, str]], lease: Lease,
+            transports: TransportPool | None) -> None:
+    from aggregator.sync.marketplace import make_transport, read_orders, refresh_counts, write_read_orders
+
+    order_ids = list(dict.fromkeys(order_id for _, order_id in batch))
+    last = max(event_pk for event_pk, _ in batch)
+    transport = transports.transport(shop.platform) if transports is not None else make_transport(shop.platform)
+    try:
+        pulled = read_orders(engine, shop, vault, order_ids, transport)
+    except Exception as exc:  # noqa: BLE001 - kept on each event for the operator, never lost
+        log.warning("re-reading %d pushed %s orders of shop %s failed: %s", len(order_ids), shop.platform,
+                    shop.shop_id, exc)
+        reason = redact_text(f"re-read failed: {type(exc).__name__}: {exc}")
+        _close(engine, lease, {event_pk: ("failed", reason) for event_pk, _ in batch})
+        return
+    finally:
+        if transports is None:
+            transport.close()
+
+    def write() -> None:
+        with session_scope(engine) as session:
+            lease.check(session)
+            pushed_again = set(session.scalars(select(WebhookEventRow.order_id).where(
+                WebhookEventRow.platform == shop.platform, WebhookEventRow.shop_id == shop.shop_id,
+                WebhookEventRow.status == "received", WebhookEventRow.id > last,
+                WebhookEventRow.order_id.in_(order_ids))))
+            written: dict[str, str] = {}
+            counts = refresh_counts()
+            write_read_orders(session, shop, [p for p in pulled if p.record_key not in pushed_again], counts, written)
+            details = dict(session.execute(select(WebhookEventRow.id, WebhookEventRow.detail)
+                                           .where(WebhookEventRow.id.in_([e for e, _ in batch]))).all())
+            for event_pk, order_id in batch:
+                if order_id in pushed_again:
+                    continue  # pushed again meanwhile: the next batch reads it
+                status, detail = _verdict(written.get(order_id))
+                before = details.get(event_pk) or ""
+                if before.startswith(FROM_PUSH) and status in ("unchanged", "stale"):
+                    status = "applied"
+                text = f"{before}; re-read: {detail}" if before else f"re-read: {detail}"
+                session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_pk)
+                                .values(status=status, detail=text[:1000]))
+
+    with_db_retry(write, what=f"writing re-read {shop.platform} orders")
+
+
+def _verdict(outcome: str | None) -> tuple[str, str]:
+    """The event's status and detail from its order's write outcome (None: the platform did not return it)."""
+    if outcome is None:
+        return "failed", "not found upstream"
+    if outcome in ("created", "updated"):
+        return "applied", f"{outcome} 1"
+    return outcome, f"{outcome} 1"
+
+
+def _close(engine: Engine, lease: Lease, outcomes: dict[int, tuple[str, str]]) -> None:
+    def close() -> None:
+        with session_scope(engine) as session:
+            lease.check(session)
+            for event_pk, (status, detail) in outcomes.items():
+                session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_pk)
+                                .values(status=status, detail=detail[:1000]))
+    with_db_retry(close, what="closing pushed orders")
