@@ -175,7 +175,7 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
                 f"{link.qty} unit(s) from lot {lot_id} ({link.method})")
         chain = {"order_line_ref": None, "lot_id": lot_id, "qty": link.qty, "method": link.method,
                  "confidence": link.confidence, "warehouse_code": None, "asn_no": None, "container_no": None,
-                 "transport_document_no": None, "customs_declaration_no": None}
+                 "transport_document_no": None, "customs_declaration_no": None, "shipment_line_key": link.left_key}
         upstream = upstream_of.get(link.left_key)
         if upstream is not None and upstream.left_key in ref_of:
             chain["order_line_ref"] = ref_of[upstream.left_key]

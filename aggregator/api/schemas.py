@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel, Field, PlainSerializer
 
 DecimalStr = Annotated[Decimal, PlainSerializer(lambda v: format(v, "f"), return_type=str)]
 
@@ -58,6 +58,9 @@ class ChainLink(BaseModel):
     container_no: str | None
     transport_document_no: str | None
     customs_declaration_no: str | None
+    shipment_line_key: str | None = Field(default=None, description=(
+        "the warehouse shipment line the units left on (OWNER|WAREHOUSE|OUTBOUND_NO|LINE_NO): with the lot, it "
+        "names their allocation in the title ledger (title events ?shipment=)"))
 
 
 class OrderDetailOut(OrderOut):

@@ -188,6 +188,7 @@ QUERY_VALUES = {
     "to": ["2000-03-01T00:00:00Z"], "step": ["month"], "base": ["MYR"], "quote": ["CNY"], "source": ["BRAVO-RATES"],
     "since": ["2000-01-01"], "until": ["2100-01-01"], "layout": ["csv", "xero"], "period": ["2026-11"],
     "format": ["csv"], "job": ["match-owners", "book-settlements"], "lead_days": ["10"],
+    "shipment": ["BRAVO-CO|WH1|BRAVO-OUT1|1"],
 }
 #: parameters every call of an operation carries (a live stream is read in its catch-up form)
 ALWAYS = {"/api/v1/events": {"follow": "false", "after": "0"},

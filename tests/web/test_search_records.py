@@ -62,3 +62,34 @@ def test_nothing_found_says_so(web) -> None:
     web.sign_in("operations")
     search(web, "NO-SUCH-IDENTIFIER-42")
     expect(web.locator("#view .message")).to_have_text("Nothing of yours carries “NO-SUCH-IDENTIFIER-42”.")
+
+
+def test_the_chain_names_who_holds_title_in_the_last_mile_and_after_delivery(web, web_world) -> None:
+    """The last mile and the delivery are the lot's units allocated to the order's warehouse shipment line:
+    their title events (``?shipment=`` on the lot's events) name the holders on those steps."""
+    import httpx
+
+    auth = {"Authorization": f"Bearer {web_world.keys['admin']}"}
+    found = None
+    with httpx.Client(base_url=web_world.base, headers=auth, timeout=30) as api:
+        for o in api.get("/api/v1/orders", params={"limit": 200}).json()["items"]:
+            detail = api.get(f"/api/v1/orders/{o['platform']}/{o['shop_id']}/{o['order_id']}").json()
+            if not any(s["step"] == "delivered" for s in detail["timeline"]):
+                continue
+            for link in detail["chain"]:
+                if link["warehouse_code"] and link["shipment_line_key"]:
+                    events = api.get(f"/api/v1/title/lots/{detail['owner_id']}/{link['warehouse_code']}/"
+                                     f"{link['lot_id']}/events", params={"shipment": link["shipment_line_key"]}).json()
+                    if any(e["subject_kind"] == "ALLOCATION" and e["stage"] == "DELIVERED" for e in events):
+                        found = detail
+                        break
+            if found:
+                break
+    assert found is not None, "no delivered order of the web world has title events for its allocation"
+    web.sign_in("operations", f"#/orders/{found['platform']}/{found['shop_id']}/{found['order_id']}")
+    web.wait_for_selector(".chain .lane")
+    delivery = web.locator(".chain .step-delivery .holders").first
+    expect(delivery).to_be_visible()
+    expect(delivery).to_contain_text("CONSUMER")
+    expect(web.locator(".chain .step-shipment .holders").first).to_be_visible()
+    web.shot("chain-delivered")

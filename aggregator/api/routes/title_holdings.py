@@ -2,8 +2,9 @@
 goods sit in at an instant, each with its stage, who holds title, the title and location states, the
 basis and evidence of its latest title event, and its unit cost (``GET /api/v1/title/holdings``); and
 one lot's title events in order — who held title, bore the risk and had custody after each, and why
-(``GET /api/v1/title/lots/{owner}/{warehouse}/{lot}/events``: one index probe on the lot's key; the
-order page draws them on its chain).
+(``GET /api/v1/title/lots/{owner}/{warehouse}/{lot}/events[?shipment=KEY]``: index probes on the lot's key
+and, with ``shipment``, on its allocation to that warehouse shipment line, whose events carry the last
+mile and the delivery; the order page draws them on its chain).
 
 The same fold of the title ledger as the position (``matching.title.position.holdings_at``: a lot's units
 in an active allocation count under the allocation), so the rows of a stage add up to the position's
@@ -96,6 +97,8 @@ def holdings(at: Annotated[datetime, Query(description="ISO 8601 instant with a 
 
 
 class TitleEventOut(BaseModel):
+    subject_kind: str = Field(description="LOT (the lot's own units) or ALLOCATION (the units allocated to one "
+                                          "warehouse shipment line: last mile and delivery)")
     kind: str
     effective_at: datetime
     qty: int
@@ -112,17 +115,25 @@ class TitleEventOut(BaseModel):
     confidence: str
 
 
+ShipmentLine = Annotated[str | None, Query(min_length=1, max_length=300, description=(
+    "a warehouse shipment line key (OWNER|WAREHOUSE|OUTBOUND_NO|LINE_NO, as an order's chain names it): the "
+    "events of the lot's units allocated to it (dispatch, delivery) follow the lot's own"))]
+
+
 @router.get("/lots/{owner_id}/{warehouse_code}/{lot_id}/events", response_model=list[TitleEventOut])
-def lot_events(owner_id: PathIdent, warehouse_code: PathIdent, lot_id: PathIdent,
+def lot_events(owner_id: PathIdent, warehouse_code: PathIdent, lot_id: PathIdent, shipment: ShipmentLine = None,
                principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> list[TitleEventOut]:
-    """The lot's title events (not retracted), oldest first; an unknown lot or another owner's is 404."""
+    """The lot's title events (not retracted), oldest first, then those of its units allocated to the shipment
+    line ``shipment`` (who held title in the last mile and after delivery); an unknown lot or another owner's
+    is 404. Two probes of the subject index."""
     key = lot_key(owner_id, warehouse_code, lot_id)
+    subjects = [key, f"{shipment}>{key}"] if shipment else [key]
     rows = [] if not principal.sees(owner_id) else session.scalars(
-        select(TitleEventRow).where(TitleEventRow.subject_key == key, TitleEventRow.retracted_at.is_(None))
-        .order_by(TitleEventRow.effective_at, TitleEventRow.seq)).all()
+        select(TitleEventRow).where(TitleEventRow.subject_key.in_(subjects), TitleEventRow.retracted_at.is_(None))
+        .order_by(TitleEventRow.subject_kind.desc(), TitleEventRow.effective_at, TitleEventRow.seq)).all()
     if not rows:
         raise HTTPException(404, "no title events for this lot (unknown lot, or matching has not reached it)")
-    return [TitleEventOut(kind=r.kind, effective_at=r.effective_at, qty=r.qty, title_holder=r.title_holder,
+    return [TitleEventOut(subject_kind=r.subject_kind, kind=r.kind, effective_at=r.effective_at, qty=r.qty, title_holder=r.title_holder,
                           risk_bearer=r.risk_bearer, custodian=r.custodian, document_holder=r.document_holder,
                           title_state=r.title_state, location_state=r.location_state,
                           stage=STAGE_OF_LOCATION.get(r.location_state, "OTHER"), basis=r.basis,

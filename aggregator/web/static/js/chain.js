@@ -129,6 +129,8 @@ function card(node) {
 
 // Which of a lot's title events speaks for a step: the last one whose location is the step's.
 const STEP_LOCATIONS = {
+  shipment: ["ALLOCATED", "IN_LAST_MILE"],
+  delivery: ["DELIVERED"],
   container: ["IN_TRANSIT_OCEAN", "IN_TRANSIT_AIR"],
   document: ["IN_TRANSIT_OCEAN", "IN_TRANSIT_AIR"],
   customs: ["AT_DESTINATION", "UNDER_CUSTOMS_CONTROL", "CLEARED"],
@@ -136,15 +138,18 @@ const STEP_LOCATIONS = {
   lot: ["IN_RECEIVING", "AVAILABLE", "ALLOCATED", "RETURNED_PENDING_QC"],
 };
 
-/** Title, risk and custody on each step of the lanes, from each lot's title events (one request per lot). */
+/** Title, risk and custody on each step of the lanes, from the title events of each lane's lot and of its
+ * units allocated to the lane's warehouse shipment line (last mile, delivery): one request per lane. */
 async function addHolders(model, o) {
   const lots = new Map();
   for (const lane of model.lanes) {
     const l = lane.link;
     if (!l || !l.warehouse_code) continue;
     const path = `/api/v1/title/lots/${[o.owner_id, l.warehouse_code, l.lot_id].map(encodeURIComponent).join("/")}/events`;
-    if (!lots.has(path)) lots.set(path, api(path).catch(() => []));
-    lane.events = lots.get(path);
+    const params = l.shipment_line_key ? { shipment: l.shipment_line_key } : {};
+    const key = `${path}?${l.shipment_line_key || ""}`;
+    if (!lots.has(key)) lots.set(key, api(path, { params }).catch(() => []));
+    lane.events = lots.get(key);
   }
   for (const lane of model.lanes) {
     const events = lane.events ? await lane.events : [];
