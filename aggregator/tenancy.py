@@ -27,13 +27,15 @@ class UnknownOwner(TenancyError):
     """An owner id that names no owner (the message names a few known ones, for the operator)."""
 
     def __init__(self, owner_id: str, known: list[str] | None = None) -> None:
-        self.owner_id = owner_id
-        hint = ""
-        if known:
-            shown = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
-            hint = f"; known owners: {shown}"
-        super().__init__(f"no owner {owner_id!r}{hint} (see: aggregator owners list; create it with: "
+        self.owner_id, self.known = owner_id, list(known or [])
+        super().__init__(f"{self.without_hint()} (see: aggregator owners list; create it with: "
                          f"aggregator owners add {owner_id} --name …)")
+
+    def without_hint(self) -> str:
+        """The refusal without the CLI's how-to (for the API, whose callers type no command)."""
+        known = self.known
+        shown = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
+        return f"no owner {self.owner_id!r}" + (f"; known owners: {shown}" if known else "")
 
 
 def require_owner(session: Session, owner_id: str) -> OwnerRow:

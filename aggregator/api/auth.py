@@ -92,8 +92,8 @@ def get_principal(request: Request, owner: OwnerParam = None,
     if owner is not None:
         try:
             owner = require_owner(session, owner).owner_id
-        except UnknownOwner as exc:
-            raise HTTPException(422, str(exc)) from None
+        except UnknownOwner as exc:  # the owner named, never a CLI command to type
+            raise HTTPException(422, f"owner: {exc.without_hint()}") from None
     return Principal(identity, owner)
 
 

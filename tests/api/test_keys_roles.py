@@ -71,6 +71,9 @@ def test_unbound_staff_see_every_owner_bound_staff_one(world: World, engine) -> 
     assert {o["owner_id"] for o in mine["items"]} == {"BRAND-B"}
     assert world.client.get("/api/v1/orders?owner=BRAND-A", headers=auth(bound)).status_code == 403
     assert [o["owner_id"] for o in world.client.get("/api/v1/owners", headers=auth(bound)).json()] == ["BRAND-B"]
+    unknown = world.client.get("/api/v1/orders?owner=NOBODY", headers=auth(ops))
+    assert unknown.status_code == 422  # named in the API's terms: no CLI command to type
+    assert unknown.json()["detail"] == "owner: no owner 'NOBODY'; known owners: BRAND-A, BRAND-B", unknown.text
 
 
 def test_cli_creates_lists_and_revokes(sqlite_engine, tmp_path) -> None:
