@@ -45,6 +45,10 @@ def to_decimal(value: object) -> Decimal:
     return result
 
 
+#: currency codes that passed Money's check (bounded: a code is three letters, there are few)
+_CODES_SEEN: set[str] = set()
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An exact amount in one currency."""
@@ -58,8 +62,12 @@ class Money:
         elif not self.amount.is_finite():
             raise ValueError("amount must be finite")
         code = self.currency
+        if type(code) is str and code in _CODES_SEEN:  # checked once per code, not once per amount
+            return
         if not (isinstance(code, str) and len(code) == 3 and code.isascii() and code.isupper() and code.isalpha()):
             raise ValueError(f"currency must be a 3-letter upper-case ISO 4217 code, got {code!r}")
+        if type(code) is str and len(_CODES_SEEN) < 1024:
+            _CODES_SEEN.add(code)
 
     @classmethod
     def of(cls, amount: object, currency: str) -> "Money":

@@ -69,7 +69,7 @@ def _flat(record: Any) -> list:
         elif kind is datetime:
             add(value.isoformat())
         elif kind is tuple or kind is list:
-            add([_value(item) for item in value])
+            add([_flat(item) if type(item) in _FIELDS else _value(item) for item in value])
         else:
             add(_value(value))
     return out

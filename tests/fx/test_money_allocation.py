@@ -96,3 +96,15 @@ def test_fractional_idr_is_flagged_not_fixed() -> None:
     assert Money.of("150000", "IDR").to_minor(cash=True) == 150000
     assert Money.of("1.005", "USD").round().amount == Decimal("1.01")  # HALF_UP is the default mode
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", table_published())
+
+
+def test_a_currency_code_is_checked_every_time_it_is_used() -> None:
+    """Money remembers the codes it has accepted, never ones it refused: a bad code is refused however
+    often it comes, after good ones and before them."""
+    from fx.money import Money
+
+    for _ in range(3):
+        assert Money(Decimal("1"), "MYR").currency == "MYR"
+        for bad in ("myr", "MY", "MYRS", "M1R", "ＭＹＲ", 123):
+            with pytest.raises(ValueError):
+                Money(Decimal("1"), bad)
