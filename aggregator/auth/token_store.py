@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from aggregator.store.db import read_only_engine
 from aggregator.store.models.tenancy import ShopCredential, ShopRow
 from aggregator.store.upsert import write_audit
 from aggregator.store.vault import Vault
@@ -89,6 +90,10 @@ def locked_credential(engine: Engine, shop_pk: int) -> Iterator[tuple[Session, S
             session.flush()
 
 
+_TOKEN_COLUMNS = (ShopCredential.access_token_enc, ShopCredential.refresh_token_enc, ShopCredential.access_expires_at,
+                  ShopCredential.refresh_expires_at, ShopCredential.version)
+
+
 class DatabaseTokenProvider:
     """``TokenProvider`` for one shop, backed by ``shop_credentials``."""
 
@@ -102,11 +107,21 @@ class DatabaseTokenProvider:
         self.clock = clock
         self.margin = margin
         self.refreshes = 0
+        self._read: tuple[tuple, TokenSet | None] | None = None  # (stored columns, their decrypted pair)
+        self._reader = read_only_engine(engine)
 
     def current(self) -> TokenSet:
-        with Session(self.engine) as session:
-            row = session.scalars(select(ShopCredential).where(ShopCredential.shop_pk == self.shop_pk)).first()
-            tokens = read_tokens(row, self.vault) if row is not None else None
+        """The stored pair, read on every call (another worker may have refreshed it): one Core SELECT of
+        the five columns in a read-only transaction; the pair is decrypted again only when they changed."""
+        with self._reader.connect() as conn:  # a read: on SQLite it never queues for the write lock
+            row = conn.execute(select(*_TOKEN_COLUMNS).where(ShopCredential.shop_pk == self.shop_pk)).first()
+        if row is None:
+            tokens = None
+        elif self._read is not None and self._read[0] == tuple(row):
+            tokens = self._read[1]
+        else:
+            tokens = read_tokens(row, self.vault)
+            self._read = (tuple(row), tokens)
         if tokens is None:
             raise AuthorizationRevoked(self.shop_id, "the shop has not been authorized (no access token)")
         if not tokens.expires_within(self.margin, self.clock()):
