@@ -99,10 +99,22 @@ def render(rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[
     return len(records)
 
 
+def frame_money(frame: Any) -> dict[str, str]:
+    """The amount columns of a frame that has a ``currency`` column: those holding Decimals (money is the only
+    Decimal a report or an export frame carries; counts are integers, durations floats) -> ``currency``."""
+    from decimal import Decimal
+
+    if "currency" not in frame.columns:
+        return {}
+    return {str(c): "currency" for c in frame.columns if c != "currency" and frame[c].notna().any()
+            and all(isinstance(v, Decimal) for v in frame[c] if v is not None and cell_text(v) != "")}
+
+
 def render_frame(frame: Any, fmt: str, out: TextIO | None = None) -> int:
-    """``render`` for a pandas DataFrame (its columns in order)."""
+    """``render`` for a pandas DataFrame (its columns in order; its amounts by ``frame_money``)."""
     columns = [str(c) for c in frame.columns]
-    return render((dict(zip(columns, row)) for row in frame.itertuples(index=False, name=None)), columns, fmt, out)
+    return render((dict(zip(columns, row)) for row in frame.itertuples(index=False, name=None)), columns, fmt, out,
+                  money=frame_money(frame))
 
 
 def table_text(records: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:

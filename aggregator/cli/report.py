@@ -51,7 +51,7 @@ def build(app: AppContext, make: Callable[..., Any], owner_id: str, period: str 
 
 def emit(report, fmt: str, out: str | None, table_name: str | None) -> None:
     """Print or write ``report`` in ``fmt``."""
-    from aggregator.cli.output import open_out, render_frame, table_text
+    from aggregator.cli.output import frame_money, money_cells, open_out, render_frame, table_text
 
     if table_name is not None and table_name not in report.tables:
         raise UserError(f"report {report.name} has no table {table_name!r}; its tables: {', '.join(report.tables)}")
@@ -67,8 +67,9 @@ def emit(report, fmt: str, out: str | None, table_name: str | None) -> None:
                     continue
                 handle.write(f"\n{report.name}: {name}\n")
                 columns = [str(c) for c in frame.columns]
-                handle.write(table_text([dict(zip(columns, row)) for row in frame.itertuples(index=False)],
-                                        columns))
+                records = money_cells([dict(zip(columns, row)) for row in frame.itertuples(index=False)],
+                                      frame_money(frame))
+                handle.write(table_text(records, columns))
         return
     with open_out(out) as handle:
         count = render_frame(report.tables[table_name or report.main], fmt, handle)

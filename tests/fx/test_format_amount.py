@@ -43,3 +43,17 @@ def test_the_cli_prints_money_columns_with_their_currency() -> None:
         out = io.StringIO()
         render(rows, ("order", "currency", "net"), fmt, out, money={"net": "currency"})
         assert "873000" in out.getvalue() and "873000.0" not in out.getvalue() and "12.50" in out.getvalue()
+
+
+def test_report_and_export_frames_print_their_amounts_with_the_currency() -> None:
+    import pandas as pd
+
+    from aggregator.cli.output import frame_money, render_frame
+
+    frame = pd.DataFrame({"lot": ["A", "B", "C"], "on_hand": [5, 2, 1], "value": [Decimal("60000.0"), Decimal("12.5"),
+                                                                                 None],
+                          "currency": ["VND", "USD", "JPY"], "age_days": [1.5, 2.0, 3.0]})
+    assert frame_money(frame) == {"value": "currency"} and frame_money(frame.drop(columns="currency")) == {}
+    out = io.StringIO()
+    render_frame(frame, "csv", out)
+    assert out.getvalue().splitlines()[1:] == ["A,5,60000,VND,1.5", "B,2,12.50,USD,2.0", "C,1,,JPY,3.0"]
