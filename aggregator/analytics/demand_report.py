@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 from aggregator.analytics.demand import demand_table, overall_wape, weekly_sales
 from aggregator.analytics.facts import inbound_open, outbound_sales, period_range, stock_picture
 from aggregator.analytics.report import Report, rounded, scope
+from aggregator.refusals import FieldRefusal
 
 SAFETY_DAYS = 14.0
 
 
-class NoLeadTime(ValueError):
-    """Neither a measured supply lead time nor ``--lead-days``."""
+class NoLeadTime(FieldRefusal):
+    """Neither a measured supply lead time nor a given one (the ``lead_days`` input: ``--lead-days``)."""
 
 
 def supply_lead_days(session: Session, owner_id: str) -> float | None:
@@ -45,8 +46,8 @@ def demand(session: Session, owner_id: str, period: str | None = None, *, lead_d
     if lead_days is None:
         lead_days, basis = supply_lead_days(session, owner_id), "measured p90 on board → receipt"
         if lead_days is None:
-            raise NoLeadTime(f"owner {owner_id} has no measured supply lead time yet (no order's lot with on "
-                             "board and receipt times); give one with --lead-days")
+            raise NoLeadTime(("lead_days", f"is needed: owner {owner_id} has no measured supply lead time yet (no "
+                                           "order's lot with on board and receipt times)"))
     weekly = weekly_sales(outbound_sales(session, owner_id, None, as_of), as_of)
     lots, _at = stock_picture(session, owner_id, as_of)
     on_hand = lots.groupby(["warehouse_code", "sku"], as_index=False)["on_hand"].sum()

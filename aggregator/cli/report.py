@@ -179,11 +179,12 @@ def demand(app: AppContext, owner_id: str, period: str | None, fmt: str, table_n
            lead_days: float | None, safety_days: float) -> None:
     from aggregator.analytics.demand_report import NoLeadTime
     from aggregator.analytics.demand_report import demand as make
+    from aggregator.refusals import cli_flag
 
     try:
         report = build(app, make, owner_id, period, lead_days=lead_days, safety_days=safety_days)
-    except NoLeadTime as exc:
-        raise UserError(str(exc)) from exc
+    except NoLeadTime as exc:  # the input named by its flag (--lead-days)
+        raise UserError(exc.render(cli_flag)) from exc
     emit(report, fmt, out, table_name)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.analytics.demand import demand_table, forecast, overall_wape, weekly_sales
 from aggregator.analytics.demand_report import NoLeadTime, demand
+from aggregator.refusals import cli_flag
 from aggregator.store.db import session_scope
 from aggregator.store.models.tenancy import OwnerRow
 from aggregator.tenancy import add_owner
@@ -80,8 +81,11 @@ def test_weekly_sales_of_the_world_equal_the_3pl_outbound_file(analytics_world) 
                 select(OwnerRow.id).where(OwnerRow.owner_id == "NEWBRAND")):
             add_owner(session, "NEWBRAND", "New Brand")
     with Session(analytics_world.engine) as session:
-        with pytest.raises(NoLeadTime, match="--lead-days"):
+        with pytest.raises(NoLeadTime) as refused:
             demand(session, "NEWBRAND", now=as_of)
+        assert refused.value.fields == ("lead_days",)  # named as each caller names it
+        assert refused.value.render(cli_flag).startswith("--lead-days is needed: owner NEWBRAND has no measured")
+        assert str(refused.value).startswith("lead_days is needed")  # the API's query parameter
         empty = demand(session, "NEWBRAND", lead_days=20, now=as_of)
         assert empty.tables["demand"].empty and "WAPE —" in empty.notes[0]
     weekly, table = report.tables["weekly"], report.tables["demand"]
