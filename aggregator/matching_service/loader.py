@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from aggregator.store.models.logistics import (
     CustomsEntryLineRow,
@@ -20,7 +20,7 @@ from aggregator.store.models.logistics import (
 )
 from aggregator.store.models.marketplace import OrderLineRow, OrderRow
 from aggregator.store.models.returns import ReturnLineRow, ReturnRow
-from aggregator.store.models.matching import ManualLinkRow, SkuCrosswalkRow
+from aggregator.store.models.matching import ManualLinkRow, MatchLinkRow, SkuCrosswalkRow
 from aggregator.store.models.warehouse import (
     StockSnapshotRow,
     WarehouseReceiptLineRow,
@@ -30,6 +30,7 @@ from aggregator.store.models.warehouse import (
 )
 from matching.crosswalk import CrosswalkRow, SkuCrosswalk
 from matching.engine import MatchInput
+from matching.linker import LINK_COLUMNS
 
 
 def _frame(session: Session, query: Select) -> pd.DataFrame:
@@ -41,21 +42,23 @@ def _owned(query: Select, column, owner_id: str | None) -> Select:
     return query if owner_id is None else query.where(column == owner_id)
 
 
-def load_order_lines(session: Session, owner_id: str | None = None) -> pd.DataFrame:
+def load_order_lines(session: Session, owner_id: str | None = None, *where, returns_where=()) -> pd.DataFrame:
+    """Order lines (``where``: further filters on orders / lines; ``returns_where``: on the returns read
+    for their returned units)."""
     q = (select(OrderRow.owner_id, OrderRow.platform, OrderRow.shop_id, OrderRow.order_id, OrderLineRow.line_ref,
                 OrderLineRow.seller_sku.label("sku"), OrderLineRow.quantity.label("qty"),
                 OrderRow.status.label("order_status"), OrderRow.ordered_at, OrderRow.paid_at, OrderLineRow.package_id,
                 OrderLineRow.tracking_number, OrderRow.buyer_country.label("country"), OrderLineRow.product_name)
          .join(OrderLineRow, OrderLineRow.order_pk == OrderRow.id))
-    lines = _frame(session, _owned(q, OrderRow.owner_id, owner_id))
-    back = _returned_units(session, owner_id)
+    lines = _frame(session, _owned(q, OrderRow.owner_id, owner_id).where(*where))
+    back = _returned_units(session, owner_id, *returns_where)
     key = ["platform", "shop_id", "order_id", "line_ref"]
     if back.empty:
         return lines.assign(returned_qty=0, written_off_qty=0)
     return lines.merge(back, on=key, how="left").fillna({"returned_qty": 0, "written_off_qty": 0})
 
 
-def _returned_units(session: Session, owner_id: str | None) -> pd.DataFrame:
+def _returned_units(session: Session, owner_id: str | None, *where) -> pd.DataFrame:
     """Per order line, the units the marketplace's return records say came back (received or refunded
     returns of goods) and those of them its warehouse disposed of (disposition SCRAP)."""
     r, ln = ReturnRow, ReturnLineRow
@@ -64,32 +67,39 @@ def _returned_units(session: Session, owner_id: str | None) -> pd.DataFrame:
                 func.sum(ln.quantity).label("returned_qty"), func.sum(scrapped).label("written_off_qty"))
          .join(ln, ln.return_pk == r.id)
          .where(r.kind == "RETURN", r.status.in_(("RECEIVED", "REFUNDED")), ln.order_line_ref.is_not(None))
-         .group_by(r.platform, r.shop_id, r.order_id, ln.order_line_ref))
+         .where(*where).group_by(r.platform, r.shop_id, r.order_id, ln.order_line_ref))
     return _frame(session, _owned(q, r.owner_id, owner_id))
 
 
-def load_shipment_lines(session: Session, owner_id: str | None = None) -> pd.DataFrame:
+def load_shipment_lines(session: Session, owner_id: str | None = None, *where) -> pd.DataFrame:
     s, ln = WarehouseShipmentRow, WarehouseShipmentLineRow
     q = select(s.owner_id, s.warehouse_code, s.wms_outbound_no, ln.line_no, ln.sku, ln.quantity.label("qty"),
                s.platform, s.shop_id, s.order_id, ln.order_line_ref, s.package_id, s.tracking_number, ln.lot_id,
                s.status, s.wms_created_at.label("created_at"), s.shipped_at, s.delivered_at, s.returned_at,
-               s.carrier_code).join(ln, ln.shipment_pk == s.id)
+               s.carrier_code).join(ln, ln.shipment_pk == s.id).where(*where)
     return _frame(session, _owned(q, s.owner_id, owner_id))
 
 
-def load_receipt_lines(session: Session, owner_id: str | None = None) -> pd.DataFrame:
+def load_receipt_lines(session: Session, owner_id: str | None = None, *where) -> pd.DataFrame:
     r, ln = WarehouseReceiptRow, WarehouseReceiptLineRow
     q = select(r.owner_id, r.warehouse_code, r.asn_no, ln.line_no, ln.sku, ln.planned_qty, ln.received_good_qty,
                ln.received_damaged_qty, r.arrived_at, r.received_at, r.mbl_no, r.hbl_no, r.awb_no, r.container_no,
                r.customs_declaration_no, ln.po_number, ln.lot_id, r.status, ln.box_range).join(ln, ln.receipt_pk == r.id)
+    q = q.where(*where)
     return _frame(session, _owned(q, r.owner_id, owner_id))
 
 
-def load_lots(session: Session, owner_id: str | None = None) -> pd.DataFrame:
-    """The latest snapshot row of every named lot (its ASN, SKU and landed cost)."""
+def load_lots(session: Session, owner_id: str | None = None, *, warehouses: list | None = None) -> pd.DataFrame:
+    """The latest snapshot row of every named lot (its ASN, SKU and landed cost); with ``warehouses``
+    (raw codes) only lots some snapshot places in one of them (their latest may be elsewhere)."""
     s = StockSnapshotRow
-    latest = (select(s.owner_id, s.lot_id, func.max(s.snapshot_at).label("at"))
-              .where(s.lot_id.is_not(None)).group_by(s.owner_id, s.lot_id).subquery())
+    named = s.lot_id.is_not(None)
+    if warehouses is not None:
+        there = aliased(StockSnapshotRow)
+        named = s.lot_id.in_(_owned(select(there.lot_id).where(there.warehouse_code.in_(warehouses)),
+                                    there.owner_id, owner_id).distinct())
+    latest = (_owned(select(s.owner_id, s.lot_id, func.max(s.snapshot_at).label("at")), s.owner_id, owner_id)
+              .where(named).group_by(s.owner_id, s.lot_id).subquery())
     q = (select(s.owner_id, s.warehouse_code, s.lot_id, s.sku, s.asn_no, s.unit_landed_cost.label("unit_cost"),
                 s.cost_currency)
          .join(latest, (latest.c.owner_id == s.owner_id) & (latest.c.lot_id == s.lot_id)
@@ -99,11 +109,14 @@ def load_lots(session: Session, owner_id: str | None = None) -> pd.DataFrame:
     return frame.astype({"unit_cost": "string"})
 
 
-def load_transit_lots(session: Session, owner_id: str | None = None) -> pd.DataFrame:
-    """Lots the latest snapshot reports in transit (no warehouse yet), with their title facts."""
+def load_transit_lots(session: Session, owner_id: str | None = None, lot_ids: list[str] | None = None
+                      ) -> pd.DataFrame:
+    """Lots the latest snapshot reports in transit (no warehouse yet), with their title facts (with
+    ``lot_ids``: only of those lots)."""
     s = StockSnapshotRow
-    latest = (select(s.owner_id, s.lot_id, func.max(s.snapshot_at).label("at"))
-              .where(s.lot_id.is_not(None)).group_by(s.owner_id, s.lot_id).subquery())
+    named = s.lot_id.is_not(None) if lot_ids is None else s.lot_id.in_(lot_ids)
+    latest = (_owned(select(s.owner_id, s.lot_id, func.max(s.snapshot_at).label("at")), s.owner_id, owner_id)
+              .where(named).group_by(s.owner_id, s.lot_id).subquery())
     q = (select(s.owner_id, s.lot_id, s.sku, s.qty_expected.label("qty"), s.snapshot_at.label("as_of"),
                 s.title_holder, s.risk_bearer, s.custodian, s.title_state, s.location_state, s.source_doc_no,
                 s.warehouse_code)
@@ -153,6 +166,12 @@ def load_manual_links(session: Session, owner_id: str | None = None) -> pd.DataF
     m = ManualLinkRow
     q = select(m.step, m.left_key, m.right_key, m.qty, m.note).where(m.active.is_(True))
     return _frame(session, _owned(q, m.owner_id, owner_id))
+
+
+def load_links(session: Session, partition: str) -> pd.DataFrame:
+    """The stored links of one partition (``matching.linker.LINK_COLUMNS``)."""
+    columns = [getattr(MatchLinkRow, c) for c in LINK_COLUMNS]
+    return _frame(session, select(*columns).where(MatchLinkRow.partition == partition))
 
 
 def load_crosswalk(session: Session, owner_id: str | None = None) -> SkuCrosswalk:

@@ -1,50 +1,68 @@
-"""Match the database: load frames, match changed partitions (or all with ``full``), store the results.
+"""Match the database partition by partition, in proportion to what changed.
 
-One transaction per run: links of re-matched partitions are replaced; exceptions go to the exceptions queue
-(``aggregator.exceptions_queue.writes.store_match_exceptions``: they keep their row, status and resolution
-across runs, a gone one re-opens when found again, an open one not found again becomes gone); partition
-fingerprints are updated; title events are appended by id and events no longer derived are marked
-retracted; lot unit values are refreshed. Manual links (``manual_links``) close the exception they
-resolve when they are recorded. Live events go out in the same transaction (``aggregator.events``).
+A run of one owner has three parts, usable on their own (a job queue fans the middle one out):
+
+* ``plan_match``: the partitions that may have changed since the owner's last run (``changes``: indexed
+  queries on what was stored since its watermark; every partition when ``full`` or on a changed SKU
+  crosswalk or matcher settings). No frame is read.
+* ``match_partitions``: for a set of partitions, load only their rows (``scope``), fingerprint them,
+  re-match those whose fingerprint differs from the stored one, replace their links and match exceptions
+  (exceptions queue, ``aggregator.exceptions_queue.writes.store_match_exceptions``: they keep their row,
+  status and resolution across runs) and their fingerprints, and mark them title-pending. Shop partitions
+  also record the product names their orders give each SKU (warehouse partitions compare document
+  descriptions with them): a changed name set names the warehouse partitions that received the SKU,
+  returned as ``also`` to be matched in the second phase. Disjoint sets of one phase may run at once.
+* ``finalize_match``: title events and lot values of the title-pending partitions (``title_store``:
+  only subjects whose inputs changed are derived again; events appended by id, retracted when no longer
+  derived), the lots in transit that changed, then the owner's watermark.
+
+``run_match`` does all three in one transaction per owner, one partition at a time (memory is bounded by
+the largest partition, not the owner), deriving a warehouse partition's title events while its rows are
+loaded. Manual links are rows of the partitions they count in (``manual_links`` records them and closes
+the exception they resolve). Live events go out in the same transaction (``aggregator.events``).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from aggregator.events import emitters
-from aggregator.owners.key_form import OwnerOfKey
 from aggregator.exceptions_queue.writes import MATCH_COLUMNS, match_exception_columns, store_match_exceptions
-from aggregator.matching_service.loader import load_endorsements, load_input, load_transit_lots
+from aggregator.matching_service.changes import MatchPlan, plan_changes
+from aggregator.matching_service.loader import load_crosswalk, load_endorsements, load_links, load_transit_lots
 from aggregator.matching_service.policy_file import load_policy_book
+from aggregator.matching_service.scope import RawCodes, Scope, load_scope
+from aggregator.matching_service.title_store import TitleCounts, store_partition_title, store_transit_title
+from aggregator.owners.key_form import OwnerOfKey
 from aggregator.store.db import session_scope
-from aggregator.store.models.matching import (
-    LotValueRow,
-    MatchLinkRow,
-    MatchPartitionRow,
-    TitleEventRow,
-)
 from aggregator.store.models.exceptions import ExceptionItem
+from aggregator.store.models.matching import (
+    MatchLinkRow,
+    MatchOwnerStateRow,
+    MatchPartitionRow,
+    MatchPartitionSkuRow,
+    MatchSkuNameRow,
+)
 from aggregator.store.models.tenancy import OwnerRow
+from aggregator.store.prepared_insert import insert_rows
 from aggregator.tenancy import require_owner
-from matching.engine import MatchResult, match_prepared, prepare_input
+from matching.engine import MatchResult, MatchSettings, Prepared, match_prepared
 from matching.exceptions import EXCEPTION_COLUMNS
-from matching.incremental import fingerprints, match_full, match_incremental, membership, restrict
-from matching.sku_facts import sku_facts
-from matching.state import prepare_state
+from matching.incremental import fingerprints, membership, restrict
+from matching.state import PreparedState, prepare_state
 from matching.linker import LINK_COLUMNS
-from matching.title import derive_title_events
-from matching.title.events import LEDGER_COLUMNS
-from matching.title.position import lot_unit_values
+from matching.sku_facts import sku_facts
+from matching.title.derive import endorsement_chains
+from matching.title.policy import PolicyBook
 
-_BATCH = 5_000
+_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -62,220 +80,336 @@ class MatchSummary:
                 f"{self.title_events_retracted} retracted")
 
 
+@dataclass
+class PartitionOutcome:
+    """What ``match_partitions`` did: the partitions re-matched (fingerprint changed or vanished), and the
+    warehouse partitions a changed product name concerns (``also``: match them in the second phase)."""
+
+    rematched: list[str] = field(default_factory=list)
+    also: set[str] = field(default_factory=set)
+    title: TitleCounts = field(default_factory=TitleCounts)
+
+    def __iadd__(self, other: PartitionOutcome) -> PartitionOutcome:
+        self.rematched += other.rematched
+        self.also |= other.also
+        self.title += other.title
+        return self
+
+
+def _chunks(items: list) -> Iterable[list]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
 def _owner_filter(query, column, owner_id: str | None):
     return query if owner_id is None else query.where(column == owner_id)
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
-
-
-def _insert(session: Session, model, rows: list[dict]) -> None:
-    for start in range(0, len(rows), _BATCH):
-        session.execute(insert(model), rows[start:start + _BATCH])
-
-
 def load_previous(session: Session, owner_id: str | None = None) -> MatchResult:
+    """Every stored link, open match exception and fingerprint (of ``owner_id``): the read side's view."""
     links = pd.DataFrame(session.execute(_owner_filter(
         select(*[getattr(MatchLinkRow, c) for c in LINK_COLUMNS]), MatchLinkRow.owner_id, owner_id)).all(),
         columns=LINK_COLUMNS)
     exc = pd.DataFrame(session.execute(_owner_filter(
         select(*match_exception_columns()).where(ExceptionItem.queue == "match", ExceptionItem.status != "gone"),
         ExceptionItem.owner_id, owner_id)).all(), columns=list(MATCH_COLUMNS))[EXCEPTION_COLUMNS]
-    parts = session.execute(_owner_filter(select(MatchPartitionRow.partition, MatchPartitionRow.fingerprint),
+    parts = session.execute(_owner_filter(select(MatchPartitionRow.partition, MatchPartitionRow.fingerprint)
+                                          .where(MatchPartitionRow.fingerprint != ""),
                                           MatchPartitionRow.owner_id, owner_id)).all()
     return MatchResult(links=links, exceptions=exc, fingerprints=dict(parts))
 
 
-def _store_links(session: Session, result: MatchResult, previous: MatchResult, redo: set[str],
-                 owner_id: str | None) -> list[dict]:
-    """Replace the links of re-matched partitions; returns the links the previous run did not have."""
-    stale = delete(MatchLinkRow).where(MatchLinkRow.partition.in_(redo)) if redo else None
-    if stale is not None:
-        session.execute(_owner_filter(stale, MatchLinkRow.owner_id, owner_id))
-    fresh = _records(result.links[result.links["partition"].isin(redo)][LINK_COLUMNS])
-    _insert(session, MatchLinkRow, fresh)
-    before = previous.links[previous.links["partition"].isin(redo)]
-    known = set(zip(before["step"], before["left_key"], before["right_key"]))
-    return [link for link in fresh if (link["step"], link["left_key"], link["right_key"]) not in known]
+# -- the three parts -------------------------------------------------------------------------------
+
+def _policy(session: Session, policy_path: str | None) -> PolicyBook:
+    names = dict(session.execute(select(OwnerRow.owner_id, OwnerRow.name)).all())
+    return load_policy_book(Path(policy_path) if policy_path else None, names)
 
 
-def _store_partitions(session: Session, result: MatchResult, previous: MatchResult, redo: set[str]) -> None:
-    vanished = set(previous.fingerprints) - set(result.fingerprints)
-    if vanished:
-        session.execute(delete(MatchPartitionRow).where(MatchPartitionRow.partition.in_(vanished)))
-    links = result.links.groupby("partition").size()
-    exc = result.exceptions.groupby("partition").size()
-    changed = [p for p in result.fingerprints if p in redo]
-    if changed:
-        session.execute(delete(MatchPartitionRow).where(MatchPartitionRow.partition.in_(changed)))
-    _insert(session, MatchPartitionRow, [
-        {"owner_id": p.split("|")[1], "partition": p, "fingerprint": result.fingerprints[p],
-         "links": int(links.get(p, 0)), "exceptions": int(exc.get(p, 0))} for p in changed])
+def plan_match(engine: Engine, owner_id: str, *, full: bool = False, policy_path: Path | None = None) -> MatchPlan:
+    """The owner's partitions that may have changed since its last finished run (all with ``full``)."""
+    with session_scope(engine) as session:
+        return _plan(session, owner_id, full, policy_path)
 
 
-def _store_title(session: Session, ledger: pd.DataFrame, owner_id: str | None, now: datetime
-                 ) -> tuple[list[dict], list[dict]]:
-    """Append new title events, mark unsupported ones retracted (and clear the mark of returning ones);
-    returns (added, retracted)."""
-    stored = dict(session.execute(_owner_filter(select(TitleEventRow.event_id, TitleEventRow.retracted_at),
-                                                TitleEventRow.owner_id, owner_id)).all())
-    current = set(ledger["event_id"])
-    new = _records(ledger[~ledger["event_id"].isin(list(stored))][[*LEDGER_COLUMNS, "seq"]])
-    _insert(session, TitleEventRow, new)
-    back = [e for e, retracted in stored.items() if e in current and retracted is not None]
-    gone = [e for e, retracted in stored.items() if e not in current and retracted is None]
-    for ids, value in ((back, None), (gone, now)):
-        for start in range(0, len(ids), _BATCH):
-            session.execute(update(TitleEventRow).where(TitleEventRow.event_id.in_(ids[start:start + _BATCH]))
-                            .values(retracted_at=value))
-    retracted = [{"event_id": e, "owner_id": o, "subject_key": k} for start in range(0, len(gone), _BATCH)
-                 for e, o, k in session.execute(select(TitleEventRow.event_id, TitleEventRow.owner_id,
-                                                       TitleEventRow.subject_key)
-                                                .where(TitleEventRow.event_id.in_(gone[start:start + _BATCH])))]
-    return new, retracted
+def _plan(session: Session, owner_id: str, full: bool, policy_path: Path | None) -> MatchPlan:
+    require_owner(session, owner_id)
+    path = str(policy_path) if policy_path else None
+    return plan_changes(session, owner_id, full=full, policy_sig=_policy(session, path).signature(),
+                        policy_path=path)
 
 
-def _store_title_and_values(session: Session, prepared, links: pd.DataFrame, policy, owner_id: str | None,
-                            now: datetime, owner_of: OwnerOfKey) -> tuple[list[dict], list[dict]]:
-    """Derive the title ledger from ``links``, store it (with its live events) and replace the lots' unit
-    values; returns (added, retracted) events."""
-    ledger = derive_title_events(prepared, links, policy, load_endorsements(session, owner_id),
-                                 load_transit_lots(session, owner_id))
-    added, retracted = _store_title(session, ledger, owner_id, now)
-    emitters.title_events(session, added, owner_of, retracted=retracted)
-    session.execute(_owner_filter(delete(LotValueRow), LotValueRow.owner_id, owner_id))
-    values = lot_unit_values(prepared, links)
-    _insert(session, LotValueRow, [{"owner_id": k.split("|")[0], "lot_key": k, "unit_value": v, "currency": c,
-                                    "basis": b} for k, (v, c, b) in sorted(values.items())])
-    return added, retracted
+def match_partitions(engine: Engine, plan: MatchPlan, partitions: Iterable[str], *,
+                     fence: Callable[[Session], None] | None = None) -> PartitionOutcome:
+    """Match ``partitions`` of ``plan``'s owner in one transaction (see the module docstring); title events
+    are left to ``finalize_match``. ``fence`` is called just before the commit (a job lease's check)."""
+    with session_scope(engine) as session:
+        outcome = _match_group(_Context(session, plan), set(partitions), derive_title=False)
+        if fence is not None:
+            fence(session)
+        return outcome
+
+
+def finalize_match(engine: Engine, plan: MatchPlan, *, fence: Callable[[Session], None] | None = None,
+                   rematched: int = 0) -> MatchSummary:
+    """Title events of the title-pending partitions and changed lots in transit; the owner's watermark."""
+    with session_scope(engine) as session:
+        counts = _finalize(_Context(session, plan))
+        if fence is not None:
+            fence(session)
+        return _summary(session, plan, rematched, counts)
 
 
 def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None,
               policy_path: Path | None = None, fence: Callable[[Session], None] | None = None) -> MatchSummary:
-    """Match (incrementally unless ``full``) and store; ``policy_path`` is the title policy TOML, if any.
+    """Match (incrementally unless ``full``) and store, owner by owner (``owner_id``: just that one);
+    ``policy_path`` is the title policy TOML, if any.
 
     ``fence``: called inside the transaction just before it commits (a job lease's ``check``): it raises
     when this worker's lease was taken over meanwhile, and then nothing of this run is stored."""
-    now = datetime.now(UTC)
     with session_scope(engine) as session:
         if owner_id is not None:
             require_owner(session, owner_id)
-        names = dict(session.execute(select(OwnerRow.owner_id, OwnerRow.name)).all())
-        policy = load_policy_book(policy_path, names)
-        inp = load_input(session, owner_id)
-        previous = load_previous(session, owner_id)
-        if full or not previous.fingerprints:
-            result = match_full(inp)
-            redo = set(result.fingerprints) | set(previous.fingerprints) | set(result.links["partition"]) | set(
-                result.exceptions["partition"])
+            owners = [owner_id]
         else:
-            result = match_incremental(inp, previous)
-            redo = set(result.rematched)
-        owner_of = OwnerOfKey(session)  # live events, in this same transaction
-        emitters.links_added(session, _store_links(session, result, previous, redo, owner_id), owner_of)
-        store_match_exceptions(session, result.exceptions[result.exceptions["partition"].isin(redo)], redo, now,
-                               owner_of)
-        _store_partitions(session, result, previous, redo)
-        added, retracted = _store_title_and_values(session, result.prepared or prepare_input(inp), result.links,
-                                                   policy, owner_id, now, owner_of)
-        if fence is not None:
-            fence(session)
-        return MatchSummary(partitions=len(result.fingerprints), rematched=len(result.rematched),
-                            links=len(result.links), exceptions=len(result.exceptions), title_events_added=len(added),
-                            title_events_retracted=len(retracted))
+            owners = list(session.scalars(select(OwnerRow.owner_id).order_by(OwnerRow.owner_id)))
+    summaries = []
+    for owner in owners:
+        with session_scope(engine) as session:
+            plan = _plan(session, owner, full, policy_path)
+            context = _Context(session, plan)
+            first, second = plan.phases
+            outcome = PartitionOutcome()
+            for group in _groups(session, first):
+                outcome += _match_group(context, group, derive_title=True)
+            for group in _groups(session, sorted(set(second) | outcome.also)):
+                outcome += _match_group(context, group, derive_title=True)
+            counts = outcome.title
+            counts += _finalize(context)
+            if fence is not None:
+                fence(session)
+            summaries.append(_summary(session, plan, len(outcome.rematched), counts))
+    return MatchSummary(*(sum(getattr(s, f) for s in summaries) for f in MatchSummary.__dataclass_fields__))
 
 
-# --- one owner's run in steps that can run apart (``aggregator.jobs.match_fanout`` runs the partition
-# steps on several workers): plan -> match_partitions (disjoint sets, in parallel) -> finalize_match.
-@dataclass(frozen=True)
-class MatchPlan:
-    """What one owner's run re-matches: ``partitions`` (changed, new or vanished; every one with ``full``)."""
+# -- groups of partitions --------------------------------------------------------------------------
 
-    owner_id: str
-    partitions: tuple[str, ...]
-    started_at: datetime
-    full: bool = False
-    policy_hash: str = ""
+#: partitions are matched together until their links at the last run add up to this many (memory is
+#: bounded by the larger of this and the largest partition; a first run knows no sizes: one group)
+GROUP_LINKS = 400_000
+
+
+def _groups(session: Session, partitions: Iterable[str]) -> list[set[str]]:
+    ordered = sorted(partitions)
+    sizes = dict(session.execute(select(MatchPartitionRow.partition, MatchPartitionRow.links).where(
+        MatchPartitionRow.partition.in_(ordered))).all()) if ordered else {}
+    groups: list[set[str]] = [set()]
+    total = 0
+    for partition in ordered:
+        size = sizes.get(partition, 0)
+        if total + size > GROUP_LINKS and groups[-1]:
+            groups.append(set())
+            total = 0
+        groups[-1].add(partition)
+        total += size
+    return [g for g in groups if g]
+
+
+class _Context:
+    """What the partitions of one plan share within a transaction."""
+
+    def __init__(self, session: Session, plan: MatchPlan) -> None:
+        self.session, self.plan = session, plan
+        self.now = datetime.now(UTC)
+        self.owner_of = OwnerOfKey(session)
+        self.settings = MatchSettings()
+        self._book: PolicyBook | None = None
+        self._chains: dict | None = None
+        self._crosswalk = None
+        self._codes: RawCodes | None = None
+        self.titled: set[str] = set()  # partitions whose title events this transaction brought in line
 
     @property
-    def phases(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(shop and document partitions, warehouse partitions): match the first before the second."""
-        return (tuple(p for p in self.partitions if not p.startswith("wh|")),
-                tuple(p for p in self.partitions if p.startswith("wh|")))
+    def crosswalk(self):
+        if self._crosswalk is None:
+            self._crosswalk = load_crosswalk(self.session, self.plan.owner_id)
+        return self._crosswalk
+
+    @property
+    def book(self) -> PolicyBook:
+        if self._book is None:
+            self._book = _policy(self.session, self.plan.policy_path)
+        return self._book
+
+    @property
+    def chains(self) -> dict:
+        if self._chains is None:
+            self._chains = endorsement_chains(load_endorsements(self.session, self.plan.owner_id))
+        return self._chains
+
+    def load(self, partitions: set[str]) -> tuple[PreparedState, dict]:
+        """The prepared rows of ``partitions`` (a superset: other partitions' rows may ride along) and their
+        membership, with the SKU facts of the whole owner (product names as the shop partitions recorded
+        them)."""
+        session, owner = self.session, self.plan.owner_id
+        if self._codes is None:
+            self._codes = RawCodes.read(session, owner)
+        state = prepare_state(load_scope(session, Scope.of(self._codes, partitions), self.crosswalk))
+        names = pd.DataFrame(columns=["owner_id", "sku_c", "product_name"])
+        if any(x.startswith("wh|") for x in partitions):
+            names = pd.DataFrame(session.execute(select(
+                MatchSkuNameRow.owner_id, MatchSkuNameRow.sku_c, MatchSkuNameRow.product_name).where(
+                MatchSkuNameRow.owner_id == self.plan.owner_key)).all(), columns=["owner_id", "sku_c", "product_name"])
+        facts = sku_facts(names.astype("string"), state.frames["receipt_lines"], self.crosswalk)
+        return state, membership(state, facts)
 
 
-@dataclass
-class PartitionOutcome:
-    """The partitions ``match_partitions`` re-matched; ``also``: warehouse partitions to match after them."""
-
-    rematched: list[str] = field(default_factory=list)
-    also: set[str] = field(default_factory=set)
-
-
-def plan_match(engine: Engine, owner_id: str, *, full: bool = False, policy_path: Path | None = None) -> MatchPlan:
-    """The owner's partitions whose fingerprint differs from the stored one (all of them with ``full``)."""
-    started = datetime.now(UTC)
-    with session_scope(engine) as session:
-        require_owner(session, owner_id)
-        current = fingerprints(_owner_members(session, owner_id)[1])
-        stored = load_previous(session, owner_id).fingerprints
-    if full or not stored:
-        redo = set(current) | set(stored)
+def _match_group(context: _Context, partitions: set[str], *, derive_title: bool) -> PartitionOutcome:
+    """Load the rows of ``partitions`` once, re-match those whose fingerprint changed (all on a full run)."""
+    session, plan = context.session, context.plan
+    state, members = context.load(partitions)
+    outcome = PartitionOutcome()
+    for partition in sorted(x for x in partitions if x.startswith("shop|")):
+        outcome.also |= _record_names(session, plan.owner_key, partition, state.frames["order_lines"])
+    current = fingerprints(members, context.settings)
+    stored = dict(session.execute(select(MatchPartitionRow.partition, MatchPartitionRow.fingerprint).where(
+        MatchPartitionRow.partition.in_(sorted(partitions)))).all())
+    changed = {x for x in partitions if x in current and (plan.full or current[x] != stored.get(x))}
+    vanished = {x for x in partitions if x not in current and stored.get(x)}
+    redo = changed | vanished
+    if not redo:
+        return outcome
+    outcome.rematched = sorted(redo)
+    p = restrict(state, members, changed)
+    if changed:
+        fresh = match_prepared(p, context.settings, partitions=changed)
+        links, exceptions = fresh.links, fresh.exceptions
     else:
-        redo = {p for p, fp in current.items() if stored.get(p) != fp} | (set(stored) - set(current))
-    return MatchPlan(owner_id, tuple(sorted(redo)), started, full)
+        links, exceptions = pd.DataFrame(columns=LINK_COLUMNS), pd.DataFrame(columns=EXCEPTION_COLUMNS)
+    links = links[links["partition"].isin(changed)]
+    exceptions = exceptions[exceptions["partition"].isin(changed)]
+    pending = _store_links(session, context.owner_of, redo, links, p)
+    store_match_exceptions(session, exceptions, redo, context.now, context.owner_of)
+    link_counts, exception_counts = links.groupby("partition").size(), exceptions.groupby("partition").size()
+    _store_partitions(session, plan.owner_key, {x: current.get(x) for x in redo}, link_counts, exception_counts,
+                      pending)
+    for partition in sorted(x for x in redo if x.startswith("wh|")):
+        receipts = state.frames["receipt_lines"]
+        mine = receipts[receipts["partition"] == partition]
+        _replace(session, MatchPartitionSkuRow, partition, [
+            {"owner_id": plan.owner_key, "partition": partition, "sku_c": s}
+            for s in sorted(mine["sku_c"].dropna().unique())])
+        if derive_title:
+            outcome.title += store_partition_title(
+                session, context.owner_of, partition, restrict(state, members, {partition}),
+                links[links["partition"] == partition], context.book, context.chains, plan.policy_sig, context.now,
+                every=plan.title_all)
+            context.titled.add(partition)
+    return outcome
 
 
-def _owner_members(session: Session, owner_id: str):
-    """The owner's prepared rows and which partitions each belongs to (``matching.incremental``)."""
-    state = prepare_state(load_input(session, owner_id))
-    f = state.frames
-    return state, membership(state, sku_facts(f["order_lines"], f["receipt_lines"], state.crosswalk))
+def _record_names(session: Session, owner_key: str, partition: str, order_lines: pd.DataFrame) -> set[str]:
+    """Replace the product names the shop partition's orders give their SKUs; the warehouse partitions
+    that received a SKU whose names changed."""
+    orders = order_lines[order_lines["partition"] == partition]
+    named = orders[["sku_c", "product_name"]].dropna()
+    named = named[named["product_name"].str.strip() != ""]
+    current = set(zip(named["sku_c"], named["product_name"]))
+    stored = set(session.execute(select(MatchSkuNameRow.sku_c, MatchSkuNameRow.product_name).where(
+        MatchSkuNameRow.partition == partition)).all())
+    if current == stored:
+        return set()
+    _replace(session, MatchSkuNameRow, partition, [
+        {"owner_id": owner_key, "partition": partition, "sku_c": s, "product_name": n} for s, n in sorted(current)])
+    skus = sorted({s for s, _ in current ^ stored})
+    out: set[str] = set()
+    for chunk in _chunks(skus):
+        out |= set(session.scalars(select(MatchPartitionSkuRow.partition).where(
+            MatchPartitionSkuRow.owner_id == owner_key, MatchPartitionSkuRow.sku_c.in_(chunk)).distinct()))
+    return out
 
 
-def match_partitions(engine: Engine, plan: MatchPlan, partitions, *,
-                     fence: Callable[[Session], None] | None = None) -> PartitionOutcome:
-    """Match ``partitions`` of ``plan``'s owner and replace their links, match exceptions and fingerprints,
-    in one transaction (``fence`` called before it commits); disjoint sets may run at the same time."""
-    wanted = set(partitions)
-    now = datetime.now(UTC)
-    with session_scope(engine) as session:
-        state, members = _owner_members(session, plan.owner_id)
-        current = {p: fp for p, fp in fingerprints(members).items() if p in wanted}
-        present = set(current)
-        fresh = match_prepared(restrict(state, members, present), partitions=present)
-        result = MatchResult(fresh.links[fresh.links["partition"].isin(present)].reset_index(drop=True),
-                             fresh.exceptions[fresh.exceptions["partition"].isin(present)].reset_index(drop=True),
-                             tuple(sorted(wanted)), current)
-        previous = load_previous(session, plan.owner_id)
-        previous = MatchResult(previous.links, previous.exceptions,
-                               fingerprints={p: fp for p, fp in previous.fingerprints.items() if p in wanted})
-        owner_of = OwnerOfKey(session)
-        emitters.links_added(session, _store_links(session, result, previous, wanted, plan.owner_id), owner_of)
-        store_match_exceptions(session, result.exceptions, wanted, now, owner_of)
-        _store_partitions(session, result, previous, wanted)
-        if fence is not None:
-            fence(session)
-    return PartitionOutcome(sorted(wanted))
+def _replace(session: Session, model, partition: str, rows: list[dict]) -> None:
+    session.execute(delete(model).where(model.partition == partition))
+    insert_rows(session, model.__table__, rows)
 
 
-def finalize_match(engine: Engine, plan: MatchPlan, *, policy_path: Path | None = None,
-                   fence: Callable[[Session], None] | None = None, rematched: int = 0) -> MatchSummary:
-    """The owner's title ledger and lot values from its stored links, in one transaction (``fence`` before
-    it commits); run once after every ``match_partitions`` of ``plan``."""
-    now = datetime.now(UTC)
-    owner_id = plan.owner_id
-    with session_scope(engine) as session:
-        names = dict(session.execute(select(OwnerRow.owner_id, OwnerRow.name)).all())
-        policy = load_policy_book(policy_path, names)
-        inp = load_input(session, owner_id)
-        stored = load_previous(session, owner_id)
-        prepared = prepare_input(inp)
-        added, retracted = _store_title_and_values(session, prepared, stored.links, policy, owner_id, now,
-                                                   OwnerOfKey(session))
-        if fence is not None:
-            fence(session)
-        return MatchSummary(partitions=len(stored.fingerprints), rematched=rematched,
-                            links=len(stored.links), exceptions=len(stored.exceptions),
-                            title_events_added=len(added), title_events_retracted=len(retracted))
+def _store_links(session: Session, owner_of: OwnerOfKey, partitions: set[str], links: pd.DataFrame,
+                 p: Prepared) -> set[str]:
+    """Replace the partitions' links (order links carry the buyer country); emit the new ones. Returns the
+    warehouse partitions whose outbound lines' order links (or their countries) changed."""
+    m = MatchLinkRow
+    before = []
+    for chunk in _chunks(sorted(partitions)):
+        before += session.execute(select(m.step, m.left_key, m.right_key, m.country).where(m.partition.in_(chunk))).all()
+        session.execute(delete(m).where(m.partition.in_(chunk)))
+    rows = links[LINK_COLUMNS].astype(object).where(links[LINK_COLUMNS].notna(), None).to_dict("records")
+    country = p.orders.drop_duplicates("key").set_index("key")["country"]
+    for row in rows:
+        value = country.get(row["left_key"]) if row["step"] == "order_shipment" else None
+        row["country"] = None if value is None or value is pd.NA else str(value)
+    insert_rows(session, m.__table__, rows)
+    known = {(s, left, right) for s, left, right, _ in before}
+    emitters.links_added(session, [r for r in rows if (r["step"], r["left_key"], r["right_key"]) not in known],
+                         owner_of)
+    old = {(left, right, c) for s, left, right, c in before if s == "order_shipment"}
+    new = {(r["left_key"], r["right_key"], r["country"]) for r in rows if r["step"] == "order_shipment"}
+    return {"wh|" + "|".join(right.split("|")[:2]) for _, right, _ in old ^ new}
+
+
+def _store_partitions(session: Session, owner_key: str, fingerprints_: dict[str, str | None], links: pd.Series,
+                      exceptions: pd.Series, title_pending: set[str]) -> None:
+    """The re-matched partitions' fingerprints (empty: vanished) and counts, all title-pending, and
+    ``title_pending`` (other warehouse partitions whose allocations' buyer countries changed) too."""
+    m = MatchPartitionRow
+    for chunk in _chunks(sorted(fingerprints_)):
+        session.execute(delete(m).where(m.partition.in_(chunk)))
+    insert_rows(session, m.__table__, [
+        {"owner_id": owner_key, "partition": x, "fingerprint": fp or "", "links": int(links.get(x, 0)),
+         "exceptions": int(exceptions.get(x, 0)), "title_pending": True} for x, fp in sorted(fingerprints_.items())])
+    for chunk in _chunks(sorted(title_pending - set(fingerprints_))):
+        session.execute(update(m).where(m.partition.in_(chunk)).values(title_pending=True))
+
+
+# -- finishing -------------------------------------------------------------------------------------
+
+def _finalize(context: _Context) -> TitleCounts:
+    session, plan = context.session, context.plan
+    m = MatchPartitionRow
+    pending = select(m.partition).where(m.owner_id == plan.owner_key)
+    if not plan.title_all:
+        pending = pending.where(m.title_pending.is_(True))
+    counts = TitleCounts()
+    for partition in sorted(session.scalars(pending)):
+        if partition.startswith("wh|") and partition not in context.titled:
+            state, members = context.load({partition})
+            counts += store_partition_title(session, context.owner_of, partition, restrict(state, members, {partition}),
+                                            load_links(session, partition), context.book, context.chains,
+                                            plan.policy_sig, context.now, every=plan.title_all)
+    session.execute(update(m).where(m.owner_id == plan.owner_key, m.title_pending.is_(True))
+                    .values(title_pending=False))
+    session.execute(delete(m).where(m.owner_id == plan.owner_key, m.fingerprint == ""))
+    lots = None if plan.transit_lots is None else list(plan.transit_lots)
+    if lots is None or lots:
+        transit = load_transit_lots(session, plan.owner_id, lots)
+        counts += store_transit_title(session, context.owner_of, plan.owner_id, plan.owner_key, transit,
+                                      plan.transit_lots, context.now)
+    _save_state(session, plan)
+    return counts
+
+
+def _save_state(session: Session, plan: MatchPlan) -> None:
+    s = MatchOwnerStateRow
+    session.execute(delete(s).where(s.owner_id == plan.owner_id))
+    insert_rows(session, s.__table__, [{"owner_id": plan.owner_id, "watermark_at": plan.next_watermark,
+                                        "manual_max_id": plan.manual_max_id, "crosswalk_sig": plan.crosswalk_sig,
+                                        "settings_sig": plan.settings_sig, "policy_sig": plan.policy_sig}])
+
+
+def _summary(session: Session, plan: MatchPlan, rematched: int, counts: TitleCounts) -> MatchSummary:
+    m = MatchPartitionRow
+    parts, links, exceptions = session.execute(select(
+        func.count(), func.coalesce(func.sum(m.links), 0), func.coalesce(func.sum(m.exceptions), 0)).where(
+        m.owner_id == plan.owner_key)).one()
+    return MatchSummary(partitions=int(parts), rematched=rematched, links=int(links), exceptions=int(exceptions),
+                        title_events_added=counts.added, title_events_retracted=counts.retracted)

@@ -18,9 +18,11 @@ consumer per policy), ``RETURN_RECEIVED`` (back in the warehouse; title never le
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from matching.engine import Prepared
@@ -78,7 +80,9 @@ class _Subject:
             confidence=confidence))
 
 
-def _lot_frame(p: Prepared, links: pd.DataFrame) -> pd.DataFrame:
+def lot_inputs(p: Prepared, links: pd.DataFrame) -> pd.DataFrame:
+    """One row per lot with ``lot_receipt`` links: everything its events are derived from but the
+    endorsement chain and the policy (``left_key`` is the lot)."""
     lr = links[links["step"] == "lot_receipt"].sort_values(["left_key", "right_key"])
     if lr.empty:
         return pd.DataFrame()
@@ -310,50 +314,117 @@ def _transit_events(frame: pd.DataFrame) -> list[TitleEvent]:
     return out
 
 
-def derive_title_events(p: Prepared, links: pd.DataFrame, book: PolicyBook | None = None,
-                        endorsements: pd.DataFrame | None = None,
-                        transit_lots: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The title ledger (``LEDGER_COLUMNS`` plus ``seq``) for every lot and allocation in ``links``.
+def endorsement_chains(endorsements: pd.DataFrame | None) -> dict[str, list[dict]]:
+    """Document number (normalised) -> its endorsement records in time order.
 
-    ``endorsements``: owner_id, doc_number, seq, action_code, actor, recipient, action_at, reference.
-    ``transit_lots``: lots reported in transit before any receipt (owner_id, lot_id, qty, as_of, title_holder,
-    risk_bearer, custodian, title_state, location_state, source_doc_no).
-    """
-    book = book or PolicyBook()
+    ``endorsements``: owner_id, doc_number, seq, action_code, actor, recipient, action_at, reference."""
     chains: dict[str, list[dict]] = {}
-    if endorsements is not None and not endorsements.empty:
-        from platform_adapters.canonical.identifiers import normalize_document_number
-        frame = endorsements.copy()
-        frame["action_at"] = pd.to_datetime(frame["action_at"], utc=True)
-        frame = frame.sort_values(["doc_number", "action_at", "seq"], kind="mergesort")
-        for record in frame.to_dict("records"):
-            record["action_at"] = _t(record["action_at"])
-            record = {k: (_s(v) if k not in ("action_at", "seq") else v) for k, v in record.items()}
-            chains.setdefault(normalize_document_number(record["doc_number"]), []).append(record)
-    out: list[TitleEvent] = []
-    if transit_lots is not None and not transit_lots.empty:
-        out.extend(_transit_events(transit_lots))
-    for row in _lot_frame(p, links).itertuples(index=False):
-        out.extend(_lot_events(row, book, chains))
+    if endorsements is None or endorsements.empty:
+        return chains
+    from platform_adapters.canonical.identifiers import normalize_document_number
+    frame = endorsements.copy()
+    frame["action_at"] = pd.to_datetime(frame["action_at"], utc=True)
+    frame = frame.sort_values(["doc_number", "action_at", "seq"], kind="mergesort")
+    for record in frame.to_dict("records"):
+        record["action_at"] = _t(record["action_at"])
+        record = {k: (_s(v) if k not in ("action_at", "seq") else v) for k, v in record.items()}
+        chains.setdefault(normalize_document_number(record["doc_number"]), []).append(record)
+    return chains
+
+
+def shipment_countries(p: Prepared, links: pd.DataFrame) -> pd.Series:
+    """Outbound line key -> the buyer country of the order line its first ``order_shipment`` link names."""
+    os_ = links[links["step"] == "order_shipment"].drop_duplicates("right_key")
+    if os_.empty:
+        return pd.Series(dtype="string")
+    return os_.set_index("right_key")["left_key"].map(p.orders.drop_duplicates("key").set_index("key")["country"])
+
+
+def allocation_inputs(p: Prepared, links: pd.DataFrame, countries: pd.Series | None = None) -> pd.DataFrame:
+    """One row per ``shipment_lot`` link with the outbound line's facts and the buyer country
+    (``countries``: outbound line key -> country, default ``shipment_countries(p, links)``)."""
     alloc = links[links["step"] == "shipment_lot"].sort_values(["left_key", "right_key"])
     if alloc.empty:
-        return _ledger(out)
+        return alloc
+    country = shipment_countries(p, links) if countries is None else countries
     ship = p.shipments.set_index("key")
-    country = pd.Series(dtype="string")
-    os_ = links[links["step"] == "order_shipment"].drop_duplicates("right_key")
-    if not os_.empty:
-        country = os_.set_index("right_key")["left_key"].map(p.orders.drop_duplicates("key").set_index("key")["country"])
     frame = alloc.assign(country=alloc["left_key"].map(country))
     for column in ("platform", "shop_id", "order_id", "warehouse_code", "wms_outbound_no", "tracking_number",
                    "created_at", "shipped_at", "delivered_at", "returned_at"):
         frame[column] = lookup(frame["left_key"], ship[column])
     frame["carrier_code"] = frame["left_key"].map(ship["carrier_code"]) if "carrier_code" in ship else pd.NA
-    for row in frame.itertuples(index=False):
+    return frame
+
+
+_LOT_HASHED = ["left_key", "owner_id", "receipt", "qty", "document", "customs", "warehouse_code", "arrived_at",
+               "received_at", "asn_no", "line_received"]
+_ALLOCATION_HASHED = ["owner_id", "left_key", "right_key", "qty", "country", "platform", "shop_id", "order_id",
+                      "warehouse_code", "wms_outbound_no", "tracking_number", "created_at", "shipped_at",
+                      "delivered_at", "returned_at", "carrier_code"]
+
+
+def input_hashes(lots: pd.DataFrame, allocations: pd.DataFrame, chains: dict[str, list[dict]],
+                 salt: str = "") -> pd.DataFrame:
+    """(subject_key, input_hash) of every lot and allocation: a subject whose hash is unchanged derives the
+    same events (``salt``: the policy book's signature)."""
+    out = []
+    mix = int.from_bytes(hashlib.sha256(salt.encode()).digest()[:8], "little")
+    if not lots.empty:
+        columns = _LOT_HASHED + [c for c in lots.columns if c.startswith(("d_", "c_"))]
+        chain_hash = {doc: hashlib.sha256(repr(chain).encode()).hexdigest()[:16] for doc, chain in chains.items()}
+        frame = lots[columns].assign(chain=lots["d_doc_number"].map(chain_hash))
+        out.append(pd.DataFrame({"subject_key": lots["left_key"].to_numpy(), "h": _row_hash(frame, mix)}))
+    if not allocations.empty:
+        frame = allocations[[c for c in _ALLOCATION_HASHED if c in allocations.columns]]
+        out.append(pd.DataFrame({"subject_key": (allocations["left_key"] + ">" + allocations["right_key"]).to_numpy(),
+                                 "h": _row_hash(frame, mix)}))
+    if not out:
+        return pd.DataFrame({"subject_key": pd.Series(dtype=object), "input_hash": pd.Series(dtype=object)})
+    both = pd.concat(out, ignore_index=True)
+    return pd.DataFrame({"subject_key": both["subject_key"], "input_hash": [f"{h:016x}" for h in both["h"]]})
+
+
+def _row_hash(frame: pd.DataFrame, mix: int) -> pd.Series:
+    hashed = pd.util.hash_pandas_object(frame.astype("string"), index=False).to_numpy("uint64")
+    return pd.Series(hashed ^ np.uint64(mix))
+
+
+def subject_events(lots: pd.DataFrame, allocations: pd.DataFrame, book: PolicyBook | None = None,
+                   chains: dict[str, list[dict]] | None = None) -> list[TitleEvent]:
+    """The events of the lots (``lot_inputs`` rows) then of the allocations (``allocation_inputs`` rows)."""
+    book = book or PolicyBook()
+    chains = chains or {}
+    out: list[TitleEvent] = []
+    for row in lots.itertuples(index=False):
+        out.extend(_lot_events(row, book, chains))
+    for row in allocations.itertuples(index=False):
         out.extend(_allocation_events(row, book))
-    return _ledger(out)
+    return out
 
 
-def _ledger(events: list[TitleEvent]) -> pd.DataFrame:
-    ledger = pd.DataFrame([e.row() for e in events], columns=LEDGER_COLUMNS)
-    ledger["seq"] = (ledger.groupby("subject_key").cumcount() + 1).astype("int64")
-    return ledger
+def transit_events(transit_lots: pd.DataFrame | None) -> list[TitleEvent]:
+    """ASSERTED events of the lots a stock snapshot reports in transit (owner_id, lot_id, qty, as_of,
+    title_holder, risk_bearer, custodian, title_state, location_state, source_doc_no)."""
+    return [] if transit_lots is None or transit_lots.empty else _transit_events(transit_lots)
+
+
+def ledger_rows(events: list[TitleEvent]) -> list[tuple]:
+    """Ledger rows (``LEDGER_COLUMNS`` then ``seq``, the event's place among its subject's events)."""
+    seen: dict[str, int] = {}
+    rows = []
+    for event in events:
+        seq = seen[event.subject_key] = seen.get(event.subject_key, 0) + 1
+        rows.append((*event.row(), seq))
+    return rows
+
+
+def derive_title_events(p: Prepared, links: pd.DataFrame, book: PolicyBook | None = None,
+                        endorsements: pd.DataFrame | None = None,
+                        transit_lots: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The title ledger (``LEDGER_COLUMNS`` plus ``seq``) for every lot and allocation in ``links``.
+
+    ``endorsements``: as ``endorsement_chains`` takes them; ``transit_lots``: as ``transit_events`` takes them.
+    """
+    events = transit_events(transit_lots)
+    events += subject_events(lot_inputs(p, links), allocation_inputs(p, links), book, endorsement_chains(endorsements))
+    return pd.DataFrame.from_records(ledger_rows(events), columns=[*LEDGER_COLUMNS, "seq"]).astype({"seq": "int64"})

@@ -3,12 +3,14 @@
 Every event carries the full state *after* it (title holder, risk bearer, document holder, custodian,
 title state, location state), so the position at an instant is the latest event of each subject.
 ``event_id`` is a stable hash of (subject, kind, effective time, evidence): deriving twice gives the
-same ids, so the store appends only ids it has not seen (the ledger is append-only).
+same ids, so the store appends only ids it has not seen (the ledger is append-only). An event is a plain
+tuple (``row()`` is the ledger row, ``LEDGER_COLUMNS`` order): ledgers of millions of events are built
+without a per-event dictionary.
 """
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from typing import NamedTuple
 from datetime import datetime
 
 LEDGER_COLUMNS = [
@@ -30,8 +32,7 @@ IN_LAST_MILE = "IN_LAST_MILE"
 CONSUMER_OWNED = "CONSUMER_OWNED"
 
 
-@dataclass(frozen=True, slots=True)
-class TitleEvent:
+class TitleEvent(NamedTuple):
     owner_id: str
     subject_kind: str  # LOT or ALLOCATION
     subject_key: str
@@ -56,7 +57,6 @@ class TitleEvent:
                 f"\x1f{self.evidence}")
         return hashlib.sha1(text.encode()).hexdigest()[:24]
 
-    def row(self) -> dict[str, object]:
-        values = asdict(self)
-        values["event_id"] = self.event_id
-        return values
+    def row(self) -> tuple:
+        """``(event_id, *fields)``: the ledger row in ``LEDGER_COLUMNS`` order."""
+        return (self.event_id, *self)

@@ -9,6 +9,7 @@ most specific policy (owner, platform, country each either set or a wildcard).
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 STRAIGHT_TRIGGERS = ("INCOTERM_POINT", "ON_SHIPMENT", "ON_ARRIVAL", "ON_RECEIPT")
@@ -55,12 +56,18 @@ class PolicyBook:
     default: TitlePolicy = field(default_factory=TitlePolicy)
     entries: dict[tuple[str | None, str | None, str | None], TitlePolicy] = field(default_factory=dict)
     owner_parties: dict[str, set[str]] = field(default_factory=dict)
+    _found: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # lookup's answers
 
     def set(self, policy: TitlePolicy, *, owner_id: str | None = None, platform: str | None = None,
             country: str | None = None) -> None:
         self.entries[(owner_id, platform, country)] = policy
+        self._found.clear()
 
     def lookup(self, owner_id: str | None, platform: str | None = None, country: str | None = None) -> TitlePolicy:
+        wanted = (owner_id, platform, country)
+        found = self._found.get(wanted)
+        if found is not None:
+            return found
         best, best_score = self.default, -1
         for (o, p, c), policy in sorted(self.entries.items(), key=lambda kv: tuple(str(x) for x in kv[0])):
             if (o not in (None, owner_id)) or (p not in (None, platform)) or (c not in (None, country)):
@@ -68,7 +75,14 @@ class PolicyBook:
             score = (o is not None) * 4 + (p is not None) * 2 + (c is not None)
             if score > best_score:
                 best, best_score = policy, score
+        self._found[wanted] = best
         return best
+
+    def signature(self) -> str:
+        """A stable digest of everything the book decides by (a changed book re-derives every title event)."""
+        text = repr((self.default, sorted((tuple(str(x) for x in k), v) for k, v in self.entries.items()),
+                     sorted((o, sorted(names)) for o, names in self.owner_parties.items())))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def party(self, owner_id: str, name: str | None) -> str | None:
         """The owner id when ``name`` is one of the owner's legal entities, else the name itself."""

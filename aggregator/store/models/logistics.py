@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aggregator.store.base import Base
@@ -26,7 +26,8 @@ def _opt(length: int | None = 128) -> Any:
 
 class TransportDocumentRow(Base):
     __tablename__ = "transport_documents"
-    __table_args__ = (UniqueConstraint("owner_id", "doc_number"),)
+    __table_args__ = (UniqueConstraint("owner_id", "doc_number"),
+                      Index("ix_transport_documents_owner_stored", "owner_id", "stored_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -171,7 +172,8 @@ class TransportMilestoneRow(Base):
 
 class CustomsEntryRow(Base):
     __tablename__ = "customs_entries"
-    __table_args__ = (UniqueConstraint("owner_id", "country", "declaration_no"),)
+    __table_args__ = (UniqueConstraint("owner_id", "country", "declaration_no"),
+                      Index("ix_customs_entries_owner_stored", "owner_id", "stored_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)

@@ -37,6 +37,7 @@ class OrderRow(Base):
         Index("ix_orders_owner_status_page", "owner_id", "status", "source_updated_at", "id"),
         Index("ix_orders_shop_page", "platform", "shop_id", "source_updated_at", "id"),
         Index("ix_orders_order_id", "order_id"),
+        Index("ix_orders_owner_stored", "owner_id", "stored_at"),  # matching: what changed since its last run
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

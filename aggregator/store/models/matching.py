@@ -1,6 +1,8 @@
 """Matching tables: links per ladder step, manual links that
 survive re-matching, partition fingerprints, the append-only title ledger, lot unit values and the SKU
-crosswalk.
+crosswalk; and the state incremental runs keep (``aggregator.matching_service.changes``): each owner's
+watermark, the product names each shop partition gives its SKUs, the SKUs each warehouse partition
+received, and the input hash each title subject was derived from.
 
 Links are derived data, re-written per partition by ``aggregator.matching_service`` (match exceptions live
 in the exceptions queue, ``aggregator.store.models.exceptions``);
@@ -37,6 +39,9 @@ class MatchLinkRow(Base):
     qty: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(32))
     confidence: Mapped[float] = mapped_column(Float)
+    # order_shipment links: the order's buyer country (title events of the outbound line's allocations
+    # read it without loading the order's shop partition)
+    country: Mapped[str | None] = mapped_column(String(8), nullable=True)
     matched_at: Mapped[datetime] = updated_at_column()
 
 
@@ -71,7 +76,68 @@ class MatchPartitionRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     links: Mapped[int] = mapped_column(Integer, default=0)
     exceptions: Mapped[int] = mapped_column(Integer, default=0)
+    # re-matched (or its allocations' buyer countries changed) since the title ledger was last brought in
+    # line; a vanished partition keeps its row with an empty fingerprint until then
+    title_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     matched_at: Mapped[datetime] = updated_at_column()
+
+
+class MatchOwnerStateRow(Base):
+    """Where an owner's last finished matching run left off: changes stored from ``watermark_at`` on are
+    looked at by the next incremental run; a changed SKU crosswalk, match settings or title policy
+    (their signatures) make it a full one."""
+
+    __tablename__ = "match_owner_state"
+    __table_args__ = (UniqueConstraint("owner_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64))
+    watermark_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    manual_max_id: Mapped[int] = mapped_column(Integer, default=0)
+    crosswalk_sig: Mapped[str] = mapped_column(String(64), default="")
+    settings_sig: Mapped[str] = mapped_column(String(64), default="")
+    policy_sig: Mapped[str] = mapped_column(String(64), default="")
+    finished_at: Mapped[datetime] = updated_at_column()
+
+
+class MatchSkuNameRow(Base):
+    """A product name a shop partition's orders give a canonical SKU (what warehouse partitions compare
+    document descriptions with, ``matching.sku_facts``), replaced whenever that partition is matched."""
+
+    __tablename__ = "match_sku_names"
+    __table_args__ = (Index("ix_match_sku_names_owner_sku", "owner_id", "sku_c"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64))
+    partition: Mapped[str] = mapped_column(String(200), index=True)
+    sku_c: Mapped[str] = mapped_column(String(200))
+    product_name: Mapped[str] = mapped_column(Text)
+
+
+class MatchPartitionSkuRow(Base):
+    """A canonical SKU a warehouse partition received (which partitions a changed product name concerns)."""
+
+    __tablename__ = "match_partition_skus"
+    __table_args__ = (Index("ix_match_partition_skus_owner_sku", "owner_id", "sku_c"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64))
+    partition: Mapped[str] = mapped_column(String(200), index=True)
+    sku_c: Mapped[str] = mapped_column(String(200))
+
+
+class TitleSubjectRow(Base):
+    """A lot or allocation of the title ledger with the hash of the inputs its events were derived from:
+    only subjects whose inputs changed are derived again."""
+
+    __tablename__ = "title_subjects"
+    __table_args__ = (UniqueConstraint("subject_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64))
+    partition: Mapped[str] = mapped_column(String(200), index=True)
+    subject_key: Mapped[str] = mapped_column(String(600))
+    input_hash: Mapped[str] = mapped_column(String(32))
 
 
 class TitleEventRow(Base):
@@ -118,6 +184,7 @@ class LotValueRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    partition: Mapped[str] = mapped_column(String(200), index=True, default="")
     lot_key: Mapped[str] = mapped_column(String(400))
     unit_value: Mapped[Decimal] = mapped_column(ExactDecimal())
     currency: Mapped[str] = mapped_column(String(3))

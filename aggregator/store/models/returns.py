@@ -24,6 +24,7 @@ class ReturnRow(Base):
         UniqueConstraint("platform", "shop_id", "kind", "return_id"),
         Index("ix_returns_order", "platform", "shop_id", "order_id"),
         Index("ix_returns_owner_page", "owner_id", "source_updated_at", "id"),
+        Index("ix_returns_owner_stored", "owner_id", "stored_at"),  # matching: what changed since its last run
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

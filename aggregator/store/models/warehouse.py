@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aggregator.store.base import Base
@@ -19,7 +19,8 @@ from aggregator.store.types import ExactDecimal, UTCDateTime
 
 class WarehouseReceiptRow(Base):
     __tablename__ = "warehouse_receipts"
-    __table_args__ = (UniqueConstraint("owner_id", "warehouse_code", "asn_no"),)
+    __table_args__ = (UniqueConstraint("owner_id", "warehouse_code", "asn_no"),
+                      Index("ix_warehouse_receipts_owner_stored", "owner_id", "stored_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -72,7 +73,10 @@ class WarehouseReceiptLineRow(Base):
 
 class WarehouseShipmentRow(Base):
     __tablename__ = "warehouse_shipments"
-    __table_args__ = (UniqueConstraint("owner_id", "warehouse_code", "wms_outbound_no"),)
+    # (owner, stored_at): what changed since matching last ran; (owner, platform, shop): a shop's outbound
+    __table_args__ = (UniqueConstraint("owner_id", "warehouse_code", "wms_outbound_no"),
+                      Index("ix_warehouse_shipments_owner_stored", "owner_id", "stored_at"),
+                      Index("ix_warehouse_shipments_owner_shop", "owner_id", "platform", "shop_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -116,7 +120,12 @@ class WarehouseShipmentLineRow(Base):
 
 class StockSnapshotRow(Base):
     __tablename__ = "stock_snapshots"
-    __table_args__ = (UniqueConstraint("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code"),)
+    # (owner, stored_at): what changed since matching last ran; (owner, lot, time): a lot's latest snapshot;
+    # (owner, warehouse, lot): the lots a warehouse reported
+    __table_args__ = (UniqueConstraint("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code"),
+                      Index("ix_stock_snapshots_owner_stored", "owner_id", "stored_at"),
+                      Index("ix_stock_snapshots_owner_lot", "owner_id", "lot_id", "snapshot_at"),
+                      Index("ix_stock_snapshots_owner_wh_lot", "owner_id", "warehouse_code", "lot_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)

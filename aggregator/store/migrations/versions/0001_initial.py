@@ -78,6 +78,7 @@ def upgrade() -> None:
     with op.batch_alter_table('customs_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customs_entries_declaration_no'), ['declaration_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_customs_entries_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index('ix_customs_entries_owner_stored', ['owner_id', 'stored_at'], unique=False)
 
     op.create_table('fx_locks',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -218,6 +219,7 @@ def upgrade() -> None:
     op.create_table('lot_values',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('partition', sa.String(length=200), nullable=False),
     sa.Column('lot_key', sa.String(length=400), nullable=False),
     sa.Column('unit_value', aggregator.store.types.ExactDecimal(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
@@ -227,6 +229,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('lot_values', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lot_values_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_lot_values_partition'), ['partition'], unique=False)
 
     op.create_table('manual_links',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -256,6 +259,7 @@ def upgrade() -> None:
     sa.Column('qty', sa.Integer(), nullable=False),
     sa.Column('method', sa.String(length=32), nullable=False),
     sa.Column('confidence', sa.Float(), nullable=False),
+    sa.Column('country', sa.String(length=8), nullable=True),
     sa.Column('matched_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_match_links')),
     sa.UniqueConstraint('step', 'left_key', 'right_key', name=op.f('uq_match_links_step_left_key_right_key'))
@@ -267,6 +271,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_match_links_partition'), ['partition'], unique=False)
         batch_op.create_index(batch_op.f('ix_match_links_right_key'), ['right_key'], unique=False)
 
+    op.create_table('match_owner_state',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('watermark_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('manual_max_id', sa.Integer(), nullable=False),
+    sa.Column('crosswalk_sig', sa.String(length=64), nullable=False),
+    sa.Column('settings_sig', sa.String(length=64), nullable=False),
+    sa.Column('policy_sig', sa.String(length=64), nullable=False),
+    sa.Column('finished_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_match_owner_state')),
+    sa.UniqueConstraint('owner_id', name=op.f('uq_match_owner_state_owner_id'))
+    )
+    op.create_table('match_partition_skus',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('partition', sa.String(length=200), nullable=False),
+    sa.Column('sku_c', sa.String(length=200), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_match_partition_skus'))
+    )
+    with op.batch_alter_table('match_partition_skus', schema=None) as batch_op:
+        batch_op.create_index('ix_match_partition_skus_owner_sku', ['owner_id', 'sku_c'], unique=False)
+        batch_op.create_index(batch_op.f('ix_match_partition_skus_partition'), ['partition'], unique=False)
+
     op.create_table('match_partitions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.String(length=64), nullable=False),
@@ -274,12 +301,25 @@ def upgrade() -> None:
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('links', sa.Integer(), nullable=False),
     sa.Column('exceptions', sa.Integer(), nullable=False),
+    sa.Column('title_pending', sa.Boolean(), nullable=False),
     sa.Column('matched_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_match_partitions')),
     sa.UniqueConstraint('partition', name=op.f('uq_match_partitions_partition'))
     )
     with op.batch_alter_table('match_partitions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_match_partitions_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('match_sku_names',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('partition', sa.String(length=200), nullable=False),
+    sa.Column('sku_c', sa.String(length=200), nullable=False),
+    sa.Column('product_name', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_match_sku_names'))
+    )
+    with op.batch_alter_table('match_sku_names', schema=None) as batch_op:
+        batch_op.create_index('ix_match_sku_names_owner_sku', ['owner_id', 'sku_c'], unique=False)
+        batch_op.create_index(batch_op.f('ix_match_sku_names_partition'), ['partition'], unique=False)
 
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -309,6 +349,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_orders_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index('ix_orders_owner_page', ['owner_id', 'source_updated_at', 'id'], unique=False)
         batch_op.create_index('ix_orders_owner_status_page', ['owner_id', 'status', 'source_updated_at', 'id'], unique=False)
+        batch_op.create_index('ix_orders_owner_stored', ['owner_id', 'stored_at'], unique=False)
         batch_op.create_index('ix_orders_shop_page', ['platform', 'shop_id', 'source_updated_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_status'), ['status'], unique=False)
 
@@ -363,6 +404,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_returns_order', ['platform', 'shop_id', 'order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_returns_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index('ix_returns_owner_page', ['owner_id', 'source_updated_at', 'id'], unique=False)
+        batch_op.create_index('ix_returns_owner_stored', ['owner_id', 'stored_at'], unique=False)
 
     op.create_table('settlement_lines',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -520,6 +562,9 @@ def upgrade() -> None:
     with op.batch_alter_table('stock_snapshots', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stock_snapshots_lot_id'), ['lot_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_stock_snapshots_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index('ix_stock_snapshots_owner_lot', ['owner_id', 'lot_id', 'snapshot_at'], unique=False)
+        batch_op.create_index('ix_stock_snapshots_owner_stored', ['owner_id', 'stored_at'], unique=False)
+        batch_op.create_index('ix_stock_snapshots_owner_wh_lot', ['owner_id', 'warehouse_code', 'lot_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_stock_snapshots_sku'), ['sku'], unique=False)
 
     op.create_table('title_events',
@@ -552,6 +597,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_title_events_effective_at'), ['effective_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_title_events_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_title_events_subject_key'), ['subject_key'], unique=False)
+
+    op.create_table('title_subjects',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('partition', sa.String(length=200), nullable=False),
+    sa.Column('subject_key', sa.String(length=600), nullable=False),
+    sa.Column('input_hash', sa.String(length=32), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_title_subjects')),
+    sa.UniqueConstraint('subject_key', name=op.f('uq_title_subjects_subject_key'))
+    )
+    with op.batch_alter_table('title_subjects', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_title_subjects_partition'), ['partition'], unique=False)
 
     op.create_table('transport_documents',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -597,6 +654,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_transport_documents_doc_number'), ['doc_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_transport_documents_master_doc_number'), ['master_doc_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_transport_documents_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index('ix_transport_documents_owner_stored', ['owner_id', 'stored_at'], unique=False)
 
     op.create_table('transport_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -684,6 +742,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_warehouse_receipts_hbl_no'), ['hbl_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_receipts_mbl_no'), ['mbl_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_receipts_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index('ix_warehouse_receipts_owner_stored', ['owner_id', 'stored_at'], unique=False)
 
     op.create_table('warehouse_shipments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -716,6 +775,8 @@ def upgrade() -> None:
     with op.batch_alter_table('warehouse_shipments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_warehouse_shipments_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_shipments_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index('ix_warehouse_shipments_owner_shop', ['owner_id', 'platform', 'shop_id'], unique=False)
+        batch_op.create_index('ix_warehouse_shipments_owner_stored', ['owner_id', 'stored_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_shipments_tracking_number'), ['tracking_number'], unique=False)
 
     op.create_table('webhook_events',
@@ -1268,11 +1329,14 @@ def downgrade() -> None:
     op.drop_table('webhook_events')
     with op.batch_alter_table('warehouse_shipments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_warehouse_shipments_tracking_number'))
+        batch_op.drop_index('ix_warehouse_shipments_owner_stored')
+        batch_op.drop_index('ix_warehouse_shipments_owner_shop')
         batch_op.drop_index(batch_op.f('ix_warehouse_shipments_owner_id'))
         batch_op.drop_index(batch_op.f('ix_warehouse_shipments_order_id'))
 
     op.drop_table('warehouse_shipments')
     with op.batch_alter_table('warehouse_receipts', schema=None) as batch_op:
+        batch_op.drop_index('ix_warehouse_receipts_owner_stored')
         batch_op.drop_index(batch_op.f('ix_warehouse_receipts_owner_id'))
         batch_op.drop_index(batch_op.f('ix_warehouse_receipts_mbl_no'))
         batch_op.drop_index(batch_op.f('ix_warehouse_receipts_hbl_no'))
@@ -1294,12 +1358,17 @@ def downgrade() -> None:
 
     op.drop_table('transport_events')
     with op.batch_alter_table('transport_documents', schema=None) as batch_op:
+        batch_op.drop_index('ix_transport_documents_owner_stored')
         batch_op.drop_index(batch_op.f('ix_transport_documents_owner_id'))
         batch_op.drop_index(batch_op.f('ix_transport_documents_master_doc_number'))
         batch_op.drop_index(batch_op.f('ix_transport_documents_doc_number'))
         batch_op.drop_index(batch_op.f('ix_transport_documents_booking_ref'))
 
     op.drop_table('transport_documents')
+    with op.batch_alter_table('title_subjects', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_title_subjects_partition'))
+
+    op.drop_table('title_subjects')
     with op.batch_alter_table('title_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_title_events_subject_key'))
         batch_op.drop_index(batch_op.f('ix_title_events_owner_id'))
@@ -1308,6 +1377,9 @@ def downgrade() -> None:
     op.drop_table('title_events')
     with op.batch_alter_table('stock_snapshots', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stock_snapshots_sku'))
+        batch_op.drop_index('ix_stock_snapshots_owner_wh_lot')
+        batch_op.drop_index('ix_stock_snapshots_owner_stored')
+        batch_op.drop_index('ix_stock_snapshots_owner_lot')
         batch_op.drop_index(batch_op.f('ix_stock_snapshots_owner_id'))
         batch_op.drop_index(batch_op.f('ix_stock_snapshots_lot_id'))
 
@@ -1339,6 +1411,7 @@ def downgrade() -> None:
 
     op.drop_table('settlement_lines')
     with op.batch_alter_table('returns', schema=None) as batch_op:
+        batch_op.drop_index('ix_returns_owner_stored')
         batch_op.drop_index('ix_returns_owner_page')
         batch_op.drop_index(batch_op.f('ix_returns_owner_id'))
         batch_op.drop_index('ix_returns_order')
@@ -1354,6 +1427,7 @@ def downgrade() -> None:
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_orders_status'))
         batch_op.drop_index('ix_orders_shop_page')
+        batch_op.drop_index('ix_orders_owner_stored')
         batch_op.drop_index('ix_orders_owner_status_page')
         batch_op.drop_index('ix_orders_owner_page')
         batch_op.drop_index(batch_op.f('ix_orders_owner_id'))
@@ -1361,10 +1435,21 @@ def downgrade() -> None:
         batch_op.drop_index('ix_orders_order_id')
 
     op.drop_table('orders')
+    with op.batch_alter_table('match_sku_names', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_match_sku_names_partition'))
+        batch_op.drop_index('ix_match_sku_names_owner_sku')
+
+    op.drop_table('match_sku_names')
     with op.batch_alter_table('match_partitions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_match_partitions_owner_id'))
 
     op.drop_table('match_partitions')
+    with op.batch_alter_table('match_partition_skus', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_match_partition_skus_partition'))
+        batch_op.drop_index('ix_match_partition_skus_owner_sku')
+
+    op.drop_table('match_partition_skus')
+    op.drop_table('match_owner_state')
     with op.batch_alter_table('match_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_match_links_right_key'))
         batch_op.drop_index(batch_op.f('ix_match_links_partition'))
@@ -1378,6 +1463,7 @@ def downgrade() -> None:
 
     op.drop_table('manual_links')
     with op.batch_alter_table('lot_values', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lot_values_partition'))
         batch_op.drop_index(batch_op.f('ix_lot_values_owner_id'))
 
     op.drop_table('lot_values')
@@ -1405,6 +1491,7 @@ def downgrade() -> None:
 
     op.drop_table('fx_locks')
     with op.batch_alter_table('customs_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_customs_entries_owner_stored')
         batch_op.drop_index(batch_op.f('ix_customs_entries_owner_id'))
         batch_op.drop_index(batch_op.f('ix_customs_entries_declaration_no'))
 

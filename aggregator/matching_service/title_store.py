@@ -1,0 +1,152 @@
+"""Bring the stored title ledger in line for one warehouse partition (or an owner's lots in transit),
+deriving events only for the subjects whose inputs changed.
+
+Each lot and allocation is stored in ``title_subjects`` with the hash of the inputs its events came from
+(``matching.title.derive.input_hashes``, salted with the title policy's signature). For a partition, a
+subject whose hash is unchanged is left alone; one with a new hash is derived again: its events not
+stored yet are appended (by event id), its stored events no longer derived are marked retracted, a
+retracted one derived again is un-marked; a subject gone from the partition has its events retracted.
+The lots' unit values of the partition are replaced. Outbox events go out for what was added and
+retracted.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, aliased
+
+from aggregator.events import emitters
+from aggregator.owners.key_form import OwnerOfKey
+from aggregator.store.models.matching import LotValueRow, MatchLinkRow, TitleEventRow, TitleSubjectRow
+from aggregator.store.prepared_insert import insert_rows
+from matching.engine import Prepared
+from matching.title.derive import (
+    allocation_inputs,
+    input_hashes,
+    ledger_rows,
+    lot_inputs,
+    subject_events,
+    transit_events,
+)
+from matching.title.events import LEDGER_COLUMNS, TitleEvent
+from matching.title.policy import PolicyBook
+from matching.title.position import lot_unit_values
+
+_CHUNK = 500
+_EVENT_COLUMNS = [*LEDGER_COLUMNS, "seq"]
+
+
+@dataclass
+class TitleCounts:
+    added: int = 0
+    retracted: int = 0
+    subjects: int = 0  # subjects derived again
+
+    def __iadd__(self, other: TitleCounts) -> TitleCounts:
+        self.added += other.added
+        self.retracted += other.retracted
+        self.subjects += other.subjects
+        return self
+
+
+def _chunks(items: list) -> Iterable[list]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+def shipment_countries(session: Session, partition: str) -> pd.Series:
+    """Outbound line key -> buyer country of its first order link (``match_links.country``), for the outbound
+    lines the partition's ``shipment_lot`` links name: one indexed join."""
+    os_, sl = aliased(MatchLinkRow), aliased(MatchLinkRow)
+    rows = session.execute(
+        select(os_.partition, os_.left_key, os_.right_key, os_.country)
+        .join(sl, sl.left_key == os_.right_key)
+        .where(sl.partition == partition, sl.step == "shipment_lot", os_.step == "order_shipment").distinct()).all()
+    if not rows:
+        return pd.Series(dtype="string")
+    frame = pd.DataFrame(rows, columns=["partition", "left_key", "right_key", "country"])
+    frame = frame.sort_values(["partition", "left_key", "right_key"], kind="mergesort").drop_duplicates("right_key")
+    return frame.set_index("right_key")["country"].astype("string")
+
+
+def store_partition_title(session: Session, owner_of: OwnerOfKey, partition: str, p: Prepared,
+                          links: pd.DataFrame, book: PolicyBook, chains: dict, salt: str, now: datetime,
+                          *, every: bool = False) -> TitleCounts:
+    """The title events and lot values of one warehouse partition (``p`` and ``links``: its rows and
+    links); ``every`` derives all its subjects again (the policy changed)."""
+    lots = lot_inputs(p, links)
+    allocations = allocation_inputs(p, links, shipment_countries(session, partition))
+    hashes = input_hashes(lots, allocations, chains, salt)
+    current = dict(zip(hashes["subject_key"], hashes["input_hash"]))
+    stored = dict(session.execute(select(TitleSubjectRow.subject_key, TitleSubjectRow.input_hash).where(
+        TitleSubjectRow.partition == partition)).all())
+    redo = {k for k, h in current.items() if every or stored.get(k) != h}
+    gone = set(stored) - set(current)
+    events = subject_events(lots[lots["left_key"].isin(redo)] if not lots.empty else lots,
+                            allocations[(allocations["left_key"] + ">" + allocations["right_key"]).isin(redo)]
+                            if not allocations.empty else allocations, book, chains)
+    counts = _reconcile(session, owner_of, events, redo | gone, now)
+    owner = partition.split("|")[1]
+    _replace_subjects(session, owner, partition, redo | gone, {k: current[k] for k in redo})
+    session.execute(delete(LotValueRow).where(LotValueRow.partition == partition))
+    values = lot_unit_values(p, links)
+    insert_rows(session, LotValueRow.__table__, [
+        {"owner_id": k.split("|")[0], "partition": partition, "lot_key": k, "unit_value": v, "currency": c,
+         "basis": b} for k, (v, c, b) in sorted(values.items())])
+    counts.subjects = len(redo)
+    return counts
+
+
+def store_transit_title(session: Session, owner_of: OwnerOfKey, owner_id: str, owner_key: str,
+                        transit: pd.DataFrame, lot_ids: tuple[str, ...] | None, now: datetime) -> TitleCounts:
+    """The in-transit events of the lots ``lot_ids`` (None: all the owner's) from ``transit`` (their latest
+    snapshots that place them in no warehouse)."""
+    partition = f"transit|{owner_key}"
+    events = transit_events(transit)
+    current = {e.subject_key for e in events}
+    stored_q = select(TitleSubjectRow.subject_key).where(TitleSubjectRow.partition == partition)
+    if lot_ids is None:
+        stored = set(session.scalars(stored_q))
+    else:
+        wanted = sorted({f"{o}||{lot}" for o in {owner_id, owner_key} for lot in lot_ids})
+        stored = {k for chunk in _chunks(wanted) for k in session.scalars(
+            stored_q.where(TitleSubjectRow.subject_key.in_(chunk)))}
+    touched = current | stored
+    counts = _reconcile(session, owner_of, events, touched, now)
+    _replace_subjects(session, owner_key, partition, touched, {k: "" for k in current})
+    counts.subjects = len(touched)
+    return counts
+
+
+def _replace_subjects(session: Session, owner: str, partition: str, touched: set[str], hashes: dict[str, str]) -> None:
+    for chunk in _chunks(sorted(touched)):
+        session.execute(delete(TitleSubjectRow).where(TitleSubjectRow.subject_key.in_(chunk)))
+    insert_rows(session, TitleSubjectRow.__table__, [
+        {"owner_id": owner, "partition": partition, "subject_key": k, "input_hash": h} for k, h in sorted(hashes.items())])
+
+
+def _reconcile(session: Session, owner_of: OwnerOfKey, events: list[TitleEvent], subjects: set[str],
+               now: datetime) -> TitleCounts:
+    """Store ``events`` (all the events of ``subjects`` now): append new ids, retract stored ones not
+    derived any more, un-retract ones derived again; emit the outbox events."""
+    rows = ledger_rows(events)
+    t = TitleEventRow
+    stored: dict[str, tuple] = {}
+    for chunk in _chunks(sorted(subjects)):
+        stored.update({e: (r, o, k) for e, r, o, k in session.execute(
+            select(t.event_id, t.retracted_at, t.owner_id, t.subject_key).where(t.subject_key.in_(chunk)))})
+    current = {row[0] for row in rows}
+    new = [dict(zip(_EVENT_COLUMNS, row)) for row in rows if row[0] not in stored]
+    insert_rows(session, t.__table__, new)
+    back = [e for e, (retracted, _, _) in stored.items() if e in current and retracted is not None]
+    gone = [e for e, (retracted, _, _) in stored.items() if e not in current and retracted is None]
+    for ids, value in ((back, None), (gone, now)):
+        for chunk in _chunks(ids):
+            session.execute(update(t).where(t.event_id.in_(chunk)).values(retracted_at=value))
+    retracted = [{"event_id": e, "owner_id": stored[e][1], "subject_key": stored[e][2]} for e in gone]
+    emitters.title_events(session, new, owner_of, retracted=retracted)
+    return TitleCounts(added=len(new), retracted=len(retracted))
