@@ -107,102 +107,94 @@ def split_new_orders(inp: MatchInput, owner_id: str, count: int) -> tuple[MatchI
     return before, MatchInput(order_lines=orders[fresh], shipment_lines=ships[late])
 
 
-def _orders(session: Session, frame: pd.DataFrame | None, now: datetime) -> None:
+def _aggregates(session: Session, frame: pd.DataFrame | None, header_model, key: list[str], line_key: str,
+                header, line_model, parent: str, line) -> None:
+    """One header per distinct ``key`` (``header(first row)``) and one line per row (``line(row)`` plus the
+    header's id in ``parent``); a row repeating a (key, ``line_key``) is stored once."""
     if frame is None or frame.empty:
         return
-    key = ["platform", "shop_id", "order_id"]
-    frame = frame.drop_duplicates([*key, "line_ref"])
-    ids = _headers(session, OrderRow, frame, key, lambda r: {
+    frame = frame.drop_duplicates([*key, line_key])
+    ids = _headers(session, header_model, frame, key, header)
+    insert_rows(session, line_model.__table__, [{parent: ids[tuple(r[k] for k in key)], **line(r)}
+                                                for r in _records(frame)])
+
+
+def _orders(session: Session, frame: pd.DataFrame | None, now: datetime) -> None:
+    _aggregates(session, frame, OrderRow, ["platform", "shop_id", "order_id"], "line_ref", lambda r: {
         "owner_id": r["owner_id"], "platform": r["platform"], "shop_id": r["shop_id"], "order_id": r["order_id"],
         "order_key": order_key(r["platform"], r["shop_id"], r["order_id"]), "status": r.get("order_status") or "PAID",
         "raw_status": r.get("order_status") or "PAID", "currency": "MYR", "buyer_country": r.get("country"),
         "ordered_at": r.get("ordered_at") or now, "paid_at": r.get("paid_at"),
         "source_updated_at": r.get("ordered_at") or now, "content_hash": "synthetic", "first_seen_at": now,
-        "stored_at": now})
-    insert_rows(session, OrderLineRow.__table__, [{
-        "order_pk": ids[(r["platform"], r["shop_id"], r["order_id"])], "line_ref": r["line_ref"],
-        "seller_sku": r["sku"], "quantity": int(r["qty"]), "product_name": r.get("product_name"),
-        "package_id": r.get("package_id"), "tracking_number": r.get("tracking_number")} for r in _records(frame)])
+        "stored_at": now}, OrderLineRow, "order_pk", lambda r: {
+        "line_ref": r["line_ref"], "seller_sku": r["sku"], "quantity": int(r["qty"]),
+        "product_name": r.get("product_name"), "package_id": r.get("package_id"),
+        "tracking_number": r.get("tracking_number")})
 
 
 def _shipments(session: Session, frame: pd.DataFrame | None, now: datetime) -> None:
-    if frame is None or frame.empty:
-        return
     key = ["owner_id", "warehouse_code", "wms_outbound_no"]
-    frame = frame.drop_duplicates([*key, "line_no"])
-    ids = _headers(session, WarehouseShipmentRow, frame, key, lambda r: {
+    _aggregates(session, frame, WarehouseShipmentRow, key, "line_no", lambda r: {
         **{k: r[k] for k in key}, "status": r.get("status"), "platform": r.get("platform"),
         "shop_id": r.get("shop_id"), "order_id": r.get("order_id"), "package_id": r.get("package_id"),
         "tracking_number": r.get("tracking_number"), "carrier_code": r.get("carrier_code"),
         "wms_created_at": r.get("created_at"), "shipped_at": r.get("shipped_at"),
         "delivered_at": r.get("delivered_at"), "returned_at": r.get("returned_at"), "content_hash": "synthetic",
-        "first_seen_at": now, "stored_at": now})
-    insert_rows(session, WarehouseShipmentLineRow.__table__, [{
-        "shipment_pk": ids[tuple(r[k] for k in key)], "line_no": int(r["line_no"]), "sku": r["sku"],
-        "quantity": int(r["qty"]), "order_line_ref": r.get("order_line_ref"), "lot_id": r.get("lot_id")}
-        for r in _records(frame)])
+        "first_seen_at": now, "stored_at": now}, WarehouseShipmentLineRow, "shipment_pk", lambda r: {
+        "line_no": int(r["line_no"]), "sku": r["sku"], "quantity": int(r["qty"]),
+        "order_line_ref": r.get("order_line_ref"), "lot_id": r.get("lot_id")})
 
 
 def _receipts(session: Session, frame: pd.DataFrame | None, now: datetime) -> None:
-    if frame is None or frame.empty:
-        return
     key = ["owner_id", "warehouse_code", "asn_no"]
-    frame = frame.drop_duplicates([*key, "line_no"])
-    ids = _headers(session, WarehouseReceiptRow, frame, key, lambda r: {
+    _aggregates(session, frame, WarehouseReceiptRow, key, "line_no", lambda r: {
         **{k: r[k] for k in key}, "status": r.get("status"), "mbl_no": r.get("mbl_no"), "hbl_no": r.get("hbl_no"),
         "awb_no": r.get("awb_no"), "container_no": r.get("container_no"),
         "customs_declaration_no": r.get("customs_declaration_no"), "arrived_at": r.get("arrived_at"),
-        "received_at": r.get("received_at"), "content_hash": "synthetic", "first_seen_at": now, "stored_at": now})
-    insert_rows(session, WarehouseReceiptLineRow.__table__, [{
-        "receipt_pk": ids[tuple(r[k] for k in key)], "line_no": int(r["line_no"]), "sku": r["sku"],
-        "planned_qty": int(r["planned_qty"]), "received_good_qty": int(r.get("received_good_qty") or 0),
+        "received_at": r.get("received_at"), "content_hash": "synthetic", "first_seen_at": now, "stored_at": now},
+        WarehouseReceiptLineRow, "receipt_pk", lambda r: {
+        "line_no": int(r["line_no"]), "sku": r["sku"], "planned_qty": int(r["planned_qty"]),
+        "received_good_qty": int(r.get("received_good_qty") or 0),
         "received_damaged_qty": int(r.get("received_damaged_qty") or 0), "po_number": r.get("po_number"),
-        "lot_id": r.get("lot_id"), "box_range": r.get("box_range")} for r in _records(frame)])
+        "lot_id": r.get("lot_id"), "box_range": r.get("box_range")})
 
 
 def _documents(session: Session, frame: pd.DataFrame | None, now: datetime) -> None:
-    if frame is None or frame.empty:
-        return
     key = ["owner_id", "doc_number"]
-    frame = frame.drop_duplicates([*key, "line_no"])
 
     def to_order(value) -> bool | None:
         return None if value is None else str(value).strip().lower() in ("true", "1", "yes")
 
-    ids = _headers(session, TransportDocumentRow, frame, key, lambda r: {
+    def count(value) -> int | None:
+        return None if value is None else int(value)
+
+    _aggregates(session, frame, TransportDocumentRow, key, "line_no", lambda r: {
         **{k: r[k] for k in key}, "doc_type": r.get("doc_type") or "BOL", "mode": r.get("mode") or "OCEAN",
         "doc_level": r.get("doc_level") or "HOUSE", "master_doc_number": r.get("master_doc_number"),
         "is_to_order": to_order(r.get("is_to_order")), "release_type": r.get("release_type"),
         "shipper": r.get("shipper"), "consignee": r.get("consignee"), "incoterm": r.get("incoterm"),
         "shipped_on_board_date": r.get("shipped_on_board_at"), "eta": r.get("eta"), "content_hash": "synthetic",
-        "first_seen_at": now, "stored_at": now})
-    insert_rows(session, TransportDocumentLineRow.__table__, [{
-        "document_pk": ids[tuple(r[k] for k in key)], "line_no": int(r["line_no"]),
-        "container_no": r.get("container_no"), "description": r.get("description"), "hs_code": r.get("hs_code"),
-        "packages": None if r.get("packages") is None else int(r["packages"]),
-        "quantity": None if r.get("quantity") is None else int(r["quantity"]), "sku": r.get("sku"),
-        "po_numbers": r.get("po_numbers") or r.get("po_number") or ""} for r in _records(frame)])
+        "first_seen_at": now, "stored_at": now}, TransportDocumentLineRow, "document_pk", lambda r: {
+        "line_no": int(r["line_no"]), "container_no": r.get("container_no"), "description": r.get("description"),
+        "hs_code": r.get("hs_code"), "packages": count(r.get("packages")), "quantity": count(r.get("quantity")),
+        "sku": r.get("sku"), "po_numbers": r.get("po_numbers") or r.get("po_number") or ""})
 
 
 def _customs(session: Session, frame: pd.DataFrame | None, now: datetime) -> None:
-    if frame is None or frame.empty:
-        return
     key = ["owner_id", "country", "declaration_no"]
-    frame = frame.drop_duplicates([*key, "line_no"])
-    frame = frame.assign(country=frame["country"].fillna("MY"))
 
     def refs(r) -> str:
         return " ".join(f"{kind}:{r[col]}" for kind, col in (("MBL", "mbl_no"), ("HBL", "hbl_no"), ("AWB", "awb_no"))
                         if r.get(col))
 
-    ids = _headers(session, CustomsEntryRow, frame, key, lambda r: {
+    _aggregates(session, None if frame is None else frame.assign(country=frame["country"].fillna("MY")),
+                CustomsEntryRow, key, "line_no", lambda r: {
         **{k: r[k] for k in key}, "submitted_at": r.get("submitted_at"), "released_at": r.get("released_at"),
         "arrival_date": r.get("arrival_date"), "transport_doc_refs": refs(r), "currency": r.get("currency"),
-        "content_hash": "synthetic", "first_seen_at": now, "stored_at": now})
-    insert_rows(session, CustomsEntryLineRow.__table__, [{
-        "entry_pk": ids[tuple(r[k] for k in key)], "line_no": int(r["line_no"]), "hs_code": r.get("hs_code"),
-        "description": r.get("description"), "quantity": None if r.get("qty") is None else int(r["qty"]),
-        "currency": r.get("currency"), "customs_value": _decimal(r.get("customs_value")),
-        "invoice_currency": r.get("invoice_currency"), "invoice_value": _decimal(r.get("invoice_value")),
-        "po_number": r.get("po_number"), "sku_group": r.get("sku_group"), "container_no": r.get("container_no")}
-        for r in _records(frame)])
+        "content_hash": "synthetic", "first_seen_at": now, "stored_at": now}, CustomsEntryLineRow, "entry_pk",
+        lambda r: {
+        "line_no": int(r["line_no"]), "hs_code": r.get("hs_code"), "description": r.get("description"),
+        "quantity": None if r.get("qty") is None else int(r["qty"]), "currency": r.get("currency"),
+        "customs_value": _decimal(r.get("customs_value")), "invoice_currency": r.get("invoice_currency"),
+        "invoice_value": _decimal(r.get("invoice_value")), "po_number": r.get("po_number"),
+        "sku_group": r.get("sku_group"), "container_no": r.get("container_no")})
