@@ -21,6 +21,7 @@ BENCHMARKS = {
     "bench_import.py": ["--full"],
     "bench_matching.py": ["--full"],
     "bench_match_fanout.py": ["--orders", "20000"],
+    "bench_matching_db.py": ["--size", "300000", "--no-verify"],
     "bench_sandbox_sync.py": ["--orders", "100000"],
     "bench_fx.py": [],
     "bench_api.py": ["--full"],

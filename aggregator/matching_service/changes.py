@@ -66,8 +66,8 @@ class MatchPlan:
 
     owner_id: str
     partitions: tuple[str, ...]
-    full: bool
     started_at: datetime
+    full: bool
     next_watermark: datetime
     title_all: bool  # the title policy changed (or a full run): every title subject is derived again
     transit_lots: tuple[str, ...] | None  # lot ids whose in-transit title may have changed; None = all
