@@ -19,6 +19,7 @@ Timings: wall-clock and CPU time of this process (``time.process_time``), one ru
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import os
 import platform
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from matching import keys
 from matching.engine import STEPS, MatchInput
@@ -60,8 +62,14 @@ def peak_rss_mib() -> float:
 
 
 def reset_peak_rss() -> bool:
-    """Reset the peak to the current resident size (Linux ``clear_refs``); False where not possible."""
+    """Hand freed memory back to the system (the world generator's temporaries) and reset the peak to the
+    current resident size (Linux ``clear_refs``); False where the peak cannot be reset."""
     gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
     try:
         with open("/proc/self/clear_refs", "w") as clear:
             clear.write("5")

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from matching import checks, documents, ladder, linker
 from matching.crosswalk import SkuCrosswalk
@@ -69,9 +72,6 @@ class MatchResult:
 
 FRAME_KINDS = ("order_lines", "shipment_lines", "receipt_lines", "lots", "document_lines", "customs_lines",
                "manual_links")
-_INPUT_FIELD = {"order_lines": "order_lines", "shipment_lines": "shipment_lines", "receipt_lines": "receipt_lines",
-                "lots": "lots", "document_lines": "document_lines", "customs_lines": "customs_lines",
-                "manual_links": "manual_links"}
 _DUPLICATE_KIND = {"shipment_lines": "shipment_line", "receipt_lines": "receipt_line",
                    "document_lines": "document_line", "customs_lines": "customs_line"}
 
@@ -80,35 +80,61 @@ def prepare_frames(inp: MatchInput) -> dict[str, pd.DataFrame]:
     """Every frame of ``inp`` prepared (``matching.frames.prepare``: normalised keys, canonical SKU,
     ``row_hash``), all rows kept in their given order."""
     cross = inp.crosswalk or SkuCrosswalk()
-    return {kind: prepare(kind, getattr(inp, _INPUT_FIELD[kind]), cross) for kind in FRAME_KINDS}
+    return {kind: prepare(kind, getattr(inp, kind), cross) for kind in FRAME_KINDS}
 
 
-def _canonical_order(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sort by key (content hash breaks ties) and drop repeated keys; return (rows, duplicates)."""
-    if frame.empty:
-        return frame.reset_index(drop=True), frame.iloc[0:0].assign(kind=kind)
-    ordered = sort_rows(frame, ["key", "row_hash"])
-    dup = ordered["key"].duplicated(keep="first").to_numpy()
-    if not dup.any():
-        return ordered, ordered.iloc[0:0].assign(kind=kind)
-    return (ordered[~dup].reset_index(drop=True), ordered[dup].assign(kind=kind).reset_index(drop=True))
+def _repeats(keys: pd.Series) -> np.ndarray:
+    """True for each row whose key equals the previous row's (``keys`` sorted, never missing)."""
+    out = np.zeros(len(keys), dtype=bool)
+    if len(keys) > 1:
+        values = pa.array(keys)
+        values = pa.chunked_array([values]) if isinstance(values, pa.Array) else values
+        same = pc.equal(values.slice(1), values.slice(0, len(keys) - 1)).fill_null(False)
+        out[1:] = same.to_numpy(zero_copy_only=False)
+    return out
+
+
+def canonical_frames(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The same rows of each frame in the engine's order: sorted by key and content hash, and for the kinds
+    whose repeated keys are duplicates, the first copy of every key first and the further copies after
+    them. ``assemble(..., ordered=True)`` then takes the first copies as a slice (no copy), so a state
+    can keep these frames and share them with the run."""
+    out = {}
+    for kind, frame in frames.items():
+        by = ["step", "left_key", "right_key", "row_hash"] if kind == "manual_links" else ["key", "row_hash"]
+        ordered = sort_rows(frame, by)
+        if kind in _DUPLICATE_KIND and len(ordered) > 1:
+            repeat = _repeats(ordered["key"])
+            if repeat.any():
+                ordered = ordered.take(np.concatenate([np.flatnonzero(~repeat), np.flatnonzero(repeat)])
+                                       ).reset_index(drop=True)
+        out[kind] = ordered
+    return out
+
+
+def _first_copies(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(first copy of each key, further copies with ``kind``) of a ``canonical_frames`` frame."""
+    first = int((~frame["key"].duplicated(keep="first")).sum()) if len(frame) else 0
+    return frame.iloc[:first], frame.iloc[first:].assign(kind=kind).reset_index(drop=True)
 
 
 def assemble(frames: dict[str, pd.DataFrame], crosswalk: SkuCrosswalk | None = None,
-             skus: pd.DataFrame | None = None) -> Prepared:
+             skus: pd.DataFrame | None = None, ordered: bool = False) -> Prepared:
     """The engine's input from prepared rows (``prepare_frames``, or rows stored with their normalised
     keys and ``row_hash``): rows sorted by key and content hash, repeated keys moved to ``duplicates``
     (the first copy in that order is used), and the SKU facts (``skus``: pass the facts of the whole input
-    when ``frames`` hold only some partitions). Any row order in gives the same ``Prepared``."""
+    when ``frames`` hold only some partitions). Any row order in gives the same ``Prepared``;
+    ``ordered``: the frames come from ``canonical_frames`` (nothing is sorted or copied again)."""
     cross = crosswalk or SkuCrosswalk()
-    orders = sort_rows(frames["order_lines"], ["key", "row_hash"])
+    facts = skus if skus is not None else sku_facts(frames["order_lines"], frames["receipt_lines"], cross)
+    if not ordered:
+        frames = canonical_frames(frames)
     dups = {}
     canonical = {}
     for kind, label in _DUPLICATE_KIND.items():
-        canonical[kind], dups[kind] = _canonical_order(frames[kind], label)
-    lots = sort_rows(frames["lots"], ["key", "row_hash"]).drop_duplicates("key").reset_index(drop=True)
-    manual = sort_rows(frames["manual_links"], ["step", "left_key", "right_key", "row_hash"]).drop_duplicates(
-        ["step", "left_key", "right_key"]).reset_index(drop=True)
+        canonical[kind], dups[kind] = _first_copies(frames[kind], label)
+    lots = frames["lots"].drop_duplicates("key").reset_index(drop=True)
+    manual = frames["manual_links"].drop_duplicates(["step", "left_key", "right_key"]).reset_index(drop=True)
     for kind in ("document_lines", "customs_lines"):
         frame = dups[kind]
         if not frame.empty:
@@ -116,8 +142,7 @@ def assemble(frames: dict[str, pd.DataFrame], crosswalk: SkuCrosswalk | None = N
     found = [x for x in dups.values() if not x.empty]
     dup_frame = pd.concat(found, ignore_index=True) if found else pd.DataFrame(
         columns=["key", "owner_id", "partition", "kind"])
-    facts = skus if skus is not None else sku_facts(frames["order_lines"], frames["receipt_lines"], cross)
-    return Prepared(orders, canonical["shipment_lines"], canonical["receipt_lines"], lots,
+    return Prepared(frames["order_lines"], canonical["shipment_lines"], canonical["receipt_lines"], lots,
                     canonical["document_lines"], canonical["customs_lines"], manual, dup_frame, facts)
 
 

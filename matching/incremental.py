@@ -37,8 +37,10 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from matching.engine import MatchInput, MatchResult, MatchSettings, Prepared, assemble, match_prepared
-from matching.frames import member
+from matching.engine import (FRAME_KINDS, MatchInput, MatchResult, MatchSettings, Prepared, assemble, canonical_frames,
+                             match_prepared)
+from matching.crosswalk import SkuCrosswalk
+from matching.frames import member, prepare
 from matching.sku_facts import SKU_FACT_COLUMNS, sku_facts
 from matching.state import PreparedState, apply_changes, prepare_state
 
@@ -46,7 +48,7 @@ _HASH_MASK = (1 << 64) - 1
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 # a frame kind's rows and the partitions each belongs to: [(partition of each member, row positions), ...]
-Members = dict[str, tuple[pd.DataFrame, list[tuple[np.ndarray, np.ndarray]]]]
+Members = dict[str, tuple[pd.DataFrame, list[tuple[pd.Series, np.ndarray]]]]
 
 
 def _doc_refs(receipts: pd.DataFrame) -> pd.DataFrame:
@@ -67,22 +69,22 @@ def _owned(frame: pd.DataFrame, refs: pd.DataFrame, columns: tuple[str, ...]) ->
     return pd.concat(hits, ignore_index=True).drop_duplicates()
 
 
-def _whole(frame: pd.DataFrame, partitions) -> tuple[np.ndarray, np.ndarray]:
-    return np.asarray(partitions, dtype=object), np.arange(len(frame))
+def _whole(frame: pd.DataFrame, partitions: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    return partitions.astype("string").reset_index(drop=True), np.arange(len(frame))
 
 
-def _some(partitions: pd.Series, rows) -> tuple[np.ndarray, np.ndarray]:
-    return np.asarray(partitions, dtype=object), np.asarray(rows, dtype=np.int64)
+def _some(partitions: pd.Series, rows) -> tuple[pd.Series, np.ndarray]:
+    return partitions.astype("string").reset_index(drop=True), np.asarray(rows, dtype=np.int64)
 
 
-def _owner_wide(orders: pd.DataFrame, shipments: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+def _owner_wide(orders: pd.DataFrame, shipments: pd.DataFrame) -> list[tuple[pd.Series, np.ndarray]]:
     """Shipment lines naming no shop look among all their owner's orders: those orders also belong to the
     owner's ``shop|<owner>||`` partition."""
     wide = shipments.loc[shipments["platform"].isna() | shipments["shop_id"].isna(), "shop_partition"]
     out = []
     for part in sorted(set(wide.dropna())):
         rows = np.flatnonzero(member(orders["owner_id"], [part.split("|")[1]]).to_numpy())
-        out.append((np.full(len(rows), part, dtype=object), rows))
+        out.append((pd.Series(part, index=range(len(rows)), dtype="string"), rows))
     return out
 
 
@@ -145,7 +147,7 @@ def fingerprints(members: Members, settings: MatchSettings | None = None) -> dic
         for partitions, positions in parts_list:
             if len(positions) == 0:
                 continue
-            codes, uniques = pd.factorize(pd.Series(partitions, dtype="string"), use_na_sentinel=True)
+            codes, uniques = pd.factorize(partitions, use_na_sentinel=True)
             ok = codes >= 0
             sums = np.zeros(len(uniques), dtype=np.uint64)
             np.add.at(sums, codes[ok], base[positions[ok]])
@@ -172,7 +174,7 @@ def restrict(state: PreparedState, members: Members, partitions: set[str]) -> Pr
         keep = np.zeros(len(frame), dtype=bool)
         for parts, positions in parts_list:
             if len(positions):
-                keep[positions[member(pd.Series(parts, dtype="string"), wanted).to_numpy()]] = True
+                keep[positions[member(parts, wanted).to_numpy()]] = True
         picked = frame[keep]
         if name in _DEDUPLICATED and not picked.empty:
             picked = frame[keep | member(frame["key"], picked["key"]).to_numpy()]
@@ -199,8 +201,12 @@ def _by_blocks(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def match_full(inp: MatchInput, settings: MatchSettings | None = None) -> MatchResult:
     """A full run that also records the fingerprints and the prepared state (the start of incremental runs)."""
-    state = prepare_state(inp)
-    prepared = assemble(state.frames, state.crosswalk)
+    cross = inp.crosswalk or SkuCrosswalk()
+    # one kind at a time, put in the engine's order at once: the state keeps these rows and shares them with
+    # the run (no second copy), and each kind's temporaries are freed before the next is prepared
+    state = PreparedState({kind: canonical_frames({kind: prepare(kind, getattr(inp, kind), cross)})[kind]
+                           for kind in FRAME_KINDS}, cross)
+    prepared = assemble(state.frames, state.crosswalk, ordered=True)
     result = match_prepared(prepared, settings)
     result.fingerprints = fingerprints(membership(state, prepared.skus), settings)
     result.rematched = tuple(result.fingerprints)

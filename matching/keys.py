@@ -112,8 +112,19 @@ def normalize_code(value: object) -> str | None:
 _PRINTABLE_ASCII = r"[\x20-\x7e]*"
 
 
+def _few_distinct(text: pd.Series) -> bool:
+    """True when an even sample of ``text`` repeats values (warehouse codes, statuses, SKUs): then each
+    distinct value is normalised once."""
+    sample = text.iloc[:: max(1, len(text) // 2_000)]
+    return len(text) > 2_000 and sample.nunique() < len(sample) // 2
+
+
 def _vectorise(series: pd.Series, fast, scalar) -> pd.Series:
     text = series.astype("string")
+    if _few_distinct(text):
+        codes_, uniques = pd.factorize(text, use_na_sentinel=True)
+        done = _vectorise(pd.Series(uniques, dtype="string"), fast, scalar)
+        return pd.Series(done.array.take(codes_, allow_fill=True), index=series.index, dtype="string")
     out = pd.Series(pd.NA, index=series.index, dtype="string")
     present = text.notna().to_numpy()
     safe = text.str.fullmatch(_PRINTABLE_ASCII).fillna(False).astype(bool).to_numpy()

@@ -15,7 +15,6 @@ survive every re-match. Cancelled shipments are not linked.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from matching.allocation import allocate_fifo
@@ -41,20 +40,36 @@ def active_shipments(shipments: pd.DataFrame) -> pd.DataFrame:
     return shipments[~shipments["status"].isin(CANCELLED).fillna(False).astype(bool)]
 
 
+# the columns this rung reads (and its exceptions quote): the rest of a prepared frame is not copied along
+_ORDER_COLUMNS = ["key", "partition", "owner_id", "order_key", "platform", "shop_id", "order_id", "order_id_n",
+                  "line_ref", "line_ref_n", "package_id", "tracking_n", "sku", "sku_c", "qty", "order_status"]
+_SHIP_COLUMNS = ["key", "partition", "shop_partition", "owner_id", "platform", "shop_id", "order_id", "order_id_n",
+                 "line_ref_n", "package_id", "tracking_number", "tracking_n", "sku", "sku_c", "qty", "line_no",
+                 "wms_outbound_no", "status"]
+
+
+def first_rows(frame: pd.DataFrame, key: str = "key") -> pd.DataFrame:
+    """The first row of each ``key`` (``frame`` itself when the keys are unique: no copy)."""
+    repeated = frame[key].duplicated(keep="first")
+    return frame[~repeated.to_numpy()] if repeated.any() else frame
+
+
 def link_orders(orders: pd.DataFrame, shipments: pd.DataFrame, manual: pd.DataFrame
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return ``(links, exceptions)`` of the order -> shipment step (prepared frames in)."""
-    ship = active_shipments(shipments)
+    orders = orders[[c for c in _ORDER_COLUMNS if c in orders.columns]]
+    ship = active_shipments(shipments[[c for c in _SHIP_COLUMNS if c in shipments.columns]])
     manual_step = manual[manual["step"] == STEP]
-    order_part = orders.drop_duplicates("key").set_index("key")["partition"]
+    ol = first_rows(orders)
+    order_part = ol.set_index("key")["partition"]
     manual_links = _manual_links(manual_step, order_part, ship)
     auto = ship[~member(ship["key"], manual_step["right_key"])]
 
     resolved = _resolve_orders(orders, auto)
-    links, leftovers = _link_lines(orders, resolved, manual_links)
+    links, leftovers = _link_lines(ol, resolved, manual_links)
     links = pd.concat([l for l in (manual_links, links) if not l.empty] or [empty_links()],
                       ignore_index=True)
-    exceptions = _exceptions(orders, ship, links, leftovers)
+    exceptions = _exceptions(orders, ol, links, leftovers)
     return sort_rows(links[LINK_COLUMNS], ["partition", "left_key", "right_key"]), exceptions
 
 
@@ -74,7 +89,6 @@ def _manual_links(manual: pd.DataFrame, order_part: pd.Series, ship: pd.DataFram
 
 def _resolve_orders(orders: pd.DataFrame, ship: pd.DataFrame) -> pd.DataFrame:
     """Add ``order_key`` and ``via`` (order_id, package, tracking, fuzzy) to each shipment line."""
-    ship = ship.copy()
     ship["order_key"] = pd.Series(pd.NA, index=ship.index, dtype="string")
     ship["via"] = pd.Series(pd.NA, index=ship.index, dtype="string")
     known = orders[["owner_id", "order_key"]].drop_duplicates()
@@ -130,28 +144,31 @@ def _within_one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
+def _shop_of(frame: pd.DataFrame) -> pd.Series:
+    return frame["owner_id"].fillna("") + "|" + frame["platform"].fillna("") + "|" + frame["shop_id"].fillna("")
+
+
+def _columns(frame: pd.DataFrame, *extra: str) -> list[list]:
+    """Owner, platform, shop ("" when missing), order id, [extra...], canonical SKU as Python lists (walking
+    Arrow strings value by value is slow)."""
+    names = ["owner_id", "platform", "shop_id", "order_id_n", *extra, "sku_c"]
+    return [frame[c].fillna("").tolist() if c in ("platform", "shop_id") else frame[c].tolist() for c in names]
+
+
 def _fuzzy_orders(orders: pd.DataFrame, ship: pd.DataFrame, todo: pd.DataFrame) -> pd.Series:
     """Order key for shipment lines whose order id is one edit from exactly one unnamed order."""
-    named = set(ship["order_key"].dropna())
-    shops = set(zip(todo["owner_id"], todo["platform"].fillna(""), todo["shop_id"].fillna("")))
-    pool = orders[~member(orders["order_key"], sorted(named))]
-    in_shops = np.fromiter(((o, p, s) in shops for o, p, s in
-                            zip(pool["owner_id"], pool["platform"].fillna(""), pool["shop_id"].fillna(""))),
-                           dtype=bool, count=len(pool))
-    pool = pool[in_shops]
+    pool = orders[~member(orders["order_key"], ship["order_key"])]  # orders no shipment names
+    pool = pool[member(_shop_of(pool), _shop_of(todo)).to_numpy()]
     index: dict[tuple[str, str, str, str], set[str]] = {}
     skus_of: dict[str, set[str]] = {}
-    for owner, platform, shop, oid, okey, sku in zip(pool["owner_id"], pool["platform"].fillna(""),
-                                                     pool["shop_id"].fillna(""), pool["order_id_n"],
-                                                     pool["order_key"], pool["sku_c"]):
-        if oid is pd.NA or oid is None:
+    for owner, platform, shop, oid, okey, sku in zip(*_columns(pool, "order_key")):
+        if oid is None or oid is pd.NA:
             continue
         skus_of.setdefault(okey, set()).add(sku)
         for variant in _deletions(oid):
             index.setdefault((owner, platform, shop, variant), set()).add(okey)
     found: dict[object, str] = {}
-    for idx, owner, platform, shop, oid, sku in zip(todo.index, todo["owner_id"], todo["platform"].fillna(""),
-                                                    todo["shop_id"].fillna(""), todo["order_id_n"], todo["sku_c"]):
+    for idx, (owner, platform, shop, oid, sku) in zip(todo.index, zip(*_columns(todo))):
         candidates: set[str] = set()
         for variant in _deletions(oid):
             candidates |= index.get((owner, platform, shop, variant), set())
@@ -162,12 +179,13 @@ def _fuzzy_orders(orders: pd.DataFrame, ship: pd.DataFrame, todo: pd.DataFrame) 
     return pd.Series(found, dtype="string")
 
 
-def _link_lines(orders: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
+def _link_lines(ol: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Link resolved shipment lines to order lines; return links and shipment lines left unlinked."""
-    resolved = ship[ship["order_key"].notna()]
-    unresolved = ship[ship["order_key"].isna()]
-    ol = orders.drop_duplicates("key")
+    """Link resolved shipment lines to order lines (``ol``: the first row of each order line key); return
+    links and shipment lines left unlinked."""
+    found = ship["order_key"].notna().to_numpy()
+    resolved = ship[found]
+    unresolved = ship[~found]
     by_ref = resolved[resolved["line_ref_n"].notna()].merge(
         ol[["order_key", "line_ref_n", "key", "partition"]].rename(
             columns={"key": "left_key", "partition": "o_partition"}),
@@ -211,11 +229,10 @@ def _link_lines(orders: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataF
     return links, leftovers
 
 
-def _exceptions(orders: pd.DataFrame, ship: pd.DataFrame, links: pd.DataFrame, leftovers: pd.DataFrame
+def _exceptions(orders: pd.DataFrame, ol: pd.DataFrame, links: pd.DataFrame, leftovers: pd.DataFrame
                 ) -> pd.DataFrame:
     linked = links.groupby("left_key")["qty"].sum()
-    ol = orders.drop_duplicates("key").copy()
-    ol["linked"] = ol["key"].map(linked).fillna(0).astype("int64")
+    ol = ol.assign(linked=ol["key"].map(linked).fillna(0).astype("int64"))
     shipped_status = ol["order_status"].isin(SHIPPED_ORDER_STATUSES).fillna(False).astype(bool)
     missing = ol[shipped_status & (ol["linked"] == 0)]
     over_order = ol[ol["linked"] > ol["qty"]].assign(excess=lambda f: f["linked"] - f["qty"])

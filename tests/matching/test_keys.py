@@ -33,6 +33,16 @@ def test_scalar_and_vectorised_agree_and_are_idempotent(values):
         assert [scalar(v) for v in expected] == expected
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.lists(any_text, min_size=1, max_size=12), st.randoms(use_true_random=False))
+def test_long_columns_of_repeated_values_take_the_distinct_value_path_and_still_agree(values, rnd):
+    # more than 2,000 rows drawn from a few values: each distinct value is normalised once
+    series = pd.Series([rnd.choice(values) for _ in range(3_000)], dtype=object)
+    for scalar, vector in PAIRS:
+        got = [None if pd.isna(v) else v for v in vector(series)]
+        assert got == [scalar(v) for v in series]
+
+
 @settings(max_examples=300, deadline=None)
 @given(ids, st.sampled_from(["lower", "spaces", "dashes", "full", "zeros", "hash"]))
 def test_order_id_variants_collapse_to_one_key(order_id, variant):
