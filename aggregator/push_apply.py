@@ -2,7 +2,8 @@
 
 A status push (Shopee code 3, a Lazada trade order message, TikTok type 1) names the order's new
 status and the time of the change; a tracking-number push (Shopee code 4) names a package and its
-number. ``patch`` writes that into the stored order in one transaction, with no call to the platform:
+number. ``patch_in`` writes that into the stored order, with no call to the platform, in the push's
+own transaction (``webhooks.receive``; ``patch`` in one of its own for a push fetched back later):
 
 * a status, when the push alone determines it (the adapter's ``webhook_order_status``: a Lazada line
   status derives the order's from its stored lines again, a pending buyer cancellation is left to the
@@ -63,10 +64,10 @@ LEFT_TO_REREAD = "left to the re-read"
 
 @dataclass(frozen=True, slots=True)
 class Patched:
-    """What ``patch`` did: ``done`` when the push needs no re-read (the event is closed)."""
+    """What ``patch`` did: applied, unchanged, stale or deferred (left to the re-read); a tracking
+    push's event is closed by it (the push carried the whole change)."""
 
-    outcome: str  # applied, unchanged, stale, deferred (left to the re-read)
-    done: bool = False
+    outcome: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +187,7 @@ def _tracking(session: Session, event_row: WebhookEventRow, event: WebhookEvent,
         outcome = "applied"
     session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_row.id).values(
         status=outcome, detail=f"tracking number of package {package} from the push"))
-    return Patched(outcome, done=True)
+    return Patched(outcome)
 
 
 def _note(session: Session, event_pk: int, detail: str) -> None:

@@ -303,12 +303,18 @@ def main() -> int:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
         [10_000, 100_000, 1_000_000] if args.full else [10_000, 100_000])
-    print(f"machine: {cpu_model()}, {os.cpu_count()} cores; Python {sys.version.split()[0]}")
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores; Python {sys.version.split()[0]}; "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {load()}")
     for size in sizes:
         run(size, "sqlite", args.requests)
         if not args.no_pg and size <= 100_000:
             run(size, "postgresql", args.requests)
+    print(f"done {time.strftime('%H:%M UTC', time.gmtime())}; load average {load()}")
     return 0
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":
