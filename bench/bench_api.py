@@ -3,7 +3,8 @@ over loopback with a keep-alive client, as a user's program would:
 
 * **order detail** p50/p99 with one owner holding 10k, 100k (and, with ``--full``, 1M) orders, each
   with lines, a package, a warehouse shipment, its links to a lot and receipt, and a settlement line.
-  The store is built by bulk insert (``executemany``), not by syncing. Baseline in the same run: the
+  The store is built by bulk insert (one prepared ``executemany`` per table and chunk, the writers' own
+  ``store.prepared_insert``), not by syncing. Baseline in the same run: the
   bare primary-key-free lookup of the order row by its natural key (SQLAlchemy Core, same database).
 * **list page** p50/p99: the first page and the following pages by cursor, newest update first.
 * **event delivery**: a writer in this process commits an order change; the time until the API's
@@ -44,7 +45,9 @@ from aggregator.api.chain import line_key  # noqa: E402  (the order-line key mat
 from aggregator.api.keys import create_key  # noqa: E402
 from aggregator.store.db import create_engine_for, normalise_url, session_scope, upgrade_schema  # noqa: E402
 from aggregator.store.marketplace_writer import write_order  # noqa: E402
+from aggregator.store.prepared_insert import insert_rows  # noqa: E402
 from aggregator.store.models import OrderLineRow, OrderPackageRow, OrderRow, OwnerRow, SettlementLineRow, ShopRow  # noqa: E402
+from aggregator.store.models.marketplace import order_key  # noqa: E402
 from aggregator.store.models.matching import MatchLinkRow  # noqa: E402
 from aggregator.store.models.warehouse import WarehouseReceiptLineRow, WarehouseReceiptRow, WarehouseShipmentRow  # noqa: E402
 from context import cpu_model  # noqa: E402
@@ -94,31 +97,33 @@ def build_store(engine, n: int) -> None:
     for owner, shop, count, prefix in ((OWNER, "5001", n, "O"), (OTHER, "5002", max(1, n // 100), "X")):
         for start in range(0, count, CHUNK):
             ids = range(start, min(count, start + CHUNK))
-            with engine.begin() as conn:
-                first_pk = (conn.execute(select(OrderRow.id).order_by(OrderRow.id.desc()).limit(1)).scalar() or 0) + 1
-                conn.execute(insert(OrderRow), [
+            with session_scope(engine) as session:
+                first_pk = (session.execute(select(OrderRow.id).order_by(OrderRow.id.desc()).limit(1)).scalar()
+                            or 0) + 1
+                bulk(session, OrderRow, [
                     {"owner_id": owner, "platform": "shopee", "shop_id": shop, "order_id": f"{prefix}{i:09d}",
+                     "order_key": order_key("shopee", shop, f"{prefix}{i:09d}"),
                      "status": ("SHIPPED", "DELIVERED", "COMPLETED")[i % 3], "raw_status": "SHIPPED", "currency": "MYR",
                      "total_amount": 19 + i % 100, "ordered_at": T0 + timedelta(seconds=i * 7),
                      "paid_at": T0 + timedelta(seconds=i * 7 + 60), "source_updated_at": T0 + timedelta(seconds=i * 11),
                      "content_hash": "x"} for i in ids])
                 pks = [first_pk + k for k in range(len(ids))]
-                conn.execute(insert(OrderLineRow), [
+                bulk(session, OrderLineRow, [
                     {"order_pk": pk, "line_ref": f"{i}:1", "seller_sku": "SKU-1", "quantity": 1, "currency": "MYR",
                      "unit_price": 19, "tracking_number": f"SPX{prefix}{i:09d}", "package_id": f"PK{prefix}{i:09d}"}
                     for pk, i in zip(pks, ids)])
-                conn.execute(insert(OrderPackageRow), [
+                bulk(session, OrderPackageRow, [
                     {"order_pk": pk, "package_id": f"PK{prefix}{i:09d}", "tracking_number": f"SPX{prefix}{i:09d}",
                      "line_refs": f"{i}:1"} for pk, i in zip(pks, ids)])
                 if owner != OWNER:
                     continue
-                conn.execute(insert(WarehouseShipmentRow), [
+                bulk(session, WarehouseShipmentRow, [
                     {"owner_id": owner, "warehouse_code": "WH1", "wms_outbound_no": f"OB{i:09d}", "platform": "shopee",
                      "shop_id": shop, "order_id": f"{prefix}{i:09d}", "tracking_number": f"SPX{prefix}{i:09d}",
                      "wms_created_at": T0 + timedelta(seconds=i * 7 + 3600),
                      "shipped_at": T0 + timedelta(seconds=i * 7 + 7200),
                      "delivered_at": T0 + timedelta(seconds=i * 7 + 86400), "content_hash": "x"} for i in ids])
-                conn.execute(insert(MatchLinkRow), [
+                bulk(session, MatchLinkRow, [
                     row for i in ids for row in (
                         {"owner_id": owner, "partition": "shop|x", "step": "order_shipment",
                          "left_key": line_key(SimpleNamespace(platform="shopee", shop_id=shop,
@@ -127,11 +132,16 @@ def build_store(engine, n: int) -> None:
                         {"owner_id": owner, "partition": "wh|x", "step": "shipment_lot",
                          "left_key": f"{owner}|WH1|OB{i:09d}|1", "right_key": f"{owner}|WH1|LOT{i % receipts:07d}",
                          "qty": 1, "method": "fifo", "confidence": 0.9})])
-                conn.execute(insert(SettlementLineRow), [
+                bulk(session, SettlementLineRow, [
                     {"owner_id": owner, "platform": "shopee", "shop_id": shop, "statement_id": f"ST{i // 1000}",
                      "transaction_id": f"T{i:09d}", "kind": "ORDER_INCOME", "amount": 17, "currency": "MYR",
                      "occurred_at": T0 + timedelta(days=10, seconds=i), "order_id": f"{prefix}{i:09d}",
                      "content_hash": "x"} for i in ids])
+
+
+def bulk(session, model, rows: list[dict]) -> None:
+    """One prepared executemany of ``rows`` (the writers' own bulk path, ``store.prepared_insert``)."""
+    insert_rows(session, model.__table__, rows)
 
 
 # ---------------------------------------------------------------------------------------------- the server
