@@ -105,11 +105,17 @@ def truth_settlements(state: SandboxState, platform: str | None = None) -> list[
     return out
 
 
+#: steps a platform does not show: the state a correct client reaches instead. Shopee has no in-transit
+#: return status (its returns stay APPROVED until the warehouse checks the parcel in); Lazada's reverse
+#: order stays REQUEST_INITIATE / CANCEL_INIT when approved (``lazada.LAZADA_REVERSE_STATUS``), i.e. REQUESTED.
+UNSHOWN_STEPS = {("shopee", "IN_TRANSIT"): "APPROVED", ("lazada", "APPROVED"): "REQUESTED"}
+
+
 def truth_returns(state: SandboxState, platform: str | None = None) -> list[dict]:
     """Every after-sales case visible at the simulated now: the unified state a correct client reaches
-    (the step reached; Shopee has no in-transit return status, so its returns stay APPROVED until the
-    warehouse checks the parcel in), the units it takes back per order line, and what became of the
-    goods once they were received (Shopee and Lazada say so; TikTok's return APIs do not)."""
+    (the step reached, or what the platform shows for it: ``UNSHOWN_STEPS``), the units it takes back per
+    order line, and what became of the goods once they were received (Shopee and Lazada say so; TikTok's
+    return APIs do not)."""
     out = []
     for shop in state.world.shops:
         if platform and shop.platform != platform:
@@ -117,7 +123,7 @@ def truth_returns(state: SandboxState, platform: str | None = None) -> list[dict
         for case, step, updated in state.returns.visible(shop.platform, shop.shop_id, state.now):
             out.append({"platform": shop.platform, "shop_id": shop.shop_id, "owner_id": shop.owner_id,
                         "return_id": case.return_id, "order_id": case.order.order_id, "kind": case.kind,
-                        "status": "APPROVED" if (shop.platform, step) == ("shopee", "IN_TRANSIT") else step,
+                        "status": UNSHOWN_STEPS.get((shop.platform, step), step),
                         "updated_at": updated, "refund": str(case.refund), "currency": shop.currency,
                         "disposition": case.disposition if step in ("RECEIVED", "REFUNDED")
                         and shop.platform != "tiktok" else None,
