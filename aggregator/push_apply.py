@@ -78,7 +78,6 @@ class PushRef:
     platform: str
     shop_id: str
     order_id: str
-    owner_id: str | None
     source_updated_at: datetime | None
 
 
@@ -116,7 +115,7 @@ def patch_in(session: Session, event_row: PushRef | WebhookEventRow, event: Webh
 
 def _status(session: Session, adapter, event_row, event: WebhookEvent, order, pushes) -> Patched:
     if event.kind == "TRACKING_NUMBER":
-        return _tracking(session, event_row, event, order.id)
+        return _tracking(session, event_row, event, order)
     if not hasattr(adapter, "webhook_order_status") or event_row.source_updated_at is None:
         return Patched("deferred")
     pushed_at = event_row.source_updated_at
@@ -165,8 +164,9 @@ def _lines(session: Session, order_pk: int, changed: dict, stored: set[str]) -> 
                         .values(status=status.value, raw_status=raw))
 
 
-def _tracking(session: Session, event_row: WebhookEventRow, event: WebhookEvent, order_pk: int) -> Patched:
+def _tracking(session: Session, event_row: PushRef | WebhookEventRow, event: WebhookEvent, order) -> Patched:
     """A package's tracking number from the push itself; done when the package is stored."""
+    order_pk = order.id
     number = (event.raw_status or "").strip()
     package = event.package_id
     if not number or not package:
@@ -182,7 +182,7 @@ def _tracking(session: Session, event_row: WebhookEventRow, event: WebhookEvent,
                         .values(tracking_number=number))
         session.execute(update(OrderRow).where(OrderRow.id == order_pk).values(content_hash=""))
         write_audit(session, entity="order_packages", key=f"{event_row.platform}|{event_row.shop_id}|"
-                    f"{event_row.order_id}|{package}", action="update", owner_id=event_row.owner_id,
+                    f"{event_row.order_id}|{package}", action="update", owner_id=order.owner_id,
                     changes={"tracking_number": [stored.tracking_number, number]}, actor="webhook")
         outcome = "applied"
     session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_row.id).values(
@@ -226,10 +226,14 @@ def drain(engine: Engine, vault: Vault, shop: ShopRow, transports: TransportPool
     """Re-read the shop's pushed orders in batches until none is left (see the module text); returns the
     number of re-reads (batches) this call made. Returns at once when another worker drains the shop."""
     reads = 0
-    while _pending(engine, shop, 1):
+    while True:
+        if shop.id in _draining:  # this process's drain of the shop looks again after it stops
+            return reads
+        if not _pending(engine, shop, 1):  # looked at only without the flag: see the module text
+            return reads
         with _draining_lock:
             if shop.id in _draining:
-                return reads  # this process's drain of the shop looks again after it stops
+                return reads
             _draining.add(shop.id)
         try:
             try:
@@ -246,7 +250,6 @@ def drain(engine: Engine, vault: Vault, shop: ShopRow, transports: TransportPool
         finally:
             with _draining_lock:
                 _draining.discard(shop.id)
-    return reads
 
 
 #: An order push still waiting for its re-read this long after it arrived lost its worker.

@@ -129,8 +129,7 @@ def receive(session: Session, vault: Vault, platform: str, body: bytes, authoriz
 def _patch_at_once(session: Session, platform: str, event: WebhookEvent, event_pk: int) -> None:
     """What an order push says, written in the push's own transaction (``push_apply.patch_in``), so the
     change is visible when the push is answered; a failure leaves it to the re-read, never the push."""
-    owner = session.scalar(select(WebhookEventRow.owner_id).where(WebhookEventRow.id == event_pk))
-    ref = PushRef(event_pk, platform, event.shop_id, event.order_id, owner, event.source_updated_at)
+    ref = PushRef(event_pk, platform, event.shop_id, event.order_id, event.source_updated_at)
     try:
         with session.begin_nested():
             patch_in(session, ref, event)
