@@ -22,13 +22,14 @@ from json.encoder import encode_basestring  # the C encoder json.dumps uses with
 from typing import Any
 
 import psycopg
-from sqlalchemy import select
+from sqlalchemy import Boolean, Enum, Integer, String, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from aggregator.ingest.writers import Aggregate, write_aggregate
 from aggregator.store.jsonutil import EncodedJSON, encode_columns
 from aggregator.store.models.audit import AuditEntry
+from aggregator.store.types import UTCDateTime
 from aggregator.store.prepared_insert import executemany_sqlite, python_defaults
 from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome
 
@@ -59,15 +60,15 @@ def stored_hashes(session: Session, model: Any, key: tuple[str, ...], keys: list
 @dataclass
 class NewRows:
     """New records of one table as rows: header tuples in ``columns`` order (the key and ``content_hash``
-    among them), each header's child rows per child table, and each header's ``create`` audit entry
-    (entity key, owner, the changes as JSON text: what the per-record upsert would store)."""
+    among them) and each header's child rows per child table. Each gets the ``create`` audit entry the
+    per-record upsert writes (``audit_entries``; on PostgreSQL built by the database where the column
+    types allow, ``_audit_sql``)."""
 
     table: Any
     key: tuple[str, ...]
     columns: list[str]
     rows: list[tuple]
     children: list[tuple[Any, str, list[str], list[list[tuple]]]]  # (table, parent column, columns, per header)
-    audit: list[tuple[str, str | None, str]]
 
 
 def audit_entries(columns: list[str], rows: list[tuple], key: tuple[str, ...]) -> list[tuple[str, str | None, str]]:
@@ -111,12 +112,45 @@ def _new_rows(aggs: list[Aggregate]) -> NewRows:
         child_columns = next((list(a.children[index][2][0]) for a in aggs if a.children[index][2]), [])
         children.append((model.__table__, parent_col, child_columns,
                          [[tuple(row.values()) for row in a.children[index][2]] for a in aggs]))
-    return NewRows(first.model.__table__, first.key, columns, rows, children, audit_entries(columns, rows, first.key))
+    return NewRows(first.model.__table__, first.key, columns, rows, children)
 
 
 def _stage_columns(table: Any, dialect: Any) -> str:
     quote = dialect.identifier_preparer.quote
     return ", ".join(f"{quote(c.name)} {c.type.compile(dialect=dialect)}" for c in table.columns if not c.primary_key)
+
+
+#: JSON of a column as ``encode_columns`` writes it, per column type, for a staged column ``{}``: texts,
+#: whole numbers and yes/no as themselves, an instant as ``datetime.isoformat()`` of its UTC value
+_JSON_SQL = {
+    "text": "to_jsonb({})",
+    "instant": ("to_jsonb(to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+                "extract(microseconds FROM {0})::bigint %% 1000000 = 0 THEN '' ELSE "
+                "to_char({0} AT TIME ZONE 'UTC', '.US') END || '+00:00')"),
+}
+
+
+def _json_kind(column: Any) -> str | None:
+    """How the database writes the column's JSON like ``encode_columns`` does (None: it is not sure to)."""
+    kind = column.type
+    if isinstance(kind, UTCDateTime):
+        return "instant"
+    if isinstance(kind, (String, Integer, Boolean)) and not isinstance(kind, Enum):
+        return "text"
+    return None
+
+
+def _audit_sql(table: Any, columns: list[str], key: tuple[str, ...], quote: Callable[[str], str]) -> tuple[str, str] | None:
+    """SQL expressions over a staged row ``s`` for its audit entry's entity key and changes, the same as
+    ``audit_entries`` gives (None when a column's type is not one the database writes alike)."""
+    audited = [c for c in columns if c not in BOOKKEEPING]
+    kinds = {c: _json_kind(table.c[c]) for c in audited}
+    if None in kinds.values() or any(kinds[k] != "text" or not isinstance(table.c[k].type, String) for k in key):
+        return None
+    pairs = [f"'{c}', {_JSON_SQL[kinds[c]].format('s.' + quote(c))}" for c in audited]
+    changes = " || ".join(f"jsonb_build_object({', '.join(pairs[i:i + 40])})" for i in range(0, len(pairs), 40))
+    entity = "concat_ws('|', " + ", ".join(f"coalesce(s.{quote(k)}, '')" for k in key) + ")"
+    return entity, changes
 
 
 def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[list[int], list[int]]:
@@ -133,16 +167,27 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
     stages = [quote(f"_import_stage_{child.name}") for child, _, _, _ in new.children]
     defaults = python_defaults(table, new.columns)
     cols = ", ".join(quote(c) for c in new.columns)
-    matches = " AND ".join(f"s.{quote(k)} IS NOT DISTINCT FROM i.{quote(k)}" for k in new.key)
+    # "=" lets the planner hash-join (the key columns are NOT NULL); IS NOT DISTINCT FROM would nest loops
+    matches = " AND ".join(f"s.{quote(k)} {'IS NOT DISTINCT FROM' if table.c[k].nullable else '='} i.{quote(k)}"
+                           for k in new.key)
+    audit_sql = _audit_sql(table, new.columns, new.key, quote)
     now = datetime.now(UTC)
     with raw.cursor() as cursor:
         for name, source in ((stage, table), *((s, c[0]) for s, c in zip(stages, new.children))):
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (_seq integer, _pos integer, "
                            f"{_stage_columns(source, dialect)}, _entity_key text, _changes jsonb) ON COMMIT DELETE ROWS")
             cursor.execute(f"TRUNCATE {name}")
-        with cursor.copy(f"COPY {stage} (_seq, {cols}, _entity_key, _changes) FROM STDIN") as copy:
-            for seq, (row, (key_text, _, changes)) in enumerate(zip(new.rows, new.audit, strict=True)):
-                copy.write_row((seq, *row, key_text, changes))
+        if audit_sql is None:
+            with cursor.copy(f"COPY {stage} (_seq, {cols}, _entity_key, _changes) FROM STDIN") as copy:
+                audit = audit_entries(new.columns, new.rows, new.key)
+                for seq, (row, (key_text, _, changes)) in enumerate(zip(new.rows, audit, strict=True)):
+                    copy.write_row((seq, *row, key_text, changes))
+            entity, changes = "s._entity_key", "s._changes"
+        else:
+            with cursor.copy(f"COPY {stage} (_seq, {cols}) FROM STDIN") as copy:
+                for seq, row in enumerate(new.rows):
+                    copy.write_row((seq, *row))
+            entity, changes = audit_sql
         for name, (_, _, child_cols, per_header) in zip(stages, new.children):
             if child_cols:
                 with cursor.copy(f"COPY {name} (_seq, _pos, {', '.join(quote(c) for c in child_cols)}) "
@@ -155,7 +200,7 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
                  f"SELECT {cols}{', %s' * len(defaults)} FROM {stage} ORDER BY _seq "
                  f"ON CONFLICT ({', '.join(quote(k) for k in new.key)}) DO NOTHING "
                  f"RETURNING id, {', '.join(quote(k) for k in new.key)})",
-                 f"created AS (SELECT i.id, s._seq, s._entity_key, s._changes, "
+                 f"created AS (SELECT i.id, s._seq, {entity} AS _entity_key, {changes} AS _changes, "
                  f"{'s.owner_id' if 'owner_id' in new.columns else 'NULL'} AS owner_id "
                  f"FROM ins i JOIN {stage} s ON {matches})"]
         for number, (name, (child, parent_col, child_cols, _)) in enumerate(zip(stages, new.children)):
@@ -224,7 +269,8 @@ def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
         now = datetime.now(UTC)
         executemany_sqlite(cursor, dialect, AuditEntry.__table__,
                            ["at", "entity", "entity_key", "action", "owner_id", "actor", "changes"],
-                           [(now, table.name, key, "create", owner, actor, changes) for key, owner, changes in new.audit])
+                           [(now, table.name, key, "create", owner, actor, changes)
+                            for key, owner, changes in audit_entries(new.columns, new.rows, new.key)])
     finally:
         cursor.close()
     return list(range(len(new.rows)))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aggregator.ingest import bulk
-from aggregator.ingest.bulk import NewRows, StoreError, audit_entries, stored_hashes
+from aggregator.ingest.bulk import NewRows, StoreError, stored_hashes
 from aggregator.ingest.tabular_import import TabularRun, _key_hash
 from platform_adapters.tabular.columnar import columns_of, flagged_rows, raw_hash
 from platform_adapters.tabular.rows import CanonicalRow
@@ -180,23 +180,24 @@ class ColumnarReader:
         stored with other content, or refused by the database → the per-record path."""
         run, kind = self.run, self.kind
         gathered, self.fast = self.fast, []
-        items: list[tuple[_Rows, int, int, str]] = []
-        built: list[tuple[tuple, list[tuple]]] = []
+        spans: list[tuple[_Rows, int, int]] = []
+        headers: list[tuple] = []
+        lines: list[list[tuple]] = []
         for rows, fast in gathered:
             if fast:
-                built.extend(kind.mapper.build(rows.values, rows.owners, [(s, e) for s, e, _ in fast],
-                                               self.header_fields, self.line_fields))
-                items.extend((rows, s, e, h) for s, e, h in fast)
-        if not items:
+                heads, parts = kind.mapper.build(rows.values, rows.owners, [(s, e) for s, e, _ in fast],
+                                                 self.header_fields, self.line_fields)
+                headers.extend(map(tuple.__add__, heads, [(h,) for _, _, h in fast]))
+                lines.extend(parts)
+                spans.extend((rows, s, e) for s, e, _ in fast)
+        if not spans:
             return
-        headers = [(*head, item[3]) for (head, _), item in zip(built, items, strict=True)]
         key_at = self.key_at
         keys = [tuple(head[i] for i in key_at) for head in headers]
         session, summary = run.session, run.summary
         unchanged: set[int] = set()
-        slow: set[int] = set()
         if session.get_bind().dialect.name == "postgresql":
-            candidates = list(range(len(items)))  # ON CONFLICT sorts out the stored ones
+            candidates = list(range(len(spans)))  # ON CONFLICT sorts out the stored ones
         else:
             stored = stored_hashes(session, kind.model, kind.key, keys)
             candidates = []
@@ -205,9 +206,7 @@ class ColumnarReader:
                 if found is None:
                     candidates.append(i)
                 elif found == headers[i][-1]:
-                    unchanged.add(i)
-                else:
-                    slow.add(i)
+                    unchanged.add(i)  # (stored with other content: the per-record path, below)
         created: set[int] = set()
         if candidates:
             new = [headers[i] for i in candidates] if len(candidates) < len(headers) else headers
@@ -216,8 +215,7 @@ class ColumnarReader:
                     made, same = bulk.insert_new(session, NewRows(
                         kind.model.__table__, kind.key, self.header_columns, new,
                         [(kind.line_model.__table__, kind.parent_col, [c for c, _ in kind.line],
-                          [built[i][1] for i in candidates])],
-                        audit_entries(self.header_columns, new, kind.key)), "system")
+                          [lines[i] for i in candidates] if new is not headers else lines)]), "system")
                 created = {candidates[j] for j in made}
                 unchanged |= {candidates[j] for j in same}
             except StoreError:
@@ -225,11 +223,11 @@ class ColumnarReader:
         owners = summary.owners
         summary.created += len(created)
         summary.unchanged += len(unchanged)
-        for i, (rows, start, end, content_hash) in enumerate(items):
+        for i, (rows, start, end) in enumerate(spans):
             if i in created or i in unchanged:
                 owners[rows.owners[start]] += 1
             else:
-                self._per_record(rows, start, end, content_hash)
+                self._per_record(rows, start, end, headers[i][-1])
 
     def _per_record(self, rows: _Rows, start: int, end: int, content_hash: str) -> None:
         """Map a record's rows with the per-row mapper into the run's batch (``write_batch`` decides)."""

@@ -21,8 +21,10 @@ its control characters as ``\\xNN`` (``platform_adapters.tabular.control``), whi
 """
 from __future__ import annotations
 
+import gc
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -111,6 +113,21 @@ def _unattributed(attribution: Attribution, columns: ColumnMap, location: str) -
                    value=attribution.value, location=location)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a file is read: a chunk allocates hundreds of thousands of
+    short-lived strings and tuples, none in cycles, and each full collection walks every live object
+    (a quarter of the import's CPU at 50k rows). Memory stays bounded by the chunk; the collector is
+    back on (if it was) when the import ends, however it ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, profile: Profile,
                    owner_id: str | None, summary: ImportSummary, chunk_rows: int = 10_000,
                    progress: Callable[[int], None] | None = None, bulk: bool = True) -> None:
@@ -124,12 +141,13 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
     """
     run = TabularRun(session, import_pk=import_pk, path=path, kind=kind, profile=profile, owner_id=owner_id,
                      summary=summary, chunk_rows=chunk_rows, bulk=bulk)
-    if bulk and run.handler.columnar is not None:
-        from aggregator.ingest.columnar_import import ColumnarReader
+    with _collector_paused():
+        if bulk and run.handler.columnar is not None:
+            from aggregator.ingest.columnar_import import ColumnarReader
 
-        ColumnarReader(run).read(progress)
-    else:
-        run.read(progress)
+            ColumnarReader(run).read(progress)
+        else:
+            run.read(progress)
     if run.deferred:
         _second_pass(path, profile, run.columns, run.deferred, run.resolver, run.handler, run.sink, run.feed,
                      run.finish_pending, chunk_rows)

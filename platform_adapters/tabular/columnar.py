@@ -54,19 +54,23 @@ def _trimmed(texts: Sequence[str]) -> list[str]:
     """``[t.strip() for t in texts]``, found unnecessary with one search where no cell starts or ends
     with whitespace."""
     marked = "\x00" + "\x00".join(texts) + "\x00"
-    if _EDGE_SPACE.search(marked) is None:
+    if "".join(texts).isprintable():  # then the only whitespace is the space
+        if "\x00 " not in marked and " \x00" not in marked:
+            return list(texts)
+    elif _EDGE_SPACE.search(marked) is None:
         return list(texts)
     return [text.strip() for text in texts]
 
 
 def flagged_rows(columns: Iterable[Sequence[str]], max_chars: int) -> set[int]:
     """Rows holding a control character (other than tab, LF, CR) or a cell longer than ``max_chars``:
-    one search over each column's joined text, row by row only where it finds something."""
+    one look over each column's joined text (printable text holds no control character), row by row
+    only where it finds something."""
     flagged: set[int] = set()
     for column in columns:
         if not column:
             continue
-        if CONTROL_RE.search("\n".join(column)) is not None:
+        if not "".join(column).isprintable() and CONTROL_RE.search("\n".join(column)) is not None:
             flagged.update(i for i, text in enumerate(column) if CONTROL_RE.search(text) is not None)
         if max(map(len, column)) > max_chars:
             flagged.update(i for i, text in enumerate(column) if len(text) > max_chars)

@@ -100,10 +100,11 @@ def record_keys(columns: dict[str, list[str]], owners: list[str]) -> list[tuple[
 
 
 def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
-          line: Sequence[str]) -> list[tuple[tuple, list[tuple]]]:
-    """For each group ``(start, end)`` of ``ok`` rows (one outbound; ``owners``: each row's owner): the
-    header values in the order of ``header`` (``WarehouseShipment`` field names) and one tuple of line
-    values per row, numbered from 1, in the order of ``line`` (``WarehouseShipmentLine`` field names)."""
+          line: Sequence[str]) -> tuple[list[tuple], list[list[tuple]]]:
+    """For the groups ``(start, end)`` of ``ok`` rows (one outbound each; ``owners``: each row's owner):
+    each one's header values in the order of ``header`` (``WarehouseShipment`` field names) and each
+    one's line values, a tuple per row numbered from 1, in the order of ``line`` (``WarehouseShipmentLine``
+    field names)."""
     fields = values.fields
     header_columns = [owners if name == "owner_id" else fields[name] for name in header]
     heads = list(zip(*header_columns))  # a one-row group's header is its row's
@@ -113,14 +114,22 @@ def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, in
     for start, end in groups:
         numbers[start:end] = range(1, end - start + 1)
     lines = list(zip(*(numbers if name == "line_no" else fields[LINE_SOURCES[name]] for name in line)))
-    out = []
+    # a header field is its first value in the group: only a column holding both values and gaps can
+    # have it on a later row than the first
+    mixed = [j for j, column in enumerate(header_columns)
+             if j != weight_at and None in column and column.count(None) < len(column)]
+    heads_out: list[tuple] = []
+    lines_out: list[list[tuple]] = []
     for start, end in groups:
+        lines_out.append(lines[start:end])
         if end - start == 1:
-            out.append((heads[start], lines[start:end]))
+            heads_out.append(heads[start])
             continue
-        head = [value if value is not None else next((v for v in column[start + 1:end] if v is not None), None)
-                for value, column in zip(heads[start], header_columns)]
+        head = list(heads[start])
+        for j in mixed:
+            if head[j] is None:
+                head[j] = next((v for v in header_columns[j][start + 1:end] if v is not None), None)
         present = [w for w in weights[start:end] if w is not None]
         head[weight_at] = sum(present) if present else None
-        out.append((tuple(head), lines[start:end]))
-    return out
+        heads_out.append(tuple(head))
+    return heads_out, lines_out

@@ -136,7 +136,7 @@ def test_an_outbound_group_of_ok_rows_maps_as_map_rows_maps_it(rows: list[dict],
     result = outbound.map_rows(canonical, options)
     assert result.problems == () and result.record is not None
     aggregate = shipment_aggregate(result.record)
-    [(head, lines)] = outbound_columns.build(read, owners, [(0, len(rows))], [f for _, f in SHIPMENT_HEADER],
+    [head], [lines] = outbound_columns.build(read, owners, [(0, len(rows))], [f for _, f in SHIPMENT_HEADER],
                                              [f for _, f in SHIPMENT_LINE])
     assert dict(zip([c for c, _ in SHIPMENT_HEADER], head)) == {
         k: v for k, v in aggregate.values.items() if k != "content_hash"}

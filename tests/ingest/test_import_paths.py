@@ -176,6 +176,8 @@ def _mixed_outbound() -> str:
             *[f"OB-LONG,JYCK,SHIPPED,SHOPEE,S1,OL,L-{i},SKU-{i % 3},1,LOT-1,WH1,2026-03-05T08:00:00Z,,5,long"
               for i in range(9)],
             *_outbound_rows(range(6, 9), lines=1),
+            "OB-FRAC,JYCK,SHIPPED,SHOPEE,S1,OF,F-1,SKU-1,1,LOT-1,WH1,2026-03-05T08:00:00.25Z,"
+            "2026-03-05T08:00:01.000001+08:00,1,fractions of a second",
             "OB-2,JYCK,SHIPPED,SHOPEE,S1,O2,2-9,SKU-9,1,LOT-1,WH1,2026-03-03T08:00:00+08:00,,1,late line of OB-2",
             *_outbound_rows(range(9, 11)),
             _outbound_rows(range(9, 11))[-1],  # an exact repeat of the row before
@@ -246,3 +248,24 @@ def test_a_cumulative_reimport_touches_only_what_changed_on_both_paths(engine, t
     assert results[0] == results[1]
     updates = [dict(a) for a in results[0][1]["audit"] if dict(a)["action"] == "'update'"]
     assert [u["entity_key"] for u in updates] == ["'LUMINA|WH1|OB-2'"]  # the padded record is unchanged
+
+
+def test_a_clean_file_and_its_cumulative_reimport_go_the_fast_way_only(engine, tmp_path: Path, monkeypatch) -> None:
+    """The fast path must not fail quietly into the per-record one (which stores the same): a clean new
+    file, and the next day's file with one record more, never reach it."""
+    from aggregator.ingest import bulk, columnar_import
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a clean record went through the per-record path")
+
+    monkeypatch.setattr(bulk, "write_aggregate", refuse)
+    monkeypatch.setattr(columnar_import.ColumnarReader, "_per_record", refuse)
+    fraction = ("OB-FRAC,JYCK,SHIPPED,SHOPEE,S1,OF,F-1,SKU-1,1,LOT-1,WH1,2026-03-05T08:00:00.25Z,"
+                "2026-03-05T08:00:01.000001+08:00,1,fractions of a second")
+    day1 = [OUTBOUND_HEADER, *_outbound_rows(range(1, 40)), fraction]
+    (tmp_path / "day1.csv").write_text("\n".join(day1) + "\n", encoding="utf-8")
+    (tmp_path / "day2.csv").write_text("\n".join([*day1, *_outbound_rows(range(40, 41))]) + "\n", encoding="utf-8")
+    first = import_file(engine, "outbound", tmp_path / "day1.csv", owner_id="LUMINA", chunk_rows=25)
+    assert (first.status, first.created) == ("COMPLETED", 40)
+    again = import_file(engine, "outbound", tmp_path / "day2.csv", owner_id="LUMINA", chunk_rows=25)
+    assert (again.status, again.created, again.updated, again.unchanged) == ("COMPLETED", 1, 0, 40)
