@@ -1,5 +1,7 @@
 """The ``settlements`` stream's writer: a batch holds settlement lines and statements (the adapters'
 settlement mappers emit both); each goes to its own table by natural key, outcomes in batch order.
+Settlement lines go through ``store.marketplace_writer.write_settlement_lines`` (their ``record_hash``, a
+line stored under the previous hash version recognised as the same line: no audit entry).
 """
 from __future__ import annotations
 
@@ -9,13 +11,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from aggregator.store.fingerprint import content_hash
-from aggregator.store.marketplace_writer import settlement_values
-from aggregator.store.models.marketplace import SettlementLineRow
+from aggregator.store.marketplace_writer import write_settlement_lines
 from aggregator.store.models.settlement import StatementRow
 from aggregator.store.upsert import UpsertResult, upsert_many
 from platform_adapters.canonical import SettlementLine, Statement
 
-SETTLEMENT_KEY = ("platform", "shop_id", "statement_id", "transaction_id")
 STATEMENT_KEY = ("platform", "shop_id", "statement_id")
 
 
@@ -52,8 +52,7 @@ def write_settlement_records(session: Session, records: Sequence[Any], owner_id:
         raise TypeError(f"the settlements stream cannot store a {unknown}")
     results: list[UpsertResult | None] = [None] * len(records)
     if lines:
-        done = upsert_many(session, SettlementLineRow, [settlement_values(r, owner_id) for _, r in lines],
-                           SETTLEMENT_KEY)
+        done = write_settlement_lines(session, [r for _, r in lines], owner_id)
         for (index, _), result in zip(lines, done):
             results[index] = result
     if statements:
