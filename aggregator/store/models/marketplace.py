@@ -38,6 +38,7 @@ class OrderRow(Base):
         Index("ix_orders_shop_page", "platform", "shop_id", "source_updated_at", "id"),
         Index("ix_orders_order_id", "order_id"),
         Index("ix_orders_owner_stored", "owner_id", "stored_at"),  # matching: what changed since its last run
+        Index("ix_orders_owner_shop", "owner_id", "platform", "shop_id"),  # matching: an owner's shops, index-only
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
