@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -124,8 +125,7 @@ def _status(session: Session, adapter, event_row, event: WebhookEvent, order, pu
             for p in pushes):
         _note(session, event_row.id, "older than the stored order or another push of it")
         return Patched("stale")
-    lines = dict(session.execute(select(OrderLineRow.line_ref, OrderLineRow.raw_status)
-                                 .where(OrderLineRow.order_pk == order.id)).all())
+    lines = _StoredLines(session, order.id)
     pushed = adapter.webhook_order_status(event, StoredOrderStatus(order.status, order.raw_status, lines))
     if pushed is None:
         return Patched("deferred")
@@ -137,7 +137,7 @@ def _status(session: Session, adapter, event_row, event: WebhookEvent, order, pu
         .values(status=pushed.status.value, raw_status=pushed.raw_status, content_hash="")).rowcount
     if not changed:  # a writer got there between our read and our write: the re-read decides
         return Patched("deferred")
-    _lines(session, order.id, pushed.lines, set(lines))
+    _lines(session, order.id, pushed)
     changes = {"status": (order.status, pushed.status.value), "raw_status": (order.raw_status, pushed.raw_status)}
     key = f"{event_row.platform}|{event_row.shop_id}|{event_row.order_id}"
     write_audit(session, entity="orders", key=key, action="update", owner_id=order.owner_id,
@@ -151,15 +151,35 @@ def _status(session: Session, adapter, event_row, event: WebhookEvent, order, pu
     return Patched("applied")
 
 
-def _lines(session: Session, order_pk: int, changed: dict, stored: set[str]) -> None:
-    """The pushed line statuses: one statement when every line takes the same one (Shopee)."""
-    values = set(changed.values())
-    if changed and set(changed) == stored and len(values) == 1:
-        status, raw = values.pop()
+class _StoredLines(Mapping):
+    """The order's stored lines (ref → raw status), read when an adapter first looks at them."""
+
+    def __init__(self, session: Session, order_pk: int) -> None:
+        self._session, self._order_pk, self._lines = session, order_pk, None
+
+    def _read(self) -> dict:
+        if self._lines is None:
+            self._lines = dict(self._session.execute(select(OrderLineRow.line_ref, OrderLineRow.raw_status)
+                                                     .where(OrderLineRow.order_pk == self._order_pk)).all())
+        return self._lines
+
+    def __getitem__(self, ref: str):
+        return self._read()[ref]
+
+    def __iter__(self):
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+
+def _lines(session: Session, order_pk: int, pushed) -> None:
+    """The pushed line statuses: one statement for every line (Shopee), else one per line it names."""
+    if pushed.every_line is not None:
+        status, raw = pushed.every_line
         session.execute(update(OrderLineRow).where(OrderLineRow.order_pk == order_pk)
                         .values(status=status.value, raw_status=raw))
-        return
-    for ref, (status, raw) in changed.items():
+    for ref, (status, raw) in pushed.lines.items():
         session.execute(update(OrderLineRow).where(OrderLineRow.order_pk == order_pk, OrderLineRow.line_ref == ref)
                         .values(status=status.value, raw_status=raw))
 

@@ -70,7 +70,7 @@ class WebhookEvent:
 @dataclass(frozen=True, slots=True)
 class StoredOrderStatus:
     """An order's status as stored here, for an adapter to tell what a status push makes of it:
-    ``lines`` maps each stored line's ref to its raw status."""
+    ``lines`` maps each stored line's ref to its raw status (read from the store when first used)."""
 
     status: str
     raw_status: str
@@ -80,11 +80,13 @@ class StoredOrderStatus:
 @dataclass(frozen=True, slots=True)
 class PushedStatus:
     """The order's status after a status push, when the push alone says it: the header's status and
-    raw status, and the new (status, raw status) of the lines it changes (by line ref)."""
+    raw status, and the new (status, raw status) of the lines it changes (by line ref), or of every
+    line (``every_line``)."""
 
     status: OrderStatus
     raw_status: str
     lines: Mapping[str, tuple[OrderStatus, str]]
+    every_line: tuple[OrderStatus, str] | None = None
 
 
 class OrderSource(Protocol):

@@ -78,7 +78,7 @@ def order_status(event: WebhookEvent, stored: StoredOrderStatus) -> PushedStatus
     status = unified_status(raw)
     if event.kind != "ORDER_STATUS" or status is OrderStatus.UNKNOWN:
         return None
-    return PushedStatus(status, raw, {ref: (status, raw) for ref in stored.lines})
+    return PushedStatus(status, raw, {}, every_line=(status, raw))
 
 
 def _ids(value) -> list[str]:
