@@ -10,7 +10,7 @@ below 10^8). Exports that must carry the exact rate never use this.
 """
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from fx.currencies import minor_units
 
@@ -43,9 +43,9 @@ def format_amount(amount: object, currency: str | None) -> str:
         digits = minor_units(currency) if currency else None
     except ValueError:  # UnknownCurrency
         digits = None
-    if digits is not None:
-        quantum = Decimal(1).scaleb(-digits)
-        exact = value.quantize(quantum) if value == value.quantize(quantum, rounding=ROUND_HALF_UP) else None
-        value = exact if exact is not None else value.normalize()
-    text = format(value, "f")
-    return "0" + text[2:] if text.startswith("-0") and not value else text
+    text = format(value, "f")  # every digit the amount has, whatever its length: no context rounding
+    if digits is not None:  # zeros past the minor units dropped, missing ones added, on the text itself
+        whole, _, fraction = text.partition(".")
+        fraction = fraction.rstrip("0").ljust(digits, "0")
+        text = f"{whole}.{fraction}" if fraction else whole
+    return text[1:] if text.startswith("-") and value.is_zero() else text

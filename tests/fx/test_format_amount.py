@@ -57,3 +57,22 @@ def test_report_and_export_frames_print_their_amounts_with_the_currency() -> Non
     out = io.StringIO()
     render_frame(frame, "csv", out)
     assert out.getvalue().splitlines()[1:] == ["A,5,60000,VND,1.5", "B,2,12.50,USD,2.0", "C,1,,JPY,3.0"]
+
+
+@given(st.integers(-10**40, 10**40), st.integers(0, 40), st.sampled_from([*CURRENCIES, "KWD", "XYZ", None]))
+def test_an_amount_longer_than_the_decimal_context_is_printed_whole(units: int, scale: int,
+                                                                    currency: str | None) -> None:
+    """More significant digits than the default decimal context holds (28), or a magnitude past it, are
+    printed exactly all the same: no InvalidOperation, no digit rounded away (a precision of 28 rounded
+    0.1234567890123456789012345678901 to …5679 and refused 10^30 USD)."""
+    amount = Decimal(units).scaleb(-scale)
+    text = format_amount(amount, currency)
+    assert Decimal(text) == amount and "E" not in text
+
+
+def test_three_minor_units_negative_amounts_and_long_fractions() -> None:
+    assert [format_amount(Decimal(a), c) for a, c in [
+        ("-12.5", "KWD"), ("-0.0005", "BHD"), ("0.1234567890123456789012345678901", "USD"), ("1E+30", "USD"),
+        ("-0E+3", "VND"), ("0E-7", "USD"), ("12.3450", "XYZ")]] == [
+        "-12.500", "-0.0005", "0.1234567890123456789012345678901", "1000000000000000000000000000000.00", "0",
+        "0.00", "12.3450"]
