@@ -59,7 +59,8 @@ def test_amounts_are_written_with_their_currencys_minor_units(web, web_world) ->
     from fx.display import format_amount
 
     cases = [("873000.0", "VND"), ("12.5", "USD"), ("-0.50", "JPY"), ("6663.1950", "USD"), ("2226780", "IDR"),
-             ("1000", "KRW"), ("1.000", "BHD"), ("7", None)]
+             ("1000", "KRW"), ("1.000", "BHD"), ("7", None), ("-0.0", "VND"), ("-0.000", "USD"),
+             ("-0.0005", "BHD"), ("-12.5", "KWD")]
     web.sign_in("finance", "#/finance")
     written = web.evaluate("async (cases) => { const dom = await import('/static/js/dom.js');"
                            " return cases.map(([a, c]) => dom.amountText(a, c)); }", cases)

@@ -130,7 +130,8 @@ export function amountText(amount, currency) {
   if (digits === null || !/^[-+]?\d+(\.\d*)?$/.test(text)) return text;
   const [whole, fraction = ""] = text.split(".");
   const kept = fraction.replace(/0+$/, "").padEnd(digits, "0");
-  return kept ? `${whole}.${kept}` : whole;
+  const written = kept ? `${whole}.${kept}` : whole;
+  return /^-0(\.0*)?$/.test(written) ? written.slice(1) : written; // no "-0" (as the server writes a zero)
 }
 
 export function money(amount, currency) {
