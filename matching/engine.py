@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from matching import checks, documents, ladder, linker
 from matching.crosswalk import SkuCrosswalk
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import member, prepare, sort_rows
+from matching.frames import change_points, member, prepare, sort_rows
 from matching.sku_facts import empty_facts, sku_facts
 
 STEPS = ("order_shipment", "shipment_lot", "lot_receipt", *documents.RECEIPT_STEPS)
@@ -83,17 +81,6 @@ def prepare_frames(inp: MatchInput) -> dict[str, pd.DataFrame]:
     return {kind: prepare(kind, getattr(inp, kind), cross) for kind in FRAME_KINDS}
 
 
-def _repeats(keys: pd.Series) -> np.ndarray:
-    """True for each row whose key equals the previous row's (``keys`` sorted, never missing)."""
-    out = np.zeros(len(keys), dtype=bool)
-    if len(keys) > 1:
-        values = pa.array(keys)
-        values = pa.chunked_array([values]) if isinstance(values, pa.Array) else values
-        same = pc.equal(values.slice(1), values.slice(0, len(keys) - 1)).fill_null(False)
-        out[1:] = same.to_numpy(zero_copy_only=False)
-    return out
-
-
 def canonical_frames(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The same rows of each frame in the engine's order: sorted by key and content hash, and for the kinds
     whose repeated keys are duplicates, the first copy of every key first and the further copies after
@@ -104,7 +91,7 @@ def canonical_frames(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
         by = ["step", "left_key", "right_key", "row_hash"] if kind == "manual_links" else ["key", "row_hash"]
         ordered = sort_rows(frame, by)
         if kind in _DUPLICATE_KIND and len(ordered) > 1:
-            repeat = _repeats(ordered["key"])
+            repeat = ~change_points(ordered, ["key"])
             if repeat.any():
                 ordered = ordered.take(np.concatenate([np.flatnonzero(~repeat), np.flatnonzero(repeat)])
                                        ).reset_index(drop=True)

@@ -191,6 +191,24 @@ def row_hashes(kind: str, frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame[source_columns(kind, frame)], index=False).to_numpy(np.uint64)
 
 
+def change_points(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """True for each row whose ``columns`` differ from the previous row's (the first row: True); missing
+    equals missing. Compared by Arrow, no Python per row."""
+    n = len(frame)
+    out = np.ones(n, dtype=bool)
+    if n < 2:
+        return out
+    out[1:] = False
+    for column in columns:
+        values = pa.array(frame[column])
+        values = pa.chunked_array([values]) if isinstance(values, pa.Array) else values
+        after, before = values.slice(1), values.slice(0, n - 1)
+        differ = pc.not_equal(after, before).fill_null(True)
+        both_missing = pc.and_(pc.is_null(after), pc.is_null(before))
+        out[1:] |= pc.and_(differ, pc.invert(both_missing)).to_numpy(zero_copy_only=False)
+    return out
+
+
 def sort_rows(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``frame`` sorted by ``columns`` (ascending, missing last, stable), index reset; sorted by Arrow,
     which sorts a million string keys several times faster than pandas' lexsort on Arrow strings. Strings

@@ -40,7 +40,7 @@ import pandas as pd
 from matching.engine import (FRAME_KINDS, MatchInput, MatchResult, MatchSettings, Prepared, assemble, canonical_frames,
                              match_prepared)
 from matching.crosswalk import SkuCrosswalk
-from matching.frames import member, prepare
+from matching.frames import change_points, member, prepare
 from matching.sku_facts import SKU_FACT_COLUMNS, sku_facts
 from matching.state import PreparedState, apply_changes, prepare_state
 
@@ -188,15 +188,36 @@ def _facts(state: PreparedState) -> pd.DataFrame:
     return sku_facts(state.frames["order_lines"], state.frames["receipt_lines"], state.crosswalk)
 
 
-def _by_blocks(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Rows ordered by ``columns`` only, keeping their order inside each block of equal values: the links
-    (exceptions) of one step and partition come from one run, already in the engine's order, so this is the
-    order a full run gives, without comparing the long keys."""
-    codes = []
-    for column in columns:
-        code, uniques = pd.factorize(frame[column], sort=True)
-        codes.append(np.where(code < 0, len(uniques), code))  # missing last
-    return frame.take(np.lexsort(codes[::-1])).reset_index(drop=True)
+def _runs(frame: pd.DataFrame, columns: list[str]) -> list[tuple[tuple, int, int]]:
+    """(values of ``columns``, start, end) of each run of rows with equal values."""
+    starts = np.flatnonzero(change_points(frame, columns))
+    ends = np.append(starts[1:], len(frame))
+    values = zip(*(frame[c].take(starts).tolist() for c in columns))
+    return list(zip(values, starts.tolist(), ends.tolist()))
+
+
+def _merged(previous: pd.DataFrame, fresh: pd.DataFrame, redo: set[str], changed: set[str],
+            columns: list[str]) -> pd.DataFrame:
+    """``previous``'s rows outside ``redo`` and ``fresh``'s inside ``changed``, ordered by ``columns`` (which
+    include ``partition``) and in their own order inside each block of equal values. Each block comes whole
+    from one run, already in the engine's order, so this is the order a full run gives; the rows are cut
+    and joined as slices (no row-by-row copy of the kept links)."""
+    at = columns.index("partition")
+    pieces = [(tuple((pd.isna(v), "" if pd.isna(v) else v) for v in values), source, start, end)
+              for source, frame, keep in ((0, previous, lambda part: pd.isna(part) or part not in redo),
+                                          (1, fresh, lambda part: not pd.isna(part) and part in changed))
+              for values, start, end in _runs(frame, columns) if keep(values[at])]
+    pieces.sort(key=lambda piece: piece[0])  # stable: a block split in several runs keeps its order
+    slices: list[list] = []
+    for _, source, start, end in pieces:
+        if slices and slices[-1][0] == source and slices[-1][2] == start:
+            slices[-1][2] = end  # the next run of the same frame: one slice
+        else:
+            slices.append([source, start, end])
+    frames = (previous, fresh)
+    if not slices:
+        return previous.iloc[0:0].reset_index(drop=True)
+    return pd.concat([frames[source].iloc[start:end] for source, start, end in slices], ignore_index=True)
 
 
 def match_full(inp: MatchInput, settings: MatchSettings | None = None) -> MatchResult:
@@ -226,13 +247,9 @@ def rematch(state: PreparedState, previous: MatchResult, settings: MatchSettings
     if not redo:
         return MatchResult(previous.links, previous.exceptions, (), current, state=state)
     fresh = match_prepared(restrict(state, members, changed), settings, partitions=changed)
-    links = pd.concat([previous.links[~member(previous.links["partition"], sorted(redo))],
-                       fresh.links[member(fresh.links["partition"], sorted(changed))]], ignore_index=True)
-    exceptions = pd.concat([previous.exceptions[~member(previous.exceptions["partition"], sorted(redo))],
-                            fresh.exceptions[member(fresh.exceptions["partition"], sorted(changed))]],
-                           ignore_index=True)
-    return MatchResult(_by_blocks(links, ["step", "partition"]), _by_blocks(exceptions, ["partition"]),
-                       tuple(sorted(redo)), current, state=state)
+    links = _merged(previous.links, fresh.links, redo, changed, ["step", "partition"])
+    exceptions = _merged(previous.exceptions, fresh.exceptions, redo, changed, ["partition"])
+    return MatchResult(links, exceptions, tuple(sorted(redo)), current, state=state)
 
 
 def match_changes(previous: MatchResult, changes: MatchInput, removed: Mapping[str, Iterable[str]] | None = None,
