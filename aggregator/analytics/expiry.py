@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from fx.currencies import is_known
 from fx.money import Money
 
 EXPIRY_COLUMNS = ["warehouse_code", "sku", "lot_id", "batch_no", "expiry_date", "days_to_expiry", "on_hand",
@@ -28,11 +29,12 @@ NEAR_DAYS = 30
 
 
 def _value(unit, qty: float, currency: str | None) -> Decimal | None:
-    """The units' value at cost, to the cost currency's minor units (none without a unit cost)."""
+    """The units' value at cost, to the cost currency's minor units (none without a unit cost); exact when
+    the currency has no ISO 4217 minor units to round to (a code a 3PL file wrote that ISO does not list)."""
     if unit is None or (isinstance(unit, float) and math.isnan(unit)):
         return None
     value = Decimal(str(unit)) * Decimal(str(qty))
-    return Money(value, currency).round().amount if isinstance(currency, str) and currency else value
+    return Money(value, currency).round().amount if isinstance(currency, str) and is_known(currency) else value
 
 
 def expiry_risk(lots: pd.DataFrame, daily: dict[tuple[str, str], float], as_of: datetime, *,

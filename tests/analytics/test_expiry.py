@@ -27,6 +27,17 @@ def _lot(lot_id: str, days: int | None, units: int, sku: str = "A", cost: str | 
             "unit_cost": Decimal(cost) if cost else None, "currency": "MYR"}
 
 
+def test_value_at_risk_in_a_currency_iso_does_not_list_is_kept_exact() -> None:
+    """A stock file may name a well-formed code ISO 4217 does not list (a lot's cost in 'XYZ'): its value at
+    risk is the exact product, not a failed report (rounding to minor units raised UnknownCurrency)."""
+    lots = pd.DataFrame([{**_lot("L1", 5, 3, cost="1.005"), "currency": "XYZ"}, {**_lot("L2", 5, 3, cost="1.005")},
+                         {**_lot("L3", 5, 3, cost="1.005"), "currency": "KWD"}])
+    table = expiry_risk(lots, {}, AS_OF).set_index("lot_id")
+    assert table.loc["L1", "value_at_risk"] == Decimal("3.015") and table.loc["L1", "currency"] == "XYZ"
+    assert table.loc["L2", "value_at_risk"] == Decimal("3.02")  # MYR: two minor units
+    assert table.loc["L3", "value_at_risk"] == Decimal("3.015")  # KWD: three
+
+
 def test_first_expiry_first_out_on_a_hand_built_case() -> None:
     lots = pd.DataFrame([_lot("L2", 40, 50), _lot("L1", 10, 30), _lot("L3", None, 7), _lot("OLD", -1, 4),
                          _lot("IDLE", 90, 12, sku="B")])
