@@ -15,8 +15,9 @@ of every owner three ways:
 * the same with 2 worker processes (``--concurrency 2``).
 
 Printed per way: wall time from the first message sent to the last run recorded, partitions per second,
-CPU seconds (this process for in-process; the worker's process tree from /proc for Celery), the load
-average, and whether the stored links, title ledger and lot values equal the in-process ones.
+CPU seconds (this process for in-process; the worker's process tree from /proc for Celery) and those of
+the PostgreSQL backends serving the database (same host, /proc), the load average, and whether the
+stored links, title ledger and lot values equal the in-process ones.
 """
 from __future__ import annotations
 
@@ -121,12 +122,33 @@ def tree_cpu_seconds(pid: int) -> float:
     return sum(times.get(p, 0.0) for p in tree)
 
 
+def process_cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # gone (a backend closed): its time is not counted
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def database_cpu(engine) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving this database (the server on this host)."""
+    with engine.connect() as conn:
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars()
+        return {pid: process_cpu_seconds(pid) for pid in pids}
+
+
+def database_cpu_since(engine, before: dict[int, float]) -> float:
+    now = database_cpu(engine)
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in now.items())
+
+
 def in_process(engine, owners: list[str]) -> dict:
-    start_load = load()
+    start_load, db = load(), database_cpu(engine)
     cpu, wall = time.process_time(), time.perf_counter()
     for owner in owners:
         run_match(engine, full=True, owner_id=owner)
-    return {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "load": (start_load, load())}
+    return {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu, "load": (start_load, load()),
+            "db": database_cpu_since(engine, db)}
 
 
 def with_workers(url: str, engine, owners: list[str], processes: int, data_dir: Path) -> dict:
@@ -148,7 +170,8 @@ def with_workers(url: str, engine, owners: list[str], processes: int, data_dir: 
             time.sleep(1.0)  # its pool processes up
             with Session(engine) as session:
                 mark = session.scalar(select(func.max(JobRun.id))) or 0
-            start_load, cpu, wall = load(), tree_cpu_seconds(worker.pid), time.perf_counter()
+            start_load, db = load(), database_cpu(engine)
+            cpu, wall = tree_cpu_seconds(worker.pid), time.perf_counter()
             for owner in owners:
                 app.send_task("aggregator.match_owner", args=[owner, True], queue=settings.task_queue)
             while True:
@@ -162,6 +185,7 @@ def with_workers(url: str, engine, owners: list[str], processes: int, data_dir: 
                     raise SystemExit(f"the worker stopped:\n{log_path.read_text()[-3000:]}")
                 time.sleep(0.05)
             elapsed, used = time.perf_counter() - wall, tree_cpu_seconds(worker.pid) - cpu
+            db_used = database_cpu_since(engine, db)
         finally:
             worker.terminate()
             worker.wait(timeout=60)
@@ -169,7 +193,7 @@ def with_workers(url: str, engine, owners: list[str], processes: int, data_dir: 
     if failed:
         raise SystemExit("a run failed: " + "; ".join(failed))
     workers = {w for r in runs for w in (r.result or {}).get("workers", [])}
-    return {"wall": elapsed, "cpu": used, "load": (start_load, load()), "workers": len(workers)}
+    return {"wall": elapsed, "cpu": used, "db": db_used, "load": (start_load, load()), "workers": len(workers)}
 
 
 def main() -> None:
@@ -207,7 +231,8 @@ def main() -> None:
             extra = "" if "equal" not in r else (f"; {r['workers']} worker process(es) took part; stored links, title "
                                                  f"and lot values {'equal' if r['equal'] else 'DIFFER from'} in-process")
             print(f"  {label:<28} {r['wall']:7.2f} s  {partitions / r['wall']:6.2f} partitions/s  "
-                  f"CPU {r['cpu']:7.2f} s  ({base / r['wall']:.2f}x in-process, {one / r['wall']:.2f}x 1 worker)  "
+                  f"CPU {r['cpu']:7.2f} s + database {r['db']:6.2f} s  "
+                  f"({base / r['wall']:.2f}x in-process, {one / r['wall']:.2f}x 1 worker)  "
                   f"load {r['load'][0]} -> {r['load'][1]}{extra}")
         engine.dispose()
     finally:
