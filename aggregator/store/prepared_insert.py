@@ -74,15 +74,16 @@ def converters(dialect: Any, table: Any, columns: Sequence[str]) -> list[tuple[i
 
 def _converted(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list:
     processors = converters(dialect, table, columns)
-    if not processors:
+    if not processors or not rows:
         return list(rows)
-    converted = []
-    for row in rows:
-        row = list(row)
-        for i, process in processors:
-            row[i] = process(row[i])
-        converted.append(row)
-    return converted
+    cells = list(zip(*rows))  # column by column; an instant repeated in a batch is converted once
+    for i, process in processors:
+        if isinstance(table.c[columns[i]].type, UTCDateTime):  # equal instants convert alike
+            done: dict = {}
+            cells[i] = [done[v] if v in done else done.setdefault(v, process(v)) for v in cells[i]]
+        else:
+            cells[i] = list(map(process, cells[i]))
+    return list(zip(*cells))
 
 
 def _statement(dialect: Any, table: Any, columns: Sequence[str], placeholder: str, suffix: str = "") -> str:
