@@ -77,7 +77,9 @@ def in_transit(session: Session, owner_id: str, period: str | None = None, *, at
     if days:
         last = series[series["day"] == days[-1].isoformat()]
         moving = last[last["in_transit"]]
-        held = (f"{Money(sum(moving['value'], Money.zero(base).amount), base).round()} at cost "
+        # the totals' figure: the exact sum rounded once (a sum of the rows' rounded values can differ from it)
+        value = totals.loc[totals["day"] == days[-1].isoformat(), "in_transit_value"]
+        held = (f"{Money(value.iloc[0], base)} at cost "
                 f"({int(moving['qty'].sum())} units"
                 + (f", {int(moving['unvalued_qty'].sum())} of them without a cost" if moving["unvalued_qty"].sum()
                    else "") + ")") if len(moving) else "nothing"

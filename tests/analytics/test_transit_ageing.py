@@ -142,6 +142,8 @@ def test_in_transit_is_valued_like_the_title_position_at_one_explicit_instant(an
     expected = Money(sum(valued["value"], Decimal(0)), "CNY").round().amount
     assert totals.loc[totals["day"] == day.isoformat(), "total_value"].iloc[0] == expected > 0
     assert int(totals.loc[totals["day"] == day.isoformat(), "total_qty"].iloc[0]) == int(valued["qty"].sum())
+    moving = totals.loc[totals["day"] == day.isoformat(), "in_transit_value"].iloc[0]  # the note says the table's
+    assert f"in transit at the as-of instant: {Money(moving, 'CNY')} at cost" in report.notes[1], report.notes[1]
     earlier = last - timedelta(days=20)
     with Session(engine) as session:
         given = in_transit(session, owner_id, at=earlier)
