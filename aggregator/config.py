@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     task_queue: str = "aggregator"
     sync_interval_seconds: int = Field(default=300, description="how often every active shop is synced")
     match_interval_seconds: int = Field(default=900, description="how often matching runs for every owner")
-    sync_concurrency: int = Field(default=8, ge=1, le=64, description=(
+    sync_concurrency: int = Field(default=16, ge=1, le=64, description=(
         "how many (shop, stream) runs the sync command, the demo and the embedded scheduler run at once "
         "(each shop keeps its own rate limit; 1 = one after another)"))
     sync_lag_seconds: int = Field(default=60, description="stop windows this far before now (late writes)")

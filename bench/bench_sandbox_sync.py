@@ -220,8 +220,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--faults", default=None, help='fault plan for the sandbox, e.g. "429=0.01,5xx=0.01"')
     parser.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: a temporary SQLite file)")
-    parser.add_argument("--workers", type=int, default=8,
-                        help="shops at once in the pooled phases (the product's sync_concurrency default)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="shops at once in the pooled phases (default: the product's sync_concurrency)")
     args = parser.parse_args()
 
     # the modules the phases use are imported before any is timed (importing them costs seconds of CPU
@@ -229,6 +229,9 @@ def main() -> None:
     import aggregator.store.models  # noqa: F401
     import aggregator.sync.marketplace  # noqa: F401
     import aggregator.sync.pool  # noqa: F401
+    if args.workers is None:
+        from aggregator.config import Settings
+        args.workers = Settings.model_fields["sync_concurrency"].default
 
     print("bench_sandbox_sync")
     for line in machine_context():
