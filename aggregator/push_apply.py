@@ -12,7 +12,8 @@ own transaction (``webhooks.receive``; ``patch`` in one of its own for a push fe
   in whatever order they are applied). The order's ``content_hash`` is cleared, so the re-read that
   follows compares the row in full; the change is audited and told (``order.status_changed``);
 * a tracking number, into the stored package and its lines; the event is then done (the push carries
-  all the change there is: no re-read).
+  all the change there is: no re-read), unless another tracking push of the order names another
+  number: a tracking push has no time of change, so the re-read (the platform) decides between them.
 
 An order that is not stored, or a push the adapter cannot read alone, is left to the re-read.
 
@@ -101,7 +102,7 @@ def patch_in(session: Session, event_row: PushRef | WebhookEventRow, event: Webh
     order = session.execute(query).first()
     # this order's pushes: is this one still to apply, and is any status push of it newer?
     pushes = session.execute(select(WebhookEventRow.id, WebhookEventRow.kind, WebhookEventRow.status,
-                                    WebhookEventRow.source_updated_at).where(
+                                    WebhookEventRow.source_updated_at, WebhookEventRow.raw_status).where(
         WebhookEventRow.platform == event_row.platform, WebhookEventRow.shop_id == event_row.shop_id,
         WebhookEventRow.order_id == event_row.order_id)).all()
     if order is None or any(p.id == event_row.id and p.status != "received" for p in pushes):
@@ -116,7 +117,7 @@ def patch_in(session: Session, event_row: PushRef | WebhookEventRow, event: Webh
 
 def _status(session: Session, adapter, event_row, event: WebhookEvent, order, pushes) -> Patched:
     if event.kind == "TRACKING_NUMBER":
-        return _tracking(session, event_row, event, order)
+        return _tracking(session, event_row, event, order, pushes)
     if not hasattr(adapter, "webhook_order_status") or event_row.source_updated_at is None:
         return Patched("deferred")
     pushed_at = event_row.source_updated_at
@@ -184,12 +185,20 @@ def _lines(session: Session, order_pk: int, pushed) -> None:
                         .values(status=status.value, raw_status=raw))
 
 
-def _tracking(session: Session, event_row: PushRef | WebhookEventRow, event: WebhookEvent, order) -> Patched:
-    """A package's tracking number from the push itself; done when the package is stored."""
+def _tracking(session: Session, event_row: PushRef | WebhookEventRow, event: WebhookEvent, order,
+              pushes) -> Patched:
+    """A package's tracking number from the push itself; done when the package is stored. A tracking
+    push carries no time of change, so when another tracking push of the order names another number,
+    which one is newer only the platform can tell: both are left to the re-read (written in arrival
+    order, a late delivery of the older number would overwrite the newer one for good)."""
     order_pk = order.id
     number = (event.raw_status or "").strip()
     package = event.package_id
     if not number or not package:
+        return Patched("deferred")
+    stored_as = (event.raw_status or "")[:64].strip()  # as ``webhooks._insert`` stores the number
+    if any(p.kind == "TRACKING_NUMBER" and p.id != event_row.id and (p.raw_status or "").strip() != stored_as
+           for p in pushes):
         return Patched("deferred")
     stored = session.execute(select(OrderPackageRow.id, OrderPackageRow.tracking_number).where(
         OrderPackageRow.order_pk == order_pk, OrderPackageRow.package_id == package)).first()

@@ -216,6 +216,41 @@ def test_tracking_push_is_written_from_the_push(engine, world) -> None:
     assert stored is None or stored != number
 
 
+def test_a_late_older_tracking_push_does_not_overwrite_the_newer_number(engine, world) -> None:
+    """Tracking pushes carry no time of change: with two numbers pushed for one order, the second
+    applied is left to the re-read (the platform's number), not written over the first."""
+    sandbox, vault, shops, moved = world
+    key, raw, order = next(m for m in moved if m[0][0] == "shopee" and m[2].packages)
+    package = order.packages[0]
+    order_pk = row(engine, key).id
+
+    def tracking_push(number: str, timestamp: int) -> int:
+        message = {"data": {"ordersn": order.order_id, "forder_id": "", "package_number": package.package_id,
+                            "tracking_no": number}, "shop_id": int(key[1]), "code": 4, "timestamp": timestamp}
+        body = json.dumps(message, separators=(",", ":"))
+        with session_scope(engine) as session:
+            pk, = store_event(session, "shopee", get_adapter("shopee").webhook_parse(body.encode()), body,
+                              None).to_apply
+        return pk
+
+    def stored_number() -> str | None:
+        with Session(engine) as session:
+            return session.scalar(select(OrderPackageRow.tracking_number).where(
+                OrderPackageRow.order_pk == order_pk, OrderPackageRow.package_id == package.package_id))
+
+    newer = tracking_push("SPXMY0000000002", 2)
+    assert apply(engine, vault, newer) == "applied" and stored_number() == "SPXMY0000000002"
+    older = tracking_push("SPXMY0000000001", 1)  # delivered late (a retried delivery)
+    pool = CountingPool()
+    try:
+        apply(engine, vault, older, pool)
+    finally:
+        pool.close()
+    assert pool.calls["/api/v2/order/get_order_detail"] == 1, pool.calls  # the platform decides
+    assert stored_number() == package.tracking_number != "SPXMY0000000001"
+    assert event_row(engine, older).status != "received"
+
+
 def test_a_push_finding_the_shop_drained_elsewhere_is_picked_up(engine, world) -> None:
     sandbox, vault, shops, moved = world
     key, raw, order = next(m for m in moved if m[0][0] == "tiktok")
