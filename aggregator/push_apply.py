@@ -23,8 +23,9 @@ ids per call, Lazada /order/get per order and /orders/items/get for 50), under t
 ``push:<shop_pk>``, so one worker of all processes drains a shop at a time and the pushes arriving while
 it reads wait for its next batch instead of spending calls of their own: the shop's call budget
 (the per-shop rate limiter) is spent once per batch, not once per push. Each event gets its order's
-outcome (applied, unchanged, stale, failed). An order that got a new push while it was being read is
-left to the next batch (what was read may be older than what that push wrote). The drain looks again
+outcome (applied, unchanged, stale, failed). An order that got a new order push while it was being
+read is left to the next batch (what was read may be older than what that push wrote); another kind
+of push of the order (a return) re-reads it in its own apply and holds nothing up. The drain looks again
 after releasing its lease, so a push that found the lease taken is never left behind; one whose
 worker died before its re-read is drained by ``resume_stalled`` (the ``recover-lost-pushes`` job).
 """
@@ -323,6 +324,7 @@ def _reread(engine: Engine, vault: Vault, shop: ShopRow, batch: list[tuple[int, 
             pushed_again = set(session.scalars(select(WebhookEventRow.order_id).where(
                 WebhookEventRow.platform == shop.platform, WebhookEventRow.shop_id == shop.shop_id,
                 WebhookEventRow.status == "received", WebhookEventRow.id > last,
+                WebhookEventRow.kind.in_(ORDER_KINDS),  # a return push re-reads the order in its own apply
                 WebhookEventRow.order_id.in_(order_ids))))
             written: dict[str, str] = {}
             counts = refresh_counts()

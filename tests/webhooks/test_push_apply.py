@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -249,6 +250,27 @@ def test_a_late_older_tracking_push_does_not_overwrite_the_newer_number(engine, 
     assert pool.calls["/api/v2/order/get_order_detail"] == 1, pool.calls  # the platform decides
     assert stored_number() == package.tracking_number != "SPXMY0000000001"
     assert event_row(engine, older).status != "received"
+
+
+def test_a_return_push_of_the_order_waiting_its_turn_does_not_hold_the_drain(engine, world) -> None:
+    """A return push of the same order (TikTok sends type 11 with the type 1 of a cancellation) is
+    re-read by its own apply, after the drain on a one-process worker: the drain closes the status
+    push instead of re-reading the order again and again while the return push is 'received'."""
+    sandbox, vault, shops, moved = world
+    key, raw, order = next(m for m in moved if m[0][0] == "tiktok")
+    shop = shops[key[:2]]
+    pks = push(engine, sandbox, order, raw, int(sandbox.state.now))
+    with session_scope(engine) as session:
+        session.add(WebhookEventRow(platform="tiktok", event_id=f"return-{order.order_id}", owner_id=shop.owner_id,
+                                    shop_id=shop.shop_id, kind="RETURN_STATUS", order_id=order.order_id,
+                                    status="received", body="{}"))
+    reads: list[int] = []
+    worker = threading.Thread(target=lambda: reads.append(drain(engine, vault, shop)), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "the drain re-reads the order while the return push waits"
+    assert reads == [1]
+    assert event_row(engine, pks[0]).status == "applied" and row(engine, key).raw_status == raw
 
 
 def test_a_push_finding_the_shop_drained_elsewhere_is_picked_up(engine, world) -> None:
