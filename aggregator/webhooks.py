@@ -234,9 +234,12 @@ def apply(engine: Engine, vault: Vault, event_pk: int, transports: TransportPool
     except Exception as exc:  # noqa: BLE001 - kept on the event for the operator, never lost
         log.warning("applying webhook event %s failed: %s", event_pk, exc)
         status, detail = "failed", redact_text(f"{type(exc).__name__}: {exc}")
-    with session_scope(engine) as session:
-        session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_pk)
-                        .values(status=status, detail=detail))
+    with session_scope(engine) as session:  # never over an outcome given meanwhile (a drain's earlier batch)
+        written = session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_pk,
+                                                                WebhookEventRow.status == event.status)
+                                  .values(status=status, detail=detail)).rowcount
+        if not written:
+            status = session.scalar(select(WebhookEventRow.status).where(WebhookEventRow.id == event_pk))
     return status
 
 

@@ -297,3 +297,27 @@ def test_a_push_whose_worker_died_is_re_read_by_the_recovery_job(engine, world) 
     with Session(engine) as session:
         statuses = set(session.scalars(select(WebhookEventRow.status).where(WebhookEventRow.id.in_(pks))))
     assert statuses == {"applied"} and row(engine, key).raw_status == raw
+
+
+def test_a_drain_failing_after_the_push_was_applied_keeps_its_outcome(engine, world, monkeypatch) -> None:
+    """A drain that applies this push in one batch and then fails in a later one: the push stays
+    'applied' with its detail, not 'failed' over the outcome it already had."""
+    import aggregator.webhooks as webhooks
+
+    sandbox, vault, shops, moved = world
+    key, raw, order = next(m for m in moved if m[0][0] == "shopee")
+    (pk,) = push(engine, sandbox, order, raw, int(sandbox.state.now))
+
+    def drain_then_fail(*args, **kwargs):
+        drain(*args, **kwargs)
+        raise RuntimeError("a later batch failed")
+
+    monkeypatch.setattr(webhooks, "drain", drain_then_fail)
+    pool = TransportPool()
+    try:
+        assert apply(engine, vault, pk, pool) == "applied"
+    finally:
+        pool.close()
+    stored = event_row(engine, pk)
+    assert stored.status == "applied" and "re-read: updated 1" in stored.detail, (stored.status, stored.detail)
+    assert row(engine, key).raw_status == raw
