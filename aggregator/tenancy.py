@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from aggregator.store.models.tenancy import OwnerRow
 from aggregator.store.upsert import write_audit
 from fx.currencies import is_known
+from matching import keys
 
 OWNER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -60,6 +61,13 @@ def add_owner(session: Session, owner_id: str, name: str, base_currency: str = "
         raise TenancyError(f"unknown currency {base_currency!r}")
     if session.scalars(select(OwnerRow).where(OwnerRow.owner_id == owner_id)).first():
         raise TenancyError(f"owner {owner_id!r} already exists")
+    # matching keys, partitions and title subjects carry the owner upper-cased (``matching.keys``): two ids
+    # that differ only in case would share them (one owner's run would replace the other's links)
+    same_key = next((o for o in session.scalars(select(OwnerRow.owner_id))
+                     if keys.normalize_code(o) == keys.normalize_code(owner_id)), None)
+    if same_key is not None:
+        raise TenancyError(f"owner id {owner_id!r} differs from the existing owner {same_key!r} only in case; "
+                           "matching keys owners case-insensitively, so choose another id")
     row = OwnerRow(owner_id=owner_id, name=name, base_currency=base_currency)
     session.add(row)
     session.flush()
