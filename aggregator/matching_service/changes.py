@@ -16,7 +16,9 @@ Which partitions a change names:
   (and the lot's in-transit title);
 * a transport document or customs entry -> every warehouse partition of the owner and ``doc|OWNER``
   (receipts name documents by number, house/master bill and container: kept simple and sound);
-* a new manual link -> the partition it counts in.
+* a new manual link -> the partition it counts in;
+* a warehouse partition marked ``NAMES_CHANGED`` (a shop partition stored changed product names of SKUs
+  it received, and the run that was to match it did not finish) -> that partition.
 
 A changed SKU crosswalk or matcher settings, or no state at all, make the run a full one; a changed title
 policy re-derives every title event of the owner.
@@ -57,6 +59,9 @@ from matching import keys
 from matching.engine import MatchSettings
 
 MARGIN = timedelta(minutes=5)
+#: the fingerprint of a warehouse partition whose SKUs' product names changed (no fingerprint equals it):
+#: stored with the names, in the same transaction, so a run that fails before matching it leaves it named
+NAMES_CHANGED = "names-changed"
 _CHUNK = 500
 
 
@@ -179,6 +184,8 @@ def changed_partitions(session: Session, owner_id: str, since: datetime, manual_
         out |= {p for p in all_partitions(session, owner_id) | stored if p.startswith("wh|")}
         out.add(doc_partition(owner_id))
     out |= _manual_partitions(session, owner_id, manual_after)
+    out |= set(session.scalars(select(MatchPartitionRow.partition).where(
+        MatchPartitionRow.owner_id == (keys.normalize_code(owner_id) or ""), MatchPartitionRow.fingerprint == NAMES_CHANGED)))
     return {p for p in out if not p.startswith("wh|") or not p.endswith("|")}, tuple(lots)
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.events import emitters
 from aggregator.exceptions_queue.writes import MATCH_COLUMNS, match_exception_columns, store_match_exceptions
-from aggregator.matching_service.changes import MatchPlan, plan_changes
+from aggregator.matching_service.changes import NAMES_CHANGED, MatchPlan, plan_changes
 from aggregator.matching_service.loader import load_crosswalk, load_endorsements, load_links, load_transit_lots
 from aggregator.matching_service.policy_file import load_policy_book
 from aggregator.matching_service.scope import RawCodes, Scope, load_scope
@@ -310,7 +310,8 @@ def _match_group(context: _Context, partitions: set[str], *, derive_title: bool)
 
 def _record_names(session: Session, owner_key: str, partition: str, order_lines: pd.DataFrame) -> set[str]:
     """Replace the product names the shop partition's orders give their SKUs; the warehouse partitions
-    that received a SKU whose names changed."""
+    that received a SKU whose names changed, marked ``NAMES_CHANGED`` until they are matched (a fanned-out
+    run that fails before its second phase leaves them for the next run's plan)."""
     orders = order_lines[order_lines["partition"] == partition]
     named = orders[["sku_c", "product_name"]].dropna()
     named = named[named["product_name"].str.strip() != ""]
@@ -326,6 +327,10 @@ def _record_names(session: Session, owner_key: str, partition: str, order_lines:
     for chunk in _chunks(skus):
         out |= set(session.scalars(select(MatchPartitionSkuRow.partition).where(
             MatchPartitionSkuRow.owner_id == owner_key, MatchPartitionSkuRow.sku_c.in_(chunk)).distinct()))
+    for chunk in _chunks(sorted(out)):
+        session.execute(update(MatchPartitionRow).where(MatchPartitionRow.partition.in_(chunk),
+                                                        MatchPartitionRow.fingerprint != "")
+                        .values(fingerprint=NAMES_CHANGED))
     return out
 
 

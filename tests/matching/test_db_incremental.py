@@ -114,3 +114,35 @@ def test_the_parts_a_job_queue_fans_out_equal_run_match(engine, world):
     staged = stored_state(engine)
     run_match(engine, full=True)
     assert staged == stored_state(engine)
+
+
+def test_a_name_change_stored_by_a_run_that_failed_before_its_second_phase_is_matched_by_the_next(engine, world):
+    """A fanned-out run's first phase commits a shop partition's changed product names (its task's own
+    transaction); the warehouse partitions that received the SKU are matched in the second phase. When the
+    run fails in between, the next run must still match them: the names it reads back are unchanged by
+    then, so it cannot find them from the names alone. Its stored state equals a full run's."""
+    from aggregator.store.models.marketplace import OrderLineRow, OrderRow
+    from aggregator.store.models.matching import MatchPartitionSkuRow
+    from matching import keys
+
+    with session_scope(engine) as session:
+        store_world(session, world, stored_at=datetime.now(UTC) - timedelta(hours=1))
+    run_match(engine)
+    with session_scope(engine) as session:  # a SKU a warehouse partition received gets a new product name
+        received = set(session.scalars(select(MatchPartitionSkuRow.sku_c)))
+        line, order = next((ln, o) for ln, o in session.execute(
+            select(OrderLineRow, OrderRow).join(OrderRow, OrderLineRow.order_pk == OrderRow.id)
+            .where(OrderRow.owner_id == OWNER).order_by(OrderLineRow.id))
+            if keys.normalize_sku(ln.seller_sku) in received)
+        line.product_name = "Renamed product 500 ml"
+        order.stored_at = datetime.now(UTC)
+    plan = plan_match(engine, OWNER)
+    first, _ = plan.phases
+    also = set()
+    for partition in first:
+        also |= match_partitions(engine, plan, [partition]).also
+    assert also  # the second phase would have matched these; the run fails before it
+    run_match(engine)
+    incremental = stored_state(engine)
+    run_match(engine, full=True)
+    assert incremental == stored_state(engine)
