@@ -89,3 +89,5 @@ Text = Annotated[str | None, Query(min_length=1, max_length=200)]
 Ident = Annotated[str | None, Query(min_length=1, max_length=128)]
 #: an identifier in a path
 PathIdent = Annotated[str, Path(min_length=1, max_length=128)]
+#: a list's ``cursor``: the ``next_cursor`` its previous page answered (opaque, bounded)
+Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from aggregator.api.auth import Principal, get_session, operator, reader
-from aggregator.api.bounds import Limit
+from aggregator.api.bounds import Cursor, Limit
 from aggregator.api.etag import tagged
 from aggregator.api.pagination import CursorPage, keyset_page
 from aggregator.exceptions_queue.actions import QueueRefusal
@@ -32,7 +32,6 @@ from aggregator.store.models.exceptions import ExceptionItem
 router = APIRouter(prefix="/api/v1", tags=["exceptions"])
 
 Status = Literal["open", "retried", "resolved", "gone", "all"]
-Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 Age = Annotated[str | None, Query(max_length=12, description="a duration: 90s, 15m, 6h, 3d or 2w")]
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the item's id (aggregator exceptions list)")]
 

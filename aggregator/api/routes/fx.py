@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from aggregator.api.auth import Principal, get_session, money_reader
-from aggregator.api.bounds import Limit, PathIdent
+from aggregator.api.bounds import Cursor, Limit, PathIdent
 from aggregator.api.etag import tagged
 from aggregator.api.filters import known_value
 from aggregator.api.pagination import CursorPage, keyset_page
@@ -26,7 +26,6 @@ from aggregator.store.models.fx import FxLockRow, FxOpenItemRow, FxRateRow
 from fx.locks import RateLock
 
 router = APIRouter(prefix="/api/v1/fx", tags=["fx"])
-Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 Currency = Annotated[str | None, Query(pattern="^[A-Z]{3}$", description="ISO 4217 code")]
 
 

@@ -13,13 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.api.auth import Principal, get_session, money_reader
-from aggregator.api.bounds import Limit
+from aggregator.api.bounds import Cursor, Limit
 from aggregator.api.pagination import CursorPage, keyset_page
 from aggregator.api.schemas import DecimalStr
 from aggregator.store.models.fx import FxRevaluationRun
 
 router = APIRouter(prefix="/api/v1/fx", tags=["fx"])
-Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 
 
 class RevaluationOut(BaseModel):

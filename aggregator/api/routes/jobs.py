@@ -4,15 +4,15 @@ every job, global ones (rate fetches, reaping) included."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.api.auth import Principal, get_session, reader
-from aggregator.api.bounds import Limit
+from aggregator.api.bounds import Cursor, Limit
 from aggregator.api.pagination import CursorPage, keyset_page
 from aggregator.jobs.history import failing
 from aggregator.jobs.schedule import JOBS
@@ -22,7 +22,6 @@ router = APIRouter(prefix="/api/v1", tags=["operations"])
 
 JobName = Literal[tuple(job.name for job in JOBS)]  # type: ignore[valid-type]  # unknown names: 422
 JobStatus = Literal["running", "succeeded", "failed", "busy"]
-Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 
 
 class JobRunOut(BaseModel):

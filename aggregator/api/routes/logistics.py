@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from aggregator.api.auth import Principal, get_session, reader
-from aggregator.api.bounds import Ident, Limit, PathIdent
+from aggregator.api.bounds import Cursor, Ident, Limit, PathIdent
 from aggregator.api.etag import tagged
 from aggregator.api.filters import known_audit_entity, known_value
 from aggregator.api.pagination import CursorPage, keyset_page
@@ -30,7 +30,6 @@ from aggregator.store.models.logistics import (
 from aggregator.store.models.warehouse import WarehouseReceiptLineRow, WarehouseReceiptRow
 
 router = APIRouter(prefix="/api/v1", tags=["logistics"])
-Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 Owner = Annotated[str, Query(min_length=1, max_length=64)]
 
 

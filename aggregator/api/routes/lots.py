@@ -8,9 +8,7 @@ answers 404 like a missing one.
 """
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,7 +16,7 @@ from starlette.responses import Response
 
 from aggregator.api import reach
 from aggregator.api.auth import Principal, get_session, reader
-from aggregator.api.bounds import Limit, PathIdent
+from aggregator.api.bounds import Cursor, Limit, PathIdent
 from aggregator.api.etag import tagged
 from aggregator.api.lots import LotQuantities, lot_quantities
 from aggregator.api.pagination import (
@@ -33,7 +31,6 @@ from aggregator.store.models.matching import MatchLinkRow
 from matching import keys
 
 router = APIRouter(prefix="/api/v1", tags=["lots"])
-Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 
 
 class LotReceiptOut(BaseModel):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aggregator.api.auth import Principal, get_session, reader
-from aggregator.api.bounds import Ident, Limit
+from aggregator.api.bounds import Cursor, Ident, Limit
 from aggregator.api.filters import known_shop
 from aggregator.api.pagination import (
     CursorPage, after, bounded_count, decode_cursor, encode_cursor, filters_fingerprint,
@@ -22,7 +22,6 @@ from aggregator.store.models import OwnerRow, ShopCredential, ShopRow, SyncCurso
 router = APIRouter(prefix="/api/v1", tags=["operations"])
 
 RunStatus = Literal["running", "succeeded", "partial", "failed", "abandoned"]
-Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 
 
 class OwnerOut(BaseModel):

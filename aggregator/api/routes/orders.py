@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from aggregator.api.auth import Principal, get_session, reader
-from aggregator.api.bounds import Ident, Limit, PathIdent, Text
+from aggregator.api.bounds import Cursor, Ident, Limit, PathIdent, Text
 from aggregator.api.etag import tagged
 from aggregator.api.filters import known_shop
 from aggregator.api.pagination import (
@@ -58,7 +58,7 @@ def list_orders(
     ordered_from: Instant = None,
     ordered_to: Instant = None,
     updated_since: Instant = None,
-    cursor: Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")] = None,
+    cursor: Cursor = None,
     limit: Limit = 50,
 ) -> CursorPage[OrderOut]:
     platform = checked_platform(platform)

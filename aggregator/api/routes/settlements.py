@@ -9,14 +9,14 @@ with the filters it was made under; ``count`` is bounded. An unknown shop is a 4
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.api.auth import Principal, get_session, money_reader
-from aggregator.api.bounds import Ident, Limit
+from aggregator.api.bounds import Cursor, Ident, Limit
 from aggregator.api.filters import known_shop
 from aggregator.api.pagination import keyset_page
 from aggregator.settlement.queries import (
@@ -30,7 +30,6 @@ from aggregator.store.models.settlement import ReconciliationRow, StatementRow
 router = APIRouter(prefix="/api/v1/settlements", tags=["settlements"])
 STATUSES = ("unsettled", "partially_settled", "settled", "over_paid", "under_paid", "settled_without_order",
             "refunded")
-Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
