@@ -1,7 +1,8 @@
 """The demo's transport retries: written to a log file and counted, kept off the console.
 
 A sandbox with injected faults makes the transport retry (429s, 5xx) a few dozen times; each retry is an
-INFO record of ``platform_adapters.http.transport``. On the demo's console they would interleave with its
+INFO record of ``platform_adapters.http.transport`` naming its request (method and URL, the signed call's
+secret parameters masked). On the demo's console they would interleave with its
 report, so while the demo runs (``retries_to_file``) those INFO records go to ``<data dir>/demo.log`` only
 (redacted, as every log line) and are counted per platform and per kind; the demo prints the counts and
 the file's path. Records at WARNING or above still reach the console, and a request whose retries run
@@ -57,7 +58,7 @@ class _Counting(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args if isinstance(record.args, tuple) else ()
-        if record.levelno == logging.INFO and len(args) == 3 and "retry in" in str(record.msg):
+        if record.levelno == logging.INFO and len(args) >= 3 and "retry in" in str(record.msg):
             with self._lock:
                 self.count.by_platform[str(args[0])] += 1
                 self.count.by_kind[_kind(args[2])] += 1

@@ -2,7 +2,9 @@
 
 A platform client gives ``Transport.send`` a *builder* (called again for every attempt, so the
 timestamp and sign are fresh) and a *reader* that turns a response into data or raises a
-``PlatformError`` classified by the platform's own error table.
+``PlatformError`` classified by the platform's own error table. Each retry is one INFO line naming the
+platform, the delay, the error and the request (method and URL, secret query values masked by
+``redact_url``).
 """
 from __future__ import annotations
 
@@ -86,10 +88,13 @@ class Transport:
         ``ErrorKind.UNCERTAIN`` for the caller to decide (as Stripe's client treats non-idempotent
         requests without an idempotency key)."""
 
+        sent: list[httpx.Request] = []  # the last attempt's request, for the retry's log line
+
         def attempt() -> T:
             if self.limiter is not None:
                 self.limiter.acquire(limiter_key)
             request = build()
+            sent[:] = [request]
             log.debug("%s %s %s", self.platform, request.method, redact_url(str(request.url)))
             try:
                 response = self.client.send(request)
@@ -125,7 +130,8 @@ class Transport:
 
         def on_retry(exc: BaseException, delay: float) -> None:
             self.retries += 1
-            log.info("%s retry in %.2fs after %s", self.platform, delay, exc)
+            line = f"{sent[0].method} {redact_url(str(sent[0].url))}" if sent else "-"
+            log.info("%s retry in %.2fs after %s; request %s", self.platform, delay, exc, line)
 
         def attempt_once() -> T:
             try:

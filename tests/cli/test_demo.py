@@ -2,15 +2,32 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
 from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aggregator.cli.main import cli
 from aggregator.config import load_settings
 from aggregator.demo.runner import run_demo
+from aggregator.store.db import create_engine_for
+from aggregator.store.models.tenancy import ShopCredential
+from aggregator.store.vault import Vault
+
+
+def _shop_secrets(settings) -> set[str]:
+    """Every shop's app secret, access and refresh token as the demo stored them (decrypted)."""
+    engine = create_engine_for(settings.effective_database_url)
+    vault = Vault.from_settings(settings)
+    with Session(engine) as session:
+        found = {vault.decrypt(value) for c in session.scalars(select(ShopCredential))
+                 for value in (c.app_secret_enc, c.access_token_enc, c.refresh_token_enc)}
+    engine.dispose()
+    return {s for s in found if s}
 
 
 def test_demo_syncs_imports_matches_and_converts(tmp_path: Path) -> None:
@@ -40,7 +57,16 @@ def test_demo_syncs_imports_matches_and_converts(tmp_path: Path) -> None:
     assert retries is not None and retries.total > 0 and set(retries.by_kind) <= {"HTTP 429", "throttle"}
     assert f"transport retries: {retries.total} (" in text and str(tmp_path / "demo.log") in text
     logged = (tmp_path / "demo.log").read_text()
-    assert logged.count(" retry in ") == retries.total and "access_token=" not in logged
+    assert logged.count(" retry in ") == retries.total
+    # each retry names its request: the signed call's line is there (its secret parameters present, masked),
+    # and no secret the shops hold, no signature and no owner API key is anywhere in the log
+    requests = re.findall(r"; request (GET|POST) (\S+)", logged)
+    assert len(requests) == retries.total
+    assert any("access_token=***" in url for _, url in requests) and any("sign=***" in url for _, url in requests)
+    secrets = _shop_secrets(settings) | set(report.api_keys.values())
+    assert len(secrets) >= 2 * report.shops and all(len(secret) >= 16 for secret in secrets)
+    assert [secret for secret in secrets if secret in logged] == []
+    assert re.search(r"(?i)\b[0-9a-f]{64}\b", logged) is None  # HMAC-SHA256 signs are 64 hex digits
     assert "links vs the sandbox's ground truth" in text and "(unlinked receipts: 0)" in text
     assert "owner aliases registered for the logistics files (legal-name" in text
     assert "at cost in base currency" in text and "USD→EUR→CNY (ECB" in text  # owners book in CNY
