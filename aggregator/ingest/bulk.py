@@ -17,7 +17,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone
 from json.encoder import encode_basestring  # the C encoder json.dumps uses with ensure_ascii=False
 from typing import Any
 
@@ -30,7 +30,7 @@ from aggregator.ingest.writers import Aggregate, write_aggregate
 from aggregator.store.jsonutil import EncodedJSON, encode_columns
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.types import UTCDateTime
-from aggregator.store.prepared_insert import executemany_sqlite, python_defaults
+from aggregator.store.prepared_insert import converters, executemany_sqlite, insert_new_sqlite, python_defaults
 from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome
 
 KEY_LOOKUP_BATCH = 500
@@ -41,13 +41,31 @@ def stored_hashes(session: Session, model: Any, key: tuple[str, ...], keys: list
     """The stored ``content_hash`` of each of ``keys`` that is stored. Keys are grouped by all but their
     last column and looked up as ``a = … AND b = … AND c IN (…)``, which both databases answer from the
     unique index (a row-value ``(a, b, c) IN (…)`` made PostgreSQL filter every row of the owner and
-    warehouse: quadratic)."""
+    warehouse: quadratic). On SQLite, when no key column converts its values on the way in, the
+    statement goes straight to sqlite3 (compiling an IN of hundreds of values costs more than running it)."""
     table = model.__table__
     columns = [table.c[k] for k in key]
     by_prefix: dict[tuple, list] = defaultdict(list)
     for value in keys:
         by_prefix[value[:-1]].append(value[-1])
     found: dict[tuple, str] = {}
+    dialect = session.get_bind().dialect
+    if dialect.name == "sqlite" and not converters(dialect, table, key):
+        quote = dialect.identifier_preparer.quote
+        head = (f"SELECT {', '.join(quote(k) for k in key)}, content_hash FROM {quote(table.name)} WHERE "
+                + "".join(f"{quote(c.name)} {'IS' if c.nullable else '='} ? AND " for c in columns[:-1])
+                + f"{quote(key[-1])} IN ")
+        session.flush()  # as session.execute would
+        cursor = session.connection().connection.driver_connection.cursor()
+        try:
+            for prefix, lasts in by_prefix.items():
+                for start in range(0, len(lasts), KEY_LOOKUP_BATCH):
+                    part = lasts[start:start + KEY_LOOKUP_BATCH]
+                    rows = cursor.execute(f"{head}({', '.join('?' * len(part))})", (*prefix, *part))
+                    found.update((tuple(row[:-1]), row[-1]) for row in rows)
+        finally:
+            cursor.close()
+        return found
     for prefix, lasts in by_prefix.items():
         fixed = [column == value for column, value in zip(columns[:-1], prefix, strict=True)]
         for start in range(0, len(lasts), KEY_LOOKUP_BATCH):
@@ -74,13 +92,14 @@ class NewRows:
 def audit_entries(columns: list[str], rows: list[tuple], key: tuple[str, ...]) -> list[tuple[str, str | None, str]]:
     """The ``create`` audit entry of each new header row, as the per-record upsert writes it: (entity key,
     owner, changes). Built column by column: each value's JSON text is made once per distinct date or
-    time and by the C string encoder otherwise, then joined per row into the text ``encode_columns``
-    gives for the row's values without the bookkeeping columns."""
+    time and by the C string encoder otherwise, then put per row into one template: the text
+    ``encode_columns`` gives for the row's values without the bookkeeping columns."""
     if not rows:
         return []
     cells = list(zip(*rows))
-    fragments = [_fragments(name, cells[i]) for i, name in enumerate(columns) if name not in BOOKKEEPING]
-    changes = [EncodedJSON("{" + ", ".join(parts) + "}") for parts in zip(*fragments)]
+    audited = [i for i, name in enumerate(columns) if name not in BOOKKEEPING]
+    template = "{" + ", ".join(encode_basestring(columns[i]).replace("%", "%%") + ": %s" for i in audited) + "}"
+    changes = [EncodedJSON(template % parts) for parts in zip(*(_json_values(columns[i], cells[i]) for i in audited))]
     # upsert.entity_key, column by column
     keys = ["|".join(parts) for parts in zip(*(["" if v is None else str(v) for v in cells[columns.index(k)]]
                                                for k in key))]
@@ -88,19 +107,26 @@ def audit_entries(columns: list[str], rows: list[tuple], key: tuple[str, ...]) -
     return list(zip(keys, owners, changes))
 
 
-def _fragments(name: str, values: tuple) -> list[str]:
-    """``"name": value`` as ``json.dumps`` writes it inside an object, for each of ``values``."""
-    prefix = encode_basestring(name) + ": "
+def _json_values(name: str, values: tuple) -> list[str]:
+    """Each of ``values`` as ``json.dumps`` writes it as the value of ``name`` inside an object."""
     kinds = set(map(type, values))
+    if kinds == {str}:
+        return list(map(encode_basestring, values))
     if kinds <= {str, type(None)}:
-        return [prefix + ("null" if v is None else encode_basestring(v)) for v in values]
+        return ["null" if v is None else encode_basestring(v) for v in values]
     if kinds <= {int, type(None)}:
-        return [prefix + ("null" if v is None else int.__repr__(v)) for v in values]
-    if kinds <= {datetime, type(None)}:  # equal instants at another offset write differently: keyed by offset
-        done = {(v, None if v is None else v.utcoffset()): prefix + ("null" if v is None else encode_basestring(v.isoformat()))
-                for v in set(values)}
-        return [done[(v, None if v is None else v.utcoffset())] for v in values]
-    return [encode_columns({name: v})[1:-1] for v in values]
+        return ["null" if v is None else int.__repr__(v) for v in values]
+    if kinds <= {datetime, type(None)}:
+        zones = {v.tzinfo for v in values if v is not None}
+        if len(zones) <= 1 and all(type(z) is timezone for z in zones):  # one fixed offset: equal is alike
+            done = {v: "null" if v is None else encode_basestring(v.isoformat()) for v in set(values)}
+            return [done[v] for v in values]
+        # equal instants at another offset write differently: keyed by offset
+        by_offset = {(v, None if v is None else v.utcoffset()): "null" if v is None else encode_basestring(v.isoformat())
+                     for v in set(values)}
+        return [by_offset[(v, None if v is None else v.utcoffset())] for v in values]
+    skip = len(encode_basestring(name)) + 3  # '{"name": '
+    return [encode_columns({name: v})[skip:-1] for v in values]
 
 
 def _new_rows(aggs: list[Aggregate]) -> NewRows:
@@ -236,40 +262,36 @@ def insert_new(session: Session, new: NewRows, actor: str) -> tuple[list[int], l
 
 
 class _ConcurrentWrite(ValueError):
-    """Another connection added rows to the table while the batch went in: the batch is written again
-    record by record (``write_batch`` rolls its SAVEPOINT back)."""
+    """Another connection stored a key of the batch meanwhile: the batch is written again record by record
+    (``write_batch`` rolls its SAVEPOINT back)."""
 
 
 def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
     """Headers, children and audit entries of ``new`` (keys checked absent) through sqlite3's
-    ``executemany``. The headers' ids are the rows above the table's highest id before the insert, in
-    insertion order: write transactions begin IMMEDIATE (``aggregator.store.db``), so no other
-    connection writes meanwhile; should rows of another be among them, ``_ConcurrentWrite`` sends the
-    batch through the per-record path."""
+    ``executemany``, the headers' ids read back by ``prepared_insert.insert_new_sqlite``; should a key
+    be there after all (another connection's row), ``_ConcurrentWrite`` sends the batch through the
+    per-record path."""
     dialect = session.get_bind().dialect
     cursor = session.connection().connection.driver_connection.cursor()
     try:
         table = new.table
-        quote = dialect.identifier_preparer.quote
         defaults = python_defaults(table, new.columns)
-        before = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quote(table.name)}").fetchone()[0]
         extra = tuple(defaults.values())
-        executemany_sqlite(cursor, dialect, table, [*new.columns, *defaults], [row + extra for row in new.rows])
-        ids = [row[0] for row in cursor.execute(
-            f"SELECT id FROM {quote(table.name)} WHERE id > ? ORDER BY id", (before,))]
-        if len(ids) != len(new.rows):
-            raise _ConcurrentWrite(f"{len(ids) - len(new.rows)} rows written to {table.name} meanwhile")
+        ids = insert_new_sqlite(cursor, dialect, table, [*new.columns, *defaults],
+                                [row + extra for row in new.rows] if extra else new.rows, new.key)
+        if None in ids or len(set(ids)) < len(ids):  # (a batch's keys are distinct: ``write_batch``)
+            raise _ConcurrentWrite(f"{ids.count(None)} keys of the batch stored in {table.name} meanwhile")
         for child, parent_col, child_cols, per_header in new.children:
             rows = [(pk, *row) for pk, rows in zip(ids, per_header, strict=True) for row in rows]
             if rows:
                 child_defaults = python_defaults(child, {parent_col, *child_cols})
                 extra = tuple(child_defaults.values())
                 executemany_sqlite(cursor, dialect, child, [parent_col, *child_cols, *child_defaults],
-                                   [row + extra for row in rows])
-        now = datetime.now(UTC)
+                                   [row + extra for row in rows] if extra else rows)
+        now, entity = datetime.now(UTC), str(table.name)  # (a plain str: sqlite3 adapts a subclass per row)
         executemany_sqlite(cursor, dialect, AuditEntry.__table__,
                            ["at", "entity", "entity_key", "action", "owner_id", "actor", "changes"],
-                           [(now, table.name, key, "create", owner, actor, changes)
+                           [(now, entity, key, "create", owner, actor, changes)
                             for key, owner, changes in audit_entries(new.columns, new.rows, new.key)])
     finally:
         cursor.close()

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from aggregator.ingest import bulk
 from aggregator.ingest.bulk import NewRows, StoreError, stored_hashes
 from aggregator.ingest.tabular_import import TabularRun, _key_hash
-from platform_adapters.tabular.columnar import columns_of, flagged_rows, raw_hash
+from platform_adapters.tabular.columnar import columns_of, flagged_rows, raw_hash_of_texts, row_text
 from platform_adapters.tabular.rows import CanonicalRow
 
 
@@ -43,7 +44,7 @@ class _Rows:
     owners: list[str]
     keys: list[tuple | None]
     values: Any = None
-    hashed: list[tuple] | None = None  # each row's cells in the hash's column order
+    texts: list[str] | None = None  # each row's cells in the hash's column order, joined (``row_text``)
 
 
 class ColumnarReader:
@@ -60,8 +61,8 @@ class ColumnarReader:
         self.key_at = [self.header_columns.index(k) for k in self.kind.key]
         self.carry: _Rows | None = None
         self.carry_continued = False
-        #: records gathered the fast way, per chunk's rows: (start, end, content hash)
-        self.fast: list[tuple[_Rows, list[tuple[int, int, str]]]] = []
+        #: records gathered the fast way, per chunk's rows: (start, end)
+        self.fast: list[tuple[_Rows, list[tuple[int, int]]]] = []
         run.before_flush.append(self.write_fast)
 
     def read(self, progress: Callable[[int], None] | None) -> None:
@@ -135,7 +136,7 @@ class ColumnarReader:
         if count == 0:
             return
         rows.values = self.kind.mapper.read_columns(rows.columns, count, run.base_options)
-        rows.hashed = list(zip(*(rows.columns[c] for c in run.hash_columns)))
+        rows.texts = list(map(row_text, zip(*(rows.columns[c] for c in run.hash_columns))))
         starts = [0, *(i for i, (a, b) in enumerate(zip(keys, keys[1:]), 1) if a != b or b is None), count]
         for number in range(len(starts) - 1):
             start, end = starts[number], starts[number + 1]
@@ -163,15 +164,14 @@ class ColumnarReader:
         run = self.run
         digest = _key_hash(key)
         if continued or digest in run.seen or not (rows.values.ok[start] if end - start == 1 else (
-                all(rows.values.ok[start:end]) and len(set(rows.hashed[start:end])) == end - start)):
+                all(rows.values.ok[start:end]) and len(set(rows.texts[start:end])) == end - start)):
             run.flush_group(key, [self.row(rows.columns, rows.lines, i) for i in range(start, end)],
                             rows.owners[start], continued)
             return
         run.seen.add(digest)
         if not self.fast or self.fast[-1][0] is not rows:  # (a merge may have written the ones before)
             self.fast.append((rows, []))
-        self.fast[-1][1].append((start, end, raw_hash(run.hash_prefix(rows.owners[start], 0),
-                                                     rows.hashed[start:end])))
+        self.fast[-1][1].append((start, end))
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -185,15 +185,17 @@ class ColumnarReader:
         lines: list[list[tuple]] = []
         for rows, fast in gathered:
             if fast:
-                heads, parts = kind.mapper.build(rows.values, rows.owners, [(s, e) for s, e, _ in fast],
-                                                 self.header_fields, self.line_fields)
-                headers.extend(map(tuple.__add__, heads, [(h,) for _, _, h in fast]))
+                heads, parts = kind.mapper.build(rows.values, rows.owners, fast, self.header_fields, self.line_fields)
+                texts, owners, prefix = rows.texts, rows.owners, run.hash_prefix
+                hashes = [(raw_hash_of_texts(prefix(owners[s], 0), texts[s:e]),) for s, e in fast]
+                headers.extend(map(tuple.__add__, heads, hashes))
                 lines.extend(parts)
-                spans.extend((rows, s, e) for s, e, _ in fast)
+                spans.extend((rows, s, e) for s, e in fast)
         if not spans:
             return
         key_at = self.key_at
-        keys = [tuple(head[i] for i in key_at) for head in headers]
+        pick = itemgetter(*key_at)
+        keys = [(pick(head),) for head in headers] if len(key_at) == 1 else list(map(pick, headers))
         session, summary = run.session, run.summary
         unchanged: set[int] = set()
         if session.get_bind().dialect.name == "postgresql":

@@ -4,8 +4,9 @@
 through psycopg's (pipelined: one round trip for the lot, one server-side prepared statement); each value
 goes through its column type's bind processor first (UTC text, exact decimal text, JSON), the
 conversion SQLAlchemy itself applies. The usual values take a shortcut that gives the same result
-(``converters``: an aware UTC datetime, a finite Decimal). ``insert_rows`` inserts dicts with either;
-``insert_new`` inserts rows whose keys were found absent and answers each row's new id (None for a row
+(``converters``: an aware UTC datetime, a finite Decimal, JSON text serialised already).
+``insert_rows`` inserts dicts with either; ``insert_new`` (dicts) and ``insert_new_sqlite`` (tuples, on
+a sqlite3 cursor) insert rows whose keys were found absent and answer each row's new id (None for a row
 another writer inserted meanwhile). ``python_defaults`` fills the columns a row leaves out that have a
 Python-side default.
 """
@@ -14,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from aggregator.store.types import ExactDecimal, UTCDateTime
+from aggregator.store.jsonutil import EncodedJSON
+from aggregator.store.types import ExactDecimal, JSONPayload, UTCDateTime
 
 _UTC = timezone.utc
 
@@ -36,6 +39,12 @@ def python_defaults(table: Any, given: Any) -> dict[str, Any]:
 
 def _fast(column_type: Any, dialect_name: str, general: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``general`` (the column's bind processor) with a shortcut for the values the writers send."""
+    if isinstance(column_type, JSONPayload) and dialect_name == "sqlite":
+        def json_text(value: Any) -> Any:  # already serialised: the same text, as a plain str for sqlite3
+            if type(value) is EncodedJSON and "\\u0000" not in value:
+                return str(value)
+            return general(value)
+        return json_text
     if isinstance(column_type, UTCDateTime):
         if dialect_name == "sqlite":
             def utc_text(value: Any) -> Any:
@@ -134,9 +143,8 @@ def insert_new(session: Session, table: Any, rows: list[Mapping[str, Any]], key:
     this transaction) with ``ON CONFLICT (key) DO NOTHING``; the new id of each row, None where the key
     was there after all (another writer's row: the caller decides it like a single upsert).
 
-    PostgreSQL: psycopg's pipelined executemany ``RETURNING id``, one result per row. SQLite (whose
-    executemany returns no rows): the ids are read back by key from the rows above the table's highest
-    id before the insert (write transactions begin IMMEDIATE, so only this one adds rows meanwhile)."""
+    PostgreSQL: psycopg's pipelined executemany ``RETURNING id``, one result per row. SQLite:
+    ``insert_new_sqlite``."""
     if not rows:
         return []
     dialect = session.get_bind().dialect
@@ -158,19 +166,26 @@ def insert_new(session: Session, table: Any, rows: list[Mapping[str, Any]], key:
             return ids
         if dialect.name != "sqlite":
             raise NotImplementedError(f"prepared inserts are implemented for sqlite and postgresql, not {dialect.name}")
-        before = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quote(table.name)}").fetchone()[0]
-        cursor.executemany(_statement(dialect, table, columns, "?", conflict), _converted(dialect, table, columns, tuples))
-        key_processors = converters(dialect, table, key)
-        found = {}
-        for row in cursor.execute(f"SELECT id, {', '.join(quote(c) for c in key)} FROM {quote(table.name)} "
-                                  f"WHERE id > ?", (before,)):
-            found[tuple(row[1:])] = row[0]
-        wanted = []
-        for row in rows:
-            values = [row[c] for c in key]
-            for i, process in key_processors:
-                values[i] = process(values[i])
-            wanted.append(found.get(tuple(values)))
-        return wanted
+        return insert_new_sqlite(cursor, dialect, table, columns, tuples, key)
     finally:
         cursor.close()
+
+
+def insert_new_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple],
+                      key: Sequence[str]) -> list[int | None]:
+    """``insert_new`` on a sqlite3 cursor, for ``rows`` as tuples in ``columns`` order (the ``key``
+    columns among them): sqlite3's executemany returns no rows, so the ids are read back by key from
+    the rows above the table's highest id before the insert (write transactions begin IMMEDIATE,
+    ``aggregator.store.db``, so only this one adds rows meanwhile). None for a row whose key was there."""
+    if not rows:
+        return []
+    quote = dialect.identifier_preparer.quote
+    converted = _converted(dialect, table, columns, rows)
+    before = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quote(table.name)}").fetchone()[0]
+    conflict = f" ON CONFLICT ({', '.join(quote(c) for c in key)}) DO NOTHING"
+    cursor.executemany(_statement(dialect, table, columns, "?", conflict), converted)
+    read = cursor.execute(f"SELECT id, {', '.join(quote(c) for c in key)} FROM {quote(table.name)} WHERE id > ?",
+                          (before,))
+    pick = itemgetter(*(columns.index(c) for c in key))  # (one key column: the value itself, not a tuple)
+    found = {row[1]: row[0] for row in read} if len(key) == 1 else {tuple(row[1:]): row[0] for row in read}
+    return list(map(found.get, map(pick, converted)))

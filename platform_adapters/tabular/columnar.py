@@ -128,5 +128,14 @@ def hash_prefix(kind: str, version: int, options: Any, owner: str, offset: int, 
 def raw_hash(prefix: str, rows: Iterable[Sequence[str]]) -> str:
     """sha256 of ``prefix`` and the rows' canonical cell texts (controls other than tab/LF/CR never reach
     here, so the separators are unambiguous)."""
-    text = prefix + "\x1d" + "\x1e".join("\x1f".join(row) for row in rows)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return raw_hash_of_texts(prefix, map(row_text, rows))
+
+
+def row_text(row: Sequence[str]) -> str:
+    """A row's cells as ``raw_hash`` joins them (made once per row when a chunk's records are hashed)."""
+    return "\x1f".join(row)
+
+
+def raw_hash_of_texts(prefix: str, texts: Iterable[str]) -> str:
+    """``raw_hash`` of the rows whose ``row_text`` are ``texts``."""
+    return hashlib.sha256((prefix + "\x1d" + "\x1e".join(texts)).encode("utf-8", "surrogatepass")).hexdigest()

@@ -11,10 +11,11 @@ import codecs
 import csv
 import datetime as dt
 from collections.abc import Iterator
+from itertools import islice
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from platform_adapters.tabular.errors import TabularError
 from platform_adapters.tabular.header import build_header
@@ -106,6 +107,7 @@ class TableReader:
         self.chunk_rows = max(1, chunk_rows)
         self.format = layout.resolved_format(self.path.name)
         self._rows: Iterator[tuple[int, tuple[str, ...]]] | None = None  # (line, cells)
+        self._csv_reader: Any = None  # a CSV's csv.reader, read a chunk at a time past the header
         self._closers: list = []
         self.header: tuple[str, ...] = ()
         self._open()
@@ -137,6 +139,7 @@ class TableReader:
         handle = self.path.open("r", encoding=codec_for(self.layout.encoding), newline="")
         self._closers.append(handle)
         reader = csv.reader(handle, delimiter=self.layout.delimiter)
+        self._csv_reader = reader
         return self._csv_iter(reader)
 
     def _csv_iter(self, reader) -> Iterator[tuple[int, tuple[str, ...]]]:
@@ -182,6 +185,9 @@ class TableReader:
     def row_chunks(self) -> Iterator[tuple[list[int], list[tuple[str, ...]]]]:
         """The rows of ``chunks()`` as two lists per chunk: their lines and their cells."""
         assert self._rows is not None
+        if self._csv_reader is not None:
+            yield from self._csv_chunks(self._csv_reader)
+            return
         lines: list[int] = []
         cells: list[tuple[str, ...]] = []
         try:
@@ -195,6 +201,38 @@ class TableReader:
                     lines, cells = [], []
             if lines:
                 yield lines, cells
+        finally:
+            self.close()
+
+    def _csv_chunks(self, reader: Any) -> Iterator[tuple[list[int], list[tuple[str, ...]]]]:
+        """``row_chunks`` of a CSV past its header: rows taken from the csv reader a chunk at a time, each
+        with the reader's line count after it (a row starts on the line after the one before ends)."""
+        start = reader.line_num + 1
+        lines: list[int] = []
+        cells: list[tuple[str, ...]] = []
+        try:
+            while True:
+                got = [(row, reader.line_num) for row in islice(reader, self.chunk_rows - len(lines))]
+                if not got:
+                    break
+                rows, ends = zip(*got)
+                starts = [start, *(end + 1 for end in ends[:-1])]
+                start = ends[-1] + 1
+                kept = list(map(str.strip, map("".join, rows)))  # a row of blank cells is skipped
+                if all(kept):
+                    lines.extend(starts)
+                    cells.extend(map(tuple, rows))
+                else:
+                    lines.extend(line for line, text in zip(starts, kept) if text)
+                    cells.extend(tuple(row) for row, text in zip(rows, kept) if text)
+                if len(lines) >= self.chunk_rows:
+                    yield lines, cells
+                    lines, cells = [], []
+            if lines:
+                yield lines, cells
+        except csv.Error as exc:
+            raise TabularError(f"{self.path.name}:{reader.line_num}", f"CSV syntax error: {exc}",
+                               code="csv_syntax") from None
         finally:
             self.close()
 
