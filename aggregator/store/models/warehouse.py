@@ -79,7 +79,7 @@ class WarehouseShipmentRow(Base):
                       Index("ix_warehouse_shipments_owner_shop", "owner_id", "platform", "shop_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    owner_id: Mapped[str] = mapped_column(String(64))  # (indexed as the first column of the three above)
     warehouse_code: Mapped[str] = mapped_column(String(64))
     wms_outbound_no: Mapped[str] = mapped_column(String(64))
     outbound_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
@@ -109,7 +109,8 @@ class WarehouseShipmentLineRow(Base):
     __table_args__ = (UniqueConstraint("shipment_pk", "line_no"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    shipment_pk: Mapped[int] = mapped_column(ForeignKey("warehouse_shipments.id", ondelete="CASCADE"), index=True)
+    # (indexed as the first column of the unique constraint above)
+    shipment_pk: Mapped[int] = mapped_column(ForeignKey("warehouse_shipments.id", ondelete="CASCADE"))
     line_no: Mapped[int] = mapped_column(Integer)
     sku: Mapped[str] = mapped_column(String(128), index=True)
     quantity: Mapped[int] = mapped_column(Integer)

@@ -775,7 +775,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('warehouse_shipments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_warehouse_shipments_order_id'), ['order_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_warehouse_shipments_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index('ix_warehouse_shipments_owner_shop', ['owner_id', 'platform', 'shop_id'], unique=False)
         batch_op.create_index('ix_warehouse_shipments_owner_stored', ['owner_id', 'stored_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_shipments_tracking_number'), ['tracking_number'], unique=False)
@@ -1126,7 +1125,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('warehouse_shipment_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_warehouse_shipment_lines_lot_id'), ['lot_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_warehouse_shipment_lines_shipment_pk'), ['shipment_pk'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_shipment_lines_sku'), ['sku'], unique=False)
 
     op.create_table('shop_credentials',
@@ -1242,7 +1240,6 @@ def downgrade() -> None:
     op.drop_table('shop_credentials')
     with op.batch_alter_table('warehouse_shipment_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_warehouse_shipment_lines_sku'))
-        batch_op.drop_index(batch_op.f('ix_warehouse_shipment_lines_shipment_pk'))
         batch_op.drop_index(batch_op.f('ix_warehouse_shipment_lines_lot_id'))
 
     op.drop_table('warehouse_shipment_lines')
@@ -1332,7 +1329,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_warehouse_shipments_tracking_number'))
         batch_op.drop_index('ix_warehouse_shipments_owner_stored')
         batch_op.drop_index('ix_warehouse_shipments_owner_shop')
-        batch_op.drop_index(batch_op.f('ix_warehouse_shipments_owner_id'))
         batch_op.drop_index(batch_op.f('ix_warehouse_shipments_order_id'))
 
     op.drop_table('warehouse_shipments')
