@@ -85,14 +85,14 @@ class Money:
 
     def __add__(self, other: "Money") -> "Money":
         self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        return money_of(self.amount + other.amount, self.currency)
 
     def __sub__(self, other: "Money") -> "Money":
         self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        return money_of(self.amount - other.amount, self.currency)
 
     def __neg__(self) -> "Money":
-        return Money(-self.amount, self.currency)
+        return money_of(-self.amount, self.currency)
 
     def __abs__(self) -> "Money":
         return Money(abs(self.amount), self.currency)
@@ -100,7 +100,7 @@ class Money:
     def __mul__(self, factor: Decimal | int) -> "Money":
         if isinstance(factor, (float, bool)) or not isinstance(factor, (Decimal, int)):
             raise TypeError("Money can only be multiplied by a Decimal or an int")
-        return Money(self.amount * factor, self.currency)
+        return money_of(self.amount * factor, self.currency)
 
     __rmul__ = __mul__
 
@@ -150,3 +150,20 @@ class Money:
 
     def __str__(self) -> str:
         return f"{format_amount(self.amount, self.currency)} {self.currency}"
+
+
+_new = object.__new__
+_set_amount = Money.amount.__set__  # type: ignore[attr-defined]  (the slots' descriptors)
+_set_currency = Money.currency.__set__  # type: ignore[attr-defined]
+
+
+def money_of(amount: Decimal, currency: str) -> Money:
+    """``Money(amount, currency)``, without the dataclass machinery when ``amount`` is a finite Decimal and
+    ``currency`` a code that already passed Money's check (what the mappers send for every amount of an
+    order); anything else goes through ``Money`` itself, which validates or refuses it."""
+    if type(amount) is Decimal and type(currency) is str and currency in _CODES_SEEN and amount.is_finite():
+        money = _new(Money)
+        _set_amount(money, amount)
+        _set_currency(money, currency)
+        return money
+    return Money(amount, currency)

@@ -7,7 +7,9 @@ records imported from files and for statements, whose stored hashes it must go o
 under. The record's field values are laid out in field order (nested records as nested arrays, money as
 its exact amount text and currency, times as ISO-8601 text) and that flat array is encoded by the C
 JSON encoder and hashed with BLAKE2b-160: about a third of the cost of version 1, which went through
-the encoder's per-object fallback and sorted every key. A value of a type it does not know is refused
+the encoder's per-object fallback and sorted every key. The layout of a record is compiled once per
+pattern of its values' types (``_layout``: one list display, no loop over the fields); a property test
+holds it to the value-by-value layout. A value of a type it does not know is refused
 (``TypeError``), never hashed by its ``repr``. A stored version-1 hash is recognised by its missing
 prefix (``is_current``); ``aggregator.store.upsert`` then compares the incoming record's version-1 hash
 with it once and, when equal, refreshes it without counting a change.
@@ -56,23 +58,51 @@ def _fields_of(cls: type) -> Callable[[Any], tuple]:
 
 def _flat(record: Any) -> list:
     """The record's values in field order: str, int, bool and None as they are, everything else as text."""
-    out: list = []
-    add = out.append
-    getter = _FIELDS.get(type(record)) or _fields_of(type(record))
-    for value in getter(record):
-        kind = type(value)
-        if kind is str or value is None or kind is int or kind is bool:
-            add(value)
+    values = (_FIELDS.get(type(record)) or _fields_of(type(record)))(record)
+    kinds = tuple(map(type, values))
+    layout = _LAYOUTS.get(kinds)
+    if layout is None:
+        layout = _layout(kinds)
+        if len(_LAYOUTS) < 4096:  # records of a few classes give a few dozen type patterns
+            _LAYOUTS[kinds] = layout
+    return layout(values)
+
+
+#: the function laying out a record's values, by the types of those values (``_layout``)
+_LAYOUTS: dict[tuple[type, ...], Callable[[tuple], list]] = {}
+_NONE = type(None)
+
+
+def _layout(kinds: tuple[type, ...]) -> Callable[[tuple], list]:
+    """A function from a record's values of these ``kinds`` to their flat layout: each value by its type
+    (plain values as they are, ``Money`` as amount text and currency, a ``datetime`` in ISO-8601, a str
+    subclass as its text, a tuple or list item by item, a nested record as its layout, anything else
+    through ``_value``; the same layout ``_value`` gives each of them), compiled
+    into one list display so that a record is laid out without a loop over its fields. The source
+    holds only positions and the helper names below, never a value."""
+    parts = []
+    for i, kind in enumerate(kinds):
+        if kind is str or kind is _NONE or kind is int or kind is bool:
+            parts.append(f"v[{i}]")
         elif kind is Money:
-            add(format(value.amount, "f"))
-            add(value.currency)
+            parts.append(f"fmt(v[{i}].amount, 'f'), v[{i}].currency")
         elif kind is datetime:
-            add(value.isoformat())
+            parts.append(f"v[{i}].isoformat()")
         elif kind is tuple or kind is list:
-            add([_flat(item) if type(item) in _FIELDS else _value(item) for item in value])
+            parts.append(f"items(v[{i}])")
+        elif kind in _FIELDS or dataclasses.is_dataclass(kind):
+            parts.append(f"record(v[{i}])")
+        elif issubclass(kind, str):  # Platform, str-valued enums
+            parts.append(f"text(v[{i}])")
         else:
-            add(_value(value))
-    return out
+            parts.append(f"value(v[{i}])")
+    namespace = {"fmt": format, "text": str.__str__, "items": _items, "record": _flat, "value": _value}
+    exec(f"def layout(v):\n    return [{', '.join(parts)}]", namespace)  # noqa: S102 (positions only)
+    return namespace["layout"]
+
+
+def _items(values: tuple | list) -> list:
+    return [item if type(item) is str else _flat(item) if type(item) in _FIELDS else _value(item) for item in values]
 
 
 def _value(value: Any) -> Any:

@@ -9,6 +9,7 @@ cannot let the older one win. Creates and updates are written to the audit log.
 from __future__ import annotations
 
 import enum
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -128,6 +129,13 @@ def _apply_to_existing(session: Session, table: Any, values: Mapping[str, Any], 
     return UpsertResult(UpsertOutcome.UPDATED, existing["id"], changes)
 
 
+def _key_getter(key: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple]:
+    """A row's values of the ``key`` columns, as a tuple."""
+    if len(key) == 1:
+        return lambda row, name=key[0]: (row[name],)
+    return operator.itemgetter(*key)
+
+
 def _rows_by_key(session: Session, table: Any, key: tuple[str, ...], key_cols: list, wanted: list[tuple],
                  columns: list) -> list[tuple[tuple, Mapping[str, Any]]]:
     """(key, stored row with ``columns``) for the ``wanted`` keys that exist, 500 keys per SELECT. Keys are
@@ -179,11 +187,12 @@ def upsert_many(
     """
     results: list[UpsertResult | None] = [None] * len(rows)
     pending = list(range(len(rows)))
+    key_of = _key_getter(key)
     while pending:  # rounds of unique keys: a repeated key waits for the next round
         seen: set[tuple] = set()
         this_round, later = [], []
         for index in pending:
-            k = tuple(rows[index][c] for c in key)
+            k = key_of(rows[index])
             (later if k in seen else this_round).append(index)
             seen.add(k)
         _upsert_round(session, model, rows, this_round, key, source_updated_col, audit, actor, results, hashed,
@@ -198,7 +207,8 @@ def _upsert_round(session: Session, model: Any, rows: list[Mapping[str, Any]], i
                   legacy_hash: Callable[[int], str] | None = None, prepared: bool = True) -> None:
     table = model.__table__
     key_cols = [table.c[c] for c in key]
-    wanted = [tuple(rows[i][c] for c in key) for i in indexes]
+    key_of = _key_getter(key)
+    wanted = [key_of(rows[i]) for i in indexes]
     by_key = dict(zip(wanted, indexes))
     tracks_time = source_updated_col is not None and source_updated_col in table.c
     if hashed:  # (id, hash, owner, source time) first; the full row only where they differ
@@ -228,6 +238,7 @@ def _upsert_round(session: Session, model: Any, rows: list[Mapping[str, Any]], i
         existing = dict(_rows_by_key(session, table, key, key_cols, wanted, [table]))
         present = set(existing)
     new, audits = [], []
+    now = datetime.now(timezone.utc)  # the audit entries' time
     for index, k in zip(indexes, wanted):
         if k not in present:
             new.append(index)
@@ -244,7 +255,7 @@ def _upsert_round(session: Session, model: Any, rows: list[Mapping[str, Any]], i
                 .returning(table.c.id, *key_cols), [dict(rows[i]) for i in new]
             ).all()
             ids = {tuple(r[1:]): r[0] for r in inserted}
-            new_ids = [ids.get(tuple(rows[i][c] for c in key)) for i in new]
+            new_ids = [ids.get(key_of(rows[i])) for i in new]
         for index, pk in zip(new, new_ids):
             values = rows[index]
             if pk is not None:
@@ -252,14 +263,13 @@ def _upsert_round(session: Session, model: Any, rows: list[Mapping[str, Any]], i
                 if audit:
                     audits.append({"entity": table.name, "entity_key": entity_key(values, key), "action": "create",
                                    "owner_id": values.get("owner_id"), "actor": actor,
-                                   "changes": encode_columns({c: v for c, v in values.items() if c not in BOOKKEEPING})})
+                                   "changes": encode_columns({c: v for c, v in values.items() if c not in BOOKKEEPING}),
+                                   "at": now})
             else:  # a concurrent writer inserted it first: decide like a single upsert
                 results[index] = upsert(session, model, values, key, source_updated_col=source_updated_col,
                                         audit=audit, actor=actor)
     if audits:
-        now = datetime.now(timezone.utc)
-        rows_ = [dict(a, at=now) for a in audits]
         if prepared:
-            insert_rows(session, AuditEntry.__table__, rows_)
+            insert_rows(session, AuditEntry.__table__, audits)
         else:
-            session.execute(insert(AuditEntry.__table__), rows_)
+            session.execute(insert(AuditEntry.__table__), audits)

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from dateutil import parser as date_parser
 
-from fx.money import Money, to_decimal
+from fx.money import Money, money_of, to_decimal
 from platform_adapters.canonical.common import MappingResult, Problem, Severity
 
 # epoch values above this are milliseconds (1e11 s is the year 5138)
@@ -21,6 +21,7 @@ _MS_THRESHOLD = 10**11
 _MS_MAX = 253_402_300_799_999
 #: The longest id any of the platforms sends is a few dozen characters; beyond this it is not an id.
 MAX_ID_CHARS = 128
+_ID_INT_MIN, _ID_INT_MAX = -10**(MAX_ID_CHARS - 1), 10**MAX_ID_CHARS
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # The shapes the marketplaces send ("2026-03-15T09:12:00Z", "2026-03-15 09:12:00 +0800"): read by
@@ -28,15 +29,31 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _PLAIN_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?) ?(Z|[+-]\d{2}:?\d{2})")
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal)  # built once: ``json.loads(…, parse_float=…)`` builds one per call
+
+
 def loads(raw: bytes | str) -> object:
-    """Decode JSON with every number that has a fraction or exponent as an exact ``Decimal``."""
-    return json.loads(raw, parse_float=Decimal)
+    """Decode JSON with every number that has a fraction or exponent as an exact ``Decimal``: what
+    ``json.loads(raw, parse_float=Decimal)`` answers (same text checks, same errors), with one decoder."""
+    if isinstance(raw, str):
+        if raw.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", raw, 0)
+    elif isinstance(raw, (bytes, bytearray)):
+        raw = raw.decode(json.detect_encoding(raw), "surrogatepass")
+    else:
+        raise TypeError(f"the JSON object must be str, bytes or bytearray, not {raw.__class__.__name__}")
+    return _DECODER.decode(raw)
 
 
 def id_str(value: object) -> str:
     """An id as a string; ints (even > 2**53) are kept digit for digit; floats are refused, and so is
     text with a control character (a NUL cannot even be stored in PostgreSQL) or longer than
     ``MAX_ID_CHARS``."""
+    kind = type(value)
+    if kind is int and _ID_INT_MIN < value < _ID_INT_MAX:  # the usual cases first: an int of at most
+        return str(value)                                  # MAX_ID_CHARS characters,
+    if kind is str and 0 < len(value) <= MAX_ID_CHARS and value.isdigit():  # digits only (nothing to strip)
+        return value
     if isinstance(value, bool) or value is None:
         raise ValueError("missing id")
     if isinstance(value, int):
@@ -56,9 +73,11 @@ def id_str(value: object) -> str:
 
 def money(value: object, currency: str) -> Money:
     """An amount from a decimal string, int or Decimal (JSON decoded with ``loads``)."""
+    if type(value) is Decimal and value.is_finite():  # the usual case: a JSON number decoded by ``loads``
+        return money_of(value, currency)
     if value is None or value == "":
         raise ValueError("missing amount")
-    return Money(to_decimal(value), currency)
+    return money_of(to_decimal(value), currency)
 
 
 def optional_money(value: object, currency: str) -> Money | None:
@@ -67,6 +86,8 @@ def optional_money(value: object, currency: str) -> Money | None:
 
 def epoch(value: object) -> datetime:
     """An aware UTC datetime from Unix seconds or milliseconds (int, digit string or Decimal)."""
+    if type(value) is int and 0 < value <= _MS_MAX:  # the usual case: an int of seconds or milliseconds
+        return _EPOCH + (timedelta(seconds=value) if value < _MS_THRESHOLD else timedelta(milliseconds=value))
     if isinstance(value, bool) or value is None or value == "":
         raise ValueError("missing time")
     if isinstance(value, str):

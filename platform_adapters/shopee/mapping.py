@@ -56,11 +56,10 @@ def map_order(raw: Any, shop_id: str) -> MappingResult[Order]:
     total = None
     lines: list[OrderLine] = []
     packages: list[Package] = []
+    packages = _packages(raw.get("package_list"), problems)
     if currency:
         total = problems.parse(optional_money, raw.get("total_amount"), "total_amount", currency)
-        lines = _lines(raw.get("item_list"), currency, status, raw_status, problems)
-    packages = _packages(raw.get("package_list"), problems)
-    _link_packages(lines, packages)
+        lines = _lines(raw.get("item_list"), currency, status, raw_status, problems, _package_of(packages))
     region = raw.get("region")
     address = raw.get("recipient_address") if isinstance(raw.get("recipient_address"), Mapping) else {}
     country = address.get("region") or region
@@ -81,7 +80,8 @@ def _currency(value: object) -> str:
     return value.strip().upper()
 
 
-def _lines(items: Any, currency: str, status: OrderStatus, raw_status: str, problems: Problems) -> list[OrderLine]:
+def _lines(items: Any, currency: str, status: OrderStatus, raw_status: str, problems: Problems,
+           package_of: dict[str, Package]) -> list[OrderLine]:
     if items is None:
         return []
     if not isinstance(items, list):
@@ -91,7 +91,7 @@ def _lines(items: Any, currency: str, status: OrderStatus, raw_status: str, prob
     lines = []
     for index, item in enumerate(items):
         field = f"item_list[{index}]"
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):
             problems.add("bad_value", "item is not an object", field=field)
             continue
         item_id = problems.parse(id_str, item.get("item_id"), f"{field}.item_id")
@@ -109,10 +109,11 @@ def _lines(items: Any, currency: str, status: OrderStatus, raw_status: str, prob
             continue
         if unit is not None and unit.is_zero() and original is not None:
             unit = original  # bundle-deal items report a discounted price of 0
-        ref = f"{item_id}:{model_id}"
+        ref = base = f"{item_id}:{model_id}"
         seen[ref] += 1
         if seen[ref] > 1:
             ref = f"{ref}#{seen[ref]}"
+        package = package_of.get(base)
         sku = str(item.get("model_sku") or item.get("item_sku") or "").strip()
         if not sku:
             problems.add("missing_sku", "no model_sku or item_sku: the line cannot be matched by SKU",
@@ -121,6 +122,8 @@ def _lines(items: Any, currency: str, status: OrderStatus, raw_status: str, prob
             line_ref=ref, seller_sku=sku, quantity=quantity, unit_price=unit,
             paid_amount=unit * quantity if unit is not None else None, item_id=item_id, model_id=model_id,
             product_name=str(item.get("item_name") or ""), status=status, raw_status=raw_status,
+            package_id=package.package_id if package else None,
+            tracking_number=package.tracking_number if package else None,
         ))
     return lines
 
@@ -146,16 +149,14 @@ def _packages(raw_packages: Any, problems: Problems) -> list[Package]:
     return packages
 
 
-def _link_packages(lines: list[OrderLine], packages: list[Package]) -> None:
-    """Tell each line its package and tracking number (first package naming its item:model)."""
+def _package_of(packages: list[Package]) -> dict[str, Package]:
+    """Each line's package by ``item_id:model_id`` (the first package naming it): a line gets its package
+    and tracking number from it."""
     owner: dict[str, Package] = {}
     for pkg in packages:
         for ref in pkg.line_refs:
             owner.setdefault(ref, pkg)
-    for index, line in enumerate(lines):
-        pkg = owner.get(line.line_ref.split("#", 1)[0])
-        if pkg is not None:
-            lines[index] = replace(line, package_id=pkg.package_id, tracking_number=pkg.tracking_number)
+    return owner
 
 
 def allocate_lines(lines: Sequence[OrderLine], goods: Money) -> list[OrderLine]:

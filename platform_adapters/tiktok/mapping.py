@@ -74,7 +74,7 @@ def _lines(items: Any, currency: str, problems: Problems) -> list[OrderLine]:
     lines = []
     for index, item in enumerate(items):
         field = f"line_items[{index}]"
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):
             problems.add("bad_value", "line item is not an object", field=field)
             continue
         line_ref = problems.parse(id_str, item.get("id"), f"{field}.id")
@@ -159,17 +159,26 @@ def _list(value: Any) -> list:
 
 
 def _packages(raw: Mapping, lines: list[OrderLine]) -> list[Package]:
+    """The order's packages (those listed in ``packages``, then any a line names), each with its lines, the
+    first tracking number among them and the carrier of the first line item in it that names one (else
+    the order's ``shipping_provider``). One pass over the lines and the line items."""
     ids = [str(p.get("id")) for p in _list(raw.get("packages")) if isinstance(p, Mapping) and p.get("id")]
+    members: dict[str, list[OrderLine]] = {}
     for line in lines:
-        if line.package_id and line.package_id not in ids:
-            ids.append(line.package_id)
+        if line.package_id:
+            members.setdefault(line.package_id, []).append(line)
+    known = set(ids)
+    ids.extend(package_id for package_id in members if package_id not in known)
+    carriers: dict[str, str] = {}
+    for item in _list(raw.get("line_items")):
+        if isinstance(item, Mapping) and item.get("shipping_provider_name"):
+            carriers.setdefault(str(item.get("package_id") or ""), str(item.get("shipping_provider_name")))
+    order_carrier = str(raw.get("shipping_provider") or "") or None
     packages = []
     for package_id in ids:
-        members = [line for line in lines if line.package_id == package_id]
-        tracking = next((line.tracking_number for line in members if line.tracking_number), None)
-        carrier = next((str(i.get("shipping_provider_name")) for i in _list(raw.get("line_items"))
-                        if isinstance(i, Mapping) and str(i.get("package_id") or "") == package_id
-                        and i.get("shipping_provider_name")), None) or (str(raw.get("shipping_provider") or "") or None)
-        packages.append(Package(package_id=package_id, tracking_number=tracking, carrier=carrier,
-                                line_refs=tuple(line.line_ref for line in members)))
+        group = members.get(package_id, ())
+        tracking = next((line.tracking_number for line in group if line.tracking_number), None)
+        packages.append(Package(package_id=package_id, tracking_number=tracking,
+                                carrier=carriers.get(package_id) or order_carrier,
+                                line_refs=tuple(line.line_ref for line in group)))
     return packages

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -16,8 +17,13 @@ from matching import keys
 def order_key(platform: str, shop_id: str, order_id: str) -> str:
     """An order in the key form matching stores its lines' links under (``matching.frames``: platform|shop|order,
     normalised by ``matching.keys``): the key order lines' links start with."""
-    return "|".join((keys.normalize_code(platform) or "", keys.normalize_code(shop_id) or "",
-                     keys.normalize_order_id(order_id) or ""))
+    return _shop_prefix(platform, shop_id) + (keys.normalize_order_id(order_id) or "")
+
+
+@lru_cache(maxsize=4096)
+def _shop_prefix(platform: str, shop_id: str) -> str:
+    """``platform|shop|`` normalised: the same for every order of a shop, so worked out once per shop."""
+    return f"{keys.normalize_code(platform) or ''}|{keys.normalize_code(shop_id) or ''}|"
 
 
 def _order_key_default(context) -> str:
