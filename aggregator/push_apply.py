@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -67,17 +68,25 @@ LEFT_TO_REREAD = "left to the re-read"
 
 @dataclass(frozen=True, slots=True)
 class Patched:
-    """What ``patch`` did: applied, unchanged, stale or deferred (left to the re-read); a tracking
-    push's event is closed by it (the push carried the whole change)."""
+    """What a patch did: applied, unchanged, stale or deferred (left to the re-read), and what its event
+    then says: ``status`` (a tracking push's event is closed by it: the push carried the whole change)
+    and ``detail`` (None: the push was not looked at, its order is not stored)."""
 
     outcome: str
+    status: str = "received"
+    detail: str | None = None
+
+
+#: ``patch_new``'s answer for a push whose event id is stored already (a re-delivery): nothing written.
+DUPLICATE = Patched("duplicate")
 
 
 @dataclass(frozen=True, slots=True)
 class PushRef:
-    """The stored event a push became (``WebhookEventRow`` has these attributes too)."""
+    """The event a push is (``WebhookEventRow`` has these attributes too); ``id`` None while it is not
+    stored yet (``patch_new``)."""
 
-    id: int
+    id: int | None
     platform: str
     shop_id: str
     order_id: str
@@ -91,28 +100,54 @@ def patch(engine: Engine, event_row: PushRef | WebhookEventRow, event: WebhookEv
 
 
 def patch_in(session: Session, event_row: PushRef | WebhookEventRow, event: WebhookEvent) -> Patched:
-    """``patch`` inside the caller's transaction (``webhooks.receive``: the push's own). Every outcome
-    but a missing order leaves a note on the event, so ``apply`` knows the push was looked at."""
-    adapter = get_adapter(event_row.platform)
-    query = select(OrderRow.id, OrderRow.owner_id, OrderRow.status, OrderRow.raw_status,
-                   OrderRow.source_updated_at).where(OrderRow.platform == event_row.platform,
-                                                     OrderRow.shop_id == event_row.shop_id,
-                                                     OrderRow.order_id == event_row.order_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()  # one push at a time per order: the newer-push check holds
-    order = session.execute(query).first()
-    # this order's pushes: is this one still to apply, and is any status push of it newer?
-    pushes = session.execute(select(WebhookEventRow.id, WebhookEventRow.kind, WebhookEventRow.status,
-                                    WebhookEventRow.source_updated_at, WebhookEventRow.raw_status).where(
-        WebhookEventRow.platform == event_row.platform, WebhookEventRow.shop_id == event_row.shop_id,
-        WebhookEventRow.order_id == event_row.order_id)).all()
+    """``patch`` of a stored event inside the caller's transaction. Every outcome but a missing order
+    leaves a note on the event, so ``apply`` knows the push was looked at."""
+    order, pushes = _order_and_pushes(session, event_row)
     if order is None or any(p.id == event_row.id and p.status != "received" for p in pushes):
         return Patched("deferred")  # not stored, or a re-read after this push's arrival wrote it
-    patched = _status(session, adapter, event_row, event, order, pushes)
-    if patched.outcome == "deferred":
-        _note(session, event_row.id, LEFT_TO_REREAD)
-    elif patched.outcome == "unchanged":
-        _note(session, event_row.id, "the stored order already has the pushed status")
+    patched = _patch(session, event_row, event, order, pushes)
+    session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_row.id)
+                    .values(status=patched.status, detail=patched.detail))
+    return patched
+
+
+def patch_new(session: Session, push: PushRef, event: WebhookEvent, event_id: str) -> Patched:
+    """``patch`` of a push not stored yet (``webhooks.receive``: the caller then stores its event once,
+    with the returned status and detail, in the same transaction: one statement fewer than a note
+    written after). ``DUPLICATE`` when an event of the order already has ``event_id``: a re-delivery
+    changes nothing. The order's row is locked first (PostgreSQL; SQLite has one writer), so two
+    pushes of one order are decided one after the other, each seeing the other's stored event."""
+    order, pushes = _order_and_pushes(session, push)
+    if any(p.event_id == event_id for p in pushes):
+        return DUPLICATE
+    if order is None:
+        return Patched("deferred")
+    return _patch(session, push, event, order, pushes)
+
+
+def _order_and_pushes(session: Session, push: PushRef | WebhookEventRow):
+    """The stored order (locked on PostgreSQL: one push of it at a time, so the newer-push check holds)
+    and every stored push of it, read after the lock."""
+    query = select(OrderRow.id, OrderRow.owner_id, OrderRow.status, OrderRow.raw_status,
+                   OrderRow.source_updated_at).where(OrderRow.platform == push.platform,
+                                                     OrderRow.shop_id == push.shop_id,
+                                                     OrderRow.order_id == push.order_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    order = session.execute(query).first()
+    pushes = session.execute(select(WebhookEventRow.id, WebhookEventRow.event_id, WebhookEventRow.kind,
+                                    WebhookEventRow.status, WebhookEventRow.source_updated_at,
+                                    WebhookEventRow.raw_status).where(
+        WebhookEventRow.platform == push.platform, WebhookEventRow.shop_id == push.shop_id,
+        WebhookEventRow.order_id == push.order_id)).all()
+    return order, pushes
+
+
+def _patch(session: Session, push, event: WebhookEvent, order, pushes) -> Patched:
+    patched = _status(session, get_adapter(push.platform), push, event, order, pushes)
+    if patched.detail is None:
+        detail = {"deferred": LEFT_TO_REREAD, "unchanged": "the stored order already has the pushed status"}
+        patched = Patched(patched.outcome, patched.status, detail.get(patched.outcome))
     return patched
 
 
@@ -125,8 +160,7 @@ def _status(session: Session, adapter, event_row, event: WebhookEvent, order, pu
     if pushed_at < order.source_updated_at or any(
             p.kind == "ORDER_STATUS" and p.source_updated_at is not None and p.source_updated_at > pushed_at
             for p in pushes):
-        _note(session, event_row.id, "older than the stored order or another push of it")
-        return Patched("stale")
+        return Patched("stale", detail="older than the stored order or another push of it")
     lines = _StoredLines(session, order.id)
     pushed = adapter.webhook_order_status(event, StoredOrderStatus(order.status, order.raw_status, lines))
     if pushed is None:
@@ -149,8 +183,7 @@ def _status(session: Session, adapter, event_row, event: WebhookEvent, order, pu
             "platform": event_row.platform, "shop_id": event_row.shop_id, "order_id": event_row.order_id,
             "status": pushed.status.value, "source_updated_at": order.source_updated_at}],
             [UpsertResult(UpsertOutcome.UPDATED, order.id, changes)])
-    _note(session, event_row.id, f"{FROM_PUSH} ({order.raw_status} -> {pushed.raw_status})")
-    return Patched("applied")
+    return Patched("applied", detail=f"{FROM_PUSH} ({order.raw_status} -> {pushed.raw_status})")
 
 
 class _StoredLines(Mapping):
@@ -215,13 +248,7 @@ def _tracking(session: Session, event_row: PushRef | WebhookEventRow, event: Web
                     f"{event_row.order_id}|{package}", action="update", owner_id=order.owner_id,
                     changes={"tracking_number": [stored.tracking_number, number]}, actor="webhook")
         outcome = "applied"
-    session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_row.id).values(
-        status=outcome, detail=f"tracking number of package {package} from the push"))
-    return Patched(outcome)
-
-
-def _note(session: Session, event_pk: int, detail: str) -> None:
-    session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_pk).values(detail=detail[:1000]))
+    return Patched(outcome, outcome, f"tracking number of package {package} from the push"[:1000])
 
 
 # --------------------------------------------------------------------------------------- the re-read
@@ -246,6 +273,11 @@ def _pending(engine: Engine, shop: ShopRow, limit: int) -> list[tuple[int, str]]
     return batch
 
 
+#: How long a drain waits before its first read: the pushes of one change come together (Lazada one per
+#: order line, Shopee a code 4 per package after the code 3), so they are written from their bodies
+#: first, without waiting for the re-read's locks or competing with its work, and share its batch.
+GATHER_SECONDS = 0.03
+
 #: Shops this process is draining now: a push of one of them leaves its re-read to that drain without
 #: a database lease attempt (the drain looks for pending pushes again after it stops).
 _draining: set[int] = set()
@@ -266,6 +298,8 @@ def drain(engine: Engine, vault: Vault, shop: ShopRow, transports: TransportPool
                 return reads
             _draining.add(shop.id)
         try:
+            if not reads:
+                time.sleep(GATHER_SECONDS)
             try:
                 lease = acquire(engine, f"push:{shop.id}")
             except LeaseHeld:
@@ -321,6 +355,7 @@ def _reread(engine: Engine, vault: Vault, shop: ShopRow, batch: list[tuple[int, 
     def write() -> None:
         with session_scope(engine) as session:
             lease.check(session)
+            _lock_orders(session, shop, order_ids)
             pushed_again = set(session.scalars(select(WebhookEventRow.order_id).where(
                 WebhookEventRow.platform == shop.platform, WebhookEventRow.shop_id == shop.shop_id,
                 WebhookEventRow.status == "received", WebhookEventRow.id > last,
@@ -343,6 +378,18 @@ def _reread(engine: Engine, vault: Vault, shop: ShopRow, batch: list[tuple[int, 
                                 .values(status=status, detail=text[:1000]))
 
     with_db_retry(write, what=f"writing re-read {shop.platform} orders")
+
+
+def _lock_orders(session: Session, shop: ShopRow, order_ids: list[str]) -> None:
+    """PostgreSQL: lock the batch's stored orders before looking for pushes that came while they were
+    read, so a push of one of them either committed before that look (its order is left to the next
+    batch) or waits for this write and is decided on what it wrote (``patch_new`` locks the order
+    first). Without it, a push committing between the look and the write would be overwritten by an
+    older read until the next batch. SQLite: the write transaction holds the database's one write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(OrderRow.id).where(OrderRow.platform == shop.platform, OrderRow.shop_id == shop.shop_id,
+                                                  OrderRow.order_id.in_(order_ids))
+                        .order_by(OrderRow.id).with_for_update())
 
 
 def _verdict(outcome: str | None) -> tuple[str, str]:

@@ -18,12 +18,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, and_, func, select, update
 from sqlalchemy.orm import Session
 
-from aggregator.auth.shops import credential_of
 from aggregator.logging_setup import redact_text
-from aggregator.push_apply import ORDER_KINDS, PushRef, drain, patch, patch_in
+from aggregator.push_apply import DUPLICATE, ORDER_KINDS, Patched, PushRef, drain, patch, patch_new
 from aggregator.store.db import read_only_engine, session_scope
 from aggregator.store.models.tenancy import ShopCredential, ShopRow
 from aggregator.store.models.webhooks import WebhookEventRow
@@ -105,9 +104,10 @@ def receive(session: Session, vault: Vault, platform: str, body: bytes, authoriz
 
     Order of work, so that an outsider's bytes cost little and can break nothing: (1) the signature
     against the platform's registered apps, (2) bounded decoding (``platform_adapters.webhook_json``),
-    (3) the shop named inside, which must belong to an app that signed, (4) insert once per event id,
-    (5) for an order push, what it says written into the stored order in the same transaction
-    (``push_apply.patch_in``); the re-read follows in ``apply``."""
+    (3) the shop named inside, which must belong to an app that signed (one read with its credential),
+    (4) for an order push, what it says written into the stored order (``push_apply.patch_new``),
+    (5) insert once per event id (an order push's with the outcome of (4)), all in the caller's
+    transaction; the re-read follows in ``apply``."""
     try:
         platform = require_platform(platform)
     except UnknownPlatform as exc:
@@ -120,21 +120,49 @@ def receive(session: Session, vault: Vault, platform: str, body: bytes, authoriz
         event: WebhookEvent = get_adapter(platform).webhook_parse(body)
     except (ValueError, WebhookError) as exc:
         raise WebhookRejected(f"unreadable {platform} push: {exc}") from exc
-    received = store_event(session, platform, event, body.decode("utf-8"), apps)
-    if event.kind in ORDER_KINDS and event.order_id and event.shop_id and received.event_pk is not None:
-        _patch_at_once(session, platform, event, received.event_pk)
-    return received
+    if event.kind in ORDER_KINDS and event.order_id and event.shop_id:
+        return _receive_order_push(session, platform, event, body.decode("utf-8"), apps)
+    return store_event(session, platform, event, body.decode("utf-8"), apps)
 
 
-def _patch_at_once(session: Session, platform: str, event: WebhookEvent, event_pk: int) -> None:
-    """What an order push says, written in the push's own transaction (``push_apply.patch_in``), so the
-    change is visible when the push is answered; a failure leaves it to the re-read, never the push."""
-    ref = PushRef(event_pk, platform, event.shop_id, event.order_id, event.source_updated_at)
+def _receive_order_push(session: Session, platform: str, event: WebhookEvent, body: str, apps: set[str]) -> Received:
+    """An order push: what it says written into the stored order (``push_apply.patch_new``) and its event
+    stored once with that outcome, in the caller's transaction, so the change is visible when the push
+    is answered. A failure writing the order rolls the transaction back and stores the event alone (the
+    re-read brings the order: never the push lost); a re-delivery writes nothing."""
+    shop = _shop(session, platform, event.shop_id, apps)
+    ref = PushRef(None, platform, event.shop_id, event.order_id, event.source_updated_at)
+    event_id = event.event_id[:255]
     try:
-        with session.begin_nested():
-            patch_in(session, ref, event)
-    except Exception as exc:  # noqa: BLE001 - the event is stored; the re-read brings the order
-        log.warning("writing %s push %s from its body failed: %s", platform, event_pk, exc)
+        patched = patch_new(session, ref, event, event_id)
+    except Exception as exc:  # noqa: BLE001 - the event is still stored below; its apply tries again
+        log.warning("writing %s push %s from its body failed: %s", platform, event_id, exc)
+        session.rollback()
+        patched = Patched("deferred")
+    if patched is DUPLICATE:
+        return Received(None, True, event.kind)
+    inserted = _insert(session, platform, event, event_id, shop, body, patched.status, patched.detail)
+    if inserted is None:  # a copy stored meanwhile by a path that does not lock the order: it is applied
+        session.rollback()  # on its own, so what this one wrote goes
+        return Received(None, True, event.kind)
+    return Received(inserted[0], False, event.kind, (inserted[0],))
+
+
+def _shops_query(platform: str):
+    """Registered shops of ``platform`` (id, owner, shop id) with their app key, in one read."""
+    return (select(ShopRow.id, ShopRow.owner_id, ShopRow.shop_id, ShopCredential.app_key)
+            .outerjoin(ShopCredential, ShopCredential.shop_pk == ShopRow.id).where(ShopRow.platform == platform))
+
+
+def _shop(session: Session, platform: str, shop_id: str, apps: set[str] | None):
+    """The registered shop a push names (id, owner, shop id), which must belong to an app that signed it
+    (``apps``; None: the push came from an authenticated call), with its credential in the same read."""
+    shop = session.execute(_shops_query(platform).where(ShopRow.shop_id == shop_id)).first()
+    if shop is None:
+        raise WebhookUnknownShop(f"{platform} push for unknown shop {shop_id!r}")
+    if apps is not None and (not shop.app_key or shop.app_key not in apps):
+        raise WebhookUnauthorized(f"{platform} push signature does not verify for shop {shop_id!r}")
+    return shop
 
 
 def store_event(session: Session, platform: str, event: WebhookEvent, body: str, apps: set[str] | None) -> Received:
@@ -149,19 +177,12 @@ def store_event(session: Session, platform: str, event: WebhookEvent, body: str,
     if not event.shop_id and not event.shop_ids:
         raise WebhookRejected(f"{platform} push names no shop")
     if event.shop_id:
-        shop = session.scalars(select(ShopRow).where(ShopRow.platform == platform,
-                                                     ShopRow.shop_id == event.shop_id)).first()
-        if shop is None:
-            raise WebhookUnknownShop(f"{platform} push for unknown shop {event.shop_id!r}")
-        if apps is not None and credential_of(session, shop).app_key not in apps:
-            raise WebhookUnauthorized(f"{platform} push signature does not verify for shop {event.shop_id!r}")
-        targets = [(event.event_id, shop)]
+        targets = [(event.event_id, _shop(session, platform, event.shop_id, apps))]
     else:
-        shops = session.scalars(select(ShopRow).where(ShopRow.platform == platform,
-                                                      ShopRow.shop_id.in_(event.shop_ids))
+        shops = session.execute(_shops_query(platform).where(ShopRow.shop_id.in_(event.shop_ids))
                                 .order_by(ShopRow.shop_id)).all()
         targets = [(f"{event.event_id}:{shop.shop_id}", shop) for shop in shops
-                   if apps is None or credential_of(session, shop).app_key in apps]
+                   if apps is None or (shop.app_key and shop.app_key in apps)]
     if not targets:
         inserted = _insert(session, platform, event, event.event_id, None, body, "ignored",
                            f"names no shop registered here: {', '.join(event.shop_ids)[:900]}")
@@ -174,14 +195,14 @@ def store_event(session: Session, platform: str, event: WebhookEvent, body: str,
     return Received(pks[0] if pks else None, not pks, event.kind, tuple(pks))
 
 
-def _insert(session: Session, platform: str, event: WebhookEvent, event_id: str, shop: ShopRow | None, body: str,
+def _insert(session: Session, platform: str, event: WebhookEvent, event_id: str, shop, body: str,
             status: str, detail: str | None):
     return session.execute(
         insert_for(session, WebhookEventRow.__table__).values(
             platform=platform, event_id=event_id[:255], owner_id=shop.owner_id if shop else None,
             shop_id=shop.shop_id if shop else None, kind=event.kind, order_id=event.order_id,
             raw_status=(event.raw_status or "")[:64] or None, source_updated_at=event.source_updated_at,
-            status=status, detail=detail, body=body)
+            status=status, detail=detail and detail[:1000], body=body)
         .on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(WebhookEventRow.id)
     ).first()
 
@@ -193,11 +214,12 @@ def apply(engine: Engine, vault: Vault, event_pk: int, transports: TransportPool
     from aggregator.sync.marketplace import ShopNotReady, refresh_orders, refresh_returns
 
     with Session(read_only_engine(engine)) as session:  # SQLite: no write lock for a read
-        event = session.get(WebhookEventRow, event_pk)
-        if event is None:
+        found = session.execute(select(WebhookEventRow, ShopRow).outerjoin(ShopRow, and_(
+            ShopRow.platform == WebhookEventRow.platform, ShopRow.shop_id == WebhookEventRow.shop_id))
+            .where(WebhookEventRow.id == event_pk)).first()
+        if found is None:
             return "failed"
-        shop = session.scalars(select(ShopRow).where(ShopRow.platform == event.platform,
-                                                     ShopRow.shop_id == event.shop_id)).first()
+        event, shop = found
     status, detail = "ignored", None
     try:
         if shop is None:

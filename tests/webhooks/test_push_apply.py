@@ -8,7 +8,10 @@
   as ``order.status_changed``; a push older than the stored order or than another push of the same
   order loses, whichever is applied first;
 * a Shopee tracking-number push writes the package's number as it is and needs no re-read;
-* a push that finds the shop being drained by another worker is picked up by that worker.
+* a push that finds the shop being drained by another worker is picked up by that worker;
+* through ``receive``: a push is visible when answered and stored once, a re-delivery writes nothing,
+  an older push received after a newer one loses, and a push whose order write fails is still stored
+  and applied later.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from aggregator.jobs.lease import acquire
-from aggregator.push_apply import STALLED_AFTER, drain, patch, resume_stalled
+from aggregator.push_apply import FROM_PUSH, STALLED_AFTER, drain, patch, resume_stalled
 from aggregator.sandbox_link import connect_sandbox
 from aggregator.store.db import session_scope
 from aggregator.store.models import OrderLineRow, OrderPackageRow, OrderRow, ShopRow
@@ -34,10 +37,10 @@ from aggregator.store.models.webhooks import WebhookEventRow
 from aggregator.store.vault import Vault
 from aggregator.sync.marketplace import sync_shop
 from aggregator.transport_pool import TransportPool
-from aggregator.webhooks import apply, store_event
+from aggregator.webhooks import apply, receive, store_event
 from platform_adapters.registry import get_adapter
 from platform_adapters.sandbox import running_sandbox
-from platform_adapters.sandbox.webhooks import status_messages
+from platform_adapters.sandbox.webhooks import sign_message, status_messages
 
 
 class CountingPool(TransportPool):
@@ -321,3 +324,87 @@ def test_a_drain_failing_after_the_push_was_applied_keeps_its_outcome(engine, wo
     stored = event_row(engine, pk)
     assert stored.status == "applied" and "re-read: updated 1" in stored.detail, (stored.status, stored.detail)
     assert row(engine, key).raw_status == raw
+
+
+def receive_push(engine, sandbox, vault, platform: str, message: dict):
+    """A signed push through ``receive`` (verify, decode, write what it says, store once), committed."""
+    body = json.dumps(message, separators=(",", ":")).encode()
+    url = f"http://testserver/webhooks/{platform}"
+    with session_scope(engine) as session:
+        return receive(session, vault, platform, body, sign_message(sandbox.state, platform, url, body), url)
+
+
+def order_events(engine, key) -> list[WebhookEventRow]:
+    with Session(engine) as session:
+        return session.scalars(select(WebhookEventRow).where(
+            WebhookEventRow.platform == key[0], WebhookEventRow.shop_id == key[1], WebhookEventRow.order_id == key[2])
+            .order_by(WebhookEventRow.id)).all()
+
+
+def test_a_received_push_is_visible_at_once_stored_once_and_a_redelivery_changes_nothing(engine, world) -> None:
+    sandbox, vault, shops, moved = world
+    key, raw, order = next(m for m in moved if m[0][0] == "shopee")
+    message = status_messages(sandbox.state, order, raw, int(sandbox.state.now))[0]
+    first = receive_push(engine, sandbox, vault, "shopee", message)
+    assert not first.duplicate and first.to_apply == (first.event_pk,)
+    assert row(engine, key).raw_status == raw  # visible when the push is answered: no call made
+    again = receive_push(engine, sandbox, vault, "shopee", message)  # at-least-once delivery
+    assert again.duplicate and again.to_apply == ()
+    events = order_events(engine, key)
+    assert [(e.id, e.status) for e in events] == [(first.event_pk, "received")]  # its re-read still to come
+    assert events[0].detail.startswith(FROM_PUSH)
+    with Session(engine) as session:
+        audited = session.scalars(select(AuditEntry).where(AuditEntry.entity == "orders",
+                                                           AuditEntry.entity_key == "|".join(key))
+                                  .where(AuditEntry.actor == "webhook")).all()
+        told = session.scalars(select(OutboxEventRow).where(OutboxEventRow.key == "|".join(key),
+                                                            OutboxEventRow.topic == "order.status_changed")).all()
+    assert len(audited) == 1 and len(told) == 1  # the re-delivery wrote nothing
+    pool = TransportPool()
+    try:
+        assert apply(engine, vault, first.event_pk, pool) == "applied"
+    finally:
+        pool.close()
+    assert row(engine, key).raw_status == raw
+
+
+def test_an_older_push_received_after_a_newer_one_loses(engine, world) -> None:
+    sandbox, vault, shops, moved = world
+    key, raw, order = next(m for m in moved if m[0][0] == "tiktok")
+    now = int(sandbox.state.now)
+    newer = receive_push(engine, sandbox, vault, "tiktok", status_messages(sandbox.state, order, raw, now)[0])
+    older_raw = "CANCELLED" if raw != "CANCELLED" else "DELIVERED"
+    older = receive_push(engine, sandbox, vault, "tiktok", status_messages(sandbox.state, order, older_raw, now - 60)[0])
+    assert not older.duplicate and older.event_pk != newer.event_pk
+    assert row(engine, key).raw_status == raw
+    by_id = {e.id: e for e in order_events(engine, key)}
+    assert by_id[newer.event_pk].detail.startswith(FROM_PUSH)
+    assert by_id[older.event_pk].detail == "older than the stored order or another push of it"
+
+
+def test_a_push_whose_write_fails_is_still_stored_and_applied_later(engine, world, monkeypatch) -> None:
+    """Nothing lost: the order's write fails inside the push's transaction, the event is stored alone
+    (not looked at: no detail) and its apply writes and re-reads the order."""
+    import aggregator.push_apply as push_apply
+
+    sandbox, vault, shops, moved = world
+    key, raw, order = next(m for m in moved if m[0][0] == "lazada")
+    before = row(engine, key).raw_status
+    messages = status_messages(sandbox.state, order, raw, int(sandbox.state.now))
+    real = push_apply._status
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("the order's write failed")
+
+    monkeypatch.setattr(push_apply, "_status", failing)
+    received = [receive_push(engine, sandbox, vault, "lazada", message) for message in messages]
+    assert all(not r.duplicate for r in received)
+    assert row(engine, key).raw_status == before
+    assert [(e.status, e.detail) for e in order_events(engine, key)] == [("received", None)] * len(messages)
+    monkeypatch.setattr(push_apply, "_status", real)
+    pool = TransportPool()
+    try:
+        statuses = [apply(engine, vault, r.event_pk, pool) for r in received]
+    finally:
+        pool.close()
+    assert set(statuses) == {"applied"} and row(engine, key).raw_status == raw
