@@ -256,8 +256,8 @@ def _tracking(session: Session, event_row: PushRef | WebhookEventRow, event: Web
 def _pending(engine: Engine, shop: ShopRow, limit: int) -> list[tuple[int, str]]:
     """(event id, order id) of the shop's order pushes still to re-read, oldest first, covering at most
     ``limit`` orders."""
-    with Session(read_only_engine(engine)) as session:  # SQLite: a read that takes no write lock
-        rows = session.execute(
+    with read_only_engine(engine).connect() as connection:  # SQLite: a read that takes no write lock
+        rows = connection.execute(
             select(WebhookEventRow.id, WebhookEventRow.order_id)
             .where(WebhookEventRow.platform == shop.platform, WebhookEventRow.shop_id == shop.shop_id,
                    WebhookEventRow.status == "received", WebhookEventRow.kind.in_(ORDER_KINDS),

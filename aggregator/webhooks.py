@@ -275,5 +275,5 @@ def _apply_order_push(engine: Engine, vault: Vault, event_row: WebhookEventRow, 
         except Exception as exc:  # noqa: BLE001 - the re-read below still brings the order
             log.warning("writing webhook event %s from its push failed: %s", event_row.id, exc)
     drain(engine, vault, shop, transports)
-    with Session(read_only_engine(engine)) as session:
-        return session.scalar(select(WebhookEventRow.status).where(WebhookEventRow.id == event_row.id))
+    with read_only_engine(engine).connect() as connection:
+        return connection.scalar(select(WebhookEventRow.status).where(WebhookEventRow.id == event_row.id))
