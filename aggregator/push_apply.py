@@ -2,8 +2,12 @@
 
 A status push (Shopee code 3, a Lazada trade order message, TikTok type 1) names the order's new
 status and the time of the change; a tracking-number push (Shopee code 4) names a package and its
-number. ``patch_in`` writes that into the stored order, with no call to the platform, in the push's
-own transaction (``webhooks.receive``; ``patch`` in one of its own for a push fetched back later):
+number. ``patch_new`` writes that into the stored order, with no call to the platform, in the push's
+own transaction before its event is stored (``webhooks.receive`` then inserts the event once with the
+outcome: no second write of it; a re-delivery is recognised from the order's stored pushes and
+writes nothing); ``patch_in`` / ``patch`` do the same for an event already stored (a push fetched
+back later, or one whose write failed in ``receive``). The order's row is locked first on
+PostgreSQL (SQLite has one writer), and the order's pushes read after the lock:
 
 * a status, when the push alone determines it (the adapter's ``webhook_order_status``: a Lazada line
   status derives the order's from its stored lines again, a pending buyer cancellation is left to the
@@ -24,7 +28,11 @@ ids per call, Lazada /order/get per order and /orders/items/get for 50), under t
 it reads wait for its next batch instead of spending calls of their own: the shop's call budget
 (the per-shop rate limiter) is spent once per batch, not once per push. Each event gets its order's
 outcome (applied, unchanged, stale, failed). An order that got a new order push while it was being
-read is left to the next batch (what was read may be older than what that push wrote); another kind
+read is left to the next batch (what was read may be older than what that push wrote): on PostgreSQL
+the batch's orders are locked before that look, so a push committing meanwhile cannot slip between
+the look and the write. The first read waits ``GATHER_SECONDS`` (30 ms): the pushes of one change come
+together (Lazada one per line, Shopee a code 4 per package after the code 3) and are written from
+their bodies without queueing behind the re-read's locks, then share its batch. Another kind
 of push of the order (a return) re-reads it in its own apply and holds nothing up. The drain looks again
 after releasing its lease, so a push that found the lease taken is never left behind; one whose
 worker died before its re-read is drained by ``resume_stalled`` (the ``recover-lost-pushes`` job).

@@ -2,8 +2,9 @@
 
 The sandbox marketplaces run in this process; the API is ``aggregator serve`` in its own process
 (in-process jobs: the push is stored before the 200 and applied right after it: what the push says
-is written at once, then the shop's pushed orders are re-read in batches through the platform's
-long-lived client, ``aggregator/push_apply.py``). For each order whose status moved on in the
+is written at once, in the push's transaction before its event is stored, then, ``GATHER_SECONDS``
+later so that the pushes of one change are all written first, the shop's pushed orders are re-read in
+batches through the platform's long-lived client, ``aggregator/push_apply.py``). For each order whose status moved on in the
 sandbox, this script sends the platform's signed pushes of that change (the sandbox's own messages
 and signer: Lazada one per order line, Shopee a code 4 per package when the order is PROCESSED) and
 polls the order through the API until the new status shows: that interval is "push → visible". It
@@ -21,6 +22,7 @@ through the shared pool's client) in this process, one shop's pushes back to bac
 
     .venv/bin/python bench/bench_webhooks.py                # 150 pushes, SQLite and PostgreSQL
     .venv/bin/python bench/bench_webhooks.py --pushes 80 --no-pg
+    .venv/bin/python bench/bench_webhooks.py --pushes 80 --no-sqlite
 """
 from __future__ import annotations
 
@@ -290,12 +292,14 @@ def main() -> int:
     parser.add_argument("--pushes", type=int, default=150, help="changes pushed one after another")
     parser.add_argument("--burst", type=int, default=40, help="changes of one shop pushed at once (at most)")
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores; Python {sys.version.split()[0]}; "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     started = resource.getrusage(resource.RUSAGE_SELF)
-    run("sqlite", args.pushes, args.burst)
+    if not args.no_sqlite:
+        run("sqlite", args.pushes, args.burst)
     if not args.no_pg:
         run("postgresql", args.pushes, args.burst)
     used = resource.getrusage(resource.RUSAGE_SELF)
