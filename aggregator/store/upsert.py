@@ -263,7 +263,8 @@ def _upsert_round(session: Session, model: Any, rows: list[Mapping[str, Any]], i
                 if audit:
                     audits.append({"entity": table.name, "entity_key": entity_key(values, key), "action": "create",
                                    "owner_id": values.get("owner_id"), "actor": actor,
-                                   "changes": encode_columns({c: v for c, v in values.items() if c not in BOOKKEEPING}),
+                                   "changes": encode_columns(values if type(values) is dict and BOOKKEEPING.isdisjoint(values) else
+                                                             {c: v for c, v in values.items() if c not in BOOKKEEPING}),
                                    "at": now})
             else:  # a concurrent writer inserted it first: decide like a single upsert
                 results[index] = upsert(session, model, values, key, source_updated_col=source_updated_col,

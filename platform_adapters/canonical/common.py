@@ -107,5 +107,5 @@ def require_aware(record: object, *names: str) -> None:
     """Normalise the named datetime attributes of a frozen record to aware UTC."""
     for name in names:
         current = getattr(record, name)
-        if current is not None:
+        if current is not None and current.tzinfo is not timezone.utc:  # else already aware UTC: kept as it is
             object.__setattr__(record, name, aware_utc(current, name))
