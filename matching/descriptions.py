@@ -95,7 +95,7 @@ def hs_agree(left: pd.Series, right: pd.Series) -> pd.Series:
 def token_table(texts: pd.Series) -> pd.DataFrame:
     """Long table ``(text, token)`` of the distinct non-empty texts of ``texts``."""
     distinct = pd.unique(texts.dropna().astype("string"))
-    rows = [(t, w) for t in distinct for w in tokens(t)]
+    rows = [(t, w) for t in distinct.tolist() for w in tokens(t)]
     return pd.DataFrame(rows, columns=["text", "token"]).astype("string")
 
 

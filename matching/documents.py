@@ -292,7 +292,7 @@ def _fit(sku: pd.Series, group: pd.Series) -> pd.Series:
         pairs = pd.DataFrame({"s": sku[wild].to_numpy(), "g": group[wild].to_numpy()})
         distinct = pairs.drop_duplicates()
         distinct["fit"] = ["pattern" if fnmatch.fnmatchcase(str(a), str(b)) else pd.NA
-                           for a, b in zip(distinct["s"], distinct["g"])]
+                           for a, b in zip(distinct["s"].tolist(), distinct["g"].tolist())]
         out[wild] = pairs.merge(distinct, on=["s", "g"], how="left")["fit"].astype("string").to_numpy()
     return out
 

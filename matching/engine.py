@@ -159,8 +159,29 @@ def match_prepared(p: Prepared, settings: MatchSettings | None = None,
     dup_exc = make_exceptions(p.duplicates, reason=Reason.DUPLICATE, step="input", record_kind="record",
                               record_key="key", related="kind",
                               detail="{kind} {key} was delivered more than once; the first copy is used")
-    frames = [f for f in (order_links, lot_links, ship_links, docs.links) if not f.empty]
-    links = pd.concat(frames, ignore_index=True) if frames else linker.empty_links()
-    links = sort_rows(links, ["step", "partition", "left_key", "right_key"])
+    links = _sorted_links([(order_links, True), (lot_links, False), (ship_links, False), (docs.links, False)])
     exceptions = combine([order_exc, ship_exc, docs.exceptions, qty_exc, time_exc, dup_exc])
     return MatchResult(links=links, exceptions=exceptions)
+
+
+_LINK_ORDER = ["step", "partition", "left_key", "right_key"]
+
+
+def _sorted_links(pieces: list[tuple[pd.DataFrame, bool]]) -> pd.DataFrame:
+    """The rungs' links in one frame sorted by ``_LINK_ORDER`` (stable). ``pieces`` are (links, already
+    sorted by partition and keys with a single step). When the pieces' steps do not interleave, each piece
+    is sorted on its own (an already sorted one not at all) and they are joined in step order: the same
+    rows in the same order as sorting them all together, without sorting and copying the largest piece
+    (the order links) again."""
+    found = [(frame, done) for frame, done in pieces if not frame.empty]
+    if not found:
+        return linker.empty_links()
+    spans = sorted((frame["step"].min(), frame["step"].max(), i) for i, (frame, _) in enumerate(found))
+    apart = all(spans[i][1] < spans[i + 1][0] for i in range(len(spans) - 1))
+    if not apart:
+        return sort_rows(pd.concat([frame for frame, _ in found], ignore_index=True), _LINK_ORDER)
+    ordered = []
+    for _, _, i in spans:
+        frame, done = found[i]
+        ordered.append(frame if done and frame["step"].nunique() == 1 else sort_rows(frame, _LINK_ORDER))
+    return pd.concat(ordered, ignore_index=True)

@@ -69,14 +69,38 @@ def make_exceptions(
         "related_keys": rows[related].astype("string").fillna("") if related else "",
         "qty": pd.to_numeric(rows[qty]).fillna(0).astype("int64") if qty else 0,
     })
-    fields = sorted({name for _, name, _, _ in string.Formatter().parse(detail) if name} & set(rows.columns))
-    records = rows[fields].to_dict("records") if fields else [{}] * len(rows)
-    out["detail"] = [detail.format_map(_Blank(r)) for r in records]
+    out["detail"] = _details(detail, rows)
     out["exception_id"] = [
         exception_id(reason.value, step, k, rel)
-        for k, rel in zip(out["record_key"].fillna(""), out["related_keys"].fillna(""))
+        for k, rel in zip(out["record_key"].fillna("").tolist(), out["related_keys"].fillna("").tolist())
     ]
     return out[EXCEPTION_COLUMNS]
+
+
+def _blank(value: object) -> object:
+    return "" if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _details(detail: str, rows: pd.DataFrame) -> list[str]:
+    """``detail`` formatted for every row: a name the row lacks, or a missing value, reads as "". The
+    template is turned into a positional one and fed column lists (no dict per row)."""
+    parsed = list(string.Formatter().parse(detail))
+    names = [name for _, name, _, _ in parsed if name]
+    if not all(name.isidentifier() for name in names):
+        fields = sorted(set(names) & set(rows.columns))
+        records = rows[fields].to_dict("records") if fields else [{}] * len(rows)
+        return [detail.format_map(_Blank(r)) for r in records]
+    order = list(dict.fromkeys(names))
+    template = "".join(
+        literal.replace("{", "{{").replace("}", "}}")
+        + ("" if name is None else "{" + str(order.index(name)) + ("!" + conversion if conversion else "")
+           + (":" + spec if spec else "") + "}")
+        for literal, name, spec, conversion in parsed)
+    columns = [[_blank(v) for v in rows[name].tolist()] if name in rows.columns else [""] * len(rows)
+               for name in order]
+    if not columns:
+        return [template.format()] * len(rows)
+    return [template.format(*values) for values in zip(*columns)]
 
 
 class _Blank(dict):
@@ -84,8 +108,7 @@ class _Blank(dict):
         return ""
 
     def __getitem__(self, key: str) -> object:
-        value = super().__getitem__(key) if key in self else ""
-        return "" if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else value
+        return _blank(super().__getitem__(key) if key in self else "")
 
 
 def empty_exceptions() -> pd.DataFrame:

@@ -125,14 +125,16 @@ def _vectorise(series: pd.Series, fast, scalar) -> pd.Series:
         codes_, uniques = pd.factorize(text, use_na_sentinel=True)
         done = _vectorise(pd.Series(uniques, dtype="string"), fast, scalar)
         return pd.Series(done.array.take(codes_, allow_fill=True), index=series.index, dtype="string")
-    out = pd.Series(pd.NA, index=series.index, dtype="string")
     present = text.notna().to_numpy()
     safe = text.str.fullmatch(_PRINTABLE_ASCII).fillna(False).astype(bool).to_numpy()
-    quick = present & safe
-    if quick.any():
-        done = fast(text[quick].str.upper().str.strip(" "))
-        out[quick] = done.mask(done == "")
     slow = present & ~safe
+    if (present & safe).any():
+        # the fast path runs over the whole column (missing stays missing) and the few other values are
+        # put in after: no filtered copy of the column and no masked write of every value
+        done = fast(text.str.upper().str.strip(" "))
+        out = done.mask(done == "")
+    else:
+        out = pd.Series(pd.NA, index=series.index, dtype="string")
     if slow.any():
         rest = text[slow]
         codes_, uniques = pd.factorize(rest)

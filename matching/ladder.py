@@ -124,14 +124,16 @@ def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: 
                       ignore_index=True)
 
     short = short.merge(s[["key", "wms_outbound_no", "line_no", "sku", "partition"]], on="key", how="left")
-    timeline = links[["owner_id", "partition", "left_key", "right_key"]].copy()
-    if not timeline.empty and not lot_table.empty:
+    where = ["owner_id", "partition", "left_key", "right_key"]
+    if not links.empty and not lot_table.empty:
+        # only the violating links are copied (with their times), not every link
         lot_times = pd.to_datetime(lot_table.set_index("lot_key")["received_at"], utc=True)
-        timeline["shipped"] = pd.to_datetime(timeline["left_key"].map(ship_times), utc=True)
-        timeline["received"] = pd.to_datetime(timeline["right_key"].map(lot_times), utc=True)
-        timeline = timeline[timeline["shipped"] < timeline["received"]]
+        shipped = pd.to_datetime(links["left_key"].map(ship_times), utc=True)
+        received = pd.to_datetime(links["right_key"].map(lot_times), utc=True)
+        early = (shipped < received).to_numpy()
+        timeline = links.loc[early, where].assign(shipped=shipped[early], received=received[early])
     else:
-        timeline = timeline.iloc[0:0].assign(shipped=None, received=None)
+        timeline = links[where].iloc[0:0].assign(shipped=None, received=None)
     exceptions = combine([
         make_exceptions(bad_named, reason=Reason.CONFLICTING_REFERENCE, step=step, record_kind="shipment_line",
                         record_key="key", related="lot_id", qty="qty",

@@ -15,6 +15,7 @@ survive every re-match. Cancelled shipments are not linked.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from matching.allocation import allocate_fifo
@@ -48,10 +49,11 @@ _SHIP_COLUMNS = ["key", "partition", "shop_partition", "owner_id", "platform", "
                  "wms_outbound_no", "status"]
 
 
-def first_rows(frame: pd.DataFrame, key: str = "key") -> pd.DataFrame:
-    """The first row of each ``key`` (``frame`` itself when the keys are unique: no copy)."""
-    repeated = frame[key].duplicated(keep="first")
-    return frame[~repeated.to_numpy()] if repeated.any() else frame
+def first_rows(frame: pd.DataFrame, key: str = "key") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the first row of each ``key``, the further copies); the first is ``frame`` itself when the keys
+    are unique (no copy)."""
+    repeated = frame[key].duplicated(keep="first").to_numpy()
+    return (frame[~repeated] if repeated.any() else frame), frame[repeated]
 
 
 def link_orders(orders: pd.DataFrame, shipments: pd.DataFrame, manual: pd.DataFrame
@@ -60,7 +62,7 @@ def link_orders(orders: pd.DataFrame, shipments: pd.DataFrame, manual: pd.DataFr
     orders = orders[[c for c in _ORDER_COLUMNS if c in orders.columns]]
     ship = active_shipments(shipments[[c for c in _SHIP_COLUMNS if c in shipments.columns]])
     manual_step = manual[manual["step"] == STEP]
-    ol = first_rows(orders)
+    ol, dup = first_rows(orders)
     order_part = ol.set_index("key")["partition"]
     manual_links = _manual_links(manual_step, order_part, ship)
     auto = ship[~member(ship["key"], manual_step["right_key"])]
@@ -69,7 +71,7 @@ def link_orders(orders: pd.DataFrame, shipments: pd.DataFrame, manual: pd.DataFr
     links, leftovers = _link_lines(ol, resolved, manual_links)
     links = pd.concat([l for l in (manual_links, links) if not l.empty] or [empty_links()],
                       ignore_index=True)
-    exceptions = _exceptions(orders, ol, links, leftovers)
+    exceptions = _exceptions(dup, ol, links, leftovers)
     return sort_rows(links[LINK_COLUMNS], ["partition", "left_key", "right_key"]), exceptions
 
 
@@ -182,11 +184,13 @@ def _fuzzy_orders(orders: pd.DataFrame, ship: pd.DataFrame, todo: pd.DataFrame) 
 def _link_lines(ol: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Link resolved shipment lines to order lines (``ol``: the first row of each order line key); return
-    links and shipment lines left unlinked."""
+    links (unsorted; each (order line, shipment line) pair once) and shipment lines left unlinked.
+
+    The joins carry only the columns they need; the leftovers (the exceptions quote every column) are
+    taken from ``ship`` itself."""
     found = ship["order_key"].notna().to_numpy()
-    resolved = ship[found]
-    unresolved = ship[~found]
-    by_ref = resolved[resolved["line_ref_n"].notna()].merge(
+    with_ref = found & ship["line_ref_n"].notna().to_numpy()
+    by_ref = ship.loc[with_ref, ["owner_id", "order_key", "line_ref_n", "key", "qty", "via"]].merge(
         ol[["order_key", "line_ref_n", "key", "partition"]].rename(
             columns={"key": "left_key", "partition": "o_partition"}),
         on=["order_key", "line_ref_n"], how="inner")
@@ -196,7 +200,8 @@ def _link_lines(ol: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
         "method": by_ref["via"].map({"order_id": "exact", "package": "rule:package",
                                      "tracking": "rule:tracking", "fuzzy": "fuzzy"}),
     })
-    rest = resolved[~member(resolved["key"], by_ref["key"])]
+    is_rest = found & ~member(ship["key"], by_ref["key"]).to_numpy()
+    rest = ship.loc[is_rest, ["owner_id", "order_key", "sku_c", "key", "line_no", "wms_outbound_no", "qty", "via"]]
 
     used = pd.concat([exact[["left_key", "qty"]], manual_links[["left_key", "qty"]]])
     used = used.groupby("left_key")["qty"].sum()
@@ -204,14 +209,13 @@ def _link_lines(ol: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
     supply = wanted[["owner_id", "order_key", "sku_c", "key", "line_ref_n", "qty"]].copy()
     supply["cap"] = (supply["qty"] - supply["key"].map(used).fillna(0).astype("int64")).clip(lower=0)
     alloc, short = allocate_fifo(
-        rest[["owner_id", "order_key", "sku_c", "key", "line_no", "wms_outbound_no", "qty"]],
-        supply.rename(columns={"key": "left_key"}),
+        rest.drop(columns="via"), supply.rename(columns={"key": "left_key"}),
         group=["owner_id", "order_key", "sku_c"], demand_id="key", supply_id="left_key",
         demand_order=["wms_outbound_no", "line_no"], supply_order=["line_ref_n"], supply_qty="cap")
     via = rest.set_index("key")["via"]
     by_sku = pd.DataFrame({
         "step": STEP, "owner_id": alloc["owner_id"],
-        "partition": alloc["left_key"].map(ol.set_index("key")["partition"]),
+        "partition": alloc["left_key"].map(wanted.set_index("key")["partition"]),
         "left_key": alloc["left_key"], "right_key": alloc["key"], "qty": alloc["qty"].astype("int64"),
         "method": alloc["key"].map(via).map({"order_id": "rule:order_sku", "package": "rule:package_sku",
                                              "tracking": "rule:tracking_sku", "fuzzy": "fuzzy"}),
@@ -220,23 +224,28 @@ def _link_lines(ol: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
     links["confidence"] = links["method"].map(CONFIDENCE).astype("float64")
     # pairs are unique: a shipment line is linked either by its line ref or by SKU, and the allocation
     # already sums each (shipment line, order line) pair
-    links = sort_rows(links, ["partition", "left_key", "right_key"])
     over = short.rename(columns={"key": "shipment_key"})
+    unresolved = ship[~found]
     leftovers = pd.concat([unresolved.assign(short=unresolved["qty"], reason="no_order"),
-                           rest[member(rest["key"], over["shipment_key"])].assign(
+                           ship[is_rest & member(ship["key"], over["shipment_key"]).to_numpy()].assign(
                                short=lambda f: f["key"].map(over.set_index("shipment_key")["short"]),
                                reason="over")], ignore_index=True)
     return links, leftovers
 
 
-def _exceptions(orders: pd.DataFrame, ol: pd.DataFrame, links: pd.DataFrame, leftovers: pd.DataFrame
+def _exceptions(dup: pd.DataFrame, ol: pd.DataFrame, links: pd.DataFrame, leftovers: pd.DataFrame
                 ) -> pd.DataFrame:
-    linked = links.groupby("left_key")["qty"].sum()
-    ol = ol.assign(linked=ol["key"].map(linked).fillna(0).astype("int64"))
-    shipped_status = ol["order_status"].isin(SHIPPED_ORDER_STATUSES).fillna(False).astype(bool)
-    missing = ol[shipped_status & (ol["linked"] == 0)]
-    over_order = ol[ol["linked"] > ol["qty"]].assign(excess=lambda f: f["linked"] - f["qty"])
-    dup = orders[orders.duplicated("key", keep="first")]
+    """The order rung's exceptions; ``dup``: the further copies of repeated order line keys."""
+    # units linked to each order line (``ol`` has one row per key): summed by position, and only the
+    # exception rows get the column (no copy of every order line)
+    at = pd.Index(ol["key"]).get_indexer(links["left_key"])
+    hit = at >= 0
+    linked = np.bincount(at[hit], weights=links["qty"].to_numpy()[hit], minlength=len(ol)).astype(np.int64)
+    shipped_status = ol["order_status"].isin(SHIPPED_ORDER_STATUSES).fillna(False).astype(bool).to_numpy()
+    none = shipped_status & (linked == 0)
+    missing = ol[none].assign(linked=linked[none])
+    beyond = linked > ol["qty"].to_numpy()
+    over_order = ol[beyond].assign(linked=linked[beyond]).assign(excess=lambda f: f["linked"] - f["qty"])
     no_order = leftovers[leftovers["reason"] == "no_order"]
     over_ship = leftovers[leftovers["reason"] == "over"]
     return combine([
