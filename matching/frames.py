@@ -10,9 +10,9 @@ join agree with what the importers stored. Order ids, line refs, tracking number
 
 ``order_lines``      owner_id, platform, shop_id, order_id, line_ref, sku, qty
                      [order_status, ordered_at, paid_at, package_id, tracking_number, country, product_name,
-                      returned_qty, written_off_qty]
+                      returned_qty, written_off_qty, written_off_at]
                      (``returned_qty``: units the marketplace's return records say came back, received;
-                     ``written_off_qty``: those of them its warehouse disposed of)
+                     ``written_off_qty``: those of them its warehouse disposed of, known at ``written_off_at``)
 ``shipment_lines``   owner_id, warehouse_code, wms_outbound_no, line_no, sku, qty
                      [platform, shop_id, order_id, order_line_ref, package_id, tracking_number, lot_id,
                       status, created_at, shipped_at, delivered_at, returned_at, carrier_code]
@@ -50,7 +50,7 @@ CONTRACT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "order_lines": (
         ("owner_id", "platform", "shop_id", "order_id", "line_ref", "sku", "qty"),
         ("order_status", "ordered_at", "paid_at", "package_id", "tracking_number", "country", "product_name",
-         "returned_qty", "written_off_qty"),
+         "returned_qty", "written_off_qty", "written_off_at"),
     ),
     "shipment_lines": (
         ("owner_id", "warehouse_code", "wms_outbound_no", "line_no", "sku", "qty"),
@@ -83,7 +83,7 @@ CONTRACT: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 TIME_COLUMNS = {
     "ordered_at", "paid_at", "created_at", "shipped_at", "delivered_at", "returned_at", "arrived_at",
-    "received_at", "shipped_on_board_at", "eta", "submitted_at", "released_at", "arrival_date",
+    "received_at", "shipped_on_board_at", "eta", "submitted_at", "released_at", "arrival_date", "written_off_at",
 }
 INT_COLUMNS = {"qty", "planned_qty", "received_good_qty", "received_damaged_qty", "line_no", "packages",
                "quantity", "returned_qty", "written_off_qty"}

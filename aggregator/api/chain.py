@@ -7,7 +7,9 @@ warehouse shipment lines → ``shipment_lot`` links → lots → ``lot_receipt``
 ``receipt_customs_entry``) → transport document and customs lines. Warehouse
 shipments that name the order and its settlement lines are read by the order id directly, so
 dispatch, delivery and payout show before any matching run; so are its returns, refunds and
-cancellations (``returns`` by ``ix_returns_order``): the request, then the state it reached. Steps and their order follow
+cancellations (``returns`` by ``ix_returns_order``): the request, then the state it reached, and for a
+received return of goods disposed of (disposition SCRAP) the write-off that ends the owner's title (as the
+title ledger's ``WRITTEN_OFF`` event: same units, same time). Steps and their order follow
 ``matching.timeline`` (the same facts as the engine's whole-frame timeline; tested).
 
 Statements are built once, with bound parameters (``expanding`` for key lists), and read as rows, not
@@ -71,7 +73,8 @@ _RETURNS = (select(RET.id, RET.kind, RET.return_id, RET.status, RET.raw_status, 
                    RET.source_updated_at, RET.refund_amount, RET.currency, RET.disposition)
             .where(RET.platform == bindparam("platform"), RET.shop_id == bindparam("shop_id"),
                    RET.order_id == bindparam("order_id")).order_by(RET.requested_at, RET.id))
-_RETURN_UNITS = select(RETL.return_pk, RETL.quantity).where(RETL.return_pk.in_(bindparam("pks", expanding=True)))
+_RETURN_UNITS = select(RETL.return_pk, RETL.quantity, RETL.disposition).where(
+    RETL.return_pk.in_(bindparam("pks", expanding=True)))
 
 
 @dataclass
@@ -218,8 +221,12 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
 
     returns = run(_RETURNS, {"platform": order.platform, "shop_id": order.shop_id, "order_id": order.order_id}).all()
     units: dict[int, int] = {}
-    for pk, quantity in (run(_RETURN_UNITS, {"pks": [r.id for r in returns]}) if returns else []):
+    scrapped: dict[int, int] = {}  # units of a return of goods its disposition (the line's, else the case's) scraps
+    disposition_of = {r.id: r.disposition for r in returns}
+    for pk, quantity, disposition in (run(_RETURN_UNITS, {"pks": [r.id for r in returns]}) if returns else []):
         units[pk] = units.get(pk, 0) + quantity
+        if (disposition or disposition_of[pk]) == "SCRAP":
+            scrapped[pk] = scrapped.get(pk, 0) + quantity
     for r in returns:
         record, what = f"{r.kind.lower()} {r.return_id}", "cancellation" if r.kind == "CANCELLATION" else "return"
         add(f"{what}_requested", r.requested_at, "marketplace", record, f"{units.get(r.id, 0)} unit(s)")
@@ -228,6 +235,9 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
         if r.status != "REQUESTED":
             add(f"{what}_{r.status.lower()}", r.source_updated_at, "marketplace", record,
                 f"{r.raw_status}{money}{goods}")
+        if r.kind == "RETURN" and r.status in ("RECEIVED", "REFUNDED") and scrapped.get(r.id):
+            add("written_off", r.source_updated_at, "marketplace", record,
+                f"{scrapped[r.id]} returned unit(s) disposed of: written off, the owner's title ends")
 
     unique = {(s["step"], s["at"], s["record"], s["detail"]): s for s in steps}
     out.timeline = sorted(unique.values(), key=lambda s: (s["at"], _RANK.get(s["step"], 99), s["record"], s["detail"]))

@@ -8,7 +8,7 @@ from aggregator.cli.context import AppContext, pass_app
 
 @click.command(name="demo", help="Run the whole chain on the embedded default: a fresh SQLite database, the sandbox "
                                   "marketplaces on loopback, signed order syncs, logistics imports, matching, "
-                                  "title position and FX. The database in --data-dir is recreated.")
+                                  "title position, signed webhook pushes through the API and FX. The database in --data-dir is recreated.")
 @click.option("--seed", default=42, show_default=True, help="Seed of the sandbox world.")
 @click.option("--orders", default=300, show_default=True, help="Orders in the sandbox world.")
 @click.option("--faults", default="429=0.02,5xx=0.02", show_default=True,
@@ -23,6 +23,7 @@ def command(app: AppContext, seed: int, orders: int, faults: str) -> None:
     print_cash_cycle_summary(report.database_url)
     problems = report.chain.failures() if report.chain is not None else ["no chain verdict"]
     problems += report.returns.failures() if report.returns is not None else ["no returns verdict"]
+    problems += report.pushes.failures() if report.pushes is not None else ["no webhook verdict"]
     if report.money_mismatches:
         problems.append(f"{len(report.money_mismatches)} settled order(s) differ in money or status")
     if report.open_exceptions.get("unlinked_receipt"):

@@ -10,10 +10,15 @@
 6. matching (order line → shipment → lot → receipt → BL/container → customs) and the title ledger;
 7. the title position at the sandbox's instant, per owner, and the chain verdict (``_chain_verdict``): the
    sandbox's ground truth fetched from ``/_sandbox/truth/logistics`` (and written beside the files), links
-   compared at every depth up to the customs entry and the title position per owner and state, in units
-   (``aggregator.demo.verdict``), open match exceptions counted by reason;
-8. ECB reference rates imported and each owner's order value converted to CNY, with the path;
-9. settlements (``_settlements``): the ECB and NBP (tables A/B: VND, TWD…) histories for the demo's
+   compared at every depth up to the customs entry, the title position per owner and state and the write-offs
+   of scrapped returns per owner and lot, in units (``aggregator.demo.verdict``), open match exceptions counted
+   by reason;
+8. webhook pushes (``_pushes``, ``aggregator.demo.pushes``): the API served on loopback with its webhook
+   receivers, the sandbox's clock moved on a few hours with its signed pushes of each status change sent
+   there, every push answered 200 and every pushed order showing its new status through the API as the
+   sandbox's truth has it;
+9. ECB reference rates imported and each owner's order value converted to CNY, with the path;
+10. settlements (``_settlements``): the ECB and NBP (tables A/B: VND, TWD…) histories for the demo's
    period (bundled in packages, no download) imported before the sync, every owner's statements reconciled
    and booked right after it, reconciliation counts by status and journals per owner printed, and the
    per-order money and statuses checked against the sandbox's ground truth; every stored return and
@@ -38,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.config import Settings
 from aggregator.demo.retry_log import RetryCount, retries_to_file
-from aggregator.demo.verdict import ChainVerdict, ReturnsVerdict
+from aggregator.demo.verdict import ChainVerdict, PushVerdict, ReturnsVerdict
 from aggregator.store.db import create_engine_for, session_scope, upgrade_schema
 from aggregator.store.models import OrderRow, ShopRow
 from aggregator.store.vault import Vault
@@ -70,6 +75,7 @@ class DemoReport:
     returns: ReturnsVerdict | None = None  # stored returns and cancellations against the sandbox's truth
     retries: RetryCount | None = None  # the transport's retries (in <data dir>/demo.log, not on the console)
     chain: ChainVerdict | None = None  # links and title against the sandbox's logistics truth
+    pushes: PushVerdict | None = None  # the sandbox's signed pushes through the API, against its truth
     open_exceptions: dict[str, int] = field(default_factory=dict)  # open match exceptions by reason
 
 
@@ -153,21 +159,26 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
                     sandbox.state.logistics_noise)
         step("import")
 
-    console.rule("[bold]5. Matching and title")
-    from aggregator.matching_service.queries import position_at
-    from aggregator.matching_service.service import run_match
+        console.rule("[bold]5. Matching and title")
+        from aggregator.matching_service.queries import position_at
+        from aggregator.matching_service.service import run_match
 
-    summary = run_match(engine, full=True)
-    report.match, report.links = summary.describe(), summary.links
-    console.print(report.match)
-    position = position_at(engine, truth_at)
-    report.title_rows = len(position)
-    if len(position):
-        _print_valued_position(engine, truth_at, console)
-    _chain_verdict(engine, truth, position, report, console)
-    step("match")
+        summary = run_match(engine, full=True)
+        report.match, report.links = summary.describe(), summary.links
+        console.print(report.match)
+        position = position_at(engine, truth_at)
+        report.title_rows = len(position)
+        if len(position):
+            _print_valued_position(engine, truth_at, console)
+        _chain_verdict(engine, truth, position, report, console)
+        step("match")
 
-    console.rule("[bold]6. FX")
+        console.rule("[bold]6. Webhook pushes")
+        _pushes(engine, vault, sandbox, report, console)
+        report.orders_in_sandbox = len(truth_orders(sandbox.state))  # pushes may bring orders made since
+        step("webhooks")
+
+    console.rule("[bold]7. FX")
     _fx(engine, console)
     step("fx")
 
@@ -243,20 +254,23 @@ def _print_aliases(engine, console: Console) -> None:
 
 def _chain_verdict(engine, truth: dict, position, report: DemoReport, console: Console) -> None:
     """Links at every depth and the title position against the sandbox's logistics truth, printed."""
-    from aggregator.demo.verdict import THRESHOLD, chain_verdict, title_verdict
+    from aggregator.demo.verdict import THRESHOLD, chain_verdict, title_verdict, write_off_verdict
     from aggregator.exceptions_queue.queries import Filters, count_by_kind
-    from aggregator.matching_service.queries import link_chains
+    from aggregator.matching_service.queries import link_chains, load_ledger
 
     verdict = title_verdict(chain_verdict(link_chains(engine), truth), position, truth)
     report.chain = verdict
     with session_scope(engine) as session:
         report.open_exceptions = count_by_kind(session, Filters(kind="match", status="open"))
+        write_off_verdict(verdict, load_ledger(session)[0], truth, datetime.fromtimestamp(truth["now"], timezone.utc))
     table = Table("depth", "precision", "recall", title=f"links vs the sandbox's ground truth, in units "
                   f"({verdict.true_units} true, {verdict.linked_units} linked)")
     for name, (precision, recall) in verdict.depths.items():
         table.add_row(name, f"{precision:.4f}", f"{recall:.4f}")
     table.add_row("title position (owner × holder × state)", f"{verdict.title[0]:.4f}", f"{verdict.title[1]:.4f}")
     table.add_row("title position at cost (× currency)", f"{verdict.value[0]:.4f}", f"{verdict.value[1]:.4f}")
+    table.add_row(f"written off (owner × lot; {verdict.write_off_units[0]} units)",
+                  f"{verdict.write_offs[0]:.4f}", f"{verdict.write_offs[1]:.4f}")
     console.print(table)
     console.print(f"units with no cost on any document (no landed cost, customs line missing): "
                   f"{verdict.unvalued[1]} in the position, {verdict.unvalued[0]} in the truth")
@@ -266,6 +280,23 @@ def _chain_verdict(engine, truth: dict, position, report: DemoReport, console: C
     failures = verdict.failures()
     console.print("chain verdict against the sandbox's ground truth: " + (
         f"links at full depth and the title position at or above {THRESHOLD}" if not failures
+        else "; ".join(failures)))
+
+
+def _pushes(engine, vault: Vault, sandbox, report: DemoReport, console: Console) -> None:
+    """The sandbox's signed pushes of the next hours' status changes through the running API's webhook
+    receivers, and the pushed orders checked through the API against the sandbox's truth, printed."""
+    from aggregator.demo.pushes import push_status_changes, running_api
+
+    with running_api(engine, vault) as api_base:
+        verdict = report.pushes = push_status_changes(sandbox, api_base, report.api_keys)
+    console.print(f"{verdict.pushes} signed pushes from the sandbox ({verdict.hours} simulated hour(s) of status "
+                  f"changes) sent to the API's webhook receivers on {api_base} in {verdict.push_seconds:.1f}s; "
+                  f"{len(verdict.refused)} refused; pushed orders checked through the API "
+                  f"{verdict.visible_seconds:.1f}s later")
+    failures = verdict.failures()
+    console.print("webhook verdict against the sandbox's ground truth: " + (
+        f"all {verdict.orders} pushed orders show their new status through the API" if not failures
         else "; ".join(failures)))
 
 

@@ -9,12 +9,15 @@ case; document, container and lot numbers normalised as the engine does), since 
 them its own way. The title position is compared per owner x title holder x title state in units, and at
 cost (each lot's units x the unit cost its documents state, in that cost's currency: the stock snapshot's
 landed cost, else the customs line's invoice value per unit) per currency too, with the units that have no
-cost counted on both sides.
+cost counted on both sides. Write-offs of returned goods disposed of (the ledger's ``WRITTEN_OFF`` events by the
+instant) are compared per owner x lot in units with the truth's ``write_offs`` (``write_off_verdict``).
 
 Returns and cancellations are compared case by case with ``GET /_sandbox/truth/returns``
 (``returns_verdict``): a stored case agrees when its kind, order, status, units per order line, refund
 (amount and currency) and disposition all equal the truth's; precision is the agreeing share of the stored
 cases, recall of the true ones.
+Webhook pushes (``PushVerdict``, filled by ``aggregator.demo.pushes``): every push answered 200 and every
+pushed order showing, through the API, the raw status the sandbox's truth gives it.
 Pure: frames and lists in, numbers out; fetching the truth is ``aggregator.sandbox_link.sandbox_truth``.
 """
 from __future__ import annotations
@@ -50,6 +53,8 @@ class ChainVerdict:
     title_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     value: tuple[float, float] = (0.0, 0.0)  # title position at cost, per owner x holder x state x currency
     unvalued: tuple[int, int] = (0, 0)  # units with no cost: (truth, position)
+    write_offs: tuple[float, float] = (1.0, 1.0)  # written-off units per owner x lot
+    write_off_units: tuple[int, int] = (0, 0)  # (truth, ledger)
 
     @property
     def full_depth(self) -> tuple[float, float]:
@@ -68,6 +73,10 @@ class ChainVerdict:
             out.append(f"title position at cost: precision {vp:.4f}, recall {vr:.4f} (below {threshold})")
         if self.unvalued[0] != self.unvalued[1]:
             out.append(f"unvalued units: {self.unvalued[1]} in the position, {self.unvalued[0]} in the truth")
+        wp, wr = self.write_offs
+        if wp < threshold or wr < threshold:
+            out.append(f"write-offs: precision {wp:.4f}, recall {wr:.4f} (below {threshold}; "
+                       f"{self.write_off_units[1]} units in the ledger, {self.write_off_units[0]} in the truth)")
         return out
 
 
@@ -105,6 +114,27 @@ def title_verdict(verdict: ChainVerdict, position: pd.DataFrame, truth: dict) ->
     verdict.title_units = int(true["qty"].sum())
     verdict.title_table = true.merge(mine, on=TITLE_KEYS, how="outer", suffixes=("_truth", "_position")).fillna(0)
     _value_verdict(verdict, position, pd.DataFrame(truth["title"]))
+    return verdict
+
+
+WRITE_OFF_KEYS = ["owner_id", "lot_id"]
+
+
+def write_off_verdict(verdict: ChainVerdict, ledger: pd.DataFrame, truth: dict, at) -> ChainVerdict:
+    """Add the comparison of the ledger's write-offs effective by ``at`` (``WRITTEN_OFF`` events; the lot is
+    the last part of the allocation their parent key names) with the truth's ``write_offs``, per owner x lot."""
+    def lot_form(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(lot_id=frame["lot_id"].map(normalize_document_number))[[*WRITE_OFF_KEYS, "qty"]]
+
+    true = pd.DataFrame(truth.get("write_offs") or [], columns=[*WRITE_OFF_KEYS, "qty"])
+    off = ledger[ledger["kind"] == "WRITTEN_OFF"] if len(ledger) else ledger
+    if len(off):
+        off = off[pd.to_datetime(off["effective_at"], utc=True) <= pd.Timestamp(at)]
+    mine = pd.DataFrame({"owner_id": off["owner_id"] if len(off) else [],
+                         "lot_id": off["parent_key"].str.split(">").str[-1].str.split("|").str[-1] if len(off) else [],
+                         "qty": off["qty"].astype("int64") if len(off) else []})
+    verdict.write_offs = unit_scores(lot_form(mine), lot_form(true), WRITE_OFF_KEYS)
+    verdict.write_off_units = (int(true["qty"].sum()), int(mine["qty"].sum()))
     return verdict
 
 
@@ -195,3 +225,28 @@ def returns_verdict(stored: list[dict], truth: list[dict]) -> ReturnsVerdict:
             verdict.agreeing += 1
     verdict.differences += [f"{':'.join(k)} stored but not in the truth" for k in sorted(set(mine) - true_keys)]
     return verdict
+
+
+@dataclass
+class PushVerdict:
+    """The sandbox's signed pushes through the API's receivers: what was pushed, refused, and shown."""
+
+    hours: int = 0  # simulated hours the sandbox's clock moved on
+    pushes: int = 0  # messages the sandbox sent
+    refused: list[str] = field(default_factory=list)  # pushes not answered 200
+    orders: int = 0  # orders whose status was pushed
+    showing: int = 0  # of them, those the API shows with the truth's raw status
+    differences: list[str] = field(default_factory=list)
+    push_seconds: float = 0.0  # sending every push (each answered once stored)
+    visible_seconds: float = 0.0  # then until every pushed order showed its status (or the wait ran out)
+
+    def failures(self, threshold: float = THRESHOLD) -> list[str]:
+        out = []
+        if not self.orders:
+            out.append(f"webhooks: no order status was pushed in {self.hours} simulated hour(s)")
+        elif self.showing / self.orders < threshold:
+            out.append(f"webhooks: {self.showing} of {self.orders} pushed orders show the truth's status; "
+                       + "; ".join(self.differences[:5]))
+        if self.refused:
+            out.append(f"webhooks: {len(self.refused)} of {self.pushes} pushes refused: " + "; ".join(self.refused[:5]))
+        return out

@@ -28,6 +28,7 @@ from aggregator.store.models.warehouse import (
     WarehouseShipmentLineRow,
     WarehouseShipmentRow,
 )
+from aggregator.store.types import UTCDateTime
 from matching.crosswalk import CrosswalkRow, SkuCrosswalk
 from matching.engine import MatchInput
 from matching.linker import LINK_COLUMNS
@@ -54,17 +55,20 @@ def load_order_lines(session: Session, owner_id: str | None = None, *where, retu
     back = _returned_units(session, owner_id, *returns_where)
     key = ["platform", "shop_id", "order_id", "line_ref"]
     if back.empty:
-        return lines.assign(returned_qty=0, written_off_qty=0)
+        return lines.assign(returned_qty=0, written_off_qty=0, written_off_at=pd.NaT)
     return lines.merge(back, on=key, how="left").fillna({"returned_qty": 0, "written_off_qty": 0})
 
 
 def _returned_units(session: Session, owner_id: str | None, *where) -> pd.DataFrame:
     """Per order line, the units the marketplace's return records say came back (received or refunded
-    returns of goods) and those of them its warehouse disposed of (disposition SCRAP)."""
+    returns of goods) and those of them its warehouse disposed of (disposition SCRAP), with the latest update
+    time of a return reporting that (``written_off_at``: when the write-off is known)."""
     r, ln = ReturnRow, ReturnLineRow
-    scrapped = case((func.coalesce(ln.disposition, r.disposition) == "SCRAP", ln.quantity), else_=0)
+    scrap = func.coalesce(ln.disposition, r.disposition) == "SCRAP"
+    scrapped = case((scrap, ln.quantity), else_=0)
     q = (select(r.platform, r.shop_id, r.order_id, ln.order_line_ref.label("line_ref"),
-                func.sum(ln.quantity).label("returned_qty"), func.sum(scrapped).label("written_off_qty"))
+                func.sum(ln.quantity).label("returned_qty"), func.sum(scrapped).label("written_off_qty"),
+                func.max(case((scrap, r.source_updated_at)), type_=UTCDateTime()).label("written_off_at"))
          .join(ln, ln.return_pk == r.id)
          .where(r.kind == "RETURN", r.status.in_(("RECEIVED", "REFUNDED")), ln.order_line_ref.is_not(None))
          .where(*where).group_by(r.platform, r.shop_id, r.order_id, ln.order_line_ref))

@@ -342,7 +342,8 @@ def _replace(session: Session, model, partition: str, rows: list[dict]) -> None:
 def _store_links(session: Session, owner_of: OwnerOfKey, partitions: set[str], links: pd.DataFrame,
                  p: Prepared) -> set[str]:
     """Replace the partitions' links (order links carry the buyer country); emit the new ones. Returns the
-    warehouse partitions whose outbound lines' order links (or their countries) changed."""
+    warehouse partitions whose outbound lines' order links (or their countries) changed, or whose outbound
+    lines serve an order line with returned units (their write-offs are read with the allocations' title)."""
     m = MatchLinkRow
     before = []
     for chunk in _chunks(sorted(partitions)):
@@ -359,7 +360,10 @@ def _store_links(session: Session, owner_of: OwnerOfKey, partitions: set[str], l
                          owner_of)
     old = {(left, right, c) for s, left, right, c in before if s == "order_shipment"}
     new = {(r["left_key"], r["right_key"], r["country"]) for r in rows if r["step"] == "order_shipment"}
-    return {"wh|" + "|".join(right.split("|")[:2]) for _, right, _ in old ^ new}
+    # an order line with returned units may have had some written off (or no longer): its allocations' title
+    returned = set(p.orders.loc[p.orders["returned_qty"] > 0, "key"]) if "returned_qty" in p.orders else set()
+    return {"wh|" + "|".join(right.split("|")[:2]) for _, right, _ in old ^ new} | {
+        "wh|" + "|".join(right.split("|")[:2]) for left, right, _ in new if left in returned}
 
 
 def _store_partitions(session: Session, owner_key: str, fingerprints_: dict[str, str | None], links: pd.Series,

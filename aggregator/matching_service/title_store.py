@@ -7,23 +7,28 @@ subject whose hash is unchanged is left alone; one with a new hash is derived ag
 stored yet are appended (by event id), its stored events no longer derived are marked retracted, a
 retracted one derived again is un-marked; a subject gone from the partition has its events retracted.
 The lots' unit values of the partition are replaced. Outbox events go out for what was added and
-retracted.
+retracted. An allocation's order side (its ``order_shipment`` links live in the shops' partitions) is read
+by one indexed join: the buyer country, and the units of its order line written off (returned goods the
+marketplace's warehouse disposed of: the owner's scrapped return lines).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from aggregator.events import emitters
+from aggregator.matching_service.loader import _returned_units  # one copy of the returned-units query
 from aggregator.owners.key_form import OwnerOfKey
 from aggregator.store.models.matching import LotValueRow, MatchLinkRow, TitleEventRow, TitleSubjectRow
+from aggregator.store.models.returns import ReturnLineRow, ReturnRow
 from aggregator.store.prepared_insert import insert_rows
 from matching.engine import Prepared
+from matching.frames import prepare
 from matching.title.derive import (
     allocation_inputs,
     input_hashes,
@@ -31,6 +36,7 @@ from matching.title.derive import (
     lot_inputs,
     subject_events,
     transit_events,
+    write_off_key,
 )
 from matching.title.events import LEDGER_COLUMNS, TitleEvent
 from matching.title.policy import PolicyBook
@@ -58,19 +64,40 @@ def _chunks(items: list) -> Iterable[list]:
         yield items[start:start + _CHUNK]
 
 
-def shipment_countries(session: Session, partition: str) -> pd.Series:
-    """Outbound line key -> buyer country of its first order link (``match_links.country``), for the outbound
-    lines the partition's ``shipment_lot`` links name: one indexed join."""
+def order_links(session: Session, partition: str) -> pd.DataFrame:
+    """The ``order_shipment`` links (stored in the shops' partitions) of the outbound lines the partition's
+    ``shipment_lot`` links name, with the buyer country (``match_links.country``): one indexed join."""
     os_, sl = aliased(MatchLinkRow), aliased(MatchLinkRow)
     rows = session.execute(
-        select(os_.partition, os_.left_key, os_.right_key, os_.country)
+        select(os_.partition, os_.left_key, os_.right_key, os_.country, os_.qty)
         .join(sl, sl.left_key == os_.right_key)
         .where(sl.partition == partition, sl.step == "shipment_lot", os_.step == "order_shipment").distinct()).all()
-    if not rows:
+    frame = pd.DataFrame(rows, columns=["partition", "left_key", "right_key", "country", "qty"])
+    return frame.sort_values(["partition", "left_key", "right_key"], kind="mergesort").reset_index(drop=True)
+
+
+def shipment_countries(session: Session, partition: str, links: pd.DataFrame | None = None) -> pd.Series:
+    """Outbound line key -> buyer country of its first order link (``links``: ``order_links``, read when
+    not given)."""
+    frame = order_links(session, partition) if links is None else links
+    if frame.empty:
         return pd.Series(dtype="string")
-    frame = pd.DataFrame(rows, columns=["partition", "left_key", "right_key", "country"])
-    frame = frame.sort_values(["partition", "left_key", "right_key"], kind="mergesort").drop_duplicates("right_key")
-    return frame.set_index("right_key")["country"].astype("string")
+    return frame.drop_duplicates("right_key").set_index("right_key")["country"].astype("string")
+
+
+def written_off_lines(session: Session, owner_of: OwnerOfKey, owner_key: str, links: pd.DataFrame) -> pd.DataFrame:
+    """The order lines of ``links`` (``order_links``) whose returned goods the marketplace's warehouse
+    disposed of, prepared (``key``, ``returned_qty``, ``written_off_qty``, ``written_off_at``): the owner's
+    scrapped return lines (few), keyed as matching keys order lines."""
+    owner_id = owner_of(owner_key)
+    if links.empty or owner_id is None:
+        return prepare("order_lines", None)
+    r, ln = ReturnRow, ReturnLineRow
+    scrapped = _returned_units(session, owner_id, func.coalesce(ln.disposition, r.disposition) == "SCRAP")
+    if scrapped.empty:
+        return prepare("order_lines", None)
+    lines = prepare("order_lines", scrapped.assign(owner_id=owner_id, sku="", qty=0))
+    return lines[lines["key"].isin(set(links["left_key"]))].reset_index(drop=True)
 
 
 def store_partition_title(session: Session, owner_of: OwnerOfKey, partition: str, p: Prepared,
@@ -79,7 +106,12 @@ def store_partition_title(session: Session, owner_of: OwnerOfKey, partition: str
     """The title events and lot values of one warehouse partition (``p`` and ``links``: its rows and
     links); ``every`` derives all its subjects again (the policy changed)."""
     lots = lot_inputs(p, links)
-    allocations = allocation_inputs(p, links, shipment_countries(session, partition))
+    ordered = order_links(session, partition)
+    # the order side of the partition's allocations (its links live in the shops' partitions): countries, and
+    # the returned units written off
+    order_side = replace(p, orders=written_off_lines(session, owner_of, partition.split("|")[1], ordered))
+    allocations = allocation_inputs(order_side, pd.concat([links, ordered.assign(step="order_shipment")]),
+                                    shipment_countries(session, partition, ordered))
     hashes = input_hashes(lots, allocations, chains, salt)
     current = dict(zip(hashes["subject_key"], hashes["input_hash"]))
     stored = dict(session.execute(select(TitleSubjectRow.subject_key, TitleSubjectRow.input_hash).where(
@@ -136,6 +168,8 @@ def _reconcile(session: Session, owner_of: OwnerOfKey, events: list[TitleEvent],
     rows = ledger_rows(events)
     t = TitleEventRow
     stored: dict[str, tuple] = {}
+    # an allocation's write-off is a subject of its own, derived (and gone) with the allocation
+    subjects = subjects | {write_off_key(k) for k in subjects if ">" in k}
     for chunk in _chunks(sorted(subjects)):
         stored.update({e: (r, o, k) for e, r, o, k in session.execute(
             select(t.event_id, t.retracted_at, t.owner_id, t.subject_key).where(t.subject_key.in_(chunk)))})

@@ -15,6 +15,13 @@ Per lot (through its receipt line's links to a transport document line and a cus
 
 Per allocation (shipment line x lot): ``ALLOCATED``, ``DISPATCHED``, ``DELIVERED`` (title and risk to the
 consumer per policy), ``RETURN_RECEIVED`` (back in the warehouse; title never left on a failed delivery).
+
+Per allocation whose returned units the marketplace's warehouse disposed of (return disposition ``SCRAP``,
+``written_off_qty`` of its order line, spread over the shipment line's lots as the open quantities spread
+them): one ``WRITTEN_OFF`` event on its own subject (``WRITE_OFF``, key ``<allocation>>WRITTEN_OFF``, parent the
+allocation) with the units written off, at the return's update that reports the disposition
+(``written_off_at``; the disposal's own date is not given). Title ends with the owner writing the goods off:
+``title_position`` takes those units out of the allocation and never counts them as held.
 """
 from __future__ import annotations
 
@@ -27,6 +34,7 @@ import pandas as pd
 
 from matching.engine import Prepared
 from matching.frames import lookup
+from matching.open_quantities import _marketplace_returns  # one copy of the spreading of returned units
 from matching.title import events as ev
 from matching.title.events import LEDGER_COLUMNS, TitleEvent
 from matching.title.policy import PolicyBook
@@ -291,7 +299,22 @@ def _allocation_events(row, book: PolicyBook) -> list[TitleEvent]:
         subject.emit("RETURN_RECEIVED", returned, "CONTRACT", note + "; re-inspect before restock",
                      f"{outbound} returned", "DERIVED", title_state=ev.OWNED_IN_WAREHOUSE, title_holder=owner,
                      risk_bearer=owner, custodian=wh, location_state="RETURNED_PENDING_QC")
+    off, off_at = int(getattr(row, "written_off", 0) or 0), _t(getattr(row, "written_off_at", None))
+    if off > 0 and off_at is not None:
+        written = _Subject(owner, "WRITE_OFF", write_off_key(subject.key), subject.key, off, title_holder=owner,
+                           risk_bearer=owner, document_holder=None, custodian="NONE (disposed of)",
+                           location_state=ev.DISPOSED)
+        written.emit("WRITTEN_OFF", off_at, "PLATFORM_TC", f"{off} returned unit(s) disposed of by the marketplace's "
+                     "warehouse (return disposition SCRAP): the owner writes them off and title ends; effective at the "
+                     "return's update that reports it", f"{order} return disposition SCRAP", "DERIVED",
+                     title_state=ev.WRITTEN_OFF)
+        return subject.out + written.out
     return subject.out
+
+
+def write_off_key(allocation_key: str) -> str:
+    """The subject key of an allocation's write-off (its parent is the allocation)."""
+    return f"{allocation_key}>WRITTEN_OFF"
 
 
 def _transit_events(frame: pd.DataFrame) -> list[TitleEvent]:
@@ -353,14 +376,32 @@ def allocation_inputs(p: Prepared, links: pd.DataFrame, countries: pd.Series | N
                    "created_at", "shipped_at", "delivered_at", "returned_at"):
         frame[column] = lookup(frame["left_key"], ship[column])
     frame["carrier_code"] = frame["left_key"].map(ship["carrier_code"]) if "carrier_code" in ship else pd.NA
+    frame["written_off"], frame["written_off_at"] = _write_offs(p, links, frame)
     return frame
+
+
+def _write_offs(p: Prepared, links: pd.DataFrame, alloc: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per allocation (``alloc``: ``shipment_lot`` links): the returned units the marketplace's warehouse
+    disposed of, and when the latest return reporting it was updated (``written_off_at`` of the order lines
+    linked to the shipment line)."""
+    never = pd.Series(pd.NaT, index=alloc.index, dtype="datetime64[ns, UTC]")
+    if "written_off_qty" not in p.orders or "written_off_at" not in p.orders:
+        return pd.Series(0, index=alloc.index, dtype="int64"), never
+    _back, off = _marketplace_returns(p, links, alloc)
+    known = p.orders[p.orders["written_off_at"].notna()].drop_duplicates("key").set_index("key")["written_off_at"]
+    os_ = links[(links["step"] == "order_shipment") & links["left_key"].isin(known.index)]
+    if os_.empty:
+        return off, never
+    at = pd.DataFrame({"right_key": os_["right_key"].to_numpy(), "at": lookup(os_["left_key"], known).to_numpy()})
+    latest = at.groupby("right_key")["at"].max()
+    return off, lookup(alloc["left_key"], latest).where(off > 0)
 
 
 _LOT_HASHED = ["left_key", "owner_id", "receipt", "qty", "document", "customs", "warehouse_code", "arrived_at",
                "received_at", "asn_no", "line_received"]
 _ALLOCATION_HASHED = ["owner_id", "left_key", "right_key", "qty", "country", "platform", "shop_id", "order_id",
                       "warehouse_code", "wms_outbound_no", "tracking_number", "created_at", "shipped_at",
-                      "delivered_at", "returned_at", "carrier_code"]
+                      "delivered_at", "returned_at", "carrier_code", "written_off", "written_off_at"]
 
 
 def input_hashes(lots: pd.DataFrame, allocations: pd.DataFrame, chains: dict[str, list[dict]],

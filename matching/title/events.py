@@ -30,13 +30,15 @@ OWNED_IN_WAREHOUSE = "OWNED_IN_WAREHOUSE"
 ALLOCATED = "ALLOCATED"
 IN_LAST_MILE = "IN_LAST_MILE"
 CONSUMER_OWNED = "CONSUMER_OWNED"
+WRITTEN_OFF = "WRITTEN_OFF"  # returned goods disposed of: title ended with the owner's write-off
+DISPOSED = "DISPOSED"  # the location state of written-off goods (they are nowhere)
 
 
 class TitleEvent(NamedTuple):
     owner_id: str
-    subject_kind: str  # LOT or ALLOCATION
+    subject_kind: str  # LOT, ALLOCATION or WRITE_OFF (units of an allocation written off)
     subject_key: str
-    parent_key: str | None  # the lot of an allocation
+    parent_key: str | None  # the lot of an allocation; the allocation of a write-off
     qty: int
     kind: str  # SHIPPED_ON_BOARD, BL_ISSUED, ENDORSED, SURRENDERED, TELEX_RELEASED, ARRIVED, ...
     effective_at: datetime

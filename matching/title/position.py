@@ -1,7 +1,8 @@
 """The title position at an instant: a fold of the ledger (latest event per subject at or before it).
 
 A lot's units that sit in allocations active at the instant are counted under the allocation's
-state; the rest under the lot's state. The result is quantity and value by owner x title holder x
+state; the rest under the lot's state. Units of an allocation written off by the instant (a ``WRITE_OFF``
+subject: returned goods disposed of) are no one's any more: taken out of the allocation, never counted. The result is quantity and value by owner x title holder x
 title state x location state (e.g. value on the water per owner: ``location_state ==
 'IN_TRANSIT_OCEAN'``). Values are exact Decimals (quantity x unit value of the lot), never rounded
 here; lots with no unit value count in ``qty`` and ``unvalued_qty``.
@@ -79,7 +80,9 @@ def holdings_at(ledger: pd.DataFrame, at, *, owner_id: str | None = None) -> pd.
     lots = current[current["subject_kind"] == "LOT"].copy()
     lots["qty"] = lots["qty"] - lots["subject_key"].map(taken).fillna(0).astype("int64")
     lots["lot"] = lots["subject_key"]
-    allocs = allocs.assign(lot=allocs["parent_key"])
+    written_off = current[current["subject_kind"] == "WRITE_OFF"].groupby("parent_key")["qty"].sum()
+    allocs = allocs.assign(lot=allocs["parent_key"],
+                           qty=allocs["qty"] - allocs["subject_key"].map(written_off).fillna(0).astype("int64"))
     rows = pd.concat([lots, allocs], ignore_index=True)
     return rows[rows["qty"] > 0]
 

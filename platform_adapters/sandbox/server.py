@@ -46,9 +46,30 @@ def make_state(seed: int = 1, orders: int = 200, faults: str | None = None, anch
     return SandboxState(world, parse_faults(faults), logistics_noise=logistics_noise)
 
 
-def _server(state: SandboxState) -> uvicorn.Server:
-    config = uvicorn.Config(build_app(state), log_level="warning", access_log=False, lifespan="off")
-    return uvicorn.Server(config)
+@contextlib.contextmanager
+def serving(app, name: str, lifespan: str = "off") -> Iterator[str]:
+    """Serve the ASGI ``app`` on a free loopback port in a thread for the duration of the ``with`` block;
+    yields its base URL (no access log: query strings carry access tokens and signs)."""
+    # proto IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets of a TCP-protocol listener;
+    # without it every keep-alive reply stalls ~40 ms on Nagle + delayed ACK
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOOPBACK, 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=name)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the {name} server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 @contextlib.contextmanager
@@ -57,26 +78,8 @@ def running_sandbox(seed: int = 1, orders: int = 200, faults: str | None = None,
                     logistics_noise: LogisticsNoise = REALISTIC) -> Iterator[RunningSandbox]:
     """Serve a sandbox on a free loopback port for the duration of the ``with`` block."""
     state = state or make_state(seed, orders, faults, anchor, days, logistics_noise)
-    # proto IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets of a TCP-protocol listener;
-    # without it every keep-alive reply stalls ~40 ms on Nagle + delayed ACK
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((LOOPBACK, 0))
-    port = sock.getsockname()[1]
-    server = _server(state)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="sandbox")
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the sandbox server did not start")
-        time.sleep(0.01)
-    try:
-        yield RunningSandbox(f"http://{LOOPBACK}:{port}", state)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(build_app(state), "sandbox") as base_url:
+        yield RunningSandbox(base_url, state)
 
 
 def run_clock(state: SandboxState, speed: float, stop: threading.Event, tick: float = 1.0) -> None:

@@ -10,12 +10,17 @@ or returned). Identifiers are as the documents state them (the 3PL may type them
 3PL as bailee; the consumer's title on delivery): units still in the warehouse are the owner's
 ``OWNED_IN_WAREHOUSE`` (``AVAILABLE``; a return waits for inspection, ``RETURNED_PENDING_QC``),
 allocated ones ``ALLOCATED``, shipped ones ``IN_LAST_MILE`` (title still the owner's), delivered ones the
-consumer's (``CONSUMER_OWNED``, ``DELIVERED``). Units received damaged stay the owner's in the warehouse
-(location ``DEFECTIVE``). Each row carries the lot's unit cost as the documents state it
+consumer's (``CONSUMER_OWNED``, ``DELIVERED``). Returned units the marketplace's warehouse disposed of
+(a return of goods whose disposition is ``SCRAP``, shown once the return is received) are written off: the
+owner's title ends there, so they count nowhere in the position. Units received damaged stay the owner's in
+the warehouse (location ``DEFECTIVE``). Each row carries the lot's unit cost as the documents state it
 (``shipments.unit_cost``: the MY stock snapshot's landed cost in MYR, else the customs line's invoice value
 per unit in USD; none when the broker's file lacks the line).
 
-Both are served at ``GET /_sandbox/truth/logistics`` and written by ``write_truth``.
+``write_off_truth``: every write-off at the instant (owner, lot, order line, units, and ``at``: when the
+case showed the disposition, ``updated_at``: its latest update by the instant).
+
+All are served at ``GET /_sandbox/truth/logistics`` and written by ``write_truth``.
 """
 from __future__ import annotations
 
@@ -23,7 +28,8 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from platform_adapters.sandbox.fulfilment import outbound_lines
+from platform_adapters.sandbox.fulfilment import OutboundLine, outbound_lines
+from platform_adapters.sandbox.returns import RECEIVED, REFUNDED, RETURN, returns_of
 from platform_adapters.sandbox.shipments import REALISTIC, LogisticsNoise, Shipment, build_shipments, unit_cost
 from platform_adapters.sandbox.world import World
 
@@ -32,6 +38,8 @@ CHAIN_FIELDS = ["owner_id", "platform", "shop_id", "order_id", "order_line_ref",
 TITLE_FIELDS = ["owner_id", "lot_id", "warehouse_code", "title_holder", "title_state", "location_state", "qty",
                 "unit_cost", "cost_currency"]
 CONSUMER = "CONSUMER"
+WRITE_OFF_FIELDS = ["owner_id", "lot_id", "warehouse_code", "platform", "shop_id", "order_id", "order_line_ref", "qty",
+                    "at", "updated_at"]
 TRUTH_FILE = "ground_truth.json"  # beside the logistics files (``aggregator sandbox --write-logistics``)
 
 _STATE_OF = {  # outbound status -> (title holder is the consumer, title state, location state)
@@ -67,9 +75,13 @@ def title_truth(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> li
     lots received by ``now``."""
     shipments = build_shipments(world, noise)
     moved: dict[tuple[str, str], int] = defaultdict(int)
-    for o in outbound_lines(world, now, shipments):
+    outbound = outbound_lines(world, now, shipments)
+    for o in outbound:
         if o.status != "CANCELED":
             moved[(o.lot_id, o.status)] += o.line.quantity
+    off: dict[tuple[str, str], int] = defaultdict(int)  # of the units moved, those written off: no one's any more
+    for o, units, _at, _updated in _write_offs(outbound, now):
+        off[(o.lot_id, o.status)] += units
     rows = []
     for s in shipments:
         for line in s.lines:
@@ -80,7 +92,7 @@ def title_truth(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> li
             left = line.good - sum(moved[(lot, status)] for status in _STATE_OF)
             states = [(False, "OWNED_IN_WAREHOUSE", "AVAILABLE", left),
                       (False, "OWNED_IN_WAREHOUSE", "DEFECTIVE", line.damaged)]
-            states += [(*_STATE_OF[status], moved[(lot, status)]) for status in _STATE_OF]
+            states += [(*_STATE_OF[status], moved[(lot, status)] - off[(lot, status)]) for status in _STATE_OF]
             cost = unit_cost(s, line, now)
             for consumer, title_state, location, qty in states:
                 if qty:
@@ -89,6 +101,35 @@ def title_truth(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> li
                                                         qty, str(cost[0]) if cost else None,
                                                         cost[1] if cost else None))))
     return rows
+
+
+def _write_offs(outbound: list[OutboundLine], now: int) -> list[tuple[OutboundLine, int, int, int]]:
+    """(outbound line, units written off, when the case showed the disposition, its latest update) of every
+    order line whose returned goods were scrapped by ``now``: a return of goods on Shopee or Lazada (TikTok's
+    return APIs say nothing of the goods) received or refunded by then with disposition ``SCRAP``."""
+    by_line = {(o.order.order_id, o.line.line_ref): o for o in outbound if o.status != "CANCELED"}
+    out = []
+    for order in sorted({id(o.order): o.order for o in by_line.values()}.values(), key=lambda o: o.order_id):
+        if order.shop.platform == "tiktok":
+            continue
+        for case in returns_of(order):
+            seen = case.step_at(now)
+            if case.kind != RETURN or case.disposition != "SCRAP" or seen is None or seen[0] not in (RECEIVED, REFUNDED):
+                continue
+            shown = next(at for step, at in case.steps if step == RECEIVED)
+            for line, units in case.lines:
+                o = by_line.get((order.order_id, line.line_ref))
+                if o is not None and units:
+                    out.append((o, min(units, o.line.quantity), shown, seen[1]))
+    return out
+
+
+def write_off_truth(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> list[dict]:
+    """Every write-off of returned goods by ``now`` (``WRITE_OFF_FIELDS``)."""
+    outbound = outbound_lines(world, now, build_shipments(world, noise))
+    return [dict(zip(WRITE_OFF_FIELDS, (o.shipment.owner_id, o.lot_id, o.shipment.warehouse, o.order.shop.platform,
+                                        o.order.shop.shop_id, o.order.order_id, o.line.line_ref, units, at, updated)))
+            for o, units, at, updated in _write_offs(outbound, now)]
 
 
 def _midnight(epoch: int) -> int:
@@ -116,7 +157,7 @@ def _before_receipt(s: Shipment, line, lot: str, now: int) -> list[dict]:
 def logistics_truth(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> dict:
     """The document served at ``/_sandbox/truth/logistics`` and written by ``write_truth``."""
     return {"now": now, "seed": world.seed, "chains": chain_truth(world, now, noise),
-            "title": title_truth(world, now, noise)}
+            "title": title_truth(world, now, noise), "write_offs": write_off_truth(world, now, noise)}
 
 
 def write_truth(world: World, now: int, path: str | Path, noise: LogisticsNoise = REALISTIC) -> Path:

@@ -2,6 +2,7 @@
 the lot, receipt and customs, and forward to dispatch and delivery."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -10,14 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.api.app import create_app
-from aggregator.matching_service.queries import timeline
+from aggregator.matching_service.queries import load_ledger, timeline
 from aggregator.matching_service.service import run_match
 from aggregator.sandbox_link import connect_sandbox, import_logistics_dir
 from aggregator.store.models import OrderRow, ShopRow
+from aggregator.store.models.returns import ReturnRow
 from aggregator.store.vault import Vault
 from aggregator.sync.marketplace import sync_shop
 from platform_adapters.sandbox import running_sandbox
+from matching.title import title_position
 from platform_adapters.sandbox.logistics import write_logistics
+from platform_adapters.sandbox.truth import write_off_truth
 
 
 def test_order_detail_carries_the_matched_chain(sqlite_engine, tmp_path: Path) -> None:
@@ -51,3 +55,50 @@ def test_order_detail_carries_the_matched_chain(sqlite_engine, tmp_path: Path) -
     other = next(k for owner, k in keys.items() if owner != order.owner_id)
     assert client.get(f"/api/v1/orders/{order.platform}/{order.shop_id}/{order.order_id}",
                       headers={"Authorization": f"Bearer {other}"}).status_code == 404
+
+
+def test_a_scrapped_return_writes_the_goods_off_on_the_chain_and_in_the_title(sqlite_engine, tmp_path: Path) -> None:
+    """Seed 9's world has a Shopee return whose goods the platform's warehouse scrapped: the order's timeline
+    shows the write-off, the lot's title events end that allocation's units with a WRITTEN_OFF event (units
+    and time from the return), and the position from the stored ledger (matching's incremental title store,
+    warehouse partition by partition) no longer counts them."""
+    vault = Vault(Fernet.generate_key())
+    keys: dict[str, str] = {}
+    with running_sandbox(seed=9, orders=40) as sandbox:
+        connect_sandbox(sqlite_engine, vault, sandbox.base_url, keys)
+        with Session(sqlite_engine) as session:
+            shops = session.scalars(select(ShopRow)).all()
+        for shop in shops:
+            for stream in ("orders", "returns"):
+                sync_shop(sqlite_engine, shop, vault, stream)
+        write_logistics(sandbox.state.world, sandbox.state.now, tmp_path / "files")
+        import_logistics_dir(sqlite_engine, tmp_path / "files")
+        [scrapped] = write_off_truth(sandbox.state.world, sandbox.state.now)
+        now = datetime.fromtimestamp(sandbox.state.now, timezone.utc)
+    run_match(sqlite_engine, full=True)
+    with Session(sqlite_engine) as session:
+        order = session.scalars(select(OrderRow).where(OrderRow.order_id == scrapped["order_id"])).one()
+        returned = session.scalars(select(ReturnRow).where(ReturnRow.order_id == order.order_id,
+                                                           ReturnRow.disposition == "SCRAP")).one()
+    client = TestClient(create_app(sqlite_engine))
+    client.headers["Authorization"] = f"Bearer {keys[order.owner_id]}"
+    body = client.get(f"/api/v1/orders/{order.platform}/{order.shop_id}/{order.order_id}").json()
+    written = [s for s in body["timeline"] if s["step"] == "written_off"]
+    assert [(s["record"], s["detail"].split(" ")[0]) for s in written] == [
+        (f"return {returned.return_id}", str(scrapped["qty"]))]
+    assert written[0]["at"] == returned.source_updated_at.isoformat().replace("+00:00", "Z")
+    link = next(c for c in body["chain"] if c["lot_id"] == scrapped["lot_id"])
+    events = client.get(f"/api/v1/title/lots/{order.owner_id}/{link['warehouse_code']}/{link['lot_id']}/events",
+                        params={"shipment": link["shipment_line_key"]}).json()
+    assert [e["subject_kind"] for e in events][-1] == "WRITE_OFF"  # the lot's, its allocation's, then this
+    off = events[-1]
+    assert (off["kind"], off["qty"], off["title_holder"], off["title_state"], off["location_state"]) == (
+        "WRITTEN_OFF", scrapped["qty"], order.owner_id, "WRITTEN_OFF", "DISPOSED")
+    assert off["effective_at"] == written[0]["at"]
+    with Session(sqlite_engine) as session:
+        ledger, _ = load_ledger(session, order.owner_id)
+    held = title_position(ledger, now)["qty"].sum()
+    unwritten = title_position(ledger[ledger["kind"] != "WRITTEN_OFF"], now)["qty"].sum()
+    assert held == unwritten - scrapped["qty"]
+    offs = ledger[ledger["subject_kind"] == "WRITE_OFF"]  # one subject: the allocation to this shipment line
+    assert [key.split(">")[0] for key in offs["parent_key"]] == [link["shipment_line_key"]]

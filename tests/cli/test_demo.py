@@ -45,6 +45,7 @@ def test_demo_syncs_imports_matches_and_converts(tmp_path: Path) -> None:
     assert list(verdict.depths)[-1] == "→ customs entry (full depth)" and verdict.full_depth == (1.0, 1.0)
     assert verdict.linked_units == verdict.true_units and verdict.title == (1.0, 1.0)
     assert verdict.value == (1.0, 1.0) and verdict.unvalued[0] == verdict.unvalued[1]
+    assert verdict.write_offs == (1.0, 1.0) and verdict.write_off_units[0] == verdict.write_off_units[1]
     at_sea = verdict.title_table[verdict.title_table["title_state"] == "SELLER_TITLE_IN_TRANSIT"]
     assert at_sea["qty_truth"].sum() > 0 and (at_sea["qty_truth"] == at_sea["qty_position"]).all()  # FOB: owner's
     assert report.open_exceptions.get("unlinked_receipt", 0) == 0
@@ -68,6 +69,12 @@ def test_demo_syncs_imports_matches_and_converts(tmp_path: Path) -> None:
     assert [secret for secret in secrets if secret in logged] == []
     assert re.search(r"(?i)\b[0-9a-f]{64}\b", logged) is None  # HMAC-SHA256 signs are 64 hex digits
     assert "links vs the sandbox's ground truth" in text and "(unlinked receipts: 0)" in text
+    # the sandbox's signed pushes through the running API's receivers: all taken, every pushed order shows the
+    # truth's status through the API
+    pushes = report.pushes
+    assert pushes is not None and pushes.failures() == [] and pushes.refused == []
+    assert pushes.orders > 0 and pushes.showing == pushes.orders and pushes.pushes >= pushes.orders
+    assert "signed pushes from the sandbox" in text and f"all {pushes.orders} pushed orders show their new" in text
     assert "owner aliases registered for the logistics files (legal-name" in text
     assert "at cost in base currency" in text and "USD→EUR→CNY (ECB" in text  # owners book in CNY
     # settlements: journals for every owner with no manual step, statuses counted, money equal to the truth
@@ -87,6 +94,7 @@ def test_demo_command_exits_zero(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "demo", "--orders", "30", "--faults", "5xx=0.05"])
     assert result.exit_code == 0, result.output
     assert " retry in " not in result.output and "transport retries: " in result.output  # counted, not printed
-    assert "Done" in result.output
+    assert "Done" in result.output and "webhook verdict against the sandbox's ground truth: all " in result.output
     assert "title position (owner × holder × state) │ 1.0000    │ 1.0000" in result.output
+    assert "written off (owner × lot; " in result.output
     assert "cash cycle (aggregator report cash-cycle" in result.output and "order → cash p50" in result.output

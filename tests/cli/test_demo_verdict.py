@@ -120,3 +120,45 @@ def test_a_wrong_status_quantity_or_refund_or_a_missing_case_fails_the_returns_v
     assert failure.startswith(f"returns: precision {395 / 400:.4f}, recall {395 / 400:.4f} in cases (below {THRESHOLD})")
     assert "shopee:100:R0 not stored" in failure and "shopee:100:R1 status APPROVED (truth REFUNDED)" in failure
     assert "shopee:100:R-extra stored but not in the truth" in verdict.differences
+
+
+def _ledger(*write_offs: tuple[str, int, str]) -> pd.DataFrame:
+    """A title ledger with a delivery and the given (lot key, units, effective at) write-offs."""
+    rows = [{"owner_id": "A", "subject_kind": "ALLOCATION", "subject_key": "A|WH|OUT-1|1>A|WH|LOT-9",
+             "parent_key": "A|WH|LOT-9", "qty": 5, "kind": "DELIVERED", "effective_at": "2026-01-01T00:00:00Z"}]
+    rows += [{"owner_id": "A", "subject_kind": "WRITE_OFF", "subject_key": f"A|WH|OUT-{i}|1>{lot}>WRITTEN_OFF",
+              "parent_key": f"A|WH|OUT-{i}|1>{lot}", "qty": qty, "kind": "WRITTEN_OFF", "effective_at": at}
+             for i, (lot, qty, at) in enumerate(write_offs)]
+    return pd.DataFrame(rows)
+
+
+def test_write_offs_are_compared_per_owner_and_lot_by_the_instant() -> None:
+    from aggregator.demo.verdict import write_off_verdict
+
+    truth = {**_truth(), "write_offs": [{"owner_id": "A", "lot_id": "lot-9", "qty": 2}]}  # the 3PL's spelling
+    at = pd.Timestamp("2026-02-01T00:00:00Z")
+    good = write_off_verdict(title_verdict(chain_verdict(_stored(truth), truth), _position(), truth),
+                             _ledger(("A|WH|LOT-9", 1, "2026-01-05T00:00:00Z"), ("A|WH|LOT-9", 1, "2026-01-20T00:00:00Z")),
+                             truth, at)
+    assert good.write_offs == (1.0, 1.0) and good.write_off_units == (2, 2) and good.failures() == []
+    # one not written off by the instant, one on the wrong lot: both fail the verdict
+    late = write_off_verdict(good, _ledger(("A|WH|LOT-9", 1, "2026-01-05T00:00:00Z"),
+                                           ("A|WH|LOT-9", 1, "2026-03-01T00:00:00Z")), truth, at)
+    assert late.write_offs == (1.0, 0.5) and any(f.startswith("write-offs:") for f in late.failures())
+    wrong = write_off_verdict(good, _ledger(("A|WH|LOT-8", 2, "2026-01-05T00:00:00Z")), truth, at)
+    assert wrong.write_offs == (0.0, 0.0) and wrong.write_off_units == (2, 2)
+    # none on either side agrees; none in the ledger while the truth has some does not
+    assert write_off_verdict(good, _ledger(), {**truth, "write_offs": []}, at).write_offs == (1.0, 1.0)
+    assert write_off_verdict(good, _ledger(), truth, at).write_offs == (1.0, 0.0)
+
+
+def test_the_webhook_verdict_fails_on_a_refused_push_a_stale_order_or_nothing_pushed() -> None:
+    from aggregator.demo.verdict import PushVerdict
+
+    assert PushVerdict(hours=2, pushes=12, orders=8, showing=8).failures() == []
+    stale = PushVerdict(hours=2, pushes=12, orders=8, showing=7, differences=["shopee:1:9 shows READY_TO_SHIP, truth SHIPPED"])
+    assert stale.failures() == ["webhooks: 7 of 8 pushed orders show the truth's status; "
+                                "shopee:1:9 shows READY_TO_SHIP, truth SHIPPED"]
+    refused = PushVerdict(hours=2, pushes=12, orders=8, showing=8, refused=["lazada 5 delivered: 401"])
+    assert refused.failures() == ["webhooks: 1 of 12 pushes refused: lazada 5 delivered: 401"]
+    assert PushVerdict(hours=72).failures() == ["webhooks: no order status was pushed in 72 simulated hour(s)"]

@@ -165,3 +165,36 @@ def test_a_replenishment_on_the_water_then_at_port_in_customs_cleared_and_receiv
         verdict = title_verdict(ChainVerdict(), position, truth)
         assert verdict.title == (1.0, 1.0) and verdict.value == (1.0, 1.0), (expected, verdict.title_table)
         assert verdict.unvalued[0] == verdict.unvalued[1], expected
+
+
+def test_scrapped_returns_are_written_off_and_count_nowhere_in_the_title_truth() -> None:
+    """A return of goods (Shopee, Lazada) received or refunded with disposition SCRAP by the instant is a
+    write-off: listed in the truth's ``write_offs`` and its units gone from every holder of their lot."""
+    from platform_adapters.sandbox.returns import returns_of
+    from platform_adapters.sandbox.truth import title_truth, write_off_truth
+
+    found = 0
+    for seed in (2, 9):
+        state = make_state(seed=seed, orders=40, anchor=ANCHOR)
+        world, now = state.world, state.now
+        offs = write_off_truth(world, now)
+        found += len(offs)
+        cases = {(c.order.order_id, line.line_ref): c for o in world.orders for c in returns_of(o)
+                 for line, _ in c.lines}
+        for off in offs:
+            case = cases[(off["order_id"], off["order_line_ref"])]
+            assert off["platform"] in ("shopee", "lazada") and case.disposition == "SCRAP" and case.kind == "RETURN"
+            assert case.step_at(now)[0] in ("RECEIVED", "REFUNDED") and off["at"] <= off["updated_at"] <= now
+        assert logistics_truth(world, now)["write_offs"] == offs
+        # conservation per received lot: its rows add up to the units received less those written off
+        held: dict[str, int] = defaultdict(int)
+        for row in title_truth(world, now):
+            held[row["lot_id"]] += row["qty"]
+        written = defaultdict(int)
+        for off in offs:
+            written[off["lot_id"]] += off["qty"]
+        for s in build_shipments(world):
+            for line in s.lines:
+                if s.boxes[line.box].received <= now:
+                    assert held[s.lot_id(line)] == line.good + line.damaged - written[s.lot_id(line)]
+    assert found > 0

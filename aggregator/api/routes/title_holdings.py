@@ -4,7 +4,8 @@ basis and evidence of its latest title event, and its unit cost (``GET /api/v1/t
 one lot's title events in order — who held title, bore the risk and had custody after each, and why
 (``GET /api/v1/title/lots/{owner}/{warehouse}/{lot}/events[?shipment=KEY]``: index probes on the lot's key
 and, with ``shipment``, on its allocation to that warehouse shipment line, whose events carry the last
-mile and the delivery; the order page draws them on its chain).
+mile and the delivery, and on that allocation's write-off (returned units disposed of); the order page draws
+them on its chain).
 
 The same fold of the title ledger as the position (``matching.title.position.holdings_at``: a lot's units
 in an active allocation count under the allocation), so the rows of a stage add up to the position's
@@ -19,7 +20,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from aggregator.api.auth import Principal, get_session, reader
@@ -29,6 +30,7 @@ from aggregator.api.schemas import DecimalStr
 from aggregator.matching_service.queries import load_ledger
 from aggregator.matching_service.valuation import STAGE_OF_LOCATION, STAGES
 from aggregator.store.models.matching import TitleEventRow
+from matching.title.derive import write_off_key
 from matching.title.position import holdings_at
 
 router = APIRouter(prefix="/api/v1/title", tags=["title"])
@@ -97,8 +99,9 @@ def holdings(at: Annotated[datetime, Query(description="ISO 8601 instant with a 
 
 
 class TitleEventOut(BaseModel):
-    subject_kind: str = Field(description="LOT (the lot's own units) or ALLOCATION (the units allocated to one "
-                                          "warehouse shipment line: last mile and delivery)")
+    subject_kind: str = Field(description="LOT (the lot's own units), ALLOCATION (the units allocated to one "
+                                          "warehouse shipment line: last mile and delivery) or WRITE_OFF (returned "
+                                          "units of that allocation disposed of: title ended)")
     kind: str
     effective_at: datetime
     qty: int
@@ -125,12 +128,13 @@ def lot_events(owner_id: PathIdent, warehouse_code: PathIdent, lot_id: PathIdent
                principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> list[TitleEventOut]:
     """The lot's title events (not retracted), oldest first, then those of its units allocated to the shipment
     line ``shipment`` (who held title in the last mile and after delivery); an unknown lot or another owner's
-    is 404. Two probes of the subject index."""
+    is 404. One probe of the subject index per subject (lot, allocation, its write-off)."""
     key = lot_key(owner_id, warehouse_code, lot_id)
-    subjects = [key, f"{shipment}>{key}"] if shipment else [key]
+    subjects = [key, f"{shipment}>{key}", write_off_key(f"{shipment}>{key}")] if shipment else [key]
+    kind_order = case({"LOT": 0, "ALLOCATION": 1}, value=TitleEventRow.subject_kind, else_=2)
     rows = [] if not principal.sees(owner_id) else session.scalars(
         select(TitleEventRow).where(TitleEventRow.subject_key.in_(subjects), TitleEventRow.retracted_at.is_(None))
-        .order_by(TitleEventRow.subject_kind.desc(), TitleEventRow.effective_at, TitleEventRow.seq)).all()
+        .order_by(kind_order, TitleEventRow.effective_at, TitleEventRow.seq)).all()
     if not rows:
         raise HTTPException(404, "no title events for this lot (unknown lot, or matching has not reached it)")
     return [TitleEventOut(subject_kind=r.subject_kind, kind=r.kind, effective_at=r.effective_at, qty=r.qty, title_holder=r.title_holder,

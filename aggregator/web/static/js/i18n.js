@@ -194,6 +194,7 @@ const TEXTS = {
   "tl.customs_lodged": ["customs lodged", "报关申报"],
   "tl.settled": ["settled", "结算"],
   "tl.cancelled": ["cancelled", "取消"],
+  "tl.written_off": ["written off (returned goods disposed of)", "退货报废核销"],
   "exceptions.title": ["Exceptions", "异常"],
   "exceptions.intro": [
     "Everything a person must look at: records parked by a sync or an import, links the matcher could not make.",
