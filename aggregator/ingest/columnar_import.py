@@ -43,6 +43,7 @@ class _Rows:
     lines: list[int]
     owners: list[str]
     keys: list[tuple | None]
+    plain: set[str]  # the columns every cell of which is plain (``columnar.columns_of``)
     values: Any = None
     texts: list[str] | None = None  # each row's cells in the hash's column order, joined (``row_text``)
 
@@ -85,19 +86,19 @@ class ColumnarReader:
         kept = run.repeats.kept(lines, cells)
         if len(kept) < len(lines):
             lines, cells = [lines[i] for i in kept], [cells[i] for i in kept]
-        columns = columns_of(cells, run.columns.indexes, run.columns.defaults)
-        flagged = flagged_rows(columns.values(), run.max_chars)
+        columns, plain = columns_of(cells, run.columns.indexes, run.columns.defaults)
+        flagged = flagged_rows(columns, run.max_chars, plain)
         fed, owners = self._attribute(columns, lines, flagged)
         if len(fed) < len(lines):
             columns = {c: [col[i] for i in fed] for c, col in columns.items()}
             lines = [lines[i] for i in fed]
-        keys = self.kind.mapper.record_keys(columns, owners)
-        rows = _Rows(columns, lines, owners, keys)
+        keys = self.kind.mapper.record_keys(columns, owners, plain)
+        rows = _Rows(columns, lines, owners, keys, plain)
         continued = False
         if self.carry is not None:
             carry, self.carry = self.carry, None
             rows = _Rows({c: carry.columns[c] + col for c, col in columns.items()}, carry.lines + lines,
-                         carry.owners + owners, carry.keys + keys)
+                         carry.owners + owners, carry.keys + keys, carry.plain & plain)
             continued = self.carry_continued
         self.records(rows, continued, final=False)
 
@@ -135,7 +136,7 @@ class ColumnarReader:
         keys, count, limit = rows.keys, len(rows.lines), run.chunk_rows
         if count == 0:
             return
-        rows.values = self.kind.mapper.read_columns(rows.columns, count, run.base_options)
+        rows.values = self.kind.mapper.read_columns(rows.columns, count, run.base_options, rows.plain)
         rows.texts = list(map(row_text, zip(*(rows.columns[c] for c in run.hash_columns))))
         starts = [0, *(i for i, (a, b) in enumerate(zip(keys, keys[1:]), 1) if a != b or b is None), count]
         for number in range(len(starts) - 1):
@@ -151,7 +152,7 @@ class ColumnarReader:
                               first_continued or part > 0)
                 tail = start + parts * limit
                 self.carry = _Rows({c: col[tail:end] for c, col in rows.columns.items()}, rows.lines[tail:end],
-                                   rows.owners[tail:end], rows.keys[tail:end])
+                                   rows.owners[tail:end], rows.keys[tail:end], rows.plain)
                 self.carry_continued = first_continued or parts > 0
             elif end - start <= limit and not first_continued:
                 self.part(rows, start, end, key, False)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from platform_adapters.canonical.identifiers import clean_text
@@ -30,13 +30,17 @@ RAW_HASH_FORMAT = 1
 _EDGE_SPACE = re.compile(r"\x00\s|\s\x00")
 
 
-def columns_of(rows: Sequence[tuple[str, ...]], indexes: dict[str, int], defaults: dict[str, str]) -> dict[str, list[str]]:
+def columns_of(rows: Sequence[tuple[str, ...]], indexes: dict[str, int],
+               defaults: dict[str, str]) -> tuple[dict[str, list[str]], set[str]]:
     """The canonical columns of ``rows`` (cell tuples as read): what ``ColumnMap.row`` gives for each
-    row, as one list per column (trimmed text; a column's default where its cell is empty or absent)."""
+    row, as one list per column (trimmed text; a column's default where its cell is empty or absent);
+    and the columns found ``plain`` while trimming them (each column's text is looked over once here, and
+    ``flagged_rows`` and ``clean_column`` take the answer instead of looking again)."""
     count = len(rows)
     out: dict[str, list[str]] = {column: [value] * count for column, value in defaults.items()}
+    plain = {column for column, value in defaults.items() if _plain_text(value, [value])}
     if not count:
-        return {**out, **{column: [] for column in indexes}}
+        return {**out, **{column: [] for column in indexes}}, plain | set(indexes)
     width = min(map(len, rows))
     cells = list(zip(*rows)) if width == max(map(len, rows)) else None
     for column, index in indexes.items():
@@ -44,33 +48,43 @@ def columns_of(rows: Sequence[tuple[str, ...]], indexes: dict[str, int], default
             texts: Sequence[str] = [row[index] if index < len(row) else "" for row in rows]
         else:
             texts = cells[index] if cells is not None else [row[index] for row in rows]
-        texts = _trimmed(texts)
+        texts, is_plain = _trimmed(texts)
         default = defaults.get(column)
-        out[column] = [text or default for text in texts] if default else texts
-    return out
+        if default:
+            out[column] = [text or default for text in texts]
+            is_plain = is_plain and column in plain
+        else:
+            out[column] = texts
+        if is_plain:
+            plain.add(column)
+        else:
+            plain.discard(column)
+    return out, plain
 
 
-def _trimmed(texts: Sequence[str]) -> list[str]:
+def _trimmed(texts: Sequence[str]) -> tuple[list[str], bool]:
     """``[t.strip() for t in texts]``, found unnecessary with one search where no cell starts or ends
-    with whitespace."""
+    with whitespace; and whether the cells are ``plain`` (known from the same search)."""
+    joined = "".join(texts)
     marked = "\x00" + "\x00".join(texts) + "\x00"
-    if "".join(texts).isprintable():  # then the only whitespace is the space
+    if joined.isprintable():  # then the only whitespace is the space
         if "\x00 " not in marked and " \x00" not in marked:
-            return list(texts)
+            return list(texts), joined.isascii() and "  " not in joined
     elif _EDGE_SPACE.search(marked) is None:
-        return list(texts)
-    return [text.strip() for text in texts]
+        return list(texts), False
+    return [text.strip() for text in texts], False
 
 
-def flagged_rows(columns: Iterable[Sequence[str]], max_chars: int) -> set[int]:
+def flagged_rows(columns: dict[str, Sequence[str]], max_chars: int, plain: Collection[str] = ()) -> set[int]:
     """Rows holding a control character (other than tab, LF, CR) or a cell longer than ``max_chars``:
-    one look over each column's joined text (printable text holds no control character), row by row
-    only where it finds something."""
+    one look over each column's joined text (printable text holds no control character; nor does a
+    column in ``plain``), row by row only where it finds something."""
     flagged: set[int] = set()
-    for column in columns:
+    for name, column in columns.items():
         if not column:
             continue
-        if not "".join(column).isprintable() and CONTROL_RE.search("\n".join(column)) is not None:
+        if (name not in plain and not "".join(column).isprintable()
+                and CONTROL_RE.search("\n".join(column)) is not None):
             flagged.update(i for i, text in enumerate(column) if CONTROL_RE.search(text) is not None)
         if max(map(len, column)) > max_chars:
             flagged.update(i for i, text in enumerate(column) if len(text) > max_chars)
@@ -79,16 +93,19 @@ def flagged_rows(columns: Iterable[Sequence[str]], max_chars: int) -> set[int]:
 
 def _plain(column: Sequence[str]) -> bool:
     """Every cell is trimmed printable ASCII without a doubled space: ``clean_text`` leaves it as it is."""
-    joined = "".join(column)
+    return _plain_text("".join(column), column)
+
+
+def _plain_text(joined: str, column: Sequence[str]) -> bool:
     if not (joined.isascii() and joined.isprintable() and "  " not in joined):
         return False
     marked = "\x00" + "\x00".join(column) + "\x00"  # a cell's edges (NUL is never printable)
     return "\x00 " not in marked and " \x00" not in marked
 
 
-def clean_column(column: Sequence[str]) -> list[str | None]:
-    """``[clean_text(t) or None for t in column]``."""
-    if _plain(column):
+def clean_column(column: Sequence[str], plain: bool = False) -> list[str | None]:
+    """``[clean_text(t) or None for t in column]`` (``plain``: the column is known plain, see ``columns_of``)."""
+    if plain or _plain(column):
         return [text or None for text in column]
     done = {text: clean_text(text) or None for text in set(column)}
     return [done[text] for text in column]

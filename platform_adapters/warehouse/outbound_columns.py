@@ -10,7 +10,7 @@ test_columnar_properties.py`` holds the two equal on arbitrary rows).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,14 +50,17 @@ def _platform(text: str | None) -> tuple[str | None, bool]:
         return text.lower(), False
 
 
-def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions) -> ChunkValues:
-    """Every field ``outbound._read`` reads, for ``rows`` rows of canonical ``columns`` (absent: empty)."""
+def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
+                 plain: Collection[str] = ()) -> ChunkValues:
+    """Every field ``outbound._read`` reads, for ``rows`` rows of canonical ``columns`` (absent: empty;
+    ``plain``: the columns known plain, ``columnar.columns_of``)."""
     empty = [""] * rows
 
     def column(name: str) -> list[str]:
         return columns.get(name) or empty
 
-    fields: dict[str, list[Any]] = {name: clean_column(column(source)) for name, source in TEXTS.items()}
+    fields: dict[str, list[Any]] = {name: clean_column(column(source), source in plain)
+                                     for name, source in TEXTS.items()}
     fields["outbound_type"] = upper_column(column("outbound_type"))
     bad: set[int] = set()
     for name in TIMES:
@@ -67,7 +70,7 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions)
     for name in ("weight_g", "qty"):
         fields[name], refused = parsed_column(column(name), parse.parse_quantity)
         bad |= refused
-    fields_platform = clean_column(column("platform"))
+    fields_platform = clean_column(column("platform"), "platform" in plain)
     platforms = {text: _platform(text) for text in set(fields_platform)}
     fields["platform"] = [platforms[text][0] for text in fields_platform]
     statuses = {raw: normalise_status(raw, SHIPMENT_STATUSES) for raw in set(fields["raw_status"])}
@@ -90,11 +93,12 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions)
     return ChunkValues(fields, ok)
 
 
-def record_keys(columns: dict[str, list[str]], owners: list[str]) -> list[tuple[str, str, str] | None]:
-    """``outbound.record_key`` of each row (``owners``: each row's owner)."""
+def record_keys(columns: dict[str, list[str]], owners: list[str],
+                plain: Collection[str] = ()) -> list[tuple[str, str, str] | None]:
+    """``outbound.record_key`` of each row (``owners``: each row's owner; ``plain`` as for ``read_columns``)."""
     empty = [""] * len(owners)
-    warehouses = clean_column(columns.get("warehouse_code") or empty)
-    numbers = clean_column(columns.get("wms_outbound_no") or empty)
+    warehouses = clean_column(columns.get("warehouse_code") or empty, "warehouse_code" in plain)
+    numbers = clean_column(columns.get("wms_outbound_no") or empty, "wms_outbound_no" in plain)
     return [(owner, warehouse, number) if warehouse and number else None
             for owner, warehouse, number in zip(owners, warehouses, numbers)]
 

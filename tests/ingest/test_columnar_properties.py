@@ -80,12 +80,17 @@ def test_parsed_columns_are_the_per_cell_parsers(times: list[str], quantities: l
 def test_columns_and_flags_are_those_of_each_row(rows, indexes, defaults, max_chars) -> None:
     rows = [tuple(r) for r in rows]
     columns = ColumnMap(indexes, defaults, {}, ())
-    got = columns_of(rows, indexes, defaults)
+    got, plain = columns_of(rows, indexes, defaults)
     expected = [columns.row(r) for r in rows]
+    assert plain <= set(got)
+    for column in plain:  # a column said plain: clean_text leaves each of its cells as it is
+        assert all(clean_text(t) == t for t in got[column]) and all(t.isascii() for t in got[column])
+        assert clean_column(got[column], True) == clean_column(got[column]) == [clean_text(t) or None for t in got[column]]
     assert set(got) == ({*indexes, *defaults} if rows else set(got))
     for i, values in enumerate(expected):
         assert {c: got[c][i] for c in values} == values
-    flagged = flagged_rows(got.values(), max_chars)
+    flagged = flagged_rows(got, max_chars, plain)
+    assert flagged == flagged_rows(got, max_chars)
     assert flagged == {i for i, values in enumerate(expected)
                        if any(len(v) > max_chars or first_control(v) is not None for v in values.values())}
 
@@ -126,8 +131,12 @@ def test_an_outbound_group_of_ok_rows_maps_as_map_rows_maps_it(rows: list[dict],
     canonical = [CanonicalRow(line, {k: v.strip() for k, v in row.items()}) for line, row in enumerate(rows, 2)]
     columns = {c: [r.values[c] for r in canonical] for c in canonical[0].values}
     owners = ["OWNER"] * len(rows)
-    assert outbound_columns.record_keys(columns, owners) == [outbound.record_key(r.values, "OWNER") for r in canonical]
+    plain = {c for c, column in columns.items() if all(clean_text(t) == t and t.isascii() for t in column)}
+    expected_keys = [outbound.record_key(r.values, "OWNER") for r in canonical]
+    assert outbound_columns.record_keys(columns, owners) == expected_keys
+    assert outbound_columns.record_keys(columns, owners, plain) == expected_keys
     read = outbound_columns.read_columns(columns, len(rows), options)
+    assert outbound_columns.read_columns(columns, len(rows), options, plain) == read
     for i, row in enumerate(canonical):  # a row marked ok: the per-row mapper reports nothing about it
         if read.ok[i]:
             assert outbound.map_rows([row], options).problems == ()
