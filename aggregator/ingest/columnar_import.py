@@ -67,8 +67,8 @@ class ColumnarReader:
         run.before_flush.append(self.write_fast)
 
     def read(self, progress: Callable[[int], None] | None) -> None:
-        for lines, cells in self.run.reader.row_chunks():
-            self.chunk(lines, cells)
+        for lines, cells, by_index in self.run.reader.column_chunks():
+            self.chunk(lines, cells, by_index)
             self.run.end_chunk(progress)
         if self.carry is not None:
             rows, self.carry = self.carry, None
@@ -80,13 +80,13 @@ class ColumnarReader:
     def row(self, columns: dict[str, list[str]], lines: list[int], i: int) -> CanonicalRow:
         return CanonicalRow(lines[i], {c: columns[c][i] for c in self.row_order})
 
-    def chunk(self, lines: list[int], cells: list[tuple[str, ...]]) -> None:
+    def chunk(self, lines: list[int], cells: list[tuple[str, ...]], by_index: list[list[str]] | None = None) -> None:
         run = self.run
         run.summary.rows_read += len(lines)
         kept = run.repeats.kept(lines, cells)
         if len(kept) < len(lines):
-            lines, cells = [lines[i] for i in kept], [cells[i] for i in kept]
-        columns, plain = columns_of(cells, run.columns.indexes, run.columns.defaults)
+            lines, cells, by_index = [lines[i] for i in kept], [cells[i] for i in kept], None
+        columns, plain = columns_of(cells, run.columns.indexes, run.columns.defaults, by_index)
         flagged = flagged_rows(columns, run.max_chars, plain)
         fed, owners = self._attribute(columns, lines, flagged)
         if len(fed) < len(lines):

@@ -3,7 +3,8 @@
 The encoding of a CSV is checked over the whole file before the first row is handed out, so a
 wrongly declared encoding fails the file with the byte offset and line of the first bad byte instead
 of importing half of it. Rows are yielded as lists of strings in chunks of ``chunk_rows``; at no
-point does the reader hold more than one chunk.
+point does the reader hold more than one chunk (and, for a plain CSV read column-wise by
+``plain_csv``, one block of its bytes).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self
 
+from platform_adapters.tabular import plain_csv
 from platform_adapters.tabular.errors import TabularError
 from platform_adapters.tabular.header import build_header
 from platform_adapters.tabular.layout import TableLayout, codec_for
@@ -203,6 +205,21 @@ class TableReader:
                 yield lines, cells
         finally:
             self.close()
+
+    def column_chunks(self) -> Iterator[tuple[list[int], list[tuple[str, ...]], list[list[str]] | None]]:
+        """``row_chunks()``, each chunk with its cells also as one list per column of the file when the
+        file is a plain UTF-8 CSV (read by pyarrow, ``plain_csv``), else None."""
+        assert self._rows is not None
+        if self._csv_reader is not None and codec_for(self.layout.encoding) == "utf-8-sig":
+            data = plain_csv.plain_data(self.path, self.header_line, self.layout.delimiter)
+            if data is not None:
+                self.close()
+                for lines, columns in plain_csv.column_chunks(self.path, data, self.header_line + 1,
+                                                              self.layout.delimiter, self.chunk_rows):
+                    yield lines, list(zip(*columns)), columns
+                return
+        for lines, cells in self.row_chunks():
+            yield lines, cells, None
 
     def _csv_chunks(self, reader: Any) -> Iterator[tuple[list[int], list[tuple[str, ...]]]]:
         """``row_chunks`` of a CSV past its header: rows taken from the csv reader a chunk at a time, each

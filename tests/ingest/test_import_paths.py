@@ -269,3 +269,27 @@ def test_a_clean_file_and_its_cumulative_reimport_go_the_fast_way_only(engine, t
     assert (first.status, first.created) == ("COMPLETED", 40)
     again = import_file(engine, "outbound", tmp_path / "day2.csv", owner_id="LUMINA", chunk_rows=25)
     assert (again.status, again.created, again.updated, again.unchanged) == ("COMPLETED", 1, 0, 40)
+
+
+@pytest.mark.parametrize("chunk_rows", [2, 10_000])
+def test_a_plain_csv_read_by_pyarrow_stores_what_the_csv_module_reading_stores(engine, tmp_path: Path,
+                                                                              chunk_rows: int) -> None:
+    """The mixed file as it is (plain: its data rows read column-wise by pyarrow) and with one cell quoted
+    (the same cells, read by the csv module): the same rows, rejects with the same lines, audit, counts."""
+    from platform_adapters.tabular import plain_csv
+
+    _shops(engine)
+    text = _mixed_outbound()
+    quoted = text.replace("\nOB-1,", '\n"OB-1",', 1)
+    snapshots, summaries = [], []
+    for name, body in (("plain.csv", text), ("quoted.csv", quoted)):
+        path = tmp_path / name
+        path.write_text(body, encoding="utf-8")
+        _clear(engine)
+        summaries.append(import_file(engine, "outbound", path, chunk_rows=chunk_rows))
+        snapshots.append(_snapshot(engine))
+    assert plain_csv.plain_data(tmp_path / "plain.csv", 1, ",") is not None
+    assert plain_csv.plain_data(tmp_path / "quoted.csv", 1, ",") is None
+    plain, by_csv = ((s.status, s.rows_read, s.rows_rejected, s.created, dict(s.problem_counts)) for s in summaries)
+    assert plain == by_csv and plain[2] > 0 and plain[3] > 20
+    assert snapshots[0] == snapshots[1]

@@ -1,0 +1,128 @@
+"""The data rows of a plain CSV read column-wise by pyarrow's CSV reader, for the columnar import.
+
+A CSV is plain past its header when, in its bytes: no quote character, no NUL, no CR other than in
+CRLF, no empty line, every line as many delimiters as the first and none longer than a block. In such
+a file each line is one row and each delimiter ends a cell, so the csv module and pyarrow (quoting
+off) read the same cells, and a row's physical line is the header's line plus its position. Any other
+file — or any encoding but UTF-8 — is read by the csv module (``reader.TableReader``); ``plain_data``
+decides before a row is handed out, in one pass over the bytes (the encoding check has read them
+already). Blank rows (every cell whitespace) are skipped and the rows are handed out in chunks of
+``chunk_rows`` exactly as ``TableReader.row_chunks`` does (``tests/ingest/test_plain_csv.py``).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class PlainData:
+    """Where a plain file's data rows start (byte offset), and how many cells each row has."""
+
+    offset: int
+    width: int
+
+
+def plain_data(path: Path, header_line: int, delimiter: str) -> PlainData | None:
+    """The data part of ``path`` (past line ``header_line``) if the file is plain, else None."""
+    if len(delimiter) != 1 or not delimiter.isascii() or delimiter in '"\r\n\x00':
+        return None
+    sep = delimiter.encode()
+    offset = 0
+    counts: set[int] = set()
+    with path.open("rb") as handle:
+        rest = b""
+        line = 0
+        rows = 0  # data lines with their line end
+        while True:
+            block = handle.read(_BLOCK)
+            data = rest + block
+            if not block:
+                if data:  # the last line, without a line end (pyarrow needs a first row that has one)
+                    if rows == 0 or not _plain_lines(data, [data], sep, counts):
+                        return None
+                break
+            end = data.rfind(b"\n") + 1
+            if end == 0:
+                if len(data) > _BLOCK:
+                    return None  # a line longer than a block
+                rest = data
+                continue
+            lines = data[:end].split(b"\n")[:-1]
+            rest = data[end:]
+            start = 0
+            if line < header_line:  # the header's lines are the csv module's; only where the data starts matters
+                head = lines[: header_line - line]
+                if any(b"\r" in text[:-1] for text in head):
+                    return None  # a lone CR would make the csv module count lines otherwise
+                start = sum(map(len, head)) + len(head)
+                offset += start
+                line += len(head)
+                lines = lines[len(head):]
+            if not _plain_lines(data[start:end], lines, sep, counts):
+                return None
+            rows += len(lines)
+    if line < header_line:
+        return None
+    return PlainData(offset, (counts.pop() + 1) if counts else 0)
+
+
+def _plain_lines(text: bytes, lines: list[bytes], sep: bytes, counts: set[int]) -> bool:
+    """``text``, whose ``lines`` are those without their LF, is plain rows; ``counts``: the delimiter
+    counts seen so far."""
+    if not lines:
+        return True
+    if b'"' in text or b"\x00" in text or text.count(b"\r") != text.count(b"\r\n") + text.endswith(b"\r"):
+        return False  # (a CR ends a line only before an LF or at the end of the file)
+    if not all(lines) or b"\r" in lines:  # an empty line
+        return False
+    if max(map(len, lines)) > _BLOCK:
+        return False
+    counts.update(map(bytes.count, lines, [sep] * len(lines)))
+    return len(counts) == 1
+
+
+def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
+                  chunk_rows: int) -> Iterator[tuple[list[int], list[list[str]]]]:
+    """The non-blank data rows of plain ``path``: per chunk of ``chunk_rows`` rows their physical lines
+    and their cells as one list per column (``first_line``: the line of the first data row)."""
+    import pyarrow as pa  # imported lazily: only plain CSV imports use it
+    import pyarrow.csv as pacsv
+
+    if data.width == 0:
+        return
+    with path.open("rb") as handle:
+        handle.seek(data.offset)
+        reader = pacsv.open_csv(
+            handle,
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=2 * _BLOCK, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, escape_char=False,
+                                             newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(data.width)}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False, null_values=[], check_utf8=True))
+        line = first_line
+        lines: list[int] = []
+        columns: list[list[str]] = [[] for _ in range(data.width)]
+        for batch in reader:
+            got = [column.to_pylist() for column in batch.columns]
+            count = batch.num_rows
+            numbers = range(line, line + count)
+            line += count
+            if not any(all(map(str.strip, column)) for column in got):  # a row may be blank: drop those
+                kept = [i for i, row in enumerate(zip(*got)) if "".join(row).strip()]
+                if len(kept) < count:
+                    numbers = [numbers[i] for i in kept]
+                    got = [[column[i] for i in kept] for column in got]
+            lines.extend(numbers)
+            for into, column in zip(columns, got):
+                into.extend(column)
+            while len(lines) >= chunk_rows:
+                yield lines[:chunk_rows], [column[:chunk_rows] for column in columns]
+                lines = lines[chunk_rows:]
+                columns = [column[chunk_rows:] for column in columns]
+        if lines:
+            yield lines, columns
