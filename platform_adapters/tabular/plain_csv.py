@@ -94,7 +94,7 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
 
     if data.width == 0:
         return
-    with path.open("rb") as handle:
+    with pa.OSFile(str(path)) as handle:  # read by Arrow itself: no Python buffer per block
         handle.seek(data.offset)
         reader = pacsv.open_csv(
             handle,
@@ -107,22 +107,26 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
         line = first_line
         lines: list[int] = []
         columns: list[list[str]] = [[] for _ in range(data.width)]
-        for batch in reader:
-            got = [column.to_pylist() for column in batch.columns]
-            count = batch.num_rows
-            numbers = range(line, line + count)
-            line += count
-            if not any(all(map(str.strip, column)) for column in got):  # a row may be blank: drop those
-                kept = [i for i, row in enumerate(zip(*got)) if "".join(row).strip()]
-                if len(kept) < count:
-                    numbers = [numbers[i] for i in kept]
-                    got = [[column[i] for i in kept] for column in got]
-            lines.extend(numbers)
-            for into, column in zip(columns, got):
-                into.extend(column)
-            while len(lines) >= chunk_rows:
-                yield lines[:chunk_rows], [column[:chunk_rows] for column in columns]
-                lines = lines[chunk_rows:]
-                columns = [column[chunk_rows:] for column in columns]
+        for batch in reader:  # each block's rows turned into Python a chunk's worth at a time
+            at = 0
+            while at < batch.num_rows:
+                piece = batch.slice(at, chunk_rows - len(lines))
+                got = [column.to_pylist() for column in piece.columns]
+                count = piece.num_rows
+                at += count
+                numbers: range | list[int] = range(line, line + count)
+                line += count
+                if not any(all(map(str.strip, column)) for column in got):  # a row may be blank: drop those
+                    kept = [i for i, row in enumerate(zip(*got)) if "".join(row).strip()]
+                    if len(kept) < count:
+                        numbers = [numbers[i] for i in kept]
+                        got = [[column[i] for i in kept] for column in got]
+                lines.extend(numbers)
+                for into, column in zip(columns, got):
+                    into.extend(column)
+                if len(lines) >= chunk_rows:
+                    yield lines, columns
+                    lines = []
+                    columns = [[] for _ in range(data.width)]
         if lines:
             yield lines, columns

@@ -73,14 +73,17 @@ def test_an_import_that_fails_midway_ends_failed_and_runs_again(engine, tmp_path
 
     def failing_disk(*args, **kwargs):
         reader = real_open(*args, **kwargs)
-        chunks = reader.row_chunks  # what both the per-row and the columnar path read through
 
-        def broken_chunks():
-            iterator = chunks()
-            yield next(iterator)
-            raise OSError(5, "Input/output error")  # the file's disk went away after the first chunk
+        def broken(chunks):
+            def broken_chunks():
+                iterator = chunks()
+                yield next(iterator)
+                raise OSError(5, "Input/output error")  # the file's disk went away after the first chunk
+            return broken_chunks
 
-        reader.row_chunks = broken_chunks
+        # what the per-row path reads through, and the columnar path (its plain-CSV reader included)
+        reader.row_chunks = broken(reader.row_chunks)
+        reader.column_chunks = broken(reader.column_chunks)
         return reader
 
     monkeypatch.setattr(tabular_import, "open_table", failing_disk)
