@@ -46,7 +46,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from aggregator.events.emitters import order_changes
@@ -347,6 +347,8 @@ def _reread(engine: Engine, vault: Vault, shop: ShopRow, batch: list[tuple[int, 
 
     order_ids = list(dict.fromkeys(order_id for _, order_id in batch))
     last = max(event_pk for event_pk, _ in batch)
+    with read_only_engine(engine).connect() as connection:  # every push stored before the read, closed or not
+        seen = connection.scalar(select(func.coalesce(func.max(WebhookEventRow.id), 0)))
     transport = transports.transport(shop.platform) if transports is not None else make_transport(shop.platform)
     try:
         pulled = read_orders(engine, shop, vault, order_ids, transport)
@@ -366,7 +368,9 @@ def _reread(engine: Engine, vault: Vault, shop: ShopRow, batch: list[tuple[int, 
             _lock_orders(session, shop, order_ids)
             pushed_again = set(session.scalars(select(WebhookEventRow.order_id).where(
                 WebhookEventRow.platform == shop.platform, WebhookEventRow.shop_id == shop.shop_id,
-                WebhookEventRow.status == "received", WebhookEventRow.id > last,
+                # still to re-read, or stored since the read began even if closed already (a tracking push
+                # is written from its body and closed at once: the read may predate its number)
+                or_(and_(WebhookEventRow.status == "received", WebhookEventRow.id > last), WebhookEventRow.id > seen),
                 WebhookEventRow.kind.in_(ORDER_KINDS),  # a return push re-reads the order in its own apply
                 WebhookEventRow.order_id.in_(order_ids))))
             written: dict[str, str] = {}

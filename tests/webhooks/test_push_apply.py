@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections import Counter
@@ -408,3 +409,50 @@ def test_a_push_whose_write_fails_is_still_stored_and_applied_later(engine, worl
     finally:
         pool.close()
     assert set(statuses) == {"applied"} and row(engine, key).raw_status == raw
+
+
+def test_a_tracking_push_received_while_its_order_is_re_read_is_not_overwritten(engine, world, monkeypatch) -> None:
+    """Shopee sends a code 3 then a code 4 per package: the code 4 can commit while the drain reads the
+    order for the code 3. Written from its body and closed at once, it must not be overwritten by that
+    read, made before the number was assigned: its order is left to the next batch like any order pushed
+    meanwhile."""
+    import aggregator.sync.marketplace as marketplace
+
+    sandbox, vault, shops, moved = world
+    key, raw, order = next(m for m in moved if m[0][0] == "shopee" and m[2].packages
+                           and all(p.tracking_number for p in m[2].packages))
+    package = order.packages[0]
+    order_pk = row(engine, key).id
+    with session_scope(engine) as session:  # the number not assigned when the order was last read
+        session.execute(update(OrderPackageRow).where(OrderPackageRow.order_pk == order_pk).values(tracking_number=None))
+        session.execute(update(OrderLineRow).where(OrderLineRow.order_pk == order_pk).values(tracking_number=None))
+    status_pk, = push(engine, sandbox, order, raw, int(sandbox.state.now))
+    real, reads, tracking = marketplace.read_orders, [], []
+
+    def read_then_tracking_push(*args, **kwargs):
+        pulled = real(*args, **kwargs)
+        reads.append(args[3])
+        if len(reads) == 1:  # the read saw no number yet; the code 4 commits before its write
+            pulled = [dataclasses.replace(p, result=dataclasses.replace(p.result, record=dataclasses.replace(
+                p.result.record, packages=tuple(dataclasses.replace(k, tracking_number=None)
+                                                for k in p.result.record.packages),
+                lines=tuple(dataclasses.replace(line, tracking_number=None) for line in p.result.record.lines))))
+                      if p.result.record is not None and p.result.record.order_id == key[2] else p for p in pulled]
+            message = {"data": {"ordersn": order.order_id, "forder_id": "", "package_number": package.package_id,
+                                "tracking_no": package.tracking_number}, "shop_id": int(key[1]), "code": 4,
+                       "timestamp": int(sandbox.state.now)}
+            tracking.append(receive_push(engine, sandbox, vault, "shopee", message).event_pk)
+        return pulled
+
+    monkeypatch.setattr(marketplace, "read_orders", read_then_tracking_push)
+    pool = TransportPool()
+    try:
+        apply(engine, vault, status_pk, pool)
+    finally:
+        pool.close()
+    assert event_row(engine, tracking[0]).status == "applied"  # written from its body, closed
+    with Session(engine) as session:
+        number = session.scalar(select(OrderPackageRow.tracking_number).where(
+            OrderPackageRow.order_pk == order_pk, OrderPackageRow.package_id == package.package_id))
+    assert number == package.tracking_number, (number, reads)
+    assert event_row(engine, status_pk).status == "applied" and row(engine, key).raw_status == raw
