@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         "under Celery with a result backend an owner's match fans out into one task per partition; the run "
         "holds the owner's match lease this long between its tasks (each task renews it while it works), so a "
         "run lost with its broker frees the owner within this time"))
+    match_task_lines: int = Field(default=20_000, ge=1, le=10_000_000, description=(
+        "a fanned-out match groups an owner's partitions into tasks of about this many lines each (order lines "
+        "of a shop partition, outbound lines of a warehouse partition; a larger partition is a task of its own): "
+        "each task carries a fixed cost (its transaction, the owner's reference rows, the engine's setup), so "
+        "small partitions share one"))
     job_runs_retention_days: int = Field(default=30, ge=1, description=(
         "finished executions of scheduled jobs (job_runs) older than this are deleted by the prune-job-runs job"))
     db_retry_seconds: float = Field(default=60.0, ge=0, le=3600, description=(

@@ -8,7 +8,8 @@ another worker holding the lease) is retried with backoff; every execution of a 
 recorded in ``job_runs``.
 
 With a result backend, an owner's matching fans out: ``aggregator.match_owner`` plans the run and
-sends a chord of ``aggregator.match_partition`` (one per shop or document partition, on any worker)
+sends a chord of ``aggregator.match_partition`` (one per group of shop or document partitions of about
+``match_task_lines`` lines, ``match_fanout.batches``; on any worker)
 whose callback ``aggregator.match_second_phase`` sends the warehouse partitions' chord, whose callback
 ``aggregator.finish_match`` finalizes the run (``match_fanout``); without one, the owner is matched
 whole.
@@ -133,7 +134,8 @@ def make_celery(settings: Settings) -> Celery:
         partitions = match_fanout.second_phase(ticket, first)
         if not partitions:
             return match_fanout.finish(settings, ticket, first)
-        chord([match_partition_task.s(ticket, [p]) for p in partitions])(finish_match_task.s(ticket, first))
+        chord([match_partition_task.s(ticket, group) for group in match_fanout.batches(settings, ticket, partitions)]
+              )(finish_match_task.s(ticket, first))
         return {"owner_id": ticket["owner_id"], "status": "second phase sent", "partitions": len(partitions)}
 
     @task_named("aggregator.match_second_phase", max_retries=match_retries)
@@ -160,7 +162,8 @@ def make_celery(settings: Settings) -> Celery:
         if not first:  # no shop or document partition to match first
             return run_step(task, ticket, "second phase", lambda: send_second_phase(ticket, []))
         try:
-            chord([match_partition_task.s(ticket, [p]) for p in first])(match_second_phase_task.s(ticket))
+            chord([match_partition_task.s(ticket, group) for group in match_fanout.batches(settings, ticket, list(first))]
+                  )(match_second_phase_task.s(ticket))
         except Exception as exc:  # the broker refused the run's tasks: nothing of it will run
             match_fanout.fail(settings, ticket, "dispatch", exc)
             raise

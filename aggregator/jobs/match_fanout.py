@@ -1,13 +1,17 @@
-"""One owner's matching fanned out over the workers: a plan, one task per partition, a finalizing callback.
+"""One owner's matching fanned out over the workers: a plan, one task per group of partitions, a finalizing
+callback.
 
 Under Celery with a result backend, the ``match-owners`` unit of an owner is two chords
-(``celery_app``): ``begin`` opens the run; ``match_partition`` runs once per partition of the plan's
-first phase (shop and document partitions), on any worker; the first chord's callback sends the
-second (``second_phase``: the warehouse partitions, which read what the shop partitions stored), whose
-callback is ``finish``. The steps are the matching
-service's (``matching_service.service``: ``plan_match``, ``match_partitions``, ``finalize_match``);
-the embedded scheduler and a Celery deployment without a result backend run the same steps one after
-the other in one process (``work.match_owner`` → ``run_match``).
+(``celery_app``): ``begin`` opens the run; ``match_partition`` runs once per group of the plan's first
+phase (shop and document partitions), on any worker; the first chord's callback sends the second
+(``second_phase``: the warehouse partitions, which read what the shop partitions stored; their title
+events are derived in their tasks), whose callback is ``finish``. ``batches`` groups a phase's
+partitions into tasks of about ``match_task_lines`` lines (a task's fixed cost — transaction, the
+owner's reference rows, the engine's setup — is paid per group, not per small partition; a partition
+larger than that is a task of its own). The steps are the matching service's
+(``matching_service.service``: ``plan_match``, ``match_partitions``, ``finalize_match``); the embedded
+scheduler and a Celery deployment without a result backend run the same steps one after the other in
+one process (``work.match_owner`` → ``run_match``).
 
 One logical match per owner at a time: ``begin`` takes the owner's lease ``match:<owner>`` for the
 *run* (holder ``match-run:<id>``, not a process: its tasks run anywhere), for
@@ -15,7 +19,7 @@ One logical match per owner at a time: ``begin`` takes the owner's lease ``match
 heartbeat while it works and commits only while the run still holds it (fencing: a partition task of
 a run that was replaced rolls back, ``LeaseLost``). ``finish`` records the run as succeeded and frees
 the lease. A task that gives up (a non-transient error, or transient ones past the job table's
-retries) calls ``fail``: the run is recorded as failed, naming the partition and the error, and the
+retries) calls ``fail``: the run is recorded as failed, naming the task's partitions and the error, and the
 lease is freed, so the run's other tasks commit nothing more and the next run starts at once; the
 chord's callback then never runs.
 
@@ -38,7 +42,9 @@ from sqlalchemy import Engine
 from aggregator.config import Settings
 from aggregator.jobs.history import end_run, error_text, start_run
 from aggregator.jobs.lease import Lease, LeaseHeld, acquire, holder_id
+from aggregator.matching_service.scope import partition_sizes
 from aggregator.matching_service.service import MatchPlan, finalize_match, match_partitions, plan_match
+from aggregator.store.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +134,31 @@ def match_partition(settings: Settings, ticket: dict[str, Any], partitions: list
             "worker": holder_id()}
 
 
+def batches(settings: Settings, ticket: dict[str, Any], partitions: list[str]) -> list[list[str]]:
+    """``partitions`` of one phase grouped into tasks of about ``settings.match_task_lines`` lines each
+    (``scope.partition_sizes``): as many tasks as the lines need, the partitions dealt largest first to the
+    task holding the fewest lines so far (a partition larger than the budget is a task of its own). Each
+    task's fixed cost is paid once per group, not once per partition."""
+    if len(partitions) <= 1:
+        return [list(partitions)] if partitions else []
+    with session_scope(_engine(settings)) as session:
+        sizes = partition_sizes(session, ticket["owner_id"], partitions)
+    return group_by_size(sizes, settings.match_task_lines)
+
+
+def group_by_size(sizes: dict[str, int], budget: int) -> list[list[str]]:
+    """Names grouped into ``ceil(total / budget)`` groups (at least one, at most one per name), largest first
+    to the lightest group; each group sorted, the groups in order of their first name."""
+    total = sum(sizes.values())
+    count = max(1, min(len(sizes), -(-total // max(1, budget))))
+    loads, groups = [0] * count, [[] for _ in range(count)]
+    for name in sorted(sizes, key=lambda n: (-sizes[n], n)):
+        lightest = min(range(count), key=lambda i: (loads[i], i))
+        loads[lightest] += sizes[name]
+        groups[lightest].append(name)
+    return sorted((sorted(g) for g in groups if g), key=lambda g: g[0])
+
+
 def second_phase(ticket: dict[str, Any], first: list[dict[str, Any]]) -> list[str]:
     """The warehouse partitions to match once the first phase is stored: the plan's, and those a changed
     product name of the first phase concerns."""
@@ -146,7 +177,8 @@ def finish(settings: Settings, ticket: dict[str, Any], outcomes: list[dict[str, 
                                  rematched=sum(len(o.get("rematched", ())) for o in outcomes))
     finally:
         lease.stop_heartbeat()
-    result = {"owner_id": ticket["owner_id"], "partitions": len(outcomes),
+    result = {"owner_id": ticket["owner_id"], "partitions": sum(len(o.get("partitions", ())) for o in outcomes),
+              "tasks": len(outcomes),
               "workers": sorted({o.get("worker", "") for o in outcomes}),
               "links": summary.links, "exceptions": summary.exceptions, "rematched": summary.rematched,
               "title_events_added": summary.title_events_added,

@@ -14,8 +14,11 @@ Which partitions a change names:
   lines had (its shop may have changed);
 * a receipt -> its warehouse's; a stock snapshot of a lot -> every warehouse the lot was reported in
   (and the lot's in-transit title);
-* a transport document or customs entry -> every warehouse partition of the owner and ``doc|OWNER``
-  (receipts name documents by number, house/master bill and container: kept simple and sound);
+* a transport document or customs entry -> ``doc|OWNER`` and the warehouse partitions it concerns
+  (``document_partitions``): those whose receipts name one of its numbers or containers now, or that
+  held its lines at their last match (both recorded per partition when it is matched,
+  ``match_partition_doc_keys``; the engine's own rule for which document lines a warehouse partition
+  holds, ``matching.incremental.membership``), and every warehouse partition with nothing recorded;
 * a new manual link -> the partition it counts in;
 * a warehouse partition marked ``NAMES_CHANGED`` (a shop partition stored changed product names of SKUs
   it received, and the run that was to match it did not finish) -> that partition.
@@ -39,11 +42,17 @@ from aggregator.matching_service.scope import (
     shop_partitions,
     wh_partitions,
 )
-from aggregator.store.models.logistics import CustomsEntryRow, TransportDocumentRow
+from aggregator.store.models.logistics import (
+    CustomsEntryLineRow,
+    CustomsEntryRow,
+    TransportDocumentLineRow,
+    TransportDocumentRow,
+)
 from aggregator.store.models.marketplace import OrderRow
 from aggregator.store.models.matching import (
     ManualLinkRow,
     MatchLinkRow,
+    MatchPartitionDocKeyRow,
     MatchOwnerStateRow,
     MatchPartitionRow,
     SkuCrosswalkRow,
@@ -57,12 +66,16 @@ from aggregator.store.models.warehouse import (
 )
 from matching import keys
 from matching.engine import MatchSettings
+from matching.state import PreparedState
+from platform_adapters.canonical import identifiers
 
 MARGIN = timedelta(minutes=5)
 #: the fingerprint of a warehouse partition whose SKUs' product names changed (no fingerprint equals it):
 #: stored with the names, in the same transaction, so a run that fails before matching it leaves it named
 NAMES_CHANGED = "names-changed"
 _CHUNK = 500
+#: the receipt columns whose values tie a receipt to documents and entries (``matching.incremental``)
+_RECEIPT_REFS = ("hbl_no", "awb_no", "mbl_no", "container_no", "customs_declaration_no")
 
 
 @dataclass(frozen=True)
@@ -181,12 +194,77 @@ def changed_partitions(session: Session, owner_id: str, since: datetime, manual_
     documents = any(session.execute(select(model.id).where(model.owner_id == owner_id, model.stored_at >= since)
                                     .limit(1)).first() for model in (TransportDocumentRow, CustomsEntryRow))
     if documents:
-        out |= {p for p in all_partitions(session, owner_id) | stored if p.startswith("wh|")}
+        out |= document_partitions(session, owner_id, since, stored)
         out.add(doc_partition(owner_id))
     out |= _manual_partitions(session, owner_id, manual_after)
     out |= set(session.scalars(select(MatchPartitionRow.partition).where(
         MatchPartitionRow.owner_id == (keys.normalize_code(owner_id) or ""), MatchPartitionRow.fingerprint == NAMES_CHANGED)))
     return {p for p in out if not p.startswith("wh|") or not p.endswith("|")}, tuple(lots)
+
+
+def document_keys(state: PreparedState, members: dict) -> dict[str, set[str]]:
+    """Warehouse partition -> what ties it to documents and entries (prepared rows: values as the engine
+    normalised them): ``ref:`` each number and container its receipts name, ``doc:`` / ``entry:`` the
+    documents and entries whose lines it holds (``members``: ``matching.incremental.membership``)."""
+    out: dict[str, set[str]] = {}
+    receipts = state.frames["receipt_lines"]
+    for column in _RECEIPT_REFS:
+        named = receipts[["partition", column]].dropna().drop_duplicates()
+        for partition, value in zip(named["partition"], named[column]):
+            out.setdefault(str(partition), set()).add(f"ref:{value}")
+    for kind, prefix, column in (("document_lines", "doc:", "doc_number"), ("customs_lines", "entry:", "declaration_no")):
+        frame, parts_list = members[kind]
+        if frame.empty:
+            continue
+        for parts, positions in parts_list:
+            values = frame[column].to_numpy()[positions]
+            for partition, value in zip(parts, values):
+                if isinstance(partition, str) and partition.startswith("wh|") and isinstance(value, str):
+                    out.setdefault(partition, set()).add(prefix + value)
+    return out
+
+
+def _document_numbers(values) -> set[str]:
+    return {n for v in values if v for n in [identifiers.normalize_document_number(str(v))] if n}
+
+
+def _containers(values) -> set[str]:
+    return {n for v in values if v for n in [identifiers.normalize_container_number(str(v))] if n}
+
+
+def document_partitions(session: Session, owner_id: str, since: datetime, stored: set[str]) -> set[str]:
+    """The warehouse partitions the documents and customs entries stored from ``since`` on concern (see the
+    module docstring). A receipt links a document or entry only through a value of ``_RECEIPT_REFS``
+    equal to one of its numbers or containers, and a partition holds only such lines, so no other
+    warehouse partition's inputs changed."""
+    d, dl = TransportDocumentRow, TransportDocumentLineRow
+    e, el = CustomsEntryRow, CustomsEntryLineRow
+    docs = session.execute(select(d.id, d.doc_number, d.master_doc_number).where(
+        d.owner_id == owner_id, d.stored_at >= since)).all()
+    entries = session.execute(select(e.id, e.declaration_no, e.transport_doc_refs, e.container_nos).where(
+        e.owner_id == owner_id, e.stored_at >= since)).all()
+    numbers = _document_numbers(n for _, number, master in docs for n in (number, master))
+    refs = [token.split(":", 1)[-1] for _, _, text_, _ in entries for token in (text_ or "").split()]
+    numbers |= _document_numbers([*(number for _, number, _, _ in entries), *refs])
+    boxes: set[str] = set()
+    for ids, column, parent in ((sorted(i for i, *_ in docs), dl.container_no, dl.document_pk),
+                                (sorted(i for i, *_ in entries), el.container_no, el.entry_pk)):
+        for start in range(0, len(ids), _CHUNK):
+            boxes |= _containers(session.scalars(select(column).where(parent.in_(ids[start:start + _CHUNK]))
+                                                 .distinct()))
+    boxes |= _containers(box for _, _, _, text_ in entries for box in (text_ or "").split())
+    wanted = sorted({f"ref:{v}" for v in numbers | boxes}
+                    | {f"doc:{v}" for v in _document_numbers(number for _, number, _ in docs)}
+                    | {f"entry:{v}" for v in _document_numbers(number for _, number, _, _ in entries)})
+    owner = keys.normalize_code(owner_id) or ""
+    k = MatchPartitionDocKeyRow
+    out: set[str] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        out |= set(session.scalars(select(k.partition).where(
+            k.owner_id == owner, k.key.in_(wanted[start:start + _CHUNK])).distinct()))
+    recorded = set(session.scalars(select(k.partition).where(k.owner_id == owner, k.key == "")))
+    unrecorded = {p for p in all_partitions(session, owner_id) | stored if p.startswith("wh|")} - recorded
+    return out | unrecorded
 
 
 def _pairs(session: Session, query) -> set[tuple]:

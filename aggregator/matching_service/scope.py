@@ -18,14 +18,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Select, false, or_, select, tuple_
+from sqlalchemy import Select, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from aggregator.matching_service import loader
-from aggregator.store.models.logistics import CustomsEntryRow, TransportDocumentRow
-from aggregator.store.models.marketplace import OrderRow
+from aggregator.store.models.logistics import (
+    CustomsEntryLineRow,
+    CustomsEntryRow,
+    TransportDocumentLineRow,
+    TransportDocumentRow,
+)
+from aggregator.store.models.marketplace import OrderLineRow, OrderRow
 from aggregator.store.models.returns import ReturnRow
-from aggregator.store.models.warehouse import StockSnapshotRow, WarehouseReceiptRow, WarehouseShipmentRow
+from aggregator.store.models.warehouse import (
+    StockSnapshotRow,
+    WarehouseReceiptRow,
+    WarehouseShipmentLineRow,
+    WarehouseShipmentRow,
+)
 from matching import keys
 from matching.crosswalk import SkuCrosswalk
 from matching.engine import MatchInput
@@ -133,6 +143,43 @@ def all_partitions(session: Session, owner_id: str) -> set[str]:
         if session.execute(select(model.id).where(model.owner_id == owner_id).limit(1)).first():
             out.add(doc_partition(owner_id))
     return out
+
+
+def partition_sizes(session: Session, owner_id: str, partitions: Iterable[str]) -> dict[str, int]:
+    """How many lines each of ``partitions`` holds, by grouped counts over just their rows: a shop
+    partition its orders' lines (``shop|OWNER||`` its outbound lines naming no shop), a warehouse partition
+    its outbound lines, the document partition its bill of lading and customs lines. A partition with no
+    rows counts 0."""
+    wanted = set(partitions)
+    sizes = dict.fromkeys(wanted, 0)
+    codes = RawCodes.read(session, owner_id)
+    scope = Scope.of(codes, wanted)
+    o, ol = OrderRow, OrderLineRow
+    if scope.order_shops:
+        pairs = _distinct(session, select(o.platform, o.shop_id, func.count(ol.id)).join(ol, ol.order_pk == o.id)
+                          .where(o.owner_id == owner_id, _shops(o.platform, o.shop_id, scope.order_shops))
+                          .group_by(o.platform, o.shop_id))
+        for name, (_, _, n) in zip(shop_partitions(owner_id, [p[:2] for p in pairs]), pairs):
+            if name in wanted:
+                sizes[name] += int(n)
+    s, sl = WarehouseShipmentRow, WarehouseShipmentLineRow
+    if scope.warehouses:
+        rows = _distinct(session, select(s.warehouse_code, func.count(sl.id)).join(sl, sl.shipment_pk == s.id)
+                         .where(s.owner_id == owner_id, s.warehouse_code.in_(scope.warehouses))
+                         .group_by(s.warehouse_code))
+        for name, (_, n) in zip(wh_partitions(owner_id, [w for w, _ in rows]), rows):
+            if name in wanted:
+                sizes[name] += int(n)
+    no_shop = f"shop|{keys.normalize_code(owner_id) or ''}||"
+    if no_shop in wanted and scope.shipments_without_shop:
+        sizes[no_shop] += session.scalar(select(func.count(sl.id)).join(s, sl.shipment_pk == s.id).where(
+            s.owner_id == owner_id, or_(s.platform.is_(None), s.shop_id.is_(None)))) or 0
+    if doc_partition(owner_id) in wanted:
+        d, dl, e, el = TransportDocumentRow, TransportDocumentLineRow, CustomsEntryRow, CustomsEntryLineRow
+        sizes[doc_partition(owner_id)] = sum(session.scalar(q) or 0 for q in (
+            select(func.count(dl.id)).join(d, dl.document_pk == d.id).where(d.owner_id == owner_id),
+            select(func.count(el.id)).join(e, el.entry_pk == e.id).where(e.owner_id == owner_id)))
+    return sizes
 
 
 def _shops(platform, shop_id, pairs: list[tuple]):

@@ -8,11 +8,13 @@ A run of one owner has three parts, usable on their own (a job queue fans the mi
 * ``match_partitions``: for a set of partitions, load only their rows (``scope``), fingerprint them,
   re-match those whose fingerprint differs from the stored one, replace their links and match exceptions
   (exceptions queue, ``aggregator.exceptions_queue.writes.store_match_exceptions``: they keep their row,
-  status and resolution across runs) and their fingerprints, and mark them title-pending. Shop partitions
+  status and resolution across runs) and their fingerprints. Shop partitions
   also record the product names their orders give each SKU (warehouse partitions compare document
   descriptions with them): a changed name set names the warehouse partitions that received the SKU,
-  returned as ``also`` to be matched in the second phase. Disjoint sets of one phase may run at once.
-* ``finalize_match``: title events and lot values of the title-pending partitions (``title_store``:
+  returned as ``also`` to be matched in the second phase. Re-matched warehouse partitions get their title
+  events while loaded; other re-matched partitions are left title-pending. Disjoint sets of one phase may
+  run at once.
+* ``finalize_match``: title events and lot values of the partitions still title-pending (``title_store``:
   only subjects whose inputs changed are derived again; events appended by id, retracted when no longer
   derived), the lots in transit that changed, then the owner's watermark.
 
@@ -35,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.events import emitters
 from aggregator.exceptions_queue.writes import MATCH_COLUMNS, match_exception_columns, store_match_exceptions
-from aggregator.matching_service.changes import NAMES_CHANGED, MatchPlan, plan_changes
+from aggregator.matching_service.changes import NAMES_CHANGED, MatchPlan, document_keys, plan_changes
 from aggregator.matching_service.loader import load_crosswalk, load_endorsements, load_links, load_transit_lots
 from aggregator.matching_service.policy_file import load_policy_book
 from aggregator.matching_service.scope import RawCodes, Scope, load_scope
@@ -46,6 +48,7 @@ from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.matching import (
     MatchLinkRow,
     MatchOwnerStateRow,
+    MatchPartitionDocKeyRow,
     MatchPartitionRow,
     MatchPartitionSkuRow,
     MatchSkuNameRow,
@@ -141,10 +144,17 @@ def _plan(session: Session, owner_id: str, full: bool, policy_path: Path | None)
 
 def match_partitions(engine: Engine, plan: MatchPlan, partitions: Iterable[str], *,
                      fence: Callable[[Session], None] | None = None) -> PartitionOutcome:
-    """Match ``partitions`` of ``plan``'s owner in one transaction (see the module docstring); title events
-    are left to ``finalize_match``. ``fence`` is called just before the commit (a job lease's check)."""
+    """Match ``partitions`` of ``plan``'s owner in one transaction (see the module docstring). The title
+    events of the warehouse partitions re-matched here are derived while their rows are loaded and they are
+    no longer title-pending (a shop partition stored after them marks them pending again, when the buyer
+    countries of their allocations change); the rest is left to ``finalize_match``. ``fence`` is called
+    just before the commit (a job lease's check)."""
     with session_scope(engine) as session:
-        outcome = _match_group(_Context(session, plan), set(partitions), derive_title=False)
+        context = _Context(session, plan)
+        outcome = _match_group(context, set(partitions), derive_title=True)
+        for chunk in _chunks(sorted(context.titled)):
+            session.execute(update(MatchPartitionRow).where(MatchPartitionRow.partition.in_(chunk))
+                            .values(title_pending=False))
         if fence is not None:
             fence(session)
         return outcome
@@ -277,6 +287,8 @@ def _match_group(context: _Context, partitions: set[str], *, derive_title: bool)
     changed = {x for x in partitions if x in current and (plan.full or current[x] != stored.get(x))}
     vanished = {x for x in partitions if x not in current and stored.get(x)}
     redo = changed | vanished
+    _record_document_keys(session, plan.owner_key, {x for x in partitions if x.startswith("wh|")}, set(current),
+                          state, members)
     if not redo:
         return outcome
     outcome.rematched = sorted(redo)
@@ -332,6 +344,19 @@ def _record_names(session: Session, owner_key: str, partition: str, order_lines:
                                                         MatchPartitionRow.fingerprint != "")
                         .values(fingerprint=NAMES_CHANGED))
     return out
+
+
+def _record_document_keys(session: Session, owner_key: str, partitions: set[str], present: set[str],
+                          state: PreparedState, members: dict) -> None:
+    """Replace what ties the warehouse ``partitions`` to documents and customs entries (``document_keys``;
+    a vanished one keeps none)."""
+    keys_of = document_keys(state, members)
+    for partition in sorted(partitions):
+        session.execute(delete(MatchPartitionDocKeyRow).where(MatchPartitionDocKeyRow.partition == partition))
+        if partition in present:
+            insert_rows(session, MatchPartitionDocKeyRow.__table__, [
+                {"owner_id": owner_key, "partition": partition, "key": k}
+                for k in sorted(keys_of.get(partition, set()) | {""})])
 
 
 def _replace(session: Session, model, partition: str, rows: list[dict]) -> None:

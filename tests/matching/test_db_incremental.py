@@ -146,3 +146,51 @@ def test_a_name_change_stored_by_a_run_that_failed_before_its_second_phase_is_ma
     incremental = stored_state(engine)
     run_match(engine, full=True)
     assert incremental == stored_state(engine)
+
+
+def test_a_changed_transport_document_rematches_only_the_warehouse_partitions_it_concerns(engine):
+    """A bill of lading whose container changes: the plan names the warehouse partition whose receipts it
+    linked (it held the document's lines) and no other of the owner's; a partition with nothing recorded
+    is named too; the incremental run leaves what a full run leaves."""
+    from sqlalchemy import delete, update
+
+    from aggregator.store.models.logistics import TransportDocumentLineRow, TransportDocumentRow
+    from aggregator.store.models.matching import MatchPartitionDocKeyRow
+
+    world = generate(size=1_500, seed=11, owners=2, warehouses=3, receipt_ratio=0.1, lines_per_bl=5).input
+    with session_scope(engine) as session:
+        store_world(session, world, stored_at=datetime.now(UTC) - timedelta(hours=1))
+    run_match(engine)
+    with session_scope(engine) as session:
+        linked = session.execute(select(MatchLinkRow.right_key, MatchLinkRow.partition).where(
+            MatchLinkRow.step == "receipt_transport_doc", MatchLinkRow.owner_id == OWNER)).all()
+        warehouses = {p for (p,) in session.execute(select(MatchPartitionRow.partition).where(
+            MatchPartitionRow.owner_id == OWNER, MatchPartitionRow.partition.like("wh|%")))}
+        by_doc: dict[str, set[str]] = {}
+        for key, partition in linked:
+            by_doc.setdefault(key, set()).add(partition)
+        doc_key, (partition,) = next((k, p) for k, p in sorted(by_doc.items()) if len(p) == 1)
+        assert len(warehouses) >= 2 and partition in warehouses
+        doc = session.scalars(select(TransportDocumentRow).where(
+            TransportDocumentRow.owner_id == OWNER,
+            TransportDocumentRow.doc_number == doc_key.split("|", 1)[1])).one()
+        session.execute(update(TransportDocumentLineRow).where(TransportDocumentLineRow.document_pk == doc.id)
+                        .values(container_no="ZZZU9999997"))
+        doc.stored_at = datetime.now(UTC)
+    plan = plan_match(engine, OWNER)
+    assert {p for p in plan.partitions if p.startswith("wh|")} == {partition}, plan.partitions
+    assert f"doc|{OWNER}" in plan.partitions
+    other = sorted(warehouses - {partition})[0]
+    with session_scope(engine) as session:  # nothing recorded (stored before this was): always named
+        session.execute(delete(MatchPartitionDocKeyRow).where(MatchPartitionDocKeyRow.partition == other))
+    assert other in plan_match(engine, OWNER).partitions
+    summary = run_match(engine)
+    assert summary.rematched < summary.partitions
+    incremental = stored_state(engine)
+    with session_scope(engine) as session:
+        assert session.scalar(select(MatchPartitionDocKeyRow.id).where(
+            MatchPartitionDocKeyRow.partition == other, MatchPartitionDocKeyRow.key == "").limit(1))
+    run_match(engine, full=True)
+    assert incremental == stored_state(engine)
+    assert incremental["links"] != [] and any(
+        step == "receipt_transport_doc" for _, step, *_ in incremental["links"])

@@ -126,6 +126,21 @@ class MatchPartitionSkuRow(Base):
     sku_c: Mapped[str] = mapped_column(String(200))
 
 
+class MatchPartitionDocKeyRow(Base):
+    """What ties a warehouse partition to transport documents and customs entries at its last match (which
+    partitions a changed document concerns, ``matching_service.changes``): ``ref:<value>`` a number or
+    container its receipts name, ``doc:<number>`` / ``entry:<declaration>`` a document or entry whose lines
+    it held, and one empty key (its keys are recorded). Values normalised as the engine joins them."""
+
+    __tablename__ = "match_partition_doc_keys"
+    __table_args__ = (Index("ix_match_partition_doc_keys_owner_key", "owner_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64))
+    partition: Mapped[str] = mapped_column(String(200), index=True)
+    key: Mapped[str] = mapped_column(String(200))
+
+
 class TitleSubjectRow(Base):
     """A lot or allocation of the title ledger with the hash of the inputs its events were derived from:
     only subjects whose inputs changed are derived again."""

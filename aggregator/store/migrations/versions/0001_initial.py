@@ -283,6 +283,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_match_owner_state')),
     sa.UniqueConstraint('owner_id', name=op.f('uq_match_owner_state_owner_id'))
     )
+    op.create_table('match_partition_doc_keys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.String(length=64), nullable=False),
+    sa.Column('partition', sa.String(length=200), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_match_partition_doc_keys'))
+    )
+    with op.batch_alter_table('match_partition_doc_keys', schema=None) as batch_op:
+        batch_op.create_index('ix_match_partition_doc_keys_owner_key', ['owner_id', 'key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_match_partition_doc_keys_partition'), ['partition'], unique=False)
+
     op.create_table('match_partition_skus',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.String(length=64), nullable=False),
@@ -1447,6 +1458,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_match_partition_skus_owner_sku')
 
     op.drop_table('match_partition_skus')
+    with op.batch_alter_table('match_partition_doc_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_match_partition_doc_keys_partition'))
+        batch_op.drop_index('ix_match_partition_doc_keys_owner_key')
+
+    op.drop_table('match_partition_doc_keys')
     op.drop_table('match_owner_state')
     with op.batch_alter_table('match_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_match_links_right_key'))
