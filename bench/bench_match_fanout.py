@@ -10,14 +10,17 @@ of every owner three ways:
 * in-process: ``run_match`` owner after owner in this process (what the embedded scheduler and
   ``aggregator match`` do) — the baseline;
 * Celery, 1 worker process (``aggregator worker --concurrency 1``, Redis broker and result backend):
-  every owner's ``aggregator.match_owner`` sent at once; each fans out into one task per partition and
-  a finalizing chord callback (``aggregator.jobs.match_fanout``);
+  every owner's ``aggregator.match_owner`` sent at once; each fans out into a chord per phase of tasks
+  grouping its partitions by size (``AGGREGATOR_MATCH_TASK_LINES``, default 20,000 lines) and a
+  finalizing chord callback (``aggregator.jobs.match_fanout``);
 * the same with 2 worker processes (``--concurrency 2``).
 
 Printed per way: wall time from the first message sent to the last run recorded, partitions per second,
-CPU seconds (this process for in-process; the worker's process tree from /proc for Celery) and those of
-the PostgreSQL backends serving the database (same host, /proc), the load average, and whether the
-stored links, title ledger and lot values equal the in-process ones.
+CPU seconds (this process for in-process; the worker's process tree from /proc for Celery, and what
+the same tree spends idle over that wall time, measured for 10 s before the messages are sent) and
+those of the PostgreSQL backends serving the database (same host, /proc; for Celery they include this
+process polling ``job_runs`` 20 times a second, so they grow with the wall time), the load average,
+and whether the stored links, title ledger and lot values equal the in-process ones.
 """
 from __future__ import annotations
 
@@ -168,6 +171,9 @@ def with_workers(url: str, engine, owners: list[str], processes: int, data_dir: 
                 if worker.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"the worker did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(1.0)  # its pool processes up
+            idle_cpu, idle_wall = tree_cpu_seconds(worker.pid), time.perf_counter()
+            time.sleep(10.0)  # what the worker spends doing nothing (heartbeats, broker polling) per second
+            idle_rate = (tree_cpu_seconds(worker.pid) - idle_cpu) / (time.perf_counter() - idle_wall)
             with Session(engine) as session:
                 mark = session.scalar(select(func.max(JobRun.id))) or 0
             start_load, db = load(), database_cpu(engine)
@@ -193,7 +199,8 @@ def with_workers(url: str, engine, owners: list[str], processes: int, data_dir: 
     if failed:
         raise SystemExit("a run failed: " + "; ".join(failed))
     workers = {w for r in runs for w in (r.result or {}).get("workers", [])}
-    return {"wall": elapsed, "cpu": used, "db": db_used, "load": (start_load, load()), "workers": len(workers)}
+    return {"wall": elapsed, "cpu": used, "db": db_used, "load": (start_load, load()), "workers": len(workers),
+            "idle": idle_rate * elapsed}
 
 
 def main() -> None:
@@ -228,7 +235,8 @@ def main() -> None:
         base = rows[0][1]["wall"]
         one = rows[1][1]["wall"]
         for label, r in rows:
-            extra = "" if "equal" not in r else (f"; {r['workers']} worker process(es) took part; stored links, title "
+            extra = "" if "equal" not in r else (f"; idle worker CPU over that wall time {r['idle']:.2f} s; "
+                                                 f"{r['workers']} worker process(es) took part; stored links, title "
                                                  f"and lot values {'equal' if r['equal'] else 'DIFFER from'} in-process")
             print(f"  {label:<28} {r['wall']:7.2f} s  {partitions / r['wall']:6.2f} partitions/s  "
                   f"CPU {r['cpu']:7.2f} s + database {r['db']:6.2f} s  "
