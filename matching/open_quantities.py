@@ -65,9 +65,12 @@ def _marketplace_returns(p: Prepared, links: pd.DataFrame, sl: pd.DataFrame) -> 
         return zero, zero
     per_line = orders.set_index("key")[["returned_qty", "written_off_qty"]]
     os_ = _step(links, "order_shipment")[["left_key", "right_key", "qty"]]
-    os_ = os_.join(per_line, on="left_key", how="inner")
-    # a shipment line gets at most its own quantity of its order line's returned units
-    os_ = os_.assign(back=os_[["returned_qty", "qty"]].min(axis=1), off=os_[["written_off_qty", "qty"]].min(axis=1))
+    os_ = os_.join(per_line, on="left_key", how="inner").sort_values(["left_key", "right_key"], kind="stable")
+    # an order line's returned units are spread over its shipment lines in order, each getting at most its own
+    # quantity (an order line shipped in two outbound lines does not bring its units back twice)
+    shipped_before = os_.groupby("left_key")["qty"].cumsum() - os_["qty"]
+    os_ = os_.assign(back=(os_["returned_qty"] - shipped_before).clip(lower=0).clip(upper=os_["qty"]),
+                     off=(os_["written_off_qty"] - shipped_before).clip(lower=0).clip(upper=os_["qty"]))
     per_shipment = os_.groupby("right_key")[["back", "off"]].sum()
     if per_shipment.empty:
         return zero, zero

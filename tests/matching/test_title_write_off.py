@@ -89,3 +89,24 @@ def test_no_write_off_without_a_disposition_time_and_a_new_one_rederives_the_all
     differ = hashes.merge(changed, on="subject_key")
     differ = differ[differ["input_hash_x"] != differ["input_hash_y"]]["subject_key"].tolist()
     assert differ == [allocation]
+
+
+def test_an_order_line_shipped_in_two_outbound_lines_writes_off_its_scrapped_units_once() -> None:
+    """The story's TikTok order line is shipped in two warehouse outbound lines (2 + 1 units): one unit
+    scrapped is one unit written off, not one per outbound line."""
+    at = pd.Timestamp("2026-06-01T08:00:00Z")
+    prepared = prepare_input(story.story_input())
+    links = match_prepared(prepared).links
+    os_ = links[links["step"] == "order_shipment"]
+    split = os_.groupby("left_key").size()
+    order_line = split[split > 1].index[0]
+    hit = prepared.orders["key"] == order_line
+    prepared.orders["returned_qty"] = 0
+    prepared.orders["written_off_qty"] = 0
+    prepared.orders.loc[hit, ["returned_qty", "written_off_qty"]] = 1
+    prepared.orders["written_off_at"] = pd.Series(pd.NaT, index=prepared.orders.index, dtype="datetime64[ns, UTC]")
+    prepared.orders.loc[hit, "written_off_at"] = at
+    ledger = derive_title_events(prepared, links, policy_book(), endorsements())
+    assert ledger[ledger["kind"] == "WRITTEN_OFF"]["qty"].sum() == 1
+    before = title_position(ledger, at - pd.Timedelta(seconds=1))["qty"].sum()
+    assert title_position(ledger, at)["qty"].sum() == before - 1
