@@ -215,7 +215,8 @@ def _link_lines(ol: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
     via = rest.set_index("key")["via"]
     by_sku = pd.DataFrame({
         "step": STEP, "owner_id": alloc["owner_id"],
-        "partition": alloc["left_key"].map(wanted.set_index("key")["partition"]),
+        # typed as the order lines' partition even when nothing is allocated (an empty lookup is untyped)
+        "partition": alloc["left_key"].map(wanted.set_index("key")["partition"]).astype(ol["partition"].dtype),
         "left_key": alloc["left_key"], "right_key": alloc["key"], "qty": alloc["qty"].astype("int64"),
         "method": alloc["key"].map(via).map({"order_id": "rule:order_sku", "package": "rule:package_sku",
                                              "tracking": "rule:tracking_sku", "fuzzy": "fuzzy"}),
