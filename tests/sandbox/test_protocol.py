@@ -3,6 +3,7 @@ token issue/refresh with the real lifetimes (Shopee refresh tokens work once).""
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 
 from tests.sandbox.helpers import (
     first_shop, fresh_tokens, lazada_get, shopee_get, shopee_public_post, tiktok_call,
@@ -109,7 +110,12 @@ def test_shopee_detail_tracking_and_escrow_agree_with_truth(control, shops):
             line["quantity"] for line in order["lines"])
         escrow = shopee_get(control, shops, shop, "/api/v2/payment/get_escrow_detail",
                             {"order_sn": order["order_id"]}, token).json()["response"]
-        assert str(escrow["order_income"]["escrow_amount"]) == str(float(settled[order["order_id"]]["net_amount"]))
+        truth_money = settled[order["order_id"]]
+        net, adjustments = Decimal(truth_money["net_amount"]), Decimal(truth_money["adjustments"])
+        # escrow_amount is released before the order's adjustments; escrow_amount_after_adjustment is
+        # everything the order pays the seller (the truth's net)
+        assert str(escrow["order_income"]["escrow_amount"]) == str(float(net - adjustments))
+        assert str(escrow["order_income"]["escrow_amount_after_adjustment"]) == str(float(net))
         tracking = shopee_get(control, shops, shop, "/api/v2/logistics/get_tracking_number",
                               {"order_sn": order["order_id"]}, token).json()["response"]
         assert tracking["tracking_number"] == order["packages"][0]["tracking_number"]
