@@ -52,6 +52,7 @@ from aggregator.store.models.matching import (
     MatchPartitionRow,
     MatchPartitionSkuRow,
     MatchSkuNameRow,
+    TitleEventRow,
 )
 from aggregator.store.models.tenancy import OwnerRow
 from aggregator.store.prepared_insert import insert_rows
@@ -62,7 +63,7 @@ from matching.incremental import fingerprints, membership, restrict
 from matching.state import PreparedState, prepare_state
 from matching.linker import LINK_COLUMNS
 from matching.sku_facts import sku_facts
-from matching.title.derive import endorsement_chains
+from matching.title.derive import endorsement_chains, write_off_key
 from matching.title.policy import PolicyBook
 
 _CHUNK = 500
@@ -368,7 +369,8 @@ def _store_links(session: Session, owner_of: OwnerOfKey, partitions: set[str], l
                  p: Prepared) -> set[str]:
     """Replace the partitions' links (order links carry the buyer country); emit the new ones. Returns the
     warehouse partitions whose outbound lines' order links (or their countries) changed, or whose outbound
-    lines serve an order line with returned units (their write-offs are read with the allocations' title)."""
+    lines serve an order line with returned units or hold a write-off (their write-offs are read with the
+    allocations' title)."""
     m = MatchLinkRow
     before = []
     for chunk in _chunks(sorted(partitions)):
@@ -387,8 +389,31 @@ def _store_links(session: Session, owner_of: OwnerOfKey, partitions: set[str], l
     new = {(r["left_key"], r["right_key"], r["country"]) for r in rows if r["step"] == "order_shipment"}
     # an order line with returned units may have had some written off (or no longer): its allocations' title
     returned = set(p.orders.loc[p.orders["returned_qty"] > 0, "key"]) if "returned_qty" in p.orders else set()
-    return {"wh|" + "|".join(right.split("|")[:2]) for _, right, _ in old ^ new} | {
-        "wh|" + "|".join(right.split("|")[:2]) for left, right, _ in new if left in returned}
+    pending = {_wh_partition(right) for _, right, _ in old ^ new} | {
+        _wh_partition(right) for left, right, _ in new if left in returned}
+    # one whose units no longer count as returned at all (the return rejected or withdrawn after it was
+    # received, its lines replaced) keeps a write-off that only a new derivation retracts
+    return pending | _written_off_partitions(
+        session, {right for _, right, _ in old | new if _wh_partition(right) not in pending})
+
+
+def _wh_partition(shipment_key: str) -> str:
+    return "wh|" + "|".join(shipment_key.split("|")[:2])
+
+
+def _written_off_partitions(session: Session, shipment_keys: set[str]) -> set[str]:
+    """The warehouse partitions of those of ``shipment_keys`` (outbound lines) whose allocations hold a write-off
+    not retracted: two indexed reads per chunk (the outbound lines' lot links, then the write-offs' subject keys)."""
+    m, t = MatchLinkRow, TitleEventRow
+    out: set[str] = set()
+    for chunk in _chunks(sorted(shipment_keys)):
+        allocations = session.execute(select(m.left_key, m.right_key).where(
+            m.step == "shipment_lot", m.left_key.in_(chunk))).all()
+        subjects = sorted({write_off_key(f"{left}>{right}") for left, right in allocations})
+        for part in _chunks(subjects):
+            out |= {_wh_partition(key) for key in session.scalars(select(t.subject_key).where(
+                t.subject_key.in_(part), t.retracted_at.is_(None)).distinct())}
+    return out
 
 
 def _store_partitions(session: Session, owner_key: str, fingerprints_: dict[str, str | None], links: pd.Series,

@@ -29,7 +29,9 @@ def _written_off(engine) -> list[tuple]:
             TitleEventRow.kind == "WRITTEN_OFF", TitleEventRow.retracted_at.is_(None))).all())
 
 
-def test_a_scrapped_return_is_written_off_incrementally_as_in_a_full_run(engine) -> None:
+def _scrap_one_returned_unit(engine) -> str:
+    """A stored world matched, then a received return scrapping one unit of an allocated order line; the
+    outbound line's key."""
     world = generate(size=600, seed=5, owners=1, warehouses=2, receipt_ratio=0.1, lines_per_bl=5).input
     with session_scope(engine) as session:
         store_world(session, world, stored_at=datetime.now(UTC) - timedelta(hours=1))
@@ -51,6 +53,11 @@ def test_a_scrapped_return_is_written_off_incrementally_as_in_a_full_run(engine)
         session.flush()
         session.add(ReturnLineRow(return_pk=case.id, line_ref="1", order_line_ref=line.line_ref,
                                   seller_sku=line.seller_sku, quantity=1, disposition="SCRAP"))
+    return right
+
+
+def test_a_scrapped_return_is_written_off_incrementally_as_in_a_full_run(engine) -> None:
+    right = _scrap_one_returned_unit(engine)
     run_match(engine)
     written = _written_off(engine)
     assert [(kind, qty, at) for kind, _, qty, at in written] == [("WRITE_OFF", 1, AT)]
@@ -66,5 +73,20 @@ def test_a_scrapped_return_is_written_off_incrementally_as_in_a_full_run(engine)
     run_match(engine)
     assert _written_off(engine) == []
     incremental = stored_state(engine)
+    run_match(engine, full=True)
+    assert stored_state(engine) == incremental
+
+
+def test_a_scrapped_return_no_longer_received_retracts_the_write_off_incrementally(engine) -> None:
+    """The return rejected after it was received (its units no longer count as returned at all): the next
+    incremental run retracts the write-off, as a full run does."""
+    _scrap_one_returned_unit(engine)
+    run_match(engine)
+    assert len(_written_off(engine)) == 1
+    with session_scope(engine) as session:
+        session.execute(update(ReturnRow).values(status="REJECTED", raw_status="REJECTED", content_hash="z"))
+    run_match(engine)
+    incremental = stored_state(engine)
+    assert _written_off(engine) == []
     run_match(engine, full=True)
     assert stored_state(engine) == incremental
