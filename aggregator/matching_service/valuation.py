@@ -8,7 +8,8 @@ to the converter's maximum age when that day has none; the path and the rate dat
 owner's ``base_currency``. Stages (``STAGE_OF_LOCATION``): on the water (ocean or air, before arrival),
 at port / in customs (arrived, under customs control, cleared but not yet at the warehouse), in
 warehouse (receiving, available, allocated, returned for inspection), in last mile (dispatched, not
-delivered), delivered (the consumer's). A ``TOTAL`` row per owner sums what the owner holds title to.
+delivered), delivered (the consumer's), written off (returned goods disposed of: a write-off event's stage;
+the position never holds such units). A ``TOTAL`` row per owner sums what the owner holds title to.
 
 Nothing is dropped silently: units with no cost are ``unvalued_qty``; a value that cannot be converted
 (no rate) stays in ``unconverted`` with its currency and the reason, outside ``value``.
@@ -23,7 +24,7 @@ import pandas as pd
 from fx.convert import Converter, RateNotFound
 from fx.money import Money
 
-STAGES = ("ON_THE_WATER", "AT_PORT_AND_CUSTOMS", "IN_WAREHOUSE", "IN_LAST_MILE", "DELIVERED", "OTHER")
+STAGES = ("ON_THE_WATER", "AT_PORT_AND_CUSTOMS", "IN_WAREHOUSE", "IN_LAST_MILE", "DELIVERED", "WRITTEN_OFF", "OTHER")
 STAGE_OF_LOCATION = {
     "IN_TRANSIT_OCEAN": "ON_THE_WATER", "IN_TRANSIT_AIR": "ON_THE_WATER",
     "AT_DESTINATION": "AT_PORT_AND_CUSTOMS", "UNDER_CUSTOMS_CONTROL": "AT_PORT_AND_CUSTOMS",
@@ -31,6 +32,7 @@ STAGE_OF_LOCATION = {
     "IN_RECEIVING": "IN_WAREHOUSE", "AVAILABLE": "IN_WAREHOUSE", "ALLOCATED": "IN_WAREHOUSE",
     "RETURNED_PENDING_QC": "IN_WAREHOUSE",
     "IN_LAST_MILE": "IN_LAST_MILE", "DELIVERED": "DELIVERED",
+    "DISPOSED": "WRITTEN_OFF",  # returned goods disposed of: a write-off event's stage (the position holds none)
 }
 VALUED_COLUMNS = ["owner_id", "stage", "title_holder", "qty", "value", "currency", "unvalued_qty", "rate_path",
                   "unconverted"]

@@ -94,6 +94,7 @@ def test_a_scrapped_return_writes_the_goods_off_on_the_chain_and_in_the_title(sq
     off = events[-1]
     assert (off["kind"], off["qty"], off["title_holder"], off["title_state"], off["location_state"]) == (
         "WRITTEN_OFF", scrapped["qty"], order.owner_id, "WRITTEN_OFF", "DISPOSED")
+    assert off["stage"] == "WRITTEN_OFF"  # its own stage, not OTHER
     assert off["effective_at"] == written[0]["at"]
     with Session(sqlite_engine) as session:
         ledger, _ = load_ledger(session, order.owner_id)
