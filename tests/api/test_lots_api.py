@@ -8,37 +8,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.api.app import create_app
 from aggregator.matching_service.queries import link_chains, open_quantities, valued_position_at
-from aggregator.matching_service.service import run_match
-from aggregator.sandbox_link import connect_sandbox, import_logistics_dir
-from aggregator.store.models import ShopRow
 from aggregator.store.models.logistics import TransportDocumentRow
-from aggregator.store.vault import Vault
-from aggregator.sync.marketplace import sync_shop
-from platform_adapters.sandbox import running_sandbox
-from platform_adapters.sandbox.logistics import write_logistics
+from tests.api.matched_world import matched_world
 
 
 def _world(engine, tmp_path: Path) -> dict[str, str]:
-    vault = Vault(Fernet.generate_key())
-    keys: dict[str, str] = {}
-    with running_sandbox(seed=9, orders=40) as sandbox:
-        connect_sandbox(engine, vault, sandbox.base_url, keys)
-        with Session(engine) as session:
-            shops = session.scalars(select(ShopRow)).all()
-        for shop in shops:  # returns too: units the marketplace says came back count on their lots
-            sync_shop(engine, shop, vault, "orders")
-            sync_shop(engine, shop, vault, "returns")
-        write_logistics(sandbox.state.world, sandbox.state.now, tmp_path / "files")
-        import_logistics_dir(engine, tmp_path / "files")
-    run_match(engine, full=True)
-    return keys
+    # returns synced too: units the marketplace says came back count on their lots
+    return matched_world(engine, tmp_path, streams=("orders", "returns"))[0]
 
 
 def _all(client: TestClient, path: str, headers: dict, **params) -> list[dict]:

@@ -5,37 +5,21 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.api.app import create_app
 from aggregator.matching_service.queries import load_ledger, timeline
-from aggregator.matching_service.service import run_match
-from aggregator.sandbox_link import connect_sandbox, import_logistics_dir
-from aggregator.store.models import OrderRow, ShopRow
+from aggregator.store.models import OrderRow
 from aggregator.store.models.returns import ReturnRow
-from aggregator.store.vault import Vault
-from aggregator.sync.marketplace import sync_shop
-from platform_adapters.sandbox import running_sandbox
 from matching.title import title_position
-from platform_adapters.sandbox.logistics import write_logistics
 from platform_adapters.sandbox.truth import write_off_truth
+from tests.api.matched_world import matched_world
 
 
 def test_order_detail_carries_the_matched_chain(sqlite_engine, tmp_path: Path) -> None:
-    vault = Vault(Fernet.generate_key())
-    keys: dict[str, str] = {}
-    with running_sandbox(seed=9, orders=40) as sandbox:
-        connect_sandbox(sqlite_engine, vault, sandbox.base_url, keys)
-        with Session(sqlite_engine) as session:
-            shops = session.scalars(select(ShopRow)).all()
-        for shop in shops:
-            sync_shop(sqlite_engine, shop, vault, "orders")
-        write_logistics(sandbox.state.world, sandbox.state.now, tmp_path / "files")
-        import_logistics_dir(sqlite_engine, tmp_path / "files")
-    run_match(sqlite_engine, full=True)
+    keys, _ = matched_world(sqlite_engine, tmp_path, streams=("orders",))
     with Session(sqlite_engine) as session:
         order = session.scalars(select(OrderRow).where(OrderRow.status.in_(["DELIVERED", "COMPLETED"]))
                                 .order_by(OrderRow.id)).first()
@@ -62,20 +46,9 @@ def test_a_scrapped_return_writes_the_goods_off_on_the_chain_and_in_the_title(sq
     shows the write-off, the lot's title events end that allocation's units with a WRITTEN_OFF event (units
     and time from the return), and the position from the stored ledger (matching's incremental title store,
     warehouse partition by partition) no longer counts them."""
-    vault = Vault(Fernet.generate_key())
-    keys: dict[str, str] = {}
-    with running_sandbox(seed=9, orders=40) as sandbox:
-        connect_sandbox(sqlite_engine, vault, sandbox.base_url, keys)
-        with Session(sqlite_engine) as session:
-            shops = session.scalars(select(ShopRow)).all()
-        for shop in shops:
-            for stream in ("orders", "returns"):
-                sync_shop(sqlite_engine, shop, vault, stream)
-        write_logistics(sandbox.state.world, sandbox.state.now, tmp_path / "files")
-        import_logistics_dir(sqlite_engine, tmp_path / "files")
-        [scrapped] = write_off_truth(sandbox.state.world, sandbox.state.now)
-        now = datetime.fromtimestamp(sandbox.state.now, timezone.utc)
-    run_match(sqlite_engine, full=True)
+    keys, state = matched_world(sqlite_engine, tmp_path)
+    [scrapped] = write_off_truth(state.world, state.now)
+    now = datetime.fromtimestamp(state.now, timezone.utc)
     with Session(sqlite_engine) as session:
         order = session.scalars(select(OrderRow).where(OrderRow.order_id == scrapped["order_id"])).one()
         returned = session.scalars(select(ReturnRow).where(ReturnRow.order_id == order.order_id,
