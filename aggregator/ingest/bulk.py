@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from aggregator.ingest.writers import Aggregate, write_aggregate
+from aggregator.store.copy_text import copy_text
 from aggregator.store.jsonutil import EncodedJSON, encode_columns
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.types import UTCDateTime
@@ -179,6 +180,20 @@ def _audit_sql(table: Any, columns: list[str], key: tuple[str, ...], quote: Call
     return entity, changes
 
 
+def _copy(cursor: Any, statement: str, columns: list) -> None:
+    """COPY the rows whose values are ``columns``: the whole batch's text at once (``copy_text``), or
+    row by row through psycopg when a column holds a type it does not write."""
+    if not columns[0]:
+        return
+    text = copy_text(columns)
+    with cursor.copy(statement) as copy:
+        if text is None:
+            for row in zip(*columns):
+                copy.write_row(row)
+        else:
+            copy.write(text)
+
+
 def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[list[int], list[int]]:
     """COPY the rows into temporary staging tables, then one statement: the headers ``INSERT … SELECT
     … ON CONFLICT DO NOTHING RETURNING``, their children and ``create`` audit entries inserted from
@@ -210,17 +225,16 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
                     copy.write_row((seq, *row, key_text, changes))
             entity, changes = "s._entity_key", "s._changes"
         else:
-            with cursor.copy(f"COPY {stage} (_seq, {cols}) FROM STDIN") as copy:
-                for seq, row in enumerate(new.rows):
-                    copy.write_row((seq, *row))
+            _copy(cursor, f"COPY {stage} (_seq, {cols}) FROM STDIN",
+                  [range(len(new.rows)), *zip(*new.rows)])
             entity, changes = audit_sql
         for name, (_, _, child_cols, per_header) in zip(stages, new.children):
             if child_cols:
-                with cursor.copy(f"COPY {name} (_seq, _pos, {', '.join(quote(c) for c in child_cols)}) "
-                                 "FROM STDIN") as copy:
-                    for seq, rows in enumerate(per_header):
-                        for pos, row in enumerate(rows):
-                            copy.write_row((seq, pos, *row))
+                seqs = [seq for seq, rows in enumerate(per_header) for _ in rows]
+                positions = [pos for rows in per_header for pos in range(len(rows))]
+                flat = [row for rows in per_header for row in rows]
+                _copy(cursor, f"COPY {name} (_seq, _pos, {', '.join(quote(c) for c in child_cols)}) FROM STDIN",
+                      [seqs, positions, *zip(*flat)])
         params: list[Any] = list(defaults.values())
         parts = [f"ins AS (INSERT INTO {quote(table.name)} ({cols}{''.join(', ' + quote(c) for c in defaults)}) "
                  f"SELECT {cols}{', %s' * len(defaults)} FROM {stage} ORDER BY _seq "

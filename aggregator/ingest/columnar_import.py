@@ -80,10 +80,15 @@ class ColumnarReader:
     def row(self, columns: dict[str, list[str]], lines: list[int], i: int) -> CanonicalRow:
         return CanonicalRow(lines[i], {c: columns[c][i] for c in self.row_order})
 
-    def chunk(self, lines: list[int], cells: list[tuple[str, ...]], by_index: list[list[str]] | None = None) -> None:
+    def chunk(self, lines: list[int], cells: list[tuple[str, ...]] | None,
+              by_index: list[list[str]] | None = None) -> None:
+        """One chunk's rows: ``cells`` one tuple per row, or (None and) ``by_index`` one list per column."""
         run = self.run
         run.summary.rows_read += len(lines)
-        kept = run.repeats.kept(lines, cells)
+        if cells is None:
+            kept, cells = run.repeats.kept_columns(lines, by_index)
+        else:
+            kept = run.repeats.kept(lines, cells)
         if len(kept) < len(lines):
             lines, cells, by_index = [lines[i] for i in kept], [cells[i] for i in kept], None
         columns, plain = columns_of(cells, run.columns.indexes, run.columns.defaults, by_index)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gc
 import operator
+from itertools import compress
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -396,6 +397,25 @@ class _Repeats:
             self.previous, self.original = cells[-1], lines[-1]
             return list(range(len(cells)))
         return [i for i, (line, row) in enumerate(zip(lines, cells)) if not self.seen(line, row)]
+
+    def kept_columns(self, lines: list[int], by_index: list[list[str]]) -> tuple[list[int], list[tuple[str, ...]] | None]:
+        """``kept`` for cells given as one list per column: the rows equal to the one before are found
+        column by column, and the cells are made into rows only when there are some (then also answered)."""
+        count = len(lines)
+        if not count:
+            return [], None
+        maybe = range(1, count)  # rows that may repeat the row before: equal so far in every column
+        for column in by_index:
+            if not maybe:
+                break
+            maybe = list(compress(maybe, map(operator.eq, map(column.__getitem__, maybe),
+                                             map(column.__getitem__, [i - 1 for i in maybe]))))
+        first = tuple(column[0] for column in by_index)
+        if not maybe and not self.count and first != self.previous:
+            self.previous, self.original = tuple(column[-1] for column in by_index), lines[-1]
+            return list(range(count)), None
+        cells = list(zip(*by_index))
+        return self.kept(lines, cells), cells
 
     def close(self) -> None:
         """Report the run of repeats seen so far, if any (a run continuing past a chunk is reported in parts)."""

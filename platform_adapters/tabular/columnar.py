@@ -30,26 +30,36 @@ RAW_HASH_FORMAT = 1
 _EDGE_SPACE = re.compile(r"\x00\s|\s\x00")
 
 
-def columns_of(rows: Sequence[tuple[str, ...]], indexes: dict[str, int], defaults: dict[str, str],
+def columns_of(rows: Sequence[tuple[str, ...]] | None, indexes: dict[str, int], defaults: dict[str, str],
                by_index: Sequence[Sequence[str]] | None = None) -> tuple[dict[str, list[str]], set[str]]:
     """The canonical columns of ``rows`` (cell tuples as read): what ``ColumnMap.row`` gives for each
     row, as one list per column (trimmed text; a column's default where its cell is empty or absent);
     and the columns found ``plain`` while trimming them (each column's text is looked over once here, and
     ``flagged_rows`` and ``clean_column`` take the answer instead of looking again). ``by_index``: the
-    same cells as one list per column of the file, when the reader has them so."""
-    count = len(rows)
+    same cells as one list per column of the file, when the reader has them so (``rows`` may then be
+    None: every row has a cell in each of those columns)."""
+    if rows is None:
+        assert by_index is not None
+        count = len(by_index[0]) if by_index else 0
+    else:
+        count = len(rows)
     out: dict[str, list[str]] = {column: [value] * count for column, value in defaults.items()}
     plain = {column for column, value in defaults.items() if _plain_text(value, [value])}
     if not count:
         return {**out, **{column: [] for column in indexes}}, plain | set(indexes)
-    width = min(map(len, rows))
-    if by_index is not None:
+    if rows is None:
+        width = len(by_index)
         cells: Sequence[Sequence[str]] | None = by_index
     else:
-        cells = list(zip(*rows)) if width == max(map(len, rows)) else None
+        width = min(map(len, rows))
+        if by_index is not None:
+            cells = by_index
+        else:
+            cells = list(zip(*rows)) if width == max(map(len, rows)) else None
     for column, index in indexes.items():
         if index >= width:
-            texts: Sequence[str] = [row[index] if index < len(row) else "" for row in rows]
+            texts: Sequence[str] = ([""] * count if rows is None else
+                                    [row[index] if index < len(row) else "" for row in rows])
         else:
             texts = cells[index] if cells is not None else [row[index] for row in rows]
         texts, is_plain = _trimmed(texts)

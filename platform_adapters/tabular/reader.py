@@ -206,9 +206,9 @@ class TableReader:
         finally:
             self.close()
 
-    def column_chunks(self) -> Iterator[tuple[list[int], list[tuple[str, ...]], list[list[str]] | None]]:
-        """``row_chunks()``, each chunk with its cells also as one list per column of the file when the
-        file is a plain UTF-8 CSV (read by pyarrow, ``plain_csv``), else None."""
+    def column_chunks(self) -> Iterator[tuple[list[int], list[tuple[str, ...]] | None, list[list[str]] | None]]:
+        """``row_chunks()`` as (lines, cells as one tuple per row, None); when the file is a plain UTF-8
+        CSV (read by pyarrow, ``plain_csv``) as (lines, None, cells as one list per column of the file)."""
         assert self._rows is not None
         if self._csv_reader is not None and codec_for(self.layout.encoding) == "utf-8-sig":
             data = plain_csv.plain_data(self.path, self.header_line, self.layout.delimiter)
@@ -216,7 +216,7 @@ class TableReader:
                 self.close()
                 for lines, columns in plain_csv.column_chunks(self.path, data, self.header_line + 1,
                                                               self.layout.delimiter, self.chunk_rows):
-                    yield lines, list(zip(*columns)), columns
+                    yield lines, None, columns
                 return
         for lines, cells in self.row_chunks():
             yield lines, cells, None

@@ -1,0 +1,69 @@
+"""``copy_text`` (a batch's COPY data built column by column) stores exactly what psycopg's
+``write_row`` stores, on arbitrary values of the types it writes; other types are left to ``write_row``."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aggregator.store.copy_text import column_text, copy_text
+from aggregator.store.jsonutil import EncodedJSON
+
+# text without NUL (no PostgreSQL text holds one) and without lone surrogates (not UTF-8)
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
+ZONES = st.sampled_from([timezone.utc, timezone(timedelta(hours=8)), timezone(timedelta(hours=-3, minutes=-30))])
+INSTANT = st.builds(lambda when, zone: when.replace(tzinfo=timezone.utc).astimezone(zone),
+                    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)), ZONES)
+DECIMAL = st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-10**9, max_value=10**9)
+COLUMNS = (("t", "text", TEXT), ("n", "bigint", st.integers(-2**62, 2**62)), ("ts", "timestamptz", INSTANT),
+           ("d", "date", st.dates(min_value=date(1, 1, 1))), ("x", "numeric", DECIMAL), ("b", "boolean", st.booleans()))
+ROWS = st.lists(st.tuples(*(st.none() | values for _, _, values in COLUMNS)), min_size=1, max_size=8)
+
+
+def _stored(connection, rows: list[tuple], by_text: bool) -> list[tuple]:
+    names = ", ".join(name for name, _, _ in COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS copied (seq integer, "
+                       + ", ".join(f"{name} {kind}" for name, kind, _ in COLUMNS) + ")")
+        cursor.execute("TRUNCATE copied")
+        with cursor.copy(f"COPY copied (seq, {names}) FROM STDIN") as copy:
+            if by_text:
+                text = copy_text([range(len(rows)), *zip(*rows)])
+                assert text is not None
+                copy.write(text)
+            else:
+                for seq, row in enumerate(rows):
+                    copy.write_row((seq, *row))
+        cursor.execute(f"SELECT {names}, x::text, ts::text FROM copied ORDER BY seq")
+        return cursor.fetchall()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=ROWS)
+def test_copy_text_stores_what_write_row_stores(pg_engine, rows: list[tuple]) -> None:
+    raw = pg_engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        assert _stored(connection, rows, by_text=True) == _stored(connection, rows, by_text=False)
+        connection.rollback()
+    finally:
+        raw.close()
+
+
+def test_escapes_nulls_and_equal_instants_at_other_offsets() -> None:
+    noon = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+    assert column_text(["a\tb", None, "c\\d\n", "e\r"]) == ["a\\tb", "\\N", "c\\\\d\\n", "e\\r"]
+    assert column_text([noon, noon.astimezone(timezone(timedelta(hours=8))), None]) == [
+        "2026-03-01T12:00:00+00:00", "2026-03-01T20:00:00+08:00", "\\N"]
+    assert column_text([Decimal("1.0"), Decimal("1.00")]) == ["1.0", "1.00"]
+    assert column_text([True, None, False]) == ["t", "\\N", "f"]
+    assert copy_text([[1, 2], ["x", None]]) == "1\tx\n2\t\\N\n"
+
+
+def test_types_it_does_not_write_are_left_to_write_row() -> None:
+    assert column_text([EncodedJSON('{"a": 1}')]) is None
+    assert column_text([1, "1"]) is None
+    assert column_text([1.5]) is None
+    assert copy_text([[1], [timedelta(1)]]) is None
