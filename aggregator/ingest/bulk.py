@@ -2,11 +2,15 @@
 
 A batch is ``NewRows``: header tuples, their child rows and their ``create`` audit entries (built from
 ``Aggregate``s, or column-wise by the columnar import). On SQLite one SELECT finds which keys of the
-batch already exist and the new headers, their children and audit entries go in through sqlite3's
-prepared ``executemany`` of typed tuples; on PostgreSQL everything is COPied into temporary staging
-tables and one set-based statement inserts the headers (ON CONFLICT DO NOTHING), the children and
-audit entries of those it created, and names those already stored with the same content hash; all
-inside one SAVEPOINT. Existing
+batch already exist and the new headers and their children go in through sqlite3's prepared
+``executemany`` of typed tuples, their audit entries by one ``INSERT … SELECT`` whose JSON SQLite
+builds from the rows just stored (``json_object``); on PostgreSQL everything is COPied into temporary
+staging tables (the COPY text built column-wise, ``store/copy_text``) and one set-based statement
+inserts the headers (ON CONFLICT DO NOTHING), the children and audit entries of those it created, and
+names those already stored with the same content hash; all inside one SAVEPOINT. The audit JSON the
+databases build holds the same values as ``audit_entries`` (the columns whose types they write alike;
+otherwise ``audit_entries`` builds it), which the audit route answers
+(``tests/ingest/test_import_audit_trail.py``). Existing
 keys, and every record of a batch whose bulk insert fails (a value the database refuses), go through
 ``write_aggregate`` one by one in their own SAVEPOINT, so a bad record is isolated exactly as on the
 slow path.
@@ -31,7 +35,7 @@ from aggregator.store.copy_text import copy_text
 from aggregator.store.jsonutil import EncodedJSON, encode_columns
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.types import UTCDateTime
-from aggregator.store.prepared_insert import converters, executemany_sqlite, insert_new_sqlite, python_defaults
+from aggregator.store.prepared_insert import converted_rows, converters, executemany_sqlite, insert_new_sqlite, python_defaults
 from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome
 
 KEY_LOOKUP_BATCH = 500
@@ -147,14 +151,24 @@ def _stage_columns(table: Any, dialect: Any) -> str:
     return ", ".join(f"{quote(c.name)} {c.type.compile(dialect=dialect)}" for c in table.columns if not c.primary_key)
 
 
-#: JSON of a column as ``encode_columns`` writes it, per column type, for a staged column ``{}``: texts,
-#: whole numbers and yes/no as themselves, an instant as ``datetime.isoformat()`` of its UTC value
+#: JSON of a column as ``encode_columns`` writes it, per database and column type, for a stored or staged
+#: column ``{}``: texts, whole numbers and yes/no as themselves, an instant as ``datetime.isoformat()`` of
+#: its UTC value (SQLite stores it as UTC text ``YYYY-MM-DD HH:MM:SS.ffffff``)
 _JSON_SQL = {
-    "text": "to_jsonb({})",
-    "instant": ("to_jsonb(to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-                "extract(microseconds FROM {0})::bigint %% 1000000 = 0 THEN '' ELSE "
-                "to_char({0} AT TIME ZONE 'UTC', '.US') END || '+00:00')"),
+    "postgresql": {
+        "text": "to_jsonb({})", "yesno": "to_jsonb({})",
+        "instant": ("to_jsonb(to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+                    "extract(microseconds FROM {0})::bigint %% 1000000 = 0 THEN '' ELSE "
+                    "to_char({0} AT TIME ZONE 'UTC', '.US') END || '+00:00')"),
+    },
+    "sqlite": {
+        "text": "{}", "yesno": "json(CASE {0} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)",
+        "instant": ("replace(substr({0}, 1, 19), ' ', 'T') || CASE WHEN substr({0}, 21) IN ('', '000000') "
+                    "THEN '' ELSE '.' || substr({0}, 21) END || '+00:00'"),
+    },
 }
+#: the most columns whose JSON SQLite builds in one ``json_object`` (it takes at most 127 arguments)
+_SQLITE_JSON_COLUMNS = 60
 
 
 def _json_kind(column: Any) -> str | None:
@@ -162,21 +176,31 @@ def _json_kind(column: Any) -> str | None:
     kind = column.type
     if isinstance(kind, UTCDateTime):
         return "instant"
-    if isinstance(kind, (String, Integer, Boolean)) and not isinstance(kind, Enum):
+    if isinstance(kind, Boolean):
+        return "yesno"
+    if isinstance(kind, (String, Integer)) and not isinstance(kind, Enum):
         return "text"
     return None
 
 
-def _audit_sql(table: Any, columns: list[str], key: tuple[str, ...], quote: Callable[[str], str]) -> tuple[str, str] | None:
-    """SQL expressions over a staged row ``s`` for its audit entry's entity key and changes, the same as
-    ``audit_entries`` gives (None when a column's type is not one the database writes alike)."""
+def _audit_sql(dialect: str, table: Any, columns: list[str], key: tuple[str, ...],
+               quote: Callable[[str], str]) -> tuple[str, str] | None:
+    """SQL expressions over a stored or staged row ``s`` for its audit entry's entity key and changes,
+    the same as ``audit_entries`` gives (None when a column's type is not one the database writes alike)."""
     audited = [c for c in columns if c not in BOOKKEEPING]
     kinds = {c: _json_kind(table.c[c]) for c in audited}
     if None in kinds.values() or any(kinds[k] != "text" or not isinstance(table.c[k].type, String) for k in key):
         return None
-    pairs = [f"'{c}', {_JSON_SQL[kinds[c]].format('s.' + quote(c))}" for c in audited]
-    changes = " || ".join(f"jsonb_build_object({', '.join(pairs[i:i + 40])})" for i in range(0, len(pairs), 40))
-    entity = "concat_ws('|', " + ", ".join(f"coalesce(s.{quote(k)}, '')" for k in key) + ")"
+    json_sql = _JSON_SQL[dialect]
+    pairs = [f"'{c}', {json_sql[kinds[c]].format('s.' + quote(c))}" for c in audited]
+    if dialect == "sqlite":
+        if len(audited) > _SQLITE_JSON_COLUMNS:
+            return None
+        changes = f"json_object({', '.join(pairs)})"
+        entity = " || '|' || ".join(f"coalesce(s.{quote(k)}, '')" for k in key)
+    else:
+        changes = " || ".join(f"jsonb_build_object({', '.join(pairs[i:i + 40])})" for i in range(0, len(pairs), 40))
+        entity = "concat_ws('|', " + ", ".join(f"coalesce(s.{quote(k)}, '')" for k in key) + ")"
     return entity, changes
 
 
@@ -211,7 +235,7 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
     # "=" lets the planner hash-join (the key columns are NOT NULL); IS NOT DISTINCT FROM would nest loops
     matches = " AND ".join(f"s.{quote(k)} {'IS NOT DISTINCT FROM' if table.c[k].nullable else '='} i.{quote(k)}"
                            for k in new.key)
-    audit_sql = _audit_sql(table, new.columns, new.key, quote)
+    audit_sql = _audit_sql("postgresql", table, new.columns, new.key, quote)
     now = datetime.now(UTC)
     with raw.cursor() as cursor:
         for name, source in ((stage, table), *((s, c[0]) for s, c in zip(stages, new.children))):
@@ -303,10 +327,19 @@ def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
                 executemany_sqlite(cursor, dialect, child, [parent_col, *child_cols, *child_defaults],
                                    [row + extra for row in rows] if extra else rows)
         now, entity = datetime.now(UTC), str(table.name)  # (a plain str: sqlite3 adapts a subclass per row)
-        executemany_sqlite(cursor, dialect, AuditEntry.__table__,
-                           ["at", "entity", "entity_key", "action", "owner_id", "actor", "changes"],
-                           [(now, entity, key, "create", owner, actor, changes)
-                            for key, owner, changes in audit_entries(new.columns, new.rows, new.key)])
+        audit_columns = ["at", "entity", "entity_key", "action", "owner_id", "actor", "changes"]
+        quote = dialect.identifier_preparer.quote
+        audit_sql = _audit_sql("sqlite", table, new.columns, new.key, quote)
+        if audit_sql is None:
+            executemany_sqlite(cursor, dialect, AuditEntry.__table__, audit_columns,
+                               [(now, entity, key, "create", owner, actor, changes)
+                                for key, owner, changes in audit_entries(new.columns, new.rows, new.key)])
+        elif ids:  # built by SQLite from the rows just stored (every id from the first is the batch's)
+            (at, _), = converted_rows(dialect, AuditEntry.__table__, ["at", "actor"], [(now, actor)])
+            cursor.execute(f"INSERT INTO {quote(AuditEntry.__tablename__)} ({', '.join(audit_columns)}) "
+                           f"SELECT ?, ?, {audit_sql[0]}, 'create', "
+                           f"{'s.owner_id' if 'owner_id' in new.columns else 'NULL'}, ?, {audit_sql[1]} "
+                           f"FROM {quote(table.name)} s WHERE s.id >= ? ORDER BY s.id", (at, entity, actor, ids[0]))
     finally:
         cursor.close()
     return list(range(len(new.rows)))

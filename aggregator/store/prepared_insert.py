@@ -81,7 +81,9 @@ def converters(dialect: Any, table: Any, columns: Sequence[str]) -> list[tuple[i
     return found
 
 
-def _converted(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list:
+def converted_rows(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list:
+    """``rows`` (values in ``columns`` order) as the driver takes them: each value through its column's
+    conversion (``converters``)."""
     processors = converters(dialect, table, columns)
     if not processors or not rows:
         return list(rows)
@@ -103,12 +105,12 @@ def _statement(dialect: Any, table: Any, columns: Sequence[str], placeholder: st
 
 def executemany_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple]) -> None:
     """One prepared INSERT of ``rows`` (values in ``columns`` order) on a sqlite3 cursor."""
-    cursor.executemany(_statement(dialect, table, columns, "?"), _converted(dialect, table, columns, rows))
+    cursor.executemany(_statement(dialect, table, columns, "?"), converted_rows(dialect, table, columns, rows))
 
 
 def executemany_postgresql(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple]) -> None:
     """One prepared INSERT of ``rows`` (values in ``columns`` order) on a psycopg cursor (pipelined)."""
-    cursor.executemany(_statement(dialect, table, columns, "%s"), _converted(dialect, table, columns, rows))
+    cursor.executemany(_statement(dialect, table, columns, "%s"), converted_rows(dialect, table, columns, rows))
 
 
 def _with_defaults(table: Any, rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple]]:
@@ -156,7 +158,7 @@ def insert_new(session: Session, table: Any, rows: list[Mapping[str, Any]], key:
     try:
         if dialect.name == "postgresql":
             cursor.executemany(_statement(dialect, table, columns, "%s", conflict + " RETURNING id"),
-                               _converted(dialect, table, columns, tuples), returning=True)
+                               converted_rows(dialect, table, columns, tuples), returning=True)
             ids: list[int | None] = []
             while True:
                 row = cursor.fetchone()
@@ -176,14 +178,20 @@ def insert_new_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str],
     """``insert_new`` on a sqlite3 cursor, for ``rows`` as tuples in ``columns`` order (the ``key``
     columns among them): sqlite3's executemany returns no rows, so the ids are read back by key from
     the rows above the table's highest id before the insert (write transactions begin IMMEDIATE,
-    ``aggregator.store.db``, so only this one adds rows meanwhile). None for a row whose key was there."""
+    ``aggregator.store.db``, so only this one adds rows meanwhile); when every row went in, they are
+    the ids after that highest one, in order (SQLite gives a new row the highest id plus one). None for
+    a row whose key was there."""
     if not rows:
         return []
     quote = dialect.identifier_preparer.quote
-    converted = _converted(dialect, table, columns, rows)
+    converted = converted_rows(dialect, table, columns, rows)
     before = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quote(table.name)}").fetchone()[0]
     conflict = f" ON CONFLICT ({', '.join(quote(c) for c in key)}) DO NOTHING"
     cursor.executemany(_statement(dialect, table, columns, "?", conflict), converted)
+    if cursor.rowcount == len(converted):  # every row went in: their ids follow the highest, in order
+        last = cursor.execute(f"SELECT max(id) FROM {quote(table.name)}").fetchone()[0]
+        if last == before + len(converted):
+            return list(range(before + 1, last + 1))
     read = cursor.execute(f"SELECT id, {', '.join(quote(c) for c in key)} FROM {quote(table.name)} WHERE id > ?",
                           (before,))
     pick = itemgetter(*(columns.index(c) for c in key))  # (one key column: the value itself, not a tuple)

@@ -1,0 +1,48 @@
+"""An imported record's audit trail shows the state it was created in, whichever path stored it: the
+audit route (``GET /api/v1/audit``) answers the same ``create`` entry for a record written by the bulk
+path (its JSON built by the database on both SQLite and PostgreSQL) as for one written by the
+per-record upsert, and a later update's entry after it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from aggregator.api.app import create_app
+from aggregator.ingest import import_file
+from tests.ingest.test_import_paths import _clear
+
+KEY = "operator-test-key-0123456789"
+HEADER = "wms_outbound_no,status,platform,shop_id,sku,qty,warehouse_code,created_at,shipped_at,weight_g,remark\n"
+DAY1 = HEADER + ("OB-1,SHIPPED,SHOPEE,S1,SKU-A,1,WH1,2026-03-15T08:00:00+08:00,2026-03-15T09:30:00.250+08:00,180,é\\t\"x\"\n"
+                 "OB-1,SHIPPED,SHOPEE,S1,SKU-B,2,WH1,2026-03-15T08:00:00+08:00,,20,\n"
+                 "OB-2,DELIVERED,LAZADA,S2,SKU-C,1,WH1,2026-03-15T09:00:00Z,,,\n")
+DAY2 = DAY1.replace("OB-2,DELIVERED", "OB-2,RETURNED")
+
+
+def _trails(engine, tmp_path: Path, bulk: bool) -> list[list[tuple]]:
+    _clear(engine)
+    (tmp_path / "day1.csv").write_text(DAY1, encoding="utf-8")
+    (tmp_path / "day2.csv").write_text(DAY2, encoding="utf-8")
+    for day in ("day1.csv", "day2.csv"):
+        assert import_file(engine, "outbound", tmp_path / day, owner_id="LUMINA", bulk=bulk).status == "COMPLETED"
+    client = TestClient(create_app(engine, operator_key=KEY))
+    trails = []
+    for record in ("LUMINA|WH1|OB-1", "LUMINA|WH1|OB-2"):
+        answer = client.get("/api/v1/audit", params={"entity": "warehouse_shipments", "record": record},
+                            headers={"Authorization": f"Bearer {KEY}"})
+        assert answer.status_code == 200, answer.text
+        trails.append([(e["action"], e["owner_id"], e["actor"], e["changes"]) for e in answer.json()["items"]])
+    return trails
+
+
+def test_the_audit_route_shows_an_imported_records_creation_state_on_both_paths(engine, tmp_path: Path) -> None:
+    bulk = _trails(engine, tmp_path, bulk=True)
+    assert bulk == _trails(engine, tmp_path, bulk=False)
+    (action, owner, _, created), = bulk[0]
+    assert (action, owner) == ("create", "LUMINA")
+    assert created["wms_outbound_no"] == "OB-1" and created["weight_g"] == 200 and created["remark"] == 'é\\t"x"'
+    assert created["shipped_at"] == "2026-03-15T01:30:00.250000+00:00" and created["delivered_at"] is None
+    changes = {action: changes for action, _, _, changes in bulk[1]}  # (the newest first)
+    assert [entry[0] for entry in bulk[1]] == ["update", "create"]
+    assert changes["create"]["status"] == "DELIVERED" and changes["update"]["status"] == ["DELIVERED", "RETURNED"]
