@@ -30,7 +30,7 @@ from typing import Any
 from aggregator.ingest import bulk
 from aggregator.ingest.bulk import NewRows, StoreError, stored_hashes
 from aggregator.ingest.tabular_import import TabularRun, _key_hash
-from platform_adapters.tabular.columnar import columns_of, flagged_rows, raw_hash_of_texts, row_text
+from platform_adapters.tabular.columnar import ROW_SEPARATOR, columns_of, flagged_rows, span_hashes
 from platform_adapters.tabular.rows import CanonicalRow
 
 
@@ -142,13 +142,22 @@ class ColumnarReader:
         if count == 0:
             return
         rows.values = self.kind.mapper.read_columns(rows.columns, count, run.base_options, rows.plain)
-        rows.texts = list(map(row_text, zip(*(rows.columns[c] for c in run.hash_columns))))
+        rows.texts = list(map(ROW_SEPARATOR.join, zip(*(rows.columns[c] for c in run.hash_columns))))
         starts = [0, *(i for i, (a, b) in enumerate(zip(keys, keys[1:]), 1) if a != b or b is None), count]
+        ok, texts, seen = rows.values.ok, rows.texts, run.seen
         for number in range(len(starts) - 1):
             start, end = starts[number], starts[number + 1]
             key = keys[start]
             first_continued = continued and start == 0
-            if key is None:
+            if (key is not None and end < count and end - start <= limit and not first_continued
+                    and (ok[start] if end - start == 1 else
+                         all(ok[start:end]) and len(set(texts[start:end])) == end - start)
+                    and _key_hash(key) not in seen):  # the usual record: ``part``'s fast way, inline
+                seen.add(_key_hash(key))
+                if not self.fast or self.fast[-1][0] is not rows:  # (a merge may have written the ones before)
+                    self.fast.append((rows, []))
+                self.fast[-1][1].append((start, end))
+            elif key is None:
                 run.flush_group(None, [self.row(rows.columns, rows.lines, start)], rows.owners[start])
             elif end == count and not final:
                 parts = (end - start - 1) // limit
@@ -192,8 +201,9 @@ class ColumnarReader:
         for rows, fast in gathered:
             if fast:
                 heads, parts = kind.mapper.build(rows.values, rows.owners, fast, self.header_fields, self.line_fields)
-                texts, owners, prefix = rows.texts, rows.owners, run.hash_prefix
-                hashes = [(raw_hash_of_texts(prefix(owners[s], 0), texts[s:e]),) for s, e in fast]
+                owners = rows.owners
+                prefixes = {owner: run.hash_prefix(owner, 0) for owner in set(owners)}
+                hashes = zip(span_hashes(rows.texts, fast, [prefixes[owners[s]] for s, _ in fast]))
                 headers.extend(map(tuple.__add__, heads, hashes))
                 lines.extend(parts)
                 spans.extend((rows, s, e) for s, e in fast)

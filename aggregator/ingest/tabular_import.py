@@ -24,7 +24,7 @@ from __future__ import annotations
 import gc
 import operator
 from itertools import compress
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -404,12 +404,14 @@ class _Repeats:
         count = len(lines)
         if not count:
             return [], None
-        maybe = range(1, count)  # rows that may repeat the row before: equal so far in every column
+        # rows that may repeat the row before (and those rows): equal so far in every column
+        maybe: Sequence[int] = range(1, count)
+        before: Sequence[int] = range(count - 1)
         for column in by_index:
             if not maybe:
                 break
-            maybe = list(compress(maybe, map(operator.eq, map(column.__getitem__, maybe),
-                                             map(column.__getitem__, [i - 1 for i in maybe]))))
+            same = list(map(operator.eq, map(column.__getitem__, maybe), map(column.__getitem__, before)))
+            maybe, before = list(compress(maybe, same)), list(compress(before, same))
         first = tuple(column[0] for column in by_index)
         if not maybe and not self.count and first != self.previous:
             self.previous, self.original = tuple(column[-1] for column in by_index), lines[-1]

@@ -45,6 +45,9 @@ def column_text(values: Sequence[Any]) -> list[str] | None:
             return list(map(done.__getitem__, values))
         return present
     if kind is datetime:
+        if len({v.tzinfo for v in values if v is not None}) <= 1:  # one zone: equal is alike
+            done = {v: NULL if v is None else v.isoformat() for v in set(values)}
+            return list(map(done.__getitem__, values))
         # equal instants at other offsets write otherwise: keyed by offset too
         keyed = [(v, None if v is None else v.utcoffset()) for v in values]
         done = {k: NULL if k[0] is None else k[0].isoformat() for k in set(keyed)}

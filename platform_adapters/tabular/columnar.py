@@ -120,7 +120,7 @@ def _plain_text(joined: str, column: Sequence[str]) -> bool:
 def clean_column(column: Sequence[str], plain: bool = False) -> list[str | None]:
     """``[clean_text(t) or None for t in column]`` (``plain``: the column is known plain, see ``columns_of``)."""
     if plain or _plain(column):
-        return [text or None for text in column]
+        return list(column) if all(column) else [text or None for text in column]
     done = {text: clean_text(text) or None for text in set(column)}
     return [done[text] for text in column]
 
@@ -162,9 +162,22 @@ def raw_hash(prefix: str, rows: Iterable[Sequence[str]]) -> str:
     return raw_hash_of_texts(prefix, map(row_text, rows))
 
 
+#: what ``row_text`` joins a row's cells with
+ROW_SEPARATOR = "\x1f"
+
+
 def row_text(row: Sequence[str]) -> str:
-    """A row's cells as ``raw_hash`` joins them (made once per row when a chunk's records are hashed)."""
-    return "\x1f".join(row)
+    """A row's cells as ``raw_hash`` joins them (made once per row when a chunk's records are hashed,
+    by ``ROW_SEPARATOR.join`` itself)."""
+    return ROW_SEPARATOR.join(row)
+
+
+def span_hashes(texts: Sequence[str], spans: Iterable[tuple[int, int]], prefixes: Iterable[str]) -> list[str]:
+    """``raw_hash_of_texts(prefix, texts[start:end])`` of each span ``(start, end)`` of rows, with its
+    ``prefix`` from ``prefixes`` (one per span)."""
+    sha256 = hashlib.sha256
+    return [sha256((prefix + "\x1d" + (texts[start] if end - start == 1 else "\x1e".join(texts[start:end])))
+                   .encode("utf-8", "surrogatepass")).hexdigest() for (start, end), prefix in zip(spans, prefixes)]
 
 
 def raw_hash_of_texts(prefix: str, texts: Iterable[str]) -> str:
