@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import platform
 import resource
 import subprocess
@@ -89,6 +90,9 @@ def step(name: str, url: str, args: argparse.Namespace) -> dict:
         upgrade_schema(engine)
         inp = world(args.size, args.seed)
         before, new = split_new_orders(inp, "OWNER00", args.new_orders)
+        with open(args.batch, "wb") as kept:  # the later batch, so its step need not generate the world again
+            pickle.dump(new, kept)
+        del inp
         out["rows"] = {"order lines": len(before.order_lines), "outbound lines": len(before.shipment_lines),
                        "receipt lines": len(before.receipt_lines), "BL lines": len(before.document_lines),
                        "customs lines": len(before.customs_lines)}
@@ -117,9 +121,9 @@ def step(name: str, url: str, args: argparse.Namespace) -> dict:
                                                  "qty"])
             out["merged"] = len(left.merge(right, on=["platform", "shop_id", "order_id", "line_ref"]))
     elif name == "new":
-        inp = world(args.size, args.seed)
-        _, new = split_new_orders(inp, "OWNER00", args.new_orders)
-        start, cpu = time.perf_counter(), cpu_seconds()  # generation is not part of the write
+        with open(args.batch, "rb") as kept:
+            new = pickle.load(kept)
+        start, cpu = time.perf_counter(), cpu_seconds()  # reading the batch is not part of the write
         with session_scope(engine) as session:
             store_world(session, new, orders_only=True)
         out["rows"] = len(new.order_lines) + len(new.shipment_lines)
@@ -141,7 +145,7 @@ def step(name: str, url: str, args: argparse.Namespace) -> dict:
 
 def child(name: str, url: str, args: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--step", name, "--url", url, "--size", str(args.size),
-               "--new-orders", str(args.new_orders), "--seed", str(args.seed)]
+               "--new-orders", str(args.new_orders), "--seed", str(args.seed), "--batch", args.batch]
     if args.merge:
         command.append("--merge")
     done = subprocess.run(command, capture_output=True, text=True)
@@ -163,6 +167,7 @@ def main() -> None:
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--merge", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--batch", help=argparse.SUPPRESS)  # where the store step keeps the later batch
     args = parser.parse_args()
     if args.full:
         args.size = 1_000_000
@@ -176,6 +181,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {load_average()}")
     with tempfile.TemporaryDirectory() as folder:
+        args.batch = str(Path(folder) / "new_orders.pickle")
         if args.postgresql:
             from sqlalchemy import create_engine, text
             admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")

@@ -67,24 +67,26 @@ def exception_changes(session: Session, items: Iterable[ExceptionItem | Mapping[
 
 
 def links_added(session: Session, links: Sequence[dict[str, Any]], owner_of: OwnerOfKey) -> int:
-    """``link.added`` for each link a matching run stored that the previous run had not."""
+    """``link.added`` for each link a matching run stored that the previous run had not (data serialised once,
+    stored through one prepared executemany: a full match emits one per link)."""
     return emit_many(session, [{
         "owner_id": owner_of(link["owner_id"]), "topic": "link.added",
         "key": f"{link['step']}|{link['left_key']}|{link['right_key']}",
-        "data": {"step": link["step"], "left_key": link["left_key"], "right_key": link["right_key"],
-                 "qty": link["qty"], "method": link["method"], "confidence": link["confidence"]}} for link in links])
+        "data": encode_columns({"step": link["step"], "left_key": link["left_key"], "right_key": link["right_key"],
+                                "qty": link["qty"], "method": link["method"], "confidence": link["confidence"]})}
+        for link in links], prepared=True)
 
 
 def title_events(session: Session, events: Sequence[dict[str, Any]], owner_of: OwnerOfKey, *,
                  retracted: Sequence[dict[str, Any]] = ()) -> int:
     """``title.event`` for each title event appended to the ledger (``action`` added) or no longer
-    supported by the data (``action`` retracted)."""
+    supported by the data (``action`` retracted). Data serialised once, one prepared executemany."""
     fields = ("subject_kind", "subject_key", "qty", "kind", "effective_at", "title_holder", "risk_bearer",
               "custodian", "title_state", "location_state", "basis", "confidence")
     out = []
     for action, rows in (("added", events), ("retracted", retracted)):
         for event in rows:
             out.append({"owner_id": owner_of(event["owner_id"]), "topic": "title.event", "key": event["event_id"],
-                        "data": {"event_id": event["event_id"], "action": action,
-                                 **{f: event.get(f) for f in fields if f in event}}})
-    return emit_many(session, out)
+                        "data": encode_columns({"event_id": event["event_id"], "action": action,
+                                                **{f: event[f] for f in fields if f in event}})})
+    return emit_many(session, out, prepared=True)

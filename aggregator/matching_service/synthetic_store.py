@@ -46,8 +46,19 @@ def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _column(values: pd.Series) -> list:
+    """A column as plain Python values (None for a missing one), converted column-wise."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values.dtype):
+        missing = values.isna().to_numpy()
+        return [None if gone else v for v, gone in zip(values.dt.to_pydatetime().tolist(), missing)]
+    if values.dtype == object:
+        return [_value(v) for v in values.tolist()]
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: _value(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    names = list(frame.columns)
+    return [dict(zip(names, row)) for row in zip(*(_column(frame[name]) for name in names))]
 
 
 def _headers(session: Session, model, frame: pd.DataFrame, key: list[str], values) -> dict[tuple, int]:
