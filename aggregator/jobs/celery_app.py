@@ -161,9 +161,19 @@ def make_celery(settings: Settings) -> Celery:
         first = match_fanout.phases(ticket)[0]
         if not first:  # no shop or document partition to match first
             return run_step(task, ticket, "second phase", lambda: send_second_phase(ticket, []))
+
+        def sizing() -> list[list[str]]:
+            """The first phase's task groups (transient database errors ridden out inside ``batches``); an
+            error that lasts fails this run, and a transient one retries the task: a new run, later."""
+            try:
+                return match_fanout.batches(settings, ticket, list(first))
+            except Exception as exc:
+                match_fanout.fail(settings, ticket, "sizing", exc)
+                raise
+
+        groups = _retrying(task, sizing, base=10.0)
         try:
-            chord([match_partition_task.s(ticket, group) for group in match_fanout.batches(settings, ticket, list(first))]
-                  )(match_second_phase_task.s(ticket))
+            chord([match_partition_task.s(ticket, group) for group in groups])(match_second_phase_task.s(ticket))
         except Exception as exc:  # the broker refused the run's tasks: nothing of it will run
             match_fanout.fail(settings, ticket, "dispatch", exc)
             raise

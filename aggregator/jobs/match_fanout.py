@@ -45,6 +45,7 @@ from aggregator.jobs.lease import Lease, LeaseHeld, acquire, holder_id
 from aggregator.matching_service.scope import partition_sizes
 from aggregator.matching_service.service import MatchPlan, finalize_match, match_partitions, plan_match
 from aggregator.store.db import session_scope
+from aggregator.store.retry import with_db_retry
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +139,17 @@ def batches(settings: Settings, ticket: dict[str, Any], partitions: list[str]) -
     """``partitions`` of one phase grouped into tasks of about ``settings.match_task_lines`` lines each
     (``scope.partition_sizes``): as many tasks as the lines need, the partitions dealt largest first to the
     task holding the fewest lines so far (a partition larger than the budget is a task of its own). Each
-    task's fixed cost is paid once per group, not once per partition."""
+    task's fixed cost is paid once per group, not once per partition. The sizes are a read of their own: a
+    transient database error is retried for ``settings.db_retry_seconds`` (``store.retry``)."""
     if len(partitions) <= 1:
         return [list(partitions)] if partitions else []
-    with session_scope(_engine(settings)) as session:
-        sizes = partition_sizes(session, ticket["owner_id"], partitions)
+    engine = _engine(settings)
+
+    def read() -> dict[str, int]:
+        with session_scope(engine) as session:
+            return partition_sizes(session, ticket["owner_id"], partitions)
+
+    sizes = with_db_retry(read, settings.db_retry_seconds, f"sizing the partitions of {ticket['owner_id']}")
     return group_by_size(sizes, settings.match_task_lines)
 
 
