@@ -40,7 +40,7 @@ from aggregator.exceptions_queue.writes import MATCH_COLUMNS, match_exception_co
 from aggregator.matching_service.changes import NAMES_CHANGED, MatchPlan, document_keys, plan_changes
 from aggregator.matching_service.loader import load_crosswalk, load_endorsements, load_links, load_transit_lots
 from aggregator.matching_service.policy_file import load_policy_book
-from aggregator.matching_service.scope import RawCodes, Scope, load_scope
+from aggregator.matching_service.scope import RawCodes, Scope, load_scope, partition_sizes
 from aggregator.matching_service.title_store import TitleCounts, store_partition_title, store_transit_title
 from aggregator.owners.key_form import OwnerOfKey
 from aggregator.store.db import session_scope
@@ -191,9 +191,9 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
             context = _Context(session, plan)
             first, second = plan.phases
             outcome = PartitionOutcome()
-            for group in _groups(session, first):
+            for group in _groups(session, owner, first):
                 outcome += _match_group(context, group, derive_title=True)
-            for group in _groups(session, sorted(set(second) | outcome.also)):
+            for group in _groups(session, owner, sorted(set(second) | outcome.also)):
                 outcome += _match_group(context, group, derive_title=True)
             counts = outcome.title
             counts += _finalize(context)
@@ -205,20 +205,24 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
 
 # -- groups of partitions --------------------------------------------------------------------------
 
-#: partitions are matched together until their links at the last run add up to this many (memory is
-#: bounded by the larger of this and the largest partition; a first run knows no sizes: one group)
-GROUP_LINKS = 400_000
+#: partitions are matched together until their size adds up to this many rows: their links at the last run,
+#: or their lines (``scope.partition_sizes``) when they have no links stored yet (a first run). Memory is
+#: bounded by the larger of this and the largest partition; each group pays the engine's fixed cost once
+GROUP_ROWS = 50_000
 
 
-def _groups(session: Session, partitions: Iterable[str]) -> list[set[str]]:
+def _groups(session: Session, owner_id: str, partitions: Iterable[str]) -> list[set[str]]:
     ordered = sorted(partitions)
     sizes = dict(session.execute(select(MatchPartitionRow.partition, MatchPartitionRow.links).where(
         MatchPartitionRow.partition.in_(ordered))).all()) if ordered else {}
+    unknown = [p for p in ordered if p not in sizes]
+    if unknown and len(ordered) > 1:
+        sizes.update(partition_sizes(session, owner_id, unknown))
     groups: list[set[str]] = [set()]
     total = 0
     for partition in ordered:
         size = sizes.get(partition, 0)
-        if total + size > GROUP_LINKS and groups[-1]:
+        if total + size > GROUP_ROWS and groups[-1]:
             groups.append(set())
             total = 0
         groups[-1].add(partition)

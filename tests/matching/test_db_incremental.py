@@ -93,6 +93,24 @@ def test_incremental_runs_equal_a_full_run_and_the_pure_engine(engine, world):
     assert incremental != full  # the outbound's change did change something
 
 
+def test_partitions_matched_in_groups_by_size_store_what_one_group_stores(engine, world, monkeypatch):
+    """A first run knows no partition's links: it groups them by their lines (``scope.partition_sizes``), here
+    one partition per group; what it stores equals a run matching every partition of a phase at once."""
+    from aggregator.matching_service import scope, service
+
+    with session_scope(engine) as session:
+        store_world(session, world, stored_at=datetime.now(UTC) - timedelta(hours=1))
+    sized = []
+    monkeypatch.setattr(service, "partition_sizes", lambda *a: sized.append(a[2]) or scope.partition_sizes(*a))
+    monkeypatch.setattr(service, "GROUP_ROWS", 1)
+    first = run_match(engine)
+    assert sized and first.rematched == first.partitions > 0
+    grouped = stored_state(engine)
+    monkeypatch.setattr(service, "GROUP_ROWS", 10**9)
+    run_match(engine, full=True)
+    assert stored_state(engine) == grouped
+
+
 def test_the_parts_a_job_queue_fans_out_equal_run_match(engine, world):
     before, new = split_new_orders(world, OWNER, 25)
     with session_scope(engine) as session:
