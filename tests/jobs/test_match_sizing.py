@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import OperationalError
 
@@ -51,10 +52,18 @@ def _settings(url: str, tmp_path: Path, retry_seconds: float):
                          db_retry_seconds=retry_seconds)
 
 
-def test_a_transient_error_while_sizing_is_ridden_out(pg_database_factory, tmp_path: Path) -> None:
+@pytest.fixture
+def story(pg_database_factory, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """A fresh PostgreSQL database holding the matching story: its URL and an engine on it."""
     url = pg_database_factory()
     engine = create_engine_for(url)
     load_story(engine, tmp_path)
+    yield url, engine
+    engine.dispose()
+
+
+def test_a_transient_error_while_sizing_is_ridden_out(story, tmp_path: Path) -> None:
+    url, _ = story
     settings = _settings(url, tmp_path, 30.0)
     ticket = match_fanout.begin(settings, OWNER, full=True)
     first = list(match_fanout.phases(ticket)[0])
@@ -64,14 +73,11 @@ def test_a_transient_error_while_sizing_is_ridden_out(pg_database_factory, tmp_p
     assert state["failed"] == 2
     assert sorted(p for g in groups for p in g) == sorted(first)
     match_fanout.fail(settings, ticket, "test over", RuntimeError("done"))
-    engine.dispose()
 
 
 def test_an_error_that_lasts_while_sizing_fails_the_run_as_sizing_and_the_task_retries(
-        pg_database_factory, tmp_path: Path) -> None:
-    url = pg_database_factory()
-    engine = create_engine_for(url)
-    load_story(engine, tmp_path)
+        story, tmp_path: Path) -> None:
+    url, engine = story
     app = make_celery(_settings(url, tmp_path, 0.3))
     task = app.tasks["aggregator.match_owner"]
     with failing_sizing(10_000) as state:
@@ -82,4 +88,3 @@ def test_an_error_that_lasts_while_sizing_fails_the_run_as_sizing_and_the_task_r
     assert all(status == "failed" and error.startswith("sizing: ") for status, error in runs), runs
     with session_scope(engine) as session:  # every run freed the owner's lease
         assert session.scalars(select(JobLease.holder).where(JobLease.name == f"match:{OWNER}")).one() is None
-    engine.dispose()
