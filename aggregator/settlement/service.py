@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.settlement.exceptions import clear_finding, raise_finding
 from aggregator.settlement.payouts import mark_paid_by_payouts
+from aggregator.settlement.wallet import mark_paid_by_withdrawals
 from aggregator.settlement.reconcile import (
     LineFacts, OrderFacts, ReconStatus, reconcile_order, reconcile_statement,
 )
@@ -42,6 +43,7 @@ class ReconcileSummary:
     owner_id: str
     statements_checked: int = 0
     statements_paid: int = 0  # marked paid by a separate payout batch (``payouts.mark_paid_by_payouts``)
+    withdrawal_days: int = 0  # release days whose paid state local wallet withdrawals changed (``wallet``)
     statements_mismatched: int = 0
     orders_checked: int = 0
     by_status: Counter = field(default_factory=Counter)
@@ -49,6 +51,8 @@ class ReconcileSummary:
     def describe(self) -> str:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(self.by_status.items())) or "nothing new"
         paid = f", {self.statements_paid} paid by a payout batch" if self.statements_paid else ""
+        paid += (f", {self.withdrawal_days} release day(s) paid (in full or in part) by wallet withdrawals"
+                 if self.withdrawal_days else "")
         return (f"{self.owner_id}: {self.statements_checked} statement(s) checked "
                 f"({self.statements_mismatched} mismatched){paid}, {self.orders_checked} order(s): {counts}")
 
@@ -61,6 +65,7 @@ def reconcile_owner(session: Session, owner_id: str, *, full: bool = False,
     _check_statements(session, owner_id, full, now, summary)
     since = _since_last_run(session, owner_id, full)
     summary.statements_paid = mark_paid_by_payouts(session, owner_id, since=since)
+    summary.withdrawal_days = mark_paid_by_withdrawals(session, owner_id)
     keys = _changed_orders(session, owner_id, since)
     for start in range(0, len(keys), CHUNK):
         _reconcile_orders(session, owner_id, keys[start:start + CHUNK], now, summary)

@@ -2,6 +2,10 @@
 settlement mappers emit both); each goes to its own table by natural key, outcomes in batch order.
 Settlement lines go through ``store.marketplace_writer.write_settlement_lines`` (their ``record_hash``, a
 line stored under the previous hash version recognised as the same line: no audit entry).
+Statements are upserted ``hashed``: one whose content hash (and source time) is unchanged is left as it
+is, so the payment state the aggregator gave a status-less statement (paid by payout batches or wallet
+withdrawals, ``payouts`` / ``wallet``) survives a re-sync; a statement whose content changed is rewritten
+whole and its payment state derived again.
 """
 from __future__ import annotations
 
@@ -57,7 +61,7 @@ def write_settlement_records(session: Session, records: Sequence[Any], owner_id:
             results[index] = result
     if statements:
         done = upsert_many(session, StatementRow, [statement_values(r, owner_id) for _, r in statements],
-                           STATEMENT_KEY)
+                           STATEMENT_KEY, hashed=True)
         for (index, _), result in zip(statements, done):
             results[index] = result
     return results  # type: ignore[return-value]

@@ -9,8 +9,8 @@ The ``/_sandbox`` endpoints are the test harness, never faulted:
 * ``POST /_sandbox/shops/{platform}/{shop_id}/token``: issue a fresh token pair;
 * ``POST /_sandbox/owners/{owner_id}/{platform}/account_code``: an authorization code whose token covers
   every Shopee or TikTok shop of the owner (Shopee: with the owner's ``main_account_id``);
-* ``GET /_sandbox/truth/orders``, ``/_sandbox/truth/settlements`` and ``/_sandbox/truth/returns``:
-  the ground truth now;
+* ``GET /_sandbox/truth/orders``, ``/_sandbox/truth/settlements``, ``/_sandbox/truth/returns`` and
+  ``/_sandbox/truth/payouts`` (Shopee release days: released, paid, open): the ground truth now;
 * ``GET /_sandbox/truth/logistics``: the logistics chain's truth now (``truth.logistics_truth``: every
   order line -> lot -> receipt -> container -> bill of lading -> customs entry with its units, and every
   lot's units by title holder, title state and location);
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from decimal import Decimal
 
 from starlette.applications import Starlette
@@ -105,6 +106,32 @@ def truth_settlements(state: SandboxState, platform: str | None = None) -> list[
     return out
 
 
+def truth_payouts(state: SandboxState) -> list[dict]:
+    """Every Shopee release day (``escrow-YYYY-MM-DD``: the UTC day of its releases) at the simulated now:
+    what it released, what payouts paid of it and what is still open, and when its last part was paid.
+    Cross-border shops: the Monday batch after the day pays it whole; local shops: their wallet's
+    completed withdrawals pay the days oldest first (``sandbox.wallet``; a cancelled or pending one
+    pays nothing)."""
+    from platform_adapters.sandbox.shopee import _next_monday
+    from platform_adapters.sandbox.wallet import DAY, batch_paid_days, wallet_of
+
+    snap = state.snapshot()
+    out = []
+    for shop in state.world.shops:
+        if shop.platform != "shopee":
+            continue
+        settled = snap.view(shop).settled
+        days = (batch_paid_days(settled, state.now, _next_monday) if shop.cross_border
+                else wallet_of(shop, settled, state.now).days)
+        for day in sorted(days.values(), key=lambda d: d.day):
+            out.append({"platform": "shopee", "shop_id": shop.shop_id, "owner_id": shop.owner_id,
+                        "cross_border": shop.cross_border, "currency": shop.currency,
+                        "statement_id": "escrow-" + time.strftime("%Y-%m-%d", time.gmtime(day.day * DAY)),
+                        "released": str(day.released), "paid": str(day.paid), "open": str(day.open),
+                        "paid_at": day.paid_at, "paid_by": [str(p) for p in day.paid_by]})
+    return out
+
+
 #: steps a platform does not show: the state a correct client reaches instead. Shopee has no in-transit
 #: return status (its returns stay APPROVED until the warehouse checks the parcel in); Lazada's reverse
 #: order stays REQUEST_INITIATE / CANCEL_INIT when approved (``lazada.LAZADA_REVERSE_STATUS``), i.e. REQUESTED.
@@ -154,6 +181,9 @@ def build_app(state: SandboxState) -> Starlette:
     async def orders(request: Request) -> Response:
         q = request.query_params
         return json_reply({"now": state.now, "orders": truth_orders(state, q.get("platform"), q.get("shop_id"))})
+
+    async def payouts(request: Request) -> Response:
+        return json_reply({"now": state.now, "release_days": truth_payouts(state)})
 
     async def settlements(request: Request) -> Response:
         return json_reply({"now": state.now, "settlements": truth_settlements(state, request.query_params.get("platform"))})
@@ -242,6 +272,7 @@ def build_app(state: SandboxState) -> Starlette:
         Route("/_sandbox/shops/{platform}/{shop_id}/token", new_token, methods=["POST"]),
         Route("/_sandbox/truth/orders", orders, methods=["GET"]),
         Route("/_sandbox/truth/settlements", settlements, methods=["GET"]),
+        Route("/_sandbox/truth/payouts", payouts, methods=["GET"]),
         Route("/_sandbox/truth/logistics", logistics_truth_now, methods=["GET"]),
         Route("/_sandbox/truth/returns", returns, methods=["GET"]),
         Route("/_sandbox/clock", clock, methods=["GET"]),

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from platform_adapters.sandbox.snapshot import OrderState, settlement_of
 from platform_adapters.sandbox.state import SandboxState, json_reply, request_id, with_faults
 from platform_adapters.sandbox.tokens import TokenError
+from platform_adapters.sandbox.wallet import wallet_of
 from platform_adapters.sandbox.world import CANCELLED, RETURNED, UNPAID, WorldOrder, WorldShop, bundle_discount
 from platform_adapters.shopee.signing import is_public_path, sign_request
 from platform_adapters.signature import signs_equal
@@ -132,6 +133,7 @@ class ShopeeApi:
             self._route("/payment/get_escrow_detail", self.escrow_detail),
             self._route("/payment/get_escrow_list", self.escrow_list),
             self._route("/payment/get_payout_detail", self.payout_detail),
+            self._route("/payment/get_wallet_transaction_list", self.wallet_transactions),
             self._route("/push/get_lost_push_message", self.lost_push_messages),
             self._route("/push/confirm_consumed_lost_push_message", self.confirm_lost_pushes, ("POST",),
                         allow_truncate=False),
@@ -183,7 +185,7 @@ class ShopeeApi:
     # -- shop and orders ----------------------------------------------------------------------
     async def shop_info(self, request: Request, shop: WorldShop) -> Response:
         return json_reply({"request_id": request_id(), "error": "", "message": "", "shop_name": shop.name,
-                           "region": shop.region, "status": "NORMAL", "is_cb": True,
+                           "region": shop.region, "status": "NORMAL", "is_cb": shop.cross_border,
                            "expire_time": self.state.tokens.now() + 365 * 86400})
 
     async def order_list(self, request: Request, shop: WorldShop) -> Response:
@@ -443,6 +445,8 @@ class ShopeeApi:
 
     async def payout_detail(self, request: Request, shop: WorldShop) -> Response:
         """Cross-border payouts: every Monday 00:00 UTC the week's released escrows are paid in USD."""
+        if not shop.cross_border:
+            raise ShopeeError("error_param", "This payment API is only applicable for cross boarder shop")
         q = request.query_params
         start, end = _int_param(q, "payout_time_from"), _int_param(q, "payout_time_to")
         if start > end or end - start > MAX_WINDOW:
@@ -459,6 +463,42 @@ class ShopeeApi:
                 payouts.append(_payout(shop, payout_time, escrows))
         page = payouts[(page_no - 1) * page_size: page_no * page_size]
         return _ok({"payout_list": page, "more": page_no * page_size < len(payouts)})
+
+
+    async def wallet_transactions(self, request: Request, shop: WorldShop) -> Response:
+        """A local shop's wallet (``payment.get_wallet_transaction_list``, ``sandbox.wallet``): newest first,
+        ``page_no`` from 1 and ``page_size`` 1–100 (both required), ``create_time_from``/``_to`` within 15
+        days, filters ``transaction_type`` (its name), ``money_flow`` and ``transaction_tab_type``."""
+        if shop.cross_border:
+            raise ShopeeError("error_param", "This payment API is only applicable for local shop")
+        q = request.query_params
+        page_size, page_no = _int_param(q, "page_size"), _int_param(q, "page_no")
+        if not 1 <= page_size <= 100:
+            raise ShopeeError("error_param", "page_size should be between 1 and 100.")
+        if page_no < 1:
+            raise ShopeeError("error_param", "page_no should be at least 1.")
+        start = _int_param(q, "create_time_from", required=False)
+        end = _int_param(q, "create_time_to", required=False)
+        start = end - MAX_WINDOW if start is None and end is not None else start
+        end = start + MAX_WINDOW if end is None and start is not None else end
+        if start is None:
+            start, end = self.state.now - MAX_WINDOW, self.state.now
+        if start > end:
+            raise ShopeeError("time_invalid", "The param error: create_time_from bigger than create_time_to.")
+        if end - start > MAX_WINDOW:
+            raise ShopeeError("time_period_too_large", "The param error: time period too large.")
+        flow = q.get("money_flow")
+        if flow and flow not in ("MONEY_IN", "MONEY_OUT"):
+            raise ShopeeError("error_param", "Wrong parameters, detail: money_flow must be MONEY_IN or MONEY_OUT.")
+        view = self.state.snapshot().view(shop)
+        rows = [t for t in reversed(wallet_of(shop, view.settled, self.state.now).transactions)
+                if start <= t["create_time"] <= end and (not flow or t["money_flow"] == flow)
+                and (not q.get("transaction_type") or t["transaction_type"] == q["transaction_type"])
+                and (not q.get("transaction_tab_type") or t["transaction_tab_type"] == q["transaction_tab_type"])]
+        page = rows[(page_no - 1) * page_size: page_no * page_size]
+        listed = [{k: _money(v) if isinstance(v, Decimal) else v for k, v in t.items() if k != "currency"}
+                  for t in page]
+        return _ok({"transaction_list": listed, "more": page_no * page_size < len(rows)})
 
 
 SHOPEE_RETURN_STATUS = {"REQUESTED": "REQUESTED", "APPROVED": "ACCEPTED", "IN_TRANSIT": "ACCEPTED",

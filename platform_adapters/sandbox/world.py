@@ -52,6 +52,10 @@ CATALOGUE = (  # product code, name, variants, USD price, weight g, HS code
 )
 
 CARRIER = {"shopee": "SPX", "lazada": "LEX", "tiktok": "JNT"}
+#: Shopee shops registered locally (a local entity of the owner): Shopee pays them into their seller
+#: wallet, from which the seller withdraws (``payment.get_wallet_transaction_list``); every other Shopee
+#: shop is cross-border (payout batches, ``payment.get_payout_detail``).
+LOCAL_SHOPEE = frozenset({("TROPIKA", "PH"), ("KAIYUE", "VN")})
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,7 @@ class WorldShop:
     name: str
     warehouse_code: str
     cipher: str | None = None  # TikTok shop_cipher
+    cross_border: bool = True  # Shopee: False for a local shop (paid by wallet withdrawals, not payout batches)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,8 +231,10 @@ def _make_shops(rng: random.Random) -> tuple[tuple[tuple[str, str], ...], tuple[
             cipher = None
             if platform == "tiktok":
                 cipher = "ROW_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(22))
+            local = platform == "shopee" and (owner_id, region) in LOCAL_SHOPEE
             shops.append(WorldShop(platform, shop_id, owner_id, region, REGION_CURRENCY[region],
-                                   f"{name} {region} ({platform})", warehouse_of(region), cipher))
+                                   f"{name} {region} ({platform})", warehouse_of(region), cipher,
+                                   cross_border=not local))
     return tuple(owners), tuple(shops)
 
 

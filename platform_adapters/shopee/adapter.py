@@ -10,7 +10,7 @@ from platform_adapters.canonical import MappingResult, Order, Platform, ReturnRe
 from platform_adapters.http.transport import Transport
 from platform_adapters.registry import (AuthorizedShop, PushedStatus, ShopContext, StoredOrderStatus, WebhookEvent,
                                          settlement_results)
-from platform_adapters.shopee import auth, mapping, payout_mapping, settlement_mapping, webhooks
+from platform_adapters.shopee import auth, mapping, payout_mapping, settlement_mapping, wallet_mapping, webhooks
 from platform_adapters.shopee import push, return_mapping
 from platform_adapters.shopee.returns import ShopeeReturnSource
 from platform_adapters.shopee.client import ShopeeClient
@@ -53,11 +53,15 @@ class ShopeeAdapter:
             return settlement_results(*settlement_mapping.map_release_day(raw, shop.shop_id, currency))
         if isinstance(raw, Mapping) and "_payout" in raw:
             return settlement_results(*payout_mapping.map_payout(raw, shop.shop_id))
+        if isinstance(raw, Mapping) and "_wallet" in raw:
+            return settlement_results(*wallet_mapping.map_wallet_transaction(raw, shop.shop_id, currency))
         return settlement_results(*settlement_mapping.map_escrow(raw, shop.shop_id, currency))
 
     def raw_settlement_key(self, raw: Any) -> str:
         if isinstance(raw, Mapping) and "_payout" in raw:
             return payout_mapping.raw_payout_key(raw)
+        if isinstance(raw, Mapping) and "_wallet" in raw:
+            return wallet_mapping.raw_wallet_key(raw)
         return settlement_mapping.raw_settlement_key(raw)
 
     def return_source(self, settings: ShopeeSettings, shop: ShopContext, tokens: TokenProvider,

@@ -8,6 +8,17 @@ Then the cross-border payout batches paid in the window (``payment/get_payout_de
 page numbers, ``more``), each as ``{"_payout": payout_list entry}``. The API serves cross-border
 shops only; a local shop's documented refusal ("This payment API is only applicable for cross
 boarder shop") means it has no such batches (its payouts are wallet withdrawals), nothing else does.
+
+A shop is local when, and only when, Shopee refuses its ``get_payout_detail`` with that documented
+message (the platform's own answer for the shop, asked on every settlements run; no region or name is
+guessed from, and the stored shop keeps no kind of its own). For a local shop the run then reads its
+wallet (``payment/get_wallet_transaction_list``, "Only applicable for local shops": ≤ 15-day
+``create_time_from``/``create_time_to`` windows, ``page_no`` from 1 with ``page_size`` 100 while
+``more``; the same signed GET as every payment call), each transaction as
+``{"_wallet": transaction, "_release": the get_escrow_list entry of its order or None}``: the release of
+the same order among the whole days of releases read above, so the pure mapper
+(``shopee.wallet_mapping``) can tell a money-in that a known escrow release explains from one that none
+does. A cross-border shop's wallet is never read (its batches already pay its releases).
 """
 from __future__ import annotations
 
@@ -23,6 +34,7 @@ from platform_adapters.shopee.orders import MAX_WINDOW, windows
 ESCROW_LIST_PATH = "/api/v2/payment/get_escrow_list"
 ESCROW_DETAIL_PATH = "/api/v2/payment/get_escrow_detail"
 PAYOUT_DETAIL_PATH = "/api/v2/payment/get_payout_detail"
+WALLET_PATH = "/api/v2/payment/get_wallet_transaction_list"
 NOT_CROSS_BORDER = "only applicable for cross boarder shop"  # sic: Shopee's documented message
 MAX_PAGES = 10_000
 
@@ -32,6 +44,7 @@ class ShopeeSettlementSource:
 
     def __init__(self, client: ShopeeClient) -> None:
         self.client = client
+        self.local: bool | None = None  # known once get_payout_detail answered: refused = a local shop
 
     def request_ids(self) -> list[str]:
         return self.client.transport.request_ids
@@ -59,12 +72,20 @@ class ShopeeSettlementSource:
     def payouts(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
         """Cross-border payout batches paid in [start, end); none for a local shop (documented refusal)."""
         try:
-            yield from self._pages(PAYOUT_DETAIL_PATH, ("payout_time_from", "payout_time_to"), "payout_list",
-                                   start, end)
+            for batch in self._pages(PAYOUT_DETAIL_PATH, ("payout_time_from", "payout_time_to"), "payout_list",
+                                     start, end):
+                self.local = False
+                yield batch
+            self.local = False if self.local is None else self.local
         except PlatformError as exc:
             if exc.code == "error_param" and NOT_CROSS_BORDER in (exc.message or ""):
+                self.local = True
                 return
             raise
+
+    def wallet(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+        """A local shop's wallet transactions created in [start, end), in ≤ 15-day calls of numbered pages."""
+        return self._pages(WALLET_PATH, ("create_time_from", "create_time_to"), "transaction_list", start, end)
 
     def iter_settlements(self, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
         first_day = datetime.combine(start.astimezone(timezone.utc).date(), time(), timezone.utc)
@@ -91,3 +112,7 @@ class ShopeeSettlementSource:
             yield {"_statement": {"day": day, "escrow_list": entries}}
         for payout in self.payouts(start, end):
             yield {"_payout": payout}
+        if self.local:
+            releases = {str(e.get("order_sn")): e for entries in days.values() for e in entries if e.get("order_sn")}
+            for transaction in self.wallet(start, end):
+                yield {"_wallet": transaction, "_release": releases.get(str(transaction.get("order_sn") or ""))}

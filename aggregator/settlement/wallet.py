@@ -1,0 +1,122 @@
+"""Release days paid by a local Shopee shop's wallet withdrawals, in the database.
+
+A local shop's releases go into its seller wallet; its payouts are the seller's withdrawals, stored as
+paid ``withdrawal-<id>`` statements (``platform_adapters.shopee.wallet_mapping``). For every Shopee shop
+of the owner with such statements, its release-day statements (``escrow-YYYY-MM-DD``) and withdrawals
+are allocated first in, first out (``wallet_allocation.allocate``, pure) and the days' rows made to say
+what the allocation says:
+
+* a day nothing of which is open: ``payment_status`` ``PAID`` at the withdrawal that paid its last part,
+  ``payout_id`` the withdrawals that paid it — booking then settles its receivable on that day at the
+  rate source's rate (``booking._settle`` → ``payouts.payout_received`` finds no batch conversion for it),
+  the realized FX booked the way it is for every payout;
+* a day paid in part: ``PARTIALLY_PAID`` with the withdrawals so far, never settled; how much is paid
+  and open is ``wallet_position`` (recomputed from the stored rows, the same allocation);
+* a withdrawal taking more than the open money of the days it may pay: a ``withdrawal_exceeds_open``
+  settlement exception naming the withdrawal, the excess and the days it paid (cleared once later
+  releases explain it).
+
+The whole shop is recomputed on each run from what is stored, so re-running changes nothing and a late
+release day takes its place in the order. Cross-border shops (no withdrawal statements) are left to
+``payouts.mark_paid_by_payouts``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator.settlement.exceptions import clear_finding, raise_finding
+from aggregator.settlement.wallet_allocation import (
+    DayPosition, ReleaseDay, Withdrawal, WithdrawalPosition, allocate,
+)
+from aggregator.store.models.settlement import StatementRow
+
+PLATFORM = "shopee"
+DAY_PREFIX, WITHDRAWAL_PREFIX = "escrow-", "withdrawal-"
+PAID, PARTIAL = "PAID", "PARTIALLY_PAID"
+
+
+@dataclass
+class WalletPosition:
+    """One shop's release days and withdrawals as the allocation leaves them."""
+
+    shop_id: str
+    currency: str
+    days: dict[str, DayPosition]
+    withdrawals: list[WithdrawalPosition]
+
+
+def _wallet_shops(session: Session, owner_id: str) -> list[str]:
+    return sorted(set(session.scalars(select(StatementRow.shop_id).where(
+        StatementRow.owner_id == owner_id, StatementRow.platform == PLATFORM,
+        StatementRow.statement_id.like(WITHDRAWAL_PREFIX + "%")))))
+
+
+def _rows(session: Session, owner_id: str, shop_id: str, prefix: str) -> list[StatementRow]:
+    return list(session.scalars(select(StatementRow).where(
+        StatementRow.owner_id == owner_id, StatementRow.platform == PLATFORM, StatementRow.shop_id == shop_id,
+        StatementRow.statement_id.like(prefix + "%")).order_by(StatementRow.issued_at, StatementRow.statement_id)))
+
+
+def _position(shop_id: str, days: list[StatementRow], withdrawals: list[StatementRow]) -> WalletPosition:
+    paid = [w for w in withdrawals if w.payment_status == PAID and w.paid_at is not None and w.payout is not None]
+    positions, applied = allocate(
+        [ReleaseDay(d.statement_id, d.issued_at.date(), d.declared_total) for d in days],
+        [Withdrawal(w.statement_id, w.paid_at, w.payout) for w in paid])  # type: ignore[arg-type]
+    currency = (days or withdrawals)[0].currency if (days or withdrawals) else ""
+    return WalletPosition(shop_id, currency, positions, applied)
+
+
+def wallet_position(session: Session, owner_id: str, shop_id: str) -> WalletPosition:
+    """What the shop's withdrawals paid of each release day and what is open (nothing is written)."""
+    return _position(shop_id, _rows(session, owner_id, shop_id, DAY_PREFIX),
+                     _rows(session, owner_id, shop_id, WITHDRAWAL_PREFIX))
+
+
+def mark_paid_by_withdrawals(session: Session, owner_id: str) -> int:
+    """Bring the owner's local shops' release days in line with their withdrawals; returns how many day
+    rows changed. Raises or clears each withdrawal's ``withdrawal_exceeds_open`` exception."""
+    changed = 0
+    for shop_id in _wallet_shops(session, owner_id):
+        days = _rows(session, owner_id, shop_id, DAY_PREFIX)
+        withdrawals = _rows(session, owner_id, shop_id, WITHDRAWAL_PREFIX)
+        position = _position(shop_id, days, withdrawals)
+        for row in days:
+            changed += _apply(row, position.days[row.statement_id])
+        for result in position.withdrawals:
+            _finding(session, owner_id, shop_id, position.currency, result)
+    session.flush()
+    return changed
+
+
+def _apply(row: StatementRow, day: DayPosition) -> int:
+    if not day.payable:
+        return 0
+    if day.open == 0:
+        wanted = (PAID, day.paid_at, ",".join(day.paid_by)[:64])
+    elif day.paid > 0:
+        wanted = (PARTIAL, None, ",".join(day.paid_by)[:64])
+    elif row.payout_id and row.payout_id.startswith(WITHDRAWAL_PREFIX):
+        wanted = (None, None, None)  # withdrawals once said to pay it no longer do (a day stored late)
+    else:
+        return 0
+    if (row.payment_status, row.paid_at, row.payout_id) == wanted:
+        return 0
+    row.payment_status, row.paid_at, row.payout_id = wanted
+    return 1
+
+
+def _finding(session: Session, owner_id: str, shop_id: str, currency: str, result: WithdrawalPosition) -> None:
+    key = f"withdrawal:{PLATFORM}:{shop_id}:{result.key}"
+    if result.excess <= 0:
+        clear_finding(session, key=key, note="the release days before it explain every cent it paid")
+        return
+    days = ", ".join(f"{day} {amount}" for day, amount in result.applied) or "none"
+    raise_finding(session, owner_id=owner_id, kind="withdrawal_exceeds_open", key=key, reason=(
+        f"{PLATFORM} shop {shop_id}: {result.key} at {result.paid_at:%Y-%m-%d %H:%M} UTC paid {result.amount} "
+        f"{currency}, {result.excess} more than the release days before it still held (paid of them: {days}); "
+        "a release not synced yet or money credited to the wallet by something else"), details={
+        "withdrawal": result.key, "amount": str(result.amount), "excess": str(result.excess),
+        "applied": [[day, str(amount)] for day, amount in result.applied]})

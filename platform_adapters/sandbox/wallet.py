@@ -1,0 +1,154 @@
+"""A local Shopee shop's seller wallet in the sandbox, and what it paid of each release day (the truth).
+
+Shopee pays a local shop's released escrows into its seller wallet; the seller withdraws from it to
+a bank account (``payment.get_wallet_transaction_list``; transaction types in congminh1254/shopee-sdk
+``schemas/v2.payment.get_wallet_transaction_list.json``: ``ESCROW_VERIFIED_ADD`` 101 "escrow has been
+verified and paid to seller", ``ESCROW_VERIFIED_MINUS`` 102, ``WITHDRAWAL_CREATED`` 201 "deducted from
+balance", ``WITHDRAWAL_COMPLETED`` 202, ``WITHDRAWAL_CANCELLED`` 203 "the amount is added back to the
+seller balance"; statuses FAILED, COMPLETED, PENDING, INITIAL). The sandbox's wallet, derived from the
+world like everything else (no state of its own):
+
+* one money-in per settled order at its release (``ESCROW_VERIFIED_ADD``, the order's net, the same
+  figure as its ``payout_amount`` in ``get_escrow_list``);
+* every Thursday 02:00 UTC the seller withdraws what the release days before that Thursday still hold,
+  less half of the newest of them (so a withdrawal pays that day in part and the next one pays the rest);
+  the withdrawal is created then (``WITHDRAWAL_CREATED``, money out of the balance) and completes a day
+  later (``WITHDRAWAL_COMPLETED``, with its ``transaction_fee``), except each shop's first withdrawal,
+  which is cancelled a day later (``WITHDRAWAL_CANCELLED``: the money back in the balance, nothing paid).
+
+Amounts are signed as the balance moves (money out negative); the completion repeats the withdrawn
+amount without moving the balance again (it left at creation). Every transaction is ``COMPLETED``.
+What each withdrawal paid of the release days (oldest first, a day paid when its whole amount is) is
+the truth ``/_sandbox/truth/payouts`` publishes (:func:`release_days`), with cross-border shops' days
+paid by their Monday batches. Choices the sources leave open are listed in the sandbox README.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+
+from platform_adapters.sandbox.snapshot import settlement_of
+from platform_adapters.sandbox.world import ZERO_DECIMAL_CURRENCIES, WorldOrder, WorldShop
+
+DAY = 86400
+WEEK = 7 * DAY
+WITHDRAW_AT = 2 * 3600  # Thursday 02:00 UTC (1970-01-01 was a Thursday)
+COMPLETES_AFTER = DAY
+#: the bank's fee on a completed withdrawal, per shop currency (illustrative; others: none)
+WITHDRAWAL_FEE = {"PHP": Decimal("15.00")}
+
+
+@dataclass
+class Withdrawal:
+    withdrawal_id: int
+    created: int
+    amount: Decimal
+    fee: Decimal
+    ends: int  # completed or cancelled at
+    cancelled: bool
+    pays: list[tuple[int, Decimal]] = field(default_factory=list)  # (UTC day, amount) oldest first
+
+
+@dataclass
+class ReleaseDay:
+    day: int  # days since the epoch (UTC)
+    released: Decimal = Decimal(0)
+    paid: Decimal = Decimal(0)
+    paid_at: int | None = None  # when the last of it was paid
+    paid_by: list[int] = field(default_factory=list)  # withdrawal ids (or the batch's payout time)
+
+    @property
+    def open(self) -> Decimal:
+        return self.released - self.paid
+
+
+@dataclass
+class Wallet:
+    transactions: list[dict]  # get_wallet_transaction_list entries, oldest first, visible at ``now``
+    days: dict[int, ReleaseDay]
+    withdrawals: list[Withdrawal]
+
+
+def _unit(currency: str) -> Decimal:
+    return Decimal(1) if currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
+
+
+def _withdrawal_id(shop: WorldShop, number: int) -> int:
+    return int(shop.shop_id[-5:]) * 1000 + number
+
+
+def wallet_of(shop: WorldShop, settled: list[WorldOrder], now: int) -> Wallet:
+    """The wallet of a local shop at ``now`` from its settled orders (``ShopView.settled``)."""
+    currency, unit = shop.currency, _unit(shop.currency)
+    days: dict[int, ReleaseDay] = {}
+    moves: list[tuple[int, int, dict, Decimal]] = []  # (time, order, entry, balance move)
+    for order in settled:
+        net = settlement_of(order).net
+        day = days.setdefault(order.settled_at // DAY, ReleaseDay(order.settled_at // DAY))
+        day.released += net
+        kind = "ESCROW_VERIFIED_ADD" if net >= 0 else "ESCROW_VERIFIED_MINUS"
+        moves.append((order.settled_at, 0, {"transaction_type": kind, "amount": net, "order_sn": order.order_id,
+                                            "money_flow": "MONEY_IN" if net >= 0 else "MONEY_OUT"}, net))
+    withdrawals: list[Withdrawal] = []
+    if days:
+        first = min(days) * DAY
+        at = (first // WEEK + 1) * WEEK + WITHDRAW_AT
+        while at <= now:
+            eligible = sorted((d for d in days.values() if d.day < at // DAY and d.open > 0), key=lambda d: d.day)
+            if eligible:
+                newest = eligible[-1]
+                amount = sum((d.open for d in eligible), Decimal(0)) - (newest.open / 2).quantize(unit, ROUND_DOWN)
+                cancelled = not withdrawals
+                w = Withdrawal(_withdrawal_id(shop, len(withdrawals) + 1), at, amount,
+                               Decimal(0) if cancelled else WITHDRAWAL_FEE.get(currency, Decimal(0)),
+                               at + COMPLETES_AFTER, cancelled)
+                withdrawals.append(w)
+                if not cancelled and w.ends <= now:
+                    left = amount
+                    for d in eligible:
+                        part = min(left, d.open)
+                        if part <= 0:
+                            break
+                        d.paid += part
+                        d.paid_by.append(w.withdrawal_id)
+                        w.pays.append((d.day, part))
+                        left -= part
+                        if d.open == 0:
+                            d.paid_at = w.ends
+            at += WEEK
+    for w in withdrawals:
+        base = {"withdrawal_id": w.withdrawal_id, "withdrawal_type": "bank_transfer"}
+        moves.append((w.created, 1, {**base, "transaction_type": "WITHDRAWAL_CREATED", "amount": -w.amount,
+                                     "money_flow": "MONEY_OUT"}, -w.amount))
+        if w.cancelled:
+            moves.append((w.ends, 2, {**base, "transaction_type": "WITHDRAWAL_CANCELLED", "amount": w.amount,
+                                      "money_flow": "MONEY_IN"}, w.amount))
+        else:
+            moves.append((w.ends, 2, {**base, "transaction_type": "WITHDRAWAL_COMPLETED", "amount": -w.amount,
+                                      "money_flow": "MONEY_OUT", "transaction_fee": w.fee}, Decimal(0)))
+    balance = Decimal(0)
+    transactions = []
+    for at, _rank, entry, move in sorted(moves, key=lambda m: (m[0], m[1], str(m[2].get("order_sn", "")))):
+        if at > now:
+            continue
+        balance += move
+        transactions.append({"status": "COMPLETED", "wallet_type": "shopee pay", "create_time": at,
+                             "current_balance": balance, "order_sn": entry.get("order_sn", ""), "refund_sn": "",
+                             "withdrawal_id": entry.get("withdrawal_id", 0), "transaction_fee": Decimal(0),
+                             "withdrawal_type": "", "description": "", "buyer_name": "", "reason": "",
+                             "transaction_tab_type": "wallet_withdrawals" if "withdrawal_id" in entry
+                             else "wallet_order_income", **entry, "currency": currency})
+    return Wallet(transactions, days, withdrawals)
+
+
+def batch_paid_days(settled: list[WorldOrder], now: int, next_monday) -> dict[int, ReleaseDay]:  # noqa: ANN001
+    """A cross-border shop's release days, each paid whole by the Monday batch after it once that is due."""
+    days: dict[int, ReleaseDay] = {}
+    for order in settled:
+        day = days.setdefault(order.settled_at // DAY, ReleaseDay(order.settled_at // DAY))
+        day.released += settlement_of(order).net
+    for day in days.values():
+        monday = next_monday(day.day * DAY)
+        if monday <= now:
+            day.paid, day.paid_at, day.paid_by = day.released, monday, [monday]
+    return days

@@ -1,0 +1,150 @@
+"""Pure mapping of one Shopee local shop's wallet transaction to a paid withdrawal statement (+ problems).
+
+Source: Shopee Open Platform v2 ``payment.get_wallet_transaction_list`` ("Only applicable for local
+shops"; schema copy in congminh1254/shopee-sdk ``schemas/v2.payment.get_wallet_transaction_list.json``;
+reference marketplace_apis.md §"Local shops' wallet"). One ``transaction_list[]`` entry is
+
+    {"status": "COMPLETED", "transaction_type": "WITHDRAWAL_COMPLETED", "amount": -2724.48,
+     "current_balance": 1205.25, "create_time": 1795744800, "order_sn": "", "refund_sn": "",
+     "withdrawal_id": 23170002, "transaction_fee": 15.0, "money_flow": "MONEY_OUT", …}
+
+The documented transaction types this mapper knows (the schema's ``transaction_type`` list):
+``ESCROW_VERIFIED_ADD`` (101, "escrow has been verified and paid to seller"), ``ESCROW_VERIFIED_MINUS``
+(102, charged as the escrow is negative), ``WITHDRAWAL_CREATED`` (201, "deducted from balance"),
+``WITHDRAWAL_COMPLETED`` (202, "the withdrawal has been completed"), ``WITHDRAWAL_CANCELLED`` (203, "the
+amount is added back to the seller balance"); statuses FAILED, COMPLETED, PENDING, INITIAL (also in
+aqualaguna/shopee-client ``GetTransactionListResponse.ts``). The direction is ``money_flow`` (MONEY_IN
+addition, MONEY_OUT deduction); the sources do not say how ``amount`` is signed, so either sign is read
+as the magnitude, and a negative amount of money in (against either reading) is refused.
+
+* A ``WITHDRAWAL_COMPLETED`` with status ``COMPLETED`` is money paid to the seller: the statement
+  ``withdrawal-<withdrawal_id>`` paid at its ``create_time``, in the shop's currency, ``payout`` = the
+  amount withdrawn, with one ``PAYOUT`` line (minus that amount: money leaving the wallet; outside
+  statement checks and order verdicts) and, when ``transaction_fee`` is not zero, one
+  ``TRANSACTION_FEE`` line (minus the fee: the statement's ``declared_total``; the fee is inside the
+  amount, the bank receives amount − fee). Which release days it pays is decided where the stored
+  release days are (``aggregator.settlement.wallet``: oldest first).
+* A withdrawal created, cancelled, or completed with another status pays nothing: no record.
+* A money-in ``ESCROW_VERIFIED_ADD`` (or a money-out ``ESCROW_VERIFIED_MINUS``) whose order's escrow
+  release was read with it (``_release``, same amount) is that release, already stated in its release
+  day: no record. Any other money in, and money out that is no withdrawal (ads, adjustments…), is an
+  error naming the transaction and why, so the record is parked for a person: never absorbed silently.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from fx.money import Money
+from platform_adapters.canonical import FeeCategory, Platform, SettlementLine, Statement
+from platform_adapters.http.values import Problems, epoch, id_str, money
+
+ESCROW_IN, ESCROW_OUT = "ESCROW_VERIFIED_ADD", "ESCROW_VERIFIED_MINUS"
+CREATED, COMPLETED, CANCELLED = "WITHDRAWAL_CREATED", "WITHDRAWAL_COMPLETED", "WITHDRAWAL_CANCELLED"
+STATUSES = frozenset({"FAILED", "COMPLETED", "PENDING", "INITIAL"})
+FLOWS = frozenset({"MONEY_IN", "MONEY_OUT"})
+#: the documented direction of the types this mapper acts on, when ``money_flow`` is not given
+DIRECTION = {ESCROW_IN: "MONEY_IN", ESCROW_OUT: "MONEY_OUT", CREATED: "MONEY_OUT", COMPLETED: "MONEY_OUT",
+             CANCELLED: "MONEY_IN"}
+
+
+def withdrawal_statement_id(withdrawal_id: str) -> str:
+    return f"withdrawal-{withdrawal_id}"
+
+
+def raw_wallet_key(raw: Any) -> str:
+    body = raw.get("_wallet") if isinstance(raw, Mapping) else None
+    if not isinstance(body, Mapping):
+        return "wallet ?"
+    ref = body.get("withdrawal_id") or body.get("order_sn") or body.get("refund_sn") or "?"
+    return f"wallet {body.get('transaction_type') or '?'} {ref} at {body.get('create_time') or '?'}"
+
+
+def map_wallet_transaction(raw: Any, shop_id: str, currency: str | None) -> tuple[list[Statement | SettlementLine],
+                                                                                     list]:
+    """The records of one ``{"_wallet": transaction, "_release": escrow list entry | None}`` (see the module)."""
+    problems = Problems(location=raw_wallet_key(raw))
+    body = raw.get("_wallet") if isinstance(raw, Mapping) else None
+    if not isinstance(body, Mapping):
+        problems.add("bad_value", "wallet record needs a transaction object", field="_wallet")
+        return [], problems.items
+    if not currency:
+        problems.add("missing_currency", "no currency for the shop's region", field="currency")
+        return [], problems.items
+    kind = str(body.get("transaction_type") or "").strip().upper()
+    status = str(body.get("status") or "").strip().upper()
+    flow = str(body.get("money_flow") or DIRECTION.get(kind, "")).strip().upper()
+    at = problems.parse(epoch, body.get("create_time"), "create_time")
+    amount = problems.parse(money, body.get("amount"), "amount", currency)
+    if status not in STATUSES:
+        problems.add("bad_value", f"unknown status {status or 'missing'}", field="status", value=body.get("status"))
+    if flow not in FLOWS:
+        problems.add("bad_value", f"money_flow {flow or 'missing'} is neither MONEY_IN nor MONEY_OUT",
+                     field="money_flow", value=body.get("money_flow"))
+    if problems.has_errors or at is None or amount is None:
+        return [], problems.items
+    if amount.amount < 0 and flow == "MONEY_IN":  # unsigned or signed as the balance moves: never this
+        problems.add("bad_value", f"amount {amount.amount} is negative for money in", field="amount",
+                     value=amount.amount)
+        return [], problems.items
+    size = abs(amount)
+    if kind in (CREATED, CANCELLED) or (kind == COMPLETED and status != "COMPLETED"):
+        return [], problems.items  # pays nothing: created (paid once completed), cancelled, failed or pending
+    if kind == COMPLETED:
+        return _withdrawal(body, shop_id, currency, at, size, problems)
+    if kind in (ESCROW_IN, ESCROW_OUT) and status == "COMPLETED":
+        release = raw.get("_release") if isinstance(raw.get("_release"), Mapping) else None
+        released = problems.parse(money, release.get("payout_amount"), "_release.payout_amount", currency) \
+            if release is not None else None
+        signed = size if flow == "MONEY_IN" else -size
+        if released is not None and released == signed:
+            return [], problems.items  # the order's escrow release, already in its release day
+        why = ("no escrow release of this order was read with it" if release is None
+               else f"the order's escrow release paid {released.amount if released else '?'} {currency}")
+        problems.add("unmatched_money_in" if flow == "MONEY_IN" else "unexplained_money_out",
+                     f"{kind} of order {body.get('order_sn') or '(none)'}: {signed.amount} {currency}; {why}",
+                     field="order_sn", value=body.get("order_sn"))
+        return [], problems.items
+    if status != "COMPLETED":
+        return [], problems.items  # a transaction that did not happen (failed, pending, initial) moves nothing
+    code = "unmatched_money_in" if flow == "MONEY_IN" else "unexplained_money_out"
+    problems.add(code, f"{kind or 'transaction without a type'} {flow} {size.amount} {currency}: "
+                 "no escrow release or withdrawal explains it", field="transaction_type", value=kind)
+    return [], problems.items
+
+
+def _withdrawal(body: Mapping, shop_id: str, currency: str, at: datetime, size: Money,
+                problems: Problems) -> tuple[list[Statement | SettlementLine], list]:
+    withdrawal_id = problems.parse(id_str, body.get("withdrawal_id"), "withdrawal_id")
+    fee = problems.parse(money, body.get("transaction_fee") if body.get("transaction_fee") not in (None, "") else 0,
+                         "transaction_fee", currency)
+    if withdrawal_id is None or fee is None or problems.has_errors:
+        return [], problems.items
+    fee = abs(fee)
+    if fee > size:
+        problems.add("bad_value", f"fee {fee.amount} exceeds the withdrawal {size.amount}", field="transaction_fee",
+                     value=fee.amount)
+        return [], problems.items
+    sid = withdrawal_statement_id(withdrawal_id)
+
+    def line(suffix: str, category: FeeCategory, amount: Money, raw_kind: str, description: str) -> SettlementLine:
+        return SettlementLine(platform=Platform.SHOPEE, shop_id=str(shop_id), statement_id=sid,
+                              transaction_id=f"{sid}:{suffix}", kind=category.value, amount=amount, occurred_at=at,
+                              order_id=None, raw_kind=raw_kind, description=description, payout_id=sid,
+                              updated_at=at)
+
+    lines = [line("withdrawn", FeeCategory.PAYOUT, -size, "wallet_withdrawal",
+                  f"withdrawal {withdrawal_id} from the seller wallet")]
+    if not fee.is_zero():
+        lines.append(line("fee", FeeCategory.TRANSACTION_FEE, -fee, "withdrawal_transaction_fee",
+                          f"transaction fee of withdrawal {withdrawal_id}"))
+    breakdown = {"withdrawal_id": withdrawal_id, "amount": str(size.amount), "transaction_fee": str(fee.amount),
+                 "received": str((size - fee).amount)}
+    for key in ("withdrawal_type", "current_balance"):
+        if body.get(key) not in (None, ""):
+            breakdown[key] = str(body.get(key))
+    statement = Statement(platform=Platform.SHOPEE, shop_id=str(shop_id), statement_id=sid, currency=currency,
+                          issued_at=at, declared_total=-fee, updated_at=at, payout=size, payment_status="PAID",
+                          payout_id=sid, paid_at=at, breakdown=breakdown)
+    return [statement, *lines], problems.items
