@@ -24,6 +24,7 @@ def command(app: AppContext, seed: int, orders: int, faults: str) -> None:
     problems = report.chain.failures() if report.chain is not None else ["no chain verdict"]
     problems += report.returns.failures() if report.returns is not None else ["no returns verdict"]
     problems += report.pushes.failures() if report.pushes is not None else ["no webhook verdict"]
+    problems += report.payouts.failures() if report.payouts is not None else ["no payout verdict"]
     if report.money_mismatches:
         problems.append(f"{len(report.money_mismatches)} settled order(s) differ in money or status")
     if report.open_exceptions.get("unlinked_receipt"):

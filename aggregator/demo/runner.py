@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.config import Settings
 from aggregator.demo.retry_log import RetryCount, retries_to_file
-from aggregator.demo.verdict import ChainVerdict, PushVerdict, ReturnsVerdict
+from aggregator.demo.verdict import ChainVerdict, PayoutVerdict, PushVerdict, ReturnsVerdict
 from aggregator.store.db import create_engine_for, session_scope, upgrade_schema
 from aggregator.store.models import OrderRow, ShopRow
 from aggregator.store.vault import Vault
@@ -73,6 +73,7 @@ class DemoReport:
     journals: dict[str, int] = field(default_factory=dict)
     money_mismatches: list[str] = field(default_factory=list)
     returns: ReturnsVerdict | None = None  # stored returns and cancellations against the sandbox's truth
+    payouts: PayoutVerdict | None = None  # Shopee release days paid by batches / withdrawals, against the truth
     retries: RetryCount | None = None  # the transport's retries (in <data dir>/demo.log, not on the console)
     chain: ChainVerdict | None = None  # links and title against the sandbox's logistics truth
     pushes: PushVerdict | None = None  # the sandbox's signed pushes through the API, against its truth
@@ -417,6 +418,55 @@ def _settlements(engine, settings: Settings, state, report: DemoReport, console:
     verdict = "every settled order's money and status match" if not report.money_mismatches else (
         f"{len(report.money_mismatches)} order(s) differ from the truth: " + "; ".join(report.money_mismatches[:5]))
     console.print(f"settlement verdict against the sandbox's ground truth: {verdict}")
+    _payout_verdict(engine, state, report, console)
+
+
+def _stored_release_days(engine) -> list[dict]:
+    """Every stored Shopee release day with what payouts paid of it, what is open, when it was paid and the
+    epoch day its receivable was settled on (local shops: ``settlement.wallet.wallet_position``)."""
+    from aggregator.settlement.booking import item_id_of
+    from aggregator.settlement.wallet import DAY_PREFIX, wallet_position
+    from aggregator.store.models.fx import FxOpenItemRow
+    from aggregator.store.models.settlement import StatementRow
+
+    with session_scope(engine) as session:
+        rows = session.scalars(select(StatementRow).where(StatementRow.platform == "shopee",
+                                                          StatementRow.statement_id.like(DAY_PREFIX + "%"))).all()
+        settled = dict(session.execute(select(FxOpenItemRow.item_id, FxOpenItemRow.settled_on)).all())
+        local = {(r.owner_id, r.shop_id) for r in session.scalars(select(StatementRow).where(
+            StatementRow.platform == "shopee", StatementRow.statement_id.like("withdrawal-%")))}
+        positions = {key: wallet_position(session, *key).days for key in local}
+        out = []
+        for row in rows:
+            day = positions.get((row.owner_id, row.shop_id), {}).get(row.statement_id)
+            paid = day.paid if day is not None else row.declared_total if row.payment_status == "PAID" else Decimal(0)
+            on = settled.get(item_id_of(row))
+            out.append({"shop_id": row.shop_id, "statement_id": row.statement_id, "paid": paid,
+                        "open": row.declared_total - paid,
+                        "paid_at": int(row.paid_at.timestamp()) if row.payment_status == "PAID" and row.paid_at else None,
+                        "settled_on": (on - date(1970, 1, 1)).days if on else None})
+    return out
+
+
+def _payout_verdict(engine, state, report: DemoReport, console: Console) -> None:
+    """Shopee release days (paid by cross-border batches or local wallet withdrawals) against the sandbox's
+    ``/_sandbox/truth/payouts``, printed."""
+    from platform_adapters.sandbox.app import truth_payouts
+    from aggregator.demo.verdict import PAYOUT_ASPECTS, THRESHOLD, payout_verdict
+
+    verdict = report.payouts = payout_verdict(_stored_release_days(engine), truth_payouts(state))
+    table = Table("Shopee release days", "agree", "of", title=f"payouts vs the sandbox's ground truth, in release days "
+                  f"({verdict.true_days} true, {verdict.local_days} of local shops paid by wallet withdrawals, "
+                  f"{verdict.partial_days} of them paid in part; {verdict.stored_days} stored)")
+    for aspect in PAYOUT_ASPECTS:
+        table.add_row(aspect, str(verdict.aspects[aspect]), str(verdict.true_days))
+    precision, recall = verdict.scores
+    table.add_row("whole day (precision / recall)", f"{precision:.4f}", f"{recall:.4f}")
+    console.print(table)
+    failures = verdict.failures()
+    console.print("payout verdict against the sandbox's ground truth: " + (
+        f"release days agreeing: precision and recall at or above {THRESHOLD}" if not failures
+        else "; ".join(failures)))
 
 
 def _stored_returns(engine) -> list[dict]:

@@ -18,6 +18,9 @@ Returns and cancellations are compared case by case with ``GET /_sandbox/truth/r
 cases, recall of the true ones.
 Webhook pushes (``PushVerdict``, filled by ``aggregator.demo.pushes``): every push answered 200 and every
 pushed order showing, through the API, the raw status the sandbox's truth gives it.
+Shopee release days (``payout_verdict``) against ``GET /_sandbox/truth/payouts``: what payout batches
+(cross-border shops) or wallet withdrawals (local shops) paid of each day, what is open, when it was paid,
+and that its receivable was settled in the books that day.
 Pure: frames and lists in, numbers out; fetching the truth is ``aggregator.sandbox_link.sandbox_truth``.
 """
 from __future__ import annotations
@@ -250,3 +253,71 @@ class PushVerdict:
         if self.refused:
             out.append(f"webhooks: {len(self.refused)} of {self.pushes} pushes refused: " + "; ".join(self.refused[:5]))
         return out
+
+
+#: What a Shopee release day is compared on: what payouts paid of it, what is open, and when it was paid.
+PAYOUT_ASPECTS = ("paid", "open", "paid at", "settled in the books")
+
+
+@dataclass
+class PayoutVerdict:
+    """Shopee release days (``escrow-YYYY-MM-DD``) against ``/_sandbox/truth/payouts``: cross-border shops'
+    days paid by their batches, local shops' by their wallet withdrawals (in full, in part or not yet), and
+    each paid day's receivable settled in the books on the day it was paid."""
+
+    true_days: int = 0
+    stored_days: int = 0
+    agreeing: int = 0
+    local_days: int = 0  # of the true days, those of local shops (paid by withdrawals)
+    partial_days: int = 0  # of them, paid in part
+    aspects: dict[str, int] = field(default_factory=dict)
+    differences: list[str] = field(default_factory=list)
+
+    @property
+    def scores(self) -> tuple[float, float]:
+        precision = self.agreeing / self.stored_days if self.stored_days else float(not self.true_days)
+        recall = self.agreeing / self.true_days if self.true_days else float(not self.stored_days)
+        return precision, recall
+
+    def failures(self, threshold: float = THRESHOLD) -> list[str]:
+        precision, recall = self.scores
+        if precision >= threshold and recall >= threshold:
+            return []
+        return [f"payouts: precision {precision:.4f}, recall {recall:.4f} in release days (below {threshold}); "
+                + "; ".join(self.differences[:5])]
+
+
+def payout_verdict(stored: list[dict], truth: list[dict]) -> PayoutVerdict:
+    """Compare stored release days with the truth's, both as ``{"shop_id", "statement_id", "paid", "open",
+    "paid_at"}`` (``paid_at`` epoch seconds or None; stored days add ``settled_on``: the epoch day their
+    receivable was settled on, None when not settled)."""
+    def key(day: dict) -> tuple[str, str]:
+        return str(day["shop_id"]), str(day["statement_id"])
+
+    def facets(day: dict, booked: int | None) -> dict[str, object]:
+        paid_at = day.get("paid_at")
+        return {"paid": Decimal(str(day["paid"])), "open": Decimal(str(day["open"])), "paid at": paid_at,
+                "settled in the books": booked}
+
+    mine = {key(d): d for d in stored}
+    verdict = PayoutVerdict(true_days=len(truth), stored_days=len(mine), aspects=dict.fromkeys(PAYOUT_ASPECTS, 0))
+    for day in truth:
+        local = not day.get("cross_border", True)
+        verdict.local_days += local
+        verdict.partial_days += local and Decimal(str(day["paid"])) > 0 and Decimal(str(day["open"])) > 0
+        got = mine.get(key(day))
+        if got is None:
+            verdict.differences.append(f"{':'.join(key(day))} not stored")
+            continue
+        want = facets(day, None if day.get("paid_at") is None else int(day["paid_at"]) // 86400)
+        have = facets(got, got.get("settled_on"))
+        wrong = [aspect for aspect in PAYOUT_ASPECTS if have[aspect] != want[aspect]]
+        for aspect in PAYOUT_ASPECTS:
+            verdict.aspects[aspect] += aspect not in wrong
+        if wrong:
+            verdict.differences.append(f"{':'.join(key(day))} " + ", ".join(
+                f"{aspect} {have[aspect]} (truth {want[aspect]})" for aspect in wrong))
+        else:
+            verdict.agreeing += 1
+    verdict.differences += [f"{':'.join(k)} stored but not in the truth" for k in sorted(set(mine) - set(map(key, truth)))]
+    return verdict
