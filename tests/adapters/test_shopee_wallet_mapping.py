@@ -1,0 +1,100 @@
+"""The pure mapping of a Shopee local shop's wallet transactions (``payment.get_wallet_transaction_list``):
+a completed withdrawal is a paid statement whose lines explain every cent (amount, fee); created,
+cancelled, failed or pending withdrawals and money in that its escrow release explains pay nothing;
+any other money in or out is an error naming the transaction (parked, never absorbed). Figures by hand."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fx.money import Money
+from platform_adapters.canonical import Statement
+from platform_adapters.registry import ShopContext, get_adapter
+from platform_adapters.shopee.wallet_mapping import map_wallet_transaction, raw_wallet_key
+
+SHOP = "402823170"
+AT = 1795744800  # 2026-11-27 02:00 UTC
+
+
+def transaction(**over) -> dict:
+    base = {"status": "COMPLETED", "transaction_type": "WITHDRAWAL_COMPLETED", "amount": Decimal("-2724.48"),
+            "current_balance": Decimal("1205.25"), "create_time": AT, "order_sn": "", "refund_sn": "",
+            "withdrawal_id": 23170002, "transaction_fee": Decimal("15.00"), "money_flow": "MONEY_OUT",
+            "withdrawal_type": "bank_transfer"}
+    return {**base, **over}
+
+
+def test_a_completed_withdrawal_is_a_paid_statement_of_its_amount_with_its_fee() -> None:
+    records, problems = map_wallet_transaction({"_wallet": transaction()}, SHOP, "PHP")
+    assert problems == []
+    statement, *lines = records
+    at = datetime.fromtimestamp(AT, timezone.utc)
+    assert isinstance(statement, Statement) and statement.paid_at == at and statement.paid_at.tzinfo is not None
+    assert (statement.statement_id, statement.currency, statement.payment_status, statement.payout_id) == (
+        "withdrawal-23170002", "PHP", "PAID", "withdrawal-23170002")
+    assert (statement.payout, statement.declared_total) == (Money.of("2724.48", "PHP"), Money.of("-15.00", "PHP"))
+    assert statement.breakdown["received"] == "2709.48"  # the bank gets the amount less the fee
+    assert [(l.kind, l.amount.amount, l.order_id) for l in lines] == [
+        ("PAYOUT", Decimal("-2724.48"), None), ("TRANSACTION_FEE", Decimal("-15.00"), None)]
+    assert sum(l.amount.amount for l in lines if l.kind != "PAYOUT") == statement.declared_total.amount
+    # an unsigned amount is the same withdrawal; no fee, no fee line
+    same, _ = map_wallet_transaction({"_wallet": transaction(amount=Decimal("2724.48"), transaction_fee=0)}, SHOP, "PHP")
+    assert same[0].payout == statement.payout and [l.kind for l in same[1:]] == ["PAYOUT"]
+
+
+def test_withdrawals_that_did_not_pay_and_explained_money_in_give_nothing() -> None:
+    for quiet in (transaction(transaction_type="WITHDRAWAL_CREATED"),
+                  transaction(transaction_type="WITHDRAWAL_CANCELLED", money_flow="MONEY_IN", amount=Decimal("2724.48")),
+                  transaction(status="FAILED"), transaction(status="PENDING"), transaction(status="INITIAL")):
+        assert map_wallet_transaction({"_wallet": quiet}, SHOP, "PHP") == ([], [])
+    money_in = transaction(transaction_type="ESCROW_VERIFIED_ADD", money_flow="MONEY_IN", amount=Decimal("672.16"),
+                           withdrawal_id=0, order_sn="261111ABCDEFGH", transaction_fee=0)
+    release = {"order_sn": "261111ABCDEFGH", "payout_amount": Decimal("672.16"), "escrow_release_time": AT - 5}
+    assert map_wallet_transaction({"_wallet": money_in, "_release": release}, SHOP, "PHP") == ([], [])
+
+
+def test_unexplained_money_is_an_error_naming_the_transaction_and_why() -> None:
+    money_in = transaction(transaction_type="ESCROW_VERIFIED_ADD", money_flow="MONEY_IN", amount=Decimal("672.16"),
+                           withdrawal_id=0, order_sn="261111ABCDEFGH", transaction_fee=0)
+    cases = [
+        ({"_wallet": money_in, "_release": None}, "unmatched_money_in", "no escrow release of this order"),
+        ({"_wallet": money_in, "_release": {"order_sn": "261111ABCDEFGH", "payout_amount": "600.00"}},
+         "unmatched_money_in", "escrow release paid 600.00 PHP"),
+        ({"_wallet": transaction(transaction_type="ADJUSTMENT_ADD", money_flow="MONEY_IN", amount="50", withdrawal_id=0)},
+         "unmatched_money_in", "no escrow release or withdrawal explains it"),
+        ({"_wallet": transaction(transaction_type="PAID_ADS_CHARGE", amount="-30", withdrawal_id=0)},
+         "unexplained_money_out", "PAID_ADS_CHARGE MONEY_OUT 30"),
+        ({"_wallet": transaction(transaction_type="ESCROW_VERIFIED_ADD", money_flow="MONEY_IN", amount="-5")},
+         "bad_value", "negative for money in"),
+        ({"_wallet": transaction(money_flow="SIDEWAYS")}, "bad_value", "neither MONEY_IN nor MONEY_OUT"),
+        ({"_wallet": transaction(transaction_fee="3000")}, "bad_value", "exceeds the withdrawal"),
+        ({"_wallet": transaction(withdrawal_id=None)}, "bad_value", "missing id"),
+        ({"_wallet": transaction(status="DONE")}, "bad_value", "unknown status"),
+    ]
+    for raw, code, text in cases:
+        records, problems = map_wallet_transaction(raw, SHOP, "PHP")
+        assert records == [] and problems, raw
+        assert problems[0].code.startswith(code) and text in problems[0].message, (problems[0].code, problems[0].message)
+        assert all(p.severity.value == "error" for p in problems)
+        assert problems[0].location.startswith("wallet ")  # where: type, reference and time
+    mapped = get_adapter("shopee").map_settlement(cases[0][0], ShopContext(SHOP, "PH"), None)
+    assert len(mapped) == 1 and mapped[0].record is None and mapped[0].problems  # parked by the framework
+    assert raw_wallet_key(cases[0][0]) == f"wallet ESCROW_VERIFIED_ADD 261111ABCDEFGH at {AT}"
+    assert map_wallet_transaction({"_wallet": transaction()}, SHOP, None)[1][0].code == "missing_currency"
+
+
+@given(cents=st.integers(min_value=1, max_value=10**12), fee=st.integers(min_value=0, max_value=10**6),
+       signed=st.booleans())
+def test_a_withdrawal_s_lines_explain_its_amount_exactly(cents: int, fee: int, signed: bool) -> None:
+    amount = Decimal(cents).scaleb(-2)
+    fee_amount = min(Decimal(fee).scaleb(-2), amount)
+    records, problems = map_wallet_transaction({"_wallet": transaction(
+        amount=-amount if signed else amount, transaction_fee=fee_amount)}, SHOP, "PHP")
+    assert problems == []
+    statement, *lines = records
+    assert -sum(l.amount.amount for l in lines if l.kind == "PAYOUT") == statement.payout.amount == amount
+    assert sum(l.amount.amount for l in lines if l.kind != "PAYOUT") == statement.declared_total.amount == -fee_amount
+    assert all(isinstance(l.amount.amount, Decimal) and l.amount.amount <= 0 for l in lines)

@@ -1,0 +1,112 @@
+"""A local Shopee shop's withdrawals in the database (``aggregator.settlement.wallet``): they pay the
+shop's release days oldest first, a day paid in part stays open for the rest, a withdrawal taking more
+than the days before it held is a settlement exception (cleared once a late release explains it),
+re-running changes nothing, and a day once paid is settled in the books with its realized FX at the rate
+source's rate of the withdrawal's day — the booking every payout goes through. Figures by hand."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from aggregator.exceptions_queue.queries import Filters, count_by_kind
+from aggregator.settlement.booking import book_owner
+from aggregator.settlement.service import reconcile_owner
+from aggregator.settlement.wallet import mark_paid_by_withdrawals, wallet_position
+from aggregator.settlement.writer import write_settlement_records
+from aggregator.store.db import session_scope
+from aggregator.store.models.exceptions import ExceptionItem
+from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow, FxRateRow
+from aggregator.store.models.settlement import StatementRow
+from aggregator.store.models.tenancy import OwnerRow
+from fx.money import Money
+from platform_adapters.canonical import FeeCategory, Platform, SettlementLine, Statement
+
+SHOP = "L1"
+
+
+def _day(day: str, order: str, amount: str) -> list:
+    at = datetime.fromisoformat(day).replace(hour=10, tzinfo=timezone.utc)
+    sid = f"escrow-{day}"
+    return [Statement(platform=Platform.SHOPEE, shop_id=SHOP, statement_id=sid, currency="VND", issued_at=at,
+                      declared_total=Money.of(amount, "VND"), updated_at=at, payout=Money.of(amount, "VND")),
+            SettlementLine(platform=Platform.SHOPEE, shop_id=SHOP, statement_id=sid, transaction_id=f"{order}:rev",
+                           kind="REVENUE", amount=Money.of(amount, "VND"), occurred_at=at, order_id=order, updated_at=at)]
+
+
+def _withdrawal(number: int, at: datetime, amount: str) -> list:
+    sid = f"withdrawal-{number}"
+    return [Statement(platform=Platform.SHOPEE, shop_id=SHOP, statement_id=sid, currency="VND", issued_at=at,
+                      declared_total=Money.of("0", "VND"), updated_at=at, payout=Money.of(amount, "VND"),
+                      payment_status="PAID", payout_id=sid, paid_at=at),
+            SettlementLine(platform=Platform.SHOPEE, shop_id=SHOP, statement_id=sid, transaction_id=f"{sid}:withdrawn",
+                           kind=FeeCategory.PAYOUT.value, amount=-Money.of(amount, "VND"), occurred_at=at,
+                           updated_at=at, payout_id=sid)]
+
+
+def test_withdrawals_pay_release_days_oldest_first_and_settle_them_with_realized_fx(engine) -> None:
+    first = datetime(2026, 10, 26, 2, tzinfo=timezone.utc)
+    second = first + timedelta(days=1)
+    with session_scope(engine) as session:
+        session.add(OwnerRow(owner_id="LOC", name="Local seller", base_currency="CNY"))
+        for day, vnd, cny in ((date(2026, 10, 14), "0.00015075", "0.5833"), (date(2026, 10, 21), "0.00015030", "0.5824")):
+            session.add(FxRateRow(source="NBP", base="VND", quote="PLN", side="mid", rate_date=day, value=Decimal(vnd),
+                                  unit=1))
+            session.add(FxRateRow(source="NBP", base="CNY", quote="PLN", side="mid", rate_date=day, value=Decimal(cny),
+                                  unit=1))
+        write_settlement_records(session, [*_day("2026-10-19", "A", "300000"), *_day("2026-10-20", "C", "50000"),
+                                           *_withdrawal(1, first, "320000")], "LOC")
+        session.flush()
+        summary = reconcile_owner(session, "LOC", now=first + timedelta(hours=1))
+        assert summary.withdrawal_days == 2 and "2 release day(s) paid (in full or in part)" in summary.describe()
+        rows = {r.statement_id: r for r in session.scalars(select(StatementRow).where(StatementRow.owner_id == "LOC"))}
+        assert (rows["escrow-2026-10-19"].payment_status, rows["escrow-2026-10-19"].paid_at,
+                rows["escrow-2026-10-19"].payout_id) == ("PAID", first, "withdrawal-1")
+        assert (rows["escrow-2026-10-20"].payment_status, rows["escrow-2026-10-20"].paid_at) == ("PARTIALLY_PAID", None)
+        position = wallet_position(session, "LOC", SHOP)
+        assert [(k, d.paid, d.open) for k, d in position.days.items()] == [
+            ("escrow-2026-10-19", Decimal("300000"), Decimal("0")), ("escrow-2026-10-20", Decimal("20000"),
+                                                                     Decimal("30000"))]
+        booked = book_owner(session, "LOC", sources=("NBP",), now=first + timedelta(hours=1))
+        assert (booked.recognised, booked.settled) == (2, 1), booked.describe()  # the withdrawal nets 0: not booked
+        item = session.scalars(select(FxOpenItemRow).where(FxOpenItemRow.item_id == f"shopee:{SHOP}:escrow-2026-10-19")
+                               ).one()
+        # by hand (NBP's weekly mids): recognised 19 Oct at 14 Oct's 0.00015075 PLN/VND and 0.5833 PLN/CNY:
+        #   300,000 × 0.00015075 = 45.225 PLN ÷ 0.5833 = 77.5330… → 77.53 CNY;
+        # withdrawn 26 Oct, at 21 Oct's 0.00015030 and 0.5824: 45.09 PLN ÷ 0.5824 = 77.4210… → 77.42 CNY;
+        # realized 77.42 − 77.53 = −0.11 CNY
+        assert (item.carrying_amount, item.settled_on) == (Decimal("77.53"), date(2026, 10, 26))
+        cash = {line.line_type: line for line in session.scalars(select(FxJournalLineRow).where(
+            FxJournalLineRow.owner_id == "LOC", FxJournalLineRow.idem_key.like("%escrow-2026-10-19%")))}
+        assert (cash["CASH_IN"].amount, cash["FX_REALIZED"].amount) == (Decimal("77.42"), Decimal("0.11"))
+        assert cash["CASH_IN"].rate_source == "NBP"  # the rate source's rate of the withdrawal day, no batch ratio
+        open_item = session.scalars(select(FxOpenItemRow).where(
+            FxOpenItemRow.item_id == f"shopee:{SHOP}:escrow-2026-10-20")).one()
+        assert open_item.settled_on is None  # paid in part: still open in the books
+
+        # the next withdrawal pays the 30,000 left and 10,000 no release before it explains: an exception
+        write_settlement_records(session, _withdrawal(2, second, "40000"), "LOC")
+        session.flush()
+        assert mark_paid_by_withdrawals(session, "LOC") == 1
+        assert session.get(StatementRow, rows["escrow-2026-10-20"].id).payment_status == "PAID"
+        items = session.scalars(select(ExceptionItem).where(ExceptionItem.kind == "withdrawal_exceeds_open",
+                                                            ExceptionItem.status == "open")).all()
+        assert len(items) == 1 and items[0].queue == "settlement" and items[0].owner_id == "LOC"
+        assert "withdrawal-2" in items[0].reason and "10000 more than the release days before it" in items[0].reason
+        assert mark_paid_by_withdrawals(session, "LOC") == 0  # re-running changes nothing, raises nothing twice
+        assert count_by_kind(session, Filters(kind="settlement", status="open"))["withdrawal_exceeds_open"] == 1
+        booked = book_owner(session, "LOC", sources=("NBP",), now=second + timedelta(hours=1))
+        assert booked.settled == 1  # 20 Oct, paid on the 27th: 50,000 × 0.00015030 ÷ 0.5824 = 12.90 CNY
+        assert book_owner(session, "LOC", sources=("NBP",), now=second + timedelta(hours=1)).journal_lines == 0
+
+        # a release of 21 Oct synced late explains it: the exception closes, the day is paid by withdrawal-2
+        write_settlement_records(session, _day("2026-10-21", "D", "10000"), "LOC")
+        session.flush()
+        reconcile_owner(session, "LOC", now=second + timedelta(hours=2))
+        assert session.scalars(select(StatementRow).where(StatementRow.statement_id == "escrow-2026-10-21")).one(
+        ).payment_status == "PAID"
+        assert count_by_kind(session, Filters(kind="settlement", status="open")).get("withdrawal_exceeds_open") is None
+        position = wallet_position(session, "LOC", SHOP)
+        assert sum(d.paid for d in position.days.values()) == Decimal("360000") and all(
+            r.excess == 0 for r in position.withdrawals)
