@@ -34,8 +34,8 @@ def sandbox_directory(base_url: str) -> dict:
 
 def sandbox_truth(base_url: str, what: str = "logistics") -> dict:
     """A ground truth the sandbox publishes now: the logistics chain (``GET /_sandbox/truth/logistics``),
-    or ``orders``, ``settlements``, ``returns``."""
-    if what not in ("logistics", "orders", "settlements", "returns"):
+    or ``orders``, ``settlements``, ``returns``, ``payouts``."""
+    if what not in ("logistics", "orders", "settlements", "returns", "payouts"):
         raise ValueError(f"the sandbox publishes no truth named {what!r}")
     with httpx.Client(base_url=base_url, timeout=60) as client:
         reply = client.get(f"/_sandbox/truth/{what}")

@@ -13,7 +13,8 @@ and by the scheduled booking job.
   one was used (utilised for the receivable, idempotent), else at what payout batches actually paid
   for it when batches paid it (Shopee cross-border: their own conversion into the payout currency,
   then the rate source's rate of the day if that is not the book currency), else at the rate source's
-  rate of that day; the difference to the carrying amount is the realized gain or loss.
+  rate of that day (Shopee local shops' release days, paid by wallet withdrawals: the day of the
+  withdrawal that paid their last part); the difference to the carrying amount is the realized gain or loss.
 * Statements whose lines do not balance (an open ``statement_mismatch`` exception), or whose net is
   zero, are not booked; each skip is counted with its reason. Re-running books nothing twice (every
   item and journal line has a stable key).
