@@ -452,21 +452,30 @@ def _payout_verdict(engine, state, report: DemoReport, console: Console) -> None
     """Shopee release days (paid by cross-border batches or local wallet withdrawals) against the sandbox's
     ``/_sandbox/truth/payouts``, printed."""
     from platform_adapters.sandbox.app import truth_payouts
-    from aggregator.demo.verdict import PAYOUT_ASPECTS, THRESHOLD, payout_verdict
+    from aggregator.demo.verdict import PAYOUT_ASPECTS, payout_verdict
 
     verdict = report.payouts = payout_verdict(_stored_release_days(engine), truth_payouts(state))
-    table = Table("Shopee release days", "agree", "of", title=f"payouts vs the sandbox's ground truth, in release days "
-                  f"({verdict.true_days} true, {verdict.local_days} of local shops paid by wallet withdrawals, "
-                  f"{verdict.partial_days} of them paid in part; {verdict.stored_days} stored)")
-    for aspect in PAYOUT_ASPECTS:
-        table.add_row(aspect, str(verdict.aspects[aspect]), str(verdict.true_days))
+    _print_agreement(console, verdict, PAYOUT_ASPECTS, verdict.true_days, first="Shopee release days",
+                     whole="whole day", name="payout", unit="release days", title=(
+                         f"payouts vs the sandbox's ground truth, in release days ({verdict.true_days} true, "
+                         f"{verdict.local_days} of local shops paid by wallet withdrawals, {verdict.partial_days} "
+                         f"of them paid in part; {verdict.stored_days} stored)"))
+
+
+def _print_agreement(console: Console, verdict, aspects: tuple[str, ...], true: int, *, first: str, whole: str,  # noqa: ANN001
+                     name: str, unit: str, title: str) -> None:
+    """A verdict's agreeing items per aspect and its whole-item precision and recall, then its one-line verdict."""
+    from aggregator.demo.verdict import THRESHOLD
+
+    table = Table(first, "agree", "of", title=title)
+    for aspect in aspects:
+        table.add_row(aspect, str(verdict.aspects[aspect]), str(true))
     precision, recall = verdict.scores
-    table.add_row("whole day (precision / recall)", f"{precision:.4f}", f"{recall:.4f}")
+    table.add_row(f"{whole} (precision / recall)", f"{precision:.4f}", f"{recall:.4f}")
     console.print(table)
     failures = verdict.failures()
-    console.print("payout verdict against the sandbox's ground truth: " + (
-        f"release days agreeing: precision and recall at or above {THRESHOLD}" if not failures
-        else "; ".join(failures)))
+    console.print(f"{name} verdict against the sandbox's ground truth: " + (
+        f"{unit} agreeing: precision and recall at or above {THRESHOLD}" if not failures else "; ".join(failures)))
 
 
 def _stored_returns(engine) -> list[dict]:
@@ -487,16 +496,10 @@ def _stored_returns(engine) -> list[dict]:
 
 def _returns_verdict(engine, truth: list[dict], report: DemoReport, console: Console) -> None:
     """Every stored return and cancellation against the sandbox's ``/_sandbox/truth/returns``, printed."""
-    from aggregator.demo.verdict import RETURN_ASPECTS, THRESHOLD, returns_verdict
+    from aggregator.demo.verdict import RETURN_ASPECTS, returns_verdict
 
     verdict = report.returns = returns_verdict(_stored_returns(engine), truth)
-    table = Table("returns and cancellations", "agree", "of", title=f"returns vs the sandbox's ground truth, in "
-                  f"cases ({verdict.true_cases} true, {verdict.stored_cases} stored)")
-    for aspect in RETURN_ASPECTS:
-        table.add_row(aspect, str(verdict.aspects[aspect]), str(verdict.true_cases))
-    precision, recall = verdict.scores
-    table.add_row("whole case (precision / recall)", f"{precision:.4f}", f"{recall:.4f}")
-    console.print(table)
-    failures = verdict.failures()
-    console.print("returns verdict against the sandbox's ground truth: " + (
-        f"cases agreeing: precision and recall at or above {THRESHOLD}" if not failures else "; ".join(failures)))
+    _print_agreement(console, verdict, RETURN_ASPECTS, verdict.true_cases, first="returns and cancellations",
+                     whole="whole case", name="returns", unit="cases", title=(
+                         f"returns vs the sandbox's ground truth, in cases ({verdict.true_cases} true, "
+                         f"{verdict.stored_cases} stored)"))

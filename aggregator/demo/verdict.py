@@ -180,16 +180,25 @@ class ReturnsVerdict:
     @property
     def scores(self) -> tuple[float, float]:
         """(precision, recall) in cases; both 1.0 when neither side has any."""
-        precision = self.agreeing / self.stored_cases if self.stored_cases else float(not self.true_cases)
-        recall = self.agreeing / self.true_cases if self.true_cases else float(not self.stored_cases)
-        return precision, recall
+        return agreement_scores(self.agreeing, self.stored_cases, self.true_cases)
 
     def failures(self, threshold: float = THRESHOLD) -> list[str]:
-        precision, recall = self.scores
-        if precision >= threshold and recall >= threshold:
-            return []
-        return [f"returns: precision {precision:.4f}, recall {recall:.4f} in cases (below {threshold}); "
-                + "; ".join(self.differences[:5])]
+        return agreement_failures("returns", "cases", self.scores, self.differences, threshold)
+
+
+def agreement_scores(agreeing: int, stored: int, true: int) -> tuple[float, float]:
+    """(precision, recall) of ``agreeing`` items out of ``stored`` and ``true``; 1.0 when a side has none."""
+    return (agreeing / stored if stored else float(not true)), (agreeing / true if true else float(not stored))
+
+
+def agreement_failures(name: str, unit: str, scores: tuple[float, float], differences: list[str],
+                       threshold: float) -> list[str]:
+    """One line naming the first differences when precision or recall is below ``threshold``, else none."""
+    precision, recall = scores
+    if precision >= threshold and recall >= threshold:
+        return []
+    return [f"{name}: precision {precision:.4f}, recall {recall:.4f} in {unit} (below {threshold}); "
+            + "; ".join(differences[:5])]
 
 
 def _return_facets(case: dict) -> dict[str, object]:
@@ -200,6 +209,21 @@ def _return_facets(case: dict) -> dict[str, object]:
     return {"kind and order": (case["kind"], case["order_id"], case["owner_id"]), "status": case["status"],
             "lines and quantities": units, "refund": (refund, case.get("currency") if refund is not None else None),
             "disposition": case.get("disposition")}
+
+
+def _tally(verdict, aspects: tuple[str, ...], name: str, have: dict | None, want: dict) -> None:  # noqa: ANN001
+    """Count one true item on ``verdict``: not stored, wrong in the aspects named, or agreeing."""
+    if have is None:
+        verdict.differences.append(f"{name} not stored")
+        return
+    wrong = [aspect for aspect in aspects if have[aspect] != want[aspect]]
+    for aspect in aspects:
+        verdict.aspects[aspect] += aspect not in wrong
+    if wrong:
+        verdict.differences.append(f"{name} " + ", ".join(f"{aspect} {have[aspect]} (truth {want[aspect]})"
+                                                          for aspect in wrong))
+    else:
+        verdict.agreeing += 1
 
 
 def returns_verdict(stored: list[dict], truth: list[dict]) -> ReturnsVerdict:
@@ -214,18 +238,7 @@ def returns_verdict(stored: list[dict], truth: list[dict]) -> ReturnsVerdict:
     true_keys = set()
     for case in truth:
         true_keys.add(key(case))
-        want, got = _return_facets(case), mine.get(key(case))
-        if got is None:
-            verdict.differences.append(f"{':'.join(key(case))} not stored")
-            continue
-        wrong = [aspect for aspect in RETURN_ASPECTS if got[aspect] != want[aspect]]
-        for aspect in RETURN_ASPECTS:
-            verdict.aspects[aspect] += aspect not in wrong
-        if wrong:
-            verdict.differences.append(f"{':'.join(key(case))} " + ", ".join(
-                f"{aspect} {got[aspect]} (truth {want[aspect]})" for aspect in wrong))
-        else:
-            verdict.agreeing += 1
+        _tally(verdict, RETURN_ASPECTS, ":".join(key(case)), mine.get(key(case)), _return_facets(case))
     verdict.differences += [f"{':'.join(k)} stored but not in the truth" for k in sorted(set(mine) - true_keys)]
     return verdict
 
@@ -275,16 +288,10 @@ class PayoutVerdict:
 
     @property
     def scores(self) -> tuple[float, float]:
-        precision = self.agreeing / self.stored_days if self.stored_days else float(not self.true_days)
-        recall = self.agreeing / self.true_days if self.true_days else float(not self.stored_days)
-        return precision, recall
+        return agreement_scores(self.agreeing, self.stored_days, self.true_days)
 
     def failures(self, threshold: float = THRESHOLD) -> list[str]:
-        precision, recall = self.scores
-        if precision >= threshold and recall >= threshold:
-            return []
-        return [f"payouts: precision {precision:.4f}, recall {recall:.4f} in release days (below {threshold}); "
-                + "; ".join(self.differences[:5])]
+        return agreement_failures("payouts", "release days", self.scores, self.differences, threshold)
 
 
 def payout_verdict(stored: list[dict], truth: list[dict]) -> PayoutVerdict:
@@ -306,18 +313,7 @@ def payout_verdict(stored: list[dict], truth: list[dict]) -> PayoutVerdict:
         verdict.local_days += local
         verdict.partial_days += local and Decimal(str(day["paid"])) > 0 and Decimal(str(day["open"])) > 0
         got = mine.get(key(day))
-        if got is None:
-            verdict.differences.append(f"{':'.join(key(day))} not stored")
-            continue
-        want = facets(day, None if day.get("paid_at") is None else int(day["paid_at"]) // 86400)
-        have = facets(got, got.get("settled_on"))
-        wrong = [aspect for aspect in PAYOUT_ASPECTS if have[aspect] != want[aspect]]
-        for aspect in PAYOUT_ASPECTS:
-            verdict.aspects[aspect] += aspect not in wrong
-        if wrong:
-            verdict.differences.append(f"{':'.join(key(day))} " + ", ".join(
-                f"{aspect} {have[aspect]} (truth {want[aspect]})" for aspect in wrong))
-        else:
-            verdict.agreeing += 1
+        _tally(verdict, PAYOUT_ASPECTS, ":".join(key(day)), None if got is None else facets(got, got.get("settled_on")),
+               facets(day, None if day.get("paid_at") is None else int(day["paid_at"]) // 86400))
     verdict.differences += [f"{':'.join(k)} stored but not in the truth" for k in sorted(set(mine) - set(map(key, truth)))]
     return verdict

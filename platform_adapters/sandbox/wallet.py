@@ -97,24 +97,19 @@ def wallet_of(shop: WorldShop, settled: list[WorldOrder], now: int) -> Wallet:
             eligible = sorted((d for d in days.values() if d.day < at // DAY and d.open > 0), key=lambda d: d.day)
             if eligible:
                 newest = eligible[-1]
-                amount = sum((d.open for d in eligible), Decimal(0)) - (newest.open / 2).quantize(unit, ROUND_DOWN)
+                kept = (newest.open / 2).quantize(unit, ROUND_DOWN)  # what the seller leaves of the newest day
+                amount = sum((d.open for d in eligible), Decimal(0)) - kept
                 cancelled = not withdrawals
                 w = Withdrawal(_withdrawal_id(shop, len(withdrawals) + 1), at, amount,
                                Decimal(0) if cancelled else WITHDRAWAL_FEE.get(currency, Decimal(0)),
                                at + COMPLETES_AFTER, cancelled)
                 withdrawals.append(w)
-                if not cancelled and w.ends <= now:
-                    left = amount
-                    for d in eligible:
-                        part = min(left, d.open)
-                        if part <= 0:
-                            break
+                if not cancelled and w.ends <= now:  # by construction: every eligible day whole, the newest less kept
+                    w.pays = [(d.day, d.open - (kept if d is newest else 0)) for d in eligible]
+                    for d, (_day, part) in zip(eligible, w.pays, strict=True):
                         d.paid += part
                         d.paid_by.append(w.withdrawal_id)
-                        w.pays.append((d.day, part))
-                        left -= part
-                        if d.open == 0:
-                            d.paid_at = w.ends
+                        d.paid_at = w.ends if d.open == 0 else None
             at += WEEK
     for w in withdrawals:
         base = {"withdrawal_id": w.withdrawal_id, "withdrawal_type": "bank_transfer"}

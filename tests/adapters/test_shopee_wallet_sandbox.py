@@ -7,7 +7,7 @@ says — a cancelled withdrawal paying nothing, a day paid in part left open for
 run changes nothing."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 from urllib.parse import parse_qs
 
