@@ -138,8 +138,7 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
         report.orders_in_sandbox = len(truth_orders(sandbox.state))
         _settlements(engine, settings, sandbox.state, report, console)
         _returns_verdict(engine, sandbox_truth(sandbox.base_url, "returns")["returns"], report, console)
-        report.retries = retries
-        console.print(retries.line())
+        report.retries = retries  # printed once the sandbox's last call is made (the webhook step re-reads too)
         step("sync")
 
         console.rule("[bold]4. Logistics files (forwarder BL, customs, 3PL inbound/outbound, stock)")
@@ -177,6 +176,7 @@ def run_demo(settings: Settings, *, seed: int = 42, orders: int = 300, faults: s
         console.rule("[bold]6. Webhook pushes")
         _pushes(engine, vault, sandbox, report, console)
         report.orders_in_sandbox = len(truth_orders(sandbox.state))  # pushes may bring orders made since
+        console.print(retries.line())
         step("webhooks")
 
     console.rule("[bold]7. FX")
