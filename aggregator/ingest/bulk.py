@@ -339,7 +339,7 @@ def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
             cursor.execute(f"INSERT INTO {quote(AuditEntry.__tablename__)} ({', '.join(audit_columns)}) "
                            f"SELECT ?, ?, {audit_sql[0]}, 'create', "
                            f"{'s.owner_id' if 'owner_id' in new.columns else 'NULL'}, ?, {audit_sql[1]} "
-                           f"FROM {quote(table.name)} s WHERE s.id >= ? ORDER BY s.id", (at, entity, actor, ids[0]))
+                           f"FROM {quote(table.name)} s WHERE s.id >= ? ORDER BY s.id", (at, entity, actor, min(ids)))
     finally:
         cursor.close()
     return list(range(len(new.rows)))
