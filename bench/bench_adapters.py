@@ -16,11 +16,9 @@ fixtures, with 1–4 lines each and ids above 2**53.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import platform
-import random
 import sys
 import tempfile
 import time
@@ -42,8 +40,8 @@ from platform_adapters.lazada.mapping import map_order as map_lazada  # noqa: E4
 from platform_adapters.shopee.mapping import map_order as map_shopee  # noqa: E402
 from platform_adapters.tiktok.mapping import map_order as map_tiktok  # noqa: E402
 from context import cpu_model  # noqa: E402  (bench/ is the script's own folder)
+from tests.marketplace_payloads import payloads  # noqa: E402  (the same payloads as the write-path tests)
 
-FIXTURES = REPO / "tests" / "fixtures" / "marketplace"
 COMMIT_EVERY = 1000
 
 
@@ -58,54 +56,6 @@ def machine() -> str:
 
 def load() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def payloads(size: int, seed: int = 7) -> list[tuple[str, bytes]]:
-    """(platform, raw JSON bytes) for ``size`` orders, the way the APIs send them."""
-    rng = random.Random(seed)
-    shopee = json.loads((FIXTURES / "shopee" / "order_detail.json").read_text())
-    lazada = json.loads((FIXTURES / "lazada" / "order.json").read_text())
-    tiktok = json.loads((FIXTURES / "tiktok" / "order.json").read_text())
-    out = []
-    for n in range(size):
-        kind = ("shopee", "lazada", "tiktok")[n % 3]
-        lines = rng.randint(1, 4)
-        if kind == "shopee":
-            raw = copy.deepcopy(shopee)
-            raw["order_sn"] = f"2411{n:010d}"
-            raw["update_time"] = 1732410000 + n
-            items = []
-            for i in range(lines):
-                item = copy.deepcopy(shopee["item_list"][0])
-                item["model_id"] = 180000000000000000 + i
-                item["model_quantity_purchased"] = rng.randint(1, 3)
-                item["model_discounted_price"] = round(rng.uniform(5, 200), 2)
-                items.append(item)
-            raw["item_list"] = items
-            raw["total_amount"] = round(rng.uniform(10, 900), 2)
-            text_ = json.dumps(raw)  # floats, as Shopee sends them
-        elif kind == "lazada":
-            raw = copy.deepcopy(lazada)
-            raw["order_id"] = raw["order_number"] = 260000000000000000 + n
-            raw["order_items"] = []
-            for i in range(lines):
-                item = copy.deepcopy(lazada["order_items"][0])
-                item["order_item_id"] = 270000000000000000 + n * 4 + i
-                item["paid_price"] = f"{rng.uniform(5, 200):.2f}"
-                raw["order_items"].append(item)
-            text_ = json.dumps(raw)
-        else:
-            raw = copy.deepcopy(tiktok)
-            raw["id"] = str(577000000000000000 + n)
-            raw["line_items"] = []
-            for i in range(lines):
-                item = copy.deepcopy(tiktok["line_items"][0])
-                item["id"] = str(578000000000000000 + n * 4 + i)
-                item["sale_price"] = f"{rng.uniform(50, 2000):.2f}"
-                raw["line_items"].append(item)
-            text_ = json.dumps(raw)
-        out.append((kind, text_.encode()))
-    return out
 
 
 def map_one(kind: str, body: bytes):

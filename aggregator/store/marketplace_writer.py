@@ -13,29 +13,23 @@ from sqlalchemy.orm import Session
 from platform_adapters.canonical import Order, SettlementLine
 from aggregator.events.emitters import order_changes
 from aggregator.store.fingerprint import content_hash, record_hash
-from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow, SettlementLineRow, order_key
+from aggregator.store.gc_pause import gc_paused
+from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow, SettlementLineRow
+from aggregator.store.order_batch import settle
+from aggregator.store.order_rows import (
+    LINE_COLUMNS,
+    ORDER_COLUMNS,
+    PACKAGE_COLUMNS,
+    line_tuples,
+    order_row,
+    package_tuples,
+)
 from aggregator.store.prepared_insert import insert_rows
 from aggregator.store.upsert import UpsertOutcome, UpsertResult, upsert_many
 
 
 def order_values(order: Order, owner_id: str) -> dict:
-    return {
-        "owner_id": owner_id,
-        "platform": order.platform.value,
-        "shop_id": order.shop_id,
-        "order_id": order.order_id,
-        "status": order.status.value,
-        "raw_status": order.raw_status,
-        "currency": order.currency,
-        "total_amount": order.total_amount.amount if order.total_amount else None,
-        "shipping_fee": order.shipping_fee.amount if order.shipping_fee else None,
-        "buyer_country": order.buyer_country,
-        "ordered_at": order.created_at,
-        "paid_at": order.paid_at,
-        "source_updated_at": order.updated_at,
-        "order_key": order_key(order.platform.value, order.shop_id, order.order_id),
-        "content_hash": record_hash(order),
-    }
+    return dict(zip(ORDER_COLUMNS, order_row(order, owner_id)))
 
 
 ORDER_KEY = ("platform", "shop_id", "order_id")
@@ -49,8 +43,30 @@ def write_order(session: Session, order: Order, owner_id: str) -> UpsertResult:
 def write_orders(session: Session, orders: Sequence[Order], owner_id: str, *, prepared: bool = True
                  ) -> list[UpsertResult]:
     """Upsert many orders; lines and packages of created or changed orders are replaced as a whole.
-    ``prepared=False``: every insert through SQLAlchemy's Core (the reference the fast path is tested against)."""
-    values = [order_values(o, owner_id) for o in orders]
+
+    ``prepared`` (the default): new and unchanged orders are settled as typed tuples by
+    ``order_batch.settle``, the rest (stored but different, repeated keys) go through ``upsert_many``;
+    the collector pauses meanwhile (``gc_pause``: the batch allocates much and frees it all).
+    ``prepared=False``: everything through ``upsert_many`` and SQLAlchemy's Core (the reference the fast
+    path is tested against)."""
+    if not prepared:
+        return _upsert_orders(session, orders, [order_values(o, owner_id) for o in orders], owner_id, prepared=False)
+    with gc_paused():
+        rows = [order_row(o, owner_id) for o in orders]
+        results = settle(session, orders, rows, owner_id)
+        rest = [i for i, result in enumerate(results) if result is None]
+        if rest:
+            decided = _upsert_orders(session, [orders[i] for i in rest],
+                                     [dict(zip(ORDER_COLUMNS, rows[i])) for i in rest], owner_id, prepared=True)
+            for index, result in zip(rest, decided):
+                results[index] = result
+    return results  # type: ignore[return-value]
+
+
+def _upsert_orders(session: Session, orders: Sequence[Order], values: list[dict], owner_id: str, *, prepared: bool
+                   ) -> list[UpsertResult]:
+    """``upsert_many`` of the orders' header ``values``, their events, and the lines and packages of those
+    created or changed."""
     results = upsert_many(session, OrderRow, values, ORDER_KEY, hashed=True, prepared=prepared,
                           legacy_hash=lambda i: content_hash(orders[i]))
     order_changes(session, owner_id, values, results, prepared=prepared)  # live events, in this same transaction
@@ -70,26 +86,11 @@ def write_orders(session: Session, orders: Sequence[Order], owner_id: str, *, pr
 
 
 def _line_rows(pk: int, order: Order) -> list[dict]:
-    rows = []
-    for line in order.lines:
-        priced = line.unit_price or line.paid_amount
-        rows.append({
-            "order_pk": pk, "line_ref": line.line_ref, "seller_sku": line.seller_sku, "quantity": line.quantity,
-            "currency": priced.currency if priced else order.currency,
-            "unit_price": line.unit_price.amount if line.unit_price else None,
-            "paid_amount": line.paid_amount.amount if line.paid_amount else None,
-            "item_id": line.item_id, "model_id": line.model_id, "product_name": line.product_name,
-            "status": line.status.value if line.status else None, "raw_status": line.raw_status,
-            "package_id": line.package_id, "tracking_number": line.tracking_number,
-            "bundle_ref": line.bundle_ref, "bundle_sku": line.bundle_sku,
-        })
-    return rows
+    return [dict(zip(LINE_COLUMNS, row)) for row in line_tuples(pk, order)]
 
 
 def _package_rows(pk: int, order: Order) -> list[dict]:
-    return [{"order_pk": pk, "package_id": pkg.package_id, "tracking_number": pkg.tracking_number,
-             "carrier": pkg.carrier, "status": pkg.status, "line_refs": " ".join(pkg.line_refs)}
-            for pkg in order.packages]
+    return [dict(zip(PACKAGE_COLUMNS, row)) for row in package_tuples(pk, order)]
 
 
 def write_settlement_line(session: Session, line: SettlementLine, owner_id: str) -> UpsertResult:

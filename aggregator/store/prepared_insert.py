@@ -1,11 +1,12 @@
 """Many rows into one table through one prepared INSERT, without SQLAlchemy's per-statement bookkeeping.
 
-``executemany_sqlite`` sends typed tuples through sqlite3's ``executemany`` and ``executemany_postgresql``
-through psycopg's (pipelined: one round trip for the lot, one server-side prepared statement); each value
+``executemany_sqlite`` sends typed tuples through sqlite3's ``executemany``, ``executemany_postgresql``
+through psycopg's (pipelined: one round trip for the lot, one server-side prepared statement) and
+``copy_postgresql`` through one ``COPY … FROM STDIN`` (rows whose ids nobody needs back); each value
 goes through its column type's bind processor first (UTC text, exact decimal text, JSON), the
 conversion SQLAlchemy itself applies. The usual values take a shortcut that gives the same result
 (``converters``: an aware UTC datetime, a finite Decimal, JSON text serialised already).
-``insert_rows`` inserts dicts with either; ``insert_new`` (dicts) and ``insert_new_sqlite`` (tuples, on
+``insert_rows`` inserts dicts (SQLite: executemany; PostgreSQL: COPY); ``insert_new`` (dicts) and ``insert_new_sqlite`` (tuples, on
 a sqlite3 cursor) insert rows whose keys were found absent and answer each row's new id (None for a row
 another writer inserted meanwhile). ``python_defaults`` fills the columns a row leaves out that have a
 Python-side default.
@@ -113,6 +114,17 @@ def executemany_postgresql(cursor: Any, dialect: Any, table: Any, columns: list[
     cursor.executemany(_statement(dialect, table, columns, "%s"), converted_rows(dialect, table, columns, rows))
 
 
+def copy_postgresql(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple]) -> None:
+    """``rows`` (values in ``columns`` order) into ``table`` through one ``COPY … FROM STDIN`` on a psycopg
+    cursor: the same stored values as the INSERT (each value dumped by the same psycopg dumper, parsed
+    by the column's type), about a fifth of the client CPU of the pipelined executemany."""
+    quote = dialect.identifier_preparer.quote
+    with cursor.copy(f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN") as copy:
+        write = copy.write_row
+        for row in converted_rows(dialect, table, columns, rows):
+            write(row)
+
+
 def _with_defaults(table: Any, rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[tuple]]:
     defaults = python_defaults(table, rows[0])
     columns = [*rows[0], *defaults]
@@ -122,18 +134,30 @@ def _with_defaults(table: Any, rows: Sequence[Mapping[str, Any]]) -> tuple[list[
 
 def insert_rows(session: Session, table: Any, rows: list[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys, in the same order) into ``table`` through one prepared
-    executemany. Same stored values and defaults as SQLAlchemy's Core insert."""
+    executemany (SQLite) or one COPY (PostgreSQL). Same stored values and defaults as SQLAlchemy's Core insert."""
+    if rows:
+        insert_tuples(session, table, list(rows[0]), [tuple(row.values()) for row in rows])
+
+
+def insert_tuples(session: Session, table: Any, columns: list[str], rows: list[tuple]) -> None:
+    """``insert_rows`` for ``rows`` as tuples of the ``columns``' values (the columns' Python-side defaults
+    added)."""
     if not rows:
         return
     dialect = session.get_bind().dialect
     session.flush()  # rows the session holds go first, as they would before a Core statement
-    columns, tuples = _with_defaults(table, rows)
+    defaults = python_defaults(table, columns)
+    if defaults:
+        extra = tuple(defaults.values())
+        columns, tuples = [*columns, *defaults], [(*row, *extra) for row in rows]
+    else:
+        tuples = rows
     cursor = session.connection().connection.driver_connection.cursor()
     try:
         if dialect.name == "sqlite":
             executemany_sqlite(cursor, dialect, table, columns, tuples)
         elif dialect.name == "postgresql":
-            executemany_postgresql(cursor, dialect, table, columns, tuples)
+            copy_postgresql(cursor, dialect, table, columns, tuples)
         else:
             raise NotImplementedError(f"prepared inserts are implemented for sqlite and postgresql, not {dialect.name}")
     finally:
@@ -151,26 +175,35 @@ def insert_new(session: Session, table: Any, rows: list[Mapping[str, Any]], key:
         return []
     dialect = session.get_bind().dialect
     session.flush()
-    quote = dialect.identifier_preparer.quote
     columns, tuples = _with_defaults(table, rows)
-    conflict = f" ON CONFLICT ({', '.join(quote(c) for c in key)}) DO NOTHING"
     cursor = session.connection().connection.driver_connection.cursor()
     try:
         if dialect.name == "postgresql":
-            cursor.executemany(_statement(dialect, table, columns, "%s", conflict + " RETURNING id"),
-                               converted_rows(dialect, table, columns, tuples), returning=True)
-            ids: list[int | None] = []
-            while True:
-                row = cursor.fetchone()
-                ids.append(None if row is None else row[0])
-                if not cursor.nextset():
-                    break
-            return ids
+            return insert_new_postgresql(cursor, dialect, table, columns, tuples, key)
         if dialect.name != "sqlite":
             raise NotImplementedError(f"prepared inserts are implemented for sqlite and postgresql, not {dialect.name}")
         return insert_new_sqlite(cursor, dialect, table, columns, tuples, key)
     finally:
         cursor.close()
+
+
+def insert_new_postgresql(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple],
+                          key: Sequence[str]) -> list[int | None]:
+    """``insert_new`` on a psycopg cursor, for ``rows`` as tuples in ``columns`` order: a pipelined
+    executemany ``ON CONFLICT (key) DO NOTHING RETURNING id``, one result per row (None: the key was there)."""
+    if not rows:
+        return []
+    quote = dialect.identifier_preparer.quote
+    conflict = f" ON CONFLICT ({', '.join(quote(c) for c in key)}) DO NOTHING"
+    cursor.executemany(_statement(dialect, table, columns, "%s", conflict + " RETURNING id"),
+                       converted_rows(dialect, table, columns, rows), returning=True)
+    ids: list[int | None] = []
+    while True:
+        row = cursor.fetchone()
+        ids.append(None if row is None else row[0])
+        if not cursor.nextset():
+            break
+    return ids
 
 
 def insert_new_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple],

@@ -20,13 +20,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from aggregator.store.audit_json import BOOKKEEPING  # noqa: F401  (bookkeeping columns; imported from here too)
 from aggregator.store.jsonutil import encode_columns, to_jsonable
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.fingerprint import is_current
 from aggregator.store.prepared_insert import insert_new, insert_rows
 
-#: Bookkeeping columns never compared or audited.
-BOOKKEEPING = frozenset({"id", "first_seen_at", "stored_at", "created_at", "updated_at"})
 
 
 class UpsertOutcome(str, enum.Enum):
