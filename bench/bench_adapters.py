@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from aggregator.store.db import create_engine_for, normalise_url, upgrade_schema  # noqa: E402
+from aggregator.store.gc_pause import gc_paused  # noqa: E402
 from aggregator.store.marketplace_writer import order_values, write_order, write_orders  # noqa: E402
 from aggregator.store.models import OrderLineRow, OrderRow  # noqa: E402
 from platform_adapters.http.values import loads  # noqa: E402
@@ -70,21 +71,23 @@ def map_one(kind: str, body: bytes):
 def run_ours(engine, data, batched: bool = True) -> tuple[float, float, int]:
     """What a sync does with each page: map every order, then (as the framework does) write them in
     batches of ``COMMIT_EVERY`` inside a SAVEPOINT with ``write_orders``, or one SAVEPOINT per order
-    with ``write_order`` (the framework's fallback when a batch fails)."""
+    with ``write_order`` (the framework's fallback when a batch fails); the cyclic garbage collector
+    waits while a batch is mapped and written, as in the framework (``sync.framework._sync_window``)."""
     cpu0, wall0 = time.process_time(), time.perf_counter()
     created = 0
     session = Session(engine)
     try:
         for start in range(0, len(data), COMMIT_EVERY):
-            records = [map_one(kind, body).record for kind, body in data[start:start + COMMIT_EVERY]]
-            if batched:
-                with session.begin_nested():
-                    created += sum(r.outcome.value == "created" for r in write_orders(session, records, "bench"))
-            else:
-                for record in records:
+            with gc_paused():
+                records = [map_one(kind, body).record for kind, body in data[start:start + COMMIT_EVERY]]
+                if batched:
                     with session.begin_nested():
-                        created += write_order(session, record, "bench").outcome.value == "created"
-            session.commit()
+                        created += sum(r.outcome.value == "created" for r in write_orders(session, records, "bench"))
+                else:
+                    for record in records:
+                        with session.begin_nested():
+                            created += write_order(session, record, "bench").outcome.value == "created"
+                session.commit()
     finally:
         session.close()
     return time.process_time() - cpu0, time.perf_counter() - wall0, created

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.events.outbox import emit, emit_many
 from aggregator.owners.key_form import OwnerOfKey
+from aggregator.store.audit_json import json_objects
 from aggregator.store.jsonutil import encode_columns
 from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.sync import SyncRun
@@ -20,22 +21,32 @@ def order_changes(session: Session, owner_id: str, values: Sequence[dict[str, An
                   prepared: bool = True) -> None:
     """``order.created`` for new orders, ``order.status_changed`` for a changed status (from ``upsert_many``'s
     results, in the order of ``values``). Each event's data is serialised once, here (``prepared``: stored
-    through one prepared executemany, see ``emit_many``)."""
-    events = []
+    through one prepared executemany or COPY, see ``emit_many``)."""
+    events, created = [], []
     for row, result in zip(values, results):
         outcome = result.outcome.value
         if outcome == "created":
-            topic, extra = "order.created", {}
+            created.append(len(events))
+            events.append(tuple(row[name] for name in ORDER_EVENT))
         elif outcome == "updated" and "status" in result.changes:
-            topic, extra = "order.status_changed", {"previous_status": result.changes["status"][0]}
-        else:
-            continue
-        events.append({"owner_id": owner_id, "topic": topic,
-                       "key": f"{row['platform']}|{row['shop_id']}|{row['order_id']}",
-                       "data": encode_columns({"platform": row["platform"], "shop_id": row["shop_id"],
-                                               "order_id": row["order_id"], "status": row["status"],
-                                               "source_updated_at": row["source_updated_at"], **extra})})
+            events.append({"owner_id": owner_id, "topic": "order.status_changed",
+                           "key": f"{row['platform']}|{row['shop_id']}|{row['order_id']}",
+                           "data": encode_columns({**{name: row[name] for name in ORDER_EVENT},
+                                                   "previous_status": result.changes["status"][0]})})
+    for index, event in zip(created, orders_created(owner_id, [events[i] for i in created])):
+        events[index] = event
     emit_many(session, events, prepared=prepared)
+
+
+#: what an order's event tells (a status change adds ``previous_status``)
+ORDER_EVENT = ("platform", "shop_id", "order_id", "status", "source_updated_at")
+
+
+def orders_created(owner_id: str, orders: Sequence[tuple]) -> list[dict[str, Any]]:
+    """The ``order.created`` events of new orders given as ``ORDER_EVENT`` tuples, their data serialised
+    column by column (``audit_json.json_objects``: the text ``encode_columns`` writes)."""
+    return [{"owner_id": owner_id, "topic": "order.created", "key": f"{order[0]}|{order[1]}|{order[2]}", "data": data}
+            for order, data in zip(orders, json_objects(ORDER_EVENT, orders))]
 
 
 def run_finished(session: Session, run: SyncRun) -> None:

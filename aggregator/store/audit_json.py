@@ -3,11 +3,13 @@
 ``audit_entries`` builds each row's entity key, owner and changes column by column: each value's JSON
 text is made once per distinct instant and by the C string encoder otherwise, then put per row into one
 template, giving the text ``jsonutil.encode_columns`` gives for the row's values without the bookkeeping
-columns (a property test holds the two equal). Used by the import's batch writer
+columns (a property test holds the two equal); ``json_objects`` the same for any rows (the sync's
+``order.created`` events). Used by the import's batch writer
 (``aggregator.ingest.bulk``) and the sync's order batches (``aggregator.store.order_batch``).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
 from json.encoder import encode_basestring  # the C encoder json.dumps uses with ensure_ascii=False
@@ -28,13 +30,26 @@ def audit_entries(columns: list[str], rows: list[tuple], key: tuple[str, ...]) -
         return []
     cells = list(zip(*rows))
     audited = [i for i, name in enumerate(columns) if name not in BOOKKEEPING]
-    template = "{" + ", ".join(encode_basestring(columns[i]).replace("%", "%%") + ": %s" for i in audited) + "}"
-    changes = [EncodedJSON(template % parts) for parts in zip(*(_json_values(columns[i], cells[i]) for i in audited))]
+    changes = _objects([columns[i] for i in audited], [cells[i] for i in audited])
     # upsert.entity_key, column by column
     keys = ["|".join(parts) for parts in zip(*(["" if v is None else str(v) for v in cells[columns.index(k)]]
                                                for k in key))]
     owners = cells[columns.index("owner_id")] if "owner_id" in columns else [None] * len(rows)
     return list(zip(keys, owners, changes))
+
+
+def json_objects(columns: Sequence[str], rows: Sequence[tuple]) -> list[EncodedJSON]:
+    """Each row (values in ``columns`` order) as the JSON object ``encode_columns`` writes for
+    ``dict(zip(columns, row))``, built column by column like the audit entries."""
+    if not rows:
+        return []
+    return _objects(columns, list(zip(*rows)))
+
+
+def _objects(names: Sequence[str], cells: Sequence[tuple]) -> list[EncodedJSON]:
+    """The JSON objects of the rows whose values of ``names`` are ``cells`` (one tuple per name)."""
+    template = "{" + ", ".join(encode_basestring(name).replace("%", "%%") + ": %s" for name in names) + "}"
+    return [EncodedJSON(template % parts) for parts in zip(*(_json_values(n, c) for n, c in zip(names, cells)))]
 
 
 def _json_values(name: str, values: tuple) -> list[str]:

@@ -46,7 +46,8 @@ def write_orders(session: Session, orders: Sequence[Order], owner_id: str, *, pr
 
     ``prepared`` (the default): new and unchanged orders are settled as typed tuples by
     ``order_batch.settle``, the rest (stored but different, repeated keys) go through ``upsert_many``;
-    the collector pauses meanwhile (``gc_pause``: the batch allocates much and frees it all).
+    the cyclic garbage collector pauses meanwhile (``gc_pause``; the sync framework also pauses it while
+    the batch is pulled and mapped).
     ``prepared=False``: everything through ``upsert_many`` and SQLAlchemy's Core (the reference the fast
     path is tested against)."""
     if not prepared:

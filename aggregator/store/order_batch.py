@@ -15,12 +15,14 @@ The stored rows, audit entries and events are the ones the per-row path writes
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from aggregator.events.emitters import order_changes
+from aggregator.events.emitters import ORDER_EVENT, orders_created
+from aggregator.events.outbox import emit_many
 from aggregator.store.audit_json import audit_entries
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow
@@ -42,7 +44,6 @@ AUDIT_COLUMNS = ["at", "entity", "entity_key", "action", "owner_id", "actor", "c
 _TABLE = OrderRow.__table__
 _COLUMNS = list(ORDER_COLUMNS)
 _AT = {name: i for i, name in enumerate(ORDER_COLUMNS)}
-_EVENT = ("platform", "shop_id", "order_id", "status", "source_updated_at")  # what ``order_changes`` reads
 
 
 def settle(session: Session, orders: Sequence[Order], rows: list[tuple], owner_id: str) -> list[UpsertResult | None]:
@@ -143,9 +144,8 @@ def _insert(session: Session, cursor: Any, dialect: Any, orders: Sequence[Order]
     _many(many, cursor, dialect, AuditEntry.__table__, AUDIT_COLUMNS,
           [(now, "orders", key, "create", owner, "system", changes)
            for key, owner, changes in audit_entries(columns, created, KEY)])
-    picks = [_AT[name] for name in _EVENT]
-    order_changes(session, owner_id, [dict(zip(_EVENT, [row[i] for i in picks])) for row in created],
-                  [results[index] for index, _ in made], prepared=True)
+    picks = itemgetter(*(_AT[name] for name in ORDER_EVENT))
+    emit_many(session, orders_created(owner_id, list(map(picks, created))), prepared=True)
 
 
 def _many(many: Any, cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple]) -> None:

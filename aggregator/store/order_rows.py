@@ -24,7 +24,8 @@ def order_row(order: Order, owner_id: str) -> tuple:
     """The order's header values in ``ORDER_COLUMNS`` order, straight from the record."""
     platform = order.platform.value
     total, fee = order.total_amount, order.shipping_fee
-    return (owner_id, platform, order.shop_id, order.order_id, order.status.value, order.raw_status, order.currency,
+    # (an enum's ``_value_``: what ``.value`` answers, without the enum's descriptor on every call)
+    return (owner_id, platform, order.shop_id, order.order_id, order.status._value_, order.raw_status, order.currency,
             None if total is None else total.amount, None if fee is None else fee.amount, order.buyer_country,
             order.created_at, order.paid_at, order.updated_at, order_key(platform, order.shop_id, order.order_id),
             record_hash(order))
@@ -39,7 +40,7 @@ def line_tuples(pk: int, order: Order) -> list[tuple]:
         rows.append((pk, line.line_ref, line.seller_sku, line.quantity,
                      priced.currency if priced else order.currency, None if unit is None else unit.amount,
                      None if paid is None else paid.amount, line.item_id, line.model_id, line.product_name,
-                     None if line.status is None else line.status.value, line.raw_status, line.package_id,
+                     None if line.status is None else line.status._value_, line.raw_status, line.package_id,
                      line.tracking_number, line.bundle_ref, line.bundle_sku))
     return rows
 

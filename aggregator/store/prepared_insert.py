@@ -93,6 +93,9 @@ def converted_rows(dialect: Any, table: Any, columns: Sequence[str], rows: Seque
         if isinstance(table.c[columns[i]].type, UTCDateTime):  # equal instants convert alike
             done: dict = {}
             cells[i] = [done[v] if v in done else done.setdefault(v, process(v)) for v in cells[i]]
+        elif dialect.name == "sqlite" and isinstance(table.c[columns[i]].type, ExactDecimal):  # ``_fast``, inline
+            cells[i] = [None if v is None else format(v, "f") if type(v) is Decimal and v.is_finite() else process(v)
+                        for v in cells[i]]
         else:
             cells[i] = list(map(process, cells[i]))
     return list(zip(*cells))

@@ -25,6 +25,7 @@ from aggregator.logging_setup import redact_text
 from aggregator.events.emitters import run_finished
 from aggregator.jobs.lease import DEFAULT_TTL, Lease, LeaseHeld, LeaseLost, holder_id, take
 from aggregator.store.db import session_scope
+from aggregator.store.gc_pause import gc_paused
 from aggregator.exceptions_queue.writes import park
 from aggregator.store.models.sync import SyncCursor, SyncRun
 from aggregator.store.models.tenancy import ShopRow
@@ -206,20 +207,27 @@ def _sync_window(engine: Engine, shop: ShopRow, stream: str, puller: StreamPulle
                  position: datetime | None, on_record: Callable[[], None] | None, lease: Lease,
                  db_retry_seconds: float) -> datetime | None:
     """Write the window in batches; the last batch commits with the cursor. No transaction is open
-    while the puller is fetching (the generator is suspended during each write)."""
-    batch: list[Pulled] = []
-    for pulled in puller.pull(window):
-        if on_record:
-            on_record()
-        batch.append(pulled)
-        if len(batch) >= batch_size:
-            _commit_with_retry(engine, shop, stream, writer, batch_writer, batch, summary, lease, None,
-                               db_retry_seconds)
-            batch = []
+    while the puller is fetching (the generator is suspended during each write). The cyclic garbage
+    collector waits while a batch is pulled, mapped and written (``gc_paused``: the batch's records
+    stay alive until written, and the collector would otherwise walk them, and everything else the
+    process holds, again and again); it runs again between batches."""
+    pulled_records = iter(puller.pull(window))
+    size = max(batch_size, 1)
     new_position = window.end if position is None else max(position, window.end)
-    _commit_with_retry(engine, shop, stream, writer, batch_writer, batch, summary, lease, new_position,
-                       db_retry_seconds)
-    return new_position
+    while True:
+        with gc_paused():
+            batch: list[Pulled] = []
+            for pulled in pulled_records:
+                if on_record:
+                    on_record()
+                batch.append(pulled)
+                if len(batch) >= size:
+                    break
+            last = len(batch) < size  # the window is exhausted: this batch commits with the cursor
+            _commit_with_retry(engine, shop, stream, writer, batch_writer, batch, summary, lease,
+                               new_position if last else None, db_retry_seconds)
+        if last:
+            return new_position
 
 
 def _commit_with_retry(engine: Engine, shop: ShopRow, stream: str, writer: RecordWriter,

@@ -10,7 +10,7 @@ import pytest
 
 from aggregator.store.db import create_engine_for
 from aggregator.store.models import OrderRow
-from aggregator.store.prepared_insert import converters
+from aggregator.store.prepared_insert import converted_rows, converters
 
 DIALECTS = {"sqlite": create_engine_for("sqlite://").dialect,
             "postgresql": create_engine_for("postgresql+psycopg://postgres@127.0.0.1:5432/test").dialect}
@@ -48,3 +48,22 @@ def test_shortcuts_refuse_what_the_columns_refuse(name) -> None:
         fast(dialect, "total_amount")(Decimal("NaN"))
     with pytest.raises(TypeError):
         fast(dialect, "total_amount")(1.5)
+
+
+@pytest.mark.parametrize("name", sorted(DIALECTS))
+@given(rows=st.lists(st.tuples(st.one_of(st.none(), amounts, st.integers(-10**6, 10**6)), st.one_of(st.none(), moments)),
+                     max_size=12))
+def test_a_batch_converts_as_the_bind_processors_convert_each_value(name, rows) -> None:
+    """A batch's columns converted at once (amounts inline, equal instants once) are the values one by one."""
+    dialect = DIALECTS[name]
+    expected = [(general(dialect, "total_amount")(amount), general(dialect, "ordered_at")(moment))
+                for amount, moment in rows]
+    assert converted_rows(dialect, OrderRow.__table__, ["total_amount", "ordered_at"], rows) == expected
+
+
+@pytest.mark.parametrize("name", sorted(DIALECTS))
+def test_a_batch_refuses_what_the_column_refuses(name) -> None:
+    dialect = DIALECTS[name]
+    for bad, error in ((Decimal("NaN"), ValueError), (1.5, TypeError)):
+        with pytest.raises(error):
+            converted_rows(dialect, OrderRow.__table__, ["total_amount"], [(Decimal("1.5"),), (bad,)])

@@ -179,6 +179,35 @@ def test_batches_write_in_one_go_and_fall_back_to_find_the_culprit(engine, shop)
         assert (run.created, run.updated, run.failed, run.windows) == (3, 1, 1, 1)
 
 
+def test_the_collector_waits_while_a_batch_is_pulled_and_written(engine, shop) -> None:
+    """Batches of exactly ``batch_size`` (the last one empty, committing the cursor): the cyclic garbage
+    collector is off while each batch is pulled and written and on again between batches and after."""
+    import gc
+
+    seen = []
+
+    class Watching(ListPuller):
+        def pull(self, window: Window) -> Iterator[Pulled]:
+            for pulled in super().pull(window):
+                seen.append(("pull", gc.isenabled()))
+                yield pulled
+
+    def writer(session: Session, orders, owner_id: str):
+        from aggregator.store.marketplace_writer import write_orders
+        seen.append(("write", gc.isenabled(), len(orders)))
+        return write_orders(session, orders, owner_id)
+
+    records = [good(name, hours) for name, hours in (("A", 1), ("B", 2), ("C", 3), ("D", 4))]
+    summary = run_sync(engine, shop, "orders", Watching(records), write_order, batch_writer=writer, batch_size=2,
+                       since=START, until=START + timedelta(days=1), now=NOW)
+    assert gc.isenabled()
+    assert (summary.created, summary.windows, summary.status) == (4, 1, "succeeded")
+    assert seen == [("pull", False), ("pull", False), ("write", False, 2),
+                    ("pull", False), ("pull", False), ("write", False, 2)]
+    with session_scope(engine) as session:
+        assert session.get(SyncRun, summary.run_id).cursor_after == START + timedelta(days=1)
+
+
 def test_a_worker_whose_lease_was_taken_over_stops_without_writing(engine, shop) -> None:
     class Usurped(ListPuller):
         def pull(self, window: Window) -> Iterator[Pulled]:
