@@ -97,13 +97,23 @@ class Settlement:
 def settle(item: OpenItem, paid: Money, cash: Money, *, on: date, journal_id: str, idem_prefix: str,
            rate_source: str, rate_ref: str | None = None, accounts: FxAccounts = FxAccounts(),
            rounding: str = ROUND_HALF_UP) -> Settlement:
-    """Clear ``paid`` (foreign) of ``item`` against ``cash`` received (book currency, unrounded ok)."""
+    """Clear ``paid`` (foreign) of ``item`` against ``cash`` received (book currency, unrounded ok).
+
+    A part (``paid`` less than what is open) clears the carrying amount in proportion to the part,
+    ``carrying × paid ÷ original`` rounded to the book currency's minor unit with ``rounding``; the
+    ``remaining`` item keeps the rest of both, so the part that pays the last of an item clears exactly
+    what is left of its carrying amount (the rounding residue of the earlier parts lands on it). Pass
+    the remaining item of an earlier part (``after_parts``) to settle the next part: each part realizes
+    FX on its own share, against the carrying amount of the balance still open (IAS 21 §28).
+    A payable (negative item: a fee the platform takes at payment) is cleared the same way, with a
+    negative ``paid`` and ``cash`` (cash going out)."""
     if paid.currency != item.original.currency:
         raise CurrencyMismatch(f"item {item.item_id} is in {item.original.currency}, paid {paid.currency}")
     if cash.currency != item.carrying.currency:
         raise CurrencyMismatch(f"item {item.item_id} is carried in {item.carrying.currency}, cash {cash.currency}")
-    if paid.amount <= 0 or paid > item.original:
-        raise ValueError(f"item {item.item_id}: paid {paid} must be positive and at most {item.original}")
+    if paid.amount == 0 or (paid.amount > 0) != (item.original.amount > 0) or abs(paid) > abs(item.original):
+        raise ValueError(f"item {item.item_id}: paid {paid} must be non-zero, of the sign of {item.original} "
+                         "and at most it")
     if paid == item.original:
         cleared, remaining = item.carrying, None
     else:
@@ -123,6 +133,22 @@ def settle(item: OpenItem, paid: Money, cash: Money, *, on: date, journal_id: st
                                  "DERIVED", rate_ref, "realized exchange difference (debit = loss)"))
     journal = Journal(journal_id, on, item.carrying.currency, tuple(lines), rounding)
     return Settlement(journal, realized, cleared, remaining)
+
+
+def after_parts(item: OpenItem, paid: Money, cleared: Money) -> OpenItem | None:
+    """What is still open of ``item`` once parts paying ``paid`` (foreign) and clearing ``cleared`` (its
+    carrying amount, book currency) were settled; None when nothing is. Each part's ``Settlement``
+    gives the same through ``remaining``; this rebuilds it from what the stored journals say."""
+    if paid.is_zero() and cleared.is_zero():
+        return item
+    original, carrying = item.original - paid, item.carrying - cleared
+    if original.is_zero():
+        if not carrying.is_zero():
+            raise ValueError(f"item {item.item_id}: fully paid but {carrying} of its carrying amount is left")
+        return None
+    if (original.amount > 0) != (item.original.amount > 0):
+        raise ValueError(f"item {item.item_id}: parts paid {paid}, more than its {item.original}")
+    return replace(item, original=original, carrying=carrying)
 
 
 def period_bounds(period: str) -> tuple[date, date]:

@@ -1,6 +1,12 @@
-"""FX open items in the database: recognise receivables, settle them under a lock (realized FX),
-and run the month-end revaluation with its reversal (unrealized FX). Journals are stored line by
-line with a unique idempotency key, so re-running any step never books twice.
+"""FX open items in the database: recognise receivables, settle them under a lock or at the actual
+rate, whole or part by part (realized FX), and run the month-end revaluation with its reversal
+(unrealized FX). Journals are stored line by line with a unique idempotency key, so re-running any
+step never books twice.
+
+An item settled in parts keeps one row; what its parts paid and cleared is read back from their
+stored ``RECEIVABLE_CLEAR`` lines (``cleared_parts``), so the open remainder at any date is the item
+less the parts dated up to it: the next part settles against that remainder and a month-end
+revaluation revalues only it. ``settled_on`` is the day of the part that paid its last cent.
 """
 from __future__ import annotations
 
@@ -16,7 +22,8 @@ from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow, FxRevalu
 from aggregator.store.upsert import insert_for, write_audit
 from fx.convert import Converter
 from fx.gains import (
-    FxAccounts, OpenItem, Revaluation, Settlement, period_bounds, recognise, recognise_at_rate, revalue, settle,
+    FxAccounts, OpenItem, Revaluation, Settlement, after_parts, period_bounds, recognise, recognise_at_rate, revalue,
+    settle,
 )
 from fx.journal import Journal
 from fx.money import Money
@@ -47,6 +54,35 @@ def to_open_item(row: FxOpenItemRow) -> OpenItem:
     return OpenItem(row.item_id, row.account, Money(row.original_amount, row.original_currency),
                     Money(row.carrying_amount, row.book_currency), row.carrying_rate, row.recognised_on,
                     row.rate_source, row.rate_ref, row.rate_date)
+
+
+CLEAR = "RECEIVABLE_CLEAR"  # fx.gains.settle: the line clearing (part of) an item, rate_ref = the item's id
+
+
+def cleared_parts(session: Session, owner_id: str, item_ids: list[str], *,
+                  until: date | None = None) -> dict[str, tuple[Decimal, Decimal]]:
+    """Per item: (foreign amount paid, carrying amount cleared) by its stored settlements dated up to
+    ``until`` (all when None); items never settled are absent."""
+    found: dict[str, tuple[Decimal, Decimal]] = {}
+    for start in range(0, len(item_ids), 500):
+        # summed here, not by SQL: SQLite keeps exact decimals as text and would sum them as floats
+        query = select(FxJournalLineRow.rate_ref, FxJournalLineRow.original_amount, FxJournalLineRow.amount).where(
+            FxJournalLineRow.owner_id == owner_id, FxJournalLineRow.line_type == CLEAR,
+            FxJournalLineRow.rate_ref.in_(item_ids[start:start + 500]))
+        if until is not None:
+            query = query.where(FxJournalLineRow.journal_date <= until)
+        for item_id, original, amount in session.execute(query).all():
+            paid, cleared = found.get(item_id, (Decimal(0), Decimal(0)))
+            found[item_id] = (paid - original, cleared - amount)
+    return found
+
+
+def open_part(row: FxOpenItemRow, cleared: tuple[Decimal, Decimal] | None) -> OpenItem | None:
+    """The item's open remainder once ``cleared`` (``cleared_parts``) was paid; None when nothing is open."""
+    item = to_open_item(row)
+    if cleared is None:
+        return item
+    return after_parts(item, Money(cleared[0], item.original.currency), Money(cleared[1], item.carrying.currency))
 
 
 def recognise_receivable(session: Session, owner_id: str, item_id: str, amount: Money, *, book_currency: str,
@@ -99,17 +135,53 @@ def settle_with_lock(session: Session, owner_id: str, item_id: str, lock_id: str
 def settle_at_actual(session: Session, owner_id: str, item_id: str, cash: Money, *, on: date, reference: str,
                      rate_source: str = "ACTUAL", accounts: FxAccounts = FxAccounts(),
                      rounding: str = ROUND_HALF_UP) -> Settlement:
-    """Settle the whole open item at the rate actually obtained (``cash`` received in book currency)."""
+    """Settle what is open of the item at the rate actually obtained (``cash`` received in book currency)."""
+    result = settle_part_at_actual(session, owner_id, item_id, None, cash, on=on, reference=reference,
+                                   rate_source=rate_source, accounts=accounts, rounding=rounding)
+    assert result is not None  # a new reference on an open item: never booked before
+    return result
+
+
+class PartChanged(ValueError):
+    """A part is booked under a reference with another amount than it is asked to settle now."""
+
+
+def part_booked(session: Session, owner_id: str, item_id: str, reference: str) -> Decimal | None:
+    """The foreign amount the settlement of ``item_id`` under ``reference`` paid, None when not stored
+    (read from its clearing line's key)."""
+    found = session.scalars(select(FxJournalLineRow.original_amount).where(
+        FxJournalLineRow.owner_id == owner_id, FxJournalLineRow.idem_key == f"{reference}:{item_id}:AR")).first()
+    return None if found is None else -found
+
+
+def settle_part_at_actual(session: Session, owner_id: str, item_id: str, paid: Money | None, cash: Money, *,
+                          on: date, reference: str, rate_source: str = "ACTUAL",
+                          accounts: FxAccounts = FxAccounts(), rounding: str = ROUND_HALF_UP) -> Settlement | None:
+    """Settle ``paid`` (foreign; None: all that is open) of the item at the rate actually obtained (``cash``
+    in book currency), against the carrying amount of what its earlier parts left open; the part paying
+    the last of it closes it (``settled_on``). One journal per part, ``FX-{reference}:{item}``: a part
+    already booked under ``reference`` is not booked again (returns None); booked with another amount
+    than ``paid``, it is refused (``PartChanged``: stored journals are never rewritten silently)."""
     row = session.scalars(select(FxOpenItemRow).where(
         FxOpenItemRow.owner_id == owner_id, FxOpenItemRow.item_id == item_id).with_for_update()).first()
+    booked = None if row is None else part_booked(session, owner_id, item_id, reference)
+    if booked is not None:
+        if paid is not None and booked != paid.amount:
+            raise PartChanged(f"{reference} was booked as paying {booked} {paid.currency} of {item_id}, it now pays "
+                              f"{paid}; reverse that settlement by hand before booking it again")
+        return None
     if row is None or row.settled_on is not None:
         raise ItemNotOpen(f"receivable {item_id!r} of {owner_id!r} is not open")
-    item = to_open_item(row)
+    item = open_part(row, cleared_parts(session, owner_id, [item_id]).get(item_id))
+    if item is None:
+        raise ItemNotOpen(f"receivable {item_id!r} of {owner_id!r} is paid in full by its parts")
     key = f"{reference}:{item_id}"
-    result = settle(item, item.original, cash, on=on, journal_id=f"FX-{key}", idem_prefix=key,
-                    rate_source=rate_source, rate_ref=reference, accounts=accounts, rounding=rounding)
+    result = settle(item, item.original if paid is None else paid, cash, on=on, journal_id=f"FX-{key}",
+                    idem_prefix=key, rate_source=rate_source, rate_ref=reference, accounts=accounts,
+                    rounding=rounding)
     save_journal(session, owner_id, result.journal)
-    row.settled_on = on
+    if result.remaining is None:
+        row.settled_on = on
     session.flush()
     return result
 
@@ -148,10 +220,13 @@ def revalue_period(session: Session, owner_id: str, period: str, *, book_currenc
         FxOpenItemRow.owner_id == owner_id, FxOpenItemRow.book_currency == book_currency,
         FxOpenItemRow.recognised_on <= period_end,
         or_(FxOpenItemRow.settled_on.is_(None), FxOpenItemRow.settled_on > period_end))) if r.item_id not in done]
-    if not rows and runs:
+    # an item paid in part by the period end is revalued on what was still open of it then
+    cleared = cleared_parts(session, owner_id, [r.item_id for r in rows], until=period_end)
+    items = [item for item in (open_part(r, cleared.get(r.item_id)) for r in rows) if item is not None]
+    if not items and runs:
         return RevaluationOutcome(runs[-1], None, False, len(runs))
     sequence = len(runs) + 1
-    result = revalue([to_open_item(r) for r in rows], converter, period=period, book_currency=book_currency,
+    result = revalue(items, converter, period=period, book_currency=book_currency,
                      accounts=accounts, rounding=rounding, sequence=sequence)
     total = result.total.amount if result.total is not None else Decimal(0)
     run = FxRevaluationRun(owner_id=owner_id, period=period, book_currency=book_currency, sequence=sequence,

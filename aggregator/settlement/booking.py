@@ -13,8 +13,18 @@ and by the scheduled booking job.
   one was used (utilised for the receivable, idempotent), else at what payout batches actually paid
   for it when batches paid it (Shopee cross-border: their own conversion into the payout currency,
   then the rate source's rate of the day if that is not the book currency), else at the rate source's
-  rate of that day (Shopee local shops' release days, paid by wallet withdrawals: the day of the
-  withdrawal that paid their last part); the difference to the carrying amount is the realized gain or loss.
+  rate of that day; the difference to the carrying amount is the realized gain or loss.
+* **Parts.** A Shopee local shop's release day is paid by wallet withdrawals, possibly several
+  (``wallet.day_parts``): each withdrawal's part is settled on its own day at the rate source's rate of
+  that day, against the carrying amount of what was still open (one journal and one realized FX line per
+  part, ``FX-PAYOUT:withdrawal-<id>:<item>``); the part paying the last of the day closes its receivable,
+  and until then the open rest stays a receivable, revalued at month ends on its open amount. A day paid
+  by one withdrawal is booked exactly as before. (A day recognised under a lock is settled whole under the
+  lock once paid in full.)
+* **Withdrawal fees.** A withdrawal's fee (its ``withdrawal-…`` statement: a ``TRANSACTION_FEE`` line,
+  net −fee) is recognised as a fee expense against the receivable like any statement, then settled at
+  once by the withdrawal that paid it — the platform took it out of the money withdrawn — so it never
+  stays open as a payable. Other negative statements stay payable by the seller, unsettled.
 * Statements whose lines do not balance (an open ``statement_mismatch`` exception), or whose net is
   zero, are not booked; each skip is counted with its reason. Re-running books nothing twice (every
   item and journal line has a stable key).
@@ -30,9 +40,10 @@ from sqlalchemy.orm import Session
 
 from aggregator.fx_service.locks import list_locks
 from aggregator.fx_service.rates import load_rate_book
-from aggregator.fx_service.receivables import ItemNotOpen, settle_at_actual, settle_with_lock
+from aggregator.fx_service.receivables import ItemNotOpen, settle_at_actual, settle_part_at_actual, settle_with_lock
 from aggregator.fx_service.statements import StatementChanged, recognise_statement
 from aggregator.settlement.payouts import payout_received
+from aggregator.settlement.wallet import PLATFORM as WALLET_PLATFORM, WITHDRAWAL_PREFIX, DayPart, day_parts
 from aggregator.store.models.fx import FxOpenItemRow
 from aggregator.store.models.settlement import StatementRow
 from aggregator.tenancy import require_owner
@@ -47,7 +58,8 @@ class BookingSummary:
     owner_id: str
     book_currency: str = ""
     recognised: int = 0
-    settled: int = 0
+    settled: int = 0  # receivables closed (paid in full, or a withdrawal fee cleared)
+    parts: int = 0  # parts booked that left their receivable open (a release day paid in part)
     journal_lines: int = 0
     skipped: Counter = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
@@ -55,7 +67,8 @@ class BookingSummary:
     def describe(self) -> str:
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items()))
         return (f"{self.owner_id}: {self.recognised} statement(s) recognised, {self.settled} payout(s) settled, "
-                f"{self.journal_lines} journal line(s) in {self.book_currency}"
+                + (f"{self.parts} part payment(s) booked, " if self.parts else "")
+                + f"{self.journal_lines} journal line(s) in {self.book_currency}"
                 + (f"; not booked: {skipped}" if skipped else ""))
 
 
@@ -102,11 +115,18 @@ def book_owner(session: Session, owner_id: str, *, sources: tuple[str, ...] = ()
     book = load_rate_book(session, since=first, until=now.date())
     spot = Converter(book, _policy(sources, max_age_days, fallback=True))
     locks = list_locks(session, owner_id)
+    parts = day_parts(session, owner_id) if any(
+        s.platform == WALLET_PLATFORM and s.statement_id.startswith(WITHDRAWAL_PREFIX) for s in statements) else {}
     for row in statements:
         item = items.get(item_id_of(row))
         if item is None:
             item = _recognise(session, owner_id, row, owner.base_currency, spot, locks, summary)
-        if item is not None and item.settled_on is None and row.payment_status == "PAID" and row.paid_at:
+        if item is None or item.settled_on is not None:
+            continue
+        paid_by = parts.get((row.shop_id, row.statement_id)) if row.platform == WALLET_PLATFORM else None
+        if paid_by and item.rate_source != "LOCK":
+            _settle_parts(session, owner_id, item, paid_by, spot, summary)
+        elif row.payment_status == "PAID" and row.paid_at:
             _settle(session, owner_id, row, item, spot, summary)
     return summary
 
@@ -161,7 +181,7 @@ def _settle(session: Session, owner_id: str, row: StatementRow, item: FxOpenItem
             summary: BookingSummary) -> None:
     paid_on = row.paid_at.date()  # type: ignore[union-attr]
     original = Money(item.original_amount, item.original_currency)
-    if original.amount <= 0:
+    if original.amount <= 0 and not _withdrawal_fee(row):
         summary.skipped["negative statement (payable by the seller)"] += 1
         return
     try:
@@ -181,3 +201,39 @@ def _settle(session: Session, owner_id: str, row: StatementRow, item: FxOpenItem
     summary.settled += 1
     summary.journal_lines += len(result.journal.lines)
 
+
+
+def _withdrawal_fee(row: StatementRow) -> bool:
+    """A local shop's withdrawal (its own payout, paid): its net is the fee the platform took out of it."""
+    return (row.platform == WALLET_PLATFORM and row.statement_id.startswith(WITHDRAWAL_PREFIX)
+            and row.payout_id == row.statement_id)
+
+
+def _settle_parts(session: Session, owner_id: str, item: FxOpenItemRow, parts: list[DayPart], spot: Converter,
+                  summary: BookingSummary) -> None:
+    """Book each withdrawal's part of a release day not booked yet, in the order they paid it, at the rate
+    source's rate of its withdrawal's day (``settle_part_at_actual``: against the carrying amount of what
+    the earlier parts left open; the part paying the last of it closes the receivable). A part already
+    booked is skipped, so re-running books nothing twice. A booked part the allocation now sizes
+    differently (a release day stored late moved what an earlier withdrawal paid) stops the day's
+    booking with a problem naming both amounts; the stored journal is never rewritten."""
+    currency = item.original_currency
+    for part in parts:
+        paid_on = part.paid_at.date()
+        paid = Money(part.amount, currency)
+        try:
+            with session.begin_nested():
+                cash = spot.convert(paid, item.book_currency, paid_on)
+                result = settle_part_at_actual(session, owner_id, item.item_id, paid, cash.result, on=paid_on,
+                                               reference=f"PAYOUT:{part.withdrawal}", rate_source=cash.source)
+        except (RateNotFound, ItemNotOpen, ValueError) as exc:
+            summary.skipped["payout not settled"] += 1
+            summary.problems.append(f"{item.item_id} part paid by {part.withdrawal}: {exc}")
+            return
+        if result is None:
+            continue
+        if result.remaining is None:
+            summary.settled += 1
+        else:
+            summary.parts += 1
+        summary.journal_lines += len(result.journal.lines)

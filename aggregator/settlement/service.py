@@ -65,7 +65,7 @@ def reconcile_owner(session: Session, owner_id: str, *, full: bool = False,
     _check_statements(session, owner_id, full, now, summary)
     since = _since_last_run(session, owner_id, full)
     summary.statements_paid = mark_paid_by_payouts(session, owner_id, since=since)
-    summary.withdrawal_days = mark_paid_by_withdrawals(session, owner_id)
+    summary.withdrawal_days = mark_paid_by_withdrawals(session, owner_id, since=since)
     keys = _changed_orders(session, owner_id, since)
     for start in range(0, len(keys), CHUNK):
         _reconcile_orders(session, owner_id, keys[start:start + CHUNK], now, summary)

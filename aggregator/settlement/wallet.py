@@ -16,13 +16,20 @@ what the allocation says:
   settlement exception naming the withdrawal, the excess and the days it paid (cleared once later
   releases explain it).
 
-The whole shop is recomputed on each run from what is stored, so re-running changes nothing and a late
-release day takes its place in the order. Cross-border shops (no withdrawal statements) are left to
-``payouts.mark_paid_by_payouts``.
+A shop is recomputed whole from what is stored, so re-running changes nothing and a late release day
+takes its place in the order. Given ``since`` (the last run), only the shops with a release day or a
+withdrawal stored or changed since are recomputed: the allocation is a function of those rows alone, so
+a shop none of whose rows changed would come out the same. Cross-border shops (no withdrawal
+statements) are left to ``payouts.mark_paid_by_payouts``.
+
+``day_parts`` gives, per release day, the part each withdrawal paid of it, on that withdrawal's
+completion — booking realizes FX on each part at the rate of its own day (``booking``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,10 +55,25 @@ class WalletPosition:
     withdrawals: list[WithdrawalPosition]
 
 
-def _wallet_shops(session: Session, owner_id: str) -> list[str]:
-    return sorted(set(session.scalars(select(StatementRow.shop_id).where(
+@dataclass(frozen=True, slots=True)
+class DayPart:
+    """What one withdrawal paid of one release day, and when (its completion)."""
+
+    withdrawal: str
+    paid_at: datetime
+    amount: Decimal
+
+
+def _wallet_shops(session: Session, owner_id: str, since: datetime | None = None) -> list[str]:
+    shops = set(session.scalars(select(StatementRow.shop_id).where(
         StatementRow.owner_id == owner_id, StatementRow.platform == PLATFORM,
-        StatementRow.statement_id.like(WITHDRAWAL_PREFIX + "%")))))
+        StatementRow.statement_id.like(WITHDRAWAL_PREFIX + "%"))))
+    if since is not None and shops:
+        shops &= set(session.scalars(select(StatementRow.shop_id).where(
+            StatementRow.owner_id == owner_id, StatementRow.platform == PLATFORM, StatementRow.stored_at > since,
+            StatementRow.statement_id.like(WITHDRAWAL_PREFIX + "%") | StatementRow.statement_id.like(
+                DAY_PREFIX + "%"))))
+    return sorted(shops)
 
 
 def _rows(session: Session, owner_id: str, shop_id: str, prefix: str) -> list[StatementRow]:
@@ -75,11 +97,22 @@ def wallet_position(session: Session, owner_id: str, shop_id: str) -> WalletPosi
                      _rows(session, owner_id, shop_id, WITHDRAWAL_PREFIX))
 
 
-def mark_paid_by_withdrawals(session: Session, owner_id: str) -> int:
-    """Bring the owner's local shops' release days in line with their withdrawals; returns how many day
-    rows changed. Raises or clears each withdrawal's ``withdrawal_exceeds_open`` exception."""
-    changed = 0
+def day_parts(session: Session, owner_id: str) -> dict[tuple[str, str], list[DayPart]]:
+    """(shop, release day's statement id) → the parts withdrawals paid of it, in the order they paid them."""
+    parts: dict[tuple[str, str], list[DayPart]] = {}
     for shop_id in _wallet_shops(session, owner_id):
+        for result in wallet_position(session, owner_id, shop_id).withdrawals:
+            for day, amount in result.applied:
+                parts.setdefault((shop_id, day), []).append(DayPart(result.key, result.paid_at, amount))
+    return parts
+
+
+def mark_paid_by_withdrawals(session: Session, owner_id: str, *, since: datetime | None = None) -> int:
+    """Bring the owner's local shops' release days in line with their withdrawals; returns how many day
+    rows changed. Raises or clears each withdrawal's ``withdrawal_exceeds_open`` exception. ``since``:
+    only the shops with rows stored or changed since then (see the module's docstring); None: all."""
+    changed = 0
+    for shop_id in _wallet_shops(session, owner_id, since):
         days = _rows(session, owner_id, shop_id, DAY_PREFIX)
         withdrawals = _rows(session, owner_id, shop_id, WITHDRAWAL_PREFIX)
         position = _position(shop_id, days, withdrawals)

@@ -20,29 +20,8 @@ from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow, FxRateRow
 from aggregator.store.models.settlement import StatementRow
 from aggregator.store.models.tenancy import OwnerRow
-from fx.money import Money
-from platform_adapters.canonical import FeeCategory, Platform, SettlementLine, Statement
+from tests.settlement.wallet_records import SHOP, release_day as _day, withdrawal as _withdrawal
 
-SHOP = "L1"
-
-
-def _day(day: str, order: str, amount: str) -> list:
-    at = datetime.fromisoformat(day).replace(hour=10, tzinfo=timezone.utc)
-    sid = f"escrow-{day}"
-    return [Statement(platform=Platform.SHOPEE, shop_id=SHOP, statement_id=sid, currency="VND", issued_at=at,
-                      declared_total=Money.of(amount, "VND"), updated_at=at, payout=Money.of(amount, "VND")),
-            SettlementLine(platform=Platform.SHOPEE, shop_id=SHOP, statement_id=sid, transaction_id=f"{order}:rev",
-                           kind="REVENUE", amount=Money.of(amount, "VND"), occurred_at=at, order_id=order, updated_at=at)]
-
-
-def _withdrawal(number: int, at: datetime, amount: str) -> list:
-    sid = f"withdrawal-{number}"
-    return [Statement(platform=Platform.SHOPEE, shop_id=SHOP, statement_id=sid, currency="VND", issued_at=at,
-                      declared_total=Money.of("0", "VND"), updated_at=at, payout=Money.of(amount, "VND"),
-                      payment_status="PAID", payout_id=sid, paid_at=at),
-            SettlementLine(platform=Platform.SHOPEE, shop_id=SHOP, statement_id=sid, transaction_id=f"{sid}:withdrawn",
-                           kind=FeeCategory.PAYOUT.value, amount=-Money.of(amount, "VND"), occurred_at=at,
-                           updated_at=at, payout_id=sid)]
 
 
 def test_withdrawals_pay_release_days_oldest_first_and_settle_them_with_realized_fx(engine) -> None:
