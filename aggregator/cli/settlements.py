@@ -103,7 +103,8 @@ def statements_show(app: AppContext, owner_id: str, ref: str, fmt: str) -> None:
         fallback = f" (rate of {b['rate_date']})" if b["rate_date"] and b["rate_date"] != b["recognised_on"] else ""
         click.echo(f"booking: {b['original']} carried at {b['carrying']}, rate {b['rate']} {b['rate_source']} "
                    f"{b['rate_ref'] or ''}, recognised {b['recognised_on']}{fallback}"
-                   + (f", settled {b['settled_on']}" if b["settled_on"] else ", open"))
+                   + (f", settled {b['settled_on']}" if b["settled_on"] else ", open")
+                   + (f" {b['open']} (paid in part)" if not b["settled_on"] and b["open"] != b["original"] else ""))
         render(detail.journals, ("journal_id", "date", "lines", "book_currency"), "table")
 
 

@@ -114,6 +114,17 @@ def recognise_receivable(session: Session, owner_id: str, item_id: str, amount: 
     return row
 
 
+def open_amounts(session: Session, row: FxOpenItemRow) -> tuple[Money, Money]:
+    """(foreign amount, carrying amount) still open of the item now: all of it until a part is paid,
+    zero once settled."""
+    if row.settled_on is not None:
+        return Money.zero(row.original_currency), Money.zero(row.book_currency)
+    item = open_part(row, cleared_parts(session, row.owner_id, [row.item_id]).get(row.item_id))
+    if item is None:
+        return Money.zero(row.original_currency), Money.zero(row.book_currency)
+    return item.original, item.carrying
+
+
 def settle_with_lock(session: Session, owner_id: str, item_id: str, lock_id: str, *, now: datetime,
                      accounts: FxAccounts = FxAccounts(), rounding: str = ROUND_HALF_UP) -> Settlement:
     """Settle the whole open item by utilising the lock (key ``{lock}:{item}``) and book the realized FX."""

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from aggregator.fx_service.receivables import open_amounts
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow
 from aggregator.store.models.marketplace import SettlementLineRow
 from aggregator.store.models.settlement import ReconciliationRow, StatementRow
@@ -135,6 +136,8 @@ def get_statement(session: Session, owner_id: str | None, ref: str) -> Statement
                    "carrying": str(Money(item.carrying_amount, item.book_currency)), "rate": rate_text(item.carrying_rate),
                    "rate_source": item.rate_source, "rate_ref": item.rate_ref, "recognised_on": item.recognised_on,
                    "rate_date": item.rate_date, "settled_on": item.settled_on}
+        still_open, still_carried = open_amounts(session, item)  # less the parts paid so far
+        booking.update({"open": str(still_open), "open_carrying": str(still_carried)})
         journal_rows = session.execute(
             select(FxJournalLineRow.journal_id, FxJournalLineRow.journal_date, func.count(),
                    func.min(FxJournalLineRow.book_currency))

@@ -50,6 +50,9 @@ def test_locks_receivables_and_rates(money) -> None:
     assert _get(client, keys["other"], "/api/v1/fx/locks").json()["items"] == []
     mine = _get(client, keys["lumina"], "/api/v1/fx/receivables").json()["items"]
     assert len(mine) == 3 and {r["owner_id"] for r in mine} == {OWNER}
+    for r in mine:  # what is still open: all of it until paid (no part paid here), nothing once settled
+        assert (r["open_amount"], r["open_carrying"]) == ((r["original_amount"], r["carrying_amount"])
+                                                         if r["settled_on"] is None else ("0", "0"))
     assert len(_get(client, keys["lumina"], "/api/v1/fx/receivables", status="open").json()["items"]) == 1
     theirs = _get(client, keys["other"], "/api/v1/fx/receivables").json()["items"]
     assert [r["owner_id"] for r in theirs] == [OTHER]

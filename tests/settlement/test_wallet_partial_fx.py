@@ -14,8 +14,9 @@ from sqlalchemy import select
 from aggregator.exports import settlement as settlement_export
 from aggregator.exports.source import load_export_rows
 from aggregator.fx_service.rates import load_rate_book
-from aggregator.fx_service.receivables import revalue_period, to_open_item
+from aggregator.fx_service.receivables import open_amounts, revalue_period, to_open_item
 from aggregator.settlement.booking import book_owner
+from aggregator.settlement.queries import get_statement
 from aggregator.settlement.service import reconcile_owner
 from aggregator.settlement.wallet import mark_paid_by_withdrawals
 from aggregator.settlement.writer import write_settlement_records
@@ -78,6 +79,11 @@ def test_each_withdrawal_realizes_fx_on_its_part_at_its_own_days_rate(engine) ->
         assert first["CASH_IN"].journal_date == date(2026, 10, 26) and first["CASH_IN"].rate_source == "NBP"
         assert first["CASH_IN"].journal_id == f"FX-PAYOUT:withdrawal-1:{ITEM}"
 
+        # the open rest is what the statement's detail (CLI, API) and the receivables listing show
+        booking = get_statement(session, OWNER, f"shopee:{SHOP}:{DAY}").booking
+        assert (booking["open"], booking["open_carrying"], booking["settled_on"]) == ("200000 VND", "51.69 CNY", None)
+        assert open_amounts(session, item) == (Money.of("200000", "VND"), Money.of("51.69", "CNY"))
+
         # the October month end revalues the open 200,000 only, at 28 Oct's rates:
         # 200,000 × 0.000152 ÷ 0.58 = 52.4137… → 52.41 against its carrying 77.53 − 25.84 = 51.69: +0.72
         converter = Converter(load_rate_book(session), ConversionPolicy(allow_fallback=True, sources=("NBP",)))
@@ -94,6 +100,7 @@ def test_each_withdrawal_realizes_fx_on_its_part_at_its_own_days_rate(engine) ->
             Decimal("52.41"), Decimal("-51.69"), Decimal("-0.72"))
         session.refresh(item)
         assert item.settled_on == date(2026, 11, 2)
+        assert open_amounts(session, item) == (Money.zero("VND"), Money.zero("CNY"))
         clears = [line for line in _lines(session, f"%{ITEM}:AR") if line.line_type == "RECEIVABLE_CLEAR"]
         assert sum(line.amount for line in clears) == -item.carrying_amount  # the parts clear the whole, to the fen
         assert sum(line.original_amount for line in clears) == -Decimal("300000")

@@ -22,6 +22,7 @@ from aggregator.api.filters import known_value
 from aggregator.api.pagination import CursorPage, keyset_page
 from aggregator.api.schemas import DecimalStr
 from aggregator.fx_service.locks import to_domain
+from aggregator.fx_service.receivables import open_amounts
 from aggregator.store.models.fx import FxLockRow, FxOpenItemRow, FxRateRow
 from fx.locks import RateLock
 
@@ -94,6 +95,14 @@ class ReceivableOut(BaseModel):
     rate_source: str
     rate_ref: str | None
     settled_on: date | None
+    open_amount: DecimalStr  # what is still open of original_amount (less the parts paid; 0 once settled)
+    open_carrying: DecimalStr  # its carrying amount in book currency
+
+
+def _receivable(session: Session, row: FxOpenItemRow) -> ReceivableOut:
+    still_open, still_carried = open_amounts(session, row)
+    fields = {name: getattr(row, name) for name in ReceivableOut.model_fields if hasattr(row, name)}
+    return ReceivableOut(**fields, open_amount=still_open.amount, open_carrying=still_carried.amount)
 
 
 def _lock(owner_id: str, lock: RateLock, now: datetime) -> LockOut:
@@ -168,4 +177,4 @@ def receivables(principal: Principal = Depends(money_reader), session: Session =
         query = query.where(FxOpenItemRow.settled_on.is_not(None))
     return keyset_page(session, query, order=[FxOpenItemRow.id], kinds=(int,), cursor=cursor, limit=limit,
                        filters={"o": principal.owner_id, "s": status},
-                       out=lambda r: ReceivableOut.model_validate(r, from_attributes=True))
+                       out=lambda r: _receivable(session, r))
