@@ -13,6 +13,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from matching.keys import codes, normalize_code, normalize_sku, skus
@@ -113,15 +114,21 @@ class SkuCrosswalk:
         normalised = skus(raw_skus)
         if not self._canonical:
             return normalised
-        table = pd.DataFrame(
-            [(o, a, c) for (o, a), c in self._canonical.items()], columns=["_o", "_a", "_c"]
-        ).astype("string")
-        probe = pd.DataFrame({"_o": codes(owner_ids).to_numpy(), "_a": normalised.to_numpy()})
-        probe = probe.astype("string")
-        joined = probe.merge(table, on=["_o", "_a"], how="left", validate="many_to_one")
-        result = joined["_c"].fillna(joined["_a"])
-        result.index = raw_skus.index
+        # each distinct (owner, SKU) pair is looked up once: rows repeat a few thousand pairs
+        owner_codes, owners = pd.factorize(codes(owner_ids).astype("string"), use_na_sentinel=True)
+        sku_codes, names = pd.factorize(normalised, use_na_sentinel=True)
+        both = np.flatnonzero((owner_codes >= 0) & (sku_codes >= 0))
+        pairs, at = np.unique(owner_codes[both].astype(np.int64) * len(names) + sku_codes[both],
+                              return_inverse=True)
+        found = [self._canonical.get((owners[p // len(names)], names[p % len(names)])) for p in pairs.tolist()]
+        hit = np.array([c is not None for c in found], dtype=bool)
+        rows = both[hit[at]]
+        result = normalised.copy()
+        if len(rows):
+            result.iloc[rows] = pd.array([c for c in found if c is not None], dtype="string").take(
+                np.cumsum(hit)[at[hit[at]]] - 1)
         return result
+
 
 def _row_dict(row: CrosswalkRow) -> dict[str, str | None]:
     return {name: getattr(row, name) for name in CROSSWALK_COLUMNS}

@@ -247,6 +247,26 @@ def member(series: pd.Series, values) -> pd.Series:
     return pd.Series(found.astype(bool), index=series.index)
 
 
+def positions(keys: pd.Series, index) -> np.ndarray:
+    """Position of each of ``keys`` in ``index`` (string values; the first position of a repeated value),
+    -1 where it is absent; missing matches missing. Computed by Arrow's hash lookup (pandas' own
+    ``Index.get_indexer`` is slow on Arrow strings)."""
+    left = pa.array(pd.Series(keys).astype("string"))
+    right = pa.array(pd.Series(index).astype("string")).cast(left.type)
+    found = pc.index_in(left, value_set=right, skip_nulls=False).fill_null(-1)
+    return found.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def map_keys(keys: pd.Series, table: pd.Series) -> pd.Series:
+    """``keys.map(table)`` (same values, dtype, index and name) for string keys and a table with a unique
+    string index, found with ``positions``; any other dtype goes through ``Series.map``."""
+    if not (isinstance(keys.dtype, pd.StringDtype) and isinstance(table.index.dtype, pd.StringDtype)):
+        return keys.map(table)
+    at = positions(keys, table.index)
+    values = table.to_numpy() if isinstance(table.dtype, np.dtype) else table.array
+    return pd.Series(pd.api.extensions.take(values, at, allow_fill=True), index=keys.index, name=keys.name)
+
+
 def lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
     """``table[key]`` for every key (missing keys and missing values give NA), in the table's dtype.
 

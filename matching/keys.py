@@ -21,7 +21,10 @@ import math
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _SEPARATORS = r"[\s\-_./#:]+"
 _SKU_SEPARATORS = r"[\s_./\\:]+"
@@ -125,50 +128,55 @@ def _vectorise(series: pd.Series, fast, scalar) -> pd.Series:
         codes_, uniques = pd.factorize(text, use_na_sentinel=True)
         done = _vectorise(pd.Series(uniques, dtype="string"), fast, scalar)
         return pd.Series(done.array.take(codes_, allow_fill=True), index=series.index, dtype="string")
-    present = text.notna().to_numpy()
-    safe = text.str.fullmatch(_PRINTABLE_ASCII).fillna(False).astype(bool).to_numpy()
-    slow = present & ~safe
-    if (present & safe).any():
+    # Arrow compute on the column's own storage (no pandas wrapper per step, no masked writes)
+    values = pa.chunked_array(pa.array(text)) if len(text) else pa.chunked_array([], pa.large_string())
+    present = pc.is_valid(values)
+    safe = pc.match_substring_regex(values, "^(" + _PRINTABLE_ASCII + ")$")
+    if pc.any(pc.and_(present, safe)).as_py():
         # the fast path runs over the whole column (missing stays missing) and the few other values are
-        # put in after: no filtered copy of the column and no masked write of every value
-        done = fast(text.str.upper().str.strip(" "))
-        out = done.mask(done == "")
+        # put in after: no filtered copy of the column
+        done = fast(pc.utf8_trim(pc.utf8_upper(values), characters=" "))
+        out = pc.if_else(pc.equal(done, ""), pa.scalar(None, done.type), done)
     else:
-        out = pd.Series(pd.NA, index=series.index, dtype="string")
+        out = pa.nulls(len(values), pa.large_string())
+    slow = pc.and_(present, pc.invert(safe)).to_numpy(zero_copy_only=False)
     if slow.any():
-        rest = text[slow]
-        codes_, uniques = pd.factorize(rest)
-        mapped = pd.array([scalar(u) for u in uniques], dtype="string")
-        out[slow] = mapped[codes_]
-    return out
+        at = np.flatnonzero(slow)
+        codes_, uniques = pd.factorize(text.iloc[at])
+        mapped = pa.array([scalar(u) for u in uniques], pa.large_string()).take(pa.array(codes_))
+        fixed = np.zeros(len(values), dtype=np.int64)
+        fixed[at] = np.arange(len(at))
+        out = pc.if_else(pa.array(slow), pc.take(mapped, pa.array(fixed)), out)
+    result = pd.arrays.ArrowStringArray(pa.chunked_array(out).cast(pa.large_string()))
+    return pd.Series(result, index=series.index, dtype="string")
 
 
-def _fast_strip_zeros(text: pd.Series) -> pd.Series:
-    numeric = text.str.fullmatch(r"[0-9]+").fillna(False).astype(bool)
-    stripped = text.str.lstrip("0")
-    stripped = stripped.mask(stripped == "", "0")
-    return text.mask(numeric, stripped)
+def _fast_strip_zeros(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    numeric = pc.match_substring_regex(text, "^([0-9]+)$")
+    stripped = pc.utf8_ltrim(text, characters="0")
+    stripped = pc.if_else(pc.equal(stripped, ""), "0", stripped)
+    return pc.if_else(pc.fill_null(numeric, False), stripped, text)
 
 
-def _fast_order_id(text: pd.Series) -> pd.Series:
-    text = text.str.replace(r"[ \-_./#:]+", "", regex=True)
-    prefixed = text.str.match(r"(?:ORDER(?:NO|ID)?|NO)[0-9]").fillna(False).astype(bool)
-    if prefixed.any():
-        text = text.mask(prefixed, text.str.replace(r"^(?:ORDERNO|ORDERID|ORDER|NO)", "", regex=True))
+def _fast_order_id(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    text = pc.replace_substring_regex(text, r"[ \-_./#:]+", "")
+    prefixed = pc.fill_null(pc.match_substring_regex(text, "^((?:ORDER(?:NO|ID)?|NO)[0-9])"), False)
+    if pc.any(prefixed).as_py():
+        text = pc.if_else(prefixed, pc.replace_substring_regex(text, "^(?:ORDERNO|ORDERID|ORDER|NO)", ""), text)
     return _fast_strip_zeros(text)
 
 
-def _fast_tracking(text: pd.Series) -> pd.Series:
-    return _fast_strip_zeros(text.str.replace(r"[ \-_./#:]+", "", regex=True))
+def _fast_tracking(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    return _fast_strip_zeros(pc.replace_substring_regex(text, r"[ \-_./#:]+", ""))
 
 
-def _fast_sku(text: pd.Series) -> pd.Series:
-    text = text.str.replace(r"[ _./\\:]+", "-", regex=True)
-    return text.str.replace(r"-{2,}", "-", regex=True).str.strip("-")
+def _fast_sku(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    text = pc.replace_substring_regex(text, r"[ _./\\:]+", "-")
+    return pc.utf8_trim(pc.replace_substring_regex(text, "-{2,}", "-"), characters="-")
 
 
-def _fast_code(text: pd.Series) -> pd.Series:
-    return text.str.replace(" ", "", regex=False)
+def _fast_code(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.replace_substring(text, " ", "")
 
 
 def order_ids(series: pd.Series) -> pd.Series:

@@ -18,10 +18,11 @@ import pandas as pd
 
 from matching.allocation import allocate_fifo
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import join_key, member
+from matching.frames import join_key, map_keys, member
 from matching.linker import LINK_COLUMNS, active_shipments, empty_links
 
 CONFIDENCE = {"exact": 1.0, "manual": 1.0, "rule:receipt_line": 1.0, "rule:fifo": 0.9}
+_CONFIDENCE = pd.Series(CONFIDENCE, dtype="float64")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def _links(step: str, frame: pd.DataFrame, left: str, right: str, qty: str, meth
         "left_key": frame[left].astype("string"), "right_key": frame[right].astype("string"),
         "qty": pd.to_numeric(frame[qty]).fillna(0).astype("int64"), "method": method,
     })
-    out["confidence"] = out["method"].map(CONFIDENCE).astype("float64")
+    out["confidence"] = map_keys(out["method"], _CONFIDENCE).astype("float64")
     return out[LINK_COLUMNS]
 
 
@@ -108,7 +109,7 @@ def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: 
     drawn = pd.concat([named_links[["right_key", "qty"]], man_links[["right_key", "qty"]]
                        if not man_links.empty else None]).groupby("right_key")["qty"].sum()
     lots = lot_table.copy()
-    lots["drawn"] = lots["lot_key"].map(drawn).fillna(0).astype("int64")
+    lots["drawn"] = map_keys(lots["lot_key"], drawn).fillna(0).astype("int64")
     lots["left"] = (lots["capacity"] - lots["drawn"]).clip(lower=0)
     over_named = lots[lots["drawn"] > lots["capacity"]].assign(excess=lambda f: f["drawn"] - f["capacity"])
 
@@ -128,8 +129,8 @@ def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: 
     if not links.empty and not lot_table.empty:
         # only the violating links are copied (with their times), not every link
         lot_times = pd.to_datetime(lot_table.set_index("lot_key")["received_at"], utc=True)
-        shipped = pd.to_datetime(links["left_key"].map(ship_times), utc=True)
-        received = pd.to_datetime(links["right_key"].map(lot_times), utc=True)
+        shipped = pd.to_datetime(map_keys(links["left_key"], ship_times), utc=True)
+        received = pd.to_datetime(map_keys(links["right_key"], lot_times), utc=True)
         early = (shipped < received).to_numpy()
         timeline = links.loc[early, where].assign(shipped=shipped[early], received=received[early])
     else:

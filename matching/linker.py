@@ -20,7 +20,7 @@ import pandas as pd
 
 from matching.allocation import allocate_fifo
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import member, sort_rows
+from matching.frames import map_keys, member, positions, sort_rows
 
 LINK_COLUMNS = ["step", "owner_id", "partition", "left_key", "right_key", "qty", "method", "confidence"]
 STEP = "order_shipment"
@@ -29,6 +29,12 @@ CONFIDENCE = {
     "rule:tracking": 0.9, "rule:tracking_sku": 0.9, "fuzzy": 0.75,
 }
 CANCELLED = {"CANCELLED", "CANCELED"}
+# how a shipment line found its order -> the link's method (linked by line ref, by SKU), as lookup tables
+_BY_REF = pd.Series({"order_id": "exact", "package": "rule:package", "tracking": "rule:tracking", "fuzzy": "fuzzy"},
+                    dtype="str")
+_BY_SKU = pd.Series({"order_id": "rule:order_sku", "package": "rule:package_sku", "tracking": "rule:tracking_sku",
+                     "fuzzy": "fuzzy"}, dtype="str")
+_CONFIDENCE = pd.Series(CONFIDENCE, dtype="float64")
 SHIPPED_ORDER_STATUSES = {"SHIPPED", "DELIVERED", "COMPLETED", "RETURNING", "RETURNED", "LOST"}  # goods left the warehouse
 
 
@@ -197,8 +203,7 @@ def _link_lines(ol: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
     exact = pd.DataFrame({
         "step": STEP, "owner_id": by_ref["owner_id"], "partition": by_ref["o_partition"],
         "left_key": by_ref["left_key"], "right_key": by_ref["key"], "qty": by_ref["qty"].astype("int64"),
-        "method": by_ref["via"].map({"order_id": "exact", "package": "rule:package",
-                                     "tracking": "rule:tracking", "fuzzy": "fuzzy"}),
+        "method": map_keys(by_ref["via"], _BY_REF),
     })
     is_rest = found & ~member(ship["key"], by_ref["key"]).to_numpy()
     rest = ship.loc[is_rest, ["owner_id", "order_key", "sku_c", "key", "line_no", "wms_outbound_no", "qty", "via"]]
@@ -207,7 +212,7 @@ def _link_lines(ol: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
     used = used.groupby("left_key")["qty"].sum()
     wanted = ol[member(ol["order_key"], rest["order_key"])]  # only orders a shipment line still needs
     supply = wanted[["owner_id", "order_key", "sku_c", "key", "line_ref_n", "qty"]].copy()
-    supply["cap"] = (supply["qty"] - supply["key"].map(used).fillna(0).astype("int64")).clip(lower=0)
+    supply["cap"] = (supply["qty"] - map_keys(supply["key"], used).fillna(0).astype("int64")).clip(lower=0)
     alloc, short = allocate_fifo(
         rest.drop(columns="via"), supply.rename(columns={"key": "left_key"}),
         group=["owner_id", "order_key", "sku_c"], demand_id="key", supply_id="left_key",
@@ -216,13 +221,12 @@ def _link_lines(ol: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
     by_sku = pd.DataFrame({
         "step": STEP, "owner_id": alloc["owner_id"],
         # typed as the order lines' partition even when nothing is allocated (an empty lookup is untyped)
-        "partition": alloc["left_key"].map(wanted.set_index("key")["partition"]).astype(ol["partition"].dtype),
+        "partition": map_keys(alloc["left_key"], wanted.set_index("key")["partition"]).astype(ol["partition"].dtype),
         "left_key": alloc["left_key"], "right_key": alloc["key"], "qty": alloc["qty"].astype("int64"),
-        "method": alloc["key"].map(via).map({"order_id": "rule:order_sku", "package": "rule:package_sku",
-                                             "tracking": "rule:tracking_sku", "fuzzy": "fuzzy"}),
+        "method": map_keys(map_keys(alloc["key"], via), _BY_SKU),
     })
     links = pd.concat([exact, by_sku], ignore_index=True)
-    links["confidence"] = links["method"].map(CONFIDENCE).astype("float64")
+    links["confidence"] = map_keys(links["method"], _CONFIDENCE).astype("float64")
     # pairs are unique: a shipment line is linked either by its line ref or by SKU, and the allocation
     # already sums each (shipment line, order line) pair
     over = short.rename(columns={"key": "shipment_key"})
@@ -239,7 +243,7 @@ def _exceptions(dup: pd.DataFrame, ol: pd.DataFrame, links: pd.DataFrame, leftov
     """The order rung's exceptions; ``dup``: the further copies of repeated order line keys."""
     # units linked to each order line (``ol`` has one row per key): summed by position, and only the
     # exception rows get the column (no copy of every order line)
-    at = pd.Index(ol["key"]).get_indexer(links["left_key"])
+    at = positions(links["left_key"], ol["key"])
     hit = at >= 0
     linked = np.bincount(at[hit], weights=links["qty"].to_numpy()[hit], minlength=len(ol)).astype(np.int64)
     shipped_status = ol["order_status"].isin(SHIPPED_ORDER_STATUSES).fillna(False).astype(bool).to_numpy()
