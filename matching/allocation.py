@@ -72,7 +72,11 @@ def allocate_fifo(
     d_start = d_end - d_q
     s_start = s_end - s_q
 
-    points = np.unique(np.concatenate((d_start, d_end, s_start, s_end)))
+    # the four arrays are each sorted (groups laid end to end), so a stable sort merges four runs; then the
+    # distinct values (what np.unique gives, without its hash table)
+    points = np.sort(np.concatenate((d_start, d_end, s_start, s_end)), kind="stable")
+    if len(points):
+        points = points[np.concatenate(([True], points[1:] != points[:-1]))]
     left, right = points[:-1], points[1:]
     di = np.searchsorted(d_end, left, side="right")
     si = np.searchsorted(s_end, left, side="right")

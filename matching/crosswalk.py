@@ -118,8 +118,8 @@ class SkuCrosswalk:
         owner_codes, owners = pd.factorize(codes(owner_ids).astype("string"), use_na_sentinel=True)
         sku_codes, names = pd.factorize(normalised, use_na_sentinel=True)
         both = np.flatnonzero((owner_codes >= 0) & (sku_codes >= 0))
-        pairs, at = np.unique(owner_codes[both].astype(np.int64) * len(names) + sku_codes[both],
-                              return_inverse=True)
+        at, pairs = pd.factorize(owner_codes[both].astype(np.int64) * len(names) + sku_codes[both])
+        owners, names = owners.tolist(), names.tolist()  # Python strings (an Arrow Index is slow per value)
         found = [self._canonical.get((owners[p // len(names)], names[p % len(names)])) for p in pairs.tolist()]
         hit = np.array([c is not None for c in found], dtype=bool)
         rows = both[hit[at]]

@@ -118,6 +118,30 @@ def empty(kind: str) -> pd.DataFrame:
     return conform(kind, pd.DataFrame(columns=[*required, *optional]))
 
 
+_STRING_COLUMNS = {"left_key", "right_key", "step", "sku", "sku_group", "hs_code", "line_ref", "order_id",
+                   "order_line_ref", "tracking_number", "shipper", "consignee", "incoterm", "currency", "country",
+                   "product_name", "description", "box_range", "invoice_value", "invoice_currency"}
+
+
+def _coerce(column: str, values: pd.Series) -> pd.Series:
+    """One column in the contract's type (normalised codes and document numbers)."""
+    if column in TIME_COLUMNS:
+        return pd.to_datetime(values, utc=True, errors="coerce")
+    if column in INT_COLUMNS:
+        return pd.to_numeric(values, errors="coerce").fillna(0).astype("int64")
+    if column in _DOCUMENT_COLUMNS:
+        return _map_unique(values, identifiers.normalize_document_number)
+    if column == "container_no":
+        return _map_unique(values, identifiers.normalize_container_number)
+    if column in _CODE_COLUMNS:
+        return keys.codes(values)
+    if column == "po_numbers":
+        return _po_lists(values)
+    if column in _STRING_COLUMNS:
+        return values.astype("string")
+    return values
+
+
 def conform(kind: str, frame: pd.DataFrame | None) -> pd.DataFrame:
     """Check required columns, add missing optional ones, coerce types; returns a new frame."""
     required, optional = CONTRACT[kind]
@@ -127,27 +151,15 @@ def conform(kind: str, frame: pd.DataFrame | None) -> pd.DataFrame:
     if missing:
         raise FrameContractError(f"frame {kind!r} lacks required column(s) {missing}")
     out = frame.copy()
+    for column in out.columns:
+        out[column] = _coerce(column, out[column])
+    # an absent optional column is missing everywhere: one missing value is coerced and repeated (the same
+    # column as coercing a column of missing values, without converting it row by row)
+    repeat = np.zeros(len(out), dtype=np.intp)
     for column in optional:
         if column not in out.columns:
-            out[column] = pd.NA
-    for column in out.columns:
-        if column in TIME_COLUMNS:
-            out[column] = pd.to_datetime(out[column], utc=True, errors="coerce")
-        elif column in INT_COLUMNS:
-            out[column] = pd.to_numeric(out[column], errors="coerce").fillna(0).astype("int64")
-        elif column in _DOCUMENT_COLUMNS:
-            out[column] = _map_unique(out[column], identifiers.normalize_document_number)
-        elif column == "container_no":
-            out[column] = _map_unique(out[column], identifiers.normalize_container_number)
-        elif column in _CODE_COLUMNS:
-            out[column] = keys.codes(out[column])
-        elif column == "po_numbers":
-            out[column] = _po_lists(out[column])
-        elif column in ("left_key", "right_key", "step", "sku", "sku_group", "hs_code", "line_ref",
-                        "order_id", "order_line_ref", "tracking_number", "shipper", "consignee",
-                        "incoterm", "currency", "country", "product_name", "description", "box_range",
-                        "invoice_value", "invoice_currency"):
-            out[column] = out[column].astype("string")
+            one = _coerce(column, pd.Series([pd.NA], dtype=object))
+            out[column] = pd.Series(one.array.take(repeat), index=out.index)
     return out.reset_index(drop=True)
 
 

@@ -97,16 +97,13 @@ def _manual_links(manual: pd.DataFrame, order_part: pd.Series, ship: pd.DataFram
 
 def _resolve_orders(orders: pd.DataFrame, ship: pd.DataFrame) -> pd.DataFrame:
     """Add ``order_key`` and ``via`` (order_id, package, tracking, fuzzy) to each shipment line."""
-    ship["order_key"] = pd.Series(pd.NA, index=ship.index, dtype="string")
-    ship["via"] = pd.Series(pd.NA, index=ship.index, dtype="string")
-    known = orders[["owner_id", "order_key"]].drop_duplicates()
-
     direct_key = (ship["platform"].fillna("") + "|" + ship["shop_id"].fillna("") + "|"
                   + ship["order_id_n"].fillna("")).astype("string")
-    hit = member(ship["owner_id"] + "|" + direct_key, known["owner_id"] + "|" + known["order_key"]) & ship[
-        "order_id_n"].notna()
-    ship.loc[hit, "order_key"] = direct_key[hit]
-    ship.loc[hit, "via"] = "order_id"
+    hit = (member(ship["owner_id"] + "|" + direct_key, orders["owner_id"] + "|" + orders["order_key"])
+           & ship["order_id_n"].notna()).to_numpy()
+    # whole columns at once (a masked write into an Arrow string column copies it)
+    ship["order_key"] = direct_key.where(hit)
+    ship["via"] = pd.Series(np.where(hit, "order_id", None), index=ship.index, dtype="string")
 
     for column, order_column, via in (("package_id", "package_id", "package"),
                                       ("tracking_n", "tracking_n", "tracking")):
