@@ -97,11 +97,8 @@ _DOCUMENT_COLUMNS = {"mbl_no", "hbl_no", "awb_no", "doc_number", "master_doc_num
 def _map_unique(series: pd.Series, function) -> pd.Series:
     """Apply a scalar normaliser once per distinct value; empty results become missing."""
     codes_, uniques = pd.factorize(series.astype("string"), use_na_sentinel=True)
-    mapped = pd.array([function(str(u)) or pd.NA for u in uniques], dtype="string")
-    out = pd.Series(pd.NA, index=series.index, dtype="string")
-    present = codes_ >= 0
-    out[present] = mapped[codes_[present]]
-    return out
+    mapped = pd.array([function(str(u)) or pd.NA for u in uniques.tolist()], dtype="string")
+    return pd.Series(mapped.take(codes_, allow_fill=True), index=series.index, dtype="string")
 
 
 # receipt statuses (normalised by the warehouse adapters, or the 3PL's raw Qimen ones) of a receipt
@@ -277,6 +274,13 @@ def map_keys(keys: pd.Series, table: pd.Series) -> pd.Series:
     at = positions(keys, table.index)
     values = table.to_numpy() if isinstance(table.dtype, np.dtype) else table.array
     return pd.Series(pd.api.extensions.take(values, at, allow_fill=True), index=keys.index, name=keys.name)
+
+
+def rows_where(frame: pd.DataFrame, mask) -> pd.DataFrame:
+    """``frame[mask]``; when every row is kept, a shallow copy instead of a copy of every column (columns
+    added to it do not reach ``frame``)."""
+    mask = np.asarray(mask, dtype=bool)
+    return frame.copy(deep=False) if mask.all() else frame[mask]
 
 
 def lookup(keys: pd.Series, table: pd.Series) -> pd.Series:

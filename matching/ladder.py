@@ -18,7 +18,7 @@ import pandas as pd
 
 from matching.allocation import allocate_fifo
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import join_key, map_keys, member
+from matching.frames import join_key, map_keys, member, rows_where
 from matching.linker import LINK_COLUMNS, active_shipments, empty_links
 
 CONFIDENCE = {"exact": 1.0, "manual": 1.0, "rule:receipt_line": 1.0, "rule:fifo": 0.9}
@@ -95,7 +95,7 @@ def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: 
         man_links = man.assign(owner_id=man["right_key"].str.split("|").str[0],
                                partition="wh|" + man["right_key"].str.split("|").str[:2].str.join("|"))
         man_links = _links(step, man_links, "left_key", "right_key", "qty", "manual")
-    s = s[~member(s["key"], man["left_key"])]
+    s = rows_where(s, ~member(s["key"], man["left_key"]))
 
     lots_by_id = lot_table[["owner_id", "warehouse_code", "lot_id", "lot_key", "sku_c", "received_at"]]
     named = s[s["lot_id"].notna()].merge(lots_by_id.rename(columns={"sku_c": "lot_sku",
@@ -113,7 +113,7 @@ def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: 
     lots["left"] = (lots["capacity"] - lots["drawn"]).clip(lower=0)
     over_named = lots[lots["drawn"] > lots["capacity"]].assign(excess=lambda f: f["drawn"] - f["capacity"])
 
-    demand = s[~member(s["key"], named_ok["key"])]
+    demand = rows_where(s, ~member(s["key"], named_ok["key"]))
     alloc, short = allocate_fifo(
         demand[["owner_id", "warehouse_code", "sku_c", "key", "ship_time", "qty", "partition"]],
         lots[["owner_id", "warehouse_code", "sku_c", "lot_key", "received_at", "left"]],

@@ -20,7 +20,7 @@ import pandas as pd
 
 from matching.allocation import allocate_fifo
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import map_keys, member, positions, sort_rows
+from matching.frames import map_keys, member, positions, rows_where, sort_rows
 
 LINK_COLUMNS = ["step", "owner_id", "partition", "left_key", "right_key", "qty", "method", "confidence"]
 STEP = "order_shipment"
@@ -44,7 +44,7 @@ def empty_links() -> pd.DataFrame:
 
 
 def active_shipments(shipments: pd.DataFrame) -> pd.DataFrame:
-    return shipments[~shipments["status"].isin(CANCELLED).fillna(False).astype(bool)]
+    return rows_where(shipments, ~shipments["status"].isin(CANCELLED).fillna(False).astype(bool))
 
 
 # the columns this rung reads (and its exceptions quote): the rest of a prepared frame is not copied along
@@ -71,7 +71,7 @@ def link_orders(orders: pd.DataFrame, shipments: pd.DataFrame, manual: pd.DataFr
     ol, dup = first_rows(orders)
     order_part = ol.set_index("key")["partition"]
     manual_links = _manual_links(manual_step, order_part, ship)
-    auto = ship[~member(ship["key"], manual_step["right_key"])]
+    auto = rows_where(ship, ~member(ship["key"], manual_step["right_key"]))
 
     resolved = _resolve_orders(orders, auto)
     links, leftovers = _link_lines(ol, resolved, manual_links)
