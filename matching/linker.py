@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from matching.allocation import allocate_fifo
 from matching.exceptions import Reason, combine, make_exceptions
@@ -184,6 +186,26 @@ def _fuzzy_orders(orders: pd.DataFrame, ship: pd.DataFrame, todo: pd.DataFrame) 
     return pd.Series(found, dtype="string")
 
 
+def _by_line_ref(probe: pd.DataFrame, ol: pd.DataFrame) -> pd.DataFrame:
+    """The inner join of ``probe`` (shipment lines with an order key and a line ref) with ``ol`` on (order key,
+    line ref), in ``probe``'s order, with the order line's ``left_key`` and ``o_partition``. An order line's
+    key is its order key and line ref joined by ``|`` (unique in ``ol``), so the join is a lookup of that key;
+    the parts are compared as well, in case an id holds a ``|``."""
+    at = positions(probe["order_key"] + "|" + probe["line_ref_n"], ol["key"])
+    rows = np.flatnonzero(at >= 0)
+    found = at[rows]
+    same = np.ones(len(rows), dtype=bool)
+    for column in ("order_key", "line_ref_n"):
+        mine = pa.array(probe[column].iloc[rows].reset_index(drop=True))
+        theirs = pa.array(ol[column].iloc[found].reset_index(drop=True))
+        same &= pc.fill_null(pc.equal(mine, theirs), False).to_numpy(zero_copy_only=False)
+    rows, found = rows[same], found[same]
+    out = probe.iloc[rows].reset_index(drop=True)
+    out["left_key"] = ol["key"].iloc[found].reset_index(drop=True)
+    out["o_partition"] = ol["partition"].iloc[found].reset_index(drop=True)
+    return out
+
+
 def _link_lines(ol: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Link resolved shipment lines to order lines (``ol``: the first row of each order line key); return
@@ -193,10 +215,7 @@ def _link_lines(ol: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
     taken from ``ship`` itself."""
     found = ship["order_key"].notna().to_numpy()
     with_ref = found & ship["line_ref_n"].notna().to_numpy()
-    by_ref = ship.loc[with_ref, ["owner_id", "order_key", "line_ref_n", "key", "qty", "via"]].merge(
-        ol[["order_key", "line_ref_n", "key", "partition"]].rename(
-            columns={"key": "left_key", "partition": "o_partition"}),
-        on=["order_key", "line_ref_n"], how="inner")
+    by_ref = _by_line_ref(ship.loc[with_ref, ["owner_id", "order_key", "line_ref_n", "key", "qty", "via"]], ol)
     exact = pd.DataFrame({
         "step": STEP, "owner_id": by_ref["owner_id"], "partition": by_ref["o_partition"],
         "left_key": by_ref["left_key"], "right_key": by_ref["key"], "qty": by_ref["qty"].astype("int64"),
