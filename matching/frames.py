@@ -251,7 +251,7 @@ def member(series: pd.Series, values) -> pd.Series:
 
     Missing values are never members."""
     left = pa.array(pd.Series(series).astype("string"))
-    right = pa.array(pd.Series(values).astype("string").dropna().unique())
+    right = pa.array(pd.Series(values).astype("string").dropna())  # Arrow's set lookup takes repeats as they are
     found = pc.is_in(left, value_set=right).to_numpy(zero_copy_only=False)
     return pd.Series(found.astype(bool), index=series.index)
 
