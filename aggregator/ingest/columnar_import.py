@@ -30,7 +30,7 @@ from typing import Any
 from aggregator.ingest import bulk
 from aggregator.ingest.bulk import NewRows, StoreError, stored_hashes
 from aggregator.ingest.tabular_import import TabularRun, _key_hash
-from platform_adapters.tabular.columnar import ROW_SEPARATOR, columns_of, flagged_rows, span_hashes
+from platform_adapters.tabular.columnar import ROW_SEPARATOR, columns_of, flagged_rows, short_columns, span_hashes
 from platform_adapters.tabular.rows import CanonicalRow
 
 
@@ -85,14 +85,16 @@ class ColumnarReader:
         """One chunk's rows: ``cells`` one tuple per row, or (None and) ``by_index`` one list per column."""
         run = self.run
         run.summary.rows_read += len(lines)
+        facts = getattr(by_index, "facts", None)  # (``columnar.FileColumns``: true of any of its rows)
         if cells is None:
             kept, cells = run.repeats.kept_columns(lines, by_index)
         else:
             kept = run.repeats.kept(lines, cells)
         if len(kept) < len(lines):
             lines, cells, by_index = [lines[i] for i in kept], [cells[i] for i in kept], None
-        columns, plain = columns_of(cells, run.columns.indexes, run.columns.defaults, by_index)
-        flagged = flagged_rows(columns, run.max_chars, plain)
+        columns, plain = columns_of(cells, run.columns.indexes, run.columns.defaults, by_index, facts)
+        flagged = flagged_rows(columns, run.max_chars, plain,
+                               short_columns(run.columns.indexes, run.columns.defaults, facts, run.max_chars))
         fed, owners = self._attribute(columns, lines, flagged)
         if len(fed) < len(lines):
             columns = {c: [col[i] for i in fed] for c, col in columns.items()}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from platform_adapters.canonical.identifiers import clean_text
@@ -30,14 +31,35 @@ RAW_HASH_FORMAT = 1
 _EDGE_SPACE = re.compile(r"\x00\s|\s\x00")
 
 
+@dataclass(frozen=True)
+class ColumnFacts:
+    """What a reader found out about a column of the file over a chunk's rows (or more rows: both facts
+    stay true of any of them), so ``columns_of`` and ``flagged_rows`` need not look at the text again.
+    ``plain_csv`` finds them with Arrow's compute kernels."""
+
+    plain: bool  # every cell printable ASCII, without a space at its edges nor a doubled space
+    longest: int  # at least the length of its longest cell
+
+
+class FileColumns(list):
+    """A chunk's cells as one list per column of the file, with what the reader found out about each
+    column (``facts``, one ``ColumnFacts`` per column)."""
+
+    def __init__(self, columns: Iterable[list[str]], facts: list[ColumnFacts]) -> None:
+        super().__init__(columns)
+        self.facts = facts
+
+
 def columns_of(rows: Sequence[tuple[str, ...]] | None, indexes: dict[str, int], defaults: dict[str, str],
-               by_index: Sequence[Sequence[str]] | None = None) -> tuple[dict[str, list[str]], set[str]]:
+               by_index: Sequence[Sequence[str]] | None = None,
+               facts: Sequence[ColumnFacts] | None = None) -> tuple[dict[str, list[str]], set[str]]:
     """The canonical columns of ``rows`` (cell tuples as read): what ``ColumnMap.row`` gives for each
     row, as one list per column (trimmed text; a column's default where its cell is empty or absent);
     and the columns found ``plain`` while trimming them (each column's text is looked over once here, and
     ``flagged_rows`` and ``clean_column`` take the answer instead of looking again). ``by_index``: the
     same cells as one list per column of the file, when the reader has them so (``rows`` may then be
-    None: every row has a cell in each of those columns)."""
+    None: every row has a cell in each of those columns). ``facts``: what the reader knows of each
+    column of the file (``ColumnFacts``); a column it knows plain is kept as it is without a look."""
     if rows is None:
         assert by_index is not None
         count = len(by_index[0]) if by_index else 0
@@ -62,7 +84,10 @@ def columns_of(rows: Sequence[tuple[str, ...]] | None, indexes: dict[str, int], 
                                     [row[index] if index < len(row) else "" for row in rows])
         else:
             texts = cells[index] if cells is not None else [row[index] for row in rows]
-        texts, is_plain = _trimmed(texts)
+        if facts is not None and index < len(facts) and facts[index].plain:
+            texts, is_plain = list(texts), True
+        else:
+            texts, is_plain = _trimmed(texts)
         default = defaults.get(column)
         if default:
             out[column] = [text or default for text in texts]
@@ -89,10 +114,12 @@ def _trimmed(texts: Sequence[str]) -> tuple[list[str], bool]:
     return [text.strip() for text in texts], False
 
 
-def flagged_rows(columns: dict[str, Sequence[str]], max_chars: int, plain: Collection[str] = ()) -> set[int]:
+def flagged_rows(columns: dict[str, Sequence[str]], max_chars: int, plain: Collection[str] = (),
+                 short: Collection[str] = ()) -> set[int]:
     """Rows holding a control character (other than tab, LF, CR) or a cell longer than ``max_chars``:
     one look over each column's joined text (printable text holds no control character; nor does a
-    column in ``plain``), row by row only where it finds something."""
+    column in ``plain``), row by row only where it finds something. ``short``: columns known to hold no
+    cell longer than ``max_chars`` (``short_columns``)."""
     flagged: set[int] = set()
     for name, column in columns.items():
         if not column:
@@ -100,9 +127,18 @@ def flagged_rows(columns: dict[str, Sequence[str]], max_chars: int, plain: Colle
         if (name not in plain and not "".join(column).isprintable()
                 and CONTROL_RE.search("\n".join(column)) is not None):
             flagged.update(i for i, text in enumerate(column) if CONTROL_RE.search(text) is not None)
-        if max(map(len, column)) > max_chars:
+        if name not in short and max(map(len, column)) > max_chars:
             flagged.update(i for i, text in enumerate(column) if len(text) > max_chars)
     return flagged
+
+
+def short_columns(indexes: dict[str, int], defaults: dict[str, str], facts: Sequence[ColumnFacts] | None,
+                  max_chars: int) -> set[str]:
+    """The canonical columns (``columns_of``) that ``facts`` show hold no cell longer than ``max_chars``."""
+    if facts is None:
+        return set()
+    return {column for column, index in indexes.items()
+            if index < len(facts) and facts[index].longest <= max_chars and len(defaults.get(column, "")) <= max_chars}
 
 
 def _plain(column: Sequence[str]) -> bool:

@@ -14,6 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from platform_adapters.tabular.columnar import ColumnFacts, FileColumns
 
 _BLOCK = 1 << 20
 
@@ -88,7 +91,8 @@ def _plain_lines(text: bytes, lines: list[bytes], sep: bytes, counts: set[int]) 
 def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
                   chunk_rows: int) -> Iterator[tuple[list[int], list[list[str]]]]:
     """The non-blank data rows of plain ``path``: per chunk of ``chunk_rows`` rows their physical lines
-    and their cells as one list per column (``first_line``: the line of the first data row)."""
+    and their cells as one list per column, with each column's ``ColumnFacts`` (``first_line``: the line
+    of the first data row)."""
     import pyarrow as pa  # imported lazily: only plain CSV imports use it
     import pyarrow.csv as pacsv
 
@@ -107,11 +111,13 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
         line = first_line
         lines: list[int] = []
         columns: list[list[str]] = [[] for _ in range(data.width)]
+        facts: list[ColumnFacts] = [ColumnFacts(True, 0)] * data.width
         for batch in reader:  # each block's rows turned into Python a chunk's worth at a time
             at = 0
             while at < batch.num_rows:
                 piece = batch.slice(at, chunk_rows - len(lines))
                 got = [column.to_pylist() for column in piece.columns]
+                facts = [_joined(a, column_facts(b)) for a, b in zip(facts, piece.columns)]
                 count = piece.num_rows
                 at += count
                 numbers: range | list[int] = range(line, line + count)
@@ -125,8 +131,27 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
                 for into, column in zip(columns, got):
                     into.extend(column)
                 if len(lines) >= chunk_rows:
-                    yield lines, columns
+                    yield lines, FileColumns(columns, facts)
                     lines = []
                     columns = [[] for _ in range(data.width)]
+                    facts = [ColumnFacts(True, 0)] * data.width
         if lines:
-            yield lines, columns
+            yield lines, FileColumns(columns, facts)
+
+
+def column_facts(array: Any) -> ColumnFacts:
+    """``ColumnFacts`` of an Arrow string array, found by Arrow's compute kernels in C++: plain when every
+    cell is printable ASCII (an empty cell is) with no space at its start or end and no doubled space;
+    its longest cell in bytes (at least its length in characters)."""
+    import pyarrow.compute as pc
+
+    longest = pc.max(pc.binary_length(array)).as_py() or 0
+    plain = (pc.all(pc.ascii_is_printable(array)).as_py() is not False
+             and not pc.any(pc.starts_with(array, " ")).as_py() and not pc.any(pc.ends_with(array, " ")).as_py()
+             and not pc.any(pc.match_substring(array, "  ")).as_py())
+    return ColumnFacts(plain, longest)
+
+
+def _joined(a: ColumnFacts, b: ColumnFacts) -> ColumnFacts:
+    """The facts of two pieces' rows together."""
+    return ColumnFacts(a.plain and b.plain, max(a.longest, b.longest))

@@ -173,3 +173,46 @@ def test_audit_entries_are_what_the_per_record_upsert_writes(rows) -> None:
         expected.append((entity_key(values, key), values["owner_id"],
                          encode_columns({k: v for k, v in values.items() if k not in BOOKKEEPING})))
     assert audit_entries(columns, rows, key) == expected
+
+
+# -- the facts Arrow finds (``plain_csv.column_facts``) ------------------------------------------
+
+# BOM, NBSP, tabs, the ideographic space, controls, DEL, non-ASCII, doubled and edge spaces
+EDGY = st.text(alphabet=st.sampled_from(list("aZ9 -_.:\t\n\r\x7f") + ["\ufeff", "\xa0", "\u3000", "\x00", "\x1c", "\x1f",
+                                                                       "\x85", "é", "是", "\u2028"]), max_size=10)
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.one_of(EDGY, st.text(max_size=8)), min_size=3, max_size=3), max_size=15),
+       st.dictionaries(st.sampled_from(["a", "b", "c"]), st.integers(0, 3), max_size=3),
+       st.dictionaries(st.sampled_from(["a", "f"]), st.sampled_from(["", "X", "dflt"]), max_size=2),
+       st.integers(0, 10), st.integers(1, 3))
+def test_arrow_facts_give_the_columns_and_flags_of_the_python_checks(rows, indexes, defaults, max_chars, pieces) -> None:
+    """``column_facts`` (Arrow's kernels) agrees with the Python checks, and with them ``columns_of`` and
+    ``flagged_rows`` give exactly what they give without them (the reader joins the facts of pieces)."""
+    import pyarrow as pa
+
+    from platform_adapters.tabular.columnar import FileColumns, _plain, short_columns
+    from platform_adapters.tabular.plain_csv import _joined, column_facts
+
+    by_index = [list(column) for column in zip(*rows)] if rows else [[], [], []]
+    facts = []
+    for column in by_index:
+        size = -(-len(column) // pieces) or 1
+        parts = [column_facts(pa.array(column[at:at + size], pa.string())) for at in range(0, max(len(column), 1), size)]
+        joined = parts[0]
+        for part in parts[1:]:
+            joined = _joined(joined, part)
+        assert joined.plain == _plain(column)
+        assert joined.longest >= max(map(len, column), default=0)
+        facts.append(joined)
+    cells = FileColumns(by_index, facts)
+    assert cells == by_index and cells.facts == facts
+    expected, expected_plain = columns_of(None, indexes, defaults, by_index)
+    got, plain = columns_of(None, indexes, defaults, cells, facts)
+    assert got == expected and plain == expected_plain
+    tuples = [tuple(r) for r in rows]
+    assert columns_of(tuples, indexes, defaults, None, facts) == (expected, expected_plain)
+    short = short_columns(indexes, defaults, facts, max_chars)
+    assert all(len(text) <= max_chars for column in short for text in got[column])
+    assert flagged_rows(got, max_chars, plain, short) == flagged_rows(expected, max_chars)
