@@ -4,6 +4,7 @@ next to a bare ``pandas.read_csv`` of the same file measured in the same run.
     .venv/bin/python bench/bench_import.py                 # 100k rows (default)
     .venv/bin/python bench/bench_import.py --rows 1000000  # the issue's figure
     .venv/bin/python bench/bench_import.py --skip-pg       # SQLite only
+    .venv/bin/python bench/bench_import.py --kind inbound  # a 3PL inbound (receipt) file instead
 
 PostgreSQL: ``--pg-url`` or ``AGGREGATOR_TEST_PG_URL`` (default postgresql://postgres@127.0.0.1:5432/test);
 a scratch database is created and dropped. The import is the real one (``aggregator.ingest.import_file``:
@@ -55,6 +56,45 @@ def generate(path: Path, rows: int) -> None:
                 written += 1
 
 
+INBOUND_HEADER = ["asn_no", "wms_receipt_no", "warehouse_code", "owner_code", "importer_of_record", "inbound_type",
+                  "status", "mbl_no", "hbl_no", "awb_no", "container_no", "seal_no", "customs_declaration_no",
+                  "expected_arrival", "arrived_at", "received_at", "putaway_at", "line_no", "box_range", "sku",
+                  "barcode", "planned_qty", "received_good_qty", "received_damaged_qty", "damage_type",
+                  "putaway_qty", "variance_qty", "batch_no", "po_number", "remark"]
+
+
+def generate_inbound(path: Path, rows: int) -> None:
+    """Deterministic inbound (receipt) file: ASNs of 1-4 lines, sea (valid ISO 6346 containers) and air, some
+    damaged lines, every timestamp filled."""
+    from platform_adapters.canonical.identifiers import iso6346_check_digit
+
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(INBOUND_HEADER)
+        written, asn = 0, 0
+        while written < rows:
+            asn += 1
+            lines = 1 + asn % 4
+            day = 1 + asn % 28
+            sea = asn % 5 != 0
+            box = f"TCLU{asn % 1_000_000:06d}"
+            container = f"{box}{iso6346_check_digit(box)}" if sea else ""
+            for line in range(min(lines, rows - written)):
+                planned = 10 * (1 + (asn + line) % 50)
+                damaged = 1 if (asn + line) % 17 == 0 else 0
+                writer.writerow([
+                    f"ASN-{asn:09d}", f"IC9{asn:012d}", "MYPKG-WH01", "BENCH", "Bench Trading Sdn Bhd", "CGRK",
+                    ("FULFILLED", "PUT_AWAY", "CLOSED")[asn % 3], f"ZCRU{asn:09d}" if sea else "", "",
+                    "" if sea else f"618-{asn % 10_000_000:07d}{asn % 10_000_000 % 7}", container,
+                    f"SL{asn:08d}" if sea else "", f"MY-A-{asn:07d}", f"2026-03-{day:02d}",
+                    f"2026-03-{day:02d}T09:00:00+08:00", f"2026-03-{day:02d}T16:00:00+08:00",
+                    f"2026-03-{day:02d}T20:00:00+08:00", str(line + 1), f"C{line * 10 + 1:04d}-C{line * 10 + 10:04d}",
+                    f"SKU-{(asn + line) % 5000:05d}", f"88500{(asn + line) % 5000:08d}", str(planned),
+                    str(planned - damaged), str(damaged), "CC" if damaged else "", str(planned - damaged), str(-damaged),
+                    f"B{asn % 97:03d}", f"PO-{asn // 10:07d}", ""])
+                written += 1
+
+
 def machine() -> list[str]:
     cpu = cpu_model()
     libs = ", ".join(f"{name} {version(name)}" for name in ("pandas", "SQLAlchemy", "psycopg", "openpyxl"))
@@ -85,7 +125,8 @@ def time_pandas(path: Path) -> tuple[float, float]:
     return min(wall for wall, _ in runs), min(cpu for _, cpu in runs)
 
 
-def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None) -> tuple[float, float, object]:
+def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None,
+                kind: str = "outbound") -> tuple[float, float, object]:
     """(wall, CPU of this process, summary) of the import (PostgreSQL's own CPU is not in the CPU figure);
     with ``again``, of importing that file after ``path`` (a cumulative file: the same rows and one more)."""
     from aggregator.ingest import import_file
@@ -97,10 +138,10 @@ def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None
     with session_scope(engine) as session:
         add_owner(session, "BENCH", "Bench")
     if again is not None:
-        import_file(engine, "outbound", path, owner_id="BENCH", chunk_rows=chunk_rows)
+        import_file(engine, kind, path, owner_id="BENCH", chunk_rows=chunk_rows)
         path = again
     started, cpu = time.perf_counter(), time.process_time()
-    summary = import_file(engine, "outbound", path, owner_id="BENCH", chunk_rows=chunk_rows)
+    summary = import_file(engine, kind, path, owner_id="BENCH", chunk_rows=chunk_rows)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()
     if summary.status != "COMPLETED":
@@ -150,24 +191,32 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the issue's size: 1,000,000 rows")
     parser.add_argument("--chunk-rows", type=int, default=10_000)
     parser.add_argument("--skip-pg", action="store_true", help="measure SQLite only")
+    parser.add_argument("--kind", choices=("outbound", "inbound"), default="outbound",
+                        help="the 3PL file generated and imported (default outbound)")
     parser.add_argument("--pg-url", default=os.environ.get("AGGREGATOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
     rows = 1_000_000 if args.full else args.rows
 
     print("\n".join(machine()))
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
-        path = Path(tmp) / "outbound.csv"
-        generate(path, rows)
+        kind = args.kind
+        path = Path(tmp) / f"{kind}.csv"
+        (generate if kind == "outbound" else generate_inbound)(path, rows)
+        records = "outbounds" if kind == "outbound" else "receipts"
         print(f"file: {rows} rows, {path.stat().st_size / 1e6:.1f} MB, chunk {args.chunk_rows} rows")
         results: list[tuple[str, float, float, int]] = []
-        elapsed, cpu, summary = time_import(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", path, args.chunk_rows)
-        results.append((f"import → SQLite ({summary.created} outbounds)", elapsed, cpu, rss_mb()))
-        results.append(("bare executemany of the stored rows → SQLite", *time_bare_sqlite(
-            Path(tmp) / "bench.sqlite", Path(tmp) / "bare.sqlite", args.chunk_rows), rss_mb()))
-        again = Path(tmp) / "outbound_cumulative.csv"  # the next day's file: the same rows and one new outbound
+        elapsed, cpu, summary = time_import(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", path, args.chunk_rows, None, kind)
+        results.append((f"import → SQLite ({summary.created} {records})", elapsed, cpu, rss_mb()))
+        if kind == "outbound":
+            results.append(("bare executemany of the stored rows → SQLite", *time_bare_sqlite(
+                Path(tmp) / "bench.sqlite", Path(tmp) / "bare.sqlite", args.chunk_rows), rss_mb()))
+        again = Path(tmp) / f"{kind}_cumulative.csv"  # the next day's file: the same rows and one new record
         text = path.read_text(encoding="utf-8")
-        again.write_text(text + text.splitlines()[1].replace("OC9", "OC8", 1) + "\n", encoding="utf-8")
-        elapsed, cpu, summary = time_import(f"sqlite:///{Path(tmp) / 'bench-again.sqlite'}", path, args.chunk_rows, again)
+        first = text.splitlines()[1]
+        again.write_text(text + (first.replace("OC9", "OC8", 1) if kind == "outbound" else "ASN-X" + first[4:]) + "\n",
+                         encoding="utf-8")
+        elapsed, cpu, summary = time_import(f"sqlite:///{Path(tmp) / 'bench-again.sqlite'}", path, args.chunk_rows,
+                                            again, kind)
         results.append((f"re-import cumulative → SQLite ({summary.unchanged} unchanged)", elapsed, cpu, rss_mb()))
         if not args.skip_pg:
             from sqlalchemy import create_engine, text
@@ -183,8 +232,8 @@ def main() -> None:
                         conn.execute(text(f'CREATE DATABASE "{name}"'))
                     try:
                         elapsed, cpu, summary = time_import(admin_url.rsplit("/", 1)[0] + "/" + name, path,
-                                                            args.chunk_rows, next_day)
-                        what = f"{summary.unchanged} unchanged" if next_day else f"{summary.created} outbounds"
+                                                            args.chunk_rows, next_day, kind)
+                        what = f"{summary.unchanged} unchanged" if next_day else f"{summary.created} {records}"
                         results.append((f"{label} ({what})", elapsed, cpu, rss_mb()))
                     finally:
                         with admin.connect() as conn:
