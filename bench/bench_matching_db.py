@@ -9,7 +9,8 @@ baselines of the same run.
 A synthetic world (``matching.synthetic``: 10 owners, 2 warehouses, receipts for 10% of the units, 5 lines
 per bill of lading) is stored without the last N orders of OWNER00 and their outbound lines (bare
 executemany inserts, ``aggregator.matching_service.synthetic_store``; stored an hour back, as data of an
-earlier day). Then, each in its own process (so each peak RSS is its own):
+earlier day; the later batch is kept in a pickle next to the database, so no later step generates the world
+again). Then, each in its own process (so each peak RSS is its own):
 
 * baseline ``bare SELECT``: the order lines and outbound lines of every owner read as tuples (the reads
   a full match cannot do without), and ``plain merge``: those rows joined on their raw exact keys with
