@@ -79,7 +79,7 @@ def exception_changes(session: Session, items: Iterable[ExceptionItem | Mapping[
 
 def links_added(session: Session, links: Sequence[dict[str, Any]], owner_of: OwnerOfKey) -> int:
     """``link.added`` for each link a matching run stored that the previous run had not (data serialised once,
-    stored through one prepared executemany: a full match emits one per link)."""
+    stored in one statement, ``store.prepared_insert.insert_rows``: a full match emits one per link)."""
     return emit_many(session, [{
         "owner_id": owner_of(link["owner_id"]), "topic": "link.added",
         "key": f"{link['step']}|{link['left_key']}|{link['right_key']}",
@@ -91,7 +91,7 @@ def links_added(session: Session, links: Sequence[dict[str, Any]], owner_of: Own
 def title_events(session: Session, events: Sequence[dict[str, Any]], owner_of: OwnerOfKey, *,
                  retracted: Sequence[dict[str, Any]] = ()) -> int:
     """``title.event`` for each title event appended to the ledger (``action`` added) or no longer
-    supported by the data (``action`` retracted). Data serialised once, one prepared executemany."""
+    supported by the data (``action`` retracted). Data serialised once, stored in one statement (``insert_rows``)."""
     fields = ("subject_kind", "subject_key", "qty", "kind", "effective_at", "title_holder", "risk_bearer",
               "custodian", "title_state", "location_state", "basis", "confidence")
     out = []
