@@ -24,6 +24,7 @@ import sqlite3
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 from context import cpu_model  # noqa: E402  (bench/ is the script's own folder)
@@ -36,24 +37,32 @@ PLATFORMS = (("SHOPEE", "SHOPEE-MY-480012345", "SPX_MY"), ("LAZADA", "LAZADA-MY-
              ("TIKTOK", "TTS-MY-7300000001", "JNT_MY"))
 
 
-def generate(path: Path, rows: int) -> None:
-    """Deterministic outbound file: outbounds of 1-3 lines, all three platforms, every status column filled."""
+def _write(path: Path, header: list[str], rows: int, record: Callable[[int], list[list[str]]]) -> None:
+    """``rows`` rows under ``header``: the rows of ``record(1)``, ``record(2)``, … (the last one cut short)."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(HEADER)
-        written, outbound = 0, 0
+        writer.writerow(header)
+        written, number = 0, 0
         while written < rows:
-            outbound += 1
-            name, shop, carrier = PLATFORMS[outbound % 3]
-            lines = 1 + outbound % 3
-            day = 1 + outbound % 28
-            for line in range(min(lines, rows - written)):
-                writer.writerow([
-                    f"OC9{outbound:011d}", "JYCK", ("DELIVERED", "SHIPPED", "CANCELED")[outbound % 3], name, shop,
-                    f"2603{outbound:010d}", f"{outbound}-{line}", f"PKG-{outbound}", f"SKU-{(outbound + line) % 5000:05d}",
-                    str(1 + line), f"LOT-{outbound % 97:03d}", "MYPKG-WH01", carrier, f"TRK{outbound:012d}", "",
-                    f"2026-03-{day:02d}T08:00:00+08:00", f"2026-03-{day:02d}T16:00:00+08:00", "", "180", ""])
-                written += 1
+            number += 1
+            got = record(number)[:rows - written]
+            writer.writerows(got)
+            written += len(got)
+
+
+def _outbound(outbound: int) -> list[list[str]]:
+    name, shop, carrier = PLATFORMS[outbound % 3]
+    day = 1 + outbound % 28
+    return [[f"OC9{outbound:011d}", "JYCK", ("DELIVERED", "SHIPPED", "CANCELED")[outbound % 3], name, shop,
+             f"2603{outbound:010d}", f"{outbound}-{line}", f"PKG-{outbound}", f"SKU-{(outbound + line) % 5000:05d}",
+             str(1 + line), f"LOT-{outbound % 97:03d}", "MYPKG-WH01", carrier, f"TRK{outbound:012d}", "",
+             f"2026-03-{day:02d}T08:00:00+08:00", f"2026-03-{day:02d}T16:00:00+08:00", "", "180", ""]
+            for line in range(1 + outbound % 3)]
+
+
+def generate(path: Path, rows: int) -> None:
+    """Deterministic outbound file: outbounds of 1-3 lines, all three platforms, every status column filled."""
+    _write(path, HEADER, rows, _outbound)
 
 
 INBOUND_HEADER = ["asn_no", "wms_receipt_no", "warehouse_code", "owner_code", "importer_of_record", "inbound_type",
@@ -63,36 +72,34 @@ INBOUND_HEADER = ["asn_no", "wms_receipt_no", "warehouse_code", "owner_code", "i
                   "putaway_qty", "variance_qty", "batch_no", "po_number", "remark"]
 
 
+def _inbound(asn: int) -> list[list[str]]:
+    from platform_adapters.canonical.identifiers import iso6346_check_digit
+
+    day = 1 + asn % 28
+    sea = asn % 5 != 0
+    box = f"TCLU{asn % 1_000_000:06d}"
+    container = f"{box}{iso6346_check_digit(box)}" if sea else ""
+    out = []
+    for line in range(1 + asn % 4):
+        planned = 10 * (1 + (asn + line) % 50)
+        damaged = 1 if (asn + line) % 17 == 0 else 0
+        out.append([
+            f"ASN-{asn:09d}", f"IC9{asn:012d}", "MYPKG-WH01", "BENCH", "Bench Trading Sdn Bhd", "CGRK",
+            ("FULFILLED", "PUT_AWAY", "CLOSED")[asn % 3], f"ZCRU{asn:09d}" if sea else "", "",
+            "" if sea else f"618-{asn % 10_000_000:07d}{asn % 10_000_000 % 7}", container,
+            f"SL{asn:08d}" if sea else "", f"MY-A-{asn:07d}", f"2026-03-{day:02d}",
+            f"2026-03-{day:02d}T09:00:00+08:00", f"2026-03-{day:02d}T16:00:00+08:00",
+            f"2026-03-{day:02d}T20:00:00+08:00", str(line + 1), f"C{line * 10 + 1:04d}-C{line * 10 + 10:04d}",
+            f"SKU-{(asn + line) % 5000:05d}", f"88500{(asn + line) % 5000:08d}", str(planned),
+            str(planned - damaged), str(damaged), "CC" if damaged else "", str(planned - damaged), str(-damaged),
+            f"B{asn % 97:03d}", f"PO-{asn // 10:07d}", ""])
+    return out
+
+
 def generate_inbound(path: Path, rows: int) -> None:
     """Deterministic inbound (receipt) file: ASNs of 1-4 lines, sea (valid ISO 6346 containers) and air, some
     damaged lines, every timestamp filled."""
-    from platform_adapters.canonical.identifiers import iso6346_check_digit
-
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(INBOUND_HEADER)
-        written, asn = 0, 0
-        while written < rows:
-            asn += 1
-            lines = 1 + asn % 4
-            day = 1 + asn % 28
-            sea = asn % 5 != 0
-            box = f"TCLU{asn % 1_000_000:06d}"
-            container = f"{box}{iso6346_check_digit(box)}" if sea else ""
-            for line in range(min(lines, rows - written)):
-                planned = 10 * (1 + (asn + line) % 50)
-                damaged = 1 if (asn + line) % 17 == 0 else 0
-                writer.writerow([
-                    f"ASN-{asn:09d}", f"IC9{asn:012d}", "MYPKG-WH01", "BENCH", "Bench Trading Sdn Bhd", "CGRK",
-                    ("FULFILLED", "PUT_AWAY", "CLOSED")[asn % 3], f"ZCRU{asn:09d}" if sea else "", "",
-                    "" if sea else f"618-{asn % 10_000_000:07d}{asn % 10_000_000 % 7}", container,
-                    f"SL{asn:08d}" if sea else "", f"MY-A-{asn:07d}", f"2026-03-{day:02d}",
-                    f"2026-03-{day:02d}T09:00:00+08:00", f"2026-03-{day:02d}T16:00:00+08:00",
-                    f"2026-03-{day:02d}T20:00:00+08:00", str(line + 1), f"C{line * 10 + 1:04d}-C{line * 10 + 10:04d}",
-                    f"SKU-{(asn + line) % 5000:05d}", f"88500{(asn + line) % 5000:08d}", str(planned),
-                    str(planned - damaged), str(damaged), "CC" if damaged else "", str(planned - damaged), str(-damaged),
-                    f"B{asn % 97:03d}", f"PO-{asn // 10:07d}", ""])
-                written += 1
+    _write(path, INBOUND_HEADER, rows, _inbound)
 
 
 def machine() -> list[str]:
