@@ -46,13 +46,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from aggregator.events.emitters import order_changes
 from aggregator.jobs.lease import Lease, LeaseHeld, acquire
 from aggregator.logging_setup import redact_text
-from aggregator.store.db import read_only_engine, session_scope
+from aggregator.store.db import read_only_engine, session_scope, statement_reads
 from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow
 from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.models.webhooks import WebhookEventRow
@@ -261,24 +261,30 @@ def _tracking(session: Session, event_row: PushRef | WebhookEventRow, event: Web
 
 # --------------------------------------------------------------------------------------- the re-read
 
-def _pending(engine: Engine, shop: ShopRow, limit: int) -> list[tuple[int, str]]:
-    """(event id, order id) of the shop's order pushes still to re-read, oldest first, covering at most
-    ``limit`` orders."""
-    with read_only_engine(engine).connect() as connection:  # SQLite: a read that takes no write lock
-        rows = connection.execute(
-            select(WebhookEventRow.id, WebhookEventRow.order_id)
-            .where(WebhookEventRow.platform == shop.platform, WebhookEventRow.shop_id == shop.shop_id,
+#: The shop's order pushes still to re-read, oldest first (``_pending``), with the newest event id stored.
+_PENDING = (select(WebhookEventRow.id, WebhookEventRow.order_id,
+                   select(func.coalesce(func.max(WebhookEventRow.id), 0)).scalar_subquery().label("seen"))
+            .where(WebhookEventRow.platform == bindparam("platform"), WebhookEventRow.shop_id == bindparam("shop_id"),
                    WebhookEventRow.status == "received", WebhookEventRow.kind.in_(ORDER_KINDS),
                    WebhookEventRow.order_id.is_not(None))
-            .order_by(WebhookEventRow.id).limit(limit * 20)).all()
+            .order_by(WebhookEventRow.id).limit(bindparam("rows")))
+
+
+def _pending(engine: Engine, shop: ShopRow, limit: int) -> tuple[list[tuple[int, str]], int]:
+    """(event id, order id) of the shop's order pushes still to re-read, oldest first, covering at most
+    ``limit`` orders; and the newest event id stored when they were looked at (every push stored before
+    the re-read that follows, whether still to re-read or closed already). One statement."""
+    with statement_reads(engine).connect() as connection:  # SQLite: a read that takes no write lock
+        rows = connection.execute(_PENDING, {"platform": shop.platform, "shop_id": shop.shop_id,
+                                             "rows": limit * 20}).all()
     orders: dict[str, None] = {}
     batch = []
-    for event_pk, order_id in rows:
+    for event_pk, order_id, _seen in rows:
         if order_id not in orders and len(orders) == limit:
             continue
         orders[order_id] = None
         batch.append((event_pk, order_id))
-    return batch
+    return batch, (rows[0].seen if rows else 0)
 
 
 #: How long a drain waits before its first read: the pushes of one change come together (Lazada one per
@@ -299,7 +305,7 @@ def drain(engine: Engine, vault: Vault, shop: ShopRow, transports: TransportPool
     while True:
         if shop.id in _draining:  # this process's drain of the shop looks again after it stops
             return reads
-        if not _pending(engine, shop, 1):  # looked at only without the flag: see the module text
+        if not _pending(engine, shop, 1)[0]:  # looked at only without the flag: see the module text
             return reads
         with _draining_lock:
             if shop.id in _draining:
@@ -314,8 +320,8 @@ def drain(engine: Engine, vault: Vault, shop: ShopRow, transports: TransportPool
                 return reads  # its holder looks again after releasing: these events are in its next batch
             lease.start_heartbeat()
             try:
-                while batch := _pending(engine, shop, BATCH_ORDERS):
-                    _reread(engine, vault, shop, batch, lease, transports)
+                while (pending := _pending(engine, shop, BATCH_ORDERS))[0]:
+                    _reread(engine, vault, shop, *pending, lease, transports)
                     reads += 1
             finally:
                 lease.release()
@@ -341,14 +347,15 @@ def resume_stalled(engine: Engine, vault: Vault, transports: TransportPool | Non
     return sum(drain(engine, vault, shop, transports) for shop in shops)
 
 
-def _reread(engine: Engine, vault: Vault, shop: ShopRow, batch: list[tuple[int, str]], lease: Lease,
+def _reread(engine: Engine, vault: Vault, shop: ShopRow, batch: list[tuple[int, str]], seen: int, lease: Lease,
             transports: TransportPool | None) -> None:
+    """Read the batch's orders from the platform (no transaction open meanwhile), then write them and
+    close their events in one transaction. ``seen``: the newest event id stored before the read began."""
     from aggregator.sync.marketplace import make_transport, read_orders, refresh_counts, write_read_orders
 
     order_ids = list(dict.fromkeys(order_id for _, order_id in batch))
-    last = max(event_pk for event_pk, _ in batch)
-    with read_only_engine(engine).connect() as connection:  # every push stored before the read, closed or not
-        seen = connection.scalar(select(func.coalesce(func.max(WebhookEventRow.id), 0)))
+    batch_pks = [event_pk for event_pk, _ in batch]
+    last = max(batch_pks)
     transport = transports.transport(shop.platform) if transports is not None else make_transport(shop.platform)
     try:
         pulled = read_orders(engine, shop, vault, order_ids, transport)
@@ -366,18 +373,16 @@ def _reread(engine: Engine, vault: Vault, shop: ShopRow, batch: list[tuple[int, 
         with session_scope(engine) as session:
             lease.check(session)
             _lock_orders(session, shop, order_ids)
-            pushed_again = set(session.scalars(select(WebhookEventRow.order_id).where(
-                WebhookEventRow.platform == shop.platform, WebhookEventRow.shop_id == shop.shop_id,
-                # still to re-read, or stored since the read began even if closed already (a tracking push
-                # is written from its body and closed at once: the read may predate its number)
-                or_(and_(WebhookEventRow.status == "received", WebhookEventRow.id > last), WebhookEventRow.id > seen),
-                WebhookEventRow.kind.in_(ORDER_KINDS),  # a return push re-reads the order in its own apply
-                WebhookEventRow.order_id.in_(order_ids))))
+            pushed_again, details = set(), {}
+            for event_pk, order_id, again, detail in session.execute(_AFTER_READ, {
+                    "platform": shop.platform, "shop_id": shop.shop_id, "orders": order_ids, "batch": batch_pks,
+                    "last": last, "seen": seen}):
+                if again:
+                    pushed_again.add(order_id)
+                details[event_pk] = detail
             written: dict[str, str] = {}
             counts = refresh_counts()
             write_read_orders(session, shop, [p for p in pulled if p.record_key not in pushed_again], counts, written)
-            details = dict(session.execute(select(WebhookEventRow.id, WebhookEventRow.detail)
-                                           .where(WebhookEventRow.id.in_([e for e, _ in batch]))).all())
             for event_pk, order_id in batch:
                 if order_id in pushed_again:
                     continue  # pushed again meanwhile: the next batch reads it
@@ -390,6 +395,21 @@ def _reread(engine: Engine, vault: Vault, shop: ShopRow, batch: list[tuple[int, 
                                 .values(status=status, detail=text[:1000]))
 
     with_db_retry(write, what=f"writing re-read {shop.platform} orders")
+
+
+#: The order pushes of a re-read batch's orders, read after the batch's orders are locked: each with
+#: whether it came while they were read (still to re-read and newer than the batch, or stored since the
+#: read began even if closed already: a tracking push is written from its body and closed at once, the
+#: read may predate its number) and its detail (what the push itself wrote). A return push re-reads the
+#: order in its own apply: not an order kind here.
+_PUSHED_AGAIN = or_(and_(WebhookEventRow.status == "received", WebhookEventRow.id > bindparam("last")),
+                    WebhookEventRow.id > bindparam("seen"))
+_AFTER_READ = (select(WebhookEventRow.id, WebhookEventRow.order_id, _PUSHED_AGAIN.label("again"),
+                      WebhookEventRow.detail)
+               .where(WebhookEventRow.platform == bindparam("platform"),
+                      WebhookEventRow.shop_id == bindparam("shop_id"), WebhookEventRow.kind.in_(ORDER_KINDS),
+                      WebhookEventRow.order_id.in_(bindparam("orders", expanding=True)),
+                      or_(WebhookEventRow.id.in_(bindparam("batch", expanding=True)), _PUSHED_AGAIN)))
 
 
 def _lock_orders(session: Session, shop: ShopRow, order_ids: list[str]) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.logging_setup import redact_text
 from aggregator.push_apply import DUPLICATE, ORDER_KINDS, Patched, PushRef, drain, patch, patch_new
-from aggregator.store.db import read_only_engine, session_scope
+from aggregator.store.db import session_scope, statement_reads
 from aggregator.store.models.tenancy import ShopCredential, ShopRow
 from aggregator.store.models.webhooks import WebhookEventRow
 from aggregator.store.upsert import insert_for, write_audit
@@ -213,7 +213,7 @@ def apply(engine: Engine, vault: Vault, event_pk: int, transports: TransportPool
     (``push_apply``) returns ``received`` while another worker's batch is still to re-read it."""
     from aggregator.sync.marketplace import ShopNotReady, refresh_orders, refresh_returns
 
-    with Session(read_only_engine(engine)) as session:  # SQLite: no write lock for a read
+    with Session(statement_reads(engine)) as session:  # SQLite: no write lock for a read
         found = session.execute(select(WebhookEventRow, ShopRow).outerjoin(ShopRow, and_(
             ShopRow.platform == WebhookEventRow.platform, ShopRow.shop_id == WebhookEventRow.shop_id))
             .where(WebhookEventRow.id == event_pk)).first()
@@ -275,5 +275,5 @@ def _apply_order_push(engine: Engine, vault: Vault, event_row: WebhookEventRow, 
         except Exception as exc:  # noqa: BLE001 - the re-read below still brings the order
             log.warning("writing webhook event %s from its push failed: %s", event_row.id, exc)
     drain(engine, vault, shop, transports)
-    with read_only_engine(engine).connect() as connection:
+    with statement_reads(engine).connect() as connection:
         return connection.scalar(select(WebhookEventRow.status).where(WebhookEventRow.id == event_row.id))

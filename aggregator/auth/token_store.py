@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from aggregator.store.db import read_only_engine
+from aggregator.store.db import statement_reads
 from aggregator.store.models.tenancy import ShopCredential, ShopRow
 from aggregator.store.upsert import write_audit
 from aggregator.store.vault import Vault
@@ -108,7 +108,7 @@ class DatabaseTokenProvider:
         self.margin = margin
         self.refreshes = 0
         self._read: tuple[tuple, TokenSet | None] | None = None  # (stored columns, their decrypted pair)
-        self._reader = read_only_engine(engine)
+        self._reader = statement_reads(engine)
 
     def current(self) -> TokenSet:
         """The stored pair, read on every call (another worker may have refreshed it): one Core SELECT of

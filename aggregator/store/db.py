@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+import select as _select
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.store.jsonutil import EncodedJSON, to_jsonable
@@ -78,8 +81,57 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, json_serializer=_json_serializer, **kwargs)
+    pinged = kwargs.pop("pool_pre_ping", None)
+    engine = create_engine(url, json_serializer=_json_serializer, pool_pre_ping=bool(pinged), **kwargs)
+    if pinged is None:  # the default: a round trip only where a connection may have gone
+        _ping_when_in_doubt(engine)
+    return engine
+
+
+#: A pooled PostgreSQL connection idle longer than this is pinged when checked out.
+PING_AFTER_IDLE_SECONDS = 30.0
+
+
+def _ping_when_in_doubt(engine: Engine) -> None:
+    """Check a pooled PostgreSQL connection at checkout without a round trip in the usual case.
+
+    ``pool_pre_ping`` sends a query on every checkout (a push's receive and re-read check out a dozen
+    times: a dozen round trips and their CPU on both sides). A connection that the server closed
+    (restart, ``pg_terminate_backend``, idle timeout, a proxy cutting it) has its end of the socket
+    readable while it sits idle in the pool (the server's goodbye or EOF): that, a connection libpq
+    knows is bad, or one idle longer than ``PING_AFTER_IDLE_SECONDS``, is pinged, and a failed ping
+    makes the pool connect anew (``DisconnectionError``). A connection lost between use and checkout
+    without a word from the other end is found by its first statement, as with any lost connection."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_since(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None:
+            return  # a new connection
+        if not _in_doubt(dbapi_conn, idle_since):
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as error:  # noqa: BLE001 - any failure means: connect anew
+            raise exc.DisconnectionError(f"pooled connection failed its ping: {error}") from error
+        if not alive:
+            raise exc.DisconnectionError("pooled connection failed its ping")
+
+
+def _in_doubt(dbapi_conn: Any, idle_since: float) -> bool:
+    if time.monotonic() - idle_since > PING_AFTER_IDLE_SECONDS:
+        return True
+    try:
+        if dbapi_conn.closed or dbapi_conn.pgconn.status != 0:  # libpq CONNECTION_OK
+            return True
+        readable, _, _ = _select.select([dbapi_conn.pgconn.socket], [], [], 0)
+    except Exception:  # noqa: BLE001 - not a psycopg connection, or its socket is gone
+        return True
+    return bool(readable)
 
 
 READ_ONLY_OPTION = "aggregator_read_only"
@@ -88,6 +140,24 @@ READ_ONLY_OPTION = "aggregator_read_only"
 def read_only_engine(engine: Engine) -> Engine:
     """The same engine for work that only reads (API GETs): on SQLite its transactions begin deferred."""
     return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
+_READERS: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
+
+
+def statement_reads(engine: Engine) -> Engine:
+    """``read_only_engine`` for reads that are one statement each (a look at a row or a queue): on
+    PostgreSQL in autocommit, so each is one round trip instead of BEGIN, the statement and ROLLBACK.
+    A READ COMMITTED transaction gives each statement its own snapshot anyway, so a statement sees
+    the same either way. Not for several statements that must agree, nor for streamed results
+    (server-side cursors want a transaction). One engine per engine, kept."""
+    reader = _READERS.get(engine)
+    if reader is None:
+        reader = read_only_engine(engine)
+        if engine.dialect.name == "postgresql":
+            reader = reader.execution_options(isolation_level="AUTOCOMMIT")
+        _READERS[engine] = reader
+    return reader
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.auth.shops import adapter_settings, credential_of, shop_context
 from aggregator.auth.token_store import DatabaseTokenProvider
-from aggregator.store.db import session_scope
+from aggregator.store.db import session_scope, statement_reads
 from aggregator.settlement.writer import write_settlement_record, write_settlement_records
 from aggregator.store.marketplace_writer import write_order, write_orders
 from aggregator.store.returns_writer import write_return, write_returns
@@ -168,7 +168,7 @@ def build_puller(engine: Engine, shop: ShopRow, vault: Vault, transport: Transpo
     adapter = get_adapter(shop.platform)
     if stream not in streams_of(adapter):
         raise ValueError(f"unknown stream {stream!r} for {shop.platform}; known: {', '.join(streams_of(adapter))}")
-    with Session(engine) as session:
+    with Session(statement_reads(engine)) as session:  # one statement: no transaction round trips
         credential = credential_of(session, shop)
         settings = adapter_settings(shop, credential, vault)
         context = shop_context(shop, credential)
