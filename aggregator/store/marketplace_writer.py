@@ -1,13 +1,15 @@
 """Writes canonical marketplace records (orders, settlement lines) into their tables.
 
 An order is one aggregate: its header is upserted by (platform, shop_id, order_id) with the stale
-check; when it was created or changed, its lines and packages are replaced as a whole.
+check; when it was created or changed, its lines and packages are replaced as a whole (when changed,
+only if they differ from the stored rows).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from platform_adapters.canonical import Order, SettlementLine
@@ -67,23 +69,44 @@ def write_orders(session: Session, orders: Sequence[Order], owner_id: str, *, pr
 def _upsert_orders(session: Session, orders: Sequence[Order], values: list[dict], owner_id: str, *, prepared: bool
                    ) -> list[UpsertResult]:
     """``upsert_many`` of the orders' header ``values``, their events, and the lines and packages of those
-    created or changed."""
+    created or changed (a changed order's only when they differ from the stored ones)."""
     results = upsert_many(session, OrderRow, values, ORDER_KEY, hashed=True, prepared=prepared,
                           legacy_hash=lambda i: content_hash(orders[i]))
     order_changes(session, owner_id, values, results, prepared=prepared)  # live events, in this same transaction
-    changed = [r.pk for r in results if r.outcome is UpsertOutcome.UPDATED]
-    if changed:
-        session.execute(delete(OrderLineRow).where(OrderLineRow.order_pk.in_(changed)))
-        session.execute(delete(OrderPackageRow).where(OrderPackageRow.order_pk.in_(changed)))
     written = {r.pk: o for o, r in zip(orders, results) if r.outcome in (UpsertOutcome.CREATED, UpsertOutcome.UPDATED)}
-    lines = [row for pk, order in written.items() for row in _line_rows(pk, order)]
-    packages = [row for pk, order in written.items() for row in _package_rows(pk, order)]
-    for table, rows in ((OrderLineRow.__table__, lines), (OrderPackageRow.__table__, packages)):
+    changed = [r.pk for r in results if r.outcome is UpsertOutcome.UPDATED]
+    for table, rows_of in ((OrderLineRow.__table__, _line_rows), (OrderPackageRow.__table__, _package_rows)):
+        rows = {pk: rows_of(pk, order) for pk, order in written.items()}
+        if changed:  # a changed order's rows are replaced, unless they are the stored ones already
+            same = _stored_alike(session, table, {pk: rows[pk] for pk in changed})
+            replaced = [pk for pk in changed if pk not in same]
+            if replaced:
+                session.execute(delete(table).where(table.c.order_pk.in_(replaced)))
+            rows = {pk: part for pk, part in rows.items() if pk not in same}
+        flat = [row for part in rows.values() for row in part]
         if prepared:
-            insert_rows(session, table, rows)  # one prepared statement, no ORM bookkeeping
-        elif rows:
-            session.execute(insert(table), rows)
+            insert_rows(session, table, flat)  # one prepared statement, no ORM bookkeeping
+        elif flat:
+            session.execute(insert(table), flat)
     return results
+
+
+def _stored_alike(session: Session, table, wanted: dict[int, list[dict]]) -> set[int]:
+    """The orders of ``wanted`` (order pk → the rows to write into ``table``) whose stored rows are those
+    already, value for value (an exact decimal by its digits), in one SELECT. A re-read after a push
+    (which wrote the lines' statuses already) or a change of the order's header alone then writes no
+    line or package, instead of deleting and inserting them all again."""
+    names = [c.name for c in table.columns if c.name != "id"]
+    stored: dict[int, list] = {pk: [] for pk in wanted}
+    for row in session.execute(select(*(table.c[n] for n in names)).where(table.c.order_pk.in_(list(wanted)))):
+        stored[row.order_pk].append(_comparable(row))
+    return {pk for pk, rows in wanted.items()
+            if sorted(stored[pk]) == sorted(_comparable([r.get(n) for n in names]) for r in rows)}
+
+
+def _comparable(values) -> tuple:
+    """A row's values as text (a decimal with its digits as written), None apart from ``"None"``."""
+    return tuple((v is None, format(v, "f") if isinstance(v, Decimal) else str(v)) for v in values)
 
 
 def _line_rows(pk: int, order: Order) -> list[dict]:

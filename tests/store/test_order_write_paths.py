@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from aggregator.store.fingerprint import content_hash, is_current, record_hash
@@ -209,3 +212,53 @@ def test_the_collector_is_on_again_after_a_batch(engine) -> None:
             assert not gc.isenabled()
         finally:
             gc.enable()
+
+
+@contextmanager
+def _line_and_package_writes(engine) -> Iterator[list[str]]:
+    """The statements naming order_lines or order_packages run meanwhile (their first three words)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        head = " ".join(statement.split()[:3]).upper()
+        if any(f"{verb} {table}" in head for verb in ("INTO", "FROM") for table in ("ORDER_LINES", "ORDER_PACKAGES")):
+            seen.append(head)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_changed_order_whose_lines_and_packages_are_stored_already_writes_none_of_them(engine) -> None:
+    """A re-read after a push (the push wrote the lines' statuses) or a header-only change: the order is
+    UPDATED, its lines and packages are left as stored (same ids, no DELETE or INSERT); an order whose
+    lines differ, even by a decimal's digits, has them replaced."""
+    orders = marketplace_orders()
+    with Session(engine) as session:
+        write_orders(session, orders, "OWNER")
+        session.commit()
+        before = snapshot(session)
+        ids = (set(session.scalars(select(OrderLineRow.id))), set(session.scalars(select(OrderPackageRow.id))))
+        with _line_and_package_writes(engine) as writes:
+            later = [replace(o, status=OrderStatus.CANCELLED, raw_status="cancelled", updated_at=o.updated_at
+                             + timedelta(hours=1)) for o in orders]
+            outcomes = [r.outcome for r in write_orders(session, later, "OWNER")]
+            session.commit()
+        assert outcomes == [UpsertOutcome.UPDATED] * len(orders)
+        assert [w for w in writes if not w.startswith("SELECT")] == []
+        assert (set(session.scalars(select(OrderLineRow.id))), set(session.scalars(select(OrderPackageRow.id)))) == ids
+        after = snapshot(session)
+        assert after["order_lines"] == before["order_lines"] and after["order_packages"] == before["order_packages"]
+
+        last = later[-1]
+        line = replace(last.lines[0], unit_price=replace(last.lines[0].unit_price, amount=Decimal("4.500")))
+        with _line_and_package_writes(engine) as writes:
+            outcomes = [r.outcome for r in write_orders(session, [replace(
+                last, lines=(line,), updated_at=last.updated_at + timedelta(hours=1))], "OWNER")]
+            session.commit()
+        assert outcomes == [UpsertOutcome.UPDATED]
+        assert any(w.startswith("DELETE FROM ORDER_LINES") for w in writes)
+        order_pk = session.scalar(select(OrderRow.id).where(OrderRow.order_id == last.order_id))
+        stored = session.scalars(select(OrderLineRow.unit_price).where(OrderLineRow.order_pk == order_pk)).all()
+        assert [format(p, "f") for p in stored] == ["4.500"]
