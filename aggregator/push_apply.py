@@ -49,7 +49,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from aggregator.events.emitters import order_changes
+from aggregator.events.emitters import order_change_events
+from aggregator.events.outbox import notify_at_commit, outbox_rows
 from aggregator.jobs.lease import Lease, LeaseHeld, acquire
 from aggregator.logging_setup import redact_text
 from aggregator.store.db import read_only_engine, session_scope, statement_reads
@@ -57,7 +58,10 @@ from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, O
 from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.models.webhooks import WebhookEventRow
 from aggregator.store.retry import with_db_retry
-from aggregator.store.upsert import UpsertOutcome, UpsertResult, write_audit
+from aggregator.store.models.audit import AuditEntry
+from aggregator.store.models.events import OutboxEventRow
+from aggregator.store.together import Rows, execute_with
+from aggregator.store.upsert import UpsertOutcome, UpsertResult, audit_row
 from aggregator.store.vault import Vault
 from aggregator.transport_pool import TransportPool
 from platform_adapters.registry import StoredOrderStatus, WebhookEvent, get_adapter
@@ -78,11 +82,14 @@ LEFT_TO_REREAD = "left to the re-read"
 class Patched:
     """What a patch did: applied, unchanged, stale or deferred (left to the re-read), and what its event
     then says: ``status`` (a tracking push's event is closed by it: the push carried the whole change)
-    and ``detail`` (None: the push was not looked at, its order is not stored)."""
+    and ``detail`` (None: the push was not looked at, its order is not stored). ``rows``: the change's
+    audit entry and outbox events, written by the caller in the statement that stores or closes the
+    push's event (``store.together``: one round trip on PostgreSQL)."""
 
     outcome: str
     status: str = "received"
     detail: str | None = None
+    rows: tuple[Rows, ...] = ()
 
 
 #: ``patch_new``'s answer for a push whose event id is stored already (a re-delivery): nothing written.
@@ -114,8 +121,10 @@ def patch_in(session: Session, event_row: PushRef | WebhookEventRow, event: Webh
     if order is None or any(p.id == event_row.id and p.status != "received" for p in pushes):
         return Patched("deferred")  # not stored, or a re-read after this push's arrival wrote it
     patched = _patch(session, event_row, event, order, pushes)
-    session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_row.id)
-                    .values(status=patched.status, detail=patched.detail))
+    execute_with(session, update(WebhookEventRow).where(WebhookEventRow.id == event_row.id)
+                 .values(status=patched.status, detail=patched.detail), patched.rows)
+    if any(table is OutboxEventRow.__table__ for table, _ in patched.rows):
+        notify_at_commit(session)
     return patched
 
 
@@ -133,29 +142,32 @@ def patch_new(session: Session, push: PushRef, event: WebhookEvent, event_id: st
     return _patch(session, push, event, order, pushes)
 
 
+#: A pushed order's row (locked on PostgreSQL, ``_order_and_pushes``) and its stored pushes, built once.
+_ORDER = select(OrderRow.id, OrderRow.owner_id, OrderRow.status, OrderRow.raw_status,
+                OrderRow.source_updated_at).where(OrderRow.platform == bindparam("platform"),
+                                                  OrderRow.shop_id == bindparam("shop_id"),
+                                                  OrderRow.order_id == bindparam("order_id"))
+_ORDER_LOCKED = _ORDER.with_for_update()
+_PUSHES = select(WebhookEventRow.id, WebhookEventRow.event_id, WebhookEventRow.kind, WebhookEventRow.status,
+                 WebhookEventRow.source_updated_at, WebhookEventRow.raw_status).where(
+    WebhookEventRow.platform == bindparam("platform"), WebhookEventRow.shop_id == bindparam("shop_id"),
+    WebhookEventRow.order_id == bindparam("order_id"))
+
+
 def _order_and_pushes(session: Session, push: PushRef | WebhookEventRow):
     """The stored order (locked on PostgreSQL: one push of it at a time, so the newer-push check holds)
     and every stored push of it, read after the lock."""
-    query = select(OrderRow.id, OrderRow.owner_id, OrderRow.status, OrderRow.raw_status,
-                   OrderRow.source_updated_at).where(OrderRow.platform == push.platform,
-                                                     OrderRow.shop_id == push.shop_id,
-                                                     OrderRow.order_id == push.order_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    order = session.execute(query).first()
-    pushes = session.execute(select(WebhookEventRow.id, WebhookEventRow.event_id, WebhookEventRow.kind,
-                                    WebhookEventRow.status, WebhookEventRow.source_updated_at,
-                                    WebhookEventRow.raw_status).where(
-        WebhookEventRow.platform == push.platform, WebhookEventRow.shop_id == push.shop_id,
-        WebhookEventRow.order_id == push.order_id)).all()
-    return order, pushes
+    key = {"platform": push.platform, "shop_id": push.shop_id, "order_id": push.order_id}
+    locked = session.get_bind().dialect.name == "postgresql"
+    order = session.execute(_ORDER_LOCKED if locked else _ORDER, key).first()
+    return order, session.execute(_PUSHES, key).all()
 
 
 def _patch(session: Session, push, event: WebhookEvent, order, pushes) -> Patched:
     patched = _status(session, get_adapter(push.platform), push, event, order, pushes)
     if patched.detail is None:
         detail = {"deferred": LEFT_TO_REREAD, "unchanged": "the stored order already has the pushed status"}
-        patched = Patched(patched.outcome, patched.status, detail.get(patched.outcome))
+        patched = Patched(patched.outcome, patched.status, detail.get(patched.outcome), patched.rows)
     return patched
 
 
@@ -184,14 +196,15 @@ def _status(session: Session, adapter, event_row, event: WebhookEvent, order, pu
     _lines(session, order.id, pushed)
     changes = {"status": (order.status, pushed.status.value), "raw_status": (order.raw_status, pushed.raw_status)}
     key = f"{event_row.platform}|{event_row.shop_id}|{event_row.order_id}"
-    write_audit(session, entity="orders", key=key, action="update", owner_id=order.owner_id,
-                changes={name: list(pair) for name, pair in changes.items()}, actor="webhook")
+    rows: list[Rows] = [(AuditEntry.__table__, [audit_row(
+        entity="orders", key=key, action="update", owner_id=order.owner_id,
+        changes={name: list(pair) for name, pair in changes.items()}, actor="webhook")])]
     if order.status != pushed.status.value:
-        order_changes(session, order.owner_id, [{
+        rows.append((OutboxEventRow.__table__, outbox_rows(order_change_events(order.owner_id, [{
             "platform": event_row.platform, "shop_id": event_row.shop_id, "order_id": event_row.order_id,
             "status": pushed.status.value, "source_updated_at": order.source_updated_at}],
-            [UpsertResult(UpsertOutcome.UPDATED, order.id, changes)])
-    return Patched("applied", detail=f"{FROM_PUSH} ({order.raw_status} -> {pushed.raw_status})")
+            [UpsertResult(UpsertOutcome.UPDATED, order.id, changes)]))))
+    return Patched("applied", detail=f"{FROM_PUSH} ({order.raw_status} -> {pushed.raw_status})", rows=tuple(rows))
 
 
 class _StoredLines(Mapping):
@@ -246,17 +259,18 @@ def _tracking(session: Session, event_row: PushRef | WebhookEventRow, event: Web
         OrderPackageRow.order_pk == order_pk, OrderPackageRow.package_id == package)).first()
     if stored is None:
         return Patched("deferred")
-    outcome = "unchanged"
+    outcome, rows = "unchanged", ()
     if stored.tracking_number != number:
         session.execute(update(OrderPackageRow).where(OrderPackageRow.id == stored.id).values(tracking_number=number))
         session.execute(update(OrderLineRow).where(OrderLineRow.order_pk == order_pk, OrderLineRow.package_id == package)
                         .values(tracking_number=number))
         session.execute(update(OrderRow).where(OrderRow.id == order_pk).values(content_hash=""))
-        write_audit(session, entity="order_packages", key=f"{event_row.platform}|{event_row.shop_id}|"
-                    f"{event_row.order_id}|{package}", action="update", owner_id=order.owner_id,
-                    changes={"tracking_number": [stored.tracking_number, number]}, actor="webhook")
+        rows = ((AuditEntry.__table__, [audit_row(
+            entity="order_packages", key=f"{event_row.platform}|{event_row.shop_id}|{event_row.order_id}|{package}",
+            action="update", owner_id=order.owner_id, changes={"tracking_number": [stored.tracking_number, number]},
+            actor="webhook")]),)
         outcome = "applied"
-    return Patched(outcome, outcome, f"tracking number of package {package} from the push"[:1000])
+    return Patched(outcome, outcome, f"tracking number of package {package} from the push"[:1000], rows)
 
 
 # --------------------------------------------------------------------------------------- the re-read

@@ -18,14 +18,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import Engine, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from aggregator.events.outbox import notify_in_statement
 from aggregator.logging_setup import redact_text
 from aggregator.push_apply import DUPLICATE, ORDER_KINDS, Patched, PushRef, drain, patch, patch_new
 from aggregator.store.db import session_scope, statement_reads
 from aggregator.store.models.tenancy import ShopCredential, ShopRow
+from aggregator.store.models.events import OutboxEventRow
 from aggregator.store.models.webhooks import WebhookEventRow
+from aggregator.store.together import Rows, execute_with, with_defaults
 from aggregator.store.upsert import insert_for, write_audit
 from aggregator.store.vault import Vault
 from aggregator.transport_pool import TransportPool
@@ -64,15 +67,19 @@ class Received:
         return self.event_pks or ((self.event_pk,) if self.event_pk is not None else ())
 
 
+#: (app key, encrypted secret) of every app registered for a platform (``_apps``), built once.
+_APPS = (select(ShopCredential.app_key, ShopCredential.app_secret_enc)
+         .where(ShopCredential.id.in_(
+             select(func.max(ShopCredential.id)).join(ShopRow, ShopRow.id == ShopCredential.shop_pk)
+             .where(ShopRow.platform == bindparam("platform"), ShopCredential.app_key.is_not(None))
+             .group_by(ShopCredential.app_key)))
+         .order_by(ShopCredential.app_key))
+
+
 def _apps(session: Session, platform: str) -> list[tuple[str, str | None]]:
     """(app key, encrypted secret) of every app registered for ``platform``: one row per app key, the
     newest credential's secret (an app has one secret; a rotated one is written on the newest row)."""
-    newest = (select(func.max(ShopCredential.id)).join(ShopRow, ShopRow.id == ShopCredential.shop_pk)
-              .where(ShopRow.platform == platform, ShopCredential.app_key.is_not(None))
-              .group_by(ShopCredential.app_key))
-    return [(key, secret) for key, secret in session.execute(
-        select(ShopCredential.app_key, ShopCredential.app_secret_enc)
-        .where(ShopCredential.id.in_(newest)).order_by(ShopCredential.app_key))]
+    return [(key, secret) for key, secret in session.execute(_APPS, {"platform": platform})]
 
 
 def verified_apps(session: Session, vault: Vault, platform: str, body: bytes, authorization: str | None,
@@ -141,7 +148,7 @@ def _receive_order_push(session: Session, platform: str, event: WebhookEvent, bo
         patched = Patched("deferred")
     if patched is DUPLICATE:
         return Received(None, True, event.kind)
-    inserted = _insert(session, platform, event, event_id, shop, body, patched.status, patched.detail)
+    inserted = _insert(session, platform, event, event_id, shop, body, patched.status, patched.detail, patched.rows)
     if inserted is None:  # a copy stored meanwhile by a path that does not lock the order: it is applied
         session.rollback()  # on its own, so what this one wrote goes
         return Received(None, True, event.kind)
@@ -154,10 +161,13 @@ def _shops_query(platform: str):
             .outerjoin(ShopCredential, ShopCredential.shop_pk == ShopRow.id).where(ShopRow.platform == platform))
 
 
+_SHOP = _shops_query(bindparam("platform")).where(ShopRow.shop_id == bindparam("shop_id"))
+
+
 def _shop(session: Session, platform: str, shop_id: str, apps: set[str] | None):
     """The registered shop a push names (id, owner, shop id), which must belong to an app that signed it
     (``apps``; None: the push came from an authenticated call), with its credential in the same read."""
-    shop = session.execute(_shops_query(platform).where(ShopRow.shop_id == shop_id)).first()
+    shop = session.execute(_SHOP, {"platform": platform, "shop_id": shop_id}).first()
     if shop is None:
         raise WebhookUnknownShop(f"{platform} push for unknown shop {shop_id!r}")
     if apps is not None and (not shop.app_key or shop.app_key not in apps):
@@ -196,15 +206,28 @@ def store_event(session: Session, platform: str, event: WebhookEvent, body: str,
 
 
 def _insert(session: Session, platform: str, event: WebhookEvent, event_id: str, shop, body: str,
-            status: str, detail: str | None):
-    return session.execute(
-        insert_for(session, WebhookEventRow.__table__).values(
-            platform=platform, event_id=event_id[:255], owner_id=shop.owner_id if shop else None,
-            shop_id=shop.shop_id if shop else None, kind=event.kind, order_id=event.order_id,
-            raw_status=(event.raw_status or "")[:64] or None, source_updated_at=event.source_updated_at,
-            status=status, detail=detail and detail[:1000], body=body)
-        .on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(WebhookEventRow.id)
-    ).first()
+            status: str, detail: str | None, rows: tuple[Rows, ...] = ()):
+    """Store the event once per (platform, event id) with ``rows`` (what the push wrote: its audit entry and
+    outbox events) in the same statement on PostgreSQL; its id, or None when it was stored already."""
+    returning = [WebhookEventRow.id]
+    if any(table is OutboxEventRow.__table__ for table, _ in rows) \
+            and session.get_bind().dialect.name == "postgresql":
+        notify = notify_in_statement(session)  # the outbox's wake-up, at commit, in the same statement
+        returning += [notify] if notify is not None else []
+    values = with_defaults(WebhookEventRow.__table__, [dict(
+        platform=platform, event_id=event_id[:255], owner_id=shop.owner_id if shop else None,
+        shop_id=shop.shop_id if shop else None, kind=event.kind, order_id=event.order_id,
+        raw_status=(event.raw_status or "")[:64] or None, source_updated_at=event.source_updated_at,
+        status=status, detail=detail and detail[:1000], body=body)])[0]
+    return execute_with(session, insert_for(session, WebhookEventRow.__table__).values(**values)
+                        .on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(*returning),
+                        rows).first()
+
+
+_EVENT_AND_SHOP = (select(WebhookEventRow, ShopRow).outerjoin(ShopRow, and_(
+    ShopRow.platform == WebhookEventRow.platform, ShopRow.shop_id == WebhookEventRow.shop_id))
+    .where(WebhookEventRow.id == bindparam("event_pk")))
+_EVENT_STATUS = select(WebhookEventRow.status).where(WebhookEventRow.id == bindparam("event_pk"))
 
 
 def apply(engine: Engine, vault: Vault, event_pk: int, transports: TransportPool | None = None) -> str:
@@ -214,9 +237,7 @@ def apply(engine: Engine, vault: Vault, event_pk: int, transports: TransportPool
     from aggregator.sync.marketplace import ShopNotReady, refresh_orders, refresh_returns
 
     with Session(statement_reads(engine)) as session:  # SQLite: no write lock for a read
-        found = session.execute(select(WebhookEventRow, ShopRow).outerjoin(ShopRow, and_(
-            ShopRow.platform == WebhookEventRow.platform, ShopRow.shop_id == WebhookEventRow.shop_id))
-            .where(WebhookEventRow.id == event_pk)).first()
+        found = session.execute(_EVENT_AND_SHOP, {"event_pk": event_pk}).first()
         if found is None:
             return "failed"
         event, shop = found
@@ -276,4 +297,4 @@ def _apply_order_push(engine: Engine, vault: Vault, event_row: WebhookEventRow, 
             log.warning("writing webhook event %s from its push failed: %s", event_row.id, exc)
     drain(engine, vault, shop, transports)
     with statement_reads(engine).connect() as connection:
-        return connection.scalar(select(WebhookEventRow.status).where(WebhookEventRow.id == event_row.id))
+        return connection.scalar(_EVENT_STATUS, {"event_pk": event_row.id})

@@ -22,6 +22,11 @@ def order_changes(session: Session, owner_id: str, values: Sequence[dict[str, An
     """``order.created`` for new orders, ``order.status_changed`` for a changed status (from ``upsert_many``'s
     results, in the order of ``values``). Each event's data is serialised once, here (``prepared``: stored
     through one prepared executemany or COPY, see ``emit_many``)."""
+    emit_many(session, order_change_events(owner_id, values, results), prepared=prepared)
+
+
+def order_change_events(owner_id: str, values: Sequence[dict[str, Any]], results: Sequence[Any]) -> list[dict]:
+    """The events ``order_changes`` emits, for a caller that writes them itself (``outbox.outbox_rows``)."""
     events, created = [], []
     for row, result in zip(values, results):
         outcome = result.outcome.value
@@ -35,7 +40,7 @@ def order_changes(session: Session, owner_id: str, values: Sequence[dict[str, An
                                                    "previous_status": result.changes["status"][0]})})
     for index, event in zip(created, orders_created(owner_id, [events[i] for i in created])):
         events[index] = event
-    emit_many(session, events, prepared=prepared)
+    return events
 
 
 #: what an order's event tells (a status change adds ``previous_status``)

@@ -43,6 +43,20 @@ def emit_many(session: Session, events: Iterable[Mapping[str, Any]], *, prepared
     """Add events (dicts of owner_id, topic, key, data) to the current transaction; returns how many.
     ``data`` may be JSON already serialised (``jsonutil.EncodedJSON``), stored as it is. ``prepared``: the
     rows go in through one prepared executemany (``store.prepared_insert``; the sync's order writes)."""
+    rows = outbox_rows(events)
+    if not rows:
+        return 0
+    if prepared:
+        insert_rows(session, OutboxEventRow.__table__, rows)
+    else:
+        session.execute(_INSERT, rows)  # Core executemany: no ORM bulk-insert bookkeeping on every write path
+    notify_at_commit(session)
+    return len(rows)
+
+
+def outbox_rows(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The outbox rows of ``events`` (dicts of owner_id, topic, key, data), as ``emit_many`` inserts them:
+    an unknown topic refused, an event without an owner left out (every stream is one owner's)."""
     rows = []
     for event in events:
         if event["topic"] not in TOPICS:
@@ -51,17 +65,22 @@ def emit_many(session: Session, events: Iterable[Mapping[str, Any]], *, prepared
             continue  # nothing unattributed reaches a client: every stream is one owner's
         rows.append({"owner_id": event["owner_id"], "topic": event["topic"], "key": str(event["key"])[:600],
                      "data": to_jsonable(event.get("data"))})
-    if not rows:
-        return 0
-    if prepared:
-        insert_rows(session, OutboxEventRow.__table__, rows)
-    else:
-        session.execute(_INSERT, rows)  # Core executemany: no ORM bulk-insert bookkeeping on every write path
-    _notify_at_commit(session)
-    return len(rows)
+    return rows
 
 
-def _notify_at_commit(session: Session) -> None:
+def notify_in_statement(session: Session):
+    """PostgreSQL: the ``pg_notify`` call for a statement that inserts outbox rows itself (in a CTE, see
+    ``aggregator.store.together``), or None when this transaction has queued it already; the transaction
+    is marked notified (delivered at commit, once per transaction, as ``emit`` does)."""
+    transaction = session.get_transaction()
+    if transaction is None or session.info.get(_NOTIFIED) is transaction:
+        return None
+    session.info[_NOTIFIED] = transaction
+    return func.pg_notify(CHANNEL, "")
+
+
+def notify_at_commit(session: Session) -> None:
+    """PostgreSQL: queue ``NOTIFY aggregator_outbox`` for this transaction's commit (once per transaction)."""
     if session.get_bind().dialect.name != "postgresql":
         return
     transaction = session.get_transaction()
@@ -92,7 +111,7 @@ def sequence(session: Session, batch: int = 5000) -> int:
         return 0
     base = latest_position(session)
     session.execute(update(OutboxEventRow), [{"id": i, "position": base + n} for n, i in enumerate(ids, 1)])
-    _notify_at_commit(session)
+    notify_at_commit(session)
     return len(ids)
 
 

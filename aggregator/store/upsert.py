@@ -59,8 +59,15 @@ def write_audit(
     session: Session, *, entity: str, key: str, action: str, owner_id: str | None,
     changes: Any = None, actor: str = "system",
 ) -> None:
-    session.add(AuditEntry(entity=entity, entity_key=key, action=action, owner_id=owner_id,
-                           changes=to_jsonable(changes), actor=actor))
+    session.add(AuditEntry(**audit_row(entity=entity, key=key, action=action, owner_id=owner_id, changes=changes,
+                                       actor=actor)))
+
+
+def audit_row(*, entity: str, key: str, action: str, owner_id: str | None, changes: Any = None,
+              actor: str = "system") -> dict[str, Any]:
+    """The ``audit_log`` row ``write_audit`` adds, for a caller that inserts it itself (its time: the column's default)."""
+    return {"entity": entity, "entity_key": key, "action": action, "owner_id": owner_id,
+            "changes": to_jsonable(changes), "actor": actor}
 
 
 def upsert(

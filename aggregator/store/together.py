@@ -1,0 +1,48 @@
+"""One statement that writes rows of several tables: on PostgreSQL the other tables' rows go in
+data-modifying CTEs of the statement (``WITH a AS (INSERT …), b AS (INSERT …) INSERT … RETURNING …``),
+one round trip instead of one per table; on SQLite they are inserted first, one statement per table
+(a statement there is a call within the process, not a round trip).
+
+Used where a small change writes its row, its audit entry and its outbox events together (a webhook
+push's event, ``aggregator/webhooks.py``).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.engine import Result
+from sqlalchemy.orm import Session
+
+#: (table, rows to insert into it)
+Rows = tuple[Table, Sequence[dict[str, Any]]]
+
+
+def execute_with(session: Session, statement, rows: Sequence[Rows]) -> Result:
+    """Execute ``statement`` (an INSERT, UPDATE or DELETE) with ``rows`` inserted in the same
+    transaction; on PostgreSQL in the same statement. Every row is inserted whatever the statement
+    itself does (a CTE that modifies data always runs to completion). An INSERT ``statement`` gives its
+    own columns' Python-side defaults (``with_defaults``): SQLAlchemy leaves them out of a statement
+    with CTEs."""
+    rows = [(table, list(values)) for table, values in rows if values]
+    if session.get_bind().dialect.name == "postgresql":
+        ctes = [insert(table).values(with_defaults(table, values)).cte(f"also_{n}")
+                for n, (table, values) in enumerate(rows)]
+        return session.execute(statement.add_cte(*ctes) if ctes else statement)
+    for table, values in rows:
+        session.execute(insert(table), values)
+    return session.execute(statement)
+
+
+def with_defaults(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with the columns' Python-side defaults filled in where missing (SQLAlchemy computes them for
+    a plain INSERT, not for one with CTEs nor for the inserts in CTEs)."""
+    defaults = [(c.name, c.default) for c in table.columns
+                if c.default is not None and (c.default.is_scalar or c.default.is_callable)]
+    out = []
+    for row in rows:
+        missing = {name: default.arg if default.is_scalar else default.arg(None)
+                   for name, default in defaults if name not in row}
+        out.append({**row, **missing} if missing else row)
+    return out
