@@ -312,15 +312,18 @@ _draining: set[int] = set()
 _draining_lock = threading.Lock()
 
 
-def drain(engine: Engine, vault: Vault, shop: ShopRow, transports: TransportPool | None = None) -> int:
+def drain(engine: Engine, vault: Vault, shop: ShopRow, transports: TransportPool | None = None, *,
+          pending: bool = False) -> int:
     """Re-read the shop's pushed orders in batches until none is left (see the module text); returns the
-    number of re-reads (batches) this call made. Returns at once when another worker drains the shop."""
+    number of re-reads (batches) this call made. Returns at once when another worker drains the shop.
+    ``pending``: the caller has just seen a push of the shop still to re-read (the first look is skipped)."""
     reads = 0
     while True:
         if shop.id in _draining:  # this process's drain of the shop looks again after it stops
             return reads
-        if not _pending(engine, shop, 1)[0]:  # looked at only without the flag: see the module text
+        if not pending and not _pending(engine, shop, 1)[0]:  # looked at only without the flag: see the module text
             return reads
+        pending = False
         with _draining_lock:
             if shop.id in _draining:
                 return reads

@@ -295,6 +295,6 @@ def _apply_order_push(engine: Engine, vault: Vault, event_row: WebhookEventRow, 
             patch(engine, event_row, get_adapter(event_row.platform).webhook_parse(event_row.body.encode("utf-8")))
         except Exception as exc:  # noqa: BLE001 - the re-read below still brings the order
             log.warning("writing webhook event %s from its push failed: %s", event_row.id, exc)
-    drain(engine, vault, shop, transports)
+    drain(engine, vault, shop, transports, pending=event_row.status == "received")
     with statement_reads(engine).connect() as connection:
         return connection.scalar(_EVENT_STATUS, {"event_pk": event_row.id})

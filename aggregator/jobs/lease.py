@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from aggregator.store.db import session_scope
@@ -100,8 +100,20 @@ def _now() -> datetime:
 def take(session: Session, name: str, holder: str, ttl: timedelta = DEFAULT_TTL) -> int:
     """Take lease ``name`` for ``holder`` inside ``session``'s transaction; returns the new fencing token.
 
-    Raises ``LeaseHeld`` (saying who holds it until when) when a live holder has it."""
+    Raises ``LeaseHeld`` (saying who holds it until when) when a live holder has it. A lease that is
+    free (new, released or expired) is taken by one statement (an insert that, on the existing row,
+    updates it only while it is free); a held one is looked at as below."""
     now = _now()
+    table = JobLease.__table__
+    free = or_(table.c.holder.is_(None), table.c.expires_at.is_(None), table.c.expires_at < now)
+    token = session.execute(
+        insert_for(session, table).values(name=name, token=1, holder=holder, acquired_at=now, expires_at=now + ttl)
+        .on_conflict_do_update(index_elements=["name"], where=free, set_={
+            "holder": holder, "token": func.coalesce(table.c.token, 0) + 1, "acquired_at": now,
+            "expires_at": now + ttl})
+        .returning(table.c.token)).scalar()
+    if token is not None:
+        return token
     session.execute(insert_for(session, JobLease.__table__).values(name=name, token=0)
                     .on_conflict_do_nothing(index_elements=["name"]))
     row = session.execute(select(JobLease.holder, JobLease.token, JobLease.expires_at)

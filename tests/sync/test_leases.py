@@ -208,3 +208,31 @@ def test_a_booker_whose_lease_was_taken_over_stops_before_committing(engine) -> 
             session.execute(update(JobLease).values(holder="worker-b.internal:1:1", token=JobLease.token + 1))
         with pytest.raises(LeaseLost):
             settle_owners(engine, ["BRAND"], fence=lease.check)
+
+
+def test_a_free_lease_is_taken_in_one_statement_with_the_next_token(engine) -> None:
+    """New, released and expired leases: one statement each, the token bumped; a live holder's is refused."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE (store.db)
+            statements.append(statement)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        first = acquire(engine, "push:7", "worker-1")
+        taken = len(statements)
+        first.release()
+        statements.clear()
+        second = acquire(engine, "push:7", "worker-2")
+        assert (first.token, second.token) == (1, 2) and len(statements) == taken == 1
+        with pytest.raises(LeaseHeld):
+            acquire(engine, "push:7", "worker-3")
+        with session_scope(engine) as session:
+            session.execute(update(JobLease).where(JobLease.name == "push:7")
+                            .values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        statements.clear()
+        assert acquire(engine, "push:7", "worker-3").token == 3 and len(statements) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    with Session(engine) as session:
+        assert session.scalars(select(JobLease.holder).where(JobLease.name == "push:7")).one() == "worker-3"
