@@ -337,8 +337,8 @@ def drain(engine: Engine, vault: Vault, shop: ShopRow, transports: TransportPool
                 return reads  # its holder looks again after releasing: these events are in its next batch
             lease.start_heartbeat()
             try:
-                while (pending := _pending(engine, shop, BATCH_ORDERS))[0]:
-                    _reread(engine, vault, shop, *pending, lease, transports)
+                while (batch := _pending(engine, shop, BATCH_ORDERS))[0]:
+                    _reread(engine, vault, shop, *batch, lease, transports)
                     reads += 1
             finally:
                 lease.release()

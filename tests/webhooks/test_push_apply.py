@@ -291,6 +291,23 @@ def test_a_push_finding_the_shop_drained_elsewhere_is_picked_up(engine, world) -
     assert event_row(engine, pks[0]).status == "applied" and row(engine, key).raw_status == raw
 
 
+def test_a_drain_told_its_push_is_pending_re_reads_it_once_and_stops(engine, world) -> None:
+    """``drain(pending=True)`` (``apply`` has just read its push still to re-read) skips its first look
+    only: it re-reads the batch, then looks again and returns; told so with nothing pending, it returns."""
+    sandbox, vault, shops, moved = world
+    key, raw, order = next(m for m in moved if m[0][0] == "tiktok")
+    shop = shops[key[:2]]
+    pks = push(engine, sandbox, order, raw, int(sandbox.state.now))
+    reads: list[int] = []
+    for _ in range(2):
+        worker = threading.Thread(target=lambda: reads.append(drain(engine, vault, shop, pending=True)), daemon=True)
+        worker.start()
+        worker.join(timeout=120)
+        assert not worker.is_alive(), "the drain did not stop"
+    assert reads == [1, 0]
+    assert event_row(engine, pks[0]).status == "applied" and row(engine, key).raw_status == raw
+
+
 def test_a_push_whose_worker_died_is_re_read_by_the_recovery_job(engine, world) -> None:
     sandbox, vault, shops, moved = world
     key, raw, order = next(m for m in moved if m[0][0] == "lazada")
