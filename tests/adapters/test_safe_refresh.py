@@ -27,8 +27,6 @@ from platform_adapters.auth import TokenSet
 
 HOST = "https://shopee.test"
 REFRESH = HOST + "/api/v2/auth/access_token/get"
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
-
 
 @pytest.fixture
 def shop(sqlite_engine):
@@ -39,8 +37,10 @@ def shop(sqlite_engine):
         row = add_shop(session, vault, platform="shopee", owner_id="LUMINA-HK", shop_id="600000", region="SG",
                        app_key="2001887", app_secret="partner-key", base_url=HOST)
         # the access token has 5 minutes left: inside the 10-minute margin, so the next use refreshes it
-        store_authorization(session, vault, row, TokenSet("old-access", "old-refresh", NOW + timedelta(minutes=5),
-                                                          NOW + timedelta(days=20)))
+        # (the clock is read here, when the test runs, not when the module is collected)
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        store_authorization(session, vault, row, TokenSet("old-access", "old-refresh", now + timedelta(minutes=5),
+                                                          now + timedelta(days=20)))
         pk = row.id
     with Session(engine) as session:
         shop_row = session.get(ShopRow, pk)
