@@ -145,6 +145,10 @@ def realistic_orders(size: int) -> list:
                "lazada": lambda raw: map_lazada(raw, "1001", "SG", "SGD"), "tiktok": lambda raw: map_tiktok(raw, "7494")}
     records = [mappers[kind](loads(body)).record for kind, body in payloads(size, 11, variety=True)]
     assert None not in records
+    if size > 5:  # texts COPY and JSON escape: tab, line breaks, backslash, quotes, non-ASCII
+        odd = records[5]
+        line = replace(odd.lines[0], product_name='Tab\there\r\nnew "line" \\ 中文 %s', seller_sku="SKU\\1\t")
+        records[5] = replace(odd, raw_status="odd\tstatus", lines=(line, *odd.lines[1:]))
     return records
 
 
