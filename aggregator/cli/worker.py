@@ -1,6 +1,8 @@
 """The ``worker`` verb: run jobs — a Celery worker, or the embedded scheduler in this process."""
 from __future__ import annotations
 
+import os
+
 import click
 
 from aggregator.cli.context import AppContext, pass_app
@@ -10,8 +12,11 @@ from aggregator.cli.context import AppContext, pass_app
                                     "the embedded scheduler running the job table (the same jobs and times as beat).")
 @click.option("--concurrency", default=2, show_default=True, type=int, help="Celery worker processes.")
 @click.option("--once", is_flag=True, help="Embedded mode: run one tick and exit.")
+@click.option("--name", default=None, metavar="NAME@HOST",
+              help="Celery node name (default: aggregator-<pid>@<host name>, unique per process: two workers "
+                   "with one name on one RabbitMQ broker lock each other out of their control queue).")
 @pass_app
-def command(app: AppContext, concurrency: int, once: bool) -> None:
+def command(app: AppContext, concurrency: int, once: bool, name: str | None) -> None:
     settings = app.settings
     app.ready_engine()
     if settings.jobs_mode == "in-process":
@@ -23,4 +28,5 @@ def command(app: AppContext, concurrency: int, once: bool) -> None:
 
     celery = make_celery(settings)
     celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
+                        f"--hostname={name or f'aggregator-{os.getpid()}@%h'}",
                         f"--queues={settings.task_queue}", "--without-gossip", "--without-mingle"])

@@ -9,11 +9,16 @@ from aggregator.store.base import Base
 
 config = context.config
 target_metadata = Base.metadata
+#: PostgreSQL advisory lock key held while migrating ("aggmigr" in ASCII): processes starting together on
+#: one database (API, workers, beat) migrate one after another; the later ones find the schema current.
+MIGRATION_LOCK = 0x616767_6D69_6772
 
 
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
