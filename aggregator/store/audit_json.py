@@ -10,10 +10,11 @@ columns (a property test holds the two equal); ``json_objects`` the same for any
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from json.encoder import encode_basestring  # the C encoder json.dumps uses with ensure_ascii=False
 
+from aggregator.store.copy_text import fixed_zones
 from aggregator.store.jsonutil import EncodedJSON, encode_columns
 
 #: Bookkeeping columns never compared or audited (``aggregator.store.upsert`` uses the same set).
@@ -64,8 +65,8 @@ def _json_values(name: str, values: tuple) -> list[str]:
     if kinds <= {Decimal, _NONE}:  # jsonutil._default: the exact text, as a JSON string
         return ["null" if v is None else encode_basestring(format(v, "f")) for v in values]
     if kinds <= {datetime, _NONE}:
-        zones = {v.tzinfo for v in values if v is not None}
-        if len(zones) <= 1 and all(type(z) is timezone for z in zones):  # one fixed offset: equal is alike
+        zones = fixed_zones(values)
+        if zones is not None and len(zones) <= 1:  # one fixed offset: equal is alike
             done = {v: "null" if v is None else encode_basestring(v.isoformat()) for v in set(values)}
             return [done[v] for v in values]
         # equal instants at another offset write differently: keyed by offset

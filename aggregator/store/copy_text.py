@@ -11,13 +11,22 @@ or ``int`` subclass…) makes it answer None: the caller then writes the rows wi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _NONE = type(None)
+
+
+def fixed_zones(values: Sequence[Any]) -> set | None:
+    """The zones of the datetimes ``values`` (None skipped) when each is a fixed offset (``datetime.timezone``)
+    or none (naive): then equal values are one instant at one offset each, and a cache keyed by the value
+    holds. None otherwise: in a zone with daylight saving Python compares by wall time, so the two instants
+    of an ambiguous local time (``fold`` 0 and 1, an hour apart) are equal values."""
+    zones = {v.tzinfo for v in values if v is not None}
+    return zones if all(z is None or type(z) is timezone for z in zones) else None
 
 
 def _escaped(texts: list[str]) -> list[str]:
@@ -45,10 +54,11 @@ def column_text(values: Sequence[Any]) -> list[str] | None:
             return list(map(done.__getitem__, values))
         return present
     if kind is datetime:
-        if len({v.tzinfo for v in values if v is not None}) <= 1:  # one zone: equal is alike
+        zones = fixed_zones(values)
+        if zones is not None and len(zones) <= 1:  # one fixed offset: equal is alike
             done = {v: NULL if v is None else v.isoformat() for v in set(values)}
             return list(map(done.__getitem__, values))
-        # equal instants at other offsets write otherwise: keyed by offset too
+        # equal instants at other offsets (or one wall time at two) write otherwise: keyed by offset too
         keyed = [(v, None if v is None else v.utcoffset()) for v in values]
         done = {k: NULL if k[0] is None else k[0].isoformat() for k in set(keyed)}
         return list(map(done.__getitem__, keyed))

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aggregator.store.copy_text import fixed_zones
 from aggregator.store.jsonutil import EncodedJSON
 from aggregator.store.types import ExactDecimal, JSONPayload, UTCDateTime
 
@@ -92,7 +93,11 @@ def converted_rows(dialect: Any, table: Any, columns: Sequence[str], rows: Seque
     for i, process in processors:
         if isinstance(table.c[columns[i]].type, UTCDateTime):  # equal instants convert alike
             done: dict = {}
-            cells[i] = [done[v] if v in done else done.setdefault(v, process(v)) for v in cells[i]]
+            if fixed_zones(cells[i]) is not None:
+                cells[i] = [done[v] if v in done else done.setdefault(v, process(v)) for v in cells[i]]
+            else:  # a zone with daylight saving: an ambiguous wall time's two instants are equal values
+                keyed = [(v, None if v is None else v.utcoffset()) for v in cells[i]]
+                cells[i] = [done[k] if k in done else done.setdefault(k, process(k[0])) for k in keyed]
         elif dialect.name == "sqlite" and isinstance(table.c[columns[i]].type, ExactDecimal):  # ``_fast``, inline
             cells[i] = [None if v is None else format(v, "f") if type(v) is Decimal and v.is_finite() else process(v)
                         for v in cells[i]]

@@ -67,3 +67,22 @@ def test_types_it_does_not_write_are_left_to_write_row() -> None:
     assert column_text([1, "1"]) is None
     assert column_text([1.5]) is None
     assert copy_text([[1], [timedelta(1)]]) is None
+
+
+def test_the_two_instants_of_an_ambiguous_local_time_stored_apart(pg_engine) -> None:
+    """01:30 on the night DST ends in New York, fold 0 (EDT) and fold 1 (EST): two instants an hour
+    apart that Python holds equal (one zone: compared by wall time). COPY text keeps their offsets, as
+    ``write_row`` does (a cache keyed by the value alone wrote both with the first one's)."""
+    from zoneinfo import ZoneInfo
+
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    second = first.replace(fold=1)
+    assert column_text([first, second]) == ["2026-11-01T01:30:00-04:00", "2026-11-01T01:30:00-05:00"]
+    rows = [("a", None, first, None, None, None), ("b", None, second, None, None, None)]
+    raw = pg_engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        assert _stored(connection, rows, by_text=True) == _stored(connection, rows, by_text=False)
+        connection.rollback()
+    finally:
+        raw.close()

@@ -67,3 +67,18 @@ def test_a_batch_refuses_what_the_column_refuses(name) -> None:
     for bad, error in ((Decimal("NaN"), ValueError), (1.5, TypeError)):
         with pytest.raises(error):
             converted_rows(dialect, OrderRow.__table__, ["total_amount"], [(Decimal("1.5"),), (bad,)])
+
+
+@pytest.mark.parametrize("name", sorted(DIALECTS))
+def test_a_batch_keeps_the_two_instants_of_an_ambiguous_local_time(name) -> None:
+    """01:30 on the night DST ends in New York is two instants (fold 0: EDT, fold 1: EST) that Python
+    holds equal (same zone: compared by wall time), so a cache keyed by the value alone stored the second
+    as the first, an hour off. Each converts as the bind processor converts it."""
+    from zoneinfo import ZoneInfo
+
+    dialect = DIALECTS[name]
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    rows = [(None, first), (None, first.replace(fold=1))]
+    converted = converted_rows(dialect, OrderRow.__table__, ["total_amount", "ordered_at"], rows)
+    assert converted == [(None, general(dialect, "ordered_at")(moment)) for _, moment in rows]
+    assert converted[0] != converted[1]
