@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import select as _select
 import time
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -142,7 +141,8 @@ def read_only_engine(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
-_READERS: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
+#: the attribute of an engine holding its ``statement_reads`` engine
+_READER = "_aggregator_statement_reads"
 
 
 def statement_reads(engine: Engine) -> Engine:
@@ -150,13 +150,15 @@ def statement_reads(engine: Engine) -> Engine:
     PostgreSQL in autocommit, so each is one round trip instead of BEGIN, the statement and ROLLBACK.
     A READ COMMITTED transaction gives each statement its own snapshot anyway, so a statement sees
     the same either way. Not for several statements that must agree, nor for streamed results
-    (server-side cursors want a transaction). One engine per engine, kept."""
-    reader = _READERS.get(engine)
+    (server-side cursors want a transaction). One engine per engine, kept on the engine itself (the
+    reader refers to its engine: a cache outside it, even keyed weakly, would keep every engine and
+    its pool alive for the life of the process)."""
+    reader = engine.__dict__.get(_READER)
     if reader is None:
         reader = read_only_engine(engine)
         if engine.dialect.name == "postgresql":
             reader = reader.execution_options(isolation_level="AUTOCOMMIT")
-        _READERS[engine] = reader
+        setattr(engine, _READER, reader)
     return reader
 
 
