@@ -21,11 +21,9 @@ its control characters as ``\\xNN`` (``platform_adapters.tabular.control``), whi
 """
 from __future__ import annotations
 
-import gc
 import operator
 from itertools import compress
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,6 +36,7 @@ from aggregator.ingest.registry import TABULAR, TabularKindHandler
 from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.writers import next_line_no
 from aggregator.owners.attribution import Attribution, OwnerResolver
+from aggregator.store.gc_pause import gc_paused
 from aggregator.store.models.logistics import ImportRejectRow
 from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.profiles import KINDS, Profile, guess_kind
@@ -114,21 +113,6 @@ def _unattributed(attribution: Attribution, columns: ColumnMap, location: str) -
                    value=attribution.value, location=location)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a file is read: a chunk allocates hundreds of thousands of
-    short-lived strings and tuples, none in cycles, and each full collection walks every live object
-    (a quarter of the import's CPU at 50k rows). Memory stays bounded by the chunk; the collector is
-    back on (if it was) when the import ends, however it ends."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, profile: Profile,
                    owner_id: str | None, summary: ImportSummary, chunk_rows: int = 10_000,
                    progress: Callable[[int], None] | None = None, bulk: bool = True) -> None:
@@ -142,7 +126,7 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
     """
     run = TabularRun(session, import_pk=import_pk, path=path, kind=kind, profile=profile, owner_id=owner_id,
                      summary=summary, chunk_rows=chunk_rows, bulk=bulk)
-    with _collector_paused():
+    with gc_paused():  # a file's chunks hold hundreds of thousands of short-lived objects, none in cycles
         if bulk and run.handler.columnar is not None:
             from aggregator.ingest.columnar_import import ColumnarReader
 
