@@ -165,6 +165,21 @@ def part_booked(session: Session, owner_id: str, item_id: str, reference: str) -
     return None if found is None else -found
 
 
+def settlements_booked(session: Session, owner_id: str, reference_prefix: str) -> dict[str, dict[str, Decimal]]:
+    """reference → {item id: foreign amount its settlement under that reference paid} for every stored
+    settlement whose reference starts with ``reference_prefix`` (read from the clearing lines' keys,
+    ``{reference}:{item}:AR``)."""
+    found: dict[str, dict[str, Decimal]] = {}
+    for key, item_id, original in session.execute(
+            select(FxJournalLineRow.idem_key, FxJournalLineRow.rate_ref, FxJournalLineRow.original_amount).where(
+                FxJournalLineRow.owner_id == owner_id, FxJournalLineRow.line_type == CLEAR,
+                FxJournalLineRow.idem_key.like(f"{reference_prefix}%"))).all():
+        suffix = f":{item_id}:AR"
+        if item_id and key.endswith(suffix) and original is not None:
+            found.setdefault(key[:-len(suffix)], {})[item_id] = -original
+    return found
+
+
 def settle_part_at_actual(session: Session, owner_id: str, item_id: str, paid: Money | None, cash: Money, *,
                           on: date, reference: str, rate_source: str = "ACTUAL",
                           accounts: FxAccounts = FxAccounts(), rounding: str = ROUND_HALF_UP) -> Settlement | None:

@@ -34,13 +34,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.fx_service.locks import list_locks
 from aggregator.fx_service.rates import load_rate_book
-from aggregator.fx_service.receivables import ItemNotOpen, settle_at_actual, settle_part_at_actual, settle_with_lock
+from aggregator.fx_service.receivables import (
+    ItemNotOpen, settle_at_actual, settle_part_at_actual, settle_with_lock, settlements_booked,
+)
 from aggregator.fx_service.statements import StatementChanged, recognise_statement
 from aggregator.settlement.payouts import payout_received
 from aggregator.settlement.wallet import PLATFORM as WALLET_PLATFORM, WITHDRAWAL_PREFIX, DayPart, day_parts
@@ -117,6 +120,7 @@ def book_owner(session: Session, owner_id: str, *, sources: tuple[str, ...] = ()
     locks = list_locks(session, owner_id)
     parts = day_parts(session, owner_id) if any(
         s.platform == WALLET_PLATFORM and s.statement_id.startswith(WITHDRAWAL_PREFIX) for s in statements) else {}
+    moved = _moved_withdrawals(session, owner_id, parts, items, summary) if parts else set()
     for row in statements:
         item = items.get(item_id_of(row))
         if item is None:
@@ -125,7 +129,7 @@ def book_owner(session: Session, owner_id: str, *, sources: tuple[str, ...] = ()
             continue
         paid_by = parts.get((row.shop_id, row.statement_id)) if row.platform == WALLET_PLATFORM else None
         if paid_by and item.rate_source != "LOCK":
-            _settle_parts(session, owner_id, item, paid_by, spot, summary)
+            _settle_parts(session, owner_id, item, paid_by, spot, summary, moved)
         elif row.payment_status == "PAID" and row.paid_at:
             _settle(session, owner_id, row, item, spot, summary)
     return summary
@@ -209,8 +213,34 @@ def _withdrawal_fee(row: StatementRow) -> bool:
             and row.payout_id == row.statement_id)
 
 
+def _moved_withdrawals(session: Session, owner_id: str, parts: dict[tuple[str, str], list[DayPart]],
+                       items: dict[str, FxOpenItemRow], summary: BookingSummary) -> set[str]:
+    """The withdrawals some booked part of which the allocation no longer gives (a release day stored late
+    moved what they pay): each such part is reported, and none of the withdrawal's parts is booked any more
+    until that part is reversed by hand — booking its new parts as well would book its cash twice."""
+    wanted: dict[str, dict[str, Decimal]] = {}
+    for (shop_id, day), found in parts.items():
+        for part in found:
+            item = f"{WALLET_PLATFORM}:{shop_id}:{day}"
+            share = wanted.setdefault(f"PAYOUT:{part.withdrawal}", {})
+            share[item] = share.get(item, Decimal(0)) + part.amount
+    moved = set()
+    for reference, booked in settlements_booked(session, owner_id, f"PAYOUT:{WITHDRAWAL_PREFIX}").items():
+        now = wanted.get(reference, {})
+        for item, amount in sorted(booked.items()):
+            if item.rsplit(":", 1)[-1].startswith(WITHDRAWAL_PREFIX) or now.get(item) == amount:
+                continue  # the withdrawal's own fee, or a part it still pays as booked
+            moved.add(reference.removeprefix("PAYOUT:"))
+            currency = items[item].original_currency if item in items else ""
+            summary.problems.append(
+                f"{item} part paid by {reference.removeprefix('PAYOUT:')}: booked as paying {amount} {currency}, "
+                f"it now pays {now.get(item, Decimal(0))} {currency} (a release day stored late moved it); reverse "
+                "that settlement by hand: nothing more is booked under this withdrawal until then")
+    return moved
+
+
 def _settle_parts(session: Session, owner_id: str, item: FxOpenItemRow, parts: list[DayPart], spot: Converter,
-                  summary: BookingSummary) -> None:
+                  summary: BookingSummary, moved: set[str] = frozenset()) -> None:
     """Book each withdrawal's part of a release day not booked yet, in the order they paid it, at the rate
     source's rate of its withdrawal's day (``settle_part_at_actual``: against the carrying amount of what
     the earlier parts left open; the part paying the last of it closes the receivable). A part already
@@ -219,6 +249,9 @@ def _settle_parts(session: Session, owner_id: str, item: FxOpenItemRow, parts: l
     booking with a problem naming both amounts; the stored journal is never rewritten."""
     currency = item.original_currency
     for part in parts:
+        if part.withdrawal in moved:
+            summary.skipped["withdrawal moved by a late release day (reverse by hand)"] += 1
+            return
         paid_on = part.paid_at.date()
         paid = Money(part.amount, currency)
         try:

@@ -201,9 +201,38 @@ def test_a_booked_part_the_allocation_later_resizes_is_reported_never_rebooked(e
         booked = _run(session, _day("2026-10-19", "A", "50000"), W1 + timedelta(hours=2))
         problem = next(p for p in booked.problems if "escrow-2026-10-20" in p)
         assert "booked as paying 100000 VND" in problem and "now pays 50000 VND" in problem
-        assert booked.skipped["payout not settled"] == 1
+        # the late day itself is paid, but not booked under withdrawal-1 while its 100,000 part of 20 Oct
+        # stands (that would book 150,000 of cash for a 100,000 withdrawal; review-b)
+        assert booked.skipped["withdrawal moved by a late release day (reverse by hand)"] == 2
         item_19 = session.scalars(select(FxOpenItemRow).where(
             FxOpenItemRow.item_id == f"shopee:{SHOP}:escrow-2026-10-19")).one()
-        assert item_19.settled_on == W1.date()  # the late day itself is paid and booked
+        assert item_19.settled_on is None
+        assert _cash_booked(session, "withdrawal-1") == Decimal("100000")
         assert [(r.idem_key, r.amount) for r in _lines(session, "PAYOUT:withdrawal-1:%escrow-2026-10-20%")] == [
             (r.idem_key, r.amount) for r in before]
+
+
+def _cash_booked(session, withdrawal: str) -> Decimal:
+    """The foreign amount booked as cash received under ``withdrawal`` over every item it settled."""
+    return sum((line.original_amount for line in _lines(session, f"PAYOUT:{withdrawal}:%")
+                if line.line_type == "CASH_IN"), Decimal(0))
+
+
+def test_a_withdrawal_moved_off_a_booked_day_is_reported_never_booked_twice(engine) -> None:
+    """review-b: a release day stored late takes all of withdrawal-1 (100,000), which had been booked as a
+    part of 20 Oct. Booking it again on 19 Oct would book 200,000 VND of cash for a 100,000 withdrawal;
+    it is reported, and nothing more is booked under withdrawal-1 until its part of 20 Oct is reversed."""
+    with session_scope(engine) as session:
+        _setup(session)
+        _run(session, [*_day("2026-10-20", "B", "300000"), *_withdrawal(1, W1, "100000")], W1 + timedelta(hours=1))
+        assert _cash_booked(session, "withdrawal-1") == Decimal("100000")
+        booked = _run(session, _day("2026-10-19", "A", "100000"), W1 + timedelta(hours=2))
+        assert _cash_booked(session, "withdrawal-1") == Decimal("100000"), booked.describe()
+        problem = next(p for p in booked.problems if "withdrawal-1" in p and "escrow-2026-10-20" in p)
+        assert "booked as paying 100000 VND" in problem and "now pays 0 VND" in problem
+        item_19 = session.scalars(select(FxOpenItemRow).where(
+            FxOpenItemRow.item_id == f"shopee:{SHOP}:escrow-2026-10-19")).one()
+        assert item_19.settled_on is None
+        # re-running reports it again and still books nothing
+        again = book_owner(session, OWNER, sources=("NBP",), now=W1 + timedelta(hours=3))
+        assert again.journal_lines == 0 and any("withdrawal-1" in p for p in again.problems)
