@@ -127,12 +127,15 @@ def open_amounts(session: Session, row: FxOpenItemRow) -> tuple[Money, Money]:
 
 def settle_with_lock(session: Session, owner_id: str, item_id: str, lock_id: str, *, now: datetime,
                      accounts: FxAccounts = FxAccounts(), rounding: str = ROUND_HALF_UP) -> Settlement:
-    """Settle the whole open item by utilising the lock (key ``{lock}:{item}``) and book the realized FX."""
+    """Settle what is open of the item by utilising the lock (key ``{lock}:{item}``) and book the realized
+    FX: the whole item, or the rest its earlier parts (``settle_part_at_actual``) left open."""
     row = session.scalars(select(FxOpenItemRow).where(
         FxOpenItemRow.owner_id == owner_id, FxOpenItemRow.item_id == item_id).with_for_update()).first()
     if row is None or row.settled_on is not None:
         raise ItemNotOpen(f"receivable {item_id!r} of {owner_id!r} is not open")
-    item = to_open_item(row)
+    item = open_part(row, cleared_parts(session, owner_id, [item_id]).get(item_id))
+    if item is None:
+        raise ItemNotOpen(f"receivable {item_id!r} of {owner_id!r} is paid in full by its parts")
     key = f"{lock_id}:{item_id}"
     used = utilise_lock(session, owner_id, lock_id, item.original, key, now, reference=item_id)
     result = settle(item, item.original, used.utilisation.counter, on=now.date(), journal_id=f"FX-{key}",

@@ -14,7 +14,7 @@ from aggregator.fx_service.locks import (
 )
 from aggregator.fx_service.rates import fetch_and_import, import_rates, load_rate_book
 from aggregator.fx_service.receivables import (
-    ItemNotOpen, recognise_receivable, revalue_period, settle_at_actual, settle_with_lock,
+    ItemNotOpen, recognise_receivable, revalue_period, settle_at_actual, settle_part_at_actual, settle_with_lock,
 )
 from aggregator.store.models import AuditEntry, ExceptionItem
 from aggregator.store.models.fx import FxJournalLineRow, FxLockUtilisationRow, FxRateRow
@@ -167,3 +167,24 @@ def test_fetch_and_import_is_the_daily_job_body(session) -> None:
         fetch_and_import(session, "ecb", attempts=1, ecb_file="90d")
     with pytest.raises(ValueError):
         fetch_and_import(session, "bank-csv")
+
+
+def test_a_receivable_paid_in_part_is_settled_under_a_lock_for_its_open_rest_only(session) -> None:
+    """review-b: ``fx receivable settle --lock`` on a receivable a first part already paid (a release day
+    paid in part by a wallet withdrawal) settles what is open, not the whole again: the lock is used for
+    the open 60 USD, and the two clearing lines together clear the carrying amount exactly once."""
+    _import(session, "eurofxref-hist-90d.sample.xml")
+    converter = Converter(load_rate_book(session))
+    recognise_receivable(session, "OWN-1", "SHOPEE:SG1:ORD-2", Money.of("100.00", "USD"), book_currency="CNY",
+                         on=date(2026, 12, 22), account="1122.SG", converter=converter)  # carried 667.47
+    part = settle_part_at_actual(session, "OWN-1", "SHOPEE:SG1:ORD-2", Money.of("40.00", "USD"),
+                                 Money.of("280.00", "CNY"), on=date(2026, 12, 23), reference="PAYOUT:W-1")
+    assert part.cleared == Money.of("266.99", "CNY")  # 667.47 × 40 / 100 = 266.988
+    create_lock(session, "OWN-1", _forward())
+    result = settle_with_lock(session, "OWN-1", "SHOPEE:SG1:ORD-2", "FWD-1", now=T0 + timedelta(days=25))
+    assert result.cleared == Money.of("400.48", "CNY")  # what the part left: 667.47 − 266.99
+    assert result.realized == Money.of("25.52", "CNY")  # 60 × 7.10 = 426.00 − 400.48
+    assert get_lock(session, "OWN-1", "FWD-1").remaining == Money.of("940", "USD")
+    clears = session.scalars(select(FxJournalLineRow.amount).where(
+        FxJournalLineRow.rate_ref == "SHOPEE:SG1:ORD-2", FxJournalLineRow.line_type == "RECEIVABLE_CLEAR")).all()
+    assert sum(clears) == Decimal("-667.47")
