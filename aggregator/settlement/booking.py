@@ -226,6 +226,8 @@ def _moved_withdrawals(session: Session, owner_id: str, parts: dict[tuple[str, s
             share[item] = share.get(item, Decimal(0)) + part.amount
     moved = set()
     for reference, booked in settlements_booked(session, owner_id, f"PAYOUT:{WITHDRAWAL_PREFIX}").items():
+        if "," in reference:
+            continue  # a day settled whole by several withdrawals (``_settle``, its payout_id): no part of one
         now = wanted.get(reference, {})
         for item, amount in sorted(booked.items()):
             if item.rsplit(":", 1)[-1].startswith(WITHDRAWAL_PREFIX) or now.get(item) == amount:
