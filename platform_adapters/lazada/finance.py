@@ -1,6 +1,10 @@
 """Lazada settlements: ``/finance/transaction/details/get`` rows between two local dates, then the
-statements created since the window's first day (``/finance/payout/status/get?created_after=``), each
-yielded as ``{"_payout": entry}``.
+statements created since the window's first day (``/finance/payout/status/get?created_after=``) up to its
+last day, each yielded as ``{"_payout": entry}``. A statement is created after the rows it sums, so one
+created by the window's last day has its rows in this window or an earlier one (already written): a
+statement is never stored before its lines. One created later (the API lists every statement since the
+date) is left to the window holding its creation day; yielding it early stored it with none of its rows
+until the next window (a false ``statement_mismatch`` for any reconcile in between).
 
 Finance dates are the venture's calendar days (``YYYY-MM-DD``, window < 180 days); the window
 [start, end) is widened to the local days it touches, so rows at its edges may be read twice (the
@@ -9,7 +13,7 @@ upsert makes that harmless). Paging is offset/limit (≤ 500) to an empty or sho
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from platform_adapters.http.errors import ErrorKind, PlatformError
@@ -59,4 +63,13 @@ class LazadaSettlementSource:
             raise PlatformError(ErrorKind.FATAL, "bad_response", "payout status data is not a list",
                                 platform="lazada", path=PAYOUT_PATH)
         for entry in payouts:
-            yield {"_payout": entry}
+            if _created_on(entry, zone) is None or _created_on(entry, zone) <= last:
+                yield {"_payout": entry}  # one created after the window: yielded by the window that reads its rows
+
+
+def _created_on(entry: Any, zone: timezone) -> date | None:
+    """The local day a statement was created (None when unreadable: the mapper parks it)."""
+    try:
+        return datetime.fromisoformat(str(entry.get("created_at"))).astimezone(zone).date()
+    except (AttributeError, TypeError, ValueError):
+        return None

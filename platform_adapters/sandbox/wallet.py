@@ -11,7 +11,9 @@ world like everything else (no state of its own):
 * one money-in per settled order at its release (``ESCROW_VERIFIED_ADD``, the order's net, the same
   figure as its ``payout_amount`` in ``get_escrow_list``);
 * every Thursday 02:00 UTC the seller withdraws what the release days before that Thursday still hold,
-  less half of the newest of them (so a withdrawal pays that day in part and the next one pays the rest);
+  less half of the newest of them (so a withdrawal pays that day in part and the next one pays the rest),
+  when that is at least :func:`minimum_withdrawal` (its fee plus ``MINIMUM_RECEIVED``; else nothing that
+  week: a wallet never lets a seller withdraw less than the fee, and the adapter parks such a withdrawal);
   the withdrawal is created then (``WITHDRAWAL_CREATED``, money out of the balance) and completes a day
   later (``WITHDRAWAL_COMPLETED``, with its ``transaction_fee``), except each shop's first withdrawal,
   which is cancelled a day later (``WITHDRAWAL_CANCELLED``: the money back in the balance, nothing paid).
@@ -36,6 +38,10 @@ WITHDRAW_AT = 2 * 3600  # Thursday 02:00 UTC (1970-01-01 was a Thursday)
 COMPLETES_AFTER = DAY
 #: the bank's fee on a completed withdrawal, per shop currency (illustrative; others: none)
 WITHDRAWAL_FEE = {"PHP": Decimal("15.00")}
+#: what a withdrawal must leave the seller after its fee, in the shop currency's major unit (Shopee
+#: documents a minimum of PHP 1.00 for a ShopeePay bank transfer, help.shopee.ph article 81135; none found
+#: for the seller balance, so the same floor for every currency): a smaller one is never requested
+MINIMUM_RECEIVED = Decimal(1)
 
 
 @dataclass
@@ -73,6 +79,11 @@ def _unit(currency: str) -> Decimal:
     return Decimal(1) if currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
 
 
+def minimum_withdrawal(currency: str) -> Decimal:
+    """The least a seller can withdraw: the fee plus what the bank must at least receive."""
+    return WITHDRAWAL_FEE.get(currency, Decimal(0)) + MINIMUM_RECEIVED
+
+
 def _withdrawal_id(shop: WorldShop, number: int) -> int:
     return int(shop.shop_id[-5:]) * 1000 + number
 
@@ -99,6 +110,9 @@ def wallet_of(shop: WorldShop, settled: list[WorldOrder], now: int) -> Wallet:
                 newest = eligible[-1]
                 kept = (newest.open / 2).quantize(unit, ROUND_DOWN)  # what the seller leaves of the newest day
                 amount = sum((d.open for d in eligible), Decimal(0)) - kept
+                if amount < minimum_withdrawal(currency):  # too small to withdraw: the balance waits a week
+                    at += WEEK
+                    continue
                 cancelled = not withdrawals
                 w = Withdrawal(_withdrawal_id(shop, len(withdrawals) + 1), at, amount,
                                Decimal(0) if cancelled else WITHDRAWAL_FEE.get(currency, Decimal(0)),

@@ -1,8 +1,13 @@
 """Shopee settlements: escrows released in a window (``payment/get_escrow_list``, ≤ 15 days, page
 numbers), each with its ``payment/get_escrow_detail``. Each raw record yielded is the escrow detail
 with the list entry under ``"_release"`` (order_sn, payout_amount, escrow_release_time), then, per
-UTC day of release the window touches, ``{"_statement": {"day", "escrow_list"}}`` with every release
-of that whole day (the list is read for whole days, so a window edge never splits a statement).
+UTC day of release whose last release lies in the window, ``{"_statement": {"day", "escrow_list"}}``
+with every release of that whole day (the list is read for whole days, so a window edge never splits a
+statement). The statement comes after the escrow details of every release of its day — those of earlier
+windows already written, those of this one yielded before it — so a statement is never stored before its
+lines (a window ending mid-day left the day's statement stored with none of the later releases' lines
+until the next window: a false ``statement_mismatch`` for any reconcile in between, or until the next
+sync if the run stopped there). A day whose later releases fall after the window is written with them.
 
 Then the cross-border payout batches paid in the window (``payment/get_payout_detail``, ≤ 15 days,
 page numbers, ``more``), each as ``{"_payout": payout_list entry}``. The API serves cross-border
@@ -95,8 +100,7 @@ class ShopeeSettlementSource:
         days: dict[str, list[dict[str, Any]]] = {}
         for entry in self.released(first_day, after_last):
             order_sn = str(entry.get("order_sn") or "")
-            released = entry.get("escrow_release_time")
-            at = datetime.fromtimestamp(int(released), timezone.utc) if str(released or "").isdigit() else None
+            at = _released_at(entry)
             if at is not None:
                 days.setdefault(at.strftime("%Y-%m-%d"), []).append(entry)
             if at is not None and not start <= at < end:
@@ -109,10 +113,16 @@ class ShopeeSettlementSource:
             detail = self.client.call("GET", ESCROW_DETAIL_PATH, {"order_sn": order_sn})
             yield {**detail, "_release": entry}
         for day, entries in sorted(days.items()):
-            yield {"_statement": {"day": day, "escrow_list": entries}}
+            if start <= max(_released_at(e) for e in entries) < end:  # the day's last release is read here
+                yield {"_statement": {"day": day, "escrow_list": entries}}
         for payout in self.payouts(start, end):
             yield {"_payout": payout}
         if self.local:
             releases = {str(e.get("order_sn")): e for entries in days.values() for e in entries if e.get("order_sn")}
             for transaction in self.wallet(start, end):
                 yield {"_wallet": transaction, "_release": releases.get(str(transaction.get("order_sn") or ""))}
+
+
+def _released_at(entry: dict[str, Any]) -> datetime | None:
+    released = entry.get("escrow_release_time")
+    return datetime.fromtimestamp(int(released), timezone.utc) if str(released or "").isdigit() else None

@@ -71,6 +71,9 @@ def test_unexplained_money_is_an_error_naming_the_transaction_and_why() -> None:
          "bad_value", "negative for money in"),
         ({"_wallet": transaction(money_flow="SIDEWAYS")}, "bad_value", "neither MONEY_IN nor MONEY_OUT"),
         ({"_wallet": transaction(transaction_fee="3000")}, "bad_value", "exceeds the withdrawal"),
+        # the sandbox once served this (seed 7, 40 orders): a wallet never allows it; parked, not booked
+        ({"_wallet": transaction(amount=Decimal("-14.56"), transaction_fee="15.0", withdrawal_id=77539003)},
+         "bad_value", "fee 15.0 exceeds the withdrawal 14.56"),
         ({"_wallet": transaction(withdrawal_id=None)}, "bad_value", "missing id"),
         ({"_wallet": transaction(status="DONE")}, "bad_value", "unknown status"),
     ]

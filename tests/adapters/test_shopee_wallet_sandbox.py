@@ -43,11 +43,11 @@ def _wall() -> datetime:
 
 
 def _source(sb, directory: dict, shop: dict, calls: list[dict]):  # noqa: ANN001
-    """The adapter's settlements source for ``shop``, its requests recorded (path and query)."""
-    app = directory["apps"]["shopee"]
-    adapter = get_adapter("shopee")
+    """The adapter's settlements source for ``shop`` (any platform), its requests recorded (path and query)."""
+    app = directory["apps"][shop["platform"]]
+    adapter = get_adapter(shop["platform"])
     settings = adapter.settings_for(app_key=app["app_key"], app_secret=app["app_secret"], region=shop["region"],
-                                    base_url=sb.base_url)
+                                    base_url=sb.base_url + ("/rest" if shop["platform"] == "lazada" else ""))
     pair = shop["initial_tokens"]  # the sandbox's tokens and request timestamps follow the wall clock
     tokens = TokenSet(pair["access_token"], pair["refresh_token"], _at(pair["access_expires_at"]),
                       _at(pair["refresh_expires_at"]))
@@ -55,7 +55,7 @@ def _source(sb, directory: dict, shop: dict, calls: list[dict]):  # noqa: ANN001
     def record(request: httpx.Request) -> None:
         calls.append({"path": request.url.path, **{k: v[0] for k, v in parse_qs(request.url.query.decode()).items()}})
 
-    transport = Transport(httpx.Client(timeout=30, event_hooks={"request": [record]}), platform="shopee")
+    transport = Transport(httpx.Client(timeout=30, event_hooks={"request": [record]}), platform=shop["platform"])
     return adapter.settlement_source(settings, ShopContext(shop["shop_id"], shop["region"]),
                                      StaticTokenProvider(shop["shop_id"], tokens, clock=_wall), transport, _wall)
 
