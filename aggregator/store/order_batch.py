@@ -15,8 +15,8 @@ The stored rows, audit entries and events are the ones the per-row path writes
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import itemgetter
 from datetime import datetime, timezone
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
