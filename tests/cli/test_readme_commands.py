@@ -66,3 +66,23 @@ def test_the_demos_closing_hint_runs_as_printed(tmp_path: Path) -> None:
         argv[0] = sys.executable
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=os.getcwd())
     assert done.returncode == 0 and "Serve the REST API" in done.stdout, done.stderr
+
+
+def _bench_commands() -> list[str]:
+    """The ``bench/…`` commands the README's Performance section quotes."""
+    return sorted(set(re.findall(r"`(bench/[a-z_]+\.py[^`]*)`", README.read_text(encoding="utf-8"))))
+
+
+def test_every_readme_benchmark_command_takes_the_options_it_is_printed_with() -> None:
+    commands = _bench_commands()
+    assert len(commands) >= 8
+    root = README.parent
+    for text in commands:
+        tokens = shlex.split(text)
+        assert (root / tokens[0]).is_file(), f"{tokens[0]} is not in the repository"
+        done = subprocess.run([sys.executable, tokens[0], "--help"], capture_output=True, text=True,
+                              timeout=120, cwd=root)
+        assert done.returncode == 0, f"{tokens[0]} --help: {done.stderr[-400:]}"
+        for token in tokens[1:]:
+            if token.startswith("--"):
+                assert token.split("=", 1)[0] in done.stdout, f"{text}: {tokens[0]} has no option {token}"
