@@ -20,7 +20,10 @@ and by the scheduled booking job.
   part, ``FX-PAYOUT:withdrawal-<id>:<item>``); the part paying the last of the day closes its receivable,
   and until then the open rest stays a receivable, revalued at month ends on its open amount. A day paid
   by one withdrawal is booked exactly as before. (A day recognised under a lock is settled whole under the
-  lock once paid in full.)
+  lock once paid in full.) A negative day netted against positive days (the platform took its charge out of
+  the wallet's money) is a part of each, booked the same way at the rate of the netting's day
+  (``FX-NETTED:<other day>:<item>``): the positive day's part brings in what the negative one's pays out,
+  so the cash lines cancel and each side realizes its own FX difference.
 * **Withdrawal fees.** A withdrawal's fee (its ``withdrawal-…`` statement: a ``TRANSACTION_FEE`` line,
   net −fee) is recognised as a fee expense against the receivable like any statement, then settled at
   once by the withdrawal that paid it — the platform took it out of the money withdrawn — so it never
@@ -222,7 +225,9 @@ def _moved_withdrawals(session: Session, owner_id: str, parts: dict[tuple[str, s
     for (shop_id, day), found in parts.items():
         for part in found:
             item = f"{WALLET_PLATFORM}:{shop_id}:{day}"
-            share = wanted.setdefault(f"PAYOUT:{part.withdrawal}", {})
+            if not part.by.startswith(WITHDRAWAL_PREFIX):
+                continue  # a netting: a changed one is refused when booked (``PartChanged``)
+            share = wanted.setdefault(part.reference, {})
             share[item] = share.get(item, Decimal(0)) + part.amount
     moved = set()
     for reference, booked in settlements_booked(session, owner_id, f"PAYOUT:{WITHDRAWAL_PREFIX}").items():
@@ -251,7 +256,7 @@ def _settle_parts(session: Session, owner_id: str, item: FxOpenItemRow, parts: l
     booking with a problem naming both amounts; the stored journal is never rewritten."""
     currency = item.original_currency
     for part in parts:
-        if part.withdrawal in moved:
+        if part.by in moved:
             summary.skipped["withdrawal moved by a late release day (reverse by hand)"] += 1
             return
         paid_on = part.paid_at.date()
@@ -260,10 +265,10 @@ def _settle_parts(session: Session, owner_id: str, item: FxOpenItemRow, parts: l
             with session.begin_nested():
                 cash = spot.convert(paid, item.book_currency, paid_on)
                 result = settle_part_at_actual(session, owner_id, item.item_id, paid, cash.result, on=paid_on,
-                                               reference=f"PAYOUT:{part.withdrawal}", rate_source=cash.source)
+                                               reference=part.reference, rate_source=cash.source)
         except (RateNotFound, ItemNotOpen, ValueError) as exc:
             summary.skipped["payout not settled"] += 1
-            summary.problems.append(f"{item.item_id} part paid by {part.withdrawal}: {exc}")
+            summary.problems.append(f"{item.item_id} part paid by {part.by}: {exc}")
             return
         if result is None:
             continue

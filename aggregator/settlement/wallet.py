@@ -12,9 +12,17 @@ what the allocation says:
   the realized FX booked the way it is for every payout;
 * a day paid in part: ``PARTIALLY_PAID`` with the withdrawals so far, never settled; how much is paid
   and open is ``wallet_position`` (recomputed from the stored rows, the same allocation);
+* a negative day (charged more than released) netted against positive days' money in the wallet:
+  ``PAID`` once netted whole, at the netting that settled its last part, ``payout_id`` the days netted
+  against (the positive days name it among what paid them);
 * a withdrawal taking more than the open money of the days it may pay: a ``withdrawal_exceeds_open``
   settlement exception naming the withdrawal, the excess and the days it paid (cleared once later
   releases explain it).
+
+What a withdrawal may take is what the days' releases had put in the wallet when it was created: the
+release times are the day statement's ``release_times`` (``shopee.settlement_mapping``), the creation
+time is the withdrawal statement's ``issued_at`` (its ``WITHDRAWAL_CREATED``; ``paid_at`` is its
+completion, ``shopee.wallet_mapping``).
 
 A shop is recomputed whole from what is stored, so re-running changes nothing and a late release day
 takes its place in the order. Given ``since`` (the last run), only the shops with a release day or a
@@ -23,13 +31,15 @@ a shop none of whose rows changed would come out the same. Cross-border shops (n
 statements) are left to ``payouts.mark_paid_by_payouts``.
 
 ``day_parts`` gives, per release day, the part each withdrawal paid of it, on that withdrawal's
-completion — booking realizes FX on each part at the rate of its own day (``booking``).
+completion, and each part netted against another day, on the netting — booking realizes FX on each part
+at the rate of its own day (``booking``).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -57,11 +67,17 @@ class WalletPosition:
 
 @dataclass(frozen=True, slots=True)
 class DayPart:
-    """What one withdrawal paid of one release day, and when (its completion)."""
+    """What one withdrawal paid of one release day, and when (its completion); or what netting against
+    another release day (``by`` that day's statement id) settled of it, and when."""
 
-    withdrawal: str
+    by: str
     paid_at: datetime
     amount: Decimal
+
+    @property
+    def reference(self) -> str:
+        """The booking reference of the part: ``PAYOUT:withdrawal-…`` or ``NETTED:escrow-…``."""
+        return f"{'PAYOUT' if self.by.startswith(WITHDRAWAL_PREFIX) else 'NETTED'}:{self.by}"
 
 
 def _wallet_shops(session: Session, owner_id: str, since: datetime | None = None) -> list[str]:
@@ -82,11 +98,25 @@ def _rows(session: Session, owner_id: str, shop_id: str, prefix: str) -> list[St
         StatementRow.statement_id.like(prefix + "%")).order_by(StatementRow.issued_at, StatementRow.statement_id)))
 
 
+def release_times(row: StatementRow) -> tuple[tuple[datetime, Decimal], ...]:
+    """The day's releases (time, amount) as its statement keeps them (``release_times``: a JSON list of
+    [epoch seconds, amount text]); () when it was stored without them (then the day counts from its
+    last release, ``issued_at``)."""
+    text = (row.breakdown or {}).get("release_times")
+    if not text:
+        return ()
+    try:
+        return tuple((datetime.fromtimestamp(int(at), timezone.utc), Decimal(str(amount)))
+                     for at, amount in json.loads(text))
+    except (ValueError, TypeError, InvalidOperation) as exc:
+        raise ValueError(f"{row.statement_id} of shop {row.shop_id}: unreadable release_times: {exc}") from exc
+
+
 def _position(shop_id: str, days: list[StatementRow], withdrawals: list[StatementRow]) -> WalletPosition:
     paid = [w for w in withdrawals if w.payment_status == PAID and w.paid_at is not None and w.payout is not None]
     positions, applied = allocate(
-        [ReleaseDay(d.statement_id, d.issued_at.date(), d.declared_total) for d in days],
-        [Withdrawal(w.statement_id, w.paid_at, w.payout) for w in paid])  # type: ignore[arg-type]
+        [ReleaseDay(d.statement_id, d.issued_at, d.declared_total, release_times(d)) for d in days],
+        [Withdrawal(w.statement_id, w.issued_at, w.paid_at, w.payout) for w in paid])  # type: ignore[arg-type]
     currency = (days or withdrawals)[0].currency if (days or withdrawals) else ""
     return WalletPosition(shop_id, currency, positions, applied)
 
@@ -98,12 +128,13 @@ def wallet_position(session: Session, owner_id: str, shop_id: str) -> WalletPosi
 
 
 def day_parts(session: Session, owner_id: str) -> dict[tuple[str, str], list[DayPart]]:
-    """(shop, release day's statement id) → the parts withdrawals paid of it, in the order they paid them."""
+    """(shop, release day's statement id) → the parts withdrawals paid (or nettings settled) of it, in the
+    order they did."""
     parts: dict[tuple[str, str], list[DayPart]] = {}
     for shop_id in _wallet_shops(session, owner_id):
-        for result in wallet_position(session, owner_id, shop_id).withdrawals:
-            for day, amount in result.applied:
-                parts.setdefault((shop_id, day), []).append(DayPart(result.key, result.paid_at, amount))
+        for day in wallet_position(session, owner_id, shop_id).days.values():
+            if day.parts:
+                parts[(shop_id, day.key)] = [DayPart(by, when, amount) for by, when, amount in day.parts]
     return parts
 
 
@@ -125,14 +156,14 @@ def mark_paid_by_withdrawals(session: Session, owner_id: str, *, since: datetime
 
 
 def _apply(row: StatementRow, day: DayPosition) -> int:
-    if not day.payable:
+    if day.released == 0:
         return 0
     if day.open == 0:
         wanted = (PAID, day.paid_at, ",".join(day.paid_by)[:64])
-    elif day.paid > 0:
+    elif day.paid != 0:
         wanted = (PARTIAL, None, ",".join(day.paid_by)[:64])
-    elif row.payout_id and row.payout_id.startswith(WITHDRAWAL_PREFIX):
-        wanted = (None, None, None)  # withdrawals once said to pay it no longer do (a day stored late)
+    elif row.payout_id and row.payout_id.startswith((WITHDRAWAL_PREFIX, DAY_PREFIX)):
+        wanted = (None, None, None)  # what once said to pay it no longer does (a day stored late)
     else:
         return 0
     if (row.payment_status, row.paid_at, row.payout_id) == wanted:
@@ -148,8 +179,8 @@ def _finding(session: Session, owner_id: str, shop_id: str, currency: str, resul
         return
     days = ", ".join(f"{day} {amount}" for day, amount in result.applied) or "none"
     raise_finding(session, owner_id=owner_id, kind="withdrawal_exceeds_open", key=key, reason=(
-        f"{PLATFORM} shop {shop_id}: {result.key} at {result.paid_at:%Y-%m-%d %H:%M} UTC paid {result.amount} "
-        f"{currency}, {result.excess} more than the release days before it still held (paid of them: {days}); "
+        f"{PLATFORM} shop {shop_id}: {result.key} created {result.created_at:%Y-%m-%d %H:%M} UTC paid {result.amount} "
+        f"{currency}, {result.excess} more than the releases before it left in the wallet (paid of them: {days}); "
         "a release not synced yet or money credited to the wallet by something else"), details={
         "withdrawal": result.key, "amount": str(result.amount), "excess": str(result.excess),
         "applied": [[day, str(amount)] for day, amount in result.applied]})

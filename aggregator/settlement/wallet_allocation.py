@@ -1,20 +1,33 @@
-"""Which release days a local shop's wallet withdrawals paid (pure: days and withdrawals in, positions out).
+"""Which release days a local Shopee shop's wallet withdrawals paid (pure: days and withdrawals in, positions out).
 
 Shopee pays a local shop's releases into its seller wallet and says nothing of which releases a
-withdrawal takes out, so the aggregator applies one documented rule, first in, first out:
+withdrawal takes out, so the aggregator applies one documented rule, first in, first out, on the
+wallet's own clock (``payment.get_wallet_transaction_list``: every transaction has its ``create_time``;
+a withdrawal is "deducted from balance" when it is created, ``WITHDRAWAL_CREATED``, and only completes
+later, ``WITHDRAWAL_COMPLETED``):
 
-* withdrawals are taken in the order they completed (then by id); each pays the release days whose
-  date is not after its completion date and that still hold money, oldest first (then by id), each up
-  to what it still holds, until the withdrawal's amount is spent;
-* a day is paid when nothing of it is open any more, at the completion of the withdrawal that paid its
-  last part; a day paid in part stays open for the rest, which the next withdrawal pays first;
-* what a withdrawal takes beyond the open money of the days it may pay is its ``excess``: money the
-  known releases do not explain (a release not synced yet, an adjustment credited to the wallet…),
-  which the caller raises as a settlement exception — never spread silently over later days;
-* a day whose total is zero or negative owes the seller nothing and is not paid by withdrawals.
+* a withdrawal can only take out money that was in the wallet when it was created: of each release day,
+  what the day's releases up to the withdrawal's creation time added (``ReleaseDay.releases``: each
+  release's time and amount; a day stored without them counts from its last release, ``at``);
+* withdrawals are taken in the order they were created (then by id); each pays the days that still hold
+  money it may take, oldest first (then by id), each up to that, until its amount is spent;
+* a day whose total is negative (the platform charged more than it released that day) is money taken
+  out of the wallet at its last release: it is netted against the positive days' money in the wallet
+  then, oldest first, and what it cannot net then is netted against the money released after it, as that
+  arrives (before any later withdrawal takes it); a netted part pays the positive day and settles as much
+  of the negative one, at the later of the two moments;
+* a day is paid when nothing of it is open any more, at the moment its last part was paid (a
+  withdrawal's completion, or the netting); a day paid in part stays open for the rest, which the next
+  withdrawal (or netting) pays first;
+* what a withdrawal takes beyond the money it may take is its ``excess``: money the known releases do not
+  explain (a release not synced yet, an adjustment credited to the wallet…), which the caller raises as a
+  settlement exception — never spread silently over later days;
+* a day whose total is zero owes nothing either way.
 
-Every cent is accounted for: per day ``paid + open == released`` with ``0 ≤ paid ≤ released``, and per
-withdrawal ``sum(applied) + excess == amount``; re-running on the same input gives the same result.
+Every cent is accounted for: per day ``paid + open == released`` (for a positive day ``0 ≤ paid ≤
+released``, for a negative one ``released ≤ paid ≤ 0``), per withdrawal ``sum(applied) + excess ==
+amount``, every netting pays a positive day what it settles of a negative one; re-running on the same
+input gives the same result, whatever order the input comes in.
 """
 from __future__ import annotations
 
@@ -22,18 +35,41 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+ZERO = Decimal(0)
+
 
 @dataclass(frozen=True, slots=True)
 class ReleaseDay:
     key: str  # statement id (escrow-YYYY-MM-DD)
-    on: date
+    at: datetime  # the day's last release
     amount: Decimal
+    releases: tuple[tuple[datetime, Decimal], ...] = ()  # (release time, amount); () = all of it at ``at``
+
+    @property
+    def on(self) -> date:
+        return self.at.date()
+
+    def released_by(self, moment: datetime | None) -> Decimal:
+        """What the day's releases up to ``moment`` (None: all of them) added, within [0, amount]."""
+        if moment is None:
+            return self.amount
+        if not self.releases:
+            return self.amount if self.at <= moment else ZERO
+        total = sum((amount for at, amount in self.releases if at <= moment), ZERO)
+        return min(max(total, ZERO), self.amount)
+
+    def last_release_by(self, moment: datetime | None) -> datetime:
+        """The time of the day's last release up to ``moment`` (the moment money of it was there)."""
+        if moment is None or not self.releases:
+            return self.at
+        return max((at for at, _ in self.releases if at <= moment), default=self.at)
 
 
 @dataclass(frozen=True, slots=True)
 class Withdrawal:
     key: str  # statement id (withdrawal-<id>)
-    paid_at: datetime
+    created_at: datetime  # WITHDRAWAL_CREATED: the money left the balance
+    paid_at: datetime  # WITHDRAWAL_COMPLETED
     amount: Decimal
 
 
@@ -41,9 +77,9 @@ class Withdrawal:
 class DayPosition:
     key: str
     released: Decimal
-    paid: Decimal = Decimal(0)
+    paid: Decimal = ZERO
     paid_at: datetime | None = None  # set once nothing of the day is open
-    paid_by: list[str] = field(default_factory=list)
+    parts: list[tuple[str, datetime, Decimal]] = field(default_factory=list)  # (by, when, amount) as paid
 
     @property
     def open(self) -> Decimal:
@@ -53,17 +89,32 @@ class DayPosition:
     def payable(self) -> bool:
         return self.released > 0
 
+    @property
+    def paid_by(self) -> list[str]:
+        """The withdrawals and netted days that paid it, in the order they did, once each."""
+        return list(dict.fromkeys(by for by, _, _ in self.parts))
+
+    def pay(self, by: str, when: datetime, amount: Decimal) -> None:
+        if self.parts and self.parts[-1][0] == by:  # one part per payer (a netting can come in steps)
+            _, earlier, before = self.parts[-1]
+            self.parts[-1] = (by, max(earlier, when), before + amount)
+        else:
+            self.parts.append((by, when, amount))
+        self.paid += amount
+        self.paid_at = max(p[1] for p in self.parts) if self.open == 0 else None
+
 
 @dataclass
 class WithdrawalPosition:
     key: str
     paid_at: datetime
     amount: Decimal
+    created_at: datetime | None = None
     applied: list[tuple[str, Decimal]] = field(default_factory=list)  # (day key, amount) oldest first
 
     @property
     def excess(self) -> Decimal:
-        return self.amount - sum((amount for _, amount in self.applied), Decimal(0))
+        return self.amount - sum((amount for _, amount in self.applied), ZERO)
 
 
 def allocate(days: list[ReleaseDay], withdrawals: list[Withdrawal]) -> tuple[dict[str, DayPosition],
@@ -71,22 +122,43 @@ def allocate(days: list[ReleaseDay], withdrawals: list[Withdrawal]) -> tuple[dic
     """The position of every day and every withdrawal under the rule of the module's docstring."""
     ordered = sorted(days, key=lambda d: (d.on, d.key))
     positions = {d.key: DayPosition(d.key, d.amount) for d in ordered}
-    results = []
-    for w in sorted(withdrawals, key=lambda x: (x.paid_at, x.key)):
-        result = WithdrawalPosition(w.key, w.paid_at, w.amount)
-        left = w.amount
-        for day in ordered:
-            if left <= 0 or day.on > w.paid_at.date():
+    credits = [d for d in ordered if d.amount > 0]
+    debits = sorted((d for d in ordered if d.amount < 0), key=lambda d: (d.at, d.key))
+
+    def room(day: ReleaseDay, moment: datetime | None) -> Decimal:
+        return day.released_by(moment) - positions[day.key].paid
+
+    def net(moment: datetime | None) -> None:
+        """Net every negative day charged by ``moment`` against the money in the wallet at ``moment``."""
+        for debit in debits:
+            if moment is not None and debit.at > moment:
                 break
-            position = positions[day.key]
-            if not position.payable or position.open <= 0:
+            owed = -positions[debit.key].open
+            for credit in credits:
+                if owed <= 0:
+                    break
+                part = min(owed, room(credit, moment))
+                if part <= 0:
+                    continue
+                when = max(debit.at, credit.last_release_by(moment))
+                positions[credit.key].pay(debit.key, when, part)
+                positions[debit.key].pay(credit.key, when, -part)
+                owed -= part
+
+    results = []
+    for w in sorted(withdrawals, key=lambda x: (x.created_at, x.key)):
+        net(w.created_at)
+        result = WithdrawalPosition(w.key, w.paid_at, w.amount, w.created_at)
+        left = w.amount
+        for credit in credits:
+            if left <= 0:
+                break
+            part = min(left, room(credit, w.created_at))
+            if part <= 0:
                 continue
-            part = min(left, position.open)
-            position.paid += part
-            position.paid_by.append(w.key)
-            result.applied.append((day.key, part))
+            positions[credit.key].pay(w.key, w.paid_at, part)
+            result.applied.append((credit.key, part))
             left -= part
-            if position.open == 0:
-                position.paid_at = w.paid_at
         results.append(result)
+    net(None)
     return positions, results

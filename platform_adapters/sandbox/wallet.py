@@ -10,8 +10,10 @@ world like everything else (no state of its own):
 
 * one money-in per settled order at its release (``ESCROW_VERIFIED_ADD``, the order's net, the same
   figure as its ``payout_amount`` in ``get_escrow_list``);
-* every Thursday 02:00 UTC the seller withdraws what the release days before that Thursday still hold,
-  less half of the newest of them (so a withdrawal pays that day in part and the next one pays the rest),
+* every Thursday 02:00 UTC the seller withdraws what the releases so far (that Thursday's before 02:00
+  too) still hold, less half of what the newest release day holds (so a withdrawal pays that day in part
+  and the next one pays the rest; when that day is the Thursday itself, the releases after 02:00 are not
+  in the wallet yet, and a correct client must not take the withdrawal to pay them),
   when that is at least :func:`minimum_withdrawal` (its fee plus ``MINIMUM_RECEIVED``; else nothing that
   week: a wallet never lets a seller withdraw less than the fee, and the adapter parks such a withdrawal);
   the withdrawal is created then (``WITHDRAWAL_CREATED``, money out of the balance) and completes a day
@@ -59,6 +61,7 @@ class Withdrawal:
 class ReleaseDay:
     day: int  # days since the epoch (UTC)
     released: Decimal = Decimal(0)
+    releases: list[tuple[int, Decimal]] = field(default_factory=list)  # (release time, net) of its orders
     paid: Decimal = Decimal(0)
     paid_at: int | None = None  # when the last of it was paid
     paid_by: list[int] = field(default_factory=list)  # withdrawal ids (or the batch's payout time)
@@ -66,6 +69,10 @@ class ReleaseDay:
     @property
     def open(self) -> Decimal:
         return self.released - self.paid
+
+    def open_at(self, at: int) -> Decimal:
+        """What of the day was in the wallet at ``at`` (its releases up to then) and is not paid yet."""
+        return sum((net for when, net in self.releases if when <= at), Decimal(0)) - self.paid
 
 
 @dataclass
@@ -97,6 +104,7 @@ def wallet_of(shop: WorldShop, settled: list[WorldOrder], now: int) -> Wallet:
         net = settlement_of(order).net
         day = days.setdefault(order.settled_at // DAY, ReleaseDay(order.settled_at // DAY))
         day.released += net
+        day.releases.append((order.settled_at, net))
         kind = "ESCROW_VERIFIED_ADD" if net >= 0 else "ESCROW_VERIFIED_MINUS"
         moves.append((order.settled_at, 0, {"transaction_type": kind, "amount": net, "order_sn": order.order_id,
                                             "money_flow": "MONEY_IN" if net >= 0 else "MONEY_OUT"}, net))
@@ -105,11 +113,11 @@ def wallet_of(shop: WorldShop, settled: list[WorldOrder], now: int) -> Wallet:
         first = min(days) * DAY
         at = (first // WEEK + 1) * WEEK + WITHDRAW_AT
         while at <= now:
-            eligible = sorted((d for d in days.values() if d.day < at // DAY and d.open > 0), key=lambda d: d.day)
+            eligible = sorted((d for d in days.values() if d.open_at(at) > 0), key=lambda d: d.day)
             if eligible:
                 newest = eligible[-1]
-                kept = (newest.open / 2).quantize(unit, ROUND_DOWN)  # what the seller leaves of the newest day
-                amount = sum((d.open for d in eligible), Decimal(0)) - kept
+                kept = (newest.open_at(at) / 2).quantize(unit, ROUND_DOWN)  # what the seller leaves of the newest day
+                amount = sum((d.open_at(at) for d in eligible), Decimal(0)) - kept
                 if amount < minimum_withdrawal(currency):  # too small to withdraw: the balance waits a week
                     at += WEEK
                     continue
@@ -119,7 +127,7 @@ def wallet_of(shop: WorldShop, settled: list[WorldOrder], now: int) -> Wallet:
                                at + COMPLETES_AFTER, cancelled)
                 withdrawals.append(w)
                 if not cancelled and w.ends <= now:  # by construction: every eligible day whole, the newest less kept
-                    w.pays = [(d.day, d.open - (kept if d is newest else 0)) for d in eligible]
+                    w.pays = [(d.day, d.open_at(at) - (kept if d is newest else 0)) for d in eligible]
                     for d, (_day, part) in zip(eligible, w.pays, strict=True):
                         d.paid += part
                         d.paid_by.append(w.withdrawal_id)

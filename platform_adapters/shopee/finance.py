@@ -23,7 +23,10 @@ wallet (``payment/get_wallet_transaction_list``, "Only applicable for local shop
 ``{"_wallet": transaction, "_release": the get_escrow_list entry of its order or None}``: the release of
 the same order among the whole days of releases read above, so the pure mapper
 (``shopee.wallet_mapping``) can tell a money-in that a known escrow release explains from one that none
-does. A cross-border shop's wallet is never read (its batches already pay its releases).
+does. A completed withdrawal also carries ``"_created"``: its ``WITHDRAWAL_CREATED`` transaction (when
+the money left the balance: what it may have taken out is what was released before then), read with it
+or looked up in the 15 days before its completion (``creation_of``). A cross-border shop's wallet is
+never read (its batches already pay its releases).
 """
 from __future__ import annotations
 
@@ -119,8 +122,36 @@ class ShopeeSettlementSource:
             yield {"_payout": payout}
         if self.local:
             releases = {str(e.get("order_sn")): e for entries in days.values() for e in entries if e.get("order_sn")}
-            for transaction in self.wallet(start, end):
-                yield {"_wallet": transaction, "_release": releases.get(str(transaction.get("order_sn") or ""))}
+            transactions = list(self.wallet(start, end))
+            created = {str(t.get("withdrawal_id")): t for t in transactions
+                       if str(t.get("transaction_type") or "").upper() == "WITHDRAWAL_CREATED"}
+            for transaction in transactions:
+                record = {"_wallet": transaction, "_release": releases.get(str(transaction.get("order_sn") or ""))}
+                if str(transaction.get("transaction_type") or "").upper() == "WITHDRAWAL_COMPLETED":
+                    record["_created"] = self.creation_of(transaction, created)
+                yield record
+
+    def creation_of(self, completed: dict[str, Any], seen: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+        """The ``WITHDRAWAL_CREATED`` transaction of a completed withdrawal: among those read with it, else
+        looked up in the 15 days before its completion (one call filtered by ``transaction_type``); None
+        when Shopee lists none there."""
+        key = str(completed.get("withdrawal_id"))
+        if key in seen:
+            return seen[key]
+        at = completed.get("create_time")
+        if not str(at or "").isdigit():
+            return None  # the mapper refuses the completion itself
+        upper = int(at)
+        for page_no in range(1, MAX_PAGES + 1):
+            response = self.client.call("GET", WALLET_PATH, {
+                "create_time_from": upper - int(MAX_WINDOW.total_seconds()), "create_time_to": upper,
+                "transaction_type": "WITHDRAWAL_CREATED", "page_size": 100, "page_no": page_no})
+            for entry in as_list(response.get("transaction_list")):
+                if isinstance(entry, dict) and str(entry.get("withdrawal_id")) not in seen:
+                    seen[str(entry.get("withdrawal_id"))] = entry
+            if key in seen or not response.get("more"):
+                break
+        return seen.get(key)
 
 
 def _released_at(entry: dict[str, Any]) -> datetime | None:

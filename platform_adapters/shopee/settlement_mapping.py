@@ -28,10 +28,15 @@ exchange_rate``: their escrow is mapped from the same affiliate-currency terms.
 
 Shopee publishes no statement per release: the aggregator's statement of a shop is the UTC day of
 release (``escrow-YYYY-MM-DD``) and its declared total the sum of that day's ``payout_amount`` in
-``payment.get_escrow_list``. Local shops' escrow has no currency: it comes from the shop's region.
+``payment.get_escrow_list``. Local shops' escrow has no currency: it comes from the shop's region. The
+day's statement keeps when its money came (``breakdown["release_times"]``: a JSON list of [epoch second,
+amount], the day's ``escrow_release_time``s with their ``payout_amount`` summed per second, in order), so
+a local shop's withdrawal is only given the money released before it was created
+(``aggregator.settlement.wallet_allocation``).
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -200,6 +205,7 @@ def map_release_day(raw: Any, shop_id: str, currency: str | None) -> tuple[list[
         return [], problems.items
     total = Money.zero(currency)
     latest: datetime | None = None
+    times: dict[int, Money] = {}
     for index, entry in enumerate(as_list(body.get("escrow_list"))):
         amount = problems.parse(money, entry.get("payout_amount") if isinstance(entry, Mapping) else None,
                                 f"escrow_list[{index}].payout_amount", currency)
@@ -208,10 +214,15 @@ def map_release_day(raw: Any, shop_id: str, currency: str | None) -> tuple[list[
         if amount is None or at is None:
             continue
         total = total + amount
+        second = int(at.timestamp())
+        times[second] = times[second] + amount if second in times else amount
         latest = at if latest is None or at > latest else latest
     if problems.has_errors or latest is None:
         return [], problems.items
     statement = Statement(platform=Platform.SHOPEE, shop_id=str(shop_id), statement_id=statement_id_for(latest),
                           currency=currency, issued_at=latest, declared_total=total, updated_at=latest,
-                          payout=total, breakdown={"releases": str(len(as_list(body.get("escrow_list"))))})
+                          payout=total, breakdown={
+                              "releases": str(len(as_list(body.get("escrow_list")))),
+                              "release_times": json.dumps([[at, str(amount.amount)] for at, amount in sorted(times.items())],
+                                                          separators=(",", ":"))})
     return [statement], problems.items

@@ -18,7 +18,10 @@ addition, MONEY_OUT deduction); the sources do not say how ``amount`` is signed,
 as the magnitude, and a negative amount of money in (against either reading) is refused.
 
 * A ``WITHDRAWAL_COMPLETED`` with status ``COMPLETED`` is money paid to the seller: the statement
-  ``withdrawal-<withdrawal_id>`` paid at its ``create_time``, in the shop's currency, ``payout`` = the
+  ``withdrawal-<withdrawal_id>`` issued when the withdrawal was created (the ``create_time`` of its
+  ``WITHDRAWAL_CREATED``, given as ``_created``: the money left the balance then, so it can only be money
+  released before; a completion without it is refused, never dated by guess) and paid at its own
+  ``create_time``, in the shop's currency, ``payout`` = the
   amount withdrawn, with one ``PAYOUT`` line (minus that amount: money leaving the wallet; outside
   statement checks and order verdicts) and, when ``transaction_fee`` is not zero, one
   ``TRANSACTION_FEE`` line (minus the fee: the statement's ``declared_total``; the fee is inside the
@@ -92,7 +95,10 @@ def map_wallet_transaction(raw: Any, shop_id: str, currency: str | None) -> tupl
     if kind in (CREATED, CANCELLED) or (kind == COMPLETED and status != "COMPLETED"):
         return [], problems.items  # pays nothing: created (paid once completed), cancelled, failed or pending
     if kind == COMPLETED:
-        return _withdrawal(body, shop_id, currency, at, size, problems)
+        created = _creation(raw.get("_created"), body, at, problems)
+        if created is None:
+            return [], problems.items
+        return _withdrawal(body, shop_id, currency, created, at, size, problems)
     if kind in (ESCROW_IN, ESCROW_OUT) and status == "COMPLETED":
         release = raw.get("_release") if isinstance(raw.get("_release"), Mapping) else None
         released = problems.parse(money, release.get("payout_amount"), "_release.payout_amount", currency) \
@@ -114,7 +120,27 @@ def map_wallet_transaction(raw: Any, shop_id: str, currency: str | None) -> tupl
     return [], problems.items
 
 
-def _withdrawal(body: Mapping, shop_id: str, currency: str, at: datetime, size: Money,
+def _creation(created: Any, body: Mapping, completed: datetime, problems: Problems) -> datetime | None:
+    """When the completed withdrawal ``body`` was created: its ``WITHDRAWAL_CREATED`` transaction's
+    ``create_time`` (same ``withdrawal_id``, not after the completion), else an error naming why."""
+    if not isinstance(created, Mapping):
+        problems.add("missing_withdrawal_creation", f"withdrawal {body.get('withdrawal_id')}: no WITHDRAWAL_CREATED "
+                     "transaction of it in the 15 days before its completion, so what it may have paid is unknown",
+                     field="withdrawal_id", value=body.get("withdrawal_id"))
+        return None
+    if str(created.get("withdrawal_id")) != str(body.get("withdrawal_id")) \
+            or str(created.get("transaction_type") or "").strip().upper() != CREATED:
+        problems.add("bad_value", "_created is not the WITHDRAWAL_CREATED of this withdrawal", field="_created")
+        return None
+    at = problems.parse(epoch, created.get("create_time"), "_created.create_time")
+    if at is not None and at > completed:
+        problems.add("bad_value", f"withdrawal {body.get('withdrawal_id')} created at {at:%Y-%m-%d %H:%M:%S} UTC, "
+                     f"after its completion at {completed:%Y-%m-%d %H:%M:%S} UTC", field="_created.create_time")
+        return None
+    return at
+
+
+def _withdrawal(body: Mapping, shop_id: str, currency: str, created: datetime, at: datetime, size: Money,
                 problems: Problems) -> tuple[list[Statement | SettlementLine], list]:
     withdrawal_id = problems.parse(id_str, body.get("withdrawal_id"), "withdrawal_id")
     fee = problems.parse(money, body.get("transaction_fee") if body.get("transaction_fee") not in (None, "") else 0,
@@ -140,11 +166,11 @@ def _withdrawal(body: Mapping, shop_id: str, currency: str, at: datetime, size: 
         lines.append(line("fee", FeeCategory.TRANSACTION_FEE, -fee, "withdrawal_transaction_fee",
                           f"transaction fee of withdrawal {withdrawal_id}"))
     breakdown = {"withdrawal_id": withdrawal_id, "amount": str(size.amount), "transaction_fee": str(fee.amount),
-                 "received": str((size - fee).amount)}
+                 "received": str((size - fee).amount), "created_at": created.isoformat()}
     for key in ("withdrawal_type", "current_balance"):
         if body.get(key) not in (None, ""):
             breakdown[key] = str(body.get(key))
     statement = Statement(platform=Platform.SHOPEE, shop_id=str(shop_id), statement_id=sid, currency=currency,
-                          issued_at=at, declared_total=-fee, updated_at=at, payout=size, payment_status="PAID",
+                          issued_at=created, declared_total=-fee, updated_at=at, payout=size, payment_status="PAID",
                           payout_id=sid, paid_at=at, breakdown=breakdown)
     return [statement, *lines], problems.items

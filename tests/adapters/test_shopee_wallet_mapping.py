@@ -27,12 +27,25 @@ def transaction(**over) -> dict:
     return {**base, **over}
 
 
+CREATED_AT = AT - 86400  # created a day before it completed
+
+
+def completed(**over) -> dict:
+    """A completed withdrawal as the source gives it: with its ``WITHDRAWAL_CREATED`` under ``_created``."""
+    body = transaction(**over)
+    return {"_wallet": body, "_created": transaction(transaction_type="WITHDRAWAL_CREATED", create_time=CREATED_AT,
+                                                     withdrawal_id=body["withdrawal_id"], transaction_fee=0)}
+
+
 def test_a_completed_withdrawal_is_a_paid_statement_of_its_amount_with_its_fee() -> None:
-    records, problems = map_wallet_transaction({"_wallet": transaction()}, SHOP, "PHP")
+    records, problems = map_wallet_transaction(completed(), SHOP, "PHP")
     assert problems == []
     statement, *lines = records
     at = datetime.fromtimestamp(AT, timezone.utc)
     assert isinstance(statement, Statement) and statement.paid_at == at and statement.paid_at.tzinfo is not None
+    # issued when it was created (the money left the balance then), paid when it completed
+    assert statement.issued_at == datetime.fromtimestamp(CREATED_AT, timezone.utc)
+    assert statement.breakdown["created_at"] == statement.issued_at.isoformat()
     assert (statement.statement_id, statement.currency, statement.payment_status, statement.payout_id) == (
         "withdrawal-23170002", "PHP", "PAID", "withdrawal-23170002")
     assert (statement.payout, statement.declared_total) == (Money.of("2724.48", "PHP"), Money.of("-15.00", "PHP"))
@@ -41,8 +54,19 @@ def test_a_completed_withdrawal_is_a_paid_statement_of_its_amount_with_its_fee()
         ("PAYOUT", Decimal("-2724.48"), None), ("TRANSACTION_FEE", Decimal("-15.00"), None)]
     assert sum(l.amount.amount for l in lines if l.kind != "PAYOUT") == statement.declared_total.amount
     # an unsigned amount is the same withdrawal; no fee, no fee line
-    same, _ = map_wallet_transaction({"_wallet": transaction(amount=Decimal("2724.48"), transaction_fee=0)}, SHOP, "PHP")
+    same, _ = map_wallet_transaction(completed(amount=Decimal("2724.48"), transaction_fee=0), SHOP, "PHP")
     assert same[0].payout == statement.payout and [l.kind for l in same[1:]] == ["PAYOUT"]
+
+
+def test_a_completion_without_its_creation_is_refused_never_dated_by_guess() -> None:
+    cases = [({"_wallet": transaction()}, "missing_withdrawal_creation", "no WITHDRAWAL_CREATED"),
+             ({**completed(), "_created": transaction(transaction_type="WITHDRAWAL_CREATED", withdrawal_id=1)},
+              "bad_value", "not the WITHDRAWAL_CREATED of this withdrawal"),
+             ({**completed(), "_created": transaction(transaction_type="WITHDRAWAL_CREATED", create_time=AT + 60)},
+              "bad_value", "after its completion")]
+    for raw, code, text in cases:
+        records, problems = map_wallet_transaction(raw, SHOP, "PHP")
+        assert records == [] and problems[0].code == code and text in problems[0].message, problems
 
 
 def test_withdrawals_that_did_not_pay_and_explained_money_in_give_nothing() -> None:
@@ -70,11 +94,11 @@ def test_unexplained_money_is_an_error_naming_the_transaction_and_why() -> None:
         ({"_wallet": transaction(transaction_type="ESCROW_VERIFIED_ADD", money_flow="MONEY_IN", amount="-5")},
          "bad_value", "negative for money in"),
         ({"_wallet": transaction(money_flow="SIDEWAYS")}, "bad_value", "neither MONEY_IN nor MONEY_OUT"),
-        ({"_wallet": transaction(transaction_fee="3000")}, "bad_value", "exceeds the withdrawal"),
+        (completed(transaction_fee="3000"), "bad_value", "exceeds the withdrawal"),
         # the sandbox once served this (seed 7, 40 orders): a wallet never allows it; parked, not booked
-        ({"_wallet": transaction(amount=Decimal("-14.56"), transaction_fee="15.0", withdrawal_id=77539003)},
+        (completed(amount=Decimal("-14.56"), transaction_fee="15.0", withdrawal_id=77539003),
          "bad_value", "fee 15.0 exceeds the withdrawal 14.56"),
-        ({"_wallet": transaction(withdrawal_id=None)}, "bad_value", "missing id"),
+        (completed(withdrawal_id=None), "bad_value", "missing id"),
         ({"_wallet": transaction(status="DONE")}, "bad_value", "unknown status"),
     ]
     for raw, code, text in cases:
@@ -94,8 +118,8 @@ def test_unexplained_money_is_an_error_naming_the_transaction_and_why() -> None:
 def test_a_withdrawal_s_lines_explain_its_amount_exactly(cents: int, fee: int, signed: bool) -> None:
     amount = Decimal(cents).scaleb(-2)
     fee_amount = min(Decimal(fee).scaleb(-2), amount)
-    records, problems = map_wallet_transaction({"_wallet": transaction(
-        amount=-amount if signed else amount, transaction_fee=fee_amount)}, SHOP, "PHP")
+    records, problems = map_wallet_transaction(completed(
+        amount=-amount if signed else amount, transaction_fee=fee_amount), SHOP, "PHP")
     assert problems == []
     statement, *lines = records
     assert -sum(l.amount.amount for l in lines if l.kind == "PAYOUT") == statement.payout.amount == amount

@@ -12,6 +12,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs
 
 import httpx
+import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -103,9 +104,10 @@ def test_a_local_shop_is_found_by_the_refusal_and_its_wallet_read_in_windows_and
         assert other.local is False and not any(c["path"].endswith("wallet_transaction_list") for c in calls)
 
 
-def test_local_release_days_are_paid_by_withdrawals_as_the_truth_says_and_a_rerun_changes_nothing(sqlite_engine):
+@pytest.mark.parametrize("seed", [5, 8])  # seed 8: a withdrawal pays part of its own day, released before 02:00
+def test_local_release_days_are_paid_by_withdrawals_as_the_truth_says_and_a_rerun_changes_nothing(sqlite_engine, seed):
     engine, vault = sqlite_engine, Vault(Fernet.generate_key())
-    with running_sandbox(seed=5, orders=400) as sb, httpx.Client(base_url=sb.base_url, timeout=30) as control:
+    with running_sandbox(seed=seed, orders=400) as sb, httpx.Client(base_url=sb.base_url, timeout=30) as control:
         ids = connect_sandbox(engine, vault, sb.base_url)
         now = sb.state.now
         truth = control.get("/_sandbox/truth/payouts").json()["release_days"]
@@ -124,6 +126,11 @@ def test_local_release_days_are_paid_by_withdrawals_as_the_truth_says_and_a_reru
     assert [s.status for s in first] == ["succeeded"] * len(shops) and sum(s.failed for s in first) == 0
     assert sum(s.created + s.updated for s in second) == 0
     local = {t["shop_id"] for t in truth if not t["cross_border"]}
+    if seed == 8:  # money released the morning of a withdrawal's creation, before it: the rule's edge is met
+        with session_scope(engine) as session:
+            created = {r.statement_id: r.issued_at.date() for r in session.scalars(select(StatementRow).where(
+                StatementRow.statement_id.like("withdrawal-%")))}
+        assert any(t["statement_id"] == f"escrow-{created.get(f'withdrawal-{w}')}" for t in truth for w in t["paid_by"])
     assert len(local) == 2 and any(Decimal(t["open"]) and Decimal(t["paid"]) for t in truth if not t["cross_border"])
     with session_scope(engine) as session:
         rows = {(r.shop_id, r.statement_id): r for r in session.scalars(select(StatementRow).where(

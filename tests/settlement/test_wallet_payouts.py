@@ -72,7 +72,7 @@ def test_withdrawals_pay_release_days_oldest_first_and_settle_them_with_realized
         items = session.scalars(select(ExceptionItem).where(ExceptionItem.kind == "withdrawal_exceeds_open",
                                                             ExceptionItem.status == "open")).all()
         assert len(items) == 1 and items[0].queue == "settlement" and items[0].owner_id == "LOC"
-        assert "withdrawal-2" in items[0].reason and "10000 more than the release days before it" in items[0].reason
+        assert "withdrawal-2" in items[0].reason and "10000 more than the releases before it left in the wallet" in items[0].reason
         assert mark_paid_by_withdrawals(session, "LOC") == 0  # re-running changes nothing, raises nothing twice
         assert count_by_kind(session, Filters(kind="settlement", status="open"))["withdrawal_exceeds_open"] == 1
         booked = book_owner(session, "LOC", sources=("NBP",), now=second + timedelta(hours=1))
@@ -89,3 +89,40 @@ def test_withdrawals_pay_release_days_oldest_first_and_settle_them_with_realized
         position = wallet_position(session, "LOC", SHOP)
         assert sum(d.paid for d in position.days.values()) == Decimal("360000") and all(
             r.excess == 0 for r in position.withdrawals)
+
+
+def test_a_negative_day_is_netted_and_both_sides_are_settled_in_the_books(engine) -> None:
+    """A charge (a negative release day) comes out of the wallet's money: netted against the oldest
+    positive day, so the withdrawal that follows is explained by what is left — no exception, nothing left
+    open as a payable — and both days' items are settled, each realizing its own FX at the netting's rate."""
+    created = datetime(2026, 10, 21, 2, tzinfo=timezone.utc)
+    completed = created + timedelta(days=1)
+    with session_scope(engine) as session:
+        session.add(OwnerRow(owner_id="LOC", name="Local seller", base_currency="CNY"))
+        for day, vnd, cny in ((date(2026, 10, 14), "0.00015075", "0.5833"), (date(2026, 10, 21), "0.00015030", "0.5824")):
+            session.add(FxRateRow(source="NBP", base="VND", quote="PLN", side="mid", rate_date=day, value=Decimal(vnd),
+                                  unit=1))
+            session.add(FxRateRow(source="NBP", base="CNY", quote="PLN", side="mid", rate_date=day, value=Decimal(cny),
+                                  unit=1))
+        write_settlement_records(session, [*_day("2026-10-19", "A", "300000"), *_day("2026-10-20", "R", "-50000"),
+                                           *_withdrawal(1, completed, "250000", created=created)], "LOC")
+        session.flush()
+        reconcile_owner(session, "LOC", now=completed + timedelta(hours=1))
+        rows = {r.statement_id: r for r in session.scalars(select(StatementRow))}
+        netted_at = datetime(2026, 10, 20, 10, tzinfo=timezone.utc)  # the charge's time
+        assert (rows["escrow-2026-10-19"].payment_status, rows["escrow-2026-10-19"].paid_at,
+                rows["escrow-2026-10-19"].payout_id) == ("PAID", completed, "escrow-2026-10-20,withdrawal-1")
+        assert (rows["escrow-2026-10-20"].payment_status, rows["escrow-2026-10-20"].paid_at,
+                rows["escrow-2026-10-20"].payout_id) == ("PAID", netted_at, "escrow-2026-10-19")
+        assert count_by_kind(session, Filters(kind="settlement", status="open")).get("withdrawal_exceeds_open") is None
+        position = wallet_position(session, "LOC", SHOP)
+        assert [(k, d.paid, d.open) for k, d in position.days.items()] == [
+            ("escrow-2026-10-19", Decimal("300000"), 0), ("escrow-2026-10-20", Decimal("-50000"), 0)]
+        booked = book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1))
+        items = {i.item_id.rsplit(":", 1)[-1]: i for i in session.scalars(select(FxOpenItemRow))}
+        assert items["escrow-2026-10-19"].settled_on == date(2026, 10, 22)
+        assert items["escrow-2026-10-20"].settled_on == date(2026, 10, 20), booked.describe()
+        lines = session.scalars(select(FxJournalLineRow).where(FxJournalLineRow.journal_id.like("FX-NETTED:%"))).all()
+        cash = [l.amount for l in lines if l.line_type == "CASH_IN"]
+        assert len(cash) == 2 and sum(cash) == 0  # what one side brings in, the other pays out
+        assert book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1)).journal_lines == 0

@@ -20,10 +20,12 @@ def release_day(day: str, order: str, amount: str) -> list:
                            kind="REVENUE", amount=Money.of(amount, "VND"), occurred_at=at, order_id=order, updated_at=at)]
 
 
-def withdrawal(number: int, at: datetime, amount: str, fee: str = "0") -> list:
-    """As ``platform_adapters.shopee.wallet_mapping`` stores a completed withdrawal."""
+def withdrawal(number: int, at: datetime, amount: str, fee: str = "0", created: datetime | None = None) -> list:
+    """As ``platform_adapters.shopee.wallet_mapping`` stores a completed withdrawal (issued when it was
+    ``created``, default: ``at``; paid ``at``)."""
     sid = f"withdrawal-{number}"
-    records = [Statement(platform=Platform.SHOPEE, shop_id=SHOP, statement_id=sid, currency="VND", issued_at=at,
+    records = [Statement(platform=Platform.SHOPEE, shop_id=SHOP, statement_id=sid, currency="VND",
+                         issued_at=created or at,
                          declared_total=-Money.of(fee, "VND"), updated_at=at, payout=Money.of(amount, "VND"),
                          payment_status="PAID", payout_id=sid, paid_at=at,
                          breakdown={"withdrawal_id": str(number), "amount": amount, "transaction_fee": fee}),
