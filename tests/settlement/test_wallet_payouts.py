@@ -23,17 +23,21 @@ from aggregator.store.models.tenancy import OwnerRow
 from tests.settlement.wallet_records import SHOP, release_day as _day, withdrawal as _withdrawal
 
 
+def _owner_and_rates(session) -> None:
+    """The local seller LOC (books in CNY) and NBP's VND and CNY rates of 14 and 21 Oct 2026."""
+    session.add(OwnerRow(owner_id="LOC", name="Local seller", base_currency="CNY"))
+    for day, vnd, cny in ((date(2026, 10, 14), "0.00015075", "0.5833"), (date(2026, 10, 21), "0.00015030", "0.5824")):
+        session.add(FxRateRow(source="NBP", base="VND", quote="PLN", side="mid", rate_date=day, value=Decimal(vnd),
+                              unit=1))
+        session.add(FxRateRow(source="NBP", base="CNY", quote="PLN", side="mid", rate_date=day, value=Decimal(cny),
+                              unit=1))
+
 
 def test_withdrawals_pay_release_days_oldest_first_and_settle_them_with_realized_fx(engine) -> None:
     first = datetime(2026, 10, 26, 2, tzinfo=timezone.utc)
     second = first + timedelta(days=1)
     with session_scope(engine) as session:
-        session.add(OwnerRow(owner_id="LOC", name="Local seller", base_currency="CNY"))
-        for day, vnd, cny in ((date(2026, 10, 14), "0.00015075", "0.5833"), (date(2026, 10, 21), "0.00015030", "0.5824")):
-            session.add(FxRateRow(source="NBP", base="VND", quote="PLN", side="mid", rate_date=day, value=Decimal(vnd),
-                                  unit=1))
-            session.add(FxRateRow(source="NBP", base="CNY", quote="PLN", side="mid", rate_date=day, value=Decimal(cny),
-                                  unit=1))
+        _owner_and_rates(session)
         write_settlement_records(session, [*_day("2026-10-19", "A", "300000"), *_day("2026-10-20", "C", "50000"),
                                            *_withdrawal(1, first, "320000")], "LOC")
         session.flush()
@@ -98,12 +102,7 @@ def test_a_negative_day_is_netted_and_both_sides_are_settled_in_the_books(engine
     created = datetime(2026, 10, 21, 2, tzinfo=timezone.utc)
     completed = created + timedelta(days=1)
     with session_scope(engine) as session:
-        session.add(OwnerRow(owner_id="LOC", name="Local seller", base_currency="CNY"))
-        for day, vnd, cny in ((date(2026, 10, 14), "0.00015075", "0.5833"), (date(2026, 10, 21), "0.00015030", "0.5824")):
-            session.add(FxRateRow(source="NBP", base="VND", quote="PLN", side="mid", rate_date=day, value=Decimal(vnd),
-                                  unit=1))
-            session.add(FxRateRow(source="NBP", base="CNY", quote="PLN", side="mid", rate_date=day, value=Decimal(cny),
-                                  unit=1))
+        _owner_and_rates(session)
         write_settlement_records(session, [*_day("2026-10-19", "A", "300000"), *_day("2026-10-20", "R", "-50000"),
                                            *_withdrawal(1, completed, "250000", created=created)], "LOC")
         session.flush()
