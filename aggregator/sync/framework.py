@@ -31,6 +31,7 @@ from aggregator.store.models.sync import SyncCursor, SyncRun
 from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.retry import DEFAULT_RETRY_SECONDS, with_db_retry
 from aggregator.store.upsert import UpsertResult, insert_for
+from aggregator.store.widths import too_long
 from aggregator.sync.reaper import reap_in, sync_lease_name
 
 log = logging.getLogger(__name__)
@@ -270,7 +271,9 @@ def _commit_batch(engine: Engine, shop: ShopRow, stream: str, writer: RecordWrit
 def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWriter,
                 batch_writer: BatchWriter | None, batch: list[Pulled], run_id: int | None,
                 counts: dict[str, int], outcomes: dict[str, str] | None = None) -> None:
-    """Store pulled records in ``session``: unmappable ones parked, the rest written (in one go when a
+    """Store pulled records in ``session``: unmappable ones parked (and those with a NUL character or a
+    value longer than its column holds, ``store.widths``, the same on SQLite and PostgreSQL), the rest
+    written (in one go when a
     batch writer is given, else, or when that fails, one SAVEPOINT each so only a culprit is parked);
     outcomes are added to ``counts`` (created, updated, unchanged, stale, failed, unknown_status) and,
     when ``outcomes`` is given, recorded there per record key (the webhook re-read reports each order)."""
@@ -290,6 +293,14 @@ def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWrit
         if damaged is not None:  # no database column can hold it: parked whole, the batch goes on
             park(session, owner_id=shop.owner_id, source=source, kind="control_character",
                  reason=f"{damaged[0]} holds a NUL character (U+0000), which cannot be stored; the record is parked",
+                 raw_payload=pulled.raw, record_key=visible(f"{shop.shop_id}:{pulled.record_key}"), run_id=run_id)
+            counts["failed"] += 1
+            outcomes[pulled.record_key] = "failed"
+            continue
+        oversized = too_long(result.record)
+        if oversized:  # PostgreSQL would refuse it, SQLite keep it whole: parked on both, nothing cut short
+            park(session, owner_id=shop.owner_id, source=source, kind="too_long",
+                 reason=visible("; ".join(oversized)[:900] + "; no marketplace value is that long, the record is parked"),
                  raw_payload=pulled.raw, record_key=visible(f"{shop.shop_id}:{pulled.record_key}"), run_id=run_id)
             counts["failed"] += 1
             outcomes[pulled.record_key] = "failed"
