@@ -53,6 +53,7 @@ from aggregator.events.emitters import order_change_events
 from aggregator.events.outbox import notify_at_commit, outbox_rows
 from aggregator.jobs.lease import Lease, LeaseHeld, acquire
 from aggregator.logging_setup import redact_text
+from aggregator.push_reread import VERSION, plan, write_planned
 from aggregator.store.db import read_only_engine, session_scope, statement_reads
 from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, OrderRow
 from aggregator.store.models.tenancy import ShopRow
@@ -389,7 +390,8 @@ def _reread(engine: Engine, vault: Vault, shop: ShopRow, batch: list[tuple[int, 
     def write() -> None:
         with session_scope(engine) as session:
             lease.check(session)
-            _lock_orders(session, shop, order_ids)
+            planned = plan(session, shop, pulled)  # decided before the locks (PostgreSQL; see push_reread)
+            versions = _lock_orders(session, shop, order_ids)
             pushed_again, details = set(), {}
             for event_pk, order_id, again, detail in session.execute(_AFTER_READ, {
                     "platform": shop.platform, "shop_id": shop.shop_id, "orders": order_ids, "batch": batch_pks,
@@ -397,9 +399,13 @@ def _reread(engine: Engine, vault: Vault, shop: ShopRow, batch: list[tuple[int, 
                 if again:
                     pushed_again.add(order_id)
                 details[event_pk] = detail
-            written: dict[str, str] = {}
-            counts = refresh_counts()
-            write_read_orders(session, shop, [p for p in pulled if p.record_key not in pushed_again], counts, written)
+            ready = [entry for order_id, entry in planned.items()
+                     if order_id not in pushed_again and versions.get(order_id) == entry.version]
+            written: dict[str, str] = {entry.record_key: entry.result.outcome.value for entry in ready}
+            rest = [p for p in pulled if p.record_key not in pushed_again and p.record_key not in written]
+            if rest:  # not planned, or written meanwhile: decided here, under the locks
+                write_read_orders(session, shop, rest, refresh_counts(), written)
+            outcomes = {}
             for event_pk, order_id in batch:
                 if order_id in pushed_again:
                     continue  # pushed again meanwhile: the next batch reads it
@@ -407,9 +413,8 @@ def _reread(engine: Engine, vault: Vault, shop: ShopRow, batch: list[tuple[int, 
                 before = details.get(event_pk) or ""
                 if before.startswith(FROM_PUSH) and status in ("unchanged", "stale"):
                     status = "applied"
-                text = f"{before}; re-read: {detail}" if before else f"re-read: {detail}"
-                session.execute(update(WebhookEventRow).where(WebhookEventRow.id == event_pk)
-                                .values(status=status, detail=text[:1000]))
+                outcomes[event_pk] = (status, f"{before}; re-read: {detail}" if before else f"re-read: {detail}")
+            write_planned(session, ready, outcomes)
 
     with_db_retry(write, what=f"writing re-read {shop.platform} orders")
 
@@ -429,16 +434,20 @@ _AFTER_READ = (select(WebhookEventRow.id, WebhookEventRow.order_id, _PUSHED_AGAI
                       or_(WebhookEventRow.id.in_(bindparam("batch", expanding=True)), _PUSHED_AGAIN)))
 
 
-def _lock_orders(session: Session, shop: ShopRow, order_ids: list[str]) -> None:
+def _lock_orders(session: Session, shop: ShopRow, order_ids: list[str]) -> dict[str, str]:
     """PostgreSQL: lock the batch's stored orders before looking for pushes that came while they were
     read, so a push of one of them either committed before that look (its order is left to the next
     batch) or waits for this write and is decided on what it wrote (``patch_new`` locks the order
     first). Without it, a push committing between the look and the write would be overwritten by an
-    older read until the next batch. SQLite: the write transaction holds the database's one write lock."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(OrderRow.id).where(OrderRow.platform == shop.platform, OrderRow.shop_id == shop.shop_id,
-                                                  OrderRow.order_id.in_(order_ids))
-                        .order_by(OrderRow.id).with_for_update())
+    older read until the next batch. Returns each locked order's row version (``push_reread.VERSION``:
+    what was planned before the lock holds only where it is unchanged). SQLite: the write transaction
+    holds the database's one write lock; nothing is returned (nothing was planned)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return {}
+    return dict(session.execute(
+        select(OrderRow.order_id, VERSION).where(OrderRow.platform == shop.platform, OrderRow.shop_id == shop.shop_id,
+                                                 OrderRow.order_id.in_(order_ids))
+        .order_by(OrderRow.id).with_for_update(of=OrderRow)).all())
 
 
 def _verdict(outcome: str | None) -> tuple[str, str]:

@@ -75,7 +75,7 @@ def _upsert_orders(session: Session, orders: Sequence[Order], values: list[dict]
     order_changes(session, owner_id, values, results, prepared=prepared)  # live events, in this same transaction
     written = {r.pk: o for o, r in zip(orders, results) if r.outcome in (UpsertOutcome.CREATED, UpsertOutcome.UPDATED)}
     changed = [r.pk for r in results if r.outcome is UpsertOutcome.UPDATED]
-    for table, rows_of in ((OrderLineRow.__table__, _line_rows), (OrderPackageRow.__table__, _package_rows)):
+    for table, rows_of in ((OrderLineRow.__table__, line_rows), (OrderPackageRow.__table__, package_rows)):
         rows = {pk: rows_of(pk, order) for pk, order in written.items()}
         if changed:  # a changed order's rows are replaced, unless they are the stored ones already
             same = _stored_alike(session, table, {pk: rows[pk] for pk in changed})
@@ -96,10 +96,26 @@ def _stored_alike(session: Session, table, wanted: dict[int, list[dict]]) -> set
     already, value for value (an exact decimal by its digits), in one SELECT. A re-read after a push
     (which wrote the lines' statuses already) or a change of the order's header alone then writes no
     line or package, instead of deleting and inserting them all again."""
-    names = [c.name for c in table.columns if c.name != "id"]
-    stored: dict[int, list] = {pk: [] for pk in wanted}
-    for row in session.execute(select(*(table.c[n] for n in names)).where(table.c.order_pk.in_(list(wanted)))):
+    return alike(table, stored_parts(session, table, list(wanted)), wanted)
+
+
+def _part_names(table) -> list[str]:
+    return [c.name for c in table.columns if c.name != "id"]
+
+
+def stored_parts(session: Session, table, order_pks: list[int]) -> dict[int, list[tuple]]:
+    """The stored rows of ``table`` (order lines or packages) of ``order_pks``, comparable (``alike``), in one
+    SELECT."""
+    names = _part_names(table)
+    stored: dict[int, list] = {pk: [] for pk in order_pks}
+    for row in session.execute(select(*(table.c[n] for n in names)).where(table.c.order_pk.in_(order_pks))):
         stored[row.order_pk].append(_comparable(row))
+    return stored
+
+
+def alike(table, stored: dict[int, list[tuple]], wanted: dict[int, list[dict]]) -> set[int]:
+    """The orders of ``wanted`` whose ``stored`` rows (``stored_parts``) are the wanted ones already."""
+    names = _part_names(table)
     return {pk for pk, rows in wanted.items()
             if sorted(stored[pk]) == sorted(_comparable([r.get(n) for n in names]) for r in rows)}
 
@@ -109,11 +125,11 @@ def _comparable(values) -> tuple:
     return tuple((v is None, format(v, "f") if isinstance(v, Decimal) else str(v)) for v in values)
 
 
-def _line_rows(pk: int, order: Order) -> list[dict]:
+def line_rows(pk: int, order: Order) -> list[dict]:
     return [dict(zip(LINE_COLUMNS, row)) for row in line_tuples(pk, order)]
 
 
-def _package_rows(pk: int, order: Order) -> list[dict]:
+def package_rows(pk: int, order: Order) -> list[dict]:
     return [dict(zip(PACKAGE_COLUMNS, row)) for row in package_tuples(pk, order)]
 
 

@@ -4,7 +4,9 @@ one round trip instead of one per table; on SQLite they are inserted first, one 
 (a statement there is a call within the process, not a round trip).
 
 Used where a small change writes its row, its audit entry and its outbox events together (a webhook
-push's event, ``aggregator/webhooks.py``).
+push's event, ``aggregator/webhooks.py``). ``unnest`` gives rows of any number as one array per column,
+for a statement whose text does not depend on how many rows it writes (the push re-read's write,
+``aggregator/push_reread.py``): nothing to compile per call.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from typing import Any
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
+
+from aggregator.store.prepared_insert import converted_rows
 
 #: (table, rows to insert into it)
 Rows = tuple[Table, Sequence[dict[str, Any]]]
@@ -46,3 +50,12 @@ def with_defaults(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, An
                    for name, default in defaults if name not in row}
         out.append({**row, **missing} if missing else row)
     return out
+
+
+def unnest(dialect: Any, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[str, list]:
+    """PostgreSQL: ``unnest(%s::type[], …)`` over ``rows`` (tuples of the ``columns``' values, each converted
+    as the column converts it, ``prepared_insert.converted_rows``), for a driver cursor's statement, and its
+    parameters: one array per column, whatever the number of rows."""
+    cells = list(zip(*converted_rows(dialect, table, columns, rows))) if rows else [() for _ in columns]
+    types = [table.c[name].type.compile(dialect=dialect) for name in columns]
+    return f"unnest({', '.join(f'%s::{kind}[]' for kind in types)})", [list(column) for column in cells]

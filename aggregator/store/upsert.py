@@ -107,22 +107,12 @@ def _apply_to_existing(session: Session, table: Any, values: Mapping[str, Any], 
                        existing: Mapping[str, Any], source_updated_col: str | None, audit: bool,
                        actor: str) -> UpsertResult:
     """Decide STALE / UNCHANGED / UPDATED against the stored row and apply a guarded update."""
-    tracks_time = source_updated_col is not None and source_updated_col in table.c
-    incoming_time = values.get(source_updated_col) if tracks_time else None
-    stored_time = existing[source_updated_col] if tracks_time else None
-    if incoming_time is not None and stored_time is not None and incoming_time < stored_time:
-        return UpsertResult(UpsertOutcome.STALE, existing["id"])
-
-    changes = {
-        col: (existing[col], new)
-        for col, new in values.items()
-        if col not in key and col not in BOOKKEEPING and existing[col] != new
-    }
-    if not changes:
-        return UpsertResult(UpsertOutcome.UNCHANGED, existing["id"])
-
+    decided = decide_existing(table, values, key, existing, source_updated_col)
+    if decided.outcome is not UpsertOutcome.UPDATED:
+        return decided
     key_clause = and_(*(table.c[k] == values[k] for k in key))
-    statement = update(table).where(key_clause).values(**{c: v[1] for c, v in changes.items()})
+    statement = update(table).where(key_clause).values(**{c: v[1] for c, v in decided.changes.items()})
+    incoming_time = values.get(source_updated_col) if source_updated_col in table.c else None
     if incoming_time is not None:  # re-checked in SQL: a newer row written meanwhile wins
         column = table.c[source_updated_col]
         statement = statement.where(or_(column.is_(None), column <= incoming_time))
@@ -130,9 +120,32 @@ def _apply_to_existing(session: Session, table: Any, values: Mapping[str, Any], 
         return UpsertResult(UpsertOutcome.STALE, existing["id"])
     if audit:
         write_audit(session, entity=table.name, key=entity_key(values, key), action="update",
-                    owner_id=values.get("owner_id"), changes={c: [old, new] for c, (old, new) in changes.items()},
-                    actor=actor)
+                    owner_id=values.get("owner_id"), changes=update_changes(decided), actor=actor)
+    return decided
+
+
+def decide_existing(table: Any, values: Mapping[str, Any], key: tuple[str, ...], existing: Mapping[str, Any],
+                    source_updated_col: str | None) -> UpsertResult:
+    """What ``values`` do to the stored row ``existing``, nothing written: STALE (older source time),
+    UNCHANGED (no column differs), or UPDATED with the changed columns (old, new)."""
+    tracks_time = source_updated_col is not None and source_updated_col in table.c
+    incoming_time = values.get(source_updated_col) if tracks_time else None
+    stored_time = existing[source_updated_col] if tracks_time else None
+    if incoming_time is not None and stored_time is not None and incoming_time < stored_time:
+        return UpsertResult(UpsertOutcome.STALE, existing["id"])
+    changes = {
+        col: (existing[col], new)
+        for col, new in values.items()
+        if col not in key and col not in BOOKKEEPING and existing[col] != new
+    }
+    if not changes:
+        return UpsertResult(UpsertOutcome.UNCHANGED, existing["id"])
     return UpsertResult(UpsertOutcome.UPDATED, existing["id"], changes)
+
+
+def update_changes(decided: UpsertResult) -> dict[str, list]:
+    """An update's audit ``changes``: each changed column's [old, new]."""
+    return {c: [old, new] for c, (old, new) in decided.changes.items()}
 
 
 def _key_getter(key: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple]:
