@@ -30,8 +30,10 @@ it reads wait for its next batch instead of spending calls of their own: the sho
 outcome (applied, unchanged, stale, failed). An order that got a new order push while it was being
 read is left to the next batch (what was read may be older than what that push wrote): on PostgreSQL
 the batch's orders are locked before that look, so a push committing meanwhile cannot slip between
-the look and the write. The first read waits ``GATHER_SECONDS`` (30 ms): the pushes of one change come
-together (Lazada one per line, Shopee a code 4 per package after the code 3) and are written from
+the look and the write; what the batch writes is decided before those locks and written under them in
+one statement (``aggregator/push_reread.py``): a push of one of its orders waits about one statement,
+not the whole write (unless the order was written meanwhile: that one goes the general way). The
+first read waits ``GATHER_SECONDS`` (30 ms): the pushes of one change come together (Lazada one per line, Shopee a code 4 per package after the code 3) and are written from
 their bodies without queueing behind the re-read's locks, then share its batch. Another kind
 of push of the order (a return) re-reads it in its own apply and holds nothing up. The drain looks again
 after releasing its lease, so a push that found the lease taken is never left behind; one whose
