@@ -41,6 +41,7 @@ worker died before its re-read is drained by ``resume_stalled`` (the ``recover-l
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -48,7 +49,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from aggregator.events.emitters import order_change_events
@@ -62,6 +63,7 @@ from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.models.webhooks import WebhookEventRow
 from aggregator.store.retry import with_db_retry
 from aggregator.store.models.audit import AuditEntry
+from aggregator.store.models.common import utcnow
 from aggregator.store.models.events import OutboxEventRow
 from aggregator.store.together import Rows, execute_with
 from aggregator.store.upsert import UpsertOutcome, UpsertResult, audit_row
@@ -86,13 +88,15 @@ class Patched:
     """What a patch did: applied, unchanged, stale or deferred (left to the re-read), and what its event
     then says: ``status`` (a tracking push's event is closed by it: the push carried the whole change)
     and ``detail`` (None: the push was not looked at, its order is not stored). ``rows``: the change's
-    audit entry and outbox events, written by the caller in the statement that stores or closes the
-    push's event (``store.together``: one round trip on PostgreSQL)."""
+    audit entry and outbox events, and ``writes``: its updates of the order's lines and packages (the
+    order's own row is written, and so locked, before), written by the caller in the statement that
+    stores or closes the push's event (``store.together``: one round trip on PostgreSQL)."""
 
     outcome: str
     status: str = "received"
     detail: str | None = None
     rows: tuple[Rows, ...] = ()
+    writes: tuple = ()
 
 
 #: ``patch_new``'s answer for a push whose event id is stored already (a re-delivery): nothing written.
@@ -125,7 +129,7 @@ def patch_in(session: Session, event_row: PushRef | WebhookEventRow, event: Webh
         return Patched("deferred")  # not stored, or a re-read after this push's arrival wrote it
     patched = _patch(session, event_row, event, order, pushes)
     execute_with(session, update(WebhookEventRow).where(WebhookEventRow.id == event_row.id)
-                 .values(status=patched.status, detail=patched.detail), patched.rows)
+                 .values(status=patched.status, detail=patched.detail), patched.rows, patched.writes)
     if any(table is OutboxEventRow.__table__ for table, _ in patched.rows):
         notify_at_commit(session)
     return patched
@@ -170,7 +174,7 @@ def _patch(session: Session, push, event: WebhookEvent, order, pushes) -> Patche
     patched = _status(session, get_adapter(push.platform), push, event, order, pushes)
     if patched.detail is None:
         detail = {"deferred": LEFT_TO_REREAD, "unchanged": "the stored order already has the pushed status"}
-        patched = Patched(patched.outcome, patched.status, detail.get(patched.outcome), patched.rows)
+        patched = dataclasses.replace(patched, detail=detail.get(patched.outcome))
     return patched
 
 
@@ -196,7 +200,6 @@ def _status(session: Session, adapter, event_row, event: WebhookEvent, order, pu
         .values(status=pushed.status.value, raw_status=pushed.raw_status, content_hash="")).rowcount
     if not changed:  # a writer got there between our read and our write: the re-read decides
         return Patched("deferred")
-    _lines(session, order.id, pushed)
     changes = {"status": (order.status, pushed.status.value), "raw_status": (order.raw_status, pushed.raw_status)}
     key = f"{event_row.platform}|{event_row.shop_id}|{event_row.order_id}"
     rows: list[Rows] = [(AuditEntry.__table__, [audit_row(
@@ -207,7 +210,8 @@ def _status(session: Session, adapter, event_row, event: WebhookEvent, order, pu
             "platform": event_row.platform, "shop_id": event_row.shop_id, "order_id": event_row.order_id,
             "status": pushed.status.value, "source_updated_at": order.source_updated_at}],
             [UpsertResult(UpsertOutcome.UPDATED, order.id, changes)]))))
-    return Patched("applied", detail=f"{FROM_PUSH} ({order.raw_status} -> {pushed.raw_status})", rows=tuple(rows))
+    return Patched("applied", detail=f"{FROM_PUSH} ({order.raw_status} -> {pushed.raw_status})", rows=tuple(rows),
+                   writes=_lines(order.id, pushed))
 
 
 class _StoredLines(Mapping):
@@ -232,15 +236,19 @@ class _StoredLines(Mapping):
         return len(self._read())
 
 
-def _lines(session: Session, order_pk: int, pushed) -> None:
-    """The pushed line statuses: one statement for every line (Shopee), else one per line it names."""
+def _lines(order_pk: int, pushed) -> tuple:
+    """The updates of the pushed line statuses (``Patched.writes``): one for every line (Shopee), else one
+    per line it names."""
+    writes = []
     if pushed.every_line is not None:
         status, raw = pushed.every_line
-        session.execute(update(OrderLineRow).where(OrderLineRow.order_pk == order_pk)
-                        .values(status=status.value, raw_status=raw))
+        writes.append(update(OrderLineRow).where(OrderLineRow.order_pk == literal(order_pk))
+                      .values(status=literal(status.value), raw_status=literal(raw)))
     for ref, (status, raw) in pushed.lines.items():
-        session.execute(update(OrderLineRow).where(OrderLineRow.order_pk == order_pk, OrderLineRow.line_ref == ref)
-                        .values(status=status.value, raw_status=raw))
+        writes.append(update(OrderLineRow).where(OrderLineRow.order_pk == literal(order_pk),
+                                                 OrderLineRow.line_ref == literal(ref))
+                      .values(status=literal(status.value), raw_status=literal(raw)))
+    return tuple(writes)
 
 
 def _tracking(session: Session, event_row: PushRef | WebhookEventRow, event: WebhookEvent, order,
@@ -262,18 +270,21 @@ def _tracking(session: Session, event_row: PushRef | WebhookEventRow, event: Web
         OrderPackageRow.order_pk == order_pk, OrderPackageRow.package_id == package)).first()
     if stored is None:
         return Patched("deferred")
-    outcome, rows = "unchanged", ()
-    if stored.tracking_number != number:
-        session.execute(update(OrderPackageRow).where(OrderPackageRow.id == stored.id).values(tracking_number=number))
-        session.execute(update(OrderLineRow).where(OrderLineRow.order_pk == order_pk, OrderLineRow.package_id == package)
-                        .values(tracking_number=number))
-        session.execute(update(OrderRow).where(OrderRow.id == order_pk).values(content_hash=""))
+    outcome, rows, writes = "unchanged", (), ()
+    if stored.tracking_number != number:  # written with the push's event (``Patched.writes``); the order is locked
+        writes = (update(OrderPackageRow).where(OrderPackageRow.id == literal(stored.id))
+                  .values(tracking_number=literal(number)),
+                  update(OrderLineRow).where(OrderLineRow.order_pk == literal(order_pk),
+                                             OrderLineRow.package_id == literal(package))
+                  .values(tracking_number=literal(number)),
+                  update(OrderRow).where(OrderRow.id == literal(order_pk))
+                  .values(content_hash=literal(""), stored_at=literal(utcnow(), OrderRow.stored_at.type)))
         rows = ((AuditEntry.__table__, [audit_row(
             entity="order_packages", key=f"{event_row.platform}|{event_row.shop_id}|{event_row.order_id}|{package}",
             action="update", owner_id=order.owner_id, changes={"tracking_number": [stored.tracking_number, number]},
             actor="webhook")]),)
         outcome = "applied"
-    return Patched(outcome, outcome, f"tracking number of package {package} from the push"[:1000], rows)
+    return Patched(outcome, outcome, f"tracking number of package {package} from the push"[:1000], rows, writes)
 
 
 # --------------------------------------------------------------------------------------- the re-read

@@ -148,7 +148,8 @@ def _receive_order_push(session: Session, platform: str, event: WebhookEvent, bo
         patched = Patched("deferred")
     if patched is DUPLICATE:
         return Received(None, True, event.kind)
-    inserted = _insert(session, platform, event, event_id, shop, body, patched.status, patched.detail, patched.rows)
+    inserted = _insert(session, platform, event, event_id, shop, body, patched.status, patched.detail, patched.rows,
+                       patched.writes)
     if inserted is None:  # a copy stored meanwhile by a path that does not lock the order: it is applied
         session.rollback()  # on its own, so what this one wrote goes
         return Received(None, True, event.kind)
@@ -206,9 +207,10 @@ def store_event(session: Session, platform: str, event: WebhookEvent, body: str,
 
 
 def _insert(session: Session, platform: str, event: WebhookEvent, event_id: str, shop, body: str,
-            status: str, detail: str | None, rows: tuple[Rows, ...] = ()):
-    """Store the event once per (platform, event id) with ``rows`` (what the push wrote: its audit entry and
-    outbox events) in the same statement on PostgreSQL; its id, or None when it was stored already."""
+            status: str, detail: str | None, rows: tuple[Rows, ...] = (), writes: tuple = ()):
+    """Store the event once per (platform, event id) with ``rows`` and ``writes`` (what the push wrote: its
+    audit entry and outbox events, its updates of the order's lines and packages) in the same statement
+    on PostgreSQL; its id, or None when it was stored already."""
     returning = [WebhookEventRow.id]
     if any(table is OutboxEventRow.__table__ for table, _ in rows) \
             and session.get_bind().dialect.name == "postgresql":
@@ -221,7 +223,7 @@ def _insert(session: Session, platform: str, event: WebhookEvent, event_id: str,
         status=status, detail=detail and detail[:1000], body=body)])[0]
     return execute_with(session, insert_for(session, WebhookEventRow.__table__).values(**values)
                         .on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(*returning),
-                        rows).first()
+                        rows, writes).first()
 
 
 _EVENT_AND_SHOP = (select(WebhookEventRow, ShopRow).outerjoin(ShopRow, and_(

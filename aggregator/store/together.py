@@ -23,17 +23,21 @@ from aggregator.store.prepared_insert import converted_rows
 Rows = tuple[Table, Sequence[dict[str, Any]]]
 
 
-def execute_with(session: Session, statement, rows: Sequence[Rows]) -> Result:
-    """Execute ``statement`` (an INSERT, UPDATE or DELETE) with ``rows`` inserted in the same
-    transaction; on PostgreSQL in the same statement. Every row is inserted whatever the statement
-    itself does (a CTE that modifies data always runs to completion). An INSERT ``statement`` gives its
-    own columns' Python-side defaults (``with_defaults``): SQLAlchemy leaves them out of a statement
-    with CTEs."""
+def execute_with(session: Session, statement, rows: Sequence[Rows], writes: Sequence = ()) -> Result:
+    """Execute ``statement`` (an INSERT, UPDATE or DELETE) with ``rows`` inserted and ``writes`` (UPDATE
+    statements of other rows, their values bound anonymously: ``literal``) executed in the same
+    transaction; on PostgreSQL in the same statement. Every row is inserted and every write done
+    whatever the statement itself does (a CTE that modifies data always runs to completion). An INSERT
+    ``statement`` gives its own columns' Python-side defaults (``with_defaults``): SQLAlchemy leaves
+    them out of a statement with CTEs."""
     rows = [(table, list(values)) for table, values in rows if values]
     if session.get_bind().dialect.name == "postgresql":
-        ctes = [insert(table).values(with_defaults(table, values)).cte(f"also_{n}")
-                for n, (table, values) in enumerate(rows)]
+        ctes = [write.cte(f"write_{n}") for n, write in enumerate(writes)]
+        ctes += [insert(table).values(with_defaults(table, values)).cte(f"also_{n}")
+                 for n, (table, values) in enumerate(rows)]
         return session.execute(statement.add_cte(*ctes) if ctes else statement)
+    for write in writes:
+        session.execute(write)
     for table, values in rows:
         session.execute(insert(table), values)
     return session.execute(statement)
