@@ -5,6 +5,7 @@ next to a bare ``pandas.read_csv`` of the same file measured in the same run.
     .venv/bin/python bench/bench_import.py --rows 1000000  # the issue's figure
     .venv/bin/python bench/bench_import.py --skip-pg       # SQLite only
     .venv/bin/python bench/bench_import.py --kind inbound  # a 3PL inbound (receipt) file instead
+    .venv/bin/python bench/bench_import.py --kind stock    # a 3PL stock snapshot (one lot per row)
 
 PostgreSQL: ``--pg-url`` or ``AGGREGATOR_TEST_PG_URL`` (default postgresql://postgres@127.0.0.1:5432/test);
 a scratch database is created and dropped. The import is the real one (``aggregator.ingest.import_file``:
@@ -100,6 +101,31 @@ def generate_inbound(path: Path, rows: int) -> None:
     """Deterministic inbound (receipt) file: ASNs of 1-4 lines, sea (valid ISO 6346 containers) and air, some
     damaged lines, every timestamp filled."""
     _write(path, INBOUND_HEADER, rows, _inbound)
+
+
+STOCK_HEADER = ["snapshot_at", "lot_id", "sku", "title_holder", "risk_bearer", "custodian", "title_state",
+                "location_state", "warehouse_code", "source_doc_kind", "source_doc_no", "container_no",
+                "customs_declaration_no", "asn_no", "received_at", "qty_expected", "qty_in_receiving", "qty_available",
+                "qty_allocated", "qty_in_last_mile", "qty_delivered", "qty_defective", "qty_box_damaged",
+                "unit_landed_cost_myr", "cost_basis_note"]
+
+
+def _stock(lot: int) -> list[list[str]]:
+    day = 1 + lot % 28
+    return [["2026-03-31T23:59:59+08:00", f"LOT-{lot:09d}", f"SKU-{lot % 5000:05d}", "BENCH", "BENCH", "MYPKG-WH01",
+             "OWNED_IN_WAREHOUSE", "AVAILABLE", "MYPKG-WH01", "MBL", f"ZCRU{lot // 10:09d}", "",
+             f"MY-A-{lot // 10:07d}", f"ASN-{lot // 3:09d}", f"2026-03-{day:02d}T16:00:00+08:00", str(lot % 500), "0",
+             str(lot % 480), str(lot % 7), "0", str(lot % 11), str(lot % 3), "0", f"{10 + lot % 90}.{lot % 100:02d}",
+             ""]]
+
+
+def generate_stock(path: Path, rows: int) -> None:
+    """Deterministic stock snapshot: one lot per row, every quantity and the landed cost filled."""
+    _write(path, STOCK_HEADER, rows, _stock)
+
+
+GENERATORS = {"outbound": (generate, "outbounds", ("OC9", "OC8")), "inbound": (generate_inbound, "receipts", ("ASN-", "ASN-X")),
+              "stock": (generate_stock, "snapshots", ("LOT-", "LOX-"))}
 
 
 def machine() -> list[str]:
@@ -198,7 +224,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the issue's size: 1,000,000 rows")
     parser.add_argument("--chunk-rows", type=int, default=10_000)
     parser.add_argument("--skip-pg", action="store_true", help="measure SQLite only")
-    parser.add_argument("--kind", choices=("outbound", "inbound"), default="outbound",
+    parser.add_argument("--kind", choices=tuple(GENERATORS), default="outbound",
                         help="the 3PL file generated and imported (default outbound)")
     parser.add_argument("--pg-url", default=os.environ.get("AGGREGATOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
@@ -208,8 +234,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         kind = args.kind
         path = Path(tmp) / f"{kind}.csv"
-        (generate if kind == "outbound" else generate_inbound)(path, rows)
-        records = "outbounds" if kind == "outbound" else "receipts"
+        make, records, (was, now) = GENERATORS[kind]
+        make(path, rows)
         print(f"file: {rows} rows, {path.stat().st_size / 1e6:.1f} MB, chunk {args.chunk_rows} rows")
         results: list[tuple[str, float, float, int]] = []
         elapsed, cpu, summary = time_import(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", path, args.chunk_rows, None, kind)
@@ -220,8 +246,7 @@ def main() -> None:
         again = Path(tmp) / f"{kind}_cumulative.csv"  # the next day's file: the same rows and one new record
         text = path.read_text(encoding="utf-8")
         first = text.splitlines()[1]
-        again.write_text(text + (first.replace("OC9", "OC8", 1) if kind == "outbound" else "ASN-X" + first[4:]) + "\n",
-                         encoding="utf-8")
+        again.write_text(text + first.replace(was, now, 1) + "\n", encoding="utf-8")
         elapsed, cpu, summary = time_import(f"sqlite:///{Path(tmp) / 'bench-again.sqlite'}", path, args.chunk_rows,
                                             again, kind)
         results.append((f"re-import cumulative → SQLite ({summary.unchanged} unchanged)", elapsed, cpu, rss_mb()))

@@ -60,6 +60,7 @@ class ColumnarReader:
         self.line_fields = [field for _, field in self.kind.line]
         self.header_columns = [column for column, _ in self.kind.header] + ["content_hash"]
         self.key_at = [self.header_columns.index(k) for k in self.kind.key]
+        self.check_groups = getattr(self.kind.mapper, "check_groups", None)
         self.carry: _Rows | None = None
         self.carry_continued = False
         #: records gathered the fast way, per chunk's rows: (start, end)
@@ -146,6 +147,8 @@ class ColumnarReader:
         rows.values = self.kind.mapper.read_columns(rows.columns, count, run.base_options, rows.plain)
         rows.texts = list(map(ROW_SEPARATOR.join, zip(*(rows.columns[c] for c in run.hash_columns))))
         starts = [0, *(i for i, (a, b) in enumerate(zip(keys, keys[1:]), 1) if a != b or b is None), count]
+        if self.check_groups is not None:  # what the kind's mapper checks over a record's rows
+            self.check_groups(rows.values, starts)
         ok, texts, seen = rows.values.ok, rows.texts, run.seen
         for number in range(len(starts) - 1):
             start, end = starts[number], starts[number + 1]

@@ -21,7 +21,7 @@ from aggregator.store.models.warehouse import (
 )
 from platform_adapters.customs import mapping as customs_mapping
 from platform_adapters.logistics import bl_report
-from platform_adapters.warehouse import inbound, outbound, outbound_columns, stock
+from platform_adapters.warehouse import inbound, inbound_columns, outbound, outbound_columns, stock
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,9 @@ TABULAR: dict[str, TabularKindHandler] = {
         ("owner_id", "country", "declaration_no"), (CustomsEntryLineRow, "entry_pk", CustomsEntryRow)),
     "inbound": TabularKindHandler(
         inbound, writers.write_receipt, writers.receipt_aggregate,
-        ("owner_id", "warehouse_code", "asn_no"), (WarehouseReceiptLineRow, "receipt_pk", WarehouseReceiptRow)),
+        writers.RECEIPT_KEY, (WarehouseReceiptLineRow, "receipt_pk", WarehouseReceiptRow),
+        ColumnarKind(inbound_columns, WarehouseReceiptRow, writers.RECEIPT_KEY, writers.RECEIPT_HEADER,
+                     WarehouseReceiptLineRow, "receipt_pk", writers.RECEIPT_LINE)),
     "outbound": TabularKindHandler(
         outbound, writers.write_shipment, writers.shipment_aggregate,
         writers.SHIPMENT_KEY, (WarehouseShipmentLineRow, "shipment_pk", WarehouseShipmentRow),

@@ -178,26 +178,29 @@ def customs_entry_aggregate(entry: CustomsEntry, raw_hash: str | None = None) ->
                      raw_hash=raw_hash)
 
 
+#: (column, ``WarehouseReceipt`` field) of a receipt's header and (column, line field) of its lines, in the
+#: order the rows are written; ``container_no_valid`` is derived from the container number. The columnar
+#: import builds the same tuples (``platform_adapters.warehouse.inbound_columns``)
+RECEIPT_HEADER = (
+    ("owner_id", "owner_id"), ("warehouse_code", "warehouse_code"), ("asn_no", "asn_no"),
+    ("wms_receipt_no", "wms_receipt_no"), ("inbound_type", "inbound_type"), ("status", "status"),
+    ("raw_status", "raw_status"), ("importer_of_record", "importer_of_record"), ("mbl_no", "mbl_no"),
+    ("hbl_no", "hbl_no"), ("awb_no", "awb_no"), ("container_no", "container_no"),
+    ("container_no_valid", "container_no_valid"), ("seal_no", "seal_no"),
+    ("customs_declaration_no", "customs_declaration_no"), ("expected_arrival", "expected_arrival"),
+    ("arrived_at", "arrived_at"), ("received_at", "received_at"), ("putaway_at", "putaway_at"),
+    ("is_final", "is_final"), ("source_updated_at", "source_updated_at"))
+RECEIPT_LINE = tuple((name, name) for name in (
+    "line_no", "sku", "planned_qty", "received_good_qty", "received_damaged_qty", "putaway_qty", "barcode",
+    "batch_no", "po_number", "lot_id", "damage_type", "box_range", "remark", "expiry_date"))
+RECEIPT_KEY = ("owner_id", "warehouse_code", "asn_no")
+
+
 def receipt_aggregate(receipt: WarehouseReceipt, raw_hash: str | None = None) -> Aggregate:
-    values = {
-        "owner_id": receipt.owner_id, "warehouse_code": receipt.warehouse_code, "asn_no": receipt.asn_no,
-        "wms_receipt_no": receipt.wms_receipt_no, "inbound_type": receipt.inbound_type, "status": receipt.status,
-        "raw_status": receipt.raw_status, "importer_of_record": receipt.importer_of_record,
-        "mbl_no": receipt.mbl_no, "hbl_no": receipt.hbl_no, "awb_no": receipt.awb_no,
-        "container_no": receipt.container_no,
-        "container_no_valid": is_valid_container_number(receipt.container_no) if receipt.container_no else None,
-        "seal_no": receipt.seal_no, "customs_declaration_no": receipt.customs_declaration_no,
-        "expected_arrival": receipt.expected_arrival, "arrived_at": receipt.arrived_at,
-        "received_at": receipt.received_at, "putaway_at": receipt.putaway_at, "is_final": receipt.is_final,
-        "source_updated_at": receipt.source_updated_at,
-    }
-    return Aggregate(WarehouseReceiptRow, ("owner_id", "warehouse_code", "asn_no"), values, [(WarehouseReceiptLineRow, "receipt_pk", [
-        {"line_no": ln.line_no, "sku": ln.sku, "planned_qty": ln.planned_qty,
-         "received_good_qty": ln.received_good_qty, "received_damaged_qty": ln.received_damaged_qty,
-         "putaway_qty": ln.putaway_qty, "barcode": ln.barcode, "batch_no": ln.batch_no, "po_number": ln.po_number,
-         "lot_id": ln.lot_id, "damage_type": ln.damage_type, "box_range": ln.box_range, "remark": ln.remark,
-         "expiry_date": ln.expiry_date}
-        for ln in receipt.lines])], raw_hash=raw_hash)
+    values = {column: (is_valid_container_number(receipt.container_no) if receipt.container_no else None)
+              if name == "container_no_valid" else getattr(receipt, name) for column, name in RECEIPT_HEADER}
+    return Aggregate(WarehouseReceiptRow, RECEIPT_KEY, values, [(WarehouseReceiptLineRow, "receipt_pk", [
+        {column: getattr(ln, name) for column, name in RECEIPT_LINE} for ln in receipt.lines])], raw_hash=raw_hash)
 
 
 #: (column, ``WarehouseShipment`` field) of a shipment's header and (column, line field) of its lines, in

@@ -167,6 +167,49 @@ def upper_column(column: Sequence[str]) -> list[str | None]:
     return [done[text] for text in column]
 
 
+@dataclass(frozen=True)
+class ChunkValues:
+    """What a kind's columnar mapper read of a chunk: each record field as a list over the chunk's rows,
+    and whether the per-row mapper would report nothing about each row."""
+
+    fields: dict[str, list[Any]]
+    ok: list[bool]
+
+
+def mapped_column(column: Sequence[str], rule: Callable[[str], Any]) -> list[Any]:
+    """``rule`` of each cell, once per distinct text (``rule`` never raises)."""
+    done = {text: rule(text) for text in set(column)}
+    return [done[text] for text in column]
+
+
+def record_keys(columns: dict[str, Sequence[str]], owners: list[str], names: Sequence[str],
+                plain: Collection[str] = ()) -> list[tuple[str, ...] | None]:
+    """``(owner, *cleaned cells of names)`` of each row, None where one of those cells is empty (the
+    ``record_key`` of the kinds keyed by their owner and cleaned texts; ``plain`` as for ``clean_column``)."""
+    empty = [""] * len(owners)
+    cleaned = [clean_column(columns.get(name) or empty, name in plain) for name in names]
+    return [(owner, *texts) if all(texts) else None for owner, *texts in zip(owners, *cleaned)]
+
+
+def group_heads(columns: Sequence[Sequence[Any]], groups: Sequence[tuple[int, int]]) -> list[tuple]:
+    """For each group ``(start, end)`` of rows, each column's first value that is not None in it (a
+    record's header field is its first value in the record's rows: ``rows.header_value``)."""
+    heads = list(zip(*columns))
+    # only a column holding both values and gaps can have a group's value on a later row than its first
+    mixed = [j for j, column in enumerate(columns) if None in column and column.count(None) < len(column)]
+    out: list[tuple] = []
+    for start, end in groups:
+        if end - start == 1 or not mixed:
+            out.append(heads[start])
+            continue
+        head = list(heads[start])
+        for j in mixed:
+            if head[j] is None:
+                head[j] = next((v for v in columns[j][start + 1:end] if v is not None), None)
+        out.append(tuple(head))
+    return out
+
+
 def parsed_column(column: Sequence[str], parse: Callable[[str], Any]) -> tuple[list[Any], set[int]]:
     """``parse`` of each cell, once per distinct text; the rows whose cell it refuses (their value None)."""
     done: dict[str, Any] = {}

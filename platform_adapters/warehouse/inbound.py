@@ -23,7 +23,26 @@ from platform_adapters.tabular.rows import (
 from platform_adapters.warehouse.statuses import RECEIPT_STATUSES, status_or_unknown
 
 KIND = "inbound"
+#: Part of every stored record's content hash: bump it when a change here maps the same rows differently.
+MAPPING_VERSION = 1
+#: The columns ``owner_claims`` reads (the import resolves each distinct combination of them once).
+OWNER_COLUMNS = ("owner_code", "warehouse_code", "importer_of_record")
+#: The columns ``record_key`` reads besides the owner.
+KEY_COLUMNS = ("warehouse_code", "asn_no")
 _PARTIAL = {"PARTIALLY_RECEIVED", "RECEIVING", "ARRIVED", "IN_TRANSIT", "CREATED"}
+
+
+def is_final(confirm_type: str | None, status: str | None) -> bool:
+    """A receipt is final unless Qimen's ``confirm_type`` says intermediate (1) or, without one, its status is partial."""
+    return confirm_type != "1" if confirm_type is not None else status not in _PARTIAL
+
+
+def expired_on_receipt(expiry, received) -> bool:
+    return expiry is not None and received is not None and expiry < received.date()
+
+
+def variance_mismatch(stated: int | None, good: int | None, planned: int | None) -> bool:
+    return stated is not None and good is not None and planned is not None and stated != good - planned
 
 
 def owner_claims(values: dict[str, str]) -> tuple[OwnerClaim, ...]:
@@ -69,16 +88,22 @@ def _read(view: RowView) -> dict:
         "expiry_date": view.date("expiry_date"),
     }
     expiry, received = data["expiry_date"], data["received_at"]
-    if expiry is not None and received is not None and expiry < received.date():
+    if expired_on_receipt(expiry, received):
         view.problem("expiry_date", "expired_on_receipt",
                      f"expiry {expiry.isoformat()} is before the receipt on {received.date().isoformat()}",
                      Severity.WARNING)
     good, planned, stated = data["received_good_qty"], data["planned_qty"], data["variance_qty"]
-    if stated is not None and good is not None and planned is not None and stated != good - planned:
+    if variance_mismatch(stated, good, planned):
         view.problem("variance_qty", "variance_mismatch",
                      f"stated variance {stated} differs from received good − planned = {good - planned}",
                      Severity.WARNING)
     return data
+
+
+def line_number(stated: int | None, offset: int, index: int) -> int:
+    """A line's number: the one the row states, else its place among the record's rows (``index`` from 1)
+    after the ``offset`` lines already stored."""
+    return stated if stated is not None else offset + index
 
 
 def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 0) -> GroupResult[WarehouseReceipt]:
@@ -93,11 +118,11 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
         status = status_or_unknown(raw_status, RECEIPT_STATUSES, "receipt", options.source_name("status"),
                                    first_view.location, problems)
         confirm_type = head("confirm_type")
-        is_final = confirm_type != "1" if confirm_type is not None else status not in _PARTIAL
+        final = is_final(confirm_type, status)
         seen_line_nos: dict[int, int] = {}
         lines = []
         for index, (view, data) in enumerate(accepted, start=1):
-            line_no = data["line_no"] if data["line_no"] is not None else line_offset + index
+            line_no = line_number(data["line_no"], line_offset, index)
             if line_no in seen_line_nos:
                 problems.append(Problem("duplicate_line_no", f"line_no {line_no} repeats line {seen_line_nos[line_no]}",
                                         Severity.ERROR, options.source_name("line_no"), str(line_no), view.location))
@@ -116,7 +141,7 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
             mbl_no=head("mbl_no"), hbl_no=head("hbl_no"), awb_no=head("awb_no"), container_no=head("container_no"),
             seal_no=head("seal_no"), customs_declaration_no=head("customs_declaration_no"),
             expected_arrival=head("expected_arrival"), arrived_at=head("arrived_at"), received_at=head("received_at"),
-            putaway_at=head("putaway_at"), is_final=is_final, lines=tuple(lines),
+            putaway_at=head("putaway_at"), is_final=final, lines=tuple(lines),
             source_updated_at=head("source_updated_at"),
         )
         return record, problems

@@ -11,13 +11,14 @@ test_columnar_properties.py`` holds the two equal on arbitrary rows).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from platform_adapters.canonical.common import Platform
+from platform_adapters.tabular import columnar
 from platform_adapters.tabular import values as parse
-from platform_adapters.tabular.columnar import clean_column, parsed_column, upper_column
+from platform_adapters.tabular.columnar import ChunkValues, clean_column, parsed_column, upper_column
 from platform_adapters.tabular.rows import ReadOptions
+from platform_adapters.warehouse import outbound
 from platform_adapters.warehouse.statuses import SHIPMENT_STATUSES, normalise_status
 
 #: record field → source column, for the fields read as cleaned text
@@ -31,14 +32,6 @@ REQUIRED = ("wms_outbound_no", "warehouse_code", "sku", "qty")
 #: the line fields as ``WarehouseShipmentLine`` names them → the row field they come from
 LINE_SOURCES = {"sku": "sku", "quantity": "qty", "order_line_ref": "order_line_ref", "lot_id": "lot_id",
                 "batch_no": "batch_no"}
-
-
-@dataclass(frozen=True)
-class ChunkValues:
-    """Each row field as a list over the chunk's rows, and whether ``map_rows`` would report nothing."""
-
-    fields: dict[str, list[Any]]
-    ok: list[bool]
 
 
 def _platform(text: str | None) -> tuple[str | None, bool]:
@@ -94,13 +87,9 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
 
 
 def record_keys(columns: dict[str, list[str]], owners: list[str],
-                plain: Collection[str] = ()) -> list[tuple[str, str, str] | None]:
+                plain: Collection[str] = ()) -> list[tuple[str, ...] | None]:
     """``outbound.record_key`` of each row (``owners``: each row's owner; ``plain`` as for ``read_columns``)."""
-    empty = [""] * len(owners)
-    warehouses = clean_column(columns.get("warehouse_code") or empty, "warehouse_code" in plain)
-    numbers = clean_column(columns.get("wms_outbound_no") or empty, "wms_outbound_no" in plain)
-    return [(owner, warehouse, number) if warehouse and number else None
-            for owner, warehouse, number in zip(owners, warehouses, numbers)]
+    return columnar.record_keys(columns, owners, outbound.KEY_COLUMNS, plain)
 
 
 def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
@@ -110,30 +99,18 @@ def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, in
     one's line values, a tuple per row numbered from 1, in the order of ``line`` (``WarehouseShipmentLine``
     field names)."""
     fields = values.fields
-    header_columns = [owners if name == "owner_id" else fields[name] for name in header]
-    heads = list(zip(*header_columns))  # a one-row group's header is its row's
+    heads = columnar.group_heads([owners if name == "owner_id" else fields[name] for name in header], groups)
     weight_at = header.index("weight_g")
     weights = fields["weight_g"]
     numbers = [0] * len(owners)
     for start, end in groups:
         numbers[start:end] = range(1, end - start + 1)
     lines = list(zip(*(numbers if name == "line_no" else fields[LINE_SOURCES[name]] for name in line)))
-    # a header field is its first value in the group: only a column holding both values and gaps can
-    # have it on a later row than the first
-    mixed = [j for j, column in enumerate(header_columns)
-             if j != weight_at and None in column and column.count(None) < len(column)]
-    heads_out: list[tuple] = []
     lines_out: list[list[tuple]] = []
-    for start, end in groups:
+    for number, (start, end) in enumerate(groups):
         lines_out.append(lines[start:end])
-        if end - start == 1:
-            heads_out.append(heads[start])
-            continue
-        head = list(heads[start])
-        for j in mixed:
-            if head[j] is None:
-                head[j] = next((v for v in header_columns[j][start + 1:end] if v is not None), None)
-        present = [w for w in weights[start:end] if w is not None]
-        head[weight_at] = sum(present) if present else None
-        heads_out.append(tuple(head))
-    return heads_out, lines_out
+        if end - start > 1:  # the record's weight is the sum over its rows
+            present = [w for w in weights[start:end] if w is not None]
+            head = heads[number]
+            heads[number] = (*head[:weight_at], sum(present) if present else None, *head[weight_at + 1:])
+    return heads, lines_out

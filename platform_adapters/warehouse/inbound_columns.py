@@ -1,0 +1,150 @@
+"""Inbound rows → receipt header and line values, a chunk at a time, column by column (pure).
+
+The same rules as ``inbound.map_rows`` (one receipt per contiguous group of rows of one ASN), applied to
+whole columns with ``platform_adapters.tabular.columnar``: texts and document numbers cleaned per
+column, dates, times, quantities and statuses parsed once per distinct value, and the rules
+``inbound`` states once (``is_final``, ``expired_on_receipt``, ``variance_mismatch``, ``line_number``)
+applied to the parsed values. A row that ``map_rows`` would report anything about (a value it refuses,
+a missing required value, an invalid container number, an unknown status, an expiry before the
+receipt, a variance that disagrees, a line number met twice in its receipt) is marked not ``ok``; its
+group is then mapped by ``map_rows``, which reports it. For groups of ``ok`` rows the values are those
+of the ``WarehouseReceipt`` ``map_rows`` builds (``tests/ingest/test_columnar_properties.py`` and
+``tests/ingest/test_import_paths.py`` hold the two equal).
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from platform_adapters.canonical.identifiers import is_valid_container_number, normalize_document_number
+from platform_adapters.tabular import columnar
+from platform_adapters.tabular import values as parse
+from platform_adapters.tabular.columnar import ChunkValues, clean_column, mapped_column, parsed_column, upper_column
+from platform_adapters.tabular.rows import ReadOptions
+from platform_adapters.warehouse import inbound
+from platform_adapters.warehouse.statuses import RECEIPT_STATUSES, normalise_status
+
+#: record field → source column, for the fields read as cleaned text (``RowView.text``)
+TEXTS = {"asn_no": "asn_no", "warehouse_code": "warehouse_code", "wms_receipt_no": "wms_receipt_no",
+         "raw_status": "status", "importer_of_record": "importer_of_record", "confirm_type": "confirm_type",
+         "sku": "sku", "barcode": "barcode", "batch_no": "batch_no", "po_number": "po_number", "lot_id": "lot_id",
+         "box_range": "box_range", "remark": "remark"}
+UPPERS = ("inbound_type", "damage_type")
+DOCS = ("mbl_no", "hbl_no", "awb_no", "seal_no", "customs_declaration_no")
+DATES = ("expected_arrival", "expiry_date")
+TIMES = ("arrived_at", "received_at", "putaway_at", "source_updated_at")
+QUANTITIES = ("line_no", "planned_qty", "received_good_qty", "received_damaged_qty", "putaway_qty")
+REQUIRED = ("asn_no", "warehouse_code", "sku", "planned_qty")
+#: line quantities stored as 0 when the cell is empty
+ZERO_WHEN_EMPTY = ("received_good_qty", "received_damaged_qty", "putaway_qty")
+
+
+def _doc(text: str) -> str | None:
+    return normalize_document_number(text) or None
+
+
+def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
+                 plain: Collection[str] = ()) -> ChunkValues:
+    """Every field ``inbound._read`` reads, for ``rows`` rows of canonical ``columns`` (absent: empty;
+    ``plain``: the columns known plain, ``columnar.columns_of``)."""
+    empty = [""] * rows
+
+    def column(name: str) -> list[str]:
+        return columns.get(name) or empty
+
+    fields: dict[str, list[Any]] = {name: clean_column(column(source), source in plain)
+                                     for name, source in TEXTS.items()}
+    for name in UPPERS:
+        fields[name] = upper_column(column(name))
+    for name in DOCS:
+        fields[name] = mapped_column(column(name), _doc)
+    bad: set[int] = set()
+    for name in DATES:
+        fields[name], refused = parsed_column(column(name), lambda t: parse.parse_date(t, options.date_formats))
+        bad |= refused
+    for name in TIMES:
+        fields[name], refused = parsed_column(
+            column(name), lambda t: parse.parse_datetime(t, options.datetime_formats, options.timezone))
+        bad |= refused
+    for name in QUANTITIES:
+        fields[name], refused = parsed_column(column(name), parse.parse_quantity)
+        bad |= refused
+    fields["variance_qty"], refused = parsed_column(column("variance_qty"), parse.parse_signed_int)
+    bad |= refused
+    containers = mapped_column(column("container_no"), _doc)
+    valid = {number: is_valid_container_number(number) for number in set(containers) if number is not None}
+    fields["container_no"] = containers
+    fields["container_no_valid"] = [None if number is None else True for number in containers]
+    statuses = {raw: normalise_status(raw, RECEIPT_STATUSES) for raw in set(fields["raw_status"])}
+    fields["status"] = [statuses[raw] for raw in fields["raw_status"]]
+    ok = [True] * rows
+    for i in bad:
+        ok[i] = False
+    for name in REQUIRED:
+        for i, value in enumerate(fields[name]):
+            if value is None:
+                ok[i] = False
+    if not all(valid.values()):
+        for i, number in enumerate(containers):
+            if number is not None and not valid[number]:
+                ok[i] = False
+    if "UNKNOWN" in statuses.values():
+        for i, status in enumerate(fields["status"]):
+            if status == "UNKNOWN":
+                ok[i] = False
+    checks = (zip(fields["expiry_date"], fields["received_at"]),
+              zip(fields["variance_qty"], fields["received_good_qty"], fields["planned_qty"]))
+    for rule, args in zip((inbound.expired_on_receipt, inbound.variance_mismatch), checks):
+        for i, values in enumerate(args):
+            if values[0] is not None and rule(*values):
+                ok[i] = False
+    for name in ZERO_WHEN_EMPTY:
+        fields[name] = [0 if value is None else value for value in fields[name]]
+    return ChunkValues(fields, ok)
+
+
+def record_keys(columns: dict[str, list[str]], owners: list[str],
+                plain: Collection[str] = ()) -> list[tuple[str, ...] | None]:
+    """``inbound.record_key`` of each row (``owners``: each row's owner; ``plain`` as for ``read_columns``)."""
+    return columnar.record_keys(columns, owners, inbound.KEY_COLUMNS, plain)
+
+
+def _numbers(stated: list[int | None], start: int, end: int) -> list[int]:
+    return [inbound.line_number(stated[i], 0, i - start + 1) for i in range(start, end)]
+
+
+def check_groups(values: ChunkValues, starts: Sequence[int]) -> None:
+    """Mark not ``ok`` the rows of a group (rows ``starts[n]`` to ``starts[n + 1]``) whose line number
+    another row of the group has too (``map_rows`` rejects the later one)."""
+    stated, ok = values.fields["line_no"], values.ok
+    for start, end in zip(starts, starts[1:]):
+        if end - start < 2:
+            continue
+        numbers = _numbers(stated, start, end)
+        if len(set(numbers)) < len(numbers):
+            first: dict[int, int] = {}
+            for i, number in enumerate(numbers, start):
+                if number in first:
+                    ok[i] = ok[first[number]] = False
+                else:
+                    first[number] = i
+
+
+def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
+          line: Sequence[str]) -> tuple[list[tuple], list[list[tuple]]]:
+    """For the groups ``(start, end)`` of ``ok`` rows (one receipt each; ``owners``: each row's owner):
+    each one's header values in the order of ``header`` (``writers.RECEIPT_HEADER``'s fields) and each
+    one's line values, a tuple per row, in the order of ``line`` (``WarehouseReceiptLine`` field names)."""
+    fields = values.fields
+    final_at = header.index("is_final")
+    named = [owners if name == "owner_id" else fields[name] for name in header if name != "is_final"]
+    heads = columnar.group_heads([*named, fields["confirm_type"]], groups)
+    status_at = header.index("status") - (header.index("status") > final_at)
+    numbers: list[int] = [0] * len(owners)
+    stated = fields["line_no"]
+    for start, end in groups:
+        numbers[start:end] = _numbers(stated, start, end)
+    lines = list(zip(*(numbers if name == "line_no" else fields[name] for name in line)))
+    heads_out = [(*head[:final_at], inbound.is_final(head[-1], head[status_at]), *head[final_at:-1])
+                 for head in heads]
+    return heads_out, [lines[start:end] for start, end in groups]
