@@ -18,7 +18,7 @@ slow path.
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -306,7 +306,7 @@ def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
 
 def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[int, UpsertOutcome | None, str | None], None],
                 actor: str = "system", bulk: bool = True) -> None:
-    """Write ``aggs`` (one model, distinct keys); ``on_result(index, outcome, error)`` for each.
+    """Write ``aggs`` (one model); ``on_result(index, outcome, error)`` for each.
 
     A stored record with the same ``content_hash`` (which covers every header value, the owner and the
     source time among them, and every child row) is UNCHANGED, as the per-record upsert would find it,
@@ -326,6 +326,13 @@ def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[in
         stored = stored_hashes(session, first.model, first.key, [a.key_values for a in aggs])
         unchanged = {i for i, a in enumerate(aggs) if stored.get(a.key_values) == a.values["content_hash"]}
         candidates = [i for i, a in enumerate(aggs) if a.key_values not in stored]
+    if bulk and len({a.key_values for a in aggs}) < len(aggs):
+        # a key met twice in the batch (texts that differ, values that do not): each of its records
+        # through the per-record path in turn, as that path writes them
+        counts = Counter(a.key_values for a in aggs)
+        twice = {i for i, a in enumerate(aggs) if counts[a.key_values] > 1}
+        candidates = [i for i in candidates if i not in twice]
+        unchanged -= twice
     one_by_one = sorted(set(range(len(aggs))) - set(candidates) - unchanged)
     if candidates:
         try:

@@ -22,6 +22,7 @@ rejects, warnings, merges and updates are exactly those of the per-row path
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
@@ -219,12 +220,18 @@ class ColumnarReader:
         keys = [(pick(head),) for head in headers] if len(key_at) == 1 else list(map(pick, headers))
         session, summary = run.session, run.summary
         unchanged: set[int] = set()
+        # records whose stored key another record of this write has (a stock snapshot's instant written
+        # two ways): the per-record path writes them in file order
+        colliding = self._colliding(keys)
         if session.get_bind().dialect.name == "postgresql":
-            candidates = list(range(len(spans)))  # ON CONFLICT sorts out the stored ones
+            # ON CONFLICT sorts out the stored ones
+            candidates = [i for i in range(len(spans)) if i not in colliding] if colliding else list(range(len(spans)))
         else:
             stored = stored_hashes(session, kind.model, kind.key, keys)
             candidates = []
             for i, key in enumerate(keys):
+                if i in colliding:
+                    continue
                 found = stored.get(key)
                 if found is None:
                     candidates.append(i)
@@ -238,7 +245,8 @@ class ColumnarReader:
                     made, same = bulk.insert_new(session, NewRows(
                         kind.model.__table__, kind.key, self.header_columns, new,
                         [(kind.line_model.__table__, kind.parent_col, [c for c, _ in kind.line],
-                          [lines[i] for i in candidates] if new is not headers else lines)]), "system")
+                          [lines[i] for i in candidates] if new is not headers else lines)]
+                        if kind.line_model is not None else []), "system")
                 created = {candidates[j] for j in made}
                 unchanged |= {candidates[j] for j in same}
             except StoreError:
@@ -251,6 +259,16 @@ class ColumnarReader:
                 owners[rows.owners[start]] += 1
             else:
                 self._per_record(rows, start, end, headers[i][-1])
+        if colliding:
+            run.batch.sort(key=lambda item: item[1][0])  # (each one's first accepted line)
+
+    def _colliding(self, keys: list[tuple]) -> set[int]:
+        """The positions of ``keys`` that another of them, or a record of the run's batch, has too."""
+        batch = {item[0].key_values for item in self.run.batch}
+        if len(set(keys)) == len(keys) and not batch:
+            return set()
+        counts = Counter(keys)
+        return {i for i, key in enumerate(keys) if counts[key] > 1 or key in batch}
 
     def _per_record(self, rows: _Rows, start: int, end: int, content_hash: str) -> None:
         """Map a record's rows with the per-row mapper into the run's batch (``write_batch`` decides)."""

@@ -14,6 +14,7 @@ from aggregator.store.models.logistics import (
     TransportDocumentRow,
 )
 from aggregator.store.models.warehouse import (
+    StockSnapshotRow,
     WarehouseReceiptLineRow,
     WarehouseReceiptRow,
     WarehouseShipmentLineRow,
@@ -21,7 +22,7 @@ from aggregator.store.models.warehouse import (
 )
 from platform_adapters.customs import mapping as customs_mapping
 from platform_adapters.logistics import bl_report
-from platform_adapters.warehouse import inbound, inbound_columns, outbound, outbound_columns, stock
+from platform_adapters.warehouse import inbound, inbound_columns, outbound, outbound_columns, stock, stock_columns
 
 
 @dataclass(frozen=True)
@@ -33,9 +34,9 @@ class ColumnarKind:
     model: Any
     key: tuple[str, ...]
     header: tuple[tuple[str, str], ...]  # (column, record field)
-    line_model: Any
-    parent_col: str
-    line: tuple[tuple[str, str], ...]  # (column, line field)
+    line_model: Any = None  # None: the kind's records have no lines
+    parent_col: str = ""
+    line: tuple[tuple[str, str], ...] = ()  # (column, line field)
 
 
 @dataclass(frozen=True)
@@ -69,5 +70,6 @@ TABULAR: dict[str, TabularKindHandler] = {
         writers.SHIPMENT_KEY, (WarehouseShipmentLineRow, "shipment_pk", WarehouseShipmentRow),
         ColumnarKind(outbound_columns, WarehouseShipmentRow, writers.SHIPMENT_KEY, writers.SHIPMENT_HEADER,
                      WarehouseShipmentLineRow, "shipment_pk", writers.SHIPMENT_LINE)),
-    "stock": TabularKindHandler(stock, writers.write_stock_snapshot, writers.stock_snapshot_aggregate, (), None),
+    "stock": TabularKindHandler(stock, writers.write_stock_snapshot, writers.stock_snapshot_aggregate, (), None,
+                                ColumnarKind(stock_columns, StockSnapshotRow, writers.STOCK_KEY, writers.STOCK_HEADER)),
 }

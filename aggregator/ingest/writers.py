@@ -226,24 +226,29 @@ def shipment_aggregate(shipment: WarehouseShipment, raw_hash: str | None = None)
         raw_hash=raw_hash)
 
 
+#: (column, field) of a stock snapshot's row in the order it is written: ``StockSnapshot`` fields and the
+#: derived ``lot_or_sku``, ``warehouse_key``, ``cost_amount`` and ``cost_currency``; the columnar import builds the same tuples
+#: (``platform_adapters.warehouse.stock_columns``)
+STOCK_HEADER = (
+    ("owner_id", "owner_id"), ("snapshot_at", "snapshot_at"), ("lot_or_sku", "lot_or_sku"),
+    ("warehouse_code", "warehouse_key"), ("sku", "sku"), ("lot_id", "lot_id"), ("title_holder", "title_holder"),
+    ("risk_bearer", "risk_bearer"), ("custodian", "custodian"), ("title_state", "title_state"),
+    ("location_state", "location_state"), ("source_doc_kind", "source_doc_kind"), ("source_doc_no", "source_doc_no"),
+    ("container_no", "container_no"), ("customs_declaration_no", "customs_declaration_no"), ("asn_no", "asn_no"),
+    ("received_at", "received_at"), ("qty_expected", "qty_expected"), ("qty_in_receiving", "qty_in_receiving"),
+    ("qty_available", "qty_available"), ("qty_allocated", "qty_allocated"), ("qty_in_last_mile", "qty_in_last_mile"),
+    ("qty_delivered", "qty_delivered"), ("qty_defective", "qty_defective"), ("qty_box_damaged", "qty_box_damaged"),
+    ("unit_landed_cost", "cost_amount"), ("cost_currency", "cost_currency"), ("cost_basis_note", "cost_basis_note"),
+    ("batch_no", "batch_no"), ("expiry_date", "expiry_date"))
+STOCK_KEY = ("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code")
+
+
 def stock_snapshot_aggregate(snap: StockSnapshot, raw_hash: str | None = None) -> Aggregate:
-    values = {
-        "owner_id": snap.owner_id, "snapshot_at": snap.snapshot_at, "lot_or_sku": snap.lot_id or snap.sku,
-        "warehouse_code": snap.warehouse_code or "", "sku": snap.sku, "lot_id": snap.lot_id,
-        "title_holder": snap.title_holder, "risk_bearer": snap.risk_bearer, "custodian": snap.custodian,
-        "title_state": snap.title_state, "location_state": snap.location_state,
-        "source_doc_kind": snap.source_doc_kind, "source_doc_no": snap.source_doc_no,
-        "container_no": snap.container_no, "customs_declaration_no": snap.customs_declaration_no,
-        "asn_no": snap.asn_no, "received_at": snap.received_at, "qty_expected": snap.qty_expected,
-        "qty_in_receiving": snap.qty_in_receiving, "qty_available": snap.qty_available,
-        "qty_allocated": snap.qty_allocated, "qty_in_last_mile": snap.qty_in_last_mile,
-        "qty_delivered": snap.qty_delivered, "qty_defective": snap.qty_defective,
-        "qty_box_damaged": snap.qty_box_damaged, "unit_landed_cost": _amount(snap.unit_landed_cost),
-        "cost_currency": snap.unit_landed_cost.currency if snap.unit_landed_cost else None,
-        "cost_basis_note": snap.cost_basis_note, "batch_no": snap.batch_no, "expiry_date": snap.expiry_date,
-    }
-    return Aggregate(StockSnapshotRow, ("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code"), values,
-                     stale_col=NO_STALE_CHECK, raw_hash=raw_hash)
+    derived = {"lot_or_sku": snap.lot_id or snap.sku, "warehouse_key": snap.warehouse_code or "",
+               "cost_amount": _amount(snap.unit_landed_cost),
+               "cost_currency": snap.unit_landed_cost.currency if snap.unit_landed_cost else None}
+    values = {column: derived[name] if name in derived else getattr(snap, name) for column, name in STOCK_HEADER}
+    return Aggregate(StockSnapshotRow, STOCK_KEY, values, stale_col=NO_STALE_CHECK, raw_hash=raw_hash)
 
 
 # -- the writers the registry uses ------------------------------------------------------------------

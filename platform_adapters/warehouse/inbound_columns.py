@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from platform_adapters.canonical.identifiers import is_valid_container_number, normalize_document_number
+from platform_adapters.canonical.identifiers import is_valid_container_number
 from platform_adapters.tabular import columnar
 from platform_adapters.tabular import values as parse
-from platform_adapters.tabular.columnar import ChunkValues, clean_column, mapped_column, parsed_column, upper_column
+from platform_adapters.tabular.columnar import ChunkValues, clean_column, document_column, parsed_column, upper_column
 from platform_adapters.tabular.rows import ReadOptions
 from platform_adapters.warehouse import inbound
 from platform_adapters.warehouse.statuses import RECEIPT_STATUSES, normalise_status
@@ -39,10 +39,6 @@ REQUIRED = ("asn_no", "warehouse_code", "sku", "planned_qty")
 ZERO_WHEN_EMPTY = ("received_good_qty", "received_damaged_qty", "putaway_qty")
 
 
-def _doc(text: str) -> str | None:
-    return normalize_document_number(text) or None
-
-
 def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
                  plain: Collection[str] = ()) -> ChunkValues:
     """Every field ``inbound._read`` reads, for ``rows`` rows of canonical ``columns`` (absent: empty;
@@ -57,7 +53,7 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
     for name in UPPERS:
         fields[name] = upper_column(column(name))
     for name in DOCS:
-        fields[name] = mapped_column(column(name), _doc)
+        fields[name] = document_column(column(name))
     bad: set[int] = set()
     for name in DATES:
         fields[name], refused = parsed_column(column(name), lambda t: parse.parse_date(t, options.date_formats))
@@ -71,7 +67,7 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
         bad |= refused
     fields["variance_qty"], refused = parsed_column(column("variance_qty"), parse.parse_signed_int)
     bad |= refused
-    containers = mapped_column(column("container_no"), _doc)
+    containers = document_column(column("container_no"))
     valid = {number: is_valid_container_number(number) for number in set(containers) if number is not None}
     fields["container_no"] = containers
     fields["container_no_valid"] = [None if number is None else True for number in containers]

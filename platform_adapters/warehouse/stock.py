@@ -15,7 +15,12 @@ from platform_adapters.canonical.tenancy import OwnerClaim
 from platform_adapters.tabular.rows import CanonicalRow, GroupResult, ReadOptions, RowView, build_group, claim
 
 KIND = "stock"
-_QUANTITIES = ("qty_expected", "qty_in_receiving", "qty_available", "qty_allocated", "qty_in_last_mile",
+#: Part of every stored record's content hash: bump it when a change here maps the same rows differently.
+MAPPING_VERSION = 1
+#: The columns ``owner_claims`` reads (the import resolves each distinct combination of them once).
+OWNER_COLUMNS = ("owner_code", "warehouse_code", "risk_bearer", "title_holder", "asn_no", "source_doc_no",
+                 "customs_declaration_no")
+QUANTITIES = ("qty_expected", "qty_in_receiving", "qty_available", "qty_allocated", "qty_in_last_mile",
                "qty_delivered", "qty_defective", "qty_box_damaged")
 
 
@@ -39,6 +44,15 @@ def record_key(values: dict[str, str], owner_id: str) -> tuple[str, ...] | None:
     return (owner_id, instant, clean_text(values.get("lot_id")) or sku, clean_text(values.get("warehouse_code")))
 
 
+def expired_in_stock(expiry, at) -> bool:
+    return expiry is not None and at is not None and expiry < at.date()
+
+
+def currency_of(text: str | None) -> str:
+    """The landed cost's currency: the ``unit_landed_cost_currency`` cell (cleaned), else MYR."""
+    return (text or "MYR").upper()
+
+
 def _read(view: RowView) -> dict:
     data = {
         "snapshot_at": view.datetime("snapshot_at", required=True),
@@ -53,13 +67,13 @@ def _read(view: RowView) -> dict:
         "batch_no": view.text("batch_no"), "expiry_date": view.date("expiry_date"),
     }
     expiry, at = data["expiry_date"], data["snapshot_at"]
-    if expiry is not None and at is not None and expiry < at.date():
+    if expired_in_stock(expiry, at):
         view.problem("expiry_date", "expired_in_stock",
                      f"expiry {expiry.isoformat()} is before the snapshot on {at.date().isoformat()}", Severity.WARNING)
-    for name in _QUANTITIES:
+    for name in QUANTITIES:
         data[name] = view.quantity(name) or 0
     cost = view.decimal("unit_landed_cost_myr")
-    currency = (view.text("unit_landed_cost_currency") or "MYR").upper()
+    currency = currency_of(view.text("unit_landed_cost_currency"))
     data["unit_landed_cost"] = None
     if cost is not None:
         try:

@@ -20,7 +20,7 @@ from aggregator.store.jsonutil import encode_columns
 from aggregator.store.upsert import BOOKKEEPING, entity_key
 from platform_adapters.canonical.identifiers import clean_text
 from platform_adapters.tabular import values as parse
-from platform_adapters.tabular.columnar import clean_column, columns_of, flagged_rows, parsed_column, upper_column
+from platform_adapters.tabular.columnar import clean_column, columns_of, document_column, flagged_rows, parsed_column, upper_column
 from platform_adapters.tabular.columns import ColumnMap
 from platform_adapters.tabular.control import first_control
 from platform_adapters.tabular.rows import CanonicalRow, ReadOptions, RowView
@@ -49,6 +49,14 @@ def test_clean_and_upper_columns_are_the_per_cell_rules(column: list[str]) -> No
     assert clean_column(column) == [clean_text(t) or None for t in column]
     views = [RowView(CanonicalRow(1, {"c": t}), ReadOptions()) for t in column]
     assert upper_column(column) == [view.upper("c") for view in views]
+
+
+@SETTINGS
+@given(st.lists(st.one_of(CELL, st.sampled_from(["zcru-2603 01234", "６１８－５０１２３４５２", "ß-1", "a\x00b"])),
+                max_size=30))
+def test_a_document_column_is_the_per_cell_rule(column: list[str]) -> None:
+    views = [RowView(CanonicalRow(1, {"c": t}), ReadOptions()) for t in column]
+    assert document_column(column) == [view.doc("c") for view in views]
 
 
 DATETIMES = st.one_of(st.sampled_from(["", "2026-03-01T08:00:00+08:00", "2026-03-01 08:00", "2026-03-01T00:00:00Z",

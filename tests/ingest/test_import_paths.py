@@ -471,3 +471,119 @@ def test_messy_inbound_rows_store_the_same_on_both_paths(engine, tmp_path_factor
                     and row["importer_of_record"] in ("", "Somebody Else Sdn Bhd") and "\x07" not in row["remark"]]
     if named_nobody:
         assert summary[4].get("owner_unknown", 0) > 0
+
+
+# -- the columnar path for stock snapshots against the per-row path -------------------------------------
+
+_STOCK_MESSY = {
+    "snapshot_at": ["2026-03-16T23:59:59+08:00", "2026-03-16T15:59:59Z", "2026-03-16 23:59:59", "",
+                    "16/03/2026", "２０２６-03-16T23:59:59+08:00", "2026-03-16T10:59:59-05:00"],
+    "lot_id": ["LOT-1", "LOT-2", "", " LOT-1 ", "ＬＯＴ－３"],
+    "sku": ["SKU-1", "SKU-2", "", "ＳＫＵ－１"],
+    "owner_code": ["LMN", "TRP", "", "NOPE"],
+    "title_holder": ["", "", "LMN", "TRP", "SOMEONE"],
+    "warehouse_code": ["WH1", "WH1", "", "WH2", " WH1 "],
+    "title_state": ["owned_in_warehouse", "", "In Transit"],
+    "container_no": ["", CONTAINER, BAD_CONTAINER, "tclu 654321-4"],
+    "source_doc_no": ["", "zcru-2603 01234"],
+    "received_at": ["", "2026-03-13T18:20:00+08:00", "13/03/2026", "2026-03-13 18:20"],
+    "qty_available": ["", "10", "1,200", "-1", "１２", "1.5"],
+    "qty_defective": ["0", "", "2", "x"],
+    "unit_landed_cost_myr": ["", "29.04", "1,029.5", "abc", "NaN", "1e2"],
+    "unit_landed_cost_currency": ["", "", "usd", "MYRX", "Ｍ"],
+    "expiry_date": ["", "", "2027-01-31", "2026-03-15", "2026-03-16"],
+    "cost_basis_note": ["", "note", "ctl\x07", "  spaced  "],
+}
+
+
+@st.composite
+def _messy_stock(draw) -> list[dict[str, str]]:
+    """Up to 12 snapshot rows, about half drawn from clean cells only (each list's first two), now and then a
+    row repeated or a row with another row's key (its instant perhaps written another way)."""
+    rows: list[dict[str, str]] = []
+    for _ in range(draw(st.integers(1, 12))):
+        cells = {name: values[:2] for name, values in _STOCK_MESSY.items()} if draw(st.booleans()) else _STOCK_MESSY
+        row = {name: draw(st.sampled_from(values)) for name, values in cells.items()}
+        if rows and draw(st.integers(0, 4)) == 0:
+            earlier = draw(st.sampled_from(rows))
+            row.update({name: earlier[name] for name in ("lot_id", "sku", "warehouse_code", "owner_code")})
+        rows.append(row)
+        if draw(st.integers(0, 14)) == 0:
+            rows.append(dict(row))
+    return rows
+
+
+def _stock_owners(engine) -> None:
+    from aggregator.owners.aliases import add_alias
+    from aggregator.store.db import session_scope
+    from aggregator.store.models.tenancy import OwnerAliasRow
+
+    with session_scope(engine) as session:
+        if session.execute(select(OwnerAliasRow)).first() is None:
+            for owner, code, scope in (("LUMINA", "LMN", "WH1"), ("TROPIKA", "TRP", "WH1"), ("TROPIKA", "TRP", "WH2")):
+                add_alias(session, owner, "owner_code", code, scope)
+
+
+def _csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=_messy_stock(), chunk_rows=st.sampled_from([1, 3, 10_000]))
+def test_messy_stock_rows_store_the_same_on_both_paths(engine, tmp_path_factory, rows, chunk_rows) -> None:
+    """Arbitrary messy snapshots (blank cells, instants written in other zones, separators, bad costs and
+    currencies, unknown owner codes, repeated keys): the columnar and the per-row path store the same
+    rows, rejects, audit entries and counts."""
+    _stock_owners(engine)
+    path = _csv(tmp_path_factory.mktemp("messy") / "stock.csv", list(_STOCK_MESSY), rows)
+    bulk, per_record, _ = _both_paths(engine, "stock", path, chunk_rows=chunk_rows)
+    assert bulk == per_record
+    assert {dict(row)["owner_id"] for row in bulk["stock_snapshots"]} <= {"LUMINA", "TROPIKA"}
+
+
+def test_a_clean_stock_file_and_its_reimport_go_the_fast_way_only(engine, tmp_path: Path, monkeypatch) -> None:
+    from aggregator.ingest import bulk, columnar_import
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a clean record went through the per-record path")
+
+    _stock_owners(engine)
+    monkeypatch.setattr(bulk, "write_aggregate", refuse)
+    monkeypatch.setattr(columnar_import.ColumnarReader, "_per_record", refuse)
+    rows = [{"snapshot_at": "2026-03-16T23:59:59+08:00", "lot_id": f"LOT-{n}", "sku": f"SKU-{n % 7}",
+             "owner_code": "LMN", "warehouse_code": "WH1", "qty_available": str(n), "unit_landed_cost_myr": "1,029.50",
+             "container_no": CONTAINER if n % 2 else ""} for n in range(60)]
+    header = list(rows[0])
+    _csv(tmp_path / "day1.csv", header, rows)
+    _csv(tmp_path / "day2.csv", header, [*rows, {**rows[0], "lot_id": "LOT-NEW"}])
+    first = import_file(engine, "stock", tmp_path / "day1.csv", chunk_rows=25)
+    assert (first.status, first.created) == ("COMPLETED", 60)
+    again = import_file(engine, "stock", tmp_path / "day2.csv", chunk_rows=25)
+    assert (again.status, again.created, again.updated, again.unchanged) == ("COMPLETED", 1, 0, 60)
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 10_000])
+def test_one_snapshot_written_two_ways_is_stored_once_in_file_order_on_both_paths(engine, tmp_path: Path,
+                                                                                 chunk_rows: int) -> None:
+    """The same instant in two zones is the same snapshot key: the later row updates the earlier one on
+    both paths (clean rows of one key, a clean row after a flagged one, and one in the next chunk)."""
+    _stock_owners(engine)
+    base = {"lot_id": "LOT-1", "sku": "SKU-1", "owner_code": "LMN", "warehouse_code": "WH1", "qty_available": "1"}
+    rows = [{**base, "snapshot_at": "2026-03-16T23:59:59+08:00"},
+            {**base, "snapshot_at": "2026-03-16T15:59:59Z", "qty_available": "2"},
+            {**base, "lot_id": "LOT-2", "snapshot_at": "2026-03-16T23:59:59+08:00", "expiry_date": "2026-03-01"},
+            {**base, "lot_id": "LOT-2", "snapshot_at": "2026-03-16T10:59:59-05:00", "qty_available": "3"},
+            {**base, "lot_id": "LOT-3", "snapshot_at": "2026-03-16T23:59:59+08:00"},
+            {**base, "lot_id": "LOT-3", "snapshot_at": "2026-03-16T15:59:59+00:00", "qty_available": "4"}]
+    path = _csv(tmp_path / "stock.csv", [*base, "snapshot_at", "expiry_date"], rows)
+    bulk, per_record, summary = _both_paths(engine, "stock", path, chunk_rows=chunk_rows)
+    assert bulk == per_record
+    stored = sorted((dict(row)["lot_or_sku"], dict(row)["qty_available"]) for row in bulk["stock_snapshots"])
+    assert stored == [("LOT-1", 2), ("LOT-2", 3), ("LOT-3", 4)] and summary[3] == 3

@@ -1,0 +1,128 @@
+"""Stock snapshot rows → snapshot row values, a chunk at a time, column by column (pure).
+
+The same rules as ``stock.map_rows`` (one snapshot per row), applied to whole columns with
+``platform_adapters.tabular.columnar``: texts and document numbers cleaned per column, times, dates,
+quantities, costs and currencies parsed once per distinct value, and the rules ``stock`` states once
+(``expired_in_stock``, ``currency_of``) applied to the parsed values. A row that ``map_rows`` would report
+anything about (a value it refuses, a missing required value, an invalid container number, a bad
+currency, an expiry before the snapshot, a second row of the same key) is marked not ``ok`` and mapped
+by ``map_rows``, which reports it. For ``ok`` rows the values are those of the ``StockSnapshot``
+``map_rows`` builds, as ``writers.stock_snapshot_aggregate`` stores them
+(``tests/ingest/test_import_paths.py`` holds the two paths equal).
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from fx.money import Money
+from platform_adapters.canonical.identifiers import is_valid_container_number
+from platform_adapters.tabular import values as parse
+from platform_adapters.tabular.columnar import ChunkValues, clean_column, document_column, parsed_column, upper_column
+from platform_adapters.tabular.rows import ReadOptions
+from platform_adapters.warehouse import stock
+
+TEXTS = ("sku", "lot_id", "warehouse_code", "title_holder", "risk_bearer", "custodian", "asn_no", "cost_basis_note",
+         "batch_no", "unit_landed_cost_currency")
+UPPERS = ("title_state", "location_state", "source_doc_kind")
+DOCS = ("source_doc_no", "customs_declaration_no")
+TIMES = ("snapshot_at", "received_at")
+REQUIRED = ("snapshot_at", "sku")
+
+
+def _cost(cost: Any, currency: str) -> tuple[Any, str | None, bool]:
+    """(amount, currency, accepted) of a landed cost as ``stock._read`` builds its ``Money``."""
+    if cost is None:
+        return None, None, True
+    try:
+        money = Money(cost, currency)
+    except ValueError:
+        return None, None, False
+    return money.amount, money.currency, True
+
+
+def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
+                 plain: Collection[str] = ()) -> ChunkValues:
+    """Every field ``stock._read`` reads (and those ``writers.STOCK_HEADER`` derives), for ``rows`` rows of
+    canonical ``columns`` (absent: empty; ``plain``: the columns known plain, ``columnar.columns_of``)."""
+    empty = [""] * rows
+
+    def column(name: str) -> list[str]:
+        return columns.get(name) or empty
+
+    fields: dict[str, list[Any]] = {name: clean_column(column(name), name in plain) for name in TEXTS}
+    for name in UPPERS:
+        fields[name] = upper_column(column(name))
+    for name in DOCS:
+        fields[name] = document_column(column(name))
+    bad: set[int] = set()
+    for name in TIMES:
+        fields[name], refused = parsed_column(
+            column(name), lambda t: parse.parse_datetime(t, options.datetime_formats, options.timezone))
+        bad |= refused
+    fields["expiry_date"], refused = parsed_column(column("expiry_date"),
+                                                   lambda t: parse.parse_date(t, options.date_formats))
+    bad |= refused
+    for name in stock.QUANTITIES:
+        values, refused = parsed_column(column(name), parse.parse_quantity)
+        fields[name] = [value or 0 for value in values]
+        bad |= refused
+    costs, refused = parsed_column(column("unit_landed_cost_myr"), parse.parse_decimal)
+    bad |= refused
+    currencies = [stock.currency_of(text) for text in fields["unit_landed_cost_currency"]]
+    done = {pair: _cost(*pair) for pair in set(zip(costs, currencies))}
+    priced = [done[pair] for pair in zip(costs, currencies)]
+    fields["cost_amount"] = [amount for amount, _, _ in priced]
+    fields["cost_currency"] = [currency for _, currency, _ in priced]
+    containers = document_column(column("container_no"))
+    valid = {number: is_valid_container_number(number) for number in set(containers) if number is not None}
+    fields["container_no"] = containers
+    fields["lot_or_sku"] = [lot or sku for lot, sku in zip(fields["lot_id"], fields["sku"])]
+    fields["warehouse_key"] = [code or "" for code in fields["warehouse_code"]]
+    ok = [True] * rows
+    for i in bad:
+        ok[i] = False
+    for name in REQUIRED:
+        for i, value in enumerate(fields[name]):
+            if value is None:
+                ok[i] = False
+    for i, (_, _, accepted) in enumerate(priced):
+        if not accepted:
+            ok[i] = False
+    if not all(valid.values()):
+        for i, number in enumerate(containers):
+            if number is not None and not valid[number]:
+                ok[i] = False
+    for i, (expiry, at) in enumerate(zip(fields["expiry_date"], fields["snapshot_at"])):
+        if expiry is not None and stock.expired_in_stock(expiry, at):
+            ok[i] = False
+    return ChunkValues(fields, ok)
+
+
+def record_keys(columns: dict[str, list[str]], owners: list[str],
+                plain: Collection[str] = ()) -> list[tuple[str, ...] | None]:
+    """``stock.record_key`` of each row (``owners``: each row's owner; ``plain`` as for ``read_columns``)."""
+    empty = [""] * len(owners)
+    skus, instants, lots, warehouses = (
+        [text or "" for text in clean_column(columns.get(name) or empty, name in plain)]
+        for name in ("sku", "snapshot_at", "lot_id", "warehouse_code"))
+    return [(owner, instant, lot or sku, warehouse) if sku and instant else None
+            for owner, sku, instant, lot, warehouse in zip(owners, skus, instants, lots, warehouses)]
+
+
+def check_groups(values: ChunkValues, starts: Sequence[int]) -> None:
+    """Mark not ``ok`` every row of a run of rows of one key: ``map_rows`` keeps the first and rejects
+    the others as duplicates."""
+    ok = values.ok
+    for start, end in zip(starts, starts[1:]):
+        if end - start > 1:
+            ok[start:end] = [False] * (end - start)
+
+
+def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
+          line: Sequence[str]) -> tuple[list[tuple], list[list[tuple]]]:
+    """For the one-row groups ``(start, start + 1)`` of ``ok`` rows: each one's values in the order of
+    ``header`` (``writers.STOCK_HEADER``'s fields); snapshots have no lines."""
+    fields = values.fields
+    rows = list(zip(*(owners if name == "owner_id" else fields[name] for name in header)))
+    return [rows[start] for start, _ in groups], [[] for _ in groups]
