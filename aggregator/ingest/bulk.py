@@ -42,39 +42,46 @@ StoreError = (SQLAlchemyError, psycopg.Error, sqlite3.Error, ValueError, TypeErr
 
 
 def stored_hashes(session: Session, model: Any, key: tuple[str, ...], keys: list[tuple]) -> dict[tuple, str]:
-    """The stored ``content_hash`` of each of ``keys`` that is stored. Keys are grouped by all but their
-    last column and looked up as ``a = … AND b = … AND c IN (…)``, which both databases answer from the
-    unique index (a row-value ``(a, b, c) IN (…)`` made PostgreSQL filter every row of the owner and
-    warehouse: quadratic). On SQLite, when no key column converts its values on the way in, the
-    statement goes straight to sqlite3 (compiling an IN of hundreds of values costs more than running it)."""
+    """The stored ``content_hash`` of each of ``keys`` that is stored. Keys are grouped by all but one
+    column, the one whose values vary most among them (ties: the later), and looked up as
+    ``a = … AND b = … AND c IN (…)``, which both databases answer from the unique index (a row-value
+    ``(a, b, c) IN (…)`` made PostgreSQL filter every row of the owner and warehouse: quadratic; grouping
+    by a column that varies, a stock snapshot's lot, made one query per key). On SQLite, when no key
+    column converts its values on the way in, the statement goes straight to sqlite3 (compiling an IN of
+    hundreds of values costs more than running it)."""
     table = model.__table__
     columns = [table.c[k] for k in key]
+    vary = len(key) - 1
+    if len(keys) > 1 and len(key) > 1:
+        counts = [len({value[j] for value in keys}) for j in range(len(key))]
+        vary = max(reversed(range(len(key))), key=counts.__getitem__)
+    fixed_at = [j for j in range(len(key)) if j != vary]
     by_prefix: dict[tuple, list] = defaultdict(list)
     for value in keys:
-        by_prefix[value[:-1]].append(value[-1])
+        by_prefix[tuple(value[j] for j in fixed_at)].append(value[vary])
     found: dict[tuple, str] = {}
     dialect = session.get_bind().dialect
     if dialect.name == "sqlite" and not converters(dialect, table, key):
         quote = dialect.identifier_preparer.quote
         head = (f"SELECT {', '.join(quote(k) for k in key)}, content_hash FROM {quote(table.name)} WHERE "
-                + "".join(f"{quote(c.name)} {'IS' if c.nullable else '='} ? AND " for c in columns[:-1])
-                + f"{quote(key[-1])} IN ")
+                + "".join(f"{quote(columns[j].name)} {'IS' if columns[j].nullable else '='} ? AND " for j in fixed_at)
+                + f"{quote(key[vary])} IN ")
         session.flush()  # as session.execute would
         cursor = session.connection().connection.driver_connection.cursor()
         try:
-            for prefix, lasts in by_prefix.items():
-                for start in range(0, len(lasts), KEY_LOOKUP_BATCH):
-                    part = lasts[start:start + KEY_LOOKUP_BATCH]
+            for prefix, varied in by_prefix.items():
+                for start in range(0, len(varied), KEY_LOOKUP_BATCH):
+                    part = varied[start:start + KEY_LOOKUP_BATCH]
                     rows = cursor.execute(f"{head}({', '.join('?' * len(part))})", (*prefix, *part))
                     found.update((tuple(row[:-1]), row[-1]) for row in rows)
         finally:
             cursor.close()
         return found
-    for prefix, lasts in by_prefix.items():
-        fixed = [column == value for column, value in zip(columns[:-1], prefix, strict=True)]
-        for start in range(0, len(lasts), KEY_LOOKUP_BATCH):
-            part = lasts[start:start + KEY_LOOKUP_BATCH]
-            query = select(*columns, table.c.content_hash).where(*fixed, columns[-1].in_(part))
+    for prefix, varied in by_prefix.items():
+        fixed = [columns[j] == value for j, value in zip(fixed_at, prefix, strict=True)]
+        for start in range(0, len(varied), KEY_LOOKUP_BATCH):
+            part = varied[start:start + KEY_LOOKUP_BATCH]
+            query = select(*columns, table.c.content_hash).where(*fixed, columns[vary].in_(part))
             found.update((tuple(row[:-1]), row[-1]) for row in session.execute(query))
     return found
 

@@ -22,7 +22,8 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from platform_adapters.canonical.identifiers import clean_text, normalize_document_number
+from platform_adapters.canonical.identifiers import clean_text, is_valid_container_number, normalize_document_number
+from platform_adapters.tabular import values as parse
 from platform_adapters.tabular.control import CONTROL_RE
 
 #: Bumped when the text the hash covers changes shape (each mapper also has its ``MAPPING_VERSION``).
@@ -191,6 +192,82 @@ def document_column(column: Sequence[str]) -> list[str | None]:
     if len(parts) != len(column):
         return mapped_column(column, lambda text: normalize_document_number(text) or None)
     return [part or None for part in parts]
+
+
+def container_column(column: Sequence[str]) -> tuple[list[str | None], set[str]]:
+    """``RowView.container`` of each cell: the normalised numbers (None when empty), and those that are
+    not valid ISO 6346 numbers (which it flags)."""
+    numbers = document_column(column)
+    return numbers, {number for number in set(numbers) if number is not None and not is_valid_container_number(number)}
+
+
+class ChunkColumns:
+    """A chunk's canonical columns as a kind's ``read_columns`` reads them, ``RowView``'s rules a column at a
+    time: an absent column is empty; the rows holding a cell a parser refuses gather in ``refused``
+    (``plain``: the columns known plain, ``columns_of``)."""
+
+    def __init__(self, columns: dict[str, list[str]], rows: int, options: Any, plain: Collection[str] = ()) -> None:
+        self.columns, self.rows, self.options, self.plain = columns, rows, options, plain
+        self.empty = [""] * rows
+        self.refused: set[int] = set()
+
+    def raw(self, name: str) -> list[str]:
+        return self.columns.get(name) or self.empty
+
+    def text(self, name: str) -> list[str | None]:
+        return clean_column(self.raw(name), name in self.plain)
+
+    def upper(self, name: str) -> list[str | None]:
+        return upper_column(self.raw(name))
+
+    def doc(self, name: str) -> list[str | None]:
+        return document_column(self.raw(name))
+
+    def container(self, name: str) -> tuple[list[str | None], set[str]]:
+        return container_column(self.raw(name))
+
+    def parsed(self, name: str, parser: Callable[[str], Any]) -> list[Any]:
+        values, refused = parsed_column(self.raw(name), parser)
+        self.refused |= refused
+        return values
+
+    def datetime(self, name: str) -> list[Any]:
+        formats, zone = self.options.datetime_formats, self.options.timezone
+        return self.parsed(name, lambda text: parse.parse_datetime(text, formats, zone))
+
+    def date(self, name: str) -> list[Any]:
+        formats = self.options.date_formats
+        return self.parsed(name, lambda text: parse.parse_date(text, formats))
+
+    def quantity(self, name: str) -> list[int | None]:
+        return self.parsed(name, parse.parse_quantity)
+
+    def ok(self, required: Iterable[Sequence[Any]]) -> list[bool]:
+        """``ok_rows`` of the chunk: no refused cell and a value in each ``required`` column."""
+        return ok_rows(self.rows, self.refused, required)
+
+
+def ok_rows(rows: int, refused: Collection[int], required: Iterable[Sequence[Any]]) -> list[bool]:
+    """Whether each of ``rows`` rows is clean so far: not among the ``refused`` rows (a cell a parser
+    refused) and holding a value in each of the ``required`` columns."""
+    ok = [True] * rows
+    for i in refused:
+        ok[i] = False
+    for column in required:
+        if None in column:
+            for i, value in enumerate(column):
+                if value is None:
+                    ok[i] = False
+    return ok
+
+
+def unmark(ok: list[bool], column: Sequence[Any], flagged: Collection[Any]) -> None:
+    """Mark not ``ok`` the rows whose value in ``column`` is among ``flagged`` (values the per-row mapper
+    reports on: an unknown status, an invalid container number…)."""
+    if flagged:
+        for i, value in enumerate(column):
+            if value in flagged:
+                ok[i] = False
 
 
 def record_keys(columns: dict[str, Sequence[str]], owners: list[str], names: Sequence[str],

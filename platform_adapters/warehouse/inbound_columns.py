@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from platform_adapters.canonical.identifiers import is_valid_container_number
 from platform_adapters.tabular import columnar
 from platform_adapters.tabular import values as parse
-from platform_adapters.tabular.columnar import ChunkValues, clean_column, document_column, parsed_column, upper_column
+from platform_adapters.tabular.columnar import ChunkColumns, ChunkValues, unmark
 from platform_adapters.tabular.rows import ReadOptions
 from platform_adapters.warehouse import inbound
 from platform_adapters.warehouse.statuses import RECEIPT_STATUSES, normalise_status
@@ -43,51 +42,27 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
                  plain: Collection[str] = ()) -> ChunkValues:
     """Every field ``inbound._read`` reads, for ``rows`` rows of canonical ``columns`` (absent: empty;
     ``plain``: the columns known plain, ``columnar.columns_of``)."""
-    empty = [""] * rows
-
-    def column(name: str) -> list[str]:
-        return columns.get(name) or empty
-
-    fields: dict[str, list[Any]] = {name: clean_column(column(source), source in plain)
-                                     for name, source in TEXTS.items()}
+    chunk = ChunkColumns(columns, rows, options, plain)
+    fields: dict[str, list[Any]] = {name: chunk.text(source) for name, source in TEXTS.items()}
     for name in UPPERS:
-        fields[name] = upper_column(column(name))
+        fields[name] = chunk.upper(name)
     for name in DOCS:
-        fields[name] = document_column(column(name))
-    bad: set[int] = set()
+        fields[name] = chunk.doc(name)
     for name in DATES:
-        fields[name], refused = parsed_column(column(name), lambda t: parse.parse_date(t, options.date_formats))
-        bad |= refused
+        fields[name] = chunk.date(name)
     for name in TIMES:
-        fields[name], refused = parsed_column(
-            column(name), lambda t: parse.parse_datetime(t, options.datetime_formats, options.timezone))
-        bad |= refused
+        fields[name] = chunk.datetime(name)
     for name in QUANTITIES:
-        fields[name], refused = parsed_column(column(name), parse.parse_quantity)
-        bad |= refused
-    fields["variance_qty"], refused = parsed_column(column("variance_qty"), parse.parse_signed_int)
-    bad |= refused
-    containers = document_column(column("container_no"))
-    valid = {number: is_valid_container_number(number) for number in set(containers) if number is not None}
+        fields[name] = chunk.quantity(name)
+    fields["variance_qty"] = chunk.parsed("variance_qty", parse.parse_signed_int)
+    containers, invalid = chunk.container("container_no")
     fields["container_no"] = containers
     fields["container_no_valid"] = [None if number is None else True for number in containers]
     statuses = {raw: normalise_status(raw, RECEIPT_STATUSES) for raw in set(fields["raw_status"])}
     fields["status"] = [statuses[raw] for raw in fields["raw_status"]]
-    ok = [True] * rows
-    for i in bad:
-        ok[i] = False
-    for name in REQUIRED:
-        for i, value in enumerate(fields[name]):
-            if value is None:
-                ok[i] = False
-    if not all(valid.values()):
-        for i, number in enumerate(containers):
-            if number is not None and not valid[number]:
-                ok[i] = False
-    if "UNKNOWN" in statuses.values():
-        for i, status in enumerate(fields["status"]):
-            if status == "UNKNOWN":
-                ok[i] = False
+    ok = chunk.ok(fields[name] for name in REQUIRED)
+    unmark(ok, containers, invalid)
+    unmark(ok, fields["status"], {"UNKNOWN"} & set(statuses.values()))
     checks = (zip(fields["expiry_date"], fields["received_at"]),
               zip(fields["variance_qty"], fields["received_good_qty"], fields["planned_qty"]))
     for rule, args in zip((inbound.expired_on_receipt, inbound.variance_mismatch), checks):

@@ -15,8 +15,7 @@ from typing import Any
 
 from platform_adapters.canonical.common import Platform
 from platform_adapters.tabular import columnar
-from platform_adapters.tabular import values as parse
-from platform_adapters.tabular.columnar import ChunkValues, clean_column, parsed_column, upper_column
+from platform_adapters.tabular.columnar import ChunkValues
 from platform_adapters.tabular.rows import ReadOptions
 from platform_adapters.warehouse import outbound
 from platform_adapters.warehouse.statuses import SHIPMENT_STATUSES, normalise_status
@@ -47,42 +46,21 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
                  plain: Collection[str] = ()) -> ChunkValues:
     """Every field ``outbound._read`` reads, for ``rows`` rows of canonical ``columns`` (absent: empty;
     ``plain``: the columns known plain, ``columnar.columns_of``)."""
-    empty = [""] * rows
-
-    def column(name: str) -> list[str]:
-        return columns.get(name) or empty
-
-    fields: dict[str, list[Any]] = {name: clean_column(column(source), source in plain)
-                                     for name, source in TEXTS.items()}
-    fields["outbound_type"] = upper_column(column("outbound_type"))
-    bad: set[int] = set()
+    chunk = columnar.ChunkColumns(columns, rows, options, plain)
+    fields: dict[str, list[Any]] = {name: chunk.text(source) for name, source in TEXTS.items()}
+    fields["outbound_type"] = chunk.upper("outbound_type")
     for name in TIMES:
-        fields[name], refused = parsed_column(
-            column(name), lambda t: parse.parse_datetime(t, options.datetime_formats, options.timezone))
-        bad |= refused
+        fields[name] = chunk.datetime(name)
     for name in ("weight_g", "qty"):
-        fields[name], refused = parsed_column(column(name), parse.parse_quantity)
-        bad |= refused
-    fields_platform = clean_column(column("platform"), "platform" in plain)
+        fields[name] = chunk.quantity(name)
+    fields_platform = chunk.text("platform")
     platforms = {text: _platform(text) for text in set(fields_platform)}
     fields["platform"] = [platforms[text][0] for text in fields_platform]
     statuses = {raw: normalise_status(raw, SHIPMENT_STATUSES) for raw in set(fields["raw_status"])}
     fields["status"] = [statuses[raw] for raw in fields["raw_status"]]
-    ok = [True] * rows
-    for i in bad:
-        ok[i] = False
-    for name in REQUIRED:
-        for i, value in enumerate(fields[name]):
-            if value is None:
-                ok[i] = False
-    if not all(known for _, known in platforms.values()):
-        for i, text in enumerate(fields_platform):
-            if not platforms[text][1]:
-                ok[i] = False
-    if "UNKNOWN" in statuses.values():
-        for i, status in enumerate(fields["status"]):
-            if status == "UNKNOWN":
-                ok[i] = False
+    ok = chunk.ok(fields[name] for name in REQUIRED)
+    columnar.unmark(ok, fields_platform, {text for text, (_, known) in platforms.items() if not known})
+    columnar.unmark(ok, fields["status"], {"UNKNOWN"} & set(statuses.values()))
     return ChunkValues(fields, ok)
 
 

@@ -16,9 +16,8 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from fx.money import Money
-from platform_adapters.canonical.identifiers import is_valid_container_number
 from platform_adapters.tabular import values as parse
-from platform_adapters.tabular.columnar import ChunkValues, clean_column, document_column, parsed_column, upper_column
+from platform_adapters.tabular.columnar import ChunkColumns, ChunkValues, clean_column, unmark
 from platform_adapters.tabular.rows import ReadOptions
 from platform_adapters.warehouse import stock
 
@@ -45,54 +44,30 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
                  plain: Collection[str] = ()) -> ChunkValues:
     """Every field ``stock._read`` reads (and those ``writers.STOCK_HEADER`` derives), for ``rows`` rows of
     canonical ``columns`` (absent: empty; ``plain``: the columns known plain, ``columnar.columns_of``)."""
-    empty = [""] * rows
-
-    def column(name: str) -> list[str]:
-        return columns.get(name) or empty
-
-    fields: dict[str, list[Any]] = {name: clean_column(column(name), name in plain) for name in TEXTS}
+    chunk = ChunkColumns(columns, rows, options, plain)
+    fields: dict[str, list[Any]] = {name: chunk.text(name) for name in TEXTS}
     for name in UPPERS:
-        fields[name] = upper_column(column(name))
+        fields[name] = chunk.upper(name)
     for name in DOCS:
-        fields[name] = document_column(column(name))
-    bad: set[int] = set()
+        fields[name] = chunk.doc(name)
     for name in TIMES:
-        fields[name], refused = parsed_column(
-            column(name), lambda t: parse.parse_datetime(t, options.datetime_formats, options.timezone))
-        bad |= refused
-    fields["expiry_date"], refused = parsed_column(column("expiry_date"),
-                                                   lambda t: parse.parse_date(t, options.date_formats))
-    bad |= refused
+        fields[name] = chunk.datetime(name)
+    fields["expiry_date"] = chunk.date("expiry_date")
     for name in stock.QUANTITIES:
-        values, refused = parsed_column(column(name), parse.parse_quantity)
-        fields[name] = [value or 0 for value in values]
-        bad |= refused
-    costs, refused = parsed_column(column("unit_landed_cost_myr"), parse.parse_decimal)
-    bad |= refused
+        fields[name] = [value or 0 for value in chunk.quantity(name)]
+    costs = chunk.parsed("unit_landed_cost_myr", parse.parse_decimal)
     currencies = [stock.currency_of(text) for text in fields["unit_landed_cost_currency"]]
     done = {pair: _cost(*pair) for pair in set(zip(costs, currencies))}
     priced = [done[pair] for pair in zip(costs, currencies)]
     fields["cost_amount"] = [amount for amount, _, _ in priced]
     fields["cost_currency"] = [currency for _, currency, _ in priced]
-    containers = document_column(column("container_no"))
-    valid = {number: is_valid_container_number(number) for number in set(containers) if number is not None}
+    containers, invalid = chunk.container("container_no")
     fields["container_no"] = containers
     fields["lot_or_sku"] = [lot or sku for lot, sku in zip(fields["lot_id"], fields["sku"])]
     fields["warehouse_key"] = [code or "" for code in fields["warehouse_code"]]
-    ok = [True] * rows
-    for i in bad:
-        ok[i] = False
-    for name in REQUIRED:
-        for i, value in enumerate(fields[name]):
-            if value is None:
-                ok[i] = False
-    for i, (_, _, accepted) in enumerate(priced):
-        if not accepted:
-            ok[i] = False
-    if not all(valid.values()):
-        for i, number in enumerate(containers):
-            if number is not None and not valid[number]:
-                ok[i] = False
+    ok = chunk.ok(fields[name] for name in REQUIRED)
+    unmark(ok, priced, {price for price in done.values() if not price[2]})
+    unmark(ok, containers, invalid)
     for i, (expiry, at) in enumerate(zip(fields["expiry_date"], fields["snapshot_at"])):
         if expiry is not None and stock.expired_in_stock(expiry, at):
             ok[i] = False

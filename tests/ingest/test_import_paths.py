@@ -211,23 +211,6 @@ def _shops(engine) -> None:
                      app_key="2001234" if platform == "shopee" else "100001", app_secret="secret-value")
 
 
-@pytest.mark.parametrize("chunk_rows", [1, 2, 4, 7, 10_000])
-def test_the_columnar_path_stores_what_the_per_row_path_stores(engine, tmp_path: Path, chunk_rows: int) -> None:
-    """Records carried across chunks, written in parts, merged, rejected or attributed per row: the same
-    rows, rejects, audit entries and counts whatever the chunk size."""
-    _shops(engine)
-    path = tmp_path / "mixed_outbound.csv"
-    path.write_text(_mixed_outbound(), encoding="utf-8")
-    bulk, per_record, summary = _both_paths(engine, "outbound", path, chunk_rows=chunk_rows)
-    assert summary[0] == "COMPLETED_WITH_REJECTS" and summary[3] > 20
-    codes = {dict(r)["code"] for r in bulk["rejects"]}
-    assert codes >= {"bad_quantity", "bad_datetime", "control_character", "duplicate_row", "owner_unknown",
-                     "unknown_status", "rows_not_contiguous"}
-    owners = {dict(row)["owner_id"] for row in bulk["warehouse_shipments"]}
-    assert owners == {"LUMINA", "TROPIKA"}
-    assert bulk == per_record
-
-
 @pytest.mark.parametrize("chunk_rows", [3, 10_000])
 def test_a_cumulative_reimport_touches_only_what_changed_on_both_paths(engine, tmp_path: Path, chunk_rows: int) -> None:
     """Yesterday's rows again (one line changed, one written differently but meaning the same, one new
@@ -253,15 +236,8 @@ def test_a_cumulative_reimport_touches_only_what_changed_on_both_paths(engine, t
 
 
 def test_a_clean_file_and_its_cumulative_reimport_go_the_fast_way_only(engine, tmp_path: Path, monkeypatch) -> None:
-    """The fast path must not fail quietly into the per-record one (which stores the same): a clean new
-    file, and the next day's file with one record more, never reach it."""
-    from aggregator.ingest import bulk, columnar_import
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a clean record went through the per-record path")
-
-    monkeypatch.setattr(bulk, "write_aggregate", refuse)
-    monkeypatch.setattr(columnar_import.ColumnarReader, "_per_record", refuse)
+    """A clean new file, and the next day's file with one record more, never reach the per-record path."""
+    _refuse_the_per_record_path(monkeypatch)
     fraction = ("OB-FRAC,JYCK,SHIPPED,SHOPEE,S1,OF,F-1,SKU-1,1,LOT-1,WH1,2026-03-05T08:00:00.25Z,"
                 "2026-03-05T08:00:01.000001+08:00,1,fractions of a second")
     day1 = [OUTBOUND_HEADER, *_outbound_rows(range(1, 40)), fraction]
@@ -354,34 +330,48 @@ def _inbound_owners(engine) -> None:
         add_alias(session, "LUMINA", "legal_name", "Lumina Commerce (M) Sdn Bhd", None)
 
 
+#: kind → (mixed file, what its owners need, reject codes besides the common ones, header table)
+MIXED = {"outbound": (_mixed_outbound, _shops, set(), "warehouse_shipments"),
+         "inbound": (_mixed_inbound, _inbound_owners, {"container_check_digit", "expired_on_receipt",
+                                                       "variance_mismatch"}, "warehouse_receipts")}
+
+
+@pytest.mark.parametrize("kind", sorted(MIXED))
 @pytest.mark.parametrize("chunk_rows", [1, 2, 4, 7, 10_000])
-def test_the_columnar_inbound_path_stores_what_the_per_row_path_stores(engine, tmp_path: Path, chunk_rows: int) -> None:
-    """Receipts carried across chunks, written in parts, merged, rejected or attributed per row: the same
+def test_the_columnar_path_stores_what_the_per_row_path_stores(engine, tmp_path: Path, kind: str,
+                                                              chunk_rows: int) -> None:
+    """Records carried across chunks, written in parts, merged, rejected or attributed per row: the same
     rows, rejects, audit entries and counts whatever the chunk size."""
-    _inbound_owners(engine)
-    path = tmp_path / "mixed_inbound.csv"
-    path.write_text(_mixed_inbound(), encoding="utf-8")
-    bulk, per_record, summary = _both_paths(engine, "inbound", path, chunk_rows=chunk_rows)
+    text, owners_for, codes_of_kind, table = MIXED[kind]
+    owners_for(engine)
+    path = tmp_path / f"mixed_{kind}.csv"
+    path.write_text(text(), encoding="utf-8")
+    bulk, per_record, summary = _both_paths(engine, kind, path, chunk_rows=chunk_rows)
     assert summary[0] == "COMPLETED_WITH_REJECTS" and summary[3] > 20
     codes = {dict(r)["code"] for r in bulk["rejects"]}
     assert codes >= {"bad_quantity", "bad_datetime", "control_character", "duplicate_row", "owner_unknown",
-                     "unknown_status", "rows_not_contiguous", "container_check_digit", "expired_on_receipt",
-                     "variance_mismatch"}
-    assert ("duplicate_line_no" in codes) == (chunk_rows >= 3)  # (a receipt written in parts numbers each part on)
-    assert {dict(row)["owner_id"] for row in bulk["warehouse_receipts"]} == {"LUMINA", "TROPIKA"}
+                     "unknown_status", "rows_not_contiguous", *codes_of_kind}
+    if kind == "inbound":  # (a receipt written in parts numbers each part on)
+        assert ("duplicate_line_no" in codes) == (chunk_rows >= 3)
+    assert {dict(row)["owner_id"] for row in bulk[table]} == {"LUMINA", "TROPIKA"}
     assert bulk == per_record
 
 
-def test_a_clean_inbound_file_and_its_cumulative_reimport_go_the_fast_way_only(engine, tmp_path: Path,
-                                                                                monkeypatch) -> None:
+def _refuse_the_per_record_path(monkeypatch) -> None:
+    """The fast path must not fail quietly into the per-record one (which stores the same)."""
     from aggregator.ingest import bulk, columnar_import
 
     def refuse(*args, **kwargs):
         raise AssertionError("a clean record went through the per-record path")
 
-    _inbound_owners(engine)
     monkeypatch.setattr(bulk, "write_aggregate", refuse)
     monkeypatch.setattr(columnar_import.ColumnarReader, "_per_record", refuse)
+
+
+def test_a_clean_inbound_file_and_its_cumulative_reimport_go_the_fast_way_only(engine, tmp_path: Path,
+                                                                                monkeypatch) -> None:
+    _inbound_owners(engine)
+    _refuse_the_per_record_path(monkeypatch)
     day1 = [INBOUND_HEADER, *_inbound_rows(range(1, 40), lines=3)]
     (tmp_path / "day1.csv").write_text("\n".join(day1) + "\n", encoding="utf-8")
     (tmp_path / "day2.csv").write_text("\n".join([*day1, *_inbound_rows(range(40, 41))]) + "\n", encoding="utf-8")
@@ -549,14 +539,8 @@ def test_messy_stock_rows_store_the_same_on_both_paths(engine, tmp_path_factory,
 
 
 def test_a_clean_stock_file_and_its_reimport_go_the_fast_way_only(engine, tmp_path: Path, monkeypatch) -> None:
-    from aggregator.ingest import bulk, columnar_import
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a clean record went through the per-record path")
-
     _stock_owners(engine)
-    monkeypatch.setattr(bulk, "write_aggregate", refuse)
-    monkeypatch.setattr(columnar_import.ColumnarReader, "_per_record", refuse)
+    _refuse_the_per_record_path(monkeypatch)
     rows = [{"snapshot_at": "2026-03-16T23:59:59+08:00", "lot_id": f"LOT-{n}", "sku": f"SKU-{n % 7}",
              "owner_code": "LMN", "warehouse_code": "WH1", "qty_available": str(n), "unit_landed_cost_myr": "1,029.50",
              "container_no": CONTAINER if n % 2 else ""} for n in range(60)]
