@@ -16,7 +16,7 @@ when lines or packages are replaced (a unique key cannot be deleted and inserted
 From the lock to the commit no Python decides anything.
 
 What ``plan`` leaves to the general path: orders not stored (created), not written as they are
-(parked: not mapped, an error, a NUL character), repeated in the batch, or stored under an older hash
+(parked: ``sync.framework.unwritable``), repeated in the batch, or stored under an older hash
 version. SQLite has one writer (the write transaction holds the database's write lock from its first
 write): nothing is planned there.
 """
@@ -40,6 +40,7 @@ from aggregator.store.models.marketplace import OrderLineRow, OrderPackageRow, O
 from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.models.webhooks import WebhookEventRow
 from aggregator.store.together import unnest, with_defaults
+from aggregator.sync.framework import unwritable
 from aggregator.store.upsert import (
     UpsertOutcome,
     UpsertResult,
@@ -48,8 +49,6 @@ from aggregator.store.upsert import (
     entity_key,
     update_changes,
 )
-from platform_adapters.canonical import Severity
-from platform_adapters.tabular.control import holds
 
 _ORDERS = OrderRow.__table__
 #: The header columns a re-read rewrites (its key stays).
@@ -81,9 +80,8 @@ def plan(session: Session, shop: ShopRow, pulled: list) -> dict[str, Planned]:
     repeated = set()
     for p in pulled:
         record = p.result.record
-        if record is None or record.order_id != p.record_key or holds(record, "\x00") or any(
-                problem.severity is Severity.ERROR for problem in p.result.problems):
-            continue
+        if unwritable(p.result) is not None or record.order_id != p.record_key:
+            continue  # parked by the general path, or not the order it was read as
         if p.record_key in usable:
             repeated.add(p.record_key)
         usable[p.record_key] = (p, order_values(record, shop.owner_id))

@@ -268,6 +268,24 @@ def _commit_batch(engine: Engine, shop: ShopRow, stream: str, writer: RecordWrit
         summary.cursor_after = cursor
 
 
+def unwritable(result: MappingResult[Any]) -> tuple[str, str] | None:
+    """Why ``write_batch`` parks a mapped record instead of writing it, as (kind, reason), or None: not
+    mapped or mapped with an error, a NUL character (no column can hold it), a value longer than its
+    column holds (``store.widths``; PostgreSQL would refuse it, SQLite keep it whole: parked on both,
+    nothing cut short). The push re-read's planned write asks the same (``push_reread.plan``)."""
+    errors = [p for p in result.problems if p.severity is Severity.ERROR]
+    if result.record is None or errors:
+        return "mapping_error", visible("; ".join(p.describe() for p in errors) or "record could not be mapped")
+    damaged = find_control(result.record, "record", NUL_RE) if holds(result.record, "\x00") else None
+    if damaged is not None:
+        return ("control_character",
+                f"{damaged[0]} holds a NUL character (U+0000), which cannot be stored; the record is parked")
+    oversized = too_long(result.record)
+    if oversized:
+        return "too_long", visible("; ".join(oversized)[:900] + "; no marketplace value is that long, the record is parked")
+    return None
+
+
 def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWriter,
                 batch_writer: BatchWriter | None, batch: list[Pulled], run_id: int | None,
                 counts: dict[str, int], outcomes: dict[str, str] | None = None) -> None:
@@ -281,26 +299,9 @@ def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWrit
     usable: list[Pulled] = []
     for pulled in batch:
         result = pulled.result
-        errors = [p for p in result.problems if p.severity is Severity.ERROR]
-        if result.record is None or errors:
-            park(session, owner_id=shop.owner_id, source=source, kind="mapping_error",
-                 reason=visible("; ".join(p.describe() for p in errors) or "record could not be mapped"),
-                 raw_payload=pulled.raw, record_key=visible(f"{shop.shop_id}:{pulled.record_key}"), run_id=run_id)
-            counts["failed"] += 1
-            outcomes[pulled.record_key] = "failed"
-            continue
-        damaged = find_control(result.record, "record", NUL_RE) if holds(result.record, "\x00") else None
-        if damaged is not None:  # no database column can hold it: parked whole, the batch goes on
-            park(session, owner_id=shop.owner_id, source=source, kind="control_character",
-                 reason=f"{damaged[0]} holds a NUL character (U+0000), which cannot be stored; the record is parked",
-                 raw_payload=pulled.raw, record_key=visible(f"{shop.shop_id}:{pulled.record_key}"), run_id=run_id)
-            counts["failed"] += 1
-            outcomes[pulled.record_key] = "failed"
-            continue
-        oversized = too_long(result.record)
-        if oversized:  # PostgreSQL would refuse it, SQLite keep it whole: parked on both, nothing cut short
-            park(session, owner_id=shop.owner_id, source=source, kind="too_long",
-                 reason=visible("; ".join(oversized)[:900] + "; no marketplace value is that long, the record is parked"),
+        refused = unwritable(result)
+        if refused is not None:
+            park(session, owner_id=shop.owner_id, source=source, kind=refused[0], reason=refused[1],
                  raw_payload=pulled.raw, record_key=visible(f"{shop.shop_id}:{pulled.record_key}"), run_id=run_id)
             counts["failed"] += 1
             outcomes[pulled.record_key] = "failed"

@@ -123,3 +123,27 @@ def test_a_push_committing_while_the_re_read_plans_is_not_held_up_nor_overwritte
     assert after_first[0] == ("COMPLETED", "received", "received"), after_first
     assert event_row(engine, status_pk).status == "applied" and event_row(engine, pushed[0]).status != "received"
     assert row(engine, key).raw_status == raw  # the platform's state, read after both pushes
+
+
+def test_a_read_order_the_sync_would_park_is_not_planned(engine, world) -> None:
+    """What ``write_batch`` parks (here a value longer than its column holds) is left to the general path,
+    which parks it: the planned write never tries to store it."""
+    import dataclasses
+
+    sandbox, vault, shops, moved = world
+    key = next(k for k, _, _ in moved if k[0] == "shopee")
+    transport = make_transport("shopee")
+    try:
+        pulled = read_orders(engine, shops[key[:2]], vault, [key[2]], transport)
+    finally:
+        transport.close()
+    record = pulled[0].result.record
+    long_line = dataclasses.replace(record.lines[0], seller_sku="S" * 300)
+    pulled = [dataclasses.replace(pulled[0], result=dataclasses.replace(
+        pulled[0].result, record=dataclasses.replace(record, lines=(long_line, *record.lines[1:]))))]
+    with Session(engine) as session:
+        assert plan(session, shops[key[:2]], pulled) == {}
+        written: dict[str, str] = {}
+        write_read_orders(session, shops[key[:2]], pulled, refresh_counts(), written)
+        assert written == {key[2]: "failed"}
+        session.rollback()
