@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from aggregator.ingest.writers import Aggregate, write_aggregate
+from aggregator.store import audit_batch
 from aggregator.store.audit_json import audit_entries
 from aggregator.store.copy_text import copy_text
 from aggregator.store.models.audit import AuditEntry
@@ -110,6 +111,15 @@ def _new_rows(aggs: list[Aggregate]) -> NewRows:
         children.append((model.__table__, parent_col, child_columns,
                          [[tuple(row.values()) for row in a.children[index][2]] for a in aggs]))
     return NewRows(first.model.__table__, first.key, columns, rows, children)
+
+
+def _open_batch(session: Session, new: NewRows, actor: str) -> int | None:
+    """The id of the batch's ``audit_log`` entry, when the table records creations per batch
+    (``store/audit_batch``); None: each new row gets its own ``create`` entry."""
+    if not new.rows or not audit_batch.batch_audited(new.table, new.columns, new.key):
+        return None
+    owners = {row[new.columns.index("owner_id")] for row in new.rows} if "owner_id" in new.columns else set()
+    return audit_batch.open_batch(session, new.table, actor, owners, len(new.rows))
 
 
 def _stage_columns(table: Any, dialect: Any) -> str:
@@ -197,18 +207,21 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
     stage = quote(f"_import_stage_{table.name}")
     stages = [quote(f"_import_stage_{child.name}") for child, _, _, _ in new.children]
     defaults = python_defaults(table, new.columns)
+    batch = _open_batch(session, new, actor)
+    if batch is not None:
+        defaults[audit_batch.COLUMN] = batch
     cols = ", ".join(quote(c) for c in new.columns)
     # "=" lets the planner hash-join (the key columns are NOT NULL); IS NOT DISTINCT FROM would nest loops
     matches = " AND ".join(f"s.{quote(k)} {'IS NOT DISTINCT FROM' if table.c[k].nullable else '='} i.{quote(k)}"
                            for k in new.key)
-    audit_sql = _audit_sql("postgresql", table, new.columns, new.key, quote)
+    audit_sql = None if batch is not None else _audit_sql("postgresql", table, new.columns, new.key, quote)
     now = datetime.now(UTC)
     with raw.cursor() as cursor:
         for name, source in ((stage, table), *((s, c[0]) for s, c in zip(stages, new.children))):
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (_seq integer, _pos integer, "
                            f"{_stage_columns(source, dialect)}, _entity_key text, _changes jsonb) ON COMMIT DELETE ROWS")
             cursor.execute(f"TRUNCATE {name}")
-        if audit_sql is None:
+        if audit_sql is None and batch is None:
             with cursor.copy(f"COPY {stage} (_seq, {cols}, _entity_key, _changes) FROM STDIN") as copy:
                 audit = audit_entries(new.columns, new.rows, new.key)
                 for seq, (row, (key_text, _, changes)) in enumerate(zip(new.rows, audit, strict=True)):
@@ -217,7 +230,7 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
         else:
             _copy(cursor, f"COPY {stage} (_seq, {cols}) FROM STDIN",
                   [range(len(new.rows)), *zip(*new.rows)])
-            entity, changes = audit_sql
+            entity, changes = audit_sql or ("NULL", "NULL")
         for name, (_, _, child_cols, per_header) in zip(stages, new.children):
             if child_cols:
                 seqs = [seq for seq, rows in enumerate(per_header) for _ in rows]
@@ -243,10 +256,11 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
                          f"SELECT c.id, {', '.join('l.' + quote(c) for c in child_cols)}{', %s' * len(child_defaults)} "
                          f"FROM created c JOIN {name} l ON l._seq = c._seq ORDER BY l._seq, l._pos)")
             params.extend(child_defaults.values())
-        parts.append(f"audit AS (INSERT INTO {quote(AuditEntry.__tablename__)} "
-                     "(at, entity, entity_key, action, owner_id, actor, changes) "
-                     "SELECT %s, %s, _entity_key, 'create', owner_id, %s, _changes FROM created ORDER BY _seq)")
-        params.extend((now, table.name, actor))
+        if batch is None:
+            parts.append(f"audit AS (INSERT INTO {quote(AuditEntry.__tablename__)} "
+                         "(at, entity, entity_key, action, owner_id, actor, changes) "
+                         "SELECT %s, %s, _entity_key, 'create', owner_id, %s, _changes FROM created ORDER BY _seq)")
+            params.extend((now, table.name, actor))
         hashes = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in new.key)
         cursor.execute(f"WITH {', '.join(parts)} SELECT _seq, true FROM created UNION ALL "
                        f"SELECT s._seq, false FROM {stage} s JOIN {quote(table.name)} t ON {hashes} "
@@ -254,6 +268,8 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
         created, unchanged = [], []
         for seq, was_created in cursor.fetchall():
             (created if was_created else unchanged).append(seq)
+    if batch is not None:
+        audit_batch.close_batch(session, batch, len(new.rows), len(created))
     return sorted(created), sorted(unchanged)
 
 
@@ -276,10 +292,13 @@ def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
     be there after all (another connection's row), ``_ConcurrentWrite`` sends the batch through the
     per-record path."""
     dialect = session.get_bind().dialect
+    table = new.table
+    defaults = python_defaults(table, new.columns)
+    batch = _open_batch(session, new, actor)
+    if batch is not None:
+        defaults[audit_batch.COLUMN] = batch
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        table = new.table
-        defaults = python_defaults(table, new.columns)
         extra = tuple(defaults.values())
         ids = insert_new_sqlite(cursor, dialect, table, [*new.columns, *defaults],
                                 [row + extra for row in new.rows] if extra else new.rows, new.key)
@@ -292,6 +311,8 @@ def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
                 extra = tuple(child_defaults.values())
                 executemany_sqlite(cursor, dialect, child, [parent_col, *child_cols, *child_defaults],
                                    [row + extra for row in rows] if extra else rows)
+        if batch is not None:
+            return list(range(len(new.rows)))
         now, entity = datetime.now(UTC), str(table.name)  # (a plain str: sqlite3 adapts a subclass per row)
         audit_columns = ["at", "entity", "entity_key", "action", "owner_id", "actor", "changes"]
         quote = dialect.identifier_preparer.quote

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from aggregator.store import audit_batch
 from aggregator.store.models.logistics import (
     CustomsEntryLineRow,
     CustomsEntryRow,
@@ -101,6 +102,7 @@ def write_aggregate(session: Session, agg: Aggregate, append: bool = False,
             values, refresh = {**values, "content_hash": stored}, agg.raw_hash
     result = upsert(session, agg.model, values, agg.key, source_updated_col=agg.stale_col)
     if refresh is not None and result.outcome is not UpsertOutcome.STALE:
+        audit_batch.settle_by_id(session, table, result.pk)  # (the hash is in the record's create entry)
         session.execute(update(table).where(table.c.id == result.pk).values(content_hash=refresh))
     if result.outcome is UpsertOutcome.STALE or (result.outcome not in _WRITTEN and not append):
         return result

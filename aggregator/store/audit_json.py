@@ -18,7 +18,7 @@ from aggregator.store.copy_text import fixed_zones
 from aggregator.store.jsonutil import EncodedJSON, encode_columns
 
 #: Bookkeeping columns never compared or audited (``aggregator.store.upsert`` uses the same set).
-BOOKKEEPING = frozenset({"id", "first_seen_at", "stored_at", "created_at", "updated_at"})
+BOOKKEEPING = frozenset({"id", "first_seen_at", "stored_at", "created_at", "updated_at", "audit_batch_id"})
 _NONE = type(None)
 
 

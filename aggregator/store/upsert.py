@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from aggregator.store import audit_batch
 from aggregator.store.audit_json import BOOKKEEPING  # noqa: F401  (bookkeeping columns; imported from here too)
 from aggregator.store.jsonutil import encode_columns, to_jsonable
 from aggregator.store.models.audit import AuditEntry
@@ -110,6 +111,8 @@ def _apply_to_existing(session: Session, table: Any, values: Mapping[str, Any], 
     decided = decide_existing(table, values, key, existing, source_updated_col)
     if decided.outcome is not UpsertOutcome.UPDATED:
         return decided
+    if audit:
+        audit_batch.settle(session, table, existing)  # a batch-recorded creation gets its own entry first
     key_clause = and_(*(table.c[k] == values[k] for k in key))
     statement = update(table).where(key_clause).values(**{c: v[1] for c, v in decided.changes.items()})
     incoming_time = values.get(source_updated_col) if source_updated_col in table.c else None

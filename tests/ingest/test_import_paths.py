@@ -1,4 +1,5 @@
-"""The bulk import path stores exactly what the per-record path stores: rows, rejects, audit entries.
+"""The bulk import path stores exactly what the per-record path stores: rows, rejects, the audit trails the
+audit route answers (a batch's ``create`` entries included).
 
 Each file is imported twice into the same empty database, once through the batch writer
 (``aggregator.ingest.bulk``) and once with ``bulk=False`` (every record through the per-record
@@ -6,6 +7,7 @@ upsert), and everything the import wrote is compared, minus surrogate ids and wr
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -34,7 +36,8 @@ from aggregator.store.models.warehouse import (
     WarehouseShipmentLineRow,
     WarehouseShipmentRow,
 )
-from aggregator.store.upsert import BOOKKEEPING
+from aggregator.store import audit_batch
+from aggregator.store.upsert import BOOKKEEPING, entity_key
 
 HEADERS = {TransportDocumentRow: ("owner_id", "doc_number"), CustomsEntryRow: ("owner_id", "country", "declaration_no"),
            WarehouseReceiptRow: ("owner_id", "warehouse_code", "asn_no"),
@@ -84,9 +87,22 @@ def _snapshot(engine) -> dict:
                 key=repr)
         out["rejects"] = sorted((tuple(sorted((c, v) for c, v in row.items() if c not in SKIP))
                                  for row in session.execute(select(ImportRejectRow.__table__)).mappings()), key=repr)
-        out["audit"] = sorted((tuple(sorted((c, repr(v)) for c, v in row.items() if c not in SKIP))
-                               for row in session.execute(select(AuditEntry.__table__)).mappings()), key=repr)
+        out["audit"] = _audit_trails(session)
         return out
+
+
+def _audit_trails(session) -> list:
+    """Every audit entry the audit route answers (``GET /api/v1/audit``): those stored per record, and the
+    ``create`` entries of records whose creation an import batch recorded (``audit_batch.batch_create``)."""
+    entries = [dict(row) for row in session.execute(
+        select(AuditEntry.__table__).where(AuditEntry.action != audit_batch.ACTION)).mappings()]
+    for model, key in HEADERS.items():
+        if audit_batch.COLUMN in model.__table__.c:
+            for row in session.execute(select(model.__table__).where(
+                    model.__table__.c[audit_batch.COLUMN].is_not(None))).mappings():
+                entries.append(audit_batch.batch_create(session, model.__tablename__, entity_key(row, key)))
+    return sorted((tuple(sorted((c, json.dumps(v, sort_keys=True, default=str)) for c, v in entry.items() if c not in SKIP))
+                   for entry in entries), key=repr)
 
 
 def _clear(engine) -> None:
@@ -231,8 +247,8 @@ def test_a_cumulative_reimport_touches_only_what_changed_on_both_paths(engine, t
         results.append(((summary.status, summary.created, summary.updated, summary.unchanged), _snapshot(engine)))
     assert results[0][0] == ("COMPLETED", 1, 1, 28)
     assert results[0] == results[1]
-    updates = [dict(a) for a in results[0][1]["audit"] if dict(a)["action"] == "'update'"]
-    assert [u["entity_key"] for u in updates] == ["'LUMINA|WH1|OB-2'"]  # the padded record is unchanged
+    updates = [dict(a) for a in results[0][1]["audit"] if dict(a)["action"] == '"update"']
+    assert [u["entity_key"] for u in updates] == ['"LUMINA|WH1|OB-2"']  # the padded record is unchanged
 
 
 def test_a_clean_file_and_its_cumulative_reimport_go_the_fast_way_only(engine, tmp_path: Path, monkeypatch) -> None:

@@ -20,8 +20,9 @@ from aggregator.api.auth import Principal, get_session, reader
 from aggregator.api.bounds import Cursor, Ident, Limit, PathIdent
 from aggregator.api.etag import tagged
 from aggregator.api.filters import known_audit_entity, known_value
-from aggregator.api.pagination import CursorPage, keyset_page
+from aggregator.api.pagination import CursorPage, decode_cursor, encode_cursor, filters_fingerprint, keyset_page
 from aggregator.api.schemas import DecimalStr
+from aggregator.store import audit_batch
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.models.logistics import (
     CustomsEntryLineRow, CustomsEntryRow, TransportContainerRow, TransportDocumentLineRow, TransportDocumentRow,
@@ -292,10 +293,23 @@ def audit_trail(entity: Annotated[str, Query(min_length=1, max_length=64, descri
                                              description="the record's key as audited, e.g. shopee|480012345|2611010001")],
                 principal: Principal = Depends(reader), session: Session = Depends(get_session),
                 cursor: Cursor = None, limit: Limit = 100) -> CursorPage[AuditOut]:
-    """Every create, update and resolution of one record, newest first (of the caller's owners only)."""
+    """Every create, update and resolution of one record, newest first (of the caller's owners only).
+    A record created by a bulk import batch has its ``create`` entry from the batch's (``store/audit_batch``):
+    the oldest of its trail, after its own entries."""
     known_audit_entity(entity)
     query = principal.scope(select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_key == record),
                             AuditEntry.owner_id)
-    return keyset_page(session, query, order=[AuditEntry.id], kinds=(int,), cursor=cursor, limit=limit,
-                       filters={"o": principal.owner_id, "e": entity, "r": record},
-                       out=lambda r: AuditOut.model_validate(r, from_attributes=True))
+    filters = {"o": principal.owner_id, "e": entity, "r": record}
+    page = keyset_page(session, query, order=[AuditEntry.id], kinds=(int,), cursor=cursor, limit=limit,
+                       filters=filters, out=lambda r: AuditOut.model_validate(r, from_attributes=True))
+    created = audit_batch.batch_create(session, entity, record, principal.sees)
+    if created is None:
+        return page
+    page.count += 1
+    below = decode_cursor(cursor, (int,), filters_fingerprint(filters))[0] if cursor else None
+    if page.next_cursor is None and (below is None or created["id"] < below):
+        if len(page.items) < limit:
+            page.items.append(AuditOut.model_validate(created))
+        else:  # the page is full: the batch's entry is the next page's
+            page.next_cursor = encode_cursor([page.items[-1].id], filters_fingerprint(filters))
+    return page

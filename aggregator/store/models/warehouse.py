@@ -90,7 +90,7 @@ class WarehouseShipmentRow(Base):
     order_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     package_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     carrier_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    tracking_number: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    tracking_number: Mapped[str | None] = mapped_column(String(64), nullable=True)  # (no query filters on it)
     first_mile_tracking_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
     wms_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -102,6 +102,9 @@ class WarehouseShipmentRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = created_at_column()
     stored_at: Mapped[datetime] = updated_at_column()
+    #: the import batch's ``audit_log`` entry that records this row's creation (``store/audit_batch``); NULL
+    #: once the row has a ``create`` entry of its own (written by the per-record path or at its first change)
+    audit_batch_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class WarehouseShipmentLineRow(Base):
@@ -112,7 +115,7 @@ class WarehouseShipmentLineRow(Base):
     # (indexed as the first column of the unique constraint above)
     shipment_pk: Mapped[int] = mapped_column(ForeignKey("warehouse_shipments.id", ondelete="CASCADE"))
     line_no: Mapped[int] = mapped_column(Integer)
-    sku: Mapped[str] = mapped_column(String(128), index=True)
+    sku: Mapped[str] = mapped_column(String(128))  # (no query filters outbound lines by SKU)
     quantity: Mapped[int] = mapped_column(Integer)
     order_line_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
     lot_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)

@@ -781,6 +781,7 @@ def upgrade() -> None:
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('first_seen_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('audit_batch_id', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_shipments')),
     sa.UniqueConstraint('owner_id', 'warehouse_code', 'wms_outbound_no', name=op.f('uq_warehouse_shipments_owner_id_warehouse_code_wms_outbound_no'))
     )
@@ -788,7 +789,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_warehouse_shipments_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_warehouse_shipments_owner_shop', ['owner_id', 'platform', 'shop_id'], unique=False)
         batch_op.create_index('ix_warehouse_shipments_owner_stored', ['owner_id', 'stored_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_warehouse_shipments_tracking_number'), ['tracking_number'], unique=False)
 
     op.create_table('webhook_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1136,7 +1136,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('warehouse_shipment_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_warehouse_shipment_lines_lot_id'), ['lot_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_warehouse_shipment_lines_sku'), ['sku'], unique=False)
 
     op.create_table('shop_credentials',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1250,7 +1249,6 @@ def downgrade() -> None:
     op.drop_table('sync_cursors')
     op.drop_table('shop_credentials')
     with op.batch_alter_table('warehouse_shipment_lines', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_warehouse_shipment_lines_sku'))
         batch_op.drop_index(batch_op.f('ix_warehouse_shipment_lines_lot_id'))
 
     op.drop_table('warehouse_shipment_lines')
@@ -1337,7 +1335,6 @@ def downgrade() -> None:
 
     op.drop_table('webhook_events')
     with op.batch_alter_table('warehouse_shipments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_warehouse_shipments_tracking_number'))
         batch_op.drop_index('ix_warehouse_shipments_owner_stored')
         batch_op.drop_index('ix_warehouse_shipments_owner_shop')
         batch_op.drop_index(batch_op.f('ix_warehouse_shipments_order_id'))

@@ -1,0 +1,146 @@
+"""The creation of bulk-imported rows, recorded once per batch and answered per record.
+
+A table with an ``audit_batch_id`` column can have the ``create`` audit entries of a batch of new rows
+replaced by one ``audit_log`` entry for the batch (action ``import``, the table as entity, an empty
+entity key — never a record's — and ``{"created": n}``), whose id each row of the batch holds
+(``open_batch``). The record's ``create`` entry is then the batch entry's id, time and actor with the
+record's own key, owner and stored values (``batch_create``): what the per-record upsert would have
+written, since the row holds its creation values until it first changes, and before any change the
+entry is written for real and the row's ``audit_batch_id`` cleared (``settle``, called by
+``aggregator.store.upsert`` and ``aggregator.ingest.writers``). So the audit route
+(``GET /api/v1/audit``) answers the same trail for a record however it was written, without one
+``audit_log`` row (and its two index entries) per imported record.
+
+A batch is recorded this way only when every audited column reads back as the JSON the per-record
+entry holds (``batch_audited``: texts, whole numbers, yes/no, UTC instants, dates) and the record key is
+all text (so a key as audited, ``a|b|c``, names its row).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Enum, Integer, String, UniqueConstraint, delete, select, update
+from sqlalchemy.orm import Session
+
+from aggregator.store.audit_json import BOOKKEEPING
+from aggregator.store.base import Base
+from aggregator.store.jsonutil import to_jsonable
+from aggregator.store.models.audit import AuditEntry
+from aggregator.store.types import UTCDateTime
+
+COLUMN = "audit_batch_id"
+ACTION = "import"
+
+
+def _reads_back_alike(column: Any) -> bool:
+    """Whether a stored value of ``column`` gives the same JSON as the value written (an instant: its
+    UTC value, as the writers give it)."""
+    kind = column.type
+    if isinstance(kind, Enum):
+        return False
+    return isinstance(kind, (UTCDateTime, Boolean, Date, String, Integer))
+
+
+def batch_audited(table: Any, columns: Sequence[str], key: Sequence[str]) -> bool:
+    """Whether new rows of ``table`` with ``columns`` can have their creation recorded per batch."""
+    return (COLUMN in table.c and record_key(table) == tuple(key) and all(isinstance(table.c[k].type, String) for k in key)
+            and all(_reads_back_alike(table.c[c]) for c in columns if c not in BOOKKEEPING))
+
+
+def open_batch(session: Session, table: Any, actor: str, owners: set, created: int) -> int:
+    """Write the batch's ``audit_log`` entry (the owner when the batch has one; ``created``: the rows it
+    is to create, corrected by ``close_batch``); its id."""
+    entry = AuditEntry(at=datetime.now(UTC), entity=table.name, entity_key="", action=ACTION,
+                       owner_id=next(iter(owners)) if len(owners) == 1 else None, actor=actor,
+                       changes={"created": created})
+    session.add(entry)
+    session.flush()
+    return entry.id
+
+
+def close_batch(session: Session, batch_id: int, expected: int, created: int) -> None:
+    """Record how many rows the batch created, when not the ``expected`` number; none: no entry."""
+    if created == 0:
+        session.execute(delete(AuditEntry).where(AuditEntry.id == batch_id))
+    elif created != expected:
+        session.execute(update(AuditEntry).where(AuditEntry.id == batch_id).values(changes={"created": created}))
+
+
+def record_key(table: Any) -> tuple[str, ...] | None:
+    """The columns of ``table``'s natural key (its one unique constraint), as the audit log joins them."""
+    uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+    return tuple(c.name for c in uniques[0].columns) if len(uniques) == 1 else None
+
+
+def _joined(row: Any, key: Sequence[str]) -> str:
+    """``upsert.entity_key`` of a stored row."""
+    return "|".join("" if row[k] is None else str(row[k]) for k in key)
+
+
+def _created_values(table: Any, row: Any) -> dict[str, Any]:
+    return {c.name: row[c.name] for c in table.columns if c.name not in BOOKKEEPING}
+
+
+def settle(session: Session, table: Any, row: Any) -> None:
+    """Before ``row`` (a stored row of ``table``, all columns) changes: when its creation is recorded by a
+    batch, write its own ``create`` entry (the batch's time and actor, its values as they are) and clear
+    its ``audit_batch_id``."""
+    if COLUMN not in table.c:
+        return
+    if COLUMN not in row:  # (a row read with some columns only)
+        settle_by_id(session, table, row["id"])
+        return
+    if row[COLUMN] is None:
+        return
+    batch = session.get(AuditEntry, row[COLUMN])
+    session.add(AuditEntry(at=batch.at, entity=table.name, entity_key=_joined(row, record_key(table)),
+                           action="create", owner_id=row.get("owner_id"), actor=batch.actor,
+                           changes=to_jsonable(_created_values(table, row))))
+    session.execute(update(table).where(table.c.id == row["id"]).values({COLUMN: None}))
+
+
+def settle_by_id(session: Session, table: Any, pk: int) -> None:
+    """``settle`` for the row with id ``pk``."""
+    if COLUMN in table.c:
+        row = session.execute(select(table).where(table.c.id == pk, table.c[COLUMN].is_not(None))).mappings().first()
+        if row is not None:
+            settle(session, table, row)
+
+
+def _row_of(session: Session, table: Any, key: Sequence[str], record: str) -> Any:
+    """The stored row whose key, as audited (``a|b|c``), is ``record``; None when there is none. A value
+    holding ``|`` makes the split ambiguous: the first key column is looked up among every prefix of
+    ``record`` up to a ``|`` (the unique index's first column), the last among every suffix, and the
+    row kept whose key joins to ``record``."""
+    columns = [table.c[k] for k in key]
+    if len(key) == 1:
+        query = select(table).where(columns[0] == record)
+    elif record.count("|") == len(key) - 1:
+        query = select(table).where(*(c == v for c, v in zip(columns, record.split("|"), strict=True)))
+    else:
+        cuts = [i for i, ch in enumerate(record) if ch == "|"]
+        query = select(table).where(columns[0].in_([record[:i] for i in cuts]),
+                                    columns[-1].in_([record[i + 1:] for i in cuts]))
+    for row in session.execute(query).mappings():
+        if _joined(row, key) == record:
+            return row
+    return None
+
+
+def batch_create(session: Session, entity: str, record: str,
+                 sees: Callable[[str | None], bool] = lambda owner: True) -> dict[str, Any] | None:
+    """The ``create`` audit entry of record ``record`` of table ``entity`` when a batch recorded its
+    creation (None otherwise, or when ``sees`` refuses the record's owner): the fields of an
+    ``audit_log`` row."""
+    table = Base.metadata.tables.get(entity)
+    key = None if table is None or COLUMN not in table.c else record_key(table)
+    if key is None:
+        return None
+    row = _row_of(session, table, key, record)
+    if row is None or row[COLUMN] is None or not sees(row.get("owner_id")):
+        return None
+    batch = session.get(AuditEntry, row[COLUMN])
+    return {"id": batch.id, "at": batch.at, "owner_id": row.get("owner_id"), "entity": entity, "entity_key": record,
+            "action": "create", "actor": batch.actor, "changes": to_jsonable(_created_values(table, row))}
