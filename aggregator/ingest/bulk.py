@@ -21,6 +21,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -118,7 +119,7 @@ def _open_batch(session: Session, new: NewRows, actor: str) -> int | None:
     (``store/audit_batch``); None: each new row gets its own ``create`` entry."""
     if not new.rows or not audit_batch.batch_audited(new.table, new.columns, new.key):
         return None
-    owners = {row[new.columns.index("owner_id")] for row in new.rows} if "owner_id" in new.columns else set()
+    owners = set(map(itemgetter(new.columns.index("owner_id")), new.rows)) if "owner_id" in new.columns else set()
     return audit_batch.open_batch(session, new.table, actor, owners, len(new.rows))
 
 

@@ -46,3 +46,52 @@ def test_the_audit_route_shows_an_imported_records_creation_state_on_both_paths(
     changes = {action: changes for action, _, _, changes in bulk[1]}  # (the newest first)
     assert [entry[0] for entry in bulk[1]] == ["update", "create"]
     assert changes["create"]["status"] == "DELIVERED" and changes["update"]["status"] == ["DELIVERED", "RETURNED"]
+
+
+def test_a_batch_is_one_audit_entry_and_the_route_pages_and_scopes_its_records_create_entries(
+        engine, tmp_path: Path) -> None:
+    """Records created by a bulk batch: an ``import`` entry in the log per batch, none per record; the
+    route still answers each record's ``create`` entry, pages through a trail one entry at a time (the
+    batch's entry last, on a page of its own), and shows nothing of it to another owner's viewer."""
+    from sqlalchemy import select
+
+    from aggregator.api.keys import create_key
+    from aggregator.store.db import session_scope
+    from aggregator.store.models.audit import AuditEntry
+    from aggregator.store.models.tenancy import OwnerRow
+    from aggregator.tenancy import add_owner
+
+    _clear(engine)
+    (tmp_path / "day1.csv").write_text(DAY1, encoding="utf-8")
+    (tmp_path / "day2.csv").write_text(DAY2, encoding="utf-8")
+    assert import_file(engine, "outbound", tmp_path / "day1.csv", owner_id="LUMINA").status == "COMPLETED"
+    with session_scope(engine) as session:
+        logged = session.scalars(select(AuditEntry).where(AuditEntry.entity == "warehouse_shipments")).all()
+        assert {(e.action, e.entity_key, e.owner_id) for e in logged} == {("import", "", "LUMINA")}
+        assert sum(e.changes["created"] for e in logged) == 2  # (the last record is written at the end)
+        if session.scalar(select(OwnerRow).where(OwnerRow.owner_id == "OTHER")) is None:
+            add_owner(session, "OTHER", "Other")
+        other = create_key(session, role="owner-viewer", owner_id="OTHER")[1]
+        lumina = create_key(session, role="owner-viewer", owner_id="LUMINA")[1]
+    assert import_file(engine, "outbound", tmp_path / "day2.csv", owner_id="LUMINA").status == "COMPLETED"
+    client = TestClient(create_app(engine, operator_key=KEY))
+
+    def get(key: str, record: str, **params) -> dict:
+        answer = client.get("/api/v1/audit", params={"entity": "warehouse_shipments", "record": record, **params},
+                            headers={"Authorization": f"Bearer {key}"})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    assert get(other, "LUMINA|WH1|OB-1")["items"] == [] and get(other, "LUMINA|WH1|OB-1")["count"] == 0
+    assert [e["action"] for e in get(lumina, "LUMINA|WH1|OB-1")["items"]] == ["create"]
+    assert get(KEY, "LUMINA|WH1|OB-9")["items"] == [] and get(KEY, "LUMINA|WH1")["items"] == []
+    whole = get(KEY, "LUMINA|WH1|OB-2")
+    assert [e["action"] for e in whole["items"]] == ["update", "create"] and whole["count"] == 2
+    walked, cursor = [], None
+    for _ in range(4):
+        page = get(KEY, "LUMINA|WH1|OB-2", limit=1, **({"cursor": cursor} if cursor else {}))
+        walked += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert walked == whole["items"]
