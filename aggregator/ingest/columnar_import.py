@@ -151,19 +151,24 @@ class ColumnarReader:
         if self.check_groups is not None:  # what the kind's mapper checks over a record's rows
             self.check_groups(rows.values, starts)
         ok, texts, seen = rows.values.ok, rows.texts, run.seen
-        for number in range(len(starts) - 1):
-            start, end = starts[number], starts[number + 1]
+        spans: list[tuple[int, int]] | None = None  # this chunk's fast records, while no merge wrote them
+        for start, end in zip(starts, starts[1:]):
             key = keys[start]
             first_continued = continued and start == 0
             if (key is not None and end < count and end - start <= limit and not first_continued
                     and (ok[start] if end - start == 1 else
-                         all(ok[start:end]) and len(set(texts[start:end])) == end - start)
-                    and _key_hash(key) not in seen):  # the usual record: ``part``'s fast way, inline
-                seen.add(_key_hash(key))
-                if not self.fast or self.fast[-1][0] is not rows:  # (a merge may have written the ones before)
-                    self.fast.append((rows, []))
-                self.fast[-1][1].append((start, end))
-            elif key is None:
+                         all(ok[start:end]) and len(set(texts[start:end])) == end - start)):
+                digest = _key_hash(key)
+                if digest not in seen:  # the usual record: ``part``'s fast way, inline
+                    seen.add(digest)
+                    if spans is None:
+                        if not self.fast or self.fast[-1][0] is not rows:
+                            self.fast.append((rows, []))
+                        spans = self.fast[-1][1]
+                    spans.append((start, end))
+                    continue
+            spans = None  # (a merge may write the records gathered so far)
+            if key is None:
                 run.flush_group(None, [self.row(rows.columns, rows.lines, start)], rows.owners[start])
             elif end == count and not final:
                 parts = (end - start - 1) // limit

@@ -69,9 +69,10 @@ def _json_values(name: str, values: tuple) -> list[str]:
         if zones is not None and len(zones) <= 1:  # one fixed offset: equal is alike
             done = {v: "null" if v is None else encode_basestring(v.isoformat()) for v in set(values)}
             return [done[v] for v in values]
-        # equal instants at another offset write differently: keyed by offset
-        by_offset = {(v, None if v is None else v.utcoffset()): "null" if v is None else encode_basestring(v.isoformat())
-                     for v in set(values)}
-        return [by_offset[(v, None if v is None else v.utcoffset())] for v in values]
+        # equal instants at another offset write differently: keyed by offset (a set of the values alone
+        # would keep one of two equal instants at different offsets)
+        keyed = [(v, None if v is None else v.utcoffset()) for v in values]
+        by_offset = {k: "null" if k[0] is None else encode_basestring(k[0].isoformat()) for k in set(keyed)}
+        return [by_offset[k] for k in keyed]
     skip = len(encode_basestring(name)) + 3  # '{"name": '
     return [encode_columns({name: v})[skip:-1] for v in values]
