@@ -209,22 +209,24 @@ def _sync_window(engine: Engine, shop: ShopRow, stream: str, puller: StreamPulle
                  db_retry_seconds: float) -> datetime | None:
     """Write the window in batches; the last batch commits with the cursor. No transaction is open
     while the puller is fetching (the generator is suspended during each write). The cyclic garbage
-    collector waits while a batch is pulled, mapped and written (``gc_paused``: the batch's records
-    stay alive until written, and the collector would otherwise walk them, and everything else the
-    process holds, again and again); it runs again between batches."""
+    collector waits while a batch is written (``gc_paused``: tens of thousands of short-lived objects,
+    none in cycles, which it would otherwise walk again and again with everything else the process
+    holds) and while each record is mapped (the pullers: ``sync.marketplace``), never while the puller
+    waits on the platform: with many shops syncing at once in one process (``sync.pool``), a pause
+    held across their HTTP calls left the collector off most of the time."""
     pulled_records = iter(puller.pull(window))
     size = max(batch_size, 1)
     new_position = window.end if position is None else max(position, window.end)
     while True:
+        batch: list[Pulled] = []
+        for pulled in pulled_records:
+            if on_record:
+                on_record()
+            batch.append(pulled)
+            if len(batch) >= size:
+                break
+        last = len(batch) < size  # the window is exhausted: this batch commits with the cursor
         with gc_paused():
-            batch: list[Pulled] = []
-            for pulled in pulled_records:
-                if on_record:
-                    on_record()
-                batch.append(pulled)
-                if len(batch) >= size:
-                    break
-            last = len(batch) < size  # the window is exhausted: this batch commits with the cursor
             _commit_with_retry(engine, shop, stream, writer, batch_writer, batch, summary, lease,
                                new_position if last else None, db_retry_seconds)
         if last:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from aggregator.auth.shops import adapter_settings, credential_of, shop_context
 from aggregator.auth.token_store import DatabaseTokenProvider
 from aggregator.store.db import session_scope, statement_reads
+from aggregator.store.gc_pause import gc_paused
 from aggregator.settlement.writer import write_settlement_record, write_settlement_records
 from aggregator.store.marketplace_writer import write_order, write_orders
 from aggregator.store.returns_writer import write_return, write_returns
@@ -82,7 +83,8 @@ class OrderPuller:
 
     def pull(self, window: Window) -> Iterator[Pulled]:
         for raw in self.source.iter_orders(window.start, window.end):
-            result = self.adapter.map_order(raw, self.shop, self.settings)
+            with gc_paused():  # the collector waits while a record is mapped, not while pages are fetched
+                result = self.adapter.map_order(raw, self.shop, self.settings)
             yield Pulled(raw=raw, result=result, record_key=self.adapter.raw_order_key(raw))
 
     def request_ids(self) -> list[str]:
@@ -107,8 +109,9 @@ class ReturnPuller:
             yield self.pulled(raw)
 
     def pulled(self, raw: Any) -> Pulled:
-        return Pulled(raw=raw, result=self.adapter.map_return(raw, self.shop, self.settings),
-                      record_key=self.adapter.raw_return_key(raw))
+        with gc_paused():
+            result = self.adapter.map_return(raw, self.shop, self.settings)
+        return Pulled(raw=raw, result=result, record_key=self.adapter.raw_return_key(raw))
 
     def request_ids(self) -> list[str]:
         return list(self.source.request_ids())
@@ -130,7 +133,9 @@ class SettlementPuller:
     def pull(self, window: Window) -> Iterator[Pulled]:
         for raw in self.source.iter_settlements(window.start, window.end):
             key = self.adapter.raw_settlement_key(raw)
-            for result in self.adapter.map_settlement(raw, self.shop, self.settings):
+            with gc_paused():
+                results = self.adapter.map_settlement(raw, self.shop, self.settings)
+            for result in results:
                 record = result.record
                 line_key = f"{key}:{getattr(record, 'transaction_id', None) or 'statement'}" if record is not None else key
                 yield Pulled(raw=raw, result=result, record_key=line_key)

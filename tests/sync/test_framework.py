@@ -179,9 +179,10 @@ def test_batches_write_in_one_go_and_fall_back_to_find_the_culprit(engine, shop)
         assert (run.created, run.updated, run.failed, run.windows) == (3, 1, 1, 1)
 
 
-def test_the_collector_waits_while_a_batch_is_pulled_and_written(engine, shop) -> None:
+def test_the_collector_waits_while_a_batch_is_written_never_while_it_is_pulled(engine, shop) -> None:
     """Batches of exactly ``batch_size`` (the last one empty, committing the cursor): the cyclic garbage
-    collector is off while each batch is pulled and written and on again between batches and after."""
+    collector is off while each batch is written and on while the puller fetches (with many shops syncing
+    at once, a pause held across their HTTP calls kept it off most of the time), and on after."""
     import gc
 
     seen = []
@@ -202,8 +203,8 @@ def test_the_collector_waits_while_a_batch_is_pulled_and_written(engine, shop) -
                        since=START, until=START + timedelta(days=1), now=NOW)
     assert gc.isenabled()
     assert (summary.created, summary.windows, summary.status) == (4, 1, "succeeded")
-    assert seen == [("pull", False), ("pull", False), ("write", False, 2),
-                    ("pull", False), ("pull", False), ("write", False, 2)]
+    assert seen == [("pull", True), ("pull", True), ("write", False, 2),
+                    ("pull", True), ("pull", True), ("write", False, 2)]
     with session_scope(engine) as session:
         assert session.get(SyncRun, summary.run_id).cursor_after == START + timedelta(days=1)
 
@@ -222,3 +223,38 @@ def test_a_worker_whose_lease_was_taken_over_stops_without_writing(engine, shop)
         assert session.scalars(select(OrderRow)).all() == []
         cursor = session.scalars(select(SyncCursor)).one()
         assert cursor.position is None and session.scalars(select(JobLease.holder)).one() == "other-worker"
+
+
+def test_the_marketplace_pullers_map_each_record_with_the_collector_held_off_and_fetch_with_it_on() -> None:
+    """The orders, returns and settlements pullers: the page fetch (the source's generator) runs with the
+    collector on, each record's mapping with it off; it is on again after."""
+    import gc
+
+    from aggregator.sync.marketplace import OrderPuller, ReturnPuller, SettlementPuller
+
+    seen = []
+
+    class Source:
+        max_window = timedelta(days=1)
+
+        def fetched(self):
+            for n in range(2):
+                seen.append(("fetch", gc.isenabled()))
+                yield {"n": n}
+
+        iter_orders = iter_returns = iter_settlements = lambda self, start, end: self.fetched()
+
+    class Adapter:
+        def _map(self, raw, shop, settings):
+            seen.append(("map", gc.isenabled()))
+            return MappingResult(None)
+
+        map_order = map_return = _map
+        map_settlement = lambda self, raw, shop, settings: [self._map(raw, shop, settings)]  # noqa: E731
+        raw_order_key = raw_return_key = raw_settlement_key = lambda self, raw: str(raw["n"])
+
+    for kind in (OrderPuller, ReturnPuller, SettlementPuller):
+        seen.clear()
+        assert len(list(kind(Adapter(), None, None, Source()).pull(Window(START, NOW)))) == 2
+        assert seen == [("fetch", True), ("map", False)] * 2, kind
+    assert gc.isenabled()
