@@ -12,6 +12,9 @@ what the allocation says:
   the realized FX booked the way it is for every payout;
 * a day paid in part: ``PARTIALLY_PAID`` with the withdrawals so far, never settled; how much is paid
   and open is ``wallet_position`` (recomputed from the stored rows, the same allocation);
+* the wallet's own money in and out outside escrow (``wallet-…`` statements: adjustments, paid ads,
+  affiliate fees…, ``shopee.wallet_mapping``) is taken like a release day of one release at its time:
+  money in paid by withdrawals, money out netted;
 * a negative day (charged more than released) netted against positive days' money in the wallet:
   ``PAID`` once netted whole, at the netting that settled its last part, ``payout_id`` the days netted
   against (the positive days name it among what paid them);
@@ -41,7 +44,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from aggregator.settlement.exceptions import clear_finding, raise_finding
@@ -51,7 +54,9 @@ from aggregator.settlement.wallet_allocation import (
 from aggregator.store.models.settlement import StatementRow
 
 PLATFORM = "shopee"
-DAY_PREFIX, WITHDRAWAL_PREFIX = "escrow-", "withdrawal-"
+DAY_PREFIX, WITHDRAWAL_PREFIX, WALLET_PREFIX = "escrow-", "withdrawal-", "wallet-"
+#: what withdrawals pay and nettings settle: release days and the wallet's own money in and out
+CREDIT_PREFIXES = (DAY_PREFIX, WALLET_PREFIX)
 PAID, PARTIAL = "PAID", "PARTIALLY_PAID"
 
 
@@ -87,15 +92,15 @@ def _wallet_shops(session: Session, owner_id: str, since: datetime | None = None
     if since is not None and shops:
         shops &= set(session.scalars(select(StatementRow.shop_id).where(
             StatementRow.owner_id == owner_id, StatementRow.platform == PLATFORM, StatementRow.stored_at > since,
-            StatementRow.statement_id.like(WITHDRAWAL_PREFIX + "%") | StatementRow.statement_id.like(
-                DAY_PREFIX + "%"))))
+            or_(*(StatementRow.statement_id.like(p + "%") for p in (WITHDRAWAL_PREFIX, *CREDIT_PREFIXES))))))
     return sorted(shops)
 
 
-def _rows(session: Session, owner_id: str, shop_id: str, prefix: str) -> list[StatementRow]:
+def _rows(session: Session, owner_id: str, shop_id: str, *prefixes: str) -> list[StatementRow]:
     return list(session.scalars(select(StatementRow).where(
         StatementRow.owner_id == owner_id, StatementRow.platform == PLATFORM, StatementRow.shop_id == shop_id,
-        StatementRow.statement_id.like(prefix + "%")).order_by(StatementRow.issued_at, StatementRow.statement_id)))
+        or_(*(StatementRow.statement_id.like(p + "%") for p in prefixes)))
+        .order_by(StatementRow.issued_at, StatementRow.statement_id)))
 
 
 def release_times(row: StatementRow) -> tuple[tuple[datetime, Decimal], ...]:
@@ -123,7 +128,7 @@ def _position(shop_id: str, days: list[StatementRow], withdrawals: list[Statemen
 
 def wallet_position(session: Session, owner_id: str, shop_id: str) -> WalletPosition:
     """What the shop's withdrawals paid of each release day and what is open (nothing is written)."""
-    return _position(shop_id, _rows(session, owner_id, shop_id, DAY_PREFIX),
+    return _position(shop_id, _rows(session, owner_id, shop_id, *CREDIT_PREFIXES),
                      _rows(session, owner_id, shop_id, WITHDRAWAL_PREFIX))
 
 
@@ -144,7 +149,7 @@ def mark_paid_by_withdrawals(session: Session, owner_id: str, *, since: datetime
     only the shops with rows stored or changed since then (see the module's docstring); None: all."""
     changed = 0
     for shop_id in _wallet_shops(session, owner_id, since):
-        days = _rows(session, owner_id, shop_id, DAY_PREFIX)
+        days = _rows(session, owner_id, shop_id, *CREDIT_PREFIXES)
         withdrawals = _rows(session, owner_id, shop_id, WITHDRAWAL_PREFIX)
         position = _position(shop_id, days, withdrawals)
         for row in days:
@@ -162,7 +167,7 @@ def _apply(row: StatementRow, day: DayPosition) -> int:
         wanted = (PAID, day.paid_at, ",".join(day.paid_by)[:64])
     elif day.paid != 0:
         wanted = (PARTIAL, None, ",".join(day.paid_by)[:64])
-    elif row.payout_id and row.payout_id.startswith((WITHDRAWAL_PREFIX, DAY_PREFIX)):
+    elif row.payout_id and row.payout_id.startswith((WITHDRAWAL_PREFIX, *CREDIT_PREFIXES)):
         wanted = (None, None, None)  # what once said to pay it no longer does (a day stored late)
     else:
         return 0

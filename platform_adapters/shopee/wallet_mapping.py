@@ -30,11 +30,26 @@ as the magnitude, and a negative amount of money in (against either reading) is 
 * A withdrawal created, cancelled, or completed with another status pays nothing: no record.
 * A money-in ``ESCROW_VERIFIED_ADD`` (or a money-out ``ESCROW_VERIFIED_MINUS``) whose order's escrow
   release was read with it (``_release``, same amount) is that release, already stated in its release
-  day: no record. Any other money in, and money out that is no withdrawal (ads, adjustments…), is an
-  error naming the transaction and why, so the record is parked for a person: never absorbed silently.
+  day: no record.
+* The other documented types that move the balance (the schema's list: adjustments 401, 402, 404–407,
+  cost passing and taxes 408–410, paid ads 450/451, affiliate fees 455/456/460) are money the wallet
+  got or gave outside any escrow: each completed one is a statement of its own,
+  ``wallet-<create_time>-<digest>`` (``wallet_statement_id``: a digest of the transaction's own fields,
+  stable across reads), issued at its ``create_time``, ``declared_total`` = the signed amount (``money_flow``),
+  with one line in the category ``WALLET_TYPES`` gives it (its ``reason``/``description`` kept, an order it
+  names in the text only: it is not part of the order's escrow). The wallet's allocation takes it like a
+  release day: money in that withdrawals pay, money out netted against the money in
+  (``aggregator.settlement.wallet_allocation``).
+* Fast escrow (452, 458, 459) pays an order's escrow early, in one or two parts, and takes it back on a
+  return: the escrow release that follows would state the same money again, so it is parked with that
+  reason (``fast_escrow``) for a person, never booked twice. Any other money in or out (a type the schema
+  does not list, or an escrow release nothing explains) is an error naming the transaction and why, so
+  the record is parked: never absorbed silently.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -50,6 +65,35 @@ FLOWS = frozenset({"MONEY_IN", "MONEY_OUT"})
 #: the documented direction of the types this mapper acts on, when ``money_flow`` is not given
 DIRECTION = {ESCROW_IN: "MONEY_IN", ESCROW_OUT: "MONEY_OUT", CREATED: "MONEY_OUT", COMPLETED: "MONEY_OUT",
              CANCELLED: "MONEY_IN"}
+
+
+C = FeeCategory
+#: The documented balance-moving types outside escrow and withdrawals: (code, direction, category).
+WALLET_TYPES = {
+    "ADJUSTMENT_ADD": (401, "MONEY_IN", C.ADJUSTMENT), "ADJUSTMENT_MINUS": (402, "MONEY_OUT", C.ADJUSTMENT),
+    "FBS_ADJUSTMENT_ADD": (404, "MONEY_IN", C.ADJUSTMENT), "FBS_ADJUSTMENT_MINUS": (405, "MONEY_OUT", C.ADJUSTMENT),
+    "ADJUSTMENT_CENTER_ADD": (406, "MONEY_IN", C.ADJUSTMENT),
+    "ADJUSTMENT_CENTER_DEDUCT": (407, "MONEY_OUT", C.ADJUSTMENT),
+    "FSF_COST_PASSING_DEDUCT": (408, "MONEY_OUT", C.SHIPPING_CHARGED),
+    "PERCEPTION_VAT_TAX_DEDUCT": (409, "MONEY_OUT", C.TAX_WITHHELD),
+    "PERCEPTION_TURNOVER_TAX_DEDUCT": (410, "MONEY_OUT", C.TAX_WITHHELD),
+    "PAID_ADS_CHARGE": (450, "MONEY_OUT", C.MARKETING_FEE), "PAID_ADS_REFUND": (451, "MONEY_IN", C.MARKETING_FEE),
+    "AFFILIATE_ADS_SELLER_FEE": (455, "MONEY_OUT", C.MARKETING_FEE),
+    "AFFILIATE_ADS_SELLER_FEE_REFUND": (456, "MONEY_IN", C.MARKETING_FEE),
+    "AFFILIATE_FEE_DEDUCT": (460, "MONEY_OUT", C.MARKETING_FEE),
+}
+#: Fast escrow: an order's escrow paid early (and taken back on a return); parked, see the module.
+FAST_ESCROW = {"FAST_ESCROW_DISBURSE": 452, "FAST_ESCROW_DEDUCT": 458, "FAST_ESCROW_DISBURSE_REMAIN": 459}
+WALLET_PREFIX = "wallet-"
+DIRECTION.update({name: flow for name, (_, flow, _) in WALLET_TYPES.items()})
+
+
+def wallet_statement_id(body: Mapping, at: datetime) -> str:
+    """``wallet-<create_time>-<digest>``: the digest of the fields that make the transaction what it is."""
+    fields = [str(body.get(k) or "") for k in ("transaction_type", "amount", "money_flow", "order_sn", "refund_sn",
+                                                 "reason", "description", "transaction_id")]
+    digest = hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:16]
+    return f"{WALLET_PREFIX}{int(at.timestamp())}-{digest}"
 
 
 def withdrawal_statement_id(withdrawal_id: str) -> str:
@@ -114,10 +158,43 @@ def map_wallet_transaction(raw: Any, shop_id: str, currency: str | None) -> tupl
         return [], problems.items
     if status != "COMPLETED":
         return [], problems.items  # a transaction that did not happen (failed, pending, initial) moves nothing
+    if kind in WALLET_TYPES:
+        return _wallet_statement(body, kind, flow, shop_id, currency, at, size, problems)
+    if kind in FAST_ESCROW:
+        problems.add("fast_escrow", f"{kind} ({FAST_ESCROW[kind]}) {flow} {size.amount} {currency} of order "
+                     f"{body.get('order_sn') or '(none)'}: fast escrow pays an order's escrow before its release, "
+                     "which would state the same money again; not booked, for a person to settle",
+                     field="transaction_type", value=kind)
+        return [], problems.items
     code = "unmatched_money_in" if flow == "MONEY_IN" else "unexplained_money_out"
     problems.add(code, f"{kind or 'transaction without a type'} {flow} {size.amount} {currency}: "
                  "no escrow release or withdrawal explains it", field="transaction_type", value=kind)
     return [], problems.items
+
+
+def _wallet_statement(body: Mapping, kind: str, flow: str, shop_id: str, currency: str, at: datetime, size: Money,
+                      problems: Problems) -> tuple[list[Statement | SettlementLine], list]:
+    """A documented balance-moving transaction outside escrow: a statement of its own with one line."""
+    code, documented, category = WALLET_TYPES[kind]
+    if flow != documented:
+        problems.add("bad_value", f"{kind} ({code}) is documented as {documented}, not {flow}", field="money_flow",
+                     value=flow)
+        return [], problems.items
+    signed = size if flow == "MONEY_IN" else -size
+    sid = wallet_statement_id(body, at)
+    text = " ".join(str(body.get(k)).strip() for k in ("reason", "description") if str(body.get(k) or "").strip())
+    order = str(body.get("order_sn") or "").strip()
+    description = (f"{kind}: {text}" if text else kind) + (f" (order {order})" if order else "")
+    line = SettlementLine(platform=Platform.SHOPEE, shop_id=str(shop_id), statement_id=sid, transaction_id=f"{sid}:1",
+                          kind=category.value, amount=signed, occurred_at=at, order_id=None, raw_kind=kind,
+                          description=description[:500], updated_at=at)
+    breakdown = {"transaction_type": kind, "code": str(code), "money_flow": flow, "amount": str(signed.amount)}
+    for key in ("order_sn", "refund_sn", "reason", "current_balance"):
+        if body.get(key) not in (None, ""):
+            breakdown[key] = str(body.get(key))[:200]
+    statement = Statement(platform=Platform.SHOPEE, shop_id=str(shop_id), statement_id=sid, currency=currency,
+                          issued_at=at, declared_total=signed, updated_at=at, payout=signed, breakdown=breakdown)
+    return [statement, line], problems.items
 
 
 def _creation(created: Any, body: Mapping, completed: datetime, problems: Problems) -> datetime | None:

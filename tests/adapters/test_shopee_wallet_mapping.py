@@ -87,10 +87,15 @@ def test_unexplained_money_is_an_error_naming_the_transaction_and_why() -> None:
         ({"_wallet": money_in, "_release": None}, "unmatched_money_in", "no escrow release of this order"),
         ({"_wallet": money_in, "_release": {"order_sn": "261111ABCDEFGH", "payout_amount": "600.00"}},
          "unmatched_money_in", "escrow release paid 600.00 PHP"),
-        ({"_wallet": transaction(transaction_type="ADJUSTMENT_ADD", money_flow="MONEY_IN", amount="50", withdrawal_id=0)},
+        ({"_wallet": transaction(transaction_type="SELLER_LOAN_ADD", money_flow="MONEY_IN", amount="50", withdrawal_id=0)},
          "unmatched_money_in", "no escrow release or withdrawal explains it"),
-        ({"_wallet": transaction(transaction_type="PAID_ADS_CHARGE", amount="-30", withdrawal_id=0)},
-         "unexplained_money_out", "PAID_ADS_CHARGE MONEY_OUT 30"),
+        ({"_wallet": transaction(transaction_type="SOMETHING_NEW", amount="-30", withdrawal_id=0)},
+         "unexplained_money_out", "SOMETHING_NEW MONEY_OUT 30"),
+        ({"_wallet": transaction(transaction_type="FAST_ESCROW_DISBURSE", money_flow="MONEY_IN", amount="80",
+                                 withdrawal_id=0, order_sn="261111ABCDEFGH")},
+         "fast_escrow", "would state the same money again"),
+        ({"_wallet": transaction(transaction_type="PAID_ADS_CHARGE", money_flow="MONEY_IN", amount="30", withdrawal_id=0)},
+         "bad_value", "documented as MONEY_OUT"),
         ({"_wallet": transaction(transaction_type="ESCROW_VERIFIED_ADD", money_flow="MONEY_IN", amount="-5")},
          "bad_value", "negative for money in"),
         ({"_wallet": transaction(money_flow="SIDEWAYS")}, "bad_value", "neither MONEY_IN nor MONEY_OUT"),
@@ -125,3 +130,34 @@ def test_a_withdrawal_s_lines_explain_its_amount_exactly(cents: int, fee: int, s
     assert -sum(l.amount.amount for l in lines if l.kind == "PAYOUT") == statement.payout.amount == amount
     assert sum(l.amount.amount for l in lines if l.kind != "PAYOUT") == statement.declared_total.amount == -fee_amount
     assert all(isinstance(l.amount.amount, Decimal) and l.amount.amount <= 0 for l in lines)
+
+
+def test_every_documented_balance_move_outside_escrow_is_a_statement_of_its_own_line() -> None:
+    """Each type of the schema's list (401–410, 450/451, 455/456/460) is a ``wallet-…`` statement of its
+    signed amount with one line in its category, stable across reads; fast escrow (452/458/459) is parked."""
+    from platform_adapters.shopee.wallet_mapping import FAST_ESCROW, WALLET_TYPES
+
+    assert sorted(code for code, _, _ in WALLET_TYPES.values()) == [401, 402, 404, 405, 406, 407, 408, 409, 410,
+                                                                   450, 451, 455, 456, 460]
+    assert sorted(FAST_ESCROW.values()) == [452, 458, 459]
+    ids = set()
+    for kind, (_, flow, category) in WALLET_TYPES.items():
+        body = transaction(transaction_type=kind, money_flow=flow, amount=Decimal("-12.34") if flow == "MONEY_OUT"
+                           else Decimal("12.34"), withdrawal_id=0, transaction_fee=0, reason="ads of week 47",
+                           order_sn="261111ABCDEFGH" if kind.startswith("FSF") else "")
+        records, problems = map_wallet_transaction({"_wallet": body}, SHOP, "PHP")
+        assert problems == [], (kind, problems)
+        statement, line = records
+        signed = Decimal("12.34") if flow == "MONEY_IN" else Decimal("-12.34")
+        assert statement.statement_id.startswith(f"wallet-{AT}-") and len(statement.statement_id) <= 64
+        assert (statement.declared_total.amount, statement.issued_at) == (signed, datetime.fromtimestamp(AT, timezone.utc))
+        assert (line.kind, line.amount.amount, line.raw_kind, line.order_id) == (category.value, signed, kind, None)
+        assert "ads of week 47" in line.description and statement.payment_status is None
+        again, _ = map_wallet_transaction({"_wallet": dict(body, current_balance=Decimal("1.00"))}, SHOP, "PHP")
+        assert again[0].statement_id == statement.statement_id  # the same transaction read again
+        ids.add(statement.statement_id)
+    assert len(ids) == len(WALLET_TYPES)
+    # no money_flow given: the documented direction, and the unsigned amount signed by it
+    records, _ = map_wallet_transaction({"_wallet": {k: v for k, v in transaction(
+        transaction_type="PAID_ADS_CHARGE", amount="30", withdrawal_id=0).items() if k != "money_flow"}}, SHOP, "PHP")
+    assert records[0].declared_total.amount == Decimal("-30")

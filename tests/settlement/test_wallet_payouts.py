@@ -125,3 +125,41 @@ def test_a_negative_day_is_netted_and_both_sides_are_settled_in_the_books(engine
         cash = [l.amount for l in lines if l.line_type == "CASH_IN"]
         assert len(cash) == 2 and sum(cash) == 0  # what one side brings in, the other pays out
         assert book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1)).journal_lines == 0
+
+
+def test_the_wallets_own_money_in_and_out_is_paid_and_netted_like_release_days(engine) -> None:
+    """An ads charge (money out) and an adjustment (money in), as ``wallet_mapping`` stores them: the
+    withdrawal is explained by release − charge + adjustment to the cent, the charge is netted against the
+    release, the adjustment paid by the withdrawal, and every item settled in the books."""
+    from platform_adapters.shopee.wallet_mapping import map_wallet_transaction
+
+    def wallet(kind: str, flow: str, amount: str, at: datetime) -> list:
+        records, problems = map_wallet_transaction({"_wallet": {
+            "status": "COMPLETED", "transaction_type": kind, "money_flow": flow, "amount": amount,
+            "create_time": int(at.timestamp()), "reason": f"{kind} of week 43"}}, SHOP, "VND")
+        assert problems == []
+        return records
+
+    created = datetime(2026, 10, 21, 2, tzinfo=timezone.utc)
+    completed = created + timedelta(days=1)
+    charge = wallet("PAID_ADS_CHARGE", "MONEY_OUT", "-20000", datetime(2026, 10, 20, 5, tzinfo=timezone.utc))
+    refund = wallet("ADJUSTMENT_ADD", "MONEY_IN", "5000", datetime(2026, 10, 20, 6, tzinfo=timezone.utc))
+    with session_scope(engine) as session:
+        _owner_and_rates(session)
+        write_settlement_records(session, [*_day("2026-10-19", "A", "300000"), *charge, *refund,
+                                           *_withdrawal(1, completed, "285000", created=created)], "LOC")
+        session.flush()
+        reconcile_owner(session, "LOC", now=completed + timedelta(hours=1))
+        assert count_by_kind(session, Filters(kind="settlement", status="open")).get("withdrawal_exceeds_open") is None
+        position = wallet_position(session, "LOC", SHOP)
+        days = {k: (d.paid, d.open, d.paid_by) for k, d in position.days.items()}
+        assert days == {"escrow-2026-10-19": (Decimal("300000"), 0, [charge[0].statement_id, "withdrawal-1"]),
+                        charge[0].statement_id: (Decimal("-20000"), 0, ["escrow-2026-10-19"]),
+                        refund[0].statement_id: (Decimal("5000"), 0, ["withdrawal-1"])}
+        rows = {r.statement_id: r for r in session.scalars(select(StatementRow))}
+        assert all(rows[k].payment_status == "PAID" for k in days)
+        book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1))
+        items = {i.item_id.rsplit(":", 1)[-1]: i.settled_on for i in session.scalars(select(FxOpenItemRow))}
+        assert {k: items[k] for k in days} == {"escrow-2026-10-19": date(2026, 10, 22),
+                                               charge[0].statement_id: date(2026, 10, 20),
+                                               refund[0].statement_id: date(2026, 10, 22)}
