@@ -64,6 +64,7 @@ class TransportDocumentRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = created_at_column()
     stored_at: Mapped[datetime] = updated_at_column()
+    audit_batch_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # (``store/audit_batch``)
 
 
 class TransportDocumentLineRow(Base):
@@ -198,6 +199,7 @@ class CustomsEntryRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = created_at_column()
     stored_at: Mapped[datetime] = updated_at_column()
+    audit_batch_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # (``store/audit_batch``)
 
 
 class CustomsEntryLineRow(Base):

@@ -47,6 +47,7 @@ class WarehouseReceiptRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = created_at_column()
     stored_at: Mapped[datetime] = updated_at_column()
+    audit_batch_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # (``store/audit_batch``)
 
 
 class WarehouseReceiptLineRow(Base):

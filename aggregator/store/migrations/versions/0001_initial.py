@@ -72,6 +72,7 @@ def upgrade() -> None:
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('first_seen_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('audit_batch_id', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customs_entries')),
     sa.UniqueConstraint('owner_id', 'country', 'declaration_no', name=op.f('uq_customs_entries_owner_id_country_declaration_no'))
     )
@@ -658,6 +659,7 @@ def upgrade() -> None:
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('first_seen_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('audit_batch_id', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_transport_documents')),
     sa.UniqueConstraint('owner_id', 'doc_number', name=op.f('uq_transport_documents_owner_id_doc_number'))
     )
@@ -743,6 +745,7 @@ def upgrade() -> None:
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('first_seen_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('audit_batch_id', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_receipts')),
     sa.UniqueConstraint('owner_id', 'warehouse_code', 'asn_no', name=op.f('uq_warehouse_receipts_owner_id_warehouse_code_asn_no'))
     )
