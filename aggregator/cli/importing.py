@@ -25,7 +25,7 @@ PROGRESS_MIN_BYTES = 5 * 1024 * 1024
               help="Bundled profile name (see docs/formats.md) or path of a .toml/.json profile file.")
 @owner_option(help="Every row is this owner's. Default: each row's owner comes from the row (owner aliases, the "
                    "registered shop, the stored record it names); a row naming no known owner is rejected.")
-@click.option("--encoding", default=None, help="Override the profile's encoding: utf-8, utf-8-sig, gbk, gb18030.")
+@click.option("--encoding", default=None, help="Override the profile's encoding: utf-8, utf-8-sig, utf-16 (with its byte-order mark), gbk, gb18030.")
 @click.option("--timezone", "timezone_name", default=None,
               help="IANA zone for local date-times without an offset (e.g. Asia/Kuala_Lumpur).")
 @click.option("--report", "report_path", default=None, type=click.Path(dir_okay=False),

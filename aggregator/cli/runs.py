@@ -11,6 +11,7 @@ import click
 
 from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.output import format_option, render
+from aggregator.cli.shop_option import shop_filter_option
 
 
 @click.group(name="runs", help="Sync runs and scheduled job runs: list.")
@@ -32,7 +33,7 @@ def _when(moment) -> str:  # noqa: ANN001 - an aware datetime or None
 @click.option("--kind", type=click.Choice(["sync", "job"]), default="sync", show_default=True,
               help="sync: marketplace sync runs; job: executions of the scheduled jobs.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--shop", "shop_id", default=None, help="Only this shop id (sync runs).")
+@shop_filter_option(help="Only this shop id (sync runs); an unknown id is refused.")
 @click.option("--job", "job_name", default=None, help="Only this job (job runs), e.g. fx-ecb-daily.")
 @format_option()
 @pass_app

@@ -15,6 +15,7 @@ from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.platforms import PLATFORM
 from aggregator.cli.output import format_option, render
 from aggregator.cli.owner_option import owner_option
+from aggregator.cli.shop_option import shop_filter_option
 
 STATUSES = ("unsettled", "partially_settled", "settled", "over_paid", "under_paid", "settled_without_order",
             "refunded")
@@ -34,7 +35,7 @@ def statements() -> None:
 @statements.command(name="list", help="List an owner's statements: declared total, lines, difference, booking.")
 @required_owner
 @click.option("--platform", type=PLATFORM, default=None)
-@click.option("--shop", "shop_id", default=None)
+@shop_filter_option()
 @click.option("--check", type=click.Choice(["balanced", "mismatch"]), default=None)
 @click.option("--limit", type=click.IntRange(1, 100_000), default=500, show_default=True)
 @format_option()
@@ -112,7 +113,7 @@ def statements_show(app: AppContext, owner_id: str, ref: str, fmt: str) -> None:
 @required_owner
 @click.option("--status", type=click.Choice(STATUSES), default=None)
 @click.option("--platform", type=PLATFORM, default=None)
-@click.option("--shop", "shop_id", default=None)
+@shop_filter_option()
 @click.option("--limit", type=click.IntRange(1, 1_000_000), default=500, show_default=True)
 @format_option()
 @pass_app

@@ -45,6 +45,9 @@ def load_json(path: Path, encoding: str = "utf-8"):
     except json.JSONDecodeError as exc:
         raise TabularError(f"{path.name}:{exc.lineno}", f"not valid JSON: {exc.msg} (column {exc.colno})",
                            code="bad_json") from None
+    except RecursionError:  # arrays or objects nested thousands deep: no DCSA document is
+        raise TabularError(path.name, "not valid JSON for a DCSA document: nested too deeply (arrays or objects "
+                           "inside each other thousands of levels down)", code="bad_json") from None
 
 
 def _located(problems, filename: str):

@@ -267,6 +267,9 @@ class TabularRun:
 
     def end_chunk(self, progress: Callable[[int], None] | None) -> None:
         self.repeats.close()  # a run of repeats is reported with the chunk it ends in
+        for problem, cells in self.reader.take_problems():  # CSV rows that do not fit the header
+            self.summary.rows_read += 1
+            self.sink.add([problem], {_line_of(problem.location): cells})
         self.flush_batch()
         self.sink.flush(self.session)
         self.session.commit()

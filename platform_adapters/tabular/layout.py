@@ -10,6 +10,7 @@ SUPPORTED_ENCODINGS = {
     "utf8": "utf-8-sig",
     "utf-8-sig": "utf-8-sig",
     "utf-8-bom": "utf-8-sig",
+    "utf-16": "utf-16",  # with its byte-order mark (Excel's "Unicode Text")
     "gbk": "gb18030",
     "gb2312": "gb18030",
     "gb18030": "gb18030",
@@ -21,7 +22,7 @@ def codec_for(encoding: str) -> str:
     """The Python codec to use for a declared encoding name; ValueError for unsupported names."""
     key = encoding.strip().lower().replace("_", "-")
     if key not in SUPPORTED_ENCODINGS:
-        raise ValueError(f"unsupported encoding {encoding!r}; use one of utf-8, utf-8-sig, gbk, gb18030")
+        raise ValueError(f"unsupported encoding {encoding!r}; use one of utf-8, utf-8-sig, utf-16, gbk, gb18030")
     return SUPPORTED_ENCODINGS[key]
 
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self
 
+from platform_adapters.canonical.common import Problem
 from platform_adapters.tabular import plain_csv
 from platform_adapters.tabular.errors import TabularError
 from platform_adapters.tabular.header import build_header
@@ -72,6 +73,9 @@ def check_encoding(path: Path, encoding: str) -> None:
 def _encoding_hint(path: Path, encoding: str) -> str:
     with path.open("rb") as handle:
         sample = handle.read(_ENCODING_CHECK_BLOCK)
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and codec_for(encoding) != "utf-16":
+        return ("; the file is UTF-16 (it starts with a UTF-16 byte-order mark, as Excel's \"Unicode Text\" "
+                "does): pass --encoding utf-16, or save it as CSV UTF-8")
     for candidate in ("utf-8", "gbk"):
         if codec_for(candidate) == codec_for(encoding):
             continue
@@ -112,6 +116,7 @@ class TableReader:
         self._csv_reader: Any = None  # a CSV's csv.reader, read a chunk at a time past the header
         self._closers: list = []
         self.header: tuple[str, ...] = ()
+        self._broken: list[tuple[Problem, dict[str, str]]] = []  # CSV rows set aside (``take_problems``)
         self._open()
 
     # -- opening -----------------------------------------------------------------------------------
@@ -132,6 +137,8 @@ class TableReader:
             raise TabularError(self.path.name, f"no header row found at row {self.layout.header_row}", code="empty")
         self.header = build_header([cells for _, cells in header_rows], self.layout.header_joiner)
         self.header_line = header_rows[-1][0]
+        #: a CSV row needs cells up to the last named column; fewer means it was cut short
+        self._needed = max((i + 1 for i, name in enumerate(self.header) if name.strip()), default=0)
         self._rows = rows
 
     def _csv_rows(self) -> Iterator[tuple[int, tuple[str, ...]]]:
@@ -140,7 +147,8 @@ class TableReader:
             csv.field_size_limit(_CSV_FIELD_LIMIT)
         handle = self.path.open("r", encoding=codec_for(self.layout.encoding), newline="")
         self._closers.append(handle)
-        reader = csv.reader(handle, delimiter=self.layout.delimiter)
+        # strict: a quote never closed fails the file instead of swallowing every row after it
+        reader = csv.reader(handle, delimiter=self.layout.delimiter, strict=True)
         self._csv_reader = reader
         return self._csv_iter(reader)
 
@@ -151,8 +159,59 @@ class TableReader:
                 yield start, tuple(cells)
                 start = reader.line_num + 1
         except csv.Error as exc:
-            raise TabularError(f"{self.path.name}:{reader.line_num}", f"CSV syntax error: {exc}",
-                               code="csv_syntax") from None
+            raise self._syntax_error(exc, reader.line_num) from None
+
+    def _syntax_error(self, exc: csv.Error, line: int) -> TabularError:
+        """A CSV syntax error located at the line its row starts on (the file is read again to find it:
+        the csv module only knows where it stopped)."""
+        start = line
+        with self.path.open("r", encoding=codec_for(self.layout.encoding), newline="") as handle:
+            again = csv.reader(handle, delimiter=self.layout.delimiter, strict=True)
+            try:
+                while True:
+                    start = again.line_num + 1
+                    next(again)
+            except (csv.Error, StopIteration):
+                pass
+        text = str(exc)
+        if "unexpected end of data" in text:
+            reason = ("a quoted value opened in this row is never closed: the file ends inside it (a stray "
+                      "quote, or the file was cut short); the file is not imported")
+        elif "expected after" in text:
+            reason = (f"a quoted value is followed by more text before the next delimiter ({text}): quote the "
+                      "whole value, doubling the quotes inside it; the file is not imported")
+        else:
+            reason = f"CSV syntax error: {text}; the file is not imported"
+        return TabularError(f"{self.path.name}:{start}", reason, code="csv_syntax")
+
+    def take_problems(self) -> list[tuple[Problem, dict[str, str]]]:
+        """The rows set aside since the last call (cut short, or cells past the header), each with its
+        cells by header name: they are not among the rows handed out."""
+        taken, self._broken = self._broken, []
+        return taken
+
+    def _misshapen(self, lines: list[int], rows: list[list[str]]) -> list[int]:
+        """Positions of the CSV rows whose cells do not fit the header, noted in ``_broken``."""
+        width, needed = len(self.header), self._needed
+        bad = [i for i, row in enumerate(rows)
+               if len(row) < needed or (len(row) > width and any(map(str.strip, row[width:])))]
+        names = [name or f"column {i + 1}" for i, name in enumerate(self.header)]
+        for i in bad:
+            row = rows[i]
+            if len(row) < needed:
+                code = "short_row"
+                reason = (f"the row has {len(row)} cells where the header has {needed}: cut short (the end of "
+                          "a file cut off, or a line break inside an unquoted value); the row is not stored")
+            else:
+                code = "extra_cells"
+                extra = ", ".join(repr(cell) for cell in row[width:] if cell.strip())
+                reason = (f"the row has {len(row)} cells where the header has {width}; past the header: "
+                          f"{extra[:200]} (an unquoted delimiter inside a value shifts the columns after it); "
+                          "the row is not stored")
+            cells = {names[j] if j < width else f"column {j + 1}": cell for j, cell in enumerate(row)}
+            self._broken.append((Problem(code, reason, value=self.layout.delimiter.join(row)[:200],
+                                         location=f"{self.path.name}:{lines[i]}"), cells))
+        return bad
 
     def _xlsx_rows(self) -> Iterator[tuple[int, tuple[str, ...]]]:
         from zipfile import BadZipFile
@@ -212,7 +271,8 @@ class TableReader:
         assert self._rows is not None
         if self._csv_reader is not None and codec_for(self.layout.encoding) == "utf-8-sig":
             data = plain_csv.plain_data(self.path, self.header_line, self.layout.delimiter)
-            if data is not None:
+            # rows as wide as the header only: other widths are checked row by row (``_misshapen``)
+            if data is not None and data.width in (0, len(self.header)):
                 self.close()
                 for lines, columns in plain_csv.column_chunks(self.path, data, self.header_line + 1,
                                                               self.layout.delimiter, self.chunk_rows):
@@ -236,6 +296,12 @@ class TableReader:
                 starts = [start, *(end + 1 for end in ends[:-1])]
                 start = ends[-1] + 1
                 kept = list(map(str.strip, map("".join, rows)))  # a row of blank cells is skipped
+                if len(set(map(len, rows))) != 1 or len(rows[0]) != len(self.header):  # any misshapen?
+                    fits = [bool(text) for text in kept]
+                    kept_at = [i for i, text in enumerate(kept) if text]
+                    for i in self._misshapen([starts[i] for i in kept_at], [rows[i] for i in kept_at]):
+                        fits[kept_at[i]] = False
+                    kept = fits
                 if all(kept):
                     lines.extend(starts)
                     cells.extend(map(tuple, rows))
@@ -248,8 +314,7 @@ class TableReader:
             if lines:
                 yield lines, cells
         except csv.Error as exc:
-            raise TabularError(f"{self.path.name}:{reader.line_num}", f"CSV syntax error: {exc}",
-                               code="csv_syntax") from None
+            raise self._syntax_error(exc, reader.line_num) from None
         finally:
             self.close()
 

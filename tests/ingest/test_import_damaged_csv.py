@@ -1,0 +1,91 @@
+"""Damaged CSV files as a user meets them: cut short, a stray quote, an unquoted delimiter, UTF-16.
+
+Each is refused with where and why; no row is silently merged into another, cut or shifted, and the
+sound rows of the file are stored (both the columnar and the per-row path).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from aggregator.ingest import import_file
+from aggregator.store.db import session_factory
+from aggregator.store.models.logistics import ImportRejectRow
+from aggregator.store.models.warehouse import WarehouseShipmentLineRow
+
+SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "samples" / "warehouse_outbound.csv"
+
+
+def sample_lines() -> list[str]:
+    return SAMPLE.read_text(encoding="utf-8").splitlines()
+
+
+def stored_lines(engine) -> int:
+    with session_factory(engine)() as s:
+        return s.execute(select(func.count()).select_from(WarehouseShipmentLineRow)).scalar_one()
+
+
+def rejects(engine) -> list[tuple[int, str, str]]:
+    with session_factory(engine)() as s:
+        rows = s.execute(select(ImportRejectRow).where(ImportRejectRow.severity == "error")
+                         .order_by(ImportRejectRow.line)).scalars().all()
+        return [(r.line, r.code, r.reason) for r in rows]
+
+
+def write(tmp_path: Path, name: str, lines: list[str], encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_a_quote_never_closed_fails_the_file_instead_of_swallowing_the_rows_after_it(engine, tmp_path, bulk):
+    lines = sample_lines()
+    broken = lines[2].replace(",order split", ',"order split', 1)  # line 3 opens a quote it never closes
+    assert broken != lines[2]
+    path = write(tmp_path, "open_quote.csv", [*lines[:2], broken, *lines[3:]])
+    summary = import_file(engine, "outbound", path, owner_id="LUMINA", bulk=bulk)
+    assert summary.status == "FAILED"
+    assert "open_quote.csv:3" in summary.error and "never closed" in summary.error
+    assert stored_lines(engine) == 0
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_a_file_cut_short_rejects_its_last_row_naming_the_cells(engine, tmp_path, bulk):
+    lines = sample_lines()
+    last = lines[-1]
+    cut = last[: last.index(",MYPKG-WH01")]  # cut after the lot: quantities and keys present, the rest gone
+    path = write(tmp_path, "cut.csv", [*lines[:-1], cut])
+    summary = import_file(engine, "outbound", path, owner_id="LUMINA", bulk=bulk)
+    assert summary.status == "COMPLETED_WITH_REJECTS"
+    assert summary.rows_read == len(lines) - 1 and summary.rows_rejected == 1
+    ((line, code, reason),) = rejects(engine)
+    assert (line, code) == (len(lines), "short_row")
+    assert "11 cells where the header has 20" in reason
+    assert stored_lines(engine) == len(lines) - 2
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_an_unquoted_delimiter_shifting_the_columns_rejects_the_row(engine, tmp_path, bulk):
+    lines = sample_lines()
+    shifted = lines[2].replace("order split into 2 packages", "order split, 2 packages")
+    trailing = lines[3] + ","  # an empty cell past the header loses nothing: kept
+    path = write(tmp_path, "shifted.csv", [lines[0], lines[1], shifted, trailing, *lines[4:]])
+    summary = import_file(engine, "outbound", path, owner_id="LUMINA", bulk=bulk)
+    assert summary.rows_rejected == 1
+    ((line, code, reason),) = rejects(engine)
+    assert (line, code) == (3, "extra_cells")
+    assert "21 cells where the header has 20" in reason and "' 2 packages (split_order)'" in reason
+    assert stored_lines(engine) == len(lines) - 2
+
+
+def test_a_utf16_file_is_named_as_such_and_imports_when_declared(engine, tmp_path):
+    lines = sample_lines()
+    path = write(tmp_path, "unicode_text.csv", lines, encoding="utf-16")  # with its byte-order mark
+    summary = import_file(engine, "outbound", path, owner_id="LUMINA")
+    assert summary.status == "FAILED"
+    assert "UTF-16" in summary.error and "--encoding utf-16" in summary.error
+    again = import_file(engine, "outbound", path, owner_id="LUMINA", encoding="utf-16")
+    assert again.status == "COMPLETED" and stored_lines(engine) == len(lines) - 1
