@@ -54,7 +54,8 @@ def create_key(session: Session, *, role: str | Role, owner_id: str | None = Non
     """A new key; returns its row and the key itself (shown once, never stored)."""
     role = role if isinstance(role, Role) else _role(role)
     if role in OWNER_BOUND and not owner_id:
-        raise KeyError_(f"a {role.value} key must be bound to an owner (--owner)")
+        raise KeyError_(f"{'an' if role.value[0] in 'aeiou' else 'a'} {role.value} key must be bound to an "
+                        "owner (--owner)")
     if owner_id is not None:
         owner_id = require_owner(session, owner_id).owner_id
     if not timedelta(minutes=1) <= lifetime <= MAX_LIFETIME:

@@ -98,4 +98,4 @@ def test_cli_creates_lists_and_revokes(sqlite_engine, tmp_path) -> None:
     again = runner.invoke(cli, ["--database-url", url, "keys", "revoke", str(mine["id"])])
     assert again.exit_code != 0 and "already revoked" in again.output
     unbound = runner.invoke(cli, ["--database-url", url, "keys", "create", "--role", "owner-viewer"])
-    assert unbound.exit_code != 0 and "must be bound to an owner" in unbound.output
+    assert unbound.exit_code != 0 and "an owner-viewer key must be bound to an owner" in unbound.output
