@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.events.outbox import emit, emit_many
-from aggregator.owners.key_form import OwnerOfKey
 from aggregator.store.audit_json import json_objects
 from aggregator.store.jsonutil import encode_columns
 from aggregator.store.models.exceptions import ExceptionItem
@@ -82,27 +81,18 @@ def exception_changes(session: Session, items: Iterable[ExceptionItem | Mapping[
     emit_many(session, events)
 
 
-def links_added(session: Session, links: Sequence[dict[str, Any]], owner_of: OwnerOfKey) -> int:
-    """``link.added`` for each link a matching run stored that the previous run had not (data serialised once,
-    stored in one statement, ``store.prepared_insert.insert_rows``: a full match emits one per link)."""
-    return emit_many(session, [{
-        "owner_id": owner_of(link["owner_id"]), "topic": "link.added",
-        "key": f"{link['step']}|{link['left_key']}|{link['right_key']}",
-        "data": encode_columns({"step": link["step"], "left_key": link["left_key"], "right_key": link["right_key"],
-                                "qty": link["qty"], "method": link["method"], "confidence": link["confidence"]})}
-        for link in links], prepared=True)
-
-
-def title_events(session: Session, events: Sequence[dict[str, Any]], owner_of: OwnerOfKey, *,
-                 retracted: Sequence[dict[str, Any]] = ()) -> int:
-    """``title.event`` for each title event appended to the ledger (``action`` added) or no longer
-    supported by the data (``action`` retracted). Data serialised once, stored in one statement (``insert_rows``)."""
-    fields = ("subject_kind", "subject_key", "qty", "kind", "effective_at", "title_holder", "risk_bearer",
-              "custodian", "title_state", "location_state", "basis", "confidence")
-    out = []
-    for action, rows in (("added", events), ("retracted", retracted)):
-        for event in rows:
-            out.append({"owner_id": owner_of(event["owner_id"]), "topic": "title.event", "key": event["event_id"],
-                        "data": encode_columns({"event_id": event["event_id"], "action": action,
-                                                **{f: event[f] for f in fields if f in event}})})
-    return emit_many(session, out, prepared=True)
+def partition_changes(session: Session, owner_id: str | None, partition: str, *, links: tuple[int, int, int] | None = None,
+                      title: tuple[int, int] | None = None) -> int:
+    """What a matching run changed in one partition, one event per kind of change (not one per link or
+    title event: a full match stores millions): ``links.changed`` with the links (added, removed, stored now)
+    when some were added or removed, ``title.changed`` with the title events (added, retracted) when some
+    were. The key is the partition (``shop|OWNER|PLATFORM|SHOP``, ``wh|OWNER|WAREHOUSE``, ``doc|OWNER`` or
+    ``transit|OWNER``, codes as matching normalises them); a client reads what changed from the API."""
+    events = []
+    if links is not None and (links[0] or links[1]):
+        events.append({"owner_id": owner_id, "topic": "links.changed", "key": partition, "data": {
+            "partition": partition, "added": links[0], "removed": links[1], "links": links[2]}})
+    if title is not None and (title[0] or title[1]):
+        events.append({"owner_id": owner_id, "topic": "title.changed", "key": partition, "data": {
+            "partition": partition, "added": title[0], "retracted": title[1]}})
+    return emit_many(session, events)

@@ -13,7 +13,8 @@ Topics and their ``key``:
 * ``order.created`` / ``order.status_changed`` — ``platform|shop_id|order_id``
 * ``run.finished`` — the sync run id
 * ``exception.opened`` / ``exception.resolved`` — the exception's id
-* ``link.added`` — ``step|left_key|right_key``; ``title.event`` — the title event id
+* ``links.changed`` / ``title.changed`` — the matching partition whose links or title events a run changed
+  (one event per partition and run, with counts: ``emitters.partition_changes``)
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from aggregator.store.prepared_insert import insert_rows
 
 CHANNEL = "aggregator_outbox"
 TOPICS = ("order.created", "order.status_changed", "run.finished", "exception.opened", "exception.resolved",
-          "link.added", "title.event")
+          "links.changed", "title.changed")
 _NOTIFIED = "aggregator_outbox_notified"
 _INSERT = OutboxEventRow.__table__.insert()
 

@@ -55,7 +55,7 @@ from aggregator.store.models.matching import (
     TitleEventRow,
 )
 from aggregator.store.models.tenancy import OwnerRow
-from aggregator.store.prepared_insert import insert_rows
+from aggregator.store.prepared_insert import insert_rows, insert_tuples
 from aggregator.tenancy import require_owner
 from matching.engine import MatchResult, MatchSettings, Prepared, match_prepared
 from matching.exceptions import EXCEPTION_COLUMNS
@@ -371,26 +371,33 @@ def _replace(session: Session, model, partition: str, rows: list[dict]) -> None:
 
 def _store_links(session: Session, owner_of: OwnerOfKey, partitions: set[str], links: pd.DataFrame,
                  p: Prepared) -> set[str]:
-    """Replace the partitions' links (order links carry the buyer country); emit the new ones. Returns the
+    """Replace the partitions' links (order links carry the buyer country; typed tuples, one prepared insert);
+    tell each partition's changes (``emitters.partition_changes``). Returns the
     warehouse partitions whose outbound lines' order links (or their countries) changed, or whose outbound
     lines serve an order line with returned units or hold a write-off (their write-offs are read with the
     allocations' title)."""
     m = MatchLinkRow
     before = []
     for chunk in _chunks(sorted(partitions)):
-        before += session.execute(select(m.step, m.left_key, m.right_key, m.country).where(m.partition.in_(chunk))).all()
+        before += session.execute(select(m.partition, m.step, m.left_key, m.right_key, m.country)
+                                  .where(m.partition.in_(chunk))).all()
         session.execute(delete(m).where(m.partition.in_(chunk)))
-    rows = links[LINK_COLUMNS].astype(object).where(links[LINK_COLUMNS].notna(), None).to_dict("records")
-    country = p.orders.drop_duplicates("key").set_index("key")["country"]
-    for row in rows:
-        value = country.get(row["left_key"]) if row["step"] == "order_shipment" else None
-        row["country"] = None if value is None or value is pd.NA else str(value)
-    insert_rows(session, m.__table__, rows)
-    known = {(s, left, right) for s, left, right, _ in before}
-    emitters.links_added(session, [r for r in rows if (r["step"], r["left_key"], r["right_key"]) not in known],
-                         owner_of)
-    old = {(left, right, c) for s, left, right, c in before if s == "order_shipment"}
-    new = {(r["left_key"], r["right_key"], r["country"]) for r in rows if r["step"] == "order_shipment"}
+    columns = [*LINK_COLUMNS, "country"]
+    order_link = (links["step"] == "order_shipment").fillna(False).to_numpy(dtype=bool)
+    countries = p.orders.drop_duplicates("key").set_index("key")["country"]
+    country = links["left_key"].map(countries).astype(object).where(order_link, None)
+    cells = [_python_values(links[c]) for c in LINK_COLUMNS] + [_python_values(country)]
+    rows = list(zip(*cells))
+    insert_tuples(session, m.__table__, columns, rows)
+    step_at, left_at, right_at, partition_at, country_at = (columns.index(c) for c in (
+        "step", "left_key", "right_key", "partition", "country"))
+    known = {(s, left, right) for _, s, left, right, _ in before}
+    now_keys = {(r[step_at], r[left_at], r[right_at]) for r in rows} if known else set()
+    _tell_link_changes(session, owner_of, partitions, links, before, known, now_keys,
+                       [r[partition_at] for r in rows if (r[step_at], r[left_at], r[right_at]) not in known]
+                       if known else list(links["partition"]))
+    old = {(left, right, c) for _, s, left, right, c in before if s == "order_shipment"}
+    new = {(r[left_at], r[right_at], r[country_at]) for r, is_order in zip(rows, order_link) if is_order}
     # an order line with returned units may have had some written off (or no longer): its allocations' title
     returned = set(p.orders.loc[p.orders["returned_qty"] > 0, "key"]) if "returned_qty" in p.orders else set()
     pending = {_wh_partition(right) for _, right, _ in old ^ new} | {
@@ -399,6 +406,25 @@ def _store_links(session: Session, owner_of: OwnerOfKey, partitions: set[str], l
     # received, its lines replaced) keeps a write-off that only a new derivation retracts
     return pending | _written_off_partitions(
         session, {right for _, right, _ in old | new if _wh_partition(right) not in pending})
+
+
+def _python_values(column: pd.Series) -> list:
+    """A frame's column as Python values for the driver (missing values None)."""
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
+def _tell_link_changes(session: Session, owner_of: OwnerOfKey, partitions: set[str], links: pd.DataFrame,
+                       before: list, known: set, now_keys: set, added_in: list[str]) -> None:
+    """One ``links.changed`` event per partition whose links changed: (added, removed, stored now)."""
+    added = pd.Series(added_in, dtype=object).value_counts().to_dict()
+    removed: dict[str, int] = {}
+    for partition, s, left, right, _ in before:
+        if (s, left, right) not in now_keys:
+            removed[partition] = removed.get(partition, 0) + 1
+    total = links["partition"].value_counts().to_dict()
+    for partition in sorted(partitions):
+        emitters.partition_changes(session, owner_of(partition.split("|")[1]), partition, links=(
+            int(added.get(partition, 0)), removed.get(partition, 0), int(total.get(partition, 0))))
 
 
 def _wh_partition(shipment_key: str) -> str:

@@ -7,7 +7,7 @@ subject whose hash is unchanged is left alone; one with a new hash is derived ag
 stored yet are appended (by event id), its stored events no longer derived are marked retracted, a
 retracted one derived again is un-marked; a subject gone from the partition has its events retracted.
 The lots' unit values of the partition are replaced. Outbox events go out for what was added and
-retracted. An allocation's order side (its ``order_shipment`` links live in the shops' partitions) is read
+retracted (``emitters.partition_changes``: one event per partition with the counts). An allocation's order side (its ``order_shipment`` links live in the shops' partitions) is read
 by one indexed join: the buyer country, and the units of its order line written off (returned goods the
 marketplace's warehouse disposed of: the owner's scrapped return lines).
 """
@@ -26,7 +26,7 @@ from aggregator.matching_service.loader import _returned_units  # one copy of th
 from aggregator.owners.key_form import OwnerOfKey
 from aggregator.store.models.matching import LotValueRow, MatchLinkRow, TitleEventRow, TitleSubjectRow
 from aggregator.store.models.returns import ReturnLineRow, ReturnRow
-from aggregator.store.prepared_insert import insert_rows
+from aggregator.store.prepared_insert import insert_tuples
 from matching.engine import Prepared
 from matching.frames import prepare
 from matching.title.derive import (
@@ -121,14 +121,14 @@ def store_partition_title(session: Session, owner_of: OwnerOfKey, partition: str
     events = subject_events(lots[lots["left_key"].isin(redo)] if not lots.empty else lots,
                             allocations[(allocations["left_key"] + ">" + allocations["right_key"]).isin(redo)]
                             if not allocations.empty else allocations, book, chains)
-    counts = _reconcile(session, owner_of, events, redo | gone, now)
+    counts = _reconcile(session, events, redo | gone, now)
     owner = partition.split("|")[1]
+    emitters.partition_changes(session, owner_of(owner), partition, title=(counts.added, counts.retracted))
     _replace_subjects(session, owner, partition, redo | gone, {k: current[k] for k in redo})
     session.execute(delete(LotValueRow).where(LotValueRow.partition == partition))
     values = lot_unit_values(p, links)
-    insert_rows(session, LotValueRow.__table__, [
-        {"owner_id": k.split("|")[0], "partition": partition, "lot_key": k, "unit_value": v, "currency": c,
-         "basis": b} for k, (v, c, b) in sorted(values.items())])
+    insert_tuples(session, LotValueRow.__table__, ["owner_id", "partition", "lot_key", "unit_value", "currency", "basis"],
+                  [(k.split("|")[0], partition, k, v, c, b) for k, (v, c, b) in sorted(values.items())])
     counts.subjects = len(redo)
     return counts
 
@@ -148,7 +148,8 @@ def store_transit_title(session: Session, owner_of: OwnerOfKey, owner_id: str, o
         stored = {k for chunk in _chunks(wanted) for k in session.scalars(
             stored_q.where(TitleSubjectRow.subject_key.in_(chunk)))}
     touched = current | stored
-    counts = _reconcile(session, owner_of, events, touched, now)
+    counts = _reconcile(session, events, touched, now)
+    emitters.partition_changes(session, owner_of(owner_key), partition, title=(counts.added, counts.retracted))
     _replace_subjects(session, owner_key, partition, touched, {k: "" for k in current})
     counts.subjects = len(touched)
     return counts
@@ -157,30 +158,26 @@ def store_transit_title(session: Session, owner_of: OwnerOfKey, owner_id: str, o
 def _replace_subjects(session: Session, owner: str, partition: str, touched: set[str], hashes: dict[str, str]) -> None:
     for chunk in _chunks(sorted(touched)):
         session.execute(delete(TitleSubjectRow).where(TitleSubjectRow.subject_key.in_(chunk)))
-    insert_rows(session, TitleSubjectRow.__table__, [
-        {"owner_id": owner, "partition": partition, "subject_key": k, "input_hash": h} for k, h in sorted(hashes.items())])
+    insert_tuples(session, TitleSubjectRow.__table__, ["owner_id", "partition", "subject_key", "input_hash"],
+                  [(owner, partition, k, h) for k, h in sorted(hashes.items())])
 
 
-def _reconcile(session: Session, owner_of: OwnerOfKey, events: list[TitleEvent], subjects: set[str],
-               now: datetime) -> TitleCounts:
-    """Store ``events`` (all the events of ``subjects`` now): append new ids, retract stored ones not
-    derived any more, un-retract ones derived again; emit the outbox events."""
+def _reconcile(session: Session, events: list[TitleEvent], subjects: set[str], now: datetime) -> TitleCounts:
+    """Store ``events`` (all the events of ``subjects`` now): append new ids (typed tuples, one prepared
+    insert), retract stored ones not derived any more, un-retract ones derived again."""
     rows = ledger_rows(events)
     t = TitleEventRow
-    stored: dict[str, tuple] = {}
+    stored: dict[str, object] = {}
     # an allocation's write-off is a subject of its own, derived (and gone) with the allocation
     subjects = subjects | {write_off_key(k) for k in subjects if ">" in k}
     for chunk in _chunks(sorted(subjects)):
-        stored.update({e: (r, o, k) for e, r, o, k in session.execute(
-            select(t.event_id, t.retracted_at, t.owner_id, t.subject_key).where(t.subject_key.in_(chunk)))})
+        stored.update(session.execute(select(t.event_id, t.retracted_at).where(t.subject_key.in_(chunk))).all())
     current = {row[0] for row in rows}
-    new = [dict(zip(_EVENT_COLUMNS, row)) for row in rows if row[0] not in stored]
-    insert_rows(session, t.__table__, new)
-    back = [e for e, (retracted, _, _) in stored.items() if e in current and retracted is not None]
-    gone = [e for e, (retracted, _, _) in stored.items() if e not in current and retracted is None]
+    new = [row for row in rows if row[0] not in stored] if stored else rows
+    insert_tuples(session, t.__table__, _EVENT_COLUMNS, new)
+    back = [e for e, retracted in stored.items() if e in current and retracted is not None]
+    gone = [e for e, retracted in stored.items() if e not in current and retracted is None]
     for ids, value in ((back, None), (gone, now)):
         for chunk in _chunks(ids):
             session.execute(update(t).where(t.event_id.in_(chunk)).values(retracted_at=value))
-    retracted = [{"event_id": e, "owner_id": stored[e][1], "subject_key": stored[e][2]} for e in gone]
-    emitters.title_events(session, new, owner_of, retracted=retracted)
-    return TitleCounts(added=len(new), retracted=len(retracted))
+    return TitleCounts(added=len(new), retracted=len(gone))

@@ -1,7 +1,8 @@
-"""A matching run tells live clients what it changed, in its own transaction: ``link.added`` for each link
-the previous run did not have, ``title.event`` for each title event appended (or retracted),
-``exception.opened`` / ``exception.resolved`` for matching exceptions. A run that changes nothing tells
-nothing. Delivered events are pruned by age, never the latest (positions go on from it)."""
+"""A matching run tells live clients what it changed, in its own transaction: ``links.changed`` for each
+partition whose links changed (added, removed, stored now), ``title.changed`` for each partition whose title
+events were appended or retracted, ``exception.opened`` / ``exception.resolved`` for matching exceptions.
+A run that changes nothing tells nothing. Delivered events are pruned by age, never the latest (positions
+go on from it)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -41,10 +42,17 @@ def test_a_matching_run_emits_its_links_title_events_and_exceptions(engine, tmp_
         links = session.scalar(select(func.count()).select_from(MatchLinkRow))
         title = session.scalar(select(func.count()).select_from(TitleEventRow))
         opened = session.scalar(select(func.count()).select_from(ExceptionItem).where(ExceptionItem.queue == "match"))
-    assert (counts["link.added"], counts["title.event"], counts["exception.opened"]) == (links, title, opened)
+        per_partition = dict(session.execute(select(MatchLinkRow.partition, func.count()).group_by(
+            MatchLinkRow.partition)).all())
+    told = {r.key: r.data for r in rows if r.topic == "links.changed"}
+    assert counts["links.changed"] == len(told) == len(per_partition)  # one per partition, not one per link
+    assert {k: (d["added"], d["removed"], d["links"]) for k, d in told.items()} == {
+        k: (n, 0, n) for k, n in per_partition.items()}
+    assert all(r.data["partition"] == r.key for r in rows if r.topic in ("links.changed", "title.changed"))
+    titled = [r.data for r in rows if r.topic == "title.changed"]
+    assert sum(d["added"] for d in titled) == title and counts["title.changed"] == len(titled) < title
+    assert counts["exception.opened"] == opened
     assert {r.owner_id for r in rows} == {"LUMINA-HK"}
-    link = next(r for r in rows if r.topic == "link.added")
-    assert link.key == f"{link.data['step']}|{link.data['left_key']}|{link.data['right_key']}"
     last = rows[-1].position
 
     assert cli_run(engine, tmp_path, "match", "--policy", POLICY).exit_code == 0  # nothing changed
@@ -60,7 +68,8 @@ def test_a_matching_run_emits_its_links_title_events_and_exceptions(engine, tmp_
     opened = [r for r in rows if r.topic == "exception.opened"]
     assert sorted(r.data["kind"] for r in opened) == ["order_without_shipment", "shipment_without_order"]
     assert {r.data["queue"] for r in opened} == {"match"}
-    assert any(r.data["action"] == "retracted" for r in rows if r.topic == "title.event")
+    assert any(r.data["retracted"] > 0 for r in rows if r.topic == "title.changed")
+    assert any(r.data["removed"] > 0 for r in rows if r.topic == "links.changed")
     last = rows[-1].position
     exception_id = next(r.data["id"] for r in opened if r.data["kind"] == "shipment_without_order")
     target = "LAZADA|LAZADA-MY-100987|8812345679999|8812345679901"
@@ -72,7 +81,9 @@ def test_a_matching_run_emits_its_links_title_events_and_exceptions(engine, tmp_
     resolved = {r.key: r.data["status"] for r in rows if r.topic == "exception.resolved"}
     assert resolved[str(exception_id)] == "resolved"  # by the manual link, when it was recorded
     assert "gone" in resolved.values()  # the order's own exception: the link gave it its shipment
-    assert any(r.topic == "link.added" and r.data["method"] == "manual" for r in rows)
+    # the manual link counts in its order's shop partition
+    assert any(r.topic == "links.changed" and r.key == "shop|LUMINA-HK|LAZADA|LAZADA-MY-100987"
+               and r.data["added"] >= 1 for r in rows)
 
 
 def test_prune_keeps_recent_waiting_and_the_latest_event(engine) -> None:

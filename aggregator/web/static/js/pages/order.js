@@ -1,6 +1,6 @@
 // One order: its summary, its chain drawn as a picture (chain.js), its lines and packages, and its
 // timeline. It re-reads itself (an ETag'd GET, so unchanged answers cost a 304) when a live event
-// names it: a status change, a new link or a title event.
+// names it (a status change), or when a matching run changed links or title events.
 import { ApiError, api } from "../api.js";
 import { fill, h, link, money, pill, table, time } from "../dom.js";
 import { code, t } from "../i18n.js";
@@ -85,8 +85,12 @@ async function renderOrder(view, { platform, shop, order }, query, current) {
   await load();
   const mine = (event) => event.key === key || (event.data && event.data.order_key === key);
   const reload = (event) => { if (mine(event)) load(); };
-  const offs = [on("order.status_changed", reload), on("link.added", () => load()), on("title.event", () => load())];
-  return () => offs.forEach((off) => off());
+  // a matching run tells per partition what it changed (links.changed, title.changed): read the order again,
+  // once for a burst of them
+  let timer;
+  const later = () => { clearTimeout(timer); timer = setTimeout(load, 500); };
+  const offs = [on("order.status_changed", reload), on("links.changed", later), on("title.changed", later)];
+  return () => { clearTimeout(timer); offs.forEach((off) => off()); };
 }
 
 route({ pattern: "/orders/:platform/:shop/:order", permission: "read", render: renderOrder });

@@ -242,7 +242,7 @@ async function renderTitle(view, params, query, current) {
   await load();
   // a new title event (goods on board, released, received, dispatched) moves the position: read it again
   let timer = null;
-  const off = on("title.event", () => { clearTimeout(timer); timer = setTimeout(load, 500); });
+  const off = on("title.changed", () => { clearTimeout(timer); timer = setTimeout(load, 500); });
   return () => { off(); clearTimeout(timer); };
 }
 
