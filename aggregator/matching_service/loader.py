@@ -35,8 +35,29 @@ from matching.linker import LINK_COLUMNS
 
 
 def _frame(session: Session, query: Select) -> pd.DataFrame:
-    result = session.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    """The rows of ``query`` as a frame, built column by column: the driver's rows fetched as they are, each
+    column through its type's result conversion (the one SQLAlchemy applies to every value; a value
+    repeated in the column is converted once), then one list per column (no per-row Row objects, no
+    nested-list frame construction). Same values and dtypes as ``pd.DataFrame(session.execute(query).all())``."""
+    connection = session.connection()
+    dialect = connection.dialect
+    result = connection.execute(query)
+    names = list(result.keys())
+    try:
+        codes = [d[1] for d in result.cursor.description]  # the driver's type code of each column
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    if not rows:
+        return pd.DataFrame([], columns=names)
+    data = {}
+    for name, cells, column, code in zip(names, zip(*rows), query.selected_columns, codes):
+        convert = column.type.dialect_impl(dialect).result_processor(dialect, code)
+        if convert is not None:
+            done: dict = {}
+            cells = [None if v is None else done[v] if v in done else done.setdefault(v, convert(v)) for v in cells]
+        data[name] = list(cells)
+    return pd.DataFrame(data, columns=names)
 
 
 def _owned(query: Select, column, owner_id: str | None) -> Select:
