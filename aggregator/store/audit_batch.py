@@ -4,7 +4,7 @@ A table with an ``audit_batch_id`` column can have the ``create`` audit entries 
 replaced by one ``audit_log`` entry for the batch (action ``import``, the table as entity, an empty
 entity key — never a record's — and ``{"created": n}``), whose id each row of the batch holds
 (``open_batch``). The record's ``create`` entry is then the batch entry's id, time and actor with the
-record's own key, owner and stored values (``batch_create``): what the per-record upsert would have
+record's own key, owner and stored values (``batch_creates``): what the per-record upsert would have
 written, since the row holds its creation values until it first changes, and before any change the
 entry is written for real and the row's ``audit_batch_id`` cleared (``settle``, called by
 ``aggregator.store.upsert`` and ``aggregator.ingest.writers``). So the audit route
@@ -109,11 +109,12 @@ def settle_by_id(session: Session, table: Any, pk: int) -> None:
             settle(session, table, row)
 
 
-def _row_of(session: Session, table: Any, key: Sequence[str], record: str) -> Any:
-    """The stored row whose key, as audited (``a|b|c``), is ``record``; None when there is none. A value
-    holding ``|`` makes the split ambiguous: the first key column is looked up among every prefix of
-    ``record`` up to a ``|`` (the unique index's first column), the last among every suffix, and the
-    row kept whose key joins to ``record``."""
+def _rows_of(session: Session, table: Any, key: Sequence[str], record: str) -> list:
+    """The stored rows whose key, as audited (``a|b|c``), is ``record`` (more than one only when key values
+    hold ``|``: the audit log cannot tell such records apart either). A value holding ``|`` makes the
+    split ambiguous: the first key column is looked up among every prefix of ``record`` up to a ``|`` (the
+    unique index's first column), the last among every suffix, and the rows kept whose key joins to
+    ``record``."""
     columns = [table.c[k] for k in key]
     if len(key) == 1:
         query = select(table).where(columns[0] == record)
@@ -123,24 +124,23 @@ def _row_of(session: Session, table: Any, key: Sequence[str], record: str) -> An
         cuts = [i for i, ch in enumerate(record) if ch == "|"]
         query = select(table).where(columns[0].in_([record[:i] for i in cuts]),
                                     columns[-1].in_([record[i + 1:] for i in cuts]))
-    for row in session.execute(query).mappings():
-        if _joined(row, key) == record:
-            return row
-    return None
+    return [row for row in session.execute(query.order_by(table.c.id.desc())).mappings() if _joined(row, key) == record]
 
 
-def batch_create(session: Session, entity: str, record: str,
-                 sees: Callable[[str | None], bool] = lambda owner: True) -> dict[str, Any] | None:
-    """The ``create`` audit entry of record ``record`` of table ``entity`` when a batch recorded its
-    creation (None otherwise, or when ``sees`` refuses the record's owner): the fields of an
-    ``audit_log`` row."""
+def batch_creates(session: Session, entity: str, record: str,
+                  sees: Callable[[str | None], bool] = lambda owner: True) -> list[dict[str, Any]]:
+    """The ``create`` audit entries of record ``record`` of table ``entity`` whose creation a batch
+    recorded (none when ``sees`` refuses the record's owner), newest first: the fields of an
+    ``audit_log`` row. (One at most, unless key values hold ``|``: ``_rows_of``.)"""
     table = Base.metadata.tables.get(entity)
     key = None if table is None or COLUMN not in table.c else record_key(table)
     if key is None:
-        return None
-    row = _row_of(session, table, key, record)
-    if row is None or row[COLUMN] is None or not sees(row.get("owner_id")):
-        return None
-    batch = session.get(AuditEntry, row[COLUMN])
-    return {"id": batch.id, "at": batch.at, "owner_id": row.get("owner_id"), "entity": entity, "entity_key": record,
-            "action": "create", "actor": batch.actor, "changes": to_jsonable(_created_values(table, row))}
+        return []
+    entries = []
+    for row in _rows_of(session, table, key, record):
+        if row[COLUMN] is not None and sees(row.get("owner_id")):
+            batch = session.get(AuditEntry, row[COLUMN])
+            entries.append({"id": batch.id, "at": batch.at, "owner_id": row.get("owner_id"), "entity": entity,
+                            "entity_key": record, "action": "create", "actor": batch.actor,
+                            "changes": to_jsonable(_created_values(table, row))})
+    return sorted(entries, key=lambda entry: -entry["id"])  # (stable: equal ids stay newest row first)

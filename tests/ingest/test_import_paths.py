@@ -93,14 +93,15 @@ def _snapshot(engine) -> dict:
 
 def _audit_trails(session) -> list:
     """Every audit entry the audit route answers (``GET /api/v1/audit``): those stored per record, and the
-    ``create`` entries of records whose creation an import batch recorded (``audit_batch.batch_create``)."""
+    ``create`` entries of records whose creation an import batch recorded (``audit_batch.batch_creates``)."""
     entries = [dict(row) for row in session.execute(
         select(AuditEntry.__table__).where(AuditEntry.action != audit_batch.ACTION)).mappings()]
     for model, key in HEADERS.items():
         if audit_batch.COLUMN in model.__table__.c:
-            for row in session.execute(select(model.__table__).where(
-                    model.__table__.c[audit_batch.COLUMN].is_not(None))).mappings():
-                entries.append(audit_batch.batch_create(session, model.__tablename__, entity_key(row, key)))
+            records = {entity_key(row, key) for row in session.execute(select(model.__table__).where(
+                model.__table__.c[audit_batch.COLUMN].is_not(None))).mappings()}
+            for record in sorted(records):
+                entries.extend(audit_batch.batch_creates(session, model.__tablename__, record))
     return sorted((tuple(sorted((c, json.dumps(v, sort_keys=True, default=str)) for c, v in entry.items() if c not in SKIP))
                    for entry in entries), key=repr)
 

@@ -302,14 +302,14 @@ def audit_trail(entity: Annotated[str, Query(min_length=1, max_length=64, descri
     filters = {"o": principal.owner_id, "e": entity, "r": record}
     page = keyset_page(session, query, order=[AuditEntry.id], kinds=(int,), cursor=cursor, limit=limit,
                        filters=filters, out=lambda r: AuditOut.model_validate(r, from_attributes=True))
-    created = audit_batch.batch_create(session, entity, record, principal.sees)
-    if created is None:
+    created = audit_batch.batch_creates(session, entity, record, principal.sees)
+    if not created:
         return page
-    page.count += 1
+    page.count += len(created)
     below = decode_cursor(cursor, (int,), filters_fingerprint(filters))[0] if cursor else None
-    if page.next_cursor is None and (below is None or created["id"] < below):
-        if len(page.items) < limit:
-            page.items.append(AuditOut.model_validate(created))
-        else:  # the page is full: the batch's entry is the next page's
+    if page.next_cursor is None and (below is None or created[0]["id"] < below):
+        if len(page.items) + len(created) <= limit or not page.items:
+            page.items.extend(AuditOut.model_validate(entry) for entry in created)
+        else:  # no room: the batch's entries are the next page's (all on it: they may share an id)
             page.next_cursor = encode_cursor([page.items[-1].id], filters_fingerprint(filters))
     return page
