@@ -13,9 +13,9 @@ later, ``WITHDRAWAL_COMPLETED``):
   money it may take, oldest first (then by id), each up to that, until its amount is spent;
 * a day whose total is negative (the platform charged more than it released that day) is money taken
   out of the wallet at its last release: it is netted against the positive days' money in the wallet
-  then, oldest first, and what it cannot net then is netted against the money released after it, as that
-  arrives (before any later withdrawal takes it); a netted part pays the positive day and settles as much
-  of the negative one, at the later of the two moments;
+  then, oldest first, and what it cannot net then is netted against the money released after it, at each
+  release as it arrives (before any later withdrawal takes it); a netted part pays the positive day and
+  settles as much of the negative one, at that moment;
 * a day is paid when nothing of it is open any more, at the moment its last part was paid (a
   withdrawal's completion, or the netting); a day paid in part stays open for the rest, which the next
   withdrawal (or netting) pays first;
@@ -49,20 +49,12 @@ class ReleaseDay:
     def on(self) -> date:
         return self.at.date()
 
-    def released_by(self, moment: datetime | None) -> Decimal:
-        """What the day's releases up to ``moment`` (None: all of them) added, within [0, amount]."""
-        if moment is None:
-            return self.amount
+    def released_by(self, moment: datetime) -> Decimal:
+        """What the day's releases up to ``moment`` added, within [0, amount]."""
         if not self.releases:
             return self.amount if self.at <= moment else ZERO
         total = sum((amount for at, amount in self.releases if at <= moment), ZERO)
         return min(max(total, ZERO), self.amount)
-
-    def last_release_by(self, moment: datetime | None) -> datetime:
-        """The time of the day's last release up to ``moment`` (the moment money of it was there)."""
-        if moment is None or not self.releases:
-            return self.at
-        return max((at for at, _ in self.releases if at <= moment), default=self.at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,40 +117,52 @@ def allocate(days: list[ReleaseDay], withdrawals: list[Withdrawal]) -> tuple[dic
     credits = [d for d in ordered if d.amount > 0]
     debits = sorted((d for d in ordered if d.amount < 0), key=lambda d: (d.at, d.key))
 
-    def room(day: ReleaseDay, moment: datetime | None) -> Decimal:
-        return day.released_by(moment) - positions[day.key].paid
-
-    def net(moment: datetime | None) -> None:
+    def net(moment: datetime) -> None:
         """Net every negative day charged by ``moment`` against the money in the wallet at ``moment``."""
         for debit in debits:
-            if moment is not None and debit.at > moment:
+            if debit.at > moment:
                 break
             owed = -positions[debit.key].open
             for credit in credits:
                 if owed <= 0:
                     break
-                part = min(owed, room(credit, moment))
+                part = min(owed, _room(credit, positions, moment))
                 if part <= 0:
                     continue
-                when = max(debit.at, credit.last_release_by(moment))
-                positions[credit.key].pay(debit.key, when, part)
-                positions[debit.key].pay(credit.key, when, -part)
+                positions[credit.key].pay(debit.key, moment, part)
+                positions[debit.key].pay(credit.key, moment, -part)
                 owed -= part
 
+    # the wallet's clock: every charge, every release (money a charge still owed may take) and every
+    # withdrawal's creation, in order; at each, the charges are netted first, then the withdrawals created
+    moments = sorted({d.at for d in debits} | {w.created_at for w in withdrawals}
+                     | {at for c in credits for at in ([r for r, _ in c.releases] or [c.at])}) if debits else []
+    queue = sorted(withdrawals, key=lambda x: (x.created_at, x.key))
     results = []
-    for w in sorted(withdrawals, key=lambda x: (x.created_at, x.key)):
-        net(w.created_at)
-        result = WithdrawalPosition(w.key, w.paid_at, w.amount, w.created_at)
-        left = w.amount
-        for credit in credits:
-            if left <= 0:
-                break
-            part = min(left, room(credit, w.created_at))
-            if part <= 0:
-                continue
-            positions[credit.key].pay(w.key, w.paid_at, part)
-            result.applied.append((credit.key, part))
-            left -= part
-        results.append(result)
-    net(None)
+    for moment in moments or sorted({w.created_at for w in withdrawals}):
+        if debits:
+            net(moment)
+        while queue and queue[0].created_at <= moment:
+            results.append(_withdraw(queue.pop(0), credits, positions))
     return positions, results
+
+
+def _withdraw(w: Withdrawal, credits: list[ReleaseDay], positions: dict[str, DayPosition]) -> WithdrawalPosition:
+    """What the withdrawal ``w`` pays, oldest first, of the money in the wallet when it was created."""
+    result = WithdrawalPosition(w.key, w.paid_at, w.amount, w.created_at)
+    left = w.amount
+    for credit in credits:
+        if left <= 0:
+            break
+        part = min(left, _room(credit, positions, w.created_at))
+        if part <= 0:
+            continue
+        positions[credit.key].pay(w.key, w.paid_at, part)
+        result.applied.append((credit.key, part))
+        left -= part
+    return result
+
+
+def _room(day: ReleaseDay, positions: dict[str, DayPosition], moment: datetime) -> Decimal:
+    """What of ``day`` was in the wallet at ``moment`` and is not paid yet."""
+    return day.released_by(moment) - positions[day.key].paid
