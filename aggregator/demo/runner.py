@@ -38,7 +38,7 @@ import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from aggregator.config import Settings
@@ -422,16 +422,23 @@ def _settlements(engine, settings: Settings, state, report: DemoReport, console:
 
 
 def _stored_release_days(engine) -> list[dict]:
-    """Every stored Shopee release day with what payouts paid of it, what is open, when it was paid and the
-    epoch day its receivable was settled on (local shops: ``settlement.wallet.wallet_position``)."""
+    """Every stored Shopee release day (and local shop's wallet transaction outside escrow) with what payouts
+    paid of it, what is open, when it was paid and the epoch day its receivable was settled on (local shops:
+    ``settlement.wallet.wallet_position``)."""
     from aggregator.settlement.booking import item_id_of
-    from aggregator.settlement.wallet import DAY_PREFIX, wallet_position
+    from aggregator.settlement.wallet import DAY_PREFIX, WALLET_PREFIX, wallet_position
     from aggregator.store.models.fx import FxOpenItemRow
     from aggregator.store.models.settlement import StatementRow
 
+    def truth_name(row: StatementRow) -> str:  # the wallet's own transactions: as the truth names them
+        if not row.statement_id.startswith(WALLET_PREFIX):
+            return row.statement_id
+        return f"{WALLET_PREFIX}{int(row.issued_at.timestamp())}-{(row.breakdown or {}).get('transaction_type')}"
+
     with session_scope(engine) as session:
-        rows = session.scalars(select(StatementRow).where(StatementRow.platform == "shopee",
-                                                          StatementRow.statement_id.like(DAY_PREFIX + "%"))).all()
+        rows = session.scalars(select(StatementRow).where(StatementRow.platform == "shopee", or_(
+            StatementRow.statement_id.like(DAY_PREFIX + "%"), StatementRow.statement_id.like(WALLET_PREFIX + "%"))
+        )).all()
         settled = dict(session.execute(select(FxOpenItemRow.item_id, FxOpenItemRow.settled_on)).all())
         local = {(r.owner_id, r.shop_id) for r in session.scalars(select(StatementRow).where(
             StatementRow.platform == "shopee", StatementRow.statement_id.like("withdrawal-%")))}
@@ -441,7 +448,7 @@ def _stored_release_days(engine) -> list[dict]:
             day = positions.get((row.owner_id, row.shop_id), {}).get(row.statement_id)
             paid = day.paid if day is not None else row.declared_total if row.payment_status == "PAID" else Decimal(0)
             on = settled.get(item_id_of(row))
-            out.append({"shop_id": row.shop_id, "statement_id": row.statement_id, "paid": paid,
+            out.append({"shop_id": row.shop_id, "statement_id": truth_name(row), "paid": paid,
                         "open": row.declared_total - paid,
                         "paid_at": int(row.paid_at.timestamp()) if row.payment_status == "PAID" and row.paid_at else None,
                         "settled_on": (on - date(1970, 1, 1)).days if on else None})

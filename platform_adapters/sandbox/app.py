@@ -111,7 +111,9 @@ def truth_payouts(state: SandboxState) -> list[dict]:
     what it released, what payouts paid of it and what is still open, and when its last part was paid.
     Cross-border shops: the Monday batch after the day pays it whole; local shops: their wallet's
     completed withdrawals pay the days oldest first (``sandbox.wallet``; a cancelled or pending one
-    pays nothing)."""
+    pays nothing), and the wallet's own money in and out (``wallet-<create_time>-<type>``: ads charges
+    and refunds, adjustments) is counted like a day: money in paid by withdrawals, charges netted
+    against the oldest money (``netted_with``)."""
     from platform_adapters.sandbox.shopee import _next_monday
     from platform_adapters.sandbox.wallet import DAY, batch_paid_days, wallet_of
 
@@ -121,14 +123,15 @@ def truth_payouts(state: SandboxState) -> list[dict]:
         if shop.platform != "shopee":
             continue
         settled = snap.view(shop).settled
-        days = (batch_paid_days(settled, state.now, _next_monday) if shop.cross_border
-                else wallet_of(shop, settled, state.now).days)
-        for day in sorted(days.values(), key=lambda d: d.day):
+        units = (sorted(batch_paid_days(settled, state.now, _next_monday).values(), key=lambda d: d.day)
+                 if shop.cross_border else wallet_of(shop, settled, state.now).units)
+        for day in units:
             out.append({"platform": "shopee", "shop_id": shop.shop_id, "owner_id": shop.owner_id,
                         "cross_border": shop.cross_border, "currency": shop.currency,
-                        "statement_id": "escrow-" + time.strftime("%Y-%m-%d", time.gmtime(day.day * DAY)),
+                        "statement_id": day.statement, "kind": day.kind or "escrow",
                         "released": str(day.released), "paid": str(day.paid), "open": str(day.open),
-                        "paid_at": day.paid_at, "paid_by": [str(p) for p in day.paid_by]})
+                        "paid_at": day.paid_at, "paid_by": [str(p) for p in day.paid_by],
+                        "netted_with": list(day.netted_with)})
     return out
 
 

@@ -28,6 +28,7 @@ paid by their Monday batches. Choices the sources leave open are listed in the s
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
@@ -59,16 +60,43 @@ class Withdrawal:
 
 @dataclass
 class ReleaseDay:
+    """A UTC day of escrow releases, or (``kind`` set) one of the wallet's own transactions outside escrow
+    (an ads charge, an adjustment…), which the seller's money is counted in like a day of one release."""
+
     day: int  # days since the epoch (UTC)
     released: Decimal = Decimal(0)
     releases: list[tuple[int, Decimal]] = field(default_factory=list)  # (release time, net) of its orders
     paid: Decimal = Decimal(0)
     paid_at: int | None = None  # when the last of it was paid
     paid_by: list[int] = field(default_factory=list)  # withdrawal ids (or the batch's payout time)
+    kind: str = ""  # "" for escrow; else the wallet transaction's type
+    netted_with: list[str] = field(default_factory=list)  # the statements it was netted against
+    part_times: list[int] = field(default_factory=list)
 
     @property
     def open(self) -> Decimal:
         return self.released - self.paid
+
+    @property
+    def statement(self) -> str:
+        """How the truth names it: ``escrow-YYYY-MM-DD``, or ``wallet-<create_time>-<transaction type>``."""
+        if not self.kind:
+            return "escrow-" + time.strftime("%Y-%m-%d", time.gmtime(self.day * DAY))
+        return f"wallet-{self.releases[0][0]}-{self.kind}"
+
+    @property
+    def order(self) -> tuple:
+        """Oldest first: by UTC day, a day's escrow before the wallet's own, those by their time."""
+        return (self.day, bool(self.kind), self.releases[0][0] if self.kind else 0)
+
+    @property
+    def last(self) -> int:
+        return max(at for at, _ in self.releases)
+
+    def pay(self, amount: Decimal, at: int) -> None:
+        self.paid += amount
+        self.part_times.append(at)
+        self.paid_at = max(self.part_times) if self.open == 0 else None
 
     def open_at(self, at: int) -> Decimal:
         """What of the day was in the wallet at ``at`` (its releases up to then) and is not paid yet."""
@@ -80,6 +108,12 @@ class Wallet:
     transactions: list[dict]  # get_wallet_transaction_list entries, oldest first, visible at ``now``
     days: dict[int, ReleaseDay]
     withdrawals: list[Withdrawal]
+    extras: list[ReleaseDay] = field(default_factory=list)  # the wallet's own money in and out, by time
+
+    @property
+    def units(self) -> list[ReleaseDay]:
+        """Everything withdrawals pay and charges are netted against, oldest first."""
+        return sorted([*self.days.values(), *self.extras], key=lambda u: u.order)
 
 
 def _unit(currency: str) -> Decimal:
@@ -108,31 +142,13 @@ def wallet_of(shop: WorldShop, settled: list[WorldOrder], now: int) -> Wallet:
         kind = "ESCROW_VERIFIED_ADD" if net >= 0 else "ESCROW_VERIFIED_MINUS"
         moves.append((order.settled_at, 0, {"transaction_type": kind, "amount": net, "order_sn": order.order_id,
                                             "money_flow": "MONEY_IN" if net >= 0 else "MONEY_OUT"}, net))
-    withdrawals: list[Withdrawal] = []
-    if days:
-        first = min(days) * DAY
-        at = (first // WEEK + 1) * WEEK + WITHDRAW_AT
-        while at <= now:
-            eligible = sorted((d for d in days.values() if d.open_at(at) > 0), key=lambda d: d.day)
-            if eligible:
-                newest = eligible[-1]
-                kept = (newest.open_at(at) / 2).quantize(unit, ROUND_DOWN)  # what the seller leaves of the newest day
-                amount = sum((d.open_at(at) for d in eligible), Decimal(0)) - kept
-                if amount < minimum_withdrawal(currency):  # too small to withdraw: the balance waits a week
-                    at += WEEK
-                    continue
-                cancelled = not withdrawals
-                w = Withdrawal(_withdrawal_id(shop, len(withdrawals) + 1), at, amount,
-                               Decimal(0) if cancelled else WITHDRAWAL_FEE.get(currency, Decimal(0)),
-                               at + COMPLETES_AFTER, cancelled)
-                withdrawals.append(w)
-                if not cancelled and w.ends <= now:  # by construction: every eligible day whole, the newest less kept
-                    w.pays = [(d.day, d.open_at(at) - (kept if d is newest else 0)) for d in eligible]
-                    for d, (_day, part) in zip(eligible, w.pays, strict=True):
-                        d.paid += part
-                        d.paid_by.append(w.withdrawal_id)
-                        d.paid_at = w.ends if d.open == 0 else None
-            at += WEEK
+    extras = _extras(days, settled, unit, now)
+    for extra in extras:
+        at, amount = extra.releases[0]
+        moves.append((at, 0, {"transaction_type": extra.kind, "amount": amount, "reason": EXTRA_REASONS[extra.kind],
+                              "money_flow": "MONEY_IN" if amount > 0 else "MONEY_OUT",
+                              "transaction_tab_type": "wallet_adjustment_filter"}, amount))
+    withdrawals = _simulate(shop, sorted([*days.values(), *extras], key=lambda u: u.order), unit, now)
     for w in withdrawals:
         base = {"withdrawal_id": w.withdrawal_id, "withdrawal_type": "bank_transfer"}
         moves.append((w.created, 1, {**base, "transaction_type": "WITHDRAWAL_CREATED", "amount": -w.amount,
@@ -155,7 +171,97 @@ def wallet_of(shop: WorldShop, settled: list[WorldOrder], now: int) -> Wallet:
                              "withdrawal_type": "", "description": "", "buyer_name": "", "reason": "",
                              "transaction_tab_type": "wallet_withdrawals" if "withdrawal_id" in entry
                              else "wallet_order_income", **entry, "currency": currency})
-    return Wallet(transactions, days, withdrawals)
+    return Wallet(transactions, days, withdrawals, extras)
+
+
+#: the wallet's own transactions the sandbox makes (documented types, ``shopee.wallet_mapping``)
+EXTRA_REASONS = {"PAID_ADS_CHARGE": "paid ads of the week", "PAID_ADS_REFUND": "paid ads refunded (invalid clicks)",
+                 "ADJUSTMENT_ADD": "compensation for a damaged parcel"}
+ADS_AT = 4 * DAY + 3 * 3600  # Mondays 03:00 UTC (1970-01-05 was a Monday)
+
+
+def _extras(days: dict[int, ReleaseDay], settled: list[WorldOrder], unit: Decimal, now: int) -> list[ReleaseDay]:
+    """The wallet's money in and out outside escrow, up to ``now``: every Monday 03:00 a paid-ads charge of
+    3 % of the week's releases, every third one refunded by a tenth on the Wednesday after at 04:00, and a
+    compensation of 5 % (at least one unit) five hours after every seventh settled order's release."""
+    extras: list[ReleaseDay] = []
+
+    def add(kind: str, at: int, amount: Decimal) -> None:
+        if at <= now and amount:
+            extras.append(ReleaseDay(at // DAY, amount, [(at, amount)], kind=kind))
+
+    if days:
+        charges = 0
+        monday = ((min(days) * DAY - ADS_AT) // WEEK + 1) * WEEK + ADS_AT
+        while monday <= now:
+            week = sum((net for d in days.values() for at, net in d.releases if monday - WEEK <= at < monday),
+                       Decimal(0))
+            charge = (week * Decimal("0.03")).quantize(unit, ROUND_DOWN)
+            if charge > 0:
+                charges += 1
+                add("PAID_ADS_CHARGE", monday, -charge)
+                if charges % 3 == 0:
+                    add("PAID_ADS_REFUND", monday + 2 * DAY + 3600, (charge / 10).quantize(unit, ROUND_DOWN))
+            monday += WEEK
+    for index, order in enumerate(sorted(settled, key=lambda o: (o.settled_at, o.order_id))):
+        if index % 7 == 6:
+            add("ADJUSTMENT_ADD", order.settled_at + 5 * 3600,
+                max(unit, (abs(settlement_of(order).net) * Decimal("0.05")).quantize(unit, ROUND_DOWN)))
+    return extras
+
+
+def _simulate(shop: WorldShop, units: list[ReleaseDay], unit: Decimal, now: int) -> list[Withdrawal]:
+    """Walk the wallet's clock to ``now``: each charge (money out) is netted against the money in the wallet
+    when it is taken, oldest first, and what it still owes against each release as it arrives; every
+    Thursday 02:00 the seller withdraws (see the module); a completed withdrawal pays the oldest money."""
+    currency = shop.currency
+    credits = [u for u in units if u.released > 0]
+    debits = sorted((u for u in units if u.released < 0), key=lambda u: (u.last, u.statement))
+    withdrawals: list[Withdrawal] = []
+    first = min((at for u in units for at, _ in u.releases), default=None)
+    if first is None:
+        return withdrawals
+    thursdays = list(range((first // DAY * DAY // WEEK + 1) * WEEK + WITHDRAW_AT, now + 1, WEEK))
+    clock = sorted({u.last for u in debits} | set(thursdays)
+                   | ({at for u in credits for at, _ in u.releases} if debits else set()))
+
+    def open_at(u: ReleaseDay, at: int) -> Decimal:
+        return sum((net for when, net in u.releases if when <= at), Decimal(0)) - u.paid
+
+    for at in (moment for moment in clock if moment <= now):
+        for debit in debits:
+            if debit.last > at:
+                break
+            for credit in credits:
+                owed = debit.paid - debit.released
+                take = min(owed, open_at(credit, at))
+                if take > 0:
+                    credit.pay(take, at)
+                    debit.pay(-take, at)
+                    credit.netted_with.append(debit.statement)
+                    debit.netted_with.append(credit.statement)
+        if at not in thursdays:
+            continue
+        eligible = [u for u in credits if open_at(u, at) > 0]
+        if not eligible:
+            continue
+        newest = eligible[-1]
+        kept = (open_at(newest, at) / 2).quantize(unit, ROUND_DOWN)  # what the seller leaves of the newest
+        amount = sum((open_at(u, at) for u in eligible), Decimal(0)) - kept
+        if amount < minimum_withdrawal(currency):  # too small to withdraw: the balance waits a week
+            continue
+        cancelled = not withdrawals
+        w = Withdrawal(_withdrawal_id(shop, len(withdrawals) + 1), at, amount,
+                       Decimal(0) if cancelled else WITHDRAWAL_FEE.get(currency, Decimal(0)),
+                       at + COMPLETES_AFTER, cancelled)
+        withdrawals.append(w)
+        if not cancelled and w.ends <= now:  # by construction: every eligible unit whole, the newest less kept
+            w.pays = [(u.day, open_at(u, at) - (kept if u is newest else 0)) for u in eligible]
+            for u, (_day, part) in zip(eligible, w.pays, strict=True):
+                if part > 0:
+                    u.pay(part, w.ends)
+                    u.paid_by.append(w.withdrawal_id)
+    return withdrawals
 
 
 def batch_paid_days(settled: list[WorldOrder], now: int, next_monday) -> dict[int, ReleaseDay]:  # noqa: ANN001

@@ -58,8 +58,12 @@ def test_settlements_of_every_shop_sum_to_the_released_net(sqlite_engine):
     # a local Shopee shop's withdrawal fees belong to its withdrawals (statements ``withdrawal-…``), no order
     fees = [row for row in rows if row.statement_id.startswith("withdrawal-")]
     assert fees and all(row.kind == "TRANSACTION_FEE" and row.order_id is None and row.amount < 0 for row in fees)
+    # and its wallet's own money in and out (ads charges and refunds, adjustments) to statements of their own
+    own = [row for row in rows if row.statement_id.startswith("wallet-")]
+    assert own and all(row.order_id is None and row.raw_kind in ("PAID_ADS_CHARGE", "PAID_ADS_REFUND",
+                                                                  "ADJUSTMENT_ADD") for row in own)
     for row in rows:
-        if row in fees:
+        if row in fees or row in own:
             continue
         key = (row.platform, row.shop_id, row.order_id)
         net[key] += row.amount
