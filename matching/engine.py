@@ -19,7 +19,7 @@ import pandas as pd
 from matching import checks, documents, ladder, linker
 from matching.crosswalk import SkuCrosswalk
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import change_points, member, prepare, sort_rows
+from matching.frames import change_points, member, prepare, sort_order, sort_rows, take_consuming
 from matching.sku_facts import empty_facts, sku_facts
 
 STEPS = ("order_shipment", "shipment_lot", "lot_receipt", *documents.RECEIPT_STEPS)
@@ -81,22 +81,40 @@ def prepare_frames(inp: MatchInput) -> dict[str, pd.DataFrame]:
     return {kind: prepare(kind, getattr(inp, kind), cross) for kind in FRAME_KINDS}
 
 
-def canonical_frames(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def canonical_frames(frames: dict[str, pd.DataFrame], consume: bool = False) -> dict[str, pd.DataFrame]:
     """The same rows of each frame in the engine's order: sorted by key and content hash, and for the kinds
     whose repeated keys are duplicates, the first copy of every key first and the further copies after
     them. ``assemble(..., ordered=True)`` then takes the first copies as a slice (no copy), so a state
-    can keep these frames and share them with the run."""
+    can keep these frames and share them with the run. ``consume``: the given frames are emptied column
+    by column while the ordered ones are built (a full run's freshly prepared rows: they are never
+    twice in memory)."""
     out = {}
     for kind, frame in frames.items():
-        by = ["step", "left_key", "right_key", "row_hash"] if kind == "manual_links" else ["key", "row_hash"]
-        ordered = sort_rows(frame, by)
-        if kind in _DUPLICATE_KIND and len(ordered) > 1:
-            repeat = ~change_points(ordered, ["key"])
-            if repeat.any():
-                ordered = ordered.take(np.concatenate([np.flatnonzero(~repeat), np.flatnonzero(repeat)])
-                                       ).reset_index(drop=True)
-        out[kind] = ordered
+        out[kind] = _canonical_order(kind, frame, consume)
     return out
+
+
+def canonical_rows(kind: str, frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """``canonical_frames`` of the rows of ``frame`` at the (ascending) positions ``rows``, taken in one
+    step (not selected and then sorted: the selection's columns are never copied twice)."""
+    return _canonical_order(kind, frame, False, np.asarray(rows, dtype=np.intp))
+
+
+def _canonical_order(kind: str, frame: pd.DataFrame, consume: bool, rows: np.ndarray | None = None
+                     ) -> pd.DataFrame:
+    by = ["step", "left_key", "right_key", "row_hash"] if kind == "manual_links" else ["key", "row_hash"]
+    sort_keys = frame[by] if rows is None else frame[by].take(rows)
+    order = sort_order(sort_keys, by) if len(sort_keys) > 1 else np.arange(len(sort_keys))
+    if kind in _DUPLICATE_KIND and len(order) > 1:
+        repeat = ~change_points(sort_keys[["key"]].take(order), ["key"])
+        if repeat.any():
+            order = order[np.concatenate([np.flatnonzero(~repeat), np.flatnonzero(repeat)])]
+    del sort_keys
+    if rows is not None:
+        order = rows[order]
+    if consume:
+        return take_consuming(frame, order)
+    return frame.take(order).reset_index(drop=True)
 
 
 def _first_copies(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:

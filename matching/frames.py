@@ -224,9 +224,25 @@ def sort_rows(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     compare by code point, as in Python."""
     if len(frame) < 2:
         return frame.reset_index(drop=True)
+    return frame.take(sort_order(frame, columns)).reset_index(drop=True)
+
+
+def sort_order(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """The row positions that put ``frame`` in ``sort_rows``' order."""
     table = pa.table({c: pa.array(frame[c]) for c in columns})
     order = pc.sort_indices(table, sort_keys=[(c, "ascending") for c in columns])  # missing values last
-    return frame.take(order.to_numpy()).reset_index(drop=True)
+    return order.to_numpy()
+
+
+def take_consuming(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """``frame.take(order)`` with a fresh index, built one column at a time while the columns are removed
+    from ``frame`` (which the caller gives up): at most one column exists twice, instead of the whole frame."""
+    out = {}
+    for column in list(frame.columns):
+        values = frame.pop(column).array
+        out[column] = pd.Series(values.take(order), name=column)
+        del values
+    return pd.DataFrame(out, copy=False)
 
 
 def _po_lists(series: pd.Series) -> pd.Series:

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from matching.engine import (FRAME_KINDS, MatchInput, MatchResult, MatchSettings, Prepared, assemble, canonical_frames,
-                             match_prepared)
+                             canonical_rows, match_prepared)
 from matching.crosswalk import SkuCrosswalk
 from matching.frames import change_points, member, prepare
 from matching.sku_facts import SKU_FACT_COLUMNS, sku_facts
@@ -169,19 +169,19 @@ def restrict(state: PreparedState, members: Members, partitions: set[str]) -> Pr
     so the copy a full run keeps is kept) and the SKU facts of the SKUs their receipts received."""
     wanted = sorted(partitions)
 
-    def rows(name: str) -> pd.DataFrame:
+    def rows(name: str) -> np.ndarray:
         frame, parts_list = members[name]
         keep = np.zeros(len(frame), dtype=bool)
         for parts, positions in parts_list:
             if len(positions):
                 keep[positions[member(parts, wanted).to_numpy()]] = True
-        picked = frame[keep]
-        if name in _DEDUPLICATED and not picked.empty:
-            picked = frame[keep | member(frame["key"], picked["key"]).to_numpy()]
-        return picked
+        if name in _DEDUPLICATED and keep.any():
+            keep |= member(frame["key"], frame["key"][keep]).to_numpy()
+        return keep
 
-    frames = {kind: rows(kind) for kind in state.frames}
-    return assemble(frames, state.crosswalk, skus=rows("skus"))
+    # each kind's rows taken once, straight into the engine's order
+    frames = {kind: canonical_rows(kind, state.frames[kind], np.flatnonzero(rows(kind))) for kind in state.frames}
+    return assemble(frames, state.crosswalk, skus=members["skus"][0][rows("skus")], ordered=True)
 
 
 def _facts(state: PreparedState) -> pd.DataFrame:
@@ -225,7 +225,7 @@ def match_full(inp: MatchInput, settings: MatchSettings | None = None) -> MatchR
     cross = inp.crosswalk or SkuCrosswalk()
     # one kind at a time, put in the engine's order at once: the state keeps these rows and shares them with
     # the run (no second copy), and each kind's temporaries are freed before the next is prepared
-    state = PreparedState({kind: canonical_frames({kind: prepare(kind, getattr(inp, kind), cross)})[kind]
+    state = PreparedState({kind: canonical_frames({kind: prepare(kind, getattr(inp, kind), cross)}, consume=True)[kind]
                            for kind in FRAME_KINDS}, cross)
     prepared = assemble(state.frames, state.crosswalk, ordered=True)
     result = match_prepared(prepared, settings)
