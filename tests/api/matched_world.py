@@ -19,11 +19,12 @@ from platform_adapters.sandbox.state import SandboxState
 
 
 def matched_world(engine, tmp_path: Path, streams: tuple[str, ...] = ("orders", "returns"),
-                  seed: int = 9, orders: int = 40) -> tuple[dict[str, str], SandboxState]:
-    """Each owner's API key and the sandbox's state (its world and clock, for the ground truth)."""
+                  seed: int = 9, orders: int = 40, anchor: int | None = None) -> tuple[dict[str, str], SandboxState]:
+    """Each owner's API key and the sandbox's state (its world and clock, for the ground truth). ``anchor``:
+    the world's simulated "now" (default: the sandbox's, a day before the wall clock)."""
     vault = Vault(Fernet.generate_key())
     keys: dict[str, str] = {}
-    with running_sandbox(seed=seed, orders=orders) as sandbox:
+    with running_sandbox(seed=seed, orders=orders, anchor=anchor) as sandbox:
         connect_sandbox(engine, vault, sandbox.base_url, keys)
         with Session(engine) as session:
             shops = session.scalars(select(ShopRow)).all()

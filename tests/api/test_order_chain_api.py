@@ -14,7 +14,9 @@ from aggregator.matching_service.queries import load_ledger, timeline
 from aggregator.store.models import OrderRow
 from aggregator.store.models.returns import ReturnRow
 from matching.title import title_position
+from platform_adapters.sandbox.server import default_anchor
 from platform_adapters.sandbox.truth import write_off_truth
+from platform_adapters.sandbox.world import generate_world
 from tests.api.matched_world import matched_world
 
 
@@ -41,12 +43,24 @@ def test_order_detail_carries_the_matched_chain(sqlite_engine, tmp_path: Path) -
                       headers={"Authorization": f"Bearer {other}"}).status_code == 404
 
 
+def _anchor_with_one_write_off(seed: int = 9, orders: int = 40) -> int:
+    """The latest hour before the sandbox's default anchor at which the seed's world holds exactly one scrapped
+    return. The sandbox's world follows its anchor (the wall clock's minute by default), so the same seed has
+    such a return at some anchors only; the sync's window needs an anchor near the wall clock."""
+    start = default_anchor() // 3600 * 3600
+    for hours in range(72):
+        anchor = start - hours * 3600
+        if len(write_off_truth(generate_world(seed=seed, orders=orders, anchor=anchor), anchor)) == 1:
+            return anchor
+    raise AssertionError(f"seed {seed}: no anchor in the 72 hours before {start} gives one scrapped return")
+
+
 def test_a_scrapped_return_writes_the_goods_off_on_the_chain_and_in_the_title(sqlite_engine, tmp_path: Path) -> None:
-    """Seed 9's world has a Shopee return whose goods the platform's warehouse scrapped: the order's timeline
+    """Seed 9's world (at an anchor that has one) has a Shopee return whose goods the platform's warehouse scrapped: the order's timeline
     shows the write-off, the lot's title events end that allocation's units with a WRITTEN_OFF event (units
     and time from the return), and the position from the stored ledger (matching's incremental title store,
     warehouse partition by partition) no longer counts them."""
-    keys, state = matched_world(sqlite_engine, tmp_path)
+    keys, state = matched_world(sqlite_engine, tmp_path, anchor=_anchor_with_one_write_off())
     [scrapped] = write_off_truth(state.world, state.now)
     now = datetime.fromtimestamp(state.now, timezone.utc)
     with Session(sqlite_engine) as session:
