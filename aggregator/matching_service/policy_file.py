@@ -13,7 +13,8 @@
     consumer_risk_on = "DELIVERY"
 
 Without a file the reference defaults apply (``TitlePolicy()``). The owner's own name (``owners.name``)
-always counts as one of its parties. A bad file is refused with the key and the reason.
+always counts as one of its parties, and so do its legal-name aliases
+(``owners alias add OWNER --kind legal-name``, added by ``service._policy``). A bad file is refused with the key and the reason.
 """
 from __future__ import annotations
 

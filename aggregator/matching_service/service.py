@@ -40,6 +40,7 @@ from aggregator.exceptions_queue.writes import MATCH_COLUMNS, match_exception_co
 from aggregator.matching_service.changes import NAMES_CHANGED, MatchPlan, document_keys, plan_changes
 from aggregator.matching_service.loader import load_crosswalk, load_endorsements, load_links, load_transit_lots
 from aggregator.matching_service.policy_file import load_policy_book
+from aggregator.owners.normalise import LEGAL_NAME
 from aggregator.matching_service.scope import RawCodes, Scope, load_scope, partition_sizes
 from aggregator.matching_service.title_store import TitleCounts, store_partition_title, store_transit_title
 from aggregator.owners.key_form import OwnerOfKey
@@ -54,7 +55,7 @@ from aggregator.store.models.matching import (
     MatchSkuNameRow,
     TitleEventRow,
 )
-from aggregator.store.models.tenancy import OwnerRow
+from aggregator.store.models.tenancy import OwnerAliasRow, OwnerRow
 from aggregator.store.prepared_insert import insert_rows, insert_tuples
 from aggregator.tenancy import require_owner
 from matching.engine import MatchResult, MatchSettings, Prepared, match_prepared
@@ -126,8 +127,13 @@ def load_previous(session: Session, owner_id: str | None = None) -> MatchResult:
 # -- the three parts -------------------------------------------------------------------------------
 
 def _policy(session: Session, policy_path: str | None) -> PolicyBook:
+    """The title policy; an owner's parties are its name, the file's ``parties`` and its legal-name aliases."""
     names = dict(session.execute(select(OwnerRow.owner_id, OwnerRow.name)).all())
-    return load_policy_book(Path(policy_path) if policy_path else None, names)
+    book = load_policy_book(Path(policy_path) if policy_path else None, names)
+    for owner_id, value in session.execute(select(OwnerAliasRow.owner_id, OwnerAliasRow.value)
+                                           .where(OwnerAliasRow.kind == LEGAL_NAME)):
+        book.owner_parties.setdefault(owner_id, set()).add(value)
+    return book
 
 
 def plan_match(engine: Engine, owner_id: str, *, full: bool = False, policy_path: Path | None = None) -> MatchPlan:

@@ -2,8 +2,10 @@
 
 Every event carries the full state *after* it (title holder, risk bearer, document holder, custodian,
 title state, location state), so the position at an instant is the latest event of each subject.
-``event_id`` is a stable hash of (subject, kind, effective time, evidence): deriving twice gives the
-same ids, so the store appends only ids it has not seen (the ledger is append-only). An event is a plain
+``event_id`` is a stable hash of (subject, kind, effective time, evidence, quantity and the state after
+it): deriving twice gives the same ids, so the store appends only ids it has not seen (the ledger is
+append-only); an event derived again with another state (a new alias or policy naming another holder)
+is a new id, and the one it replaces is retracted as no longer derived. An event is a plain
 tuple (``row()`` is the ledger row, ``LEDGER_COLUMNS`` order): ledgers of millions of events are built
 without a per-event dictionary.
 """
@@ -56,7 +58,8 @@ class TitleEvent(NamedTuple):
     @property
     def event_id(self) -> str:
         text = (f"{self.subject_kind}\x1f{self.subject_key}\x1f{self.kind}\x1f{self.effective_at.isoformat()}"
-                f"\x1f{self.evidence}")
+                f"\x1f{self.evidence}\x1f{self.qty}\x1f{self.title_holder}\x1f{self.risk_bearer}"
+                f"\x1f{self.document_holder}\x1f{self.custodian}\x1f{self.title_state}\x1f{self.location_state}")
         return hashlib.sha1(text.encode()).hexdigest()[:24]
 
     def row(self) -> tuple:
