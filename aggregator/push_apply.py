@@ -73,8 +73,11 @@ from platform_adapters.registry import StoredOrderStatus, WebhookEvent, get_adap
 
 log = logging.getLogger(__name__)
 
+#: A re-read request a sync leaves for an order it did not write because a push of it, closed without a
+#: re-read, came while its page was read (``sync.push_deferral``): drained like a push.
+REREAD = "REREAD"
 #: Push kinds whose order is re-read by ``drain``.
-ORDER_KINDS = ("ORDER_STATUS", "TRACKING_NUMBER")
+ORDER_KINDS = ("ORDER_STATUS", "TRACKING_NUMBER", REREAD)
 #: Orders per re-read: every platform's by-id order call takes up to 50.
 BATCH_ORDERS = 50
 #: Detail prefix of an event whose status was written from the push itself.

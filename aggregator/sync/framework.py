@@ -3,7 +3,9 @@
 Flow (OCA's importer vocabulary): close the shop-stream's dead runs, take its lease → record a run → for each bounded
 window: pull → map (done by the puller) → write in batches (a batch writer when given, else each
 record in its own SAVEPOINT; a bad record is parked in the exceptions queue, the window goes on) →
-the window's last batch commits together with the cursor and the run's counts. A failure before that
+the window's last batch commits together with the cursor and the run's counts. Given a ``PushGuard``
+(the orders stream), an order pushed while its window was read is left to the push's re-read
+(``sync.push_deferral``). A failure before that
 commit leaves the cursor where it was; re-running is idempotent because every write is an upsert by
 natural key. No transaction is open while the puller talks to the source, so a token refresh (or
 any other writer) never waits on the sync, even on SQLite's single writer.
@@ -11,7 +13,7 @@ any other writer) never waits on the sync, even on SQLite's single writer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
@@ -62,6 +64,16 @@ class StreamPuller(Protocol):
     def request_ids(self) -> list[str]: ...
 
 
+class PushGuard(Protocol):
+    """What ``write_batch`` asks about pushes that came while a window was read (``sync.push_deferral``)."""
+
+    def newest_event(self, engine: Engine) -> int: ...
+
+    def pushed_since(self, session: Session, shop: ShopRow, seen: int, order_ids: Iterable[str]) -> set[str]: ...
+
+    def request_rereads(self, session: Session, shop: ShopRow, order_ids: Iterable[str], run_id: int) -> list[str]: ...
+
+
 RecordWriter = Callable[[Session, Any, str], UpsertResult]
 BatchWriter = Callable[[Session, list[Any], str], list[UpsertResult]]
 
@@ -84,6 +96,9 @@ class SyncSummary:
     stale: int = 0
     failed: int = 0
     unknown_status: int = 0
+    #: Orders left to a push's re-read (pushed while their page was read), and re-reads requested for them.
+    deferred: int = 0
+    rereads_requested: int = 0
     cursor_before: datetime | None = None
     cursor_after: datetime | None = None
     error: str | None = None
@@ -92,7 +107,8 @@ class SyncSummary:
     def line(self) -> str:
         return (f"{self.platform}:{self.shop_id} {self.stream}: {self.status} — created {self.created}, "
                 f"updated {self.updated}, unchanged {self.unchanged}, stale {self.stale}, "
-                f"failed {self.failed}, unknown status {self.unknown_status}")
+                f"failed {self.failed}, unknown status {self.unknown_status}"
+                + (f", deferred to a push's re-read {self.deferred}" if self.deferred else ""))
 
 
 def split_windows(start: datetime, end: datetime, max_window: timedelta) -> list[Window]:
@@ -161,11 +177,13 @@ def run_sync(
     on_record: Callable[[], None] | None = None,
     batch_writer: BatchWriter | None = None,
     batch_size: int = 500,
+    pushes: PushGuard | None = None,
 ) -> SyncSummary:
     """Run one sync of ``stream`` for ``shop``; returns the run's summary (also stored as a row).
 
     ``batch_writer`` (optional) writes ``batch_size`` records in one go; when it fails, the batch is
-    written again record by record so that only the culprit is parked.
+    written again record by record so that only the culprit is parked. ``pushes``: orders pushed while
+    their window was read are not written from it (``sync.push_deferral``).
     """
     now = now or datetime.now(timezone.utc)
     worker = worker_id or default_worker_id()
@@ -185,7 +203,7 @@ def run_sync(
     try:
         for window in split_windows(start_at, end, puller.max_window):
             position = _sync_window(engine, shop, stream, puller, writer, batch_writer, batch_size, window,
-                                    summary, position, on_record, held, db_retry_seconds)
+                                    summary, position, on_record, held, db_retry_seconds, pushes)
         summary.status = "partial" if summary.failed else "succeeded"
     except Exception as exc:  # the window's transaction rolled back; the cursor stays put
         summary.status, summary.error = "failed", redact_text(f"{type(exc).__name__}: {exc}")
@@ -206,14 +224,16 @@ def run_sync(
 def _sync_window(engine: Engine, shop: ShopRow, stream: str, puller: StreamPuller, writer: RecordWriter,
                  batch_writer: BatchWriter | None, batch_size: int, window: Window, summary: SyncSummary,
                  position: datetime | None, on_record: Callable[[], None] | None, lease: Lease,
-                 db_retry_seconds: float) -> datetime | None:
+                 db_retry_seconds: float, pushes: PushGuard | None = None) -> datetime | None:
     """Write the window in batches; the last batch commits with the cursor. No transaction is open
     while the puller is fetching (the generator is suspended during each write). The cyclic garbage
     collector waits while a batch is written (``gc_paused``: tens of thousands of short-lived objects,
     none in cycles, which it would otherwise walk again and again with everything else the process
     holds) and while each record is mapped (the pullers: ``sync.marketplace``), never while the puller
     waits on the platform: with many shops syncing at once in one process (``sync.pool``), a pause
-    held across their HTTP calls left the collector off most of the time."""
+    held across their HTTP calls left the collector off most of the time. ``pushes``: the newest webhook
+    event stored is taken before the window's first page is read (``sync.push_deferral``)."""
+    seen = pushes.newest_event(engine) if pushes is not None else None
     pulled_records = iter(puller.pull(window))
     size = max(batch_size, 1)
     new_position = window.end if position is None else max(position, window.end)
@@ -228,24 +248,27 @@ def _sync_window(engine: Engine, shop: ShopRow, stream: str, puller: StreamPulle
         last = len(batch) < size  # the window is exhausted: this batch commits with the cursor
         with gc_paused():
             _commit_with_retry(engine, shop, stream, writer, batch_writer, batch, summary, lease,
-                               new_position if last else None, db_retry_seconds)
+                               new_position if last else None, db_retry_seconds, (pushes, seen))
         if last:
             return new_position
 
 
 def _commit_with_retry(engine: Engine, shop: ShopRow, stream: str, writer: RecordWriter,
                        batch_writer: BatchWriter | None, batch: list[Pulled], summary: SyncSummary, lease: Lease,
-                       cursor: datetime | None, db_retry_seconds: float) -> None:
+                       cursor: datetime | None, db_retry_seconds: float,
+                       guard: tuple[PushGuard | None, int | None] = (None, None)) -> None:
     """Commit one batch, again while the database is briefly away (a killed connection, a restart):
     the batch is in memory and its transaction rolled back whole, so writing it again is safe."""
-    with_db_retry(lambda: _commit_batch(engine, shop, stream, writer, batch_writer, batch, summary, lease, cursor),
+    with_db_retry(lambda: _commit_batch(engine, shop, stream, writer, batch_writer, batch, summary, lease, cursor,
+                                        guard),
                   db_retry_seconds, f"writing {shop.platform}:{shop.shop_id} {stream}")
 
 
 def _commit_batch(engine: Engine, shop: ShopRow, stream: str, writer: RecordWriter,
                   batch_writer: BatchWriter | None, batch: list[Pulled], summary: SyncSummary, lease: Lease,
-                  cursor: datetime | None) -> None:
+                  cursor: datetime | None, guard: tuple[PushGuard | None, int | None] = (None, None)) -> None:
     counts = dict.fromkeys(("created", "updated", "unchanged", "stale", "failed", "unknown_status"), 0)
+    pushed = {"deferred": 0, "rereads_requested": 0}  # in the summary and the log, not columns of the run
     with session_scope(engine) as session:
         # Fencing: renew the lease with every commit; a worker whose lease lapsed and was taken over stops
         # here (the batch rolls back) instead of writing beside the new holder or moving its cursor back.
@@ -253,7 +276,8 @@ def _commit_batch(engine: Engine, shop: ShopRow, stream: str, writer: RecordWrit
             lease.check(session)
         except LeaseLost as exc:
             raise SyncBusy(f"{shop.platform}:{shop.shop_id} {stream}: {exc}") from None
-        write_batch(session, shop, f"{shop.platform}:{stream}", writer, batch_writer, batch, summary.run_id, counts)
+        write_batch(session, shop, f"{shop.platform}:{stream}", writer, batch_writer, batch, summary.run_id, counts,
+                    pushes=guard[0], seen=guard[1], pushed=pushed)
         run = session.get(SyncRun, summary.run_id)
         for name, value in counts.items():
             setattr(run, name, getattr(run, name) + value)
@@ -263,7 +287,7 @@ def _commit_batch(engine: Engine, shop: ShopRow, stream: str, writer: RecordWrit
             run.windows += 1
             run.cursor_after = cursor
     # committed: only now does the summary reflect it
-    for name, value in counts.items():
+    for name, value in (*counts.items(), *pushed.items()):
         setattr(summary, name, getattr(summary, name) + value)
     if cursor is not None:
         summary.windows += 1
@@ -288,15 +312,27 @@ def unwritable(result: MappingResult[Any]) -> tuple[str, str] | None:
     return None
 
 
+class _PushedMeanwhile(Exception):
+    """Orders a batch updated that a push committed to between ``write_batch``'s first look and its write."""
+
+    def __init__(self, order_ids: set[str]) -> None:
+        super().__init__(f"{len(order_ids)} orders pushed meanwhile")
+        self.order_ids = order_ids
+
+
 def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWriter,
                 batch_writer: BatchWriter | None, batch: list[Pulled], run_id: int | None,
-                counts: dict[str, int], outcomes: dict[str, str] | None = None) -> None:
+                counts: dict[str, int], outcomes: dict[str, str] | None = None, *,
+                pushes: PushGuard | None = None, seen: int | None = None,
+                pushed: dict[str, int] | None = None) -> None:
     """Store pulled records in ``session``: unmappable ones parked (and those with a NUL character or a
     value longer than its column holds, ``store.widths``, the same on SQLite and PostgreSQL), the rest
     written (in one go when a
     batch writer is given, else, or when that fails, one SAVEPOINT each so only a culprit is parked);
     outcomes are added to ``counts`` (created, updated, unchanged, stale, failed, unknown_status) and,
-    when ``outcomes`` is given, recorded there per record key (the webhook re-read reports each order)."""
+    when ``outcomes`` is given, recorded there per record key (the webhook re-read reports each order).
+    ``pushes``: an order with an order push stored after event ``seen`` is not written (outcome
+    ``deferred``, counted in ``pushed`` with the re-reads requested for it; ``sync.push_deferral``)."""
     outcomes = {} if outcomes is None else outcomes
     usable: list[Pulled] = []
     for pulled in batch:
@@ -311,21 +347,36 @@ def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWrit
         if getattr(getattr(result.record, "status", None), "value", None) == OrderStatus.UNKNOWN.value:
             counts["unknown_status"] += 1
         usable.append(pulled)
-    if batch_writer is not None and usable:
+    guard = None
+    if pushes is not None and usable:
+        guard = _Guard(session, shop, pushes, seen or 0, run_id, source, outcomes,
+                       pushed if pushed is not None else {"deferred": 0, "rereads_requested": 0})
+        usable = guard.leave(usable, pushes.pushed_since(session, shop, guard.seen, (p.record_key for p in usable)))
+    while batch_writer is not None and usable:
         try:
             with session.begin_nested():
                 written = batch_writer(session, [p.result.record for p in usable], shop.owner_id)
+                if guard is not None:
+                    guard.check(usable, written)
+        except _PushedMeanwhile as exc:  # rolled back: written again without them
+            usable = guard.leave(usable, exc.order_ids)
+            continue
         except Exception as exc:  # find the culprit record by record below
             log.info("batch write of %d %s records failed (%s); retrying one by one", len(usable), source, exc)
-        else:
-            for pulled, result in zip(usable, written):
-                counts[result.outcome.value] += 1
-                outcomes[pulled.record_key] = result.outcome.value
-            return
+            break
+        for pulled, result in zip(usable, written):
+            counts[result.outcome.value] += 1
+            outcomes[pulled.record_key] = result.outcome.value
+        return
     for pulled in usable:
         try:
             with session.begin_nested():
-                outcome = writer(session, pulled.result.record, shop.owner_id).outcome
+                outcome = writer(session, pulled.result.record, shop.owner_id)
+                if guard is not None:
+                    guard.check([pulled], [outcome])
+        except _PushedMeanwhile as exc:
+            guard.leave([pulled], exc.order_ids)
+            continue
         except Exception as exc:  # one bad record never stops the batch
             park(session, owner_id=shop.owner_id, source=source, kind="store_error",
                  reason=visible(redact_text(f"{type(exc).__name__}: {exc}")), raw_payload=pulled.raw,
@@ -333,8 +384,48 @@ def write_batch(session: Session, shop: ShopRow, source: str, writer: RecordWrit
             counts["failed"] += 1
             outcomes[pulled.record_key] = "failed"
             continue
-        counts[outcome.value] += 1
-        outcomes[pulled.record_key] = outcome.value
+        counts[outcome.outcome.value] += 1
+        outcomes[pulled.record_key] = outcome.outcome.value
+
+
+@dataclass
+class _Guard:
+    """``write_batch``'s orders pushed while their window was read: left out and told (``sync.push_deferral``)."""
+
+    session: Session
+    shop: ShopRow
+    pushes: PushGuard
+    seen: int
+    run_id: int | None
+    source: str
+    outcomes: dict[str, str]
+    pushed: dict[str, int]
+
+    def leave(self, usable: list[Pulled], order_ids: set[str]) -> list[Pulled]:
+        """``usable`` without ``order_ids`` (deferred); a re-read requested for those no push waits for."""
+        if not order_ids:
+            return usable
+        left = [p.record_key for p in usable if p.record_key in order_ids]
+        requested = self.pushes.request_rereads(self.session, self.shop, left, self.run_id or 0)
+        for key in left:
+            self.outcomes[key] = "deferred"
+        self.pushed["deferred"] += len(left)
+        self.pushed["rereads_requested"] += len(requested)
+        log.info("%s:%s: %d orders pushed while their page was read left to the push's re-read (%s)%s",
+                 self.source, self.shop.shop_id, len(left), ", ".join(left[:20]) + ("…" if len(left) > 20 else ""),
+                 f"; re-read requested for {len(requested)}" if requested else "")
+        return [p for p in usable if p.record_key not in order_ids]
+
+    def check(self, usable: list[Pulled], written: list[UpsertResult]) -> None:
+        """PostgreSQL: raise ``_PushedMeanwhile`` when a push committed to an order this write updated
+        after the first look (looked at after the write: a later push waits for the order's row lock).
+        SQLite's write transaction excludes any push from its start: nothing to look at."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        updated = [p.record_key for p, r in zip(usable, written) if r.outcome.value == "updated"]
+        late = self.pushes.pushed_since(self.session, self.shop, self.seen, updated) if updated else set()
+        if late:
+            raise _PushedMeanwhile(late)
 
 
 def _finish(engine: Engine, lease: Lease, summary: SyncSummary) -> None:

@@ -26,6 +26,7 @@ import httpx
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
+from aggregator.logging_setup import redact_text
 from aggregator.auth.shops import adapter_settings, credential_of, shop_context
 from aggregator.auth.token_store import DatabaseTokenProvider
 from aggregator.store.db import session_scope, statement_reads
@@ -36,6 +37,7 @@ from aggregator.store.returns_writer import write_return, write_returns
 from aggregator.store.models.tenancy import ShopRow
 from aggregator.store.upsert import write_audit
 from aggregator.store.vault import Vault
+from aggregator.sync import push_deferral
 from aggregator.sync.framework import Pulled, SyncSummary, Window, run_sync, write_batch
 from platform_adapters.auth import AuthorizationRevoked, utc_now
 from platform_adapters.http.ratelimit import RateLimiter
@@ -235,11 +237,27 @@ def sync_shop(engine: Engine, shop: ShopRow, vault: Vault, stream: str = "orders
     try:
         puller, _ = build_puller(engine, shop, vault, transport, stream, clock=clock)
         watched = _RevocationWatch(engine, shop, puller)
-        return run_sync(engine, shop, stream, watched, writer, batch_writer=batch_writer, since=since, until=until,
-                        now=now, on_record=on_record, **run_options)
+        summary = run_sync(engine, shop, stream, watched, writer, batch_writer=batch_writer, since=since, until=until,
+                           now=now, on_record=on_record, pushes=push_deferral if stream == "orders" else None,
+                           **run_options)
     finally:
         if owned:
             transport.close()
+    if summary.rereads_requested:
+        _drain_requested(engine, vault, shop)
+    return summary
+
+
+def _drain_requested(engine: Engine, vault: Vault, shop: ShopRow) -> None:
+    """Re-read now the orders the run left to a re-read it requested (``sync.push_deferral``); when that
+    fails, the requests wait for the lost-push recovery (``push_apply.resume_stalled``)."""
+    from aggregator.push_apply import drain
+
+    try:
+        drain(engine, vault, shop)
+    except Exception as exc:  # noqa: BLE001 - the requests stay stored: the recovery job re-reads them
+        log.warning("re-reading the orders %s:%s's sync left to a re-read failed (%s: %s); the lost-push "
+                    "recovery re-reads them", shop.platform, shop.shop_id, type(exc).__name__, redact_text(str(exc)))
 
 
 def sync_shop_orders(engine: Engine, shop: ShopRow, vault: Vault, **options: Any) -> SyncSummary:
