@@ -19,7 +19,9 @@ PostgreSQL (SQLite has one writer), and the order's pushes read after the lock:
   all the change there is: no re-read), unless another tracking push of the order names another
   number: a tracking push has no time of change, so the re-read (the platform) decides between them.
 
-An order that is not stored, or a push the adapter cannot read alone, is left to the re-read.
+An order that is not stored, or a push the adapter cannot read alone, is left to the re-read. A sync
+that left an order out of its page because a push closed at once came while the page was read leaves a
+``REREAD`` event of the order (``sync.push_deferral``), re-read like a push.
 
 ``drain`` then re-reads every order of the shop that has a push still ``received``: up to 50 orders per
 read (Shopee get_order_detail with 50 order_sn and get_package_detail with 50 packages, TikTok 50
