@@ -267,9 +267,7 @@ class TabularRun:
 
     def end_chunk(self, progress: Callable[[int], None] | None) -> None:
         self.repeats.close()  # a run of repeats is reported with the chunk it ends in
-        for problem, cells in self.reader.take_problems():  # CSV rows that do not fit the header
-            self.summary.rows_read += 1
-            self.sink.add([problem], {_line_of(problem.location): cells})
+        self.reject_misshapen()
         self.flush_batch()
         self.sink.flush(self.session)
         self.session.commit()
@@ -298,7 +296,14 @@ class TabularRun:
         else:
             self.pending, self.pending_key, self.pending_owner = [row], key, owner
 
+    def reject_misshapen(self) -> None:
+        """Reject the CSV rows the reader set aside since last asked (cells that do not fit the header)."""
+        for problem, cells in self.reader.take_problems():
+            self.summary.rows_read += 1
+            self.sink.add([problem], {_line_of(problem.location): cells})
+
     def finish_pending(self) -> None:
+        self.reject_misshapen()  # (rows set aside after the last chunk handed out: no chunk ends with them)
         if self.pending:
             self.flush_group(self.pending_key, self.pending, self.pending_owner, self.pending_continued)
         self.pending, self.pending_key, self.pending_continued = [], None, False

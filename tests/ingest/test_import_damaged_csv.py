@@ -89,3 +89,21 @@ def test_a_utf16_file_is_named_as_such_and_imports_when_declared(engine, tmp_pat
     assert "UTF-16" in summary.error and "--encoding utf-16" in summary.error
     again = import_file(engine, "outbound", path, owner_id="LUMINA", encoding="utf-16")
     assert again.status == "COMPLETED" and stored_lines(engine) == len(lines) - 1
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+@pytest.mark.parametrize("chunk_rows", [2, 10_000])
+def test_misshapen_rows_after_the_last_sound_chunk_are_rejected_not_dropped(engine, tmp_path, bulk, chunk_rows):
+    """Rows set aside as misshapen where no sound row follows them in a chunk (a file whose only data row
+    is cut short; a chunk of rows all cut short at the end of the file) are rejected too: every row is
+    stored or rejected."""
+    lines = sample_lines()
+    cut = lines[-1][: lines[-1].index(",MYPKG-WH01")]
+    alone = write(tmp_path, "alone.csv", [lines[0], cut])
+    summary = import_file(engine, "outbound", alone, owner_id="LUMINA", bulk=bulk, chunk_rows=chunk_rows)
+    assert summary.rows_read == 1 and summary.rows_rejected == 1, summary
+    assert [(line, code) for line, code, _ in rejects(engine)] == [(2, "short_row")]
+    tail = write(tmp_path, "tail.csv", [lines[0], lines[1], lines[2], cut, cut + "x"])
+    summary = import_file(engine, "outbound", tail, owner_id="LUMINA", bulk=bulk, chunk_rows=chunk_rows)
+    assert summary.rows_read == 4 and summary.rows_rejected == 2, summary
+    assert [(line, code) for line, code, _ in rejects(engine)][-2:] == [(4, "short_row"), (5, "short_row")]
