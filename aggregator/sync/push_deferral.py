@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import Engine, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from aggregator.push_apply import ORDER_KINDS, REREAD
@@ -38,11 +38,16 @@ from aggregator.store.upsert import insert_for
 REQUESTED = "re-read requested by sync run #{run}: a push of the order came while its page was read"
 
 _NEWEST = select(func.coalesce(func.max(WebhookEventRow.id), 0))
-#: The shop's orders pushed since event ``seen``: the events after it (the newest few, from the primary key),
-#: not the batch's ids (no list of 500 ids to send and match; the statement's text never changes).
+#: The shop's orders pushed since event ``seen``: the events after it, read from the primary key (the newest
+#: few), not the batch's ids (no list of 500 ids to send and match; the statement's text never changes).
+#: PostgreSQL's planner takes the primary key range from its statistics; SQLite's would take the shop's index
+#: and read every event the shop ever had (no statistics), so its statement says ``NOT INDEXED`` (rowid range
+#: only), which SQLAlchemy does not render for SQLite: the same statement, written out.
 _PUSHED = (select(WebhookEventRow.order_id).distinct()
            .where(WebhookEventRow.id > bindparam("seen"), WebhookEventRow.platform == bindparam("platform"),
                   WebhookEventRow.shop_id == bindparam("shop_id"), WebhookEventRow.kind.in_(ORDER_KINDS)))
+_PUSHED_SQLITE = text("SELECT DISTINCT order_id FROM webhook_events NOT INDEXED WHERE id > :seen AND platform = :platform"
+                      " AND shop_id = :shop_id AND kind IN (" + ", ".join(f"'{kind}'" for kind in ORDER_KINDS) + ")")
 _WAITING = (select(WebhookEventRow.order_id).distinct()
             .where(WebhookEventRow.platform == bindparam("platform"), WebhookEventRow.shop_id == bindparam("shop_id"),
                    WebhookEventRow.kind.in_(ORDER_KINDS), WebhookEventRow.status == "received",
@@ -58,7 +63,8 @@ def newest_event(engine: Engine) -> int:
 def pushed_since(session: Session, shop: ShopRow, seen: int, order_ids: Iterable[str]) -> set[str]:
     """The orders of ``order_ids`` with an order push (or re-read request) stored after event ``seen``: one
     statement, whose cost is the number of events stored since ``seen``, not the number of orders asked."""
-    pushed = set(session.scalars(_PUSHED, {"platform": shop.platform, "shop_id": shop.shop_id, "seen": seen}))
+    statement = _PUSHED_SQLITE if session.get_bind().dialect.name == "sqlite" else _PUSHED
+    pushed = set(session.scalars(statement, {"platform": shop.platform, "shop_id": shop.shop_id, "seen": seen}))
     return pushed.intersection(order_ids) if pushed else pushed
 
 
