@@ -23,7 +23,9 @@ and by the scheduled booking job.
   lock once paid in full.) A negative day netted against positive days (the platform took its charge out of
   the wallet's money) is a part of each, booked the same way at the rate of the netting's day
   (``FX-NETTED:<other day>:<item>``): the positive day's part brings in what the negative one's pays out,
-  so the cash lines cancel and each side realizes its own FX difference.
+  so the cash lines cancel and each side realizes its own FX difference. A booked part a late release day
+  moves (to another day, or another amount) is reported and nothing more is booked under its withdrawal or
+  netted day until it is reversed by hand (``_moved_payers``).
 * **Withdrawal fees.** A withdrawal's fee (its ``withdrawal-…`` statement: a ``TRANSACTION_FEE`` line,
   net −fee) is recognised as a fee expense against the receivable like any statement, then settled at
   once by the withdrawal that paid it — the platform took it out of the money withdrawn — so it never
@@ -123,7 +125,7 @@ def book_owner(session: Session, owner_id: str, *, sources: tuple[str, ...] = ()
     locks = list_locks(session, owner_id)
     parts = day_parts(session, owner_id) if any(
         s.platform == WALLET_PLATFORM and s.statement_id.startswith(WITHDRAWAL_PREFIX) for s in statements) else {}
-    moved = _moved_withdrawals(session, owner_id, parts, items, summary) if parts else set()
+    moved = _moved_payers(session, owner_id, parts, items, summary) if parts else set()
     for row in statements:
         item = items.get(item_id_of(row))
         if item is None:
@@ -216,33 +218,35 @@ def _withdrawal_fee(row: StatementRow) -> bool:
             and row.payout_id == row.statement_id)
 
 
-def _moved_withdrawals(session: Session, owner_id: str, parts: dict[tuple[str, str], list[DayPart]],
-                       items: dict[str, FxOpenItemRow], summary: BookingSummary) -> set[str]:
-    """The withdrawals some booked part of which the allocation no longer gives (a release day stored late
-    moved what they pay): each such part is reported, and none of the withdrawal's parts is booked any more
-    until that part is reversed by hand — booking its new parts as well would book its cash twice."""
+def _moved_payers(session: Session, owner_id: str, parts: dict[tuple[str, str], list[DayPart]],
+                  items: dict[str, FxOpenItemRow], summary: BookingSummary) -> set[str]:
+    """The withdrawals and netted days some booked part of which the allocation no longer gives (a release
+    day stored late moved what a withdrawal pays, or which day a charge is netted against): each such part
+    is reported, and none of that payer's parts is booked any more until that part is reversed by hand —
+    booking its new parts as well would book its cash twice (a netting's other side, booked already, is
+    never booked again to cancel it)."""
     wanted: dict[str, dict[str, Decimal]] = {}
     for (shop_id, day), found in parts.items():
         for part in found:
             item = f"{WALLET_PLATFORM}:{shop_id}:{day}"
-            if not part.by.startswith(WITHDRAWAL_PREFIX):
-                continue  # a netting: a changed one is refused when booked (``PartChanged``)
             share = wanted.setdefault(part.reference, {})
             share[item] = share.get(item, Decimal(0)) + part.amount
     moved = set()
-    for reference, booked in settlements_booked(session, owner_id, f"PAYOUT:{WITHDRAWAL_PREFIX}").items():
-        if "," in reference:
-            continue  # a day settled whole by several withdrawals (``_settle``, its payout_id): no part of one
-        now = wanted.get(reference, {})
-        for item, amount in sorted(booked.items()):
-            if item.rsplit(":", 1)[-1].startswith(WITHDRAWAL_PREFIX) or now.get(item) == amount:
-                continue  # the withdrawal's own fee, or a part it still pays as booked
-            moved.add(reference.removeprefix("PAYOUT:"))
-            currency = items[item].original_currency if item in items else ""
-            summary.problems.append(
-                f"{item} part paid by {reference.removeprefix('PAYOUT:')}: booked as paying {amount} {currency}, "
-                f"it now pays {now.get(item, Decimal(0))} {currency} (a release day stored late moved it); reverse "
-                "that settlement by hand: nothing more is booked under this withdrawal until then")
+    for prefix in (f"PAYOUT:{WITHDRAWAL_PREFIX}", "NETTED:"):
+        for reference, booked in settlements_booked(session, owner_id, prefix).items():
+            if "," in reference:
+                continue  # a day settled whole by several withdrawals (``_settle``, its payout_id): no part of one
+            now = wanted.get(reference, {})
+            by = reference.split(":", 1)[1]
+            for item, amount in sorted(booked.items()):
+                if item.rsplit(":", 1)[-1].startswith(WITHDRAWAL_PREFIX) or now.get(item) == amount:
+                    continue  # the withdrawal's own fee, or a part it still pays as booked
+                moved.add(by)
+                currency = items[item].original_currency if item in items else ""
+                summary.problems.append(
+                    f"{item} part paid by {by}: booked as paying {amount} {currency}, it now pays "
+                    f"{now.get(item, Decimal(0))} {currency} (a release day stored late moved it); reverse that "
+                    f"settlement by hand: nothing more is booked under {by} until then")
     return moved
 
 

@@ -163,3 +163,28 @@ def test_the_wallets_own_money_in_and_out_is_paid_and_netted_like_release_days(e
         assert {k: items[k] for k in days} == {"escrow-2026-10-19": date(2026, 10, 22),
                                                charge[0].statement_id: date(2026, 10, 20),
                                                refund[0].statement_id: date(2026, 10, 22)}
+
+
+def test_a_booked_netting_a_late_release_day_moves_is_reported_not_booked_twice(engine) -> None:
+    """A negative day netted against a positive day and booked on both sides; a release day older than
+    both synced late would now take the netting: booking the new day's part would bring the charge's money
+    in a second time (its counterpart on the charge is booked already), so nothing more is booked under
+    that netting and the moved part is reported, as for a withdrawal a late day moves."""
+    created = datetime(2026, 10, 21, 2, tzinfo=timezone.utc)
+    completed = created + timedelta(days=1)
+    with session_scope(engine) as session:
+        _owner_and_rates(session)
+        write_settlement_records(session, [*_day("2026-10-19", "A", "300000"), *_day("2026-10-20", "R", "-50000"),
+                                           *_withdrawal(1, completed, "250000", created=created)], "LOC")
+        session.flush()
+        reconcile_owner(session, "LOC", now=completed + timedelta(hours=1))
+        book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1))
+
+        write_settlement_records(session, _day("2026-10-18", "L", "50000"), "LOC")  # late, older than both
+        session.flush()
+        reconcile_owner(session, "LOC", now=completed + timedelta(hours=2))
+        booked = book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=2))
+        cash = [l.amount for l in session.scalars(select(FxJournalLineRow).where(
+            FxJournalLineRow.journal_id.like("FX-NETTED:%"), FxJournalLineRow.line_type == "CASH_IN"))]
+        assert len(cash) == 2 and sum(cash) == 0, cash  # the charge's money is never brought in twice
+        assert any("escrow-2026-10-20" in p and "reverse" in p for p in booked.problems), booked.describe()
