@@ -71,7 +71,7 @@ class DayPosition:
     released: Decimal
     paid: Decimal = ZERO
     paid_at: datetime | None = None  # set once nothing of the day is open
-    parts: list[tuple[str, datetime, Decimal]] = field(default_factory=list)  # (by, when, amount) as paid
+    parts: list[tuple[str, datetime, Decimal]] = field(default_factory=list)  # (by, when, amount), one per payer
 
     @property
     def open(self) -> Decimal:
@@ -87,11 +87,14 @@ class DayPosition:
         return list(dict.fromkeys(by for by, _, _ in self.parts))
 
     def pay(self, by: str, when: datetime, amount: Decimal) -> None:
-        if self.parts and self.parts[-1][0] == by:  # one part per payer (a netting can come in steps)
-            _, earlier, before = self.parts[-1]
-            self.parts[-1] = (by, max(earlier, when), before + amount)
-        else:
+        # one part per payer, where it first paid: a netting can come in steps, with other payers between
+        # (a charge nets a day's first releases, then another credit, then the day's later releases)
+        at = next((n for n, (payer, _, _) in enumerate(self.parts) if payer == by), None)
+        if at is None:
             self.parts.append((by, when, amount))
+        else:
+            _, earlier, before = self.parts[at]
+            self.parts[at] = (by, max(earlier, when), before + amount)
         self.paid += amount
         self.paid_at = max(p[1] for p in self.parts) if self.open == 0 else None
 

@@ -150,3 +150,21 @@ def test_a_charge_before_any_money_is_netted_against_the_next_money_before_a_wit
     assert positions["escrow-2026-11-10"].paid_at == at(11, 9)
     assert (positions["escrow-2026-11-11"].paid, positions["escrow-2026-11-11"].open) == (Decimal("50.00"),
                                                                                           Decimal("150.00"))
+
+
+def test_a_charge_netted_again_against_a_day_it_was_netted_against_is_one_part_of_each() -> None:
+    """A charge nets what a same-day release day holds so far, then a wallet credit, then the day's later
+    release: the charge's parts name each day it was netted against once (booking books one part per
+    payer and reference, ``NETTED:<day>``: a second part under the same reference is refused as changed)."""
+    at = START + timedelta(days=3)
+    day = ReleaseDay("escrow-2026-10-04", at + timedelta(hours=9), Decimal("110000"),
+                     ((at + timedelta(hours=5), Decimal("10000")), (at + timedelta(hours=9), Decimal("100000"))))
+    credit = ReleaseDay(f"wallet-{int((at + timedelta(hours=6)).timestamp())}-a", at + timedelta(hours=6),
+                        Decimal("5000"))
+    charge = ReleaseDay(f"wallet-{int((at + timedelta(hours=7)).timestamp())}-b", at + timedelta(hours=7),
+                        Decimal("-50000"))
+    positions, _ = allocate([day, credit, charge], [])
+    parts = positions[charge.key].parts
+    assert [by for by, _, _ in parts] == [day.key, credit.key]
+    assert dict((by, amount) for by, _, amount in parts) == {day.key: Decimal("-45000"), credit.key: Decimal("-5000")}
+    assert [(by, amount) for by, _, amount in positions[day.key].parts] == [(charge.key, Decimal("45000"))]
