@@ -33,6 +33,19 @@ def _owner_and_rates(session) -> None:
                               unit=1))
 
 
+def _charged_day_withdrawn(session) -> datetime:
+    """300,000 released on 19 Oct, a charge of 50,000 on the 20th (a negative day), withdrawal-1 of 250,000
+    created on the 21st and completed on the 22nd (returned), reconciled an hour later."""
+    created = datetime(2026, 10, 21, 2, tzinfo=timezone.utc)
+    completed = created + timedelta(days=1)
+    _owner_and_rates(session)
+    write_settlement_records(session, [*_day("2026-10-19", "A", "300000"), *_day("2026-10-20", "R", "-50000"),
+                                       *_withdrawal(1, completed, "250000", created=created)], "LOC")
+    session.flush()
+    reconcile_owner(session, "LOC", now=completed + timedelta(hours=1))
+    return completed
+
+
 def test_withdrawals_pay_release_days_oldest_first_and_settle_them_with_realized_fx(engine) -> None:
     first = datetime(2026, 10, 26, 2, tzinfo=timezone.utc)
     second = first + timedelta(days=1)
@@ -99,14 +112,8 @@ def test_a_negative_day_is_netted_and_both_sides_are_settled_in_the_books(engine
     """A charge (a negative release day) comes out of the wallet's money: netted against the oldest
     positive day, so the withdrawal that follows is explained by what is left — no exception, nothing left
     open as a payable — and both days' items are settled, each realizing its own FX at the netting's rate."""
-    created = datetime(2026, 10, 21, 2, tzinfo=timezone.utc)
-    completed = created + timedelta(days=1)
     with session_scope(engine) as session:
-        _owner_and_rates(session)
-        write_settlement_records(session, [*_day("2026-10-19", "A", "300000"), *_day("2026-10-20", "R", "-50000"),
-                                           *_withdrawal(1, completed, "250000", created=created)], "LOC")
-        session.flush()
-        reconcile_owner(session, "LOC", now=completed + timedelta(hours=1))
+        completed = _charged_day_withdrawn(session)
         rows = {r.statement_id: r for r in session.scalars(select(StatementRow))}
         netted_at = datetime(2026, 10, 20, 10, tzinfo=timezone.utc)  # the charge's time
         assert (rows["escrow-2026-10-19"].payment_status, rows["escrow-2026-10-19"].paid_at,
@@ -170,14 +177,8 @@ def test_a_booked_netting_a_late_release_day_moves_is_reported_not_booked_twice(
     both synced late would now take the netting: booking the new day's part would bring the charge's money
     in a second time (its counterpart on the charge is booked already), so nothing more is booked under
     that netting and the moved part is reported, as for a withdrawal a late day moves."""
-    created = datetime(2026, 10, 21, 2, tzinfo=timezone.utc)
-    completed = created + timedelta(days=1)
     with session_scope(engine) as session:
-        _owner_and_rates(session)
-        write_settlement_records(session, [*_day("2026-10-19", "A", "300000"), *_day("2026-10-20", "R", "-50000"),
-                                           *_withdrawal(1, completed, "250000", created=created)], "LOC")
-        session.flush()
-        reconcile_owner(session, "LOC", now=completed + timedelta(hours=1))
+        completed = _charged_day_withdrawn(session)
         book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1))
 
         write_settlement_records(session, _day("2026-10-18", "L", "50000"), "LOC")  # late, older than both
