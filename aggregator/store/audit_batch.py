@@ -94,11 +94,16 @@ def settle(session: Session, table: Any, row: Any) -> None:
         return
     if row[COLUMN] is None:
         return
+    # cleared only while it still names the batch: a writer that read the row before another settled it
+    # (PostgreSQL: waits for that one's lock, then finds it cleared) writes no second entry
+    cleared = session.execute(update(table).where(table.c.id == row["id"], table.c[COLUMN] == row[COLUMN])
+                              .values({COLUMN: None})).rowcount
+    if cleared != 1:
+        return
     batch = session.get(AuditEntry, row[COLUMN])
     session.add(AuditEntry(at=batch.at, entity=table.name, entity_key=_joined(row, record_key(table)),
                            action="create", owner_id=row.get("owner_id"), actor=batch.actor,
                            changes=to_jsonable(_created_values(table, row))))
-    session.execute(update(table).where(table.c.id == row["id"]).values({COLUMN: None}))
 
 
 def settle_by_id(session: Session, table: Any, pk: int) -> None:

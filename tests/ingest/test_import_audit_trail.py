@@ -116,3 +116,32 @@ def test_a_record_key_holding_the_separator_still_names_its_batch_created_record
     # both records join to the first key; the route answers the one the audit log's key names: each once
     assert sorted(found["LUMINA|WH|1|OB|7"]) == [("create", "WH", "1|OB|7"), ("create", "WH|1", "OB|7")]
     assert found["LUMINA|WH|1|OB"] == [] and found["LUMINA|WH|7"] == []
+
+
+def test_a_batch_created_records_create_entry_is_written_once_by_two_writers_that_read_it_unsettled(
+        engine, tmp_path: Path) -> None:
+    """Two writers read a batch-created row before either changes it (two imports at once; on PostgreSQL
+    each reads before the other's change commits): the first writes the record's own ``create`` entry,
+    the second finds it written and writes none again."""
+    from sqlalchemy import select
+
+    from aggregator.store import audit_batch
+    from aggregator.store.db import session_scope
+    from aggregator.store.models.audit import AuditEntry
+    from aggregator.store.models.warehouse import WarehouseShipmentRow
+
+    _clear(engine)
+    (tmp_path / "day1.csv").write_text(DAY1, encoding="utf-8")
+    assert import_file(engine, "outbound", tmp_path / "day1.csv", owner_id="LUMINA").status == "COMPLETED"
+    table = WarehouseShipmentRow.__table__
+    with session_scope(engine) as session:
+        stale = session.execute(select(table).where(table.c.wms_outbound_no == "OB-2")).mappings().one()
+    assert stale[audit_batch.COLUMN] is not None
+    for _ in range(2):  # the second writer's row is the one it read before the first's change
+        with session_scope(engine) as session:
+            audit_batch.settle(session, table, stale)
+    with session_scope(engine) as session:
+        creates = session.scalars(select(AuditEntry).where(
+            AuditEntry.entity == "warehouse_shipments", AuditEntry.entity_key == "LUMINA|WH1|OB-2")).all()
+        assert [e.action for e in creates] == ["create"]
+        assert audit_batch.batch_creates(session, "warehouse_shipments", "LUMINA|WH1|OB-2") == []
