@@ -17,7 +17,8 @@ def command() -> None:
 def upgrade(app: AppContext, revision: str) -> None:
     from aggregator.store.db import current_revision, upgrade_schema
 
-    upgrade_schema(app.engine, revision)
+    for line in upgrade_schema(app.engine, revision):
+        click.echo(f"caught up with the models: {line}")
     click.echo(f"database at revision {current_revision(app.engine)} ({app.engine.url.render_as_string()})")
 
 

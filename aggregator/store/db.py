@@ -190,11 +190,15 @@ def alembic_config(engine: Engine):  # -> alembic.config.Config
     return cfg
 
 
-def upgrade_schema(engine: Engine, revision: str = "head") -> None:
-    """Apply the Alembic migrations up to ``revision``."""
+def upgrade_schema(engine: Engine, revision: str = "head") -> list[str]:
+    """Apply the Alembic migrations up to ``revision``; at head, bring a database made by an earlier build
+    of the pre-release revision up to the models (``store.catch_up``): what that did, one line each."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    cfg = alembic_config(engine)
+    cfg.attributes["catch_up"] = revision == "head"
+    command.upgrade(cfg, revision)
+    return cfg.attributes.get("caught_up", [])
 
 
 def downgrade_schema(engine: Engine, revision: str = "base") -> None:

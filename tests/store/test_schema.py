@@ -75,3 +75,36 @@ def test_migrations_are_reversible(tmp_path: Path, pg_database_factory: Callable
         upgrade_schema(engine)
         assert set(inspect(engine).get_table_names()) - {"alembic_version"} == set(Base.metadata.tables)
         engine.dispose()
+
+
+def test_upgrade_brings_a_database_made_by_an_earlier_build_of_the_pre_release_revision_up_to_the_models(
+        tmp_path: Path, pg_database_factory: Callable[[], str]) -> None:
+    """A database stamped ``0001`` by an earlier build (here: the one before import batches were audited
+    per batch: no ``audit_batch_id`` columns, two indexes since dropped, a table the build did not have)
+    gets what the models added and loses the indexes they dropped, on SQLite and PostgreSQL; its rows stay;
+    upgrading again changes nothing."""
+    from sqlalchemy import text
+
+    for engine in (create_engine_for(f"sqlite:///{tmp_path / 'earlier.sqlite'}"),
+                   create_engine_for(pg_database_factory())):
+        assert upgrade_schema(engine) == []
+        with engine.begin() as connection:
+            for table in ("warehouse_shipments", "warehouse_receipts", "transport_documents", "customs_entries"):
+                connection.execute(text(f"ALTER TABLE {table} DROP COLUMN audit_batch_id"))
+            connection.execute(text("CREATE INDEX ix_warehouse_shipments_tracking_number "
+                                    "ON warehouse_shipments (tracking_number)"))
+            connection.execute(text("CREATE INDEX ix_warehouse_shipment_lines_sku ON warehouse_shipment_lines (sku)"))
+            connection.execute(text("DROP TABLE job_runs"))
+            connection.execute(text("INSERT INTO owners (owner_id, name, base_currency, created_at) "
+                                    "VALUES ('LUMINA', 'Lumina', 'USD', CURRENT_TIMESTAMP)"))
+        done = upgrade_schema(engine)
+        assert sorted(line for line in done if "ix_job_runs" not in line) == sorted([
+            "created table job_runs", *(f"added column {t}.audit_batch_id" for t in (
+                "warehouse_shipments", "warehouse_receipts", "transport_documents", "customs_entries")),
+            "dropped index ix_warehouse_shipments_tracking_number (the models no longer have it)",
+            "dropped index ix_warehouse_shipment_lines_sku (the models no longer have it)"])
+        assert current_revision(engine) == "0001" and upgrade_schema(engine) == []
+        with engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+            assert connection.execute(text("SELECT owner_id FROM owners")).scalars().all() == ["LUMINA"]
+        engine.dispose()

@@ -28,6 +28,10 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            if config.attributes.get("catch_up"):  # (``store.db.upgrade_schema``)
+                from aggregator.store.catch_up import catch_up
+
+                config.attributes["caught_up"] = catch_up(connection, target_metadata)
 
 
 if context.is_offline_mode():

@@ -1,0 +1,62 @@
+"""Bring a database made by an earlier build of the one pre-release revision up to the models.
+
+Until the first release the project keeps one migration, ``0001_initial``, regenerated from the models
+(``aggregator.store.regen_migration``). A database created by an earlier build is stamped ``0001`` too, so
+Alembic finds nothing to do, and the columns, tables and indexes added since are missing (an import's
+update failed with ``no such column``, the audit route answered 500). After the migrations,
+``upgrade_schema`` (``aggregator.store.db``) has ``catch_up`` compare the database with the models
+(Alembic's autogenerate comparison, in the migration's transaction and, on PostgreSQL, under its lock) and
+apply what can be applied without losing anything: missing tables, missing columns that may be NULL or
+have a server default, missing indexes, and indexes the models no longer have. Anything else (a column's
+type or nullability changed, a required column added, a column or table gone) is not guessed at: it is
+logged as a warning naming it.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, MetaData
+
+log = logging.getLogger(__name__)
+
+
+def catch_up(connection: Connection, metadata: MetaData) -> list[str]:
+    """Apply the lossless differences between the database on ``connection`` and ``metadata``; what was
+    done, one line each (nothing when the database matches)."""
+    context = MigrationContext.configure(connection, opts={"compare_type": False})
+    differences = compare_metadata(context, metadata)
+    if not differences:
+        return []
+    operations = Operations(context)
+    done: list[str] = []
+    for diff in differences:
+        kind = diff[0] if isinstance(diff, tuple) else "modify"
+        if kind == "add_table":  # (its indexes follow as add_index)
+            diff[1].create(connection)
+            done.append(f"created table {diff[1].name}")
+        elif kind == "add_column" and (diff[3].nullable or diff[3].server_default is not None):
+            _, schema, table, column = diff
+            operations.add_column(table, column._copy(), schema=schema)
+            done.append(f"added column {table}.{column.name}")
+        elif kind == "add_index":
+            diff[1].create(connection, checkfirst=True)
+            done.append(f"created index {diff[1].name}")
+        elif kind == "remove_index":
+            operations.drop_index(diff[1].name, table_name=diff[1].table.name)
+            done.append(f"dropped index {diff[1].name} (the models no longer have it)")
+        else:
+            log.warning("schema: the database differs from the models in a way not caught up automatically: %s",
+                        _described(diff))
+    for line in done:
+        log.info("schema caught up with the models: %s", line)
+    return done
+
+
+def _described(diff: Any) -> str:
+    if isinstance(diff, list):  # column modifications
+        return "; ".join(f"{d[0]} {d[2]}.{d[3]}" for d in diff)
+    return " ".join(str(getattr(part, "name", part)) for part in diff)
