@@ -7,7 +7,8 @@ update failed with ``no such column``, the audit route answered 500). After the 
 ``upgrade_schema`` (``aggregator.store.db``) has ``catch_up`` compare the database with the models
 (Alembic's autogenerate comparison, in the migration's transaction and, on PostgreSQL, under its lock) and
 apply what can be applied without losing anything: missing tables, missing columns that may be NULL or
-have a server default, missing indexes, and indexes the models no longer have. Anything else (a column's
+have a server default, missing indexes, and indexes named like the models' (``ix_<table>_…``) that the
+models no longer have. Anything else (an index named otherwise, which an operator may have added; a column's
 type or nullability changed, a required column added, a column or table gone) is not guessed at: it is
 logged as a warning naming it.
 """
@@ -45,7 +46,9 @@ def catch_up(connection: Connection, metadata: MetaData) -> list[str]:
         elif kind == "add_index":
             diff[1].create(connection, checkfirst=True)
             done.append(f"created index {diff[1].name}")
-        elif kind == "remove_index":
+        elif kind == "remove_index" and diff[1].name.startswith(f"ix_{diff[1].table.name}_"):
+            # (named like the models' indexes: one an earlier build made; an index named otherwise, one an
+            # operator added, is kept and logged below)
             operations.drop_index(diff[1].name, table_name=diff[1].table.name)
             done.append(f"dropped index {diff[1].name} (the models no longer have it)")
         else:
