@@ -50,18 +50,25 @@ def resolve(session: Session, item: ExceptionItem, *, note: str, actor: str, lin
         raise QueueRefusal(("note", "is needed: a resolution says why (ticket, who agreed)"))
     if link is None:
         return close(session, item, note=note, actor=actor)
-    from aggregator.matching_service.manual_links import record_manual_links
+    from aggregator.matching_service.manual_links import check_manual_links, record_manual_links
 
     step, pairs = _link_pairs(session, item, link.strip(), qty)
     link_side = "right" if item.record_kind != MANUAL_STEPS[step][1] else "left"
+    sides = {link_side: "link"}
+    if any(units is None for _, _, units in pairs):  # the link is checked first: a wrong one hears about itself
+        check_manual_links(session, owner_id=item.owner_id or "", step=step, resolves=item, sides=sides,
+                           pairs=[(left, right, 1) for left, right, _ in pairs])
+        raise QueueRefusal(("qty", f"is needed: exception #{item.id} names no quantity; give the units the link "
+                                   "carries"))
     record_manual_links(session, owner_id=item.owner_id or "", step=step, pairs=pairs, note=note, resolves=item,
-                        actor=actor, sides={link_side: "link"})
+                        actor=actor, sides=sides)
     return item
 
 
 def _link_pairs(session: Session, item: ExceptionItem, link: str, qty: int | None
-                ) -> tuple[str, list[tuple[str, str, int]]]:
-    """The manual link(s) ``link`` stands for: (step, [(left key, right key, qty)])."""
+                ) -> tuple[str, list[tuple[str, str, int | None]]]:
+    """The manual link(s) ``link`` stands for: (step, [(left key, right key, qty)]); qty None when neither
+    ``qty`` nor the item gives one."""
     if item.queue != "match":
         raise QueueRefusal(f"exception #{item.id} is a {item.queue} item: only match exceptions are resolved "
                            "with a link (resolve it with a note, or retry it)")
@@ -83,12 +90,12 @@ def _link_pairs(session: Session, item: ExceptionItem, link: str, qty: int | Non
                        f"join; record the link with 'aggregator match link'")
 
 
-def _quantity(item: ExceptionItem, qty: int | None) -> int:
+def _quantity(item: ExceptionItem, qty: int | None) -> int | None:
     if qty is not None:
         return qty
     if item.qty and item.qty > 0:
         return abs(item.qty)
-    raise QueueRefusal(("qty", f"is needed: exception #{item.id} names no quantity; give the units the link carries"))
+    return None
 
 
 def _receipt_lines(session: Session, owner_id: str, receipt_key: str) -> list[tuple[str, int]]:

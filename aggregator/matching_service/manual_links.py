@@ -49,8 +49,9 @@ def find_match_exception(session: Session, owner_id: str, ident: str) -> Excepti
 SIDES = {"left": "left", "right": "right"}
 
 
-def _check(session: Session, *, owner_id: str, step: str, pairs: Sequence[tuple[str, str, int]],
-           resolves: ExceptionItem | None, sides: Mapping[str, str | None]) -> None:
+def check_manual_links(session: Session, *, owner_id: str, step: str, pairs: Sequence[tuple[str, str, int]],
+                       resolves: ExceptionItem | None, sides: Mapping[str, str | None] = SIDES) -> None:
+    """Refuse (``ManualLinkRefused``) links ``record_manual_links`` would not record; write nothing."""
     require_owner(session, owner_id)
     if step not in MANUAL_STEPS:
         raise ManualLinkRefused(("step", f"{step!r} takes no manual link; one of: {', '.join(MANUAL_STEPS)}"))
@@ -79,7 +80,7 @@ def record_manual_links(session: Session, *, owner_id: str, step: str, pairs: Se
     """Check and record manual links of one step ((left key, right key, qty) each), audited; close the match
     exception ``resolves`` if given. The matcher applies the links on every run from the next one.
     ``sides`` names the input each side's key came from in a refusal (None: the exception's own record)."""
-    _check(session, owner_id=owner_id, step=step, pairs=pairs, resolves=resolves, sides=sides)
+    check_manual_links(session, owner_id=owner_id, step=step, pairs=pairs, resolves=resolves, sides=sides)
     rows = [ManualLinkRow(owner_id=owner_id, step=step, left_key=left, right_key=right, qty=qty, note=note,
                           resolves_exception_id=resolves.ref if resolves is not None else None, created_by=actor)
             for left, right, qty in pairs]

@@ -40,7 +40,7 @@ from aggregator.exceptions_queue.writes import MATCH_COLUMNS, match_exception_co
 from aggregator.matching_service.changes import NAMES_CHANGED, MatchPlan, document_keys, plan_changes
 from aggregator.matching_service.loader import load_crosswalk, load_endorsements, load_links, load_transit_lots
 from aggregator.matching_service.policy_file import load_policy_book
-from aggregator.owners.normalise import LEGAL_NAME
+from platform_adapters.canonical.owner_names import LEGAL_NAME
 from aggregator.matching_service.scope import RawCodes, Scope, load_scope, partition_sizes
 from aggregator.matching_service.title_store import TitleCounts, store_partition_title, store_transit_title
 from aggregator.owners.key_form import OwnerOfKey

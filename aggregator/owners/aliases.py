@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from aggregator.owners.normalise import ALIAS_KINDS, normalise, normalise_scope
+from platform_adapters.canonical.owner_names import ALIAS_KINDS, normalise, normalise_scope
 from aggregator.store.models.tenancy import OwnerAliasRow
 from aggregator.store.upsert import write_audit
 from aggregator.tenancy import TenancyError, require_owner

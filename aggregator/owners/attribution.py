@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aggregator.owners.normalise import ALIAS_KINDS, normalise, normalise_scope
+from platform_adapters.canonical.owner_names import ALIAS_KINDS, normalise, normalise_scope
 from aggregator.store.models.logistics import CustomsEntryRow, TransportContainerRow, TransportDocumentRow
 from aggregator.store.models.tenancy import OwnerAliasRow, ShopRow
 from aggregator.store.models.warehouse import WarehouseReceiptRow

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+from platform_adapters.canonical.owner_names import normalise_legal_name
 
 STRAIGHT_TRIGGERS = ("INCOTERM_POINT", "ON_SHIPMENT", "ON_ARRIVAL", "ON_RECEIPT")
 CONSUMER_TRIGGERS = ("DELIVERY", "DISPATCH")
@@ -85,8 +88,19 @@ class PolicyBook:
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def party(self, owner_id: str, name: str | None) -> str | None:
-        """The owner id when ``name`` is one of the owner's legal entities, else the name itself."""
+        """The owner id when ``name`` is one of the owner's legal entities, else the name itself.
+
+        Names compare as legal-name aliases do for import attribution (``normalise_legal_name``: company
+        forms, punctuation and case made one), so a document naming ``Lumina Commerce (HK) Limited``
+        counts as the owner whose alias is ``Lumina Commerce (HK) Ltd.``; a name with no words matches none.
+        """
         if name is None:
             return None
-        names = {n.strip().upper() for n in self.owner_parties.get(owner_id, set())}
-        return owner_id if name.strip().upper() in names else name
+        wanted = _legal_form(name)
+        if wanted and any(_legal_form(n) == wanted for n in self.owner_parties.get(owner_id, ())):
+            return owner_id
+        return name
+
+
+# each distinct party name is normalised once per process (a run asks about the same few names per event)
+_legal_form = lru_cache(maxsize=65536)(normalise_legal_name)

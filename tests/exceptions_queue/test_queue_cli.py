@@ -66,3 +66,25 @@ def test_list_show_resolve_with_a_link_and_retry(orphan, tmp_path) -> None:  # n
     assert refused.exit_code == 1 and "the next 'aggregator match --owner LUMINA-HK' checks it again" in refused.output
     unknown = cli_run(engine, tmp_path, "exceptions", "show", "999999")
     assert unknown.exit_code == 1 and "no exception #999999" in unknown.output
+
+
+def test_a_wrong_link_is_refused_for_the_link_before_any_missing_qty(orphan, tmp_path) -> None:  # noqa: F811
+    """An exception that names no quantity needs ``--qty``; but a wrong ``--link`` is refused for what is
+    wrong with it, not sent to find a quantity first (and a right link then asks for the quantity)."""
+    engine, ref, _ = orphan
+    with session_scope(engine) as session:
+        item = session.scalars(select(ExceptionItem).where(ExceptionItem.ref == ref)).one()
+        item.qty, item_id = None, str(item.id)
+    bogus = cli_run(engine, tmp_path, "exceptions", "resolve", item_id, "--link", "LAZADA|NOPE|1|1", "--note", "t")
+    assert bogus.exit_code == 1 and "--link 'LAZADA|NOPE|1|1' names no order line" in bogus.output, bogus.output
+    assert "--qty" not in bogus.output
+    unsized = cli_run(engine, tmp_path, "exceptions", "resolve", item_id, "--link", ORDER_LINE, "--note", "t")
+    assert unsized.exit_code == 1 and "--qty is needed" in unsized.output, unsized.output
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(ManualLinkRow)) == 0
+        assert session.get(ExceptionItem, int(item_id)).status == "open"
+    done = cli_run(engine, tmp_path, "exceptions", "resolve", item_id, "--link", ORDER_LINE, "--qty", "1",
+                   "--note", "t")
+    assert done.exit_code == 0, done.output
+    with session_scope(engine) as session:
+        assert session.scalars(select(ManualLinkRow.qty)).all() == [1]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from aggregator.cli.main import cli
 from aggregator.owners.aliases import AliasConflict, add_alias, list_aliases, remove_alias
-from aggregator.owners.normalise import normalise
+from platform_adapters.canonical.owner_names import normalise
 from aggregator.store.models.audit import AuditEntry
 from aggregator.tenancy import TenancyError, UnknownOwner, add_owner
 

@@ -1,4 +1,8 @@
-"""How alias values are compared: exact after normalisation, never fuzzy (pure).
+"""How owner alias values and party names are compared: exact after normalisation, never fuzzy (pure).
+
+One rule for both uses: import attribution (``aggregator.owners``) looks aliases up by these forms, and
+the title ledger (``matching.title.policy.PolicyBook.party``) recognises the owner's legal entities on
+transport documents by ``normalise_legal_name``.
 
 * ``owner_code``: Unicode NFKC, trimmed, inner spaces collapsed, upper case (``lumina-hk`` = ``LUMINA-HK``).
 * ``legal_name``: NFKC, case-folded, ``&`` read as ``and``, punctuation dropped, spaces collapsed, and
