@@ -131,7 +131,9 @@ def test_resolve_and_retry_with_their_refusals(world: World, queue, engine) -> N
             select(ExceptionItem.id).where(ExceptionItem.kind == "unmatched_receipt_line"))}
     line = client.post(f"/api/v1/exceptions/{queue['unmatched_receipt_line']}/resolve",
                        json={"note": "x", "link": f"{A}|HBL9"}, **admin(world))
-    assert line.status_code == 409 and line.json()["detail"].startswith("qty is needed: exception #")
+    # no quantity given or stored, but the link is wrong: the link is refused first (not "qty is needed")
+    assert line.status_code == 422 and line.json()["detail"].startswith("manual link refused: "), line.text
+    assert f"link '{A}|HBL9' names no transport document" in line.json()["detail"] and "qty" not in line.json()["detail"]
     line = client.post(f"/api/v1/exceptions/{queue['unmatched_receipt_line']}/resolve",
                        json={"note": "x", "link": f"{A}|HBL9", "qty": 2}, **admin(world))
     assert line.status_code == 422 and line.json()["detail"].startswith("manual link refused: "), line.text
