@@ -221,7 +221,9 @@ def _withdrawal_fee(row: StatementRow) -> bool:
 def _moved_payers(session: Session, owner_id: str, parts: dict[tuple[str, str], list[DayPart]],
                   items: dict[str, FxOpenItemRow], summary: BookingSummary) -> set[str]:
     """The withdrawals and netted days some booked part of which the allocation no longer gives (a release
-    day stored late moved what a withdrawal pays, or which day a charge is netted against): each such part
+    day stored late moved what a withdrawal pays, or which day a charge is netted against; so does a
+    withdrawal completed after a charge was netted and booked while it was still pending — the allocation
+    knows completed withdrawals only, though the money left the wallet at creation): each such part
     is reported, and none of that payer's parts is booked any more until that part is reversed by hand —
     booking its new parts as well would book its cash twice (a netting's other side, booked already, is
     never booked again to cancel it)."""
@@ -235,9 +237,8 @@ def _moved_payers(session: Session, owner_id: str, parts: dict[tuple[str, str], 
     for prefix in (f"PAYOUT:{WITHDRAWAL_PREFIX}", "NETTED:"):
         for reference, booked in settlements_booked(session, owner_id, prefix).items():
             if "," in reference:
-                continue  # a day settled whole by several withdrawals (``_settle``, its payout_id): no part of one
-            now = wanted.get(reference, {})
-            by = reference.split(":", 1)[1]
+                continue  # a day settled whole by several withdrawals (``_settle``, its payout_id)
+            now, by = wanted.get(reference, {}), reference.split(":", 1)[1]
             for item, amount in sorted(booked.items()):
                 if item.rsplit(":", 1)[-1].startswith(WITHDRAWAL_PREFIX) or now.get(item) == amount:
                     continue  # the withdrawal's own fee, or a part it still pays as booked
@@ -245,8 +246,9 @@ def _moved_payers(session: Session, owner_id: str, parts: dict[tuple[str, str], 
                 currency = items[item].original_currency if item in items else ""
                 summary.problems.append(
                     f"{item} part paid by {by}: booked as paying {amount} {currency}, it now pays "
-                    f"{now.get(item, Decimal(0))} {currency} (a release day stored late moved it); reverse that "
-                    f"settlement by hand: nothing more is booked under {by} until then")
+                    f"{now.get(item, Decimal(0))} {currency} (a release day or a withdrawal stored after it "
+                    f"was booked moved it); reverse that settlement by hand: nothing more is booked under "
+                    f"{by} until then")
     return moved
 
 
