@@ -10,7 +10,8 @@ apply what can be applied without losing anything: missing tables, missing colum
 have a server default, missing indexes, and indexes named like the models' (``ix_<table>_…``) that the
 models no longer have. Anything else (an index named otherwise, which an operator may have added; a column's
 type or nullability changed, a required column added, a column or table gone) is not guessed at: it is
-logged as a warning naming it.
+logged as a warning naming it. The comparison runs only when two catalogue reads show the columns or the
+``ix_`` indexes differ from the models'.
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 def catch_up(connection: Connection, metadata: MetaData) -> list[str]:
     """Apply the lossless differences between the database on ``connection`` and ``metadata``; what was
     done, one line each (nothing when the database matches)."""
+    if not _drifted(connection, metadata):
+        return []
     context = MigrationContext.configure(connection, opts={"compare_type": False})
     differences = compare_metadata(context, metadata)
     if not differences:
@@ -63,3 +66,24 @@ def _described(diff: Any) -> str:
     if isinstance(diff, list):  # column modifications
         return "; ".join(f"{d[0]} {d[2]}.{d[3]}" for d in diff)
     return " ".join(str(getattr(part, "name", part)) for part in diff)
+
+
+def _drifted(connection: Connection, metadata: MetaData) -> bool:
+    """Whether the database's columns or ``ix_`` indexes of the models' tables differ from the models' (two
+    catalogue reads; Alembic's comparison reflects every table, ~0.1 s of CPU, so it runs only then)."""
+    if connection.dialect.name == "sqlite":
+        columns = connection.exec_driver_sql("SELECT m.name, p.name FROM sqlite_master m "
+                                             "JOIN pragma_table_info(m.name) p WHERE m.type = 'table'").all()
+        indexes = connection.exec_driver_sql("SELECT tbl_name, name FROM sqlite_master WHERE type = 'index'").all()
+    elif connection.dialect.name == "postgresql":
+        columns = connection.exec_driver_sql("SELECT table_name, column_name FROM information_schema.columns "
+                                             "WHERE table_schema = current_schema()").all()
+        indexes = connection.exec_driver_sql("SELECT tablename, indexname FROM pg_indexes "
+                                             "WHERE schemaname = current_schema()").all()
+    else:
+        return True
+    tables = metadata.tables
+    return ({(t, c) for t, c in columns if t in tables}
+            != {(t.name, c.name) for t in tables.values() for c in t.columns}
+            or {(t, i) for t, i in indexes if t in tables and i.startswith("ix_")}
+            != {(t.name, i.name) for t in tables.values() for i in t.indexes})
