@@ -19,6 +19,24 @@ from sqlalchemy import Engine, create_engine, text
 from aggregator.store.base import Base
 from aggregator.store.db import create_engine_for, normalise_url, session_factory, upgrade_schema
 
+# Test-only: AGGREGATOR_TEST_ANCHOR_SHIFT_MINUTES=N makes the sandbox's default anchor (its simulated "now",
+# which follows the wall clock's minute) N minutes later (negative: earlier), to run the suite as if at another
+# time of day and find tests that assume a particular world. Patched in every module that imported it by name.
+_ANCHOR_SHIFT = os.environ.get("AGGREGATOR_TEST_ANCHOR_SHIFT_MINUTES")
+if _ANCHOR_SHIFT:
+    import sys
+
+    from platform_adapters.sandbox import server as _sandbox_server
+
+    _wall_anchor = _sandbox_server.default_anchor
+
+    def _shifted_anchor(_shift: int = int(_ANCHOR_SHIFT) * 60) -> int:
+        return _wall_anchor() + _shift
+
+    for _module in list(sys.modules.values()):
+        if getattr(_module, "default_anchor", None) is _wall_anchor:
+            _module.default_anchor = _shifted_anchor
+
 # No per-example deadline: on a loaded 2-core machine a slow example is not a failure.
 hypothesis_settings.register_profile("aggregator", deadline=None)
 hypothesis_settings.load_profile("aggregator")

@@ -14,10 +14,10 @@ from aggregator.matching_service.queries import load_ledger, timeline
 from aggregator.store.models import OrderRow
 from aggregator.store.models.returns import ReturnRow
 from matching.title import title_position
-from platform_adapters.sandbox.server import default_anchor
 from platform_adapters.sandbox.truth import write_off_truth
-from platform_adapters.sandbox.world import generate_world
+from platform_adapters.sandbox.world import World
 from tests.api.matched_world import matched_world
+from tests.world_anchor import anchor_where
 
 
 def test_order_detail_carries_the_matched_chain(sqlite_engine, tmp_path: Path) -> None:
@@ -43,16 +43,8 @@ def test_order_detail_carries_the_matched_chain(sqlite_engine, tmp_path: Path) -
                       headers={"Authorization": f"Bearer {other}"}).status_code == 404
 
 
-def _anchor_with_one_write_off(seed: int = 9, orders: int = 40) -> int:
-    """The latest hour before the sandbox's default anchor at which the seed's world holds exactly one scrapped
-    return. The sandbox's world follows its anchor (the wall clock's minute by default), so the same seed has
-    such a return at some anchors only; the sync's window needs an anchor near the wall clock."""
-    start = default_anchor() // 3600 * 3600
-    for hours in range(72):
-        anchor = start - hours * 3600
-        if len(write_off_truth(generate_world(seed=seed, orders=orders, anchor=anchor), anchor)) == 1:
-            return anchor
-    raise AssertionError(f"seed {seed}: no anchor in the 72 hours before {start} gives one scrapped return")
+def _one_write_off(world: World, anchor: int) -> bool:
+    return len(write_off_truth(world, anchor)) == 1
 
 
 def test_a_scrapped_return_writes_the_goods_off_on_the_chain_and_in_the_title(sqlite_engine, tmp_path: Path) -> None:
@@ -60,7 +52,8 @@ def test_a_scrapped_return_writes_the_goods_off_on_the_chain_and_in_the_title(sq
     shows the write-off, the lot's title events end that allocation's units with a WRITTEN_OFF event (units
     and time from the return), and the position from the stored ledger (matching's incremental title store,
     warehouse partition by partition) no longer counts them."""
-    keys, state = matched_world(sqlite_engine, tmp_path, anchor=_anchor_with_one_write_off())
+    anchor = anchor_where(_one_write_off, "one scrapped return", seed=9, orders=40)
+    keys, state = matched_world(sqlite_engine, tmp_path, anchor=anchor)
     [scrapped] = write_off_truth(state.world, state.now)
     now = datetime.fromtimestamp(state.now, timezone.utc)
     with Session(sqlite_engine) as session:

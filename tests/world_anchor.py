@@ -1,0 +1,26 @@
+"""Choosing a sandbox anchor for a test that needs a particular case in a seed's world.
+
+The sandbox's world follows its anchor (its simulated "now"; by default the wall clock's minute a day
+back), so a seed holds a given case at some anchors only. A test that needs the case picks, with
+``anchor_where``, the latest whole hour before the default anchor whose world has it: near the wall clock,
+so a sync's window (which follows the wall clock) still covers the world. None found is a loud failure.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from platform_adapters.sandbox.server import default_anchor
+from platform_adapters.sandbox.world import World, generate_world
+
+HOURS = 72
+
+
+def anchor_where(wanted: Callable[[World, int], bool], what: str, seed: int, orders: int, days: int = 30) -> int:
+    """The latest whole hour before the sandbox's default anchor at which ``wanted(world, anchor)`` holds for
+    the seed's world; ``what`` names the case in the failure when none of the ``HOURS`` hours has it."""
+    start = default_anchor() // 3600 * 3600
+    for hours in range(HOURS):
+        anchor = start - hours * 3600
+        if wanted(generate_world(seed=seed, orders=orders, anchor=anchor, days=days), anchor):
+            return anchor
+    raise AssertionError(f"seed {seed} ({orders} orders): no anchor in the {HOURS} hours before {start} has {what}")
