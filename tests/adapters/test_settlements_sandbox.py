@@ -21,15 +21,30 @@ from aggregator.store.models.settlement import StatementRow
 from aggregator.store.vault import Vault
 from aggregator.sync.marketplace import sync_shop
 from platform_adapters.sandbox import running_sandbox
+from platform_adapters.sandbox.snapshot import Snapshot
+from platform_adapters.sandbox.wallet import EXTRA_REASONS, wallet_of
+from platform_adapters.sandbox.world import World
+from tests.world_anchor import anchor_where
 
 
 def _at(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, timezone.utc)
 
 
+def _wallet_fee_and_own_money(world: World, anchor: int) -> bool:
+    """A local Shopee shop's wallet holds a completed withdrawal with a fee and money of its own (ads, adjustments)
+    by ``anchor``: both follow the calendar (Thursday withdrawals, Monday ads), so a world has them at some anchors."""
+    snap = Snapshot(world, anchor)
+    kinds = {t["transaction_type"] for shop in world.shops if shop.platform == "shopee" and not shop.cross_border
+             for t in wallet_of(shop, snap.view(shop).settled, anchor).transactions
+             if t["transaction_type"] != "WITHDRAWAL_COMPLETED" or t["transaction_fee"] > 0}
+    return "WITHDRAWAL_COMPLETED" in kinds and bool(kinds & set(EXTRA_REASONS))
+
+
 def test_settlements_of_every_shop_sum_to_the_released_net(sqlite_engine):
     engine, vault = sqlite_engine, Vault(Fernet.generate_key())
-    with running_sandbox(seed=5, orders=120) as sb, httpx.Client(base_url=sb.base_url, timeout=30) as control:
+    anchor = anchor_where(_wallet_fee_and_own_money, "a withdrawal fee and wallet money of its own", seed=5, orders=120)
+    with running_sandbox(seed=5, orders=120, anchor=anchor) as sb, httpx.Client(base_url=sb.base_url, timeout=30) as control:
         ids = connect_sandbox(engine, vault, sb.base_url)
         anchor = control.get("/_sandbox/clock").json()["now"]
         truth = control.get("/_sandbox/truth/settlements").json()["settlements"]
