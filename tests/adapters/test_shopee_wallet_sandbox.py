@@ -30,7 +30,10 @@ from platform_adapters.auth import StaticTokenProvider, TokenSet
 from platform_adapters.http.transport import Transport
 from platform_adapters.registry import ShopContext, get_adapter
 from platform_adapters.sandbox import running_sandbox
-from platform_adapters.sandbox.wallet import wallet_of
+from platform_adapters.sandbox.snapshot import Snapshot
+from platform_adapters.sandbox.wallet import Wallet, wallet_of
+from platform_adapters.sandbox.world import World
+from tests.world_anchor import anchor_where
 
 DAY = 86400
 
@@ -109,10 +112,34 @@ def test_a_local_shop_is_found_by_the_refusal_and_its_wallet_read_in_windows_and
         assert other.local is False and not any(c["path"].endswith("wallet_transaction_list") for c in calls)
 
 
+def _local_wallets(world: World, anchor: int) -> list[Wallet]:
+    snap = Snapshot(world, anchor)
+    return [wallet_of(shop, snap.view(shop).settled, anchor) for shop in world.shops
+            if shop.platform == "shopee" and not shop.cross_border]
+
+
+def _a_day_part_paid(world: World, anchor: int) -> bool:
+    """A local release day is part paid, part open (the withdrawals follow the calendar: Thursdays 02:00)."""
+    return any(day.open and day.paid for wallet in _local_wallets(world, anchor) for day in wallet.days.values())
+
+
+def _a_withdrawal_pays_its_own_day(world: World, anchor: int) -> bool:
+    """Besides: a withdrawal pays of the day it is created on (money released that morning, before 02:00)."""
+    wallets = _local_wallets(world, anchor)
+    created = {w.withdrawal_id: w.created // DAY for wallet in wallets for w in wallet.withdrawals}
+    return _a_day_part_paid(world, anchor) and any(
+        created.get(paid_by) == day.day for wallet in wallets for day in wallet.days.values() if not day.kind
+        for paid_by in day.paid_by)
+
+
 @pytest.mark.parametrize("seed", [5, 8])  # seed 8: a withdrawal pays part of its own day, released before 02:00
 def test_local_release_days_are_paid_by_withdrawals_as_the_truth_says_and_a_rerun_changes_nothing(sqlite_engine, seed):
     engine, vault = sqlite_engine, Vault(Fernet.generate_key())
-    with running_sandbox(seed=seed, orders=400) as sb, httpx.Client(base_url=sb.base_url, timeout=30) as control:
+    if seed == 8:
+        anchor = anchor_where(_a_withdrawal_pays_its_own_day, "a withdrawal paying its own day", seed=seed, orders=400)
+    else:
+        anchor = anchor_where(_a_day_part_paid, "a release day part paid", seed=seed, orders=400)
+    with running_sandbox(seed=seed, orders=400, anchor=anchor) as sb, httpx.Client(base_url=sb.base_url, timeout=30) as control:
         ids = connect_sandbox(engine, vault, sb.base_url)
         now = sb.state.now
         truth = control.get("/_sandbox/truth/payouts").json()["release_days"]
