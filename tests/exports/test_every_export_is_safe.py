@@ -29,7 +29,9 @@ from tests.matching.test_db_match import POLICY
 HOSTILE = {
     "PO-LMN-2026-0041": "=HYPERLINK(\"http://evil.example\",\"PO-LMN-2026-0041\")",
     "Shenzhen Brightway Electronics Co. Ltd.": "@SUM(1+1)*cmd|' /C calc'!A0",
-    "20 units cosmetic defect": "-2+3+cmd|' /C calc'!A0 cosmetic defect",
+    # a whole cell: a CSV cell is quoted whole or not at all (a quoted part followed by more text is refused)
+    "20 units cosmetic defect (scratched case) moved to defective stock":
+        "-2+3+cmd|' /C calc'!A0 cosmetic defect (scratched case) moved to defective stock",
 }
 
 
