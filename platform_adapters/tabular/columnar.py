@@ -242,6 +242,19 @@ class ChunkColumns:
     def quantity(self, name: str) -> list[int | None]:
         return self.parsed(name, parse.parse_quantity)
 
+    def fields(self, texts: dict[str, str], *, uppers: Iterable[str] = (), docs: Iterable[str] = (),
+               dates: Iterable[str] = (), times: Iterable[str] = (), quantities: Iterable[str] = ()
+               ) -> dict[str, list[Any]]:
+        """The named fields read each by its rule: ``texts`` field → source column (cleaned text); the other
+        groups read the column of the field's own name (upper-cased text, document numbers, dates,
+        datetimes, quantities)."""
+        read: dict[str, list[Any]] = {name: self.text(source) for name, source in texts.items()}
+        for names, reader in ((uppers, self.upper), (docs, self.doc), (dates, self.date),
+                              (times, self.datetime), (quantities, self.quantity)):
+            for name in names:
+                read[name] = reader(name)
+        return read
+
     def ok(self, required: Iterable[Sequence[Any]]) -> list[bool]:
         """``ok_rows`` of the chunk: no refused cell and a value in each ``required`` column."""
         return ok_rows(self.rows, self.refused, required)

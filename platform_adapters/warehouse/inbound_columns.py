@@ -14,7 +14,6 @@ of the ``WarehouseReceipt`` ``map_rows`` builds (``tests/ingest/test_columnar_pr
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
 
 from platform_adapters.tabular import columnar
 from platform_adapters.tabular import values as parse
@@ -43,17 +42,7 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
     """Every field ``inbound._read`` reads, for ``rows`` rows of canonical ``columns`` (absent: empty;
     ``plain``: the columns known plain, ``columnar.columns_of``)."""
     chunk = ChunkColumns(columns, rows, options, plain)
-    fields: dict[str, list[Any]] = {name: chunk.text(source) for name, source in TEXTS.items()}
-    for name in UPPERS:
-        fields[name] = chunk.upper(name)
-    for name in DOCS:
-        fields[name] = chunk.doc(name)
-    for name in DATES:
-        fields[name] = chunk.date(name)
-    for name in TIMES:
-        fields[name] = chunk.datetime(name)
-    for name in QUANTITIES:
-        fields[name] = chunk.quantity(name)
+    fields = chunk.fields(TEXTS, uppers=UPPERS, docs=DOCS, dates=DATES, times=TIMES, quantities=QUANTITIES)
     fields["variance_qty"] = chunk.parsed("variance_qty", parse.parse_signed_int)
     containers, invalid = chunk.container("container_no")
     fields["container_no"] = containers

@@ -11,7 +11,6 @@ test_columnar_properties.py`` holds the two equal on arbitrary rows).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
 
 from platform_adapters.canonical.common import Platform
 from platform_adapters.tabular import columnar
@@ -47,12 +46,7 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
     """Every field ``outbound._read`` reads, for ``rows`` rows of canonical ``columns`` (absent: empty;
     ``plain``: the columns known plain, ``columnar.columns_of``)."""
     chunk = columnar.ChunkColumns(columns, rows, options, plain)
-    fields: dict[str, list[Any]] = {name: chunk.text(source) for name, source in TEXTS.items()}
-    fields["outbound_type"] = chunk.upper("outbound_type")
-    for name in TIMES:
-        fields[name] = chunk.datetime(name)
-    for name in ("weight_g", "qty"):
-        fields[name] = chunk.quantity(name)
+    fields = chunk.fields(TEXTS, uppers=("outbound_type",), times=TIMES, quantities=("weight_g", "qty"))
     fields_platform = chunk.text("platform")
     platforms = {text: _platform(text) for text in set(fields_platform)}
     fields["platform"] = [platforms[text][0] for text in fields_platform]

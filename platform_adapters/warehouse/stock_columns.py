@@ -45,14 +45,8 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
     """Every field ``stock._read`` reads (and those ``writers.STOCK_HEADER`` derives), for ``rows`` rows of
     canonical ``columns`` (absent: empty; ``plain``: the columns known plain, ``columnar.columns_of``)."""
     chunk = ChunkColumns(columns, rows, options, plain)
-    fields: dict[str, list[Any]] = {name: chunk.text(name) for name in TEXTS}
-    for name in UPPERS:
-        fields[name] = chunk.upper(name)
-    for name in DOCS:
-        fields[name] = chunk.doc(name)
-    for name in TIMES:
-        fields[name] = chunk.datetime(name)
-    fields["expiry_date"] = chunk.date("expiry_date")
+    fields = chunk.fields({name: name for name in TEXTS}, uppers=UPPERS, docs=DOCS, dates=("expiry_date",),
+                          times=TIMES)
     for name in stock.QUANTITIES:
         fields[name] = [value or 0 for value in chunk.quantity(name)]
     costs = chunk.parsed("unit_landed_cost_myr", parse.parse_decimal)
