@@ -38,6 +38,7 @@ from matching.open_quantities import _marketplace_returns  # one copy of the spr
 from matching.title import events as ev
 from matching.title.events import LEDGER_COLUMNS, TitleEvent
 from matching.title.policy import PolicyBook
+from platform_adapters.canonical.owner_names import normalise_legal_name
 
 PHASES = ["TRANSIT", "DESTINATION", "RELEASED", "CUSTOMS", "CLEARED", "WAREHOUSE"]
 _OWNER_STATE = dict(zip(PHASES, [ev.SELLER_TITLE_IN_TRANSIT, ev.SELLER_TITLE_AT_DESTINATION, ev.RELEASED_BY_CARRIER,
@@ -126,6 +127,19 @@ def _is_true(value) -> bool:
     return str(value).strip().lower() in {"true", "1", "yes", "y"}
 
 
+def _same_party(endorsee: str, recipient: str | None, owner: str) -> bool:
+    """Whether a transfer's recipient is the party the bill was endorsed to. The owner is its id on both
+    (``PolicyBook.party``); any other party's name is compared as the owner's legal names are
+    (``normalise_legal_name``: case, spaces, punctuation and company forms made one), since two records of
+    one chain may spell one endorsee differently; a name with no words matches none."""
+    if recipient is None:
+        return False
+    if owner in (endorsee, recipient):
+        return endorsee == recipient
+    wanted = normalise_legal_name(endorsee)
+    return bool(wanted) and wanted == normalise_legal_name(recipient)
+
+
 def _lot_events(row, book: PolicyBook, chains: dict[str, list[dict]]) -> list[TitleEvent]:
     owner = row.owner_id
     policy = book.lookup(owner, None, _s(row.c_country))
@@ -196,7 +210,7 @@ def _lot_events(row, book: PolicyBook, chains: dict[str, list[dict]]) -> list[Ti
                              "possession", evidence, "ASSERTED")
             elif kind == "TRANSFERRED":
                 changes = {"document_holder": recipient}
-                if pending_endorsee in (recipient, "BLANK"):
+                if pending_endorsee == "BLANK" or _same_party(pending_endorsee, recipient, owner):
                     changes["title_holder"] = recipient
                 subject.emit(kind, at, "BL_ENDORSEMENT", "possession of the endorsed bill transferred", evidence,
                              "ASSERTED", **changes)

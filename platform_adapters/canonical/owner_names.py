@@ -2,7 +2,8 @@
 
 One rule for both uses: import attribution (``aggregator.owners``) looks aliases up by these forms, and
 the title ledger (``matching.title.policy.PolicyBook.party``) recognises the owner's legal entities on
-transport documents by ``normalise_legal_name``.
+transport documents by ``normalise_legal_name``, and compares any other party's names on an endorsement
+chain by it (``matching.title.derive``: the endorsee of a bill and the recipient of its transfer).
 
 * ``owner_code``: Unicode NFKC, trimmed, inner spaces collapsed, upper case (``lumina-hk`` = ``LUMINA-HK``).
 * ``legal_name``: NFKC, case-folded, ``&`` read as ``and``, punctuation dropped, spaces collapsed, and

@@ -189,3 +189,40 @@ def test_to_order_bill_without_an_endorsement_record_passes_title_on_delivery(ma
     assert (rows.loc["TITLE_PASSED", "title_holder"], rows.loc["TITLE_PASSED", "basis"]) == (
         "LUMINA-HK", "BL_ENDORSEMENT")
     assert rows.loc["RECEIVED_AT_WAREHOUSE", "title_state"] == "OWNED_IN_WAREHOUSE"
+
+
+def _chain_through_a_bank(endorsed_to: str, transferred_to: str) -> pd.DataFrame:
+    """The story's eBL chain with the supplier endorsing the bill to a bank (not the owner): the
+    ENDORSE record names the bank ``endorsed_to`` and the TRANSFER record ``transferred_to``."""
+    chain = endorsements()
+    chain.loc[chain["action_code"] == "ENDORSE", "recipient"] = endorsed_to
+    chain.loc[chain["action_code"] == "TRANSFER", "recipient"] = transferred_to
+    return chain
+
+
+def _transfer(ledger: pd.DataFrame) -> pd.Series:
+    rows = ledger[(ledger["subject_key"] == W + "LOT-TCLU6543214-EBB") & (ledger["kind"] == "TRANSFERRED")]
+    return rows.iloc[0]
+
+
+def test_an_endorsee_spelt_another_way_on_the_transfer_takes_title(matched):
+    """Two records of one chain name the bank the bill was endorsed to in two spellings (case, punctuation,
+    company form): they compare as the owner's legal names do, so the transfer passes title to the bank."""
+    prepared, links = matched
+    bank_on_transfer = "PACIFIC TRADE-FINANCE BANK COMPANY LIMITED"
+    ledger = derive_title_events(prepared, links, policy_book(), _chain_through_a_bank(
+        "Pacific Trade Finance Bank Co., Ltd.", bank_on_transfer))
+    transfer = _transfer(ledger)
+    assert (transfer["title_holder"], transfer["document_holder"], transfer["title_state"]) == (
+        bank_on_transfer, bank_on_transfer, "SUPPLIER_TITLE_IN_TRANSIT")
+
+
+def test_a_transfer_to_another_party_than_the_endorsee_passes_no_title(matched):
+    """Normalisation never makes two names one: a transfer to a party other than the endorsee (another
+    word in its name) moves the document, not title."""
+    prepared, links = matched
+    ledger = derive_title_events(prepared, links, policy_book(), _chain_through_a_bank(
+        "Pacific Trade Finance Bank Co., Ltd.", "Pacific Trade Finance Bank (HK) Co., Ltd."))
+    transfer = _transfer(ledger)
+    assert (transfer["title_holder"], transfer["document_holder"]) == (
+        SUPPLIER, "Pacific Trade Finance Bank (HK) Co., Ltd.")
