@@ -96,5 +96,6 @@ class RunOut(BaseModel):
     stale: int
     failed: int
     unknown_status: int
+    deferred: int  # orders pushed while their page was read, left to the push's re-read
     cursor_after: datetime | None
     error: str | None

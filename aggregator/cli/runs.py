@@ -20,7 +20,7 @@ def command() -> None:
 
 
 COLUMNS = ("run", "shop", "stream", "mode", "status", "started", "finished", "created", "updated", "unchanged",
-           "stale", "failed", "unknown", "cursor after", "error")
+           "stale", "failed", "unknown", "deferred", "cursor after", "error")
 JOB_COLUMNS = ("run", "job", "target", "status", "attempt", "started", "finished", "worker", "error")
 
 
@@ -65,7 +65,8 @@ def list_(app: AppContext, kind: str, limit: int, shop_id: str | None, job_name:
             for run, shop in session.execute(query.order_by(SyncRun.id.desc()).limit(limit)):
                 rows.append((run.id, f"{shop.platform}:{shop.shop_id}", run.stream, run.mode, run.status,
                              _when(run.started_at), _when(run.finished_at), run.created, run.updated,
-                             run.unchanged, run.stale, run.failed, run.unknown_status, _when(run.cursor_after),
+                             run.unchanged, run.stale, run.failed, run.unknown_status, run.deferred,
+                             _when(run.cursor_after),
                              run.error or ""))
         troubled = failing(session)
     render(rows, JOB_COLUMNS if kind == "job" else COLUMNS, fmt)

@@ -268,7 +268,7 @@ def _commit_batch(engine: Engine, shop: ShopRow, stream: str, writer: RecordWrit
                   batch_writer: BatchWriter | None, batch: list[Pulled], summary: SyncSummary, lease: Lease,
                   cursor: datetime | None, guard: tuple[PushGuard | None, int | None] = (None, None)) -> None:
     counts = dict.fromkeys(("created", "updated", "unchanged", "stale", "failed", "unknown_status"), 0)
-    pushed = {"deferred": 0, "rereads_requested": 0}  # in the summary and the log, not columns of the run
+    pushed = {"deferred": 0, "rereads_requested": 0}  # in the summary and the log; deferred also on the run
     with session_scope(engine) as session:
         # Fencing: renew the lease with every commit; a worker whose lease lapsed and was taken over stops
         # here (the batch rolls back) instead of writing beside the new holder or moving its cursor back.
@@ -279,7 +279,7 @@ def _commit_batch(engine: Engine, shop: ShopRow, stream: str, writer: RecordWrit
         write_batch(session, shop, f"{shop.platform}:{stream}", writer, batch_writer, batch, summary.run_id, counts,
                     pushes=guard[0], seen=guard[1], pushed=pushed)
         run = session.get(SyncRun, summary.run_id)
-        for name, value in counts.items():
+        for name, value in (*counts.items(), ("deferred", pushed["deferred"])):
             setattr(run, name, getattr(run, name) + value)
         if cursor is not None:
             session.execute(update(SyncCursor).where(SyncCursor.shop_pk == shop.id, SyncCursor.stream == stream)

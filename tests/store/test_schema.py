@@ -110,3 +110,41 @@ def test_upgrade_brings_a_database_made_by_an_earlier_build_of_the_pre_release_r
                 == [("remove_index", "ops_shipments_remark")]  # (kept: not one of the models' indexes)
             assert connection.execute(text("SELECT owner_id FROM owners")).scalars().all() == ["LUMINA"]
         engine.dispose()
+
+
+def test_a_database_made_before_runs_kept_their_deferred_count_gets_the_column(
+        tmp_path: Path, pg_database_factory: Callable[[], str]) -> None:
+    """A database of the build before ``sync_runs.deferred`` (orders left to a push's re-read, listed by
+    ``runs list``): upgrading adds the column, its runs read 0 (the server default), on SQLite and
+    PostgreSQL; a new run's count is stored; upgrading again changes nothing."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from aggregator.store.models import SyncRun
+
+    for engine in (create_engine_for(f"sqlite:///{tmp_path / 'before_deferred.sqlite'}"),
+                   create_engine_for(pg_database_factory())):
+        assert upgrade_schema(engine) == []
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE sync_runs DROP COLUMN deferred"))
+            connection.execute(text("INSERT INTO owners (owner_id, name, base_currency, created_at) "
+                                    "VALUES ('LUMINA', 'Lumina', 'USD', CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO shops (owner_id, platform, shop_id, region, name, status, created_at, updated_at) "
+                "VALUES ('LUMINA', 'shopee', '111', 'MY', '', 'active', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            shop = connection.execute(text("SELECT id FROM shops")).scalar_one()
+            connection.execute(text(
+                "INSERT INTO sync_runs (shop_pk, stream, mode, status, started_at, windows, created, updated, "
+                "unchanged, stale, failed, unknown_status) VALUES "
+                "(:shop, 'orders', 'incremental', 'succeeded', CURRENT_TIMESTAMP, 1, 2, 0, 0, 0, 0, 0)"),
+                {"shop": shop})
+        assert upgrade_schema(engine) == ["added column sync_runs.deferred"]
+        assert upgrade_schema(engine) == []
+        with Session(engine) as session:
+            assert [(r.created, r.deferred) for r in session.query(SyncRun)] == [(2, 0)]
+            session.add(SyncRun(shop_pk=shop, stream="orders", started_at=datetime.now(timezone.utc), deferred=3))
+            session.commit()
+            assert sorted(r.deferred for r in session.query(SyncRun)) == [0, 3]
+        engine.dispose()

@@ -9,21 +9,28 @@ committed, then the page is written.
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 from datetime import datetime, timedelta, timezone
 
+from click.testing import CliRunner
 from sqlalchemy import func, select, update
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 import aggregator.sync.marketplace as marketplace
 from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.push_apply import REREAD
 from aggregator.store.db import session_scope
-from aggregator.store.models import OrderLineRow, OrderPackageRow
+from aggregator.api.app import create_app
+from aggregator.cli.main import cli
+from aggregator.store.models import OrderLineRow, OrderPackageRow, SyncRun
 from aggregator.sync.marketplace import refresh_orders, sync_shop
 from aggregator.transport_pool import TransportPool
 from aggregator.webhooks import apply
 from platform_adapters.sandbox.webhooks import status_messages
+from tests.api.conftest import OPERATOR_KEY
 from tests.webhooks.test_push_apply import event_row, order_events, receive_push, row, world  # noqa: F401  (fixture)
 
 
@@ -52,7 +59,7 @@ def _parked(engine) -> int:
         return session.scalar(select(func.count()).select_from(ExceptionItem))
 
 
-def test_a_page_read_before_a_status_push_does_not_write_over_it(engine, world, monkeypatch) -> None:
+def test_a_page_read_before_a_status_push_does_not_write_over_it(engine, world, monkeypatch, tmp_path) -> None:
     sandbox, vault, shops, moved = world
     key, raw, order = next(m for m in moved if m[0][0] == "shopee" and m[1] != "COMPLETED")
     later = int(sandbox.state.now) + 60
@@ -82,6 +89,21 @@ def test_a_page_read_before_a_status_push_does_not_write_over_it(engine, world, 
     rerun = _sync(engine, sandbox, vault, shops[key[:2]])  # idempotent: nothing left to write or defer
     assert rerun.created == rerun.updated == rerun.deferred == rerun.failed == 0, rerun.line()
     assert row(engine, key).raw_status == raw
+    _deferred_is_listed(engine, tmp_path, {summary.run_id: 1, rerun.run_id: 0})
+
+
+def _deferred_is_listed(engine, tmp_path, wanted: dict[int, int]) -> None:
+    """Each run's deferred count is stored on its run row and listed by ``runs list`` and ``/api/v1/runs``."""
+    with Session(engine) as session:
+        assert {run: session.get(SyncRun, run).deferred for run in wanted} == wanted
+    listed = CliRunner().invoke(cli, ["--database-url", engine.url.render_as_string(hide_password=False),
+                                      "--data-dir", str(tmp_path / "data"), "runs", "list", "--format", "csv"])
+    assert listed.exit_code == 0, listed.output
+    rows = {int(r["run"]): r for r in csv.DictReader(io.StringIO(listed.output))}
+    assert {run: int(rows[run]["deferred"]) for run in wanted} == wanted
+    client = TestClient(create_app(engine, operator_key=OPERATOR_KEY))
+    items = client.get("/api/v1/runs?limit=100", headers={"Authorization": f"Bearer {OPERATOR_KEY}"}).json()["items"]
+    assert {r["id"]: r["deferred"] for r in items if r["id"] in wanted} == wanted
 
 
 def test_a_tracking_push_closed_at_once_gets_a_re_read_so_the_page_is_not_lost(engine, world, monkeypatch) -> None:

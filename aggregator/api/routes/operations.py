@@ -109,7 +109,7 @@ def list_runs(principal: Principal = Depends(reader), session: Session = Depends
         RunOut(id=run.id, owner_id=shop.owner_id, platform=shop.platform, shop_id=shop.shop_id, stream=run.stream,
                mode=run.mode, status=run.status, started_at=run.started_at, finished_at=run.finished_at,
                created=run.created, updated=run.updated, unchanged=run.unchanged, stale=run.stale, failed=run.failed,
-               unknown_status=run.unknown_status, cursor_after=run.cursor_after, error=run.error)
+               unknown_status=run.unknown_status, deferred=run.deferred, cursor_after=run.cursor_after, error=run.error)
         for run, shop in rows[:limit]]
     next_cursor = encode_cursor([items[-1].id], fingerprint) if len(rows) > limit else None
     return CursorPage[RunOut](items=items, next_cursor=next_cursor, count=count, count_exact=exact, limit=limit)

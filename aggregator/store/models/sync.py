@@ -46,6 +46,9 @@ class SyncRun(Base):
     stale: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     unknown_status: Mapped[int] = mapped_column(Integer, default=0)
+    # orders pushed while their page was read, left to the push's re-read (``sync.push_deferral``); the
+    # server default lets ``store.catch_up`` add the column to a database made before it (existing runs: 0)
+    deferred: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cursor_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cursor_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1185,6 +1185,7 @@ def upgrade() -> None:
     sa.Column('stale', sa.Integer(), nullable=False),
     sa.Column('failed', sa.Integer(), nullable=False),
     sa.Column('unknown_status', sa.Integer(), nullable=False),
+    sa.Column('deferred', sa.Integer(), server_default='0', nullable=False),
     sa.Column('cursor_before', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('cursor_after', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),

@@ -115,6 +115,7 @@ const TEXTS = {
   "col.stale": ["Stale", "过期"],
   "col.failed": ["Failed", "失败"],
   "col.unknown": ["Unknown status", "未知状态"],
+  "col.deferred": ["Deferred to a push", "留待推送重读"],
   "col.error": ["Error", "错误"],
   "col.cursor": ["Cursor after", "游标"],
   "col.mode": ["Mode", "模式"],

@@ -30,6 +30,7 @@ function columns() {
     { label: t("col.unchanged"), cell: (r) => r.unchanged, cls: "num opt" },
     { label: t("col.failed"), cell: (r) => r.failed, cls: "num" },
     { label: t("col.unknown"), cell: (r) => r.unknown_status, cls: "num opt" },
+    { label: t("col.deferred"), cell: (r) => r.deferred, cls: "num opt" },
     { label: t("col.error"), cell: (r) => (r.error ? h("span", { class: "error-text" }, r.error) : ""), cls: "wrap" },
   ];
 }
