@@ -12,13 +12,17 @@ entry is written for real and the row's ``audit_batch_id`` cleared (``settle``, 
 ``audit_log`` row (and its two index entries) per imported record.
 
 A batch is recorded this way only when every audited column reads back as the JSON the per-record
-entry holds (``batch_audited``: texts, whole numbers, yes/no, UTC instants, dates) and the record key is
-all text (so a key as audited, ``a|b|c``, names its row).
+entry holds (``batch_audited``: texts, whole numbers, yes/no, UTC instants, dates, exact decimals; on
+PostgreSQL, whose NUMERIC has no negative zero, a batch holding a ``-0`` decimal is not,
+``reads_back_alike``) and every key column is text or a UTC instant, so a key as audited, ``a|b|c``, names
+its row: an instant is audited as ``str`` of its UTC value (``2026-03-16 15:59:59+00:00``), which holds no
+``|`` and which ``_rows_of`` parses back to look the row up (a stock snapshot's key holds its instant).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Boolean, Date, Enum, Integer, String, UniqueConstraint, delete, select, update
@@ -28,7 +32,7 @@ from aggregator.store.audit_json import BOOKKEEPING
 from aggregator.store.base import Base
 from aggregator.store.jsonutil import to_jsonable
 from aggregator.store.models.audit import AuditEntry
-from aggregator.store.types import UTCDateTime
+from aggregator.store.types import ExactDecimal, UTCDateTime
 
 COLUMN = "audit_batch_id"
 ACTION = "import"
@@ -36,17 +40,35 @@ ACTION = "import"
 
 def _reads_back_alike(column: Any) -> bool:
     """Whether a stored value of ``column`` gives the same JSON as the value written (an instant: its
-    UTC value, as the writers give it)."""
+    UTC value, as the writers give it; an exact decimal: its digits and exponent, but for ``-0`` on
+    PostgreSQL, ``reads_back_alike``)."""
     kind = column.type
     if isinstance(kind, Enum):
         return False
-    return isinstance(kind, (UTCDateTime, Boolean, Date, String, Integer))
+    return isinstance(kind, (UTCDateTime, Boolean, Date, String, Integer, ExactDecimal))
+
+
+def _keyed_by_text(column: Any) -> bool:
+    """Whether a key column's audited text (``upsert.entity_key``: ``str`` of the value) names its value:
+    a text, or a UTC instant (``_key_value``)."""
+    return isinstance(column.type, (String, UTCDateTime)) and not isinstance(column.type, Enum)
 
 
 def batch_audited(table: Any, columns: Sequence[str], key: Sequence[str]) -> bool:
     """Whether new rows of ``table`` with ``columns`` can have their creation recorded per batch."""
-    return (COLUMN in table.c and record_key(table) == tuple(key) and all(isinstance(table.c[k].type, String) for k in key)
+    return (COLUMN in table.c and record_key(table) == tuple(key) and all(_keyed_by_text(table.c[k]) for k in key)
             and all(_reads_back_alike(table.c[c]) for c in columns if c not in BOOKKEEPING))
+
+
+def reads_back_alike(dialect: str, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bool:
+    """Whether ``rows`` (values in ``columns`` order) read back from ``dialect``'s database as written, for
+    a table ``batch_audited``: not so on PostgreSQL for a ``-0`` exact decimal (NUMERIC stores 0; the
+    per-record entry holds ``"-0"``). SQLite stores a decimal's text as it is."""
+    if dialect != "postgresql":
+        return True
+    at = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, ExactDecimal)]
+    return not any(type(value) is Decimal and value.is_zero() and value.is_signed()
+                   for row in rows for value in (row[i] for i in at))
 
 
 def open_batch(session: Session, table: Any, actor: str, owners: set, created: int) -> int:
@@ -114,21 +136,41 @@ def settle_by_id(session: Session, table: Any, pk: int) -> None:
             settle(session, table, row)
 
 
+def _key_value(column: Any, text: str) -> Any:
+    """The value of key column ``column`` whose audited text is ``text``: the text itself, or for a UTC
+    instant the instant it writes (None: no stored value writes it, as a text that is no instant at UTC;
+    one that is, written otherwise, is weeded out by the caller's ``_joined``)."""
+    if not isinstance(column.type, UTCDateTime):
+        return text
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.utcoffset() == timedelta(0) else None
+
+
 def _rows_of(session: Session, table: Any, key: Sequence[str], record: str) -> list:
     """The stored rows whose key, as audited (``a|b|c``), is ``record`` (more than one only when key values
     hold ``|``: the audit log cannot tell such records apart either). A value holding ``|`` makes the
     split ambiguous: the first key column is looked up among every prefix of ``record`` up to a ``|`` (the
     unique index's first column), the last among every suffix, and the rows kept whose key joins to
-    ``record``."""
+    ``record``. Each part is read as its column's value (``_key_value``); a part no value writes finds
+    nothing."""
     columns = [table.c[k] for k in key]
     if len(key) == 1:
-        query = select(table).where(columns[0] == record)
+        wanted = [(columns[0], [record])]
     elif record.count("|") == len(key) - 1:
-        query = select(table).where(*(c == v for c, v in zip(columns, record.split("|"), strict=True)))
+        wanted = [(c, [text]) for c, text in zip(columns, record.split("|"), strict=True)]
     else:
         cuts = [i for i, ch in enumerate(record) if ch == "|"]
-        query = select(table).where(columns[0].in_([record[:i] for i in cuts]),
-                                    columns[-1].in_([record[i + 1:] for i in cuts]))
+        wanted = [(columns[0], [record[:i] for i in cuts]), (columns[-1], [record[i + 1:] for i in cuts])]
+    conditions = []
+    for column, texts in wanted:
+        values = [value for value in (_key_value(column, text) for text in texts) if value is not None]
+        if not values:
+            return []
+        conditions.append(column == values[0] if len(values) == 1 else column.in_(values))
+    query = select(table).where(*conditions)
     return [row for row in session.execute(query.order_by(table.c.id.desc())).mappings() if _joined(row, key) == record]
 
 

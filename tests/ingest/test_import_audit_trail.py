@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fastapi.testclient import TestClient
 
 from aggregator.api.app import create_app
@@ -145,3 +147,79 @@ def test_a_batch_created_records_create_entry_is_written_once_by_two_writers_tha
             AuditEntry.entity == "warehouse_shipments", AuditEntry.entity_key == "LUMINA|WH1|OB-2")).all()
         assert [e.action for e in creates] == ["create"]
         assert audit_batch.batch_creates(session, "warehouse_shipments", "LUMINA|WH1|OB-2") == []
+
+
+# -- stock snapshots: the key holds an instant ----------------------------------------------------------
+
+STOCK = "snapshot_at,lot_id,sku,warehouse_code,qty_available,unit_landed_cost_myr,received_at\n"
+STOCK_DAY1 = STOCK + ("2026-03-16T23:59:59+08:00,LOT-1,SKU-1,WH1,5,29.040,2026-03-13T18:20:00.5+08:00\n"
+                      "2026-03-16T23:59:59.250+08:00,LOT-2,SKU-2,WH1,7,1.50e-1,\n"
+                      "2026-03-16T15:59:59Z,,SKU-3,,1,,\n")
+STOCK_DAY2 = STOCK_DAY1.replace(",LOT-1,SKU-1,WH1,5,", ",LOT-1,SKU-1,WH1,4,")
+#: the records' keys as audited: the instant as ``str`` of its UTC value
+STOCK_RECORDS = ("LUMINA|2026-03-16 15:59:59+00:00|LOT-1|WH1", "LUMINA|2026-03-16 15:59:59.250000+00:00|LOT-2|WH1",
+                 "LUMINA|2026-03-16 15:59:59+00:00|SKU-3|")
+
+
+def _stock_trails(engine, tmp_path: Path, bulk: bool, day1: str = STOCK_DAY1) -> list[list[tuple]]:
+    _clear(engine)
+    (tmp_path / "day1.csv").write_text(day1, encoding="utf-8")
+    (tmp_path / "day2.csv").write_text(day1.replace(",LOT-1,SKU-1,WH1,5,", ",LOT-1,SKU-1,WH1,4,"), encoding="utf-8")
+    for day in ("day1.csv", "day2.csv"):
+        assert import_file(engine, "stock", tmp_path / day, owner_id="LUMINA", bulk=bulk).status == "COMPLETED"
+    client = TestClient(create_app(engine, operator_key=KEY))
+    trails = []
+    for record in STOCK_RECORDS:
+        answer = client.get("/api/v1/audit", params={"entity": "stock_snapshots", "record": record},
+                            headers={"Authorization": f"Bearer {KEY}"})
+        assert answer.status_code == 200, answer.text
+        trails.append([(e["action"], e["owner_id"], e["actor"], e["changes"]) for e in answer.json()["items"]])
+    return trails
+
+
+@pytest.mark.parametrize("cost", ["1.50e-1", "-0.00"])
+def test_a_stock_snapshots_trail_is_the_same_on_both_paths(engine, tmp_path: Path, cost: str) -> None:
+    """Snapshots (keyed by their instant) created by a batch: the route answers each one's ``create`` entry,
+    then a later update's, as the per-record path writes them; a ``-0`` landed cost (which PostgreSQL's
+    NUMERIC stores as 0) too."""
+    day1 = STOCK_DAY1.replace(",1.50e-1,", f",{cost},")
+    bulk = _stock_trails(engine, tmp_path, True, day1)
+    assert bulk == _stock_trails(engine, tmp_path, False, day1)
+    assert [[entry[0] for entry in trail] for trail in bulk] == [["update", "create"], ["create"], ["create"]]
+    created = bulk[0][1][3]
+    assert created["snapshot_at"] == "2026-03-16T15:59:59+00:00" and created["qty_available"] == 5
+    assert created["unit_landed_cost"] == "29.040" and created["received_at"] == "2026-03-13T10:20:00.500000+00:00"
+    assert bulk[1][0][3]["unit_landed_cost"] == ("0.150" if cost == "1.50e-1" else "-0.00")
+    assert bulk[0][0][3]["qty_available"] == [5, 4]
+
+
+def test_a_stock_batch_is_one_audit_entry_and_only_the_key_as_audited_names_a_snapshot(engine, tmp_path: Path) -> None:
+    """A clean snapshot file: ``import`` entries for its batches, none per record; the route finds a record
+    by its key as audited, and nothing (never an error) for the instant written any other way or not an
+    instant at all."""
+    from sqlalchemy import select
+
+    from aggregator.store.db import session_scope
+    from aggregator.store.models.audit import AuditEntry
+
+    _clear(engine)
+    (tmp_path / "day1.csv").write_text(STOCK_DAY1, encoding="utf-8")
+    assert import_file(engine, "stock", tmp_path / "day1.csv", owner_id="LUMINA").status == "COMPLETED"
+    with session_scope(engine) as session:
+        logged = session.scalars(select(AuditEntry).where(AuditEntry.entity == "stock_snapshots")).all()
+        assert {(e.action, e.entity_key, e.owner_id) for e in logged} == {("import", "", "LUMINA")}
+        assert sum(e.changes["created"] for e in logged) == 3  # (the last record is written at the end)
+    client = TestClient(create_app(engine, operator_key=KEY))
+
+    def actions(record: str) -> list[str]:
+        answer = client.get("/api/v1/audit", params={"entity": "stock_snapshots", "record": record},
+                            headers={"Authorization": f"Bearer {KEY}"})
+        assert answer.status_code == 200, answer.text
+        return [e["action"] for e in answer.json()["items"]]
+
+    assert [actions(record) for record in STOCK_RECORDS] == [["create"]] * 3
+    for other in ("LUMINA|2026-03-16T15:59:59+00:00|LOT-1|WH1", "LUMINA|2026-03-16 23:59:59+08:00|LOT-1|WH1",
+                  "LUMINA|2026-03-16 15:59:59|LOT-1|WH1", "LUMINA|yesterday|LOT-1|WH1", "LUMINA|LOT-1|WH1",
+                  "LUMINA|9999-12-31 23:59:59-01:00|LOT-1|WH1", "LUMINA|2026-03-16 15:59:59+00:00|LOT-1|WH1|x",
+                  "LUMINA|2026-03-16 15:59:59+00:00|LOT-1"):
+        assert actions(other) == [], other

@@ -89,11 +89,14 @@ def test_upgrade_brings_a_database_made_by_an_earlier_build_of_the_pre_release_r
                    create_engine_for(pg_database_factory())):
         assert upgrade_schema(engine) == []
         with engine.begin() as connection:
-            for table in ("warehouse_shipments", "warehouse_receipts", "transport_documents", "customs_entries"):
+            for table in ("warehouse_shipments", "warehouse_receipts", "transport_documents", "customs_entries",
+                          "stock_snapshots"):
                 connection.execute(text(f"ALTER TABLE {table} DROP COLUMN audit_batch_id"))
             connection.execute(text("CREATE INDEX ix_warehouse_shipments_tracking_number "
                                     "ON warehouse_shipments (tracking_number)"))
             connection.execute(text("CREATE INDEX ix_warehouse_shipment_lines_sku ON warehouse_shipment_lines (sku)"))
+            for column in ("owner_id", "sku"):
+                connection.execute(text(f"CREATE INDEX ix_stock_snapshots_{column} ON stock_snapshots ({column})"))
             connection.execute(text("CREATE INDEX ops_shipments_remark ON warehouse_shipments (remark)"))  # an operator's
             connection.execute(text("DROP TABLE job_runs"))
             connection.execute(text("INSERT INTO owners (owner_id, name, base_currency, created_at) "
@@ -101,9 +104,10 @@ def test_upgrade_brings_a_database_made_by_an_earlier_build_of_the_pre_release_r
         done = upgrade_schema(engine)
         assert sorted(line for line in done if "ix_job_runs" not in line) == sorted([
             "created table job_runs", *(f"added column {t}.audit_batch_id" for t in (
-                "warehouse_shipments", "warehouse_receipts", "transport_documents", "customs_entries")),
+                "warehouse_shipments", "warehouse_receipts", "transport_documents", "customs_entries", "stock_snapshots")),
             "dropped index ix_warehouse_shipments_tracking_number (the models no longer have it)",
-            "dropped index ix_warehouse_shipment_lines_sku (the models no longer have it)"])
+            "dropped index ix_warehouse_shipment_lines_sku (the models no longer have it)",
+            *(f"dropped index ix_stock_snapshots_{c} (the models no longer have it)" for c in ("owner_id", "sku"))])
         assert current_revision(engine) == "0001" and upgrade_schema(engine) == []
         with engine.connect() as connection:
             assert [(d[0], d[1].name) for d in compare_metadata(MigrationContext.configure(connection), Base.metadata)] \

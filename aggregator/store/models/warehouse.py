@@ -126,18 +126,20 @@ class WarehouseShipmentLineRow(Base):
 class StockSnapshotRow(Base):
     __tablename__ = "stock_snapshots"
     # (owner, stored_at): what changed since matching last ran; (owner, lot, time): a lot's latest snapshot;
-    # (owner, warehouse, lot): the lots a warehouse reported
+    # (owner, warehouse, lot): the lots a warehouse reported; lot_id: where a lot is (``api/reach``, no owner).
+    # No index on owner_id alone (the unique key and the others begin with it) nor on sku (no query filters
+    # snapshots by SKU): each index is written for every imported row
     __table_args__ = (UniqueConstraint("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code"),
                       Index("ix_stock_snapshots_owner_stored", "owner_id", "stored_at"),
                       Index("ix_stock_snapshots_owner_lot", "owner_id", "lot_id", "snapshot_at"),
                       Index("ix_stock_snapshots_owner_wh_lot", "owner_id", "warehouse_code", "lot_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    owner_id: Mapped[str] = mapped_column(String(64))
     snapshot_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lot_or_sku: Mapped[str] = mapped_column(String(128))
     warehouse_code: Mapped[str] = mapped_column(String(64), default="")  # '' while in transit
-    sku: Mapped[str] = mapped_column(String(128), index=True)
+    sku: Mapped[str] = mapped_column(String(128))
     lot_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     title_holder: Mapped[str | None] = mapped_column(String(128), nullable=True)
     risk_bearer: Mapped[str | None] = mapped_column(String(128), nullable=True)
@@ -165,3 +167,4 @@ class StockSnapshotRow(Base):
     expiry_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     stored_at: Mapped[datetime] = updated_at_column()
+    audit_batch_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # (``store/audit_batch``)

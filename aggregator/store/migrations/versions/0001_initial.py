@@ -569,16 +569,15 @@ def upgrade() -> None:
     sa.Column('expiry_date', sa.Date(), nullable=True),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('audit_batch_id', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_snapshots')),
     sa.UniqueConstraint('owner_id', 'snapshot_at', 'lot_or_sku', 'warehouse_code', name=op.f('uq_stock_snapshots_owner_id_snapshot_at_lot_or_sku_warehouse_code'))
     )
     with op.batch_alter_table('stock_snapshots', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stock_snapshots_lot_id'), ['lot_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_stock_snapshots_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index('ix_stock_snapshots_owner_lot', ['owner_id', 'lot_id', 'snapshot_at'], unique=False)
         batch_op.create_index('ix_stock_snapshots_owner_stored', ['owner_id', 'stored_at'], unique=False)
         batch_op.create_index('ix_stock_snapshots_owner_wh_lot', ['owner_id', 'warehouse_code', 'lot_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_stock_snapshots_sku'), ['sku'], unique=False)
 
     op.create_table('title_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1385,11 +1384,9 @@ def downgrade() -> None:
 
     op.drop_table('title_events')
     with op.batch_alter_table('stock_snapshots', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_stock_snapshots_sku'))
         batch_op.drop_index('ix_stock_snapshots_owner_wh_lot')
         batch_op.drop_index('ix_stock_snapshots_owner_stored')
         batch_op.drop_index('ix_stock_snapshots_owner_lot')
-        batch_op.drop_index(batch_op.f('ix_stock_snapshots_owner_id'))
         batch_op.drop_index(batch_op.f('ix_stock_snapshots_lot_id'))
 
     op.drop_table('stock_snapshots')
