@@ -38,6 +38,19 @@ def _trails(engine, tmp_path: Path, bulk: bool) -> list[list[tuple]]:
     return trails
 
 
+def _logged(engine, entity: str) -> tuple[set, int]:
+    """(action, entity key, owner) of the audit log's entries of ``entity``, and how many records they say
+    their batches created."""
+    from sqlalchemy import select
+
+    from aggregator.store.db import session_scope
+    from aggregator.store.models.audit import AuditEntry
+
+    with session_scope(engine) as session:
+        logged = session.scalars(select(AuditEntry).where(AuditEntry.entity == entity)).all()
+        return {(e.action, e.entity_key, e.owner_id) for e in logged}, sum(e.changes.get("created", 0) for e in logged)
+
+
 def test_the_audit_route_shows_an_imported_records_creation_state_on_both_paths(engine, tmp_path: Path) -> None:
     bulk = _trails(engine, tmp_path, bulk=True)
     assert bulk == _trails(engine, tmp_path, bulk=False)
@@ -59,7 +72,6 @@ def test_a_batch_is_one_audit_entry_and_the_route_pages_and_scopes_its_records_c
 
     from aggregator.api.keys import create_key
     from aggregator.store.db import session_scope
-    from aggregator.store.models.audit import AuditEntry
     from aggregator.store.models.tenancy import OwnerRow
     from aggregator.tenancy import add_owner
 
@@ -67,10 +79,8 @@ def test_a_batch_is_one_audit_entry_and_the_route_pages_and_scopes_its_records_c
     (tmp_path / "day1.csv").write_text(DAY1, encoding="utf-8")
     (tmp_path / "day2.csv").write_text(DAY2, encoding="utf-8")
     assert import_file(engine, "outbound", tmp_path / "day1.csv", owner_id="LUMINA").status == "COMPLETED"
+    assert _logged(engine, "warehouse_shipments") == ({("import", "", "LUMINA")}, 2)  # (the last record: at the end)
     with session_scope(engine) as session:
-        logged = session.scalars(select(AuditEntry).where(AuditEntry.entity == "warehouse_shipments")).all()
-        assert {(e.action, e.entity_key, e.owner_id) for e in logged} == {("import", "", "LUMINA")}
-        assert sum(e.changes["created"] for e in logged) == 2  # (the last record is written at the end)
         if session.scalar(select(OwnerRow).where(OwnerRow.owner_id == "OTHER")) is None:
             add_owner(session, "OTHER", "Other")
         other = create_key(session, role="owner-viewer", owner_id="OTHER")[1]
@@ -155,7 +165,6 @@ STOCK = "snapshot_at,lot_id,sku,warehouse_code,qty_available,unit_landed_cost_my
 STOCK_DAY1 = STOCK + ("2026-03-16T23:59:59+08:00,LOT-1,SKU-1,WH1,5,29.040,2026-03-13T18:20:00.5+08:00\n"
                       "2026-03-16T23:59:59.250+08:00,LOT-2,SKU-2,WH1,7,1.50e-1,\n"
                       "2026-03-16T15:59:59Z,,SKU-3,,1,,\n")
-STOCK_DAY2 = STOCK_DAY1.replace(",LOT-1,SKU-1,WH1,5,", ",LOT-1,SKU-1,WH1,4,")
 #: the records' keys as audited: the instant as ``str`` of its UTC value
 STOCK_RECORDS = ("LUMINA|2026-03-16 15:59:59+00:00|LOT-1|WH1", "LUMINA|2026-03-16 15:59:59.250000+00:00|LOT-2|WH1",
                  "LUMINA|2026-03-16 15:59:59+00:00|SKU-3|")
@@ -197,18 +206,10 @@ def test_a_stock_batch_is_one_audit_entry_and_only_the_key_as_audited_names_a_sn
     """A clean snapshot file: ``import`` entries for its batches, none per record; the route finds a record
     by its key as audited, and nothing (never an error) for the instant written any other way or not an
     instant at all."""
-    from sqlalchemy import select
-
-    from aggregator.store.db import session_scope
-    from aggregator.store.models.audit import AuditEntry
-
     _clear(engine)
     (tmp_path / "day1.csv").write_text(STOCK_DAY1, encoding="utf-8")
     assert import_file(engine, "stock", tmp_path / "day1.csv", owner_id="LUMINA").status == "COMPLETED"
-    with session_scope(engine) as session:
-        logged = session.scalars(select(AuditEntry).where(AuditEntry.entity == "stock_snapshots")).all()
-        assert {(e.action, e.entity_key, e.owner_id) for e in logged} == {("import", "", "LUMINA")}
-        assert sum(e.changes["created"] for e in logged) == 3  # (the last record is written at the end)
+    assert _logged(engine, "stock_snapshots") == ({("import", "", "LUMINA")}, 3)
     client = TestClient(create_app(engine, operator_key=KEY))
 
     def actions(record: str) -> list[str]:
