@@ -36,7 +36,7 @@ from aggregator.store.audit_json import audit_entries
 from aggregator.store.copy_text import copy_text
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.types import UTCDateTime
-from aggregator.store.prepared_insert import converted_rows, converters, executemany_sqlite, insert_new_sqlite, python_defaults
+from aggregator.store.prepared_insert import converted_rows, executemany_sqlite, insert_new_sqlite, python_defaults
 from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome
 
 KEY_LOOKUP_BATCH = 500
@@ -48,9 +48,10 @@ def stored_hashes(session: Session, model: Any, key: tuple[str, ...], keys: list
     column, the one whose values vary most among them (ties: the later), and looked up as
     ``a = … AND b = … AND c IN (…)``, which both databases answer from the unique index (a row-value
     ``(a, b, c) IN (…)`` made PostgreSQL filter every row of the owner and warehouse: quadratic; grouping
-    by a column that varies, a stock snapshot's lot, made one query per key). On SQLite, when no key
-    column converts its values on the way in, the statement goes straight to sqlite3 (compiling an IN of
-    hundreds of values costs more than running it)."""
+    by a column that varies, a stock snapshot's lot, made one query per key). On SQLite the statements go
+    straight to sqlite3 with the key values converted as the columns' types convert them (compiling an IN
+    of hundreds of values costs more than running it), and a group of many keys whose fixed columns no
+    stored row has (a new snapshot instant, a new warehouse) is answered by one probe: none stored."""
     table = model.__table__
     columns = [table.c[k] for k in key]
     vary = len(key) - 1
@@ -58,33 +59,52 @@ def stored_hashes(session: Session, model: Any, key: tuple[str, ...], keys: list
         counts = [len({value[j] for value in keys}) for j in range(len(key))]
         vary = max(reversed(range(len(key))), key=counts.__getitem__)
     fixed_at = [j for j in range(len(key)) if j != vary]
+    dialect = session.get_bind().dialect
+    if dialect.name == "sqlite":
+        return _stored_hashes_sqlite(session, table, key, keys, vary, fixed_at)
     by_prefix: dict[tuple, list] = defaultdict(list)
     for value in keys:
         by_prefix[tuple(value[j] for j in fixed_at)].append(value[vary])
     found: dict[tuple, str] = {}
-    dialect = session.get_bind().dialect
-    if dialect.name == "sqlite" and not converters(dialect, table, key):
-        quote = dialect.identifier_preparer.quote
-        head = (f"SELECT {', '.join(quote(k) for k in key)}, content_hash FROM {quote(table.name)} WHERE "
-                + "".join(f"{quote(columns[j].name)} {'IS' if columns[j].nullable else '='} ? AND " for j in fixed_at)
-                + f"{quote(key[vary])} IN ")
-        session.flush()  # as session.execute would
-        cursor = session.connection().connection.driver_connection.cursor()
-        try:
-            for prefix, varied in by_prefix.items():
-                for start in range(0, len(varied), KEY_LOOKUP_BATCH):
-                    part = varied[start:start + KEY_LOOKUP_BATCH]
-                    rows = cursor.execute(f"{head}({', '.join('?' * len(part))})", (*prefix, *part))
-                    found.update((tuple(row[:-1]), row[-1]) for row in rows)
-        finally:
-            cursor.close()
-        return found
     for prefix, varied in by_prefix.items():
         fixed = [columns[j] == value for j, value in zip(fixed_at, prefix, strict=True)]
         for start in range(0, len(varied), KEY_LOOKUP_BATCH):
             part = varied[start:start + KEY_LOOKUP_BATCH]
             query = select(*columns, table.c.content_hash).where(*fixed, columns[vary].in_(part))
             found.update((tuple(row[:-1]), row[-1]) for row in session.execute(query))
+    return found
+
+
+def _stored_hashes_sqlite(session: Session, table: Any, key: tuple[str, ...], keys: list[tuple], vary: int,
+                          fixed_at: list[int]) -> dict[tuple, str]:
+    """``stored_hashes`` through sqlite3: each key converted as stored (``prepared_insert.converted_rows``)
+    and the rows found mapped back to the key asked."""
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    stored_keys = converted_rows(dialect, table, key, keys)
+    asked = dict(zip(stored_keys, keys))
+    by_prefix: dict[tuple, list] = defaultdict(list)
+    for value in stored_keys:
+        by_prefix[tuple(value[j] for j in fixed_at)].append(value[vary])
+    where = "".join(f"{quote(key[j])} {'IS' if table.c[key[j]].nullable else '='} ? AND " for j in fixed_at)
+    head = f"SELECT {', '.join(quote(k) for k in key)}, content_hash FROM {quote(table.name)} WHERE {where}"
+    probe = f"SELECT 1 FROM {quote(table.name)} WHERE {where[:-5] or '1'} LIMIT 1"
+    found: dict[tuple, str] = {}
+    session.flush()  # as session.execute would
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        for prefix, varied in by_prefix.items():
+            if len(varied) > 1 and fixed_at and cursor.execute(probe, prefix).fetchone() is None:
+                continue
+            for start in range(0, len(varied), KEY_LOOKUP_BATCH):
+                part = varied[start:start + KEY_LOOKUP_BATCH]
+                rows = cursor.execute(f"{head}{quote(key[vary])} IN ({', '.join('?' * len(part))})", (*prefix, *part))
+                for row in rows:
+                    original = asked.get(tuple(row[:-1]))
+                    if original is not None:
+                        found[original] = row[-1]
+    finally:
+        cursor.close()
     return found
 
 
