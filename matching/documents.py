@@ -107,7 +107,7 @@ def _links(step: str, frame: pd.DataFrame, right: str, method) -> pd.DataFrame:
         "step": step, "owner_id": frame["owner_id"].astype("string"), "partition": frame["partition"].astype("string"),
         "left_key": frame["key"].astype("string"), "right_key": frame[right].astype("string"),
         "qty": pd.to_numeric(frame["planned_qty"]).fillna(0).astype("int64"), "method": method,
-    })
+    }, copy=False)  # the columns are shared with ``frame`` (copy-on-write), not copied
     out["confidence"] = out["method"].map(CONFIDENCE).astype("float64")
     return out[LINK_COLUMNS]
 

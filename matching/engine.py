@@ -177,7 +177,10 @@ def match_prepared(p: Prepared, settings: MatchSettings | None = None,
     dup_exc = make_exceptions(p.duplicates, reason=Reason.DUPLICATE, step="input", record_kind="record",
                               record_key="key", related="kind",
                               detail="{kind} {key} was delivered more than once; the first copy is used")
-    links = _sorted_links([(order_links, True), (lot_links, False), (ship_links, False), (docs.links, False)])
+    pieces = [(order_links, True), (lot_links, False), (ship_links, False), (docs.links, False)]
+    del order_links, lot_links, ship_links
+    docs.links = None  # the pieces are consumed into one frame: no rung's links are kept twice
+    links = _sorted_links(pieces)
     exceptions = combine([order_exc, ship_exc, docs.exceptions, qty_exc, time_exc, dup_exc])
     return MatchResult(links=links, exceptions=exceptions)
 
@@ -187,19 +190,37 @@ _LINK_ORDER = ["step", "partition", "left_key", "right_key"]
 
 def _sorted_links(pieces: list[tuple[pd.DataFrame, bool]]) -> pd.DataFrame:
     """The rungs' links in one frame sorted by ``_LINK_ORDER`` (stable). ``pieces`` are (links, already
-    sorted by partition and keys with a single step). When the pieces' steps do not interleave, each piece
-    is sorted on its own (an already sorted one not at all) and they are joined in step order: the same
-    rows in the same order as sorting them all together, without sorting and copying the largest piece
-    (the order links) again."""
+    sorted by partition and keys with a single step); the list is emptied and each piece's columns are
+    moved into the result one at a time (the caller gives the pieces up: the links never exist twice).
+    When the pieces' steps do not interleave, each piece is sorted on its own (an already sorted one not
+    at all) and they are joined in step order: the same rows in the same order as sorting them all
+    together, without sorting and copying the largest piece (the order links) again."""
     found = [(frame, done) for frame, done in pieces if not frame.empty]
+    pieces.clear()
     if not found:
         return linker.empty_links()
     spans = sorted((frame["step"].min(), frame["step"].max(), i) for i, (frame, _) in enumerate(found))
     apart = all(spans[i][1] < spans[i + 1][0] for i in range(len(spans) - 1))
     if not apart:
-        return sort_rows(pd.concat([frame for frame, _ in found], ignore_index=True), _LINK_ORDER)
+        whole = _concat_consuming([frame for frame, _ in found])
+        found.clear()
+        return take_consuming(whole, sort_order(whole, _LINK_ORDER))
     ordered = []
     for _, _, i in spans:
         frame, done = found[i]
+        found[i] = (None, done)
         ordered.append(frame if done and frame["step"].nunique() == 1 else sort_rows(frame, _LINK_ORDER))
-    return pd.concat(ordered, ignore_index=True)
+        del frame
+    found.clear()
+    return _concat_consuming(ordered)
+
+
+def _concat_consuming(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """``pd.concat(frames, ignore_index=True)`` (frames with the same columns) built one column at a time
+    while the columns are removed from ``frames`` (which the caller gives up)."""
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    out = {}
+    for column in list(frames[0].columns):
+        out[column] = pd.concat([frame.pop(column) for frame in frames], ignore_index=True)
+    return pd.DataFrame(out, copy=False)

@@ -46,7 +46,7 @@ def _links(step: str, frame: pd.DataFrame, left: str, right: str, qty: str, meth
         "partition": frame[partition].astype("string"),
         "left_key": frame[left].astype("string"), "right_key": frame[right].astype("string"),
         "qty": pd.to_numeric(frame[qty]).fillna(0).astype("int64"), "method": method,
-    })
+    }, copy=False)  # the columns are shared with ``frame`` (copy-on-write), not copied
     out["confidence"] = map_keys(out["method"], _CONFIDENCE).astype("float64")
     return out[LINK_COLUMNS]
 
@@ -121,8 +121,10 @@ def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: 
         demand_order=["ship_time"], supply_order=["received_at"], supply_qty="left")
     alloc["partition"] = "wh|" + join_key(alloc["owner_id"], alloc["warehouse_code"])
     fifo_links = _links(step, alloc, "key", "lot_key", "qty", "rule:fifo")
+    del alloc, demand
     links = pd.concat([x for x in (man_links, named_links, fifo_links) if not x.empty] or [empty_links()],
                       ignore_index=True)
+    del named_links, fifo_links  # the pieces are in ``links`` now: not kept twice while the checks run
 
     short = short.merge(s[["key", "wms_outbound_no", "line_no", "sku", "partition"]], on="key", how="left")
     where = ["owner_id", "partition", "left_key", "right_key"]

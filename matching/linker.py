@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from matching.allocation import allocate_fifo
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import map_keys, member, positions, rows_where, sort_rows
+from matching.frames import map_keys, member, positions, rows_where, sort_order, take_consuming
 
 LINK_COLUMNS = ["step", "owner_id", "partition", "left_key", "right_key", "qty", "method", "confidence"]
 STEP = "order_shipment"
@@ -77,10 +77,15 @@ def link_orders(orders: pd.DataFrame, shipments: pd.DataFrame, manual: pd.DataFr
 
     resolved = _resolve_orders(orders, auto)
     links, leftovers = _link_lines(ol, resolved, manual_links)
-    links = pd.concat([l for l in (manual_links, links) if not l.empty] or [empty_links()],
-                      ignore_index=True)
+    del resolved, auto
+    found = [l for l in (manual_links, links) if not l.empty]
+    links = (pd.concat(found, ignore_index=True) if len(found) > 1
+             else found[0].reset_index(drop=True) if found else empty_links())
+    del found
     exceptions = _exceptions(dup, ol, links, leftovers)
-    return sort_rows(links[LINK_COLUMNS], ["partition", "left_key", "right_key"]), exceptions
+    links = links[LINK_COLUMNS]
+    # sorted one column at a time while the unsorted columns are dropped: the links never exist twice
+    return take_consuming(links, sort_order(links, ["partition", "left_key", "right_key"])), exceptions
 
 
 def _manual_links(manual: pd.DataFrame, order_part: pd.Series, ship: pd.DataFrame) -> pd.DataFrame:
@@ -220,7 +225,7 @@ def _link_lines(ol: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
         "step": STEP, "owner_id": by_ref["owner_id"], "partition": by_ref["o_partition"],
         "left_key": by_ref["left_key"], "right_key": by_ref["key"], "qty": by_ref["qty"].astype("int64"),
         "method": map_keys(by_ref["via"], _BY_REF),
-    })
+    }, copy=False)  # columns shared with ``by_ref`` (copy-on-write), not copied
     is_rest = found & ~member(ship["key"], by_ref["key"]).to_numpy()
     rest = ship.loc[is_rest, ["owner_id", "order_key", "sku_c", "key", "line_no", "wms_outbound_no", "qty", "via"]]
 
@@ -240,8 +245,10 @@ def _link_lines(ol: pd.DataFrame, ship: pd.DataFrame, manual_links: pd.DataFrame
         "partition": map_keys(alloc["left_key"], wanted.set_index("key")["partition"]).astype(ol["partition"].dtype),
         "left_key": alloc["left_key"], "right_key": alloc["key"], "qty": alloc["qty"].astype("int64"),
         "method": map_keys(map_keys(alloc["key"], via), _BY_SKU),
-    })
+    }, copy=False)
+    del alloc, supply, via, rest, wanted, used
     links = pd.concat([exact, by_sku], ignore_index=True)
+    del exact, by_sku, by_ref  # the pieces are in ``links`` now: not kept twice while the rest runs
     links["confidence"] = map_keys(links["method"], _CONFIDENCE).astype("float64")
     # pairs are unique: a shipment line is linked either by its line ref or by SKU, and the allocation
     # already sums each (shipment line, order line) pair
