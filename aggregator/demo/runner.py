@@ -423,7 +423,7 @@ def _settlements(engine, settings: Settings, state, report: DemoReport, console:
 
 def _stored_release_days(engine) -> list[dict]:
     """Every stored Shopee release day (and local shop's wallet transaction outside escrow) with what payouts
-    paid of it, what is open, when it was paid and the epoch day its receivable was settled on (local shops:
+    paid of it, what is open, what pending withdrawals hold of it, when it was paid and the epoch day its receivable was settled on (local shops:
     ``settlement.wallet.wallet_position``)."""
     from aggregator.settlement.booking import item_id_of
     from aggregator.settlement.wallet import DAY_PREFIX, WALLET_PREFIX, wallet_position
@@ -449,7 +449,7 @@ def _stored_release_days(engine) -> list[dict]:
             paid = day.paid if day is not None else row.declared_total if row.payment_status == "PAID" else Decimal(0)
             on = settled.get(item_id_of(row))
             out.append({"shop_id": row.shop_id, "statement_id": truth_name(row), "paid": paid,
-                        "open": row.declared_total - paid,
+                        "open": row.declared_total - paid, "held": day.held if day is not None else Decimal(0),
                         "paid_at": int(row.paid_at.timestamp()) if row.payment_status == "PAID" and row.paid_at else None,
                         "settled_on": (on - date(1970, 1, 1)).days if on else None})
     return out
@@ -466,7 +466,8 @@ def _payout_verdict(engine, state, report: DemoReport, console: Console) -> None
                      whole="whole day", name="payout", unit="release days", title=(
                          f"payouts vs the sandbox's ground truth, in release days ({verdict.true_days} true, "
                          f"{verdict.local_days} of local shops paid by wallet withdrawals, {verdict.partial_days} "
-                         f"of them paid in part; {verdict.stored_days} stored)"))
+                         f"of them paid in part, {verdict.held_days} held by a withdrawal still pending; "
+                         f"{verdict.stored_days} stored)"))
 
 
 def _print_agreement(console: Console, verdict, aspects: tuple[str, ...], true: int, *, first: str, whole: str,  # noqa: ANN001

@@ -268,8 +268,9 @@ class PushVerdict:
         return out
 
 
-#: What a Shopee release day is compared on: what payouts paid of it, what is open, and when it was paid.
-PAYOUT_ASPECTS = ("paid", "open", "paid at", "settled in the books")
+#: What a Shopee release day is compared on: what payouts paid of it, what is open, what withdrawals still
+#: pending hold of it, and when it was paid.
+PAYOUT_ASPECTS = ("paid", "open", "held by pending withdrawals", "paid at", "settled in the books")
 
 
 @dataclass
@@ -283,6 +284,7 @@ class PayoutVerdict:
     agreeing: int = 0
     local_days: int = 0  # of the true days, those of local shops (paid by withdrawals)
     partial_days: int = 0  # of them, paid in part
+    held_days: int = 0  # of them, held in part or whole by a withdrawal created and not completed yet
     aspects: dict[str, int] = field(default_factory=dict)
     differences: list[str] = field(default_factory=list)
 
@@ -296,14 +298,16 @@ class PayoutVerdict:
 
 def payout_verdict(stored: list[dict], truth: list[dict]) -> PayoutVerdict:
     """Compare stored release days with the truth's, both as ``{"shop_id", "statement_id", "paid", "open",
-    "paid_at"}`` (``paid_at`` epoch seconds or None; stored days add ``settled_on``: the epoch day their
-    receivable was settled on, None when not settled)."""
+    "held", "paid_at"}`` (``held``: what withdrawals pending at now took of it, 0 when absent; ``paid_at``
+    epoch seconds or None; stored days add ``settled_on``: the epoch day their receivable was settled on,
+    None when not settled)."""
     def key(day: dict) -> tuple[str, str]:
         return str(day["shop_id"]), str(day["statement_id"])
 
     def facets(day: dict, booked: int | None) -> dict[str, object]:
         paid_at = day.get("paid_at")
-        return {"paid": Decimal(str(day["paid"])), "open": Decimal(str(day["open"])), "paid at": paid_at,
+        return {"paid": Decimal(str(day["paid"])), "open": Decimal(str(day["open"])),
+                "held by pending withdrawals": Decimal(str(day.get("held", 0))), "paid at": paid_at,
                 "settled in the books": booked}
 
     mine = {key(d): d for d in stored}
@@ -312,6 +316,7 @@ def payout_verdict(stored: list[dict], truth: list[dict]) -> PayoutVerdict:
         local = not day.get("cross_border", True)
         verdict.local_days += local
         verdict.partial_days += local and Decimal(str(day["paid"])) > 0 and Decimal(str(day["open"])) > 0
+        verdict.held_days += local and Decimal(str(day.get("held", 0))) != 0
         got = mine.get(key(day))
         _tally(verdict, PAYOUT_ASPECTS, ":".join(key(day)), None if got is None else facets(got, got.get("settled_on")),
                facets(day, None if day.get("paid_at") is None else int(day["paid_at"]) // 86400))

@@ -25,7 +25,8 @@ and by the scheduled booking job.
   (``FX-NETTED:<other day>:<item>``): the positive day's part brings in what the negative one's pays out,
   so the cash lines cancel and each side realizes its own FX difference. A booked part a late release day
   moves (to another day, or another amount) is reported and nothing more is booked under its withdrawal or
-  netted day until it is reversed by hand (``_moved_payers``).
+  netted day until it is reversed by hand (``_moved_payers``). A withdrawal created and not completed
+  (``PENDING``) books nothing: what it holds stays in the days' receivables until its completion.
 * **Withdrawal fees.** A withdrawal's fee (its ``withdrawal-…`` statement: a ``TRANSACTION_FEE`` line,
   net −fee) is recognised as a fee expense against the receivable like any statement, then settled at
   once by the withdrawal that paid it — the platform took it out of the money withdrawn — so it never
@@ -221,10 +222,9 @@ def _withdrawal_fee(row: StatementRow) -> bool:
 def _moved_payers(session: Session, owner_id: str, parts: dict[tuple[str, str], list[DayPart]],
                   items: dict[str, FxOpenItemRow], summary: BookingSummary) -> set[str]:
     """The withdrawals and netted days some booked part of which the allocation no longer gives (a release
-    day stored late moved what a withdrawal pays, or which day a charge is netted against; so does a
-    withdrawal completed after a charge was netted and booked while it was still pending — the allocation
-    knows completed withdrawals only, though the money left the wallet at creation): each such part
-    is reported, and none of that payer's parts is booked any more until that part is reversed by hand —
+    day stored late moved what a withdrawal pays, or which day a charge is netted against; a withdrawal
+    still pending moves nothing: the allocation holds what it took from its creation, so its completion
+    pays exactly that and a charge netted meanwhile stands): each such part is reported, and none of that payer's parts is booked any more until that part is reversed by hand —
     booking its new parts as well would book its cash twice (a netting's other side, booked already, is
     never booked again to cancel it)."""
     wanted: dict[str, dict[str, Decimal]] = {}

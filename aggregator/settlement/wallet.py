@@ -12,6 +12,11 @@ what the allocation says:
   the realized FX booked the way it is for every payout;
 * a day paid in part: ``PARTIALLY_PAID`` with the withdrawals so far, never settled; how much is paid
   and open is ``wallet_position`` (recomputed from the stored rows, the same allocation);
+* a day nothing of which is paid yet but some of which a pending withdrawal holds (its ``withdrawal-<id>``
+  statement ``PENDING``: created, not completed): ``PENDING`` with those withdrawals, never settled; the
+  held money is open to no later withdrawal or charge (``wallet_allocation``), and once the completion
+  is stored the withdrawal pays exactly what it held, so what was netted meanwhile stands. A cancelled
+  withdrawal (``CANCELLED``) held its money until its cancellation (``breakdown["cancelled_at"]``);
 * the wallet's own money in and out outside escrow (``wallet-…`` statements: adjustments, paid ads,
   affiliate fees…, ``shopee.wallet_mapping``) is taken like a release day of one release at its time:
   money in paid by withdrawals, money out netted;
@@ -49,7 +54,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.settlement.exceptions import clear_finding, raise_finding
 from aggregator.settlement.wallet_allocation import (
-    DayPosition, ReleaseDay, Withdrawal, WithdrawalPosition, allocate,
+    CANCELLED, PENDING, DayPosition, ReleaseDay, Withdrawal, WithdrawalPosition, allocate,
 )
 from aggregator.store.models.settlement import StatementRow
 
@@ -68,6 +73,11 @@ class WalletPosition:
     currency: str
     days: dict[str, DayPosition]
     withdrawals: list[WithdrawalPosition]
+
+    @property
+    def pending(self) -> list[WithdrawalPosition]:
+        """The withdrawals created and not completed: what each holds is in ``applied``."""
+        return [w for w in self.withdrawals if w.status == PENDING]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +127,29 @@ def release_times(row: StatementRow) -> tuple[tuple[datetime, Decimal], ...]:
         raise ValueError(f"{row.statement_id} of shop {row.shop_id}: unreadable release_times: {exc}") from exc
 
 
+def _withdrawal(row: StatementRow) -> Withdrawal | None:
+    """The allocation's view of a stored withdrawal: paid, pending or cancelled (None: no amount, or a
+    status the wallet mapper never gives)."""
+    if row.payout is None:
+        return None
+    if row.payment_status == PAID and row.paid_at is not None:
+        return Withdrawal(row.statement_id, row.issued_at, row.paid_at, row.payout)
+    if row.payment_status == PENDING:
+        return Withdrawal(row.statement_id, row.issued_at, None, row.payout)
+    if row.payment_status == CANCELLED:
+        text = (row.breakdown or {}).get("cancelled_at")
+        try:
+            at = datetime.fromisoformat(text) if text else row.source_updated_at
+        except ValueError as exc:
+            raise ValueError(f"{row.statement_id} of shop {row.shop_id}: unreadable cancelled_at: {exc}") from exc
+        return Withdrawal(row.statement_id, row.issued_at, None, row.payout, cancelled_at=at)
+    return None
+
+
 def _position(shop_id: str, days: list[StatementRow], withdrawals: list[StatementRow]) -> WalletPosition:
-    paid = [w for w in withdrawals if w.payment_status == PAID and w.paid_at is not None and w.payout is not None]
     positions, applied = allocate(
         [ReleaseDay(d.statement_id, d.issued_at, d.declared_total, release_times(d)) for d in days],
-        [Withdrawal(w.statement_id, w.issued_at, w.paid_at, w.payout) for w in paid])  # type: ignore[arg-type]
+        [w for w in map(_withdrawal, withdrawals) if w is not None])
     currency = (days or withdrawals)[0].currency if (days or withdrawals) else ""
     return WalletPosition(shop_id, currency, positions, applied)
 
@@ -134,12 +162,14 @@ def wallet_position(session: Session, owner_id: str, shop_id: str) -> WalletPosi
 
 def day_parts(session: Session, owner_id: str) -> dict[tuple[str, str], list[DayPart]]:
     """(shop, release day's statement id) → the parts withdrawals paid (or nettings settled) of it, in the
-    order they did."""
+    order they did: by when each was paid (a withdrawal's at its completion, so a charge netted while it
+    was pending comes before it, though the allocation took the withdrawal's part first, at its creation)."""
     parts: dict[tuple[str, str], list[DayPart]] = {}
     for shop_id in _wallet_shops(session, owner_id):
         for day in wallet_position(session, owner_id, shop_id).days.values():
             if day.parts:
-                parts[(shop_id, day.key)] = [DayPart(by, when, amount) for by, when, amount in day.parts]
+                parts[(shop_id, day.key)] = sorted((DayPart(by, when, amount) for by, when, amount in day.parts),
+                                                   key=lambda part: part.paid_at)
     return parts
 
 
@@ -167,6 +197,8 @@ def _apply(row: StatementRow, day: DayPosition) -> int:
         wanted = (PAID, day.paid_at, ",".join(day.paid_by)[:64])
     elif day.paid != 0:
         wanted = (PARTIAL, None, ",".join(day.paid_by)[:64])
+    elif day.held != 0:
+        wanted = (PENDING, None, ",".join(day.held_by)[:64])
     elif row.payout_id and row.payout_id.startswith((WITHDRAWAL_PREFIX, *CREDIT_PREFIXES)):
         wanted = (None, None, None)  # what once said to pay it no longer does (a day stored late)
     else:
@@ -179,12 +211,16 @@ def _apply(row: StatementRow, day: DayPosition) -> int:
 
 def _finding(session: Session, owner_id: str, shop_id: str, currency: str, result: WithdrawalPosition) -> None:
     key = f"withdrawal:{PLATFORM}:{shop_id}:{result.key}"
+    if result.status == CANCELLED:
+        clear_finding(session, key=key, note="cancelled: the money is back in the wallet")
+        return
     if result.excess <= 0:
         clear_finding(session, key=key, note="the release days before it explain every cent it paid")
         return
     days = ", ".join(f"{day} {amount}" for day, amount in result.applied) or "none"
     raise_finding(session, owner_id=owner_id, kind="withdrawal_exceeds_open", key=key, reason=(
-        f"{PLATFORM} shop {shop_id}: {result.key} created {result.created_at:%Y-%m-%d %H:%M} UTC paid {result.amount} "
+        f"{PLATFORM} shop {shop_id}: {result.key} created {result.created_at:%Y-%m-%d %H:%M} UTC "
+        f"{'paid' if result.paid_at is not None else 'took (pending)'} {result.amount} "
         f"{currency}, {result.excess} more than the releases before it left in the wallet (paid of them: {days}); "
         "a release not synced yet or money credited to the wallet by something else"), details={
         "withdrawal": result.key, "amount": str(result.amount), "excess": str(result.excess),

@@ -11,6 +11,13 @@ later, ``WITHDRAWAL_COMPLETED``):
   release's time and amount; a day stored without them counts from its last release, ``at``);
 * withdrawals are taken in the order they were created (then by id); each pays the days that still hold
   money it may take, oldest first (then by id), each up to that, until its amount is spent;
+* a withdrawal created but not completed (``Withdrawal.paid_at`` None: pending) takes its money out of
+  the wallet all the same (``WITHDRAWAL_CREATED``: "deducted from balance"), as what it *holds* of each
+  day: held money pays nothing yet (the day stays open, ``DayPosition.held``) and is open to no later
+  withdrawal or charge; once its completion is stored it pays exactly what it held (the same allocation,
+  at its creation), so nothing netted while it was pending moves. A cancelled withdrawal
+  (``cancelled_at``: ``WITHDRAWAL_CANCELLED``, "the amount is added back to the seller balance") held its
+  money from its creation to its cancellation, and gives it back to the wallet then;
 * a day whose total is negative (the platform charged more than it released that day) is money taken
   out of the wallet at its last release: it is netted against the positive days' money in the wallet
   then, oldest first, and what it cannot net then is netted against the money released after it, at each
@@ -36,6 +43,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 ZERO = Decimal(0)
+PAID, PENDING, CANCELLED = "PAID", "PENDING", "CANCELLED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +69,13 @@ class ReleaseDay:
 class Withdrawal:
     key: str  # statement id (withdrawal-<id>)
     created_at: datetime  # WITHDRAWAL_CREATED: the money left the balance
-    paid_at: datetime  # WITHDRAWAL_COMPLETED
+    paid_at: datetime | None  # WITHDRAWAL_COMPLETED; None while pending (or once cancelled)
     amount: Decimal
+    cancelled_at: datetime | None = None  # WITHDRAWAL_CANCELLED: the money back in the balance
+
+    @property
+    def status(self) -> str:
+        return PAID if self.paid_at is not None else CANCELLED if self.cancelled_at is not None else PENDING
 
 
 @dataclass
@@ -72,10 +85,21 @@ class DayPosition:
     paid: Decimal = ZERO
     paid_at: datetime | None = None  # set once nothing of the day is open
     parts: list[tuple[str, datetime, Decimal]] = field(default_factory=list)  # (by, when, amount), one per payer
+    holds: dict[str, Decimal] = field(default_factory=dict)  # pending withdrawal -> what it holds of the day
 
     @property
     def open(self) -> Decimal:
+        """What of the day is not paid (held by a pending withdrawal or still in the wallet)."""
         return self.released - self.paid
+
+    @property
+    def held(self) -> Decimal:
+        """What pending withdrawals took of the day out of the wallet and have not paid yet."""
+        return sum(self.holds.values(), ZERO)
+
+    @property
+    def held_by(self) -> list[str]:
+        return list(self.holds)
 
     @property
     def payable(self) -> bool:
@@ -102,9 +126,10 @@ class DayPosition:
 @dataclass
 class WithdrawalPosition:
     key: str
-    paid_at: datetime
+    paid_at: datetime | None
     amount: Decimal
     created_at: datetime | None = None
+    status: str = PAID  # PAID, PENDING (what it took is held) or CANCELLED (given back at its cancellation)
     applied: list[tuple[str, Decimal]] = field(default_factory=list)  # (day key, amount) oldest first
 
     @property
@@ -136,13 +161,20 @@ def allocate(days: list[ReleaseDay], withdrawals: list[Withdrawal]) -> tuple[dic
                 positions[debit.key].pay(credit.key, moment, -part)
                 owed -= part
 
-    # the wallet's clock: every charge, every release (money a charge still owed may take) and every
-    # withdrawal's creation, in order; at each, the charges are netted first, then the withdrawals created
-    moments = sorted({d.at for d in debits} | {w.created_at for w in withdrawals}
-                     | {at for c in credits for at in ([r for r, _ in c.releases] or [c.at])}) if debits else []
+    # the wallet's clock: every charge, every release (money a charge still owed may take), every
+    # withdrawal's creation and cancellation, in order; at each, the money of the withdrawals cancelled
+    # comes back first, then the charges are netted, then the withdrawals created take theirs
+    cancels = sorted((w for w in withdrawals if w.status == CANCELLED), key=lambda x: (x.cancelled_at, x.key))
+    moments = {w.created_at for w in withdrawals} | {w.cancelled_at for w in cancels}
+    if debits:
+        moments |= {d.at for d in debits} | {at for c in credits for at in ([r for r, _ in c.releases] or [c.at])}
     queue = sorted(withdrawals, key=lambda x: (x.created_at, x.key))
     results = []
-    for moment in moments or sorted({w.created_at for w in withdrawals}):
+    for moment in sorted(moments):
+        while cancels and cancels[0].cancelled_at <= moment:  # type: ignore[operator]
+            back = cancels.pop(0).key
+            for position in positions.values():
+                position.holds.pop(back, None)
         if debits:
             net(moment)
         while queue and queue[0].created_at <= moment:
@@ -151,8 +183,11 @@ def allocate(days: list[ReleaseDay], withdrawals: list[Withdrawal]) -> tuple[dic
 
 
 def _withdraw(w: Withdrawal, credits: list[ReleaseDay], positions: dict[str, DayPosition]) -> WithdrawalPosition:
-    """What the withdrawal ``w`` pays, oldest first, of the money in the wallet when it was created."""
-    result = WithdrawalPosition(w.key, w.paid_at, w.amount, w.created_at)
+    """What the withdrawal ``w`` pays (or, pending or cancelled, holds), oldest first, of the money in the
+    wallet when it was created. A cancellation at its creation or before holds nothing."""
+    result = WithdrawalPosition(w.key, w.paid_at, w.amount, w.created_at, w.status)
+    if w.cancelled_at is not None and w.cancelled_at <= w.created_at:
+        return result
     left = w.amount
     for credit in credits:
         if left <= 0:
@@ -160,12 +195,16 @@ def _withdraw(w: Withdrawal, credits: list[ReleaseDay], positions: dict[str, Day
         part = min(left, _room(credit, positions, w.created_at))
         if part <= 0:
             continue
-        positions[credit.key].pay(w.key, w.paid_at, part)
+        if w.paid_at is not None:
+            positions[credit.key].pay(w.key, w.paid_at, part)
+        else:
+            holds = positions[credit.key].holds
+            holds[w.key] = holds.get(w.key, ZERO) + part
         result.applied.append((credit.key, part))
         left -= part
     return result
 
 
 def _room(day: ReleaseDay, positions: dict[str, DayPosition], moment: datetime) -> Decimal:
-    """What of ``day`` was in the wallet at ``moment`` and is not paid yet."""
-    return day.released_by(moment) - positions[day.key].paid
+    """What of ``day`` was in the wallet at ``moment``, not paid and not held by a pending withdrawal."""
+    return day.released_by(moment) - positions[day.key].paid - positions[day.key].held

@@ -111,7 +111,7 @@ def truth_payouts(state: SandboxState) -> list[dict]:
     what it released, what payouts paid of it and what is still open, and when its last part was paid.
     Cross-border shops: the Monday batch after the day pays it whole; local shops: their wallet's
     completed withdrawals pay the days oldest first (``sandbox.wallet``; a cancelled or pending one
-    pays nothing), and the wallet's own money in and out (``wallet-<create_time>-<type>``: ads charges
+    pays nothing; what one pending at now took is ``held``), and the wallet's own money in and out (``wallet-<create_time>-<type>``: ads charges
     and refunds, adjustments) is counted like a day: money in paid by withdrawals, charges netted
     against the oldest money (``netted_with``)."""
     from platform_adapters.sandbox.shopee import _next_monday
@@ -131,6 +131,7 @@ def truth_payouts(state: SandboxState) -> list[dict]:
                         "statement_id": day.statement, "kind": day.kind or "escrow",
                         "released": str(day.released), "paid": str(day.paid), "open": str(day.open),
                         "paid_at": day.paid_at, "paid_by": [str(p) for p in day.paid_by],
+                        "held": str(day.held), "held_by": [str(p) for p in day.held_by],
                         "netted_with": list(day.netted_with)})
     return out
 

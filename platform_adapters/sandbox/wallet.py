@@ -10,15 +10,19 @@ world like everything else (no state of its own):
 
 * one money-in per settled order at its release (``ESCROW_VERIFIED_ADD``, the order's net, the same
   figure as its ``payout_amount`` in ``get_escrow_list``);
-* every Thursday 02:00 UTC the seller withdraws what the releases so far (that Thursday's before 02:00
+* every Monday 02:00 UTC the seller withdraws what the releases so far (that Monday's before 02:00
   too) still hold, less half of what the newest release day holds (so a withdrawal pays that day in part
-  and the next one pays the rest; when that day is the Thursday itself, the releases after 02:00 are not
+  and the next one pays the rest; when that day is the Monday itself, the releases after 02:00 are not
   in the wallet yet, and a correct client must not take the withdrawal to pay them),
   when that is at least :func:`minimum_withdrawal` (its fee plus ``MINIMUM_RECEIVED``; else nothing that
   week: a wallet never lets a seller withdraw less than the fee, and the adapter parks such a withdrawal);
   the withdrawal is created then (``WITHDRAWAL_CREATED``, money out of the balance) and completes a day
   later (``WITHDRAWAL_COMPLETED``, with its ``transaction_fee``), except each shop's first withdrawal,
   which is cancelled a day later (``WITHDRAWAL_CANCELLED``: the money back in the balance, nothing paid).
+  Until it completes (or is cancelled) a withdrawal is pending: what it took is *held* (out of the wallet,
+  paying nothing yet), so the ads charge of 03:00 that Monday is netted only against the money it left,
+  and a cancelled one's money is back from its cancellation on. (Withdrawals were on Thursdays; on Mondays
+  the demo's clock, noon of a Monday, finds one pending with a charge taken meanwhile.)
 
 Amounts are signed as the balance moves (money out negative); the completion repeats the withdrawn
 amount without moving the balance again (it left at creation). Every transaction is ``COMPLETED``.
@@ -37,8 +41,8 @@ from platform_adapters.sandbox.world import ZERO_DECIMAL_CURRENCIES, WorldOrder,
 
 DAY = 86400
 WEEK = 7 * DAY
-WITHDRAW_AT = 2 * 3600  # Thursday 02:00 UTC (1970-01-01 was a Thursday)
-COMPLETES_AFTER = DAY
+WITHDRAW_AT = 4 * DAY + 2 * 3600  # Monday 02:00 UTC (1970-01-05 was a Monday)
+COMPLETES_AFTER = CANCELLED_AFTER = DAY
 #: the bank's fee on a completed withdrawal, per shop currency (illustrative; others: none)
 WITHDRAWAL_FEE = {"PHP": Decimal("15.00")}
 #: what a withdrawal must leave the seller after its fee, in the shop currency's major unit (Shopee
@@ -56,6 +60,7 @@ class Withdrawal:
     ends: int  # completed or cancelled at
     cancelled: bool
     pays: list[tuple[int, Decimal]] = field(default_factory=list)  # (UTC day, amount) oldest first
+    holds: list[tuple["ReleaseDay", Decimal]] = field(default_factory=list)  # while pending: what it took
 
 
 @dataclass
@@ -72,6 +77,8 @@ class ReleaseDay:
     kind: str = ""  # "" for escrow; else the wallet transaction's type
     netted_with: list[str] = field(default_factory=list)  # the statements it was netted against
     part_times: list[int] = field(default_factory=list)
+    held: Decimal = Decimal(0)  # taken out by withdrawals pending at now (or until their cancellation)
+    held_by: list[int] = field(default_factory=list)
 
     @property
     def open(self) -> Decimal:
@@ -99,8 +106,8 @@ class ReleaseDay:
         self.paid_at = max(self.part_times) if self.open == 0 else None
 
     def open_at(self, at: int) -> Decimal:
-        """What of the day was in the wallet at ``at`` (its releases up to then) and is not paid yet."""
-        return sum((net for when, net in self.releases if when <= at), Decimal(0)) - self.paid
+        """What of the day was in the wallet at ``at`` (its releases up to then), not paid and not held."""
+        return sum((net for when, net in self.releases if when <= at), Decimal(0)) - self.paid - self.held
 
 
 @dataclass
@@ -213,7 +220,8 @@ def _extras(days: dict[int, ReleaseDay], settled: list[WorldOrder], unit: Decima
 def _simulate(shop: WorldShop, units: list[ReleaseDay], unit: Decimal, now: int) -> list[Withdrawal]:
     """Walk the wallet's clock to ``now``: each charge (money out) is netted against the money in the wallet
     when it is taken, oldest first, and what it still owes against each release as it arrives; every
-    Thursday 02:00 the seller withdraws (see the module); a completed withdrawal pays the oldest money."""
+    Monday 02:00 the seller withdraws (see the module); a withdrawal completed by ``now`` pays the oldest
+    money, one pending at ``now`` holds it, a cancelled one holds it until its cancellation."""
     currency = shop.currency
     credits = [u for u in units if u.released > 0]
     debits = sorted((u for u in units if u.released < 0), key=lambda u: (u.last, u.statement))
@@ -221,14 +229,20 @@ def _simulate(shop: WorldShop, units: list[ReleaseDay], unit: Decimal, now: int)
     first = min((at for u in units for at, _ in u.releases), default=None)
     if first is None:
         return withdrawals
-    thursdays = list(range((first // DAY * DAY // WEEK + 1) * WEEK + WITHDRAW_AT, now + 1, WEEK))
-    clock = sorted({u.last for u in debits} | set(thursdays)
+    paydays = list(range((first // DAY * DAY - WITHDRAW_AT) // WEEK * WEEK + WEEK + WITHDRAW_AT, now + 1, WEEK))
+    clock = sorted({u.last for u in debits} | set(paydays) | {t + CANCELLED_AFTER for t in paydays}
                    | ({at for u in credits for at, _ in u.releases} if debits else set()))
 
     def open_at(u: ReleaseDay, at: int) -> Decimal:
-        return sum((net for when, net in u.releases if when <= at), Decimal(0)) - u.paid
+        return u.open_at(at)
 
     for at in (moment for moment in clock if moment <= now):
+        for w in withdrawals:  # a cancellation gives the money back first
+            if w.cancelled and w.ends == at:
+                for u, part in w.holds:
+                    u.held -= part
+                    u.held_by.remove(w.withdrawal_id)
+                w.holds = []
         for debit in debits:
             if debit.last > at:
                 break
@@ -240,7 +254,7 @@ def _simulate(shop: WorldShop, units: list[ReleaseDay], unit: Decimal, now: int)
                     debit.pay(-take, at)
                     credit.netted_with.append(debit.statement)
                     debit.netted_with.append(credit.statement)
-        if at not in thursdays:
+        if at not in paydays:
             continue
         eligible = [u for u in credits if open_at(u, at) > 0]
         if not eligible:
@@ -253,14 +267,22 @@ def _simulate(shop: WorldShop, units: list[ReleaseDay], unit: Decimal, now: int)
         cancelled = not withdrawals
         w = Withdrawal(_withdrawal_id(shop, len(withdrawals) + 1), at, amount,
                        Decimal(0) if cancelled else WITHDRAWAL_FEE.get(currency, Decimal(0)),
-                       at + COMPLETES_AFTER, cancelled)
+                       at + (CANCELLED_AFTER if cancelled else COMPLETES_AFTER), cancelled)
         withdrawals.append(w)
-        if not cancelled and w.ends <= now:  # by construction: every eligible unit whole, the newest less kept
-            w.pays = [(u.day, open_at(u, at) - (kept if u is newest else 0)) for u in eligible]
-            for u, (_day, part) in zip(eligible, w.pays, strict=True):
-                if part > 0:
-                    u.pay(part, w.ends)
-                    u.paid_by.append(w.withdrawal_id)
+        # by construction: every eligible unit whole, the newest less kept
+        parts = [(u, open_at(u, at) - (kept if u is newest else 0)) for u in eligible]
+        for u, part in parts:
+            if part <= 0:
+                continue
+            if not cancelled and w.ends <= now:
+                u.pay(part, w.ends)
+                u.paid_by.append(w.withdrawal_id)
+            else:  # pending at now, or until its cancellation
+                u.held += part
+                u.held_by.append(w.withdrawal_id)
+                w.holds.append((u, part))
+        if not cancelled and w.ends <= now:
+            w.pays = [(u.day, part) for u, part in parts]
     return withdrawals
 
 

@@ -23,7 +23,7 @@ wallet (``payment/get_wallet_transaction_list``, "Only applicable for local shop
 ``{"_wallet": transaction, "_release": the get_escrow_list entry of its order or None}``: the release of
 the same order among the whole days of releases read above, so the pure mapper
 (``shopee.wallet_mapping``) can tell a money-in that a known escrow release explains from one that none
-does. A completed withdrawal also carries ``"_created"``: its ``WITHDRAWAL_CREATED`` transaction (when
+does. A completed (or cancelled) withdrawal also carries ``"_created"``: its ``WITHDRAWAL_CREATED`` transaction (when
 the money left the balance: what it may have taken out is what was released before then), read with it
 or looked up in the 15 days before its completion (``creation_of``). A cross-border shop's wallet is
 never read (its batches already pay its releases).
@@ -127,12 +127,13 @@ class ShopeeSettlementSource:
                        if str(t.get("transaction_type") or "").upper() == "WITHDRAWAL_CREATED"}
             for transaction in transactions:
                 record = {"_wallet": transaction, "_release": releases.get(str(transaction.get("order_sn") or ""))}
-                if str(transaction.get("transaction_type") or "").upper() == "WITHDRAWAL_COMPLETED":
+                if str(transaction.get("transaction_type") or "").upper() in ("WITHDRAWAL_COMPLETED",
+                                                                             "WITHDRAWAL_CANCELLED"):
                     record["_created"] = self.creation_of(transaction, created)
                 yield record
 
     def creation_of(self, completed: dict[str, Any], seen: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-        """The ``WITHDRAWAL_CREATED`` transaction of a completed withdrawal: among those read with it, else
+        """The ``WITHDRAWAL_CREATED`` transaction of a completed or cancelled withdrawal: among those read with it, else
         looked up in the 15 days before its completion (one call filtered by ``transaction_type``); None
         when Shopee lists none there."""
         key = str(completed.get("withdrawal_id"))

@@ -27,7 +27,20 @@ as the magnitude, and a negative amount of money in (against either reading) is 
   ``TRANSACTION_FEE`` line (minus the fee: the statement's ``declared_total``; the fee is inside the
   amount, the bank receives amount − fee). Which release days it pays is decided where the stored
   release days are (``aggregator.settlement.wallet``: oldest first).
-* A withdrawal created, cancelled, or completed with another status pays nothing: no record.
+* A ``WITHDRAWAL_CREATED`` with status ``COMPLETED`` (the money "deducted from balance") is the same
+  statement while the withdrawal is pending: ``withdrawal-<withdrawal_id>`` issued and updated at its
+  ``create_time``, ``payment_status`` ``PENDING``, ``payout`` the amount taken, ``declared_total`` 0 and no
+  lines (it pays nothing yet; its fee is known at its completion). The completion, later in Shopee's
+  clock, replaces it (``updated_at`` newer: a creation read again never writes over it).
+* A ``WITHDRAWAL_CANCELLED`` with status ``COMPLETED`` ends it: the schema documents no other type for a
+  failed or reversed withdrawal, and this one "the amount is added back to the seller balance. Ongoing
+  amount decreases as well" (203, congminh1254/shopee-sdk
+  ``schemas/v2.payment.get_wallet_transaction_list.json``). The statement becomes ``CANCELLED`` (issued at
+  its creation, ``_created`` as for a completion, else refused the same way; ``breakdown["cancelled_at"]``
+  its ``create_time``: the money is back in the wallet from then), pays nothing, has no lines.
+* A creation with another status (FAILED, PENDING, INITIAL: the balance did not move), a completion with
+  a status other than ``COMPLETED`` (the withdrawal stays pending until its completion or cancellation)
+  and a cancellation with another status give no record.
 * A money-in ``ESCROW_VERIFIED_ADD`` (or a money-out ``ESCROW_VERIFIED_MINUS``) whose order's escrow
   release was read with it (``_release``, same amount) is that release, already stated in its release
   day: no record.
@@ -136,12 +149,16 @@ def map_wallet_transaction(raw: Any, shop_id: str, currency: str | None) -> tupl
                      value=amount.amount)
         return [], problems.items
     size = abs(amount)
-    if kind in (CREATED, CANCELLED) or (kind == COMPLETED and status != "COMPLETED"):
-        return [], problems.items  # pays nothing: created (paid once completed), cancelled, failed or pending
-    if kind == COMPLETED:
+    if kind in (CREATED, COMPLETED, CANCELLED) and status != "COMPLETED":
+        return [], problems.items  # did not happen (creation, cancellation) or not yet (completion)
+    if kind == CREATED:
+        return _unpaid(body, shop_id, currency, at, None, size, problems)
+    if kind in (COMPLETED, CANCELLED):
         created = _creation(raw.get("_created"), body, at, problems)
         if created is None:
             return [], problems.items
+        if kind == CANCELLED:
+            return _unpaid(body, shop_id, currency, created, at, size, problems)
         return _withdrawal(body, shop_id, currency, created, at, size, problems)
     if kind in (ESCROW_IN, ESCROW_OUT) and status == "COMPLETED":
         release = raw.get("_release") if isinstance(raw.get("_release"), Mapping) else None
@@ -197,12 +214,32 @@ def _wallet_statement(body: Mapping, kind: str, flow: str, shop_id: str, currenc
     return [statement, line], problems.items
 
 
+def _unpaid(body: Mapping, shop_id: str, currency: str, created: datetime, cancelled: datetime | None,
+            size: Money, problems: Problems) -> tuple[list[Statement | SettlementLine], list]:
+    """A withdrawal that pays nothing (yet): pending since ``created``, or ``cancelled`` then."""
+    withdrawal_id = problems.parse(id_str, body.get("withdrawal_id"), "withdrawal_id")
+    if withdrawal_id is None or problems.has_errors:
+        return [], problems.items
+    sid = withdrawal_statement_id(withdrawal_id)
+    breakdown = {"withdrawal_id": withdrawal_id, "amount": str(size.amount), "created_at": created.isoformat()}
+    if cancelled is not None:
+        breakdown["cancelled_at"] = cancelled.isoformat()
+    if body.get("withdrawal_type") not in (None, ""):
+        breakdown["withdrawal_type"] = str(body.get("withdrawal_type"))
+    statement = Statement(platform=Platform.SHOPEE, shop_id=str(shop_id), statement_id=sid, currency=currency,
+                          issued_at=created, declared_total=Money.zero(currency), updated_at=cancelled or created,
+                          payout=size, payment_status="PENDING" if cancelled is None else "CANCELLED",
+                          breakdown=breakdown)
+    return [statement], problems.items
+
+
 def _creation(created: Any, body: Mapping, completed: datetime, problems: Problems) -> datetime | None:
-    """When the completed withdrawal ``body`` was created: its ``WITHDRAWAL_CREATED`` transaction's
-    ``create_time`` (same ``withdrawal_id``, not after the completion), else an error naming why."""
+    """When the completed (or cancelled) withdrawal ``body`` was created: its ``WITHDRAWAL_CREATED``
+    transaction's ``create_time`` (same ``withdrawal_id``, not after the completion), else an error naming why."""
     if not isinstance(created, Mapping):
         problems.add("missing_withdrawal_creation", f"withdrawal {body.get('withdrawal_id')}: no WITHDRAWAL_CREATED "
-                     "transaction of it in the 15 days before its completion, so what it may have paid is unknown",
+                     "transaction of it in the 15 days before its completion or cancellation, so what it may have "
+                     "taken is unknown",
                      field="withdrawal_id", value=body.get("withdrawal_id"))
         return None
     if str(created.get("withdrawal_id")) != str(body.get("withdrawal_id")) \

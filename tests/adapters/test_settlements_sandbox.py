@@ -33,7 +33,7 @@ def _at(epoch: int) -> datetime:
 
 def _wallet_fee_and_own_money(world: World, anchor: int) -> bool:
     """A local Shopee shop's wallet holds a completed withdrawal with a fee and money of its own (ads, adjustments)
-    by ``anchor``: both follow the calendar (Thursday withdrawals, Monday ads), so a world has them at some anchors."""
+    by ``anchor``: both follow the calendar (Monday withdrawals and ads), so a world has them at some anchors."""
     snap = Snapshot(world, anchor)
     kinds = {t["transaction_type"] for shop in world.shops if shop.platform == "shopee" and not shop.cross_border
              for t in wallet_of(shop, snap.view(shop).settled, anchor).transactions

@@ -1,6 +1,7 @@
 """The pure mapping of a Shopee local shop's wallet transactions (``payment.get_wallet_transaction_list``):
-a completed withdrawal is a paid statement whose lines explain every cent (amount, fee); created,
-cancelled, failed or pending withdrawals and money in that its escrow release explains pay nothing;
+a completed withdrawal is a paid statement whose lines explain every cent (amount, fee); a created one
+is the same statement pending (holding its amount, paying nothing), a cancelled one the same statement
+cancelled; failed or pending transactions and money in that its escrow release explains give nothing;
 any other money in or out is an error naming the transaction (parked, never absorbed). Figures by hand."""
 from __future__ import annotations
 
@@ -69,9 +70,41 @@ def test_a_completion_without_its_creation_is_refused_never_dated_by_guess() -> 
         assert records == [] and problems[0].code == code and text in problems[0].message, problems
 
 
+def test_a_created_withdrawal_is_pending_and_a_cancelled_one_cancelled_neither_paying() -> None:
+    """WITHDRAWAL_CREATED took the money out of the balance: the withdrawal's statement, PENDING, holding
+    its amount, paying nothing (no lines, net 0: its fee is known at its completion). WITHDRAWAL_CANCELLED
+    (203: the amount added back to the balance) makes it CANCELLED from the cancellation's time; its
+    creation is needed as for a completion. Each is newer than the one before it in Shopee's clock, so the
+    store's source-time guard keeps the latest."""
+    created_at = datetime.fromtimestamp(CREATED_AT, timezone.utc)
+    created = transaction(transaction_type="WITHDRAWAL_CREATED", create_time=CREATED_AT, transaction_fee=0)
+    records, problems = map_wallet_transaction({"_wallet": created}, SHOP, "PHP")
+    assert problems == [] and len(records) == 1
+    pending = records[0]
+    assert (pending.statement_id, pending.payment_status, pending.paid_at, pending.payout_id) == (
+        "withdrawal-23170002", "PENDING", None, None)
+    assert (pending.issued_at, pending.updated_at) == (created_at, created_at)
+    assert (pending.payout, pending.declared_total) == (Money.of("2724.48", "PHP"), Money.of("0", "PHP"))
+    paid = map_wallet_transaction(completed(), SHOP, "PHP")[0][0]
+    assert paid.statement_id == pending.statement_id and paid.updated_at > pending.updated_at
+    cancel = transaction(transaction_type="WITHDRAWAL_CANCELLED", money_flow="MONEY_IN", amount=Decimal("2724.48"),
+                         transaction_fee=0)
+    records, problems = map_wallet_transaction({"_wallet": cancel, "_created": created}, SHOP, "PHP")
+    assert problems == [] and len(records) == 1
+    cancelled = records[0]
+    assert (cancelled.statement_id, cancelled.payment_status, cancelled.paid_at) == (
+        "withdrawal-23170002", "CANCELLED", None)
+    assert (cancelled.issued_at, cancelled.updated_at) == (created_at, datetime.fromtimestamp(AT, timezone.utc))
+    assert cancelled.breakdown["cancelled_at"] == cancelled.updated_at.isoformat()
+    assert cancelled.declared_total == Money.of("0", "PHP")
+    records, problems = map_wallet_transaction({"_wallet": cancel}, SHOP, "PHP")
+    assert records == [] and problems[0].code == "missing_withdrawal_creation"
+
+
 def test_withdrawals_that_did_not_pay_and_explained_money_in_give_nothing() -> None:
-    for quiet in (transaction(transaction_type="WITHDRAWAL_CREATED"),
-                  transaction(transaction_type="WITHDRAWAL_CANCELLED", money_flow="MONEY_IN", amount=Decimal("2724.48")),
+    for quiet in (transaction(transaction_type="WITHDRAWAL_CREATED", status="FAILED"),
+                  transaction(transaction_type="WITHDRAWAL_CANCELLED", money_flow="MONEY_IN", amount=Decimal("2724.48"),
+                              status="PENDING"),
                   transaction(status="FAILED"), transaction(status="PENDING"), transaction(status="INITIAL")):
         assert map_wallet_transaction({"_wallet": quiet}, SHOP, "PHP") == ([], [])
     money_in = transaction(transaction_type="ESCROW_VERIFIED_ADD", money_flow="MONEY_IN", amount=Decimal("672.16"),

@@ -97,9 +97,14 @@ def test_a_local_shop_is_found_by_the_refusal_and_its_wallet_read_in_windows_and
                                                                 None)]
         assert mapped and all(not m.problems for m in mapped)
         statements = [m.record for m in mapped if m.record.__class__.__name__ == "Statement"]
-        completed = [t for t in truth if t["transaction_type"] == "WITHDRAWAL_COMPLETED"]
-        assert sorted((s.statement_id, s.payout.amount) for s in statements if s.statement_id.startswith(
-            "withdrawal-")) == sorted((f"withdrawal-{t['withdrawal_id']}", -t["amount"]) for t in completed)
+        # each creation a pending statement, each completion a paid one, each cancellation a cancelled one
+        for status, kind, sign in (("PENDING", "WITHDRAWAL_CREATED", -1), ("PAID", "WITHDRAWAL_COMPLETED", -1),
+                                   ("CANCELLED", "WITHDRAWAL_CANCELLED", 1)):
+            assert sorted((s.statement_id, s.payout.amount) for s in statements if s.statement_id.startswith(
+                "withdrawal-") and s.payment_status == status) == sorted(
+                (f"withdrawal-{t['withdrawal_id']}", sign * t["amount"]) for t in truth if t["transaction_type"] == kind)
+        assert {s.payment_status for s in statements if s.statement_id.startswith("withdrawal-")} == {
+            "PENDING", "PAID", "CANCELLED"}
         # the wallet's own money in and out (ads, adjustments): a statement each, of its signed amount
         own = [t for t in truth if t["transaction_type"] in ("PAID_ADS_CHARGE", "PAID_ADS_REFUND", "ADJUSTMENT_ADD")]
         assert own and sorted((s.breakdown["transaction_type"], s.declared_total.amount) for s in statements
@@ -119,7 +124,7 @@ def _local_wallets(world: World, anchor: int) -> list[Wallet]:
 
 
 def _a_day_part_paid(world: World, anchor: int) -> bool:
-    """A local release day is part paid, part open (the withdrawals follow the calendar: Thursdays 02:00)."""
+    """A local release day is part paid, part open (the withdrawals follow the calendar: Mondays 02:00)."""
     return any(day.open and day.paid for wallet in _local_wallets(world, anchor) for day in wallet.days.values())
 
 
@@ -182,16 +187,22 @@ def test_local_release_days_are_paid_by_withdrawals_as_the_truth_says_and_a_reru
             assert (row.payment_status == "PAID", row.paid_at) == (paid_at is not None, paid_at), t
             continue
         day = positions[t["shop_id"]].days[key[1]]
-        assert (day.paid, day.open, day.paid_at) == (Decimal(t["paid"]), Decimal(t["open"]), paid_at), t
+        assert (day.paid, day.open, day.held, day.paid_at) == (
+            Decimal(t["paid"]), Decimal(t["open"]), Decimal(t["held"]), paid_at), t
         assert day.paid + day.open == row.declared_total and (min(day.paid, day.open) >= 0 if row.declared_total > 0
                                                                else max(day.paid, day.open) <= 0)
-        status = "PAID" if not Decimal(t["open"]) else "PARTIALLY_PAID" if Decimal(t["paid"]) else None
+        status = "PAID" if not Decimal(t["open"]) else "PARTIALLY_PAID" if Decimal(t["paid"]) else \
+            "PENDING" if Decimal(t["held"]) else None
         assert (row.payment_status, row.paid_at) == (status, paid_at), t
         payers = day.paid_by
-        assert (row.payout_id or "") == ",".join(payers)[:64]  # the row names them as far as its column holds
+        named_payers = payers if status != "PENDING" else day.held_by
+        assert (row.payout_id or "") == ",".join(named_payers)[:64]  # the row names them as far as its column holds
+        assert day.held_by == [f"withdrawal-{w}" for w in t["held_by"]], t
         assert [p for p in payers if p.startswith("withdrawal-")] == [f"withdrawal-{w}" for w in t["paid_by"]], t
         assert [p for p in payers if not p.startswith("withdrawal-")] == [
             named.get((t["shop_id"], n), (None, n))[1] for n in dict.fromkeys(t["netted_with"])], t
     withdrawals = [r for k, r in rows.items() if k[1].startswith("withdrawal-")]
-    assert withdrawals and all(r.payment_status == "PAID" and r.check_status == "balanced" for r in withdrawals)
-    assert {r.shop_id for r in withdrawals} == local  # the cancelled withdrawal is no statement
+    assert withdrawals and all(r.check_status == "balanced" for r in withdrawals)
+    assert {r.shop_id for r in withdrawals if r.payment_status == "PAID"} == local
+    # each shop's first withdrawal was cancelled: a statement that pays nothing
+    assert {r.shop_id for r in withdrawals if r.payment_status == "CANCELLED"} == local

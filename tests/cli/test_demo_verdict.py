@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import pandas as pd
 
-from aggregator.demo.verdict import RETURN_ASPECTS, THRESHOLD, chain_verdict, returns_verdict, title_verdict
+from aggregator.demo.verdict import (
+    RETURN_ASPECTS, THRESHOLD, chain_verdict, payout_verdict, returns_verdict, title_verdict,
+)
 
 
 def _truth(n: int = 200) -> dict:
@@ -162,3 +164,21 @@ def test_the_webhook_verdict_fails_on_a_refused_push_a_stale_order_or_nothing_pu
     refused = PushVerdict(hours=2, pushes=12, orders=8, showing=8, refused=["lazada 5 delivered: 401"])
     assert refused.failures() == ["webhooks: 1 of 12 pushes refused: lazada 5 delivered: 401"]
     assert PushVerdict(hours=72).failures() == ["webhooks: no order status was pushed in 72 simulated hour(s)"]
+
+
+def test_a_release_day_held_by_a_pending_withdrawal_agrees_only_when_held_alike() -> None:
+    """A local shop's day a withdrawal still pending holds (out of the wallet, not paid): the stored day
+    agrees with the truth when it holds as much, and fails the payout verdict when it counts the money as
+    in the wallet (held 0) or as paid."""
+    truth = [{"shop_id": "L1", "statement_id": "escrow-2026-10-25", "cross_border": False, "paid": "100.00",
+              "open": "300.00", "held": "250.00", "paid_at": None},
+             {"shop_id": "L1", "statement_id": "escrow-2026-10-24", "cross_border": False, "paid": "80.00",
+              "open": "0.00", "held": "0", "paid_at": 1792800000}]
+    stored = [{**truth[0], "held": Decimal("250.00"), "settled_on": None},
+              {**truth[1], "held": Decimal(0), "settled_on": 1792800000 // 86400}]
+    verdict = payout_verdict(stored, truth)
+    assert (verdict.held_days, verdict.failures()) == (1, [])
+    assert verdict.aspects["held by pending withdrawals"] == 2
+    for wrong in ({"held": Decimal(0)}, {"held": Decimal(0), "paid": "350.00", "open": "50.00"}):
+        failed = payout_verdict([{**stored[0], **wrong}, stored[1]], truth)
+        assert failed.failures() and failed.aspects["held by pending withdrawals"] == 1

@@ -168,3 +168,41 @@ def test_a_charge_netted_again_against_a_day_it_was_netted_against_is_one_part_o
     assert [by for by, _, _ in parts] == [day.key, credit.key]
     assert dict((by, amount) for by, _, amount in parts) == {day.key: Decimal("-45000"), credit.key: Decimal("-5000")}
     assert [(by, amount) for by, _, amount in positions[day.key].parts] == [(charge.key, Decimal("45000"))]
+
+
+@given(days_st, withdrawals_st, st.data())
+def test_a_pending_withdrawal_holds_what_its_completion_pays_and_moves_no_netting(days, withdrawals, data) -> None:
+    """Any withdrawals still pending (created, not completed): each holds exactly what it pays once
+    completed, nothing they hold is paid or netted, and every netting (and every other withdrawal's part)
+    is the one the completed allocation gives — so a completion stored later moves nothing booked."""
+    pending = set(data.draw(st.sets(st.sampled_from([w.key for w in withdrawals]))) if withdrawals else set())
+    done, done_results = allocate(days, withdrawals)
+    held, held_results = allocate(days, [Withdrawal(w.key, w.created_at, None, w.amount) if w.key in pending else w
+                                         for w in withdrawals])
+    assert [(r.key, r.applied) for r in held_results] == [(r.key, r.applied) for r in done_results]
+    assert {r.key for r in held_results if r.status == "PENDING"} == pending
+    for key, p in held.items():
+        completed = done[key]
+        assert [part for part in completed.parts if part[0] not in pending] == p.parts
+        assert p.holds == {by: a for by, _, a in completed.parts if by in pending}
+        assert p.paid + p.held == completed.paid and p.paid + p.open == completed.paid + completed.open
+
+
+def test_a_cancelled_withdrawal_holds_its_money_until_its_cancellation() -> None:
+    d = [ReleaseDay("escrow-2026-11-10", at(10, 1), Decimal("100.00")),
+         ReleaseDay("escrow-2026-11-11", at(11, 9), Decimal("-30.00"))]
+    cancelled = Withdrawal("withdrawal-1", at(10, 2), None, Decimal("90.00"), cancelled_at=at(12, 2))
+    later = Withdrawal("withdrawal-2", at(12, 3), at(13, 3), Decimal("60.00"))
+    positions, results = allocate(d, [cancelled, later])
+    # the charge on the 11th nets the 10.00 the withdrawal left, and the rest once its 90.00 is back
+    assert positions["escrow-2026-11-10"].parts == [("escrow-2026-11-11", at(12, 2), Decimal("30.00")),
+                                                    ("withdrawal-2", at(13, 3), Decimal("60.00"))]
+    assert positions["escrow-2026-11-10"].holds == {} and positions["escrow-2026-11-11"].open == 0
+    assert [(r.key, r.status, r.applied) for r in results] == [
+        ("withdrawal-1", "CANCELLED", [("escrow-2026-11-10", Decimal("90.00"))]),
+        ("withdrawal-2", "PAID", [("escrow-2026-11-10", Decimal("60.00"))])]
+    # still pending (not cancelled yet): it holds 90.00, the charge has netted only 10.00
+    positions, _ = allocate(d, [Withdrawal("withdrawal-1", at(10, 2), None, Decimal("90.00"))])
+    assert positions["escrow-2026-11-10"].holds == {"withdrawal-1": Decimal("90.00")}
+    assert (positions["escrow-2026-11-10"].paid, positions["escrow-2026-11-11"].open) == (Decimal("10.00"),
+                                                                                         Decimal("-20.00"))

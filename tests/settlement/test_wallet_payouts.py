@@ -20,7 +20,7 @@ from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow, FxRateRow
 from aggregator.store.models.settlement import StatementRow
 from aggregator.store.models.tenancy import OwnerRow
-from tests.settlement.wallet_records import SHOP, release_day as _day, withdrawal as _withdrawal
+from tests.settlement.wallet_records import SHOP, release_day as _day, wallet_withdrawal, withdrawal as _withdrawal
 
 
 def _owner_and_rates(session) -> None:
@@ -189,3 +189,135 @@ def test_a_booked_netting_a_late_release_day_moves_is_reported_not_booked_twice(
             FxJournalLineRow.journal_id.like("FX-NETTED:%"), FxJournalLineRow.line_type == "CASH_IN"))]
         assert len(cash) == 2 and sum(cash) == 0, cash  # the charge's money is never brought in twice
         assert any("escrow-2026-10-20" in p and "reverse" in p for p in booked.problems), booked.describe()
+
+
+def _pending_then_charged(session, charge: str = "50000") -> tuple[datetime, datetime]:
+    """300,000 released on 19 Oct; withdrawal-1 of 280,000 created on the 21st at 02:00 (pending: not
+    completed yet); a charge (50,000) on the 21st at 10:00 (a negative day), reconciled at noon. The
+    charge can only be netted against the 20,000 the withdrawal left in the wallet (it owes 30,000 more)."""
+    created = datetime(2026, 10, 21, 2, tzinfo=timezone.utc)
+    noon = created + timedelta(hours=10)
+    _owner_and_rates(session)
+    write_settlement_records(session, [*_day("2026-10-19", "A", "300000"),
+                                       *wallet_withdrawal("WITHDRAWAL_CREATED", 1, created, "280000"),
+                                       *_day("2026-10-21", "R", f"-{charge}")], "LOC")
+    session.flush()
+    reconcile_owner(session, "LOC", now=noon)
+    return created, noon
+
+
+def test_a_created_withdrawal_is_held_as_pending_and_its_completion_books_no_netting_twice(engine) -> None:
+    """A withdrawal created and not completed took its money out of the wallet: it is pending (its
+    statement and the days it holds), a charge taken meanwhile is netted only against what it left, and
+    its completion pays exactly what it held — nothing booked while it was pending moves, so nothing is
+    reported for a manual reversal. Its fee and parts are booked once; re-reading its creation changes
+    nothing."""
+    with session_scope(engine) as session:
+        created, noon = _pending_then_charged(session)
+        rows = {r.statement_id: r for r in session.scalars(select(StatementRow).where(StatementRow.owner_id == "LOC"))}
+        assert (rows["withdrawal-1"].payment_status, rows["withdrawal-1"].paid_at) == ("PENDING", None)
+        position = wallet_position(session, "LOC", SHOP)
+        assert [(w.key, w.status, w.applied) for w in position.pending] == [
+            ("withdrawal-1", "PENDING", [("escrow-2026-10-19", Decimal("280000"))])]
+        day, charge = position.days["escrow-2026-10-19"], position.days["escrow-2026-10-21"]
+        assert (day.paid, day.held, day.open, day.parts) == (
+            Decimal("20000"), Decimal("280000"), Decimal("280000"), [("escrow-2026-10-21", noon - timedelta(hours=2),
+                                                                      Decimal("20000"))])
+        assert (charge.paid, charge.open) == (Decimal("-20000"), Decimal("-30000"))
+        assert (rows["escrow-2026-10-19"].payment_status, rows["escrow-2026-10-19"].paid_at) == ("PARTIALLY_PAID", None)
+        first = book_owner(session, "LOC", sources=("NBP",), now=noon)
+        assert not first.problems, first.problems
+        netted = {l.idem_key: l.amount for l in session.scalars(select(FxJournalLineRow).where(
+            FxJournalLineRow.journal_id.like("FX-NETTED:%"), FxJournalLineRow.line_type == "CASH_IN"))}
+        assert len(netted) == 2 and sum(netted.values()) == 0  # 20,000 on both sides, the cash lines cancel
+
+        # a day later it completes (fee 10,000); 23 Oct releases 100,000, against which the charge's rest nets
+        completed = created + timedelta(days=1)
+        write_settlement_records(session, [
+            *wallet_withdrawal("WITHDRAWAL_COMPLETED", 1, completed, "280000", created=created, fee="10000"),
+            *_day("2026-10-23", "B", "100000")], "LOC")
+        session.flush()
+        session.expire_all()  # (the rows read above: a sync writes them in a session of its own)
+        later = datetime(2026, 10, 23, 12, tzinfo=timezone.utc)
+        reconcile_owner(session, "LOC", now=later)
+        position = wallet_position(session, "LOC", SHOP)
+        assert position.pending == [] and position.days["escrow-2026-10-19"].held == 0
+        assert position.days["escrow-2026-10-19"].parts == [  # (in the allocation's order: by creation)
+            ("withdrawal-1", completed, Decimal("280000")),
+            ("escrow-2026-10-21", noon - timedelta(hours=2), Decimal("20000"))]
+        booked = book_owner(session, "LOC", sources=("NBP",), now=later)
+        assert not [p for p in booked.problems if "reverse" in p], booked.problems
+        assert booked.skipped["withdrawal moved by a late release day (reverse by hand)"] == 0
+        item = session.scalars(select(FxOpenItemRow).where(
+            FxOpenItemRow.item_id == f"shopee:{SHOP}:escrow-2026-10-19")).one()
+        assert item.settled_on == completed.date()  # the withdrawal's part closed it
+        cash = session.scalars(select(FxJournalLineRow).where(
+            FxJournalLineRow.journal_id.like("FX-NETTED:%"), FxJournalLineRow.line_type == "CASH_IN")).all()
+        assert sorted(l.original_amount for l in cash if l.original_amount > 0) == [Decimal("20000"), Decimal("30000")]
+        assert sum(l.amount for l in cash) == 0
+        withdrawn = session.scalars(select(FxJournalLineRow).where(
+            FxJournalLineRow.journal_id.like("FX-PAYOUT:withdrawal-1:%escrow-2026-10-19"),
+            FxJournalLineRow.line_type == "CASH_IN")).all()
+        assert [l.original_amount for l in withdrawn] == [Decimal("280000")]
+
+        # re-running books nothing; the creation read again (older in Shopee's clock) is stale
+        assert book_owner(session, "LOC", sources=("NBP",), now=later).journal_lines == 0
+        again = write_settlement_records(session, wallet_withdrawal("WITHDRAWAL_CREATED", 1, created, "280000"), "LOC")
+        assert [r.outcome.value for r in again] == ["stale"]
+        session.flush()
+        session.expire_all()
+        assert mark_paid_by_withdrawals(session, "LOC") == 0
+        assert session.scalars(select(StatementRow.payment_status).where(
+            StatementRow.statement_id == "withdrawal-1")).one() == "PAID"
+
+
+def test_a_cancelled_withdrawal_gives_its_money_back_at_its_cancellation(engine) -> None:
+    """A pending withdrawal cancelled (WITHDRAWAL_CANCELLED: the amount back in the balance) held its money
+    until then: a charge taken meanwhile is netted against what it left (booked, and it stands), the
+    cancelled withdrawal pays nothing and raises nothing, and the money it gives back is the next
+    withdrawal's from its cancellation on."""
+    with session_scope(engine) as session:
+        created, noon = _pending_then_charged(session, charge="20000")
+        assert not book_owner(session, "LOC", sources=("NBP",), now=noon).problems
+        cancelled = created + timedelta(days=1)
+        write_settlement_records(session, [
+            *wallet_withdrawal("WITHDRAWAL_CANCELLED", 1, cancelled, "280000", created=created),
+            *_withdrawal(2, cancelled + timedelta(days=1), "250000", created=cancelled + timedelta(hours=1))], "LOC")
+        session.flush()
+        session.expire_all()
+        later = cancelled + timedelta(days=1, hours=1)
+        reconcile_owner(session, "LOC", now=later)
+        rows = {r.statement_id: r for r in session.scalars(select(StatementRow).where(StatementRow.owner_id == "LOC"))}
+        assert (rows["withdrawal-1"].payment_status, rows["withdrawal-1"].paid_at) == ("CANCELLED", None)
+        position = wallet_position(session, "LOC", SHOP)
+        assert position.pending == [] and [w.status for w in position.withdrawals] == ["CANCELLED", "PAID"]
+        assert position.days["escrow-2026-10-19"].parts == [
+            ("escrow-2026-10-21", noon - timedelta(hours=2), Decimal("20000")),
+            ("withdrawal-2", later - timedelta(hours=1), Decimal("250000"))]
+        assert position.days["escrow-2026-10-19"].open == Decimal("30000")  # the rest, in the wallet again
+        assert (position.days["escrow-2026-10-19"].held, rows["escrow-2026-10-19"].payment_status) == (
+            0, "PARTIALLY_PAID")
+        assert count_by_kind(session, Filters(kind="settlement", status="open")).get("withdrawal_exceeds_open") is None
+        booked = book_owner(session, "LOC", sources=("NBP",), now=later)
+        assert not booked.problems, booked.problems
+        assert booked.parts == 1  # withdrawal-2's part of 19 Oct
+
+
+def test_a_day_closed_by_a_completion_after_a_charge_netted_meanwhile_settles_on_the_completion(engine) -> None:
+    """Booked only once the withdrawal completed: the day's parts are booked in the order they were paid
+    (the charge netted on the 21st, then the withdrawal completed on the 22nd), so its receivable closes on
+    the completion's day, the day the allocation says it was paid."""
+    with session_scope(engine) as session:
+        created, _ = _pending_then_charged(session, charge="20000")
+        completed = created + timedelta(days=1)
+        write_settlement_records(session, wallet_withdrawal("WITHDRAWAL_COMPLETED", 1, completed, "280000",
+                                                            created=created), "LOC")
+        session.flush()
+        reconcile_owner(session, "LOC", now=completed + timedelta(hours=1))
+        day = wallet_position(session, "LOC", SHOP).days["escrow-2026-10-19"]
+        assert (day.open, day.paid_at) == (0, completed)
+        booked = book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1))
+        assert not booked.problems, booked.problems
+        item = session.scalars(select(FxOpenItemRow).where(
+            FxOpenItemRow.item_id == f"shopee:{SHOP}:escrow-2026-10-19")).one()
+        assert item.settled_on == completed.date()

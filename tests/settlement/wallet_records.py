@@ -38,3 +38,25 @@ def withdrawal(number: int, at: datetime, amount: str, fee: str = "0", created: 
                                       amount=-Money.of(fee, "VND"), occurred_at=at, updated_at=at, payout_id=sid,
                                       raw_kind="withdrawal_transaction_fee"))
     return records
+
+
+def wallet_withdrawal(kind: str, number: int, at: datetime, amount: str, *, created: datetime | None = None,
+                      fee: str = "0") -> list:
+    """A withdrawal's ``WITHDRAWAL_CREATED`` / ``_COMPLETED`` / ``_CANCELLED`` transaction as
+    ``platform_adapters.shopee.wallet_mapping`` maps it (``created``: the creation read with a completion or
+    cancellation): the pending, paid or cancelled ``withdrawal-<number>`` statement and its lines."""
+    from platform_adapters.shopee.wallet_mapping import map_wallet_transaction
+
+    def body(kind: str, when: datetime) -> dict:
+        back = kind == "WITHDRAWAL_CANCELLED"
+        return {"status": "COMPLETED", "transaction_type": kind, "amount": Decimal(amount) * (1 if back else -1),
+                "create_time": int(when.timestamp()), "withdrawal_id": number, "order_sn": "",
+                "transaction_fee": Decimal(fee if kind == "WITHDRAWAL_COMPLETED" else "0"),
+                "money_flow": "MONEY_IN" if back else "MONEY_OUT"}
+
+    raw = {"_wallet": body(kind, at)}
+    if created is not None:
+        raw["_created"] = body("WITHDRAWAL_CREATED", created)
+    records, problems = map_wallet_transaction(raw, SHOP, "VND")
+    assert not problems, problems
+    return records
