@@ -45,28 +45,30 @@ StoreError = (SQLAlchemyError, psycopg.Error, sqlite3.Error, ValueError, TypeErr
 
 def stored_hashes(session: Session, model: Any, key: tuple[str, ...], keys: list[tuple]) -> dict[tuple, str]:
     """The stored ``content_hash`` of each of ``keys`` that is stored. Keys are grouped by all but one
-    column, the one whose values vary most among them (ties: the later), and looked up as
-    ``a = … AND b = … AND c IN (…)``, which both databases answer from the unique index (a row-value
-    ``(a, b, c) IN (…)`` made PostgreSQL filter every row of the owner and warehouse: quadratic; grouping
-    by a column that varies, a stock snapshot's lot, made one query per key). On SQLite the statements go
-    straight to sqlite3 with the key values converted as the columns' types convert them (compiling an IN
-    of hundreds of values costs more than running it), and a group of many keys whose fixed columns no
-    stored row has (a new snapshot instant, a new warehouse) is answered by one probe: none stored."""
+    column, the one whose values vary most among (the first thousand of) them (ties: the later), and
+    looked up as ``a = … AND b = … AND c IN (…)``, which both databases answer from the unique index (a
+    row-value ``(a, b, c) IN (…)`` made PostgreSQL filter every row of the owner and warehouse: quadratic;
+    grouping by a column that varies, a stock snapshot's lot, made one query per key). On SQLite the
+    statements go straight to sqlite3 with the key values converted as the columns' types convert them
+    (compiling an IN of hundreds of values costs more than running it), and a group of many keys whose
+    fixed columns no stored row has (a new snapshot instant) is answered by one probe: none stored."""
     table = model.__table__
     columns = [table.c[k] for k in key]
     vary = len(key) - 1
     if len(keys) > 1 and len(key) > 1:
-        counts = [len({value[j] for value in keys}) for j in range(len(key))]
+        sample = keys[:1000]  # (any column would give the same answer: this one asks the fewest queries)
+        counts = [len({value[j] for value in sample}) for j in range(len(key))]
         vary = max(reversed(range(len(key))), key=counts.__getitem__)
     fixed_at = [j for j in range(len(key)) if j != vary]
-    dialect = session.get_bind().dialect
-    if dialect.name == "sqlite":
-        return _stored_hashes_sqlite(session, table, key, keys, vary, fixed_at)
-    by_prefix: dict[tuple, list] = defaultdict(list)
+    prefix_of = itemgetter(*fixed_at) if len(fixed_at) > 1 else lambda value: tuple(value[j] for j in fixed_at)
+    by_prefix: dict[tuple, list] = defaultdict(list)  # the keys of each prefix
     for value in keys:
-        by_prefix[tuple(value[j] for j in fixed_at)].append(value[vary])
+        by_prefix[prefix_of(value)].append(value)
+    if session.get_bind().dialect.name == "sqlite":
+        return _stored_hashes_sqlite(session, table, key, by_prefix, vary, fixed_at)
     found: dict[tuple, str] = {}
-    for prefix, varied in by_prefix.items():
+    for prefix, group in by_prefix.items():
+        varied = list(map(itemgetter(vary), group))
         fixed = [columns[j] == value for j, value in zip(fixed_at, prefix, strict=True)]
         for start in range(0, len(varied), KEY_LOOKUP_BATCH):
             part = varied[start:start + KEY_LOOKUP_BATCH]
@@ -75,34 +77,34 @@ def stored_hashes(session: Session, model: Any, key: tuple[str, ...], keys: list
     return found
 
 
-def _stored_hashes_sqlite(session: Session, table: Any, key: tuple[str, ...], keys: list[tuple], vary: int,
-                          fixed_at: list[int]) -> dict[tuple, str]:
-    """``stored_hashes`` through sqlite3: each key converted as stored (``prepared_insert.converted_rows``)
-    and the rows found mapped back to the key asked."""
+def _stored_hashes_sqlite(session: Session, table: Any, key: tuple[str, ...], by_prefix: dict[tuple, list],
+                          vary: int, fixed_at: list[int]) -> dict[tuple, str]:
+    """``stored_hashes`` through sqlite3 (``by_prefix``: the keys asked, grouped by their ``fixed_at``
+    values): the values converted as stored (``prepared_insert.converted_rows``), a group's fixed values
+    probed first when it has many keys, the rows found mapped back to the keys asked."""
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
-    stored_keys = converted_rows(dialect, table, key, keys)
-    asked = dict(zip(stored_keys, keys))
-    by_prefix: dict[tuple, list] = defaultdict(list)
-    for value in stored_keys:
-        by_prefix[tuple(value[j] for j in fixed_at)].append(value[vary])
     where = "".join(f"{quote(key[j])} {'IS' if table.c[key[j]].nullable else '='} ? AND " for j in fixed_at)
-    head = f"SELECT {', '.join(quote(k) for k in key)}, content_hash FROM {quote(table.name)} WHERE {where}"
+    head = f"SELECT {quote(key[vary])}, content_hash FROM {quote(table.name)} WHERE {where}"
     probe = f"SELECT 1 FROM {quote(table.name)} WHERE {where[:-5] or '1'} LIMIT 1"
+    prefixes = list(by_prefix)
+    stored_prefixes = converted_rows(dialect, table, [key[j] for j in fixed_at], prefixes)
     found: dict[tuple, str] = {}
     session.flush()  # as session.execute would
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        for prefix, varied in by_prefix.items():
-            if len(varied) > 1 and fixed_at and cursor.execute(probe, prefix).fetchone() is None:
+        for prefix, stored_prefix in zip(prefixes, stored_prefixes):
+            group = by_prefix[prefix]
+            if len(group) > 1 and fixed_at and cursor.execute(probe, stored_prefix).fetchone() is None:
                 continue
-            for start in range(0, len(varied), KEY_LOOKUP_BATCH):
-                part = varied[start:start + KEY_LOOKUP_BATCH]
-                rows = cursor.execute(f"{head}{quote(key[vary])} IN ({', '.join('?' * len(part))})", (*prefix, *part))
-                for row in rows:
-                    original = asked.get(tuple(row[:-1]))
-                    if original is not None:
-                        found[original] = row[-1]
+            stored_varied = [value for (value,) in converted_rows(dialect, table, [key[vary]],
+                                                                  [(value[vary],) for value in group])]
+            asked = dict(zip(stored_varied, group))
+            for start in range(0, len(group), KEY_LOOKUP_BATCH):
+                part = stored_varied[start:start + KEY_LOOKUP_BATCH]
+                rows = cursor.execute(f"{head}{quote(key[vary])} IN ({', '.join('?' * len(part))})",
+                                      (*stored_prefix, *part))
+                found.update((asked[value], content_hash) for value, content_hash in rows)
     finally:
         cursor.close()
     return found

@@ -13,6 +13,7 @@ by ``map_rows``, which reports it. For ``ok`` rows the values are those of the `
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from operator import itemgetter
 from typing import Any
 
 from fx.money import Money
@@ -47,24 +48,29 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
     chunk = ChunkColumns(columns, rows, options, plain)
     fields = chunk.fields({name: name for name in TEXTS}, uppers=UPPERS, docs=DOCS, dates=("expiry_date",),
                           times=TIMES)
-    for name in stock.QUANTITIES:
-        fields[name] = [value or 0 for value in chunk.quantity(name)]
+    for name in stock.QUANTITIES:  # (an empty cell is 0; a column without one is kept as it is)
+        quantities = chunk.quantity(name)
+        fields[name] = [value or 0 for value in quantities] if None in quantities else quantities
     costs = chunk.parsed("unit_landed_cost_myr", parse.parse_decimal)
-    currencies = [stock.currency_of(text) for text in fields["unit_landed_cost_currency"]]
+    cells = fields["unit_landed_cost_currency"]
+    currencies = list(map({text: stock.currency_of(text) for text in set(cells)}.__getitem__, cells))
     done = {pair: _cost(*pair) for pair in set(zip(costs, currencies))}
-    priced = [done[pair] for pair in zip(costs, currencies)]
-    fields["cost_amount"] = [amount for amount, _, _ in priced]
-    fields["cost_currency"] = [currency for _, currency, _ in priced]
+    priced = list(map(done.__getitem__, zip(costs, currencies)))
+    fields["cost_amount"] = list(map(itemgetter(0), priced))
+    fields["cost_currency"] = list(map(itemgetter(1), priced))
     containers, invalid = chunk.container("container_no")
     fields["container_no"] = containers
-    fields["lot_or_sku"] = [lot or sku for lot, sku in zip(fields["lot_id"], fields["sku"])]
-    fields["warehouse_key"] = [code or "" for code in fields["warehouse_code"]]
+    lots, codes = fields["lot_id"], fields["warehouse_code"]
+    fields["lot_or_sku"] = [lot or sku for lot, sku in zip(lots, fields["sku"])] if None in lots else lots
+    fields["warehouse_key"] = [code or "" for code in codes] if None in codes else codes
     ok = chunk.ok(fields[name] for name in REQUIRED)
     unmark(ok, priced, {price for price in done.values() if not price[2]})
     unmark(ok, containers, invalid)
-    for i, (expiry, at) in enumerate(zip(fields["expiry_date"], fields["snapshot_at"])):
-        if expiry is not None and stock.expired_in_stock(expiry, at):
-            ok[i] = False
+    expiries = fields["expiry_date"]
+    if expiries.count(None) < rows:
+        for i, (expiry, at) in enumerate(zip(expiries, fields["snapshot_at"])):
+            if expiry is not None and stock.expired_in_stock(expiry, at):
+                ok[i] = False
     return ChunkValues(fields, ok)
 
 
@@ -94,4 +100,6 @@ def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, in
     ``header`` (``writers.STOCK_HEADER``'s fields); snapshots have no lines."""
     fields = values.fields
     rows = list(zip(*(owners if name == "owner_id" else fields[name] for name in header)))
-    return [rows[start] for start, _ in groups], [[] for _ in groups]
+    # (every row its own record, the usual chunk: the groups are the rows in order)
+    heads = rows if len(groups) == len(rows) else [rows[start] for start, _ in groups]
+    return heads, [[] for _ in groups]
