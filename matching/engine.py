@@ -19,7 +19,8 @@ import pandas as pd
 from matching import checks, documents, ladder, linker
 from matching.crosswalk import SkuCrosswalk
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import change_points, member, prepare, sort_order, sort_rows, take_consuming
+from matching.frames import (change_points, member, prepare, sort_order, sort_rows, take_consuming,
+                             take_positions)
 from matching.sku_facts import empty_facts, sku_facts
 
 STEPS = ("order_shipment", "shipment_lot", "lot_receipt", *documents.RECEIPT_STEPS)
@@ -103,7 +104,7 @@ def canonical_rows(kind: str, frame: pd.DataFrame, rows: np.ndarray) -> pd.DataF
 def _canonical_order(kind: str, frame: pd.DataFrame, consume: bool, rows: np.ndarray | None = None
                      ) -> pd.DataFrame:
     by = ["step", "left_key", "right_key", "row_hash"] if kind == "manual_links" else ["key", "row_hash"]
-    sort_keys = frame[by] if rows is None else frame[by].take(rows)
+    sort_keys = frame[by] if rows is None else take_positions(frame[by], rows)
     order = sort_order(sort_keys, by) if len(sort_keys) > 1 else np.arange(len(sort_keys))
     if kind in _DUPLICATE_KIND and len(order) > 1:
         repeat = ~change_points(sort_keys[["key"]].take(order), ["key"])
@@ -114,7 +115,7 @@ def _canonical_order(kind: str, frame: pd.DataFrame, consume: bool, rows: np.nda
         order = rows[order]
     if consume:
         return take_consuming(frame, order)
-    return frame.take(order).reset_index(drop=True)
+    return take_positions(frame, order)
 
 
 def _first_copies(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -234,6 +234,31 @@ def sort_order(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return order.to_numpy()
 
 
+def take_positions(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """``frame.take(positions).reset_index(drop=True)`` (positions not negative). An Arrow column held in
+    several chunks (a state that grew by ``pd.concat``) is taken chunk by chunk: Arrow's take joins the
+    chunks first, which copies the whole column to take a few of its rows."""
+    positions = np.asarray(positions, dtype=np.intp)
+    return pd.DataFrame({column: pd.Series(_take_chunked(frame[column].array, positions), name=column)
+                         for column in frame.columns}, copy=False)
+
+
+def _take_chunked(values, positions: np.ndarray):
+    chunks = getattr(getattr(values, "_pa_array", None), "chunks", None)
+    if chunks is None or len(chunks) < 2 or len(positions) == 0:
+        return values.take(positions)
+    bounds = np.cumsum([0, *(len(chunk) for chunk in chunks)])
+    which = np.searchsorted(bounds, positions, side="right") - 1
+    by_chunk = np.argsort(which, kind="stable")
+    grouped = positions[by_chunk]
+    cuts = np.searchsorted(which[by_chunk], np.arange(len(chunks) + 1))
+    pieces = [values[bounds[i]:bounds[i + 1]].take(grouped[cuts[i]:cuts[i + 1]] - bounds[i])
+              for i in range(len(chunks)) if cuts[i] < cuts[i + 1]]
+    inverse = np.empty_like(by_chunk)
+    inverse[by_chunk] = np.arange(len(by_chunk))
+    return type(values)._concat_same_type(pieces).take(inverse)
+
+
 def take_consuming(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
     """``frame.take(order)`` with a fresh index, built one column at a time while the columns are removed
     from ``frame`` (which the caller gives up): at most one column exists twice, instead of the whole frame."""
