@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import namedtuple
+from collections.abc import Iterator
 from datetime import datetime
 
 import numpy as np
@@ -52,6 +54,8 @@ _ENDORSEMENT_KIND = {"ISSUE": "BL_ISSUED", "ENDORSE": "ENDORSED", "ENDORSE_TO_OR
 
 
 def _t(value) -> datetime | None:
+    if type(value) is datetime:  # ``_records`` gives a timestamp column's values as datetimes already
+        return value
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return None
     return pd.Timestamp(value).to_pydatetime()
@@ -450,11 +454,28 @@ def subject_events(lots: pd.DataFrame, allocations: pd.DataFrame, book: PolicyBo
     book = book or PolicyBook()
     chains = chains or {}
     out: list[TitleEvent] = []
-    for row in lots.itertuples(index=False):
+    for row in _records(lots):
         out.extend(_lot_events(row, book, chains))
-    for row in allocations.itertuples(index=False):
+    for row in _records(allocations):
         out.extend(_allocation_events(row, book))
     return out
+
+
+def _records(frame: pd.DataFrame) -> Iterator[tuple]:
+    """The rows of ``frame`` as ``itertuples(index=False)`` gives them, each column converted in one step
+    (not value by value): a timestamp column's values as ``datetime`` (``NaT`` where missing; ``_t`` reads
+    both as a Timestamp), any other column's as the Python objects iterating it yields."""
+    if frame.empty:
+        return iter(())
+    columns = []
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.DatetimeTZDtype) or column.dtype.kind == "M":
+            columns.append(column.dt.to_pydatetime().tolist())
+        else:
+            columns.append(column.to_numpy(dtype=object).tolist())
+    row = namedtuple("Pandas", frame.columns, rename=True)
+    return map(row._make, zip(*columns))
 
 
 def transit_events(transit_lots: pd.DataFrame | None) -> list[TitleEvent]:

@@ -34,21 +34,26 @@ def lot_unit_values(p: Prepared, links: pd.DataFrame) -> dict[str, tuple[Decimal
     cost), ``INVOICE`` (invoice value / declared units of the customs line the lot's receipt line is linked
     to), ``CUSTOMS_VALUE`` (that line's customs value / declared units). A lot with none is unvalued."""
     values: dict[str, tuple[Decimal, str, str]] = {}
-    customs = p.customs.set_index("key")
+    # each customs line's fields by its key (the keys are unique: the first copy of each), read column by
+    # column once, not cell by cell
+    fields = ("qty", "invoice_value", "invoice_currency", "customs_value", "currency")
+    customs = dict(zip(p.customs["key"].tolist(), zip(*(p.customs[c].to_numpy(dtype=object) for c in fields)))) \
+        if not p.customs.empty else {}
     rc = links[links["step"] == "receipt_customs"].sort_values(["left_key", "right_key"], kind="mergesort")
-    rc = rc.drop_duplicates("left_key").set_index("left_key")["right_key"]
+    rc = dict(zip(*(rc.drop_duplicates("left_key")[c].tolist() for c in ("left_key", "right_key"))))
     lr = links[links["step"] == "lot_receipt"].sort_values(["left_key", "right_key"], kind="mergesort")
     lr = lr.drop_duplicates("left_key")
-    for lot_key, receipt in zip(lr["left_key"], lr["right_key"]):
-        line = rc.get(receipt)
-        if line is None or line not in customs.index:
+    for lot_key, receipt in zip(lr["left_key"].tolist(), lr["right_key"].tolist()):
+        line = customs.get(rc.get(receipt))
+        if line is None:
             continue
-        qty = _decimal(customs.at[line, "qty"])
+        qty_value, invoice_value, invoice_currency, customs_value, currency_ = line
+        qty = _decimal(qty_value)
         if not qty:
             continue
-        for amount_column, currency_column, basis in (("invoice_value", "invoice_currency", "INVOICE"),
-                                                      ("customs_value", "currency", "CUSTOMS_VALUE")):
-            total, currency = _decimal(customs.at[line, amount_column]), customs.at[line, currency_column]
+        for amount, currency, basis in ((invoice_value, invoice_currency, "INVOICE"),
+                                        (customs_value, currency_, "CUSTOMS_VALUE")):
+            total = _decimal(amount)
             if total is not None and not pd.isna(currency):
                 values[lot_key] = (total / qty, str(currency), basis)
                 break
