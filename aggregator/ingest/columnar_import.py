@@ -31,6 +31,7 @@ from typing import Any
 from aggregator.ingest import bulk
 from aggregator.ingest.bulk import NewRows, StoreError, stored_hashes
 from aggregator.ingest.tabular_import import TabularRun, _key_hash
+from aggregator.store.widths import column_widths, overlong_cells
 from platform_adapters.tabular.columnar import ROW_SEPARATOR, columns_of, flagged_rows, short_columns, span_hashes
 from platform_adapters.tabular.rows import CanonicalRow
 
@@ -62,6 +63,7 @@ class ColumnarReader:
         self.header_columns = [column for column, _ in self.kind.header] + ["content_hash"]
         self.key_at = [self.header_columns.index(k) for k in self.kind.key]
         self.check_groups = getattr(self.kind.mapper, "check_groups", None)
+        self.widths = _field_widths(self.kind)
         self.carry: _Rows | None = None
         self.carry_continued = False
         #: records gathered the fast way, per chunk's rows: (start, end)
@@ -150,6 +152,9 @@ class ColumnarReader:
         starts = [0, *(i for i, (a, b) in enumerate(zip(keys, keys[1:]), 1) if a != b or b is None), count]
         if self.check_groups is not None:  # what the kind's mapper checks over a record's rows
             self.check_groups(rows.values, starts)
+        # a row with a text longer than the column it goes in: the per-record path rejects its record
+        for i in overlong_cells(rows.values.fields, self.widths):
+            rows.values.ok[i] = False
         ok, texts, seen = rows.values.ok, rows.texts, run.seen
         spans: list[tuple[int, int]] | None = None  # this chunk's fast records, while no merge wrote them
         for start, end in zip(starts, starts[1:]):
@@ -287,3 +292,20 @@ class ColumnarReader:
             return
         run.batch.append((run.handler.aggregate(result.record, content_hash), result.accepted_lines,
                           list(result.problems), raw_by_line))
+
+
+def _field_widths(kind: Any) -> dict[str, int]:
+    """The width of the ``String(n)`` column each field of the kind's columnar values goes in (a field in
+    two columns: the narrower), as ``build`` takes them: header fields by name, line fields through the
+    mapper's ``LINE_SOURCES`` where it has one."""
+    found: dict[str, int] = {}
+    tables = [(kind.model.__table__, kind.header, {})]
+    if kind.line_model is not None:
+        tables.append((kind.line_model.__table__, kind.line, getattr(kind.mapper, "LINE_SOURCES", {})))
+    for table, fields, sources in tables:
+        limits = column_widths(table)
+        for column, field in fields:
+            if column in limits and field != "owner_id":
+                name = sources.get(field, field)
+                found[name] = min(found.get(name, limits[column]), limits[column])
+    return found

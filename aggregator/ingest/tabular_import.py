@@ -34,10 +34,11 @@ from sqlalchemy.orm import Session
 from aggregator.ingest.bulk import write_batch
 from aggregator.ingest.registry import TABULAR, TabularKindHandler
 from aggregator.ingest.summary import ImportSummary
-from aggregator.ingest.writers import next_line_no
+from aggregator.ingest.writers import Aggregate, next_line_no
 from aggregator.owners.attribution import Attribution, OwnerResolver
 from aggregator.store.gc_pause import gc_paused
 from aggregator.store.models.logistics import ImportRejectRow
+from aggregator.store.widths import overlong
 from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.profiles import KINDS, Profile, guess_kind
 from platform_adapters.tabular import open_table
@@ -211,6 +212,13 @@ class TabularRun:
             else:
                 store_errors[index] = error
 
+        too_long = {index: found for index, item in enumerate(batch) if (found := self.overlong(item[0], item[1]))}
+        if too_long:
+            for index in too_long:
+                agg, lines, problems, raw_by_line = batch[index]
+                sink.add(problems + too_long[index], raw_by_line, agg.values["owner_id"])
+            batch = [item for index, item in enumerate(batch) if index not in too_long]
+            self.batch.clear()
         write_batch(self.session, [item[0] for item in batch], on_result, bulk=self.bulk)
         for index, (agg, lines, problems, raw_by_line) in enumerate(batch):
             if index in store_errors:
@@ -220,6 +228,20 @@ class TabularRun:
                 summary.owners[agg.values["owner_id"]] += 1
             sink.add(problems, raw_by_line, agg.values["owner_id"])
         batch.clear()
+
+    def overlong(self, agg: Aggregate, lines: Sequence[int]) -> list[Problem]:
+        """A ``too_long`` problem at each of ``lines`` for each value of ``agg`` (header or child row) longer
+        than its column holds (``store.widths``): the record is rejected, the same on SQLite (which would
+        store it whole) and PostgreSQL (which would refuse the whole batch)."""
+        found = [(agg.model.__table__, column, length, width, agg.values[column])
+                 for column, length, width in overlong(agg.model.__table__, agg.values)]
+        for model, _, rows in agg.children:
+            found.extend((model.__table__, column, length, width, row[column])
+                         for row in rows for column, length, width in overlong(model.__table__, row))
+        return [Problem("too_long", f"{length} characters: the column {table.name}.{column} holds {width}; "
+                        "the record is not stored", field=column, value=value if len(value) <= 80 else value[:80] + "…",
+                        location=f"{self.path.name}:{line}")
+                for line in lines for table, column, length, width, value in found]
 
     def flush_group(self, key: tuple[str, ...] | None, rows: list[CanonicalRow], owner: str,
                     continued: bool = False) -> None:
@@ -253,6 +275,10 @@ class TabularRun:
         if not append:
             self.batch.append((handler.aggregate(result.record, content), result.accepted_lines, problems,
                                raw_by_line))
+            return
+        too_long = self.overlong(handler.aggregate(result.record, content), result.accepted_lines)
+        if too_long:
+            sink.add(problems + too_long, raw_by_line, owner)
             return
         try:
             with self.session.begin_nested():

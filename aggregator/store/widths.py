@@ -1,4 +1,5 @@
-"""Does a marketplace record fit the columns it is stored in? (``too_long``)
+"""Does a record fit the columns it is stored in? (``too_long`` for a marketplace record; ``overlong`` /
+``overlong_cells`` for what an import writes)
 
 A marketplace record's text fields go into ``String(n)`` columns of the same name (``orders.order_id``
 64, ``order_lines.seller_sku`` 128, ``order_packages.carrier`` 64…). PostgreSQL refuses a longer value
@@ -8,14 +9,21 @@ asks this module first (``aggregator.sync.framework.write_batch``) and parks suc
 a reason naming each field, its length and the column's width; nothing is cut short, nothing is lost (the
 raw payload is kept with the parked item).
 
+An imported record (3PL files, documents) is checked the same way before it is written, on its stored
+rows: ``overlong`` for one row (the per-record path), ``overlong_cells`` for a chunk's values held one
+list per field, a column at a time (the column-wise path); the import rejects such a record naming each line, the field,
+its length and the column's width, on both databases (``aggregator.ingest.tabular_import``).
+
 The widths are read from the tables (``TABLES``: canonical record class → the table its fields are
-stored in), so a column made wider or narrower is followed without touching this module.
+stored in; ``column_widths``: a table's own), so a column made wider or narrower is followed without
+touching this module.
 """
 from __future__ import annotations
 
 import dataclasses
 import enum
 import functools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import String
@@ -30,14 +38,44 @@ TABLES = {Order: OrderRow, OrderLine: OrderLineRow, Package: OrderPackageRow, Se
 
 
 @functools.cache
+def column_widths(table: Any) -> dict[str, int]:
+    """Column name → width, for each ``String(n)`` column of ``table`` (a ``Table``)."""
+    return {column.name: column.type.length for column in table.columns
+            if isinstance(column.type, String) and column.type.length}
+
+
+@functools.cache
 def widths(kind: type) -> dict[str, int]:
     """Field name → the width of the column of the same name, for the fields of ``kind`` stored in one."""
     table = TABLES.get(kind)
     if table is None:
         return {}
     names = {f.name for f in dataclasses.fields(kind)}
-    return {column.name: column.type.length for column in table.__table__.columns
-            if column.name in names and isinstance(column.type, String) and column.type.length}
+    return {name: width for name, width in column_widths(table.__table__).items() if name in names}
+
+
+def overlong(table: Any, values: Mapping[str, Any]) -> list[tuple[str, int, int]]:
+    """``(column, length, width)`` for each text of the row ``values`` longer than its column of ``table`` holds."""
+    limits = column_widths(table)
+    return [(name, len(value), limits[name]) for name, value in values.items()
+            if name in limits and isinstance(value, str) and len(value) > limits[name]]
+
+
+def overlong_cells(columns: Mapping[str, Sequence[Any]], limits: Mapping[str, int]) -> set[int]:
+    """The rows (positions) where a text of ``columns`` (one list per name, texts or None) is longer than
+    ``limits`` gives for its name: one ``max`` over each column, row by row only where one is too long."""
+    found: set[int] = set()
+    for name, width in limits.items():
+        cells = columns.get(name)
+        if not cells:
+            continue
+        try:
+            longest = max(map(len, filter(None, cells)), default=0)
+        except TypeError:  # (not only texts)
+            longest = max((len(cell) for cell in cells if isinstance(cell, str)), default=0)
+        if longest > width:
+            found.update(i for i, cell in enumerate(cells) if isinstance(cell, str) and len(cell) > width)
+    return found
 
 
 def too_long(record: Any, where: str = "") -> list[str]:

@@ -589,3 +589,58 @@ def test_one_snapshot_written_two_ways_is_stored_once_in_file_order_on_both_path
     assert bulk == per_record
     stored = sorted((dict(row)["lot_or_sku"], dict(row)["qty_available"]) for row in bulk["stock_snapshots"])
     assert stored == [("LOT-1", 2), ("LOT-2", 3), ("LOT-3", 4)] and summary[3] == 3
+
+
+# -- values longer than their stored column ------------------------------------------------------------
+
+LONG_ID, LONG_SKU = "OB-" + "9" * 70, "SKU-" + "X" * 130  # wms_outbound_no holds 64, a line's sku 128
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3, 10_000])
+def test_a_value_longer_than_its_column_is_rejected_with_its_line_and_field_on_both_databases(
+        engine, tmp_path: Path, chunk_rows: int) -> None:
+    """PostgreSQL would refuse such a value and SQLite store it whole: both reject the record before writing,
+    naming each of its lines and the field, on the column-wise and the per-record path alike; the records
+    around it are stored."""
+    rows = [*_outbound_rows(range(1, 4)),
+            f"{LONG_ID},JYCK,SHIPPED,SHOPEE,S1,O5,5-1,SKU-1,1,LOT-1,WH1,2026-03-03T08:00:00Z,,1,header too long",
+            f"{LONG_ID},JYCK,SHIPPED,SHOPEE,S1,O5,5-2,SKU-2,1,LOT-1,WH1,2026-03-03T08:00:00Z,,1,its second line",
+            "OB-6,JYCK,SHIPPED,SHOPEE,S1,O6,6-1,SKU-1,1,LOT-1,WH1,2026-03-03T08:00:00Z,,1,fine line",
+            f"OB-6,JYCK,SHIPPED,SHOPEE,S1,O6,6-2,{LONG_SKU},1,LOT-1,WH1,2026-03-03T08:00:00Z,,1,line too long",
+            *_outbound_rows(range(7, 9)),
+            # a record met again later in the file (added to the stored one): its line is checked too
+            f"OB-7,JYCK,SHIPPED,SHOPEE,S1,O7,7-9,{LONG_SKU},1,LOT-1,WH1,2026-03-03T08:00:00Z,,1,late and too long",
+            *_outbound_rows(range(9, 11))]
+    path = tmp_path / "long_values.csv"
+    path.write_text("\n".join([OUTBOUND_HEADER, *rows]) + "\n", encoding="utf-8")
+    bulk, per_record, summary = _both_paths(engine, "outbound", path, owner_id="LUMINA", chunk_rows=chunk_rows)
+    assert bulk == per_record
+    # a record longer than a chunk is written a chunk at a time: OB-6's first line, alone, is stored then
+    parts = chunk_rows < 2
+    assert summary[0] == "COMPLETED_WITH_REJECTS" and summary[3] == 7 + parts
+    stored = {dict(row)["wms_outbound_no"] for row in bulk["warehouse_shipments"]}
+    assert stored == {f"OB-{n}" for n in (1, 2, 3, 7, 8, 9, 10)} | ({"OB-6"} if parts else set())
+    header = "73 characters: the column warehouse_shipments.wms_outbound_no holds 64; the record is not stored"
+    line = "134 characters: the column warehouse_shipment_lines.sku holds 128; the record is not stored"
+    long = sorted((dict(r)["line"], dict(r)["column"], dict(r)["reason"]) for r in bulk["rejects"]
+                  if dict(r)["code"] == "too_long")
+    assert long == [(8, "wms_outbound_no", header), (9, "wms_outbound_no", header),
+                    *([] if parts else [(10, "sku", line)]), (11, "sku", line), (16, "sku", line)]
+    assert {dict(r)["value"] for r in bulk["rejects"] if dict(r)["code"] == "too_long"} == {LONG_ID, LONG_SKU[:80] + "…"}
+
+
+def test_a_receipt_value_longer_than_its_column_is_rejected_on_both_databases(engine, tmp_path: Path) -> None:
+    _inbound_owners(engine)
+    long_mbl = "ZCRU" + "1" * 66
+    rows = [*_inbound_rows(range(1, 3)),
+            f"ASN-50,IC50,WH1,LMN,,FULFILLED,,,{long_mbl},2026-03-03T16:00:00+08:00,,1,SKU-1,1,1,0,0,bl too long",
+            "ASN-51,IC51,WH1,LMN,,FULFILLED,,,,2026-03-03T16:00:00+08:00,,1,SKU-1,1,1,0,0,fine",
+            f"ASN-51,IC51,WH1,LMN,,FULFILLED,,,,2026-03-03T16:00:00+08:00,,2,{LONG_SKU},1,1,0,0,sku too long",
+            *_inbound_rows(range(3, 5))]
+    path = tmp_path / "long_receipts.csv"
+    path.write_text("\n".join([INBOUND_HEADER, *rows]) + "\n", encoding="utf-8")
+    bulk, per_record, summary = _both_paths(engine, "inbound", path)
+    assert bulk == per_record
+    assert summary[3] == 4 and {dict(row)["asn_no"] for row in bulk["warehouse_receipts"]} == {f"ASN-{n}" for n in range(1, 5)}
+    assert sorted((dict(r)["line"], dict(r)["column"]) for r in bulk["rejects"] if dict(r)["code"] == "too_long") == [
+        (6, "mbl_no"), (7, "sku"), (8, "sku")]

@@ -137,10 +137,18 @@ def test_a_batch_that_fails_falls_back_to_one_record_at_a_time(engine, samples, 
 
 def test_a_value_the_database_refuses_rejects_only_its_record(pg_engine, samples, tmp_path):
     header, rows = read_rows(samples / "warehouse_outbound.csv")
-    rows[0][header.index("wms_outbound_no")] = "OC" + "9" * 80  # longer than the column allows
-    summary = import_file(pg_engine, "outbound", write_rows(tmp_path / "long.csv", header, rows), owner_id="L")
+    rows[0][header.index("weight_g")] = "9" * 12  # more than PostgreSQL's integer column holds
+    summary = import_file(pg_engine, "outbound", write_rows(tmp_path / "heavy.csv", header, rows), owner_id="L")
     assert summary.created == 6 and summary.rows_rejected == 1
     assert summary.problem_counts["store_failed"] == 1
+
+
+def test_a_value_longer_than_its_column_is_refused_before_the_database(engine, samples, tmp_path):
+    header, rows = read_rows(samples / "warehouse_outbound.csv")
+    rows[0][header.index("wms_outbound_no")] = "OC" + "9" * 80  # longer than the column allows
+    summary = import_file(engine, "outbound", write_rows(tmp_path / "long.csv", header, rows), owner_id="L")
+    assert summary.created == 6 and summary.rows_rejected == 1
+    assert summary.problem_counts["too_long"] == 1 and "store_failed" not in summary.problem_counts
 
 
 def test_an_older_version_never_overwrites_a_newer_one(engine, samples, tmp_path):
