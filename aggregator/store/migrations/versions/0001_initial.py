@@ -755,7 +755,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_warehouse_receipts_customs_declaration_no'), ['customs_declaration_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_receipts_hbl_no'), ['hbl_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_receipts_mbl_no'), ['mbl_no'], unique=False)
-        batch_op.create_index(batch_op.f('ix_warehouse_receipts_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index('ix_warehouse_receipts_owner_stored', ['owner_id', 'stored_at'], unique=False)
 
     op.create_table('warehouse_shipments',
@@ -1119,9 +1118,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('warehouse_receipt_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_lot_id'), ['lot_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_po_number'), ['po_number'], unique=False)
-        batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_receipt_pk'), ['receipt_pk'], unique=False)
-        batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_sku'), ['sku'], unique=False)
 
     op.create_table('warehouse_shipment_lines',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1256,9 +1252,6 @@ def downgrade() -> None:
 
     op.drop_table('warehouse_shipment_lines')
     with op.batch_alter_table('warehouse_receipt_lines', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_sku'))
-        batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_receipt_pk'))
-        batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_po_number'))
         batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_lot_id'))
 
     op.drop_table('warehouse_receipt_lines')
@@ -1345,7 +1338,6 @@ def downgrade() -> None:
     op.drop_table('warehouse_shipments')
     with op.batch_alter_table('warehouse_receipts', schema=None) as batch_op:
         batch_op.drop_index('ix_warehouse_receipts_owner_stored')
-        batch_op.drop_index(batch_op.f('ix_warehouse_receipts_owner_id'))
         batch_op.drop_index(batch_op.f('ix_warehouse_receipts_mbl_no'))
         batch_op.drop_index(batch_op.f('ix_warehouse_receipts_hbl_no'))
         batch_op.drop_index(batch_op.f('ix_warehouse_receipts_customs_declaration_no'))
