@@ -11,7 +11,7 @@ already). Blank rows (every cell whitespace) are skipped and the rows are handed
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,10 +114,11 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
         facts: list[ColumnFacts] = [ColumnFacts(True, 0)] * data.width
         for batch in reader:  # each block's rows turned into Python a chunk's worth at a time
             at = 0
+            known = block_facts(batch.columns)  # (true of each piece of the block)
             while at < batch.num_rows:
                 piece = batch.slice(at, chunk_rows - len(lines))
                 got = [column.to_pylist() for column in piece.columns]
-                facts = [_joined(a, column_facts(b)) for a, b in zip(facts, piece.columns)]
+                facts = [_joined(a, b) for a, b in zip(facts, known)]
                 count = piece.num_rows
                 at += count
                 numbers: range | list[int] = range(line, line + count)
@@ -150,6 +151,19 @@ def column_facts(array: Any) -> ColumnFacts:
              and not pc.any(pc.starts_with(array, " ")).as_py() and not pc.any(pc.ends_with(array, " ")).as_py()
              and not pc.any(pc.match_substring(array, "  ")).as_py())
     return ColumnFacts(plain, longest)
+
+
+def block_facts(arrays: Sequence[Any]) -> list[ColumnFacts]:
+    """``ColumnFacts`` of each of ``arrays`` (a block's columns): one look at all their text together, which
+    finds them all plain in the usual file (each one's ``longest`` then that of all); else one per column."""
+    import pyarrow as pa
+
+    if not arrays:
+        return []
+    whole = column_facts(pa.concat_arrays(arrays))
+    if whole.plain:
+        return [whole] * len(arrays)
+    return [column_facts(array) for array in arrays]
 
 
 def _joined(a: ColumnFacts, b: ColumnFacts) -> ColumnFacts:

@@ -201,7 +201,7 @@ def test_arrow_facts_give_the_columns_and_flags_of_the_python_checks(rows, index
     import pyarrow as pa
 
     from platform_adapters.tabular.columnar import FileColumns, _plain, short_columns
-    from platform_adapters.tabular.plain_csv import _joined, column_facts
+    from platform_adapters.tabular.plain_csv import _joined, block_facts, column_facts
 
     by_index = [list(column) for column in zip(*rows)] if rows else [[], [], []]
     facts = []
@@ -224,3 +224,10 @@ def test_arrow_facts_give_the_columns_and_flags_of_the_python_checks(rows, index
     short = short_columns(indexes, defaults, facts, max_chars)
     assert all(len(text) <= max_chars for column in short for text in got[column])
     assert flagged_rows(got, max_chars, plain, short) == flagged_rows(expected, max_chars)
+    # a block's facts, found over all its columns at once (``block_facts``), are as true of each column
+    block = block_facts([pa.array(column, pa.string()) for column in by_index])
+    assert [fact.plain for fact in block] == [_plain(column) for column in by_index]
+    assert all(fact.longest >= max(map(len, column), default=0) for fact, column in zip(block, by_index))
+    assert columns_of(None, indexes, defaults, FileColumns(by_index, block), block) == (expected, expected_plain)
+    short = short_columns(indexes, defaults, block, max_chars)
+    assert all(len(text) <= max_chars for column in short for text in got[column])
