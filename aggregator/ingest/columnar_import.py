@@ -48,6 +48,8 @@ class _Rows:
     plain: set[str]  # the columns every cell of which is plain (``columnar.columns_of``)
     values: Any = None
     texts: list[str] | None = None  # each row's cells in the hash's column order, joined (``row_text``)
+    #: no cell is longer (None: not known); when every column is plain, no value read from them is either
+    longest: int | None = None
 
 
 class ColumnarReader:
@@ -104,12 +106,16 @@ class ColumnarReader:
             columns = {c: [col[i] for i in fed] for c, col in columns.items()}
             lines = [lines[i] for i in fed]
         keys = self.kind.mapper.record_keys(columns, owners, plain)
-        rows = _Rows(columns, lines, owners, keys, plain)
+        longest = None
+        if facts and plain.issuperset(columns):
+            longest = max(max(fact.longest for fact in facts), *map(len, run.columns.defaults.values()), 0)
+        rows = _Rows(columns, lines, owners, keys, plain, longest=longest)
         continued = False
         if self.carry is not None:
             carry, self.carry = self.carry, None
             rows = _Rows({c: carry.columns[c] + col for c, col in columns.items()}, carry.lines + lines,
-                         carry.owners + owners, carry.keys + keys, carry.plain & plain)
+                         carry.owners + owners, carry.keys + keys, carry.plain & plain,
+                         longest=None if carry.longest is None or longest is None else max(carry.longest, longest))
             continued = self.carry_continued
         self.records(rows, continued, final=False)
 
@@ -152,8 +158,12 @@ class ColumnarReader:
         starts = [0, *(i for i, (a, b) in enumerate(zip(keys, keys[1:]), 1) if a != b or b is None), count]
         if self.check_groups is not None:  # what the kind's mapper checks over a record's rows
             self.check_groups(rows.values, starts)
-        # a row with a text longer than the column it goes in: the per-record path rejects its record
-        for i in overlong_cells(rows.values.fields, self.widths):
+        # a row with a text longer than the column it goes in: the per-record path rejects its record (a
+        # plain cell is read as itself, upper-cased or shortened: only columns narrower than the longest cell
+        # need a look then)
+        widths = self.widths if rows.longest is None else {
+            name: width for name, width in self.widths.items() if width < rows.longest}
+        for i in overlong_cells(rows.values.fields, widths):
             rows.values.ok[i] = False
         ok, texts, seen = rows.values.ok, rows.texts, run.seen
         spans: list[tuple[int, int]] | None = None  # this chunk's fast records, while no merge wrote them
@@ -182,7 +192,7 @@ class ColumnarReader:
                               first_continued or part > 0)
                 tail = start + parts * limit
                 self.carry = _Rows({c: col[tail:end] for c, col in rows.columns.items()}, rows.lines[tail:end],
-                                   rows.owners[tail:end], rows.keys[tail:end], rows.plain)
+                                   rows.owners[tail:end], rows.keys[tail:end], rows.plain, longest=rows.longest)
                 self.carry_continued = first_continued or parts > 0
             elif end - start <= limit and not first_continued:
                 self.part(rows, start, end, key, False)
