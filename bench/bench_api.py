@@ -13,6 +13,12 @@ over loopback with a keep-alive client, as a user's program would:
     .venv/bin/python bench/bench_api.py                 # 10k and 100k orders, SQLite and PostgreSQL
     .venv/bin/python bench/bench_api.py --full          # adds 1M orders (SQLite; PostgreSQL at 100k)
     .venv/bin/python bench/bench_api.py --sizes 10000 --no-pg
+    .venv/bin/python bench/bench_api.py --sizes 1000000 --no-sqlite --pg-max 1000000   # 1M on PostgreSQL
+    .venv/bin/python bench/bench_api.py --compare ../old --rounds 3   # order detail: this code vs ../old's
+
+``--compare DIR`` serves the same store from another checkout of the code (same schema) as well, in
+alternating rounds (this code, then DIR's, ``--rounds`` times), and prints each round's order detail
+figures: old and new code measured in the same session, on the same data, under the same load.
 
 Webhook push → visible is ``bench/bench_webhooks.py``. PostgreSQL: ``AGGREGATOR_BENCH_PG_URL`` or
 postgresql://postgres@127.0.0.1:5432/test (a database of its own, dropped afterwards).
@@ -146,11 +152,13 @@ def bulk(session, model, rows: list[dict]) -> None:
 
 # ---------------------------------------------------------------------------------------------- the server
 class Server:
-    def __init__(self, url: str, admin_key: str) -> None:
+    def __init__(self, url: str, admin_key: str, code: Path = REPO) -> None:
+        """``aggregator serve`` from the checkout ``code`` (its modules first on the path)."""
         self.port = free_port()
-        env = {**os.environ, "AGGREGATOR_LOG_LEVEL": "WARNING", "AGGREGATOR_OPERATOR_API_KEY": admin_key}
+        env = {**os.environ, "AGGREGATOR_LOG_LEVEL": "WARNING", "AGGREGATOR_OPERATOR_API_KEY": admin_key,
+               "PYTHONPATH": os.pathsep.join([str(code), *filter(None, [os.environ.get("PYTHONPATH")])])}
         self.proc = subprocess.Popen([sys.executable, "-m", "aggregator.cli.main", "--database-url", url, "serve",
-                                      "--port", str(self.port)], env=env, cwd=REPO)
+                                      "--port", str(self.port)], env=env, cwd=code)
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -189,18 +197,45 @@ def timed(client: httpx.Client, path: str, n: int, make_path=None) -> list[float
     return out
 
 
-def measure(engine, url: str, n: int, requests: int, label: str) -> dict:
+def owner_key(engine) -> str:
     with session_scope(engine) as session:
-        _, key = create_key(session, role="owner-viewer", owner_id=OWNER, name="bench")
+        return create_key(session, role="owner-viewer", owner_id=OWNER, name="bench")[1]
+
+
+def detail_round(server: Server, client: httpx.Client, sample: list[int]) -> tuple[list[float], float]:
+    """The order detail of each sampled order (after 20 to warm up): latencies, and server CPU per request."""
+    timed(client, "", 20, lambda k: f"/api/v1/orders/shopee/5001/O{sample[k]:09d}")  # warm up
+    cpu = cpu_seconds(server.proc.pid)
+    detail = timed(client, "", len(sample), lambda k: f"/api/v1/orders/shopee/5001/O{sample[k]:09d}")
+    return detail, (cpu_seconds(server.proc.pid) - cpu) / len(sample)
+
+
+def compare(engine, url: str, n: int, requests: int, label: str, other: Path, rounds: int) -> None:
+    """The order detail served by this code and by ``other``'s, alternately, on the same store."""
+    key = owner_key(engine)
+    rng = random.Random(11)
+    sample = [rng.randrange(n) for _ in range(requests)]
+    for round_no in range(1, rounds + 1):
+        for name, code in (("new", REPO), ("old", other)):
+            server = Server(url, "bench-admin-" + uuid.uuid4().hex, code)
+            try:
+                with httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {key}"},
+                                  timeout=60) as client:
+                    detail, cpu = detail_round(server, client, sample)
+            finally:
+                server.stop()
+            print(f"  [{label} {n:,} orders] round {round_no} {name} code ({code}): order detail {ms(detail)}, "
+                  f"server CPU {cpu * 1000:.2f} ms per request; load average {load()}", flush=True)
+
+
+def measure(engine, url: str, n: int, requests: int, label: str) -> dict:
+    key = owner_key(engine)
     server = Server(url, "bench-admin-" + uuid.uuid4().hex)
     rng = random.Random(7)
     try:
         with httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
             sample = [rng.randrange(n) for _ in range(requests)]
-            timed(client, "", 20, lambda k: f"/api/v1/orders/shopee/5001/O{sample[k]:09d}")  # warm up
-            cpu = cpu_seconds(server.proc.pid)
-            detail = timed(client, "", requests, lambda k: f"/api/v1/orders/shopee/5001/O{sample[k]:09d}")
-            detail_cpu = (cpu_seconds(server.proc.pid) - cpu) / requests
+            detail, detail_cpu = detail_round(server, client, sample)
             body = client.get(f"/api/v1/orders/shopee/5001/O{sample[0]:09d}").json()
             steps = [s["step"] for s in body["timeline"]]
             first = timed(client, "/api/v1/orders?limit=50", requests // 3)
@@ -282,7 +317,7 @@ def pg_engine():
     return url, drop
 
 
-def run(size: int, backend: str, requests: int) -> None:
+def run(size: int, backend: str, requests: int, other: Path | None = None, rounds: int = 0) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if backend == "sqlite":
             url, drop = f"sqlite:///{tmp}/bench.sqlite", (lambda: None)
@@ -297,8 +332,11 @@ def run(size: int, backend: str, requests: int) -> None:
                 with engine.connect() as conn:
                     conn.execute(text("ANALYZE"))
                     conn.commit()
-            print(f"  [{backend} {size:,} orders] store built by bulk insert in {time.perf_counter() - start:.1f} s")
+            print(f"  [{backend} {size:,} orders] store built by bulk insert in {time.perf_counter() - start:.1f} s; "
+                  f"load average {load()}", flush=True)
             measure(engine, url, size, requests, backend)
+            if other is not None:
+                compare(engine, url, size, requests, backend, other, rounds)
         finally:
             engine.dispose()
             drop()
@@ -310,15 +348,21 @@ def main() -> int:
     parser.add_argument("--full", action="store_true", help="10k, 100k and 1M orders")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--pg-max", type=int, default=100_000, help="largest size also run on PostgreSQL")
+    parser.add_argument("--compare", type=Path, default=None, metavar="DIR",
+                        help="also serve the order detail from the checkout DIR, alternating with this code")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of --compare")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
         [10_000, 100_000, 1_000_000] if args.full else [10_000, 100_000])
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores; Python {sys.version.split()[0]}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {load()}")
     for size in sizes:
-        run(size, "sqlite", args.requests)
-        if not args.no_pg and size <= 100_000:
-            run(size, "postgresql", args.requests)
+        if not args.no_sqlite:
+            run(size, "sqlite", args.requests, args.compare, args.rounds)
+        if not args.no_pg and size <= args.pg_max:
+            run(size, "postgresql", args.requests, args.compare, args.rounds)
     print(f"done {time.strftime('%H:%M UTC', time.gmtime())}; load average {load()}")
     return 0
 

@@ -15,7 +15,7 @@ from aggregator.api.routes import (
     analytics, events, exceptions, exports, fx, fx_revaluations, jobs, logistics, lookup, lots, operations, orders,
     session, settlements, title, title_holdings, webhooks,
 )
-from aggregator.store.db import read_only_engine, session_factory
+from aggregator.store.db import read_only_engine, session_factory, statement_reads
 from aggregator.store.vault import Vault
 from aggregator.transport_pool import TransportPool
 from aggregator.web import pages
@@ -42,6 +42,7 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
     app.state.engine = engine
     app.state.sessions = session_factory(engine)  # writes (webhooks)
     app.state.read_sessions = session_factory(read_only_engine(engine))  # every GET
+    app.state.statement_sessions = session_factory(statement_reads(engine))  # GETs of stand-alone statements
     app.state.operator_key = operator_key
     app.state.vault = vault
     app.state.public_base_url = public_base_url

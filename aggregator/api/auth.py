@@ -63,11 +63,26 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
     Async, so that opening it costs no trip to the thread pool (a session connects lazily, on its first
     statement, in the route's own thread); closing it (a rollback on its connection) takes one."""
-    session = request.app.state.read_sessions()
+    async for session in _opened(request.app.state.read_sessions):
+        yield session
+
+
+async def get_statement_session(request: Request) -> AsyncIterator[Session]:
+    """A read session for a route whose reads are each one statement that stands alone (``store.db.
+    statement_reads``): on PostgreSQL in autocommit, so no BEGIN and ROLLBACK round trips around them."""
+    async for session in _opened(request.app.state.statement_sessions):
+        yield session
+
+
+async def _opened(sessions: Callable[[], Session]) -> AsyncIterator[Session]:
+    session = sessions()
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:  # the route closed it (or never read): nothing to roll back, no thread hop
+            session.close()
 
 
 OwnerParam = Annotated[str | None, Query(
@@ -82,6 +97,18 @@ def _unauthorised(detail: str) -> HTTPException:
 def get_principal(request: Request, owner: OwnerParam = None,
                   credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
                   session: Session = Depends(get_session)) -> Principal:
+    return _principal(request, owner, credentials, session)
+
+
+def get_statement_principal(request: Request, owner: OwnerParam = None,
+                            credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+                            session: Session = Depends(get_statement_session)) -> Principal:
+    """``get_principal`` on the ``get_statement_session`` session (the key is looked up in one statement)."""
+    return _principal(request, owner, credentials, session)
+
+
+def _principal(request: Request, owner: str | None, credentials: HTTPAuthorizationCredentials | None,
+               session: Session) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorised("missing API key: send 'Authorization: Bearer <key>'")
     identity = _identify(request, session, credentials.credentials)
@@ -108,10 +135,10 @@ def _identify(request: Request, session: Session, key: str) -> KeyIdentity:
     return found
 
 
-def requires(permission: Permission) -> Callable[..., Principal]:
+def requires(permission: Permission, principals: Callable[..., Principal] = get_principal) -> Callable[..., Principal]:
     """A dependency: the principal, if its role grants ``permission`` (else 403)."""
 
-    async def dependency(principal: Principal = Depends(get_principal)) -> Principal:  # pure: no thread hop
+    async def dependency(principal: Principal = Depends(principals)) -> Principal:  # pure: no thread hop
         if not principal.allows(permission):
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 f"the {principal.role.value} role may not {_VERBS[permission]}")
@@ -125,6 +152,8 @@ _VERBS = {Permission.READ: "read this", Permission.READ_MONEY: "read statements,
           Permission.OPERATE: "resolve or retry exceptions", Permission.MANAGE_KEYS: "manage API keys"}
 
 reader = requires(Permission.READ)
+#: ``reader`` for a route reading on ``get_statement_session``
+statement_reader = requires(Permission.READ, get_statement_principal)
 money_reader = requires(Permission.READ_MONEY)
 operator = requires(Permission.OPERATE)
 key_manager = requires(Permission.MANAGE_KEYS)

@@ -12,8 +12,9 @@ received return of goods disposed of (disposition SCRAP) the write-off that ends
 title ledger's ``WRITTEN_OFF`` event: same units, same time). Steps and their order follow
 ``matching.timeline`` (the same facts as the engine's whole-frame timeline; tested).
 
-Statements are built once, with bound parameters (``expanding`` for key lists), and read as rows, not
-ORM entities: per request the work is executing a dozen cached statements.
+The questions are asked of a ``StatementReads`` (``api/order_reads.py``: one statement each, the
+reference path; its subclass in ``api/order_prefetch.py`` answers from one combined statement on
+PostgreSQL): this module is pure assembly, so both paths shape the same answer.
 """
 from __future__ import annotations
 
@@ -21,60 +22,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from aggregator.store.models.logistics import CustomsEntryRow, TransportDocumentLineRow, TransportDocumentRow
-from aggregator.store.models.marketplace import OrderRow, SettlementLineRow, order_key
-from aggregator.store.models.matching import MatchLinkRow
-from aggregator.store.models.returns import ReturnLineRow, ReturnRow
-from aggregator.store.models.warehouse import WarehouseReceiptLineRow, WarehouseReceiptRow, WarehouseShipmentRow
+from aggregator.api.order_reads import DOCUMENT_STEPS, UPSTREAM_STEPS, StatementReads
+from aggregator.store.models.marketplace import OrderRow, order_key
 from matching import keys
 from matching.frames import RECEIPT_IN_PROGRESS
 from matching.timeline import _RANK  # the engine's order of steps at one instant (one copy)
-
-L, S, R, RL = MatchLinkRow.__table__.c, WarehouseShipmentRow.__table__.c, WarehouseReceiptRow.__table__.c, \
-    WarehouseReceiptLineRow.__table__.c
-D, DL, C, SET = TransportDocumentRow.__table__.c, TransportDocumentLineRow.__table__.c, CustomsEntryRow.__table__.c, \
-    SettlementLineRow.__table__.c
-
-_LINKS = (select(L.left_key, L.right_key, L.qty, L.method, L.confidence)
-          .where(L.step == bindparam("step"), L.left_key.in_(bindparam("lefts", expanding=True)))
-          .order_by(L.left_key, L.right_key))
-# a receipt's bill and customs entry: line-level and document-level links in one round trip
-_UPSTREAM_STEPS = ("receipt_document", "receipt_transport_doc", "receipt_customs", "receipt_customs_entry")
-_UPSTREAM = (select(L.step, L.left_key, L.right_key)
-             .where(L.step.in_(_UPSTREAM_STEPS), L.left_key.in_(bindparam("lefts", expanding=True)))
-             .order_by(L.left_key, L.right_key))
-_SHIPMENT_COLUMNS = (S.id, S.wms_outbound_no, S.carrier_code, S.tracking_number, S.wms_created_at, S.shipped_at,
-                     S.delivered_at, S.returned_at)
-_SHIPMENT = select(*_SHIPMENT_COLUMNS).where(S.owner_id == bindparam("owner"), S.warehouse_code == bindparam("wh"),
-                                             S.wms_outbound_no == bindparam("no")).limit(1)
-# by order id alone (its own index); the owner is checked on the few rows found (a second equality on
-# the low-selectivity owner index could make SQLite's planner scan the whole owner instead)
-_SHIPMENTS_OF_ORDER = select(*_SHIPMENT_COLUMNS, S.owner_id, S.warehouse_code).where(S.order_id == bindparam("order_id"))
-# a receipt with its line (outer join: a header without that line still tells its container and time)
-_RECEIPT = (select(R.asn_no, R.status, R.received_at, R.container_no, RL.received_good_qty, RL.received_damaged_qty)
-            .outerjoin_from(WarehouseReceiptRow.__table__, WarehouseReceiptLineRow.__table__,
-                            (RL.receipt_pk == R.id) & (RL.line_no == bindparam("line")))
-            .where(R.owner_id == bindparam("owner"), R.warehouse_code == bindparam("wh"), R.asn_no == bindparam("asn"))
-            .limit(1))
-_DOCUMENT = (select(D.doc_type, D.doc_number, D.shipped_on_board_date, D.eta, DL.container_no)
-             .outerjoin_from(TransportDocumentRow.__table__, TransportDocumentLineRow.__table__,
-                             (DL.document_pk == D.id) & (DL.line_no == bindparam("line")))
-             .where(D.owner_id == bindparam("owner"), D.doc_number == bindparam("no")).limit(1))
-_CUSTOMS = select(C.declaration_no, C.arrival_date, C.released_at).where(
-    C.owner_id == bindparam("owner"), C.declaration_no == bindparam("no")).limit(1)
-_SETTLEMENTS = (select(SET.kind, SET.amount, SET.currency, SET.occurred_at)
-                .where(SET.order_id == bindparam("order_id"), SET.platform == bindparam("platform"),
-                       SET.shop_id == bindparam("shop_id")).order_by(SET.id))
-RET, RETL = ReturnRow.__table__.c, ReturnLineRow.__table__.c
-_RETURNS = (select(RET.id, RET.kind, RET.return_id, RET.status, RET.raw_status, RET.requested_at,
-                   RET.source_updated_at, RET.refund_amount, RET.currency, RET.disposition)
-            .where(RET.platform == bindparam("platform"), RET.shop_id == bindparam("shop_id"),
-                   RET.order_id == bindparam("order_id")).order_by(RET.requested_at, RET.id))
-_RETURN_UNITS = select(RETL.return_pk, RETL.quantity, RETL.disposition).where(
-    RETL.return_pk.in_(bindparam("pks", expanding=True)))
 
 
 @dataclass
@@ -112,7 +66,13 @@ def _line_no(text: str) -> int | None:
 
 
 def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> OrderChain:
-    run = session.connection().execute  # Core statements on the session's connection: no ORM execution layer
+    """``order``'s chain and timeline, read one statement at a time on the session's connection."""
+    return assemble_chain(StatementReads(session.connection()), order, line_refs)
+
+
+def assemble_chain(reads: StatementReads, order: Any, line_refs: list[str]) -> OrderChain:
+    """``order``'s chain and timeline from the answers of ``reads`` (``order``: its row, ``line_refs``: its
+    lines' references)."""
     out = OrderChain()
     steps: list[dict[str, Any]] = []
 
@@ -122,8 +82,7 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
             steps.append({"step": step, "at": at, "source": source, "record": record, "detail": detail})
 
     def links(step: str, lefts) -> list:
-        lefts = sorted(set(lefts))
-        return run(_LINKS, {"step": step, "lefts": lefts}).all() if lefts else []
+        return reads.links(step, sorted(set(lefts)))
 
     order_key = f"{order.platform}|{order.shop_id}|{order.order_id}"
     add("ordered", order.ordered_at, "marketplace", order_key, f"{order.platform} order {order.order_id}")
@@ -131,7 +90,7 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
 
     ref_of = {line_key(order, ref): ref for ref in line_refs}
     os_links = links("order_shipment", ref_of)
-    direct = [s for s in run(_SHIPMENTS_OF_ORDER, {"order_id": order.order_id}) if s.owner_id == order.owner_id]
+    direct = [s for s in reads.shipments_of_order(order.order_id) if s.owner_id == order.owner_id]
     # an outbound that names the order is already read; only one linked without naming it costs a probe
     named = {(keys.normalize_code(s.owner_id), keys.normalize_code(s.warehouse_code),
               keys.normalize_code(s.wms_outbound_no)): s for s in direct}
@@ -139,8 +98,7 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
     for link in os_links:
         parts = _parts(link.right_key, 4)
         if parts and link.right_key not in shipments:
-            row = named.get(tuple(parts[:3])) or run(
-                _SHIPMENT, {"owner": parts[0], "wh": parts[1], "no": parts[2]}).first()
+            row = named.get(tuple(parts[:3])) or reads.shipment(parts[0], parts[1], parts[2])
             if row is not None:
                 shipments[link.right_key] = row
     told = set()
@@ -162,9 +120,9 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
     # receipt linked at either level carries its bill of lading and customs entry
     doc_of: dict[str, str] = {}
     customs_of: dict[str, str] = {}
-    receipt_links = run(_UPSTREAM, {"lefts": sorted(receipts)}).all() if receipts else []
-    for step in _UPSTREAM_STEPS:  # the order of preference: line level first
-        target = doc_of if step in ("receipt_document", "receipt_transport_doc") else customs_of
+    receipt_links = reads.upstream(sorted(receipts))
+    for step in UPSTREAM_STEPS:  # the order of preference: line level first
+        target = doc_of if step in DOCUMENT_STEPS else customs_of
         for link in receipt_links:
             if link.step == step:
                 target.setdefault(link.left_key, link.right_key)
@@ -189,7 +147,7 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
         if not parts:
             continue
         chain["warehouse_code"], chain["asn_no"] = parts[1], parts[2]
-        header = run(_RECEIPT, {"owner": parts[0], "wh": parts[1], "asn": parts[2], "line": _line_no(parts[3])}).first()
+        header = reads.receipt(parts[0], parts[1], parts[2], _line_no(parts[3]))
         if header is not None:
             chain["container_no"] = header.container_no
             nothing_yet = header.received_good_qty is not None and \
@@ -198,7 +156,7 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
                 add("received", header.received_at, "warehouse", f"ASN {header.asn_no}", f"lot {lot_id} received")
         doc_parts, doc = _document_parts(doc_of.get(receipt)), None
         if doc_parts:
-            doc = run(_DOCUMENT, {"owner": doc_parts[0], "no": doc_parts[1], "line": _line_no(doc_parts[2])}).first()
+            doc = reads.document(doc_parts[0], doc_parts[1], _line_no(doc_parts[2]))
         if doc is not None:
             container = doc.container_no or chain["container_no"]
             chain["transport_document_no"], chain["container_no"] = doc.doc_number, container
@@ -206,7 +164,7 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
                 f"lot {lot_id} on board" + (f", container {container}" if container else ""))
         customs_parts, entry = _document_parts(customs_of.get(receipt)), None
         if customs_parts:
-            entry = run(_CUSTOMS, {"owner": customs_parts[0], "no": customs_parts[1]}).first()
+            entry = reads.customs(customs_parts[0], customs_parts[1])
         if entry is not None:
             chain["customs_declaration_no"] = entry.declaration_no
             add("arrived", entry.arrival_date or (doc.eta if doc is not None else None), "customs",
@@ -216,14 +174,14 @@ def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> Orde
         elif doc is not None:
             add("arrived", doc.eta, "forwarder", f"document {doc.doc_number}", f"lot {lot_id} ETA")
 
-    for s in run(_SETTLEMENTS, {"order_id": order.order_id, "platform": order.platform, "shop_id": order.shop_id}):
+    for s in reads.settlements(order.platform, order.shop_id, order.order_id):
         add("settled", s.occurred_at, "marketplace", f"settlement {s.kind}", f"{format(s.amount, 'f')} {s.currency}")
 
-    returns = run(_RETURNS, {"platform": order.platform, "shop_id": order.shop_id, "order_id": order.order_id}).all()
+    returns = reads.returns(order.platform, order.shop_id, order.order_id)
     units: dict[int, int] = {}
     scrapped: dict[int, int] = {}  # units of a return of goods its disposition (the line's, else the case's) scraps
     disposition_of = {r.id: r.disposition for r in returns}
-    for pk, quantity, disposition in (run(_RETURN_UNITS, {"pks": [r.id for r in returns]}) if returns else []):
+    for pk, quantity, disposition in reads.return_units([r.id for r in returns]):
         units[pk] = units.get(pk, 0) + quantity
         if (disposition or disposition_of[pk]) == "SCRAP":
             scrapped[pk] = scrapped.get(pk, 0) + quantity

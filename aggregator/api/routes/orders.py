@@ -1,26 +1,26 @@
 """Orders visible to the caller: a keyset-paged list with filters and identifier search, and one order
-with its lines, packages, chain and timeline (ETag'd), read by indexed lookups (``api/chain.py``)."""
+with its lines, packages, chain and timeline (ETag'd), read by indexed lookups (``api/order_detail.py``)."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from aggregator.api.auth import Principal, get_session, reader
+from aggregator.api.auth import Principal, get_session, get_statement_session, reader, statement_reader
 from aggregator.api.bounds import Cursor, Ident, Limit, PathIdent, Text
 from aggregator.api.etag import tagged
 from aggregator.api.filters import known_shop
 from aggregator.api.pagination import (
     CursorPage, after, bounded_count, decode_cursor, encode_cursor, filters_fingerprint,
 )
-from aggregator.api.schemas import OrderDetailOut, OrderLineOut, OrderOut
+from aggregator.api.order_detail import order_detail
+from aggregator.api.schemas import OrderDetailOut, OrderOut
 from aggregator.api.search import order_ids_matching
-from aggregator.api.chain import order_chain
-from aggregator.store.models import OrderLineRow, OrderPackageRow, OrderRow
+from aggregator.store.models import OrderLineRow, OrderRow
 from aggregator.api.platforms import PlatformParam, PlatformPath, checked_platform
 from platform_adapters.canonical import OrderStatus
 
@@ -96,32 +96,16 @@ def list_orders(
                                 count_exact=exact, limit=limit)
 
 
-_O, _L, _P = OrderRow.__table__.c, OrderLineRow.__table__.c, OrderPackageRow.__table__.c
-_ORDER_FIELDS = tuple(OrderOut.model_fields)
-_LINE_FIELDS = tuple(OrderLineOut.model_fields)
-# prebuilt, cached statements read as rows: the hot path builds no statement and hydrates no ORM object
-_ORDER = select(_O.id, *(_O[f] for f in _ORDER_FIELDS)).where(
-    _O.platform == bindparam("platform"), _O.shop_id == bindparam("shop_id"), _O.order_id == bindparam("order_id"))
-_LINES = select(*(_L[f] for f in _LINE_FIELDS)).where(_L.order_pk == bindparam("pk")).order_by(_L.id)
-_PACKAGES = select(_P.package_id, _P.tracking_number, _P.carrier, _P.status, _P.line_refs).where(
-    _P.order_pk == bindparam("pk")).order_by(_P.id)
-
-
 @router.get("/{platform}/{shop_id}/{order_id}", response_model=OrderDetailOut,
             responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}})
 def get_order(platform: PlatformPath, shop_id: PathIdent, order_id: PathIdent, request: Request,
-              principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> Response:
+              principal: Principal = Depends(statement_reader),
+              session: Session = Depends(get_statement_session)) -> Response:
     platform = checked_platform(platform)
-    run = session.connection().execute  # Core statements on the session's connection: no ORM execution layer
-    row = run(_ORDER, {"platform": platform, "shop_id": shop_id, "order_id": order_id}).first()
-    if row is None or not principal.sees(row.owner_id):  # another owner's order answers like a missing one
+    try:  # the key was one statement; the detail is one more on PostgreSQL (``api/order_detail.py``)
+        detail = order_detail(session.connection(), platform, shop_id, order_id, principal.sees)
+    finally:
+        session.close()  # in this thread: the session's dependency is then left nothing to close
+    if detail is None:  # no such order, or another owner's: the same answer
         raise HTTPException(404, "order not found")
-    lines = run(_LINES, {"pk": row.id}).all()
-    chain = order_chain(session, row, [line.line_ref for line in lines])
-    detail = OrderDetailOut.model_validate({
-        **{f: getattr(row, f) for f in _ORDER_FIELDS},
-        "lines": [line._asdict() for line in lines],
-        "packages": [{"package_id": p.package_id, "tracking_number": p.tracking_number, "carrier": p.carrier,
-                      "status": p.status, "line_refs": p.line_refs.split()} for p in run(_PACKAGES, {"pk": row.id})],
-        "timeline": chain.timeline, "chain": chain.links})
     return tagged(request, detail)
