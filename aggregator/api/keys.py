@@ -106,7 +106,8 @@ def identify(session: Session, key: str, now: datetime | None = None) -> KeyIden
     """The identity behind ``key``, or why it is refused (unknown, expired, revoked)."""
     if not key.startswith(KEY_PREFIX) or len(key) > 128:
         return "unknown key"
-    row = session.execute(_BY_HASH, {"hash": hash_key(key)}).first()  # a prebuilt statement, read as a row
+    # a prebuilt statement, read as a row on the session's connection (no ORM execution layer)
+    row = session.connection().execute(_BY_HASH, {"hash": hash_key(key)}).first()
     if row is None:
         return "unknown key"
     state = key_state(row, now)

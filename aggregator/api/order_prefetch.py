@@ -18,10 +18,11 @@ only its cost does (``fallbacks`` counts them).
 """
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Date, Float, String, text
+from sqlalchemy import BigInteger, Boolean, Connection, Date, Float, String, column, text
 
 from aggregator.api.order_reads import (
     DOCUMENT_STEPS, LINE_FIELDS, ORDER_FIELDS, PACKAGE_FIELDS, UPSTREAM_STEPS, StatementReads,
@@ -147,19 +148,22 @@ def _build() -> tuple[Any, dict[str, tuple[Any, list[int], list[int]]]]:
             place[field] = f"{kind}{len(used[kind])}"
             used[kind].append(expression)
         values = []
-        for column, kind in columns:
-            index = int(column[len(kind):])
-            expression = used[kind][index] if index < len(used[kind]) else "NULL"
-            values.append(f"CAST({expression} AS {_KINDS[kind][0]}) AS {column}")
+        for name_, kind in columns:
+            index = int(name_[len(kind):])
+            value = used[kind][index] if index < len(used[kind]) else "NULL"
+            # the first section's casts type every column (a NULL of a later one takes that type)
+            values.append(f"CAST({value} AS {_KINDS[kind][0]})" if not selects else value)
         hit = "a.hit IS NOT NULL" if probe else "true"
-        selects.append(f"SELECT {number} AS section, row_number() OVER (ORDER BY {order}) AS n, {hit} AS hit, "
-                       + ", ".join(values) + f" FROM {source}")
-        positions = {column: 3 + i for i, (column, _) in enumerate(columns)}
+        selects.append(f"SELECT {number},row_number() OVER (ORDER BY {order}),{hit}," + ",".join(values)
+                       + f" FROM {source}")
+        positions = {name_: 3 + i for i, (name_, _) in enumerate(columns)}
         layout[name] = (namedtuple(f"{name}_row", [f for f, _ in answer]),
                         [positions[place[f]] for f, _ in key], [positions[place[f]] for f, _ in answer])
-    sql = _WITH + "\n" + "\nUNION ALL ".join(selects) + "\nORDER BY section, n"
-    types = {"section": BigInteger(), "n": BigInteger(), **{c: _KINDS[k][1] for c, k in columns}}
-    return text(sql).columns(**types), layout
+    # on one line: a shorter text for the driver to convert on each execution (it is prepared on the server)
+    sql = re.sub(r"\s*\n\s*", " ", _WITH + "\n" + "\nUNION ALL ".join(selects) + "\nORDER BY 1, 2").strip()
+    typed = [column("section", BigInteger()), column("n", BigInteger()), column("hit", Boolean()),
+             *(column(c, _KINDS[k][1]) for c, k in columns)]
+    return text(sql).columns(*typed), layout  # matched by position: no result map built per execution
 
 
 _COMBINED, _LAYOUT = _build()
