@@ -62,27 +62,29 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """A read session (routes using it only read; on SQLite it never blocks a writer).
 
     Async, so that opening it costs no trip to the thread pool (a session connects lazily, on its first
-    statement, in the route's own thread); closing it (a rollback on its connection) takes one."""
-    async for session in _opened(request.app.state.read_sessions):
+    statement, in the route's own thread); closing it takes one only when a transaction is open (a rollback)."""
+    session = request.app.state.read_sessions()
+    try:
         yield session
+    finally:
+        await _close(session)
 
 
 async def get_statement_session(request: Request) -> AsyncIterator[Session]:
     """A read session for a route whose reads are each one statement that stands alone (``store.db.
     statement_reads``): on PostgreSQL in autocommit, so no BEGIN and ROLLBACK round trips around them."""
-    async for session in _opened(request.app.state.statement_sessions):
-        yield session
-
-
-async def _opened(sessions: Callable[[], Session]) -> AsyncIterator[Session]:
-    session = sessions()
+    session = request.app.state.statement_sessions()
     try:
         yield session
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:  # the route closed it (or never read): nothing to roll back, no thread hop
-            session.close()
+        await _close(session)
+
+
+async def _close(session: Session) -> None:
+    if session.in_transaction():
+        await run_in_threadpool(session.close)
+    else:  # the route closed it (or never read): nothing to roll back, no thread hop
+        session.close()
 
 
 OwnerParam = Annotated[str | None, Query(
