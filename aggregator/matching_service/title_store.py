@@ -66,13 +66,18 @@ def _chunks(items: list) -> Iterable[list]:
 
 def order_links(session: Session, partition: str) -> pd.DataFrame:
     """The ``order_shipment`` links (stored in the shops' partitions) of the outbound lines the partition's
-    ``shipment_lot`` links name, with the buyer country (``match_links.country``): one indexed join."""
+    ``shipment_lot`` links name, with the buyer country (``match_links.country``): one indexed join, from the
+    partition's links to the links whose right key is their outbound line. The step of those is kept in
+    Python, not in the query: with ``step = 'order_shipment'`` there, SQLite reads every order link of every
+    owner through the (step, left_key, right_key) index and probes the partition's links for each (a cost
+    that grew with the whole store, per partition)."""
     os_, sl = aliased(MatchLinkRow), aliased(MatchLinkRow)
+    columns = ["partition", "left_key", "right_key", "country", "qty"]
     rows = session.execute(
-        select(os_.partition, os_.left_key, os_.right_key, os_.country, os_.qty)
+        select(os_.step, *(getattr(os_, c) for c in columns))
         .join(sl, sl.left_key == os_.right_key)
-        .where(sl.partition == partition, sl.step == "shipment_lot", os_.step == "order_shipment").distinct()).all()
-    frame = pd.DataFrame(rows, columns=["partition", "left_key", "right_key", "country", "qty"])
+        .where(sl.partition == partition, sl.step == "shipment_lot").distinct()).all()
+    frame = pd.DataFrame([row[1:] for row in rows if row[0] == "order_shipment"], columns=columns)
     return frame.sort_values(["partition", "left_key", "right_key"], kind="mergesort").reset_index(drop=True)
 
 
