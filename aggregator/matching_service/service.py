@@ -45,6 +45,7 @@ from aggregator.matching_service.scope import RawCodes, Scope, load_scope, parti
 from aggregator.matching_service.title_store import TitleCounts, store_partition_title, store_transit_title
 from aggregator.owners.key_form import OwnerOfKey
 from aggregator.store.db import session_scope
+from aggregator.store.gc_pause import gc_paused
 from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.matching import (
     MatchLinkRow,
@@ -286,7 +287,15 @@ class _Context:
 
 
 def _match_group(context: _Context, partitions: set[str], *, derive_title: bool) -> PartitionOutcome:
-    """Load the rows of ``partitions`` once, re-match those whose fingerprint changed (all on a full run)."""
+    """Load the rows of ``partitions`` once, re-match those whose fingerprint changed (all on a full run).
+    The cyclic garbage collector waits meanwhile (``gc_paused``): a group allocates millions of short-lived
+    objects (fetched rows, keys, link rows, title events), none in cycles, and the collector would walk
+    them again and again."""
+    with gc_paused():
+        return _match_loaded_group(context, partitions, derive_title=derive_title)
+
+
+def _match_loaded_group(context: _Context, partitions: set[str], *, derive_title: bool) -> PartitionOutcome:
     session, plan = context.session, context.plan
     state, members = context.load(partitions)
     outcome = PartitionOutcome()
@@ -477,10 +486,12 @@ def _finalize(context: _Context) -> TitleCounts:
     counts = TitleCounts()
     for partition in sorted(session.scalars(pending)):
         if partition.startswith("wh|") and partition not in context.titled:
-            state, members = context.load({partition})
-            counts += store_partition_title(session, context.owner_of, partition, restrict(state, members, {partition}),
-                                            load_links(session, partition), context.book, context.chains,
-                                            plan.policy_sig, context.now, every=plan.title_all)
+            with gc_paused():  # as in ``_match_group``
+                state, members = context.load({partition})
+                counts += store_partition_title(session, context.owner_of, partition,
+                                                restrict(state, members, {partition}), load_links(session, partition),
+                                                context.book, context.chains, plan.policy_sig, context.now,
+                                                every=plan.title_all)
     session.execute(update(m).where(m.owner_id == plan.owner_key, m.title_pending.is_(True))
                     .values(title_pending=False))
     session.execute(delete(m).where(m.owner_id == plan.owner_key, m.fingerprint == ""))
