@@ -124,7 +124,7 @@ def truth_payouts(state: SandboxState) -> list[dict]:
             continue
         settled = snap.view(shop).settled
         units = (sorted(batch_paid_days(settled, state.now, _next_monday).values(), key=lambda d: d.day)
-                 if shop.cross_border else wallet_of(shop, settled, state.now).units)
+                 if shop.cross_border else wallet_of(shop, settled, state.now, state.pending_at).units)
         for day in units:
             out.append({"platform": "shopee", "shop_id": shop.shop_id, "owner_id": shop.owner_id,
                         "cross_border": shop.cross_border, "currency": shop.currency,

@@ -491,7 +491,8 @@ class ShopeeApi:
         if flow and flow not in ("MONEY_IN", "MONEY_OUT"):
             raise ShopeeError("error_param", "Wrong parameters, detail: money_flow must be MONEY_IN or MONEY_OUT.")
         view = self.state.snapshot().view(shop)
-        rows = [t for t in reversed(wallet_of(shop, view.settled, self.state.now).transactions)
+        rows = [t for t in reversed(wallet_of(shop, view.settled, self.state.now,
+                                               self.state.pending_at).transactions)
                 if start <= t["create_time"] <= end and (not flow or t["money_flow"] == flow)
                 and (not q.get("transaction_type") or t["transaction_type"] == q["transaction_type"])
                 and (not q.get("transaction_tab_type") or t["transaction_tab_type"] == q["transaction_tab_type"])]

@@ -60,6 +60,9 @@ class SandboxState:
         }
         self.request_counts: dict[str, int] = {}
         self.on_advance: list[Callable[[int, int], None]] = []
+        #: an instant at which each local Shopee shop's last withdrawal is still pending (``wallet.SLOW_UNTIL``;
+        #: the demo sets its clock); None: every withdrawal ends a day after its creation
+        self.pending_at: int | None = None
 
     @property
     def now(self) -> int:

