@@ -34,7 +34,7 @@ def lot_unit_values(p: Prepared, links: pd.DataFrame) -> dict[str, tuple[Decimal
     cost), ``INVOICE`` (invoice value / declared units of the customs line the lot's receipt line is linked
     to), ``CUSTOMS_VALUE`` (that line's customs value / declared units). A lot with none is unvalued."""
     values: dict[str, tuple[Decimal, str, str]] = {}
-    # each customs line's fields by its key (the keys are unique: the first copy of each), read column by
+    # each customs line's fields by its key (customs keys are unique: a line's natural key), read column by
     # column once, not cell by cell
     fields = ("qty", "invoice_value", "invoice_currency", "customs_value", "currency")
     customs = dict(zip(p.customs["key"].tolist(), zip(*(p.customs[c].to_numpy(dtype=object) for c in fields)))) \
