@@ -218,12 +218,50 @@ def _copy(cursor: Any, statement: str, columns: list) -> None:
             copy.write(text)
 
 
+def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict[str, Any]) -> None:
+    """COPY ``new`` straight into its tables: the headers' ids drawn from the id sequence first, in order
+    (as ``INSERT … ORDER BY`` draws them), so the children's rows carry them. No staging table, join or
+    speculative insert: about a third less server work than the staged statement. A key already stored
+    fails the COPY (unique violation)."""
+    quote = dialect.identifier_preparer.quote
+    table, count = new.table, len(new.rows)
+    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s) ORDER BY 1",
+                   (quote(table.name), count))
+    ids = [pk for pk, in cursor.fetchall()]
+    listed = ", ".join(quote(c) for c in (*new.columns, *defaults))
+    _copy(cursor, f"COPY {quote(table.name)} (id, {listed}) FROM STDIN",
+          [ids, *zip(*new.rows), *([value] * count for value in defaults.values())])
+    for child, parent_col, child_cols, per_header in new.children:
+        flat = [row for rows in per_header for row in rows]
+        if not child_cols or not flat:
+            continue
+        child_defaults = python_defaults(child, {parent_col, *child_cols})
+        listed = ", ".join(quote(c) for c in (parent_col, *child_cols, *child_defaults))
+        parents = [pk for pk, rows in zip(ids, per_header, strict=True) for _ in rows]
+        _copy(cursor, f"COPY {quote(child.name)} ({listed}) FROM STDIN",
+              [parents, *zip(*flat), *([value] * len(flat) for value in child_defaults.values())])
+
+
+def _first_or_last_stored(cursor: Any, dialect: Any, new: NewRows) -> bool:
+    """Whether the first or the last key of ``new`` is stored (one lookup each by the unique index): a
+    re-imported file's batch, which the staged statement sorts out, is not COPied in vain first."""
+    quote = dialect.identifier_preparer.quote
+    at = [new.columns.index(k) for k in new.key]
+    where = " AND ".join(f"{quote(k)} {'IS NOT DISTINCT FROM' if new.table.c[k].nullable else '='} %s" for k in new.key)
+    probe = f"EXISTS (SELECT 1 FROM {quote(new.table.name)} WHERE {where})"
+    first, last = new.rows[0], new.rows[-1]
+    cursor.execute(f"SELECT {probe} OR {probe}", [*(first[i] for i in at), *(last[i] for i in at)])
+    return cursor.fetchone()[0]
+
+
 def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[list[int], list[int]]:
-    """COPY the rows into temporary staging tables, then one statement: the headers ``INSERT … SELECT
-    … ON CONFLICT DO NOTHING RETURNING``, their children and ``create`` audit entries inserted from
-    what it returned, and which positions were created and which were already stored with the same
-    ``content_hash``; the other positions (stored, changed) are left to the per-record upsert.
-    (positions created, positions unchanged)"""
+    """A batch whose creation is recorded per batch (``store/audit_batch``) and whose first and last keys
+    are new: COPied straight into its tables (``_copy_new_postgresql``), all created. Otherwise (or when
+    that COPY meets a stored key) COPY the rows into temporary staging tables, then one statement: the
+    headers ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING``, their children and ``create`` audit
+    entries inserted from what it returned, and which positions were created and which were already
+    stored with the same ``content_hash``; the other positions (stored, changed) are left to the
+    per-record upsert. (positions created, positions unchanged)"""
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
     raw = session.connection().connection.driver_connection
@@ -234,6 +272,15 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
     batch = _open_batch(session, new, actor)
     if batch is not None:
         defaults[audit_batch.COLUMN] = batch
+        with raw.cursor() as cursor:
+            stored = _first_or_last_stored(cursor, dialect, new)
+        if not stored:
+            try:
+                with session.begin_nested(), raw.cursor() as cursor:
+                    _copy_new_postgresql(cursor, dialect, new, defaults)
+                return list(range(len(new.rows))), []
+            except psycopg.errors.UniqueViolation:
+                pass  # a key stored after all: the staged statement below sorts them out
     cols = ", ".join(quote(c) for c in new.columns)
     # "=" lets the planner hash-join (the key columns are NOT NULL); IS NOT DISTINCT FROM would nest loops
     matches = " AND ".join(f"s.{quote(k)} {'IS NOT DISTINCT FROM' if table.c[k].nullable else '='} i.{quote(k)}"

@@ -266,6 +266,27 @@ def test_a_clean_file_and_its_cumulative_reimport_go_the_fast_way_only(engine, t
     assert (again.status, again.created, again.updated, again.unchanged) == ("COMPLETED", 1, 0, 40)
 
 
+def test_a_batch_whose_first_and_last_keys_are_new_but_others_stored_stores_what_the_per_record_path_does(
+        engine, tmp_path: Path) -> None:
+    """Records stored already in the middle of a batch whose first and last keys are new (on PostgreSQL the
+    batch is COPied straight into the tables, meets a stored key and is written by the staged statement
+    instead): the same rows, audit trails and counts as the per-record path, nothing written twice."""
+    day1 = [OUTBOUND_HEADER, *_outbound_rows(range(10, 13))]
+    day2 = [OUTBOUND_HEADER, *_outbound_rows(range(1, 21))]
+    day2[day2.index(_outbound_rows(range(11, 12))[0])] = _outbound_rows(range(11, 12))[0].replace(",SHIPPED,", ",DELIVERED,")
+    (tmp_path / "day1.csv").write_text("\n".join(day1) + "\n", encoding="utf-8")
+    (tmp_path / "day2.csv").write_text("\n".join(day2) + "\n", encoding="utf-8")
+    results = []
+    for bulk in (True, False):
+        _clear(engine)
+        import_file(engine, "outbound", tmp_path / "day1.csv", owner_id="LUMINA", bulk=bulk)
+        summary = import_file(engine, "outbound", tmp_path / "day2.csv", owner_id="LUMINA", bulk=bulk)
+        results.append(((summary.status, summary.created, summary.updated, summary.unchanged), _snapshot(engine)))
+    assert results[0][0] == ("COMPLETED", 17, 1, 2)
+    assert results[0] == results[1]
+    assert len(results[0][1]["warehouse_shipments"]) == 20
+
+
 @pytest.mark.parametrize("chunk_rows", [2, 10_000])
 def test_a_plain_csv_read_by_pyarrow_stores_what_the_csv_module_reading_stores(engine, tmp_path: Path,
                                                                               chunk_rows: int) -> None:
