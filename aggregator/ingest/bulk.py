@@ -4,10 +4,12 @@ A batch is ``NewRows``: header tuples, their child rows and their ``create`` aud
 ``Aggregate``s, or column-wise by the columnar import). On SQLite one SELECT finds which keys of the
 batch already exist and the new headers and their children go in through sqlite3's prepared
 ``executemany`` of typed tuples, their audit entries by one ``INSERT … SELECT`` whose JSON SQLite
-builds from the rows just stored (``json_object``); on PostgreSQL everything is COPied into temporary
-staging tables (the COPY text built column-wise, ``store/copy_text``) and one set-based statement
+builds from the rows just stored (``json_object``); on PostgreSQL (the COPY text built column-wise,
+``store/copy_text``) a batch whose creation is recorded per batch and whose first and last keys are new
+is COPied straight into its tables, else into temporary staging tables and one set-based statement
 inserts the headers (ON CONFLICT DO NOTHING), the children and audit entries of those it created, and
-names those already stored with the same content hash; all inside one SAVEPOINT. The audit JSON the
+names those already stored with the same content hash; all inside one SAVEPOINT, the transaction
+committing without waiting for its WAL flush (``ASYNC_COMMIT``). The audit JSON the
 databases build holds the same values as ``audit_entries`` (the columns whose types they write alike;
 otherwise ``audit_entries`` builds it), which the audit route answers
 (``tests/ingest/test_import_audit_trail.py``). Existing
@@ -40,6 +42,15 @@ from aggregator.store.prepared_insert import converted_rows, executemany_sqlite,
 from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome
 
 KEY_LOOKUP_BATCH = 500
+#: A PostgreSQL transaction that writes an import batch commits without waiting for its WAL to reach
+#: disk (this transaction only; the server's setting is untouched). A crash of the server or machine
+#: can then lose the last such commits (never part of one, never out of order: WAL is written in
+#: order), not the import's outcome: ``runner.import_file`` marks the file RUNNING and, at the end,
+#: COMPLETED in transactions of their own that wait as usual, and a waiting commit flushes all WAL
+#: before it. So a file reported COMPLETED is on disk whole; one cut short by a crash is left RUNNING
+#: and importing it again (idempotent: natural keys, content hashes) writes what was lost. Saves the
+#: WAL flush each chunk's commit waited for.
+ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
 StoreError = (SQLAlchemyError, psycopg.Error, sqlite3.Error, ValueError, TypeError)
 
 
@@ -204,42 +215,51 @@ def _audit_sql(dialect: str, table: Any, columns: list[str], key: tuple[str, ...
     return entity, changes
 
 
-def _copy(cursor: Any, statement: str, columns: list) -> None:
-    """COPY the rows whose values are ``columns``: the whole batch's text at once (``copy_text``), or
-    row by row through psycopg when a column holds a type it does not write."""
+def _copy(cursor: Any, statement: str, columns: list, meanwhile: Callable[[], Any] | None = None,
+          text: str | None = None) -> Any:
+    """COPY the rows whose values are ``columns``: the whole batch's text at once (``text``, else
+    ``copy_text``), or row by row through psycopg when a column holds a type it does not write.
+    ``meanwhile`` (its result returned) runs once the rows are sent, while the server stores them."""
     if not columns[0]:
-        return
-    text = copy_text(columns)
+        return None if meanwhile is None else meanwhile()
+    text = copy_text(columns) if text is None else text
     with cursor.copy(statement) as copy:
         if text is None:
             for row in zip(*columns):
                 copy.write_row(row)
         else:
             copy.write(text)
+        return None if meanwhile is None else meanwhile()
 
 
 def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict[str, Any]) -> None:
     """COPY ``new`` straight into its tables: the headers' ids drawn from the id sequence first, in order
-    (as ``INSERT … ORDER BY`` draws them), so the children's rows carry them. No staging table, join or
-    speculative insert: about a third less server work than the staged statement. A key already stored
-    fails the COPY (unique violation)."""
+    (as ``INSERT … ORDER BY`` draws them), so the children's rows carry them; their COPY text is built
+    while the server stores the headers. No staging table, join or speculative insert: about a third
+    less server work than the staged statement. A key already stored fails the COPY (unique violation)."""
     quote = dialect.identifier_preparer.quote
     table, count = new.table, len(new.rows)
     cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s) ORDER BY 1",
                    (quote(table.name), count))
     ids = [pk for pk, in cursor.fetchall()]
+
+    def children() -> list[tuple[str, list, str | None]]:  # (built while the server stores the headers)
+        found = []
+        for child, parent_col, child_cols, per_header in new.children:
+            flat = [row for rows in per_header for row in rows]
+            if child_cols and flat:
+                child_defaults = python_defaults(child, {parent_col, *child_cols})
+                listed = ", ".join(quote(c) for c in (parent_col, *child_cols, *child_defaults))
+                parents = [pk for pk, rows in zip(ids, per_header, strict=True) for _ in rows]
+                columns = [parents, *zip(*flat), *([value] * len(flat) for value in child_defaults.values())]
+                found.append((f"COPY {quote(child.name)} ({listed}) FROM STDIN", columns, copy_text(columns)))
+        return found
+
     listed = ", ".join(quote(c) for c in (*new.columns, *defaults))
-    _copy(cursor, f"COPY {quote(table.name)} (id, {listed}) FROM STDIN",
-          [ids, *zip(*new.rows), *([value] * count for value in defaults.values())])
-    for child, parent_col, child_cols, per_header in new.children:
-        flat = [row for rows in per_header for row in rows]
-        if not child_cols or not flat:
-            continue
-        child_defaults = python_defaults(child, {parent_col, *child_cols})
-        listed = ", ".join(quote(c) for c in (parent_col, *child_cols, *child_defaults))
-        parents = [pk for pk, rows in zip(ids, per_header, strict=True) for _ in rows]
-        _copy(cursor, f"COPY {quote(child.name)} ({listed}) FROM STDIN",
-              [parents, *zip(*flat), *([value] * len(flat) for value in child_defaults.values())])
+    for statement, columns, text in _copy(cursor, f"COPY {quote(table.name)} (id, {listed}) FROM STDIN",
+                                          [ids, *zip(*new.rows), *([value] * count for value in defaults.values())],
+                                          children):
+        _copy(cursor, statement, columns, text=text)
 
 
 def _first_or_last_stored(cursor: Any, dialect: Any, new: NewRows) -> bool:
@@ -269,6 +289,8 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
     stage = quote(f"_import_stage_{table.name}")
     stages = [quote(f"_import_stage_{child.name}") for child, _, _, _ in new.children]
     defaults = python_defaults(table, new.columns)
+    with raw.cursor() as cursor:
+        cursor.execute(ASYNC_COMMIT)
     batch = _open_batch(session, new, actor)
     if batch is not None:
         defaults[audit_batch.COLUMN] = batch

@@ -135,6 +135,26 @@ def test_a_batch_that_fails_falls_back_to_one_record_at_a_time(engine, samples, 
             AuditEntry.action == "create", AuditEntry.entity == "warehouse_shipments")).scalar_one() == 7
 
 
+def test_only_the_transactions_writing_batches_commit_without_waiting_for_the_wal_flush(pg_engine, samples,
+                                                                                        monkeypatch):
+    """``bulk.ASYNC_COMMIT`` holds for the chunk's transaction only: the import's RUNNING and final status
+    commits wait for the WAL flush as the server says (so a COMPLETED file is on disk whole)."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    seen = []
+    commit = Session.commit
+
+    def noting(session):
+        seen.append(session.execute(text("SHOW synchronous_commit")).scalar_one())
+        commit(session)
+
+    monkeypatch.setattr(Session, "commit", noting)
+    summary = import_file(pg_engine, "outbound", samples / "warehouse_outbound.csv", owner_id="L", chunk_rows=4)
+    assert (summary.status, summary.created) == ("COMPLETED", 7)
+    assert seen[0] == seen[-1] == "on" and "off" in seen[1:-1]
+
+
 def test_a_value_the_database_refuses_rejects_only_its_record(pg_engine, samples, tmp_path):
     header, rows = read_rows(samples / "warehouse_outbound.csv")
     rows[0][header.index("weight_g")] = "9" * 12  # more than PostgreSQL's integer column holds
