@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from operator import itemgetter
+from itertools import compress
+from operator import itemgetter, ne, sub
 from typing import Any
 
 from aggregator.ingest import bulk
@@ -155,7 +156,10 @@ class ColumnarReader:
             return
         rows.values = self.kind.mapper.read_columns(rows.columns, count, run.base_options, rows.plain)
         rows.texts = list(map(ROW_SEPARATOR.join, zip(*(rows.columns[c] for c in run.hash_columns))))
-        starts = [0, *(i for i, (a, b) in enumerate(zip(keys, keys[1:]), 1) if a != b or b is None), count]
+        if None in keys:
+            starts = [0, *(i for i, (a, b) in enumerate(zip(keys, keys[1:]), 1) if a != b or b is None), count]
+        else:  # (a row whose key differs from the one before starts a record)
+            starts = [0, *compress(range(1, count), map(ne, keys, keys[1:])), count]
         if self.check_groups is not None:  # what the kind's mapper checks over a record's rows
             self.check_groups(rows.values, starts)
         # a row with a text longer than the column it goes in: the per-record path rejects its record (a
@@ -167,7 +171,14 @@ class ColumnarReader:
             rows.values.ok[i] = False
         ok, texts, seen = rows.values.ok, rows.texts, run.seen
         spans: list[tuple[int, int]] | None = None  # this chunk's fast records, while no merge wrote them
-        for start, end in zip(starts, starts[1:]):
+        pairs = list(zip(starts, starts[1:]))
+        if self._all_fast(rows, starts, continued):  # every record but the last the fast way, at once
+            if not self.fast or self.fast[-1][0] is not rows:
+                self.fast.append((rows, []))
+            spans = self.fast[-1][1]
+            spans.extend(pairs[:-1])
+            pairs = pairs[-1:]
+        for start, end in pairs:
             key = keys[start]
             first_continued = continued and start == 0
             if (key is not None and end < count and end - start <= limit and not first_continued
@@ -200,6 +211,25 @@ class ColumnarReader:
                 for part, at in enumerate(range(start, end, limit)):
                     self.part(rows, at, min(at + limit, end), key, first_continued or part > 0)
 
+    def _all_fast(self, rows: _Rows, starts: list[int], continued: bool) -> bool:
+        """Whether every record of ``rows`` but the last (``starts``: where each begins) goes the fast way in
+        ``records``' loop, which then need not look at them one by one: clean rows, no text twice, each key
+        new in the file and met once, none longer than a chunk, the first not continuing a record. The keys
+        are then noted as met."""
+        if continued or len(starts) < 3:
+            return False
+        last = starts[-2]
+        keys, ok = rows.keys, rows.values.ok
+        if (None in keys[:last] or not all(ok[:last]) or max(map(sub, starts[1:-1], starts)) > self.run.chunk_rows
+                or len(set(rows.texts[:last])) < last):
+            return False
+        digests = list(map(_key_hash, map(keys.__getitem__, starts[:-2])))
+        seen = self.run.seen
+        if len(set(digests)) < len(digests) or not seen.isdisjoint(digests):
+            return False
+        seen.update(digests)
+        return True
+
     def part(self, rows: _Rows, start: int, end: int, key: tuple, continued: bool) -> None:
         """One record's rows: the fast way when they are clean and the key is new, else the per-row path."""
         run = self.run
@@ -229,7 +259,11 @@ class ColumnarReader:
                 heads, parts = kind.mapper.build(rows.values, rows.owners, fast, self.header_fields, self.line_fields)
                 owners = rows.owners
                 prefixes = {owner: run.hash_prefix(owner, 0) for owner in set(owners)}
-                hashes = zip(span_hashes(rows.texts, fast, [prefixes[owners[s]] for s, _ in fast]))
+                if len(prefixes) == 1:
+                    each = [*prefixes.values()] * len(fast)
+                else:
+                    each = [prefixes[owners[s]] for s, _ in fast]
+                hashes = zip(span_hashes(rows.texts, fast, each))
                 headers.extend(map(tuple.__add__, heads, hashes))
                 lines.extend(parts)
                 spans.extend((rows, s, e) for s, e in fast)
@@ -248,15 +282,16 @@ class ColumnarReader:
             candidates = [i for i in range(len(spans)) if i not in colliding] if colliding else list(range(len(spans)))
         else:
             stored = stored_hashes(session, kind.model, kind.key, keys)
-            candidates = []
-            for i, key in enumerate(keys):
-                if i in colliding:
-                    continue
-                found = stored.get(key)
-                if found is None:
-                    candidates.append(i)
-                elif found == headers[i][-1]:
-                    unchanged.add(i)  # (stored with other content: the per-record path, below)
+            candidates = [] if stored or colliding else list(range(len(spans)))  # (none stored: all new)
+            if stored or colliding:
+                for i, key in enumerate(keys):
+                    if i in colliding:
+                        continue
+                    found = stored.get(key)
+                    if found is None:
+                        candidates.append(i)
+                    elif found == headers[i][-1]:
+                        unchanged.add(i)  # (stored with other content: the per-record path, below)
         created: set[int] = set()
         if candidates:
             new = [headers[i] for i in candidates] if len(candidates) < len(headers) else headers
@@ -274,11 +309,14 @@ class ColumnarReader:
         owners = summary.owners
         summary.created += len(created)
         summary.unchanged += len(unchanged)
-        for i, (rows, start, end) in enumerate(spans):
-            if i in created or i in unchanged:
-                owners[rows.owners[start]] += 1
-            else:
-                self._per_record(rows, start, end, headers[i][-1])
+        if len(created) + len(unchanged) == len(spans):  # (every one written)
+            owners.update(rows.owners[start] for rows, start, _ in spans)
+        else:
+            for i, (rows, start, end) in enumerate(spans):
+                if i in created or i in unchanged:
+                    owners[rows.owners[start]] += 1
+                else:
+                    self._per_record(rows, start, end, headers[i][-1])
         if colliding:
             run.batch.sort(key=lambda item: item[1][0])  # (each one's first accepted line)
 

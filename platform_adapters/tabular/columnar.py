@@ -289,26 +289,25 @@ def record_keys(columns: dict[str, Sequence[str]], owners: list[str], names: Seq
     ``record_key`` of the kinds keyed by their owner and cleaned texts; ``plain`` as for ``clean_column``)."""
     empty = [""] * len(owners)
     cleaned = [clean_column(columns.get(name) or empty, name in plain) for name in names]
+    if all(map(all, cleaned)):  # (the usual chunk: every row has its key)
+        return list(zip(owners, *cleaned))
     return [(owner, *texts) if all(texts) else None for owner, *texts in zip(owners, *cleaned)]
 
 
 def group_heads(columns: Sequence[Sequence[Any]], groups: Sequence[tuple[int, int]]) -> list[tuple]:
     """For each group ``(start, end)`` of rows, each column's first value that is not None in it (a
     record's header field is its first value in the record's rows: ``rows.header_value``)."""
-    heads = list(zip(*columns))
-    # only a column holding both values and gaps can have a group's value on a later row than its first
-    mixed = [j for j, column in enumerate(columns) if None in column and column.count(None) < len(column)]
-    out: list[tuple] = []
-    for start, end in groups:
-        if end - start == 1 or not mixed:
-            out.append(heads[start])
-            continue
-        head = list(heads[start])
-        for j in mixed:
-            if head[j] is None:
-                head[j] = next((v for v in columns[j][start + 1:end] if v is not None), None)
-        out.append(tuple(head))
-    return out
+    starts = [start for start, _ in groups]
+    picked = []
+    for column in columns:
+        values = list(map(column.__getitem__, starts))  # (each group's first row: the value, usually)
+        # only a column holding both values and gaps can have a group's value on a later row than its first
+        if None in values and column.count(None) < len(column):
+            for n, (start, end) in enumerate(groups):
+                if values[n] is None and end - start > 1:
+                    values[n] = next((v for v in column[start + 1:end] if v is not None), None)
+        picked.append(values)
+    return list(zip(*picked))
 
 
 def parsed_column(column: Sequence[str], parse: Callable[[str], Any]) -> tuple[list[Any], set[int]]:
@@ -354,10 +353,16 @@ def row_text(row: Sequence[str]) -> str:
 
 def span_hashes(texts: Sequence[str], spans: Iterable[tuple[int, int]], prefixes: Iterable[str]) -> list[str]:
     """``raw_hash_of_texts(prefix, texts[start:end])`` of each span ``(start, end)`` of rows, with its
-    ``prefix`` from ``prefixes`` (one per span)."""
-    sha256 = hashlib.sha256
-    return [sha256((prefix + "\x1d" + (texts[start] if end - start == 1 else "\x1e".join(texts[start:end])))
-                   .encode("utf-8", "surrogatepass")).hexdigest() for (start, end), prefix in zip(spans, prefixes)]
+    ``prefix`` from ``prefixes`` (one per span): each distinct prefix hashed once, its state copied per span."""
+    prefixes = list(prefixes)
+    started = {prefix: hashlib.sha256((prefix + "\x1d").encode("utf-8", "surrogatepass")) for prefix in set(prefixes)}
+    out = []
+    for (start, end), prefix in zip(spans, prefixes):
+        digest = started[prefix].copy()
+        digest.update((texts[start] if end - start == 1 else "\x1e".join(texts[start:end]))
+                      .encode("utf-8", "surrogatepass"))
+        out.append(digest.hexdigest())
+    return out
 
 
 def raw_hash_of_texts(prefix: str, texts: Iterable[str]) -> str:

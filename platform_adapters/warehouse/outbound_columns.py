@@ -11,6 +11,7 @@ test_columnar_properties.py`` holds the two equal on arbitrary rows).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from itertools import accumulate
 
 from platform_adapters.canonical.common import Platform
 from platform_adapters.tabular import columnar
@@ -71,18 +72,21 @@ def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, in
     one's line values, a tuple per row numbered from 1, in the order of ``line`` (``WarehouseShipmentLine``
     field names)."""
     fields = values.fields
-    heads = columnar.group_heads([owners if name == "owner_id" else fields[name] for name in header], groups)
-    weight_at = header.index("weight_g")
     weights = fields["weight_g"]
+    if any(end - start > 1 for start, end in groups):  # a record's weight is the sum over its rows
+        weights = list(weights)
+        if None not in weights:
+            sums = [0, *accumulate(weights)]
+            for start, end in groups:
+                weights[start] = sums[end] - sums[start]
+        else:
+            for start, end in groups:
+                present = [w for w in weights[start:end] if w is not None]
+                weights[start] = sum(present) if present else None
+    heads = columnar.group_heads([owners if name == "owner_id" else weights if name == "weight_g" else fields[name]
+                                  for name in header], groups)
     numbers = [0] * len(owners)
     for start, end in groups:
         numbers[start:end] = range(1, end - start + 1)
     lines = list(zip(*(numbers if name == "line_no" else fields[LINE_SOURCES[name]] for name in line)))
-    lines_out: list[list[tuple]] = []
-    for number, (start, end) in enumerate(groups):
-        lines_out.append(lines[start:end])
-        if end - start > 1:  # the record's weight is the sum over its rows
-            present = [w for w in weights[start:end] if w is not None]
-            head = heads[number]
-            heads[number] = (*head[:weight_at], sum(present) if present else None, *head[weight_at + 1:])
-    return heads, lines_out
+    return heads, [lines[start:end] for start, end in groups]
