@@ -251,23 +251,20 @@ class ColumnarReader:
         stored with other content, or refused by the database → the per-record path."""
         run, kind = self.run, self.kind
         gathered, self.fast = self.fast, []
-        spans: list[tuple[_Rows, int, int]] = []
+        groups = [(rows, fast) for rows, fast in gathered if fast]
         headers: list[tuple] = []
         lines: list[list[tuple]] = []
-        for rows, fast in gathered:
-            if fast:
-                heads, parts = kind.mapper.build(rows.values, rows.owners, fast, self.header_fields, self.line_fields)
-                owners = rows.owners
-                prefixes = {owner: run.hash_prefix(owner, 0) for owner in set(owners)}
-                if len(prefixes) == 1:
-                    each = [*prefixes.values()] * len(fast)
-                else:
-                    each = [prefixes[owners[s]] for s, _ in fast]
-                hashes = zip(span_hashes(rows.texts, fast, each))
-                headers.extend(map(tuple.__add__, heads, hashes))
-                lines.extend(parts)
-                spans.extend((rows, s, e) for s, e in fast)
-        if not spans:
+        for rows, fast in groups:
+            heads, parts = kind.mapper.build(rows.values, rows.owners, fast, self.header_fields, self.line_fields)
+            owners = rows.owners
+            prefixes = {owner: run.hash_prefix(owner, 0) for owner in set(owners)}
+            if len(prefixes) == 1:
+                each = [*prefixes.values()] * len(fast)
+            else:
+                each = [prefixes[owners[s]] for s, _ in fast]
+            headers.extend(map(tuple.__add__, heads, zip(span_hashes(rows.texts, fast, each))))
+            lines.extend(parts)
+        if not headers:
             return
         key_at = self.key_at
         pick = itemgetter(*key_at)
@@ -279,10 +276,10 @@ class ColumnarReader:
         colliding = self._colliding(keys)
         if session.get_bind().dialect.name == "postgresql":
             # ON CONFLICT sorts out the stored ones
-            candidates = [i for i in range(len(spans)) if i not in colliding] if colliding else list(range(len(spans)))
+            candidates = [i for i in range(len(headers)) if i not in colliding] if colliding else list(range(len(headers)))
         else:
             stored = stored_hashes(session, kind.model, kind.key, keys)
-            candidates = [] if stored or colliding else list(range(len(spans)))  # (none stored: all new)
+            candidates = [] if stored or colliding else list(range(len(headers)))  # (none stored: all new)
             if stored or colliding:
                 for i, key in enumerate(keys):
                     if i in colliding:
@@ -309,9 +306,11 @@ class ColumnarReader:
         owners = summary.owners
         summary.created += len(created)
         summary.unchanged += len(unchanged)
-        if len(created) + len(unchanged) == len(spans):  # (every one written)
-            owners.update(rows.owners[start] for rows, start, _ in spans)
+        if len(created) + len(unchanged) == len(headers):  # (every one written)
+            for rows, fast in groups:
+                owners.update(map(rows.owners.__getitem__, map(itemgetter(0), fast)))
         else:
+            spans = [(rows, start, end) for rows, fast in groups for start, end in fast]
             for i, (rows, start, end) in enumerate(spans):
                 if i in created or i in unchanged:
                     owners[rows.owners[start]] += 1

@@ -94,7 +94,8 @@ def converted_rows(dialect: Any, table: Any, columns: Sequence[str], rows: Seque
         if isinstance(table.c[columns[i]].type, UTCDateTime):  # equal instants convert alike
             done: dict = {}
             if fixed_zones(cells[i]) is not None:
-                cells[i] = [done[v] if v in done else done.setdefault(v, process(v)) for v in cells[i]]
+                done = {v: process(v) for v in set(cells[i])}
+                cells[i] = list(map(done.__getitem__, cells[i]))
             else:  # a zone with daylight saving: an ambiguous wall time's two instants are equal values
                 keyed = [(v, None if v is None else v.utcoffset()) for v in cells[i]]
                 cells[i] = [done[k] if k in done else done.setdefault(k, process(k[0])) for k in keyed]

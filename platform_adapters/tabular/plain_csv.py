@@ -19,6 +19,7 @@ from typing import Any
 from platform_adapters.tabular.columnar import ColumnFacts, FileColumns
 
 _BLOCK = 1 << 20
+_SHARED = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +118,7 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
             known = block_facts(batch.columns)  # (true of each piece of the block)
             while at < batch.num_rows:
                 piece = batch.slice(at, chunk_rows - len(lines))
-                got = [column.to_pylist() for column in piece.columns]
+                got = [_cells(column) for column in piece.columns]
                 facts = [_joined(a, b) for a, b in zip(facts, known)]
                 count = piece.num_rows
                 at += count
@@ -138,6 +139,19 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
                     facts = [ColumnFacts(True, 0)] * data.width
         if lines:
             yield lines, FileColumns(columns, facts)
+
+
+def _cells(array: Any) -> list[str]:
+    """``array.to_pylist()`` (an Arrow string array); a column of few distinct texts (at most one in
+    ``_SHARED`` of its cells) made of one Python str per distinct text, shared by its cells (Arrow's
+    dictionary encoding): fewer objects made, and each text's hash computed once where it is looked up."""
+    import numpy as np
+
+    encoded = array.dictionary_encode()
+    texts = encoded.dictionary.to_pylist()
+    if len(texts) * _SHARED > len(array):
+        return array.to_pylist()
+    return np.array(texts, dtype=object)[encoded.indices.to_numpy()].tolist()
 
 
 def column_facts(array: Any) -> ColumnFacts:

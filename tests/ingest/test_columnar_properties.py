@@ -231,3 +231,73 @@ def test_arrow_facts_give_the_columns_and_flags_of_the_python_checks(rows, index
     assert columns_of(None, indexes, defaults, FileColumns(by_index, block), block) == (expected, expected_plain)
     short = short_columns(indexes, defaults, block, max_chars)
     assert all(len(text) <= max_chars for column in short for text in got[column])
+
+
+# -- the chunk-at-once shortcuts -----------------------------------------------------------------
+
+@st.composite
+def grouped(draw):
+    """Columns of values with gaps (None) and groups ``(start, end)`` of their rows, in order, some rows
+    in none."""
+    count = draw(st.integers(0, 12))
+    columns = draw(st.lists(st.lists(st.one_of(st.none(), st.integers(0, 3)), min_size=count, max_size=count),
+                            min_size=1, max_size=4))
+    cuts = sorted(draw(st.sets(st.integers(0, count), max_size=count + 1)) | {0, count})
+    groups = [(a, b) for a, b in zip(cuts, cuts[1:]) if draw(st.integers(0, 4))]
+    return columns, groups
+
+
+@SETTINGS
+@given(grouped())
+def test_group_heads_are_each_columns_first_value_in_the_group(case) -> None:
+    from platform_adapters.tabular.columnar import group_heads
+
+    columns, groups = case
+    assert group_heads(columns, groups) == [
+        tuple(next((v for v in column[start:end] if v is not None), None) for column in columns)
+        for start, end in groups]
+
+
+@SETTINGS
+@given(st.lists(st.text(max_size=6), max_size=12), st.data())
+def test_span_hashes_are_the_raw_hash_of_each_span(texts, data) -> None:
+    from platform_adapters.tabular.columnar import raw_hash_of_texts, span_hashes
+
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(texts)))) | {0, len(texts)})
+    spans = [(a, b) for a, b in zip(cuts, cuts[1:])]
+    prefixes = [data.draw(st.sampled_from(["p", "outbound/1.1\x1dq", "é"])) for _ in spans]
+    assert span_hashes(texts, spans, prefixes) == [raw_hash_of_texts(prefix, texts[a:b])
+                                                   for (a, b), prefix in zip(spans, prefixes)]
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(["OC-1", "OC-2", "OC-3"]), st.sampled_from(["", "180", "1,000", "x"]),
+                          st.sampled_from(["1", "2"])), min_size=1, max_size=9), st.data())
+def test_outbound_records_built_together_are_those_built_one_by_one(rows, data) -> None:
+    """``outbound_columns.build`` over many groups (weights summed at once) gives each group what it gives
+    for that group alone (which ``map_rows`` gives: the test above)."""
+    options = ReadOptions(filename="f.csv", owner_id="OWNER")
+    columns = {"wms_outbound_no": [r[0] for r in rows], "warehouse_code": ["WH1"] * len(rows),
+               "weight_g": [r[1] for r in rows], "qty": [r[2] for r in rows], "sku": ["SKU-1"] * len(rows)}
+    read = outbound_columns.read_columns(columns, len(rows), options)
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(rows)))) | {0, len(rows)})
+    groups = [(a, b) for a, b in zip(cuts, cuts[1:]) if data.draw(st.booleans())]
+    header, line = [f for _, f in SHIPMENT_HEADER], [f for _, f in SHIPMENT_LINE]
+    owners = ["OWNER"] * len(rows)
+    heads, lines = outbound_columns.build(read, owners, groups, header, line)
+    alone = [outbound_columns.build(read, owners, [group], header, line) for group in groups]
+    assert heads == [h for (h,), _ in alone] and lines == [ls for _, (ls,) in alone]
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.sampled_from(["", "a", "SHIPPED", "é"]), st.text(max_size=5)), max_size=40))
+def test_arrow_cells_are_the_arrays_texts(cells) -> None:
+    """``plain_csv._cells`` (a column of few texts made from one str per text) is ``to_pylist``."""
+    import pyarrow as pa
+
+    from platform_adapters.tabular.plain_csv import _cells
+
+    array = pa.array(cells, pa.string())
+    got = _cells(array)
+    assert got == cells and all(type(text) is str for text in got)
+    assert _cells(array.slice(len(cells) // 2)) == cells[len(cells) // 2:]
