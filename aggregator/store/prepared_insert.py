@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -89,8 +88,14 @@ def converted_rows(dialect: Any, table: Any, columns: Sequence[str], rows: Seque
     processors = converters(dialect, table, columns)
     if not processors or not rows:
         return list(rows)
-    cells = list(zip(*rows))  # column by column; an instant repeated in a batch is converted once
-    for i, process in processors:
+    return list(zip(*_converted_cells(dialect, table, columns, list(zip(*rows)), processors)))
+
+
+def _converted_cells(dialect: Any, table: Any, columns: Sequence[str], cells: list,
+                     processors: list[tuple[int, Callable[[Any], Any]]]) -> list:
+    """``cells`` (one sequence of values per column of ``columns``) with each of the ``processors``' columns
+    converted (``converted_rows``)."""
+    for i, process in processors:  # column by column; an instant repeated in a batch is converted once
         if isinstance(table.c[columns[i]].type, UTCDateTime):  # equal instants convert alike
             done: dict = {}
             if fixed_zones(cells[i]) is not None:
@@ -104,7 +109,7 @@ def converted_rows(dialect: Any, table: Any, columns: Sequence[str], rows: Seque
                         for v in cells[i]]
         else:
             cells[i] = list(map(process, cells[i]))
-    return list(zip(*cells))
+    return cells
 
 
 def _statement(dialect: Any, table: Any, columns: Sequence[str], placeholder: str, suffix: str = "") -> str:
@@ -113,9 +118,57 @@ def _statement(dialect: Any, table: Any, columns: Sequence[str], placeholder: st
             f"VALUES ({', '.join([placeholder] * len(columns))}){suffix}")
 
 
+#: the fewest rows whose constant columns ``sqlite_insert`` writes into the statement (a smaller batch keeps
+#: one statement text, which sqlite3 caches)
+LITERAL_ROWS = 64
+_INT64 = range(-2**63, 2**63)
+
+
+def _literal(value: Any) -> str | None:
+    """``value`` as an SQLite literal that stores what binding it stores (None: no such literal here): NULL,
+    a 64-bit int, or a text without NUL that encodes to UTF-8, quoted (a quote doubled)."""
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value) if value in _INT64 else None
+    if type(value) is str and "\x00" not in value and (value.isascii() or value.isprintable()):
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                  suffix: str = "") -> tuple[str, list, list]:
+    """The INSERT of ``rows`` (values in ``columns`` order) for sqlite3's ``executemany``: (statement,
+    parameter rows, the converted values column by column). A column holding one value of one type in every
+    row of a batch of at least ``LITERAL_ROWS`` (an owner, an empty field, a batch's time) is written into the
+    statement as a literal, which SQLite stores as it stores the bound value (the same column affinity
+    applied), so each row binds only the columns that vary."""
+    cells = list(zip(*rows)) if rows else [() for _ in columns]
+    processors = converters(dialect, table, columns)
+    if processors and rows:
+        cells = _converted_cells(dialect, table, columns, cells, processors)
+    literals: dict[int, str] = {}
+    if len(rows) >= LITERAL_ROWS:
+        for j, column in enumerate(cells):
+            first = column[0]
+            if column.count(first) == len(column) and len(set(map(type, column))) == 1:
+                literal = _literal(first)
+                if literal is not None:
+                    literals[j] = literal
+    if not literals:
+        return _statement(dialect, table, columns, "?", suffix), list(zip(*cells)) if processors else list(rows), cells
+    quote = dialect.identifier_preparer.quote
+    values = ", ".join(literals.get(j, "?") for j in range(len(columns)))
+    varying = [column for j, column in enumerate(cells) if j not in literals]
+    params = list(zip(*varying)) if varying else [()] * len(rows)
+    return (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES ({values}){suffix}",
+            params, cells)
+
+
 def executemany_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple]) -> None:
-    """One prepared INSERT of ``rows`` (values in ``columns`` order) on a sqlite3 cursor."""
-    cursor.executemany(_statement(dialect, table, columns, "?"), converted_rows(dialect, table, columns, rows))
+    """One prepared INSERT of ``rows`` (values in ``columns`` order) on a sqlite3 cursor (``sqlite_insert``)."""
+    statement, params, _ = sqlite_insert(dialect, table, columns, rows)
+    cursor.executemany(statement, params)
 
 
 def executemany_postgresql(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple]) -> None:
@@ -226,16 +279,16 @@ def insert_new_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str],
     if not rows:
         return []
     quote = dialect.identifier_preparer.quote
-    converted = converted_rows(dialect, table, columns, rows)
     before = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quote(table.name)}").fetchone()[0]
     conflict = f" ON CONFLICT ({', '.join(quote(c) for c in key)}) DO NOTHING"
-    cursor.executemany(_statement(dialect, table, columns, "?", conflict), converted)
-    if cursor.rowcount == len(converted):  # every row went in: their ids follow the highest, in order
+    statement, params, cells = sqlite_insert(dialect, table, columns, rows, conflict)
+    cursor.executemany(statement, params)
+    if cursor.rowcount == len(rows):  # every row went in: their ids follow the highest, in order
         last = cursor.execute(f"SELECT max(id) FROM {quote(table.name)}").fetchone()[0]
-        if last == before + len(converted):
+        if last == before + len(rows):
             return list(range(before + 1, last + 1))
     read = cursor.execute(f"SELECT id, {', '.join(quote(c) for c in key)} FROM {quote(table.name)} WHERE id > ?",
                           (before,))
-    pick = itemgetter(*(columns.index(c) for c in key))  # (one key column: the value itself, not a tuple)
     found = {row[1]: row[0] for row in read} if len(key) == 1 else {tuple(row[1:]): row[0] for row in read}
-    return list(map(found.get, map(pick, converted)))
+    keys = cells[columns.index(key[0])] if len(key) == 1 else zip(*(cells[columns.index(c)] for c in key))
+    return list(map(found.get, keys))

@@ -82,3 +82,58 @@ def test_a_batch_keeps_the_two_instants_of_an_ambiguous_local_time(name) -> None
     converted = converted_rows(dialect, OrderRow.__table__, ["total_amount", "ordered_at"], rows)
     assert converted == [(None, general(dialect, "ordered_at")(moment)) for _, moment in rows]
     assert converted[0] != converted[1]
+
+
+def _literal_table():
+    """A table whose columns have the SQLite affinities the models use (TEXT, NUMERIC for instants, INTEGER),
+    created in a fresh in-memory database: (table, engine)."""
+    import sqlalchemy as sa
+
+    from aggregator.store.types import UTCDateTime
+
+    table = sa.Table("literal_check", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("t", sa.String(64)), sa.Column("n", sa.Integer), sa.Column("at", UTCDateTime),
+                     sa.Column("x", sa.Text))
+    engine = create_engine_for("sqlite://")
+    table.metadata.create_all(engine)
+    return table, engine
+
+
+CELLS = st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["'", "a'b''", "12", "1.5", "-0", " 7 ", "é", "\x00x",
+                                                                   "\n", "\x85", "2026-01-01 00:00:00"]),
+                  st.integers(-2**64, 2**64), st.booleans(), st.floats(allow_nan=False), st.binary(max_size=3))
+
+
+@given(value=st.tuples(CELLS, CELLS, st.one_of(st.none(), moments), CELLS), others=st.lists(
+    st.tuples(CELLS, CELLS, st.one_of(st.none(), moments), CELLS), max_size=2), copies=st.sampled_from([1, 63, 64, 70]))
+def test_constant_columns_written_as_literals_store_what_binding_stores(value, others, copies) -> None:
+    """``sqlite_insert`` writes a batch's constant columns into the statement: each row reads back with the
+    same values and storage classes as the plain prepared INSERT binding every value stores (or both
+    refuse the batch)."""
+    from aggregator.store.prepared_insert import _statement, converted_rows, sqlite_insert
+
+    table, engine = _literal_table()
+    dialect = engine.dialect
+    columns = ["t", "n", "at", "x"]
+    rows = [value] * copies + others
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.driver_connection.cursor()
+        outcomes = []
+        for how in ("bound", "literal"):
+            cursor.execute("DELETE FROM literal_check")
+            try:
+                if how == "bound":
+                    cursor.executemany(_statement(dialect, table, columns, "?"), converted_rows(dialect, table, columns, rows))
+                else:
+                    statement, params, _ = sqlite_insert(dialect, table, columns, rows)
+                    cursor.executemany(statement, params)
+            except Exception as exc:  # noqa: BLE001 (both ways must refuse alike)
+                outcomes.append(type(exc).__name__)
+                continue
+            outcomes.append(cursor.execute("SELECT typeof(t), t, typeof(n), n, typeof(at), at, typeof(x), x "
+                                           "FROM literal_check ORDER BY id").fetchall())
+        assert outcomes[0] == outcomes[1]
+    finally:
+        raw.close()
+        engine.dispose()
