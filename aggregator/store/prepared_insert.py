@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -137,16 +138,17 @@ def _literal(value: Any) -> str | None:
 
 
 def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-                  suffix: str = "") -> tuple[str, list, list]:
+                  suffix: str = "") -> tuple[str, list, list | None]:
     """The INSERT of ``rows`` (values in ``columns`` order) for sqlite3's ``executemany``: (statement,
-    parameter rows, the converted values column by column). A column holding one value of one type in every
-    row of a batch of at least ``LITERAL_ROWS`` (an owner, an empty field, a batch's time) is written into the
-    statement as a literal, which SQLite stores as it stores the bound value (the same column affinity
-    applied), so each row binds only the columns that vary."""
-    cells = list(zip(*rows)) if rows else [() for _ in columns]
+    parameter rows, the converted values column by column, None when no column converts). When the rows are
+    converted column by column anyway (a column's type converts values: an instant, a decimal), a column
+    holding one value of one type in every row of a batch of at least ``LITERAL_ROWS`` (an owner, an empty
+    field, a batch's time) is written into the statement as a literal, which SQLite stores as it stores the
+    bound value (the same column affinity applied), so each row binds only the columns that vary."""
     processors = converters(dialect, table, columns)
-    if processors and rows:
-        cells = _converted_cells(dialect, table, columns, cells, processors)
+    if not processors or not rows:  # (no column-wise pass to ride on: binding a constant costs less than one)
+        return _statement(dialect, table, columns, "?", suffix), list(rows), None
+    cells = _converted_cells(dialect, table, columns, list(zip(*rows)), processors)
     literals: dict[int, str] = {}
     if len(rows) >= LITERAL_ROWS:
         for j, column in enumerate(cells):
@@ -156,7 +158,7 @@ def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequen
                 if literal is not None:
                     literals[j] = literal
     if not literals:
-        return _statement(dialect, table, columns, "?", suffix), list(zip(*cells)) if processors else list(rows), cells
+        return _statement(dialect, table, columns, "?", suffix), list(zip(*cells)), cells
     quote = dialect.identifier_preparer.quote
     values = ", ".join(literals.get(j, "?") for j in range(len(columns)))
     varying = [column for j, column in enumerate(cells) if j not in literals]
@@ -290,5 +292,8 @@ def insert_new_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str],
     read = cursor.execute(f"SELECT id, {', '.join(quote(c) for c in key)} FROM {quote(table.name)} WHERE id > ?",
                           (before,))
     found = {row[1]: row[0] for row in read} if len(key) == 1 else {tuple(row[1:]): row[0] for row in read}
-    keys = cells[columns.index(key[0])] if len(key) == 1 else zip(*(cells[columns.index(c)] for c in key))
+    if cells is None:
+        keys = map(itemgetter(*(columns.index(c) for c in key)), rows)  # (one key column: the value itself)
+    else:
+        keys = cells[columns.index(key[0])] if len(key) == 1 else zip(*(cells[columns.index(c)] for c in key))
     return list(map(found.get, keys))
