@@ -5,8 +5,9 @@ A batch is ``NewRows``: header tuples, their child rows and their ``create`` aud
 batch already exist and the new headers and their children go in through sqlite3's prepared
 ``executemany`` of typed tuples, their audit entries by one ``INSERT … SELECT`` whose JSON SQLite
 builds from the rows just stored (``json_object``); on PostgreSQL (the COPY text built column-wise,
-``store/copy_text``) a batch whose creation is recorded per batch and whose first and last keys are new
-is COPied straight into its tables, else into temporary staging tables and one set-based statement
+``store/copy_text``) a batch whose creation is recorded per batch is COPied straight into its tables
+(those of its keys stored already looked up first, when its first or last key is), else into temporary
+staging tables and one set-based statement
 inserts the headers (ON CONFLICT DO NOTHING), the children and audit entries of those it created, and
 names those already stored with the same content hash; all inside one SAVEPOINT, the transaction
 committing without waiting for its WAL flush (``ASYNC_COMMIT``). The audit JSON the
@@ -275,10 +276,45 @@ def _first_or_last_stored(cursor: Any, dialect: Any, new: NewRows) -> bool:
     return cursor.fetchone()[0]
 
 
+#: between the key texts of a batch sent as one parameter per key column (a row holding it, a control
+#: character, never goes the fast way; a key holding it anyway sends its batch the staged way)
+_KEY_SEPARATOR = "\x1f"
+
+
+def _stored_positions(cursor: Any, dialect: Any, new: NewRows) -> dict[int, str] | None:
+    """The stored ``content_hash`` of each position of ``new`` whose key is stored, found in one query that
+    joins the batch's keys (one text per key column, split by the server) to the table by its unique
+    index; None when a key column is nullable or neither text nor a UTC instant, or a key text holds
+    ``_KEY_SEPARATOR`` (the staged statement sorts the batch out then). A key missed here is not wrong:
+    its COPY fails and the staged statement writes the batch."""
+    quote = dialect.identifier_preparer.quote
+    texts, arrays = [], []
+    for k in new.key:
+        column = new.table.c[k]
+        if column.nullable or not isinstance(column.type, (String, UTCDateTime)) or isinstance(column.type, Enum):
+            return None
+        values = list(map(itemgetter(new.columns.index(k)), new.rows))
+        if isinstance(column.type, UTCDateTime):  # (equal instants at other offsets: one instant, one text)
+            done = {value: value.isoformat() for value in set(values)}
+            values = list(map(done.__getitem__, values))
+        text = _KEY_SEPARATOR.join(values)
+        if text.count(_KEY_SEPARATOR) != len(values) - 1:
+            return None
+        texts.append(text)
+        arrays.append(f"string_to_array(%s, chr(31))::{'timestamptz' if isinstance(column.type, UTCDateTime) else 'text'}[]")
+    names = [f"k{j}" for j in range(len(arrays))]
+    on = " AND ".join(f"t.{quote(k)} = k.{name}" for k, name in zip(new.key, names, strict=True))
+    cursor.execute(f"SELECT k._pos - 1, t.content_hash FROM unnest({', '.join(arrays)}) WITH ORDINALITY "
+                   f"AS k({', '.join(names)}, _pos) JOIN {quote(new.table.name)} t ON {on}", texts)
+    return dict(cursor.fetchall())
+
+
 def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[list[int], list[int]]:
-    """A batch whose creation is recorded per batch (``store/audit_batch``) and whose first and last keys
-    are new: COPied straight into its tables (``_copy_new_postgresql``), all created. Otherwise (or when
-    that COPY meets a stored key) COPY the rows into temporary staging tables, then one statement: the
+    """A batch whose creation is recorded per batch (``store/audit_batch``): the positions whose keys are
+    stored looked up (``_stored_positions``, only when its first or last key is: a re-imported file) and
+    named unchanged when their hash is the stored one, the others COPied straight into its tables
+    (``_copy_new_postgresql``), all created. Otherwise (or when that COPY meets a key stored meanwhile)
+    COPY the rows into temporary staging tables, then one statement: the
     headers ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING``, their children and ``create`` audit
     entries inserted from what it returned, and which positions were created and which were already
     stored with the same ``content_hash``; the other positions (stored, changed) are left to the
@@ -296,14 +332,24 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
     if batch is not None:
         defaults[audit_batch.COLUMN] = batch
         with raw.cursor() as cursor:
-            stored = _first_or_last_stored(cursor, dialect, new)
-        if not stored:
+            stored = _stored_positions(cursor, dialect, new) if _first_or_last_stored(cursor, dialect, new) else {}
+        if stored is not None:
+            fresh = [i for i in range(len(new.rows)) if i not in stored]
+            part = new if not stored else NewRows(
+                table, new.key, new.columns, [new.rows[i] for i in fresh],
+                [(child, parent_col, child_cols, [per_header[i] for i in fresh])
+                 for child, parent_col, child_cols, per_header in new.children])
             try:
-                with session.begin_nested(), raw.cursor() as cursor:
-                    _copy_new_postgresql(cursor, dialect, new, defaults)
-                return list(range(len(new.rows))), []
+                if fresh:
+                    with session.begin_nested(), raw.cursor() as cursor:
+                        _copy_new_postgresql(cursor, dialect, part, defaults)
+                if stored:
+                    audit_batch.close_batch(session, batch, len(new.rows), len(fresh))
+                    hash_at = new.columns.index("content_hash")
+                    return fresh, sorted(i for i, found in stored.items() if found == new.rows[i][hash_at])
+                return fresh, []
             except psycopg.errors.UniqueViolation:
-                pass  # a key stored after all: the staged statement below sorts them out
+                pass  # a key stored meanwhile: the staged statement below sorts them out
     cols = ", ".join(quote(c) for c in new.columns)
     # "=" lets the planner hash-join (the key columns are NOT NULL); IS NOT DISTINCT FROM would nest loops
     matches = " AND ".join(f"s.{quote(k)} {'IS NOT DISTINCT FROM' if table.c[k].nullable else '='} i.{quote(k)}"
