@@ -30,6 +30,7 @@ import math
 from collections import namedtuple
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,9 @@ _ENDORSEMENT_KIND = {"ISSUE": "BL_ISSUED", "ENDORSE": "ENDORSED", "ENDORSE_TO_OR
 def _t(value) -> datetime | None:
     if type(value) is datetime:  # ``_records`` gives a timestamp column's values as datetimes already
         return value
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+    if value is None or value is pd.NaT:
+        return None
+    if value is pd.NA or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return None
     return pd.Timestamp(value).to_pydatetime()
 
@@ -281,53 +284,74 @@ def _infer_title(subject: _Subject, at: datetime, owner: str, incoterm: str, doc
     subject.emit("TITLE_PASSED", at, basis, note, evidence, "INFERRED", title_holder=owner, risk_bearer=owner)
 
 
-def _allocation_events(row, book: PolicyBook) -> list[TitleEvent]:
-    owner = row.owner_id
-    policy = book.lookup(owner, _s(row.platform), _s(row.country))
-    consumer = "CONSUMER"  # the buyer of the order named in the evidence
-    order = f"order {_s(row.platform) or ''}|{_s(row.shop_id) or ''}|{_s(row.order_id) or ''}"
-    wh = _s(row.warehouse_code)
-    subject = _Subject(owner, "ALLOCATION", f"{row.left_key}>{row.right_key}", row.right_key, int(row.qty),
-                       title_holder=owner, risk_bearer=owner, document_holder=None, custodian=wh,
-                       location_state="ALLOCATED")
-    outbound = f"{order} outbound {_s(row.wms_outbound_no)}"
-    created, shipped = _t(row.created_at), _t(row.shipped_at)
-    delivered, returned = _t(row.delivered_at), _t(row.returned_at)
-    if created or shipped:
-        subject.emit("ALLOCATED", created or shipped, "CONTRACT", "stock reserved for a marketplace order "
-                     "(still the seller's)", outbound, "DERIVED", title_state=ev.ALLOCATED)
-    if shipped:
-        to_consumer = policy.consumer_title_on == "DISPATCH"
-        subject.emit("DISPATCHED", shipped, "PLATFORM_TC" if to_consumer else "POLICY_DEFAULT",
-                     "handed to the last-mile carrier" + ("; title passes on dispatch (policy)" if to_consumer
-                                                          else "; title stays with the seller until delivery"),
-                     f"{outbound} tracking {_s(row.tracking_number) or '-'}", "DERIVED",
-                     title_state=ev.CONSUMER_OWNED if to_consumer else ev.IN_LAST_MILE,
-                     custodian=f"CARRIER {_s(row.carrier_code) or ''}".strip(), location_state="IN_LAST_MILE",
-                     **({"title_holder": consumer} if to_consumer else {}),
-                     **({"risk_bearer": consumer} if policy.consumer_risk_on == "DISPATCH" else {}))
-    if delivered:
-        subject.emit("DELIVERED", delivered, "POLICY_DEFAULT", "delivered: title and risk pass to the consumer "
-                     "(policy default: on delivery)", f"{outbound} delivered", "DERIVED",
-                     title_state=ev.CONSUMER_OWNED, title_holder=consumer, risk_bearer=consumer, custodian=consumer,
-                     location_state="DELIVERED")
-    if returned:
-        note = ("returned after delivery: title back to the seller" if delivered else
-                "failed delivery returned: title never left the seller")
-        subject.emit("RETURN_RECEIVED", returned, "CONTRACT", note + "; re-inspect before restock",
-                     f"{outbound} returned", "DERIVED", title_state=ev.OWNED_IN_WAREHOUSE, title_holder=owner,
-                     risk_bearer=owner, custodian=wh, location_state="RETURNED_PENDING_QC")
-    off, off_at = int(getattr(row, "written_off", 0) or 0), _t(getattr(row, "written_off_at", None))
-    if off > 0 and off_at is not None:
-        written = _Subject(owner, "WRITE_OFF", write_off_key(subject.key), subject.key, off, title_holder=owner,
-                           risk_bearer=owner, document_holder=None, custodian="NONE (disposed of)",
-                           location_state=ev.DISPOSED)
-        written.emit("WRITTEN_OFF", off_at, "PLATFORM_TC", f"{off} returned unit(s) disposed of by the marketplace's "
-                     "warehouse (return disposition SCRAP): the owner writes them off and title ends; effective at the "
-                     "return's update that reports it", f"{order} return disposition SCRAP", "DERIVED",
-                     title_state=ev.WRITTEN_OFF)
-        return subject.out + written.out
-    return subject.out
+_ALLOCATED_NOTE = "stock reserved for a marketplace order (still the seller's)"
+_DELIVERED_NOTE = "delivered: title and risk pass to the consumer (policy default: on delivery)"
+_RETURNED_NOTE = {True: "returned after delivery: title back to the seller; re-inspect before restock",
+                  False: "failed delivery returned: title never left the seller; re-inspect before restock"}
+_WRITTEN_OFF_NOTE = ("{} returned unit(s) disposed of by the marketplace's warehouse (return disposition SCRAP): the "
+                     "owner writes them off and title ends; effective at the return's update that reports it")
+
+
+def _allocations_events(frame: pd.DataFrame, book: PolicyBook) -> list[TitleEvent]:
+    """The events of every allocation (``allocation_inputs`` rows), row after row, each row's in the order
+    ``ALLOCATED``, ``DISPATCHED``, ``DELIVERED``, ``RETURN_RECEIVED``, then its write-off's ``WRITTEN_OFF``.
+
+    Built from the frame's columns, each converted once; every event states the whole state after it, and
+    an allocation's state is fixed by the event's kind and the consumer policy (nothing is carried from
+    event to event but the owner as title holder and risk bearer until delivery)::
+
+        ALLOCATED        owner / owner / custodian the warehouse / ALLOCATED
+        DISPATCHED       consumer title and risk per policy (``DISPATCH``), else the owner's; the carrier
+        DELIVERED        consumer / consumer / consumer / DELIVERED
+        RETURN_RECEIVED  owner / owner / the warehouse / RETURNED_PENDING_QC
+    """
+    if frame.empty:
+        return []
+    column = partial(_column, frame)
+    text = partial(_text_column, frame)
+    when = partial(_time_column, frame)
+    out: list[TitleEvent] = []
+    add = out.append
+    event = partial(tuple.__new__, TitleEvent)
+    lookup_policy = book.lookup
+    for (owner, left, right, qty, platform, shop, order_id, country, wh, outbound_no, tracking, carrier, created,
+         shipped, delivered, returned, off, off_at) in zip(
+            column("owner_id"), column("left_key"), column("right_key"), column("qty"), text("platform"),
+            text("shop_id"), text("order_id"), text("country"), text("warehouse_code"), text("wms_outbound_no"),
+            text("tracking_number"), text("carrier_code"), when("created_at"), when("shipped_at"),
+            when("delivered_at"), when("returned_at"), column("written_off", 0), when("written_off_at", None)):
+        policy = lookup_policy(owner, platform, country)
+        key = f"{left}>{right}"
+        qty = int(qty)
+        order = f"order {platform or ''}|{shop or ''}|{order_id or ''}"
+        outbound = f"{order} outbound {outbound_no}"
+        if created or shipped:
+            add(event((owner, "ALLOCATION", key, right, qty, "ALLOCATED", created or shipped, owner, owner, None, wh,
+                       ev.ALLOCATED, "ALLOCATED", "CONTRACT", _ALLOCATED_NOTE, outbound, "DERIVED")))
+        if shipped:
+            to_consumer = policy.consumer_title_on == "DISPATCH"
+            add(event((owner, "ALLOCATION", key, right, qty, "DISPATCHED", shipped,
+                       "CONSUMER" if to_consumer else owner,
+                       "CONSUMER" if policy.consumer_risk_on == "DISPATCH" else owner, None,
+                       f"CARRIER {carrier or ''}".strip(), ev.CONSUMER_OWNED if to_consumer else ev.IN_LAST_MILE,
+                       "IN_LAST_MILE", "PLATFORM_TC" if to_consumer else "POLICY_DEFAULT",
+                       "handed to the last-mile carrier" + ("; title passes on dispatch (policy)" if to_consumer
+                                                            else "; title stays with the seller until delivery"),
+                       f"{outbound} tracking {tracking or '-'}", "DERIVED")))
+        if delivered:
+            add(event((owner, "ALLOCATION", key, right, qty, "DELIVERED", delivered, "CONSUMER", "CONSUMER", None,
+                       "CONSUMER", ev.CONSUMER_OWNED, "DELIVERED", "POLICY_DEFAULT", _DELIVERED_NOTE,
+                       f"{outbound} delivered", "DERIVED")))
+        if returned:
+            add(event((owner, "ALLOCATION", key, right, qty, "RETURN_RECEIVED", returned, owner, owner, None, wh,
+                       ev.OWNED_IN_WAREHOUSE, "RETURNED_PENDING_QC", "CONTRACT", _RETURNED_NOTE[bool(delivered)],
+                       f"{outbound} returned", "DERIVED")))
+        off = int(off or 0)
+        if off > 0 and off_at is not None:
+            add(event((owner, "WRITE_OFF", write_off_key(key), key, off, "WRITTEN_OFF", off_at, owner, owner, None,
+                       "NONE (disposed of)", ev.WRITTEN_OFF, ev.DISPOSED, "PLATFORM_TC", _WRITTEN_OFF_NOTE.format(off),
+                       f"{order} return disposition SCRAP", "DERIVED")))
+    return out
 
 
 def write_off_key(allocation_key: str) -> str:
@@ -456,26 +480,42 @@ def subject_events(lots: pd.DataFrame, allocations: pd.DataFrame, book: PolicyBo
     out: list[TitleEvent] = []
     for row in _records(lots):
         out.extend(_lot_events(row, book, chains))
-    for row in _records(allocations):
-        out.extend(_allocation_events(row, book))
+    out.extend(_allocations_events(allocations, book))
     return out
 
 
 def _records(frame: pd.DataFrame) -> Iterator[tuple]:
     """The rows of ``frame`` as ``itertuples(index=False)`` gives them, each column converted in one step
-    (not value by value): a timestamp column's values as ``datetime`` (``NaT`` where missing; ``_t`` reads
-    both as a Timestamp), any other column's as the Python objects iterating it yields."""
+    (``_column``, not value by value)."""
     if frame.empty:
         return iter(())
-    columns = []
-    for name in frame.columns:
-        column = frame[name]
-        if isinstance(column.dtype, pd.DatetimeTZDtype) or column.dtype.kind == "M":
-            columns.append(column.dt.to_pydatetime().tolist())
-        else:
-            columns.append(column.to_numpy(dtype=object).tolist())
     row = namedtuple("Pandas", frame.columns, rename=True)
-    return map(row._make, zip(*columns))
+    return map(row._make, zip(*(_column(frame, name) for name in frame.columns)))
+
+
+_REQUIRED = object()
+
+
+def _column(frame: pd.DataFrame, name: str, default=_REQUIRED) -> list:
+    """The values of ``frame[name]`` in one step: a timestamp column's as ``datetime`` (``NaT`` where missing;
+    ``_t`` reads both as a Timestamp), any other column's as the Python objects iterating it yields
+    (``default``, when given, for every row of a frame without that column)."""
+    if name not in frame.columns and default is not _REQUIRED:
+        return [default] * len(frame)
+    column = frame[name]
+    if isinstance(column.dtype, pd.DatetimeTZDtype) or column.dtype.kind == "M":
+        return column.dt.to_pydatetime().tolist()
+    return column.to_numpy(dtype=object).tolist()
+
+
+def _text_column(frame: pd.DataFrame, name: str) -> list:
+    """``_s`` of every value of ``frame[name]`` (a ``str`` is its own)."""
+    return [v if type(v) is str else _s(v) for v in _column(frame, name)]
+
+
+def _time_column(frame: pd.DataFrame, name: str, default=_REQUIRED) -> list:
+    """``_t`` of every value of ``frame[name]`` (``default`` as ``_column`` takes it)."""
+    return [_t(v) for v in _column(frame, name, default)]
 
 
 def transit_events(transit_lots: pd.DataFrame | None) -> list[TitleEvent]:
@@ -487,10 +527,13 @@ def transit_events(transit_lots: pd.DataFrame | None) -> list[TitleEvent]:
 def ledger_rows(events: list[TitleEvent]) -> list[tuple]:
     """Ledger rows (``LEDGER_COLUMNS`` then ``seq``, the event's place among its subject's events)."""
     seen: dict[str, int] = {}
+    seen_get, id_of = seen.get, ev.event_id
     rows = []
+    add = rows.append
     for event in events:
-        seq = seen[event.subject_key] = seen.get(event.subject_key, 0) + 1
-        rows.append((*event.row(), seq))
+        key = event[2]  # subject_key
+        seq = seen[key] = seen_get(key, 0) + 1
+        add((id_of(event), *event, seq))
     return rows
 
 

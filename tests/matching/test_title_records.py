@@ -11,6 +11,7 @@ from matching.synthetic import generate
 from matching.title import derive
 from matching.title.derive import allocation_inputs, endorsement_chains, lot_inputs, subject_events
 from tests.matching import story
+from tests.matching.title_reference import allocation_events
 from tests.matching.title_story import endorsements, policy_book
 
 
@@ -43,7 +44,7 @@ def _reference(lots: pd.DataFrame, allocations: pd.DataFrame, book, chains) -> l
     for row in lots.itertuples(index=False):
         out.extend(derive._lot_events(row, book, chains))
     for row in allocations.itertuples(index=False):
-        out.extend(derive._allocation_events(row, book))
+        out.extend(allocation_events(row, book))
     return out
 
 
