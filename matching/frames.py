@@ -329,7 +329,16 @@ def lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
 
     Unlike ``Series.map`` this works when ``keys`` is empty or all-missing (float NaN) and ``table`` holds
     datetimes. ``table`` must have a unique index."""
+    return _taken(keys, table, table.index.get_indexer(pd.Index(keys.astype(object))))
+
+
+def lookup_columns(keys: pd.Series, table: pd.DataFrame, columns) -> dict[str, pd.Series]:
+    """``lookup(keys, table[c])`` of each of ``columns``, the keys found in ``table``'s index once."""
     positions = table.index.get_indexer(pd.Index(keys.astype(object)))
+    return {c: _taken(keys, table[c], positions) for c in columns}
+
+
+def _taken(keys: pd.Series, table: pd.Series, positions: np.ndarray) -> pd.Series:
     found = positions >= 0
     if len(table) == 0:
         dtype = "Int64" if pd.api.types.is_integer_dtype(table.dtype) else table.dtype

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from matching.engine import Prepared
-from matching.frames import lookup
+from matching.frames import lookup, lookup_columns
 from matching.open_quantities import _marketplace_returns  # one copy of the spreading of returned units
 from matching.title import events as ev
 from matching.title.events import LEDGER_COLUMNS, TitleEvent
@@ -117,16 +117,19 @@ def lot_inputs(p: Prepared, links: pd.DataFrame) -> pd.DataFrame:
     lots["customs"] = lookup(lookup(lots["receipt"], per_receipt("receipt_customs")), entry_of_line).fillna(
         lookup(lots["receipt"], per_receipt("receipt_customs_entry")))
     rec = p.receipts.set_index("key")
-    for column in ("warehouse_code", "arrived_at", "received_at", "asn_no", "line_received"):
-        lots[column] = lookup(lots["receipt"], rec[column])
+    for column, values in lookup_columns(lots["receipt"], rec, ("warehouse_code", "arrived_at", "received_at", "asn_no",
+                                                                 "line_received")).items():
+        lots[column] = values
     lots["received_at"] = lots["received_at"].where(lots["line_received"].fillna(False).astype(bool))
     docs = p.documents.drop_duplicates("doc_key").set_index("doc_key")
-    for column in ("doc_number", "master_doc_number", "doc_type", "mode", "is_to_order", "release_type", "shipper",
-                   "consignee", "incoterm", "shipped_on_board_at", "eta"):
-        lots[f"d_{column}"] = lookup(lots["document"], docs[column])
+    for column, values in lookup_columns(lots["document"], docs, (
+            "doc_number", "master_doc_number", "doc_type", "mode", "is_to_order", "release_type", "shipper",
+            "consignee", "incoterm", "shipped_on_board_at", "eta")).items():
+        lots[f"d_{column}"] = values
     customs = p.customs.drop_duplicates("entry_key").set_index("entry_key")
-    for column in ("declaration_no", "submitted_at", "released_at", "arrival_date", "country"):
-        lots[f"c_{column}"] = lookup(lots["customs"], customs[column])
+    for column, values in lookup_columns(lots["customs"], customs, ("declaration_no", "submitted_at", "released_at",
+                                                                     "arrival_date", "country")).items():
+        lots[f"c_{column}"] = values
     return lots.sort_values("left_key").reset_index(drop=True)
 
 
@@ -414,9 +417,10 @@ def allocation_inputs(p: Prepared, links: pd.DataFrame, countries: pd.Series | N
     country = shipment_countries(p, links) if countries is None else countries
     ship = p.shipments.set_index("key")
     frame = alloc.assign(country=alloc["left_key"].map(country))
-    for column in ("platform", "shop_id", "order_id", "warehouse_code", "wms_outbound_no", "tracking_number",
-                   "created_at", "shipped_at", "delivered_at", "returned_at"):
-        frame[column] = lookup(frame["left_key"], ship[column])
+    for column, values in lookup_columns(frame["left_key"], ship, (
+            "platform", "shop_id", "order_id", "warehouse_code", "wms_outbound_no", "tracking_number", "created_at",
+            "shipped_at", "delivered_at", "returned_at")).items():
+        frame[column] = values
     frame["carrier_code"] = frame["left_key"].map(ship["carrier_code"]) if "carrier_code" in ship else pd.NA
     frame["written_off"], frame["written_off_at"] = _write_offs(p, links, frame)
     return frame
