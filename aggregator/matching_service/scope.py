@@ -4,19 +4,23 @@ A partition is named from normalised codes (``matching.frames``): ``shop|OWNER|P
 ``wh|OWNER|WAREHOUSE``, ``doc|OWNER``. The store keeps the codes as written, so ``Scope.of`` reads the
 owner's distinct raw codes (index-only scans: orders and outbound by owner x platform x shop, receipts,
 outbound and stock snapshots by owner x warehouse), normalises them and keeps the raw values that name a
-wanted partition. ``load_scope`` then reads the rows with those raw codes (a superset of the partitions'
-rows: the caller keeps only the wanted partitions' members, ``matching.incremental.restrict``).
+wanted partition. ``ScopeLoader.state`` then reads the rows with those raw codes and prepares them (a
+superset of the partitions' rows: the caller keeps only the wanted partitions' members,
+``matching.incremental.restrict``).
 
 What a warehouse partition holds besides its own rows comes from owner-wide reference frames that are
 small next to orders and outbound lines: the owner's transport document and customs lines (its receipts
-name them), manual links and SKU crosswalk. ``shop|OWNER||`` (outbound lines naming no shop) sees every
-order of the owner, so naming it reads them all.
+name them), manual links and SKU crosswalk; a ``ScopeLoader`` reads and prepares them once per transaction,
+and, when told every partition will be matched (a full run, whose two phases both read every outbound line),
+the owner's outbound lines too. ``shop|OWNER||`` (outbound lines naming no shop) sees every order of the
+owner, so naming it reads them all.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Select, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session
@@ -38,7 +42,8 @@ from aggregator.store.models.warehouse import (
 )
 from matching import keys
 from matching.crosswalk import SkuCrosswalk
-from matching.engine import MatchInput
+from matching.frames import prepare
+from matching.state import PreparedState
 
 
 def _codes(values: Iterable) -> list:
@@ -187,8 +192,8 @@ def _shops(platform, shop_id, pairs: list[tuple]):
     return tuple_(platform, shop_id).in_(pairs) if pairs else false()
 
 
-def load_scope(session: Session, scope: Scope, crosswalk: SkuCrosswalk) -> MatchInput:
-    """The rows ``scope`` names (see the module docstring), as the engine's input frames."""
+def _readers(session: Session, scope: Scope) -> dict[str, Callable[[], pd.DataFrame | None]]:
+    """Frame kind -> the read of its rows ``scope`` names (None: no rows of that kind)."""
     owner_id = scope.owner_id
     o = OrderRow
     order_filter = [] if scope.all_orders else [_shops(o.platform, o.shop_id, scope.order_shops)]
@@ -199,12 +204,69 @@ def load_scope(session: Session, scope: Scope, crosswalk: SkuCrosswalk) -> Match
         or_(s.platform.is_(None), s.shop_id.is_(None)) if scope.shipments_without_shop else None) if c is not None]
     r = WarehouseReceiptRow
     docs = scope.documents
-    return MatchInput(
-        order_lines=loader.load_order_lines(session, owner_id, *order_filter, returns_where=[] if scope.all_orders
-                                            else [_shops(ReturnRow.platform, ReturnRow.shop_id, scope.order_shops)]),
-        shipment_lines=loader.load_shipment_lines(session, owner_id, or_(*ship_any) if ship_any else false()),
-        receipt_lines=loader.load_receipt_lines(session, owner_id, r.warehouse_code.in_(scope.warehouses)),
-        lots=loader.load_lots(session, owner_id, warehouses=scope.warehouses),
-        document_lines=loader.load_document_lines(session, owner_id) if docs else None,
-        customs_lines=loader.load_customs_lines(session, owner_id) if docs else None,
-        manual_links=loader.load_manual_links(session, owner_id), crosswalk=crosswalk)
+    return {
+        "order_lines": lambda: loader.load_order_lines(
+            session, owner_id, *order_filter, returns_where=[] if scope.all_orders
+            else [_shops(ReturnRow.platform, ReturnRow.shop_id, scope.order_shops)]),
+        "shipment_lines": lambda: loader.load_shipment_lines(session, owner_id,
+                                                             or_(*ship_any) if ship_any else false()),
+        "receipt_lines": lambda: loader.load_receipt_lines(session, owner_id, r.warehouse_code.in_(scope.warehouses)),
+        "lots": lambda: loader.load_lots(session, owner_id, warehouses=scope.warehouses),
+        "document_lines": lambda: loader.load_document_lines(session, owner_id) if docs else None,
+        "customs_lines": lambda: loader.load_customs_lines(session, owner_id) if docs else None,
+        "manual_links": lambda: loader.load_manual_links(session, owner_id)}
+
+
+def _outbound_rows(raw: pd.DataFrame, scope: Scope) -> np.ndarray:
+    """Which of the owner's outbound lines (``raw``: as ``loader.load_shipment_lines`` reads them) the read of
+    ``_readers`` selects for ``scope``, decided as the database does: a raw code equal to one named (a
+    missing code equals none), or a missing platform or shop."""
+    warehouses = {w for w in scope.warehouses if w is not None}
+    pairs = set(scope.shipment_shops)
+    wanted = np.zeros(len(raw), dtype=bool)
+    warehouse_codes, platforms, shops = (raw[c].astype(object).where(raw[c].notna(), None).tolist()
+                                         for c in ("warehouse_code", "platform", "shop_id"))
+    for i, (warehouse, platform, shop) in enumerate(zip(warehouse_codes, platforms, shops)):
+        wanted[i] = (warehouse in warehouses or (platform, shop) in pairs
+                     or (scope.shipments_without_shop and (platform is None or shop is None)))
+    return wanted
+
+
+class ScopeLoader:
+    """The prepared rows of scopes of one owner, read in one transaction, keeping what every scope reads the
+    same way: the owner's transport document, customs and manual link rows are read and prepared once. With
+    ``whole_outbound`` (a run that matches every partition of the owner, so each of its phases reads every
+    outbound line) the owner's outbound lines are read and prepared once too, and each scope takes the ones
+    its read would select (``_outbound_rows``); preparing is row by row, so those rows are the ones a read
+    of just them prepares."""
+
+    _KEPT = ("document_lines", "customs_lines", "manual_links")
+
+    def __init__(self, session: Session, owner_id: str, crosswalk: SkuCrosswalk, *, whole_outbound: bool = False):
+        self.session, self.owner_id, self.crosswalk = session, owner_id, crosswalk
+        self.whole_outbound = whole_outbound
+        self.codes = RawCodes.read(session, owner_id)
+        self._kept: dict[str, pd.DataFrame] = {}
+        self._outbound: tuple[pd.DataFrame, pd.DataFrame] | None = None  # (raw, prepared)
+
+    def state(self, partitions: set[str]) -> PreparedState:
+        """The prepared rows of ``partitions`` (``load_scope``'s rows, prepared as ``prepare_state`` does)."""
+        scope = Scope.of(self.codes, partitions)
+        cross = self.crosswalk or SkuCrosswalk()
+        frames = {}
+        for kind, read in _readers(self.session, scope).items():
+            if kind in self._KEPT and (scope.documents or kind == "manual_links"):
+                if kind not in self._kept:
+                    self._kept[kind] = prepare(kind, read(), cross)
+                frames[kind] = self._kept[kind].copy()
+            elif kind == "shipment_lines" and self.whole_outbound:
+                if self._outbound is None:
+                    raw = loader.load_shipment_lines(self.session, self.owner_id)
+                    self._outbound = raw[["warehouse_code", "platform", "shop_id"]], prepare(kind, raw, cross)
+                raw, prepared = self._outbound
+                rows = _outbound_rows(raw, scope)
+                # none: read as a read of none gives them (the empty frame's column types)
+                frames[kind] = prepared[rows].reset_index(drop=True) if rows.any() else prepare(kind, read(), cross)
+            else:
+                frames[kind] = prepare(kind, read(), cross)
+        return PreparedState(frames, cross)

@@ -41,7 +41,7 @@ from aggregator.matching_service.changes import NAMES_CHANGED, MatchPlan, docume
 from aggregator.matching_service.loader import load_crosswalk, load_endorsements, load_links, load_transit_lots
 from aggregator.matching_service.policy_file import load_policy_book
 from platform_adapters.canonical.owner_names import LEGAL_NAME
-from aggregator.matching_service.scope import RawCodes, Scope, load_scope, partition_sizes
+from aggregator.matching_service.scope import ScopeLoader, partition_sizes
 from aggregator.matching_service.title_store import TitleCounts, store_partition_title, store_transit_title
 from aggregator.owners.key_form import OwnerOfKey
 from aggregator.store.db import session_scope
@@ -62,7 +62,7 @@ from aggregator.tenancy import require_owner
 from matching.engine import MatchResult, MatchSettings, Prepared, match_prepared
 from matching.exceptions import EXCEPTION_COLUMNS
 from matching.incremental import fingerprints, membership, restrict
-from matching.state import PreparedState, prepare_state
+from matching.state import PreparedState
 from matching.linker import LINK_COLUMNS
 from matching.sku_facts import sku_facts
 from matching.title.derive import endorsement_chains, write_off_key
@@ -195,7 +195,7 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
     for owner in owners:
         with session_scope(engine) as session:
             plan = _plan(session, owner, full, policy_path)
-            context = _Context(session, plan)
+            context = _Context(session, plan, whole_outbound=plan.full)
             first, second = plan.phases
             outcome = PartitionOutcome()
             for group in _groups(session, owner, first):
@@ -240,15 +240,16 @@ def _groups(session: Session, owner_id: str, partitions: Iterable[str]) -> list[
 class _Context:
     """What the partitions of one plan share within a transaction."""
 
-    def __init__(self, session: Session, plan: MatchPlan) -> None:
+    def __init__(self, session: Session, plan: MatchPlan, *, whole_outbound: bool = False) -> None:
         self.session, self.plan = session, plan
+        self.whole_outbound = whole_outbound  # every partition is matched here: read the outbound lines once
         self.now = datetime.now(UTC)
         self.owner_of = OwnerOfKey(session)
         self.settings = MatchSettings()
         self._book: PolicyBook | None = None
         self._chains: dict | None = None
         self._crosswalk = None
-        self._codes: RawCodes | None = None
+        self._scopes: ScopeLoader | None = None
         self.titled: set[str] = set()  # partitions whose title events this transaction brought in line
 
     @property
@@ -274,9 +275,9 @@ class _Context:
         membership, with the SKU facts of the whole owner (product names as the shop partitions recorded
         them)."""
         session, owner = self.session, self.plan.owner_id
-        if self._codes is None:
-            self._codes = RawCodes.read(session, owner)
-        state = prepare_state(load_scope(session, Scope.of(self._codes, partitions), self.crosswalk))
+        if self._scopes is None:
+            self._scopes = ScopeLoader(session, owner, self.crosswalk, whole_outbound=self.whole_outbound)
+        state = self._scopes.state(partitions)
         names = pd.DataFrame(columns=["owner_id", "sku_c", "product_name"])
         if any(x.startswith("wh|") for x in partitions):
             names = pd.DataFrame(session.execute(select(
