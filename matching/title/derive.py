@@ -44,6 +44,7 @@ from matching.title.policy import PolicyBook
 from platform_adapters.canonical.owner_names import normalise_legal_name
 
 PHASES = ["TRANSIT", "DESTINATION", "RELEASED", "CUSTOMS", "CLEARED", "WAREHOUSE"]
+_PHASE_RANK = {phase: rank for rank, phase in enumerate(PHASES)}
 _OWNER_STATE = dict(zip(PHASES, [ev.SELLER_TITLE_IN_TRANSIT, ev.SELLER_TITLE_AT_DESTINATION, ev.RELEASED_BY_CARRIER,
                                  ev.UNDER_CUSTOMS_CONTROL, ev.CLEARED, ev.OWNED_IN_WAREHOUSE]))
 _RANK = {"SHIPPED_ON_BOARD": 0, "BL_ISSUED": 1, "ENDORSED": 2, "TRANSFERRED": 3, "ARRIVED": 4,
@@ -84,16 +85,18 @@ class _Subject:
 
     def emit(self, kind: str, at: datetime, basis: str, note: str, evidence: str, confidence: str,
              phase: str | None = None, title_state: str | None = None, **changes: str | None) -> None:
-        self.state.update({k: v for k, v in changes.items()})
-        if phase is not None:
-            self.phase = max(self.phase, phase, key=PHASES.index)
-        self.out.append(TitleEvent(
-            owner_id=self.owner, subject_kind=self.kind, subject_key=self.key, parent_key=self.parent, qty=self.qty,
-            kind=kind, effective_at=at, title_holder=self.state["title_holder"],
-            risk_bearer=self.state["risk_bearer"], document_holder=self.state["document_holder"],
-            custodian=self.state["custodian"], title_state=title_state or self.title_state(),
-            location_state=self.state["location_state"], basis=basis, basis_note=note, evidence=evidence,
-            confidence=confidence))
+        self.state.update(changes)
+        if phase is not None and _PHASE_RANK[phase] > _PHASE_RANK[self.phase]:  # phases only move forward
+            self.phase = phase
+        state = self.state
+        self.out.append(_event((self.owner, self.kind, self.key, self.parent, self.qty, kind, at, state["title_holder"],
+                                state["risk_bearer"], state["document_holder"], state["custodian"],
+                                title_state or self.title_state(), state["location_state"], basis, note, evidence,
+                                confidence)))
+
+
+#: a ``TitleEvent`` from its fields in order (no keyword parsing: ledgers hold millions of events)
+_event = partial(tuple.__new__, TitleEvent)
 
 
 def lot_inputs(p: Prepared, links: pd.DataFrame) -> pd.DataFrame:
@@ -315,7 +318,7 @@ def _allocations_events(frame: pd.DataFrame, book: PolicyBook) -> list[TitleEven
     when = partial(_time_column, frame)
     out: list[TitleEvent] = []
     add = out.append
-    event = partial(tuple.__new__, TitleEvent)
+    event = _event  # local: read once per call, not per event
     lookup_policy = book.lookup
     for (owner, left, right, qty, platform, shop, order_id, country, wh, outbound_no, tracking, carrier, created,
          shipped, delivered, returned, off, off_at) in zip(
