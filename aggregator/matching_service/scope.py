@@ -238,9 +238,12 @@ class ScopeLoader:
     ``whole_outbound`` (a run that matches every partition of the owner, so each of its phases reads every
     outbound line) the owner's outbound lines are read and prepared once too, and each scope takes the ones
     its read would select (``_outbound_rows``); preparing is row by row, so those rows are the ones a read
-    of just them prepares."""
+    of just them prepares (an owner with more than ``WHOLE_OUTBOUND_ROWS`` outbound lines is read per scope)."""
 
     _KEPT = ("document_lines", "customs_lines", "manual_links")
+    #: an owner with more outbound lines than this is read per scope even with ``whole_outbound`` (memory stays
+    #: bounded by a few groups' rows, ``service.GROUP_ROWS``, not by the owner)
+    WHOLE_OUTBOUND_ROWS = 200_000
 
     def __init__(self, session: Session, owner_id: str, crosswalk: SkuCrosswalk, *, whole_outbound: bool = False):
         self.session, self.owner_id, self.crosswalk = session, owner_id, crosswalk
@@ -250,7 +253,8 @@ class ScopeLoader:
         self._outbound: tuple[pd.DataFrame, pd.DataFrame] | None = None  # (raw, prepared)
 
     def state(self, partitions: set[str]) -> PreparedState:
-        """The prepared rows of ``partitions`` (``load_scope``'s rows, prepared as ``prepare_state`` does)."""
+        """The prepared rows of ``partitions``: the rows ``Scope.of`` names, each kind as ``_readers`` reads it,
+        prepared as ``matching.state.prepare_state`` does."""
         scope = Scope.of(self.codes, partitions)
         cross = self.crosswalk or SkuCrosswalk()
         frames = {}
@@ -261,6 +265,10 @@ class ScopeLoader:
                 frames[kind] = self._kept[kind].copy()
             elif kind == "shipment_lines" and self.whole_outbound:
                 if self._outbound is None:
+                    if self._outbound_lines() > self.WHOLE_OUTBOUND_ROWS:
+                        self.whole_outbound = False
+                        frames[kind] = prepare(kind, read(), cross)
+                        continue
                     raw = loader.load_shipment_lines(self.session, self.owner_id)
                     self._outbound = raw[["warehouse_code", "platform", "shop_id"]], prepare(kind, raw, cross)
                 raw, prepared = self._outbound
@@ -270,3 +278,8 @@ class ScopeLoader:
             else:
                 frames[kind] = prepare(kind, read(), cross)
         return PreparedState(frames, cross)
+
+    def _outbound_lines(self) -> int:
+        s, sl = WarehouseShipmentRow, WarehouseShipmentLineRow
+        return self.session.scalar(select(func.count(sl.id)).join(s, sl.shipment_pk == s.id).where(
+            s.owner_id == self.owner_id)) or 0

@@ -19,7 +19,8 @@ A run of one owner has three parts, usable on their own (a job queue fans the mi
   derived), the lots in transit that changed, then the owner's watermark.
 
 ``run_match`` does all three in one transaction per owner, one partition at a time (memory is bounded by
-the largest partition, not the owner), deriving a warehouse partition's title events while its rows are
+the largest partition, not the owner; a full run keeps the owner's outbound lines, read once, up to
+``scope.ScopeLoader.WHOLE_OUTBOUND_ROWS``), deriving a warehouse partition's title events while its rows are
 loaded. Manual links are rows of the partitions they count in (``manual_links`` records them and closes
 the exception they resolve). Live events go out in the same transaction (``aggregator.events``).
 """

@@ -2,7 +2,7 @@
 the rows a read of just that scope prepares: the same prepared rows (values and dtypes), the same membership
 and fingerprints, for single partitions, each phase's partitions and all of them, including outbound lines
 that name no shop and a scope that selects no outbound line; and the kept document, customs and manual link
-frames are the ones read again."""
+frames are the ones read again. Past ``WHOLE_OUTBOUND_ROWS`` the loader reads per scope."""
 from __future__ import annotations
 
 import pandas as pd
@@ -24,7 +24,7 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
         else frame.reset_index(drop=True)
 
 
-def test_scopes_of_the_whole_outbound_equal_their_own_reads(engine) -> None:
+def test_scopes_of_the_whole_outbound_equal_their_own_reads(engine, monkeypatch) -> None:
     world = generate(size=600, seed=3, owners=2, warehouses=2, receipt_ratio=0.3, lines_per_bl=5).input
     with session_scope(engine) as session:
         store_world(session, world)
@@ -55,3 +55,10 @@ def test_scopes_of_the_whole_outbound_equal_their_own_reads(engine) -> None:
                               got.frames["receipt_lines"], cross)
             assert fingerprints(membership(got, facts)) == fingerprints(membership(expected, facts))
         assert compared >= len(scopes) - 2  # all but the document partition alone (twice) hold outbound lines
+        # an owner with more outbound lines than kept whole is read per scope: the same rows again
+        monkeypatch.setattr(ScopeLoader, "WHOLE_OUTBOUND_ROWS", 1)
+        capped = ScopeLoader(session, owner, cross, whole_outbound=True)
+        frame = capped.state(set(partitions)).frames["shipment_lines"]
+        assert not capped.whole_outbound and capped._outbound is None
+        assert_frame_equal(_sorted(frame), _sorted(whole.state(set(partitions)).frames["shipment_lines"]),
+                           check_exact=True)
