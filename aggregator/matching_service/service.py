@@ -47,6 +47,7 @@ from aggregator.matching_service.title_store import TitleCounts, store_partition
 from aggregator.owners.key_form import OwnerOfKey
 from aggregator.store.db import session_scope
 from aggregator.store.gc_pause import gc_paused
+from aggregator.store.page_cache import larger_page_cache
 from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.matching import (
     MatchLinkRow,
@@ -292,8 +293,9 @@ def _match_group(context: _Context, partitions: set[str], *, derive_title: bool)
     """Load the rows of ``partitions`` once, re-match those whose fingerprint changed (all on a full run).
     The cyclic garbage collector waits meanwhile (``gc_paused``): a group allocates millions of short-lived
     objects (fetched rows, keys, link rows, title events), none in cycles, and the collector would walk
-    them again and again."""
-    with gc_paused():
+    them again and again. SQLite's page cache is enlarged meanwhile (``larger_page_cache``: the title events'
+    random-order index)."""
+    with gc_paused(), larger_page_cache(context.session):
         return _match_loaded_group(context, partitions, derive_title=derive_title)
 
 
@@ -488,7 +490,7 @@ def _finalize(context: _Context) -> TitleCounts:
     counts = TitleCounts()
     for partition in sorted(session.scalars(pending)):
         if partition.startswith("wh|") and partition not in context.titled:
-            with gc_paused():  # as in ``_match_group``
+            with gc_paused(), larger_page_cache(session):  # as in ``_match_group``
                 state, members = context.load({partition})
                 counts += store_partition_title(session, context.owner_of, partition,
                                                 restrict(state, members, {partition}), load_links(session, partition),

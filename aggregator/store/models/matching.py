@@ -26,12 +26,13 @@ class MatchLinkRow(Base):
     """One link of one rung (order_shipment, shipment_lot, lot_receipt, receipt_customs, receipt_document)."""
 
     __tablename__ = "match_links"
-    # (owner, step, left_key): an owner's lots in key order (the API's lot list), without walking others'
+    # (owner, step, left_key): an owner's lots in key order (the API's lot list), without walking others'; also
+    # what finds an owner's links (no index on owner_id alone)
     __table_args__ = (UniqueConstraint("step", "left_key", "right_key"),
                       Index("ix_match_links_owner_step_left", "owner_id", "step", "left_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    owner_id: Mapped[str] = mapped_column(String(64))
     partition: Mapped[str] = mapped_column(String(200), index=True)
     step: Mapped[str] = mapped_column(String(32))
     left_key: Mapped[str] = mapped_column(String(400), index=True)
@@ -175,7 +176,9 @@ class TitleEventRow(Base):
     seq: Mapped[int] = mapped_column(Integer)
     qty: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))
-    effective_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # (not indexed: no query filters or orders the ledger by it alone; positions read a subject's or an
+    # owner's events)
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime())
     title_holder: Mapped[str] = mapped_column(String(200))
     risk_bearer: Mapped[str] = mapped_column(String(200))
     document_holder: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -267,7 +267,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('match_links', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_match_links_left_key'), ['left_key'], unique=False)
-        batch_op.create_index(batch_op.f('ix_match_links_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index('ix_match_links_owner_step_left', ['owner_id', 'step', 'left_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_match_links_partition'), ['partition'], unique=False)
         batch_op.create_index(batch_op.f('ix_match_links_right_key'), ['right_key'], unique=False)
@@ -606,7 +605,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('event_id', name=op.f('uq_title_events_event_id'))
     )
     with op.batch_alter_table('title_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_title_events_effective_at'), ['effective_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_title_events_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_title_events_subject_key'), ['subject_key'], unique=False)
 
@@ -1372,7 +1370,6 @@ def downgrade() -> None:
     with op.batch_alter_table('title_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_title_events_subject_key'))
         batch_op.drop_index(batch_op.f('ix_title_events_owner_id'))
-        batch_op.drop_index(batch_op.f('ix_title_events_effective_at'))
 
     op.drop_table('title_events')
     with op.batch_alter_table('stock_snapshots', schema=None) as batch_op:
@@ -1458,7 +1455,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_match_links_right_key'))
         batch_op.drop_index(batch_op.f('ix_match_links_partition'))
         batch_op.drop_index('ix_match_links_owner_step_left')
-        batch_op.drop_index(batch_op.f('ix_match_links_owner_id'))
         batch_op.drop_index(batch_op.f('ix_match_links_left_key'))
 
     op.drop_table('match_links')

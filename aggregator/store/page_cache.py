@@ -1,0 +1,42 @@
+"""``larger_page_cache``: SQLite's page cache enlarged on a session's connection while a large write runs.
+
+SQLite keeps 2 MiB of pages per connection by default. A write of millions of rows into a table with an
+index in random key order (the title ledger's event ids: hashes) touches index pages all over the file;
+with the default cache each insert reads its leaf back (from the WAL or the file) and, within a long
+transaction, spills modified pages to the WAL and reads them again later. With a cache that holds the
+index, the same inserts cost about half the CPU (2.5M title events). Pages are allocated only as they are
+used, so the cost is the memory of the pages the write touches, up to the limit, released when the block
+ends (the previous size is restored in a ``finally``). Nothing changes on PostgreSQL (its shared buffers
+are the server's).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+#: the cache while a large write runs, in KiB (SQLite's negative ``cache_size``)
+WRITE_CACHE_KIB = 262_144
+
+
+@contextmanager
+def larger_page_cache(session: Session, kib: int = WRITE_CACHE_KIB) -> Iterator[None]:
+    """SQLite's page cache of ``session``'s connection at ``kib`` KiB (at least) for the ``with`` block."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    connection = session.connection()
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    if before > 0:  # (a positive size counts pages, a negative one KiB)
+        before_kib = before * connection.exec_driver_sql("PRAGMA page_size").scalar_one() // 1024
+    else:
+        before_kib = -before
+    if before_kib >= kib:
+        yield
+        return
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
