@@ -199,10 +199,18 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
             plan = _plan(session, owner, full, policy_path)
             context = _Context(session, plan, whole_outbound=plan.full)
             first, second = plan.phases
+            sizes = _sizes(session, owner, [*first, *second])
+            limit = _group_limit(sizes)
             outcome = PartitionOutcome()
-            for group in _groups(session, owner, first):
+            matched: set[str] = set()
+            # the whole plan in one group when it fits: its shop partitions record their product names before
+            # its warehouse partitions read them (``_match_loaded_group``), so the phases need not be apart
+            together = sum(sizes.values()) <= limit
+            for group in ([set(first) | set(second)] if together else _groups(session, owner, first, limit, sizes)):
                 outcome += _match_group(context, group, derive_title=True)
-            for group in _groups(session, owner, sorted(set(second) | outcome.also)):
+                matched |= group
+            # a warehouse partition matched above already read the names its group's shop partitions recorded
+            for group in _groups(session, owner, sorted((set(second) | outcome.also) - matched), limit, sizes):
                 outcome += _match_group(context, group, derive_title=True)
             counts = outcome.title
             counts += _finalize(context)
@@ -214,24 +222,39 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
 
 # -- groups of partitions --------------------------------------------------------------------------
 
-#: partitions are matched together until their size adds up to this many rows: their links at the last run,
-#: or their lines (``scope.partition_sizes``) when they have no links stored yet (a first run). Memory is
-#: bounded by the larger of this and the largest partition; each group pays the engine's fixed cost once
+#: partitions are matched together until their size adds up to this many rows, or to the size of the plan's
+#: largest partition when that is larger (memory is bounded by that partition anyway): their links at the last
+#: run, or their lines (``scope.partition_sizes``) when they have no links stored yet (a first run). Each group
+#: pays the engine's fixed cost once; a plan that fits in one group is matched as one (both phases)
 GROUP_ROWS = 50_000
 
 
-def _groups(session: Session, owner_id: str, partitions: Iterable[str]) -> list[set[str]]:
-    ordered = sorted(partitions)
+def _sizes(session: Session, owner_id: str, partitions: Iterable[str], known: dict[str, int] | None = None
+           ) -> dict[str, int]:
+    """The size of each of ``partitions`` (``GROUP_ROWS``); ``known``: sizes already read."""
+    ordered = sorted(set(partitions) - set(known or ()))
     sizes = dict(session.execute(select(MatchPartitionRow.partition, MatchPartitionRow.links).where(
         MatchPartitionRow.partition.in_(ordered))).all()) if ordered else {}
     unknown = [p for p in ordered if p not in sizes]
     if unknown and len(ordered) > 1:
         sizes.update(partition_sizes(session, owner_id, unknown))
+    return {**(known or {}), **sizes}
+
+
+def _group_limit(sizes: dict[str, int]) -> int:
+    """``GROUP_ROWS``, or the largest of ``sizes`` when larger."""
+    return max([GROUP_ROWS, *sizes.values()])
+
+
+def _groups(session: Session, owner_id: str, partitions: Iterable[str], limit: int = GROUP_ROWS,
+            known: dict[str, int] | None = None) -> list[set[str]]:
+    ordered = sorted(partitions)
+    sizes = _sizes(session, owner_id, ordered, known)
     groups: list[set[str]] = [set()]
     total = 0
     for partition in ordered:
         size = sizes.get(partition, 0)
-        if total + size > GROUP_ROWS and groups[-1]:
+        if total + size > limit and groups[-1]:
             groups.append(set())
             total = 0
         groups[-1].add(partition)
@@ -274,19 +297,27 @@ class _Context:
 
     def load(self, partitions: set[str]) -> tuple[PreparedState, dict]:
         """The prepared rows of ``partitions`` (a superset: other partitions' rows may ride along) and their
-        membership, with the SKU facts of the whole owner (product names as the shop partitions recorded
-        them)."""
+        membership (``members``)."""
+        state = self.load_rows(partitions)
+        return state, self.members(state, partitions)
+
+    def load_rows(self, partitions: set[str]) -> PreparedState:
         session, owner = self.session, self.plan.owner_id
         if self._scopes is None:
             self._scopes = ScopeLoader(session, owner, self.crosswalk, whole_outbound=self.whole_outbound)
-        state = self._scopes.state(partitions)
+        return self._scopes.state(partitions)
+
+    def members(self, state: PreparedState, partitions: set[str]) -> dict:
+        """The membership of the loaded rows, with the SKU facts of the whole owner (product names as the
+        shop partitions recorded them: read them after recording those of ``partitions``)."""
+        session = self.session
         names = pd.DataFrame(columns=["owner_id", "sku_c", "product_name"])
         if any(x.startswith("wh|") for x in partitions):
             names = pd.DataFrame(session.execute(select(
                 MatchSkuNameRow.owner_id, MatchSkuNameRow.sku_c, MatchSkuNameRow.product_name).where(
                 MatchSkuNameRow.owner_id == self.plan.owner_key)).all(), columns=["owner_id", "sku_c", "product_name"])
         facts = sku_facts(names.astype("string"), state.frames["receipt_lines"], self.crosswalk)
-        return state, membership(state, facts)
+        return membership(state, facts)
 
 
 def _match_group(context: _Context, partitions: set[str], *, derive_title: bool) -> PartitionOutcome:
@@ -301,10 +332,11 @@ def _match_group(context: _Context, partitions: set[str], *, derive_title: bool)
 
 def _match_loaded_group(context: _Context, partitions: set[str], *, derive_title: bool) -> PartitionOutcome:
     session, plan = context.session, context.plan
-    state, members = context.load(partitions)
+    state = context.load_rows(partitions)
     outcome = PartitionOutcome()
     for partition in sorted(x for x in partitions if x.startswith("shop|")):
         outcome.also |= _record_names(session, plan.owner_key, partition, state.frames["order_lines"])
+    members = context.members(state, partitions)  # after the names: a warehouse partition here reads them
     current = fingerprints(members, context.settings)
     stored = dict(session.execute(select(MatchPartitionRow.partition, MatchPartitionRow.fingerprint).where(
         MatchPartitionRow.partition.in_(sorted(partitions)))).all())

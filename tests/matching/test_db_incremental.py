@@ -95,14 +95,15 @@ def test_incremental_runs_equal_a_full_run_and_the_pure_engine(engine, world):
 
 def test_partitions_matched_in_groups_by_size_store_what_one_group_stores(engine, world, monkeypatch):
     """A first run knows no partition's links: it groups them by their lines (``scope.partition_sizes``), here
-    one partition per group; what it stores equals a run matching every partition of a phase at once."""
+    one partition per group; what it stores equals a run matching every partition of the plan at once (both
+    phases in one group: the shop partitions record their product names before the warehouse ones read them)."""
     from aggregator.matching_service import scope, service
 
     with session_scope(engine) as session:
         store_world(session, world, stored_at=datetime.now(UTC) - timedelta(hours=1))
     sized = []
     monkeypatch.setattr(service, "partition_sizes", lambda *a: sized.append(a[2]) or scope.partition_sizes(*a))
-    monkeypatch.setattr(service, "GROUP_ROWS", 1)
+    monkeypatch.setattr(service, "_group_limit", lambda sizes: 1)
     first = run_match(engine)
     assert sized and first.rematched == first.partitions > 0
     grouped = stored_state(engine)
