@@ -163,26 +163,36 @@ def match(inp: MatchInput, settings: MatchSettings | None = None) -> MatchResult
 def match_prepared(p: Prepared, settings: MatchSettings | None = None,
                    partitions: set[str] | None = None) -> MatchResult:
     """Run every rung; with ``partitions`` the order rung only links shipment lines of those shop partitions
-    (the incremental runner passes the changed ones)."""
+    (the incremental runner passes the changed ones), and a rung whose links and exceptions all fall in
+    partitions of a kind ``partitions`` lacks is not run (the order rung's are in shop partitions, the
+    warehouse rungs' in warehouse partitions): the caller keeps only the rows of ``partitions``."""
     settings = settings or MatchSettings()
-    ships = p.shipments
-    if partitions is not None:
-        ships = ships[member(ships["shop_partition"], sorted(partitions))]
-    order_links, order_exc = linker.link_orders(p.orders, ships, p.manual)
-    r, lot_table = ladder.build_lots(p.receipts, p.lots)
-    lot_links = ladder._links("lot_receipt", r, "lot_key", "key", "lot_qty", r["lot_method"])
-    ship_links, ship_exc = ladder.link_shipments_to_lots(p.shipments, lot_table, p.manual)
-    docs = documents.link_receipts(r, p.documents, p.customs, p.skus, p.manual, settings.window_days)
-    qty_exc = checks.quantity_checks(r, docs, p.documents, settings.tolerance)
-    time_exc = checks.timeline_checks(r, docs, p.documents, p.customs)
+    pieces: list[tuple[pd.DataFrame, bool]] = []
+    found_exc = []
+    if partitions is None or any(x.startswith("shop|") for x in partitions):
+        ships = p.shipments
+        if partitions is not None:
+            ships = ships[member(ships["shop_partition"], sorted(partitions))]
+        order_links, order_exc = linker.link_orders(p.orders, ships, p.manual)
+        pieces.append((order_links, True))
+        found_exc.append(order_exc)
+        del order_links, ships
+    if partitions is None or any(x.startswith("wh|") for x in partitions):
+        r, lot_table = ladder.build_lots(p.receipts, p.lots)
+        lot_links = ladder._links("lot_receipt", r, "lot_key", "key", "lot_qty", r["lot_method"])
+        ship_links, ship_exc = ladder.link_shipments_to_lots(p.shipments, lot_table, p.manual)
+        docs = documents.link_receipts(r, p.documents, p.customs, p.skus, p.manual, settings.window_days)
+        qty_exc = checks.quantity_checks(r, docs, p.documents, settings.tolerance)
+        time_exc = checks.timeline_checks(r, docs, p.documents, p.customs)
+        pieces += [(lot_links, False), (ship_links, False), (docs.links, False)]
+        found_exc += [ship_exc, docs.exceptions, qty_exc, time_exc]
+        del lot_links, ship_links
+        docs.links = None  # the pieces are consumed into one frame: no rung's links are kept twice
     dup_exc = make_exceptions(p.duplicates, reason=Reason.DUPLICATE, step="input", record_kind="record",
                               record_key="key", related="kind",
                               detail="{kind} {key} was delivered more than once; the first copy is used")
-    pieces = [(order_links, True), (lot_links, False), (ship_links, False), (docs.links, False)]
-    del order_links, lot_links, ship_links
-    docs.links = None  # the pieces are consumed into one frame: no rung's links are kept twice
     links = _sorted_links(pieces)
-    exceptions = combine([order_exc, ship_exc, docs.exceptions, qty_exc, time_exc, dup_exc])
+    exceptions = combine([*found_exc, dup_exc])
     return MatchResult(links=links, exceptions=exceptions)
 
 

@@ -18,8 +18,9 @@ A run of one owner has three parts, usable on their own (a job queue fans the mi
   only subjects whose inputs changed are derived again; events appended by id, retracted when no longer
   derived), the lots in transit that changed, then the owner's watermark.
 
-``run_match`` does all three in one transaction per owner, one partition at a time (memory is bounded by
-the largest partition, not the owner; a full run keeps the owner's outbound lines, read once, up to
+``run_match`` does all three in one transaction per owner, one group of partitions at a time (``GROUP_ROWS``:
+memory is bounded by the larger of that and the largest partition, not the owner; a plan that fits in one
+group is matched as one, both phases; a full run keeps the owner's outbound lines, read once, up to
 ``scope.ScopeLoader.WHOLE_OUTBOUND_ROWS``), deriving a warehouse partition's title events while its rows are
 loaded. Manual links are rows of the partitions they count in (``manual_links`` records them and closes
 the exception they resolve). Live events go out in the same transaction (``aggregator.events``).
