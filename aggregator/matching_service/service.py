@@ -369,8 +369,10 @@ def _match_loaded_group(context: _Context, partitions: set[str], *, derive_title
             {"owner_id": plan.owner_key, "partition": partition, "sku_c": s}
             for s in sorted(mine["sku_c"].dropna().unique())])
         if derive_title:
+            # the group's engine input when it is just this partition's (``match_prepared`` leaves it unchanged)
+            own = p if changed == {partition} else restrict(state, members, {partition})
             outcome.title += store_partition_title(
-                session, context.owner_of, partition, restrict(state, members, {partition}),
+                session, context.owner_of, partition, own,
                 links[links["partition"] == partition], context.book, context.chains, plan.policy_sig, context.now,
                 every=plan.title_all)
             context.titled.add(partition)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from matching.crosswalk import SkuCrosswalk
-from matching.engine import MatchInput, MatchResult, match
+from matching.engine import MatchInput, MatchResult, match, match_prepared, prepare_input
 from matching.incremental import match_changes, match_full, match_incremental
 from matching.synthetic import generate
 
@@ -119,3 +119,24 @@ def test_changes_are_refused_with_another_crosswalk_or_an_unknown_kind(world):
         match_changes(first, MatchInput(), removed={"orders": ["x"]})
     with pytest.raises(ValueError, match="no prepared state"):
         match_changes(MatchResult(first.links, first.exceptions, fingerprints=first.fingerprints), MatchInput())
+
+
+def test_a_run_over_partitions_of_one_kind_gives_a_full_runs_rows_of_them_and_leaves_its_input_alone(world):
+    """``match_prepared`` with only shop (or only warehouse) partitions runs only the rungs whose rows fall in
+    them: their links and exceptions are those of a run over everything, and the prepared input is unchanged
+    (the service hands the same input to the title ledger)."""
+    prepared = prepare_input(world.input)
+    kept = {name: getattr(prepared, name).copy(deep=True) for name in ("orders", "shipments", "receipts", "lots",
+                                                                       "documents", "customs", "manual", "skus")}
+    full = match_prepared(prepared)
+    named = set(full.links["partition"]) | set(full.exceptions["partition"])
+    for kind in ("shop|", "wh|"):
+        wanted = {x for x in named if x.startswith(kind)}
+        assert wanted
+        some = match_prepared(prepared, partitions=wanted)
+        for got, every in ((some.links, full.links), (some.exceptions, full.exceptions)):
+            pd.testing.assert_frame_equal(got[got["partition"].isin(wanted)].reset_index(drop=True),
+                                          every[every["partition"].isin(wanted)].reset_index(drop=True),
+                                          check_dtype=False)
+    for name, frame in kept.items():
+        pd.testing.assert_frame_equal(getattr(prepared, name), frame, check_exact=True)
