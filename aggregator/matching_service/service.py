@@ -206,8 +206,9 @@ def run_match(engine: Engine, *, full: bool = False, owner_id: str | None = None
             matched: set[str] = set()
             # the whole plan in one group when it fits: its shop partitions record their product names before
             # its warehouse partitions read them (``_match_loaded_group``), so the phases need not be apart
-            together = sum(sizes.values()) <= limit
-            for group in ([set(first) | set(second)] if together else _groups(session, owner, first, limit, sizes)):
+            whole = set(first) | set(second)
+            together = bool(whole) and sum(sizes.values()) <= limit  # an owner with nothing to match loads nothing
+            for group in ([whole] if together else _groups(session, owner, first, limit, sizes)):
                 outcome += _match_group(context, group, derive_title=True)
                 matched |= group
             # a warehouse partition matched above already read the names its group's shop partitions recorded
