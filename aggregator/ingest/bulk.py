@@ -9,8 +9,10 @@ builds from the rows just stored (``json_object``); on PostgreSQL (the COPY text
 (those of its keys stored already looked up first, when its first or last key is), else into temporary
 staging tables and one set-based statement
 inserts the headers (ON CONFLICT DO NOTHING), the children and audit entries of those it created, and
-names those already stored with the same content hash; all inside one SAVEPOINT, the transaction
-committing without waiting for its WAL flush (``ASYNC_COMMIT``). The audit JSON the
+names those already stored with the same content hash; all inside one SAVEPOINT. Every commit waits
+for its WAL flush as the server says: a chunk committed without waiting could be lost in a crash and
+restart while the import went on over a new connection to COMPLETED, and a file marked imported is
+never read again (``tests/ingest/test_import_versions.py``). The audit JSON the
 databases build holds the same values as ``audit_entries`` (the columns whose types they write alike;
 otherwise ``audit_entries`` builds it), which the audit route answers
 (``tests/ingest/test_import_audit_trail.py``). Existing
@@ -44,15 +46,6 @@ from aggregator.store.prepared_insert import converted_rows, executemany_sqlite,
 from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome
 
 KEY_LOOKUP_BATCH = 500
-#: A PostgreSQL transaction that writes an import batch commits without waiting for its WAL to reach
-#: disk (this transaction only; the server's setting is untouched). A crash of the server or machine
-#: can then lose the last such commits (never part of one, never out of order: WAL is written in
-#: order), not the import's outcome: ``runner.import_file`` marks the file RUNNING and, at the end,
-#: COMPLETED in transactions of their own that wait as usual, and a waiting commit flushes all WAL
-#: before it. So a file reported COMPLETED is on disk whole; one cut short by a crash is left RUNNING
-#: and importing it again (idempotent: natural keys, content hashes) writes what was lost. Saves the
-#: WAL flush each chunk's commit waited for.
-ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
 StoreError = (SQLAlchemyError, psycopg.Error, sqlite3.Error, ValueError, TypeError)
 
 
@@ -326,8 +319,6 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
     stage = quote(f"_import_stage_{table.name}")
     stages = [quote(f"_import_stage_{child.name}") for child, _, _, _ in new.children]
     defaults = python_defaults(table, new.columns)
-    with raw.cursor() as cursor:
-        cursor.execute(ASYNC_COMMIT)
     batch = _open_batch(session, new, actor)
     if batch is not None:
         defaults[audit_batch.COLUMN] = batch

@@ -135,10 +135,10 @@ def test_a_batch_that_fails_falls_back_to_one_record_at_a_time(engine, samples, 
             AuditEntry.action == "create", AuditEntry.entity == "warehouse_shipments")).scalar_one() == 7
 
 
-def test_only_the_transactions_writing_batches_commit_without_waiting_for_the_wal_flush(pg_engine, samples,
-                                                                                        monkeypatch):
-    """``bulk.ASYNC_COMMIT`` holds for the chunk's transaction only: the import's RUNNING and final status
-    commits wait for the WAL flush as the server says (so a COMPLETED file is on disk whole)."""
+def test_every_commit_of_an_import_waits_for_the_wal_flush(pg_engine, samples, monkeypatch):
+    """No chunk commits asynchronously: one lost in a server crash and restart would leave the file marked
+    COMPLETED (the import goes on over a fresh pooled connection) with its rows missing, and a re-import
+    would answer ALREADY_IMPORTED."""
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
@@ -152,7 +152,7 @@ def test_only_the_transactions_writing_batches_commit_without_waiting_for_the_wa
     monkeypatch.setattr(Session, "commit", noting)
     summary = import_file(pg_engine, "outbound", samples / "warehouse_outbound.csv", owner_id="L", chunk_rows=4)
     assert (summary.status, summary.created) == ("COMPLETED", 7)
-    assert seen[0] == seen[-1] == "on" and "off" in seen[1:-1]
+    assert len(seen) > 2 and set(seen) == {"on"}
 
 
 def test_a_value_the_database_refuses_rejects_only_its_record(pg_engine, samples, tmp_path):
