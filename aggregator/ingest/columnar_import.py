@@ -173,9 +173,7 @@ class ColumnarReader:
         spans: list[tuple[int, int]] | None = None  # this chunk's fast records, while no merge wrote them
         pairs = list(zip(starts, starts[1:]))
         if self._all_fast(rows, starts, continued):  # every record but the last the fast way, at once
-            if not self.fast or self.fast[-1][0] is not rows:
-                self.fast.append((rows, []))
-            spans = self.fast[-1][1]
+            spans = self._spans(rows)
             spans.extend(pairs[:-1])
             pairs = pairs[-1:]
         for start, end in pairs:
@@ -188,9 +186,7 @@ class ColumnarReader:
                 if digest not in seen:  # the usual record: ``part``'s fast way, inline
                     seen.add(digest)
                     if spans is None:
-                        if not self.fast or self.fast[-1][0] is not rows:
-                            self.fast.append((rows, []))
-                        spans = self.fast[-1][1]
+                        spans = self._spans(rows)
                     spans.append((start, end))
                     continue
             spans = None  # (a merge may write the records gathered so far)
@@ -240,9 +236,13 @@ class ColumnarReader:
                             rows.owners[start], continued)
             return
         run.seen.add(digest)
-        if not self.fast or self.fast[-1][0] is not rows:  # (a merge may have written the ones before)
+        self._spans(rows).append((start, end))
+
+    def _spans(self, rows) -> list[tuple[int, int]]:
+        """The list of ``rows``' fast records not written yet (a new one when a merge wrote those before)."""
+        if not self.fast or self.fast[-1][0] is not rows:
             self.fast.append((rows, []))
-        self.fast[-1][1].append((start, end))
+        return self.fast[-1][1]
 
     # -- writing ----------------------------------------------------------------------------------
 

@@ -248,8 +248,8 @@ def _group_limit(sizes: dict[str, int]) -> int:
     return max([GROUP_ROWS, *sizes.values()])
 
 
-def _groups(session: Session, owner_id: str, partitions: Iterable[str], limit: int = GROUP_ROWS,
-            known: dict[str, int] | None = None) -> list[set[str]]:
+def _groups(session: Session, owner_id: str, partitions: Iterable[str], limit: int,
+            known: dict[str, int]) -> list[set[str]]:
     ordered = sorted(partitions)
     sizes = _sizes(session, owner_id, ordered, known)
     groups: list[set[str]] = [set()]

@@ -148,10 +148,9 @@ def _cells(array: Any) -> list[str]:
     import numpy as np
 
     encoded = array.dictionary_encode()
-    texts = encoded.dictionary.to_pylist()
-    if len(texts) * _SHARED > len(array):
+    if len(encoded.dictionary) * _SHARED > len(array):  # (decided before any text becomes a Python str)
         return array.to_pylist()
-    return np.array(texts, dtype=object)[encoded.indices.to_numpy()].tolist()
+    return np.array(encoded.dictionary.to_pylist(), dtype=object)[encoded.indices.to_numpy()].tolist()
 
 
 def column_facts(array: Any) -> ColumnFacts:
