@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, false, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, false, func, not_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from aggregator.matching_service import loader
@@ -197,24 +197,29 @@ def _readers(session: Session, scope: Scope) -> dict[str, Callable[[], pd.DataFr
     owner_id = scope.owner_id
     o = OrderRow
     order_filter = [] if scope.all_orders else [_shops(o.platform, o.shop_id, scope.order_shops)]
-    s = WarehouseShipmentRow
-    ship_any = [c for c in (
-        s.warehouse_code.in_(scope.warehouses) if scope.warehouses else None,
-        _shops(s.platform, s.shop_id, scope.shipment_shops) if scope.shipment_shops else None,
-        or_(s.platform.is_(None), s.shop_id.is_(None)) if scope.shipments_without_shop else None) if c is not None]
     r = WarehouseReceiptRow
     docs = scope.documents
     return {
         "order_lines": lambda: loader.load_order_lines(
             session, owner_id, *order_filter, returns_where=[] if scope.all_orders
             else [_shops(ReturnRow.platform, ReturnRow.shop_id, scope.order_shops)]),
-        "shipment_lines": lambda: loader.load_shipment_lines(session, owner_id,
-                                                             or_(*ship_any) if ship_any else false()),
+        "shipment_lines": lambda: loader.load_shipment_lines(session, owner_id, _outbound_filter(scope)),
         "receipt_lines": lambda: loader.load_receipt_lines(session, owner_id, r.warehouse_code.in_(scope.warehouses)),
         "lots": lambda: loader.load_lots(session, owner_id, warehouses=scope.warehouses),
         "document_lines": lambda: loader.load_document_lines(session, owner_id) if docs else None,
         "customs_lines": lambda: loader.load_customs_lines(session, owner_id) if docs else None,
         "manual_links": lambda: loader.load_manual_links(session, owner_id)}
+
+
+def _outbound_filter(scope: Scope) -> ColumnElement[bool]:
+    """The outbound lines (``WarehouseShipmentRow`` joined with its lines) ``scope`` names: those of its
+    warehouses or shops, and those naming no shop when it holds ``shop|OWNER||``."""
+    s = WarehouseShipmentRow
+    ship_any = [c for c in (
+        s.warehouse_code.in_(scope.warehouses) if scope.warehouses else None,
+        _shops(s.platform, s.shop_id, scope.shipment_shops) if scope.shipment_shops else None,
+        or_(s.platform.is_(None), s.shop_id.is_(None)) if scope.shipments_without_shop else None) if c is not None]
+    return or_(*ship_any) if ship_any else false()
 
 
 def _outbound_rows(raw: pd.DataFrame, scope: Scope) -> np.ndarray:
@@ -238,7 +243,10 @@ class ScopeLoader:
     ``whole_outbound`` (a run that matches every partition of the owner, so each of its phases reads every
     outbound line) the owner's outbound lines are read and prepared once too, and each scope takes the ones
     its read would select (``_outbound_rows``); preparing is row by row, so those rows are the ones a read
-    of just them prepares (an owner with more than ``WHOLE_OUTBOUND_ROWS`` outbound lines is read per scope)."""
+    of just them prepares (an owner with more than ``WHOLE_OUTBOUND_ROWS`` outbound lines is read per scope).
+    Read per scope, a scope's outbound lines that the previous scope read too are taken from its prepared
+    rows, and only the others are read (``_scope_outbound``: an incremental run's shop partitions and then
+    their warehouse's partition name mostly the same outbound lines)."""
 
     _KEPT = ("document_lines", "customs_lines", "manual_links")
     #: an owner with more outbound lines than this is read per scope even with ``whole_outbound`` (memory stays
@@ -251,6 +259,7 @@ class ScopeLoader:
         self.codes = RawCodes.read(session, owner_id)
         self._kept: dict[str, pd.DataFrame] = {}
         self._outbound: tuple[pd.DataFrame, pd.DataFrame] | None = None  # (raw, prepared)
+        self._previous: tuple[Scope, pd.DataFrame, pd.DataFrame] | None = None  # the last scope's (scope, raw, prepared)
 
     def state(self, partitions: set[str]) -> PreparedState:
         """The prepared rows of ``partitions``: the rows ``Scope.of`` names, each kind as ``_readers`` reads it,
@@ -267,7 +276,7 @@ class ScopeLoader:
                 if self._outbound is None:
                     if self._outbound_lines() > self.WHOLE_OUTBOUND_ROWS:
                         self.whole_outbound = False
-                        frames[kind] = prepare(kind, read(), cross)
+                        frames[kind] = self._scope_outbound(scope, cross)
                         continue
                     raw = loader.load_shipment_lines(self.session, self.owner_id)
                     self._outbound = raw[["warehouse_code", "platform", "shop_id"]], prepare(kind, raw, cross)
@@ -275,9 +284,37 @@ class ScopeLoader:
                 rows = _outbound_rows(raw, scope)
                 # none: read as a read of none gives them (the empty frame's column types)
                 frames[kind] = prepared[rows].reset_index(drop=True) if rows.any() else prepare(kind, read(), cross)
+            elif kind == "shipment_lines":
+                frames[kind] = self._scope_outbound(scope, cross)
             else:
                 frames[kind] = prepare(kind, read(), cross)
         return PreparedState(frames, cross)
+
+    def _scope_outbound(self, scope: Scope, cross: SkuCrosswalk) -> pd.DataFrame:
+        """The prepared outbound lines of ``scope``: those the previous scope read too taken from its prepared
+        rows (``_outbound_rows``), the others read (the scope's filter and not the previous scope's; a filter
+        that is NULL for a row did not select it) and prepared. Only the last scope's rows are kept (the frame
+        handed out, not a copy: the state's users take rows from it, never change it), so memory holds at most
+        one group's outbound lines more."""
+        codes = ["warehouse_code", "platform", "shop_id"]
+        previous = self._previous
+        rows = _outbound_rows(previous[1], scope) if previous is not None else None
+        if rows is None or not rows.any():
+            raw = loader.load_shipment_lines(self.session, self.owner_id, _outbound_filter(scope))
+            prepared, raw = prepare("shipment_lines", raw, cross), raw[codes]
+        else:
+            _, kept_raw, kept = previous
+            self._previous = None  # the previous rows are not needed past here
+            fresh = loader.load_shipment_lines(self.session, self.owner_id, _outbound_filter(scope),
+                                               not_(func.coalesce(_outbound_filter(previous[0]), false())))
+            if fresh.empty:
+                prepared, raw = kept[rows].reset_index(drop=True), kept_raw[rows].reset_index(drop=True)
+            else:
+                prepared = pd.concat([kept[rows], prepare("shipment_lines", fresh, cross)], ignore_index=True)
+                raw = pd.concat([kept_raw[rows], fresh[codes]], ignore_index=True)
+            del kept, kept_raw
+        self._previous = scope, raw, prepared
+        return prepared
 
     def _outbound_lines(self) -> int:
         s, sl = WarehouseShipmentRow, WarehouseShipmentLineRow
