@@ -7,10 +7,12 @@ type, once per distinct value where equal values write alike, escaped only when 
 character COPY's text format escapes (backslash, tab, LF, CR), and the rows are joined by the C
 ``str.join``. A column holding a type this module does not write (JSON, intervals, arrays, a ``str``
 or ``int`` subclass…) makes it answer None: the caller then writes the rows with ``write_row``.
+``copy_pieces`` gives the same text a slice of rows at a time, so the server stores the first rows
+while the next are built.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -85,3 +87,18 @@ def copy_text(columns: Sequence[Sequence[Any]]) -> str | None:
     if not texts or not texts[0]:
         return ""
     return "\n".join(map("\t".join, zip(*texts))) + "\n"
+
+
+#: rows per piece of ``copy_pieces``: small enough that the server stores a piece while the next is built,
+#: large enough that building a piece costs little more per row than building the whole batch
+PIECE_ROWS = 2000
+
+
+def copy_pieces(columns: Sequence[Sequence[Any]], rows: int = PIECE_ROWS) -> Iterator[tuple[int, int, str | None]]:
+    """``copy_text`` of the rows ``columns`` hold, ``rows`` rows at a time: (first row, end row, the
+    slice's text or None when a column of the slice holds a type ``column_text`` does not write). The
+    pieces joined are ``copy_text``'s text when no piece is None."""
+    count = len(columns[0]) if columns else 0
+    for start in range(0, count, rows):
+        end = min(start + rows, count)
+        yield start, end, copy_text([values[start:end] for values in columns])

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aggregator.store.copy_text import column_text, copy_text
+from aggregator.store.copy_text import column_text, copy_pieces, copy_text
 from aggregator.store.jsonutil import EncodedJSON
 
 # text without NUL (no PostgreSQL text holds one) and without lone surrogates (not UTF-8)
@@ -64,6 +64,15 @@ def test_escapes_nulls_and_equal_instants_at_other_offsets() -> None:
     assert column_text([Decimal("1.0"), Decimal("1.00")]) == ["1.0", "1.00"]
     assert column_text([True, None, False]) == ["t", "\\N", "f"]
     assert copy_text([[1, 2], ["x", None]]) == "1\tx\n2\t\\N\n"
+
+
+@given(rows=st.lists(st.tuples(st.none() | TEXT, st.none() | st.integers(-5, 5)), max_size=9),
+       size=st.integers(1, 4))
+def test_pieces_joined_are_the_whole_text(rows: list[tuple], size: int) -> None:
+    columns = [range(len(rows)), *zip(*rows)] if rows else [range(0), (), ()]
+    pieces = list(copy_pieces(columns, size))
+    assert [(start, end) for start, end, _ in pieces] == [(s, min(s + size, len(rows))) for s in range(0, len(rows), size)]
+    assert "".join(text for _, _, text in pieces) == (copy_text(columns) if rows else "")
 
 
 def test_types_it_does_not_write_are_left_to_write_row() -> None:
