@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from aggregator.ingest.writers import Aggregate, write_aggregate
 from aggregator.store import audit_batch
 from aggregator.store.audit_json import audit_entries
-from aggregator.store.copy_text import copy_pieces
+from aggregator.store.copy_text import copy_layout, copy_pieces
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.types import UTCDateTime
 from aggregator.store.prepared_insert import converted_rows, executemany_sqlite, insert_new_sqlite, python_defaults
@@ -210,17 +210,20 @@ def _audit_sql(dialect: str, table: Any, columns: list[str], key: tuple[str, ...
     return entity, changes
 
 
-def _copy(cursor: Any, statement: str, columns: list, meanwhile: Callable[[], Any] | None = None) -> Any:
-    """COPY the rows whose values are ``columns``, their text built and sent a slice of rows at a time
-    (``copy_pieces``: the server stores a slice while the next is built; a slice holding a type
-    ``copy_text`` does not write goes row by row through psycopg). ``meanwhile`` (its result returned)
-    runs once the rows are sent, while the server stores them."""
+def _copy(cursor: Any, target: str, names: list[str], columns: list, meanwhile: Callable[[], Any] | None = None) -> Any:
+    """COPY into ``target`` (quoted) the rows whose values are ``columns`` (of the quoted column ``names``):
+    those whose values all write one text last, that text built once (``copy_layout``), and the rows'
+    text built and sent a slice at a time (``copy_pieces``: the server stores a slice while the next is
+    built; a slice holding a type ``copy_text`` does not write goes row by row through psycopg).
+    ``meanwhile`` (its result returned) runs once the rows are sent, while the server stores them."""
     if not columns[0]:
         return None if meanwhile is None else meanwhile()
-    with cursor.copy(statement) as copy:
-        for start, end, piece in copy_pieces(columns):
+    order, varying, tail = copy_layout(columns)
+    ordered = [columns[i] for i in order]
+    with cursor.copy(f"COPY {target} ({', '.join(names[i] for i in order)}) FROM STDIN") as copy:
+        for start, end, piece in copy_pieces(ordered[:varying], tail):
             if piece is None:
-                for row in zip(*(values[start:end] for values in columns)):
+                for row in zip(*(values[start:end] for values in ordered)):
                     copy.write_row(row)
             else:
                 copy.write(piece)
@@ -239,23 +242,23 @@ def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict
                    "OFFSET 0) s, generate_series(1, %s) ORDER BY 1", (quote(table.name), count))
     ids = [pk for pk, in cursor.fetchall()]
 
-    def children() -> list[tuple[str, list]]:  # (listed while the server stores the headers)
+    def children() -> list[tuple[str, list[str], list]]:  # (listed while the server stores the headers)
         found = []
         for child, parent_col, child_cols, per_header in new.children:
             flat = [row for rows in per_header for row in rows]
             if child_cols and flat:
                 child_defaults = python_defaults(child, {parent_col, *child_cols})
-                listed = ", ".join(quote(c) for c in (parent_col, *child_cols, *child_defaults))
+                names = [quote(c) for c in (parent_col, *child_cols, *child_defaults)]
                 parents = [pk for pk, rows in zip(ids, per_header, strict=True) for _ in rows]
                 columns = [parents, *zip(*flat), *([value] * len(flat) for value in child_defaults.values())]
-                found.append((f"COPY {quote(child.name)} ({listed}) FROM STDIN", columns))
+                found.append((quote(child.name), names, columns))
         return found
 
-    listed = ", ".join(quote(c) for c in (*new.columns, *defaults))
-    for statement, columns in _copy(cursor, f"COPY {quote(table.name)} (id, {listed}) FROM STDIN",
-                                    [ids, *zip(*new.rows), *([value] * count for value in defaults.values())],
-                                    children):
-        _copy(cursor, statement, columns)
+    names = [quote(c) for c in ("id", *new.columns, *defaults)]
+    for target, child_names, columns in _copy(cursor, quote(table.name), names,
+                                              [ids, *zip(*new.rows), *([value] * count for value in defaults.values())],
+                                              children):
+        _copy(cursor, target, child_names, columns)
 
 
 def _first_or_last_stored(cursor: Any, dialect: Any, new: NewRows) -> bool:
@@ -372,16 +375,14 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
                     copy.write_row((seq, *row, key_text, changes))
             entity, changes = "s._entity_key", "s._changes"
         else:
-            _copy(cursor, f"COPY {stage} (_seq, {cols}) FROM STDIN",
-                  [range(len(new.rows)), *zip(*new.rows)])
+            _copy(cursor, stage, ["_seq", *map(quote, new.columns)], [range(len(new.rows)), *zip(*new.rows)])
             entity, changes = audit_sql or ("NULL", "NULL")
         for name, (_, _, child_cols, per_header) in zip(stages, new.children):
             if child_cols:
                 seqs = [seq for seq, rows in enumerate(per_header) for _ in rows]
                 positions = [pos for rows in per_header for pos in range(len(rows))]
                 flat = [row for rows in per_header for row in rows]
-                _copy(cursor, f"COPY {name} (_seq, _pos, {', '.join(quote(c) for c in child_cols)}) FROM STDIN",
-                      [seqs, positions, *zip(*flat)])
+                _copy(cursor, name, ["_seq", "_pos", *map(quote, child_cols)], [seqs, positions, *zip(*flat)])
         params: list[Any] = list(defaults.values())
         parts = [f"ins AS (INSERT INTO {quote(table.name)} ({cols}{''.join(', ' + quote(c) for c in defaults)}) "
                  f"SELECT {cols}{', %s' * len(defaults)} FROM {stage} ORDER BY _seq "

@@ -7,12 +7,15 @@ type, once per distinct value where equal values write alike, escaped only when 
 character COPY's text format escapes (backslash, tab, LF, CR), and the rows are joined by the C
 ``str.join``. A column holding a type this module does not write (JSON, intervals, arrays, a ``str``
 or ``int`` subclass…) makes it answer None: the caller then writes the rows with ``write_row``.
-``copy_pieces`` gives the same text a slice of rows at a time, so the server stores the first rows
-while the next are built.
+``copy_layout`` puts the columns whose every value writes one text (a batch's owner, its audit entry…)
+last, their text written once as the end of every line; ``copy_pieces`` gives the text a slice of rows
+at a time, so the server stores the first rows while the next are built.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import repeat
+from operator import is_
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -31,11 +34,10 @@ def fixed_zones(values: Sequence[Any]) -> set | None:
     return zones if all(z is None or type(z) is timezone for z in zones) else None
 
 
-def _escaped(texts: list[str]) -> list[str]:
+def _plain(texts: list[str]) -> bool:
+    """Whether none of ``texts`` holds a character COPY's text format escapes."""
     joined = "".join(texts)
-    if "\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined:
-        return [text.translate(_ESCAPES) for text in texts]
-    return texts
+    return not ("\\" in joined or "\t" in joined or "\n" in joined or "\r" in joined)
 
 
 def column_text(values: Sequence[Any]) -> list[str] | None:
@@ -51,10 +53,13 @@ def column_text(values: Sequence[Any]) -> list[str] | None:
     kind = kinds.pop()
     if kind is str:
         present = [v for v in values if v is not None] if nulls else list(values)
-        if len(present) < len(values) or _escaped(present) is not present:
-            done = {v: NULL if v is None else v.translate(_ESCAPES) for v in set(values)}
-            return list(map(done.__getitem__, values))
-        return present
+        plain = _plain(present)
+        if plain and not nulls:
+            return present
+        distinct = set(values)
+        done = dict(zip(distinct, distinct)) if plain else {v: v.translate(_ESCAPES) for v in distinct if v is not None}
+        done[None] = NULL  # (texts as they are when none holds an escaped character)
+        return list(map(done.__getitem__, values))
     if kind is datetime:
         zones = fixed_zones(values)
         if zones is not None and len(zones) <= 1:  # one fixed offset: equal is alike
@@ -74,10 +79,11 @@ def column_text(values: Sequence[Any]) -> list[str] | None:
     return None
 
 
-def copy_text(columns: Sequence[Sequence[Any]]) -> str | None:
+def copy_text(columns: Sequence[Sequence[Any]], tail: str | None = None) -> str | None:
     """The rows whose values are ``columns`` (one sequence per column, all of one length) as the data
-    of a text-format COPY, each line ending in LF; None when a column holds a type ``column_text``
-    does not write."""
+    of a text-format COPY, each line ending in LF, after ``tail`` (the text of further columns every row
+    writes alike, ``copy_layout``) when given; None when a column holds a type ``column_text`` does not
+    write."""
     texts = []
     for values in columns:
         text = column_text(values)
@@ -86,7 +92,32 @@ def copy_text(columns: Sequence[Sequence[Any]]) -> str | None:
         texts.append(text)
     if not texts or not texts[0]:
         return ""
-    return "\n".join(map("\t".join, zip(*texts))) + "\n"
+    end = "\n" if tail is None else f"\t{tail}\n"
+    return end.join(map("\t".join, zip(*texts))) + end
+
+
+def one_text(values: Sequence[Any]) -> str | None:
+    """The text every one of ``values`` writes, when they all write one (the same object, or equal values
+    of one type whose equal values write alike: str, int, date, None); else None."""
+    if not values:
+        return None
+    first = values[0]
+    if not all(map(is_, values, repeat(first))):
+        if type(first) not in (str, int, date) or values.count(first) < len(values) or len(set(map(type, values))) > 1:
+            return None
+    text = column_text([first])
+    return None if text is None else text[0]
+
+
+def copy_layout(columns: Sequence[Sequence[Any]]) -> tuple[list[int], int, str | None]:
+    """The order to COPY ``columns`` in, those whose values all write one text (``one_text``) last (the
+    first column stays ahead when all do), how many come before them, and their text tab-joined (None
+    when there is none): each row's line ends in it, built once for the batch."""
+    alike = {i: text for i, values in enumerate(columns) if (text := one_text(values)) is not None}
+    if len(alike) == len(columns):
+        alike.pop(0, None)
+    order = [i for i in range(len(columns)) if i not in alike]
+    return order + list(alike), len(order), "\t".join(alike.values()) if alike else None
 
 
 #: rows per piece of ``copy_pieces``: small enough that the server stores a piece while the next is built,
@@ -94,11 +125,12 @@ def copy_text(columns: Sequence[Sequence[Any]]) -> str | None:
 PIECE_ROWS = 2000
 
 
-def copy_pieces(columns: Sequence[Sequence[Any]], rows: int = PIECE_ROWS) -> Iterator[tuple[int, int, str | None]]:
-    """``copy_text`` of the rows ``columns`` hold, ``rows`` rows at a time: (first row, end row, the
-    slice's text or None when a column of the slice holds a type ``column_text`` does not write). The
-    pieces joined are ``copy_text``'s text when no piece is None."""
+def copy_pieces(columns: Sequence[Sequence[Any]], tail: str | None = None,
+                rows: int = PIECE_ROWS) -> Iterator[tuple[int, int, str | None]]:
+    """``copy_text(columns, tail)`` a slice of ``rows`` rows at a time: (first row, end row, the slice's
+    text or None when a column of the slice holds a type ``column_text`` does not write). The pieces
+    joined are the whole text when no piece is None."""
     count = len(columns[0]) if columns else 0
     for start in range(0, count, rows):
         end = min(start + rows, count)
-        yield start, end, copy_text([values[start:end] for values in columns])
+        yield start, end, copy_text([values[start:end] for values in columns], tail)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aggregator.store.copy_text import column_text, copy_pieces, copy_text
+from aggregator.store.copy_text import column_text, copy_layout, copy_pieces, copy_text, one_text
 from aggregator.store.jsonutil import EncodedJSON
 
 # text without NUL (no PostgreSQL text holds one) and without lone surrogates (not UTF-8)
@@ -28,12 +28,16 @@ def _stored(connection, rows: list[tuple], by_text: bool) -> list[tuple]:
         cursor.execute("CREATE TEMP TABLE IF NOT EXISTS copied (seq integer, "
                        + ", ".join(f"{name} {kind}" for name, kind, _ in COLUMNS) + ")")
         cursor.execute("TRUNCATE copied")
-        with cursor.copy(f"COPY copied (seq, {names}) FROM STDIN") as copy:
-            if by_text:
-                text = copy_text([range(len(rows)), *zip(*rows)])
-                assert text is not None
-                copy.write(text)
-            else:
+        if by_text:  # as ``bulk._copy`` writes them: one-text columns last, a slice at a time
+            columns = [range(len(rows)), *zip(*rows)]
+            order, varying, tail = copy_layout(columns)
+            listed = ", ".join(["seq", *(name for name, _, _ in COLUMNS)][i] for i in order)
+            with cursor.copy(f"COPY copied ({listed}) FROM STDIN") as copy:
+                for _, _, piece in copy_pieces([columns[i] for i in order[:varying]], tail, rows=3):
+                    assert piece is not None
+                    copy.write(piece)
+        else:
+            with cursor.copy(f"COPY copied (seq, {names}) FROM STDIN") as copy:
                 for seq, row in enumerate(rows):
                     copy.write_row((seq, *row))
         cursor.execute(f"SELECT {names}, x::text, ts::text FROM copied ORDER BY seq")
@@ -70,9 +74,24 @@ def test_escapes_nulls_and_equal_instants_at_other_offsets() -> None:
        size=st.integers(1, 4))
 def test_pieces_joined_are_the_whole_text(rows: list[tuple], size: int) -> None:
     columns = [range(len(rows)), *zip(*rows)] if rows else [range(0), (), ()]
-    pieces = list(copy_pieces(columns, size))
+    pieces = list(copy_pieces(columns, rows=size))
     assert [(start, end) for start, end, _ in pieces] == [(s, min(s + size, len(rows))) for s in range(0, len(rows), size)]
     assert "".join(text for _, _, text in pieces) == (copy_text(columns) if rows else "")
+    if rows:  # one-text columns moved last: each line is the rows' line in that order
+        order, varying, tail = copy_layout(columns)
+        lines = "".join(text for _, _, text in copy_pieces([columns[i] for i in order[:varying]], tail, rows=size))
+        assert lines == copy_text([columns[i] for i in order])
+
+
+def test_one_text_only_where_every_value_writes_alike() -> None:
+    noon = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+    assert one_text(["WH1", "WH" + "1"]) == "WH1" and one_text([None, None]) == "\\N"
+    assert one_text([1, True]) is None and one_text([Decimal("1.0"), Decimal("1.00")]) is None
+    assert one_text([noon, noon.astimezone(timezone(timedelta(hours=8)))]) is None
+    assert one_text([noon] * 3) == "2026-03-01T12:00:00+00:00" and one_text(["a\tb"] * 2) == "a\\tb"
+    assert one_text([EncodedJSON("{}")] * 2) is None
+    assert copy_layout([[1, 2], ["x", "x"], [None, None]]) == ([0, 1, 2], 1, "x\t\\N")
+    assert copy_layout([["x", "x"], [3, 3]]) == ([0, 1], 1, "3")
 
 
 def test_types_it_does_not_write_are_left_to_write_row() -> None:
