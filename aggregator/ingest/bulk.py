@@ -444,9 +444,8 @@ def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
         defaults[audit_batch.COLUMN] = batch
     cursor = session.connection().connection.driver_connection.cursor()
     try:
-        extra = tuple(defaults.values())
-        ids = insert_new_sqlite(cursor, dialect, table, [*new.columns, *defaults],
-                                [row + extra for row in new.rows] if extra else new.rows, new.key)
+        ids = insert_new_sqlite(cursor, dialect, table, [*new.columns, *defaults], new.rows, new.key,
+                                tuple(defaults.values()))
         if None in ids or len(set(ids)) < len(ids):  # (a batch's keys are distinct: ``write_batch``)
             raise _ConcurrentWrite(f"{ids.count(None)} keys of the batch stored in {table.name} meanwhile")
         for child, parent_col, child_cols, per_header in new.children:
@@ -457,9 +456,8 @@ def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
             rows = list(map(tuple.__add__, parents, chain.from_iterable(per_header)))
             if rows:
                 child_defaults = python_defaults(child, {parent_col, *child_cols})
-                extra = tuple(child_defaults.values())
-                executemany_sqlite(cursor, dialect, child, [parent_col, *child_cols, *child_defaults],
-                                   [row + extra for row in rows] if extra else rows)
+                executemany_sqlite(cursor, dialect, child, [parent_col, *child_cols, *child_defaults], rows,
+                                   tuple(child_defaults.values()))
         if batch is not None:
             return list(range(len(new.rows)))
         now, entity = datetime.now(UTC), str(table.name)  # (a plain str: sqlite3 adapts a subclass per row)

@@ -105,12 +105,25 @@ def _converted_cells(dialect: Any, table: Any, columns: Sequence[str], cells: li
             else:  # a zone with daylight saving: an ambiguous wall time's two instants are equal values
                 keyed = [(v, None if v is None else v.utcoffset()) for v in cells[i]]
                 cells[i] = [done[k] if k in done else done.setdefault(k, process(k[0])) for k in keyed]
-        elif dialect.name == "sqlite" and isinstance(table.c[columns[i]].type, ExactDecimal):  # ``_fast``, inline
-            cells[i] = [None if v is None else format(v, "f") if type(v) is Decimal and v.is_finite() else process(v)
-                        for v in cells[i]]
         else:
-            cells[i] = list(map(process, cells[i]))
+            cells[i] = _per_object(cells[i], process, dialect.name == "sqlite"
+                                   and isinstance(table.c[columns[i]].type, ExactDecimal))
     return cells
+
+
+def _per_object(column: Sequence[Any], process: Callable[[Any], Any], decimal_text: bool) -> list:
+    """``process`` of each value of ``column``, once per distinct object when the column holds many
+    repeats (a value parsed once per distinct text is one object in every row holding it, and one object
+    converts alike every time: unlike keying by value, ``Decimal("1.0")`` and ``Decimal("1.00")`` stay
+    apart). ``decimal_text``: ``process`` is ``_fast``'s SQLite decimal text (inlined per value)."""
+    objects = dict(zip(map(id, column), column))  # (every value stays alive in ``column`` meanwhile)
+    if len(objects) * 2 <= len(column):
+        done = {key: process(value) for key, value in objects.items()}
+        return list(map(done.__getitem__, map(id, column)))
+    if decimal_text:
+        return [None if v is None else format(v, "f") if type(v) is Decimal and v.is_finite() else process(v)
+                for v in column]
+    return list(map(process, column))
 
 
 def _statement(dialect: Any, table: Any, columns: Sequence[str], placeholder: str, suffix: str = "") -> str:
@@ -138,8 +151,9 @@ def _literal(value: Any) -> str | None:
 
 
 def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-                  suffix: str = "") -> tuple[str, list, list | None]:
-    """The INSERT of ``rows`` (values in ``columns`` order) for sqlite3's ``executemany``: (statement,
+                  suffix: str = "", extra: tuple = ()) -> tuple[str, list, list | None]:
+    """The INSERT of ``rows`` (values in ``columns`` order; ``extra``: the values of the last ``len(extra)``
+    columns, the same in every row and not in ``rows``) for sqlite3's ``executemany``: (statement,
     parameter rows, the converted values column by column, None when no column converts). When the rows are
     converted column by column anyway (a column's type converts values: an instant, a decimal), a column
     holding one value of one type in every row of a batch of at least ``LITERAL_ROWS`` (an owner, an empty
@@ -147,8 +161,9 @@ def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequen
     bound value (the same column affinity applied), so each row binds only the columns that vary."""
     processors = converters(dialect, table, columns)
     if not processors or not rows:  # (no column-wise pass to ride on: binding a constant costs less than one)
-        return _statement(dialect, table, columns, "?", suffix), list(rows), None
-    cells = _converted_cells(dialect, table, columns, list(zip(*rows)), processors)
+        return _statement(dialect, table, columns, "?", suffix), [row + extra for row in rows] if extra else list(rows), None
+    count = len(rows)
+    cells = _converted_cells(dialect, table, columns, [*zip(*rows), *([value] * count for value in extra)], processors)
     literals: dict[int, str] = {}
     if len(rows) >= LITERAL_ROWS:
         for j, column in enumerate(cells):
@@ -167,9 +182,11 @@ def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequen
             params, cells)
 
 
-def executemany_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple]) -> None:
-    """One prepared INSERT of ``rows`` (values in ``columns`` order) on a sqlite3 cursor (``sqlite_insert``)."""
-    statement, params, _ = sqlite_insert(dialect, table, columns, rows)
+def executemany_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple],
+                       extra: tuple = ()) -> None:
+    """One prepared INSERT of ``rows`` (values in ``columns`` order, ``extra`` as ``sqlite_insert`` takes it)
+    on a sqlite3 cursor (``sqlite_insert``)."""
+    statement, params, _ = sqlite_insert(dialect, table, columns, rows, extra=extra)
     cursor.executemany(statement, params)
 
 
@@ -271,9 +288,9 @@ def insert_new_postgresql(cursor: Any, dialect: Any, table: Any, columns: list[s
 
 
 def insert_new_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple],
-                      key: Sequence[str]) -> list[int | None]:
+                      key: Sequence[str], extra: tuple = ()) -> list[int | None]:
     """``insert_new`` on a sqlite3 cursor, for ``rows`` as tuples in ``columns`` order (the ``key``
-    columns among them): sqlite3's executemany returns no rows, so the ids are read back by key from
+    columns among them; ``extra`` as ``sqlite_insert`` takes it): sqlite3's executemany returns no rows, so the ids are read back by key from
     the rows above the table's highest id before the insert (write transactions begin IMMEDIATE,
     ``aggregator.store.db``, so only this one adds rows meanwhile); when every row went in, they are
     the ids after that highest one, in order (SQLite gives a new row the highest id plus one). None for
@@ -283,7 +300,7 @@ def insert_new_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str],
     quote = dialect.identifier_preparer.quote
     before = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quote(table.name)}").fetchone()[0]
     conflict = f" ON CONFLICT ({', '.join(quote(c) for c in key)}) DO NOTHING"
-    statement, params, cells = sqlite_insert(dialect, table, columns, rows, conflict)
+    statement, params, cells = sqlite_insert(dialect, table, columns, rows, conflict, extra)
     cursor.executemany(statement, params)
     if cursor.rowcount == len(rows):  # every row went in: their ids follow the highest, in order
         last = cursor.execute(f"SELECT max(id) FROM {quote(table.name)}").fetchone()[0]

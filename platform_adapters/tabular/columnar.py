@@ -297,6 +297,11 @@ def record_keys(columns: dict[str, Sequence[str]], owners: list[str], names: Seq
 def group_heads(columns: Sequence[Sequence[Any]], groups: Sequence[tuple[int, int]]) -> list[tuple]:
     """For each group ``(start, end)`` of rows, each column's first value that is not None in it (a
     record's header field is its first value in the record's rows: ``rows.header_value``)."""
+    return list(zip(*group_columns(columns, groups)))
+
+
+def group_columns(columns: Sequence[Sequence[Any]], groups: Sequence[tuple[int, int]]) -> list[list]:
+    """``group_heads`` column by column: for each column, each group's first value in it that is not None."""
     starts = [start for start, _ in groups]
     picked = []
     for column in columns:
@@ -307,7 +312,7 @@ def group_heads(columns: Sequence[Sequence[Any]], groups: Sequence[tuple[int, in
                 if values[n] is None and end - start > 1:
                     values[n] = next((v for v in column[start + 1:end] if v is not None), None)
         picked.append(values)
-    return list(zip(*picked))
+    return picked
 
 
 def parsed_column(column: Sequence[str], parse: Callable[[str], Any]) -> tuple[list[Any], set[int]]:

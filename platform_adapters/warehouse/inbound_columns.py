@@ -70,6 +70,9 @@ def record_keys(columns: dict[str, list[str]], owners: list[str],
 
 
 def _numbers(stated: list[int | None], start: int, end: int) -> list[int]:
+    part = stated[start:end]
+    if None not in part:  # (every row states its number: ``line_number`` is that number)
+        return part
     return [inbound.line_number(stated[i], 0, i - start + 1) for i in range(start, end)]
 
 
@@ -98,13 +101,15 @@ def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, in
     fields = values.fields
     final_at = header.index("is_final")
     named = [owners if name == "owner_id" else fields[name] for name in header if name != "is_final"]
-    heads = columnar.group_heads([*named, fields["confirm_type"]], groups)
+    picked = columnar.group_columns([*named, fields["confirm_type"]], groups)
     status_at = header.index("status") - (header.index("status") > final_at)
-    numbers: list[int] = [0] * len(owners)
+    pairs = list(zip(picked[-1], picked[status_at]))  # (each receipt's confirm type and status)
+    finals = {pair: inbound.is_final(*pair) for pair in set(pairs)}
+    heads = list(zip(*picked[:final_at], map(finals.__getitem__, pairs), *picked[final_at:-1]))
     stated = fields["line_no"]
-    for start, end in groups:
-        numbers[start:end] = _numbers(stated, start, end)
+    numbers: list[int] = stated if None not in stated else [0] * len(owners)  # (as ``_numbers``)
+    if numbers is not stated:
+        for start, end in groups:
+            numbers[start:end] = _numbers(stated, start, end)
     lines = list(zip(*(numbers if name == "line_no" else fields[name] for name in line)))
-    heads_out = [(*head[:final_at], inbound.is_final(head[-1], head[status_at]), *head[final_at:-1])
-                 for head in heads]
-    return heads_out, [lines[start:end] for start, end in groups]
+    return heads, [lines[start:end] for start, end in groups]
