@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import itemgetter
@@ -121,13 +121,43 @@ class NewRows:
     """New records of one table as rows: header tuples in ``columns`` order (the key and ``content_hash``
     among them) and each header's child rows per child table. Each gets the ``create`` audit entry the
     per-record upsert writes (``audit_entries``; on PostgreSQL built by the database where the column
-    types allow, ``_audit_sql``)."""
+    types allow, ``_audit_sql``). ``of_columns`` makes one from the headers' values column by column
+    (``cells``), which SQLite's insert binds without making them rows first."""
 
     table: Any
     key: tuple[str, ...]
     columns: list[str]
-    rows: list[tuple]
+    rows: Sequence[tuple]
     children: list[tuple[Any, str, list[str], list[list[tuple]]]]  # (table, parent column, columns, per header)
+    cells: list[Sequence] | None = None  # (``of_columns``: one sequence per column, ``rows`` a view of them)
+
+    @classmethod
+    def of_columns(cls, table: Any, key: tuple[str, ...], columns: list[str], cells: list[Sequence],
+                   children: list[tuple[Any, str, list[str], list[list[tuple]]]]) -> NewRows:
+        return cls(table, key, columns, _ColumnRows(cells), children, cells)
+
+    def column(self, name: str) -> Sequence:
+        """The headers' values of column ``name``."""
+        at = self.columns.index(name)
+        return self.cells[at] if self.cells is not None else list(map(itemgetter(at), self.rows))
+
+
+class _ColumnRows(Sequence):
+    """Header tuples read from values held column by column (``NewRows.of_columns``), made as asked."""
+
+    def __init__(self, cells: list[Sequence]) -> None:
+        self.cells = cells
+
+    def __len__(self) -> int:
+        return len(self.cells[0]) if self.cells else 0
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return list(zip(*(column[i] for column in self.cells)))
+        return tuple(column[i] for column in self.cells)
+
+    def __iter__(self) -> Any:
+        return zip(*self.cells)
 
 
 def _new_rows(aggs: list[Aggregate]) -> NewRows:
@@ -148,7 +178,7 @@ def _open_batch(session: Session, new: NewRows, actor: str) -> int | None:
     if not new.rows or not audit_batch.batch_audited(new.table, new.columns, new.key) or not audit_batch.reads_back_alike(
             session.get_bind().dialect.name, new.table, new.columns, new.rows):
         return None
-    owners = set(map(itemgetter(new.columns.index("owner_id")), new.rows)) if "owner_id" in new.columns else set()
+    owners = set(new.column("owner_id")) if "owner_id" in new.columns else set()
     return audit_batch.open_batch(session, new.table, actor, owners, len(new.rows))
 
 
@@ -445,7 +475,7 @@ def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
     cursor = session.connection().connection.driver_connection.cursor()
     try:
         ids = insert_new_sqlite(cursor, dialect, table, [*new.columns, *defaults], new.rows, new.key,
-                                tuple(defaults.values()))
+                                tuple(defaults.values()), new.cells)
         if None in ids or len(set(ids)) < len(ids):  # (a batch's keys are distinct: ``write_batch``)
             raise _ConcurrentWrite(f"{ids.count(None)} keys of the batch stored in {table.name} meanwhile")
         for child, parent_col, child_cols, per_header in new.children:

@@ -252,23 +252,25 @@ class ColumnarReader:
         run, kind = self.run, self.kind
         gathered, self.fast = self.fast, []
         groups = [(rows, fast) for rows, fast in gathered if fast]
-        headers: list[tuple] = []
+        headers: list[list] = []  # the records' header values column by column, their hashes last
         lines: list[list[tuple]] = []
         for rows, fast in groups:
-            heads, parts = kind.mapper.build(rows.values, rows.owners, fast, self.header_fields, self.line_fields)
+            heads, parts = kind.mapper.build_columns(rows.values, rows.owners, fast, self.header_fields,
+                                                     self.line_fields)
             owners = rows.owners
             prefixes = {owner: run.hash_prefix(owner, 0) for owner in set(owners)}
             if len(prefixes) == 1:
                 each = [*prefixes.values()] * len(fast)
             else:
                 each = [prefixes[owners[s]] for s, _ in fast]
-            headers.extend(map(tuple.__add__, heads, zip(span_hashes(rows.texts, fast, each))))
+            heads = [*heads, span_hashes(rows.texts, fast, each)]
+            headers = heads if not headers else [[*before, *more] for before, more in zip(headers, heads)]
             lines.extend(parts)
         if not headers:
             return
-        key_at = self.key_at
-        pick = itemgetter(*key_at)
-        keys = [(pick(head),) for head in headers] if len(key_at) == 1 else list(map(pick, headers))
+        hashes = headers[-1]
+        count = len(hashes)
+        keys = list(zip(*map(headers.__getitem__, self.key_at)))
         session, summary = run.session, run.summary
         unchanged: set[int] = set()
         # records whose stored key another record of this write has (a stock snapshot's instant written
@@ -276,10 +278,10 @@ class ColumnarReader:
         colliding = self._colliding(keys)
         if session.get_bind().dialect.name == "postgresql":
             # ON CONFLICT sorts out the stored ones
-            candidates = [i for i in range(len(headers)) if i not in colliding] if colliding else list(range(len(headers)))
+            candidates = [i for i in range(count) if i not in colliding] if colliding else list(range(count))
         else:
             stored = stored_hashes(session, kind.model, kind.key, keys)
-            candidates = [] if stored or colliding else list(range(len(headers)))  # (none stored: all new)
+            candidates = [] if stored or colliding else list(range(count))  # (none stored: all new)
             if stored or colliding:
                 for i, key in enumerate(keys):
                     if i in colliding:
@@ -287,18 +289,21 @@ class ColumnarReader:
                     found = stored.get(key)
                     if found is None:
                         candidates.append(i)
-                    elif found == headers[i][-1]:
+                    elif found == hashes[i]:
                         unchanged.add(i)  # (stored with other content: the per-record path, below)
         created: set[int] = set()
         if candidates:
-            new = [headers[i] for i in candidates] if len(candidates) < len(headers) else headers
+            every = len(candidates) == count
+            new = headers if every else [list(map(column.__getitem__, candidates)) for column in headers]
+            children = [(kind.line_model.__table__, kind.parent_col, [c for c, _ in kind.line],
+                         lines if every else [lines[i] for i in candidates])] if kind.line_model is not None else []
+            if session.get_bind().dialect.name == "postgresql":
+                batch = NewRows(kind.model.__table__, kind.key, self.header_columns, list(zip(*new)), children)
+            else:  # (bound column by column: no header tuple made)
+                batch = NewRows.of_columns(kind.model.__table__, kind.key, self.header_columns, new, children)
             try:
                 with session.begin_nested():
-                    made, same = bulk.insert_new(session, NewRows(
-                        kind.model.__table__, kind.key, self.header_columns, new,
-                        [(kind.line_model.__table__, kind.parent_col, [c for c, _ in kind.line],
-                          [lines[i] for i in candidates] if new is not headers else lines)]
-                        if kind.line_model is not None else []), "system")
+                    made, same = bulk.insert_new(session, batch, "system")
                 created = {candidates[j] for j in made}
                 unchanged |= {candidates[j] for j in same}
             except StoreError:
@@ -306,7 +311,7 @@ class ColumnarReader:
         owners = summary.owners
         summary.created += len(created)
         summary.unchanged += len(unchanged)
-        if len(created) + len(unchanged) == len(headers):  # (every one written)
+        if len(created) + len(unchanged) == count:  # (every one written)
             for rows, fast in groups:
                 owners.update(map(rows.owners.__getitem__, map(itemgetter(0), fast)))
         else:
@@ -315,7 +320,7 @@ class ColumnarReader:
                 if i in created or i in unchanged:
                     owners[rows.owners[start]] += 1
                 else:
-                    self._per_record(rows, start, end, headers[i][-1])
+                    self._per_record(rows, start, end, hashes[i])
         if colliding:
             run.batch.sort(key=lambda item: item[1][0])  # (each one's first accepted line)
 

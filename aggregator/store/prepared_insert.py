@@ -151,19 +151,24 @@ def _literal(value: Any) -> str | None:
 
 
 def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-                  suffix: str = "", extra: tuple = ()) -> tuple[str, list, list | None]:
+                  suffix: str = "", extra: tuple = (), cells: Sequence[Sequence[Any]] | None = None
+                  ) -> tuple[str, list, list | None]:
     """The INSERT of ``rows`` (values in ``columns`` order; ``extra``: the values of the last ``len(extra)``
-    columns, the same in every row and not in ``rows``) for sqlite3's ``executemany``: (statement,
+    columns, the same in every row and not in ``rows``; ``cells``: the same values as ``rows`` held column
+    by column, used instead of them) for sqlite3's ``executemany``: (statement,
     parameter rows, the converted values column by column, None when no column converts). When the rows are
     converted column by column anyway (a column's type converts values: an instant, a decimal), a column
     holding one value of one type in every row of a batch of at least ``LITERAL_ROWS`` (an owner, an empty
     field, a batch's time) is written into the statement as a literal, which SQLite stores as it stores the
     bound value (the same column affinity applied), so each row binds only the columns that vary."""
     processors = converters(dialect, table, columns)
-    if not processors or not rows:  # (no column-wise pass to ride on: binding a constant costs less than one)
-        return _statement(dialect, table, columns, "?", suffix), [row + extra for row in rows] if extra else list(rows), None
     count = len(rows)
-    cells = _converted_cells(dialect, table, columns, [*zip(*rows), *([value] * count for value in extra)], processors)
+    if not processors or not count:  # (no column-wise pass to ride on: binding a constant costs less than one)
+        if cells is not None:
+            return _statement(dialect, table, columns, "?", suffix), list(zip(*cells, *([v] * count for v in extra))), None
+        return _statement(dialect, table, columns, "?", suffix), [row + extra for row in rows] if extra else list(rows), None
+    cells = _converted_cells(dialect, table, columns, [*(zip(*rows) if cells is None else cells),
+                                                       *([value] * count for value in extra)], processors)
     literals: dict[int, str] = {}
     if len(rows) >= LITERAL_ROWS:
         for j, column in enumerate(cells):
@@ -287,11 +292,12 @@ def insert_new_postgresql(cursor: Any, dialect: Any, table: Any, columns: list[s
     return ids
 
 
-def insert_new_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple],
-                      key: Sequence[str], extra: tuple = ()) -> list[int | None]:
+def insert_new_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: Sequence[tuple],
+                      key: Sequence[str], extra: tuple = (), cells: Sequence[Sequence[Any]] | None = None
+                      ) -> list[int | None]:
     """``insert_new`` on a sqlite3 cursor, for ``rows`` as tuples in ``columns`` order (the ``key``
-    columns among them; ``extra`` as ``sqlite_insert`` takes it): sqlite3's executemany returns no rows, so the ids are read back by key from
-    the rows above the table's highest id before the insert (write transactions begin IMMEDIATE,
+    columns among them; ``extra`` and ``cells`` as ``sqlite_insert`` takes them): sqlite3's executemany
+    returns no rows, so the ids are read back by key from the rows above the table's highest id before the insert (write transactions begin IMMEDIATE,
     ``aggregator.store.db``, so only this one adds rows meanwhile); when every row went in, they are
     the ids after that highest one, in order (SQLite gives a new row the highest id plus one). None for
     a row whose key was there."""
@@ -300,7 +306,8 @@ def insert_new_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str],
     quote = dialect.identifier_preparer.quote
     before = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quote(table.name)}").fetchone()[0]
     conflict = f" ON CONFLICT ({', '.join(quote(c) for c in key)}) DO NOTHING"
-    statement, params, cells = sqlite_insert(dialect, table, columns, rows, conflict, extra)
+    statement, params, converted = sqlite_insert(dialect, table, columns, rows, conflict, extra, cells)
+    cells = converted if converted is not None else cells
     cursor.executemany(statement, params)
     if cursor.rowcount == len(rows):  # every row went in: their ids follow the highest, in order
         last = cursor.execute(f"SELECT max(id) FROM {quote(table.name)}").fetchone()[0]

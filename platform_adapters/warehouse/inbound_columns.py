@@ -98,6 +98,13 @@ def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, in
     """For the groups ``(start, end)`` of ``ok`` rows (one receipt each; ``owners``: each row's owner):
     each one's header values in the order of ``header`` (``writers.RECEIPT_HEADER``'s fields) and each
     one's line values, a tuple per row, in the order of ``line`` (``WarehouseReceiptLine`` field names)."""
+    columns, lines = build_columns(values, owners, groups, header, line)
+    return list(zip(*columns)), lines
+
+
+def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
+                  line: Sequence[str]) -> tuple[list[list], list[list[tuple]]]:
+    """``build`` with the header values column by column: one list per field of ``header``."""
     fields = values.fields
     final_at = header.index("is_final")
     named = [owners if name == "owner_id" else fields[name] for name in header if name != "is_final"]
@@ -105,11 +112,11 @@ def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, in
     status_at = header.index("status") - (header.index("status") > final_at)
     pairs = list(zip(picked[-1], picked[status_at]))  # (each receipt's confirm type and status)
     finals = {pair: inbound.is_final(*pair) for pair in set(pairs)}
-    heads = list(zip(*picked[:final_at], map(finals.__getitem__, pairs), *picked[final_at:-1]))
+    columns = [*picked[:final_at], list(map(finals.__getitem__, pairs)), *picked[final_at:-1]]
     stated = fields["line_no"]
     numbers: list[int] = stated if None not in stated else [0] * len(owners)  # (as ``_numbers``)
     if numbers is not stated:
         for start, end in groups:
             numbers[start:end] = _numbers(stated, start, end)
     lines = list(zip(*(numbers if name == "line_no" else fields[name] for name in line)))
-    return heads, [lines[start:end] for start, end in groups]
+    return columns, [lines[start:end] for start, end in groups]

@@ -71,6 +71,13 @@ def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, in
     each one's header values in the order of ``header`` (``WarehouseShipment`` field names) and each
     one's line values, a tuple per row numbered from 1, in the order of ``line`` (``WarehouseShipmentLine``
     field names)."""
+    columns, lines = build_columns(values, owners, groups, header, line)
+    return list(zip(*columns)), lines
+
+
+def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
+                  line: Sequence[str]) -> tuple[list[list], list[list[tuple]]]:
+    """``build`` with the header values column by column: one list per field of ``header``."""
     fields = values.fields
     weights = fields["weight_g"]
     if any(end - start > 1 for start, end in groups):  # a record's weight is the sum over its rows
@@ -83,10 +90,10 @@ def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, in
             for start, end in groups:
                 present = [w for w in weights[start:end] if w is not None]
                 weights[start] = sum(present) if present else None
-    heads = columnar.group_heads([owners if name == "owner_id" else weights if name == "weight_g" else fields[name]
-                                  for name in header], groups)
+    columns = columnar.group_columns([owners if name == "owner_id" else weights if name == "weight_g" else fields[name]
+                                      for name in header], groups)
     numbers = [0] * len(owners)
     for start, end in groups:
         numbers[start:end] = range(1, end - start + 1)
     lines = list(zip(*(numbers if name == "line_no" else fields[LINE_SOURCES[name]] for name in line)))
-    return heads, [lines[start:end] for start, end in groups]
+    return columns, [lines[start:end] for start, end in groups]

@@ -98,8 +98,17 @@ def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, in
           line: Sequence[str]) -> tuple[list[tuple], list[list[tuple]]]:
     """For the one-row groups ``(start, start + 1)`` of ``ok`` rows: each one's values in the order of
     ``header`` (``writers.STOCK_HEADER``'s fields); snapshots have no lines."""
+    columns, lines = build_columns(values, owners, groups, header, line)
+    return list(zip(*columns)), lines
+
+
+def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
+                  line: Sequence[str]) -> tuple[list[list], list[list[tuple]]]:
+    """``build`` with the header values column by column: one list per field of ``header`` (the chunk's
+    own lists when every row is a group, the usual chunk: not to be changed)."""
     fields = values.fields
-    rows = list(zip(*(owners if name == "owner_id" else fields[name] for name in header)))
-    # (every row its own record, the usual chunk: the groups are the rows in order)
-    heads = rows if len(groups) == len(rows) else [rows[start] for start, _ in groups]
-    return heads, [[] for _ in groups]
+    columns = [owners if name == "owner_id" else fields[name] for name in header]
+    if len(groups) != len(owners):  # (else every row its own record: the groups are the rows in order)
+        starts = [start for start, _ in groups]
+        columns = [list(map(column.__getitem__, starts)) for column in columns]
+    return columns, [[] for _ in groups]

@@ -137,3 +137,45 @@ def test_constant_columns_written_as_literals_store_what_binding_stores(value, o
     finally:
         raw.close()
         engine.dispose()
+
+
+POOL = st.lists(st.tuples(st.one_of(st.none(), amounts, st.sampled_from([Decimal("1.0"), Decimal("1.00"), Decimal("-0")])),
+                          st.one_of(st.none(), st.dates())), min_size=1, max_size=4)
+
+
+@pytest.mark.parametrize("name", sorted(DIALECTS))
+@given(pool=POOL, picks=st.lists(st.integers(0, 3), min_size=1, max_size=40))
+def test_a_column_of_repeated_objects_converts_as_each_value_does(name, pool, picks) -> None:
+    """Values repeated as one object (each distinct text parsed once) are converted once per object: the
+    same as converting each value, equal decimals of other exponents (``1.0``, ``1.00``) kept apart."""
+    from aggregator.store.models.warehouse import StockSnapshotRow
+
+    dialect = DIALECTS[name]
+    table = StockSnapshotRow.__table__
+    rows = [pool[i % len(pool)] for i in picks] + [(Decimal("1.0"), None), (Decimal("1.00"), None)]
+    columns = ["unit_landed_cost", "expiry_date"]
+    processes = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v) for c in columns]
+    expected = [tuple(process(value) for process, value in zip(processes, row)) for row in rows]
+    assert converted_rows(dialect, table, columns, rows) == expected
+
+
+@given(rows=st.lists(st.tuples(st.text(max_size=3), st.one_of(st.none(), moments), st.booleans()), max_size=70),
+       extra=st.sampled_from([(), ("x",), ("x", None)]))
+def test_an_insert_of_columns_binds_what_the_insert_of_rows_binds(rows, extra) -> None:
+    """``sqlite_insert`` of values held column by column (``cells``) and constant trailing columns
+    (``extra``): the statement and parameters of the same rows given as tuples, the constants in each."""
+    import sqlalchemy as sa
+
+    from aggregator.store.prepared_insert import sqlite_insert
+    from aggregator.store.types import UTCDateTime
+
+    table = sa.Table("columns_check", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("t", sa.String(8)), sa.Column("at", UTCDateTime), sa.Column("b", sa.Boolean),
+                     sa.Column("c1", sa.String(8)), sa.Column("c2", sa.String(8)))
+    dialect = DIALECTS["sqlite"]
+    columns = ["t", "at", "b", "c1", "c2"][:3 + len(extra)]
+    whole = [row + extra for row in rows]
+    cells = [list(column) for column in zip(*rows)] if rows else [[], [], []]
+    assert sqlite_insert(dialect, table, columns, rows, extra=extra, cells=cells)[:2] == \
+        sqlite_insert(dialect, table, columns, whole)[:2]
+    assert sqlite_insert(dialect, table, columns, rows, extra=extra)[:2] == sqlite_insert(dialect, table, columns, whole)[:2]
