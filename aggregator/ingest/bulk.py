@@ -68,8 +68,12 @@ def stored_hashes(session: Session, model: Any, key: tuple[str, ...], keys: list
     fixed_at = [j for j in range(len(key)) if j != vary]
     prefix_of = itemgetter(*fixed_at) if len(fixed_at) > 1 else lambda value: tuple(value[j] for j in fixed_at)
     by_prefix: dict[tuple, list] = defaultdict(list)  # the keys of each prefix
-    for value in keys:
-        by_prefix[prefix_of(value)].append(value)
+    prefixes = list(map(prefix_of, keys))
+    if prefixes and prefixes.count(prefixes[0]) == len(prefixes):  # (one owner, warehouse, snapshot: usual)
+        by_prefix[prefixes[0]] = list(keys)
+    else:
+        for prefix, value in zip(prefixes, keys):
+            by_prefix[prefix].append(value)
     if session.get_bind().dialect.name == "sqlite":
         return _stored_hashes_sqlite(session, table, key, by_prefix, vary, fixed_at)
     found: dict[tuple, str] = {}

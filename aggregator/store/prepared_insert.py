@@ -173,7 +173,7 @@ def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequen
     if len(rows) >= LITERAL_ROWS:
         for j, column in enumerate(cells):
             first = column[0]
-            if column.count(first) == len(column) and len(set(map(type, column))) == 1:
+            if column[-1] == first and column.count(first) == len(column) and len(set(map(type, column))) == 1:
                 literal = _literal(first)
                 if literal is not None:
                     literals[j] = literal

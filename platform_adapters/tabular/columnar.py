@@ -154,18 +154,22 @@ def _plain_text(joined: str, column: Sequence[str]) -> bool:
     return "\x00 " not in marked and " \x00" not in marked
 
 
+#: ``.get(text, text)``: ``text or None`` for a str, in C over a whole column
+_NONE_IF_EMPTY = {"": None}
+
+
 def clean_column(column: Sequence[str], plain: bool = False) -> list[str | None]:
     """``[clean_text(t) or None for t in column]`` (``plain``: the column is known plain, see ``columns_of``)."""
     if plain or _plain(column):
-        return list(column) if all(column) else [text or None for text in column]
+        return list(column) if all(column) else list(map(_NONE_IF_EMPTY.get, column, column))
     done = {text: clean_text(text) or None for text in set(column)}
-    return [done[text] for text in column]
+    return list(map(done.__getitem__, column))
 
 
 def upper_column(column: Sequence[str]) -> list[str | None]:
     """``RowView.upper`` of each cell: cleaned, upper case, None when empty."""
     done = {text: (clean_text(text).upper() or None) for text in set(column)}
-    return [done[text] for text in column]
+    return list(map(done.__getitem__, column))
 
 
 @dataclass(frozen=True)
@@ -180,7 +184,7 @@ class ChunkValues:
 def mapped_column(column: Sequence[str], rule: Callable[[str], Any]) -> list[Any]:
     """``rule`` of each cell, once per distinct text (``rule`` never raises)."""
     done = {text: rule(text) for text in set(column)}
-    return [done[text] for text in column]
+    return list(map(done.__getitem__, column))
 
 
 def document_column(column: Sequence[str]) -> list[str | None]:
@@ -191,7 +195,7 @@ def document_column(column: Sequence[str]) -> list[str | None]:
     parts = normalize_document_number("\x00".join(column)).split("\x00")
     if len(parts) != len(column):
         return mapped_column(column, lambda text: normalize_document_number(text) or None)
-    return [part or None for part in parts]
+    return parts if all(parts) else list(map(_NONE_IF_EMPTY.get, parts, parts))
 
 
 def container_column(column: Sequence[str]) -> tuple[list[str | None], set[str]]:
@@ -325,7 +329,7 @@ def parsed_column(column: Sequence[str], parse: Callable[[str], Any]) -> tuple[l
         except ValueError:
             done[text] = None
             refused.add(text)
-    values = [done[text] for text in column]
+    values = list(map(done.__getitem__, column))
     if not refused:
         return values, set()
     return values, {i for i, text in enumerate(column) if text in refused}

@@ -14,6 +14,7 @@ of the ``WarehouseReceipt`` ``map_rows`` builds (``tests/ingest/test_columnar_pr
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from itertools import compress, repeat
 
 from platform_adapters.tabular import columnar
 from platform_adapters.tabular import values as parse
@@ -46,20 +47,24 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
     fields["variance_qty"] = chunk.parsed("variance_qty", parse.parse_signed_int)
     containers, invalid = chunk.container("container_no")
     fields["container_no"] = containers
-    fields["container_no_valid"] = [None if number is None else True for number in containers]
+    fields["container_no_valid"] = list(map({None: None}.get, containers, repeat(True)))  # (None if None else True)
     statuses = {raw: normalise_status(raw, RECEIPT_STATUSES) for raw in set(fields["raw_status"])}
-    fields["status"] = [statuses[raw] for raw in fields["raw_status"]]
+    fields["status"] = list(map(statuses.__getitem__, fields["raw_status"]))
     ok = chunk.ok(fields[name] for name in REQUIRED)
     unmark(ok, containers, invalid)
     unmark(ok, fields["status"], {"UNKNOWN"} & set(statuses.values()))
-    checks = (zip(fields["expiry_date"], fields["received_at"]),
-              zip(fields["variance_qty"], fields["received_good_qty"], fields["planned_qty"]))
-    for rule, args in zip((inbound.expired_on_receipt, inbound.variance_mismatch), checks):
-        for i, values in enumerate(args):
-            if values[0] is not None and rule(*values):
+    expiries = fields["expiry_date"]
+    if expiries.count(None) < rows:  # (an instant's date is its zone's: judged row by row)
+        for i, (expiry, received) in enumerate(zip(expiries, fields["received_at"])):
+            if expiry is not None and inbound.expired_on_receipt(expiry, received):
                 ok[i] = False
+    stated = list(zip(fields["variance_qty"], fields["received_good_qty"], fields["planned_qty"]))
+    verdicts = {values: values[0] is not None and inbound.variance_mismatch(*values) for values in set(stated)}
+    for i in compress(range(rows), map(verdicts.__getitem__, stated)):  # (each distinct three judged once)
+        ok[i] = False
     for name in ZERO_WHEN_EMPTY:
-        fields[name] = [0 if value is None else value for value in fields[name]]
+        if None in fields[name]:
+            fields[name] = list(map({None: 0}.get, fields[name], fields[name]))  # (0 if None else the value)
     return ChunkValues(fields, ok)
 
 

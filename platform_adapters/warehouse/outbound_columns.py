@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from itertools import accumulate
+from operator import itemgetter
 
 from platform_adapters.canonical.common import Platform
 from platform_adapters.tabular import columnar
@@ -50,9 +51,9 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
     fields = chunk.fields(TEXTS, uppers=("outbound_type",), times=TIMES, quantities=("weight_g", "qty"))
     fields_platform = chunk.text("platform")
     platforms = {text: _platform(text) for text in set(fields_platform)}
-    fields["platform"] = [platforms[text][0] for text in fields_platform]
+    fields["platform"] = list(map(itemgetter(0), map(platforms.__getitem__, fields_platform)))
     statuses = {raw: normalise_status(raw, SHIPMENT_STATUSES) for raw in set(fields["raw_status"])}
-    fields["status"] = [statuses[raw] for raw in fields["raw_status"]]
+    fields["status"] = list(map(statuses.__getitem__, fields["raw_status"]))
     ok = chunk.ok(fields[name] for name in REQUIRED)
     columnar.unmark(ok, fields_platform, {text for text, (_, known) in platforms.items() if not known})
     columnar.unmark(ok, fields["status"], {"UNKNOWN"} & set(statuses.values()))

@@ -108,7 +108,12 @@ def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple
     own lists when every row is a group, the usual chunk: not to be changed)."""
     fields = values.fields
     columns = [owners if name == "owner_id" else fields[name] for name in header]
-    if len(groups) != len(owners):  # (else every row its own record: the groups are the rows in order)
+    count = len(groups)
+    if count == len(owners):  # every row its own record: the groups are the rows in order
+        return columns, [[] for _ in groups]
+    if count and groups[0][0] == 0 and groups[-1][0] == count - 1:  # the first rows (the chunk's last carried on)
+        columns = [column[:count] for column in columns]
+    else:
         starts = [start for start, _ in groups]
         columns = [list(map(column.__getitem__, starts)) for column in columns]
     return columns, [[] for _ in groups]
