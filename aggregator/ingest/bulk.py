@@ -485,13 +485,12 @@ def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
         for child, parent_col, child_cols, per_header in new.children:
             if len(ids) != len(per_header):
                 raise ValueError(f"{len(per_header)} headers' children for {len(ids)} headers")
-            # each child row after its parent's id (tuple concatenation in C, no loop turn per row)
-            parents = chain.from_iterable(map(repeat, zip(ids), map(len, per_header)))
-            rows = list(map(tuple.__add__, parents, chain.from_iterable(per_header)))
-            if rows:
+            flat = list(chain.from_iterable(per_header))
+            if flat:  # bound column by column: each child row's parent id, then its own values
+                cells = [list(chain.from_iterable(map(repeat, ids, map(len, per_header)))), *zip(*flat)]
                 child_defaults = python_defaults(child, {parent_col, *child_cols})
-                executemany_sqlite(cursor, dialect, child, [parent_col, *child_cols, *child_defaults], rows,
-                                   tuple(child_defaults.values()))
+                executemany_sqlite(cursor, dialect, child, [parent_col, *child_cols, *child_defaults], None,
+                                   tuple(child_defaults.values()), cells)
         if batch is not None:
             return list(range(len(new.rows)))
         now, entity = datetime.now(UTC), str(table.name)  # (a plain str: sqlite3 adapts a subclass per row)

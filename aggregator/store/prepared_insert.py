@@ -150,19 +150,19 @@ def _literal(value: Any) -> str | None:
     return None
 
 
-def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]] | None,
                   suffix: str = "", extra: tuple = (), cells: Sequence[Sequence[Any]] | None = None
                   ) -> tuple[str, list, list | None]:
     """The INSERT of ``rows`` (values in ``columns`` order; ``extra``: the values of the last ``len(extra)``
     columns, the same in every row and not in ``rows``; ``cells``: the same values as ``rows`` held column
-    by column, used instead of them) for sqlite3's ``executemany``: (statement,
+    by column, used instead of them: ``rows`` may then be None) for sqlite3's ``executemany``: (statement,
     parameter rows, the converted values column by column, None when no column converts). When the rows are
     converted column by column anyway (a column's type converts values: an instant, a decimal), a column
     holding one value of one type in every row of a batch of at least ``LITERAL_ROWS`` (an owner, an empty
     field, a batch's time) is written into the statement as a literal, which SQLite stores as it stores the
     bound value (the same column affinity applied), so each row binds only the columns that vary."""
     processors = converters(dialect, table, columns)
-    count = len(rows)
+    count = len(rows) if cells is None else len(cells[0])
     if not processors or not count:  # (no column-wise pass to ride on: binding a constant costs less than one)
         if cells is not None:
             return _statement(dialect, table, columns, "?", suffix), list(zip(*cells, *([v] * count for v in extra))), None
@@ -170,7 +170,7 @@ def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequen
     cells = _converted_cells(dialect, table, columns, [*(zip(*rows) if cells is None else cells),
                                                        *([value] * count for value in extra)], processors)
     literals: dict[int, str] = {}
-    if len(rows) >= LITERAL_ROWS:
+    if count >= LITERAL_ROWS:
         for j, column in enumerate(cells):
             first = column[0]
             if column[-1] == first and column.count(first) == len(column) and len(set(map(type, column))) == 1:
@@ -182,16 +182,16 @@ def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequen
     quote = dialect.identifier_preparer.quote
     values = ", ".join(literals.get(j, "?") for j in range(len(columns)))
     varying = [column for j, column in enumerate(cells) if j not in literals]
-    params = list(zip(*varying)) if varying else [()] * len(rows)
+    params = list(zip(*varying)) if varying else [()] * count
     return (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES ({values}){suffix}",
             params, cells)
 
 
-def executemany_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple],
-                       extra: tuple = ()) -> None:
-    """One prepared INSERT of ``rows`` (values in ``columns`` order, ``extra`` as ``sqlite_insert`` takes it)
-    on a sqlite3 cursor (``sqlite_insert``)."""
-    statement, params, _ = sqlite_insert(dialect, table, columns, rows, extra=extra)
+def executemany_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple] | None,
+                       extra: tuple = (), cells: Sequence[Sequence[Any]] | None = None) -> None:
+    """One prepared INSERT of ``rows`` (values in ``columns`` order; ``extra`` and ``cells`` as
+    ``sqlite_insert`` takes them) on a sqlite3 cursor (``sqlite_insert``)."""
+    statement, params, _ = sqlite_insert(dialect, table, columns, rows, extra=extra, cells=cells)
     cursor.executemany(statement, params)
 
 

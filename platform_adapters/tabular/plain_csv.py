@@ -113,12 +113,13 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
         lines: list[int] = []
         columns: list[list[str]] = [[] for _ in range(data.width)]
         facts: list[ColumnFacts] = [ColumnFacts(True, 0)] * data.width
+        shared = [True] * data.width  # (a column found of many distinct texts is not encoded again)
         for batch in reader:  # each block's rows turned into Python a chunk's worth at a time
             at = 0
             known = block_facts(batch.columns)  # (true of each piece of the block)
             while at < batch.num_rows:
                 piece = batch.slice(at, chunk_rows - len(lines))
-                got = [_cells(column) for column in piece.columns]
+                got = [_cells(column, shared, i) for i, column in enumerate(piece.columns)]
                 facts = [_joined(a, b) for a, b in zip(facts, known)]
                 count = piece.num_rows
                 at += count
@@ -141,14 +142,20 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
             yield lines, FileColumns(columns, facts)
 
 
-def _cells(array: Any) -> list[str]:
+def _cells(array: Any, shared: list[bool] | None = None, at: int = 0) -> list[str]:
     """``array.to_pylist()`` (an Arrow string array); a column of few distinct texts (at most one in
     ``_SHARED`` of its cells) made of one Python str per distinct text, shared by its cells (Arrow's
-    dictionary encoding): fewer objects made, and each text's hash computed once where it is looked up."""
+    dictionary encoding): fewer objects made, and each text's hash computed once where it is looked up.
+    ``shared[at]``: whether the column is worth encoding (set False once a piece of it was not: the same
+    texts either way, only fewer shared)."""
     import numpy as np
 
+    if shared is not None and not shared[at]:
+        return array.to_pylist()
     encoded = array.dictionary_encode()
     if len(encoded.dictionary) * _SHARED > len(array):  # (decided before any text becomes a Python str)
+        if shared is not None:
+            shared[at] = len(array) < 64  # (a short piece says little)
         return array.to_pylist()
     return np.array(encoded.dictionary.to_pylist(), dtype=object)[encoded.indices.to_numpy()].tolist()
 

@@ -124,4 +124,4 @@ def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple
         for start, end in groups:
             numbers[start:end] = _numbers(stated, start, end)
     lines = list(zip(*(numbers if name == "line_no" else fields[name] for name in line)))
-    return columns, [lines[start:end] for start, end in groups]
+    return columns, list(map(lines.__getitem__, (slice(start, end) for start, end in groups)))

@@ -11,8 +11,8 @@ test_columnar_properties.py`` holds the two equal on arbitrary rows).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from itertools import accumulate
-from operator import itemgetter
+from itertools import accumulate, chain, repeat
+from operator import add, itemgetter, sub
 
 from platform_adapters.canonical.common import Platform
 from platform_adapters.tabular import columnar
@@ -81,20 +81,26 @@ def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple
     """``build`` with the header values column by column: one list per field of ``header``."""
     fields = values.fields
     weights = fields["weight_g"]
-    if any(end - start > 1 for start, end in groups):  # a record's weight is the sum over its rows
+    starts, ends = list(map(itemgetter(0), groups)), list(map(itemgetter(1), groups))
+    if max(map(sub, ends, starts), default=1) > 1:  # a record's weight is the sum over its rows
         weights = list(weights)
         if None not in weights:
             sums = [0, *accumulate(weights)]
-            for start, end in groups:
-                weights[start] = sums[end] - sums[start]
+            for start, total in zip(starts, map(sub, map(sums.__getitem__, ends), map(sums.__getitem__, starts))):
+                weights[start] = total
         else:
             for start, end in groups:
                 present = [w for w in weights[start:end] if w is not None]
                 weights[start] = sum(present) if present else None
     columns = columnar.group_columns([owners if name == "owner_id" else weights if name == "weight_g" else fields[name]
                                       for name in header], groups)
-    numbers = [0] * len(owners)
-    for start, end in groups:
-        numbers[start:end] = range(1, end - start + 1)
-    lines = list(zip(*(numbers if name == "line_no" else fields[LINE_SOURCES[name]] for name in line)))
-    return columns, [lines[start:end] for start, end in groups]
+    if starts and starts[0] == 0 and ends[:-1] == starts[1:]:  # the groups are the first rows, one after another
+        count = ends[-1]
+        numbers = list(chain.from_iterable(map(range, repeat(1), map(add, map(sub, ends, starts), repeat(1)))))
+        lines = list(zip(*(numbers if name == "line_no" else fields[LINE_SOURCES[name]][:count] for name in line)))
+    else:
+        numbers = [0] * len(owners)
+        for start, end in groups:
+            numbers[start:end] = range(1, end - start + 1)
+        lines = list(zip(*(numbers if name == "line_no" else fields[LINE_SOURCES[name]] for name in line)))
+    return columns, list(map(lines.__getitem__, map(slice, starts, ends)))

@@ -301,3 +301,5 @@ def test_arrow_cells_are_the_arrays_texts(cells) -> None:
     got = _cells(array)
     assert got == cells and all(type(text) is str for text in got)
     assert _cells(array.slice(len(cells) // 2)) == cells[len(cells) // 2:]
+    shared = [True, True]  # (a column found of many texts is read without encoding: the same texts)
+    assert [_cells(array, shared, 1) for _ in range(2)] == [cells, cells] and shared[0]
