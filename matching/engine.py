@@ -19,9 +19,11 @@ import pandas as pd
 from matching import checks, documents, ladder, linker
 from matching.crosswalk import SkuCrosswalk
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import (change_points, member, prepare, sort_order, sort_rows, take_consuming,
+from matching.frames import (change_points, member, plain, prepare, sort_order, sort_rows, take_consuming,
                              take_positions)
 from matching.sku_facts import empty_facts, sku_facts
+
+SKU_FACT_SOURCE = ["owner_id", "sku_c", "product_name"]  # the order columns ``sku_facts`` reads
 
 STEPS = ("order_shipment", "shipment_lot", "lot_receipt", *documents.RECEIPT_STEPS)
 
@@ -48,6 +50,10 @@ class MatchInput:
 
 @dataclass
 class Prepared:
+    """The engine's input. ``orders`` and ``shipments`` read as plain frames; a full run keeps them with
+    their repeated texts as codes (``matching.frames.compact``), which ``coded`` gives as they are held
+    (the rungs decode only the columns they read, while they run)."""
+
     orders: pd.DataFrame
     shipments: pd.DataFrame
     receipts: pd.DataFrame
@@ -57,6 +63,23 @@ class Prepared:
     manual: pd.DataFrame
     duplicates: pd.DataFrame
     skus: pd.DataFrame = field(default_factory=empty_facts)  # ``matching.sku_facts``
+
+    def coded(self, name: str) -> pd.DataFrame:
+        """``orders`` or ``shipments`` as held (``compact`` columns not decoded)."""
+        return self.__dict__["_" + name]
+
+
+def _held(name: str) -> property:
+    def get(self: Prepared) -> pd.DataFrame:
+        return plain(self.__dict__["_" + name])  # the frame itself unless it holds coded columns
+
+    def put(self: Prepared, frame: pd.DataFrame) -> None:
+        self.__dict__["_" + name] = frame
+    return property(get, put)
+
+
+Prepared.orders = _held("orders")  # after the dataclass is made: its __init__ and ``replace`` go through these
+Prepared.shipments = _held("shipments")
 
 
 @dataclass
@@ -121,7 +144,7 @@ def _canonical_order(kind: str, frame: pd.DataFrame, consume: bool, rows: np.nda
 def _first_copies(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(first copy of each key, further copies with ``kind``) of a ``canonical_frames`` frame."""
     first = int((~frame["key"].duplicated(keep="first")).sum()) if len(frame) else 0
-    return frame.iloc[:first], frame.iloc[first:].assign(kind=kind).reset_index(drop=True)
+    return frame.iloc[:first], plain(frame.iloc[first:]).assign(kind=kind).reset_index(drop=True)
 
 
 def assemble(frames: dict[str, pd.DataFrame], crosswalk: SkuCrosswalk | None = None,
@@ -132,7 +155,8 @@ def assemble(frames: dict[str, pd.DataFrame], crosswalk: SkuCrosswalk | None = N
     when ``frames`` hold only some partitions). Any row order in gives the same ``Prepared``;
     ``ordered``: the frames come from ``canonical_frames`` (nothing is sorted or copied again)."""
     cross = crosswalk or SkuCrosswalk()
-    facts = skus if skus is not None else sku_facts(frames["order_lines"], frames["receipt_lines"], cross)
+    facts = skus if skus is not None else sku_facts(plain(frames["order_lines"], SKU_FACT_SOURCE),
+                                                    plain(frames["receipt_lines"]), cross)
     if not ordered:
         frames = canonical_frames(frames)
     dups = {}
@@ -170,17 +194,20 @@ def match_prepared(p: Prepared, settings: MatchSettings | None = None,
     pieces: list[tuple[pd.DataFrame, bool]] = []
     found_exc = []
     if partitions is None or any(x.startswith("shop|") for x in partitions):
-        ships = p.shipments
+        ships = p.coded("shipments")
         if partitions is not None:
             ships = ships[member(ships["shop_partition"], sorted(partitions))]
-        order_links, order_exc = linker.link_orders(p.orders, ships, p.manual)
+        # each rung gets the columns it reads, decoded for its run only
+        order_links, order_exc = linker.link_orders(plain(p.coded("orders"), linker._ORDER_COLUMNS),
+                                                    plain(ships, linker._SHIP_COLUMNS), p.manual)
         pieces.append((order_links, True))
         found_exc.append(order_exc)
         del order_links, ships
     if partitions is None or any(x.startswith("wh|") for x in partitions):
         r, lot_table = ladder.build_lots(p.receipts, p.lots)
         lot_links = ladder._links("lot_receipt", r, "lot_key", "key", "lot_qty", r["lot_method"])
-        ship_links, ship_exc = ladder.link_shipments_to_lots(p.shipments, lot_table, p.manual)
+        ship_links, ship_exc = ladder.link_shipments_to_lots(plain(p.coded("shipments"), ladder.SHIP_COLUMNS),
+                                                             lot_table, p.manual)
         docs = documents.link_receipts(r, p.documents, p.customs, p.skus, p.manual, settings.window_days)
         qty_exc = checks.quantity_checks(r, docs, p.documents, settings.tolerance)
         time_exc = checks.timeline_checks(r, docs, p.documents, p.customs)

@@ -290,7 +290,13 @@ def po_table(frame: pd.DataFrame, key: str) -> pd.DataFrame:
 def member(series: pd.Series, values) -> pd.Series:
     """``series.isin(values)`` for string keys, computed by Arrow (pandas' own is slow on Arrow strings).
 
-    Missing values are never members."""
+    Missing values are never members. A ``compact`` column is looked up once per distinct value."""
+    series = pd.Series(series)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        found = member(pd.Series(series.cat.categories), values).to_numpy()
+        return pd.Series(np.where(codes >= 0, found[codes], False) if len(found) else np.zeros(len(codes), bool),
+                         index=series.index)
     left = pa.array(pd.Series(series).astype("string"))
     right = pa.array(pd.Series(values).astype("string").dropna())  # Arrow's set lookup takes repeats as they are
     found = pc.is_in(left, value_set=right).to_numpy(zero_copy_only=False)
@@ -315,6 +321,79 @@ def map_keys(keys: pd.Series, table: pd.Series) -> pd.Series:
     at = positions(keys, table.index)
     values = table.to_numpy() if isinstance(table.dtype, np.dtype) else table.array
     return pd.Series(pd.api.extensions.take(values, at, allow_fill=True), index=keys.index, name=keys.name)
+
+
+# ---------------------------------------------------------------- repeated texts as integer codes
+#
+# A state keeps a million order and outbound lines between runs; most of their text columns repeat a few
+# values (owner, shop, platform, status, SKU, partition). ``compact`` keeps such a column as a pandas
+# Categorical: one small integer per row and each distinct text once, in the column's own string dtype.
+# ``plain`` gives the column back exactly as it was (same values, same dtype): the rungs read plain
+# columns, decoded only for the columns they read and only while they run.
+
+
+def compact(frame: pd.DataFrame, skip: tuple[str, ...] = ("key",)) -> pd.DataFrame:
+    """``frame`` (changed in place and returned) with each string column whose distinct values are at most
+    half its rows held as codes; ``skip`` names columns known to be unique. A column is replaced as soon as
+    its codes exist, so the plain column is freed (when nothing else holds it) before the next is encoded."""
+    n = len(frame)
+    for column in list(frame.columns):
+        values = frame[column]
+        if column in skip or not isinstance(values.dtype, pd.StringDtype) or n < 2:
+            continue
+        codes_, uniques = pd.factorize(values, use_na_sentinel=True)
+        if len(uniques) > n // 2:
+            continue
+        frame[column] = pd.Series(pd.Categorical.from_codes(codes_, dtype=pd.CategoricalDtype(uniques)),
+                                  index=frame.index, name=column)
+        del values, codes_, uniques
+    return frame
+
+
+def plain_values(series: pd.Series) -> pd.Series:
+    """A ``compact`` column as it was before (a plain column is returned as it is)."""
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return series
+    values = series.cat.categories.array.take(series.cat.codes.to_numpy(), allow_fill=True)
+    return pd.Series(values, index=series.index, name=series.name)
+
+
+def plain_dtype(series: pd.Series):
+    """The dtype of ``plain_values(series)``."""
+    return series.cat.categories.dtype if isinstance(series.dtype, pd.CategoricalDtype) else series.dtype
+
+
+def plain(frame: pd.DataFrame, columns=None) -> pd.DataFrame:
+    """``frame`` (or its ``columns`` that exist, in that order) with every ``compact`` column decoded; the
+    frame itself when it has no coded column and all columns are wanted (no copy)."""
+    wanted = list(frame.columns) if columns is None else [c for c in columns if c in frame.columns]
+    coded = [c for c in wanted if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    if not coded and columns is None:
+        return frame
+    out = frame[wanted]
+    for column in coded:
+        out[column] = plain_values(out[column])
+    return out
+
+
+def stack(kept: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``pd.concat([kept, rows], ignore_index=True)`` (same columns) where a column ``kept`` holds as codes
+    stays coded: ``rows``' new texts join its distinct values (the kept codes are not renumbered)."""
+    coded = [c for c in kept.columns if isinstance(kept[c].dtype, pd.CategoricalDtype) and c in rows.columns]
+    if coded:
+        kept, rows = kept.copy(deep=False), rows.copy(deep=False)
+        for column in coded:
+            codes_, texts = pd.factorize(plain_values(rows[column]), use_na_sentinel=True)
+            texts = pd.Series(texts)
+            at = positions(texts, kept[column].cat.categories)
+            if (at < 0).any():
+                kept[column] = kept[column].cat.add_categories(pd.Index(texts[at < 0]))
+                at = positions(texts, kept[column].cat.categories)
+            mapped = np.where(codes_ >= 0, at[np.maximum(codes_, 0)], -1) if len(at) else np.full(len(codes_), -1)
+            rows[column] = pd.Series(pd.Categorical.from_codes(mapped,
+                                                               dtype=kept[column].dtype),
+                                     index=rows.index, name=column)
+    return pd.concat([kept, rows], ignore_index=True)
 
 
 def rows_where(frame: pd.DataFrame, mask) -> pd.DataFrame:

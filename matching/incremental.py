@@ -37,10 +37,10 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from matching.engine import (FRAME_KINDS, MatchInput, MatchResult, MatchSettings, Prepared, assemble, canonical_frames,
-                             canonical_rows, match_prepared)
+from matching.engine import (FRAME_KINDS, SKU_FACT_SOURCE, MatchInput, MatchResult, MatchSettings, Prepared, assemble,
+                             canonical_frames, canonical_rows, match_prepared)
 from matching.crosswalk import SkuCrosswalk
-from matching.frames import change_points, member, prepare
+from matching.frames import change_points, compact, member, plain, prepare
 from matching.sku_facts import SKU_FACT_COLUMNS, sku_facts
 from matching.state import PreparedState, apply_changes, prepare_state
 
@@ -70,6 +70,8 @@ def _owned(frame: pd.DataFrame, refs: pd.DataFrame, columns: tuple[str, ...]) ->
 
 
 def _whole(frame: pd.DataFrame, partitions: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    if isinstance(partitions.dtype, pd.CategoricalDtype):  # a compact column: its codes, not a decoded copy
+        return partitions.reset_index(drop=True), np.arange(len(frame))
     return partitions.astype("string").reset_index(drop=True), np.arange(len(frame))
 
 
@@ -91,7 +93,7 @@ def _owner_wide(orders: pd.DataFrame, shipments: pd.DataFrame) -> list[tuple[pd.
 def _manual_partitions(manual: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:
     if manual.empty:
         return pd.Series([], dtype="string")
-    named = orders[member(orders["key"], manual["left_key"])].drop_duplicates("key")
+    named = plain(orders[member(orders["key"], manual["left_key"])], ["key", "partition"]).drop_duplicates("key")
     part = manual["left_key"].map(named.set_index("key")["partition"]).astype("string")
     warehouse_side = manual["right_key"].where(~manual["step"].str.startswith("receipt_").fillna(False),
                                                manual["left_key"])
@@ -185,7 +187,8 @@ def restrict(state: PreparedState, members: Members, partitions: set[str]) -> Pr
 
 
 def _facts(state: PreparedState) -> pd.DataFrame:
-    return sku_facts(state.frames["order_lines"], state.frames["receipt_lines"], state.crosswalk)
+    return sku_facts(plain(state.frames["order_lines"], SKU_FACT_SOURCE), plain(state.frames["receipt_lines"]),
+                     state.crosswalk)
 
 
 def _runs(frame: pd.DataFrame, columns: list[str]) -> list[tuple[tuple, int, int]]:
@@ -220,12 +223,23 @@ def _merged(previous: pd.DataFrame, fresh: pd.DataFrame, redo: set[str], changed
     return pd.concat([frames[source].iloc[start:end] for source, start, end in slices], ignore_index=True)
 
 
+_COMPACT_KINDS = ("order_lines", "shipment_lines")
+
+
+def _held(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A freshly prepared frame as the state keeps it (``frames.compact`` for the large kinds; the row
+    hashes are those of the plain rows, computed before)."""
+    return compact(frame) if kind in _COMPACT_KINDS else frame
+
+
 def match_full(inp: MatchInput, settings: MatchSettings | None = None) -> MatchResult:
     """A full run that also records the fingerprints and the prepared state (the start of incremental runs)."""
     cross = inp.crosswalk or SkuCrosswalk()
     # one kind at a time, put in the engine's order at once: the state keeps these rows and shares them with
-    # the run (no second copy), and each kind's temporaries are freed before the next is prepared
-    state = PreparedState({kind: canonical_frames({kind: prepare(kind, getattr(inp, kind), cross)}, consume=True)[kind]
+    # the run (no second copy), and each kind's temporaries are freed before the next is prepared; the
+    # order and outbound lines (most of the rows) keep their repeated texts as codes
+    state = PreparedState({kind: canonical_frames({kind: _held(kind, prepare(kind, getattr(inp, kind), cross))},
+                                                  consume=True)[kind]
                            for kind in FRAME_KINDS}, cross)
     prepared = assemble(state.frames, state.crosswalk, ordered=True)
     result = match_prepared(prepared, settings)

@@ -79,14 +79,14 @@ def build_lots(receipts: pd.DataFrame, lots: pd.DataFrame) -> tuple[pd.DataFrame
 
 
 # the shipment columns this rung reads (and its exceptions quote)
-_SHIP_COLUMNS = ["key", "partition", "owner_id", "warehouse_code", "wms_outbound_no", "line_no", "sku", "sku_c", "qty",
+SHIP_COLUMNS = ["key", "partition", "owner_id", "warehouse_code", "wms_outbound_no", "line_no", "sku", "sku_c", "qty",
                  "lot_id", "status", "shipped_at", "created_at"]
 
 
 def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: pd.DataFrame
                            ) -> tuple[pd.DataFrame, pd.DataFrame]:
     step = "shipment_lot"
-    s = active_shipments(ship[[c for c in _SHIP_COLUMNS if c in ship.columns]])
+    s = active_shipments(ship[[c for c in SHIP_COLUMNS if c in ship.columns]])
     s["ship_time"] = s["shipped_at"].fillna(s["created_at"])
     ship_times = s.set_index("key")["ship_time"]
     man = manual[manual["step"] == step]

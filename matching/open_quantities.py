@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from matching.engine import Prepared
+from matching.frames import plain
 
 LOT_COLUMNS = ["owner_id", "warehouse_code", "lot_id", "sku", "planned", "received_good", "received_damaged",
                "in_receiving", "shipped", "returned", "written_off", "open"]
@@ -41,7 +42,7 @@ def open_lots(p: Prepared, links: pd.DataFrame) -> pd.DataFrame:
         planned=("planned_qty", "sum"), received_good=("good", "sum"), received_damaged=("damaged", "sum"),
         in_receiving=("waiting", "sum"))
     sl = _step(links, "shipment_lot")
-    ships = p.shipments.set_index("key")
+    ships = plain(p.coded("shipments"), ["key", "returned_at", "status"]).set_index("key")
     returned_flag = ships["returned_at"].notna() | (ships["status"] == "RETURNED").fillna(False)
     sl = sl.assign(returned=sl["left_key"].map(returned_flag).fillna(False).astype(bool))
     shipped = sl.groupby("right_key")["qty"].sum()
@@ -60,7 +61,7 @@ def _marketplace_returns(p: Prepared, links: pd.DataFrame, sl: pd.DataFrame) -> 
     """Per shipment_lot link (aligned with ``sl``): units the marketplace's return records bring back to
     its lot and units written off, spread over the links of each shipment line in order."""
     zero = pd.Series(0, index=sl.index, dtype="int64")
-    orders = p.orders
+    orders = plain(p.coded("orders"), ["key", "returned_qty", "written_off_qty"])
     if sl.empty or "returned_qty" not in orders or not (orders["returned_qty"] > 0).any():
         return zero, zero
     per_line = orders.set_index("key")[["returned_qty", "written_off_qty"]]

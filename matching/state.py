@@ -21,7 +21,7 @@ import pandas as pd
 
 from matching.crosswalk import SkuCrosswalk
 from matching.engine import FRAME_KINDS, MatchInput, prepare_frames
-from matching.frames import join_key, member, prepare, row_hashes
+from matching.frames import join_key, member, plain, plain_dtype, prepare, row_hashes, stack
 
 
 @dataclass
@@ -58,7 +58,8 @@ def _like(rows: pd.DataFrame, kept: pd.DataFrame, kind: str) -> pd.DataFrame:
     column all missing, another time resolution), hashed again if a dtype changed."""
     if kept.empty or rows.empty:
         return rows
-    changed = {c: kept[c].dtype for c in rows.columns if c in kept.columns and rows[c].dtype != kept[c].dtype}
+    changed = {c: plain_dtype(kept[c]) for c in rows.columns
+               if c in kept.columns and rows[c].dtype != plain_dtype(kept[c])}
     if not changed:
         return rows
     out = rows.astype(changed)
@@ -92,11 +93,11 @@ def apply_changes(state: PreparedState, changes: MatchInput,
         if drop_keys and not kept.empty:
             out = member(record_keys(kind, kept), drop_keys).to_numpy()
             if out.any():
-                gone[kind] = kept[out]
+                gone[kind] = plain(kept[out])
                 kept = kept[~out].reset_index(drop=True)
         if rows is not None:
             rows = _like(rows, kept, kind)
-            kept = pd.concat([kept, rows], ignore_index=True) if not kept.empty else rows
+            kept = stack(kept, rows) if not kept.empty else rows  # coded columns of the state stay coded
         frames[kind] = kept
     return PreparedState(frames, state.crosswalk), gone
 
