@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from matching import checks, documents, ladder, linker
 from matching.crosswalk import SkuCrosswalk
@@ -203,11 +204,13 @@ def match_prepared(p: Prepared, settings: MatchSettings | None = None,
         pieces.append((order_links, True))
         found_exc.append(order_exc)
         del order_links, ships
+        give_back()
     if partitions is None or any(x.startswith("wh|") for x in partitions):
         r, lot_table = ladder.build_lots(p.receipts, p.lots)
         lot_links = ladder._links("lot_receipt", r, "lot_key", "key", "lot_qty", r["lot_method"])
         ship_links, ship_exc = ladder.link_shipments_to_lots(plain(p.coded("shipments"), ladder.SHIP_COLUMNS),
                                                              lot_table, p.manual)
+        give_back()
         docs = documents.link_receipts(r, p.documents, p.customs, p.skus, p.manual, settings.window_days)
         qty_exc = checks.quantity_checks(r, docs, p.documents, settings.tolerance)
         time_exc = checks.timeline_checks(r, docs, p.documents, p.customs)
@@ -215,12 +218,20 @@ def match_prepared(p: Prepared, settings: MatchSettings | None = None,
         found_exc += [ship_exc, docs.exceptions, qty_exc, time_exc]
         del lot_links, ship_links
         docs.links = None  # the pieces are consumed into one frame: no rung's links are kept twice
+        give_back()
     dup_exc = make_exceptions(p.duplicates, reason=Reason.DUPLICATE, step="input", record_kind="record",
                               record_key="key", related="kind",
                               detail="{kind} {key} was delivered more than once; the first copy is used")
     links = _sorted_links(pieces)
     exceptions = combine([*found_exc, dup_exc])
     return MatchResult(links=links, exceptions=exceptions)
+
+
+def give_back() -> None:
+    """Hand the memory the last step freed back to the system: Arrow's allocator keeps freed pages for
+    reuse, so a rung's temporaries would otherwise stay in the process's resident size under the next
+    rung's. Between steps only (a few calls per run)."""
+    pa.default_memory_pool().release_unused()
 
 
 _LINK_ORDER = ["step", "partition", "left_key", "right_key"]

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from matching.engine import (FRAME_KINDS, SKU_FACT_SOURCE, MatchInput, MatchResult, MatchSettings, Prepared, assemble,
-                             canonical_frames, canonical_rows, match_prepared)
+                             canonical_frames, canonical_rows, give_back, match_prepared)
 from matching.crosswalk import SkuCrosswalk
 from matching.frames import change_points, compact, member, plain, prepare
 from matching.sku_facts import SKU_FACT_COLUMNS, sku_facts
@@ -241,6 +241,7 @@ def match_full(inp: MatchInput, settings: MatchSettings | None = None) -> MatchR
     state = PreparedState({kind: canonical_frames({kind: _held(kind, prepare(kind, getattr(inp, kind), cross))},
                                                   consume=True)[kind]
                            for kind in FRAME_KINDS}, cross)
+    give_back()
     prepared = assemble(state.frames, state.crosswalk, ordered=True)
     result = match_prepared(prepared, settings)
     result.fingerprints = fingerprints(membership(state, prepared.skus), settings)
