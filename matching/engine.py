@@ -156,8 +156,8 @@ def assemble(frames: dict[str, pd.DataFrame], crosswalk: SkuCrosswalk | None = N
     when ``frames`` hold only some partitions). Any row order in gives the same ``Prepared``;
     ``ordered``: the frames come from ``canonical_frames`` (nothing is sorted or copied again)."""
     cross = crosswalk or SkuCrosswalk()
-    facts = skus if skus is not None else sku_facts(plain(frames["order_lines"], SKU_FACT_SOURCE),
-                                                    plain(frames["receipt_lines"]), cross)
+    facts = skus if skus is not None else sku_facts(fact_rows(frames["order_lines"]), plain(frames["receipt_lines"]),
+                                                    cross)
     if not ordered:
         frames = canonical_frames(frames)
     dups = {}
@@ -175,6 +175,15 @@ def assemble(frames: dict[str, pd.DataFrame], crosswalk: SkuCrosswalk | None = N
         columns=["key", "owner_id", "partition", "kind"])
     return Prepared(frames["order_lines"], canonical["shipment_lines"], canonical["receipt_lines"], lots,
                     canonical["document_lines"], canonical["customs_lines"], manual, dup_frame, facts)
+
+
+def fact_rows(orders: pd.DataFrame) -> pd.DataFrame:
+    """The order columns ``sku_facts`` reads, plain; from coded columns only their distinct rows are decoded
+    (``sku_facts`` drops repeated rows itself, so the facts are the same)."""
+    rows = orders[[c for c in SKU_FACT_SOURCE if c in orders.columns]]
+    if any(isinstance(rows[c].dtype, pd.CategoricalDtype) for c in rows.columns):
+        rows = rows.drop_duplicates()
+    return plain(rows)
 
 
 def prepare_input(inp: MatchInput) -> Prepared:

@@ -341,6 +341,9 @@ def compact(frame: pd.DataFrame, skip: tuple[str, ...] = ("key",)) -> pd.DataFra
         values = frame[column]
         if column in skip or not isinstance(values.dtype, pd.StringDtype) or n < 2:
             continue
+        sample = values.iloc[::max(1, n // 2_000)]
+        if sample.nunique(dropna=False) > 3 * len(sample) // 4:  # (nearly) one value per row: not worth it
+            continue
         codes_, uniques = pd.factorize(values, use_na_sentinel=True)
         if len(uniques) > n // 2:
             continue

@@ -37,8 +37,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from matching.engine import (FRAME_KINDS, SKU_FACT_SOURCE, MatchInput, MatchResult, MatchSettings, Prepared, assemble,
-                             canonical_frames, canonical_rows, give_back, match_prepared)
+from matching.engine import (FRAME_KINDS, MatchInput, MatchResult, MatchSettings, Prepared, assemble,
+                             canonical_frames, canonical_rows, fact_rows, give_back, match_prepared)
 from matching.crosswalk import SkuCrosswalk
 from matching.frames import change_points, compact, member, plain, prepare
 from matching.sku_facts import SKU_FACT_COLUMNS, sku_facts
@@ -187,8 +187,7 @@ def restrict(state: PreparedState, members: Members, partitions: set[str]) -> Pr
 
 
 def _facts(state: PreparedState) -> pd.DataFrame:
-    return sku_facts(plain(state.frames["order_lines"], SKU_FACT_SOURCE), plain(state.frames["receipt_lines"]),
-                     state.crosswalk)
+    return sku_facts(fact_rows(state.frames["order_lines"]), plain(state.frames["receipt_lines"]), state.crosswalk)
 
 
 def _runs(frame: pd.DataFrame, columns: list[str]) -> list[tuple[tuple, int, int]]:
