@@ -53,11 +53,31 @@ def _frame(session: Session, query: Select) -> pd.DataFrame:
     data = {}
     for name, cells, column, code in zip(names, zip(*rows), query.selected_columns, codes):
         convert = column.type.dialect_impl(dialect).result_processor(dialect, code)
+        stamps = _sqlite_stamps(dialect, column, cells) if convert is not None else None
+        if stamps is not None:
+            data[name] = stamps
+            continue
         if convert is not None:
             done: dict = {}
             cells = [None if v is None else done[v] if v in done else done.setdefault(v, convert(v)) for v in cells]
         data[name] = list(cells)
     return pd.DataFrame(data, columns=names)
+
+
+#: how SQLAlchemy's SQLite dialect writes a datetime (``sqlalchemy.dialects.sqlite.DATETIME``)
+_SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _sqlite_stamps(dialect, column, cells: tuple) -> pd.Series | None:
+    """A ``UTCDateTime`` column of SQLite (text as SQLAlchemy writes it) parsed at once: the instants its result
+    processor gives, in the column the frame builds of them (``datetime64[us, UTC]``, NaT for NULL). None for
+    another column, one of NULLs only, or a value written in another form: those go value by value."""
+    if dialect.name != "sqlite" or not isinstance(column.type, UTCDateTime) or all(v is None for v in cells):
+        return None
+    try:
+        return pd.to_datetime(pd.Series(cells, dtype=object), format=_SQLITE_STAMP, utc=True)
+    except (TypeError, ValueError):
+        return None
 
 
 def _owned(query: Select, column, owner_id: str | None) -> Select:

@@ -294,24 +294,26 @@ class ScopeLoader:
         """The prepared outbound lines of ``scope``: those the previous scope read too taken from its prepared
         rows (``_outbound_rows``), the others read (the scope's filter and not the previous scope's; a filter
         that is NULL for a row did not select it) and prepared. Only the last scope's rows are kept (the frame
-        handed out, not a copy: the state's users take rows from it, never change it), so memory holds at most
-        one group's outbound lines more."""
+        handed out, not a copy: the state's users take rows from it, never change it), and let go, but for the
+        rows the next scope shares, before that scope's rows are read."""
         codes = ["warehouse_code", "platform", "shop_id"]
-        previous = self._previous
+        previous, self._previous = self._previous, None
         rows = _outbound_rows(previous[1], scope) if previous is not None else None
         if rows is None or not rows.any():
+            del previous  # not kept while this scope's rows are read
             raw = loader.load_shipment_lines(self.session, self.owner_id, _outbound_filter(scope))
             prepared, raw = prepare("shipment_lines", raw, cross), raw[codes]
         else:
-            _, kept_raw, kept = previous
-            self._previous = None  # the previous rows are not needed past here
+            before, kept_raw, kept = previous
+            del previous
+            kept, kept_raw = kept[rows], kept_raw[rows]  # the previous scope's whole frame is let go here
             fresh = loader.load_shipment_lines(self.session, self.owner_id, _outbound_filter(scope),
-                                               not_(func.coalesce(_outbound_filter(previous[0]), false())))
+                                               not_(func.coalesce(_outbound_filter(before), false())))
             if fresh.empty:
-                prepared, raw = kept[rows].reset_index(drop=True), kept_raw[rows].reset_index(drop=True)
+                prepared, raw = kept.reset_index(drop=True), kept_raw.reset_index(drop=True)
             else:
-                prepared = pd.concat([kept[rows], prepare("shipment_lines", fresh, cross)], ignore_index=True)
-                raw = pd.concat([kept_raw[rows], fresh[codes]], ignore_index=True)
+                prepared = pd.concat([kept, prepare("shipment_lines", fresh, cross)], ignore_index=True)
+                raw = pd.concat([kept_raw, fresh[codes]], ignore_index=True)
             del kept, kept_raw
         self._previous = scope, raw, prepared
         return prepared
