@@ -47,7 +47,12 @@ from matching.state import PreparedState
 
 
 def _codes(values: Iterable) -> list:
-    normalised = keys.codes(pd.Series(list(values), dtype="string"))
+    """``keys.codes`` of raw values, missing ones None (none: no frame built; an owner with nothing new asks
+    for no codes several times per plan)."""
+    values = list(values)
+    if not values:
+        return []
+    normalised = keys.codes(pd.Series(values, dtype="string"))
     return [None if v is pd.NA else v for v in normalised]
 
 
