@@ -54,8 +54,11 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
     costs = chunk.parsed("unit_landed_cost_myr", parse.parse_decimal)
     cells = fields["unit_landed_cost_currency"]
     currencies = list(map({text: stock.currency_of(text) for text in set(cells)}.__getitem__, cells))
-    done = {pair: _cost(*pair) for pair in set(zip(costs, currencies))}
-    priced = list(map(done.__getitem__, zip(costs, currencies)))
+    # (each distinct cost object priced once, keyed by identity: Decimal("1.0") == Decimal("1.00"), and a
+    # value-keyed cache would store one cell's exponent for the other's; ``parsed`` shares one object per text)
+    pairs = list(zip(map(id, costs), currencies))
+    done = {pair: _cost(*value) for pair, value in dict(zip(pairs, zip(costs, currencies))).items()}
+    priced = list(map(done.__getitem__, pairs))
     fields["cost_amount"] = list(map(itemgetter(0), priced))
     fields["cost_currency"] = list(map(itemgetter(1), priced))
     containers, invalid = chunk.container("container_no")

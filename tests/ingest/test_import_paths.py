@@ -8,6 +8,7 @@ upsert), and everything the import wrote is compared, minus surrogate ids and wr
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,12 @@ HOSTILE_OUTBOUND = "\n".join([
 ]) + "\n"
 
 
+def _exact(value):
+    """``value`` compared as written: a Decimal by its text (``1.0`` and ``1.00`` are equal numbers but not the
+    same stored amount)."""
+    return str(value) if isinstance(value, Decimal) else value
+
+
 def _snapshot(engine) -> dict:
     """Everything an import wrote, keyed by natural keys (no surrogate ids, no write times)."""
     with session_factory(engine)() as session:
@@ -78,12 +85,12 @@ def _snapshot(engine) -> dict:
             rows = session.execute(select(model.__table__)).mappings().all()
             natural[model] = {row["id"]: tuple(row[k] for k in key) for row in rows}
             out[model.__tablename__] = sorted(
-                (tuple(sorted((c, v) for c, v in row.items() if c not in SKIP)) for row in rows), key=repr)
+                (tuple(sorted((c, _exact(v)) for c, v in row.items() if c not in SKIP)) for row in rows), key=repr)
         for model, parent_col, parent in CHILDREN:
             rows = session.execute(select(model.__table__)).mappings().all()
             out[model.__tablename__] = sorted(
                 ((natural[parent][row[parent_col]],
-                  tuple(sorted((c, v) for c, v in row.items() if c not in SKIP and c != parent_col))) for row in rows),
+                  tuple(sorted((c, _exact(v)) for c, v in row.items() if c not in SKIP and c != parent_col))) for row in rows),
                 key=repr)
         out["rejects"] = sorted((tuple(sorted((c, v) for c, v in row.items() if c not in SKIP))
                                  for row in session.execute(select(ImportRejectRow.__table__)).mappings()), key=repr)
@@ -518,7 +525,7 @@ _STOCK_MESSY = {
     "received_at": ["", "2026-03-13T18:20:00+08:00", "13/03/2026", "2026-03-13 18:20"],
     "qty_available": ["", "10", "1,200", "-1", "１２", "1.5"],
     "qty_defective": ["0", "", "2", "x"],
-    "unit_landed_cost_myr": ["", "29.04", "1,029.5", "abc", "NaN", "1e2", "-0.00", "0.000", "1.50e-1", "-3.1"],
+    "unit_landed_cost_myr": ["", "29.04", "29.040", "1,029.5", "abc", "NaN", "1e2", "-0.00", "0.000", "1.50e-1", "-3.1"],
     "unit_landed_cost_currency": ["", "", "usd", "MYRX", "Ｍ"],
     "expiry_date": ["", "", "2027-01-31", "2026-03-15", "2026-03-16"],
     "cost_basis_note": ["", "note", "ctl\x07", "  spaced  "],
@@ -575,6 +582,20 @@ def test_messy_stock_rows_store_the_same_on_both_paths(engine, tmp_path_factory,
     bulk, per_record, _ = _both_paths(engine, "stock", path, chunk_rows=chunk_rows)
     assert bulk == per_record
     assert {dict(row)["owner_id"] for row in bulk["stock_snapshots"]} <= {"LUMINA", "TROPIKA"}
+
+
+def test_equal_costs_written_with_other_exponents_are_stored_as_written_on_both_paths(engine, tmp_path: Path) -> None:
+    """``1.0`` and ``1.00`` are equal numbers: the columnar path, which prices each distinct cost once, stores
+    each cell's own amount (as the per-row path does), not the first-seen one for both."""
+    _stock_owners(engine)
+    rows = [{"snapshot_at": "2026-03-16T23:59:59+08:00", "lot_id": f"LOT-{n}", "sku": "SKU-1", "owner_code": "LMN",
+             "warehouse_code": "WH1", "qty_available": "1", "unit_landed_cost_myr": cost}
+            for n, cost in enumerate(["1.00", "1.0", "1.00", "1.0", "2.50", "2.5"])]
+    path = _csv(tmp_path / "stock.csv", list(rows[0]), rows)
+    bulk, per_record, _ = _both_paths(engine, "stock", path)
+    assert bulk == per_record
+    stored = {dict(row)["lot_id"]: dict(row)["unit_landed_cost"] for row in bulk["stock_snapshots"]}
+    assert stored == {"LOT-0": "1.00", "LOT-1": "1.0", "LOT-2": "1.00", "LOT-3": "1.0", "LOT-4": "2.50", "LOT-5": "2.5"}
 
 
 def test_a_clean_stock_file_and_its_reimport_go_the_fast_way_only(engine, tmp_path: Path, monkeypatch) -> None:
