@@ -123,9 +123,11 @@ def store_partition_title(session: Session, owner_of: OwnerOfKey, partition: str
         TitleSubjectRow.partition == partition)).all())
     redo = {k for k, h in current.items() if every or stored.get(k) != h}
     gone = set(stored) - set(current)
-    events = subject_events(lots[lots["left_key"].isin(redo)] if not lots.empty else lots,
-                            allocations[(allocations["left_key"] + ">" + allocations["right_key"]).isin(redo)]
-                            if not allocations.empty else allocations, book, chains)
+    if len(redo) < len(current):  # (every subject derived again, as on a first or full run: no selection)
+        lots = lots[lots["left_key"].isin(redo)] if not lots.empty else lots
+        allocations = allocations[(allocations["left_key"] + ">" + allocations["right_key"]).isin(redo)] \
+            if not allocations.empty else allocations
+    events = subject_events(lots, allocations, book, chains)
     counts = _reconcile(session, events, redo | gone, now)
     owner = partition.split("|")[1]
     emitters.partition_changes(session, owner_of(owner), partition, title=(counts.added, counts.retracted))
@@ -172,17 +174,21 @@ def _reconcile(session: Session, events: list[TitleEvent], subjects: set[str], n
     insert), retract stored ones not derived any more, un-retract ones derived again."""
     rows = ledger_rows(events)
     t = TitleEventRow
-    stored: dict[str, object] = {}
+    stored: dict[str, tuple[str, object]] = {}  # event id -> (subject key, retracted at)
     # an allocation's write-off is a subject of its own, derived (and gone) with the allocation
     subjects = subjects | {write_off_key(k) for k in subjects if ">" in k}
     for chunk in _chunks(sorted(subjects)):
-        stored.update(session.execute(select(t.event_id, t.retracted_at).where(t.subject_key.in_(chunk))).all())
+        stored.update((e, (k, r)) for e, k, r in session.execute(
+            select(t.event_id, t.subject_key, t.retracted_at).where(t.subject_key.in_(chunk))))
     current = {row[0] for row in rows}
     new = [row for row in rows if row[0] not in stored] if stored else rows
     insert_tuples(session, t.__table__, _EVENT_COLUMNS, new)
-    back = [e for e, retracted in stored.items() if e in current and retracted is not None]
-    gone = [e for e, retracted in stored.items() if e not in current and retracted is None]
+    back = [(e, k) for e, (k, retracted) in stored.items() if e in current and retracted is not None]
+    gone = [(e, k) for e, (k, retracted) in stored.items() if e not in current and retracted is None]
     for ids, value in ((back, None), (gone, now)):
         for chunk in _chunks(ids):
-            session.execute(update(t).where(t.event_id.in_(chunk)).values(retracted_at=value))
+            # by (subject key, event id), the ledger's unique index (an id names one subject's event: it hashes
+            # the subject key, so the two lists select exactly the chunk's events)
+            session.execute(update(t).where(t.subject_key.in_(sorted({k for _, k in chunk})),
+                                            t.event_id.in_([e for e, _ in chunk])).values(retracted_at=value))
     return TitleCounts(added=len(new), retracted=len(gone))

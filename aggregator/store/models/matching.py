@@ -165,13 +165,17 @@ class TitleEventRow(Base):
     """
 
     __tablename__ = "title_events"
-    __table_args__ = (UniqueConstraint("event_id"),)
+    # one unique index on (subject_key, event_id): it finds a subject's events (the ledger's reads and the
+    # run's reconciliation go by subject) and keeps event ids unique, since an event's id hashes its subject
+    # key (``matching.title.events.event_id``). A unique index on event_id alone was a second b-tree written
+    # in hash order (a random page per event: most of the cost of storing millions of events on SQLite)
+    __table_args__ = (Index("ix_title_events_subject_event", "subject_key", "event_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(40))
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
     subject_kind: Mapped[str] = mapped_column(String(16))
-    subject_key: Mapped[str] = mapped_column(String(600), index=True)
+    subject_key: Mapped[str] = mapped_column(String(600))
     parent_key: Mapped[str | None] = mapped_column(String(400), nullable=True)
     seq: Mapped[int] = mapped_column(Integer)
     qty: Mapped[int] = mapped_column(Integer)

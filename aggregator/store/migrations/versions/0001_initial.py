@@ -601,12 +601,11 @@ def upgrade() -> None:
     sa.Column('confidence', sa.String(length=16), nullable=False),
     sa.Column('recorded_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('retracted_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_title_events')),
-    sa.UniqueConstraint('event_id', name=op.f('uq_title_events_event_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_title_events'))
     )
     with op.batch_alter_table('title_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_title_events_owner_id'), ['owner_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_title_events_subject_key'), ['subject_key'], unique=False)
+        batch_op.create_index('ix_title_events_subject_event', ['subject_key', 'event_id'], unique=True)
 
     op.create_table('title_subjects',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1368,7 +1367,7 @@ def downgrade() -> None:
 
     op.drop_table('title_subjects')
     with op.batch_alter_table('title_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_title_events_subject_key'))
+        batch_op.drop_index('ix_title_events_subject_event')
         batch_op.drop_index(batch_op.f('ix_title_events_owner_id'))
 
     op.drop_table('title_events')
