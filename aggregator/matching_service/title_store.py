@@ -162,9 +162,29 @@ def store_transit_title(session: Session, owner_of: OwnerOfKey, owner_id: str, o
     return counts
 
 
+#: on SQLite, a set of subject keys at least this large is read by one scan of the key's index over the range
+#: from its least to its greatest key (``_of_subjects``)
+_RANGE_FROM = 5_000
+
+
+def _of_subjects(session: Session, query, column, keys: list[str]) -> list:
+    """The rows of ``query`` whose ``column`` (the rows' first value) is one of ``keys`` (sorted): in IN lists of
+    500 keys, or, on SQLite for ``_RANGE_FROM`` keys or more, by one range read of the column's index from the
+    least key to the greatest, the rows of other keys in that range dropped here. A partition's subjects derived
+    all again (a full run) are hundreds of thousands of keys, and an IN list costs its statement's building per
+    key; SQLite compares text by its bytes, as Python orders ``str`` (by code point), so every key lies in the
+    range."""
+    if len(keys) < _RANGE_FROM or session.get_bind().dialect.name != "sqlite":
+        return [row for chunk in _chunks(keys) for row in session.execute(query.where(column.in_(chunk)))]
+    wanted = set(keys)
+    return [row for row in session.execute(query.where(column.between(keys[0], keys[-1]))) if row[0] in wanted]
+
+
 def _replace_subjects(session: Session, owner: str, partition: str, touched: set[str], hashes: dict[str, str]) -> None:
-    for chunk in _chunks(sorted(touched)):
-        session.execute(delete(TitleSubjectRow).where(TitleSubjectRow.subject_key.in_(chunk)))
+    s = TitleSubjectRow
+    present = [k for (k,) in _of_subjects(session, select(s.subject_key), s.subject_key, sorted(touched))]
+    for chunk in _chunks(present):
+        session.execute(delete(s).where(s.subject_key.in_(chunk)))
     insert_tuples(session, TitleSubjectRow.__table__, ["owner_id", "partition", "subject_key", "input_hash"],
                   [(owner, partition, k, h) for k, h in sorted(hashes.items())])
 
@@ -177,9 +197,8 @@ def _reconcile(session: Session, events: list[TitleEvent], subjects: set[str], n
     stored: dict[str, tuple[str, object]] = {}  # event id -> (subject key, retracted at)
     # an allocation's write-off is a subject of its own, derived (and gone) with the allocation
     subjects = subjects | {write_off_key(k) for k in subjects if ">" in k}
-    for chunk in _chunks(sorted(subjects)):
-        stored.update((e, (k, r)) for e, k, r in session.execute(
-            select(t.event_id, t.subject_key, t.retracted_at).where(t.subject_key.in_(chunk))))
+    stored.update((e, (k, r)) for k, e, r in _of_subjects(
+        session, select(t.subject_key, t.event_id, t.retracted_at), t.subject_key, sorted(subjects)))
     current = {row[0] for row in rows}
     new = [row for row in rows if row[0] not in stored] if stored else rows
     insert_tuples(session, t.__table__, _EVENT_COLUMNS, new)
