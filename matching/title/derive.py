@@ -475,8 +475,34 @@ def input_hashes(lots: pd.DataFrame, allocations: pd.DataFrame, chains: dict[str
 
 
 def _row_hash(frame: pd.DataFrame, mix: int) -> pd.Series:
-    hashed = pd.util.hash_pandas_object(frame.astype("string"), index=False).to_numpy("uint64")
+    text = pd.DataFrame({name: _text(frame[name]) for name in frame.columns}, index=frame.index)
+    hashed = pd.util.hash_pandas_object(text, index=False).to_numpy("uint64")
     return pd.Series(hashed ^ np.uint64(mix))
+
+
+#: a UTC timestamp's text as pandas writes it, by the finest non-zero part of a second in its column: (unit the
+#: column is cast to before Arrow writes it, the divisor of the column's ticks that must leave no remainder)
+_PRECISIONS = {"s": 10**9, "ms": 10**6, "us": 10**3}
+_TICKS = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
+def _text(column: pd.Series) -> pd.Series:
+    """``column.astype("string")``. A UTC timestamp column's text is written by Arrow (pandas formats it value by
+    value: at 1M order lines most of the input hashes' time): ``2026-01-02 03:04:05+00:00``, with the fraction of
+    a second to the finest non-zero millisecond, microsecond or nanosecond in the column, as pandas writes it."""
+    dtype = column.dtype
+    if not (isinstance(dtype, pd.DatetimeTZDtype) and str(dtype.tz) == "UTC" and dtype.unit in _TICKS):
+        return column.astype("string")
+    ticks = column.array._ndarray.view("int64")[column.notna().to_numpy()]
+    per_second = _TICKS[dtype.unit]
+    unit = next((u for u, ns in _PRECISIONS.items() if _TICKS[u] <= per_second
+                 and not (ticks % (per_second // _TICKS[u])).any()), dtype.unit)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    # (the ticks as a time without zone: Arrow writes a zoned one through the time-zone database, value by value)
+    stamps = pa.array(column.array, type=pa.timestamp(dtype.unit, tz="UTC")).cast(pa.timestamp(unit))
+    written = pc.binary_join_element_wise(stamps.cast(pa.string()), "+00:00", "")
+    return pd.Series(pd.array(written, dtype="string"), index=column.index)
 
 
 def subject_events(lots: pd.DataFrame, allocations: pd.DataFrame, book: PolicyBook | None = None,
