@@ -387,7 +387,7 @@ def _record_names(session: Session, owner_key: str, partition: str, order_lines:
     orders = order_lines[order_lines["partition"] == partition]
     named = orders[["sku_c", "product_name"]].dropna()
     named = named[named["product_name"].str.strip() != ""]
-    current = set(zip(named["sku_c"], named["product_name"]))
+    current = set(zip(named["sku_c"].tolist(), named["product_name"].tolist()))
     stored = set(session.execute(select(MatchSkuNameRow.sku_c, MatchSkuNameRow.product_name).where(
         MatchSkuNameRow.partition == partition)).all())
     if current == stored:
@@ -450,17 +450,18 @@ def _store_links(session: Session, owner_of: OwnerOfKey, partitions: set[str], l
     now_keys = {(r[step_at], r[left_at], r[right_at]) for r in rows} if known else set()
     _tell_link_changes(session, owner_of, partitions, links, before, known, now_keys,
                        [r[partition_at] for r in rows if (r[step_at], r[left_at], r[right_at]) not in known]
-                       if known else list(links["partition"]))
+                       if known else cells[partition_at])
     old = {(left, right, c) for _, s, left, right, c in before if s == "order_shipment"}
     new = {(r[left_at], r[right_at], r[country_at]) for r, is_order in zip(rows, order_link) if is_order}
     # an order line with returned units may have had some written off (or no longer): its allocations' title
     returned = set(p.orders.loc[p.orders["returned_qty"] > 0, "key"]) if "returned_qty" in p.orders else set()
-    pending = {_wh_partition(right) for _, right, _ in old ^ new} | {
-        _wh_partition(right) for left, right, _ in new if left in returned}
+    partition_of = {right: _wh_partition(right) for _, right, _ in old | new}
+    pending = {partition_of[right] for _, right, _ in old ^ new} | {
+        partition_of[right] for left, right, _ in new if left in returned}
     # one whose units no longer count as returned at all (the return rejected or withdrawn after it was
     # received, its lines replaced) keeps a write-off that only a new derivation retracts
     return pending | _written_off_partitions(
-        session, {right for _, right, _ in old | new if _wh_partition(right) not in pending})
+        session, {right for right, partition in partition_of.items() if partition not in pending})
 
 
 def _python_values(column: pd.Series) -> list:
@@ -483,7 +484,7 @@ def _tell_link_changes(session: Session, owner_of: OwnerOfKey, partitions: set[s
 
 
 def _wh_partition(shipment_key: str) -> str:
-    return "wh|" + "|".join(shipment_key.split("|")[:2])
+    return "wh|" + "|".join(shipment_key.split("|", 2)[:2])
 
 
 def _written_off_partitions(session: Session, shipment_keys: set[str]) -> set[str]:

@@ -118,7 +118,7 @@ def store_partition_title(session: Session, owner_of: OwnerOfKey, partition: str
     allocations = allocation_inputs(order_side, pd.concat([links, ordered.assign(step="order_shipment")]),
                                     shipment_countries(session, partition, ordered))
     hashes = input_hashes(lots, allocations, chains, salt)
-    current = dict(zip(hashes["subject_key"], hashes["input_hash"]))
+    current = dict(zip(hashes["subject_key"].tolist(), hashes["input_hash"].tolist()))
     stored = dict(session.execute(select(TitleSubjectRow.subject_key, TitleSubjectRow.input_hash).where(
         TitleSubjectRow.partition == partition)).all())
     redo = {k for k, h in current.items() if every or stored.get(k) != h}
