@@ -27,7 +27,9 @@ class MatchLinkRow(Base):
 
     __tablename__ = "match_links"
     # (owner, step, left_key): an owner's lots in key order (the API's lot list), without walking others'; also
-    # what finds an owner's links (no index on owner_id alone)
+    # what finds an owner's links (no index on owner_id alone). Links are read by left key always with their step
+    # (or steps): the unique (step, left_key, right_key) index serves those, and left_key has no index of its own
+    # (a sixth b-tree written per link: millions per full run)
     __table_args__ = (UniqueConstraint("step", "left_key", "right_key"),
                       Index("ix_match_links_owner_step_left", "owner_id", "step", "left_key"))
 
@@ -35,7 +37,7 @@ class MatchLinkRow(Base):
     owner_id: Mapped[str] = mapped_column(String(64))
     partition: Mapped[str] = mapped_column(String(200), index=True)
     step: Mapped[str] = mapped_column(String(32))
-    left_key: Mapped[str] = mapped_column(String(400), index=True)
+    left_key: Mapped[str] = mapped_column(String(400))
     right_key: Mapped[str] = mapped_column(String(400), index=True)
     qty: Mapped[int] = mapped_column(Integer)
     method: Mapped[str] = mapped_column(String(32))

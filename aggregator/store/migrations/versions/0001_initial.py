@@ -266,7 +266,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('step', 'left_key', 'right_key', name=op.f('uq_match_links_step_left_key_right_key'))
     )
     with op.batch_alter_table('match_links', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_match_links_left_key'), ['left_key'], unique=False)
         batch_op.create_index('ix_match_links_owner_step_left', ['owner_id', 'step', 'left_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_match_links_partition'), ['partition'], unique=False)
         batch_op.create_index(batch_op.f('ix_match_links_right_key'), ['right_key'], unique=False)
@@ -1454,7 +1453,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_match_links_right_key'))
         batch_op.drop_index(batch_op.f('ix_match_links_partition'))
         batch_op.drop_index('ix_match_links_owner_step_left')
-        batch_op.drop_index(batch_op.f('ix_match_links_left_key'))
 
     op.drop_table('match_links')
     with op.batch_alter_table('manual_links', schema=None) as batch_op:
