@@ -357,7 +357,12 @@ def plain_values(series: pd.Series) -> pd.Series:
     """A ``compact`` column as it was before (a plain column is returned as it is)."""
     if not isinstance(series.dtype, pd.CategoricalDtype):
         return series
-    values = series.cat.categories.array.take(series.cat.codes.to_numpy(), allow_fill=True)
+    texts, codes_ = series.cat.categories.array, series.cat.codes.to_numpy()
+    stored = getattr(texts, "_pa_array", None)
+    if stored is None:
+        values = texts.take(codes_, allow_fill=True)
+    else:  # Arrow's take straight from the codes (missing where a code is -1): several times pandas' take
+        values = pd.array(pc.take(stored.combine_chunks(), pa.array(codes_, mask=codes_ < 0)), dtype=texts.dtype)
     return pd.Series(values, index=series.index, name=series.name)
 
 

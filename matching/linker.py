@@ -60,9 +60,7 @@ _SHIP_COLUMNS = ["key", "partition", "shop_partition", "owner_id", "platform", "
 def first_rows(frame: pd.DataFrame, key: str = "key") -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the first row of each ``key``, the further copies); the first is ``frame`` itself when the keys
     are unique (no copy)."""
-    # found by Arrow's hash lookup (the first position of each key), not pandas' ``duplicated``, which turns
-    # every key into a Python string first
-    repeated = positions(frame[key], frame[key]) != np.arange(len(frame))
+    repeated = frame[key].duplicated(keep="first").to_numpy()
     return (frame[~repeated] if repeated.any() else frame), frame[repeated]
 
 
