@@ -71,11 +71,20 @@ class Prepared:
 
 
 def _held(name: str) -> property:
+    """The plain view of a held frame: the frame itself unless it holds coded columns, else its decoded copy,
+    made on the first read and kept until the frame is replaced, so that every read answers the same frame
+    (a change made through one read is seen by the next, as on a plain frame) and decoding is paid once."""
     def get(self: Prepared) -> pd.DataFrame:
-        return plain(self.__dict__["_" + name])  # the frame itself unless it holds coded columns
+        held = self.__dict__["_" + name]
+        kept = self.__dict__.get("_plain_" + name)
+        if kept is None or kept[0] is not held:
+            kept = (held, plain(held))
+            self.__dict__["_plain_" + name] = kept
+        return kept[1]
 
     def put(self: Prepared, frame: pd.DataFrame) -> None:
         self.__dict__["_" + name] = frame
+        self.__dict__.pop("_plain_" + name, None)
     return property(get, put)
 
 

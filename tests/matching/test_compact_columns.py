@@ -39,3 +39,20 @@ def test_stacked_codes_equal_stacked_texts(kept, rows, dtype, probe) -> None:
     grown = stack(compact(old.copy()), new)
     pd.testing.assert_frame_equal(plain(grown), expected, check_exact=True)
     pd.testing.assert_series_equal(member(grown["c"], probe), member(expected["c"], probe), check_exact=True)
+
+
+def test_a_full_runs_prepared_orders_read_as_one_plain_frame_that_keeps_changes() -> None:
+    """``Prepared.orders`` of a full run (held coded) answers one decoded frame until replaced: a column set
+    through one read is seen by the next, as on a plain frame; replacing the frame replaces the view."""
+    from matching.incremental import match_full
+
+    prepared = match_full(_WORLD.input).prepared
+    held = prepared.coded("orders")
+    assert any(isinstance(held[c].dtype, pd.CategoricalDtype) for c in held.columns)
+    assert prepared.orders is prepared.orders
+    pd.testing.assert_frame_equal(prepared.orders, plain(held), check_exact=True)
+    prepared.orders["reviewed"] = 7
+    prepared.orders.loc[prepared.orders.index[:1], "returned_qty"] = 9
+    assert (prepared.orders["reviewed"] == 7).all() and prepared.orders["returned_qty"].iloc[0] == 9
+    prepared.orders = plain(held).head(3)
+    assert len(prepared.orders) == 3 and "reviewed" not in prepared.orders
