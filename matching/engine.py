@@ -70,7 +70,7 @@ class Prepared:
         return self.__dict__["_" + name]
 
 
-def _held(name: str) -> property:
+def _plain_view(name: str) -> property:
     """The plain view of a held frame: the frame itself unless it holds coded columns, else its decoded copy,
     made on the first read and kept until the frame is replaced, so that every read answers the same frame
     (a change made through one read is seen by the next, as on a plain frame) and decoding is paid once."""
@@ -88,8 +88,8 @@ def _held(name: str) -> property:
     return property(get, put)
 
 
-Prepared.orders = _held("orders")  # after the dataclass is made: its __init__ and ``replace`` go through these
-Prepared.shipments = _held("shipments")
+Prepared.orders = _plain_view("orders")  # after the dataclass is made: its __init__ and ``replace`` go through these
+Prepared.shipments = _plain_view("shipments")
 
 
 @dataclass
@@ -217,8 +217,8 @@ def match_prepared(p: Prepared, settings: MatchSettings | None = None,
         if partitions is not None:
             ships = ships[member(ships["shop_partition"], sorted(partitions))]
         # each rung gets the columns it reads, decoded for its run only
-        order_links, order_exc = linker.link_orders(plain(p.coded("orders"), linker._ORDER_COLUMNS),
-                                                    plain(ships, linker._SHIP_COLUMNS), p.manual)
+        order_links, order_exc = linker.link_orders(plain(p.coded("orders"), linker.ORDER_COLUMNS),
+                                                    plain(ships, linker.SHIP_COLUMNS), p.manual)
         pieces.append((order_links, True))
         found_exc.append(order_exc)
         del order_links, ships

@@ -225,7 +225,7 @@ def _merged(previous: pd.DataFrame, fresh: pd.DataFrame, redo: set[str], changed
 _COMPACT_KINDS = ("order_lines", "shipment_lines")
 
 
-def _held(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
+def _as_kept(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
     """A freshly prepared frame as the state keeps it (``frames.compact`` for the large kinds; the row
     hashes are those of the plain rows, computed before)."""
     return compact(frame) if kind in _COMPACT_KINDS else frame
@@ -237,7 +237,7 @@ def match_full(inp: MatchInput, settings: MatchSettings | None = None) -> MatchR
     # one kind at a time, put in the engine's order at once: the state keeps these rows and shares them with
     # the run (no second copy), and each kind's temporaries are freed before the next is prepared; the
     # order and outbound lines (most of the rows) keep their repeated texts as codes
-    state = PreparedState({kind: canonical_frames({kind: _held(kind, prepare(kind, getattr(inp, kind), cross))},
+    state = PreparedState({kind: canonical_frames({kind: _as_kept(kind, prepare(kind, getattr(inp, kind), cross))},
                                                   consume=True)[kind]
                            for kind in FRAME_KINDS}, cross)
     give_back()

@@ -50,11 +50,11 @@ def active_shipments(shipments: pd.DataFrame) -> pd.DataFrame:
 
 
 # the columns this rung reads (and its exceptions quote): the rest of a prepared frame is not copied along
-_ORDER_COLUMNS = ["key", "partition", "owner_id", "order_key", "platform", "shop_id", "order_id", "order_id_n",
-                  "line_ref", "line_ref_n", "package_id", "tracking_n", "sku", "sku_c", "qty", "order_status"]
-_SHIP_COLUMNS = ["key", "partition", "shop_partition", "owner_id", "platform", "shop_id", "order_id", "order_id_n",
-                 "line_ref_n", "package_id", "tracking_number", "tracking_n", "sku", "sku_c", "qty", "line_no",
-                 "wms_outbound_no", "status"]
+ORDER_COLUMNS = ["key", "partition", "owner_id", "order_key", "platform", "shop_id", "order_id", "order_id_n",
+                 "line_ref", "line_ref_n", "package_id", "tracking_n", "sku", "sku_c", "qty", "order_status"]
+SHIP_COLUMNS = ["key", "partition", "shop_partition", "owner_id", "platform", "shop_id", "order_id", "order_id_n",
+                "line_ref_n", "package_id", "tracking_number", "tracking_n", "sku", "sku_c", "qty", "line_no",
+                "wms_outbound_no", "status"]
 
 
 def first_rows(frame: pd.DataFrame, key: str = "key") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -67,8 +67,8 @@ def first_rows(frame: pd.DataFrame, key: str = "key") -> tuple[pd.DataFrame, pd.
 def link_orders(orders: pd.DataFrame, shipments: pd.DataFrame, manual: pd.DataFrame
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return ``(links, exceptions)`` of the order -> shipment step (prepared frames in)."""
-    orders = orders[[c for c in _ORDER_COLUMNS if c in orders.columns]]
-    ship = active_shipments(shipments[[c for c in _SHIP_COLUMNS if c in shipments.columns]])
+    orders = orders[[c for c in ORDER_COLUMNS if c in orders.columns]]
+    ship = active_shipments(shipments[[c for c in SHIP_COLUMNS if c in shipments.columns]])
     manual_step = manual[manual["step"] == STEP]
     ol, dup = first_rows(orders)
     order_part = ol.set_index("key")["partition"]

@@ -126,7 +126,7 @@ class NewRows:
     among them) and each header's child rows per child table. Each gets the ``create`` audit entry the
     per-record upsert writes (``audit_entries``; on PostgreSQL built by the database where the column
     types allow, ``_audit_sql``). ``of_columns`` makes one from the headers' values column by column
-    (``cells``), which SQLite's insert binds without making them rows first."""
+    (``cells``), which SQLite's insert binds and PostgreSQL's COPY writes without making them rows first."""
 
     table: Any
     key: tuple[str, ...]
@@ -144,6 +144,10 @@ class NewRows:
         """The headers' values of column ``name``."""
         at = self.columns.index(name)
         return self.cells[at] if self.cells is not None else list(map(itemgetter(at), self.rows))
+
+    def by_column(self) -> list[Sequence]:
+        """The headers' values column by column, in ``columns`` order (``cells`` as they are, when held so)."""
+        return self.cells if self.cells is not None else list(zip(*self.rows))
 
 
 class _ColumnRows(Sequence):
@@ -290,7 +294,7 @@ def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict
 
     names = [quote(c) for c in ("id", *new.columns, *defaults)]
     for target, child_names, columns in _copy(cursor, quote(table.name), names,
-                                              [ids, *zip(*new.rows), *([value] * count for value in defaults.values())],
+                                              [ids, *new.by_column(), *([value] * count for value in defaults.values())],
                                               children):
         _copy(cursor, target, child_names, columns)
 
@@ -336,7 +340,7 @@ def _stored_positions(cursor: Any, dialect: Any, new: NewRows) -> dict[int, str]
         column = new.table.c[k]
         if column.nullable or not isinstance(column.type, (String, UTCDateTime)) or isinstance(column.type, Enum):
             return None
-        values = list(map(itemgetter(new.columns.index(k)), new.rows))
+        values = list(new.column(k))
         if isinstance(column.type, UTCDateTime):  # (equal instants at other offsets: one instant, one text)
             done = {value: value.isoformat() for value in set(values)}
             values = list(map(done.__getitem__, values))
@@ -409,7 +413,7 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
                     copy.write_row((seq, *row, key_text, changes))
             entity, changes = "s._entity_key", "s._changes"
         else:
-            _copy(cursor, stage, ["_seq", *map(quote, new.columns)], [range(len(new.rows)), *zip(*new.rows)])
+            _copy(cursor, stage, ["_seq", *map(quote, new.columns)], [range(len(new.rows)), *new.by_column()])
             entity, changes = audit_sql or ("NULL", "NULL")
         for name, (_, _, child_cols, per_header) in zip(stages, new.children):
             if child_cols:

@@ -297,10 +297,8 @@ class ColumnarReader:
             new = headers if every else [list(map(column.__getitem__, candidates)) for column in headers]
             children = [(kind.line_model.__table__, kind.parent_col, [c for c, _ in kind.line],
                          lines if every else [lines[i] for i in candidates])] if kind.line_model is not None else []
-            if session.get_bind().dialect.name == "postgresql":
-                batch = NewRows(kind.model.__table__, kind.key, self.header_columns, list(zip(*new)), children)
-            else:  # (bound column by column: no header tuple made)
-                batch = NewRows.of_columns(kind.model.__table__, kind.key, self.header_columns, new, children)
+            # (written column by column: no header tuple made)
+            batch = NewRows.of_columns(kind.model.__table__, kind.key, self.header_columns, new, children)
             try:
                 with session.begin_nested():
                     made, same = bulk.insert_new(session, batch, "system")
@@ -348,7 +346,7 @@ class ColumnarReader:
 
 def _field_widths(kind: Any) -> dict[str, int]:
     """The width of the ``String(n)`` column each field of the kind's columnar values goes in (a field in
-    two columns: the narrower), as ``build`` takes them: header fields by name, line fields through the
+    two columns: the narrower), as ``build_columns`` takes them: header fields by name, line fields through the
     mapper's ``LINE_SOURCES`` where it has one."""
     found: dict[str, int] = {}
     tables = [(kind.model.__table__, kind.header, {})]

@@ -28,7 +28,7 @@ from platform_adapters.warehouse import inbound, inbound_columns, outbound, outb
 @dataclass(frozen=True)
 class ColumnarKind:
     """How a kind is mapped a chunk at a time (``platform_adapters.<area>.<kind>_columns``: ``read_columns``
-    and ``build``) into one header table and one line table."""
+    and ``build_columns``) into one header table and one line table."""
 
     mapper: ModuleType
     model: Any

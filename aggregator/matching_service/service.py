@@ -326,8 +326,8 @@ def _match_group(context: _Context, partitions: set[str], *, derive_title: bool)
     """Load the rows of ``partitions`` once, re-match those whose fingerprint changed (all on a full run).
     The cyclic garbage collector waits meanwhile (``gc_paused``): a group allocates millions of short-lived
     objects (fetched rows, keys, link rows, title events), none in cycles, and the collector would walk
-    them again and again. SQLite's page cache is enlarged meanwhile (``larger_page_cache``: the title events'
-    random-order index)."""
+    them again and again. SQLite's page cache is enlarged meanwhile (``larger_page_cache``: millions of link and
+    ledger rows inserted into their indexes)."""
     with gc_paused(), larger_page_cache(context.session):
         return _match_loaded_group(context, partitions, derive_title=derive_title)
 

@@ -1,10 +1,13 @@
 """``larger_page_cache``: SQLite's page cache enlarged on a session's connection while a large write runs.
 
 SQLite keeps 2 MiB of pages per connection by default. A write of millions of rows into a table with an
-index in random key order (the title ledger's event ids: hashes) touches index pages all over the file;
-with the default cache each insert reads its leaf back (from the WAL or the file) and, within a long
-transaction, spills modified pages to the WAL and reads them again later. With a cache that holds the
-index, the same inserts cost about half the CPU (2.5M title events). Pages are allocated only as they are
+index in random key order touches index pages all over the file; with the default cache each insert reads
+its leaf back (from the WAL or the file) and, within a long transaction, spills modified pages to the WAL
+and reads them again later. It was added for the title ledger's unique index on event ids (hashes), where
+a cache holding the index halved the CPU of storing 2.5M events; that index has since been replaced by one
+on (subject_key, event_id), written in subject order, and at 100k order lines the larger cache no longer
+changes a full match's CPU (14.8 s either way, 72 MiB more peak memory: docs/performance.md). It stays
+until a measurement at 1M says whether the link and ledger inserts still gain from it. Pages are allocated only as they are
 used, so the cost is the memory of the pages the write touches, up to the limit, released when the block
 ends (the previous size is restored in a ``finally``). Nothing changes on PostgreSQL (its shared buffers
 are the server's).

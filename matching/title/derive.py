@@ -34,6 +34,8 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from matching.engine import Prepared
 from matching.frames import lookup, lookup_columns
@@ -497,8 +499,6 @@ def _text(column: pd.Series) -> pd.Series:
     per_second = _TICKS[dtype.unit]
     unit = next((u for u, ns in _PRECISIONS.items() if _TICKS[u] <= per_second
                  and not (ticks % (per_second // _TICKS[u])).any()), dtype.unit)
-    import pyarrow as pa
-    import pyarrow.compute as pc
     # (the ticks as a time without zone: Arrow writes a zoned one through the time-zone database, value by value)
     stamps = pa.array(column.array, type=pa.timestamp(dtype.unit, tz="UTC")).cast(pa.timestamp(unit))
     written = pc.binary_join_element_wise(stamps.cast(pa.string()), "+00:00", "")

@@ -298,14 +298,9 @@ def record_keys(columns: dict[str, Sequence[str]], owners: list[str], names: Seq
     return [(owner, *texts) if all(texts) else None for owner, *texts in zip(owners, *cleaned)]
 
 
-def group_heads(columns: Sequence[Sequence[Any]], groups: Sequence[tuple[int, int]]) -> list[tuple]:
-    """For each group ``(start, end)`` of rows, each column's first value that is not None in it (a
-    record's header field is its first value in the record's rows: ``rows.header_value``)."""
-    return list(zip(*group_columns(columns, groups)))
-
-
 def group_columns(columns: Sequence[Sequence[Any]], groups: Sequence[tuple[int, int]]) -> list[list]:
-    """``group_heads`` column by column: for each column, each group's first value in it that is not None."""
+    """For each column, each group ``(start, end)`` of rows' first value in it that is not None (a record's
+    header field is its first value in the record's rows: ``rows.header_value``)."""
     starts = [start for start, _ in groups]
     picked = []
     for column in columns:

@@ -98,18 +98,12 @@ def check_groups(values: ChunkValues, starts: Sequence[int]) -> None:
                     first[number] = i
 
 
-def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
-          line: Sequence[str]) -> tuple[list[tuple], list[list[tuple]]]:
-    """For the groups ``(start, end)`` of ``ok`` rows (one receipt each; ``owners``: each row's owner):
-    each one's header values in the order of ``header`` (``writers.RECEIPT_HEADER``'s fields) and each
-    one's line values, a tuple per row, in the order of ``line`` (``WarehouseReceiptLine`` field names)."""
-    columns, lines = build_columns(values, owners, groups, header, line)
-    return list(zip(*columns)), lines
-
-
 def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
                   line: Sequence[str]) -> tuple[list[list], list[list[tuple]]]:
-    """``build`` with the header values column by column: one list per field of ``header``."""
+    """For the groups ``(start, end)`` of ``ok`` rows (one receipt each; ``owners``: each row's owner):
+    their header values column by column, one list per field of ``header`` (``writers.RECEIPT_HEADER``'s
+    fields), and each one's line values, a tuple per row, in the order of ``line`` (``WarehouseReceiptLine``
+    field names)."""
     fields = values.fields
     final_at = header.index("is_final")
     named = [owners if name == "owner_id" else fields[name] for name in header if name != "is_final"]

@@ -66,19 +66,12 @@ def record_keys(columns: dict[str, list[str]], owners: list[str],
     return columnar.record_keys(columns, owners, outbound.KEY_COLUMNS, plain)
 
 
-def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
-          line: Sequence[str]) -> tuple[list[tuple], list[list[tuple]]]:
-    """For the groups ``(start, end)`` of ``ok`` rows (one outbound each; ``owners``: each row's owner):
-    each one's header values in the order of ``header`` (``WarehouseShipment`` field names) and each
-    one's line values, a tuple per row numbered from 1, in the order of ``line`` (``WarehouseShipmentLine``
-    field names)."""
-    columns, lines = build_columns(values, owners, groups, header, line)
-    return list(zip(*columns)), lines
-
-
 def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
                   line: Sequence[str]) -> tuple[list[list], list[list[tuple]]]:
-    """``build`` with the header values column by column: one list per field of ``header``."""
+    """For the groups ``(start, end)`` of ``ok`` rows (one outbound each; ``owners``: each row's owner):
+    their header values column by column, one list per field of ``header`` (``WarehouseShipment`` field
+    names), and each one's line values, a tuple per row numbered from 1, in the order of ``line``
+    (``WarehouseShipmentLine`` field names)."""
     fields = values.fields
     weights = fields["weight_g"]
     starts, ends = list(map(itemgetter(0), groups)), list(map(itemgetter(1), groups))

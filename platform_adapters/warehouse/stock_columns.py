@@ -97,18 +97,11 @@ def check_groups(values: ChunkValues, starts: Sequence[int]) -> None:
             ok[start:end] = [False] * (end - start)
 
 
-def build(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
-          line: Sequence[str]) -> tuple[list[tuple], list[list[tuple]]]:
-    """For the one-row groups ``(start, start + 1)`` of ``ok`` rows: each one's values in the order of
-    ``header`` (``writers.STOCK_HEADER``'s fields); snapshots have no lines."""
-    columns, lines = build_columns(values, owners, groups, header, line)
-    return list(zip(*columns)), lines
-
-
 def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
                   line: Sequence[str]) -> tuple[list[list], list[list[tuple]]]:
-    """``build`` with the header values column by column: one list per field of ``header`` (the chunk's
-    own lists when every row is a group, the usual chunk: not to be changed)."""
+    """For the one-row groups ``(start, start + 1)`` of ``ok`` rows: their values column by column, one list
+    per field of ``header`` (``writers.STOCK_HEADER``'s fields; the chunk's own lists when every row is a
+    group, the usual chunk: not to be changed); snapshots have no lines."""
     fields = values.fields
     columns = [owners if name == "owner_id" else fields[name] for name in header]
     count = len(groups)

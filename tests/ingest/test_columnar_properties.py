@@ -153,8 +153,9 @@ def test_an_outbound_group_of_ok_rows_maps_as_map_rows_maps_it(rows: list[dict],
     result = outbound.map_rows(canonical, options)
     assert result.problems == () and result.record is not None
     aggregate = shipment_aggregate(result.record)
-    [head], [lines] = outbound_columns.build(read, owners, [(0, len(rows))], [f for _, f in SHIPMENT_HEADER],
-                                             [f for _, f in SHIPMENT_LINE])
+    columns, [lines] = outbound_columns.build_columns(read, owners, [(0, len(rows))], [f for _, f in SHIPMENT_HEADER],
+                                                      [f for _, f in SHIPMENT_LINE])
+    [head] = zip(*columns)
     assert dict(zip([c for c, _ in SHIPMENT_HEADER], head)) == {
         k: v for k, v in aggregate.values.items() if k != "content_hash"}
     assert [dict(zip([c for c, _ in SHIPMENT_LINE], line)) for line in lines] == aggregate.children[0][2]
@@ -249,13 +250,13 @@ def grouped(draw):
 
 @SETTINGS
 @given(grouped())
-def test_group_heads_are_each_columns_first_value_in_the_group(case) -> None:
-    from platform_adapters.tabular.columnar import group_heads
+def test_group_columns_hold_each_columns_first_value_in_the_group(case) -> None:
+    from platform_adapters.tabular.columnar import group_columns
 
     columns, groups = case
-    assert group_heads(columns, groups) == [
-        tuple(next((v for v in column[start:end] if v is not None), None) for column in columns)
-        for start, end in groups]
+    assert group_columns(columns, groups) == [
+        [next((v for v in column[start:end] if v is not None), None) for start, end in groups]
+        for column in columns]
 
 
 @SETTINGS
@@ -274,7 +275,7 @@ def test_span_hashes_are_the_raw_hash_of_each_span(texts, data) -> None:
 @given(st.lists(st.tuples(st.sampled_from(["OC-1", "OC-2", "OC-3"]), st.sampled_from(["", "180", "1,000", "x"]),
                           st.sampled_from(["1", "2"])), min_size=1, max_size=9), st.data())
 def test_outbound_records_built_together_are_those_built_one_by_one(rows, data) -> None:
-    """``outbound_columns.build`` over many groups (weights summed at once) gives each group what it gives
+    """``outbound_columns.build_columns`` over many groups (weights summed at once) gives each group what it gives
     for that group alone (which ``map_rows`` gives: the test above)."""
     options = ReadOptions(filename="f.csv", owner_id="OWNER")
     columns = {"wms_outbound_no": [r[0] for r in rows], "warehouse_code": ["WH1"] * len(rows),
@@ -284,9 +285,10 @@ def test_outbound_records_built_together_are_those_built_one_by_one(rows, data) 
     groups = [(a, b) for a, b in zip(cuts, cuts[1:]) if data.draw(st.booleans())]
     header, line = [f for _, f in SHIPMENT_HEADER], [f for _, f in SHIPMENT_LINE]
     owners = ["OWNER"] * len(rows)
-    heads, lines = outbound_columns.build(read, owners, groups, header, line)
-    alone = [outbound_columns.build(read, owners, [group], header, line) for group in groups]
-    assert heads == [h for (h,), _ in alone] and lines == [ls for _, (ls,) in alone]
+    columns, lines = outbound_columns.build_columns(read, owners, groups, header, line)
+    alone = [outbound_columns.build_columns(read, owners, [group], header, line) for group in groups]
+    heads, alone_heads = list(zip(*columns)), [list(zip(*cs)) for cs, _ in alone]  # (a tuple per record)
+    assert heads == [h for (h,) in alone_heads] and lines == [ls for _, (ls,) in alone]
 
 
 @SETTINGS
