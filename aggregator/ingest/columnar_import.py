@@ -30,6 +30,7 @@ from operator import itemgetter, ne, sub
 from typing import Any
 
 from aggregator.ingest import bulk
+from aggregator.ingest.behind import Behind
 from aggregator.ingest.bulk import NewRows, StoreError, stored_hashes
 from aggregator.ingest.tabular_import import TabularRun, _key_hash
 from aggregator.store.widths import column_widths, overlong_cells
@@ -74,13 +75,29 @@ class ColumnarReader:
         run.before_flush.append(self.write_fast)
 
     def read(self, progress: Callable[[int], None] | None) -> None:
-        for lines, cells, by_index in self.run.reader.column_chunks():
-            self.chunk(lines, cells, by_index)
-            self.run.end_chunk(progress)
+        """The file a chunk at a time; each chunk is stored and committed (``TabularRun.store_chunk``) on a
+        worker thread while the next one is read (``behind.Behind``), the only work that overlaps: the
+        reader keeps to its own state, and the next chunk is mapped once the one before is committed, so
+        every write, reject and count comes in the order it would one chunk after another."""
+        run = self.run
+        with Behind("import-store") as store:
+            for lines, cells, by_index in run.reader.column_chunks():
+                self._stored(store, progress)
+                self.chunk(lines, cells, by_index)
+                run.close_chunk()
+                store.start(run.store_chunk)
+            self._stored(store, progress)
         if self.carry is not None:
             rows, self.carry = self.carry, None
             self.records(rows, self.carry_continued, final=True)
         self.run.finish_pending()
+
+    def _stored(self, store: Behind, progress: Callable[[int], None] | None) -> None:
+        """Wait for the chunk being stored (its error raised here) and report the rows read through it."""
+        if store.busy:
+            store.wait()
+            if progress:
+                progress(self.run.summary.rows_read)
 
     # -- one chunk --------------------------------------------------------------------------------
 

@@ -292,13 +292,22 @@ class TabularRun:
         sink.add(problems, raw_by_line, owner)
 
     def end_chunk(self, progress: Callable[[int], None] | None) -> None:
+        self.close_chunk()
+        self.store_chunk()
+        if progress:
+            progress(self.summary.rows_read)
+
+    def close_chunk(self) -> None:
+        """What the chunk read last has to report: a run of repeats ending in it, rows set aside."""
         self.repeats.close()  # a run of repeats is reported with the chunk it ends in
         self.reject_misshapen()
+
+    def store_chunk(self) -> None:
+        """Write what the chunk gathered (records, rejects) and commit (``columnar_import`` runs it while
+        the next chunk is read)."""
         self.flush_batch()
         self.sink.flush(self.session)
         self.session.commit()
-        if progress:
-            progress(self.summary.rows_read)
 
     # -- the per-row path -------------------------------------------------------------------------
 

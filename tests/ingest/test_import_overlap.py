@@ -1,0 +1,185 @@
+"""The columnar import stores and commits a chunk on a worker thread while it reads the next one
+(``aggregator.ingest.behind``): the next chunk is mapped only once the one before is committed; a chunk
+that cannot be stored ends the import FAILED with the reason, keeping what was committed before it and
+nothing after; a file that cannot be read further keeps the chunk being stored; running the import again
+stores exactly what one clean run stores."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+import aggregator.ingest.tabular_import as tabular_import
+from aggregator.ingest import import_file
+from aggregator.ingest.behind import Behind
+from aggregator.ingest.columnar_import import ColumnarReader
+from aggregator.ingest.tabular_import import TabularRun
+from aggregator.store.db import session_factory
+from aggregator.store.models.logistics import ImportFileRow
+from aggregator.store.models.warehouse import WarehouseShipmentLineRow, WarehouseShipmentRow
+from tests.conftest import PG_ADMIN_URL
+from tests.ingest.test_import_hostile import _row, _write
+from tests.ingest.test_import_paths import _clear, _snapshot
+
+CHUNK = 10
+
+
+def _outbound(tmp_path: Path, count: int = 40) -> Path:
+    return _write(tmp_path / "outbound.csv", [_row(f"OC{i:03d}") for i in range(count)])
+
+
+def _stored(engine) -> list[str]:
+    with session_factory(engine)() as session:
+        return list(session.scalars(select(WarehouseShipmentRow.wms_outbound_no).order_by(
+            WarehouseShipmentRow.wms_outbound_no)))
+
+
+def test_each_chunk_is_mapped_only_after_the_one_before_is_committed(engine, tmp_path, monkeypatch) -> None:
+    events: list[tuple] = []
+    chunk, store_chunk = ColumnarReader.chunk, TabularRun.store_chunk
+
+    def mapping(reader, lines, cells, by_index=None):
+        events.append(("map", lines[0]))
+        chunk(reader, lines, cells, by_index)
+
+    def storing(run):
+        worker = threading.current_thread() is not threading.main_thread()
+        store_chunk(run)
+        events.append(("committed", run.summary.rows_read, worker))
+
+    monkeypatch.setattr(ColumnarReader, "chunk", mapping)
+    monkeypatch.setattr(TabularRun, "store_chunk", storing)
+    progress: list[int] = []
+    summary = import_file(engine, "outbound", _outbound(tmp_path, 30), owner_id="LUMINA", chunk_rows=CHUNK,
+                          progress=lambda rows, _total: progress.append(rows))
+    assert (summary.status, summary.created) == ("COMPLETED", 30)
+    assert events == [("map", 2), ("committed", 10, True), ("map", 12), ("committed", 20, True),
+                      ("map", 22), ("committed", 30, True)]
+    assert progress == [10, 20, 30]  # each reported once its chunk is committed
+
+
+def _lose_the_database(session) -> None:
+    """What a server going away while a chunk commits looks like: on PostgreSQL the import's connection
+    is terminated (the commit then fails), SQLite's disk fails."""
+    if session.get_bind().dialect.name == "postgresql":
+        pid = session.connection().connection.driver_connection.info.backend_pid
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        finally:
+            admin.dispose()
+    else:
+        raise sqlite3.OperationalError("disk I/O error")
+
+
+def test_a_chunk_that_cannot_be_committed_fails_the_import_and_a_rerun_stores_what_one_clean_run_does(
+        engine, tmp_path, monkeypatch) -> None:
+    path = _outbound(tmp_path)
+    _clear(engine)  # (what ``_snapshot`` compares: the import's own rows and audit entries only)
+    assert import_file(engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK).status == "COMPLETED"
+    clean = _snapshot(engine)
+    _clear(engine)
+
+    store_chunk, stored = TabularRun.store_chunk, []
+
+    def failing(run):
+        stored.append(run.summary.rows_read)
+        if len(stored) == 2:  # the second chunk written, then the database lost before its commit
+            run.flush_batch()
+            run.sink.flush(run.session)
+            _lose_the_database(run.session)
+            run.session.commit()
+        store_chunk(run)
+
+    monkeypatch.setattr(TabularRun, "store_chunk", failing)
+    summary = import_file(engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK)
+    assert summary.status == "FAILED" and summary.error.startswith("import stopped by ")
+    assert stored == [10, 20]  # nothing of the third chunk mapped, let alone stored
+    # the first chunk kept (its last record waits for the next chunk: it might go on there), the second undone
+    assert _stored(engine) == [f"OC{i:03d}" for i in range(CHUNK - 1)]
+    with session_factory(engine)() as session:
+        assert session.scalars(select(ImportFileRow.status)).one() == "FAILED"
+
+    monkeypatch.setattr(TabularRun, "store_chunk", store_chunk)
+    again = import_file(engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK)
+    assert (again.status, again.import_id, again.created, again.unchanged) == (
+        "COMPLETED", summary.import_id, 31, 9)
+    assert _snapshot(engine) == clean
+
+
+def test_a_file_that_cannot_be_read_further_keeps_the_chunk_being_stored(engine, tmp_path, monkeypatch) -> None:
+    path = _outbound(tmp_path)
+    real_open = tabular_import.open_table
+
+    def failing_disk(*args, **kwargs):
+        reader = real_open(*args, **kwargs)
+        chunks = reader.column_chunks
+
+        def two_then_broken():
+            iterator = chunks()
+            yield next(iterator)
+            yield next(iterator)
+            raise OSError(5, "Input/output error")  # read while the second chunk is being stored
+
+        reader.column_chunks = two_then_broken
+        return reader
+
+    monkeypatch.setattr(tabular_import, "open_table", failing_disk)
+    summary = import_file(engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK)
+    assert summary.status == "FAILED" and "Input/output error" in summary.error
+    assert _stored(engine) == [f"OC{i:03d}" for i in range(2 * CHUNK - 1)]  # (the last one carried)
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(WarehouseShipmentLineRow)) == 2 * CHUNK - 1
+
+
+# -- Behind ---------------------------------------------------------------------------------------
+
+def test_behind_runs_one_task_at_a_time_in_order_off_the_callers_thread() -> None:
+    done: list[tuple[int, bool]] = []
+    gate = threading.Event()
+
+    def task(n: int):
+        def run() -> None:
+            if n == 0:
+                gate.wait(5)
+            done.append((n, threading.current_thread() is threading.main_thread()))
+        return run
+
+    with Behind() as behind:
+        behind.start(task(0))
+        assert behind.busy and done == []  # the caller goes on while the task runs
+        gate.set()
+        behind.start(task(1))  # (waits for the one before)
+        assert done == [(0, False)]
+    assert done == [(0, False), (1, False)] and not behind.busy
+
+
+def test_behind_raises_a_tasks_error_at_the_next_wait() -> None:
+    def fail() -> None:
+        raise ValueError("could not store")
+
+    with Behind() as behind:
+        behind.start(fail)
+        with pytest.raises(ValueError, match="could not store"):
+            behind.wait()
+        behind.start(lambda: None)  # (usable again)
+    with pytest.raises(ValueError, match="could not store"), Behind() as behind:
+        behind.start(fail)  # never waited for: leaving the block raises it
+
+
+def test_behind_raises_the_tasks_error_over_the_callers_one_after_the_task_ends() -> None:
+    ended = threading.Event()
+
+    def fail() -> None:
+        ended.wait(0.2)
+        ended.set()
+        raise ValueError("could not store")
+
+    with pytest.raises(ValueError, match="could not store") as raised, Behind() as behind:
+        behind.start(fail)
+        raise OSError("could not read")
+    assert ended.is_set() and isinstance(raised.value.__context__, OSError)
