@@ -3,13 +3,21 @@
 Keys: receipts (owner_id, warehouse_code, asn_no); shipments (owner_id, warehouse_code,
 wms_outbound_no); snapshots (owner_id, snapshot_at, lot_or_sku, warehouse_code). Headers carry a
 ``content_hash`` of the whole canonical record; lines are replaced when it changes.
+
+A line's header id (``receipt_pk``, ``shipment_pk``) has no foreign key: PostgreSQL checks one by a query
+per inserted line, which was a third of the server's work of an outbound import. Lines are written only
+by their header's writer, in the transaction that wrote or found the header: the bulk COPY after the
+headers' COPY with the ids drawn for them, the staged insert from the headers it created, the per-record
+writer and the merge from the header's id (``aggregator.ingest.bulk``, ``writers``); no code deletes a
+header. ``tests/ingest/test_import_lines_have_headers.py`` checks every path leaves no line without
+its header.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aggregator.store.base import Base
@@ -55,8 +63,9 @@ class WarehouseReceiptLineRow(Base):
     __table_args__ = (UniqueConstraint("receipt_pk", "line_no"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # (indexed as the first column of the unique constraint above)
-    receipt_pk: Mapped[int] = mapped_column(ForeignKey("warehouse_receipts.id", ondelete="CASCADE"))
+    # the receipt's id (indexed as the first column of the unique constraint above); no foreign key: see
+    # the module's docstring
+    receipt_pk: Mapped[int] = mapped_column(Integer)
     line_no: Mapped[int] = mapped_column(Integer)
     sku: Mapped[str] = mapped_column(String(128))  # (no query filters receipt lines by SKU)
     planned_qty: Mapped[int] = mapped_column(Integer)
@@ -114,8 +123,9 @@ class WarehouseShipmentLineRow(Base):
     __table_args__ = (UniqueConstraint("shipment_pk", "line_no"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # (indexed as the first column of the unique constraint above)
-    shipment_pk: Mapped[int] = mapped_column(ForeignKey("warehouse_shipments.id", ondelete="CASCADE"))
+    # the shipment's id (indexed as the first column of the unique constraint above); no foreign key: see
+    # the module's docstring
+    shipment_pk: Mapped[int] = mapped_column(Integer)
     line_no: Mapped[int] = mapped_column(Integer)
     sku: Mapped[str] = mapped_column(String(128))  # (no query filters outbound lines by SKU)
     quantity: Mapped[int] = mapped_column(Integer)

@@ -714,6 +714,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_transport_milestones_equipment_no'), ['equipment_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_transport_milestones_owner_id'), ['owner_id'], unique=False)
 
+    op.create_table('warehouse_receipt_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('receipt_pk', sa.Integer(), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('sku', sa.String(length=128), nullable=False),
+    sa.Column('planned_qty', sa.Integer(), nullable=False),
+    sa.Column('received_good_qty', sa.Integer(), nullable=False),
+    sa.Column('received_damaged_qty', sa.Integer(), nullable=False),
+    sa.Column('putaway_qty', sa.Integer(), nullable=False),
+    sa.Column('barcode', sa.String(length=64), nullable=True),
+    sa.Column('batch_no', sa.String(length=64), nullable=True),
+    sa.Column('po_number', sa.String(length=64), nullable=True),
+    sa.Column('lot_id', sa.String(length=128), nullable=True),
+    sa.Column('damage_type', sa.String(length=16), nullable=True),
+    sa.Column('box_range', sa.String(length=64), nullable=True),
+    sa.Column('remark', sa.Text(), nullable=True),
+    sa.Column('expiry_date', sa.Date(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_receipt_lines')),
+    sa.UniqueConstraint('receipt_pk', 'line_no', name=op.f('uq_warehouse_receipt_lines_receipt_pk_line_no'))
+    )
+    with op.batch_alter_table('warehouse_receipt_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_lot_id'), ['lot_id'], unique=False)
+
     op.create_table('warehouse_receipts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.String(length=64), nullable=False),
@@ -752,6 +775,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_warehouse_receipts_hbl_no'), ['hbl_no'], unique=False)
         batch_op.create_index(batch_op.f('ix_warehouse_receipts_mbl_no'), ['mbl_no'], unique=False)
         batch_op.create_index('ix_warehouse_receipts_owner_stored', ['owner_id', 'stored_at'], unique=False)
+
+    op.create_table('warehouse_shipment_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('shipment_pk', sa.Integer(), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('sku', sa.String(length=128), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('order_line_ref', sa.String(length=128), nullable=True),
+    sa.Column('lot_id', sa.String(length=128), nullable=True),
+    sa.Column('batch_no', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_shipment_lines')),
+    sa.UniqueConstraint('shipment_pk', 'line_no', name=op.f('uq_warehouse_shipment_lines_shipment_pk_line_no'))
+    )
+    with op.batch_alter_table('warehouse_shipment_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_warehouse_shipment_lines_lot_id'), ['lot_id'], unique=False)
 
     op.create_table('warehouse_shipments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1091,46 +1129,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_transport_document_references_document_pk'), ['document_pk'], unique=False)
         batch_op.create_index(batch_op.f('ix_transport_document_references_value'), ['value'], unique=False)
 
-    op.create_table('warehouse_receipt_lines',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('receipt_pk', sa.Integer(), nullable=False),
-    sa.Column('line_no', sa.Integer(), nullable=False),
-    sa.Column('sku', sa.String(length=128), nullable=False),
-    sa.Column('planned_qty', sa.Integer(), nullable=False),
-    sa.Column('received_good_qty', sa.Integer(), nullable=False),
-    sa.Column('received_damaged_qty', sa.Integer(), nullable=False),
-    sa.Column('putaway_qty', sa.Integer(), nullable=False),
-    sa.Column('barcode', sa.String(length=64), nullable=True),
-    sa.Column('batch_no', sa.String(length=64), nullable=True),
-    sa.Column('po_number', sa.String(length=64), nullable=True),
-    sa.Column('lot_id', sa.String(length=128), nullable=True),
-    sa.Column('damage_type', sa.String(length=16), nullable=True),
-    sa.Column('box_range', sa.String(length=64), nullable=True),
-    sa.Column('remark', sa.Text(), nullable=True),
-    sa.Column('expiry_date', sa.Date(), nullable=True),
-    sa.ForeignKeyConstraint(['receipt_pk'], ['warehouse_receipts.id'], name=op.f('fk_warehouse_receipt_lines_receipt_pk_warehouse_receipts'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_receipt_lines')),
-    sa.UniqueConstraint('receipt_pk', 'line_no', name=op.f('uq_warehouse_receipt_lines_receipt_pk_line_no'))
-    )
-    with op.batch_alter_table('warehouse_receipt_lines', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_lot_id'), ['lot_id'], unique=False)
-
-    op.create_table('warehouse_shipment_lines',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('shipment_pk', sa.Integer(), nullable=False),
-    sa.Column('line_no', sa.Integer(), nullable=False),
-    sa.Column('sku', sa.String(length=128), nullable=False),
-    sa.Column('quantity', sa.Integer(), nullable=False),
-    sa.Column('order_line_ref', sa.String(length=128), nullable=True),
-    sa.Column('lot_id', sa.String(length=128), nullable=True),
-    sa.Column('batch_no', sa.String(length=64), nullable=True),
-    sa.ForeignKeyConstraint(['shipment_pk'], ['warehouse_shipments.id'], name=op.f('fk_warehouse_shipment_lines_shipment_pk_warehouse_shipments'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_shipment_lines')),
-    sa.UniqueConstraint('shipment_pk', 'line_no', name=op.f('uq_warehouse_shipment_lines_shipment_pk_line_no'))
-    )
-    with op.batch_alter_table('warehouse_shipment_lines', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_warehouse_shipment_lines_lot_id'), ['lot_id'], unique=False)
-
     op.create_table('shop_credentials',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('shop_pk', sa.Integer(), nullable=False),
@@ -1243,14 +1241,6 @@ def downgrade() -> None:
     op.drop_table('sync_runs')
     op.drop_table('sync_cursors')
     op.drop_table('shop_credentials')
-    with op.batch_alter_table('warehouse_shipment_lines', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_warehouse_shipment_lines_lot_id'))
-
-    op.drop_table('warehouse_shipment_lines')
-    with op.batch_alter_table('warehouse_receipt_lines', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_lot_id'))
-
-    op.drop_table('warehouse_receipt_lines')
     with op.batch_alter_table('transport_document_references', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_transport_document_references_value'))
         batch_op.drop_index(batch_op.f('ix_transport_document_references_document_pk'))
@@ -1332,6 +1322,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_warehouse_shipments_order_id'))
 
     op.drop_table('warehouse_shipments')
+    with op.batch_alter_table('warehouse_shipment_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_warehouse_shipment_lines_lot_id'))
+
+    op.drop_table('warehouse_shipment_lines')
     with op.batch_alter_table('warehouse_receipts', schema=None) as batch_op:
         batch_op.drop_index('ix_warehouse_receipts_owner_stored')
         batch_op.drop_index(batch_op.f('ix_warehouse_receipts_mbl_no'))
@@ -1342,6 +1336,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_warehouse_receipts_asn_no'))
 
     op.drop_table('warehouse_receipts')
+    with op.batch_alter_table('warehouse_receipt_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_lot_id'))
+
+    op.drop_table('warehouse_receipt_lines')
     with op.batch_alter_table('transport_milestones', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_transport_milestones_owner_id'))
         batch_op.drop_index(batch_op.f('ix_transport_milestones_equipment_no'))
