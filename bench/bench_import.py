@@ -158,10 +158,26 @@ def time_pandas(path: Path) -> tuple[float, float]:
     return min(wall for wall, _ in runs), min(cpu for _, cpu in runs)
 
 
+def _backend_cpu(pids: list[int]) -> float | None:
+    """CPU seconds the PostgreSQL backends ``pids`` have used (user + system, from /proc: a server on this
+    machine); None when one cannot be read."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None,
-                kind: str = "outbound") -> tuple[float, float, object]:
-    """(wall, CPU of this process, summary) of the import (PostgreSQL's own CPU is not in the CPU figure);
-    with ``again``, of importing that file after ``path`` (a cumulative file: the same rows and one more)."""
+                kind: str = "outbound") -> tuple[float, float, object, float | None]:
+    """(wall, CPU of this process, summary, CPU of the PostgreSQL backends the import used or None) of the
+    import; with ``again``, of importing that file after ``path`` (a cumulative file: the same rows and one
+    more)."""
+    from sqlalchemy import event
+
     from aggregator.ingest import import_file
     from aggregator.store.db import create_engine_for, session_scope, upgrade_schema
     from aggregator.tenancy import add_owner
@@ -173,13 +189,26 @@ def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None
     if again is not None:
         import_file(engine, kind, path, owner_id="BENCH", chunk_rows=chunk_rows)
         path = again
+    pids: list[int] = []
+    if engine.dialect.name == "postgresql":
+        engine.dispose()  # (the import's connections made anew, their backends noted)
+
+        @event.listens_for(engine, "connect")
+        def _note_backend(connection: object, _record: object) -> None:
+            pids.append(connection.info.backend_pid)
+
+        with engine.connect():  # (the pool's first connection, made before the clock starts)
+            pass
+    server = _backend_cpu(pids)
     started, cpu = time.perf_counter(), time.process_time()
     summary = import_file(engine, kind, path, owner_id="BENCH", chunk_rows=chunk_rows)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    after = _backend_cpu(pids) if pids else None
+    server = None if after is None or server is None else after - server
     engine.dispose()
     if summary.status != "COMPLETED":
         raise SystemExit(f"import did not complete cleanly: {summary.describe()}")
-    return elapsed, cpu, summary
+    return elapsed, cpu, summary, server
 
 
 def time_bare_sqlite(stored: Path, target: Path, chunk_rows: int) -> tuple[float, float]:
@@ -238,7 +267,8 @@ def main() -> None:
         make(path, rows)
         print(f"file: {rows} rows, {path.stat().st_size / 1e6:.1f} MB, chunk {args.chunk_rows} rows")
         results: list[tuple[str, float, float, int]] = []
-        elapsed, cpu, summary = time_import(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", path, args.chunk_rows, None, kind)
+        servers: list[str] = []  # the PostgreSQL backends' CPU per import, when the server is on this machine
+        elapsed, cpu, summary, _ = time_import(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", path, args.chunk_rows, None, kind)
         results.append((f"import → SQLite ({summary.created} {records})", elapsed, cpu, rss_mb()))
         if kind == "outbound":
             results.append(("bare executemany of the stored rows → SQLite", *time_bare_sqlite(
@@ -247,8 +277,8 @@ def main() -> None:
         text = path.read_text(encoding="utf-8")
         first = text.splitlines()[1]
         again.write_text(text + first.replace(was, now, 1) + "\n", encoding="utf-8")
-        elapsed, cpu, summary = time_import(f"sqlite:///{Path(tmp) / 'bench-again.sqlite'}", path, args.chunk_rows,
-                                            again, kind)
+        elapsed, cpu, summary, _ = time_import(f"sqlite:///{Path(tmp) / 'bench-again.sqlite'}", path, args.chunk_rows,
+                                               again, kind)
         results.append((f"re-import cumulative → SQLite ({summary.unchanged} unchanged)", elapsed, cpu, rss_mb()))
         if not args.skip_pg:
             from sqlalchemy import create_engine, text
@@ -263,10 +293,12 @@ def main() -> None:
                     with admin.connect() as conn:
                         conn.execute(text(f'CREATE DATABASE "{name}"'))
                     try:
-                        elapsed, cpu, summary = time_import(admin_url.rsplit("/", 1)[0] + "/" + name, path,
-                                                            args.chunk_rows, next_day, kind)
+                        elapsed, cpu, summary, server = time_import(admin_url.rsplit("/", 1)[0] + "/" + name, path,
+                                                                    args.chunk_rows, next_day, kind)
                         what = f"{summary.unchanged} unchanged" if next_day else f"{summary.created} {records}"
                         results.append((f"{label} ({what})", elapsed, cpu, rss_mb()))
+                        if server is not None:
+                            servers.append(f"{label}: {server:.2f} s")
                     finally:
                         with admin.connect() as conn:
                             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -281,6 +313,8 @@ def main() -> None:
         print(f"{label:52} {seconds:9.2f} {rows / seconds:11,.0f} {seconds / baseline:11.1f} {cpu:8.2f} "
               f"{cpu / baseline_cpu:7.1f} {rss:13}")
     print("CPU: this process only (PostgreSQL's server CPU is not counted); on a loaded machine prefer the CPU ratio.")
+    if servers:
+        print(f"PostgreSQL server CPU (the import's backends): {'; '.join(servers)}")
 
 
 if __name__ == "__main__":
