@@ -164,6 +164,8 @@ def _backend_cpu(pids: list[int]) -> float | None:
     total = 0
     for pid in pids:
         try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+                return None  # (a server elsewhere or in another pid namespace: the pid names no backend here)
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             return None

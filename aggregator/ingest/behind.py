@@ -6,6 +6,9 @@ waits for the running one and raises its error. Leaving the ``with`` block waits
 outlives it; when both the task and the caller's block fail, the task's error is raised (the caller's
 as its context): one after another, the task's work came first and the caller's would not have run.
 The caller keeps off whatever the running task uses (the session, the batch, the sink) until ``wait``.
+``inline=True`` runs each task at once on the caller's thread, its error still raised at the next ``wait``:
+for a connection that may only be used on the thread that made it (an in-memory SQLite database, whose
+pool hands each thread its own connection).
 """
 from __future__ import annotations
 
@@ -18,8 +21,9 @@ from typing import Any
 class Behind:
     """A worker thread running one task at a time behind its caller."""
 
-    def __init__(self, name: str = "behind") -> None:
+    def __init__(self, name: str = "behind", inline: bool = False) -> None:
         self.name = name
+        self.inline = inline
         self._pool: ThreadPoolExecutor | None = None
         self._running: Future | None = None
 
@@ -33,6 +37,14 @@ class Behind:
 
     def start(self, task: Callable[[], Any]) -> None:
         self.wait()
+        if self.inline:
+            done: Future = Future()
+            try:
+                done.set_result(task())
+            except Exception as failed:  # (raised at the next wait, as from the worker)
+                done.set_exception(failed)
+            self._running = done
+            return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name)
         self._running = self._pool.submit(task)

@@ -29,6 +29,8 @@ from itertools import compress
 from operator import itemgetter, ne, sub
 from typing import Any
 
+from sqlalchemy.pool import SingletonThreadPool
+
 from aggregator.ingest import bulk
 from aggregator.ingest.behind import Behind
 from aggregator.ingest.bulk import NewRows, StoreError, stored_hashes
@@ -80,7 +82,8 @@ class ColumnarReader:
         reader keeps to its own state, and the next chunk is mapped once the one before is committed, so
         every write, reject and count comes in the order it would one chunk after another."""
         run = self.run
-        with Behind("import-store") as store:
+        # (an in-memory SQLite database's connection belongs to the thread that made it: stored in line)
+        with Behind("import-store", inline=isinstance(run.session.get_bind().engine.pool, SingletonThreadPool)) as store:
             for lines, cells, by_index in run.reader.column_chunks():
                 self._stored(store, progress)
                 self.chunk(lines, cells, by_index)

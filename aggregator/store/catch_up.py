@@ -8,10 +8,11 @@ update failed with ``no such column``, the audit route answered 500). After the 
 (Alembic's autogenerate comparison, in the migration's transaction and, on PostgreSQL, under its lock) and
 apply what can be applied without losing anything: missing tables, missing columns that may be NULL or
 have a server default, missing indexes, and indexes named like the models' (``ix_<table>_…``) that the
-models no longer have. Anything else (an index named otherwise, which an operator may have added; a column's
+models no longer have, and foreign keys the models no longer have (dropping a constraint loses nothing
+stored). Anything else (an index named otherwise, which an operator may have added; a column's
 type or nullability changed, a required column added, a column or table gone) is not guessed at: it is
-logged as a warning naming it. The comparison runs only when two catalogue reads show the columns or the
-``ix_`` indexes differ from the models'.
+logged as a warning naming it. The comparison runs only when catalogue reads show the columns, the ``ix_``
+indexes or the foreign keys differ from the models'.
 """
 from __future__ import annotations
 
@@ -49,6 +50,11 @@ def catch_up(connection: Connection, metadata: MetaData) -> list[str]:
         elif kind == "add_index":
             diff[1].create(connection, checkfirst=True)
             done.append(f"created index {diff[1].name}")
+        elif kind == "remove_fk" and diff[1].name:  # (a constraint dropped: nothing stored is lost)
+            fk = diff[1]
+            with operations.batch_alter_table(fk.parent.name) as batch:
+                batch.drop_constraint(fk.name, type_="foreignkey")
+            done.append(f"dropped foreign key {fk.name} (the models no longer have it)")
         elif kind == "remove_index" and diff[1].name.startswith(f"ix_{diff[1].table.name}_"):
             # (named like the models' indexes: one an earlier build made; an index named otherwise, one an
             # operator added, is kept and logged below)
@@ -83,6 +89,16 @@ def _drifted(connection: Connection, metadata: MetaData) -> bool:
     else:
         return True
     tables = metadata.tables
+    if connection.dialect.name == "sqlite":
+        fks = connection.exec_driver_sql("SELECT m.name, f.\"table\" FROM sqlite_master m "
+                                         "JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'").all()
+    else:
+        fks = connection.exec_driver_sql("SELECT c.conrelid::regclass::text, c.confrelid::regclass::text "
+                                         "FROM pg_constraint c WHERE c.contype = 'f' AND "
+                                         "c.connamespace = current_schema()::regnamespace").all()
+    if {(t, r) for t, r in fks if t in tables} != {(t.name, fk.column.table.name) for t in tables.values()
+                                                    for fk in t.foreign_keys}:
+        return True
     return ({(t, c) for t, c in columns if t in tables}
             != {(t.name, c.name) for t in tables.values() for c in t.columns}
             or {(t, i) for t, i in indexes if t in tables and i.startswith("ix_")}

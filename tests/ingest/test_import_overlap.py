@@ -17,9 +17,10 @@ from aggregator.ingest import import_file
 from aggregator.ingest.behind import Behind
 from aggregator.ingest.columnar_import import ColumnarReader
 from aggregator.ingest.tabular_import import TabularRun
-from aggregator.store.db import session_factory
+from aggregator.store.db import create_engine_for, session_factory, session_scope, upgrade_schema
 from aggregator.store.models.logistics import ImportFileRow
 from aggregator.store.models.warehouse import WarehouseShipmentLineRow, WarehouseShipmentRow
+from aggregator.tenancy import add_owner
 from tests.conftest import PG_ADMIN_URL
 from tests.ingest.test_import_hostile import _row, _write
 from tests.ingest.test_import_paths import _clear, _snapshot
@@ -183,3 +184,18 @@ def test_behind_raises_the_tasks_error_over_the_callers_one_after_the_task_ends(
         behind.start(fail)
         raise OSError("could not read")
     assert ended.is_set() and isinstance(raised.value.__context__, OSError)
+
+
+def test_a_columnar_import_into_an_in_memory_sqlite_database_completes(tmp_path: Path) -> None:
+    """An in-memory SQLite database (``create_engine_for("sqlite://")``: a connection per thread, each usable
+    only on its own) is imported into with each chunk stored in line, not on the worker thread."""
+    engine = create_engine_for("sqlite://")  # (``sqlite:///:memory:`` fails in upgrade_schema already)
+    try:
+        upgrade_schema(engine)
+        with session_scope(engine) as session:
+            add_owner(session, "LUMINA", "Lumina")
+        path = _write(tmp_path / "outbound.csv", [_row(f"OC{i:03d}") for i in range(30)])
+        summary = import_file(engine, "outbound", path, owner_id="LUMINA", chunk_rows=10)
+        assert (summary.status, summary.created, summary.error) == ("COMPLETED", 30, None)
+    finally:
+        engine.dispose()
