@@ -56,6 +56,17 @@ class _Rows:
     longest: int | None = None
 
 
+@dataclass
+class _Ahead:
+    """A chunk mapped ahead (``ColumnarReader._ahead``): its rows after the carried ones, read, where its
+    records start, whether the first continues one written in part, and the carry it was mapped with."""
+
+    rows: _Rows
+    starts: list[int]
+    continued: bool
+    carry: _Rows | None
+
+
 class ColumnarReader:
     """Reads ``run``'s file a chunk at a time, column by column."""
 
@@ -78,15 +89,17 @@ class ColumnarReader:
 
     def read(self, progress: Callable[[int], None] | None) -> None:
         """The file a chunk at a time; each chunk is stored and committed (``TabularRun.store_chunk``) on a
-        worker thread while the next one is read (``behind.Behind``), the only work that overlaps: the
-        reader keeps to its own state, and the next chunk is mapped once the one before is committed, so
-        every write, reject and count comes in the order it would one chunk after another."""
+        worker thread (``behind.Behind``) while the next one is read and mapped as far as it touches nothing
+        the store uses (``_ahead``); the rest of it (repeats, rejects, keys met, records gathered) waits
+        for the commit, so every write, reject and count comes in the order it would one chunk after
+        another."""
         run = self.run
         # (an in-memory SQLite database's connection belongs to the thread that made it: stored in line)
         with Behind("import-store", inline=isinstance(run.session.get_bind().engine.pool, SingletonThreadPool)) as store:
             for lines, cells, by_index in run.reader.column_chunks():
+                ahead = self._ahead(lines, cells, by_index)
                 self._stored(store, progress)
-                self.chunk(lines, cells, by_index)
+                self.chunk(lines, cells, by_index, ahead)
                 run.close_chunk()
                 store.start(run.store_chunk)
             self._stored(store, progress)
@@ -108,8 +121,9 @@ class ColumnarReader:
         return CanonicalRow(lines[i], {c: columns[c][i] for c in self.row_order})
 
     def chunk(self, lines: list[int], cells: list[tuple[str, ...]] | None,
-              by_index: list[list[str]] | None = None) -> None:
-        """One chunk's rows: ``cells`` one tuple per row, or (None and) ``by_index`` one list per column."""
+              by_index: list[list[str]] | None = None, ahead: _Ahead | None = None) -> None:
+        """One chunk's rows: ``cells`` one tuple per row, or (None and) ``by_index`` one list per column;
+        ``ahead``: what ``_ahead`` made of them, used when no row repeats the one before."""
         run = self.run
         run.summary.rows_read += len(lines)
         facts = getattr(by_index, "facts", None)  # (``columnar.FileColumns``: true of any of its rows)
@@ -117,6 +131,11 @@ class ColumnarReader:
             kept, cells = run.repeats.kept_columns(lines, by_index)
         else:
             kept = run.repeats.kept(lines, cells)
+        if ahead is not None and len(kept) == len(lines):
+            assert ahead.carry is self.carry  # (what it was mapped with)
+            self.carry = None
+            self._gather(ahead.rows, ahead.starts, ahead.continued, final=False)
+            return
         if len(kept) < len(lines):
             lines, cells, by_index = [lines[i] for i in kept], [cells[i] for i in kept], None
         columns, plain = columns_of(cells, run.columns.indexes, run.columns.defaults, by_index, facts)
@@ -126,19 +145,45 @@ class ColumnarReader:
         if len(fed) < len(lines):
             columns = {c: [col[i] for i in fed] for c, col in columns.items()}
             lines = [lines[i] for i in fed]
+        rows, continued = self._after_carry(columns, lines, owners, plain, facts)
+        self.carry = None
+        self.records(rows, continued, final=False)
+
+    def _ahead(self, lines: list[int], cells: list[tuple[str, ...]] | None,
+               by_index: list[list[str]] | None) -> _Ahead | None:
+        """``chunk``'s work on a chunk whose rows all go to the owner the import was given and hold nothing
+        to reject, as if none repeated the row before (``chunk`` checks): its columns, keys and mapped
+        values after the carried rows, and where its records start. It reads only the chunk, the carried
+        rows and the reading options, writes only what it returns: it runs while the chunk before is
+        stored. None for a chunk that needs more (owners to attribute, rows to reject)."""
+        run = self.run
+        if run.resolver.override is None or not lines:
+            return None
+        facts = getattr(by_index, "facts", None)
+        columns, plain = columns_of(cells, run.columns.indexes, run.columns.defaults, by_index, facts)
+        if flagged_rows(columns, run.max_chars, plain,
+                        short_columns(run.columns.indexes, run.columns.defaults, facts, run.max_chars)):
+            return None
+        rows, continued = self._after_carry(columns, lines, [run.resolver.override] * len(lines), plain, facts)
+        return _Ahead(rows, self._read(rows), continued, self.carry)
+
+    def _after_carry(self, columns: dict[str, list[str]], lines: list[int], owners: list[str], plain: set[str],
+                     facts: Any) -> tuple[_Rows, bool]:
+        """The rows fed to records (their keys found), after the rows carried from the chunk before (which
+        the caller drops), and whether the first record continues one written in part."""
+        run = self.run
         keys = self.kind.mapper.record_keys(columns, owners, plain)
         longest = None
         if facts and plain.issuperset(columns):
             longest = max(max(fact.longest for fact in facts), *map(len, run.columns.defaults.values()), 0)
         rows = _Rows(columns, lines, owners, keys, plain, longest=longest)
-        continued = False
-        if self.carry is not None:
-            carry, self.carry = self.carry, None
-            rows = _Rows({c: carry.columns[c] + col for c, col in columns.items()}, carry.lines + lines,
-                         carry.owners + owners, carry.keys + keys, carry.plain & plain,
-                         longest=None if carry.longest is None or longest is None else max(carry.longest, longest))
-            continued = self.carry_continued
-        self.records(rows, continued, final=False)
+        carry = self.carry
+        if carry is None:
+            return rows, False
+        return _Rows({c: carry.columns[c] + col for c, col in columns.items()}, carry.lines + lines,
+                     carry.owners + owners, carry.keys + keys, carry.plain & plain,
+                     longest=None if carry.longest is None or longest is None else max(carry.longest, longest)
+                     ), self.carry_continued
 
     def _attribute(self, columns: dict[str, list[str]], lines: list[int], flagged: set[int]) -> tuple[list[int], list[str]]:
         """The rows fed to records and their owners; the others rejected (or deferred) as the per-row path does."""
@@ -170,10 +215,14 @@ class ColumnarReader:
         """The contiguous runs of one key in ``rows``, each in parts of at most a chunk; the last run is
         carried to the next chunk unless ``final``. ``continued``: the first run continues a record
         whose earlier part is written."""
+        if rows.lines:
+            self._gather(rows, self._read(rows), continued, final)
+
+    def _read(self, rows: _Rows) -> list[int]:
+        """Read ``rows``' values column-wise (marking the rows a record's checks or a column's width
+        refuse) and their texts; where each record starts (and the end). Touches ``rows`` only."""
         run = self.run
-        keys, count, limit = rows.keys, len(rows.lines), run.chunk_rows
-        if count == 0:
-            return
+        keys, count = rows.keys, len(rows.lines)
         rows.values = self.kind.mapper.read_columns(rows.columns, count, run.base_options, rows.plain)
         rows.texts = list(map(ROW_SEPARATOR.join, zip(*(rows.columns[c] for c in run.hash_columns))))
         if None in keys:
@@ -189,6 +238,13 @@ class ColumnarReader:
             name: width for name, width in self.widths.items() if width < rows.longest}
         for i in overlong_cells(rows.values.fields, widths):
             rows.values.ok[i] = False
+        return starts
+
+    def _gather(self, rows: _Rows, starts: list[int], continued: bool, final: bool) -> None:
+        """``records`` once ``rows`` are read (``_read``: ``starts``): the records that go the fast way
+        gathered for ``write_fast``, the others written the per-row way, the last run carried."""
+        run = self.run
+        keys, count, limit = rows.keys, len(rows.lines), run.chunk_rows
         ok, texts, seen = rows.values.ok, rows.texts, run.seen
         spans: list[tuple[int, int]] | None = None  # this chunk's fast records, while no merge wrote them
         pairs = list(zip(starts, starts[1:]))

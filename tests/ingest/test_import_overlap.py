@@ -1,8 +1,9 @@
-"""The columnar import stores and commits a chunk on a worker thread while it reads the next one
-(``aggregator.ingest.behind``): the next chunk is mapped only once the one before is committed; a chunk
-that cannot be stored ends the import FAILED with the reason, keeping what was committed before it and
-nothing after; a file that cannot be read further keeps the chunk being stored; running the import again
-stores exactly what one clean run stores."""
+"""The columnar import stores and commits a chunk on a worker thread while it reads the next one and maps
+it ahead (``aggregator.ingest.behind``, ``ColumnarReader._ahead``): the next chunk is fed (repeats,
+rejects, records) only once the one before is committed; a chunk that cannot be stored ends the import
+FAILED with the reason, keeping what was committed before it and nothing after; a file that cannot be
+read further keeps the chunk being stored; running the import again stores exactly what one clean run
+stores."""
 from __future__ import annotations
 
 import sqlite3
@@ -38,28 +39,69 @@ def _stored(engine) -> list[str]:
             WarehouseShipmentRow.wms_outbound_no)))
 
 
-def test_each_chunk_is_mapped_only_after_the_one_before_is_committed(engine, tmp_path, monkeypatch) -> None:
+def test_each_chunk_is_fed_only_after_the_one_before_is_committed(engine, tmp_path, monkeypatch) -> None:
+    """Repeats, rejects, keys met and records gathered of a chunk come after the chunk before is committed
+    (what is mapped ahead touches none of them); progress is reported once each chunk is committed."""
     events: list[tuple] = []
-    chunk, store_chunk = ColumnarReader.chunk, TabularRun.store_chunk
+    gather, store_chunk = ColumnarReader._gather, TabularRun.store_chunk
 
-    def mapping(reader, lines, cells, by_index=None):
-        events.append(("map", lines[0]))
-        chunk(reader, lines, cells, by_index)
+    def feeding(reader, rows, starts, continued, final):
+        events.append(("fed", rows.lines[0]))
+        gather(reader, rows, starts, continued, final)
 
     def storing(run):
         worker = threading.current_thread() is not threading.main_thread()
         store_chunk(run)
         events.append(("committed", run.summary.rows_read, worker))
 
-    monkeypatch.setattr(ColumnarReader, "chunk", mapping)
+    monkeypatch.setattr(ColumnarReader, "_gather", feeding)
     monkeypatch.setattr(TabularRun, "store_chunk", storing)
     progress: list[int] = []
     summary = import_file(engine, "outbound", _outbound(tmp_path, 30), owner_id="LUMINA", chunk_rows=CHUNK,
                           progress=lambda rows, _total: progress.append(rows))
     assert (summary.status, summary.created) == ("COMPLETED", 30)
-    assert events == [("map", 2), ("committed", 10, True), ("map", 12), ("committed", 20, True),
-                      ("map", 22), ("committed", 30, True)]
+    # (each chunk's last record is carried: the next chunk's rows begin with it)
+    assert events == [("fed", 2), ("committed", 10, True), ("fed", 11), ("committed", 20, True),
+                      ("fed", 21), ("committed", 30, True), ("fed", 31)]
     assert progress == [10, 20, 30]  # each reported once its chunk is committed
+
+
+def test_the_next_chunk_is_mapped_while_the_one_before_is_stored(engine, tmp_path, monkeypatch) -> None:
+    """The store of each chunk but the last waits (up to seconds) until the next chunk has been mapped
+    ahead: were the two not run side by side it would wait in vain. The rows stored are those of a run
+    one chunk after another."""
+    path = _outbound(tmp_path, 30)
+    _clear(engine)
+    assert import_file(engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK).status == "COMPLETED"
+    alone = _snapshot(engine)
+    _clear(engine)
+    mapped: list[int] = []
+    waited: list[bool] = []
+    ready = threading.Condition()
+    ahead, store_chunk = ColumnarReader._ahead, TabularRun.store_chunk
+
+    def mapping(reader, lines, cells, by_index):
+        found = ahead(reader, lines, cells, by_index)
+        with ready:
+            mapped.append(lines[0])
+            ready.notify_all()
+        return found
+
+    def storing(run):
+        chunk = len(waited)
+        if chunk < 2:  # (the third chunk is the file's last)
+            with ready:
+                waited.append(ready.wait_for(lambda: len(mapped) > chunk + 1, timeout=10))
+        else:
+            waited.append(True)
+        store_chunk(run)
+
+    monkeypatch.setattr(ColumnarReader, "_ahead", mapping)
+    monkeypatch.setattr(TabularRun, "store_chunk", storing)
+    summary = import_file(engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK)
+    assert (summary.status, summary.created) == ("COMPLETED", 30)
+    assert waited == [True, True, True] and mapped == [2, 12, 22]
+    assert _snapshot(engine) == alone
 
 
 def _lose_the_database(session) -> None:
