@@ -184,7 +184,7 @@ def _open_batch(session: Session, new: NewRows, actor: str) -> int | None:
     """The id of the batch's ``audit_log`` entry, when the table records creations per batch
     (``store/audit_batch``); None: each new row gets its own ``create`` entry."""
     if not new.rows or not audit_batch.batch_audited(new.table, new.columns, new.key) or not audit_batch.reads_back_alike(
-            session.get_bind().dialect.name, new.table, new.columns, new.rows):
+            session.get_bind().dialect.name, new.table, new.columns, new.column):
         return None
     owners = set(new.column("owner_id")) if "owner_id" in new.columns else set()
     return audit_batch.open_batch(session, new.table, actor, owners, len(new.rows))

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Boolean, Date, Enum, Integer, String, UniqueConstraint, delete, select, update
@@ -61,15 +60,15 @@ def batch_audited(table: Any, columns: Sequence[str], key: Sequence[str]) -> boo
             and all(_reads_back_alike(table.c[c]) for c in columns if c not in BOOKKEEPING))
 
 
-def reads_back_alike(dialect: str, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bool:
-    """Whether ``rows`` (values in ``columns`` order) read back from ``dialect``'s database as written, for
-    a table ``batch_audited``: not so on PostgreSQL for a ``-0`` exact decimal (NUMERIC stores 0; the
-    per-record entry holds ``"-0"``). SQLite stores a decimal's text as it is."""
+def reads_back_alike(dialect: str, table: Any, columns: Sequence[str], column: Callable[[str], Sequence[Any]]) -> bool:
+    """Whether rows of ``columns`` (``column(name)``: the rows' values of one) read back from ``dialect``'s
+    database as written, for a table ``batch_audited``: not so on PostgreSQL for a ``-0`` exact decimal
+    (NUMERIC stores 0; the per-record entry holds ``"-0"``). SQLite stores a decimal's text as it is."""
     if dialect != "postgresql":
         return True
-    for i, name in enumerate(columns):
+    for name in columns:
         if isinstance(table.c[name].type, ExactDecimal):
-            values = list(map(itemgetter(i), rows))
+            values = column(name)
             if values.count(0) and any(type(v) is Decimal and v.is_zero() and v.is_signed() for v in values):
                 return False  # (list.count compares in C: the usual column, no zero at all, costs no more)
     return True
