@@ -1,6 +1,7 @@
 """Many rows into one table through one prepared INSERT, without SQLAlchemy's per-statement bookkeeping.
 
-``executemany_sqlite`` sends typed tuples through sqlite3's ``executemany``, ``executemany_postgresql``
+``executemany_sqlite`` sends typed values through sqlite3's ``executemany`` of multi-row statements
+(``sqlite_insert``: 64 rows a statement, bound from column slices), ``executemany_postgresql``
 through psycopg's (pipelined: one round trip for the lot, one server-side prepared statement) and
 ``copy_postgresql`` through one ``COPY … FROM STDIN`` (rows whose ids nobody needs back); each value
 goes through its column type's bind processor first (UTC text, exact decimal text, JSON), the
@@ -13,10 +14,12 @@ Python-side default.
 """
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
-from operator import itemgetter
+from itertools import chain
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -135,6 +138,11 @@ def _statement(dialect: Any, table: Any, columns: Sequence[str], placeholder: st
 #: the fewest rows whose constant columns ``sqlite_insert`` writes into the statement (a smaller batch keeps
 #: one statement text, which sqlite3 caches)
 LITERAL_ROWS = 64
+#: rows per multi-row statement of ``sqlite_insert`` (measured: 32-128 alike; each row costs SQLite one
+#: statement run less, and the values are bound from column slices without a tuple per row)
+ROWS_PER_STATEMENT = 64
+#: the most parameters one SQLite statement takes (``SQLITE_MAX_VARIABLE_NUMBER``: 32766 from 3.32, 999 before)
+_MAX_PARAMETERS = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 _INT64 = range(-2**63, 2**63)
 
 
@@ -150,25 +158,51 @@ def _literal(value: Any) -> str | None:
     return None
 
 
+@dataclass
+class SqliteInsert:
+    """An INSERT of many rows for sqlite3 (``sqlite_insert``): ``many`` a statement of ``per`` rows whose
+    ``params`` each bind ``per`` rows column by column (``?1``… the first varying column's values, then the
+    next column's), ``one`` the one-row statement for the rows left over (``rest``, a tuple per row).
+    ``cells``: the values as bound (converted), column by column, literals included."""
+
+    many: str | None
+    per: int
+    params: list[tuple]
+    one: str
+    rest: list[tuple]
+    cells: list
+
+    def run(self, cursor: Any) -> int:
+        """Execute it on a sqlite3 cursor: the rows it inserted (those ``ON CONFLICT DO NOTHING`` skipped
+        not counted)."""
+        done = 0
+        if self.params:
+            cursor.executemany(self.many, self.params)
+            done += cursor.rowcount
+        if self.rest:
+            cursor.executemany(self.one, self.rest)
+            done += cursor.rowcount
+        return done
+
+
 def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]] | None,
-                  suffix: str = "", extra: tuple = (), cells: Sequence[Sequence[Any]] | None = None
-                  ) -> tuple[str, list, list | None]:
+                  suffix: str = "", extra: tuple = (), cells: Sequence[Sequence[Any]] | None = None) -> SqliteInsert:
     """The INSERT of ``rows`` (values in ``columns`` order; ``extra``: the values of the last ``len(extra)``
     columns, the same in every row and not in ``rows``; ``cells``: the same values as ``rows`` held column
-    by column, used instead of them: ``rows`` may then be None) for sqlite3's ``executemany``: (statement,
-    parameter rows, the converted values column by column, None when no column converts). When the rows are
-    converted column by column anyway (a column's type converts values: an instant, a decimal), a column
-    holding one value of one type in every row of a batch of at least ``LITERAL_ROWS`` (an owner, an empty
-    field, a batch's time) is written into the statement as a literal, which SQLite stores as it stores the
-    bound value (the same column affinity applied), so each row binds only the columns that vary."""
+    by column, used instead of them: ``rows`` may then be None) for sqlite3, each value converted by its
+    column's type (``converters``). In a batch of at least ``LITERAL_ROWS``, a column holding one value of
+    one type in every row (an owner, an empty field, a batch's time) is written into the statement as a
+    literal, which SQLite stores as it stores the bound value (the same column affinity applied), so only
+    the columns that vary are bound; the rows go ``ROWS_PER_STATEMENT`` to a statement (``SqliteInsert``),
+    each statement's values bound from slices of the columns, the rows of the last part one by one."""
     processors = converters(dialect, table, columns)
-    count = len(rows) if cells is None else len(cells[0])
-    if not processors or not count:  # (no column-wise pass to ride on: binding a constant costs less than one)
-        if cells is not None:
-            return _statement(dialect, table, columns, "?", suffix), list(zip(*cells, *([v] * count for v in extra))), None
-        return _statement(dialect, table, columns, "?", suffix), [row + extra for row in rows] if extra else list(rows), None
-    cells = _converted_cells(dialect, table, columns, [*(zip(*rows) if cells is None else cells),
-                                                       *([value] * count for value in extra)], processors)
+    count = len(rows) if cells is None else (len(cells[0]) if cells else 0)
+    given = list(zip(*rows)) if cells is None else list(cells)
+    if len(given) < len(columns) - len(extra):  # (no rows: no columns either)
+        given += [[] for _ in range(len(columns) - len(extra) - len(given))]
+    cells = [*given, *([value] * count for value in extra)]
+    if processors and count:
+        cells = _converted_cells(dialect, table, columns, cells, processors)
     literals: dict[int, str] = {}
     if count >= LITERAL_ROWS:
         for j, column in enumerate(cells):
@@ -177,22 +211,37 @@ def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequen
                 literal = _literal(first)
                 if literal is not None:
                     literals[j] = literal
-    if not literals:
-        return _statement(dialect, table, columns, "?", suffix), list(zip(*cells)), cells
     quote = dialect.identifier_preparer.quote
-    values = ", ".join(literals.get(j, "?") for j in range(len(columns)))
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
     varying = [column for j, column in enumerate(cells) if j not in literals]
-    params = list(zip(*varying)) if varying else [()] * count
-    return (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES ({values}){suffix}",
-            params, cells)
+    one = head + "(" + ", ".join(literals.get(j, "?") for j in range(len(columns))) + ")" + suffix
+    per = min(ROWS_PER_STATEMENT, _MAX_PARAMETERS // max(1, len(varying)))
+    full = count // per * per if count >= LITERAL_ROWS and per > 1 else 0
+    many, params = None, []
+    if full:
+        terms = []
+        for i in range(per):
+            at = iter(range(i + 1, i + 1 + per * len(varying), per))
+            terms.append("(" + ", ".join(literals[j] if j in literals else f"?{next(at)}"
+                                         for j in range(len(columns))) + ")")
+        many = head + ", ".join(terms) + suffix
+        if varying:
+            params = [tuple(chain.from_iterable([column[start:start + per] for column in varying]))
+                      for start in range(0, full, per)]
+        else:
+            params = [()] * (full // per)
+    if varying:
+        rest = list(zip(*(column[full:] for column in varying))) if full < count else []
+    else:
+        rest = [()] * (count - full)
+    return SqliteInsert(many, per, params, one, rest, cells)
 
 
 def executemany_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple] | None,
                        extra: tuple = (), cells: Sequence[Sequence[Any]] | None = None) -> None:
     """One prepared INSERT of ``rows`` (values in ``columns`` order; ``extra`` and ``cells`` as
     ``sqlite_insert`` takes them) on a sqlite3 cursor (``sqlite_insert``)."""
-    statement, params, _ = sqlite_insert(dialect, table, columns, rows, extra=extra, cells=cells)
-    cursor.executemany(statement, params)
+    sqlite_insert(dialect, table, columns, rows, extra=extra, cells=cells).run(cursor)
 
 
 def executemany_postgresql(cursor: Any, dialect: Any, table: Any, columns: list[str], rows: list[tuple]) -> None:
@@ -306,18 +355,15 @@ def insert_new_sqlite(cursor: Any, dialect: Any, table: Any, columns: list[str],
     quote = dialect.identifier_preparer.quote
     before = cursor.execute(f"SELECT coalesce(max(id), 0) FROM {quote(table.name)}").fetchone()[0]
     conflict = f" ON CONFLICT ({', '.join(quote(c) for c in key)}) DO NOTHING"
-    statement, params, converted = sqlite_insert(dialect, table, columns, rows, conflict, extra, cells)
-    cells = converted if converted is not None else cells
-    cursor.executemany(statement, params)
-    if cursor.rowcount == len(rows):  # every row went in: their ids follow the highest, in order
+    insert = sqlite_insert(dialect, table, columns, rows, conflict, extra, cells)
+    cells = insert.cells
+    count = len(cells[0])
+    if insert.run(cursor) == count:  # every row went in: their ids follow the highest, in order
         last = cursor.execute(f"SELECT max(id) FROM {quote(table.name)}").fetchone()[0]
-        if last == before + len(rows):
+        if last == before + count:
             return list(range(before + 1, last + 1))
     read = cursor.execute(f"SELECT id, {', '.join(quote(c) for c in key)} FROM {quote(table.name)} WHERE id > ?",
                           (before,))
     found = {row[1]: row[0] for row in read} if len(key) == 1 else {tuple(row[1:]): row[0] for row in read}
-    if cells is None:
-        keys = map(itemgetter(*(columns.index(c) for c in key)), rows)  # (one key column: the value itself)
-    else:
-        keys = cells[columns.index(key[0])] if len(key) == 1 else zip(*(cells[columns.index(c)] for c in key))
+    keys = cells[columns.index(key[0])] if len(key) == 1 else zip(*(cells[columns.index(c)] for c in key))
     return list(map(found.get, keys))
