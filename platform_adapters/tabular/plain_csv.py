@@ -46,7 +46,7 @@ def plain_data(path: Path, header_line: int, delimiter: str) -> PlainData | None
             data = rest + block
             if not block:
                 if data:  # the last line, without a line end (pyarrow needs a first row that has one)
-                    if rows == 0 or not _plain_lines(data, [data], sep, counts):
+                    if rows == 0 or _plain_lines(data, sep, counts) is None:
                         return None
                 break
             end = data.rfind(b"\n") + 1
@@ -55,38 +55,58 @@ def plain_data(path: Path, header_line: int, delimiter: str) -> PlainData | None
                     return None  # a line longer than a block
                 rest = data
                 continue
-            lines = data[:end].split(b"\n")[:-1]
             rest = data[end:]
             start = 0
-            if line < header_line:  # the header's lines are the csv module's; only where the data starts matters
-                head = lines[: header_line - line]
-                if any(b"\r" in text[:-1] for text in head):
+            while line < header_line and start < end:  # the header's lines are the csv module's; only where
+                stop = data.index(b"\n", start)  # the data starts matters
+                if b"\r" in data[start:stop - 1]:
                     return None  # a lone CR would make the csv module count lines otherwise
-                start = sum(map(len, head)) + len(head)
-                offset += start
-                line += len(head)
-                lines = lines[len(head):]
-            if not _plain_lines(data[start:end], lines, sep, counts):
+                start = stop + 1
+                line += 1
+            offset += start
+            found = _plain_lines(data, sep, counts, start, end)
+            if found is None:
                 return None
-            rows += len(lines)
+            rows += found
     if line < header_line:
         return None
     return PlainData(offset, (counts.pop() + 1) if counts else 0)
 
 
-def _plain_lines(text: bytes, lines: list[bytes], sep: bytes, counts: set[int]) -> bool:
-    """``text``, whose ``lines`` are those without their LF, is plain rows; ``counts``: the delimiter
-    counts seen so far."""
-    if not lines:
-        return True
-    if b'"' in text or b"\x00" in text or text.count(b"\r") != text.count(b"\r\n") + text.endswith(b"\r"):
-        return False  # (a CR ends a line only before an LF or at the end of the file)
-    if not all(lines) or b"\r" in lines:  # an empty line
-        return False
-    if max(map(len, lines)) > _BLOCK:
-        return False
-    counts.update(map(bytes.count, lines, [sep] * len(lines)))
-    return len(counts) == 1
+def _plain_lines(text: bytes, sep: bytes, counts: set[int], start: int = 0, end: int | None = None) -> int | None:
+    """How many plain rows ``text[start:end]`` is (lines each ending with LF, or at the end of the file one
+    without), None when it is not plain rows; ``counts``: the delimiter counts seen so far (one when
+    plain). The lines are found in the bytes by numpy: no object per line, no copy of the text."""
+    import numpy as np
+
+    end = len(text) if end is None else end
+    if start == end:
+        return 0
+    if text.find(b'"', start, end) >= 0 or text.find(b"\x00", start, end) >= 0:
+        return None
+    data = np.frombuffer(text, dtype=np.uint8, count=end - start, offset=start)
+    ends = np.flatnonzero(data == 10)
+    if text.find(b"\r", start, end) >= 0:  # a CR ends a line only before an LF or at the end of the file
+        returns = np.flatnonzero(data == 13)
+        inside = returns[:-1] if text[end - 1] == 13 else returns
+        if inside.size and (inside[-1] + 1 >= len(data) or (data[inside + 1] != 10).any()):
+            return None
+    if text[end - 1] != 10:  # the last line, without a line end
+        ends = np.append(ends, len(data))
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    lengths = ends - starts
+    if lengths.min() == 0 or lengths.max() > _BLOCK:  # an empty line, or one longer than a block
+        return None
+    if (data[starts[lengths == 1]] == 13).any():  # an empty line ending CRLF
+        return None
+    per_line = np.diff(np.searchsorted(np.flatnonzero(data == sep[0]), ends), prepend=0)
+    first = int(per_line[0])
+    if (per_line != first).any():
+        return None
+    counts.add(first)
+    return len(ends) if len(counts) == 1 else None
 
 
 def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,

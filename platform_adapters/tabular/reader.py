@@ -42,12 +42,15 @@ def check_encoding(path: Path, encoding: str) -> None:
     """Decode the whole file incrementally; raise TabularError naming the first undecodable byte."""
     codec = codec_for(encoding)
     decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    ascii_safe = codec in ("utf-8", "utf-8-sig")  # (ASCII bytes decode as themselves, whatever came before)
     offset = 0
-    lines_before = 0
     with path.open("rb") as handle:
         while True:
             block = handle.read(_ENCODING_CHECK_BLOCK)
             final = not block
+            if ascii_safe and block and block.isascii() and not decoder.getstate()[0]:
+                offset += len(block)  # (nothing held back from the block before: these bytes are valid)
+                continue
             try:
                 decoder.decode(block, final=final)
             except UnicodeDecodeError as exc:
@@ -56,7 +59,7 @@ def check_encoding(path: Path, encoding: str) -> None:
                 # the block is empty and the unfinished character is the culprit.
                 held = len(exc.object) - len(block)
                 bad_at = offset - held + exc.start
-                line = lines_before + exc.object[: exc.start].count(b"\n") + 1
+                line = _newlines_before(path, offset) + exc.object[: exc.start].count(b"\n") + 1
                 hint = _encoding_hint(path, encoding)
                 ending = " (the file ends inside a character)" if final else ""
                 raise TabularError(
@@ -67,7 +70,19 @@ def check_encoding(path: Path, encoding: str) -> None:
             if final:
                 return
             offset += len(block)
-            lines_before += block.count(b"\n")
+
+
+def _newlines_before(path: Path, offset: int) -> int:
+    """The LF bytes in the first ``offset`` bytes of ``path`` (counted only when a file fails its check)."""
+    count = 0
+    with path.open("rb") as handle:
+        while offset > 0:
+            block = handle.read(min(offset, _ENCODING_CHECK_BLOCK))
+            if not block:
+                break
+            count += block.count(b"\n")
+            offset -= len(block)
+    return count
 
 
 def _encoding_hint(path: Path, encoding: str) -> str:

@@ -92,3 +92,76 @@ def test_a_plain_file_is_read_by_pyarrow_and_others_are_not(tmp_path: Path) -> N
     gbk.write_bytes("a,b\n货,物\n".encode("gbk"))
     reader = open_table(gbk, TableLayout(format="csv", encoding="gbk"), 10)
     assert [(lines, cells, by) for lines, cells, by in reader.column_chunks()] == [([2], [("货", "物")], None)]
+
+
+def _reference_plain_data(path: Path, header_line: int, delimiter: str) -> plain_csv.PlainData | None:
+    """``plain_data`` as it was written first, line by line (each line a bytes object): the reference the
+    numpy search over a block's bytes is held to."""
+    if len(delimiter) != 1 or not delimiter.isascii() or delimiter in '"\r\n\x00':
+        return None
+    sep, offset, counts, block_size = delimiter.encode(), 0, set(), plain_csv._BLOCK
+
+    def plain_lines(text: bytes, lines: list[bytes]) -> bool:
+        if not lines:
+            return True
+        if b'"' in text or b"\x00" in text or text.count(b"\r") != text.count(b"\r\n") + text.endswith(b"\r"):
+            return False
+        if not all(lines) or b"\r" in lines or max(map(len, lines)) > block_size:
+            return False
+        counts.update(line.count(sep) for line in lines)
+        return len(counts) == 1
+
+    with path.open("rb") as handle:
+        rest, line, rows = b"", 0, 0
+        while True:
+            block = handle.read(block_size)
+            data = rest + block
+            if not block:
+                if data and (rows == 0 or not plain_lines(data, [data])):
+                    return None
+                break
+            end = data.rfind(b"\n") + 1
+            if end == 0:
+                if len(data) > block_size:
+                    return None
+                rest = data
+                continue
+            lines = data[:end].split(b"\n")[:-1]
+            rest = data[end:]
+            start = 0
+            if line < header_line:
+                head = lines[: header_line - line]
+                if any(b"\r" in text[:-1] for text in head):
+                    return None
+                start = sum(map(len, head)) + len(head)
+                offset += start
+                line += len(head)
+                lines = lines[len(head):]
+            if not plain_lines(data[start:end], lines):
+                return None
+            rows += len(lines)
+    if line < header_line:
+        return None
+    return plain_csv.PlainData(offset, (counts.pop() + 1) if counts else 0)
+
+
+BYTES = st.lists(st.sampled_from([b"a", b"1", b",", b";", b"\n", b"\r\n", b"\r", b'"', b"\x00", b" ", b"\xc3\xa9", b"ab,c", b"a" * 15 + b",b"]),
+                 max_size=60).map(b"".join)
+
+
+#: plain lines of two cells, some longer than a small block
+PLAIN_LINES = st.lists(st.tuples(st.text("ab1", max_size=40), st.text("ab1", max_size=3)), min_size=1, max_size=8).map(
+    lambda rows: "".join(f"{a},{b}\n" for a, b in rows).encode())
+
+
+@SETTINGS
+@given(case=st.one_of(files().map(lambda case: (case[0], case[1], case[2])),
+                      st.tuples(BYTES, st.sampled_from([",", ";"]), st.integers(0, 3)),
+                      st.tuples(PLAIN_LINES, st.just(","), st.integers(0, 2))))
+def test_plain_data_decides_as_the_line_by_line_reference(tmp_path: Path, block: int, case) -> None:
+    """Whether a file is plain, where its data starts and how wide it is: as the line-by-line reference
+    finds, on generated CSV files and on arbitrary bytes, with one block or many."""
+    data, delimiter, header_line = case
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    assert plain_csv.plain_data(path, header_line, delimiter) == _reference_plain_data(path, header_line, delimiter)
