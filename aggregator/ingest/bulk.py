@@ -42,7 +42,8 @@ from aggregator.store.audit_json import audit_entries
 from aggregator.store.copy_text import copy_layout, copy_pieces
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.types import UTCDateTime
-from aggregator.store.prepared_insert import converted_rows, executemany_sqlite, insert_new_sqlite, python_defaults
+from aggregator.store.prepared_insert import (converted_column, converted_rows, executemany_sqlite, insert_new_sqlite,
+                                              python_defaults)
 from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome
 
 KEY_LOOKUP_BATCH = 500
@@ -57,7 +58,9 @@ def stored_hashes(session: Session, model: Any, key: tuple[str, ...], keys: list
     grouping by a column that varies, a stock snapshot's lot, made one query per key). On SQLite the
     statements go straight to sqlite3 with the key values converted as the columns' types convert them
     (compiling an IN of hundreds of values costs more than running it), and a group of many keys whose
-    fixed columns no stored row has (a new snapshot instant) is answered by one probe: none stored."""
+    fixed columns no stored row has (a new snapshot instant), or none of whose stored rows has a value of
+    the varying column between the group's least and greatest (the next part of a file in key order), is
+    answered by one probe: none stored."""
     table = model.__table__
     columns = [table.c[k] for k in key]
     vary = len(key) - 1
@@ -97,6 +100,8 @@ def _stored_hashes_sqlite(session: Session, table: Any, key: tuple[str, ...], by
     where = "".join(f"{quote(key[j])} {'IS' if table.c[key[j]].nullable else '='} ? AND " for j in fixed_at)
     head = f"SELECT {quote(key[vary])}, content_hash FROM {quote(table.name)} WHERE {where}"
     probe = f"SELECT 1 FROM {quote(table.name)} WHERE {where[:-5] or '1'} LIMIT 1"
+    span = f"SELECT 1 FROM {quote(table.name)} WHERE {where}{quote(key[vary])} BETWEEN ? AND ? LIMIT 1"
+    spans = getattr(table.c[key[vary]].type, "collation", None) is None  # (binary: Python's order of texts)
     prefixes = list(by_prefix)
     stored_prefixes = converted_rows(dialect, table, [key[j] for j in fixed_at], prefixes)
     found: dict[tuple, str] = {}
@@ -107,8 +112,10 @@ def _stored_hashes_sqlite(session: Session, table: Any, key: tuple[str, ...], by
             group = by_prefix[prefix]
             if len(group) > 1 and fixed_at and cursor.execute(probe, stored_prefix).fetchone() is None:
                 continue
-            stored_varied = [value for (value,) in converted_rows(dialect, table, [key[vary]],
-                                                                  [(value[vary],) for value in group])]
+            stored_varied = converted_column(dialect, table, key[vary], list(map(itemgetter(vary), group)))
+            if (spans and len(group) > 1 and len(set(map(type, stored_varied))) == 1 and type(stored_varied[0]) in (str, int)
+                    and cursor.execute(span, (*stored_prefix, min(stored_varied), max(stored_varied))).fetchone() is None):
+                continue  # (texts compare as SQLite compares them: UTF-8 bytes in code point order)
             asked = dict(zip(stored_varied, group))
             for start in range(0, len(group), KEY_LOOKUP_BATCH):
                 part = stored_varied[start:start + KEY_LOOKUP_BATCH]

@@ -95,34 +95,50 @@ def converted_rows(dialect: Any, table: Any, columns: Sequence[str], rows: Seque
     return list(zip(*_converted_cells(dialect, table, columns, list(zip(*rows)), processors)))
 
 
+def converted_column(dialect: Any, table: Any, column: str, values: list) -> list:
+    """``values`` of ``column`` as the driver takes them (``converted_rows`` of one column, without a tuple
+    per value; ``values`` itself when the column's type converts nothing)."""
+    processors = converters(dialect, table, [column])
+    return _converted_cells(dialect, table, [column], [values], processors)[0] if processors and values else values
+
+
 def _converted_cells(dialect: Any, table: Any, columns: Sequence[str], cells: list,
                      processors: list[tuple[int, Callable[[Any], Any]]]) -> list:
     """``cells`` (one sequence of values per column of ``columns``) with each of the ``processors``' columns
     converted (``converted_rows``)."""
     for i, process in processors:  # column by column; an instant repeated in a batch is converted once
-        if isinstance(table.c[columns[i]].type, UTCDateTime):  # equal instants convert alike
-            done: dict = {}
-            if fixed_zones(cells[i]) is not None:
-                done = {v: process(v) for v in set(cells[i])}
-                cells[i] = list(map(done.__getitem__, cells[i]))
-            else:  # a zone with daylight saving: an ambiguous wall time's two instants are equal values
-                keyed = [(v, None if v is None else v.utcoffset()) for v in cells[i]]
-                cells[i] = [done[k] if k in done else done.setdefault(k, process(k[0])) for k in keyed]
+        if isinstance(table.c[columns[i]].type, UTCDateTime):
+            cells[i] = _per_object(cells[i], process, many=_instants)
         else:
             cells[i] = _per_object(cells[i], process, dialect.name == "sqlite"
                                    and isinstance(table.c[columns[i]].type, ExactDecimal))
     return cells
 
 
-def _per_object(column: Sequence[Any], process: Callable[[Any], Any], decimal_text: bool) -> list:
+def _instants(column: Sequence[Any], process: Callable[[Any], Any]) -> list:
+    """``process`` of each datetime of ``column``, once per distinct instant: equal instants convert alike."""
+    done: dict = {}
+    if fixed_zones(column) is not None:
+        done = {v: process(v) for v in set(column)}
+        return list(map(done.__getitem__, column))
+    # a zone with daylight saving: an ambiguous wall time's two instants are equal values
+    keyed = [(v, None if v is None else v.utcoffset()) for v in column]
+    return [done[k] if k in done else done.setdefault(k, process(k[0])) for k in keyed]
+
+
+def _per_object(column: Sequence[Any], process: Callable[[Any], Any], decimal_text: bool = False,
+                many: Callable[[Sequence[Any], Callable[[Any], Any]], list] | None = None) -> list:
     """``process`` of each value of ``column``, once per distinct object when the column holds many
     repeats (a value parsed once per distinct text is one object in every row holding it, and one object
     converts alike every time: unlike keying by value, ``Decimal("1.0")`` and ``Decimal("1.00")`` stay
-    apart). ``decimal_text``: ``process`` is ``_fast``'s SQLite decimal text (inlined per value)."""
+    apart, and no value is hashed). Otherwise ``many(column, process)`` when given, else value by value
+    (``decimal_text``: ``process`` is ``_fast``'s SQLite decimal text, inlined per value)."""
     objects = dict(zip(map(id, column), column))  # (every value stays alive in ``column`` meanwhile)
     if len(objects) * 2 <= len(column):
         done = {key: process(value) for key, value in objects.items()}
         return list(map(done.__getitem__, map(id, column)))
+    if many is not None:
+        return many(column, process)
     if decimal_text:
         return [None if v is None else format(v, "f") if type(v) is Decimal and v.is_finite() else process(v)
                 for v in column]

@@ -24,10 +24,24 @@ _SHARED = 4
 
 @dataclass(frozen=True, slots=True)
 class PlainData:
-    """Where a plain file's data rows start (byte offset), and how many cells each row has."""
+    """Where a plain file's data rows start (byte offset), and how many cells each row has; and what is
+    true of every cell of those rows (``ColumnFacts``): ``plain`` (None: not known, the reader looks at each
+    block) and ``longest`` (bytes), found in the same pass over the bytes."""
 
     offset: int
     width: int
+    plain: bool | None = None
+    longest: int = 0
+
+
+class _Scan:
+    """What ``plain_data`` found so far: the delimiter counts of the lines, whether every cell is plain
+    (None once one is not, or when the delimiter is a space) and the longest cell."""
+
+    def __init__(self, sep: bytes) -> None:
+        self.counts: set[int] = set()
+        self.plain: bool | None = True if sep != b" " else None
+        self.longest = 0
 
 
 def plain_data(path: Path, header_line: int, delimiter: str) -> PlainData | None:
@@ -36,7 +50,7 @@ def plain_data(path: Path, header_line: int, delimiter: str) -> PlainData | None
         return None
     sep = delimiter.encode()
     offset = 0
-    counts: set[int] = set()
+    scan = _Scan(sep)
     with path.open("rb") as handle:
         rest = b""
         line = 0
@@ -46,7 +60,7 @@ def plain_data(path: Path, header_line: int, delimiter: str) -> PlainData | None
             data = rest + block
             if not block:
                 if data:  # the last line, without a line end (pyarrow needs a first row that has one)
-                    if rows == 0 or _plain_lines(data, sep, counts) is None:
+                    if rows == 0 or _plain_lines(data, sep, scan) is None:
                         return None
                 break
             end = data.rfind(b"\n") + 1
@@ -59,24 +73,26 @@ def plain_data(path: Path, header_line: int, delimiter: str) -> PlainData | None
             start = 0
             while line < header_line and start < end:  # the header's lines are the csv module's; only where
                 stop = data.index(b"\n", start)  # the data starts matters
-                if b"\r" in data[start:stop - 1]:
+                if b"\r" in data[start:max(start, stop - 1)]:
                     return None  # a lone CR would make the csv module count lines otherwise
                 start = stop + 1
                 line += 1
             offset += start
-            found = _plain_lines(data, sep, counts, start, end)
+            found = _plain_lines(data, sep, scan, start, end)
             if found is None:
                 return None
             rows += found
     if line < header_line:
         return None
-    return PlainData(offset, (counts.pop() + 1) if counts else 0)
+    counts = scan.counts
+    return PlainData(offset, (counts.pop() + 1) if counts else 0, scan.plain, scan.longest)
 
 
-def _plain_lines(text: bytes, sep: bytes, counts: set[int], start: int = 0, end: int | None = None) -> int | None:
+def _plain_lines(text: bytes, sep: bytes, scan: _Scan, start: int = 0, end: int | None = None) -> int | None:
     """How many plain rows ``text[start:end]`` is (lines each ending with LF, or at the end of the file one
-    without), None when it is not plain rows; ``counts``: the delimiter counts seen so far (one when
-    plain). The lines are found in the bytes by numpy: no object per line, no copy of the text."""
+    without), None when it is not plain rows; ``scan``: what the lines before showed (``_Scan``), to which
+    these lines' delimiter count, cells' plainness and longest cell are added. The lines are found in the
+    bytes by numpy: no object per line, no copy of the text."""
     import numpy as np
 
     end = len(text) if end is None else end
@@ -101,12 +117,49 @@ def _plain_lines(text: bytes, sep: bytes, counts: set[int], start: int = 0, end:
         return None
     if (data[starts[lengths == 1]] == 13).any():  # an empty line ending CRLF
         return None
-    per_line = np.diff(np.searchsorted(np.flatnonzero(data == sep[0]), ends), prepend=0)
+    seps = np.flatnonzero(data == sep[0])
+    per_line = np.diff(np.searchsorted(seps, ends), prepend=0)
     first = int(per_line[0])
     if (per_line != first).any():
         return None
-    counts.add(first)
-    return len(ends) if len(counts) == 1 else None
+    scan.counts.add(first)
+    if len(scan.counts) != 1:
+        return None
+    if scan.plain:
+        _cell_facts(data, sep[0], seps.reshape(len(ends), first), starts, ends, scan)
+    return len(ends)
+
+
+def _cell_facts(data: Any, sep: int, seps: Any, starts: Any, ends: Any, scan: _Scan) -> None:
+    """Add to ``scan`` whether the cells of the plain lines ``data`` (bytes; ``sep``: the delimiter byte,
+    ``seps``: where each line's delimiters are, a row per line; ``starts``, ``ends``: where each line
+    starts and ends) are all plain — printable ASCII without a space at an edge nor a doubled space,
+    ``ColumnFacts.plain`` — and their longest (in bytes, a CR before a line's LF counted in its last cell:
+    at least the longest)."""
+    import numpy as np
+
+    # every byte printable ASCII but the line ends (LF, CR) and a delimiter that is not (a tab, DEL)
+    outside = np.count_nonzero((data - np.uint8(32)) > np.uint8(94))
+    allowed = np.count_nonzero(data == 10) + np.count_nonzero(data == 13) + (0 if 32 <= sep <= 126 else seps.size)
+    if outside != allowed:
+        scan.plain = None
+        return
+    spaces = np.flatnonzero(data == 32)
+    if spaces.size:  # one at a cell's edge (next to a delimiter, a line's start or end), or two together
+        last = len(data) - 1
+        if spaces[0] == 0 or spaces[-1] == last or (np.diff(spaces) == 1).any():
+            scan.plain = None
+            return
+        before, after = data[spaces - 1], data[spaces + 1]
+        if ((before == 10) | (before == sep) | (after == 10) | (after == 13) | (after == sep)).any():
+            scan.plain = None
+            return
+    if seps.shape[1] == 0:  # one cell a line
+        longest = (ends - starts).max()
+    else:  # the first cells, those between two delimiters, the last ones
+        longest = max((seps[:, 0] - starts).max(), (ends - seps[:, -1]).max() - 1,
+                      (np.diff(seps, axis=1).max() - 1) if seps.shape[1] > 1 else 0)
+    scan.longest = max(scan.longest, int(longest))
 
 
 def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
@@ -136,7 +189,8 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
         shared = [True] * data.width  # (a column found of many distinct texts is not encoded again)
         for batch in reader:  # each block's rows turned into Python a chunk's worth at a time
             at = 0
-            known = block_facts(batch.columns)  # (true of each piece of the block)
+            # (true of each piece of the block)
+            known = [ColumnFacts(True, data.longest)] * data.width if data.plain else block_facts(batch.columns)
             while at < batch.num_rows:
                 piece = batch.slice(at, chunk_rows - len(lines))
                 got = [_cells(column, shared, i) for i, column in enumerate(piece.columns)]

@@ -2,6 +2,8 @@
 the csv-module reader, and declines every file it could not read the same way (property tests)."""
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -164,4 +166,37 @@ def test_plain_data_decides_as_the_line_by_line_reference(tmp_path: Path, block:
     data, delimiter, header_line = case
     path = tmp_path / "f.csv"
     path.write_bytes(data)
-    assert plain_csv.plain_data(path, header_line, delimiter) == _reference_plain_data(path, header_line, delimiter)
+    found = plain_csv.plain_data(path, header_line, delimiter)
+    expected = _reference_plain_data(path, header_line, delimiter)
+    assert (found if found is None else (found.offset, found.width)) == (
+        expected if expected is None else (expected.offset, expected.width))
+
+
+PLAIN_TEXT = st.text(alphabet="ab1 é\t-", max_size=5)
+
+
+@SETTINGS
+@given(rows=st.lists(st.lists(st.one_of(PLAIN_TEXT, st.sampled_from(["a b", " a", "a ", "a  b", "x" * 20])),
+                              min_size=3, max_size=3), min_size=1, max_size=20),
+       delimiter=st.sampled_from([",", ";", "\t", " "]), ending=st.sampled_from(["\n", "\r\n"]), last=st.booleans())
+def test_the_cells_facts_found_with_the_bytes_are_those_of_every_cell(tmp_path: Path, block: int, rows, delimiter, ending,
+                                                                     last) -> None:
+    """When ``plain_data`` finds every cell plain (``ColumnFacts.plain``, which Arrow's kernels decide per
+    block otherwise), each cell the csv module reads is;
+    when it does not, some cell is not plain, a blank row's included (or the delimiter is a space: not
+    looked at). ``longest``: the longest cell's length, or one more when a line's CR ends it."""
+    from platform_adapters.tabular.columnar import _plain
+
+    text = ending.join(delimiter.join(row) for row in [["h0", "h1", "h2"], *rows]) + (ending if last else "")
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode())
+    found = plain_csv.plain_data(path, 1, delimiter)
+    if found is None:
+        return
+    cells = [cell for row in list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[1:] for cell in row]
+    if found.plain:
+        assert all(_plain([cell]) for cell in cells)
+        longest = max(map(len, cells), default=0)
+        assert longest <= found.longest <= longest + (ending == "\r\n")  # (a line's CR: in its last cell)
+    else:
+        assert delimiter == " " or not all(_plain([cell]) for cell in cells)

@@ -181,3 +181,23 @@ def test_an_insert_of_columns_binds_what_the_insert_of_rows_binds(rows, extra) -
     assert bound(sqlite_insert(dialect, table, columns, rows, extra=extra, cells=cells)) == \
         bound(sqlite_insert(dialect, table, columns, whole))
     assert bound(sqlite_insert(dialect, table, columns, rows, extra=extra)) == bound(sqlite_insert(dialect, table, columns, whole))
+
+
+@pytest.mark.parametrize("name", sorted(DIALECTS))
+@given(pool=st.lists(st.one_of(st.none(), moments), min_size=1, max_size=4), picks=st.lists(st.integers(0, 5), max_size=40),
+       fold=st.booleans())
+def test_a_column_of_repeated_instants_converts_as_each_value_does(name, pool, picks, fold) -> None:
+    """Instants repeated as one object (each distinct text parsed once) are converted once per object, and
+    a column of mostly distinct objects once per instant: either way as each value converts alone, the
+    two instants of an ambiguous local time (equal in Python) kept apart."""
+    from zoneinfo import ZoneInfo
+
+    from aggregator.store.models.warehouse import StockSnapshotRow
+
+    dialect = DIALECTS[name]
+    ambiguous = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    pool = [*pool, ambiguous, ambiguous.replace(fold=1)]
+    values = [pool[i % len(pool)] for i in picks] + ([ambiguous.replace(fold=int(fold))] if fold else [])
+    process = general(dialect, "ordered_at")
+    assert converted_rows(dialect, StockSnapshotRow.__table__, ["snapshot_at"], [(v,) for v in values]) == \
+        [(None if v is None else process(v),) for v in values]
