@@ -20,7 +20,7 @@ from aggregator.store.jsonutil import encode_columns
 from aggregator.store.upsert import BOOKKEEPING, entity_key
 from platform_adapters.canonical.identifiers import clean_text
 from platform_adapters.tabular import values as parse
-from platform_adapters.tabular.columnar import clean_column, columns_of, document_column, flagged_rows, parsed_column, upper_column
+from platform_adapters.tabular.columnar import clean_column, columns_of, container_column, document_column, flagged_rows, parsed_column, upper_column
 from platform_adapters.tabular.columns import ColumnMap
 from platform_adapters.tabular.control import first_control
 from platform_adapters.tabular.rows import CanonicalRow, ReadOptions, RowView
@@ -51,12 +51,33 @@ def test_clean_and_upper_columns_are_the_per_cell_rules(column: list[str]) -> No
     assert upper_column(column) == [view.upper("c") for view in views]
 
 
+ASCII_CELL = st.text(alphabet=st.characters(max_codepoint=127), max_size=12)
+#: container numbers: valid ones (TCLU6543214), others of a wrong check digit, category, letters or length,
+#: written with separators, in lower case, full width
+CONTAINERS = st.one_of(st.sampled_from(["TCLU6543214", "TCLU6543215", "tclu 654321-4", "MSKU1234565", "MSKX1234565",
+                                        "MSK1234565", "MSKU12345650", "ＭＳＫＵ１２３４５６５", "1234U123456", "ABCU12345A5"]),
+                       st.from_regex(r"[A-Z]{3}[UJZRX][0-9]{7}", fullmatch=True), ASCII_CELL, CELL)
+
+
 @SETTINGS
-@given(st.lists(st.one_of(CELL, st.sampled_from(["zcru-2603 01234", "６１８－５０１２３４５２", "ß-1", "a\x00b"])),
-                max_size=30))
+@given(st.one_of(st.lists(st.one_of(CELL, st.sampled_from(["zcru-2603 01234", "６１８－５０１２３４５２", "ß-1", "a\x00b"])),
+                          max_size=30),
+                 st.lists(ASCII_CELL, max_size=30)))
 def test_a_document_column_is_the_per_cell_rule(column: list[str]) -> None:
     views = [RowView(CanonicalRow(1, {"c": t}), ReadOptions()) for t in column]
     assert document_column(column) == [view.doc("c") for view in views]
+
+
+@SETTINGS
+@given(st.lists(CONTAINERS, max_size=30))
+def test_a_container_column_is_the_per_cell_rule(column: list[str]) -> None:
+    """The numbers and the invalid ones (checked together by numpy): ``RowView.container`` of each cell."""
+    from platform_adapters.canonical.identifiers import is_valid_container_number
+
+    numbers, invalid = container_column(column)
+    views = [RowView(CanonicalRow(1, {"c": t}), ReadOptions()) for t in column]
+    assert numbers == [view.doc("c") for view in views]
+    assert invalid == {number for number in numbers if number is not None and not is_valid_container_number(number)}
 
 
 DATETIMES = st.one_of(st.sampled_from(["", "2026-03-01T08:00:00+08:00", "2026-03-01 08:00", "2026-03-01T00:00:00Z",
