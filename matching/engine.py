@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from matching import checks, documents, ladder, linker
+from matching import by_owner, checks, documents, ladder, linker
 from matching.crosswalk import SkuCrosswalk
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import (change_points, member, plain, prepare, sort_order, sort_rows, take_consuming,
-                             take_positions)
+from matching.frames import (change_points, concat_coded, member, plain, prepare, sort_order, sort_rows,
+                             take_consuming, take_positions)
 from matching.sku_facts import empty_facts, sku_facts
 
 SKU_FACT_SOURCE = ["owner_id", "sku_c", "product_name"]  # the order columns ``sku_facts`` reads
@@ -74,7 +74,7 @@ def _plain_view(name: str) -> property:
     """The plain view of a held frame: the frame itself unless it holds coded columns, else its decoded copy,
     made on the first read and kept until the frame is replaced, so that every read answers the same frame
     (a change made through one read is seen by the next, as on a plain frame) and decoding is paid once."""
-    def get(self: Prepared) -> pd.DataFrame:
+    def get(self) -> pd.DataFrame:
         held = self.__dict__["_" + name]
         kept = self.__dict__.get("_plain_" + name)
         if kept is None or kept[0] is not held:
@@ -82,7 +82,7 @@ def _plain_view(name: str) -> property:
             self.__dict__["_plain_" + name] = kept
         return kept[1]
 
-    def put(self: Prepared, frame: pd.DataFrame) -> None:
+    def put(self, frame: pd.DataFrame) -> None:
         self.__dict__["_" + name] = frame
         self.__dict__.pop("_plain_" + name, None)
     return property(get, put)
@@ -94,12 +94,23 @@ Prepared.shipments = _plain_view("shipments")
 
 @dataclass
 class MatchResult:
+    """``links`` reads as a plain frame (``linker.LINK_COLUMNS``); a run holds its links with their repeated
+    texts as codes (``by_owner.coded_links``), which ``coded("links")`` gives as they are held: the plain
+    frame is decoded on the first read of ``links`` and kept until the links are replaced."""
+
     links: pd.DataFrame
     exceptions: pd.DataFrame
     rematched: tuple[str, ...] = ()
     fingerprints: dict[str, str] = field(default_factory=dict)
     prepared: Prepared | None = None  # the whole prepared input, when the run built it (full runs)
     state: object | None = None  # ``matching.state.PreparedState``: what the next incremental run starts from
+
+    def coded(self, name: str = "links") -> pd.DataFrame:
+        """``links`` as held (``compact`` columns not decoded)."""
+        return self.__dict__["_" + name]
+
+
+MatchResult.links = _plain_view("links")
 
 
 FRAME_KINDS = ("order_lines", "shipment_lines", "receipt_lines", "lots", "document_lines", "customs_lines",
@@ -216,23 +227,22 @@ def match_prepared(p: Prepared, settings: MatchSettings | None = None,
         ships = p.coded("shipments")
         if partitions is not None:
             ships = ships[member(ships["shop_partition"], sorted(partitions))]
-        # each rung gets the columns it reads, decoded for its run only
-        order_links, order_exc = linker.link_orders(plain(p.coded("orders"), linker.ORDER_COLUMNS),
-                                                    plain(ships, linker.SHIP_COLUMNS), p.manual)
+        # each rung gets the columns it reads, decoded for its run only (the order rung: one owner at a time);
+        # each rung's links are held as codes as soon as they are made
+        order_links, order_exc = by_owner.link_orders(p.coded("orders"), ships, p.manual)
         pieces.append((order_links, True))
         found_exc.append(order_exc)
         del order_links, ships
         give_back()
     if partitions is None or any(x.startswith("wh|") for x in partitions):
         r, lot_table = ladder.build_lots(p.receipts, p.lots)
-        lot_links = ladder._links("lot_receipt", r, "lot_key", "key", "lot_qty", r["lot_method"])
-        ship_links, ship_exc = ladder.link_shipments_to_lots(plain(p.coded("shipments"), ladder.SHIP_COLUMNS),
-                                                             lot_table, p.manual)
+        lot_links = by_owner.coded_links(ladder._links("lot_receipt", r, "lot_key", "key", "lot_qty", r["lot_method"]))
+        ship_links, ship_exc = by_owner.link_shipments(p.coded("shipments"), lot_table, p.manual)
         give_back()
         docs = documents.link_receipts(r, p.documents, p.customs, p.skus, p.manual, settings.window_days)
         qty_exc = checks.quantity_checks(r, docs, p.documents, settings.tolerance)
         time_exc = checks.timeline_checks(r, docs, p.documents, p.customs)
-        pieces += [(lot_links, False), (ship_links, False), (docs.links, False)]
+        pieces += [(lot_links, False), (ship_links, True), (by_owner.coded_links(docs.links), False)]
         found_exc += [ship_exc, docs.exceptions, qty_exc, time_exc]
         del lot_links, ship_links
         docs.links = None  # the pieces are consumed into one frame: no rung's links are kept twice
@@ -256,20 +266,20 @@ _LINK_ORDER = ["step", "partition", "left_key", "right_key"]
 
 
 def _sorted_links(pieces: list[tuple[pd.DataFrame, bool]]) -> pd.DataFrame:
-    """The rungs' links in one frame sorted by ``_LINK_ORDER`` (stable). ``pieces`` are (links, already
-    sorted by partition and keys with a single step); the list is emptied and each piece's columns are
-    moved into the result one at a time (the caller gives the pieces up: the links never exist twice).
-    When the pieces' steps do not interleave, each piece is sorted on its own (an already sorted one not
-    at all) and they are joined in step order: the same rows in the same order as sorting them all
+    """The rungs' links (held as codes) in one frame sorted by ``_LINK_ORDER`` (stable). ``pieces`` are
+    (links, already sorted by partition and keys with a single step); the list is emptied and each piece's
+    columns are moved into the result one at a time (the caller gives the pieces up: the links never exist
+    twice). When the pieces' steps do not interleave, each piece is sorted on its own (an already sorted one
+    not at all) and they are joined in step order: the same rows in the same order as sorting them all
     together, without sorting and copying the largest piece (the order links) again."""
     found = [(frame, done) for frame, done in pieces if not frame.empty]
     pieces.clear()
     if not found:
-        return linker.empty_links()
-    spans = sorted((frame["step"].min(), frame["step"].max(), i) for i, (frame, _) in enumerate(found))
+        return by_owner.coded_links(linker.empty_links())
+    spans = sorted((*_step_span(frame["step"]), i) for i, (frame, _) in enumerate(found))
     apart = all(spans[i][1] < spans[i + 1][0] for i in range(len(spans) - 1))
     if not apart:
-        whole = _concat_consuming([frame for frame, _ in found])
+        whole = concat_coded([frame for frame, _ in found], consume=True)
         found.clear()
         return take_consuming(whole, sort_order(whole, _LINK_ORDER))
     ordered = []
@@ -279,15 +289,13 @@ def _sorted_links(pieces: list[tuple[pd.DataFrame, bool]]) -> pd.DataFrame:
         ordered.append(frame if done and frame["step"].nunique() == 1 else sort_rows(frame, _LINK_ORDER))
         del frame
     found.clear()
-    return _concat_consuming(ordered)
+    return concat_coded(ordered, consume=True)
 
 
-def _concat_consuming(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """``pd.concat(frames, ignore_index=True)`` (frames with the same columns) built one column at a time
-    while the columns are removed from ``frames`` (which the caller gives up)."""
-    if len(frames) == 1:
-        return frames[0].reset_index(drop=True)
-    out = {}
-    for column in list(frames[0].columns):
-        out[column] = pd.concat([frame.pop(column) for frame in frames], ignore_index=True)
-    return pd.DataFrame(out, copy=False)
+def _step_span(steps: pd.Series) -> tuple[str, str]:
+    """(lowest, highest) step of a piece's links (a ``compact`` column: among the texts its rows hold)."""
+    if isinstance(steps.dtype, pd.CategoricalDtype):
+        held = np.unique(steps.cat.codes.to_numpy())
+        texts = steps.cat.categories.take(held[held >= 0])
+        return str(texts.min()), str(texts.max())
+    return steps.min(), steps.max()

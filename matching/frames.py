@@ -147,7 +147,7 @@ def conform(kind: str, frame: pd.DataFrame | None) -> pd.DataFrame:
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise FrameContractError(f"frame {kind!r} lacks required column(s) {missing}")
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: a column only changed here is copied; the caller's never is
     for column in out.columns:
         out[column] = _coerce(column, out[column])
     # an absent optional column is missing everywhere: one missing value is coerced and repeated (the same
@@ -209,6 +209,10 @@ def change_points(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
         return out
     out[1:] = False
     for column in columns:
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):  # a ``compact`` column: equal texts, equal codes
+            codes_ = frame[column].cat.codes.to_numpy()
+            out[1:] |= codes_[1:] != codes_[:-1]
+            continue
         values = pa.array(frame[column])
         values = pa.chunked_array([values]) if isinstance(values, pa.Array) else values
         after, before = values.slice(1), values.slice(0, n - 1)
@@ -229,9 +233,21 @@ def sort_rows(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def sort_order(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """The row positions that put ``frame`` in ``sort_rows``' order."""
-    table = pa.table({c: pa.array(frame[c]) for c in columns})
+    table = pa.table({c: _sortable(frame[c]) for c in columns})
     order = pc.sort_indices(table, sort_keys=[(c, "ascending") for c in columns])  # missing values last
     return order.to_numpy()
+
+
+def _sortable(series: pd.Series) -> pa.Array:
+    """The column as Arrow sorts it; a ``compact`` column as the rank of each row's text among its distinct
+    texts (the same order as its texts, without decoding them), missing where the text is missing."""
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return pa.array(series)
+    texts = series.cat.categories
+    rank = np.empty(len(texts), dtype=np.int64)
+    rank[pc.sort_indices(pa.array(texts.array)).to_numpy()] = np.arange(len(texts))
+    codes_ = series.cat.codes.to_numpy()
+    return pa.array(rank[np.maximum(codes_, 0)] if len(texts) else np.zeros(len(codes_), np.int64), mask=codes_ < 0)
 
 
 def take_positions(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
@@ -387,21 +403,54 @@ def plain(frame: pd.DataFrame, columns=None) -> pd.DataFrame:
 def stack(kept: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """``pd.concat([kept, rows], ignore_index=True)`` (same columns) where a column ``kept`` holds as codes
     stays coded: ``rows``' new texts join its distinct values (the kept codes are not renumbered)."""
-    coded = [c for c in kept.columns if isinstance(kept[c].dtype, pd.CategoricalDtype) and c in rows.columns]
-    if coded:
-        kept, rows = kept.copy(deep=False), rows.copy(deep=False)
-        for column in coded:
-            codes_, texts = pd.factorize(plain_values(rows[column]), use_na_sentinel=True)
-            texts = pd.Series(texts)
-            at = positions(texts, kept[column].cat.categories)
+    return concat_coded([kept, rows])
+
+
+def concat_coded(frames: list[pd.DataFrame], consume: bool = False) -> pd.DataFrame:
+    """``pd.concat(frames, ignore_index=True)`` (frames with the same columns) where a column held as codes
+    (``compact``) in any frame stays coded: its distinct texts are the first frame's, then each next frame's
+    new ones (no frame's codes are renumbered but to point into the joined texts). ``consume``: the frames
+    are emptied column by column while the result is built (the caller gives them up)."""
+    if len(frames) == 1 and not consume:
+        return frames[0].reset_index(drop=True)
+    out = {}
+    for column in list(frames[0].columns):
+        parts = [frame.pop(column) if consume else frame[column] for frame in frames]
+        coded = any(isinstance(part.dtype, pd.CategoricalDtype) for part in parts)
+        if coded and len({str(plain_dtype(part)) for part in parts}) == 1:
+            out[column] = _concat_codes(parts)
+        else:
+            out[column] = pd.concat([plain_values(part) for part in parts] if coded else parts, ignore_index=True)
+        del parts
+    return pd.DataFrame(out, copy=False)
+
+
+def _concat_codes(parts: list[pd.Series]) -> pd.Series:
+    texts = None
+    seen: dict[int, tuple] = {}  # categories object -> (it, kept alive; its positions in ``texts``): slices share it
+    codes_list = []
+    for part in parts:
+        if isinstance(part.dtype, pd.CategoricalDtype):
+            codes_, uniques = part.cat.codes.to_numpy(), part.cat.categories
+        else:
+            codes_, uniques = pd.factorize(part, use_na_sentinel=True)
+            uniques = pd.Index(uniques)
+        at = seen.get(id(uniques), (None, None))[1] if texts is not None else None
+        if texts is None:
+            texts, at = uniques, np.arange(len(uniques))
+        elif at is None:
+            at = positions(pd.Series(uniques), texts)
             if (at < 0).any():
-                kept[column] = kept[column].cat.add_categories(pd.Index(texts[at < 0]))
-                at = positions(texts, kept[column].cat.categories)
-            mapped = np.where(codes_ >= 0, at[np.maximum(codes_, 0)], -1) if len(at) else np.full(len(codes_), -1)
-            rows[column] = pd.Series(pd.Categorical.from_codes(mapped,
-                                                               dtype=kept[column].dtype),
-                                     index=rows.index, name=column)
-    return pd.concat([kept, rows], ignore_index=True)
+                texts = texts.append(uniques[at < 0])
+                at = positions(pd.Series(uniques), texts)
+        seen[id(uniques)] = (uniques, at)
+        if len(at) and np.array_equal(at, np.arange(len(at))):
+            codes_list.append(codes_)  # the texts so far begin with this part's: its codes stand
+        else:
+            at = at.astype(np.int32)
+            codes_list.append(np.where(codes_ >= 0, at[np.maximum(codes_, 0)], np.int32(-1)) if len(at)
+                              else np.full(len(codes_), -1, dtype=np.int32))
+    return pd.Series(pd.Categorical.from_codes(np.concatenate(codes_list), dtype=pd.CategoricalDtype(texts)))
 
 
 def rows_where(frame: pd.DataFrame, mask) -> pd.DataFrame:

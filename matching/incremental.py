@@ -40,7 +40,7 @@ import pandas as pd
 from matching.engine import (FRAME_KINDS, MatchInput, MatchResult, MatchSettings, Prepared, assemble,
                              canonical_frames, canonical_rows, fact_rows, give_back, match_prepared)
 from matching.crosswalk import SkuCrosswalk
-from matching.frames import change_points, compact, member, plain, prepare
+from matching.frames import change_points, compact, concat_coded, member, plain, prepare
 from matching.sku_facts import SKU_FACT_COLUMNS, sku_facts
 from matching.state import PreparedState, apply_changes, prepare_state
 
@@ -203,7 +203,7 @@ def _merged(previous: pd.DataFrame, fresh: pd.DataFrame, redo: set[str], changed
     """``previous``'s rows outside ``redo`` and ``fresh``'s inside ``changed``, ordered by ``columns`` (which
     include ``partition``) and in their own order inside each block of equal values. Each block comes whole
     from one run, already in the engine's order, so this is the order a full run gives; the rows are cut
-    and joined as slices (no row-by-row copy of the kept links)."""
+    and joined as slices (no row-by-row copy of the kept links; links held as codes stay coded)."""
     at = columns.index("partition")
     pieces = [(tuple((pd.isna(v), "" if pd.isna(v) else v) for v in values), source, start, end)
               for source, frame, keep in ((0, previous, lambda part: pd.isna(part) or part not in redo),
@@ -219,7 +219,7 @@ def _merged(previous: pd.DataFrame, fresh: pd.DataFrame, redo: set[str], changed
     frames = (previous, fresh)
     if not slices:
         return previous.iloc[0:0].reset_index(drop=True)
-    return pd.concat([frames[source].iloc[start:end] for source, start, end in slices], ignore_index=True)
+    return concat_coded([frames[source].iloc[start:end] for source, start, end in slices])
 
 
 _COMPACT_KINDS = ("order_lines", "shipment_lines")
@@ -259,9 +259,9 @@ def rematch(state: PreparedState, previous: MatchResult, settings: MatchSettings
     vanished = set(previous.fingerprints) - set(current)
     redo = changed | vanished
     if not redo:
-        return MatchResult(previous.links, previous.exceptions, (), current, state=state)
+        return MatchResult(previous.coded("links"), previous.exceptions, (), current, state=state)
     fresh = match_prepared(restrict(state, members, changed), settings, partitions=changed)
-    links = _merged(previous.links, fresh.links, redo, changed, ["step", "partition"])
+    links = _merged(previous.coded("links"), fresh.coded("links"), redo, changed, ["step", "partition"])
     exceptions = _merged(previous.exceptions, fresh.exceptions, redo, changed, ["partition"])
     return MatchResult(links, exceptions, tuple(sorted(redo)), current, state=state)
 

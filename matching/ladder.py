@@ -23,6 +23,7 @@ from matching.linker import LINK_COLUMNS, active_shipments, empty_links
 
 CONFIDENCE = {"exact": 1.0, "manual": 1.0, "rule:receipt_line": 1.0, "rule:fifo": 0.9}
 _CONFIDENCE = pd.Series(CONFIDENCE, dtype="float64")
+STEP = "shipment_lot"
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ SHIP_COLUMNS = ["key", "partition", "owner_id", "warehouse_code", "wms_outbound_
 
 def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: pd.DataFrame
                            ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    step = "shipment_lot"
+    step = STEP
     s = active_shipments(ship[[c for c in SHIP_COLUMNS if c in ship.columns]])
     s["ship_time"] = s["shipped_at"].fillna(s["created_at"])
     ship_times = s.set_index("key")["ship_time"]

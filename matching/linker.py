@@ -25,6 +25,7 @@ from matching.exceptions import Reason, combine, make_exceptions
 from matching.frames import map_keys, member, positions, rows_where, sort_order, take_consuming
 
 LINK_COLUMNS = ["step", "owner_id", "partition", "left_key", "right_key", "qty", "method", "confidence"]
+LINK_SORT = ["partition", "left_key", "right_key"]  # the order of this rung's links (unique per link)
 STEP = "order_shipment"
 CONFIDENCE = {
     "exact": 1.0, "manual": 1.0, "rule:order_sku": 0.95, "rule:package": 0.9, "rule:package_sku": 0.9,
@@ -85,7 +86,7 @@ def link_orders(orders: pd.DataFrame, shipments: pd.DataFrame, manual: pd.DataFr
     exceptions = _exceptions(dup, ol, links, leftovers)
     links = links[LINK_COLUMNS]
     # sorted one column at a time while the unsorted columns are dropped: the links never exist twice
-    return take_consuming(links, sort_order(links, ["partition", "left_key", "right_key"])), exceptions
+    return take_consuming(links, sort_order(links, LINK_SORT)), exceptions
 
 
 def _manual_links(manual: pd.DataFrame, order_part: pd.Series, ship: pd.DataFrame) -> pd.DataFrame:
