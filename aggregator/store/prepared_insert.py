@@ -216,9 +216,11 @@ def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequen
     given = list(zip(*rows)) if cells is None else list(cells)
     if len(given) < len(columns) - len(extra):  # (no rows: no columns either)
         given += [[] for _ in range(len(columns) - len(extra) - len(given))]
+    if processors and count:  # (the constants converted once each)
+        at, by_index = len(given), dict(processors)
+        extra = tuple(by_index[at + j](value) if at + j in by_index else value for j, value in enumerate(extra))
+        given = _converted_cells(dialect, table, columns, given, [(i, process) for i, process in processors if i < at])
     cells = [*given, *([value] * count for value in extra)]
-    if processors and count:
-        cells = _converted_cells(dialect, table, columns, cells, processors)
     literals: dict[int, str] = {}
     if count >= LITERAL_ROWS:
         for j, column in enumerate(cells):

@@ -159,10 +159,11 @@ def test_a_column_of_repeated_objects_converts_as_each_value_does(name, pool, pi
 
 
 @given(rows=st.lists(st.tuples(st.text(max_size=3), st.one_of(st.none(), moments), st.booleans()), max_size=140),
-       extra=st.sampled_from([(), ("x",), ("x", None)]))
+       extra=st.sampled_from([(), ("x",), ("x", None), ("x", datetime(2026, 3, 1, 8, tzinfo=timezone(timedelta(hours=8))))]))
 def test_an_insert_of_columns_binds_what_the_insert_of_rows_binds(rows, extra) -> None:
     """``sqlite_insert`` of values held column by column (``cells``) and constant trailing columns
-    (``extra``): the statement and parameters of the same rows given as tuples, the constants in each."""
+    (``extra``, converted once: an instant): the statement and parameters of the same rows given as tuples,
+    the constants in each."""
     import sqlalchemy as sa
 
     from aggregator.store.prepared_insert import sqlite_insert
@@ -170,7 +171,7 @@ def test_an_insert_of_columns_binds_what_the_insert_of_rows_binds(rows, extra) -
 
     table = sa.Table("columns_check", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
                      sa.Column("t", sa.String(8)), sa.Column("at", UTCDateTime), sa.Column("b", sa.Boolean),
-                     sa.Column("c1", sa.String(8)), sa.Column("c2", sa.String(8)))
+                     sa.Column("c1", sa.String(8)), sa.Column("c2", UTCDateTime))
     dialect = DIALECTS["sqlite"]
     columns = ["t", "at", "b", "c1", "c2"][:3 + len(extra)]
     whole = [row + extra for row in rows]
