@@ -19,6 +19,10 @@ a key met before, a record stored with other content, a batch the database refus
 per-row mapper and written by the per-record path (``TabularRun.flush_group`` / ``write_batch``), so
 rejects, warnings, merges and updates are exactly those of the per-row path
 (``tests/ingest/test_import_paths.py``).
+
+A chunk is stored and committed on a worker thread (``behind.Behind``) while the next one is read and,
+as far as it touches nothing the store uses, mapped (``ColumnarReader._ahead``); the next chunk is fed
+to records only once the one before is committed (``tests/ingest/test_import_overlap.py``).
 """
 from __future__ import annotations
 
