@@ -5,6 +5,7 @@ baselines of the same run.
     .venv/bin/python bench/bench_matching_db.py --size 300000 --new-orders 3000
     .venv/bin/python bench/bench_matching_db.py --full              # 1M order lines, 10k new orders
     .venv/bin/python bench/bench_matching_db.py --postgresql        # a fresh database on the local server
+    .venv/bin/python bench/bench_matching_db.py --full --world /tmp/w1m  # store the world once, reuse it after
 
 A synthetic world (``matching.synthetic``: 10 owners, 2 warehouses, receipts for 10% of the units, 5 lines
 per bill of lading) is stored without the last N orders of OWNER00 and their outbound lines (bare
@@ -23,6 +24,10 @@ again). Then, each in its own process (so each peak RSS is its own):
 * with ``--verify`` (default below 500k lines) a second full run, whose links and title ledger must equal
   what the incremental run left.
 
+With ``--world DIR`` (SQLite only) the stored world (the database as the store step left it and the later
+batch) is kept in DIR and, when DIR already holds one of the same size, seed and N, copied instead of stored
+again: runs comparing two versions of the code can share one world (the store step's line is then absent).
+
 Every step prints wall time, CPU time of the process (user + system) and its peak RSS; the summary gives
 the incremental run's share of the full run in both. The machine is shared: the load average is printed.
 """
@@ -34,6 +39,7 @@ import os
 import pickle
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -165,6 +171,7 @@ def main() -> None:
     parser.add_argument("--postgresql", action="store_true", help="a fresh database on the local PostgreSQL")
     parser.add_argument("--verify", action=argparse.BooleanOptionalAction, default=None,
                         help="a second full run must leave what the incremental one left (default below 500k)")
+    parser.add_argument("--world", help="SQLite: keep the stored world in this folder, reuse it when it is there")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--merge", action="store_true", help=argparse.SUPPRESS)
@@ -193,14 +200,50 @@ def main() -> None:
         else:
             url = f"sqlite:///{Path(folder) / 'bench.sqlite'}"
         try:
-            run(url, args, verify)
+            run(url, args, verify, kept_world(args, Path(folder) / "bench.sqlite"))
         finally:
             if args.postgresql:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def run(url: str, args: argparse.Namespace, verify: bool) -> None:
+def kept_world(args: argparse.Namespace, database: Path) -> bool:
+    """With ``--world``: the kept world copied to ``database`` and the batch's path (True), or False when there
+    is none yet for these arguments (``save_world`` keeps it after the store step)."""
+    if args.world is None:
+        return False
+    if args.postgresql:
+        raise SystemExit("--world keeps SQLite worlds only")
+    folder = Path(args.world)
+    key = folder / "world.json"
+    if not key.exists() or json.loads(key.read_text()) != world_key(args):
+        return False
+    shutil.copyfile(folder / "bench.sqlite", database)
+    args.batch = str(folder / "new_orders.pickle")
+    return True
+
+
+def world_key(args: argparse.Namespace) -> dict:
+    return {"size": args.size, "seed": args.seed, "new_orders": args.new_orders}
+
+
+def save_world(args: argparse.Namespace, url: str) -> None:
+    """The stored world kept in ``--world`` (a consistent copy through SQLite's backup, the batch beside it)."""
+    import sqlite3
+    folder = Path(args.world)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "world.json").unlink(missing_ok=True)
+    source, target = sqlite3.connect(url.split("///", 1)[1]), sqlite3.connect(folder / "bench.sqlite")
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    shutil.copyfile(args.batch, folder / "new_orders.pickle")
+    (folder / "world.json").write_text(json.dumps(world_key(args)))
+
+
+def run(url: str, args: argparse.Namespace, verify: bool, reused: bool = False) -> None:
     print(f"database: {url.split(':', 1)[0]}; {args.size:,} order lines in the world, "
           f"{args.new_orders:,} new orders of OWNER00 after the first match")
 
@@ -208,9 +251,14 @@ def run(url: str, args: argparse.Namespace, verify: bool) -> None:
         extra = f", peak RSS {result['rss']:,.0f} MiB" if "rss" in result else ""
         print(f"  {label:<52} {result['wall']:8.2f} s wall {result['cpu']:8.2f} s CPU{extra}")
 
-    stored = child("store", url, args)
-    print("  stored: " + ", ".join(f"{k} {v:,}" for k, v in stored["rows"].items()))
-    show("store the world (bare executemany)", stored)
+    if reused:
+        print(f"  the stored world reused from {args.world}")
+    else:
+        stored = child("store", url, args)
+        print("  stored: " + ", ".join(f"{k} {v:,}" for k, v in stored["rows"].items()))
+        show("store the world (bare executemany)", stored)
+        if args.world is not None:
+            save_world(args, url)
     args.merge = False
     select_ = child("select", url, args)
     show(f"baseline: bare SELECT of order + outbound lines ({select_['rows']:,})", select_)
@@ -226,6 +274,8 @@ def run(url: str, args: argparse.Namespace, verify: bool) -> None:
     inc = child("incremental", url, args)
     show("incremental match (run_match)", inc)
     print(f"    {inc['summary']}")
+    print(f"    state (links, their quantity, live title events, event-id digest): full {full['state']}, "
+          f"incremental {inc['state']}")
     if verify:
         again = child("verify", url, args)
         show("verify: full match again", again)
