@@ -6,6 +6,7 @@ baselines of the same run.
     .venv/bin/python bench/bench_matching_db.py --full              # 1M order lines, 10k new orders
     .venv/bin/python bench/bench_matching_db.py --postgresql        # a fresh database on the local server
     .venv/bin/python bench/bench_matching_db.py --full --world /tmp/w1m  # store the world once, reuse it after
+    .venv/bin/python bench/bench_matching_db.py --full --world /tmp/w1m --profile full.prof  # cProfile full
 
 A synthetic world (``matching.synthetic``: 10 owners, 2 warehouses, receipts for 10% of the units, 5 lines
 per bill of lading) is stored without the last N orders of OWNER00 and their outbound lines (bare
@@ -135,7 +136,13 @@ def step(name: str, url: str, args: argparse.Namespace) -> dict:
             store_world(session, new, orders_only=True)
         out["rows"] = len(new.order_lines) + len(new.shipment_lines)
     else:
-        summary = run_match(engine, full=name != "incremental")
+        if name == "full" and args.profile:  # cProfile's own cost inflates this step's times
+            import cProfile
+            profiler = cProfile.Profile()
+            summary = profiler.runcall(run_match, engine, full=True)
+            profiler.dump_stats(args.profile)
+        else:
+            summary = run_match(engine, full=name != "incremental")
         out["summary"] = summary.describe()
         out["rematched"], out["partitions"] = summary.rematched, summary.partitions
     out["wall"], out["cpu"] = time.perf_counter() - start, cpu_seconds() - cpu
@@ -155,6 +162,8 @@ def child(name: str, url: str, args: argparse.Namespace) -> dict:
                "--new-orders", str(args.new_orders), "--seed", str(args.seed), "--batch", args.batch]
     if args.merge:
         command.append("--merge")
+    if args.profile:
+        command += ["--profile", args.profile]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         sys.stderr.write(done.stdout + done.stderr)
@@ -172,6 +181,7 @@ def main() -> None:
     parser.add_argument("--verify", action=argparse.BooleanOptionalAction, default=None,
                         help="a second full run must leave what the incremental one left (default below 500k)")
     parser.add_argument("--world", help="SQLite: keep the stored world in this folder, reuse it when it is there")
+    parser.add_argument("--profile", help="cProfile the full match into this stats file (its times then inflated)")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--merge", action="store_true", help=argparse.SUPPRESS)
