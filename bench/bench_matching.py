@@ -13,7 +13,10 @@ run after 10k new orders of one owner: ``match_changes`` prepares only the new o
 lines, takes the other rows from the previous run's prepared state, fingerprints the partitions from
 the kept row hashes and re-matches the changed ones. Memory: the process's peak resident set size
 during the match (Linux: the high-water mark is reset after the world is generated, so it counts the
-input frames the match reads plus what the match adds; elsewhere the peak since the start). The ground
+input frames the match reads plus what the match adds; elsewhere the peak since the start). The input
+frames are handed over to the measured full match (``match_full(..., take_input=True)``: each frame is
+dropped once its rows are prepared, as a caller that loads, matches and discards would let it), and read
+back from a temporary file afterwards; ``--keep-input`` keeps them resident throughout instead. The ground
 truth the scores are computed from is no input of the match: it waits in a temporary file during the
 match, so the resident size before the match is the input frames plus the interpreter and libraries.
 The bench also prints what the result itself holds (the prepared state kept for incremental runs, the
@@ -111,6 +114,20 @@ def restore(world, spill) -> None:
     spill.close()
 
 
+def set_aside_input(world) -> object:
+    """Write the world's input frames to a temporary file (the match is handed the frames themselves and
+    drops them; ``restore_input`` reads them back for the incremental part)."""
+    spill = tempfile.TemporaryFile()
+    pickle.dump(world.input, spill, protocol=pickle.HIGHEST_PROTOCOL)
+    return spill
+
+
+def restore_input(world, spill) -> None:
+    spill.seek(0)
+    world.input = pickle.load(spill)
+    spill.close()
+
+
 def baseline_merge(inp: MatchInput) -> pd.DataFrame:
     """What a plain pandas user would do: join on the raw keys as written."""
     orders, ships = inp.order_lines, inp.shipment_lines
@@ -143,6 +160,9 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the issue's full size: 1M order lines")
     parser.add_argument("--new-orders", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep-input", action="store_true",
+                        help="keep the input frames during the measured full match (by default they are handed "
+                             "over: match_full(take_input=True), and read back from a temporary file after it)")
     args = parser.parse_args()
     size = 1_000_000 if args.full else args.size
 
@@ -162,11 +182,15 @@ def main() -> None:
                           world.input.lots, world.input.document_lines, world.input.customs_lines)
     del truth_os
     spill = set_aside(world)
+    input_spill = None if args.keep_input else set_aside_input(world)
     reset = reset_peak_rss()
     rss_before = peak_rss_mib()
-    result, t_full = timed("full match (all rungs + exceptions + fingerprints)", lambda: match_full(world.input))
+    result, t_full = timed("full match (all rungs + exceptions + fingerprints)",
+                           lambda: match_full(world.input, take_input=input_spill is not None))
     rss_peak = peak_rss_mib()
     restore(world, spill)
+    if input_spill is not None:
+        restore_input(world, input_spill)
     state_mib = frame_mib(*result.state.frames.values())
     links_mib, exceptions_mib = frame_mib(result.coded("links")), frame_mib(result.exceptions)
     scores = precision_recall(result.links, world.truth, steps=STEPS)
@@ -176,8 +200,11 @@ def main() -> None:
     (deep_p, deep_r), _ = timed("full depth (chains: order line -> lot -> BL -> customs entry)",
                                 lambda: unit_scores(full_depth(result.links, result.prepared), world.full_depth))
     print(f"  precision / recall at full depth, in units: {deep_p:.4f}/{deep_r:.4f}")
-    print(f"  input frames {input_mib:,.0f} MiB; resident before the match {rss_before:,.0f} MiB, peak during "
-          f"the match {rss_peak:,.0f} MiB" + ("" if reset else " (peak since the process started: no reset here)"))
+    print(f"  input frames {input_mib:,.0f} MiB ("
+          + ("kept by the caller during the match" if input_spill is None else
+             "handed over to the match: match_full(take_input=True) drops each once prepared")
+          + f"); resident before the match {rss_before:,.0f} MiB, peak during the match {rss_peak:,.0f} MiB"
+          + ("" if reset else " (peak since the process started: no reset here)"))
     print(f"  the match's own memory (peak - resident before) {rss_peak - rss_before:,.0f} MiB; the result holds "
           f"{state_mib + links_mib + exceptions_mib:,.0f} MiB: prepared state {state_mib:,.0f} (kept for incremental "
           f"runs), links {links_mib:,.0f} (as held: repeated texts as codes; {frame_mib(result.links):,.0f} read "
@@ -200,7 +227,8 @@ def main() -> None:
     print(f"  re-matched {len(incremental.rematched)} of {len(incremental.fingerprints)} partitions; "
           f"links and exceptions equal to the full run: {same}")
     print()
-    print(f"summary ({size:,} order lines; load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}): "
+    handed = "" if input_spill is None else ", input handed over"
+    print(f"summary ({size:,} order lines{handed}; load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}): "
           f"baseline merge {t_base[0]:.2f} s wall / {t_base[1]:.2f} s CPU | "
           f"full match {t_full[0]:.2f} s / {t_full[1]:.2f} s CPU ({t_full[0] / t_base[0]:.1f}x the merge, "
           f"{t_full[1] / t_base[1]:.1f}x in CPU) | incremental {t_inc[0]:.2f} s / {t_inc[1]:.2f} s CPU "

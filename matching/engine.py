@@ -11,6 +11,7 @@ the receipt's document links: the receipt line's planned units).
 """
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -257,9 +258,23 @@ def match_prepared(p: Prepared, settings: MatchSettings | None = None,
 
 def give_back() -> None:
     """Hand the memory the last step freed back to the system: Arrow's allocator keeps freed pages for
-    reuse, so a rung's temporaries would otherwise stay in the process's resident size under the next
-    rung's. Between steps only (a few calls per run)."""
+    reuse, and so does the C library's (numpy's and pandas' arrays below its mapping threshold), so a
+    rung's temporaries would otherwise stay in the process's resident size under the next rung's. Between
+    steps only (a few calls per run)."""
     pa.default_memory_pool().release_unused()
+    if _TRIM is not None:
+        _TRIM(0)
+
+
+def _malloc_trim():
+    """glibc's ``malloc_trim`` (None elsewhere)."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _malloc_trim()
 
 
 _LINK_ORDER = ["step", "partition", "left_key", "right_key"]

@@ -231,15 +231,27 @@ def _as_kept(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
     return compact(frame) if kind in _COMPACT_KINDS else frame
 
 
-def match_full(inp: MatchInput, settings: MatchSettings | None = None) -> MatchResult:
-    """A full run that also records the fingerprints and the prepared state (the start of incremental runs)."""
+def match_full(inp: MatchInput, settings: MatchSettings | None = None, *, take_input: bool = False) -> MatchResult:
+    """A full run that also records the fingerprints and the prepared state (the start of incremental runs).
+
+    ``take_input``: the caller hands ``inp``'s frames over: each is taken out of ``inp`` (set to None; the
+    crosswalk stays) as soon as its rows are prepared, so its memory is freed before the next kind is
+    prepared and while the rows are matched, unless the caller keeps another reference to it. Without
+    it ``inp`` is left as it was."""
     cross = inp.crosswalk or SkuCrosswalk()
     # one kind at a time, put in the engine's order at once: the state keeps these rows and shares them with
     # the run (no second copy), and each kind's temporaries are freed before the next is prepared; the
     # order and outbound lines (most of the rows) keep their repeated texts as codes
-    state = PreparedState({kind: canonical_frames({kind: _as_kept(kind, prepare(kind, getattr(inp, kind), cross))},
-                                                  consume=True)[kind]
-                           for kind in FRAME_KINDS}, cross)
+    frames = {}
+    for kind in FRAME_KINDS:
+        raw = getattr(inp, kind)
+        if take_input:
+            setattr(inp, kind, None)
+        frames[kind] = canonical_frames({kind: _as_kept(kind, prepare(kind, raw, cross))}, consume=True)[kind]
+        del raw
+        give_back()
+    state = PreparedState(frames, cross)
+    del frames
     give_back()
     prepared = assemble(state.frames, state.crosswalk, ordered=True)
     result = match_prepared(prepared, settings)
