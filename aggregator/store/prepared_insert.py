@@ -157,7 +157,8 @@ LITERAL_ROWS = 64
 #: rows per multi-row statement of ``sqlite_insert`` (measured: 32-128 alike; each row costs SQLite one
 #: statement run less, and the values are bound from column slices without a tuple per row)
 ROWS_PER_STATEMENT = 64
-#: the most parameters one SQLite statement takes (``SQLITE_MAX_VARIABLE_NUMBER``: 32766 from 3.32, 999 before)
+#: the most parameters one SQLite statement takes by default (``SQLITE_MAX_VARIABLE_NUMBER``: 32766 from 3.32, 999
+#: before); a build limited to fewer has the rows inserted one by one (``SqliteInsert.run`` asks the connection)
 _MAX_PARAMETERS = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 _INT64 = range(-2**63, 2**63)
 
@@ -192,6 +193,11 @@ class SqliteInsert:
         """Execute it on a sqlite3 cursor: the rows it inserted (those ``ON CONFLICT DO NOTHING`` skipped
         not counted)."""
         done = 0
+        if self.params and len(self.params[0]) > cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER):
+            # (a build taking fewer parameters than the statement binds: its rows one by one)
+            self.rest = [row for bound in self.params for row in zip(*(
+                bound[at:at + self.per] for at in range(0, len(bound), self.per)))] + self.rest
+            self.params = []
         if self.params:
             cursor.executemany(self.many, self.params)
             done += cursor.rowcount

@@ -50,6 +50,7 @@ def check_encoding(path: Path, encoding: str) -> None:
             final = not block
             if ascii_safe and block and block.isascii() and not decoder.getstate()[0]:
                 offset += len(block)  # (nothing held back from the block before: these bytes are valid)
+                decoder.setstate((b"", 0))  # (and a byte-order mark, only ever first, is no longer looked for)
                 continue
             try:
                 decoder.decode(block, final=final)
