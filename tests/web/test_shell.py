@@ -89,3 +89,22 @@ def test_a_long_list_comes_one_page_at_a_time(web) -> None:
     web.locator(".sentinel").scroll_into_view_if_needed()
     wait_until(lambda: web.locator("#view tbody tr").count() == min(total, 50))
     assert web.inner_text(".list-status").startswith(f"{min(total, 50)} of {total}")
+
+
+def test_typing_in_the_search_box_while_a_page_loads_keeps_the_focus_there(web) -> None:
+    """The first page is still loading when the person starts typing in the header's search box; when it
+    has loaded it does not move the focus to its heading, so the Enter they press searches."""
+    held = []
+    web.page.route("**/api/v1/orders?*", lambda route: held.append(route))  # the list's answer waits until the typing is done
+    web.sign_in("operations")
+    wait_until(lambda: held or web.page.wait_for_timeout(50), timeout=15)  # Playwright answers while waiting
+    web.page.click("#search-box")
+    web.page.keyboard.type("NO-SUCH-IDENTIFIER-42")
+    for route in held:
+        route.continue_()
+    web.page.unroute("**/api/v1/orders?*")
+    expect(web.locator("#view table tbody tr").first).to_be_visible()  # the page has loaded
+    web.page.evaluate("() => new Promise((done) => setTimeout(done, 200))")  # and finished what follows
+    assert web.page.evaluate("document.activeElement.id") == "search-box"
+    web.page.keyboard.press("Enter")
+    expect(web.locator("#view .message")).to_have_text("Nothing of yours carries “NO-SUCH-IDENTIFIER-42”.")

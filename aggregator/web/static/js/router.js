@@ -44,6 +44,15 @@ export function setQuery(params) {
   history.replaceState(null, "", `#${path}${text ? `?${text}` : ""}`);
 }
 
+/** Whether the person is in a text box or a list outside the page (the search box in the header, the
+ * owner picker): a page that finishes loading then leaves the focus there instead of moving it to its
+ * heading, so what they type is not lost. */
+function typing() {
+  const el = document.activeElement;
+  if (!el || el === document.body) return false;
+  return el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName);
+}
+
 export async function render() {
   const view = document.getElementById("view");
   if (cleanup) {
@@ -79,7 +88,7 @@ export async function render() {
   if (current === renderId) {
     cleanup = typeof result === "function" ? result : null;
     const heading = view.querySelector("h1");
-    if (heading && !view.contains(document.activeElement)) {
+    if (heading && !view.contains(document.activeElement) && !typing()) {
       heading.setAttribute("tabindex", "-1");
       heading.focus({ preventScroll: true });
     }
