@@ -106,10 +106,10 @@ CELLS = st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["'", "a'b''",
 
 @given(value=st.tuples(CELLS, CELLS, st.one_of(st.none(), moments), CELLS), others=st.lists(
     st.tuples(CELLS, CELLS, st.one_of(st.none(), moments), CELLS), max_size=2), copies=st.sampled_from([1, 63, 64, 70, 129]))
-def test_constant_columns_written_as_literals_store_what_binding_stores(value, others, copies) -> None:
-    """``sqlite_insert`` writes a batch's constant columns into the statement: each row reads back with the
-    same values and storage classes as the plain prepared INSERT binding every value stores (or both
-    refuse the batch)."""
+def test_constant_columns_bound_once_store_what_binding_each_row_stores(value, others, copies) -> None:
+    """``sqlite_insert`` binds a batch's constant columns once per statement (NULL written in it): each row
+    reads back with the same values and storage classes as the plain prepared INSERT binding every value
+    stores (or both refuse the batch)."""
     from aggregator.store.prepared_insert import _statement, converted_rows, sqlite_insert
 
     table, engine = _literal_table()
@@ -120,7 +120,7 @@ def test_constant_columns_written_as_literals_store_what_binding_stores(value, o
     try:
         cursor = raw.driver_connection.cursor()
         outcomes = []
-        for how in ("bound", "literal"):
+        for how in ("bound", "shared"):
             cursor.execute("DELETE FROM literal_check")
             try:
                 if how == "bound":
@@ -202,3 +202,73 @@ def test_a_column_of_repeated_instants_converts_as_each_value_does(name, pool, p
     process = general(dialect, "ordered_at")
     assert converted_rows(dialect, StockSnapshotRow.__table__, ["snapshot_at"], [(v,) for v in values]) == \
         [(None if v is None else process(v),) for v in values]
+
+
+@pytest.mark.parametrize("refused_at", [0, 40, 63, 64, 150, 199])
+def test_a_refused_row_stops_the_insert_and_a_savepoint_undoes_it(refused_at) -> None:
+    """``sqlite_insert``'s statements are ``INSERT OR FAIL`` (no statement journal): a row the table refuses
+    (NOT NULL here) raises, the rows before it stay until the caller's SAVEPOINT is rolled back, which
+    leaves the table as it was; the conflict target still skips a stored key."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from aggregator.store.prepared_insert import sqlite_insert
+
+    table = sa.Table("fail_check", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("k", sa.String(8), nullable=False, unique=True), sa.Column("v", sa.String(8), nullable=False),
+                     sa.Column("c", sa.String(8)))
+    engine = create_engine_for("sqlite://")
+    table.metadata.create_all(engine)
+    dialect = engine.dialect
+    raw = engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        cursor = connection.cursor()
+        cursor.execute("INSERT INTO fail_check (k, v) VALUES ('stored', 'x')")
+        rows = [(f"k{i}", None if i == refused_at else f"v{i}", "same") for i in range(200)]
+        rows[10] = ("stored", "y", "same")  # (a stored key: skipped by the conflict target)
+        cursor.execute("SAVEPOINT batch")
+        with pytest.raises(sqlite3.IntegrityError):
+            sqlite_insert(dialect, table, ["k", "v", "c"], rows, " ON CONFLICT (k) DO NOTHING").run(cursor)
+        kept = cursor.execute("SELECT count(*) FROM fail_check").fetchone()[0]
+        assert kept == 1 + refused_at - (refused_at > 10)  # (the rows before the refused one, the stored key not twice)
+        cursor.execute("ROLLBACK TO batch")
+        cursor.execute("RELEASE batch")
+        assert cursor.execute("SELECT k, v FROM fail_check").fetchall() == [("stored", "x")]
+        rows[refused_at] = (f"k{refused_at}", "v", "same")
+        assert sqlite_insert(dialect, table, ["k", "v", "c"], rows, " ON CONFLICT (k) DO NOTHING").run(cursor) == 199
+        assert cursor.execute("SELECT v FROM fail_check WHERE k = 'stored'").fetchone() == ("x",)
+    finally:
+        raw.close()
+        engine.dispose()
+
+
+def test_batches_of_one_shape_share_one_statement_text() -> None:
+    """Two batches whose constant columns hold other values (a batch's time, its audit batch id) run the
+    same statement text, which sqlite3 prepares once; their rows store their own constants."""
+    import sqlalchemy as sa
+
+    from aggregator.store.prepared_insert import sqlite_insert
+    from aggregator.store.types import UTCDateTime
+
+    table = sa.Table("shape_check", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("t", sa.String(8)), sa.Column("at", UTCDateTime), sa.Column("n", sa.Integer),
+                     sa.Column("x", sa.String(8)))
+    engine = create_engine_for("sqlite://")
+    table.metadata.create_all(engine)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.driver_connection.cursor()
+        texts = set()
+        for batch, at in enumerate((datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 3, 2, 8, tzinfo=timezone.utc))):
+            rows = [(f"r{batch}-{i}", at, batch, None) for i in range(130)]
+            insert = sqlite_insert(engine.dialect, table, ["t", "at", "n", "x"], rows)
+            texts.add(insert.many)
+            assert insert.run(cursor) == 130
+        assert len(texts) == 1
+        assert cursor.execute("SELECT n, at, count(*), count(x) FROM shape_check GROUP BY n ORDER BY n").fetchall() == [
+            (0, "2026-03-01 00:00:00.000000", 130, 0), (1, "2026-03-02 08:00:00.000000", 130, 0)]
+    finally:
+        raw.close()
+        engine.dispose()
