@@ -194,7 +194,8 @@ def load_customs_lines(session: Session, owner_id: str | None = None) -> pd.Data
     for kind, column in (("MBL", "mbl_no"), ("HBL", "hbl_no"), ("AWB", "awb_no")):
         frame[column] = refs.map(lambda items, k=kind: next((i.split(":", 1)[1] for i in items
                                                              if i.startswith(k + ":")), None))
-    frame["container_no"] = frame["container_no"].fillna(frame["container_nos"].fillna("").str.split().str[0])
+    first_container = frame["container_nos"].fillna("").str.split().str[0]  # the entry's first, for lines naming none
+    frame["container_no"] = frame["container_no"].where(frame["container_no"].notna(), first_container)
     frame["customs_value"] = frame["customs_value"].astype("string")
     frame["invoice_value"] = frame["invoice_value"].astype("string")
     return frame.drop(columns=["transport_doc_refs", "container_nos"])
