@@ -108,3 +108,16 @@ def test_typing_in_the_search_box_while_a_page_loads_keeps_the_focus_there(web) 
     assert web.page.evaluate("document.activeElement.id") == "search-box"
     web.page.keyboard.press("Enter")
     expect(web.locator("#view .message")).to_have_text("Nothing of yours carries “NO-SUCH-IDENTIFIER-42”.")
+
+
+def test_a_search_submitted_from_the_header_moves_the_focus_to_the_results_heading(web) -> None:
+    """docs/web.md: focus moves to the page's heading on navigation. Pressing Enter in the header's
+    search box navigates to the search page; once it has loaded the person is no longer typing, so its
+    heading takes the focus (as every other navigation's does), not the box they left."""
+    web.sign_in("operations")
+    expect(web.locator("#view table tbody tr").first).to_be_visible()  # the first page has loaded
+    web.fill("#search-box", "NO-SUCH-IDENTIFIER-43")
+    web.press("#search-box", "Enter")
+    expect(web.locator("#view .message")).to_have_text("Nothing of yours carries “NO-SUCH-IDENTIFIER-43”.")
+    web.page.evaluate("() => new Promise((done) => setTimeout(done, 200))")
+    expect(web.locator("#view h1")).to_be_focused()

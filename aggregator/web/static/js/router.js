@@ -44,13 +44,27 @@ export function setQuery(params) {
   history.replaceState(null, "", `#${path}${text ? `?${text}` : ""}`);
 }
 
-/** Whether the person is in a text box or a list outside the page (the search box in the header, the
- * owner picker): a page that finishes loading then leaves the focus there instead of moving it to its
- * heading, so what they type is not lost. */
-function typing() {
-  const el = document.activeElement;
+/** A text box (or editable element) or a list: where a person types or picks. */
+function textBox(el) {
   if (!el || el === document.body) return false;
   return el.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName);
+}
+
+// how many times the person went into or typed in a text box (focus or input events, counted before a page sees them)
+let touched = 0;
+for (const type of ["focusin", "input"]) {
+  document.addEventListener(type, (event) => { if (textBox(event.target)) touched += 1; }, true);
+}
+
+/** Whether the person is in a text box or a list outside the page that a page finishing loading must not
+ * take the focus from: a list (the owner picker) always; a text box (the header's search box) when they
+ * went into it or typed in it while the page loaded, so what they type is not lost. A search they
+ * submitted before the page began (Enter in the search box) moves the focus to the page's heading, as
+ * every navigation does. */
+function typing(since) {
+  const el = document.activeElement;
+  if (!textBox(el)) return false;
+  return el.tagName === "SELECT" || touched !== since;
 }
 
 export async function render() {
@@ -62,6 +76,7 @@ export async function render() {
   if (!session.me) return;
   const { path, query } = parse();
   const current = ++renderId;
+  const since = touched;
   let found = null;
   let params = {};
   for (const r of routes) {
@@ -88,7 +103,7 @@ export async function render() {
   if (current === renderId) {
     cleanup = typeof result === "function" ? result : null;
     const heading = view.querySelector("h1");
-    if (heading && !view.contains(document.activeElement) && !typing()) {
+    if (heading && !view.contains(document.activeElement) && !typing(since)) {
       heading.setAttribute("tabindex", "-1");
       heading.focus({ preventScroll: true });
     }
