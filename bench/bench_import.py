@@ -4,6 +4,7 @@ next to a bare ``pandas.read_csv`` of the same file measured in the same run.
     .venv/bin/python bench/bench_import.py                 # 100k rows (default)
     .venv/bin/python bench/bench_import.py --rows 1000000  # the issue's figure
     .venv/bin/python bench/bench_import.py --skip-pg       # SQLite only
+    .venv/bin/python bench/bench_import.py --pg-only       # PostgreSQL only (and the baseline)
     .venv/bin/python bench/bench_import.py --kind inbound  # a 3PL inbound (receipt) file instead
     .venv/bin/python bench/bench_import.py --kind stock    # a 3PL stock snapshot (one lot per row)
 
@@ -255,6 +256,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the issue's size: 1,000,000 rows")
     parser.add_argument("--chunk-rows", type=int, default=10_000)
     parser.add_argument("--skip-pg", action="store_true", help="measure SQLite only")
+    parser.add_argument("--pg-only", action="store_true", help="measure PostgreSQL only (and the read_csv baseline)")
     parser.add_argument("--kind", choices=tuple(GENERATORS), default="outbound",
                         help="the 3PL file generated and imported (default outbound)")
     parser.add_argument("--pg-url", default=os.environ.get("AGGREGATOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
@@ -270,18 +272,20 @@ def main() -> None:
         print(f"file: {rows} rows, {path.stat().st_size / 1e6:.1f} MB, chunk {args.chunk_rows} rows")
         results: list[tuple[str, float, float, int]] = []
         servers: list[str] = []  # the PostgreSQL backends' CPU per import, when the server is on this machine
-        elapsed, cpu, summary, _ = time_import(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", path, args.chunk_rows, None, kind)
-        results.append((f"import → SQLite ({summary.created} {records})", elapsed, cpu, rss_mb()))
-        if kind == "outbound":
-            results.append(("bare executemany of the stored rows → SQLite", *time_bare_sqlite(
-                Path(tmp) / "bench.sqlite", Path(tmp) / "bare.sqlite", args.chunk_rows), rss_mb()))
         again = Path(tmp) / f"{kind}_cumulative.csv"  # the next day's file: the same rows and one new record
         text = path.read_text(encoding="utf-8")
         first = text.splitlines()[1]
         again.write_text(text + first.replace(was, now, 1) + "\n", encoding="utf-8")
-        elapsed, cpu, summary, _ = time_import(f"sqlite:///{Path(tmp) / 'bench-again.sqlite'}", path, args.chunk_rows,
-                                               again, kind)
-        results.append((f"re-import cumulative → SQLite ({summary.unchanged} unchanged)", elapsed, cpu, rss_mb()))
+        if not args.pg_only:
+            elapsed, cpu, summary, _ = time_import(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", path, args.chunk_rows,
+                                                   None, kind)
+            results.append((f"import → SQLite ({summary.created} {records})", elapsed, cpu, rss_mb()))
+            if kind == "outbound":
+                results.append(("bare executemany of the stored rows → SQLite", *time_bare_sqlite(
+                    Path(tmp) / "bench.sqlite", Path(tmp) / "bare.sqlite", args.chunk_rows), rss_mb()))
+            elapsed, cpu, summary, _ = time_import(f"sqlite:///{Path(tmp) / 'bench-again.sqlite'}", path,
+                                                   args.chunk_rows, again, kind)
+            results.append((f"re-import cumulative → SQLite ({summary.unchanged} unchanged)", elapsed, cpu, rss_mb()))
         if not args.skip_pg:
             from sqlalchemy import create_engine, text
 

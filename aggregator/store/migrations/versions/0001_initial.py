@@ -572,7 +572,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('owner_id', 'snapshot_at', 'lot_or_sku', 'warehouse_code', name=op.f('uq_stock_snapshots_owner_id_snapshot_at_lot_or_sku_warehouse_code'))
     )
     with op.batch_alter_table('stock_snapshots', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_stock_snapshots_lot_id'), ['lot_id'], unique=False)
+        batch_op.create_index('ix_stock_snapshots_lot_id_given', ['lot_id'], unique=False, postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
         batch_op.create_index('ix_stock_snapshots_owner_lot', ['owner_id', 'lot_id', 'snapshot_at'], unique=False)
         batch_op.create_index('ix_stock_snapshots_owner_stored', ['owner_id', 'stored_at'], unique=False)
         batch_op.create_index('ix_stock_snapshots_owner_wh_lot', ['owner_id', 'warehouse_code', 'lot_id'], unique=False)
@@ -735,7 +735,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('receipt_pk', 'line_no', name=op.f('uq_warehouse_receipt_lines_receipt_pk_line_no'))
     )
     with op.batch_alter_table('warehouse_receipt_lines', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_warehouse_receipt_lines_lot_id'), ['lot_id'], unique=False)
+        batch_op.create_index('ix_warehouse_receipt_lines_lot_id_given', ['lot_id'], unique=False, postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
 
     op.create_table('warehouse_receipts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -769,11 +769,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('warehouse_receipts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_warehouse_receipts_asn_no'), ['asn_no'], unique=False)
-        batch_op.create_index(batch_op.f('ix_warehouse_receipts_awb_no'), ['awb_no'], unique=False)
-        batch_op.create_index(batch_op.f('ix_warehouse_receipts_container_no'), ['container_no'], unique=False)
-        batch_op.create_index(batch_op.f('ix_warehouse_receipts_customs_declaration_no'), ['customs_declaration_no'], unique=False)
-        batch_op.create_index(batch_op.f('ix_warehouse_receipts_hbl_no'), ['hbl_no'], unique=False)
-        batch_op.create_index(batch_op.f('ix_warehouse_receipts_mbl_no'), ['mbl_no'], unique=False)
+        batch_op.create_index('ix_warehouse_receipts_awb_no_given', ['awb_no'], unique=False, postgresql_where=sa.text('awb_no IS NOT NULL'), sqlite_where=sa.text('awb_no IS NOT NULL'))
+        batch_op.create_index('ix_warehouse_receipts_container_no_given', ['container_no'], unique=False, postgresql_where=sa.text('container_no IS NOT NULL'), sqlite_where=sa.text('container_no IS NOT NULL'))
+        batch_op.create_index('ix_warehouse_receipts_customs_declaration_no_given', ['customs_declaration_no'], unique=False, postgresql_where=sa.text('customs_declaration_no IS NOT NULL'), sqlite_where=sa.text('customs_declaration_no IS NOT NULL'))
+        batch_op.create_index('ix_warehouse_receipts_hbl_no_given', ['hbl_no'], unique=False, postgresql_where=sa.text('hbl_no IS NOT NULL'), sqlite_where=sa.text('hbl_no IS NOT NULL'))
+        batch_op.create_index('ix_warehouse_receipts_mbl_no_given', ['mbl_no'], unique=False, postgresql_where=sa.text('mbl_no IS NOT NULL'), sqlite_where=sa.text('mbl_no IS NOT NULL'))
         batch_op.create_index('ix_warehouse_receipts_owner_stored', ['owner_id', 'stored_at'], unique=False)
 
     op.create_table('warehouse_shipment_lines',
@@ -789,7 +789,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('shipment_pk', 'line_no', name=op.f('uq_warehouse_shipment_lines_shipment_pk_line_no'))
     )
     with op.batch_alter_table('warehouse_shipment_lines', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_warehouse_shipment_lines_lot_id'), ['lot_id'], unique=False)
+        batch_op.create_index('ix_warehouse_shipment_lines_lot_id_given', ['lot_id'], unique=False, postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
 
     op.create_table('warehouse_shipments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -821,7 +821,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('owner_id', 'warehouse_code', 'wms_outbound_no', name=op.f('uq_warehouse_shipments_owner_id_warehouse_code_wms_outbound_no'))
     )
     with op.batch_alter_table('warehouse_shipments', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_warehouse_shipments_order_id'), ['order_id'], unique=False)
+        batch_op.create_index('ix_warehouse_shipments_order_id_given', ['order_id'], unique=False, postgresql_where=sa.text('order_id IS NOT NULL'), sqlite_where=sa.text('order_id IS NOT NULL'))
         batch_op.create_index('ix_warehouse_shipments_owner_shop', ['owner_id', 'platform', 'shop_id'], unique=False)
         batch_op.create_index('ix_warehouse_shipments_owner_stored', ['owner_id', 'stored_at'], unique=False)
 
@@ -1319,25 +1319,25 @@ def downgrade() -> None:
     with op.batch_alter_table('warehouse_shipments', schema=None) as batch_op:
         batch_op.drop_index('ix_warehouse_shipments_owner_stored')
         batch_op.drop_index('ix_warehouse_shipments_owner_shop')
-        batch_op.drop_index(batch_op.f('ix_warehouse_shipments_order_id'))
+        batch_op.drop_index('ix_warehouse_shipments_order_id_given', postgresql_where=sa.text('order_id IS NOT NULL'), sqlite_where=sa.text('order_id IS NOT NULL'))
 
     op.drop_table('warehouse_shipments')
     with op.batch_alter_table('warehouse_shipment_lines', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_warehouse_shipment_lines_lot_id'))
+        batch_op.drop_index('ix_warehouse_shipment_lines_lot_id_given', postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
 
     op.drop_table('warehouse_shipment_lines')
     with op.batch_alter_table('warehouse_receipts', schema=None) as batch_op:
         batch_op.drop_index('ix_warehouse_receipts_owner_stored')
-        batch_op.drop_index(batch_op.f('ix_warehouse_receipts_mbl_no'))
-        batch_op.drop_index(batch_op.f('ix_warehouse_receipts_hbl_no'))
-        batch_op.drop_index(batch_op.f('ix_warehouse_receipts_customs_declaration_no'))
-        batch_op.drop_index(batch_op.f('ix_warehouse_receipts_container_no'))
-        batch_op.drop_index(batch_op.f('ix_warehouse_receipts_awb_no'))
+        batch_op.drop_index('ix_warehouse_receipts_mbl_no_given', postgresql_where=sa.text('mbl_no IS NOT NULL'), sqlite_where=sa.text('mbl_no IS NOT NULL'))
+        batch_op.drop_index('ix_warehouse_receipts_hbl_no_given', postgresql_where=sa.text('hbl_no IS NOT NULL'), sqlite_where=sa.text('hbl_no IS NOT NULL'))
+        batch_op.drop_index('ix_warehouse_receipts_customs_declaration_no_given', postgresql_where=sa.text('customs_declaration_no IS NOT NULL'), sqlite_where=sa.text('customs_declaration_no IS NOT NULL'))
+        batch_op.drop_index('ix_warehouse_receipts_container_no_given', postgresql_where=sa.text('container_no IS NOT NULL'), sqlite_where=sa.text('container_no IS NOT NULL'))
+        batch_op.drop_index('ix_warehouse_receipts_awb_no_given', postgresql_where=sa.text('awb_no IS NOT NULL'), sqlite_where=sa.text('awb_no IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_warehouse_receipts_asn_no'))
 
     op.drop_table('warehouse_receipts')
     with op.batch_alter_table('warehouse_receipt_lines', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_warehouse_receipt_lines_lot_id'))
+        batch_op.drop_index('ix_warehouse_receipt_lines_lot_id_given', postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
 
     op.drop_table('warehouse_receipt_lines')
     with op.batch_alter_table('transport_milestones', schema=None) as batch_op:
@@ -1372,7 +1372,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_stock_snapshots_owner_wh_lot')
         batch_op.drop_index('ix_stock_snapshots_owner_stored')
         batch_op.drop_index('ix_stock_snapshots_owner_lot')
-        batch_op.drop_index(batch_op.f('ix_stock_snapshots_lot_id'))
+        batch_op.drop_index('ix_stock_snapshots_lot_id_given', postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
 
     op.drop_table('stock_snapshots')
     with op.batch_alter_table('stock_movements', schema=None) as batch_op:
