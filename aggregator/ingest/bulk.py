@@ -275,17 +275,19 @@ def _copy(cursor: Any, target: str, names: list[str], columns: list, meanwhile: 
         return None if meanwhile is None else meanwhile()
 
 
-def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict[str, Any]) -> None:
+def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict[str, Any],
+                         ids: list[int] | None = None) -> None:
     """COPY ``new`` straight into its tables: the headers' ids drawn from the id sequence first, in order
     (as ``INSERT … ORDER BY`` draws them), so the children's rows carry them; each COPY's text is built a
     slice at a time while the server stores the slice before (``_copy``). No staging table, join or speculative insert: about a third
-    less server work than the staged statement. A key already stored fails the COPY (unique violation)."""
+    less server work than the staged statement. A key already stored fails the COPY (unique violation).
+    ``ids``: drawn already (``_ids_unless_stored``)."""
     quote = dialect.identifier_preparer.quote
     table, count = new.table, len(new.rows)
-    # (the sequence named once, not once per row: a seventh of the server's work of a batch)
-    cursor.execute("SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq "
-                   "OFFSET 0) s, generate_series(1, %s) ORDER BY 1", (quote(table.name), count))
-    ids = [pk for pk, in cursor.fetchall()]
+    if ids is None:  # (the sequence named once, not once per row: a seventh of the server's work of a batch)
+        cursor.execute("SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq "
+                       "OFFSET 0) s, generate_series(1, %s) ORDER BY 1", (quote(table.name), count))
+        ids = [pk for pk, in cursor.fetchall()]
 
     def children() -> list[tuple[str, list[str], list]]:  # (listed while the server stores the headers)
         found = []
@@ -306,13 +308,14 @@ def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict
         _copy(cursor, target, child_names, columns)
 
 
-def _first_or_last_stored(cursor: Any, dialect: Any, new: NewRows) -> bool:
-    """Whether the first or the last key of ``new`` is stored: a re-imported file's batch, which the
-    staged statement sorts out, is not COPied in vain first. Each key is sought in the unique index as
-    the first stored key not below it (a row comparison in the index's order, which no other index
-    answers), then compared: asked as plain equalities, a table without statistics yet (a first import)
-    had the planner pick an index sharing the key's first columns and filter every row stored so far
-    (stock snapshots: an eighth of the server's work). A nullable key column is asked by equalities."""
+def _first_or_last_stored(dialect: Any, new: NewRows) -> tuple[str, list]:
+    """SQL (a boolean) and its parameters: whether the first or the last key of ``new`` is stored (a
+    re-imported file's batch, which the staged statement sorts out, is not COPied in vain first). Each key
+    is sought in the unique index as the first stored key not below it (a row comparison in the index's
+    order, which no other index answers), then compared: asked as plain equalities, a table without
+    statistics yet (a first import) had the planner pick an index sharing the key's first columns and
+    filter every row stored so far (stock snapshots: an eighth of the server's work). A nullable key
+    column is asked by equalities."""
     quote = dialect.identifier_preparer.quote
     at = [new.columns.index(k) for k in new.key]
     first, last = (tuple(new.rows[j][i] for i in at) for j in (0, -1))
@@ -320,14 +323,32 @@ def _first_or_last_stored(cursor: Any, dialect: Any, new: NewRows) -> bool:
         where = " AND ".join(f"{quote(k)} {'IS NOT DISTINCT FROM' if new.table.c[k].nullable else '='} %s"
                              for k in new.key)
         probe = f"EXISTS (SELECT 1 FROM {quote(new.table.name)} WHERE {where})"
-        cursor.execute(f"SELECT {probe} OR {probe}", [*first, *last])
-        return cursor.fetchone()[0]
+        return f"({probe} OR {probe})", [*first, *last]
     listed = ", ".join(quote(k) for k in new.key)
-    seek = (f"(SELECT {listed} FROM {quote(new.table.name)} WHERE ({listed}) >= ({', '.join(['%s'] * len(at))}) "
-            f"ORDER BY {listed} LIMIT 1)")
-    cursor.execute(f"{seek} UNION ALL {seek}", [*first, *last])
-    found = set(map(tuple, cursor.fetchall()))
-    return first in found or last in found
+    marks = ", ".join(["%s"] * len(at))
+    seek = f"SELECT {listed} FROM {quote(new.table.name)} WHERE ({listed}) >= ({marks}) ORDER BY {listed} LIMIT 1"
+    found = f"coalesce((SELECT ({listed}) = ({marks}) FROM ({seek}) f), false)"
+    return f"({found} OR {found})", [*first, *first, *last, *last]
+
+
+#: the savepoint a batch COPied straight into its tables is rolled back to when the COPY meets a stored key
+#: (left to be released with the caller's, which releases those set after it)
+_COPY_SAVEPOINT = "bulk_copy"
+
+
+def _ids_unless_stored(cursor: Any, dialect: Any, new: NewRows) -> list[int] | None:
+    """In one round trip (a pipeline): the savepoint the COPY of ``new`` can be rolled back to
+    (``_COPY_SAVEPOINT``) and, unless its first or last key is stored (``_first_or_last_stored``: None),
+    its headers' ids drawn from the id sequence, in order (as ``INSERT … ORDER BY`` draws them; the
+    sequence named once, not once per row: a seventh of the server's work of a batch)."""
+    probe, params = _first_or_last_stored(dialect, new)
+    with cursor.connection.pipeline():
+        cursor.execute(f"SAVEPOINT {_COPY_SAVEPOINT}")
+        cursor.execute("SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq "
+                       f"OFFSET 0) s, generate_series(1, CASE WHEN {probe} THEN 0 ELSE %s END) ORDER BY 1",
+                       [dialect.identifier_preparer.quote(new.table.name), *params, len(new.rows)])
+        ids = [pk for pk, in cursor.fetchall()]
+    return ids or None
 
 
 #: between the key texts of a batch sent as one parameter per key column (a row holding it, a control
@@ -391,7 +412,8 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
     if batch is not None:
         defaults[audit_batch.COLUMN] = batch
         with raw.cursor() as cursor:
-            stored = _stored_positions(cursor, dialect, new) if _first_or_last_stored(cursor, dialect, new) else {}
+            ids = _ids_unless_stored(cursor, dialect, new)
+            stored = {} if ids is not None else _stored_positions(cursor, dialect, new)
         if stored is not None:
             fresh = [i for i in range(len(new.rows)) if i not in stored]
             part = new if not stored else NewRows(
@@ -400,15 +422,18 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
                  for child, parent_col, child_cols, per_header in new.children])
             try:
                 if fresh:
-                    with session.begin_nested(), raw.cursor() as cursor:
-                        _copy_new_postgresql(cursor, dialect, part, defaults)
+                    with raw.cursor() as cursor:
+                        _copy_new_postgresql(cursor, dialect, part, defaults, None if stored else ids)
                 if stored:
                     audit_batch.close_batch(session, batch, len(new.rows), len(fresh))
                     hash_at = new.columns.index("content_hash")
                     return fresh, sorted(i for i, found in stored.items() if found == new.rows[i][hash_at])
                 return fresh, []
             except psycopg.errors.UniqueViolation:
-                pass  # a key stored meanwhile: the staged statement below sorts them out
+                # a key stored meanwhile: back to before the COPY (which left the transaction failed), and the
+                # staged statement below sorts them out
+                with raw.cursor() as cursor:
+                    cursor.execute(f"ROLLBACK TO SAVEPOINT {_COPY_SAVEPOINT}")
     cols = ", ".join(quote(c) for c in new.columns)
     # "=" lets the planner hash-join (the key columns are NOT NULL); IS NOT DISTINCT FROM would nest loops
     matches = " AND ".join(f"s.{quote(k)} {'IS NOT DISTINCT FROM' if table.c[k].nullable else '='} i.{quote(k)}"
