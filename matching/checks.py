@@ -17,6 +17,9 @@ import pandas as pd
 
 from matching.exceptions import Reason, combine, make_exceptions
 
+# the steps of the exceptions these checks make (``matching.engine.WAREHOUSE_RUNGS`` reads them)
+STEPS = ("receipt", "customs_vs_asn", "document_vs_receipt", "arrival", "receipt_customs", "receipt_document")
+
 
 def quantity_checks(r: pd.DataFrame, links, docs: pd.DataFrame, tolerance) -> pd.DataFrame:
     """``links``: the ``matching.documents.DocumentLinks`` of the run."""

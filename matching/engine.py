@@ -29,6 +29,26 @@ SKU_FACT_SOURCE = ["owner_id", "sku_c", "product_name"]  # the order columns ``s
 
 STEPS = ("order_shipment", "shipment_lot", "lot_receipt", *documents.RECEIPT_STEPS)
 
+# The rungs of a warehouse partition, each with the steps of the links and exceptions it makes: ``lots``
+# (outbound line -> lot) reads the partition's outbound lines, receipt lines, lots and manual links;
+# ``documents`` (lot -> receipt line, receipt -> transport documents and customs entries, their quantity
+# and timeline checks) reads its receipt lines, lots, the documents and customs lines they name, the SKU
+# facts and manual links. ``matching.incremental`` fingerprints each rung's inputs and re-runs a rung only
+# when they changed (``match_prepared(rungs=...)``). The order rung (shop partitions) and the duplicate
+# checks (step ``input``) run whenever their partition changed.
+WAREHOUSE_RUNGS = {
+    "lots": frozenset({ladder.STEP}),
+    "documents": frozenset({"lot_receipt", *documents.RECEIPT_STEPS, *checks.STEPS}),
+}
+
+
+def rung_of_step(step: str) -> str | None:
+    """The warehouse rung whose links or exceptions carry ``step`` (None: the order rung or the input checks)."""
+    for rung, steps in WAREHOUSE_RUNGS.items():
+        if step in steps:
+            return rung
+    return None
+
 
 @dataclass(frozen=True)
 class MatchSettings:
@@ -105,6 +125,8 @@ class MatchResult:
     fingerprints: dict[str, str] = field(default_factory=dict)
     prepared: Prepared | None = None  # the whole prepared input, when the run built it (full runs)
     state: object | None = None  # ``matching.state.PreparedState``: what the next incremental run starts from
+    # warehouse rung (``WAREHOUSE_RUNGS``) -> warehouse partition -> fingerprint of the rows that rung reads
+    rung_fingerprints: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def coded(self, name: str = "links") -> pd.DataFrame:
         """``links`` as held (``compact`` columns not decoded)."""
@@ -216,12 +238,20 @@ def match(inp: MatchInput, settings: MatchSettings | None = None) -> MatchResult
 
 
 def match_prepared(p: Prepared, settings: MatchSettings | None = None,
-                   partitions: set[str] | None = None) -> MatchResult:
+                   partitions: set[str] | None = None, rungs: dict[str, set[str]] | None = None) -> MatchResult:
     """Run every rung; with ``partitions`` the order rung only links shipment lines of those shop partitions
-    (the incremental runner passes the changed ones), and a rung whose links and exceptions all fall in
-    partitions of a kind ``partitions`` lacks is not run (the order rung's are in shop partitions, the
-    warehouse rungs' in warehouse partitions): the caller keeps only the rows of ``partitions``."""
+    and the outbound -> lot rung only those of its warehouse partitions (the incremental runner passes the
+    changed ones), and a rung whose links and exceptions all fall in partitions of a kind ``partitions``
+    lacks is not run (the order rung's are in shop partitions, the warehouse rungs' in warehouse
+    partitions): the caller keeps only the rows of ``partitions``. ``rungs``: a warehouse rung
+    (``WAREHOUSE_RUNGS``) -> the warehouse partitions it runs for (a rung not named runs for all); the
+    caller keeps the links and exceptions of the steps of a rung only in the partitions it ran for."""
     settings = settings or MatchSettings()
+    lots_for, docs_for = (None if rungs is None or rung not in rungs else sorted(rungs[rung])
+                          for rung in ("lots", "documents"))
+    if partitions is not None:
+        warehouses = sorted(x for x in partitions if x.startswith("wh|"))
+        lots_for = warehouses if lots_for is None else sorted(set(lots_for) & set(warehouses))
     pieces: list[tuple[pd.DataFrame, bool]] = []
     found_exc = []
     if partitions is None or any(x.startswith("shop|") for x in partitions):
@@ -237,16 +267,29 @@ def match_prepared(p: Prepared, settings: MatchSettings | None = None,
         give_back()
     if partitions is None or any(x.startswith("wh|") for x in partitions):
         r, lot_table = ladder.build_lots(p.receipts, p.lots)
-        lot_links = by_owner.coded_links(ladder._links("lot_receipt", r, "lot_key", "key", "lot_qty", r["lot_method"]))
-        ship_links, ship_exc = by_owner.link_shipments(p.coded("shipments"), lot_table, p.manual)
-        give_back()
-        docs = documents.link_receipts(r, p.documents, p.customs, p.skus, p.manual, settings.window_days)
-        qty_exc = checks.quantity_checks(r, docs, p.documents, settings.tolerance)
-        time_exc = checks.timeline_checks(r, docs, p.documents, p.customs)
-        pieces += [(lot_links, False), (ship_links, True), (by_owner.coded_links(docs.links), False)]
-        found_exc += [ship_exc, docs.exceptions, qty_exc, time_exc]
-        del lot_links, ship_links
-        docs.links = None  # the pieces are consumed into one frame: no rung's links are kept twice
+        if lots_for is None or lots_for:
+            ships = p.coded("shipments")
+            if lots_for is not None:
+                ships = ships[member(ships["partition"], lots_for).to_numpy()]
+            ship_links, ship_exc = by_owner.link_shipments(ships, lot_table, p.manual)
+            pieces.append((ship_links, True))
+            found_exc.append(ship_exc)
+            del ship_links, ships
+            give_back()
+        del lot_table
+        if docs_for is None or docs_for:
+            if docs_for is not None:
+                r = r[member(r["partition"], docs_for).to_numpy()].reset_index(drop=True)
+            lot_links = by_owner.coded_links(ladder._links("lot_receipt", r, "lot_key", "key", "lot_qty",
+                                                           r["lot_method"]))
+            docs = documents.link_receipts(r, p.documents, p.customs, p.skus, p.manual, settings.window_days)
+            qty_exc = checks.quantity_checks(r, docs, p.documents, settings.tolerance)
+            time_exc = checks.timeline_checks(r, docs, p.documents, p.customs)
+            pieces += [(lot_links, False), (by_owner.coded_links(docs.links), False)]
+            found_exc += [docs.exceptions, qty_exc, time_exc]
+            del lot_links
+            docs.links = None  # the pieces are consumed into one frame: no rung's links are kept twice
+        del r
         give_back()
     dup_exc = make_exceptions(p.duplicates, reason=Reason.DUPLICATE, step="input", record_kind="record",
                               record_key="key", related="kind",

@@ -37,8 +37,9 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from matching.engine import (FRAME_KINDS, MatchInput, MatchResult, MatchSettings, Prepared, assemble,
-                             canonical_frames, canonical_rows, fact_rows, give_back, match_prepared)
+from matching.engine import (FRAME_KINDS, MatchInput, MatchResult, MatchSettings, Prepared,
+                             assemble, canonical_frames, canonical_rows, fact_rows, give_back, match_prepared,
+                             rung_of_step)
 from matching.crosswalk import SkuCrosswalk
 from matching.frames import change_points, compact, concat_coded, member, plain, prepare
 from matching.sku_facts import SKU_FACT_COLUMNS, sku_facts
@@ -101,17 +102,38 @@ def _manual_partitions(manual: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:
                       "wh|" + warehouse_side.str.split("|").str[:2].str.join("|"))
 
 
+def _document_members(receipts: pd.DataFrame, documents: pd.DataFrame, customs: pd.DataFrame
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(partition, row) of the document lines and of the customs lines each warehouse partition's receipts
+    refer to, and the partitions' distinct (owner, SKU) received."""
+    refs = _doc_refs(receipts)
+    return (_owned(documents, refs, ("doc_number", "master_doc_number", "container_no")),
+            _owned(customs, refs, ("declaration_no", "container_no", "mbl_no", "hbl_no", "awb_no")),
+            receipts[["owner_id", "sku_c", "partition"]].drop_duplicates())
+
+
+def remembered(state: PreparedState, name: str, frames: tuple[pd.DataFrame, ...], compute):
+    """``compute(*frames)``, or what it gave for the very same frame objects before: the state keeps it
+    (``PreparedState.memo``) and ``apply_changes`` hands it on, and a kind without changes keeps its frame
+    object (a state's frames are never changed in place), so a run whose changes leave ``frames`` alone
+    does not compute it again."""
+    held = state.memo.get(name)
+    if held is not None and len(held[0]) == len(frames) and all(a is b for a, b in zip(held[0], frames)):
+        return held[1]
+    value = compute(*frames)
+    state.memo[name] = (frames, value)
+    return value
+
+
 def membership(state: PreparedState, facts: pd.DataFrame) -> Members:
     """Which partitions each prepared row (every copy) belongs to; ``facts`` are the SKU facts of the whole
     state (``matching.sku_facts``)."""
     f = state.frames
     orders, ships, receipts = f["order_lines"], f["shipment_lines"], f["receipt_lines"]
-    refs = _doc_refs(receipts)
-    docs = _owned(f["document_lines"], refs, ("doc_number", "master_doc_number", "container_no"))
-    customs = _owned(f["customs_lines"], refs, ("declaration_no", "container_no", "mbl_no", "hbl_no", "awb_no"))
+    docs, customs, received = remembered(state, "document_members", (receipts, f["document_lines"], f["customs_lines"]),
+                                         _document_members)
     # what is known about a SKU (product names from orders, crosswalk HS hints) counts in every warehouse
     # partition that received it
-    received = receipts[["owner_id", "sku_c", "partition"]].drop_duplicates()
     skus = facts.reset_index(drop=True).assign(row=lambda x: np.arange(len(x))).merge(
         received, on=["owner_id", "sku_c"])
     return {
@@ -136,17 +158,21 @@ def _hashes(name: str, frame: pd.DataFrame) -> np.ndarray:
     return frame["row_hash"].to_numpy(np.uint64)
 
 
-def fingerprints(members: Members, settings: MatchSettings | None = None) -> dict[str, str]:
-    """Partition -> fingerprint (hex sum of the member rows' hashes, mixed with the frame kind and the
-    settings, and the member count)."""
+# a (frame kind, member list) -> partition -> [sum of the member rows' mixed hashes mod 2^64, member count]
+Sums = dict[tuple[str, int], dict[str, list[int]]]
+
+
+def partial_sums(members: Members, settings: MatchSettings | None = None) -> Sums:
+    """Each member list's per-partition sums and counts of its rows' hashes (mixed with the frame kind and
+    the settings): ``fingerprints`` and ``rung_fingerprints`` add them up."""
     salt = np.uint64(int.from_bytes(hashlib.sha256(repr(settings or MatchSettings()).encode()).digest()[:8],
                                     "little"))
-    totals: dict[str, list[int]] = {}
+    out: Sums = {}
     for name, (frame, parts_list) in members.items():
         if frame.empty:
             continue
         base = (_hashes(name, frame) ^ salt) * _MIX + np.uint64(len(name))
-        for partitions, positions in parts_list:
+        for at, (partitions, positions) in enumerate(parts_list):
             if len(positions) == 0:
                 continue
             codes, uniques = pd.factorize(partitions, use_na_sentinel=True)
@@ -154,29 +180,79 @@ def fingerprints(members: Members, settings: MatchSettings | None = None) -> dic
             sums = np.zeros(len(uniques), dtype=np.uint64)
             np.add.at(sums, codes[ok], base[positions[ok]])
             counts = np.bincount(codes[ok], minlength=len(uniques))
+            totals = out.setdefault((name, at), {})
             for part, total, count in zip(uniques, sums, counts):
                 if count == 0:
                     continue
                 entry = totals.setdefault(str(part), [0, 0])
                 entry[0] = (entry[0] + int(total)) & _HASH_MASK
                 entry[1] += int(count)
+    return out
+
+
+def _added(sums: Sums, lists: Iterable[tuple[str, int]] | None = None) -> dict[str, str]:
+    """Partition -> fingerprint (hex sum, member count) of the member lists ``lists`` (all when None)."""
+    totals: dict[str, list[int]] = {}
+    for which, parts in sums.items():
+        if lists is not None and which not in lists:
+            continue
+        for part, (total, count) in parts.items():
+            entry = totals.setdefault(part, [0, 0])
+            entry[0] = (entry[0] + total) & _HASH_MASK
+            entry[1] += count
     return {part: f"{s:016x}-{n}" for part, (s, n) in sorted(totals.items())}
+
+
+def fingerprints(members: Members, settings: MatchSettings | None = None) -> dict[str, str]:
+    """Partition -> fingerprint (hex sum of the member rows' hashes, mixed with the frame kind and the
+    settings, and the member count)."""
+    return _added(partial_sums(members, settings))
+
+
+# the member lists (``membership``: frame kind, position in its list) each warehouse rung reads; a kind's
+# list of shop or ``doc|`` partitions names no warehouse partition, so listing it would change nothing
+RUNG_INPUTS = {
+    "lots": (("shipment_lines", 0), ("receipt_lines", 0), ("lots", 0), ("manual_links", 0)),
+    "documents": (("receipt_lines", 0), ("lots", 0), ("document_lines", 0), ("customs_lines", 0),
+                  ("manual_links", 0), ("skus", 0)),
+}
+_NO_ROWS = f"{0:016x}-0"
+
+
+def rung_fingerprints(sums: Sums, partitions: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Warehouse rung -> fingerprint of the rows it reads in each warehouse partition of ``partitions``
+    (a rung with no rows there has the fingerprint of none)."""
+    warehouses = [part for part in partitions if part.startswith("wh|")]
+    out = {}
+    for rung, lists in RUNG_INPUTS.items():
+        found = _added(sums, lists)
+        out[rung] = {part: found.get(part, _NO_ROWS) for part in warehouses}
+    return out
 
 
 _DEDUPLICATED = ("shipment_lines", "receipt_lines", "lots", "document_lines", "customs_lines")
 
 
-def restrict(state: PreparedState, members: Members, partitions: set[str]) -> Prepared:
+_DOCUMENT_KINDS = ("document_lines", "customs_lines", "skus")  # read by the warehouse partitions' documents rung only
+
+
+def restrict(state: PreparedState, members: Members, partitions: set[str],
+             documents_for: set[str] | None = None) -> Prepared:
     """The engine's input for ``partitions`` only: their rows (with every copy of a key any of them holds,
-    so the copy a full run keeps is kept) and the SKU facts of the SKUs their receipts received."""
+    so the copy a full run keeps is kept) and the SKU facts of the SKUs their receipts received.
+    ``documents_for``: the warehouse partitions whose documents rung runs (``match_prepared(rungs=...)``);
+    the documents, customs lines and SKU facts of the others are left out (None: all of ``partitions``)."""
     wanted = sorted(partitions)
+    documents_wanted = wanted if documents_for is None else sorted(
+        {part for part in partitions if not part.startswith("wh|")} | (set(documents_for) & set(partitions)))
 
     def rows(name: str) -> np.ndarray:
         frame, parts_list = members[name]
         keep = np.zeros(len(frame), dtype=bool)
+        chosen = documents_wanted if name in _DOCUMENT_KINDS else wanted
         for parts, positions in parts_list:
             if len(positions):
-                keep[positions[member(parts, wanted).to_numpy()]] = True
+                keep[positions[member(parts, chosen).to_numpy()]] = True
         if name in _DEDUPLICATED and keep.any():
             keep |= member(frame["key"], frame["key"][keep]).to_numpy()
         return keep
@@ -198,17 +274,16 @@ def _runs(frame: pd.DataFrame, columns: list[str]) -> list[tuple[tuple, int, int
     return list(zip(values, starts.tolist(), ends.tolist()))
 
 
-def _merged(previous: pd.DataFrame, fresh: pd.DataFrame, redo: set[str], changed: set[str],
-            columns: list[str]) -> pd.DataFrame:
-    """``previous``'s rows outside ``redo`` and ``fresh``'s inside ``changed``, ordered by ``columns`` (which
-    include ``partition``) and in their own order inside each block of equal values. Each block comes whole
-    from one run, already in the engine's order, so this is the order a full run gives; the rows are cut
-    and joined as slices (no row-by-row copy of the kept links; links held as codes stay coded)."""
-    at = columns.index("partition")
+def _merged(previous: pd.DataFrame, fresh: pd.DataFrame, columns: list[str], from_previous, from_fresh
+            ) -> pd.DataFrame:
+    """``previous``'s rows whose values of ``columns`` pass ``from_previous`` and ``fresh``'s that pass
+    ``from_fresh`` (each given a dict column -> value; the two never both pass), ordered by ``columns``
+    (which include ``partition``) and in their own order inside each block of equal values. Each block comes
+    whole from one run, already in the engine's order, so this is the order a full run gives; the rows are
+    cut and joined as slices (no row-by-row copy of the kept links; links held as codes stay coded)."""
     pieces = [(tuple((pd.isna(v), "" if pd.isna(v) else v) for v in values), source, start, end)
-              for source, frame, keep in ((0, previous, lambda part: pd.isna(part) or part not in redo),
-                                          (1, fresh, lambda part: not pd.isna(part) and part in changed))
-              for values, start, end in _runs(frame, columns) if keep(values[at])]
+              for source, frame, keep in ((0, previous, from_previous), (1, fresh, from_fresh))
+              for values, start, end in _runs(frame, columns) if keep(dict(zip(columns, values)))]
     pieces.sort(key=lambda piece: piece[0])  # stable: a block split in several runs keeps its order
     slices: list[list] = []
     for _, source, start, end in pieces:
@@ -220,6 +295,23 @@ def _merged(previous: pd.DataFrame, fresh: pd.DataFrame, redo: set[str], changed
     if not slices:
         return previous.iloc[0:0].reset_index(drop=True)
     return concat_coded([frames[source].iloc[start:end] for source, start, end in slices])
+
+
+def _sources(redo: set[str], changed: set[str], kept: dict[str, set[str]]):
+    """(from previous, from fresh) tests of a block of links or exceptions (its partition and step): a
+    partition not re-matched keeps the previous run's; a changed one takes the fresh run's, except the steps
+    of a warehouse rung whose inputs did not change there (``kept``: rung -> partitions), which are kept."""
+    def reused(values: dict) -> bool:
+        part = values["partition"]
+        if pd.isna(part) or part not in redo:
+            return True
+        rung = rung_of_step(values["step"])
+        return rung is not None and part in kept.get(rung, ())
+
+    def fresh(values: dict) -> bool:
+        part = values["partition"]
+        return not pd.isna(part) and part in changed and not reused(values)
+    return reused, fresh
 
 
 _COMPACT_KINDS = ("order_lines", "shipment_lines")
@@ -255,7 +347,9 @@ def match_full(inp: MatchInput, settings: MatchSettings | None = None, *, take_i
     give_back()
     prepared = assemble(state.frames, state.crosswalk, ordered=True)
     result = match_prepared(prepared, settings)
-    result.fingerprints = fingerprints(membership(state, prepared.skus), settings)
+    sums = partial_sums(membership(state, prepared.skus), settings)
+    result.fingerprints = _added(sums)
+    result.rung_fingerprints = rung_fingerprints(sums, result.fingerprints)
     result.rematched = tuple(result.fingerprints)
     result.prepared = prepared
     result.state = state
@@ -266,16 +360,29 @@ def rematch(state: PreparedState, previous: MatchResult, settings: MatchSettings
     """Re-match only the partitions of ``state`` whose fingerprint differs from ``previous.fingerprints``;
     the links and exceptions of the others are ``previous``'s."""
     members = membership(state, _facts(state))
-    current = fingerprints(members, settings)
+    sums = partial_sums(members, settings)
+    current = _added(sums)
+    rungs = rung_fingerprints(sums, current)
     changed = {part for part, fp in current.items() if previous.fingerprints.get(part) != fp}
     vanished = set(previous.fingerprints) - set(current)
     redo = changed | vanished
     if not redo:
-        return MatchResult(previous.coded("links"), previous.exceptions, (), current, state=state)
-    fresh = match_prepared(restrict(state, members, changed), settings, partitions=changed)
-    links = _merged(previous.coded("links"), fresh.coded("links"), redo, changed, ["step", "partition"])
-    exceptions = _merged(previous.exceptions, fresh.exceptions, redo, changed, ["partition"])
-    return MatchResult(links, exceptions, tuple(sorted(redo)), current, state=state)
+        return MatchResult(previous.coded("links"), previous.exceptions, (), current, state=state,
+                           rung_fingerprints=rungs)
+    # a changed warehouse partition re-runs only the rungs whose inputs changed there; a result without
+    # rung fingerprints (stored before them) re-runs every rung
+    kept = {rung: {part for part in changed if part in found
+                   and previous.rung_fingerprints.get(rung, {}).get(part) == found[part]}
+            for rung, found in rungs.items()}
+    run = {rung: {part for part in changed if part.startswith("wh|")} - kept[rung] for rung in rungs}
+    fresh = match_prepared(restrict(state, members, changed, documents_for=run["documents"]), settings,
+                           partitions=changed, rungs=run)
+    from_previous, from_fresh = _sources(redo, changed, kept)
+    links = _merged(previous.coded("links"), fresh.coded("links"), ["step", "partition"], from_previous,
+                    from_fresh)
+    exceptions = _merged(previous.exceptions, fresh.exceptions, ["partition", "step"], from_previous,
+                         from_fresh)
+    return MatchResult(links, exceptions, tuple(sorted(redo)), current, state=state, rung_fingerprints=rungs)
 
 
 def match_changes(previous: MatchResult, changes: MatchInput, removed: Mapping[str, Iterable[str]] | None = None,

@@ -7,15 +7,28 @@ tokens with bill-of-lading and customs descriptions and the hint with their HS c
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from matching.crosswalk import SkuCrosswalk
+from matching.frames import change_points
 
 SKU_FACT_COLUMNS = ["owner_id", "sku_c", "descriptor", "hs_hint"]
 
 
 def empty_facts() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="string") for c in SKU_FACT_COLUMNS})
+
+
+def _joined_names(named: pd.DataFrame) -> pd.DataFrame:
+    """(owner_id, sku_c, names): the product names of each (owner, SKU) of ``named`` (sorted by the three
+    columns, no repeated row) joined by a space in that order; one ``str.join`` per SKU over slices of
+    the sorted names, not a grouped Python call."""
+    starts = np.flatnonzero(change_points(named, ["owner_id", "sku_c"]))
+    ends = np.append(starts[1:], len(named)).tolist()
+    texts = named["product_name"].tolist()
+    firsts = named[["owner_id", "sku_c"]].iloc[starts].reset_index(drop=True)
+    return firsts.assign(names=[" ".join(texts[a:b]) for a, b in zip(starts.tolist(), ends)])
 
 
 def sku_facts(orders: pd.DataFrame, receipts: pd.DataFrame, crosswalk: SkuCrosswalk | None) -> pd.DataFrame:
@@ -29,9 +42,7 @@ def sku_facts(orders: pd.DataFrame, receipts: pd.DataFrame, crosswalk: SkuCrossw
         named = orders[["owner_id", "sku_c", "product_name"]].dropna()
         named = named[named["product_name"].str.strip() != ""].drop_duplicates()
         if not named.empty:
-            names = (named.sort_values(["owner_id", "sku_c", "product_name"], kind="mergesort")
-                     .groupby(["owner_id", "sku_c"], as_index=False)["product_name"].agg(" ".join)
-                     .rename(columns={"product_name": "names"}))
+            names = _joined_names(named.sort_values(["owner_id", "sku_c", "product_name"], kind="mergesort"))
     out = skus.merge(names, on=["owner_id", "sku_c"], how="left")
     out["descriptor"] = (out["sku_c"].astype("string").str.replace("-", " ", regex=False) + " "
                          + out["names"].astype("string").fillna("")).str.strip()

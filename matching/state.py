@@ -6,7 +6,9 @@ every copy of every row, in any order. The next run does not prepare them again:
 prepares only the rows that are new or changed and puts them in (a row replaces every row of its
 key: an update, not a duplicate), and drops the keys ``removed`` names. A writer that stores the
 prepared columns with each row at write time (the database path) builds the state from them directly:
-``PreparedState(frames, crosswalk)``.
+``PreparedState(frames, crosswalk)``. A state's frames are never changed in place: ``apply_changes`` builds new
+ones for the kinds that changed and hands the others on as they are (with what was derived from them,
+``PreparedState.memo``).
 
 The key of a row is its ``key`` column (``matching.frames``: ``platform|shop|order id|line`` for order
 lines, ``owner|warehouse|outbound|line`` for shipment lines, ...); a manual link's is
@@ -15,7 +17,7 @@ lines, ``owner|warehouse|outbound|line`` for shipment lines, ...); a manual link
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -30,6 +32,10 @@ class PreparedState:
 
     frames: dict[str, pd.DataFrame]
     crosswalk: SkuCrosswalk
+    # what was derived from some of the frames (``matching.incremental.remembered``): name -> (the frame
+    # objects it came from, the value); a state's frames are never changed in place, so it holds while they
+    # are the same objects
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         missing = [k for k in FRAME_KINDS if k not in self.frames]
@@ -99,5 +105,5 @@ def apply_changes(state: PreparedState, changes: MatchInput,
             rows = _like(rows, kept, kind)
             kept = stack(kept, rows) if not kept.empty else rows  # coded columns of the state stay coded
         frames[kind] = kept
-    return PreparedState(frames, state.crosswalk), gone
+    return PreparedState(frames, state.crosswalk, memo=dict(state.memo)), gone
 
