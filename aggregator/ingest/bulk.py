@@ -45,6 +45,7 @@ from aggregator.store.types import UTCDateTime
 from aggregator.store.prepared_insert import (converted_column, converted_rows, executemany_sqlite, insert_new_sqlite,
                                               python_defaults)
 from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome
+from platform_adapters.tabular.columnar import GroupedRows
 
 KEY_LOOKUP_BATCH = 500
 StoreError = (SQLAlchemyError, psycopg.Error, sqlite3.Error, ValueError, TypeError)
@@ -528,9 +529,13 @@ def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
         for child, parent_col, child_cols, per_header in new.children:
             if len(ids) != len(per_header):
                 raise ValueError(f"{len(per_header)} headers' children for {len(ids)} headers")
-            flat = list(chain.from_iterable(per_header))
-            if flat:  # bound column by column: each child row's parent id, then its own values
-                cells = [list(chain.from_iterable(map(repeat, ids, map(len, per_header)))), *zip(*flat)]
+            if isinstance(per_header, GroupedRows):  # (held column by column already: bound as they are)
+                sizes, values = per_header.sizes, per_header.columns
+            else:
+                flat = list(chain.from_iterable(per_header))
+                sizes, values = list(map(len, per_header)), list(zip(*flat))
+            if any(sizes):  # bound column by column: each child row's parent id, then its own values
+                cells = [list(chain.from_iterable(map(repeat, ids, sizes))), *values]
                 child_defaults = python_defaults(child, {parent_col, *child_cols})
                 executemany_sqlite(cursor, dialect, child, [parent_col, *child_cols, *child_defaults], None,
                                    tuple(child_defaults.values()), cells)

@@ -40,7 +40,8 @@ from aggregator.ingest.behind import Behind
 from aggregator.ingest.bulk import NewRows, StoreError, stored_hashes
 from aggregator.ingest.tabular_import import TabularRun, _key_hash
 from aggregator.store.widths import column_widths, overlong_cells
-from platform_adapters.tabular.columnar import ROW_SEPARATOR, columns_of, flagged_rows, short_columns, span_hashes
+from platform_adapters.tabular.columnar import (ROW_SEPARATOR, GroupedRows, columns_of, flagged_rows, short_columns,
+                                               span_hashes)
 from platform_adapters.tabular.rows import CanonicalRow
 
 
@@ -333,7 +334,7 @@ class ColumnarReader:
         gathered, self.fast = self.fast, []
         groups = [(rows, fast) for rows, fast in gathered if fast]
         headers: list[list] = []  # the records' header values column by column, their hashes last
-        lines: list[list[tuple]] = []
+        parts_of_lines: list = []  # each group's records' lines (``columnar.GroupedRows`` or a list per record)
         for rows, fast in groups:
             heads, parts = kind.mapper.build_columns(rows.values, rows.owners, fast, self.header_fields,
                                                      self.line_fields)
@@ -345,9 +346,13 @@ class ColumnarReader:
                 each = [prefixes[owners[s]] for s, _ in fast]
             heads = [*heads, span_hashes(rows.texts, fast, each)]
             headers = heads if not headers else [[*before, *more] for before, more in zip(headers, heads)]
-            lines.extend(parts)
+            parts_of_lines.append(parts)
         if not headers:
             return
+        if all(isinstance(part, GroupedRows) for part in parts_of_lines):  # (held column by column)
+            lines: Any = GroupedRows.joined(parts_of_lines)
+        else:
+            lines = [record for part in parts_of_lines for record in part]
         hashes = headers[-1]
         count = len(hashes)
         keys = list(zip(*map(headers.__getitem__, self.key_at)))
@@ -376,7 +381,8 @@ class ColumnarReader:
             every = len(candidates) == count
             new = headers if every else [list(map(column.__getitem__, candidates)) for column in headers]
             children = [(kind.line_model.__table__, kind.parent_col, [c for c, _ in kind.line],
-                         lines if every else [lines[i] for i in candidates])] if kind.line_model is not None else []
+                         lines if every else lines.pick(candidates) if isinstance(lines, GroupedRows)
+                         else [lines[i] for i in candidates])] if kind.line_model is not None else []
             # (written column by column: no header tuple made)
             batch = NewRows.of_columns(kind.model.__table__, kind.key, self.header_columns, new, children)
             try:

@@ -50,15 +50,17 @@ log = logging.getLogger(__name__)
 DONE = ("COMPLETED",)
 
 
-def file_digest(path: Path) -> tuple[str, int, int]:
-    """sha256 of the content, its size and its number of newlines (for progress)."""
+def file_digest(path: Path, count_lines: bool = True) -> tuple[str, int, int | None]:
+    """sha256 of the content, its size and its number of newlines (for progress; None unless
+    ``count_lines``: a pass over the bytes that costs half the hashing)."""
     digest, size, lines = hashlib.sha256(), 0, 0
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
             size += len(block)
-            lines += block.count(b"\n")
-    return digest.hexdigest(), size, lines
+            if count_lines:
+                lines += block.count(b"\n")
+    return digest.hexdigest(), size, lines if count_lines else None
 
 
 def resolve_profile(kind: str, profile: str | Profile | None, encoding: str | None, tz: str | None) -> Profile:
@@ -115,7 +117,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
         raise ValueError(f"{path}: no such file")
     chosen = None if kind in JSON_KINDS else resolve_profile(kind, profile, encoding, timezone_name)
     summary = ImportSummary(file=str(path), kind=kind, owner_id=owner_id, profile=chosen.name if chosen else None)
-    digest, size, total_lines = file_digest(path)
+    digest, size, total_lines = file_digest(path, count_lines=progress is not None)
     if chosen is None:
         read_options = f"encoding={encoding or 'utf-8'}"
     else:

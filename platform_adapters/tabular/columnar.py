@@ -20,7 +20,8 @@ import hashlib
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import compress
+from itertools import accumulate, chain, compress, repeat
+from operator import add, itemgetter, sub
 from typing import Any
 
 from platform_adapters.canonical.identifiers import (_ISO6346_LETTER_VALUES, _SEPARATORS_RE, clean_text, is_valid_container_number,
@@ -358,6 +359,68 @@ def group_columns(columns: Sequence[Sequence[Any]], groups: Sequence[tuple[int, 
                     values[n] = next((v for v in column[start + 1:end] if v is not None), None)
         picked.append(values)
     return picked
+
+
+class GroupedRows(Sequence):
+    """Records' line rows held column by column: ``columns`` one list per line field over every record's
+    rows in order, ``sizes`` each record's number of rows. It reads as a list with one list of row tuples
+    per record (what a writer takes), each made as asked; a writer that binds columns takes ``columns``
+    and ``sizes`` as they are, without a tuple per row."""
+
+    def __init__(self, columns: list[list], sizes: list[int]) -> None:
+        self.columns, self.sizes = columns, sizes
+        self._bounds: list[int] | None = None
+        self._rows: list[tuple] | None = None
+
+    def bounds(self) -> list[int]:
+        """Where each record's rows start in ``columns``, and (last) where the last one's end."""
+        if self._bounds is None:
+            self._bounds = [0, *accumulate(self.sizes)]
+        return self._bounds
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        bounds = self.bounds()
+        start, end = bounds[i], bounds[i + 1 if i >= 0 else len(bounds) + i]
+        return list(zip(*(column[start:end] for column in self.columns))) if self.columns else [()] * (end - start)
+
+    def __iter__(self) -> Any:
+        bounds = self.bounds()
+        if self._rows is None:  # (made once: a writer taking rows may go over them more than once)
+            self._rows = list(zip(*self.columns)) if self.columns else [()] * bounds[-1]
+        rows = self._rows
+        return (rows[start:end] for start, end in zip(bounds, bounds[1:]))
+
+    def pick(self, records: Sequence[int]) -> GroupedRows:
+        """The rows of the ``records`` (positions, in that order)."""
+        bounds = self.bounds()
+        at = list(chain.from_iterable(map(range, map(bounds.__getitem__, records),
+                                          map(bounds.__getitem__, map(add, records, repeat(1))))))
+        return GroupedRows([list(map(column.__getitem__, at)) for column in self.columns],
+                           list(map(self.sizes.__getitem__, records)))
+
+    @staticmethod
+    def joined(parts: Sequence[GroupedRows]) -> GroupedRows:
+        """The records of ``parts`` one after another."""
+        if len(parts) == 1:
+            return parts[0]
+        return GroupedRows([list(chain.from_iterable(columns)) for columns in zip(*(part.columns for part in parts))],
+                           list(chain.from_iterable(part.sizes for part in parts)))
+
+
+def grouped_rows(columns: Sequence[Sequence[Any]], groups: Sequence[tuple[int, int]]) -> GroupedRows:
+    """The rows of each group ``(start, end)`` of a chunk's ``columns`` (one list per line field over the
+    chunk's rows), column by column (``GroupedRows``)."""
+    starts, ends = list(map(itemgetter(0), groups)), list(map(itemgetter(1), groups))
+    sizes = list(map(sub, ends, starts))
+    if starts and starts[0] == 0 and ends[:-1] == starts[1:]:  # the groups are the first rows, one after another
+        return GroupedRows([column[:ends[-1]] for column in columns], sizes)
+    at = list(chain.from_iterable(map(range, starts, ends)))
+    return GroupedRows([list(map(column.__getitem__, at)) for column in columns], sizes)
 
 
 def parsed_column(column: Sequence[str], parse: Callable[[str], Any]) -> tuple[list[Any], set[int]]:

@@ -99,11 +99,11 @@ def check_groups(values: ChunkValues, starts: Sequence[int]) -> None:
 
 
 def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
-                  line: Sequence[str]) -> tuple[list[list], list[list[tuple]]]:
+                  line: Sequence[str]) -> tuple[list[list], columnar.GroupedRows]:
     """For the groups ``(start, end)`` of ``ok`` rows (one receipt each; ``owners``: each row's owner):
     their header values column by column, one list per field of ``header`` (``writers.RECEIPT_HEADER``'s
-    fields), and each one's line values, a tuple per row, in the order of ``line`` (``WarehouseReceiptLine``
-    field names)."""
+    fields), and their line values column by column (``columnar.GroupedRows``), in the order of ``line``
+    (``WarehouseReceiptLine`` field names)."""
     fields = values.fields
     final_at = header.index("is_final")
     named = [owners if name == "owner_id" else fields[name] for name in header if name != "is_final"]
@@ -117,5 +117,4 @@ def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple
     if numbers is not stated:
         for start, end in groups:
             numbers[start:end] = _numbers(stated, start, end)
-    lines = list(zip(*(numbers if name == "line_no" else fields[name] for name in line)))
-    return columns, list(map(lines.__getitem__, (slice(start, end) for start, end in groups)))
+    return columns, columnar.grouped_rows([numbers if name == "line_no" else fields[name] for name in line], groups)

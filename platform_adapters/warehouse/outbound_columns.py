@@ -67,11 +67,11 @@ def record_keys(columns: dict[str, list[str]], owners: list[str],
 
 
 def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
-                  line: Sequence[str]) -> tuple[list[list], list[list[tuple]]]:
+                  line: Sequence[str]) -> tuple[list[list], columnar.GroupedRows]:
     """For the groups ``(start, end)`` of ``ok`` rows (one outbound each; ``owners``: each row's owner):
     their header values column by column, one list per field of ``header`` (``WarehouseShipment`` field
-    names), and each one's line values, a tuple per row numbered from 1, in the order of ``line``
-    (``WarehouseShipmentLine`` field names)."""
+    names), and their line values column by column (``columnar.GroupedRows``: each one's rows numbered
+    from 1), in the order of ``line`` (``WarehouseShipmentLine`` field names)."""
     fields = values.fields
     weights = fields["weight_g"]
     starts, ends = list(map(itemgetter(0), groups)), list(map(itemgetter(1), groups))
@@ -87,13 +87,8 @@ def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple
                 weights[start] = sum(present) if present else None
     columns = columnar.group_columns([owners if name == "owner_id" else weights if name == "weight_g" else fields[name]
                                       for name in header], groups)
-    if starts and starts[0] == 0 and ends[:-1] == starts[1:]:  # the groups are the first rows, one after another
-        count = ends[-1]
-        numbers = list(chain.from_iterable(map(range, repeat(1), map(add, map(sub, ends, starts), repeat(1)))))
-        lines = list(zip(*(numbers if name == "line_no" else fields[LINE_SOURCES[name]][:count] for name in line)))
-    else:
-        numbers = [0] * len(owners)
-        for start, end in groups:
-            numbers[start:end] = range(1, end - start + 1)
-        lines = list(zip(*(numbers if name == "line_no" else fields[LINE_SOURCES[name]] for name in line)))
-    return columns, list(map(lines.__getitem__, map(slice, starts, ends)))
+    lines = columnar.grouped_rows([fields[LINE_SOURCES[name]] for name in line if name != "line_no"], groups)
+    if "line_no" in line:  # (each record's rows numbered from 1)
+        numbers = list(chain.from_iterable(map(range, repeat(1), map(add, lines.sizes, repeat(1)))))
+        lines.columns.insert(list(line).index("line_no"), numbers)
+    return columns, lines

@@ -13,7 +13,9 @@ by ``map_rows``, which reports it. For ``ok`` rows the values are those of the `
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from operator import itemgetter
+from decimal import Decimal
+from itertools import repeat
+from operator import is_
 from typing import Any
 
 from fx.money import Money
@@ -28,6 +30,10 @@ UPPERS = ("title_state", "location_state", "source_doc_kind")
 DOCS = ("source_doc_no", "customs_declaration_no")
 TIMES = ("snapshot_at", "received_at")
 REQUIRED = ("snapshot_at", "sku")
+
+
+#: the amount ``read_columns`` checks a currency with (any finite Decimal: ``Money`` keeps it as it is)
+_PROBE = Decimal(1)
 
 
 def _cost(cost: Any, currency: str) -> tuple[Any, str | None, bool]:
@@ -54,20 +60,26 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
     costs = chunk.parsed("unit_landed_cost_myr", parse.parse_decimal)
     cells = fields["unit_landed_cost_currency"]
     currencies = list(map({text: stock.currency_of(text) for text in set(cells)}.__getitem__, cells))
-    # (each distinct cost object priced once, keyed by identity: Decimal("1.0") == Decimal("1.00"), and a
-    # value-keyed cache would store one cell's exponent for the other's; ``parsed`` shares one object per text)
-    pairs = list(zip(map(id, costs), currencies))
-    done = {pair: _cost(*value) for pair, value in dict(zip(pairs, zip(costs, currencies))).items()}
-    priced = list(map(done.__getitem__, pairs))
-    fields["cost_amount"] = list(map(itemgetter(0), priced))
-    fields["cost_currency"] = list(map(itemgetter(1), priced))
+    # a cost ``parse_decimal`` read is a finite Decimal, which ``Money`` keeps as its amount as it is: only
+    # the currency can be refused, so ``_cost`` runs once per distinct currency (a probe amount), not per cost
+    refused = {code for code in set(currencies) if not _cost(_PROBE, code)[2]}
+    # (``None in costs`` would compare each Decimal with None: an isinstance check against an ABC per cost)
+    if not refused and not any(map(is_, costs, repeat(None))):  # (the usual chunk: every cost priced as read)
+        fields["cost_amount"], fields["cost_currency"] = costs, currencies
+    else:
+        fields["cost_amount"] = [None if code in refused else cost for cost, code in zip(costs, currencies)]
+        fields["cost_currency"] = [None if cost is None or code in refused else code
+                                   for cost, code in zip(costs, currencies)]
     containers, invalid = chunk.container("container_no")
     fields["container_no"] = containers
     lots, codes = fields["lot_id"], fields["warehouse_code"]
     fields["lot_or_sku"] = [lot or sku for lot, sku in zip(lots, fields["sku"])] if None in lots else lots
     fields["warehouse_key"] = [code or "" for code in codes] if None in codes else codes
     ok = chunk.ok(fields[name] for name in REQUIRED)
-    unmark(ok, priced, {price for price in done.values() if not price[2]})
+    if refused:  # (a cost in a currency ``Money`` refuses: ``map_rows`` reports it)
+        for i, (cost, code) in enumerate(zip(costs, currencies)):
+            if cost is not None and code in refused:
+                ok[i] = False
     unmark(ok, containers, invalid)
     expiries = fields["expiry_date"]
     if expiries.count(None) < rows:
@@ -81,9 +93,11 @@ def record_keys(columns: dict[str, list[str]], owners: list[str],
                 plain: Collection[str] = ()) -> list[tuple[str, ...] | None]:
     """``stock.record_key`` of each row (``owners``: each row's owner; ``plain`` as for ``read_columns``)."""
     empty = [""] * len(owners)
-    skus, instants, lots, warehouses = (
-        [text or "" for text in clean_column(columns.get(name) or empty, name in plain)]
-        for name in ("sku", "snapshot_at", "lot_id", "warehouse_code"))
+    skus, instants, lots, warehouses = (clean_column(columns.get(name) or empty, name in plain)
+                                        for name in ("sku", "snapshot_at", "lot_id", "warehouse_code"))
+    if all(skus) and all(instants) and all(lots) and all(warehouses):  # (the usual chunk: no cell empty)
+        return list(zip(owners, instants, lots, warehouses))
+    skus, instants, lots, warehouses = ([text or "" for text in column] for column in (skus, instants, lots, warehouses))
     return [(owner, instant, lot or sku, warehouse) if sku and instant else None
             for owner, sku, instant, lot, warehouse in zip(owners, skus, instants, lots, warehouses)]
 

@@ -281,6 +281,29 @@ def test_group_columns_hold_each_columns_first_value_in_the_group(case) -> None:
 
 
 @SETTINGS
+@given(grouped(), st.data())
+def test_grouped_rows_read_as_each_groups_row_tuples(case, data) -> None:
+    """``grouped_rows`` holds the groups' rows column by column and reads as a list of each group's row tuples
+    (what the writers took before); ``pick`` and ``joined`` keep the groups they name, in that order, and
+    ``columns``/``sizes`` are those rows column by column."""
+    from platform_adapters.tabular.columnar import GroupedRows, grouped_rows
+
+    columns, groups = case
+    expected = [list(zip(*(column[start:end] for column in columns))) for start, end in groups]
+    held = grouped_rows(columns, groups)
+    assert list(held) == expected and list(held) == expected  # (iterated twice: the same)
+    assert [held[i] for i in range(len(held))] == expected and held[-1:] == expected[-1:]
+    assert held.sizes == [end - start for start, end in groups]
+    assert [list(column) for column in held.columns] == [
+        [value for start, end in groups for value in column[start:end]] for column in columns]
+    picked = data.draw(st.lists(st.integers(0, len(groups) - 1), max_size=6)) if groups else []
+    assert list(held.pick(picked)) == [expected[i] for i in picked]
+    cut = data.draw(st.integers(0, len(groups)))
+    parts = [grouped_rows(columns, groups[:cut]), grouped_rows(columns, groups[cut:])]
+    assert list(GroupedRows.joined(parts)) == expected
+
+
+@SETTINGS
 @given(st.lists(st.text(max_size=6), max_size=12), st.data())
 def test_span_hashes_are_the_raw_hash_of_each_span(texts, data) -> None:
     from platform_adapters.tabular.columnar import raw_hash_of_texts, span_hashes
@@ -309,7 +332,7 @@ def test_outbound_records_built_together_are_those_built_one_by_one(rows, data) 
     columns, lines = outbound_columns.build_columns(read, owners, groups, header, line)
     alone = [outbound_columns.build_columns(read, owners, [group], header, line) for group in groups]
     heads, alone_heads = list(zip(*columns)), [list(zip(*cs)) for cs, _ in alone]  # (a tuple per record)
-    assert heads == [h for (h,) in alone_heads] and lines == [ls for _, (ls,) in alone]
+    assert heads == [h for (h,) in alone_heads] and list(lines) == [ls for _, (ls,) in alone]
 
 
 @SETTINGS
