@@ -384,8 +384,13 @@ class GroupedRows(Sequence):
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
+        count = len(self.sizes)
+        if i < 0:  # (from the end, as a list counts)
+            i += count
+        if not 0 <= i < count:
+            raise IndexError("record index out of range")
         bounds = self.bounds()
-        start, end = bounds[i], bounds[i + 1 if i >= 0 else len(bounds) + i]
+        start, end = bounds[i], bounds[i + 1]
         return list(zip(*(column[start:end] for column in self.columns))) if self.columns else [()] * (end - start)
 
     def __iter__(self) -> Any:
