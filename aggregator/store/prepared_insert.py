@@ -238,7 +238,10 @@ def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequen
     if count >= LITERAL_ROWS:
         for j, column in enumerate(cells):
             first = column[0]
-            if column[-1] == first and column.count(first) == len(column) and len(set(map(type, column))) == 1:
+            # (one value of one type: only None equals None, and a value equal to a str binds as that text;
+            # the types looked at only for the others: 1 == 1.0 == True)
+            if (column[-1] == first and column.count(first) == len(column)
+                    and (first is None or type(first) is str or len(set(map(type, column))) == 1)):
                 shapes[j] = "n" if first is None else "c"
     quote = dialect.identifier_preparer.quote
     # OR FAIL: a row refused (NOT NULL, a unique key other than ``suffix``'s) stops the statement keeping the
