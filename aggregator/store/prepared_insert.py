@@ -135,10 +135,13 @@ def _per_object(column: Sequence[Any], process: Callable[[Any], Any], decimal_te
     converts alike every time: unlike keying by value, ``Decimal("1.0")`` and ``Decimal("1.00")`` stay
     apart, and no value is hashed). Otherwise ``many(column, process)`` when given, else value by value
     (``decimal_text``: ``process`` is ``_fast``'s SQLite decimal text, inlined per value)."""
-    objects = dict(zip(map(id, column), column))  # (every value stays alive in ``column`` meanwhile)
+    ids = list(map(id, column))
+    objects = dict(zip(ids, column))  # (every value stays alive in ``column`` meanwhile)
+    if len(objects) == 1 and len(column) > 1:  # (one object in every row: a batch's instant, an empty column)
+        return [process(column[0])] * len(column)
     if len(objects) * 2 <= len(column):
         done = {key: process(value) for key, value in objects.items()}
-        return list(map(done.__getitem__, map(id, column)))
+        return list(map(done.__getitem__, ids))
     if many is not None:
         return many(column, process)
     if decimal_text:
