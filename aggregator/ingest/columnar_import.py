@@ -8,7 +8,8 @@ which reject them naming the column; each distinct combination of the columns th
 is attributed once; record keys are found per distinct value; then the kind's columnar mapper reads
 every field column-wise (parsers run once per distinct text) and marks each row it would report
 something about. Contiguous rows of one key form a record, as on the per-row path, and the last one is
-carried into the next chunk.
+carried into the next chunk; rows of a record spread over the file (``TabularRun.scattered``) are set
+aside before that and stored at the end of the file by the per-row path, each record's rows together.
 
 A record whose rows are all clean, whose key is new in this file and that is not a continuation goes
 the fast way: its header and lines are built column-wise, hashed from its source rows, and written in
@@ -59,6 +60,9 @@ class _Rows:
     texts: list[str] | None = None  # each row's cells in the hash's column order, joined (``row_text``)
     #: no cell is longer (None: not known); when every column is plain, no value read from them is either
     longest: int | None = None
+    #: rows taken out of these, of records spread over the file: (record key, owner, row) each, for
+    #: ``TabularRun.set_aside`` once the rows are fed
+    aside: list | None = None
 
 
 @dataclass
@@ -139,6 +143,7 @@ class ColumnarReader:
         if ahead is not None and len(kept) == len(lines):
             assert ahead.carry is self.carry  # (what it was mapped with)
             self.carry = None
+            self._set_aside(ahead.rows)
             self._gather(ahead.rows, ahead.starts, ahead.continued, final=False)
             return
         if len(kept) < len(lines):
@@ -170,6 +175,8 @@ class ColumnarReader:
                         short_columns(run.columns.indexes, run.columns.defaults, facts, run.max_chars)):
             return None
         rows, continued = self._after_carry(columns, lines, [run.resolver.override] * len(lines), plain, facts)
+        if not rows.lines:
+            return None
         return _Ahead(rows, self._read(rows), continued, self.carry)
 
     def _after_carry(self, columns: dict[str, list[str]], lines: list[int], owners: list[str], plain: set[str],
@@ -178,17 +185,25 @@ class ColumnarReader:
         the caller drops), and whether the first record continues one written in part."""
         run = self.run
         keys = self.kind.mapper.record_keys(columns, owners, plain)
+        aside = None
+        if run.scattered:
+            spread = list(map(run.spread, self.kind.mapper.record_keys(columns, [""] * len(lines), plain)))
+            if any(spread):
+                aside = [(keys[i], owners[i], self.row(columns, lines, i)) for i in compress(range(len(lines)), spread)]
+                kept = [i for i, apart in enumerate(spread) if not apart]
+                columns = {c: [col[i] for i in kept] for c, col in columns.items()}
+                lines, owners, keys = ([values[i] for i in kept] for values in (lines, owners, keys))
         longest = None
         if facts and plain.issuperset(columns):
             longest = max(max(fact.longest for fact in facts), *map(len, run.columns.defaults.values()), 0)
-        rows = _Rows(columns, lines, owners, keys, plain, longest=longest)
+        rows = _Rows(columns, lines, owners, keys, plain, longest=longest, aside=aside)
         carry = self.carry
         if carry is None:
             return rows, False
         return _Rows({c: carry.columns[c] + col for c, col in columns.items()}, carry.lines + lines,
                      carry.owners + owners, carry.keys + keys, carry.plain & plain,
-                     longest=None if carry.longest is None or longest is None else max(carry.longest, longest)
-                     ), self.carry_continued
+                     longest=None if carry.longest is None or longest is None else max(carry.longest, longest),
+                     aside=aside), self.carry_continued
 
     def _attribute(self, columns: dict[str, list[str]], lines: list[int], flagged: set[int]) -> tuple[list[int], list[str]]:
         """The rows fed to records and their owners; the others rejected (or deferred) as the per-row path does."""
@@ -220,8 +235,15 @@ class ColumnarReader:
         """The contiguous runs of one key in ``rows``, each in parts of at most a chunk; the last run is
         carried to the next chunk unless ``final``. ``continued``: the first run continues a record
         whose earlier part is written."""
+        self._set_aside(rows)
         if rows.lines:
             self._gather(rows, self._read(rows), continued, final)
+
+    def _set_aside(self, rows: _Rows) -> None:
+        """Hand the rows taken out of ``rows`` (records spread over the file) to the run, once."""
+        if rows.aside:
+            self.run.set_aside(rows.aside)
+            rows.aside = None
 
     def _read(self, rows: _Rows) -> list[int]:
         """Read ``rows``' values column-wise (marking the rows a record's checks or a column's width

@@ -9,8 +9,12 @@ the house documents naming it are stored, and is stored once for each of their o
 Rows of one record (one document, declaration, ASN or outbound) are grouped while they are
 contiguous; a group is carried across chunk boundaries. Each record is written in its own SAVEPOINT
 and each chunk commits, so memory stays bounded by the chunk size and a bad record never takes the
-rest down; records met once are written in batches (``aggregator.ingest.bulk``). A key met again later in the same file is merged into the stored record (lines appended)
-and flagged; for one-row-per-record kinds it is a duplicate and rejected.
+rest down; records met once are written in batches (``aggregator.ingest.bulk``). A receipt or outbound
+whose rows are spread over the file (an export sorted by date or SKU) is found by a read of the key
+columns before the import, its rows set aside as they are read and stored whole at the end
+(``aggregator.ingest.scattered``): the same as if its rows were together. Any other key met again later
+in the same file is merged into the stored record (lines appended) and flagged; for one-row-per-record
+kinds it is a duplicate and rejected.
 
 Hostile or damaged files: a row holding a control character other than tab, LF or CR (NUL, ESC, …)
 is rejected naming the column and the character; a row that repeats the row before it exactly is a
@@ -33,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.ingest.bulk import write_batch
 from aggregator.ingest.registry import TABULAR, TabularKindHandler
+from aggregator.ingest.scattered import SetAside, feed_back, group_key, scattered_keys
 from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.writers import Aggregate, next_line_no
 from aggregator.owners.attribution import Attribution, OwnerResolver
@@ -175,6 +180,13 @@ class TabularRun:
         self.pending_key: tuple[str, ...] | None = None
         self.pending_owner = ""
         self.pending_continued = False  # part of the pending record is already written
+        #: hashes of the record keys (whatever the owner: ``scattered.group_key``) whose rows are spread over
+        #: the file: their rows are set aside (``held``) and stored at the end, each record's together
+        self.scattered: set[int] = set()
+        if self.handler.lines is not None and self.handler.columnar is not None:
+            self.scattered = scattered_keys(path, profile.layout, self.columns, self.handler.mapper.KEY_COLUMNS,
+                                            self.handler.columnar.mapper.record_keys, chunk_rows)
+        self.held: SetAside | None = None
 
     def options_for(self, owner: str) -> ReadOptions:
         if owner not in self.per_owner:
@@ -313,8 +325,12 @@ class TabularRun:
 
     def feed(self, row: CanonicalRow, owner: str) -> None:
         """Group contiguous rows of one record (same key, hence same owner) and flush each group; a group
-        longer than a chunk is written in parts (memory stays bounded by the chunk size)."""
+        longer than a chunk is written in parts (memory stays bounded by the chunk size). A row of a record
+        spread over the file is set aside for the end."""
         key = self.handler.mapper.record_key(row.values, owner)
+        if key is not None and self.scattered and self.spread(group_key(self.handler.mapper, row.values)):
+            self.set_aside([(key, owner, row)])
+            return
         if key is not None and key == self.pending_key:
             if len(self.pending) >= self.chunk_rows:
                 self.flush_group(self.pending_key, self.pending, self.pending_owner, self.pending_continued)
@@ -331,6 +347,16 @@ class TabularRun:
         else:
             self.pending, self.pending_key, self.pending_owner = [row], key, owner
 
+    def spread(self, group: tuple | None) -> bool:
+        """Whether the record of ``group`` (``scattered.group_key``) has its rows spread over the file."""
+        return group is not None and hash(group) in self.scattered
+
+    def set_aside(self, rows: list[tuple[tuple, str, CanonicalRow]]) -> None:
+        """Hold rows of records spread over the file, (record key, owner, row) each, for ``finish_pending``."""
+        if self.held is None:
+            self.held = SetAside()
+        self.held.add(rows)
+
     def reject_misshapen(self) -> None:
         """Reject the CSV rows the reader set aside since last asked (cells that do not fit the header)."""
         for problem, cells in self.reader.take_problems():
@@ -338,13 +364,25 @@ class TabularRun:
             self.sink.add([problem], {_line_of(problem.location): cells})
 
     def finish_pending(self) -> None:
+        """Store the last group, then the records set aside (each one's rows together, a chunk's worth of
+        rows committed at a time), and commit."""
         self.reject_misshapen()  # (rows set aside after the last chunk handed out: no chunk ends with them)
-        if self.pending:
-            self.flush_group(self.pending_key, self.pending, self.pending_owner, self.pending_continued)
-        self.pending, self.pending_key, self.pending_continued = [], None, False
+        self._flush_pending()
+        if self.held is not None:
+            held, self.held, self.scattered = self.held, None, set()
+            try:
+                feed_back(held, self.feed, self.store_chunk, self.chunk_rows)
+            finally:
+                held.close()
+            self._flush_pending()
         self.flush_batch()
         self.sink.flush(self.session)
         self.session.commit()
+
+    def _flush_pending(self) -> None:
+        if self.pending:
+            self.flush_group(self.pending_key, self.pending, self.pending_owner, self.pending_continued)
+        self.pending, self.pending_key, self.pending_continued = [], None, False
 
     def rejected_row(self, row: CanonicalRow) -> bool:
         """A row with a field too long or a control character: rejected naming the columns (True)."""

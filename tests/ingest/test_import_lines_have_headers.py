@@ -44,9 +44,11 @@ def _counts(engine, kind: str) -> tuple[int, int]:
 
 
 def _next_day(text_: str) -> str:
-    """Every other record changed (its lines replaced), the rest as they were, ten new records after them."""
+    """Every other row changed (a receipt's WMS number, a header field, with it: a record whose first row
+    changed is updated and its lines replaced), the rest as they were, ten new records after them."""
     header, *rows = text_.splitlines()
-    changed = [row.replace(",r", ",changed r", 1) if i % 2 else row for i, row in enumerate(rows)]
+    changed = [row.replace(",r", ",changed r", 1).replace(",IC", ",IC-X", 1) if i % 2 else row
+               for i, row in enumerate(rows)]
     extra = [row.replace("OB-", "OB-N").replace("ASN-", "ASN-N") for row in rows[-10:]]
     return "\n".join([header, *changed, *extra]) + "\n"
 

@@ -1,0 +1,186 @@
+"""Records whose rows are not contiguous in a file (a 3PL export sorted by date or SKU, not by receipt):
+found before the import, set aside while it reads, stored whole at its end.
+
+``scattered_keys`` reads the file's key columns once before anything is stored and answers the hashes of
+the record keys (without their owner: ``mapper.record_key(values, "")``) met in more than one run of
+rows. The import sets those records' rows aside once they passed the row checks and have their owner
+(``SetAside``) instead of grouping them where they are; at the end of the file it feeds them back a
+record at a time, each record's rows together in file order, records in the order of their first row, so
+each is mapped, checked, hashed and written exactly as if the file had its rows together: the same
+stored header, lines, audit entries and rejects (a line number given twice is a ``duplicate_line_no``
+reject naming the line), and a later re-import finds them unchanged.
+
+Memory: the pre-read keeps one 64-bit hash per record key (as the import's set of keys met does); the
+rows set aside go to a temporary SQLite database (on disk once it outgrows SQLite's page cache, deleted when
+the import ends), read back
+ordered by record, so a file of any size whose every record is spread over it holds no more than a
+chunk of rows and the record being fed.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+from platform_adapters.tabular import TableLayout, TabularError, open_table
+from platform_adapters.tabular.columns import ColumnMap
+from platform_adapters.tabular.layout import codec_for
+from platform_adapters.tabular.rows import CanonicalRow
+
+
+def group_key(mapper: ModuleType, values: dict[str, str]) -> tuple | None:
+    """The record key of a row's ``values`` whatever its owner (None: the row names no record)."""
+    return mapper.record_key(values, "")
+
+
+def scattered_keys(path: Path, layout: TableLayout, columns: ColumnMap, names: tuple[str, ...],
+                   record_keys: Callable[[dict[str, list[str]], list[str]], list[tuple | None]],
+                   chunk_rows: int) -> set[int]:
+    """The hashes of the record keys (``group_key``) whose rows come in more than one run in ``path``
+    (a row naming no record ends a run). Only the key columns ``names`` are read; ``record_keys`` (the
+    kind's columnar mapper's) finds a chunk's keys from them. A file the reader refuses answers an empty
+    set (the import reports the problem when it meets it)."""
+    present = [name for name in names if name in columns.indexes]
+    if not present:  # (every key column a default: one key for the whole file)
+        return set()
+    at = [columns.indexes[name] for name in present]
+    try:
+        try:
+            return _scattered(_arrow_key_cells(path, layout, at), columns, names, present, record_keys)
+        except _NotForArrow:
+            return _scattered(_reader_key_cells(path, layout, at, chunk_rows), columns, names, present, record_keys)
+    except TabularError:
+        return set()
+
+
+def _scattered(chunks: Iterator[list[list[str]]], columns: ColumnMap, names: tuple[str, ...], present: list[str],
+               record_keys: Callable) -> set[int]:
+    """``scattered_keys`` of the key cells ``chunks`` hands out (one list per column of ``present``)."""
+    seen: set[int] = set()
+    scattered: set[int] = set()
+    previous: tuple | None = None
+    for cells in chunks:
+        count = len(cells[0])
+        by_name = {name: [columns.defaults[name]] * count for name in names if name in columns.defaults}
+        for name, column in zip(present, cells):
+            default = columns.defaults.get(name)
+            by_name[name] = column if not default or all(map(str.strip, column)) else [
+                cell if cell.strip() else default for cell in column]
+        for key in record_keys(by_name, [""] * count):
+            if key == previous:
+                continue
+            previous = key
+            if key is None:
+                continue
+            digest = hash(key)
+            if digest in seen:
+                scattered.add(digest)
+            else:
+                seen.add(digest)
+    return scattered
+
+
+class _NotForArrow(Exception):
+    """The file is not one ``_arrow_key_cells`` reads as the import's reader does."""
+
+
+def _arrow_key_cells(path: Path, layout: TableLayout, at: list[int]) -> Iterator[list[list[str]]]:
+    """The cells at ``at`` of a UTF-8 CSV's data rows, one list per column a block at a time, read by Arrow
+    (only those columns made Python text). ``_NotForArrow`` for another file, one not UTF-8 or with a row
+    not as wide as its header (the import's reader then reads it: ``_reader_key_cells``)."""
+    import pyarrow as pa  # imported lazily: only CSV imports use it
+    import pyarrow.csv as pacsv
+
+    delimiter = layout.delimiter
+    if (layout.resolved_format(path.name) != "csv" or codec_for(layout.encoding) != "utf-8-sig"
+            or len(delimiter) != 1 or not delimiter.isascii() or delimiter in '"\r\n\x00'):
+        raise _NotForArrow
+    reader = open_table(path, layout)
+    header_line, names = reader.header_line, [f"f{i}" for i in range(len(reader.header))]
+    reader.close()
+    misfits: list = []
+
+    def misfit(row) -> str:
+        misfits.append(row.number)
+        return "skip"
+
+    try:
+        with pa.OSFile(str(path)) as handle:
+            batches = pacsv.open_csv(
+                handle,
+                read_options=pacsv.ReadOptions(skip_rows=header_line, column_names=names, use_threads=False),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                                 escape_char=False, newlines_in_values=True,
+                                                 ignore_empty_lines=True, invalid_row_handler=misfit),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=[names[i] for i in at], column_types={names[i]: pa.string() for i in at},
+                    strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[], check_utf8=True))
+            for batch in batches:
+                if misfits:
+                    raise _NotForArrow
+                if batch.num_rows:
+                    yield [batch.column(i).to_pylist() for i in range(len(at))]
+            if misfits:
+                raise _NotForArrow
+    except (pa.ArrowInvalid, OSError):
+        raise _NotForArrow from None
+
+
+def _reader_key_cells(path: Path, layout: TableLayout, at: list[int], chunk_rows: int) -> Iterator[list[list[str]]]:
+    """``_arrow_key_cells`` from the import's reader (every column of every row read)."""
+    for _, cells, by_index in open_table(path, layout, chunk_rows).column_chunks():
+        if by_index is not None:  # (a plain CSV: every row as wide as the header)
+            yield [by_index[i] for i in at]
+        elif cells:
+            yield [[row[i] if i < len(row) else "" for row in cells] for i in at]
+
+
+class SetAside:
+    """Rows of scattered records held until the end of the file, in a temporary SQLite file."""
+
+    def __init__(self) -> None:
+        # (SQLite's private temporary database: on disk once it outgrows its cache, deleted when closed)
+        self._db = sqlite3.connect("")
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE held (seq INTEGER PRIMARY KEY, record INTEGER NOT NULL, key TEXT NOT NULL,"
+                         " owner TEXT NOT NULL, line INTEGER NOT NULL, row_values TEXT NOT NULL)")
+        #: each record's place in the order of first rows (by the key's hash; two keys of one hash are
+        #: told apart by the key's text when read back)
+        self._records: dict[int, int] = {}
+        self.count = 0
+
+    def add(self, rows: list[tuple[tuple, str, CanonicalRow]]) -> None:
+        """Hold ``rows``: (record key, owner, row) each, in file order."""
+        records = self._records
+        held = []
+        for key, owner, row in rows:
+            record = records.setdefault(hash(key), len(records))
+            held.append((record, json.dumps(key), owner, row.line, json.dumps(row.values)))
+        self._db.executemany("INSERT INTO held (record, key, owner, line, row_values) VALUES (?, ?, ?, ?, ?)", held)
+        self.count += len(held)
+
+    def rows(self) -> Iterator[tuple[str, CanonicalRow]]:
+        """(owner, row) of every row held: each record's rows together in file order, records in the order
+        of their first rows."""
+        self._db.execute("CREATE INDEX held_by_record ON held (record, key, seq)")
+        cursor = self._db.execute("SELECT owner, line, row_values FROM held ORDER BY record, key, seq")
+        while batch := cursor.fetchmany(1000):
+            for owner, line, values in batch:
+                yield owner, CanonicalRow(line, json.loads(values))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def feed_back(held: SetAside, feed: Callable[[CanonicalRow, str], None], store: Callable[[], None],
+              chunk_rows: int) -> None:
+    """Feed the rows ``held`` to ``feed`` a record at a time, ``store`` after every ``chunk_rows`` rows."""
+    fed = 0
+    for owner, row in held.rows():
+        feed(row, owner)
+        fed += 1
+        if fed % chunk_rows == 0:
+            store()
