@@ -349,9 +349,11 @@ def group_columns(columns: Sequence[Sequence[Any]], groups: Sequence[tuple[int, 
     """For each column, each group ``(start, end)`` of rows' first value in it that is not None (a record's
     header field is its first value in the record's rows: ``rows.header_value``)."""
     starts = [start for start, _ in groups]
+    # (each group's first row: the value, usually; one itemgetter of every start, applied per column in C)
+    pick = itemgetter(*starts) if len(starts) > 1 else lambda column: tuple(column[start] for start in starts)
     picked = []
     for column in columns:
-        values = list(map(column.__getitem__, starts))  # (each group's first row: the value, usually)
+        values = list(pick(column))
         # only a column holding both values and gaps can have a group's value on a later row than its first
         if None in values and column.count(None) < len(column):
             for n, (start, end) in enumerate(groups):
