@@ -274,6 +274,8 @@ def main() -> None:
         print(f"file: {rows} rows, {path.stat().st_size / 1e6:.1f} MB, chunk {args.chunk_rows} rows")
         results: list[tuple[str, float, float, int]] = []
         servers: list[str] = []  # the PostgreSQL backends' CPU per import, when the server is on this machine
+        #: (label, wall, this process's CPU, the backends' CPU) of each PostgreSQL import the server's CPU is known of
+        both: list[tuple[str, float, float, float]] = []
         again = Path(tmp) / f"{kind}_cumulative.csv"  # the next day's file: the same rows and one new record
         text = path.read_text(encoding="utf-8")
         first = text.splitlines()[1]
@@ -312,6 +314,7 @@ def main() -> None:
                         results.append((f"{label} ({what})", elapsed, cpu, rss_mb()))
                         if server is not None:
                             servers.append(f"{label}: {server:.2f} s")
+                            both.append((label, elapsed, cpu, server))
                     finally:
                         with admin.connect() as conn:
                             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -328,6 +331,10 @@ def main() -> None:
     print("CPU: this process only (PostgreSQL's server CPU is not counted); on a loaded machine prefer the CPU ratio.")
     if servers:
         print(f"PostgreSQL server CPU (the import's backends): {'; '.join(servers)}")
+    if both:  # steadier on a loaded machine than the wall, which waits for whichever process is scheduled
+        print("PostgreSQL (client CPU + server CPU) / read_csv CPU, beside the wall ratio: " + "; ".join(
+            f"{label}: {(cpu + server) / baseline_cpu:.1f}x CPU, {seconds / baseline:.1f}x wall"
+            for label, seconds, cpu, server in both))
 
 
 if __name__ == "__main__":
