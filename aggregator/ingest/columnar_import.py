@@ -63,6 +63,9 @@ class _Rows:
     #: rows taken out of these, of records spread over the file: (record key, owner, row) each, for
     #: ``TabularRun.set_aside`` once the rows are fed
     aside: list | None = None
+    #: what ``write_fast`` makes of these rows' fast records when they are these spans, made ahead
+    #: (``ColumnarReader._build_ahead``): (spans, header columns with the hashes last, lines)
+    built: tuple[list[tuple[int, int]], list[list], Any] | None = None
 
 
 @dataclass
@@ -177,7 +180,19 @@ class ColumnarReader:
         rows, continued = self._after_carry(columns, lines, [run.resolver.override] * len(lines), plain, facts)
         if not rows.lines:
             return None
-        return _Ahead(rows, self._read(rows), continued, self.carry)
+        starts = self._read(rows)
+        self._build_ahead(rows, starts, continued)
+        return _Ahead(rows, starts, continued, self.carry)
+
+    def _build_ahead(self, rows: _Rows, starts: list[int], continued: bool) -> None:
+        """``write_fast``'s column building and hashing of the records ``_gather`` sends the fast way at once
+        when every one is (``_clean``; whether their keys are new in the file is known only once the chunk
+        before is stored, so ``write_fast`` uses it only for those very spans): done while the chunk before
+        is stored, so the store goes straight to the database (the server kept busy). Pure: reads ``rows``
+        and the run's hash prefixes, writes ``rows.built``."""
+        if self._clean(rows, starts, continued):
+            spans = list(zip(starts, starts[1:]))[:-1]
+            rows.built = (spans, *self._built(rows, spans))
 
     def _after_carry(self, columns: dict[str, list[str]], lines: list[int], owners: list[str], plain: set[str],
                      facts: Any) -> tuple[_Rows, bool]:
@@ -315,19 +330,24 @@ class ColumnarReader:
         ``records``' loop, which then need not look at them one by one: clean rows, no text twice, each key
         new in the file and met once, none longer than a chunk, the first not continuing a record. The keys
         are then noted as met."""
-        if continued or len(starts) < 3:
+        if not self._clean(rows, starts, continued):
             return False
-        last = starts[-2]
-        keys, ok = rows.keys, rows.values.ok
-        if (None in keys[:last] or not all(ok[:last]) or max(map(sub, starts[1:-1], starts)) > self.run.chunk_rows
-                or len(set(rows.texts[:last])) < last):
-            return False
+        keys = rows.keys
         digests = list(map(_key_hash, map(keys.__getitem__, starts[:-2])))
         seen = self.run.seen
         if len(set(digests)) < len(digests) or not seen.isdisjoint(digests):
             return False
         seen.update(digests)
         return True
+
+    def _clean(self, rows: _Rows, starts: list[int], continued: bool) -> bool:
+        """``_all_fast`` but for the keys met before: clean rows, no text twice, no key missing, none longer
+        than a chunk, the first not continuing a record, at least two records before the last."""
+        if continued or len(starts) < 3:
+            return False
+        last = starts[-2]
+        return not (None in rows.keys[:last] or not all(rows.values.ok[:last])
+                    or max(map(sub, starts[1:-1], starts)) > self.run.chunk_rows or len(set(rows.texts[:last])) < last)
 
     def part(self, rows: _Rows, start: int, end: int, key: tuple, continued: bool) -> None:
         """One record's rows: the fast way when they are clean and the key is new, else the per-row path."""
@@ -358,15 +378,8 @@ class ColumnarReader:
         headers: list[list] = []  # the records' header values column by column, their hashes last
         parts_of_lines: list = []  # each group's records' lines (``columnar.GroupedRows`` or a list per record)
         for rows, fast in groups:
-            heads, parts = kind.mapper.build_columns(rows.values, rows.owners, fast, self.header_fields,
-                                                     self.line_fields)
-            owners = rows.owners
-            prefixes = {owner: run.hash_prefix(owner, 0) for owner in set(owners)}
-            if len(prefixes) == 1:
-                each = [*prefixes.values()] * len(fast)
-            else:
-                each = [prefixes[owners[s]] for s, _ in fast]
-            heads = [*heads, span_hashes(rows.texts, fast, each)]
+            built = rows.built
+            heads, parts = built[1:] if built is not None and built[0] == fast else self._built(rows, fast)
             headers = heads if not headers else [[*before, *more] for before, more in zip(headers, heads)]
             parts_of_lines.append(parts)
         if not headers:
@@ -429,6 +442,18 @@ class ColumnarReader:
                     self._per_record(rows, start, end, hashes[i])
         if colliding:
             run.batch.sort(key=lambda item: item[1][0])  # (each one's first accepted line)
+
+    def _built(self, rows: _Rows, fast: list[tuple[int, int]]) -> tuple[list[list], Any]:
+        """The header columns (the records' hashes last) and lines of ``rows``' records ``fast``."""
+        heads, parts = self.kind.mapper.build_columns(rows.values, rows.owners, fast, self.header_fields,
+                                                      self.line_fields)
+        owners = rows.owners
+        prefixes = {owner: self.run.hash_prefix(owner, 0) for owner in set(owners)}
+        if len(prefixes) == 1:
+            each = [*prefixes.values()] * len(fast)
+        else:
+            each = [prefixes[owners[s]] for s, _ in fast]
+        return [*heads, span_hashes(rows.texts, fast, each)], parts
 
     def _colliding(self, keys: list[tuple]) -> set[int]:
         """The positions of ``keys`` that another of them, or a record of the run's batch, has too."""

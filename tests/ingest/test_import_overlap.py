@@ -104,6 +104,44 @@ def test_the_next_chunk_is_mapped_while_the_one_before_is_stored(engine, tmp_pat
     assert _snapshot(engine) == alone
 
 
+def _builds(engine, path: Path, monkeypatch, ahead: bool) -> tuple[list[bool], list]:
+    """Import ``path`` (after clearing) with the fast records' columns built ahead or not: whether each
+    ``build_columns`` ran on the store's worker thread, and what was stored."""
+    _clear(engine)
+    workers: list[bool] = []
+    from platform_adapters.warehouse import outbound_columns
+    build = outbound_columns.build_columns
+
+    def building(*args, **kwargs):
+        workers.append(threading.current_thread() is not threading.main_thread())
+        return build(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(outbound_columns, "build_columns", building)
+        if not ahead:
+            patch.setattr(ColumnarReader, "_build_ahead", lambda *_: None)
+        summary = import_file(engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK)
+    assert summary.status == "COMPLETED"
+    return workers, _snapshot(engine)
+
+
+def test_the_fast_records_are_built_while_the_chunk_before_is_stored(engine, tmp_path, monkeypatch) -> None:
+    """A clean chunk's fast records (columns, hashes) are built as it is mapped ahead, on the reading
+    thread, so the store goes straight to the database; a chunk holding a key met in an earlier chunk
+    (known only once that one is stored) has them built again by the store. Either way the rows, audit
+    entries and counts are those of an import that builds them in the store."""
+    clean = _outbound(tmp_path, 30)
+    workers, stored = _builds(engine, clean, monkeypatch, ahead=True)
+    assert workers and not any(workers)  # (none built by the store)
+    assert stored == _builds(engine, clean, monkeypatch, ahead=False)[1]
+
+    again = _write(tmp_path / "again.csv", [_row(f"OC{i:03d}") for i in range(20)]
+                   + [_row("OC005", sku="LMN-OTHER")] + [_row(f"OC{i:03d}") for i in range(21, 30)])
+    workers, stored = _builds(engine, again, monkeypatch, ahead=True)
+    assert any(workers)  # the third chunk's, whose first key was met in the first
+    assert stored == _builds(engine, again, monkeypatch, ahead=False)[1]
+
+
 def _lose_the_database(session) -> None:
     """What a server going away while a chunk commits looks like: on PostgreSQL the import's connection
     is terminated (the commit then fails), SQLite's disk fails."""
@@ -241,3 +279,70 @@ def test_a_columnar_import_into_an_in_memory_sqlite_database_completes(tmp_path:
         assert (summary.status, summary.created, summary.error) == ("COMPLETED", 30, None)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("failure", ["refused", "lost"])
+def test_a_copy_failing_while_the_next_chunk_is_read(pg_engine, tmp_path, monkeypatch, failure) -> None:
+    """The second chunk's COPY fails while the third chunk has been read and mapped ahead. Refused by the
+    server (a value it cannot read): the batch goes the per-record way and the import stores exactly what
+    a clean run does. Its connection lost: the import ends FAILED naming the error (no traceback), the
+    first chunk stays committed, nothing of the second or the third; a re-run stores what one clean run
+    does."""
+    import aggregator.ingest.bulk as bulk
+
+    path = _outbound(tmp_path)
+    _clear(pg_engine)
+    assert import_file(pg_engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK).status == "COMPLETED"
+    clean = _snapshot(pg_engine)
+    _clear(pg_engine)
+
+    copy, ahead = bulk._copy, ColumnarReader._ahead
+    headers: list[int] = []
+    mapped: list[int] = []
+    ready = threading.Condition()
+
+    def mapping(reader, lines, cells, by_index):
+        found = ahead(reader, lines, cells, by_index)
+        with ready:
+            mapped.append(lines[0])
+            ready.notify_all()
+        return found
+
+    def failing(cursor, target, names, columns, meanwhile=None):
+        if target.strip('"') == "warehouse_shipments":
+            headers.append(len(columns[0]))
+            if len(headers) == 2:  # the second chunk's
+                with ready:
+                    assert ready.wait_for(lambda: len(mapped) >= 3, timeout=10)  # (the third chunk read)
+                if failure == "refused":  # its last id a text the server cannot read
+                    columns = [[*columns[0][:-1], "not a number"], *columns[1:]]
+                else:
+                    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+                    try:
+                        with admin.connect() as conn:
+                            conn.execute(text("SELECT pg_terminate_backend(:pid)"),
+                                         {"pid": cursor.connection.info.backend_pid})
+                    finally:
+                        admin.dispose()
+        return copy(cursor, target, names, columns, meanwhile)
+
+    monkeypatch.setattr(bulk, "_copy", failing)
+    monkeypatch.setattr(ColumnarReader, "_ahead", mapping)
+    summary = import_file(pg_engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK)
+    assert mapped[:3] == [2, 12, 22]
+    if failure == "refused":
+        assert (summary.status, summary.created, summary.error) == ("COMPLETED", 40, None)
+        assert _snapshot(pg_engine) == clean
+        return
+    assert summary.status == "FAILED" and summary.error.startswith("import stopped by ")
+    assert "Traceback" not in summary.error
+    assert len(headers) == 2  # nothing of the third chunk written
+    assert _stored(pg_engine) == [f"OC{i:03d}" for i in range(CHUNK - 1)]  # (the first chunk's last carried)
+    with session_factory(pg_engine)() as session:
+        assert session.scalars(select(ImportFileRow.status)).one() == "FAILED"
+        assert session.scalar(select(func.count()).select_from(WarehouseShipmentLineRow)) == CHUNK - 1
+    monkeypatch.setattr(bulk, "_copy", copy)
+    again = import_file(pg_engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK)
+    assert (again.status, again.import_id, again.created, again.unchanged) == (
+        "COMPLETED", summary.import_id, 31, 9)
+    assert _snapshot(pg_engine) == clean
