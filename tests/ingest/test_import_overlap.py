@@ -66,6 +66,23 @@ def test_each_chunk_is_fed_only_after_the_one_before_is_committed(engine, tmp_pa
     assert progress == [10, 20, 30]  # each reported once its chunk is committed
 
 
+def _noting_mapped(monkeypatch) -> tuple[list[int], threading.Condition]:
+    """Note the first line of each chunk once it is mapped ahead, notifying the condition returned."""
+    mapped: list[int] = []
+    ready = threading.Condition()
+    ahead = ColumnarReader._ahead
+
+    def mapping(reader, lines, cells, by_index):
+        found = ahead(reader, lines, cells, by_index)
+        with ready:
+            mapped.append(lines[0])
+            ready.notify_all()
+        return found
+
+    monkeypatch.setattr(ColumnarReader, "_ahead", mapping)
+    return mapped, ready
+
+
 def test_the_next_chunk_is_mapped_while_the_one_before_is_stored(engine, tmp_path, monkeypatch) -> None:
     """The store of each chunk but the last waits (up to seconds) until the next chunk has been mapped
     ahead: were the two not run side by side it would wait in vain. The rows stored are those of a run
@@ -75,17 +92,9 @@ def test_the_next_chunk_is_mapped_while_the_one_before_is_stored(engine, tmp_pat
     assert import_file(engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK).status == "COMPLETED"
     alone = _snapshot(engine)
     _clear(engine)
-    mapped: list[int] = []
     waited: list[bool] = []
-    ready = threading.Condition()
-    ahead, store_chunk = ColumnarReader._ahead, TabularRun.store_chunk
-
-    def mapping(reader, lines, cells, by_index):
-        found = ahead(reader, lines, cells, by_index)
-        with ready:
-            mapped.append(lines[0])
-            ready.notify_all()
-        return found
+    store_chunk = TabularRun.store_chunk
+    mapped, ready = _noting_mapped(monkeypatch)
 
     def storing(run):
         chunk = len(waited)
@@ -96,7 +105,6 @@ def test_the_next_chunk_is_mapped_while_the_one_before_is_stored(engine, tmp_pat
             waited.append(True)
         store_chunk(run)
 
-    monkeypatch.setattr(ColumnarReader, "_ahead", mapping)
     monkeypatch.setattr(TabularRun, "store_chunk", storing)
     summary = import_file(engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK)
     assert (summary.status, summary.created) == ("COMPLETED", 30)
@@ -296,17 +304,8 @@ def test_a_copy_failing_while_the_next_chunk_is_read(pg_engine, tmp_path, monkey
     clean = _snapshot(pg_engine)
     _clear(pg_engine)
 
-    copy, ahead = bulk._copy, ColumnarReader._ahead
+    copy = bulk._copy
     headers: list[int] = []
-    mapped: list[int] = []
-    ready = threading.Condition()
-
-    def mapping(reader, lines, cells, by_index):
-        found = ahead(reader, lines, cells, by_index)
-        with ready:
-            mapped.append(lines[0])
-            ready.notify_all()
-        return found
 
     def failing(cursor, target, names, columns, meanwhile=None):
         if target.strip('"') == "warehouse_shipments":
@@ -327,7 +326,7 @@ def test_a_copy_failing_while_the_next_chunk_is_read(pg_engine, tmp_path, monkey
         return copy(cursor, target, names, columns, meanwhile)
 
     monkeypatch.setattr(bulk, "_copy", failing)
-    monkeypatch.setattr(ColumnarReader, "_ahead", mapping)
+    mapped, ready = _noting_mapped(monkeypatch)
     summary = import_file(pg_engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK)
     assert mapped[:3] == [2, 12, 22]
     if failure == "refused":
