@@ -22,6 +22,7 @@ from aggregator.store.db import create_engine_for, session_factory, session_scop
 from aggregator.store.models.logistics import ImportFileRow
 from aggregator.store.models.warehouse import WarehouseShipmentLineRow, WarehouseShipmentRow
 from aggregator.tenancy import add_owner
+from platform_adapters.warehouse import outbound_columns
 from tests.conftest import PG_ADMIN_URL
 from tests.ingest.test_import_hostile import _row, _write
 from tests.ingest.test_import_paths import _clear, _snapshot
@@ -112,22 +113,25 @@ def test_the_next_chunk_is_mapped_while_the_one_before_is_stored(engine, tmp_pat
     assert _snapshot(engine) == alone
 
 
-def _builds(engine, path: Path, monkeypatch, ahead: bool) -> tuple[list[bool], list]:
-    """Import ``path`` (after clearing) with the fast records' columns built ahead or not: whether each
-    ``build_columns`` ran on the store's worker thread, and what was stored."""
+def _builds(engine, path: Path, monkeypatch, ahead: str) -> tuple[list[bool], list]:
+    """Import ``path`` (after clearing) with the fast records' columns built ahead (``ahead="yes"``), not
+    (``"no"``), or built ahead for other records than those sent the fast way (``"other"``: all but the
+    first): whether each ``build_columns`` ran on the store's worker thread, and what was stored."""
     _clear(engine)
     workers: list[bool] = []
-    from platform_adapters.warehouse import outbound_columns
-    build = outbound_columns.build_columns
+    build, build_ahead = outbound_columns.build_columns, ColumnarReader._build_ahead
 
     def building(*args, **kwargs):
         workers.append(threading.current_thread() is not threading.main_thread())
         return build(*args, **kwargs)
 
+    def building_other(reader, rows, starts, continued):
+        build_ahead(reader, rows, starts[1:], continued)
+
     with monkeypatch.context() as patch:
         patch.setattr(outbound_columns, "build_columns", building)
-        if not ahead:
-            patch.setattr(ColumnarReader, "_build_ahead", lambda *_: None)
+        if ahead != "yes":
+            patch.setattr(ColumnarReader, "_build_ahead", (lambda *_: None) if ahead == "no" else building_other)
         summary = import_file(engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK)
     assert summary.status == "COMPLETED"
     return workers, _snapshot(engine)
@@ -135,19 +139,16 @@ def _builds(engine, path: Path, monkeypatch, ahead: bool) -> tuple[list[bool], l
 
 def test_the_fast_records_are_built_while_the_chunk_before_is_stored(engine, tmp_path, monkeypatch) -> None:
     """A clean chunk's fast records (columns, hashes) are built as it is mapped ahead, on the reading
-    thread, so the store goes straight to the database; a chunk holding a key met in an earlier chunk
-    (known only once that one is stored) has them built again by the store. Either way the rows, audit
-    entries and counts are those of an import that builds them in the store."""
-    clean = _outbound(tmp_path, 30)
-    workers, stored = _builds(engine, clean, monkeypatch, ahead=True)
+    thread, so the store goes straight to the database; records built ahead that are not those the chunk
+    sends the fast way are not used (the store builds them again). Either way the rows, audit entries and
+    counts are those of an import that builds them in the store."""
+    path = _outbound(tmp_path, 30)
+    workers, stored = _builds(engine, path, monkeypatch, "yes")
     assert workers and not any(workers)  # (none built by the store)
-    assert stored == _builds(engine, clean, monkeypatch, ahead=False)[1]
-
-    again = _write(tmp_path / "again.csv", [_row(f"OC{i:03d}") for i in range(20)]
-                   + [_row("OC005", sku="LMN-OTHER")] + [_row(f"OC{i:03d}") for i in range(21, 30)])
-    workers, stored = _builds(engine, again, monkeypatch, ahead=True)
-    assert any(workers)  # the third chunk's, whose first key was met in the first
-    assert stored == _builds(engine, again, monkeypatch, ahead=False)[1]
+    assert stored == _builds(engine, path, monkeypatch, "no")[1]
+    workers, stored = _builds(engine, path, monkeypatch, "other")
+    assert any(workers)
+    assert stored == _builds(engine, path, monkeypatch, "no")[1]
 
 
 def _lose_the_database(session) -> None:
