@@ -485,12 +485,25 @@ def _taken(keys: pd.Series, table: pd.Series, positions: np.ndarray) -> pd.Serie
     return values
 
 
-def join_key(*parts: pd.Series) -> pd.Series:
-    """``a|b|c`` from aligned Series (empty string for missing parts)."""
-    result = parts[0].astype("string").fillna("")
-    for part in parts[1:]:
-        result = result + "|" + part.astype("string").fillna("")
-    return result
+_KEY_SEPARATOR = pa.scalar("|", pa.large_string())
+
+
+def join_key(*parts: pd.Series | str) -> pd.Series:
+    """``a|b|c`` from aligned Series (empty string for missing parts); a part given as a ``str`` is the same
+    in every row (``join_key("wh", owner, warehouse)`` = ``"wh|" + join_key(owner, warehouse)``). One Arrow
+    join of all the parts, not a new column per part and separator."""
+    series = [part for part in parts if not isinstance(part, str)]
+    if not series:
+        raise ValueError("join_key needs at least one Series")
+    index = series[0].index
+    arrays = [pa.scalar(part, pa.large_string()) if isinstance(part, str) else
+              pa.chunked_array(pa.array(part.astype("string").fillna(""))).cast(pa.large_string())
+              for part in parts]
+    if len(arrays) == 1:
+        joined = arrays[0]
+    else:
+        joined = pc.binary_join_element_wise(*arrays, _KEY_SEPARATOR)
+    return pd.Series(pd.arrays.ArrowStringArray(joined), index=index, dtype="string")
 
 
 def _add_keys(kind: str, out: pd.DataFrame) -> None:
@@ -498,20 +511,20 @@ def _add_keys(kind: str, out: pd.DataFrame) -> None:
     if kind == "order_lines":
         out["order_key"] = join_key(out["platform"], out["shop_id"], out["order_id_n"])
         out["key"] = join_key(out["order_key"], out["line_ref_n"])
-        out["partition"] = "shop|" + join_key(out["owner_id"], out["platform"], out["shop_id"])
+        out["partition"] = join_key("shop", out["owner_id"], out["platform"], out["shop_id"])
     elif kind == "shipment_lines":
         out["key"] = join_key(out["owner_id"], out["warehouse_code"], out["wms_outbound_no"],
                               out["line_no"].astype("string"))
-        out["partition"] = "wh|" + join_key(out["owner_id"], out["warehouse_code"])
-        out["shop_partition"] = "shop|" + join_key(out["owner_id"], out["platform"], out["shop_id"])
+        out["partition"] = join_key("wh", out["owner_id"], out["warehouse_code"])
+        out["shop_partition"] = join_key("shop", out["owner_id"], out["platform"], out["shop_id"])
     elif kind == "receipt_lines":
         out["key"] = join_key(out["owner_id"], out["warehouse_code"], out["asn_no"],
                               out["line_no"].astype("string"))
         out["receipt_key"] = join_key(out["owner_id"], out["warehouse_code"], out["asn_no"])
-        out["partition"] = "wh|" + join_key(out["owner_id"], out["warehouse_code"])
+        out["partition"] = join_key("wh", out["owner_id"], out["warehouse_code"])
     elif kind == "lots":
         out["key"] = join_key(out["owner_id"], out["warehouse_code"], out["lot_id"])
-        out["partition"] = "wh|" + join_key(out["owner_id"], out["warehouse_code"])
+        out["partition"] = join_key("wh", out["owner_id"], out["warehouse_code"])
     elif kind == "document_lines":
         out["key"] = join_key(out["owner_id"], out["doc_number"], out["line_no"].astype("string"))
         out["doc_key"] = join_key(out["owner_id"], out["doc_number"])

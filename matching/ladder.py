@@ -120,7 +120,7 @@ def link_shipments_to_lots(ship: pd.DataFrame, lot_table: pd.DataFrame, manual: 
         lots[["owner_id", "warehouse_code", "sku_c", "lot_key", "received_at", "left"]],
         group=["owner_id", "warehouse_code", "sku_c"], demand_id="key", supply_id="lot_key",
         demand_order=["ship_time"], supply_order=["received_at"], supply_qty="left")
-    alloc["partition"] = "wh|" + join_key(alloc["owner_id"], alloc["warehouse_code"])
+    alloc["partition"] = join_key("wh", alloc["owner_id"], alloc["warehouse_code"])
     fifo_links = _links(step, alloc, "key", "lot_key", "qty", "rule:fifo")
     del alloc, demand
     links = pd.concat([x for x in (man_links, named_links, fifo_links) if not x.empty] or [empty_links()],
