@@ -11,7 +11,8 @@ rungs, exceptions), its peak memory, precision/recall against the ground truth p
 depth (order line -> lot -> container -> bill of lading -> customs entry, in units), and an incremental
 run after 10k new orders of one owner: ``match_changes`` prepares only the new order and shipment
 lines, takes the other rows from the previous run's prepared state, fingerprints the partitions from
-the kept row hashes and re-matches the changed ones. Memory: the process's peak resident set size
+the kept row hashes and re-matches the changed ones (in a changed warehouse partition only the rungs whose
+inputs changed: it prints how many warehouse partitions re-ran each rung). Memory: the process's peak resident set size
 during the match (Linux: the high-water mark is reset after the world is generated, so it counts the
 input frames the match reads plus what the match adds; elsewhere the peak since the start). The input
 frames are handed over to the measured full match (``match_full(..., take_input=True)``: each frame is
@@ -226,6 +227,11 @@ def main() -> None:
             .equals(full_exceptions.reset_index(drop=True).astype(str)))
     print(f"  re-matched {len(incremental.rematched)} of {len(incremental.fingerprints)} partitions; "
           f"links and exceptions equal to the full run: {same}")
+    warehouses = [p for p in incremental.rematched if p.startswith("wh|") and p in incremental.fingerprints]
+    reran = {rung: sum(previous.rung_fingerprints.get(rung, {}).get(p) != found.get(p) for p in warehouses)
+             for rung, found in incremental.rung_fingerprints.items()}
+    print(f"  warehouse partitions re-matched {len(warehouses)}; rungs re-run in them: "
+          + ", ".join(f"{rung} {count}" for rung, count in reran.items()))
     print()
     handed = "" if input_spill is None else ", input handed over"
     print(f"summary ({size:,} order lines{handed}; load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}): "
