@@ -1,9 +1,15 @@
 """Records whose rows are not contiguous in a file (a 3PL export sorted by date or SKU, not by receipt):
 found before the import, set aside while it reads, stored whole at its end.
 
-``scattered_keys`` reads the file's key columns once before anything is stored and answers the hashes of
-the record keys (without their owner: ``mapper.record_key(values, "")``) met in more than one run of
-rows. The import sets those records' rows aside once they passed the row checks and have their owner
+``scattered_keys`` reads the file's key columns and the columns naming a row's owner (the kind's
+``OWNER_COLUMNS``, as written) once before anything is stored and answers the hashes of the record keys
+(without their owner: ``mapper.record_key(values, "")``) met in more than one run of rows, a run ending
+where the key or one of those owner cells changes. A 3PL's file covers every brand it serves and brands'
+numbers can collide, so two owners' records of one number interleaved (LMN, LMN, TRP, LMN of ``ASN-1``)
+are found spread, and so are two owners' records of one number one after the other (a key met in two
+runs whatever their owners: the cells say nothing of which owner they resolve to, two spellings of one
+owner included). Their rows are regrouped by the full record key, owner included, so two owners'
+records never merge and each is stored whole. The import sets those records' rows aside once they passed the row checks and have their owner
 (``SetAside``) instead of grouping them where they are; at the end of the file it feeds them back a
 record at a time, each record's rows together in file order, records in the order of their first row, so
 each is mapped, checked, hashed and written exactly as if the file had its rows together: the same
@@ -36,42 +42,51 @@ def group_key(mapper: ModuleType, values: dict[str, str]) -> tuple | None:
 
 
 def scattered_keys(path: Path, layout: TableLayout, columns: ColumnMap, names: tuple[str, ...],
+                   owner_names: tuple[str, ...],
                    record_keys: Callable[[dict[str, list[str]], list[str]], list[tuple | None]],
                    chunk_rows: int) -> set[int]:
     """The hashes of the record keys (``group_key``) whose rows come in more than one run in ``path``
-    (a row naming no record ends a run). Only the key columns ``names`` are read; ``record_keys`` (the
-    kind's columnar mapper's) finds a chunk's keys from them. A file the reader refuses answers an empty
-    set (the import reports the problem when it meets it)."""
+    (a run ends where the key or a cell of ``owner_names`` changes; a row naming no record ends a run).
+    Only the key columns ``names`` and the owner columns ``owner_names`` (those the kind's owner
+    attribution reads; () when the import names the owner) are read; ``record_keys`` (the kind's columnar
+    mapper's) finds a chunk's keys from them. A file the reader refuses answers an empty set (the import
+    reports the problem when it meets it)."""
     present = [name for name in names if name in columns.indexes]
     if not present:  # (every key column a default: one key for the whole file)
         return set()
-    at = [columns.indexes[name] for name in present]
+    owners = [name for name in owner_names if name in columns.indexes and name not in names]
+    at = [columns.indexes[name] for name in present + owners]
     try:
         try:
-            return _scattered(_arrow_key_cells(path, layout, at), columns, names, present, record_keys)
+            return _scattered(_arrow_key_cells(path, layout, at), columns, names, present, owners, record_keys)
         except _NotForArrow:
-            return _scattered(_reader_key_cells(path, layout, at, chunk_rows), columns, names, present, record_keys)
+            return _scattered(_reader_key_cells(path, layout, at, chunk_rows), columns, names, present, owners,
+                              record_keys)
     except TabularError:
         return set()
 
 
 def _scattered(chunks: Iterator[list[list[str]]], columns: ColumnMap, names: tuple[str, ...], present: list[str],
-               record_keys: Callable) -> set[int]:
-    """``scattered_keys`` of the key cells ``chunks`` hands out (one list per column of ``present``)."""
+               owners: list[str], record_keys: Callable) -> set[int]:
+    """``scattered_keys`` of the cells ``chunks`` hands out (one list per column of ``present`` then of
+    ``owners``: the owner cells as written, a blank one its column's default)."""
     seen: set[int] = set()
     scattered: set[int] = set()
     previous: tuple | None = None
     for cells in chunks:
         count = len(cells[0])
         by_name = {name: [columns.defaults[name]] * count for name in names if name in columns.defaults}
-        for name, column in zip(present, cells):
+        for name, column in zip(present + owners, cells):
             default = columns.defaults.get(name)
             by_name[name] = column if not default or all(map(str.strip, column)) else [
                 cell if cell.strip() else default for cell in column]
-        for key in record_keys(by_name, [""] * count):
-            if key == previous:
+        keys = record_keys(by_name, [""] * count)
+        # (a row's identity: its key and its owner cells; the key first, so a run is one key and one owner)
+        for identity in zip(keys, *(by_name[name] for name in owners)) if owners else zip(keys):
+            if identity == previous:
                 continue
-            previous = key
+            previous = identity
+            key = identity[0]
             if key is None:
                 continue
             digest = hash(key)

@@ -185,6 +185,7 @@ class TabularRun:
         self.scattered: set[int] = set()
         if self.handler.lines is not None and self.handler.columnar is not None:
             self.scattered = scattered_keys(path, profile.layout, self.columns, self.handler.mapper.KEY_COLUMNS,
+                                            () if owner_id else self.handler.mapper.OWNER_COLUMNS,
                                             self.handler.columnar.mapper.record_keys, chunk_rows)
         self.held: SetAside | None = None
 

@@ -233,13 +233,19 @@ def _reference(path: Path, kind: str) -> set[int]:
     reader = open_table(path, profile.layout)
     columns = ColumnMap.build(reader.header, known=spec.all_columns, required=spec.required, mapping=profile.columns,
                               defaults=profile.defaults, location=path.name, guess=guess_kind)
+    mapper = TABULAR[kind].mapper
+    owners = [name for name in mapper.OWNER_COLUMNS if name in columns.indexes and name not in mapper.KEY_COLUMNS]
     runs: list = []
     for _, cells in reader.row_chunks():
         for row in cells:
-            key = TABULAR[kind].mapper.record_key(columns.row(row), "")
-            if not runs or key != runs[-1]:
-                runs.append(key)
-    starts = [hash(key) for key in runs if key is not None]
+            values = columns.row(row)
+            # (the owner cells as written, a blank one its column's default)
+            raw = tuple(row[columns.indexes[name]] if columns.indexes[name] < len(row) else "" for name in owners)
+            identity = (mapper.record_key(values, ""),
+                        *(cell if cell.strip() else columns.defaults.get(name, cell) for name, cell in zip(owners, raw)))
+            if not runs or identity != runs[-1]:
+                runs.append(identity)
+    starts = [hash(identity[0]) for identity in runs if identity[0] is not None]
     return {digest for digest in starts if starts.count(digest) > 1}
 
 
@@ -255,27 +261,30 @@ def _found(path: Path, kind: str) -> set[int]:
     columns = ColumnMap.build(open_table(path, profile.layout).header, known=spec.all_columns, required=spec.required,
                               mapping=profile.columns, defaults=profile.defaults, location=path.name, guess=guess_kind)
     handler = TABULAR[kind]
-    return scattered_keys(path, profile.layout, columns, handler.mapper.KEY_COLUMNS, handler.columnar.mapper.record_keys, 3)
+    return scattered_keys(path, profile.layout, columns, handler.mapper.KEY_COLUMNS, handler.mapper.OWNER_COLUMNS,
+                          handler.columnar.mapper.record_keys, 3)
 
 
 _ASN = st.sampled_from(["ASN-1", " ASN-1", "ＡＳＮ－１", "ASN-2", "ASN-2 ", "ASN-3", "A,S\"N", "多 ASN", ""])
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(keys=st.lists(st.tuples(_ASN, st.sampled_from(["WH1", " WH1", "WH2", ""])), max_size=25),
+@given(keys=st.lists(st.tuples(_ASN, st.sampled_from(["WH1", " WH1", "WH2", ""]),
+                               st.sampled_from(["LMN", "LMN", " LMN", "TRP", ""])), max_size=25),
        quote=st.booleans(), misfit=st.booleans())
 def test_the_records_found_spread_are_those_the_rows_read_one_by_one_show(tmp_path_factory, keys, quote: bool,
                                                                          misfit: bool) -> None:
     """Keys written several ways (padded, full-width, quoted, holding a delimiter or a quote, blank), a
-    row not as wide as the header: the same spread keys as the rows read by the csv module show."""
+    row not as wide as the header, owner codes changing within a key's rows: the same spread keys as the
+    rows read by the csv module show."""
     import csv
 
     path = tmp_path_factory.mktemp("keys") / "keys.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, quoting=csv.QUOTE_ALL if quote else csv.QUOTE_MINIMAL)
-        writer.writerow(["asn_no", "warehouse_code", "sku", "planned_qty"])
-        for i, (asn, warehouse) in enumerate(keys):
-            writer.writerow([asn, warehouse, f"SKU-{i}", "1", *(["x"] if misfit and i == 3 else [])])
+        writer.writerow(["asn_no", "warehouse_code", "owner_code", "sku", "planned_qty"])
+        for i, (asn, warehouse, owner) in enumerate(keys):
+            writer.writerow([asn, warehouse, owner, f"SKU-{i}", "1", *(["x"] if misfit and i == 3 else [])])
     assert _found(path, "inbound") == _reference(path, "inbound")
 
 
