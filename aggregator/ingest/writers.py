@@ -11,7 +11,10 @@ aggregates with the same values and the same audit entries.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -34,7 +37,7 @@ from aggregator.store.models.warehouse import (
     WarehouseShipmentLineRow,
     WarehouseShipmentRow,
 )
-from aggregator.store.upsert import UpsertOutcome, UpsertResult, upsert
+from aggregator.store.upsert import UpsertOutcome, UpsertResult, entity_key, upsert, write_audit
 from platform_adapters.canonical import (
     CustomsEntry,
     StockSnapshot,
@@ -89,9 +92,11 @@ def _amount(money):
 def write_aggregate(session: Session, agg: Aggregate, append: bool = False,
                   raw_hash: str | None = None) -> UpsertResult:
     """Upsert the header and (re)write its children. For a record hashed from its source rows, a stored
-    row whose hash differs is compared on its values alone: when only the source text changed (or the
-    mapping's version) the outcome is UNCHANGED and the new hash is stored without an audit entry; when
-    values changed, the audit entry names them and the hash is stored with them."""
+    row whose hash differs is compared on its values alone, header and lines: when only the source text
+    changed (or the mapping's version) the outcome is UNCHANGED and the new hash is stored without an audit
+    entry; when header values changed, the audit entry names them and the hash is stored with them; when
+    only lines changed (a received quantity, a line dropped), the record is UPDATED, its lines rewritten,
+    and the audit entry names the lines gone and the lines new (``_changed_children``)."""
     table = agg.model.__table__
     values = agg.values
     refresh = None
@@ -104,6 +109,12 @@ def write_aggregate(session: Session, agg: Aggregate, append: bool = False,
     if refresh is not None and result.outcome is not UpsertOutcome.STALE:
         audit_batch.settle_by_id(session, table, result.pk)  # (the hash is in the record's create entry)
         session.execute(update(table).where(table.c.id == result.pk).values(content_hash=refresh))
+        if result.outcome is UpsertOutcome.UNCHANGED:  # the same header: did a line change?
+            changed = _changed_children(session, agg.children, result.pk)
+            if changed:
+                write_audit(session, entity=table.name, key=entity_key(values, agg.key), action="update",
+                            owner_id=values.get("owner_id"), changes=changed)
+                result = UpsertResult(UpsertOutcome.UPDATED, result.pk, changed)
     if result.outcome is UpsertOutcome.STALE or (result.outcome not in _WRITTEN and not append):
         return result
     connection = session.connection()
@@ -113,6 +124,37 @@ def write_aggregate(session: Session, agg: Aggregate, append: bool = False,
         if rows:
             connection.execute(insert(model.__table__), [{parent_col: result.pk, **row} for row in rows])
     return result
+
+
+def _changed_children(session: Session, children: list, pk: int) -> dict[str, list]:
+    """The child rows of the stored record ``pk`` that differ from ``children`` (compared as sets of rows
+    over the columns the new rows carry; numbers by value, instants in UTC): per child table [rows no
+    longer there, rows new], for the tables that differ (empty: the lines are as stored)."""
+    changed = {}
+    for model, parent_col, rows in children:
+        table = model.__table__
+        columns = sorted({name for row in rows for name in row}) or ["id"]
+        stored = session.execute(select(*(table.c[name] for name in columns))
+                                 .where(table.c[parent_col] == pk)).all()
+        old = Counter(tuple(_comparable(v) for v in row) for row in stored)
+        new = Counter(tuple(_comparable(row.get(name)) for name in columns) for row in rows)
+        if not rows:
+            old, new = Counter({(): len(stored)}), Counter()  # lines there before, none now
+        if old != new:
+            def listed(counter: Counter) -> list[dict[str, Any]]:
+                return [dict(zip(columns, row)) for row in counter.elements()]
+            changed[table.name] = [listed(old - new), listed(new - old)]
+    return changed
+
+
+def _comparable(value: Any) -> Any:
+    """``value`` as written and as read back compare alike: a Decimal without its trailing zeros, an
+    instant in UTC."""
+    if isinstance(value, Decimal):
+        return value.normalize()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc)
+    return value
 
 
 def next_line_no(session: Session, model, parent_col: str, key_model, key: dict) -> int:
