@@ -14,7 +14,6 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -148,10 +147,9 @@ def _changed_children(session: Session, children: list, pk: int) -> dict[str, li
 
 
 def _comparable(value: Any) -> Any:
-    """``value`` as written and as read back compare alike: a Decimal without its trailing zeros, an
-    instant in UTC."""
-    if isinstance(value, Decimal):
-        return value.normalize()
+    """``value`` as written and as read back compare alike: an instant in UTC. (A Decimal is kept as it
+    is: equal Decimals of other scales compare and hash alike, and ``normalize`` would round past 28
+    significant digits, hiding a change there.)"""
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(timezone.utc)
     return value
