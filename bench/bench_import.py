@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import os
 import platform
 import sqlite3
@@ -153,6 +154,7 @@ def time_pandas(path: Path) -> tuple[float, float]:
 
     runs = []
     for _ in range(2):
+        gc.collect()  # (each timed part starts from a collected heap: see time_import)
         started, cpu = time.perf_counter(), time.process_time()
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         runs.append((time.perf_counter() - started, time.process_time() - cpu))
@@ -205,6 +207,10 @@ def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None
         with engine.connect():  # (the pool's first connection, made before the clock starts)
             pass
     server = _backend_cpu(pids)
+    # from a collected heap: this process holds ~190k objects (pandas, SQLAlchemy), and whether an import's
+    # allocations tip the collector into a full collection of them all (60-80 ms) depended on where its
+    # counters stood when the import began: one import in two paid it (measured), the next not
+    gc.collect()
     started, cpu = time.perf_counter(), time.process_time()
     summary = import_file(engine, kind, path, owner_id="BENCH", chunk_rows=chunk_rows)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -240,6 +246,7 @@ def time_bare_sqlite(stored: Path, target: Path, chunk_rows: int) -> tuple[float
         batches.append((("warehouse_shipments", headers),
                         ("warehouse_shipment_lines", [r for r in data["warehouse_shipment_lines"] if r[parent_at] in ids]),
                         ("audit_log", data["audit_log"][start:start + chunk_rows])))
+    gc.collect()  # (from a collected heap, as time_import)
     started, cpu = time.perf_counter(), time.process_time()
     for batch in batches:
         connection.execute("BEGIN IMMEDIATE")
