@@ -107,9 +107,33 @@ def _document_members(receipts: pd.DataFrame, documents: pd.DataFrame, customs: 
     """(partition, row) of the document lines and of the customs lines each warehouse partition's receipts
     refer to, and the partitions' distinct (owner, SKU) received."""
     refs = _doc_refs(receipts)
-    return (_owned(documents, refs, ("doc_number", "master_doc_number", "container_no")),
-            _owned(customs, refs, ("declaration_no", "container_no", "mbl_no", "hbl_no", "awb_no")),
+    docs = _whole_records(documents, _owned(documents, refs, ("doc_number", "master_doc_number", "container_no")),
+                          "doc_key")
+    # an entry naming a document a partition holds is reached through it (``documents._entry_level``: the
+    # document linked, a house bill under the master the ASN names, one sharing its container)
+    if not docs.empty:
+        held = documents.iloc[docs["row"].to_numpy()]
+        refs = pd.concat([refs, pd.DataFrame({"partition": docs["partition"].to_numpy(),
+                                              "owner_id": held["owner_id"].to_numpy(),
+                                              "ref": held["doc_number"].to_numpy()})],
+                         ignore_index=True).dropna(subset=["ref"]).drop_duplicates()
+    return (docs,
+            _whole_records(customs, _owned(customs, refs, ("declaration_no", "container_no", "mbl_no", "hbl_no",
+                                                           "awb_no")), "entry_key"),
             receipts[["owner_id", "sku_c", "partition"]].drop_duplicates())
+
+
+def _whole_records(frame: pd.DataFrame, owned: pd.DataFrame, record: str) -> pd.DataFrame:
+    """``owned`` (partition, row) with every other line of the records (``record``: the frame's record key
+    column) those rows belong to: the rungs read a linked document's or entry's lines whole (a line
+    without the container that linked it included)."""
+    if owned.empty:
+        return owned
+    keys = frame[record].reset_index(drop=True)
+    wanted = pd.DataFrame({"partition": owned["partition"].to_numpy(),
+                           record: keys.iloc[owned["row"].to_numpy()].to_numpy()}).drop_duplicates()
+    lines = pd.DataFrame({record: keys.to_numpy(), "row": np.arange(len(keys))})
+    return wanted.merge(lines, on=record)[["partition", "row"]].drop_duplicates().reset_index(drop=True)
 
 
 def remembered(state: PreparedState, name: str, frames: tuple[pd.DataFrame, ...], compute):
