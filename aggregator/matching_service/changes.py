@@ -15,8 +15,8 @@ Which partitions a change names:
 * a receipt -> its warehouse's; a stock snapshot of a lot -> every warehouse the lot was reported in
   (and the lot's in-transit title);
 * a transport document or customs entry -> ``doc|OWNER`` and the warehouse partitions it concerns
-  (``document_partitions``): those whose receipts name one of its numbers or containers now, or that
-  held its lines at their last match (both recorded per partition when it is matched,
+  (``document_partitions``): those whose receipts name one of its numbers or containers now, that held
+  a document it names (an entry reached through the document linked) or its lines at their last match (both recorded per partition when it is matched,
   ``match_partition_doc_keys``; the engine's own rule for which document lines a warehouse partition
   holds, ``matching.incremental.membership``), and every warehouse partition with nothing recorded;
 * a new manual link -> the partition it counts in;
@@ -204,8 +204,9 @@ def changed_partitions(session: Session, owner_id: str, since: datetime, manual_
 
 def document_keys(state: PreparedState, members: dict) -> dict[str, set[str]]:
     """Warehouse partition -> what ties it to documents and entries (prepared rows: values as the engine
-    normalised them): ``ref:`` each number and container its receipts name, ``doc:`` / ``entry:`` the
-    documents and entries whose lines it holds (``members``: ``matching.incremental.membership``)."""
+    normalised them): ``ref:`` each number and container its receipts name and each number of a document
+    it holds (an entry naming one is reached through it: ``documents._entry_level``), ``doc:`` / ``entry:``
+    the documents and entries whose lines it holds (``members``: ``matching.incremental.membership``)."""
     out: dict[str, set[str]] = {}
     receipts = state.frames["receipt_lines"]
     for column in _RECEIPT_REFS:
@@ -220,7 +221,10 @@ def document_keys(state: PreparedState, members: dict) -> dict[str, set[str]]:
             values = frame[column].to_numpy()[positions]
             for partition, value in zip(parts, values):
                 if isinstance(partition, str) and partition.startswith("wh|") and isinstance(value, str):
-                    out.setdefault(partition, set()).add(prefix + value)
+                    held = out.setdefault(partition, set())
+                    held.add(prefix + value)
+                    if prefix == "doc:":  # (an entry naming a document held is reached through it)
+                        held.add(f"ref:{value}")
     return out
 
 
@@ -235,8 +239,8 @@ def _containers(values) -> set[str]:
 def document_partitions(session: Session, owner_id: str, since: datetime, stored: set[str]) -> set[str]:
     """The warehouse partitions the documents and customs entries stored from ``since`` on concern (see the
     module docstring). A receipt links a document or entry only through a value of ``_RECEIPT_REFS``
-    equal to one of its numbers or containers, and a partition holds only such lines, so no other
-    warehouse partition's inputs changed."""
+    equal to one of its numbers or containers, or (an entry) through a document its partition holds, and a
+    partition holds only such lines, so no other warehouse partition's inputs changed."""
     d, dl = TransportDocumentRow, TransportDocumentLineRow
     e, el = CustomsEntryRow, CustomsEntryLineRow
     docs = session.execute(select(d.id, d.doc_number, d.master_doc_number).where(
