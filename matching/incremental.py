@@ -105,7 +105,9 @@ def _manual_partitions(manual: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:
 def _document_members(receipts: pd.DataFrame, documents: pd.DataFrame, customs: pd.DataFrame
                       ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(partition, row) of the document lines and of the customs lines each warehouse partition's receipts
-    refer to, and the partitions' distinct (owner, SKU) received."""
+    refer to, and the partitions' distinct (owner, SKU) received: the documents a number, master or container
+    they name finds, the house bills under those, and the entries naming a declaration, container or number
+    they name or a document so found, each whole (``tests/matching/test_customs_reach.py``)."""
     refs = _doc_refs(receipts)
     docs = _whole_records(documents, _owned(documents, refs, ("doc_number", "master_doc_number", "container_no")),
                           "doc_key")
@@ -113,10 +115,13 @@ def _document_members(receipts: pd.DataFrame, documents: pd.DataFrame, customs: 
     # document linked, a house bill under the master the ASN names, one sharing its container)
     if not docs.empty:
         held = documents.iloc[docs["row"].to_numpy()]
-        refs = pd.concat([refs, pd.DataFrame({"partition": docs["partition"].to_numpy(),
-                                              "owner_id": held["owner_id"].to_numpy(),
-                                              "ref": held["doc_number"].to_numpy()})],
-                         ignore_index=True).dropna(subset=["ref"]).drop_duplicates()
+        numbers = pd.DataFrame({"partition": docs["partition"].to_numpy(), "owner_id": held["owner_id"].to_numpy(),
+                                "ref": held["doc_number"].to_numpy()}).dropna(subset=["ref"]).drop_duplicates()
+        # the house bills under a document it holds are candidates of its line-level links
+        # (``documents._document_lines``: a master found by container alone brings its houses' lines)
+        houses = _whole_records(documents, _owned(documents, numbers, ("master_doc_number",)), "doc_key")
+        docs = pd.concat([docs, houses], ignore_index=True).drop_duplicates().reset_index(drop=True)
+        refs = pd.concat([refs, numbers], ignore_index=True).drop_duplicates()
     return (docs,
             _whole_records(customs, _owned(customs, refs, ("declaration_no", "container_no", "mbl_no", "hbl_no",
                                                            "awb_no")), "entry_key"),
