@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -126,33 +125,23 @@ def write_aggregate(session: Session, agg: Aggregate, append: bool = False,
 
 
 def _changed_children(session: Session, children: list, pk: int) -> dict[str, list]:
-    """The child rows of the stored record ``pk`` that differ from ``children`` (compared as sets of rows
-    over the columns the new rows carry; numbers by value, instants in UTC): per child table [rows no
+    """The child rows of the stored record ``pk`` that differ from ``children``, compared as multisets of rows
+    over the columns the new rows carry (all the table's own columns when there are none); values compare
+    as Python compares them (Decimals by value, aware instants by the instant): per child table [rows no
     longer there, rows new], for the tables that differ (empty: the lines are as stored)."""
     changed = {}
     for model, parent_col, rows in children:
         table = model.__table__
-        columns = sorted({name for row in rows for name in row}) or ["id"]
+        columns = sorted({name for row in rows for name in row}) or [
+            c.name for c in table.c if c.name not in ("id", parent_col)]
         stored = session.execute(select(*(table.c[name] for name in columns))
                                  .where(table.c[parent_col] == pk)).all()
-        old = Counter(tuple(_comparable(v) for v in row) for row in stored)
-        new = Counter(tuple(_comparable(row.get(name)) for name in columns) for row in rows)
-        if not rows:
-            old, new = Counter({(): len(stored)}), Counter()  # lines there before, none now
+        old = Counter(tuple(row) for row in stored)
+        new = Counter(tuple(row.get(name) for name in columns) for row in rows)
         if old != new:
-            def listed(counter: Counter) -> list[dict[str, Any]]:
-                return [dict(zip(columns, row)) for row in counter.elements()]
-            changed[table.name] = [listed(old - new), listed(new - old)]
+            changed[table.name] = [[dict(zip(columns, row)) for row in (old - new).elements()],
+                                   [dict(zip(columns, row)) for row in (new - old).elements()]]
     return changed
-
-
-def _comparable(value: Any) -> Any:
-    """``value`` as written and as read back compare alike: an instant in UTC. (A Decimal is kept as it
-    is: equal Decimals of other scales compare and hash alike, and ``normalize`` would round past 28
-    significant digits, hiding a change there.)"""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc)
-    return value
 
 
 def next_line_no(session: Session, model, parent_col: str, key_model, key: dict) -> int:

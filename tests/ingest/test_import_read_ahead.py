@@ -31,20 +31,23 @@ def _count_ahead(monkeypatch) -> list[bool]:
     return used
 
 
+def _same_stored(engine, folder: Path, kind: str, header: list[str], rows, chunk_rows: int) -> None:
+    """A messy ``kind`` file imported with its owner given: the columnar path stores what the per-row path stores."""
+    path = _csv(folder / f"{kind}.csv", header, rows)
+    bulk, per_record, _ = _both_paths(engine, kind, path, chunk_rows=chunk_rows, owner_id="LUMINA")
+    assert bulk == per_record
+
+
 @SETTINGS
 @given(rows=_messy_stock(), chunk_rows=st.sampled_from([1, 2, 3, 5]))
 def test_messy_stock_with_an_owner_given(sqlite_engine, tmp_path_factory, rows, chunk_rows) -> None:
-    path = _csv(tmp_path_factory.mktemp("messy") / "stock.csv", list(_STOCK_MESSY), rows)
-    bulk, per_record, _ = _both_paths(sqlite_engine, "stock", path, chunk_rows=chunk_rows, owner_id="LUMINA")
-    assert bulk == per_record
+    _same_stored(sqlite_engine, tmp_path_factory.mktemp("messy"), "stock", list(_STOCK_MESSY), rows, chunk_rows)
 
 
 @SETTINGS
 @given(rows=_messy_inbound(), chunk_rows=st.sampled_from([1, 2, 3, 5]))
 def test_messy_inbound_with_an_owner_given(sqlite_engine, tmp_path_factory, rows, chunk_rows) -> None:
-    path = _csv(tmp_path_factory.mktemp("messy") / "inbound.csv", list(_MESSY), rows)
-    bulk, per_record, _ = _both_paths(sqlite_engine, "inbound", path, chunk_rows=chunk_rows, owner_id="LUMINA")
-    assert bulk == per_record
+    _same_stored(sqlite_engine, tmp_path_factory.mktemp("messy"), "inbound", list(_MESSY), rows, chunk_rows)
 
 
 @pytest.mark.parametrize("kind", ["inbound", "outbound"])

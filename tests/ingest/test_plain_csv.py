@@ -96,6 +96,14 @@ def test_a_plain_file_is_read_by_pyarrow_and_others_are_not(tmp_path: Path) -> N
     assert [(lines, cells, by) for lines, cells, by in reader.column_chunks()] == [([2], [("货", "物")], None)]
 
 
+def decided(path: Path, data: bytes, header_line: int, delimiter: str
+            ) -> tuple[plain_csv.PlainData | None, plain_csv.PlainData | None]:
+    """``data`` written to ``path``: what ``plain_csv.plain_data`` decides of it and what the line-by-line
+    reference decides."""
+    path.write_bytes(data)
+    return plain_csv.plain_data(path, header_line, delimiter), _reference_plain_data(path, header_line, delimiter)
+
+
 def _reference_plain_data(path: Path, header_line: int, delimiter: str) -> plain_csv.PlainData | None:
     """``plain_data`` as it was written first, line by line (each line a bytes object): the reference the
     numpy search over a block's bytes is held to."""
@@ -164,10 +172,7 @@ def test_plain_data_decides_as_the_line_by_line_reference(tmp_path: Path, block:
     """Whether a file is plain, where its data starts and how wide it is: as the line-by-line reference
     finds, on generated CSV files and on arbitrary bytes, with one block or many."""
     data, delimiter, header_line = case
-    path = tmp_path / "f.csv"
-    path.write_bytes(data)
-    found = plain_csv.plain_data(path, header_line, delimiter)
-    expected = _reference_plain_data(path, header_line, delimiter)
+    found, expected = decided(tmp_path / "f.csv", data, header_line, delimiter)
     assert (found if found is None else (found.offset, found.width)) == (
         expected if expected is None else (expected.offset, expected.width))
 

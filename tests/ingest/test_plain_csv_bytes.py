@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from platform_adapters.tabular import plain_csv
 from platform_adapters.tabular.columnar import _plain
-from tests.ingest.test_plain_csv import _reference_plain_data
+from tests.ingest.test_plain_csv import decided
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 PIECES = st.sampled_from([b"a", b"1", b",", b";", b"\t", b"|", b"\n", b"\r\n", b"\r", b" ", b"  ", b"\x7f", b"\x1f",
@@ -29,10 +29,7 @@ def block(request, monkeypatch):
 @given(body=st.lists(PIECES, max_size=50).map(b"".join), delimiter=st.sampled_from([",", ";", "\t", "|"]),
        header_line=st.integers(0, 2))
 def test_plain_data_and_cell_facts(tmp_path: Path, block: int, body: bytes, delimiter: str, header_line: int) -> None:
-    path = tmp_path / "f.csv"
-    path.write_bytes(body)
-    found = plain_csv.plain_data(path, header_line, delimiter)
-    expected = _reference_plain_data(path, header_line, delimiter)
+    found, expected = decided(tmp_path / "f.csv", body, header_line, delimiter)
     assert (None if found is None else (found.offset, found.width)) == (
         None if expected is None else (expected.offset, expected.width))
     if found is None or not found.plain:
