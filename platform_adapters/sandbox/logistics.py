@@ -194,6 +194,15 @@ def _outbound_rows(lines: list[OutboundLine]) -> list[list]:
     return rows
 
 
+_SKU, _CREATED, _OUTBOUND = (OUTBOUND_COLUMNS.index(name) for name in ("sku", "created_at", "wms_outbound_no"))
+
+
+def _by_sku(rows: list[list]) -> list[list]:
+    """Outbound lines as a 3PL's outbound report lists them: by SKU, then by creation (a pick list's order), so
+    the lines of an outbound holding several SKUs lie apart in the file."""
+    return sorted(rows, key=lambda row: (row[_SKU], row[_CREATED], row[_OUTBOUND]))
+
+
 def _stock_rows(shipments: list[Shipment], lines: list[OutboundLine], now: int) -> list[list]:
     moved: dict[tuple[str, str], int] = defaultdict(int)
     for o in lines:
@@ -248,7 +257,8 @@ def render_logistics(world: World, now: int, owner_id: str | None = None, wareho
 def render_files(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> dict[str, str]:
     """The files as their senders send them, keyed by relative path: the forwarder's one BL file
     (``forwarder/forwarder_bl.csv``), the broker's entries per country (``broker/customs_entries-MY.csv``)
-    and each 3PL warehouse's inbound, outbound and stock files (``3pl-MYPKG-WH01/warehouse_inbound-MYPKG-WH01.csv``)."""
+    and each 3PL warehouse's inbound, outbound (sorted by SKU: an outbound's lines apart) and stock files
+    (``3pl-MYPKG-WH01/warehouse_inbound-MYPKG-WH01.csv``)."""
     shipments = build_shipments(world, noise)
     outbound = outbound_lines(world, now, shipments)
     files = {"forwarder/forwarder_bl.csv": _csv(BL_COLUMNS, [r for s in shipments for r in _bl_rows(s)])}
@@ -261,7 +271,7 @@ def render_files(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> d
         folder = f"3pl-{warehouse}"
         files[f"{folder}/warehouse_inbound-{warehouse}.csv"] = _csv(
             INBOUND_COLUMNS, [r for s in mine for r in _inbound_rows(s, now)])
-        files[f"{folder}/warehouse_outbound-{warehouse}.csv"] = _csv(OUTBOUND_COLUMNS, _outbound_rows(out))
+        files[f"{folder}/warehouse_outbound-{warehouse}.csv"] = _csv(OUTBOUND_COLUMNS, _by_sku(_outbound_rows(out)))
         files[f"{folder}/stock_lots_snapshot-{warehouse}.csv"] = _csv(STOCK_COLUMNS, _stock_rows(mine, out, now))
     return files
 
