@@ -262,7 +262,8 @@ def rung_fingerprints(sums: Sums, partitions: Iterable[str]) -> dict[str, dict[s
 _DEDUPLICATED = ("shipment_lines", "receipt_lines", "lots", "document_lines", "customs_lines")
 
 
-_DOCUMENT_KINDS = ("document_lines", "customs_lines", "skus")  # read by the warehouse partitions' documents rung only
+#: the kinds only the warehouse partitions' documents rung reads
+_DOCUMENT_KINDS = tuple(kind for kind, _ in RUNG_INPUTS["documents"] if kind not in dict(RUNG_INPUTS["lots"]))
 
 
 def restrict(state: PreparedState, members: Members, partitions: set[str],

@@ -285,9 +285,8 @@ def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict
     ``ids``: drawn already (``_ids_unless_stored``)."""
     quote = dialect.identifier_preparer.quote
     table, count = new.table, len(new.rows)
-    if ids is None:  # (the sequence named once, not once per row: a seventh of the server's work of a batch)
-        cursor.execute("SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq "
-                       "OFFSET 0) s, generate_series(1, %s) ORDER BY 1", (quote(table.name), count))
+    if ids is None:
+        cursor.execute(_next_ids("%s"), (quote(table.name), count))
         ids = [pk for pk, in cursor.fetchall()]
 
     def children() -> list[tuple[str, list[str], list]]:  # (listed while the server stores the headers)
@@ -337,16 +336,21 @@ def _first_or_last_stored(dialect: Any, new: NewRows) -> tuple[str, list]:
 _COPY_SAVEPOINT = "bulk_copy"
 
 
+def _next_ids(count: str) -> str:
+    """The SELECT drawing ``count`` (an SQL expression) ids of a table (its name the first parameter) from its
+    id sequence, in order: the sequence named once, not once per row (a seventh of the server's work of a batch)."""
+    return ("SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq OFFSET 0) s, "
+            f"generate_series(1, {count}) ORDER BY 1")
+
+
 def _ids_unless_stored(cursor: Any, dialect: Any, new: NewRows) -> list[int] | None:
     """In one round trip (a pipeline): the savepoint the COPY of ``new`` can be rolled back to
     (``_COPY_SAVEPOINT``) and, unless its first or last key is stored (``_first_or_last_stored``: None),
-    its headers' ids drawn from the id sequence, in order (as ``INSERT … ORDER BY`` draws them; the
-    sequence named once, not once per row: a seventh of the server's work of a batch)."""
+    its headers' ids drawn from the id sequence, in order (as ``INSERT … ORDER BY`` draws them: ``_next_ids``)."""
     probe, params = _first_or_last_stored(dialect, new)
     with cursor.connection.pipeline():
         cursor.execute(f"SAVEPOINT {_COPY_SAVEPOINT}")
-        cursor.execute("SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq "
-                       f"OFFSET 0) s, generate_series(1, CASE WHEN {probe} THEN 0 ELSE %s END) ORDER BY 1",
+        cursor.execute(_next_ids(f"CASE WHEN {probe} THEN 0 ELSE %s END"),
                        [dialect.identifier_preparer.quote(new.table.name), *params, len(new.rows)])
         ids = [pk for pk, in cursor.fetchall()]
     return ids or None
@@ -424,7 +428,7 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
             try:
                 if fresh:
                     with raw.cursor() as cursor:
-                        _copy_new_postgresql(cursor, dialect, part, defaults, None if stored else ids)
+                        _copy_new_postgresql(cursor, dialect, part, defaults, ids)
                 if stored:
                     audit_batch.close_batch(session, batch, len(new.rows), len(fresh))
                     hash_at = new.columns.index("content_hash")

@@ -165,7 +165,6 @@ class SetAside:
         #: each record's place in the order of first rows (by the key's hash; two keys of one hash are
         #: told apart by the key's text when read back)
         self._records: dict[int, int] = {}
-        self.count = 0
 
     def add(self, rows: list[tuple[tuple, str, CanonicalRow]]) -> None:
         """Hold ``rows``: (record key, owner, row) each, in file order."""
@@ -175,7 +174,6 @@ class SetAside:
             record = records.setdefault(hash(key), len(records))
             held.append((record, json.dumps(key), owner, row.line, json.dumps(row.values)))
         self._db.executemany("INSERT INTO held (record, key, owner, line, row_values) VALUES (?, ?, ?, ?, ?)", held)
-        self.count += len(held)
 
     def rows(self) -> Iterator[tuple[str, CanonicalRow]]:
         """(owner, row) of every row held: each record's rows together in file order, records in the order

@@ -157,7 +157,7 @@ def _statement(dialect: Any, table: Any, columns: Sequence[str], placeholder: st
 
 
 #: the fewest rows whose constant columns ``sqlite_insert`` binds once per statement (fewer go one row at a time)
-LITERAL_ROWS = 64
+CONSTANT_ROWS = 64
 #: rows per multi-row statement of ``sqlite_insert`` (measured: 32-128 alike; each row costs SQLite one
 #: statement run less, and the values are bound from column slices without a tuple per row)
 ROWS_PER_STATEMENT = 64
@@ -221,7 +221,7 @@ def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequen
     """The INSERT of ``rows`` (values in ``columns`` order; ``extra``: the values of the last ``len(extra)``
     columns, the same in every row and not in ``rows``; ``cells``: the same values as ``rows`` held column
     by column, used instead of them: ``rows`` may then be None) for sqlite3, each value converted by its
-    column's type (``converters``). In a batch of at least ``LITERAL_ROWS``, a column holding one value of
+    column's type (``converters``). In a batch of at least ``CONSTANT_ROWS``, a column holding one value of
     one type in every row (an owner, an empty field, a batch's time) is bound once per statement (NULL
     written in it), so only the columns that vary are bound per row; the rows go ``ROWS_PER_STATEMENT`` to
     a statement (``SqliteInsert``, ``_many_text``), each statement's values bound from slices of the
@@ -238,7 +238,7 @@ def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequen
         given = _converted_cells(dialect, table, columns, given, [(i, process) for i, process in processors if i < at])
     cells = [*given, *([value] * count for value in extra)]
     shapes = ["v"] * len(cells)
-    if count >= LITERAL_ROWS:
+    if count >= CONSTANT_ROWS:
         for j, column in enumerate(cells):
             first = column[0]
             # (one value of one type: only None equals None, and a value equal to a str binds as that text;
@@ -257,7 +257,7 @@ def sqlite_insert(dialect: Any, table: Any, columns: Sequence[str], rows: Sequen
     shared = tuple(column[0] for column, shape in zip(cells, shapes) if shape == "c")
     one = head + "(" + ", ".join("?" * len(columns)) + ")" + suffix
     per = min(ROWS_PER_STATEMENT, (_MAX_PARAMETERS - len(shared)) // max(1, len(varying)))
-    full = count // per * per if count >= LITERAL_ROWS and per > 1 else 0
+    full = count // per * per if count >= CONSTANT_ROWS and per > 1 else 0
     many, params = None, []
     if full:
         many = _many_text(head, "".join(shapes), per, suffix)
