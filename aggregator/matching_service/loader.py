@@ -138,11 +138,11 @@ def load_lots(session: Session, owner_id: str | None = None, *, warehouses: list
     """The latest snapshot row of every named lot (its ASN, SKU and landed cost); with ``warehouses``
     (raw codes) only lots some snapshot places in one of them (their latest may be elsewhere)."""
     s = StockSnapshotRow
-    named = s.lot_id.is_not(None)
+    named = s.lot_id.is_not(None)  # (the lot indexes hold only rows naming a lot: ``models.warehouse``)
     if warehouses is not None:
         there = aliased(StockSnapshotRow)
-        named = s.lot_id.in_(_owned(select(there.lot_id).where(there.warehouse_code.in_(warehouses)),
-                                    there.owner_id, owner_id).distinct())
+        named = named & s.lot_id.in_(_owned(select(there.lot_id).where(there.warehouse_code.in_(warehouses)),
+                                            there.owner_id, owner_id).distinct())
     latest = (_owned(select(s.owner_id, s.lot_id, func.max(s.snapshot_at).label("at")), s.owner_id, owner_id)
               .where(named).group_by(s.owner_id, s.lot_id).subquery())
     q = (select(s.owner_id, s.warehouse_code, s.lot_id, s.sku, s.asn_no, s.unit_landed_cost.label("unit_cost"),

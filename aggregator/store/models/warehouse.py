@@ -25,16 +25,17 @@ from aggregator.store.models.common import created_at_column, updated_at_column
 from aggregator.store.types import ExactDecimal, UTCDateTime
 
 
-def given_index(table: str, column: str) -> Index:
-    """An index of ``column``'s values where it has one (``… WHERE column IS NOT NULL``), for a nullable
-    column every query of which asks for values (``=``, ``IN``: a strict comparison, so PostgreSQL and
-    SQLite both use a partial index for it): a row without a value costs no index entry when written. A
-    receipt names a master or a house bill or an air waybill, seldom all three; a line, a snapshot or an
-    outbound names no lot or order on many files (a 50k-row inbound import without lots: 0.07 s less of
-    the server's CPU). Named ``…_given`` so a database indexed in full by an earlier build gets the
-    partial index and loses the full one (``store/catch_up``)."""
-    return Index(f"ix_{table}_{column}_given", column, postgresql_where=text(f"{column} IS NOT NULL"),
-                 sqlite_where=text(f"{column} IS NOT NULL"))
+def given_index(table: str, column: str, on: tuple[str, ...] = (), name: str = "") -> Index:
+    """An index of ``column``'s values (or of the columns ``on``, named ``name``) where it has one
+    (``… WHERE column IS NOT NULL``), for a nullable column every query of which asks for values (``=``,
+    ``IN``: a strict comparison, so PostgreSQL and SQLite both use a partial index for it; or ``IS NOT
+    NULL``): a row without a value costs no index entry when written. A receipt names a master or a house
+    bill or an air waybill, seldom all three; a line, a snapshot or an outbound names no lot or order on
+    many files (a 50k-row inbound import without lots: 0.07 s less of the server's CPU). Named ``…_given``
+    so a database indexed in full by an earlier build gets the partial index and loses the full one
+    (``store/catch_up``)."""
+    return Index(name or f"ix_{table}_{column}_given", *(on or (column,)),
+                 postgresql_where=text(f"{column} IS NOT NULL"), sqlite_where=text(f"{column} IS NOT NULL"))
 
 
 class WarehouseReceiptRow(Base):
@@ -152,16 +153,21 @@ class WarehouseShipmentLineRow(Base):
 
 class StockSnapshotRow(Base):
     __tablename__ = "stock_snapshots"
-    # (owner, stored_at): what changed since matching last ran; (owner, lot, time): a lot's latest snapshot;
-    # (owner, warehouse, lot): the lots a warehouse reported, whole (``loader.load_lots`` reads a warehouse's
-    # lot ids with no condition on them); lot_id: where a lot is (``api/reach``, no owner), its values only.
+    # (owner, stored_at): what changed since matching last ran; (lot, owner, time) of the rows naming a lot
+    # (every query of lot_id asks for values: ``=``, ``IN``, ``IS NOT NULL``): where a lot is (``api/reach``,
+    # no owner), an owner's lots (``changes``, ``loader.load_transit_lots``) and a lot's latest snapshot
+    # (``loader.load_lots``), one index where an (owner, lot, time) index and a lot index were (the lot first:
+    # a comparison the first column decides reads no further column, cheaper to write than the owner first);
+    # (owner, warehouse, lot): the warehouses of the owner's lots (``scope.RawCodes``), the lots a warehouse
+    # reported (``loader.load_lots``), a warehouse's snapshot on SQLite (``analytics.facts.stock_picture``).
     # No index on owner_id alone (the unique key and the others begin with it) nor on sku (no query filters
-    # snapshots by SKU): each index is written for every imported row
+    # snapshots by SKU): each index is written for every imported row (``tests/store/test_3pl_index_paths``
+    # checks every query keeps an index path on both databases)
     __table_args__ = (UniqueConstraint("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code"),
                       Index("ix_stock_snapshots_owner_stored", "owner_id", "stored_at"),
-                      Index("ix_stock_snapshots_owner_lot", "owner_id", "lot_id", "snapshot_at"),
-                      Index("ix_stock_snapshots_owner_wh_lot", "owner_id", "warehouse_code", "lot_id"),
-                      given_index("stock_snapshots", "lot_id"))
+                      given_index("stock_snapshots", "lot_id", on=("lot_id", "owner_id", "snapshot_at"),
+                                  name="ix_stock_snapshots_lot_owner_at_given"),
+                      Index("ix_stock_snapshots_owner_wh_lot", "owner_id", "warehouse_code", "lot_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64))

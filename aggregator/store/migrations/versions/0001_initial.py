@@ -572,8 +572,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('owner_id', 'snapshot_at', 'lot_or_sku', 'warehouse_code', name=op.f('uq_stock_snapshots_owner_id_snapshot_at_lot_or_sku_warehouse_code'))
     )
     with op.batch_alter_table('stock_snapshots', schema=None) as batch_op:
-        batch_op.create_index('ix_stock_snapshots_lot_id_given', ['lot_id'], unique=False, postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
-        batch_op.create_index('ix_stock_snapshots_owner_lot', ['owner_id', 'lot_id', 'snapshot_at'], unique=False)
+        batch_op.create_index('ix_stock_snapshots_lot_owner_at_given', ['lot_id', 'owner_id', 'snapshot_at'], unique=False, postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
         batch_op.create_index('ix_stock_snapshots_owner_stored', ['owner_id', 'stored_at'], unique=False)
         batch_op.create_index('ix_stock_snapshots_owner_wh_lot', ['owner_id', 'warehouse_code', 'lot_id'], unique=False)
 
@@ -1371,8 +1370,7 @@ def downgrade() -> None:
     with op.batch_alter_table('stock_snapshots', schema=None) as batch_op:
         batch_op.drop_index('ix_stock_snapshots_owner_wh_lot')
         batch_op.drop_index('ix_stock_snapshots_owner_stored')
-        batch_op.drop_index('ix_stock_snapshots_owner_lot')
-        batch_op.drop_index('ix_stock_snapshots_lot_id_given', postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
+        batch_op.drop_index('ix_stock_snapshots_lot_owner_at_given', postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
 
     op.drop_table('stock_snapshots')
     with op.batch_alter_table('stock_movements', schema=None) as batch_op:
