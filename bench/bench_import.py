@@ -179,10 +179,10 @@ def _backend_cpu(pids: list[int]) -> float | None:
 
 
 def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None,
-                kind: str = "outbound") -> tuple[float, float, object, float | None]:
+                kind: str = "outbound", timeline: bool = False) -> tuple[float, float, object, float | None]:
     """(wall, CPU of this process, summary, CPU of the PostgreSQL backends the import used or None) of the
     import; with ``again``, of importing that file after ``path`` (a cumulative file: the same rows and one
-    more)."""
+    more). ``timeline``: who was on the CPU when, printed on stderr (``timeline.py``; PostgreSQL only)."""
     from sqlalchemy import event
 
     from aggregator.ingest import import_file
@@ -211,9 +211,20 @@ def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None
     # allocations tip the collector into a full collection of them all (60-80 ms) depended on where its
     # counters stood when the import began: one import in two paid it (measured), the next not
     gc.collect()
+    sampler = None
+    if timeline and pids:
+        import subprocess
+        import sys
+
+        sampler = subprocess.Popen([sys.executable, str(Path(__file__).with_name("timeline.py")), str(os.getpid()),
+                                    url.rsplit("/", 1)[1]])
+        time.sleep(0.2)  # (its first scan done)
     started, cpu = time.perf_counter(), time.process_time()
     summary = import_file(engine, kind, path, owner_id="BENCH", chunk_rows=chunk_rows)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if sampler is not None:
+        sampler.terminate()
+        sampler.wait()
     after = _backend_cpu(pids) if pids else None
     server = None if after is None or server is None else after - server
     engine.dispose()
@@ -268,6 +279,8 @@ def main() -> None:
     parser.add_argument("--pg-only", action="store_true", help="measure PostgreSQL only (and the read_csv baseline)")
     parser.add_argument("--kind", choices=tuple(GENERATORS), default="outbound",
                         help="the 3PL file generated and imported (default outbound)")
+    parser.add_argument("--timeline", action="store_true",
+                        help="print who was on the CPU when during each PostgreSQL import (bench/timeline.py)")
     parser.add_argument("--pg-url", default=os.environ.get("AGGREGATOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
     rows = 1_000_000 if args.full else args.rows
@@ -316,7 +329,7 @@ def main() -> None:
                         conn.execute(text(f'CREATE DATABASE "{name}"'))
                     try:
                         elapsed, cpu, summary, server = time_import(admin_url.rsplit("/", 1)[0] + "/" + name, path,
-                                                                    args.chunk_rows, next_day, kind)
+                                                                    args.chunk_rows, next_day, kind, args.timeline)
                         what = f"{summary.unchanged} unchanged" if next_day else f"{summary.created} {records}"
                         results.append((f"{label} ({what})", elapsed, cpu, rss_mb()))
                         if server is not None:

@@ -188,14 +188,22 @@ def _new_rows(aggs: list[Aggregate]) -> NewRows:
     return NewRows(first.model.__table__, first.key, columns, rows, children)
 
 
+def _batch_audited(dialect: str, new: NewRows) -> bool:
+    """Whether the table records the creation of ``new``'s rows per batch (``store/audit_batch``); if not,
+    each new row gets its own ``create`` entry."""
+    return bool(new.rows) and audit_batch.batch_audited(new.table, new.columns, new.key) and audit_batch.reads_back_alike(
+        dialect, new.table, new.columns, new.column)
+
+
+def _owners(new: NewRows) -> set:
+    return set(new.column("owner_id")) if "owner_id" in new.columns else set()
+
+
 def _open_batch(session: Session, new: NewRows, actor: str) -> int | None:
-    """The id of the batch's ``audit_log`` entry, when the table records creations per batch
-    (``store/audit_batch``); None: each new row gets its own ``create`` entry."""
-    if not new.rows or not audit_batch.batch_audited(new.table, new.columns, new.key) or not audit_batch.reads_back_alike(
-            session.get_bind().dialect.name, new.table, new.columns, new.column):
+    """The id of the batch's ``audit_log`` entry, when ``_batch_audited``; else None."""
+    if not _batch_audited(session.get_bind().dialect.name, new):
         return None
-    owners = set(new.column("owner_id")) if "owner_id" in new.columns else set()
-    return audit_batch.open_batch(session, new.table, actor, owners, len(new.rows))
+    return audit_batch.open_batch(session, new.table, actor, _owners(new), len(new.rows))
 
 
 def _stage_columns(table: Any, dialect: Any) -> str:
@@ -276,6 +284,14 @@ def _copy(cursor: Any, target: str, names: list[str], columns: list, meanwhile: 
         return None if meanwhile is None else meanwhile()
 
 
+def _child_columns(per_header: Sequence) -> tuple[list[int], list[Sequence]]:
+    """Each header's number of child rows, and the child rows' values column by column (held so already by
+    ``GroupedRows``: taken as they are)."""
+    if isinstance(per_header, GroupedRows):
+        return per_header.sizes, per_header.columns
+    return list(map(len, per_header)), list(zip(*chain.from_iterable(per_header)))
+
+
 def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict[str, Any],
                          ids: list[int] | None = None) -> None:
     """COPY ``new`` straight into its tables: the headers' ids drawn from the id sequence first, in order
@@ -285,25 +301,29 @@ def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict
     ``ids``: drawn already (``_ids_unless_stored``)."""
     quote = dialect.identifier_preparer.quote
     table, count = new.table, len(new.rows)
-    if ids is None:
+    if ids is None and _needs_ids(new):
         cursor.execute(_next_ids("%s"), (quote(table.name), count))
         ids = [pk for pk, in cursor.fetchall()]
 
     def children() -> list[tuple[str, list[str], list]]:  # (listed while the server stores the headers)
         found = []
         for child, parent_col, child_cols, per_header in new.children:
-            flat = [row for rows in per_header for row in rows]
-            if child_cols and flat:
+            sizes, values = _child_columns(per_header)
+            rows = sum(sizes)
+            if child_cols and rows:
+                if len(sizes) != len(ids):
+                    raise ValueError(f"{len(sizes)} headers' children for {len(ids)} headers")
                 child_defaults = python_defaults(child, {parent_col, *child_cols})
                 names = [quote(c) for c in (parent_col, *child_cols, *child_defaults)]
-                parents = [pk for pk, rows in zip(ids, per_header, strict=True) for _ in rows]
-                columns = [parents, *zip(*flat), *([value] * len(flat) for value in child_defaults.values())]
+                parents = list(chain.from_iterable(map(repeat, ids, sizes)))
+                columns = [parents, *values, *([value] * rows for value in child_defaults.values())]
                 found.append((quote(child.name), names, columns))
         return found
 
-    names = [quote(c) for c in ("id", *new.columns, *defaults)]
+    given = [ids] if ids else []  # (none: drawn by the column's default as the rows come)
+    names = [quote(c) for c in ("id", *new.columns, *defaults)][1 - len(given):]
     for target, child_names, columns in _copy(cursor, quote(table.name), names,
-                                              [ids, *new.by_column(), *([value] * count for value in defaults.values())],
+                                              [*given, *new.by_column(), *([value] * count for value in defaults.values())],
                                               children):
         _copy(cursor, target, child_names, columns)
 
@@ -332,8 +352,11 @@ def _first_or_last_stored(dialect: Any, new: NewRows) -> tuple[str, list]:
 
 
 #: the savepoint a batch COPied straight into its tables is rolled back to when the COPY meets a stored key
-#: (left to be released with the caller's, which releases those set after it)
+#: (left to be released with the transaction, as ``_BATCH_SAVEPOINT``)
 _COPY_SAVEPOINT = "bulk_copy"
+#: the savepoint a batch is written under on PostgreSQL, rolled back to when it fails (``insert_new``); never
+#: released (the chunk's commit releases it): one round trip less
+_BATCH_SAVEPOINT = "bulk_batch"
 
 
 def _next_ids(count: str) -> str:
@@ -344,16 +367,26 @@ def _next_ids(count: str) -> str:
 
 
 def _ids_unless_stored(cursor: Any, dialect: Any, new: NewRows) -> list[int] | None:
-    """In one round trip (a pipeline): the savepoint the COPY of ``new`` can be rolled back to
-    (``_COPY_SAVEPOINT``) and, unless its first or last key is stored (``_first_or_last_stored``: None),
-    its headers' ids drawn from the id sequence, in order (as ``INSERT … ORDER BY`` draws them: ``_next_ids``)."""
+    """In one round trip (a pipeline, with what the caller's pipeline holds before): the savepoint the COPY
+    of ``new`` can be rolled back to (``_COPY_SAVEPOINT``) and, unless its first or last key is stored
+    (``_first_or_last_stored``: None), its headers' ids drawn from the id sequence, in order (as ``INSERT …
+    ORDER BY`` draws them: ``_next_ids``) when its children need them (``_needs_ids``; else none drawn,
+    ``[]``: the COPY leaves them to the column's default, which draws them in the same order)."""
     probe, params = _first_or_last_stored(dialect, new)
     with cursor.connection.pipeline():
         cursor.execute(f"SAVEPOINT {_COPY_SAVEPOINT}")
+        if not _needs_ids(new):
+            cursor.execute(f"SELECT {probe}", params)
+            return None if cursor.fetchone()[0] else []
         cursor.execute(_next_ids(f"CASE WHEN {probe} THEN 0 ELSE %s END"),
                        [dialect.identifier_preparer.quote(new.table.name), *params, len(new.rows)])
         ids = [pk for pk, in cursor.fetchall()]
     return ids or None
+
+
+def _needs_ids(new: NewRows) -> bool:
+    """Whether ``new``'s child rows name their headers' ids (the COPY must write them itself)."""
+    return any(child_cols for _, _, child_cols, _ in new.children)
 
 
 #: between the key texts of a batch sent as one parameter per key column (a row holding it, a control
@@ -405,20 +438,50 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
     headers ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING``, their children and ``create`` audit
     entries inserted from what it returned, and which positions were created and which were already
     stored with the same ``content_hash``; the other positions (stored, changed) are left to the
-    per-record upsert. (positions created, positions unchanged)"""
+    per-record upsert. (positions created, positions unchanged)
+
+    All of it under a savepoint set on the driver's connection (``_BATCH_SAVEPOINT``, rolled back to when
+    it fails), sent in one round trip with the batch's audit entry, the probe of its first and last keys
+    and its ids (a pipeline: the server waits on the client once, not four times)."""
+    session.flush()  # (as a SAVEPOINT set by the session would: what it holds is written before)
+    raw = session.connection().connection.driver_connection
+    guarded = False
+    try:
+        with raw.cursor() as cursor, raw.cursor() as entry, raw.pipeline():
+            cursor.execute(f"SAVEPOINT {_BATCH_SAVEPOINT}")
+            guarded = True
+            batch = ids = None
+            if _batch_audited("postgresql", new):
+                batch_id = audit_batch.open_batch_queued(entry, new.table, actor, _owners(new), len(new.rows))
+                ids = _ids_unless_stored(cursor, session.get_bind().dialect, new)  # (sent with the two before)
+                batch = batch_id()
+        return _write_new_postgresql(session, raw, new, actor, batch, ids)
+    except BaseException:
+        if guarded and not raw.closed:
+            try:
+                with raw.cursor() as cursor:
+                    cursor.execute(f"ROLLBACK TO SAVEPOINT {_BATCH_SAVEPOINT}")
+            except psycopg.Error:
+                pass  # (the connection lost: the error raised tells, and the chunk's commit fails)
+        raise
+
+
+def _write_new_postgresql(session: Session, raw: Any, new: NewRows, actor: str, batch: int | None,
+                          ids: list[int] | None) -> tuple[list[int], list[int]]:
+    """``_insert_new_postgresql`` once its savepoint is set and, for a batch recorded per batch (``batch``:
+    its entry's id), its ids drawn (``ids``; None: its first or last key is stored)."""
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
-    raw = session.connection().connection.driver_connection
     table = new.table
     stage = quote(f"_import_stage_{table.name}")
     stages = [quote(f"_import_stage_{child.name}") for child, _, _, _ in new.children]
     defaults = python_defaults(table, new.columns)
-    batch = _open_batch(session, new, actor)
     if batch is not None:
         defaults[audit_batch.COLUMN] = batch
-        with raw.cursor() as cursor:
-            ids = _ids_unless_stored(cursor, dialect, new)
-            stored = {} if ids is not None else _stored_positions(cursor, dialect, new)
+        stored = {}
+        if ids is None:
+            with raw.cursor() as cursor:
+                stored = _stored_positions(cursor, dialect, new)
         if stored is not None:
             fresh = [i for i in range(len(new.rows)) if i not in stored]
             part = new if not stored else NewRows(
@@ -446,10 +509,11 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
     audit_sql = None if batch is not None else _audit_sql("postgresql", table, new.columns, new.key, quote)
     now = datetime.now(UTC)
     with raw.cursor() as cursor:
-        for name, source in ((stage, table), *((s, c[0]) for s, c in zip(stages, new.children))):
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (_seq integer, _pos integer, "
-                           f"{_stage_columns(source, dialect)}, _entity_key text, _changes jsonb) ON COMMIT DELETE ROWS")
-            cursor.execute(f"TRUNCATE {name}")
+        with raw.pipeline():  # (one round trip)
+            for name, source in ((stage, table), *((s, c[0]) for s, c in zip(stages, new.children))):
+                cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (_seq integer, _pos integer, "
+                               f"{_stage_columns(source, dialect)}, _entity_key text, _changes jsonb) ON COMMIT DELETE ROWS")
+                cursor.execute(f"TRUNCATE {name}")
         if audit_sql is None and batch is None:
             with cursor.copy(f"COPY {stage} (_seq, {cols}, _entity_key, _changes) FROM STDIN") as copy:
                 audit = audit_entries(new.columns, new.rows, new.key)
@@ -502,10 +566,12 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
 
 def insert_new(session: Session, new: NewRows, actor: str) -> tuple[list[int], list[int]]:
     """Insert ``new`` (on SQLite its keys checked absent; on PostgreSQL ON CONFLICT sorts them out):
-    (positions created, positions found stored with the same content hash)."""
+    (positions created, positions found stored with the same content hash). Under a savepoint: when it
+    raises, nothing of it is written."""
     if session.get_bind().dialect.name == "postgresql":
         return _insert_new_postgresql(session, new, actor)
-    return _insert_new_sqlite(session, new, actor), []
+    with session.begin_nested():
+        return _insert_new_sqlite(session, new, actor), []
 
 
 class _ConcurrentWrite(ValueError):
@@ -533,11 +599,7 @@ def _insert_new_sqlite(session: Session, new: NewRows, actor: str) -> list[int]:
         for child, parent_col, child_cols, per_header in new.children:
             if len(ids) != len(per_header):
                 raise ValueError(f"{len(per_header)} headers' children for {len(ids)} headers")
-            if isinstance(per_header, GroupedRows):  # (held column by column already: bound as they are)
-                sizes, values = per_header.sizes, per_header.columns
-            else:
-                flat = list(chain.from_iterable(per_header))
-                sizes, values = list(map(len, per_header)), list(zip(*flat))
+            sizes, values = _child_columns(per_header)
             if any(sizes):  # bound column by column: each child row's parent id, then its own values
                 cells = [list(chain.from_iterable(map(repeat, ids, sizes))), *values]
                 child_defaults = python_defaults(child, {parent_col, *child_cols})
@@ -596,8 +658,7 @@ def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[in
     one_by_one = sorted(set(range(len(aggs))) - set(candidates) - unchanged)
     if candidates:
         try:
-            with session.begin_nested():
-                created, same = insert_new(session, _new_rows([aggs[i] for i in candidates]), actor)
+            created, same = insert_new(session, _new_rows([aggs[i] for i in candidates]), actor)
             created = {candidates[j] for j in created}
             unchanged |= {candidates[j] for j in same}
             for i in sorted(created):

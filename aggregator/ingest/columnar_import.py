@@ -421,8 +421,7 @@ class ColumnarReader:
             # (written column by column: no header tuple made)
             batch = NewRows.of_columns(kind.model.__table__, kind.key, self.header_columns, new, children)
             try:
-                with session.begin_nested():
-                    made, same = bulk.insert_new(session, batch, "system")
+                made, same = bulk.insert_new(session, batch, "system")
                 created = {candidates[j] for j in made}
                 unchanged |= {candidates[j] for j in same}
             except StoreError:

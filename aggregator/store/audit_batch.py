@@ -20,6 +20,7 @@ its row: an instant is audited as ``str`` of its UTC value (``2026-03-16 15:59:5
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -74,15 +75,33 @@ def reads_back_alike(dialect: str, table: Any, columns: Sequence[str], column: C
     return True
 
 
+def _entry(table: Any, actor: str, owners: set, created: int) -> dict[str, Any]:
+    """The batch's ``audit_log`` entry: the owner when the batch has one; ``created``: the rows it is to
+    create, corrected by ``close_batch``."""
+    return {"at": datetime.now(UTC), "entity": table.name, "entity_key": "", "action": ACTION,
+            "owner_id": next(iter(owners)) if len(owners) == 1 else None, "actor": actor,
+            "changes": {"created": created}}
+
+
 def open_batch(session: Session, table: Any, actor: str, owners: set, created: int) -> int:
-    """Write the batch's ``audit_log`` entry (the owner when the batch has one; ``created``: the rows it
-    is to create, corrected by ``close_batch``); its id."""
-    entry = AuditEntry(at=datetime.now(UTC), entity=table.name, entity_key="", action=ACTION,
-                       owner_id=next(iter(owners)) if len(owners) == 1 else None, actor=actor,
-                       changes={"created": created})
+    """Write the batch's ``audit_log`` entry (``_entry``); its id."""
+    entry = AuditEntry(**_entry(table, actor, owners, created))
     session.add(entry)
     session.flush()
     return entry.id
+
+
+def open_batch_queued(cursor: Any, table: Any, actor: str, owners: set, created: int) -> Callable[[], int]:
+    """``open_batch`` on a psycopg cursor of the session's connection, which may be in pipeline mode (the
+    entry written in the same round trip as what the caller sends with it): the statement is sent, and
+    the function returned gives the entry's id once its result is in."""
+    values = _entry(table, actor, owners, created)
+    values["changes"] = json.dumps(values["changes"])
+    columns = list(values)
+    cursor.execute(f"INSERT INTO {AuditEntry.__tablename__} ({', '.join(columns)}) VALUES "
+                   f"({', '.join('%s::jsonb' if c == 'changes' else '%s' for c in columns)}) RETURNING id",
+                   list(values.values()))
+    return lambda: cursor.fetchone()[0]
 
 
 def close_batch(session: Session, batch_id: int, expected: int, created: int) -> None:
