@@ -7,6 +7,8 @@ next to a bare ``pandas.read_csv`` of the same file measured in the same run.
     .venv/bin/python bench/bench_import.py --pg-only       # PostgreSQL only (and the baseline)
     .venv/bin/python bench/bench_import.py --kind inbound  # a 3PL inbound (receipt) file instead
     .venv/bin/python bench/bench_import.py --kind stock    # a 3PL stock snapshot (one lot per row)
+    .venv/bin/python bench/bench_import.py --kind bl --sorted  # a forwarder BL report sorted by container
+    .venv/bin/python bench/bench_import.py --kind customs  # a broker's declaration lines (K1 layout)
 
 PostgreSQL: ``--pg-url`` or ``AGGREGATOR_TEST_PG_URL`` (default postgresql://postgres@127.0.0.1:5432/test);
 a scratch database is created and dropped. The file is imported once into a scratch SQLite database
@@ -128,8 +130,84 @@ def generate_stock(path: Path, rows: int) -> None:
     _write(path, STOCK_HEADER, rows, _stock)
 
 
+BL_HEADER = ["record_type", "doc_level", "doc_number", "master_doc_number", "doc_type", "is_to_order", "is_electronic",
+             "release_type", "carrier_scac", "carrier_booking_ref", "shipper", "consignee", "notify_party",
+             "place_of_receipt", "port_of_loading", "port_of_discharge", "place_of_delivery", "vessel_or_flight", "voyage",
+             "etd", "shipped_on_board_date", "eta", "container_no", "iso_equipment_code", "seal_no", "seal_source",
+             "packages", "package_code", "gross_weight_kg", "volume_cbm", "description_of_goods", "hs_code", "po_number",
+             "incoterm", "incoterm_place", "freight_term"]
+GOODS = (("WIRELESS EARBUDS BT5.3 WITH CHARGING CASE", "851830"), ("LED DESK LAMP USB-C DIMMABLE", "940521"),
+         ("SILICONE PHONE CASES ASSORTED MODELS", "392690"), ("STAINLESS STEEL VACUUM FLASKS 500ML", "961700"),
+         ("USB-C CHARGING CABLES 1M BRAIDED", "854442"), ("BAMBOO CUTTING BOARDS SET OF 3", "441990"))
+
+
+def _bl(doc: int) -> list[list[str]]:
+    """Bill ``doc``: 1-3 containers (valid ISO 6346 numbers) of 2-4 goods lines each, no SKU (as forwarders write)."""
+    from platform_adapters.canonical.identifiers import iso6346_check_digit
+
+    rows = []
+    for c in range(1 + doc % 3):
+        serial = f"{('TCLU', 'SEGU', 'MSKU')[(doc + c) % 3]}{(doc * 7919 + c * 104729) % 1_000_000:06d}"
+        for g in range(2 + doc % 3):
+            description, hs = GOODS[(doc + c + g) % len(GOODS)]
+            rows.append(["OCEAN", "MASTER", f"ZCRU{doc:09d}", "", "BOL", "false", "false", "TELEX_RELEASE", "ZCRU",
+                         f"ZCRB{doc:07d}", "Shenzhen Brightway Electronics Co. Ltd.", "Bench Trading Sdn Bhd",
+                         "Bench Trading Sdn Bhd", "CNSZX", "CNYTN", "MYPKG", "MYPKG", "ZC HARMONY", "2609W",
+                         f"2026-03-{1 + doc % 20:02d}", f"2026-03-{2 + doc % 20:02d}", f"2026-03-{9 + doc % 20:02d}",
+                         serial + str(iso6346_check_digit(serial)), "42G1", f"ZC{doc:07d}{c}", "CAR",
+                         str(10 * (g + 1) + c), "CT", f"{100 * (g + 1) + doc % 97}.500", f"{g + 1}.{c}00", description,
+                         hs, f"PO-{doc:07d}", "FOB", "Yantian", "COL"])
+    return rows
+
+
+def generate_bl(path: Path, rows: int) -> None:
+    """Deterministic forwarder BL report: one row per bill x container x goods line."""
+    _write(path, BL_HEADER, rows, _bl)
+
+
+CUSTOMS_HEADER = ["country", "regime", "form", "declaration_no", "declaration_type", "submitted_at", "released_at",
+                  "status", "importer_of_record", "importer_registration_no", "customs_agent", "mbl_no", "hbl_no",
+                  "awb_no", "container_no", "vessel_or_flight", "port_of_discharge", "arrival_date", "line_no", "hs_code",
+                  "description", "origin_country", "qty", "uom", "valuation_basis", "invoice_currency",
+                  "invoice_value", "fx_rate_to_myr", "customs_value_myr", "import_duty_rate", "import_duty_myr",
+                  "sales_tax_rate", "sales_tax_myr", "preference_scheme", "preference_doc_no", "po_number", "sku_group"]
+
+
+def _customs(entry: int) -> list[list[str]]:
+    """Declaration ``entry``: 1-6 lines, each stating its number, HS code and amounts in MYR."""
+    rows = []
+    for line in range(1, 2 + entry % 6):
+        description, hs = GOODS[(entry + line) % len(GOODS)]
+        value = 1000 * line + entry % 997
+        rows.append(["MY", "IMPORT_FOR_HOME_CONSUMPTION", "K1", f"K1-{entry:09d}", "IMPORT",
+                     f"2026-03-{1 + entry % 20:02d}T15:00:00+08:00", f"2026-03-{3 + entry % 20:02d}T10:50:00+08:00",
+                     "RELEASED", "Bench Trading Sdn Bhd", "BRN-BENCH", "PK Customs Brokerage", f"ZCRU{entry:09d}", "", "",
+                     "", "ZC HARMONY 2609W", "MYPKG", f"2026-03-{9 + entry % 20:02d}", str(line), hs, description, "CN",
+                     str(100 * line), "PCE", "CIF", "USD", f"{value}.00", "4.4000", f"{value * 44 / 10:.2f}", "0.00",
+                     "0.00", "0.10", f"{value * 44 / 100:.2f}", "ACFTA", f"FORM-E-{entry}", f"PO-{entry:07d}",
+                     f"BNC-{hs}-*"])
+    return rows
+
+
+def generate_customs(path: Path, rows: int) -> None:
+    """Deterministic broker's declaration-line file (Malaysian K1 layout)."""
+    _write(path, CUSTOMS_HEADER, rows, _customs)
+
+
 GENERATORS = {"outbound": (generate, "outbounds", ("OC9", "OC8")), "inbound": (generate_inbound, "receipts", ("ASN-", "ASN-X")),
-              "stock": (generate_stock, "snapshots", ("LOT-", "LOX-"))}
+              "stock": (generate_stock, "snapshots", ("LOT-", "LOX-")), "bl": (generate_bl, "bills", ("ZCRU", "ZCRX")),
+              "customs": (generate_customs, "declarations", ("K1-", "K1-X"))}
+#: the column a real export of the kind is often sorted by (``--sorted``: a record's rows apart)
+SORTED_BY = {"outbound": "sku", "inbound": "sku", "stock": "sku", "bl": "container_no", "customs": "hs_code"}
+
+
+def sort_file(path: Path, column: str) -> None:
+    """Rewrite ``path`` with its rows sorted by ``column`` (stable): each record's rows lie apart."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    at = header.index(column)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, *sorted(rows, key=lambda row: row[at])])
 
 
 def machine() -> list[str]:
@@ -281,6 +359,8 @@ def main() -> None:
                         help="the 3PL file generated and imported (default outbound)")
     parser.add_argument("--timeline", action="store_true",
                         help="print who was on the CPU when during each PostgreSQL import (bench/timeline.py)")
+    parser.add_argument("--sorted", action="store_true",
+                        help="the file sorted as exports often are (SORTED_BY: container, HS code, SKU): records' rows apart")
     parser.add_argument("--pg-url", default=os.environ.get("AGGREGATOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
     rows = 1_000_000 if args.full else args.rows
@@ -291,6 +371,8 @@ def main() -> None:
         path = Path(tmp) / f"{kind}.csv"
         make, records, (was, now) = GENERATORS[kind]
         make(path, rows)
+        if args.sorted:
+            sort_file(path, SORTED_BY[kind])
         print(f"file: {rows} rows, {path.stat().st_size / 1e6:.1f} MB, chunk {args.chunk_rows} rows")
         results: list[tuple[str, float, float, int]] = []
         servers: list[str] = []  # the PostgreSQL backends' CPU per import, when the server is on this machine

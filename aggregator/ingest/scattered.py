@@ -1,5 +1,8 @@
-"""Records whose rows are not contiguous in a file (a 3PL export sorted by date or SKU, not by receipt):
-found before the import, set aside while it reads, stored whole at its end.
+"""Records whose rows are not contiguous in a file (a 3PL export sorted by date or SKU, not by receipt; a
+forwarder's BL report sorted by container, a broker's declaration lines by HS code): found before the
+import, set aside while it reads, stored whole at its end. Every kind whose records have lines takes
+this path: receipts and outbounds (read column by column) as bills of lading and customs entries (read
+row by row; their keys found by ``record_keys_of`` from the per-row ``record_key``).
 
 ``scattered_keys`` reads the file's key columns and the columns naming a row's owner (the kind's
 ``OWNER_COLUMNS``, as written) once before anything is stored and answers the hashes of the record keys
@@ -21,6 +24,16 @@ rows set aside go to a temporary SQLite database (on disk once it outgrows SQLit
 the import ends), read back
 ordered by record, so a file of any size whose every record is spread over it holds no more than a
 chunk of rows and the record being fed.
+
+Cost: of a UTF-8 CSV the pre-read parses only the key and owner columns, through Arrow (0.1-0.3 s of CPU
+for 50,000 rows: about 1-3 % of importing a BL report or a declaration file of that size, which are
+read row by row); any other file (a workbook, another encoding, a CSV with a row not as wide as its
+header) is read a second time in full by the import's reader. A file with no record spread pays only
+the pre-read; every row set aside is written to and read back from the temporary database once.
+
+The rows of master bills of lading waiting for the import's second pass (their owners those of their
+house bills: ``tabular_import._second_pass``) are regrouped there by record, per owner, so a master
+whose rows are spread is stored whole too.
 """
 from __future__ import annotations
 
@@ -41,16 +54,42 @@ def group_key(mapper: ModuleType, values: dict[str, str]) -> tuple | None:
     return mapper.record_key(values, "")
 
 
-def scattered_keys(path: Path, layout: TableLayout, columns: ColumnMap, names: tuple[str, ...],
-                   owner_names: tuple[str, ...],
-                   record_keys: Callable[[dict[str, list[str]], list[str]], list[tuple | None]],
+RecordKeys = Callable[[dict[str, list[str]], list[str]], list[tuple | None]]
+
+
+def record_keys_of(mapper: ModuleType, columnar: ModuleType | None) -> RecordKeys:
+    """A kind's ``record_keys(columns, owners)``: its columnar mapper's (``columnar``), else its per-row
+    ``mapper.record_key`` of each row's ``KEY_COLUMNS`` cells, found once per distinct cells (a bill's or a
+    declaration's rows repeat its number)."""
+    if columnar is not None:
+        return columnar.record_keys
+    names = mapper.KEY_COLUMNS
+
+    def record_keys(columns: dict[str, list[str]], owners: list[str]) -> list[tuple | None]:
+        empty = [""] * len(owners)
+        found: dict[tuple, tuple | None] = {}
+        keys = []
+        for owner, *cells in zip(owners, *(columns.get(name) or empty for name in names)):
+            identity = (owner, *cells)
+            key = found.get(identity, found)
+            if key is found:
+                key = found[identity] = mapper.record_key(dict(zip(names, cells)), owner)
+            keys.append(key)
+        return keys
+
+    return record_keys
+
+
+def scattered_keys(path: Path, layout: TableLayout, header_line: int, width: int, columns: ColumnMap,
+                   names: tuple[str, ...], owner_names: tuple[str, ...], record_keys: RecordKeys,
                    chunk_rows: int) -> set[int]:
     """The hashes of the record keys (``group_key``) whose rows come in more than one run in ``path``
     (a run ends where the key or a cell of ``owner_names`` changes; a row naming no record ends a run).
     Only the key columns ``names`` and the owner columns ``owner_names`` (those the kind's owner
-    attribution reads; () when the import names the owner) are read; ``record_keys`` (the kind's columnar
-    mapper's) finds a chunk's keys from them. A file the reader refuses answers an empty set (the import
-    reports the problem when it meets it)."""
+    attribution reads; () when the import names the owner) are read; ``record_keys`` (``record_keys_of``)
+    finds a chunk's keys from them. ``header_line`` and ``width``: the line of the file's (last) header
+    row and its number of cells, as the import's reader found them. A file the reader refuses answers an
+    empty set (the import reports the problem when it meets it)."""
     present = [name for name in names if name in columns.indexes]
     if not present:  # (every key column a default: one key for the whole file)
         return set()
@@ -58,7 +97,8 @@ def scattered_keys(path: Path, layout: TableLayout, columns: ColumnMap, names: t
     at = [columns.indexes[name] for name in present + owners]
     try:
         try:
-            return _scattered(_arrow_key_cells(path, layout, at), columns, names, present, owners, record_keys)
+            return _scattered(_arrow_key_cells(path, layout, header_line, width, at), columns, names, present,
+                              owners, record_keys)
         except _NotForArrow:
             return _scattered(_reader_key_cells(path, layout, at, chunk_rows), columns, names, present, owners,
                               record_keys)
@@ -101,10 +141,12 @@ class _NotForArrow(Exception):
     """The file is not one ``_arrow_key_cells`` reads as the import's reader does."""
 
 
-def _arrow_key_cells(path: Path, layout: TableLayout, at: list[int]) -> Iterator[list[list[str]]]:
-    """The cells at ``at`` of a UTF-8 CSV's data rows, one list per column a block at a time, read by Arrow
-    (only those columns made Python text). ``_NotForArrow`` for another file, one not UTF-8 or with a row
-    not as wide as its header (the import's reader then reads it: ``_reader_key_cells``)."""
+def _arrow_key_cells(path: Path, layout: TableLayout, header_line: int, width: int,
+                     at: list[int]) -> Iterator[list[list[str]]]:
+    """The cells at ``at`` of a UTF-8 CSV's data rows (past line ``header_line``, ``width`` cells each), one
+    list per column a block at a time, read by Arrow (only those columns made Python text). ``_NotForArrow``
+    for another file, one not UTF-8 or with a row not as wide as its header (the import's reader then reads
+    it: ``_reader_key_cells``)."""
     import pyarrow as pa  # imported lazily: only CSV imports use it
     import pyarrow.csv as pacsv
 
@@ -112,9 +154,7 @@ def _arrow_key_cells(path: Path, layout: TableLayout, at: list[int]) -> Iterator
     if (layout.resolved_format(path.name) != "csv" or codec_for(layout.encoding) != "utf-8-sig"
             or len(delimiter) != 1 or not delimiter.isascii() or delimiter in '"\r\n\x00'):
         raise _NotForArrow
-    reader = open_table(path, layout)
-    header_line, names = reader.header_line, [f"f{i}" for i in range(len(reader.header))]
-    reader.close()
+    names = [f"f{i}" for i in range(width)]
     misfits: list = []
 
     def misfit(row) -> str:

@@ -9,12 +9,14 @@ the house documents naming it are stored, and is stored once for each of their o
 Rows of one record (one document, declaration, ASN or outbound) are grouped while they are
 contiguous; a group is carried across chunk boundaries. Each record is written in its own SAVEPOINT
 and each chunk commits, so memory stays bounded by the chunk size and a bad record never takes the
-rest down; records met once are written in batches (``aggregator.ingest.bulk``). A receipt or outbound
-whose rows are spread over the file (an export sorted by date or SKU) is found by a read of the key
-columns before the import, its rows set aside as they are read and stored whole at the end
-(``aggregator.ingest.scattered``): the same as if its rows were together. Any other key met again later
-in the same file is merged into the stored record (lines appended) and flagged; for one-row-per-record
-kinds it is a duplicate and rejected.
+rest down; records met once are written in batches (``aggregator.ingest.bulk``). A record of a kind
+with lines (receipt, outbound, bill of lading, customs entry) whose rows are spread over the file (an
+export sorted by date, SKU, container or HS code) is found by a read of the key columns before the
+import, its rows set aside as they are read and stored whole at the end (``aggregator.ingest.scattered``):
+the same as if its rows were together. A key met again that the pre-read did not foresee (a hash
+collision; a master bill some of whose rows name an owner while others wait for the second pass) is
+merged into the stored record (lines appended) and flagged; for one-row-per-record kinds it is a
+duplicate and rejected.
 
 Hostile or damaged files: a row holding a control character other than tab, LF or CR (NUL, ESC, …)
 is rejected naming the column and the character; a row that repeats the row before it exactly is a
@@ -37,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.ingest.bulk import write_batch
 from aggregator.ingest.registry import TABULAR, TabularKindHandler
-from aggregator.ingest.scattered import SetAside, feed_back, group_key, scattered_keys
+from aggregator.ingest.scattered import SetAside, feed_back, group_key, record_keys_of, scattered_keys
 from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.writers import Aggregate, next_line_no
 from aggregator.owners.attribution import Attribution, OwnerResolver
@@ -183,10 +185,11 @@ class TabularRun:
         #: hashes of the record keys (whatever the owner: ``scattered.group_key``) whose rows are spread over
         #: the file: their rows are set aside (``held``) and stored at the end, each record's together
         self.scattered: set[int] = set()
-        if self.handler.lines is not None and self.handler.columnar is not None:
-            self.scattered = scattered_keys(path, profile.layout, self.columns, self.handler.mapper.KEY_COLUMNS,
-                                            () if owner_id else self.handler.mapper.OWNER_COLUMNS,
-                                            self.handler.columnar.mapper.record_keys, chunk_rows)
+        if self.handler.lines is not None:
+            mapper, columnar = self.handler.mapper, self.handler.columnar
+            self.scattered = scattered_keys(path, profile.layout, self.reader.header_line, len(self.reader.header),
+                                            self.columns, mapper.KEY_COLUMNS, () if owner_id else mapper.OWNER_COLUMNS,
+                                            record_keys_of(mapper, columnar and columnar.mapper), chunk_rows)
         self.held: SetAside | None = None
 
     def options_for(self, owner: str) -> ReadOptions:
@@ -520,6 +523,9 @@ def _second_pass(path: Path, profile: Profile, columns: ColumnMap, lines: set[in
             for owner in attribution.owners:
                 by_owner.setdefault(owner, []).append(row)
     for owner, rows in by_owner.items():
+        records: dict[tuple | None, list[CanonicalRow]] = {}  # (a record's rows together, as spread ones are)
         for row in rows:
+            records.setdefault(group_key(handler.mapper, row.values), []).append(row)
+        for row in (row for record in records.values() for row in record):
             feed(row, owner)
     finish_pending()

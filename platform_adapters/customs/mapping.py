@@ -22,6 +22,10 @@ from platform_adapters.tabular.rows import (
 )
 
 KIND = "customs"
+#: The columns ``owner_claims`` reads.
+OWNER_COLUMNS = ("importer_registration_no", "country", "importer_of_record")
+#: The columns ``record_key`` reads besides the owner.
+KEY_COLUMNS = ("country", "declaration_no")
 LOCAL_CURRENCY = {"SG": "SGD", "MY": "MYR", "TH": "THB", "ID": "IDR", "PH": "PHP", "VN": "VND", "CN": "CNY"}
 
 

@@ -35,6 +35,10 @@ from platform_adapters.tabular.rows import (
 )
 
 KIND = "bl"
+#: The columns ``owner_claims`` reads.
+OWNER_COLUMNS = ("consignee", "notify_party", "doc_level", "master_doc_number", "doc_number")
+#: The columns ``record_key`` reads besides the owner.
+KEY_COLUMNS = ("doc_number",)
 _AIR_TYPES = {"MAWB", "HAWB", "AWB"}
 _MODES = {"OCEAN", "AIR", "RAIL", "ROAD"}
 _TO_ORDER = re.compile(r"^TO (THE )?ORDER\b")

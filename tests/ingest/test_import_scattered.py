@@ -64,11 +64,12 @@ def _counts(summary) -> tuple:
 
 
 def _import_both(engine, kind: str, together: Path, spread: Path, **options) -> tuple[tuple, tuple]:
-    """(counts, snapshot) of ``together`` and of ``spread``, each imported into the empty database."""
+    """(counts, snapshot) of ``together`` and of ``spread``, each imported into the empty database (for the
+    owner LUMINA unless ``options`` name another, or None: each row's owner read from it)."""
     results = []
     for path in (together, spread):
         _clear(engine)
-        summary = import_file(engine, kind, path, owner_id="LUMINA", **options)
+        summary = import_file(engine, kind, path, **{"owner_id": "LUMINA", **options})
         results.append((_counts(summary), _snapshot(engine)))
     return results[0], results[1]
 
@@ -255,14 +256,17 @@ def _found(path: Path, kind: str) -> set[int]:
     from platform_adapters.tabular.columns import ColumnMap
 
     from aggregator.ingest.registry import TABULAR
-    from aggregator.ingest.scattered import scattered_keys
+    from aggregator.ingest.scattered import record_keys_of, scattered_keys
 
     profile, spec = standard_profile(kind), KINDS[kind]
-    columns = ColumnMap.build(open_table(path, profile.layout).header, known=spec.all_columns, required=spec.required,
+    reader = open_table(path, profile.layout)
+    columns = ColumnMap.build(reader.header, known=spec.all_columns, required=spec.required,
                               mapping=profile.columns, defaults=profile.defaults, location=path.name, guess=guess_kind)
+    reader.close()
     handler = TABULAR[kind]
-    return scattered_keys(path, profile.layout, columns, handler.mapper.KEY_COLUMNS, handler.mapper.OWNER_COLUMNS,
-                          handler.columnar.mapper.record_keys, 3)
+    return scattered_keys(path, profile.layout, reader.header_line, len(reader.header), columns,
+                          handler.mapper.KEY_COLUMNS, handler.mapper.OWNER_COLUMNS,
+                          record_keys_of(handler.mapper, handler.columnar and handler.columnar.mapper), 3)
 
 
 _ASN = st.sampled_from(["ASN-1", " ASN-1", "ＡＳＮ－１", "ASN-2", "ASN-2 ", "ASN-3", "A,S\"N", "多 ASN", ""])
@@ -288,10 +292,40 @@ def test_the_records_found_spread_are_those_the_rows_read_one_by_one_show(tmp_pa
     assert _found(path, "inbound") == _reference(path, "inbound")
 
 
-@pytest.mark.parametrize("form", ["quoted", "gbk", "xlsx", "misshapen"])
+_DOC = st.sampled_from(["ZCRU260301234", " zcru-2603 01234 ", "ＺＣＲＵ２６０３０１２３４", "SZXFWD2603001",
+                        "szxfwd 2603001", "618-50123452", "K1-0001", "k1 0001", "A,B\"C", ""])
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(keys=st.lists(st.tuples(_DOC, st.sampled_from(["Lumina Commerce (M) Sdn Bhd", " Lumina Commerce (M) Sdn Bhd",
+                                                      "TO ORDER", "Tropika Living Sdn Bhd", ""]),
+                               st.sampled_from(["MASTER", "HOUSE", ""]), st.sampled_from(["MY", " my", "SG", ""])),
+                     max_size=25),
+       kind=st.sampled_from(["bl", "customs"]), quote=st.booleans(), misfit=st.booleans())
+def test_the_documents_found_spread_are_those_the_rows_read_one_by_one_show(tmp_path_factory, keys, kind: str,
+                                                                           quote: bool, misfit: bool) -> None:
+    """Bills of lading and declarations (kinds keyed by their per-row ``record_key``, no columnar mapper):
+    numbers written several ways, owners' names and levels changing within a number's rows, a row not as
+    wide as the header: the same spread keys as the rows read by the csv module show."""
+    import csv
+
+    path = tmp_path_factory.mktemp("documents") / "keys.csv"
+    header = (["doc_number", "consignee", "doc_level", "description_of_goods"] if kind == "bl" else
+              ["declaration_no", "importer_of_record", "customs_agent", "country", "description"])
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL if quote else csv.QUOTE_MINIMAL)
+        writer.writerow(header)
+        for i, (number, owner, level, country) in enumerate(keys):
+            cells = [number, owner, level] if kind == "bl" else [number, owner, level, country]
+            writer.writerow([*cells, f"GOODS {i}", *(["x"] if misfit and i == 3 else [])])
+    assert _found(path, kind) == _reference(path, kind)
+
+
+@pytest.mark.parametrize("form", ["quoted", "gbk", "xlsx", "misshapen", "preamble"])
 def test_a_spread_receipt_in_any_form_of_file_is_stored_whole(engine, tmp_path: Path, form: str) -> None:
-    """Read by the csv module (quoted cells, GBK, a row cut short) or from a workbook: ASN-1's four lines
-    around ASN-2's stored as one receipt, nothing flagged but the row cut short."""
+    """Read by the csv module (quoted cells, GBK, a row cut short), from a workbook, or past a report's
+    title lines (``header_row`` 4: the pre-read starts where the import's reader found the header): ASN-1's
+    four lines around ASN-2's stored as one receipt, nothing flagged but the row cut short."""
     one, two = _receipt(1, 4), _receipt(2, 2)
     rows = [*one[:3], *two, one[3]]
     options: dict = {}
@@ -300,6 +334,15 @@ def test_a_spread_receipt_in_any_form_of_file_is_stored_whole(engine, tmp_path: 
     if form == "misshapen":
         rows.insert(2, "ASN-9,IC9")
     path = _write(tmp_path / "spread.csv", INBOUND_HEADER, rows)
+    if form == "preamble":
+        from dataclasses import replace
+
+        from platform_adapters.profiles import standard_profile
+
+        path.write_text("Inbound report,,\n\"Warehouse WH1,\nall owners\",\n" + path.read_text(encoding="utf-8"),
+                        encoding="utf-8")
+        profile = standard_profile("inbound")
+        options["profile"] = replace(profile, header_row=4)
     if form == "gbk":
         path.write_bytes(path.read_text(encoding="utf-8").replace("r1-1", "收货").encode("gbk"))
         options["encoding"] = "gbk"
