@@ -46,6 +46,7 @@ from types import ModuleType
 from platform_adapters.tabular import TableLayout, TabularError, open_table
 from platform_adapters.tabular.columns import ColumnMap
 from platform_adapters.tabular.layout import codec_for
+from platform_adapters.tabular.plain_csv import read_pool
 from platform_adapters.tabular.rows import CanonicalRow
 
 
@@ -161,8 +162,9 @@ def _arrow_key_cells(path: Path, layout: TableLayout, header_line: int, width: i
         misfits.append(row.number)
         return "skip"
 
+    pool = read_pool()
     try:
-        with pa.OSFile(str(path)) as handle:
+        with pa.OSFile(str(path), memory_pool=pool) as handle:
             batches = pacsv.open_csv(
                 handle,
                 read_options=pacsv.ReadOptions(skip_rows=header_line, column_names=names, use_threads=False),
@@ -171,7 +173,8 @@ def _arrow_key_cells(path: Path, layout: TableLayout, header_line: int, width: i
                                                  ignore_empty_lines=True, invalid_row_handler=misfit),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=[names[i] for i in at], column_types={names[i]: pa.string() for i in at},
-                    strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[], check_utf8=True))
+                    strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[], check_utf8=True),
+                memory_pool=pool)
             for batch in batches:
                 if misfits:
                     raise _NotForArrow

@@ -8,6 +8,7 @@ file — or any encoding but UTF-8 — is read by the csv module (``reader.Table
 decides before a row is handed out, in one pass over the bytes (the encoding check has read them
 already). Blank rows (every cell whitespace) are skipped and the rows are handed out in chunks of
 ``chunk_rows`` exactly as ``TableReader.row_chunks`` does (``tests/ingest/test_plain_csv.py``).
+Arrow's memory for the reading comes from the system allocator (``read_pool``).
 """
 from __future__ import annotations
 
@@ -162,6 +163,17 @@ def _cell_facts(data: Any, sep: int, seps: Any, starts: Any, ends: Any, scan: _S
     scan.longest = max(scan.longest, int(longest))
 
 
+def read_pool() -> Any:
+    """The Arrow memory pool an import's CSV reading (this module's and the scattered records' pre-read,
+    ``aggregator.ingest.scattered``) allocates from: the system allocator's. Arrow's default pool (mimalloc)
+    takes fresh memory as 2 MiB transparent huge pages, each zeroed whole when first touched: a process's
+    first outbound import (50k rows) grew by ~75 MB for ~20 MB of blocks and spent a sixth of its CPU in
+    the kernel zeroing them (perf, 2026-11-30); malloc's heap grows 4 KiB at a time and is reused."""
+    import pyarrow as pa
+
+    return pa.system_memory_pool()
+
+
 def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
                   chunk_rows: int) -> Iterator[tuple[list[int], list[list[str]]]]:
     """The non-blank data rows of plain ``path``: per chunk of ``chunk_rows`` rows their physical lines
@@ -172,7 +184,8 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
 
     if data.width == 0:
         return
-    with pa.OSFile(str(path)) as handle:  # read by Arrow itself: no Python buffer per block
+    pool = read_pool()
+    with pa.OSFile(str(path), memory_pool=pool) as handle:  # read by Arrow itself: no Python buffer per block
         handle.seek(data.offset)
         reader = pacsv.open_csv(
             handle,
@@ -181,7 +194,8 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
                                              newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={f"f{i}": pa.string() for i in range(data.width)}, strings_can_be_null=False,
-                quoted_strings_can_be_null=False, null_values=[], check_utf8=True))
+                quoted_strings_can_be_null=False, null_values=[], check_utf8=True),
+            memory_pool=pool)
         line = first_line
         lines: list[int] = []
         columns: list[list[str]] = [[] for _ in range(data.width)]
@@ -223,10 +237,11 @@ def _cells(array: Any, shared: list[bool] | None = None, at: int = 0) -> list[st
     ``shared[at]``: whether the column is worth encoding (set False once a piece of it was not: the same
     texts either way, only fewer shared)."""
     import numpy as np
+    import pyarrow.compute as pc
 
     if shared is not None and not shared[at]:
         return array.to_pylist()
-    encoded = array.dictionary_encode()
+    encoded = pc.dictionary_encode(array, memory_pool=read_pool())
     if len(encoded.dictionary) * _SHARED > len(array):  # (decided before any text becomes a Python str)
         if shared is not None:
             shared[at] = len(array) < 64  # (a short piece says little)
@@ -254,7 +269,7 @@ def block_facts(arrays: Sequence[Any]) -> list[ColumnFacts]:
 
     if not arrays:
         return []
-    whole = column_facts(pa.concat_arrays(arrays))
+    whole = column_facts(pa.concat_arrays(arrays, memory_pool=read_pool()))
     if whole.plain:
         return [whole] * len(arrays)
     return [column_facts(array) for array in arrays]
