@@ -314,7 +314,7 @@ class ColumnarReader:
                 parts = (end - start - 1) // limit
                 for part in range(parts):
                     self.part(rows, start + part * limit, start + (part + 1) * limit, key,
-                              first_continued or part > 0)
+                              first_continued or part > 0, more=True)
                 tail = start + parts * limit
                 self.carry = _Rows({c: col[tail:end] for c, col in rows.columns.items()}, rows.lines[tail:end],
                                    rows.owners[tail:end], rows.keys[tail:end], rows.plain, longest=rows.longest)
@@ -323,7 +323,7 @@ class ColumnarReader:
                 self.part(rows, start, end, key, False)
             else:
                 for part, at in enumerate(range(start, end, limit)):
-                    self.part(rows, at, min(at + limit, end), key, first_continued or part > 0)
+                    self.part(rows, at, min(at + limit, end), key, first_continued or part > 0, more=at + limit < end)
 
     def _all_fast(self, rows: _Rows, starts: list[int], continued: bool) -> bool:
         """Whether every record of ``rows`` but the last (``starts``: where each begins) goes the fast way in
@@ -349,14 +349,15 @@ class ColumnarReader:
         return not (None in rows.keys[:last] or not all(rows.values.ok[:last])
                     or max(map(sub, starts[1:-1], starts)) > self.run.chunk_rows or len(set(rows.texts[:last])) < last)
 
-    def part(self, rows: _Rows, start: int, end: int, key: tuple, continued: bool) -> None:
-        """One record's rows: the fast way when they are clean and the key is new, else the per-row path."""
+    def part(self, rows: _Rows, start: int, end: int, key: tuple, continued: bool, more: bool = False) -> None:
+        """One record's rows: the fast way when they are clean and the key is new, else (or when they are a
+        part of a record longer than a chunk, ``continued`` or ``more`` to come) the per-row path."""
         run = self.run
         digest = _key_hash(key)
-        if continued or digest in run.seen or not (rows.values.ok[start] if end - start == 1 else (
+        if continued or more or digest in run.seen or not (rows.values.ok[start] if end - start == 1 else (
                 all(rows.values.ok[start:end]) and len(set(rows.texts[start:end])) == end - start)):
             run.flush_group(key, [self.row(rows.columns, rows.lines, i) for i in range(start, end)],
-                            rows.owners[start], continued)
+                            rows.owners[start], continued, more)
             return
         run.seen.add(digest)
         self._spans(rows).append((start, end))

@@ -22,7 +22,10 @@ Hostile or damaged files: a row holding a control character other than tab, LF o
 is rejected naming the column and the character; a row that repeats the row before it exactly is a
 ``duplicate_row``, one reject per run of repeats ("lines 12–500011 (…) are duplicates of line 11"),
 so a file of one line repeated is read in bounded memory and counted, never stored; a record's group
-of rows is written in parts of at most ``chunk_rows``. Everything stored about a rejected row shows
+of rows is written in parts of at most ``chunk_rows``. A receipt or outbound longer than that is
+decided as a whole when its last part is in (``_Parts``, ``writers.end_of_record``): hashed over all its
+rows, its header mapped from the first rows holding each column (its weight summed over the parts), a
+stored one's new lines held aside until then, so that it is stored, counted and audited as in one piece. Everything stored about a rejected row shows
 its control characters as ``\\xNN`` (``platform_adapters.tabular.control``), which every database accepts.
 """
 from __future__ import annotations
@@ -30,7 +33,7 @@ from __future__ import annotations
 import operator
 from itertools import compress
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -41,7 +44,7 @@ from aggregator.ingest.bulk import write_batch
 from aggregator.ingest.registry import TABULAR, TabularKindHandler
 from aggregator.ingest.scattered import SetAside, feed_back, group_key, record_keys_of, scattered_keys
 from aggregator.ingest.summary import ImportSummary
-from aggregator.ingest.writers import Aggregate, next_line_no
+from aggregator.ingest.writers import Aggregate, InParts, end_of_record, next_line_no, part_of_record
 from aggregator.owners.attribution import Attribution, OwnerResolver
 from aggregator.store.gc_pause import gc_paused
 from aggregator.store.models.logistics import ImportRejectRow
@@ -49,7 +52,7 @@ from aggregator.store.widths import overlong
 from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.profiles import KINDS, Profile, guess_kind
 from platform_adapters.tabular import open_table
-from platform_adapters.tabular.columnar import hash_prefix, raw_hash
+from platform_adapters.tabular.columnar import RawHashParts, hash_prefix, raw_hash_of_texts, row_text
 from platform_adapters.tabular.columns import ColumnMap
 from platform_adapters.tabular.control import describe_control, first_control, visible
 from platform_adapters.tabular.rows import CanonicalRow, ReadOptions
@@ -61,6 +64,22 @@ SAMPLE_PROBLEMS = 20
 #: for bounded memory (collision odds ~3e-8 at 1M keys; a collision only sends a record through the merge
 #: path); the builtin itself, so that a chunk's keys are hashed by ``map`` without a Python call each
 _key_hash = hash
+
+
+@dataclass
+class _Parts:
+    """A record longer than a chunk while its parts come (``TabularRun.flush_group`` with ``more``)."""
+
+    key: tuple[str, ...]
+    owner: str
+    hashed: RawHashParts  # over every stored part's accepted rows: the hash of the record in one piece
+    missing: list[str]  # the columns no accepted row of the record has held a value in so far
+    accepted: int = 0  # rows accepted so far: the next part's lines are numbered after them
+    #: the first accepted row holding a value in each column, in file order: they map to the header the
+    #: record's rows would (each header field is its first value met)
+    witnesses: list[CanonicalRow] = field(default_factory=list)
+    sums: dict[str, object] = field(default_factory=dict)  # ``Aggregate.summed`` columns over the parts
+    written: InParts = field(default_factory=InParts)
 
 
 class _ChunkSink:
@@ -98,6 +117,11 @@ class _ChunkSink:
         if self.rows:
             session.execute(insert(ImportRejectRow), self.rows)
             self.rows = []
+
+
+def _store_failed(exc: Exception) -> str:
+    """A ``store_failed`` problem's reason: the database's error, its first line."""
+    return f"could not be stored: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
 
 
 def _line_of(location: str | None) -> int | None:
@@ -182,6 +206,9 @@ class TabularRun:
         self.pending_key: tuple[str, ...] | None = None
         self.pending_owner = ""
         self.pending_continued = False  # part of the pending record is already written
+        #: the record being written in parts, for kinds whose records are decided whole (receipts, outbounds)
+        self.parts: _Parts | None = None
+        self.whole_parts = self.handler.lines is not None and self.handler.columnar is not None
         #: hashes of the record keys (whatever the owner: ``scattered.group_key``) whose rows are spread over
         #: the file: their rows are set aside (``held``) and stored at the end, each record's together
         self.scattered: set[int] = set()
@@ -206,10 +233,13 @@ class TabularRun:
 
     def source_hash(self, rows: list[CanonicalRow], lines: tuple[int, ...], owner: str, offset: int) -> str:
         """``raw_hash`` of the accepted ``lines`` of ``rows``."""
+        return raw_hash_of_texts(self.hash_prefix(owner, offset), self.row_texts(rows, lines))
+
+    def row_texts(self, rows: list[CanonicalRow], lines: tuple[int, ...]) -> list[str]:
+        """The ``row_text`` of the accepted ``lines`` of ``rows``: what their hash covers."""
         accepted = set(lines)
         columns = self.hash_columns
-        return raw_hash(self.hash_prefix(owner, offset),
-                        (tuple(row.values.get(c, "") for c in columns) for row in rows if row.line in accepted))
+        return [row_text(tuple(row.values.get(c, "") for c in columns)) for row in rows if row.line in accepted]
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -260,8 +290,20 @@ class TabularRun:
                 for line in lines for table, column, length, width, value in found]
 
     def flush_group(self, key: tuple[str, ...] | None, rows: list[CanonicalRow], owner: str,
-                    continued: bool = False) -> None:
-        """Map and store one record's rows (``continued``: more rows of the record just written in part)."""
+                    continued: bool = False, more: bool = False) -> None:
+        """Map and store one record's rows (``continued``: more rows of the record just written in part;
+        ``more``: the record's rows go on after these)."""
+        if key is not None and self.whole_parts:
+            parts = self.parts
+            if continued and parts is not None and parts.key == key and parts.owner == owner:
+                self._part(rows, more)
+                return
+            if more and not continued and _key_hash(key) not in self.seen:
+                self.flush_batch()  # (the records before it are written first, as they are met)
+                self.seen.add(_key_hash(key))
+                self.parts = _Parts(key, owner, RawHashParts(self.hash_prefix(owner, 0)), list(self.hash_columns))
+                self._part(rows, more)
+                return
         handler, sink, path = self.handler, self.sink, self.path
         raw_by_line = {row.line: row.values for row in rows}  # cut only for the rows rejected
         append, offset, extra = False, 0, []
@@ -302,10 +344,73 @@ class TabularRun:
             self.summary.count(outcome.outcome.value)
             self.summary.owners[owner] += 1
         except (SQLAlchemyError, ValueError, TypeError) as exc:
-            reason = f"could not be stored: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+            reason = _store_failed(exc)
             problems.extend(Problem("store_failed", reason, location=f"{path.name}:{line}")
                             for line in result.accepted_lines)
         sink.add(problems, raw_by_line, owner)
+
+    def _part(self, rows: list[CanonicalRow], more: bool) -> None:
+        """One part of the record in parts: mapped with its lines numbered after the parts before, its lines
+        written (``writers.part_of_record``), its rows hashed and looked over for the header; after the last
+        part (not ``more``) the record is decided (``_end_parts``)."""
+        parts, handler, path = self.parts, self.handler, self.path
+        raw_by_line = {row.line: row.values for row in rows}
+        result = handler.mapper.map_rows(rows, self.options_for(parts.owner), parts.accepted)
+        problems = list(result.problems)
+        if result.record is not None:
+            parts.accepted += len(result.accepted_lines)
+            agg = handler.aggregate(result.record, "")  # (a new record's hash is set by its last part)
+            too_long = self.overlong(agg, result.accepted_lines)
+            if too_long:
+                problems.extend(too_long)
+            else:
+                try:
+                    with self.session.begin_nested():
+                        part_of_record(self.session, parts.written, agg)
+                except (SQLAlchemyError, ValueError, TypeError) as exc:
+                    reason = _store_failed(exc)
+                    problems.extend(Problem("store_failed", reason, location=f"{path.name}:{line}")
+                                    for line in result.accepted_lines)
+                else:
+                    self._note_part(parts, rows, result.accepted_lines, agg)
+        self.sink.add(problems, raw_by_line, parts.owner)
+        if not more:
+            self._end_parts()
+
+    def _note_part(self, parts: _Parts, rows: list[CanonicalRow], lines: tuple[int, ...], agg: Aggregate) -> None:
+        """What the record as a whole needs of a stored part: its rows' texts hashed, the rows holding a
+        column first, its summed columns added."""
+        parts.hashed.add(self.row_texts(rows, lines))
+        if parts.missing:
+            accepted = set(lines)
+            for row in rows:
+                if row.line in accepted and any(row.values.get(c, "").strip() for c in parts.missing):
+                    parts.witnesses.append(row)
+                    parts.missing = [c for c in parts.missing if not row.values.get(c, "").strip()]
+                    if not parts.missing:
+                        break
+        for name in agg.summed:
+            if agg.values[name] is not None:
+                parts.sums[name] = parts.sums.get(name, 0) + agg.values[name]
+
+    def _end_parts(self) -> None:
+        """Decide the record in parts (``writers.end_of_record``) and count it once."""
+        parts, self.parts = self.parts, None
+        if parts.written.pk is None:  # (no part stored)
+            return
+        result = self.handler.mapper.map_rows(parts.witnesses, self.options_for(parts.owner), 0)
+        agg = self.handler.aggregate(result.record, parts.hashed.hexdigest())
+        for name in agg.summed:
+            agg.values[name] = parts.sums.get(name)
+        try:
+            with self.session.begin_nested():
+                outcome = end_of_record(self.session, parts.written, agg)
+            self.summary.count(outcome.outcome.value)
+            self.summary.owners[parts.owner] += 1
+        except (SQLAlchemyError, ValueError, TypeError) as exc:
+            reason = _store_failed(exc)
+            self.sink.add([Problem("store_failed", reason, location=f"{self.path.name}:{parts.witnesses[0].line}")],
+                          {row.line: row.values for row in parts.witnesses}, parts.owner)
 
     def end_chunk(self, progress: Callable[[int], None] | None) -> None:
         self.close_chunk()
@@ -337,7 +442,7 @@ class TabularRun:
             return
         if key is not None and key == self.pending_key:
             if len(self.pending) >= self.chunk_rows:
-                self.flush_group(self.pending_key, self.pending, self.pending_owner, self.pending_continued)
+                self.flush_group(self.pending_key, self.pending, self.pending_owner, self.pending_continued, more=True)
                 self.flush_batch()
                 self.pending, self.pending_continued = [], True
             self.pending.append(row)

@@ -6,13 +6,16 @@ carries a ``content_hash`` of all its rows (header and children), so a changed l
 UPDATED, and then the child rows are replaced as a whole. With ``append=True`` (rows of the same
 document met again later in one file) lines are added instead and fields that sum over lines
 (weight, reference lists) are left as they are. ``aggregator.ingest.bulk`` writes batches of new
-aggregates with the same values and the same audit entries.
+aggregates with the same values and the same audit entries. A receipt or outbound longer than an import
+chunk is written a part at a time (``part_of_record``, ``end_of_record``) and decided when its last part is
+in, as the same record in one piece would be.
 """
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -35,7 +38,7 @@ from aggregator.store.models.warehouse import (
     WarehouseShipmentLineRow,
     WarehouseShipmentRow,
 )
-from aggregator.store.upsert import UpsertOutcome, UpsertResult, entity_key, upsert, write_audit
+from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome, UpsertResult, entity_key, upsert, write_audit
 from platform_adapters.canonical import (
     CustomsEntry,
     StockSnapshot,
@@ -63,6 +66,9 @@ class Aggregate:
     #: the hash of the source rows the record was mapped from (``platform_adapters.tabular.columnar.raw_hash``,
     #: versioned by the mapping); None: a hash of the header values and child rows is computed
     raw_hash: str | None = None
+    #: header columns that sum a value over the record's lines (an outbound's weight): left as stored when
+    #: lines are appended, summed over the parts of a record written in parts
+    summed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """``content_hash``: the source rows' hash when given, else sha256 of the header values and child rows."""
@@ -88,13 +94,17 @@ def _amount(money):
 
 
 def write_aggregate(session: Session, agg: Aggregate, append: bool = False,
-                  raw_hash: str | None = None) -> UpsertResult:
+                  raw_hash: str | None = None, staged: int | None = None) -> UpsertResult:
     """Upsert the header and (re)write its children. For a record hashed from its source rows, a stored
     row whose hash differs is compared on its values alone, header and lines: when only the source text
     changed (or the mapping's version) the outcome is UNCHANGED and the new hash is stored without an audit
     entry; when header values changed, the audit entry names them and the hash is stored with them; when
     only lines changed (a received quantity, a line dropped), the record is UPDATED, its lines rewritten,
-    and the audit entry names the lines gone and the lines new (``_changed_children``)."""
+    and the audit entry names the lines gone and the lines new (``_changed_children``).
+
+    ``staged``: the parent id the record's lines were written under, a part at a time (``part_of_record``):
+    those are its lines (``agg``'s child rows only name their columns), compared with the stored ones
+    line number by line number (``_changed_staged``), made the record's when it is written, else removed."""
     table = agg.model.__table__
     values = agg.values
     refresh = None
@@ -108,32 +118,58 @@ def write_aggregate(session: Session, agg: Aggregate, append: bool = False,
         audit_batch.settle_by_id(session, table, result.pk)  # (the hash is in the record's create entry)
         session.execute(update(table).where(table.c.id == result.pk).values(content_hash=refresh))
         if result.outcome is UpsertOutcome.UNCHANGED:  # the same header: did a line change?
-            changed = _changed_children(session, agg.children, result.pk)
+            changed = _changed_children(session, agg.children, result.pk) if staged is None else \
+                _changed_staged(session, agg.children, result.pk, staged)
             if changed:
                 write_audit(session, entity=table.name, key=entity_key(values, agg.key), action="update",
                             owner_id=values.get("owner_id"), changes=changed)
                 result = UpsertResult(UpsertOutcome.UPDATED, result.pk, changed)
     if result.outcome is UpsertOutcome.STALE or (result.outcome not in _WRITTEN and not append):
+        if staged is not None:  # (the stored lines stay)
+            _drop_children(session, agg.children, staged)
+        return result
+    if result.outcome is UpsertOutcome.UPDATED and not append:
+        _drop_children(session, agg.children, result.pk)
+    if staged is None:
+        _insert_children(session, agg.children, result.pk)
         return result
     connection = session.connection()
-    for model, parent_col, rows in agg.children:
-        if result.outcome is UpsertOutcome.UPDATED and not append:
-            connection.execute(delete(model.__table__).where(model.__table__.c[parent_col] == result.pk))
-        if rows:
-            connection.execute(insert(model.__table__), [{parent_col: result.pk, **row} for row in rows])
+    for model, parent_col, _ in agg.children:
+        connection.execute(update(model.__table__).where(model.__table__.c[parent_col] == staged)
+                           .values({parent_col: result.pk}))
     return result
+
+
+def _insert_children(session: Session, children: list, parent: int) -> None:
+    """Insert the child rows under ``parent``."""
+    connection = session.connection()
+    for model, parent_col, rows in children:
+        if rows:
+            connection.execute(insert(model.__table__), [{parent_col: parent, **row} for row in rows])
+
+
+def _drop_children(session: Session, children: list, parent: int) -> None:
+    """Delete the child rows written under ``parent``."""
+    connection = session.connection()
+    for model, parent_col, _ in children:
+        connection.execute(delete(model.__table__).where(model.__table__.c[parent_col] == parent))
+
+
+def _compared(table: Any, parent_col: str, rows: list[dict[str, Any]]) -> list[str]:
+    """The child columns two versions of a record are compared on: those the new rows carry (all the
+    table's own columns when there are none)."""
+    return sorted({name for row in rows for name in row}) or [c.name for c in table.c if c.name not in ("id", parent_col)]
 
 
 def _changed_children(session: Session, children: list, pk: int) -> dict[str, list]:
     """The child rows of the stored record ``pk`` that differ from ``children``, compared as multisets of rows
-    over the columns the new rows carry (all the table's own columns when there are none); values compare
-    as Python compares them (Decimals by value, aware instants by the instant): per child table [rows no
-    longer there, rows new], for the tables that differ (empty: the lines are as stored)."""
+    over the columns the new rows carry (``_compared``); values compare as Python compares them (Decimals by
+    value, aware instants by the instant): per child table [rows no longer there, rows new], for the tables
+    that differ (empty: the lines are as stored)."""
     changed = {}
     for model, parent_col, rows in children:
         table = model.__table__
-        columns = sorted({name for row in rows for name in row}) or [
-            c.name for c in table.c if c.name not in ("id", parent_col)]
+        columns = _compared(table, parent_col, rows)
         stored = session.execute(select(*(table.c[name] for name in columns))
                                  .where(table.c[parent_col] == pk)).all()
         old = Counter(tuple(row) for row in stored)
@@ -142,6 +178,74 @@ def _changed_children(session: Session, children: list, pk: int) -> dict[str, li
             changed[table.name] = [[dict(zip(columns, row)) for row in (old - new).elements()],
                                    [dict(zip(columns, row)) for row in (new - old).elements()]]
     return changed
+
+
+def _changed_staged(session: Session, children: list, pk: int, staged: int) -> dict[str, list]:
+    """``_changed_children`` of the lines written under the parent id ``staged`` against those of ``pk``: read
+    together in line-number order (a record's line numbers are unique) and compared line by line, so memory
+    holds only what differs; the rows gone and new each in the order they were written."""
+    changed = {}
+    for model, parent_col, rows in children:
+        table = model.__table__
+        columns = _compared(table, parent_col, rows)
+        parent = table.c[parent_col]
+        query = (select(parent, table.c.id, *(table.c[name] for name in columns)).where(parent.in_((pk, staged)))
+                 .order_by(table.c.line_no, parent))
+        at = 2 + columns.index("line_no")
+        gone: list[tuple] = []
+        new: list[tuple] = []
+        for _, same_line in groupby(session.execute(query.execution_options(yield_per=2000)), key=lambda row: row[at]):
+            both = list(same_line)  # (at most one row of each parent)
+            was = [row for row in both if row[0] != staged]
+            now = [row for row in both if row[0] == staged]
+            if len(was) == len(now) == 1 and tuple(was[0][2:]) == tuple(now[0][2:]):
+                continue
+            gone.extend(was)
+            new.extend(now)
+        if gone or new:
+            changed[table.name] = [[dict(zip(columns, row[2:])) for row in sorted(side, key=lambda row: row[1])]
+                                   for side in (gone, new)]
+    return changed
+
+
+@dataclass
+class InParts:
+    """Where a record written a part at a time stands (``part_of_record``): its header's id once known, and
+    whether it was stored before (its new lines then wait under the parent id ``-pk`` until its last part
+    decides, ``end_of_record``)."""
+
+    pk: int | None = None
+    stored: bool = False
+
+
+def part_of_record(session: Session, parts: InParts, agg: Aggregate) -> None:
+    """Write one part of a record longer than a chunk (``agg``: the part's header and lines): a new record's
+    header (without an audit entry: ``end_of_record`` writes its creation) and lines as they come; a stored
+    record's lines under ``-pk``, its stored lines and header left as they are."""
+    table = agg.model.__table__
+    if parts.pk is None:
+        found = session.execute(select(table.c.id).where(*(table.c[k] == agg.values[k] for k in agg.key))).scalar()
+        if found is None:
+            parts.pk = session.execute(insert(table).values(**agg.values).returning(table.c.id)).scalar_one()
+        else:
+            parts.pk, parts.stored = found, True
+            _drop_children(session, agg.children, -found)  # (left by an import that stopped half-way)
+    _insert_children(session, agg.children, -parts.pk if parts.stored else parts.pk)
+
+
+def end_of_record(session: Session, parts: InParts, agg: Aggregate) -> UpsertResult:
+    """Decide a record written in parts once its last part is in: ``agg`` is its header from all its rows,
+    hashed from all of them (its child rows only name the columns). A new one gets that header and its
+    ``create`` entry (CREATED); a stored one is written as ``write_aggregate`` writes the record in one piece,
+    its lines those its parts wrote: the same hash → UNCHANGED, nothing written."""
+    if parts.stored:
+        return write_aggregate(session, agg, staged=-parts.pk)
+    table = agg.model.__table__
+    session.execute(update(table).where(table.c.id == parts.pk).values(**agg.values))
+    write_audit(session, entity=table.name, key=entity_key(agg.values, agg.key), action="create",
+                owner_id=agg.values.get("owner_id"),
+                changes={k: v for k, v in agg.values.items() if k not in BOOKKEEPING})
+    return UpsertResult(UpsertOutcome.CREATED, parts.pk)
 
 
 def next_line_no(session: Session, model, parent_col: str, key_model, key: dict) -> int:
@@ -254,7 +358,7 @@ def shipment_aggregate(shipment: WarehouseShipment, raw_hash: str | None = None)
     values = {column: getattr(shipment, name) for column, name in SHIPMENT_HEADER}
     return Aggregate(WarehouseShipmentRow, SHIPMENT_KEY, values, [(WarehouseShipmentLineRow, "shipment_pk", [
         {column: getattr(ln, name) for column, name in SHIPMENT_LINE} for ln in shipment.lines])],
-        raw_hash=raw_hash)
+        raw_hash=raw_hash, summed=("weight_g",))
 
 
 #: (column, field) of a stock snapshot's row in the order it is written: ``StockSnapshot`` fields and the
@@ -320,7 +424,8 @@ def write_shipment(session: Session, shipment: WarehouseShipment, append: bool =
                   raw_hash: str | None = None) -> UpsertResult:
     agg = shipment_aggregate(shipment, raw_hash)
     if append:
-        agg.values.pop("weight_g")
+        for name in agg.summed:
+            agg.values.pop(name)
     return write_aggregate(session, agg, append)
 
 

@@ -488,3 +488,22 @@ def span_hashes(texts: Sequence[str], spans: Iterable[tuple[int, int]], prefixes
 def raw_hash_of_texts(prefix: str, texts: Iterable[str]) -> str:
     """``raw_hash`` of the rows whose ``row_text`` are ``texts``."""
     return hashlib.sha256((prefix + "\x1d" + "\x1e".join(texts)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class RawHashParts:
+    """``raw_hash_of_texts`` of a record's rows given a part at a time (a record longer than a chunk): the
+    same hash as of all its rows at once."""
+
+    def __init__(self, prefix: str) -> None:
+        self._digest = hashlib.sha256((prefix + "\x1d").encode("utf-8", "surrogatepass"))
+        self._empty = True
+
+    def add(self, texts: Sequence[str]) -> None:
+        """The next rows' ``row_text``."""
+        if texts:
+            self._digest.update((("" if self._empty else "\x1e") + "\x1e".join(texts))
+                                .encode("utf-8", "surrogatepass"))
+            self._empty = False
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
