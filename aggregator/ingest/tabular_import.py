@@ -25,8 +25,9 @@ so a file of one line repeated is read in bounded memory and counted, never stor
 of rows is written in parts of at most ``chunk_rows``. A receipt or outbound longer than that is
 decided as a whole when its last part is in (``_Parts``, ``writers.end_of_record``): hashed over all its
 rows, its header mapped from the first rows holding each column (its weight summed over the parts), a
-stored one's new lines held aside until then, so that it is stored, counted and audited as in one piece. Everything stored about a rejected row shows
-its control characters as ``\\xNN`` (``platform_adapters.tabular.control``), which every database accepts.
+stored one's new lines held aside until then, so that it is stored, counted and audited as in one piece.
+Everything stored about a rejected row shows its control characters as ``\\xNN``
+(``platform_adapters.tabular.control``), which every database accepts.
 """
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ from aggregator.ingest.bulk import write_batch
 from aggregator.ingest.registry import TABULAR, TabularKindHandler
 from aggregator.ingest.scattered import SetAside, feed_back, group_key, record_keys_of, scattered_keys
 from aggregator.ingest.summary import ImportSummary
-from aggregator.ingest.writers import Aggregate, InParts, end_of_record, next_line_no, part_of_record
+from aggregator.ingest.writers import (Aggregate, InParts, end_of_record, next_line_no, part_of_record,
+                                       taken_line_numbers)
 from aggregator.owners.attribution import Attribution, OwnerResolver
 from aggregator.store.gc_pause import gc_paused
 from aggregator.store.models.logistics import ImportRejectRow
@@ -355,7 +357,8 @@ class TabularRun:
         part (not ``more``) the record is decided (``_end_parts``)."""
         parts, handler, path = self.parts, self.handler, self.path
         raw_by_line = {row.line: row.values for row in rows}
-        result = handler.mapper.map_rows(rows, self.options_for(parts.owner), parts.accepted)
+        offset = parts.accepted
+        result = handler.mapper.map_rows(rows, self.options_for(parts.owner), offset)
         problems = list(result.problems)
         if result.record is not None:
             parts.accepted += len(result.accepted_lines)
@@ -368,14 +371,46 @@ class TabularRun:
                     with self.session.begin_nested():
                         part_of_record(self.session, parts.written, agg)
                 except (SQLAlchemyError, ValueError, TypeError) as exc:
-                    reason = _store_failed(exc)
-                    problems.extend(Problem("store_failed", reason, location=f"{path.name}:{line}")
-                                    for line in result.accepted_lines)
-                else:
+                    repeated = self._repeated(rows, result.accepted_lines, offset, agg)
+                    if repeated:  # (line numbers an earlier part has: those rows rejected, the others stored)
+                        problems.extend(repeated)
+                    else:
+                        reason = _store_failed(exc)
+                        problems.extend(Problem("store_failed", reason, location=f"{path.name}:{line}")
+                                        for line in result.accepted_lines)
+                        agg = None
+                if agg is not None:
                     self._note_part(parts, rows, result.accepted_lines, agg)
         self.sink.add(problems, raw_by_line, parts.owner)
         if not more:
             self._end_parts()
+
+    def _repeated(self, rows: list[CanonicalRow], lines: tuple[int, ...], offset: int, agg: Aggregate) -> list[Problem]:
+        """For a part refused by the database: when some of its line numbers are those of an earlier part
+        of the record, the part stored without them (``agg``'s lines taken out) and a ``duplicate_line_no``
+        problem at each row that has one (each accepted row mapped alone, numbered as in the part), as the
+        record in one piece rejects them; else nothing (the part is refused)."""
+        taken = taken_line_numbers(self.session, self.parts.written, agg)
+        if not taken:
+            return []
+        agg.children = [(model, parent_col, [row for row in child_rows if row["line_no"] not in taken])
+                        for model, parent_col, child_rows in agg.children]
+        try:
+            with self.session.begin_nested():
+                part_of_record(self.session, self.parts.written, agg)
+        except (SQLAlchemyError, ValueError, TypeError):
+            return []
+        accepted = set(lines)
+        options, column = self.options_for(self.parts.owner), self.columns.source_name("line_no")
+        problems = []
+        for index, row in enumerate(row for row in rows if row.line in accepted):
+            [(_, _, [line])] = self.handler.aggregate(self.handler.mapper.map_rows([row], options, offset + index).record,
+                                                      "").children
+            if line["line_no"] in taken:
+                problems.append(Problem("duplicate_line_no", f"line_no {line['line_no']} repeats a line of an earlier "
+                                        "part of this record", Severity.ERROR, column, str(line["line_no"]),
+                                        f"{self.path.name}:{row.line}"))
+        return problems
 
     def _note_part(self, parts: _Parts, rows: list[CanonicalRow], lines: tuple[int, ...], agg: Aggregate) -> None:
         """What the record as a whole needs of a stored part: its rows' texts hashed, the rows holding a

@@ -223,14 +223,31 @@ def part_of_record(session: Session, parts: InParts, agg: Aggregate) -> None:
     header (without an audit entry: ``end_of_record`` writes its creation) and lines as they come; a stored
     record's lines under ``-pk``, its stored lines and header left as they are."""
     table = agg.model.__table__
-    if parts.pk is None:
-        found = session.execute(select(table.c.id).where(*(table.c[k] == agg.values[k] for k in agg.key))).scalar()
-        if found is None:
-            parts.pk = session.execute(insert(table).values(**agg.values).returning(table.c.id)).scalar_one()
+    pk, stored = parts.pk, parts.stored
+    if pk is None:
+        pk = session.execute(select(table.c.id).where(*(table.c[k] == agg.values[k] for k in agg.key))).scalar()
+        if pk is None:
+            pk = session.execute(insert(table).values(**agg.values).returning(table.c.id)).scalar_one()
         else:
-            parts.pk, parts.stored = found, True
-            _drop_children(session, agg.children, -found)  # (left by an import that stopped half-way)
-    _insert_children(session, agg.children, -parts.pk if parts.stored else parts.pk)
+            stored = True
+            _drop_children(session, agg.children, -pk)  # (left by an import that stopped half-way)
+    _insert_children(session, agg.children, -pk if stored else pk)
+    parts.pk, parts.stored = pk, stored  # (only once written: a part refused leaves nothing behind)
+
+
+def taken_line_numbers(session: Session, parts: InParts, agg: Aggregate) -> set[int]:
+    """The line numbers of ``agg``'s lines (a part of a record in parts) that its earlier parts wrote."""
+    if parts.pk is None:
+        return set()
+    found: set[int] = set()
+    for model, parent_col, rows in agg.children:
+        table = model.__table__
+        wanted = sorted({row["line_no"] for row in rows})
+        for start in range(0, len(wanted), 500):
+            found.update(session.scalars(select(table.c.line_no).where(
+                table.c[parent_col] == (-parts.pk if parts.stored else parts.pk),
+                table.c.line_no.in_(wanted[start:start + 500]))))
+    return found
 
 
 def end_of_record(session: Session, parts: InParts, agg: Aggregate) -> UpsertResult:

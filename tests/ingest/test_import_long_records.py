@@ -245,3 +245,48 @@ def test_a_hash_given_in_parts_is_the_hash_of_all_the_rows(texts: list[str], cut
     for start, end in zip(bounds, bounds[1:]):
         hashed.add(texts[start:end])
     assert hashed.hexdigest() == raw_hash_of_texts("prefix", texts)
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_a_long_outbound_stored_by_an_earlier_version_is_corrected_once(engine, tmp_path: Path, bulk: bool) -> None:
+    """An outbound stored in parts before the hash spanned them (its hash a part's, its weight its first
+    part's): its next import in parts from another file updates the weight alone, the one after finds it
+    unchanged; one stored with a part's hash and the right header is unchanged at once."""
+    from sqlalchemy import update
+
+    rows = [*_shipment(1, 8), *_shipment(2, 7)]
+    day1 = _write(tmp_path / "day1.csv", OUTBOUND_HEADER, rows)
+    import_file(engine, "outbound", day1, owner_id="LUMINA", chunk_rows=3, bulk=bulk)
+    with session_factory(engine)() as session:
+        session.execute(update(WarehouseShipmentRow).values(content_hash="a part's"))
+        session.execute(update(WarehouseShipmentRow).where(WarehouseShipmentRow.wms_outbound_no == "OB-1")
+                        .values(weight_g=60))
+        session.commit()
+    for day, expected in ((2, (0, 1, 1)), (3, (0, 0, 2))):
+        path = _write(tmp_path / f"day{day}.csv", OUTBOUND_HEADER, [*rows, *[""] * day])
+        summary = import_file(engine, "outbound", path, owner_id="LUMINA", chunk_rows=3, bulk=bulk)
+        assert (summary.created, summary.updated, summary.unchanged) == expected
+    assert _updates(engine, WarehouseShipmentRow.__tablename__) == [{"weight_g": [60, 360]}]
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+@pytest.mark.parametrize("again", [False, True])
+def test_a_line_number_repeated_in_a_later_part_rejects_that_row_alone(engine, tmp_path: Path, bulk: bool,
+                                                                      again: bool) -> None:
+    """Line 5 of a seven-line receipt states line number 2 (met in its first part): that row is a
+    ``duplicate_line_no`` reject naming the number, the other six lines stored, counted and hashed as in one
+    chunk (``again``: the receipt stored before, its new lines waiting aside); nothing else refused."""
+    rows = _receipt(1, 7)
+    rows[4] = rows[4].replace(",5,SKU-", ",2,SKU-")
+    files = [_write(tmp_path / "day1.csv", INBOUND_HEADER, _receipt(1, 7) if again else rows)]
+    if again:
+        files.append(_write(tmp_path / "day2.csv", INBOUND_HEADER, rows))
+    whole = _days(engine, "inbound", files, WHOLE, bulk)[-1]
+    parts = _days(engine, "inbound", files, 3, bulk)[-1]
+    assert parts[0] == whole[0] and parts[0][2] == 1 and parts[0][6] == {"duplicate_line_no": 1}
+    for table in whole[1]:
+        if table != "rejects":
+            assert parts[1][table] == whole[1][table], table
+    [reject] = [dict(row) for row in parts[1]["rejects"]]
+    assert (reject["line"], reject["code"], reject["value"], reject["column"]) == (6, "duplicate_line_no", "2", "line_no")
+    assert reject["reason"] == "line_no 2 repeats a line of an earlier part of this record"
