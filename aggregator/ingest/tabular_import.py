@@ -295,11 +295,12 @@ class TabularRun:
                     continued: bool = False, more: bool = False) -> None:
         """Map and store one record's rows (``continued``: more rows of the record just written in part;
         ``more``: the record's rows go on after these)."""
-        if key is not None and self.whole_parts:
-            parts = self.parts
-            if continued and parts is not None and parts.key == key and parts.owner == owner:
+        if self.parts is not None:
+            if continued and self.parts.key == key and self.parts.owner == owner:
                 self._part(rows, more)
                 return
+            self._end_parts()  # (never left open: its last part is the one not followed by ``more``)
+        if key is not None and self.whole_parts:
             if more and not continued and _key_hash(key) not in self.seen:
                 self.flush_batch()  # (the records before it are written first, as they are met)
                 self.seen.add(_key_hash(key))
@@ -519,6 +520,8 @@ class TabularRun:
             finally:
                 held.close()
             self._flush_pending()
+        if self.parts is not None:
+            self._end_parts()
         self.flush_batch()
         self.sink.flush(self.session)
         self.session.commit()
