@@ -235,13 +235,17 @@ def _cells(array: Any, shared: list[bool] | None = None, at: int = 0) -> list[st
     ``_SHARED`` of its cells) made of one Python str per distinct text, shared by its cells (Arrow's
     dictionary encoding): fewer objects made, and each text's hash computed once where it is looked up.
     ``shared[at]``: whether the column is worth encoding (set False once a piece of it was not: the same
-    texts either way, only fewer shared)."""
+    texts either way, only fewer shared). A column of one text (a warehouse code, an empty column) is found by
+    one comparison in C++ rather than encoded: ``[text] * len(array)``, as the encoding makes it."""
     import numpy as np
     import pyarrow.compute as pc
 
     if shared is not None and not shared[at]:
         return array.to_pylist()
-    encoded = pc.dictionary_encode(array, memory_pool=read_pool())
+    pool = read_pool()
+    if len(array) > 1 and pc.all(pc.equal(array, array[0], memory_pool=pool), memory_pool=pool).as_py():
+        return [array[0].as_py()] * len(array)
+    encoded = pc.dictionary_encode(array, memory_pool=pool)
     if len(encoded.dictionary) * _SHARED > len(array):  # (decided before any text becomes a Python str)
         if shared is not None:
             shared[at] = len(array) < 64  # (a short piece says little)
