@@ -15,6 +15,8 @@ Each owner's links are held as ``frames.compact`` codes as soon as they are made
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -179,13 +181,25 @@ def _each_owner(parts, link, by: list[str], presorted: bool) -> tuple[pd.DataFra
     return sorted_concat(pieces, by), exceptions
 
 
-def sorted_concat(pieces: list[pd.DataFrame], by: list[str]) -> pd.DataFrame:
-    """Frames each sorted by ``by`` (unique there) joined into one sorted by ``by``; ``pieces`` is emptied
-    (the caller gives the frames up). When the pieces' ranges of ``by[0]`` do not overlap, they are joined
-    in that order (nothing sorted again); otherwise the joined rows are sorted."""
-    spans = sorted((_first_last(piece, by[0]), i) for i, piece in enumerate(pieces))
+def sorted_concat(pieces: list[pd.DataFrame], by: list[str],
+                  span: Callable[[pd.DataFrame], tuple[str, str]] | None = None,
+                  arrange: Callable[[int, pd.DataFrame], pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Frames joined into one sorted by ``by`` (stably); ``pieces`` is emptied (the caller gives the frames
+    up: each is consumed as it is joined). ``span(piece)``: the lowest and highest value of ``by[0]`` in a
+    piece (default: its first and last row's, for pieces sorted by ``by``). When the pieces' spans do not
+    overlap, each piece is put in order on its own (``arrange(i, piece)``, ``i`` its place in ``pieces``;
+    default: as it is, sorted already) and they are joined in span order: the same rows in the same order
+    as sorting them all together, without sorting the joined rows again. Otherwise the joined rows are sorted."""
+    spans = sorted(((span or (lambda piece: _first_last(piece, by[0])))(piece), i) for i, piece in enumerate(pieces))
     apart = all(spans[i][0][1] < spans[i + 1][0][0] for i in range(len(spans) - 1))
-    ordered = [pieces[i] for _, i in spans] if apart else list(pieces)
+    if apart:
+        ordered = []
+        for _, i in spans:
+            piece, pieces[i] = pieces[i], None
+            ordered.append(piece if arrange is None else arrange(i, piece))
+            del piece  # (a piece arranged anew is freed here)
+    else:
+        ordered = list(pieces)
     pieces.clear()
     whole = concat_coded(ordered, consume=True)
     ordered.clear()

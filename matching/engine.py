@@ -21,7 +21,7 @@ import pyarrow as pa
 from matching import by_owner, checks, documents, ladder, linker
 from matching.crosswalk import SkuCrosswalk
 from matching.exceptions import Reason, combine, make_exceptions
-from matching.frames import (change_points, concat_coded, member, plain, prepare, sort_order, sort_rows,
+from matching.frames import (change_points, member, plain, prepare, sort_order, sort_rows,
                              take_consuming, take_positions)
 from matching.sku_facts import empty_facts, sku_facts
 
@@ -328,26 +328,19 @@ def _sorted_links(pieces: list[tuple[pd.DataFrame, bool]]) -> pd.DataFrame:
     (links, already sorted by partition and keys with a single step); the list is emptied and each piece's
     columns are moved into the result one at a time (the caller gives the pieces up: the links never exist
     twice). When the pieces' steps do not interleave, each piece is sorted on its own (an already sorted one
-    not at all) and they are joined in step order: the same rows in the same order as sorting them all
-    together, without sorting and copying the largest piece (the order links) again."""
+    not at all) and they are joined in step order (``by_owner.sorted_concat``): the same rows in the same
+    order as sorting them all together, without sorting and copying the largest piece (the order links) again."""
     found = [(frame, done) for frame, done in pieces if not frame.empty]
     pieces.clear()
     if not found:
         return by_owner.coded_links(linker.empty_links())
-    spans = sorted((*_step_span(frame["step"]), i) for i, (frame, _) in enumerate(found))
-    apart = all(spans[i][1] < spans[i + 1][0] for i in range(len(spans) - 1))
-    if not apart:
-        whole = concat_coded([frame for frame, _ in found], consume=True)
-        found.clear()
-        return take_consuming(whole, sort_order(whole, _LINK_ORDER))
-    ordered = []
-    for _, _, i in spans:
-        frame, done = found[i]
-        found[i] = (None, done)
-        ordered.append(frame if done and frame["step"].nunique() == 1 else sort_rows(frame, _LINK_ORDER))
-        del frame
+    sorted_already = [done for _, done in found]
+    frames = [frame for frame, _ in found]
     found.clear()
-    return concat_coded(ordered, consume=True)
+    return by_owner.sorted_concat(
+        frames, _LINK_ORDER, span=lambda frame: _step_span(frame["step"]),
+        arrange=lambda i, frame: frame if sorted_already[i] and frame["step"].nunique() == 1
+        else sort_rows(frame, _LINK_ORDER))
 
 
 def _step_span(steps: pd.Series) -> tuple[str, str]:
