@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -52,6 +53,14 @@ from platform_adapters.canonical.identifiers import is_valid_awb, is_valid_conta
 # stale check off (snapshots have no source time; milestones apply their own ACT/EST rule first).
 NO_STALE_CHECK = ""
 _WRITTEN = (UpsertOutcome.CREATED, UpsertOutcome.UPDATED)
+#: a record written in parts (``part_of_record``) marks its header's ``content_hash`` with its run's claim
+#: (``InParts.claim``) until its last part decides it (``end_of_record``): ``UNFINISHED`` + a token for a new
+#: record (a header still so marked was left by an import stopped half-way, or is being written by another:
+#: written again as a new record, CREATED with one ``create`` entry), ``CLAIMED`` + a token for a stored one
+#: (whose new lines wait under ``-pk``). Another import of the record in parts takes the claim over (what
+#: waited is dropped); the run that lost it refuses the record (``InUse``) rather than mix its lines in.
+UNFINISHED = "parts-new:"
+CLAIMED = "parts:"
 
 
 @dataclass
@@ -109,9 +118,13 @@ def write_aggregate(session: Session, agg: Aggregate, append: bool = False,
     values = agg.values
     refresh = None
     if agg.raw_hash is not None and not append:
-        stored = session.execute(select(table.c.content_hash).where(
-            *(table.c[k] == values[k] for k in agg.key))).scalar()
-        if stored is not None and stored != agg.raw_hash:
+        found = session.execute(select(table.c.id, table.c.content_hash).where(
+            *(table.c[k] == values[k] for k in agg.key))).first()
+        stored = None if found is None else found.content_hash
+        if stored is not None and stored.startswith(UNFINISHED):  # (a new record an import left half-way)
+            _drop_children(session, agg.children, found.id)
+            session.execute(delete(table).where(table.c.id == found.id))
+        elif stored is not None and stored != agg.raw_hash:
             values, refresh = {**values, "content_hash": stored}, agg.raw_hash
     result = upsert(session, agg.model, values, agg.key, source_updated_col=agg.stale_col)
     if refresh is not None and result.outcome is not UpsertOutcome.STALE:
@@ -216,23 +229,53 @@ class InParts:
 
     pk: int | None = None
     stored: bool = False
+    token: str = field(default_factory=lambda: uuid4().hex)  # this run's, in its claim on the header
+    before: str | None = None  # a stored record's ``content_hash`` when claimed (put back when decided)
+
+    @property
+    def claim(self) -> str:
+        return (CLAIMED if self.stored else UNFINISHED) + self.token
+
+
+class InUse(ValueError):
+    """Another import of a record in parts took it over while this one wrote its parts."""
+
+
+def _mark(session: Session, table: Any, pk: int, content_hash: str) -> None:
+    """Set the header's ``content_hash`` alone (its ``stored_at`` kept: no change to the record)."""
+    kept = {"stored_at": table.c.stored_at} if "stored_at" in table.c else {}
+    session.execute(update(table).where(table.c.id == pk).values(content_hash=content_hash, **kept))
+
+
+def _check_claim(session: Session, table: Any, parts: InParts) -> None:
+    """Raise ``InUse`` unless the header still holds this run's claim (locked until the commit)."""
+    held = session.execute(select(table.c.content_hash).where(table.c.id == parts.pk).with_for_update()).scalar()
+    if held != parts.claim:
+        raise InUse("the record was taken over by another import of it in parts meanwhile; its rows here are "
+                    "not stored (import this file again)")
 
 
 def part_of_record(session: Session, parts: InParts, agg: Aggregate) -> None:
     """Write one part of a record longer than a chunk (``agg``: the part's header and lines): a new record's
     header (without an audit entry: ``end_of_record`` writes its creation) and lines as they come; a stored
-    record's lines under ``-pk``, its stored lines and header left as they are."""
+    record's lines under ``-pk``, its stored lines and header values left as they are. The header carries
+    this run's claim meanwhile (``UNFINISHED``, ``CLAIMED``)."""
     table = agg.model.__table__
-    pk, stored = parts.pk, parts.stored
+    pk, stored, before = parts.pk, parts.stored, parts.before
     if pk is None:
-        pk = session.execute(select(table.c.id).where(*(table.c[k] == agg.values[k] for k in agg.key))).scalar()
-        if pk is None:
-            pk = session.execute(insert(table).values(**agg.values).returning(table.c.id)).scalar_one()
-        else:
-            stored = True
-            _drop_children(session, agg.children, -pk)  # (left by an import that stopped half-way)
+        found = session.execute(select(table.c.id, table.c.content_hash).where(
+            *(table.c[k] == agg.values[k] for k in agg.key)).with_for_update()).first()
+        if found is None:
+            pk = session.execute(insert(table).values(**{**agg.values, "content_hash": UNFINISHED + parts.token})
+                                 .returning(table.c.id)).scalar_one()
+        else:  # (what an import stopped half-way or another one meanwhile wrote is dropped)
+            pk, stored, before = found.id, not found.content_hash.startswith(UNFINISHED), found.content_hash
+            _drop_children(session, agg.children, -pk if stored else pk)
+            _mark(session, table, pk, (CLAIMED if stored else UNFINISHED) + parts.token)
+    else:
+        _check_claim(session, table, parts)
     _insert_children(session, agg.children, -pk if stored else pk)
-    parts.pk, parts.stored = pk, stored  # (only once written: a part refused leaves nothing behind)
+    parts.pk, parts.stored, parts.before = pk, stored, before  # (only once written: a part refused leaves nothing)
 
 
 def taken_line_numbers(session: Session, parts: InParts, agg: Aggregate) -> set[int]:
@@ -255,9 +298,11 @@ def end_of_record(session: Session, parts: InParts, agg: Aggregate) -> UpsertRes
     hashed from all of them (its child rows only name the columns). A new one gets that header and its
     ``create`` entry (CREATED); a stored one is written as ``write_aggregate`` writes the record in one piece,
     its lines those its parts wrote: the same hash → UNCHANGED, nothing written."""
-    if parts.stored:
-        return write_aggregate(session, agg, staged=-parts.pk)
     table = agg.model.__table__
+    _check_claim(session, table, parts)
+    if parts.stored:
+        _mark(session, table, parts.pk, parts.before)
+        return write_aggregate(session, agg, staged=-parts.pk)
     session.execute(update(table).where(table.c.id == parts.pk).values(**agg.values))
     write_audit(session, entity=table.name, key=entity_key(agg.values, agg.key), action="create",
                 owner_id=agg.values.get("owner_id"),
