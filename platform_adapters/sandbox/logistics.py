@@ -194,13 +194,28 @@ def _outbound_rows(lines: list[OutboundLine]) -> list[list]:
     return rows
 
 
-_SKU, _CREATED, _OUTBOUND = (OUTBOUND_COLUMNS.index(name) for name in ("sku", "created_at", "wms_outbound_no"))
+def _sorted_by(columns: list[str], rows: list[list], *names: str) -> list[list]:
+    """``rows`` sorted by the cells of ``names`` (stable), as a report sorted on those columns lists them."""
+    at = [columns.index(name) for name in names]
+    return sorted(rows, key=lambda row: [row[i] for i in at])
 
 
 def _by_sku(rows: list[list]) -> list[list]:
     """Outbound lines as a 3PL's outbound report lists them: by SKU, then by creation (a pick list's order), so
     the lines of an outbound holding several SKUs lie apart in the file."""
-    return sorted(rows, key=lambda row: (row[_SKU], row[_CREATED], row[_OUTBOUND]))
+    return _sorted_by(OUTBOUND_COLUMNS, rows, "sku", "created_at", "wms_outbound_no")
+
+
+def _by_container(rows: list[list]) -> list[list]:
+    """Bill lines as a forwarder's container-load report lists them: by container, so the lines of a bill whose
+    PO travels in two containers lie apart in the file (among other bills' containers)."""
+    return _sorted_by(BL_COLUMNS, rows, "container_no")
+
+
+def _by_hs_code(rows: list[list]) -> list[list]:
+    """Declaration lines as a broker's tariff report lists them: by HS code, then by submission, so the lines of
+    an entry of several products lie apart in the file."""
+    return _sorted_by(CUSTOMS_COLUMNS, rows, "hs_code", "submitted_at")
 
 
 def _stock_rows(shipments: list[Shipment], lines: list[OutboundLine], now: int) -> list[list]:
@@ -256,15 +271,16 @@ def render_logistics(world: World, now: int, owner_id: str | None = None, wareho
 
 def render_files(world: World, now: int, noise: LogisticsNoise = REALISTIC) -> dict[str, str]:
     """The files as their senders send them, keyed by relative path: the forwarder's one BL file
-    (``forwarder/forwarder_bl.csv``), the broker's entries per country (``broker/customs_entries-MY.csv``)
-    and each 3PL warehouse's inbound, outbound (sorted by SKU: an outbound's lines apart) and stock files
+    (``forwarder/forwarder_bl.csv``, sorted by container: a bill in two containers apart), the broker's
+    entries per country (``broker/customs_entries-MY.csv``, sorted by HS code: an entry's lines apart) and
+    each 3PL warehouse's inbound, outbound (sorted by SKU: an outbound's lines apart) and stock files
     (``3pl-MYPKG-WH01/warehouse_inbound-MYPKG-WH01.csv``)."""
     shipments = build_shipments(world, noise)
     outbound = outbound_lines(world, now, shipments)
-    files = {"forwarder/forwarder_bl.csv": _csv(BL_COLUMNS, [r for s in shipments for r in _bl_rows(s)])}
+    files = {"forwarder/forwarder_bl.csv": _csv(BL_COLUMNS, _by_container([r for s in shipments for r in _bl_rows(s)]))}
     for country in sorted({s.region for s in shipments}):
         files[f"broker/customs_entries-{country}.csv"] = _csv(
-            CUSTOMS_COLUMNS, [r for s in shipments if s.region == country for r in _customs_rows(s, now)])
+            CUSTOMS_COLUMNS, _by_hs_code([r for s in shipments if s.region == country for r in _customs_rows(s, now)]))
     for warehouse in sorted({s.warehouse for s in shipments}):
         mine = [s for s in shipments if s.warehouse == warehouse]
         out = [o for o in outbound if o.shipment.warehouse == warehouse]

@@ -96,3 +96,46 @@ def test_every_receipt_links_to_its_bill_and_entry(sqlite_engine, tmp_path: Path
     else:
         assert {"quantity_variance", "unmatched_line"} <= reasons, reasons
     assert chains.empty  # no order synced here: the order side is the demo's (tests/cli/test_demo.py)
+
+
+def test_the_forwarder_and_broker_files_list_documents_apart_and_import_as_if_together(sqlite_engine,
+                                                                                       tmp_path: Path) -> None:
+    """The forwarder's report sorted by container and the brokers' files by HS code, as real exports are:
+    some bills and entries have their rows apart, and each file stores exactly what the same rows with
+    each document's rows together store (documents, lines, containers, references, audit entries, counts),
+    with no ``rows_not_contiguous``."""
+    import csv
+    import io
+
+    from aggregator.ingest import import_file
+    from platform_adapters.sandbox.logistics import render_files
+    from tests.ingest.test_import_paths import _clear, _snapshot
+
+    state = make_state(seed=8, orders=150, anchor=1_773_532_800)
+    _register(sqlite_engine, state.world)
+    apart = {"bl": 0, "customs": 0}
+    for name, text in render_files(state.world, state.now).items():
+        kind = "bl" if name.startswith("forwarder/") else "customs" if name.startswith("broker/") else None
+        if kind is None:
+            continue
+        header, *rows = list(csv.reader(io.StringIO(text)))
+        at = header.index("doc_number" if kind == "bl" else "declaration_no")
+        documents: dict[str, list[list[str]]] = {}
+        for row in rows:
+            documents.setdefault(row[at], []).append(row)
+        runs = [row[at] for n, row in enumerate(rows) if n == 0 or rows[n - 1][at] != row[at]]
+        apart[kind] += len(runs) - len(set(runs))
+        results = []
+        for label, ordered in (("as-sent", rows), ("together", [r for d in documents.values() for r in d])):
+            path = tmp_path / label / Path(name).name
+            path.parent.mkdir(exist_ok=True)
+            with path.open("w", encoding="utf-8", newline="") as handle:
+                csv.writer(handle, lineterminator="\n").writerows([header, *ordered])
+            _clear(sqlite_engine)
+            summary = import_file(sqlite_engine, kind, path)
+            assert summary.status == "COMPLETED" and "rows_not_contiguous" not in summary.problem_counts, name
+            results.append(((summary.created, summary.updated, summary.rows_rejected, dict(summary.problem_counts)),
+                            _snapshot(sqlite_engine)))
+        assert results[0] == results[1], name
+        assert results[0][0][:3] == (len(documents), 0, 0), name  # (each document new once, nothing rejected)
+    assert apart["bl"] > 0 and apart["customs"] > 0, apart
