@@ -91,3 +91,30 @@ def test_two_imports_of_a_long_receipt_leave_one_files_lines(engine, tmp_path: P
     assert (a.status, a.created, a.updated, a.unchanged) == ("COMPLETED_WITH_REJECTS", 1, 0, 0)
     assert set(a.problem_counts) == {"store_failed"}
     assert actions == (["create", "update"] if stored else ["create"])
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+@pytest.mark.parametrize("again_rows", [3, WHOLE])
+def test_a_stored_long_receipt_stopped_half_way_leaves_nothing_aside_when_imported_again(
+        engine, tmp_path: Path, bulk: bool, again_rows: int) -> None:
+    """ASN-1 stored; the next file's import (line 2 received 3) stops once ASN-1's first part waits aside; run
+    again (in parts or in one chunk), it stores, counts and audits what one import not stopped does, and no
+    line is left under a negative parent id."""
+    day1 = _write(tmp_path / "day1.csv", INBOUND_HEADER, [*_receipt(1, 7), *_receipt(2, 1)])
+    day2 = _write(tmp_path / "day2.csv", INBOUND_HEADER, [*_receipt(1, 7, received={2: 3}), *_receipt(2, 1)])
+    [_, (counts, whole)] = _days(engine, "inbound", [day1, day2], WHOLE, bulk)
+    _clear(engine)
+    import_file(engine, "inbound", day1, owner_id="LUMINA", chunk_rows=3, bulk=bulk)
+
+    def stop(rows: int, total: int) -> None:
+        if rows > 3:
+            raise _Stopped
+
+    assert import_file(engine, "inbound", day2, owner_id="LUMINA", chunk_rows=3, bulk=bulk, progress=stop).status == "FAILED"
+    assert [parent for parent, _, _ in _lines(engine) if parent < 0]  # (its first part waits aside)
+    again = import_file(engine, "inbound", day2, owner_id="LUMINA", chunk_rows=again_rows, bulk=bulk)
+    assert _counts(again) == counts
+    assert [parent for parent, _, _ in _lines(engine) if parent < 0] == []
+    after = _snapshot(engine)
+    for table in ("warehouse_receipts", "warehouse_receipt_lines", "audit"):
+        assert after[table] == whole[table], table
