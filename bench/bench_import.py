@@ -256,11 +256,30 @@ def _backend_cpu(pids: list[int]) -> float | None:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _backend_sched(pids: list[int]) -> dict[int, tuple[float, float]]:
+    """Per PostgreSQL backend of ``pids`` readable here: (seconds on a CPU, seconds waiting for one) from
+    /proc/<pid>/schedstat (nanoseconds)."""
+    found = {}
+    for pid in pids:
+        try:
+            ran, queued = Path(f"/proc/{pid}/schedstat").read_text().split()[:2]
+        except (OSError, ValueError):
+            continue
+        found[pid] = (int(ran) / 1e9, int(queued) / 1e9)
+    return found
+
+
+#: per PostgreSQL import timed: (label, seconds its busiest backend neither ran nor waited for a CPU): waiting
+#: for the client (or a round trip, or its WAL flush). Unlike the wall, this hardly grows with the machine's load.
+SERVER_WAITS: list[float] = []
+
+
 def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None,
-                kind: str = "outbound", timeline: bool = False) -> tuple[float, float, object, float | None]:
+                kind: str = "outbound", timeline: str | None = None) -> tuple[float, float, object, float | None]:
     """(wall, CPU of this process, summary, CPU of the PostgreSQL backends the import used or None) of the
     import; with ``again``, of importing that file after ``path`` (a cumulative file: the same rows and one
-    more). ``timeline``: who was on the CPU when, printed on stderr (``timeline.py``; PostgreSQL only)."""
+    more). ``timeline``: who was on the CPU when, printed on stderr (``timeline.py``; PostgreSQL only):
+    "buckets" or "summary"."""
     from sqlalchemy import event
 
     from aggregator.ingest import import_file
@@ -285,6 +304,7 @@ def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None
         with engine.connect():  # (the pool's first connection, made before the clock starts)
             pass
     server = _backend_cpu(pids)
+    sched = _backend_sched(pids)
     # from a collected heap: this process holds ~190k objects (pandas, SQLAlchemy), and whether an import's
     # allocations tip the collector into a full collection of them all (60-80 ms) depended on where its
     # counters stood when the import began: one import in two paid it (measured), the next not
@@ -295,7 +315,7 @@ def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None
         import sys
 
         sampler = subprocess.Popen([sys.executable, str(Path(__file__).with_name("timeline.py")), str(os.getpid()),
-                                    url.rsplit("/", 1)[1]])
+                                    url.rsplit("/", 1)[1], *(["--summary-only"] if timeline == "summary" else [])])
         time.sleep(0.2)  # (its first scan done)
     started, cpu = time.perf_counter(), time.process_time()
     summary = import_file(engine, kind, path, owner_id="BENCH", chunk_rows=chunk_rows)
@@ -305,6 +325,11 @@ def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None
         sampler.wait()
     after = _backend_cpu(pids) if pids else None
     server = None if after is None or server is None else after - server
+    used = {pid: (ran - sched[pid][0], queued - sched[pid][1])
+            for pid, (ran, queued) in _backend_sched(pids).items() if pid in sched}
+    if used:
+        ran, queued = max(used.values())
+        SERVER_WAITS.append(elapsed - ran - queued)
     engine.dispose()
     if summary.status != "COMPLETED":
         raise SystemExit(f"import did not complete cleanly: {summary.describe()}")
@@ -357,8 +382,9 @@ def main() -> None:
     parser.add_argument("--pg-only", action="store_true", help="measure PostgreSQL only (and the read_csv baseline)")
     parser.add_argument("--kind", choices=tuple(GENERATORS), default="outbound",
                         help="the 3PL file generated and imported (default outbound)")
-    parser.add_argument("--timeline", action="store_true",
-                        help="print who was on the CPU when during each PostgreSQL import (bench/timeline.py)")
+    parser.add_argument("--timeline", nargs="?", const="buckets", choices=("buckets", "summary"),
+                        help="print who was on the CPU when during each PostgreSQL import (bench/timeline.py): "
+                             "per 25 ms (the default) or its summary only")
     parser.add_argument("--sorted", action="store_true",
                         help="the file sorted as exports often are (SORTED_BY: container, HS code, SKU): records' rows apart")
     parser.add_argument("--pg-url", default=os.environ.get("AGGREGATOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
@@ -415,7 +441,8 @@ def main() -> None:
                         what = f"{summary.unchanged} unchanged" if next_day else f"{summary.created} {records}"
                         results.append((f"{label} ({what})", elapsed, cpu, rss_mb()))
                         if server is not None:
-                            servers.append(f"{label}: {server:.2f} s")
+                            waited = f" (idle {SERVER_WAITS[-1]:.2f} s)" if SERVER_WAITS else ""
+                            servers.append(f"{label}: {server:.2f} s{waited}")
                             both.append((label, elapsed, cpu, server))
                     finally:
                         with admin.connect() as conn:
@@ -432,7 +459,8 @@ def main() -> None:
               f"{cpu / baseline_cpu:7.1f} {rss:13}")
     print("CPU: this process only (PostgreSQL's server CPU is not counted); on a loaded machine prefer the CPU ratio.")
     if servers:
-        print(f"PostgreSQL server CPU (the import's backends): {'; '.join(servers)}")
+        print(f"PostgreSQL server CPU (the import's backends; idle: of the wall, the busiest one neither on a CPU nor "
+              f"waiting for one, so waiting for the client, a round trip or its WAL flush): {'; '.join(servers)}")
     if both:  # steadier on a loaded machine than the wall, which waits for whichever process is scheduled
         print("PostgreSQL (client CPU + server CPU) / read_csv CPU, beside the wall ratio: " + "; ".join(
             f"{label}: {(cpu + server) / baseline_cpu:.1f}x CPU, {seconds / baseline:.1f}x wall"

@@ -3,7 +3,7 @@ milliseconds from /proc (``schedstat``: nanoseconds run), printed per bucket of 
 CPU beside (``machine``, 200% = both cores; coarse: /proc/stat counts 10 ms ticks) (measurement only;
 ``bench_import.py --timeline`` runs it beside a PostgreSQL import).
 
-    python bench/timeline.py CLIENT_PID DATABASE [--every-ms 2] [--bucket-ms 25]
+    python bench/timeline.py CLIENT_PID DATABASE [--every-ms 2] [--bucket-ms 25] [--summary-only]
 
 Samples until SIGTERM or SIGINT, then prints one line per bucket: each client thread's and the backends'
 share of the bucket on the CPU, and a summary: how much of the time the client (any thread) and the
@@ -20,11 +20,13 @@ import time
 from pathlib import Path
 
 
-def _ran(path: str) -> int | None:
+def _ran(path: str) -> tuple[int, int] | None:
+    """(nanoseconds on a CPU, nanoseconds waiting for one) of a thread or process."""
     try:
         with open(path) as handle:
-            return int(handle.read().split()[0])
-    except (OSError, ValueError, IndexError):
+            ran, queued = handle.read().split()[:2]
+        return int(ran), int(queued)
+    except (OSError, ValueError):
         return None
 
 
@@ -67,6 +69,7 @@ def main() -> None:
     parser.add_argument("database")
     parser.add_argument("--every-ms", type=float, default=2.0)
     parser.add_argument("--bucket-ms", type=float, default=25.0)
+    parser.add_argument("--summary-only", action="store_true", help="the summary without the buckets")
     args = parser.parse_args()
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -81,24 +84,25 @@ def main() -> None:
             watched.update(_backends(args.database))
             rescan = now + 0.3
         ran = {name: ran for path, name in watched.items() if (ran := _ran(path)) is not None}
-        ran["machine"] = _machine_busy()
+        ran["machine"] = (_machine_busy(), 0)
         samples.append((now, ran))
         time.sleep(args.every_ms / 1000)
-    _report(samples, args.bucket_ms / 1000)
+    _report(samples, args.bucket_ms / 1000, not args.summary_only)
 
 
-def _report(samples: list[tuple[float, dict[str, int]]], bucket: float) -> None:
+def _report(samples: list[tuple[float, dict[str, tuple[int, int]]]], bucket: float, buckets_too: bool) -> None:
     if len(samples) < 2:
         return
     ran_at_all = {name for (_, before), (_, after) in zip(samples, samples[1:]) for name in after
-                  if name in before and after[name] > before[name]}
+                  if name in before and after[name][0] > before[name][0]}
     names = sorted(ran_at_all, key=lambda n: (n == "machine", n.startswith("backend"), n != "main", n))
     start = samples[0][0]
     buckets: dict[int, dict[str, float]] = {}
-    together = client_only = server_only = idle = 0.0
+    together = client_only = server_only = idle = lost = 0.0
     for (t0, before), (t1, after) in zip(samples, samples[1:]):
         span = t1 - t0
-        used = {n: (after[n] - before[n]) / 1e9 for n in after if n in before}
+        used = {n: (after[n][0] - before[n][0]) / 1e9 for n in after if n in before}
+        queued = sum(after[n][1] - before[n][1] for n in after if n in before) / 1e9
         slot = buckets.setdefault(int(((t0 + t1) / 2 - start) / bucket), {})
         for name, seconds in used.items():
             slot[name] = slot.get(name, 0.0) + seconds
@@ -112,17 +116,21 @@ def _report(samples: list[tuple[float, dict[str, int]]], bucket: float) -> None:
             server_only += span
         else:
             idle += span
-    short = {n: n[:8] for n in names}
-    print(f"{'ms':>6} " + " ".join(f"{short[n]:>8}" for n in names), file=sys.stderr)
-    for slot in sorted(buckets):
-        shares = [buckets[slot].get(n, 0.0) / bucket for n in names]
-        bars = " ".join(f"{share * 100:7.0f}%" for share in shares)
-        print(f"{slot * bucket * 1000:6.0f} {bars}", file=sys.stderr)
+            if queued > span * 0.3:  # (none of ours ran, and one waited for a CPU: taken by other processes)
+                lost += span
+    if buckets_too:
+        short = {n: n[:8] for n in names}
+        print(f"{'ms':>6} " + " ".join(f"{short[n]:>8}" for n in names), file=sys.stderr)
+        for slot in sorted(buckets):
+            shares = [buckets[slot].get(n, 0.0) / bucket for n in names]
+            bars = " ".join(f"{share * 100:7.0f}%" for share in shares)
+            print(f"{slot * bucket * 1000:6.0f} {bars}", file=sys.stderr)
     total = samples[-1][0] - start
     ran = {n: sum(slot.get(n, 0.0) for slot in buckets.values()) for n in names}
     print("CPU s: " + ", ".join(f"{n} {ran[n]:.2f}" for n in names), file=sys.stderr)
     print(f"timeline {total:.2f} s: client and server together {together:.2f} s, client only {client_only:.2f} s, "
-          f"server only {server_only:.2f} s, neither {idle:.2f} s", file=sys.stderr)
+          f"server only {server_only:.2f} s, neither {idle:.2f} s (of which waiting for a CPU other processes held "
+          f"{lost:.2f} s)", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from aggregator.ingest.writers import Aggregate, write_aggregate
 from aggregator.store import audit_batch
 from aggregator.store.audit_json import audit_entries
-from aggregator.store.copy_text import copy_layout, copy_pieces
+from aggregator.store.copy_text import Prepared, copy_layout, copy_pieces, led_text, one_text, prepare
 from aggregator.store.models.audit import AuditEntry
 from aggregator.store.types import UTCDateTime
 from aggregator.store.prepared_insert import (converted_column, converted_rows, executemany_sqlite, insert_new_sqlite,
@@ -142,11 +142,13 @@ class NewRows:
     rows: Sequence[tuple]
     children: list[tuple[Any, str, list[str], list[list[tuple]]]]  # (table, parent column, columns, per header)
     cells: list[Sequence] | None = None  # (``of_columns``: one sequence per column, ``rows`` a view of them)
+    texts: CopyTexts | None = None  # (their COPY texts, built before: PostgreSQL's COPY only sends them)
 
     @classmethod
     def of_columns(cls, table: Any, key: tuple[str, ...], columns: list[str], cells: list[Sequence],
-                   children: list[tuple[Any, str, list[str], list[list[tuple]]]]) -> NewRows:
-        return cls(table, key, columns, _ColumnRows(cells), children, cells)
+                   children: list[tuple[Any, str, list[str], list[list[tuple]]]],
+                   texts: CopyTexts | None = None) -> NewRows:
+        return cls(table, key, columns, _ColumnRows(cells), children, cells, texts)
 
     def column(self, name: str) -> Sequence:
         """The headers' values of column ``name``."""
@@ -156,6 +158,28 @@ class NewRows:
     def by_column(self) -> list[Sequence]:
         """The headers' values column by column, in ``columns`` order (``cells`` as they are, when held so)."""
         return self.cells if self.cells is not None else list(zip(*self.rows))
+
+
+@dataclass
+class CopyTexts:
+    """The COPY texts of a batch's headers (their values column by column, ``NewRows.of_columns``) and of
+    each child table's rows (``GroupedRows``; None: built when stored), built before the batch is stored
+    (the columnar import's read-ahead, while the chunk before is stored) but for what only the store
+    knows: the headers' ids, the batch's audit entry, the columns' defaults (``_copy``)."""
+
+    header: Prepared
+    children: list[Prepared | None]
+
+    @classmethod
+    def of(cls, headers: list[Sequence], children: Any) -> CopyTexts | None:
+        """``headers``' and (unless None) ``children``'s texts; None when a header value is of a type COPY's
+        text is not built for (``copy_text``)."""
+        header = prepare(headers)
+        if header is None:
+            return None
+        if children is None:
+            return cls(header, [])
+        return cls(header, [prepare(children.columns) if isinstance(children, GroupedRows) else None])
 
 
 class _ColumnRows(Sequence):
@@ -264,14 +288,26 @@ def _audit_sql(dialect: str, table: Any, columns: list[str], key: tuple[str, ...
     return entity, changes
 
 
-def _copy(cursor: Any, target: str, names: list[str], columns: list, meanwhile: Callable[[], Any] | None = None) -> Any:
+def _copy(cursor: Any, target: str, names: list[str], columns: list, meanwhile: Callable[[], Any] | None = None,
+          ready: Prepared | None = None, leads: int = 0, sent: Callable[[], Any] | None = None) -> Any:
     """COPY into ``target`` (quoted) the rows whose values are ``columns`` (of the quoted column ``names``):
     those whose values all write one text last, that text built once (``copy_layout``), and the rows'
     text built and sent a slice at a time (``copy_pieces``: the server stores a slice while the next is
-    built; a slice holding a type ``copy_text`` does not write goes row by row through psycopg).
-    ``meanwhile`` (its result returned) runs once the rows are sent, while the server stores them."""
+    built; a slice holding a type ``copy_text`` does not write goes row by row through psycopg). ``ready``:
+    the text of the columns after the first ``leads`` (0 or 1), built before (``CopyTexts``): only the
+    leading column (ids) and the columns after them (defaults, each one text) are written now.
+    ``meanwhile`` (its result returned) runs once the rows are sent, while the server stores them; ``sent``
+    once the server has the first rows to store."""
     if not columns[0]:
         return None if meanwhile is None else meanwhile()
+    built = None if ready is None else _ready_text(names, columns, ready, leads)
+    if built is not None:
+        listed, text = built
+        with cursor.copy(f"COPY {target} ({', '.join(listed)}) FROM STDIN") as copy:
+            copy.write(text)
+            if sent is not None:
+                sent()
+            return None if meanwhile is None else meanwhile()
     order, varying, tail = copy_layout(columns)
     ordered = [columns[i] for i in order]
     with cursor.copy(f"COPY {target} ({', '.join(names[i] for i in order)}) FROM STDIN") as copy:
@@ -281,6 +317,8 @@ def _copy(cursor: Any, target: str, names: list[str], columns: list, meanwhile: 
                     copy.write_row(row)
             else:
                 copy.write(piece)
+            if sent is not None:
+                sent, _ = None, sent()
         return None if meanwhile is None else meanwhile()
 
 
@@ -292,22 +330,45 @@ def _child_columns(per_header: Sequence) -> tuple[list[int], list[Sequence]]:
     return list(map(len, per_header)), list(zip(*chain.from_iterable(per_header)))
 
 
+def _ready_text(names: list[str], columns: list, ready: Prepared, leads: int) -> tuple[list[str], str] | None:
+    """``_copy``'s column names in COPY order and text, from the text of ``columns[leads:…]`` built before
+    (``ready``); None when the columns after those are not each one text or the leading one's values are
+    not all whole numbers (``_copy`` then builds the text itself)."""
+    count = len(ready.order)
+    if len(ready.rows) != len(columns[0]):
+        return None
+    tails = list(map(one_text, columns[leads + count:]))
+    if None in tails:
+        return None
+    lead = None
+    if leads:
+        lead = columns[0]
+        if set(map(type, lead)) != {int}:
+            return None
+    listed = [*names[:leads], *(names[leads + i] for i in ready.order), *names[leads + count:]]
+    return listed, led_text(ready, lead, tails)
+
+
 def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict[str, Any],
-                         ids: list[int] | None = None) -> None:
+                         ids: list[int] | None = None, sent: Callable[[], Any] | None = None) -> None:
     """COPY ``new`` straight into its tables: the headers' ids drawn from the id sequence first, in order
     (as ``INSERT … ORDER BY`` draws them), so the children's rows carry them; each COPY's text is built a
-    slice at a time while the server stores the slice before (``_copy``). No staging table, join or speculative insert: about a third
-    less server work than the staged statement. A key already stored fails the COPY (unique violation).
-    ``ids``: drawn already (``_ids_unless_stored``)."""
+    slice at a time while the server stores the slice before (``_copy``), or but for the ids and defaults
+    before the batch was stored (``NewRows.texts``). No staging table, join or speculative insert: about a
+    third less server work than the staged statement. A key already stored fails the COPY (unique
+    violation). ``ids``: drawn already (``_ids_unless_stored``); ``sent``: called once the server has the
+    first headers to store (``insert_new``)."""
     quote = dialect.identifier_preparer.quote
     table, count = new.table, len(new.rows)
     if ids is None and _needs_ids(new):
         cursor.execute(_next_ids("%s"), (quote(table.name), count))
         ids = [pk for pk, in cursor.fetchall()]
 
-    def children() -> list[tuple[str, list[str], list]]:  # (listed while the server stores the headers)
+    ready_header, ready_children = (new.texts.header, new.texts.children) if new.texts else (None, [None] * len(new.children))
+
+    def children() -> list[tuple[str, list[str], list, Prepared | None]]:  # (while the server stores the headers)
         found = []
-        for child, parent_col, child_cols, per_header in new.children:
+        for (child, parent_col, child_cols, per_header), ready in zip(new.children, ready_children, strict=True):
             sizes, values = _child_columns(per_header)
             rows = sum(sizes)
             if child_cols and rows:
@@ -317,15 +378,16 @@ def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict
                 names = [quote(c) for c in (parent_col, *child_cols, *child_defaults)]
                 parents = list(chain.from_iterable(map(repeat, ids, sizes)))
                 columns = [parents, *values, *([value] * rows for value in child_defaults.values())]
-                found.append((quote(child.name), names, columns))
+                found.append((quote(child.name), names, columns, ready))
         return found
 
     given = [ids] if ids else []  # (none: drawn by the column's default as the rows come)
     names = [quote(c) for c in ("id", *new.columns, *defaults)][1 - len(given):]
-    for target, child_names, columns in _copy(cursor, quote(table.name), names,
-                                              [*given, *new.by_column(), *([value] * count for value in defaults.values())],
-                                              children):
-        _copy(cursor, target, child_names, columns)
+    for target, child_names, columns, ready in _copy(
+            cursor, quote(table.name), names,
+            [*given, *new.by_column(), *([value] * count for value in defaults.values())], children,
+            ready_header, len(given), sent):
+        _copy(cursor, target, child_names, columns, None, ready, 1)
 
 
 def _first_or_last_stored(dialect: Any, new: NewRows) -> tuple[str, list]:
@@ -429,7 +491,8 @@ def _stored_positions(cursor: Any, dialect: Any, new: NewRows) -> dict[int, str]
     return dict(cursor.fetchall())
 
 
-def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[list[int], list[int]]:
+def _insert_new_postgresql(session: Session, new: NewRows, actor: str,
+                           sent: Callable[[], Any] | None = None) -> tuple[list[int], list[int]]:
     """A batch whose creation is recorded per batch (``store/audit_batch``): the positions whose keys are
     stored looked up (``_stored_positions``, only when its first or last key is: a re-imported file) and
     named unchanged when their hash is the stored one, the others COPied straight into its tables
@@ -455,7 +518,7 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
                 batch_id = audit_batch.open_batch_queued(entry, new.table, actor, _owners(new), len(new.rows))
                 ids = _ids_unless_stored(cursor, session.get_bind().dialect, new)  # (sent with the two before)
                 batch = batch_id()
-        return _write_new_postgresql(session, raw, new, actor, batch, ids)
+        return _write_new_postgresql(session, raw, new, actor, batch, ids, sent)
     except BaseException:
         if guarded and not raw.closed:
             try:
@@ -467,7 +530,7 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str) -> tuple[
 
 
 def _write_new_postgresql(session: Session, raw: Any, new: NewRows, actor: str, batch: int | None,
-                          ids: list[int] | None) -> tuple[list[int], list[int]]:
+                          ids: list[int] | None, sent: Callable[[], Any] | None) -> tuple[list[int], list[int]]:
     """``_insert_new_postgresql`` once its savepoint is set and, for a batch recorded per batch (``batch``:
     its entry's id), its ids drawn (``ids``; None: its first or last key is stored)."""
     dialect = session.get_bind().dialect
@@ -480,6 +543,8 @@ def _write_new_postgresql(session: Session, raw: Any, new: NewRows, actor: str, 
         defaults[audit_batch.COLUMN] = batch
         stored = {}
         if ids is None:
+            if sent is not None:
+                sent()  # (the server has the keys to look up)
             with raw.cursor() as cursor:
                 stored = _stored_positions(cursor, dialect, new)
         if stored is not None:
@@ -491,7 +556,7 @@ def _write_new_postgresql(session: Session, raw: Any, new: NewRows, actor: str, 
             try:
                 if fresh:
                     with raw.cursor() as cursor:
-                        _copy_new_postgresql(cursor, dialect, part, defaults, ids)
+                        _copy_new_postgresql(cursor, dialect, part, defaults, ids, sent)
                 if stored:
                     audit_batch.close_batch(session, batch, len(new.rows), len(fresh))
                     hash_at = new.columns.index("content_hash")
@@ -502,6 +567,8 @@ def _write_new_postgresql(session: Session, raw: Any, new: NewRows, actor: str, 
                 # staged statement below sorts them out
                 with raw.cursor() as cursor:
                     cursor.execute(f"ROLLBACK TO SAVEPOINT {_COPY_SAVEPOINT}")
+    if sent is not None:
+        sent()  # (the staging tables to write)
     cols = ", ".join(quote(c) for c in new.columns)
     # "=" lets the planner hash-join (the key columns are NOT NULL); IS NOT DISTINCT FROM would nest loops
     matches = " AND ".join(f"s.{quote(k)} {'IS NOT DISTINCT FROM' if table.c[k].nullable else '='} i.{quote(k)}"
@@ -564,12 +631,14 @@ def _write_new_postgresql(session: Session, raw: Any, new: NewRows, actor: str, 
     return sorted(created), sorted(unchanged)
 
 
-def insert_new(session: Session, new: NewRows, actor: str) -> tuple[list[int], list[int]]:
+def insert_new(session: Session, new: NewRows, actor: str,
+               sent: Callable[[], Any] | None = None) -> tuple[list[int], list[int]]:
     """Insert ``new`` (on SQLite its keys checked absent; on PostgreSQL ON CONFLICT sorts them out):
     (positions created, positions found stored with the same content hash). Under a savepoint: when it
-    raises, nothing of it is written."""
+    raises, nothing of it is written. ``sent`` (PostgreSQL): called once the server has the batch's work
+    after the round trip that opens it (its first rows, or its keys to look up; maybe more than once)."""
     if session.get_bind().dialect.name == "postgresql":
-        return _insert_new_postgresql(session, new, actor)
+        return _insert_new_postgresql(session, new, actor, sent)
     with session.begin_nested():
         return _insert_new_sqlite(session, new, actor), []
 

@@ -27,6 +27,7 @@ to records only once the one before is committed (``tests/ingest/test_import_ove
 """
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from sqlalchemy.pool import SingletonThreadPool
 
 from aggregator.ingest import bulk
 from aggregator.ingest.behind import Behind
-from aggregator.ingest.bulk import NewRows, StoreError, stored_hashes
+from aggregator.ingest.bulk import CopyTexts, NewRows, StoreError, stored_hashes
 from aggregator.ingest.tabular_import import TabularRun, _key_hash
 from aggregator.store.widths import column_widths, overlong_cells
 from platform_adapters.tabular.columnar import (ROW_SEPARATOR, GroupedRows, columns_of, flagged_rows, short_columns,
@@ -64,8 +65,11 @@ class _Rows:
     #: ``TabularRun.set_aside`` once the rows are fed
     aside: list | None = None
     #: what ``write_fast`` makes of these rows' fast records when they are these spans, made ahead
-    #: (``ColumnarReader._build_ahead``): (spans, header columns with the hashes last, lines)
-    built: tuple[list[tuple[int, int]], list[list], Any] | None = None
+    #: (``ColumnarReader._build_ahead``): (spans, header columns with the hashes last, lines, their COPY
+    #: texts or None: ``CopyTexts``)
+    built: tuple[list[tuple[int, int]], list[list], Any, CopyTexts | None] | None = None
+    #: ``_fast_keys`` of these rows as found ahead: (starts, continued, the answer)
+    fast_keys: tuple[list[int], bool, set | None] | None = None
 
 
 @dataclass
@@ -77,6 +81,12 @@ class _Ahead:
     starts: list[int]
     continued: bool
     carry: _Rows | None
+
+
+#: seconds the reading thread waits, after handing a chunk whose records go the fast way to the store, for
+#: the store to hand the server their first rows (``ColumnarReader.sending``, ``bulk.insert_new``'s ``sent``)
+#: before it reads on
+SENDING_WAIT = 0.05
 
 
 class ColumnarReader:
@@ -93,6 +103,11 @@ class ColumnarReader:
         self.key_at = [self.header_columns.index(k) for k in self.kind.key]
         self.check_groups = getattr(self.kind.mapper, "check_groups", None)
         self.widths = _field_widths(self.kind)
+        #: whether ``_build_ahead`` builds the fast records' COPY texts too (PostgreSQL, while a chunk is stored)
+        self.texts_ahead = False
+        self.copies = run.session.get_bind().dialect.name == "postgresql"
+        #: set once the chunk being stored has handed the server its first rows, or its store ended
+        self.sending = threading.Event()
         self.carry: _Rows | None = None
         self.carry_continued = False
         #: records gathered the fast way, per chunk's rows: (start, end)
@@ -104,21 +119,36 @@ class ColumnarReader:
         worker thread (``behind.Behind``) while the next one is read and mapped as far as it touches nothing
         the store uses (``_ahead``); the rest of it (repeats, rejects, keys met, records gathered) waits
         for the commit, so every write, reject and count comes in the order it would one chunk after
-        another."""
+        another. On PostgreSQL, having handed the store a chunk whose records go the fast way, it reads on
+        once the store has handed the server their first rows (``sending``: at most ``SENDING_WAIT``)."""
         run = self.run
         # (an in-memory SQLite database's connection belongs to the thread that made it: stored in line)
         with Behind("import-store", inline=isinstance(run.session.get_bind().engine.pool, SingletonThreadPool)) as store:
             for lines, cells, by_index in run.reader.column_chunks():
+                # (the first chunk's COPY text is built by the store, a slice at a time: the server starts sooner)
+                self.texts_ahead = self.copies and store.busy
                 ahead = self._ahead(lines, cells, by_index)
                 self._stored(store, progress)
                 self.chunk(lines, cells, by_index, ahead)
                 run.close_chunk()
-                store.start(run.store_chunk)
+                # the store's round trip and first rows before the next chunk is read: run side by side, the two
+                # threads take turns holding the interpreter (5 ms each), and the server waited for both
+                sending = self.copies and not store.inline and any(fast for _, fast in self.fast)
+                self.sending.clear()
+                store.start(self._store_chunk)
+                if sending:
+                    self.sending.wait(SENDING_WAIT)
             self._stored(store, progress)
         if self.carry is not None:
             rows, self.carry = self.carry, None
             self.records(rows, self.carry_continued, final=True)
         self.run.finish_pending()
+
+    def _store_chunk(self) -> None:
+        try:
+            self.run.store_chunk()
+        finally:
+            self.sending.set()
 
     def _stored(self, store: Behind, progress: Callable[[int], None] | None) -> None:
         """Wait for the chunk being stored (its error raised here) and report the rows read through it."""
@@ -186,13 +216,17 @@ class ColumnarReader:
 
     def _build_ahead(self, rows: _Rows, starts: list[int], continued: bool) -> None:
         """``write_fast``'s column building and hashing of the records ``_gather`` sends the fast way at once
-        when every one is (``_clean``; whether their keys are new in the file is known only once the chunk
-        before is stored, so ``write_fast`` uses it only for those very spans): done while the chunk before
-        is stored, so the store goes straight to the database (the server kept busy). Pure: reads ``rows``
-        and the run's hash prefixes, writes ``rows.built``."""
-        if self._clean(rows, starts, continued):
+        when every one is (``_fast_keys``, kept for ``_all_fast``; whether their keys are new in the file is
+        known only once the chunk before is stored, so ``write_fast`` uses it only for those very spans): done
+        while the chunk before is stored, so the store goes straight to the database (the server kept busy);
+        on PostgreSQL, while a chunk is stored (``texts_ahead``), their COPY texts too (``bulk.CopyTexts``: the
+        store only sends them, with the ids it draws). Pure: reads ``rows`` and the run's hash prefixes, writes
+        ``rows.built`` and ``rows.fast_keys``."""
+        if self._fast_keys(rows, starts, continued) is not None:
             spans = list(zip(starts, starts[1:]))[:-1]
-            rows.built = (spans, *self._built(rows, spans))
+            heads, parts = self._built(rows, spans)
+            rows.built = (spans, heads, parts, CopyTexts.of(heads, parts if self.kind.line_model is not None else None)
+                          if self.texts_ahead else None)
 
     def _after_carry(self, columns: dict[str, list[str]], lines: list[int], owners: list[str], plain: set[str],
                      facts: Any) -> tuple[_Rows, bool]:
@@ -330,15 +364,28 @@ class ColumnarReader:
         ``records``' loop, which then need not look at them one by one: clean rows, no text twice, each key
         new in the file and met once, none longer than a chunk, the first not continuing a record. The keys
         are then noted as met."""
-        if not self._clean(rows, starts, continued):
-            return False
-        keys = rows.keys
-        digests = list(map(_key_hash, map(keys.__getitem__, starts[:-2])))
+        digests = self._fast_keys(rows, starts, continued)
         seen = self.run.seen
-        if len(set(digests)) < len(digests) or not seen.isdisjoint(digests):
+        if digests is None or not seen.isdisjoint(digests):
             return False
         seen.update(digests)
         return True
+
+    def _fast_keys(self, rows: _Rows, starts: list[int], continued: bool) -> set | None:
+        """``_all_fast`` but for the keys met in earlier chunks: when the rows are ``_clean`` and the keys of the
+        records but the last distinct, those keys' digests; else None. Found once: ahead (``_build_ahead``)
+        for a chunk whose records are then gathered (``_all_fast``), and kept in ``rows``."""
+        found = rows.fast_keys
+        if found is not None and found[0] is starts and found[1] == continued:
+            return found[2]
+        digests = None
+        if self._clean(rows, starts, continued):
+            keys = list(map(_key_hash, map(rows.keys.__getitem__, starts[:-2])))
+            digests = set(keys)
+            if len(digests) < len(keys):
+                digests = None
+        rows.fast_keys = (starts, continued, digests)
+        return digests
 
     def _clean(self, rows: _Rows, starts: list[int], continued: bool) -> bool:
         """``_all_fast`` but for the keys met before: clean rows, no text twice, no key missing, none longer
@@ -378,9 +425,13 @@ class ColumnarReader:
         groups = [(rows, fast) for rows, fast in gathered if fast]
         headers: list[list] = []  # the records' header values column by column, their hashes last
         parts_of_lines: list = []  # each group's records' lines (``columnar.GroupedRows`` or a list per record)
+        copied = None  # their COPY texts, when built ahead for these very records
         for rows, fast in groups:
             built = rows.built
-            heads, parts = built[1:] if built is not None and built[0] == fast else self._built(rows, fast)
+            if built is not None and built[0] == fast:
+                heads, parts, copied = built[1:]
+            else:
+                heads, parts = self._built(rows, fast)
             headers = heads if not headers else [[*before, *more] for before, more in zip(headers, heads)]
             parts_of_lines.append(parts)
         if not headers:
@@ -420,9 +471,10 @@ class ColumnarReader:
                          lines if every else lines.pick(candidates) if isinstance(lines, GroupedRows)
                          else [lines[i] for i in candidates])] if kind.line_model is not None else []
             # (written column by column: no header tuple made)
-            batch = NewRows.of_columns(kind.model.__table__, kind.key, self.header_columns, new, children)
+            batch = NewRows.of_columns(kind.model.__table__, kind.key, self.header_columns, new, children,
+                                       copied if every and len(groups) == 1 else None)
             try:
-                made, same = bulk.insert_new(session, batch, "system")
+                made, same = bulk.insert_new(session, batch, "system", self.sending.set)
                 created = {candidates[j] for j in made}
                 unchanged |= {candidates[j] for j in same}
             except StoreError:

@@ -13,7 +13,8 @@ at a time, so the server stores the first rows while the next are built.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import repeat
 from operator import is_
 from datetime import date, datetime, timezone
@@ -86,10 +87,9 @@ def column_text(values: Sequence[Any]) -> list[str] | None:
     return None
 
 
-def copy_text(columns: Sequence[Sequence[Any]], tail: str | None = None) -> str | None:
-    """The rows whose values are ``columns`` (one sequence per column, all of one length) as the data
-    of a text-format COPY, each line ending in LF, after ``tail`` (the text of further columns every row
-    writes alike, ``copy_layout``) when given; None when a column holds a type ``column_text`` does not
+def row_texts(columns: Sequence[Sequence[Any]]) -> list[str] | None:
+    """Each row of ``columns`` (one sequence per column, all of one length) as COPY's text format writes
+    its values, tab-joined, without a line end; None when a column holds a type ``column_text`` does not
     write."""
     texts = []
     for values in columns:
@@ -97,10 +97,18 @@ def copy_text(columns: Sequence[Sequence[Any]], tail: str | None = None) -> str 
         if text is None:
             return None
         texts.append(text)
-    if not texts or not texts[0]:
-        return ""
+    return list(map("\t".join, zip(*texts))) if texts else []
+
+
+def copy_text(columns: Sequence[Sequence[Any]], tail: str | None = None) -> str | None:
+    """The rows whose values are ``columns`` as the data of a text-format COPY (``row_texts``), each line
+    ending in LF, after ``tail`` (the text of further columns every row writes alike, ``copy_layout``)
+    when given; None when a column holds a type ``column_text`` does not write."""
+    rows = row_texts(columns)
+    if not rows:
+        return rows if rows is None else ""
     end = "\n" if tail is None else f"\t{tail}\n"
-    return end.join(map("\t".join, zip(*texts))) + end
+    return end.join(rows) + end
 
 
 def one_text(values: Sequence[Any]) -> str | None:
@@ -141,3 +149,37 @@ def copy_pieces(columns: Sequence[Sequence[Any]], tail: str | None = None,
     for start in range(0, count, rows):
         end = min(start + rows, count)
         yield start, end, copy_text([values[start:end] for values in columns], tail)
+
+
+@dataclass
+class Prepared:
+    """Rows' COPY text built before their COPY (``prepare``), but for a column given only then (``led_text``):
+    the order to COPY the columns in and how many vary (``copy_layout``), each row's text of those that
+    vary (``row_texts``) and the text of those every row writes alike (None: there is none)."""
+
+    order: list[int]
+    varying: int
+    rows: list[str]
+    tail: str | None
+
+
+def prepare(columns: Sequence[Sequence[Any]]) -> Prepared | None:
+    """``columns`` (one sequence per column) made ``Prepared``; None when a column holds a type
+    ``column_text`` does not write, or there are no columns."""
+    if not columns:
+        return None
+    order, varying, tail = copy_layout(columns)
+    rows = row_texts([columns[i] for i in order[:varying]])
+    return None if rows is None else Prepared(order, varying, rows, tail)
+
+
+def led_text(prepared: Prepared, leads: Iterable[str] | None, tail: Sequence[str] = ()) -> str:
+    """The COPY text of ``prepared``'s rows, each led by its text in ``leads`` (a column written first:
+    an id drawn when the rows are stored; None: no such column) and ended by ``prepared``'s tail and then
+    ``tail`` (texts of further columns every row writes alike)."""
+    end = "\t".join(["", *([prepared.tail] if prepared.tail is not None else []), *tail]) + "\n"
+    if not prepared.rows:
+        return ""
+    if leads is None:
+        return end.join(prepared.rows) + end
+    return end.join(map("{}\t{}".format, leads, prepared.rows)) + end

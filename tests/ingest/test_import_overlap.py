@@ -151,6 +151,66 @@ def test_the_fast_records_are_built_while_the_chunk_before_is_stored(engine, tmp
     assert stored == _builds(engine, path, monkeypatch, "no")[1]
 
 
+def test_a_chunks_copy_text_is_built_while_the_one_before_is_stored(pg_engine, tmp_path, monkeypatch) -> None:
+    """PostgreSQL: the COPY texts of every chunk's fast records but the first chunk's (whose store the server
+    waits for: built by the store a slice at a time) are built as the chunk is mapped ahead, on the reading
+    thread, and the store only adds the ids and defaults; the rows and audit entries stored are those of an
+    import that builds every text in the store."""
+    import aggregator.ingest.bulk as bulk
+
+    path = _outbound(tmp_path, 40)
+    _clear(pg_engine)
+    with monkeypatch.context() as patch:
+        patch.setattr(bulk.CopyTexts, "of", classmethod(lambda *_: None))  # (none built ahead)
+        assert import_file(pg_engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK).status == "COMPLETED"
+    in_store = _snapshot(pg_engine)
+    _clear(pg_engine)
+    prepared: list[bool] = []
+    used: list[tuple[str, bool]] = []
+    prepare, ready_text = bulk.prepare, bulk._ready_text
+
+    def preparing(columns):
+        prepared.append(threading.current_thread() is threading.main_thread())
+        return prepare(columns)
+
+    def sending(names, columns, ready, leads):
+        found = ready_text(names, columns, ready, leads)
+        used.append((names[0], found is not None))
+        return found
+
+    monkeypatch.setattr(bulk, "prepare", preparing)
+    monkeypatch.setattr(bulk, "_ready_text", sending)
+    summary = import_file(pg_engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK)
+    assert (summary.status, summary.created) == ("COMPLETED", 40)
+    assert prepared and all(prepared)  # (headers and lines of the second, third and fourth chunks)
+    assert used == [("id", True), ("shipment_pk", True)] * 3
+    assert _snapshot(pg_engine) == in_store
+
+
+def test_the_next_chunk_is_read_once_the_server_has_the_one_before(pg_engine, tmp_path, monkeypatch) -> None:
+    """PostgreSQL: having handed the store a chunk, the reading thread reads the next one only once the store
+    has handed the server the chunk's first rows (a new file) or its keys to look up (the file re-imported
+    with one more row): not while the store's round trip waits for the interpreter."""
+    import aggregator.ingest.bulk as bulk
+    from aggregator.ingest import columnar_import
+
+    monkeypatch.setattr(columnar_import, "SENDING_WAIT", 60)  # (not cut short on a loaded machine)
+    events: list[str] = []
+    copy, lookup, ahead = bulk._copy, bulk._stored_positions, ColumnarReader._ahead
+    monkeypatch.setattr(bulk, "_copy", lambda *args: events.append("server") or copy(*args))
+    monkeypatch.setattr(bulk, "_stored_positions", lambda *args: events.append("server") or lookup(*args))
+    monkeypatch.setattr(ColumnarReader, "_ahead", lambda reader, *args: events.append("read") or ahead(reader, *args))
+    _clear(pg_engine)
+    for rows in (40, 41):
+        events.clear()
+        path = _outbound(tmp_path, rows)
+        summary = import_file(pg_engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK)
+        assert summary.status == "COMPLETED" and (summary.created, summary.unchanged) == ((40, 0) if rows == 40 else (1, 40))
+        reads = [i for i, event in enumerate(events) if event == "read"]
+        assert len(reads) == 5 if rows == 41 else 4
+        assert all("server" in events[before:after] for before, after in zip(reads, reads[1:]))
+
+
 def _lose_the_database(session) -> None:
     """What a server going away while a chunk commits looks like: on PostgreSQL the import's connection
     is terminated (the commit then fails), SQLite's disk fails."""
@@ -293,7 +353,7 @@ def test_a_columnar_import_into_an_in_memory_sqlite_database_completes(tmp_path:
 @pytest.mark.parametrize("failure", ["refused", "lost"])
 def test_a_copy_failing_while_the_next_chunk_is_read(pg_engine, tmp_path, monkeypatch, failure) -> None:
     """The second chunk's COPY fails while the third chunk has been read and mapped ahead. Refused by the
-    server (a value it cannot read): the batch goes the per-record way and the import stores exactly what
+    server (a value it cannot store): the batch goes the per-record way and the import stores exactly what
     a clean run does. Its connection lost: the import ends FAILED naming the error (no traceback), the
     first chunk stays committed, nothing of the second or the third; a re-run stores what one clean run
     does."""
@@ -308,14 +368,14 @@ def test_a_copy_failing_while_the_next_chunk_is_read(pg_engine, tmp_path, monkey
     copy = bulk._copy
     headers: list[int] = []
 
-    def failing(cursor, target, names, columns, meanwhile=None):
+    def failing(cursor, target, names, columns, *rest):
         if target.strip('"') == "warehouse_shipments":
             headers.append(len(columns[0]))
             if len(headers) == 2:  # the second chunk's
                 with ready:
                     assert ready.wait_for(lambda: len(mapped) >= 3, timeout=10)  # (the third chunk read)
-                if failure == "refused":  # its last id a text the server cannot read
-                    columns = [[*columns[0][:-1], "not a number"], *columns[1:]]
+                if failure == "refused":  # its last id one the server cannot store (its COPY text built ahead)
+                    columns = [[*columns[0][:-1], 10**12], *columns[1:]]
                 else:
                     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
                     try:
@@ -324,7 +384,7 @@ def test_a_copy_failing_while_the_next_chunk_is_read(pg_engine, tmp_path, monkey
                                          {"pid": cursor.connection.info.backend_pid})
                     finally:
                         admin.dispose()
-        return copy(cursor, target, names, columns, meanwhile)
+        return copy(cursor, target, names, columns, *rest)
 
     monkeypatch.setattr(bulk, "_copy", failing)
     mapped, ready = _noting_mapped(monkeypatch)

@@ -1,5 +1,7 @@
 """``copy_text`` (a batch's COPY data built column by column) stores exactly what psycopg's
-``write_row`` stores, on arbitrary values of the types it writes; other types are left to ``write_row``."""
+``write_row`` stores, on arbitrary values of the types it writes, and so does the text built before the
+COPY but for a leading id column and columns written alike (``prepare``, ``led_text``); other types are
+left to ``write_row``."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -8,7 +10,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aggregator.store.copy_text import column_text, copy_layout, copy_pieces, copy_text, one_text
+from aggregator.store.copy_text import column_text, copy_layout, copy_pieces, copy_text, led_text, one_text, prepare
 from aggregator.store.jsonutil import EncodedJSON
 
 # text without NUL (no PostgreSQL text holds one) and without lone surrogates (not UTF-8)
@@ -22,13 +24,18 @@ COLUMNS = (("t", "text", TEXT), ("n", "bigint", st.integers(-2**62, 2**62)), ("t
 ROWS = st.lists(st.tuples(*(st.none() | values for _, _, values in COLUMNS)), min_size=1, max_size=8)
 
 
-def _stored(connection, rows: list[tuple], by_text: bool) -> list[tuple]:
+def _stored(connection, rows: list[tuple], by_text: bool | str) -> list[tuple]:
     names = ", ".join(name for name, _, _ in COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE IF NOT EXISTS copied (seq integer, "
                        + ", ".join(f"{name} {kind}" for name, kind, _ in COLUMNS) + ")")
         cursor.execute("TRUNCATE copied")
-        if by_text:  # as ``bulk._copy`` writes them: one-text columns last, a slice at a time
+        if by_text == "ready":  # as ``bulk._copy`` writes a text built before: the id (seq) given then
+            prepared = prepare(list(zip(*rows)))
+            listed = ", ".join(["seq", *(COLUMNS[i][0] for i in prepared.order)])
+            with cursor.copy(f"COPY copied ({listed}) FROM STDIN") as copy:
+                copy.write(led_text(prepared, list(range(len(rows)))))
+        elif by_text:  # as ``bulk._copy`` writes them: one-text columns last, a slice at a time
             columns = [range(len(rows)), *zip(*rows)]
             order, varying, tail = copy_layout(columns)
             listed = ", ".join(["seq", *(name for name, _, _ in COLUMNS)][i] for i in order)
@@ -55,6 +62,7 @@ def _stored_alike(pg_engine, rows: list[tuple]) -> None:
     try:
         connection = raw.driver_connection
         assert _stored(connection, rows, by_text=True) == _stored(connection, rows, by_text=False)
+        assert _stored(connection, rows, by_text="ready") == _stored(connection, rows, by_text=False)
         connection.rollback()
     finally:
         raw.close()
@@ -81,6 +89,22 @@ def test_pieces_joined_are_the_whole_text(rows: list[tuple], size: int) -> None:
         order, varying, tail = copy_layout(columns)
         lines = "".join(text for _, _, text in copy_pieces([columns[i] for i in order[:varying]], tail, rows=size))
         assert lines == copy_text([columns[i] for i in order])
+
+
+@given(rows=st.lists(st.tuples(st.none() | TEXT, st.none() | st.integers(-5, 5), st.sampled_from(["WH1", "WH\t2"])),
+                     max_size=9),
+       more=st.lists(st.none() | TEXT | st.integers(), max_size=2))
+def test_a_text_built_before_is_the_text_built_at_once(rows: list[tuple], more: list) -> None:
+    """``led_text`` of ``prepare``'s rows, led by ids and ended by further columns written alike, is
+    ``copy_text`` of those columns in ``prepare``'s order."""
+    columns = [list(column) for column in zip(*rows)] if rows else [[], [], []]
+    prepared = prepare(columns)
+    ids = list(range(7, 7 + len(rows)))
+    ordered = [ids, *(columns[i] for i in prepared.order), *([value] * len(rows) for value in more)]
+    tails = [one_text([value]) for value in more]
+    assert led_text(prepared, ids, tails) == copy_text(ordered)
+    assert led_text(prepared, None, tails) == copy_text(ordered[1:])
+    assert prepare([]) is None and prepare([[1], [timedelta(1)]]) is None
 
 
 def test_one_text_only_where_every_value_writes_alike() -> None:
