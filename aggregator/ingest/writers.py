@@ -130,6 +130,8 @@ def write_aggregate(session: Session, agg: Aggregate, append: bool = False,
                 _drop_children(session, agg.children, -found.id)
     result = upsert(session, agg.model, values, agg.key, source_updated_col=agg.stale_col)
     if refresh is not None and result.outcome is not UpsertOutcome.STALE:
+        if staged is None and stored.startswith(CLAIMED):  # (its claim taken over below: the lines an import of
+            _drop_children(session, agg.children, -result.pk)  # it in parts, stopped or overtaken, left under -id)
         audit_batch.settle_by_id(session, table, result.pk)  # (the hash is in the record's create entry)
         session.execute(update(table).where(table.c.id == result.pk).values(content_hash=refresh))
         if result.outcome is UpsertOutcome.UNCHANGED:  # the same header: did a line change?
