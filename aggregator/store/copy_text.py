@@ -83,7 +83,9 @@ def column_text(values: Sequence[Any]) -> list[str] | None:
     if kind is bool:
         return [NULL if v is None else ("t" if v else "f") for v in values]
     if kind is Decimal:  # (1.0 == 1.00: no caching by value)
-        return [NULL if v is None else str(v) for v in values]
+        texts = [NULL if v is None else str(v) for v in values]
+        # a signalling NaN as psycopg writes it (the server reads no "sNaN")
+        return [("NaN" if text == "sNaN" else text) for text in texts] if "sNaN" in texts else texts
     return None
 
 
