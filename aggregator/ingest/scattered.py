@@ -27,11 +27,15 @@ chunk of rows and the record being fed.
 
 Cost: of a UTF-8 CSV the pre-read parses only the key and owner columns, through Arrow (0.1-0.3 s of CPU
 for 50,000 rows: about 1-3 % of importing a BL report or a declaration file of that size, which are
-read row by row); any other file (a workbook, another encoding, a CSV with a row not as wide as its
-header) is read a second time in full by the import's reader: of a workbook, openpyxl's parse is most of
-an import's cost (a 10,000-row BL workbook: 8.0 s of CPU before the pre-read, 14.4-15.8 s with it, 6.7-7.6 s
-of which the pre-read; two rounds alternated 2026-11-30, load 3.6-4.1). A file with no record spread pays
-only the pre-read; every row set aside is written to and read back from the temporary database once.
+read row by row). A workbook is parsed once: the pre-read reads the import's own reader
+(``TableReader.spooled_row_chunks``), which writes each chunk of rows it parses to an anonymous temporary
+file (pickled, a chunk at a time; unlinked when made, closed with the reader) and then hands the import
+those rows again instead of parsing the workbook a second time (openpyxl's parse is most of a workbook
+import's cost: a 10,000-row BL workbook sorted by container took 15.1-17.1 s of CPU parsed twice, 8.7-8.8 s
+parsed once; two rounds alternated 2026-11-30, load 1.9-3.5). Any other file (another encoding, a CSV with
+a row not as wide as its header) is read a second time in full by the import's reader. A file with no
+record spread pays only the pre-read; every row set aside is written to and read back from the temporary
+database once.
 
 The rows of master bills of lading waiting for the import's second pass (their owners those of their
 house bills: ``tabular_import._second_pass``) are regrouped there by record, per owner, so a master
@@ -47,6 +51,7 @@ from types import ModuleType
 
 from platform_adapters.tabular import TableLayout, TabularError, open_table
 from platform_adapters.tabular.columns import ColumnMap
+from platform_adapters.tabular.reader import TableReader
 from platform_adapters.tabular.layout import codec_for
 from platform_adapters.tabular.plain_csv import read_pool
 from platform_adapters.tabular.rows import CanonicalRow
@@ -85,19 +90,24 @@ def record_keys_of(mapper: ModuleType, columnar: ModuleType | None) -> RecordKey
 
 def scattered_keys(path: Path, layout: TableLayout, header_line: int, width: int, columns: ColumnMap,
                    names: tuple[str, ...], owner_names: tuple[str, ...], record_keys: RecordKeys,
-                   chunk_rows: int) -> set[int]:
+                   chunk_rows: int, reader: TableReader | None = None) -> set[int]:
     """The hashes of the record keys (``group_key``) whose rows come in more than one run in ``path``
     (a run ends where the key or a cell of ``owner_names`` changes; a row naming no record ends a run).
     Only the key columns ``names`` and the owner columns ``owner_names`` (those the kind's owner
     attribution reads; () when the import names the owner) are read; ``record_keys`` (``record_keys_of``)
     finds a chunk's keys from them. ``header_line`` and ``width``: the line of the file's (last) header
     row and its number of cells, as the import's reader found them. A file the reader refuses answers an
-    empty set (the import reports the problem when it meets it)."""
+    empty set (the import reports the problem when it meets it). ``reader``: the import's reader, opened
+    and not yet read; a workbook is read through it (``TableReader.spooled_row_chunks``), its rows then
+    replayed to the import instead of the workbook parsed again."""
     present = [name for name in names if name in columns.indexes]
     if not present:  # (every key column a default: one key for the whole file)
         return set()
     owners = [name for name in owner_names if name in columns.indexes and name not in names]
     at = [columns.indexes[name] for name in present + owners]
+    if reader is not None and reader.format != "csv":
+        # (not caught: a workbook failing as it is read fails the import here, as its read would)
+        return _scattered(_cells_at(reader.spooled_row_chunks(), at), columns, names, present, owners, record_keys)
     try:
         try:
             return _scattered(_arrow_key_cells(path, layout, header_line, width, at), columns, names, present,
@@ -194,7 +204,19 @@ def _reader_key_cells(path: Path, layout: TableLayout, at: list[int], chunk_rows
         if by_index is not None:  # (a plain CSV: every row as wide as the header)
             yield [by_index[i] for i in at]
         elif cells:
-            yield [[row[i] if i < len(row) else "" for row in cells] for i in at]
+            yield _columns_at(cells, at)
+
+
+def _cells_at(chunks: Iterator[tuple[list[int], list[tuple[str, ...]]]], at: list[int]) -> Iterator[list[list[str]]]:
+    """``_arrow_key_cells`` of a reader's ``row_chunks``."""
+    for _, cells in chunks:
+        if cells:
+            yield _columns_at(cells, at)
+
+
+def _columns_at(cells: list[tuple[str, ...]], at: list[int]) -> list[list[str]]:
+    """The cells at ``at`` of rows ``cells``, one list per column (a row too short: blank)."""
+    return [[row[i] if i < len(row) else "" for row in cells] for i in at]
 
 
 class SetAside:

@@ -218,7 +218,8 @@ class TabularRun:
             mapper, columnar = self.handler.mapper, self.handler.columnar
             self.scattered = scattered_keys(path, profile.layout, self.reader.header_line, len(self.reader.header),
                                             self.columns, mapper.KEY_COLUMNS, () if owner_id else mapper.OWNER_COLUMNS,
-                                            record_keys_of(mapper, columnar and columnar.mapper), chunk_rows)
+                                            record_keys_of(mapper, columnar and columnar.mapper), chunk_rows,
+                                            self.reader)
         self.held: SetAside | None = None
 
     def options_for(self, owner: str) -> ReadOptions:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import pickle
+import tempfile
 from collections.abc import Iterator
 from itertools import islice
 from dataclasses import dataclass
@@ -280,6 +282,34 @@ class TableReader:
                 yield lines, cells
         finally:
             self.close()
+
+    def spooled_row_chunks(self) -> Iterator[tuple[list[int], list[tuple[str, ...]]]]:
+        """``row_chunks()`` of a workbook, each chunk also written to an anonymous temporary file (unlinked
+        when made: gone when closed or when the process ends), from which the reader's rows are then read
+        again: a pre-read of every row and the import's read parse the workbook once. Only one chunk is
+        held in memory; the file is closed with the reader (``close``)."""
+        assert self._rows is not None and self.format != "csv"
+        spool = tempfile.TemporaryFile(prefix="aggregator-workbook-")
+        try:
+            for lines, cells in self.row_chunks():
+                pickle.dump((lines, cells), spool, protocol=pickle.HIGHEST_PROTOCOL)
+                yield lines, cells
+        except BaseException:
+            spool.close()
+            raise
+        self._closers.append(spool)
+        self._rows = self._replay(spool)
+
+    @staticmethod
+    def _replay(spool: Any) -> Iterator[tuple[int, tuple[str, ...]]]:
+        """The (line, cells) rows ``spooled_row_chunks`` wrote to ``spool``."""
+        spool.seek(0)
+        while True:
+            try:
+                lines, cells = pickle.load(spool)  # (a file this reader wrote itself)
+            except EOFError:
+                return
+            yield from zip(lines, cells)
 
     def column_chunks(self) -> Iterator[tuple[list[int], list[tuple[str, ...]] | None, list[list[str]] | None]]:
         """``row_chunks()`` as (lines, cells as one tuple per row, None); when the file is a plain UTF-8
