@@ -35,6 +35,11 @@ class Behind:
         """Whether a task was started and not waited for."""
         return self._running is not None
 
+    @property
+    def done(self) -> bool:
+        """Whether no task runs (none started, or the one started has ended)."""
+        return self._running is None or self._running.done()
+
     def start(self, task: Callable[[], Any]) -> None:
         self.wait()
         if self.inline:

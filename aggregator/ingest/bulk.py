@@ -304,9 +304,11 @@ def _copy(cursor: Any, target: str, names: list[str], columns: list, meanwhile: 
     if built is not None:
         listed, text = built
         with cursor.copy(f"COPY {target} ({', '.join(listed)}) FROM STDIN") as copy:
-            copy.write(text)
-            if sent is not None:
+            if sent is not None:  # (the whole text written, the server would have stored most of it already)
+                copy.write(text[:_FIRST_WRITE])
                 sent()
+                text = text[_FIRST_WRITE:]
+            copy.write(text)
             return None if meanwhile is None else meanwhile()
     order, varying, tail = copy_layout(columns)
     ordered = [columns[i] for i in order]
@@ -328,6 +330,11 @@ def _child_columns(per_header: Sequence) -> tuple[list[int], list[Sequence]]:
     if isinstance(per_header, GroupedRows):
         return per_header.sizes, per_header.columns
     return list(map(len, per_header)), list(zip(*chain.from_iterable(per_header)))
+
+
+#: characters of a COPY text built before (``_copy``) written before ``sent`` is called: rows for the server to
+#: store while the rest is written (writing waits for the server as it reads, a megabyte at a time)
+_FIRST_WRITE = 1 << 17
 
 
 def _ready_text(names: list[str], columns: list, ready: Prepared, leads: int) -> tuple[list[str], str] | None:

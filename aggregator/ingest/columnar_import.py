@@ -108,6 +108,9 @@ class ColumnarReader:
         self.copies = run.session.get_bind().dialect.name == "postgresql"
         #: set once the chunk being stored has handed the server its first rows, or its store ended
         self.sending = threading.Event()
+        #: whether the last chunk stored was still being stored when the next one had been mapped: the server,
+        #: not the reading, sets the pace (then the reading waits for ``sending``)
+        self.server_paced = False
         self.carry: _Rows | None = None
         self.carry_continued = False
         #: records gathered the fast way, per chunk's rows: (start, end)
@@ -120,7 +123,8 @@ class ColumnarReader:
         the store uses (``_ahead``); the rest of it (repeats, rejects, keys met, records gathered) waits
         for the commit, so every write, reject and count comes in the order it would one chunk after
         another. On PostgreSQL, having handed the store a chunk whose records go the fast way, it reads on
-        once the store has handed the server their first rows (``sending``: at most ``SENDING_WAIT``)."""
+        once the store has handed the server their first rows (``sending``: at most ``SENDING_WAIT``) when
+        the store, not the reading, sets the pace (``server_paced``: the reading would only lose the time)."""
         run = self.run
         # (an in-memory SQLite database's connection belongs to the thread that made it: stored in line)
         with Behind("import-store", inline=isinstance(run.session.get_bind().engine.pool, SingletonThreadPool)) as store:
@@ -133,7 +137,7 @@ class ColumnarReader:
                 run.close_chunk()
                 # the store's round trip and first rows before the next chunk is read: run side by side, the two
                 # threads take turns holding the interpreter (5 ms each), and the server waited for both
-                sending = self.copies and not store.inline and any(fast for _, fast in self.fast)
+                sending = self.copies and self.server_paced and not store.inline and any(fast for _, fast in self.fast)
                 self.sending.clear()
                 store.start(self._store_chunk)
                 if sending:
@@ -153,6 +157,7 @@ class ColumnarReader:
     def _stored(self, store: Behind, progress: Callable[[int], None] | None) -> None:
         """Wait for the chunk being stored (its error raised here) and report the rows read through it."""
         if store.busy:
+            self.server_paced = not store.done
             store.wait()
             if progress:
                 progress(self.run.summary.rows_read)

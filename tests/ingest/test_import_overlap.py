@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -190,11 +191,19 @@ def test_a_chunks_copy_text_is_built_while_the_one_before_is_stored(pg_engine, t
 def test_the_next_chunk_is_read_once_the_server_has_the_one_before(pg_engine, tmp_path, monkeypatch) -> None:
     """PostgreSQL: having handed the store a chunk, the reading thread reads the next one only once the store
     has handed the server the chunk's first rows (a new file) or its keys to look up (the file re-imported
-    with one more row): not while the store's round trip waits for the interpreter."""
+    with one more row), when the store sets the pace: not while the store's round trip waits for the
+    interpreter."""
     import aggregator.ingest.bulk as bulk
     from aggregator.ingest import columnar_import
 
     monkeypatch.setattr(columnar_import, "SENDING_WAIT", 60)  # (not cut short on a loaded machine)
+    store_chunk = TabularRun.store_chunk
+
+    def slow(run):  # (the server sets the pace: each chunk still stored when the next one is mapped)
+        time.sleep(0.3)
+        store_chunk(run)
+
+    monkeypatch.setattr(TabularRun, "store_chunk", slow)
     events: list[str] = []
     copy, lookup, ahead = bulk._copy, bulk._stored_positions, ColumnarReader._ahead
     monkeypatch.setattr(bulk, "_copy", lambda *args: events.append("server") or copy(*args))
@@ -208,7 +217,8 @@ def test_the_next_chunk_is_read_once_the_server_has_the_one_before(pg_engine, tm
         assert summary.status == "COMPLETED" and (summary.created, summary.unchanged) == ((40, 0) if rows == 40 else (1, 40))
         reads = [i for i, event in enumerate(events) if event == "read"]
         assert len(reads) == 5 if rows == 41 else 4
-        assert all("server" in events[before:after] for before, after in zip(reads, reads[1:]))
+        # (from the second chunk on: the first one's store is still running when the second is mapped)
+        assert all("server" in events[before:after] for before, after in zip(reads[1:], reads[2:]))
 
 
 def _lose_the_database(session) -> None:
@@ -300,8 +310,9 @@ def test_behind_runs_one_task_at_a_time_in_order_off_the_callers_thread() -> Non
         return run
 
     with Behind() as behind:
+        assert behind.done
         behind.start(task(0))
-        assert behind.busy and done == []  # the caller goes on while the task runs
+        assert behind.busy and not behind.done and done == []  # the caller goes on while the task runs
         gate.set()
         behind.start(task(1))  # (waits for the one before)
         assert done == [(0, False)]
