@@ -323,11 +323,13 @@ def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None
                                     url.rsplit("/", 1)[1], *(["--summary-only"] if timeline == "summary" else [])])
         time.sleep(0.2)  # (its first scan done)
     started, cpu = time.perf_counter(), time.process_time()
-    summary = import_file(engine, kind, path, owner_id="BENCH", chunk_rows=chunk_rows)
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    if sampler is not None:
-        sampler.terminate()
-        sampler.wait()
+    try:
+        summary = import_file(engine, kind, path, owner_id="BENCH", chunk_rows=chunk_rows)
+    finally:  # (the sampler stopped whatever the import did)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        if sampler is not None:
+            sampler.terminate()
+            sampler.wait()
     after = _backend_cpu(pids) if pids else None
     server = None if after is None or server is None else after - server
     used = {pid: (ran - sched[pid][0], queued - sched[pid][1])

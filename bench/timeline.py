@@ -78,6 +78,8 @@ def main() -> None:
     samples: list[tuple[float, dict[str, int]]] = []
     rescan = 0.0
     while not stop:
+        if not os.path.exists(f"/proc/{args.pid}"):  # (the bench gone: stop, never orphaned)
+            break
         now = time.perf_counter()
         if now >= rescan:  # (threads and backends come and go)
             watched.update(_threads(args.pid))
