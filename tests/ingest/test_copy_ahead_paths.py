@@ -30,15 +30,7 @@ def test_texts_built_ahead_store_what_the_per_record_path_stores(pg_engine, tmp_
     paths = [_write(folder / f"outbound{i}.csv", [_row(f"OC{number:03d}", remark, sku) for number, lines in records
                                                    for sku, remark in lines])
              for i, records in enumerate([first, second]) if records is not None]
-    found = []
-    for bulk in (True, False):
-        _clear(pg_engine)
-        summaries = []
-        for path in paths:
-            summary = import_file(pg_engine, "outbound", path, owner_id="LUMINA", chunk_rows=4, bulk=bulk)
-            summaries.append((summary.status, summary.rows_read, summary.rows_rejected, summary.created,
-                              summary.updated, summary.unchanged, dict(summary.problem_counts)))
-        found.append((summaries, _snapshot(pg_engine)))
+    found = [_imported(pg_engine, "outbound", paths, bulk) for bulk in (True, False)]
     assert found[0] == found[1]
 
 
@@ -74,13 +66,17 @@ def test_stock_texts_built_ahead_store_what_the_per_record_path_stores(pg_engine
             writer.writerow(header.split(","))
             writer.writerows(rows)
         paths.append(path)
-    found = []
-    for bulk in (True, False):
-        _clear(pg_engine)
-        summaries = []
-        for path in paths:
-            summary = import_file(pg_engine, "stock", path, owner_id="LUMINA", chunk_rows=4, bulk=bulk)
-            summaries.append((summary.status, summary.rows_read, summary.rows_rejected, summary.created,
-                              summary.updated, summary.unchanged, dict(summary.problem_counts)))
-        found.append((summaries, _snapshot(pg_engine)))
+    found = [_imported(pg_engine, "stock", paths, bulk) for bulk in (True, False)]
     assert found[0] == found[1]
+
+
+def _imported(pg_engine, kind: str, paths: list[Path], bulk: bool) -> tuple[list[tuple], object]:
+    """``paths`` imported in turn into an emptied database (chunks of 4 rows, the bulk or the per-record path):
+    each import's counts, then every stored row."""
+    _clear(pg_engine)
+    summaries = []
+    for path in paths:
+        summary = import_file(pg_engine, kind, path, owner_id="LUMINA", chunk_rows=4, bulk=bulk)
+        summaries.append((summary.status, summary.rows_read, summary.rows_rejected, summary.created,
+                          summary.updated, summary.unchanged, dict(summary.problem_counts)))
+    return summaries, _snapshot(pg_engine)
