@@ -199,9 +199,10 @@ def test_the_next_chunk_is_read_once_the_server_has_the_one_before(pg_engine, tm
     monkeypatch.setattr(columnar_import, "SENDING_WAIT", 60)  # (not cut short on a loaded machine)
     store_chunk = TabularRun.store_chunk
 
-    def slow(run):  # (the server sets the pace: each chunk still stored when the next one is mapped)
-        time.sleep(0.3)
+    def slow(run):  # (the server sets the pace: each chunk still stored when the next one has been mapped,
+        time.sleep(0.3)  # whatever the store's own work took: slow before its first rows and after its commit)
         store_chunk(run)
+        time.sleep(0.3)
 
     monkeypatch.setattr(TabularRun, "store_chunk", slow)
     events: list[str] = []
