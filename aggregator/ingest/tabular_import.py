@@ -25,15 +25,18 @@ so a file of one line repeated is read in bounded memory and counted, never stor
 of rows is written in parts of at most ``chunk_rows``. A receipt or outbound longer than that is
 decided as a whole when its last part is in (``_Parts``, ``writers.end_of_record``): hashed over all its
 rows, its header mapped from the first rows holding each column (its weight summed over the parts), a
-stored one's new lines held aside until then, so that it is stored, counted and audited as in one piece.
+stored one's new lines held aside until then, so that it is stored, counted and audited as in one piece;
+one whose last step fails is undone (``writers.drop_parts``: a new one removed, a stored one as it was) and
+rejected naming its key and file lines.
 Everything stored about a rejected row shows its control characters as ``\\xNN``
 (``platform_adapters.tabular.control``), which every database accepts.
 """
 from __future__ import annotations
 
 import operator
+from array import array
 from itertools import compress
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -45,8 +48,8 @@ from aggregator.ingest.bulk import write_batch
 from aggregator.ingest.registry import TABULAR, TabularKindHandler
 from aggregator.ingest.scattered import SetAside, feed_back, group_key, record_keys_of, scattered_keys
 from aggregator.ingest.summary import ImportSummary
-from aggregator.ingest.writers import (Aggregate, InParts, end_of_record, next_line_no, part_of_record,
-                                       taken_line_numbers)
+from aggregator.ingest.writers import (Aggregate, InParts, InUse, drop_parts, end_of_record, next_line_no,
+                                       part_of_record, taken_line_numbers)
 from aggregator.owners.attribution import Attribution, OwnerResolver
 from aggregator.store.gc_pause import gc_paused
 from aggregator.store.models.logistics import ImportRejectRow
@@ -82,6 +85,21 @@ class _Parts:
     witnesses: list[CanonicalRow] = field(default_factory=list)
     sums: dict[str, object] = field(default_factory=dict)  # ``Aggregate.summed`` columns over the parts
     written: InParts = field(default_factory=InParts)
+    #: the file lines of the rows its parts stored, as runs of consecutive lines (first, last, first, last,
+    #: …: one run for a record whose rows are together): what a reject of the whole record names
+    #: (``TabularRun._reject_parts``)
+    runs: array = field(default_factory=lambda: array("q"))
+    stored_rows: int = 0
+
+    def note_lines(self, lines: Iterable[int]) -> None:
+        """Add the file lines of rows a part stored to ``runs``."""
+        runs = self.runs
+        for line in lines:
+            if runs and line == runs[-1] + 1:
+                runs[-1] = line
+            else:
+                runs.extend((line, line))
+            self.stored_rows += 1
 
 
 class _ChunkSink:
@@ -124,6 +142,11 @@ class _ChunkSink:
 def _store_failed(exc: Exception) -> str:
     """A ``store_failed`` problem's reason: the database's error, its first line."""
     return f"could not be stored: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+
+
+def _lines_text(first: int, last: int) -> str:
+    """"line 5" or "lines 5–9"."""
+    return f"line {first}" if first == last else f"lines {first}–{last}"
 
 
 def _line_of(location: str | None) -> int | None:
@@ -357,7 +380,7 @@ class TabularRun:
         """One part of the record in parts: mapped with its lines numbered after the parts before, its lines
         written (``writers.part_of_record``), its rows hashed and looked over for the header; after the last
         part (not ``more``) the record is decided (``_end_parts``)."""
-        parts, handler, path = self.parts, self.handler, self.path
+        parts, handler = self.parts, self.handler
         raw_by_line = {row.line: row.values for row in rows}
         offset = parts.accepted
         result = handler.mapper.map_rows(rows, self.options_for(parts.owner), offset)
@@ -373,46 +396,56 @@ class TabularRun:
                     with self.session.begin_nested():
                         part_of_record(self.session, parts.written, agg)
                 except (SQLAlchemyError, ValueError, TypeError) as exc:
-                    repeated = self._repeated(rows, result.accepted_lines, offset, agg)
-                    if repeated:  # (line numbers an earlier part has: those rows rejected, the others stored)
-                        problems.extend(repeated)
-                    else:
-                        reason = _store_failed(exc)
-                        problems.extend(Problem("store_failed", reason, location=f"{path.name}:{line}")
-                                        for line in result.accepted_lines)
+                    refused, stored = self._repeated(rows, result.accepted_lines, offset, agg, exc)
+                    problems.extend(refused)  # (line numbers an earlier part has: those rows rejected, the others stored)
+                    if not stored:
                         agg = None
                 if agg is not None:
                     self._note_part(parts, rows, result.accepted_lines, agg)
+                    left_out = {_line_of(problem.location) for problem in problems if problem.severity is Severity.ERROR}
+                    parts.note_lines(line for line in result.accepted_lines if line not in left_out)
         self.sink.add(problems, raw_by_line, parts.owner)
         if not more:
             self._end_parts()
 
-    def _repeated(self, rows: list[CanonicalRow], lines: tuple[int, ...], offset: int, agg: Aggregate) -> list[Problem]:
-        """For a part refused by the database: when some of its line numbers are those of an earlier part
-        of the record, the part stored without them (``agg``'s lines taken out) and a ``duplicate_line_no``
-        problem at each row that has one (each accepted row mapped alone, numbered as in the part), as the
-        record in one piece rejects them; else nothing (the part is refused)."""
+    def _repeated(self, rows: list[CanonicalRow], lines: tuple[int, ...], offset: int, agg: Aggregate,
+                  exc: Exception) -> tuple[list[Problem], bool]:
+        """For a part refused by the database (``exc``): (problems, whether the part is stored). When some of
+        its line numbers are those of an earlier part of the record, the part stored without them (``agg``'s
+        lines taken out) and a ``duplicate_line_no`` problem at each row that has one (each accepted row
+        mapped alone, numbered as in the part), as the record in one piece rejects them; else the part is
+        refused: a ``store_failed`` problem at each accepted row, naming why (also when a row mapped alone
+        gives no record or not one line: which of its rows repeat a line number is then not known)."""
+        path, reason = self.path.name, _store_failed(exc)
+
+        def refused(why: str = "") -> tuple[list[Problem], bool]:
+            return [Problem("store_failed", reason + why, location=f"{path}:{line}") for line in lines], False
+
         taken = taken_line_numbers(self.session, self.parts.written, agg)
         if not taken:
-            return []
+            return refused()
+        accepted = set(lines)
+        options, column = self.options_for(self.parts.owner), self.columns.source_name("line_no")
+        numbered = []  # (file line, line number) of each accepted row
+        for index, row in enumerate(row for row in rows if row.line in accepted):
+            alone = self.handler.mapper.map_rows([row], options, offset + index)
+            children = [] if alone.record is None else \
+                [line for _, _, child_rows in self.handler.aggregate(alone.record, "").children for line in child_rows]
+            if len(children) != 1:
+                got = "no record" if alone.record is None else f"{len(children)} lines"
+                return refused(f"; line {row.line} mapped alone gives {got}, so the rows repeating a line number "
+                               "of an earlier part of this record cannot be told apart (the part is not stored)")
+            numbered.append((row.line, children[0]["line_no"]))
         agg.children = [(model, parent_col, [row for row in child_rows if row["line_no"] not in taken])
                         for model, parent_col, child_rows in agg.children]
         try:
             with self.session.begin_nested():
                 part_of_record(self.session, self.parts.written, agg)
         except (SQLAlchemyError, ValueError, TypeError):
-            return []
-        accepted = set(lines)
-        options, column = self.options_for(self.parts.owner), self.columns.source_name("line_no")
-        problems = []
-        for index, row in enumerate(row for row in rows if row.line in accepted):
-            [(_, _, [line])] = self.handler.aggregate(self.handler.mapper.map_rows([row], options, offset + index).record,
-                                                      "").children
-            if line["line_no"] in taken:
-                problems.append(Problem("duplicate_line_no", f"line_no {line['line_no']} repeats a line of an earlier "
-                                        "part of this record", Severity.ERROR, column, str(line["line_no"]),
-                                        f"{self.path.name}:{row.line}"))
-        return problems
+            return refused()
+        return [Problem("duplicate_line_no", f"line_no {line_no} repeats a line of an earlier part of this record",
+                        Severity.ERROR, column, str(line_no), f"{path}:{line}")
+                for line, line_no in numbered if line_no in taken], True
 
     def _note_part(self, parts: _Parts, rows: list[CanonicalRow], lines: tuple[int, ...], agg: Aggregate) -> None:
         """What the record as a whole needs of a stored part: its rows' texts hashed, the rows holding a
@@ -431,23 +464,60 @@ class TabularRun:
                 parts.sums[name] = parts.sums.get(name, 0) + agg.values[name]
 
     def _end_parts(self) -> None:
-        """Decide the record in parts (``writers.end_of_record``) and count it once."""
+        """Decide the record in parts (``writers.end_of_record``) and count it once; a record that cannot be
+        decided (its header not mapped, the database refusing) is rejected whole (``_reject_parts``)."""
         parts, self.parts = self.parts, None
         if parts.written.pk is None:  # (no part stored)
             return
-        result = self.handler.mapper.map_rows(parts.witnesses, self.options_for(parts.owner), 0)
-        agg = self.handler.aggregate(result.record, parts.hashed.hexdigest())
-        for name in agg.summed:
-            agg.values[name] = parts.sums.get(name)
         try:
+            result = self.handler.mapper.map_rows(parts.witnesses, self.options_for(parts.owner), 0)
+            if result.record is None:
+                why = "; ".join(problem.message for problem in result.problems) or "they give no record"
+                self._reject_parts(parts, f"its header could not be mapped from its rows: {why}")
+                return
+            agg = self.handler.aggregate(result.record, parts.hashed.hexdigest())
+            for name in agg.summed:
+                agg.values[name] = parts.sums.get(name)
             with self.session.begin_nested():
                 outcome = end_of_record(self.session, parts.written, agg)
-            self.summary.count(outcome.outcome.value)
-            self.summary.owners[parts.owner] += 1
         except (SQLAlchemyError, ValueError, TypeError) as exc:
-            reason = _store_failed(exc)
-            self.sink.add([Problem("store_failed", reason, location=f"{self.path.name}:{parts.witnesses[0].line}")],
-                          {row.line: row.values for row in parts.witnesses}, parts.owner)
+            self._reject_parts(parts, _store_failed(exc))
+            return
+        self.summary.count(outcome.outcome.value)
+        self.summary.owners[parts.owner] += 1
+
+    def _reject_parts(self, parts: _Parts, reason: str) -> None:
+        """Reject a record in parts whose last step failed: what its parts wrote is undone
+        (``writers.drop_parts``: a new record gone, a stored one as it was) and a ``store_failed`` reject
+        names the record, the file lines of the rows its parts stored (one reject per run of consecutive
+        lines, every row counted) and ``reason``; the rows of earlier chunks are no longer held, so only the
+        rows holding its header keep their cells in the reject."""
+        try:
+            with self.session.begin_nested():
+                drop_parts(self.session, parts.written)
+        except InUse:
+            pass  # (taken over by another import of it: what is stored is that import's; ``reason`` says so)
+        except (SQLAlchemyError, ValueError, TypeError) as exc:
+            reason += f"; what its parts wrote could not be removed ({_store_failed(exc)}): import the file again"
+        record = ", ".join(f"{'owner' if name == 'owner_id' else self.columns.source_name(name)} {value}"
+                           for name, value in zip(self.handler.key_columns, parts.key))
+        runs, count, raw_by_line = parts.runs, parts.stored_rows, {row.line: row.values for row in parts.witnesses}
+        if not runs:  # (its parts stored no row: each was rejected on its own)
+            at = f"{self.path.name}:{parts.witnesses[0].line}" if parts.witnesses else self.path.name
+            self.sink.add([Problem("store_failed", f"the record ({record}) is not stored: {reason}", location=at)],
+                          raw_by_line, parts.owner)
+            return
+        firsts, lasts = runs[0::2], runs[1::2]
+        whole = f"the record ({record}) is not stored, {count} rows over {_lines_text(min(firsts), max(lasts))} of the file"
+        for start in range(0, len(firsts), self.chunk_rows):  # (rejects written a chunk's worth at a time)
+            self.sink.add([Problem("store_failed", whole + (f" (here {_lines_text(first, last)})" if len(firsts) > 1
+                                                            else "") + f": {reason}", location=f"{self.path.name}:{first}")
+                           for first, last in zip(firsts[start:start + self.chunk_rows], lasts[start:start + self.chunk_rows])],
+                          raw_by_line, parts.owner)
+            self.sink.flush(self.session)
+        extra = count - len(firsts)  # (the reject of a run of lines counts each of its rows, as ``_Repeats`` does)
+        self.summary.rows_rejected += extra
+        self.summary.problem_counts["store_failed"] += extra
 
     def end_chunk(self, progress: Callable[[int], None] | None) -> None:
         self.close_chunk()

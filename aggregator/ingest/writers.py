@@ -8,7 +8,8 @@ document met again later in one file) lines are added instead and fields that su
 (weight, reference lists) are left as they are. ``aggregator.ingest.bulk`` writes batches of new
 aggregates with the same values and the same audit entries. A receipt or outbound longer than an import
 chunk is written a part at a time (``part_of_record``, ``end_of_record``) and decided when its last part is
-in, as the same record in one piece would be.
+in, as the same record in one piece would be; when that last step fails, ``drop_parts`` undoes what its parts
+wrote.
 """
 from __future__ import annotations
 
@@ -235,6 +236,10 @@ class InParts:
     stored: bool = False
     token: str = field(default_factory=lambda: uuid4().hex)  # this run's, in its claim on the header
     before: str | None = None  # a stored record's ``content_hash`` when claimed (put back when decided)
+    #: the header's model and its child tables (model, parent column, no rows), once a part is written:
+    #: what ``drop_parts`` removes
+    model: Any = None
+    children: list = field(default_factory=list)
 
     @property
     def claim(self) -> str:
@@ -280,6 +285,7 @@ def part_of_record(session: Session, parts: InParts, agg: Aggregate) -> None:
         _check_claim(session, table, parts)
     _insert_children(session, agg.children, -pk if stored else pk)
     parts.pk, parts.stored, parts.before = pk, stored, before  # (only once written: a part refused leaves nothing)
+    parts.model, parts.children = agg.model, [(model, parent_col, []) for model, parent_col, _ in agg.children]
 
 
 def taken_line_numbers(session: Session, parts: InParts, agg: Aggregate) -> set[int]:
@@ -312,6 +318,21 @@ def end_of_record(session: Session, parts: InParts, agg: Aggregate) -> UpsertRes
                 owner_id=agg.values.get("owner_id"),
                 changes={k: v for k, v in agg.values.items() if k not in BOOKKEEPING})
     return UpsertResult(UpsertOutcome.CREATED, parts.pk)
+
+
+def drop_parts(session: Session, parts: InParts) -> None:
+    """Undo what the parts of a record whose last step failed wrote (``end_of_record`` refused, or its header
+    not mapped): a new record's header and lines are deleted, a stored one's lines waiting under ``-pk``
+    dropped and its previous ``content_hash`` put back, so that readers see the record as before the import.
+    Raises ``InUse`` when another import took the record over meanwhile (what it wrote is its own)."""
+    table = parts.model.__table__
+    _check_claim(session, table, parts)
+    if parts.stored:
+        _drop_children(session, parts.children, -parts.pk)
+        _mark(session, table, parts.pk, parts.before)
+    else:
+        _drop_children(session, parts.children, parts.pk)
+        session.execute(delete(table).where(table.c.id == parts.pk))
 
 
 def next_line_no(session: Session, model, parent_col: str, key_model, key: dict) -> int:
