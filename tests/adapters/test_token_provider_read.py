@@ -70,7 +70,9 @@ def test_the_read_does_not_wait_for_a_writer(engine, vault) -> None:
         writer.flush()
         worker = threading.Thread(target=call)
         worker.start()
-        worker.join(timeout=10)  # SQLite's busy timeout is 30 s: a read queued for the lock would still wait
+        # While the writer holds its lock: a read queued for the lock would fail at SQLite's busy timeout (30 s)
+        # or stay blocked (PostgreSQL); 60 s only bounds that wait, it is no threshold a slow read can cross.
+        worker.join(timeout=60)
         done = not worker.is_alive()
         writer.rollback()
     worker.join(timeout=60)

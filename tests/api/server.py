@@ -9,27 +9,44 @@ from contextlib import contextmanager
 
 import uvicorn
 
+#: how long a server may take to start before the test gives up (only bounds a hang: a loaded machine is slow)
+START_PATIENCE = 60.0
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+
+def loopback_socket() -> socket.socket:
+    """A socket bound to a free loopback port, to hand to uvicorn (``Server.run(sockets=[...])``): the port stays
+    ours from here on, where a port looked up and closed could be taken by another process before the server
+    binds it."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def start_server(server: uvicorn.Server, sock: socket.socket) -> threading.Thread:
+    """Run ``server`` on ``sock`` in a daemon thread; returns once it has started."""
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_PATIENCE
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    return thread
 
 
 @contextmanager
 def serving(app) -> Iterator[str]:
     """Serve ``app`` on a free loopback port; yields its base URL; stops it on exit."""
-    port = free_port()
+    sock = loopback_socket()
+    port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on", timeout_graceful_shutdown=2))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}"
+        thread = start_server(server, sock)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        sock.close()

@@ -5,7 +5,6 @@ order's current status. Bad signatures and unknown shops are
 refused (401: nothing is decoded before the signature verifies) and nothing is stored."""
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -23,24 +22,23 @@ from aggregator.store.models.webhooks import WebhookEventRow
 from aggregator.store.vault import Vault
 from aggregator.sync.marketplace import sync_shop
 from platform_adapters.sandbox import running_sandbox
-from tests.api.server import free_port
+from tests.api.server import loopback_socket, start_server
 
 
 @pytest.fixture
 def api(sqlite_engine) -> Iterator[tuple[str, Vault]]:
     vault = Vault(Fernet.generate_key())
-    port = free_port()
+    sock = loopback_socket()
+    port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(create_app(sqlite_engine, vault=vault), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}", vault
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        thread = start_server(server, sock)
+        yield f"http://127.0.0.1:{port}", vault
+        server.should_exit = True
+        thread.join(timeout=10)
+    finally:
+        sock.close()
 
 
 def settled(engine, timeout: float = 60) -> None:

@@ -168,6 +168,24 @@ def test_the_matchers_exceptions_keep_their_row_go_and_come_back_and_tell_live_c
         ("exception.resolved", amb), ("exception.resolved", fin), ("exception.opened", amb)]
 
 
+def _blocked_on_a_lock(pg_engine, thread, patience: float = 60.0) -> bool:
+    """Whether a backend of this database comes to wait on a lock (``pg_stat_activity``) while ``thread``
+    runs: seen by the server, not guessed from how long the thread took (``patience`` only bounds a hang)."""
+    import time
+
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + patience
+    with pg_engine.connect() as conn:
+        while thread.is_alive() and time.monotonic() < deadline:
+            if conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                 "AND wait_event_type = 'Lock'")).scalar():
+                return True
+            conn.rollback()
+            time.sleep(0.02)
+    return False
+
+
 def test_two_people_resolving_one_item_act_one_after_the_other(pg_engine) -> None:
     """On PostgreSQL the second resolver waits for the first's commit, then sees it closed and is refused."""
     import threading
@@ -193,11 +211,12 @@ def test_two_people_resolving_one_item_act_one_after_the_other(pg_engine) -> Non
 
     waiting = threading.Thread(target=second)
     waiting.start()
-    waiting.join(timeout=1.0)
-    assert waiting.is_alive()  # blocked on the first resolver's lock
+    assert _blocked_on_a_lock(pg_engine, waiting)  # the second resolver waits for the first's row lock
+    assert waiting.is_alive() and outcome == []
     first.commit()
     first.close()
-    waiting.join(timeout=30)
+    waiting.join(timeout=60)
+    assert not waiting.is_alive()
     assert outcome == [f"exception #{item_id} is already resolved (first)"]
     with session_scope(pg_engine) as session:
         assert (session.get(ExceptionItem, item_id).resolved_by,

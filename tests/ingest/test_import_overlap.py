@@ -102,7 +102,7 @@ def test_the_next_chunk_is_mapped_while_the_one_before_is_stored(engine, tmp_pat
         chunk = len(waited)
         if chunk < 2:  # (the third chunk is the file's last)
             with ready:
-                waited.append(ready.wait_for(lambda: len(mapped) > chunk + 1, timeout=10))
+                waited.append(ready.wait_for(lambda: len(mapped) > chunk + 1, timeout=60))
         else:
             waited.append(True)
         store_chunk(run)
@@ -306,7 +306,7 @@ def test_behind_runs_one_task_at_a_time_in_order_off_the_callers_thread() -> Non
     def task(n: int):
         def run() -> None:
             if n == 0:
-                gate.wait(5)
+                gate.wait(60)  # (set just after the caller has looked: bounds a hang only)
             done.append((n, threading.current_thread() is threading.main_thread()))
         return run
 
@@ -385,7 +385,7 @@ def test_a_copy_failing_while_the_next_chunk_is_read(pg_engine, tmp_path, monkey
             headers.append(len(columns[0]))
             if len(headers) == 2:  # the second chunk's
                 with ready:
-                    assert ready.wait_for(lambda: len(mapped) >= 3, timeout=10)  # (the third chunk read)
+                    assert ready.wait_for(lambda: len(mapped) >= 3, timeout=60)  # (the third chunk read)
                 if failure == "refused":  # its last id one the server cannot store (its COPY text built ahead)
                     columns = [[*columns[0][:-1], 10**12], *columns[1:]]
                 else:

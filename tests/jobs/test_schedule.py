@@ -3,6 +3,7 @@ a job that keeps failing shows in ``aggregator runs list`` and the API."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,10 +29,13 @@ from platform_adapters.http.errors import ErrorKind, PlatformError
 UTC = timezone.utc
 
 
-def _closed_port() -> int:
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port that refuses connections: bound by this socket but never listened on, so no other
+    process can take it (and answer) while the test uses it."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        yield sock.getsockname()[1]
 
 
 def test_beat_and_the_embedded_scheduler_read_one_table(tmp_path: Path) -> None:
@@ -53,8 +57,8 @@ def test_beat_and_the_embedded_scheduler_read_one_table(tmp_path: Path) -> None:
                                                                                             tzinfo=UTC)
 
 
-def test_the_errors_jobs_really_meet_are_retried(pg_database_factory) -> None:
-    port = _closed_port()
+def test_the_errors_jobs_really_meet_are_retried(pg_database_factory, closed_port: int) -> None:
+    port = closed_port
     with pytest.raises(httpx.TransportError) as refused:
         httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
     with pytest.raises(FetchError) as offline:
@@ -69,11 +73,11 @@ def test_the_errors_jobs_really_meet_are_retried(pg_database_factory) -> None:
         assert not transient(error), error
 
 
-def test_a_job_that_keeps_failing_shows_in_runs_list_and_the_api(tmp_path: Path) -> None:
+def test_a_job_that_keeps_failing_shows_in_runs_list_and_the_api(tmp_path: Path, closed_port: int) -> None:
     settings = load_settings(data_dir=tmp_path)
     engine = create_engine_for(settings.effective_database_url)
     upgrade_schema(engine)
-    offline = f"http://127.0.0.1:{_closed_port()}/latest"  # the rate publisher is unreachable
+    offline = f"http://127.0.0.1:{closed_port}/latest"  # the rate publisher is unreachable
     job = replace(job_named("fx-ecb-daily"), args=("json",), kwargs={"url": offline, "attempts": 1}, max_retries=2)
     state = SchedulerState()
     now = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)

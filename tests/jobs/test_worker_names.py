@@ -15,7 +15,7 @@ def test_two_workers_on_one_host_and_rabbitmq_both_start(pg_database_factory, tm
     envs = [worker_env(url, tmp_path, "rabbitmq") for _ in logs]
     with running_worker(envs[0], logs[0], concurrency=1) as first, \
             running_worker(envs[1], logs[1], concurrency=1) as second:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 600  # (bounds a hang only: returns once both are ready)
         while time.monotonic() < deadline and not all(" ready." in log.read_text() for log in logs):
             assert first.poll() is None, log_tail(logs[0])
             assert second.poll() is None, log_tail(logs[1])

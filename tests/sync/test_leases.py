@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -19,7 +20,8 @@ from sqlalchemy import event, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from aggregator.jobs.lease import LeaseHeld, acquire, holder_gone, holder_id, job_lease
+from aggregator.jobs import lease as lease_module
+from aggregator.jobs.lease import Lease, LeaseHeld, acquire, holder_gone, holder_id, job_lease
 from aggregator.store.db import session_scope
 from aggregator.store.marketplace_writer import write_order
 from aggregator.store.models import OrderRow, SyncRun
@@ -48,6 +50,47 @@ def _dead_holder() -> str:
     return child.stdout.strip()
 
 
+class LeaseClock:
+    """The leases' clock (``aggregator.jobs.lease._now``) stopped an hour ahead of the wall clock: only
+    ``advance`` moves it, so whether a lease has lapsed never depends on how fast a loaded machine runs the
+    test (the reaper inside ``run_sync`` reads the wall clock, an hour behind: it never sees these leases
+    lapse). Notes the clock's time at the start of each heartbeat renewal (``Lease.renew``) that succeeded."""
+
+    def __init__(self) -> None:
+        self.at = datetime.now(timezone.utc) + timedelta(hours=1)
+        self._renewals: list[datetime] = []
+        self._renewed = threading.Condition()
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, by: timedelta) -> None:
+        self.at += by
+
+    def noting(self, renew):
+        def renewing(lease: Lease) -> None:
+            at = self.at
+            renew(lease)
+            with self._renewed:
+                self._renewals.append(at)
+                self._renewed.notify_all()
+        return renewing
+
+    def wait_for_a_renewal(self) -> bool:
+        """Until the heartbeat has renewed the lease since the clock last moved (60 s: only bounds a hang)."""
+        since = self.at
+        with self._renewed:
+            return self._renewed.wait_for(lambda: any(at >= since for at in self._renewals), timeout=60)
+
+
+@pytest.fixture
+def lease_clock(monkeypatch) -> LeaseClock:
+    clock = LeaseClock()
+    monkeypatch.setattr(lease_module, "_now", clock.now)
+    monkeypatch.setattr(Lease, "renew", clock.noting(Lease.renew))
+    return clock
+
+
 def _open_run(engine, shop, holder: str, expires_in: timedelta) -> int:
     """A run left ``running`` by ``holder`` with its lease (as a worker leaves them mid-run)."""
     now = datetime.now(timezone.utc)
@@ -67,10 +110,11 @@ def test_holder_ids_follow_the_process() -> None:
     assert not holder_gone("worker-on-another-host:123:456") and not holder_gone("me")
 
 
-def test_the_heartbeat_keeps_a_short_lease_while_the_run_works(engine, shop) -> None:
+def test_the_heartbeat_keeps_a_short_lease_while_the_run_works(engine, shop, lease_clock) -> None:
     class Slow(ListPuller):
         def pull(self, window: Window) -> Iterator[Pulled]:
-            time.sleep(1.0)  # over three times the lease's time-to-live, no commit meanwhile
+            lease_clock.advance(timedelta(seconds=1.0))  # over three times the lease's time-to-live, no commit
+            assert lease_clock.wait_for_a_renewal(), "the heartbeat did not renew the lease"
             with pytest.raises(SyncBusy):
                 run_sync(engine, shop, "orders", ListPuller([]), write_order, worker_id="other")
             yield from super().pull(window)
@@ -162,18 +206,19 @@ def test_a_database_that_stays_away_leaves_the_run_to_the_reaper(engine, shop) -
     assert again.status == "succeeded" and again.unchanged == 1
 
 
-def test_named_job_leases_follow_the_process(engine) -> None:
-    with session_scope(engine) as session:
+def test_named_job_leases_follow_the_process(engine, lease_clock) -> None:
+    with session_scope(engine) as session:  # unexpired, but its process is gone
         session.add(JobLease(name="match:BRAND", holder=_dead_holder(), token=2,
-                             expires_at=datetime.now(timezone.utc) + timedelta(minutes=5)))
+                             expires_at=lease_clock.now() + timedelta(minutes=5)))
     with job_lease(engine, "match:BRAND", ttl=timedelta(seconds=0.3)) as lease:
         assert lease.token == 3
-        time.sleep(0.8)  # renewed by the heartbeat meanwhile
+        lease_clock.advance(timedelta(seconds=0.8))
+        assert lease_clock.wait_for_a_renewal(), "the heartbeat did not renew the lease"
         with pytest.raises(LeaseHeld):
             acquire(engine, "match:BRAND", "worker-2")
     with session_scope(engine) as session:
         session.execute(update(JobLease).values(holder="worker-3", token=JobLease.token + 1,
-                                                expires_at=datetime.now(timezone.utc) + timedelta(minutes=5)))
+                                                expires_at=lease_clock.now() + timedelta(minutes=5)))
     with pytest.raises(LeaseHeld):
         acquire(engine, "match:BRAND", "worker-2")
 

@@ -185,8 +185,11 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Playwright's assertions wait 5 s by default: a threshold a loaded machine can cross. 60 s only bounds a
+    # hang (an assertion returns as soon as it holds).
+    expect.set_options(timeout=60_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS)
         try:
@@ -233,7 +236,7 @@ def web(browser, web_world: WebWorld, artifacts: Path, request: pytest.FixtureRe
     viewport = PHONE if request.node.get_closest_marker("phone") else LAPTOP
     context = browser.new_context(viewport=viewport, locale="en-GB", timezone_id="Asia/Shanghai")
     page = Page(context.new_page(), web_world, artifacts, request.node.name)
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(60_000)  # (bounds a hang only: a loaded machine is slow)
     try:
         yield page
         page.shot("end")
@@ -242,7 +245,7 @@ def web(browser, web_world: WebWorld, artifacts: Path, request: pytest.FixtureRe
         context.close()
 
 
-def wait_until(predicate, timeout: float = 15.0, step: float = 0.1):
+def wait_until(predicate, timeout: float = 60.0, step: float = 0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

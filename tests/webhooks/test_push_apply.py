@@ -312,8 +312,9 @@ def test_a_push_whose_worker_died_is_re_read_by_the_recovery_job(engine, world) 
     sandbox, vault, shops, moved = world
     key, raw, order = next(m for m in moved if m[0][0] == "lazada")
     pks = push(engine, sandbox, order, raw, int(sandbox.state.now))  # stored; its worker never ran
-    assert resume_stalled(engine, vault) == 0  # too recent: its worker may still be on it
-    later = event_row(engine, pks[0]).received_at + STALLED_AFTER + timedelta(seconds=1)
+    received = event_row(engine, pks[0]).received_at
+    assert resume_stalled(engine, vault, now=received + STALLED_AFTER) == 0  # too recent: its worker may still be on it
+    later = received + STALLED_AFTER + timedelta(seconds=1)
     assert resume_stalled(engine, vault, now=later) == 1
     with Session(engine) as session:
         statuses = set(session.scalars(select(WebhookEventRow.status).where(WebhookEventRow.id.in_(pks))))

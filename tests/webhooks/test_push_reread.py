@@ -100,7 +100,7 @@ def test_a_push_committing_while_the_re_read_plans_is_not_held_up_nor_overwritte
             worker = threading.Thread(target=lambda: pushed.append(receive_push(engine, sandbox, vault, "shopee",
                                                                                 message).event_pk))
             worker.start()
-            worker.join(30)
+            worker.join(60)  # (a push held by the re-read's lock would wait on PostgreSQL, fail on SQLite at 30 s)
             assert not worker.is_alive(), "the push waited for the re-read"
         return planned
 
