@@ -92,14 +92,14 @@ def test_bad_signature_and_unknown_shop_are_refused(sqlite_engine, api) -> None:
             shop = session.scalars(select(ShopRow).where(ShopRow.platform == "shopee")).first()
     body = (b'{"code":3,"shop_id":%s,"timestamp":1,"data":{"ordersn":"X1","status":"SHIPPED","update_time":1}}'
             % shop.shop_id.encode())
-    refused = httpx.post(f"{base}/webhooks/shopee", content=body, headers={"Authorization": "0" * 64})
+    refused = httpx.post(f"{base}/webhooks/shopee", content=body, headers={"Authorization": "0" * 64}, timeout=60)
     assert refused.status_code == 401 and "signature" in refused.json()["detail"]
     # nothing is decoded or looked up before the signature verifies (tests/webhooks/test_edge.py has the
     # signed unknown-shop and malformed cases: 422 and 400)
     unknown = httpx.post(f"{base}/webhooks/shopee", content=body.replace(shop.shop_id.encode(), b"999"),
-                         headers={"Authorization": "0" * 64})
+                         headers={"Authorization": "0" * 64}, timeout=60)
     assert unknown.status_code == 401
-    garbage = httpx.post(f"{base}/webhooks/lazada", content=b"not json")
+    garbage = httpx.post(f"{base}/webhooks/lazada", content=b"not json", timeout=60)
     assert garbage.status_code == 401 and "without an Authorization" in garbage.json()["detail"]
     with Session(sqlite_engine) as session:
         assert session.scalar(select(func.count()).select_from(WebhookEventRow)) == 0

@@ -27,7 +27,7 @@ ANCHOR = 1_773_532_800
 
 def test_faults_429_5xx_and_truncation_over_http():
     with running_sandbox(seed=2, orders=50, faults="429=0.3,5xx=0.3,truncate=0.3") as sb, \
-            httpx.Client(base_url=sb.base_url) as client:
+            httpx.Client(base_url=sb.base_url, timeout=60) as client:
         shops = client.get("/_sandbox/shops").json()  # control endpoints are never faulted
         shop = first_shop(shops, "tiktok")
         token = fresh_tokens(client, shop)["access_token"]
@@ -54,7 +54,7 @@ def test_faults_429_5xx_and_truncation_over_http():
 
 def test_expire_once_expires_each_shop_token_once_and_refresh_recovers():
     with running_sandbox(seed=2, orders=50, faults="expire=once") as sb, \
-            httpx.Client(base_url=sb.base_url) as client:
+            httpx.Client(base_url=sb.base_url, timeout=60) as client:
         shops = client.get("/_sandbox/shops").json()
         shop = first_shop(shops, "shopee")
         token = fresh_tokens(client, shop)["access_token"]
@@ -96,7 +96,7 @@ def receiver():
 
 def test_webhooks_are_signed_and_can_be_duplicated_and_reordered(receiver):
     url, received = receiver
-    with running_sandbox(seed=4, orders=150, anchor=ANCHOR) as sb, httpx.Client(base_url=sb.base_url) as client:
+    with running_sandbox(seed=4, orders=150, anchor=ANCHOR) as sb, httpx.Client(base_url=sb.base_url, timeout=60) as client:
         shops = client.get("/_sandbox/shops").json()
         apps = shops["apps"]
         assert client.post("/_sandbox/webhooks", json={"url": "http://example.com/x"}).status_code == 400
@@ -145,7 +145,7 @@ def _header(text: str) -> list[str]:
 
 
 def test_logistics_files_use_the_sample_layouts_and_reference_real_orders():
-    with running_sandbox(seed=6, orders=250, anchor=ANCHOR) as sb, httpx.Client(base_url=sb.base_url) as client:
+    with running_sandbox(seed=6, orders=250, anchor=ANCHOR) as sb, httpx.Client(base_url=sb.base_url, timeout=60) as client:
         files = {name: client.get(f"/_sandbox/logistics/{name}").text for name in (
             "forwarder_bl.csv", "customs_entries.csv", "warehouse_inbound.csv", "warehouse_outbound.csv",
             "stock_lots_snapshot.csv")}
@@ -181,7 +181,7 @@ def test_logistics_files_use_the_sample_layouts_and_reference_real_orders():
 
 def test_slow_fault_delays_but_answers():
     with running_sandbox(seed=2, orders=20, faults="slow=1.0,slow_seconds=0.01") as sb, \
-            httpx.Client(base_url=sb.base_url) as client:
+            httpx.Client(base_url=sb.base_url, timeout=60) as client:
         shops = client.get("/_sandbox/shops").json()
         shop = first_shop(shops, "tiktok")
         token = fresh_tokens(client, shop)["access_token"]

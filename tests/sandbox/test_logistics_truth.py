@@ -79,7 +79,7 @@ def test_the_clean_world_has_none_of_the_noise(state) -> None:
 
 
 def test_truth_is_served_and_written_and_agrees_with_the_files(tmp_path: Path) -> None:
-    with running_sandbox(seed=5, orders=120, anchor=ANCHOR) as sb, httpx.Client(base_url=sb.base_url) as client:
+    with running_sandbox(seed=5, orders=120, anchor=ANCHOR) as sb, httpx.Client(base_url=sb.base_url, timeout=60) as client:
         served = client.get("/_sandbox/truth/logistics").json()
         files = {name: client.get(f"/_sandbox/logistics/{name}").text
                  for name in ("warehouse_outbound.csv", "warehouse_inbound.csv")}
