@@ -198,17 +198,36 @@ def test_the_next_chunk_is_read_once_the_server_has_the_one_before(pg_engine, tm
 
     monkeypatch.setattr(columnar_import, "SENDING_WAIT", 60)  # (not cut short on a loaded machine)
     store_chunk = TabularRun.store_chunk
+    # The server sets the pace: each chunk is still being stored when the reader, the next chunk mapped, looks
+    # whether its store is done (``Behind.done``): the store ends only once the reader has looked since it
+    # began (a 60 s bound on a hang), so the look always finds it running, however fast the machine maps.
+    looked, looks, is_done = threading.Condition(), [0], Behind.done.fget
 
-    def slow(run):  # (the server sets the pace: each chunk still stored when the next one has been mapped,
-        time.sleep(0.3)  # whatever the store's own work took: slow before its first rows and after its commit)
+    def done(behind: Behind) -> bool:
+        value = is_done(behind)
+        with looked:
+            looks[0] += 1
+            looked.notify_all()
+        return value
+
+    def slow(run):
+        began = looks[0]
+        time.sleep(0.3)  # (slow before its first rows: a reader that did not wait for them would read on first)
         store_chunk(run)
-        time.sleep(0.3)
+        with looked:
+            assert looked.wait_for(lambda: looks[0] > began, timeout=60), "the reader never looked at the store"
 
+    monkeypatch.setattr(Behind, "done", property(done))
     monkeypatch.setattr(TabularRun, "store_chunk", slow)
     events: list[str] = []
-    copy, lookup, ahead = bulk._copy, bulk._stored_positions, ColumnarReader._ahead
+    copy, lookup, insert_new, ahead = bulk._copy, bulk._stored_positions, bulk.insert_new, ColumnarReader._ahead
     monkeypatch.setattr(bulk, "_copy", lambda *args: events.append("server") or copy(*args))
     monkeypatch.setattr(bulk, "_stored_positions", lambda *args: events.append("server") or lookup(*args))
+
+    def inserting(session, new, actor, sent=None):  # (the keys' look-up is told just before it is sent)
+        return insert_new(session, new, actor, None if sent is None else lambda: events.append("server") or sent())
+
+    monkeypatch.setattr(bulk, "insert_new", inserting)
     monkeypatch.setattr(ColumnarReader, "_ahead", lambda reader, *args: events.append("read") or ahead(reader, *args))
     _clear(pg_engine)
     for rows in (40, 41):
