@@ -421,11 +421,46 @@ def _first_or_last_stored(dialect: Any, new: NewRows) -> tuple[str, list]:
 
 
 #: the savepoint a batch COPied straight into its tables is rolled back to when the COPY meets a stored key
-#: (left to be released with the transaction, as ``_BATCH_SAVEPOINT``)
+#: (set inside ``_BATCH_SAVEPOINT``, released with it)
 _COPY_SAVEPOINT = "bulk_copy"
-#: the savepoint a batch is written under on PostgreSQL, rolled back to when it fails (``insert_new``); never
-#: released (the chunk's commit releases it): one round trip less
+#: the savepoint a batch is written under on PostgreSQL, rolled back to when it fails (``insert_new``); left
+#: open after the batch (its failed records are written inside it, one by one) and released in the same round
+#: trip as the next batch's is set (``_savepoint_left_open``), or by the transaction's end: however many
+#: batches a chunk has, one of each is open, not one per batch nested until the chunk's commit
 _BATCH_SAVEPOINT = "bulk_batch"
+#: ``Session.info`` key of the batch savepoint left open: (the session's innermost transaction when it was set,
+#: the driver's connection)
+_OPEN_SAVEPOINT = "bulk_batch_savepoint"
+
+
+class BatchRollbackFailed(RuntimeError):
+    """A failed batch could not be rolled back to its savepoint on a live connection: what the transaction
+    holds is unknown, so the import stops (not a ``StoreError``: no record is written after it and the
+    runner rolls the chunk back and marks the import FAILED, saying why)."""
+
+
+def _innermost(session: Session) -> Any:
+    """The session's innermost transaction: its innermost ``begin_nested`` savepoint, or its transaction."""
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _savepoint_left_open(session: Session, raw: Any) -> bool:
+    """Whether the batch savepoint the batch before left open (``_BATCH_SAVEPOINT``) is surely still open and
+    releasing it releases nothing else of the session's: it was set on this connection while the session's
+    innermost transaction was the one innermost now, and that one is still active (a savepoint of the session
+    set after it and still open would be the innermost; one set before it and since released or rolled back
+    to, or the transaction's end, would have ended that transaction too). Forgotten either way: the caller
+    sets the next one."""
+    held = session.info.pop(_OPEN_SAVEPOINT, None)
+    if held is None:
+        return False
+    transaction, connection = held
+    return connection is raw and transaction is _innermost(session) and transaction.is_active
+
+
+def _error_text(exc: BaseException) -> str:
+    """An error's type and the first line of its message (at most 300 characters)."""
+    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}"
 
 
 def _next_ids(count: str) -> str:
@@ -511,28 +546,41 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str,
     per-record upsert. (positions created, positions unchanged)
 
     All of it under a savepoint set on the driver's connection (``_BATCH_SAVEPOINT``, rolled back to when
-    it fails), sent in one round trip with the batch's audit entry, the probe of its first and last keys
-    and its ids (a pipeline: the server waits on the client once, not four times)."""
+    it fails), sent in one round trip with the release of the batch before's, the batch's audit entry, the
+    probe of its first and last keys and its ids (a pipeline: the server waits on the client once, not four
+    times). When that rollback fails on a live connection, ``BatchRollbackFailed`` (chained to its error)
+    stops the import; on a lost connection the batch's own error is raised."""
     session.flush()  # (as a SAVEPOINT set by the session would: what it holds is written before)
     raw = session.connection().connection.driver_connection
     guarded = False
     try:
         with raw.cursor() as cursor, raw.cursor() as entry, raw.pipeline():
+            if _savepoint_left_open(session, raw):
+                cursor.execute(f"RELEASE SAVEPOINT {_BATCH_SAVEPOINT}")  # (the batch before's, and its ``bulk_copy``)
             cursor.execute(f"SAVEPOINT {_BATCH_SAVEPOINT}")
             guarded = True
+            session.info[_OPEN_SAVEPOINT] = (_innermost(session), raw)
             batch = ids = None
             if _batch_audited("postgresql", new):
                 batch_id = audit_batch.open_batch_queued(entry, new.table, actor, _owners(new), len(new.rows))
                 ids = _ids_unless_stored(cursor, session.get_bind().dialect, new)  # (sent with the two before)
                 batch = batch_id()
         return _write_new_postgresql(session, raw, new, actor, batch, ids, sent)
-    except BaseException:
+    except BaseException as exc:
         if guarded and not raw.closed:
             try:
                 with raw.cursor() as cursor:
-                    cursor.execute(f"ROLLBACK TO SAVEPOINT {_BATCH_SAVEPOINT}")
-            except psycopg.Error:
-                pass  # (the connection lost: the error raised tells, and the chunk's commit fails)
+                    cursor.execute(f"ROLLBACK TO SAVEPOINT {_BATCH_SAVEPOINT}")  # (kept: the batch's records go on in it)
+            except psycopg.Error as failed:
+                session.info.pop(_OPEN_SAVEPOINT, None)
+                if raw.closed:  # (the connection lost meanwhile: the batch's own error tells)
+                    raise exc
+                raise BatchRollbackFailed(
+                    f"a failed batch of {len(new.rows)} {new.table.name} records could not be rolled back to its "
+                    f"savepoint ({_error_text(failed)}), so what the transaction holds is unknown; the batch had "
+                    f"failed with {_error_text(exc)}") from failed
+        else:
+            session.info.pop(_OPEN_SAVEPOINT, None)
         raise
 
 
@@ -750,4 +798,4 @@ def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[in
                 result = write_aggregate(session, aggs[i])
             on_result(i, result.outcome, None)
         except StoreError as exc:
-            on_result(i, None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+            on_result(i, None, _error_text(exc))
