@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import operator
 from array import array
-from itertools import compress
-from collections.abc import Callable, Iterable, Sequence
+from itertools import chain, compress, islice
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from tempfile import TemporaryFile
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -87,8 +89,12 @@ class _Parts:
     written: InParts = field(default_factory=InParts)
     #: the file lines of the rows its parts stored, as runs of consecutive lines (first, last, first, last,
     #: …: one run for a record whose rows are together): what a reject of the whole record names
-    #: (``TabularRun._reject_parts``)
+    #: (``TabularRun._reject_parts``); at most ``held_runs`` runs in memory, the earlier ones written out to
+    #: ``spilled`` (a record whose rows alternate with others' has a run per row: memory stays bounded)
     runs: array = field(default_factory=lambda: array("q"))
+    held_runs: int = 10_000
+    spilled: Any = None  # a temporary file of runs, once more than ``held_runs`` were met
+    spilled_runs: int = 0
     stored_rows: int = 0
 
     def note_lines(self, lines: Iterable[int]) -> None:
@@ -98,8 +104,31 @@ class _Parts:
             if runs and line == runs[-1] + 1:
                 runs[-1] = line
             else:
+                if len(runs) >= 2 * self.held_runs:
+                    if self.spilled is None:
+                        self.spilled = TemporaryFile()
+                    runs.tofile(self.spilled)
+                    self.spilled_runs += len(runs) // 2
+                    del runs[:]
                 runs.extend((line, line))
             self.stored_rows += 1
+
+    def each_run(self) -> Iterator[tuple[int, int]]:
+        """(first, last) file line of each run, in the order met (those written out read back a block at a time)."""
+        if self.spilled is not None:
+            self.spilled.seek(0)
+            for start in range(0, self.spilled_runs, self.held_runs):
+                block = array("q")
+                block.fromfile(self.spilled, 2 * min(self.held_runs, self.spilled_runs - start))
+                yield from zip(block[0::2], block[1::2])
+        yield from zip(self.runs[0::2], self.runs[1::2])
+
+    def close(self) -> None:
+        """Drop the runs (their temporary file deleted)."""
+        if self.spilled is not None:
+            self.spilled.close()
+            self.spilled = None
+        del self.runs[:]
 
 
 class _ChunkSink:
@@ -328,7 +357,8 @@ class TabularRun:
             if more and not continued and _key_hash(key) not in self.seen:
                 self.flush_batch()  # (the records before it are written first, as they are met)
                 self.seen.add(_key_hash(key))
-                self.parts = _Parts(key, owner, RawHashParts(self.hash_prefix(owner, 0)), list(self.hash_columns))
+                self.parts = _Parts(key, owner, RawHashParts(self.hash_prefix(owner, 0)), list(self.hash_columns),
+                                    held_runs=self.chunk_rows)
                 self._part(rows, more)
                 return
         handler, sink, path = self.handler, self.sink, self.path
@@ -469,20 +499,24 @@ class TabularRun:
         parts, self.parts = self.parts, None
         if parts.written.pk is None:  # (no part stored)
             return
+        failed = None  # (why it is rejected: the reject made outside the ``try``, once, whatever writing it raises)
         try:
             result = self.handler.mapper.map_rows(parts.witnesses, self.options_for(parts.owner), 0)
             if result.record is None:
                 why = "; ".join(problem.message for problem in result.problems) or "they give no record"
-                self._reject_parts(parts, f"its header could not be mapped from its rows: {why}")
-                return
-            agg = self.handler.aggregate(result.record, parts.hashed.hexdigest())
-            for name in agg.summed:
-                agg.values[name] = parts.sums.get(name)
-            with self.session.begin_nested():
-                outcome = end_of_record(self.session, parts.written, agg)
+                failed = f"its header could not be mapped from its rows: {why}"
+            else:
+                agg = self.handler.aggregate(result.record, parts.hashed.hexdigest())
+                for name in agg.summed:
+                    agg.values[name] = parts.sums.get(name)
+                with self.session.begin_nested():
+                    outcome = end_of_record(self.session, parts.written, agg)
         except (SQLAlchemyError, ValueError, TypeError) as exc:
-            self._reject_parts(parts, _store_failed(exc))
+            failed = _store_failed(exc)
+        if failed is not None:
+            self._reject_parts(parts, failed)
             return
+        parts.close()
         self.summary.count(outcome.outcome.value)
         self.summary.owners[parts.owner] += 1
 
@@ -507,17 +541,19 @@ class TabularRun:
             self.sink.add([Problem("store_failed", f"the record ({record}) is not stored: {reason}", location=at)],
                           raw_by_line, parts.owner)
             return
-        firsts, lasts = runs[0::2], runs[1::2]
-        whole = f"the record ({record}) is not stored, {count} rows over {_lines_text(min(firsts), max(lasts))} of the file"
-        for start in range(0, len(firsts), self.chunk_rows):  # (rejects written a chunk's worth at a time)
-            self.sink.add([Problem("store_failed", whole + (f" (here {_lines_text(first, last)})" if len(firsts) > 1
-                                                            else "") + f": {reason}", location=f"{self.path.name}:{first}")
-                           for first, last in zip(firsts[start:start + self.chunk_rows], lasts[start:start + self.chunk_rows])],
-                          raw_by_line, parts.owner)
-            self.sink.flush(self.session)
-        extra = count - len(firsts)  # (the reject of a run of lines counts each of its rows, as ``_Repeats`` does)
+        each, n_runs = parts.each_run(), parts.spilled_runs + len(runs) // 2
+        extra = count - n_runs  # (the reject of a run of lines counts each of its rows, as ``_Repeats`` does)
         self.summary.rows_rejected += extra
         self.summary.problem_counts["store_failed"] += extra
+        head = next(each)  # (runs come in file order: the first run's first line is the record's first, the last's last)
+        whole = f"the record ({record}) is not stored, {count} rows over {_lines_text(head[0], runs[-1])} of the file"
+        many, each = n_runs > 1, chain([head], each)
+        while block := list(islice(each, self.chunk_rows)):  # (rejects written a chunk's worth at a time)
+            self.sink.add([Problem("store_failed", whole + (f" (here {_lines_text(first, last)})" if many else "")
+                                   + f": {reason}", location=f"{self.path.name}:{first}") for first, last in block],
+                          raw_by_line, parts.owner)
+            self.sink.flush(self.session)
+        parts.close()
 
     def end_chunk(self, progress: Callable[[int], None] | None) -> None:
         self.close_chunk()
