@@ -25,6 +25,20 @@ from aggregator.store.models.common import created_at_column, updated_at_column
 from aggregator.store.types import ExactDecimal, UTCDateTime
 
 
+def code(length: int) -> String:
+    """A ``String(length)`` for an identifier or code that a key or index holds (an owner, a warehouse, a
+    document number, a lot, a platform, a shop, an order): on PostgreSQL in the "C" collation, so comparing
+    two of them is a byte comparison (``memcmp``). In the database's collation (``C.UTF-8`` here,
+    ``en_US.UTF-8`` on many servers: neither is "C" to PostgreSQL 15) each comparison copied both texts and
+    called ``strcoll``, and writing a row into a btree index makes several comparisons per index. SQLite
+    compares texts bytewise already: byte order is what identifiers want, and now both databases sort them
+    alike. Compared with a column or value of the database's collation, this one is used (a non-default
+    collation wins over the default), so joins, equalities and ``IN`` lists answer as before and still
+    seek these indexes. A database created by an earlier build keeps its columns' collation
+    (``store/catch_up`` changes no type) and works as before."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 def given_index(table: str, column: str, on: tuple[str, ...] = (), name: str = "") -> Index:
     """An index of ``column``'s values (or of the columns ``on``, named ``name``) where it has one
     (``… WHERE column IS NOT NULL``), for a nullable column every query of which asks for values (``=``,
@@ -47,21 +61,21 @@ class WarehouseReceiptRow(Base):
                           "mbl_no", "hbl_no", "awb_no", "container_no", "customs_declaration_no")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[str] = mapped_column(String(64))  # (indexed as the first column of the two above)
-    warehouse_code: Mapped[str] = mapped_column(String(64))
-    asn_no: Mapped[str] = mapped_column(String(64), index=True)  # the API's q: an ASN names its orders
+    owner_id: Mapped[str] = mapped_column(code(64))  # (indexed as the first column of the two above)
+    warehouse_code: Mapped[str] = mapped_column(code(64))
+    asn_no: Mapped[str] = mapped_column(code(64), index=True)  # the API's q: an ASN names its orders
     wms_receipt_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
     inbound_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
     status: Mapped[str | None] = mapped_column(String(24), nullable=True)
     raw_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
     importer_of_record: Mapped[str | None] = mapped_column(Text, nullable=True)
-    mbl_no: Mapped[str | None] = mapped_column(String(64), nullable=True)  # (``given_index``)
-    hbl_no: Mapped[str | None] = mapped_column(String(64), nullable=True)  # (``given_index``)
-    awb_no: Mapped[str | None] = mapped_column(String(64), nullable=True)  # (``given_index``)
-    container_no: Mapped[str | None] = mapped_column(String(16), nullable=True)  # (``given_index``)
+    mbl_no: Mapped[str | None] = mapped_column(code(64), nullable=True)  # (``given_index``)
+    hbl_no: Mapped[str | None] = mapped_column(code(64), nullable=True)  # (``given_index``)
+    awb_no: Mapped[str | None] = mapped_column(code(64), nullable=True)  # (``given_index``)
+    container_no: Mapped[str | None] = mapped_column(code(16), nullable=True)  # (``given_index``)
     container_no_valid: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     seal_no: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    customs_declaration_no: Mapped[str | None] = mapped_column(String(64), nullable=True)  # (``given_index``)
+    customs_declaration_no: Mapped[str | None] = mapped_column(code(64), nullable=True)  # (``given_index``)
     expected_arrival: Mapped[date | None] = mapped_column(Date, nullable=True)
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -91,7 +105,7 @@ class WarehouseReceiptLineRow(Base):
     barcode: Mapped[str | None] = mapped_column(String(64), nullable=True)
     batch_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
     po_number: Mapped[str | None] = mapped_column(String(64), nullable=True)  # (no query filters on it)
-    lot_id: Mapped[str | None] = mapped_column(String(128), nullable=True)  # (``given_index``)
+    lot_id: Mapped[str | None] = mapped_column(code(128), nullable=True)  # (``given_index``)
     damage_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
     box_range: Mapped[str | None] = mapped_column(String(64), nullable=True)
     remark: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -107,15 +121,15 @@ class WarehouseShipmentRow(Base):
                       given_index("warehouse_shipments", "order_id"))  # (an order's outbound)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[str] = mapped_column(String(64))  # (indexed as the first column of the three above)
-    warehouse_code: Mapped[str] = mapped_column(String(64))
-    wms_outbound_no: Mapped[str] = mapped_column(String(64))
+    owner_id: Mapped[str] = mapped_column(code(64))  # (indexed as the first column of the three above)
+    warehouse_code: Mapped[str] = mapped_column(code(64))
+    wms_outbound_no: Mapped[str] = mapped_column(code(64))
     outbound_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
     status: Mapped[str | None] = mapped_column(String(24), nullable=True)
     raw_status: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    platform: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    shop_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # (``given_index``)
+    platform: Mapped[str | None] = mapped_column(code(16), nullable=True)
+    shop_id: Mapped[str | None] = mapped_column(code(64), nullable=True)
+    order_id: Mapped[str | None] = mapped_column(code(64), nullable=True)  # (``given_index``)
     package_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     carrier_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     tracking_number: Mapped[str | None] = mapped_column(String(64), nullable=True)  # (no query filters on it)
@@ -147,7 +161,7 @@ class WarehouseShipmentLineRow(Base):
     sku: Mapped[str] = mapped_column(String(128))  # (no query filters outbound lines by SKU)
     quantity: Mapped[int] = mapped_column(Integer)
     order_line_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    lot_id: Mapped[str | None] = mapped_column(String(128), nullable=True)  # (``given_index``)
+    lot_id: Mapped[str | None] = mapped_column(code(128), nullable=True)  # (``given_index``)
     batch_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
@@ -170,12 +184,12 @@ class StockSnapshotRow(Base):
                       Index("ix_stock_snapshots_owner_wh_lot", "owner_id", "warehouse_code", "lot_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    owner_id: Mapped[str] = mapped_column(String(64))
+    owner_id: Mapped[str] = mapped_column(code(64))
     snapshot_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    lot_or_sku: Mapped[str] = mapped_column(String(128))
-    warehouse_code: Mapped[str] = mapped_column(String(64), default="")  # '' while in transit
+    lot_or_sku: Mapped[str] = mapped_column(code(128))
+    warehouse_code: Mapped[str] = mapped_column(code(64), default="")  # '' while in transit
     sku: Mapped[str] = mapped_column(String(128))
-    lot_id: Mapped[str | None] = mapped_column(String(128), nullable=True)  # (``given_index``)
+    lot_id: Mapped[str | None] = mapped_column(code(128), nullable=True)  # (``given_index``)
     title_holder: Mapped[str | None] = mapped_column(String(128), nullable=True)
     risk_bearer: Mapped[str | None] = mapped_column(String(128), nullable=True)
     custodian: Mapped[str | None] = mapped_column(String(128), nullable=True)
