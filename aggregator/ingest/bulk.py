@@ -549,7 +549,8 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str,
     it fails), sent in one round trip with the release of the batch before's, the batch's audit entry, the
     probe of its first and last keys and its ids (a pipeline: the server waits on the client once, not four
     times). When that rollback fails on a live connection, ``BatchRollbackFailed`` (chained to its error)
-    stops the import; on a lost connection the batch's own error is raised."""
+    stops the import; on a lost connection, or when an interrupt (not an ``Exception``) stopped the batch,
+    the batch's own error is raised."""
     session.flush()  # (as a SAVEPOINT set by the session would: what it holds is written before)
     raw = session.connection().connection.driver_connection
     guarded = False
@@ -573,8 +574,8 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str,
                     cursor.execute(f"ROLLBACK TO SAVEPOINT {_BATCH_SAVEPOINT}")  # (kept: the batch's records go on in it)
             except psycopg.Error as failed:
                 session.info.pop(_OPEN_SAVEPOINT, None)
-                if raw.closed:  # (the connection lost meanwhile: the batch's own error tells)
-                    raise exc
+                if raw.closed or not isinstance(exc, Exception):  # (the connection lost meanwhile: the batch's
+                    raise exc  # own error tells; an interrupt, Ctrl-C or a shutdown, stays one: the import stops)
                 raise BatchRollbackFailed(
                     f"a failed batch of {len(new.rows)} {new.table.name} records could not be rolled back to its "
                     f"savepoint ({_error_text(failed)}), so what the transaction holds is unknown; the batch had "

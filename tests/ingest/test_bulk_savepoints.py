@@ -103,6 +103,22 @@ def interleaved(tmp_path: Path, monkeypatch) -> Path:
     return _interleaved(tmp_path)
 
 
+def _at_batch(monkeypatch, number: int, act) -> list:
+    """The PostgreSQL batches written from here on, counted (the list returned): the ``number``-th calls ``act``
+    with the driver's connection once its savepoint is set, before its rows are written."""
+    calls: list = []
+    write_new = bulk._write_new_postgresql
+
+    def counted(session, raw, *args):
+        calls.append(None)
+        if len(calls) == number:
+            act(raw)
+        return write_new(session, raw, *args)
+
+    monkeypatch.setattr(bulk, "_write_new_postgresql", counted)
+    return calls
+
+
 def _reference(engine, path: Path) -> dict:
     """What the per-record path stores of ``path`` (the reference the bulk path is checked against)."""
     _clear(engine)
@@ -130,16 +146,8 @@ def test_a_batch_refused_after_others_in_its_chunk_is_rolled_back_alone(pg_engin
                                                                         monkeypatch) -> None:
     reference = _reference(pg_engine, interleaved)
     _clear(pg_engine)
-    calls: list = []
-    write_new = bulk._write_new_postgresql
-
-    def refused_once(session, raw, *args):
-        calls.append(None)
-        if len(calls) == 40:  # (the batch's audit entry and ids written under its savepoint, then refused)
-            raw.execute("SELECT 1 / 0")
-        return write_new(session, raw, *args)
-
-    monkeypatch.setattr(bulk, "_write_new_postgresql", refused_once)
+    # (the batch's audit entry and ids written under its savepoint, then refused)
+    calls = _at_batch(monkeypatch, 40, lambda raw: raw.execute("SELECT 1 / 0"))
     savepoints = _Savepoints(monkeypatch)
     summary = import_file(pg_engine, "outbound", interleaved, owner_id="LUMINA")
     assert len(calls) > 70
@@ -151,16 +159,7 @@ def test_a_batch_refused_after_others_in_its_chunk_is_rolled_back_alone(pg_engin
 def test_a_failed_rollback_to_the_batch_savepoint_stops_the_import_and_commits_nothing_of_its_chunk(
         pg_engine, interleaved: Path, monkeypatch) -> None:
     _clear(pg_engine)
-    calls: list = []
-    write_new = bulk._write_new_postgresql
-
-    def refused(session, raw, *args):
-        calls.append(None)
-        if len(calls) == 5:
-            raw.execute("SELECT 1 / 0")
-        return write_new(session, raw, *args)
-
-    monkeypatch.setattr(bulk, "_write_new_postgresql", refused)
+    calls = _at_batch(monkeypatch, 5, lambda raw: raw.execute("SELECT 1 / 0"))
     _Savepoints(monkeypatch, refused_rollback=bulk._BATCH_SAVEPOINT)
     summary = import_file(pg_engine, "outbound", interleaved, owner_id="LUMINA")
     assert summary.status == "FAILED"
@@ -170,6 +169,23 @@ def test_a_failed_rollback_to_the_batch_savepoint_stops_the_import_and_commits_n
     with session_factory(pg_engine)() as session:
         assert session.scalar(select(func.count()).select_from(WarehouseShipmentRow)) == 0
         assert session.scalar(select(ImportFileRow.status)) == "FAILED"
+
+
+def test_an_interrupt_whose_rollback_fails_stays_an_interrupt(pg_engine, interleaved: Path, monkeypatch) -> None:
+    """A batch stopped by an interrupt (Ctrl-C, a worker's shutdown: not an ``Exception``) whose rollback then
+    fails: the interrupt goes on out of the import (not turned into ``BatchRollbackFailed``, which the runner
+    would take for a failed import and carry on after), and nothing of the chunk is committed."""
+    _clear(pg_engine)
+    def interrupt(raw):
+        raise KeyboardInterrupt
+
+    calls = _at_batch(monkeypatch, 5, interrupt)
+    savepoints = _Savepoints(monkeypatch, refused_rollback=bulk._BATCH_SAVEPOINT)
+    with pytest.raises(KeyboardInterrupt):
+        import_file(pg_engine, "outbound", interleaved, owner_id="LUMINA")
+    assert len(calls) == 5 and savepoints.refused == 1
+    with session_factory(pg_engine)() as session:
+        assert session.scalar(select(func.count()).select_from(WarehouseShipmentRow)) == 0
 
 
 def test_a_lost_connection_while_a_batch_fails_stops_the_import_with_the_first_error(

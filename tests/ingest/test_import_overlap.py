@@ -200,8 +200,12 @@ def test_the_next_chunk_is_read_once_the_server_has_the_one_before(pg_engine, tm
     store_chunk = TabularRun.store_chunk
     # The server sets the pace: each chunk is still being stored when the reader, the next chunk mapped, looks
     # whether its store is done (``Behind.done``): the store ends only once the reader has looked since it
-    # began (a 60 s bound on a hang), so the look always finds it running, however fast the machine maps.
-    looked, looks, is_done = threading.Condition(), [0], Behind.done.fget
+    # started the store (counted on the reader's thread as it starts it: the worker thread may run the store's
+    # first line after that look; a 60 s bound on a hang), so the look always finds it running, however fast
+    # the machine maps.
+    looked, looks, is_done, start = threading.Condition(), [0], Behind.done.fget, Behind.start
+    started: list[int] = []  # (the looks counted when each store was started)
+    events: list[str] = []
 
     def done(behind: Behind) -> bool:
         value = is_done(behind)
@@ -210,16 +214,22 @@ def test_the_next_chunk_is_read_once_the_server_has_the_one_before(pg_engine, tm
             looked.notify_all()
         return value
 
+    def starting(behind: Behind, task) -> None:
+        with looked:
+            started.append(looks[0])
+        events.append("start")
+        start(behind, task)
+
     def slow(run):
-        began = looks[0]
+        began = started[-1]  # (the next store is started only once this one has ended)
         time.sleep(0.3)  # (slow before its first rows: a reader that did not wait for them would read on first)
         store_chunk(run)
         with looked:
             assert looked.wait_for(lambda: looks[0] > began, timeout=60), "the reader never looked at the store"
 
     monkeypatch.setattr(Behind, "done", property(done))
+    monkeypatch.setattr(Behind, "start", starting)
     monkeypatch.setattr(TabularRun, "store_chunk", slow)
-    events: list[str] = []
     copy, lookup, insert_new, ahead = bulk._copy, bulk._stored_positions, bulk.insert_new, ColumnarReader._ahead
     monkeypatch.setattr(bulk, "_copy", lambda *args: events.append("server") or copy(*args))
     monkeypatch.setattr(bulk, "_stored_positions", lambda *args: events.append("server") or lookup(*args))
@@ -239,6 +249,11 @@ def test_the_next_chunk_is_read_once_the_server_has_the_one_before(pg_engine, tm
         assert len(reads) == 5 if rows == 41 else 4
         # (from the second chunk on: the first one's store is still running when the second is mapped)
         assert all("server" in events[before:after] for before, after in zip(reads[1:], reads[2:]))
+        # each store started once the one before was seen still running (all but the first) has handed the
+        # server its work before the next chunk is read: the reader waited for it
+        starts = [i for i, event in enumerate(events) if event == "start"]
+        assert len(starts) == len(reads)
+        assert all("server" in events[at:next(r for r in reads if r > at)] for at in starts[1:-1])
 
 
 def _lose_the_database(session) -> None:
