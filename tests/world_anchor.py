@@ -17,10 +17,12 @@ from platform_adapters.sandbox.world import World, generate_world
 HOURS = 60 * 24
 
 
-def anchor_where(wanted: Callable[[World, int], bool], what: str, seed: int, orders: int, days: int = 30) -> int:
+def anchor_where(wanted: Callable[[World, int], bool], what: str, seed: int, orders: int, days: int = 30,
+                 *, whole_hours: bool = True) -> int:
     """The latest whole hour before the sandbox's default anchor at which ``wanted(world, anchor)`` holds for
-    the seed's world; ``what`` names the case in the failure when none of the ``HOURS`` hours has it."""
-    start = default_anchor() // 3600 * 3600
+    the seed's world; ``what`` names the case in the failure when none of the ``HOURS`` hours has it.
+    ``whole_hours=False``: the default anchor or a whole number of hours before it (its minute kept)."""
+    start = default_anchor() if not whole_hours else default_anchor() // 3600 * 3600
     for hours in range(HOURS):
         anchor = start - hours * 3600
         if wanted(generate_world(seed=seed, orders=orders, anchor=anchor, days=days), anchor):

@@ -37,6 +37,12 @@ def report_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def as_of_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--at``: the instant a report is as of (its ``now``), so a report can be made again as it was."""
+    return click.option("--at", type=INSTANT, default=None,
+                        help="The as-of instant, with a time zone (default: now).")(function)
+
+
 def build(app: AppContext, make: Callable[..., Any], owner_id: str, period: str | None, **kwargs: Any):
     from aggregator.store.db import session_scope
 
@@ -142,7 +148,7 @@ def print_cash_cycle_summary(database_url: str) -> None:
                    "effect); values at the rates of its date.")
 @pass_app
 def in_transit(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None,
-               out: str | None, at) -> None:  # noqa: ANN001 - datetime | None
+               out: str | None, at: datetime | None) -> None:
     from aggregator.analytics.in_transit import in_transit as make
 
     report = build(app, make, owner_id, period, at=at)
@@ -159,12 +165,14 @@ def in_transit(app: AppContext, owner_id: str, period: str | None, fmt: str, tab
               help="Sales window before the snapshot (turnover, days of supply).")
 @click.option("--slow-days", default=90, show_default=True, type=click.IntRange(0, 3660),
               help="A lot older than this (days in warehouse) is slow-moving.")
+@as_of_option
 @pass_app
 def ageing(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None, out: str | None,
-           window_days: int, slow_days: int) -> None:
+           window_days: int, slow_days: int, at: datetime | None) -> None:
     from aggregator.analytics.stock_ageing import ageing as make
 
-    emit(build(app, make, owner_id, period, window_days=window_days, slow_days=slow_days), fmt, out, table_name)
+    emit(build(app, make, owner_id, period, window_days=window_days, slow_days=slow_days, now=at), fmt, out,
+         table_name)
 
 
 @command.command(name="demand", help="Weekly sales per SKU × warehouse, an exponential-smoothing forecast, its rolling "
@@ -174,15 +182,17 @@ def ageing(app: AppContext, owner_id: str, period: str | None, fmt: str, table_n
               help="Supply lead time in days (default: the owner's measured p90 on board → receipt).")
 @click.option("--safety-days", type=click.FloatRange(0, 3660), default=14, show_default=True,
               help="Safety days added to the lead time for the reorder point.")
+@as_of_option
 @pass_app
 def demand(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None, out: str | None,
-           lead_days: float | None, safety_days: float) -> None:
+           lead_days: float | None, safety_days: float, at: datetime | None) -> None:
     from aggregator.analytics.demand_report import NoLeadTime
     from aggregator.analytics.demand_report import demand as make
     from aggregator.refusals import cli_flag
 
     try:
-        report = build(app, make, owner_id, period, lead_days=lead_days, safety_days=safety_days)
+        report = build(app, make, owner_id, period, lead_days=lead_days, safety_days=safety_days,
+                       now=at)
     except NoLeadTime as exc:  # the input named by its flag (--lead-days)
         raise UserError(exc.render(cli_flag)) from exc
     emit(report, fmt, out, table_name)
@@ -191,12 +201,13 @@ def demand(app: AppContext, owner_id: str, period: str | None, fmt: str, table_n
 @command.command(name="collaboration", help="Exception resolution times (first seen → resolved) by kind: match "
                  "exceptions and parked records.")
 @report_options
+@as_of_option
 @pass_app
 def collaboration(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None,
-                  out: str | None) -> None:
+                  out: str | None, at: datetime | None) -> None:
     from aggregator.analytics.collaboration_report import collaboration as make
 
-    emit(build(app, make, owner_id, period), fmt, out, table_name)
+    emit(build(app, make, owner_id, period, now=at), fmt, out, table_name)
 
 
 @command.command(name="resilience", help="The resilience index (0–100) and its four parts: delivery-cycle "
@@ -206,14 +217,16 @@ def collaboration(app: AppContext, owner_id: str, period: str | None, fmt: str, 
               help="Turns a year that score full marks in inventory health.")
 @click.option("--resolution-days", type=click.FloatRange(0.01, 365), default=2.0, show_default=True,
               help="Mean exception resolution time (days) that scores 50 in collaboration.")
+@as_of_option
 @pass_app
 def resilience(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None,
-               out: str | None, turnover_target: float, resolution_days: float) -> None:
+               out: str | None, turnover_target: float, resolution_days: float,
+               at: datetime | None) -> None:
     from aggregator.analytics.resilience import Parameters
     from aggregator.analytics.resilience_report import resilience as make
 
-    emit(build(app, make, owner_id, period, params=Parameters(turnover_target, resolution_days)), fmt, out,
-         table_name)
+    emit(build(app, make, owner_id, period, params=Parameters(turnover_target, resolution_days), now=at), fmt,
+         out, table_name)
 
 
 @command.command(name="expiry", help="Lots with expiry dates sold first-expiry-first-out at the forecast demand: "
@@ -221,9 +234,10 @@ def resilience(app: AppContext, owner_id: str, period: str | None, fmt: str, tab
 @report_options
 @click.option("--near-days", type=click.IntRange(0, 3660), default=30, show_default=True,
               help="A lot expiring within this many days is NEAR_EXPIRY even when it sells in time.")
+@as_of_option
 @pass_app
 def expiry(app: AppContext, owner_id: str, period: str | None, fmt: str, table_name: str | None, out: str | None,
-           near_days: int) -> None:
+           near_days: int, at: datetime | None) -> None:
     from aggregator.analytics.expiry_report import expiry as make
 
-    emit(build(app, make, owner_id, period, near_days=near_days), fmt, out, table_name)
+    emit(build(app, make, owner_id, period, near_days=near_days, now=at), fmt, out, table_name)

@@ -2,7 +2,13 @@
 data: shops authorized and synced (orders and settlements) through the signed APIs over loopback, the
 same world's forwarder, customs and 3PL files imported with the standard profiles, then matching. The
 world itself (``platform_adapters.sandbox``) is kept beside the database: its timelines are the ground
-truth the analytics must reproduce."""
+truth the analytics must reproduce.
+
+The world's anchor (its "now") is the sandbox's default anchor (the wall clock a day back), or the latest
+whole number of hours before it, at which the anchor's month (UTC) has an order of the first owner placed and
+delivered in it: a month's report measures its own orders, and in the first days of a month none has been
+delivered yet (then the world ends a few days back, in the month before). Without it the tests would see a
+month that has just begun on the first days of every month."""
 from __future__ import annotations
 
 import shutil
@@ -24,7 +30,8 @@ from aggregator.store.vault import Vault
 from aggregator.sync.marketplace import sync_shop
 from platform_adapters.sandbox import running_sandbox
 from platform_adapters.sandbox.logistics import write_logistics
-from platform_adapters.sandbox.world import World
+from platform_adapters.sandbox.world import DELIVERED, World
+from tests.world_anchor import anchor_where
 
 SEED, ORDERS = 9, 40
 
@@ -37,6 +44,14 @@ class AnalyticsWorld:
     keys: dict[str, str]  # owner → API key
 
 
+def _an_order_delivered_in_its_month(world: World, anchor: int) -> bool:
+    month = int(datetime.fromtimestamp(anchor, UTC).replace(day=1, hour=0, minute=0, second=0).timestamp())
+    owner = world.owners[0][0]
+    return any(order.shop.owner_id == owner and order.created_at >= month
+               and any(stage == DELIVERED and at <= anchor for stage, at in order.stages)
+               for order in world.orders)
+
+
 @pytest.fixture(scope="session")
 def analytics_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> Iterator[AnalyticsWorld]:
     root = tmp_path_factory.mktemp("analytics-world")
@@ -44,7 +59,9 @@ def analytics_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: 
     engine = create_engine_for(f"sqlite:///{root / 'aggregator.sqlite'}")
     vault = Vault(Fernet.generate_key())
     keys: dict[str, str] = {}
-    with running_sandbox(seed=SEED, orders=ORDERS, faults="") as sandbox:
+    anchor = anchor_where(_an_order_delivered_in_its_month, "an order placed and delivered in its month",
+                          seed=SEED, orders=ORDERS, whole_hours=False)
+    with running_sandbox(seed=SEED, orders=ORDERS, faults="", anchor=anchor) as sandbox:
         connect_sandbox(engine, vault, sandbox.base_url, keys)
         with Session(engine) as session:
             shops = session.scalars(select(ShopRow).order_by(ShopRow.id)).all()

@@ -61,3 +61,34 @@ def test_every_report_verb_writes_csv(analytics_world, tmp_path: Path) -> None:
     out = tmp_path / "ageing.xlsx"  # (cash-cycle's workbook is read above)
     assert _run(analytics_world, "ageing", "--owner", owner, "--format", "xlsx", "--out", str(out)).exit_code == 0
     assert load_workbook(out, read_only=True).sheetnames == ["summary", "lots", "export"]
+
+
+def test_a_report_is_as_of_the_instant_given(analytics_world) -> None:
+    """``--at``: the reports that read the clock (ageing, demand, collaboration, resilience, expiry) are made
+    as of the instant given, so a report can be made again as it was; one without a time zone is refused."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.orm import Session
+
+    from aggregator.analytics.resilience_report import resilience
+    from aggregator.analytics.stock_ageing import ageing
+    from aggregator.cli.output import render_frame
+
+    owner = analytics_world.world.owners[0][0]
+    now = datetime.fromtimestamp(analytics_world.now, UTC)
+    at = now.isoformat()
+    for verb, make in (("ageing", ageing), ("resilience", resilience)):
+        result = _run(analytics_world, verb, "--owner", owner, "--format", "csv", "--at", at)
+        assert result.exit_code == 0, result.output
+        with Session(analytics_world.engine) as session:
+            report = make(session, owner, now=now)
+        expected = io.StringIO()
+        render_frame(report.tables[report.main], "csv", expected)
+        assert result.output == expected.getvalue(), verb
+    # 40 days before the world's now: the resilience report's month follows --at, not the wall clock
+    earlier = now - timedelta(days=40)
+    back = _run(analytics_world, "resilience", "--owner", owner, "--format", "csv", "--table", "history",
+                "--at", earlier.isoformat())
+    assert list(csv.DictReader(io.StringIO(back.output)))[-1]["month"] == earlier.strftime("%Y-%m")
+    naive = _run(analytics_world, "ageing", "--owner", owner, "--at", now.replace(tzinfo=None).isoformat())
+    assert naive.exit_code == 2 and "needs a time zone" in naive.output

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -197,39 +196,58 @@ def test_the_next_chunk_is_read_once_the_server_has_the_one_before(pg_engine, tm
     from aggregator.ingest import columnar_import
 
     monkeypatch.setattr(columnar_import, "SENDING_WAIT", 60)  # (not cut short on a loaded machine)
-    store_chunk = TabularRun.store_chunk
-    # The server sets the pace: each chunk is still being stored when the reader, the next chunk mapped, looks
-    # whether its store is done (``Behind.done``): the store ends only once the reader has looked since it
-    # started the store (counted on the reader's thread as it starts it: the worker thread may run the store's
-    # first line after that look; a 60 s bound on a hang), so the look always finds it running, however fast
-    # the machine maps.
-    looked, looks, is_done, start = threading.Condition(), [0], Behind.done.fget, Behind.start
-    started: list[int] = []  # (the looks counted when each store was started)
+    store_chunk, init = TabularRun.store_chunk, ColumnarReader.__init__
     events: list[str] = []
+    # What the reader did since it handed the store its chunk, with a condition the store waits on: the store
+    # holds back its first rows until the reader has either begun to wait for them (``sending``), read on
+    # (mapped the next chunk) or looked whether the store is done (the last chunk): so a reader that does not
+    # wait reads on before the server has anything, whatever the machine's load; one that waits is released
+    # by the store's first rows. Each chunk's store also ends only once the reader has looked at it since it
+    # began (``Behind.done``, counted), so the server sets the pace (``server_paced``) from the second on.
+    moved, state = threading.Condition(), {"reader": 0, "looks": 0}
+
+    def note(event: str | None = None, look: bool = False) -> None:
+        with moved:
+            if event:
+                events.append(event)
+            state["reader"] += 1
+            state["looks"] += look
+            moved.notify_all()
+
+    class Sending(threading.Event):
+        def wait(self, timeout=None):
+            note()
+            return super().wait(timeout)
+
+    def reader_init(reader, run):
+        init(reader, run)
+        reader.sending = Sending()
+
+    is_done, start = Behind.done.fget, Behind.start
 
     def done(behind: Behind) -> bool:
         value = is_done(behind)
-        with looked:
-            looks[0] += 1
-            looked.notify_all()
+        note(look=True)
         return value
 
-    def starting(behind: Behind, task) -> None:
-        with looked:
-            started.append(looks[0])
-        events.append("start")
+    def handing(behind: Behind, task) -> None:  # (on the reading thread: what it had done before handing it)
+        with moved:
+            events.append("store")
+            state["handed"], state["handed_looks"] = state["reader"], state["looks"]
         start(behind, task)
 
-    def slow(run):
-        began = started[-1]  # (the next store is started only once this one has ended)
-        time.sleep(0.3)  # (slow before its first rows: a reader that did not wait for them would read on first)
+    def gated(run):
+        with moved:
+            began, looks = state["handed"], state["handed_looks"]
+            assert moved.wait_for(lambda: state["reader"] > began, timeout=60), "the reader did nothing"
         store_chunk(run)
-        with looked:
-            assert looked.wait_for(lambda: looks[0] > began, timeout=60), "the reader never looked at the store"
+        with moved:
+            assert moved.wait_for(lambda: state["looks"] > looks, timeout=60), "the reader never looked at it"
 
+    monkeypatch.setattr(ColumnarReader, "__init__", reader_init)
     monkeypatch.setattr(Behind, "done", property(done))
-    monkeypatch.setattr(Behind, "start", starting)
-    monkeypatch.setattr(TabularRun, "store_chunk", slow)
+    monkeypatch.setattr(Behind, "start", handing)
+    monkeypatch.setattr(TabularRun, "store_chunk", gated)
     copy, lookup, insert_new, ahead = bulk._copy, bulk._stored_positions, bulk.insert_new, ColumnarReader._ahead
     monkeypatch.setattr(bulk, "_copy", lambda *args: events.append("server") or copy(*args))
     monkeypatch.setattr(bulk, "_stored_positions", lambda *args: events.append("server") or lookup(*args))
@@ -238,22 +256,20 @@ def test_the_next_chunk_is_read_once_the_server_has_the_one_before(pg_engine, tm
         return insert_new(session, new, actor, None if sent is None else lambda: events.append("server") or sent())
 
     monkeypatch.setattr(bulk, "insert_new", inserting)
-    monkeypatch.setattr(ColumnarReader, "_ahead", lambda reader, *args: events.append("read") or ahead(reader, *args))
+    monkeypatch.setattr(ColumnarReader, "_ahead", lambda reader, *args: note("read") or ahead(reader, *args))
     _clear(pg_engine)
     for rows in (40, 41):
         events.clear()
         path = _outbound(tmp_path, rows)
         summary = import_file(pg_engine, "outbound", path, owner_id="LUMINA", chunk_rows=CHUNK)
         assert summary.status == "COMPLETED" and (summary.created, summary.unchanged) == ((40, 0) if rows == 40 else (1, 40))
+        stores = [i for i, event in enumerate(events) if event == "store"]
         reads = [i for i, event in enumerate(events) if event == "read"]
-        assert len(reads) == 5 if rows == 41 else 4
-        # (from the second chunk on: the first one's store is still running when the second is mapped)
-        assert all("server" in events[before:after] for before, after in zip(reads[1:], reads[2:]))
-        # each store started once the one before was seen still running (all but the first) has handed the
-        # server its work before the next chunk is read: the reader waited for it
-        starts = [i for i, event in enumerate(events) if event == "start"]
-        assert len(starts) == len(reads)
-        assert all("server" in events[at:next(r for r in reads if r > at)] for at in starts[1:-1])
+        assert len(reads) == len(stores) == (5 if rows == 41 else 4)
+        # from the second chunk's store on (the first one's is still running when the second is mapped): the
+        # server has the chunk's first rows or keys before the next chunk is read
+        paced = list(zip(stores[1:], reads[2:]))
+        assert [("server" in events[store:read]) for store, read in paced] == [True] * len(paced), events
 
 
 def _lose_the_database(session) -> None:
