@@ -41,7 +41,7 @@ from aggregator.store import audit_batch
 from aggregator.store.audit_json import audit_entries
 from aggregator.store.copy_text import Prepared, copy_layout, copy_pieces, led_text, one_text, prepare
 from aggregator.store.models.audit import AuditEntry
-from aggregator.store.types import UTCDateTime
+from aggregator.store.types import UTCDateTime, uncollated
 from aggregator.store.prepared_insert import (converted_column, converted_rows, executemany_sqlite, insert_new_sqlite,
                                               python_defaults)
 from aggregator.store.upsert import BOOKKEEPING, UpsertOutcome
@@ -236,14 +236,8 @@ def _stage_columns(table: Any, dialect: Any) -> str:
     takes the column's collation, whichever it is ("C" on a database made by this build, the default on one an
     earlier build made: ``models.warehouse.code``), so the table's unique index answers it."""
     quote = dialect.identifier_preparer.quote
-    return ", ".join(f"{quote(c.name)} {_stage_type(c.type, dialect).compile(dialect=dialect)}"
+    return ", ".join(f"{quote(c.name)} {uncollated(c.type, dialect).compile(dialect=dialect)}"
                      for c in table.columns if not c.primary_key)
-
-
-def _stage_type(kind: Any, dialect: Any) -> Any:
-    """``kind`` as ``dialect`` has it, without a collation."""
-    resolved = kind.dialect_impl(dialect)
-    return String(resolved.length) if isinstance(resolved, String) and resolved.collation is not None else kind
 
 
 #: JSON of a column as ``encode_columns`` writes it, per database and column type, for a stored or staged

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
 
 from aggregator.store.prepared_insert import converted_rows
+from aggregator.store.types import uncollated
 
 #: (table, rows to insert into it)
 Rows = tuple[Table, Sequence[dict[str, Any]]]
@@ -61,5 +62,5 @@ def unnest(dialect: Any, table: Table, columns: Sequence[str], rows: Sequence[Se
     as the column converts it, ``prepared_insert.converted_rows``), for a driver cursor's statement, and its
     parameters: one array per column, whatever the number of rows."""
     cells = list(zip(*converted_rows(dialect, table, columns, rows))) if rows else [() for _ in columns]
-    types = [table.c[name].type.compile(dialect=dialect) for name in columns]
+    types = [uncollated(table.c[name].type, dialect).compile(dialect=dialect) for name in columns]
     return f"unnest({', '.join(f'%s::{kind}[]' for kind in types)})", [list(column) for column in cells]

@@ -5,6 +5,7 @@
 * ``ExactDecimal``: exact ``Decimal`` (``NUMERIC`` on PostgreSQL, text on SQLite, where NUMERIC would
   round-trip through float).
 * ``JSONPayload``: JSON (``JSONB`` on PostgreSQL) for raw payloads and structured details.
+* ``uncollated``: a column's type as a database has it, without a collation (for casts and staging columns).
 """
 from __future__ import annotations
 
@@ -73,3 +74,11 @@ class JSONPayload(TypeDecorator[Any]):
         if dialect.name == "postgresql":
             return dialect.type_descriptor(JSONB())
         return dialect.type_descriptor(JSON())
+
+
+def uncollated(kind: TypeEngine, dialect: Dialect) -> TypeEngine:
+    """``kind`` as ``dialect`` has it, without a collation: what a staging column or an array cast names
+    (``VARCHAR(64) COLLATE "C"[]`` is no type to PostgreSQL, and a staged key compared with a stored column
+    takes the stored column's collation, so its index answers on databases of any build)."""
+    resolved = kind.dialect_impl(dialect)
+    return String(resolved.length) if isinstance(resolved, String) and resolved.collation is not None else kind

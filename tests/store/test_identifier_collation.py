@@ -52,3 +52,21 @@ def test_postgresql_keys_and_indexes_compare_bytewise(pg_engine: Engine) -> None
             "SELECT a.attname, c.collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation "
             "WHERE a.attrelid = 'stock_snapshots'::regclass AND a.attname = ANY(:names)"), {"names": list(KEYED)}).all())
     assert found == dict.fromkeys(KEYED, "C")
+
+
+def test_rows_as_arrays_cast_to_columns_of_the_c_collation(pg_engine: Engine) -> None:
+    """``together.unnest`` names each column's type in an array cast: a "C" column's type without its collation
+    (``VARCHAR(64) COLLATE "C"[]`` is no type to PostgreSQL), and the texts compare with the column in "C"."""
+    from aggregator.store.together import unnest
+
+    _stored(pg_engine)
+    table = StockSnapshotRow.__table__
+    rows_sql, arrays = unnest(pg_engine.dialect, table, ["owner_id", "lot_or_sku"], [("B", "LOT-a"), ("b", "lot-É")])
+    raw = pg_engine.raw_connection()
+    try:
+        with raw.driver_connection.cursor() as cursor:
+            cursor.execute(f"SELECT s.owner_id, s.lot_or_sku FROM {rows_sql} AS k(owner_id, lot_or_sku) JOIN "
+                           "stock_snapshots s USING (owner_id, lot_or_sku) ORDER BY s.owner_id", arrays)
+            assert cursor.fetchall() == [("B", "LOT-a"), ("b", "lot-É")]
+    finally:
+        raw.close()
