@@ -1,4 +1,5 @@
-"""The one rule for instants typed on the command line: ISO 8601 with a time zone, ending aware UTC.
+"""The one rule for instants typed on the command line (``aggregator.instants``, shared with the API): ISO 8601
+with a time zone, within a sane range of years, ending aware UTC.
 
 ``2026-12-01T00:00:00+08:00`` and ``2026-12-01T00:00:00Z`` are accepted; a value without an offset
 (``2026-12-01T00:00:00``) or a bare date (``2026-12-01``) is refused with an example, on every verb
@@ -10,24 +11,23 @@ Verbs declare ``type=INSTANT`` on the option (the value arrives as an aware UTC 
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import click
 
-EXAMPLE = "2026-12-01T00:00:00+08:00 or 2026-12-01T00:00:00Z"
+from aggregator.instants import EXAMPLE, InstantError, checked_instant, parse_instant_text
+
+__all__ = ["EXAMPLE", "INSTANT", "InstantType", "parse_instant"]
 
 
 def parse_instant(value: str, what: str = "time") -> datetime:
-    """An ISO 8601 date-time with an offset or ``Z``, as aware UTC; anything else is refused."""
-    text = value.strip()
+    """An ISO 8601 date-time with an offset or ``Z``, as aware UTC (``aggregator.instants``); anything else,
+    or an instant out of range, is a ``click.BadParameter``."""
     try:
-        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
-    except ValueError as exc:
-        raise click.BadParameter(f"{what}: not an ISO 8601 date-time: {value!r} (e.g. {EXAMPLE})") from exc
-    if parsed.utcoffset() is None:
-        raise click.BadParameter(f"{what}: {value!r} needs a time zone, e.g. {EXAMPLE}")
-    return parsed.astimezone(timezone.utc)
+        return parse_instant_text(value, what)
+    except InstantError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 class InstantType(click.ParamType):
@@ -36,13 +36,13 @@ class InstantType(click.ParamType):
     name = "instant"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime) and value.utcoffset() is not None:
-            return value.astimezone(timezone.utc)
         what = param.opts[0] if param is not None and param.opts else "time"
         try:
-            return parse_instant(str(value), what)
-        except click.BadParameter as exc:
-            self.fail(exc.message, param, ctx)
+            if isinstance(value, datetime):
+                return checked_instant(value, what)
+            return parse_instant_text(str(value), what)
+        except InstantError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 INSTANT = InstantType()

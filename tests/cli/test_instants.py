@@ -2,7 +2,7 @@
 and every verb that takes an instant applies it (``sync --since`` and ``title position --at`` agree)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import click
 import pytest
@@ -40,3 +40,32 @@ def test_every_verb_refuses_the_same_offset_less_instant(tmp_path, argv) -> None
     result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), *argv])
     assert result.exit_code == 2, result.output
     assert "needs a time zone" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+                                  "1969-12-31T23:59:59Z", "9001-01-01T00:00:00Z"])
+def test_an_instant_out_of_range_is_refused_not_overflowed(text: str) -> None:
+    """Near year 1 or 9999 converting to UTC (or going back a report's window) would overflow: refused."""
+    with pytest.raises(click.BadParameter, match="out of range"):
+        parse_instant(text, "--at")
+
+
+def test_the_api_refuses_with_the_same_rule() -> None:
+    """One rule for the CLI and the API (``aggregator.instants``): the API answers 422 with its message."""
+    from fastapi import HTTPException
+
+    from aggregator.api.instants import aware
+
+    with pytest.raises(HTTPException) as refused:
+        aware("at", datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))))
+    assert refused.value.status_code == 422 and "out of range" in refused.value.detail
+    with pytest.raises(HTTPException, match="needs a time zone"):
+        aware("at", datetime(2026, 3, 16))
+    plus8 = datetime(2026, 3, 16, 8, tzinfo=timezone(timedelta(hours=8)))
+    assert aware("at", plus8) is plus8 and aware("at", plus8, utc=True) == datetime(2026, 3, 16, tzinfo=timezone.utc)
+
+
+def test_the_cli_refuses_an_overflowing_instant_without_a_traceback(tmp_path) -> None:
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "title", "position", "--at",
+                                      "0001-01-01T00:00:00+14:00"])
+    assert result.exit_code == 2 and "out of range" in result.output and "Traceback" not in result.output

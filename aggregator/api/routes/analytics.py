@@ -2,6 +2,7 @@
 as JSON tables. An owner-bound key reads its owner; an unbound staff key names one with ``?owner=``.
 
 ``GET /api/v1/analytics/{cash-cycle|in-transit|ageing|expiry|demand|collaboration|resilience}[?period=YYYY-MM]``
+(all but cash-cycle also ``[&at=INSTANT]``, the as-of instant with a UTC offset, as ``aggregator report … --at``)
 answers ``{report, owner_id, period, notes, tables: {name: {columns, rows}}}``: every duration column is
 named ``…_days``, money values at cost are exact decimal strings, a value not measured is ``null``. Values
 at cost (in transit, ageing, expiry) need ``read_money``; the others ``read``.
@@ -19,11 +20,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from aggregator.api.auth import Principal, get_session, money_reader, reader
+from aggregator.api.instants import aware_or_none
 from aggregator.store.jsonutil import to_jsonable
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 Period = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                                      description="YYYY-MM: only this month (default: everything stored, or now)")]
+AsOf = Annotated[datetime | None, Query(description="as-of instant (the report's now), ISO 8601 with a UTC offset "
+                                                    "(default: now)")]
 
 
 class TableOut(BaseModel):
@@ -88,56 +92,54 @@ def in_transit(principal: Principal = Depends(money_reader), session: Session = 
     ledger, up to the as-of instant (``totals``, ``series``; the notes name the instant and the rate paths)."""
     from aggregator.analytics.in_transit import in_transit as make
 
-    if at is not None and at.utcoffset() is None:
-        raise HTTPException(422, "'at' needs a UTC offset, e.g. 2026-03-05T00:00:00+08:00")
-    return _answer(make, session, principal, period, at=at)
+    return _answer(make, session, principal, period, at=aware_or_none("at", at, utc=True))
 
 
 @router.get("/ageing", response_model=ReportOut)
 def ageing(principal: Principal = Depends(money_reader), session: Session = Depends(get_session),
-           period: Period = None) -> ReportOut:
+           period: Period = None, at: AsOf = None) -> ReportOut:
     """Lots on hand at the latest stock snapshot: days in warehouse, turnover, slow-moving share over 90 days
     (``summary``, ``lots``)."""
     from aggregator.analytics.stock_ageing import ageing as make
 
-    return _answer(make, session, principal, period)
+    return _answer(make, session, principal, period, now=aware_or_none("at", at, utc=True))
 
 
 @router.get("/demand", response_model=ReportOut)
 def demand(principal: Principal = Depends(reader), session: Session = Depends(get_session), period: Period = None,
            lead_days: Annotated[float | None, Query(ge=0, le=3660, description="supply lead time in days (default: "
-                                                    "the owner's measured p90 on board → receipt)")] = None
-           ) -> ReportOut:
+                                                    "the owner's measured p90 on board → receipt)")] = None,
+           at: AsOf = None) -> ReportOut:
     """Weekly sales per SKU × warehouse, forecast, rolling 3-month WAPE, days of cover, reorder signal
     (``demand``, ``weekly``)."""
     from aggregator.analytics.demand_report import demand as make
 
-    return _answer(make, session, principal, period, lead_days=lead_days)
+    return _answer(make, session, principal, period, lead_days=lead_days, now=aware_or_none("at", at, utc=True))
 
 
 @router.get("/expiry", response_model=ReportOut)
 def expiry(principal: Principal = Depends(money_reader), session: Session = Depends(get_session),
-           period: Period = None) -> ReportOut:
+           period: Period = None, at: AsOf = None) -> ReportOut:
     """Lots with expiry dates sold first-expiry-first-out at the forecast demand: units and value that will
     expire unsold (``lots``, ``summary``)."""
     from aggregator.analytics.expiry_report import expiry as make
 
-    return _answer(make, session, principal, period)
+    return _answer(make, session, principal, period, now=aware_or_none("at", at, utc=True))
 
 
 @router.get("/collaboration", response_model=ReportOut)
 def collaboration(principal: Principal = Depends(reader), session: Session = Depends(get_session),
-                  period: Period = None) -> ReportOut:
+                  period: Period = None, at: AsOf = None) -> ReportOut:
     """Exception resolution times (first seen → resolved) by kind (``resolution``)."""
     from aggregator.analytics.collaboration_report import collaboration as make
 
-    return _answer(make, session, principal, period)
+    return _answer(make, session, principal, period, now=aware_or_none("at", at, utc=True))
 
 
 @router.get("/resilience", response_model=ReportOut)
 def resilience(principal: Principal = Depends(reader), session: Session = Depends(get_session),
-               period: Period = None) -> ReportOut:
+               period: Period = None, at: AsOf = None) -> ReportOut:
     """The resilience index 0–100 and its four parts over the owner's own last months (``history``, ``parts``)."""
     from aggregator.analytics.resilience_report import resilience as make
 
-    return _answer(make, session, principal, period)
+    return _answer(make, session, principal, period, now=aware_or_none("at", at, utc=True))

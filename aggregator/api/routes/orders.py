@@ -13,6 +13,7 @@ from starlette.responses import Response
 from aggregator.api.auth import Principal, get_session, get_statement_session, reader, statement_reader
 from aggregator.api.bounds import Cursor, Ident, Limit, PathIdent, Text
 from aggregator.api.etag import tagged
+from aggregator.api.instants import aware_or_none
 from aggregator.api.filters import known_shop
 from aggregator.api.pagination import (
     CursorPage, after, bounded_count, decode_cursor, encode_cursor, filters_fingerprint,
@@ -34,14 +35,6 @@ _PAGE_COLUMNS = tuple(getattr(OrderRow, f) for f in OrderOut.model_fields if f !
 def order_out(row) -> OrderOut:
     """An order as answered, from its ORM row or a row of its columns."""
     return OrderOut.model_validate(row, from_attributes=True)
-
-
-def _aware(name: str, value: datetime | None) -> datetime | None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise HTTPException(422, f"{name} must carry a UTC offset (e.g. 2026-11-01T00:00:00+00:00)")
-    if value is not None and not 1970 <= value.year <= 9998:
-        raise HTTPException(422, f"{name} is out of range")
-    return value
 
 
 @router.get("", response_model=CursorPage[OrderOut])
@@ -77,11 +70,11 @@ def list_orders(
         query = query.where(exists().where(OrderLineRow.order_pk == OrderRow.id, OrderLineRow.seller_sku == sku))
     if q:  # the few matching ids first: as a subquery the planner may walk the owner's whole page index
         query = query.where(OrderRow.id.in_(order_ids_matching(session, principal.owner_id, q)))
-    if _aware("ordered_from", ordered_from):
+    if aware_or_none("ordered_from", ordered_from):
         query = query.where(OrderRow.ordered_at >= ordered_from)
-    if _aware("ordered_to", ordered_to):
+    if aware_or_none("ordered_to", ordered_to):
         query = query.where(OrderRow.ordered_at < ordered_to)
-    if _aware("updated_since", updated_since):
+    if aware_or_none("updated_since", updated_since):
         query = query.where(OrderRow.source_updated_at >= updated_since)
     count, exact = bounded_count(session, query)
     fingerprint = filters_fingerprint(filters)

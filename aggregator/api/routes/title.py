@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from aggregator.api.auth import Principal, get_session, reader
+from aggregator.api.instants import aware
 from aggregator.api.schemas import DecimalStr
 from aggregator.matching_service.queries import valued_positions
 from aggregator.matching_service.valuation import MissingBaseCurrency
@@ -52,14 +53,6 @@ class SeriesOut(BaseModel):
     points: list[PositionOut]
 
 
-def _aware(name: str, value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise HTTPException(422, f"{name} must carry a UTC offset (e.g. 2026-11-01T00:00:00+00:00)")
-    if not 1971 <= value.year <= 9998:
-        raise HTTPException(422, f"{name} is out of range")
-    return value
-
-
 def _rows(frame: pd.DataFrame) -> list[PositionRow]:
     return [PositionRow(**{k: v for k, v in record.items() if v is not None})
             for record in frame.astype(object).where(frame.notna(), None).to_dict("records")]
@@ -79,7 +72,7 @@ def position(at: Instant, principal: Principal = Depends(reader), session: Sessi
              ) -> PositionOut:
     """Goods on the water, at port / in customs, in warehouse, in last mile and delivered at ``at``, per owner
     and title holder, with each owner's total."""
-    return _positions(session, principal, [_aware("at", at)], detail)[0]
+    return _positions(session, principal, [aware("at", at)], detail)[0]
 
 
 @router.get("/series", response_model=SeriesOut)
@@ -88,7 +81,7 @@ def series(start: Annotated[datetime, Query(alias="from", description="first ins
            step: Annotated[Literal["day", "week", "month"], Query(description="distance between points")] = "day",
            principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> SeriesOut:
     """The position at ``from``, ``from`` + step, … up to ``to`` (at most 400 points)."""
-    start, end = _aware("from", start), _aware("to", end)
+    start, end = aware("from", start), aware("to", end)
     if end < start:
         raise HTTPException(422, "'to' is before 'from'")
     instants, n = [], 0

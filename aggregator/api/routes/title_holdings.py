@@ -24,6 +24,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from aggregator.api.auth import Principal, get_session, reader
+from aggregator.api.instants import aware
 from aggregator.api.bounds import Limit, PathIdent
 from aggregator.api.reach import lot_key
 from aggregator.api.schemas import DecimalStr
@@ -75,10 +76,7 @@ def holdings(at: Annotated[datetime, Query(description="ISO 8601 instant with a 
              principal: Principal = Depends(reader), session: Session = Depends(get_session),
              limit: Limit = 200) -> HoldingsOut:
     """The lots and allocations behind the title position at ``at`` (one stage, or every stage)."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise HTTPException(422, "at must carry a UTC offset (e.g. 2026-11-01T00:00:00+00:00)")
-    if not 1971 <= at.year <= 9998:
-        raise HTTPException(422, "at is out of range")
+    at = aware("at", at)
     ledger, values = load_ledger(session, principal.owner_id)
     rows = holdings_at(ledger, at, owner_id=principal.owner_id) if not ledger.empty else ledger
     items: list[HoldingOut] = []
