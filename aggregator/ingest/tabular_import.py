@@ -212,16 +212,19 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
     """
     run = TabularRun(session, import_pk=import_pk, path=path, kind=kind, profile=profile, owner_id=owner_id,
                      summary=summary, chunk_rows=chunk_rows, bulk=bulk)
-    with gc_paused():  # a file's chunks hold hundreds of thousands of short-lived objects, none in cycles
-        if bulk and run.handler.columnar is not None:
-            from aggregator.ingest.columnar_import import ColumnarReader
+    try:
+        with gc_paused():  # a file's chunks hold hundreds of thousands of short-lived objects, none in cycles
+            if bulk and run.handler.columnar is not None:
+                from aggregator.ingest.columnar_import import ColumnarReader
 
-            ColumnarReader(run).read(progress)
-        else:
-            run.read(progress)
-    if run.deferred:
-        _second_pass(path, profile, run.columns, run.deferred, run.resolver, run.handler, run.sink, run.feed,
-                     run.finish_pending, chunk_rows)
+                ColumnarReader(run).read(progress)
+            else:
+                run.read(progress)
+        if run.deferred:
+            _second_pass(path, profile, run.columns, run.deferred, run.resolver, run.handler, run.sink,
+                         run.feed, run.finish_pending, chunk_rows)
+    finally:
+        run.close()  # (an import stopped half-way: its temporary files closed now, not when collected)
 
 
 class TabularRun:
@@ -273,6 +276,16 @@ class TabularRun:
                                             record_keys_of(mapper, columnar and columnar.mapper), chunk_rows,
                                             self.reader)
         self.held: SetAside | None = None
+
+    def close(self) -> None:
+        """Close what an import stopped half-way left open: a record's parts (their runs' temporary file),
+        the rows set aside (their temporary database)."""
+        parts, self.parts = self.parts, None
+        if parts is not None:
+            parts.close()
+        held, self.held = self.held, None
+        if held is not None:
+            held.close()
 
     def options_for(self, owner: str) -> ReadOptions:
         if owner not in self.per_owner:
@@ -495,30 +508,33 @@ class TabularRun:
 
     def _end_parts(self) -> None:
         """Decide the record in parts (``writers.end_of_record``) and count it once; a record that cannot be
-        decided (its header not mapped, the database refusing) is rejected whole (``_reject_parts``)."""
+        decided (its header not mapped, the database refusing) is rejected whole (``_reject_parts``). Its
+        runs' temporary file is closed whatever the deciding or the reject raises."""
         parts, self.parts = self.parts, None
-        if parts.written.pk is None:  # (no part stored)
-            return
-        failed = None  # (why it is rejected: the reject made outside the ``try``, once, whatever writing it raises)
         try:
-            result = self.handler.mapper.map_rows(parts.witnesses, self.options_for(parts.owner), 0)
-            if result.record is None:
-                why = "; ".join(problem.message for problem in result.problems) or "they give no record"
-                failed = f"its header could not be mapped from its rows: {why}"
-            else:
-                agg = self.handler.aggregate(result.record, parts.hashed.hexdigest())
-                for name in agg.summed:
-                    agg.values[name] = parts.sums.get(name)
-                with self.session.begin_nested():
-                    outcome = end_of_record(self.session, parts.written, agg)
-        except (SQLAlchemyError, ValueError, TypeError) as exc:
-            failed = _store_failed(exc)
-        if failed is not None:
-            self._reject_parts(parts, failed)
-            return
-        parts.close()
-        self.summary.count(outcome.outcome.value)
-        self.summary.owners[parts.owner] += 1
+            if parts.written.pk is None:  # (no part stored)
+                return
+            failed = None  # (why it is rejected: rejected outside the ``try``, once, whatever it raises)
+            try:
+                result = self.handler.mapper.map_rows(parts.witnesses, self.options_for(parts.owner), 0)
+                if result.record is None:
+                    why = "; ".join(problem.message for problem in result.problems) or "they give no record"
+                    failed = f"its header could not be mapped from its rows: {why}"
+                else:
+                    agg = self.handler.aggregate(result.record, parts.hashed.hexdigest())
+                    for name in agg.summed:
+                        agg.values[name] = parts.sums.get(name)
+                    with self.session.begin_nested():
+                        outcome = end_of_record(self.session, parts.written, agg)
+            except (SQLAlchemyError, ValueError, TypeError) as exc:
+                failed = _store_failed(exc)
+            if failed is not None:
+                self._reject_parts(parts, failed)
+                return
+            self.summary.count(outcome.outcome.value)
+            self.summary.owners[parts.owner] += 1
+        finally:
+            parts.close()
 
     def _reject_parts(self, parts: _Parts, reason: str) -> None:
         """Reject a record in parts whose last step failed: what its parts wrote is undone
@@ -529,17 +545,19 @@ class TabularRun:
         try:
             with self.session.begin_nested():
                 drop_parts(self.session, parts.written)
-        except InUse:
-            pass  # (taken over by another import of it: what is stored is that import's; ``reason`` says so)
+        except InUse as exc:  # (taken over by another import of it: what is stored is that import's)
+            if str(exc) not in reason:  # (said already when that is why its last step failed)
+                reason += f"; {exc}"
         except (SQLAlchemyError, ValueError, TypeError) as exc:
             reason += f"; what its parts wrote could not be removed ({_store_failed(exc)}): import the file again"
         record = ", ".join(f"{'owner' if name == 'owner_id' else self.columns.source_name(name)} {value}"
                            for name, value in zip(self.handler.key_columns, parts.key))
         runs, count, raw_by_line = parts.runs, parts.stored_rows, {row.line: row.values for row in parts.witnesses}
-        if not runs:  # (its parts stored no row: each was rejected on its own)
+        if not runs:  # (its parts stored no row: each was rejected on its own, and counted then)
             at = f"{self.path.name}:{parts.witnesses[0].line}" if parts.witnesses else self.path.name
             self.sink.add([Problem("store_failed", f"the record ({record}) is not stored: {reason}", location=at)],
                           raw_by_line, parts.owner)
+            self.summary.rows_rejected -= 1  # (the reject above counted a row: none is rejected by it)
             return
         each, n_runs = parts.each_run(), parts.spilled_runs + len(runs) // 2
         extra = count - n_runs  # (the reject of a run of lines counts each of its rows, as ``_Repeats`` does)
@@ -553,7 +571,6 @@ class TabularRun:
                                    + f": {reason}", location=f"{self.path.name}:{first}") for first, last in block],
                           raw_by_line, parts.owner)
             self.sink.flush(self.session)
-        parts.close()
 
     def end_chunk(self, progress: Callable[[int], None] | None) -> None:
         self.close_chunk()

@@ -142,6 +142,18 @@ def test_the_lines_of_a_record_of_many_runs_are_held_in_bounded_memory(engine, t
     assert _asn1(engine) == ([], 0)
 
 
+def refuse_record_rejects(monkeypatch) -> None:
+    """The database refuses the write of a record in parts' reject (``_ChunkSink.flush`` of it)."""
+    flush = tabular_import._ChunkSink.flush
+
+    def refusing(sink, session):
+        if any("the record" in row["reason"] for row in sink.rows):
+            session.execute(text("SELECT no_such_column FROM import_rejects"))
+        flush(sink, session)
+
+    monkeypatch.setattr(tabular_import._ChunkSink, "flush", refusing)
+
+
 @pytest.mark.parametrize("bulk", [True, False])
 def test_a_reject_that_cannot_be_written_is_counted_once(engine, tmp_path: Path, monkeypatch, bulk: bool) -> None:
     """ASN-1's header maps to no record when its last part is in, and the database refuses its reject: the
@@ -152,14 +164,7 @@ def test_a_reject_that_cannot_be_written_is_counted_once(engine, tmp_path: Path,
     day1 = _write(tmp_path / "day1.csv", INBOUND_HEADER, [*_receipt(1, 7), *_receipt(2, 1)])
     _clear(engine)
     _no_record_for(monkeypatch, [2])
-    flush = tabular_import._ChunkSink.flush
-
-    def refusing(sink, session):
-        if any("the record" in row["reason"] for row in sink.rows):
-            session.execute(text("SELECT no_such_column FROM import_rejects"))
-        flush(sink, session)
-
-    monkeypatch.setattr(tabular_import._ChunkSink, "flush", refusing)
+    refuse_record_rejects(monkeypatch)
     failed = import_file(engine, "inbound", day1, owner_id="LUMINA", chunk_rows=3, bulk=bulk)
     assert failed.status == "FAILED" and "no_such_column" in failed.error
     assert (failed.rows_rejected, failed.problem_counts["store_failed"]) == (7, 7)

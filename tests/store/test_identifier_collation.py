@@ -1,15 +1,16 @@
 """Identifier and code columns that stock snapshots' keys and indexes hold compare bytewise on both databases
 (``models.warehouse.code``: "C" on PostgreSQL, whose database collation, not "C" to it, copied both texts and
 called ``strcoll`` on every comparison an index insert made; SQLite compares bytes already): they sort in
-byte order, and equalities and joins with columns of the database's collation (a shipment line's lot) still
-answer."""
+byte order, and equalities and joins with columns of the database's collation (a stock movement's lot,
+``String`` in ``models.inventory``) still answer."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 from sqlalchemy import Engine, insert, select, text
 
-from aggregator.store.models.warehouse import StockSnapshotRow, WarehouseShipmentLineRow
+from aggregator.store.models.inventory import StockMovementRow
+from aggregator.store.models.warehouse import StockSnapshotRow
 
 AT = datetime(2026, 3, 31, 15, 59, 59, tzinfo=timezone.utc)
 #: texts whose byte order is not a linguistic one (case, an accent, a digit after letters)
@@ -22,8 +23,9 @@ def _stored(engine: Engine) -> None:
         connection.execute(insert(StockSnapshotRow), [
             {"owner_id": owner, "snapshot_at": AT, "lot_or_sku": lot, "sku": "SKU-1", "warehouse_code": warehouse,
              "lot_id": lot, "content_hash": lot} for lot in LOTS for owner, warehouse in (("b", "WH-b"), ("B", "WH-B"))])
-        connection.execute(insert(WarehouseShipmentLineRow), [
-            {"shipment_pk": 1, "line_no": n, "sku": "SKU-1", "quantity": 1, "lot_id": lot} for n, lot in enumerate(LOTS)])
+        connection.execute(insert(StockMovementRow), [
+            {"movement_id": f"M-{n}", "owner_id": "b", "warehouse_code": "WH-b", "sku": "SKU-1", "lot_id": lot,
+             "kind": "RECEIPT", "quantity": 1, "occurred_at": AT} for n, lot in enumerate(LOTS)])
 
 
 def test_identifiers_sort_in_byte_order(engine: Engine) -> None:
@@ -38,7 +40,7 @@ def test_identifiers_sort_in_byte_order(engine: Engine) -> None:
         owners = connection.execute(select(StockSnapshotRow.owner_id).distinct().order_by(StockSnapshotRow.owner_id))
         assert owners.scalars().all() == ["B", "b"]
         joined = connection.execute(
-            select(WarehouseShipmentLineRow.lot_id).join(StockSnapshotRow, StockSnapshotRow.lot_id == WarehouseShipmentLineRow.lot_id)
+            select(StockMovementRow.lot_id).join(StockSnapshotRow, StockSnapshotRow.lot_id == StockMovementRow.lot_id)
             .where(StockSnapshotRow.owner_id == "b").order_by(StockSnapshotRow.lot_id)).scalars().all()
         assert joined == by_bytes
         named = connection.execute(select(StockSnapshotRow.lot_or_sku).where(
@@ -51,7 +53,11 @@ def test_postgresql_keys_and_indexes_compare_bytewise(pg_engine: Engine) -> None
         found = dict(connection.execute(text(
             "SELECT a.attname, c.collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation "
             "WHERE a.attrelid = 'stock_snapshots'::regclass AND a.attname = ANY(:names)"), {"names": list(KEYED)}).all())
+        joined_with = connection.execute(text(  # (the column ``test_identifiers_sort_in_byte_order`` joins with)
+            "SELECT c.collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation "
+            "WHERE a.attrelid = 'stock_movements'::regclass AND a.attname = 'lot_id'")).scalar_one()
     assert found == dict.fromkeys(KEYED, "C")
+    assert joined_with == "default"
 
 
 def test_rows_as_arrays_cast_to_columns_of_the_c_collation(pg_engine: Engine) -> None:

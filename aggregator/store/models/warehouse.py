@@ -33,9 +33,12 @@ def code(length: int) -> String:
     called ``strcoll``, and writing a row into a btree index makes several comparisons per index. SQLite
     compares texts bytewise already: byte order is what identifiers want, and now both databases sort them
     alike. Compared with a column or value of the database's collation, this one is used (a non-default
-    collation wins over the default), so joins, equalities and ``IN`` lists answer as before and still
-    seek these indexes. A database created by an earlier build keeps its columns' collation
-    (``store/catch_up`` changes no type) and works as before."""
+    collation wins over the default): equalities and ``IN`` lists answer as before and still seek these
+    indexes, and so does a join with a column of the database's collation on this side; on the other side
+    an index of that column (in the database's collation) cannot answer a comparison made in "C", so such a
+    join reads that table another way (a hash join, a scan). No such join exists today: these columns are
+    compared with values and with one another. A database created by an earlier build keeps its columns'
+    collation (``store/catch_up`` changes no type) and works as before."""
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
