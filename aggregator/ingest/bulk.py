@@ -36,7 +36,7 @@ from sqlalchemy import Boolean, Enum, Integer, String, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from aggregator.ingest.writers import Aggregate, write_aggregate
+from aggregator.ingest.writers import Aggregate, error_text, write_aggregate
 from aggregator.store import audit_batch
 from aggregator.store.audit_json import audit_entries
 from aggregator.store.copy_text import Prepared, copy_layout, copy_pieces, led_text, one_text, prepare
@@ -463,11 +463,6 @@ def _savepoint_left_open(session: Session, raw: Any) -> bool:
     return connection is raw and transaction is _innermost(session) and transaction.is_active
 
 
-def _error_text(exc: BaseException) -> str:
-    """An error's type and the first line of its message (at most 300 characters)."""
-    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}"
-
-
 def _next_ids(count: str) -> str:
     """The SELECT drawing ``count`` (an SQL expression) ids of a table (its name the first parameter) from its
     id sequence, in order: the sequence named once, not once per row (a seventh of the server's work of a batch)."""
@@ -583,8 +578,8 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str,
                     raise exc  # own error tells; an interrupt, Ctrl-C or a shutdown, stays one: the import stops)
                 raise BatchRollbackFailed(
                     f"a failed batch of {len(new.rows)} {new.table.name} records could not be rolled back to its "
-                    f"savepoint ({_error_text(failed)}), so what the transaction holds is unknown; the batch had "
-                    f"failed with {_error_text(exc)}") from failed
+                    f"savepoint ({error_text(failed)}), so what the transaction holds is unknown; the batch had "
+                    f"failed with {error_text(exc)}") from failed
         else:
             session.info.pop(_OPEN_SAVEPOINT, None)
         raise
@@ -804,4 +799,4 @@ def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[in
                 result = write_aggregate(session, aggs[i])
             on_result(i, result.outcome, None)
         except StoreError as exc:
-            on_result(i, None, _error_text(exc))
+            on_result(i, None, error_text(exc))

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from aggregator.ingest.events_writer import write_event
 from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.tabular_import import _ChunkSink
-from aggregator.ingest.writers import write_transport_document
+from aggregator.ingest.writers import error_text, write_transport_document
 from aggregator.owners.attribution import Attribution, OwnerResolver
 from platform_adapters.canonical.common import Problem
 from platform_adapters.canonical.logistics import TransportDocument, TransportEvent
@@ -167,7 +167,7 @@ def _store(session: Session, summary: ImportSummary, write, args: tuple, filenam
         summary.owners[owner_id] += 1
         return []
     except (SQLAlchemyError, ValueError, TypeError) as exc:
-        return [Problem("store_failed", f"could not be stored: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}",
+        return [Problem("store_failed", f"could not be stored: {error_text(exc)}",
                         field=location, location=filename)]
 
 

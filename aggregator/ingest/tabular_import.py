@@ -50,8 +50,8 @@ from aggregator.ingest.bulk import write_batch
 from aggregator.ingest.registry import TABULAR, TabularKindHandler
 from aggregator.ingest.scattered import SetAside, feed_back, group_key, record_keys_of, scattered_keys
 from aggregator.ingest.summary import ImportSummary
-from aggregator.ingest.writers import (Aggregate, InParts, InUse, drop_parts, end_of_record, next_line_no,
-                                       part_of_record, taken_line_numbers)
+from aggregator.ingest.writers import (Aggregate, InParts, InUse, drop_parts, end_of_record, error_text,
+                                       next_line_no, part_of_record, taken_line_numbers)
 from aggregator.owners.attribution import Attribution, OwnerResolver
 from aggregator.store.gc_pause import gc_paused
 from aggregator.store.models.logistics import ImportRejectRow
@@ -170,7 +170,7 @@ class _ChunkSink:
 
 def _store_failed(exc: Exception) -> str:
     """A ``store_failed`` problem's reason: the database's error, its first line."""
-    return f"could not be stored: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+    return f"could not be stored: {error_text(exc)}"
 
 
 def _lines_text(first: int, last: int) -> str:

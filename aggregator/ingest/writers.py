@@ -226,6 +226,12 @@ def _changed_staged(session: Session, children: list, pk: int, staged: int) -> d
     return changed
 
 
+def error_text(exc: BaseException) -> str:
+    """An error's type and the first line of its message (at most 300 characters), as rejects and failed
+    batches name it."""
+    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}"
+
+
 @dataclass
 class InParts:
     """Where a record written a part at a time stands (``part_of_record``): its header's id once known, and

@@ -20,10 +20,10 @@ from aggregator.store.db import session_factory
 from aggregator.store.models.logistics import ImportRejectRow
 from aggregator.store.models.warehouse import WarehouseReceiptLineRow, WarehouseReceiptRow
 from tests.ingest.test_import_long_records import _days, _receipt
+from tests.ingest.test_import_long_records_end_failed import _stored_as
 from tests.ingest.test_import_paths import _clear, _snapshot
 from tests.ingest.test_import_scattered import INBOUND_HEADER, _write
 
-STORED = ("warehouse_receipts", "warehouse_receipt_lines", "audit")
 
 
 def _refused_after(monkeypatch, name: str):
@@ -69,9 +69,7 @@ def test_a_database_error_in_the_last_step_is_undone_on_a_usable_session(engine,
     assert "no_such_column" in reject["reason"] and "could not be removed" not in reject["reason"]
     again = import_file(engine, "inbound", day1, owner_id="LUMINA", chunk_rows=3, bulk=bulk)
     assert (again.status, again.rows_rejected, again.created, again.unchanged) == (counts[0], 0, 1, 1)
-    after = _snapshot(engine)
-    for table in STORED:
-        assert after[table] == clean[table], table
+    _stored_as(engine, clean)
 
 
 @pytest.mark.parametrize("bulk", [True, False])
@@ -106,9 +104,7 @@ def test_an_undoing_that_fails_leaves_nothing_half_deleted(engine, tmp_path: Pat
     monkeypatch.undo()
     again = import_file(engine, "inbound", day2, owner_id="LUMINA", chunk_rows=3, bulk=bulk)
     assert (again.status, again.rows_rejected) == (counts[0], 0)
-    after = _snapshot(engine)
-    for table in STORED:
-        assert after[table] == clean[table], table
+    _stored_as(engine, clean)
 
 
 @pytest.mark.parametrize("bulk", [True, False])

@@ -33,6 +33,13 @@ from tests.ingest.test_import_scattered import INBOUND_HEADER, _write
 STORED = ("warehouse_receipts", "warehouse_receipt_lines", "audit")
 
 
+def _stored_as(engine, expected: dict) -> None:
+    """The receipts, their lines and the audit trail are those of ``expected`` (a ``_snapshot``)."""
+    after = _snapshot(engine)
+    for table in STORED:
+        assert after[table] == expected[table], table
+
+
 def _failing_end(monkeypatch):
     """``end_of_record`` does its work, then the database refuses (the work is in its savepoint); answers
     the real one."""
@@ -80,9 +87,7 @@ def test_a_new_long_receipt_whose_end_fails_is_not_left_stored(engine, tmp_path:
     assert "ASN-1" in reject["reason"] and "lines 2–8" in reject["reason"] and "disk I/O error" in reject["reason"]
     again = import_file(engine, "inbound", day1, owner_id="LUMINA", chunk_rows=3, bulk=bulk)
     assert (again.status, again.rows_rejected, again.created, again.unchanged) == (counts[0], 0, 1, 1)  # (ASN-2 stored)
-    after = _snapshot(engine)
-    for table in STORED:
-        assert after[table] == clean[table], table
+    _stored_as(engine, clean)
 
 
 @pytest.mark.parametrize("bulk", [True, False])
@@ -108,9 +113,7 @@ def test_a_stored_long_receipt_whose_end_fails_keeps_its_previous_content(engine
     assert reject["line"] == 2 and "ASN-1" in reject["reason"] and "lines 2–8" in reject["reason"]
     again = import_file(engine, "inbound", day2, owner_id="LUMINA", chunk_rows=3, bulk=bulk)
     assert _counts(again) == counts
-    after = _snapshot(engine)
-    for table in STORED:
-        assert after[table] == clean[table], table
+    _stored_as(engine, clean)
 
 
 def _no_record_for(monkeypatch, lines: list[int], how: str = "none") -> None:
@@ -151,9 +154,7 @@ def test_a_long_receipt_whose_header_maps_to_no_record_is_a_reject(engine, tmp_p
     assert "map" in reject["reason"]
     assert _left_aside(engine) == 0
     if stored:
-        after = _snapshot(engine)
-        for table in STORED:
-            assert after[table] == before[table], table
+        _stored_as(engine, before)
     else:
         assert _asn(engine, "ASN-1") == []
 
