@@ -81,7 +81,10 @@ class _Parts:
     owner: str
     hashed: RawHashParts  # over every stored part's accepted rows: the hash of the record in one piece
     missing: list[str]  # the columns no accepted row of the record has held a value in so far
-    accepted: int = 0  # rows accepted so far: the next part's lines are numbered after them
+    #: rows the stored parts accepted so far: the next part's lines are numbered after them (a part rejected
+    #: whole, too long or refused by the database, numbers none: the record is stored as the file without its
+    #: rows would store it)
+    accepted: int = 0
     #: the first accepted row holding a value in each column, in file order: they map to the header the
     #: record's rows would (each header field is its first value met)
     witnesses: list[CanonicalRow] = field(default_factory=list)
@@ -420,16 +423,17 @@ class TabularRun:
         sink.add(problems, raw_by_line, owner)
 
     def _part(self, rows: list[CanonicalRow], more: bool) -> None:
-        """One part of the record in parts: mapped with its lines numbered after the parts before, its lines
-        written (``writers.part_of_record``), its rows hashed and looked over for the header; after the last
-        part (not ``more``) the record is decided (``_end_parts``)."""
+        """One part of the record in parts: mapped with its lines numbered after the rows of the parts stored
+        before, its lines written (``writers.part_of_record``), its rows hashed and looked over for the header;
+        after the last part (not ``more``) the record is decided (``_end_parts``). A part rejected whole (a
+        value too long, the database refusing it) is not written and adds nothing to the record, as if the
+        file did not hold its rows."""
         parts, handler = self.parts, self.handler
         raw_by_line = {row.line: row.values for row in rows}
         offset = parts.accepted
         result = handler.mapper.map_rows(rows, self.options_for(parts.owner), offset)
         problems = list(result.problems)
         if result.record is not None:
-            parts.accepted += len(result.accepted_lines)
             agg = handler.aggregate(result.record, "")  # (a new record's hash is set by its last part)
             too_long = self.overlong(agg, result.accepted_lines)
             if too_long:
@@ -443,7 +447,8 @@ class TabularRun:
                     problems.extend(refused)  # (line numbers an earlier part has: those rows rejected, the others stored)
                     if not stored:
                         agg = None
-                if agg is not None:
+                if agg is not None:  # (a part rejected, too long or refused, adds nothing: not even to the numbering)
+                    parts.accepted += len(result.accepted_lines)
                     self._note_part(parts, rows, result.accepted_lines, agg)
                     left_out = {_line_of(problem.location) for problem in problems if problem.severity is Severity.ERROR}
                     parts.note_lines(line for line in result.accepted_lines if line not in left_out)
