@@ -426,8 +426,8 @@ class TabularRun:
         """One part of the record in parts: mapped with its lines numbered after the rows of the parts stored
         before, its lines written (``writers.part_of_record``), its rows hashed and looked over for the header;
         after the last part (not ``more``) the record is decided (``_end_parts``). A part rejected whole (a
-        value too long, the database refusing it) is not written and adds nothing to the record, as if the
-        file did not hold its rows."""
+        value too long, the database refusing it, each of its rows rejected on its own) is not written and adds
+        nothing to the record, as if the file did not hold its rows."""
         parts, handler = self.parts, self.handler
         raw_by_line = {row.line: row.values for row in rows}
         offset = parts.accepted
@@ -436,9 +436,10 @@ class TabularRun:
         if result.record is not None:
             agg = handler.aggregate(result.record, "")  # (a new record's hash is set by its last part)
             too_long = self.overlong(agg, result.accepted_lines)
+            rejected = {_line_of(problem.location) for problem in problems if problem.severity is Severity.ERROR}
             if too_long:
                 problems.extend(too_long)
-            else:
+            elif not rejected.issuperset(result.accepted_lines):  # (a part written keeps a row: ``_reject_parts``)
                 try:
                     with self.session.begin_nested():
                         part_of_record(self.session, parts.written, agg)
@@ -545,7 +546,7 @@ class TabularRun:
         """Reject a record in parts whose last step failed: what its parts wrote is undone
         (``writers.drop_parts``: a new record gone, a stored one as it was) and a ``store_failed`` reject
         names the record, the file lines of the rows its parts stored (one reject per run of consecutive
-        lines, every row counted) and ``reason``; the rows of earlier chunks are no longer held, so only the
+        lines, every row counted; there is one: ``_part`` writes no part that keeps no row) and ``reason``; the rows of earlier chunks are no longer held, so only the
         rows holding its header keep their cells in the reject."""
         try:
             with self.session.begin_nested():
@@ -558,12 +559,6 @@ class TabularRun:
         record = ", ".join(f"{'owner' if name == 'owner_id' else self.columns.source_name(name)} {value}"
                            for name, value in zip(self.handler.key_columns, parts.key))
         runs, count, raw_by_line = parts.runs, parts.stored_rows, {row.line: row.values for row in parts.witnesses}
-        if not runs:  # (its parts stored no row: each was rejected on its own, and counted then)
-            at = f"{self.path.name}:{parts.witnesses[0].line}" if parts.witnesses else self.path.name
-            self.sink.add([Problem("store_failed", f"the record ({record}) is not stored: {reason}", location=at)],
-                          raw_by_line, parts.owner)
-            self.summary.rows_rejected -= 1  # (the reject above counted a row: none is rejected by it)
-            return
         each, n_runs = parts.each_run(), parts.spilled_runs + len(runs) // 2
         extra = count - n_runs  # (the reject of a run of lines counts each of its rows, as ``_Repeats`` does)
         self.summary.rows_rejected += extra
