@@ -14,19 +14,25 @@ from pathlib import Path
 
 import click
 
+from aggregator.cli.instants import INSTANT
+from aggregator.instants import MAX_YEAR, MIN_YEAR, InstantError, checked_instant
 
-def _anchor(value: str | None) -> int | None:
+
+def _anchor(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """``--anchor`` as Unix seconds: digits are taken as such, anything else is an instant under the one rule
+    (``aggregator.cli.instants``: a time zone, years 1970–9000); either way within that range."""
     if value is None:
         return None
     if value.isdigit():
+        try:
+            checked_instant(datetime.fromtimestamp(int(value), timezone.utc), "--anchor")
+        except InstantError as exc:
+            raise click.BadParameter(str(exc), ctx, param) from None
+        except (OverflowError, OSError, ValueError):
+            raise click.BadParameter(f"{value} Unix seconds: out of range (years {MIN_YEAR} to {MAX_YEAR})",
+                                     ctx, param) from None
         return int(value)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is neither Unix seconds nor an ISO-8601 time") from None
-    if moment.tzinfo is None:
-        raise click.BadParameter("the anchor needs a UTC offset, e.g. 2026-03-15T00:00:00+00:00")
-    return int(moment.astimezone(timezone.utc).timestamp())
+    return int(INSTANT.convert(value, param, ctx).timestamp())
 
 
 @click.command(name="sandbox", help="Run the local sandbox marketplaces (Shopee, Lazada, TikTok Shop) on 127.0.0.1.")
@@ -35,7 +41,7 @@ def _anchor(value: str | None) -> int | None:
 @click.option("--orders", default=1000, show_default=True, type=click.IntRange(0, 2_000_000))
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 365),
               help="Days of order history before the anchor.")
-@click.option("--anchor", default=None, help="Simulated 'now' at start (Unix seconds or ISO-8601); "
+@click.option("--anchor", default=None, callback=_anchor, help="Simulated 'now' at start (Unix seconds or ISO-8601); "
               "default: one day before the wall clock.")
 @click.option("--faults", default=None, help='e.g. "429=0.05,5xx=0.05,slow=0.01,expire=once,truncate=0.01"')
 @click.option("--speed", default=0.0, show_default=True, type=click.FloatRange(0, 1e6),
@@ -52,7 +58,7 @@ def _anchor(value: str | None) -> int | None:
                                       "short receipts, customs lines missing; clean: none of it.")
 @click.option("--at-sea", default=0.0, show_default=True, type=click.FloatRange(0, 1),
               help="Share of owner x warehouse pairs with a replenishment on the water at the start (the demo: 0.5).")
-def command(port: int, seed: int, orders: int, days: int, anchor: str | None, faults: str | None, speed: float,
+def command(port: int, seed: int, orders: int, days: int, anchor: int | None, faults: str | None, speed: float,
             webhook_url: str | None, webhook_duplicates: float, webhook_out_of_order: bool,
             logistics_dir: str | None, logistics_noise: str, at_sea: float) -> None:
     from platform_adapters.sandbox.faults import FaultSpecError
@@ -63,7 +69,7 @@ def command(port: int, seed: int, orders: int, days: int, anchor: str | None, fa
     from platform_adapters.sandbox.webhooks import configure_webhooks
 
     try:
-        state = make_state(seed=seed, orders=orders, faults=faults, anchor=_anchor(anchor), days=days,
+        state = make_state(seed=seed, orders=orders, faults=faults, anchor=anchor, days=days,
                            logistics_noise=replace(CLEAN if logistics_noise == "clean" else REALISTIC, at_sea=at_sea))
     except FaultSpecError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from None

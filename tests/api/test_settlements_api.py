@@ -145,3 +145,38 @@ def test_list_cursors_are_checked_and_unknown_shops_refused(world: World, engine
         response = world.client.get(path, headers=auth(world.key_a))
         assert response.status_code == 422 and "unknown shop" in response.text, path
     assert world.client.get("/api/v1/settlements/orders?limit=0", headers=auth(world.key_a)).status_code == 422
+
+
+@pytest.mark.parametrize("name", ["issued_since", "issued_before"])
+@pytest.mark.parametrize(("value", "says"), [
+    ("2026-10-01T00:00:00", "needs a time zone"),
+    ("0001-01-01T00:00:00+14:00", "out of range"),
+    ("9999-12-31T23:59:59-14:00", "out of range"),
+    ("1969-12-31T23:59:59Z", "out of range"),
+    ("1st of October", None),
+])
+def test_a_bad_issued_instant_is_a_422_by_the_one_rule(world: World, engine, name: str, value: str,
+                                                       says: str | None) -> None:
+    """``issued_since`` / ``issued_before`` follow ``aggregator.instants`` as the analytics routes' ``at=`` do:
+    naive, out of range (which overflowed converting to UTC) or garbage → 422 problem+json saying why, never 500."""
+    _seed(engine)
+    reply = world.client.get("/api/v1/settlements/statements", params={name: value}, headers=auth(world.key_a))
+    assert reply.status_code == 422, reply.text
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    if says is not None:
+        assert says in reply.json()["detail"] and name in reply.json()["detail"], reply.text
+
+
+def test_issued_bounds_keep_their_meaning_in_any_offset(world: World, engine) -> None:
+    """A valid bound is the same instant in any offset: since is inclusive, before exclusive (AT = 2026-10-20Z)."""
+    _seed(engine)
+
+    def listed(**params: str) -> list[str]:
+        reply = world.client.get("/api/v1/settlements/statements", params=params, headers=auth(world.key_a))
+        assert reply.status_code == 200, reply.text
+        return [s["statement"] for s in reply.json()["items"]]
+
+    assert listed(issued_since="2026-10-20T08:00:00+08:00") == ["shopee:111:escrow-2026-10-20"]
+    assert listed(issued_since="2026-10-20T00:00:01Z") == []
+    assert listed(issued_before="2026-10-20T08:00:00+08:00") == []
+    assert listed(issued_before="2026-10-19T19:00:01-05:00") == ["shopee:111:escrow-2026-10-20"]

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from aggregator.cli.main import cli
@@ -98,3 +99,34 @@ def test_clock_runs_on_its_own_with_speed() -> None:
     thread.join(timeout=60)
     assert state.now > 1_773_532_800
     assert not thread.is_alive()
+
+
+@pytest.mark.parametrize(("anchor", "says"), [
+    ("2026-03-15T00:00:00", "needs a time zone"),
+    ("2026-03-15", "needs a time zone"),
+    ("0001-01-01T00:00:00+14:00", "out of range"),
+    ("9999-12-31T23:59:59-14:00", "out of range"),
+    ("221879952000", "out of range"),  # 9001-02-05
+    ("999999999999999999999999", "out of range"),
+    ("the ides of March", "not an ISO 8601 date-time"),
+])
+def test_a_bad_anchor_is_refused_by_the_one_instant_rule(tmp_path: Path, anchor: str, says: str) -> None:
+    """``--anchor`` is an instant under ``aggregator.instants`` (as ``--at``/``--since`` are): refused with the
+    reason, exit 2, no traceback, nothing written."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["sandbox", "--orders", "5", "--anchor", anchor, "--write-logistics", str(out)])
+    assert result.exit_code == 2, result.output
+    assert says in result.output and "--anchor" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_an_anchor_in_seconds_or_with_an_offset_is_the_same_instant(tmp_path: Path) -> None:
+    """Unix seconds and an ISO 8601 instant with any offset name the same simulated now (the same files)."""
+    runs = {}
+    for anchor in ("1773532800", "2026-03-15T00:00:00Z", "2026-03-15T08:00:00+08:00"):
+        out = tmp_path / anchor.replace(":", "-")
+        result = CliRunner().invoke(cli, ["sandbox", "--orders", "5", "--seed", "2", "--anchor", anchor,
+                                          "--write-logistics", str(out)])
+        assert result.exit_code == 0, result.output
+        runs[anchor] = (out / "ground_truth.json").read_text()
+    assert len(set(runs.values())) == 1

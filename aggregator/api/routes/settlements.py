@@ -5,7 +5,9 @@ another owner's statement answers 404 like a missing one.
 
 Lists page like the orders list (``api/pagination.py``): newest first — statements by (issued_at, id),
 verdicts by id — each page's ``next_cursor`` carries the last row's ordering values and is valid only
-with the filters it was made under; ``count`` is bounded. An unknown shop is a 422, never an empty page."""
+with the filters it was made under; ``count`` is bounded. An unknown shop is a 422, never an empty page;
+``issued_since`` / ``issued_before`` are instants under the one rule (``aggregator.api.instants``: a time zone,
+years 1970–9000), anything else a 422 saying why."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 from aggregator.api.auth import Principal, get_session, money_reader
 from aggregator.api.bounds import Cursor, Ident, Limit
 from aggregator.api.filters import known_shop
+from aggregator.api.instants import aware_or_none
 from aggregator.api.pagination import keyset_page
 from aggregator.settlement.queries import (
     StatementNotFound, get_statement, reconciliation_dict, reconciliations_query, statement_dicts, statements_query,
@@ -30,12 +33,6 @@ from aggregator.store.models.settlement import ReconciliationRow, StatementRow
 router = APIRouter(prefix="/api/v1/settlements", tags=["settlements"])
 STATUSES = ("unsettled", "partially_settled", "settled", "over_paid", "under_paid", "settled_without_order",
             "refunded")
-
-
-def _aware(value: datetime | None, name: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise HTTPException(422, f"{name} must carry a UTC offset")
-    return value
 
 
 def _platform(value: str | None) -> str | None:
@@ -53,10 +50,12 @@ def statements(principal: Principal = Depends(money_reader), session: Session = 
                check: Literal["balanced", "mismatch"] | None = None,
                issued_since: datetime | None = None, issued_before: datetime | None = None,
                cursor: Cursor = None, limit: Limit = 50) -> dict[str, Any]:
+    issued_since = aware_or_none("issued_since", issued_since)
+    issued_before = aware_or_none("issued_before", issued_before)
     platform = _platform(platform)
     known_shop(session, principal, platform, shop_id)
     query = statements_query(principal.owner_id, platform=platform, shop_id=shop_id, check=check,
-                             since=_aware(issued_since, "issued_since"), until=_aware(issued_before, "issued_before"))
+                             since=issued_since, until=issued_before)
     filters = {"owner": principal.owner_id, "platform": platform, "shop_id": shop_id, "check": check,
                "since": issued_since, "before": issued_before}
     page = keyset_page(session, query, order=[StatementRow.issued_at, StatementRow.id], kinds=(datetime, int),
