@@ -55,14 +55,14 @@ def build(app: AppContext, make: Callable[..., Any], owner_id: str, period: str 
             raise
 
 
-def emit(report, fmt: str, out: str | None, table_name: str | None) -> None:
-    """Print or write ``report`` in ``fmt``."""
+def emit(report, fmt: str, out: str | None, table_name: str | None, at: datetime | None = None) -> None:
+    """Print or write ``report`` in ``fmt``; ``at``: the ``--at`` it was made as of (a workbook names it)."""
     from aggregator.cli.output import frame_money, money_cells, open_out, render_frame, table_text
 
     if table_name is not None and table_name not in report.tables:
         raise UserError(f"report {report.name} has no table {table_name!r}; its tables: {', '.join(report.tables)}")
     if fmt == "xlsx":
-        _write_xlsx(report, out)
+        _write_xlsx(report, out, at)
         return
     if fmt == "table":
         with open_out(out) as handle:
@@ -83,7 +83,10 @@ def emit(report, fmt: str, out: str | None, table_name: str | None) -> None:
         click.echo(f"wrote {count} row(s) to {out}", err=True)
 
 
-def _write_xlsx(report, out: str | None) -> None:
+def _write_xlsx(report, out: str | None, at: datetime | None) -> None:
+    """Every table as a sheet and an ``export`` sheet. Made as of ``--at``: the sheet names it (``as_of``) and the
+    workbook is stamped with it, nothing from the wall clock, so the same ``--at`` gives the same bytes; without
+    it the wall clock's ``generated_at``."""
     from aggregator.cli.output import check_out_path
     from aggregator.exports.canonical import sha256_of
     from aggregator.exports.files import write_atomically
@@ -94,10 +97,11 @@ def _write_xlsx(report, out: str | None) -> None:
     target = check_out_path(out)
     sheets = [SheetTable(name, [str(c) for c in frame.columns], frame.itertuples(index=False, name=None))
               for name, frame in report.tables.items()]
-    now = datetime.now(UTC)
+    stamp = datetime.now(UTC) if at is None else at.astimezone(UTC)
+    when = {"generated_at": stamp.isoformat(timespec="seconds")} if at is None else {"as_of": at.isoformat()}
     about = {"report": report.name, "owner": report.owner_id, "period": report.period or "everything stored",
-             "generated_at": now.isoformat(timespec="seconds"), **{f"note {i + 1}": n for i, n in enumerate(report.notes)}}
-    data = tables_xlsx_bytes(sheets, about, stamp=datetime.combine(now.date(), time()))
+             **when, **{f"note {i + 1}": n for i, n in enumerate(report.notes)}}
+    data = tables_xlsx_bytes(sheets, about, stamp=datetime.combine(stamp.date(), time()))
     write_atomically(target, data)
     click.echo(f"wrote {out} sha256 {sha256_of(data)}", err=True)
 
@@ -155,7 +159,7 @@ def in_transit(app: AppContext, owner_id: str, period: str | None, fmt: str, tab
     if fmt != "table":
         for note in report.notes:  # the instant and the rate paths, beside the file or the data
             click.echo(note, err=True)
-    emit(report, fmt, out, table_name)
+    emit(report, fmt, out, table_name, at)
 
 
 @command.command(name="ageing", help="Lots on hand at the latest stock snapshot: days in warehouse, units sold over "
@@ -172,7 +176,7 @@ def ageing(app: AppContext, owner_id: str, period: str | None, fmt: str, table_n
     from aggregator.analytics.stock_ageing import ageing as make
 
     emit(build(app, make, owner_id, period, window_days=window_days, slow_days=slow_days, now=at), fmt, out,
-         table_name)
+         table_name, at)
 
 
 @command.command(name="demand", help="Weekly sales per SKU × warehouse, an exponential-smoothing forecast, its rolling "
@@ -195,7 +199,7 @@ def demand(app: AppContext, owner_id: str, period: str | None, fmt: str, table_n
                        now=at)
     except NoLeadTime as exc:  # the input named by its flag (--lead-days)
         raise UserError(exc.render(cli_flag)) from exc
-    emit(report, fmt, out, table_name)
+    emit(report, fmt, out, table_name, at)
 
 
 @command.command(name="collaboration", help="Exception resolution times (first seen → resolved) by kind: match "
@@ -207,7 +211,7 @@ def collaboration(app: AppContext, owner_id: str, period: str | None, fmt: str, 
                   out: str | None, at: datetime | None) -> None:
     from aggregator.analytics.collaboration_report import collaboration as make
 
-    emit(build(app, make, owner_id, period, now=at), fmt, out, table_name)
+    emit(build(app, make, owner_id, period, now=at), fmt, out, table_name, at)
 
 
 @command.command(name="resilience", help="The resilience index (0–100) and its four parts: delivery-cycle "
@@ -226,7 +230,7 @@ def resilience(app: AppContext, owner_id: str, period: str | None, fmt: str, tab
     from aggregator.analytics.resilience_report import resilience as make
 
     emit(build(app, make, owner_id, period, params=Parameters(turnover_target, resolution_days), now=at), fmt,
-         out, table_name)
+         out, table_name, at)
 
 
 @command.command(name="expiry", help="Lots with expiry dates sold first-expiry-first-out at the forecast demand: "
@@ -240,4 +244,4 @@ def expiry(app: AppContext, owner_id: str, period: str | None, fmt: str, table_n
            near_days: int, at: datetime | None) -> None:
     from aggregator.analytics.expiry_report import expiry as make
 
-    emit(build(app, make, owner_id, period, near_days=near_days, now=at), fmt, out, table_name)
+    emit(build(app, make, owner_id, period, near_days=near_days, now=at), fmt, out, table_name, at)

@@ -107,3 +107,70 @@ def test_a_report_is_as_of_the_instant_given(analytics_world) -> None:
     for far in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
         refused = _run(analytics_world, "resilience", "--owner", owner, "--at", far)
         assert refused.exit_code == 2 and "out of range" in refused.output and "Traceback" not in refused.output
+
+
+def _cells(values) -> list[str]:  # noqa: ANN001 - a row as XLSX or CSV gives it
+    """A row's cells as comparable text: numbers by value (a CSV writes 12.50 where a workbook holds 12.5),
+    truth values in one case (a CSV writes True where a workbook writes true)."""
+    from decimal import Decimal, InvalidOperation
+
+    out = []
+    for value in values:
+        text = "" if value is None else str(value)
+        if text.lower() in ("true", "false"):
+            out.append(text.lower())
+            continue
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            out.append(text)
+            continue
+        out.append(f"{float(number):.12g}" if number.is_finite() else text)
+    return out
+
+
+def test_an_xlsx_report_is_as_of_at_like_its_csv(analytics_world, tmp_path: Path) -> None:
+    """``--format xlsx --at`` writes the tables the CSV gives for the same ``--at`` (every table, row for row),
+    names the as-of instant on its ``export`` sheet and takes nothing from the wall clock (the same bytes again)."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy.orm import Session
+
+    from aggregator.analytics.facts import exception_facts
+
+    owner = analytics_world.world.owners[1][0]
+    now = datetime.fromtimestamp(analytics_world.now, UTC)
+    with Session(analytics_world.engine) as session:  # exceptions are seen when matching ran (after the world's now)
+        seen = exception_facts(session, owner)["first_seen_at"].max() + timedelta(seconds=1)
+    for verb, at in (("in-transit", now), ("ageing", now - timedelta(days=3)), ("expiry", now),
+                     ("demand", now), ("collaboration", seen), ("resilience", now - timedelta(days=40))):
+        given = at.replace(microsecond=0).astimezone(timezone(timedelta(hours=-5))).isoformat()  # any offset
+        out = tmp_path / f"{verb}.xlsx"
+        written = _run(analytics_world, verb, "--owner", owner, "--format", "xlsx", "--out", str(out), "--at", given)
+        assert written.exit_code == 0, (verb, written.output)
+        first = out.read_bytes()
+        book = load_workbook(out, read_only=True)
+        about = {key: value for key, value in book["export"].iter_rows(min_row=2, values_only=True)}
+        assert datetime.fromisoformat(about["as_of"]) == at.replace(microsecond=0), verb
+        assert "generated_at" not in about, verb
+        for name in book.sheetnames[:-1]:
+            csv_rows = list(csv.reader(io.StringIO(_run(analytics_world, verb, "--owner", owner, "--format", "csv",
+                                                        "--table", name, "--at", given).stdout)))
+            xlsx_rows = [list(row) for row in book[name].iter_rows(values_only=True)]
+            assert len(xlsx_rows) == len(csv_rows), (verb, name)
+            assert [_cells(r) for r in xlsx_rows] == [_cells(r) for r in csv_rows], (verb, name)
+        book.close()
+        again = _run(analytics_world, verb, "--owner", owner, "--format", "xlsx", "--out", str(out), "--at", given)
+        assert again.exit_code == 0 and out.read_bytes() == first, verb
+
+
+def test_an_xlsx_report_refuses_a_bad_at_and_writes_nothing(analytics_world, tmp_path: Path) -> None:
+    owner = analytics_world.world.owners[0][0]
+    out = tmp_path / "refused.xlsx"
+    for verb in ("in-transit", "ageing", "resilience"):
+        for at, says in (("2026-10-01T00:00:00", "needs a time zone"), ("0001-01-01T00:00:00+14:00", "out of range"),
+                         ("9999-12-31T23:59:59-14:00", "out of range"), ("yesterday", "not an ISO 8601 date-time")):
+            refused = _run(analytics_world, verb, "--owner", owner, "--format", "xlsx", "--out", str(out), "--at", at)
+            assert refused.exit_code == 2, (verb, at, refused.output)
+            assert says in refused.output and "--at" in refused.output and "Traceback" not in refused.output
+            assert not out.exists()
