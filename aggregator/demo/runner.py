@@ -387,6 +387,7 @@ def _settlements(engine, settings: Settings, state, report: DemoReport, console:
     status and the journals per owner, and check each settled order's money and status against the
     sandbox's ground truth."""
     from platform_adapters.sandbox.app import truth_settlements
+    from platform_adapters.sandbox.tiktok import statement_out, statement_time_of
     from aggregator.settlement.cycle import rate_sources, settle_owners
     from aggregator.settlement.queries import status_counts
     from aggregator.store.models.fx import FxJournalLineRow
@@ -412,8 +413,8 @@ def _settlements(engine, settings: Settings, state, report: DemoReport, console:
     console.print(table)
     for truth in truth_settlements(state):
         key = (truth["platform"], truth["shop_id"], truth["order_id"])
-        if truth["platform"] == "tiktok" and (truth["settled_at"] // 86400 + 1) * 86400 > state.now:
-            continue  # in no TikTok statement yet (issued at the next 00:00 UTC)
+        if truth["platform"] == "tiktok" and not statement_out(statement_time_of(truth["settled_at"]), state.now):
+            continue  # in no TikTok statement out yet (issued at the next 00:00 UTC)
         settled, status = stored.get(key, (None, None))
         if settled is None or settled != Decimal(truth["net_amount"]) or status != truth["expected_status"]:
             report.money_mismatches.append(f"{':'.join(key)}: stored {settled} {status}, truth "

@@ -76,10 +76,11 @@ def truth_orders(state: SandboxState, platform: str | None = None, shop_id: str 
 def truth_settlements(state: SandboxState, platform: str | None = None) -> list[dict]:
     """Money released per settled order as every platform's finance lines add up at the simulated now:
     the net (refunds and adjustments included; a TikTok reserve counts while withheld and comes back
-    when its release statement is out), its parts, and the reconciliation status a correct client
+    when its release statement is out, both by ``tiktok.statement_out``: a statement issued at exactly now is
+    not out yet, as a sync's half-open window [since, now) does not read it), its parts, and the reconciliation status a correct client
     reaches (``refunded`` when a unit was refunded, ``partially_settled`` while a reserve is held,
     else ``settled``)."""
-    from platform_adapters.sandbox.tiktok import DAY, RESERVE_DAYS
+    from platform_adapters.sandbox.tiktok import DAY, RESERVE_DAYS, statement_out, statement_time_of
 
     snap = state.snapshot()
     out = []
@@ -89,11 +90,11 @@ def truth_settlements(state: SandboxState, platform: str | None = None) -> list[
         for order in snap.view(shop).settled:
             s = settlement_of(order)
             net, held = s.net, Decimal(0)
-            if s.reserve:
-                day = order.settled_at // DAY
-                if (day + 1) * DAY <= state.now:
+            if s.reserve:  # collected in the order's statement, released in the one RESERVE_DAYS later
+                collected = statement_time_of(order.settled_at)
+                if statement_out(collected, state.now):
                     held = s.reserve
-                if (day + RESERVE_DAYS + 1) * DAY <= state.now:
+                if statement_out(collected + RESERVE_DAYS * DAY, state.now):
                     held = Decimal(0)
             status = "refunded" if s.refund else "partially_settled" if held else "settled"
             out.append({"platform": shop.platform, "shop_id": shop.shop_id, "order_id": order.order_id,

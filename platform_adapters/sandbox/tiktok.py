@@ -339,7 +339,8 @@ class TikTokApi:
         return out
 
     def _statement_days(self, shop: WorldShop, start: int, end: int) -> list[int]:
-        """UTC day numbers whose statements (issued at 00:00 UTC the next day) fall in [start, end)."""
+        """UTC day numbers whose statements (issued at 00:00 UTC the next day) fall in [start, end) and are out
+        (``statement_out``)."""
         view = self.state.snapshot().view(shop)
         if not view.settled:
             return []
@@ -347,7 +348,7 @@ class TikTokApi:
         days = []
         for day in range(max(first, start // DAY - 1), min(end, self.state.now + 1) // DAY + 1):
             statement_time = (day + 1) * DAY
-            if start <= statement_time < end and statement_time <= self.state.now and (
+            if start <= statement_time < end and statement_out(statement_time, self.state.now) and (
                     view.settled_between(day * DAY, (day + 1) * DAY)
                     or any(settlement_of(o).reserve for o in view.settled_between(
                         (day - RESERVE_DAYS) * DAY, (day - RESERVE_DAYS + 1) * DAY))):
@@ -433,6 +434,21 @@ class TikTokApi:
 
 
 RESERVE_DAYS = 7
+
+
+def statement_time_of(settled_at: int) -> int:
+    """When the statement holding a settlement made at ``settled_at`` is issued: the next 00:00 UTC."""
+    return (settled_at // DAY + 1) * DAY
+
+
+def statement_out(statement_time: int, now: int) -> bool:
+    """Whether a statement issued at ``statement_time`` is out at ``now`` — listed by the sandbox, synced by a
+    client reading up to ``now``, counted by the truth (``app.truth_settlements``, its reserves collected and
+    released too): one rule for all three. TikTok filters statements by ``statement_time_ge`` /
+    ``statement_time_lt`` (reference §4.6 Finance), half-open, so a sync up to ``now`` reads [since, now) and a
+    statement issued at exactly ``now`` is the next window's; counting it at ``now`` on one side only would
+    make the two disagree for that instant."""
+    return statement_time < now
 
 
 def transaction(order: WorldOrder) -> dict:
