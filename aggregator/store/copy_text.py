@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from operator import is_
+from operator import eq, is_
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -120,7 +120,9 @@ def one_text(values: Sequence[Any]) -> str | None:
         return None
     first = values[0]
     if not all(map(is_, values, repeat(first))):
-        if type(first) not in (str, int, date) or values.count(first) < len(values) or len(set(map(type, values))) > 1:
+        # (``all`` stops at the first value that differs: a column of many values costs a comparison or two,
+        # where counting the first one's copies read the whole column)
+        if type(first) not in (str, int, date) or not all(map(eq, values, repeat(first))) or len(set(map(type, values))) > 1:
             return None
     text = column_text([first])
     return None if text is None else text[0]

@@ -119,6 +119,32 @@ def test_one_text_only_where_every_value_writes_alike() -> None:
     assert copy_layout([["x", "x"], [3, 3]]) == ([0, 1], 1, "3")
 
 
+def _fresh(value):
+    """An equal value that is another object (a copy a column's values would hold), where the type allows."""
+    if isinstance(value, str) and len(value) > 1:
+        return "".join([*value])
+    if type(value) is int:
+        return int(str(value))
+    if type(value) is date:
+        return date.fromordinal(value.toordinal())
+    return value
+
+
+@given(st.lists(st.tuples(st.sampled_from(["WH1", "WH2", "", None, 10**20, 10**20 + 1, 1, True, 1.0,
+                                           date(2026, 3, 1), Decimal("1.0"), Decimal("1.00")]), st.booleans()),
+                min_size=1, max_size=12))
+def test_one_text_is_the_text_every_value_writes_alike(drawn: list) -> None:
+    """``one_text``: the text when every value is one object, or equal values of one type (str, int, date)
+    whose equal values write alike, else None, for values that are copies or the same objects."""
+    values = [_fresh(value) if copy else value for value, copy in drawn]
+    first = values[0]
+    same = all(value is first for value in values)
+    alike = same or (type(first) in (str, int, date) and values.count(first) == len(values)
+                     and len(set(map(type, values))) == 1)
+    text = column_text([first]) if alike else None
+    assert one_text(values) == (None if text is None else text[0])
+
+
 def test_types_it_does_not_write_are_left_to_write_row() -> None:
     assert column_text([EncodedJSON('{"a": 1}')]) is None
     assert column_text([1, "1"]) is None
