@@ -17,8 +17,10 @@ databases build holds the same values as ``audit_entries`` (the columns whose ty
 otherwise ``audit_entries`` builds it), which the audit route answers
 (``tests/ingest/test_import_audit_trail.py``). Existing
 keys, and every record of a batch whose bulk insert fails (a value the database refuses), go through
-``write_aggregate`` one by one in their own SAVEPOINT, so a bad record is isolated exactly as on the
-slow path.
+``write_aggregate`` one by one, together under one SAVEPOINT; a group the database refuses is rolled back
+and halved, down to a record alone in its own SAVEPOINT (``_write_each``), so a bad record is isolated
+exactly as on the slow path while a chunk of changed records holds a handful of subtransactions, not one
+per record (PostgreSQL caches 64 per backend: ``tests/ingest/test_bulk_changed_records.py``).
 """
 from __future__ import annotations
 
@@ -793,10 +795,38 @@ def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[in
             one_by_one = sorted(set(range(len(aggs))) - unchanged)
     for i in sorted(unchanged):
         on_result(i, UpsertOutcome.UNCHANGED, None)
-    for i in one_by_one:
+    if one_by_one:
+        _write_each(session, aggs, one_by_one, on_result)
+
+
+def _write_each(session: Session, aggs: list[Aggregate], indexes: list[int],
+                on_result: Callable[[int, UpsertOutcome | None, str | None], None]) -> None:
+    """``write_aggregate`` of each of ``aggs`` at ``indexes``, in order, all under one SAVEPOINT; when one of
+    them is refused, that savepoint is rolled back and each half written so in turn, down to a record alone
+    in its own SAVEPOINT, whose error is its reject. The rows, outcomes, errors and audit entries are those of
+    each record written in its own SAVEPOINT (the records before a refused one are written again, in the same
+    order, on what the database held before them), and ``on_result`` is called for a record once what it wrote
+    is kept, in order. PostgreSQL gives each subtransaction that writes an id, and a backend caches at most 64
+    of its transaction's (released ones count): past that, every other session's snapshot checks read
+    ``pg_subtrans``. A savepoint per record made a chunk of changed records (a re-import) overflow it; here a
+    write of them holds one subtransaction, and about log2(n) more per record refused (one per halving)."""
+    if len(indexes) == 1:
+        i = indexes[0]
         try:
             with session.begin_nested():
                 result = write_aggregate(session, aggs[i])
-            on_result(i, result.outcome, None)
         except StoreError as exc:
             on_result(i, None, error_text(exc))
+            return
+        on_result(i, result.outcome, None)
+        return
+    try:
+        with session.begin_nested():
+            outcomes = [write_aggregate(session, aggs[i]).outcome for i in indexes]
+    except StoreError:
+        half = len(indexes) // 2
+        _write_each(session, aggs, indexes[:half], on_result)
+        _write_each(session, aggs, indexes[half:], on_result)
+        return
+    for i, outcome in zip(indexes, outcomes, strict=True):
+        on_result(i, outcome, None)

@@ -6,17 +6,17 @@ rejected with the column, value and reason and never stored. A master document t
 (a consolidation consigned to the forwarder's agent) waits for a second pass over the file, after
 the house documents naming it are stored, and is stored once for each of their owners.
 
-Rows of one record (one document, declaration, ASN or outbound) are grouped while they are
-contiguous; a group is carried across chunk boundaries. Each record is written in its own SAVEPOINT
-and each chunk commits, so memory stays bounded by the chunk size and a bad record never takes the
-rest down; records met once are written in batches (``aggregator.ingest.bulk``). A record of a kind
-with lines (receipt, outbound, bill of lading, customs entry) whose rows are spread over the file (an
-export sorted by date, SKU, container or HS code) is found by a read of the key columns before the
-import, its rows set aside as they are read and stored whole at the end (``aggregator.ingest.scattered``):
-the same as if its rows were together. A key met again that the pre-read did not foresee (a hash
-collision; a master bill some of whose rows name an owner while others wait for the second pass) is
-merged into the stored record (lines appended) and flagged; for one-row-per-record kinds it is a
-duplicate and rejected.
+Rows of one record (one document, declaration, ASN or outbound) are grouped while they are contiguous; a
+group is carried across chunk boundaries. Each record is written as in its own SAVEPOINT (records
+written one by one share one until one is refused: ``bulk._write_each``) and each chunk commits, so
+memory stays bounded by the chunk size and a bad record never takes the rest down; records met once are
+written in batches (``aggregator.ingest.bulk``). A record of a kind with lines (receipt, outbound, bill
+of lading, customs entry) whose rows are spread over the file (an export sorted by date, SKU, container
+or HS code) is found by a read of the key columns before the import, its rows set aside as they are read
+and stored whole at the end (``aggregator.ingest.scattered``): the same as if its rows were together. A
+key met again that the pre-read did not foresee (a hash collision; a master bill some of whose rows name
+an owner while others wait for the second pass) is merged into the stored record (lines appended) and
+flagged; for one-row-per-record kinds it is a duplicate and rejected.
 
 Hostile or damaged files: a row holding a control character other than tab, LF or CR (NUL, ESC, …)
 is rejected naming the column and the character; a row that repeats the row before it exactly is a
