@@ -24,10 +24,10 @@ from aggregator.store.models.settlement import StatementRow
 from aggregator.store.vault import Vault
 from aggregator.sync.marketplace import sync_shop
 from platform_adapters.sandbox import running_sandbox
-from platform_adapters.sandbox.server import default_anchor
 from platform_adapters.sandbox.snapshot import Snapshot, settlement_of
 from platform_adapters.sandbox.tiktok import DAY, RESERVE_DAYS, statement_id, statement_out, statement_time_of
-from platform_adapters.sandbox.world import generate_world
+from platform_adapters.sandbox.world import World
+from tests.world_anchor import anchor_where
 
 SEED, ORDERS = 7, 160
 
@@ -36,19 +36,20 @@ def _at(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, timezone.utc)
 
 
+def _issues_a_reserve_and_a_release(world: World, anchor: int) -> bool:
+    """Whether TikTok statements issued at ``anchor`` collect a reserve and release another (orders settled the
+    day before, and RESERVE_DAYS days before that)."""
+    snap = Snapshot(world, anchor)
+    reserved = {statement_time_of(o.settled_at) for shop in world.shops if shop.platform == "tiktok"
+                for o in snap.view(shop).settled if settlement_of(o).reserve}
+    return anchor in reserved and anchor - RESERVE_DAYS * DAY in reserved
+
+
 def _boundary_anchor() -> int:
-    """The latest 00:00 UTC before the default anchor at which TikTok statements issued then collect a reserve
-    and release another (orders settled the day before, and RESERVE_DAYS days before that)."""
-    start = default_anchor() // DAY * DAY
-    for days in range(120):
-        anchor = start - days * DAY
-        world = generate_world(seed=SEED, orders=ORDERS, anchor=anchor)
-        snap = Snapshot(world, anchor)
-        reserved = {statement_time_of(o.settled_at) for shop in world.shops if shop.platform == "tiktok"
-                    for o in snap.view(shop).settled if settlement_of(o).reserve}
-        if anchor in reserved and anchor - RESERVE_DAYS * DAY in reserved:
-            return anchor
-    raise AssertionError(f"seed {SEED}: no 00:00 UTC in 120 days with a reserve collected and one released")
+    """The latest 00:00 UTC before the default anchor at which a TikTok statement collects a reserve and releases
+    another."""
+    return anchor_where(_issues_a_reserve_and_a_release, "a 00:00 UTC with a reserve collected and one released",
+                        seed=SEED, orders=ORDERS, step=DAY)
 
 
 def test_the_predicate_is_the_published_half_open_window() -> None:

@@ -60,7 +60,7 @@ def analytics_world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: 
     vault = Vault(Fernet.generate_key())
     keys: dict[str, str] = {}
     anchor = anchor_where(_an_order_delivered_in_its_month, "an order placed and delivered in its month",
-                          seed=SEED, orders=ORDERS, whole_hours=False)
+                          seed=SEED, orders=ORDERS, aligned=False)
     with running_sandbox(seed=SEED, orders=ORDERS, faults="", anchor=anchor) as sandbox:
         connect_sandbox(engine, vault, sandbox.base_url, keys)
         with Session(engine) as session:
