@@ -16,6 +16,7 @@ from platform_adapters.sandbox.fulfilment import outbound_lines
 from platform_adapters.sandbox.logistics import OFFSET
 from platform_adapters.sandbox.shipments import build_shipments
 from platform_adapters.sandbox.snapshot import state_at
+from platform_adapters.sandbox.tiktok import statement_out, statement_time_of
 from platform_adapters.sandbox.world import DELIVERED, SHIPPED
 
 
@@ -30,7 +31,8 @@ def _day_start(epoch: int) -> datetime:
 def _paid_out(order, now: int) -> datetime | None:
     """When the platform says the order's money was released, at the precision it says it: Shopee the
     escrow release instant; Lazada the transaction day (its finance rows carry a local date); TikTok its
-    daily statement's time (the next 00:00 UTC), once that statement is out."""
+    daily statement's time (the next 00:00 UTC), once that statement is out (``statement_out``: one issued at
+    exactly ``now`` is not)."""
     settled = order.settled_at
     if settled is None or settled > now:
         return None
@@ -39,9 +41,9 @@ def _paid_out(order, now: int) -> datetime | None:
         zone = timezone(timedelta(hours=OFFSET[order.shop.region]))
         local = datetime.fromtimestamp(settled, zone)
         return datetime.combine(local.date(), time(), zone).astimezone(UTC)
-    if platform == "tiktok":
-        statement_time = (settled // 86400 + 1) * 86400
-        return _utc(statement_time) if statement_time <= now else None
+    if platform == "tiktok":  # issued at the next 00:00 UTC, out once past (a sync reads [since, now))
+        statement_time = statement_time_of(settled)
+        return _utc(statement_time) if statement_out(statement_time, now) else None
     return _utc(settled)
 
 

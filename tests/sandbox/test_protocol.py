@@ -5,11 +5,17 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+import httpx
+
+from platform_adapters.sandbox import running_sandbox
+from platform_adapters.sandbox.snapshot import Snapshot
+from platform_adapters.sandbox.tiktok import DAY, statement_out, statement_time_of
+from platform_adapters.sandbox.world import World
 from tests.sandbox.helpers import (
     first_shop, fresh_tokens, lazada_get, shopee_get, shopee_public_post, tiktok_call,
 )
+from tests.world_anchor import anchor_where
 
-DAY = 86400
 SHOPEE_LIST = "/api/v2/order/get_order_list"
 
 
@@ -243,15 +249,41 @@ def test_tiktok_token_get_and_refresh_use_absolute_expiry(control, shops):
     assert bad["code"] == 36004005
 
 
-def test_tiktok_statements_add_up_to_truth(control, shops):
-    from decimal import Decimal
+def _tiktok_statement_at(world: World, anchor: int) -> bool:
+    """Whether a TikTok shop of the world has a statement issued at exactly ``anchor`` (orders settled the day
+    before a 00:00 UTC): the instant the half-open window [since, now) leaves out."""
+    return any(statement_time_of(o.settled_at) == anchor for shop in world.shops if shop.platform == "tiktok"
+               for o in Snapshot(world, anchor).view(shop).settled)
 
-    shop = first_shop(shops, "tiktok")
+
+def test_tiktok_statements_add_up_to_truth(control, shops):
+    _statements_add_up_to_truth(control, shops, first_shop(shops, "tiktok"))
+
+
+def test_tiktok_statements_add_up_to_truth_when_one_is_issued_at_now():
+    """At a 00:00 UTC anchor the statement issued then is out neither in the listing nor in the truth
+    (``statement_out``), so they still agree."""
+    anchor = anchor_where(_tiktok_statement_at, "a TikTok statement issued at a 00:00 UTC", seed=7, orders=300,
+                          step=DAY)
+    with running_sandbox(seed=7, orders=300, anchor=anchor) as sb, \
+            httpx.Client(base_url=sb.base_url, timeout=30) as control:
+        shops = control.get("/_sandbox/shops").json()
+        truth = control.get("/_sandbox/truth/settlements", params={"platform": "tiktok"}).json()
+        assert truth["now"] == anchor
+        at_now = {s["shop_id"] for s in truth["settlements"] if statement_time_of(s["settled_at"]) == anchor}
+        shop = next(s for s in shops["shops"] if s["platform"] == "tiktok" and s["shop_id"] in at_now)
+        _statements_add_up_to_truth(control, shops, shop)
+
+
+def _statements_add_up_to_truth(control, shops, shop) -> None:
+    """The shop's statements, their transactions paged through, add up per order to the truth's net for the
+    orders whose statement is out (``statement_out``)."""
     token = fresh_tokens(control, shop)["access_token"]
     truth = control.get("/_sandbox/truth/settlements", params={"platform": "tiktok"}).json()
-    # statements are issued at 00:00 UTC for the day before: today's settlements are in none yet
+    # statements are issued at 00:00 UTC for the day before: today's settlements are in none yet, nor are
+    # yesterday's at exactly 00:00 (the window [since, now) leaves the statement issued at now out)
     settled = {s["order_id"]: Decimal(s["net_amount"]) for s in truth["settlements"]
-               if s["shop_id"] == shop["shop_id"] and (s["settled_at"] // DAY + 1) * DAY <= truth["now"]}
+               if s["shop_id"] == shop["shop_id"] and statement_out(statement_time_of(s["settled_at"]), truth["now"])}
     q = {"sort_field": "statement_time", "page_size": 100, "shop_cipher": shop["shop_cipher"]}
     statements = tiktok_call(control, shops, "GET", "/finance/202309/statements", q, token).json()["data"]["statements"]
     seen: dict[str, Decimal] = {}
