@@ -20,7 +20,8 @@ from aggregator.instants import MAX_YEAR, MIN_YEAR, InstantError, checked_instan
 
 def _anchor(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
     """``--anchor`` as Unix seconds: digits are taken as such, anything else is an instant under the one rule
-    (``aggregator.cli.instants``: a time zone, years 1970–9000); either way within that range."""
+    (``aggregator.cli.instants``: a time zone, years 1970–9000); either way within that range. An anchor
+    whose world would start before 1970 (``sandbox.server.earliest_anchor``) is refused by ``make_state``."""
     if value is None:
         return None
     if value.isdigit():
@@ -41,8 +42,10 @@ def _anchor(ctx: click.Context, param: click.Parameter, value: str | None) -> in
 @click.option("--orders", default=1000, show_default=True, type=click.IntRange(0, 2_000_000))
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 365),
               help="Days of order history before the anchor.")
-@click.option("--anchor", default=None, callback=_anchor, help="Simulated 'now' at start (Unix seconds or ISO-8601); "
-              "default: one day before the wall clock.")
+@click.option("--anchor", default=None, callback=_anchor,
+              help="Simulated 'now' at start (Unix seconds or ISO-8601), late enough for the whole world (--days of "
+                   "orders, the shipments sailing before them) to be in 1970 or after; default: one day before the "
+                   "wall clock.")
 @click.option("--faults", default=None, help='e.g. "429=0.05,5xx=0.05,slow=0.01,expire=once,truncate=0.01"')
 @click.option("--speed", default=0.0, show_default=True, type=click.FloatRange(0, 1e6),
               help="Simulated seconds per wall second (0: the clock moves only via POST /_sandbox/clock/advance).")
@@ -65,7 +68,7 @@ def command(port: int, seed: int, orders: int, days: int, anchor: int | None, fa
     from platform_adapters.sandbox.logistics import write_logistics
     from platform_adapters.sandbox.shipments import CLEAN, REALISTIC
     from platform_adapters.sandbox.truth import TRUTH_FILE, write_truth
-    from platform_adapters.sandbox.server import LOOPBACK, make_state, serve_forever
+    from platform_adapters.sandbox.server import LOOPBACK, AnchorError, make_state, serve_forever
     from platform_adapters.sandbox.webhooks import configure_webhooks
 
     try:
@@ -73,6 +76,8 @@ def command(port: int, seed: int, orders: int, days: int, anchor: int | None, fa
                            logistics_noise=replace(CLEAN if logistics_noise == "clean" else REALISTIC, at_sea=at_sea))
     except FaultSpecError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from None
+    except AnchorError as exc:
+        raise click.BadParameter(str(exc), param_hint="--anchor") from None
     try:
         configure_webhooks(state, webhook_url, webhook_duplicates, webhook_out_of_order)
     except ValueError as exc:

@@ -12,12 +12,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import uvicorn
 
 from platform_adapters.sandbox.app import build_app
 from platform_adapters.sandbox.faults import parse_faults
-from platform_adapters.sandbox.shipments import REALISTIC, LogisticsNoise
+from platform_adapters.sandbox.shipments import REALISTIC, SAIL_DAYS, LogisticsNoise
 from platform_adapters.sandbox.state import SandboxState
 from platform_adapters.sandbox.world import generate_world
 
@@ -40,8 +41,30 @@ def default_anchor() -> int:
     return int(time.time()) // 60 * 60 - 86400
 
 
+class AnchorError(ValueError):
+    """An anchor whose world would start before 1970-01-01 UTC (the message names the earliest allowed)."""
+
+
+def earliest_anchor(days: int) -> int:
+    """The earliest anchor (Unix seconds) whose world starts on or after 1970-01-01 UTC, the least instant a
+    client can sync from: its orders go back ``days`` days and its first shipments sail ``SAIL_DAYS`` days
+    before the first order."""
+    return (days + SAIL_DAYS) * 86400
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
+
+
 def make_state(seed: int = 1, orders: int = 200, faults: str | None = None, anchor: int | None = None,
                days: int = 30, logistics_noise: LogisticsNoise = REALISTIC) -> SandboxState:
+    """The sandbox's state for a world of ``seed``; ``anchor`` (its simulated now) before ``earliest_anchor(days)``
+    is an ``AnchorError``."""
+    if anchor is not None and anchor < earliest_anchor(days):
+        earliest = earliest_anchor(days)
+        raise AnchorError(f"{anchor} ({_iso(anchor)}) would start the world before 1970-01-01 UTC ({days} days of "
+                          f"orders, their shipments sailing {SAIL_DAYS} days before): the earliest anchor with "
+                          f"{days} days is {earliest} ({_iso(earliest)})")
     world = generate_world(seed=seed, orders=orders, anchor=default_anchor() if anchor is None else anchor, days=days)
     return SandboxState(world, parse_faults(faults), logistics_noise=logistics_noise)
 

@@ -169,9 +169,12 @@ def unit_cost(s: Shipment, line: ShipLine, now: int) -> tuple[Decimal, str] | No
     return invoice_value(lines) / sum(other.planned for other in lines), "USD"
 
 
+SAIL_DAYS = 20  # a shipment sails this many days before its stock is needed (the world's first order)
+
+
 def _shipment(rng: random.Random, index: int, owner_id: str, owner_name: str, region: str, warehouse: str,
               demand: dict[WorldSku, int], arrive_before: int, noise: LogisticsNoise) -> Shipment:
-    etd = arrive_before - 20 * 86400
+    etd = arrive_before - SAIL_DAYS * 86400
     eta = etd + 7 * 86400
     mbl = f"ZCRU26{rng.randrange(10**7):07d}"
     form = CUSTOMS_FORM[region].replace("/", "").replace(".", "")
@@ -227,7 +230,7 @@ def build_shipments(world: World, noise: LogisticsNoise = REALISTIC) -> list[Shi
     later = [(owner_id, warehouse, demand) for (owner_id, warehouse), demand in pairs
              if roll(owner_id, warehouse, "at sea") < noise.at_sea]
     for number, (owner_id, warehouse, demand) in enumerate(later, start=len(out)):
-        # sailed 3 days before the anchor: etd = arrive_before - 20 days
+        # sailed 3 days before the anchor: etd = arrive_before - SAIL_DAYS days
         s = _shipment(rng, number, owner_id, names[owner_id], regions[warehouse], warehouse,
                       {sku: max(1, units // 2) for sku, units in demand.items()}, world.anchor + 17 * 86400, noise)
         s.replenishment = True

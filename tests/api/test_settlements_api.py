@@ -153,6 +153,7 @@ def test_list_cursors_are_checked_and_unknown_shops_refused(world: World, engine
     ("0001-01-01T00:00:00+14:00", "out of range"),
     ("9999-12-31T23:59:59-14:00", "out of range"),
     ("1969-12-31T23:59:59Z", "out of range"),
+    ("1970-01-01T00:00:00+14:00", "out of range"),  # 1969-12-31T10:00Z: the range bounds the UTC instant
     ("1st of October", None),
 ])
 def test_a_bad_issued_instant_is_a_422_by_the_one_rule(world: World, engine, name: str, value: str,
@@ -180,3 +181,6 @@ def test_issued_bounds_keep_their_meaning_in_any_offset(world: World, engine) ->
     assert listed(issued_since="2026-10-20T00:00:01Z") == []
     assert listed(issued_before="2026-10-20T08:00:00+08:00") == []
     assert listed(issued_before="2026-10-19T19:00:01-05:00") == ["shopee:111:escrow-2026-10-20"]
+    # the range's edges are UTC instants: 1970-01-01Z written in -04:00 (year 1969 there) and 9000-12-31Z in +14:00
+    assert listed(issued_since="1969-12-31T20:00:00-04:00") == ["shopee:111:escrow-2026-10-20"]
+    assert listed(issued_before="9001-01-01T13:59:59+14:00") == ["shopee:111:escrow-2026-10-20"]

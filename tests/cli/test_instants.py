@@ -50,6 +50,23 @@ def test_an_instant_out_of_range_is_refused_not_overflowed(text: str) -> None:
         parse_instant(text, "--at")
 
 
+@pytest.mark.parametrize(("text", "utc"), [
+    ("1970-01-01T00:00:00+14:00", None),  # 1969-12-31T10:00Z: before 1970 in UTC, a negative instant
+    ("9000-12-31T23:00:00-14:00", None),  # 9001-01-01T13:00Z
+    ("1970-01-01T00:00:00Z", datetime(1970, 1, 1, tzinfo=timezone.utc)),
+    ("1969-12-31T20:00:00-04:00", datetime(1970, 1, 1, tzinfo=timezone.utc)),  # year 1969 in its offset only
+    ("9000-12-31T23:59:59Z", datetime(9000, 12, 31, 23, 59, 59, tzinfo=timezone.utc)),
+])
+def test_the_year_range_is_checked_on_the_utc_instant(text: str, utc: datetime | None) -> None:
+    """The range (years 1970 to 9000) bounds the instant, so it is checked in UTC, not in the offset written:
+    1970-01-01T00:00:00+14:00 is 1969 in UTC (refused), 1969-12-31T20:00:00-04:00 is 1970-01-01Z (accepted)."""
+    if utc is None:
+        with pytest.raises(click.BadParameter, match="out of range"):
+            parse_instant(text, "--at")
+    else:
+        assert parse_instant(text, "--at") == utc
+
+
 def test_the_api_refuses_with_the_same_rule() -> None:
     """One rule for the CLI and the API (``aggregator.instants``): the API answers 422 with its message."""
     from fastapi import HTTPException

@@ -120,6 +120,45 @@ def test_a_bad_anchor_is_refused_by_the_one_instant_rule(tmp_path: Path, anchor:
     assert not out.exists()
 
 
+@pytest.mark.parametrize(("argv", "earliest"), [
+    (["--anchor", "0"], "4320000 (1970-02-20T00:00:00+00:00)"),  # 30 days of orders + 20 at sea: all before 1970
+    (["--anchor", "4319999"], "4320000 (1970-02-20T00:00:00+00:00)"),
+    (["--anchor", "1970-01-01T00:00:00+14:00"], None),  # 1969-12-31T10:00Z: out of range in UTC
+    (["--days", "1", "--anchor", "1970-01-21T23:59:59Z"], "1814400 (1970-01-22T00:00:00+00:00)"),
+])
+def test_an_anchor_whose_world_would_start_before_1970_is_refused(tmp_path: Path, argv: list[str],
+                                                                   earliest: str | None) -> None:
+    """No client can sync from before 1970 (``--since`` is an instant of 1970 or later): an anchor whose world
+    (``--days`` of orders, its shipments sailing 20 days before the first) would start earlier is refused,
+    naming the earliest allowed anchor; exit 2, no traceback, nothing written."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["sandbox", "--orders", "5", *argv, "--write-logistics", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "--anchor" in result.output and "Traceback" not in result.output and not out.exists()
+    if earliest is None:
+        assert "out of range" in result.output, result.output
+    else:
+        assert "before 1970-01-01 UTC" in result.output and "the earliest anchor with" in result.output
+        assert earliest in result.output, result.output
+
+
+@pytest.mark.parametrize(("argv", "days"), [(["--anchor", "4320000"], 30),
+                                            (["--days", "1", "--anchor", "1970-01-22T00:00:00Z"], 1)])
+def test_the_earliest_anchor_builds_a_world_from_1970(tmp_path: Path, argv: list[str], days: int) -> None:
+    """At the earliest anchor the world is built and written, nothing in it (orders, shipments sailing) before
+    1970-01-01 UTC."""
+    from platform_adapters.sandbox.server import earliest_anchor, make_state
+    from platform_adapters.sandbox.shipments import build_shipments
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["sandbox", "--orders", "40", "--seed", "3", *argv, "--write-logistics",
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "ground_truth.json").exists()
+    world = make_state(seed=3, orders=40, anchor=earliest_anchor(days), days=days).world
+    assert min(o.created_at for o in world.orders) >= 0 and min(s.etd for s in build_shipments(world)) >= 0
+
+
 def test_an_anchor_in_seconds_or_with_an_offset_is_the_same_instant(tmp_path: Path) -> None:
     """Unix seconds and an ISO 8601 instant with any offset name the same simulated now (the same files)."""
     runs = {}
