@@ -799,6 +799,30 @@ def write_batch(session: Session, aggs: list[Aggregate], on_result: Callable[[in
         _write_each(session, aggs, one_by_one, on_result)
 
 
+def _in_savepoint(session: Session, write: Callable[[], Any], records: int) -> Any:
+    """``write()`` (of ``records`` records) under a SAVEPOINT of ``session``: released when it returns, rolled
+    back when it raises, its error raised again. When that rollback fails after an error (not an interrupt,
+    which stays one), what the transaction holds is unknown — on SQLite a failed statement does not end the
+    transaction, so the refused writes would stay under the next ones — and ``BatchRollbackFailed`` (chained
+    to the rollback's error) stops the import: the runner rolls the chunk back and marks the import FAILED."""
+    nested = session.begin_nested()
+    try:
+        result = write()
+    except BaseException as exc:
+        try:
+            nested.rollback()
+        except Exception as failed:
+            if not isinstance(exc, Exception):
+                raise exc
+            raise BatchRollbackFailed(
+                f"a failed write of {records} record(s) could not be rolled back to its savepoint "
+                f"({error_text(failed)}), so what the transaction holds is unknown; the write had failed with "
+                f"{error_text(exc)}") from failed
+        raise
+    nested.commit()
+    return result
+
+
 def _write_each(session: Session, aggs: list[Aggregate], indexes: list[int],
                 on_result: Callable[[int, UpsertOutcome | None, str | None], None]) -> None:
     """``write_aggregate`` of each of ``aggs`` at ``indexes``, in order, all under one SAVEPOINT; when one of
@@ -813,16 +837,15 @@ def _write_each(session: Session, aggs: list[Aggregate], indexes: list[int],
     if len(indexes) == 1:
         i = indexes[0]
         try:
-            with session.begin_nested():
-                result = write_aggregate(session, aggs[i])
+            result = _in_savepoint(session, lambda: write_aggregate(session, aggs[i]), 1)
         except StoreError as exc:
             on_result(i, None, error_text(exc))
             return
         on_result(i, result.outcome, None)
         return
     try:
-        with session.begin_nested():
-            outcomes = [write_aggregate(session, aggs[i]).outcome for i in indexes]
+        outcomes = _in_savepoint(session, lambda: [write_aggregate(session, aggs[i]).outcome for i in indexes],
+                                 len(indexes))
     except StoreError:
         half = len(indexes) // 2
         _write_each(session, aggs, indexes[:half], on_result)

@@ -105,3 +105,44 @@ def test_a_record_refused_among_them_is_rejected_alone_as_with_a_savepoint_each(
     assert (before_savepoints, before_xids) == (RECORDS, RECORDS - 1)
     assert before_counts == counts
     assert before == stored
+
+
+@pytest.mark.parametrize("path_bulk", [True, False])
+def test_a_failed_rollback_of_a_refused_group_stops_the_import_and_commits_nothing_of_its_chunk(
+        engine, tmp_path: Path, monkeypatch, path_bulk: bool) -> None:
+    """A group with a refused record whose ROLLBACK TO SAVEPOINT then fails: the import stops FAILED naming
+    both errors (``BatchRollbackFailed``), nothing of the chunk committed — on SQLite as on PostgreSQL, where a
+    failed statement does not end the transaction and halving would write the other records on top of the
+    refused one's writes."""
+    import sqlite3
+
+    from sqlalchemy import func, select
+
+    from aggregator.store.db import session_factory
+    from aggregator.store.models.warehouse import WarehouseShipmentRow
+
+    day1, day2 = _files(tmp_path, bad=False)
+    _clear(engine)
+    import_file(engine, "outbound", day1, owner_id="LUMINA", bulk=path_bulk)
+
+    def refused(session, agg):
+        if dict(agg.values).get("wms_outbound_no") == f"OB-{BAD}":
+            raise sqlite3.OperationalError("refused for the test")
+        return write_aggregate(session, agg)
+
+    def rollback_fails(connection, name, context):
+        raise sqlite3.OperationalError("the rollback fails for the test")
+
+    monkeypatch.setattr(bulk, "write_aggregate", refused)
+    event.listen(engine, "rollback_savepoint", rollback_fails)
+    try:
+        summary = import_file(engine, "outbound", day2, owner_id="LUMINA", bulk=path_bulk)
+    finally:
+        event.remove(engine, "rollback_savepoint", rollback_fails)
+    assert summary.status == "FAILED"
+    assert summary.error.startswith("import stopped by BatchRollbackFailed: ")
+    assert "the rollback fails for the test" in summary.error and "refused for the test" in summary.error
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(WarehouseShipmentRow)) == RECORDS
+        assert session.scalar(select(func.count()).select_from(WarehouseShipmentRow)
+                              .where(WarehouseShipmentRow.remark.like("%x"))) == 0
