@@ -354,7 +354,7 @@ def time_bare_sqlite(stored: Path, target: Path, chunk_rows: int) -> tuple[float
     engine.dispose()
     tables = ("warehouse_shipments", "warehouse_shipment_lines", "audit_log")
     with sqlite3.connect(stored) as source:
-        data = {t: source.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in tables}
+        data = {t: source.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
         columns = {t: [c[1] for c in source.execute(f"PRAGMA table_info({t})")] for t in tables}
     connection = sqlite3.connect(target, isolation_level=None)
     for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL"):  # as aggregator.store.db

@@ -233,13 +233,14 @@ def _open_batch(session: Session, new: NewRows, actor: str) -> int | None:
 
 
 def _stage_columns(table: Any, dialect: Any) -> str:
-    """The staging table's columns: ``table``'s but its id, each of its type but a text's collation, left to
+    """The staging table's columns: ``table``'s but its surrogate id (a line table, keyed by its header's id
+    and line number, has none: all of its columns), each of its type but a text's collation, left to
     the database's default: compared with the table's column in the staged statement's joins, the comparison
     takes the column's collation, whichever it is ("C" on a database made by this build, the default on one an
     earlier build made: ``models.warehouse.code``), so the table's unique index answers it."""
     quote = dialect.identifier_preparer.quote
     return ", ".join(f"{quote(c.name)} {uncollated(c.type, dialect).compile(dialect=dialect)}"
-                     for c in table.columns if not c.primary_key)
+                     for c in table.columns if c is not table.autoincrement_column)
 
 
 #: JSON of a column as ``encode_columns`` writes it, per database and column type, for a stored or staged

@@ -182,8 +182,8 @@ def _compared(table: Any, parent_col: str, rows: list[dict[str, Any]]) -> list[s
 def _changed_children(session: Session, children: list, pk: int) -> dict[str, list]:
     """The child rows of the stored record ``pk`` that differ from ``children``, compared as multisets of rows
     over the columns the new rows carry (``_compared``); values compare as Python compares them (Decimals by
-    value, aware instants by the instant): per child table [rows no longer there, rows new], for the tables
-    that differ (empty: the lines are as stored)."""
+    value, aware instants by the instant): per child table [rows no longer there, rows new] (each in
+    line-number order, for rows that have one), for the tables that differ (empty: the lines are as stored)."""
     changed = {}
     for model, parent_col, rows in children:
         table = model.__table__
@@ -193,36 +193,43 @@ def _changed_children(session: Session, children: list, pk: int) -> dict[str, li
         old = Counter(tuple(row) for row in stored)
         new = Counter(tuple(row.get(name) for name in columns) for row in rows)
         if old != new:
-            changed[table.name] = [[dict(zip(columns, row)) for row in (old - new).elements()],
-                                   [dict(zip(columns, row)) for row in (new - old).elements()]]
+            changed[table.name] = [_by_line_no(columns, (old - new).elements()),
+                                   _by_line_no(columns, (new - old).elements())]
     return changed
+
+
+def _by_line_no(columns: list[str], rows: Any) -> list[dict[str, Any]]:
+    """``rows`` (tuples of ``columns``' values) as dicts, in line-number order when they have one (the order
+    ``_changed_staged`` lists them in), else as they come."""
+    listed = [dict(zip(columns, row)) for row in rows]
+    return sorted(listed, key=lambda row: row["line_no"]) if "line_no" in columns else listed
 
 
 def _changed_staged(session: Session, children: list, pk: int, staged: int) -> dict[str, list]:
     """``_changed_children`` of the lines written under the parent id ``staged`` against those of ``pk``: read
     together in line-number order (a record's line numbers are unique) and compared line by line, so memory
-    holds only what differs; the rows gone and new each in the order they were written."""
+    holds only what differs; the rows gone and new each in line-number order, as ``_changed_children``
+    lists them."""
     changed = {}
     for model, parent_col, rows in children:
         table = model.__table__
         columns = _compared(table, parent_col, rows)
         parent = table.c[parent_col]
-        query = (select(parent, table.c.id, *(table.c[name] for name in columns)).where(parent.in_((pk, staged)))
+        query = (select(parent, *(table.c[name] for name in columns)).where(parent.in_((pk, staged)))
                  .order_by(table.c.line_no, parent))
-        at = 2 + columns.index("line_no")
+        at = 1 + columns.index("line_no")
         gone: list[tuple] = []
         new: list[tuple] = []
         for _, same_line in groupby(session.execute(query.execution_options(yield_per=2000)), key=lambda row: row[at]):
             both = list(same_line)  # (at most one row of each parent)
             was = [row for row in both if row[0] != staged]
             now = [row for row in both if row[0] == staged]
-            if len(was) == len(now) == 1 and tuple(was[0][2:]) == tuple(now[0][2:]):
+            if len(was) == len(now) == 1 and tuple(was[0][1:]) == tuple(now[0][1:]):
                 continue
             gone.extend(was)
             new.extend(now)
         if gone or new:
-            changed[table.name] = [[dict(zip(columns, row[2:])) for row in sorted(side, key=lambda row: row[1])]
-                                   for side in (gone, new)]
+            changed[table.name] = [[dict(zip(columns, row[1:])) for row in side] for side in (gone, new)]
     return changed
 
 

@@ -174,7 +174,7 @@ def partition_sizes(session: Session, owner_id: str, partitions: Iterable[str]) 
                 sizes[name] += int(n)
     s, sl = WarehouseShipmentRow, WarehouseShipmentLineRow
     if scope.warehouses:
-        rows = _distinct(session, select(s.warehouse_code, func.count(sl.id)).join(sl, sl.shipment_pk == s.id)
+        rows = _distinct(session, select(s.warehouse_code, func.count(sl.line_no)).join(sl, sl.shipment_pk == s.id)
                          .where(s.owner_id == owner_id, s.warehouse_code.in_(scope.warehouses))
                          .group_by(s.warehouse_code))
         for name, (_, n) in zip(wh_partitions(owner_id, [w for w, _ in rows]), rows):
@@ -182,13 +182,13 @@ def partition_sizes(session: Session, owner_id: str, partitions: Iterable[str]) 
                 sizes[name] += int(n)
     no_shop = f"shop|{keys.normalize_code(owner_id) or ''}||"
     if no_shop in wanted and scope.shipments_without_shop:
-        sizes[no_shop] += session.scalar(select(func.count(sl.id)).join(s, sl.shipment_pk == s.id).where(
+        sizes[no_shop] += session.scalar(select(func.count(sl.line_no)).join(s, sl.shipment_pk == s.id).where(
             s.owner_id == owner_id, or_(s.platform.is_(None), s.shop_id.is_(None)))) or 0
     if doc_partition(owner_id) in wanted:
         d, dl, e, el = TransportDocumentRow, TransportDocumentLineRow, CustomsEntryRow, CustomsEntryLineRow
         sizes[doc_partition(owner_id)] = sum(session.scalar(q) or 0 for q in (
-            select(func.count(dl.id)).join(d, dl.document_pk == d.id).where(d.owner_id == owner_id),
-            select(func.count(el.id)).join(e, el.entry_pk == e.id).where(e.owner_id == owner_id)))
+            select(func.count(dl.line_no)).join(d, dl.document_pk == d.id).where(d.owner_id == owner_id),
+            select(func.count(el.line_no)).join(e, el.entry_pk == e.id).where(e.owner_id == owner_id)))
     return sizes
 
 
@@ -325,5 +325,5 @@ class ScopeLoader:
 
     def _outbound_lines(self) -> int:
         s, sl = WarehouseShipmentRow, WarehouseShipmentLineRow
-        return self.session.scalar(select(func.count(sl.id)).join(s, sl.shipment_pk == s.id).where(
+        return self.session.scalar(select(func.count(sl.line_no)).join(s, sl.shipment_pk == s.id).where(
             s.owner_id == self.owner_id)) or 0

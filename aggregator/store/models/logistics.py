@@ -69,11 +69,10 @@ class TransportDocumentRow(Base):
 
 class TransportDocumentLineRow(Base):
     __tablename__ = "transport_document_lines"
-    __table_args__ = (UniqueConstraint("document_pk", "line_no"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    document_pk: Mapped[int] = mapped_column(ForeignKey("transport_documents.id", ondelete="CASCADE"), index=True)
-    line_no: Mapped[int] = mapped_column(Integer)
+    # keyed by (document, line number): no surrogate id (``models.warehouse``'s docstring)
+    document_pk: Mapped[int] = mapped_column(ForeignKey("transport_documents.id", ondelete="CASCADE"),
+                                             primary_key=True, autoincrement=False, index=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     container_no: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     hs_code: Mapped[str | None] = _opt(16)
@@ -204,11 +203,10 @@ class CustomsEntryRow(Base):
 
 class CustomsEntryLineRow(Base):
     __tablename__ = "customs_entry_lines"
-    __table_args__ = (UniqueConstraint("entry_pk", "line_no"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    entry_pk: Mapped[int] = mapped_column(ForeignKey("customs_entries.id", ondelete="CASCADE"), index=True)
-    line_no: Mapped[int] = mapped_column(Integer)
+    # keyed by (entry, line number): no surrogate id (``models.warehouse``'s docstring)
+    entry_pk: Mapped[int] = mapped_column(ForeignKey("customs_entries.id", ondelete="CASCADE"),
+                                          primary_key=True, autoincrement=False, index=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     hs_code: Mapped[str | None] = _opt(16)
     description: Mapped[str] = mapped_column(Text, default="")
     origin_country: Mapped[str | None] = _opt(2)

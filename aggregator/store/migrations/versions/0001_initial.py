@@ -714,9 +714,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_transport_milestones_owner_id'), ['owner_id'], unique=False)
 
     op.create_table('warehouse_receipt_lines',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('receipt_pk', sa.Integer(), nullable=False),
-    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('receipt_pk', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('line_no', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('sku', sa.String(length=128), nullable=False),
     sa.Column('planned_qty', sa.Integer(), nullable=False),
     sa.Column('received_good_qty', sa.Integer(), nullable=False),
@@ -730,8 +729,7 @@ def upgrade() -> None:
     sa.Column('box_range', sa.String(length=64), nullable=True),
     sa.Column('remark', sa.Text(), nullable=True),
     sa.Column('expiry_date', sa.Date(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_receipt_lines')),
-    sa.UniqueConstraint('receipt_pk', 'line_no', name=op.f('uq_warehouse_receipt_lines_receipt_pk_line_no'))
+    sa.PrimaryKeyConstraint('receipt_pk', 'line_no', name=op.f('pk_warehouse_receipt_lines'))
     )
     with op.batch_alter_table('warehouse_receipt_lines', schema=None) as batch_op:
         batch_op.create_index('ix_warehouse_receipt_lines_lot_id_given', ['lot_id'], unique=False, postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
@@ -776,16 +774,14 @@ def upgrade() -> None:
         batch_op.create_index('ix_warehouse_receipts_owner_stored', ['owner_id', 'stored_at'], unique=False)
 
     op.create_table('warehouse_shipment_lines',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('shipment_pk', sa.Integer(), nullable=False),
-    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('shipment_pk', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('line_no', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('sku', sa.String(length=128), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('order_line_ref', sa.String(length=128), nullable=True),
     sa.Column('lot_id', sa.String(length=128).with_variant(sa.String(length=128, collation='C'), 'postgresql'), nullable=True),
     sa.Column('batch_no', sa.String(length=64), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_warehouse_shipment_lines')),
-    sa.UniqueConstraint('shipment_pk', 'line_no', name=op.f('uq_warehouse_shipment_lines_shipment_pk_line_no'))
+    sa.PrimaryKeyConstraint('shipment_pk', 'line_no', name=op.f('pk_warehouse_shipment_lines'))
     )
     with op.batch_alter_table('warehouse_shipment_lines', schema=None) as batch_op:
         batch_op.create_index('ix_warehouse_shipment_lines_lot_id_given', ['lot_id'], unique=False, postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
@@ -847,9 +843,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_webhook_events_shop_status', ['platform', 'shop_id', 'status'], unique=False)
 
     op.create_table('customs_entry_lines',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('entry_pk', sa.Integer(), nullable=False),
-    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('entry_pk', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('line_no', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('hs_code', sa.String(length=16), nullable=True),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('origin_country', sa.String(length=2), nullable=True),
@@ -871,8 +866,7 @@ def upgrade() -> None:
     sa.Column('valuation_basis', sa.String(length=8), nullable=True),
     sa.Column('fx_rate', aggregator.store.types.ExactDecimal(), nullable=True),
     sa.ForeignKeyConstraint(['entry_pk'], ['customs_entries.id'], name=op.f('fk_customs_entry_lines_entry_pk_customs_entries'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_customs_entry_lines')),
-    sa.UniqueConstraint('entry_pk', 'line_no', name=op.f('uq_customs_entry_lines_entry_pk_line_no'))
+    sa.PrimaryKeyConstraint('entry_pk', 'line_no', name=op.f('pk_customs_entry_lines'))
     )
     with op.batch_alter_table('customs_entry_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customs_entry_lines_entry_pk'), ['entry_pk'], unique=False)
@@ -1094,9 +1088,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_transport_document_endorsements_document_pk'), ['document_pk'], unique=False)
 
     op.create_table('transport_document_lines',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('document_pk', sa.Integer(), nullable=False),
-    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('document_pk', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('line_no', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('container_no', sa.String(length=16), nullable=True),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('hs_code', sa.String(length=16), nullable=True),
@@ -1108,8 +1101,7 @@ def upgrade() -> None:
     sa.Column('volume_cbm', aggregator.store.types.ExactDecimal(), nullable=True),
     sa.Column('po_numbers', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['document_pk'], ['transport_documents.id'], name=op.f('fk_transport_document_lines_document_pk_transport_documents'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_transport_document_lines')),
-    sa.UniqueConstraint('document_pk', 'line_no', name=op.f('uq_transport_document_lines_document_pk_line_no'))
+    sa.PrimaryKeyConstraint('document_pk', 'line_no', name=op.f('pk_transport_document_lines'))
     )
     with op.batch_alter_table('transport_document_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_transport_document_lines_container_no'), ['container_no'], unique=False)
