@@ -69,9 +69,10 @@ class TransportDocumentRow(Base):
 
 class TransportDocumentLineRow(Base):
     __tablename__ = "transport_document_lines"
-    # keyed by (document, line number): no surrogate id (``models.warehouse``'s docstring)
+    # keyed by (document, line number): no surrogate id (``models.warehouse``'s docstring); the key, led by the
+    # document, is the index of a document's lines (no index of document_pk beside it: each is written per line)
     document_pk: Mapped[int] = mapped_column(ForeignKey("transport_documents.id", ondelete="CASCADE"),
-                                             primary_key=True, autoincrement=False, index=True)
+                                             primary_key=True, autoincrement=False)
     line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     container_no: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -203,9 +204,10 @@ class CustomsEntryRow(Base):
 
 class CustomsEntryLineRow(Base):
     __tablename__ = "customs_entry_lines"
-    # keyed by (entry, line number): no surrogate id (``models.warehouse``'s docstring)
+    # keyed by (entry, line number): no surrogate id (``models.warehouse``'s docstring); the key, led by the
+    # entry, is the index of an entry's lines (no index of entry_pk beside it: each is written per line)
     entry_pk: Mapped[int] = mapped_column(ForeignKey("customs_entries.id", ondelete="CASCADE"),
-                                          primary_key=True, autoincrement=False, index=True)
+                                          primary_key=True, autoincrement=False)
     line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     hs_code: Mapped[str | None] = _opt(16)
     description: Mapped[str] = mapped_column(Text, default="")

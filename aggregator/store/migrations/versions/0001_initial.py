@@ -869,7 +869,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('entry_pk', 'line_no', name=op.f('pk_customs_entry_lines'))
     )
     with op.batch_alter_table('customs_entry_lines', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_customs_entry_lines_entry_pk'), ['entry_pk'], unique=False)
         batch_op.create_index(batch_op.f('ix_customs_entry_lines_po_number'), ['po_number'], unique=False)
 
     op.create_table('fx_journal_lines',
@@ -1105,7 +1104,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('transport_document_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_transport_document_lines_container_no'), ['container_no'], unique=False)
-        batch_op.create_index(batch_op.f('ix_transport_document_lines_document_pk'), ['document_pk'], unique=False)
 
     op.create_table('transport_document_references',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1238,7 +1236,6 @@ def downgrade() -> None:
 
     op.drop_table('transport_document_references')
     with op.batch_alter_table('transport_document_lines', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_transport_document_lines_document_pk'))
         batch_op.drop_index(batch_op.f('ix_transport_document_lines_container_no'))
 
     op.drop_table('transport_document_lines')
@@ -1298,7 +1295,6 @@ def downgrade() -> None:
     op.drop_table('fx_journal_lines')
     with op.batch_alter_table('customs_entry_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customs_entry_lines_po_number'))
-        batch_op.drop_index(batch_op.f('ix_customs_entry_lines_entry_pk'))
 
     op.drop_table('customs_entry_lines')
     with op.batch_alter_table('webhook_events', schema=None) as batch_op:
