@@ -131,3 +131,27 @@ def test_a_database_with_the_earlier_line_layout_stores_what_a_new_one_stores(
     assert len(lines["warehouse_shipment_lines"]) == 11 and len(lines["warehouse_receipt_lines"]) == 6
     assert old == fresh
     assert [dict(entry)["action"] for entry in old[1]["audit"]].count('"update"') == 3
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_earlier_key_is_left_alone_while_the_rest_is_caught_up(
+        kind: str, tmp_path: Path, pg_database_factory: Callable[[], str], caplog: pytest.LogCaptureFixture) -> None:
+    """A database of the earlier line layout that differs from the models in something else too — the index of
+    a document's lines beside its key, which builds before this one made (``ix_transport_document_lines_
+    document_pk``): the comparison runs, drops that index, and leaves the lines' ``id`` and unique constraint
+    as they are without a warning about them (``catch_up._earlier_key``)."""
+    engine = _database(kind, "drift.sqlite", tmp_path, pg_database_factory, earlier=True)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE INDEX ix_transport_document_lines_document_pk "
+                                       "ON transport_document_lines (document_pk)")
+        with caplog.at_level(logging.INFO, logger="aggregator.store"):
+            done = upgrade_schema(engine)
+        assert done == ["dropped index ix_transport_document_lines_document_pk (the models no longer have it)"]
+        assert not [r for r in caplog.records if r.name.startswith("aggregator.store") and r.levelno >= logging.WARNING]
+        names = {index["name"] for index in inspect(engine).get_indexes("transport_document_lines")}
+        assert "ix_transport_document_lines_document_pk" not in names
+        for name, parent in LINE_TABLES.items():
+            assert inspect(engine).get_pk_constraint(name)["constrained_columns"] == ["id"]
+    finally:
+        engine.dispose()
