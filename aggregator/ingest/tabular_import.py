@@ -27,7 +27,10 @@ decided as a whole when its last part is in (``_Parts``, ``writers.end_of_record
 rows, its header mapped from the first rows holding each column (its weight summed over the parts), a
 stored one's new lines held aside until then, so that it is stored, counted and audited as in one piece;
 one whose last step fails is undone (``writers.drop_parts``: a new one removed, a stored one as it was) and
-rejected naming its key and file lines.
+rejected naming its key and file lines. A value too long for its column is judged on what each part adds, as
+in one piece: a header field's first value in the record's rows too long rejects the whole record (its parts
+written before undone), a later row's value of that field nothing (it is stored nowhere); a line's value too
+long rejects its part alone (the record stored from its other rows, as if the file did not hold the part's).
 Everything stored about a rejected row shows its control characters as ``\\xNN``
 (``platform_adapters.tabular.control``), which every database accepts.
 """
@@ -89,6 +92,9 @@ class _Parts:
     #: record's rows would (each header field is its first value met)
     witnesses: list[CanonicalRow] = field(default_factory=list)
     sums: dict[str, object] = field(default_factory=dict)  # ``Aggregate.summed`` columns over the parts
+    #: the header's values longer than their columns (``_overlong_values``), once a part brought one: the
+    #: record is rejected whole, as in one chunk (its parts written before undone, its later rows rejected)
+    too_long: list[tuple] | None = None
     written: InParts = field(default_factory=InParts)
     #: the file lines of the rows its parts stored, as runs of consecutive lines (first, last, first, last,
     #: …: one run for a record whose rows are together): what a reject of the whole record names
@@ -194,6 +200,31 @@ def _truncated(values: dict[str, str] | None, limit: int = 2000) -> dict[str, st
         return None
     return {visible(k): visible(v if len(v) <= limit else v[:limit] + f"… ({len(v)} chars)")
             for k, v in values.items() if v}
+
+
+def _overlong_values(agg: Aggregate, header: bool = True, children: bool = True) -> list[tuple]:
+    """(table, column, length, width, value) of each text of ``agg`` longer than its column holds
+    (``store.widths``): of its header (``header``) and of its child rows (``children``)."""
+    found = [(agg.model.__table__, column, length, width, agg.values[column])
+             for column, length, width in overlong(agg.model.__table__, agg.values)] if header else []
+    for model, _, rows in agg.children if children else ():
+        found.extend((model.__table__, column, length, width, row[column])
+                     for row in rows for column, length, width in overlong(model.__table__, row))
+    return found
+
+
+#: what a ``too_long`` reject of a part of a record in parts whose own lines are too long ends with
+_PART_NOT_STORED = ("these rows (one part of a record longer than a chunk, written in parts) are not stored; the "
+                    "record is stored from its other rows, as if the file did not hold these")
+
+
+def _too_long_text(table: Any, column: str, length: int, width: int) -> str:
+    return f"{length} characters: the column {table.name}.{column} holds {width}"
+
+
+def _shown(value: str) -> str:
+    """A too-long value as a reject shows it: at most 80 characters."""
+    return value if len(value) <= 80 else value[:80] + "…"
 
 
 def _unattributed(attribution: Attribution, columns: ColumnMap, location: str) -> Problem:
@@ -350,14 +381,13 @@ class TabularRun:
         """A ``too_long`` problem at each of ``lines`` for each value of ``agg`` (header or child row) longer
         than its column holds (``store.widths``): the record is rejected, the same on SQLite (which would
         store it whole) and PostgreSQL (which would refuse the whole batch)."""
-        found = [(agg.model.__table__, column, length, width, agg.values[column])
-                 for column, length, width in overlong(agg.model.__table__, agg.values)]
-        for model, _, rows in agg.children:
-            found.extend((model.__table__, column, length, width, row[column])
-                         for row in rows for column, length, width in overlong(model.__table__, row))
-        return [Problem("too_long", f"{length} characters: the column {table.name}.{column} holds {width}; "
-                        "the record is not stored", field=column, value=value if len(value) <= 80 else value[:80] + "…",
-                        location=f"{self.path.name}:{line}")
+        return self.too_long(_overlong_values(agg), lines)
+
+    def too_long(self, found: list[tuple], lines: Sequence[int], tail: str = "the record is not stored") -> list[Problem]:
+        """A ``too_long`` problem at each of ``lines`` for each of ``found`` (``_overlong_values``), its reason
+        ending with ``tail``."""
+        return [Problem("too_long", f"{_too_long_text(table, column, length, width)}; {tail}", field=column,
+                        value=_shown(value), location=f"{self.path.name}:{line}")
                 for line in lines for table, column, length, width, value in found]
 
     def flush_group(self, key: tuple[str, ...] | None, rows: list[CanonicalRow], owner: str,
@@ -426,8 +456,14 @@ class TabularRun:
         """One part of the record in parts: mapped with its lines numbered after the rows of the parts stored
         before, its lines written (``writers.part_of_record``), its rows hashed and looked over for the header;
         after the last part (not ``more``) the record is decided (``_end_parts``). A part rejected whole (a
-        value too long, the database refusing it, each of its rows rejected on its own) is not written and adds
-        nothing to the record, as if the file did not hold its rows."""
+        line's value too long, the database refusing it, each of its rows rejected on its own) is not written
+        and adds nothing to the record, as if the file did not hold its rows.
+
+        Too long is judged as for the record in one chunk (``overlong``) on what the part adds to the record:
+        its lines, and the header fields its rows are the first to hold (a header field is its first value
+        in the record's rows: a longer value on a later row is stored nowhere and rejects nothing). A header
+        value too long rejects the whole record, as in one chunk: its parts written before are undone and
+        rejected (``_reject_parts``), this part's rows and every later one's rejected ``too_long``."""
         parts, handler = self.parts, self.handler
         raw_by_line = {row.line: row.values for row in rows}
         offset = parts.accepted
@@ -435,27 +471,70 @@ class TabularRun:
         problems = list(result.problems)
         if result.record is not None:
             agg = handler.aggregate(result.record, "")  # (a new record's hash is set by its last part)
-            too_long = self.overlong(agg, result.accepted_lines)
+            lines = result.accepted_lines
+            witnesses, missing = self._witnesses(parts, rows, lines)
+            header = parts.too_long if parts.too_long is not None else self._header_too_long(parts, witnesses)
+            own = _overlong_values(agg, header=False)  # (this part's lines)
             rejected = {_line_of(problem.location) for problem in problems if problem.severity is Severity.ERROR}
-            if too_long:
-                problems.extend(too_long)
-            elif not rejected.issuperset(result.accepted_lines):  # (a part written keeps a row: ``_reject_parts``)
+            if header:
+                problems.extend(self.too_long(header + own, lines))
+                if parts.too_long is None:
+                    parts.too_long = header
+                    self._reject_written(parts)
+            elif own:
+                problems.extend(self.too_long(own, lines, _PART_NOT_STORED))
+            elif not rejected.issuperset(lines):  # (a part written keeps a row: ``_reject_parts``)
                 try:
                     with self.session.begin_nested():
                         part_of_record(self.session, parts.written, agg)
                 except (SQLAlchemyError, ValueError, TypeError) as exc:
-                    refused, stored = self._repeated(rows, result.accepted_lines, offset, agg, exc)
+                    refused, stored = self._repeated(rows, lines, offset, agg, exc)
                     problems.extend(refused)  # (line numbers an earlier part has: those rows rejected, the others stored)
                     if not stored:
                         agg = None
                 if agg is not None:  # (a part rejected, too long or refused, adds nothing: not even to the numbering)
-                    parts.accepted += len(result.accepted_lines)
-                    self._note_part(parts, rows, result.accepted_lines, agg)
+                    parts.accepted += len(lines)
+                    self._note_part(parts, rows, lines, agg, witnesses, missing)
                     left_out = {_line_of(problem.location) for problem in problems if problem.severity is Severity.ERROR}
-                    parts.note_lines(line for line in result.accepted_lines if line not in left_out)
+                    parts.note_lines(line for line in lines if line not in left_out)
         self.sink.add(problems, raw_by_line, parts.owner)
         if not more:
             self._end_parts()
+
+    def _witnesses(self, parts: _Parts, rows: list[CanonicalRow],
+                   lines: tuple[int, ...]) -> tuple[list[CanonicalRow], list[str]]:
+        """The accepted rows of a part (``lines`` of ``rows``) that are the first of the record to hold a value
+        in a column none held before (``_Parts.witnesses``), and the columns still held by none after them."""
+        missing, found = parts.missing, []
+        if missing:
+            accepted = set(lines)
+            for row in rows:
+                if row.line in accepted and any(row.values.get(c, "").strip() for c in missing):
+                    found.append(row)
+                    missing = [c for c in missing if not row.values.get(c, "").strip()]
+                    if not missing:
+                        break
+        return found, missing
+
+    def _header_too_long(self, parts: _Parts, witnesses: list[CanonicalRow]) -> list[tuple]:
+        """The values of the record's header (mapped from its witnesses as ``_end_parts`` maps it) longer than
+        their columns, when a part's rows are the first to hold some column (``witnesses``); [] otherwise: the
+        header's other fields are the earlier parts' values, found fitting then."""
+        if not witnesses:
+            return []
+        result = self.handler.mapper.map_rows([*parts.witnesses, *witnesses], self.options_for(parts.owner), 0)
+        if result.record is None:  # (not judged here: ``_end_parts`` rejects a header not mapped)
+            return []
+        return _overlong_values(self.handler.aggregate(result.record, ""), children=False)
+
+    def _reject_written(self, parts: _Parts) -> None:
+        """The record's header is too long (``parts.too_long``): what its parts wrote before is undone and their
+        rows rejected ``too_long`` (``_reject_parts``); nothing more of it is written."""
+        if parts.written.pk is None:
+            return
+        self._reject_parts(parts, "", too_long=parts.too_long)
+        parts.close()
+        parts.written, parts.stored_rows, parts.spilled_runs = InParts(), 0, 0
 
     def _repeated(self, rows: list[CanonicalRow], lines: tuple[int, ...], offset: int, agg: Aggregate,
                   exc: Exception) -> tuple[list[Problem], bool]:
@@ -496,18 +575,13 @@ class TabularRun:
                         Severity.ERROR, column, str(line_no), f"{path}:{line}")
                 for line, line_no in numbered if line_no in taken], True
 
-    def _note_part(self, parts: _Parts, rows: list[CanonicalRow], lines: tuple[int, ...], agg: Aggregate) -> None:
+    def _note_part(self, parts: _Parts, rows: list[CanonicalRow], lines: tuple[int, ...], agg: Aggregate,
+                   witnesses: list[CanonicalRow], missing: list[str]) -> None:
         """What the record as a whole needs of a stored part: its rows' texts hashed, the rows holding a
-        column first, its summed columns added."""
+        column first (``_witnesses``), its summed columns added."""
         parts.hashed.add(self.row_texts(rows, lines))
-        if parts.missing:
-            accepted = set(lines)
-            for row in rows:
-                if row.line in accepted and any(row.values.get(c, "").strip() for c in parts.missing):
-                    parts.witnesses.append(row)
-                    parts.missing = [c for c in parts.missing if not row.values.get(c, "").strip()]
-                    if not parts.missing:
-                        break
+        parts.witnesses.extend(witnesses)
+        parts.missing = missing
         for name in agg.summed:
             if agg.values[name] is not None:
                 parts.sums[name] = parts.sums.get(name, 0) + agg.values[name]
@@ -542,33 +616,42 @@ class TabularRun:
         finally:
             parts.close()
 
-    def _reject_parts(self, parts: _Parts, reason: str) -> None:
+    def _reject_parts(self, parts: _Parts, reason: str, too_long: list[tuple] | None = None) -> None:
         """Reject a record in parts whose last step failed: what its parts wrote is undone
         (``writers.drop_parts``: a new record gone, a stored one as it was) and a ``store_failed`` reject
         names the record, the file lines of the rows its parts stored (one reject per run of consecutive
-        lines, every row counted; there is one: ``_part`` writes no part that keeps no row) and ``reason``; the rows of earlier chunks are no longer held, so only the
-        rows holding its header keep their cells in the reject."""
+        lines, every row counted; there is one: ``_part`` writes no part that keeps no row) and ``reason``; the
+        rows of earlier chunks are no longer held, so only the rows holding its header keep their cells in the
+        reject. ``too_long``: the record's header values too long for their columns (``_Parts.too_long``):
+        a ``too_long`` reject per run for each of them instead, naming its field (``reason`` unused)."""
+        said = ""  # (what undoing the parts met, added to each reason)
         try:
             with self.session.begin_nested():
                 drop_parts(self.session, parts.written)
         except InUse as exc:  # (taken over by another import of it: what is stored is that import's)
-            if str(exc) not in reason:  # (said already when that is why its last step failed)
-                reason += f"; {exc}"
+            if too_long is not None or str(exc) not in reason:  # (said already when that is why its last step failed)
+                said = f"; {exc}"
         except (SQLAlchemyError, ValueError, TypeError) as exc:
-            reason += f"; what its parts wrote could not be removed ({_store_failed(exc)}): import the file again"
+            said = f"; what its parts wrote could not be removed ({_store_failed(exc)}): import the file again"
+        why = [("store_failed", reason + said, None, None)] if too_long is None else [
+            ("too_long", f"{_too_long_text(table, column, length, width)} (its header's value: the field's first "
+             f"value in the record's rows){said}", column, _shown(value))
+            for table, column, length, width, value in too_long]
         record = ", ".join(f"{'owner' if name == 'owner_id' else self.columns.source_name(name)} {value}"
                            for name, value in zip(self.handler.key_columns, parts.key))
         runs, count, raw_by_line = parts.runs, parts.stored_rows, {row.line: row.values for row in parts.witnesses}
         each, n_runs = parts.each_run(), parts.spilled_runs + len(runs) // 2
         extra = count - n_runs  # (the reject of a run of lines counts each of its rows, as ``_Repeats`` does)
         self.summary.rows_rejected += extra
-        self.summary.problem_counts["store_failed"] += extra
+        for code, *_ in why:
+            self.summary.problem_counts[code] += extra
         head = next(each)  # (runs come in file order: the first run's first line is the record's first, the last's last)
         whole = f"the record ({record}) is not stored, {count} rows over {_lines_text(head[0], runs[-1])} of the file"
         many, each = n_runs > 1, chain([head], each)
         while block := list(islice(each, self.chunk_rows)):  # (rejects written a chunk's worth at a time)
-            self.sink.add([Problem("store_failed", whole + (f" (here {_lines_text(first, last)})" if many else "")
-                                   + f": {reason}", location=f"{self.path.name}:{first}") for first, last in block],
+            self.sink.add([Problem(code, whole + (f" (here {_lines_text(first, last)})" if many else "") + f": {text}",
+                                   field=field_name, value=value, location=f"{self.path.name}:{first}")
+                           for first, last in block for code, text, field_name, value in why],
                           raw_by_line, parts.owner)
             self.sink.flush(self.session)
 
