@@ -28,9 +28,8 @@ rows, its header mapped from the first rows holding each column (its weight summ
 stored one's new lines held aside until then, so that it is stored, counted and audited as in one piece;
 one whose last step fails is undone (``writers.drop_parts``: a new one removed, a stored one as it was) and
 rejected naming its key and file lines. A value too long for its column is judged on what each part adds, as
-in one piece: a header field's first value in the record's rows too long rejects the whole record (its parts
-written before undone), a later row's value of that field nothing (it is stored nowhere); a line's value too
-long rejects its part alone (the record stored from its other rows, as if the file did not hold the part's).
+in one piece: a line's value or a header field's first value in the record's rows too long rejects the whole
+record (its parts written before undone), a later row's value of a header field nothing (it is stored nowhere).
 Everything stored about a rejected row shows its control characters as ``\\xNN``
 (``platform_adapters.tabular.control``), which every database accepts.
 """
@@ -92,8 +91,9 @@ class _Parts:
     #: record's rows would (each header field is its first value met)
     witnesses: list[CanonicalRow] = field(default_factory=list)
     sums: dict[str, object] = field(default_factory=dict)  # ``Aggregate.summed`` columns over the parts
-    #: the header's values longer than their columns (``_overlong_values``), once a part brought one: the
-    #: record is rejected whole, as in one chunk (its parts written before undone, its later rows rejected)
+    #: the record's values longer than their columns (``_overlong_values``: of its header or of a part's lines),
+    #: once a part brought one: the record is rejected whole, as in one chunk (its parts written before undone,
+    #: its later rows rejected)
     too_long: list[tuple] | None = None
     written: InParts = field(default_factory=InParts)
     #: the file lines of the rows its parts stored, as runs of consecutive lines (first, last, first, last,
@@ -211,11 +211,6 @@ def _overlong_values(agg: Aggregate, header: bool = True, children: bool = True)
         found.extend((model.__table__, column, length, width, row[column])
                      for row in rows for column, length, width in overlong(model.__table__, row))
     return found
-
-
-#: what a ``too_long`` reject of a part of a record in parts whose own lines are too long ends with
-_PART_NOT_STORED = ("these rows (one part of a record longer than a chunk, written in parts) are not stored; the "
-                    "record is stored from its other rows, as if the file did not hold these")
 
 
 def _too_long_text(table: Any, column: str, length: int, width: int) -> str:
@@ -455,15 +450,16 @@ class TabularRun:
     def _part(self, rows: list[CanonicalRow], more: bool) -> None:
         """One part of the record in parts: mapped with its lines numbered after the rows of the parts stored
         before, its lines written (``writers.part_of_record``), its rows hashed and looked over for the header;
-        after the last part (not ``more``) the record is decided (``_end_parts``). A part rejected whole (a
-        line's value too long, the database refusing it, each of its rows rejected on its own) is not written
-        and adds nothing to the record, as if the file did not hold its rows.
+        after the last part (not ``more``) the record is decided (``_end_parts``). A part rejected whole (the
+        database refusing it, each of its rows rejected on its own) is not written and adds nothing to the
+        record, as if the file did not hold its rows.
 
         Too long is judged as for the record in one chunk (``overlong``) on what the part adds to the record:
         its lines, and the header fields its rows are the first to hold (a header field is its first value
-        in the record's rows: a longer value on a later row is stored nowhere and rejects nothing). A header
-        value too long rejects the whole record, as in one chunk: its parts written before are undone and
-        rejected (``_reject_parts``), this part's rows and every later one's rejected ``too_long``."""
+        in the record's rows: a longer value on a later row is stored nowhere and rejects nothing). A value
+        too long, of the header or of a line, rejects the whole record, as in one chunk: its parts written
+        before are undone and rejected (``_reject_parts``), this part's rows and every later one's rejected
+        ``too_long``."""
         parts, handler = self.parts, self.handler
         raw_by_line = {row.line: row.values for row in rows}
         offset = parts.accepted
@@ -476,13 +472,11 @@ class TabularRun:
             header = parts.too_long if parts.too_long is not None else self._header_too_long(parts, witnesses)
             own = _overlong_values(agg, header=False)  # (this part's lines)
             rejected = {_line_of(problem.location) for problem in problems if problem.severity is Severity.ERROR}
-            if header:
+            if header or own:  # (a value too long anywhere in the record rejects all of it, as in one chunk)
                 problems.extend(self.too_long(header + own, lines))
                 if parts.too_long is None:
-                    parts.too_long = header
+                    parts.too_long = header + own
                     self._reject_written(parts)
-            elif own:
-                problems.extend(self.too_long(own, lines, _PART_NOT_STORED))
             elif not rejected.issuperset(lines):  # (a part written keeps a row: ``_reject_parts``)
                 try:
                     with self.session.begin_nested():
@@ -622,8 +616,9 @@ class TabularRun:
         names the record, the file lines of the rows its parts stored (one reject per run of consecutive
         lines, every row counted; there is one: ``_part`` writes no part that keeps no row) and ``reason``; the
         rows of earlier chunks are no longer held, so only the rows holding its header keep their cells in the
-        reject. ``too_long``: the record's header values too long for their columns (``_Parts.too_long``):
-        a ``too_long`` reject per run for each of them instead, naming its field (``reason`` unused)."""
+        reject. ``too_long``: the record's values too long for their columns (``_Parts.too_long``: of its
+        header or of a line): a ``too_long`` reject per run for each of them instead, naming its field
+        (``reason`` unused)."""
         said = ""  # (what undoing the parts met, added to each reason)
         try:
             with self.session.begin_nested():
@@ -634,8 +629,8 @@ class TabularRun:
         except (SQLAlchemyError, ValueError, TypeError) as exc:
             said = f"; what its parts wrote could not be removed ({_store_failed(exc)}): import the file again"
         why = [("store_failed", reason + said, None, None)] if too_long is None else [
-            ("too_long", f"{_too_long_text(table, column, length, width)} (its header's value: the field's first "
-             f"value in the record's rows){said}", column, _shown(value))
+            ("too_long", f"{_too_long_text(table, column, length, width)}; the record is not stored{said}", column,
+             _shown(value))
             for table, column, length, width, value in too_long]
         record = ", ".join(f"{'owner' if name == 'owner_id' else self.columns.source_name(name)} {value}"
                            for name, value in zip(self.handler.key_columns, parts.key))

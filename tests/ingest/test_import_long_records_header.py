@@ -129,3 +129,32 @@ def test_a_stored_record_whose_header_a_later_part_makes_too_long_is_left_as_it_
             if table != "rejects":
                 assert part_stored[table] == stored[table], f"chunk_rows={chunk_rows}: {table}"
         assert _covered(part_stored["rejects"]) == _covered(stored["rejects"]), f"chunk_rows={chunk_rows}"
+
+
+LONG_SKU = "SKU-" + "X" * 130  # a line's sku: the column holds 128
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+@pytest.mark.parametrize("rows", [(1,), (4,), (8,), (2, 7)])
+def test_a_line_value_too_long_rejects_the_record_whatever_the_chunk_size(engine, tmp_path: Path,
+                                                                          rows: tuple, bulk: bool) -> None:
+    """A line's sku longer than its column on OB-2's row(s) ``rows``: in one chunk OB-2 is rejected whole,
+    each of its lines naming the field; in chunks of 2, 3 and 5 the same (before: only the part holding it
+    was rejected and OB-2 stored from its other rows, so what was stored depended on the chunk size)."""
+    cells = [row.split(",") for row in _shipment(2, 8)]
+    for n in rows:
+        cells[n - 1][7] = LONG_SKU
+    path = _write(tmp_path / "outbound.csv", OUTBOUND_HEADER,
+                  [*_shipment(1, 2), *(",".join(row) for row in cells), *_shipment(3, 1)])
+    counts, stored = _import(engine, path, WHOLE, bulk)
+    assert counts == ("COMPLETED_WITH_REJECTS", 11, 8, 2, 0, 0, {"too_long": 8 * len(rows)})
+    assert {dict(row)["wms_outbound_no"] for row in stored["warehouse_shipments"]} == {"OB-1", "OB-3"}
+    for chunk_rows in (2, 3, 5):
+        part_counts, part_stored = _import(engine, path, chunk_rows, bulk)
+        assert part_counts[:6] == counts[:6], f"chunk_rows={chunk_rows}"
+        for table in stored:
+            if table != "rejects":
+                assert part_stored[table] == stored[table], f"chunk_rows={chunk_rows}: {table}"
+        assert {line for line, _, _ in _covered(part_stored["rejects"])} == set(range(4, 12))
+        assert {column for _, _, column in _covered(part_stored["rejects"])} == {"sku"}
+
