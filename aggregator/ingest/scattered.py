@@ -25,14 +25,9 @@ the import ends), read back
 ordered by record, so a file of any size whose every record is spread over it holds no more than a
 chunk of rows and the record being fed.
 
-Cost: of a plain CSV (``plain_csv.plain_data``: what the import reads column-wise) of receipts or
-outbounds, whose record key is their key cells cleaned (their columnar mapper's ``CELL_KEYS``), the runs
-are found by numpy in the bytes of the pass that finds the file plain, which the import's reader then
-keeps instead of making it again (``_plain_scattered``; 50,000 rows, 10-15 MB: 43-70 ms of CPU for the
-pass and the runs together, against 76-118 ms for Arrow's pre-read and the reader's own pass, best of 7,
-2026-11-30, load 3.9 on 2 cores). Of any other UTF-8 CSV the pre-read parses only the key and owner
-columns, through Arrow (0.1-0.3 s of CPU for 50,000 rows: about 1-3 % of importing a BL report or a
-declaration file of that size, which are read row by row). A workbook is parsed once: the pre-read reads the import's own reader
+Cost: of a UTF-8 CSV the pre-read parses only the key and owner columns, through Arrow (0.1-0.3 s of CPU
+for 50,000 rows: about 1-3 % of importing a BL report or a declaration file of that size, which are
+read row by row). A workbook is parsed once: the pre-read reads the import's own reader
 (``TableReader.spooled_row_chunks``), which writes each chunk of rows it parses to an anonymous temporary
 file (pickled, a chunk at a time; unlinked when made, closed with the reader) and then hands the import
 those rows again instead of parsing the workbook a second time (openpyxl's parse is most of a workbook
@@ -53,14 +48,12 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
-from platform_adapters.canonical.identifiers import clean_text
 from platform_adapters.tabular import TableLayout, TabularError, open_table
 from platform_adapters.tabular.columns import ColumnMap
 from platform_adapters.tabular.reader import TableReader
 from platform_adapters.tabular.layout import codec_for
-from platform_adapters.tabular.plain_csv import Lines, cells_at, plain_data, read_pool
+from platform_adapters.tabular.plain_csv import read_pool
 from platform_adapters.tabular.rows import CanonicalRow
 
 
@@ -97,8 +90,7 @@ def record_keys_of(mapper: ModuleType, columnar: ModuleType | None) -> RecordKey
 
 def scattered_keys(path: Path, layout: TableLayout, header_line: int, width: int, columns: ColumnMap,
                    names: tuple[str, ...], owner_names: tuple[str, ...], record_keys: RecordKeys,
-                   chunk_rows: int, reader: TableReader | None = None, cell_keys: bool = False,
-                   block: int | None = None) -> set[int]:
+                   chunk_rows: int, reader: TableReader | None = None) -> set[int]:
     """The hashes of the record keys (``group_key``) whose rows come in more than one run in ``path``
     (a run ends where the key or a cell of ``owner_names`` changes; a row naming no record ends a run).
     Only the key columns ``names`` and the owner columns ``owner_names`` (those the kind's owner
@@ -107,10 +99,7 @@ def scattered_keys(path: Path, layout: TableLayout, header_line: int, width: int
     row and its number of cells, as the import's reader found them. A file the reader refuses answers an
     empty set (the import reports the problem when it meets it). ``reader``: the import's reader, opened
     and not yet read; a workbook is read through it (``TableReader.spooled_row_chunks``), its rows then
-    replayed to the import instead of the workbook parsed again. ``cell_keys``: the kind's record key is
-    ``("", *cleaned cells of names)`` (its columnar mapper's ``CELL_KEYS``): of a plain CSV (``plain_csv``)
-    the runs are then found in the file's bytes (``_plain_scattered``; ``block``: bytes read at a time, a
-    test's)."""
+    replayed to the import instead of the workbook parsed again."""
     present = [name for name in names if name in columns.indexes]
     if not present:  # (every key column a default: one key for the whole file)
         return set()
@@ -120,10 +109,6 @@ def scattered_keys(path: Path, layout: TableLayout, header_line: int, width: int
         # (not caught: a workbook failing as it is read fails the import here, as its read would)
         return _scattered(_cells_at(reader.spooled_row_chunks(), at), columns, names, present, owners, record_keys)
     try:
-        if cell_keys:
-            found = _plain_scattered(path, layout, header_line, width, columns, names, present, owners, reader, block)
-            if found is not None:
-                return found
         try:
             return _scattered(_arrow_key_cells(path, layout, header_line, width, at), columns, names, present,
                               owners, record_keys)
@@ -163,106 +148,6 @@ def _scattered(chunks: Iterator[list[list[str]]], columns: ColumnMap, names: tup
             else:
                 seen.add(digest)
     return scattered
-
-
-def _plain_scattered(path: Path, layout: TableLayout, header_line: int, width: int, columns: ColumnMap,
-                     names: tuple[str, ...], present: list[str], owners: list[str], reader: TableReader | None,
-                     size: int | None) -> set[int] | None:
-    """``scattered_keys`` of a file the import reads as plain (a UTF-8 CSV, every row as wide as the header,
-    every cell plain: its cleaned text the cell itself, ``plain_csv.plain_data``) for a kind whose record
-    key is ``("", *cleaned cells of names)``, None when one is empty (``columnar.record_keys``): the runs
-    found by numpy in the bytes ``plain_data`` reads (``_Runs``), in the same pass that finds the file plain
-    (the ``reader``'s, which keeps the answer for the import: the file is looked at once). None for any
-    other file, or when a default of the columns read holds a NUL."""
-    if (layout.resolved_format(path.name) != "csv" or codec_for(layout.encoding) != "utf-8-sig"
-            or any("\x00" in columns.defaults.get(name, "") for name in present + owners)):
-        return None
-    runs = _Runs(columns, names, present, owners, width)
-    if reader is not None and reader.format == "csv" and size is None:
-        data = reader.plain_data(runs.add)
-    else:
-        data = plain_data(path, header_line, layout.delimiter, runs.add, size)
-    if data is None or not data.plain or data.width not in (0, width) or runs.misfit:
-        return None
-    return runs.scattered()
-
-
-class _Runs:
-    """The runs of rows of a plain file met so far (``_plain_scattered``), a block of lines at a time
-    (``add``): of each run of rows naming a record, the cells of its key columns ``present`` (fixed-width
-    bytes); a run ends where a key cell or an owner cell (``owners``) changes, as in ``_scattered``."""
-
-    def __init__(self, columns: ColumnMap, names: tuple[str, ...], present: list[str], owners: list[str],
-                 width: int) -> None:
-        defaults = columns.defaults
-        self.names, self.present, self.width = names, present, width
-        self.at = [columns.indexes[name] for name in present + owners]
-        #: a key column absent from the file: its cleaned default, the same on every row ("": no row has a key)
-        self.fixed = {name: clean_text(defaults.get(name, "")) for name in names if name not in present}
-        # a blank cell's replacement: a key cell's cleaned default (``record_keys`` cleans it), an owner's as written
-        # (NUL-padded to 8-byte words, as ``cells_at``'s cells are)
-        blanks = [clean_text(defaults[name]) if defaults.get(name) else "" for name in present]
-        blanks += [defaults[name] if defaults.get(name) else "" for name in owners]
-        self.blanks = [text.encode().ljust(-(-len(text.encode()) // 8) * 8, b"\x00") for text in blanks]
-        self.previous: tuple | None = None  # (the last row's identity)
-        self.starts: list[list[Any]] = [[] for _ in present]  # (per key column: each block's run-start cells)
-        self.misfit = False  # (a block of another width: the file is not read as plain)
-
-    def add(self, lines: Lines) -> None:
-        """Note the runs of a block's ``lines`` (``plain_csv.plain_data``'s sink)."""
-        import numpy as np
-
-        if lines.seps.shape[1] + 1 != self.width:
-            self.misfit = True
-        if self.misfit:
-            return
-        count = len(self.present)
-        cells = [np.where(column == b"", blank, column) if blank else column
-                 for column, blank in zip(cells_at(lines, self.at), self.blanks)]
-        keyed = np.logical_and.reduce([column != b"" for column in cells[:count]])
-        # (a row naming a record starts a run where its identity is not the row's before: only such rows count,
-        # so two rows naming no record, both keyed None whatever their key cells, need not be told apart)
-        changed = np.zeros(len(keyed), dtype=bool)
-        tail = changed[1:]
-        for column in cells[:count]:
-            tail |= column[1:] != column[:-1]
-        tail |= keyed[1:] != keyed[:-1]
-        for column in cells[count:]:
-            tail |= column[1:] != column[:-1]
-        changed[0] = self._identity(cells, keyed, 0) != self.previous
-        self.previous = self._identity(cells, keyed, len(keyed) - 1)
-        at = np.flatnonzero(changed & keyed)
-        for kept, column in zip(self.starts, cells):
-            kept.append(column[at])
-
-    def _identity(self, cells: list[Any], keyed: Any, row: int) -> tuple:
-        """Row ``row``'s key cells (None when it names no record) and owner cells."""
-        count = len(self.present)
-        return (tuple(bytes(column[row]) for column in cells[:count]) if keyed[row] else None,
-                *(bytes(column[row]) for column in cells[count:]))
-
-    def scattered(self) -> set[int]:
-        """``scattered_keys`` of the rows added: the keys met at the start of more than one run (found by
-        numpy; only those made Python text), hashed as ``_scattered`` hashes them."""
-        import numpy as np
-
-        if not all(self.fixed.values()) or not self.starts[0]:  # (no row names a record)
-            return set()
-        found = [np.concatenate(kept) for kept in self.starts]  # (each column as wide as its widest block's)
-        if not len(found[0]):
-            return set()
-        # each run's key as 64-bit words (``cells_at``'s cells are 8-byte multiples, NUL-padded), sorted: a key
-        # met in two runs is found next to itself (``np.unique`` of the cells as a structured array sorts them
-        # by a generic comparison: 40 ms for 20,000 keys)
-        words = np.hstack([column.view("<u8").reshape(len(column), -1) for column in found])
-        order = np.lexsort(words.T[::-1])
-        ordered = words[order]
-        again = order[1:][(ordered[1:] == ordered[:-1]).all(axis=1)]
-        scattered = set()
-        for texts in zip(*(column[again].tolist() for column in found)):
-            cells = {**self.fixed, **dict(zip(self.present, (text.decode() for text in texts)))}
-            scattered.add(hash(("", *(cells[name] for name in self.names))))
-        return scattered
 
 
 class _NotForArrow(Exception):

@@ -303,7 +303,7 @@ class TabularRun:
             self.scattered = scattered_keys(path, profile.layout, self.reader.header_line, len(self.reader.header),
                                             self.columns, mapper.KEY_COLUMNS, () if owner_id else mapper.OWNER_COLUMNS,
                                             record_keys_of(mapper, columnar and columnar.mapper), chunk_rows,
-                                            self.reader, getattr(columnar and columnar.mapper, "CELL_KEYS", False))
+                                            self.reader)
         self.held: SetAside | None = None
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ Arrow's memory for the reading comes from the system allocator (``read_pool``).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,47 +35,29 @@ class PlainData:
     longest: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Lines:
-    """A block of a plain file's data lines as ``plain_data`` found them (numpy arrays): ``data`` the block's
-    bytes, ``starts`` and ``ends`` where each line starts and ends (its LF, or the end of ``data`` for a last
-    line without one), ``seps`` where its delimiters are (a row per line)."""
-
-    data: Any
-    starts: Any
-    ends: Any
-    seps: Any
-
-
 class _Scan:
     """What ``plain_data`` found so far: the delimiter counts of the lines, whether every cell is plain
-    (None once one is not, or when the delimiter is a space) and the longest cell; ``sink``: what is handed
-    each block's ``Lines`` while every cell is plain."""
+    (None once one is not, or when the delimiter is a space) and the longest cell."""
 
-    def __init__(self, sep: bytes, sink: Callable[[Lines], None] | None = None) -> None:
+    def __init__(self, sep: bytes) -> None:
         self.counts: set[int] = set()
         self.plain: bool | None = True if sep != b" " else None
         self.longest = 0
-        self.sink = sink
 
 
-def plain_data(path: Path, header_line: int, delimiter: str, sink: Callable[[Lines], None] | None = None,
-               size: int | None = None) -> PlainData | None:
-    """The data part of ``path`` (past line ``header_line``) if the file is plain, else None. ``sink``: handed
-    each block's data lines in file order (``Lines``, read with ``cells_at``) as long as every cell is
-    plain (the pre-read of ``aggregator.ingest.scattered`` finds its runs in them in this same pass; what
-    it was handed stands only if the answer is plain); ``size``: bytes read at a time (a test's; else a block)."""
+def plain_data(path: Path, header_line: int, delimiter: str) -> PlainData | None:
+    """The data part of ``path`` (past line ``header_line``) if the file is plain, else None."""
     if len(delimiter) != 1 or not delimiter.isascii() or delimiter in '"\r\n\x00':
         return None
     sep = delimiter.encode()
     offset = 0
-    scan = _Scan(sep, sink)
+    scan = _Scan(sep)
     with path.open("rb") as handle:
         rest = b""
         line = 0
         rows = 0  # data lines with their line end
         while True:
-            block = handle.read(size or _BLOCK)
+            block = handle.read(_BLOCK)
             data = rest + block
             if not block:
                 if data:  # the last line, without a line end (pyarrow needs a first row that has one)
@@ -120,12 +102,17 @@ def _plain_lines(text: bytes, sep: bytes, scan: _Scan, start: int = 0, end: int 
     if text.find(b'"', start, end) >= 0 or text.find(b"\x00", start, end) >= 0:
         return None
     data = np.frombuffer(text, dtype=np.uint8, count=end - start, offset=start)
+    ends = np.flatnonzero(data == 10)
     if text.find(b"\r", start, end) >= 0:  # a CR ends a line only before an LF or at the end of the file
         returns = np.flatnonzero(data == 13)
         inside = returns[:-1] if text[end - 1] == 13 else returns
         if inside.size and (inside[-1] + 1 >= len(data) or (data[inside + 1] != 10).any()):
             return None
-    starts, ends = _line_bounds(data)
+    if text[end - 1] != 10:  # the last line, without a line end
+        ends = np.append(ends, len(data))
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
     lengths = ends - starts
     if lengths.min() == 0 or lengths.max() > _BLOCK:  # an empty line, or one longer than a block
         return None
@@ -140,53 +127,8 @@ def _plain_lines(text: bytes, sep: bytes, scan: _Scan, start: int = 0, end: int 
     if len(scan.counts) != 1:
         return None
     if scan.plain:
-        seps = seps.reshape(len(ends), first)
-        _cell_facts(data, sep[0], seps, starts, ends, scan)
-        if scan.plain and scan.sink is not None:
-            scan.sink(Lines(data, starts, ends, seps))
+        _cell_facts(data, sep[0], seps.reshape(len(ends), first), starts, ends, scan)
     return len(ends)
-
-
-def _line_bounds(data: Any) -> tuple[Any, Any]:
-    """Where each line of ``data`` (a numpy byte array, not empty) starts and ends: its LF, or the end of
-    ``data`` for a last line without one."""
-    import numpy as np
-
-    ends = np.flatnonzero(data == 10)
-    if data[-1] != 10:  # the last line, without a line end
-        ends = np.append(ends, len(data))
-    starts = np.empty_like(ends)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    return starts, ends
-
-
-def cells_at(lines: Lines, at: Sequence[int]) -> list[Any]:
-    """The cells at ``at`` of plain ``lines`` (``Lines``: a block's, as ``plain_data`` hands them to its
-    ``sink``): one numpy array of fixed-width bytes (``S<8k>``, ``8k`` the block's longest cell in that
-    column rounded up to 8 bytes, NUL-padded) per column of ``at``, a row per line, a CR ending a line not
-    part of its last cell. No Python object is made per cell: each cell is read 8 bytes at a time, a
-    64-bit word per row in one gather, its bytes past the cell's end masked off."""
-    import numpy as np
-
-    data, starts, seps = lines.data, lines.starts, lines.seps
-    size = len(data)
-    ends = lines.ends - (data[lines.ends - 1] == 13)  # (a CR before the LF, or at the end of the file: a line end)
-    padded = np.zeros(size + 8, dtype=np.uint8)
-    padded[:size] = data
-    words = np.ndarray((size + 1,), dtype="<u8", buffer=padded, strides=(1,))  # (the 8 bytes from each byte on)
-    masks = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype="<u8")  # (a word's first n bytes)
-    last = seps.shape[1]
-    columns = []
-    for i in at:
-        low = starts if i == 0 else seps[:, i - 1] + 1
-        lengths = (ends if i == last else seps[:, i]) - low
-        count = max(1, -(-int(lengths.max()) // 8))
-        cells = np.empty((len(low), count), dtype="<u8")
-        for j in range(count):
-            cells[:, j] = words[np.minimum(low + 8 * j, size)] & masks[np.clip(lengths - 8 * j, 0, 8)]
-        columns.append(cells.view(f"S{8 * count}").reshape(len(low)))
-    return columns
 
 
 def _cell_facts(data: Any, sep: int, seps: Any, starts: Any, ends: Any, scan: _Scan) -> None:

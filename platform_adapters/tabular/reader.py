@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import pickle
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from itertools import islice
 from dataclasses import dataclass
 from decimal import Decimal
@@ -135,7 +135,6 @@ class TableReader:
         self._closers: list = []
         self.header: tuple[str, ...] = ()
         self._broken: list[tuple[Problem, dict[str, str]]] = []  # CSV rows set aside (``take_problems``)
-        self._plain: plain_csv.PlainData | None | bool = False  # (``plain_data``'s answer; False: not asked yet)
         self._open()
 
     # -- opening -----------------------------------------------------------------------------------
@@ -312,20 +311,12 @@ class TableReader:
                 return
             yield from zip(lines, cells)
 
-    def plain_data(self, sink: Callable[[plain_csv.Lines], None] | None = None) -> plain_csv.PlainData | None:
-        """``plain_csv.plain_data`` of this CSV past its header, found once: a pre-read that looked (handing
-        ``sink`` each block's lines: ``aggregator.ingest.scattered``) leaves its answer to ``column_chunks``.
-        With a ``sink`` the file is always looked at (the sink is to be handed the lines)."""
-        if sink is not None or self._plain is False:
-            self._plain = plain_csv.plain_data(self.path, self.header_line, self.layout.delimiter, sink)
-        return self._plain
-
     def column_chunks(self) -> Iterator[tuple[list[int], list[tuple[str, ...]] | None, list[list[str]] | None]]:
         """``row_chunks()`` as (lines, cells as one tuple per row, None); when the file is a plain UTF-8
         CSV (read by pyarrow, ``plain_csv``) as (lines, None, cells as one list per column of the file)."""
         assert self._rows is not None
         if self._csv_reader is not None and codec_for(self.layout.encoding) == "utf-8-sig":
-            data = self.plain_data()
+            data = plain_csv.plain_data(self.path, self.header_line, self.layout.delimiter)
             # rows as wide as the header only: other widths are checked row by row (``_misshapen``)
             if data is not None and data.width in (0, len(self.header)):
                 self.close()

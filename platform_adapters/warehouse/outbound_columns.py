@@ -60,12 +60,6 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
     return ChunkValues(fields, ok)
 
 
-#: ``record_keys`` is ``("", *cleaned cells of outbound.KEY_COLUMNS)`` when no owner is given (None when one is
-#: empty): the scattered records' pre-read may find a plain file's runs from its bytes
-#: (``aggregator.ingest.scattered``); False if the key ever becomes more than its cells cleaned
-CELL_KEYS = True
-
-
 def record_keys(columns: dict[str, list[str]], owners: list[str],
                 plain: Collection[str] = ()) -> list[tuple[str, ...] | None]:
     """``outbound.record_key`` of each row (``owners``: each row's owner; ``plain`` as for ``read_columns``)."""

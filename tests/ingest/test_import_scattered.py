@@ -263,11 +263,9 @@ def _found(path: Path, kind: str) -> set[int]:
                               mapping=profile.columns, defaults=profile.defaults, location=path.name, guess=guess_kind)
     reader.close()
     handler = TABULAR[kind]
-    columnar = handler.columnar and handler.columnar.mapper
-    # (as the import asks: receipts' keys are their cells, found in a plain file's bytes)
     return scattered_keys(path, profile.layout, reader.header_line, len(reader.header), columns,
                           handler.mapper.KEY_COLUMNS, handler.mapper.OWNER_COLUMNS,
-                          record_keys_of(handler.mapper, columnar), 3, None, getattr(columnar, "CELL_KEYS", False), 16)
+                          record_keys_of(handler.mapper, handler.columnar and handler.columnar.mapper), 3)
 
 
 _ASN = st.sampled_from(["ASN-1", " ASN-1", "ＡＳＮ－１", "ASN-2", "ASN-2 ", "ASN-3", "A,S\"N", "多 ASN", ""])
