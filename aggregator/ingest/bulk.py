@@ -447,6 +447,13 @@ class BatchRollbackFailed(RuntimeError):
     runner rolls the chunk back and marks the import FAILED, saying why)."""
 
 
+def _rollback_failed(what: str, failed: BaseException, exc: BaseException) -> BatchRollbackFailed:
+    """The error stopping an import whose failed ``what`` (its error ``exc``) could not be rolled back to its
+    savepoint (``failed``): what the transaction holds is unknown."""
+    return BatchRollbackFailed(f"a failed {what} could not be rolled back to its savepoint ({error_text(failed)}), "
+                               f"so what the transaction holds is unknown; it had failed with {error_text(exc)}")
+
+
 def _innermost(session: Session) -> Any:
     """The session's innermost transaction: its innermost ``begin_nested`` savepoint, or its transaction."""
     return session.get_nested_transaction() or session.get_transaction()
@@ -579,10 +586,7 @@ def _insert_new_postgresql(session: Session, new: NewRows, actor: str,
                 session.info.pop(_OPEN_SAVEPOINT, None)
                 if raw.closed or not isinstance(exc, Exception):  # (the connection lost meanwhile: the batch's
                     raise exc  # own error tells; an interrupt, Ctrl-C or a shutdown, stays one: the import stops)
-                raise BatchRollbackFailed(
-                    f"a failed batch of {len(new.rows)} {new.table.name} records could not be rolled back to its "
-                    f"savepoint ({error_text(failed)}), so what the transaction holds is unknown; the batch had "
-                    f"failed with {error_text(exc)}") from failed
+                raise _rollback_failed(f"batch of {len(new.rows)} {new.table.name} records", failed, exc) from failed
         else:
             session.info.pop(_OPEN_SAVEPOINT, None)
         raise
@@ -815,10 +819,7 @@ def _in_savepoint(session: Session, write: Callable[[], Any], records: int) -> A
         except Exception as failed:
             if not isinstance(exc, Exception):
                 raise exc
-            raise BatchRollbackFailed(
-                f"a failed write of {records} record(s) could not be rolled back to its savepoint "
-                f"({error_text(failed)}), so what the transaction holds is unknown; the write had failed with "
-                f"{error_text(exc)}") from failed
+            raise _rollback_failed(f"write of {records} record(s)", failed, exc) from failed
         raise
     nested.commit()
     return result
