@@ -214,7 +214,8 @@ def _overlong_values(agg: Aggregate, header: bool = True, children: bool = True)
 
 
 def _too_long_text(table: Any, column: str, length: int, width: int) -> str:
-    return f"{length} characters: the column {table.name}.{column} holds {width}"
+    """The reason of a ``too_long`` reject: a value too long rejects its whole record, in one chunk or in parts."""
+    return f"{length} characters: the column {table.name}.{column} holds {width}; the record is not stored"
 
 
 def _shown(value: str) -> str:
@@ -378,10 +379,9 @@ class TabularRun:
         store it whole) and PostgreSQL (which would refuse the whole batch)."""
         return self.too_long(_overlong_values(agg), lines)
 
-    def too_long(self, found: list[tuple], lines: Sequence[int], tail: str = "the record is not stored") -> list[Problem]:
-        """A ``too_long`` problem at each of ``lines`` for each of ``found`` (``_overlong_values``), its reason
-        ending with ``tail``."""
-        return [Problem("too_long", f"{_too_long_text(table, column, length, width)}; {tail}", field=column,
+    def too_long(self, found: list[tuple], lines: Sequence[int]) -> list[Problem]:
+        """A ``too_long`` problem at each of ``lines`` for each of ``found`` (``_overlong_values``)."""
+        return [Problem("too_long", _too_long_text(table, column, length, width), field=column,
                         value=_shown(value), location=f"{self.path.name}:{line}")
                 for line in lines for table, column, length, width, value in found]
 
@@ -629,7 +629,7 @@ class TabularRun:
         except (SQLAlchemyError, ValueError, TypeError) as exc:
             said = f"; what its parts wrote could not be removed ({_store_failed(exc)}): import the file again"
         why = [("store_failed", reason + said, None, None)] if too_long is None else [
-            ("too_long", f"{_too_long_text(table, column, length, width)}; the record is not stored{said}", column,
+            ("too_long", f"{_too_long_text(table, column, length, width)}{said}", column,
              _shown(value))
             for table, column, length, width, value in too_long]
         record = ", ".join(f"{'owner' if name == 'owner_id' else self.columns.source_name(name)} {value}"
