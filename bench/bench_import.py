@@ -11,9 +11,12 @@ next to a bare ``pandas.read_csv`` of the same file measured in the same run.
     .venv/bin/python bench/bench_import.py --kind customs  # a broker's declaration lines (K1 layout)
 
 PostgreSQL: ``--pg-url`` or ``AGGREGATOR_TEST_PG_URL`` (default postgresql://postgres@127.0.0.1:5432/test);
-a scratch database is created and dropped. The file is imported once into a scratch SQLite database
-before anything is timed (its row shows what the first import in a process adds: one-time costs, as
-the baseline's lower of two runs leaves out pandas'). The import is the real one (``aggregator.ingest.import_file``:
+a scratch database is created and dropped for each run. The file is imported once into a scratch SQLite
+database before anything is timed (its row shows what the first import in a process adds: one-time costs, as
+the baseline's least of its runs leaves out pandas'). Each import is timed ``--repeat`` times (default 3),
+each into a new database, and its row shows the run of the least wall, as the baseline is the least of as
+many runs of ``read_csv`` (at least two); every run's wall and ratio, and the median ratio, are printed
+after the table. The import is the real one (``aggregator.ingest.import_file``:
 chunked column-wise read, profile, owner attribution, mapping, validation, batch insert with audit
 log and lines), so the figure is end to end; pandas only parses text. On SQLite it also times
 inserting the very rows the import stored into an empty database by bare executemany: the database's
@@ -29,6 +32,7 @@ import json
 import os
 import platform
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -228,13 +232,14 @@ def rss_mb() -> int:
         return 0
 
 
-def time_pandas(path: Path) -> tuple[float, float, int]:
-    """(wall, CPU seconds, RSS MB after) of a bare ``read_csv``, in a fresh process of its own: the lower of two
-    runs (the first pays for pandas' lazy imports). Not in the bench's process: after the imports its heap
+def time_pandas(path: Path, runs: int = 2) -> tuple[float, float, int]:
+    """(wall, CPU seconds, RSS MB after) of a bare ``read_csv``, in a fresh process of its own: the least of
+    ``runs`` runs (at least two: the first pays for pandas' lazy imports), as each import is the least of its
+    ``--repeat`` runs. Not in the bench's process: after the imports its heap
     is in another state (measured 2026-11-30: read_csv took 0.27-0.42 s of CPU there against 0.19-0.23 s in a
     fresh process, the same file), and the baseline must not move with what was measured before it."""
     code = ("import gc, json, resource, sys, time; import pandas as pd; runs = []\n"
-            "for _ in range(2):\n"
+            f"for _ in range({max(2, runs)}):\n"
             "    gc.collect(); started, cpu = time.perf_counter(), time.process_time()\n"
             "    frame = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)\n"
             "    runs.append((time.perf_counter() - started, time.process_time() - cpu)); assert len(frame) > 0\n"
@@ -343,6 +348,14 @@ def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None
     return elapsed, cpu, summary, server
 
 
+def best_of(count: int, once: Callable[[int], tuple]) -> tuple[tuple, list[float]]:
+    """``once(0)``, …, ``once(count - 1)``, each a timing whose first item is its wall: the one of the least wall
+    (as the baseline's least of its runs: on a shared machine a run's wall also holds what other processes
+    took), and every run's wall, for the reader to see the spread."""
+    timed = [once(i) for i in range(max(1, count))]
+    return min(timed, key=lambda t: t[0]), [t[0] for t in timed]
+
+
 def time_bare_sqlite(stored: Path, target: Path, chunk_rows: int) -> tuple[float, float]:
     """(wall, CPU) of inserting the rows an import stored (shipments, lines, audit entries, as stored) into
     an empty database of the same schema through sqlite3's executemany, committing every ``chunk_rows``
@@ -385,6 +398,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="rows in the generated file (default 100000)")
     parser.add_argument("--full", action="store_true", help="the issue's size: 1,000,000 rows")
     parser.add_argument("--chunk-rows", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="time each import this many times, each into a new database, and show the least wall with "
+                             "every run's (default 3; the baseline is the least of as many runs, at least two)")
     parser.add_argument("--skip-pg", action="store_true", help="measure SQLite only")
     parser.add_argument("--pg-only", action="store_true", help="measure PostgreSQL only (and the read_csv baseline)")
     parser.add_argument("--kind", choices=tuple(GENERATORS), default="outbound",
@@ -408,6 +424,7 @@ def main() -> None:
             sort_file(path, SORTED_BY[kind])
         print(f"file: {rows} rows, {path.stat().st_size / 1e6:.1f} MB, chunk {args.chunk_rows} rows")
         results: list[tuple[str, float, float, int]] = []
+        runs: list[tuple[str, list[float]]] = []  # (label, the wall of each run) of each row timed --repeat times
         servers: list[str] = []  # the PostgreSQL backends' CPU per import, when the server is on this machine
         #: (label, wall, this process's CPU, the backends' CPU) of each PostgreSQL import the server's CPU is known of
         both: list[tuple[str, float, float, float]] = []
@@ -421,15 +438,20 @@ def main() -> None:
         elapsed, cpu, _, _ = time_import(f"sqlite:///{Path(tmp) / 'first.sqlite'}", path, args.chunk_rows, None, kind)
         results.append(("first import in the process → SQLite (one-time costs)", elapsed, cpu, rss_mb()))
         if not args.pg_only:
-            elapsed, cpu, summary, _ = time_import(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", path, args.chunk_rows,
-                                                   None, kind)
-            results.append((f"import → SQLite ({summary.created} {records})", elapsed, cpu, rss_mb()))
+            (elapsed, cpu, summary, _), walls = best_of(args.repeat, lambda i: time_import(
+                f"sqlite:///{Path(tmp) / ('bench.sqlite' if i == 0 else f'bench-{i}.sqlite')}", path, args.chunk_rows,
+                None, kind))
+            label = f"import → SQLite ({summary.created} {records})"
+            results.append((label, elapsed, cpu, rss_mb()))
+            runs.append((label, walls))
             if kind == "outbound":
                 results.append(("bare executemany of the stored rows → SQLite", *time_bare_sqlite(
                     Path(tmp) / "bench.sqlite", Path(tmp) / "bare.sqlite", args.chunk_rows), rss_mb()))
-            elapsed, cpu, summary, _ = time_import(f"sqlite:///{Path(tmp) / 'bench-again.sqlite'}", path,
-                                                   args.chunk_rows, again, kind)
-            results.append((f"re-import cumulative → SQLite ({summary.unchanged} unchanged)", elapsed, cpu, rss_mb()))
+            (elapsed, cpu, summary, _), walls = best_of(args.repeat, lambda i: time_import(
+                f"sqlite:///{Path(tmp) / f'bench-again-{i}.sqlite'}", path, args.chunk_rows, again, kind))
+            label = f"re-import cumulative → SQLite ({summary.unchanged} unchanged)"
+            results.append((label, elapsed, cpu, rss_mb()))
+            runs.append((label, walls))
         if not args.skip_pg:
             from sqlalchemy import create_engine, text
 
@@ -439,32 +461,41 @@ def main() -> None:
             admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
             try:
                 for label, next_day in (("import → PostgreSQL", None), ("re-import cumulative → PostgreSQL", again)):
-                    name = f"bench_import_{uuid.uuid4().hex[:8]}"
-                    with admin.connect() as conn:
-                        conn.execute(text(f'CREATE DATABASE "{name}"'))
-                    try:
-                        elapsed, cpu, summary, server = time_import(admin_url.rsplit("/", 1)[0] + "/" + name, path,
-                                                                    args.chunk_rows, next_day, kind, args.timeline)
-                        what = f"{summary.unchanged} unchanged" if next_day else f"{summary.created} {records}"
-                        results.append((f"{label} ({what})", elapsed, cpu, rss_mb()))
-                        if server is not None:
-                            waited = f" (idle {SERVER_WAITS[-1]:.2f} s)" if SERVER_WAITS else ""
-                            servers.append(f"{label}: {server:.2f} s{waited}")
-                            both.append((label, elapsed, cpu, server))
-                    finally:
+                    def once(_: int, next_day: Path | None = next_day) -> tuple:
+                        name = f"bench_import_{uuid.uuid4().hex[:8]}"
                         with admin.connect() as conn:
-                            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                            conn.execute(text(f'CREATE DATABASE "{name}"'))
+                        try:
+                            timed = time_import(admin_url.rsplit("/", 1)[0] + "/" + name, path, args.chunk_rows,
+                                                next_day, kind, args.timeline)
+                            return (*timed, SERVER_WAITS[-1] if SERVER_WAITS else None)
+                        finally:
+                            with admin.connect() as conn:
+                                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+                    (elapsed, cpu, summary, server, waited), walls = best_of(args.repeat, once)
+                    what = f"{summary.unchanged} unchanged" if next_day else f"{summary.created} {records}"
+                    results.append((f"{label} ({what})", elapsed, cpu, rss_mb()))
+                    runs.append((f"{label} ({what})", walls))
+                    if server is not None:
+                        idle = f" (idle {waited:.2f} s)" if waited is not None else ""
+                        servers.append(f"{label}: {server:.2f} s{idle}")
+                        both.append((label, elapsed, cpu, server))
             finally:
                 admin.dispose()
         # in a process of its own (``time_pandas``), last: its RSS is that process's peak (pandas holds the
         # whole frame); the import rows' RSS shows the imports stay bounded
-        results.insert(0, ("pandas.read_csv (baseline, parse only, own process)", *time_pandas(path)))
+        results.insert(0, (f"pandas.read_csv (baseline, own process, least of {max(2, args.repeat)})",
+                            *time_pandas(path, max(2, args.repeat))))
     baseline, baseline_cpu = results[0][1], results[0][2]
     print(f"load average (1/5/15 min) at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     print(f"{'what':52} {'seconds':>9} {'rows/s':>11} {'x baseline':>11} {'CPU s':>8} {'CPU x':>7} {'RSS MB after':>13}")
     for label, seconds, cpu, rss in results:
         print(f"{label:52} {seconds:9.2f} {rows / seconds:11,.0f} {seconds / baseline:11.1f} {cpu:8.2f} "
               f"{cpu / baseline_cpu:7.1f} {rss:13}")
+    for label, walls in runs:
+        print(f"{label}: every run {', '.join(f'{w:.2f}' for w in walls)} s (x baseline "
+              f"{', '.join(f'{w / baseline:.1f}' for w in walls)}; median {statistics.median(walls) / baseline:.1f})")
     print("CPU: this process only (PostgreSQL's server CPU is not counted); on a loaded machine prefer the CPU ratio.")
     if servers:
         print(f"PostgreSQL server CPU (the import's backends; idle: of the wall, the busiest one neither on a CPU nor "
