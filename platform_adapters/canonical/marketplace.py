@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from fx.money import Money
-from platform_adapters.canonical.common import Platform, require_aware
+from platform_adapters.canonical.common import Platform, require_aware, slot_init
 
 
 class OrderStatus(str, enum.Enum):
@@ -39,6 +39,7 @@ class OrderStatus(str, enum.Enum):
     UNKNOWN = "UNKNOWN"
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Package:
     """A parcel of an order as the marketplace knows it (Shopee package_number, TikTok package id)."""
@@ -50,6 +51,7 @@ class Package:
     line_refs: tuple[str, ...] = ()
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class OrderLine:
     """One line of an order.
@@ -80,6 +82,7 @@ class OrderLine:
             raise ValueError(f"quantity must be a non-negative int, got {self.quantity!r}")
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Order:
     """A marketplace order in the unified shape."""
