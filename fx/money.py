@@ -45,6 +45,7 @@ def to_decimal(value: object) -> Decimal:
     return result
 
 
+_ZERO = Decimal(0)
 #: currency codes that passed Money's check (bounded: a code is three letters, there are few)
 _CODES_SEEN: set[str] = set()
 
@@ -75,7 +76,7 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str) -> "Money":
-        return cls(Decimal(0), currency)
+        return money_of(_ZERO, currency) if cls is Money else cls(_ZERO, currency)
 
     def _same(self, other: "Money") -> None:
         if not isinstance(other, Money):
@@ -98,6 +99,8 @@ class Money:
         return Money(abs(self.amount), self.currency)
 
     def __mul__(self, factor: Decimal | int) -> "Money":
+        if type(factor) is int or type(factor) is Decimal:  # the usual factors, checked by type alone
+            return money_of(self.amount * factor, self.currency)
         if isinstance(factor, (float, bool)) or not isinstance(factor, (Decimal, int)):
             raise TypeError("Money can only be multiplied by a Decimal or an int")
         return money_of(self.amount * factor, self.currency)

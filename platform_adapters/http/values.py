@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from dateutil import parser as date_parser
 
@@ -39,7 +39,9 @@ def loads(raw: bytes | str) -> object:
         if raw.startswith("\ufeff"):
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", raw, 0)
     elif isinstance(raw, (bytes, bytearray)):
-        raw = raw.decode(json.detect_encoding(raw), "surrogatepass")
+        # an object's "{" then a byte other than NUL: what ``json.detect_encoding`` reads as UTF-8
+        encoding = "utf-8" if raw[:1] == b"{" and raw[1:2] != b"\x00" else json.detect_encoding(raw)
+        raw = raw.decode(encoding, "surrogatepass")
     else:
         raise TypeError(f"the JSON object must be str, bytes or bytearray, not {raw.__class__.__name__}")
     return _DECODER.decode(raw)
@@ -75,6 +77,14 @@ def money(value: object, currency: str) -> Money:
     """An amount from a decimal string, int or Decimal (JSON decoded with ``loads``)."""
     if type(value) is Decimal and value.is_finite():  # the usual case: a JSON number decoded by ``loads``
         return money_of(value, currency)
+    if type(value) is str:  # a decimal string (Lazada, TikTok): ``Decimal`` strips the same white space as
+        try:                # ``to_decimal``; text it refuses (a comma, not a number) takes the general path
+            amount = Decimal(value)
+        except InvalidOperation:
+            pass
+        else:
+            if amount.is_finite():
+                return money_of(amount, currency)
     if value is None or value == "":
         raise ValueError("missing amount")
     return money_of(to_decimal(value), currency)
@@ -166,7 +176,7 @@ class Problems:
 
     @property
     def has_errors(self) -> bool:
-        return any(p.severity is Severity.ERROR for p in self.items)
+        return bool(self.items) and any(p.severity is Severity.ERROR for p in self.items)
 
 
 def as_list(value: object) -> list:

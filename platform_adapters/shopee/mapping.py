@@ -15,7 +15,6 @@ it, and the buyer-paid shipping fee (``buyer_paid_shipping_fee``) becomes the or
 """
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -87,7 +86,7 @@ def _lines(items: Any, currency: str, status: OrderStatus, raw_status: str, prob
     if not isinstance(items, list):
         problems.add("bad_value", "item_list is not a list", field="item_list")
         return []
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}  # lines per item_id:model_id so far
     lines = []
     for index, item in enumerate(items):
         field = f"item_list[{index}]"
@@ -110,9 +109,9 @@ def _lines(items: Any, currency: str, status: OrderStatus, raw_status: str, prob
         if unit is not None and unit.is_zero() and original is not None:
             unit = original  # bundle-deal items report a discounted price of 0
         ref = base = f"{item_id}:{model_id}"
-        seen[ref] += 1
-        if seen[ref] > 1:
-            ref = f"{ref}#{seen[ref]}"
+        count = seen[base] = seen.get(base, 0) + 1
+        if count > 1:
+            ref = f"{ref}#{count}"
         package = package_of.get(base)
         sku = str(item.get("model_sku") or item.get("item_sku") or "").strip()
         if not sku:
