@@ -58,6 +58,17 @@ def _strip_numeric_zeros(text: str) -> str:
 
 def normalize_order_id(value: object) -> str | None:
     """Normalise a marketplace order id (``' #0００８８1234 '`` -> ``'881234'``)."""
+    if type(value) is str and value.isascii() and value.isalnum():  # no separator, space or wide form
+        if value.isdigit():
+            if value[0] != "0":
+                return value  # digits without a leading zero: already normal
+        elif value.isupper() and not value.startswith(("NO", "ORDER")):
+            return value  # capitals and digits with no prefix to drop: already normal
+    return _normalize_order_id(value)
+
+
+def _normalize_order_id(value: object) -> str | None:
+    """``normalize_order_id``'s rules, applied one by one."""
     text = _base(value)
     if text is None:
         return None

@@ -73,6 +73,13 @@ def test_order_prefix_rules_agree_between_fast_and_scalar_paths(written):
     assert keys.order_ids(pd.Series([written])).iloc[0] == keys.normalize_order_id(written)
 
 
+@given(st.text(alphabet="0123456789ABCDEIMNORZabz", max_size=10) | st.text(max_size=6)
+       | st.sampled_from(["NO5", "ORDER5", "ORDERNO5", "NOX", "ORDERX", "NO", "0", "00", "05", "0A", "A0", "5A", "Ab",
+                          "ß1", "ǅ1", "Ⅻ", "²3"]))
+def test_order_ids_already_normal_take_the_shortcut_to_the_same_key(value):
+    assert keys.normalize_order_id(value) == keys._normalize_order_id(value)
+
+
 def test_numeric_ids_lose_leading_zeros_alphanumeric_keep_them():
     assert keys.normalize_order_id("000881234") == "881234"
     assert keys.normalize_order_id("0A12") == "0A12"
