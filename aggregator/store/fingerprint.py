@@ -88,9 +88,10 @@ def _layout(kinds: tuple[type, ...]) -> Callable[[tuple], str]:
     ``datetime`` in ISO-8601, a str subclass as its text, a tuple or list item by item, a nested record as
     its layout, anything else through ``_value``; the same layout ``_value`` gives each of them), compiled
     into one f-string so that a record is written without a loop over its fields or a list in between. A
-    decimal's fixed-point text, an ISO-8601 time and a currency code (three ASCII capitals, which ``Money``
-    checks) need no escaping: they are quoted as they are. The source holds only positions and the helper
-    names below, never a value."""
+    decimal's fixed-point text and an ISO-8601 time need no escaping: they are quoted as they are. Every
+    string, a currency code included, goes through ``quote`` (the encoder's own), never ``format``: a str
+    subclass such as a ``(str, Enum)`` member formats as ``Cls.NAME`` but is encoded as its text. The source
+    holds only positions and the helper names below, never a value."""
     parts = []
     for i, kind in enumerate(kinds):
         if kind is str:
@@ -102,7 +103,7 @@ def _layout(kinds: tuple[type, ...]) -> Callable[[tuple], str]:
         elif kind is bool:
             parts.append(f"{{TRUE if v[{i}] else FALSE}}")
         elif kind is Money:
-            parts.append(f'"{{fmt(v[{i}].amount, FIXED)}}","{{v[{i}].currency}}"')
+            parts.append(f'"{{fmt(v[{i}].amount, FIXED)}}",{{quote(v[{i}].currency)}}')
         elif kind is datetime:
             parts.append(f'"{{v[{i}].isoformat()}}"')
         elif kind is tuple or kind is list:

@@ -182,3 +182,20 @@ def test_record_hash_of_any_known_values_equals_the_plain_layout(first, second) 
     record = Holder(first, second)
     text = json.dumps(reference_fields(record), ensure_ascii=False, separators=(",", ":"))
     assert record_hash(record) == "v2:" + hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+
+
+class Code(str, enum.Enum):
+    """A currency code kept as a str-valued enum member: Money accepts it (it is a str of three capitals)."""
+
+    SGD = "SGD"
+
+
+@given(amount=st.decimals(min_value=-999, max_value=999, places=2, allow_nan=False),
+       currency=st.sampled_from(["SGD", Code.SGD]), first=values)
+def test_record_hash_writes_an_amounts_currency_as_its_text(amount, currency, first) -> None:
+    """An amount whose currency is a str subclass that formats otherwise (``f"{Code.SGD}"`` is ``Code.SGD``)
+    hashes as its text, as ``json.dumps`` encodes it: the same hash as the same amount in plain ``"SGD"``."""
+    record = Holder(first, Money(amount, currency))
+    text = json.dumps(reference_fields(record), ensure_ascii=False, separators=(",", ":"))
+    assert record_hash(record) == "v2:" + hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+    assert record_hash(record) == record_hash(Holder(first, Money(amount, "SGD")))
