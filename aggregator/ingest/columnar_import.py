@@ -83,6 +83,24 @@ class _Ahead:
     carry: _Rows | None
 
 
+#: the first chunk of ``chunk_rows`` rows is handed out in parts of these fractions of it (``ramp``), so that the
+#: store starts once a quarter of it is read and mapped rather than all of it, while the reading keeps ahead
+RAMP = (0.25, 0.25, 0.5)
+#: no ramp for chunks whose first part would be smaller than this: each part costs a commit and a round trip
+RAMP_MIN_ROWS = 1000
+
+
+def ramp(chunk_rows: int) -> tuple[int, ...]:
+    """The sizes of the parts the first chunk of ``chunk_rows`` rows is read in (``TableReader.first_chunks``):
+    ``RAMP``'s fractions, the last one taking what they leave; () when the first would be less than
+    ``RAMP_MIN_ROWS``. Only the chunks handed out are smaller: the run's ``chunk_rows`` (a record's parts, the
+    rows carried) and the runs of repeated rows reported (at the end of each whole chunk) are the same."""
+    sizes = [int(chunk_rows * share) for share in RAMP[:-1]]
+    if min(sizes) < RAMP_MIN_ROWS:
+        return ()
+    return (*sizes, chunk_rows - sum(sizes))
+
+
 #: seconds the reading thread waits, after handing a chunk whose records go the fast way to the store, for
 #: the store to hand the server their first rows (``ColumnarReader.sending``, ``bulk.insert_new``'s ``sent``)
 #: before it reads on
@@ -126,15 +144,16 @@ class ColumnarReader:
         once the store has handed the server their first rows (``sending``: at most ``SENDING_WAIT``) when
         the store, not the reading, sets the pace (``server_paced``: the reading would only lose the time)."""
         run = self.run
+        run.reader.first_chunks = parts = ramp(run.chunk_rows)
         # (an in-memory SQLite database's connection belongs to the thread that made it: stored in line)
         with Behind("import-store", inline=isinstance(run.session.get_bind().engine.pool, SingletonThreadPool)) as store:
-            for lines, cells, by_index in run.reader.column_chunks():
+            for number, (lines, cells, by_index) in enumerate(run.reader.column_chunks(), 1):
                 # (the first chunk's COPY text is built by the store, a slice at a time: the server starts sooner)
                 self.texts_ahead = self.copies and store.busy
                 ahead = self._ahead(lines, cells, by_index)
                 self._stored(store, progress)
                 self.chunk(lines, cells, by_index, ahead)
-                run.close_chunk()
+                run.close_chunk(repeats=number >= len(parts))  # (a part of the first chunk but its last: not yet)
                 # the store's round trip and first rows before the next chunk is read: run side by side, the two
                 # threads take turns holding the interpreter (5 ms each), and the server waited for both
                 sending = self.copies and self.server_paced and not store.inline and any(fast for _, fast in self.fast)
@@ -143,6 +162,7 @@ class ColumnarReader:
                 if sending:
                     self.sending.wait(SENDING_WAIT)
             self._stored(store, progress)
+        run.repeats.close()  # (a run of repeats the file ends in, when its last chunk was a part of the first)
         if self.carry is not None:
             rows, self.carry = self.carry, None
             self.records(rows, self.carry_continued, final=True)

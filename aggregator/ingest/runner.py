@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from aggregator.ingest.json_import import import_dcsa
 from aggregator.ingest.report import write_report
 from aggregator.ingest.summary import ImportSummary
-from aggregator.ingest.tabular_import import import_tabular
+from aggregator.ingest.tabular_import import import_tabular, reads_columns
 from aggregator.logging_setup import redact_text
 from aggregator.store.db import session_factory
 from aggregator.exceptions_queue.writes import park
@@ -41,6 +41,7 @@ from platform_adapters.profiles import (
 )
 from platform_adapters.tabular.control import visible
 from platform_adapters.tabular.errors import TabularError
+from platform_adapters.tabular.plain_csv import PlainScan, may_be_plain
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +118,18 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
         raise ValueError(f"{path}: no such file")
     chosen = None if kind in JSON_KINDS else resolve_profile(kind, profile, encoding, timezone_name)
     summary = ImportSummary(file=str(path), kind=kind, owner_id=owner_id, profile=chosen.name if chosen else None)
-    digest, size, total_lines = file_digest(path, count_lines=progress is not None)
     if chosen is None:
         read_options = f"encoding={encoding or 'utf-8'}"
     else:
         read_options = f"profile={chosen.name};encoding={chosen.encoding};timezone={chosen.timezone or ''}"
     read_options += f";owner={owner_id}" if owner_id else ";owner=per-row"
-
+    # a CSV read column by column: whether it is plain found from now, beside the hash and the database's setup
+    # (stopped and waited for when the import ends, whatever way)
+    scan = PlainScan(path, chosen.layout) if (chosen is not None and reads_columns(kind, bulk)
+                                              and may_be_plain(path, chosen.layout)) else None
     session = session_factory(engine)()
     try:
+        digest, size, total_lines = file_digest(path, count_lines=progress is not None)
         if owner_id is not None:
             require_owner(session, owner_id)
         existing = session.execute(select(ImportFileRow).where(
@@ -160,7 +164,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
                             encoding=encoding or "utf-8", summary=summary)
             else:
                 import_tabular(session, import_pk=import_pk, path=path, kind=kind, profile=chosen, owner_id=owner_id,
-                               summary=summary, chunk_rows=chunk_rows, progress=tick, bulk=bulk)
+                               summary=summary, chunk_rows=chunk_rows, progress=tick, bulk=bulk, plain_scan=scan)
             summary.status = "COMPLETED_WITH_REJECTS" if summary.rows_rejected else "COMPLETED"
         except (TabularError, ProfileError) as exc:
             session.rollback()
@@ -178,4 +182,8 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
             summary.report_path = write_report(session, import_pk, Path(report_path), summary)
         return summary
     finally:
-        session.close()
+        try:
+            if scan is not None:
+                scan.close()
+        finally:
+            session.close()

@@ -64,6 +64,7 @@ from platform_adapters.tabular import open_table
 from platform_adapters.tabular.columnar import RawHashParts, hash_prefix, raw_hash_of_texts, row_text
 from platform_adapters.tabular.columns import ColumnMap
 from platform_adapters.tabular.control import describe_control, first_control, visible
+from platform_adapters.tabular.plain_csv import PlainScan
 from platform_adapters.tabular.rows import CanonicalRow, ReadOptions
 
 SAMPLE_PROBLEMS = 20
@@ -229,22 +230,29 @@ def _unattributed(attribution: Attribution, columns: ColumnMap, location: str) -
                    value=attribution.value, location=location)
 
 
+def reads_columns(kind: str, bulk: bool) -> bool:
+    """Whether ``import_tabular`` reads a file of ``kind`` column by column (``columnar_import``)."""
+    return bulk and TABULAR[kind].columnar is not None
+
+
 def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, profile: Profile,
                    owner_id: str | None, summary: ImportSummary, chunk_rows: int = 10_000,
-                   progress: Callable[[int], None] | None = None, bulk: bool = True) -> None:
+                   progress: Callable[[int], None] | None = None, bulk: bool = True,
+                   plain_scan: PlainScan | None = None) -> None:
     """Read, map and store ``path``. Raises TabularError for file-level problems (nothing stored then).
 
     ``owner_id``: every row is that owner's (checked to exist); None: each row's owner comes from the row.
     ``bulk=False``: every row through the per-row mapper and every record through the per-record upsert
     (``aggregator.ingest.bulk.write_batch``): the reference the fast paths are checked against. With
     ``bulk`` a kind that has a columnar mapper (``TabularKindHandler.columnar``) is read chunk by chunk,
-    column by column (``aggregator.ingest.columnar_import``).
+    column by column (``aggregator.ingest.columnar_import``). ``plain_scan``: the file's ``plain_data`` being
+    found already (``plain_csv.PlainScan``, started by the runner).
     """
     run = TabularRun(session, import_pk=import_pk, path=path, kind=kind, profile=profile, owner_id=owner_id,
-                     summary=summary, chunk_rows=chunk_rows, bulk=bulk)
+                     summary=summary, chunk_rows=chunk_rows, bulk=bulk, plain_scan=plain_scan)
     try:
         with gc_paused():  # a file's chunks hold hundreds of thousands of short-lived objects, none in cycles
-            if bulk and run.handler.columnar is not None:
+            if reads_columns(kind, bulk):
                 from aggregator.ingest.columnar_import import ColumnarReader
 
                 ColumnarReader(run).read(progress)
@@ -262,12 +270,13 @@ class TabularRun:
     the group of rows being gathered; and the per-row path through all of it."""
 
     def __init__(self, session: Session, *, import_pk: int, path: Path, kind: str, profile: Profile,
-                 owner_id: str | None, summary: ImportSummary, chunk_rows: int, bulk: bool) -> None:
+                 owner_id: str | None, summary: ImportSummary, chunk_rows: int, bulk: bool,
+                 plain_scan: PlainScan | None = None) -> None:
         self.session, self.path, self.kind, self.summary = session, path, kind, summary
         self.chunk_rows, self.bulk = chunk_rows, bulk
         self.handler: TabularKindHandler = TABULAR[kind]
         spec = KINDS[kind]
-        self.reader = open_table(path, profile.layout, chunk_rows)
+        self.reader = open_table(path, profile.layout, chunk_rows, plain_scan)
         self.columns = ColumnMap.build(self.reader.header, known=spec.all_columns, required=spec.required,
                                        mapping=profile.columns, defaults=profile.defaults, location=path.name,
                                        guess=guess_kind)
@@ -656,9 +665,11 @@ class TabularRun:
         if progress:
             progress(self.summary.rows_read)
 
-    def close_chunk(self) -> None:
-        """What the chunk read last has to report: a run of repeats ending in it, rows set aside."""
-        self.repeats.close()  # a run of repeats is reported with the chunk it ends in
+    def close_chunk(self, repeats: bool = True) -> None:
+        """What the chunk read last has to report: a run of repeats ending in it (unless ``repeats`` is False:
+        the chunk is a part of one of ``chunk_rows``, ``columnar_import.ramp``), rows set aside."""
+        if repeats:
+            self.repeats.close()  # a run of repeats is reported with the chunk it ends in
         self.reject_misshapen()
 
     def store_chunk(self) -> None:

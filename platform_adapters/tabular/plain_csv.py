@@ -5,21 +5,27 @@ CRLF, no empty line, every line as many delimiters as the first and none longer 
 a file each line is one row and each delimiter ends a cell, so the csv module and pyarrow (quoting
 off) read the same cells, and a row's physical line is the header's line plus its position. Any other
 file — or any encoding but UTF-8 — is read by the csv module (``reader.TableReader``); ``plain_data``
-decides before a row is handed out, in one pass over the bytes (the encoding check has read them
-already). Blank rows (every cell whitespace) are skipped and the rows are handed out in chunks of
-``chunk_rows`` exactly as ``TableReader.row_chunks`` does (``tests/ingest/test_plain_csv.py``).
+decides before a row is handed out, in one pass over the bytes (for an import, on a worker thread from
+its start: ``PlainScan``). Blank rows (every cell whitespace) are skipped and the rows are handed out in chunks of
+the sizes ``TableReader.row_chunks`` hands out (``tests/ingest/test_plain_csv.py``).
 Arrow's memory for the reading comes from the system allocator (``read_pool``).
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from platform_adapters.tabular.columnar import ColumnFacts, FileColumns
+from platform_adapters.tabular.layout import TableLayout, codec_for
 
 _BLOCK = 1 << 20
+#: the bytes Arrow parses at a time (``column_chunks``), at least twice the longest line: a block parsed
+#: whole before its first row is handed out, the first chunk waits for less than with the 2 MiB it was
+_READ_BLOCK = 1 << 19
 _SHARED = 4
 
 
@@ -27,12 +33,14 @@ _SHARED = 4
 class PlainData:
     """Where a plain file's data rows start (byte offset), and how many cells each row has; and what is
     true of every cell of those rows (``ColumnFacts``): ``plain`` (None: not known, the reader looks at each
-    block) and ``longest`` (bytes), found in the same pass over the bytes."""
+    block) and ``longest`` (bytes), found in the same pass over the bytes; ``longest_line``: the longest row's
+    bytes (its line end left out)."""
 
     offset: int
     width: int
     plain: bool | None = None
     longest: int = 0
+    longest_line: int = 0
 
 
 class _Scan:
@@ -43,10 +51,22 @@ class _Scan:
         self.counts: set[int] = set()
         self.plain: bool | None = True if sep != b" " else None
         self.longest = 0
+        self.longest_line = 0
 
 
-def plain_data(path: Path, header_line: int, delimiter: str) -> PlainData | None:
-    """The data part of ``path`` (past line ``header_line``) if the file is plain, else None."""
+def may_be_plain(path: Path, layout: TableLayout) -> bool:
+    """Whether ``path`` read with ``layout`` is a file ``plain_data`` may find plain: a UTF-8 CSV."""
+    return layout.resolved_format(path.name) == "csv" and codec_for(layout.encoding) == "utf-8-sig"
+
+
+class _Stopped(Exception):
+    """``plain_data`` was told to stop (``PlainScan.close``)."""
+
+
+def plain_data(path: Path, header_line: int, delimiter: str,
+               halt: threading.Event | None = None) -> PlainData | None:
+    """The data part of ``path`` (past line ``header_line``) if the file is plain, else None. ``halt``: once
+    set, the next block read raises ``_Stopped`` (``PlainScan``)."""
     if len(delimiter) != 1 or not delimiter.isascii() or delimiter in '"\r\n\x00':
         return None
     sep = delimiter.encode()
@@ -57,6 +77,8 @@ def plain_data(path: Path, header_line: int, delimiter: str) -> PlainData | None
         line = 0
         rows = 0  # data lines with their line end
         while True:
+            if halt is not None and halt.is_set():
+                raise _Stopped
             block = handle.read(_BLOCK)
             data = rest + block
             if not block:
@@ -86,7 +108,53 @@ def plain_data(path: Path, header_line: int, delimiter: str) -> PlainData | None
     if line < header_line:
         return None
     counts = scan.counts
-    return PlainData(offset, (counts.pop() + 1) if counts else 0, scan.plain, scan.longest)
+    return PlainData(offset, (counts.pop() + 1) if counts else 0, scan.plain, scan.longest, scan.longest_line)
+
+
+class PlainScan:
+    """``plain_data`` of a file run on a worker thread from the start of its import, beside what comes before
+    the file is read (its content hash, the database's setup, the scattered records' pre-read): hashing,
+    numpy's kernels and Arrow's parse leave the interpreter to the other thread. ``result`` waits for it
+    and answers it (its error raised there, where ``plain_data`` would have raised it); the header's line is
+    guessed from the layout (a plain file's header is its first rows) and the file scanned again in line when
+    the reader found it elsewhere. Used as a context manager: leaving it stops the scan (at its next block)
+    and waits for the thread, whatever the exit."""
+
+    def __init__(self, path: Path, layout: TableLayout) -> None:
+        self.path, self.delimiter = path, layout.delimiter
+        self.header_line = layout.header_row + layout.header_rows - 1
+        self._stop = threading.Event()
+        self._found: PlainData | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._scan, name="import-plain-scan", daemon=True)
+        self._thread.start()
+
+    def _scan(self) -> None:
+        try:
+            self._found = plain_data(self.path, self.header_line, self.delimiter, self._stop)
+        except BaseException as exc:  # (raised by ``result``, on the import's thread)
+            self._error = exc
+
+    def result(self, header_line: int, delimiter: str) -> PlainData | None:
+        """``plain_data(path, header_line, delimiter)``: the scan's, when it scanned with those."""
+        self._thread.join()
+        if (header_line, delimiter) != (self.header_line, self.delimiter) or isinstance(self._error, _Stopped):
+            return plain_data(self.path, header_line, delimiter)
+        if self._error is not None:
+            raise self._error
+        return self._found
+
+    def close(self) -> None:
+        """Stop the scan and wait for its thread."""
+        self._stop.set()
+        self._thread.join()
+
+    def __enter__(self) -> PlainScan:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
 
 
 def _plain_lines(text: bytes, sep: bytes, scan: _Scan, start: int = 0, end: int | None = None) -> int | None:
@@ -114,8 +182,10 @@ def _plain_lines(text: bytes, sep: bytes, scan: _Scan, start: int = 0, end: int 
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
     lengths = ends - starts
-    if lengths.min() == 0 or lengths.max() > _BLOCK:  # an empty line, or one longer than a block
+    longest_line = int(lengths.max())
+    if lengths.min() == 0 or longest_line > _BLOCK:  # an empty line, or one longer than a block
         return None
+    scan.longest_line = max(scan.longest_line, longest_line)
     if (data[starts[lengths == 1]] == 13).any():  # an empty line ending CRLF
         return None
     seps = np.flatnonzero(data == sep[0])
@@ -175,10 +245,10 @@ def read_pool() -> Any:
 
 
 def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
-                  chunk_rows: int) -> Iterator[tuple[list[int], list[list[str]]]]:
-    """The non-blank data rows of plain ``path``: per chunk of ``chunk_rows`` rows their physical lines
-    and their cells as one list per column, with each column's ``ColumnFacts`` (``first_line``: the line
-    of the first data row)."""
+                  sizes: Iterator[int]) -> Iterator[tuple[list[int], list[list[str]]]]:
+    """The non-blank data rows of plain ``path``: per chunk (of as many rows as ``sizes`` says in turn:
+    ``reader.chunk_sizes``) their physical lines and their cells as one list per column, with each column's
+    ``ColumnFacts`` (``first_line``: the line of the first data row)."""
     import pyarrow as pa  # imported lazily: only plain CSV imports use it
     import pyarrow.csv as pacsv
 
@@ -189,13 +259,15 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
         handle.seek(data.offset)
         reader = pacsv.open_csv(
             handle,
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=2 * _BLOCK, use_threads=False),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, use_threads=False,
+                                           block_size=max(_READ_BLOCK, 2 * (data.longest_line + 1))),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, escape_char=False,
                                              newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={f"f{i}": pa.string() for i in range(data.width)}, strings_can_be_null=False,
                 quoted_strings_can_be_null=False, null_values=[], check_utf8=True),
             memory_pool=pool)
+        chunk_rows = next(sizes)
         line = first_line
         lines: list[int] = []
         columns: list[list[str]] = [[] for _ in range(data.width)]
@@ -223,6 +295,7 @@ def column_chunks(path: Path, data: PlainData, first_line: int, delimiter: str,
                     into.extend(column)
                 if len(lines) >= chunk_rows:
                     yield lines, FileColumns(columns, facts)
+                    chunk_rows = next(sizes)
                     lines = []
                     columns = [[] for _ in range(data.width)]
                     facts = [ColumnFacts(True, 0)] * data.width

@@ -125,10 +125,16 @@ def _cell_text(value: object) -> str:
 class TableReader:
     """An opened tabular file: ``header`` (joined header names) and ``chunks()`` of data rows."""
 
-    def __init__(self, path: Path, layout: TableLayout, chunk_rows: int = 10_000) -> None:
+    def __init__(self, path: Path, layout: TableLayout, chunk_rows: int = 10_000,
+                 plain_scan: plain_csv.PlainScan | None = None) -> None:
         self.path = Path(path)
+        #: the file's ``plain_data`` being found on a worker thread (started by the import), or None
+        self.plain_scan = plain_scan
         self.layout = layout
         self.chunk_rows = max(1, chunk_rows)
+        #: the sizes of the first chunks handed out, before chunks of ``chunk_rows`` (each read from the start
+        #: hands them out again): ``()`` unless its reader sets them (``columnar_import.ramp``)
+        self.first_chunks: tuple[int, ...] = ()
         self.format = layout.resolved_format(self.path.name)
         self._rows: Iterator[tuple[int, tuple[str, ...]]] | None = None  # (line, cells)
         self._csv_reader: Any = None  # a CSV's csv.reader, read a chunk at a time past the header
@@ -269,15 +275,17 @@ class TableReader:
             return
         lines: list[int] = []
         cells: list[tuple[str, ...]] = []
+        sizes = chunk_sizes(self.chunk_rows, self.first_chunks)
+        size = next(sizes)
         try:
             for line, row in self._rows:
                 if not "".join(row).strip():  # every cell blank (one call, not one per cell)
                     continue
                 lines.append(line)
                 cells.append(row)
-                if len(lines) >= self.chunk_rows:
+                if len(lines) >= size:
                     yield lines, cells
-                    lines, cells = [], []
+                    lines, cells, size = [], [], next(sizes)
             if lines:
                 yield lines, cells
         finally:
@@ -315,13 +323,15 @@ class TableReader:
         """``row_chunks()`` as (lines, cells as one tuple per row, None); when the file is a plain UTF-8
         CSV (read by pyarrow, ``plain_csv``) as (lines, None, cells as one list per column of the file)."""
         assert self._rows is not None
-        if self._csv_reader is not None and codec_for(self.layout.encoding) == "utf-8-sig":
-            data = plain_csv.plain_data(self.path, self.header_line, self.layout.delimiter)
+        if self._csv_reader is not None and plain_csv.may_be_plain(self.path, self.layout):
+            data = (plain_csv.plain_data(self.path, self.header_line, self.layout.delimiter) if self.plain_scan is None
+                    else self.plain_scan.result(self.header_line, self.layout.delimiter))
             # rows as wide as the header only: other widths are checked row by row (``_misshapen``)
             if data is not None and data.width in (0, len(self.header)):
                 self.close()
                 for lines, columns in plain_csv.column_chunks(self.path, data, self.header_line + 1,
-                                                              self.layout.delimiter, self.chunk_rows):
+                                                              self.layout.delimiter,
+                                                              chunk_sizes(self.chunk_rows, self.first_chunks)):
                     yield lines, None, columns
                 return
         for lines, cells in self.row_chunks():
@@ -333,9 +343,11 @@ class TableReader:
         start = reader.line_num + 1
         lines: list[int] = []
         cells: list[tuple[str, ...]] = []
+        sizes = chunk_sizes(self.chunk_rows, self.first_chunks)
+        size = next(sizes)
         try:
             while True:
-                got = [(row, reader.line_num) for row in islice(reader, self.chunk_rows - len(lines))]
+                got = [(row, reader.line_num) for row in islice(reader, size - len(lines))]
                 if not got:
                     break
                 rows, ends = zip(*got)
@@ -354,9 +366,9 @@ class TableReader:
                 else:
                     lines.extend(line for line, text in zip(starts, kept) if text)
                     cells.extend(tuple(row) for row, text in zip(rows, kept) if text)
-                if len(lines) >= self.chunk_rows:
+                if len(lines) >= size:
                     yield lines, cells
-                    lines, cells = [], []
+                    lines, cells, size = [], [], next(sizes)
             if lines:
                 yield lines, cells
         except csv.Error as exc:
@@ -379,6 +391,16 @@ class TableReader:
         self.close()
 
 
-def open_table(path: str | Path, layout: TableLayout | None = None, chunk_rows: int = 10_000) -> TableReader:
-    """Open ``path`` with ``layout`` (defaults: CSV/XLSX by extension, UTF-8, header on row 1)."""
-    return TableReader(Path(path), layout or TableLayout(), chunk_rows)
+def chunk_sizes(chunk_rows: int, first: tuple[int, ...] = ()) -> Iterator[int]:
+    """The number of rows of each chunk a reader hands out: ``first`` (``TableReader.first_chunks``), then
+    ``chunk_rows`` on."""
+    yield from first
+    while True:
+        yield chunk_rows
+
+
+def open_table(path: str | Path, layout: TableLayout | None = None, chunk_rows: int = 10_000,
+               plain_scan: plain_csv.PlainScan | None = None) -> TableReader:
+    """Open ``path`` with ``layout`` (defaults: CSV/XLSX by extension, UTF-8, header on row 1); ``plain_scan``:
+    its ``plain_data`` being found already (``plain_csv.PlainScan``)."""
+    return TableReader(Path(path), layout or TableLayout(), chunk_rows, plain_scan)

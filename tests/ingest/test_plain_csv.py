@@ -43,12 +43,15 @@ def files(draw):
     text = ending.join(lines) + (ending if draw(st.booleans()) else "")
     bom = "\ufeff" if draw(st.booleans()) else ""
     header_row = 2 if lines[0] != _line([f"h{i}" for i in range(width)], delimiter) else 1
-    return (bom + text).encode("utf-8"), delimiter, header_row, draw(st.integers(1, 6))
+    first = tuple(draw(st.lists(st.integers(1, 4), max_size=3)))  # (``TableReader.first_chunks``)
+    return (bom + text).encode("utf-8"), delimiter, header_row, draw(st.integers(1, 6)), first
 
 
-def _read(path: Path, layout: TableLayout, chunk_rows: int, columnwise: bool):
+def _read(path: Path, layout: TableLayout, chunk_rows: int, columnwise: bool, first: tuple[int, ...] = (),
+          scan: plain_csv.PlainScan | None = None):
     try:
-        reader = open_table(path, layout, chunk_rows)
+        reader = open_table(path, layout, chunk_rows, scan)
+        reader.first_chunks = first
         if columnwise:
             got = []
             for lines, cells, by_index in reader.column_chunks():
@@ -72,11 +75,16 @@ def block(request, monkeypatch):
 @SETTINGS
 @given(files())
 def test_plain_reader_reads_what_the_csv_module_reads(tmp_path: Path, block: int, case) -> None:
-    data, delimiter, header_row, chunk_rows = case
+    """Also with the first chunks' sizes set (``first_chunks``), and with the file's ``plain_data`` found on a
+    worker thread (``PlainScan``: the header's line guessed from the layout, wrong after a quoted preamble)."""
+    data, delimiter, header_row, chunk_rows, first = case
     path = tmp_path / "f.csv"
     path.write_bytes(data)
     layout = TableLayout(format="csv", delimiter=delimiter, header_row=header_row)
-    assert _read(path, layout, chunk_rows, True) == _read(path, layout, chunk_rows, False)
+    expected = _read(path, layout, chunk_rows, False, first)
+    assert _read(path, layout, chunk_rows, True, first) == expected
+    with plain_csv.PlainScan(path, layout) as scan:
+        assert _read(path, layout, chunk_rows, True, first, scan) == expected
 
 
 def test_a_plain_file_is_read_by_pyarrow_and_others_are_not(tmp_path: Path) -> None:
@@ -85,6 +93,10 @@ def test_a_plain_file_is_read_by_pyarrow_and_others_are_not(tmp_path: Path) -> N
     reader = open_table(plain, TableLayout(format="csv"), 10)
     assert reader.header == ("a", "b")
     assert [(lines, by) for lines, _, by in reader.column_chunks()] == [([2, 4], [["x", "z"], [" y", "é"]])]
+    long = "x" * (plain_csv._BLOCK - 4)  # (a row longer than the block Arrow reads: the block made longer)
+    plain.write_bytes(f"a,b\n1,2\n3,{long}\n4,5\n".encode())
+    assert [(lines, by) for lines, _, by in open_table(plain, TableLayout(format="csv"), 10).column_chunks()] == [
+        ([2, 3, 4], [["1", "3", "4"], ["2", long, "5"]])]
     for body in ('a,b\nx,"y"\n', "a,b\nx,y\n\nz,w\n", "a,b\nx,y\nz\n", "a,b\nx\ry\n", "a,b\nx,\x00\n"):
         other = tmp_path / "other.csv"
         other.write_bytes(body.encode())
@@ -109,7 +121,7 @@ def _reference_plain_data(path: Path, header_line: int, delimiter: str) -> plain
     numpy search over a block's bytes is held to."""
     if len(delimiter) != 1 or not delimiter.isascii() or delimiter in '"\r\n\x00':
         return None
-    sep, offset, counts, block_size = delimiter.encode(), 0, set(), plain_csv._BLOCK
+    sep, offset, counts, block_size, longest = delimiter.encode(), 0, set(), plain_csv._BLOCK, [0]
 
     def plain_lines(text: bytes, lines: list[bytes]) -> bool:
         if not lines:
@@ -119,6 +131,7 @@ def _reference_plain_data(path: Path, header_line: int, delimiter: str) -> plain
         if not all(lines) or b"\r" in lines or max(map(len, lines)) > block_size:
             return False
         counts.update(line.count(sep) for line in lines)
+        longest[0] = max(longest[0], *map(len, lines))
         return len(counts) == 1
 
     with path.open("rb") as handle:
@@ -152,7 +165,7 @@ def _reference_plain_data(path: Path, header_line: int, delimiter: str) -> plain
             rows += len(lines)
     if line < header_line:
         return None
-    return plain_csv.PlainData(offset, (counts.pop() + 1) if counts else 0)
+    return plain_csv.PlainData(offset, (counts.pop() + 1) if counts else 0, longest_line=longest[0])
 
 
 BYTES = st.lists(st.sampled_from([b"a", b"1", b",", b";", b"\n", b"\r\n", b"\r", b'"', b"\x00", b" ", b"\xc3\xa9", b"ab,c", b"a" * 15 + b",b"]),
@@ -173,8 +186,8 @@ def test_plain_data_decides_as_the_line_by_line_reference(tmp_path: Path, block:
     finds, on generated CSV files and on arbitrary bytes, with one block or many."""
     data, delimiter, header_line = case
     found, expected = decided(tmp_path / "f.csv", data, header_line, delimiter)
-    assert (found if found is None else (found.offset, found.width)) == (
-        expected if expected is None else (expected.offset, expected.width))
+    assert (found if found is None else (found.offset, found.width, found.longest_line)) == (
+        expected if expected is None else (expected.offset, expected.width, expected.longest_line))
 
 
 PLAIN_TEXT = st.text(alphabet="ab1 é\t-", max_size=5)
