@@ -34,11 +34,9 @@ from matching.engine import MatchInput
 from matching.linker import LINK_COLUMNS
 
 
-def _frame(session: Session, query: Select) -> pd.DataFrame:
-    """The rows of ``query`` as a frame, built column by column: the driver's rows fetched as they are, each
-    column through its type's result conversion (the one SQLAlchemy applies to every value; a value
-    repeated in the column is converted once), then one list per column (no per-row Row objects, no
-    nested-list frame construction). Same values and dtypes as ``pd.DataFrame(session.execute(query).all())``."""
+def _fetched(session: Session, query: Select) -> tuple[list[str], list[tuple], list]:
+    """(column names, the driver's rows as it fetched them, each column's result conversion or None): the
+    conversion is the one SQLAlchemy applies to every value of the column's type."""
     connection = session.connection()
     dialect = connection.dialect
     result = connection.execute(query)
@@ -48,19 +46,43 @@ def _frame(session: Session, query: Select) -> pd.DataFrame:
         rows = result.cursor.fetchall()
     finally:
         result.close()
+    converts = [column.type.dialect_impl(dialect).result_processor(dialect, code)
+                for column, code in zip(query.selected_columns, codes)]
+    return names, rows, converts
+
+
+def _converted(cells, convert) -> list:
+    """``cells`` through ``convert`` (a value repeated in the column is converted once; None stays None)."""
+    done: dict = {}
+    return [None if v is None else done[v] if v in done else done.setdefault(v, convert(v)) for v in cells]
+
+
+def driver_rows(session: Session, query: Select) -> list[tuple]:
+    """The rows of ``query`` as tuples of the values ``session.execute(query)`` gives, without its per-row
+    Row objects: the driver's own rows when no column's type converts its values (text, integer and float
+    columns), else built column by column."""
+    _, rows, converts = _fetched(session, query)
+    if not rows or all(c is None for c in converts):
+        return rows
+    return list(zip(*(cells if c is None else _converted(cells, c) for cells, c in zip(zip(*rows), converts))))
+
+
+def _frame(session: Session, query: Select) -> pd.DataFrame:
+    """The rows of ``query`` as a frame, built column by column: the driver's rows fetched as they are, each
+    column through its type's result conversion (``_fetched``), then one list per column (no per-row Row
+    objects, no nested-list frame construction). Same values and dtypes as
+    ``pd.DataFrame(session.execute(query).all())``."""
+    names, rows, converts = _fetched(session, query)
     if not rows:
         return pd.DataFrame([], columns=names)
+    dialect = session.connection().dialect
     data = {}
-    for name, cells, column, code in zip(names, zip(*rows), query.selected_columns, codes):
-        convert = column.type.dialect_impl(dialect).result_processor(dialect, code)
+    for name, cells, column, convert in zip(names, zip(*rows), query.selected_columns, converts):
         stamps = _sqlite_stamps(dialect, column, cells) if convert is not None else None
         if stamps is not None:
             data[name] = stamps
             continue
-        if convert is not None:
-            done: dict = {}
-            cells = [None if v is None else done[v] if v in done else done.setdefault(v, convert(v)) for v in cells]
-        data[name] = list(cells)
+        data[name] = list(cells) if convert is None else _converted(cells, convert)
     return pd.DataFrame(data, columns=names)
 
 

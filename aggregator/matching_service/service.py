@@ -6,7 +6,8 @@ A run of one owner has three parts, usable on their own (a job queue fans the mi
   queries on what was stored since its watermark; every partition when ``full`` or on a changed SKU
   crosswalk or matcher settings). No frame is read.
 * ``match_partitions``: for a set of partitions, load only their rows (``scope``), fingerprint them,
-  re-match those whose fingerprint differs from the stored one, replace their links and match exceptions
+  re-match those whose fingerprint differs from the stored one, replace their links (by difference: a link
+  whose values all stay keeps its row) and match exceptions
   (exceptions queue, ``aggregator.exceptions_queue.writes.store_match_exceptions``: they keep their row,
   status and resolution across runs) and their fingerprints. Shop partitions
   also record the product names their orders give each SKU (warehouse partitions compare document
@@ -27,9 +28,11 @@ the exception they resolve). Live events go out in the same transaction (``aggre
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +43,8 @@ from sqlalchemy.orm import Session
 from aggregator.events import emitters
 from aggregator.exceptions_queue.writes import MATCH_COLUMNS, match_exception_columns, store_match_exceptions
 from aggregator.matching_service.changes import NAMES_CHANGED, MatchPlan, document_keys, plan_changes
-from aggregator.matching_service.loader import load_crosswalk, load_endorsements, load_links, load_transit_lots
+from aggregator.matching_service.loader import (driver_rows, load_crosswalk, load_endorsements, load_links,
+                                                load_transit_lots)
 from aggregator.matching_service.policy_file import load_policy_book
 from platform_adapters.canonical.owner_names import LEGAL_NAME
 from aggregator.matching_service.scope import ScopeLoader, partition_sizes
@@ -426,38 +430,53 @@ def _replace(session: Session, model, partition: str, rows: list[dict]) -> None:
 
 def _store_links(session: Session, owner_of: OwnerOfKey, partitions: set[str], links: pd.DataFrame,
                  p: Prepared) -> set[str]:
-    """Replace the partitions' links (order links carry the buyer country; typed tuples, one prepared insert);
-    tell each partition's changes (``emitters.partition_changes``). Returns the
+    """Bring the partitions' stored links in line with ``links`` (order links carry the buyer country) by
+    difference: a stored link whose values all stay keeps its row, the others are deleted by id and the new
+    or changed ones inserted (typed tuples, one prepared insert). A re-matched partition mostly gives the links
+    it had, and rewriting all of them (every row and its four index entries, then the pages at commit) was most
+    of an incremental run's writing. Tell each partition's changes (``emitters.partition_changes``). Returns the
     warehouse partitions whose outbound lines' order links (or their countries) changed, or whose outbound
     lines serve an order line with returned units or hold a write-off (their write-offs are read with the
     allocations' title)."""
     m = MatchLinkRow
-    before = []
-    for chunk in _chunks(sorted(partitions)):
-        before += session.execute(select(m.partition, m.step, m.left_key, m.right_key, m.country)
-                                  .where(m.partition.in_(chunk))).all()
-        session.execute(delete(m).where(m.partition.in_(chunk)))
     columns = [*LINK_COLUMNS, "country"]
+    step_at, left_at, right_at, partition_at, country_at = (columns.index(c) for c in (
+        "step", "left_key", "right_key", "partition", "country"))
     order_link = (links["step"] == "order_shipment").fillna(False).to_numpy(dtype=bool)
     countries = p.orders.drop_duplicates("key").set_index("key")["country"]
     country = links["left_key"].map(countries).astype(object).where(order_link, None)
-    cells = [_python_values(links[c]) for c in LINK_COLUMNS] + [_python_values(country)]
-    rows = list(zip(*cells))
-    insert_tuples(session, m.__table__, columns, rows)
-    step_at, left_at, right_at, partition_at, country_at = (columns.index(c) for c in (
-        "step", "left_key", "right_key", "partition", "country"))
-    known = {(s, left, right) for _, s, left, right, _ in before}
-    now_keys = {(r[step_at], r[left_at], r[right_at]) for r in rows} if known else set()
-    _tell_link_changes(session, owner_of, partitions, links, before, known, now_keys,
-                       [r[partition_at] for r in rows if (r[step_at], r[left_at], r[right_at]) not in known]
-                       if known else cells[partition_at])
-    old = {(left, right, c) for _, s, left, right, c in before if s == "order_shipment"}
-    new = {(r[left_at], r[right_at], r[country_at]) for r, is_order in zip(rows, order_link) if is_order}
+    rows = list(zip(*[_python_values(links[c]) for c in LINK_COLUMNS], _python_values(country)))
+    of_partition: dict[str, list[tuple]] = {}
+    for row in rows:
+        of_partition.setdefault(row[partition_at], []).append(row)
+    gone: dict[tuple, int] = {}  # the stored links that go: values (``columns``) -> row id
+    new: list[tuple] = []
+    for partition in sorted(partitions):  # one partition's stored links held at a time
+        stored = {row[1:]: row[0] for row in driver_rows(session, select(m.id, *(getattr(m, c) for c in columns))
+                                                         .where(m.partition == partition))}
+        mine = of_partition.get(partition, [])
+        current = set(mine) if stored else set()
+        gone.update((values, i) for values, i in stored.items() if values not in current)
+        new += [r for r in mine if r not in stored] if stored else mine
+    new += [r for partition, mine in of_partition.items() if partition not in partitions for r in mine]
+    del of_partition
+    for chunk in _chunks(sorted(gone.values())):
+        session.execute(delete(m).where(m.id.in_(chunk)))  # (before the inserts: a changed link keeps its key)
+    insert_tuples(session, m.__table__, columns, new)
+    key = itemgetter(step_at, left_at, right_at)
+    _tell_link_changes(session, owner_of, partitions, links, gone, new, key, partition_at)
+    # the order links whose outbound line or buyer country changed: those of the rows deleted or inserted (a link
+    # kept has its key and country on both sides, and neither side holds another row of its key)
+    triple = itemgetter(left_at, right_at, country_at)
+    changed = ({triple(r) for r in gone if r[step_at] == "order_shipment"}
+               ^ {triple(r) for r in new if r[step_at] == "order_shipment"})
     # an order line with returned units may have had some written off (or no longer): its allocations' title
     returned = set(p.orders.loc[p.orders["returned_qty"] > 0, "key"]) if "returned_qty" in p.orders else set()
-    partition_of = {right: _wh_partition(right) for _, right, _ in old | new}
-    pending = {partition_of[right] for _, right, _ in old ^ new} | {
-        partition_of[right] for left, right, _ in new if left in returned}
+    ordered = links.loc[order_link, ["left_key", "right_key"]]
+    rights = set(ordered["right_key"]) | {r[right_at] for r in gone if r[step_at] == "order_shipment"}
+    partition_of = {right: _wh_partition(right) for right in rights}
+    pending = {partition_of[right] for _, right, _ in changed} | {
+        partition_of[right] for right in ordered.loc[ordered["left_key"].isin(returned), "right_key"]}
     # one whose units no longer count as returned at all (the return rejected or withdrawn after it was
     # received, its lines replaced) keeps a write-off that only a new derivation retracts
     return pending | _written_off_partitions(
@@ -470,17 +489,19 @@ def _python_values(column: pd.Series) -> list:
 
 
 def _tell_link_changes(session: Session, owner_of: OwnerOfKey, partitions: set[str], links: pd.DataFrame,
-                       before: list, known: set, now_keys: set, added_in: list[str]) -> None:
-    """One ``links.changed`` event per partition whose links changed: (added, removed, stored now)."""
-    added = pd.Series(added_in, dtype=object).value_counts().to_dict()
-    removed: dict[str, int] = {}
-    for partition, s, left, right, _ in before:
-        if (s, left, right) not in now_keys:
-            removed[partition] = removed.get(partition, 0) + 1
+                       gone: Iterable[tuple], new: list[tuple], key: Callable[[tuple], tuple], partition_at: int
+                       ) -> None:
+    """One ``links.changed`` event per partition whose links changed: (added, removed, stored now). ``gone``: the
+    stored rows deleted, ``new``: the rows inserted; a link whose key is on both sides changed (neither added nor
+    removed), every other link stayed."""
+    gone_keys = {key(r) for r in gone}
+    new_keys = {key(r) for r in new} if gone_keys else set()  # (a first run deletes nothing)
+    added = Counter(r[partition_at] for r in new if key(r) not in gone_keys)
+    removed = Counter(r[partition_at] for r in gone if key(r) not in new_keys)
     total = links["partition"].value_counts().to_dict()
     for partition in sorted(partitions):
         emitters.partition_changes(session, owner_of(partition.split("|")[1]), partition, links=(
-            int(added.get(partition, 0)), removed.get(partition, 0), int(total.get(partition, 0))))
+            added[partition], removed[partition], int(total.get(partition, 0))))
 
 
 def _wh_partition(shipment_key: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from aggregator.matching_service.loader import load_endorsements, load_input
 from aggregator.matching_service.service import finalize_match, match_partitions, plan_match, run_match
@@ -213,3 +213,49 @@ def test_a_changed_transport_document_rematches_only_the_warehouse_partitions_it
     assert incremental == stored_state(engine)
     assert incremental["links"] != [] and any(
         step == "receipt_transport_doc" for _, step, *_ in incremental["links"])
+
+
+def _stored_links(engine) -> dict[tuple, int]:
+    """Every stored link's values -> its row id."""
+    m = MatchLinkRow
+    with session_scope(engine) as session:
+        return {tuple(row[1:]): row[0] for row in session.execute(select(
+            m.id, m.partition, m.step, m.left_key, m.right_key, m.qty, m.method, m.confidence, m.country))}
+
+
+def test_an_incremental_run_writes_only_the_links_that_changed(engine, world):
+    """A re-matched partition's links whose values all stay keep their rows; new links are inserted and a link
+    whose values changed (its order's buyer country) replaced; ``links.changed`` counts the links added and
+    removed as before; the stored state equals a full run's."""
+    from aggregator.store.models.events import OutboxEventRow
+    from aggregator.store.models.marketplace import OrderRow
+
+    before, new = split_new_orders(world, OWNER, 25)
+    with session_scope(engine) as session:
+        store_world(session, before, stored_at=datetime.now(UTC) - timedelta(hours=1))
+    run_match(engine)
+    first = _stored_links(engine)
+    with session_scope(engine) as session:
+        store_world(session, new, orders_only=True)
+        for order in session.scalars(select(OrderRow).where(OrderRow.owner_id == OWNER).order_by(OrderRow.id)
+                                     .limit(5)):
+            order.buyer_country = "ZZ"
+        told_from = session.scalar(select(func.max(OutboxEventRow.id)))
+    assert 0 < run_match(engine).rematched
+    second = _stored_links(engine)
+    kept = first.keys() & second.keys()
+    assert kept and all(first[values] == second[values] for values in kept)
+    assert min(second[values] for values in second.keys() - kept) > max(first.values())
+    link_key = lambda values: values[1:4]  # noqa: E731  (step, left key, right key)
+    recountried = {link_key(v) for v in second if v[-1] == "ZZ"} & {link_key(v) for v in first if v[-1] != "ZZ"}
+    assert recountried  # the same links, their rows replaced
+    with session_scope(engine) as session:
+        told = [row.data for row in session.scalars(select(OutboxEventRow).where(
+            OutboxEventRow.id > told_from, OutboxEventRow.topic == "links.changed"))]
+    before_keys, after_keys = {link_key(v) for v in first}, {link_key(v) for v in second}
+    assert sum(d["added"] for d in told) == len(after_keys - before_keys) > 0
+    assert sum(d["removed"] for d in told) == len(before_keys - after_keys)
+    incremental = stored_state(engine)
+    run_match(engine, full=True)
+    assert incremental == stored_state(engine)
+    assert _stored_links(engine) == second  # a full run that changes nothing rewrites no link
