@@ -8,7 +8,7 @@ stored yet are appended (by event id), its stored events no longer derived are m
 retracted one derived again is un-marked; a subject gone from the partition has its events retracted.
 The lots' unit values of the partition are replaced. Outbox events go out for what was added and
 retracted (``emitters.partition_changes``: one event per partition with the counts). An allocation's order side (its ``order_shipment`` links live in the shops' partitions) is read
-by one indexed join: the buyer country, and the units of its order line written off (returned goods the
+by one indexed read: the buyer country, and the units of its order line written off (returned goods the
 marketplace's warehouse disposed of: the owner's scrapped return lines).
 """
 from __future__ import annotations
@@ -22,7 +22,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from aggregator.events import emitters
-from aggregator.matching_service.loader import _returned_units  # one copy of the returned-units query
+# (``_returned_units``: one copy of the returned-units query)
+from aggregator.matching_service.loader import _returned_units, driver_rows
 from aggregator.owners.key_form import OwnerOfKey
 from aggregator.store.models.matching import LotValueRow, MatchLinkRow, TitleEventRow, TitleSubjectRow
 from aggregator.store.models.returns import ReturnLineRow, ReturnRow
@@ -66,17 +67,18 @@ def _chunks(items: list) -> Iterable[list]:
 
 def order_links(session: Session, partition: str) -> pd.DataFrame:
     """The ``order_shipment`` links (stored in the shops' partitions) of the outbound lines the partition's
-    ``shipment_lot`` links name, with the buyer country (``match_links.country``): one indexed join, from the
-    partition's links to the links whose right key is their outbound line. The step of those is kept in
-    Python, not in the query: with ``step = 'order_shipment'`` there, SQLite reads every order link of every
-    owner through the (step, left_key, right_key) index and probes the partition's links for each (a cost
-    that grew with the whole store, per partition)."""
+    ``shipment_lot`` links name, with the buyer country (``match_links.country``): one indexed read of the
+    links whose right key is in the list of those outbound lines (each link read once; a join from the
+    partition's links gave an outbound line's order links once per lot it was taken from, and their
+    DISTINCT cost SQLite about as much again as reading them). The step of those is kept in Python, not in
+    the query: with ``step = 'order_shipment'`` there, SQLite reads every order link of every owner through
+    the (step, left_key, right_key) index and probes the partition's links for each (a cost that grew with
+    the whole store, per partition)."""
     os_, sl = aliased(MatchLinkRow), aliased(MatchLinkRow)
     columns = ["partition", "left_key", "right_key", "country", "qty"]
-    rows = session.execute(
-        select(os_.step, *(getattr(os_, c) for c in columns))
-        .join(sl, sl.left_key == os_.right_key)
-        .where(sl.partition == partition, sl.step == "shipment_lot").distinct()).all()
+    served = select(sl.left_key).where(sl.partition == partition, sl.step == "shipment_lot")
+    rows = driver_rows(session, select(os_.step, *(getattr(os_, c) for c in columns))
+                       .where(os_.right_key.in_(served)))
     frame = pd.DataFrame([row[1:] for row in rows if row[0] == "order_shipment"], columns=columns)
     return frame.sort_values(["partition", "left_key", "right_key"], kind="mergesort").reset_index(drop=True)
 
