@@ -123,12 +123,13 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
     else:
         read_options = f"profile={chosen.name};encoding={chosen.encoding};timezone={chosen.timezone or ''}"
     read_options += f";owner={owner_id}" if owner_id else ";owner=per-row"
-    # a CSV read column by column: whether it is plain found from now, beside the hash and the database's setup
-    # (stopped and waited for when the import ends, whatever way)
-    scan = PlainScan(path, chosen.layout) if (chosen is not None and reads_columns(kind, bulk)
-                                              and may_be_plain(path, chosen.layout)) else None
     session = session_factory(engine)()
+    scan = None
     try:
+        # a CSV read column by column: whether it is plain found from now, beside the hash and the database's
+        # setup (started inside the ``try``: stopped and waited for when the import ends, whatever way)
+        if chosen is not None and reads_columns(kind, bulk) and may_be_plain(path, chosen.layout):
+            scan = PlainScan(path, chosen.layout)
         digest, size, total_lines = file_digest(path, count_lines=progress is not None)
         if owner_id is not None:
             require_owner(session, owner_id)

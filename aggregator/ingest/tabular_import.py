@@ -275,8 +275,17 @@ class TabularRun:
         self.session, self.path, self.kind, self.summary = session, path, kind, summary
         self.chunk_rows, self.bulk = chunk_rows, bulk
         self.handler: TabularKindHandler = TABULAR[kind]
-        spec = KINDS[kind]
         self.reader = open_table(path, profile.layout, chunk_rows, plain_scan)
+        try:
+            self._start(session, import_pk, path, kind, profile, owner_id, summary, chunk_rows)
+        except BaseException:  # (a header the profile does not fit, a workbook failing in the pre-read: the
+            self.reader.close()  # file closed now, not when the run is collected)
+            raise
+
+    def _start(self, session: Session, import_pk: int, path: Path, kind: str, profile: Profile,
+               owner_id: str | None, summary: ImportSummary, chunk_rows: int) -> None:
+        """``__init__`` once the reader is open: the columns, the reading options, the records spread."""
+        spec = KINDS[kind]
         self.columns = ColumnMap.build(self.reader.header, known=spec.all_columns, required=spec.required,
                                        mapping=profile.columns, defaults=profile.defaults, location=path.name,
                                        guess=guess_kind)

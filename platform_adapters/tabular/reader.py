@@ -324,8 +324,12 @@ class TableReader:
         CSV (read by pyarrow, ``plain_csv``) as (lines, None, cells as one list per column of the file)."""
         assert self._rows is not None
         if self._csv_reader is not None and plain_csv.may_be_plain(self.path, self.layout):
-            data = (plain_csv.plain_data(self.path, self.header_line, self.layout.delimiter) if self.plain_scan is None
-                    else self.plain_scan.result(self.header_line, self.layout.delimiter))
+            try:
+                data = (plain_csv.plain_data(self.path, self.header_line, self.layout.delimiter)
+                        if self.plain_scan is None else self.plain_scan.result(self.header_line, self.layout.delimiter))
+            except BaseException:  # (the scan failing: the file closed now, not when the reader is collected)
+                self.close()
+                raise
             # rows as wide as the header only: other widths are checked row by row (``_misshapen``)
             if data is not None and data.width in (0, len(self.header)):
                 self.close()

@@ -12,6 +12,8 @@ chunks), rows with a control character; a plain CSV (read by Arrow) and one with
 csv module)."""
 from __future__ import annotations
 
+import gc
+import io
 import threading
 from pathlib import Path
 
@@ -159,3 +161,55 @@ def test_the_scan_s_error_is_raised_where_the_reader_meets_it(engine, tmp_path, 
     summary = import_file(engine, "outbound", path, owner_id="LUMINA")
     assert summary.status == "FAILED" and "OSError" in summary.error and "Input/output error" in summary.error
     assert threads == [True] and not _scans()
+
+
+def _open_handles(path: Path) -> list:
+    """The file objects still open on ``path`` (the cyclic collector held off by the caller: a handle
+    closed only when its reader is collected is found)."""
+    return [thing for thing in gc.get_objects()
+            if isinstance(thing, io.IOBase) and not thing.closed and str(getattr(thing, "name", "")) == str(path)]
+
+
+def test_no_file_handle_outlives_an_import_that_fails_before_its_rows(engine, tmp_path, monkeypatch) -> None:
+    """The reader's handle on the file is closed when the import ends FAILED before a row is handed out: the
+    scan's error (the disk gone), a header the profile does not fit; not left for the collector to find
+    (the run and its reader are in a cycle, and the collector is held off while an import reads)."""
+    path = _write(tmp_path / "outbound.csv", _rows(False))
+    missing = tmp_path / "missing.csv"
+    missing.write_text("foo,bar\n1,2\n", encoding="utf-8")
+
+    def failing(path, header_line, delimiter, halt=None):
+        raise OSError(5, "Input/output error")
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(plain_csv, "plain_data", failing)
+            summary = import_file(engine, "outbound", path, owner_id="LUMINA")
+        assert summary.status == "FAILED" and "Input/output error" in summary.error
+        assert not _open_handles(path)
+        summary = import_file(engine, "outbound", missing, owner_id="LUMINA")
+        assert summary.status == "FAILED" and "missing required column" in summary.error
+        assert not _open_handles(missing)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def test_no_scan_thread_is_left_when_the_session_cannot_be_made(engine, tmp_path, monkeypatch) -> None:
+    path = _write(tmp_path / "outbound.csv", _rows(False))
+    scan = plain_csv.plain_data
+
+    def slow(path, header_line, delimiter, halt=None):  # (a scan that ends only when stopped)
+        assert halt is not None and halt.wait(60)
+        return scan(path, header_line, delimiter, halt)
+
+    def refused(engine):
+        raise RuntimeError("no session")
+
+    monkeypatch.setattr(plain_csv, "plain_data", slow)
+    monkeypatch.setattr(runner, "session_factory", refused)
+    with pytest.raises(RuntimeError, match="no session"):
+        import_file(engine, "outbound", path, owner_id="LUMINA")
+    assert not _scans()
