@@ -259,3 +259,14 @@ def test_an_incremental_run_writes_only_the_links_that_changed(engine, world):
     run_match(engine, full=True)
     assert incremental == stored_state(engine)
     assert _stored_links(engine) == second  # a full run that changes nothing rewrites no link
+
+
+def test_links_compared_by_difference_are_every_column_the_match_writes():
+    """``service._store_links`` keeps a stored link whose values (``LINK_COLUMNS`` and the buyer country) all
+    stay: every column of the link table but its row id and its time must be among them, or a column written
+    some other way would keep a stale value on a kept row."""
+    from matching.linker import LINK_COLUMNS
+    from aggregator.store.models.matching import MatchLinkRow
+
+    compared = {*LINK_COLUMNS, "country"}
+    assert {c.name for c in MatchLinkRow.__table__.columns} - compared == {"id", "matched_at"}
