@@ -18,10 +18,20 @@ each into a new database, and its row shows the run of the least wall, as the ba
 many runs of ``read_csv`` (at least two); every run's wall and ratio, and the median ratio, are printed
 after the table. The import is the real one (``aggregator.ingest.import_file``:
 chunked column-wise read, profile, owner attribution, mapping, validation, batch insert with audit
-log and lines), so the figure is end to end; pandas only parses text. On SQLite it also times
-inserting the very rows the import stored into an empty database by bare executemany: the database's
-own share, which no import can go under. It also re-imports the next day's cumulative file (the same
-rows and one new outbound) on each database: what a 3PL's daily full export costs.
+log and lines), so the figure is end to end; pandas only parses text. It also re-imports the next day's
+cumulative file (the same rows and one new record) on each database: what a 3PL's daily full export costs.
+
+Beside each import, on each database and for every kind, the bench times the database's own work for the
+very rows that import stored, the floor no import can go under (``floor.py``): every table the import
+wrote rows into (the kind's header table, its child tables, the audit log and the file record), read back
+in key order and inserted into a new database of the same schema (indexes and all) in chunks of
+``--chunk-rows`` headers with their children, one transaction per chunk as the import commits. On SQLite
+by sqlite3's executemany ("bare executemany of the stored rows"); on PostgreSQL by ``COPY … FROM STDIN``
+of the rows the first PostgreSQL import stored, read by ``COPY … TO STDOUT`` before its scratch database
+is dropped ("bare COPY of the stored rows"), with the server's CPU for it. Each floor is the least of
+``--repeat`` runs, each into a new database. The table's "x floor" column is each import's wall over its
+database's floor (how much the import adds above the database's own work); the lines after the table
+also set its client CPU and, on PostgreSQL, its server CPU beside the floor's.
 """
 from __future__ import annotations
 
@@ -38,10 +48,12 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
-from context import cpu_model  # noqa: E402  (bench/ is the script's own folder)
+import floor  # noqa: E402  (bench/ is the script's own folder)
+from context import cpu_model  # noqa: E402
 
 HEADER = ["wms_outbound_no", "outbound_type", "status", "platform", "shop_id", "marketplace_order_id",
           "order_line_ref", "package_id", "sku", "qty", "stock_lot_id", "warehouse_code", "carrier_code",
@@ -293,13 +305,8 @@ def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None
     from sqlalchemy import event
 
     from aggregator.ingest import import_file
-    from aggregator.store.db import create_engine_for, session_scope, upgrade_schema
-    from aggregator.tenancy import add_owner
 
-    engine = create_engine_for(url)
-    upgrade_schema(engine)
-    with session_scope(engine) as session:
-        add_owner(session, "BENCH", "Bench")
+    engine = floor.prepared(url)
     if again is not None:
         import_file(engine, kind, path, owner_id="BENCH", chunk_rows=chunk_rows)
         path = again
@@ -356,41 +363,73 @@ def best_of(count: int, once: Callable[[int], tuple]) -> tuple[tuple, list[float
     return min(timed, key=lambda t: t[0]), [t[0] for t in timed]
 
 
-def time_bare_sqlite(stored: Path, target: Path, chunk_rows: int) -> tuple[float, float]:
-    """(wall, CPU) of inserting the rows an import stored (shipments, lines, audit entries, as stored) into
-    an empty database of the same schema through sqlite3's executemany, committing every ``chunk_rows``
-    shipments: what the database itself costs, with no reading, mapping or checking."""
-    from aggregator.store.db import create_engine_for, upgrade_schema
+def time_floor_sqlite(kind: str, stored: Path, tmp: Path, chunk_rows: int, repeat: int) -> tuple[float, float]:
+    """(wall, CPU) of inserting the rows the import into ``stored`` stored (every table it wrote, as stored)
+    into an empty database of the same schema through sqlite3's executemany, a transaction per ``chunk_rows``
+    headers (``floor``): what the database itself costs, with no reading, mapping or checking. The least
+    wall of ``repeat`` runs, each into a new database."""
+    from aggregator.store.db import create_engine_for
 
-    engine = create_engine_for(f"sqlite:///{target}")
-    upgrade_schema(engine)
-    engine.dispose()
-    tables = ("warehouse_shipments", "warehouse_shipment_lines", "audit_log")
-    with sqlite3.connect(stored) as source:
-        data = {t: source.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
-        columns = {t: [c[1] for c in source.execute(f"PRAGMA table_info({t})")] for t in tables}
-    connection = sqlite3.connect(target, isolation_level=None)
-    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL"):  # as aggregator.store.db
-        connection.execute(f"PRAGMA {pragma}")
-    parent_at = columns["warehouse_shipment_lines"].index("shipment_pk")
-    batches = []
-    for start in range(0, len(data["warehouse_shipments"]), chunk_rows):
-        headers = data["warehouse_shipments"][start:start + chunk_rows]
-        ids = {row[0] for row in headers}
-        batches.append((("warehouse_shipments", headers),
-                        ("warehouse_shipment_lines", [r for r in data["warehouse_shipment_lines"] if r[parent_at] in ids]),
-                        ("audit_log", data["audit_log"][start:start + chunk_rows])))
-    gc.collect()  # (from a collected heap, as time_import)
-    started, cpu = time.perf_counter(), time.process_time()
-    for batch in batches:
-        connection.execute("BEGIN IMMEDIATE")
-        for table, rows in batch:
-            connection.executemany(f"INSERT INTO {table} ({', '.join(columns[table])}) "
-                                   f"VALUES ({', '.join('?' * len(columns[table]))})", rows)
-        connection.execute("COMMIT")
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    connection.close()
-    return elapsed, cpu
+    source = create_engine_for(f"sqlite:///{stored}")
+    set_up = floor.prepared(f"sqlite:///{tmp / 'floor-set-up.sqlite'}")
+    try:
+        chunks = floor.read_sqlite(kind, source, set_up, chunk_rows)
+    finally:
+        source.dispose()
+        set_up.dispose()
+
+    def once(i: int) -> tuple[float, float]:
+        target = tmp / f"floor-{i}.sqlite"
+        floor.prepared(f"sqlite:///{target}").dispose()
+        return floor.time_sqlite(chunks, str(target))
+
+    return best_of(repeat, once)[0]
+
+
+def read_stored_postgresql(kind: str, admin: object, base_url: str, stored: str, chunk_rows: int) -> list:
+    """The rows the import into the PostgreSQL database ``stored`` stored, per chunk and table, read into
+    memory (``floor.read_postgresql``, against a scratch database set up as the import's was)."""
+    from aggregator.store.db import create_engine_for
+
+    with scratch_database(admin) as name:
+        source, set_up = create_engine_for(f"{base_url}/{stored}"), floor.prepared(f"{base_url}/{name}")
+        try:
+            return floor.read_postgresql(kind, source, set_up, chunk_rows)
+        finally:
+            source.dispose()
+            set_up.dispose()
+
+
+def time_floor_postgresql(chunks: list, admin: object, base_url: str,
+                          repeat: int) -> tuple[float, float, float | None]:
+    """(wall, CPU of this process, server CPU or None) of ``COPY … FROM STDIN`` of ``chunks`` (the rows a
+    PostgreSQL import stored, ``floor.read_postgresql``) into a new database of the same schema: the least wall
+    of ``repeat`` runs, each into a scratch database dropped after it."""
+    def once(_: int) -> tuple[float, float, float | None]:
+        with scratch_database(admin) as name:
+            target = floor.prepared(f"{base_url}/{name}")
+            try:
+                return floor.time_postgresql(chunks, target, _backend_cpu)
+            finally:
+                target.dispose()
+
+    return best_of(repeat, once)[0]
+
+
+@contextmanager
+def scratch_database(admin: object) -> Iterator[str]:
+    """The name of a new PostgreSQL database, created through ``admin`` (an AUTOCOMMIT engine of the server)
+    and dropped when the block ends, whatever it raised."""
+    from sqlalchemy import text
+
+    name = f"bench_import_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def main() -> None:
@@ -428,6 +467,8 @@ def main() -> None:
         servers: list[str] = []  # the PostgreSQL backends' CPU per import, when the server is on this machine
         #: (label, wall, this process's CPU, the backends' CPU) of each PostgreSQL import the server's CPU is known of
         both: list[tuple[str, float, float, float]] = []
+        #: per import row: (the floor's row label, its database's floor: the floor's wall, CPU and server CPU)
+        floors: dict[str, tuple[str, float, float, float | None]] = {}
         again = Path(tmp) / f"{kind}_cumulative.csv"  # the next day's file: the same rows and one new record
         text = path.read_text(encoding="utf-8")
         first = text.splitlines()[1]
@@ -444,34 +485,34 @@ def main() -> None:
             label = f"import → SQLite ({summary.created} {records})"
             results.append((label, elapsed, cpu, rss_mb()))
             runs.append((label, walls))
-            if kind == "outbound":
-                results.append(("bare executemany of the stored rows → SQLite", *time_bare_sqlite(
-                    Path(tmp) / "bench.sqlite", Path(tmp) / "bare.sqlite", args.chunk_rows), rss_mb()))
+            floor_label = "bare executemany of the stored rows → SQLite"
+            elapsed, cpu = time_floor_sqlite(kind, Path(tmp) / "bench.sqlite", Path(tmp), args.chunk_rows,
+                                             args.repeat)
+            results.append((floor_label, elapsed, cpu, rss_mb()))
+            floors[label] = (floor_label, elapsed, cpu, None)
             (elapsed, cpu, summary, _), walls = best_of(args.repeat, lambda i: time_import(
                 f"sqlite:///{Path(tmp) / f'bench-again-{i}.sqlite'}", path, args.chunk_rows, again, kind))
             label = f"re-import cumulative → SQLite ({summary.unchanged} unchanged)"
             results.append((label, elapsed, cpu, rss_mb()))
             runs.append((label, walls))
         if not args.skip_pg:
-            from sqlalchemy import create_engine, text
+            from sqlalchemy import create_engine
 
             from aggregator.store.db import normalise_url
 
             admin_url = normalise_url(args.pg_url)
+            base_url = admin_url.rsplit("/", 1)[0]
             admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+            stored: list = []  # the rows the first PostgreSQL import stored, per chunk and table (``floor``)
             try:
                 for label, next_day in (("import → PostgreSQL", None), ("re-import cumulative → PostgreSQL", again)):
-                    def once(_: int, next_day: Path | None = next_day) -> tuple:
-                        name = f"bench_import_{uuid.uuid4().hex[:8]}"
-                        with admin.connect() as conn:
-                            conn.execute(text(f'CREATE DATABASE "{name}"'))
-                        try:
-                            timed = time_import(admin_url.rsplit("/", 1)[0] + "/" + name, path, args.chunk_rows,
-                                                next_day, kind, args.timeline)
+                    def once(i: int, next_day: Path | None = next_day) -> tuple:
+                        with scratch_database(admin) as name:
+                            timed = time_import(f"{base_url}/{name}", path, args.chunk_rows, next_day, kind,
+                                                args.timeline)
+                            if next_day is None and i == 0:  # (read before its database is dropped)
+                                stored[:] = read_stored_postgresql(kind, admin, base_url, name, args.chunk_rows)
                             return (*timed, SERVER_WAITS[-1] if SERVER_WAITS else None)
-                        finally:
-                            with admin.connect() as conn:
-                                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
                     (elapsed, cpu, summary, server, waited), walls = best_of(args.repeat, once)
                     what = f"{summary.unchanged} unchanged" if next_day else f"{summary.created} {records}"
@@ -481,6 +522,13 @@ def main() -> None:
                         idle = f" (idle {waited:.2f} s)" if waited is not None else ""
                         servers.append(f"{label}: {server:.2f} s{idle}")
                         both.append((label, elapsed, cpu, server))
+                    if next_day is None:
+                        floor_label = "bare COPY of the stored rows → PostgreSQL"
+                        floor_wall, floor_cpu, floor_server = time_floor_postgresql(stored, admin, base_url,
+                                                                                    args.repeat)
+                        results.append((floor_label, floor_wall, floor_cpu, rss_mb()))
+                        floors[f"{label} ({what})"] = (floor_label, floor_wall, floor_cpu, floor_server)
+                        stored.clear()
             finally:
                 admin.dispose()
         # in a process of its own (``time_pandas``), last: its RSS is that process's peak (pandas holds the
@@ -489,9 +537,11 @@ def main() -> None:
                             *time_pandas(path, max(2, args.repeat))))
     baseline, baseline_cpu = results[0][1], results[0][2]
     print(f"load average (1/5/15 min) at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    print(f"{'what':52} {'seconds':>9} {'rows/s':>11} {'x baseline':>11} {'CPU s':>8} {'CPU x':>7} {'RSS MB after':>13}")
+    print(f"{'what':52} {'seconds':>9} {'rows/s':>11} {'x baseline':>11} {'x floor':>8} {'CPU s':>8} {'CPU x':>7} "
+          f"{'RSS MB after':>13}")
     for label, seconds, cpu, rss in results:
-        print(f"{label:52} {seconds:9.2f} {rows / seconds:11,.0f} {seconds / baseline:11.1f} {cpu:8.2f} "
+        above = f"{seconds / floors[label][1]:8.1f}" if label in floors else f"{'':8}"
+        print(f"{label:52} {seconds:9.2f} {rows / seconds:11,.0f} {seconds / baseline:11.1f} {above} {cpu:8.2f} "
               f"{cpu / baseline_cpu:7.1f} {rss:13}")
     for label, walls in runs:
         print(f"{label}: every run {', '.join(f'{w:.2f}' for w in walls)} s (x baseline "
@@ -500,6 +550,15 @@ def main() -> None:
     if servers:
         print(f"PostgreSQL server CPU (the import's backends; idle: of the wall, the busiest one neither on a CPU nor "
               f"waiting for one, so waiting for the client, a round trip or its WAL flush): {'; '.join(servers)}")
+    server_of = {label: server for label, _, _, server in both}
+    for label, (floor_label, floor_wall, floor_cpu, floor_server) in floors.items():
+        seconds, cpu = next((s, c) for what, s, c, _ in results if what == label)
+        line = (f"{label} above its database's own work ({floor_label}): {seconds / floor_wall:.1f}x wall "
+                f"({seconds:.2f} s / {floor_wall:.2f} s), client CPU {cpu:.2f} s against {floor_cpu:.2f} s")
+        server = server_of.get(label.split(" (", 1)[0])  # (the PostgreSQL import's server CPU, where known)
+        if floor_server is not None and server is not None:
+            line += f"; server CPU {server:.2f} s against {floor_server:.2f} s ({server / floor_server:.1f}x)"
+        print(line)
     if both:  # steadier on a loaded machine than the wall, which waits for whichever process is scheduled
         print("PostgreSQL (client CPU + server CPU) / read_csv CPU, beside the wall ratio: " + "; ".join(
             f"{label}: {(cpu + server) / baseline_cpu:.1f}x CPU, {seconds / baseline:.1f}x wall"
