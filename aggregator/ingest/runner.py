@@ -22,6 +22,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from aggregator.ingest.json_import import import_dcsa
+from aggregator.ingest.preread import pre_read_ahead
 from aggregator.ingest.report import write_report
 from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.tabular_import import import_tabular, reads_columns
@@ -124,12 +125,15 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
         read_options = f"profile={chosen.name};encoding={chosen.encoding};timezone={chosen.timezone or ''}"
     read_options += f";owner={owner_id}" if owner_id else ";owner=per-row"
     session = session_factory(engine)()
-    scan = None
+    scan = ahead = None
     try:
         # a CSV read column by column: whether it is plain found from now, beside the hash and the database's
         # setup (started inside the ``try``: stopped and waited for when the import ends, whatever way)
         if chosen is not None and reads_columns(kind, bulk) and may_be_plain(path, chosen.layout):
             scan = PlainScan(path, chosen.layout)
+        # and of a kind whose records have lines, which of them are spread over the file, the same way
+        if chosen is not None:
+            ahead = pre_read_ahead(path, kind, chosen, owner_id)
         digest, size, total_lines = file_digest(path, count_lines=progress is not None)
         if owner_id is not None:
             require_owner(session, owner_id)
@@ -165,7 +169,8 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
                             encoding=encoding or "utf-8", summary=summary)
             else:
                 import_tabular(session, import_pk=import_pk, path=path, kind=kind, profile=chosen, owner_id=owner_id,
-                               summary=summary, chunk_rows=chunk_rows, progress=tick, bulk=bulk, plain_scan=scan)
+                               summary=summary, chunk_rows=chunk_rows, progress=tick, bulk=bulk, plain_scan=scan,
+                               pre_read=ahead)
             summary.status = "COMPLETED_WITH_REJECTS" if summary.rows_rejected else "COMPLETED"
         except (TabularError, ProfileError) as exc:
             session.rollback()
@@ -187,4 +192,8 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
             if scan is not None:
                 scan.close()
         finally:
-            session.close()
+            try:
+                if ahead is not None:
+                    ahead.close()
+            finally:
+                session.close()

@@ -27,18 +27,19 @@ chunk of rows and the record being fed.
 
 Cost: of a UTF-8 CSV the pre-read parses only the key and owner columns, through Arrow, and takes to Python
 only the rows starting a run (a cell it reads differing from the row before's, found by Arrow's kernels:
-``_run_starts``), so the kind's mapper sees one row per run, not one per line, and the runs are told apart
-and counted by C loops (``itertools.groupby``, set operations), not one Python step per row. For 50,000
-rows of outbounds (1-3 rows each) or receipts (1-4 rows each) the pre-read took 47-89 ms and 61-115 ms,
-41-72 ms and 52-89 ms so (alternated, load 2.1, 2026-11-30), most of what is left Arrow's parse (17 ms and
-31 ms); it was 0.1-0.3 s of CPU for a BL report or a declaration file of that size, about 1-3 % of
-importing them row by row, and their records have more rows each. A workbook is parsed once: the pre-read reads the import's own reader
-(``TableReader.spooled_row_chunks``), which writes each chunk of rows it parses to an anonymous temporary
-file (pickled, a chunk at a time; unlinked when made, closed with the reader) and then hands the import
-those rows again instead of parsing the workbook a second time (openpyxl's parse is most of a workbook
-import's cost: a 10,000-row BL workbook sorted by container took 15.1-17.1 s of CPU parsed twice, 8.7-8.8 s
-parsed once; two rounds alternated 2026-11-30, load 1.9-3.5). Any other file (another encoding, a CSV with
-a row not as wide as its header) is read a second time in full by the import's reader. A file with no
+``_run_starts``), so the kind's mapper sees one row per run, not one per line, and the runs are told apart and
+counted by C loops (``itertools.groupby``, set operations), not one Python step per row. For 50,000 rows of
+outbounds (1-3 rows each) or receipts (1-4 rows each) the pre-read took 47-89 ms and 61-115 ms, 41-72 ms and
+52-89 ms so (alternated, load 2.1, 2026-11-30), most of what is left Arrow's parse (17 ms and 31 ms); it was
+0.1-0.3 s of CPU for a BL report or a declaration file of that size, about 1-3 % of importing them row by row,
+and their records have more rows each. Begun at the import's start, it runs on a thread beside the file's hash
+and the database's setup (``aggregator.ingest.preread``). A workbook is parsed once: the pre-read reads the
+import's own reader (``TableReader.spooled_row_chunks``), which writes each chunk of rows it parses to an
+anonymous temporary file (pickled, a chunk at a time; unlinked when made, closed with the reader) and then
+hands the import those rows again instead of parsing the workbook a second time (openpyxl's parse is most of a
+workbook import's cost: a 10,000-row BL workbook sorted by container took 15.1-17.1 s of CPU parsed twice,
+8.7-8.8 s parsed once; two rounds alternated 2026-11-30, load 1.9-3.5). Any other file (another encoding, a
+CSV with a row not as wide as its header) is read a second time in full by the import's reader. A file with no
 record spread pays only the pre-read; every row set aside is written to and read back from the temporary
 database once.
 
@@ -50,6 +51,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -99,7 +101,8 @@ def record_keys_of(mapper: ModuleType, columnar: ModuleType | None) -> RecordKey
 
 def scattered_keys(path: Path, layout: TableLayout, header_line: int, width: int, columns: ColumnMap,
                    names: tuple[str, ...], owner_names: tuple[str, ...], record_keys: RecordKeys,
-                   chunk_rows: int, reader: TableReader | None = None) -> set[int]:
+                   chunk_rows: int, reader: TableReader | None = None,
+                   read_ahead: Callable[[], set[int] | None] | None = None) -> set[int]:
     """The hashes of the record keys (``group_key``) whose rows come in more than one run in ``path``
     (a run ends where the key or a cell of ``owner_names`` changes; a row naming no record ends a run).
     Only the key columns ``names`` and the owner columns ``owner_names`` (those the kind's owner
@@ -108,24 +111,49 @@ def scattered_keys(path: Path, layout: TableLayout, header_line: int, width: int
     row and its number of cells, as the import's reader found them. A file the reader refuses answers an
     empty set (the import reports the problem when it meets it). ``reader``: the import's reader, opened
     and not yet read; a workbook is read through it (``TableReader.spooled_row_chunks``), its rows then
-    replayed to the import instead of the workbook parsed again."""
-    present = [name for name in names if name in columns.indexes]
-    if not present:  # (every key column a default: one key for the whole file)
-        return set()
-    owners = [name for name in owner_names if name in columns.indexes and name not in names]
-    at = [columns.indexes[name] for name in present + owners]
+    replayed to the import instead of the workbook parsed again. ``read_ahead``: ``arrow_scattered_keys``
+    of the file begun before the reader was opened (``preread.PreRead.result``): its answer taken, its
+    error raised as ``arrow_scattered_keys``'s would be; None from it: read here."""
     if reader is not None and reader.format != "csv":
+        present, owners, at = _read_columns(columns, names, owner_names)
+        if not present:
+            return set()
         # (not caught: a workbook failing as it is read fails the import here, as its read would)
         return _scattered(_cells_at(reader.spooled_row_chunks(), at), columns, names, present, owners, record_keys)
     try:
         try:
-            return _scattered(_arrow_key_cells(path, layout, header_line, width, at), columns, names, present,
-                              owners, record_keys)
-        except _NotForArrow:
+            found = read_ahead() if read_ahead is not None else None
+            if found is None:
+                found = arrow_scattered_keys(path, layout, header_line, width, columns, names, owner_names,
+                                             record_keys)
+            return found
+        except NotForArrow:
+            present, owners, at = _read_columns(columns, names, owner_names)
             return _scattered(_reader_key_cells(path, layout, at, chunk_rows), columns, names, present, owners,
                               record_keys)
     except TabularError:
         return set()
+
+
+def arrow_scattered_keys(path: Path, layout: TableLayout, header_line: int, width: int, columns: ColumnMap,
+                         names: tuple[str, ...], owner_names: tuple[str, ...], record_keys: RecordKeys,
+                         halt: threading.Event | None = None) -> set[int]:
+    """``scattered_keys`` of a UTF-8 CSV read by Arrow (``_arrow_key_cells``); ``NotForArrow`` for another
+    file. ``halt``: once set, the read stops at its next block, raising ``Halted``."""
+    present, owners, at = _read_columns(columns, names, owner_names)
+    if not present:  # (every key column a default: one key for the whole file)
+        return set()
+    return _scattered(_arrow_key_cells(path, layout, header_line, width, at, halt), columns, names, present, owners,
+                      record_keys)
+
+
+def _read_columns(columns: ColumnMap, names: tuple[str, ...],
+                  owner_names: tuple[str, ...]) -> tuple[list[str], list[str], list[int]]:
+    """Of the key columns ``names`` and the owner columns ``owner_names``, those the file has (the owner
+    columns not among the key columns), and the places of both in a row."""
+    present = [name for name in names if name in columns.indexes]
+    owners = [name for name in owner_names if name in columns.indexes and name not in names]
+    return present, owners, [columns.indexes[name] for name in present + owners]
 
 
 def _scattered(chunks: Iterator[list[list[str]]], columns: ColumnMap, names: tuple[str, ...], present: list[str],
@@ -134,7 +162,7 @@ def _scattered(chunks: Iterator[list[list[str]]], columns: ColumnMap, names: tup
     ``owners``: the owner cells as written, a blank one its column's default)."""
     seen: set[int] = set()
     scattered: set[int] = set()
-    previous: tuple | None = None
+    previous: tuple | None = None  # (the last run's identity: its key, and its owner cells after it if any)
     for cells in chunks:
         count = len(cells[0])
         by_name = {name: [columns.defaults[name]] * count for name in names if name in columns.defaults}
@@ -144,14 +172,14 @@ def _scattered(chunks: Iterator[list[list[str]]], columns: ColumnMap, names: tup
                 cell if cell.strip() else default for cell in column]
         keys = record_keys(by_name, [""] * count)
         # (a row's identity: its key and its owner cells; the key first, so a run is one key and one owner)
-        identities = zip(keys, *(by_name[name] for name in owners)) if owners else zip(keys)
+        identities = zip(keys, *(by_name[name] for name in owners)) if owners else keys
         runs = list(map(itemgetter(0), groupby(identities)))  # (each run's identity, in C: no loop per row)
         if runs and runs[0] == previous:  # (the run the chunk before ended with, going on)
             del runs[0]
         if not runs:
             continue
         previous = runs[-1]
-        digests = list(map(hash, filter(partial(is_not, None), map(itemgetter(0), runs))))
+        digests = list(map(hash, filter(partial(is_not, None), map(itemgetter(0), runs) if owners else runs)))
         # (a key whose runs are two or more: met twice in this chunk's, or in it and in a chunk before)
         met = set(digests)
         if len(met) < len(digests):
@@ -165,15 +193,20 @@ def _scattered(chunks: Iterator[list[list[str]]], columns: ColumnMap, names: tup
 _KEY_BLOCK = 1 << 20
 
 
-class _NotForArrow(Exception):
+class NotForArrow(Exception):
     """The file is not one ``_arrow_key_cells`` reads as the import's reader does."""
 
 
-def _arrow_key_cells(path: Path, layout: TableLayout, header_line: int, width: int,
-                     at: list[int]) -> Iterator[list[list[str]]]:
+class Halted(Exception):
+    """``arrow_scattered_keys`` stopped before its end (its ``halt`` set)."""
+
+
+def _arrow_key_cells(path: Path, layout: TableLayout, header_line: int, width: int, at: list[int],
+                     halt: threading.Event | None = None) -> Iterator[list[list[str]]]:
     """The cells at ``at`` of a UTF-8 CSV's data rows (past line ``header_line``, ``width`` cells each) that
     start a run of rows (``_run_starts``: the rows repeating the row before's cells left out), one list per
-    column a block at a time, read by Arrow (only those columns and rows made Python text). ``_NotForArrow``
+    column a block at a time, read by Arrow (only those columns and rows made Python text); ``halt`` (once
+    set) stops it at the next block, raising ``Halted``. ``NotForArrow``
     for another file, one not UTF-8 or with a row not as wide as its header (the import's reader then reads
     it: ``_reader_key_cells``)."""
     import pyarrow as pa  # imported lazily: only CSV imports use it
@@ -182,14 +215,8 @@ def _arrow_key_cells(path: Path, layout: TableLayout, header_line: int, width: i
     delimiter = layout.delimiter
     if (layout.resolved_format(path.name) != "csv" or codec_for(layout.encoding) != "utf-8-sig"
             or len(delimiter) != 1 or not delimiter.isascii() or delimiter in '"\r\n\x00'):
-        raise _NotForArrow
+        raise NotForArrow
     names = [f"f{i}" for i in range(width)]
-    misfits: list = []
-
-    def misfit(row) -> str:
-        misfits.append(row.number)
-        return "skip"
-
     pool = read_pool()
     try:
         with pa.OSFile(str(path), memory_pool=pool) as handle:
@@ -199,23 +226,21 @@ def _arrow_key_cells(path: Path, layout: TableLayout, header_line: int, width: i
                                                block_size=_KEY_BLOCK),
                 parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
                                                  escape_char=False, newlines_in_values=True,
-                                                 ignore_empty_lines=True, invalid_row_handler=misfit),
+                                                 ignore_empty_lines=True),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=[names[i] for i in at], column_types={names[i]: pa.string() for i in at},
                     strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[], check_utf8=True),
                 memory_pool=pool)
             last: list[str] | None = None
             for batch in batches:
-                if misfits:
-                    raise _NotForArrow
+                if halt is not None and halt.is_set():
+                    raise Halted
                 if batch.num_rows:
                     cells = [batch.column(i) for i in range(len(at))]
                     yield [column.to_pylist() for column in _run_starts(cells, last)]
                     last = [column[-1].as_py() for column in cells]
-            if misfits:
-                raise _NotForArrow
-    except (pa.ArrowInvalid, OSError):
-        raise _NotForArrow from None
+    except (pa.ArrowInvalid, OSError):  # (a row not as wide as the header among them)
+        raise NotForArrow from None
 
 
 def _run_starts(cells: list, last: list[str] | None) -> list:

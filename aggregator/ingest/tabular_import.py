@@ -50,7 +50,8 @@ from sqlalchemy.orm import Session
 
 from aggregator.ingest.bulk import write_batch
 from aggregator.ingest.registry import TABULAR, TabularKindHandler
-from aggregator.ingest.scattered import SetAside, feed_back, group_key, record_keys_of, scattered_keys
+from aggregator.ingest.preread import PreRead, file_columns, key_reading
+from aggregator.ingest.scattered import SetAside, feed_back, group_key, scattered_keys
 from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.writers import (Aggregate, InParts, InUse, drop_parts, end_of_record, error_text,
                                        next_line_no, part_of_record, taken_line_numbers)
@@ -59,7 +60,7 @@ from aggregator.store.gc_pause import gc_paused
 from aggregator.store.models.logistics import ImportRejectRow
 from aggregator.store.widths import overlong
 from platform_adapters.canonical.common import Problem, Severity
-from platform_adapters.profiles import KINDS, Profile, guess_kind
+from platform_adapters.profiles import Profile
 from platform_adapters.tabular import open_table
 from platform_adapters.tabular.columnar import RawHashParts, hash_prefix, raw_hash_of_texts, row_text
 from platform_adapters.tabular.columns import ColumnMap
@@ -238,7 +239,7 @@ def reads_columns(kind: str, bulk: bool) -> bool:
 def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, profile: Profile,
                    owner_id: str | None, summary: ImportSummary, chunk_rows: int = 10_000,
                    progress: Callable[[int], None] | None = None, bulk: bool = True,
-                   plain_scan: PlainScan | None = None) -> None:
+                   plain_scan: PlainScan | None = None, pre_read: PreRead | None = None) -> None:
     """Read, map and store ``path``. Raises TabularError for file-level problems (nothing stored then).
 
     ``owner_id``: every row is that owner's (checked to exist); None: each row's owner comes from the row.
@@ -246,10 +247,11 @@ def import_tabular(session: Session, *, import_pk: int, path: Path, kind: str, p
     (``aggregator.ingest.bulk.write_batch``): the reference the fast paths are checked against. With
     ``bulk`` a kind that has a columnar mapper (``TabularKindHandler.columnar``) is read chunk by chunk,
     column by column (``aggregator.ingest.columnar_import``). ``plain_scan``: the file's ``plain_data`` being
-    found already (``plain_csv.PlainScan``, started by the runner).
+    found already (``plain_csv.PlainScan``, started by the runner); ``pre_read``: the scattered records'
+    pre-read under way (``preread.PreRead``, started by the runner).
     """
     run = TabularRun(session, import_pk=import_pk, path=path, kind=kind, profile=profile, owner_id=owner_id,
-                     summary=summary, chunk_rows=chunk_rows, bulk=bulk, plain_scan=plain_scan)
+                     summary=summary, chunk_rows=chunk_rows, bulk=bulk, plain_scan=plain_scan, pre_read=pre_read)
     try:
         with gc_paused():  # a file's chunks hold hundreds of thousands of short-lived objects, none in cycles
             if reads_columns(kind, bulk):
@@ -271,24 +273,21 @@ class TabularRun:
 
     def __init__(self, session: Session, *, import_pk: int, path: Path, kind: str, profile: Profile,
                  owner_id: str | None, summary: ImportSummary, chunk_rows: int, bulk: bool,
-                 plain_scan: PlainScan | None = None) -> None:
+                 plain_scan: PlainScan | None = None, pre_read: PreRead | None = None) -> None:
         self.session, self.path, self.kind, self.summary = session, path, kind, summary
         self.chunk_rows, self.bulk = chunk_rows, bulk
         self.handler: TabularKindHandler = TABULAR[kind]
         self.reader = open_table(path, profile.layout, chunk_rows, plain_scan)
         try:
-            self._start(session, import_pk, path, kind, profile, owner_id, summary, chunk_rows)
+            self._start(session, import_pk, path, kind, profile, owner_id, summary, chunk_rows, pre_read)
         except BaseException:  # (a header the profile does not fit, a workbook failing in the pre-read: the
             self.reader.close()  # file closed now, not when the run is collected)
             raise
 
     def _start(self, session: Session, import_pk: int, path: Path, kind: str, profile: Profile,
-               owner_id: str | None, summary: ImportSummary, chunk_rows: int) -> None:
+               owner_id: str | None, summary: ImportSummary, chunk_rows: int, pre_read: PreRead | None) -> None:
         """``__init__`` once the reader is open: the columns, the reading options, the records spread."""
-        spec = KINDS[kind]
-        self.columns = ColumnMap.build(self.reader.header, known=spec.all_columns, required=spec.required,
-                                       mapping=profile.columns, defaults=profile.defaults, location=path.name,
-                                       guess=guess_kind)
+        self.columns = file_columns(self.reader.header, kind, profile, path.name)
         self.base_options = ReadOptions(
             filename=path.name, timezone=profile.timezone, date_formats=profile.date_formats,
             datetime_formats=profile.datetime_formats, true_values=profile.true_values,
@@ -318,11 +317,10 @@ class TabularRun:
         #: the file: their rows are set aside (``held``) and stored at the end, each record's together
         self.scattered: set[int] = set()
         if self.handler.lines is not None:
-            mapper, columnar = self.handler.mapper, self.handler.columnar
-            self.scattered = scattered_keys(path, profile.layout, self.reader.header_line, len(self.reader.header),
-                                            self.columns, mapper.KEY_COLUMNS, () if owner_id else mapper.OWNER_COLUMNS,
-                                            record_keys_of(mapper, columnar and columnar.mapper), chunk_rows,
-                                            self.reader)
+            header_line, header = self.reader.header_line, self.reader.header
+            ahead = None if pre_read is None else lambda: pre_read.result(header_line, header)
+            self.scattered = scattered_keys(path, profile.layout, header_line, len(header), self.columns,
+                                            *key_reading(kind, owner_id), chunk_rows, self.reader, ahead)
         self.held: SetAside | None = None
 
     def close(self) -> None:

@@ -122,6 +122,38 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def header_of(rows: Iterator[tuple[int, tuple[str, ...]]], layout: TableLayout,
+              name: str) -> tuple[tuple[str, ...], int]:
+    """The joined header names of a file's first ``rows`` ((line, cells) each) read with ``layout``, and the
+    line of its last header row (``rows`` left past it); TabularError when the file has none there."""
+    header_rows: list[tuple[int, tuple[str, ...]]] = []
+    for line, cells in rows:
+        if line < layout.header_row:
+            continue
+        header_rows.append((line, cells))
+        if len(header_rows) == layout.header_rows:
+            break
+    if len(header_rows) < layout.header_rows or not any(any(c.strip() for c in cells) for _, cells in header_rows):
+        raise TabularError(name, f"no header row found at row {layout.header_row}", code="empty")
+    return build_header([cells for _, cells in header_rows], layout.header_joiner), header_rows[-1][0]
+
+
+def csv_header(path: Path, layout: TableLayout) -> tuple[tuple[str, ...], int]:
+    """``header_of`` a CSV, its first rows alone read (the file's encoding not checked, a syntax error a bare
+    ``csv.Error``): a guess for work begun before the import's reader is opened, checked against the
+    reader's header once it is."""
+    with path.open("r", encoding=codec_for(layout.encoding), newline="") as handle:
+        return header_of(_numbered(csv.reader(handle, delimiter=layout.delimiter, strict=True)), layout, path.name)
+
+
+def _numbered(reader) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """The rows of a ``csv.reader``, each with the line it starts on."""
+    start = 1
+    for cells in reader:
+        yield start, tuple(cells)
+        start = reader.line_num + 1
+
+
 class TableReader:
     """An opened tabular file: ``header`` (joined header names) and ``chunks()`` of data rows."""
 
@@ -150,17 +182,7 @@ class TableReader:
         if self.path.stat().st_size == 0:
             raise TabularError(self.path.name, "the file is empty (no header row)", code="empty")
         rows = self._csv_rows() if self.format == "csv" else self._xlsx_rows()
-        header_rows: list[tuple[int, tuple[str, ...]]] = []
-        for line, cells in rows:
-            if line < self.layout.header_row:
-                continue
-            header_rows.append((line, cells))
-            if len(header_rows) == self.layout.header_rows:
-                break
-        if len(header_rows) < self.layout.header_rows or not any(any(c.strip() for c in cells) for _, cells in header_rows):
-            raise TabularError(self.path.name, f"no header row found at row {self.layout.header_row}", code="empty")
-        self.header = build_header([cells for _, cells in header_rows], self.layout.header_joiner)
-        self.header_line = header_rows[-1][0]
+        self.header, self.header_line = header_of(rows, self.layout, self.path.name)
         #: a CSV row needs cells up to the last named column; fewer means it was cut short
         self._needed = max((i + 1 for i, name in enumerate(self.header) if name.strip()), default=0)
         self._rows = rows
@@ -177,11 +199,8 @@ class TableReader:
         return self._csv_iter(reader)
 
     def _csv_iter(self, reader) -> Iterator[tuple[int, tuple[str, ...]]]:
-        start = 1
         try:
-            for cells in reader:
-                yield start, tuple(cells)
-                start = reader.line_num + 1
+            yield from _numbered(reader)
         except csv.Error as exc:
             raise self._syntax_error(exc, reader.line_num) from None
 
