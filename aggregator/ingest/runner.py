@@ -28,6 +28,7 @@ from aggregator.ingest.summary import ImportSummary
 from aggregator.ingest.tabular_import import import_tabular, reads_columns
 from aggregator.logging_setup import redact_text
 from aggregator.store.db import session_factory
+from aggregator.store.wal_checkpoint import checkpoints_beside
 from aggregator.exceptions_queue.writes import park
 from aggregator.store.retry import with_db_retry
 from aggregator.store.models.logistics import ImportFileRow, ImportRejectRow
@@ -164,13 +165,14 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
                 progress(rows, total_lines)
 
         try:
-            if kind in JSON_KINDS:
-                import_dcsa(session, import_pk=import_pk, path=path, kind=kind, owner_id=owner_id,
-                            encoding=encoding or "utf-8", summary=summary)
-            else:
-                import_tabular(session, import_pk=import_pk, path=path, kind=kind, profile=chosen, owner_id=owner_id,
-                               summary=summary, chunk_rows=chunk_rows, progress=tick, bulk=bulk, plain_scan=scan,
-                               pre_read=ahead)
+            with checkpoints_beside(session):  # (SQLite: each chunk's commit leaves the WAL's copy to a thread)
+                if kind in JSON_KINDS:
+                    import_dcsa(session, import_pk=import_pk, path=path, kind=kind, owner_id=owner_id,
+                                encoding=encoding or "utf-8", summary=summary)
+                else:
+                    import_tabular(session, import_pk=import_pk, path=path, kind=kind, profile=chosen,
+                                   owner_id=owner_id, summary=summary, chunk_rows=chunk_rows, progress=tick,
+                                   bulk=bulk, plain_scan=scan, pre_read=ahead)
             summary.status = "COMPLETED_WITH_REJECTS" if summary.rows_rejected else "COMPLETED"
         except (TabularError, ProfileError) as exc:
             session.rollback()

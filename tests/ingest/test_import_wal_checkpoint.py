@@ -1,0 +1,256 @@
+"""An import into a SQLite file leaves the WAL's checkpoints to a thread beside it
+(``aggregator.store.wal_checkpoint.checkpoints_beside``): it stores what it stores without that thread, the
+log stays a few chunks long, every connection it writes with has automatic checkpoints off meanwhile and
+has its setting back when the import ends, however it ends, and no thread outlives it; PostgreSQL and an
+in-memory SQLite database are left alone."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+
+import aggregator.ingest.runner as runner
+import aggregator.store.wal_checkpoint as wal_checkpoint
+from aggregator.ingest import import_file
+from aggregator.ingest.tabular_import import TabularRun
+from aggregator.store.db import create_engine_for, session_factory, session_scope, upgrade_schema
+from aggregator.tenancy import add_owner
+from tests.ingest.test_import_paths import HOSTILE_OUTBOUND, _clear, _snapshot
+
+#: what the tests' connections hold before an import (not SQLite's default: the import must give back this)
+BEFORE = 777
+
+STOCK_HEADER = ("snapshot_at,lot_id,sku,title_holder,risk_bearer,custodian,title_state,location_state,"
+                "warehouse_code,source_doc_kind,source_doc_no,container_no,customs_declaration_no,asn_no,received_at,"
+                "qty_expected,qty_in_receiving,qty_available,qty_allocated,qty_in_last_mile,qty_delivered,"
+                "qty_defective,qty_box_damaged,unit_landed_cost_myr,cost_basis_note")
+
+
+def _stock(path: Path, rows: int, bad_every: int = 0) -> Path:
+    """A stock snapshot of ``rows`` lots, one row each; with ``bad_every``, that many rows apart one whose
+    expected quantity is not a number (rejected)."""
+    lines = [STOCK_HEADER, *(
+        f"2026-03-31T23:59:59+08:00,LOT-{lot:07d},SKU-{lot % 500:04d},LUMINA,LUMINA,MYPKG-WH01,OWNED_IN_WAREHOUSE,"
+        f"AVAILABLE,MYPKG-WH01,MBL,ZCRU{lot // 10:07d},,MY-A-{lot // 10:07d},ASN-{lot // 3:07d},"
+        f"2026-03-{1 + lot % 28:02d}T16:00:00+08:00,{'many' if bad_every and lot % bad_every == 7 else lot % 500},"
+        f"0,{lot % 480},{lot % 7},0,{lot % 11},{lot % 3},0,"
+        f"{10 + lot % 90}.{lot % 100:02d},lot {lot}" for lot in range(rows))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def file_engine(sqlite_engine):
+    """The test's SQLite file, each connection made with ``wal_autocheckpoint`` at ``BEFORE``."""
+    @event.listens_for(sqlite_engine, "connect")
+    def _before(dbapi_connection, _record) -> None:
+        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint = {BEFORE}").close()
+
+    sqlite_engine.dispose()  # (the connections made before the listener: gone)
+    return sqlite_engine
+
+
+def _checkpointers() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "wal-checkpoint"]
+
+
+def _pooled_settings(engine, extra: int = 0) -> list[int]:
+    """``wal_autocheckpoint`` of every connection idle in the pool (all checked out at once, without a BEGIN:
+    an import may hold the write lock), and of ``extra`` more."""
+    held = [engine.raw_connection() for _ in range(engine.pool.checkedin() + extra)]
+    try:
+        return [raw.driver_connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] for raw in held]
+    finally:
+        for raw in held:
+            raw.close()
+
+
+def _warm_pool(engine, count: int = 3) -> None:
+    """``count`` connections idle in the pool: a session's next transaction may get any of them."""
+    held = [engine.raw_connection() for _ in range(count)]
+    for raw in held:
+        raw.close()
+
+
+def _noting_commits(monkeypatch, also=None) -> list[tuple[int, int, set[int]]]:
+    """(connection, its ``wal_autocheckpoint``, those of the connections idle in the pool) at each chunk's
+    commit."""
+    seen: list[tuple[int, int, set[int]]] = []
+    store_chunk = TabularRun.store_chunk
+
+    def noting(run) -> None:
+        connection = run.session.connection()
+        seen.append((id(connection.connection.dbapi_connection),
+                     connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one(),
+                     set(_pooled_settings(run.session.get_bind()))))
+        if also is not None:
+            also(run)
+        store_chunk(run)
+
+    monkeypatch.setattr(TabularRun, "store_chunk", noting)
+    return seen
+
+
+def _without_checkpointer(monkeypatch) -> None:
+    monkeypatch.setattr(runner, "checkpoints_beside", lambda session: contextlib.nullcontext())
+
+
+@pytest.mark.parametrize(("name", "chunk_rows"), [("hostile", 3), ("stock", 400)])
+def test_an_import_stores_the_same_with_and_without_the_checkpointer(file_engine, tmp_path, monkeypatch,
+                                                                      name, chunk_rows) -> None:
+    if name == "hostile":
+        path = tmp_path / "hostile_outbound.csv"
+        path.write_text(HOSTILE_OUTBOUND, encoding="utf-8")
+        kind, owner = "outbound", "L"
+    else:
+        path, kind, owner = _stock(tmp_path / "stock.csv", 3_000, bad_every=450), "stock", "LUMINA"
+    results = []
+    for beside in (True, False):
+        _clear(file_engine)
+        with monkeypatch.context() as patch:
+            if not beside:
+                _without_checkpointer(patch)
+            summary = import_file(file_engine, kind, path, owner_id=owner, chunk_rows=chunk_rows)
+        results.append(((summary.status, summary.rows_read, summary.rows_rejected, summary.created,
+                         dict(summary.problem_counts)), _snapshot(file_engine)))
+    assert results[0][0][0] == "COMPLETED_WITH_REJECTS" and results[0][1]["rejects"] and results[0][1]["audit"]
+    assert results[0] == results[1]
+
+
+def _wal_pages(engine) -> int:
+    return os.path.getsize(engine.url.database + "-wal") // 4096
+
+
+def _truncate_wal(engine) -> None:
+    """The log copied into the file and emptied (outside a transaction: a checkpoint cannot run in one)."""
+    raw = engine.raw_connection()
+    try:
+        assert raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+    finally:
+        raw.close()
+
+
+def _import_wal(engine, path: Path) -> tuple[int, int]:
+    """The pages the WAL file grew to during an import of ``path``, and the pages the import wrote."""
+    _truncate_wal(engine)
+    before = os.path.getsize(engine.url.database)
+    summary = import_file(engine, "stock", path, owner_id="LUMINA", chunk_rows=250)
+    assert summary.status == "COMPLETED"
+    wal = _wal_pages(engine)
+    _truncate_wal(engine)
+    return wal, (os.path.getsize(engine.url.database) - before) // 4096
+
+
+def test_the_wal_stays_a_few_chunks_long_and_automatic_checkpoints_are_off_on_every_connection_written_with(
+        file_engine, tmp_path, monkeypatch) -> None:
+    """The log grows to a few chunks' pages (without the thread, with automatic checkpoints off, it would
+    hold the whole import); each chunk's commit runs on a connection with automatic checkpoints off, whichever
+    pooled connection the session got, while another pooled connection keeps its own setting."""
+    monkeypatch.setattr(wal_checkpoint, "LOG_BOUND", 50)  # (frames: a small file is a long import)
+    path = _stock(tmp_path / "stock.csv", 6_000)
+    _warm_pool(file_engine)
+    seen = _noting_commits(monkeypatch)
+    wal, written = _import_wal(file_engine, path)
+    assert written > 400 and len(seen) >= 20
+    assert wal <= written / 3, (wal, written)
+    assert {setting for _, setting, _ in seen} == {0}
+    assert set().union(*(idle for _, _, idle in seen)) == {BEFORE}
+    assert len({connection for connection, _, _ in seen}) > 1  # (the session went from one to another)
+    assert _pooled_settings(file_engine) and set(_pooled_settings(file_engine)) == {BEFORE}
+    assert not _checkpointers()
+
+    _clear(file_engine)  # the same import with the thread never woken by a commit: the log holds all of it
+    monkeypatch.setattr(wal_checkpoint._Checkpointer, "wake", lambda self: None)
+    wal_alone, _ = _import_wal(file_engine, path)  # (the file grows no more: the pages freed are reused)
+    assert wal_alone >= written, (wal_alone, written)
+
+
+class _Interrupted(BaseException):
+    """Stands for an interrupt (a BaseException, as KeyboardInterrupt): it escapes the import."""
+
+
+@pytest.mark.parametrize("end", ["completed", "header", "refused", "interrupted"])
+def test_no_thread_outlives_an_import_and_every_connection_gets_its_setting_back(file_engine, tmp_path,
+                                                                                 monkeypatch, end) -> None:
+    """However an import ends (completed, FAILED on a header the profile does not fit or on the database
+    refusing a chunk, an exception escaping it), the checkpointer is joined and each pooled connection
+    holds the ``wal_autocheckpoint`` it held before."""
+    path = _stock(tmp_path / "stock.csv", 1_200)
+    if end == "header":
+        path.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    commits: list[int] = []
+
+    def failing(run) -> None:
+        commits.append(run.summary.rows_read)
+        if len(commits) == 3:
+            if end == "refused":
+                raise sqlite3.OperationalError("disk I/O error")
+            if end == "interrupted":
+                raise _Interrupted()
+
+    _warm_pool(file_engine)
+    seen = _noting_commits(monkeypatch, also=failing)
+    made: list[object] = []
+    checkpointer = wal_checkpoint._Checkpointer
+
+    def counted(*args, **kwargs):
+        made.append(checkpointer(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(wal_checkpoint, "_Checkpointer", counted)
+    if end == "interrupted":
+        with pytest.raises(_Interrupted):
+            import_file(file_engine, "stock", path, owner_id="LUMINA", chunk_rows=200)
+    else:
+        summary = import_file(file_engine, "stock", path, owner_id="LUMINA", chunk_rows=200)
+        assert summary.status == {"completed": "COMPLETED", "header": "FAILED", "refused": "FAILED"}[end]
+        if end == "header":
+            assert "missing required column" in summary.error
+    assert len(made) == 1  # (the thread was started: its end is what is checked)
+    if end != "header":
+        assert len(commits) >= 3 and {setting for _, setting, _ in seen} == {0}
+    assert not _checkpointers()
+    assert set(_pooled_settings(file_engine, extra=1)) == {BEFORE}
+
+
+def test_a_transaction_begun_before_the_block_has_its_connection_set_and_given_back(file_engine) -> None:
+    with session_factory(file_engine)() as session:
+        connection = session.connection()
+        with wal_checkpoint.checkpoints_beside(session):
+            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 0
+            assert len(_checkpointers()) == 1
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == BEFORE
+        assert not _checkpointers()
+
+
+def _no_checkpointer(monkeypatch) -> list[object]:
+    made: list[object] = []
+    monkeypatch.setattr(wal_checkpoint, "_Checkpointer", lambda *args, **kwargs: made.append(args))
+    return made
+
+
+def test_postgresql_is_left_alone(pg_engine, tmp_path, monkeypatch) -> None:
+    made = _no_checkpointer(monkeypatch)
+    summary = import_file(pg_engine, "stock", _stock(tmp_path / "stock.csv", 600), owner_id="LUMINA", chunk_rows=200)
+    assert (summary.status, summary.created, made) == ("COMPLETED", 600, [])
+
+
+def test_an_in_memory_sqlite_database_is_left_alone(tmp_path, monkeypatch) -> None:
+    made = _no_checkpointer(monkeypatch)
+    engine = create_engine_for("sqlite://")
+    try:
+        upgrade_schema(engine)
+        with session_scope(engine) as session:
+            add_owner(session, "LUMINA", "Lumina")
+        summary = import_file(engine, "stock", _stock(tmp_path / "stock.csv", 600), owner_id="LUMINA",
+                              chunk_rows=200)
+        assert (summary.status, summary.created, made) == ("COMPLETED", 600, [])
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 1000
+    finally:
+        engine.dispose()
