@@ -23,6 +23,7 @@ from pathlib import Path
 from aggregator.ingest.registry import TABULAR
 from aggregator.ingest.scattered import Halted, RecordKeys, arrow_scattered_keys, record_keys_of
 from platform_adapters.profiles import KINDS, Profile, guess_kind
+from platform_adapters.tabular.background import Background
 from platform_adapters.tabular.columns import ColumnMap
 from platform_adapters.tabular.plain_csv import may_be_plain
 from platform_adapters.tabular.reader import csv_header
@@ -54,45 +55,35 @@ def pre_read_ahead(path: Path, kind: str, profile: Profile, owner_id: str | None
 
 
 class PreRead:
-    """``scattered.arrow_scattered_keys`` of a file on a worker thread. ``result`` waits for it and answers
-    it; ``close`` stops it and waits for the thread."""
+    """``scattered.arrow_scattered_keys`` of a file on a worker thread (``background.Background``).
+    ``result`` waits for it and answers it; ``close`` stops it and waits for the thread."""
 
     def __init__(self, path: Path, kind: str, profile: Profile, owner_id: str | None) -> None:
         self.path, self.kind, self.profile, self.owner_id = path, kind, profile, owner_id
-        self._halt = threading.Event()
         #: the header line and header the read was made for (None: it found none, and read nothing)
         self._header: tuple[int, tuple[str, ...]] | None = None
-        self._found: set[int] | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._read, name="import-pre-read", daemon=True)
-        self._thread.start()
+        self._read: Background[set[int] | None] = Background(self._keys, "import-pre-read")
 
-    def _read(self) -> None:
+    def _keys(self, halt: threading.Event) -> set[int] | None:
         layout = self.profile.layout
         try:
             header, header_line = csv_header(self.path, layout)
             columns = file_columns(header, self.kind, self.profile, self.path.name)
         except Exception:  # (no header this way: the import's reader finds it, or fails the import, and the
-            return         # keys are read on the import's thread; nothing here to report)
+            return None    # keys are read on the import's thread; nothing here to report)
         self._header = (header_line, header)
-        try:
-            self._found = arrow_scattered_keys(self.path, layout, header_line, len(header), columns,
-                                               *key_reading(self.kind, self.owner_id), halt=self._halt)
-        except BaseException as exc:  # (raised by ``result``, on the import's thread)
-            self._error = exc
+        return arrow_scattered_keys(self.path, layout, header_line, len(header), columns,
+                                    *key_reading(self.kind, self.owner_id), halt=halt)
 
     def result(self, header_line: int, header: tuple[str, ...]) -> set[int] | None:
         """The read's answer for a file whose header the import's reader found at ``header_line`` (its last
         row) to be ``header``; its error raised; None when it read for another header or none (the import
         reads the keys itself)."""
-        self._thread.join()
-        if self._header != (header_line, header) or isinstance(self._error, Halted):
+        error = self._read.wait()
+        if self._header != (header_line, header) or isinstance(error, Halted):
             return None
-        if self._error is not None:
-            raise self._error
-        return self._found
+        return self._read.result()
 
     def close(self) -> None:
         """Stop the read and wait for its thread."""
-        self._halt.set()
-        self._thread.join()
+        self._read.close()

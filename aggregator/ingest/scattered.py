@@ -54,6 +54,7 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from functools import partial
 from itertools import groupby
 from operator import is_not, itemgetter
@@ -143,8 +144,11 @@ def arrow_scattered_keys(path: Path, layout: TableLayout, header_line: int, widt
     present, owners, at = _read_columns(columns, names, owner_names)
     if not present:  # (every key column a default: one key for the whole file)
         return set()
-    return _scattered(_arrow_key_cells(path, layout, header_line, width, at, halt), columns, names, present, owners,
-                      record_keys)
+    # (closed as the read ends, whatever way: an error raised past the read paused at a block, inside Arrow's
+    # ``with`` on the file, would otherwise leave the file open until the paused read is collected, which
+    # may be the collector's next pass when the error is held in a reference cycle, as a thread's is)
+    with closing(_arrow_key_cells(path, layout, header_line, width, at, halt)) as cells:
+        return _scattered(cells, columns, names, present, owners, record_keys)
 
 
 def _read_columns(columns: ColumnMap, names: tuple[str, ...],

@@ -15,10 +15,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from platform_adapters.tabular.background import Background
 from platform_adapters.tabular.columnar import ColumnFacts, FileColumns
 from platform_adapters.tabular.layout import TableLayout, codec_for
 
@@ -112,42 +114,30 @@ def plain_data(path: Path, header_line: int, delimiter: str,
 
 
 class PlainScan:
-    """``plain_data`` of a file run on a worker thread from the start of its import, beside what comes before
-    the file is read (its content hash, the database's setup, the scattered records' pre-read): hashing,
-    numpy's kernels and Arrow's parse leave the interpreter to the other thread. ``result`` waits for it
-    and answers it (its error raised there, where ``plain_data`` would have raised it); the header's line is
-    guessed from the layout (a plain file's header is its first rows) and the file scanned again in line when
-    the reader found it elsewhere. Used as a context manager: leaving it stops the scan (at its next block)
-    and waits for the thread, whatever the exit."""
+    """``plain_data`` of a file run on a worker thread from the start of its import (``background.Background``),
+    beside what comes before the file is read (its content hash, the database's setup, the scattered records'
+    pre-read): hashing, numpy's kernels and Arrow's parse leave the interpreter to the other thread. ``result``
+    waits for it and answers it (its error raised there, where ``plain_data`` would have raised it); the
+    header's line is guessed from the layout (a plain file's header is its first rows) and the file scanned
+    again in line when the reader found it elsewhere. Used as a context manager: leaving it stops the scan (at
+    its next block) and waits for the thread, whatever the exit."""
 
     def __init__(self, path: Path, layout: TableLayout) -> None:
         self.path, self.delimiter = path, layout.delimiter
         self.header_line = layout.header_row + layout.header_rows - 1
-        self._stop = threading.Event()
-        self._found: PlainData | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._scan, name="import-plain-scan", daemon=True)
-        self._thread.start()
-
-    def _scan(self) -> None:
-        try:
-            self._found = plain_data(self.path, self.header_line, self.delimiter, self._stop)
-        except BaseException as exc:  # (raised by ``result``, on the import's thread)
-            self._error = exc
+        self._scan: Background[PlainData | None] = Background(
+            partial(plain_data, path, self.header_line, self.delimiter), "import-plain-scan")
 
     def result(self, header_line: int, delimiter: str) -> PlainData | None:
         """``plain_data(path, header_line, delimiter)``: the scan's, when it scanned with those."""
-        self._thread.join()
-        if (header_line, delimiter) != (self.header_line, self.delimiter) or isinstance(self._error, _Stopped):
+        error = self._scan.wait()
+        if (header_line, delimiter) != (self.header_line, self.delimiter) or isinstance(error, _Stopped):
             return plain_data(self.path, header_line, delimiter)
-        if self._error is not None:
-            raise self._error
-        return self._found
+        return self._scan.result()
 
     def close(self) -> None:
         """Stop the scan and wait for its thread."""
-        self._stop.set()
-        self._thread.join()
+        self._scan.close()
 
     def __enter__(self) -> PlainScan:
         return self

@@ -44,6 +44,21 @@ def _pre_read(path: Path, kind: str, owner_names: bool) -> set[int]:
                                                              handler.columnar and handler.columnar.mapper), 3)
 
 
+def _noting_run_starts(patch: pytest.MonkeyPatch) -> list[int]:
+    """``scattered._run_starts`` made (through ``patch``) to note how many rows of each block it takes to
+    Python, in the list answered."""
+    taken: list[int] = []
+    real = scattered._run_starts
+
+    def noted(cells, last):
+        starts = real(cells, last)
+        taken.append(len(starts[0]))
+        return starts
+
+    patch.setattr(scattered, "_run_starts", noted)
+    return taken
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(sorted(_HEADERS)),
        runs=st.lists(st.tuples(_KEY, _OTHER, _OTHER, st.integers(1, 6)), min_size=1, max_size=20),
@@ -61,15 +76,7 @@ def test_the_rows_dropped_before_python_change_nothing_found(tmp_path_factory, m
                 writer.writerow([key, *middle, f"{n}-{i}"])
     with monkeypatch.context() as patch:
         patch.setattr(scattered, "_KEY_BLOCK", block)
-        taken: list[int] = []
-        real = scattered._run_starts
-
-        def noted(cells, last):
-            starts = real(cells, last)
-            taken.append(len(starts[0]))
-            return starts
-
-        patch.setattr(scattered, "_run_starts", noted)
+        taken = _noting_run_starts(patch)
         filtered = _pre_read(path, kind, owner_names)
         patch.setattr(scattered, "_run_starts", lambda cells, last: cells)
         every = _pre_read(path, kind, owner_names)
@@ -84,17 +91,9 @@ def test_a_file_of_repeated_rows_takes_one_row_per_run_to_python(tmp_path, monke
     rows = [f"ASN-{n},WH1,LMN,SKU-{i},1" for n in (1, 2, 1) for i in range(3)]
     path.write_text("\n".join([",".join(_HEADERS["inbound"]), *rows]) + "\n", encoding="utf-8")
     for block in (64, 1 << 20):
-        taken: list[int] = []
-        real = scattered._run_starts
-
-        def noted(cells, last):
-            starts = real(cells, last)
-            taken.append(len(starts[0]))
-            return starts
-
         with monkeypatch.context() as patch:
             patch.setattr(scattered, "_KEY_BLOCK", block)
-            patch.setattr(scattered, "_run_starts", noted)
+            taken = _noting_run_starts(patch)
             found = _pre_read(path, "inbound", owner_names=True)
         assert sum(taken) == 3
         assert found == {hash(TABULAR["inbound"].mapper.record_key({"warehouse_code": "WH1", "asn_no": "ASN-1"},
