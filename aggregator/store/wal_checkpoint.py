@@ -22,13 +22,28 @@ get another one for its next transaction. So the setting is made each time the s
 (the session's ``after_begin``) and undone on that connection before it goes back to the pool (the pool's
 ``checkin``, which acts only on a connection marked here): no other user of a pooled connection, now or
 later, sees it. When the block ends, however it ends, the connection the session still holds gets its
-setting back, the thread checkpoints what was committed, ends and is joined. Nothing changes on PostgreSQL,
-on an in-memory SQLite database (``SingletonThreadPool``: nothing to copy into a file) or on a file not in
-WAL mode.
+setting back, the thread checkpoints what was committed, ends and is joined.
+
+Several imports may run on one engine at once, each in its block: a connection one block's session marked
+and handed back may since have been taken and marked by another block's session. So each block marks with
+a token of its own and, when it ends, restores only a connection it still holds (checked out through the
+very proxy its session got, still valid) carrying its own token: it never touches a connection another
+thread is using. A connection SQLAlchemy invalidated (an interrupt or a lost connection inside an
+execute closes the sqlite3 handle) has nothing left to restore: its pool entry forgets the mark when it
+connects anew. Undoing the setting is tidying up, never worth more than the error in flight: a failure
+there is logged, not raised.
+
+The thread's connection is taken from the engine's pool and detached from it at once: it is made with
+the engine's own connect arguments (its busy timeout) and connect listeners, and no longer counts against
+the pool's size while the import runs. The thread only makes the import faster: when its connection cannot
+be opened or the thread cannot be started, the import runs without it, said once in the log. Nothing
+changes on PostgreSQL, on an in-memory SQLite database (``SingletonThreadPool``: nothing to copy into a
+file) or on a file not in WAL mode.
 """
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,11 +51,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.pool import SingletonThreadPool
+from sqlalchemy.pool import PoolProxiedConnection, SingletonThreadPool
 
 log = logging.getLogger(__name__)
 
-#: the key of a pooled connection's ``info`` holding its ``wal_autocheckpoint`` while this module has it at 0
+#: the key of a pooled connection's ``info`` holding (its ``wal_autocheckpoint``, the marking block's token)
+#: while this module has the setting at 0
 _RESTORE = "aggregator_wal_autocheckpoint"
 
 #: a write transaction waits for the checkpoint asked for when the log held this many frames at the last one
@@ -51,23 +67,26 @@ LOG_BOUND = 1000
 def checkpoints_beside(session: Session) -> Iterator[None]:
     """The ``with`` block's commits on ``session`` checkpointed by a thread beside it (SQLite in WAL mode)."""
     engine = session.get_bind().engine
-    own = _own_connection(engine)
-    if own is None:
+    checkpointer = _started_checkpointer(engine)
+    if checkpointer is None:
         yield
         return
     if not event.contains(engine, "checkin", _restore_at_checkin):
         event.listen(engine, "checkin", _restore_at_checkin)
-    #: (DBAPI connection, its pool entry's ``info``) of each connection the session marked, by the info's id
-    held: dict[int, tuple[Any, dict]] = {}
-    checkpointer = _Checkpointer(own, LOG_BOUND)
+    token = object()
+    #: the pooled connections (the proxies the session got) this block marked
+    held: list[PoolProxiedConnection] = []
 
     def begun(_session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
         pooled = connection.connection
-        if _RESTORE not in pooled.info:
-            before = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+        mark = pooled.info.get(_RESTORE)
+        if mark is None or mark[1] is not token:
+            # (a mark of another block is one whose restore failed: its value is the one to give back)
+            before = mark[0] if mark is not None else \
+                connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
             connection.exec_driver_sql("PRAGMA wal_autocheckpoint = 0")
-            pooled.info[_RESTORE] = before
-            held[id(pooled.info)] = (pooled.dbapi_connection, pooled.info)
+            pooled.info[_RESTORE] = (before, token)
+            held.append(pooled)
 
     def committed(_session: Session) -> None:
         checkpointer.wake()
@@ -77,7 +96,6 @@ def checkpoints_beside(session: Session) -> Iterator[None]:
             checkpointer.settle()
 
     listeners = (("after_begin", begun), ("after_commit", committed), ("after_transaction_create", beginning))
-    checkpointer.start()
     try:
         for name, listener in listeners:
             event.listen(session, name, listener)
@@ -89,24 +107,50 @@ def checkpoints_beside(session: Session) -> Iterator[None]:
             for name, listener in listeners:
                 if event.contains(session, name, listener):
                     event.remove(session, name, listener)
-            # (a connection handed back to the pool was restored at its checkin; one closed has lost its info)
-            for dbapi_connection, info in held.values():
-                _restore(dbapi_connection, info)
+            # (a connection handed back to the pool was restored at its checkin; one invalidated has no
+            # handle left; one checked out since is another's: a proxy checked in or invalidated is not valid)
+            for pooled in held:
+                mark = pooled.info.get(_RESTORE)
+                if pooled.is_valid and mark is not None and mark[1] is token:
+                    _restore(pooled.dbapi_connection, pooled.info)
         finally:
             checkpointer.stop()
 
 
-def _own_connection(engine: Engine) -> Any | None:
+def _started_checkpointer(engine: Engine) -> _Checkpointer | None:
+    """The checkpointer of a block on ``engine``, started, when ``engine`` is a SQLite file in WAL mode and the
+    checkpointer could be set up; else None (logged when it could not be)."""
+    try:
+        own = _own_connection(engine)
+    except Exception as error:  # noqa: BLE001 - an optimisation only: the import runs without it
+        log.warning("the import runs without WAL checkpoints beside it: its connection could not be opened "
+                    "(%s: %s)", type(error).__name__, error)
+        return None
+    if own is None:
+        return None
+    checkpointer = _Checkpointer(own, LOG_BOUND)
+    try:
+        checkpointer.start()
+    except Exception as error:  # noqa: BLE001 - as above
+        log.warning("the import runs without WAL checkpoints beside it: its thread could not be started "
+                    "(%s: %s)", type(error).__name__, error)
+        return None
+    return checkpointer
+
+
+def _own_connection(engine: Engine) -> PoolProxiedConnection | None:
     """A connection of its own to ``engine``'s file when that file is a SQLite database in WAL mode, else None.
 
-    Made on the caller's thread and used on the checkpointer's (``check_same_thread`` off: one thread at a
-    time uses it)."""
+    Taken from the engine's pool (made with the engine's connect arguments and listeners) and detached from
+    it: the pool makes another in its place when it needs one, and closing it closes the sqlite3
+    connection. Made on the caller's thread and used on the checkpointer's (pysqlite makes a file's
+    connections with ``check_same_thread`` off; one thread at a time uses it)."""
     if engine.dialect.name != "sqlite" or isinstance(engine.pool, SingletonThreadPool) \
             or engine.url.database in (None, "", ":memory:"):
         return None
-    args, kwargs = engine.dialect.create_connect_args(engine.url)
-    connection = engine.dialect.loaded_dbapi.connect(*args, **{**kwargs, "check_same_thread": False})
+    connection = engine.raw_connection()
     try:
+        connection.detach()
         mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
     except BaseException:
         connection.close()
@@ -118,15 +162,23 @@ def _own_connection(engine: Engine) -> Any | None:
 
 
 def _restore_at_checkin(dbapi_connection: Any, record: Any) -> None:
-    """A connection this module marked gets its ``wal_autocheckpoint`` back before the pool takes it."""
+    """A connection this module marked gets its ``wal_autocheckpoint`` back before the pool takes it (one
+    invalidated, without its handle, has nothing to restore)."""
     if dbapi_connection is not None:
         _restore(dbapi_connection, record.info)
 
 
 def _restore(dbapi_connection: Any, info: dict) -> None:
-    before = info.pop(_RESTORE, None)
-    if before is not None:
-        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint = {int(before)}").close()
+    """The connection's marked ``wal_autocheckpoint`` back on it; a failure logged, never raised: this runs
+    while an error may be in flight, and the connection that refuses is a broken one."""
+    mark = info.pop(_RESTORE, None)
+    if mark is None:
+        return
+    try:
+        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint = {int(mark[0])}").close()
+    except sqlite3.Error as error:
+        log.warning("a connection's wal_autocheckpoint could not be given back (%s: %s)",
+                    type(error).__name__, error)
 
 
 class _Checkpointer:

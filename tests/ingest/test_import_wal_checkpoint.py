@@ -254,3 +254,141 @@ def test_an_in_memory_sqlite_database_is_left_alone(tmp_path, monkeypatch) -> No
             assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 1000
     finally:
         engine.dispose()
+
+
+def _interrupting(engine, after: int):
+    """A KeyboardInterrupt raised by the ``after``-th statement executed on ``engine`` from now on (SQLAlchemy
+    invalidates the connection it hits, closing its sqlite3 handle, as for an interrupt in the driver); the
+    listener raising it, to be removed."""
+    executed: list[int] = []
+
+    def interrupt(*_args) -> None:
+        executed.append(1)
+        if len(executed) == after:
+            raise KeyboardInterrupt()
+
+    event.listen(engine, "before_cursor_execute", interrupt)
+    return interrupt
+
+
+def test_an_interrupt_in_the_block_s_sql_escapes_as_itself_and_its_closed_connection_is_not_restored(
+        file_engine, caplog) -> None:
+    """The connection an interrupt invalidated has no handle left to restore: the interrupt escapes as
+    itself (not as the error of a PRAGMA on the closed handle), no restore is even tried and every pooled
+    connection has its setting."""
+    _warm_pool(file_engine)
+    with session_factory(file_engine)() as session, caplog.at_level("WARNING", logger=wal_checkpoint.__name__):
+        with pytest.raises(KeyboardInterrupt) as raised:
+            with wal_checkpoint.checkpoints_beside(session):
+                session.connection().exec_driver_sql("SELECT 1")  # (the transaction's connection: marked)
+                interrupt = _interrupting(file_engine, after=1)
+                session.connection().exec_driver_sql("SELECT 2")
+        event.remove(file_engine, "before_cursor_execute", interrupt)
+        assert raised.type is KeyboardInterrupt
+    assert not [record for record in caplog.records if record.name == wal_checkpoint.__name__]
+    assert not _checkpointers()
+    assert set(_pooled_settings(file_engine, extra=1)) == {BEFORE}
+
+
+def test_an_interrupt_during_an_import_s_sql_escapes_the_import(file_engine, tmp_path, monkeypatch) -> None:
+    """A KeyboardInterrupt hitting the per-row path's SQL inside the block escapes the import (the runner
+    marks FAILED only what is an ``Exception``)."""
+    path = _stock(tmp_path / "stock.csv", 1_200)
+    beside, armed = runner.checkpoints_beside, []
+
+    @contextlib.contextmanager
+    def interrupted(session):
+        with beside(session):
+            armed.append(_interrupting(file_engine, after=5))
+            yield
+
+    monkeypatch.setattr(runner, "checkpoints_beside", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        import_file(file_engine, "stock", path, owner_id="LUMINA", chunk_rows=200, bulk=False)
+    event.remove(file_engine, "before_cursor_execute", armed[0])
+    assert not _checkpointers()
+    assert set(_pooled_settings(file_engine, extra=1)) == {BEFORE}
+
+
+def test_a_block_ending_leaves_alone_a_connection_another_session_got_from_the_pool(file_engine) -> None:
+    """Two imports on one file: when the first one's block ends, the connection its session marked, handed
+    back and since taken and marked by the second one's session keeps automatic checkpoints off until the
+    second one's block ends."""
+    with contextlib.ExitStack() as stack:
+        first = stack.enter_context(session_factory(file_engine)())
+        second = stack.enter_context(session_factory(file_engine)())
+        first_block = stack.enter_context(contextlib.ExitStack())
+        first_block.enter_context(wal_checkpoint.checkpoints_beside(first))
+        stack.enter_context(wal_checkpoint.checkpoints_beside(second))
+        idle = [file_engine.raw_connection() for _ in range(file_engine.pool.checkedin())]  # (held aside)
+        marked = first.connection().connection.dbapi_connection
+        first.commit()  # (its connection back in the pool, the only one idle there)
+        connection = second.connection()
+        assert connection.connection.dbapi_connection is marked
+        for raw in idle:
+            raw.close()
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 0
+        first_block.close()
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 0
+    assert not _checkpointers()
+    assert set(_pooled_settings(file_engine, extra=1)) == {BEFORE}
+
+
+def test_the_checkpointer_s_connection_is_made_as_the_engine_makes_its_own(file_engine, tmp_path,
+                                                                          monkeypatch) -> None:
+    """The engine's connect arguments (a busy timeout of 30 s, not sqlite3's 5 s) and its connect listeners
+    (the tests' ``wal_autocheckpoint``) apply to the checkpointer's connection too."""
+    seen: list[tuple[int, int]] = []
+    checkpointer = wal_checkpoint._Checkpointer
+
+    def noting(connection, bound):
+        seen.append((connection.execute("PRAGMA busy_timeout").fetchone()[0],
+                     connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0]))
+        return checkpointer(connection, bound)
+
+    monkeypatch.setattr(wal_checkpoint, "_Checkpointer", noting)
+    summary = import_file(file_engine, "stock", _stock(tmp_path / "stock.csv", 600), owner_id="LUMINA",
+                          chunk_rows=200)
+    assert (summary.status, seen) == ("COMPLETED", [(30_000, BEFORE)])
+    assert not _checkpointers()
+
+
+@pytest.mark.parametrize("failing", ["opening", "starting"])
+def test_an_import_runs_without_the_checkpointer_when_it_cannot_be_set_up(file_engine, tmp_path, monkeypatch,
+                                                                          caplog, failing) -> None:
+    """The checkpointer only speeds the import up: when its connection cannot be opened or its thread
+    started, the import runs as without it, said once in the log."""
+    if failing == "opening":
+        def refused(_engine):
+            raise sqlite3.OperationalError("unable to open database file")
+        monkeypatch.setattr(wal_checkpoint, "_own_connection", refused)
+    else:
+        def refused(_self):
+            raise RuntimeError("can't start new thread")
+        monkeypatch.setattr(wal_checkpoint._Checkpointer, "start", refused)
+    _warm_pool(file_engine)
+    seen = _noting_commits(monkeypatch)
+    with caplog.at_level("WARNING", logger=wal_checkpoint.__name__):
+        summary = import_file(file_engine, "stock", _stock(tmp_path / "stock.csv", 600), owner_id="LUMINA",
+                              chunk_rows=200)
+    assert (summary.status, summary.created) == ("COMPLETED", 600)
+    warnings = [record for record in caplog.records if record.name == wal_checkpoint.__name__]
+    assert len(warnings) == 1 and "without" in warnings[0].getMessage()
+    assert {setting for _, setting, _ in seen} == {BEFORE}
+    assert not _checkpointers()
+    assert set(_pooled_settings(file_engine, extra=1)) == {BEFORE}
+
+
+def test_a_restore_that_fails_at_the_block_s_end_does_not_replace_the_error_in_flight(file_engine, caplog) -> None:
+    """A connection whose handle went without SQLAlchemy knowing refuses its restore: that is logged, and
+    the error the block ended on is the one that escapes."""
+    with session_factory(file_engine)() as session, caplog.at_level("WARNING", logger=wal_checkpoint.__name__):
+        with pytest.raises(_Interrupted):
+            with wal_checkpoint.checkpoints_beside(session):
+                session.connection().connection.dbapi_connection.close()
+                raise _Interrupted()
+        session.connection().invalidate()  # (its handle gone: the pool is to make another)
+    assert [record.getMessage() for record in caplog.records if record.name == wal_checkpoint.__name__] == [
+        "a connection's wal_autocheckpoint could not be given back (ProgrammingError: Cannot operate on a closed "
+        "database.)"]
+    assert not _checkpointers()
