@@ -117,7 +117,7 @@ def checkpoints_beside(session: Session) -> Iterator[None]:
             checkpointer.stop()
 
 
-def _started_checkpointer(engine: Engine) -> _Checkpointer | None:
+def _started_checkpointer(engine: Engine) -> Checkpointer | None:
     """The checkpointer of a block on ``engine``, started, when ``engine`` is a SQLite file in WAL mode and the
     checkpointer could be set up; else None (logged when it could not be)."""
     try:
@@ -128,7 +128,7 @@ def _started_checkpointer(engine: Engine) -> _Checkpointer | None:
         return None
     if own is None:
         return None
-    checkpointer = _Checkpointer(own, LOG_BOUND)
+    checkpointer = Checkpointer(own, LOG_BOUND)
     try:
         checkpointer.start()
     except Exception as error:  # noqa: BLE001 - as above
@@ -181,9 +181,11 @@ def _restore(dbapi_connection: Any, info: dict) -> None:
                     type(error).__name__, error)
 
 
-class _Checkpointer:
+class Checkpointer:
     """A thread running a passive checkpoint on ``connection`` (its own) each time it is woken, and once more
-    when stopped; it closes the connection when it ends."""
+    when stopped; it closes the connection when it ends. The writer calls ``settle`` before each write
+    transaction begins and ``wake`` after each commit (``bench/floor.py`` drives one so, beside its own
+    writes)."""
 
     def __init__(self, connection: Any, bound: int) -> None:
         self._connection = connection

@@ -165,7 +165,7 @@ def test_the_wal_stays_a_few_chunks_long_and_automatic_checkpoints_are_off_on_ev
     assert not _checkpointers()
 
     _clear(file_engine)  # the same import with the thread never woken by a commit: the log holds all of it
-    monkeypatch.setattr(wal_checkpoint._Checkpointer, "wake", lambda self: None)
+    monkeypatch.setattr(wal_checkpoint.Checkpointer, "wake", lambda self: None)
     wal_alone, _ = _import_wal(file_engine, path)  # (the file grows no more: the pages freed are reused)
     assert wal_alone >= written, (wal_alone, written)
 
@@ -196,13 +196,13 @@ def test_no_thread_outlives_an_import_and_every_connection_gets_its_setting_back
     _warm_pool(file_engine)
     seen = _noting_commits(monkeypatch, also=failing)
     made: list[object] = []
-    checkpointer = wal_checkpoint._Checkpointer
+    checkpointer = wal_checkpoint.Checkpointer
 
     def counted(*args, **kwargs):
         made.append(checkpointer(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr(wal_checkpoint, "_Checkpointer", counted)
+    monkeypatch.setattr(wal_checkpoint, "Checkpointer", counted)
     if end == "interrupted":
         with pytest.raises(_Interrupted):
             import_file(file_engine, "stock", path, owner_id="LUMINA", chunk_rows=200)
@@ -230,7 +230,7 @@ def test_a_transaction_begun_before_the_block_has_its_connection_set_and_given_b
 
 def _no_checkpointer(monkeypatch) -> list[object]:
     made: list[object] = []
-    monkeypatch.setattr(wal_checkpoint, "_Checkpointer", lambda *args, **kwargs: made.append(args))
+    monkeypatch.setattr(wal_checkpoint, "Checkpointer", lambda *args, **kwargs: made.append(args))
     return made
 
 
@@ -339,14 +339,14 @@ def test_the_checkpointer_s_connection_is_made_as_the_engine_makes_its_own(file_
     """The engine's connect arguments (a busy timeout of 30 s, not sqlite3's 5 s) and its connect listeners
     (the tests' ``wal_autocheckpoint``) apply to the checkpointer's connection too."""
     seen: list[tuple[int, int]] = []
-    checkpointer = wal_checkpoint._Checkpointer
+    checkpointer = wal_checkpoint.Checkpointer
 
     def noting(connection, bound):
         seen.append((connection.execute("PRAGMA busy_timeout").fetchone()[0],
                      connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0]))
         return checkpointer(connection, bound)
 
-    monkeypatch.setattr(wal_checkpoint, "_Checkpointer", noting)
+    monkeypatch.setattr(wal_checkpoint, "Checkpointer", noting)
     summary = import_file(file_engine, "stock", _stock(tmp_path / "stock.csv", 600), owner_id="LUMINA",
                           chunk_rows=200)
     assert (summary.status, seen) == ("COMPLETED", [(30_000, BEFORE)])
@@ -365,7 +365,7 @@ def test_an_import_runs_without_the_checkpointer_when_it_cannot_be_set_up(file_e
     else:
         def refused(_self):
             raise RuntimeError("can't start new thread")
-        monkeypatch.setattr(wal_checkpoint._Checkpointer, "start", refused)
+        monkeypatch.setattr(wal_checkpoint.Checkpointer, "start", refused)
     _warm_pool(file_engine)
     seen = _noting_commits(monkeypatch)
     with caplog.at_level("WARNING", logger=wal_checkpoint.__name__):
