@@ -71,8 +71,6 @@ def checkpoints_beside(session: Session) -> Iterator[None]:
     if checkpointer is None:
         yield
         return
-    if not event.contains(engine, "checkin", _restore_at_checkin):
-        event.listen(engine, "checkin", _restore_at_checkin)
     token = object()
     #: the pooled connections (the proxies the session got) this block marked
     held: list[PoolProxiedConnection] = []
@@ -84,9 +82,10 @@ def checkpoints_beside(session: Session) -> Iterator[None]:
             # (a mark of another block is one whose restore failed: its value is the one to give back)
             before = mark[0] if mark is not None else \
                 connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
-            connection.exec_driver_sql("PRAGMA wal_autocheckpoint = 0")
+            # (marked before it is set: whatever stops the setting, the value to give back is known)
             pooled.info[_RESTORE] = (before, token)
             held.append(pooled)
+            connection.exec_driver_sql("PRAGMA wal_autocheckpoint = 0")
 
     def committed(_session: Session) -> None:
         checkpointer.wake()
@@ -97,6 +96,8 @@ def checkpoints_beside(session: Session) -> Iterator[None]:
 
     listeners = (("after_begin", begun), ("after_commit", committed), ("after_transaction_create", beginning))
     try:
+        if not event.contains(engine, "checkin", _restore_at_checkin):  # (inside: the thread stopped if it fails)
+            event.listen(engine, "checkin", _restore_at_checkin)
         for name, listener in listeners:
             event.listen(session, name, listener)
         if session.in_transaction():  # (a transaction begun before the block: its connection marked now)

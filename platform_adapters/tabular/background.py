@@ -29,6 +29,7 @@ class Background(Generic[T]):
         #: what the work raised (None: it answered, or is still running, or its error was raised already)
         self.error: BaseException | None = None
         self._value: T | None = None
+        self._taken = False  # (whether ``result`` answered or raised already)
         self._thread = threading.Thread(target=self._run, args=(work,), name=name, daemon=True)
         self._thread.start()
 
@@ -44,8 +45,12 @@ class Background(Generic[T]):
         return self.error
 
     def result(self) -> T:
-        """The work's answer, once it has ended; its error raised instead (and no longer held)."""
+        """The work's answer, once it has ended; its error raised instead (and no longer held). Asked once: a
+        second call would find the error let go and answer nothing, so it is refused."""
         self._thread.join()
+        if self._taken:
+            raise RuntimeError("the work's result was taken already")
+        self._taken = True
         error, self.error = self.error, None
         if error is not None:
             try:

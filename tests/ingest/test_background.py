@@ -7,6 +7,8 @@ import gc
 import threading
 import weakref
 
+import pytest
+
 from platform_adapters.tabular.background import Background
 
 
@@ -54,3 +56,16 @@ def test_close_stops_the_work_and_waits_for_its_thread() -> None:
     work.close()
     assert not [thread for thread in threading.enumerate() if thread.name == "test-background"]
     assert work.result() == "stopped"
+
+
+def test_the_result_is_taken_once() -> None:
+    """A second ``result`` would find the error let go and answer nothing: it is refused instead."""
+    failing = Background(lambda stop: (_ for _ in ()).throw(RuntimeError("the work broke")), "test-background")
+    with pytest.raises(RuntimeError, match="the work broke"):
+        failing.result()
+    with pytest.raises(RuntimeError, match="taken already"):
+        failing.result()
+    answering = Background(lambda stop: 42, "test-background")
+    assert answering.result() == 42
+    with pytest.raises(RuntimeError, match="taken already"):
+        answering.result()

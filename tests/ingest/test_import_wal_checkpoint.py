@@ -362,10 +362,18 @@ def test_an_import_runs_without_the_checkpointer_when_it_cannot_be_set_up(file_e
         def refused(_engine):
             raise sqlite3.OperationalError("unable to open database file")
         monkeypatch.setattr(wal_checkpoint, "_own_connection", refused)
-    else:
-        def refused(_self):
-            raise RuntimeError("can't start new thread")
-        monkeypatch.setattr(wal_checkpoint.Checkpointer, "start", refused)
+    else:  # (its thread refusing to start: ``Checkpointer.start`` itself runs, and closes its connection)
+        made = []
+        setting_up = wal_checkpoint.Checkpointer.__init__
+
+        def refusing_thread(self, *args, **kwargs):
+            setting_up(self, *args, **kwargs)
+            made.append(self)
+
+            def refused():
+                raise RuntimeError("can't start new thread")
+            self._thread.start = refused
+        monkeypatch.setattr(wal_checkpoint.Checkpointer, "__init__", refusing_thread)
     _warm_pool(file_engine)
     seen = _noting_commits(monkeypatch)
     with caplog.at_level("WARNING", logger=wal_checkpoint.__name__):
@@ -377,6 +385,8 @@ def test_an_import_runs_without_the_checkpointer_when_it_cannot_be_set_up(file_e
     assert {setting for _, setting, _ in seen} == {BEFORE}
     assert not _checkpointers()
     assert set(_pooled_settings(file_engine, extra=1)) == {BEFORE}
+    if failing == "starting":  # (the detached connection it had opened is closed, not left to the collector)
+        assert made[0]._connection.dbapi_connection is None
 
 
 def test_a_restore_that_fails_at_the_block_s_end_does_not_replace_the_error_in_flight(file_engine, caplog) -> None:
