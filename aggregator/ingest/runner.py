@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import ExitStack
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,16 +126,22 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
     else:
         read_options = f"profile={chosen.name};encoding={chosen.encoding};timezone={chosen.timezone or ''}"
     read_options += f";owner={owner_id}" if owner_id else ";owner=per-row"
-    session = session_factory(engine)()
-    scan = ahead = None
-    try:
+    # whatever way the import ends, the reads begun beside it are stopped and waited for, then the session
+    # closed (the stack unwinds in reverse: each callback runs even when one before it raised)
+    with ExitStack() as ending:
+        session = session_factory(engine)()
+        ending.callback(session.close)
+        scan = ahead = None
         # a CSV read column by column: whether it is plain found from now, beside the hash and the database's
-        # setup (started inside the ``try``: stopped and waited for when the import ends, whatever way)
+        # setup
         if chosen is not None and reads_columns(kind, bulk) and may_be_plain(path, chosen.layout):
             scan = PlainScan(path, chosen.layout)
+            ending.callback(scan.close)
         # and of a kind whose records have lines, which of them are spread over the file, the same way
         if chosen is not None:
             ahead = pre_read_ahead(path, kind, chosen, owner_id)
+            if ahead is not None:
+                ending.callback(ahead.close)
         digest, size, total_lines = file_digest(path, count_lines=progress is not None)
         if owner_id is not None:
             require_owner(session, owner_id)
@@ -189,13 +196,3 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
         if report_path is not None and (summary.rows_rejected or summary.warnings or summary.error):
             summary.report_path = write_report(session, import_pk, Path(report_path), summary)
         return summary
-    finally:
-        try:
-            if scan is not None:
-                scan.close()
-        finally:
-            try:
-                if ahead is not None:
-                    ahead.close()
-            finally:
-                session.close()

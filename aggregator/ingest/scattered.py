@@ -29,10 +29,10 @@ Cost: of a UTF-8 CSV the pre-read parses only the key and owner columns, through
 only the rows starting a run (a cell it reads differing from the row before's, found by Arrow's kernels:
 ``_run_starts``), so the kind's mapper sees one row per run, not one per line, and the runs are told apart and
 counted by C loops (``itertools.groupby``, set operations), not one Python step per row. For 50,000 rows of
-outbounds (1-3 rows each) or receipts (1-4 rows each) the pre-read took 47-89 ms and 61-115 ms, 41-72 ms and
-52-89 ms so (alternated, load 2.1, 2026-11-30), most of what is left Arrow's parse (17 ms and 31 ms); it was
-0.1-0.3 s of CPU for a BL report or a declaration file of that size, about 1-3 % of importing them row by row,
-and their records have more rows each. Begun at the import's start, it runs on a thread beside the file's hash
+outbounds (1-3 rows each) the pre-read took 47-89 ms before and 41-50 ms so, of receipts (1-4 rows each) 61-85 ms
+before and 52-69 ms so (fastest of 7, alternated, load 2.1, 2026-11-30), most of what is left Arrow's parse (17 ms
+and 31 ms); for a BL report or a declaration file of that size, read row by row, it was 0.1-0.3 s of CPU, about
+1-3 % of importing them, and their records have more rows each. Begun at the import's start, it runs on a thread beside the file's hash
 and the database's setup (``aggregator.ingest.preread``). A workbook is parsed once: the pre-read reads the
 import's own reader (``TableReader.spooled_row_chunks``), which writes each chunk of rows it parses to an
 anonymous temporary file (pickled, a chunk at a time; unlinked when made, closed with the reader) and then
