@@ -81,17 +81,20 @@ def exception_changes(session: Session, items: Iterable[ExceptionItem | Mapping[
     emit_many(session, events)
 
 
-def partition_changes(session: Session, owner_id: str | None, partition: str, *, links: tuple[int, int, int] | None = None,
+def partition_changes(session: Session, owner_id: str | None, partition: str, *,
+                      links: tuple[int, int, int, int] | None = None,
                       title: tuple[int, int] | None = None) -> int:
     """What a matching run changed in one partition, one event per kind of change (not one per link or
-    title event: a full match stores millions): ``links.changed`` with the links (added, removed, stored now)
-    when some were added or removed, ``title.changed`` with the title events (added, retracted) when some
+    title event: a full match stores millions): ``links.changed`` with the links (added, removed, changed: the
+    same link with another quantity, method, confidence or buyer country; stored now) when some were added,
+    removed or changed, ``title.changed`` with the title events (added, retracted) when some
     were. The key is the partition (``shop|OWNER|PLATFORM|SHOP``, ``wh|OWNER|WAREHOUSE``, ``doc|OWNER`` or
     ``transit|OWNER``, codes as matching normalises them); a client reads what changed from the API."""
     events = []
-    if links is not None and (links[0] or links[1]):
+    if links is not None and (links[0] or links[1] or links[2]):
         events.append({"owner_id": owner_id, "topic": "links.changed", "key": partition, "data": {
-            "partition": partition, "added": links[0], "removed": links[1], "links": links[2]}})
+            "partition": partition, "added": links[0], "removed": links[1], "changed": links[2],
+            "links": links[3]}})
     if title is not None and (title[0] or title[1]):
         events.append({"owner_id": owner_id, "topic": "title.changed", "key": partition, "data": {
             "partition": partition, "added": title[0], "retracted": title[1]}})

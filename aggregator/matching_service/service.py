@@ -491,17 +491,20 @@ def _python_values(column: pd.Series) -> list:
 def _tell_link_changes(session: Session, owner_of: OwnerOfKey, partitions: set[str], links: pd.DataFrame,
                        gone: Iterable[tuple], new: list[tuple], key: Callable[[tuple], tuple], partition_at: int
                        ) -> None:
-    """One ``links.changed`` event per partition whose links changed: (added, removed, stored now). ``gone``: the
-    stored rows deleted, ``new``: the rows inserted; a link whose key is on both sides changed (neither added nor
-    removed), every other link stayed."""
-    gone_keys = {key(r) for r in gone}
-    new_keys = {key(r) for r in new} if gone_keys else set()  # (a first run deletes nothing)
-    added = Counter(r[partition_at] for r in new if key(r) not in gone_keys)
-    removed = Counter(r[partition_at] for r in gone if key(r) not in new_keys)
+    """One ``links.changed`` event per partition whose links changed: (added, removed, changed, stored now).
+    ``gone``: the stored rows deleted, ``new``: the rows inserted. A link whose key (step, left, right) is on
+    both sides in the same partition changed (its quantity, method, confidence or buyer country: the rows
+    differ, or neither side would hold it); on both sides in two partitions it left one and came to the
+    other (removed there, added here); every other link stayed."""
+    before = {key(r): r[partition_at] for r in gone}
+    after = {key(r): r[partition_at] for r in new} if before else {}  # (a first run deletes nothing)
+    added = Counter(r[partition_at] for r in new if before.get(key(r)) != r[partition_at])
+    removed = Counter(r[partition_at] for r in gone if after.get(key(r)) != r[partition_at])
+    changed = Counter(part for k, part in after.items() if before.get(k) == part)
     total = links["partition"].value_counts().to_dict()
     for partition in sorted(partitions):
         emitters.partition_changes(session, owner_of(partition.split("|")[1]), partition, links=(
-            added[partition], removed[partition], int(total.get(partition, 0))))
+            added[partition], removed[partition], changed[partition], int(total.get(partition, 0))))
 
 
 def _wh_partition(shipment_key: str) -> str:

@@ -4,6 +4,7 @@ ledger and lot values equal those of a full run and of the pure engine over the 
 changed partitions are matched again."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -255,10 +256,47 @@ def test_an_incremental_run_writes_only_the_links_that_changed(engine, world):
     before_keys, after_keys = {link_key(v) for v in first}, {link_key(v) for v in second}
     assert sum(d["added"] for d in told) == len(after_keys - before_keys) > 0
     assert sum(d["removed"] for d in told) == len(before_keys - after_keys)
+    assert sum(d["changed"] for d in told) == len(_changed_in_place(first, second)) >= len(recountried)
     incremental = stored_state(engine)
     run_match(engine, full=True)
     assert incremental == stored_state(engine)
     assert _stored_links(engine) == second  # a full run that changes nothing rewrites no link
+
+
+def _changed_in_place(first: dict, second: dict) -> dict[tuple, str]:
+    """(step, left key, right key) -> partition of the links stored before (``first``) and after (``second``,
+    both ``_stored_links``) in the same partition with other values."""
+    before = {values[1:4]: values for values in first}
+    after = {values[1:4]: values for values in second}
+    return {k: v[0] for k, v in after.items() if k in before and before[k] != v and before[k][0] == v[0]}
+
+
+def test_links_that_change_in_place_are_told(engine, world):
+    """A run whose only change is the buyer country of some orders replaces those orders' links under the same
+    keys: ``links.changed`` tells each partition holding them, counting them changed (neither added nor
+    removed); the other partitions are told nothing."""
+    from aggregator.store.models.events import OutboxEventRow
+    from aggregator.store.models.marketplace import OrderRow
+
+    with session_scope(engine) as session:
+        store_world(session, world, stored_at=datetime.now(UTC) - timedelta(hours=1))
+    run_match(engine)
+    first = _stored_links(engine)
+    with session_scope(engine) as session:
+        for order in session.scalars(select(OrderRow).where(OrderRow.owner_id == OWNER).order_by(OrderRow.id)
+                                     .limit(5)):
+            order.buyer_country = "ZZ"
+        told_from = session.scalar(select(func.max(OutboxEventRow.id)))
+    run_match(engine)
+    second = _stored_links(engine)
+    changed = _changed_in_place(first, second)
+    assert changed and {values[1:4] for values in first} == {values[1:4] for values in second}
+    with session_scope(engine) as session:
+        told = {row.key: row.data for row in session.scalars(select(OutboxEventRow).where(
+            OutboxEventRow.id > told_from, OutboxEventRow.topic == "links.changed"))}
+    per_partition = Counter(changed.values())
+    assert {k: (d["added"], d["removed"], d["changed"]) for k, d in told.items()} == {
+        k: (0, 0, n) for k, n in per_partition.items()}
 
 
 def test_links_compared_by_difference_are_every_column_the_match_writes():
