@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import Boolean, Enum, Integer, String, select
+from sqlalchemy import Boolean, Enum, Integer, String, UniqueConstraint, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -405,23 +405,35 @@ def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict
         _copy(cursor, target, child_names, columns, None, ready, 1)
 
 
+def index_order(table: Any, key: tuple[str, ...]) -> tuple[str, ...]:
+    """``key``'s columns in the order of ``table``'s unique constraint over the same columns (its unique
+    index: the one a row comparison ``(a, b, …) >= (…) ORDER BY a, b, … LIMIT 1`` seeks in, answered by no
+    index in another order but by reading the owner's rows: a stock snapshot's key is (owner, time, lot,
+    warehouse), its index (owner, warehouse, time, lot), ``models.warehouse``), else ``key``'s order."""
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint) and sorted(constraint.columns.keys()) == sorted(key):
+            return tuple(constraint.columns.keys())
+    return tuple(key)
+
+
 def _first_or_last_stored(dialect: Any, new: NewRows) -> tuple[str, list]:
     """SQL (a boolean) and its parameters: whether the first or the last key of ``new`` is stored (a
     re-imported file's batch, which the staged statement sorts out, is not COPied in vain first). Each key
     is sought in the unique index as the first stored key not below it (a row comparison in the index's
-    order, which no other index answers), then compared: asked as plain equalities, a table without
-    statistics yet (a first import) had the planner pick an index sharing the key's first columns and
-    filter every row stored so far (stock snapshots: an eighth of the server's work). A nullable key
-    column is asked by equalities."""
+    order, ``index_order``, which no other index answers), then compared: asked as plain equalities, a
+    table without statistics yet (a first import) had the planner pick an index sharing the key's first
+    columns and filter every row stored so far (stock snapshots: an eighth of the server's work). A
+    nullable key column is asked by equalities."""
     quote = dialect.identifier_preparer.quote
-    at = [new.columns.index(k) for k in new.key]
+    order = index_order(new.table, new.key)
+    at = [new.columns.index(k) for k in order]
     first, last = (tuple(new.rows[j][i] for i in at) for j in (0, -1))
-    if any(new.table.c[k].nullable for k in new.key):
+    if any(new.table.c[k].nullable for k in order):
         where = " AND ".join(f"{quote(k)} {'IS NOT DISTINCT FROM' if new.table.c[k].nullable else '='} %s"
-                             for k in new.key)
+                             for k in order)
         probe = f"EXISTS (SELECT 1 FROM {quote(new.table.name)} WHERE {where})"
         return f"({probe} OR {probe})", [*first, *last]
-    listed = ", ".join(quote(k) for k in new.key)
+    listed = ", ".join(quote(k) for k in order)
     marks = ", ".join(["%s"] * len(at))
     seek = f"SELECT {listed} FROM {quote(new.table.name)} WHERE ({listed}) >= ({marks}) ORDER BY {listed} LIMIT 1"
     found = f"coalesce((SELECT ({listed}) = ({marks}) FROM ({seek}) f), false)"
@@ -511,16 +523,18 @@ _KEY_SEPARATOR = "\x1f"
 def _stored_positions(cursor: Any, dialect: Any, new: NewRows) -> dict[int, str] | None:
     """The stored ``content_hash`` of each position of ``new`` whose key is stored, found in one query that
     seeks each of the batch's keys (one text per key column, split by the server) in the table's unique
-    index as ``_first_or_last_stored`` does, the first stored key not below it, then compares: a plain
-    join on the key columns let the planner of a table without statistics yet (a file imported, then its
-    cumulative next-day file at once) probe an index sharing the key's first columns and filter every row
-    stored (a stock snapshot's owner and warehouse: 200k rows re-imported took over twenty minutes). None
+    index (in its order: ``index_order``) as ``_first_or_last_stored`` does, the first stored key not below
+    it, then compares: a plain join on the key columns let the planner of a table without statistics yet
+    (a file imported, then its cumulative next-day file at once) probe an index sharing the key's first
+    columns and filter every row stored (a stock snapshot's owner and warehouse: 200k rows re-imported
+    took over twenty minutes). None
     when a key column is nullable or neither text nor a UTC instant, or a key text holds
     ``_KEY_SEPARATOR`` (the staged statement sorts the batch out then). A key missed here is not wrong:
     its COPY fails and the staged statement writes the batch."""
     quote = dialect.identifier_preparer.quote
+    order = index_order(new.table, new.key)
     texts, arrays = [], []
-    for k in new.key:
+    for k in order:
         column = new.table.c[k]
         if column.nullable or not isinstance(column.type, (String, UTCDateTime)) or isinstance(column.type, Enum):
             return None
@@ -534,8 +548,8 @@ def _stored_positions(cursor: Any, dialect: Any, new: NewRows) -> dict[int, str]
         texts.append(text)
         arrays.append(f"string_to_array(%s, chr(31))::{'timestamptz' if isinstance(column.type, UTCDateTime) else 'text'}[]")
     names = [f"k{j}" for j in range(len(arrays))]
-    listed = ", ".join(quote(k) for k in new.key)
-    on = " AND ".join(f"t.{quote(k)} = k.{name}" for k, name in zip(new.key, names, strict=True))
+    listed = ", ".join(quote(k) for k in order)
+    on = " AND ".join(f"t.{quote(k)} = k.{name}" for k, name in zip(order, names, strict=True))
     seek = (f"SELECT {listed}, content_hash FROM {quote(new.table.name)} WHERE ({listed}) >= "
             f"({', '.join(f'k.{name}' for name in names)}) ORDER BY {listed} LIMIT 1")
     cursor.execute(f"SELECT k._pos - 1, t.content_hash FROM unnest({', '.join(arrays)}) WITH ORDINALITY "
