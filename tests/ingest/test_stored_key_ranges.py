@@ -1,0 +1,181 @@
+"""PostgreSQL: ``bulk._stored_positions`` reads a batch's stored keys as ranges of the table's unique index (one
+per group of keys sharing every column but the last, all in one round trip) and answers exactly what seeking
+each key alone answers: the stored hash of each position whose key is stored (texts equal as written, instants
+equal as instants whatever their offset), nothing for the others. A range holding many more stored rows than
+the group has keys (a sparse batch), or read back in another order than Python's (a column in a collation
+other than "C"), has its keys sought one by one. (The plan of the range read: ``test_stored_keys_seek``.)"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Column, Engine, MetaData, String, Table, UniqueConstraint, insert
+
+from aggregator.ingest import bulk
+from aggregator.ingest.bulk import NewRows, _stored_positions
+from aggregator.ingest.writers import STOCK_KEY
+from aggregator.store.models.warehouse import StockSnapshotRow
+
+TABLE = StockSnapshotRow.__table__
+AT = datetime(2026, 3, 31, 15, 59, 59, tzinfo=UTC)
+
+
+class _Recording:
+    """A cursor that notes each statement it runs: ("range", number of ranges) or ("seek", number of keys)."""
+
+    def __init__(self, cursor) -> None:
+        self.cursor, self.statements = cursor, []
+
+    def execute(self, query: str, params=None):
+        self.statements.append(("seek" if "unnest(" in query else query, params[0].count("\x1f")))
+        return self.cursor.execute(query, params)
+
+    def executemany(self, query: str, params_seq, returning: bool = False):
+        params_seq = list(params_seq)
+        assert ") <= (" in query and "LIMIT %s" in query, query
+        self.statements.append(("range", len(params_seq)))
+        return self.cursor.executemany(query, params_seq, returning=returning)
+
+    def fetchall(self):
+        return self.cursor.fetchall()
+
+    def nextset(self):
+        return self.cursor.nextset()
+
+    @property
+    def connection(self):
+        return self.cursor.connection
+
+
+def _store(engine: Engine, rows: dict[tuple, str], table: Table = TABLE, key: tuple[str, ...] = STOCK_KEY) -> None:
+    extra = {"sku": "S"} if table is TABLE else {}
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{**dict(zip(key, k)), "content_hash": h, **extra} for k, h in rows.items()])
+
+
+def _answer(engine: Engine, keys: list[tuple], table: Table = TABLE,
+            key: tuple[str, ...] = STOCK_KEY) -> tuple[dict[int, str] | None, list]:
+    new = NewRows(table, key, list(key), keys, [])
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cursor:
+            recording = _Recording(cursor)
+            found = _stored_positions(recording, engine.dialect, new)
+            assert raw.execute("SHOW enable_sort").fetchone()[0] == "on"  # (as it was before the ranges)
+            assert raw.execute("SHOW enable_incremental_sort").fetchone()[0] == "on"
+        raw.rollback()
+    return found, recording.statements
+
+
+def _expected(stored: dict[tuple, str], keys: list[tuple]) -> dict[int, str]:
+    return {i: stored[k] for i, k in enumerate(keys) if k in stored}
+
+
+def _lot(owner: str, lot: str, warehouse: str = "WH1", at: datetime = AT) -> tuple:
+    return (owner, at, lot, warehouse)  # (``STOCK_KEY``'s order: owner, time, lot, warehouse)
+
+
+def test_a_batch_of_stored_and_new_keys_is_read_as_one_range(pg_engine: Engine) -> None:
+    stored = {_lot("L", f"LOT-{i:05d}"): f"h{i}" for i in range(0, 1200, 2)}
+    _store(pg_engine, stored)
+    keys = [_lot("L", f"LOT-{i:05d}") for i in range(300, 800)] + [_lot("L", "LOT-99999")]
+    found, statements = _answer(pg_engine, keys)
+    assert found == _expected(stored, keys) and len(found) == 250
+    assert statements == [("range", 1)]
+
+
+def test_a_sparse_batch_is_sought_key_by_key(pg_engine: Engine) -> None:
+    """Thirty keys a hundred stored rows apart: the range holds more rows than four a key and 64 more, so the
+    read stops at that many (193 rows, to LOT-00192) and the keys beyond them (28 of the lots and LOT-A) are
+    sought one by one."""
+    stored = {_lot("L", f"LOT-{i:05d}"): f"h{i}" for i in range(3000)}
+    _store(pg_engine, stored)
+    keys = [_lot("L", f"LOT-{i:05d}") for i in range(0, 3000, 100)] + [_lot("L", "LOT-00050x"), _lot("L", "LOT-A")]
+    found, statements = _answer(pg_engine, keys)
+    assert found == _expected(stored, keys) and len(found) == 30
+    assert statements == [("range", 1), ("seek", 29)]
+
+
+def test_equal_instants_at_other_offsets_are_one_instant(pg_engine: Engine) -> None:
+    """A batch naming its snapshot instant at +08:00 and at -05:00 (one instant) is one group, one range, and
+    finds the keys stored at UTC."""
+    stored = {_lot("L", f"LOT-{i:03d}"): f"h{i}" for i in range(100)}
+    _store(pg_engine, stored)
+    offsets = [timezone(timedelta(hours=8)), timezone(timedelta(hours=-5)), UTC]
+    keys = [_lot("L", f"LOT-{i:03d}", at=AT.astimezone(offsets[i % 3])) for i in range(0, 120, 2)]
+    found, statements = _answer(pg_engine, keys)
+    assert found == _expected(stored, keys) and len(found) == 50
+    assert statements == [("range", 1)]
+
+
+def test_keys_of_several_prefixes_are_read_as_one_range_each_in_one_round_trip(pg_engine: Engine) -> None:
+    """Two owners, two warehouses, two instants: a range per (owner, warehouse, instant) of the batch, the
+    keys of each matched to its rows alone (the same lots are stored under each prefix, other hashes)."""
+    prefixes = [(owner, warehouse, at) for owner in ("L", "M") for warehouse in ("WH1", "WH2")
+                for at in (AT, AT + timedelta(days=1))]
+    stored = {_lot(o, f"LOT-{i:03d}", w, a): f"{o}{w}{a:%d}-{i}" for o, w, a in prefixes[:-1] for i in range(0, 60, 3)}
+    _store(pg_engine, stored)
+    keys = [_lot(o, f"LOT-{i:03d}", w, a) for i in range(60) for o, w, a in prefixes[1:]]
+    found, statements = _answer(pg_engine, keys)
+    assert found == _expected(stored, keys) and len(found) == 20 * 6
+    assert statements == [("range", 7)]
+
+
+def test_a_range_read_back_in_another_order_is_sought_key_by_key(pg_engine: Engine) -> None:
+    """A key column in a collation other than "C" (an earlier build's database's default): its range, bounded by
+    Python's least and greatest key, would leave out keys the collation orders outside them ('a' before 'B');
+    the rows read come back out of Python's order, so the keys are sought one by one and all found."""
+    table = Table("key_range_collated", MetaData(), Column("id", String(8), primary_key=True),
+                  Column("owner_id", String(64, collation="en-US-x-icu"), nullable=False),
+                  Column("number", String(64, collation="en-US-x-icu"), nullable=False),
+                  Column("content_hash", String(64), nullable=False), UniqueConstraint("owner_id", "number"))
+    table.create(pg_engine)
+    try:
+        numbers = ["a", "B", "c", "D", "e-1", "E1", "é", "F"]
+        stored = {("L", n): f"h{i}" for i, n in enumerate(numbers)}
+        with pg_engine.begin() as conn:
+            conn.execute(insert(table), [{"id": str(i), "owner_id": o, "number": n, "content_hash": h}
+                                         for i, ((o, n), h) in enumerate(stored.items())])
+        keys = [("L", n) for n in numbers] + [("L", "b"), ("L", "A")]
+        found, statements = _answer(pg_engine, keys, table, ("owner_id", "number"))
+        assert found == _expected(stored, keys) and len(found) == len(numbers)
+        assert statements == [("range", 1), ("seek", len(keys))]
+    finally:
+        table.drop(pg_engine)
+
+
+NUMBERS = st.sampled_from(["OB-1", "OB-2", "OB-10", "OB-9", "ob-1", "OB-1é", "OB-1😀", "", "A", "Z", "OB-3", "OB-1 "])
+INSTANTS = st.sampled_from([AT, AT.astimezone(timezone(timedelta(hours=8))), AT.astimezone(timezone(timedelta(hours=-5))),
+                            AT + timedelta(microseconds=1), AT + timedelta(days=1)])
+SNAPSHOT = st.tuples(st.sampled_from(["L", "TROPIKA"]), INSTANTS, NUMBERS, st.sampled_from(["", "WH1", "wh1"]))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stored=st.lists(SNAPSHOT, max_size=40), asked=st.lists(SNAPSHOT, min_size=1, max_size=30),
+       cap=st.sampled_from([(4, 64), (1, 0), (0, 1)]))
+def test_any_batch_is_answered_as_each_key_sought_alone(pg_engine: Engine, stored, asked, cap) -> None:
+    """Any stored keys and any batch (repeated keys, instants at other offsets, texts differing by case, a
+    trailing space or an astral character), with the range's cap as it is and small enough to make ranges
+    fall back: the answer is the stored hash of each position whose key is stored, and the seek of every key
+    alone answers the same."""
+    with pg_engine.begin() as conn:
+        conn.execute(TABLE.delete())
+    rows = {k: f"h{n}" for n, k in enumerate(dict.fromkeys(stored))}  # (equal instants: one key)
+    if rows:
+        _store(pg_engine, rows)
+    per_key, more = bulk._RANGE_ROWS_PER_KEY, bulk._RANGE_ROWS_MORE
+    bulk._RANGE_ROWS_PER_KEY, bulk._RANGE_ROWS_MORE = cap
+    try:
+        found, _ = _answer(pg_engine, asked)
+    finally:
+        bulk._RANGE_ROWS_PER_KEY, bulk._RANGE_ROWS_MORE = per_key, more
+    assert found == _expected(rows, asked)
+    order = bulk.index_order(TABLE, STOCK_KEY)
+    values = [[key[STOCK_KEY.index(k)] for key in asked] for k in order]
+    with pg_engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cursor:
+            assert bulk._sought_one_by_one(cursor, pg_engine.dialect.identifier_preparer.quote, TABLE, order, values,
+                                           list(range(len(asked)))) == found
+        raw.rollback()
