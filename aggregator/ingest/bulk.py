@@ -528,9 +528,8 @@ _UNSORTED = ("enable_sort", "enable_incremental_sort")
 
 def _stored_positions(cursor: Any, dialect: Any, new: NewRows) -> dict[int, str] | None:
     """The stored ``content_hash`` of each position of ``new`` whose key is stored. The keys, their columns in
-    the order of the table's unique index (``index_order``), are grouped by every column but the last (one
-    group a batch as a rule: one owner, warehouse, snapshot instant) and each group's stored rows are read as
-    one range of that index, from the group's least key to its greatest (a row comparison in the index's order
+    the order of the table's unique index (``index_order``), are grouped by its first column (one group a batch
+    as a rule: one owner) and each group's stored rows are read as one range of that index, from the group's least key to its greatest (a row comparison in the index's order
     each way), all in one round trip, the rows read matched to the keys by equal values (``_ranges_read``). Read
     with sorts turned off (``_UNSORTED``): the one way left to give the rows in the index's order is that index,
     however few rows the planner expects; with sorts allowed, a table without statistics yet (a file imported,
@@ -570,20 +569,28 @@ def _stored_positions(cursor: Any, dialect: Any, new: NewRows) -> dict[int, str]
 def _ranges_read(cursor: Any, quote: Callable[[str], str], table: Any, order: tuple[str, ...],
                  values: list[list]) -> tuple[dict[int, str], list[int]]:
     """``_stored_positions``' range reads: the keys given column by column (``values``, in ``order``) grouped
-    by all of their columns but the last, each group's stored rows read in the unique index from its least
-    key to its greatest (as Python orders the values: texts by code point, the order of the "C" collation
-    the key columns have; instants as instants). Every row a range holds has the group's fixed values, equal
-    as the server compares them: bytes for a text (every collation a key column can have is deterministic),
-    the instant for a time, as Python compares them. (the stored hash of each position found, the positions
-    left to seek one by one: those beyond the last row of a range that held too many rows, all of a range whose
-    rows came in another order)"""
-    *fixed, varied = values
-    if all(len(set(column)) == 1 for column in fixed):  # (one owner, warehouse, snapshot: usual)
-        groups = {tuple(column[0] for column in fixed): range(len(varied))}
+    by their first column (the owner: one group a batch as a rule), each group's stored rows read in the unique
+    index from its least key to its greatest (as Python orders the keys: texts by code point, the order of the
+    "C" collation the key columns have; instants as instants), and matched to its keys by every column (texts
+    equal as written, instants as instants: equal as the server compares them, every collation a key column
+    can have being deterministic). The group is not its keys' shared prefix of all columns but the last: a unique
+    key whose last column is not the one a file varies (a stock snapshot's warehouse after its lot) would make
+    a group, and a statement, of every key. Only the columns after those every group's least and greatest keys
+    share are read back (every row between two keys has the columns they share): a snapshot's lot and warehouse,
+    an outbound's number, not the owner nor the instant, which psycopg would make a datetime of for every row.
+    (the stored hash of each position found, the positions left to seek one by one: those beyond the last row of
+    a range that held too many rows, all of a range whose rows came in another order)"""
+    keys = list(zip(*values))
+    first = values[0]
+    if len(set(first)) == 1:  # (one owner: usual)
+        groups: dict[Any, list[int]] = {first[0]: list(range(len(keys)))}
     else:
         groups = defaultdict(list)
-        for position, prefix in enumerate(zip(*fixed)):  # (equal instants at other offsets: one prefix)
-            groups[prefix].append(position)
+        for position, value in enumerate(first):
+            groups[value].append(position)
+    bounds = [(min(map(keys.__getitem__, at)), max(map(keys.__getitem__, at))) for at in groups.values()]
+    shared = min(next((j for j, (a, b) in enumerate(zip(least, greatest)) if a != b), len(order) - 1)
+                 for least, greatest in bounds)  # (the leading columns every range's bounds share, the last read)
     listed = ", ".join(quote(k) for k in order)
     marks = ", ".join(["%s"] * len(order))
     connection = cursor.connection
@@ -592,10 +599,11 @@ def _ranges_read(cursor: Any, quote: Callable[[str], str], table: Any, order: tu
             connection.execute(f"SELECT set_config('aggregator.{setting}', current_setting('{setting}'), true)")
         for setting in _UNSORTED:
             connection.execute(f"SELECT set_config('{setting}', 'off', true)")
-        cursor.executemany(f"SELECT {quote(order[-1])}, content_hash FROM {quote(table.name)} WHERE ({listed}) >= "
+        cursor.executemany(f"SELECT {', '.join(quote(k) for k in order[shared:])}, content_hash "
+                           f"FROM {quote(table.name)} WHERE ({listed}) >= "
                            f"({marks}) AND ({listed}) <= ({marks}) ORDER BY {listed} LIMIT %s",
-                           [(*prefix, min(map(varied.__getitem__, at)), *prefix, max(map(varied.__getitem__, at)),
-                             _RANGE_ROWS_PER_KEY * len(at) + _RANGE_ROWS_MORE + 1) for prefix, at in groups.items()],
+                           [(*least, *greatest, _RANGE_ROWS_PER_KEY * len(at) + _RANGE_ROWS_MORE + 1)
+                            for (least, greatest), at in zip(bounds, groups.values())],
                            returning=True)
         for setting in _UNSORTED:
             connection.execute(f"SELECT set_config('{setting}', current_setting('aggregator.{setting}'), true)")
@@ -604,17 +612,17 @@ def _ranges_read(cursor: Any, quote: Callable[[str], str], table: Any, order: tu
     for number, at in enumerate(groups.values()):
         if number:
             cursor.nextset()
-        rows = cursor.fetchall()
+        rows = [(tuple(row[:-1]), row[-1]) for row in cursor.fetchall()]
         if any(rows[i][0] > rows[i + 1][0] for i in range(len(rows) - 1)):
             left.extend(at)
             continue
         last = rows[-1][0] if len(rows) > _RANGE_ROWS_PER_KEY * len(at) + _RANGE_ROWS_MORE else None
         stored = dict(rows)
         for position in at:
-            content_hash = stored.get(varied[position])
+            content_hash = stored.get(keys[position][shared:])
             if content_hash is not None:
                 found[position] = content_hash
-            elif last is not None and varied[position] > last:
+            elif last is not None and keys[position][shared:] > last:
                 left.append(position)
     return found, left
 

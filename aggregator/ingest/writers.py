@@ -475,9 +475,7 @@ STOCK_HEADER = (
     ("qty_delivered", "qty_delivered"), ("qty_defective", "qty_defective"), ("qty_box_damaged", "qty_box_damaged"),
     ("unit_landed_cost", "cost_amount"), ("cost_currency", "cost_currency"), ("cost_basis_note", "cost_basis_note"),
     ("batch_no", "batch_no"), ("expiry_date", "expiry_date"))
-#: (owner_id, snapshot_at, lot_or_sku, warehouse_code): as its audit entries name a record, not in its unique
-#: index's order (``models.warehouse.StockSnapshotRow``)
-STOCK_KEY = audit_batch.record_key(StockSnapshotRow.__table__)
+STOCK_KEY = ("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code")
 
 
 def stock_snapshot_aggregate(snap: StockSnapshot, raw_hash: str | None = None) -> Aggregate:

@@ -2,9 +2,8 @@
 
 A partition is named from normalised codes (``matching.frames``): ``shop|OWNER|PLATFORM|SHOP``,
 ``wh|OWNER|WAREHOUSE``, ``doc|OWNER``. The store keeps the codes as written, so ``Scope.of`` reads the
-owner's distinct raw codes (index scans: orders and outbound by owner x platform x shop, receipts,
-outbound and stock snapshots by owner x warehouse, all index-only but the snapshots', whose lot is read from
-the row: their unique key leads with owner and warehouse, ``models.warehouse``), normalises them and keeps the raw values that name a
+owner's distinct raw codes (index-only scans: orders and outbound by owner x platform x shop, receipts,
+outbound and stock snapshots by owner x warehouse), normalises them and keeps the raw values that name a
 wanted partition. ``ScopeLoader.state`` then reads the rows with those raw codes and prepares them (a
 superset of the partitions' rows: the caller keeps only the wanted partitions' members,
 ``matching.incremental.restrict``).
@@ -85,7 +84,7 @@ def partition_of_manual(owner_id: str, step: str, left_key: str, right_key: str)
 
 @dataclass(frozen=True)
 class RawCodes:
-    """The owner's distinct raw codes as stored (index scans, see the module's docstring)."""
+    """The owner's distinct raw codes as stored (index-only scans)."""
 
     owner_id: str
     order_shops: list[tuple]  # (platform, shop_id) of orders

@@ -113,15 +113,9 @@ def close_batch(session: Session, batch_id: int, expected: int, created: int) ->
 
 
 def record_key(table: Any) -> tuple[str, ...] | None:
-    """The columns of ``table``'s natural key (its one unique constraint), in the order the audit log joins
-    them: the constraint's, or the table's ``info["record_key"]``, the same columns in the order its records
-    were always keyed by where its index puts them in another (``models.warehouse.StockSnapshotRow``)."""
+    """The columns of ``table``'s natural key (its one unique constraint), as the audit log joins them."""
     uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
-    if len(uniques) != 1:
-        return None
-    columns = tuple(c.name for c in uniques[0].columns)
-    audited = tuple(table.info.get("record_key", columns))
-    return audited if sorted(audited) == sorted(columns) else None
+    return tuple(c.name for c in uniques[0].columns) if len(uniques) == 1 else None
 
 
 def _joined(row: Any, key: Sequence[str]) -> str:

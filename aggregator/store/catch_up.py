@@ -12,7 +12,7 @@ models no longer have, and foreign keys the models no longer have (dropping a co
 stored). Anything else (an index named otherwise, which an operator may have added; a column's
 type or nullability changed, a required column added, a column or table gone) is not guessed at: it is
 logged as a warning naming it. The comparison runs only when catalogue reads show the columns, the ``ix_``
-indexes, the foreign keys or the unique keys differ from the models'.
+indexes or the foreign keys differ from the models'.
 
 One known difference is left as it is, silently (``_earlier_key``): a table the models key by its columns
 without an ``id`` (the line tables, keyed by (header id, line number): ``models.warehouse``) that an earlier
@@ -21,15 +21,6 @@ works as the models' layout does (a row written without an id gets one from the 
 unique constraint refuses what the primary key would), so nothing is done and nothing logged: rebuilding
 the table to drop the column would rewrite every line under the migration's lock for no change a reader
 sees, and a warning at every start would name what needs no one's attention.
-
-A unique constraint the models put in another column order than an earlier build did (the same columns:
-``models.warehouse.StockSnapshotRow``, whose warehouse moved second) is put in the models' order
-(``_reordered_keys``), since an import seeks keys in its order (``ingest.bulk.index_order``): on
-PostgreSQL the models' constraint is added, then the earlier one dropped (the rows already satisfy it: no
-row is refused, nothing is lost). SQLite drops a table's constraint only by rebuilding the table, so a
-unique index in the models' order, named as their constraint, is made beside it and the earlier
-constraint left, silently, as the earlier key above and for the same reasons (both refuse the same rows;
-a rebuild would rewrite every snapshot under the migration's lock).
 """
 from __future__ import annotations
 
@@ -39,8 +30,7 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Index, MetaData, UniqueConstraint
-from sqlalchemy.schema import AddConstraint
+from sqlalchemy import Connection, MetaData, UniqueConstraint
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +45,10 @@ def catch_up(connection: Connection, metadata: MetaData) -> list[str]:
     if not differences:
         return []
     operations = Operations(context)
-    reordered = _reordered_keys(differences)
-    handled = {id(part) for parts in reordered.values() for part in parts}  # (done after the others)
     done: list[str] = []
     for diff in differences:
         kind = diff[0] if isinstance(diff, tuple) else "modify"
-        if _earlier_key(metadata, diff) or id(diff) in handled:
+        if _earlier_key(metadata, diff):
             continue
         if kind == "add_table":  # (its indexes follow as add_index)
             diff[1].create(connection)
@@ -85,8 +73,6 @@ def catch_up(connection: Connection, metadata: MetaData) -> list[str]:
         else:
             log.warning("schema: the database differs from the models in a way not caught up automatically: %s",
                         _described(diff))
-    for stored, model, index in reordered.values():
-        done.extend(_in_models_order(connection, operations, stored, model, index))
     for line in done:
         log.info("schema caught up with the models: %s", line)
     return done
@@ -107,49 +93,6 @@ def _earlier_key(metadata: MetaData, diff: Any) -> bool:
             and {c.name for c in constraint.columns} == {c.name for c in metadata.tables[table].primary_key})
 
 
-def _reordered_keys(differences: list) -> dict[str, tuple[Any, Any, Any]]:
-    """Per table, the unique key an earlier build made in another column order than the models' (see the
-    module's docstring), as three of Alembic's differences: (the stored constraint to remove, the models'
-    constraint to add, on SQLite the unique index made in the models' order and named as their constraint,
-    which Alembic reports as an index to remove, or None before it is made)."""
-    def unique(diff: Any, kind: str, cls: type) -> Any:
-        return diff[1] if (isinstance(diff, tuple) and diff[0] == kind and isinstance(diff[1], cls)
-                           and (cls is not Index or diff[1].unique)) else None
-
-    def names(item: Any) -> list[str]:
-        return [c.name for c in item.columns]
-
-    found = {}
-    for diff in differences:
-        model = unique(diff, "add_constraint", UniqueConstraint)
-        if model is None:
-            continue
-        stored = [d for d in differences if (c := unique(d, "remove_constraint", UniqueConstraint)) is not None
-                  and c.table.name == model.table.name and sorted(names(c)) == sorted(names(model))]
-        if len(stored) != 1:
-            continue
-        made = [d for d in differences if (i := unique(d, "remove_index", Index)) is not None
-                and i.table.name == model.table.name and i.name == model.name and names(i) == names(model)]
-        found[model.table.name] = (stored[0], diff, made[0] if made else None)
-    return found
-
-
-def _in_models_order(connection: Connection, operations: Operations, stored: Any, model: Any,
-                     index: Any) -> list[str]:
-    """Put a unique key an earlier build made in another column order in the models' (``_reordered_keys``:
-    its differences): what was done, one line each (nothing: SQLite's index in that order already made)."""
-    old, new = stored[1], model[1]
-    order = ", ".join(c.name for c in new.columns)
-    if connection.dialect.name == "sqlite":
-        if index is not None:
-            return []
-        operations.create_index(new.name, new.table.name, [c.name for c in new.columns], unique=True)
-        return [f"created unique index {new.name} ({order}) beside the earlier unique constraint {old.name}"]
-    connection.execute(AddConstraint(new))  # (its name shortened to the database's limit as when created)
-    operations.drop_constraint(old.name, old.table.name, type_="unique")
-    return [f"replaced unique constraint {old.name} by the models' ({order})"]
-
-
 def _keyed_without_id(metadata: MetaData, table: str) -> bool:
     model = metadata.tables.get(table)
     return model is not None and "id" not in model.c and len(model.primary_key.columns) > 1
@@ -162,10 +105,9 @@ def _described(diff: Any) -> str:
 
 
 def _drifted(connection: Connection, metadata: MetaData) -> bool:
-    """Whether the database's columns, ``ix_`` indexes, foreign keys or unique keys of the models' tables
-    differ from the models' (catalogue reads; Alembic's comparison reflects every table, ~0.1 s of CPU, so
-    it runs only then), an earlier build's surrogate ``id`` of a table the models key otherwise not counted
-    (``_earlier_key``)."""
+    """Whether the database's columns or ``ix_`` indexes of the models' tables differ from the models' (two
+    catalogue reads; Alembic's comparison reflects every table, ~0.1 s of CPU, so it runs only then), an
+    earlier build's surrogate ``id`` of a table the models key otherwise not counted (``_earlier_key``)."""
     if connection.dialect.name == "sqlite":
         columns = connection.exec_driver_sql("SELECT m.name, p.name FROM sqlite_master m "
                                              "JOIN pragma_table_info(m.name) p WHERE m.type = 'table'").all()
@@ -191,28 +133,4 @@ def _drifted(connection: Connection, metadata: MetaData) -> bool:
     return ({(t, c) for t, c in columns if t in tables and not (c == "id" and _keyed_without_id(metadata, t))}
             != {(t.name, c.name) for t in tables.values() for c in t.columns}
             or {(t, i) for t, i in indexes if t in tables and i.startswith("ix_")}
-            != {(t.name, i.name) for t in tables.values() for i in t.indexes}
-            or not {(t.name, tuple(c.name for c in u.columns)) for t in tables.values() for u in t.constraints
-                    if isinstance(u, UniqueConstraint)} <= _unique_orders(connection))
-
-
-def _unique_orders(connection: Connection) -> set[tuple[str, tuple[str, ...]]]:
-    """(table, its columns in order) of each unique constraint or whole-table unique index of the database
-    (one catalogue read): a unique key of the models missing in their column order is a difference (one
-    more in another order is not: the earlier build's, left beside it on SQLite, ``_reordered_keys``)."""
-    if connection.dialect.name == "sqlite":
-        rows = connection.exec_driver_sql(
-            "SELECT m.name, l.name, i.seqno, i.name FROM sqlite_master m JOIN pragma_index_list(m.name) l "
-            "JOIN pragma_index_info(l.name) i WHERE m.type = 'table' AND l.\"unique\" AND l.origin != 'pk' "
-            "AND NOT l.partial").all()
-    else:
-        rows = connection.exec_driver_sql(
-            "SELECT i.indrelid::regclass::text, i.indexrelid, k.at, a.attname FROM pg_index i "
-            "JOIN pg_class t ON t.oid = i.indrelid CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY "
-            "k(num, at) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num "
-            "WHERE i.indisunique AND NOT i.indisprimary AND i.indpred IS NULL "
-            "AND t.relnamespace = current_schema()::regnamespace").all()
-    keys: dict[tuple, list] = {}
-    for table, index, at, column in sorted(rows, key=lambda row: (str(row[1]), row[2])):
-        keys.setdefault((table, index), []).append(column)
-    return {(table, tuple(columns)) for (table, _), columns in keys.items()}
+            != {(t.name, i.name) for t in tables.values() for i in t.indexes})

@@ -1,34 +1,25 @@
 """Every query the code asks of ``stock_snapshots`` keeps an index path (an index searched by a condition of
 the query, never a scan of the table or of a whole index) on both databases, with the snapshot indexes the
-models keep (``models.warehouse.StockSnapshotRow``: the unique key (owner, warehouse, time, lot or SKU), whose
-(owner, warehouse) prefix answers what an (owner, warehouse, lot) index answered; the lot leads one index of
-the rows naming a lot, in place of an (owner, lot, time) index and a lot index beside it); a database indexed
-by an earlier build gets these in place of its own, its unique key in the earlier column order put in the
-models' (``store/catch_up``). The statements are the ones the code sends (recorded while it runs on a
-populated database) and are planned with sequential scans priced out on PostgreSQL, so the test proves an
-index path exists whatever the planner would pick at the table's size."""
+models keep (``models.warehouse.StockSnapshotRow``: the lot leads one index of the rows naming a lot, in place
+of an (owner, lot, time) index and a lot index beside it); a database indexed by the earlier build gets these
+in place of its own. The statements are the ones the code sends (recorded while it runs on a populated
+database) and are planned with sequential scans priced out on PostgreSQL, so the test proves an index path
+exists whatever the planner would pick at the table's size."""
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, Index, MetaData, Table, UniqueConstraint, event, insert, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, event, insert, text
 
 from aggregator.analytics.facts import stock_picture
 from aggregator.api.reach import lots_named
-from aggregator.ingest import import_file
 from aggregator.matching_service import changes, loader, scope
-from aggregator.store.base import Base
-from aggregator.store.catch_up import _unique_orders
-from aggregator.store.db import create_engine_for, session_factory, session_scope, upgrade_schema
+from aggregator.store.db import create_engine_for, session_factory, upgrade_schema
 from aggregator.store.models.warehouse import StockSnapshotRow
-from aggregator.tenancy import add_owner
-from tests.conftest import SAMPLES
 
 NOW = datetime.now(timezone.utc)
 DAYS = (datetime(2026, 3, 30, 15, 59, 59, tzinfo=timezone.utc), datetime(2026, 3, 31, 15, 59, 59, tzinfo=timezone.utc))
@@ -167,94 +158,4 @@ def test_a_database_with_the_earlier_snapshot_indexes_gets_these(tmp_path: Path,
                                                    "WHERE tablename = 'stock_snapshots'").scalars().all()
             assert set(NOW_MADE) <= set(names) and not set(EARLIER) & set(names)
             assert connection.execute(text("SELECT count(*) FROM stock_snapshots")).scalar() == 4000
-        engine.dispose()
-
-
-#: the snapshots' unique key in the earlier build's column order and in the models'
-EARLIER_KEY = ("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code")
-MODELS_KEY = ("owner_id", "warehouse_code", "snapshot_at", "lot_or_sku")
-
-
-def _earlier_snapshots(engine: Engine) -> None:
-    """Make ``stock_snapshots`` of ``engine``'s (empty) database as the earlier build did: the models' columns
-    and indexes, the unique constraint in ``EARLIER_KEY``'s order (named by the naming convention) and the
-    (owner, warehouse, lot) index."""
-    earlier = MetaData(naming_convention=Base.metadata.naming_convention)
-    model = Base.metadata.tables["stock_snapshots"]
-    table = Table("stock_snapshots", earlier, *(c._copy() for c in model.columns), UniqueConstraint(*EARLIER_KEY))
-    for index in model.indexes:
-        Index(index.name, *(table.c[c.name] for c in index.columns), **index.dialect_kwargs)
-    Index("ix_stock_snapshots_owner_wh_lot", table.c.owner_id, table.c.warehouse_code, table.c.lot_id)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE stock_snapshots")
-        earlier.create_all(connection, tables=[table])
-
-
-def _stock_file(path: Path, lots: int) -> Path:
-    """A stock snapshot file of ``lots`` lots of one warehouse at one instant (the sample's first row)."""
-    header, first = (SAMPLES / "stock_lots_snapshot.csv").read_text(encoding="utf-8").splitlines()[:2]
-    lot = first.split(",")[1]
-    path.write_text("\n".join([header, *(first.replace(lot, f"LOT-{i:05d}", 1) for i in range(lots))]) + "\n",
-                    encoding="utf-8")
-    return path
-
-
-def test_the_earlier_unique_key_order_is_put_in_the_models(tmp_path: Path, pg_database_factory: Callable[[], str],
-                                                           caplog: pytest.LogCaptureFixture) -> None:
-    """A database whose snapshots an earlier build keyed in another column order, with its (owner, warehouse,
-    lot) index: upgrading drops the index and puts the key in the models' order, the rows kept (PostgreSQL:
-    the models' constraint, named as on a new database, in place of the earlier one; SQLite: a unique index
-    in the models' order beside the earlier constraint, which it keeps silently, even when a later upgrade
-    compares the database again); upgrading again changes nothing; a second row of a key is refused, reads
-    keep their index paths and a file re-imported with more lots stores the new ones."""
-    caplog.set_level(logging.WARNING, logger="aggregator.store.catch_up")
-    for engine in (create_engine_for(f"sqlite:///{tmp_path / 'earlier.sqlite'}"), create_engine_for(pg_database_factory())):
-        assert upgrade_schema(engine) == []
-        with engine.connect() as connection:
-            made = sorted(connection.exec_driver_sql(
-                "SELECT conname FROM pg_constraint WHERE contype = 'u' AND conrelid = 'stock_snapshots'::regclass"
-            ).scalars()) if engine.dialect.name == "postgresql" else None
-        _earlier_snapshots(engine)
-        _populate(engine)
-        with engine.connect() as connection:
-            assert {k for t, k in _unique_orders(connection) if t == "stock_snapshots"} == {EARLIER_KEY}
-        sqlite = engine.dialect.name == "sqlite"
-        done = upgrade_schema(engine)
-        assert done[0] == "dropped index ix_stock_snapshots_owner_wh_lot (the models no longer have it)"
-        assert len(done) == 2 and done[1].startswith(
-            "created unique index uq_stock_snapshots_owner_id_warehouse_code_snapshot_at_lot_or_sku (owner_id, "
-            "warehouse_code, snapshot_at, lot_or_sku) beside the earlier unique constraint" if sqlite else
-            "replaced unique constraint uq_stock_snapshots_owner_id_snapshot_at_lot_or_sku_"), done
-        assert upgrade_schema(engine) == []
-        with engine.begin() as connection:  # (a later difference: the database compared again)
-            connection.exec_driver_sql("DROP INDEX ix_stock_snapshots_owner_stored")
-        assert upgrade_schema(engine) == ["created index ix_stock_snapshots_owner_stored"]
-        assert not caplog.records, [r.getMessage() for r in caplog.records]
-        with engine.connect() as connection:
-            assert {k for t, k in _unique_orders(connection) if t == "stock_snapshots"} == (
-                {EARLIER_KEY, MODELS_KEY} if sqlite else {MODELS_KEY})
-            if not sqlite:
-                assert sorted(connection.exec_driver_sql(
-                    "SELECT conname FROM pg_constraint WHERE contype = 'u' AND conrelid = 'stock_snapshots'::regclass"
-                ).scalars()) == made
-            assert connection.execute(text("SELECT count(*) FROM stock_snapshots")).scalar() == 4000
-        with pytest.raises(IntegrityError), engine.begin() as connection:
-            connection.execute(insert(StockSnapshotRow), [{  # (``_populate``'s first row again)
-                "owner_id": "BENCH", "snapshot_at": DAYS[0], "lot_or_sku": "SKU-0000", "sku": "SKU-0000",
-                "warehouse_code": "", "content_hash": "0"}])
-        for read in READS.values():
-            raw = engine.raw_connection()
-            try:
-                cursor = raw.driver_connection.cursor()
-                for statement, parameters in _statements(engine, read[0]):
-                    (_sqlite_plan_searches if sqlite else _pg_plan_searches)(cursor, statement, parameters, read[1])
-                cursor.close()
-            finally:
-                raw.driver_connection.rollback()
-                raw.close()
-        with session_scope(engine) as session:
-            add_owner(session, "L", "Lumina")
-        assert import_file(engine, "stock", _stock_file(tmp_path / "day1.csv", 100), owner_id="L").created == 100
-        again = import_file(engine, "stock", _stock_file(tmp_path / "day2.csv", 200), owner_id="L")
-        assert (again.created, again.unchanged) == (100, 100)
         engine.dispose()

@@ -1,8 +1,7 @@
 """Overseas-warehouse (3PL) tables: receipts (+ lines), shipments (+ lines) and stock snapshots.
 
 Keys: receipts (owner_id, warehouse_code, asn_no); shipments (owner_id, warehouse_code,
-wms_outbound_no); snapshots (owner_id, snapshot_at, lot_or_sku, warehouse_code), indexed in the order
-(owner_id, warehouse_code, snapshot_at, lot_or_sku) (``StockSnapshotRow``). Headers carry a
+wms_outbound_no); snapshots (owner_id, snapshot_at, lot_or_sku, warehouse_code). Headers carry a
 ``content_hash`` of the whole canonical record; lines are replaced when it changes.
 
 A line is keyed by its header's id and its line number (a record's line numbers are unique), its primary
@@ -177,30 +176,21 @@ class WarehouseShipmentLineRow(Base):
 
 class StockSnapshotRow(Base):
     __tablename__ = "stock_snapshots"
-    # The unique key (owner, warehouse, time, lot or SKU), the warehouse second: besides refusing a second
-    # row of a key it answers, by its (owner, warehouse) prefix, the reads an (owner, warehouse, lot) index
-    # answered: the warehouses of the owner's lots (``scope.RawCodes``), the lots a warehouse reported
-    # (``loader.load_lots``), a warehouse's latest snapshot (``analytics.facts.stock_picture``); an import
-    # seeks keys in it in its column order (``ingest.bulk.index_order``; a re-imported snapshot's keys cost
-    # more to seek than in the earlier (owner, time, lot, warehouse) order: the warehouse, one per file, is
-    # compared before the lot at each step, ~1.5 us a key, +60 ms of the server's 50k-row re-import, where
-    # a new snapshot's COPY writes one index fewer: -40 ms). A record's key keeps its order
-    # (owner, time, lot or SKU, warehouse): its audit entries' key (``info["record_key"]``:
-    # ``store.audit_batch.record_key``) and the import's (``ingest.writers.STOCK_KEY``).
     # (owner, stored_at): what changed since matching last ran; (lot, owner, time) of the rows naming a lot
     # (every query of lot_id asks for values: ``=``, ``IN``, ``IS NOT NULL``): where a lot is (``api/reach``,
     # no owner), an owner's lots (``changes``, ``loader.load_transit_lots``) and a lot's latest snapshot
     # (``loader.load_lots``), one index where an (owner, lot, time) index and a lot index were (the lot first:
-    # a comparison the first column decides reads no further column, cheaper to write than the owner first).
-    # Nothing more: each index is written for every imported row (each costs PostgreSQL's COPY 30-63 ms of
-    # server time per 50k rows), so no (owner, warehouse, lot) index beside the key, none on owner_id alone
-    # (the key and the stored index begin with it) nor on sku (no query filters snapshots by SKU)
-    # (``tests/store/test_3pl_index_paths`` checks every query keeps an index path on both databases)
-    __table_args__ = (UniqueConstraint("owner_id", "warehouse_code", "snapshot_at", "lot_or_sku"),
+    # a comparison the first column decides reads no further column, cheaper to write than the owner first);
+    # (owner, warehouse, lot): the warehouses of the owner's lots (``scope.RawCodes``), the lots a warehouse
+    # reported (``loader.load_lots``), a warehouse's snapshot on SQLite (``analytics.facts.stock_picture``).
+    # No index on owner_id alone (the unique key and the others begin with it) nor on sku (no query filters
+    # snapshots by SKU): each index is written for every imported row (``tests/store/test_3pl_index_paths``
+    # checks every query keeps an index path on both databases)
+    __table_args__ = (UniqueConstraint("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code"),
                       Index("ix_stock_snapshots_owner_stored", "owner_id", "stored_at"),
                       given_index("stock_snapshots", "lot_id", on=("lot_id", "owner_id", "snapshot_at"),
                                   name="ix_stock_snapshots_lot_owner_at_given"),
-                      {"info": {"record_key": ("owner_id", "snapshot_at", "lot_or_sku", "warehouse_code")}})
+                      Index("ix_stock_snapshots_owner_wh_lot", "owner_id", "warehouse_code", "lot_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[str] = mapped_column(code(64))

@@ -569,12 +569,12 @@ def upgrade() -> None:
     sa.Column('stored_at', aggregator.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('audit_batch_id', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_snapshots')),
-    sa.UniqueConstraint('owner_id', 'warehouse_code', 'snapshot_at', 'lot_or_sku', name=op.f('uq_stock_snapshots_owner_id_warehouse_code_snapshot_at_lot_or_sku')),
-    info={'record_key': ('owner_id', 'snapshot_at', 'lot_or_sku', 'warehouse_code')}
+    sa.UniqueConstraint('owner_id', 'snapshot_at', 'lot_or_sku', 'warehouse_code', name=op.f('uq_stock_snapshots_owner_id_snapshot_at_lot_or_sku_warehouse_code'))
     )
     with op.batch_alter_table('stock_snapshots', schema=None) as batch_op:
         batch_op.create_index('ix_stock_snapshots_lot_owner_at_given', ['lot_id', 'owner_id', 'snapshot_at'], unique=False, postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
         batch_op.create_index('ix_stock_snapshots_owner_stored', ['owner_id', 'stored_at'], unique=False)
+        batch_op.create_index('ix_stock_snapshots_owner_wh_lot', ['owner_id', 'warehouse_code', 'lot_id'], unique=False)
 
     op.create_table('title_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1356,6 +1356,7 @@ def downgrade() -> None:
 
     op.drop_table('title_events')
     with op.batch_alter_table('stock_snapshots', schema=None) as batch_op:
+        batch_op.drop_index('ix_stock_snapshots_owner_wh_lot')
         batch_op.drop_index('ix_stock_snapshots_owner_stored')
         batch_op.drop_index('ix_stock_snapshots_lot_owner_at_given', postgresql_where=sa.text('lot_id IS NOT NULL'), sqlite_where=sa.text('lot_id IS NOT NULL'))
 
