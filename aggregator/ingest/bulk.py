@@ -408,8 +408,8 @@ def _copy_new_postgresql(cursor: Any, dialect: Any, new: NewRows, defaults: dict
 def index_order(table: Any, key: tuple[str, ...]) -> tuple[str, ...]:
     """``key``'s columns in the order of ``table``'s unique constraint over the same columns (its unique
     index: the one a row comparison ``(a, b, …) >= (…) ORDER BY a, b, … LIMIT 1`` seeks in, answered by no
-    index in another order but by reading the owner's rows: a stock snapshot's key is (owner, time, lot,
-    warehouse), its index (owner, warehouse, time, lot), ``models.warehouse``), else ``key``'s order."""
+    index in another order but by reading the owner's rows), else ``key``'s order. Every model's unique key lists
+    its columns in its record key's order today; a key reordered in its index would keep its seeks index-backed."""
     for constraint in table.constraints:
         if isinstance(constraint, UniqueConstraint) and sorted(constraint.columns.keys()) == sorted(key):
             return tuple(constraint.columns.keys())
@@ -522,8 +522,16 @@ _KEY_SEPARATOR = "\x1f"
 #: a range holding more stored rows (keys far apart: a file in another order) is sought key by key instead
 _RANGE_ROWS_PER_KEY, _RANGE_ROWS_MORE = 4, 64
 #: the planner's settings turned off while the key ranges are read (``_ranges_read``), set back after: with no
-#: sort left to it, the one way to give the rows in the unique index's order is to read them in that index
+#: sort left to it, the one way to give the rows in the unique index's order is to read them in that index (one
+#: the server does not have, ``enable_incremental_sort`` before PostgreSQL 13, is left alone)
 _UNSORTED = ("enable_sort", "enable_incremental_sort")
+#: whether every text column of a table's unique key (``%s``: the table, the key's columns) compares as Python
+#: compares str, by code point: in the "C" (or "POSIX", "ucs_basic") collation, the column's own or, for
+#: "default", the database's; the ranges' bounds are the least and greatest keys in Python's order
+_CODE_POINT_ORDER = (
+    "SELECT coalesce(bool_and(c.collname IN ('C', 'POSIX', 'ucs_basic') OR (c.collname = 'default' AND "
+    "d.datcollate IN ('C', 'POSIX'))), true) FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation "
+    "JOIN pg_database d ON d.datname = current_database() WHERE a.attrelid = %s::regclass AND a.attname = ANY(%s)")
 
 
 def _stored_positions(cursor: Any, dialect: Any, new: NewRows) -> dict[int, str] | None:
@@ -537,8 +545,10 @@ def _stored_positions(cursor: Any, dialect: Any, new: NewRows) -> dict[int, str]
     owner taken for a range of the comparisons' first column, every row of the owner filtered and sorted. A range
     holding more stored rows than ``_RANGE_ROWS_PER_KEY`` per key and ``_RANGE_ROWS_MORE`` (keys far apart)
     is read that far, its keys beyond the last row read sought one by one, in one more statement
-    (``_sought_one_by_one``); so are all of a range's keys when its rows come in another order than Python's (a
-    text column an earlier build made in the database's collation, not "C"). Ten thousand stored keys of a
+    (``_sought_one_by_one``); so are all the batch's keys when a text column of the key is in another
+    collation than "C" (one an earlier build made in the database's: a key that collation places outside the
+    bounds would be missed, ``_CODE_POINT_ORDER``), and all of a range's keys when its rows come in another
+    order than Python's. Ten thousand stored keys of a
     stock file (the client's wall): 15 ms as stored, where a seek a key took 71 ms; 25 ms with 3 stored rows
     a key, 30 ms with 4; 41 ms with 5 (4 a key read, a fifth of the keys then sought); a thousand keys
     50 rows apart (a file in another order, the worst: the rows read in vain), 10 ms against 7. None when a
@@ -581,6 +591,8 @@ def _ranges_read(cursor: Any, quote: Callable[[str], str], table: Any, order: tu
     (the stored hash of each position found, the positions left to seek one by one: those beyond the last row of
     a range that held too many rows, all of a range whose rows came in another order)"""
     keys = list(zip(*values))
+    if not keys:
+        return {}, []
     first = values[0]
     if len(set(first)) == 1:  # (one owner: usual)
         groups: dict[Any, list[int]] = {first[0]: list(range(len(keys)))}
@@ -595,10 +607,13 @@ def _ranges_read(cursor: Any, quote: Callable[[str], str], table: Any, order: tu
     marks = ", ".join(["%s"] * len(order))
     connection = cursor.connection
     with connection.pipeline():  # (one round trip)
+        ordered = connection.execute(_CODE_POINT_ORDER, (quote(table.name), list(order)))
         for setting in _UNSORTED:  # (what it is, kept to be set back to: a setting of the session's or the server's)
-            connection.execute(f"SELECT set_config('aggregator.{setting}', current_setting('{setting}'), true)")
+            connection.execute(f"SELECT set_config('aggregator.{setting}', current_setting('{setting}'), true) "
+                               f"WHERE current_setting('{setting}', true) IS NOT NULL")
         for setting in _UNSORTED:
-            connection.execute(f"SELECT set_config('{setting}', 'off', true)")
+            connection.execute(f"SELECT set_config('{setting}', 'off', true) "
+                               f"WHERE current_setting('{setting}', true) IS NOT NULL")
         cursor.executemany(f"SELECT {', '.join(quote(k) for k in order[shared:])}, content_hash "
                            f"FROM {quote(table.name)} WHERE ({listed}) >= "
                            f"({marks}) AND ({listed}) <= ({marks}) ORDER BY {listed} LIMIT %s",
@@ -606,7 +621,10 @@ def _ranges_read(cursor: Any, quote: Callable[[str], str], table: Any, order: tu
                             for (least, greatest), at in zip(bounds, groups.values())],
                            returning=True)
         for setting in _UNSORTED:
-            connection.execute(f"SELECT set_config('{setting}', current_setting('aggregator.{setting}'), true)")
+            connection.execute(f"SELECT set_config('{setting}', current_setting('aggregator.{setting}'), true) "
+                               f"WHERE current_setting('{setting}', true) IS NOT NULL")
+    if not ordered.fetchone()[0]:  # (a key column in another collation: a key outside the bounds as Python
+        return {}, [p for at in groups.values() for p in at]  # orders them may be stored: each one sought)
     found: dict[int, str] = {}
     left: list[int] = []
     for number, at in enumerate(groups.values()):
