@@ -526,12 +526,16 @@ _RANGE_ROWS_PER_KEY, _RANGE_ROWS_MORE = 4, 64
 #: the server does not have, ``enable_incremental_sort`` before PostgreSQL 13, is left alone)
 _UNSORTED = ("enable_sort", "enable_incremental_sort")
 #: whether every text column of a table's unique key (``%s``: the table, the key's columns) compares as Python
-#: compares str, by code point: in the "C" (or "POSIX", "ucs_basic") collation, the column's own or, for
-#: "default", the database's; the ranges' bounds are the least and greatest keys in Python's order
+#: compares str, by code point: in pg_catalog's "C" (or "POSIX", "ucs_basic") collation, or in "default" when
+#: the database's is libc's "C" or "POSIX" (a database of the ICU provider has datcollate 'C' with an ICU default
+#: collation: ``datlocprovider``, PostgreSQL 15 on, read through ``to_jsonb`` so the query stands before it);
+#: the ranges' bounds are the least and greatest keys in Python's order
 _CODE_POINT_ORDER = (
-    "SELECT coalesce(bool_and(c.collname IN ('C', 'POSIX', 'ucs_basic') OR (c.collname = 'default' AND "
-    "d.datcollate IN ('C', 'POSIX'))), true) FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation "
-    "JOIN pg_database d ON d.datname = current_database() WHERE a.attrelid = %s::regclass AND a.attname = ANY(%s)")
+    "SELECT coalesce(bool_and((c.collnamespace = 'pg_catalog'::regnamespace AND c.collname IN ('C', 'POSIX', "
+    "'ucs_basic')) OR (c.collname = 'default' AND d.datcollate IN ('C', 'POSIX') AND "
+    "coalesce(to_jsonb(d) ->> 'datlocprovider', 'c') = 'c')), true) FROM pg_attribute a JOIN pg_collation c "
+    "ON c.oid = a.attcollation JOIN pg_database d ON d.datname = current_database() "
+    "WHERE a.attrelid = %s::regclass AND a.attname = ANY(%s)")
 
 
 def _stored_positions(cursor: Any, dialect: Any, new: NewRows) -> dict[int, str] | None:

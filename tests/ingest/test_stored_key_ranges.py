@@ -223,3 +223,39 @@ def test_no_keys_read_nothing(pg_engine: Engine) -> None:
             assert bulk._ranges_read(cursor, pg_engine.dialect.identifier_preparer.quote, TABLE,
                                      bulk.index_order(TABLE, STOCK_KEY), [[], [], [], []]) == ({}, [])
         raw.rollback()
+
+
+def test_a_default_collation_of_the_icu_provider_is_sought_key_by_key(pg_database_factory) -> None:
+    """A database of the ICU provider with LOCALE 'C' (datcollate 'C', its default collation ICU's en-US): a key
+    column in "default" does not compare by code point there, so the batch is sought key by key and 'a' is found
+    (final review, 2026-12-01: the check trusted datcollate and the range [B, c] missed it)."""
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import _admin_engine
+
+    name = pg_database_factory().rsplit("/", 1)[1] + "_icu"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE \'en-US\' '
+                          "LOCALE 'C'"))
+    engine = create_engine(admin.url.set(database=name))
+    try:
+        table = Table("key_range_icu_default", MetaData(), Column("id", String(8), primary_key=True),
+                      Column("owner_id", String(64), nullable=False), Column("number", String(64), nullable=False),
+                      Column("content_hash", String(64), nullable=False), UniqueConstraint("owner_id", "number"))
+        table.create(engine)
+        stored = {("L", n): f"h{i}" for i, n in enumerate(["a", "B", "c"])}
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+                                ).scalar() == "C"
+            conn.execute(insert(table), [{"id": str(i), "owner_id": o, "number": n, "content_hash": h}
+                                         for i, ((o, n), h) in enumerate(stored.items())])
+        keys = list(stored)
+        found, statements = _answer(engine, keys, table, ("owner_id", "number"))
+        assert found == _expected(stored, keys)
+        assert statements == [("range", 1), ("seek", 3)]
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
