@@ -21,7 +21,25 @@ TABLE = StockSnapshotRow.__table__
 AT = datetime(2026, 3, 31, 15, 59, 59, tzinfo=UTC)
 
 
-class _Recording:
+class CursorProxy:
+    """A psycopg cursor's results and connection passed through, for a proxy that notes or explains what
+    ``bulk._stored_positions`` sends (``execute``, ``executemany`` its own)."""
+
+    def __init__(self, cursor) -> None:
+        self.cursor = cursor
+
+    def fetchall(self):
+        return self.cursor.fetchall()
+
+    def nextset(self):
+        return self.cursor.nextset()
+
+    @property
+    def connection(self):
+        return self.cursor.connection
+
+
+class _Recording(CursorProxy):
     """A cursor that notes each statement it runs: ("range", number of ranges) or ("seek", number of keys)."""
 
     def __init__(self, cursor) -> None:
@@ -36,16 +54,6 @@ class _Recording:
         assert ") <= (" in query and "LIMIT %s" in query, query
         self.statements.append(("range", len(params_seq)))
         return self.cursor.executemany(query, params_seq, returning=returning)
-
-    def fetchall(self):
-        return self.cursor.fetchall()
-
-    def nextset(self):
-        return self.cursor.nextset()
-
-    @property
-    def connection(self):
-        return self.cursor.connection
 
 
 def _store(engine: Engine, rows: dict[tuple, str], table: Table = TABLE, key: tuple[str, ...] = STOCK_KEY) -> None:
@@ -182,6 +190,19 @@ def test_any_batch_is_answered_as_each_key_sought_alone(pg_engine: Engine, store
         raw.rollback()
 
 
+def _three_keys_sought_one_by_one(engine: Engine, table: Table) -> None:
+    """'a', 'B', 'c' stored under owner L in ``table`` (created here, empty) and asked back: every one found,
+    through one range read whose answers are dropped and a seek of the three."""
+    stored = {("L", n): f"h{i}" for i, n in enumerate(["a", "B", "c"])}
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"id": str(i), "owner_id": o, "number": n, "content_hash": h}
+                                     for i, ((o, n), h) in enumerate(stored.items())])
+    keys = list(stored)
+    found, statements = _answer(engine, keys, table, ("owner_id", "number"))
+    assert found == _expected(stored, keys)
+    assert statements == [("range", 1), ("seek", 3)]
+
+
 def test_a_key_in_another_collation_is_sought_key_by_key(pg_engine: Engine) -> None:
     """'B' < 'a' < 'c' in Python, 'a' < 'B' < 'c' in en-US: a range [B, c] would hold B and c, in Python's order
     too (no disorder to see), and miss 'a'; a key column in a collation other than "C" sends the batch to the
@@ -192,14 +213,7 @@ def test_a_key_in_another_collation_is_sought_key_by_key(pg_engine: Engine) -> N
                   Column("content_hash", String(64), nullable=False), UniqueConstraint("owner_id", "number"))
     table.create(pg_engine)
     try:
-        stored = {("L", n): f"h{i}" for i, n in enumerate(["a", "B", "c"])}
-        with pg_engine.begin() as conn:
-            conn.execute(insert(table), [{"id": str(i), "owner_id": o, "number": n, "content_hash": h}
-                                         for i, ((o, n), h) in enumerate(stored.items())])
-        keys = list(stored)
-        found, statements = _answer(pg_engine, keys, table, ("owner_id", "number"))
-        assert found == _expected(stored, keys)
-        assert statements == [("range", 1), ("seek", 3)]
+        _three_keys_sought_one_by_one(pg_engine, table)
     finally:
         table.drop(pg_engine)
 
@@ -244,16 +258,10 @@ def test_a_default_collation_of_the_icu_provider_is_sought_key_by_key(pg_databas
                       Column("owner_id", String(64), nullable=False), Column("number", String(64), nullable=False),
                       Column("content_hash", String(64), nullable=False), UniqueConstraint("owner_id", "number"))
         table.create(engine)
-        stored = {("L", n): f"h{i}" for i, n in enumerate(["a", "B", "c"])}
-        with engine.begin() as conn:
+        with engine.connect() as conn:
             assert conn.execute(text("SELECT datcollate FROM pg_database WHERE datname = current_database()")
                                 ).scalar() == "C"
-            conn.execute(insert(table), [{"id": str(i), "owner_id": o, "number": n, "content_hash": h}
-                                         for i, ((o, n), h) in enumerate(stored.items())])
-        keys = list(stored)
-        found, statements = _answer(engine, keys, table, ("owner_id", "number"))
-        assert found == _expected(stored, keys)
-        assert statements == [("range", 1), ("seek", 3)]
+        _three_keys_sought_one_by_one(engine, table)
     finally:
         engine.dispose()
         with admin.connect() as conn:

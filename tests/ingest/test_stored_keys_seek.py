@@ -24,9 +24,10 @@ from aggregator.store.db import create_engine_for, session_scope, upgrade_schema
 from aggregator.store.models.warehouse import StockSnapshotRow
 from aggregator.tenancy import add_owner
 from tests.conftest import SAMPLES
+from tests.ingest.test_stored_key_ranges import CursorProxy
 
 
-class _Explaining:
+class _Explaining(CursorProxy):
     """A cursor that notes the plan of each statement it runs (``plans``, in order; ``plan``: the last one)."""
 
     def __init__(self, cursor) -> None:
@@ -48,16 +49,6 @@ class _Explaining:
         for params in params_seq:
             self._explain(query, params)
         return self.cursor.executemany(query, params_seq, returning=returning)
-
-    def fetchall(self):
-        return self.cursor.fetchall()
-
-    def nextset(self):
-        return self.cursor.nextset()
-
-    @property
-    def connection(self):
-        return self.cursor.connection
 
 
 def _seeks_the_whole_key(plan: str) -> bool:
