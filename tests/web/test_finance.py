@@ -3,6 +3,8 @@ reconciled by status, FX locks and exposure, a journal downloaded in a layout th
 statement's own page with its lines."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -36,7 +38,13 @@ def test_statements_and_reconciliation_of_an_owner(web, web_world) -> None:
     assert download.suggested_filename.endswith((".csv", ".zip")), download.suggested_filename
     assert download.path().stat().st_size > 0
     web.shot("finance")
-    first = statements.locator("tbody tr a").first
+    # a statement with lines (a marketplace also issues one for a period just begun, with none yet: on the first of
+    # a month the newest listed had no line, and its categories no row)
+    rows = statements.locator("tbody tr")
+    totals = rows.locator("td[data-label='Lines']").all_inner_texts()
+    with_lines = [i for i, text in enumerate(totals) if not re.fullmatch(r"-?0(?:[.,]0+)?(?:\s+\S+)?", text.strip())]
+    assert with_lines, totals
+    first = rows.nth(with_lines[0]).locator("a").first
     statement_id = first.inner_text()
     first.click()
     expect(web.locator("#view h1")).to_have_text(f"Statement {statement_id}")
