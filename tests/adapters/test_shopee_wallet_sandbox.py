@@ -103,8 +103,12 @@ def test_a_local_shop_is_found_by_the_refusal_and_its_wallet_read_in_windows_and
             assert sorted((s.statement_id, s.payout.amount) for s in statements if s.statement_id.startswith(
                 "withdrawal-") and s.payment_status == status) == sorted(
                 (f"withdrawal-{t['withdrawal_id']}", sign * t["amount"]) for t in truth if t["transaction_type"] == kind)
+        # every kind the window's truth holds, each as its status (the sandbox's world moves with the day: on
+        # 2026-12-01 the window held no cancelled withdrawal; the cancellation's mapping alone:
+        # ``test_shopee_wallet_mapping``)
+        kinds = {"WITHDRAWAL_CREATED": "PENDING", "WITHDRAWAL_COMPLETED": "PAID", "WITHDRAWAL_CANCELLED": "CANCELLED"}
         assert {s.payment_status for s in statements if s.statement_id.startswith("withdrawal-")} == {
-            "PENDING", "PAID", "CANCELLED"}
+            kinds[t["transaction_type"]] for t in truth if t["transaction_type"] in kinds} >= {"PENDING", "PAID"}
         # the wallet's own money in and out (ads, adjustments): a statement each, of its signed amount
         own = [t for t in truth if t["transaction_type"] in ("PAID_ADS_CHARGE", "PAID_ADS_REFUND", "ADJUSTMENT_ADD")]
         assert own and sorted((s.breakdown["transaction_type"], s.declared_total.amount) for s in statements
