@@ -160,8 +160,9 @@ def test_local_release_days_are_paid_by_withdrawals_as_the_truth_says_and_a_reru
         with Session(engine) as session:
             shops = [s for s in session.scalars(select(ShopRow).where(ShopRow.id.in_(ids))) if s.platform == "shopee"]
 
-        def run() -> list:
-            out = [sync_shop(engine, shop, vault, "settlements", since=_at(now - 60 * DAY), until=_at(now),
+        def run() -> list:  # reads [since, until): until a second after now, for the truth holds what is paid at now
+            # (whole-hour anchors meet the withdrawals' 02:00 completions: at 2026-12-01 02:00 one paid at the anchor)
+            out = [sync_shop(engine, shop, vault, "settlements", since=_at(now - 60 * DAY), until=_at(now + 1),
                              now=_at(now)) for shop in shops]
             with session_scope(engine) as session:
                 for owner in sorted({s.owner_id for s in shops}):
