@@ -34,12 +34,13 @@ def test_a_cache_larger_already_is_left_alone(sqlite_engine) -> None:
         session.execute(text("PRAGMA cache_size = -131072"))
         with larger_page_cache(session, kib=65_536):
             assert _cache_size(session) == -131_072
-        session.execute(text("PRAGMA cache_size = 25000"))  # pages of 4 KiB: 100,000 KiB
+        pages = 100_000 * 1024 // session.execute(text("PRAGMA page_size")).scalar_one()  # (100,000 KiB)
+        session.execute(text(f"PRAGMA cache_size = {pages}"))
         with larger_page_cache(session, kib=65_536):
-            assert _cache_size(session) == 25_000
+            assert _cache_size(session) == pages
         with larger_page_cache(session, kib=200_000):
             assert _cache_size(session) == -200_000
-        assert _cache_size(session) == 25_000
+        assert _cache_size(session) == pages
         session.execute(text("PRAGMA cache_size = -2000"))
 
 
