@@ -122,8 +122,16 @@ def test_an_import_stores_the_same_with_and_without_the_checkpointer(file_engine
     assert results[0] == results[1]
 
 
+def _page_size(engine) -> int:
+    raw = engine.raw_connection()
+    try:
+        return raw.driver_connection.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        raw.close()
+
+
 def _wal_pages(engine) -> int:
-    return os.path.getsize(engine.url.database + "-wal") // 4096
+    return os.path.getsize(engine.url.database + "-wal") // _page_size(engine)
 
 
 def _truncate_wal(engine) -> None:
@@ -143,7 +151,7 @@ def _import_wal(engine, path: Path) -> tuple[int, int]:
     assert summary.status == "COMPLETED"
     wal = _wal_pages(engine)
     _truncate_wal(engine)
-    return wal, (os.path.getsize(engine.url.database) - before) // 4096
+    return wal, (os.path.getsize(engine.url.database) - before) // _page_size(engine)
 
 
 def test_the_wal_stays_a_few_chunks_long_and_automatic_checkpoints_are_off_on_every_connection_written_with(
@@ -151,12 +159,13 @@ def test_the_wal_stays_a_few_chunks_long_and_automatic_checkpoints_are_off_on_ev
     """The log grows to a few chunks' pages (without the thread, with automatic checkpoints off, it would
     hold the whole import); each chunk's commit runs on a connection with automatic checkpoints off, whichever
     pooled connection the session got, while another pooled connection keeps its own setting."""
-    monkeypatch.setattr(wal_checkpoint, "LOG_BOUND", 50)  # (frames: a small file is a long import)
+    # (frames of 200 KiB in all: a small file is a long import)
+    monkeypatch.setattr(wal_checkpoint, "LOG_BOUND", 200 * 1024 // _page_size(file_engine))
     path = _stock(tmp_path / "stock.csv", 6_000)
     _warm_pool(file_engine)
     seen = _noting_commits(monkeypatch)
     wal, written = _import_wal(file_engine, path)
-    assert written > 400 and len(seen) >= 20
+    assert written * _page_size(file_engine) > 400 * 4096 and len(seen) >= 20  # (1.6 MB written)
     assert wal <= written / 3, (wal, written)
     assert {setting for _, setting, _ in seen} == {0}
     assert set().union(*(idle for _, _, idle in seen)) == {BEFORE}
