@@ -234,7 +234,10 @@ def kept_world(args: argparse.Namespace, database: Path) -> bool:
 
 
 def world_key(args: argparse.Namespace) -> dict:
-    return {"size": args.size, "seed": args.seed, "new_orders": args.new_orders}
+    """What a kept world was made with: a world kept by a build making other pages is not reused."""
+    from aggregator.store.db import SQLITE_PAGE_SIZE
+
+    return {"size": args.size, "seed": args.seed, "new_orders": args.new_orders, "page_size": SQLITE_PAGE_SIZE}
 
 
 def save_world(args: argparse.Namespace, url: str) -> None:
@@ -243,6 +246,8 @@ def save_world(args: argparse.Namespace, url: str) -> None:
     folder = Path(args.world)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "world.json").unlink(missing_ok=True)
+    for kept in ("bench.sqlite", "bench.sqlite-wal", "bench.sqlite-shm"):  # (a backup into a database of other
+        (folder / kept).unlink(missing_ok=True)  # pages, kept by an earlier build, fails: made anew)
     source, target = sqlite3.connect(url.split("///", 1)[1]), sqlite3.connect(folder / "bench.sqlite")
     try:
         source.backup(target)

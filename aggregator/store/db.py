@@ -55,7 +55,8 @@ SQLITE_PAGE_SIZE = 8192
 
 
 def create_engine_for(url: str, **kwargs: Any) -> Engine:
-    """An engine configured for the dialect: SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine configured for the dialect: SQLite gets WAL, foreign keys, a busy timeout and, for a database
+    it creates, pages of ``SQLITE_PAGE_SIZE`` bytes."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url not in ("sqlite://", "sqlite:///:memory:"):
