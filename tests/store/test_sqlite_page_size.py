@@ -3,6 +3,7 @@ one that already holds pages keeps its own size and works as before."""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from aggregator.tenancy import add_owner
 
 
 def _page_size(path: Path) -> int:
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         return connection.execute("PRAGMA page_size").fetchone()[0]
 
 
@@ -27,14 +28,14 @@ def test_a_new_database_has_the_engines_page_size(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert _page_size(tmp_path / "new.sqlite") == SQLITE_PAGE_SIZE
-    with sqlite3.connect(tmp_path / "new.sqlite") as connection:
+    with closing(sqlite3.connect(tmp_path / "new.sqlite")) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def test_a_database_made_with_other_pages_keeps_them(tmp_path: Path) -> None:
     path = tmp_path / "earlier.sqlite"
-    with sqlite3.connect(path) as connection:  # (as an earlier build made it: SQLite's default pages)
+    with closing(sqlite3.connect(path)) as connection:  # (as an earlier build made it: SQLite's default pages)
         connection.execute("PRAGMA page_size=4096")
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("CREATE TABLE kept (x INTEGER)")
