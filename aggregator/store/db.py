@@ -192,7 +192,9 @@ def alembic_config(engine: Engine):  # -> alembic.config.Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # ("%" doubled: the option is read through configparser's interpolation, and a URL holds "%" wherever it
+    # encodes a character, as a password's "@" (%40) or ":memory:" (%3Amemory%3A); unescaped, setting it raised)
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     cfg.attributes["engine"] = engine
     return cfg
 
