@@ -9,6 +9,7 @@ next to a bare ``pandas.read_csv`` of the same file measured in the same run.
     .venv/bin/python bench/bench_import.py --kind stock    # a 3PL stock snapshot (one lot per row)
     .venv/bin/python bench/bench_import.py --kind bl --sorted  # a forwarder BL report sorted by container
     .venv/bin/python bench/bench_import.py --kind customs  # a broker's declaration lines (K1 layout)
+    .venv/bin/python bench/bench_import.py --owners per-row  # each row's owner found from its shop (or alias)
 
 PostgreSQL: ``--pg-url`` or ``AGGREGATOR_TEST_PG_URL`` (default postgresql://postgres@127.0.0.1:5432/test);
 a scratch database is created and dropped for each run. The file is imported once into a scratch SQLite
@@ -296,6 +297,47 @@ def _backend_sched(pids: list[int]) -> dict[int, tuple[float, float]]:
 SERVER_WAITS: list[float] = []
 
 
+#: ``--owners``: "given" (each import named its owner, ``--owner BENCH``) or "per-row" (the owner found from each
+#: row by what ``register_owners`` registers, as a 3PL's or forwarder's file covering every brand it serves is read)
+OWNERS = "given"
+
+
+def register_owners(engine: object, kind: str) -> None:
+    """Register what names the generated file's rows' owner BENCH, through the product's own commands: the
+    outbound file's three shops, the 3PL's owner code BENCH at its warehouse (receipts; stock, whose rows also
+    name their receipts, documents and declarations, each looked up), the importer's legal name (bills of lading,
+    declarations) and its registration number in Malaysia (declarations)."""
+    from cryptography.fernet import Fernet
+
+    from aggregator.auth.shops import add_shop
+    from aggregator.owners.aliases import add_alias
+    from aggregator.store.db import session_scope
+    from aggregator.store.vault import Vault
+
+    with session_scope(engine) as session:
+        if kind == "outbound":
+            vault = Vault(Fernet.generate_key())
+            for name, shop, _ in PLATFORMS:
+                add_shop(session, vault, platform=name.lower(), owner_id="BENCH", shop_id=shop, region="MY",
+                         app_key={"SHOPEE": "2001234", "LAZADA": "100001"}.get(name, "bench-key"),
+                         app_secret="bench-secret")
+        elif kind in ("inbound", "stock"):
+            add_alias(session, "BENCH", "owner_code", "BENCH", "MYPKG-WH01")
+        else:
+            add_alias(session, "BENCH", "legal_name", "Bench Trading Sdn Bhd")
+            if kind == "customs":
+                add_alias(session, "BENCH", "registration_no", "BRN-BENCH", "MY")
+
+
+def prepared(url: str, kind: str) -> object:
+    """``floor.prepared(url)``: the schema at head and the owner BENCH, and with ``--owners per-row`` what names
+    the owner in the rows of ``kind`` (``register_owners``): every database an import or a floor writes to."""
+    engine = floor.prepared(url)
+    if OWNERS == "per-row":
+        register_owners(engine, kind)
+    return engine
+
+
 def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None,
                 kind: str = "outbound", timeline: str | None = None) -> tuple[float, float, object, float | None]:
     """(wall, CPU of this process, summary, CPU of the PostgreSQL backends the import used or None) of the
@@ -306,9 +348,10 @@ def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None
 
     from aggregator.ingest import import_file
 
-    engine = floor.prepared(url)
+    engine = prepared(url, kind)
+    owner = "BENCH" if OWNERS == "given" else None
     if again is not None:
-        import_file(engine, kind, path, owner_id="BENCH", chunk_rows=chunk_rows)
+        import_file(engine, kind, path, owner_id=owner, chunk_rows=chunk_rows)
         path = again
     pids: list[int] = []
     if engine.dialect.name == "postgresql":
@@ -336,7 +379,10 @@ def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None
         time.sleep(0.2)  # (its first scan done)
     started, cpu = time.perf_counter(), time.process_time()
     try:
-        summary = import_file(engine, kind, path, owner_id="BENCH", chunk_rows=chunk_rows)
+        summary = import_file(engine, kind, path, owner_id=owner, chunk_rows=chunk_rows)
+        unowned = summary.problem_counts["owner_unknown"] + summary.problem_counts["owner_conflict"]
+        if unowned:  # (every row of the generated file names its owner: such a reject is the bench's defect)
+            raise SystemExit(f"{unowned} rows found no owner: {summary.sample_problems[0].describe()}")
     finally:  # (the sampler stopped whatever the import did)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         if sampler is not None:
@@ -371,7 +417,7 @@ def time_floor_sqlite(kind: str, stored: Path, tmp: Path, chunk_rows: int, repea
     from aggregator.store.db import create_engine_for
 
     source = create_engine_for(f"sqlite:///{stored}")
-    set_up = floor.prepared(f"sqlite:///{tmp / 'floor-set-up.sqlite'}")
+    set_up = prepared(f"sqlite:///{tmp / 'floor-set-up.sqlite'}", kind)
     try:
         chunks = floor.read_sqlite(kind, source, set_up, chunk_rows)
     finally:
@@ -380,7 +426,7 @@ def time_floor_sqlite(kind: str, stored: Path, tmp: Path, chunk_rows: int, repea
 
     def once(i: int) -> tuple[float, float]:
         target = tmp / f"floor-{i}.sqlite"
-        floor.prepared(f"sqlite:///{target}").dispose()
+        prepared(f"sqlite:///{target}", kind).dispose()
         return floor.time_sqlite(chunks, str(target))
 
     return best_of(repeat, once)[0]
@@ -392,7 +438,7 @@ def read_stored_postgresql(kind: str, admin: object, base_url: str, stored: str,
     from aggregator.store.db import create_engine_for
 
     with scratch_database(admin) as name:
-        source, set_up = create_engine_for(f"{base_url}/{stored}"), floor.prepared(f"{base_url}/{name}")
+        source, set_up = create_engine_for(f"{base_url}/{stored}"), prepared(f"{base_url}/{name}", kind)
         try:
             return floor.read_postgresql(kind, source, set_up, chunk_rows)
         finally:
@@ -400,14 +446,14 @@ def read_stored_postgresql(kind: str, admin: object, base_url: str, stored: str,
             set_up.dispose()
 
 
-def time_floor_postgresql(chunks: list, admin: object, base_url: str,
-                          repeat: int) -> tuple[float, float, float | None]:
+def time_floor_postgresql(chunks: list, admin: object, base_url: str, repeat: int,
+                          kind: str) -> tuple[float, float, float | None]:
     """(wall, CPU of this process, server CPU or None) of ``COPY … FROM STDIN`` of ``chunks`` (the rows a
     PostgreSQL import stored, ``floor.read_postgresql``) into a new database of the same schema: the least wall
     of ``repeat`` runs, each into a scratch database dropped after it."""
     def once(_: int) -> tuple[float, float, float | None]:
         with scratch_database(admin) as name:
-            target = floor.prepared(f"{base_url}/{name}")
+            target = prepared(f"{base_url}/{name}", kind)
             try:
                 return floor.time_postgresql(chunks, target, _backend_cpu)
             finally:
@@ -449,9 +495,15 @@ def main() -> None:
                              "per 25 ms (the default) or its summary only")
     parser.add_argument("--sorted", action="store_true",
                         help="the file sorted as exports often are (SORTED_BY: container, HS code, SKU): records' rows apart")
+    parser.add_argument("--owners", choices=("given", "per-row"), default="given",
+                        help="each import given its owner (--owner BENCH, the default), or finding each row's owner "
+                             "itself from the shops and aliases registered for it, as a file covering every brand "
+                             "a 3PL or forwarder serves is read")
     parser.add_argument("--pg-url", default=os.environ.get("AGGREGATOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
     rows = 1_000_000 if args.full else args.rows
+    global OWNERS
+    OWNERS = args.owners
 
     print("\n".join(machine()))
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
@@ -525,7 +577,7 @@ def main() -> None:
                     if next_day is None:
                         floor_label = "bare COPY of the stored rows → PostgreSQL"
                         floor_wall, floor_cpu, floor_server = time_floor_postgresql(stored, admin, base_url,
-                                                                                    args.repeat)
+                                                                                    args.repeat, kind)
                         results.append((floor_label, floor_wall, floor_cpu, rss_mb()))
                         floors[f"{label} ({what})"] = (floor_label, floor_wall, floor_cpu, floor_server)
                         stored.clear()

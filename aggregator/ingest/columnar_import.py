@@ -219,20 +219,25 @@ class ColumnarReader:
 
     def _ahead(self, lines: list[int], cells: list[tuple[str, ...]] | None,
                by_index: list[list[str]] | None) -> _Ahead | None:
-        """``chunk``'s work on a chunk whose rows all go to the owner the import was given and hold nothing
-        to reject, as if none repeated the row before (``chunk`` checks): its columns, keys and mapped
-        values after the carried rows, and where its records start. It reads only the chunk, the carried
-        rows and the reading options, writes only what it returns: it runs while the chunk before is
-        stored. None for a chunk that needs more (owners to attribute, rows to reject)."""
+        """``chunk``'s work on a chunk whose rows each go to one owner known without reading the database (the
+        owner the import was given, or ``_owners_ahead``) and hold nothing to reject, as if none repeated the
+        row before (``chunk`` checks): its columns, keys and mapped values after the carried rows, and where
+        its records start. It reads only the chunk, the carried rows, the reading options and what the
+        owner resolver holds in memory, writes only what it returns (and the resolver's cache): it runs while
+        the chunk before is stored. None for a chunk that needs more (a row to reject, or to defer, an owner
+        to look up in the database)."""
         run = self.run
-        if run.resolver.override is None or not lines:
+        if not lines:
             return None
         facts = getattr(by_index, "facts", None)
         columns, plain = columns_of(cells, run.columns.indexes, run.columns.defaults, by_index, facts)
         if flagged_rows(columns, run.max_chars, plain,
                         short_columns(run.columns.indexes, run.columns.defaults, facts, run.max_chars)):
             return None
-        rows, continued = self._after_carry(columns, lines, [run.resolver.override] * len(lines), plain, facts)
+        owners = self._owners_ahead(columns, len(lines))
+        if owners is None:
+            return None
+        rows, continued = self._after_carry(columns, lines, owners, plain, facts)
         if not rows.lines:
             return None
         starts = self._read(rows)
@@ -279,6 +284,32 @@ class ColumnarReader:
                      longest=None if carry.longest is None or longest is None else max(carry.longest, longest),
                      aside=aside), self.carry_continued
 
+    def _owner_combos(self, columns: dict[str, list[str]], count: int) -> list[tuple[str, ...]]:
+        """Each row's cells of the columns that name its owner (the mapper's ``OWNER_COLUMNS``)."""
+        empty = [""] * count
+        return list(zip(*(columns.get(c) or empty for c in self.mapper.OWNER_COLUMNS)))
+
+    def _claims(self, combo: tuple[str, ...]) -> tuple:
+        """The owner claims of a row whose owner columns hold ``combo`` (``_owner_combos``)."""
+        return self.mapper.owner_claims(dict(zip(self.mapper.OWNER_COLUMNS, combo)))
+
+    def _owners_ahead(self, columns: dict[str, list[str]], count: int) -> list[str] | None:
+        """Each row's owner as ``_attribute`` finds it, when every row has one that the resolver knows without
+        reading the database (``OwnerResolver.resolve_known``); None when a row's owner needs a look in the
+        database, is waiting for the file's later rows, or is missing (``_attribute`` then attributes the chunk
+        once the one before is stored, rejecting or deferring those rows)."""
+        resolver = self.run.resolver
+        if resolver.override is not None:
+            return [resolver.override] * count
+        combos = self._owner_combos(columns, count)
+        owners = {}
+        for combo in set(combos):
+            attribution = resolver.resolve_known(self._claims(combo), final=False)
+            if attribution is None or attribution.deferred or not attribution.owners:
+                return None
+            owners[combo] = attribution.owners[0]
+        return list(map(owners.__getitem__, combos))
+
     def _attribute(self, columns: dict[str, list[str]], lines: list[int], flagged: set[int]) -> tuple[list[int], list[str]]:
         """The rows fed to records and their owners; the others rejected (or deferred) as the per-row path does."""
         run = self.run
@@ -287,11 +318,8 @@ class ColumnarReader:
         owners: list[str] = []
         if run.resolver.override is not None and not flagged:
             return list(range(count)), [run.resolver.override] * count
-        names = self.mapper.OWNER_COLUMNS
-        empty = [""] * count
-        combos = list(zip(*(columns.get(c) or empty for c in names)))
-        found = {combo: run.resolver.resolve(self.mapper.owner_claims(dict(zip(names, combo))), final=False)
-                 for combo in set(combos)}
+        combos = self._owner_combos(columns, count)
+        found = {combo: run.resolver.resolve(self._claims(combo), final=False) for combo in set(combos)}
         for i, combo in enumerate(combos):
             if i in flagged and run.rejected_row(self.row(columns, lines, i)):
                 continue

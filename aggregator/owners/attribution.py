@@ -11,7 +11,9 @@ is stored under a made-up owner.
 ``--owner`` (``override``) attributes every row to that (existing) owner without looking.
 
 Aliases and shops are read once per import (a few thousand rows at most); lookups of stored records
-are indexed queries, cached per value for the file.
+are indexed queries, cached per value for the file. ``resolve_known`` answers only from what is held in
+memory (never the session): the columnar import attributes a chunk's rows with it while the chunk
+before is being stored on another thread.
 """
 from __future__ import annotations
 
@@ -132,6 +134,26 @@ class OwnerResolver:
                 self._cache.clear()
             self._cache[key] = found
         return found
+
+    def resolve_known(self, claims: tuple[OwnerClaim, ...], *, final: bool = True) -> Attribution | None:
+        """``resolve(claims, final=final)`` when it needs no read of the database: the owner given, an
+        answer already found, or claims that only aliases, shops and stored records looked up before name
+        (all held in memory); None when a claim names a stored record not looked up yet. It never touches the
+        session, so the import maps a chunk's rows ahead with it while the chunk before is being stored."""
+        if self.override is not None:
+            return Attribution((self.override,))
+        found = self._cache.get((claims, final, False))
+        if found is not None:
+            return found
+        for claim in claims:
+            if not claim.value or claim.via in ALIAS_KINDS or claim.via == "shop":
+                continue
+            if claim.via == "houses_of":
+                if final and (claim.via, claim.value, "") not in self._records:
+                    return None
+            elif (claim.via, claim.value, claim.scope) not in self._records:
+                return None
+        return self.resolve(claims, final=final)
 
     def _resolve(self, claims: tuple[OwnerClaim, ...], final: bool, every: bool) -> Attribution:
         named: dict[str, list[OwnerClaim]] = {}

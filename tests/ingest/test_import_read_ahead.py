@@ -1,7 +1,8 @@
 """The next chunk mapped ahead while the one before is stored (``columnar_import.ColumnarReader._ahead``, used
-when the import is given its owner): messy and mixed files imported with an owner given, at small chunk sizes
-(records across chunks, repeats at chunk edges); the columnar path, read-ahead included, stores what the
-per-row path stores."""
+when every row's owner is known without reading the database: the owner given, or each row's owner found from
+the aliases and shops read at the import's start and the stored records looked up before): messy and mixed
+files imported with an owner given and attributed per row, at small chunk sizes (records across chunks, repeats
+at chunk edges); the columnar path, read-ahead included, stores what the per-row path stores."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,9 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aggregator.ingest import import_file
 from aggregator.ingest.columnar_import import ColumnarReader
-from tests.ingest.test_import_paths import (_STOCK_MESSY, _MESSY, _both_paths, _csv, _messy_inbound, _messy_stock,
-                                            _mixed_inbound, _mixed_outbound)
+from aggregator.owners.attribution import OwnerResolver
+from aggregator.store.db import session_factory
+from platform_adapters.canonical.tenancy import OwnerClaim
+from tests.ingest.test_import_paths import (MIXED, _STOCK_MESSY, _MESSY, _both_paths, _csv, _messy_inbound,
+                                            _messy_stock, _mixed_inbound, _mixed_outbound, _outbound_rows, _shops,
+                                            OUTBOUND_HEADER)
+from tests.ingest.test_owner_attribution import aliases, with_rows
 
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -59,3 +66,69 @@ def test_mixed_files_with_an_owner_given(sqlite_engine, tmp_path: Path, monkeypa
     bulk, per_record, _ = _both_paths(sqlite_engine, kind, path, chunk_rows=chunk_rows, owner_id="LUMINA")
     assert bulk == per_record
     assert any(used) or chunk_rows == 10_000  # (one chunk holding rows to reject: none mapped ahead)
+
+
+@pytest.mark.parametrize("kind", sorted(MIXED))
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 7])
+def test_mixed_files_attributed_per_row(sqlite_engine, tmp_path: Path, monkeypatch, kind, chunk_rows) -> None:
+    """No owner given: each row's owner found from its shop or its owner code (read at the import's start), so
+    the clean chunks are mapped ahead as with an owner given; the rows that name no owner, or one unknown, are
+    rejected all the same: the same rows, rejects and audit as the per-row path."""
+    text, owners_for, _, table = MIXED[kind]
+    owners_for(sqlite_engine)
+    used = _count_ahead(monkeypatch)
+    path = tmp_path / f"{kind}.csv"
+    path.write_text(text(), encoding="utf-8")
+    bulk, per_record, summary = _both_paths(sqlite_engine, kind, path, chunk_rows=chunk_rows)
+    assert bulk == per_record
+    assert "owner_unknown" in {dict(r)["code"] for r in bulk["rejects"]}
+    assert {dict(row)["owner_id"] for row in bulk[table]} == {"LUMINA", "TROPIKA"}
+    assert any(used)
+
+
+def test_a_clean_file_of_two_owners_is_mapped_ahead_chunk_by_chunk(sqlite_engine, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """A 3PL's outbound file covering two brands' shops, records of both interleaved: every chunk is mapped
+    ahead, each record lands under its shop's owner, as the per-row path stores it."""
+    _shops(sqlite_engine)
+    rows = [row for n in range(1, 41) for row in (_outbound_rows(range(n, n + 1)) if n % 2 else
+                                                   _outbound_rows(range(n, n + 1), shop="S2", platform="LAZADA"))]
+    header = OUTBOUND_HEADER.split(",")
+    path = _csv(tmp_path / "two_owners.csv", header, [dict(zip(header, row.split(","))) for row in rows])
+    used = _count_ahead(monkeypatch)
+    bulk, per_record, summary = _both_paths(sqlite_engine, "outbound", path, chunk_rows=8)
+    assert summary[:4] == ("COMPLETED", 80, 0, 40)
+    assert used and all(used)
+    owners = {dict(row)["wms_outbound_no"]: dict(row)["owner_id"] for row in bulk["warehouse_shipments"]}
+    assert owners == {f"OB-{n}": "LUMINA" if n % 2 else "TROPIKA" for n in range(1, 41)}
+    assert bulk == per_record
+
+
+def test_owners_named_by_stored_records_are_read_once_then_known_ahead(sqlite_engine, samples, tmp_path,
+                                                                         monkeypatch) -> None:
+    """A stock file whose lots are their receipts' owners': a chunk naming a receipt not looked up yet is not
+    mapped ahead (the look-up reads the database, which the chunk before may be being written to) and is
+    attributed once the chunk before is stored; a receipt looked up once is answered from memory after."""
+    aliases(sqlite_engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"))
+    assert import_file(sqlite_engine, "inbound", samples / "warehouse_inbound.csv").status == "COMPLETED"
+    stock = with_rows(samples / "stock_lots_snapshot.csv", tmp_path / "stock.csv",
+                      edit=lambda row: {**row, "title_holder": "", "risk_bearer": ""})
+    used = _count_ahead(monkeypatch)
+    summary = import_file(sqlite_engine, "stock", stock, chunk_rows=10_000)
+    assert summary.owners == {"LUMINA-HK": 7} and summary.rows_rejected == 1  # (the lot still at sea)
+    assert used == [False]
+
+    with session_factory(sqlite_engine)() as session:
+        resolver = OwnerResolver(session)
+        by_receipt = (OwnerClaim("receipt", "asn_no", "ASN-LMN-260305-03", "MYPKG-WH01"),)
+        by_code = (OwnerClaim("owner_code", "owner_code", "LUMINA-HK"),)
+        assert resolver.resolve_known(by_receipt, final=False) is None  # (not looked up yet)
+        assert resolver.resolve_known(by_code, final=False).owners == ("LUMINA-HK",)  # (an alias: in memory)
+        assert resolver.resolve(by_receipt, final=False).owners == ("LUMINA-HK",)
+        monkeypatch.setattr(resolver, "session", None)  # (from here on, a read of the database would raise)
+        assert resolver.resolve_known(by_receipt, final=False).owners == ("LUMINA-HK",)
+        elsewhere = (OwnerClaim("receipt", "asn_no", "ASN-LMN-260305-03", "ELSEWHERE"),)
+        assert resolver.resolve_known(elsewhere, final=False) is None  # (another warehouse's receipt)
+        masters = (OwnerClaim("houses_of", "doc_number", "MBL-1"),)
+        assert resolver.resolve_known(masters, final=False).deferred  # (the file's later rows may tell)
+        assert resolver.resolve_known(masters, final=True) is None  # (the stored houses: a read)
