@@ -41,6 +41,7 @@ from aggregator.ingest import bulk
 from aggregator.ingest.behind import Behind
 from aggregator.ingest.bulk import CopyTexts, NewRows, StoreError, stored_hashes
 from aggregator.ingest.tabular_import import TabularRun, _key_hash
+from aggregator.owners.attribution import Attribution
 from aggregator.store.widths import column_widths, overlong_cells
 from platform_adapters.tabular.columnar import (ROW_SEPARATOR, GroupedRows, columns_of, flagged_rows, short_columns,
                                                span_hashes)
@@ -123,6 +124,10 @@ class ColumnarReader:
         self.widths = _field_widths(self.kind)
         #: whether ``_build_ahead`` builds the fast records' COPY texts too (PostgreSQL, while a chunk is stored)
         self.texts_ahead = False
+        #: whether the last fast records written were mostly found stored with the same content (a file imported
+        #: again, or the next day's cumulative one): their COPY texts were not needed, and the next chunk's are
+        #: not built ahead (the store builds them for the records it does insert)
+        self.found_stored = False
         self.copies = run.session.get_bind().dialect.name == "postgresql"
         #: set once the chunk being stored has handed the server its first rows, or its store ended
         self.sending = threading.Event()
@@ -149,7 +154,7 @@ class ColumnarReader:
         with Behind("import-store", inline=isinstance(run.session.get_bind().engine.pool, SingletonThreadPool)) as store:
             for number, (lines, cells, by_index) in enumerate(run.reader.column_chunks(), 1):
                 # (the first chunk's COPY text is built by the store, a slice at a time: the server starts sooner)
-                self.texts_ahead = self.copies and store.busy
+                self.texts_ahead = self.copies and store.busy and not self.found_stored
                 ahead = self._ahead(lines, cells, by_index)
                 self._stored(store, progress)
                 self.chunk(lines, cells, by_index, ahead)
@@ -319,10 +324,15 @@ class ColumnarReader:
         if run.resolver.override is not None and not flagged:
             return list(range(count)), [run.resolver.override] * count
         combos = self._owner_combos(columns, count)
-        found = {combo: run.resolver.resolve(self._claims(combo), final=False) for combo in set(combos)}
+        # the claims of the rows holding nothing to reject: the stored records they name read together
+        claims = {combo: self._claims(combo) for combo in {combos[i] for i in range(count) if i not in flagged}}
+        run.resolver.look_up(claims.values(), final=False)
+        found: dict[tuple[str, ...], Attribution] = {}
         for i, combo in enumerate(combos):
             if i in flagged and run.rejected_row(self.row(columns, lines, i)):
                 continue
+            if combo not in found:
+                found[combo] = run.resolver.resolve(claims.get(combo) or self._claims(combo), final=False)
             attribution = found[combo]
             if attribution.owners and not attribution.deferred:
                 fed.append(i)
@@ -532,6 +542,7 @@ class ColumnarReader:
                 unchanged |= {candidates[j] for j in same}
             except StoreError:
                 pass
+        self.found_stored = len(unchanged) * 2 > count
         owners = summary.owners
         summary.created += len(created)
         summary.unchanged += len(unchanged)

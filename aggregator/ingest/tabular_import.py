@@ -753,24 +753,26 @@ class TabularRun:
 
     def rejected_row(self, row: CanonicalRow) -> bool:
         """A row with a field too long or a control character: rejected naming the columns (True)."""
+        problems = self.row_problems(row)
+        if problems:
+            self.sink.add(problems, {row.line: row.values})
+        return bool(problems)
+
+    def row_problems(self, row: CanonicalRow) -> list[Problem]:
+        """Why ``rejected_row`` rejects ``row`` (a field too long, or a control character: a problem a column),
+        or nothing."""
         values, path, columns, max_chars = row.values, self.path, self.columns, self.max_chars
         too_long = [c for c, v in values.items() if len(v) > max_chars]
         if too_long:
-            self.sink.add([Problem("field_too_long", f"field has {len(values[c])} characters (limit {max_chars})",
-                                   field=columns.source_name(c), value=values[c][:80] + "…",
-                                   location=f"{path.name}:{row.line}") for c in too_long],
-                          {row.line: values})
-            return True
+            return [Problem("field_too_long", f"field has {len(values[c])} characters (limit {max_chars})",
+                            field=columns.source_name(c), value=values[c][:80] + "…",
+                            location=f"{path.name}:{row.line}") for c in too_long]
         controls = [(c, char) for c, v in values.items() if (char := first_control(v)) is not None] \
             if first_control("".join(values.values())) is not None else []  # one search for a clean row
-        if controls:
-            self.sink.add([Problem("control_character", f"holds the control character {describe_control(char)} "
-                                   "(a damaged or broken export); the row is not stored",
-                                   field=columns.source_name(c), value=values[c][:200],
-                                   location=f"{path.name}:{row.line}") for c, char in controls],
-                          {row.line: values})
-            return True
-        return False
+        return [Problem("control_character", f"holds the control character {describe_control(char)} "
+                        "(a damaged or broken export); the row is not stored",
+                        field=columns.source_name(c), value=values[c][:200],
+                        location=f"{path.name}:{row.line}") for c, char in controls]
 
     def attributed(self, row: CanonicalRow, attribution: Attribution) -> str | None:
         """The row's owner; a row waiting for the second pass is noted, one without owner rejected (None)."""
@@ -785,17 +787,22 @@ class TabularRun:
 
     def read(self, progress: Callable[[int], None] | None) -> None:
         """The whole file, row by row."""
-        handler, columns = self.handler, self.columns
+        columns, owner_claims = self.columns, self.handler.mapper.owner_claims
         for chunk in self.reader.chunks():
-            for source_row in chunk:
+            # the chunk's rows, and the claims of those holding nothing to reject: the stored records they name
+            # read together (``OwnerResolver.look_up``), before the rows are fed in turn
+            rows = [CanonicalRow(source_row.line, columns.row(source_row.cells)) for source_row in chunk]
+            problems = list(map(self.row_problems, rows))
+            claims = [None if found else owner_claims(row.values) for row, found in zip(rows, problems)]
+            self.resolver.look_up(filter(None, claims), final=False)
+            for source_row, row, found, row_claims in zip(chunk, rows, problems, claims):
                 self.summary.rows_read += 1
                 if self.repeats.seen(source_row.line, source_row.cells):
                     continue
-                row = CanonicalRow(source_row.line, columns.row(source_row.cells))
-                if self.rejected_row(row):
+                if found:
+                    self.sink.add(found, {row.line: row.values})
                     continue
-                owner = self.attributed(row, self.resolver.resolve(handler.mapper.owner_claims(row.values),
-                                                                   final=False))
+                owner = self.attributed(row, self.resolver.resolve(row_claims, final=False))
                 if owner is not None:
                     self.feed(row, owner)
             self.end_chunk(progress)
@@ -874,12 +881,13 @@ def _second_pass(path: Path, profile: Profile, columns: ColumnMap, lines: set[in
     per owner (rows regrouped per owner so that a record's rows stay contiguous), or rejected."""
     by_owner: dict[str, list[CanonicalRow]] = {}
     for chunk in open_table(path, profile.layout, chunk_rows).chunks():
-        for source_row in chunk:
-            if source_row.line not in lines:
-                continue
-            values = columns.row(source_row.cells)
-            row = CanonicalRow(source_row.line, values)
-            attribution = resolver.resolve(handler.mapper.owner_claims(values), final=True)
+        deferred = [CanonicalRow(source_row.line, columns.row(source_row.cells)) for source_row in chunk
+                    if source_row.line in lines]
+        claims = [handler.mapper.owner_claims(row.values) for row in deferred]
+        resolver.look_up(claims, final=True)  # (the chunk's houses and other stored records read together)
+        for row, row_claims in zip(deferred, claims):
+            values = row.values
+            attribution = resolver.resolve(row_claims, final=True)
             if not attribution.owners:
                 sink.add([_unattributed(attribution, columns, f"{path.name}:{row.line}")],
                          {row.line: values})

@@ -11,7 +11,8 @@ is stored under a made-up owner.
 ``--owner`` (``override``) attributes every row to that (existing) owner without looking.
 
 Aliases and shops are read once per import (a few thousand rows at most); lookups of stored records
-are indexed queries, cached per value for the file. ``resolve_known`` answers only from what is held in
+are indexed queries, cached per value for the file, a chunk's values read together (``look_up``: one query
+per kind of record and 500 values, rather than one a value). ``resolve_known`` answers only from what is held in
 memory (never the session): the columnar import attributes a chunk's rows with it while the chunk
 before is being stored on another thread.
 """
@@ -19,9 +20,11 @@ from __future__ import annotations
 
 import shlex
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from platform_adapters.canonical.owner_names import ALIAS_KINDS, normalise, normalise_scope
@@ -35,6 +38,31 @@ from platform_adapters.canonical.tenancy import OwnerClaim
 _CACHE_LIMIT = 100_000
 #: How a person names each alias kind on the command line.
 CLI_KIND = {"owner_code": "owner-code", "legal_name": "legal-name", "registration_no": "registration-no"}
+
+
+#: the claim kinds answered by a stored record's owner, and those whose value is a document number (compared
+#: in its normalised form, as stored)
+_STORED = ("receipt", "document", "customs_entry", "booking", "container", "houses_of")
+_NORMALISED = ("document", "customs_entry", "houses_of")
+#: values looked up in one query (``OwnerResolver.look_up``)
+LOOK_UP_BATCH = 500
+
+
+def _stored_query(via: str, values: list[str]) -> Any:
+    """(the stored value a claim of kind ``via`` is compared with, the receipt's warehouse or NULL, the owner) of
+    the stored records that ``values`` name (document numbers normalised already)."""
+    if via == "receipt":
+        return select(WarehouseReceiptRow.asn_no, WarehouseReceiptRow.warehouse_code,
+                      WarehouseReceiptRow.owner_id).where(WarehouseReceiptRow.asn_no.in_(values))
+    if via == "container":
+        return select(TransportContainerRow.container_no, null(), TransportDocumentRow.owner_id).select_from(
+            TransportDocumentRow).join(TransportContainerRow, TransportContainerRow.document_pk == TransportDocumentRow.id
+                                       ).where(TransportContainerRow.container_no.in_(values))
+    column, owner = {"document": (TransportDocumentRow.doc_number, TransportDocumentRow.owner_id),
+                     "customs_entry": (CustomsEntryRow.declaration_no, CustomsEntryRow.owner_id),
+                     "booking": (TransportDocumentRow.booking_ref, TransportDocumentRow.owner_id),
+                     "houses_of": (TransportDocumentRow.master_doc_number, TransportDocumentRow.owner_id)}[via]
+    return select(column, null(), owner).where(column.in_(values))
 
 
 @dataclass(frozen=True)
@@ -85,29 +113,36 @@ class OwnerResolver:
         """Owners of the stored receipt / document / customs entry / houses of a master named ``value``."""
         key = (via, value, scope)
         if key not in self._records:
-            if via == "receipt":
-                query = select(WarehouseReceiptRow.owner_id).where(WarehouseReceiptRow.asn_no == value)
-                if scope:
-                    query = query.where(WarehouseReceiptRow.warehouse_code == scope)
-            elif via == "document":
-                query = select(TransportDocumentRow.owner_id).where(
-                    TransportDocumentRow.doc_number == normalize_document_number(value))
-            elif via == "customs_entry":
-                query = select(CustomsEntryRow.owner_id).where(
-                    CustomsEntryRow.declaration_no == normalize_document_number(value))
-            elif via == "booking":
-                query = select(TransportDocumentRow.owner_id).where(TransportDocumentRow.booking_ref == value)
-            elif via == "container":
-                query = select(TransportDocumentRow.owner_id).join(
-                    TransportContainerRow, TransportContainerRow.document_pk == TransportDocumentRow.id).where(
-                    TransportContainerRow.container_no == value)
-            else:  # houses_of
-                query = select(TransportDocumentRow.owner_id).where(
-                    TransportDocumentRow.master_doc_number == normalize_document_number(value))
-            if len(self._records) >= _CACHE_LIMIT:
-                self._records.clear()
-            self._records[key] = tuple(sorted(set(self.session.scalars(query.distinct()))))
+            self._look_up([key])
         return self._records[key]
+
+    def look_up(self, claim_sets: Iterable[tuple[OwnerClaim, ...]], *, final: bool = True) -> None:
+        """Read at once the owners of the stored records that ``claim_sets`` (each a row's claims) name and that
+        were not looked up yet (a query per kind of record and ``LOOK_UP_BATCH`` values): ``resolve`` of those
+        claims then reads nothing more. With ``final=False`` a master's houses are not looked up (``resolve``
+        defers its row instead)."""
+        keys = {(claim.via, claim.value, claim.scope) for claims in claim_sets for claim in claims
+                if claim.value and claim.via in _STORED and (final or claim.via != "houses_of")}
+        self._look_up([key for key in keys if key not in self._records])
+
+    def _look_up(self, keys: list[tuple[str, str, str]]) -> None:
+        """The owners of the stored records ``keys`` name ((via, value, scope) each), read and held."""
+        by_via: dict[str, dict[str, list[tuple[str, str]]]] = defaultdict(dict)
+        for via, value, scope in keys:
+            matched = normalize_document_number(value) if via in _NORMALISED else value
+            by_via[via].setdefault(matched, []).append((value, scope))
+        found: dict[tuple[str, str, str], set[str]] = {key: set() for key in keys}
+        for via, named in by_via.items():
+            values = list(named)
+            for at in range(0, len(values), LOOK_UP_BATCH):
+                for matched, warehouse, owner in self.session.execute(
+                        _stored_query(via, values[at:at + LOOK_UP_BATCH]).distinct()):
+                    for value, scope in named.get(matched, ()):
+                        if not scope or via != "receipt" or warehouse == scope:  # (a receipt: in that warehouse)
+                            found[(via, value, scope)].add(owner)
+        if len(self._records) + len(found) > _CACHE_LIMIT:
+            self._records.clear()
+        self._records.update((key, tuple(sorted(owners))) for key, owners in found.items())
 
     def _owners_of(self, claim: OwnerClaim) -> set[str]:
         if claim.via in ALIAS_KINDS:

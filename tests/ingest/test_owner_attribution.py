@@ -17,6 +17,7 @@ from aggregator.owners.aliases import add_alias
 from aggregator.store.db import session_factory, session_scope
 from aggregator.store.models.logistics import (
     CustomsEntryRow,
+    ImportFileRow,
     ImportRejectRow,
     TransportDocumentRow,
     TransportEventRow,
@@ -213,3 +214,49 @@ def test_the_cli_imports_a_multi_owner_file_and_reports_the_rejected_row(tmp_pat
     assert "records by owner: LUMINA-HK 3" in result.output
     refused = run("import", "customs", str(source), "--owner", "NOPE")
     assert refused.exit_code == 2 and "no owner 'NOPE'; known owners: LUMINA-HK, TROPIKA" in refused.output
+
+
+def _receipts_and_their_stock(samples: Path, folder: Path, count: int) -> tuple[Path, Path]:
+    """The sample inbound file and ``count`` one-line receipts more (ASN-0000… at MYPKG-WH01, owner code
+    LUMINA-HK), and the sample stock snapshot and a lot a receipt more, naming its receipt and no owner (title
+    holder and risk bearer blank, no document)."""
+    inbound = with_rows(samples / "warehouse_inbound.csv", folder / "inbound.csv",
+                        extra=[{"asn_no": f"ASN-{n:05d}", "wms_receipt_no": f"IC{n:05d}", "line_no": "1"}
+                               for n in range(count)])
+    stock = with_rows(samples / "stock_lots_snapshot.csv", folder / "stock.csv",
+                      extra=[{"lot_id": f"LOT-{n:05d}", "asn_no": f"ASN-{n:05d}", "title_holder": "",
+                              "risk_bearer": "", "source_doc_no": "", "customs_declaration_no": ""}
+                             for n in range(count)])
+    return inbound, stock
+
+
+def test_a_chunk_reads_the_owners_of_the_records_it_names_together(engine, samples, tmp_path):
+    """A 3PL's stock file naming 1,200 receipts, its owner found from each lot's receipt: the receipts' owners
+    are read by a query per 500 of them, not one a receipt, on the column-wise path and on the per-record path
+    alike; every lot lands under its receipt's owner."""
+    from sqlalchemy import event
+
+    aliases(engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"))
+    inbound, stock = _receipts_and_their_stock(samples, tmp_path, 1200)
+    assert import_file(engine, "inbound", inbound).created > 1200
+    reads: list[str] = []
+
+    def noting(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "warehouse_receipts" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", noting)
+    try:
+        for bulk in (True, False):
+            reads.clear()
+            with session_scope(engine) as session:
+                session.execute(StockSnapshotRow.__table__.delete())
+                session.execute(ImportRejectRow.__table__.delete())
+            with session_scope(engine) as session:
+                session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
+            summary = import_file(engine, "stock", stock, bulk=bulk)
+            assert set(summary.owners) == {"LUMINA-HK"} and summary.owners["LUMINA-HK"] > 1200
+            assert len(reads) <= 3, f"{len(reads)} reads of the receipts (bulk={bulk})"
+    finally:
+        event.remove(engine, "before_cursor_execute", noting)
+    assert {o for o, in stored(engine, StockSnapshotRow, "owner_id")} == {"LUMINA-HK"}
