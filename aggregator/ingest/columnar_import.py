@@ -115,6 +115,8 @@ class ColumnarReader:
         self.run = run
         self.kind = run.handler.columnar
         self.mapper = run.handler.mapper
+        #: the mapper's claims, when each reads a cell and its scope's (``rows.ClaimSpec``): owners found column-wise
+        self.claim_specs = getattr(self.mapper, "CLAIM_SPECS", None)
         self.row_order = list(dict.fromkeys([*run.columns.defaults, *run.columns.indexes]))
         self.header_fields = [field for _, field in self.kind.header]
         self.line_fields = [field for _, field in self.kind.line]
@@ -306,6 +308,9 @@ class ColumnarReader:
         resolver = self.run.resolver
         if resolver.override is not None:
             return [resolver.override] * count
+        if self.claim_specs is not None:
+            found = self._claimed_owners(columns, count, known=True)
+            return None if found is None or None in found else found
         combos = self._owner_combos(columns, count)
         owners = {}
         for combo in set(combos):
@@ -315,24 +320,66 @@ class ColumnarReader:
             owners[combo] = attribution.owners[0]
         return list(map(owners.__getitem__, combos))
 
+    def _claimed_owners(self, columns: dict[str, list[str]], count: int, *, known: bool,
+                        skip: set[int] | None = None) -> list[str | None] | None:
+        """Each row's owner found column by column, for a mapper whose claims each read a cell and its scope's
+        (``CLAIM_SPECS``): each distinct pair of cells made a claim once, the owners each distinct claim names
+        found once (``OwnerResolver.claim_owners``: with ``known`` from memory only), a row's owner the one owner
+        its claims name together, as ``resolve`` finds it; None for a row whose claims name none or two (``resolve``
+        then says why, or defers it) or whose claims were not all looked up (the rows ``skip`` holds are left out
+        of the look-up: rows to reject). None for every row when ``known`` and a claim needs the database, or when a
+        claim is a master's houses."""
+        empty = [""] * count
+        by_spec = []  # each spec's claim of each row
+        for spec in self.claim_specs:
+            values = columns.get(spec.column) or empty
+            cells: list = values if spec.scope_column is None else list(zip(values, columns.get(spec.scope_column) or empty))
+            made = {cell: spec.of(cell) if spec.scope_column is None else spec.of(*cell) for cell in set(cells)}
+            by_spec.append(list(map(made.__getitem__, cells)))
+        if skip:
+            kept = [i for i in range(count) if i not in skip]
+            wanted = {claim for column in by_spec for claim in map(column.__getitem__, kept)}
+        else:
+            wanted = set().union(*map(set, by_spec))
+        named = self.run.resolver.claim_owners(wanted, known=known)
+        if named is None:
+            return None
+        rows = list(zip(*(list(map(named.get, column)) for column in by_spec)))  # (None: a claim not looked up)
+        decided: dict[tuple, str | None] = {}
+        for owner_sets in set(rows):
+            together = None if None in owner_sets else frozenset().union(*owner_sets)
+            decided[owner_sets] = next(iter(together)) if together is not None and len(together) == 1 else None
+        return list(map(decided.__getitem__, rows))
+
     def _attribute(self, columns: dict[str, list[str]], lines: list[int], flagged: set[int]) -> tuple[list[int], list[str]]:
         """The rows fed to records and their owners; the others rejected (or deferred) as the per-row path does."""
         run = self.run
         count = len(lines)
         fed: list[int] = []
         owners: list[str] = []
-        if run.resolver.override is not None and not flagged:
-            return list(range(count)), [run.resolver.override] * count
+        resolver = run.resolver
+        if resolver.override is not None and not flagged:
+            return list(range(count)), [resolver.override] * count
         combos = self._owner_combos(columns, count)
-        # the claims of the rows holding nothing to reject: the stored records they name read together
-        claims = {combo: self._claims(combo) for combo in {combos[i] for i in range(count) if i not in flagged}}
-        run.resolver.look_up(claims.values(), final=False)
+        claims: dict[tuple[str, ...], tuple] = {}
+        decided = None
+        if resolver.override is None:
+            # the claims of the rows holding nothing to reject: the stored records they name read together
+            if self.claim_specs is not None:
+                decided = self._claimed_owners(columns, count, known=False, skip=flagged)
+            if decided is None:
+                claims = {combo: self._claims(combo) for combo in {combos[i] for i in range(count) if i not in flagged}}
+                resolver.look_up(claims.values(), final=False)
         found: dict[tuple[str, ...], Attribution] = {}
         for i, combo in enumerate(combos):
             if i in flagged and run.rejected_row(self.row(columns, lines, i)):
                 continue
+            if decided is not None and decided[i] is not None:
+                fed.append(i)
+                owners.append(decided[i])
+                continue
             if combo not in found:
-                found[combo] = run.resolver.resolve(claims.get(combo) or self._claims(combo), final=False)
+                found[combo] = resolver.resolve(claims.get(combo) or self._claims(combo), final=False)
             attribution = found[combo]
             if attribution.owners and not attribution.deferred:
                 fed.append(i)

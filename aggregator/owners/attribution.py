@@ -125,6 +125,20 @@ class OwnerResolver:
                 if claim.value and claim.via in _STORED and (final or claim.via != "houses_of")}
         self._look_up([key for key in keys if key not in self._records])
 
+    def claim_owners(self, claims: set[OwnerClaim], *, known: bool = False) -> dict[OwnerClaim, frozenset[str]] | None:
+        """The owners each of ``claims`` names, as ``resolve`` counts them (a claim without a value names none):
+        the stored records they name read first (``look_up``), or with ``known`` answered from memory only (None
+        when one was not looked up yet). None for a master's houses (``resolve`` decides those rows)."""
+        if any(claim.via == "houses_of" and claim.value for claim in claims):
+            return None
+        if known:
+            if any(claim.value and claim.via in _STORED and (claim.via, claim.value, claim.scope) not in self._records
+                   for claim in claims):
+                return None
+        else:
+            self.look_up([claims])
+        return {claim: frozenset(self._owners_of(claim)) if claim.value else frozenset() for claim in claims}
+
     def _look_up(self, keys: list[tuple[str, str, str]]) -> None:
         """The owners of the stored records ``keys`` name ((via, value, scope) each), read and held."""
         by_via: dict[str, dict[str, list[tuple[str, str]]]] = defaultdict(dict)

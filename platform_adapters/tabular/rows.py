@@ -179,6 +179,27 @@ def claim(values: dict[str, str], via: str, column: str, scope_column: str | Non
     return OwnerClaim(via, column, clean_text(values.get(column, "")), scope)
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimSpec:
+    """A claim a row makes that reads only its own cells: the value in ``column``, its scope in
+    ``scope_column`` (if any). A mapper whose every claim is one (``CLAIM_SPECS``, ``claims_of``) has its rows'
+    owners found column by column (each distinct cell pair once) by the columnar import."""
+
+    via: str
+    column: str
+    scope_column: str | None = None
+
+    def of(self, value: str, scope: str = "") -> OwnerClaim:
+        """The claim of a row whose ``column`` cell is ``value`` and ``scope_column`` cell ``scope``
+        (``claim``'s)."""
+        return claim({self.column: value, self.scope_column or "": scope}, self.via, self.column, self.scope_column)
+
+
+def claims_of(values: dict[str, str], specs: tuple[ClaimSpec, ...]) -> tuple[OwnerClaim, ...]:
+    """A row's claims by ``specs``, in their order."""
+    return tuple(claim(values, spec.via, spec.column, spec.scope_column) for spec in specs)
+
+
 def reject_duplicates(views: list[RowView]) -> None:
     """Mark rows identical to an earlier row of the same group as rejected duplicates."""
     seen: dict[tuple, int] = {}

@@ -12,7 +12,8 @@ from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.canonical.identifiers import clean_text
 from platform_adapters.canonical.warehouse import StockSnapshot
 from platform_adapters.canonical.tenancy import OwnerClaim
-from platform_adapters.tabular.rows import CanonicalRow, GroupResult, ReadOptions, RowView, build_group, claim
+from platform_adapters.tabular.rows import (CanonicalRow, ClaimSpec, GroupResult, ReadOptions, RowView, build_group,
+                                           claims_of)
 
 KIND = "stock"
 #: Part of every stored record's content hash: bump it when a change here maps the same rows differently.
@@ -24,16 +25,20 @@ QUANTITIES = ("qty_expected", "qty_in_receiving", "qty_available", "qty_allocate
                "qty_delivered", "qty_defective", "qty_box_damaged")
 
 
+#: What names a lot's owner (``owner_claims``): the 3PL's owner code (its own column, or the party codes of risk
+#: and title), else the owner of the source documents the lot came in with: the receipt (ASN in that
+#: warehouse), the transport document, the customs entry.
+CLAIM_SPECS = (ClaimSpec("owner_code", "owner_code", "warehouse_code"),
+               ClaimSpec("owner_code", "risk_bearer", "warehouse_code"),
+               ClaimSpec("owner_code", "title_holder", "warehouse_code"),
+               ClaimSpec("receipt", "asn_no", "warehouse_code"),
+               ClaimSpec("document", "source_doc_no"),
+               ClaimSpec("customs_entry", "customs_declaration_no"))
+
+
 def owner_claims(values: dict[str, str]) -> tuple[OwnerClaim, ...]:
-    """The 3PL's owner code (its own column, or the party codes of risk and title), else the owner of
-    the source documents the lot came in with: the receipt (ASN in that warehouse), the transport
-    document, the customs entry."""
-    return (claim(values, "owner_code", "owner_code", "warehouse_code"),
-            claim(values, "owner_code", "risk_bearer", "warehouse_code"),
-            claim(values, "owner_code", "title_holder", "warehouse_code"),
-            claim(values, "receipt", "asn_no", "warehouse_code"),
-            claim(values, "document", "source_doc_no"),
-            claim(values, "customs_entry", "customs_declaration_no"))
+    """The claims of ``CLAIM_SPECS`` a row makes."""
+    return claims_of(values, CLAIM_SPECS)
 
 
 def record_key(values: dict[str, str], owner_id: str) -> tuple[str, ...] | None:

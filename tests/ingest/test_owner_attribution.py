@@ -260,3 +260,41 @@ def test_a_chunk_reads_the_owners_of_the_records_it_names_together(engine, sampl
     finally:
         event.remove(engine, "before_cursor_execute", noting)
     assert {o for o, in stored(engine, StockSnapshotRow, "owner_id")} == {"LUMINA-HK"}
+
+
+def test_lots_owned_through_receipts_of_two_owners_land_the_same_on_both_paths(engine, samples, tmp_path):
+    """Lots named by the receipts of two owners, by one owner's receipt and the other's party code (a conflict),
+    by a receipt nobody stored, by a receipt in another warehouse, by nothing: the column-wise attribution (each
+    claim's owners found once) lands and rejects every row as the per-row path does, at every chunk size."""
+    aliases(engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"), ("TROPIKA", "owner_code", "TRP"))
+    receipts = [{"asn_no": f"ASN-L{n}", "wms_receipt_no": f"ICL{n}", "owner_code": "LUMINA-HK"} for n in range(5)]
+    receipts += [{"asn_no": f"ASN-T{n}", "wms_receipt_no": f"ICT{n}", "owner_code": "TRP"} for n in range(3)]
+    inbound = with_rows(samples / "warehouse_inbound.csv", tmp_path / "inbound.csv", extra=receipts)
+    assert import_file(engine, "inbound", inbound).rows_rejected == 0
+    lots = [{"asn_no": f"ASN-{who}{n}"} for who, n in (("L", 0), ("T", 0), ("L", 1), ("L", 2), ("T", 1))]
+    lots += [{"asn_no": "ASN-L3", "title_holder": "TRP"},  # (two owners: a conflict)
+             {"asn_no": "ASN-NOBODY"},  # (no stored receipt)
+             {"asn_no": "ASN-T2", "warehouse_code": "ELSEWHERE"},  # (that receipt is in another warehouse)
+             {"asn_no": ""},  # (nothing names an owner)
+             {"asn_no": "ASN-L4", "title_holder": "LUMINA-HK"}]  # (two claims, one owner)
+    lots = [{"lot_id": f"LOT-{i}", "title_holder": "", "risk_bearer": "", "source_doc_no": "",
+             "customs_declaration_no": "", "container_no": "", **lot} for i, lot in enumerate(lots)]
+    stock = with_rows(samples / "stock_lots_snapshot.csv", tmp_path / "stock.csv", extra=lots)
+    found = {}
+    for chunk_rows in (1, 3, 10_000):
+        for bulk in (True, False):
+            with session_scope(engine) as session:
+                session.execute(StockSnapshotRow.__table__.delete())
+                session.execute(ImportRejectRow.__table__.delete())
+                session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
+            summary = import_file(engine, "stock", stock, chunk_rows=chunk_rows, bulk=bulk)
+            found[(chunk_rows, bulk)] = (summary.rows_rejected, dict(summary.owners),
+                                         rejects(engine, summary.import_id),
+                                         stored(engine, StockSnapshotRow, "lot_id", "owner_id"))
+    first = found[(1, True)]
+    assert all(result == first for result in found.values())
+    owners = dict(first[3])
+    assert [owners.get(f"LOT-{i}") for i in range(10)] == ["LUMINA-HK", "TROPIKA", "LUMINA-HK", "LUMINA-HK", "TROPIKA",
+                                                          None, None, None, None, "LUMINA-HK"]
+    assert [code for _, _, _, code, _, _ in first[2]][-4:] == ["owner_conflict", "owner_unknown", "owner_unknown",
+                                                                 "owner_unknown"]
