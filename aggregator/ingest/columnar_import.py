@@ -329,22 +329,23 @@ class ColumnarReader:
         then says why, or defers it) or whose claims were not all looked up (the rows ``skip`` holds are left out
         of the look-up: rows to reject). None for every row when ``known`` and a claim needs the database, or when a
         claim is a master's houses."""
-        empty = [""] * count
-        by_spec = []  # each spec's claim of each row
+        resolver, empty = self.run.resolver, [""] * count
+        kept = None if not skip else [i for i in range(count) if i not in skip]
+        by_spec = []  # per spec: each row's cells, and the claim of each distinct cells looked at
         for spec in self.claim_specs:
             values = columns.get(spec.column) or empty
             cells: list = values if spec.scope_column is None else list(zip(values, columns.get(spec.scope_column) or empty))
-            made = {cell: spec.of(cell) if spec.scope_column is None else spec.of(*cell) for cell in set(cells)}
-            by_spec.append(list(map(made.__getitem__, cells)))
-        if skip:
-            kept = [i for i in range(count) if i not in skip]
-            wanted = {claim for column in by_spec for claim in map(column.__getitem__, kept)}
-        else:
-            wanted = set().union(*map(set, by_spec))
-        named = self.run.resolver.claim_owners(wanted, known=known)
+            of = spec.of if spec.scope_column is None else lambda pair, spec=spec: spec.of(*pair)
+            if known and not resolver.knows(of(cells[0])):  # (a file naming new records: found out at once)
+                return None
+            distinct = set(cells) if kept is None else set(map(cells.__getitem__, kept))
+            by_spec.append((cells, {cell: of(cell) for cell in distinct}))
+        named = resolver.claim_owners({claim for _, made in by_spec for claim in made.values()}, known=known)
         if named is None:
             return None
-        rows = list(zip(*(list(map(named.get, column)) for column in by_spec)))  # (None: a claim not looked up)
+        # each row's owner sets, spec by spec (None: a row left out of the look-up), found by its cells
+        rows = list(zip(*(list(map({cell: named[claim] for cell, claim in made.items()}.get, cells))
+                          for cells, made in by_spec)))
         decided: dict[tuple, str | None] = {}
         for owner_sets in set(rows):
             together = None if None in owner_sets else frozenset().union(*owner_sets)

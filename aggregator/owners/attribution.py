@@ -125,6 +125,11 @@ class OwnerResolver:
                 if claim.value and claim.via in _STORED and (final or claim.via != "houses_of")}
         self._look_up([key for key in keys if key not in self._records])
 
+    def knows(self, claim: OwnerClaim) -> bool:
+        """Whether the owners ``claim`` names are held in memory (an alias, a shop, a stored record looked up
+        before, or no value): ``claim_owners(known=True)`` answers them."""
+        return not claim.value or claim.via not in _STORED or (claim.via, claim.value, claim.scope) in self._records
+
     def claim_owners(self, claims: set[OwnerClaim], *, known: bool = False) -> dict[OwnerClaim, frozenset[str]] | None:
         """The owners each of ``claims`` names, as ``resolve`` counts them (a claim without a value names none):
         the stored records they name read first (``look_up``), or with ``known`` answered from memory only (None
@@ -132,8 +137,7 @@ class OwnerResolver:
         if any(claim.via == "houses_of" and claim.value for claim in claims):
             return None
         if known:
-            if any(claim.value and claim.via in _STORED and (claim.via, claim.value, claim.scope) not in self._records
-                   for claim in claims):
+            if not all(map(self.knows, claims)):
                 return None
         else:
             self.look_up([claims])
@@ -195,12 +199,10 @@ class OwnerResolver:
         if found is not None:
             return found
         for claim in claims:
-            if not claim.value or claim.via in ALIAS_KINDS or claim.via == "shop":
-                continue
-            if claim.via == "houses_of":
-                if final and (claim.via, claim.value, "") not in self._records:
+            if claim.via == "houses_of":  # (read only for the second pass, by the master's number alone)
+                if claim.value and final and (claim.via, claim.value, "") not in self._records:
                     return None
-            elif (claim.via, claim.value, claim.scope) not in self._records:
+            elif not self.knows(claim):
                 return None
         return self.resolve(claims, final=final)
 
