@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from aggregator.auth.shops import add_shop
@@ -298,3 +300,17 @@ def test_lots_owned_through_receipts_of_two_owners_land_the_same_on_both_paths(e
                                                           None, None, None, None, "LUMINA-HK"]
     assert [code for _, _, _, code, _, _ in first[2]][-4:] == ["owner_conflict", "owner_unknown", "owner_unknown",
                                                                  "owner_unknown"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.dictionaries(st.sampled_from(["owner_code", "warehouse_code", "risk_bearer", "title_holder", "asn_no",
+                                               "source_doc_no", "customs_declaration_no"]),
+                              st.text(st.sampled_from(["A", "b", " ", "\u3000", "Ａ", "-", "1", "\t"]), max_size=6)))
+def test_stock_claims_made_cell_by_cell_are_the_rows_claims(values) -> None:
+    """The column-wise attribution makes each claim from its cells (``ClaimSpec.of``): the very claims the row's
+    ``owner_claims`` makes, whatever the cells (blank, padded, full-width)."""
+    from platform_adapters.warehouse import stock
+
+    by_cells = tuple(spec.of(values.get(spec.column, ""), values.get(spec.scope_column, "")) if spec.scope_column
+                     else spec.of(values.get(spec.column, "")) for spec in stock.CLAIM_SPECS)
+    assert by_cells == stock.owner_claims(values)
