@@ -336,7 +336,7 @@ class ColumnarReader:
             values = columns.get(spec.column) or empty
             cells: list = values if spec.scope_column is None else list(zip(values, columns.get(spec.scope_column) or empty))
             of = spec.of if spec.scope_column is None else lambda pair, spec=spec: spec.of(*pair)
-            if known and not resolver.knows(of(cells[0])):  # (a file naming new records: found out at once)
+            if known and cells and not resolver.knows(of(cells[0])):  # (a file naming new records: found at once)
                 return None
             distinct = set(cells) if kept is None else set(map(cells.__getitem__, kept))
             by_spec.append((cells, {cell: of(cell) for cell in distinct}))

@@ -793,8 +793,10 @@ class TabularRun:
             # read together (``OwnerResolver.look_up``), before the rows are fed in turn
             rows = [CanonicalRow(source_row.line, columns.row(source_row.cells)) for source_row in chunk]
             problems = list(map(self.row_problems, rows))
-            claims = [None if found else owner_claims(row.values) for row, found in zip(rows, problems)]
-            self.resolver.look_up(filter(None, claims), final=False)
+            given = self.resolver.override is not None  # (an owner given: nothing looked up)
+            claims = [None if found or given else owner_claims(row.values) for row, found in zip(rows, problems)]
+            if not given:
+                self.resolver.look_up(filter(None, claims), final=False)
             for source_row, row, found, row_claims in zip(chunk, rows, problems, claims):
                 self.summary.rows_read += 1
                 if self.repeats.seen(source_row.line, source_row.cells):
@@ -802,7 +804,7 @@ class TabularRun:
                 if found:
                     self.sink.add(found, {row.line: row.values})
                     continue
-                owner = self.attributed(row, self.resolver.resolve(row_claims, final=False))
+                owner = self.attributed(row, self.resolver.resolve(row_claims or (), final=False))
                 if owner is not None:
                     self.feed(row, owner)
             self.end_chunk(progress)

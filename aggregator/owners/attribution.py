@@ -48,6 +48,12 @@ _NORMALISED = ("document", "customs_entry", "houses_of")
 LOOK_UP_BATCH = 500
 
 
+def _record_key(claim: OwnerClaim) -> tuple[str, str, str]:
+    """The key ``OwnerResolver`` holds the owners of the stored records ``claim`` names under: (kind, value,
+    scope), a master's houses by its number alone (as ``_resolve`` reads them)."""
+    return claim.via, claim.value, "" if claim.via == "houses_of" else claim.scope
+
+
 def _stored_query(via: str, values: list[str]) -> Any:
     """(the stored value a claim of kind ``via`` is compared with, the receipt's warehouse or NULL, the owner) of
     the stored records that ``values`` name (document numbers normalised already)."""
@@ -113,6 +119,8 @@ class OwnerResolver:
         """Owners of the stored receipt / document / customs entry / houses of a master named ``value``."""
         key = (via, value, scope)
         if key not in self._records:
+            if len(self._records) >= _CACHE_LIMIT:
+                self._records.clear()
             self._look_up([key])
         return self._records[key]
 
@@ -121,14 +129,19 @@ class OwnerResolver:
         were not looked up yet (a query per kind of record and ``LOOK_UP_BATCH`` values): ``resolve`` of those
         claims then reads nothing more. With ``final=False`` a master's houses are not looked up (``resolve``
         defers its row instead)."""
-        keys = {(claim.via, claim.value, claim.scope) for claims in claim_sets for claim in claims
+        keys = {_record_key(claim) for claims in claim_sets for claim in claims
                 if claim.value and claim.via in _STORED and (final or claim.via != "houses_of")}
-        self._look_up([key for key in keys if key not in self._records])
+        missing = [key for key in keys if key not in self._records]
+        if missing and len(self._records) + len(missing) > _CACHE_LIMIT:  # (room made: all of these read again)
+            self._records.clear()
+            missing = list(keys)
+        self._look_up(missing)
 
     def knows(self, claim: OwnerClaim) -> bool:
         """Whether the owners ``claim`` names are held in memory (an alias, a shop, a stored record looked up
         before, or no value): ``claim_owners(known=True)`` answers them."""
-        return not claim.value or claim.via not in _STORED or (claim.via, claim.value, claim.scope) in self._records
+        return (not claim.value or claim.via in ALIAS_KINDS or claim.via == "shop"
+                or _record_key(claim) in self._records)
 
     def claim_owners(self, claims: set[OwnerClaim], *, known: bool = False) -> dict[OwnerClaim, frozenset[str]] | None:
         """The owners each of ``claims`` names, as ``resolve`` counts them (a claim without a value names none):
@@ -158,8 +171,6 @@ class OwnerResolver:
                     for value, scope in named.get(matched, ()):
                         if not scope or via != "receipt" or warehouse == scope:  # (a receipt: in that warehouse)
                             found[(via, value, scope)].add(owner)
-        if len(self._records) + len(found) > _CACHE_LIMIT:
-            self._records.clear()
         self._records.update((key, tuple(sorted(owners))) for key, owners in found.items())
 
     def _owners_of(self, claim: OwnerClaim) -> set[str]:
@@ -168,7 +179,7 @@ class OwnerResolver:
         if claim.via == "shop":
             owner = self._shops.get((claim.scope, claim.value))
             return {owner} if owner else set()
-        return set(self._stored_owners(claim.via, claim.value, claim.scope))
+        return set(self._stored_owners(*_record_key(claim)))
 
     # -- a row -------------------------------------------------------------------------------------
 
@@ -199,8 +210,8 @@ class OwnerResolver:
         if found is not None:
             return found
         for claim in claims:
-            if claim.via == "houses_of":  # (read only for the second pass, by the master's number alone)
-                if claim.value and final and (claim.via, claim.value, "") not in self._records:
+            if claim.via == "houses_of":  # (read only for the second pass)
+                if final and not self.knows(claim):
                     return None
             elif not self.knows(claim):
                 return None

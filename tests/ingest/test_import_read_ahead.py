@@ -19,7 +19,10 @@ from platform_adapters.canonical.tenancy import OwnerClaim
 from tests.ingest.test_import_paths import (MIXED, _STOCK_MESSY, _MESSY, _both_paths, _csv, _messy_inbound,
                                             _messy_stock, _mixed_inbound, _mixed_outbound, _outbound_rows, _shops,
                                             OUTBOUND_HEADER)
-from tests.ingest.test_owner_attribution import aliases, with_rows
+from aggregator.store.db import session_scope
+from aggregator.store.models.logistics import ImportFileRow, ImportRejectRow
+from aggregator.store.models.warehouse import StockSnapshotRow
+from tests.ingest.test_owner_attribution import aliases, rejects, stored, with_rows
 
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -106,17 +109,15 @@ def test_a_clean_file_of_two_owners_is_mapped_ahead_chunk_by_chunk(sqlite_engine
 
 def test_owners_named_by_stored_records_are_read_once_then_known_ahead(sqlite_engine, samples, tmp_path,
                                                                          monkeypatch) -> None:
-    """A stock file whose lots are their receipts' owners': a chunk naming a receipt not looked up yet is not
-    mapped ahead (the look-up reads the database, which the chunk before may be being written to) and is
-    attributed once the chunk before is stored; a receipt looked up once is answered from memory after."""
+    """A stock file whose lots are their receipts' owners' lands under them; the resolver answers a receipt from
+    memory only once it was looked up (the look-up reads the database, which the chunk before may be being
+    written to while the next is mapped ahead), never reading the session for it."""
     aliases(sqlite_engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"))
     assert import_file(sqlite_engine, "inbound", samples / "warehouse_inbound.csv").status == "COMPLETED"
     stock = with_rows(samples / "stock_lots_snapshot.csv", tmp_path / "stock.csv",
                       edit=lambda row: {**row, "title_holder": "", "risk_bearer": ""})
-    used = _count_ahead(monkeypatch)
     summary = import_file(sqlite_engine, "stock", stock, chunk_rows=10_000)
     assert summary.owners == {"LUMINA-HK": 7} and summary.rows_rejected == 1  # (the lot still at sea)
-    assert used == [False]
 
     with session_factory(sqlite_engine)() as session:
         resolver = OwnerResolver(session)
@@ -132,3 +133,36 @@ def test_owners_named_by_stored_records_are_read_once_then_known_ahead(sqlite_en
         masters = (OwnerClaim("houses_of", "doc_number", "MBL-1"),)
         assert resolver.resolve_known(masters, final=False).deferred  # (the file's later rows may tell)
         assert resolver.resolve_known(masters, final=True) is None  # (the stored houses: a read)
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3])
+def test_stock_chunks_naming_receipts_looked_up_before_are_mapped_ahead(engine, samples, tmp_path, monkeypatch,
+                                                                         chunk_rows) -> None:
+    """A 3PL's stock file whose lots name a few receipts of two owners over and over: once a chunk's receipts were
+    looked up, the chunks naming only those are mapped ahead, their owners found column by column from memory;
+    owners, rejects and stored rows are the per-row path's."""
+    aliases(engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"), ("TROPIKA", "owner_code", "TRP"))
+    receipts = [{"asn_no": f"ASN-{who}{n}", "wms_receipt_no": f"IC{who}{n}", "owner_code": code}
+                for who, code in (("L", "LUMINA-HK"), ("T", "TRP")) for n in range(2)]
+    inbound = with_rows(samples / "warehouse_inbound.csv", tmp_path / "inbound.csv", extra=receipts)
+    assert import_file(engine, "inbound", inbound).rows_rejected == 0
+    names = ["ASN-L0", "ASN-T0", "ASN-L1", "ASN-T1", "ASN-NOBODY"]
+    lots = [{"lot_id": f"LOT-{i}", "asn_no": names[i % 5], "title_holder": "", "risk_bearer": "", "source_doc_no": "",
+             "customs_declaration_no": "", "container_no": ""} for i in range(30)]
+    stock = with_rows(samples / "stock_lots_snapshot.csv", tmp_path / "stock.csv", edit=lambda row: {
+        **row, "title_holder": "", "risk_bearer": "", "source_doc_no": "", "customs_declaration_no": ""}, extra=lots)
+    found = {}
+    for bulk in (True, False):
+        used = _count_ahead(monkeypatch)
+        with session_scope(engine) as session:
+            session.execute(StockSnapshotRow.__table__.delete())
+            session.execute(ImportRejectRow.__table__.delete())
+            session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
+        summary = import_file(engine, "stock", stock, chunk_rows=chunk_rows, bulk=bulk)
+        found[bulk] = (summary.rows_rejected, dict(summary.owners), rejects(engine, summary.import_id),
+                       stored(engine, StockSnapshotRow, "lot_id", "owner_id"))
+        if bulk:
+            assert sum(used) >= 3, used
+    assert found[True] == found[False]
+    owners = dict(found[True][3])
+    assert [owners.get(f"LOT-{i}") for i in range(5)] == ["LUMINA-HK", "TROPIKA", "LUMINA-HK", "TROPIKA", None]

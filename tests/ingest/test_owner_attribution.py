@@ -314,3 +314,77 @@ def test_stock_claims_made_cell_by_cell_are_the_rows_claims(values) -> None:
     by_cells = tuple(spec.of(values.get(spec.column, ""), values.get(spec.scope_column, "")) if spec.scope_column
                      else spec.of(values.get(spec.column, "")) for spec in stock.CLAIM_SPECS)
     assert by_cells == stock.owner_claims(values)
+
+
+def _stored_record_reads(engine, run) -> list[str]:
+    """The statements reading receipts, transport documents or customs entries while ``run()`` runs."""
+    from sqlalchemy import event
+
+    reads: list[str] = []
+
+    def noting(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and any(
+                table in statement for table in ("warehouse_receipts", "transport_documents", "customs_entries")):
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", noting)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", noting)
+    return reads
+
+
+def test_an_owner_given_reads_no_stored_record_on_either_path(engine, samples):
+    """``--owner``: every row that owner's without looking — neither path reads a receipt, document or entry."""
+    for bulk in (True, False):
+        with session_scope(engine) as session:
+            session.execute(StockSnapshotRow.__table__.delete())
+            session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
+        done = []
+        reads = _stored_record_reads(engine, lambda: done.append(
+            import_file(engine, "stock", samples / "stock_lots_snapshot.csv", owner_id="LUMINA-HK", bulk=bulk)))
+        assert done[0].owners == {"LUMINA-HK": 8}
+        assert reads == [], f"bulk={bulk}: {reads}"
+
+
+def test_a_control_character_in_a_named_receipt_is_a_reject_not_a_failed_import(engine, samples, tmp_path):
+    """A lot whose ASN holds a NUL (a damaged export): the row is rejected naming the character, the others are
+    stored; the ASN is never sent to the database to look up (PostgreSQL refuses a NUL in a text: the import
+    failed when the chunk's claims were read with it)."""
+    aliases(engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"))
+    stock = with_rows(samples / "stock_lots_snapshot.csv", tmp_path / "stock.csv",
+                      extra=[{"lot_id": "LOT-NUL", "asn_no": "ASN-\\x00-1"}])
+    stock.write_bytes(stock.read_bytes().replace(b"ASN-\\x00-1", b"ASN-\x00-1"))  # (a NUL in the file)
+    for bulk in (True, False):
+        with session_scope(engine) as session:
+            session.execute(StockSnapshotRow.__table__.delete())
+            session.execute(ImportRejectRow.__table__.delete())
+            session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
+        summary = import_file(engine, "stock", stock, bulk=bulk)
+        assert summary.status == "COMPLETED_WITH_REJECTS", (bulk, summary.error)
+        assert summary.problem_counts["control_character"] == 1 and summary.owners == {"LUMINA-HK": 8}
+
+
+def test_a_chunk_past_the_cache_limit_is_read_together_again(engine, samples, tmp_path, monkeypatch):
+    """The records held past the resolver's limit are dropped to make room: a chunk's claims are then all read
+    again together — none of them one by one when its rows are resolved."""
+    from aggregator.owners import attribution
+    from aggregator.owners.attribution import OwnerResolver
+    from platform_adapters.canonical.tenancy import OwnerClaim
+
+    aliases(engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"))
+    inbound, _ = _receipts_and_their_stock(samples, tmp_path, 40)
+    assert import_file(engine, "inbound", inbound).rows_rejected == 0
+    monkeypatch.setattr(attribution, "_CACHE_LIMIT", 30)
+    claims = [(OwnerClaim("receipt", "asn_no", f"ASN-{n:05d}", "MYPKG-WH01"),) for n in range(40)]
+    with session_factory(engine)() as session:
+        resolver = OwnerResolver(session)
+
+        def chunks() -> None:
+            resolver.look_up(claims[:20], final=False)
+            resolver.look_up(claims, final=False)  # (the 20 held and 20 more: past the limit)
+            assert {resolver.resolve(c, final=False).owners for c in claims} == {("LUMINA-HK",)}
+
+        reads = _stored_record_reads(engine, chunks)
+    assert len(reads) == 2, reads
