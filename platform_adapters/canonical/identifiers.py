@@ -40,6 +40,8 @@ def to_halfwidth(text: str | None) -> str:
     """Return ``text`` with full-width ASCII forms and the ideographic space turned into ASCII."""
     if not text:
         return ""
+    if text.isascii():  # (nothing full-width in it: a look at a flag, where translating reads every character)
+        return text
     return text.translate(_FULLWIDTH_TABLE)
 
 

@@ -126,6 +126,14 @@ def test_document_number_key_has_no_whitespace_or_lower_case_ascii(text):
     assert not any(ch in string.ascii_lowercase for ch in key)
 
 
+@given(st.text())
+def test_halfwidth_is_the_table_s_translation_whatever_the_text(text):
+    """ASCII text is returned as it is, without translating: the same as the table's translation."""
+    from platform_adapters.canonical.identifiers import _FULLWIDTH_TABLE
+
+    assert to_halfwidth(text) == text.translate(_FULLWIDTH_TABLE)
+
+
 @given(printable_ascii)
 def test_fullwidth_round_trip(text):
     assert to_halfwidth(to_fullwidth(text)) == text
