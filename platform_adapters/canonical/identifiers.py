@@ -73,6 +73,8 @@ def normalize_document_number(text: str | None) -> str:
     Used for bills of lading, air waybills, bookings, declarations, seals and container numbers so
     that the same document written two ways joins.
     """
+    if text and text.isascii() and text.isalnum():  # (letters and digits only: nothing to take out)
+        return text.upper()
     return _SEPARATORS_RE.sub("", to_halfwidth(text)).upper()
 
 
@@ -139,8 +141,9 @@ def looks_like_awb(text: str | None) -> bool:
 
 
 def normalize_unlocode(text: str | None) -> str:
-    """Key form of a UN/LOCODE: half-width, upper case, inner spaces removed (``"my pkg"`` → ``"MYPKG"``)."""
-    return _SEPARATORS_RE.sub("", to_halfwidth(text)).upper()
+    """Key form of a UN/LOCODE: half-width, upper case, inner spaces removed (``"my pkg"`` → ``"MYPKG"``): the
+    document numbers' rule."""
+    return normalize_document_number(text)
 
 
 def is_valid_unlocode(text: str | None) -> bool:

@@ -126,6 +126,14 @@ def test_document_number_key_has_no_whitespace_or_lower_case_ascii(text):
     assert not any(ch in string.ascii_lowercase for ch in key)
 
 
+@given(st.one_of(st.text(), st.text(alphabet=string.ascii_letters + string.digits + "-. ")))
+def test_document_number_key_is_the_separators_taken_out_whatever_the_text(text):
+    """Letters and digits alone are upper-cased without the separators' search: the same key as with it."""
+    from platform_adapters.canonical.identifiers import _SEPARATORS_RE
+
+    assert normalize_document_number(text) == _SEPARATORS_RE.sub("", to_halfwidth(text)).upper()
+
+
 @given(st.text())
 def test_halfwidth_is_the_table_s_translation_whatever_the_text(text):
     """ASCII text is returned as it is, without translating: the same as the table's translation."""
