@@ -302,14 +302,21 @@ SERVER_WAITS: list[float] = []
 OWNERS = "given"
 
 
+#: with ``--owners per-row --kind stock``: the 3PL's inbound file of the receipts the snapshot's lots name
+#: (``generate_inbound``), imported into every database first, as a 3PL's receipts are before its stock
+RECEIPTS: Path | None = None
+
+
 def register_owners(engine: object, kind: str) -> None:
     """Register what names the generated file's rows' owner BENCH, through the product's own commands: the
-    outbound file's three shops, the 3PL's owner code BENCH at its warehouse (receipts; stock, whose rows also
-    name their receipts, documents and declarations, each looked up), the importer's legal name (bills of lading,
-    declarations) and its registration number in Malaysia (declarations)."""
+    outbound file's three shops, the 3PL's owner code BENCH at its warehouse (receipts; stock, whose lots also
+    name their receipts, stored first from ``RECEIPTS``, and documents and declarations, none stored: each
+    looked up), the importer's legal name (bills of lading, declarations) and its registration number in
+    Malaysia (declarations)."""
     from cryptography.fernet import Fernet
 
     from aggregator.auth.shops import add_shop
+    from aggregator.ingest import import_file
     from aggregator.owners.aliases import add_alias
     from aggregator.store.db import session_scope
     from aggregator.store.vault import Vault
@@ -327,6 +334,8 @@ def register_owners(engine: object, kind: str) -> None:
             add_alias(session, "BENCH", "legal_name", "Bench Trading Sdn Bhd")
             if kind == "customs":
                 add_alias(session, "BENCH", "registration_no", "BRN-BENCH", "MY")
+    if kind == "stock" and RECEIPTS is not None:
+        import_file(engine, "inbound", RECEIPTS, owner_id="BENCH")
 
 
 def prepared(url: str, kind: str) -> object:
@@ -511,6 +520,10 @@ def main() -> None:
         path = Path(tmp) / f"{kind}.csv"
         make, records, (was, now) = GENERATORS[kind]
         make(path, rows)
+        if OWNERS == "per-row" and kind == "stock":  # (lot n names receipt n // 3; a receipt has 1-4 lines)
+            global RECEIPTS
+            RECEIPTS = Path(tmp) / "receipts.csv"
+            generate_inbound(RECEIPTS, rows // 3 * 5 // 2 + 8)
         if args.sorted:
             sort_file(path, SORTED_BY[kind])
         print(f"file: {rows} rows, {path.stat().st_size / 1e6:.1f} MB, chunk {args.chunk_rows} rows")

@@ -788,12 +788,12 @@ class TabularRun:
     def read(self, progress: Callable[[int], None] | None) -> None:
         """The whole file, row by row."""
         columns, owner_claims = self.columns, self.handler.mapper.owner_claims
+        given = self.resolver.override is not None  # (an owner given: nothing looked up)
         for chunk in self.reader.chunks():
             # the chunk's rows, and the claims of those holding nothing to reject: the stored records they name
             # read together (``OwnerResolver.look_up``), before the rows are fed in turn
             rows = [CanonicalRow(source_row.line, columns.row(source_row.cells)) for source_row in chunk]
             problems = list(map(self.row_problems, rows))
-            given = self.resolver.override is not None  # (an owner given: nothing looked up)
             claims = [None if found or given else owner_claims(row.values) for row, found in zip(rows, problems)]
             if not given:
                 self.resolver.look_up(filter(None, claims), final=False)

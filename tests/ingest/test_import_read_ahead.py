@@ -107,7 +107,7 @@ def test_a_clean_file_of_two_owners_is_mapped_ahead_chunk_by_chunk(sqlite_engine
     assert bulk == per_record
 
 
-def test_owners_named_by_stored_records_are_read_once_then_known_ahead(sqlite_engine, samples, tmp_path,
+def test_owners_named_by_stored_records_are_read_once_then_answered_from_memory(sqlite_engine, samples, tmp_path,
                                                                          monkeypatch) -> None:
     """A stock file whose lots are their receipts' owners' lands under them; the resolver answers a receipt from
     memory only once it was looked up (the look-up reads the database, which the chunk before may be being
