@@ -20,6 +20,7 @@ from aggregator.store.models.warehouse import (
     WarehouseShipmentLineRow,
     WarehouseShipmentRow,
 )
+from platform_adapters.customs import customs_columns
 from platform_adapters.customs import mapping as customs_mapping
 from platform_adapters.logistics import bl_report
 from platform_adapters.warehouse import inbound, inbound_columns, outbound, outbound_columns, stock, stock_columns
@@ -59,7 +60,9 @@ TABULAR: dict[str, TabularKindHandler] = {
         ("owner_id", "doc_number"), (TransportDocumentLineRow, "document_pk", TransportDocumentRow)),
     "customs": TabularKindHandler(
         customs_mapping, writers.write_customs_entry, writers.customs_entry_aggregate,
-        ("owner_id", "country", "declaration_no"), (CustomsEntryLineRow, "entry_pk", CustomsEntryRow)),
+        writers.CUSTOMS_KEY, (CustomsEntryLineRow, "entry_pk", CustomsEntryRow),
+        ColumnarKind(customs_columns, CustomsEntryRow, writers.CUSTOMS_KEY, writers.CUSTOMS_HEADER,
+                     CustomsEntryLineRow, "entry_pk", writers.CUSTOMS_LINE)),
     "inbound": TabularKindHandler(
         inbound, writers.write_receipt, writers.receipt_aggregate,
         writers.RECEIPT_KEY, (WarehouseReceiptLineRow, "receipt_pk", WarehouseReceiptRow),

@@ -22,9 +22,10 @@ Hostile or damaged files: a row holding a control character other than tab, LF o
 is rejected naming the column and the character; a row that repeats the row before it exactly is a
 ``duplicate_row``, one reject per run of repeats ("lines 12–500011 (…) are duplicates of line 11"),
 so a file of one line repeated is read in bounded memory and counted, never stored; a record's group
-of rows is written in parts of at most ``chunk_rows``. A receipt or outbound longer than that is
+of rows is written in parts of at most ``chunk_rows``. A receipt, outbound or customs entry longer than that is
 decided as a whole when its last part is in (``_Parts``, ``writers.end_of_record``): hashed over all its
-rows, its header mapped from the first rows holding each column (its weight summed over the parts), a
+rows, its header mapped from the first rows holding each column (an outbound's weight summed over the
+parts, a customs entry's documents and containers gathered from all of them), a
 stored one's new lines held aside until then, so that it is stored, counted and audited as in one piece;
 one whose last step fails is undone (``writers.drop_parts``: a new one removed, a stored one as it was) and
 rejected naming its key and file lines. A value too long for its column is judged on what each part adds, as
@@ -93,6 +94,8 @@ class _Parts:
     #: record's rows would (each header field is its first value met)
     witnesses: list[CanonicalRow] = field(default_factory=list)
     sums: dict[str, object] = field(default_factory=dict)  # ``Aggregate.summed`` columns over the parts
+    #: ``Aggregate.gathered`` columns over the parts: each item once, in the order the parts name them
+    gathered: dict[str, dict[str, None]] = field(default_factory=dict)
     #: the record's values longer than their columns (``_overlong_values``: of its header or of a part's lines),
     #: once a part brought one: the record is rejected whole, as in one chunk (its parts written before undone,
     #: its later rows rejected)
@@ -595,6 +598,8 @@ class TabularRun:
         for name in agg.summed:
             if agg.values[name] is not None:
                 parts.sums[name] = parts.sums.get(name, 0) + agg.values[name]
+        for name in agg.gathered:
+            parts.gathered.setdefault(name, {}).update(dict.fromkeys(agg.values[name].split(" ") if agg.values[name] else ()))
 
     def _end_parts(self) -> None:
         """Decide the record in parts (``writers.end_of_record``) and count it once; a record that cannot be
@@ -614,6 +619,8 @@ class TabularRun:
                     agg = self.handler.aggregate(result.record, parts.hashed.hexdigest())
                     for name in agg.summed:
                         agg.values[name] = parts.sums.get(name)
+                    for name in agg.gathered:
+                        agg.values[name] = " ".join(parts.gathered.get(name, ()))
                     with self.session.begin_nested():
                         outcome = end_of_record(self.session, parts.written, agg)
             except (SQLAlchemyError, ValueError, TypeError) as exc:

@@ -79,6 +79,9 @@ class Aggregate:
     #: header columns that sum a value over the record's lines (an outbound's weight): left as stored when
     #: lines are appended, summed over the parts of a record written in parts
     summed: tuple[str, ...] = ()
+    #: header columns listing, space-separated, what the record's lines name (a customs entry's transport
+    #: documents and containers): each item once, in the order met, over the parts of a record written in parts
+    gathered: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """``content_hash``: the source rows' hash when given, else sha256 of the header values and child rows."""
@@ -389,6 +392,20 @@ def transport_document_aggregate(doc: TransportDocument, raw_hash: str | None = 
     ], raw_hash=raw_hash)
 
 
+#: (column, field) of a customs entry's header and of its lines, in the order ``customs_entry_aggregate``
+#: writes them; the columnar import builds the same values from these fields
+#: (``platform_adapters.customs.customs_columns``)
+CUSTOMS_HEADER = tuple((name, name) for name in (
+    "owner_id", "country", "declaration_no", "regime", "form", "declaration_type", "status", "importer_of_record",
+    "customs_agent", "importer_registration_no", "vessel_or_flight", "submitted_at", "released_at", "arrival_date",
+    "port_of_discharge", "transport_doc_refs", "container_nos", "currency", "source_updated_at"))
+CUSTOMS_LINE = tuple((name, "qty" if name == "quantity" else name) for name in (
+    "line_no", "hs_code", "description", "origin_country", "quantity", "uom", "currency", "customs_value", "duty",
+    "tax", "invoice_currency", "invoice_value", "duty_rate", "tax_rate", "po_number", "sku_group", "container_no",
+    "preference_scheme", "preference_doc_no", "valuation_basis", "fx_rate"))
+CUSTOMS_KEY = ("owner_id", "country", "declaration_no")
+
+
 def customs_entry_aggregate(entry: CustomsEntry, raw_hash: str | None = None) -> Aggregate:
     values = {
         "owner_id": entry.owner_id, "country": entry.country, "declaration_no": entry.declaration_no,
@@ -400,7 +417,7 @@ def customs_entry_aggregate(entry: CustomsEntry, raw_hash: str | None = None) ->
         "container_nos": " ".join(entry.container_nos), "currency": entry.currency,
         "source_updated_at": entry.source_updated_at,
     }
-    return Aggregate(CustomsEntryRow, ("owner_id", "country", "declaration_no"), values, [(CustomsEntryLineRow, "entry_pk", [
+    return Aggregate(CustomsEntryRow, CUSTOMS_KEY, values, [(CustomsEntryLineRow, "entry_pk", [
         {"line_no": ln.line_no, "hs_code": ln.hs_code, "description": ln.description,
          "origin_country": ln.origin_country, "quantity": ln.quantity, "uom": ln.uom,
          "currency": next((m.currency for m in (ln.customs_value, ln.duty, ln.tax) if m is not None), entry.currency),
@@ -410,7 +427,7 @@ def customs_entry_aggregate(entry: CustomsEntry, raw_hash: str | None = None) ->
          "po_number": ln.po_number, "sku_group": ln.sku_group, "container_no": ln.container_no,
          "preference_scheme": ln.preference_scheme, "preference_doc_no": ln.preference_doc_no,
          "valuation_basis": ln.valuation_basis, "fx_rate": ln.fx_rate} for ln in entry.lines])],
-                     raw_hash=raw_hash)
+                     raw_hash=raw_hash, gathered=("transport_doc_refs", "container_nos"))
 
 
 #: (column, ``WarehouseReceipt`` field) of a receipt's header and (column, line field) of its lines, in the
@@ -510,7 +527,7 @@ def write_customs_entry(session: Session, entry: CustomsEntry, append: bool = Fa
                   raw_hash: str | None = None) -> UpsertResult:
     agg = customs_entry_aggregate(entry, raw_hash)
     if append:
-        for name in ("transport_doc_refs", "container_nos"):
+        for name in agg.gathered:
             agg.values.pop(name)
     return write_aggregate(session, agg, append)
 

@@ -19,6 +19,7 @@ from platform_adapters.tabular.rows import (
     build_group,
     claim,
     header_value,
+    line_number,
 )
 
 KIND = "customs"
@@ -27,6 +28,19 @@ OWNER_COLUMNS = ("importer_registration_no", "country", "importer_of_record")
 #: The columns ``record_key`` reads besides the owner.
 KEY_COLUMNS = ("country", "declaration_no")
 LOCAL_CURRENCY = {"SG": "SGD", "MY": "MYR", "TH": "THB", "ID": "IDR", "PH": "PHP", "VN": "VND", "CN": "CNY"}
+
+
+#: (column, ``DocumentRef`` kind) of the transport documents a declaration line names, in the order they are kept
+REF_COLUMNS = (("mbl_no", "MBL"), ("hbl_no", "HBL"), ("awb_no", "AWB"))
+#: (field, source column, currency) of a line's amounts: the invoice value in the invoice's currency, the
+#: others in the local one (``local_currency``)
+AMOUNTS = (("invoice_value", "invoice_value", "invoice_currency"), ("customs_value", "customs_value_myr", "local"),
+           ("duty", "import_duty_myr", "local"), ("tax", "sales_tax_myr", "local"))
+
+
+def local_currency(stated: str | None, country: str | None) -> str | None:
+    """The currency of a line's customs value, duty and tax: the one the row states, else its country's."""
+    return stated or LOCAL_CURRENCY.get(country or "")
 
 
 def owner_claims(values: dict[str, str]) -> tuple[OwnerClaim, ...]:
@@ -63,10 +77,10 @@ def _read(view: RowView) -> dict:
         view.problem("country", "missing_value", "a value is required")
     elif len(country) != 2 or not country.isalpha():
         view.problem("country", "bad_country", "expected an ISO 3166 alpha-2 country code")
-    local = view.upper("local_currency") or LOCAL_CURRENCY.get(country or "")
+    local = local_currency(view.upper("local_currency"), country)
     invoice_currency = view.upper("invoice_currency")
     refs = []
-    for column, kind in (("mbl_no", "MBL"), ("hbl_no", "HBL"), ("awb_no", "AWB")):
+    for column, kind in REF_COLUMNS:
         value = view.doc(column)
         if value:
             refs.append(DocumentRef(kind, value))
@@ -86,9 +100,8 @@ def _read(view: RowView) -> dict:
         "line_no": view.quantity("line_no"), "hs_code": view.text("hs_code"),
         "description": view.text("description") or "", "origin_country": view.upper("origin_country"),
         "qty": view.quantity("qty"), "uom": view.upper("uom"),
-        "invoice_value": _money(view, "invoice_value", invoice_currency),
-        "customs_value": _money(view, "customs_value_myr", local),
-        "duty": _money(view, "import_duty_myr", local), "tax": _money(view, "sales_tax_myr", local),
+        **{name: _money(view, column, invoice_currency if currency == "invoice_currency" else local)
+           for name, column, currency in AMOUNTS},
         "duty_rate": view.decimal("import_duty_rate"), "tax_rate": view.decimal("sales_tax_rate"),
         "preference_scheme": view.upper("preference_scheme"), "po_number": view.text("po_number"),
         "sku_group": view.text("sku_group"),
@@ -111,7 +124,7 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
                 refs.setdefault((ref.kind, ref.value), ref)
             if data["container_no"]:
                 containers.setdefault(data["container_no"])
-            line_no = data["line_no"] if data["line_no"] is not None else line_offset + index
+            line_no = line_number(data["line_no"], line_offset, index)
             if line_no in seen:
                 problems.append(Problem("duplicate_line_no", f"declaration line {line_no} repeats line {seen[line_no]}",
                                         Severity.ERROR, options.source_name("line_no"), str(line_no), view.location))

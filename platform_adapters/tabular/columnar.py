@@ -20,14 +20,17 @@ import hashlib
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import accumulate, chain, compress, repeat
 from operator import add, itemgetter, sub
 from typing import Any
 
+from fx.money import Money
 from platform_adapters.canonical.identifiers import (_ISO6346_LETTER_VALUES, _SEPARATORS_RE, clean_text, is_valid_container_number,
-                                                     normalize_document_number)
+                                                     is_valid_unlocode, normalize_document_number, normalize_unlocode)
 from platform_adapters.tabular import values as parse
 from platform_adapters.tabular.control import CONTROL_RE
+from platform_adapters.tabular.rows import line_number
 
 #: Bumped when the text the hash covers changes shape (each mapper also has its ``MAPPING_VERSION``).
 RAW_HASH_FORMAT = 1
@@ -252,6 +255,79 @@ def invalid_containers(numbers: Collection[str]) -> set[str]:
     return invalid
 
 
+def unlocode_column(column: Sequence[str]) -> tuple[list[str | None], set[str]]:
+    """``RowView.unlocode`` of each cell: the UN/LOCODE's key form (None when empty), or the cleaned text as
+    written where it does not match the pattern; and those texts (which it flags), each rule once per
+    distinct cell."""
+    done: dict[str, str | None] = {}
+    flagged: set[str] = set()
+    for cell in set(column):
+        text = clean_text(cell)
+        if not text:
+            done[cell] = None
+            continue
+        code = normalize_unlocode(text)
+        if is_valid_unlocode(code):
+            done[cell] = code
+        else:
+            done[cell] = text
+            flagged.add(text)
+    return list(map(done.__getitem__, column)), flagged
+
+
+#: the amount ``refused_currencies`` checks a currency with: a Decimal ``parse_decimal`` reads is finite,
+#: which ``Money`` keeps as its amount as it is, so only the currency can make it refuse
+_PROBE = Decimal(1)
+
+
+def refused_currencies(codes: Iterable[str | None]) -> set[str | None]:
+    """Those of ``codes`` that ``Money`` refuses as a currency (an amount read by ``parse_decimal`` with one
+    of them is reported by the per-row mapper), each tried once; None (no currency) among them."""
+    refused: set[str | None] = set()
+    for code in set(codes):
+        try:
+            Money(_PROBE, code)  # type: ignore[arg-type]
+        except (ValueError, TypeError):
+            refused.add(code)
+    return refused
+
+
+def line_numbers(stated: list[int | None], groups: Sequence[tuple[int, int]]) -> list[int]:
+    """Each row's line number in its record (the groups ``(start, end)`` of rows, from the chunk's first row
+    on): ``rows.line_number`` with no line stored before; the rows outside every group hold 0. ``stated`` itself when every row states one."""
+    if None not in stated:
+        return stated
+    numbers = [0] * len(stated)
+    for start, end in groups:
+        numbers[start:end] = _numbered(stated, start, end)
+    return numbers
+
+
+def _numbered(stated: list[int | None], start: int, end: int) -> list[int]:
+    part = stated[start:end]
+    if None not in part:
+        return part
+    return [line_number(number, 0, index) for index, number in enumerate(part, 1)]
+
+
+def check_line_numbers(values: ChunkValues, starts: Sequence[int]) -> None:
+    """Mark not ``ok`` the rows of a record (rows ``starts[n]`` to ``starts[n + 1]``) whose line number
+    (``line_numbers``, from the ``line_no`` field) another row of the record has too: the per-row mapper
+    rejects the later one as ``duplicate_line_no``."""
+    stated, ok = values.fields["line_no"], values.ok
+    for start, end in zip(starts, starts[1:]):
+        if end - start < 2:
+            continue
+        numbers = _numbered(stated, start, end)
+        if len(set(numbers)) < len(numbers):
+            first: dict[int, int] = {}
+            for i, number in enumerate(numbers, start):
+                if number in first:
+                    ok[i] = ok[first[number]] = False
+                else:
+                    first[number] = i
+
+
 class ChunkColumns:
     """A chunk's canonical columns as a kind's ``read_columns`` reads them, ``RowView``'s rules a column at a
     time: an absent column is empty; the rows holding a cell a parser refuses gather in ``refused``
@@ -292,6 +368,12 @@ class ChunkColumns:
 
     def quantity(self, name: str) -> list[int | None]:
         return self.parsed(name, parse.parse_quantity)
+
+    def decimal(self, name: str) -> list[Any]:
+        return self.parsed(name, parse.parse_decimal)
+
+    def unlocode(self, name: str) -> tuple[list[str | None], set[str]]:
+        return unlocode_column(self.raw(name))
 
     def fields(self, texts: dict[str, str], *, uppers: Iterable[str] = (), docs: Iterable[str] = (),
                dates: Iterable[str] = (), times: Iterable[str] = (), quantities: Iterable[str] = ()

@@ -238,6 +238,12 @@ def build_group(rows: list[CanonicalRow], options: ReadOptions,
     return GroupResult(record, tuple(problems), lines)
 
 
+def line_number(stated: int | None, offset: int, index: int) -> int:
+    """A line's number: the one the row states, else its place among the record's rows (``index`` from 1)
+    after the ``offset`` lines already stored."""
+    return stated if stated is not None else offset + index
+
+
 def header_value(accepted: list[tuple[RowView, dict]], name: str):
     """First non-empty parsed value of a header field across the accepted rows of a group."""
     for _, data in accepted:

@@ -19,6 +19,7 @@ from platform_adapters.tabular.rows import (
     build_group,
     claim,
     header_value,
+    line_number,
 )
 from platform_adapters.warehouse.statuses import RECEIPT_STATUSES, status_or_unknown
 
@@ -98,12 +99,6 @@ def _read(view: RowView) -> dict:
                      f"stated variance {stated} differs from received good − planned = {good - planned}",
                      Severity.WARNING)
     return data
-
-
-def line_number(stated: int | None, offset: int, index: int) -> int:
-    """A line's number: the one the row states, else its place among the record's rows (``index`` from 1)
-    after the ``offset`` lines already stored."""
-    return stated if stated is not None else offset + index
 
 
 def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 0) -> GroupResult[WarehouseReceipt]:

@@ -3,7 +3,7 @@
 The same rules as ``inbound.map_rows`` (one receipt per contiguous group of rows of one ASN), applied to
 whole columns with ``platform_adapters.tabular.columnar``: texts and document numbers cleaned per
 column, dates, times, quantities and statuses parsed once per distinct value, and the rules
-``inbound`` states once (``is_final``, ``expired_on_receipt``, ``variance_mismatch``, ``line_number``)
+``inbound`` states once (``is_final``, ``expired_on_receipt``, ``variance_mismatch``; ``rows.line_number``)
 applied to the parsed values. A row that ``map_rows`` would report anything about (a value it refuses,
 a missing required value, an invalid container number, an unknown status, an expiry before the
 receipt, a variance that disagrees, a line number met twice in its receipt) is marked not ``ok``; its
@@ -74,28 +74,8 @@ def record_keys(columns: dict[str, list[str]], owners: list[str],
     return columnar.record_keys(columns, owners, inbound.KEY_COLUMNS, plain)
 
 
-def _numbers(stated: list[int | None], start: int, end: int) -> list[int]:
-    part = stated[start:end]
-    if None not in part:  # (every row states its number: ``line_number`` is that number)
-        return part
-    return [inbound.line_number(stated[i], 0, i - start + 1) for i in range(start, end)]
-
-
-def check_groups(values: ChunkValues, starts: Sequence[int]) -> None:
-    """Mark not ``ok`` the rows of a group (rows ``starts[n]`` to ``starts[n + 1]``) whose line number
-    another row of the group has too (``map_rows`` rejects the later one)."""
-    stated, ok = values.fields["line_no"], values.ok
-    for start, end in zip(starts, starts[1:]):
-        if end - start < 2:
-            continue
-        numbers = _numbers(stated, start, end)
-        if len(set(numbers)) < len(numbers):
-            first: dict[int, int] = {}
-            for i, number in enumerate(numbers, start):
-                if number in first:
-                    ok[i] = ok[first[number]] = False
-                else:
-                    first[number] = i
+#: a line number met twice in a receipt: the per-row mapper rejects the later row (``duplicate_line_no``)
+check_groups = columnar.check_line_numbers
 
 
 def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
@@ -112,9 +92,5 @@ def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple
     pairs = list(zip(picked[-1], picked[status_at]))  # (each receipt's confirm type and status)
     finals = {pair: inbound.is_final(*pair) for pair in set(pairs)}
     columns = [*picked[:final_at], list(map(finals.__getitem__, pairs)), *picked[final_at:-1]]
-    stated = fields["line_no"]
-    numbers: list[int] = stated if None not in stated else [0] * len(owners)  # (as ``_numbers``)
-    if numbers is not stated:
-        for start, end in groups:
-            numbers[start:end] = _numbers(stated, start, end)
+    numbers = columnar.line_numbers(fields["line_no"], groups)
     return columns, columnar.grouped_rows([numbers if name == "line_no" else fields[name] for name in line], groups)

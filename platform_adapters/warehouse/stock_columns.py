@@ -13,13 +13,12 @@ by ``map_rows``, which reports it. For ``ok`` rows the values are those of the `
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from decimal import Decimal
 from itertools import repeat
 from operator import is_
 from typing import Any
 
-from fx.money import Money
 from platform_adapters.tabular import values as parse
+from platform_adapters.tabular import columnar
 from platform_adapters.tabular.columnar import ChunkColumns, ChunkValues, clean_column, unmark
 from platform_adapters.tabular.rows import ReadOptions
 from platform_adapters.warehouse import stock
@@ -30,21 +29,6 @@ UPPERS = ("title_state", "location_state", "source_doc_kind")
 DOCS = ("source_doc_no", "customs_declaration_no")
 TIMES = ("snapshot_at", "received_at")
 REQUIRED = ("snapshot_at", "sku")
-
-
-#: the amount ``read_columns`` checks a currency with (any finite Decimal: ``Money`` keeps it as it is)
-_PROBE = Decimal(1)
-
-
-def _cost(cost: Any, currency: str) -> tuple[Any, str | None, bool]:
-    """(amount, currency, accepted) of a landed cost as ``stock._read`` builds its ``Money``."""
-    if cost is None:
-        return None, None, True
-    try:
-        money = Money(cost, currency)
-    except ValueError:
-        return None, None, False
-    return money.amount, money.currency, True
 
 
 def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
@@ -60,9 +44,7 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
     costs = chunk.parsed("unit_landed_cost_myr", parse.parse_decimal)
     cells = fields["unit_landed_cost_currency"]
     currencies = list(map({text: stock.currency_of(text) for text in set(cells)}.__getitem__, cells))
-    # a cost ``parse_decimal`` read is a finite Decimal, which ``Money`` keeps as its amount as it is: only
-    # the currency can be refused, so ``_cost`` runs once per distinct currency (a probe amount), not per cost
-    refused = {code for code in set(currencies) if not _cost(_PROBE, code)[2]}
+    refused = columnar.refused_currencies(currencies)  # (once per distinct currency, not per cost)
     # (``None in costs`` would compare each Decimal with None: an isinstance check against an ABC per cost)
     if not refused and not any(map(is_, costs, repeat(None))):  # (the usual chunk: every cost priced as read)
         fields["cost_amount"], fields["cost_currency"] = costs, currencies

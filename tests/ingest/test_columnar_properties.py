@@ -349,3 +349,62 @@ def test_arrow_cells_are_the_arrays_texts(cells) -> None:
     assert _cells(array.slice(len(cells) // 2)) == cells[len(cells) // 2:]
     shared = [True, True]  # (a column found of many texts is read without encoding: the same texts)
     assert [_cells(array, shared, 1) for _ in range(2)] == [cells, cells] and shared[0]
+
+
+#: ports: UN/LOCODEs as written (spaced, lower case, full width) and texts that are not one
+PORTS = st.one_of(st.sampled_from(["MYPKG", "my pkg", " MY PKG ", "ＭＹＰＫＧ", "MY1", "PORT KLANG", "MYPK0", "SG SIN", ""]),
+                  st.from_regex(r"[A-Za-z]{2} ?[A-Za-z2-9]{3}", fullmatch=True), CELL)
+
+
+@SETTINGS
+@given(st.lists(PORTS, max_size=30))
+def test_a_unlocode_column_is_the_per_cell_rule(column: list[str]) -> None:
+    """Each cell's value as ``RowView.unlocode`` reads it, and flagged exactly where it reports one."""
+    from platform_adapters.tabular.columnar import unlocode_column
+
+    values, flagged = unlocode_column(column)
+    views = [RowView(CanonicalRow(1, {"c": t}), ReadOptions()) for t in column]
+    assert values == [view.unlocode("c") for view in views]
+    assert {value for value, view in zip(values, views) if view.problems} == flagged
+    assert all(not view.problems for value, view in zip(values, views) if value not in flagged)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["MYR", "USD", "usd", "MYRX", "US", "12", "ＵＳＤ", "", "ÀBC"]),
+                          st.text(max_size=4)), max_size=12))
+def test_refused_currencies_are_those_money_refuses(codes: list) -> None:
+    from fx.money import Money
+    from platform_adapters.tabular.columnar import refused_currencies
+
+    def refuses(code) -> bool:
+        try:
+            Money(Decimal("12.50"), code)
+        except ValueError:
+            return True
+        return False
+
+    assert refused_currencies(codes) == {code for code in codes if refuses(code)}
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.one_of(st.none(), st.integers(0, 4)), min_size=1, max_size=5), max_size=6))
+def test_line_numbers_and_their_repeats_are_the_per_record_rule(records: list[list]) -> None:
+    """A record's line numbers (stated, else the row's place) and the rows marked for repeating one: those
+    ``map_rows`` numbers and rejects (a number met twice marks both rows; the per-row mapper reports the later)."""
+    from platform_adapters.tabular.columnar import ChunkValues, check_line_numbers, line_numbers
+    from platform_adapters.tabular.rows import line_number
+
+    stated = [number for record in records for number in record]
+    starts = [0]
+    for record in records:
+        starts.append(starts[-1] + len(record))
+    groups = list(zip(starts, starts[1:]))
+    values = ChunkValues({"line_no": stated}, [True] * len(stated))
+    check_line_numbers(values, starts)
+    expected_numbers, expected_ok = [], []
+    for record in records:
+        numbers = [line_number(number, 0, index) for index, number in enumerate(record, 1)]
+        expected_numbers.extend(numbers)
+        expected_ok.extend(numbers.count(number) == 1 for number in numbers)
+    assert line_numbers(stated, groups) == expected_numbers
+    assert values.ok == expected_ok
