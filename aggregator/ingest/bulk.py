@@ -173,15 +173,13 @@ class CopyTexts:
     children: list[Prepared | None]
 
     @classmethod
-    def of(cls, headers: list[Sequence], children: Any) -> CopyTexts | None:
-        """``headers``' and (unless None) ``children``'s texts; None when a header value is of a type COPY's
+    def of(cls, headers: list[Sequence], children: Sequence[GroupedRows]) -> CopyTexts | None:
+        """``headers``' and each child table's (``children``) texts; None when a header value is of a type COPY's
         text is not built for (``copy_text``)."""
         header = prepare(headers)
         if header is None:
             return None
-        if children is None:
-            return cls(header, [])
-        return cls(header, [prepare(children.columns) if isinstance(children, GroupedRows) else None])
+        return cls(header, [prepare(rows.columns) for rows in children])
 
 
 class _ColumnRows(Sequence):

@@ -66,9 +66,9 @@ class _Rows:
     #: ``TabularRun.set_aside`` once the rows are fed
     aside: list | None = None
     #: what ``write_fast`` makes of these rows' fast records when they are these spans, made ahead
-    #: (``ColumnarReader._build_ahead``): (spans, header columns with the hashes last, lines, their COPY
-    #: texts or None: ``CopyTexts``)
-    built: tuple[list[tuple[int, int]], list[list], Any, CopyTexts | None] | None = None
+    #: (``ColumnarReader._build_ahead``): (spans, header columns with the hashes last, each child table's rows
+    #: (``GroupedRows``), their COPY texts or None: ``CopyTexts``)
+    built: tuple[list[tuple[int, int]], list[list], list[GroupedRows], CopyTexts | None] | None = None
     #: ``_fast_keys`` of these rows as found ahead: (starts, continued, the answer)
     fast_keys: tuple[list[int], bool, set | None] | None = None
 
@@ -119,7 +119,8 @@ class ColumnarReader:
         self.claim_specs = getattr(self.mapper, "CLAIM_SPECS", None)
         self.row_order = list(dict.fromkeys([*run.columns.defaults, *run.columns.indexes]))
         self.header_fields = [field for _, field in self.kind.header]
-        self.line_fields = [field for _, field in self.kind.line]
+        #: the fields of each child table's rows (``ColumnarKind.children``), as ``build_columns`` takes them
+        self.child_fields = [[field for _, field in pairs] for _, _, pairs in self.kind.children]
         self.header_columns = [column for column, _ in self.kind.header] + ["content_hash"]
         self.key_at = [self.header_columns.index(k) for k in self.kind.key]
         self.check_groups = getattr(self.kind.mapper, "check_groups", None)
@@ -262,8 +263,7 @@ class ColumnarReader:
         if self._fast_keys(rows, starts, continued) is not None:
             spans = list(zip(starts, starts[1:]))[:-1]
             heads, parts = self._built(rows, spans)
-            rows.built = (spans, heads, parts, CopyTexts.of(heads, parts if self.kind.line_model is not None else None)
-                          if self.texts_ahead else None)
+            rows.built = (spans, heads, parts, CopyTexts.of(heads, parts) if self.texts_ahead else None)
 
     def _after_carry(self, columns: dict[str, list[str]], lines: list[int], owners: list[str], plain: set[str],
                      facts: Any) -> tuple[_Rows, bool]:
@@ -535,7 +535,7 @@ class ColumnarReader:
         gathered, self.fast = self.fast, []
         groups = [(rows, fast) for rows, fast in gathered if fast]
         headers: list[list] = []  # the records' header values column by column, their hashes last
-        parts_of_lines: list = []  # each group's records' lines (``columnar.GroupedRows`` or a list per record)
+        parts_of_lines: list[list[GroupedRows]] = []  # each group's records' rows of each child table
         copied = None  # their COPY texts, when built ahead for these very records
         for rows, fast in groups:
             built = rows.built
@@ -547,10 +547,7 @@ class ColumnarReader:
             parts_of_lines.append(parts)
         if not headers:
             return
-        if all(isinstance(part, GroupedRows) for part in parts_of_lines):  # (held column by column)
-            lines: Any = GroupedRows.joined(parts_of_lines)
-        else:
-            lines = [record for part in parts_of_lines for record in part]
+        tables = [GroupedRows.joined(part) for part in zip(*parts_of_lines)]  # (each child table's, held by column)
         hashes = headers[-1]
         count = len(hashes)
         keys = list(zip(*map(headers.__getitem__, self.key_at)))
@@ -578,9 +575,8 @@ class ColumnarReader:
         if candidates:
             every = len(candidates) == count
             new = headers if every else [list(map(column.__getitem__, candidates)) for column in headers]
-            children = [(kind.line_model.__table__, kind.parent_col, [c for c, _ in kind.line],
-                         lines if every else lines.pick(candidates) if isinstance(lines, GroupedRows)
-                         else [lines[i] for i in candidates])] if kind.line_model is not None else []
+            children = [(model.__table__, parent_col, [c for c, _ in pairs], rows if every else rows.pick(candidates))
+                        for (model, parent_col, pairs), rows in zip(kind.children, tables)]
             # (written column by column: no header tuple made)
             batch = NewRows.of_columns(kind.model.__table__, kind.key, self.header_columns, new, children,
                                        copied if every and len(groups) == 1 else None)
@@ -608,9 +604,9 @@ class ColumnarReader:
             run.batch.sort(key=lambda item: item[1][0])  # (each one's first accepted line)
 
     def _built(self, rows: _Rows, fast: list[tuple[int, int]]) -> tuple[list[list], Any]:
-        """The header columns (the records' hashes last) and lines of ``rows``' records ``fast``."""
+        """The header columns (the records' hashes last) and child tables' rows of ``rows``' records ``fast``."""
         heads, parts = self.kind.mapper.build_columns(rows.values, rows.owners, fast, self.header_fields,
-                                                      self.line_fields)
+                                                      self.child_fields)
         owners = rows.owners
         prefixes = {owner: self.run.hash_prefix(owner, 0) for owner in set(owners)}
         if len(prefixes) == 1:
@@ -643,12 +639,11 @@ class ColumnarReader:
 
 def _field_widths(kind: Any) -> dict[str, int]:
     """The width of the ``String(n)`` column each field of the kind's columnar values goes in (a field in
-    two columns: the narrower), as ``build_columns`` takes them: header fields by name, line fields through the
-    mapper's ``LINE_SOURCES`` where it has one."""
+    two columns: the narrower), as ``build_columns`` takes them: header fields by name, the child tables' fields
+    through the mapper's ``LINE_SOURCES`` where it has one."""
     found: dict[str, int] = {}
-    tables = [(kind.model.__table__, kind.header, {})]
-    if kind.line_model is not None:
-        tables.append((kind.line_model.__table__, kind.line, getattr(kind.mapper, "LINE_SOURCES", {})))
+    sources = getattr(kind.mapper, "LINE_SOURCES", {})
+    tables = [(kind.model.__table__, kind.header, {}), *((model.__table__, pairs, sources) for model, _, pairs in kind.children)]
     for table, fields, sources in tables:
         limits = column_widths(table)
         for column, field in fields:

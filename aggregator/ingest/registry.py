@@ -10,8 +10,10 @@ from aggregator.ingest import writers
 from aggregator.store.models.logistics import (
     CustomsEntryLineRow,
     CustomsEntryRow,
+    TransportContainerRow,
     TransportDocumentLineRow,
     TransportDocumentRow,
+    TransportReferenceRow,
 )
 from aggregator.store.models.warehouse import (
     StockSnapshotRow,
@@ -22,14 +24,14 @@ from aggregator.store.models.warehouse import (
 )
 from platform_adapters.customs import customs_columns
 from platform_adapters.customs import mapping as customs_mapping
-from platform_adapters.logistics import bl_report
+from platform_adapters.logistics import bl_columns, bl_report
 from platform_adapters.warehouse import inbound, inbound_columns, outbound, outbound_columns, stock, stock_columns
 
 
 @dataclass(frozen=True)
 class ColumnarKind:
     """How a kind is mapped a chunk at a time (``platform_adapters.<area>.<kind>_columns``: ``read_columns``
-    and ``build_columns``) into one header table and one line table."""
+    and ``build_columns``) into one header table and its child tables (its lines, and ``more``)."""
 
     mapper: ModuleType
     model: Any
@@ -38,6 +40,19 @@ class ColumnarKind:
     line_model: Any = None  # None: the kind's records have no lines
     parent_col: str = ""
     line: tuple[tuple[str, str], ...] = ()  # (column, line field)
+    #: the records' other child tables (a bill's containers and references): (model, parent column, (column,
+    #: field) pairs) each, built by ``build_columns`` after the lines
+    more: tuple[tuple[Any, str, tuple[tuple[str, str], ...]], ...] = ()
+    #: whether a record longer than a chunk is decided whole once its last part is in (``tabular_import._Parts``);
+    #: False: its parts are written as they come, each later one appended (a bill's containers and references,
+    #: one row each per bill, added only when new: ``writers.write_transport_document``)
+    whole: bool = True
+
+    @property
+    def children(self) -> list[tuple[Any, str, tuple[tuple[str, str], ...]]]:
+        """Every child table (model, parent column, (column, field) pairs), the lines first; [] for a kind whose
+        records have none."""
+        return [] if self.line_model is None else [(self.line_model, self.parent_col, self.line), *self.more]
 
 
 @dataclass(frozen=True)
@@ -57,7 +72,11 @@ class TabularKindHandler:
 TABULAR: dict[str, TabularKindHandler] = {
     "bl": TabularKindHandler(
         bl_report, writers.write_transport_document, writers.transport_document_aggregate,
-        ("owner_id", "doc_number"), (TransportDocumentLineRow, "document_pk", TransportDocumentRow)),
+        writers.TRANSPORT_KEY, (TransportDocumentLineRow, "document_pk", TransportDocumentRow),
+        ColumnarKind(bl_columns, TransportDocumentRow, writers.TRANSPORT_KEY, writers.TRANSPORT_HEADER,
+                     TransportDocumentLineRow, "document_pk", writers.TRANSPORT_LINE,
+                     ((TransportContainerRow, "document_pk", writers.TRANSPORT_CONTAINER),
+                      (TransportReferenceRow, "document_pk", writers.TRANSPORT_REFERENCE)), whole=False)),
     "customs": TabularKindHandler(
         customs_mapping, writers.write_customs_entry, writers.customs_entry_aggregate,
         writers.CUSTOMS_KEY, (CustomsEntryLineRow, "entry_pk", CustomsEntryRow),

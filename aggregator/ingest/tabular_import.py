@@ -315,7 +315,8 @@ class TabularRun:
         self.pending_continued = False  # part of the pending record is already written
         #: the record being written in parts, for kinds whose records are decided whole (receipts, outbounds)
         self.parts: _Parts | None = None
-        self.whole_parts = self.handler.lines is not None and self.handler.columnar is not None
+        self.whole_parts = (self.handler.lines is not None and self.handler.columnar is not None
+                            and self.handler.columnar.whole)
         #: hashes of the record keys (whatever the owner: ``scattered.group_key``) whose rows are spread over
         #: the file: their rows are set aside (``held``) and stored at the end, each record's together
         self.scattered: set[int] = set()

@@ -48,7 +48,8 @@ from platform_adapters.canonical import (
     WarehouseReceipt,
     WarehouseShipment,
 )
-from platform_adapters.canonical.identifiers import is_valid_awb, is_valid_container_number, looks_like_awb
+from platform_adapters.canonical.identifiers import is_valid_container_number
+from platform_adapters.logistics import bl_report
 
 # ``upsert`` compares the source time of the column it is given; a name that is not a column turns the
 # stale check off (snapshots have no source time; milestones apply their own ACT/EST rule first).
@@ -360,12 +361,29 @@ def next_line_no(session: Session, model, parent_col: str, key_model, key: dict)
 
 # -- record → aggregate ---------------------------------------------------------------------------
 
+#: (column, field) of a transport document's header and of its child tables' rows (lines, containers,
+#: references), in the order ``transport_document_aggregate`` writes them; the columnar import builds the same
+#: values from these fields (``platform_adapters.logistics.bl_columns``; a report's documents have no endorsements)
+TRANSPORT_HEADER = tuple((name, name) for name in (
+    "owner_id", "doc_number", "doc_type", "mode", "doc_level", "master_doc_number", "doc_number_valid",
+    "carrier_code", "booking_ref", "is_to_order", "is_electronic", "release_type", "status", "shipper", "consignee",
+    "notify_party", "place_of_receipt", "port_of_loading", "port_of_discharge", "place_of_delivery",
+    "vessel_or_flight", "voyage", "incoterm", "incoterm_place", "freight_term", "issue_date", "etd", "eta",
+    "shipped_on_board_date", "source", "source_updated_at"))
+TRANSPORT_LINE = (*((name, name) for name in (
+    "line_no", "container_no", "description", "hs_code", "packages", "package_code", "quantity", "sku",
+    "gross_weight_kg", "volume_cbm")), ("po_numbers", "po_text"))
+TRANSPORT_CONTAINER = (("container_no", "container_no"), ("iso_type", "iso_type"), ("seals", "seals_text"),
+                       ("check_digit_valid", "container_valid"))
+TRANSPORT_REFERENCE = (("kind", "ref_kind"), ("value", "ref_value"))
+TRANSPORT_KEY = ("owner_id", "doc_number")
+
+
 def transport_document_aggregate(doc: TransportDocument, raw_hash: str | None = None) -> Aggregate:
-    air = doc.mode == "AIR" or doc.doc_type in ("MAWB", "HAWB", "AWB")
     values = {
         "owner_id": doc.owner_id, "doc_number": doc.doc_number, "doc_type": doc.doc_type, "mode": doc.mode,
         "doc_level": doc.doc_level, "master_doc_number": doc.master_doc_number,
-        "doc_number_valid": is_valid_awb(doc.doc_number) if air and looks_like_awb(doc.doc_number) else None,
+        "doc_number_valid": bl_report.doc_number_valid(doc.doc_number, doc.mode, doc.doc_type),
         "carrier_code": doc.carrier_code, "booking_ref": doc.booking_ref, "is_to_order": doc.is_to_order,
         "is_electronic": doc.is_electronic, "release_type": doc.release_type, "status": doc.status,
         "shipper": doc.shipper, "consignee": doc.consignee, "notify_party": doc.notify_party,
@@ -376,7 +394,7 @@ def transport_document_aggregate(doc: TransportDocument, raw_hash: str | None = 
         "etd": doc.etd, "eta": doc.eta, "shipped_on_board_date": doc.shipped_on_board_date, "source": doc.source,
         "source_updated_at": doc.source_updated_at,
     }
-    return Aggregate(TransportDocumentRow, ("owner_id", "doc_number"), values, [
+    return Aggregate(TransportDocumentRow, TRANSPORT_KEY, values, [
         (TransportDocumentLineRow, "document_pk", [
             {"line_no": ln.line_no, "container_no": ln.container_no, "description": ln.description,
              "hs_code": ln.hs_code, "packages": ln.packages, "package_code": ln.package_code,

@@ -124,11 +124,12 @@ def _refs(fields: dict[str, list[Any]]) -> list[tuple[str, ...]]:
 
 
 def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
-                  line: Sequence[str]) -> tuple[list[list], columnar.GroupedRows]:
+                  children: Sequence[Sequence[str]]) -> tuple[list[list], list[columnar.GroupedRows]]:
     """For the groups ``(start, end)`` of ``ok`` rows (one entry each; ``owners``: each row's owner): their
     header values column by column, one list per field of ``header`` (``writers.CUSTOMS_HEADER``'s fields),
-    and their line values column by column (``columnar.GroupedRows``), in the order of ``line``
-    (``writers.CUSTOMS_LINE``'s fields)."""
+    and their line values column by column (``columnar.GroupedRows``), in the order of the fields ``children``
+    gives for its one table, the lines (``writers.CUSTOMS_LINE``'s fields)."""
+    line, = children
     fields = values.fields
     containers = fields["container_no"]
     derived = {"transport_doc_refs": lambda: _joined(_refs(fields), groups),
@@ -149,5 +150,5 @@ def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple
                 if not priced[i]:
                     currencies[i] = currency
     numbers = columnar.line_numbers(fields["line_no"], groups)
-    return columns, columnar.grouped_rows([numbers if name == "line_no" else currencies if name == "currency"
-                                           else fields[name] for name in line], groups)
+    return columns, [columnar.grouped_rows([numbers if name == "line_no" else currencies if name == "currency"
+                                            else fields[name] for name in line], groups)]

@@ -39,9 +39,46 @@ KIND = "bl"
 OWNER_COLUMNS = ("consignee", "notify_party", "doc_level", "master_doc_number", "doc_number")
 #: The columns ``record_key`` reads besides the owner.
 KEY_COLUMNS = ("doc_number",)
-_AIR_TYPES = {"MAWB", "HAWB", "AWB"}
-_MODES = {"OCEAN", "AIR", "RAIL", "ROAD"}
+AIR_TYPES = {"MAWB", "HAWB", "AWB"}
+MODES = {"OCEAN", "AIR", "RAIL", "ROAD"}
+LEVELS = ("MASTER", "HOUSE")
+#: the source every document of this report is stored with
+SOURCE = "bl-report"
 _TO_ORDER = re.compile(r"^TO (THE )?ORDER\b")
+
+
+def mode_of(record_type: str | None, doc_type: str | None) -> str:
+    """The transport mode: the row's record type, else air for an air waybill's type, else ocean."""
+    return record_type if record_type is not None else "AIR" if doc_type in AIR_TYPES else "OCEAN"
+
+
+def level_of(stated: str | None, master: str | None) -> str:
+    """The document's level: the one stated, else a house when it names its master."""
+    return stated or ("HOUSE" if master else "MASTER")
+
+
+def is_air(mode: str | None, doc_type: str | None) -> bool:
+    return mode == "AIR" or doc_type in AIR_TYPES
+
+
+def awb_flagged(number: str | None, air: bool) -> bool:
+    """An air waybill number (of an air document) whose mod-7 check digit is wrong: kept and flagged."""
+    return bool(number) and air and looks_like_awb(number) and not is_valid_awb(number)
+
+
+def doc_number_valid(number: str, mode: str | None, doc_type: str | None) -> bool | None:
+    """Whether an air document's waybill number has the right check digit; None when it is not one."""
+    return is_valid_awb(number) if is_air(mode, doc_type) and looks_like_awb(number) else None
+
+
+def has_goods(description: str, packages: int | None, hs_code: str | None, sku: str | None) -> bool:
+    """Whether a report row describes goods (a document line), not only the document or a container."""
+    return bool(description or packages is not None or hs_code or sku)
+
+
+def master_kind(mode: str | None) -> str:
+    """The kind of reference a house document keeps to its master: an air or an ocean master bill."""
+    return "MAWB" if mode == "AIR" else "MBL"
 
 
 def is_to_order(party: str | None) -> bool:
@@ -70,14 +107,13 @@ def record_key(values: dict[str, str], owner_id: str) -> tuple[str, ...] | None:
 
 def _read(view: RowView) -> dict:
     doc_type = view.upper("doc_type")
-    mode = view.upper("record_type")
-    if mode is None:
-        mode = "AIR" if doc_type in _AIR_TYPES else "OCEAN"
-    elif mode not in _MODES:
-        view.problem("record_type", "bad_mode", f"transport mode must be one of {', '.join(sorted(_MODES))}")
+    stated = view.upper("record_type")
+    mode = mode_of(stated, doc_type)
+    if stated is not None and mode not in MODES:
+        view.problem("record_type", "bad_mode", f"transport mode must be one of {', '.join(sorted(MODES))}")
     master = view.doc("master_doc_number")
-    level = view.upper("doc_level") or ("HOUSE" if master else "MASTER")
-    if level not in ("MASTER", "HOUSE"):
+    level = level_of(view.upper("doc_level"), master)
+    if level not in LEVELS:
         view.problem("doc_level", "bad_doc_level", "doc_level must be MASTER or HOUSE")
     container, container_valid = view.container("container_no")
     seals = view.docs("seal_no")
@@ -119,8 +155,7 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
 
         doc_number, doc_type, mode = head("doc_number"), head("doc_type"), head("mode")
         for number, column in ((doc_number, "doc_number"), (head("master_doc_number"), "master_doc_number")):
-            air = mode == "AIR" or doc_type in _AIR_TYPES
-            if number and air and looks_like_awb(number) and not is_valid_awb(number):
+            if awb_flagged(number, is_air(mode, doc_type)):
                 problems.append(Problem("awb_check_digit", "air waybill mod-7 check digit is wrong; kept and flagged",
                                         Severity.WARNING, options.source_name(column), number, first_view.location))
         containers: dict[str, Container] = {}
@@ -132,7 +167,7 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
                 seals = tuple(dict.fromkeys((known.seals if known else ()) + data["seals"]))
                 containers[number] = Container(number, (known.iso_type if known else None) or data["iso_type"], seals,
                                                data["container_valid"])
-            if data["description"] or data["packages"] is not None or data["hs_code"] or data["sku"]:
+            if has_goods(data["description"], data["packages"], data["hs_code"], data["sku"]):
                 lines.append(TransportDocumentLine(
                     line_no=line_offset + len(lines) + 1, container_no=number, description=data["description"],
                     hs_code=data["hs_code"], packages=data["packages"], package_code=data["package_code"],
@@ -141,7 +176,7 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
         refs: dict[tuple[str, str], DocumentRef] = {}
         master = head("master_doc_number")
         if master:
-            refs[("MASTER", master)] = DocumentRef("MAWB" if mode == "AIR" else "MBL", master)
+            refs[("MASTER", master)] = DocumentRef(master_kind(mode), master)
         for _, data in accepted:
             if data["booking_ref"]:
                 refs.setdefault(("BKG", data["booking_ref"]), DocumentRef("BKG", data["booking_ref"]))
@@ -161,7 +196,7 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
             incoterm_place=head("incoterm_place"), freight_term=head("freight_term"), issue_date=head("issue_date"),
             etd=head("etd"), eta=head("eta"), shipped_on_board_date=head("shipped_on_board_date"),
             lines=tuple(lines), containers=tuple(containers.values()), references=tuple(refs.values()),
-            source_updated_at=head("source_updated_at"), source="bl-report",
+            source_updated_at=head("source_updated_at"), source=SOURCE,
         )
         return record, problems
 

@@ -30,7 +30,7 @@ from platform_adapters.canonical.identifiers import (_ISO6346_LETTER_VALUES, _SE
                                                      is_valid_unlocode, normalize_document_number, normalize_unlocode)
 from platform_adapters.tabular import values as parse
 from platform_adapters.tabular.control import CONTROL_RE
-from platform_adapters.tabular.rows import line_number
+from platform_adapters.tabular.rows import doc_list, line_number, ref_list
 
 #: Bumped when the text the hash covers changes shape (each mapper also has its ``MAPPING_VERSION``).
 RAW_HASH_FORMAT = 1
@@ -372,6 +372,18 @@ class ChunkColumns:
     def decimal(self, name: str) -> list[Any]:
         return self.parsed(name, parse.parse_decimal)
 
+    def boolean(self, name: str) -> list[bool | None]:
+        trues, falses = self.options.true_values, self.options.false_values
+        return self.parsed(name, lambda text: parse.parse_bool(text, trues, falses))
+
+    def docs(self, name: str) -> list[tuple[str, ...]]:
+        """``RowView.docs`` of each cell (``rows.doc_list``), once per distinct text."""
+        return mapped_column(self.raw(name), doc_list)
+
+    def refs(self, name: str) -> list[tuple[str, ...]]:
+        """``RowView.refs`` of each cell (``rows.ref_list``), once per distinct text."""
+        return mapped_column(self.raw(name), ref_list)
+
     def unlocode(self, name: str) -> tuple[list[str | None], set[str]]:
         return unlocode_column(self.raw(name))
 
@@ -509,6 +521,20 @@ def grouped_rows(columns: Sequence[Sequence[Any]], groups: Sequence[tuple[int, i
     if starts and starts[0] == 0 and ends[:-1] == starts[1:]:  # the groups are the first rows, one after another
         return GroupedRows([column[:ends[-1]] for column in columns], sizes)
     at = list(chain.from_iterable(map(range, starts, ends)))
+    return GroupedRows([list(map(column.__getitem__, at)) for column in columns], sizes)
+
+
+def kept_rows(columns: Sequence[Sequence[Any]], groups: Sequence[tuple[int, int]], keep: Sequence[bool]) -> GroupedRows:
+    """The rows ``keep`` marks of each group ``(start, end)`` of a chunk's ``columns``, column by column
+    (``GroupedRows``; a group keeping none has none)."""
+    if all(keep):
+        return grouped_rows(columns, groups)
+    at: list[int] = []
+    sizes = []
+    for start, end in groups:
+        kept = list(compress(range(start, end), keep[start:end]))
+        at.extend(kept)
+        sizes.append(len(kept))
     return GroupedRows([list(map(column.__getitem__, at)) for column in columns], sizes)
 
 

@@ -105,14 +105,12 @@ class RowView:
         return value
 
     def docs(self, column: str) -> tuple[str, ...]:
-        """Several document numbers in one cell, separated by ';', '|', '/' or a newline."""
-        parts = clean_text(self.raw(column).replace("|", ";").replace("\n", ";").replace("/", ";")).split(";")
-        return tuple(dict.fromkeys(p for p in (normalize_document_number(x) for x in parts) if p))
+        """Several document numbers in one cell (``doc_list``)."""
+        return doc_list(self.raw(column))
 
     def refs(self, column: str) -> tuple[str, ...]:
-        """Several references (PO numbers…) separated by ';' or '|', kept readable (trimmed, upper case)."""
-        parts = self.raw(column).replace("|", ";").replace("\n", ";").split(";")
-        return tuple(dict.fromkeys(p for p in (clean_text(x).upper() for x in parts) if p))
+        """Several references in one cell (``ref_list``)."""
+        return ref_list(self.raw(column))
 
     def container(self, column: str) -> tuple[str | None, bool | None]:
         """Normalised container number and its ISO 6346 validity (an invalid one is flagged, kept)."""
@@ -236,6 +234,19 @@ def build_group(rows: list[CanonicalRow], options: ReadOptions,
     problems.extend(extra)
     lines = tuple(view.row.line for view, _ in accepted) if record is not None else ()
     return GroupResult(record, tuple(problems), lines)
+
+
+def doc_list(text: str) -> tuple[str, ...]:
+    """Several document numbers in one cell, separated by ';', '|', '/' or a newline: each one's key form, once."""
+    parts = clean_text(text.replace("|", ";").replace("\n", ";").replace("/", ";")).split(";")
+    return tuple(dict.fromkeys(p for p in (normalize_document_number(x) for x in parts) if p))
+
+
+def ref_list(text: str) -> tuple[str, ...]:
+    """Several references (PO numbers…) in one cell, separated by ';', '|' or a newline, kept readable (trimmed,
+    upper case), each once."""
+    parts = text.replace("|", ";").replace("\n", ";").split(";")
+    return tuple(dict.fromkeys(p for p in (clean_text(x).upper() for x in parts) if p))
 
 
 def line_number(stated: int | None, offset: int, index: int) -> int:

@@ -79,11 +79,12 @@ check_groups = columnar.check_line_numbers
 
 
 def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
-                  line: Sequence[str]) -> tuple[list[list], columnar.GroupedRows]:
+                  children: Sequence[Sequence[str]]) -> tuple[list[list], list[columnar.GroupedRows]]:
     """For the groups ``(start, end)`` of ``ok`` rows (one receipt each; ``owners``: each row's owner):
     their header values column by column, one list per field of ``header`` (``writers.RECEIPT_HEADER``'s
-    fields), and their line values column by column (``columnar.GroupedRows``), in the order of ``line``
-    (``WarehouseReceiptLine`` field names)."""
+    fields), and their line values column by column (``columnar.GroupedRows``), in the order of the fields
+    ``children`` gives for its one table, the lines (``WarehouseReceiptLine`` field names)."""
+    line, = children
     fields = values.fields
     final_at = header.index("is_final")
     named = [owners if name == "owner_id" else fields[name] for name in header if name != "is_final"]
@@ -93,4 +94,4 @@ def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple
     finals = {pair: inbound.is_final(*pair) for pair in set(pairs)}
     columns = [*picked[:final_at], list(map(finals.__getitem__, pairs)), *picked[final_at:-1]]
     numbers = columnar.line_numbers(fields["line_no"], groups)
-    return columns, columnar.grouped_rows([numbers if name == "line_no" else fields[name] for name in line], groups)
+    return columns, [columnar.grouped_rows([numbers if name == "line_no" else fields[name] for name in line], groups)]

@@ -67,11 +67,13 @@ def record_keys(columns: dict[str, list[str]], owners: list[str],
 
 
 def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
-                  line: Sequence[str]) -> tuple[list[list], columnar.GroupedRows]:
+                  children: Sequence[Sequence[str]]) -> tuple[list[list], list[columnar.GroupedRows]]:
     """For the groups ``(start, end)`` of ``ok`` rows (one outbound each; ``owners``: each row's owner):
     their header values column by column, one list per field of ``header`` (``WarehouseShipment`` field
     names), and their line values column by column (``columnar.GroupedRows``: each one's rows numbered
-    from 1), in the order of ``line`` (``WarehouseShipmentLine`` field names)."""
+    from 1), in the order of the fields ``children`` gives for its one table, the lines (``WarehouseShipmentLine``
+    field names)."""
+    line, = children
     fields = values.fields
     weights = fields["weight_g"]
     starts, ends = list(map(itemgetter(0), groups)), list(map(itemgetter(1), groups))
@@ -91,4 +93,4 @@ def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple
     if "line_no" in line:  # (each record's rows numbered from 1)
         numbers = list(chain.from_iterable(map(range, repeat(1), map(add, lines.sizes, repeat(1)))))
         lines.columns.insert(list(line).index("line_no"), numbers)
-    return columns, lines
+    return columns, [lines]

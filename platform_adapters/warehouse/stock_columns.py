@@ -94,18 +94,19 @@ def check_groups(values: ChunkValues, starts: Sequence[int]) -> None:
 
 
 def build_columns(values: ChunkValues, owners: list[str], groups: Sequence[tuple[int, int]], header: Sequence[str],
-                  line: Sequence[str]) -> tuple[list[list], list[list[tuple]]]:
+                  children: Sequence[Sequence[str]]) -> tuple[list[list], list]:
     """For the one-row groups ``(start, start + 1)`` of ``ok`` rows: their values column by column, one list
     per field of ``header`` (``writers.STOCK_HEADER``'s fields; the chunk's own lists when every row is a
-    group, the usual chunk: not to be changed); snapshots have no lines."""
+    group, the usual chunk: not to be changed); snapshots have no child tables (``children`` is empty, and so
+    is the list of their rows)."""
     fields = values.fields
     columns = [owners if name == "owner_id" else fields[name] for name in header]
     count = len(groups)
     if count == len(owners):  # every row its own record: the groups are the rows in order
-        return columns, [[] for _ in groups]
+        return columns, []
     if count and groups[0][0] == 0 and groups[-1][0] == count - 1:  # the first rows (the chunk's last carried on)
         columns = [column[:count] for column in columns]
     else:
         starts = [start for start, _ in groups]
         columns = [list(map(column.__getitem__, starts)) for column in columns]
-    return columns, [[] for _ in groups]
+    return columns, []

@@ -174,8 +174,8 @@ def test_an_outbound_group_of_ok_rows_maps_as_map_rows_maps_it(rows: list[dict],
     result = outbound.map_rows(canonical, options)
     assert result.problems == () and result.record is not None
     aggregate = shipment_aggregate(result.record)
-    columns, [lines] = outbound_columns.build_columns(read, owners, [(0, len(rows))], [f for _, f in SHIPMENT_HEADER],
-                                                      [f for _, f in SHIPMENT_LINE])
+    columns, [[lines]] = outbound_columns.build_columns(read, owners, [(0, len(rows))], [f for _, f in SHIPMENT_HEADER],
+                                                        [[f for _, f in SHIPMENT_LINE]])
     [head] = zip(*columns)
     assert dict(zip([c for c, _ in SHIPMENT_HEADER], head)) == {
         k: v for k, v in aggregate.values.items() if k != "content_hash"}
@@ -329,10 +329,10 @@ def test_outbound_records_built_together_are_those_built_one_by_one(rows, data) 
     groups = [(a, b) for a, b in zip(cuts, cuts[1:]) if data.draw(st.booleans())]
     header, line = [f for _, f in SHIPMENT_HEADER], [f for _, f in SHIPMENT_LINE]
     owners = ["OWNER"] * len(rows)
-    columns, lines = outbound_columns.build_columns(read, owners, groups, header, line)
-    alone = [outbound_columns.build_columns(read, owners, [group], header, line) for group in groups]
+    columns, [lines] = outbound_columns.build_columns(read, owners, groups, header, [line])
+    alone = [outbound_columns.build_columns(read, owners, [group], header, [line]) for group in groups]
     heads, alone_heads = list(zip(*columns)), [list(zip(*cs)) for cs, _ in alone]  # (a tuple per record)
-    assert heads == [h for (h,) in alone_heads] and list(lines) == [ls for _, (ls,) in alone]
+    assert heads == [h for (h,) in alone_heads] and list(lines) == [ls for _, [(ls,)] in alone]
 
 
 @SETTINGS
