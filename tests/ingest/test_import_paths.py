@@ -552,6 +552,19 @@ def _messy_stock(draw) -> list[dict[str, str]]:
     return rows
 
 
+def _aliases_once(engine, aliases: list[tuple[str, str, str, str | None]]) -> None:
+    """Register ``aliases`` (owner, kind, value, scope) unless the database holds aliases already (a hypothesis
+    example after the first runs on the same database)."""
+    from aggregator.owners.aliases import add_alias
+    from aggregator.store.db import session_scope
+    from aggregator.store.models.tenancy import OwnerAliasRow
+
+    with session_scope(engine) as session:
+        if session.execute(select(OwnerAliasRow)).first() is None:
+            for owner, kind, value, scope in aliases:
+                add_alias(session, owner, kind, value, scope)
+
+
 def _stock_owners(engine) -> None:
     from aggregator.owners.aliases import add_alias
     from aggregator.store.db import session_scope

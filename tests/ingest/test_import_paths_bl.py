@@ -7,16 +7,14 @@ day's cumulative export go the fast way only.
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 
 from aggregator.ingest import import_file
-from tests.ingest.test_import_paths import BAD_CONTAINER, CONTAINER, _both_paths, _refuse_the_per_record_path
+from tests.ingest.test_import_paths import BAD_CONTAINER, CONTAINER, _aliases_once, _both_paths, _csv, _refuse_the_per_record_path
 
 HEADER = ["record_type", "doc_level", "doc_number", "master_doc_number", "doc_type", "is_to_order", "is_electronic",
           "carrier_scac", "carrier_booking_ref", "shipper", "consignee", "notify_party", "port_of_loading",
@@ -47,22 +45,11 @@ def _bills(numbers, goods: int = 2) -> list[dict[str, str]]:
 
 
 def _owners(engine) -> None:
-    from aggregator.owners.aliases import add_alias
-    from aggregator.store.db import session_scope
-    from aggregator.store.models.tenancy import OwnerAliasRow
-
-    with session_scope(engine) as session:
-        if session.execute(select(OwnerAliasRow)).first() is None:
-            add_alias(session, "LUMINA", "legal_name", LUMINA, None)
-            add_alias(session, "TROPIKA", "legal_name", TROPIKA, None)
+    _aliases_once(engine, [("LUMINA", "legal_name", LUMINA, None), ("TROPIKA", "legal_name", TROPIKA, None)])
 
 
 def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, HEADER, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return _csv(path, HEADER, rows)
 
 
 def _mixed() -> list[dict[str, str]]:

@@ -6,16 +6,14 @@ audit entry and count is compared. A clean file and its next day's cumulative ex
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 
 from aggregator.ingest import import_file
-from tests.ingest.test_import_paths import BAD_CONTAINER, CONTAINER, _both_paths, _refuse_the_per_record_path
+from tests.ingest.test_import_paths import BAD_CONTAINER, CONTAINER, _aliases_once, _both_paths, _csv, _refuse_the_per_record_path
 
 HEADER = ["country", "declaration_no", "importer_registration_no", "importer_of_record", "status", "mbl_no", "hbl_no",
           "awb_no", "container_no", "port_of_discharge", "submitted_at", "arrival_date", "line_no", "hs_code",
@@ -41,23 +39,12 @@ def _entries(numbers, lines: int = 2) -> list[dict[str, str]]:
 
 
 def _owners(engine) -> None:
-    from aggregator.owners.aliases import add_alias
-    from aggregator.store.db import session_scope
-    from aggregator.store.models.tenancy import OwnerAliasRow
-
-    with session_scope(engine) as session:
-        if session.execute(select(OwnerAliasRow)).first() is None:
-            add_alias(session, "LUMINA", "registration_no", "BRN-LMN", "MY")
-            add_alias(session, "TROPIKA", "registration_no", "BRN-TRP", "MY")
-            add_alias(session, "LUMINA", "legal_name", "Lumina Commerce (M) Sdn Bhd", None)
+    _aliases_once(engine, [("LUMINA", "registration_no", "BRN-LMN", "MY"), ("TROPIKA", "registration_no", "BRN-TRP", "MY"),
+                           ("LUMINA", "legal_name", "Lumina Commerce (M) Sdn Bhd", None)])
 
 
 def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, HEADER, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return _csv(path, HEADER, rows)
 
 
 def _mixed() -> list[dict[str, str]]:
