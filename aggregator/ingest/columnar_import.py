@@ -42,6 +42,7 @@ from aggregator.ingest.behind import Behind
 from aggregator.ingest.bulk import CopyTexts, NewRows, StoreError, stored_hashes
 from aggregator.ingest.tabular_import import TabularRun, _key_hash
 from aggregator.owners.attribution import Attribution
+from aggregator.store.db import statement_reads
 from aggregator.store.widths import column_widths, overlong_cells
 from platform_adapters.tabular.columnar import (ROW_SEPARATOR, GroupedRows, columns_of, flagged_rows, short_columns,
                                                span_hashes)
@@ -141,6 +142,11 @@ class ColumnarReader:
         self.carry_continued = False
         #: records gathered the fast way, per chunk's rows: (start, end)
         self.fast: list[tuple[_Rows, list[tuple[int, int]]]] = []
+        #: where the owners of the stored records a chunk names are read ahead, while the chunk before is stored
+        #: (``OwnerResolver.look_up_beside``): the engine's reads of one statement each (``statement_reads``:
+        #: another connection, on SQLite a deferred transaction that never waits for the store's write lock) and
+        #: the tables the import writes; None when the store runs in line (set by ``read``)
+        self.beside: tuple[Any, frozenset[str]] | None = None
         run.before_flush.append(self.write_fast)
 
     def read(self, progress: Callable[[int], None] | None) -> None:
@@ -154,7 +160,11 @@ class ColumnarReader:
         run = self.run
         run.reader.first_chunks = parts = ramp(run.chunk_rows)
         # (an in-memory SQLite database's connection belongs to the thread that made it: stored in line)
-        with Behind("import-store", inline=isinstance(run.session.get_bind().engine.pool, SingletonThreadPool)) as store:
+        engine = run.session.get_bind().engine
+        with Behind("import-store", inline=isinstance(engine.pool, SingletonThreadPool)) as store:
+            if not store.inline:
+                written = [self.kind.model, *(model for model, _, _ in self.kind.children)]
+                self.beside = statement_reads(engine), frozenset(model.__tablename__ for model in written)
             for number, (lines, cells, by_index) in enumerate(run.reader.column_chunks(), 1):
                 # (the first chunk's COPY text is built by the store, a slice at a time: the server starts sooner)
                 self.texts_ahead = self.copies and store.busy and not self.found_stored
@@ -227,13 +237,13 @@ class ColumnarReader:
 
     def _ahead(self, lines: list[int], cells: list[tuple[str, ...]] | None,
                by_index: list[list[str]] | None) -> _Ahead | None:
-        """``chunk``'s work on a chunk whose rows each go to one owner known without reading the database (the
-        owner the import was given, or ``_owners_ahead``) and hold nothing to reject, as if none repeated the
-        row before (``chunk`` checks): its columns, keys and mapped values after the carried rows, and where
-        its records start. It reads only the chunk, the carried rows, the reading options and what the
-        owner resolver holds in memory, writes only what it returns (and the resolver's cache): it runs while
-        the chunk before is stored. None for a chunk that needs more (a row to reject, or to defer, an owner
-        to look up in the database)."""
+        """``chunk``'s work on a chunk whose rows each go to one owner known without the session (the owner the
+        import was given, or ``_owners_ahead``) and hold nothing to reject, as if none repeated the row before
+        (``chunk`` checks): its columns, keys and mapped values after the carried rows, and where its records
+        start. It reads only the chunk, the carried rows, the reading options, what the owner resolver holds in
+        memory and the stored records it reads beside the store (``beside``), writes only what it returns (and
+        the resolver's cache): it runs while the chunk before is stored. None for a chunk that needs more (a row
+        to reject, or to defer, an owner to look up through the session)."""
         run = self.run
         if not lines:
             return None
@@ -301,9 +311,10 @@ class ColumnarReader:
         return self.mapper.owner_claims(dict(zip(self.mapper.OWNER_COLUMNS, combo)))
 
     def _owners_ahead(self, columns: dict[str, list[str]], count: int) -> list[str] | None:
-        """Each row's owner as ``_attribute`` finds it, when every row has one that the resolver knows without
-        reading the database (``OwnerResolver.resolve_known``); None when a row's owner needs a look in the
-        database, is waiting for the file's later rows, or is missing (``_attribute`` then attributes the chunk
+        """Each row's owner as ``_attribute`` finds it, when every row has one that the resolver knows from memory
+        (``OwnerResolver.resolve_known``) once the stored records the rows name are read beside the store
+        (``OwnerResolver.look_up_beside``, when ``beside`` is set); None when a row's owner needs a look through
+        the session (a record in a table the import writes), is waiting for the file's later rows, or is missing (``_attribute`` then attributes the chunk
         once the one before is stored, rejecting or deferring those rows)."""
         resolver = self.run.resolver
         if resolver.override is not None:
@@ -312,9 +323,12 @@ class ColumnarReader:
             found = self._claimed_owners(columns, count, known=True)
             return None if found is None or None in found else found
         combos = self._owner_combos(columns, count)
+        claims = {combo: self._claims(combo) for combo in set(combos)}
+        if self.beside is not None and not resolver.look_up_beside(claims.values(), *self.beside):
+            return None
         owners = {}
-        for combo in set(combos):
-            attribution = resolver.resolve_known(self._claims(combo), final=False)
+        for combo, made in claims.items():
+            attribution = resolver.resolve_known(made, final=False)
             if attribution is None or attribution.deferred or not attribution.owners:
                 return None
             owners[combo] = attribution.owners[0]
@@ -327,7 +341,8 @@ class ColumnarReader:
         found once (``OwnerResolver.claim_owners``: with ``known`` from memory only), a row's owner the one owner
         its claims name together, as ``resolve`` finds it; None for a row whose claims name none or two (``resolve``
         then says why, or defers it) or whose claims were not all looked up (the rows ``skip`` holds are left out
-        of the look-up: rows to reject). None for every row when ``known`` and a claim needs the database, or when a
+        of the look-up: rows to reject). None for every row when ``known`` and a claim needs the session (with
+        ``beside``: a record in a table the import writes; without: any record not looked up yet), or when a
         claim is a master's houses."""
         resolver, empty = self.run.resolver, [""] * count
         kept = None if not skip else [i for i in range(count) if i not in skip]
@@ -336,11 +351,14 @@ class ColumnarReader:
             values = columns.get(spec.column) or empty
             cells: list = values if spec.scope_column is None else list(zip(values, columns.get(spec.scope_column) or empty))
             of = spec.of if spec.scope_column is None else lambda pair, spec=spec: spec.of(*pair)
-            if known and cells and not resolver.knows(of(cells[0])):  # (a file naming new records: found at once)
-                return None
+            if known and self.beside is None and cells and not resolver.knows(of(cells[0])):
+                return None  # (a file naming new records: found at once)
             distinct = set(cells) if kept is None else set(map(cells.__getitem__, kept))
             by_spec.append((cells, {cell: of(cell) for cell in distinct}))
-        named = resolver.claim_owners({claim for _, made in by_spec for claim in made.values()}, known=known)
+        claims = {claim for _, made in by_spec for claim in made.values()}
+        if known and self.beside is not None and not resolver.look_up_beside([tuple(claims)], *self.beside):
+            return None
+        named = resolver.claim_owners(claims, known=known)
         if named is None:
             return None
         # each row's owner sets, spec by spec (None: a row left out of the look-up), found by its cells

@@ -1,6 +1,6 @@
 """The next chunk mapped ahead while the one before is stored (``columnar_import.ColumnarReader._ahead``, used
-when every row's owner is known without reading the database: the owner given, or each row's owner found from
-the aliases and shops read at the import's start and the stored records looked up before): messy and mixed
+when every row's owner is known without the session: the owner given, or each row's owner found from the
+aliases and shops read at the import's start and the stored records looked up before or read beside the store): messy and mixed
 files imported with an owner given and attributed per row, at small chunk sizes (records across chunks, repeats
 at chunk edges); the columnar path, read-ahead included, stores what the per-row path stores."""
 from __future__ import annotations
@@ -166,3 +166,61 @@ def test_stock_chunks_naming_receipts_looked_up_before_are_mapped_ahead(engine, 
     assert found[True] == found[False]
     owners = dict(found[True][3])
     assert [owners.get(f"LOT-{i}") for i in range(5)] == ["LUMINA-HK", "TROPIKA", "LUMINA-HK", "TROPIKA", None]
+
+
+def test_a_stock_file_naming_receipts_never_looked_up_is_mapped_ahead_every_chunk(engine, samples, tmp_path,
+                                                                                    monkeypatch) -> None:
+    """Each chunk names receipts no chunk before named (1,200 of two owners, more than one look-up reads at once
+    on SQLite): their owners are read beside the store, through a connection of their own, so every chunk is
+    mapped ahead, and the rows land under the owners the per-row path finds (a receipt nobody stored: rejected
+    alike)."""
+    aliases(engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"), ("TROPIKA", "owner_code", "TRP"))
+    receipts = [{"asn_no": f"ASN-{n:04}", "wms_receipt_no": f"IC{n:04}", "owner_code": ("LUMINA-HK", "TRP")[n % 2],
+                 "line_no": "1"} for n in range(1200)]
+    inbound = with_rows(samples / "warehouse_inbound.csv", tmp_path / "inbound.csv", extra=receipts)
+    assert import_file(engine, "inbound", inbound).rows_rejected == 0
+    lots = [{"lot_id": f"LOTB-{n:04}", "asn_no": f"ASN-{n:04}" if n != 1100 else "ASN-NOBODY", "title_holder": "",
+             "risk_bearer": "", "source_doc_no": "", "customs_declaration_no": "", "container_no": ""}
+            for n in range(1200)]
+    stock = with_rows(samples / "stock_lots_snapshot.csv", tmp_path / "stock.csv", edit=lambda row: {
+        **row, "title_holder": "", "risk_bearer": "", "source_doc_no": "", "customs_declaration_no": ""}, extra=lots)
+    found = {}
+    for bulk in (True, False):
+        used = _count_ahead(monkeypatch)
+        with session_scope(engine) as session:
+            session.execute(StockSnapshotRow.__table__.delete())
+            session.execute(ImportRejectRow.__table__.delete())
+            session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
+        summary = import_file(engine, "stock", stock, chunk_rows=400, bulk=bulk)
+        found[bulk] = (summary.rows_rejected, dict(summary.owners), rejects(engine, summary.import_id),
+                       stored(engine, StockSnapshotRow, "lot_id", "owner_id"))
+        if bulk:
+            # (chunks of 400 rows: the first holds the sample's lot still at sea, the third the receipt nobody
+            # stored, each a row to reject: attributed once the chunk before is in; the others mapped ahead)
+            assert used == [False, True, False, True], used
+    assert found[True] == found[False]
+    owners = dict(found[True][3])
+    assert owners["LOTB-0000"] == "LUMINA-HK" and owners["LOTB-1199"] == "TROPIKA" and "LOTB-1100" not in owners
+    assert sum(1 for lot in owners if lot.startswith("LOTB-")) == 1199 and found[True][0] == 2
+
+
+def test_records_read_beside_the_store_come_from_a_connection_of_their_own(engine, samples) -> None:
+    """``look_up_beside`` reads through the engine, never the session (whose connection the store uses meanwhile),
+    and refuses, reading nothing, when a record to read is in a table the import writes: a record stored in the
+    chunk being stored is seen only by the session."""
+    from aggregator.store.db import statement_reads
+
+    aliases(engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"))
+    assert import_file(engine, "inbound", samples / "warehouse_inbound.csv").status == "COMPLETED"
+    by_receipt = (OwnerClaim("receipt", "asn_no", "ASN-LMN-260305-03", "MYPKG-WH01"),)
+    by_document = (OwnerClaim("document", "source_doc_no", "HBL-NONE"),)
+    with session_factory(engine)() as session:
+        resolver = OwnerResolver(session)
+        resolver.session = None  # (a read through the session would raise)
+        reads = statement_reads(engine)
+        assert resolver.look_up_beside([by_receipt], reads, {"warehouse_receipts", "stock_snapshots"}) is False
+        assert resolver.resolve_known(by_receipt, final=False) is None  # (nothing read)
+        assert resolver.look_up_beside([by_receipt, by_document], reads, {"stock_snapshots"}) is True
+        assert resolver.resolve_known(by_receipt, final=False).owners == ("LUMINA-HK",)
+        assert resolver.resolve_known(by_document, final=False).code == "owner_unknown"  # (none stored)
+        assert resolver.look_up_beside([by_receipt], reads, {"warehouse_receipts"}) is True  # (held: nothing to read)
