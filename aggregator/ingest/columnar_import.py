@@ -35,6 +35,7 @@ from itertools import compress
 from operator import itemgetter, ne, sub
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.pool import SingletonThreadPool
 
 from aggregator.ingest import bulk
@@ -160,11 +161,13 @@ class ColumnarReader:
         run = self.run
         run.reader.first_chunks = parts = ramp(run.chunk_rows)
         # (an in-memory SQLite database's connection belongs to the thread that made it: stored in line)
-        engine = run.session.get_bind().engine
+        bind = run.session.get_bind()
+        engine = bind.engine
         with Behind("import-store", inline=isinstance(engine.pool, SingletonThreadPool)) as store:
-            if not store.inline:
-                written = [self.kind.model, *(model for model, _, _ in self.kind.children)]
-                self.beside = statement_reads(engine), frozenset(model.__tablename__ for model in written)
+            # (a session bound to a connection may hold what another connection does not see yet: read through it)
+            if not store.inline and isinstance(bind, Engine):
+                stored = [self.kind.model, *(model for model, _, _ in self.kind.children)]
+                self.beside = statement_reads(engine), frozenset(model.__tablename__ for model in stored)
             for number, (lines, cells, by_index) in enumerate(run.reader.column_chunks(), 1):
                 # (the first chunk's COPY text is built by the store, a slice at a time: the server starts sooner)
                 self.texts_ahead = self.copies and store.busy and not self.found_stored
@@ -356,8 +359,9 @@ class ColumnarReader:
             distinct = set(cells) if kept is None else set(map(cells.__getitem__, kept))
             by_spec.append((cells, {cell: of(cell) for cell in distinct}))
         claims = {claim for _, made in by_spec for claim in made.values()}
-        if known and self.beside is not None and not resolver.look_up_beside([tuple(claims)], *self.beside):
-            return None
+        if known and self.beside is not None:
+            if not resolver.look_up_beside([tuple(claims)], *self.beside):
+                return None
         named = resolver.claim_owners(claims, known=known)
         if named is None:
             return None

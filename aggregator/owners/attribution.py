@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ARRAY, Engine, String, any_, literal, null, select
+from sqlalchemy import ARRAY, Engine, String, any_, exc, literal, null, select
 from sqlalchemy.orm import Session
 
 from platform_adapters.canonical.owner_names import ALIAS_KINDS, normalise, normalise_scope
@@ -110,6 +110,8 @@ class OwnerResolver:
         self.override = override
         #: the database's dialect: how many values a look-up reads at once, and how it names them (``_stored_query``)
         self._dialect = session.get_bind().dialect.name
+        #: whether ``look_up_beside`` found no connection to spare once (the session reads from then on)
+        self._no_spare = False
         self._cache: dict[tuple, Attribution] = {}
         self._records: dict[tuple[str, str, str], tuple[str, ...]] = {}
         self._aliases: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
@@ -150,15 +152,21 @@ class OwnerResolver:
                        written: Iterable[str]) -> bool:
         """``look_up(claim_sets, final=False)`` through a connection of its own from ``engine``, not the session
         (whose connection stores the chunk before on another thread meanwhile), when none of the records to read
-        is in a table of ``written`` (the tables the import writes: a record it stored in the chunk being stored
-        is seen by the session only); False, nothing read, when one is. The records read are committed ones,
-        as the session would see them: the import writes none of their tables."""
+        is in a table of ``written`` (the tables of the records the import stores: one it stored in the chunk
+        being stored is seen by the session only) and the pool has a connection to spare (once it had none, it
+        is not asked again); False, nothing read, otherwise (the session reads them once the chunk before is stored). The records read are committed
+        ones, as the session sees them: the import writes none of their tables."""
         missing = self._missing(claim_sets, False)
         if not missing:
             return True
-        if {table for via, _, _ in missing for table in _TABLES[via]} & set(written):
+        if self._no_spare or {table for via, _, _ in missing for table in _TABLES[via]} & set(written):
             return False
-        with engine.connect() as connection:  # (a short read: its transaction ends as it goes back to the pool)
+        try:
+            connection = engine.connect()
+        except exc.TimeoutError:  # (every pooled connection in use, after the pool's wait: not waited for again)
+            self._no_spare = True
+            return False
+        with connection:  # (a short read: its transaction ends as it goes back to the pool)
             self._look_up(missing, connection.execute)
         return True
 

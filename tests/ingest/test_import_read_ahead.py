@@ -170,10 +170,24 @@ def test_stock_chunks_naming_receipts_looked_up_before_are_mapped_ahead(engine, 
 
 def test_a_stock_file_naming_receipts_never_looked_up_is_mapped_ahead_every_chunk(engine, samples, tmp_path,
                                                                                     monkeypatch) -> None:
-    """Each chunk names receipts no chunk before named (1,200 of two owners, more than one look-up reads at once
-    on SQLite): their owners are read beside the store, through a connection of their own, so every chunk is
-    mapped ahead, and the rows land under the owners the per-row path finds (a receipt nobody stored: rejected
-    alike)."""
+    """Each chunk names receipts no chunk before named (1,200 of two owners; a look-up reads 70 at a time here):
+    their owners are read beside the store, through a connection of their own and never the session, so every
+    chunk is mapped ahead, and the rows land under the owners the per-row path finds (a receipt nobody stored:
+    rejected alike)."""
+    from sqlalchemy.engine import Connection
+
+    from aggregator.owners import attribution
+
+    monkeypatch.setattr(attribution, "LOOK_UP_BATCH", {"sqlite": 70, "postgresql": 70})
+    through: list[tuple[str, int]] = []  # (what read, how many values)
+    look_up = OwnerResolver._look_up
+
+    def noting(resolver, keys, execute):
+        if keys:
+            through.append(("connection" if isinstance(execute.__self__, Connection) else "session", len(keys)))
+        return look_up(resolver, keys, execute)
+
+    monkeypatch.setattr(OwnerResolver, "_look_up", noting)
     aliases(engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"), ("TROPIKA", "owner_code", "TRP"))
     receipts = [{"asn_no": f"ASN-{n:04}", "wms_receipt_no": f"IC{n:04}", "owner_code": ("LUMINA-HK", "TRP")[n % 2],
                  "line_no": "1"} for n in range(1200)]
@@ -198,6 +212,8 @@ def test_a_stock_file_naming_receipts_never_looked_up_is_mapped_ahead_every_chun
             # (chunks of 400 rows: the first holds the sample's lot still at sea, the third the receipt nobody
             # stored, each a row to reject: attributed once the chunk before is in; the others mapped ahead)
             assert used == [False, True, False, True], used
+            assert {way for way, _ in through} == {"connection"} and sum(n for _, n in through) >= 1200, through
+        through.clear()
     assert found[True] == found[False]
     owners = dict(found[True][3])
     assert owners["LOTB-0000"] == "LUMINA-HK" and owners["LOTB-1199"] == "TROPIKA" and "LOTB-1100" not in owners
@@ -224,3 +240,27 @@ def test_records_read_beside_the_store_come_from_a_connection_of_their_own(engin
         assert resolver.resolve_known(by_receipt, final=False).owners == ("LUMINA-HK",)
         assert resolver.resolve_known(by_document, final=False).code == "owner_unknown"  # (none stored)
         assert resolver.look_up_beside([by_receipt], reads, {"warehouse_receipts"}) is True  # (held: nothing to read)
+        by_container = (OwnerClaim("container", "container_no", "TCLU6543214"),)  # (a document's container)
+        assert resolver.look_up_beside([by_container], reads, {"transport_documents"}) is False
+        assert resolver.look_up_beside([by_container], reads, {"transport_document_containers"}) is False
+        assert resolver.resolve_known(by_container, final=False) is None
+
+
+def test_with_no_connection_to_spare_the_session_reads_the_records(pg_engine, samples, tmp_path) -> None:
+    """A pool whose only connection the import holds: the records a chunk names are read through the session
+    once the chunk before is stored, as before, and the import completes (the pool's wait, half a second here,
+    paid once: the pool is not asked again)."""
+    from aggregator.store.db import create_engine_for
+
+    engine = create_engine_for(pg_engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0,
+                               pool_timeout=0.5)
+    try:
+        aliases(engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"))
+        assert import_file(engine, "inbound", samples / "warehouse_inbound.csv").status == "COMPLETED"
+        stock = with_rows(samples / "stock_lots_snapshot.csv", tmp_path / "stock.csv",
+                          edit=lambda row: {**row, "title_holder": "", "risk_bearer": ""})
+        summary = import_file(engine, "stock", stock, chunk_rows=3)
+        assert summary.status == "COMPLETED_WITH_REJECTS" and summary.owners == {"LUMINA-HK": 7}
+        assert summary.rows_rejected == 1  # (the lot still at sea)
+    finally:
+        engine.dispose()
