@@ -146,7 +146,8 @@ class ColumnarReader:
         #: where the owners of the stored records a chunk names are read ahead, while the chunk before is stored
         #: (``OwnerResolver.look_up_beside``): the engine's reads of one statement each (``statement_reads``:
         #: another connection, on SQLite a deferred transaction that never waits for the store's write lock) and
-        #: the tables the import writes; None when the store runs in line (set by ``read``)
+        #: the tables the import writes; None when the store runs in line or the session is bound to a connection
+        #: (set by ``read``)
         self.beside: tuple[Any, frozenset[str]] | None = None
         run.before_flush.append(self.write_fast)
 
@@ -317,8 +318,9 @@ class ColumnarReader:
         """Each row's owner as ``_attribute`` finds it, when every row has one that the resolver knows from memory
         (``OwnerResolver.resolve_known``) once the stored records the rows name are read beside the store
         (``OwnerResolver.look_up_beside``, when ``beside`` is set); None when a row's owner needs a look through
-        the session (a record in a table the import writes), is waiting for the file's later rows, or is missing (``_attribute`` then attributes the chunk
-        once the one before is stored, rejecting or deferring those rows)."""
+        the session (a record in a table the import writes), is waiting for the file's later rows, or is missing
+        (``_attribute`` then attributes the chunk once the one before is stored, rejecting or deferring those
+        rows)."""
         resolver = self.run.resolver
         if resolver.override is not None:
             return [resolver.override] * count
@@ -359,9 +361,8 @@ class ColumnarReader:
             distinct = set(cells) if kept is None else set(map(cells.__getitem__, kept))
             by_spec.append((cells, {cell: of(cell) for cell in distinct}))
         claims = {claim for _, made in by_spec for claim in made.values()}
-        if known and self.beside is not None:
-            if not resolver.look_up_beside([tuple(claims)], *self.beside):
-                return None
+        if known and self.beside is not None and not resolver.look_up_beside([tuple(claims)], *self.beside):
+            return None
         named = resolver.claim_owners(claims, known=known)
         if named is None:
             return None

@@ -1,8 +1,8 @@
 """The next chunk mapped ahead while the one before is stored (``columnar_import.ColumnarReader._ahead``, used
 when every row's owner is known without the session: the owner given, or each row's owner found from the
-aliases and shops read at the import's start and the stored records looked up before or read beside the store): messy and mixed
-files imported with an owner given and attributed per row, at small chunk sizes (records across chunks, repeats
-at chunk edges); the columnar path, read-ahead included, stores what the per-row path stores."""
+aliases and shops read at the import's start and the stored records looked up before or read beside the store):
+messy and mixed files imported with an owner given and attributed per row, at small chunk sizes (records across
+chunks, repeats at chunk edges); the columnar path, read-ahead included, stores what the per-row path stores."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -151,9 +151,19 @@ def test_stock_chunks_naming_receipts_looked_up_before_are_mapped_ahead(engine, 
              "customs_declaration_no": "", "container_no": ""} for i in range(30)]
     stock = with_rows(samples / "stock_lots_snapshot.csv", tmp_path / "stock.csv", edit=lambda row: {
         **row, "title_holder": "", "risk_bearer": "", "source_doc_no": "", "customs_declaration_no": ""}, extra=lots)
-    found = {}
+    found, used = _stock_both_paths(engine, stock, chunk_rows, monkeypatch)
+    assert sum(used) >= 3, used
+    owners = dict(found[3])
+    assert [owners.get(f"LOT-{i}") for i in range(5)] == ["LUMINA-HK", "TROPIKA", "LUMINA-HK", "TROPIKA", None]
+
+
+def _stock_both_paths(engine, stock: Path, chunk_rows: int, monkeypatch, after_columnar=None) -> tuple[tuple, list]:
+    """``stock`` imported the column-wise way, then the per-row way (``bulk=False``), each into emptied tables:
+    (rows rejected, owners, rejects, each lot's owner) of the two, asserted equal, and which chunks the
+    column-wise import mapped ahead (``_count_ahead``); ``after_columnar`` is called between the two."""
+    found, used = {}, []
     for bulk in (True, False):
-        used = _count_ahead(monkeypatch)
+        counted = _count_ahead(monkeypatch)
         with session_scope(engine) as session:
             session.execute(StockSnapshotRow.__table__.delete())
             session.execute(ImportRejectRow.__table__.delete())
@@ -162,10 +172,11 @@ def test_stock_chunks_naming_receipts_looked_up_before_are_mapped_ahead(engine, 
         found[bulk] = (summary.rows_rejected, dict(summary.owners), rejects(engine, summary.import_id),
                        stored(engine, StockSnapshotRow, "lot_id", "owner_id"))
         if bulk:
-            assert sum(used) >= 3, used
+            used = counted
+            if after_columnar is not None:
+                after_columnar()
     assert found[True] == found[False]
-    owners = dict(found[True][3])
-    assert [owners.get(f"LOT-{i}") for i in range(5)] == ["LUMINA-HK", "TROPIKA", "LUMINA-HK", "TROPIKA", None]
+    return found[True], used
 
 
 def test_a_stock_file_naming_receipts_never_looked_up_is_mapped_ahead_every_chunk(engine, samples, tmp_path,
@@ -198,26 +209,17 @@ def test_a_stock_file_naming_receipts_never_looked_up_is_mapped_ahead_every_chun
             for n in range(1200)]
     stock = with_rows(samples / "stock_lots_snapshot.csv", tmp_path / "stock.csv", edit=lambda row: {
         **row, "title_holder": "", "risk_bearer": "", "source_doc_no": "", "customs_declaration_no": ""}, extra=lots)
-    found = {}
-    for bulk in (True, False):
-        used = _count_ahead(monkeypatch)
-        with session_scope(engine) as session:
-            session.execute(StockSnapshotRow.__table__.delete())
-            session.execute(ImportRejectRow.__table__.delete())
-            session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
-        summary = import_file(engine, "stock", stock, chunk_rows=400, bulk=bulk)
-        found[bulk] = (summary.rows_rejected, dict(summary.owners), rejects(engine, summary.import_id),
-                       stored(engine, StockSnapshotRow, "lot_id", "owner_id"))
-        if bulk:
-            # (chunks of 400 rows: the first holds the sample's lot still at sea, the third the receipt nobody
-            # stored, each a row to reject: attributed once the chunk before is in; the others mapped ahead)
-            assert used == [False, True, False, True], used
-            assert {way for way, _ in through} == {"connection"} and sum(n for _, n in through) >= 1200, through
-        through.clear()
-    assert found[True] == found[False]
-    owners = dict(found[True][3])
+    columnar_reads: list[tuple[str, int]] = []
+    found, used = _stock_both_paths(engine, stock, 400, monkeypatch,
+                                    after_columnar=lambda: columnar_reads.extend(through))
+    # (chunks of 400 rows: the first holds the sample's lot still at sea, the third the receipt nobody stored, each a
+    # row to reject: attributed once the chunk before is in; the others mapped ahead)
+    assert used == [False, True, False, True], used
+    assert {way for way, _ in columnar_reads} == {"connection"}, columnar_reads
+    assert sum(n for _, n in columnar_reads) >= 1200, columnar_reads
+    owners = dict(found[3])
     assert owners["LOTB-0000"] == "LUMINA-HK" and owners["LOTB-1199"] == "TROPIKA" and "LOTB-1100" not in owners
-    assert sum(1 for lot in owners if lot.startswith("LOTB-")) == 1199 and found[True][0] == 2
+    assert sum(1 for lot in owners if lot.startswith("LOTB-")) == 1199 and found[0] == 2
 
 
 def test_records_read_beside_the_store_come_from_a_connection_of_their_own(engine, samples) -> None:
@@ -250,7 +252,7 @@ def test_with_no_connection_to_spare_the_session_reads_the_records(pg_engine, sa
     """A pool whose only connection the import holds: the records a chunk names are read through the session
     once the chunk before is stored, as before, and the import completes (the pool's wait, half a second here,
     paid once: the pool is not asked again)."""
-    from aggregator.store.db import create_engine_for
+    from aggregator.store.db import create_engine_for, statement_reads
 
     engine = create_engine_for(pg_engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0,
                                pool_timeout=0.5)
@@ -259,8 +261,17 @@ def test_with_no_connection_to_spare_the_session_reads_the_records(pg_engine, sa
         assert import_file(engine, "inbound", samples / "warehouse_inbound.csv").status == "COMPLETED"
         stock = with_rows(samples / "stock_lots_snapshot.csv", tmp_path / "stock.csv",
                           edit=lambda row: {**row, "title_holder": "", "risk_bearer": ""})
+        reads, asked = statement_reads(engine), []
+        connect = reads.connect
+
+        def asking():
+            asked.append(1)
+            return connect()
+
+        reads.connect = asking  # (the engine the import reads beside the store through)
         summary = import_file(engine, "stock", stock, chunk_rows=3)
         assert summary.status == "COMPLETED_WITH_REJECTS" and summary.owners == {"LUMINA-HK": 7}
         assert summary.rows_rejected == 1  # (the lot still at sea)
+        assert len(asked) == 1  # (its chunks name receipts, documents and declarations not read before)
     finally:
         engine.dispose()
