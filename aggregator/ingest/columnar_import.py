@@ -342,37 +342,37 @@ class ColumnarReader:
     def _claimed_owners(self, columns: dict[str, list[str]], count: int, *, known: bool,
                         skip: set[int] | None = None) -> list[str | None] | None:
         """Each row's owner found column by column, for a mapper whose claims each read a cell and its scope's
-        (``CLAIM_SPECS``): each distinct pair of cells made a claim once, the owners each distinct claim names
-        found once (``OwnerResolver.claim_owners``: with ``known`` from memory only), a row's owner the one owner
-        its claims name together, as ``resolve`` finds it; None for a row whose claims name none or two (``resolve``
-        then says why, or defers it) or whose claims were not all looked up (the rows ``skip`` holds are left out
-        of the look-up: rows to reject). None for every row when ``known`` and a claim needs the session (with
-        ``beside``: a record in a table the import writes; without: any record not looked up yet), or when a
-        claim is a master's houses."""
+        (``CLAIM_SPECS``): the owners each distinct pair of cells claims found once (``OwnerResolver.owners_named``:
+        with ``known`` from memory only, or read beside the store when ``beside`` is set), a row's owner the one
+        owner its claims name together, as ``resolve`` finds it; None for a row whose claims name none or two
+        (``resolve`` then says why, or defers it) or whose claims were not all looked up (the rows ``skip`` holds
+        are left out of the look-up: rows to reject). None for every row when ``known`` and a claim needs the
+        session (with ``beside``: a record in a table the import writes; without: any record not looked up yet),
+        or when a claim is a master's houses."""
         resolver, empty = self.run.resolver, [""] * count
         kept = None if not skip else [i for i in range(count) if i not in skip]
-        by_spec = []  # per spec: each row's cells, and the claim of each distinct cells looked at
+        by_spec = []  # per spec: each row's cells, the distinct cells looked at
+        named = []  # per spec: its kind of claim and the (value, scope) each of its distinct cells claims
         for spec in self.claim_specs:
             values = columns.get(spec.column) or empty
             cells: list = values if spec.scope_column is None else list(zip(values, columns.get(spec.scope_column) or empty))
-            of = spec.of if spec.scope_column is None else lambda pair, spec=spec: spec.of(*pair)
-            if known and self.beside is None and cells and not resolver.knows(of(cells[0])):
+            cleaned = spec.cleaned if spec.scope_column is None else lambda pair, spec=spec: spec.cleaned(*pair)
+            first = cells[:1] if spec.scope_column is None else cells[0] if cells else ()
+            if known and self.beside is None and cells and not resolver.knows(spec.of(*first)):
                 return None  # (a file naming new records: found at once)
-            distinct = set(cells) if kept is None else set(map(cells.__getitem__, kept))
-            by_spec.append((cells, {cell: of(cell) for cell in distinct}))
-        claims = {claim for _, made in by_spec for claim in made.values()}
-        if known and self.beside is not None and not resolver.look_up_beside([tuple(claims)], *self.beside):
-            return None
-        named = resolver.claim_owners(claims, known=known)
-        if named is None:
+            distinct = list(set(cells) if kept is None else set(map(cells.__getitem__, kept)))
+            by_spec.append((cells, distinct))
+            named.append((spec.via, list(map(cleaned, distinct))))
+        owner_sets = resolver.owners_named(named, known=known, beside=self.beside if known else None)
+        if owner_sets is None:
             return None
         # each row's owner sets, spec by spec (None: a row left out of the look-up), found by its cells
-        rows = list(zip(*(list(map({cell: named[claim] for cell, claim in made.items()}.get, cells))
-                          for cells, made in by_spec)))
+        rows = list(zip(*(list(map(dict(zip(distinct, sets)).get, cells))
+                          for (cells, distinct), sets in zip(by_spec, owner_sets))))
         decided: dict[tuple, str | None] = {}
-        for owner_sets in set(rows):
-            together = None if None in owner_sets else frozenset().union(*owner_sets)
-            decided[owner_sets] = next(iter(together)) if together is not None and len(together) == 1 else None
+        for sets in set(rows):
+            together = None if None in sets else frozenset().union(*sets)
+            decided[sets] = next(iter(together)) if together is not None and len(together) == 1 else None
         return list(map(decided.__getitem__, rows))
 
     def _attribute(self, columns: dict[str, list[str]], lines: list[int], flagged: set[int]) -> tuple[list[int], list[str]]:

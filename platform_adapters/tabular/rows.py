@@ -190,7 +190,12 @@ class ClaimSpec:
     def of(self, value: str, scope: str = "") -> OwnerClaim:
         """The claim of a row whose ``column`` cell is ``value`` and ``scope_column`` cell ``scope``
         (``claim``'s)."""
-        return claim({self.column: value, self.scope_column or "": scope}, self.via, self.column, self.scope_column)
+        return OwnerClaim(self.via, self.column, *self.cleaned(value, scope))
+
+    def cleaned(self, value: str, scope: str = "") -> tuple[str, str]:
+        """The (value, scope) that claim holds (``of``), without the claim (``claim``'s cleaning: the scope
+        only read from a scope column)."""
+        return clean_text(value), clean_text(scope) if self.scope_column is not None else ""
 
 
 def claims_of(values: dict[str, str], specs: tuple[ClaimSpec, ...]) -> tuple[OwnerClaim, ...]:

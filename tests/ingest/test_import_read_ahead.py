@@ -189,7 +189,7 @@ def test_a_stock_file_naming_receipts_never_looked_up_is_mapped_ahead_every_chun
 
     from aggregator.owners import attribution
 
-    monkeypatch.setattr(attribution, "LOOK_UP_BATCH", {"sqlite": 70, "postgresql": 70})
+    monkeypatch.setattr(attribution, "LOOK_UP_BATCH", dict.fromkeys(attribution.LOOK_UP_BATCH, 70))
     through: list[tuple[str, int]] = []  # (what read, how many values)
     look_up = OwnerResolver._look_up
 
