@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
@@ -33,6 +32,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import ARRAY, Engine, String, any_, exc, func, literal, null, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from platform_adapters.canonical.owner_names import ALIAS_KINDS, normalise, normalise_scope
@@ -72,21 +72,23 @@ def _record_key(claim: OwnerClaim) -> tuple[str, str, str]:
 
 
 @cache
-def _sqlite_json() -> bool:
-    """Whether this process's SQLite has its JSON functions (built in from 3.38; an option before)."""
-    with closing(sqlite3.connect(":memory:")) as connection:
+def _json_functions(dbapi: Any) -> bool:
+    """Whether the SQLite that the driver module ``dbapi`` (``sqlite3``, or a build of its own) links has its JSON
+    functions (built in from 3.38; an option before)."""
+    with closing(dbapi.connect(":memory:")) as connection:
         try:
             connection.execute("SELECT value FROM json_each('[]')")
-        except sqlite3.OperationalError:
+        except dbapi.OperationalError:
             return False
     return True
 
 
-def _values_form(dialect: str) -> str:
-    """How a look-up's query is given its values on ``dialect`` (``LOOK_UP_BATCH``)."""
-    if dialect == "postgresql":
+def _values_form(dialect: Dialect) -> str:
+    """How a look-up's query is given its values on ``dialect`` (``LOOK_UP_BATCH``): ``IN`` lists on a database
+    other than PostgreSQL and SQLite."""
+    if dialect.name == "postgresql":
         return "array"
-    return "json" if _sqlite_json() else "list"
+    return "json" if dialect.name == "sqlite" and _json_functions(dialect.dbapi) else "list"
 
 
 def _stored_query(via: str, values: list[str], form: str) -> Any:
@@ -97,7 +99,8 @@ def _stored_query(via: str, values: list[str], form: str) -> Any:
         if form == "array":
             return column == any_(literal(values, ARRAY(String)))
         if form == "json":
-            return column.in_(select(func.json_each(literal(json.dumps(values))).table_valued("value").c.value))
+            return column.in_(select(func.json_each(literal(json.dumps(values, ensure_ascii=False)))
+                                         .table_valued("value").c.value))
         return column.in_(values)
 
     if via == "receipt":
@@ -146,8 +149,8 @@ class OwnerResolver:
     def __init__(self, session: Session, override: str | None = None) -> None:
         self.session = session
         self.override = override
-        #: the database's dialect: how a look-up is given its values, and how many at once (``_values_form``)
-        self._dialect = session.get_bind().dialect.name
+        #: how a look-up is given its values on the session's database, and so how many at once (``_values_form``)
+        self._form = _values_form(session.get_bind().dialect)
         #: whether ``look_up_beside`` found no connection to spare once (the session reads from then on)
         self._no_spare = False
         self._cache: dict[tuple, Attribution] = {}
@@ -272,7 +275,7 @@ class OwnerResolver:
             matched = normalize_document_number(value) if via in _NORMALISED else value
             by_via[via].setdefault(matched, []).append((value, scope))
         found: dict[tuple[str, str, str], set[str]] = {}  # (the keys naming a stored record)
-        form = _values_form(self._dialect)
+        form = self._form
         batch = LOOK_UP_BATCH[form]
         for via, named in by_via.items():
             values = list(named)

@@ -80,3 +80,12 @@ def test_a_stock_file_lands_alike_in_either_sqlite_form(sqlite_engine, samples, 
     for owner in owners.values():
         counted[owner] = counted.get(owner, 0) + 1
     assert dict(summary.owners) == counted
+
+
+def test_the_form_follows_the_database_and_its_sqlite_build(engine) -> None:
+    """PostgreSQL: one array; SQLite with its JSON functions (this machine's, 3.38 on): one JSON text; any other
+    database: ``IN`` lists."""
+    from sqlalchemy.dialects import mysql
+
+    assert attribution._values_form(engine.dialect) == {"postgresql": "array", "sqlite": "json"}[engine.dialect.name]
+    assert attribution._values_form(mysql.dialect()) == "list"
