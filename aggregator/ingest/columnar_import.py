@@ -357,9 +357,6 @@ class ColumnarReader:
             values = columns.get(spec.column) or empty
             cells: list = values if spec.scope_column is None else list(zip(values, columns.get(spec.scope_column) or empty))
             cleaned = spec.cleaned if spec.scope_column is None else lambda pair, spec=spec: spec.cleaned(*pair)
-            first = cells[:1] if spec.scope_column is None else cells[0] if cells else ()
-            if known and self.beside is None and cells and not resolver.knows(spec.of(*first)):
-                return None  # (a file naming new records: found at once)
             distinct = list(set(cells) if kept is None else set(map(cells.__getitem__, kept)))
             by_spec.append((cells, distinct))
             named.append((spec.via, list(map(cleaned, distinct))))
