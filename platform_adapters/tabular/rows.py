@@ -187,14 +187,9 @@ class ClaimSpec:
     column: str
     scope_column: str | None = None
 
-    def of(self, value: str, scope: str = "") -> OwnerClaim:
-        """The claim of a row whose ``column`` cell is ``value`` and ``scope_column`` cell ``scope``
-        (``claim``'s)."""
-        return OwnerClaim(self.via, self.column, *self.cleaned(value, scope))
-
     def cleaned(self, value: str, scope: str = "") -> tuple[str, str]:
-        """The (value, scope) that claim holds (``of``), without the claim (``claim``'s cleaning: the scope
-        only read from a scope column)."""
+        """The (value, scope) of the claim a row whose ``column`` cell is ``value`` and ``scope_column`` cell
+        ``scope`` makes (``claim``'s cleaning, without a claim object: the scope only read from a scope column)."""
         return clean_text(value), clean_text(scope) if self.scope_column is not None else ""
 
 

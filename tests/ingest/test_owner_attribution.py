@@ -26,6 +26,7 @@ from aggregator.store.models.logistics import (
 )
 from aggregator.store.models.warehouse import StockSnapshotRow, WarehouseReceiptRow, WarehouseShipmentRow
 from aggregator.store.vault import Vault
+from platform_adapters.canonical.tenancy import OwnerClaim
 
 LUMINA_NAME, TROPIKA_NAME = "Lumina Commerce (M) Sdn Bhd", "Tropika Living Sdn Bhd"
 
@@ -307,12 +308,13 @@ def test_lots_owned_through_receipts_of_two_owners_land_the_same_on_both_paths(e
                                                "source_doc_no", "customs_declaration_no"]),
                               st.text(st.sampled_from(["A", "b", " ", "\u3000", "Ａ", "-", "1", "\t"]), max_size=6)))
 def test_stock_claims_made_cell_by_cell_are_the_rows_claims(values) -> None:
-    """The column-wise attribution makes each claim from its cells (``ClaimSpec.of``): the very claims the row's
-    ``owner_claims`` makes, whatever the cells (blank, padded, full-width)."""
+    """The column-wise attribution reads each claim's (value, scope) from its cells (``ClaimSpec.cleaned``): those of
+    the very claims the row's ``owner_claims`` makes, whatever the cells (blank, padded, full-width)."""
     from platform_adapters.warehouse import stock
 
-    by_cells = tuple(spec.of(values.get(spec.column, ""), values.get(spec.scope_column, "")) if spec.scope_column
-                     else spec.of(values.get(spec.column, "")) for spec in stock.CLAIM_SPECS)
+    by_cells = tuple(OwnerClaim(spec.via, spec.column, *spec.cleaned(values.get(spec.column, ""),
+                                                                     values.get(spec.scope_column or "", "")))
+                     for spec in stock.CLAIM_SPECS)
     assert by_cells == stock.owner_claims(values)
 
 
