@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from fx.money import CurrencyMismatch, Money, to_decimal
 from fx.rates import Rate, Side
@@ -177,6 +177,16 @@ class RateLock:
         if dealt.currency == self.rate_base:
             return Money(dealt.amount * self.client_rate, other)
         return Money(dealt.amount / self.client_rate, other)
+
+    def cover(self, amount: Money, rounding: str = ROUND_HALF_UP) -> Money:
+        """What using the lock for ``amount`` (in either currency of its pair) takes of its notional, in
+        the dealt currency: ``amount`` itself when it is in that currency, else its counter amount at the
+        client rate rounded to the dealt currency's minor units (a lock dealt in the currency bought is
+        used for a sold amount by what it delivers; the rounding makes the same amount size the same
+        utilisation every time, so a replay of its key matches)."""
+        if amount.currency == self.dealt_currency:
+            return amount
+        return self.counter_amount(amount).round(rounding)
 
     def find(self, key: str) -> Utilisation | None:
         return next((u for u in self.utilisations if u.key == key), None)

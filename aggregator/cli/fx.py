@@ -437,12 +437,13 @@ def receivable_settle(app: AppContext, owner_id: str, item_id: str, lock_id: str
     from aggregator.fx_service.receivables import ItemNotOpen, settle_with_lock
     from aggregator.store.db import session_scope
     from fx.locks import LockError
+    from fx.money import CurrencyMismatch
 
     now = _aware(at, "--at") if at else datetime.now(timezone.utc)
     try:
         with session_scope(app.ready_engine()) as session:
             result = settle_with_lock(session, owner_id, item_id, lock_id, now=now)
-    except (ItemNotOpen, LockNotFound, LockError) as exc:
+    except (ItemNotOpen, LockNotFound, LockError, CurrencyMismatch) as exc:
         raise click.ClickException(str(exc)) from exc
     kind = "gain" if result.realized.amount > 0 else "loss" if result.realized.amount < 0 else "no difference"
     click.echo(f"{item_id} settled under {lock_id}: cleared {result.cleared}, realized {kind} {abs(result.realized)}")

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from aggregator.fx_service.locks import utilise_lock
+from aggregator.fx_service.locks import get_lock, utilise_lock
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow, FxRevaluationRun
 from aggregator.store.upsert import insert_for, write_audit
 from fx.convert import Converter
@@ -128,7 +128,9 @@ def open_amounts(session: Session, row: FxOpenItemRow) -> tuple[Money, Money]:
 def settle_with_lock(session: Session, owner_id: str, item_id: str, lock_id: str, *, now: datetime,
                      accounts: FxAccounts = FxAccounts(), rounding: str = ROUND_HALF_UP) -> Settlement:
     """Settle what is open of the item by utilising the lock (key ``{lock}:{item}``) and book the realized
-    FX: the whole item, or the rest its earlier parts (``settle_part_at_actual``) left open."""
+    FX: the whole item, or the rest its earlier parts (``settle_part_at_actual``) left open. The lock is
+    used in its dealt currency (``RateLock.cover``: a lock dealt in the currency bought by what it
+    delivers), the cash is the open part at its client rate."""
     row = session.scalars(select(FxOpenItemRow).where(
         FxOpenItemRow.owner_id == owner_id, FxOpenItemRow.item_id == item_id).with_for_update()).first()
     if row is None or row.settled_on is not None:
@@ -137,8 +139,10 @@ def settle_with_lock(session: Session, owner_id: str, item_id: str, lock_id: str
     if item is None:
         raise ItemNotOpen(f"receivable {item_id!r} of {owner_id!r} is paid in full by its parts")
     key = f"{lock_id}:{item_id}"
-    used = utilise_lock(session, owner_id, lock_id, item.original, key, now, reference=item_id)
-    result = settle(item, item.original, used.utilisation.counter, on=now.date(), journal_id=f"FX-{key}",
+    lock = get_lock(session, owner_id, lock_id)
+    used = utilise_lock(session, owner_id, lock_id, lock.cover(item.original), key, now, reference=item_id)
+    cash = used.lock.counter_amount(item.original)  # the open part at the client rate, in the book currency
+    result = settle(item, item.original, cash, on=now.date(), journal_id=f"FX-{key}",
                     idem_prefix=key, rate_source="LOCK", rate_ref=lock_id, accounts=accounts, rounding=rounding)
     save_journal(session, owner_id, result.journal)
     row.settled_on = now.date()

@@ -7,7 +7,8 @@ and by the scheduled booking job.
   ``fx_max_rate_age_days``); that rate's date is recorded on the item (``rate_date``) and in the
   journal's rate reference, never substituted for the statement's date.
 * **Rate.** The lock it uses — the owner's lock selling the statement currency for the book currency,
-  valid on the statement date, not cancelled, with notional left — else the configured rate sources
+  valid on the statement date, not cancelled, with notional left for the statement sized in the lock's
+  dealt currency (``RateLock.cover``) — else the configured rate sources
   (``fx_rate_sources``, in order of preference).
 * **Payout.** A statement the platform reports paid is settled on its payment day: under the lock when
   one was used (utilised for the receivable, idempotent), else at what payout batches actually paid
@@ -57,7 +58,7 @@ from aggregator.store.models.fx import FxOpenItemRow
 from aggregator.store.models.settlement import StatementRow
 from aggregator.tenancy import require_owner
 from fx.convert import ConversionPolicy, Converter, RateNotFound
-from fx.locks import LockError, RateLock
+from fx.locks import RateLock
 from fx.money import Money
 from fx.rates import Rate, Side
 
@@ -91,13 +92,14 @@ def _policy(sources: tuple[str, ...], max_age: int, *, fallback: bool) -> Conver
 
 def lock_for(locks: list[RateLock], currency: str, book_currency: str, on: datetime,
              amount: Money) -> RateLock | None:
-    """The lock a statement uses: sells its currency for the book currency, valid at ``on``, enough left."""
+    """The lock a statement uses: sells its currency for the book currency, valid at ``on``, enough left
+    for ``amount`` in the lock's dealt currency."""
     for lock in sorted(locks, key=lambda lk: (lk.valid_from, lk.lock_id)):
         if (lock.sell_currency, lock.buy_currency) != (currency, book_currency) or lock.cancelled_at is not None:
             continue
         if not lock.valid_from <= on < lock.valid_to:
             continue
-        if lock.dealt_currency == currency and lock.remaining < amount:
+        if lock.remaining < lock.cover(amount):
             continue
         return lock
     return None
@@ -204,7 +206,7 @@ def _settle(session: Session, owner_id: str, row: StatementRow, item: FxOpenItem
                 amount, source = _cash_in(session, row, original, item.book_currency, paid_on, spot)
                 result = settle_at_actual(session, owner_id, item.item_id, amount, on=paid_on,
                                           reference=reference, rate_source=source)
-    except (RateNotFound, ItemNotOpen, LockError) as exc:
+    except (RateNotFound, ItemNotOpen, ValueError) as exc:  # a lock's refusal too: one statement, not the run
         summary.skipped["payout not settled"] += 1
         summary.problems.append(f"{item.item_id} payout: {exc}")
         return

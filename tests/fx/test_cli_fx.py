@@ -150,6 +150,12 @@ def test_receivable_recognise_and_settle(tmp_path: Path) -> None:
     assert run(data, "lock", "create", "FWD-SG", "--owner", "LUMINA", "--provider", "BANK", "--sell", "SGD",
                "--buy", "CNY", "--rate", "5.25", "--notional", "1000", "--valid-from", "2026-12-01T00:00:00Z",
                "--valid-to", "2027-01-31T00:00:00Z").exit_code == 0
+    assert run(data, "lock", "create", "FWD-US", "--owner", "LUMINA", "--provider", "BANK", "--sell", "USD",
+               "--buy", "CNY", "--rate", "7.1", "--notional", "1000", "--valid-from", "2026-12-01T00:00:00Z",
+               "--valid-to", "2027-01-31T00:00:00Z").exit_code == 0
+    other_pair = run(data, "receivable", "settle", "--owner", "LUMINA", "shopee:SG1:S1", "--lock", "FWD-US",
+                     "--at", "2027-01-05T02:00:00Z")
+    assert other_pair.exit_code == 1 and "cannot use SGD" in other_pair.output  # a clear refusal, no traceback
     settled = run(data, "receivable", "settle", "--owner", "LUMINA", "shopee:SG1:S1", "--lock", "FWD-SG",
                   "--at", "2027-01-05T02:00:00Z")
     assert settled.exit_code == 0, settled.output

@@ -91,6 +91,21 @@ def test_single_use_quote_and_buy_side_dealt_amount() -> None:
     assert quote.as_rate().reference == "LOCK-Q"
 
 
+def test_cover_sizes_an_amount_of_either_currency_in_the_dealt_one() -> None:
+    """review-money: a lock dealt in the currency bought is used for an amount sold by what it delivers,
+    rounded to the dealt currency's minor units so the same amount sizes the same utilisation each time."""
+    sold_side = thb_forward()
+    assert sold_side.cover(Money.of("2000.00", "THB")) == Money.of("2000.00", "THB")
+    bought_side = create_forward("LOCK-B", counterparty="BANK", sell_currency="THB", buy_currency="CNY", rate="0.2101",
+                                 notional=Money.of("10000", "CNY"), valid_from=T0, valid_to=T0 + timedelta(days=30))
+    assert bought_side.cover(Money.of("1234.56", "THB")) == Money.of("259.38", "CNY")  # 259.381056
+    replay = utilise(utilise(bought_side, bought_side.cover(Money.of("1234.56", "THB")), "K", T0).lock,
+                     bought_side.cover(Money.of("1234.56", "THB")), "K", T0 + timedelta(days=40))
+    assert replay.replayed  # a stored key is answered before the lock's state (expired by then) is looked at
+    with pytest.raises(CurrencyMismatch):
+        bought_side.cover(Money.of("1", "USD"))
+
+
 def test_cancel() -> None:
     lock = utilise(thb_forward(), Money.of("100", "THB"), "K", T0).lock
     cancelled = cancel(lock, T0 + timedelta(days=1))
