@@ -3,6 +3,11 @@ rate, whole or part by part (realized FX), and run the month-end revaluation wit
 (unrealized FX). Journals are stored line by line with a unique idempotency key, so re-running any
 step never books twice.
 
+A receivable recognised at a lock's client rate has the lock's cover reserved for it then
+(``reserve_lock``: the lock utilised for the whole item, in its dealt currency) and settles under it by
+replaying that utilisation (``settle_with_lock``, the same key), so the lock's later expiry or use by
+others never stands in its way.
+
 An item settled in parts keeps one row; what its parts paid and cleared is read back from their
 stored ``RECEIVABLE_CLEAR`` lines (``cleared_parts``), so the open remainder at any date is the item
 less the parts dated up to it: the next part settles against that remainder and a month-end
@@ -26,6 +31,7 @@ from fx.gains import (
     settle,
 )
 from fx.journal import Journal
+from fx.locks import UtilisationOutcome
 from fx.money import Money
 from fx.rates import Rate
 
@@ -125,12 +131,35 @@ def open_amounts(session: Session, row: FxOpenItemRow) -> tuple[Money, Money]:
     return item.original, item.carrying
 
 
+def lock_key(lock_id: str, item_id: str) -> str:
+    """The idempotency key under which a lock covers an item: its reservation at recognition
+    (``reserve_lock``) and its settlement (``settle_with_lock``) use the same one."""
+    return f"{lock_id}:{item_id}"
+
+
+def reserve_lock(session: Session, owner_id: str, row: FxOpenItemRow, lock_id: str, *,
+                 at: datetime) -> UtilisationOutcome:
+    """Reserve the lock's cover for a receivable recognised at its client rate: utilise it at ``at`` for
+    the whole item, sized in the lock's dealt currency (``RateLock.cover``), under ``lock_key``. The
+    item's settlement utilises the same amount under the same key, which ``fx.locks.utilise`` answers
+    with the stored utilisation before any check of the lock's state: once reserved, the item settles
+    under the lock even after the lock expired or was used up. Idempotent."""
+    whole = Money(row.original_amount, row.original_currency)
+    lock = get_lock(session, owner_id, lock_id)
+    return utilise_lock(session, owner_id, lock_id, lock.cover(whole), lock_key(lock_id, row.item_id), at,
+                        reference=row.item_id)
+
+
 def settle_with_lock(session: Session, owner_id: str, item_id: str, lock_id: str, *, now: datetime,
                      accounts: FxAccounts = FxAccounts(), rounding: str = ROUND_HALF_UP) -> Settlement:
-    """Settle what is open of the item by utilising the lock (key ``{lock}:{item}``) and book the realized
-    FX: the whole item, or the rest its earlier parts (``settle_part_at_actual``) left open. The lock is
-    used in its dealt currency (``RateLock.cover``: a lock dealt in the currency bought by what it
-    delivers), the cash is the open part at its client rate."""
+    """Settle what is open of the item under the lock (key ``lock_key``) at its client rate and book the
+    realized FX: the whole item, or the rest its earlier parts (``settle_part_at_actual``) left open.
+
+    An item recognised at this lock's rate is covered whole by it: its cover reserved at recognition
+    (``reserve_lock``) is replayed, so it settles at the lock's rate whatever the lock's state now, and
+    realizes no difference on the locked amount (for an item recognised before reservations existed the
+    cover is utilised now, and may be refused). Any other item utilises the lock now for what is open of
+    it. Either way the lock is used in its dealt currency (``RateLock.cover``)."""
     row = session.scalars(select(FxOpenItemRow).where(
         FxOpenItemRow.owner_id == owner_id, FxOpenItemRow.item_id == item_id).with_for_update()).first()
     if row is None or row.settled_on is not None:
@@ -138,9 +167,13 @@ def settle_with_lock(session: Session, owner_id: str, item_id: str, lock_id: str
     item = open_part(row, cleared_parts(session, owner_id, [item_id]).get(item_id))
     if item is None:
         raise ItemNotOpen(f"receivable {item_id!r} of {owner_id!r} is paid in full by its parts")
-    key = f"{lock_id}:{item_id}"
-    lock = get_lock(session, owner_id, lock_id)
-    used = utilise_lock(session, owner_id, lock_id, lock.cover(item.original), key, now, reference=item_id)
+    key = lock_key(lock_id, item_id)
+    if row.rate_source == "LOCK" and row.rate_ref == lock_id:
+        used = reserve_lock(session, owner_id, row, lock_id, at=now)
+    else:
+        lock = get_lock(session, owner_id, lock_id)
+        used = utilise_lock(session, owner_id, lock_id, lock.cover(item.original), key, now,
+                            reference=item_id)
     cash = used.lock.counter_amount(item.original)  # the open part at the client rate, in the book currency
     result = settle(item, item.original, cash, on=now.date(), journal_id=f"FX-{key}",
                     idem_prefix=key, rate_source="LOCK", rate_ref=lock_id, accounts=accounts, rounding=rounding)

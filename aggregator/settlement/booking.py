@@ -6,15 +6,23 @@ and by the scheduled booking job.
   source has no rate that day, the last one published before it is used (within
   ``fx_max_rate_age_days``); that rate's date is recorded on the item (``rate_date``) and in the
   journal's rate reference, never substituted for the statement's date.
-* **Rate.** The lock it uses — the owner's lock selling the statement currency for the book currency,
-  valid on the statement date, not cancelled, with notional left for the statement sized in the lock's
-  dealt currency (``RateLock.cover``) — else the configured rate sources
-  (``fx_rate_sources``, in order of preference).
+* **Rate.** The lock it uses — the owner's first lock selling the statement currency for the book
+  currency, not cancelled, that can take the whole statement on its date (``lock_for``: valid then, a
+  single-use lock not used yet, room left for the amount sized in the lock's dealt currency) — else the
+  configured rate sources (``fx_rate_sources``, in order of preference). Recognising a statement at a lock
+  reserves the lock's cover for it at once (``receivables.reserve_lock``: the lock utilised for the whole
+  receivable on the statement's date, under the key its payout uses), so a lock is never promised to
+  more statements than it covers.
 * **Payout.** A statement the platform reports paid is settled on its payment day: under the lock when
-  one was used (utilised for the receivable, idempotent), else at what payout batches actually paid
-  for it when batches paid it (Shopee cross-border: their own conversion into the payout currency,
-  then the rate source's rate of the day if that is not the book currency), else at the rate source's
-  rate of that day; the difference to the carrying amount is the realized gain or loss.
+  one was used, else at what payout batches actually paid for it when batches paid it (Shopee
+  cross-border: their own conversion into the payout currency, then the rate source's rate of the day
+  if that is not the book currency), else at the rate source's rate of that day; the difference to the
+  carrying amount is the realized gain or loss. Under a lock the payout replays the cover reserved at
+  recognition, so it settles at the lock's rate with no realized difference even when the lock has
+  since expired or been used up: the lock was bought for that receivable, and only what it had left at
+  its end is unhedged exposure. A lock that still refuses (a receivable recognised at it before covers
+  were reserved at recognition, the lock ended since) is reported, and the payout booked as if no lock
+  were used, its difference to the lock-rate carrying amount realized — never left unbooked run after run.
 * **Parts.** A Shopee local shop's release day is paid by wallet withdrawals, possibly several
   (``wallet.day_parts``): each withdrawal's part is settled on its own day at the rate source's rate of
   that day, against the carrying amount of what was still open (one journal and one realized FX line per
@@ -46,10 +54,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aggregator.fx_service.locks import list_locks
+from aggregator.fx_service.locks import LockNotFound, list_locks
 from aggregator.fx_service.rates import load_rate_book
 from aggregator.fx_service.receivables import (
-    ItemNotOpen, settle_at_actual, settle_part_at_actual, settle_with_lock, settlements_booked,
+    ItemNotOpen, lock_key, reserve_lock, settle_at_actual, settle_part_at_actual, settle_with_lock,
+    settlements_booked,
 )
 from aggregator.fx_service.statements import StatementChanged, recognise_statement
 from aggregator.settlement.payouts import payout_received
@@ -58,8 +67,9 @@ from aggregator.store.models.fx import FxOpenItemRow
 from aggregator.store.models.settlement import StatementRow
 from aggregator.tenancy import require_owner
 from fx.convert import ConversionPolicy, Converter, RateNotFound
-from fx.locks import RateLock
-from fx.money import Money
+from fx.gains import Settlement
+from fx.locks import LockError, RateLock, utilise
+from fx.money import CurrencyMismatch, Money
 from fx.rates import Rate, Side
 
 
@@ -90,16 +100,18 @@ def _policy(sources: tuple[str, ...], max_age: int, *, fallback: bool) -> Conver
     return ConversionPolicy(allow_fallback=fallback, max_age_days=max_age, sources=sources or None)
 
 
-def lock_for(locks: list[RateLock], currency: str, book_currency: str, on: datetime,
-             amount: Money) -> RateLock | None:
-    """The lock a statement uses: sells its currency for the book currency, valid at ``on``, enough left
-    for ``amount`` in the lock's dealt currency."""
+def lock_for(locks: list[RateLock], currency: str, book_currency: str, on: datetime, amount: Money,
+             item_id: str) -> RateLock | None:
+    """The lock a statement uses: the first (by start, id) selling its currency for the book currency,
+    not cancelled, that would take ``amount`` for the item at ``on`` (under ``lock_key``) by the very
+    rules of ``fx.locks.utilise``: valid then, a single-use lock not used yet, room under its cap for the
+    amount sized in its dealt currency (``RateLock.cover``). A lock covers a statement whole or not at all."""
     for lock in sorted(locks, key=lambda lk: (lk.valid_from, lk.lock_id)):
         if (lock.sell_currency, lock.buy_currency) != (currency, book_currency) or lock.cancelled_at is not None:
             continue
-        if not lock.valid_from <= on < lock.valid_to:
-            continue
-        if lock.remaining < lock.cover(amount):
+        try:
+            utilise(lock, lock.cover(amount), lock_key(lock.lock_id, item_id), on)
+        except (LockError, CurrencyMismatch):
             continue
         return lock
     return None
@@ -145,6 +157,9 @@ def book_owner(session: Session, owner_id: str, *, sources: tuple[str, ...] = ()
 
 def _recognise(session: Session, owner_id: str, row: StatementRow, book_currency: str, spot: Converter,
                locks: list[RateLock], summary: BookingSummary) -> FxOpenItemRow | None:
+    """Recognise the statement at the lock that can cover it, reserving the lock's cover for it in the
+    same savepoint (``reserve_lock``), else at the rate sources. A reservation refused (another writer used
+    the lock since it was read) is reported and the next lock, or the rate sources, tried."""
     if row.check_status != "balanced":
         summary.skipped["unbalanced" if row.check_status == "mismatch" else "not checked yet"] += 1
         return None
@@ -153,24 +168,35 @@ def _recognise(session: Session, owner_id: str, row: StatementRow, book_currency
         return None
     on = row.issued_at.date()
     net = Money(row.lines_total, row.currency)
-    lock = lock_for(locks, row.currency, book_currency, row.issued_at, abs(net)) if net.amount > 0 else None
-    try:
-        with session.begin_nested():
-            item, new_lines = recognise_statement(
-                session, owner_id, platform=row.platform, shop_id=row.shop_id, statement_id=row.statement_id,
-                book_currency=book_currency, converter=spot, on=on,
-                at_rate=lock_rate(lock, on) if lock is not None else None)
-    except RateNotFound as exc:
-        summary.skipped["no rate"] += 1
-        summary.problems.append(f"{item_id_of(row)}: {exc}")
-        return None
-    except (StatementChanged, ValueError) as exc:
-        summary.skipped["refused"] += 1
-        summary.problems.append(f"{item_id_of(row)}: {exc}")
-        return None
-    summary.recognised += 1
-    summary.journal_lines += new_lines
-    return item
+    refused: set[str] = set()
+    while True:
+        candidates = [lk for lk in locks if lk.lock_id not in refused]
+        lock = lock_for(candidates, row.currency, book_currency, row.issued_at, net,
+                        item_id_of(row)) if net.amount > 0 else None
+        try:
+            with session.begin_nested():
+                item, new_lines = recognise_statement(
+                    session, owner_id, platform=row.platform, shop_id=row.shop_id,
+                    statement_id=row.statement_id, book_currency=book_currency, converter=spot, on=on,
+                    at_rate=lock_rate(lock, on) if lock is not None else None)
+                if lock is not None:
+                    reserved = reserve_lock(session, owner_id, item, lock.lock_id, at=row.issued_at)
+                    locks[:] = [reserved.lock if lk.lock_id == lock.lock_id else lk for lk in locks]
+        except RateNotFound as exc:
+            summary.skipped["no rate"] += 1
+            summary.problems.append(f"{item_id_of(row)}: {exc}")
+            return None
+        except (StatementChanged, ValueError) as exc:
+            if isinstance(exc, LockError) and lock is not None:
+                refused.add(lock.lock_id)
+                summary.problems.append(f"{item_id_of(row)}: lock {lock.lock_id} refused its cover ({exc})")
+                continue
+            summary.skipped["refused"] += 1
+            summary.problems.append(f"{item_id_of(row)}: {exc}")
+            return None
+        summary.recognised += 1
+        summary.journal_lines += new_lines
+        return item
 
 
 def _cash_in(session: Session, row: StatementRow, original: Money, book_currency: str, paid_on: date,
@@ -197,21 +223,37 @@ def _settle(session: Session, owner_id: str, row: StatementRow, item: FxOpenItem
         summary.skipped["negative statement (payable by the seller)"] += 1
         return
     try:
-        with session.begin_nested():
-            if item.rate_source == "LOCK" and item.rate_ref:
-                at = datetime.combine(paid_on, time(12), timezone.utc)
-                result = settle_with_lock(session, owner_id, item.item_id, item.rate_ref, now=at)
-            else:
+        result = _settle_under_lock(session, owner_id, item, paid_on, summary) \
+            if item.rate_source == "LOCK" and item.rate_ref else None
+        if result is None:
+            with session.begin_nested():
                 reference = f"PAYOUT:{row.payout_id or row.statement_id}"
                 amount, source = _cash_in(session, row, original, item.book_currency, paid_on, spot)
                 result = settle_at_actual(session, owner_id, item.item_id, amount, on=paid_on,
                                           reference=reference, rate_source=source)
-    except (RateNotFound, ItemNotOpen, ValueError) as exc:  # a lock's refusal too: one statement, not the run
+    except (RateNotFound, ItemNotOpen, ValueError) as exc:
         summary.skipped["payout not settled"] += 1
         summary.problems.append(f"{item.item_id} payout: {exc}")
         return
     summary.settled += 1
     summary.journal_lines += len(result.journal.lines)
+
+
+def _settle_under_lock(session: Session, owner_id: str, item: FxOpenItemRow, paid_on: date,
+                       summary: BookingSummary) -> Settlement | None:
+    """Settle a receivable recognised at a lock under that lock, on its payment day: the cover reserved
+    at recognition is replayed, so this holds however the lock stands now. A refusal (an item recognised
+    before covers were reserved, whose lock has since ended or been used up) is reported and None
+    returned: the payout is then booked at the actual rate, the difference to the lock-rate carrying
+    amount realized, rather than left unbooked on every run."""
+    at = datetime.combine(paid_on, time(12), timezone.utc)
+    try:
+        with session.begin_nested():
+            return settle_with_lock(session, owner_id, item.item_id, item.rate_ref, now=at)
+    except (LockError, LockNotFound, CurrencyMismatch) as exc:
+        summary.problems.append(f"{item.item_id} payout: lock {item.rate_ref} refused it ({exc}); "
+                                f"booked at the actual rate instead")
+        return None
 
 
 
