@@ -45,6 +45,7 @@ from aggregator.store.models.warehouse import WarehouseReceiptRow
 from aggregator.tenancy import require_owner
 from platform_adapters.canonical.identifiers import normalize_document_number
 from platform_adapters.canonical.tenancy import OwnerClaim
+from platform_adapters.registry import known_platforms
 
 _CACHE_LIMIT = 100_000
 #: How a person names each alias kind on the command line.
@@ -436,9 +437,15 @@ class OwnerResolver:
             return (f"no owner alias for {label} {value!r}{where}; add one with `aggregator owners alias add OWNER "
                     f"--kind {CLI_KIND[claim.via]} --value {shlex.quote(value)}{scope}`")
         if claim.via == "shop":
-            platform = claim.scope or "(no platform)"
-            return (f"no registered shop {platform}/{value}; register it with `aggregator shops add --platform "
-                    f"{claim.scope or 'PLATFORM'} --shop-id {shlex.quote(value)} --owner OWNER …`")
+            if not claim.scope:  # (as ``outbound`` refuses a row naming a shop without its platform)
+                return (f"{label} {value!r} without its platform: which marketplace's shop it is cannot be told; "
+                        "fill the platform")
+            known = known_platforms()
+            if claim.scope not in known:
+                return (f"no registered shop {claim.scope}/{value}: {claim.scope!r} is not a registered marketplace "
+                        f"(known: {', '.join(known)}); correct the platform")
+            return (f"no registered shop {claim.scope}/{value}; register it with `aggregator shops add --platform "
+                    f"{claim.scope} --shop-id {shlex.quote(value)} --owner OWNER …`")
         what = {"receipt": "receipt (ASN)", "document": "transport document", "customs_entry": "customs entry",
                 "booking": "transport document with booking", "container": "transport document with container"}[
             claim.via]

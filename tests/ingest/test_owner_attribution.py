@@ -24,7 +24,12 @@ from aggregator.store.models.logistics import (
     TransportDocumentRow,
     TransportEventRow,
 )
-from aggregator.store.models.warehouse import StockSnapshotRow, WarehouseReceiptRow, WarehouseShipmentRow
+from aggregator.store.models.warehouse import (
+    StockSnapshotRow,
+    WarehouseReceiptRow,
+    WarehouseShipmentLineRow,
+    WarehouseShipmentRow,
+)
 from aggregator.store.vault import Vault
 from platform_adapters.canonical.tenancy import OwnerClaim
 
@@ -530,3 +535,65 @@ def test_lots_naming_records_of_several_owners_land_alike_on_both_paths(engine, 
                **{int(lot[len("LOT-P"):]) + 2: owner for lot, owner in found[True][3]}}
     assert outcome == {n + 2: _expected(lot) for n, lot in enumerate(lots)}
 
+
+def test_an_outbound_row_naming_no_registered_platform_is_rejected_alike_on_both_paths(engine, samples, tmp_path,
+                                                                                      monkeypatch):
+    """A 3PL's outbound row whose platform no marketplace adapter is registered under (a typo, ``Shoppe``; a
+    malformed name) cannot be linked to its order: rejected naming the cell and the registered platforms, never
+    stored as written, whether its owner code names its owner or nothing does; a shop id without a platform
+    (whose shop?) is rejected too; a row naming neither (a B2B outbound) and one naming a platform registered by a
+    plug-in are stored. The column-wise and the per-row path store and reject alike."""
+    from platform_adapters import registry
+
+    monkeypatch.setitem(registry.ADAPTERS, "acmemarket", object())  # (a plug-in's platform, registered)
+    shops(engine, ("shopee", "SHOPEE-MY-480012345", "LUMINA-HK"))
+    aliases(engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"))
+    known = ", ".join(registry.known_platforms())
+    assert "acmemarket" in known and "shoppe" not in known
+    cases = [("OB-TYPO", "Shoppe", "SHOPEE-MY-480012345", "LUMINA-HK"),
+             ("OB-TYPO-NO-CODE", "Shoppe", "SHOPEE-MY-480012345", ""),
+             ("OB-MALFORMED", "Shop ee!", "SHOPEE-MY-480012345", "LUMINA-HK"),
+             ("OB-NO-PLATFORM", "", "SHOPEE-MY-480012345", "LUMINA-HK"),
+             ("OB-B2B", "", "", "LUMINA-HK"),
+             ("OB-PLUGIN", "AcmeMarket", "", "LUMINA-HK"),
+             ("OB-GOOD", "SHOPEE", "SHOPEE-MY-480012345", "")]
+    with (samples / "warehouse_outbound.csv").open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, first = [*reader.fieldnames, "owner_code"], next(reader)
+    path = tmp_path / "outbound.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**first, "wms_outbound_no": number, "platform": platform, "shop_id": shop, "owner_code": code}
+                         for number, platform, shop, code in cases)
+    found = {}
+    for chunk_rows in (1, 3, 10_000):
+        for bulk in (True, False):
+            with session_scope(engine) as session:
+                session.execute(WarehouseShipmentLineRow.__table__.delete())
+                session.execute(WarehouseShipmentRow.__table__.delete())
+                session.execute(ImportRejectRow.__table__.delete())
+                session.query(ImportFileRow).filter(ImportFileRow.kind == "outbound").delete()
+            summary = import_file(engine, "outbound", path, chunk_rows=chunk_rows, bulk=bulk)
+            found[(chunk_rows, bulk)] = (summary.rows_rejected, dict(summary.owners), rejects(engine, summary.import_id),
+                                         stored(engine, WarehouseShipmentRow, "wms_outbound_no", "owner_id", "platform",
+                                                "shop_id"))
+    first_found = found[(1, True)]
+    assert all(result == first_found for result in found.values()), found
+    rows_rejected, owners, problems, shipments = first_found
+    assert shipments == [("OB-B2B", "LUMINA-HK", None, None), ("OB-GOOD", "LUMINA-HK", "shopee", "SHOPEE-MY-480012345"),
+                         ("OB-PLUGIN", "LUMINA-HK", "acmemarket", None)]
+    assert rows_rejected == 4 and owners == {"LUMINA-HK": 3}
+    assert sorted(problems) == [
+        (2, "platform", "Shoppe", "unknown_platform",
+         f"unknown platform 'shoppe'; known: {known}; a row of a marketplace no adapter is registered for cannot be "
+         "linked to its order", "LUMINA-HK"),
+        (3, "shop_id", "SHOPEE-MY-480012345", "owner_unknown",
+         f"no registered shop shoppe/SHOPEE-MY-480012345: 'shoppe' is not a registered marketplace (known: {known}); "
+         "correct the platform", None),
+        (4, "platform", "Shop ee!", "unknown_platform",
+         f"not a platform name: 'shopee!' (lower-case letters, digits, '_'); known: {known}; a row of a marketplace "
+         "no adapter is registered for cannot be linked to its order", "LUMINA-HK"),
+        (5, "platform", "", "missing_platform",
+         "shop id 'SHOPEE-MY-480012345' without its platform: which marketplace's shop it is cannot be told; "
+         "fill the platform", "LUMINA-HK")]
