@@ -389,7 +389,7 @@ def time_import(url: str, path: Path, chunk_rows: int, again: Path | None = None
     started, cpu = time.perf_counter(), time.process_time()
     try:
         summary = import_file(engine, kind, path, owner_id=owner, chunk_rows=chunk_rows)
-        unowned = summary.problem_counts["owner_unknown"] + summary.problem_counts["owner_conflict"]
+        unowned = sum(summary.problem_counts[code] for code in ("owner_unknown", "owner_conflict", "owner_ambiguous"))
         if unowned:  # (every row of the generated file names its owner: such a reject is the bench's defect)
             raise SystemExit(f"{unowned} rows found no owner: {summary.sample_problems[0].describe()}")
     finally:  # (the sampler stopped whatever the import did)

@@ -42,7 +42,7 @@ from aggregator.ingest import bulk
 from aggregator.ingest.behind import Behind
 from aggregator.ingest.bulk import CopyTexts, NewRows, StoreError, stored_hashes
 from aggregator.ingest.tabular_import import TabularRun, _key_hash
-from aggregator.owners.attribution import Attribution
+from aggregator.owners.attribution import Attribution, common_owners
 from aggregator.store.db import statement_reads
 from aggregator.store.widths import column_widths, overlong_cells
 from platform_adapters.tabular.columnar import (ROW_SEPARATOR, GroupedRows, columns_of, flagged_rows, short_columns,
@@ -344,9 +344,9 @@ class ColumnarReader:
         """Each row's owner found column by column, for a mapper whose claims each read a cell and its scope's
         (``CLAIM_SPECS``): the owners each distinct pair of cells claims found once (``OwnerResolver.owners_named``:
         with ``known`` from memory only, or read beside the store when ``beside`` is set), a row's owner the one
-        owner its claims name together, as ``resolve`` finds it; None for a row whose claims name none or two
-        (``resolve`` then says why, or defers it) or whose claims were not all looked up (the rows ``skip`` holds
-        are left out of the look-up: rows to reject). None for every row when ``known`` and a claim needs the
+        owner its claims leave together (``common_owners``), as ``resolve`` finds it; None for a row whose claims
+        leave none or several (``resolve`` then says why, or defers it) or whose claims were not all looked up (the
+        rows ``skip`` holds are left out of the look-up: rows to reject). None for every row when ``known`` and a claim needs the
         session (with ``beside``: a record in a table the import writes; without: any record not looked up yet),
         or when a claim is a master's houses."""
         resolver, empty = self.run.resolver, [""] * count
@@ -368,7 +368,7 @@ class ColumnarReader:
                           for (cells, distinct), sets in zip(by_spec, owner_sets))))
         decided: dict[tuple, str | None] = {}
         for sets in set(rows):
-            together = None if None in sets else frozenset().union(*sets)
+            together = None if None in sets else common_owners(sets)
             decided[sets] = next(iter(together)) if together is not None and len(together) == 1 else None
         return list(map(decided.__getitem__, rows))
 

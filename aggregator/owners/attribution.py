@@ -4,9 +4,12 @@ A forwarder's or a 3PL's file covers many brands, so the owner of each row comes
 owner aliases (3PL owner codes per warehouse, legal names, registration numbers per country), the
 registered shop (platform, shop id), or the stored record the row refers to (receipt, transport
 document, customs entry, or the house documents of a master). Every claim with a value is looked
-up; the row's owner is the one owner they name. No owner → rejected, with the column, the value and
-the command that would fix it; two owners → rejected as a conflict. Nothing is guessed and nothing
-is stored under a made-up owner.
+up; the row's owner is the one owner every claim naming any names (``common_owners``): a claim naming one
+owner says whose the row is, a claim naming several (a record stored once per owner, as a consolidation's
+master bill is) only narrows it to those. No owner → rejected, with the column, the value and the command
+that would fix it; claims naming no owner in common → rejected as a conflict; claims that leave several
+owners (only records shared by them named) → rejected as ambiguous. Nothing is guessed and nothing is
+stored under a made-up owner.
 
 ``--owner`` (``override``) attributes every row to that (existing) owner without looking.
 
@@ -42,6 +45,7 @@ from aggregator.store.models.warehouse import WarehouseReceiptRow
 from aggregator.tenancy import require_owner
 from platform_adapters.canonical.identifiers import normalize_document_number
 from platform_adapters.canonical.tenancy import OwnerClaim
+from platform_adapters.registry import known_platforms
 
 _CACHE_LIMIT = 100_000
 #: How a person names each alias kind on the command line.
@@ -63,6 +67,19 @@ LOOK_UP_BATCH = {"array": 10_000, "json": 10_000, "list": 500}
 
 #: no owner (a claim without a value, a record not stored)
 _NONE: frozenset[str] = frozenset()
+
+
+def common_owners(owner_sets: Iterable[frozenset[str]]) -> frozenset[str] | None:
+    """The owners a row's claims leave, given the owners each claim names: those every claim naming any names
+    (a claim naming one owner says whose the row is; one naming several, a record stored once for each of them,
+    only narrows it to those). One owner: the row's; several: it cannot be told whose (only shared records
+    named); none: the claims disagree (a conflict). None when no claim names an owner. The one rule of both the
+    per-row ``OwnerResolver.resolve`` and the column-wise attribution (``owners_named``' sets)."""
+    together = None
+    for owners in owner_sets:
+        if owners:
+            together = owners if together is None else together & owners
+    return together
 
 
 def _record_key(claim: OwnerClaim) -> tuple[str, str, str]:
@@ -141,6 +158,35 @@ class Attribution:
 
 def _label(column: str) -> str:
     return column.replace("_", " ")
+
+
+def _names(owners: Iterable[str]) -> str:
+    """``'A'``, ``'A' and 'B'``, ``'A', 'B' and 'C'``."""
+    quoted = [repr(owner) for owner in sorted(owners)]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def _undecided(naming: list[tuple[OwnerClaim, frozenset[str]]], together: frozenset[str]) -> Attribution:
+    """Why claims ``naming`` owners (each claim and whom it names) name no one owner: they leave ``together``
+    (``common_owners``), none (a conflict) or several (ambiguous). Each set of owners is said once, by the first
+    claim naming it; the cell pointed at is the first claim's."""
+    said_by: dict[frozenset[str], OwnerClaim] = {}
+    for claim, owners in naming:
+        said_by.setdefault(owners, claim)
+    said = "; ".join(f"{_label(claim.column)} {claim.value!r} names {_names(owners)}"
+                     for owners, claim in sorted(said_by.items(), key=lambda item: sorted(item[0])))
+    first = naming[0][0]
+    if together:
+        return Attribution(code="owner_ambiguous", column=first.column, value=first.value,
+                           reason=f"whose row it is cannot be told: {said} (a record each of them holds), and "
+                                  "nothing in the row names one of them alone; fill a column naming the owner "
+                                  "(owner code) or import the file with --owner")
+    named = frozenset().union(*said_by)
+    count = {2: "two", 3: "three", 4: "four"}.get(len(named), str(len(named)))
+    shared = any(len(owners) > 1 for owners in said_by)
+    return Attribution(code="owner_conflict", column=first.column, value=first.value,
+                       reason=f"the row names {count} owners: {said}"
+                              + ("; no owner is named by all of them" if shared else ""))
 
 
 class OwnerResolver:
@@ -242,7 +288,8 @@ class OwnerResolver:
     def owners_named(self, named: Sequence[tuple[str, Sequence[tuple[str, str]]]], *, known: bool = False,
                      beside: tuple[Engine, Iterable[str]] | None = None) -> list[list[frozenset[str]]] | None:
         """For each (kind of claim, the (value, scope) of claims of that kind) of ``named``: the owners each of those
-        claims names, as ``resolve`` counts them (a claim without a value names none), found without a claim
+        claims names, as ``resolve`` counts them (a claim without a value names none; a row's owner is then the one
+        ``common_owners`` of its claims' sets leaves, as ``resolve`` finds it), found without a claim
         object per value (a stock file's columns name thousands of receipts a chunk). The stored records they
         name are read first: through the session, or with ``beside`` (an engine and the tables the import
         writes) by ``look_up_beside`` (None when it would not read them), or with ``known`` not read (None when
@@ -341,7 +388,7 @@ class OwnerResolver:
         return self.resolve(claims, final=final)
 
     def _resolve(self, claims: tuple[OwnerClaim, ...], final: bool, every: bool) -> Attribution:
-        named: dict[str, list[OwnerClaim]] = {}
+        naming: list[tuple[OwnerClaim, frozenset[str]]] = []  # (the claims naming an owner, and whom)
         houses = None
         for claim in claims:
             if not claim.value:
@@ -349,15 +396,16 @@ class OwnerResolver:
             if claim.via == "houses_of":
                 houses = claim
                 continue
-            for owner in self._owners_of(claim):
-                named.setdefault(owner, []).append(claim)
-        if len(named) == 1 or (named and every):
-            return Attribution(tuple(sorted(named)))
-        if len(named) > 1:
-            said = "; ".join(f"{_label(c[0].column)} {c[0].value!r} names {owner!r}" for owner, c in sorted(named.items()))
-            first = next(iter(named.values()))[0]
-            return Attribution(code="owner_conflict", reason=f"the row names two owners: {said}",
-                               column=first.column, value=first.value)
+            owners = self._owners_of(claim)
+            if owners:
+                naming.append((claim, owners))
+        if naming:
+            if every:
+                return Attribution(tuple(sorted(frozenset().union(*(owners for _, owners in naming)))))
+            together = common_owners(owners for _, owners in naming)
+            if len(together) == 1:
+                return Attribution(tuple(together))
+            return _undecided(naming, together)
         if houses is not None:
             if not final:
                 return Attribution(deferred=True)
@@ -389,9 +437,15 @@ class OwnerResolver:
             return (f"no owner alias for {label} {value!r}{where}; add one with `aggregator owners alias add OWNER "
                     f"--kind {CLI_KIND[claim.via]} --value {shlex.quote(value)}{scope}`")
         if claim.via == "shop":
-            platform = claim.scope or "(no platform)"
-            return (f"no registered shop {platform}/{value}; register it with `aggregator shops add --platform "
-                    f"{claim.scope or 'PLATFORM'} --shop-id {shlex.quote(value)} --owner OWNER …`")
+            if not claim.scope:  # (as ``outbound`` refuses a row naming a shop without its platform)
+                return (f"{label} {value!r} without its platform: which marketplace's shop it is cannot be told; "
+                        "fill the platform")
+            known = known_platforms()
+            if claim.scope not in known:
+                return (f"no registered shop {claim.scope}/{value}: {claim.scope!r} is not a registered marketplace "
+                        f"(known: {', '.join(known)}); correct the platform")
+            return (f"no registered shop {claim.scope}/{value}; register it with `aggregator shops add --platform "
+                    f"{claim.scope} --shop-id {shlex.quote(value)} --owner OWNER …`")
         what = {"receipt": "receipt (ASN)", "document": "transport document", "customs_entry": "customs entry",
                 "booking": "transport document with booking", "container": "transport document with container"}[
             claim.via]

@@ -1,14 +1,18 @@
 """Outbound (fulfilment) rows → ``WarehouseShipment``: one record per (warehouse, WMS outbound no.).
 
 One row per outbound line. Rows of one outbound are expected to be contiguous in the file (the
-import runner merges a late group with an earlier one and says so).
+import runner merges a late group with an earlier one and says so). A row's platform is a registered
+marketplace's (``registry.require_platform``: a built-in or a plug-in's adapter) or none; a row naming
+another (a typo such as ``Shoppe``) or a shop without its platform is rejected: it could never be linked
+to its order.
 """
 from __future__ import annotations
 
-from platform_adapters.canonical.common import Platform, Problem, Severity
+from platform_adapters.canonical.common import Problem
 from platform_adapters.canonical.identifiers import clean_text
 from platform_adapters.canonical.tenancy import OwnerClaim
 from platform_adapters.canonical.warehouse import WarehouseShipment, WarehouseShipmentLine
+from platform_adapters.registry import UnknownPlatform, require_platform
 from platform_adapters.tabular.rows import (
     CanonicalRow,
     GroupResult,
@@ -29,12 +33,29 @@ OWNER_COLUMNS = ("platform", "shop_id", "owner_code", "warehouse_code")
 KEY_COLUMNS = ("warehouse_code", "wms_outbound_no")
 
 
+def platform_of(text: str) -> str:
+    """The registered platform the (cleaned, not empty) platform cell ``text`` names ("Shopee", "TikTok Shop",
+    a plug-in's); ``ValueError`` saying why and naming the registered ones when no adapter is registered under
+    it (a typo, a malformed name)."""
+    try:
+        return require_platform(text)
+    except UnknownPlatform as exc:
+        raise ValueError(f"{exc}; a row of a marketplace no adapter is registered for cannot be linked to its "
+                         "order") from None
+
+
+def shop_without_platform(shop_id: str) -> str:
+    """Why a row naming the shop ``shop_id`` and no platform is refused."""
+    return f"shop id {shop_id!r} without its platform: which marketplace's shop it is cannot be told; fill the platform"
+
+
 def owner_claims(values: dict[str, str]) -> tuple[OwnerClaim, ...]:
     """The registered shop (platform, shop id) the package was sold in, and the 3PL's owner code when
-    the layout has one (B2B and transfer outbounds name no shop)."""
+    the layout has one (B2B and transfer outbounds name no shop). A platform no adapter is registered
+    under is claimed as written (lower case): no shop is registered under it."""
     platform = clean_text(values.get("platform", ""))
     try:
-        platform = Platform.parse(platform).value if platform else ""
+        platform = platform_of(platform) if platform else ""
     except ValueError:
         platform = platform.lower()
     return (claim(values, "shop", "shop_id", scope=platform),
@@ -53,17 +74,19 @@ def _read(view: RowView) -> dict:
     platform = None
     if platform_raw:
         try:
-            platform = Platform.parse(platform_raw).value
-        except ValueError:
-            platform = platform_raw.lower()
-            view.problem("platform", "unknown_platform", "not a known marketplace; kept as written", Severity.WARNING)
+            platform = platform_of(platform_raw)
+        except ValueError as exc:
+            view.problem("platform", "unknown_platform", str(exc))
+    shop_id = view.text("shop_id")
+    if shop_id and not platform_raw:
+        view.problem("platform", "missing_platform", shop_without_platform(shop_id))
     return {
         "wms_outbound_no": view.text("wms_outbound_no", required=True),
         "warehouse_code": view.text("warehouse_code", required=True),
         "outbound_type": view.upper("outbound_type"),
         "raw_status": view.text("status"),
         "platform": platform,
-        "shop_id": view.text("shop_id"),
+        "shop_id": shop_id,
         "order_id": view.text("marketplace_order_id"),
         "package_id": view.text("package_id"),
         "carrier_code": view.text("carrier_code"),

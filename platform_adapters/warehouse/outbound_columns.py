@@ -3,10 +3,10 @@
 The same rules as ``outbound.map_rows`` (one record per contiguous group of rows of one outbound),
 applied to whole columns with ``platform_adapters.tabular.columnar``: texts cleaned per column, times,
 quantities, platforms and statuses parsed once per distinct value. A row that ``map_rows`` would report
-anything about (a value it refuses, a missing required value, an unknown platform or status) is marked
-not ``ok``; its group is then mapped by ``map_rows``, which reports it. For groups of ``ok`` rows the
-values are those of the ``WarehouseShipment`` ``map_rows`` builds (``tests/ingest/
-test_columnar_properties.py`` holds the two equal on arbitrary rows).
+anything about (a value it refuses, a missing required value, a platform no adapter is registered under, a
+shop without its platform, an unknown status) is marked not ``ok``; its group is then mapped by
+``map_rows``, which reports it. For groups of ``ok`` rows the values are those of the ``WarehouseShipment``
+``map_rows`` builds (``tests/ingest/test_columnar_properties.py`` holds the two equal on arbitrary rows).
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from collections.abc import Collection, Sequence
 from itertools import accumulate, chain, repeat
 from operator import add, itemgetter, sub
 
-from platform_adapters.canonical.common import Platform
 from platform_adapters.tabular import columnar
 from platform_adapters.tabular.columnar import ChunkValues
 from platform_adapters.tabular.rows import ReadOptions
@@ -35,12 +34,14 @@ LINE_SOURCES = {"sku": "sku", "quantity": "qty", "order_line_ref": "order_line_r
 
 
 def _platform(text: str | None) -> tuple[str | None, bool]:
+    """(the platform stored, whether ``outbound._read`` takes it without a word): a registered one (``outbound.
+    platform_of``) or none."""
     if not text:
         return None, True
     try:
-        return Platform.parse(text).value, True
+        return outbound.platform_of(text), True
     except ValueError:
-        return text.lower(), False
+        return None, False
 
 
 def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
@@ -56,6 +57,10 @@ def read_columns(columns: dict[str, list[str]], rows: int, options: ReadOptions,
     fields["status"] = list(map(statuses.__getitem__, fields["raw_status"]))
     ok = chunk.ok(fields[name] for name in REQUIRED)
     columnar.unmark(ok, fields_platform, {text for text, (_, known) in platforms.items() if not known})
+    if None in platforms:  # a shop without its platform (``outbound._read`` refuses it)
+        for i, (platform, shop_id) in enumerate(zip(fields_platform, fields["shop_id"])):
+            if shop_id and not platform:
+                ok[i] = False
     columnar.unmark(ok, fields["status"], {"UNKNOWN"} & set(statuses.values()))
     return ChunkValues(fields, ok)
 

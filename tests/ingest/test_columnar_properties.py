@@ -142,7 +142,8 @@ OUTBOUND_ROW = st.fixed_dictionaries({
     "warehouse_code": mostly(st.sampled_from(["WH1", "wh1"]), st.just("")),
     "outbound_type": TEXTS,
     "status": mostly(st.sampled_from(["", "SHIPPED", "delivered", "CANCELED", "on hold"]), st.just("weird")),
-    "platform": mostly(st.sampled_from(["", "SHOPEE", "Lazada", "tiktok", "TTS"]), st.just("nowhere")),
+    "platform": mostly(st.sampled_from(["", "SHOPEE", "Lazada", "tiktok", "TTS"]),
+                       st.sampled_from(["nowhere", "Shoppe", "shop ee!", "1688"])),  # (no adapter registered)
     "shop_id": TEXTS, "marketplace_order_id": TEXTS, "package_id": TEXTS, "carrier_code": TEXTS,
     "tracking_number": TEXTS, "first_mile_tracking_number": TEXTS, "created_at": mostly(GOOD_TIMES, DATETIMES),
     "shipped_at": mostly(GOOD_TIMES, DATETIMES), "delivered_at": mostly(GOOD_TIMES, DATETIMES),

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from cryptography.fernet import Fernet
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -24,7 +24,12 @@ from aggregator.store.models.logistics import (
     TransportDocumentRow,
     TransportEventRow,
 )
-from aggregator.store.models.warehouse import StockSnapshotRow, WarehouseReceiptRow, WarehouseShipmentRow
+from aggregator.store.models.warehouse import (
+    StockSnapshotRow,
+    WarehouseReceiptRow,
+    WarehouseShipmentLineRow,
+    WarehouseShipmentRow,
+)
 from aggregator.store.vault import Vault
 from platform_adapters.canonical.tenancy import OwnerClaim
 
@@ -390,3 +395,205 @@ def test_a_chunk_past_the_cache_limit_is_read_together_again(engine, samples, tm
 
         reads = _stored_record_reads(engine, chunks)
     assert len(reads) == 2, reads
+
+
+def test_a_lot_naming_a_master_shared_by_several_owners_is_its_own_owners(engine, samples, tmp_path):
+    """A consolidation's master bill is stored once per owner of its houses ("one copy per owner"): a lot naming it
+    is narrowed to those owners, not set against them. The lot whose party codes, receipt and entry name LUMINA-HK
+    is LUMINA-HK's; one naming only the master is ambiguous (never one of them picked); one whose party code names
+    an owner the master does not name is a conflict naming both; alike on both paths, at every chunk size."""
+    aliases(engine, ("LUMINA-HK", "legal_name", LUMINA_NAME), ("TROPIKA", "legal_name", TROPIKA_NAME),
+            ("LUMINA-HK", "owner_code", "LUMINA-HK"), ("TROPIKA", "owner_code", "TRP"), ("L", "owner_code", "LCODE"),
+            ("LUMINA-HK", "registration_no", "brn placeholder 0001", "MY"))
+    for kind, name in (("bl", "forwarder_bl.csv"), ("customs", "customs_entry_my_k1.csv"),
+                       ("inbound", "warehouse_inbound.csv")):
+        assert import_file(engine, kind, samples / name).rows_rejected == 0
+    assert stored(engine, TransportDocumentRow, "owner_id", "doc_number").count(("TROPIKA", "ZCRU260304417")) == 1
+    with (samples / "stock_lots_snapshot.csv").open(encoding="utf-8", newline="") as handle:
+        sample = list(csv.DictReader(handle))
+    pcc = next(row for row in sample if row["lot_id"].endswith("-PCC"))  # (risk, title, ASN, entry: LUMINA-HK's)
+    master = {**pcc, "source_doc_kind": "MBL", "source_doc_no": "ZCRU260304417"}  # (the master of its house)
+    bare = {**master, "title_holder": "", "risk_bearer": "", "asn_no": "", "customs_declaration_no": ""}
+    names = ("LOT-MINE", "LOT-ONLY-MASTER", "LOT-TROPIKA", "LOT-ELSE")
+    lots = [{**master, "lot_id": "LOT-MINE"}, {**bare, "lot_id": "LOT-ONLY-MASTER"},
+            {**bare, "lot_id": "LOT-TROPIKA", "title_holder": "TRP"},
+            {**bare, "lot_id": "LOT-ELSE", "risk_bearer": "LCODE"}]
+    stock = with_rows(samples / "stock_lots_snapshot.csv", tmp_path / "stock.csv", extra=lots)
+    at = {name: len(sample) + 2 + n for n, name in enumerate(names)}  # (each extra lot's line)
+    found = {}
+    for chunk_rows in (1, 3, 10_000):
+        for bulk in (True, False):
+            with session_scope(engine) as session:
+                session.execute(StockSnapshotRow.__table__.delete())
+                session.execute(ImportRejectRow.__table__.delete())
+                session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
+            summary = import_file(engine, "stock", stock, chunk_rows=chunk_rows, bulk=bulk)
+            found[(chunk_rows, bulk)] = (dict(summary.owners), rejects(engine, summary.import_id),
+                                         stored(engine, StockSnapshotRow, "lot_id", "owner_id"))
+    first = found[(1, True)]
+    assert all(result == first for result in found.values()), found
+    owners, problems, lots_stored = first
+    assert dict(lots_stored)["LOT-MINE"] == "LUMINA-HK" and dict(lots_stored)["LOT-TROPIKA"] == "TROPIKA"
+    assert "LOT-ONLY-MASTER" not in dict(lots_stored) and "LOT-ELSE" not in dict(lots_stored)
+    lines = {line: (column, value, code, reason) for line, column, value, code, reason, _ in problems}
+    assert lines[at["LOT-ONLY-MASTER"]] == (
+        "source_doc_no", "ZCRU260304417", "owner_ambiguous",
+        "whose row it is cannot be told: source doc no 'ZCRU260304417' names 'LUMINA-HK' and 'TROPIKA' (a record "
+        "each of them holds), and nothing in the row names one of them alone; fill a column naming the owner "
+        "(owner code) or import the file with --owner")
+    assert lines[at["LOT-ELSE"]] == (
+        "risk_bearer", "LCODE", "owner_conflict",
+        "the row names three owners: risk bearer 'LCODE' names 'L'; source doc no 'ZCRU260304417' names "
+        "'LUMINA-HK' and 'TROPIKA'; no owner is named by all of them")
+    assert at["LOT-MINE"] not in lines and at["LOT-TROPIKA"] not in lines
+
+
+#: a lot's cells naming owners, each naming no one, one owner, or several (a record each of them holds)
+_CLAIMING_CELLS = {
+    "owner_code": ["", "", "LUMINA-HK", "TRP", "NOPE"],
+    "title_holder": ["", "", "LUMINA-HK", "TRP", "LCODE"],
+    "risk_bearer": ["", "", "LUMINA-HK", "LCODE"],
+    "asn_no": ["", "ASN-LMN-260305-03", "ASN-SHARED-LT", "ASN-SHARED-LL", "ASN-NOBODY"],  # (LUMINA-HK; +TROPIKA; +L)
+    "source_doc_no": ["", "ZCRU260304417", "zcru-2603 04417", "SZXFWD2603001", "SZXFWD2603002", "HBL-NOBODY"],
+    "customs_declaration_no": ["", "K1-PLACEHOLDER-0001", "K1-NOBODY"],
+}
+
+
+#: whom each of those cells names, once ``_shared_records`` are stored
+_NAMES = {"LUMINA-HK": {"LUMINA-HK"}, "TRP": {"TROPIKA"}, "LCODE": {"L"}, "ASN-LMN-260305-03": {"LUMINA-HK"},
+          "ASN-SHARED-LT": {"LUMINA-HK", "TROPIKA"}, "ASN-SHARED-LL": {"LUMINA-HK", "L"},
+          "ZCRU260304417": {"LUMINA-HK", "TROPIKA"}, "zcru-2603 04417": {"LUMINA-HK", "TROPIKA"},
+          "SZXFWD2603001": {"LUMINA-HK"}, "SZXFWD2603002": {"TROPIKA"}, "K1-PLACEHOLDER-0001": {"LUMINA-HK"}}
+
+
+def _expected(lot: dict[str, str]) -> str:
+    """What becomes of ``lot``: its owner (the one owner every cell naming any names), or the reject's code."""
+    named = [frozenset(_NAMES[lot[column]]) for column in _CLAIMING_CELLS if lot[column] in _NAMES]
+    if not named:
+        return "owner_unknown"
+    together = frozenset.intersection(*named)
+    return next(iter(together)) if len(together) == 1 else "owner_ambiguous" if together else "owner_conflict"
+
+
+def _shared_records(engine, samples: Path, folder: Path) -> None:
+    """Once per database: the forwarder's bills (the consolidation's master stored for LUMINA-HK and for TROPIKA,
+    one house each), the broker's entries (LUMINA-HK's), and receipts: the sample's (LUMINA-HK's), ASN-SHARED-LT
+    received for LUMINA-HK and for TROPIKA, ASN-SHARED-LL for LUMINA-HK and for L (all at MYPKG-WH01)."""
+    with session_factory(engine)() as s:
+        if s.execute(select(TransportDocumentRow.id)).first() is not None:
+            return
+    aliases(engine, ("LUMINA-HK", "legal_name", LUMINA_NAME), ("TROPIKA", "legal_name", TROPIKA_NAME),
+            ("LUMINA-HK", "owner_code", "LUMINA-HK"), ("TROPIKA", "owner_code", "TRP"), ("L", "owner_code", "LCODE"),
+            ("LUMINA-HK", "registration_no", "brn placeholder 0001", "MY"))
+    shared = [{"asn_no": asn, "wms_receipt_no": f"IC-{asn}-{code}", "owner_code": code, "importer_of_record": "",
+               "line_no": "1"} for asn, codes in (("ASN-SHARED-LT", ("LUMINA-HK", "TRP")),
+                                                 ("ASN-SHARED-LL", ("LUMINA-HK", "LCODE"))) for code in codes]
+    inbound = with_rows(samples / "warehouse_inbound.csv", folder / "inbound.csv", extra=shared)
+    for kind, path in (("bl", samples / "forwarder_bl.csv"), ("customs", samples / "customs_entry_my_k1.csv"),
+                       ("inbound", inbound)):
+        assert import_file(engine, kind, path).rows_rejected == 0
+
+
+@st.composite
+def _claiming_lots(draw) -> list[dict[str, str]]:
+    """Up to 8 lots, each naming owners by a draw of cells (``_CLAIMING_CELLS``), several claims of several owners
+    among them."""
+    return [{"lot_id": f"LOT-P{n}", **{column: draw(st.sampled_from(cells)) for column, cells in _CLAIMING_CELLS.items()}}
+            for n in range(draw(st.integers(1, 8)))]
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(lots=_claiming_lots(), chunk_rows=st.sampled_from([1, 3, 10_000]))
+def test_lots_naming_records_of_several_owners_land_alike_on_both_paths(engine, samples, tmp_path_factory, lots,
+                                                                         chunk_rows) -> None:
+    """Lots whose cells name one owner, several (a master bill or receipt each of them holds) or nobody, in any
+    mix: the column-wise attribution (``owners_named``, each claim's owners found once) stores and rejects every
+    row as the per-row ``resolve`` does: a lot is the one owner every cell naming any names, a conflict when they
+    name none in common, ambiguous when they leave several (only records several owners hold named)."""
+    folder = tmp_path_factory.mktemp("claims")
+    _shared_records(engine, samples, folder)
+    with (samples / "stock_lots_snapshot.csv").open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, first = [*reader.fieldnames, "owner_code"], next(reader)
+    stock = folder / "stock.csv"
+    with stock.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**first, "container_no": "", "source_doc_kind": "", **lot} for lot in lots)
+    found = {}
+    for bulk in (True, False):
+        with session_scope(engine) as session:
+            session.execute(StockSnapshotRow.__table__.delete())
+            session.execute(ImportRejectRow.__table__.delete())
+            session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
+        summary = import_file(engine, "stock", stock, chunk_rows=chunk_rows, bulk=bulk)
+        found[bulk] = (summary.rows_rejected, dict(summary.owners), rejects(engine, summary.import_id),
+                       stored(engine, StockSnapshotRow, "lot_id", "owner_id"))
+    assert found[True] == found[False]
+    outcome = {**{line: code for line, _, _, code, _, _ in found[True][2]},
+               **{int(lot[len("LOT-P"):]) + 2: owner for lot, owner in found[True][3]}}
+    assert outcome == {n + 2: _expected(lot) for n, lot in enumerate(lots)}
+
+
+def test_an_outbound_row_naming_no_registered_platform_is_rejected_alike_on_both_paths(engine, samples, tmp_path,
+                                                                                      monkeypatch):
+    """A 3PL's outbound row whose platform no marketplace adapter is registered under (a typo, ``Shoppe``; a
+    malformed name) cannot be linked to its order: rejected naming the cell and the registered platforms, never
+    stored as written, whether its owner code names its owner or nothing does; a shop id without a platform
+    (whose shop?) is rejected too; a row naming neither (a B2B outbound) and one naming a platform registered by a
+    plug-in are stored. The column-wise and the per-row path store and reject alike."""
+    from platform_adapters import registry
+
+    monkeypatch.setitem(registry.ADAPTERS, "acmemarket", object())  # (a plug-in's platform, registered)
+    shops(engine, ("shopee", "SHOPEE-MY-480012345", "LUMINA-HK"))
+    aliases(engine, ("LUMINA-HK", "owner_code", "LUMINA-HK"))
+    known = ", ".join(registry.known_platforms())
+    assert "acmemarket" in known and "shoppe" not in known
+    cases = [("OB-TYPO", "Shoppe", "SHOPEE-MY-480012345", "LUMINA-HK"),
+             ("OB-TYPO-NO-CODE", "Shoppe", "SHOPEE-MY-480012345", ""),
+             ("OB-MALFORMED", "Shop ee!", "SHOPEE-MY-480012345", "LUMINA-HK"),
+             ("OB-NO-PLATFORM", "", "SHOPEE-MY-480012345", "LUMINA-HK"),
+             ("OB-B2B", "", "", "LUMINA-HK"),
+             ("OB-PLUGIN", "AcmeMarket", "", "LUMINA-HK"),
+             ("OB-GOOD", "SHOPEE", "SHOPEE-MY-480012345", "")]
+    with (samples / "warehouse_outbound.csv").open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, first = [*reader.fieldnames, "owner_code"], next(reader)
+    path = tmp_path / "outbound.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**first, "wms_outbound_no": number, "platform": platform, "shop_id": shop, "owner_code": code}
+                         for number, platform, shop, code in cases)
+    found = {}
+    for chunk_rows in (1, 3, 10_000):
+        for bulk in (True, False):
+            with session_scope(engine) as session:
+                session.execute(WarehouseShipmentLineRow.__table__.delete())
+                session.execute(WarehouseShipmentRow.__table__.delete())
+                session.execute(ImportRejectRow.__table__.delete())
+                session.query(ImportFileRow).filter(ImportFileRow.kind == "outbound").delete()
+            summary = import_file(engine, "outbound", path, chunk_rows=chunk_rows, bulk=bulk)
+            found[(chunk_rows, bulk)] = (summary.rows_rejected, dict(summary.owners), rejects(engine, summary.import_id),
+                                         stored(engine, WarehouseShipmentRow, "wms_outbound_no", "owner_id", "platform",
+                                                "shop_id"))
+    first_found = found[(1, True)]
+    assert all(result == first_found for result in found.values()), found
+    rows_rejected, owners, problems, shipments = first_found
+    assert shipments == [("OB-B2B", "LUMINA-HK", None, None), ("OB-GOOD", "LUMINA-HK", "shopee", "SHOPEE-MY-480012345"),
+                         ("OB-PLUGIN", "LUMINA-HK", "acmemarket", None)]
+    assert rows_rejected == 4 and owners == {"LUMINA-HK": 3}
+    assert sorted(problems) == [
+        (2, "platform", "Shoppe", "unknown_platform",
+         f"unknown platform 'shoppe'; known: {known}; a row of a marketplace no adapter is registered for cannot be "
+         "linked to its order", "LUMINA-HK"),
+        (3, "shop_id", "SHOPEE-MY-480012345", "owner_unknown",
+         f"no registered shop shoppe/SHOPEE-MY-480012345: 'shoppe' is not a registered marketplace (known: {known}); "
+         "correct the platform", None),
+        (4, "platform", "Shop ee!", "unknown_platform",
+         f"not a platform name: 'shopee!' (lower-case letters, digits, '_'); known: {known}; a row of a marketplace "
+         "no adapter is registered for cannot be linked to its order", "LUMINA-HK"),
+        (5, "platform", "", "missing_platform",
+         "shop id 'SHOPEE-MY-480012345' without its platform: which marketplace's shop it is cannot be told; "
+         "fill the platform", "LUMINA-HK")]
