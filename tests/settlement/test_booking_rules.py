@@ -1,0 +1,106 @@
+"""Booking's rules on accounts, on statements as production stores them.
+
+* Every canonical line kind lands on its own account of the default chart (sales revenue on 6001, as in
+  the reference export), and a kind the chart does not name is refused, never booked to a catch-all.
+
+Rates are ECB-style (per 1 EUR): THB→CNY = EUR/CNY ÷ EUR/THB.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from aggregator.fx_service.rates import import_rates
+from aggregator.fx_service.statements import PAYOUT_KINDS
+from aggregator.settlement.booking import book_owner
+from aggregator.settlement.service import reconcile_owner
+from aggregator.store.models import OwnerRow, SettlementLineRow
+from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow
+from aggregator.store.models.settlement import StatementRow
+from fx.rates import Rate
+from fx.recognition import DEFAULT_CHART, RecognitionAccounts
+from fx.sources.base import ParsedRates
+from platform_adapters.canonical.settlement import FeeCategory
+
+OWNER, SHOP = "LUMINA", "1001"
+
+
+def _at(day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, tzinfo=timezone.utc)
+
+
+def _rates(session, table: dict[date, tuple[str, str]], tag: str, source: str = "ECB") -> None:
+    rates = [Rate("EUR", quote, Decimal(value), day, source, reference=f"{source} {day}")
+             for day, (thb, cny) in table.items() for quote, value in (("THB", thb), ("CNY", cny))]
+    import_rates(session, ParsedRates(source, rates), payload=tag.encode(), origin="test")
+
+
+def _statement(session, statement_id: str, issued: datetime, lines: list[tuple[str, str]], *,
+               paid: datetime | None = None) -> None:
+    total = sum(Decimal(amount) for _, amount in lines)
+    session.add(StatementRow(owner_id=OWNER, platform="lazada", shop_id=SHOP, statement_id=statement_id,
+                             currency="THB", issued_at=issued, declared_total=total, payout=total,
+                             payment_status="PAID" if paid else "UNPAID", paid_at=paid, breakdown={},
+                             source_updated_at=issued, content_hash=statement_id))
+    for number, (kind, amount) in enumerate(lines):
+        tx = f"{statement_id}-{number}"
+        session.add(SettlementLineRow(owner_id=OWNER, platform="lazada", shop_id=SHOP, statement_id=statement_id,
+                                      transaction_id=tx, kind=kind, amount=Decimal(amount), currency="THB",
+                                      occurred_at=issued, order_id="A", raw_kind=kind,
+                                      content_hash=hashlib.sha256(tx.encode()).hexdigest()))
+    session.flush()
+
+
+def _owner(session) -> None:
+    session.add(OwnerRow(owner_id=OWNER, name="Lumina", base_currency="CNY"))
+    session.flush()
+
+
+def _book(session, now: datetime):
+    reconcile_owner(session, OWNER, now=now)
+    return book_owner(session, OWNER, sources=("ECB",), now=now)
+
+
+def test_the_default_chart_names_every_kind_the_mappers_emit() -> None:
+    recognised = {category.value for category in FeeCategory} - PAYOUT_KINDS
+    assert PAYOUT_KINDS == {FeeCategory.PAYOUT.value}  # payouts settle, they are never recognised
+    assert set(DEFAULT_CHART) == recognised  # a new category without an account fails here, not in the books
+    assert RecognitionAccounts().by_kind == DEFAULT_CHART
+
+
+def test_a_booked_statement_lands_each_kind_on_its_account(session) -> None:
+    _owner(session)
+    _rates(session, {date(2026, 3, 2): ("40", "8")}, "d2")  # THB→CNY 0.2
+    _statement(session, "W10", _at(2, 9), [
+        ("REVENUE", "10000.00"), ("SHIPPING_BUYER_PAID", "100.00"), ("VOUCHER_SELLER", "-200.00"),
+        ("VOUCHER_PLATFORM", "150.00"), ("COMMISSION", "-500.00"), ("MARKETING_FEE", "-50.00"),
+        ("SHIPPING_CHARGED", "-120.00"), ("TAX_WITHHELD", "-300.00"), ("RESERVE_HELD", "-500.00")])
+    summary = _book(session, _at(3))
+    assert summary.recognised == 1, summary.describe()
+    booked = {(r.line_type, r.account, r.amount) for r in session.scalars(select(FxJournalLineRow))}
+    assert booked == {
+        ("RECEIVABLE", "1122.LAZADA-1001", Decimal("1716.00")),
+        ("REVENUE", "6001", Decimal("-2000.00")),  # credit to sales revenue, as the reference export books it
+        ("SHIPPING_BUYER_PAID", "6001", Decimal("-20.00")),
+        ("VOUCHER_SELLER", "6001", Decimal("40.00")),  # contra-revenue: a debit to revenue
+        ("VOUCHER_PLATFORM", "6001", Decimal("-30.00")),
+        ("COMMISSION", "6601.01", Decimal("100.00")),
+        ("MARKETING_FEE", "6601.05", Decimal("10.00")),
+        ("SHIPPING_CHARGED", "6601.04", Decimal("24.00")),
+        ("TAX_WITHHELD", "2221", Decimal("60.00")),  # tax prepaid for the seller, not an expense
+        ("RESERVE_HELD", "1221", Decimal("100.00")),  # still owed by the platform: a receivable
+    }
+
+
+def test_a_kind_the_chart_does_not_name_is_refused_not_defaulted(session) -> None:
+    _owner(session)
+    _rates(session, {date(2026, 3, 2): ("40", "8")}, "d2")
+    _statement(session, "W10", _at(2, 9), [("REVENUE", "1000.00"), ("ORDER_INCOME", "50.00")])
+    summary = _book(session, _at(3))
+    assert summary.recognised == 0 and summary.skipped["refused"] == 1
+    assert any("W10-1 (ORDER_INCOME)" in problem for problem in summary.problems), summary.problems
+    assert session.scalars(select(FxJournalLineRow)).all() == []
+    assert session.scalars(select(FxOpenItemRow)).all() == []
