@@ -5,7 +5,10 @@ and by the scheduled booking job.
 * **Date.** A statement is recognised on its own date (the day the platform issued it). When the rate
   source has no rate that day, the last one published before it is used (within
   ``fx_max_rate_age_days``); that rate's date is recorded on the item (``rate_date``) and in the
-  journal's rate reference, never substituted for the statement's date.
+  journal's rate reference, never substituted for the statement's date. That holds for past days
+  only: a day not over yet (the statement's or the payment's day is ``now``'s UTC day or later) whose
+  rate the preferred source has not published is skipped ("rate not published yet") and left to a later
+  run, so the rate booked never depends on the hour the job ran (``fx.convert.RateNotPublished``).
 * **Rate.** The lock it uses — the owner's lock selling the statement currency for the book currency,
   valid on the statement date, not cancelled, with notional left — else the configured rate sources
   (``fx_rate_sources``, in order of preference).
@@ -56,7 +59,7 @@ from aggregator.settlement.wallet import PLATFORM as WALLET_PLATFORM, WITHDRAWAL
 from aggregator.store.models.fx import FxOpenItemRow
 from aggregator.store.models.settlement import StatementRow
 from aggregator.tenancy import require_owner
-from fx.convert import ConversionPolicy, Converter, RateNotFound
+from fx.convert import ConversionPolicy, Converter, RateNotFound, RateNotPublished
 from fx.locks import LockError, RateLock
 from fx.money import Money
 from fx.rates import Rate, Side
@@ -81,12 +84,16 @@ class BookingSummary:
                 + (f"; not booked: {skipped}" if skipped else ""))
 
 
+#: A skip a later run clears by itself.
+NOT_PUBLISHED = "rate not published yet"
+
+
 def item_id_of(row: StatementRow) -> str:
     return f"{row.platform}:{row.shop_id}:{row.statement_id}"
 
 
-def _policy(sources: tuple[str, ...], max_age: int, *, fallback: bool) -> ConversionPolicy:
-    return ConversionPolicy(allow_fallback=fallback, max_age_days=max_age, sources=sources or None)
+def _policy(sources: tuple[str, ...], max_age: int, *, fallback: bool, today: date | None = None) -> ConversionPolicy:
+    return ConversionPolicy(allow_fallback=fallback, max_age_days=max_age, sources=sources or None, today=today)
 
 
 def lock_for(locks: list[RateLock], currency: str, book_currency: str, on: datetime,
@@ -122,7 +129,7 @@ def book_owner(session: Session, owner_id: str, *, sources: tuple[str, ...] = ()
         FxOpenItemRow.owner_id == owner_id, FxOpenItemRow.item_id.in_([item_id_of(s) for s in statements])))}
     first = min(s.issued_at for s in statements).date() - timedelta(days=max_age_days)
     book = load_rate_book(session, since=first, until=now.date())
-    spot = Converter(book, _policy(sources, max_age_days, fallback=True))
+    spot = Converter(book, _policy(sources, max_age_days, fallback=True, today=now.astimezone(timezone.utc).date()))
     locks = list_locks(session, owner_id)
     parts = day_parts(session, owner_id) if any(
         s.platform == WALLET_PLATFORM and s.statement_id.startswith(WITHDRAWAL_PREFIX) for s in statements) else {}
@@ -158,6 +165,10 @@ def _recognise(session: Session, owner_id: str, row: StatementRow, book_currency
                 session, owner_id, platform=row.platform, shop_id=row.shop_id, statement_id=row.statement_id,
                 book_currency=book_currency, converter=spot, on=on,
                 at_rate=lock_rate(lock, on) if lock is not None else None)
+    except RateNotPublished as exc:
+        summary.skipped[NOT_PUBLISHED] += 1
+        summary.problems.append(f"{item_id_of(row)}: {exc}")
+        return None
     except RateNotFound as exc:
         summary.skipped["no rate"] += 1
         summary.problems.append(f"{item_id_of(row)}: {exc}")
@@ -205,7 +216,7 @@ def _settle(session: Session, owner_id: str, row: StatementRow, item: FxOpenItem
                 result = settle_at_actual(session, owner_id, item.item_id, amount, on=paid_on,
                                           reference=reference, rate_source=source)
     except (RateNotFound, ItemNotOpen, LockError) as exc:
-        summary.skipped["payout not settled"] += 1
+        summary.skipped[NOT_PUBLISHED if isinstance(exc, RateNotPublished) else "payout not settled"] += 1
         summary.problems.append(f"{item.item_id} payout: {exc}")
         return
     summary.settled += 1
@@ -273,7 +284,7 @@ def _settle_parts(session: Session, owner_id: str, item: FxOpenItemRow, parts: l
                 result = settle_part_at_actual(session, owner_id, item.item_id, paid, cash.result, on=paid_on,
                                                reference=part.reference, rate_source=cash.source)
         except (RateNotFound, ItemNotOpen, ValueError) as exc:
-            summary.skipped["payout not settled"] += 1
+            summary.skipped[NOT_PUBLISHED if isinstance(exc, RateNotPublished) else "payout not settled"] += 1
             summary.problems.append(f"{item.item_id} part paid by {part.by}: {exc}")
             return
         if result is None:

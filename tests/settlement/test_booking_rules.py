@@ -1,7 +1,8 @@
-"""Booking's rules on accounts, on statements as production stores them.
+"""Booking's rules on accounts and rate days, on statements as production stores them.
 
 * Every canonical line kind lands on its own account of the default chart (sales revenue on 6001, as in
   the reference export), and a kind the chart does not name is refused, never booked to a catch-all.
+* A day not over never takes an earlier day's rate: booked later, at its own rate, whatever the hour.
 
 Rates are ECB-style (per 1 EUR): THB→CNY = EUR/CNY ÷ EUR/THB.
 """
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from aggregator.fx_service.rates import import_rates
 from aggregator.fx_service.statements import PAYOUT_KINDS
-from aggregator.settlement.booking import book_owner
+from aggregator.settlement.booking import NOT_PUBLISHED, book_owner
 from aggregator.settlement.service import reconcile_owner
 from aggregator.store.models import OwnerRow, SettlementLineRow
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow
@@ -104,3 +105,43 @@ def test_a_kind_the_chart_does_not_name_is_refused_not_defaulted(session) -> Non
     assert any("W10-1 (ORDER_INCOME)" in problem for problem in summary.problems), summary.problems
     assert session.scalars(select(FxJournalLineRow)).all() == []
     assert session.scalars(select(FxOpenItemRow)).all() == []
+
+
+def test_a_day_not_over_waits_for_its_own_rate(session) -> None:
+    _owner(session)
+    _rates(session, {date(2026, 3, 9): ("40", "8")}, "d9")  # 0.2
+    _statement(session, "S1", _at(10, 0, 30), [("REVENUE", "10000.00")])
+    early = _book(session, _at(10, 2))  # the post-sync run, before the ECB publishes 10 March
+    assert early.recognised == 0 and early.skipped[NOT_PUBLISHED] == 1
+    assert any("for 2026-03-10 not published yet" in problem for problem in early.problems), early.problems
+    assert session.scalars(select(FxOpenItemRow)).all() == []
+    _rates(session, {date(2026, 3, 10): ("32", "8")}, "d10")  # 0.25, published in the afternoon
+    later = _book(session, _at(10, 18))
+    assert later.recognised == 1, later.describe()
+    item = session.scalars(select(FxOpenItemRow)).one()
+    assert (item.recognised_on, item.rate_date, item.carrying_amount) == (date(2026, 3, 10), date(2026, 3, 10),
+                                                                         Decimal("2500.00"))
+
+
+def test_a_past_day_without_a_rate_still_falls_back(session) -> None:
+    _owner(session)
+    _rates(session, {date(2026, 3, 6): ("40", "8")}, "d6")  # Friday; nothing on Saturday 7 March
+    _statement(session, "S1", _at(7, 10), [("REVENUE", "10000.00")])
+    summary = _book(session, _at(8, 2))
+    assert summary.recognised == 1, summary.describe()
+    item = session.scalars(select(FxOpenItemRow)).one()
+    assert (item.recognised_on, item.rate_date, item.carrying_amount) == (date(2026, 3, 7), date(2026, 3, 6),
+                                                                         Decimal("2000.00"))
+
+
+def test_a_payout_of_today_waits_for_todays_rate(session) -> None:
+    _owner(session)
+    _rates(session, {date(2026, 3, 2): ("40", "8"), date(2026, 3, 9): ("40", "8")}, "d2")
+    _statement(session, "S1", _at(2, 9), [("REVENUE", "10000.00")], paid=_at(10, 1))
+    early = _book(session, _at(10, 3))
+    assert (early.recognised, early.settled, early.skipped[NOT_PUBLISHED]) == (1, 0, 1), early.describe()
+    _rates(session, {date(2026, 3, 10): ("32", "8")}, "d10")
+    later = _book(session, _at(10, 18))
+    assert later.settled == 1, later.describe()
+    realized = session.scalars(select(FxJournalLineRow).where(FxJournalLineRow.line_type == "FX_REALIZED")).one()
+    assert realized.amount == Decimal("-500.00")  # 2500.00 received against 2000.00 carried: a gain (credit)
