@@ -16,7 +16,9 @@ and by the scheduled booking job.
   one was used (utilised for the receivable, idempotent), else at what payout batches actually paid
   for it when batches paid it (Shopee cross-border: their own conversion into the payout currency,
   then the rate source's rate of the day if that is not the book currency), else at the rate source's
-  rate of that day; the difference to the carrying amount is the realized gain or loss.
+  rate of that day; the difference to the carrying amount is the realized gain or loss. A statement
+  reported paid without a payment time (TikTok's statements give none) is not settled and is counted
+  as a skip ("paid, payment time unknown") with a problem naming it, every run until its time is stored.
 * **Parts.** A Shopee local shop's release day is paid by wallet withdrawals, possibly several
   (``wallet.day_parts``): each withdrawal's part is settled on its own day at the rate source's rate of
   that day, against the carrying amount of what was still open (one journal and one realized FX line per
@@ -84,8 +86,9 @@ class BookingSummary:
                 + (f"; not booked: {skipped}" if skipped else ""))
 
 
-#: A skip a later run clears by itself.
+#: Skip reasons (``BookingSummary.skipped``): a wait, not a refusal; named with the item in ``problems``.
 NOT_PUBLISHED = "rate not published yet"
+PAID_WHEN_UNKNOWN = "paid, payment time unknown"
 
 
 def item_id_of(row: StatementRow) -> str:
@@ -145,6 +148,11 @@ def book_owner(session: Session, owner_id: str, *, sources: tuple[str, ...] = ()
             _settle_parts(session, owner_id, item, paid_by, spot, summary, moved)
         elif row.payment_status == "PAID" and row.paid_at:
             _settle(session, owner_id, row, item, spot, summary)
+        elif row.payment_status == "PAID":
+            summary.skipped[PAID_WHEN_UNKNOWN] += 1
+            summary.problems.append(
+                f"{item.item_id}: the platform reports it paid (payout {row.payout_id or 'not named'}) but not when; "
+                "not settled until a payment time is stored for it")
     return summary
 
 

@@ -1,8 +1,9 @@
-"""Booking's rules on accounts and rate days, on statements as production stores them.
+"""Booking's rules on accounts, rate days and payment times, on statements as production stores them.
 
 * Every canonical line kind lands on its own account of the default chart (sales revenue on 6001, as in
   the reference export), and a kind the chart does not name is refused, never booked to a catch-all.
 * A day not over never takes an earlier day's rate: booked later, at its own rate, whatever the hour.
+* A statement the platform reports paid without saying when is a counted skip with a reason, never silent.
 
 Rates are ECB-style (per 1 EUR): THB→CNY = EUR/CNY ÷ EUR/THB.
 """
@@ -16,8 +17,9 @@ from sqlalchemy import select
 
 from aggregator.fx_service.rates import import_rates
 from aggregator.fx_service.statements import PAYOUT_KINDS
-from aggregator.settlement.booking import NOT_PUBLISHED, book_owner
+from aggregator.settlement.booking import NOT_PUBLISHED, PAID_WHEN_UNKNOWN, book_owner
 from aggregator.settlement.service import reconcile_owner
+from aggregator.settlement.writer import write_settlement_records
 from aggregator.store.models import OwnerRow, SettlementLineRow
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow
 from aggregator.store.models.settlement import StatementRow
@@ -25,6 +27,7 @@ from fx.rates import Rate
 from fx.recognition import DEFAULT_CHART, RecognitionAccounts
 from fx.sources.base import ParsedRates
 from platform_adapters.canonical.settlement import FeeCategory
+from platform_adapters.tiktok.settlement_mapping import map_record
 
 OWNER, SHOP = "LUMINA", "1001"
 
@@ -145,3 +148,27 @@ def test_a_payout_of_today_waits_for_todays_rate(session) -> None:
     assert later.settled == 1, later.describe()
     realized = session.scalars(select(FxJournalLineRow).where(FxJournalLineRow.line_type == "FX_REALIZED")).one()
     assert realized.amount == Decimal("-500.00")  # 2500.00 received against 2000.00 carried: a gain (credit)
+
+
+def test_a_paid_statement_without_a_payment_time_is_a_counted_skip(session) -> None:
+    _owner(session)
+    _rates(session, {date(2026, 3, 3): ("40", "8")}, "d3")
+    at = int(_at(3).timestamp())
+    statement = {"id": "ST1", "statement_time": at, "currency": "THB", "settlement_amount": "900",
+                 "revenue_amount": "1000", "fee_amount": "-100", "payment_status": "PAID", "payment_id": "P1"}
+    transaction = {"id": "TX1", "type": "ORDER", "order_id": "O1", "currency": "THB", "settlement_amount": "900",
+                   "revenue_amount": "1000", "revenue_breakdown": {"subtotal_before_discount_amount": "1000"},
+                   "fee_tax_amount": "-100", "fee_tax_breakdown": {"fee": {"platform_commission_amount": "-100"}},
+                   "shipping_cost_amount": "0"}
+    totals = {"currency": "THB", "total_settlement_amount": "900", "total_reserve_amount": "0",
+              "payable_amount": "900"}
+    records = []
+    for raw in ({"statement": statement, "transaction": transaction}, {"statement": statement, "summary": totals}):
+        records += map_record(raw, "TT-1")[0]
+    write_settlement_records(session, records, OWNER)
+    session.flush()
+    for _ in range(2):  # every run says so again until the time is known
+        summary = _book(session, _at(20))
+        assert summary.settled == 0 and summary.skipped[PAID_WHEN_UNKNOWN] == 1, summary.describe()
+        assert "paid, payment time unknown 1" in summary.describe()
+        assert any("tiktok:TT-1:ST1" in p and "payout P1" in p for p in summary.problems), summary.problems
