@@ -13,6 +13,11 @@ Rules (reference/fx_settlement.md §4.4, §6.3):
 * A date without a rate is an error unless the caller allows falling back to the last published
   rate before it; the conversion then says so (``fell_back``). A fallback older than the policy's
   ``max_age_days`` is a ``StaleRate`` error. Nothing is ever interpolated.
+* A rate's date is the publisher's business day (the ECB's reference rates of D come out on D around
+  16:00 CET, the CFETS parity at 09:15 Beijing time). A day from the policy's ``today`` on without its
+  own rate is not over: its rate may still be published, so it never falls back to an earlier day's,
+  nor to a less preferred source that published first; that is a ``RateNotPublished`` error (a caller
+  tries again later). Only a past day falls back. So what a day converts at never depends on the hour.
 """
 from __future__ import annotations
 
@@ -34,6 +39,10 @@ class RateNotFound(LookupError):
 
 class StaleRate(RateNotFound):
     """The last published rate is older than the configured maximum age."""
+
+
+class RateNotPublished(RateNotFound):
+    """No rate yet for a day that is not over (``ConversionPolicy.today`` or later): it may still come."""
 
 
 class RateBook:
@@ -166,6 +175,7 @@ class ConversionPolicy:
     max_age_days: int = 7
     pivots: tuple[str, ...] = ("EUR", "USD", "CNY")  # tried first; then each source's home currency
     sources: tuple[str, ...] | None = None  # preference order; None = every source, by name
+    today: date | None = None  # from this day on a missing rate is not published yet: never fallen back from
 
 
 PathSpec = tuple[tuple[SeriesKey, bool], ...]
@@ -207,8 +217,13 @@ class Converter:
                   side: Side | None = None) -> tuple[tuple[Leg, ...], date]:
         """The legs to use and the date of their rates (the freshest path, then by preference)."""
         fallback = self.policy.allow_fallback if allow_fallback is None else allow_fallback
+        pending = self.policy.today is not None and on >= self.policy.today
+        fallback = fallback and not pending
         side = side or self.policy.side
         sources = self.policy.sources or tuple(self.book.sources())
+        if pending:  # only the preferred source serving the pair: another's rate of the day would vary with the hour
+            sources = next(((source,) for source in sources if any(
+                self._path_date(path, on, True) is not None for path in self._paths(source, frm, to, side))), ())
         best: tuple[date, PathSpec] | None = None
         for source in sources:
             for path in self._paths(source, frm, to, side):
@@ -231,6 +246,10 @@ class Converter:
             if not sources:  # nothing loaded for the day (callers load the day and the maximum age before it)
                 raise RateNotFound(f"no {side.value} rate {frm}/{to} on {on}: no rate of any source was found in "
                                    "the days searched (aggregator fx rates import or fetch adds rates)")
+            if pending:
+                last = f" (the last published is of {latest})" if latest else ""
+                raise RateNotPublished(f"{side.value} rate {frm}/{to} for {on} not published yet{last}; "
+                                       "a day not over never falls back to an earlier day's rate")
             raise RateNotFound(f"no {side.value} rate {frm}/{to} on {on} in sources {list(sources)}{hint}")
         rate_date, path = best
         age = (on - rate_date).days

@@ -59,6 +59,7 @@ USER_FACING: tuple[str, ...] = (
     "fx.sources.http:FetchError",
     "fx.sources.base:SourceFormatError",
     "fx.convert:RateNotFound",
+    "fx.recognition:UnmappedKind",
 )
 
 

@@ -27,12 +27,16 @@ COLUMNS: tuple[str, ...] = (
 FX_LINE_TYPES = frozenset({"RECEIVABLE", "RECEIVABLE_CLEAR", "CASH_IN", "FX_REALIZED", "FX_UNREALIZED",
                            "RECEIVABLE_REVALUE", "ROUNDING"})
 
-#: What the books call a statement line of each kind (the marketplace's own label goes to source_label).
+#: What the books call a statement line of each kind (the marketplace's own label goes to source_label),
+#: by the canonical kinds (``FeeCategory`` values) the recognition chart (``fx.recognition``) books.
 STATEMENT_LINE_MEMOS: dict[str, str] = {
-    "ORDER_INCOME": "sales revenue", "REVENUE": "sales revenue", "REFUND": "sales refund",
-    "VOUCHER": "seller voucher", "COMMISSION": "marketplace fee", "TRANSACTION_FEE": "marketplace fee",
-    "PAYMENT_FEE": "marketplace fee", "SERVICE_FEE": "marketplace fee", "SHIPPING_FEE": "marketplace fee",
-    "SHIPPING": "marketplace fee", "WITHHOLDING_TAX": "withholding tax", "ADJUSTMENT": "marketplace adjustment",
+    "REVENUE": "sales revenue", "SHIPPING_BUYER_PAID": "shipping paid by the buyer", "REFUND": "sales refund",
+    "VOUCHER_SELLER": "seller voucher", "VOUCHER_PLATFORM": "platform voucher",
+    "COMMISSION": "marketplace fee", "TRANSACTION_FEE": "marketplace fee", "SERVICE_FEE": "marketplace fee",
+    "SHIPPING_CHARGED": "marketplace fee", "SHIPPING_REBATE": "shipping rebate", "MARKETING_FEE": "marketing fee",
+    "ADJUSTMENT": "marketplace adjustment", "TAX_WITHHELD": "withholding tax",
+    "RESERVE_HELD": "reserve held by the marketplace", "RESERVE_RELEASED": "reserve released",
+    "PAYMENT_FEE": "marketplace fee",  # the reference sample's own kind for Lazada's payment fee
 }
 OTHER_STATEMENT_LINE_MEMO = "statement line"
 

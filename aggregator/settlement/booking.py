@@ -5,7 +5,10 @@ and by the scheduled booking job.
 * **Date.** A statement is recognised on its own date (the day the platform issued it). When the rate
   source has no rate that day, the last one published before it is used (within
   ``fx_max_rate_age_days``); that rate's date is recorded on the item (``rate_date``) and in the
-  journal's rate reference, never substituted for the statement's date.
+  journal's rate reference, never substituted for the statement's date. That holds for past days
+  only: a day not over yet (the statement's or the payment's day is ``now``'s UTC day or later) whose
+  rate the preferred source has not published is skipped ("rate not published yet") and left to a later
+  run, so the rate booked never depends on the hour the job ran (``fx.convert.RateNotPublished``).
 * **Rate.** The lock it uses — the owner's first lock selling the statement currency for the book
   currency, not cancelled, that can take the whole statement on its date (``lock_for``: valid then, a
   single-use lock not used yet, room left for the amount sized in the lock's dealt currency) — else the
@@ -23,6 +26,8 @@ and by the scheduled booking job.
   its end is unhedged exposure. A lock that still refuses (a receivable recognised at it before covers
   were reserved at recognition, the lock ended since) is reported, and the payout booked as if no lock
   were used, its difference to the lock-rate carrying amount realized — never left unbooked run after run.
+  A statement reported paid without a payment time (TikTok's statements give none) is not settled and is
+  counted as a skip ("paid, payment time unknown") with a problem naming it, every run until its time is stored.
 * **Parts.** A Shopee local shop's release day is paid by wallet withdrawals, possibly several
   (``wallet.day_parts``): each withdrawal's part is settled on its own day at the rate source's rate of
   that day, against the carrying amount of what was still open (one journal and one realized FX line per
@@ -66,7 +71,7 @@ from aggregator.settlement.wallet import PLATFORM as WALLET_PLATFORM, WITHDRAWAL
 from aggregator.store.models.fx import FxOpenItemRow
 from aggregator.store.models.settlement import StatementRow
 from aggregator.tenancy import require_owner
-from fx.convert import ConversionPolicy, Converter, RateNotFound
+from fx.convert import ConversionPolicy, Converter, RateNotFound, RateNotPublished
 from fx.gains import Settlement
 from fx.locks import LockError, RateLock, utilise
 from fx.money import CurrencyMismatch, Money
@@ -92,12 +97,17 @@ class BookingSummary:
                 + (f"; not booked: {skipped}" if skipped else ""))
 
 
+#: Skip reasons (``BookingSummary.skipped``): a wait, not a refusal; named with the item in ``problems``.
+NOT_PUBLISHED = "rate not published yet"
+PAID_WHEN_UNKNOWN = "paid, payment time unknown"
+
+
 def item_id_of(row: StatementRow) -> str:
     return f"{row.platform}:{row.shop_id}:{row.statement_id}"
 
 
-def _policy(sources: tuple[str, ...], max_age: int, *, fallback: bool) -> ConversionPolicy:
-    return ConversionPolicy(allow_fallback=fallback, max_age_days=max_age, sources=sources or None)
+def _policy(sources: tuple[str, ...], max_age: int, *, fallback: bool, today: date | None = None) -> ConversionPolicy:
+    return ConversionPolicy(allow_fallback=fallback, max_age_days=max_age, sources=sources or None, today=today)
 
 
 def lock_for(locks: list[RateLock], currency: str, book_currency: str, on: datetime, amount: Money,
@@ -136,7 +146,7 @@ def book_owner(session: Session, owner_id: str, *, sources: tuple[str, ...] = ()
         FxOpenItemRow.owner_id == owner_id, FxOpenItemRow.item_id.in_([item_id_of(s) for s in statements])))}
     first = min(s.issued_at for s in statements).date() - timedelta(days=max_age_days)
     book = load_rate_book(session, since=first, until=now.date())
-    spot = Converter(book, _policy(sources, max_age_days, fallback=True))
+    spot = Converter(book, _policy(sources, max_age_days, fallback=True, today=now.astimezone(timezone.utc).date()))
     locks = list_locks(session, owner_id)
     parts = day_parts(session, owner_id) if any(
         s.platform == WALLET_PLATFORM and s.statement_id.startswith(WITHDRAWAL_PREFIX) for s in statements) else {}
@@ -152,6 +162,11 @@ def book_owner(session: Session, owner_id: str, *, sources: tuple[str, ...] = ()
             _settle_parts(session, owner_id, item, paid_by, spot, summary, moved)
         elif row.payment_status == "PAID" and row.paid_at:
             _settle(session, owner_id, row, item, spot, summary)
+        elif row.payment_status == "PAID":
+            summary.skipped[PAID_WHEN_UNKNOWN] += 1
+            summary.problems.append(
+                f"{item.item_id}: the platform reports it paid (payout {row.payout_id or 'not named'}) but not when; "
+                "not settled until a payment time is stored for it")
     return summary
 
 
@@ -182,6 +197,10 @@ def _recognise(session: Session, owner_id: str, row: StatementRow, book_currency
                 if lock is not None:
                     reserved = reserve_lock(session, owner_id, item, lock.lock_id, at=row.issued_at)
                     locks[:] = [reserved.lock if lk.lock_id == lock.lock_id else lk for lk in locks]
+        except RateNotPublished as exc:
+            summary.skipped[NOT_PUBLISHED] += 1
+            summary.problems.append(f"{item_id_of(row)}: {exc}")
+            return None
         except RateNotFound as exc:
             summary.skipped["no rate"] += 1
             summary.problems.append(f"{item_id_of(row)}: {exc}")
@@ -232,7 +251,7 @@ def _settle(session: Session, owner_id: str, row: StatementRow, item: FxOpenItem
                 result = settle_at_actual(session, owner_id, item.item_id, amount, on=paid_on,
                                           reference=reference, rate_source=source)
     except (RateNotFound, ItemNotOpen, ValueError) as exc:
-        summary.skipped["payout not settled"] += 1
+        summary.skipped[NOT_PUBLISHED if isinstance(exc, RateNotPublished) else "payout not settled"] += 1
         summary.problems.append(f"{item.item_id} payout: {exc}")
         return
     summary.settled += 1
@@ -317,7 +336,7 @@ def _settle_parts(session: Session, owner_id: str, item: FxOpenItemRow, parts: l
                 result = settle_part_at_actual(session, owner_id, item.item_id, paid, cash.result, on=paid_on,
                                                reference=part.reference, rate_source=cash.source)
         except (RateNotFound, ItemNotOpen, ValueError) as exc:
-            summary.skipped["payout not settled"] += 1
+            summary.skipped[NOT_PUBLISHED if isinstance(exc, RateNotPublished) else "payout not settled"] += 1
             summary.problems.append(f"{item.item_id} part paid by {part.by}: {exc}")
             return
         if result is None:

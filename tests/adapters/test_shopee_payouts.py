@@ -176,7 +176,8 @@ def test_release_statements_are_paid_by_the_batches_that_pay_all_their_orders_th
         assert (paid.payment_status, paid.paid_at, paid.payout_id) == ("PAID", monday, "payout-1,payout-2")
         assert rows["escrow-2026-10-20"].payment_status is None  # C is in no batch yet
         assert rows["tiktok-like"].payment_status == "PROCESSING"  # the platform's own status is kept
-        booked = book_owner(session, "CB", sources=("NBP",), now=monday + timedelta(hours=1))
+        # booked the day after: NBP's table B is weekly, and a day not over never takes an earlier day's rate
+        booked = book_owner(session, "CB", sources=("NBP",), now=monday + timedelta(days=1, hours=1))
         assert booked.recognised == 3 and booked.settled == 1, booked.describe()
         item = session.scalars(select(FxOpenItemRow).where(
             FxOpenItemRow.item_id == "shopee:S1:escrow-2026-10-19")).one()
@@ -200,7 +201,7 @@ def test_release_statements_are_paid_by_the_batches_that_pay_all_their_orders_th
             _line("payout-3", "C", "-50000", monday, FeeCategory.PAYOUT)], "CB")
         session.flush()
         assert reconcile_owner(session, "CB", now=monday + timedelta(hours=2)).statements_paid == 1
-        assert book_owner(session, "CB", sources=("NBP",), now=monday + timedelta(hours=2)).settled == 1
+        assert book_owner(session, "CB", sources=("NBP",), now=monday + timedelta(days=1, hours=2)).settled == 1
         lines = session.scalars(select(FxJournalLineRow).where(
             FxJournalLineRow.owner_id == "CB", FxJournalLineRow.idem_key.like("%escrow-2026-10-20%"))).all()
         by_type = {line.line_type: line for line in lines}
@@ -217,7 +218,7 @@ def test_release_statements_are_paid_by_the_batches_that_pay_all_their_orders_th
                            occurred_at=monday, updated_at=monday)], "CB")
         session.flush()
         reconcile_owner(session, "CB", now=monday + timedelta(hours=3))
-        booked = book_owner(session, "CB", sources=("NBP",), now=monday + timedelta(hours=3))
+        booked = book_owner(session, "CB", sources=("NBP",), now=monday + timedelta(days=1, hours=3))
         assert (booked.recognised, booked.settled) == (1, 1), booked.describe()
         own = {line.line_type: line for line in session.scalars(select(FxJournalLineRow).where(
             FxJournalLineRow.owner_id == "CB", FxJournalLineRow.idem_key.like("%payout-4%")))}

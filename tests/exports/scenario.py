@@ -52,20 +52,20 @@ def book_december(session: Session) -> dict[str, object]:
     session.add_all([ShopRow(owner_id=OWNER, platform="lazada", shop_id=SHOP, region="TH", name="Lumina TH"),
                      ShopRow(owner_id=OTHER, platform="lazada", shop_id=OTHER_SHOP, region="TH", name="Other TH")])
     session.add_all([
-        _line(OWNER, SHOP, "STMT-2026W51", "T1", "ORDER_INCOME", "13990.00", _day(22), ORDER_W51, "Item Price Credit"),
+        _line(OWNER, SHOP, "STMT-2026W51", "T1", "REVENUE", "13990.00", _day(22), ORDER_W51, "Item Price Credit"),
         _line(OWNER, SHOP, "STMT-2026W51", "T2", "COMMISSION", "-978.30", _day(22), ORDER_W51, "Commission"),
         _line(OWNER, SHOP, "STMT-2026W51", "T3", "TRANSACTION_FEE", "-666.03", _day(22), ORDER_W51, "Payment Fee"),
         _line(OWNER, SHOP, "STMT-2026W51", "P1", "PAYOUT", "-12345.67", _day(24)),
-        _line(OWNER, SHOP, "STMT-2026W52", "T4", "ORDER_INCOME", "2599.00", _day(23), "1118600000000001",
+        _line(OWNER, SHOP, "STMT-2026W52", "T4", "REVENUE", "2599.00", _day(23), "1118600000000001",
               "Item Price Credit"),
-        _line(OWNER, SHOP, "STMT-2026W52", "T5", "ORDER_INCOME", "1450.50", _day(23), "1118600000000002",
+        _line(OWNER, SHOP, "STMT-2026W52", "T5", "REVENUE", "1450.50", _day(23), "1118600000000002",
               "Item Price Credit"),
         _line(OWNER, SHOP, "STMT-2026W52", "T6", "COMMISSION", "-202.48", _day(23), "1118600000000001", "Commission"),
-        _line(OWNER, SHOP, "STMT-2026W52", "T7", "SHIPPING_FEE", "-80.00", _day(23), "1118600000000002",
+        _line(OWNER, SHOP, "STMT-2026W52", "T7", "SHIPPING_CHARGED", "-80.00", _day(23), "1118600000000002",
               "Shipping Fee (Paid By Customer)"),
-        _line(OWNER, SHOP, "STMT-2026W53", "T8", "ORDER_INCOME", "8000.00", _day(28), "1118600000000003",
+        _line(OWNER, SHOP, "STMT-2026W53", "T8", "REVENUE", "8000.00", _day(28), "1118600000000003",
               "Item Price Credit"),
-        _line(OTHER, OTHER_SHOP, "STMT-2026W51", "X1", "ORDER_INCOME", "500.00", _day(22), "9990001",
+        _line(OTHER, OTHER_SHOP, "STMT-2026W51", "X1", "REVENUE", "500.00", _day(22), "9990001",
               "Item Price Credit"),
     ])
     session.flush()

@@ -28,7 +28,7 @@ CONTEXT = LineContext("SH-SVC-01", "SHOPEE", "SP-MY-1", "MY", "S-1")
 
 def _rows(cents: list[int], per_unit: Decimal, cash_rate: Decimal, currency: str) -> list[ExportRow]:
     digits = Decimal(1).scaleb(-2 if currency != "VND" else 0)
-    parts = [StatementPart("ORDER_INCOME" if c >= 0 else "COMMISSION", Money(Decimal(c) * digits, currency),
+    parts = [StatementPart("REVENUE" if c >= 0 else "COMMISSION", Money(Decimal(c) * digits, currency),
                            "label", f"T{i}") for i, c in enumerate(cents)]
     net = sum((p.amount for p in parts), Money.zero(currency))
     item = recognise_at_rate("S-1", net, Rate(currency, "CNY", per_unit, date(2026, 11, 2), "T"), account="1122")

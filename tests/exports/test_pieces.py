@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from aggregator.exports.canonical import canonical_xlsx
 from aggregator.exports.dbase import DbfField, DbfValueError, dbf_bytes
 from aggregator.exports.quickbooks import QuickBooksLayoutError, journal_no, quickbooks_file
-from aggregator.exports.rows import ExportRow, format_amount, format_rate
+from aggregator.exports.rows import STATEMENT_LINE_MEMOS, ExportRow, format_amount, format_rate
 from aggregator.exports.source import find_item
 from aggregator.exports.xero import XeroLayoutError, split_journals, xero_files
+from fx.recognition import DEFAULT_CHART
 from tests.exports.readers import read_csv, read_dbf
 
 
@@ -106,3 +107,9 @@ def test_xlsx_text_that_looks_like_a_formula_stays_text() -> None:
     values = {c.value: v for c, v in zip(sheet[1], sheet[2])}
     assert values["source_label"].data_type == "s" and values["source_label"].value.startswith("=HYPERLINK")
     assert values["order_id"].value == "1118594800859773"
+
+
+def test_every_recognised_kind_has_its_memo() -> None:
+    """The books' word for each canonical line kind the recognition chart books (``OTHER`` stays the
+    generic "statement line"; its platform label is in ``source_label``)."""
+    assert set(DEFAULT_CHART) - {"OTHER"} <= set(STATEMENT_LINE_MEMOS)

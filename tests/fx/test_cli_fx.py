@@ -134,7 +134,7 @@ def test_receivable_recognise_and_settle(tmp_path: Path) -> None:
     engine = create_engine_for(load_settings(data_dir=data).effective_database_url)
     at = datetime(2026, 12, 26, 3, tzinfo=timezone.utc)  # a TARGET holiday: no ECB rate that day
     with session_scope(engine) as session:
-        for tid, kind, amount in (("T1", "ORDER_INCOME", "250.00"), ("T2", "COMMISSION", "-12.50")):
+        for tid, kind, amount in (("T1", "REVENUE", "250.00"), ("T2", "COMMISSION", "-12.50")):
             session.add(SettlementLineRow(owner_id="LUMINA", platform="shopee", shop_id="SG1", statement_id="S1",
                                           transaction_id=tid, kind=kind, amount=Decimal(amount), currency="SGD",
                                           occurred_at=at, content_hash=hashlib.sha256(tid.encode()).hexdigest()))

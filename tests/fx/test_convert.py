@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fx.convert import ConversionPolicy, Converter, RateBook, RateNotFound, StaleRate
+from fx.convert import ConversionPolicy, Converter, RateBook, RateNotFound, RateNotPublished, StaleRate
 from fx.money import Money
 from fx.rates import Rate, Side
 from fx.sources import ecb, mas
@@ -95,6 +95,30 @@ def test_missing_date_fallback_is_explicit_and_bounded() -> None:
         converter.convert(Money.of("100", "SGD"), "CNY", date(2027, 1, 5), allow_fallback=True)
     with pytest.raises(RateNotFound):  # never a rate from the future
         converter.convert(Money.of("100", "SGD"), "CNY", date(2026, 12, 21), allow_fallback=True)
+
+
+def test_a_day_not_over_never_falls_back() -> None:
+    """From ``today`` on a missing rate may still come: neither an earlier day's nor a less preferred
+    source's rate of the day stands in for it (which of them is there would depend on the hour)."""
+    book = ecb_book(date(2026, 10, 29))
+    book.add(Rate("EUR", "THB", Decimal("37.000"), DAY, "NBP"))
+    book.add(Rate("EUR", "CNY", Decimal("7.5000"), DAY, "NBP"))
+    policy = ConversionPolicy(allow_fallback=True, sources=("ECB", "NBP"), today=DAY)
+    with pytest.raises(RateNotPublished, match="for 2026-10-30 not published yet .*last published is of 2026-10-29"):
+        Converter(book, policy).convert(Money.of("100", "THB"), "CNY", DAY)
+    # the day over, the freshest rate is used as before (here NBP's of the day), and a past day falls back
+    over = Converter(book, ConversionPolicy(allow_fallback=True, sources=("ECB", "NBP"), today=date(2026, 10, 31)))
+    assert over.convert(Money.of("100", "THB"), "CNY", DAY).source == "NBP"
+    past = Converter(ecb_book(date(2026, 10, 28)), policy).convert(Money.of("100", "THB"), "CNY", date(2026, 10, 29))
+    assert past.fell_back and past.rate_date == date(2026, 10, 28)
+    # the preferred source's own rate of the day is used at once
+    book.add(Rate("EUR", "THB", Decimal("37.683"), DAY, "ECB"))
+    book.add(Rate("EUR", "CNY", Decimal("7.4326"), DAY, "ECB"))
+    assert Converter(book, policy).convert(Money.of("100", "THB"), "CNY", DAY).source == "ECB"
+    # a preferred source that does not serve the pair at all is no reason to wait
+    vnd = ecb_book(DAY)
+    vnd.add_all([Rate("PLN", "VND", Decimal("6500"), DAY, "NBP"), Rate("PLN", "CNY", Decimal("1.8"), DAY, "NBP")])
+    assert Converter(vnd, policy).convert(Money.of("6500", "VND"), "CNY", DAY).source == "NBP"
 
 
 def test_mas_per_100_units_for_vnd() -> None:

@@ -46,7 +46,7 @@ def test_mixed_or_mismatched_statements_are_refused() -> None:
 @given(st.lists(st.integers(min_value=-10**7, max_value=10**8), min_size=1, max_size=12),
        st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("30"), places=10))
 def test_recognition_journal_always_balances(cents: list[int], per_thb: Decimal) -> None:
-    parts = [StatementPart("ORDER_INCOME" if c >= 0 else "COMMISSION", Money(Decimal(c).scaleb(-2), "THB"), "", str(i))
+    parts = [StatementPart("REVENUE" if c >= 0 else "COMMISSION", Money(Decimal(c).scaleb(-2), "THB"), "", str(i))
              for i, c in enumerate(cents)]
     net = net_of(parts)
     rate = Rate("THB", "CNY", per_thb, date(2026, 11, 2), "T")

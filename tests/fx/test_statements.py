@@ -34,7 +34,7 @@ def _line(transaction_id: str, kind: str, amount: str, **extra) -> SettlementLin
 def test_statement_recognised_then_settled_under_a_lock(session) -> None:
     payload = fixture_bytes("eurofxref-hist-90d.sample.xml")
     import_rates(session, ecb.parse(payload), payload=payload, origin="90d.xml")
-    session.add_all([_line("T1", "ORDER_INCOME", "13990.00"), _line("T2", "COMMISSION", "-978.30"),
+    session.add_all([_line("T1", "REVENUE", "13990.00"), _line("T2", "COMMISSION", "-978.30"),
                      _line("T3", "TRANSACTION_FEE", "-666.03"),
                      _line("T4", "PAYOUT", "-12345.67", occurred_at=AT + timedelta(days=3))])
     session.flush()

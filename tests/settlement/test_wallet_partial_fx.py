@@ -27,7 +27,7 @@ from aggregator.store.models.tenancy import OwnerRow
 from fx.convert import ConversionPolicy, Converter
 from fx.gains import settle
 from fx.money import Money
-from tests.settlement.wallet_records import SHOP, release_day as _day, withdrawal as _withdrawal
+from tests.settlement.wallet_records import NEXT_DAY, SHOP, release_day as _day, withdrawal as _withdrawal
 
 OWNER = "LOC"
 #: (VND→PLN, CNY→PLN) per weekly publication; a rate is used for the days up to the next one
@@ -52,7 +52,7 @@ def _run(session, records: list, now: datetime):
     write_settlement_records(session, records, OWNER)
     session.flush()
     reconcile_owner(session, OWNER, now=now)
-    return book_owner(session, OWNER, sources=("NBP",), now=now)
+    return book_owner(session, OWNER, sources=("NBP",), now=now + NEXT_DAY)
 
 
 def _lines(session, like: str) -> list[FxJournalLineRow]:
@@ -105,7 +105,7 @@ def test_each_withdrawal_realizes_fx_on_its_part_at_its_own_days_rate(engine) ->
         assert sum(line.amount for line in clears) == -item.carrying_amount  # the parts clear the whole, to the fen
         assert sum(line.original_amount for line in clears) == -Decimal("300000")
         # re-running books nothing twice
-        assert book_owner(session, OWNER, sources=("NBP",), now=W2 + timedelta(hours=2)).journal_lines == 0
+        assert book_owner(session, OWNER, sources=("NBP",), now=W2 + timedelta(hours=2) + NEXT_DAY).journal_lines == 0
 
         # exports: one realized FX line per part; the statement export's realized is their sum (gain +)
         rows = [r for r in load_export_rows(session, OWNER, date(2026, 10, 1), date(2026, 11, 30))
@@ -173,7 +173,7 @@ def test_a_withdrawal_fee_is_an_expense_cleared_by_the_withdrawal_never_an_open_
         cash = sum(line.amount for line in session.scalars(select(FxJournalLineRow).where(
             FxJournalLineRow.owner_id == OWNER, FxJournalLineRow.line_type == "CASH_IN")))
         assert ar == 0 and cash == Decimal("77.42") - Decimal("3.87")
-        assert book_owner(session, OWNER, sources=("NBP",), now=W1 + timedelta(hours=2)).journal_lines == 0
+        assert book_owner(session, OWNER, sources=("NBP",), now=W1 + timedelta(hours=2) + NEXT_DAY).journal_lines == 0
 
 
 def test_only_shops_with_rows_changed_since_the_last_run_are_recomputed(engine) -> None:
@@ -234,5 +234,5 @@ def test_a_withdrawal_moved_off_a_booked_day_is_reported_never_booked_twice(engi
             FxOpenItemRow.item_id == f"shopee:{SHOP}:escrow-2026-10-19")).one()
         assert item_19.settled_on is None
         # re-running reports it again and still books nothing
-        again = book_owner(session, OWNER, sources=("NBP",), now=W1 + timedelta(hours=3))
+        again = book_owner(session, OWNER, sources=("NBP",), now=W1 + timedelta(hours=3) + NEXT_DAY)
         assert again.journal_lines == 0 and any("withdrawal-1" in p for p in again.problems)

@@ -20,7 +20,7 @@ from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow, FxRateRow
 from aggregator.store.models.settlement import StatementRow
 from aggregator.store.models.tenancy import OwnerRow
-from tests.settlement.wallet_records import SHOP, release_day as _day, wallet_withdrawal, withdrawal as _withdrawal
+from tests.settlement.wallet_records import NEXT_DAY, SHOP, release_day as _day, wallet_withdrawal, withdrawal as _withdrawal
 
 
 def _owner_and_rates(session) -> None:
@@ -64,7 +64,7 @@ def test_withdrawals_pay_release_days_oldest_first_and_settle_them_with_realized
         assert [(k, d.paid, d.open) for k, d in position.days.items()] == [
             ("escrow-2026-10-19", Decimal("300000"), Decimal("0")), ("escrow-2026-10-20", Decimal("20000"),
                                                                      Decimal("30000"))]
-        booked = book_owner(session, "LOC", sources=("NBP",), now=first + timedelta(hours=1))
+        booked = book_owner(session, "LOC", sources=("NBP",), now=first + timedelta(hours=1) + NEXT_DAY)
         assert (booked.recognised, booked.settled) == (2, 1), booked.describe()  # the withdrawal nets 0: not booked
         item = session.scalars(select(FxOpenItemRow).where(FxOpenItemRow.item_id == f"shopee:{SHOP}:escrow-2026-10-19")
                                ).one()
@@ -92,9 +92,9 @@ def test_withdrawals_pay_release_days_oldest_first_and_settle_them_with_realized
         assert "withdrawal-2" in items[0].reason and "10000 more than the releases before it left in the wallet" in items[0].reason
         assert mark_paid_by_withdrawals(session, "LOC") == 0  # re-running changes nothing, raises nothing twice
         assert count_by_kind(session, Filters(kind="settlement", status="open"))["withdrawal_exceeds_open"] == 1
-        booked = book_owner(session, "LOC", sources=("NBP",), now=second + timedelta(hours=1))
+        booked = book_owner(session, "LOC", sources=("NBP",), now=second + timedelta(hours=1) + NEXT_DAY)
         assert booked.settled == 1  # 20 Oct, paid on the 27th: 50,000 × 0.00015030 ÷ 0.5824 = 12.90 CNY
-        assert book_owner(session, "LOC", sources=("NBP",), now=second + timedelta(hours=1)).journal_lines == 0
+        assert book_owner(session, "LOC", sources=("NBP",), now=second + timedelta(hours=1) + NEXT_DAY).journal_lines == 0
 
         # a release of 21 Oct synced late explains it: the exception closes, the day is paid by withdrawal-2
         write_settlement_records(session, _day("2026-10-21", "D", "10000"), "LOC")
@@ -124,14 +124,14 @@ def test_a_negative_day_is_netted_and_both_sides_are_settled_in_the_books(engine
         position = wallet_position(session, "LOC", SHOP)
         assert [(k, d.paid, d.open) for k, d in position.days.items()] == [
             ("escrow-2026-10-19", Decimal("300000"), 0), ("escrow-2026-10-20", Decimal("-50000"), 0)]
-        booked = book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1))
+        booked = book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1) + NEXT_DAY)
         items = {i.item_id.rsplit(":", 1)[-1]: i for i in session.scalars(select(FxOpenItemRow))}
         assert items["escrow-2026-10-19"].settled_on == date(2026, 10, 22)
         assert items["escrow-2026-10-20"].settled_on == date(2026, 10, 20), booked.describe()
         lines = session.scalars(select(FxJournalLineRow).where(FxJournalLineRow.journal_id.like("FX-NETTED:%"))).all()
         cash = [l.amount for l in lines if l.line_type == "CASH_IN"]
         assert len(cash) == 2 and sum(cash) == 0  # what one side brings in, the other pays out
-        assert book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1)).journal_lines == 0
+        assert book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1) + NEXT_DAY).journal_lines == 0
 
 
 def test_the_wallets_own_money_in_and_out_is_paid_and_netted_like_release_days(engine) -> None:
@@ -165,7 +165,7 @@ def test_the_wallets_own_money_in_and_out_is_paid_and_netted_like_release_days(e
                         refund[0].statement_id: (Decimal("5000"), 0, ["withdrawal-1"])}
         rows = {r.statement_id: r for r in session.scalars(select(StatementRow))}
         assert all(rows[k].payment_status == "PAID" for k in days)
-        book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1))
+        book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1) + NEXT_DAY)
         items = {i.item_id.rsplit(":", 1)[-1]: i.settled_on for i in session.scalars(select(FxOpenItemRow))}
         assert {k: items[k] for k in days} == {"escrow-2026-10-19": date(2026, 10, 22),
                                                charge[0].statement_id: date(2026, 10, 20),
@@ -179,12 +179,12 @@ def test_a_booked_netting_a_late_release_day_moves_is_reported_not_booked_twice(
     that netting and the moved part is reported, as for a withdrawal a late day moves."""
     with session_scope(engine) as session:
         completed = _charged_day_withdrawn(session)
-        book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1))
+        book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1) + NEXT_DAY)
 
         write_settlement_records(session, _day("2026-10-18", "L", "50000"), "LOC")  # late, older than both
         session.flush()
         reconcile_owner(session, "LOC", now=completed + timedelta(hours=2))
-        booked = book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=2))
+        booked = book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=2) + NEXT_DAY)
         cash = [l.amount for l in session.scalars(select(FxJournalLineRow).where(
             FxJournalLineRow.journal_id.like("FX-NETTED:%"), FxJournalLineRow.line_type == "CASH_IN"))]
         assert len(cash) == 2 and sum(cash) == 0, cash  # the charge's money is never brought in twice
@@ -225,7 +225,7 @@ def test_a_created_withdrawal_is_held_as_pending_and_its_completion_books_no_net
                                                                       Decimal("20000"))])
         assert (charge.paid, charge.open) == (Decimal("-20000"), Decimal("-30000"))
         assert (rows["escrow-2026-10-19"].payment_status, rows["escrow-2026-10-19"].paid_at) == ("PARTIALLY_PAID", None)
-        first = book_owner(session, "LOC", sources=("NBP",), now=noon)
+        first = book_owner(session, "LOC", sources=("NBP",), now=noon + NEXT_DAY)
         assert not first.problems, first.problems
         netted = {l.idem_key: l.amount for l in session.scalars(select(FxJournalLineRow).where(
             FxJournalLineRow.journal_id.like("FX-NETTED:%"), FxJournalLineRow.line_type == "CASH_IN"))}
@@ -245,7 +245,7 @@ def test_a_created_withdrawal_is_held_as_pending_and_its_completion_books_no_net
         assert position.days["escrow-2026-10-19"].parts == [  # (in the allocation's order: by creation)
             ("withdrawal-1", completed, Decimal("280000")),
             ("escrow-2026-10-21", noon - timedelta(hours=2), Decimal("20000"))]
-        booked = book_owner(session, "LOC", sources=("NBP",), now=later)
+        booked = book_owner(session, "LOC", sources=("NBP",), now=later + NEXT_DAY)
         assert not [p for p in booked.problems if "reverse" in p], booked.problems
         assert booked.skipped["withdrawal moved by a late release day (reverse by hand)"] == 0
         item = session.scalars(select(FxOpenItemRow).where(
@@ -261,7 +261,7 @@ def test_a_created_withdrawal_is_held_as_pending_and_its_completion_books_no_net
         assert [l.original_amount for l in withdrawn] == [Decimal("280000")]
 
         # re-running books nothing; the creation read again (older in Shopee's clock) is stale
-        assert book_owner(session, "LOC", sources=("NBP",), now=later).journal_lines == 0
+        assert book_owner(session, "LOC", sources=("NBP",), now=later + NEXT_DAY).journal_lines == 0
         again = write_settlement_records(session, wallet_withdrawal("WITHDRAWAL_CREATED", 1, created, "280000"), "LOC")
         assert [r.outcome.value for r in again] == ["stale"]
         session.flush()
@@ -278,7 +278,7 @@ def test_a_cancelled_withdrawal_gives_its_money_back_at_its_cancellation(engine)
     withdrawal's from its cancellation on."""
     with session_scope(engine) as session:
         created, noon = _pending_then_charged(session, charge="20000")
-        assert not book_owner(session, "LOC", sources=("NBP",), now=noon).problems
+        assert not book_owner(session, "LOC", sources=("NBP",), now=noon + NEXT_DAY).problems
         cancelled = created + timedelta(days=1)
         write_settlement_records(session, [
             *wallet_withdrawal("WITHDRAWAL_CANCELLED", 1, cancelled, "280000", created=created),
@@ -298,7 +298,7 @@ def test_a_cancelled_withdrawal_gives_its_money_back_at_its_cancellation(engine)
         assert (position.days["escrow-2026-10-19"].held, rows["escrow-2026-10-19"].payment_status) == (
             0, "PARTIALLY_PAID")
         assert count_by_kind(session, Filters(kind="settlement", status="open")).get("withdrawal_exceeds_open") is None
-        booked = book_owner(session, "LOC", sources=("NBP",), now=later)
+        booked = book_owner(session, "LOC", sources=("NBP",), now=later + NEXT_DAY)
         assert not booked.problems, booked.problems
         assert booked.parts == 1  # withdrawal-2's part of 19 Oct
 
@@ -316,7 +316,7 @@ def test_a_day_closed_by_a_completion_after_a_charge_netted_meanwhile_settles_on
         reconcile_owner(session, "LOC", now=completed + timedelta(hours=1))
         day = wallet_position(session, "LOC", SHOP).days["escrow-2026-10-19"]
         assert (day.open, day.paid_at) == (0, completed)
-        booked = book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1))
+        booked = book_owner(session, "LOC", sources=("NBP",), now=completed + timedelta(hours=1) + NEXT_DAY)
         assert not booked.problems, booked.problems
         item = session.scalars(select(FxOpenItemRow).where(
             FxOpenItemRow.item_id == f"shopee:{SHOP}:escrow-2026-10-19")).one()

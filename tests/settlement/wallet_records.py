@@ -2,13 +2,16 @@
 shapes ``platform_adapters.shopee.mapping`` and ``wallet_mapping`` produce), for the wallet tests."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from fx.money import Money
 from platform_adapters.canonical import FeeCategory, Platform, SettlementLine, Statement
 
 SHOP = "L1"
+#: Booking runs a day after what it books: the weekly NBP rates these tests use have nothing on most
+#: days, and a day not over never takes an earlier day's rate (``fx.convert.RateNotPublished``).
+NEXT_DAY = timedelta(days=1)
 
 
 def release_day(day: str, order: str, amount: str) -> list:
