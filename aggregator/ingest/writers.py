@@ -3,7 +3,9 @@
 Each record becomes an ``Aggregate``: header values keyed by natural key plus child rows. The header
 is upserted (``aggregator.store.upsert``: stale guard, audit entry for every create and change); it
 carries a ``content_hash`` of all its rows (header and children), so a changed line makes the header
-UPDATED, and then the child rows are replaced as a whole. With ``append=True`` (rows of the same
+UPDATED, and then the child rows are replaced as a whole. A record whose source states only part of it
+(``Aggregate.stated``: a transport document described by a BL report and an eBL) writes into a stored one only
+the header columns and child tables it states; the others stay as the other sources stated them. With ``append=True`` (rows of the same
 document met again later in one file) lines are added instead and fields that sum over lines
 (weight, reference lists) are left as they are. ``aggregator.ingest.bulk`` writes batches of new
 aggregates with the same values and the same audit entries. A receipt or outbound longer than an import
@@ -49,6 +51,7 @@ from platform_adapters.canonical import (
     WarehouseShipment,
 )
 from platform_adapters.canonical.identifiers import is_valid_container_number
+from platform_adapters.canonical.logistics import DOCUMENT_CHILDREN
 from platform_adapters.logistics import bl_report
 
 # ``upsert`` compares the source time of the column it is given; a name that is not a column turns the
@@ -83,10 +86,16 @@ class Aggregate:
     #: header columns listing, space-separated, what the record's lines name (a customs entry's transport
     #: documents and containers): each item once, in the order met, over the parts of a record written in parts
     gathered: tuple[str, ...] = ()
+    #: the header columns a stored record takes from this one, when its source states only some (a transport
+    #: document described by several sources: ``TransportDocument.stated``); the others keep what is stored. A new
+    #: record takes every value; its key and ``content_hash`` are always taken. None: every column
+    stated: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         """``content_hash``: the source rows' hash when given, else sha256 of the header values and child rows."""
         self.values.pop("content_hash", None)
+        if self.stated is not None:
+            self.stated = self.stated | {"content_hash", *self.key}
         if self.raw_hash is not None:
             self.values["content_hash"] = self.raw_hash
             return
@@ -133,7 +142,7 @@ def write_aggregate(session: Session, agg: Aggregate, append: bool = False,
             values, refresh = {**values, "content_hash": stored}, agg.raw_hash
             if stored.startswith(CLAIMED) and staged is None:  # (lines an import in parts left aside)
                 _drop_children(session, agg.children, -found.id)
-    result = upsert(session, agg.model, values, agg.key, source_updated_col=agg.stale_col)
+    result = upsert(session, agg.model, values, agg.key, source_updated_col=agg.stale_col, stated=agg.stated)
     if refresh is not None and result.outcome is not UpsertOutcome.STALE:
         if staged is None and stored.startswith(CLAIMED):  # (its claim taken over below: the lines an import of
             _drop_children(session, agg.children, -result.pk)  # it in parts, stopped or overtaken, left under -id)
@@ -363,7 +372,8 @@ def next_line_no(session: Session, model, parent_col: str, key_model, key: dict)
 
 #: (column, field) of a transport document's header and of its child tables' rows (lines, containers,
 #: references), in the order ``transport_document_aggregate`` writes them; the columnar import builds the same
-#: values from these fields (``platform_adapters.logistics.bl_columns``; a report's documents have no endorsements)
+#: values from these fields (``platform_adapters.logistics.bl_columns``; a report states no endorsements: a
+#: document's stored ones stay, ``TransportDocument.stated``)
 TRANSPORT_HEADER = tuple((name, name) for name in (
     "owner_id", "doc_number", "doc_type", "mode", "doc_level", "master_doc_number", "doc_number_valid",
     "carrier_code", "booking_ref", "is_to_order", "is_electronic", "release_type", "status", "shipper", "consignee",
@@ -377,9 +387,22 @@ TRANSPORT_CONTAINER = (("container_no", "container_no"), ("iso_type", "iso_type"
                        ("check_digit_valid", "container_valid"))
 TRANSPORT_REFERENCE = (("kind", "ref_kind"), ("value", "ref_value"))
 TRANSPORT_KEY = ("owner_id", "doc_number")
+#: the ``TransportDocument`` field of each child table, in the order ``transport_document_aggregate`` lists them
+TRANSPORT_CHILD_NAMES = ("lines", "containers", "endorsements", "references")
+
+
+def _transport_stated(stated: frozenset[str] | None) -> frozenset[str] | None:
+    """The header columns a stored transport document takes from a source stating ``stated`` (its fields):
+    those, with the air waybill check the document's mode decides (``doc_number_valid``)."""
+    if stated is None:
+        return None
+    return (stated - DOCUMENT_CHILDREN) | ({"doc_number_valid"} if "mode" in stated else set())
 
 
 def transport_document_aggregate(doc: TransportDocument, raw_hash: str | None = None) -> Aggregate:
+    """A transport document's header and child tables; a source that states only part of a document
+    (``doc.stated``: a BL report, an eBL) writes only the header columns and child tables it states into a stored
+    one, the rest kept as other sources stated them."""
     values = {
         "owner_id": doc.owner_id, "doc_number": doc.doc_number, "doc_type": doc.doc_type, "mode": doc.mode,
         "doc_level": doc.doc_level, "master_doc_number": doc.master_doc_number,
@@ -394,7 +417,7 @@ def transport_document_aggregate(doc: TransportDocument, raw_hash: str | None = 
         "etd": doc.etd, "eta": doc.eta, "shipped_on_board_date": doc.shipped_on_board_date, "source": doc.source,
         "source_updated_at": doc.source_updated_at,
     }
-    return Aggregate(TransportDocumentRow, TRANSPORT_KEY, values, [
+    children = [
         (TransportDocumentLineRow, "document_pk", [
             {"line_no": ln.line_no, "container_no": ln.container_no, "description": ln.description,
              "hs_code": ln.hs_code, "packages": ln.packages, "package_code": ln.package_code,
@@ -407,7 +430,11 @@ def transport_document_aggregate(doc: TransportDocument, raw_hash: str | None = 
             {"seq": e.seq, "action_code": e.action_code, "actor": e.actor, "recipient": e.recipient,
              "action_at": e.action_at, "reference": e.reference, "platform": e.platform} for e in doc.endorsements]),
         (TransportReferenceRow, "document_pk", [{"kind": r.kind, "value": r.value} for r in doc.references]),
-    ], raw_hash=raw_hash)
+    ]
+    if doc.stated is not None:  # (a child table the source does not state: the stored rows stay)
+        children = [child for child, name in zip(children, TRANSPORT_CHILD_NAMES) if name in doc.stated]
+    return Aggregate(TransportDocumentRow, TRANSPORT_KEY, values, children, raw_hash=raw_hash,
+                     stated=_transport_stated(doc.stated))
 
 
 #: (column, field) of a customs entry's header and of its lines, in the order ``customs_entry_aggregate``
@@ -534,10 +561,10 @@ def write_transport_document(session: Session, doc: TransportDocument, append: b
             TransportContainerRow.document_pk == existing)).scalars())
         stored_refs = set(session.execute(select(TransportReferenceRow.kind, TransportReferenceRow.value).where(
             TransportReferenceRow.document_pk == existing)).all())
-        lines, containers, _, refs = agg.children
-        agg.children = [lines,
-                        (containers[0], containers[1], [c for c in containers[2] if c["container_no"] not in stored_containers]),
-                        (refs[0], refs[1], [r for r in refs[2] if (r["kind"], r["value"]) not in stored_refs])]
+        new_only = {TransportContainerRow: lambda c: c["container_no"] not in stored_containers,
+                    TransportReferenceRow: lambda r: (r["kind"], r["value"]) not in stored_refs}
+        agg.children = [(model, parent_col, [row for row in rows if new_only[model](row)] if model in new_only else rows)
+                        for model, parent_col, rows in agg.children if model is not TransportEndorsementRow]
     return write_aggregate(session, agg, append)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -80,8 +80,11 @@ def upsert(
     source_updated_col: str | None = "source_updated_at",
     audit: bool = True,
     actor: str = "system",
+    stated: Collection[str] | None = None,
 ) -> UpsertResult:
-    """Insert or update one row identified by its natural ``key`` columns."""
+    """Insert or update one row identified by its natural ``key`` columns. ``stated``: the columns a stored row
+    takes from ``values`` (its source states only those; the others stay as stored); a new row takes them all.
+    None: every one."""
     table = model.__table__
     values = dict(values)
     owner_id = values.get("owner_id")
@@ -101,6 +104,8 @@ def upsert(
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     existing = session.execute(query).mappings().one()
+    if stated is not None:
+        values = {name: value for name, value in values.items() if name in stated or name in key}
     return _apply_to_existing(session, table, values, key, existing, source_updated_col, audit, actor)
 
 

@@ -103,9 +103,22 @@ class TransportDocument:
     references: tuple[DocumentRef, ...] = ()
     source_updated_at: datetime | None = None
     source: str = ""
+    #: what this source's document states: header field names and the child tables ``lines``, ``containers``,
+    #: ``endorsements``, ``references`` (``STATABLE``); a document stored already takes only these from it and
+    #: keeps what other sources stated (a BL report states no endorsements, an eBL no incoterm), while a value
+    #: stated empty clears it. None: everything (a new document takes every field, defaults included).
+    stated: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         require_aware(self, "source_updated_at")
+        if self.stated is not None and not self.stated <= STATABLE:
+            raise ValueError(f"unknown stated field(s): {', '.join(sorted(self.stated - STATABLE))}")
+
+
+#: the child tables of a transport document (its fields of those names)
+DOCUMENT_CHILDREN = frozenset({"lines", "containers", "endorsements", "references"})
+#: what ``TransportDocument.stated`` may name: every field of the document (header fields and child tables)
+STATABLE = frozenset(TransportDocument.__dataclass_fields__) - {"stated"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,9 @@ then mapped by ``map_rows``, which reports it. For documents of ``ok`` rows the 
 ``writers.transport_document_aggregate`` stores of the ``TransportDocument`` ``map_rows`` builds: its rows
 describing goods are its lines, numbered from 1; each container once with its first ISO type and every seal
 its rows name; its master, booking and PO numbers each once as references, in the order met
-(``tests/ingest/test_import_paths_bl.py`` holds the two paths equal).
+(``tests/ingest/test_import_paths_bl.py`` holds the two paths equal). These build only new documents: one
+stored already (another source's, an eBL's, or the report's own with other content) goes the per-record way,
+where it takes only what the report's columns state (``bl_report.stated_fields``).
 """
 from __future__ import annotations
 

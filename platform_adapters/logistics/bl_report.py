@@ -9,6 +9,7 @@ flagged (WARNING), never dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from platform_adapters.canonical.common import Problem, Severity
 from platform_adapters.canonical.identifiers import (
@@ -45,6 +46,25 @@ LEVELS = ("MASTER", "HOUSE")
 #: the source every document of this report is stored with
 SOURCE = "bl-report"
 _TO_ORDER = re.compile(r"^TO (THE )?ORDER\b")
+#: what a report states (``TransportDocument.stated``) → the canonical columns it reads it from: a report states a
+#: field when its file has one of these columns (an empty cell then clears it), never a field it has no column for
+#: (its default, e.g. ``is_to_order`` false, is a new document's only); it never states endorsements
+STATED_BY = {
+    "doc_type": ("doc_type",), "mode": ("record_type", "doc_type"), "doc_level": ("doc_level", "master_doc_number"),
+    "master_doc_number": ("master_doc_number",), "is_to_order": ("is_to_order",), "is_electronic": ("is_electronic",),
+    "release_type": ("release_type",), "status": ("status",), "carrier_code": ("carrier_scac",),
+    "booking_ref": ("carrier_booking_ref",), "shipper": ("shipper",), "consignee": ("consignee",),
+    "notify_party": ("notify_party",), "place_of_receipt": ("place_of_receipt",),
+    "port_of_loading": ("port_of_loading",), "port_of_discharge": ("port_of_discharge",),
+    "place_of_delivery": ("place_of_delivery",), "vessel_or_flight": ("vessel_or_flight",), "voyage": ("voyage",),
+    "incoterm": ("incoterm",), "incoterm_place": ("incoterm_place",), "freight_term": ("freight_term",),
+    "issue_date": ("issue_date",), "etd": ("etd",), "eta": ("eta",), "shipped_on_board_date": ("shipped_on_board_date",),
+    "source_updated_at": ("source_updated_at",),
+    "lines": ("description_of_goods", "packages", "hs_code", "sku"), "containers": ("container_no",),
+    "references": ("master_doc_number", "carrier_booking_ref", "po_number"),
+}
+#: what every report states: its key and its source
+ALWAYS_STATED = frozenset({"owner_id", "doc_number", "source"})
 
 
 def mode_of(record_type: str | None, doc_type: str | None) -> str:
@@ -98,6 +118,13 @@ def owner_claims(values: dict[str, str]) -> tuple[OwnerClaim, ...]:
     if level == "MASTER" or (not level and not clean_text(values.get("master_doc_number", ""))):
         claims.append(OwnerClaim("houses_of", "doc_number", normalize_document_number(values.get("doc_number"))))
     return tuple(claims)
+
+
+def stated_fields(columns: Iterable[str]) -> frozenset[str]:
+    """What a report whose file has the canonical ``columns`` (a profile's defaults among them) states of each
+    document (``STATED_BY``)."""
+    present = set(columns)
+    return ALWAYS_STATED | {name for name, sources in STATED_BY.items() if present.intersection(sources)}
 
 
 def record_key(values: dict[str, str], owner_id: str) -> tuple[str, ...] | None:
@@ -196,7 +223,7 @@ def map_rows(rows: list[CanonicalRow], options: ReadOptions, line_offset: int = 
             incoterm_place=head("incoterm_place"), freight_term=head("freight_term"), issue_date=head("issue_date"),
             etd=head("etd"), eta=head("eta"), shipped_on_board_date=head("shipped_on_board_date"),
             lines=tuple(lines), containers=tuple(containers.values()), references=tuple(refs.values()),
-            source_updated_at=head("source_updated_at"), source=SOURCE,
+            source_updated_at=head("source_updated_at"), source=SOURCE, stated=stated_fields(first_view.row.values),
         )
         return record, problems
 

@@ -31,6 +31,29 @@ from platform_adapters.logistics.dcsa_common import dig, parse_instant, parse_lo
 
 KIND = "dcsa-ebl"
 _PO_TYPES = {"SPO", "CPO"}
+#: what an eBL states whatever it holds: its number and type (the mode, level and release follow from them and
+#: ``isElectronic``/``isToOrder``, which DCSA requires), its owner and source
+ALWAYS_STATED = frozenset({"owner_id", "doc_number", "doc_type", "mode", "doc_level", "is_to_order", "is_electronic",
+                           "release_type", "source"})
+#: what an eBL states (``TransportDocument.stated``) when the document holds the member at one of these paths: a
+#: member sent empty (null) clears the field, one left out states nothing (a report's place of delivery stays); it
+#: never states a master number, an incoterm or a source time, and states endorsements only with an
+#: ``endorsementChain`` object
+STATED_AT = {
+    "carrier_code": (("carrierCode",),), "status": (("transportDocumentStatus",),),
+    "freight_term": (("freightPaymentTermCode",),), "issue_date": (("issueDate",),),
+    "shipped_on_board_date": (("shippedOnBoardDate",),),
+    "shipper": (("documentParties", "shipper"),), "consignee": (("documentParties", "consignee"),),
+    "notify_party": (("documentParties", "notifyParties"),),
+    "place_of_receipt": (("transports", "placeOfReceipt"),), "port_of_loading": (("transports", "portOfLoading"),),
+    "port_of_discharge": (("transports", "portOfDischarge"),),
+    "place_of_delivery": (("transports", "placeOfDelivery"),),
+    "vessel_or_flight": (("transports", "vesselVoyages"),), "voyage": (("transports", "vesselVoyages"),),
+    "etd": (("transports", "plannedDepartureDate"),), "eta": (("transports", "plannedArrivalDate"),),
+    "booking_ref": (("consignmentItems",),), "lines": (("consignmentItems",),),
+    "containers": (("utilizedTransportEquipments",),),
+    "references": (("consignmentItems",), ("documentParties", "shipper"), ("documentParties", "consignee")),
+}
 
 
 def split_documents(payload: Any) -> list[tuple[str, dict, dict | None]]:
@@ -46,6 +69,26 @@ def split_documents(payload: Any) -> list[tuple[str, dict, dict | None]]:
         elif "transportDocumentReference" in item:
             found.append((location, item, None))
     return found
+
+
+def _holds(doc: Any, path: tuple[str, ...]) -> bool:
+    """Whether ``doc`` has the member at ``path`` (its value may be null)."""
+    for name in path:
+        if not isinstance(doc, dict) or name not in doc:
+            return False
+        doc = doc[name]
+    return True
+
+
+def stated_fields(doc: dict, chain: Any) -> frozenset[str]:
+    """What the eBL ``doc`` (with its endorsement ``chain`` object, or None) states (``STATED_AT``); a to-order
+    bill states its consignee (``TO ORDER``) though it names none."""
+    found = {name for name, paths in STATED_AT.items() if any(_holds(doc, path) for path in paths)}
+    if doc.get("isToOrder") is True:
+        found.add("consignee")
+    if chain is not None:
+        found.add("endorsements")
+    return ALWAYS_STATED | found
 
 
 def _party_name(party: Any) -> str | None:
@@ -181,7 +224,7 @@ def map_transport_document(doc: dict, chain: Any, owner_id: str, location: str =
         eta=local_date("transports.plannedArrivalDate", transports.get("plannedArrivalDate")),
         shipped_on_board_date=local_date("shippedOnBoardDate", doc.get("shippedOnBoardDate")),
         lines=tuple(lines), containers=tuple(containers.values()), endorsements=tuple(endorsements),
-        references=tuple(refs.values()), source="dcsa-ebl-v3",
+        references=tuple(refs.values()), source="dcsa-ebl-v3", stated=stated_fields(doc, chain),
     )
     errors = any(p.severity is Severity.ERROR for p in problems)
     return MappingResult(None if errors else record, tuple(problems))
