@@ -88,7 +88,7 @@ def journals(layout: Annotated[LayoutName, Query(description="export layout")],
 
 
 @router.get("/settlement", responses=_DOWNLOAD, response_class=Response)
-def settlement(period: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM: statements issued in it")],
+def settlement(period: Annotated[str, Query(pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM: statements issued in it")],
                fmt: Annotated[Literal["csv", "xlsx"], Query(alias="format")],
                principal: Principal = Depends(money_reader), session: Session = Depends(get_session)) -> Response:
     """One row per order of the owner's statements issued in ``period``: amounts, fees by category, rate and
