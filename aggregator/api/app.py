@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from aggregator import __version__
 from aggregator.api import docs, problems
 from aggregator.api.bounds import InputGuard
+from aggregator.api.path_ids import EncodedSlashes
 from aggregator.api.routes import (
     analytics, events, exceptions, exports, fx, fx_revaluations, jobs, logistics, lookup, lots, operations, orders,
     session, settlements, title, title_holdings, webhooks,
@@ -49,6 +50,7 @@ def create_app(engine: Engine, operator_key: str | None = None, *, vault: Vault 
     app.state.enqueue_webhook = enqueue_webhook
     app.state.transports = TransportPool()  # long-lived marketplace clients for applying pushes
     problems.install(app)
+    app.add_middleware(EncodedSlashes)  # inside InputGuard: runs on a path it has checked
     app.add_middleware(InputGuard)
     app.include_router(orders.router)
     app.include_router(operations.router)

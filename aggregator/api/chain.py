@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from aggregator.api.order_reads import DOCUMENT_STEPS, UPSTREAM_STEPS, StatementReads
+from aggregator.digits import digits_value
 from aggregator.store.models.marketplace import OrderRow, order_key
 from matching import keys
 from matching.frames import RECEIPT_IN_PROGRESS
@@ -62,7 +63,7 @@ def _document_parts(key: str | None) -> list[str] | None:
 
 
 def _line_no(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return digits_value(text, 9)
 
 
 def order_chain(session: Session, order: OrderRow, line_refs: list[str]) -> OrderChain:

@@ -21,6 +21,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
+from aggregator.api.path_ids import shown_path
+
 log = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
@@ -80,19 +82,19 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 304:
             return Response(status_code=304, headers=exc.headers)
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(exc.status_code, detail, instance=request.url.path, headers=exc.headers)
+        return problem_response(exc.status_code, detail, instance=shown_path(request.url.path), headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = _errors(exc)
         summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
-        return problem_response(422, summary or "invalid request", instance=request.url.path, errors=errors)
+        return problem_response(422, summary or "invalid request", instance=shown_path(request.url.path), errors=errors)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem_response(500, "the server failed to answer this request; it has been logged",
-                                instance=request.url.path)
+                                instance=shown_path(request.url.path))
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 

@@ -62,12 +62,8 @@ def _account_names(path: Path | None) -> dict[str, str]:
 @pass_app
 def journal(app: AppContext, owner_id: str, fmt: str, period: str | None, first: str | None, last: str | None,
             out: str, entity: str | None, xero_tax_rate: str, account_names: Path | None, preparer: str) -> None:
-    from aggregator.exports.balance import UnbalancedJournalError
-    from aggregator.exports.dbase import DbfValueError
-    from aggregator.exports.files import export_journals
-    from aggregator.exports.quickbooks import QuickBooksLayoutError
+    from aggregator.exports.files import EXPORT_REFUSALS, export_journals
     from aggregator.exports.registry import LayoutOptions
-    from aggregator.exports.xero import XeroLayoutError
     from aggregator.store.db import session_scope
 
     from aggregator.cli.output import check_out_path
@@ -79,7 +75,7 @@ def journal(app: AppContext, owner_id: str, fmt: str, period: str | None, first:
     try:
         with session_scope(app.ready_engine()) as session:
             result = export_journals(session, owner_id, fmt, start, end, target, entity=entity, options=options)
-    except (UnbalancedJournalError, XeroLayoutError, QuickBooksLayoutError, DbfValueError) as exc:
+    except EXPORT_REFUSALS as exc:
         raise click.ClickException(str(exc)) from exc
     for path, digest in zip(result.files, result.sha256):
         click.echo(f"wrote {path} sha256 {digest}")

@@ -24,8 +24,10 @@ from matching.manual import MANUAL_STEPS
 COLUMNS = ("id", "queue", "owner_id", "kind", "status", "source", "record_key", "reason", "created_at",
            "last_seen_at", "attempts", "step", "qty", "related_keys", "ref", "location", "resolution",
            "resolved_by", "resolved_at")
-_AGE = re.compile(r"^\s*(\d{1,6})\s*([smhdw])\s*$")
+_AGE = re.compile(r"^\s*([0-9]{1,6})\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+#: the longest age a filter takes: no item is older (``now - age`` stays far inside what ``datetime`` holds)
+MAX_AGE = timedelta(days=36525)
 
 
 class ExceptionNotFound(LookupError):
@@ -37,11 +39,23 @@ class BadFilter(ValueError):
 
 
 def parse_age(text: str) -> timedelta:
-    """``90s``, ``15m``, ``6h``, ``3d``, ``2w`` → a duration; anything else is refused (``BadFilter``)."""
+    """``90s``, ``15m``, ``6h``, ``3d``, ``2w`` → a duration of at most ``MAX_AGE``; anything else is refused
+    (``BadFilter``)."""
     match = _AGE.match(text or "")
     if not match:
         raise BadFilter(f"age {text!r}: write a whole number and a unit, e.g. 90s, 15m, 6h, 3d or 2w")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    age = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    if age > MAX_AGE:
+        raise BadFilter(f"age {text.strip()!r}: at most {MAX_AGE.days} days (100 years)")
+    return age
+
+
+def _since(now: datetime, age: timedelta) -> datetime:
+    """``now - age``, refused (``BadFilter``) where it would leave what ``datetime`` holds."""
+    try:
+        return now - age
+    except OverflowError:
+        raise BadFilter(f"age of {age.days} days reaches before year 1; at most {MAX_AGE.days} days") from None
 
 
 @dataclass(frozen=True)
@@ -66,9 +80,9 @@ class Filters:
             column = ExceptionItem.queue if self.kind in QUEUES else ExceptionItem.kind
             query = query.where(column == self.kind)
         if self.older_than is not None:
-            query = query.where(ExceptionItem.created_at <= now - self.older_than)
+            query = query.where(ExceptionItem.created_at <= _since(now, self.older_than))
         if self.newer_than is not None:
-            query = query.where(ExceptionItem.created_at > now - self.newer_than)
+            query = query.where(ExceptionItem.created_at > _since(now, self.newer_than))
         return query
 
     def fingerprint(self) -> dict[str, Any]:

@@ -15,10 +15,20 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from aggregator.exports.balance import JournalTotals, check_balanced
+from aggregator.exports.balance import JournalTotals, UnbalancedJournalError, check_balanced
 from aggregator.exports.canonical import canonical_csv, sha256_of
+from aggregator.exports.dbase import DbfValueError
+from aggregator.exports.quickbooks import QuickBooksLayoutError
 from aggregator.exports.registry import LayoutOptions, layout_named
 from aggregator.exports.source import load_export_rows
+from aggregator.exports.xero import XeroLayoutError
+
+#: What refuses a journal export as a whole, its message saying why (nothing is written): a journal that does
+#: not balance, or rows a layout cannot hold (several currencies for one Xero or QuickBooks company, a value
+#: wider than a Kingdee DBF field). The CLI answers them with their message, the API with a 422; a layout
+#: with a refusal of its own adds it here.
+EXPORT_REFUSALS: tuple[type[ValueError], ...] = (UnbalancedJournalError, XeroLayoutError, QuickBooksLayoutError,
+                                                  DbfValueError)
 
 
 @dataclass(frozen=True, slots=True)

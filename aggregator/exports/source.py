@@ -8,7 +8,7 @@ are read, so a brand never sees another brand's journals.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
@@ -22,24 +22,12 @@ from aggregator.exports.rows import (
     sort_rows,
     to_export_row,
 )
+from aggregator.fx_service.journal_keys import find_item
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow
 from aggregator.store.models.marketplace import SettlementLineRow
 from aggregator.store.models.tenancy import ShopRow
 
 RECOGNITION_PREFIX = "REC-"  # aggregator.fx_service.statements: journal id = "REC-" + receivable id
-
-
-def find_item(texts: Iterable[str], items: set[str]) -> str | None:
-    """The longest known receivable id that is a run of ``:``-separated segments of one of ``texts``."""
-    best: str | None = None
-    for text in texts:
-        parts = text.split(":")
-        for start in range(len(parts)):
-            for stop in range(len(parts), start, -1):
-                candidate = ":".join(parts[start:stop])
-                if candidate in items and (best is None or len(candidate) > len(best)):
-                    best = candidate
-    return best
 
 
 def load_records(session: Session, owner_id: str, first: date, last: date) -> list[JournalLineRecord]:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from aggregator.digits import digits_value
 from aggregator.exceptions_queue.writes import close
 from aggregator.matching_service.loader import load_frames
 from aggregator.refusals import FieldRefusal
@@ -36,9 +37,10 @@ class ManualLinkRefused(TenancyError, FieldRefusal):
 def find_match_exception(session: Session, owner_id: str, ident: str) -> ExceptionItem:
     """The owner's match exception named by its queue id (digits) or the matcher's stable id."""
     query = select(ExceptionItem).where(ExceptionItem.queue == "match", ExceptionItem.owner_id == owner_id)
-    by_id = ident.isdigit() and int(ident) < 2**31  # the id column's range; longer digits can only be a ref
+    queue_id = digits_value(ident, 10)
+    by_id = queue_id is not None and queue_id < 2**31  # the id column's range; longer digits can only be a ref
     column = ExceptionItem.id if by_id else ExceptionItem.ref
-    item = session.scalars(query.where(column == (int(ident) if by_id else ident)).with_for_update()).first()
+    item = session.scalars(query.where(column == (queue_id if by_id else ident)).with_for_update()).first()
     if item is None:
         raise ManualLinkRefused(("resolves", f"{ident!r} names no match exception of owner {owner_id!r} (the "
                                              "open ones are listed under exceptions of kind 'match')"))

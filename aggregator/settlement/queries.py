@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from aggregator.fx_service.journal_keys import lines_about
 from aggregator.fx_service.receivables import open_amounts
 from aggregator.store.models.fx import FxJournalLineRow, FxOpenItemRow
 from aggregator.store.models.marketplace import SettlementLineRow
@@ -138,13 +139,11 @@ def get_statement(session: Session, owner_id: str | None, ref: str) -> Statement
                    "rate_date": item.rate_date, "settled_on": item.settled_on}
         still_open, still_carried = open_amounts(session, item)  # less the parts paid so far
         booking.update({"open": str(still_open), "open_carrying": str(still_carried)})
-        journal_rows = session.execute(
-            select(FxJournalLineRow.journal_id, FxJournalLineRow.journal_date, func.count(),
-                   func.min(FxJournalLineRow.book_currency))
-            .where(FxJournalLineRow.owner_id == owner_id, FxJournalLineRow.idem_key.like(f"%{ref}%"))
-            .group_by(FxJournalLineRow.journal_id, FxJournalLineRow.journal_date)
-            .order_by(FxJournalLineRow.journal_date, FxJournalLineRow.journal_id)).all()
-        journals = [{"journal_id": j, "date": d, "lines": n, "book_currency": c} for j, d, n, c in journal_rows]
+        by_journal: dict[tuple[date, str], list[FxJournalLineRow]] = {}
+        for line in lines_about(session, owner_id, ref):  # its own lines, never another statement's
+            by_journal.setdefault((line.journal_date, line.journal_id), []).append(line)
+        journals = [{"journal_id": j, "date": d, "lines": len(rows), "book_currency": min(r.book_currency for r in rows)}
+                    for (d, j), rows in sorted(by_journal.items())]
     return StatementDetail(
         statement_dict(row, item), dict(row.breakdown or {}), dict(sorted(by_category.items())),
         [{"transaction_id": li.transaction_id, "order_id": li.order_id, "kind": li.kind, "raw_kind": li.raw_kind,

@@ -39,6 +39,9 @@ def test_control_characters_and_bad_utf8_are_422(world: World, url: str) -> None
     # free-text filters that name nothing stored: refused, not an empty page that reads as "nothing there"
     "/api/v1/runs?shop_id=999", "/api/v1/documents?doc_type=BOGUS", "/api/v1/fx/rates?source=BOGUS",
     "/api/v1/audit?entity=bogus&record=1",
+    # a period of Arabic-Indic digits ('٢٠٢٦-١٠'): a regex's \d takes them, the period is ASCII digits only
+    "/api/v1/exports/settlement?format=csv&period=%D9%A2%D9%A0%D9%A2%D9%A6-%D9%A1%D9%A0", "/api/v1/fx/revaluations?period=%D9%A2%D9%A0%D9%A2%D9%A6-%D9%A1%D9%A0",
+    "/api/v1/analytics/ageing?period=%D9%A2%D9%A0%D9%A2%D9%A6-%D9%A1%D9%A0",
 ])
 def test_out_of_range_and_unknown_filter_values_are_422(world: World, url: str) -> None:
     body = problem(world.client.get(url, headers=auth(world.key_a)), 422)

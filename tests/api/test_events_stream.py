@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from datetime import timedelta
 
@@ -90,3 +91,27 @@ def test_live_events_arrive_from_another_connection_for_the_owner_only(engine, m
             writer.join(timeout=60)
     data = json.loads(received[0]["data"])
     assert received[0]["event"] == "order.created" and data["key"] == "shopee|111|A9" and data["owner_id"] == "BRAND-A"
+
+
+def _raw_get(base: str, path: str, head: bytes) -> tuple[int, bytes]:
+    """A GET written byte for byte on a socket (HTTP clients re-encode header values): status and body."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + head + b"Connection: close\r\n\r\n")
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    status_line, _, rest = reply.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+@pytest.mark.parametrize("value", [b"\xb2", b"1\xb9", b"12\xb3", b"\xb9" * 19])
+def test_a_last_event_id_of_non_ascii_digits_is_422(engine, value: bytes) -> None:
+    """A header byte such as 0xB2 reaches the route as '²' (latin-1), a character ``str.isdigit`` takes for a
+    digit and ``int`` refuses: the cursor is refused like any other bad one, never a 500."""
+    key_a, _ = seed(engine)
+    with serving(create_app(engine)) as base:
+        status, body = _raw_get(base, "/api/v1/events?follow=false",
+                                b"Authorization: Bearer " + key_a.encode() + b"\r\nLast-Event-ID: " + value + b"\r\n")
+    assert status == 422, body
+    assert b"Last-Event-ID must be the id of an event from this stream" in body

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from fastapi.testclient import TestClient
@@ -90,3 +90,63 @@ def test_journal_downloads_in_every_layout_are_the_exported_bytes(money) -> None
     backwards = _get(client, keys["lumina"], "/api/v1/exports/journals", layout="csv",
                      **{"from": "2026-12-31", "to": "2026-12-01"})
     assert backwards.status_code == 422 and backwards.headers["content-type"] == "application/problem+json"
+
+
+SHOP_900 = "9" * 20  # with S3's id: a recognition journal id of 85 bytes
+
+
+@pytest.fixture
+def refused(engine, tmp_path):
+    """An owner whose December journals no single-currency layout holds (S1 booked in CNY, S2 in USD after a
+    base-currency change) and whose statement S3's journal id is longer than Kingdee's 80-byte FTRANSID."""
+    from decimal import Decimal
+
+    from aggregator.fx_service.statements import recognise_statement
+    from aggregator.store.models import SettlementLineRow
+    from aggregator.store.models.settlement import StatementRow
+    from aggregator.tenancy import add_owner
+    from fx.rates import Rate
+
+    at = datetime(2026, 12, 10, tzinfo=timezone.utc)
+    with session_scope(engine) as session:
+        _, key = add_owner(session, "REFUSED", "Refused Brand", "CNY")
+        for statement, day, quote, value in (("S1", 10, "CNY", "1.52"), ("S2", 11, "USD", "0.21"),
+                                             ("S3-" + "7" * 50, 12, "CNY", "1.52")):
+            session.add(StatementRow(owner_id="REFUSED", platform="shopee", shop_id=SHOP_900, statement_id=statement,
+                                     currency="MYR", issued_at=at, declared_total=Decimal("9.00"), breakdown={},
+                                     source_updated_at=at, content_hash=statement))
+            session.add(SettlementLineRow(owner_id="REFUSED", platform="shopee", shop_id=SHOP_900, statement_id=statement,
+                                          transaction_id=f"{statement}-1", kind="REVENUE", amount=Decimal("9.00"),
+                                          currency="MYR", occurred_at=at.replace(day=day), order_id="O1",
+                                          content_hash=statement, raw_kind="x"))
+            session.flush()
+            recognise_statement(session, "REFUSED", platform="shopee", shop_id=SHOP_900, statement_id=statement,
+                                book_currency=quote, converter=None,
+                                at_rate=Rate("MYR", quote, Decimal(value), date(2026, 12, day), "TEST"))
+    return engine, TestClient(create_app(engine)), key
+
+
+@pytest.mark.parametrize("layout, first, last, reason", [
+    ("xero", "2026-12-10", "2026-12-11", "a Xero organisation has one base currency"),
+    ("quickbooks", "2026-12-10", "2026-12-11", "one QuickBooks company has one home currency"),
+    ("kingdee", "2026-12-12", "2026-12-12", "is longer than 80 bytes"),
+])
+def test_a_layouts_refusal_is_422_with_the_message_the_cli_gives(refused, tmp_path, layout: str, first: str,
+                                                                last: str, reason: str) -> None:
+    """The route refuses what ``aggregator export journal`` refuses, with the same reason, never a 500."""
+    from click.testing import CliRunner
+
+    from aggregator.cli.main import cli
+
+    engine, client, key = refused
+    reply = _get(client, key, "/api/v1/exports/journals", layout=layout, **{"from": first, "to": last})
+    assert reply.status_code == 422 and reply.headers["content-type"] == "application/problem+json", reply.text
+    detail = reply.json()["detail"]
+    assert detail.startswith("nothing exported: ") and reason in detail
+    url = engine.url.render_as_string(hide_password=False)
+    out = tmp_path / f"j.{layout}"
+    result = CliRunner().invoke(cli, ["--database-url", url, "--data-dir", str(tmp_path), "export", "journal",
+                                      "--owner", "REFUSED", "--format", layout, "--from", first, "--to", last,
+                                      "--out", str(out)])
+    assert result.exit_code == 1 and detail.removeprefix("nothing exported: ") in result.output, result.output
+    assert not out.exists()

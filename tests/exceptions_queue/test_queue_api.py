@@ -90,6 +90,24 @@ def test_one_list_with_filters_and_keyset_pages(world: World, queue) -> None:
     assert reused.status_code == 422  # a cursor only pages the list it came from
 
 
+
+@pytest.mark.parametrize("params", [{"older_than": "999999w"}, {"newer_than": "999999d"}, {"older_than": "800000d"},
+                                    {"older_than": "36526d"}])
+def test_an_age_beyond_any_item_is_422_naming_the_limit(world: World, queue, params: dict) -> None:
+    """An age that would reach before year 1 (``now - age`` overflows ``datetime``) is refused, as is any beyond
+    the stated limit: a 422 naming it, never a 500."""
+    reply = world.client.get("/api/v1/exceptions", **viewer(world, **params))
+    assert reply.status_code == 422, reply.text
+    assert "at most 36525 days" in reply.json()["detail"]
+
+
+def test_an_age_up_to_the_limit_is_a_filter(world: World, queue) -> None:
+    for age in ("36525d", "5217w", "876600h"):
+        assert world.client.get("/api/v1/exceptions", **viewer(world, older_than=age)).json()["count"] == 0
+        assert world.client.get("/api/v1/exceptions", **viewer(world, newer_than=age)).json()["count"] == 4
+    arabic = world.client.get("/api/v1/exceptions", **viewer(world, older_than="\u0663d"))  # '٣d': not ASCII digits
+    assert arabic.status_code == 422 and "e.g. 90s, 15m, 6h, 3d or 2w" in arabic.text
+
 def test_show_has_the_candidates_and_the_redacted_payload_and_hides_other_owners(world: World, queue) -> None:
     client = world.client
     shown = client.get(f"/api/v1/exceptions/{queue['ambiguous']}", **viewer(world)).json()

@@ -24,6 +24,8 @@ def test_list_show_resolve_with_a_link_and_retry(orphan, tmp_path) -> None:  # n
         "match", SHIPMENT, "open", "order_shipment")
     assert json.loads(cli_run(engine, tmp_path, "exceptions", "list", "--kind", "shipment_without_order",
                               "--older-than", "1h", "--format", "json").output) == []
+    too_old = cli_run(engine, tmp_path, "exceptions", "list", "--older-than", "999999w")
+    assert too_old.exit_code == 2 and "at most 36525 days" in too_old.output and "internal error" not in too_old.output
     shown = cli_run(engine, tmp_path, "exceptions", "show", str(item["id"]))
     assert shown.exit_code == 0 and SHIPMENT in shown.output and "shipment_without_order" in shown.output
     # the order line the outbound lost: same shop and SKU, not linked to any shipment, so the first candidate

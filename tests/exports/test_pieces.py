@@ -16,8 +16,8 @@ from aggregator.exports.canonical import canonical_xlsx
 from aggregator.exports.dbase import DbfField, DbfValueError, dbf_bytes
 from aggregator.exports.quickbooks import QuickBooksLayoutError, journal_no, quickbooks_file
 from aggregator.exports.rows import STATEMENT_LINE_MEMOS, ExportRow, format_amount, format_rate
-from aggregator.exports.source import find_item
 from aggregator.exports.xero import XeroLayoutError, split_journals, xero_files
+from aggregator.fx_service.journal_keys import find_item
 from fx.recognition import DEFAULT_CHART
 from tests.exports.readers import read_csv, read_dbf
 

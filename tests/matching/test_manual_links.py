@@ -67,6 +67,7 @@ def test_a_bogus_or_foreign_key_or_a_wrong_exception_is_refused_and_nothing_is_w
         (dict(owner="OTHER-BRAND"), "its key names owner 'LUMINA-HK': a link joins records of one owner"),
         (dict(owner="NOPE"), "no owner 'NOPE'"),
         (dict(resolves="X"), "--resolves 'X' names no match exception of owner 'LUMINA-HK'"),
+        (dict(resolves="1²"), "--resolves '1²' names no match exception of owner 'LUMINA-HK'"),  # not a queue id
         (dict(resolves=variance), f"match exception {variance} (quantity_variance) is about step 'receipt', this link is for 'order_shipment' (no link resolves it"),
         (dict(step="lot_receipt"), "Invalid value for '--step'"),
         (dict(qty="0"), "Invalid value for '--qty'"),

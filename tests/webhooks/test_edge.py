@@ -3,6 +3,7 @@
 malformed signed body is a 4xx, and never a 5xx (the bodies that gave 500s in issue 11 included)."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -10,13 +11,15 @@ from collections.abc import Iterator
 
 import pytest
 from cryptography.fernet import Fernet
+from fastapi import HTTPException
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from starlette.requests import Request
 
 from aggregator.api.app import create_app
-from aggregator.api.routes.webhooks import MAX_BODY_BYTES
+from aggregator.api.routes.webhooks import MAX_BODY_BYTES, read_limited
 from aggregator.auth.shops import add_shop
 from aggregator.store.db import session_scope
 from aggregator.store.models.webhooks import WebhookEventRow
@@ -174,3 +177,25 @@ def test_fuzzed_signed_pushes_never_get_a_5xx(client, engine, platform, data) ->
     assert answer.status_code in (200, 400, 422), (answer.status_code, answer.text[:300], body[:300])
     unsigned = post(client, platform, data.draw(st.binary(max_size=200)), signature=None)
     assert unsigned.status_code == 401
+
+
+def test_a_declared_length_of_more_digits_than_any_size_is_413(client, engine) -> None:
+    """``int`` refuses a text of 5,000 digits: such a length is too large, not a 500."""
+    answer = client.post("/webhooks/lazada", content=b"{}", headers={"Content-Length": "9" * 5000})
+    assert answer.status_code == 413, answer.text
+    assert stored(engine) == 0
+
+
+@pytest.mark.parametrize("declared", [b"\xb2", b"1\xb9", b"12x", b" "])
+def test_a_declared_length_that_is_no_plain_number_is_400(declared: bytes) -> None:
+    """Content-Length of ASCII digits only. A byte 0xB2 reaches the app as '²' (headers are latin-1), which
+    ``str.isdigit`` takes for a digit and ``int`` refuses. uvicorn's parser refuses such a header itself and a
+    test client re-encodes it, so the request is handed to ``read_limited`` as the ASGI server would hand it."""
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    request = Request({"type": "http", "method": "POST", "path": "/webhooks/lazada",
+                       "headers": [(b"content-length", declared)]}, receive)
+    with pytest.raises(HTTPException) as refused:
+        asyncio.run(read_limited(request))
+    assert refused.value.status_code == 400 and refused.value.detail == "Content-Length is not a number"

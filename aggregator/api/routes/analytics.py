@@ -24,7 +24,7 @@ from aggregator.api.instants import aware_or_none
 from aggregator.store.jsonutil import to_jsonable
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
-Period = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+Period = Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
                                      description="YYYY-MM: only this month (default: everything stored, or now)")]
 AsOf = Annotated[datetime | None, Query(description="as-of instant (the report's now), ISO 8601 with a UTC offset "
                                                     "(default: now)")]

@@ -18,6 +18,7 @@ from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from aggregator.api.auth import Principal, reader
+from aggregator.digits import digits_value
 from aggregator.events.outbox import TOPICS, latest_position, pending, read_after, sequence
 from aggregator.events.watcher import OutboxWatcher
 from aggregator.store.models.events import OutboxEventRow
@@ -51,10 +52,10 @@ def _cursor(last_event_id: str | None, after: int | None) -> int | None:
         return after
     if last_event_id is None or not last_event_id.strip():
         return None
-    value = last_event_id.strip()
-    if not value.isdigit() or len(value) > 19 or int(value) > MAX_ID:
+    value = digits_value(last_event_id.strip(), len(str(MAX_ID)))
+    if value is None or value > MAX_ID:
         raise HTTPException(422, "Last-Event-ID must be the id of an event from this stream")
-    return int(value)
+    return value
 
 
 def event_payload(row: OutboxEventRow) -> dict:

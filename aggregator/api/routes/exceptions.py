@@ -128,9 +128,9 @@ def list_exceptions(principal: Principal = Depends(reader), session: Session = D
         filters = Filters(owner_id=principal.owner_id, kind=kind, status=None if status == "all" else status,
                           older_than=parse_age(older_than) if older_than else None,
                           newer_than=parse_age(newer_than) if newer_than else None)
+        query = filters.apply(select(ExceptionItem))
     except BadFilter as exc:
         raise HTTPException(422, str(exc)) from None
-    query = filters.apply(select(ExceptionItem))
     return keyset_page(session, query, order=[ExceptionItem.id], kinds=(int,), cursor=cursor, limit=limit,
                        filters=filters.fingerprint(), out=_out)
 

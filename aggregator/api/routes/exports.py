@@ -3,7 +3,8 @@
 per-order settlement export (CSV/XLSX) — the same bytes ``aggregator export journal`` / ``export
 settlement`` write (``render_journals``; CSV cells neutralised by ``exports/csv_safe.py``, XLSX text typed
 as strings). A layout that renders several files (Xero: at most 300 lines each) downloads as one ZIP of
-the numbered parts. An unbalanced journal refuses the whole export (422), as on the command line.
+the numbered parts. An unbalanced journal, or rows the layout cannot hold (``exports.files.EXPORT_REFUSALS``),
+refuse the whole export (422 with the reason), as on the command line.
 
 Needs ``read_money``; the export is one owner's: an owner-bound key exports its owner, an unbound staff
 key names one with ``?owner=``.
@@ -22,9 +23,8 @@ from starlette.responses import Response
 
 from aggregator.api.auth import Principal, get_session, money_reader
 from aggregator.exports import settlement as settlement_layout
-from aggregator.exports.balance import UnbalancedJournalError
 from aggregator.exports.canonical import sha256_of
-from aggregator.exports.files import part_paths, render_journals
+from aggregator.exports.files import EXPORT_REFUSALS, part_paths, render_journals
 from aggregator.exports.registry import LAYOUTS, layout_named
 from fx.gains import period_bounds
 
@@ -77,7 +77,7 @@ def journals(layout: Annotated[LayoutName, Query(description="export layout")],
         raise HTTPException(422, f"a journal export covers at most {MAX_DAYS} days")
     try:
         rendered = render_journals(session, owner_id, layout, first, last, entity=entity)
-    except UnbalancedJournalError as exc:
+    except EXPORT_REFUSALS as exc:  # unbalanced, or what the layout cannot hold: as the CLI refuses it
         raise HTTPException(422, f"nothing exported: {exc}") from None
     suffix = layout_named(layout).suffix
     stem = f"journals-{layout}-{owner_id}-{first}-{last}"
@@ -88,7 +88,7 @@ def journals(layout: Annotated[LayoutName, Query(description="export layout")],
 
 
 @router.get("/settlement", responses=_DOWNLOAD, response_class=Response)
-def settlement(period: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM: statements issued in it")],
+def settlement(period: Annotated[str, Query(pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM: statements issued in it")],
                fmt: Annotated[Literal["csv", "xlsx"], Query(alias="format")],
                principal: Principal = Depends(money_reader), session: Session = Depends(get_session)) -> Response:
     """One row per order of the owner's statements issued in ``period``: amounts, fees by category, rate and

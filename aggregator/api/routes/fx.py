@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+import aggregator.api.path_ids  # noqa: F401 - registers the {…:ident} path convertor
 from aggregator.api.auth import Principal, get_session, money_reader
 from aggregator.api.bounds import Cursor, Limit, PathIdent
 from aggregator.api.etag import tagged
@@ -148,7 +149,7 @@ def locks(principal: Principal = Depends(money_reader), session: Session = Depen
                        out=lambda r: _lock(r.owner_id, to_domain(session, r), now))
 
 
-@router.get("/locks/{owner_id}/{lock_id}", response_model=LockDetailOut, responses={304: {"description": "Not modified"}})
+@router.get("/locks/{owner_id:ident}/{lock_id:ident}", response_model=LockDetailOut, responses={304: {"description": "Not modified"}})
 def lock(owner_id: PathIdent, lock_id: PathIdent, request: Request, principal: Principal = Depends(money_reader),
          session: Session = Depends(get_session)) -> Response:
     row = None

@@ -36,7 +36,7 @@ class RevaluationOut(BaseModel):
 
 @router.get("/revaluations", response_model=CursorPage[RevaluationOut])
 def revaluations(principal: Principal = Depends(money_reader), session: Session = Depends(get_session),
-                 period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")] = None,
+                 period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM")] = None,
                  details: Annotated[bool, Query(description="include each revalued item")] = False,
                  cursor: Cursor = None, limit: Limit = 50) -> CursorPage[RevaluationOut]:
     """Revaluation runs, newest first."""

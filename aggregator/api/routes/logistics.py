@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+import aggregator.api.path_ids  # noqa: F401 - registers the {…:ident} path convertor
 from aggregator.api.auth import Principal, get_session, reader
 from aggregator.api.bounds import Cursor, Ident, Limit, PathIdent
 from aggregator.api.etag import tagged
@@ -184,7 +185,7 @@ def list_documents(principal: Principal = Depends(reader), session: Session = De
                        filters={"o": principal.owner_id, "t": doc_type}, out=_document)
 
 
-@router.get("/documents/{owner_id}/{doc_number}", response_model=DocumentDetailOut,
+@router.get("/documents/{owner_id:ident}/{doc_number:ident}", response_model=DocumentDetailOut,
             responses={304: {"description": "Not modified"}})
 def get_document(owner_id: PathIdent, doc_number: PathIdent, request: Request,
                  principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> Response:
@@ -204,7 +205,7 @@ def get_document(owner_id: PathIdent, doc_number: PathIdent, request: Request,
     return tagged(request, detail)
 
 
-@router.get("/containers/{container_no}", response_model=ContainerOut, responses={304: {"description": "Not modified"}})
+@router.get("/containers/{container_no:ident}", response_model=ContainerOut, responses={304: {"description": "Not modified"}})
 def get_container(container_no: PathIdent, request: Request, principal: Principal = Depends(reader),
                   session: Session = Depends(get_session)) -> Response:
     """The documents that carried the container and the receipts it was unloaded into, per visible owner."""
@@ -235,7 +236,7 @@ def list_receipts(principal: Principal = Depends(reader), session: Session = Dep
                        out=lambda r: ReceiptOut.model_validate(r, from_attributes=True))
 
 
-@router.get("/receipts/{owner_id}/{warehouse_code}/{asn_no}", response_model=ReceiptDetailOut,
+@router.get("/receipts/{owner_id:ident}/{warehouse_code:ident}/{asn_no:ident}", response_model=ReceiptDetailOut,
             responses={304: {"description": "Not modified"}})
 def get_receipt(owner_id: PathIdent, warehouse_code: PathIdent, asn_no: PathIdent, request: Request,
                 principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> Response:
@@ -274,7 +275,7 @@ def list_customs(principal: Principal = Depends(reader), session: Session = Depe
                        out=lambda r: CustomsOut.model_validate(r, from_attributes=True))
 
 
-@router.get("/customs-entries/{owner_id}/{country}/{declaration_no}", response_model=CustomsDetailOut,
+@router.get("/customs-entries/{owner_id:ident}/{country:ident}/{declaration_no:ident}", response_model=CustomsDetailOut,
             responses={304: {"description": "Not modified"}})
 def get_customs(owner_id: PathIdent, country: PathIdent, declaration_no: PathIdent, request: Request,
                 principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> Response:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from aggregator.api import reach
+import aggregator.api.path_ids  # noqa: F401 - registers the {…:ident} path convertor
 from aggregator.api.auth import Principal, get_session, reader
 from aggregator.api.bounds import Cursor, Limit, PathIdent
 from aggregator.api.etag import tagged
@@ -107,7 +108,7 @@ def list_lots(principal: Principal = Depends(reader), session: Session = Depends
                               count=min(counted, COUNT_CAP), count_exact=counted <= COUNT_CAP, limit=limit)
 
 
-@router.get("/lots/{owner_id}/{warehouse_code}/{lot_id}", response_model=LotDetailOut,
+@router.get("/lots/{owner_id:ident}/{warehouse_code:ident}/{lot_id:ident}", response_model=LotDetailOut,
             responses={304: {"description": "Not modified"}})
 def get_lot(owner_id: PathIdent, warehouse_code: PathIdent, lot_id: PathIdent, request: Request,
             principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> Response:
@@ -136,7 +137,7 @@ def _fed(session: Session, principal: Principal, found: reach.Reach, cursor: str
     return FedOut(lots=lots, orders=orders, truncated=found.truncated)
 
 
-@router.get("/containers/{container_no}/orders", response_model=FedOut)
+@router.get("/containers/{container_no:ident}/orders", response_model=FedOut)
 def container_orders(container_no: PathIdent, principal: Principal = Depends(reader),
                      session: Session = Depends(get_session), cursor: Cursor = None, limit: Limit = 50) -> FedOut:
     """The lots that came in a container (through the receipts unloaded from it and the transport document
@@ -148,7 +149,7 @@ def container_orders(container_no: PathIdent, principal: Principal = Depends(rea
     return _fed(session, principal, found, cursor, limit, f"container:{container_no}")
 
 
-@router.get("/documents/{owner_id}/{doc_number}/orders", response_model=FedOut)
+@router.get("/documents/{owner_id:ident}/{doc_number:ident}/orders", response_model=FedOut)
 def document_orders(owner_id: PathIdent, doc_number: PathIdent, principal: Principal = Depends(reader),
                     session: Session = Depends(get_session), cursor: Cursor = None, limit: Limit = 50) -> FedOut:
     """The lots a bill of lading (with its house bills) or an air waybill brought in, and the orders they fed."""
@@ -161,7 +162,7 @@ def document_orders(owner_id: PathIdent, doc_number: PathIdent, principal: Princ
     return _fed(session, principal, found, cursor, limit, f"document:{owner_id}:{doc_number}")
 
 
-@router.get("/customs-entries/{owner_id}/{country}/{declaration_no}/orders", response_model=FedOut)
+@router.get("/customs-entries/{owner_id:ident}/{country:ident}/{declaration_no:ident}/orders", response_model=FedOut)
 def declaration_orders(owner_id: PathIdent, country: PathIdent, declaration_no: PathIdent,
                        principal: Principal = Depends(reader), session: Session = Depends(get_session),
                        cursor: Cursor = None, limit: Limit = 50) -> FedOut:

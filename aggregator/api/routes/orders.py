@@ -10,6 +10,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+import aggregator.api.path_ids  # noqa: F401 - registers the {…:ident} path convertor
 from aggregator.api.auth import Principal, get_session, get_statement_session, reader, statement_reader
 from aggregator.api.bounds import Cursor, Ident, Limit, PathIdent, Text
 from aggregator.api.etag import tagged
@@ -89,7 +90,7 @@ def list_orders(
                                 count_exact=exact, limit=limit)
 
 
-@router.get("/{platform}/{shop_id}/{order_id}", response_model=OrderDetailOut,
+@router.get("/{platform}/{shop_id:ident}/{order_id:ident}", response_model=OrderDetailOut,
             responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}})
 def get_order(platform: PlatformPath, shop_id: PathIdent, order_id: PathIdent, request: Request,
               principal: Principal = Depends(statement_reader),

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import aggregator.api.path_ids  # noqa: F401 - registers the {…:ident} path convertor
 from aggregator.api.auth import Principal, get_session, money_reader
 from aggregator.api.bounds import Cursor, Ident, Limit
 from aggregator.api.filters import known_shop
@@ -63,7 +64,7 @@ def statements(principal: Principal = Depends(money_reader), session: Session = 
     return _page(page, statement_dicts(session, page.items))
 
 
-@router.get("/statements/{platform}/{shop_id}/{statement_id}")
+@router.get("/statements/{platform}/{shop_id:ident}/{statement_id:ident}")
 def statement(platform: str, shop_id: str, statement_id: str, principal: Principal = Depends(money_reader),
               session: Session = Depends(get_session)) -> dict[str, Any]:
     try:

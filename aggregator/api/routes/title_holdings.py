@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+import aggregator.api.path_ids  # noqa: F401 - registers the {…:ident} path convertor
 from aggregator.api.auth import Principal, get_session, reader
 from aggregator.api.instants import aware
 from aggregator.api.bounds import Limit, PathIdent
@@ -121,7 +122,7 @@ ShipmentLine = Annotated[str | None, Query(min_length=1, max_length=300, descrip
     "events of the lot's units allocated to it (dispatch, delivery) follow the lot's own"))]
 
 
-@router.get("/lots/{owner_id}/{warehouse_code}/{lot_id}/events", response_model=list[TitleEventOut])
+@router.get("/lots/{owner_id:ident}/{warehouse_code:ident}/{lot_id:ident}/events", response_model=list[TitleEventOut])
 def lot_events(owner_id: PathIdent, warehouse_code: PathIdent, lot_id: PathIdent, shipment: ShipmentLine = None,
                principal: Principal = Depends(reader), session: Session = Depends(get_session)) -> list[TitleEventOut]:
     """The lot's title events (not retracted), oldest first, then those of its units allocated to the shipment

@@ -14,6 +14,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
+from aggregator.digits import ascii_digits, digits_value
 from aggregator.webhooks import WebhookRejected, apply, receive
 from platform_adapters.registry import known_platforms
 from platform_adapters.http.safe_json import WEBHOOK_LIMITS
@@ -28,10 +29,11 @@ async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The request body, refused with 413 as soon as it is known to exceed ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.strip().isdigit():
+        if not ascii_digits(declared.strip()):
             raise HTTPException(400, "Content-Length is not a number")
-        if int(declared) > limit:
-            raise HTTPException(413, f"push body of {int(declared)} bytes; at most {limit}")
+        declared_size = digits_value(declared.strip(), 19)  # more digits than an int64: larger than any limit
+        if declared_size is None or declared_size > limit:
+            raise HTTPException(413, f"push body of {declared.strip()[:40]} bytes; at most {limit}")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
