@@ -2,7 +2,8 @@
 
 The encoding of a CSV is checked over the whole file before the first row is handed out, so a
 wrongly declared encoding fails the file with the byte offset and line of the first bad byte instead
-of importing half of it. Rows are yielded as lists of strings in chunks of ``chunk_rows``; at no
+of importing half of it. A workbook's sheet is read to its last row and column holding a value, whatever
+size the sheet declares (its ``<dimension>``, written by whatever made the file). Rows are yielded as lists of strings in chunks of ``chunk_rows``; at no
 point does the reader hold more than one chunk (and, for a plain CSV read column-wise by
 ``plain_csv``, one block of its bytes).
 """
@@ -120,6 +121,17 @@ def _cell_text(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _sized(cells: tuple[str, ...], width: int) -> tuple[str, ...]:
+    """A workbook row's ``cells`` ``width`` wide: blank cells added up to it, the blank cells past it (and past
+    the row's last value) left out."""
+    if len(cells) < width:
+        return cells + ("",) * (width - len(cells))
+    end = len(cells)
+    while end > width and not cells[end - 1]:
+        end -= 1
+    return cells if end == len(cells) else cells[:end]
 
 
 def header_of(rows: Iterator[tuple[int, tuple[str, ...]]], layout: TableLayout,
@@ -273,10 +285,20 @@ class TableReader:
             sheet = workbook[self.layout.sheet]
         else:
             sheet = workbook.worksheets[0]
+        # the sheet's stored size (``<dimension ref=…>``) is whatever its maker wrote, and a read-only sheet
+        # stops at it: every row the sheet holds is read instead, each as wide as the stored size said (as
+        # before where the size is right) and as the header rows are, wider only by cells holding a value
+        declared = sheet.max_column or 0
+        sheet.reset_dimensions()
+        last_header = self.layout.header_row + self.layout.header_rows - 1
 
         def rows() -> Iterator[tuple[int, tuple[str, ...]]]:
+            width = declared
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, tuple(_cell_text(v) for v in values)
+                cells = _sized(tuple(_cell_text(v) for v in values), width)
+                if number <= last_header:
+                    width = max(width, len(cells))
+                yield number, cells
 
         return rows()
 
