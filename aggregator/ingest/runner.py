@@ -6,7 +6,8 @@ Content hash first (same content of the same kind already imported, read with th
 encoding, zone and owner → nothing to do), then an
 ``import_files`` row, then the kind's importer, then the final counts and status; rejects are in
 ``import_rejects`` and, when asked, written to a CSV report; an import that lost rows or failed parks one
-item in the exceptions queue for operations to resolve. File-level problems (wrong encoding,
+item in the exceptions queue for operations to resolve, which a later run of the same import (the same
+``import_files`` row) completing with no rejects closes. File-level problems (wrong encoding,
 missing columns, empty file, not JSON) mark the import FAILED with the reason and store nothing; so
 does any other error (the database refusing or losing the connection): an import never stays RUNNING.
 """
@@ -30,8 +31,9 @@ from aggregator.ingest.tabular_import import import_tabular, reads_columns
 from aggregator.logging_setup import redact_text
 from aggregator.store.db import session_factory
 from aggregator.store.wal_checkpoint import checkpoints_beside
-from aggregator.exceptions_queue.writes import park
+from aggregator.exceptions_queue.writes import close, park
 from aggregator.store.retry import with_db_retry
+from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.logistics import ImportFileRow, ImportRejectRow
 from aggregator.tenancy import require_owner
 from platform_adapters.profiles import (
@@ -91,8 +93,20 @@ def _park(session, summary: ImportSummary, import_pk: int) -> None:
          location=summary.file, record_key=f"import_files:{import_pk}")
 
 
+def _clear(session, summary: ImportSummary, import_pk: int) -> None:
+    """Close the import's open exception item, if it has one: this run of it (the same ``import_files`` row,
+    run again, its earlier rejects deleted at its start) completed with none. Only this import's item: another
+    import's, whose rows may still be rejected, is its own."""
+    items = session.scalars(select(ExceptionItem).where(
+        ExceptionItem.queue == "parked", ExceptionItem.source == f"import:{summary.kind}",
+        ExceptionItem.record_key == f"import_files:{import_pk}", ExceptionItem.status == "open")).all()
+    for item in items:
+        close(session, item, note=f"import #{import_pk} run again and completed with no rejects",
+              actor="import")
+
+
 def _close(session, summary: ImportSummary, import_pk: int) -> None:
-    """Write the import's final status and counts (and its exception item) in one transaction."""
+    """Write the import's final status and counts (and open or close its exception item) in one transaction."""
     try:
         row = session.get(ImportFileRow, import_pk)
         row.status, row.error = summary.status, summary.error
@@ -102,6 +116,8 @@ def _close(session, summary: ImportSummary, import_pk: int) -> None:
         row.finished_at = datetime.now(UTC)
         if summary.status in ("FAILED", "COMPLETED_WITH_REJECTS"):
             _park(session, summary, import_pk)
+        else:
+            _clear(session, summary, import_pk)
         session.commit()
     except BaseException:
         session.rollback()

@@ -23,22 +23,29 @@ class ColumnMap:
         """Match ``header`` to the canonical columns; TabularError listing what is missing.
 
         A canonical column is found under the source header the profile maps it to, otherwise under
-        its own name. Comparison ignores case, full-width forms and repeated spaces.
+        its own name. Comparison ignores case, full-width forms and repeated spaces. A header a canonical
+        column is found under that names more than one column of the file fails the file
+        (``duplicate_column``, naming each place): which of them the import reads is not to be guessed, and
+        the others' values would be dropped unsaid. Other headers (columns the import does not read) may
+        repeat.
         """
-        positions: dict[str, int] = {}
+        positions: dict[str, list[int]] = {}
         for index, name in enumerate(header):
             key = header_key(name)
-            if key and key not in positions:
-                positions[key] = index
+            if key:
+                positions.setdefault(key, []).append(index)
         indexes: dict[str, int] = {}
         source_names: dict[str, str] = {}
         for column in known:
             wanted = mapping.get(column)
             for candidate in ([wanted] if wanted else []) + [column]:
-                index = positions.get(header_key(candidate))
-                if index is not None:
-                    indexes[column] = index
-                    source_names[column] = header[index]
+                found = positions.get(header_key(candidate))
+                if found is not None:
+                    if len(found) > 1:
+                        raise TabularError(location, _duplicated(column, [header[i] for i in found], found),
+                                           code="duplicate_column")
+                    indexes[column] = found[0]
+                    source_names[column] = header[found[0]]
                     break
         missing = [c for c in required if c not in indexes and c not in defaults]
         if missing:
@@ -65,3 +72,11 @@ class ColumnMap:
 
     def source_name(self, column: str) -> str:
         return self.source_names.get(column, column)
+
+
+def _duplicated(column: str, names: list[str], found: list[int]) -> str:
+    """Why a file whose header names the column ``column`` is read from at ``found`` (0-based) is refused."""
+    places = ", ".join(str(i + 1) for i in found[:-1]) + f" and {found[-1] + 1}"
+    as_named = ", ".join(dict.fromkeys(repr(name) for name in names))
+    return (f"the header names column {column!r} more than once ({as_named}: columns {places}); which one holds "
+            "it cannot be told: rename or remove the others; the file is not imported")

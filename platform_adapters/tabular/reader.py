@@ -2,7 +2,9 @@
 
 The encoding of a CSV is checked over the whole file before the first row is handed out, so a
 wrongly declared encoding fails the file with the byte offset and line of the first bad byte instead
-of importing half of it. Rows are yielded as lists of strings in chunks of ``chunk_rows``; at no
+of importing half of it; so is its syntax, when the file holds a quote (a quoted value never closed, or
+followed by more text, fails the file before any row is stored). A workbook's sheet is read to its last row and column holding a value, whatever
+size the sheet declares (its ``<dimension>``, written by whatever made the file). Rows are yielded as lists of strings in chunks of ``chunk_rows``; at no
 point does the reader hold more than one chunk (and, for a plain CSV read column-wise by
 ``plain_csv``, one block of its bytes).
 """
@@ -13,6 +15,7 @@ import csv
 import datetime as dt
 import pickle
 import tempfile
+from collections import deque
 from collections.abc import Iterator
 from itertools import islice
 from dataclasses import dataclass
@@ -40,16 +43,30 @@ class SourceRow:
     cells: tuple[str, ...]
 
 
-def check_encoding(path: Path, encoding: str) -> None:
-    """Decode the whole file incrementally; raise TabularError naming the first undecodable byte."""
+def check_encoding(path: Path, encoding: str) -> bool:
+    """Decode the whole file incrementally; raise TabularError naming the first undecodable byte. Answers
+    whether the csv module may refuse the file's syntax (``TableReader._check_syntax``), found in the same
+    pass: the file holds a quote byte (0x22: no quoted value without one, in any encoding read), or a line
+    longer than the csv module's field limit. A file with neither has no syntax the csv module refuses."""
     codec = codec_for(encoding)
     decoder = codecs.getincrementaldecoder(codec)(errors="strict")
     ascii_safe = codec in ("utf-8", "utf-8-sig")  # (ASCII bytes decode as themselves, whatever came before)
     offset = 0
+    refusable = False
+    run = 0  # the bytes of the line going on at the end of the blocks read so far
+    assert _ENCODING_CHECK_BLOCK <= _CSV_FIELD_LIMIT  # (so a line inside one block is never longer)
     with path.open("rb") as handle:
         while True:
             block = handle.read(_ENCODING_CHECK_BLOCK)
             final = not block
+            if not refusable:
+                first_end = block.find(b"\n")
+                if first_end < 0:
+                    run += len(block)
+                else:
+                    refusable = run + first_end > _CSV_FIELD_LIMIT
+                    run = len(block) - block.rfind(b"\n") - 1
+                refusable = refusable or run > _CSV_FIELD_LIMIT or b'"' in block
             if ascii_safe and block and block.isascii() and not decoder.getstate()[0]:
                 offset += len(block)  # (nothing held back from the block before: these bytes are valid)
                 decoder.setstate((b"", 0))  # (and a byte-order mark, only ever first, is no longer looked for)
@@ -71,7 +88,7 @@ def check_encoding(path: Path, encoding: str) -> None:
                     code="wrong_encoding",
                 ) from None
             if final:
-                return
+                return refusable
             offset += len(block)
 
 
@@ -120,6 +137,17 @@ def _cell_text(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _sized(cells: tuple[str, ...], width: int) -> tuple[str, ...]:
+    """A workbook row's ``cells`` ``width`` wide: blank cells added up to it, the blank cells past it (and past
+    the row's last value) left out."""
+    if len(cells) < width:
+        return cells + ("",) * (width - len(cells))
+    end = len(cells)
+    while end > width and not cells[end - 1]:
+        end -= 1
+    return cells if end == len(cells) else cells[:end]
 
 
 def header_of(rows: Iterator[tuple[int, tuple[str, ...]]], layout: TableLayout,
@@ -188,9 +216,11 @@ class TableReader:
         self._rows = rows
 
     def _csv_rows(self) -> Iterator[tuple[int, tuple[str, ...]]]:
-        check_encoding(self.path, self.layout.encoding)
+        refusable = check_encoding(self.path, self.layout.encoding)
         if csv.field_size_limit() < _CSV_FIELD_LIMIT:
             csv.field_size_limit(_CSV_FIELD_LIMIT)
+        if refusable:
+            self._check_syntax()
         handle = self.path.open("r", encoding=codec_for(self.layout.encoding), newline="")
         self._closers.append(handle)
         # strict: a quote never closed fails the file instead of swallowing every row after it
@@ -203,6 +233,19 @@ class TableReader:
             yield from _numbered(reader)
         except csv.Error as exc:
             raise self._syntax_error(exc, reader.line_num) from None
+
+    def _check_syntax(self) -> None:
+        """Read the whole CSV through the csv module once, its rows dropped as read, before the first row is
+        handed out: a syntax error (a quoted value never closed, text after a closing quote) fails the file
+        before any of its rows is stored, as a wrong encoding does. Read as the rows stream, it was met only
+        after the chunks before it were stored. Only a file ``check_encoding`` finds may be refused is read
+        (one with a quote byte): a plain file costs nothing more."""
+        with self.path.open("r", encoding=codec_for(self.layout.encoding), newline="") as handle:
+            reader = csv.reader(handle, delimiter=self.layout.delimiter, strict=True)
+            try:
+                deque(reader, maxlen=0)  # (consumed in C: no Python call per row)
+            except csv.Error as exc:
+                raise self._syntax_error(exc, reader.line_num) from None
 
     def _syntax_error(self, exc: csv.Error, line: int) -> TabularError:
         """A CSV syntax error located at the line its row starts on (the file is read again to find it:
@@ -273,10 +316,20 @@ class TableReader:
             sheet = workbook[self.layout.sheet]
         else:
             sheet = workbook.worksheets[0]
+        # the sheet's stored size (``<dimension ref=…>``) is whatever its maker wrote, and a read-only sheet
+        # stops at it: every row the sheet holds is read instead, each as wide as the stored size said (as
+        # before where the size is right) and as the header rows are, wider only by cells holding a value
+        declared = sheet.max_column or 0
+        sheet.reset_dimensions()
+        last_header = self.layout.header_row + self.layout.header_rows - 1
 
         def rows() -> Iterator[tuple[int, tuple[str, ...]]]:
+            width = declared
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, tuple(_cell_text(v) for v in values)
+                cells = _sized(tuple(_cell_text(v) for v in values), width)
+                if number <= last_header:
+                    width = max(width, len(cells))
+                yield number, cells
 
         return rows()
 

@@ -61,3 +61,19 @@ def test_a_refused_byte_is_named_as_the_block_by_block_decode_names_it(tmp_path:
     path = tmp_path / "f.csv"
     path.write_bytes(b"".join(parts))
     assert _outcome(reader.check_encoding, path, encoding) == _outcome(_reference, path, encoding, block)
+
+
+@pytest.mark.parametrize(("block", "limit"), [(1, 1), (3, 4), (7, 7), (4, 30)])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(st.sampled_from([b"a", b",", b"\n", b"\r\n", b'"', b"abcdef", "货".encode()]), max_size=40))
+def test_the_files_whose_syntax_may_be_refused_are_found_in_the_same_pass(tmp_path: Path, monkeypatch, block: int,
+                                                                        limit: int, parts: list[bytes]) -> None:
+    """``check_encoding`` answers True exactly when the file holds a quote byte or a line longer than the csv
+    module's field limit (in bytes, its line end left out), however the file falls into blocks."""
+    monkeypatch.setattr(reader, "_ENCODING_CHECK_BLOCK", block)
+    monkeypatch.setattr(reader, "_CSV_FIELD_LIMIT", limit)
+    data = b"".join(parts)
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    expected = b'"' in data or max(map(len, data.split(b"\n"))) > limit
+    assert reader.check_encoding(path, "utf-8") is expected

@@ -107,3 +107,70 @@ def test_misshapen_rows_after_the_last_sound_chunk_are_rejected_not_dropped(engi
     summary = import_file(engine, "outbound", tail, owner_id="LUMINA", bulk=bulk, chunk_rows=chunk_rows)
     assert summary.rows_read == 4 and summary.rows_rejected == 2, summary
     assert [(line, code) for line, code, _ in rejects(engine)][-2:] == [(4, "short_row"), (5, "short_row")]
+
+
+def many_outbounds(count: int) -> list[str]:
+    """The sample's header and ``count`` outbounds of one line each (the sample's first row renumbered)."""
+    header, first = sample_lines()[:2]
+    rest = first[len("OC900260315000001"):]
+    return [header, *(f"OC8{number:014d}{rest}" for number in range(count))]
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+@pytest.mark.parametrize("damage", ["never_closed", "text_after"])
+def test_a_quoting_error_after_many_chunks_fails_the_file_and_stores_nothing(engine, tmp_path, bulk, damage):
+    """The file is refused before its first chunk is stored: read as it streamed, the chunks before the
+    damaged row were committed and the import said FAILED, "the file is not imported" over them."""
+    lines = many_outbounds(60)
+    last = lines[-1]
+    if damage == "never_closed":
+        lines[-1] = last.replace(",consumed from", ',"consumed from', 1)
+        expected = "never closed"
+    else:
+        lines[-1] = last.replace(",consumed from air lot first (FIFO by received_at)", ',"consumed" from air', 1)
+        expected = "followed by more text"
+    assert lines[-1] != last
+    path = write(tmp_path, f"{damage}.csv", lines)
+    summary = import_file(engine, "outbound", path, owner_id="LUMINA", bulk=bulk, chunk_rows=10)
+    assert summary.status == "FAILED"
+    assert f"{damage}.csv:{len(lines)}" in summary.error and expected in summary.error
+    assert "the file is not imported" in summary.error
+    assert stored_lines(engine) == 0
+
+
+def test_a_quoted_value_spanning_lines_still_names_its_row_and_imports(engine, tmp_path):
+    """The check before the rows changes nothing for a sound file holding quotes: every row stored, the line
+    each row starts on named as before."""
+    lines = many_outbounds(30)
+    lines[5] = lines[5].replace(",consumed from air", ',"consumed, from\nair', 1).replace("received_at)", 'received_at)"')
+    lines[20] = lines[20].replace(",1,LOT-", ",,LOT-", 1)  # (a row rejected after it, named by its line)
+    path = write(tmp_path, "quoted.csv", lines)
+    summary = import_file(engine, "outbound", path, owner_id="LUMINA", chunk_rows=4)
+    assert summary.status == "COMPLETED_WITH_REJECTS", summary.error
+    assert [line for line, _, _ in rejects(engine)] == [22]
+    assert stored_lines(engine) == 29
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_a_field_over_the_csv_modules_limit_without_quotes_fails_the_file_before_any_row(engine, tmp_path, monkeypatch,
+                                                                                        bulk):
+    """The other syntax the csv module refuses, a field longer than its limit, in a file without a quote (a
+    line at least that long is found with the encoding): refused before the first chunk is stored too."""
+    import csv
+
+    from platform_adapters.tabular import reader
+
+    lines = many_outbounds(60)
+    lines[-1] = lines[-1].replace("consumed from air", "consumed from air " + "x" * 3000, 1)
+    path = write(tmp_path, "long_field.csv", lines)
+    limit = csv.field_size_limit()
+    monkeypatch.setattr(reader, "_CSV_FIELD_LIMIT", 2048)
+    monkeypatch.setattr(reader, "_ENCODING_CHECK_BLOCK", 1024)
+    csv.field_size_limit(2048)
+    try:
+        summary = import_file(engine, "outbound", path, owner_id="LUMINA", bulk=bulk, chunk_rows=10)
+    finally:
+        csv.field_size_limit(limit)
+    assert summary.status == "FAILED"
+    assert f"long_field.csv:{len(lines)}" in summary.error and "field larger than field limit" in summary.error
+    assert stored_lines(engine) == 0
