@@ -11,6 +11,7 @@ from aggregator.cli.context import AppContext, pass_app
 from aggregator.cli.platforms import PLATFORM
 from aggregator.cli.output import format_option, render
 from aggregator.cli.owner_option import owner_option
+from aggregator.digits import digits_value
 
 
 
@@ -133,7 +134,7 @@ def authorize(app: AppContext, shop_id: str, platform: str | None, redirect_url:
                 click.echo(get_adapter(shop.platform).authorization_url(settings, redirect_url,
                                                                         datetime.now(timezone.utc), state))
                 return
-        if main_account_id is not None and not main_account_id.isdigit():
+        if main_account_id is not None and digits_value(main_account_id, 20) is None:
             raise click.BadParameter("the main account id is a number", param_hint="--main-account-id")
         result = authorize_with_code(engine, vault, shop_pk, code, clock=lambda: datetime.now(timezone.utc),
                                      options=options, retries=app.settings.http_max_retries,

@@ -59,7 +59,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from aggregator.fx_service.locks import LockNotFound, list_locks
+from aggregator.fx_service.locks import LockNotFound, get_lock, list_locks
 from aggregator.fx_service.rates import load_rate_book
 from aggregator.fx_service.receivables import (
     ItemNotOpen, lock_key, reserve_lock, settle_at_actual, settle_part_at_actual, settle_with_lock,
@@ -209,6 +209,7 @@ def _recognise(session: Session, owner_id: str, row: StatementRow, book_currency
             if isinstance(exc, LockError) and lock is not None:
                 refused.add(lock.lock_id)
                 summary.problems.append(f"{item_id_of(row)}: lock {lock.lock_id} refused its cover ({exc})")
+                _reload(session, owner_id, locks, lock.lock_id)  # (the statements after this one see it as stored)
                 continue
             summary.skipped["refused"] += 1
             summary.problems.append(f"{item_id_of(row)}: {exc}")
@@ -216,6 +217,17 @@ def _recognise(session: Session, owner_id: str, row: StatementRow, book_currency
         summary.recognised += 1
         summary.journal_lines += new_lines
         return item
+
+
+def _reload(session: Session, owner_id: str, locks: list[RateLock], lock_id: str) -> None:
+    """Replace the run's copy of a lock by its stored state (used by another writer, or by a payout of
+    this run, since the run read it), so that later statements are not offered it on stale room."""
+    try:
+        fresh = get_lock(session, owner_id, lock_id)
+    except LockNotFound:
+        locks[:] = [lk for lk in locks if lk.lock_id != lock_id]
+        return
+    locks[:] = [fresh if lk.lock_id == lock_id else lk for lk in locks]
 
 
 def _cash_in(session: Session, row: StatementRow, original: Money, book_currency: str, paid_on: date,

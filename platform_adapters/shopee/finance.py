@@ -140,7 +140,7 @@ class ShopeeSettlementSource:
         if key in seen:
             return seen[key]
         at = completed.get("create_time")
-        if not str(at or "").isdigit():
+        if not (str(at or "").isascii() and str(at or "").isdigit()):
             return None  # the mapper refuses the completion itself
         upper = int(at)
         for page_no in range(1, MAX_PAGES + 1):
@@ -157,4 +157,4 @@ class ShopeeSettlementSource:
 
 def _released_at(entry: dict[str, Any]) -> datetime | None:
     released = entry.get("escrow_release_time")
-    return datetime.fromtimestamp(int(released), timezone.utc) if str(released or "").isdigit() else None
+    return datetime.fromtimestamp(int(released), timezone.utc) if str(released or "").isascii() and str(released or "").isdigit() else None

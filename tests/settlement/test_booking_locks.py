@@ -13,10 +13,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from aggregator.fx_service.locks import create_lock, get_lock
+from aggregator.fx_service.locks import create_lock, get_lock, list_locks, utilise_lock
 from aggregator.fx_service.rates import import_rates, load_rate_book
 from aggregator.fx_service.statements import recognise_statement
-from aggregator.settlement.booking import book_owner
+from aggregator.settlement.booking import BookingSummary, _recognise, book_owner
 from aggregator.settlement.service import reconcile_owner
 from aggregator.store.models import OwnerRow, SettlementLineRow
 from aggregator.store.models.fx import FxJournalLineRow, FxLockUtilisationRow, FxOpenItemRow
@@ -205,3 +205,27 @@ def test_a_payout_the_lock_refuses_is_booked_at_the_actual_rate_and_reported(ses
     assert _journal(session, "FX-PAYOUT:OLD:lazada:1001:OLD") == {
         "CASH_IN": Decimal("421.05"), "RECEIVABLE_CLEAR": Decimal("-420.00"), "FX_REALIZED": Decimal("-1.05")}
     _nothing_twice(session, _at(25))
+
+
+def test_a_lock_refused_at_its_reservation_is_not_offered_again_in_the_run(session) -> None:
+    """Review of the lock covers: a lock another writer used up after the run read the owner's locks was
+    refused at the first statement's reservation, but the run kept its stale copy and offered it to every
+    later statement (one thrown-away recognition and one problem line each). The refusal now reloads the
+    lock: the first statement reports it once, the next is not offered it; both are booked at the rate
+    source's rate."""
+    _world(session, create_forward("FWD", counterparty="BANK", sell_currency="THB", buy_currency="CNY", rate="0.21",
+                                   notional=Money.of("3000", "THB"), valid_from=_at(1), valid_to=_at(31)))
+    _statement(session, "S1", _at(10), "2000.00")
+    _statement(session, "S2", _at(11), "2000.00")
+    reconcile_owner(session, OWNER, now=_at(12))
+    locks = list_locks(session, OWNER)  # the run's copy, read before the other writer takes the room
+    utilise_lock(session, OWNER, "FWD", Money.of("2500", "THB"), "elsewhere", _at(9))
+    summary = BookingSummary(OWNER, "CNY")
+    spot = Converter(load_rate_book(session), ConversionPolicy(sources=("ECB",)))
+    rows = session.scalars(select(StatementRow).order_by(StatementRow.issued_at)).all()
+    items = [_recognise(session, OWNER, row, "CNY", spot, locks, summary) for row in rows]
+    assert [(i.rate_source, i.carrying_amount) for i in items] == [("ECB", Decimal("400.00")),
+                                                                    ("ECB", Decimal("400.00"))]
+    assert len(summary.problems) == 1
+    assert "lazada:1001:S1" in summary.problems[0] and "lock FWD refused its cover" in summary.problems[0]
+    assert get_lock(session, OWNER, "FWD").used == Money.of("2500.00", "THB")
