@@ -105,8 +105,9 @@ def _clear(session, summary: ImportSummary, import_pk: int) -> None:
               actor="import")
 
 
-def _close(session, summary: ImportSummary, import_pk: int) -> None:
-    """Write the import's final status and counts (and open or close its exception item) in one transaction."""
+def _close(session, summary: ImportSummary, import_pk: int, again: bool) -> None:
+    """Write the import's final status and counts (and open or close its exception item) in one transaction.
+    ``again``: this run is a later run of an import recorded before (only such an import can have an item)."""
     try:
         row = session.get(ImportFileRow, import_pk)
         row.status, row.error = summary.status, summary.error
@@ -116,7 +117,7 @@ def _close(session, summary: ImportSummary, import_pk: int) -> None:
         row.finished_at = datetime.now(UTC)
         if summary.status in ("FAILED", "COMPLETED_WITH_REJECTS"):
             _park(session, summary, import_pk)
-        else:
+        elif again:
             _clear(session, summary, import_pk)
         session.commit()
     except BaseException:
@@ -167,6 +168,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
         if existing is not None and existing.status in DONE:
             summary.status, summary.import_id = "ALREADY_IMPORTED", existing.id
             return summary
+        again = existing is not None
         if existing is None:
             existing = ImportFileRow(owner_id=owner_id, kind=kind, content_hash=digest, read_options=read_options,
                                      file_name=str(path), size_bytes=size, profile=summary.profile,
@@ -208,7 +210,7 @@ def import_file(engine: Engine, kind: str, path: str | Path, *, owner_id: str | 
                                                 f"{str(exc).splitlines()[0][:500] if str(exc) else ''}"))
             summary.problem_counts["internal_error"] += 1
             log.error("import #%s of %s failed: %s", import_pk, path.name, summary.error)
-        with_db_retry(lambda: _close(session, summary, import_pk), what=f"closing import #{import_pk}")
+        with_db_retry(lambda: _close(session, summary, import_pk, again), what=f"closing import #{import_pk}")
         if report_path is not None and (summary.rows_rejected or summary.warnings or summary.error):
             summary.report_path = write_report(session, import_pk, Path(report_path), summary)
         return summary

@@ -62,3 +62,23 @@ def test_a_clean_re_run_closes_its_imports_item_and_only_that_one(engine, tmp_pa
     assert (still.status, still.rows_rejected, still.import_id) == ("COMPLETED_WITH_REJECTS", 1, more.import_id)
     assert items(engine)[theirs][0] == "open"
     assert import_file(engine, "bl", SAMPLE).status == "ALREADY_IMPORTED"
+
+
+def test_a_new_import_closes_no_item(engine, tmp_path):
+    """Only a later run of an import recorded before closes an item: a new import, even one whose record's id
+    an item names (its import record deleted, the id given again, as SQLite does), closes nothing."""
+    from sqlalchemy import delete
+
+    from aggregator.store.models.logistics import ImportFileRow, ImportRejectRow
+
+    with session_scope(engine) as session:
+        add_alias(session, "LUMINA", "legal_name", "Lumina Commerce (M) Sdn Bhd")
+    first = import_file(engine, "bl", SAMPLE)
+    assert first.status == "COMPLETED_WITH_REJECTS"
+    with session_scope(engine) as session:
+        session.execute(delete(ImportRejectRow))
+        session.execute(delete(ImportFileRow))
+        add_alias(session, "TROPIKA", "legal_name", "Tropika Living Sdn Bhd")
+    fresh = import_file(engine, "bl", SAMPLE)
+    assert fresh.status == "COMPLETED"
+    assert items(engine)[f"import_files:{first.import_id}"] == ("open", None)
