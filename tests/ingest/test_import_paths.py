@@ -100,10 +100,13 @@ def _snapshot(engine) -> dict:
 
 
 def _audit_trails(session) -> list:
-    """Every audit entry the audit route answers (``GET /api/v1/audit``): those stored per record, and the
-    ``create`` entries of records whose creation an import batch recorded (``audit_batch.batch_creates``)."""
-    entries = [dict(row) for row in session.execute(
-        select(AuditEntry.__table__).where(AuditEntry.action != audit_batch.ACTION)).mappings()]
+    """Every audit entry the audit route answers (``GET /api/v1/audit``) about the records: those stored per
+    record, and the ``create`` entries of records whose creation an import batch recorded
+    (``audit_batch.batch_creates``); not the exceptions queue's entries (a failed run's item, resolved by the
+    clean run after it: ``tests/ingest/test_import_exception_item.py``)."""
+    entries = [dict(row) for row in session.execute(  # (the exceptions queue's own entries are not the records')
+        select(AuditEntry.__table__).where(AuditEntry.action != audit_batch.ACTION,
+                                           AuditEntry.entity != "exception_items")).mappings()]
     for model, key in HEADERS.items():
         if audit_batch.COLUMN in model.__table__.c:
             records = {entity_key(row, key) for row in session.execute(select(model.__table__).where(
