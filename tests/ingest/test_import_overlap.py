@@ -19,6 +19,7 @@ from aggregator.ingest.behind import Behind
 from aggregator.ingest.columnar_import import ColumnarReader
 from aggregator.ingest.tabular_import import TabularRun
 from aggregator.store.db import create_engine_for, session_factory, session_scope, upgrade_schema
+from aggregator.store.models.exceptions import ExceptionItem
 from aggregator.store.models.logistics import ImportFileRow
 from aggregator.store.models.warehouse import WarehouseShipmentLineRow, WarehouseShipmentRow
 from aggregator.tenancy import add_owner
@@ -320,6 +321,10 @@ def test_a_chunk_that_cannot_be_committed_fails_the_import_and_a_rerun_stores_wh
     assert (again.status, again.import_id, again.created, again.unchanged) == (
         "COMPLETED", summary.import_id, 31, 9)
     assert _snapshot(engine) == clean
+    with session_factory(engine)() as session:  # (and the failure's item in the exceptions queue closed)
+        item = session.scalars(select(ExceptionItem).where(
+            ExceptionItem.record_key == f"import_files:{summary.import_id}")).one()
+    assert item.status == "resolved"
 
 
 def test_a_file_that_cannot_be_read_further_keeps_the_chunk_being_stored(engine, tmp_path, monkeypatch) -> None:
