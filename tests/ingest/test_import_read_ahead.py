@@ -19,10 +19,8 @@ from platform_adapters.canonical.tenancy import OwnerClaim
 from tests.ingest.test_import_paths import (MIXED, _STOCK_MESSY, _MESSY, _both_paths, _csv, _messy_inbound,
                                             _messy_stock, _mixed_inbound, _mixed_outbound, _outbound_rows, _shops,
                                             OUTBOUND_HEADER)
-from aggregator.store.db import session_scope
-from aggregator.store.models.logistics import ImportFileRow, ImportRejectRow
 from aggregator.store.models.warehouse import StockSnapshotRow
-from tests.ingest.test_owner_attribution import aliases, rejects, stored, with_rows
+from tests.ingest.test_owner_attribution import aliases, import_stock_afresh, rejects, stored, with_rows
 
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -164,11 +162,7 @@ def _stock_both_paths(engine, stock: Path, chunk_rows: int, monkeypatch, after_c
     found, used = {}, []
     for bulk in (True, False):
         counted = _count_ahead(monkeypatch)
-        with session_scope(engine) as session:
-            session.execute(StockSnapshotRow.__table__.delete())
-            session.execute(ImportRejectRow.__table__.delete())
-            session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
-        summary = import_file(engine, "stock", stock, chunk_rows=chunk_rows, bulk=bulk)
+        summary = import_stock_afresh(engine, stock, chunk_rows=chunk_rows, bulk=bulk)
         found[bulk] = (summary.rows_rejected, dict(summary.owners), rejects(engine, summary.import_id),
                        stored(engine, StockSnapshotRow, "lot_id", "owner_id"))
         if bulk:

@@ -57,6 +57,16 @@ def rejects(engine, import_id: int) -> list[tuple]:
                                           ImportRejectRow.severity == "error").order_by(ImportRejectRow.id))]
 
 
+def import_stock_afresh(engine, stock: Path, **options):
+    """``stock`` imported into emptied stock tables (no snapshot, reject or stock import left from a run
+    before), so that each path or chunk size of a test starts alike: the import's summary."""
+    with session_scope(engine) as session:
+        session.execute(StockSnapshotRow.__table__.delete())
+        session.execute(ImportRejectRow.__table__.delete())
+        session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
+    return import_file(engine, "stock", stock, **options)
+
+
 def stored(engine, model, *columns) -> list[tuple]:
     with session_factory(engine)() as s:
         return sorted(tuple(row) for row in s.execute(select(*[getattr(model, c) for c in columns])))
@@ -291,11 +301,7 @@ def test_lots_owned_through_receipts_of_two_owners_land_the_same_on_both_paths(e
     found = {}
     for chunk_rows in (1, 3, 10_000):
         for bulk in (True, False):
-            with session_scope(engine) as session:
-                session.execute(StockSnapshotRow.__table__.delete())
-                session.execute(ImportRejectRow.__table__.delete())
-                session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
-            summary = import_file(engine, "stock", stock, chunk_rows=chunk_rows, bulk=bulk)
+            summary = import_stock_afresh(engine, stock, chunk_rows=chunk_rows, bulk=bulk)
             found[(chunk_rows, bulk)] = (summary.rows_rejected, dict(summary.owners),
                                          rejects(engine, summary.import_id),
                                          stored(engine, StockSnapshotRow, "lot_id", "owner_id"))
@@ -364,11 +370,7 @@ def test_a_control_character_in_a_named_receipt_is_a_reject_not_a_failed_import(
                       extra=[{"lot_id": "LOT-NUL", "asn_no": "ASN-\\x00-1"}])
     stock.write_bytes(stock.read_bytes().replace(b"ASN-\\x00-1", b"ASN-\x00-1"))  # (a NUL in the file)
     for bulk in (True, False):
-        with session_scope(engine) as session:
-            session.execute(StockSnapshotRow.__table__.delete())
-            session.execute(ImportRejectRow.__table__.delete())
-            session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
-        summary = import_file(engine, "stock", stock, bulk=bulk)
+        summary = import_stock_afresh(engine, stock, bulk=bulk)
         assert summary.status == "COMPLETED_WITH_REJECTS", (bulk, summary.error)
         assert summary.problem_counts["control_character"] == 1 and summary.owners == {"LUMINA-HK": 8}
 
@@ -423,11 +425,7 @@ def test_a_lot_naming_a_master_shared_by_several_owners_is_its_own_owners(engine
     found = {}
     for chunk_rows in (1, 3, 10_000):
         for bulk in (True, False):
-            with session_scope(engine) as session:
-                session.execute(StockSnapshotRow.__table__.delete())
-                session.execute(ImportRejectRow.__table__.delete())
-                session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
-            summary = import_file(engine, "stock", stock, chunk_rows=chunk_rows, bulk=bulk)
+            summary = import_stock_afresh(engine, stock, chunk_rows=chunk_rows, bulk=bulk)
             found[(chunk_rows, bulk)] = (dict(summary.owners), rejects(engine, summary.import_id),
                                          stored(engine, StockSnapshotRow, "lot_id", "owner_id"))
     first = found[(1, True)]
@@ -523,11 +521,7 @@ def test_lots_naming_records_of_several_owners_land_alike_on_both_paths(engine, 
         writer.writerows({**first, "container_no": "", "source_doc_kind": "", **lot} for lot in lots)
     found = {}
     for bulk in (True, False):
-        with session_scope(engine) as session:
-            session.execute(StockSnapshotRow.__table__.delete())
-            session.execute(ImportRejectRow.__table__.delete())
-            session.query(ImportFileRow).filter(ImportFileRow.kind == "stock").delete()
-        summary = import_file(engine, "stock", stock, chunk_rows=chunk_rows, bulk=bulk)
+        summary = import_stock_afresh(engine, stock, chunk_rows=chunk_rows, bulk=bulk)
         found[bulk] = (summary.rows_rejected, dict(summary.owners), rejects(engine, summary.import_id),
                        stored(engine, StockSnapshotRow, "lot_id", "owner_id"))
     assert found[True] == found[False]
