@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from aggregator.api import reach
-import aggregator.api.path_ids  # noqa: F401 - registers the {…:ident} path convertor
 from aggregator.api.auth import Principal, get_session, reader
 from aggregator.api.bounds import Cursor, Limit, PathIdent
 from aggregator.api.etag import tagged

@@ -10,7 +10,6 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-import aggregator.api.path_ids  # noqa: F401 - registers the {…:ident} path convertor
 from aggregator.api.auth import Principal, get_session, get_statement_session, reader, statement_reader
 from aggregator.api.bounds import Cursor, Ident, Limit, PathIdent, Text
 from aggregator.api.etag import tagged

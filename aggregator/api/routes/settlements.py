@@ -17,7 +17,6 @@ from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import aggregator.api.path_ids  # noqa: F401 - registers the {…:ident} path convertor
 from aggregator.api.auth import Principal, get_session, money_reader
 from aggregator.api.bounds import Cursor, Ident, Limit
 from aggregator.api.filters import known_shop

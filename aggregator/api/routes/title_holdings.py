@@ -23,7 +23,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-import aggregator.api.path_ids  # noqa: F401 - registers the {…:ident} path convertor
 from aggregator.api.auth import Principal, get_session, reader
 from aggregator.api.instants import aware
 from aggregator.api.bounds import Limit, PathIdent
